@@ -1,0 +1,59 @@
+/*
+ * Market data sources for the host: candle files and a synthetic market.
+ *
+ * CSV files: the header format `open_time_ms,open,high,low,close,volume`, or
+ * Binance's 12-column kline CSV without a header (open time, o, h, l, c, v,
+ * close time, quote volume, trades, taker base, taker quote, ignore). Decimals
+ * are parsed exactly; a bad row is refused with "file:line: reason". Rows must
+ * be in strictly increasing open time.
+ */
+#ifndef QH_CANDLES_H
+#define QH_CANDLES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/events.h>
+
+typedef struct qh_candle_vec {
+    qtr_candle *items;
+    size_t len, cap;
+} qh_candle_vec;
+
+void qh_candle_vec_free(qh_candle_vec *v);
+
+/* The symbol a file stands for: the leading [A-Za-z0-9]+ of its basename,
+ * upper-cased ("../data/XRPUSDT-perp-5m.csv" -> "XRPUSDT"). False if none. */
+bool qh_symbol_from_path(const char *path, char out[QTR_SYMBOL_MAX]);
+
+/* Append every candle of `path` to `out`, tagged with `symbol`. The interval
+ * (close_time_ms) comes from the 12-column format, or from the spacing of the
+ * rows. 0 on success; -1 with "path:line: reason" in err. */
+int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *err, size_t errlen);
+
+/* Merge several per-symbol series into one, ordered by open time then by
+ * symbol (stable and deterministic). */
+int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out);
+
+/* The synthetic market: a seeded random walk per symbol that switches between
+ * trending, ranging and volatile regimes, with volatility clustering
+ * (GARCH-like), and volumes that grow with volatility. Same seed, same
+ * candles, on every machine (integer arithmetic only for prices). */
+typedef struct qh_synth_config {
+    uint64_t seed;
+    int64_t start_ms;          /* open time of the first candle            */
+    int64_t interval_ms;       /* candle length                            */
+    size_t n_symbols;
+    const char *const *symbols;
+    const qtr_dec *start_prices; /* one per symbol; NULL: 100 for each       */
+} qh_synth_config;
+
+typedef struct qh_synth qh_synth;
+qh_synth *qh_synth_new(const qh_synth_config *cfg);
+void qh_synth_free(qh_synth *s);
+/* The next candle, cycling through the symbols; never fails. */
+void qh_synth_next(qh_synth *s, qtr_candle *out);
+/* The regime a symbol is in now: "trending", "ranging" or "volatile". */
+const char *qh_synth_regime(const qh_synth *s, size_t symbol_index);
+
+#endif

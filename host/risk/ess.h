@@ -1,0 +1,75 @@
+/*
+ * The Emergency Stop System. States:
+ *
+ *   ARMED     trading allowed.
+ *   TRIPPED   a trip happened: entries blocked; the ESS asks the host to
+ *             cancel open orders and (if the policy says so) close positions
+ *             with reduce-only market orders. It moves to COOLDOWN at once.
+ *   COOLDOWN  entries still blocked for cooldown_ms (15 min by default). After
+ *             the cooldown it stays in COOLDOWN, waiting for a manual reset.
+ *
+ * Trips: drawdown from the equity peak >= max_drawdown_pct; the day's loss
+ * >= daily_loss_pct; max_consecutive_errors exchange errors in a row; or by
+ * hand. A reset needs a user and a reason; it is refused while the cooldown
+ * runs or the trip condition still holds, unless forced. A reset clears the
+ * trip time, trip reason and cooldown timer and counts resets.
+ *
+ * Every transition calls hooks.on_transition (the host publishes, logs and
+ * stores it). State is persisted atomically to state_path (if set) on every
+ * transition and reloaded by qh_ess_new(), so it survives a restart.
+ */
+#ifndef QH_ESS_H
+#define QH_ESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/plugin.h>
+
+typedef struct qh_ess qh_ess;
+
+typedef struct qh_ess_hooks {
+    void *ud;
+    void (*on_transition)(void *ud, const qtr_ess_event *ev);
+    void (*cancel_all_orders)(void *ud);
+    void (*close_all_positions)(void *ud);
+} qh_ess_hooks;
+
+typedef struct qh_ess_limits {
+    qtr_dec max_drawdown_pct;        /* 3 means 3%; 0 disables            */
+    qtr_dec daily_loss_pct;          /* 0 disables                        */
+    int32_t max_consecutive_errors;  /* 0 disables                        */
+    int64_t cooldown_ms;
+    bool close_positions;
+} qh_ess_limits;
+
+/* state_path may be NULL (not persisted). A state file that exists but is
+ * unreadable or malformed is an error (NULL, reason in err): never guessed. */
+qh_ess *qh_ess_new(const qh_ess_hooks *hooks, const char *state_path, char *err, size_t errlen);
+void qh_ess_free(qh_ess *e);
+void qh_ess_set_limits(qh_ess *e, const qh_ess_limits *limits);
+
+/* The check on every order: true if an order may pass. While not ARMED only
+ * reduce-only orders pass. Must be cheap (< 0.1 µs). */
+bool qh_ess_allows(const qh_ess *e, bool reduce_only);
+qtr_ess_state qh_ess_state(const qh_ess *e);
+
+/* Feed the account after every equity change: trips on drawdown or daily loss. */
+void qh_ess_on_account(qh_ess *e, const qtr_account *acct, int64_t now_ms);
+/* Feed every exchange outcome: errors in a row trip at the limit. */
+void qh_ess_on_exchange_result(qh_ess *e, bool error, int64_t now_ms);
+/* Advance time (ends a cooldown); call from a timer or on each candle. */
+void qh_ess_tick(qh_ess *e, int64_t now_ms);
+
+/* Manual trip (QTR_EREFUSED if already tripped, QTR_EINVAL without reason). */
+int qh_ess_trip(qh_ess *e, const char *user, const char *reason, int64_t now_ms);
+/* Manual reset; acct is the current account, to test the trip condition.
+ * QTR_EINVAL without user or reason; QTR_EREFUSED with the reason in err. */
+int qh_ess_reset(qh_ess *e, const char *user, const char *reason, bool force,
+                 const qtr_account *acct, int64_t now_ms, char *err, size_t errlen);
+
+void qh_ess_status(const qh_ess *e, qtr_ess_status *out);
+void qh_ess_health(const qh_ess *e, qtr_health *out);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * qtr/events.h — the typed events that travel on the host's bus.
+ *
+ * Every event is a qtr_event: a type tag, a timestamp from the host clock and
+ * one payload. Payloads are plain structs of fixed size (no pointers), so the
+ * host copies them into its queue without allocating, and a subscriber may
+ * read them but must copy what it wants to keep after its callback returns.
+ *
+ * Payloads that concern one instrument start with `char symbol[QTR_SYMBOL_MAX]`
+ * as their first member; the bus filters subscriptions by it.
+ *
+ * Money fields are qtr_dec (qtr/money.h). Confidence is a plain double in
+ * [0, 1]: it is a score, not money.
+ */
+#ifndef QTR_EVENTS_H
+#define QTR_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qtr/money.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QTR_SYMBOL_MAX    24   /* "BTCUSDT" and friends, with the NUL     */
+#define QTR_CLIENT_ID_MAX 40   /* Binance allows 36 characters            */
+#define QTR_NAME_MAX      32   /* plugin, strategy, component and user names */
+#define QTR_REASON_MAX    96   /* reason codes and short explanations     */
+#define QTR_TEXT_MAX      192  /* alert and error text                    */
+
+typedef enum qtr_event_type {
+    QTR_EV_NONE = 0,
+    QTR_EV_CANDLE,        /* qtr_candle: a closed candle                        */
+    QTR_EV_TRADE,         /* qtr_trade: one public trade                        */
+    QTR_EV_BOOK_TOP,      /* qtr_book_top: best bid/ask and nearby depth         */
+    QTR_EV_MARK_PRICE,    /* qtr_mark_price: mark price and funding rate         */
+    QTR_EV_SIGNAL,        /* qtr_signal: a strategy's wish, before risk          */
+    QTR_EV_ORDER_INTENT,  /* qtr_order_intent: an order after the risk verdict   */
+    QTR_EV_ORDER_UPDATE,  /* qtr_order_update: the exchange's view of an order   */
+    QTR_EV_FILL,          /* qtr_fill: one execution (an increment, not a total) */
+    QTR_EV_POSITION,      /* qtr_position: a position after it changed           */
+    QTR_EV_ESS_STATE,     /* qtr_ess_event: Emergency Stop System transition     */
+    QTR_EV_POLICY,        /* qtr_policy_event: a policy load, good or bad        */
+    QTR_EV_HEALTH,        /* qtr_health_event: a component's health changed      */
+    QTR_EV_ALERT,         /* qtr_alert: something an operator must see           */
+    QTR_EV_EQUITY,        /* qtr_equity: account equity and drawdown             */
+    QTR_EV__COUNT         /* number of types; append new types just before it    */
+} qtr_event_type;
+
+typedef enum qtr_side { QTR_SIDE_BUY = 1, QTR_SIDE_SELL = 2 } qtr_side;
+
+typedef enum qtr_order_type {
+    QTR_ORDER_MARKET = 1,
+    QTR_ORDER_LIMIT = 2,
+    QTR_ORDER_STOP_MARKET = 3,        /* conditional: triggers at stop_price */
+    QTR_ORDER_TAKE_PROFIT_MARKET = 4  /* conditional: triggers at stop_price */
+} qtr_order_type;
+
+typedef enum qtr_tif {
+    QTR_TIF_GTC = 0,   /* good till cancelled (the default)     */
+    QTR_TIF_IOC = 1,   /* immediate or cancel                   */
+    QTR_TIF_FOK = 2,   /* fill or kill                          */
+    QTR_TIF_GTX = 3    /* post only: rejected if it would take   */
+} qtr_tif;
+
+typedef enum qtr_order_status {
+    QTR_OS_PENDING = 0,        /* sent, not yet acknowledged                     */
+    QTR_OS_NEW = 1,            /* resting on the exchange                        */
+    QTR_OS_PARTIALLY_FILLED,
+    QTR_OS_FILLED,             /* final */
+    QTR_OS_CANCELED,           /* final */
+    QTR_OS_REJECTED,           /* final: refused by risk, ESS or the exchange    */
+    QTR_OS_EXPIRED,            /* final: IOC/FOK/market remainder, GTX that took  */
+    QTR_OS_UNKNOWN             /* fate unknown (timeout); being queried          */
+} qtr_order_status;
+
+static inline bool qtr_order_status_final(qtr_order_status s)
+{
+    return s == QTR_OS_FILLED || s == QTR_OS_CANCELED || s == QTR_OS_REJECTED || s == QTR_OS_EXPIRED;
+}
+
+typedef struct qtr_candle {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t open_time_ms;     /* Unix ms of the candle's open                 */
+    int64_t close_time_ms;    /* open_time_ms + interval - 1, as Binance does */
+    qtr_dec open, high, low, close;
+    qtr_dec volume;           /* base asset (contracts)                       */
+} qtr_candle;
+
+typedef struct qtr_trade {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    qtr_dec price, qty;
+    qtr_side aggressor;
+} qtr_trade;
+
+typedef struct qtr_book_top {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    qtr_dec bid_price, bid_qty;
+    qtr_dec ask_price, ask_qty;
+    /* Quote notional resting within the depth the exchange reported on each
+     * side (0 where the exchange gives only the top of the book). */
+    qtr_dec bid_depth_notional, ask_depth_notional;
+} qtr_book_top;
+
+typedef struct qtr_mark_price {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    qtr_dec mark_price, index_price;
+    qtr_dec funding_rate;       /* per funding period: 0.0001 is 0.01%          */
+    int64_t next_funding_ms;
+} qtr_mark_price;
+
+/* A strategy's wish to trade. The host queues it, turns it into an order
+ * intent, and sends it through the ESS and the risk plugin. */
+typedef struct qtr_signal {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;            /* filled by the host on submission             */
+    char strategy[QTR_NAME_MAX];/* filled by the host: the submitting plugin    */
+    qtr_side side;
+    qtr_order_type type;        /* MARKET or LIMIT                              */
+    qtr_tif tif;
+    qtr_dec qty;                /* base quantity, > 0                           */
+    qtr_dec price;              /* limit price; 0 for market                    */
+    bool reduce_only;           /* only ever shrinks a position                 */
+    double confidence;          /* 0..1; risk policies set a minimum            */
+    char reason[QTR_REASON_MAX];/* why the strategy wants this (shown to people)*/
+} qtr_signal;
+
+/* An order as it goes to an exchange. The host fills client_id. */
+typedef struct qtr_order_intent {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    char client_id[QTR_CLIENT_ID_MAX];  /* unique; the idempotency key       */
+    char strategy[QTR_NAME_MAX];
+    qtr_side side;
+    qtr_order_type type;
+    qtr_tif tif;
+    qtr_dec qty;
+    qtr_dec price;              /* limit price; 0 for market                    */
+    qtr_dec stop_price;         /* trigger for conditional orders               */
+    bool reduce_only;
+    double confidence;
+    char reason[QTR_REASON_MAX];/* the signal's reason, or the risk verdict     */
+} qtr_order_intent;
+
+/* The exchange's view of an order after any change. */
+typedef struct qtr_order_update {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    char client_id[QTR_CLIENT_ID_MAX];
+    char exchange_id[QTR_CLIENT_ID_MAX]; /* the exchange's order id, as text */
+    qtr_side side;
+    qtr_order_type type;
+    qtr_order_status status;
+    qtr_dec qty;                /* ordered                                      */
+    qtr_dec price;              /* limit price; 0 for market                    */
+    qtr_dec filled_qty;         /* cumulative                                   */
+    qtr_dec avg_price;          /* average fill price; 0 if nothing filled      */
+    bool reduce_only;
+    bool external;              /* not placed by this server (reconciliation)   */
+    char reason[QTR_REASON_MAX];/* why rejected, expired or cancelled           */
+} qtr_order_update;
+
+/* One execution. qty is this fill's increment, never a running total. */
+typedef struct qtr_fill {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    char client_id[QTR_CLIENT_ID_MAX];
+    char fill_id[QTR_CLIENT_ID_MAX];    /* unique per exchange: dedup key       */
+    qtr_side side;
+    qtr_dec qty, price;
+    qtr_dec fee;                /* in quote currency; > 0 paid, < 0 rebate      */
+    bool maker;
+    bool reduce_only;
+} qtr_fill;
+
+/* A position in one USD-M perpetual (one-way mode). */
+typedef struct qtr_position {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;
+    qtr_dec qty;                /* signed: > 0 long, < 0 short                  */
+    qtr_dec entry_price;        /* average entry of the open quantity           */
+    qtr_dec mark_price;         /* last price used to value it                  */
+    qtr_dec unrealized_pnl;
+    qtr_dec realized_pnl;       /* since the position was first opened          */
+    qtr_dec fees;               /* paid on this symbol                          */
+    qtr_dec funding;            /* received (> 0) or paid (< 0)                 */
+} qtr_position;
+
+typedef struct qtr_account {
+    int64_t time_ms;
+    qtr_dec wallet_balance;     /* deposits + realized PnL - fees + funding     */
+    qtr_dec unrealized_pnl;
+    qtr_dec equity;             /* wallet_balance + unrealized_pnl              */
+    qtr_dec equity_peak;
+    qtr_dec drawdown_pct;       /* from the peak, in percent (3 means 3%)        */
+    qtr_dec day_start_equity;   /* equity at the start of the UTC day           */
+    qtr_dec daily_pnl;          /* equity - day_start_equity                    */
+    qtr_dec daily_drawdown_pct; /* loss from day_start_equity, in percent       */
+    qtr_dec realized_pnl, fees, funding;
+    qtr_dec exposure;           /* sum of |qty| * mark over open positions      */
+    int32_t open_positions;
+} qtr_account;
+
+typedef qtr_account qtr_equity;   /* the QTR_EV_EQUITY payload */
+
+typedef enum qtr_ess_state {
+    QTR_ESS_ARMED = 0,          /* trading allowed                              */
+    QTR_ESS_TRIPPED = 1,        /* no new entries; orders cancelled             */
+    QTR_ESS_COOLDOWN = 2        /* still blocked; reset possible after it ends  */
+} qtr_ess_state;
+
+typedef struct qtr_ess_event {
+    int64_t time_ms;
+    qtr_ess_state state, previous;
+    char reason[QTR_REASON_MAX];   /* trip reason, or the reset reason         */
+    char user[QTR_NAME_MAX];       /* who, for manual trips and resets         */
+    int64_t cooldown_until_ms;
+    uint32_t trips, resets;
+} qtr_ess_event;
+
+typedef struct qtr_policy_event {
+    int64_t time_ms;
+    bool ok;                       /* false: refused; the last good one stays  */
+    char file[QTR_TEXT_MAX];
+    char hash[65];                 /* SHA-256 of the file, hex                  */
+    char error[QTR_TEXT_MAX];      /* file:line: reason, when !ok              */
+    uint32_t version;              /* counts good loads                        */
+} qtr_policy_event;
+
+typedef enum qtr_health_status {
+    QTR_HEALTH_OK = 0,
+    QTR_HEALTH_DEGRADED = 1,
+    QTR_HEALTH_CRITICAL = 2
+} qtr_health_status;
+
+typedef struct qtr_health {
+    qtr_health_status status;
+    char reason[QTR_REASON_MAX];
+} qtr_health;
+
+typedef struct qtr_health_event {
+    int64_t time_ms;
+    char component[QTR_NAME_MAX];
+    qtr_health health;
+} qtr_health_event;
+
+typedef enum qtr_alert_severity {
+    QTR_ALERT_INFO = 0,
+    QTR_ALERT_WARNING = 1,
+    QTR_ALERT_CRITICAL = 2
+} qtr_alert_severity;
+
+typedef struct qtr_alert {
+    int64_t time_ms;
+    qtr_alert_severity severity;
+    char source[QTR_NAME_MAX];
+    char kind[QTR_NAME_MAX];       /* machine-readable: "ess_trip", "policy"... */
+    char text[QTR_TEXT_MAX];
+} qtr_alert;
+
+/* One event on the bus. */
+typedef struct qtr_event {
+    qtr_event_type type;
+    uint32_t flags;                /* QTR_EVF_*                               */
+    int64_t time_ms;               /* host clock at publication               */
+    union {
+        qtr_candle candle;
+        qtr_trade trade;
+        qtr_book_top book_top;
+        qtr_mark_price mark_price;
+        qtr_signal signal;
+        qtr_order_intent order_intent;
+        qtr_order_update order_update;
+        qtr_fill fill;
+        qtr_position position;
+        qtr_ess_event ess;
+        qtr_policy_event policy;
+        qtr_health_event health;
+        qtr_alert alert;
+        qtr_equity equity;
+        /* Room to append payloads without changing sizeof(qtr_event). */
+        uint8_t reserved_[640];
+    } u;
+} qtr_event;
+
+/* flags */
+#define QTR_EVF_REPLAY   0x1u   /* rebuilt from the store at start, not live */
+
+/* Name of an event type ("candle", "order_update", ...), for logs and JSON. */
+static inline const char *qtr_event_type_name(qtr_event_type t)
+{
+    static const char *const names[QTR_EV__COUNT] = {
+        "none", "candle", "trade", "book_top", "mark_price", "signal", "order_intent",
+        "order_update", "fill", "position", "ess_state", "policy", "health", "alert", "equity",
+    };
+    return (unsigned)t < QTR_EV__COUNT ? names[t] : "unknown";
+}
+
+/* The symbol an event concerns, or NULL for account-wide events. */
+static inline const char *qtr_event_symbol(const qtr_event *ev)
+{
+    switch (ev->type) {
+    case QTR_EV_CANDLE: case QTR_EV_TRADE: case QTR_EV_BOOK_TOP: case QTR_EV_MARK_PRICE:
+    case QTR_EV_SIGNAL: case QTR_EV_ORDER_INTENT: case QTR_EV_ORDER_UPDATE:
+    case QTR_EV_FILL: case QTR_EV_POSITION:
+        return ev->u.candle.symbol;  /* symbol is the first member of each */
+    default:
+        return NULL;
+    }
+}
+
+static inline const char *qtr_side_name(qtr_side s) { return s == QTR_SIDE_BUY ? "BUY" : s == QTR_SIDE_SELL ? "SELL" : "?"; }
+
+static inline const char *qtr_order_status_name(qtr_order_status s)
+{
+    switch (s) {
+    case QTR_OS_PENDING: return "PENDING";
+    case QTR_OS_NEW: return "NEW";
+    case QTR_OS_PARTIALLY_FILLED: return "PARTIALLY_FILLED";
+    case QTR_OS_FILLED: return "FILLED";
+    case QTR_OS_CANCELED: return "CANCELED";
+    case QTR_OS_REJECTED: return "REJECTED";
+    case QTR_OS_EXPIRED: return "EXPIRED";
+    case QTR_OS_UNKNOWN: return "UNKNOWN";
+    }
+    return "?";
+}
+
+static inline const char *qtr_order_type_name(qtr_order_type t)
+{
+    switch (t) {
+    case QTR_ORDER_MARKET: return "MARKET";
+    case QTR_ORDER_LIMIT: return "LIMIT";
+    case QTR_ORDER_STOP_MARKET: return "STOP_MARKET";
+    case QTR_ORDER_TAKE_PROFIT_MARKET: return "TAKE_PROFIT_MARKET";
+    }
+    return "?";
+}
+
+static inline const char *qtr_ess_state_name(qtr_ess_state s)
+{
+    return s == QTR_ESS_ARMED ? "ARMED" : s == QTR_ESS_TRIPPED ? "TRIPPED" : s == QTR_ESS_COOLDOWN ? "COOLDOWN" : "?";
+}
+
+static inline const char *qtr_health_status_name(qtr_health_status s)
+{
+    return s == QTR_HEALTH_OK ? "OK" : s == QTR_HEALTH_DEGRADED ? "DEGRADED" : "CRITICAL";
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QTR_EVENTS_H */

@@ -1,0 +1,307 @@
+/*
+ * qtr/money.h — exact fixed-point decimals for prices, quantities, fees and PnL.
+ *
+ * A qtr_dec is a signed 64-bit integer holding value * 10^8 (QTR_DEC_SCALE).
+ * 1 USDT is 100000000; the smallest step is 0.00000001, the largest magnitude
+ * about 92,233,720,368.54775807. Binance never sends more than 8 decimals.
+ *
+ * Rules that keep money exact:
+ *   - never convert a price, quantity, fee or PnL to float or double;
+ *   - parse exchange strings with qtr_dec_parse(), print with qtr_dec_format();
+ *   - every operation that can overflow is checked and returns false instead
+ *     of wrapping; products and quotients use 128-bit intermediates and say
+ *     how they round.
+ *
+ * Everything here is static inline: plugins use it without linking the host.
+ */
+#ifndef QTR_MONEY_H
+#define QTR_MONEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef int64_t qtr_dec;
+
+#define QTR_DEC_SCALE    INT64_C(100000000)
+#define QTR_DEC_DECIMALS 8
+#define QTR_DEC_MAX      INT64_MAX
+#define QTR_DEC_MIN      (-INT64_MAX) /* symmetric: INT64_MIN is never produced */
+/* Longest text qtr_dec_format() writes, with the terminating NUL. */
+#define QTR_DEC_STRLEN   24
+
+/* A whole number as a decimal: QTR_DEC_INT(5) is 5.00000000. */
+#define QTR_DEC_INT(n) ((qtr_dec)(n) * QTR_DEC_SCALE)
+
+typedef enum qtr_rounding {
+    QTR_ROUND_DOWN = 0,      /* toward zero (truncate)             */
+    QTR_ROUND_UP,            /* away from zero                     */
+    QTR_ROUND_FLOOR,         /* toward -infinity                   */
+    QTR_ROUND_CEIL,          /* toward +infinity                   */
+    QTR_ROUND_HALF_UP,       /* nearest, ties away from zero       */
+    QTR_ROUND_HALF_EVEN      /* nearest, ties to even (banker's)   */
+} qtr_rounding;
+
+/* Result codes of qtr_dec_parse(). */
+typedef enum qtr_dec_status {
+    QTR_DEC_OK = 0,
+    QTR_DEC_ESYNTAX,     /* not a decimal number                   */
+    QTR_DEC_EPRECISION,  /* more than 8 significant decimals       */
+    QTR_DEC_ERANGE       /* magnitude too large for qtr_dec        */
+} qtr_dec_status;
+
+static inline const char *qtr_dec_status_str(qtr_dec_status s)
+{
+    switch (s) {
+    case QTR_DEC_OK: return "ok";
+    case QTR_DEC_ESYNTAX: return "not a decimal number";
+    case QTR_DEC_EPRECISION: return "more than 8 decimal places";
+    case QTR_DEC_ERANGE: return "number out of range";
+    }
+    return "unknown";
+}
+
+/* 128-bit intermediates (gcc and clang); __extension__ keeps -Wpedantic quiet. */
+__extension__ typedef __int128 qtr__i128;
+__extension__ typedef unsigned __int128 qtr__u128;
+
+/* Divide a 128-bit value by a positive 64-bit divisor with explicit rounding. */
+static inline qtr__i128 qtr__div_round(qtr__i128 num, qtr__i128 den, qtr_rounding mode)
+{
+    qtr__i128 q = num / den, r = num % den;   /* C truncates toward zero */
+    if (r == 0) return q;
+    int sign = ((num < 0) != (den < 0)) ? -1 : 1;
+    qtr__i128 ar = r < 0 ? -r : r, ad = den < 0 ? -den : den;
+    bool away;
+    switch (mode) {
+    case QTR_ROUND_DOWN: away = false; break;
+    case QTR_ROUND_UP: away = true; break;
+    case QTR_ROUND_FLOOR: away = sign < 0; break;
+    case QTR_ROUND_CEIL: away = sign > 0; break;
+    case QTR_ROUND_HALF_UP: away = 2 * ar >= ad; break;
+    case QTR_ROUND_HALF_EVEN:
+    default:
+        away = 2 * ar > ad || (2 * ar == ad && (q % 2 != 0));
+        break;
+    }
+    return away ? q + sign : q;
+}
+
+static inline bool qtr__fits(qtr__i128 v)
+{
+    return v <= (qtr__i128)QTR_DEC_MAX && v >= (qtr__i128)QTR_DEC_MIN;
+}
+
+/* a + b; false on overflow (out is untouched). */
+static inline bool qtr_dec_add(qtr_dec a, qtr_dec b, qtr_dec *out)
+{
+    qtr__i128 r = (qtr__i128)a + b;
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* a - b; false on overflow. */
+static inline bool qtr_dec_sub(qtr_dec a, qtr_dec b, qtr_dec *out)
+{
+    qtr__i128 r = (qtr__i128)a - b;
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* a * b (both decimals, e.g. price * quantity), rounded as asked. */
+static inline bool qtr_dec_mul(qtr_dec a, qtr_dec b, qtr_rounding mode, qtr_dec *out)
+{
+    qtr__i128 r = qtr__div_round((qtr__i128)a * b, QTR_DEC_SCALE, mode);
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* a / b (e.g. notional / price), rounded as asked; false if b is 0 or on overflow. */
+static inline bool qtr_dec_div(qtr_dec a, qtr_dec b, qtr_rounding mode, qtr_dec *out)
+{
+    if (b == 0) return false;
+    qtr__i128 r = qtr__div_round((qtr__i128)a * QTR_DEC_SCALE, b, mode);
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* a * n for a whole number n (e.g. a quantity times a count). */
+static inline bool qtr_dec_mul_int(qtr_dec a, int64_t n, qtr_dec *out)
+{
+    qtr__i128 r = (qtr__i128)a * n;
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* (a * b) / c in one step with a single rounding: exact for a weighted
+ * average such as (qty * price) / total_qty. False if c is 0 or on overflow. */
+static inline bool qtr_dec_muldiv(qtr_dec a, qtr_dec b, qtr_dec c, qtr_rounding mode, qtr_dec *out)
+{
+    if (c == 0) return false;
+    qtr__i128 p = (qtr__i128)a * b;            /* |p| < 2^126: cannot overflow */
+    qtr__i128 r = qtr__div_round(p, c, mode);
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+/* Round v to a multiple of step (a tick or lot size); step must be > 0. */
+static inline bool qtr_dec_round_step(qtr_dec v, qtr_dec step, qtr_rounding mode, qtr_dec *out)
+{
+    if (step <= 0) return false;
+    qtr__i128 r = qtr__div_round(v, step, mode) * (qtr__i128)step;
+    if (!qtr__fits(r)) return false;
+    *out = (qtr_dec)r;
+    return true;
+}
+
+static inline qtr_dec qtr_dec_abs(qtr_dec v) { return v < 0 ? -v : v; }
+static inline int qtr_dec_sign(qtr_dec v) { return (v > 0) - (v < 0); }
+static inline qtr_dec qtr_dec_min(qtr_dec a, qtr_dec b) { return a < b ? a : b; }
+static inline qtr_dec qtr_dec_max(qtr_dec a, qtr_dec b) { return a > b ? a : b; }
+
+/*
+ * Parse an exact decimal: optional sign, digits, optional '.' and digits,
+ * optional exponent ("1e-5", as some exchanges write tiny numbers). No spaces.
+ * len may be (size_t)-1 for a NUL-terminated string. A value that needs more
+ * than 8 decimals is refused (QTR_DEC_EPRECISION), never silently rounded:
+ * use qtr_dec_parse_round() where rounding is what you mean.
+ */
+static inline qtr_dec_status qtr__dec_parse(const char *s, size_t len, qtr_rounding mode,
+                                            bool allow_round, qtr_dec *out)
+{
+    if (!s) return QTR_DEC_ESYNTAX;
+    if (len == (size_t)-1) { len = 0; while (s[len]) len++; }
+    const qtr__i128 big = (qtr__i128)1 << 100;   /* far past any qtr_dec, far below overflow */
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && (s[i] == '+' || s[i] == '-')) { neg = s[i] == '-'; i++; }
+    qtr__i128 mant = 0;               /* every digit, as one integer */
+    int frac_digits = 0, digits = 0;
+    bool seen_dot = false;
+    for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
+        char c = s[i];
+        if (c == '.') {
+            if (seen_dot) return QTR_DEC_ESYNTAX;
+            seen_dot = true;
+            continue;
+        }
+        if (c < '0' || c > '9') return QTR_DEC_ESYNTAX;
+        digits++;
+        if (mant > big) return QTR_DEC_ERANGE;
+        mant = mant * 10 + (c - '0');
+        if (seen_dot) frac_digits++;
+    }
+    if (digits == 0) return QTR_DEC_ESYNTAX;
+    int exp10 = 0;
+    if (i < len) {                   /* exponent part */
+        i++;
+        bool eneg = false;
+        if (i < len && (s[i] == '+' || s[i] == '-')) { eneg = s[i] == '-'; i++; }
+        if (i >= len) return QTR_DEC_ESYNTAX;
+        for (; i < len; i++) {
+            if (s[i] < '0' || s[i] > '9') return QTR_DEC_ESYNTAX;
+            exp10 = exp10 * 10 + (s[i] - '0');
+            if (exp10 > 400) return QTR_DEC_ERANGE;
+        }
+        if (eneg) exp10 = -exp10;
+    }
+    /* value * 10^8 = mant * 10^shift */
+    int shift = QTR_DEC_DECIMALS + exp10 - frac_digits;
+    for (; shift > 0 && mant != 0; shift--) {
+        if (mant > big) return QTR_DEC_ERANGE;
+        mant *= 10;
+    }
+    if (shift < 0) {
+        qtr__i128 den = 1;
+        for (int k = 0; k < -shift && den <= big; k++) den *= 10;
+        if (mant % den != 0 && !allow_round) return QTR_DEC_EPRECISION;
+        mant = qtr__div_round(neg ? -mant : mant, den, mode);
+        if (neg) mant = -mant;
+    }
+    qtr__i128 v = neg ? -mant : mant;
+    if (!qtr__fits(v)) return QTR_DEC_ERANGE;
+    *out = (qtr_dec)v;
+    return QTR_DEC_OK;
+}
+
+static inline qtr_dec_status qtr_dec_parse(const char *s, size_t len, qtr_dec *out)
+{
+    return qtr__dec_parse(s, len, QTR_ROUND_DOWN, false, out);
+}
+
+/* As qtr_dec_parse(), but digits past the 8th decimal are rounded as asked. */
+static inline qtr_dec_status qtr_dec_parse_round(const char *s, size_t len, qtr_rounding mode, qtr_dec *out)
+{
+    return qtr__dec_parse(s, len, mode, true, out);
+}
+
+/*
+ * Print v as plain decimal text ("-12.5", "0.00000001", "3"), trailing zeros
+ * trimmed. buf must hold QTR_DEC_STRLEN bytes. Returns buf.
+ */
+static inline char *qtr_dec_format(qtr_dec v, char *buf)
+{
+    char tmp[QTR_DEC_STRLEN];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    uint64_t ip = u / (uint64_t)QTR_DEC_SCALE, fp = u % (uint64_t)QTR_DEC_SCALE;
+    char *p = buf;
+    if (v < 0) *p++ = '-';
+    do { tmp[n++] = (char)('0' + ip % 10); ip /= 10; } while (ip);
+    while (n) *p++ = tmp[--n];
+    if (fp) {
+        int d = QTR_DEC_DECIMALS;
+        while (fp % 10 == 0) { fp /= 10; d--; }
+        *p++ = '.';
+        for (int k = d - 1; k >= 0; k--) { p[k] = (char)('0' + fp % 10); fp /= 10; }
+        p += d;
+    }
+    *p = '\0';
+    return buf;
+}
+
+/* Print v with exactly `places` decimals (0..8), rounding as asked. */
+static inline char *qtr_dec_format_fixed(qtr_dec v, int places, qtr_rounding mode, char *buf)
+{
+    if (places < 0) places = 0;
+    if (places > QTR_DEC_DECIMALS) places = QTR_DEC_DECIMALS;
+    int64_t unit = 1;
+    for (int k = 0; k < QTR_DEC_DECIMALS - places; k++) unit *= 10;
+    qtr__i128 q = qtr__div_round(v, unit, mode);
+    bool neg = q < 0;
+    qtr__u128 u = neg ? (qtr__u128)(-q) : (qtr__u128)q;
+    char tmp[48];
+    int n = 0;
+    for (int k = 0; k < places; k++) { tmp[n++] = (char)('0' + (int)(u % 10)); u /= 10; }
+    if (places) tmp[n++] = '.';
+    do { tmp[n++] = (char)('0' + (int)(u % 10)); u /= 10; } while (u);
+    char *p = buf;
+    if (neg) *p++ = '-';
+    while (n) *p++ = tmp[--n];
+    *p = '\0';
+    return buf;
+}
+
+/*
+ * For display and statistics only (charts, Sharpe ratio, Prometheus gauges):
+ * never feed the result back into money arithmetic.
+ */
+static inline double qtr_dec_to_display_double(qtr_dec v)
+{
+    return (double)(v / QTR_DEC_SCALE) + (double)(v % QTR_DEC_SCALE) / (double)QTR_DEC_SCALE;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QTR_MONEY_H */

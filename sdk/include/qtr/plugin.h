@@ -1,0 +1,443 @@
+/*
+ * qtr/plugin.h — the Quantum Trader plugin SDK. The one header a plugin needs.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * `qtr_plugin_entry`, best defined with QTR_PLUGIN_DEFINE(). The host calls it
+ * with its own ABI version; the plugin answers with a descriptor (or NULL if
+ * it will not run on that host). The host checks the descriptor (ABI major
+ * equal, plugin minor not newer than the host's, mandatory callbacks present,
+ * known kind, unique name) before it calls anything else.
+ *
+ * Lifecycle, all on the host's single event-loop thread:
+ *
+ *   init(host, ctx, &state)   read options, allocate state, subscribe. No I/O
+ *                             that blocks; return 0, or non-zero to refuse
+ *                             (the host then unloads the plugin).
+ *   start(state)              optional: begin timers and connections.
+ *   ... callbacks of the plugin's kind, bus events, timers ...
+ *   stop(state)               optional: stop timers, flush. Strategies are
+ *                             stopped before everything else.
+ *   destroy(state)            free everything. The host drops the plugin's
+ *                             subscriptions, timers and metrics itself.
+ *
+ * Every host service is reached through the `const qtr_host *` given to
+ * init(); a plugin never links against the host. Never block the loop: no
+ * sleep(), no blocking socket, no synchronous HTTP.
+ *
+ * Minimal strategy (see examples/strategy_template/ for a full one):
+ *
+ *   #include <qtr/plugin.h>
+ *   struct st { const qtr_host *h; qtr_ctx *ctx; };
+ *   static int init(const qtr_host *h, qtr_ctx *ctx, void **out) {
+ *       struct st *s = calloc(1, sizeof *s); if (!s) return -1;
+ *       s->h = h; s->ctx = ctx; *out = s; return 0;
+ *   }
+ *   static void on_candle(void *state, const qtr_candle *c) { ... }
+ *   static void destroy(void *state) { free(state); }
+ *   static const qtr_strategy_ops ops = { .size = sizeof ops, .on_candle = on_candle };
+ *   QTR_PLUGIN_DEFINE(.kind = QTR_KIND_STRATEGY, .name = "my_strategy",
+ *                     .version = "1.0.0", .init = init, .destroy = destroy,
+ *                     .strategy = &ops);
+ *
+ * Build: cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags qtr-plugin) \
+ *           my_strategy.c -o my_strategy.so
+ */
+#ifndef QTR_PLUGIN_H
+#define QTR_PLUGIN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/events.h>
+#include <qtr/money.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ABI version. Major: incompatible change (never mixed). Minor: only appended
+ * fields and services; a host runs plugins built for its minor or older. */
+#define QTR_ABI_MAJOR 1
+#define QTR_ABI_MINOR 0
+#define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
+#define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
+#define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
+
+#define QTR_ENTRY_SYMBOL "qtr_plugin_entry"
+
+/* Result codes of host services (0 is success). */
+#define QTR_OK        0
+#define QTR_EINVAL   -1   /* bad argument                                 */
+#define QTR_ENOTFOUND -2  /* no such symbol, option, order ...           */
+#define QTR_EREFUSED -3   /* refused: ESS, risk, rate limit, state        */
+#define QTR_EFULL    -4   /* a bounded queue is full                      */
+#define QTR_ENOTSUP  -5   /* not available in this host or mode           */
+#define QTR_EIO      -6   /* a store or network failure                   */
+
+typedef enum qtr_kind {
+    QTR_KIND_STRATEGY = 1,
+    QTR_KIND_RISK = 2,
+    QTR_KIND_EXCHANGE = 3,
+    QTR_KIND_DASHBOARD = 4
+} qtr_kind;
+
+static inline const char *qtr_kind_name(qtr_kind k)
+{
+    switch (k) {
+    case QTR_KIND_STRATEGY: return "strategy";
+    case QTR_KIND_RISK: return "risk";
+    case QTR_KIND_EXCHANGE: return "exchange";
+    case QTR_KIND_DASHBOARD: return "dashboard";
+    }
+    return "unknown";
+}
+
+typedef enum qtr_log_level {
+    QTR_LOG_DEBUG = 0,
+    QTR_LOG_INFO = 1,
+    QTR_LOG_WARN = 2,
+    QTR_LOG_ERROR = 3
+} qtr_log_level;
+
+/* Opaque handles owned by the host. */
+typedef struct qtr_ctx qtr_ctx;       /* one per loaded plugin: who is calling */
+typedef struct qtr_timer qtr_timer;
+typedef struct qtr_sub qtr_sub;
+typedef struct qtr_metric qtr_metric;
+struct event_base;                    /* libevent, for plugins doing I/O       */
+
+/* ---------------------------------------------------------------------------
+ * Options (a config map): a plugin lists the options it accepts; the host
+ * checks the config against the list before init() (unknown names, wrong
+ * types and missing required options are refused with the option's name).
+ * ------------------------------------------------------------------------- */
+typedef enum qtr_opt_type {
+    QTR_OPT_STRING = 1,
+    QTR_OPT_INT,         /* a Lua integer                                  */
+    QTR_OPT_BOOL,
+    QTR_OPT_DECIMAL,     /* money or ratio: a string "0.001" or an integer */
+    QTR_OPT_DOUBLE,      /* a score, never money                           */
+    QTR_OPT_STRING_LIST  /* a Lua array of strings                         */
+} qtr_opt_type;
+
+#define QTR_OPT_REQUIRED 0x1u
+
+typedef struct qtr_option {
+    const char *name;
+    qtr_opt_type type;
+    const char *default_value; /* as text; NULL: no default               */
+    uint32_t flags;            /* QTR_OPT_REQUIRED                         */
+    const char *help;          /* one line, shown by `qtr plugins -v`       */
+} qtr_option;
+
+/* ---------------------------------------------------------------------------
+ * Risk types (used by risk plugins and by the host's policy engine).
+ * ------------------------------------------------------------------------- */
+typedef enum qtr_risk_verdict {
+    QTR_RISK_APPROVE = 1,
+    QTR_RISK_RESIZE = 2,   /* approve with decision.qty instead            */
+    QTR_RISK_REJECT = 3
+} qtr_risk_verdict;
+
+typedef struct qtr_risk_decision {
+    qtr_risk_verdict verdict;
+    qtr_dec qty;                     /* the new quantity, for RESIZE         */
+    char reason[QTR_REASON_MAX];     /* a reason code: "min_confidence" ...  */
+} qtr_risk_decision;
+
+/* What the risk step knows about the account when it judges an order. */
+typedef struct qtr_risk_context {
+    qtr_dec equity;
+    qtr_dec exposure;                /* sum of |position notional|           */
+    qtr_dec drawdown_pct;            /* from the equity peak, percent         */
+    qtr_dec daily_pnl;
+    int32_t open_positions;
+    int32_t open_symbols;            /* symbols with a position or an order   */
+    bool symbol_has_position;
+    qtr_dec position_qty;            /* signed, in the order's symbol         */
+    qtr_dec position_notional;       /* |qty| * mark                          */
+    qtr_dec price;                   /* mark or last price of the symbol      */
+    qtr_dec order_notional;          /* qty * price of the order              */
+    qtr_dec funding_rate;            /* 0 if unknown                          */
+    bool has_book;                   /* the fields below are meaningful       */
+    qtr_dec spread_bps;              /* (ask - bid) / mid * 10000             */
+    qtr_dec depth_notional;          /* on the side the order takes           */
+    int32_t leverage;
+} qtr_risk_context;
+
+#define QTR_POLICY_MAX_SYMBOLS 64
+
+/* The active policy's limits, as loaded from Lua (see docs/policies.md). */
+typedef struct qtr_policy_limits {
+    char name[QTR_NAME_MAX];
+    char hash[65];
+    int64_t loaded_at_ms;
+    uint32_t version;
+    double min_confidence;
+    int32_t max_positions;
+    int32_t max_symbols;
+    qtr_dec max_position_notional;
+    qtr_dec max_order_notional;
+    qtr_dec max_total_exposure;
+    int32_t max_leverage;
+    qtr_dec max_abs_funding_rate;     /* 0: no funding filter                */
+    qtr_dec max_spread_bps;           /* 0: no spread check                  */
+    qtr_dec min_depth_notional;       /* 0: no depth check                   */
+    qtr_dec ess_max_drawdown_pct;
+    qtr_dec ess_daily_loss_pct;
+    int32_t ess_max_consecutive_errors;
+    int64_t ess_cooldown_ms;
+    bool ess_close_positions;
+    qtr_dec alert_daily_drawdown_pct;
+    int32_t n_symbols;                /* 0: any symbol                       */
+    char symbols[QTR_POLICY_MAX_SYMBOLS][QTR_SYMBOL_MAX];
+} qtr_policy_limits;
+
+typedef struct qtr_ess_status {
+    qtr_ess_state state;
+    char trip_reason[QTR_REASON_MAX];
+    int64_t tripped_at_ms;
+    int64_t cooldown_until_ms;
+    uint32_t trips, resets;
+    int32_t consecutive_exchange_errors;
+} qtr_ess_status;
+
+typedef struct qtr_component_health {
+    char component[QTR_NAME_MAX];
+    qtr_health health;
+} qtr_component_health;
+
+typedef struct qtr_plugin_info {
+    char name[QTR_NAME_MAX];
+    char version[QTR_NAME_MAX];
+    qtr_kind kind;
+    uint16_t abi_major, abi_minor;
+    char path[QTR_TEXT_MAX];
+} qtr_plugin_info;
+
+/* A signal with what became of it (for dashboards). */
+typedef struct qtr_signal_record {
+    qtr_signal signal;
+    char outcome[QTR_NAME_MAX];       /* "accepted", "rejected", "dropped"    */
+    char reason[QTR_REASON_MAX];
+} qtr_signal_record;
+
+typedef void (*qtr_event_cb)(void *ud, const qtr_event *ev);
+typedef void (*qtr_timer_cb)(void *ud);
+typedef void (*qtr_write_cb)(void *ud, const char *text, size_t len);
+typedef void (*qtr_snapshot_cb)(void *ud, int status,
+                                const qtr_order_update *orders, size_t n_orders,
+                                const qtr_position *positions, size_t n_positions);
+
+/* ---------------------------------------------------------------------------
+ * Host services: one const table, handed to init(). Grows by appending only;
+ * before using a service added after 1.0, check QTR_HOST_HAS(host, member).
+ * ------------------------------------------------------------------------- */
+typedef struct qtr_host {
+    uint32_t size;                 /* sizeof(qtr_host) as the host built it */
+    uint16_t abi_major, abi_minor;
+    const char *host_version;
+
+    /* Logging: one line, tagged with the plugin's name. */
+    void (*log)(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* Clock. now_ms is the trading clock: wall time live and in paper mode,
+     * the candle time in a backtest. mono_ns never jumps (for latency). */
+    int64_t (*now_ms)(qtr_ctx *ctx);
+    int64_t (*mono_ns)(qtr_ctx *ctx);
+    bool (*is_simulated)(qtr_ctx *ctx);
+
+    /* Timers on the trading clock (simulated in backtests). */
+    qtr_timer *(*timer_start)(qtr_ctx *ctx, int64_t interval_ms, bool repeat,
+                              qtr_timer_cb cb, void *ud);
+    void (*timer_stop)(qtr_ctx *ctx, qtr_timer *timer);
+
+    /* Bus. symbol NULL: every symbol. Callbacks run on the loop thread after
+     * the event is published, in publication order. publish() copies *ev. */
+    qtr_sub *(*subscribe)(qtr_ctx *ctx, qtr_event_type type, const char *symbol,
+                          qtr_event_cb cb, void *ud);
+    void (*unsubscribe)(qtr_ctx *ctx, qtr_sub *sub);
+    int (*publish)(qtr_ctx *ctx, const qtr_event *ev);
+
+    /* Options declared in the plugin's option table. Return QTR_OK, or
+     * QTR_ENOTFOUND if unset with no default. Strings live until destroy(). */
+    int (*config_string)(qtr_ctx *ctx, const char *name, const char **out);
+    int (*config_int)(qtr_ctx *ctx, const char *name, int64_t *out);
+    int (*config_bool)(qtr_ctx *ctx, const char *name, bool *out);
+    int (*config_decimal)(qtr_ctx *ctx, const char *name, qtr_dec *out);
+    int (*config_double)(qtr_ctx *ctx, const char *name, double *out);
+    int (*config_list)(qtr_ctx *ctx, const char *name, const char *const **items, size_t *n);
+
+    /* Metrics, exported by the dashboard as qtr_<name>. label may be NULL. */
+    qtr_metric *(*metric_counter)(qtr_ctx *ctx, const char *name, const char *help,
+                                  const char *label_name, const char *label_value);
+    qtr_metric *(*metric_gauge)(qtr_ctx *ctx, const char *name, const char *help,
+                                const char *label_name, const char *label_value);
+    void (*metric_add)(qtr_metric *m, int64_t delta);
+    void (*metric_set)(qtr_metric *m, double value);
+
+    /* Trading. submit_signal queues a signal (QTR_EFULL if dropped by the
+     * throttle). submit_order sends an order through the ESS and the risk
+     * plugin; client_id_out (may be NULL) receives its client order id. */
+    int (*submit_signal)(qtr_ctx *ctx, const qtr_signal *signal);
+    int (*submit_order)(qtr_ctx *ctx, const qtr_order_intent *order,
+                        char client_id_out[QTR_CLIENT_ID_MAX]);
+    int (*cancel_order)(qtr_ctx *ctx, const char *symbol, const char *client_id);
+
+    /* Portfolio and market queries (copies; QTR_ENOTFOUND when unknown). */
+    int (*get_position)(qtr_ctx *ctx, const char *symbol, qtr_position *out);
+    size_t (*list_positions)(qtr_ctx *ctx, qtr_position *out, size_t cap);
+    int (*get_account)(qtr_ctx *ctx, qtr_account *out);
+    size_t (*list_open_orders)(qtr_ctx *ctx, qtr_order_update *out, size_t cap);
+    int (*get_last_candle)(qtr_ctx *ctx, const char *symbol, qtr_candle *out);
+    int (*get_book_top)(qtr_ctx *ctx, const char *symbol, qtr_book_top *out);
+    int (*get_mark_price)(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out);
+
+    /* Risk policy (the host's sandboxed Lua engine). */
+    int (*policy_limits)(qtr_ctx *ctx, qtr_policy_limits *out);
+    int (*policy_judge)(qtr_ctx *ctx, const qtr_order_intent *order,
+                        const qtr_risk_context *rc, qtr_risk_decision *out);
+    int (*policy_reload)(qtr_ctx *ctx, char *err, size_t errlen);
+
+    /* Emergency Stop System. */
+    int (*ess_status)(qtr_ctx *ctx, qtr_ess_status *out);
+    int (*ess_trip)(qtr_ctx *ctx, const char *user, const char *reason);
+    int (*ess_reset)(qtr_ctx *ctx, const char *user, const char *reason, bool force,
+                     char *err, size_t errlen);
+
+    /* Operations (for dashboards). */
+    void (*set_health)(qtr_ctx *ctx, qtr_health_status status, const char *reason);
+    size_t (*health_all)(qtr_ctx *ctx, qtr_component_health *out, size_t cap);
+    size_t (*list_plugins)(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap);
+    void (*metrics_write)(qtr_ctx *ctx, qtr_write_cb write, void *ud);
+    size_t (*recent_fills)(qtr_ctx *ctx, qtr_fill *out, size_t cap);
+    size_t (*recent_orders)(qtr_ctx *ctx, qtr_order_update *out, size_t cap);
+    size_t (*recent_signals)(qtr_ctx *ctx, qtr_signal_record *out, size_t cap);
+    size_t (*equity_history)(qtr_ctx *ctx, qtr_account *out, size_t cap);
+
+    /* The host's libevent loop, for plugins that do network I/O. */
+    struct event_base *(*event_base)(qtr_ctx *ctx);
+} qtr_host;
+
+/* True if the host provides `member` (it may be older than this header). */
+#define QTR_HOST_HAS(host, member) \
+    ((host)->size >= offsetof(qtr_host, member) + sizeof((host)->member) && (host)->member != NULL)
+
+/* ---------------------------------------------------------------------------
+ * Callbacks of each kind. Each table starts with its size and grows by
+ * appending. Mandatory members are marked; leave the others NULL.
+ * ------------------------------------------------------------------------- */
+typedef struct qtr_strategy_ops {
+    uint32_t size;
+    /* mandatory: a candle closed for a symbol in the strategy's `symbols`
+     * option (or any symbol if it has none). Submit signals from here. */
+    void (*on_candle)(void *state, const qtr_candle *candle);
+    void (*on_fill)(void *state, const qtr_fill *fill);                 /* optional */
+    void (*on_order_update)(void *state, const qtr_order_update *update); /* optional */
+} qtr_strategy_ops;
+
+typedef struct qtr_risk_ops {
+    uint32_t size;
+    /* mandatory: judge one order. Fill *out; anything but APPROVE or RESIZE
+     * (with 0 < qty <= order qty) means the order is not sent. */
+    void (*check_order)(void *state, const qtr_order_intent *order, qtr_risk_decision *out);
+} qtr_risk_ops;
+
+typedef struct qtr_exchange_ops {
+    uint32_t size;
+    /* mandatory: send an order. Asynchronous: the answer comes later as
+     * QTR_EV_ORDER_UPDATE and QTR_EV_FILL events the plugin publishes.
+     * Return QTR_OK if accepted for sending; a non-zero return means nothing
+     * was sent. */
+    int (*submit_order)(void *state, const qtr_order_intent *order);
+    /* mandatory: cancel by client order id; also answered by events. */
+    int (*cancel_order)(void *state, const char *symbol, const char *client_id);
+    /* optional: cancel every open order of a symbol (NULL: all symbols). */
+    int (*cancel_all)(void *state, const char *symbol);
+    /* optional: report open orders and positions once, for reconciliation
+     * at start; cb may run later (on the loop) and runs exactly once. */
+    int (*fetch_snapshot)(void *state, qtr_snapshot_cb cb, void *ud);
+} qtr_exchange_ops;
+
+typedef struct qtr_dashboard_ops {
+    uint32_t size;
+    /* no mandatory members: a dashboard works from the bus and host queries */
+} qtr_dashboard_ops;
+
+/* ---------------------------------------------------------------------------
+ * The descriptor a plugin returns from qtr_plugin_entry().
+ * ------------------------------------------------------------------------- */
+typedef struct qtr_plugin_desc {
+    uint32_t size;              /* sizeof(qtr_plugin_desc) as the plugin built it */
+    uint16_t abi_major, abi_minor;
+    qtr_kind kind;
+    const char *name;           /* unique among loaded plugins: [a-z0-9_]+   */
+    const char *version;        /* the plugin's own version, e.g. "1.2.0"   */
+    const char *description;    /* one line                                  */
+    const qtr_option *options;  /* ends with an entry whose name is NULL     */
+
+    int (*init)(const qtr_host *host, qtr_ctx *ctx, void **state); /* mandatory */
+    int (*start)(void *state);                                      /* optional  */
+    void (*stop)(void *state);                                      /* optional  */
+    void (*destroy)(void *state);                                   /* mandatory */
+    /* optional: current health; the host asks for /health/all */
+    void (*health)(void *state, qtr_health *out);
+
+    /* exactly the one matching .kind must be set */
+    const qtr_strategy_ops *strategy;
+    const qtr_risk_ops *risk;
+    const qtr_exchange_ops *exchange;
+    const qtr_dashboard_ops *dashboard;
+} qtr_plugin_desc;
+
+/*
+ * The entry point's type. The host calls it with its QTR_ABI_VERSION(); the
+ * plugin always stores its own ABI version in *plugin_abi, and returns its
+ * descriptor, or NULL to refuse a host it cannot run on (the plugin side of
+ * the two-sided check; the host checks the descriptor's version as well).
+ */
+typedef const qtr_plugin_desc *(*qtr_plugin_entry_fn)(uint32_t host_abi, uint32_t *plugin_abi);
+
+#if defined(__GNUC__)
+#define QTR_EXPORT __attribute__((visibility("default")))
+#else
+#define QTR_EXPORT
+#endif
+
+/*
+ * Defines the descriptor and the one exported entry symbol. The plugin
+ * refuses a host of another major version, or one older than the minor
+ * version this plugin was built for (its services may be missing).
+ */
+#define QTR_PLUGIN_DEFINE(...)                                                        \
+    static const qtr_plugin_desc qtr__plugin_desc = {                                 \
+        .size = sizeof(qtr_plugin_desc),                                              \
+        .abi_major = QTR_ABI_MAJOR,                                                   \
+        .abi_minor = QTR_ABI_MINOR,                                                   \
+        __VA_ARGS__};                                                                 \
+    QTR_EXPORT const qtr_plugin_desc *qtr_plugin_entry(uint32_t host_abi, uint32_t *plugin_abi); \
+    QTR_EXPORT const qtr_plugin_desc *qtr_plugin_entry(uint32_t host_abi, uint32_t *plugin_abi)  \
+    {                                                                                 \
+        if (plugin_abi) *plugin_abi = QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR);  \
+        if (QTR_ABI_MAJOR_OF(host_abi) != QTR_ABI_MAJOR ||                            \
+            QTR_ABI_MINOR_OF(host_abi) < QTR_ABI_MINOR)                               \
+            return NULL;                                                              \
+        return &qtr__plugin_desc;                                                     \
+    }
+
+/* Copy a NUL-terminated string into a fixed field, always terminating it. */
+static inline void qtr_strlcpy(char *dst, const char *src, size_t cap)
+{
+    size_t i = 0;
+    if (!cap) return;
+    for (; src && src[i] && i + 1 < cap; i++) dst[i] = src[i];
+    dst[i] = '\0';
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* QTR_PLUGIN_H */

@@ -1,0 +1,644 @@
+/* mock_host.c — see mock_host.h. Simple on purpose: it is a test double. */
+#include "mock_host.h"
+
+#include <dlfcn.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct qtr_ctx { mock_host *m; };
+
+typedef struct mock_sub {
+    struct mock_sub *next;
+    qtr_event_type type;
+    char symbol[QTR_SYMBOL_MAX];
+    qtr_event_cb cb;
+    void *ud;
+    bool dead;
+} mock_sub;
+
+typedef struct mock_timer {
+    struct mock_timer *next;
+    mock_host *m;
+    int64_t interval_ms, due_ms;
+    bool repeat, dead;
+    qtr_timer_cb cb;
+    void *ud;
+    struct event *ev;
+} mock_timer;
+
+static mock_host *M(qtr_ctx *ctx) { return ctx->m; }
+
+qtr_dec D(const char *text)
+{
+    qtr_dec v = 0;
+    if (qtr_dec_parse(text, (size_t)-1, &v) != QTR_DEC_OK) {
+        fprintf(stderr, "mock_host: bad decimal in test: '%s'\n", text);
+        abort();
+    }
+    return v;
+}
+
+static void m_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
+{
+    mock_host *m = M(ctx);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->last_log, sizeof m->last_log, fmt, ap);
+    va_end(ap);
+    if (level >= QTR_LOG_ERROR) m->n_logs_error++;
+    else if (level == QTR_LOG_WARN) m->n_logs_warn++;
+    if (getenv("MOCK_HOST_VERBOSE") || level >= QTR_LOG_WARN)
+        fprintf(stderr, "[plugin %s] %s\n", level >= QTR_LOG_ERROR ? "error" : level == QTR_LOG_WARN ? "warn" : "info",
+                m->last_log);
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t m_now_ms(qtr_ctx *ctx) { mock_host *m = M(ctx); return m->real_time ? wall_ms() : m->now_ms; }
+static int64_t m_mono_ns(qtr_ctx *ctx)
+{
+    (void)ctx;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static bool m_is_simulated(qtr_ctx *ctx) { return !M(ctx)->real_time; }
+
+static void timer_fire_real(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    mock_timer *t = arg;
+    if (t->dead) return;
+    if (!t->repeat) t->dead = true;
+    t->cb(t->ud);
+}
+
+static qtr_timer *m_timer_start(qtr_ctx *ctx, int64_t interval_ms, bool repeat, qtr_timer_cb cb, void *ud)
+{
+    mock_host *m = M(ctx);
+    if (!cb || interval_ms < 0) return NULL;
+    mock_timer *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->m = m; t->interval_ms = interval_ms; t->repeat = repeat; t->cb = cb; t->ud = ud;
+    t->due_ms = m->now_ms + interval_ms;
+    if (m->real_time) {
+        t->ev = event_new(m->base, -1, repeat ? EV_PERSIST : 0, timer_fire_real, t);
+        struct timeval tv = { (time_t)(interval_ms / 1000), (suseconds_t)((interval_ms % 1000) * 1000) };
+        event_add(t->ev, &tv);
+    }
+    t->next = m->timers;
+    m->timers = t;
+    return (qtr_timer *)t;
+}
+
+static void m_timer_stop(qtr_ctx *ctx, qtr_timer *timer)
+{
+    (void)ctx;
+    mock_timer *t = (mock_timer *)timer;
+    if (!t) return;
+    t->dead = true;
+    if (t->ev) event_del(t->ev);
+}
+
+static void dispatch_pending(mock_host *m)
+{
+    if (m->dispatch_depth) return;       /* the outer call drains */
+    m->dispatch_depth++;
+    while (m->dispatch_next < m->n_events) {
+        const qtr_event *ev = &m->events[m->dispatch_next++];
+        const char *sym = qtr_event_symbol(ev);
+        for (mock_sub *s = m->subs; s; s = s->next) {
+            if (s->dead || s->type != ev->type) continue;
+            if (s->symbol[0] && (!sym || strcmp(sym, s->symbol) != 0)) continue;
+            s->cb(s->ud, ev);
+        }
+    }
+    m->dispatch_depth--;
+}
+
+static qtr_sub *m_subscribe(qtr_ctx *ctx, qtr_event_type type, const char *symbol, qtr_event_cb cb, void *ud)
+{
+    mock_host *m = M(ctx);
+    if (!cb || type <= QTR_EV_NONE || type >= QTR_EV__COUNT) return NULL;
+    mock_sub *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->type = type; s->cb = cb; s->ud = ud;
+    if (symbol) qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
+    /* append, so subscribers run in subscription order */
+    mock_sub **pp = &m->subs;
+    while (*pp) pp = &(*pp)->next;
+    *pp = s;
+    return (qtr_sub *)s;
+}
+
+static void m_unsubscribe(qtr_ctx *ctx, qtr_sub *sub)
+{
+    (void)ctx;
+    if (sub) ((mock_sub *)sub)->dead = true;
+}
+
+void mock_host_publish(mock_host *m, const qtr_event *ev)
+{
+    if (m->n_events >= MOCK_MAX_EVENTS) {
+        fprintf(stderr, "mock_host: more than %d events; raise MOCK_MAX_EVENTS\n", MOCK_MAX_EVENTS);
+        abort();
+    }
+    m->events[m->n_events] = *ev;
+    if (!m->events[m->n_events].time_ms) m->events[m->n_events].time_ms = m->real_time ? wall_ms() : m->now_ms;
+    m->n_events++;
+    dispatch_pending(m);
+}
+
+static int m_publish(qtr_ctx *ctx, const qtr_event *ev)
+{
+    if (!ev || ev->type <= QTR_EV_NONE || ev->type >= QTR_EV__COUNT) return QTR_EINVAL;
+    mock_host_publish(M(ctx), ev);
+    return QTR_OK;
+}
+
+static const char *opt_text(mock_host *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_options; i++)
+        if (strcmp(m->options[i].name, name) == 0) return m->options[i].value;
+    return NULL;
+}
+
+void mock_host_set_option(mock_host *m, const char *name, const char *value)
+{
+    for (size_t i = 0; i < m->n_options; i++)
+        if (strcmp(m->options[i].name, name) == 0) {
+            qtr_strlcpy(m->options[i].value, value, sizeof m->options[i].value);
+            return;
+        }
+    if (m->n_options >= MOCK_MAX_OPTIONS) abort();
+    qtr_strlcpy(m->options[m->n_options].name, name, sizeof m->options[0].name);
+    qtr_strlcpy(m->options[m->n_options].value, value, sizeof m->options[0].value);
+    m->n_options++;
+}
+
+/* Falls back to the plugin descriptor's default, as the real host does. */
+static const qtr_option *find_decl(mock_host *m, const char *name);
+static const char *opt_or_default(mock_host *m, const char *name)
+{
+    const char *v = opt_text(m, name);
+    if (v) return v;
+    const qtr_option *o = find_decl(m, name);
+    return o ? o->default_value : NULL;
+}
+
+static const qtr_plugin_desc *g_desc; /* the plugin under test */
+static const qtr_option *find_decl(mock_host *m, const char *name)
+{
+    (void)m;
+    if (!g_desc || !g_desc->options) return NULL;
+    for (const qtr_option *o = g_desc->options; o->name; o++)
+        if (strcmp(o->name, name) == 0) return o;
+    return NULL;
+}
+
+static int m_config_string(qtr_ctx *ctx, const char *name, const char **out)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    *out = v;
+    return QTR_OK;
+}
+
+static int m_config_int(qtr_ctx *ctx, const char *name, int64_t *out)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    char *end;
+    long long x = strtoll(v, &end, 10);
+    if (*end) return QTR_EINVAL;
+    *out = x;
+    return QTR_OK;
+}
+
+static int m_config_bool(qtr_ctx *ctx, const char *name, bool *out)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    if (strcmp(v, "true") == 0) *out = true;
+    else if (strcmp(v, "false") == 0) *out = false;
+    else return QTR_EINVAL;
+    return QTR_OK;
+}
+
+static int m_config_decimal(qtr_ctx *ctx, const char *name, qtr_dec *out)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    return qtr_dec_parse(v, (size_t)-1, out) == QTR_DEC_OK ? QTR_OK : QTR_EINVAL;
+}
+
+static int m_config_double(qtr_ctx *ctx, const char *name, double *out)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    char *end;
+    *out = strtod(v, &end);
+    return *end ? QTR_EINVAL : QTR_OK;
+}
+
+/* Lists are comma-separated in the mock; kept until the host is freed. */
+static struct { char *buf; const char *items[64]; size_t n; char name[64]; } g_lists[16];
+static size_t g_n_lists;
+static int m_config_list(qtr_ctx *ctx, const char *name, const char *const **items, size_t *n)
+{
+    const char *v = opt_or_default(M(ctx), name);
+    if (!v) return QTR_ENOTFOUND;
+    if (g_n_lists >= 16) return QTR_EFULL;
+    g_lists[g_n_lists].buf = strdup(v);
+    size_t k = 0;
+    for (char *save = NULL, *tok = strtok_r(g_lists[g_n_lists].buf, ",", &save); tok && k < 64;
+         tok = strtok_r(NULL, ",", &save))
+        g_lists[g_n_lists].items[k++] = tok;
+    g_lists[g_n_lists].n = k;
+    *items = g_lists[g_n_lists].items;
+    *n = k;
+    g_n_lists++;
+    return QTR_OK;
+}
+
+static qtr_metric *metric_new(qtr_ctx *ctx, const char *name, const char *lv, bool gauge)
+{
+    mock_host *m = M(ctx);
+    for (size_t i = 0; i < m->n_metrics; i++)
+        if (strcmp(m->metrics[i].name, name) == 0 && strcmp(m->metrics[i].label, lv ? lv : "") == 0)
+            return (qtr_metric *)&m->metrics[i];
+    if (m->n_metrics >= MOCK_MAX_METRICS) return NULL;
+    mock_metric *mm = &m->metrics[m->n_metrics++];
+    qtr_strlcpy(mm->name, name, sizeof mm->name);
+    qtr_strlcpy(mm->label, lv ? lv : "", sizeof mm->label);
+    mm->gauge = gauge;
+    return (qtr_metric *)mm;
+}
+static qtr_metric *m_metric_counter(qtr_ctx *ctx, const char *name, const char *help, const char *ln, const char *lv)
+{ (void)help; (void)ln; return metric_new(ctx, name, lv, false); }
+static qtr_metric *m_metric_gauge(qtr_ctx *ctx, const char *name, const char *help, const char *ln, const char *lv)
+{ (void)help; (void)ln; return metric_new(ctx, name, lv, true); }
+static void m_metric_add(qtr_metric *mm, int64_t d) { if (mm) ((mock_metric *)mm)->count += d; }
+static void m_metric_set(qtr_metric *mm, double v) { if (mm) ((mock_metric *)mm)->value = v; }
+
+int64_t mock_host_metric(const mock_host *m, const char *name, const char *label_value)
+{
+    for (size_t i = 0; i < m->n_metrics; i++)
+        if (strcmp(m->metrics[i].name, name) == 0 &&
+            strcmp(m->metrics[i].label, label_value ? label_value : "") == 0)
+            return m->metrics[i].count;
+    return 0;
+}
+
+static int m_submit_signal(qtr_ctx *ctx, const qtr_signal *s)
+{
+    mock_host *m = M(ctx);
+    if (m->n_signals >= MOCK_MAX_SIGNALS) return QTR_EFULL;
+    m->signals[m->n_signals] = *s;
+    m->signals[m->n_signals].time_ms = m_now_ms(ctx);
+    m->n_signals++;
+    return m->submit_signal_result;
+}
+
+static int m_submit_order(qtr_ctx *ctx, const qtr_order_intent *o, char cid[QTR_CLIENT_ID_MAX])
+{
+    mock_host *m = M(ctx);
+    if (m->n_orders >= MOCK_MAX_ORDERS) return QTR_EFULL;
+    qtr_order_intent *c = &m->orders[m->n_orders++];
+    *c = *o;
+    if (!c->client_id[0]) snprintf(c->client_id, sizeof c->client_id, "mock-%llu", (unsigned long long)++m->order_seq);
+    if (cid) qtr_strlcpy(cid, c->client_id, QTR_CLIENT_ID_MAX);
+    return m->submit_order_result;
+}
+
+static int m_cancel_order(qtr_ctx *ctx, const char *symbol, const char *cid)
+{ (void)ctx; (void)symbol; (void)cid; return QTR_OK; }
+
+static int m_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
+{
+    mock_host *m = M(ctx);
+    for (size_t i = 0; i < m->n_positions; i++)
+        if (strcmp(m->positions[i].symbol, symbol) == 0) { *out = m->positions[i]; return QTR_OK; }
+    return QTR_ENOTFOUND;
+}
+
+static size_t m_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
+{
+    mock_host *m = M(ctx);
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_positions && n < cap; i++)
+        if (m->positions[i].qty != 0) out[n++] = m->positions[i];
+    return n;
+}
+
+static int m_get_account(qtr_ctx *ctx, qtr_account *out) { *out = M(ctx)->account; return QTR_OK; }
+static size_t m_list_open_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap)
+{ (void)ctx; (void)out; (void)cap; return 0; }
+
+#define FIND_BY_SYMBOL(arr, n, symbol, out) \
+    for (size_t i_ = 0; i_ < (n); i_++)     \
+        if (strcmp((arr)[i_].symbol, (symbol)) == 0) { *(out) = (arr)[i_]; return QTR_OK; } \
+    return QTR_ENOTFOUND;
+
+static int m_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out)
+{ mock_host *m = M(ctx); FIND_BY_SYMBOL(m->last_candles, m->n_last_candles, symbol, out) }
+static int m_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out)
+{ mock_host *m = M(ctx); FIND_BY_SYMBOL(m->books, m->n_books, symbol, out) }
+static int m_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out)
+{ mock_host *m = M(ctx); FIND_BY_SYMBOL(m->marks, m->n_marks, symbol, out) }
+
+static int m_policy_limits(qtr_ctx *ctx, qtr_policy_limits *out)
+{
+    mock_host *m = M(ctx);
+    if (!m->has_limits) return QTR_ENOTFOUND;
+    *out = m->limits;
+    return QTR_OK;
+}
+
+static int m_policy_judge(qtr_ctx *ctx, const qtr_order_intent *o, const qtr_risk_context *rc, qtr_risk_decision *out)
+{
+    mock_host *m = M(ctx);
+    memset(out, 0, sizeof *out);
+    out->verdict = QTR_RISK_APPROVE;
+    out->qty = o->qty;
+    if (m->judge) m->judge(m->judge_ud, o, rc, out);
+    return QTR_OK;
+}
+
+static int m_policy_reload(qtr_ctx *ctx, char *err, size_t errlen) { (void)ctx; if (errlen) err[0] = 0; return QTR_OK; }
+static int m_ess_status(qtr_ctx *ctx, qtr_ess_status *out) { *out = M(ctx)->ess; return QTR_OK; }
+static int m_ess_trip(qtr_ctx *ctx, const char *user, const char *reason)
+{
+    (void)user;
+    mock_host *m = M(ctx);
+    m->ess.state = QTR_ESS_TRIPPED;
+    qtr_strlcpy(m->ess.trip_reason, reason, sizeof m->ess.trip_reason);
+    m->ess.trips++;
+    return QTR_OK;
+}
+static int m_ess_reset(qtr_ctx *ctx, const char *user, const char *reason, bool force, char *err, size_t errlen)
+{
+    (void)user; (void)force;
+    mock_host *m = M(ctx);
+    if (!reason || !reason[0]) { snprintf(err, errlen, "a reset needs a reason"); return QTR_EINVAL; }
+    m->ess.state = QTR_ESS_ARMED;
+    m->ess.resets++;
+    return QTR_OK;
+}
+static void m_set_health(qtr_ctx *ctx, qtr_health_status st, const char *reason)
+{
+    mock_host *m = M(ctx);
+    m->health.status = st;
+    qtr_strlcpy(m->health.reason, reason ? reason : "", sizeof m->health.reason);
+}
+static size_t m_health_all(qtr_ctx *ctx, qtr_component_health *out, size_t cap)
+{
+    mock_host *m = M(ctx);
+    if (!cap) return 0;
+    qtr_strlcpy(out[0].component, "mock", sizeof out[0].component);
+    out[0].health = m->health;
+    return 1;
+}
+static size_t m_list_plugins(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static void m_metrics_write(qtr_ctx *ctx, qtr_write_cb w, void *ud)
+{
+    mock_host *m = M(ctx);
+    char line[256];
+    for (size_t i = 0; i < m->n_metrics; i++) {
+        int n = snprintf(line, sizeof line, "qtr_%s %lld\n", m->metrics[i].name, (long long)m->metrics[i].count);
+        w(ud, line, (size_t)n);
+    }
+}
+/* The mock keeps no history: tests of dashboards set up their own data. */
+static size_t m_recent_fills(qtr_ctx *ctx, qtr_fill *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static size_t m_recent_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static size_t m_recent_signals(qtr_ctx *ctx, qtr_signal_record *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static size_t m_equity_history(qtr_ctx *ctx, qtr_account *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static struct event_base *m_event_base(qtr_ctx *ctx) { return M(ctx)->base; }
+
+mock_host *mock_host_new(bool real_time)
+{
+    mock_host *m = calloc(1, sizeof *m);
+    if (!m) abort();
+    m->events = calloc(MOCK_MAX_EVENTS, sizeof *m->events);
+    m->signals = calloc(MOCK_MAX_SIGNALS, sizeof *m->signals);
+    m->orders = calloc(MOCK_MAX_ORDERS, sizeof *m->orders);
+    m->base = event_base_new();
+    if (!m->events || !m->signals || !m->orders || !m->base) abort();
+    m->real_time = real_time;
+    m->now_ms = 1700000000000; /* 2023-11-14, any fixed start works */
+    m->ctx = calloc(1, sizeof *m->ctx);
+    m->ctx->m = m;
+    qtr_host *h = &m->api;
+    h->size = sizeof *h;
+    h->abi_major = QTR_ABI_MAJOR;
+    h->abi_minor = QTR_ABI_MINOR;
+    h->host_version = "mock";
+    h->log = m_log;
+    h->now_ms = m_now_ms;
+    h->mono_ns = m_mono_ns;
+    h->is_simulated = m_is_simulated;
+    h->timer_start = m_timer_start;
+    h->timer_stop = m_timer_stop;
+    h->subscribe = m_subscribe;
+    h->unsubscribe = m_unsubscribe;
+    h->publish = m_publish;
+    h->config_string = m_config_string;
+    h->config_int = m_config_int;
+    h->config_bool = m_config_bool;
+    h->config_decimal = m_config_decimal;
+    h->config_double = m_config_double;
+    h->config_list = m_config_list;
+    h->metric_counter = m_metric_counter;
+    h->metric_gauge = m_metric_gauge;
+    h->metric_add = m_metric_add;
+    h->metric_set = m_metric_set;
+    h->submit_signal = m_submit_signal;
+    h->submit_order = m_submit_order;
+    h->cancel_order = m_cancel_order;
+    h->get_position = m_get_position;
+    h->list_positions = m_list_positions;
+    h->get_account = m_get_account;
+    h->list_open_orders = m_list_open_orders;
+    h->get_last_candle = m_get_last_candle;
+    h->get_book_top = m_get_book_top;
+    h->get_mark_price = m_get_mark_price;
+    h->policy_limits = m_policy_limits;
+    h->policy_judge = m_policy_judge;
+    h->policy_reload = m_policy_reload;
+    h->ess_status = m_ess_status;
+    h->ess_trip = m_ess_trip;
+    h->ess_reset = m_ess_reset;
+    h->set_health = m_set_health;
+    h->health_all = m_health_all;
+    h->list_plugins = m_list_plugins;
+    h->metrics_write = m_metrics_write;
+    h->recent_fills = m_recent_fills;
+    h->recent_orders = m_recent_orders;
+    h->recent_signals = m_recent_signals;
+    h->equity_history = m_equity_history;
+    h->event_base = m_event_base;
+    return m;
+}
+
+void mock_host_free(mock_host *m)
+{
+    if (!m) return;
+    for (mock_sub *s = m->subs, *n; s; s = n) { n = s->next; free(s); }
+    for (mock_timer *t = m->timers, *n; t; t = n) {
+        n = t->next;
+        if (t->ev) event_free(t->ev);
+        free(t);
+    }
+    for (size_t i = 0; i < g_n_lists; i++) free(g_lists[i].buf);
+    g_n_lists = 0;
+    event_base_free(m->base);
+    free(m->events);
+    free(m->signals);
+    free(m->orders);
+    free(m->ctx);
+    free(m);
+}
+
+void mock_host_advance(mock_host *m, int64_t ms)
+{
+    int64_t target = m->now_ms + ms;
+    for (;;) {
+        mock_timer *next = NULL;
+        for (mock_timer *t = m->timers; t; t = t->next)
+            if (!t->dead && t->due_ms <= target && (!next || t->due_ms < next->due_ms)) next = t;
+        if (!next) break;
+        m->now_ms = next->due_ms;
+        if (next->repeat) next->due_ms += next->interval_ms > 0 ? next->interval_ms : 1;
+        else next->dead = true;
+        next->cb(next->ud);
+    }
+    m->now_ms = target;
+}
+
+static void stop_loop(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    event_base_loopbreak(arg);
+}
+
+void mock_host_run_for(mock_host *m, int64_t ms)
+{
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    struct event *ev = evtimer_new(m->base, stop_loop, m->base);
+    evtimer_add(ev, &tv);
+    event_base_dispatch(m->base);
+    event_free(ev);
+}
+
+bool mock_host_run_until(mock_host *m, int64_t ms, bool (*pred)(void *ud), void *ud)
+{
+    int64_t deadline = m_mono_ns(NULL) + ms * 1000000;
+    while (!pred(ud)) {
+        if (m_mono_ns(NULL) >= deadline) return pred(ud);
+        mock_host_run_for(m, 5);
+    }
+    return true;
+}
+
+void mock_host_publish_candle(mock_host *m, const char *symbol, int64_t open_time_ms, const char *open,
+                              const char *high, const char *low, const char *close, const char *volume)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_CANDLE;
+    qtr_candle *c = &ev.u.candle;
+    qtr_strlcpy(c->symbol, symbol, sizeof c->symbol);
+    c->open_time_ms = open_time_ms;
+    c->close_time_ms = open_time_ms + 59999;
+    c->open = D(open); c->high = D(high); c->low = D(low); c->close = D(close); c->volume = D(volume);
+    ev.time_ms = c->close_time_ms;
+    /* remember it as the host's "last candle" too */
+    size_t i = 0;
+    for (; i < m->n_last_candles; i++)
+        if (strcmp(m->last_candles[i].symbol, symbol) == 0) break;
+    if (i < 16) {
+        m->last_candles[i] = *c;
+        if (i == m->n_last_candles) m->n_last_candles++;
+    }
+    mock_host_publish(m, &ev);
+}
+
+size_t mock_host_count_events(const mock_host *m, qtr_event_type type)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_events; i++) n += m->events[i].type == type;
+    return n;
+}
+
+const qtr_event *mock_host_last_event(const mock_host *m, qtr_event_type type)
+{
+    for (size_t i = m->n_events; i > 0; i--)
+        if (m->events[i - 1].type == type) return &m->events[i - 1];
+    return NULL;
+}
+
+const char *mock_plugin_path(const char *name)
+{
+    static char buf[1024];
+    const char *dir = getenv("QTR_PLUGIN_DIR");
+    snprintf(buf, sizeof buf, "%s/%s.so", dir ? dir : "build/plugins", name);
+    return buf;
+}
+
+int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
+    if (!out->dl) { snprintf(m->last_log, sizeof m->last_log, "dlopen: %s", dlerror()); return -1; }
+    qtr_plugin_entry_fn entry;
+    *(void **)&entry = dlsym(out->dl, QTR_ENTRY_SYMBOL);
+    uint32_t pabi = 0;
+    if (!entry || !(out->desc = entry(QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR), &pabi))) {
+        snprintf(m->last_log, sizeof m->last_log, "no entry or refused");
+        dlclose(out->dl);
+        out->dl = NULL;
+        return -1;
+    }
+    g_desc = out->desc;
+    if (out->desc->init(&m->api, m->ctx, &out->state) != 0) {
+        g_desc = NULL;
+        dlclose(out->dl);
+        out->dl = NULL;
+        return -1;
+    }
+    if (out->desc->start && out->desc->start(out->state) != 0) {
+        out->desc->destroy(out->state);
+        g_desc = NULL;
+        dlclose(out->dl);
+        out->dl = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void mock_plugin_unload(mock_host *m, mock_plugin *p)
+{
+    (void)m;
+    if (!p->dl) return;
+    if (p->desc->stop) p->desc->stop(p->state);
+    p->desc->destroy(p->state);
+    /* the plugin is gone: drop its subscriptions and timers */
+    for (mock_sub *s = m->subs; s; s = s->next) s->dead = true;
+    for (mock_timer *t = m->timers; t; t = t->next) {
+        t->dead = true;
+        if (t->ev) event_del(t->ev);
+    }
+    g_desc = NULL;
+    dlclose(p->dl);
+    p->dl = NULL;
+}

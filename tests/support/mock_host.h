@@ -1,0 +1,123 @@
+/*
+ * mock_host — a qtr_host for testing one plugin in isolation.
+ *
+ * It implements every host service simply and records what the plugin did:
+ * published events, signals, orders, metrics and log lines. The clock is
+ * simulated (mock_host_advance() moves it and fires due timers) unless
+ * created with real_time, in which case timers run on its libevent base and
+ * mock_host_run_for() drives the loop for a bounded time.
+ */
+#ifndef QTR_MOCK_HOST_H
+#define QTR_MOCK_HOST_H
+
+#include <qtr/plugin.h>
+
+#define MOCK_MAX_EVENTS 65536
+#define MOCK_MAX_OPTIONS 64
+#define MOCK_MAX_METRICS 256
+#define MOCK_MAX_SIGNALS 8192
+#define MOCK_MAX_ORDERS 8192
+
+typedef struct mock_metric {
+    char name[96];
+    char label[96];
+    int64_t count;
+    double value;
+    bool gauge;
+} mock_metric;
+
+typedef struct mock_host mock_host;
+
+/* Decides orders sent through host->policy_judge (default: approve). */
+typedef void (*mock_judge_fn)(void *ud, const qtr_order_intent *o, const qtr_risk_context *rc,
+                              qtr_risk_decision *out);
+
+struct mock_host {
+    qtr_host api;                   /* hand &api to the plugin               */
+    struct event_base *base;
+    bool real_time;
+    int64_t now_ms;                 /* simulated clock                        */
+
+    /* What the plugin did. */
+    qtr_event *events;              /* every published event, in order        */
+    size_t n_events;
+    qtr_signal *signals;
+    size_t n_signals;
+    qtr_order_intent *orders;
+    size_t n_orders;
+    mock_metric metrics[MOCK_MAX_METRICS];
+    size_t n_metrics;
+    char last_log[512];
+    int n_logs_error, n_logs_warn;
+    qtr_health health;              /* last set_health()                      */
+
+    /* What the test sets up. */
+    struct { char name[64]; char value[512]; } options[MOCK_MAX_OPTIONS];
+    size_t n_options;
+    qtr_account account;
+    qtr_position positions[64];
+    size_t n_positions;
+    qtr_policy_limits limits;
+    bool has_limits;
+    mock_judge_fn judge;
+    void *judge_ud;
+    qtr_ess_status ess;
+    int submit_order_result;        /* what submit_order returns (QTR_OK)    */
+    int submit_signal_result;
+    qtr_book_top books[16];
+    size_t n_books;
+    qtr_mark_price marks[16];
+    size_t n_marks;
+    qtr_candle last_candles[16];
+    size_t n_last_candles;
+
+    /* Internal. */
+    struct mock_sub *subs;
+    struct mock_timer *timers;
+    int dispatch_depth;
+    size_t dispatch_next;           /* next event index to dispatch          */
+    uint64_t order_seq;
+    qtr_ctx *ctx;                   /* the one plugin context                */
+};
+
+mock_host *mock_host_new(bool real_time);
+void mock_host_free(mock_host *m);
+
+/* Option text as it would come from config ("0.001", "true", "a,b,c" for a list). */
+void mock_host_set_option(mock_host *m, const char *name, const char *value);
+
+/* Simulated clock: move forward and fire due timers, in time order. */
+void mock_host_advance(mock_host *m, int64_t ms);
+/* Real-time mode: run the libevent loop for at most ms milliseconds. */
+void mock_host_run_for(mock_host *m, int64_t ms);
+/* Real-time mode: run until pred(ud) is true or ms pass; returns pred's value. */
+bool mock_host_run_until(mock_host *m, int64_t ms, bool (*pred)(void *ud), void *ud);
+
+/* Publish an event as the host would (e.g. a candle for the plugin). */
+void mock_host_publish(mock_host *m, const qtr_event *ev);
+void mock_host_publish_candle(mock_host *m, const char *symbol, int64_t open_time_ms,
+                              const char *open, const char *high, const char *low,
+                              const char *close, const char *volume);
+
+/* Counting helpers for assertions. */
+size_t mock_host_count_events(const mock_host *m, qtr_event_type type);
+const qtr_event *mock_host_last_event(const mock_host *m, qtr_event_type type);
+int64_t mock_host_metric(const mock_host *m, const char *name, const char *label_value);
+
+/* Load a plugin .so and run its entry + init with this host (NULL on failure,
+ * with a reason in m->last_log). mock_plugin_unload() runs stop + destroy. */
+typedef struct mock_plugin {
+    void *dl;
+    const qtr_plugin_desc *desc;
+    void *state;
+} mock_plugin;
+int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out);
+void mock_plugin_unload(mock_host *m, mock_plugin *p);
+
+/* Path of a built plugin: $QTR_PLUGIN_DIR/<name>.so (or build/plugins). */
+const char *mock_plugin_path(const char *name);
+
+/* A decimal from text, failing the test on bad input. */
+qtr_dec D(const char *text);
+
+#endif
