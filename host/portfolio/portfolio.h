@@ -48,4 +48,44 @@ void qh_portfolio_restore_account(qh_portfolio *pf, qtr_dec wallet_balance, qtr_
                                   qtr_dec day_start_equity, int64_t day_start_ms,
                                   qtr_dec realized_pnl, qtr_dec fees, qtr_dec funding);
 
+/* ---- Appended: limits, errors and the rounding rules ------------------
+ *
+ * Rounding: every product or quotient rounds HALF_EVEN to 8 decimals, once
+ * per step:
+ *   average entry  = (old_qty * old_entry + add_qty * price) / new_qty
+ *                    (128-bit numerator, one rounding);
+ *   realized PnL   = (price - entry) * closed_qty   (negated for a short);
+ *   unrealized PnL = (mark - entry) * signed_qty;
+ *   exposure       = sum of |qty| * mark per symbol;
+ *   funding        = -((qty * mark) * rate), two roundings, as Binance does;
+ *   percentages    = (reference - equity) * 100 / reference.
+ *
+ * Marks: only qh_portfolio_mark() moves a symbol's mark price; a fill on a
+ * symbol never marked uses the fill price as its first mark. A mark, fill,
+ * funding or restore on a new symbol adds it (at most
+ * QH_PORTFOLIO_MAX_SYMBOLS; memory is taken once by qh_portfolio_new(), so
+ * nothing allocates later). Bad input (qty or price <= 0, bad side or
+ * symbol) is refused like an overflow: -1, nothing changed.
+ *
+ * Days: each update first checks its time's UTC day; on the first update of
+ * a later day, day_start_equity becomes the equity just before that update
+ * (the equity at 00:00 UTC). An update dated on an earlier day than the
+ * current one does not move the day back. Drawdowns are 0 when the reference
+ * (peak or day start) is not positive.
+ *
+ * position.realized_pnl, .fees and .funding add up over the symbol's whole
+ * life in this portfolio; they do not restart when the position goes flat.
+ */
+#define QH_PORTFOLIO_MAX_SYMBOLS 1024
+
+/* Why the last call that returned -1 failed ("fill f1 BTCUSDT: qty must be
+ * > 0", "mark ETHUSDT: overflow in unrealized PnL"); "" if none yet. */
+const char *qh_portfolio_last_error(const qh_portfolio *pf);
+
+/* qh_portfolio_restore_account() that says whether it worked: -1 (nothing
+ * restored, reason in qh_portfolio_last_error()) if equity would overflow. */
+int qh_portfolio_try_restore_account(qh_portfolio *pf, qtr_dec wallet_balance, qtr_dec equity_peak,
+                                     qtr_dec day_start_equity, int64_t day_start_ms,
+                                     qtr_dec realized_pnl, qtr_dec fees, qtr_dec funding);
+
 #endif

@@ -1,0 +1,317 @@
+/*
+ * strategy_ma_cross — the example strategy: a moving-average cross.
+ *
+ * Copy this file to start a strategy. It shows every part a strategy needs:
+ * an option table the host validates, init() reading and checking options,
+ * per-symbol state, on_candle() deciding and submitting signals, on_fill(),
+ * and destroy(). It includes only <qtr/...> headers and never links the host.
+ *
+ * The rule. For each symbol, keep the last `slow` closes. When the average
+ * of the last `fast` closes crosses above the average of the last `slow`,
+ * target a long position worth `order_notional` (quote currency); when it
+ * crosses below, target a short of the same size. The signal's quantity is
+ * what moves the current position to the target, so a cross flips a
+ * position in one order.
+ *
+ * Confidence (a score in [0, 1], not money):
+ *     spread     = |fast_ma - slow_ma| / slow_ma
+ *     confidence = min(1, 0.5 + spread * CONFIDENCE_GAIN)
+ * with CONFIDENCE_GAIN = 50: a cross with the averages 1% apart scores 1.0,
+ * one 0.2% apart scores 0.6. Signals below `min_confidence` are skipped.
+ *
+ * Same behaviour live and in a backtest: decisions use candle data only,
+ * never the clock, so a simulated clock changes nothing.
+ *
+ * Cost: O(1) per candle (a ring buffer and two running sums per symbol, a
+ * hash lookup for the symbol), and no allocation after a symbol's first
+ * candle. Money stays in qtr_dec throughout; only the confidence is double.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qtr/plugin.h>
+
+#define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
+#define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
+#define MA_TABLE_SIZE 1024       /* hash slots: a power of two, 2x symbols  */
+#define CONFIDENCE_GAIN 50.0
+
+/* ---- options: the host checks types and fills defaults before init() ---- */
+static const qtr_option ma_options[] = {
+    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "symbols to trade; empty: every symbol seen" },
+    { "fast", QTR_OPT_INT, "10", 0, "fast moving average length, in candles" },
+    { "slow", QTR_OPT_INT, "30", 0, "slow moving average length, in candles (> fast)" },
+    { "order_notional", QTR_OPT_DECIMAL, "100", 0, "size of a position, in quote currency" },
+    { "min_confidence", QTR_OPT_DOUBLE, "0", 0, "skip signals scoring below this (0..1)" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+/* ---- state ---- */
+
+/* One symbol: the last `slow` closes and their running sums. */
+typedef struct ma_symbol {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t last_open_ms;        /* newest candle used: repeats are skipped */
+    qtr_dec fast_sum, slow_sum;
+    int count;                   /* closes seen, capped at slow             */
+    int head;                    /* ring index of the next close to write   */
+    int last_side;               /* sign of fast - slow last time it was not 0; 0: unknown */
+    qtr_dec closes[];            /* ring of `slow` closes                   */
+} ma_symbol;
+
+typedef struct ma_state {
+    const qtr_host *host;
+    qtr_ctx *ctx;
+    int fast, slow;
+    qtr_dec order_notional;
+    double min_confidence;
+    const char *const *only;     /* the `symbols` option (host-owned)       */
+    size_t n_only;
+    qtr_metric *signals_metric;
+    ma_symbol *table[MA_TABLE_SIZE];   /* open addressing by symbol name    */
+    size_t n_symbols;
+    bool warned_full;
+} ma_state;
+
+/* ---- helpers ---- */
+
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;    /* FNV-1a */
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static bool symbol_wanted(const ma_state *st, const char *symbol)
+{
+    if (st->n_only == 0) return true;
+    for (size_t i = 0; i < st->n_only; i++)
+        if (strcmp(st->only[i], symbol) == 0) return true;
+    return false;
+}
+
+/* The state of a symbol, created on its first candle; NULL when the table
+ * is full (logged once). Allocation happens here only, once per symbol. */
+static ma_symbol *symbol_state(ma_state *st, const char *symbol)
+{
+    uint32_t i = name_hash(symbol) & (MA_TABLE_SIZE - 1);
+    while (st->table[i]) {
+        if (strcmp(st->table[i]->symbol, symbol) == 0) return st->table[i];
+        i = (i + 1) & (MA_TABLE_SIZE - 1);
+    }
+    if (st->n_symbols >= MA_MAX_SYMBOLS) {
+        if (!st->warned_full)
+            st->host->log(st->ctx, QTR_LOG_WARN, "more than %d symbols: ignoring %s and any other new one",
+                          MA_MAX_SYMBOLS, symbol);
+        st->warned_full = true;
+        return NULL;
+    }
+    ma_symbol *s = calloc(1, sizeof *s + (size_t)st->slow * sizeof s->closes[0]);
+    if (!s) {
+        st->host->log(st->ctx, QTR_LOG_ERROR, "out of memory for symbol %s", symbol);
+        return NULL;
+    }
+    qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
+    s->last_open_ms = INT64_MIN;
+    st->table[i] = s;
+    st->n_symbols++;
+    return s;
+}
+
+/* Push a close into the ring and keep both sums exact. The fast window is
+ * the newest `fast` entries of the same ring. False on overflow. */
+static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
+{
+    qtr_dec fast_sum = s->fast_sum, slow_sum = s->slow_sum;
+    if (s->count >= st->fast) {   /* the close leaving the fast window */
+        int out = (s->head - st->fast + st->slow) % st->slow;
+        if (!qtr_dec_sub(fast_sum, s->closes[out], &fast_sum)) return false;
+    }
+    if (s->count >= st->slow &&   /* the close leaving the slow window */
+        !qtr_dec_sub(slow_sum, s->closes[s->head], &slow_sum))
+        return false;
+    if (!qtr_dec_add(fast_sum, close, &fast_sum) || !qtr_dec_add(slow_sum, close, &slow_sum)) return false;
+    s->fast_sum = fast_sum;
+    s->slow_sum = slow_sum;
+    s->closes[s->head] = close;
+    s->head = (s->head + 1) % st->slow;
+    if (s->count < st->slow) s->count++;
+    return true;
+}
+
+/* The signed position now held in a symbol (0 if none). */
+static qtr_dec current_qty(const ma_state *st, const char *symbol)
+{
+    qtr_position pos;
+    if (st->host->get_position(st->ctx, symbol, &pos) != QTR_OK) return 0;
+    return pos.qty;
+}
+
+/* Submit the order that takes the position from `have` to `target`. */
+static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
+                         qtr_dec fast_ma, qtr_dec slow_ma)
+{
+    qtr_dec have = current_qty(st, c->symbol), delta;
+    if (!qtr_dec_sub(target, have, &delta) || delta == 0) return;   /* already there */
+
+    qtr_signal sig;
+    memset(&sig, 0, sizeof sig);
+    qtr_strlcpy(sig.symbol, c->symbol, sizeof sig.symbol);
+    sig.side = delta > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL;
+    sig.type = QTR_ORDER_MARKET;
+    sig.tif = QTR_TIF_GTC;
+    sig.qty = qtr_dec_abs(delta);
+    sig.price = 0;
+    /* Reduce-only only when the order shrinks the position without crossing
+     * zero; a flip must be allowed to open the other side. */
+    sig.reduce_only = have != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
+                      qtr_dec_abs(delta) <= qtr_dec_abs(have);
+    sig.confidence = confidence;
+    char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN];
+    qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);
+    qtr_dec_format_fixed(slow_ma, 4, QTR_ROUND_HALF_EVEN, s);
+    snprintf(sig.reason, sizeof sig.reason, "ma_cross fast %d %s slow %d (%s %s %s)", st->fast,
+             target > 0 ? ">" : "<", st->slow, f, target > 0 ? ">" : "<", s);
+
+    int rc = st->host->submit_signal(st->ctx, &sig);
+    if (rc == QTR_OK) {
+        if (st->signals_metric) st->host->metric_add(st->signals_metric, 1);
+    } else {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", c->symbol,
+                      rc == QTR_EFULL ? "throttled" : "refused");
+    }
+}
+
+/* ---- callbacks ---- */
+
+static void ma_on_candle(void *state, const qtr_candle *c)
+{
+    ma_state *st = state;
+    /* The host already filters by `symbols`; checking again keeps the
+     * strategy correct with any host. */
+    if (!symbol_wanted(st, c->symbol)) return;
+    if (c->close <= 0) {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: candle at %lld has close <= 0; skipped", c->symbol,
+                      (long long)c->open_time_ms);
+        return;
+    }
+    ma_symbol *s = symbol_state(st, c->symbol);
+    if (!s) return;
+    if (c->open_time_ms <= s->last_open_ms) return;   /* a repeat after a reconnect */
+    s->last_open_ms = c->open_time_ms;
+    if (!push_close(st, s, c->close)) {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: price sums overflow; skipped", c->symbol);
+        return;
+    }
+    if (s->count < st->slow) return;   /* not enough history yet */
+
+    /* Averages rounded half-even to 8 decimals: exact enough to compare. */
+    qtr_dec fast_ma, slow_ma;
+    if (!qtr_dec_div(s->fast_sum, QTR_DEC_INT(st->fast), QTR_ROUND_HALF_EVEN, &fast_ma) ||
+        !qtr_dec_div(s->slow_sum, QTR_DEC_INT(st->slow), QTR_ROUND_HALF_EVEN, &slow_ma))
+        return;
+    int side = qtr_dec_sign(fast_ma - slow_ma);   /* both positive: no overflow */
+    if (side == 0) return;                        /* touching is not crossing */
+    int before = s->last_side;
+    s->last_side = side;
+    if (before == 0 || before == side) return;    /* first reading, or no cross */
+
+    double spread = qtr_dec_to_display_double(qtr_dec_abs(fast_ma - slow_ma)) / qtr_dec_to_display_double(slow_ma);
+    double confidence = 0.5 + spread * CONFIDENCE_GAIN;
+    if (confidence > 1.0) confidence = 1.0;
+    if (confidence < st->min_confidence) {
+        st->host->log(st->ctx, QTR_LOG_DEBUG, "%s: cross with confidence %.3f below %.3f; skipped",
+                      c->symbol, confidence, st->min_confidence);
+        return;
+    }
+    /* Size: order_notional / close, rounded down to 8 decimals (the
+     * exchange plugin rounds further to the lot size). */
+    qtr_dec size;
+    if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &size) || size == 0) {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: order_notional too small for price; skipped", c->symbol);
+        return;
+    }
+    go_to_target(st, c, side > 0 ? size : -size, confidence, fast_ma, slow_ma);
+}
+
+static void ma_on_fill(void *state, const qtr_fill *f)
+{
+    ma_state *st = state;
+    char q[QTR_DEC_STRLEN], p[QTR_DEC_STRLEN];
+    st->host->log(st->ctx, QTR_LOG_DEBUG, "fill %s %s %s @ %s", f->symbol, qtr_side_name(f->side),
+                  qtr_dec_format(f->qty, q), qtr_dec_format(f->price, p));
+}
+
+/* ---- lifecycle ---- */
+
+static void ma_destroy(void *state)
+{
+    ma_state *st = state;
+    if (!st) return;
+    for (size_t i = 0; i < MA_TABLE_SIZE; i++) free(st->table[i]);
+    free(st);
+}
+
+/* Read one integer option; log and fail if absent (it has a default). */
+static bool read_int(ma_state *st, const char *name, int64_t *out)
+{
+    if (st->host->config_int(st->ctx, name, out) == QTR_OK) return true;
+    st->host->log(st->ctx, QTR_LOG_ERROR, "option %s: not an integer", name);
+    return false;
+}
+
+static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
+{
+    ma_state *st = calloc(1, sizeof *st);
+    if (!st) return -1;
+    st->host = host;
+    st->ctx = ctx;
+    int64_t fast, slow;
+    if (!read_int(st, "fast", &fast) || !read_int(st, "slow", &slow)) goto refuse;
+    if (fast < 1 || fast > MA_MAX_WINDOW - 1) {
+        host->log(ctx, QTR_LOG_ERROR, "option fast: must be 1..%d, got %lld", MA_MAX_WINDOW - 1, (long long)fast);
+        goto refuse;
+    }
+    if (slow <= fast || slow > MA_MAX_WINDOW) {
+        host->log(ctx, QTR_LOG_ERROR, "option slow: must be greater than fast (%lld) and at most %d, got %lld",
+                  (long long)fast, MA_MAX_WINDOW, (long long)slow);
+        goto refuse;
+    }
+    st->fast = (int)fast;
+    st->slow = (int)slow;
+    if (host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK || st->order_notional <= 0) {
+        host->log(ctx, QTR_LOG_ERROR, "option order_notional: must be a decimal > 0");
+        goto refuse;
+    }
+    if (host->config_double(ctx, "min_confidence", &st->min_confidence) != QTR_OK ||
+        !(st->min_confidence >= 0.0 && st->min_confidence <= 1.0)) {
+        host->log(ctx, QTR_LOG_ERROR, "option min_confidence: must be a number in 0..1");
+        goto refuse;
+    }
+    int rc = host->config_list(ctx, "symbols", &st->only, &st->n_only);
+    if (rc == QTR_ENOTFOUND) {
+        st->n_only = 0;              /* unset: every symbol */
+    } else if (rc != QTR_OK) {
+        host->log(ctx, QTR_LOG_ERROR, "option symbols: must be a list of symbol names");
+        goto refuse;
+    }
+    st->signals_metric = host->metric_counter(ctx, "ma_cross_signals_total", "signals submitted by ma_cross",
+                                              NULL, NULL);
+    host->log(ctx, QTR_LOG_INFO, "ma_cross fast %d slow %d, %zu symbol filter(s)", st->fast, st->slow, st->n_only);
+    *out = st;
+    return 0;
+refuse:
+    free(st);
+    return -1;
+}
+
+static const qtr_strategy_ops ma_ops = {
+    .size = sizeof ma_ops,
+    .on_candle = ma_on_candle,
+    .on_fill = ma_on_fill,
+};
+
+QTR_PLUGIN_DEFINE(.kind = QTR_KIND_STRATEGY, .name = "ma_cross", .version = "1.0.0",
+                  .description = "moving-average cross: long above, short below",
+                  .options = ma_options, .init = ma_init, .destroy = ma_destroy, .strategy = &ma_ops);

@@ -1,0 +1,72 @@
+/* The symbol index: dense indexes in first-seen order, O(1) lookups, a hard
+ * capacity, and refusal of names that do not fit a symbol field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "portfolio/symbol_index.h"
+
+static void test_intern_and_find(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(8);
+    assert_non_null(ix);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSDT"), -1);
+    assert_int_equal(qh_symbol_index_intern(ix, "BTCUSDT"), 0);
+    assert_int_equal(qh_symbol_index_intern(ix, "ETHUSDT"), 1);
+    assert_int_equal(qh_symbol_index_intern(ix, "BTCUSDT"), 0);   /* same name, same index */
+    assert_int_equal(qh_symbol_index_find(ix, "ETHUSDT"), 1);
+    assert_int_equal(qh_symbol_index_count(ix), 2);
+    assert_string_equal(qh_symbol_index_name(ix, 1), "ETHUSDT");
+    assert_null(qh_symbol_index_name(ix, 2));
+    qh_symbol_index_free(ix);
+}
+
+static void test_capacity_is_enforced(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(300);
+    char name[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "S%dUSDT", i);
+        assert_int_equal(qh_symbol_index_intern(ix, name), i);
+    }
+    assert_int_equal(qh_symbol_index_intern(ix, "ONEMORE"), -1);
+    /* every name is still found at its own index after the table filled */
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "S%dUSDT", i);
+        assert_int_equal(qh_symbol_index_find(ix, name), i);
+    }
+    qh_symbol_index_free(ix);
+}
+
+static void test_bad_names_refused(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(4);
+    char too_long[QTR_SYMBOL_MAX + 1];
+    memset(too_long, 'A', sizeof too_long - 1);
+    too_long[sizeof too_long - 1] = '\0';
+    assert_int_equal(qh_symbol_index_intern(ix, ""), -1);
+    assert_int_equal(qh_symbol_index_intern(ix, NULL), -1);
+    assert_int_equal(qh_symbol_index_intern(ix, too_long), -1);
+    too_long[QTR_SYMBOL_MAX - 1] = '\0';   /* 23 characters: fits */
+    assert_int_equal(qh_symbol_index_intern(ix, too_long), 0);
+    assert_null(qh_symbol_index_new(0));
+    qh_symbol_index_free(ix);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_intern_and_find),
+        cmocka_unit_test(test_capacity_is_enforced),
+        cmocka_unit_test(test_bad_names_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,361 @@
+/* strategy_ma_cross, loaded from its .so into the mock host: crosses give
+ * signals of the right side, size and confidence; no cross gives none; flips
+ * include the current position; bad options are refused; the symbols filter
+ * holds; real XRPUSDT candles give the crosses an exact recount finds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+
+#include <cmocka.h>
+
+#include "mock_host.h"
+
+#define MIN_MS INT64_C(60000)
+#define T0 INT64_C(1704067200000)
+
+typedef struct fixture {
+    mock_host *m;
+    mock_plugin p;
+    int64_t next_open[4];   /* per symbol slot in the tests */
+} fixture;
+
+/* Load the plugin with `opts` as name=value pairs (NULL-terminated). */
+static int load(fixture *f, bool real_time, const char *const *opts)
+{
+    memset(f, 0, sizeof *f);
+    f->m = mock_host_new(real_time);
+    for (size_t i = 0; opts && opts[i]; i += 2) mock_host_set_option(f->m, opts[i], opts[i + 1]);
+    return mock_plugin_load(f->m, mock_plugin_path("strategy_ma_cross"), &f->p);
+}
+
+static void unload(fixture *f)
+{
+    if (f->p.dl) mock_plugin_unload(f->m, &f->p);
+    mock_host_free(f->m);
+}
+
+static void feed(fixture *f, const char *symbol, int64_t open_ms, qtr_dec close)
+{
+    qtr_candle c;
+    memset(&c, 0, sizeof c);
+    qtr_strlcpy(c.symbol, symbol, sizeof c.symbol);
+    c.open_time_ms = open_ms;
+    c.close_time_ms = open_ms + MIN_MS - 1;
+    c.open = c.high = c.low = c.close = close;
+    c.volume = QTR_DEC_INT(1);
+    f->p.desc->strategy->on_candle(f->p.state, &c);
+}
+
+/* Feed closes (as text) one minute apart, continuing the symbol's clock. */
+static void feed_all(fixture *f, const char *symbol, const char *const *closes, size_t n)
+{
+    int slot = symbol[0] == 'B' ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!f->next_open[slot]) f->next_open[slot] = T0;
+        feed(f, symbol, f->next_open[slot], D(closes[i]));
+        f->next_open[slot] += MIN_MS;
+    }
+}
+
+static const char *const FAST2_SLOW4[] = { "fast", "2", "slow", "4", NULL };
+
+/* 12 11 10 9: fast (10+9)/2 = 9.5 < slow 42/4 = 10.5 (first reading, below).
+ * then 14: fast (9+14)/2 = 11.5 > slow (11+10+9+14)/4 = 11: a cross up. */
+static const char *const CROSS_UP[] = { "12", "11", "10", "9", "14" };
+
+static void test_cross_up_buys(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    feed_all(&f, "XRPUSDT", CROSS_UP, 4);
+    assert_int_equal(f.m->n_signals, 0);   /* below, but no cross yet */
+    feed_all(&f, "XRPUSDT", CROSS_UP + 4, 1);
+    assert_int_equal(f.m->n_signals, 1);
+    const qtr_signal *s = &f.m->signals[0];
+    assert_string_equal(s->symbol, "XRPUSDT");
+    assert_int_equal(s->side, QTR_SIDE_BUY);
+    assert_int_equal(s->type, QTR_ORDER_MARKET);
+    /* 100 / 14 = 7.142857142857... rounded down to 7.14285714 */
+    assert_int_equal(s->qty, D("7.14285714"));
+    assert_false(s->reduce_only);
+    /* spread 0.5/11 = 4.5%: 0.5 + 0.045*50 > 1, capped at 1 */
+    assert_true(s->confidence == 1.0);
+    assert_non_null(strstr(s->reason, "ma_cross fast 2 > slow 4"));
+    assert_int_equal(mock_host_metric(f.m, "ma_cross_signals_total", NULL), 1);
+    unload(&f);
+}
+
+/* 100 100 100 99.9: fast 99.95 < slow 99.975. 100.1: fast 100 = slow 100
+ * (touching is not a cross). 100.2: fast 100.15 > slow 100.05: cross up with
+ * spread 0.1/100.05 -> confidence 0.5 + 50 * 0.1/100.05 = 0.54997... */
+static const char *const SMALL_CROSS[] = { "100", "100", "100", "99.9", "100.1", "100.2" };
+
+static void test_confidence_from_spread(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    feed_all(&f, "XRPUSDT", SMALL_CROSS, 5);
+    assert_int_equal(f.m->n_signals, 0);
+    feed_all(&f, "XRPUSDT", SMALL_CROSS + 5, 1);
+    assert_int_equal(f.m->n_signals, 1);
+    double want = 0.5 + 50.0 * (0.1 / 100.05);
+    assert_true(fabs(f.m->signals[0].confidence - want) < 1e-9);
+    assert_true(f.m->signals[0].confidence > 0.5 && f.m->signals[0].confidence < 1.0);
+    unload(&f);
+}
+
+static void test_min_confidence_skips(void **st)
+{
+    (void)st;
+    fixture f;
+    const char *const opts[] = { "fast", "2", "slow", "4", "min_confidence", "0.6", NULL };
+    assert_int_equal(load(&f, false, opts), 0);
+    feed_all(&f, "XRPUSDT", SMALL_CROSS, 6);   /* scores 0.55 < 0.6 */
+    assert_int_equal(f.m->n_signals, 0);
+    unload(&f);
+}
+
+static void test_no_cross_no_signal(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    /* a steady rise: fast stays above slow from the first reading on */
+    const char *const rise[] = { "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12" };
+    feed_all(&f, "XRPUSDT", rise, 12);
+    /* flat prices: fast equals slow, never a cross */
+    const char *const flat[] = { "5", "5", "5", "5", "5", "5" };
+    feed_all(&f, "BTCUSDT", flat, 6);
+    assert_int_equal(f.m->n_signals, 0);
+    unload(&f);
+}
+
+/* 9 10 11 12: fast 11.5 > slow 10.5. Then 6: fast 9 < slow 9.75, cross
+ * down; target short 100/6 = 16.66666666 (rounded down). */
+static const char *const CROSS_DOWN[] = { "9", "10", "11", "12", "6" };
+
+static void set_position(mock_host *m, const char *symbol, const char *qty)
+{
+    memset(&m->positions[0], 0, sizeof m->positions[0]);
+    qtr_strlcpy(m->positions[0].symbol, symbol, sizeof m->positions[0].symbol);
+    m->positions[0].qty = D(qty);
+    m->n_positions = 1;
+}
+
+static void test_flip_includes_position(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    set_position(f.m, "XRPUSDT", "5");   /* long 5 */
+    feed_all(&f, "XRPUSDT", CROSS_DOWN, 5);
+    assert_int_equal(f.m->n_signals, 1);
+    /* from +5 to -16.66666666: sell 21.66666666, not reduce-only */
+    assert_int_equal(f.m->signals[0].side, QTR_SIDE_SELL);
+    assert_int_equal(f.m->signals[0].qty, D("21.66666666"));
+    assert_false(f.m->signals[0].reduce_only);
+    assert_non_null(strstr(f.m->signals[0].reason, "fast 2 < slow 4"));
+    unload(&f);
+}
+
+static void test_target_reached_or_reduced(void **st)
+{
+    (void)st;
+    fixture f;
+    /* already short the target: nothing to do */
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    set_position(f.m, "XRPUSDT", "-16.66666666");
+    feed_all(&f, "XRPUSDT", CROSS_DOWN, 5);
+    assert_int_equal(f.m->n_signals, 0);
+    unload(&f);
+    /* short more than the target: buy back 30 - 16.66666666 = 13.33333334,
+     * which only shrinks the position: reduce-only */
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    set_position(f.m, "XRPUSDT", "-30");
+    feed_all(&f, "XRPUSDT", CROSS_DOWN, 5);
+    assert_int_equal(f.m->n_signals, 1);
+    assert_int_equal(f.m->signals[0].side, QTR_SIDE_BUY);
+    assert_int_equal(f.m->signals[0].qty, D("13.33333334"));
+    assert_true(f.m->signals[0].reduce_only);
+    unload(&f);
+}
+
+static void test_repeated_candle_ignored(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    feed_all(&f, "XRPUSDT", CROSS_UP, 4);
+    /* the last candle (close 9) again, then an old one with close 100: if
+     * either counted, the window would change and 14 would not cross */
+    feed(&f, "XRPUSDT", T0 + 3 * MIN_MS, D("9"));
+    feed(&f, "XRPUSDT", T0, D("100"));
+    assert_int_equal(f.m->n_signals, 0);
+    feed_all(&f, "XRPUSDT", CROSS_UP + 4, 1);
+    assert_int_equal(f.m->n_signals, 1);
+    assert_int_equal(f.m->signals[0].qty, D("7.14285714"));
+    unload(&f);
+}
+
+static void test_symbols_filter(void **st)
+{
+    (void)st;
+    fixture f;
+    const char *const opts[] = { "fast", "2", "slow", "4", "symbols", "XRPUSDT,ETHUSDT", NULL };
+    assert_int_equal(load(&f, false, opts), 0);
+    feed_all(&f, "BTCUSDT", CROSS_UP, 5);
+    assert_int_equal(f.m->n_signals, 0);
+    feed_all(&f, "XRPUSDT", CROSS_UP, 5);
+    assert_int_equal(f.m->n_signals, 1);
+    assert_string_equal(f.m->signals[0].symbol, "XRPUSDT");
+    unload(&f);
+}
+
+static void expect_refused(const char *const *opts, const char *needle)
+{
+    fixture f;
+    assert_int_equal(load(&f, false, opts), -1);
+    assert_int_equal(f.m->n_logs_error, 1);
+    assert_non_null(strstr(f.m->last_log, needle));
+    unload(&f);
+}
+
+static void test_bad_options_refused(void **st)
+{
+    (void)st;
+    const char *const fast_ge_slow[] = { "fast", "30", "slow", "10", NULL };
+    expect_refused(fast_ge_slow, "option slow: must be greater than fast");
+    const char *const equal[] = { "fast", "10", "slow", "10", NULL };
+    expect_refused(equal, "option slow");
+    const char *const zero_fast[] = { "fast", "0", NULL };
+    expect_refused(zero_fast, "option fast");
+    const char *const huge_slow[] = { "slow", "100000", NULL };
+    expect_refused(huge_slow, "option slow");
+    const char *const no_money[] = { "order_notional", "0", NULL };
+    expect_refused(no_money, "option order_notional");
+    const char *const conf[] = { "min_confidence", "1.5", NULL };
+    expect_refused(conf, "option min_confidence");
+    /* the defaults load */
+    fixture f;
+    assert_int_equal(load(&f, false, NULL), 0);
+    assert_int_equal(f.m->n_logs_error, 0);
+    assert_string_equal(f.p.desc->name, "ma_cross");
+    assert_int_equal(f.p.desc->kind, QTR_KIND_STRATEGY);
+    assert_non_null(f.p.desc->strategy->on_fill);
+    unload(&f);
+}
+
+/* ---- real candles ---- */
+
+#define MAX_ROWS 4096
+static qtr_dec g_close[MAX_ROWS];
+static int64_t g_open[MAX_ROWS];
+static size_t g_rows;
+
+static void load_csv(void)
+{
+    if (g_rows) return;
+    char path[1024];
+    const char *src = getenv("QTR_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/../shared/data/XRPUSDT-perp-5m.csv", src ? src : ".");
+    FILE *fp = fopen(path, "r");
+    if (!fp) fail_msg("cannot open %s", path);
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, fp));   /* header */
+    while (fgets(line, sizeof line, fp) && g_rows < MAX_ROWS) {
+        char *save = NULL, *tok = strtok_r(line, ",\r\n", &save);
+        g_open[g_rows] = strtoll(tok, NULL, 10);
+        for (int col = 1; col <= 4; col++) tok = strtok_r(NULL, ",\r\n", &save);
+        g_close[g_rows] = D(tok);
+        g_rows++;
+    }
+    fclose(fp);
+    assert_int_equal(g_rows, 1999);
+}
+
+/* The crosses of fast 10 / slow 30, found by exact integer comparison
+ * (fast_sum * 30 against slow_sum * 10), with "touching is not crossing".
+ * sides[i] is +1 / -1 at the candle index of each cross. */
+static size_t recount_crosses(size_t *index, int *sides, size_t cap)
+{
+    size_t n = 0;
+    int last = 0;
+    for (size_t i = 29; i < g_rows; i++) {
+        __int128 fs = 0, ss = 0;
+        for (size_t k = i - 29; k <= i; k++) ss += g_close[k];
+        for (size_t k = i - 9; k <= i; k++) fs += g_close[k];
+        __int128 lhs = fs * 30, rhs = ss * 10;
+        int side = lhs > rhs ? 1 : lhs < rhs ? -1 : 0;
+        if (side == 0) continue;
+        if (last != 0 && side != last && n < cap) {
+            index[n] = i;
+            sides[n] = side;
+            n++;
+        }
+        last = side;
+    }
+    return n;
+}
+
+static void run_real(fixture *f, bool real_time)
+{
+    assert_int_equal(load(f, real_time, NULL), 0);   /* defaults: 10 / 30, 100 */
+    for (size_t i = 0; i < g_rows; i++) feed(f, "XRPUSDT", g_open[i], g_close[i]);
+}
+
+static void test_real_candles_match_recount(void **st)
+{
+    (void)st;
+    load_csv();
+    size_t index[512];
+    int sides[512];
+    size_t n = recount_crosses(index, sides, 512);
+    assert_true(n > 10);   /* the data does cross, many times */
+
+    fixture sim, live;
+    run_real(&sim, false);
+    run_real(&live, true);
+    /* no position is ever filled in the mock, so every cross is a signal
+     * from flat: side of the cross, size 100 / close rounded down */
+    assert_int_equal(sim.m->n_signals, n);
+    for (size_t k = 0; k < n; k++) {
+        const qtr_signal *s = &sim.m->signals[k];
+        assert_int_equal(s->side, sides[k] > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL);
+        __int128 qty = ((__int128)100 * QTR_DEC_SCALE * QTR_DEC_SCALE) / g_close[index[k]];
+        assert_int_equal(s->qty, (qtr_dec)qty);
+        assert_true(s->confidence >= 0.5 && s->confidence <= 1.0);
+    }
+    /* the same decisions with a simulated clock and a live one */
+    assert_int_equal(live.m->n_signals, sim.m->n_signals);
+    for (size_t k = 0; k < n; k++) {
+        qtr_signal a = sim.m->signals[k], b = live.m->signals[k];
+        a.time_ms = b.time_ms = 0;   /* the host stamps its own clock */
+        assert_memory_equal(&a, &b, sizeof a);
+    }
+    unload(&sim);
+    unload(&live);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cross_up_buys),
+        cmocka_unit_test(test_confidence_from_spread),
+        cmocka_unit_test(test_min_confidence_skips),
+        cmocka_unit_test(test_no_cross_no_signal),
+        cmocka_unit_test(test_flip_includes_position),
+        cmocka_unit_test(test_target_reached_or_reduced),
+        cmocka_unit_test(test_repeated_candle_ignored),
+        cmocka_unit_test(test_symbols_filter),
+        cmocka_unit_test(test_bad_options_refused),
+        cmocka_unit_test(test_real_candles_match_recount),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
