@@ -65,11 +65,22 @@ void qh_ess_tick(qh_ess *e, int64_t now_ms);
 /* Manual trip (QTR_EREFUSED if already tripped, QTR_EINVAL without reason). */
 int qh_ess_trip(qh_ess *e, const char *user, const char *reason, int64_t now_ms);
 /* Manual reset; acct is the current account, to test the trip condition.
- * QTR_EINVAL without user or reason; QTR_EREFUSED with the reason in err. */
+ * QTR_EINVAL without user or reason; QTR_EREFUSED with the reason in err;
+ * QTR_EIO (state unchanged) if the new state cannot be written to state_path.
+ * A forced reset also zeroes the exchange error count. If a drawdown or daily
+ * loss still holds after a forced reset, the next qh_ess_on_account() trips
+ * again: raise the limit (policy) to trade on through it. */
 int qh_ess_reset(qh_ess *e, const char *user, const char *reason, bool force,
                  const qtr_account *acct, int64_t now_ms, char *err, size_t errlen);
 
 void qh_ess_status(const qh_ess *e, qtr_ess_status *out);
 void qh_ess_health(const qh_ess *e, qtr_health *out);
+
+/* Appended: details the status struct has no room for. */
+/* True once qh_ess_tick() saw the cooldown end (the ESS waits for a reset). */
+bool qh_ess_cooldown_over(const qh_ess *e);
+/* Breaches seen while already tripped (recorded, no second trip); the last
+ * one's text goes to last (may be NULL). */
+uint32_t qh_ess_blocked_breaches(const qh_ess *e, char *last, size_t cap);
 
 #endif

@@ -12,10 +12,12 @@
 #ifndef QH_SIGNAL_QUEUE_H
 #define QH_SIGNAL_QUEUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <qtr/events.h>
+#include <qtr/plugin.h> /* QTR_OK, QTR_EFULL, QTR_EINVAL */
 
 typedef struct qh_sigq qh_sigq;
 
@@ -56,5 +58,18 @@ size_t qh_sigq_take(qh_sigq *q, int64_t now_ms, qtr_signal *out, size_t cap,
 void qh_sigq_stats_get(const qh_sigq *q, qh_sigq_stats *out);
 const char *qh_sigq_drop_name(qh_sigq_drop reason);
 const qh_sigq_config *qh_sigq_config_get(const qh_sigq *q);
+
+/* Appended. The defaults above (100, 10, 5000, 100). */
+qh_sigq_config qh_sigq_default_config(void);
+/* 0 if cfg is usable by qh_sigq_new() (every field > 0, capacity at most
+ * QH_SIGQ_MAX_CAPACITY); -1 with the field named in err. qh_sigq_new(NULL)
+ * uses the defaults; qh_sigq_new() of a bad config returns NULL. */
+#define QH_SIGQ_MAX_CAPACITY 1000000
+int qh_sigq_config_check(const qh_sigq_config *cfg, char *err, size_t errlen);
+/* Why a signal would be refused (NULL if valid): "confidence", "qty", ... */
+const char *qh_sigq_invalid_field(const qtr_signal *s);
+
+/* stats: pushed counts signals queued (QTR_OK); those dropped FULL or
+ * INVALID never entered. pushed == taken + depth + REPLACED + STALE. */
 
 #endif
