@@ -1,0 +1,38 @@
+/*
+ * The qtr command line: one function a subcommand, each returning the exit
+ * status of product-surface.md (0 done, 1 runtime failure or refused, 2 bad
+ * input or unreachable).
+ */
+#ifndef QH_CLI_H
+#define QH_CLI_H
+
+#include <stdbool.h>
+
+#include "core/config.h"
+
+int qh_cmd_run(int argc, char **argv);
+int qh_cmd_backtest(int argc, char **argv);
+int qh_cmd_plugins(int argc, char **argv);
+int qh_cmd_policy(int argc, char **argv);
+int qh_cmd_version(int argc, char **argv);
+int qh_cmd_check(int argc, char **argv);
+int qh_cmd_ess(int argc, char **argv);
+int qh_cmd_backup(int argc, char **argv);
+
+/* Shared option handling: -c FILE, --log-json, --log-level L. Unknown
+ * options are refused by each command. */
+typedef struct qh_common_opts {
+    const char *config;
+    bool log_json;
+    const char *log_level;
+} qh_common_opts;
+
+/* Consumes argv[*i] (and its value) if it is a common option: 1 consumed,
+ * 0 not common, -1 error (message printed). */
+int qh_common_opt(int argc, char **argv, int *i, qh_common_opts *o);
+/* Start logging per the options (stderr). */
+void qh_common_log_init(const qh_common_opts *o, const char *default_level);
+/* Load -c FILE or the given built-in text; prints the error. */
+int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_config *cfg);
+
+#endif

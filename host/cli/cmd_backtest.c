@@ -1,0 +1,139 @@
+/* cmd_backtest.c — `qtr backtest [-c FILE] --data CSV[,CSV…] [--json FILE]`:
+ * the same plugins over recorded candles at full speed on a simulated clock. */
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "core/log.h"
+#include "market/candles.h"
+#include "report/report.h"
+
+static void obs_candle(void *ud, const qtr_candle *c) { qh_report_on_candle(ud, c); }
+static void obs_fill(void *ud, const qtr_fill *f, const qtr_position *b, const qtr_position *a)
+{
+    qh_report_on_fill(ud, f, b, a);
+}
+static void obs_account(void *ud, const qtr_account *a) { qh_report_on_account(ud, a); }
+
+/* Load every file of a comma-separated list into one time-ordered series. */
+static int load_data(const char *list, qh_candle_vec *all)
+{
+    char *copy = strdup(list);
+    if (!copy) return -1;
+    qh_candle_vec series[64];
+    qh_candle_vec *ptrs[64];
+    size_t n = 0;
+    int rc = 0;
+    char err[1024];
+    for (char *save = NULL, *path = strtok_r(copy, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
+        if (n == 64) { fprintf(stderr, "qtr backtest: --data: at most 64 files\n"); rc = -1; break; }
+        char sym[QTR_SYMBOL_MAX];
+        if (!qh_symbol_from_path(path, sym)) {
+            fprintf(stderr, "qtr backtest: --data %s: cannot tell the symbol from the file name\n", path);
+            rc = -1;
+            break;
+        }
+        memset(&series[n], 0, sizeof series[n]);
+        ptrs[n] = &series[n];
+        n++;
+        if (qh_csv_load(path, sym, &series[n - 1], err, sizeof err) != 0) {
+            fprintf(stderr, "qtr backtest: %s\n", err);
+            rc = -1;
+            break;
+        }
+    }
+    if (rc == 0 && n == 0) { fprintf(stderr, "qtr backtest: --data: no file given\n"); rc = -1; }
+    if (rc == 0 && qh_candles_merge(ptrs, n, all) != 0) { fprintf(stderr, "qtr backtest: out of memory\n"); rc = -1; }
+    for (size_t i = 0; i < n; i++) qh_candle_vec_free(&series[i]);
+    free(copy);
+    return rc;
+}
+
+/* Write the JSON to a temporary file and rename it: never a half-written report. */
+static int write_json(const qh_report *rep, const char *path)
+{
+    char tmp[1100];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        fprintf(stderr, "qtr backtest: --json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int rc = qh_report_write_json(rep, f);
+    if (fclose(f) != 0) rc = -1;
+    if (rc != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "qtr backtest: --json %s: cannot write the report\n", path);
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int qh_cmd_backtest(int argc, char **argv)
+{
+    qh_common_opts o = { 0 };
+    const char *data = NULL, *json = NULL;
+    bool quiet = false;
+    for (int i = 0; i < argc; i++) {
+        int c = qh_common_opt(argc, argv, &i, &o);
+        if (c < 0) return 2;
+        if (c) continue;
+        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
+        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+        else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
+        else {
+            fprintf(stderr, "qtr backtest: unknown option or missing value '%s'\n"
+                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--json FILE] [--quiet]\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!data) {
+        fprintf(stderr, "qtr backtest: --data CSV[,CSV...] is required\n");
+        return 2;
+    }
+    qh_common_log_init(&o, "warn");   /* per-order info lines would swamp a fast run */
+    qh_config cfg;
+    if (qh_common_load_config(&o, qh_config_default_backtest(), &cfg) != 0) return 2;
+    if (!o.log_level) qh_log_set_level(QH_LOG_WARN);
+    qh_candle_vec all = { 0 };
+    if (load_data(data, &all) != 0) {
+        qh_config_free(&cfg);
+        return 2;
+    }
+    int rc = 2;
+    char err[1024] = "";
+    qh_report *rep = qh_report_new(cfg.starting_balance);
+    qh_engine *e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
+    if (!e) {
+        fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
+        goto out;
+    }
+    qh_engine_observer obs = { .ud = rep, .on_candle = obs_candle, .on_fill = obs_fill, .on_account = obs_account };
+    qh_engine_set_observer(e, &obs);
+    if ((rc = qh_engine_load(e, err, sizeof err)) != 0 || (rc = qh_engine_start(e, err, sizeof err)) != 0) {
+        fprintf(stderr, "qtr backtest: %s\n", err);
+        goto out;
+    }
+    for (size_t i = 0; i < all.len; i++) qh_engine_feed_candle(e, &all.items[i]);
+    qh_engine_stop(e);
+    qh_report_summary sum;
+    if (qh_report_summary_get(rep, &sum) != 0) {
+        fprintf(stderr, "qtr backtest: report: %s\n", qh_report_error(rep));
+        rc = 1;
+        goto out;
+    }
+    if (!quiet) qh_report_print(rep, stdout);
+    rc = 0;
+    if (json && write_json(rep, json) != 0) rc = 2;
+out:
+    qh_engine_free(e);
+    qh_report_free(rep);
+    qh_candle_vec_free(&all);
+    qh_config_free(&cfg);
+    return rc;
+}

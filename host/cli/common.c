@@ -1,0 +1,52 @@
+/* common.c — options every command shares. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+
+int qh_common_opt(int argc, char **argv, int *i, qh_common_opts *o)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
+        if (*i + 1 >= argc) { fprintf(stderr, "qtr: %s needs a file\n", a); return -1; }
+        o->config = argv[++*i];
+        return 1;
+    }
+    if (strcmp(a, "--log-json") == 0) { o->log_json = true; return 1; }
+    if (strcmp(a, "--log-level") == 0) {
+        if (*i + 1 >= argc) { fprintf(stderr, "qtr: --log-level needs debug, info, warn or error\n"); return -1; }
+        o->log_level = argv[++*i];
+        qh_log_level l;
+        if (!qh_log_level_parse(o->log_level, &l)) {
+            fprintf(stderr, "qtr: --log-level: '%s' is not debug, info, warn or error\n", o->log_level);
+            return -1;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+void qh_common_log_init(const qh_common_opts *o, const char *default_level)
+{
+    qh_log_level l = QH_LOG_INFO;
+    qh_log_level_parse(o->log_level ? o->log_level : default_level, &l);
+    qh_log_init(stderr, l, o->log_json);
+}
+
+int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_config *cfg)
+{
+    char err[1024];
+    int rc = o->config ? qh_config_load_file(o->config, cfg, err, sizeof err)
+                       : qh_config_load_string(builtin, "(built-in default)", ".", cfg, err, sizeof err);
+    if (rc != 0) {
+        fprintf(stderr, "qtr: config: %s\n", err);
+        return -1;
+    }
+    if (!o->log_level && cfg->log_level[0]) {
+        qh_log_level l;
+        if (qh_log_level_parse(cfg->log_level, &l)) qh_log_set_level(l);
+    }
+    return 0;
+}

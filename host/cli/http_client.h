@@ -1,0 +1,36 @@
+/*
+ * A small HTTP client for the command-line tools that talk to a running
+ * server's REST API (qtr check, qtr ess). Blocking is fine here: these run
+ * in their own process, never on the server's loop. Several requests can run
+ * in parallel through libcurl's multi interface.
+ */
+#ifndef QH_HTTP_CLIENT_H
+#define QH_HTTP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct qh_http_req {
+    /* in */
+    char url[1024];
+    const char *method;        /* "GET" (default) or "POST" */
+    const char *body;          /* JSON, for POST */
+    const char *bearer;        /* Authorization: Bearer …, or NULL */
+    long timeout_ms;
+    /* out */
+    long status;               /* 0: no answer (see error) */
+    char error[256];
+    char *response;            /* NUL-terminated, malloc'd; free with qh_http_free */
+    size_t response_len;
+    int64_t server_date_s;     /* the Date header, 0 if none */
+    int64_t elapsed_ms;
+} qh_http_req;
+
+/* Run every request at once and wait for all (each bounded by its timeout). */
+void qh_http_run(qh_http_req *reqs, size_t n);
+void qh_http_free(qh_http_req *r);
+
+/* The server's base URL: --url, else $QTR_URL, else http://127.0.0.1:8080. */
+const char *qh_http_base_url(const char *flag);
+
+#endif

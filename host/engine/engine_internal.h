@@ -1,0 +1,145 @@
+/*
+ * The engine's state, shared by the files of host/core that make it up:
+ * engine.c (lifecycle, market data), pipeline.c (signals to orders to fills),
+ * host_api.c (the qtr_host table), health.c (health and metrics).
+ */
+#ifndef QH_ENGINE_INTERNAL_H
+#define QH_ENGINE_INTERNAL_H
+
+#include "core/bus.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "engine/engine.h"
+#include "core/loader.h"
+#include "core/metrics.h"
+#include "core/symtab.h"
+#include "policy/policy.h"
+#include "portfolio/portfolio.h"
+#include "risk/ess.h"
+#include "risk/signal_queue.h"
+
+#define QH_MAX_PLUGINS 64
+#define QH_RECENT 512
+#define QH_EQUITY_HISTORY 2048
+#define QH_MAX_OPEN_ORDERS 65536
+#define QH_FILL_SEEN 16384
+
+typedef struct qh_plugin_rt qh_plugin_rt;
+
+struct qtr_ctx {
+    qh_engine *eng;
+    qh_plugin_rt *plugin;       /* NULL for the host's own context */
+    const char *name;
+};
+
+struct qh_plugin_rt {
+    qh_loaded ld;
+    const qh_plugin_conf *conf;
+    struct qtr_ctx ctx;
+    void *state;
+    bool inited, started, stopped;
+    bool has_set_health;
+    qtr_health set_health;
+    /* config_list results, kept until destroy */
+    const char **list_cache[16];
+    size_t n_list_cache;
+};
+
+typedef struct qh_market_sym {
+    char symbol[QTR_SYMBOL_MAX];
+    bool has_candle, has_book, has_mark;
+    qtr_candle candle;
+    qtr_book_top book;
+    qtr_mark_price mark;
+} qh_market_sym;
+
+/* A ring of the most recent items, for dashboards. */
+#define QH_RING(type, n) struct { type items[n]; size_t head, count; }
+#define QH_RING_PUSH(r, v)                                                       \
+    do {                                                                         \
+        size_t cap_ = sizeof((r).items) / sizeof((r).items[0]);                 \
+        (r).items[((r).head + (r).count) % cap_] = (v);                          \
+        if ((r).count < cap_) (r).count++;                                      \
+        else (r).head = ((r).head + 1) % cap_;                                   \
+    } while (0)
+
+struct qh_engine {
+    qh_config *cfg;
+    bool backtest;
+    struct event_base *base;
+    qh_clock *clock;
+    qh_bus *bus;
+    qh_metrics *metrics;
+    qh_portfolio *pf;
+    qh_policy *policy;
+    qh_ess *ess;
+    qh_sigq *sigq;
+    qtr_host api;
+    struct qtr_ctx host_ctx;
+
+    qh_plugin_rt plugins[QH_MAX_PLUGINS];
+    size_t n_plugins;
+    qh_plugin_rt *exchange, *risk;
+    bool running;
+
+    qh_symtab *syms;                /* symbol -> index into market */
+    qh_market_sym *market;
+    size_t n_market, cap_market;
+
+    qtr_order_update *open_orders;  /* live orders, by client id (linear) */
+    size_t n_open;
+    uint64_t order_seq;
+    char run_id[16];
+
+    /* fill ids already applied: a ring of ids plus a hash index into it */
+    char (*fill_ids)[QTR_CLIENT_ID_MAX];
+    int32_t *fill_index;
+    size_t fill_head, fill_count;
+
+    QH_RING(qtr_fill, QH_RECENT) recent_fills;
+    QH_RING(qtr_order_update, QH_RECENT) recent_orders;
+    QH_RING(qtr_signal_record, QH_RECENT) recent_signals;
+    QH_RING(qtr_account, QH_EQUITY_HISTORY) equity_history;
+    int64_t last_equity_point_ms;
+
+    /* live timers */
+    qh_timer *t_market, *t_cycle, *t_ess, *t_policy, *t_lag;
+    int64_t lag_expected_ns;
+    double loop_lag_ms;
+    void *synth;                    /* qh_synth, live synthetic market */
+    size_t replay_pos;
+    void *replay;                   /* qh_candle_vec, live csv replay */
+
+    /* observers (the backtest report) */
+    qh_engine_observer obs;
+
+    /* metrics */
+    struct {
+        qh_metric *orders_sent, *orders_rejected_ess, *orders_rejected_risk, *orders_rejected_invalid,
+            *orders_rejected_exchange, *fills, *signals_in, *candles, *policy_loads_ok, *policy_loads_failed,
+            *ess_trips, *exchange_errors, *duplicate_fills;
+    } m;
+};
+
+/* pipeline.c */
+void qh_pipeline_subscribe(qh_engine *e);
+int qh_pipeline_submit_order(qh_engine *e, const char *origin, const qtr_order_intent *in, char cid_out[QTR_CLIENT_ID_MAX]);
+int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *s);
+int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id);
+void qh_pipeline_cycle(qh_engine *e);
+void qh_pipeline_after_market(qh_engine *e, const char *symbol, qtr_dec price, int64_t time_ms);
+void qh_ess_hook_transition(void *ud, const qtr_ess_event *ev);
+void qh_ess_hook_cancel_all(void *ud);
+void qh_ess_hook_close_all(void *ud);
+void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);
+
+/* host_api.c */
+void qh_host_api_init(qh_engine *e, qtr_host *api);
+
+/* engine.c */
+qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create);
+qh_plugin_rt *qh_engine_plugin_by_ctx(qtr_ctx *ctx);
+
+#endif

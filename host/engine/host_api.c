@@ -1,0 +1,428 @@
+/* host_api.c — the qtr_host table: what plugins may ask of the host. */
+#include "engine/engine_internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+static qh_engine *E(qtr_ctx *ctx) { return ctx->eng; }
+static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; }
+
+static void api_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
+{
+    if (level < QTR_LOG_DEBUG || level > QTR_LOG_ERROR) level = QTR_LOG_INFO;
+    if (!qh_log_enabled((qh_log_level)level)) return;
+    va_list ap;
+    va_start(ap, fmt);
+    qh_logv((qh_log_level)level, who(ctx), fmt, ap);
+    va_end(ap);
+}
+
+static int64_t api_now_ms(qtr_ctx *ctx) { return qh_clock_now_ms(E(ctx)->clock); }
+static int64_t api_mono_ns(qtr_ctx *ctx) { (void)ctx; return qh_mono_ns(); }
+static bool api_is_simulated(qtr_ctx *ctx) { return qh_clock_simulated(E(ctx)->clock); }
+
+/* Timers and subscriptions are tagged with the plugin, so unloading it
+ * removes them all (every register has an unregister). */
+static void *owner_of(qtr_ctx *ctx) { return ctx->plugin ? (void *)ctx->plugin : (void *)ctx->eng; }
+
+static qtr_timer *api_timer_start(qtr_ctx *ctx, int64_t interval_ms, bool repeat, qtr_timer_cb cb, void *ud)
+{
+    return (qtr_timer *)qh_timer_start(E(ctx)->clock, interval_ms, repeat, cb, ud, owner_of(ctx));
+}
+
+static void api_timer_stop(qtr_ctx *ctx, qtr_timer *t) { (void)ctx; qh_timer_stop((qh_timer *)t); }
+
+static qtr_sub *api_subscribe(qtr_ctx *ctx, qtr_event_type type, const char *symbol, qtr_event_cb cb, void *ud)
+{
+    return (qtr_sub *)qh_bus_subscribe(E(ctx)->bus, type, symbol, cb, ud, owner_of(ctx));
+}
+
+static void api_unsubscribe(qtr_ctx *ctx, qtr_sub *sub) { qh_bus_unsubscribe(E(ctx)->bus, (qh_bus_sub *)sub); }
+
+static int api_publish(qtr_ctx *ctx, const qtr_event *ev)
+{
+    if (!ev) return QTR_EINVAL;
+    if (ev->time_ms) return qh_bus_publish(E(ctx)->bus, ev);
+    qtr_event copy = *ev;
+    copy.time_ms = qh_clock_now_ms(E(ctx)->clock);
+    return qh_bus_publish(E(ctx)->bus, &copy);
+}
+
+/* ---- options: configured value, else the declared default ---- */
+
+static const qtr_option *decl_of(qtr_ctx *ctx, const char *name)
+{
+    if (!ctx->plugin) return NULL;
+    for (const qtr_option *o = ctx->plugin->ld.desc.options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0) return o;
+    return NULL;
+}
+
+static const qh_optval *val_of(qtr_ctx *ctx, const char *name)
+{
+    if (!ctx->plugin || !ctx->plugin->conf) return NULL;
+    const qh_plugin_conf *pc = ctx->plugin->conf;
+    for (size_t i = 0; i < pc->n_opts; i++)
+        if (strcmp(pc->opts[i].name, name) == 0) return &pc->opts[i];
+    return NULL;
+}
+
+/* The option must be declared with this type: asking for an undeclared
+ * option is a plugin bug, reported rather than answered. */
+static const qtr_option *declared(qtr_ctx *ctx, const char *name, qtr_opt_type type)
+{
+    const qtr_option *d = decl_of(ctx, name);
+    if (!d) {
+        qh_error(who(ctx), "option %s is not declared in the plugin's option table", name);
+        return NULL;
+    }
+    if (d->type != type) {
+        qh_error(who(ctx), "option %s is declared with another type", name);
+        return NULL;
+    }
+    return d;
+}
+
+static int api_config_string(qtr_ctx *ctx, const char *name, const char **out)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_STRING);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v) { *out = v->str; return QTR_OK; }
+    if (!d->default_value) return QTR_ENOTFOUND;
+    *out = d->default_value;
+    return QTR_OK;
+}
+
+static int api_config_int(qtr_ctx *ctx, const char *name, int64_t *out)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_INT);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v) { *out = v->i; return QTR_OK; }
+    if (!d->default_value) return QTR_ENOTFOUND;
+    char *end;
+    long long x = strtoll(d->default_value, &end, 10);
+    if (*end) return QTR_EINVAL;
+    *out = x;
+    return QTR_OK;
+}
+
+static int api_config_bool(qtr_ctx *ctx, const char *name, bool *out)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_BOOL);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v) { *out = v->b; return QTR_OK; }
+    if (!d->default_value) return QTR_ENOTFOUND;
+    if (strcmp(d->default_value, "true") == 0) *out = true;
+    else if (strcmp(d->default_value, "false") == 0) *out = false;
+    else return QTR_EINVAL;
+    return QTR_OK;
+}
+
+static int api_config_decimal(qtr_ctx *ctx, const char *name, qtr_dec *out)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_DECIMAL);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v && v->type == QH_OPTV_INT) {
+        if (!qtr_dec_mul_int(QTR_DEC_SCALE, v->i, out)) return QTR_EINVAL;
+        return QTR_OK;
+    }
+    const char *text = v ? v->str : d->default_value;
+    if (!text) return QTR_ENOTFOUND;
+    return qtr_dec_parse(text, (size_t)-1, out) == QTR_DEC_OK ? QTR_OK : QTR_EINVAL;
+}
+
+static int api_config_double(qtr_ctx *ctx, const char *name, double *out)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_DOUBLE);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v) { *out = v->type == QH_OPTV_INT ? (double)v->i : v->num; return QTR_OK; }
+    if (!d->default_value) return QTR_ENOTFOUND;
+    char *end;
+    *out = strtod(d->default_value, &end);
+    return *end ? QTR_EINVAL : QTR_OK;
+}
+
+static int api_config_list(qtr_ctx *ctx, const char *name, const char *const **items, size_t *n)
+{
+    const qtr_option *d = declared(ctx, name, QTR_OPT_STRING_LIST);
+    if (!d) return QTR_EINVAL;
+    const qh_optval *v = val_of(ctx, name);
+    if (v) {
+        *items = (const char *const *)v->list;
+        *n = v->n_list;
+        return QTR_OK;
+    }
+    if (!d->default_value) return QTR_ENOTFOUND;
+    /* a default list is comma-separated text; split it once and keep it */
+    qh_plugin_rt *p = ctx->plugin;
+    if (p->n_list_cache >= 16) return QTR_EFULL;
+    size_t len = strlen(d->default_value);
+    size_t count = len ? 1 : 0;
+    for (const char *s = d->default_value; *s; s++) count += *s == ',';
+    char **block = malloc((count + 1) * sizeof(char *) + len + 1);
+    if (!block) return QTR_EFULL;
+    char *text = (char *)(block + count + 1);
+    memcpy(text, d->default_value, len + 1);
+    size_t k = 0;
+    if (len) {
+        block[k++] = text;
+        for (char *s = text; *s; s++)
+            if (*s == ',') { *s = '\0'; block[k++] = s + 1; }
+    }
+    block[k] = NULL;
+    p->list_cache[p->n_list_cache++] = (const char **)block;
+    *items = (const char *const *)block;
+    *n = k;
+    return QTR_OK;
+}
+
+/* ---- metrics ---- */
+
+static qtr_metric *api_metric_counter(qtr_ctx *ctx, const char *name, const char *help, const char *ln, const char *lv)
+{
+    return (qtr_metric *)qh_metrics_counter(E(ctx)->metrics, name, help, ln, lv);
+}
+static qtr_metric *api_metric_gauge(qtr_ctx *ctx, const char *name, const char *help, const char *ln, const char *lv)
+{
+    return (qtr_metric *)qh_metrics_gauge(E(ctx)->metrics, name, help, ln, lv);
+}
+static void api_metric_add(qtr_metric *m, int64_t d) { qh_metric_add((qh_metric *)m, d); }
+static void api_metric_set(qtr_metric *m, double v) { qh_metric_set((qh_metric *)m, v); }
+
+/* ---- trading ---- */
+
+static int api_submit_signal(qtr_ctx *ctx, const qtr_signal *s)
+{
+    if (!s) return QTR_EINVAL;
+    return qh_pipeline_submit_signal(E(ctx), who(ctx), s);
+}
+
+static int api_submit_order(qtr_ctx *ctx, const qtr_order_intent *o, char cid[QTR_CLIENT_ID_MAX])
+{
+    if (!o) return QTR_EINVAL;
+    if (ctx->plugin && ctx->plugin->ld.desc.kind == QTR_KIND_RISK) return QTR_EREFUSED; /* no loops */
+    return qh_pipeline_submit_order(E(ctx), who(ctx), o, cid);
+}
+
+static int api_cancel_order(qtr_ctx *ctx, const char *symbol, const char *cid)
+{
+    return qh_pipeline_cancel(E(ctx), symbol, cid);
+}
+
+/* ---- portfolio and market ---- */
+
+static int api_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
+{
+    if (!symbol || !out) return QTR_EINVAL;
+    return qh_portfolio_get_position(E(ctx)->pf, symbol, out) == 0 ? QTR_OK : QTR_ENOTFOUND;
+}
+
+static size_t api_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
+{
+    return qh_portfolio_list_positions(E(ctx)->pf, out, cap);
+}
+
+static int api_get_account(qtr_ctx *ctx, qtr_account *out)
+{
+    qh_engine_account(E(ctx), out);
+    return QTR_OK;
+}
+
+static size_t api_list_open_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap)
+{
+    qh_engine *e = E(ctx);
+    size_t n = e->n_open < cap ? e->n_open : cap;
+    memcpy(out, e->open_orders, n * sizeof *out);
+    return n;
+}
+
+static int api_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out)
+{
+    qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
+    if (!m || !m->has_candle) return QTR_ENOTFOUND;
+    *out = m->candle;
+    return QTR_OK;
+}
+
+static int api_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out)
+{
+    qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
+    if (!m || !m->has_book) return QTR_ENOTFOUND;
+    *out = m->book;
+    return QTR_OK;
+}
+
+static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out)
+{
+    qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
+    if (!m || !m->has_mark) return QTR_ENOTFOUND;
+    *out = m->mark;
+    return QTR_OK;
+}
+
+/* ---- policy and ESS ---- */
+
+static int api_policy_limits(qtr_ctx *ctx, qtr_policy_limits *out)
+{
+    const qtr_policy_limits *l = qh_policy_limits(E(ctx)->policy);
+    if (!l) return QTR_ENOTFOUND;
+    *out = *l;
+    return QTR_OK;
+}
+
+static int api_policy_judge(qtr_ctx *ctx, const qtr_order_intent *o, const qtr_risk_context *rc, qtr_risk_decision *out)
+{
+    return qh_policy_judge(E(ctx)->policy, o, rc, out);
+}
+
+static int api_policy_reload(qtr_ctx *ctx, char *err, size_t errlen)
+{
+    qh_info(who(ctx), "policy reload requested");
+    return qh_engine_reload_policy(E(ctx), err, errlen) == 0 ? QTR_OK : QTR_EINVAL;
+}
+
+static int api_ess_status(qtr_ctx *ctx, qtr_ess_status *out)
+{
+    qh_ess_status(E(ctx)->ess, out);
+    return QTR_OK;
+}
+
+static int api_ess_trip(qtr_ctx *ctx, const char *user, const char *reason)
+{
+    qh_engine *e = E(ctx);
+    return qh_ess_trip(e->ess, user, reason, qh_clock_now_ms(e->clock));
+}
+
+static int api_ess_reset(qtr_ctx *ctx, const char *user, const char *reason, bool force, char *err, size_t errlen)
+{
+    qh_engine *e = E(ctx);
+    qtr_account a;
+    qh_engine_account(e, &a);
+    return qh_ess_reset(e->ess, user, reason, force, &a, qh_clock_now_ms(e->clock), err, errlen);
+}
+
+/* ---- operations ---- */
+
+static void api_set_health(qtr_ctx *ctx, qtr_health_status st, const char *reason)
+{
+    qh_plugin_rt *p = ctx->plugin;
+    if (!p) return;
+    bool changed = !p->has_set_health || p->set_health.status != st;
+    p->has_set_health = true;
+    p->set_health.status = st;
+    qtr_strlcpy(p->set_health.reason, reason ? reason : "", sizeof p->set_health.reason);
+    if (!changed) return;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_HEALTH;
+    ev.time_ms = qh_clock_now_ms(E(ctx)->clock);
+    ev.u.health.time_ms = ev.time_ms;
+    qtr_strlcpy(ev.u.health.component, p->ld.desc.name, sizeof ev.u.health.component);
+    ev.u.health.health = p->set_health;
+    qh_bus_publish(E(ctx)->bus, &ev);
+}
+
+static size_t api_health_all(qtr_ctx *ctx, qtr_component_health *out, size_t cap)
+{
+    return qh_engine_health(E(ctx), out, cap);
+}
+
+static size_t api_list_plugins(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap)
+{
+    qh_engine *e = E(ctx);
+    size_t n = 0;
+    for (size_t i = 0; i < e->n_plugins && n < cap; i++) {
+        const qh_plugin_rt *p = &e->plugins[i];
+        qtr_plugin_info *x = &out[n++];
+        memset(x, 0, sizeof *x);
+        qtr_strlcpy(x->name, p->ld.desc.name, sizeof x->name);
+        qtr_strlcpy(x->version, p->ld.desc.version, sizeof x->version);
+        x->kind = p->ld.desc.kind;
+        x->abi_major = p->ld.abi_major;
+        x->abi_minor = p->ld.abi_minor;
+        qtr_strlcpy(x->path, p->ld.path, sizeof x->path);
+    }
+    return n;
+}
+
+static void api_metrics_write(qtr_ctx *ctx, qtr_write_cb write, void *ud) { qh_engine_metrics_write(E(ctx), write, ud); }
+
+#define RING_COPY(ring, out, cap)                                                     \
+    do {                                                                              \
+        size_t rcap_ = sizeof((ring).items) / sizeof((ring).items[0]);              \
+        size_t n_ = (ring).count < (cap) ? (ring).count : (cap);                     \
+        /* newest first */                                                            \
+        for (size_t i_ = 0; i_ < n_; i_++)                                            \
+            (out)[i_] = (ring).items[((ring).head + (ring).count - 1 - i_) % rcap_]; \
+        return n_;                                                                    \
+    } while (0)
+
+static size_t api_recent_fills(qtr_ctx *ctx, qtr_fill *out, size_t cap) { RING_COPY(E(ctx)->recent_fills, out, cap); }
+static size_t api_recent_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap) { RING_COPY(E(ctx)->recent_orders, out, cap); }
+static size_t api_recent_signals(qtr_ctx *ctx, qtr_signal_record *out, size_t cap) { RING_COPY(E(ctx)->recent_signals, out, cap); }
+static size_t api_equity_history(qtr_ctx *ctx, qtr_account *out, size_t cap) { RING_COPY(E(ctx)->equity_history, out, cap); }
+
+static struct event_base *api_event_base(qtr_ctx *ctx) { return E(ctx)->base; }
+
+void qh_host_api_init(qh_engine *e, qtr_host *h)
+{
+    (void)e;
+    memset(h, 0, sizeof *h);
+    h->size = sizeof *h;
+    h->abi_major = QTR_ABI_MAJOR;
+    h->abi_minor = QTR_ABI_MINOR;
+    h->host_version = QTR_VERSION;
+    h->log = api_log;
+    h->now_ms = api_now_ms;
+    h->mono_ns = api_mono_ns;
+    h->is_simulated = api_is_simulated;
+    h->timer_start = api_timer_start;
+    h->timer_stop = api_timer_stop;
+    h->subscribe = api_subscribe;
+    h->unsubscribe = api_unsubscribe;
+    h->publish = api_publish;
+    h->config_string = api_config_string;
+    h->config_int = api_config_int;
+    h->config_bool = api_config_bool;
+    h->config_decimal = api_config_decimal;
+    h->config_double = api_config_double;
+    h->config_list = api_config_list;
+    h->metric_counter = api_metric_counter;
+    h->metric_gauge = api_metric_gauge;
+    h->metric_add = api_metric_add;
+    h->metric_set = api_metric_set;
+    h->submit_signal = api_submit_signal;
+    h->submit_order = api_submit_order;
+    h->cancel_order = api_cancel_order;
+    h->get_position = api_get_position;
+    h->list_positions = api_list_positions;
+    h->get_account = api_get_account;
+    h->list_open_orders = api_list_open_orders;
+    h->get_last_candle = api_get_last_candle;
+    h->get_book_top = api_get_book_top;
+    h->get_mark_price = api_get_mark_price;
+    h->policy_limits = api_policy_limits;
+    h->policy_judge = api_policy_judge;
+    h->policy_reload = api_policy_reload;
+    h->ess_status = api_ess_status;
+    h->ess_trip = api_ess_trip;
+    h->ess_reset = api_ess_reset;
+    h->set_health = api_set_health;
+    h->health_all = api_health_all;
+    h->list_plugins = api_list_plugins;
+    h->metrics_write = api_metrics_write;
+    h->recent_fills = api_recent_fills;
+    h->recent_orders = api_recent_orders;
+    h->recent_signals = api_recent_signals;
+    h->equity_history = api_equity_history;
+    h->event_base = api_event_base;
+}

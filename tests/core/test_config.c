@@ -1,0 +1,211 @@
+/* The config loader: what it accepts, and every refusal with its place. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/config.h"
+
+static char err[1024];
+
+static int load(const char *text, qh_config *c)
+{
+    err[0] = '\0';
+    return qh_config_load_string(text, "test.lua", "/etc/qtr", c, err, sizeof err);
+}
+
+static void expect_error(const char *text, const char *where, const char *what)
+{
+    qh_config c;
+    assert_int_equal(load(text, &c), -1);
+    if (!strstr(err, where) || !strstr(err, what)) fail_msg("error '%s' lacks '%s' / '%s'", err, where, what);
+}
+
+static void full_config(void **s)
+{
+    (void)s;
+    qh_config c;
+    int rc = load("return { mode = 'live', log_level = 'debug', state_dir = '/var/lib/q',\n"
+                  " plugin_path = { 'plugins' },\n"
+                  " market = { source = 'synthetic', symbols = { 'BTCUSDT', 'ETHUSDT' }, interval_ms = 250, seed = 7 },\n"
+                  " account = { starting_balance = '2500.5' },\n"
+                  " policy = { file = 'policies/p1.lua', reload_interval_s = 60 },\n"
+                  " signals = { capacity = 50, per_cycle = 5, max_age_ms = 900, cycle_ms = 20 },\n"
+                  " store = { path = 'var/t.db' },\n"
+                  " plugins = { { kind = 'exchange', name = 'paper', options = { taker_fee = '0.0004', n = 3,\n"
+                  "   on = true, syms = { 'A1', 'B2' }, ratio = 0.5 } },\n"
+                  "   { kind = 'strategy', name = 'x', file = '/opt/x.so', required = false } } }",
+                  &c);
+    assert_int_equal(rc, 0);
+    assert_true(c.live);
+    assert_string_equal(c.log_level, "debug");
+    assert_int_equal(c.market.n_symbols, 2);
+    assert_string_equal(c.market.symbols[1], "ETHUSDT");
+    assert_int_equal(c.market.interval_ms, 250);
+    assert_int_equal(c.market.seed, 7);
+    assert_int_equal(c.starting_balance, 250050000000);
+    assert_int_equal(c.policy.reload_interval_ms, 60000);
+    assert_int_equal(c.signals.capacity, 50);
+    assert_int_equal(c.signals.per_cycle, 5);
+    assert_int_equal(c.signals.max_age_ms, 900);
+    assert_int_equal(c.signals.cycle_ms, 20);
+    assert_int_equal(c.n_plugins, 2);
+    assert_int_equal(c.plugins[0].kind, QTR_KIND_EXCHANGE);
+    assert_true(c.plugins[0].required);
+    assert_false(c.plugins[1].required);
+    assert_string_equal(c.plugins[1].file, "/opt/x.so");
+    assert_int_equal(c.plugins[0].n_opts, 5);
+    char path[600];
+    qh_config_resolve(&c, c.policy.file, path, sizeof path);
+    assert_string_equal(path, "/etc/qtr/policies/p1.lua");
+    qh_config_resolve(&c, "/abs/x", path, sizeof path);
+    assert_string_equal(path, "/abs/x");
+    qh_config_free(&c);
+}
+
+static void defaults_load(void **s)
+{
+    (void)s;
+    qh_config c;
+    assert_int_equal(qh_config_load_string(qh_config_default_run(), "(built-in)", ".", &c, err, sizeof err), 0);
+    assert_int_equal(c.market.source, QH_MARKET_SYNTHETIC);
+    assert_true(c.n_plugins >= 4);
+    assert_false(c.live);
+    qh_config_free(&c);
+    assert_int_equal(qh_config_load_string(qh_config_default_backtest(), "(built-in)", ".", &c, err, sizeof err), 0);
+    assert_int_equal(c.n_plugins, 3);
+    assert_string_equal(c.store.path, "");
+    qh_config_free(&c);
+}
+
+static void syntax_and_runtime_errors_name_the_line(void **s)
+{
+    (void)s;
+    expect_error("return {\n mode = 'paper',\n plugins = { \n", "test.lua:", "expected");
+    expect_error("local x = 1\nlocal y = nil\nreturn y.z\n", "test.lua:3:", "attempt to index");
+    expect_error("return 42", "(top level)", "must return a table");
+}
+
+static void unknown_and_mistyped_fields(void **s)
+{
+    (void)s;
+    expect_error("return { plugins = {}, modee = 'paper' }", "modee", "unknown setting");
+    expect_error("return { plugins = {}, mode = 'demo' }", "mode", "not paper or live");
+    expect_error("return { plugins = {}, market = { interval_ms = 'fast' } }", "market.interval_ms", "expected an integer");
+    expect_error("return { plugins = {}, market = { interval_ms = 1.5 } }", "market.interval_ms", "a float");
+    expect_error("return { plugins = {}, market = { interval_ms = 0 } }", "market.interval_ms", "out of range");
+    expect_error("return { plugins = {}, market = { symbols = { 'btc' } } }", "market.symbols[1]", "not a symbol");
+    expect_error("return { plugins = {}, market = { source = 'csv' } }", "market.files", "at least one file");
+    expect_error("return { plugins = {}, account = { starting_balance = 10000.5 } }", "account.starting_balance",
+                 "not Lua floats");
+    expect_error("return { plugins = {}, account = { starting_balance = '1.123456789' } }", "account.starting_balance",
+                 "more than 8 decimal places");
+    expect_error("return { plugins = {}, account = { starting_balance = '-5' } }", "account.starting_balance", "> 0");
+    expect_error("return { plugins = {}, signals = { capacity = 0 } }", "signals.capacity", "out of range");
+    expect_error("return { mode = 'paper' }", "plugins", "missing");
+    expect_error("return { plugins = { { kind = 'broker', name = 'x' } } }", "plugins[1].kind", "unknown kind 'broker'");
+    expect_error("return { plugins = { { kind = 'risk' } } }", "plugins[1].name", "missing");
+    expect_error("return { plugins = { { kind = 'risk', name = 'p', colour = 1 } } }", "plugins[1].colour", "unknown setting");
+    expect_error("return { plugins = { { kind = 'risk', name = 'p', required = 'yes' } } }", "plugins[1].required",
+                 "true or false");
+    expect_error("return { plugins = {}, plugin_path = { 'a', 3 } }", "plugin_path[2]", "expected a string");
+}
+
+static void sandbox_stops_runaway_and_io(void **s)
+{
+    (void)s;
+    expect_error("while true do end", "test.lua", "instruction limit");
+    expect_error("return io.open('/etc/passwd')", "test.lua", "io");
+    expect_error("os.execute('true') return {}", "test.lua", "execute");
+    expect_error("return require('os')", "test.lua", "require");
+    /* os.getenv is there for paths and names */
+    setenv("QTR_TEST_DIR", "/srv/q", 1);
+    qh_config c;
+    assert_int_equal(load("return { state_dir = os.getenv('QTR_TEST_DIR'), plugins = {} }", &c), 0);
+    assert_string_equal(c.state_dir, "/srv/q");
+    qh_config_free(&c);
+}
+
+static void missing_file(void **s)
+{
+    (void)s;
+    qh_config c;
+    assert_int_equal(qh_config_load_file("/nonexistent/qtr.lua", &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/qtr.lua"));
+    assert_non_null(strstr(err, "cannot open"));
+}
+
+static void file_errors_carry_the_path_and_line(void **s)
+{
+    (void)s;
+    char path[] = "/tmp/qtr_cfg_XXXXXX.lua";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    const char *text = "return {\n  plugins = {},\n  mode = paper_mode_typo.x,\n}\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    qh_config c;
+    assert_int_equal(qh_config_load_file(path, &c, err, sizeof err), -1);
+    char want[64];
+    snprintf(want, sizeof want, "%s:3:", path);
+    if (!strstr(err, want)) fail_msg("'%s' lacks '%s'", err, want);
+    unlink(path);
+}
+
+static void plugin_options_are_checked_against_the_declaration(void **s)
+{
+    (void)s;
+    static const qtr_option decl[] = {
+        { .name = "fee", .type = QTR_OPT_DECIMAL, .default_value = "0.0004" },
+        { .name = "fast", .type = QTR_OPT_INT },
+        { .name = "symbols", .type = QTR_OPT_STRING_LIST },
+        { .name = "key", .type = QTR_OPT_STRING, .flags = QTR_OPT_REQUIRED, .help = "the key" },
+        { 0 },
+    };
+    struct { const char *opts; const char *want; } cases[] = {
+        { "key = 'k', fee = '0.001', fast = 3, symbols = { 'A1' }", NULL },
+        { "key = 'k', fee = 2", NULL },
+        { "key = 'k', feee = '1'", "option feee: unknown option" },
+        { "key = 'k', fast = '3'", "option fast: expected an integer" },
+        { "key = 'k', fee = 0.001", "option fee: give decimals as strings" },
+        { "key = 'k', fee = 'abc'", "option fee: 'abc': not a decimal number" },
+        { "key = 'k', symbols = 'A1'", "option symbols: expected a list of strings" },
+        { "fee = '1'", "option key: required" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "return { plugins = { { kind = 'exchange', name = 'paper', options = { %s } } } }",
+                 cases[i].opts);
+        qh_config c;
+        assert_int_equal(load(text, &c), 0);
+        char oerr[512] = "";
+        int rc = qh_config_check_options(&c.plugins[0], decl, oerr, sizeof oerr);
+        if (!cases[i].want) {
+            if (rc != 0) fail_msg("case %zu refused: %s", i, oerr);
+        } else {
+            assert_int_equal(rc, -1);
+            if (!strstr(oerr, cases[i].want) || !strstr(oerr, "plugin paper")) fail_msg("case %zu: '%s'", i, oerr);
+        }
+        qh_config_free(&c);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(full_config),
+        cmocka_unit_test(defaults_load),
+        cmocka_unit_test(syntax_and_runtime_errors_name_the_line),
+        cmocka_unit_test(unknown_and_mistyped_fields),
+        cmocka_unit_test(sandbox_stops_runaway_and_io),
+        cmocka_unit_test(missing_file),
+        cmocka_unit_test(file_errors_carry_the_path_and_line),
+        cmocka_unit_test(plugin_options_are_checked_against_the_declaration),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,121 @@
+"""qtr run end to end: the built-in default, a fast paper run that trades,
+clean stops, SIGHUP reloads, and refusals of bad configs (exit 2)."""
+import os
+import signal
+import tempfile
+
+from qtrtest import (PLUGINS, FIXTURES, SRC, Server, check, finish, free_port, run, write)
+
+POLICY = os.path.join(SRC, "policies", "default.lua")
+
+
+def fast_config(d, port, extra_plugins="", policy=POLICY):
+    return write(os.path.join(d, "fast.lua"), f"""
+return {{
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 7 }},
+  policy = {{ file = "{policy}" }},
+  signals = {{ cycle_ms = 10 }},
+  plugins = {{
+    {{ kind = "exchange", name = "paper" }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", required = false, options = {{ listen = "127.0.0.1:{port}" }} }},
+    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
+    {extra_plugins}
+  }},
+}}
+""")
+
+
+def default_config_starts_and_stops():
+    # no -c: the embedded default, from a folder with no files at all
+    d = tempfile.mkdtemp(prefix="qtr_default_")
+    s = Server([], cwd=d)
+    started = s.wait_for("running (paper mode", 15)
+    check(started, "the default config starts: " + s.text()[-2000:])
+    rc = s.stop(signal.SIGTERM)
+    check(rc == 0, f"SIGTERM gives exit 0, got {rc}")
+    check("clean stop" in s.text(), "a clean stop is logged")
+    check(os.path.exists(os.path.join(d, "var", "ess.state")), "state lives in ./var of the working folder")
+
+
+def fast_run_trades_and_stops_cleanly():
+    d = tempfile.mkdtemp(prefix="qtr_fast_")
+    s = Server(["-c", fast_config(d, free_port())], cwd=d)
+    filled = s.wait_for("[orders] fill ", 30)
+    check(filled, "a paper run produces fills: " + s.text()[-3000:])
+    rc = s.stop(signal.SIGINT)
+    check(rc == 0, f"SIGINT gives exit 0, got {rc}")
+    text = s.text()
+    # strategies stop before the exchange
+    i_strat = text.find("stopped", text.find("SIGINT"))
+    check("clean stop" in text, "a clean stop after SIGINT")
+    check(i_strat > 0, "the stop sequence is logged")
+
+
+def sighup_reloads_the_policy():
+    d = tempfile.mkdtemp(prefix="qtr_hup_")
+    pol = write(os.path.join(d, "policy.lua"), open(POLICY).read())
+    s = Server(["-c", fast_config(d, free_port(), policy=pol)], cwd=d)
+    check(s.wait_for("version 1", 15), "the policy loads at start: " + s.text()[-2000:])
+    with open(pol, "a") as f:
+        f.write("\n-- edited\n")
+    s.p.send_signal(signal.SIGHUP)
+    check(s.wait_for("version 2", 10), "SIGHUP reloads the edited policy: " + s.text()[-2000:])
+    # a broken edit keeps the last good policy and the server running
+    write(pol, "return {")
+    s.p.send_signal(signal.SIGHUP)
+    check(s.wait_for("keeping the last good policy", 10), "a broken policy is refused: " + s.text()[-2000:])
+    check(s.p.poll() is None, "the server keeps running after a refused policy")
+    check(s.stop() == 0, "clean stop after reloads")
+
+
+def bad_configs_exit_2():
+    d = tempfile.mkdtemp(prefix="qtr_bad_")
+    rc, _, err = run(["run", "-c", os.path.join(d, "missing.lua")])
+    check(rc == 2 and "missing.lua" in err and "cannot open" in err, f"missing config: {rc} {err}")
+
+    bad = write(os.path.join(d, "syntax.lua"), "return {\n  mode = 'paper'\n  plugins = {}\n}\n")
+    rc, _, err = run(["run", "-c", bad])
+    check(rc == 2 and "syntax.lua:3:" in err, f"syntax error names file:line: {rc} {err}")
+
+    port = free_port()
+    cfg = fast_config(d, port).replace('fast = 2', 'fast = "two"')
+    rc, _, err = run(["run", "-c", cfg if os.path.exists(cfg) else cfg])
+    check(rc == 2 and "plugin ma_cross: option fast: expected an integer" in err, f"wrong option type: {rc} {err}")
+
+    cfg = write(os.path.join(d, "unknown.lua"), open(fast_config(d, port)).read().replace(
+        'name = "ma_cross"', 'name = "no_such_strategy"'))
+    rc, _, err = run(["run", "-c", cfg])
+    check(rc == 2 and "no_such_strategy" in err and "not found" in err, f"unknown plugin: {rc} {err}")
+
+    cfg = write(os.path.join(d, "initfail.lua"), open(fast_config(
+        d, port, f'{{ kind = "strategy", name = "init_fails", file = "{FIXTURES}/init_fails.so" }},')).read())
+    rc, _, err = run(["run", "-c", cfg], timeout=30)
+    check(rc == 2 and "init_fails" in err and "failed to initialise" in err, f"init failure: {rc} {err}")
+
+    cfg = write(os.path.join(d, "refused.lua"), open(fast_config(
+        d, port, f'{{ kind = "strategy", name = "fixture_major_newer", file = "{FIXTURES}/major_newer.so" }},')).read())
+    rc, _, err = run(["run", "-c", cfg], timeout=30)
+    check(rc == 2 and "major_newer.so refused" in err and "plugin ABI 2.0" in err, f"ABI refusal: {rc} {err}")
+
+    rc, _, err = run(["run", "--bogus"])
+    check(rc == 2 and "--bogus" in err, f"unknown option: {rc} {err}")
+
+
+def plugins_are_listed():
+    rc, out, _ = run(["plugins"], env=dict(os.environ, QTR_PLUGIN_PATH=FIXTURES))
+    check(rc == 0, "qtr plugins exits 0")
+    check("fixture_good" in out and "accepted" in out, "an accepted plugin is listed: " + out[:2000])
+    check("major_newer.so" in out and "refused" in out, "a refused plugin is listed with its reason")
+    check("paper" in out and "ma_cross" in out, "the built plugins are found beside the binary")
+    rc, out, _ = run(["version"])
+    check(rc == 0 and "plugin ABI 1.0" in out, "qtr version: " + out)
+
+
+for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, sighup_reloads_the_policy,
+          bad_configs_exit_2, plugins_are_listed):
+    print("==", t.__name__, flush=True)
+    t()
+finish()
