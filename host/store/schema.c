@@ -1,0 +1,304 @@
+/*
+ * The store's schema, its forward migrations, and the checks made before a
+ * file is touched. Money columns are INTEGER holding qtr_dec (value * 1e8);
+ * CHECK(typeof(..)='integer') keeps a REAL or TEXT from ever slipping in.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store/store_impl.h"
+
+#define MONEY(col) col " INTEGER NOT NULL CHECK(typeof(" col ")='integer')"
+#define BOOLCOL(col) col " INTEGER NOT NULL CHECK(" col " IN (0,1))"
+
+/* v1: the first schema. Never edit: stores in the field were made with it. */
+static const char schema_v1[] =
+    "CREATE TABLE meta("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " value TEXT NOT NULL);"
+    "CREATE TABLE orders("
+    " id INTEGER PRIMARY KEY,"
+    " client_id TEXT NOT NULL UNIQUE CHECK(length(client_id) > 0),"
+    " symbol TEXT NOT NULL CHECK(length(symbol) > 0),"
+    " side TEXT NOT NULL CHECK(side IN ('BUY','SELL')),"
+    " type TEXT NOT NULL CHECK(type IN ('MARKET','LIMIT','STOP_MARKET','TAKE_PROFIT_MARKET')),"
+    " " MONEY("qty") ","
+    " " MONEY("price") ","
+    " status TEXT NOT NULL CHECK(status IN ('PENDING','NEW','PARTIALLY_FILLED','FILLED',"
+    "   'CANCELED','REJECTED','EXPIRED','UNKNOWN')),"
+    " " MONEY("filled_qty") ","
+    " " MONEY("avg_price") ","
+    " " BOOLCOL("reduce_only") ","
+    " " BOOLCOL("external") ","
+    " exchange_id TEXT NOT NULL DEFAULT '',"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX orders_by_status ON orders(status);"
+    "CREATE TABLE order_events("
+    " id INTEGER PRIMARY KEY,"
+    " order_id INTEGER NOT NULL REFERENCES orders(id),"
+    " time_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL,"
+    " " MONEY("filled_qty") ","
+    " " MONEY("avg_price") ","
+    " reason TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX order_events_by_order ON order_events(order_id);"
+    "CREATE TABLE fills("
+    " id INTEGER PRIMARY KEY,"
+    " fill_id TEXT NOT NULL UNIQUE CHECK(length(fill_id) > 0),"
+    " client_id TEXT NOT NULL,"
+    " symbol TEXT NOT NULL CHECK(length(symbol) > 0),"
+    " side TEXT NOT NULL CHECK(side IN ('BUY','SELL')),"
+    " " MONEY("qty") " CHECK(qty > 0),"
+    " " MONEY("price") ","
+    " " MONEY("fee") ","
+    " " BOOLCOL("maker") ","
+    " " BOOLCOL("reduce_only") ","
+    " time_ms INTEGER NOT NULL);"
+    "CREATE TABLE positions("
+    " symbol TEXT PRIMARY KEY NOT NULL,"
+    " " MONEY("qty") ","
+    " " MONEY("entry_price") ","
+    " " MONEY("mark_price") ","
+    " " MONEY("unrealized_pnl") ","
+    " " MONEY("realized_pnl") ","
+    " " MONEY("fees") ","
+    " " MONEY("funding") ","
+    " updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE equity("
+    " id INTEGER PRIMARY KEY,"
+    " time_ms INTEGER NOT NULL,"
+    " " MONEY("wallet") ","
+    " " MONEY("unrealized_pnl") ","
+    " " MONEY("equity") ","
+    " " MONEY("peak") ","
+    " " MONEY("drawdown_pct") ","
+    " " MONEY("day_start_equity") ","
+    " day_start_ms INTEGER NOT NULL,"
+    " " MONEY("daily_pnl") ","
+    " " MONEY("daily_drawdown_pct") ","
+    " " MONEY("realized_pnl") ","
+    " " MONEY("fees") ","
+    " " MONEY("funding") ","
+    " " MONEY("exposure") ","
+    " open_positions INTEGER NOT NULL);"
+    "CREATE TABLE ess_state("
+    " id INTEGER PRIMARY KEY CHECK(id = 1),"
+    " state TEXT NOT NULL CHECK(state IN ('ARMED','TRIPPED','COOLDOWN')),"
+    " previous TEXT NOT NULL CHECK(previous IN ('ARMED','TRIPPED','COOLDOWN')),"
+    " reason TEXT NOT NULL, user TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL, cooldown_until_ms INTEGER NOT NULL,"
+    " trips INTEGER NOT NULL, resets INTEGER NOT NULL);"
+    "CREATE TABLE ess_transitions("
+    " id INTEGER PRIMARY KEY,"
+    " state TEXT NOT NULL CHECK(state IN ('ARMED','TRIPPED','COOLDOWN')),"
+    " previous TEXT NOT NULL CHECK(previous IN ('ARMED','TRIPPED','COOLDOWN')),"
+    " reason TEXT NOT NULL, user TEXT NOT NULL,"
+    " time_ms INTEGER NOT NULL, cooldown_until_ms INTEGER NOT NULL,"
+    " trips INTEGER NOT NULL, resets INTEGER NOT NULL);"
+    "CREATE TABLE policy_loads("
+    " id INTEGER PRIMARY KEY,"
+    " time_ms INTEGER NOT NULL,"
+    " " BOOLCOL("ok") ","
+    " file TEXT NOT NULL, hash TEXT NOT NULL, error TEXT NOT NULL,"
+    " version INTEGER NOT NULL);";
+
+/* v2: alerts, the strategy that placed each order, fills by symbol and time. */
+static const char schema_v2[] =
+    "CREATE TABLE alerts("
+    " id INTEGER PRIMARY KEY,"
+    " time_ms INTEGER NOT NULL,"
+    " severity TEXT NOT NULL CHECK(severity IN ('INFO','WARNING','CRITICAL')),"
+    " source TEXT NOT NULL, kind TEXT NOT NULL, text TEXT NOT NULL);"
+    "ALTER TABLE orders ADD COLUMN strategy TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX fills_by_symbol_time ON fills(symbol, time_ms);";
+
+static const char *const migrations[QH_STORE_SCHEMA_VERSION] = { schema_v1, schema_v2 };
+
+const char *qh_store_schema_ddl(int version)
+{
+    if (version < 1 || version > QH_STORE_SCHEMA_VERSION) return NULL;
+    return migrations[version - 1];
+}
+
+static const char sqlite_magic[16] = "SQLite format 3";  /* with its NUL */
+
+/* Look at the file before SQLite does: 0 = absent or empty (a new store),
+ * 1 = looks like an SQLite database, -1 = refused (err set). */
+static int inspect_file(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) return 0;
+        qh_store_errf(err, errlen, "store %s: cannot stat: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        qh_store_errf(err, errlen, "store %s: not a regular file", path);
+        return -1;
+    }
+    if (sb.st_size == 0) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        qh_store_errf(err, errlen, "store %s: cannot read: %s", path, strerror(errno));
+        return -1;
+    }
+    char head[16];
+    ssize_t n = read(fd, head, sizeof head);
+    close(fd);
+    if (n != (ssize_t)sizeof head || memcmp(head, sqlite_magic, sizeof head) != 0) {
+        qh_store_errf(err, errlen, "store %s: not an SQLite database (refused, file left untouched)", path);
+        return -1;
+    }
+    return 1;
+}
+
+static int exec_pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* PRAGMA quick_check: "ok" or the first problem in err. */
+static int quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        const char *res = (const char *)sqlite3_column_text(s, 0);
+        if (res && strcmp(res, "ok") == 0) {
+            sqlite3_finalize(s);
+            return 0;
+        }
+        qh_store_errf(err, errlen, "store %s: corrupt (quick_check: %s); refused, file left untouched",
+                      path, res ? res : "?");
+    } else {
+        qh_store_errf(err, errlen, "store %s: corrupt or unreadable (%s); refused, file left untouched",
+                      path, sqlite3_errmsg(db));
+    }
+    sqlite3_finalize(s);
+    return -1;
+}
+
+sqlite3 *qh_store_connect(const char *path, int flags, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        qh_store_errf(err, errlen, "store %s: cannot open: %s", path,
+                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+/* WAL, foreign keys, synchronous=FULL; checks that WAL took. */
+static int configure(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+    if (rc == SQLITE_OK) rc = sqlite3_step(s);
+    bool wal = rc == SQLITE_ROW && sqlite3_column_text(s, 0) &&
+               strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+    sqlite3_finalize(s);
+    if (!wal) {
+        qh_store_errf(err, errlen, "store %s: cannot switch to WAL mode: %s", path, sqlite3_errmsg(db));
+        return -1;
+    }
+    char *msg = NULL;
+    if (sqlite3_exec(db, "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;", NULL, NULL, &msg) != SQLITE_OK) {
+        qh_store_errf(err, errlen, "store %s: %s", path, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* Each migration in its own transaction, with the version bump inside it. */
+static int migrate(sqlite3 *db, const char *path, int64_t from, char *err, size_t errlen)
+{
+    for (int v = (int)from + 1; v <= QH_STORE_SCHEMA_VERSION; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d;", v);
+        char *msg = NULL;
+        int rc = sqlite3_exec(db, "BEGIN IMMEDIATE;", NULL, NULL, &msg);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(db, migrations[v - 1], NULL, NULL, &msg);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(db, bump, NULL, NULL, &msg);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT;", NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+            qh_store_errf(err, errlen, "store %s: migration to schema v%d failed: %s", path, v,
+                          msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+sqlite3 *qh_store_schema_open(const char *path, char *err, size_t errlen)
+{
+    int kind = inspect_file(path, err, errlen);
+    if (kind < 0) return NULL;
+    /* An existing file is opened without CREATE so a typo cannot make a new
+     * empty store next to the real one. */
+    int flags = SQLITE_OPEN_READWRITE | (kind == 0 ? SQLITE_OPEN_CREATE : 0);
+    sqlite3 *db = qh_store_connect(path, flags, err, errlen);
+    if (!db) return NULL;
+    if (sqlite3_db_readonly(db, "main") != 0) {
+        qh_store_errf(err, errlen, "store %s: not writable", path);
+        goto fail;
+    }
+    int64_t version = 0;
+    int rc = exec_pragma_int(db, "PRAGMA user_version", &version);
+    if (rc != SQLITE_OK) {
+        qh_store_errf(err, errlen, "store %s: %s (refused, file left untouched)", path,
+                      rc == SQLITE_NOTADB ? "not an SQLite database" : sqlite3_errmsg(db));
+        goto fail;
+    }
+    if (version > QH_STORE_SCHEMA_VERSION) {
+        qh_store_errf(err, errlen,
+                      "store %s: schema version %lld is newer than this qtr supports (%d); "
+                      "refused, file left untouched: use a newer qtr",
+                      path, (long long)version, QH_STORE_SCHEMA_VERSION);
+        goto fail;
+    }
+    if (version < 0) {
+        qh_store_errf(err, errlen, "store %s: invalid schema version %lld", path, (long long)version);
+        goto fail;
+    }
+    if (kind == 1 && quick_check(db, path, err, errlen) != 0) goto fail;
+    if (kind == 1 && version == 0) {
+        /* A database we did not make: refuse rather than add tables to it. */
+        int64_t n_tables = 0;
+        if (exec_pragma_int(db, "SELECT count(*) FROM sqlite_master", &n_tables) != SQLITE_OK || n_tables > 0) {
+            qh_store_errf(err, errlen, "store %s: an SQLite database but not a qtr store (no schema "
+                          "version); refused, file left untouched", path);
+            goto fail;
+        }
+    }
+    if (configure(db, path, err, errlen) != 0) goto fail;
+    if (migrate(db, path, version, err, errlen) != 0) goto fail;
+    return db;
+fail:
+    sqlite3_close(db);
+    return NULL;
+}
