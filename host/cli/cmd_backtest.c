@@ -48,7 +48,13 @@ static int load_data(const char *list, qh_candle_vec *all)
         }
     }
     if (rc == 0 && n == 0) { fprintf(stderr, "qtr backtest: --data: no file given\n"); rc = -1; }
-    if (rc == 0 && qh_candles_merge(ptrs, n, all) != 0) { fprintf(stderr, "qtr backtest: out of memory\n"); rc = -1; }
+    if (rc == 0 && n == 1) {
+        *all = series[0];            /* one file: already in time order, no copy */
+        n = 0;
+    } else if (rc == 0 && qh_candles_merge(ptrs, n, all) != 0) {
+        fprintf(stderr, "qtr backtest: out of memory\n");
+        rc = -1;
+    }
     for (size_t i = 0; i < n; i++) qh_candle_vec_free(&series[i]);
     free(copy);
     return rc;

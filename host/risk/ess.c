@@ -293,7 +293,11 @@ static void record_breach(qh_ess *e, const char *why)
 {
     e->blocked_breaches++;
     copy_line(e->last_breach, sizeof e->last_breach, why);
-    qh_warn(LOG_COMP, "already %s; new breach recorded: %s", qtr_ess_state_name(e->state), why);
+    /* Equity hovering at a threshold re-crosses it on every tick: say so on
+     * the first and every 100th; the count keeps the rest. */
+    if (e->blocked_breaches == 1 || e->blocked_breaches % 100 == 0)
+        qh_warn(LOG_COMP, "already %s; new breach recorded: %s (%llu while blocked)", qtr_ess_state_name(e->state), why,
+                (unsigned long long)e->blocked_breaches);
 }
 
 /* Trip on the first condition that newly holds while ARMED; while blocked,
