@@ -10,6 +10,7 @@
 #ifndef QH_CANDLES_H
 #define QH_CANDLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,5 +56,34 @@ void qh_synth_free(qh_synth *s);
 void qh_synth_next(qh_synth *s, qtr_candle *out);
 /* The regime a symbol is in now: "trending", "ranging" or "volatile". */
 const char *qh_synth_regime(const qh_synth *s, size_t symbol_index);
+
+/* ---- additions to the original interface ---------------------------------- */
+
+/* Grow v to hold at least cap candles; 0, or -1 when out of memory. */
+int qh_candle_vec_reserve(qh_candle_vec *v, size_t cap);
+/* Append one candle; 0, or -1 when out of memory. */
+int qh_candle_vec_push(qh_candle_vec *v, const qtr_candle *c);
+
+/* qh_csv_load() on text already in memory (len bytes, no NUL needed); name is
+ * what error messages call the source. On error `out` is left as it was: a
+ * file is loaded whole or not at all.
+ *
+ * The 6-column format has no close time: the interval is the spacing of the
+ * first two rows, so a 6-column file with a single row is refused (a guessed
+ * interval would be a silent default). Every row must open at or after the
+ * previous row's close (open + interval), so candles never overlap. Columns 8
+ * to 12 of the Binance format are counted but not used. A UTF-8 byte order
+ * mark, CRLF line endings and a missing final newline are accepted; blank
+ * lines only at the end. Binance's own header line (open_time,open,...,ignore)
+ * is accepted before 12-column rows. */
+int qh_csv_parse(const char *name, const char *data, size_t len, const char *symbol,
+                 qh_candle_vec *out, char *err, size_t errlen);
+
+/* qh_synth_new() returns NULL for a bad config (no symbols, interval <= 0, a
+ * start price <= 0, a NULL or over-long symbol) or when out of memory. */
+
+/* Regime codes behind qh_synth_regime(), for statistics in tests and tools. */
+typedef enum qh_regime { QH_REGIME_TRENDING = 0, QH_REGIME_RANGING, QH_REGIME_VOLATILE } qh_regime;
+qh_regime qh_synth_regime_code(const qh_synth *s, size_t symbol_index);
 
 #endif

@@ -1,0 +1,86 @@
+/* A growable array of candles, and the merge of several series into one. */
+#include "market/candles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void qh_candle_vec_free(qh_candle_vec *v)
+{
+    if (!v) return;
+    free(v->items);
+    v->items = NULL;
+    v->len = v->cap = 0;
+}
+
+int qh_candle_vec_reserve(qh_candle_vec *v, size_t cap)
+{
+    if (cap <= v->cap) return 0;
+    if (cap > SIZE_MAX / sizeof *v->items) return -1;
+    qtr_candle *items = realloc(v->items, cap * sizeof *items);
+    if (!items) return -1;
+    v->items = items;
+    v->cap = cap;
+    return 0;
+}
+
+int qh_candle_vec_push(qh_candle_vec *v, const qtr_candle *c)
+{
+    if (v->len == v->cap) {
+        /* doubling keeps appends amortised O(1) */
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        if (cap < v->cap || qh_candle_vec_reserve(v, cap) != 0) return -1;
+    }
+    v->items[v->len++] = *c;
+    return 0;
+}
+
+static int candle_order(const qtr_candle *a, const qtr_candle *b)
+{
+    if (a->open_time_ms != b->open_time_ms) return a->open_time_ms < b->open_time_ms ? -1 : 1;
+    return strcmp(a->symbol, b->symbol);
+}
+
+/* Bottom-up merge sort: stable, so equal (time, symbol) keep series order. */
+static void stable_sort(qtr_candle *a, qtr_candle *tmp, size_t n)
+{
+    qtr_candle *src = a, *dst = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = candle_order(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        qtr_candle *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a) memcpy(a, src, n * sizeof *a);
+}
+
+int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
+{
+    if (!out || (n && !series)) return -1;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!series[i] || series[i] == out) return -1;   /* out must not alias an input */
+        if (series[i]->len > SIZE_MAX - total) return -1;
+        total += series[i]->len;
+    }
+    if (total == 0) return 0;
+    size_t base = out->len;
+    if (total > SIZE_MAX - base || qh_candle_vec_reserve(out, base + total) != 0) return -1;
+    qtr_candle *tmp = malloc(total * sizeof *tmp);
+    if (!tmp) return -1;
+    size_t k = base;
+    for (size_t i = 0; i < n; i++) {
+        if (series[i]->len) memcpy(&out->items[k], series[i]->items, series[i]->len * sizeof *tmp);
+        k += series[i]->len;
+    }
+    stable_sort(&out->items[base], tmp, total);
+    free(tmp);
+    out->len = base + total;
+    return 0;
+}
