@@ -46,16 +46,23 @@ int qh_policy_reload(qh_policy *p, int64_t now_ms, qtr_policy_event *ev);
 const char *qh_policy_path(const qh_policy *p);
 
 bool qh_policy_loaded(const qh_policy *p);
-/* True when the good policy is older than max_age_ms (a reload is due). */
+/* True when a reload is due: max_age_ms has passed since the last load
+ * attempt. For a healthy policy that is its age; after a failed attempt the
+ * file is retried once per max_age_ms, not on every check. */
 bool qh_policy_stale(const qh_policy *p, int64_t now_ms);
-/* OK; DEGRADED when the last attempt failed, or stale; CRITICAL when none loaded. */
+/* OK; DEGRADED when the last attempt failed, or the good policy has gone
+ * unreloaded for 2 * max_age_ms (a scheduled reload was missed); CRITICAL
+ * when none loaded. */
 void qh_policy_health(const qh_policy *p, int64_t now_ms, qtr_health *out);
 
 /* NULL until a policy is loaded. */
 const qtr_policy_limits *qh_policy_limits(const qh_policy *p);
 
 /* Run the active policy's judge(). A Lua error, a wrong return type or the
- * instruction limit gives REJECT with reason "policy_error" (fail closed). */
+ * instruction limit gives REJECT with reason "policy_error" (fail closed).
+ * *out is always filled. QTR_OK: judge() answered (allow, resize or
+ * reject); QTR_ENOTFOUND: no policy loaded (REJECT "no_policy");
+ * QTR_EINVAL: policy error or NULL argument (REJECT "policy_error"). */
 int qh_policy_judge(qh_policy *p, const qtr_order_intent *order, const qtr_risk_context *rc,
                     qtr_risk_decision *out);
 
@@ -65,5 +72,10 @@ size_t qh_policy_history(const qh_policy *p, qtr_policy_event *out, size_t cap);
 /* `qtr policy check`: the same compile and validation, offline. 0 valid;
  * -1 with "file:line: reason" in err. */
 int qh_policy_check_file(const char *path, char *err, size_t errlen);
+
+/* judge() calls that failed (each became REJECT "policy_error"), and the
+ * last such error ("file:line: reason"; "" if none). */
+uint64_t qh_policy_judge_errors(const qh_policy *p);
+const char *qh_policy_last_judge_error(const qh_policy *p);
 
 #endif

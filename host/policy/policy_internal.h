@@ -1,0 +1,78 @@
+/*
+ * Internals shared by the policy engine's files (not for other areas).
+ */
+#ifndef QH_POLICY_INTERNAL_H
+#define QH_POLICY_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "policy/policy.h"
+#include "policy/sandbox.h"
+
+#define QH_POLICY_DEFAULT_MEM   ((size_t)16 << 20)
+#define QH_POLICY_DEFAULT_INSTR UINT64_C(1000000)
+#define QH_POLICY_DEFAULT_AGE   INT64_C(600000)
+#define QH_POLICY_MAX_FILE      ((size_t)1 << 20)
+#define QH_POLICY_HISTORY       64
+
+/* Money fields of the judge() arguments, cached so an unchanged value is
+ * not formatted and pushed again (see policy_judge.c). */
+enum {
+    QH_JF_QTY, QH_JF_PRICE, QH_JF_STOP_PRICE,                             /* order */
+    QH_JF_EQUITY, QH_JF_EXPOSURE, QH_JF_DRAWDOWN, QH_JF_DAILY_PNL,         /* ctx   */
+    QH_JF_POS_QTY, QH_JF_POS_NOTIONAL, QH_JF_CTX_PRICE, QH_JF_ORDER_NOTIONAL,
+    QH_JF_FUNDING, QH_JF_SPREAD, QH_JF_DEPTH,
+    QH_JF__COUNT
+};
+
+/* The other fields, cached the same way (as integers). */
+enum {
+    QH_JS_SIDE, QH_JS_TYPE, QH_JS_REDUCE_ONLY, QH_JS_OPEN_POSITIONS, QH_JS_OPEN_SYMBOLS,
+    QH_JS_HAS_POSITION, QH_JS_HAS_BOOK, QH_JS_LEVERAGE,
+    QH_JS__COUNT
+};
+
+/* One compiled, validated, frozen policy in its own lua_State. */
+typedef struct qh_compiled_policy {
+    qh_sandbox *sb;
+    int judge_ref;            /* registry refs */
+    int order_ref, ctx_ref;   /* the read-only argument tables (proxies)   */
+    int order_data_ref, ctx_data_ref; /* their hidden backing tables       */
+    bool money_cached[QH_JF__COUNT];
+    qtr_dec money_cache[QH_JF__COUNT];
+    bool scalar_cached[QH_JS__COUNT];
+    int64_t scalar_cache[QH_JS__COUNT];
+    bool confidence_cached;
+    double confidence_cache;
+    char symbol_cache[QTR_SYMBOL_MAX];
+    char strategy_cache[QTR_NAME_MAX];
+    char judge_where[128];    /* "file:line" where judge is defined         */
+} qh_compiled_policy;
+
+/* policy_file.c: read a whole file (at most QH_POLICY_MAX_FILE) and hash it. */
+int qh_policy_read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen);
+void qh_policy_sha256_hex(const char *buf, size_t len, char hex[65]);
+
+/* policy_validate.c: the returned table (at idx) into limits. Runs in
+ * protected mode and raises a Lua error naming the file and the field. */
+void qh_policy_validate(lua_State *L, int idx, const char *path, qtr_policy_limits *out);
+
+/* policy_compile.c: the whole pipeline short of swapping in. */
+qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg, const char *path, const char *buf,
+                                      size_t len, qtr_policy_limits *limits, char *err, size_t errlen);
+void qh_compiled_policy_free(qh_compiled_policy *cp);
+/* Fill zero fields of cfg with the defaults. */
+qh_policy_config qh_policy_config_defaults(const qh_policy_config *cfg);
+
+/* policy_judge.c: one judge() call. 0 on a well-formed answer; -1 with the
+ * reason in err (out is then REJECT "policy_error"). */
+int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, const qtr_risk_context *rc,
+                      qtr_risk_decision *out, char *err, size_t errlen);
+/* Create the argument tables (once per state). */
+int qh_compiled_judge_prepare(qh_compiled_policy *cp, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,247 @@
+/* sandbox.c — the policy lua_State: allocator with a cap, instruction hook,
+ * the reduced standard library, text-only loading and protected calls. */
+#include "policy/sandbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "core/log.h"
+
+/* Counts every byte Lua holds; refusing past the cap makes Lua raise a
+ * memory error (after an emergency collection) instead of growing. */
+static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    qh_sandbox *sb = ud;
+    size_t old = ptr ? osize : 0;   /* with ptr NULL, osize is a type tag */
+    if (nsize == 0) {
+        free(ptr);
+        sb->mem_used -= old;
+        return NULL;
+    }
+    if (nsize > old && sb->mem_used - old + nsize > sb->mem_limit) return NULL;
+    void *np = realloc(ptr, nsize);
+    if (!np) return NULL;
+    sb->mem_used = sb->mem_used - old + nsize;
+    return np;
+}
+
+static qh_sandbox *sandbox_of(lua_State *L)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+/* Fires after instr_limit instructions. Once exceeded it fires on every
+ * instruction, so a pcall inside the policy cannot swallow the stop. */
+static void instr_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    qh_sandbox *sb = sandbox_of(L);
+    if (!sb->instr_exceeded) {
+        sb->instr_exceeded = true;
+        lua_sethook(L, instr_hook, LUA_MASKCOUNT, 1);
+    }
+    lua_Debug here;
+    if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
+        lua_pushfstring(L, "%s:%d: instruction limit exceeded (%I instructions)", here.short_src,
+                        here.currentline, (lua_Integer)sb->instr_limit);
+    else
+        lua_pushfstring(L, "instruction limit exceeded (%I instructions)", (lua_Integer)sb->instr_limit);
+    lua_error(L);
+}
+
+/* print() goes to the host log, one line, never to stdout. */
+static int sandbox_print(lua_State *L)
+{
+    luaL_Buffer b;
+    int n = lua_gettop(L);
+    luaL_buffinit(L, &b);
+    for (int i = 1; i <= n; i++) {
+        size_t len;
+        const char *s = luaL_tolstring(L, i, &len);
+        if (i > 1) luaL_addchar(&b, '\t');
+        luaL_addvalue(&b);
+        (void)s;
+    }
+    luaL_pushresult(&b);
+    lua_Debug ar;
+    const char *where = "policy";
+    char loc[96];
+    if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+        snprintf(loc, sizeof loc, "%s:%d", ar.short_src, ar.currentline);
+        where = loc;
+    }
+    qh_log(QH_LOG_INFO, "policy", "%s: %s", where, lua_tostring(L, -1));
+    return 0;
+}
+
+/* setmetatable without __gc: a finalizer would run outside any judge() call
+ * (even in lua_close, where no hook could stop it). */
+static int sandbox_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "setmetatable: __gc finalizers are not allowed in policies");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static void set_global_nil(lua_State *L, const char *name)
+{
+    lua_pushnil(L);
+    lua_setglobal(L, name);
+}
+
+/* os reduced to time and clock: no execute, remove, rename, getenv, exit. */
+static void open_reduced_os(lua_State *L)
+{
+    luaL_requiref(L, "os", luaopen_os, 0);
+    lua_createtable(L, 0, 2);
+    lua_getfield(L, -2, "time");
+    lua_setfield(L, -2, "time");
+    lua_getfield(L, -2, "clock");
+    lua_setfield(L, -2, "clock");
+    lua_setglobal(L, "os");
+    lua_pop(L, 1);
+}
+
+static int open_libs(lua_State *L)
+{
+    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
+    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
+    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
+    lua_pop(L, 4);
+    open_reduced_os(L);
+    /* Nothing that reads files, loads code, drives the collector or writes
+     * to the terminal; rawset would bypass read-only tables. */
+    static const char *const removed[] = { "dofile", "loadfile", "load", "require", "collectgarbage",
+                                           "rawset", "warn", NULL };
+    for (const char *const *r = removed; *r; r++) set_global_nil(L, *r);
+    lua_pushcfunction(L, sandbox_print);
+    lua_setglobal(L, "print");
+    lua_getglobal(L, "setmetatable");
+    lua_pushcclosure(L, sandbox_setmetatable, 1);
+    lua_setglobal(L, "setmetatable");
+    /* string.dump makes binary chunks; nothing here may handle them. */
+    lua_getglobal(L, LUA_STRLIBNAME);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "dump");
+    lua_pop(L, 1);
+    /* The loaded-modules registry keeps the full os table: drop it. */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    lua_setfield(L, -2, "os");
+    lua_pop(L, 1);
+    qh_sandbox_open_patterns(L);
+    qh_sandbox_open_dec(L);
+    return 0;
+}
+
+qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit)
+{
+    qh_sandbox *sb = calloc(1, sizeof *sb);
+    if (!sb) return NULL;
+    sb->mem_limit = mem_limit;
+    sb->instr_limit = instr_limit;
+    sb->L = lua_newstate(capped_alloc, sb);
+    if (!sb->L) { free(sb); return NULL; }
+    lua_pushcfunction(sb->L, open_libs);
+    if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) { qh_sandbox_free(sb); return NULL; }
+    return sb;
+}
+
+void qh_sandbox_free(qh_sandbox *sb)
+{
+    if (!sb) return;
+    if (sb->L) lua_close(sb->L);
+    free(sb);
+}
+
+int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char *chunkname,
+                         char *err, size_t errlen)
+{
+    char name[512];
+    snprintf(name, sizeof name, "@%s", chunkname);
+    int rc = luaL_loadbufferx(sb->L, buf, len, name, "t");
+    if (rc == LUA_OK) return 0;
+    const char *msg = lua_tostring(sb->L, -1);
+    if (rc == LUA_ERRMEM)
+        snprintf(err, errlen, "%s: memory limit exceeded (%zu bytes) while compiling", chunkname, sb->mem_limit);
+    else if (msg && strstr(msg, "attempt to load a binary chunk"))
+        snprintf(err, errlen, "%s: binary (precompiled) chunks are refused; give Lua source text", chunkname);
+    else
+        snprintf(err, errlen, "%s", msg ? msg : "unknown compile error");
+    lua_pop(sb->L, 1);
+    return -1;
+}
+
+/* Message handler: errors raised from C carry no position; give them the
+ * position of the innermost Lua frame. */
+static int message_handler(lua_State *L)
+{
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) {
+        msg = lua_pushfstring(L, "error object is a %s value", luaL_typename(L, 1));
+        lua_replace(L, 1);
+    }
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar) || ar.currentline <= 0) continue;
+        size_t n = strlen(ar.short_src);
+        if (strncmp(msg, ar.short_src, n) == 0 && msg[n] == ':') return 1;   /* already placed */
+        lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, msg);
+        return 1;
+    }
+    lua_settop(L, 1);
+    return 1;
+}
+
+int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    int fn = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, fn);
+    sb->instr_exceeded = false;
+    /* Setting the hook also resets its countdown: each call gets the full budget. */
+    lua_sethook(L, instr_hook, LUA_MASKCOUNT, sb->instr_limit > INT32_MAX ? INT32_MAX : (int)sb->instr_limit);
+    int rc = lua_pcall(L, nargs, nresults, fn);
+    lua_sethook(L, NULL, 0, 0);
+    if (rc == LUA_OK) {
+        lua_remove(L, fn);
+        return 0;
+    }
+    if (rc == LUA_ERRMEM) {
+        snprintf(err, errlen, "memory limit exceeded (%zu bytes)", sb->mem_limit);
+    } else {
+        const char *msg = lua_tostring(L, -1);
+        snprintf(err, errlen, "%s", msg ? msg : "unknown error");
+    }
+    lua_settop(L, fn - 1);
+    return -1;
+}
+
+int qh_sandbox_call_c(qh_sandbox *sb, lua_CFunction f, void *ud, int argidx, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    if (argidx) argidx = lua_absindex(L, argidx);
+    if (!lua_checkstack(L, 4)) {
+        snprintf(err, errlen, "out of Lua stack");
+        return -1;
+    }
+    lua_pushcfunction(L, f);
+    lua_pushlightuserdata(L, ud);
+    if (argidx) lua_pushvalue(L, argidx);
+    else lua_pushnil(L);
+    return qh_sandbox_call(sb, 2, 0, err, errlen);
+}

@@ -1,0 +1,291 @@
+/* Sandbox escapes, tried one by one: each is refused or stopped, with no
+ * side effect and, for judge(), the policy still answering afterwards. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "policy_fixture.h"
+
+typedef struct world {
+    pfx fx;
+    qh_policy *p;
+    char marker[300];
+} world;
+
+static int setup(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    pfx_init(&w->fx);
+    pfx_file(&w->fx, "marker", w->marker, sizeof w->marker);
+    qh_policy_config cfg = { .mem_limit_bytes = 4u << 20, .instr_limit = 200000 };
+    w->p = qh_policy_new(&cfg);
+    assert_non_null(w->p);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    world *w = *state;
+    qh_policy_free(w->p);
+    pfx_cleanup(&w->fx);
+    free(w);
+    return 0;
+}
+
+/* Loading a policy whose top level runs `prelude` fails with `expect`. */
+static void load_refused(world *w, const char *prelude, const char *expect)
+{
+    char text[8192];
+    pfx_policy_text(text, sizeof text, prelude, NULL, NULL, NULL, NULL);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "escape.lua", text), 1000, &ev), -1);
+    assert_false(ev.ok);
+    assert_true(pfx_contains(ev.error, expect));
+    assert_true(pfx_contains(ev.error, w->fx.path));
+    assert_false(qh_policy_loaded(w->p));
+    assert_int_not_equal(access(w->marker, F_OK), 0);
+}
+
+static void test_os_execute_refused(void **state)
+{
+    world *w = *state;
+    char prelude[512];
+    snprintf(prelude, sizeof prelude, "os.execute(\"touch %s\")", w->marker);
+    load_refused(w, prelude, "execute");
+    snprintf(prelude, sizeof prelude, "os.remove(\"%s\")", w->marker);
+    load_refused(w, prelude, "remove");
+    load_refused(w, "local home = os.getenv(\"HOME\")", "getenv");
+}
+
+static void test_io_open_refused(void **state)
+{
+    world *w = *state;
+    char prelude[512];
+    snprintf(prelude, sizeof prelude, "local f = io.open(\"%s\", \"w\")", w->marker);
+    load_refused(w, prelude, "io");
+}
+
+static void test_require_refused(void **state)
+{
+    load_refused(*state, "local m = require(\"os\")", "require");
+    load_refused(*state, "local m = package.loaded.os", "package");
+}
+
+static void test_dofile_loadfile_refused(void **state)
+{
+    load_refused(*state, "dofile(\"/etc/hostname\")", "dofile");
+    load_refused(*state, "local f = loadfile(\"/etc/hostname\")", "loadfile");
+}
+
+/* A real binary chunk, made with string.dump in a separate, ordinary state. */
+static size_t make_binary_chunk(char *buf, size_t cap)
+{
+    lua_State *L = luaL_newstate();
+    assert_non_null(L);
+    assert_int_equal(luaL_loadstring(L, "return { name = 'binary' }"), LUA_OK);
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    lua_getglobal(L, "string");   /* not opened: use lua_dump instead */
+    lua_pop(L, 1);
+    luaL_openlibs(L);
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "dump");
+    lua_pushvalue(L, 1);
+    assert_int_equal(lua_pcall(L, 1, 1, 0), LUA_OK);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    assert_true(len > 4 && len < cap && s[0] == 0x1b);
+    memcpy(buf, s, len);
+    lua_close(L);
+    return len;
+}
+
+static void test_binary_chunk_file_refused(void **state)
+{
+    world *w = *state;
+    char chunk[4096];
+    size_t len = make_binary_chunk(chunk, sizeof chunk);
+    char path[300];
+    FILE *f = fopen(pfx_file(&w->fx, "binary.lua", path, sizeof path), "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(chunk, 1, len, f), len);
+    fclose(f);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, path, 1000, &ev), -1);
+    assert_true(pfx_contains(ev.error, "binary"));
+    assert_true(pfx_contains(ev.error, path));
+    char err[512];
+    assert_int_equal(qh_policy_check_file(path, err, sizeof err), -1);
+    assert_true(pfx_contains(err, "binary"));
+}
+
+static void test_binary_chunk_via_load_refused(void **state)
+{
+    world *w = *state;
+    char chunk[4096];
+    size_t len = make_binary_chunk(chunk, sizeof chunk);
+    /* The chunk as a Lua string literal with \ddd escapes. */
+    char prelude[20000];
+    size_t n = (size_t)snprintf(prelude, sizeof prelude, "local bin = \"");
+    for (size_t i = 0; i < len; i++) n += (size_t)snprintf(prelude + n, sizeof prelude - n, "\\%03u", (unsigned char)chunk[i]);
+    snprintf(prelude + n, sizeof prelude - n, "\"\nlocal f = load(bin, \"x\", \"b\")");
+    load_refused(w, prelude, "load");
+    load_refused(w, "local d = string.dump(function() end)", "dump");
+}
+
+static void test_memory_bomb_hits_cap(void **state)
+{
+    load_refused(*state, "local s = string.rep(\"x\", 64 * 1024 * 1024)", "memory limit exceeded");
+    load_refused(*state, "local t = {} for i = 1, 100 do t[i] = string.rep(\"y\", 1024 * 1024) .. i end",
+                 "memory limit exceeded");
+}
+
+static void test_endless_loop_stopped(void **state)
+{
+    world *w = *state;
+    char text[8192];
+    pfx_policy_text(text, sizeof text, "local n = 0\nwhile true do n = n + 1 end", NULL, NULL, NULL, NULL);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "loop.lua", text), 1000, &ev), -1);
+    assert_true(pfx_contains(ev.error, "instruction limit exceeded"));
+    char where[300];
+    snprintf(where, sizeof where, "%s:2:", w->fx.path);   /* the loop is on line 2 */
+    assert_true(pfx_contains(ev.error, where));
+    /* pcall inside the policy cannot swallow the stop. */
+    load_refused(w, "while true do pcall(function() while true do end end) end", "instruction limit exceeded");
+}
+
+static void test_pattern_bomb_refused(void **state)
+{
+    load_refused(*state, "local i = string.rep(\"a\", 100000):find(\".-.-.-b\")", "pattern too costly");
+    load_refused(*state, "local i = (\"a\"):rep(50000):match(\"(.*)(.*)x\")", "pattern too costly");
+}
+
+static void test_debug_and_collectgarbage_absent(void **state)
+{
+    load_refused(*state, "local info = debug.getinfo(1)", "debug");
+    load_refused(*state, "collectgarbage(\"stop\")", "collectgarbage");
+    load_refused(*state, "setmetatable({}, { __gc = function() while true do end end })", "__gc");
+}
+
+static void test_plain_code_still_works(void **state)
+{
+    world *w = *state;
+    char text[8192];
+    pfx_policy_text(text, sizeof text,
+                    "local s = string.format(\"%d-%s\", 3, (\"ab\"):upper())\n"
+                    "assert(s == \"3-AB\" and math.max(1, 2) == 2 and table.concat({1, 2}, \",\") == \"1,2\")\n"
+                    "assert((\"BTCUSDT\"):find(\"USDT$\") == 4 and type(os.time()) == \"number\")\n"
+                    "assert(os.execute == nil and os.getenv == nil and io == nil and debug == nil)\n"
+                    "print(\"policy prelude ran\", s)",
+                    NULL, NULL, NULL, NULL);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "plain.lua", text), 1000, &ev), 0);
+    assert_true(ev.ok);
+}
+
+/* A judge that, by symbol, tries one trick; CHECK reports what it sees. */
+static const char *const tricky_judge =
+    "function(o, c)\n"
+    "  if o.symbol == \"SETGLOBAL\" then counter = (counter or 0) + 1 end\n"
+    "  if o.symbol == \"RAWSET\" then rawset(_G, \"counter\", 5) end\n"
+    "  if o.symbol == \"SETMETA\" then setmetatable(_G, nil) end\n"
+    "  if o.symbol == \"LIBPATCH\" then string.upper = function() return \"hacked\" end end\n"
+    "  if o.symbol == \"STRMETA\" then getmetatable(\"\").__index = { upper = function() return \"hacked\" end } end\n"
+    "  if o.symbol == \"STRSETMETA\" then setmetatable(\"\", {}) end\n"
+    "  if o.symbol == \"UPVALUE\" then state.calls = state.calls + 1 end\n"
+    "  if o.symbol == \"ORDERMUT\" then o.extra = 1 end\n"
+    "  if o.symbol == \"ORDERQTY\" then o.qty = \"999\" end\n"
+    "  if o.symbol == \"BOMB\" then local s = string.rep(\"z\", 64 * 1024 * 1024) end\n"
+    "  if o.symbol == \"LOOP\" then while true do end end\n"
+    "  if o.symbol == \"CHECK\" then\n"
+    "    if counter ~= nil then return \"reject\", \"global_changed\" end\n"
+    "    if (\"a\"):upper() ~= \"A\" or string.upper(\"b\") ~= \"B\" then return \"reject\", \"string_changed\" end\n"
+    "    if state.calls ~= 0 then return \"reject\", \"upvalue_changed\" end\n"
+    "    if o.extra ~= nil then return \"reject\", \"order_changed\" end\n"
+    "    if o.qty ~= \"0.01\" then return \"reject\", \"qty_changed\" end\n"
+    "    if getmetatable(_G) == nil then return \"reject\", \"meta_changed\" end\n"
+    "  end\n"
+    "  return \"allow\"\n"
+    "end";
+
+static void judge_symbol(world *w, const char *symbol, qtr_risk_decision *d)
+{
+    qtr_order_intent o;
+    qtr_risk_context rc;
+    pfx_order(&o, &rc, symbol);
+    qh_policy_judge(w->p, &o, &rc, d);
+}
+
+static void test_judge_cannot_change_what_next_call_sees(void **state)
+{
+    world *w = *state;
+    char text[8192];
+    pfx_policy_text(text, sizeof text, "local state = { calls = 0 }", NULL, NULL, NULL, tricky_judge);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "tricky.lua", text), 1000, &ev), 0);
+    static const char *const tricks[] = { "SETGLOBAL", "RAWSET", "SETMETA", "LIBPATCH", "STRMETA", "STRSETMETA",
+                                          "UPVALUE", "ORDERMUT", "ORDERQTY", "BOMB", "LOOP" };
+    qtr_risk_decision d;
+    for (size_t i = 0; i < sizeof tricks / sizeof tricks[0]; i++) {
+        uint64_t before = qh_policy_judge_errors(w->p);
+        judge_symbol(w, tricks[i], &d);
+        /* Every trick raises an error: refused, fail closed. */
+        assert_int_equal(d.verdict, QTR_RISK_REJECT);
+        assert_string_equal(d.reason, "policy_error");
+        assert_int_equal(qh_policy_judge_errors(w->p), before + 1);
+        judge_symbol(w, "CHECK", &d);
+        if (d.verdict != QTR_RISK_APPROVE) print_error("after %s: %s\n", tricks[i], d.reason);
+        assert_int_equal(d.verdict, QTR_RISK_APPROVE);
+    }
+    assert_true(pfx_contains(qh_policy_last_judge_error(w->p), "instruction limit exceeded"));
+}
+
+static void test_judge_errors_name_file_and_line(void **state)
+{
+    world *w = *state;
+    char text[8192];
+    pfx_policy_text(text, sizeof text, "local state = { calls = 0 }", NULL, NULL, NULL, tricky_judge);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "tricky.lua", text), 1000, &ev), 0);
+    qtr_risk_decision d;
+    judge_symbol(w, "SETGLOBAL", &d);
+    /* judge starts on the line after `judge = `; count it from the text. */
+    const char *at = strstr(text, "  if o.symbol == \"SETGLOBAL\"");
+    int line = 1;
+    for (const char *c = text; c < at; c++) line += *c == '\n';
+    char where[300];
+    snprintf(where, sizeof where, "%s:%d:", w->fx.path, line);
+    assert_true(pfx_contains(qh_policy_last_judge_error(w->p), where));
+    assert_true(pfx_contains(qh_policy_last_judge_error(w->p), "read-only"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_os_execute_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_io_open_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_require_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dofile_loadfile_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_chunk_file_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_binary_chunk_via_load_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_memory_bomb_hits_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_endless_loop_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pattern_bomb_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_debug_and_collectgarbage_absent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_code_still_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_judge_cannot_change_what_next_call_sees, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
