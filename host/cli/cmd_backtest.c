@@ -13,12 +13,25 @@
 #include "market/candles.h"
 #include "report/report.h"
 
-static void obs_candle(void *ud, const qtr_candle *c) { qh_report_on_candle(ud, c); }
+typedef struct run_obs {
+    qh_report *report;
+    FILE *trades;             /* --trades: every fill as CSV, or NULL */
+} run_obs;
+
+static void obs_candle(void *ud, const qtr_candle *c) { qh_report_on_candle(((run_obs *)ud)->report, c); }
+static void obs_account(void *ud, const qtr_account *a) { qh_report_on_account(((run_obs *)ud)->report, a); }
+
+/* The same columns as the trade store's export (qh_store_export_trades_csv). */
 static void obs_fill(void *ud, const qtr_fill *f, const qtr_position *b, const qtr_position *a)
 {
-    qh_report_on_fill(ud, f, b, a);
+    run_obs *o = ud;
+    qh_report_on_fill(o->report, f, b, a);
+    if (!o->trades) return;
+    char q[QTR_DEC_STRLEN], p[QTR_DEC_STRLEN], fee[QTR_DEC_STRLEN];
+    fprintf(o->trades, "%lld,%s,%s,%s,%s,%s,%s,%s,%d,%d\n", (long long)f->time_ms, f->fill_id, f->client_id, f->symbol,
+            qtr_side_name(f->side), qtr_dec_format(f->qty, q), qtr_dec_format(f->price, p), qtr_dec_format(f->fee, fee),
+            f->maker ? 1 : 0, f->reduce_only ? 1 : 0);
 }
-static void obs_account(void *ud, const qtr_account *a) { qh_report_on_account(ud, a); }
 
 /* Load every file of a comma-separated list into one time-ordered series. */
 static int load_data(const char *list, qh_candle_vec *all)
@@ -60,30 +73,39 @@ static int load_data(const char *list, qh_candle_vec *all)
     return rc;
 }
 
-/* Write the JSON to a temporary file and rename it: never a half-written report. */
-static int write_json(const qh_report *rep, const char *path)
+/* Output goes to a temporary file renamed into place at the end: never a
+ * half-written file. */
+static FILE *open_tmp(const char *opt, const char *path, char *tmp, size_t tmplen)
 {
-    char tmp[1100];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    snprintf(tmp, tmplen, "%s.tmp.%d", path, (int)getpid());
     FILE *f = fopen(tmp, "w");
-    if (!f) {
-        fprintf(stderr, "qtr backtest: --json %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int rc = qh_report_write_json(rep, f);
+    if (!f) fprintf(stderr, "qtr backtest: %s %s: %s\n", opt, path, strerror(errno));
+    return f;
+}
+
+static int commit_tmp(const char *opt, FILE *f, int rc, const char *tmp, const char *path)
+{
     if (fclose(f) != 0) rc = -1;
     if (rc != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "qtr backtest: --json %s: cannot write the report\n", path);
+        fprintf(stderr, "qtr backtest: %s %s: cannot write it\n", opt, path);
         unlink(tmp);
         return -1;
     }
     return 0;
 }
 
+static int write_json(const qh_report *rep, const char *path)
+{
+    char tmp[1100];
+    FILE *f = open_tmp("--json", path, tmp, sizeof tmp);
+    if (!f) return -1;
+    return commit_tmp("--json", f, qh_report_write_json(rep, f), tmp, path);
+}
+
 int qh_cmd_backtest(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
-    const char *data = NULL, *json = NULL;
+    const char *data = NULL, *json = NULL, *store = NULL, *trades = NULL;
     bool quiet = false;
     for (int i = 0; i < argc; i++) {
         int c = qh_common_opt(argc, argv, &i, &o);
@@ -91,10 +113,12 @@ int qh_cmd_backtest(int argc, char **argv)
         if (c) continue;
         if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
         else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
+        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) store = argv[++i];
+        else if (strcmp(argv[i], "--trades") == 0 && i + 1 < argc) trades = argv[++i];
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
         else {
             fprintf(stderr, "qtr backtest: unknown option or missing value '%s'\n"
-                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--json FILE] [--quiet]\n", argv[i]);
+                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--json FILE] [--trades CSV] [--store NEW.db] [--quiet]\n", argv[i]);
             return 2;
         }
     }
@@ -106,6 +130,16 @@ int qh_cmd_backtest(int argc, char **argv)
     qh_config cfg;
     if (qh_common_load_config(&o, qh_config_default_backtest(), &cfg) != 0) return 2;
     if (!o.log_level) qh_log_set_level(QH_LOG_WARN);
+    /* Never the live store: only a new file given here, or none. */
+    cfg.store.disabled = store == NULL;
+    cfg.store.backtest_requested = store != NULL;
+    cfg.store.path[0] = '\0';
+    if (store) {   /* a command-line path is from here, not from the config's folder */
+        char cwd[400] = ".";
+        if (store[0] != '/' && !getcwd(cwd, sizeof cwd)) qtr_strlcpy(cwd, ".", sizeof cwd);
+        if (store[0] == '/') qtr_strlcpy(cfg.store.path, store, sizeof cfg.store.path);
+        else snprintf(cfg.store.path, sizeof cfg.store.path, "%s/%.100s", cwd, store);
+    }
     qh_candle_vec all = { 0 };
     if (load_data(data, &all) != 0) {
         qh_config_free(&cfg);
@@ -113,13 +147,21 @@ int qh_cmd_backtest(int argc, char **argv)
     }
     int rc = 2;
     char err[1024] = "";
+    char trades_tmp[1100] = "";
+    run_obs ro = { 0 };
     qh_report *rep = qh_report_new(cfg.starting_balance);
     qh_engine *e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
     if (!e) {
         fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
         goto out;
     }
-    qh_engine_observer obs = { .ud = rep, .on_candle = obs_candle, .on_fill = obs_fill, .on_account = obs_account };
+    ro.report = rep;
+    if (trades) {
+        ro.trades = open_tmp("--trades", trades, trades_tmp, sizeof trades_tmp);
+        if (!ro.trades) goto out;
+        fprintf(ro.trades, "time_ms,fill_id,client_id,symbol,side,qty,price,fee,maker,reduce_only\n");
+    }
+    qh_engine_observer obs = { .ud = &ro, .on_candle = obs_candle, .on_fill = obs_fill, .on_account = obs_account };
     qh_engine_set_observer(e, &obs);
     if ((rc = qh_engine_load(e, err, sizeof err)) != 0 || (rc = qh_engine_start(e, err, sizeof err)) != 0) {
         fprintf(stderr, "qtr backtest: %s\n", err);
@@ -136,7 +178,15 @@ int qh_cmd_backtest(int argc, char **argv)
     if (!quiet) qh_report_print(rep, stdout);
     rc = 0;
     if (json && write_json(rep, json) != 0) rc = 2;
+    if (ro.trades) {
+        if (commit_tmp("--trades", ro.trades, ferror(ro.trades) ? -1 : 0, trades_tmp, trades) != 0) rc = 2;
+        ro.trades = NULL;
+    }
 out:
+    if (ro.trades) {
+        fclose(ro.trades);
+        unlink(trades_tmp);
+    }
     qh_engine_free(e);
     qh_report_free(rep);
     qh_candle_vec_free(&all);

@@ -458,7 +458,7 @@ static void parse_top(walker *w, qh_config *c)
     if (field(w, "store")) {
         static const char *const k[] = { "path", NULL };
         if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-            c->store.path[0] = '\0';  /* store = false: no store */
+            c->store.disabled = true;  /* store = false: no store */
         } else if (check_keys(w, "store", k)) {
             if (field(w, "path")) read_string(w, "store.path", c->store.path, sizeof c->store.path);
             lua_pop(L, 1);
@@ -587,6 +587,8 @@ static int load(const char *text, size_t len, const char *name, const char *dir,
         return -1;
     }
     if (!out->ess_state_file[0]) snprintf(out->ess_state_file, sizeof out->ess_state_file, "%.400s/ess.state", out->state_dir);
+    if (out->store.disabled) out->store.path[0] = '\0';
+    else if (!out->store.path[0]) snprintf(out->store.path, sizeof out->store.path, "%.400s/qtr.db", out->state_dir);
     return 0;
 }
 
@@ -725,7 +727,7 @@ const char *qh_config_default_run(void)
            "  mode = 'paper',\n"
            "  market = { source = 'synthetic', symbols = { 'BTCUSDT', 'ETHUSDT' }, interval_ms = 1000, seed = 42 },\n"
            "  account = { starting_balance = '10000' },\n"
-           "  policy = { file = 'policies/default.lua', reload_interval_s = 600 },\n"
+           "  policy = { reload_interval_s = 600 },   -- the default policy, found beside the binary or installed\n"
            "  plugins = {\n"
            "    { kind = 'exchange', name = 'paper' },\n"
            "    { kind = 'risk', name = 'policy' },\n"
@@ -741,7 +743,7 @@ const char *qh_config_default_backtest(void)
     return "return {\n"
            "  mode = 'paper',\n"
            "  account = { starting_balance = '10000' },\n"
-           "  policy = { file = 'policies/default.lua' },\n"
+
            "  store = false,\n"
            "  plugins = {\n"
            "    { kind = 'exchange', name = 'paper' },\n"

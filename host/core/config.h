@@ -99,7 +99,9 @@ typedef struct qh_config {
         int64_t max_age_ms, cycle_ms;
     } signals;
     struct {
-        char path[512];       /* "" = no store */
+        char path[512];       /* default <state_dir>/qtr.db; "" with store = false */
+        bool disabled;
+        bool backtest_requested;  /* `qtr backtest --store FILE`: a new store of its own */
     } store;
     char ess_state_file[512];
     char client_id_prefix[16];

@@ -65,6 +65,7 @@ static void register_metrics(qh_engine *e)
     e->m.policy_loads_failed = qh_metrics_counter(m, "policy_loads_total", "Policy loads by result", "result", "failed");
     e->m.ess_trips = qh_metrics_counter(m, "ess_trips_total", "ESS trips", NULL, NULL);
     e->m.exchange_errors = qh_metrics_counter(m, "exchange_errors_seen_total", "Exchange errors seen by the host (they feed the ESS)", NULL, NULL);
+    e->m.fills_settled = qh_metrics_counter(m, "fills_settled_total", "Fills durable in the trade store", NULL, NULL);
 }
 
 qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_ms, char *err, size_t errlen)
@@ -135,6 +136,15 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
         return NULL;
     }
     register_metrics(e);
+    /* Live runs keep a trade store; a backtest only one of its own, on request. */
+    if (cfg->store.path[0] && (!e->backtest || cfg->store.backtest_requested)) {
+        char path[600];
+        qh_config_resolve(cfg, cfg->store.path, path, sizeof path);
+        if (qh_persist_open(e, path, e->backtest, err, errlen) != 0) {
+            qh_engine_free(e);
+            return NULL;
+        }
+    }
     qh_host_api_init(e, &e->api);
     e->host_ctx.eng = e;
     e->host_ctx.name = "host";
@@ -326,6 +336,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "policy: %s", perr);
         return 2;
     }
+    if (qh_persist_restore(e, err, errlen) != 0) return 2;
     size_t n_exchange = 0, n_risk = 0;
     for (size_t i = 0; i < e->cfg->n_plugins; i++) {
         n_exchange += e->cfg->plugins[i].kind == QTR_KIND_EXCHANGE;
@@ -507,6 +518,7 @@ int qh_engine_start(qh_engine *e, char *err, size_t errlen)
         p->started = true;
     }
     e->running = true;
+    qh_persist_reconcile(e);
     if (e->backtest) return 0;
     int rc = start_market(e, err, errlen);
     if (rc) return rc;
@@ -536,6 +548,14 @@ void qh_engine_stop(qh_engine *e)
     qh_timer_stop_owner(e->clock, e);
     e->t_market = e->t_cycle = e->t_ess = e->t_policy = e->t_lag = NULL;
     for (size_t i = e->n_plugins; i > 0; i--) stop_plugin(e, &e->plugins[i - 1]);
+    /* the last equity snapshot, so a restart resumes from this peak */
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_EQUITY;
+    ev.time_ms = qh_clock_now_ms(e->clock);
+    qh_portfolio_account(e->pf, ev.time_ms, &ev.u.equity);
+    qh_bus_publish(e->bus, &ev);
+    if (e->store && qh_store_flush(e->store, 10000) != QTR_OK) qh_error(LOGC, "the trade store did not flush in 10 s");
     qh_info(LOGC, "stopped");
 }
 
@@ -551,6 +571,7 @@ void qh_engine_free(qh_engine *e)
         for (size_t k = 0; k < p->n_list_cache; k++) free(p->list_cache[k]);
         qh_loader_close(&p->ld);
     }
+    qh_persist_close(e);
     if (e->synth) qh_synth_free(e->synth);
     if (e->replay) { qh_candle_vec_free(e->replay); free(e->replay); }
     qh_clock_free(e->clock);

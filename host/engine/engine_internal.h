@@ -17,6 +17,7 @@
 #include "portfolio/portfolio.h"
 #include "risk/ess.h"
 #include "risk/signal_queue.h"
+#include "store/store.h"
 
 #define QH_MAX_PLUGINS 64
 #define QH_RECENT 512
@@ -110,6 +111,12 @@ struct qh_engine {
     size_t replay_pos;
     void *replay;                   /* qh_candle_vec, live csv replay */
 
+    /* the trade store (NULL: none) */
+    qh_store *store;
+    struct event *store_event;
+    bool store_failed_reported;
+    uint64_t last_fill_seq;
+
     /* observers (the backtest report) */
     qh_engine_observer obs;
 
@@ -117,7 +124,7 @@ struct qh_engine {
     struct {
         qh_metric *orders_sent, *orders_rejected_ess, *orders_rejected_risk, *orders_rejected_invalid,
             *orders_rejected_exchange, *fills, *signals_in, *candles, *policy_loads_ok, *policy_loads_failed,
-            *ess_trips, *exchange_errors, *duplicate_fills;
+            *ess_trips, *exchange_errors, *duplicate_fills, *fills_settled;
     } m;
 };
 
@@ -134,6 +141,14 @@ void qh_ess_hook_close_all(void *ud);
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);
+
+/* persist.c */
+int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, size_t errlen);
+int qh_persist_restore(qh_engine *e, char *err, size_t errlen);
+void qh_persist_reconcile(qh_engine *e);
+void qh_persist_close(qh_engine *e);
+void qh_persist_health(qh_engine *e, qtr_health *out);
+void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);

@@ -38,6 +38,10 @@ size_t qh_engine_health(qh_engine *e, qtr_component_health *out, size_t cap)
     put(out, cap, &n, "ess", h.status, h.reason);
     qh_policy_health(e->policy, now, &h);
     put(out, cap, &n, "policy", h.status, h.reason);
+    if (!e->backtest) {
+        qh_persist_health(e, &h);
+        put(out, cap, &n, "store", h.status, h.reason);
+    }
 
     for (size_t i = 0; i < e->n_plugins; i++) {
         qh_plugin_rt *p = &e->plugins[i];
@@ -91,6 +95,16 @@ void qh_engine_metrics_write(qh_engine *e, qtr_write_cb write, void *ud)
     qh_sigq_stats ss;
     qh_sigq_stats_get(e->sigq, &ss);
     qh_metric_set(qh_metrics_gauge(e->metrics, "signal_queue_depth", "Signals waiting", NULL, NULL), (double)ss.depth);
+    if (e->store) {
+        qh_store_stats st;
+        qh_store_get_stats(e->store, &st);
+        qh_metric_set(qh_metrics_gauge(e->metrics, "store_queue_depth", "Records waiting for the store's writer", NULL, NULL),
+                      st.queue_depth);
+        qh_metric_set(qh_metrics_gauge(e->metrics, "store_committed", "Records committed to the trade store", NULL, NULL),
+                      (double)st.committed);
+        qh_metric_set(qh_metrics_gauge(e->metrics, "store_duplicate_fills", "Fills the store already had", NULL, NULL),
+                      (double)st.duplicate_fills);
+    }
     qh_metrics_write(e->metrics, write, ud);
     /* signal drops are counted by the queue itself; write them as a counter family */
     sink s = { write, ud };

@@ -64,6 +64,11 @@ static void fill_remember(qh_engine *e, const char *id)
     index_put(e, (int32_t)pos);
 }
 
+void qh_engine_remember_fill(qh_engine *e, const char *fill_id)
+{
+    if (fill_id[0] && !fill_seen(e, fill_id)) fill_remember(e, fill_id);
+}
+
 /* ---- helpers ---- */
 
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)

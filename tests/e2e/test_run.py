@@ -37,7 +37,7 @@ def default_config_starts_and_stops():
     rc = s.stop(signal.SIGTERM)
     check(rc == 0, f"SIGTERM gives exit 0, got {rc}")
     check("clean stop" in s.text(), "a clean stop is logged")
-    check(os.path.exists(os.path.join(d, "var", "ess.state")), "state lives in ./var of the working folder")
+    check(os.path.exists(os.path.join(d, "var", "qtr.db")), "the trade store lives in ./var of the working folder")
 
 
 def fast_run_trades_and_stops_cleanly():
@@ -81,8 +81,8 @@ def bad_configs_exit_2():
     check(rc == 2 and "syntax.lua:3:" in err, f"syntax error names file:line: {rc} {err}")
 
     port = free_port()
-    cfg = fast_config(d, port).replace('fast = 2', 'fast = "two"')
-    rc, _, err = run(["run", "-c", cfg if os.path.exists(cfg) else cfg])
+    cfg = write(os.path.join(d, "badopt.lua"), open(fast_config(d, port)).read().replace('fast = 2', 'fast = "two"'))
+    rc, _, err = run(["run", "-c", cfg])
     check(rc == 2 and "plugin ma_cross: option fast: expected an integer" in err, f"wrong option type: {rc} {err}")
 
     cfg = write(os.path.join(d, "unknown.lua"), open(fast_config(d, port)).read().replace(

@@ -1,0 +1,294 @@
+/* persist.c — the engine and the trade store: every order, fill, position,
+ * equity snapshot, ESS transition, policy load and alert goes to the store;
+ * at start the engine resumes from it and reconciles with the exchange. */
+#include "engine/engine_internal.h"
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define LOGC "store"
+
+/* Queue one event; a full ring waits for the writer rather than drop a
+ * record (bounded), and a store that cannot keep up stops trading. */
+static void record(void *ud, const qtr_event *ev)
+{
+    qh_engine *e = ud;
+    if (!e->store || (ev->flags & QTR_EVF_REPLAY && ev->type != QTR_EV_POSITION)) return;
+    char err[256] = "";
+    uint64_t seq = 0;
+    int rc = qh_store_enqueue(e->store, ev, &seq, err, sizeof err);
+    if (rc == QTR_EFULL) {
+        qh_warn(LOGC, "write queue full: waiting for the writer");
+        qh_store_flush(e->store, 2000);
+        rc = qh_store_enqueue(e->store, ev, &seq, err, sizeof err);
+    }
+    if (rc == QTR_EINVAL) {
+        qh_error(LOGC, "%s event not stored: %s", qtr_event_type_name(ev->type), err);
+        return;
+    }
+    if (rc != QTR_OK && !e->store_failed_reported) {
+        e->store_failed_reported = true;
+        char msg[QTR_TEXT_MAX] = "";
+        qh_store_failed(e->store, msg, sizeof msg);
+        qh_error(LOGC, "the trade store cannot record %s events (%s): stopping new trading",
+                 qtr_event_type_name(ev->type), msg[0] ? msg : rc == QTR_EFULL ? "queue full" : "error");
+        qh_publish_alert(e, QTR_ALERT_CRITICAL, "store", "store_failed", "trade store failing: %s",
+                         msg[0] ? msg : "write queue full");
+        qh_ess_trip(e->ess, "host", "trade store failing: nothing can be recorded", qh_clock_now_ms(e->clock));
+        return;
+    }
+    if (rc == QTR_OK && ev->type == QTR_EV_FILL && !e->backtest) e->last_fill_seq = seq;
+}
+
+/* A fill counts as settled once it is durable. */
+static void on_durable(void *ud, uint64_t seq, int status)
+{
+    qh_engine *e = ud;
+    (void)seq;
+    if (status == QTR_OK) qh_metric_add(e->m.fills_settled, 1);
+}
+
+static void on_fill_recorded(void *ud, const qtr_event *ev)
+{
+    qh_engine *e = ud;
+    (void)ev;
+    if (e->store && e->last_fill_seq && qh_store_watch(e->store, e->last_fill_seq, on_durable, e) != QTR_OK)
+        qh_debug(LOGC, "durability watch not registered for seq %llu", (unsigned long long)e->last_fill_seq);
+    e->last_fill_seq = 0;
+}
+
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    qh_engine *e = arg;
+    qh_store_dispatch(e->store);
+}
+
+int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, size_t errlen)
+{
+    if (fresh_only) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            fclose(f);
+            snprintf(err, errlen, "store %s exists: a backtest writes only to a new store of its own", path);
+            return -1;
+        }
+    }
+    qh_store_options opt = { .queue_capacity = 65536 };
+    char serr[512];
+    e->store = qh_store_open(path, &opt, serr, sizeof serr);
+    if (!e->store) {
+        snprintf(err, errlen, "%s", serr);
+        return -1;
+    }
+    /* the store was started with one balance; a different one would make
+     * every figure after a restart wrong */
+    char text[64];
+    int rc = qh_store_meta_get(e->store, "starting_balance", text, sizeof text);
+    if (rc == QTR_OK) {
+        qtr_dec stored;
+        if (qtr_dec_parse(text, (size_t)-1, &stored) != QTR_DEC_OK || stored != e->cfg->starting_balance) {
+            char want[QTR_DEC_STRLEN];
+            snprintf(err, errlen, "store %s was started with a balance of %s, the config says %s: use another store",
+                     path, text, qtr_dec_format(e->cfg->starting_balance, want));
+            qh_store_close(e->store);
+            e->store = NULL;
+            return -1;
+        }
+    } else if (qh_store_set_starting_balance(e->store, e->cfg->starting_balance, serr, sizeof serr) != QTR_OK) {
+        snprintf(err, errlen, "store %s: %s", path, serr);
+        qh_store_close(e->store);
+        e->store = NULL;
+        return -1;
+    }
+    if (e->base) {
+        e->store_event = event_new(e->base, qh_store_notify_fd(e->store), EV_READ | EV_PERSIST, on_notify, e);
+        if (!e->store_event || event_add(e->store_event, NULL) != 0) {
+            snprintf(err, errlen, "store %s: cannot watch its notification fd", path);
+            return -1;
+        }
+    }
+    /* the store subscribes before anything else: a fill is queued for disk
+     * before any other subscriber acts on it */
+    static const qtr_event_type types[] = { QTR_EV_ORDER_INTENT, QTR_EV_ORDER_UPDATE, QTR_EV_FILL, QTR_EV_POSITION,
+                                            QTR_EV_EQUITY, QTR_EV_ESS_STATE, QTR_EV_POLICY, QTR_EV_ALERT };
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) qh_bus_subscribe(e->bus, types[i], NULL, record, e, e);
+    qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, on_fill_recorded, e, e);
+    qh_info(LOGC, "trade store %s open", path);
+    return 0;
+}
+
+static int cmp_fill_time(const void *a, const void *b)
+{
+    const qtr_fill *x = a, *y = b;
+    return (x->time_ms > y->time_ms) - (x->time_ms < y->time_ms);
+}
+
+int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
+{
+    if (!e->store) return 0;
+    qh_store_state s;
+    char serr[512];
+    if (qh_store_load_state(e->store, &s, serr, sizeof serr) != QTR_OK) {
+        snprintf(err, errlen, "store: %s", serr);
+        return -1;
+    }
+    int rc = 0;
+    /* Positions are the sum of their fills: replay them, oldest first. */
+    size_t n = 0;
+    qtr_fill *fills = NULL;
+    if (s.n_fills) {
+        fills = malloc(s.n_fills * sizeof *fills);
+        if (!fills) { snprintf(err, errlen, "store: out of memory reading %llu fills", (unsigned long long)s.n_fills); rc = -1; goto out; }
+        n = qh_store_recent_fills(e->store, fills, s.n_fills);
+        if (n != s.n_fills) {
+            snprintf(err, errlen, "store: read %zu of %llu fills", n, (unsigned long long)s.n_fills);
+            rc = -1;
+            goto out;
+        }
+        for (size_t i = 0; i < n / 2; i++) { qtr_fill t = fills[i]; fills[i] = fills[n - 1 - i]; fills[n - 1 - i] = t; }
+        qsort(fills, n, sizeof *fills, cmp_fill_time);   /* stable enough: ids break no ties we need */
+        for (size_t i = 0; i < n; i++) {
+            if (qh_portfolio_apply_fill(e->pf, &fills[i], NULL) != 0) {
+                snprintf(err, errlen, "store: fill %s cannot be replayed: %s", fills[i].fill_id, qh_portfolio_last_error(e->pf));
+                rc = -1;
+                goto out;
+            }
+            qh_engine_remember_fill(e, fills[i].fill_id);
+            QH_RING_PUSH(e->recent_fills, fills[i]);
+        }
+    }
+    for (size_t i = 0; i < s.n_mismatches; i++) {
+        char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
+        qh_warn(LOGC, "%s: stored position %s differs from the sum of its fills %s: the fills win", s.mismatches[i].symbol,
+                qtr_dec_format(s.mismatches[i].stored_qty, a), qtr_dec_format(s.mismatches[i].fills_qty, b));
+    }
+    qtr_account a;
+    qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), &a);
+    if (s.has_equity) {
+        qtr_dec peak = qtr_dec_max(s.equity.equity_peak, a.equity);
+        if (qh_portfolio_try_restore_account(e->pf, a.wallet_balance, peak, s.equity.day_start_equity, s.day_start_ms,
+                                             a.realized_pnl, a.fees, a.funding) != 0) {
+            snprintf(err, errlen, "store: equity cannot be restored: %s", qh_portfolio_last_error(e->pf));
+            rc = -1;
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < s.n_open_orders && e->n_open < QH_MAX_OPEN_ORDERS; i++) e->open_orders[e->n_open++] = s.open_orders[i];
+    /* bring the stored positions back in line with the fills */
+    qtr_position pos[256];
+    size_t np = qh_portfolio_list_positions(e->pf, pos, 256);
+    for (size_t i = 0; i < s.n_positions; i++) {
+        bool open = false;
+        for (size_t k = 0; k < np; k++) open |= strcmp(pos[k].symbol, s.positions[i].symbol) == 0;
+        if (!open) {   /* flat now: its stored row must say so too */
+            qtr_position p;
+            if (qh_portfolio_get_position(e->pf, s.positions[i].symbol, &p) == 0 && np < 256) pos[np++] = p;
+        }
+    }
+    for (size_t i = 0; i < np; i++) {
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_POSITION;
+        ev.flags = QTR_EVF_REPLAY;
+        ev.time_ms = qh_clock_now_ms(e->clock);
+        ev.u.position = pos[i];
+        qh_bus_publish(e->bus, &ev);
+    }
+    qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), &a);
+    char eq[QTR_DEC_STRLEN], pk[QTR_DEC_STRLEN];
+    qh_info(LOGC, "resumed from %s: %zu fills, %d open positions, %zu open orders, equity %s, peak %s",
+            qh_store_path(e->store), n, a.open_positions, e->n_open, qtr_dec_format(a.equity, eq),
+            qtr_dec_format(a.equity_peak, pk));
+    for (size_t i = 0; i < np; i++) {
+        char q[QTR_DEC_STRLEN], px[QTR_DEC_STRLEN];
+        if (pos[i].qty)
+            qh_info(LOGC, "resumed position %s %s @ %s", pos[i].symbol, qtr_dec_format(pos[i].qty, q),
+                    qtr_dec_format(pos[i].entry_price, px));
+    }
+out:
+    free(fills);
+    qh_store_state_free(&s);
+    return rc;
+}
+
+/* The exchange's view at start, against the store's. */
+static void on_snapshot(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
+                        const qtr_position *positions, size_t n_positions)
+{
+    qh_engine *e = ud;
+    if (status != QTR_OK) {
+        qh_error(LOGC, "reconciliation: the exchange could not report its orders and positions (%d)", status);
+        qh_publish_alert(e, QTR_ALERT_WARNING, "store", "reconciliation_failed", "exchange snapshot failed (%d)", status);
+        return;
+    }
+    qh_recon_diff *diffs = NULL;
+    size_t nd = 0;
+    char err[256];
+    if (qh_store_reconcile(e->store, orders, n_orders, positions, n_positions, &diffs, &nd, err, sizeof err) != QTR_OK) {
+        qh_error(LOGC, "reconciliation failed: %s", err);
+        return;
+    }
+    qh_info(LOGC, "reconciliation: %zu difference%s between the store and the exchange", nd, nd == 1 ? "" : "s");
+    for (size_t i = 0; i < nd; i++) {
+        const qh_recon_diff *d = &diffs[i];
+        qh_warn(LOGC, "reconciliation %s: %s", qh_recon_kind_name(d->kind), d->detail);
+        if (d->kind == QH_RECON_MISSING_ORDER) {
+            /* the exchange no longer has it: it is over, whatever happened */
+            for (size_t k = 0; k < e->n_open; k++) {
+                if (strcmp(e->open_orders[k].client_id, d->client_id) != 0) continue;
+                qtr_event ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = QTR_EV_ORDER_UPDATE;
+                ev.time_ms = qh_clock_now_ms(e->clock);
+                ev.u.order_update = e->open_orders[k];
+                ev.u.order_update.status = QTR_OS_EXPIRED;
+                qtr_strlcpy(ev.u.order_update.reason, "not on the exchange at start (reconciliation)",
+                            sizeof ev.u.order_update.reason);
+                qh_bus_publish(e->bus, &ev);
+                break;
+            }
+        } else if (d->kind == QH_RECON_UNKNOWN_ORDER) {
+            for (size_t k = 0; k < n_orders; k++)
+                if (strcmp(orders[k].client_id, d->client_id) == 0 && e->n_open < QH_MAX_OPEN_ORDERS) {
+                    e->open_orders[e->n_open] = orders[k];
+                    e->open_orders[e->n_open++].external = true;
+                }
+        }
+    }
+    free(diffs);
+}
+
+void qh_persist_reconcile(qh_engine *e)
+{
+    if (!e->store || !e->exchange || !e->exchange->ld.exchange.fetch_snapshot) return;
+    if (e->exchange->ld.exchange.fetch_snapshot(e->exchange->state, on_snapshot, e) != QTR_OK)
+        qh_warn(LOGC, "reconciliation: the exchange refused to report a snapshot");
+}
+
+void qh_persist_close(qh_engine *e)
+{
+    if (!e->store) return;
+    if (e->store_event) {
+        event_free(e->store_event);
+        e->store_event = NULL;
+    }
+    int rc = qh_store_close(e->store);
+    if (rc != QTR_OK) qh_error(LOGC, "the trade store closed with unwritten records");
+    else qh_info(LOGC, "trade store closed, every record written");
+    e->store = NULL;
+}
+
+void qh_persist_health(qh_engine *e, qtr_health *out)
+{
+    if (!e->store) {
+        out->status = QTR_HEALTH_DEGRADED;
+        qtr_strlcpy(out->reason, "no trade store configured: nothing is persisted", sizeof out->reason);
+        return;
+    }
+    qh_store_health(e->store, out);
+}

@@ -1,0 +1,324 @@
+/*
+ * Matching: how the paper exchange fills orders against candles, and the
+ * events it publishes for them. Fills on a candle are bounded by a shared
+ * per-symbol budget (max_volume_share of the candle's volume), spent by the
+ * open orders in arrival order, so many orders cannot trade more than the
+ * market did.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "paper.h"
+
+#define E16 ((qtr_paper_i128)QTR_DEC_SCALE * QTR_DEC_SCALE)
+#define BPS_SCALE ((qtr_paper_i128)10000 * QTR_DEC_SCALE)   /* 1 bp with slippage_bps's 1e8 scale */
+
+bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out)
+{
+    if (price < 0 || qty < 0) return false;
+    /* fee (scale 1e8) = price*qty*rate / 1e16; split price*qty to stay in 128 bits */
+    qtr_paper_i128 n = (qtr_paper_i128)price * qty;
+    qtr_paper_i128 r = rate < 0 ? -(qtr_paper_i128)rate : rate;
+    qtr_paper_i128 whole = n / E16 * r, part = n % E16 * r;
+    /* toward +infinity: a fee rounds up, a rebate rounds toward zero */
+    qtr_paper_i128 frac = rate < 0 ? part / E16 : (part + E16 - 1) / E16;
+    qtr_paper_i128 fee = whole + frac;
+    if (fee > QTR_DEC_MAX) return false;
+    *out = rate < 0 ? -(qtr_dec)fee : (qtr_dec)fee;
+    return true;
+}
+
+qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec price, qtr_side side)
+{
+    bool buy = side == QTR_SIDE_BUY;
+    qtr_paper_i128 factor = buy ? BPS_SCALE + cfg->slippage_bps : BPS_SCALE - cfg->slippage_bps;
+    qtr_paper_i128 ticks = qtr__div_round((qtr_paper_i128)price * factor, BPS_SCALE * cfg->price_tick,
+                                          buy ? QTR_ROUND_CEIL : QTR_ROUND_FLOOR);
+    if (ticks < 1) ticks = 1;                                    /* a price stays positive */
+    qtr_paper_i128 v = ticks * cfg->price_tick;
+    return v > QTR_DEC_MAX ? price : (qtr_dec)v;
+}
+
+static void publish_update(qtr_paper *p, qtr_order_update *u, int64_t time_ms)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ORDER_UPDATE;
+    ev.time_ms = time_ms;
+    u->time_ms = time_ms;
+    ev.u.order_update = *u;
+    p->h->publish(p->ctx, &ev);
+}
+
+void qtr_paper_finish(qtr_paper *p, qtr_paper_order *o, qtr_order_status status, const char *reason, int64_t time_ms)
+{
+    o->u.status = status;
+    qtr_strlcpy(o->u.reason, reason, sizeof o->u.reason);
+    publish_update(p, &o->u, time_ms);
+    qtr_paper_order_release(p, o);
+}
+
+/* Fill qty at price: publish the fill, then the order's cumulative state. */
+static void fill(qtr_paper *p, qtr_paper_order *o, qtr_dec qty, qtr_dec price, bool maker, int64_t time_ms)
+{
+    qtr_dec fee = 0;
+    if (!qtr_paper_fee(price, qty, maker ? p->cfg.maker_fee : p->cfg.taker_fee, &fee))
+        p->h->log(p->ctx, QTR_LOG_ERROR, "fee overflow on %s %s", o->u.symbol, o->u.client_id);
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_FILL;
+    ev.time_ms = time_ms;
+    qtr_fill *f = &ev.u.fill;
+    qtr_strlcpy(f->symbol, o->u.symbol, sizeof f->symbol);
+    f->time_ms = time_ms;
+    qtr_strlcpy(f->client_id, o->u.client_id, sizeof f->client_id);
+    snprintf(f->fill_id, sizeof f->fill_id, "paper-%s-%llu", p->fill_prefix, (unsigned long long)++p->fill_seq);
+    f->side = o->u.side;
+    f->qty = qty;
+    f->price = price;
+    f->fee = fee;
+    f->maker = maker;
+    f->reduce_only = o->u.reduce_only;
+
+    qtr_paper_position_apply(&o->sym->pos, o->u.side, qty, price, fee, time_ms);
+    o->u.filled_qty += qty;
+    o->notional_e16 += (qtr_paper_i128)price * qty;
+    o->u.avg_price = (qtr_dec)qtr__div_round(o->notional_e16, o->u.filled_qty, QTR_ROUND_HALF_EVEN);
+    o->u.status = o->u.filled_qty == o->u.qty ? QTR_OS_FILLED : QTR_OS_PARTIALLY_FILLED;
+    o->u.reason[0] = '\0';
+    p->h->publish(p->ctx, &ev);
+    publish_update(p, &o->u, time_ms);
+}
+
+/* The quantity one order may take now: its remainder, bounded by the
+ * candle's budget and, for reduce-only orders, by the position. */
+static qtr_dec fillable(const qtr_paper_order *o)
+{
+    qtr_dec q = qtr_dec_min(o->u.qty - o->u.filled_qty, o->sym->budget);
+    if (o->u.reduce_only) q = qtr_dec_min(q, qtr_paper_position_reducible(&o->sym->pos, o->u.side));
+    return q > 0 ? q : 0;
+}
+
+/* Fill up to fillable(); returns true if the order is now FILLED and freed. */
+static bool take(qtr_paper *p, qtr_paper_order *o, qtr_dec price, bool maker, int64_t time_ms)
+{
+    qtr_dec q = fillable(o);
+    if (q <= 0) return false;
+    o->sym->budget -= q;
+    fill(p, o, q, price, maker, time_ms);
+    if (o->u.status != QTR_OS_FILLED) return false;
+    qtr_paper_order_release(p, o);
+    return true;
+}
+
+/* The budget of the candle c: max_volume_share of its volume, on the step;
+ * kept when c is the candle it was already set for. */
+static void ensure_budget(qtr_paper *p, qtr_paper_symbol *sym, const qtr_candle *c)
+{
+    if (sym->has_budget && sym->budget_open_time == c->open_time_ms) return;
+    qtr_dec share = 0, stepped = 0;
+    if (!qtr_dec_mul(c->volume, p->cfg.max_volume_share, QTR_ROUND_DOWN, &share)) share = 0;
+    if (!qtr_dec_round_step(share, p->cfg.min_qty_step, QTR_ROUND_DOWN, &stepped)) stepped = 0;
+    sym->budget = stepped > 0 ? stepped : 0;
+    sym->budget_open_time = c->open_time_ms;
+    sym->has_budget = true;
+}
+
+/* A reduce-only order whose position is gone can never fill: expire it. */
+static bool expire_if_nothing_to_reduce(qtr_paper *p, qtr_paper_order *o, int64_t time_ms)
+{
+    if (!o->u.reduce_only || qtr_paper_position_reducible(&o->sym->pos, o->u.side) > 0) return false;
+    qtr_paper_finish(p, o, QTR_OS_EXPIRED, "reduce-only: no position left to reduce", time_ms);
+    return true;
+}
+
+static void match_one(qtr_paper *p, qtr_paper_order *o, const qtr_candle *c, int64_t time_ms)
+{
+    if (expire_if_nothing_to_reduce(p, o, time_ms)) return;
+    bool buy = o->u.side == QTR_SIDE_BUY;
+    if (o->u.type == QTR_ORDER_MARKET) {
+        o->candles_waited++;
+        if (take(p, o, qtr_paper_slipped(&p->cfg, c->open, o->u.side), false, time_ms)) return;
+        if (o->candles_waited >= p->cfg.market_order_timeout_candles) {
+            char why[QTR_REASON_MAX];
+            snprintf(why, sizeof why, "market order remainder expired after %lld candles",
+                     (long long)o->candles_waited);
+            qtr_paper_finish(p, o, QTR_OS_EXPIRED, why, time_ms);
+        }
+        return;
+    }
+    qtr_dec limit = o->u.price;
+    if (buy ? c->low > limit : c->high < limit) return;
+    /* Opened through the limit: the order met the market at the open, as a
+     * taker, at that better price. Post-only orders only ever make. */
+    bool through = buy ? c->open < limit : c->open > limit;
+    if (through && o->tif != QTR_TIF_GTX) take(p, o, c->open, false, time_ms);
+    else take(p, o, limit, true, time_ms);
+}
+
+void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
+{
+    qtr_paper_symbol *sym = qtr_paper_symbol_get(p, c->symbol);
+    if (!sym) {
+        if (!p->warned_symbols_full)
+            p->h->log(p->ctx, QTR_LOG_ERROR, "more than %d symbols: no market data kept for %s and later ones",
+                      QTR_PAPER_MAX_SYMBOLS, c->symbol);
+        p->warned_symbols_full = true;
+        return;
+    }
+    if (sym->has_candle && c->open_time_ms <= sym->last.open_time_ms) {
+        p->h->log(p->ctx, QTR_LOG_WARN, "%s: candle at %lld is not after %lld; ignored", c->symbol,
+                  (long long)c->open_time_ms, (long long)sym->last.open_time_ms);
+        return;
+    }
+    sym->last = *c;
+    sym->has_candle = true;
+    ensure_budget(p, sym, c);
+    for (qtr_paper_order *o = sym->head, *next; o; o = next) {
+        next = o->next;                       /* o may be freed below */
+        if (o->armed_after < c->open_time_ms) match_one(p, o, c, time_ms);
+    }
+}
+
+/* ---- submission ---------------------------------------------------------- */
+
+static void reject(qtr_paper *p, const qtr_order_update *base, int64_t time_ms, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reject(qtr_paper *p, const qtr_order_update *base, int64_t time_ms, const char *fmt, ...)
+{
+    qtr_order_update u = *base;
+    u.status = QTR_OS_REJECTED;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(u.reason, sizeof u.reason, fmt, ap);
+    va_end(ap);
+    p->h->log(p->ctx, QTR_LOG_INFO, "order %s rejected: %s", u.client_id, u.reason);
+    publish_update(p, &u, time_ms);
+}
+
+/* The newest candle known for the symbol: ours, or the host's if it has
+ * already recorded one we have not been called with yet. */
+static bool reference_candle(qtr_paper *p, qtr_paper_symbol *sym, qtr_candle *out)
+{
+    bool have = sym && sym->has_candle;
+    if (have) *out = sym->last;
+    qtr_candle hc;
+    if (QTR_HOST_HAS(p->h, get_last_candle) && p->h->get_last_candle(p->ctx, out->symbol, &hc) == QTR_OK &&
+        (!have || hc.open_time_ms > out->open_time_ms)) {
+        *out = hc;
+        have = true;
+    }
+    return have;
+}
+
+static bool valid_decimal_multiple(qtr_dec v, qtr_dec step) { return v % step == 0; }
+
+int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o)
+{
+    if (!o || !o->client_id[0] || strlen(o->client_id) >= QTR_CLIENT_ID_MAX) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "submit_order: an order needs a client id");
+        return QTR_EINVAL;
+    }
+    if (qtr_paper_order_find(p, o->client_id)) {
+        /* as an exchange answers a duplicate id: refused, and the open order is untouched */
+        p->h->log(p->ctx, QTR_LOG_ERROR, "submit_order: client id %s is already open", o->client_id);
+        return QTR_EREFUSED;
+    }
+    int64_t now = p->h->now_ms(p->ctx);
+    char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
+    qtr_order_update u;
+    memset(&u, 0, sizeof u);
+    qtr_strlcpy(u.symbol, o->symbol, sizeof u.symbol);
+    qtr_strlcpy(u.client_id, o->client_id, sizeof u.client_id);
+    snprintf(u.exchange_id, sizeof u.exchange_id, "paper-%llu", (unsigned long long)++p->order_seq);
+    u.side = o->side;
+    u.type = o->type;
+    u.qty = o->qty;
+    u.price = o->type == QTR_ORDER_LIMIT ? o->price : 0;
+    u.reduce_only = o->reduce_only;
+
+    if (!o->symbol[0]) { reject(p, &u, now, "empty symbol"); return QTR_OK; }
+    if (o->side != QTR_SIDE_BUY && o->side != QTR_SIDE_SELL) { reject(p, &u, now, "unknown side %d", (int)o->side); return QTR_OK; }
+    if (o->type == QTR_ORDER_STOP_MARKET || o->type == QTR_ORDER_TAKE_PROFIT_MARKET) {
+        reject(p, &u, now, "order type %s is not supported by the paper exchange", qtr_order_type_name(o->type));
+        return QTR_OK;
+    }
+    if (o->type != QTR_ORDER_MARKET && o->type != QTR_ORDER_LIMIT) { reject(p, &u, now, "unknown order type %d", (int)o->type); return QTR_OK; }
+    if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) { reject(p, &u, now, "unknown time in force %d", (int)o->tif); return QTR_OK; }
+    if (o->type == QTR_ORDER_MARKET && o->tif == QTR_TIF_GTX) { reject(p, &u, now, "post-only (GTX) needs a limit order"); return QTR_OK; }
+    if (o->qty <= 0) { reject(p, &u, now, "quantity must be positive (got %s)", qtr_dec_format(o->qty, a)); return QTR_OK; }
+    qtr_dec qty = 0;
+    qtr_dec_round_step(o->qty, p->cfg.min_qty_step, QTR_ROUND_DOWN, &qty);
+    if (qty <= 0) {
+        reject(p, &u, now, "quantity %s is below the minimum step %s", qtr_dec_format(o->qty, a),
+               qtr_dec_format(p->cfg.min_qty_step, b));
+        return QTR_OK;
+    }
+    u.qty = qty;
+    if (o->type == QTR_ORDER_LIMIT) {
+        if (o->price <= 0) { reject(p, &u, now, "limit price must be positive (got %s)", qtr_dec_format(o->price, a)); return QTR_OK; }
+        if (!valid_decimal_multiple(o->price, p->cfg.price_tick)) {
+            reject(p, &u, now, "limit price %s is not a multiple of the tick %s", qtr_dec_format(o->price, a),
+                   qtr_dec_format(p->cfg.price_tick, b));
+            return QTR_OK;
+        }
+    }
+    qtr_paper_symbol *sym = qtr_paper_symbol_find(p, o->symbol);
+    qtr_candle ref;
+    memset(&ref, 0, sizeof ref);
+    qtr_strlcpy(ref.symbol, o->symbol, sizeof ref.symbol);
+    if (!reference_candle(p, sym, &ref) || (!sym && !(sym = qtr_paper_symbol_get(p, o->symbol)))) {
+        reject(p, &u, now, "no market data for %s", o->symbol);
+        return QTR_OK;
+    }
+    if (o->reduce_only) {
+        qtr_dec room = qtr_paper_position_reducible(&sym->pos, o->side);
+        if (room <= 0) {
+            reject(p, &u, now, "reduce-only order would increase the position");
+            return QTR_OK;
+        }
+        if (qty > room) {
+            u.qty = qty = room;
+            snprintf(u.reason, sizeof u.reason, "reduce-only: quantity cut to the position %s", qtr_dec_format(room, a));
+        }
+    }
+    if (o->type == QTR_ORDER_LIMIT && o->tif == QTR_TIF_GTX &&
+        (o->side == QTR_SIDE_BUY ? o->price >= ref.close : o->price <= ref.close)) {
+        /* post-only that would take: acknowledged, then expired, as Binance does */
+        qtr_order_update ack = u;
+        ack.status = QTR_OS_NEW;
+        publish_update(p, &ack, now);
+        ack.status = QTR_OS_EXPIRED;
+        qtr_strlcpy(ack.reason, "post-only order would take liquidity", sizeof ack.reason);
+        publish_update(p, &ack, now);
+        return QTR_OK;
+    }
+    u.status = QTR_OS_NEW;
+    qtr_paper_order *po = qtr_paper_order_open(p, sym, &u);
+    if (!po) {
+        reject(p, &u, now, "too many open orders (%d)", QTR_PAPER_MAX_OPEN_ORDERS);
+        return QTR_OK;
+    }
+    po->tif = o->tif;
+    po->armed_after = ref.open_time_ms;
+    publish_update(p, &po->u, now);
+
+    bool immediate = o->type == QTR_ORDER_MARKET || o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK;
+    if (!immediate) return QTR_OK;                    /* a resting limit order */
+    ensure_budget(p, sym, &ref);
+    qtr_dec price = qtr_paper_slipped(&p->cfg, ref.close, o->side);
+    bool marketable = o->type == QTR_ORDER_MARKET || (o->side == QTR_SIDE_BUY ? price <= o->price : price >= o->price);
+    if (o->tif == QTR_TIF_FOK && (!marketable || fillable(po) < qty)) {
+        qtr_paper_finish(p, po, QTR_OS_EXPIRED,
+                         marketable ? "fill-or-kill: not enough volume to fill at once"
+                                    : "fill-or-kill: limit price not reached",
+                         now);
+        return QTR_OK;
+    }
+    if (marketable && take(p, po, price, false, now)) return QTR_OK;
+    if (o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK)
+        qtr_paper_finish(p, po, QTR_OS_EXPIRED, "immediate-or-cancel: remainder expired", now);
+    else if (p->cfg.market_order_timeout_candles == 0)
+        qtr_paper_finish(p, po, QTR_OS_EXPIRED, "market order remainder expired after 0 candles", now);
+    return QTR_OK;
+}

@@ -1,0 +1,107 @@
+/*
+ * The paper exchange's internals, shared by its source files. Everything is
+ * preallocated at init: an order pool, a client-id index and a symbol table,
+ * so matching a candle allocates nothing and costs O(open orders of that
+ * symbol).
+ */
+#ifndef QTR_PAPER_H
+#define QTR_PAPER_H
+
+#include <qtr/plugin.h>
+
+#define QTR_PAPER_MAX_OPEN_ORDERS 4096
+#define QTR_PAPER_ID_SLOTS 8192          /* power of two, twice the orders  */
+#define QTR_PAPER_MAX_SYMBOLS 256
+#define QTR_PAPER_SYMBOL_SLOTS 512       /* power of two, twice the symbols */
+
+__extension__ typedef __int128 qtr_paper_i128;
+
+typedef struct qtr_paper_symbol qtr_paper_symbol;
+
+typedef struct qtr_paper_order {
+    qtr_order_update u;              /* the exchange's public view          */
+    qtr_tif tif;
+    qtr_paper_i128 notional_e16;     /* sum of price*qty of fills, exact    */
+    int64_t armed_after;             /* fills only on candles opening later */
+    int64_t candles_waited;          /* market orders: candles since submit */
+    qtr_paper_symbol *sym;
+    struct qtr_paper_order *prev, *next;   /* symbol's open list; free list */
+    int32_t id_slot;                 /* where the client-id index holds it  */
+} qtr_paper_order;
+
+typedef struct qtr_paper_position {
+    qtr_dec qty;                     /* signed                               */
+    qtr_dec entry_price, realized_pnl, fees;
+    int64_t time_ms;
+} qtr_paper_position;
+
+struct qtr_paper_symbol {
+    char name[QTR_SYMBOL_MAX];
+    bool has_candle;
+    qtr_candle last;                 /* last candle matched                  */
+    bool has_budget;
+    int64_t budget_open_time;        /* the candle the budget belongs to     */
+    qtr_dec budget;                  /* quantity still fillable on it        */
+    qtr_paper_order *head, *tail;    /* open orders, in arrival order        */
+    qtr_paper_position pos;
+};
+
+typedef struct qtr_paper_config {
+    qtr_dec taker_fee, maker_fee, slippage_bps, max_volume_share, min_qty_step, price_tick;
+    int64_t market_order_timeout_candles;
+} qtr_paper_config;
+
+typedef struct qtr_paper {
+    const qtr_host *h;
+    qtr_ctx *ctx;
+    qtr_paper_config cfg;
+    qtr_sub *candle_sub;
+
+    qtr_paper_order *pool;           /* QTR_PAPER_MAX_OPEN_ORDERS            */
+    qtr_paper_order *free_list;
+    size_t n_open;
+    int32_t id_index[QTR_PAPER_ID_SLOTS];   /* pool index + 1, 0 empty     */
+
+    qtr_paper_symbol *syms;          /* QTR_PAPER_MAX_SYMBOLS                */
+    size_t n_syms;
+    int16_t sym_index[QTR_PAPER_SYMBOL_SLOTS];   /* syms index + 1, 0 empty */
+    bool warned_symbols_full;
+
+    uint64_t order_seq, fill_seq;
+    char fill_prefix[16];            /* unique per start: fill ids never repeat across restarts */
+    qtr_order_update *snap_orders;   /* preallocated for fetch_snapshot      */
+    qtr_position *snap_positions;
+} qtr_paper;
+
+/* orders.c: pool, client-id index and symbol table. */
+int qtr_paper_tables_init(qtr_paper *p);
+void qtr_paper_tables_free(qtr_paper *p);
+qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name);
+/* Finds or adds; NULL when the table is full. */
+qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name);
+qtr_paper_order *qtr_paper_order_find(qtr_paper *p, const char *client_id);
+/* Takes an order from the pool, indexes it by client id and appends it to its
+ * symbol's open list. NULL when the pool is full. */
+qtr_paper_order *qtr_paper_order_open(qtr_paper *p, qtr_paper_symbol *sym, const qtr_order_update *u);
+/* Unlinks, unindexes and returns an order to the pool. */
+void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o);
+
+/* position.c */
+void qtr_paper_position_apply(qtr_paper_position *pos, qtr_side side, qtr_dec qty, qtr_dec price, qtr_dec fee,
+                              int64_t time_ms);
+/* How much of an order on `side` may fill without growing the position or
+ * flipping it (for reduce-only orders). */
+qtr_dec qtr_paper_position_reducible(const qtr_paper_position *pos, qtr_side side);
+void qtr_paper_position_report(const qtr_paper_symbol *sym, qtr_position *out);
+
+/* matching.c */
+/* price * qty * rate, exact, rounded toward +infinity to 1e-8. */
+bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out);
+/* price moved by slippage_bps against the taker, on the tick. */
+qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec price, qtr_side side);
+int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o);
+void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms);
+/* Publishes the final status and frees the order. */
+void qtr_paper_finish(qtr_paper *p, qtr_paper_order *o, qtr_order_status status, const char *reason, int64_t time_ms);
+
+#endif

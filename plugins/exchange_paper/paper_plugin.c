@@ -1,0 +1,194 @@
+/*
+ * exchange_paper: a simulated exchange that fills orders against the candles
+ * on the bus and answers with the events a live exchange would send. It is
+ * deterministic: no wall clock, only candle and host times.
+ *
+ * Rules (matching.c has the details):
+ *  - An accepted order is acknowledged NEW first; each fill is a FILL event
+ *    followed by an ORDER_UPDATE with the cumulative quantity and average.
+ *    Validation failures are a single REJECTED update (with a reason).
+ *  - MARKET, IOC and FOK trade at once against the newest candle's close,
+ *    moved by slippage_bps against the taker; market remainders then fill at
+ *    later opens and expire after market_order_timeout_candles candles.
+ *  - Resting LIMIT orders fill on candles that open after they arrived (never
+ *    on the candle they were priced from): at the limit as maker, or at a
+ *    better open as taker when the candle opened through the limit. GTX
+ *    orders only make: at their limit, or EXPIRED on arrival if they cross.
+ *  - All fills on one candle of a symbol share max_volume_share of its volume.
+ *  - STOP_MARKET and TAKE_PROFIT_MARKET are rejected as unsupported.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paper.h"
+
+static const qtr_option OPTIONS[] = {
+    { "taker_fee", QTR_OPT_DECIMAL, "0.0004", 0, "fee rate of taker fills (0.0004 = 0.04%)" },
+    { "maker_fee", QTR_OPT_DECIMAL, "0.0002", 0, "fee rate of maker fills; negative is a rebate" },
+    { "slippage_bps", QTR_OPT_DECIMAL, "1", 0, "taker price moved against the order, in basis points" },
+    { "max_volume_share", QTR_OPT_DECIMAL, "0.1", 0, "largest share of a candle's volume filled on it" },
+    { "min_qty_step", QTR_OPT_DECIMAL, "0.001", 0, "quantities are rounded down to this step" },
+    { "price_tick", QTR_OPT_DECIMAL, "0.0001", 0, "limit prices must be multiples of this tick" },
+    { "market_order_timeout_candles", QTR_OPT_INT, "5", 0, "candles before a market remainder expires" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+static int read_decimal(qtr_paper *p, const char *name, qtr_dec lo, qtr_dec hi, bool lo_open, qtr_dec *out)
+{
+    char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], v[QTR_DEC_STRLEN];
+    if (p->h->config_decimal(p->ctx, name, out) != QTR_OK) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': not a decimal", name);
+        return -1;
+    }
+    if ((lo_open ? *out <= lo : *out < lo) || *out > hi) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': %s is outside %s%s, %s]", name, qtr_dec_format(*out, v),
+                  lo_open ? "(" : "[", qtr_dec_format(lo, a), qtr_dec_format(hi, b));
+        return -1;
+    }
+    return 0;
+}
+
+static int read_config(qtr_paper *p)
+{
+    qtr_paper_config *c = &p->cfg;
+    const qtr_dec tenth = QTR_DEC_SCALE / 10;
+    if (read_decimal(p, "taker_fee", 0, tenth, false, &c->taker_fee) ||
+        read_decimal(p, "maker_fee", -tenth, tenth, false, &c->maker_fee) ||
+        read_decimal(p, "slippage_bps", 0, QTR_DEC_INT(1000), false, &c->slippage_bps) ||
+        read_decimal(p, "max_volume_share", 0, QTR_DEC_INT(1), true, &c->max_volume_share) ||
+        read_decimal(p, "min_qty_step", 0, QTR_DEC_INT(1000000), true, &c->min_qty_step) ||
+        read_decimal(p, "price_tick", 0, QTR_DEC_INT(1000000), true, &c->price_tick))
+        return -1;
+    if (p->h->config_int(p->ctx, "market_order_timeout_candles", &c->market_order_timeout_candles) != QTR_OK ||
+        c->market_order_timeout_candles < 0 || c->market_order_timeout_candles > 1000000) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option 'market_order_timeout_candles': must be a whole number in [0, 1000000]");
+        return -1;
+    }
+    return 0;
+}
+
+static void on_candle_event(void *ud, const qtr_event *ev)
+{
+    if (ev->type != QTR_EV_CANDLE) return;
+    qtr_paper_on_candle(ud, &ev->u.candle, ev->time_ms ? ev->time_ms : ev->u.candle.close_time_ms);
+}
+
+static void paper_destroy(void *state)
+{
+    qtr_paper *p = state;
+    if (!p) return;
+    qtr_paper_tables_free(p);
+    free(p);
+}
+
+static int paper_init(const qtr_host *h, qtr_ctx *ctx, void **state)
+{
+    qtr_paper *p = calloc(1, sizeof *p);
+    if (!p) return -1;
+    p->h = h;
+    p->ctx = ctx;
+    if (read_config(p) != 0 || qtr_paper_tables_init(p) != 0) {
+        paper_destroy(p);
+        return -1;
+    }
+    /* The start time in base 36 tags this run's fill ids: a restarted server
+     * (or a second backtest into the same store) never reuses one. */
+    uint64_t t = (uint64_t)h->now_ms(ctx);
+    char tmp[16];
+    int n = 0;
+    do { tmp[n++] = "0123456789abcdefghijklmnopqrstuvwxyz"[t % 36]; t /= 36; } while (t && n < 15);
+    for (int i = 0; i < n; i++) p->fill_prefix[i] = tmp[n - 1 - i];
+    p->fill_prefix[n] = '\0';
+    p->candle_sub = h->subscribe(ctx, QTR_EV_CANDLE, NULL, on_candle_event, p);
+    if (!p->candle_sub) {
+        h->log(ctx, QTR_LOG_ERROR, "cannot subscribe to candles");
+        paper_destroy(p);
+        return -1;
+    }
+    *state = p;
+    return 0;
+}
+
+/* A paper account resumed by the host (from its trade store) starts with the
+ * host's positions, as a real exchange would still hold them; otherwise
+ * reduce-only orders could not close them. */
+static int paper_start(void *state)
+{
+    qtr_paper *p = state;
+    qtr_position pos[QTR_PAPER_MAX_SYMBOLS];
+    size_t n = p->h->list_positions(p->ctx, pos, QTR_PAPER_MAX_SYMBOLS);
+    for (size_t i = 0; i < n; i++) {
+        qtr_paper_symbol *sym = qtr_paper_symbol_get(p, pos[i].symbol);
+        if (!sym) {
+            p->h->log(p->ctx, QTR_LOG_ERROR, "cannot take over the position in %s: too many symbols", pos[i].symbol);
+            return -1;
+        }
+        sym->pos.qty = pos[i].qty;
+        sym->pos.entry_price = pos[i].entry_price;
+        sym->pos.realized_pnl = pos[i].realized_pnl;
+        sym->pos.fees = pos[i].fees;
+        sym->pos.time_ms = pos[i].time_ms;
+        char q[QTR_DEC_STRLEN];
+        p->h->log(p->ctx, QTR_LOG_INFO, "holding the resumed position %s %s", pos[i].symbol, qtr_dec_format(pos[i].qty, q));
+    }
+    return 0;
+}
+
+static int paper_submit(void *state, const qtr_order_intent *o) { return qtr_paper_submit(state, o); }
+
+static int paper_cancel(void *state, const char *symbol, const char *client_id)
+{
+    qtr_paper *p = state;
+    if (!client_id) return QTR_EINVAL;
+    qtr_paper_order *o = qtr_paper_order_find(p, client_id);
+    if (!o || (symbol && strcmp(symbol, o->u.symbol) != 0)) return QTR_ENOTFOUND;
+    qtr_paper_finish(p, o, QTR_OS_CANCELED, "canceled on request", p->h->now_ms(p->ctx));
+    return QTR_OK;
+}
+
+static int paper_cancel_all(void *state, const char *symbol)
+{
+    qtr_paper *p = state;
+    int64_t now = p->h->now_ms(p->ctx);
+    for (size_t i = 0; i < p->n_syms; i++) {
+        qtr_paper_symbol *s = &p->syms[i];
+        if (symbol && strcmp(symbol, s->name) != 0) continue;
+        while (s->head) qtr_paper_finish(p, s->head, QTR_OS_CANCELED, "canceled by cancel_all", now);
+    }
+    return QTR_OK;
+}
+
+static int paper_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
+{
+    qtr_paper *p = state;
+    if (!cb) return QTR_EINVAL;
+    size_t n_orders = 0, n_positions = 0;
+    for (size_t i = 0; i < p->n_syms; i++) {
+        const qtr_paper_symbol *s = &p->syms[i];
+        for (const qtr_paper_order *o = s->head; o; o = o->next) p->snap_orders[n_orders++] = o->u;
+        if (s->pos.qty != 0) qtr_paper_position_report(s, &p->snap_positions[n_positions++]);
+    }
+    cb(ud, QTR_OK, p->snap_orders, n_orders, p->snap_positions, n_positions);
+    return QTR_OK;
+}
+
+static void paper_health(void *state, qtr_health *out)
+{
+    qtr_paper *p = state;
+    out->status = QTR_HEALTH_OK;
+    snprintf(out->reason, sizeof out->reason, "%zu open orders, %zu symbols", p->n_open, p->n_syms);
+}
+
+static const qtr_exchange_ops OPS = {
+    .size = sizeof OPS,
+    .submit_order = paper_submit,
+    .cancel_order = paper_cancel,
+    .cancel_all = paper_cancel_all,
+    .fetch_snapshot = paper_snapshot,
+};
+
+QTR_PLUGIN_DEFINE(.kind = QTR_KIND_EXCHANGE, .name = "paper", .version = "1.0.0",
+                  .description = "simulated exchange filling orders against the candles on the bus",
+                  .options = OPTIONS, .init = paper_init, .start = paper_start, .destroy = paper_destroy, .health = paper_health,
+                  .exchange = &OPS);

@@ -1,0 +1,255 @@
+/* Paper exchange: market orders, slippage, fees, volume share, expiry. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "paper_fixture.h"
+
+#define BUY QTR_SIDE_BUY
+#define SELL QTR_SIDE_SELL
+#define MKT QTR_ORDER_MARKET
+#define LMT QTR_ORDER_LIMIT
+#define GTC QTR_TIF_GTC
+
+static void market_buy_and_sell_with_slippage_and_fee(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1.23", "1.24", "1.22", "1.2345", "1000000");
+
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "b1", BUY, MKT, GTC, "123.457", "0", false), QTR_OK);
+    qtr_order_update u[4];
+    qtr_fill fl[4];
+    assert_int_equal(fx_updates(&f, mark, "b1", u, 4), 2);
+    assert_int_equal(fx_fills(&f, mark, "b1", fl, 4), 1);
+    assert_int_equal(u[0].status, QTR_OS_NEW);
+    assert_int_equal(u[0].filled_qty, 0);
+    assert_int_equal(u[0].type, QTR_ORDER_MARKET);
+    assert_true(u[0].exchange_id[0] != '\0');
+    /* 1.2345 * 1.0001 = 1.23462345, up to the tick 0.0001: 1.2347 */
+    assert_int_equal(fl[0].price, D("1.2347"));
+    assert_int_equal(fl[0].qty, D("123.457"));
+    /* 1.2347 * 123.457 = 152.4323579; * 0.0004 = 0.06097294316, up to 1e-8 */
+    assert_int_equal(fl[0].fee, D("0.06097295"));
+    assert_int_equal(fl[0].fee, fx_fee(D("1.2347"), D("123.457"), D("0.0004")));
+    assert_false(fl[0].maker);
+    assert_int_equal(fl[0].side, QTR_SIDE_BUY);
+    assert_int_equal(fl[0].time_ms, f.m->now_ms);
+    assert_int_equal(u[1].status, QTR_OS_FILLED);
+    assert_int_equal(u[1].filled_qty, D("123.457"));
+    assert_int_equal(u[1].avg_price, D("1.2347"));
+    assert_string_equal(u[1].exchange_id, u[0].exchange_id);
+    /* the fill comes before the update that reports it */
+    assert_true(mock_host_last_event(f.m, QTR_EV_ORDER_UPDATE) > mock_host_last_event(f.m, QTR_EV_FILL));
+
+    mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "s1", SELL, MKT, GTC, "123.457", "0", false), QTR_OK);
+    assert_int_equal(fx_fills(&f, mark, "s1", fl, 4), 1);
+    /* 1.2345 * 0.9999 = 1.23437655, down to the tick: 1.2343 */
+    assert_int_equal(fl[0].price, D("1.2343"));
+    /* 1.2343 * 123.457 = 152.3829751; * 0.0004 = 0.06095319004, up */
+    assert_int_equal(fl[0].fee, D("0.0609532"));
+    assert_int_equal(fx_updates(&f, mark, "s1", u, 4), 2);
+    assert_int_equal(u[1].status, QTR_OS_FILLED);
+    fx_stop(&f);
+}
+
+static void partial_fills_bounded_by_volume_share(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "500");   /* 10% of 500: 50 per candle */
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "m1", BUY, MKT, GTC, "120", "0", false), QTR_OK);
+    fx_candle(&f, "XRPUSDT", "1.1", "1.1", "1.1", "1.1", "300");   /* 30 */
+    fx_candle(&f, "XRPUSDT", "1.2", "1.2", "1.2", "1.2", "1000");  /* 100, 40 needed */
+    fx_candle(&f, "XRPUSDT", "1.3", "1.3", "1.3", "1.3", "1000");  /* nothing left to fill */
+
+    qtr_order_update u[8];
+    qtr_fill fl[8];
+    assert_int_equal(fx_updates(&f, mark, "m1", u, 8), 4);
+    assert_int_equal(fx_fills(&f, mark, "m1", fl, 8), 3);
+    const char *want_qty[3] = { "50", "30", "40" };
+    /* close 1 and opens 1.1, 1.2 moved up 1 bp: 1.0001, 1.10011 -> 1.1002, 1.20012 -> 1.2002 */
+    const char *want_price[3] = { "1.0001", "1.1002", "1.2002" };
+    const char *want_cum[3] = { "50", "80", "120" };
+    qtr_dec sum = 0;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(fl[i].qty, D(want_qty[i]));
+        assert_int_equal(fl[i].price, D(want_price[i]));
+        assert_int_equal(fl[i].fee, fx_fee(fl[i].price, fl[i].qty, D("0.0004")));
+        assert_int_equal(u[i + 1].filled_qty, D(want_cum[i]));
+        assert_int_equal(u[i + 1].status, i < 2 ? QTR_OS_PARTIALLY_FILLED : QTR_OS_FILLED);
+        sum += fl[i].qty;
+    }
+    assert_int_equal(sum, D("120"));
+    /* (50*1.0001 + 30*1.1002 + 40*1.2002) / 120 = 131.019 / 120 */
+    assert_int_equal(u[3].avg_price, D("1.091825"));
+    fx_stop(&f);
+}
+
+static void orders_share_one_candle_budget(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "500");   /* 50 for everyone */
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "a", BUY, MKT, GTC, "30", "0", false), QTR_OK);
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "b", SELL, MKT, GTC, "30", "0", false), QTR_OK);
+    qtr_order_update u[4];
+    assert_int_equal(fx_updates(&f, mark, "a", u, 4), 2);
+    assert_int_equal(u[1].status, QTR_OS_FILLED);
+    assert_int_equal(fx_updates(&f, mark, "b", u, 4), 2);
+    assert_int_equal(u[1].status, QTR_OS_PARTIALLY_FILLED);
+    assert_int_equal(u[1].filled_qty, D("20"));
+    fx_stop(&f);
+}
+
+static void market_remainder_expires(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, "market_order_timeout_candles", "2", NULL);
+    fx_candle(&f, "XRPUSDT", "2", "2", "2", "2", "100");    /* 10 per candle */
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "m", SELL, MKT, GTC, "100", "0", false), QTR_OK);
+    fx_candle(&f, "XRPUSDT", "2", "2", "2", "2", "100");    /* candle 1 of 2: +10 */
+    fx_candle(&f, "XRPUSDT", "2", "2", "2", "2", "0");      /* candle 2 of 2: no volume, expires */
+    size_t after_expiry = f.m->n_events;
+    fx_candle(&f, "XRPUSDT", "2", "2", "2", "2", "100");
+
+    qtr_order_update u[8];
+    assert_int_equal(fx_updates(&f, mark, "m", u, 8), 4);   /* NEW, 10, 20, EXPIRED */
+    assert_int_equal(u[3].status, QTR_OS_EXPIRED);
+    assert_int_equal(u[3].filled_qty, D("20"));
+    assert_non_null(strstr(u[3].reason, "expired after 2 candles"));
+    assert_int_equal(fx_fills(&f, mark, "m", NULL, 0), 2);
+    assert_int_equal(fx_updates(&f, after_expiry, "m", NULL, 0), 0);
+    /* final: it cannot be cancelled any more */
+    assert_int_equal(fx_cancel(&f, "XRPUSDT", "m"), QTR_ENOTFOUND);
+    fx_stop(&f);
+}
+
+static void zero_timeout_expires_at_once(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, "market_order_timeout_candles", "0", NULL);
+    fx_candle(&f, "XRPUSDT", "2", "2", "2", "2", "100");
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "m", BUY, MKT, GTC, "15", "0", false), QTR_OK);
+    qtr_order_update u[4];
+    assert_int_equal(fx_updates(&f, mark, "m", u, 4), 3);
+    assert_int_equal(u[2].status, QTR_OS_EXPIRED);
+    assert_int_equal(u[2].filled_qty, D("10"));
+    fx_stop(&f);
+}
+
+/* The host may already hold a candle the exchange has not been called with:
+ * orders price off that newest candle, and never fill on it afterwards. */
+static void newest_candle_prices_and_no_lookahead(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "1000");
+    qtr_candle next = { .symbol = "XRPUSDT", .open_time_ms = f.next_open_ms, .close_time_ms = f.next_open_ms + 59999,
+                        .open = D("2"), .high = D("2"), .low = D("1.5"), .close = D("2"), .volume = D("1000") };
+    f.m->last_candles[0] = next;   /* known to the host, not yet on the bus */
+
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "a", BUY, MKT, GTC, "60", "0", false), QTR_OK);
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "l", BUY, LMT, GTC, "10", "1.9", false), QTR_OK);
+    qtr_fill fl[4];
+    assert_int_equal(fx_fills(&f, mark, "a", fl, 4), 1);
+    assert_int_equal(fl[0].price, D("2.0002"));     /* 2 * 1.0001 */
+
+    fx_candle(&f, "XRPUSDT", "2", "2", "1.5", "2", "1000");   /* the same candle arrives */
+    assert_int_equal(fx_fills(&f, mark, "l", NULL, 0), 0);     /* 1.9 was inside it, but it is the past */
+    /* the budget of that candle (100) was partly used: 40 are left */
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "b", BUY, MKT, GTC, "60", "0", false), QTR_OK);
+    assert_int_equal(fx_fills(&f, mark, "b", fl, 4), 1);
+    assert_int_equal(fl[0].qty, D("40"));
+
+    size_t mark3 = f.m->n_events;
+    fx_candle(&f, "XRPUSDT", "1.8", "1.8", "1.7", "1.8", "1000");
+    assert_int_equal(fx_fills(&f, mark3, "l", fl, 4), 1);
+    assert_int_equal(fl[0].price, D("1.8"));        /* opened through the limit: the better open */
+    assert_false(fl[0].maker);
+    assert_int_equal(fx_fills(&f, mark3, "b", fl, 4), 1);
+    assert_int_equal(fl[0].qty, D("20"));
+    assert_int_equal(fl[0].price, D("1.8002"));     /* 1.8 * 1.0001 = 1.80018, up */
+    fx_stop(&f);
+}
+
+static void run_scenario(mock_host **out_m, fx *f)
+{
+    fx_start(f, NULL);
+    fx_candle(f, "XRPUSDT", "1", "1.1", "0.9", "1", "700");
+    fx_submit(f, "XRPUSDT", "a", BUY, MKT, GTC, "100", "0", false);
+    fx_submit(f, "XRPUSDT", "b", SELL, LMT, GTC, "20", "1.05", false);
+    for (int i = 0; i < 5; i++) fx_candle(f, "XRPUSDT", "1", "1.1", "0.9", "1", "300");
+    *out_m = f->m;
+}
+
+static void same_input_same_events(void **state)
+{
+    (void)state;
+    fx f1, f2;
+    mock_host *m1, *m2;
+    run_scenario(&m1, &f1);
+    run_scenario(&m2, &f2);
+    assert_int_equal(m1->n_events, m2->n_events);
+    assert_true(m1->n_events > 10);
+    for (size_t i = 0; i < m1->n_events; i++) assert_memory_equal(&m1->events[i], &m2->events[i], sizeof(qtr_event));
+    fx_stop(&f1);
+    fx_stop(&f2);
+}
+
+static void fill_ids_are_unique(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "100");   /* 10 per candle: orders split */
+    char cid[32];
+    for (int i = 0; i < 40; i++) {
+        snprintf(cid, sizeof cid, "o%d", i);
+        assert_int_equal(fx_submit(&f, "XRPUSDT", cid, i % 2 ? SELL : BUY, MKT, GTC, "13", "0", false), QTR_OK);
+        fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "100");
+    }
+    const qtr_fill *fills[512];
+    size_t n = 0;
+    for (size_t i = 0; i < f.m->n_events && n < 512; i++)
+        if (f.m->events[i].type == QTR_EV_FILL) fills[n++] = &f.m->events[i].u.fill;
+    assert_true(n > 40);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(fills[i]->fill_id[0] != '\0');
+        for (size_t j = i + 1; j < n; j++) assert_string_not_equal(fills[i]->fill_id, fills[j]->fill_id);
+    }
+    fx_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(market_buy_and_sell_with_slippage_and_fee),
+        cmocka_unit_test(partial_fills_bounded_by_volume_share),
+        cmocka_unit_test(orders_share_one_candle_budget),
+        cmocka_unit_test(market_remainder_expires),
+        cmocka_unit_test(zero_timeout_expires_at_once),
+        cmocka_unit_test(newest_candle_prices_and_no_lookahead),
+        cmocka_unit_test(same_input_same_events),
+        cmocka_unit_test(fill_ids_are_unique),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
