@@ -20,7 +20,7 @@ return {
     { kind = "exchange", name = "paper",
       options = { taker_fee = "0.0004", maker_fee = "0.0002", slippage_bps = "1" } },
     { kind = "risk", name = "policy" },
-    { kind = "dashboard", name = "dashboard", required = false,
+    { kind = "dashboard", name = "dashboard", file = "dashboard_web.so", required = false,
       options = { listen = "127.0.0.1:8080" } },
     { kind = "strategy", name = "ma_cross",
       options = { fast = 5, slow = 20, order_notional = "500" } },

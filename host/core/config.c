@@ -731,7 +731,7 @@ const char *qh_config_default_run(void)
            "  plugins = {\n"
            "    { kind = 'exchange', name = 'paper' },\n"
            "    { kind = 'risk', name = 'policy' },\n"
-           "    { kind = 'dashboard', name = 'dashboard', required = false,\n"
+           "    { kind = 'dashboard', name = 'dashboard', file = 'dashboard_web.so', required = false,\n"
            "      options = { listen = '127.0.0.1:8080' } },\n"
            "    { kind = 'strategy', name = 'ma_cross', options = { fast = 5, slow = 20, order_notional = '500' } },\n"
            "  },\n"
