@@ -1,0 +1,123 @@
+/* HTTP API throughput on one core: the server loop in the main thread, a
+ * load generator in another with C keep-alive connections (default 8), each
+ * sending one request and waiting for its answer, for S seconds per path. */
+#include "dash_test_util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+typedef struct load {
+    int port, conns, seconds;
+    const char *path;
+    atomic_bool done;
+    uint64_t ok, bad;
+} load;
+
+/* Reads one response (head + Content-Length body). */
+static int read_response(int fd, char *buf, size_t cap)
+{
+    size_t have = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, cap - 1 - have);
+        if (n <= 0) return -1;
+        have += (size_t)n;
+        buf[have] = '\0';
+        char *end = strstr(buf, "\r\n\r\n");
+        if (!end) continue;
+        char *cl = strcasestr(buf, "Content-Length:");
+        size_t body = cl ? strtoul(cl + 15, NULL, 10) : 0;
+        size_t total = (size_t)(end - buf) + 4 + body;
+        if (have >= total) return atoi(buf + 9);
+        if (total >= cap) return -1;
+    }
+}
+
+static void *generator(void *arg)
+{
+    load *l = arg;
+    int *fds = calloc((size_t)l->conns, sizeof *fds);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)l->port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < l->conns; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        setsockopt(fds[i], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (connect(fds[i], (struct sockaddr *)&sin, sizeof sin) != 0) { perror("connect"); exit(1); }
+    }
+    char req[256], *buf = malloc(1 << 20);
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", l->path);
+    int64_t until = mono_ms() + l->seconds * 1000;
+    while (mono_ms() < until) {
+        for (int i = 0; i < l->conns; i++)
+            if (write(fds[i], req, (size_t)len) != len) { l->bad++; }
+        for (int i = 0; i < l->conns; i++) {
+            int st = read_response(fds[i], buf, 1 << 20);
+            if (st == 200) l->ok++; else l->bad++;
+        }
+    }
+    for (int i = 0; i < l->conns; i++) close(fds[i]);
+    free(fds);
+    free(buf);
+    atomic_store(&l->done, true);
+    return NULL;
+}
+
+static void fill_host(mock_host *m)
+{
+    m->account.equity = D("10250.12345678");
+    for (int i = 0; i < 20; i++) {
+        qtr_position *p = &m->positions[i];
+        snprintf(p->symbol, QTR_SYMBOL_MAX, "SYM%02dUSDT", i);
+        p->qty = D("0.015");
+        p->entry_price = D("43000.1");
+        p->unrealized_pnl = D("1.5");
+    }
+    m->n_positions = 20;
+}
+
+int main(int argc, char **argv)
+{
+    int conns = argc > 1 ? atoi(argv[1]) : 8;
+    int seconds = argc > 2 ? atoi(argv[2]) : 3;
+    if (conns < 1 || conns > 256 || seconds < 1 || seconds > 60) {
+        fprintf(stderr, "usage: %s [connections 1..256] [seconds 1..60]\n", argv[0]);
+        return 2;
+    }
+    dash_fixture fx;
+    if (!dash_start(&fx, NULL)) return 1;
+    fill_host(fx.m);
+    static const char *const paths[] = { "/api/status", "/api/positions", "/api/ess", "/health/all", "/metrics" };
+    printf("HTTP API, server on one loop thread, %d keep-alive connections, %d s per path\n", conns, seconds);
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        load l = { .port = fx.port, .conns = conns, .seconds = seconds, .path = paths[i] };
+        pthread_t th;
+        int64_t t0 = mono_ms();
+        pthread_create(&th, NULL, generator, &l);
+        while (!atomic_load(&l.done)) mock_host_run_for(fx.m, 20);
+        pthread_join(th, NULL);
+        double secs = (double)(mono_ms() - t0) / 1000.0;
+        printf("  GET %-15s %8.0f req/s  (%llu ok, %llu not 200)\n", paths[i], (double)l.ok / secs,
+               (unsigned long long)l.ok, (unsigned long long)l.bad);
+    }
+    dash_stop(&fx);
+    return 0;
+}

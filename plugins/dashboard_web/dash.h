@@ -1,0 +1,71 @@
+/* dash — the dashboard plugin's state, shared by its parts: the HTTP server
+ * (http_server.c), the REST API (api.c), the WebSocket clients (ws_client.c)
+ * and the plugin glue (dashboard.c). Everything runs on the host's loop. */
+#ifndef DASH_DASH_H
+#define DASH_DASH_H
+
+#include <qtr/plugin.h>
+
+#include "alert_rules.h"
+#include "auth.h"
+#include "metrics.h"
+#include "webhook.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DASH_VERSION "1.0.0"
+#define DASH_MAX_HEADER_BYTES 8192
+#define DASH_MAX_BODY_BYTES 65536
+#define DASH_HTTP_IDLE_S 30
+#define DASH_WS_MAX_RECV 4096          /* a client has nothing big to say */
+
+typedef struct dash_options {
+    const char *listen;
+    int64_t batch_max_events;
+    int64_t batch_max_ms;
+    int64_t max_msgs_per_sec;
+    int64_t client_buffer_bytes;
+    int64_t client_queue_events;
+    int64_t max_ws_clients;
+    int64_t max_http_connections;
+    const char *webhook_url;            /* NULL: alerts off */
+    int64_t webhook_timeout_ms;
+    alert_config alerts;
+} dash_options;
+
+struct http_conn;
+struct ws_client;
+struct evconnlistener;
+struct event_base;
+
+typedef struct dash {
+    const qtr_host *h;
+    qtr_ctx *ctx;
+    struct event_base *base;
+    dash_options opt;
+    api_token token;
+
+    struct evconnlistener *listener;
+    char bound[80];                    /* "127.0.0.1:43123" once listening */
+
+    struct http_conn *conns;
+    size_t n_conns;
+    struct ws_client *clients;
+    size_t n_clients;
+
+    uint64_t next_event_id;
+    dash_metrics metrics;
+    alert_rules alerts;
+    webhook *hook;
+    bool webhook_failing;
+    char webhook_error[128];
+
+    char *scratch;                     /* message assembly, reused */
+    size_t scratch_cap;
+} dash;
+
+int64_t dash_now_ns(const dash *d);
+
+#endif

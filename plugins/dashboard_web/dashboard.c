@@ -1,0 +1,207 @@
+/* dashboard.c — the dashboard_web plugin: options, lifecycle, the bus
+ * subscription that feeds WebSocket clients and alerts, and health. */
+#include "dash.h"
+#include "event_blob.h"
+#include "http_server.h"
+#include "ws_client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const qtr_option options[] = {
+    { "listen", QTR_OPT_STRING, "127.0.0.1:8080", 0, "host:port to serve on (loopback by default; port 0 picks one)" },
+    { "batch_max_events", QTR_OPT_INT, "10", 0, "events per WebSocket message at most" },
+    { "batch_max_ms", QTR_OPT_INT, "100", 0, "longest an event waits for its batch, ms" },
+    { "max_msgs_per_sec", QTR_OPT_INT, "50", 0, "WebSocket messages per second per client at most" },
+    { "client_buffer_bytes", QTR_OPT_INT, "1048576", 0, "unsent output per client before it is closed (1008)" },
+    { "client_queue_events", QTR_OPT_INT, "1000", 0, "events waiting per client before older ones are dropped" },
+    { "max_ws_clients", QTR_OPT_INT, "256", 0, "WebSocket clients at most" },
+    { "max_http_connections", QTR_OPT_INT, "256", 0, "open HTTP connections at most" },
+    { "webhook_url", QTR_OPT_STRING, NULL, 0, "Slack-compatible webhook for alerts; unset: no alerts" },
+    { "webhook_timeout_ms", QTR_OPT_INT, "5000", 0, "timeout of one webhook post, ms (never retried)" },
+    { "alert_daily_drawdown_pct", QTR_OPT_DECIMAL, "2.5", 0, "alert when the daily drawdown reaches this percent" },
+    { "alert_exchange_errors_per_hour", QTR_OPT_INT, "10", 0, "alert when exchange errors in an hour exceed this" },
+    { "alert_min_interval_s", QTR_OPT_INT, "300", 0, "at most one alert of a kind per this many seconds" },
+    { "alert_max_per_minute", QTR_OPT_INT, "10", 0, "at most this many alerts per minute overall" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+int64_t dash_now_ns(const dash *d) { return d->h->mono_ns(d->ctx); }
+
+static bool read_int(dash *d, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    int rc = d->h->config_int(d->ctx, name, out);
+    if (rc != QTR_OK || *out < lo || *out > hi) {
+        d->h->log(d->ctx, QTR_LOG_ERROR, "option %s: must be an integer from %lld to %lld", name, (long long)lo,
+                  (long long)hi);
+        return false;
+    }
+    return true;
+}
+
+static bool read_options(dash *d)
+{
+    dash_options *o = &d->opt;
+    if (d->h->config_string(d->ctx, "listen", &o->listen) != QTR_OK || !o->listen[0]) {
+        d->h->log(d->ctx, QTR_LOG_ERROR, "option listen: missing");
+        return false;
+    }
+    if (!read_int(d, "batch_max_events", 1, 1000, &o->batch_max_events) ||
+        !read_int(d, "batch_max_ms", 1, 60000, &o->batch_max_ms) ||
+        !read_int(d, "max_msgs_per_sec", 1, 100000, &o->max_msgs_per_sec) ||
+        !read_int(d, "client_buffer_bytes", 4096, INT64_C(1) << 30, &o->client_buffer_bytes) ||
+        !read_int(d, "client_queue_events", 1, 1000000, &o->client_queue_events) ||
+        !read_int(d, "max_ws_clients", 1, 100000, &o->max_ws_clients) ||
+        !read_int(d, "max_http_connections", 1, 100000, &o->max_http_connections) ||
+        !read_int(d, "webhook_timeout_ms", 100, 600000, &o->webhook_timeout_ms) ||
+        !read_int(d, "alert_exchange_errors_per_hour", 0, ALERT_ERRORS_CAP, &o->alerts.exchange_errors_per_hour) ||
+        !read_int(d, "alert_min_interval_s", 0, 86400, &o->alerts.min_interval_ms) ||
+        !read_int(d, "alert_max_per_minute", 1, ALERT_MAX_PER_MINUTE_CAP, &o->alerts.max_per_minute))
+        return false;
+    o->alerts.min_interval_ms *= 1000;
+    if (d->h->config_decimal(d->ctx, "alert_daily_drawdown_pct", &o->alerts.daily_drawdown_pct) != QTR_OK ||
+        o->alerts.daily_drawdown_pct < 0) {
+        d->h->log(d->ctx, QTR_LOG_ERROR, "option alert_daily_drawdown_pct: must be a decimal >= 0 (0: off)");
+        return false;
+    }
+    const char *url = NULL;
+    if (d->h->config_string(d->ctx, "webhook_url", &url) == QTR_OK && url && url[0]) {
+        if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
+            d->h->log(d->ctx, QTR_LOG_ERROR, "option webhook_url: must start with http:// or https://");
+            return false;
+        }
+        o->webhook_url = url;
+    }
+    return true;
+}
+
+static void on_webhook_done(void *ud, bool ok, long status, const char *error)
+{
+    dash *d = ud;
+    d->webhook_failing = !ok;
+    if (ok) {
+        d->webhook_error[0] = '\0';
+        return;
+    }
+    d->metrics.webhook_failures++;
+    /* the URL may hold a secret (Slack puts one in the path): never log it */
+    snprintf(d->webhook_error, sizeof d->webhook_error, "%s (HTTP %ld)", error, status);
+    d->h->log(d->ctx, QTR_LOG_WARN, "alert webhook failed: %s", d->webhook_error);
+}
+
+static void on_bus_event(void *ud, const qtr_event *ev)
+{
+    dash *d = ud;
+    d->metrics.bus_events++;
+    uint64_t id = ++d->next_event_id;
+    if (d->hook && !(ev->flags & QTR_EVF_REPLAY)) {
+        char text[ALERT_TEXT_MAX];
+        if (alert_rules_on_event(&d->alerts, ev, d->h->mono_ns(d->ctx) / 1000000, text, sizeof text)) {
+            d->h->log(d->ctx, QTR_LOG_INFO, "alert: %s", text);
+            if (webhook_post_text(d->hook, text) != 0) {
+                d->metrics.webhook_dropped++;
+                d->h->log(d->ctx, QTR_LOG_WARN, "alert dropped: %d webhook posts already in flight",
+                          webhook_inflight(d->hook));
+            }
+        }
+    }
+    if (!d->clients) return;           /* nobody watching: skip the encoding */
+    event_blob *b = event_blob_new(ev, id, dash_now_ns(d));
+    if (!b) {
+        d->h->log(d->ctx, QTR_LOG_WARN, "could not encode a %s event", qtr_event_type_name(ev->type));
+        return;
+    }
+    ws_clients_broadcast(d, b);
+    event_blob_unref(b);
+}
+
+static int dash_init(const qtr_host *h, qtr_ctx *ctx, void **out)
+{
+    if (!QTR_HOST_HAS(h, event_base) || !h->event_base(ctx)) {
+        h->log(ctx, QTR_LOG_ERROR, "this host gives no event loop: the dashboard cannot serve");
+        return -1;
+    }
+    dash *d = calloc(1, sizeof *d);
+    if (!d) return -1;
+    d->h = h;
+    d->ctx = ctx;
+    d->base = h->event_base(ctx);
+    if (!read_options(d) || !alert_rules_init(&d->alerts, &d->opt.alerts)) {
+        alert_rules_free(&d->alerts);
+        free(d);
+        return -1;
+    }
+    api_token_init(&d->token, getenv("QTR_API_TOKEN"));
+    if (!d->token.configured)
+        h->log(ctx, QTR_LOG_WARN, "QTR_API_TOKEN is not set: ESS trip/reset and policy reload over HTTP are disabled");
+    for (int t = 1; t < QTR_EV__COUNT; t++)
+        if (!h->subscribe(ctx, (qtr_event_type)t, NULL, on_bus_event, d)) {
+            h->log(ctx, QTR_LOG_ERROR, "cannot subscribe to %s events", qtr_event_type_name((qtr_event_type)t));
+            alert_rules_free(&d->alerts);
+            free(d);
+            return -1;
+        }
+    *out = d;
+    return 0;
+}
+
+static int dash_start(void *state)
+{
+    dash *d = state;
+    if (http_server_start(d) != 0) return -1;
+    if (d->opt.webhook_url) {
+        d->hook = webhook_new(d->base, d->opt.webhook_url, (long)d->opt.webhook_timeout_ms, 4, on_webhook_done, d);
+        if (!d->hook) {
+            d->h->log(d->ctx, QTR_LOG_ERROR, "cannot set up the alert webhook (libcurl)");
+            http_server_stop(d);
+            return -1;
+        }
+        d->h->log(d->ctx, QTR_LOG_INFO, "alerts go to the configured webhook");
+    }
+    return 0;
+}
+
+static void dash_stop(void *state)
+{
+    dash *d = state;
+    http_server_stop(d);
+    ws_clients_close_all(d);
+    webhook_free(d->hook);
+    d->hook = NULL;
+}
+
+static void dash_destroy(void *state)
+{
+    dash *d = state;
+    if (!d) return;
+    dash_stop(d);
+    alert_rules_free(&d->alerts);
+    free(d->scratch);
+    free(d);
+}
+
+static void dash_health(void *state, qtr_health *out)
+{
+    dash *d = state;
+    char reason[256];          /* formatted whole, then cut to the field */
+    if (!d->listener) {
+        out->status = QTR_HEALTH_CRITICAL;
+        snprintf(out->reason, sizeof out->reason, "not listening");
+    } else if (d->webhook_failing) {
+        out->status = QTR_HEALTH_DEGRADED;
+        snprintf(reason, sizeof reason, "listening on %s; alert webhook failing: %s", d->bound, d->webhook_error);
+        qtr_strlcpy(out->reason, reason, sizeof out->reason);
+    } else {
+        out->status = QTR_HEALTH_OK;
+        snprintf(reason, sizeof reason, "listening on %s; %zu ws clients", d->bound, d->n_clients);
+        qtr_strlcpy(out->reason, reason, sizeof out->reason);
+    }
+}
+
+static const qtr_dashboard_ops dashboard_ops = { .size = sizeof dashboard_ops };
+
+QTR_PLUGIN_DEFINE(.kind = QTR_KIND_DASHBOARD, .name = "dashboard", .version = DASH_VERSION,
+                  .description = "operator's web page, REST API, live WebSocket feed and alert webhook",
+                  .options = options, .init = dash_init, .start = dash_start, .stop = dash_stop,
+                  .destroy = dash_destroy, .health = dash_health, .dashboard = &dashboard_ops);

@@ -1,0 +1,392 @@
+/* http_server.c — see http_server.h. */
+#include "http_server.h"
+#include "router.h"
+#include "ws_client.h"
+#include "ws_handshake.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+typedef struct http_conn {
+    struct http_conn *prev, *next;
+    dash *d;
+    struct bufferevent *bev;
+    char peer[64];
+    bool closing;                      /* answer sent; close once flushed */
+    /* the request being read */
+    bool have_head;
+    char *head;
+    http_request req;
+} http_conn;
+
+const char *http_status_text(int status)
+{
+    switch (status) {
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 426: return "Upgrade Required";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+void http_add_header(http_response *res, const char *fmt, ...)
+{
+    size_t used = strlen(res->headers);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(res->headers + used, sizeof res->headers - used, fmt, ap);
+    va_end(ap);
+}
+
+void http_error(http_response *res, int status, const char *message)
+{
+    res->status = status;
+    res->content_type = "application/json";
+    evbuffer_drain(res->body, evbuffer_get_length(res->body));
+    /* messages are ours (no user text), but escape quotes anyway */
+    evbuffer_add_printf(res->body, "{\"error\":\"");
+    for (const char *c = message; *c; c++) {
+        if (*c == '"' || *c == '\\') evbuffer_add_printf(res->body, "\\%c", *c);
+        else if ((unsigned char)*c >= 0x20) evbuffer_add(res->body, c, 1);
+    }
+    evbuffer_add_printf(res->body, "\"}\n");
+}
+
+static void conn_free(http_conn *c)
+{
+    dash *d = c->d;
+    if (c->prev) c->prev->next = c->next; else d->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    d->n_conns--;
+    if (c->bev) bufferevent_free(c->bev);
+    free(c->head);
+    free(c);
+}
+
+static void on_flushed_close(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    http_conn *c = arg;
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) conn_free(c);
+}
+
+static void send_response(http_conn *c, const http_request *req, http_response *res, bool head_only, bool close)
+{
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    size_t len = evbuffer_get_length(res->body);
+    evbuffer_add_printf(out,
+                        "HTTP/1.1 %d %s\r\n"
+                        "Content-Type: %s\r\n"
+                        "Content-Length: %zu\r\n"
+                        "X-Content-Type-Options: nosniff\r\n"
+                        "Referrer-Policy: no-referrer\r\n"
+                        "%s%s\r\n",
+                        res->status, http_status_text(res->status),
+                        res->content_type ? res->content_type : "application/json", len, res->headers,
+                        close ? "Connection: close\r\n" : "");
+    if (head_only) evbuffer_drain(res->body, len);
+    else evbuffer_add_buffer(out, res->body);
+    metrics_count_http(&c->d->metrics, res->status);
+    if (res->status >= 400)
+        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http %s %s %s from %s: %d",
+                     req ? req->method : "-", req ? req->path : "-", "answered", c->peer, res->status);
+    if (close) {
+        c->closing = true;
+        bufferevent_disable(c->bev, EV_READ);
+        bufferevent_setcb(c->bev, NULL, on_flushed_close, NULL, c);
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    }
+}
+
+/* An error before or instead of routing: answer and close. */
+static void fail(http_conn *c, int status, const char *message)
+{
+    http_response res = { .status = status };
+    res.body = evbuffer_new();
+    if (!res.body) { conn_free(c); return; }
+    http_error(&res, status, message);
+    send_response(c, c->have_head ? &c->req : NULL, &res, false, true);
+    evbuffer_free(res.body);
+}
+
+static void reset_request(http_conn *c)
+{
+    free(c->head);
+    c->head = NULL;
+    c->have_head = false;
+}
+
+/* Returns true if the connection now belongs to a WebSocket client. */
+static bool try_upgrade(http_conn *c)
+{
+    dash *d = c->d;
+    const char *why = NULL;
+    int status = ws_check_upgrade(&c->req, &why);
+    if (status == 0 && (int64_t)d->n_clients >= d->opt.max_ws_clients) {
+        status = 503;
+        why = "too many WebSocket clients";
+    }
+    if (status) {
+        d->h->log(d->ctx, QTR_LOG_WARN, "ws handshake from %s refused: %s", c->peer, why);
+        http_response res = { .status = status };
+        res.body = evbuffer_new();
+        if (!res.body) { conn_free(c); return true; }
+        http_error(&res, status, why);
+        if (status == 426) http_add_header(&res, "Sec-WebSocket-Version: 13\r\n");
+        send_response(c, &c->req, &res, false, true);
+        evbuffer_free(res.body);
+        return false;
+    }
+    char accept[WS_ACCEPT_LEN];
+    ws_accept_key(http_header_get(&c->req, "Sec-WebSocket-Key"), accept);
+    evbuffer_add_printf(bufferevent_get_output(c->bev),
+                        "HTTP/1.1 101 Switching Protocols\r\n"
+                        "Upgrade: websocket\r\n"
+                        "Connection: Upgrade\r\n"
+                        "Sec-WebSocket-Accept: %s\r\n\r\n",
+                        accept);
+    metrics_count_http(&d->metrics, 101);
+    struct bufferevent *bev = c->bev;
+    char peer[sizeof c->peer];
+    memcpy(peer, c->peer, sizeof peer);
+    c->bev = NULL;                      /* the WebSocket client owns it now */
+    conn_free(c);
+    ws_client_adopt(d, bev, peer);
+    return true;
+}
+
+/* Dispatch one complete request. Returns true if the connection is gone or
+ * no longer HTTP (upgraded, or closing). */
+static bool handle_request(http_conn *c, const char *body, size_t body_len)
+{
+    dash *d = c->d;
+    if (router_is_ws(c->req.path) && http_header_get(&c->req, "Upgrade")) return try_upgrade(c) || c->closing;
+    http_response res = { .status = 200 };
+    res.body = evbuffer_new();
+    if (!res.body) { conn_free(c); return true; }
+    router_dispatch(d, &c->req, body, body_len, c->peer, &res);
+    bool close = !c->req.keep_alive;
+    send_response(c, &c->req, &res, strcmp(c->req.method, "HEAD") == 0, close);
+    evbuffer_free(res.body);
+    reset_request(c);
+    return close;
+}
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    http_conn *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    while (!c->closing) {
+        if (!c->have_head) {
+            size_t avail = evbuffer_get_length(in);
+            struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+            size_t head_len;
+            if (end.pos >= 0) {
+                head_len = (size_t)end.pos + 4;
+            } else {
+                struct evbuffer_ptr lf = evbuffer_search(in, "\n\n", 2, NULL);
+                if (lf.pos < 0) {
+                    if (avail > DASH_MAX_HEADER_BYTES) fail(c, 413, "request head over 8 KiB");
+                    return;
+                }
+                head_len = (size_t)lf.pos + 2;
+            }
+            if (head_len > DASH_MAX_HEADER_BYTES) { fail(c, 413, "request head over 8 KiB"); return; }
+            c->head = malloc(head_len + 1);
+            if (!c->head) { conn_free(c); return; }
+            evbuffer_remove(in, c->head, head_len);
+            c->head[head_len] = '\0';
+            c->have_head = true;
+            int rc = http_parse_head(c->head, head_len, &c->req);
+            if (rc) {
+                c->have_head = false;   /* the head is unusable for logging */
+                fail(c, rc, rc == 413 ? "request head too large" : rc == 501 ? "transfer codings are not supported; send Content-Length"
+                                        : rc == 505 ? "HTTP/1.0 or HTTP/1.1 only" : "malformed request");
+                return;
+            }
+            if (c->req.content_length > DASH_MAX_BODY_BYTES) { fail(c, 413, "request body over 64 KiB"); return; }
+        }
+        size_t need = c->req.content_length;
+        if (evbuffer_get_length(in) < need) return;
+        char *body = NULL;
+        if (need) {
+            body = malloc(need + 1);
+            if (!body) { conn_free(c); return; }
+            evbuffer_remove(in, body, need);
+            body[need] = '\0';
+        }
+        bool gone = handle_request(c, body, need);
+        free(body);
+        if (gone) return;
+    }
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    http_conn *c = arg;
+    if (what & BEV_EVENT_TIMEOUT)
+        c->d->h->log(c->d->ctx, QTR_LOG_INFO, "http connection from %s idle for %d s: closed", c->peer, DASH_HTTP_IDLE_S);
+    conn_free(c);
+}
+
+static void format_peer(const struct sockaddr *sa, char *out, size_t cap)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &s4->sin_addr, host, sizeof host);
+        port = ntohs(s4->sin_port);
+        snprintf(out, cap, "%s:%d", host, port);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof host);
+        port = ntohs(s6->sin6_port);
+        snprintf(out, cap, "[%s]:%d", host, port);
+    } else {
+        snprintf(out, cap, "?");
+    }
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
+{
+    (void)l; (void)salen;
+    dash *d = arg;
+    char peer[64];
+    format_peer(sa, peer, sizeof peer);
+    if ((int64_t)d->n_conns >= d->opt.max_http_connections) {
+        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        ssize_t ignored = send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)ignored;
+        evutil_closesocket(fd);
+        d->metrics.http_connections_refused++;
+        metrics_count_http(&d->metrics, 503);
+        d->h->log(d->ctx, QTR_LOG_WARN, "connection from %s refused: %zu HTTP connections open", peer, d->n_conns);
+        return;
+    }
+    /* answers and WebSocket batches are written whole: Nagle would only
+     * hold them back behind the peer's delayed ACKs */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    http_conn *c = calloc(1, sizeof *c);
+    struct bufferevent *bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c || !bev) {
+        free(c);
+        if (bev) bufferevent_free(bev); else evutil_closesocket(fd);
+        return;
+    }
+    c->d = d;
+    c->bev = bev;
+    memcpy(c->peer, peer, sizeof c->peer);
+    c->next = d->conns;
+    if (d->conns) d->conns->prev = c;
+    d->conns = c;
+    d->n_conns++;
+    struct timeval idle = { DASH_HTTP_IDLE_S, 0 };
+    bufferevent_set_timeouts(bev, &idle, &idle);
+    /* stop reading a flood early: the head limit plus the body limit */
+    bufferevent_setwatermark(bev, EV_READ, 0, DASH_MAX_HEADER_BYTES + DASH_MAX_BODY_BYTES + 1024);
+    bufferevent_setcb(bev, on_read, NULL, on_event, c);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+static void on_listener_error(struct evconnlistener *l, void *arg)
+{
+    (void)l;
+    dash *d = arg;
+    int err = EVUTIL_SOCKET_ERROR();
+    /* e.g. EMFILE: keep serving what is open; libevent retries on the next event */
+    d->h->log(d->ctx, QTR_LOG_ERROR, "accept failed: %s", evutil_socket_error_to_string(err));
+}
+
+static bool is_loopback(const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+    if (sa->sa_family == AF_INET6)
+        return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)sa)->sin6_addr);
+    return false;
+}
+
+/* "ip:port" or "[ipv6]:port" with port 0..65535 (libevent's own parser
+ * refuses port 0, which tests and ephemeral setups need). */
+static bool parse_listen(const char *text, struct sockaddr_storage *ss, int *sslen)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || !colon[1] || strlen(text) >= 128) return false;
+    char host[128];
+    memcpy(host, text, (size_t)(colon - text));
+    host[colon - text] = '\0';
+    if (host[0] != '[' && strchr(host, ':')) return false;     /* bare IPv6 needs brackets */
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) return false;
+    if (evutil_parse_sockaddr_port(host, (struct sockaddr *)ss, sslen) != 0) return false;
+    if (ss->ss_family == AF_INET) ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+    else if (ss->ss_family == AF_INET6) ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+    else return false;
+    return true;
+}
+
+int http_server_start(dash *d)
+{
+    struct sockaddr_storage ss;
+    int sslen = sizeof ss;
+    memset(&ss, 0, sizeof ss);
+    if (!parse_listen(d->opt.listen, &ss, &sslen)) {
+        d->h->log(d->ctx, QTR_LOG_ERROR, "option listen: '%s' is not ip:port (e.g. 127.0.0.1:8080 or [::1]:8080)", d->opt.listen);
+        return -1;
+    }
+    if (!is_loopback((struct sockaddr *)&ss))
+        d->h->log(d->ctx, QTR_LOG_WARN, "listening on %s: not loopback, the dashboard is reachable from the network",
+                  d->opt.listen);
+    d->listener = evconnlistener_new_bind(d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+                                          LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&ss, sslen);
+    if (!d->listener) {
+        d->h->log(d->ctx, QTR_LOG_ERROR, "cannot listen on %s: %s", d->opt.listen, strerror(errno));
+        return -1;
+    }
+    evconnlistener_set_error_cb(d->listener, on_listener_error);
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    if (getsockname(evconnlistener_get_fd(d->listener), (struct sockaddr *)&bound, &blen) == 0)
+        format_peer((struct sockaddr *)&bound, d->bound, sizeof d->bound);
+    d->h->log(d->ctx, QTR_LOG_INFO, "dashboard listening on http://%s/", d->bound);
+    return 0;
+}
+
+void http_server_stop(dash *d)
+{
+    if (d->listener) {
+        evconnlistener_free(d->listener);
+        d->listener = NULL;
+    }
+    while (d->conns) conn_free(d->conns);
+}

@@ -1,0 +1,591 @@
+/* Quantum Trader operator page. Loads a snapshot over the REST API, then
+ * follows the live WebSocket feed (/ws) and reconnects by itself with
+ * backoff. Money arrives as decimal strings and is shown exactly as sent;
+ * only the chart turns it into numbers, for drawing. No outside resources. */
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const MAX_ROWS = 100, MAX_POINTS = 5000, MAX_LOG = 300;
+
+const state = {
+  account: null, points: [], positions: new Map(), openOrders: new Map(), recentOrders: [],
+  fills: [], signals: [], ess: null, policy: null, health: new Map(), lastSeq: 0, events: 0, missed: 0,
+};
+
+/* ---- formatting ---------------------------------------------------------- */
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+function hms(ms) {
+  if (!ms) return "—";
+  const d = new Date(ms);
+  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+function stamp(ms) {
+  if (!ms) return "—";
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hms(ms)} UTC`;
+}
+const isNeg = (s) => typeof s === "string" && s.startsWith("-");
+const isZero = (s) => s === undefined || s === null || /^-?0(\.0*)?$/.test(String(s));
+/* A decimal string with thousands separators, exact (no float rounding). */
+function group(s) {
+  if (s === undefined || s === null || s === "") return "—";
+  const str = String(s);
+  const neg = str.startsWith("-");
+  const [ip, fp] = (neg ? str.slice(1) : str).split(".");
+  const g = ip.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return (neg ? "-" : "") + g + (fp ? "." + fp : "");
+}
+function signed(s) { return isNeg(s) || isZero(s) ? group(s) : "+" + group(s); }
+function pnlClass(s) { return isZero(s) ? "" : isNeg(s) ? "neg" : "pos"; }
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined && text !== null) e.textContent = text;
+  return e;
+}
+function td(text, cls) { return el("td", cls, text); }
+
+/* ---- REST ---------------------------------------------------------------- */
+async function api(path, opts) {
+  const res = await fetch(path, Object.assign({ cache: "no-store" }, opts || {}));
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = null; }
+  return { status: res.status, body };
+}
+
+async function loadAll() {
+  const paths = ["/api/status", "/api/positions", "/api/orders", "/api/fills", "/api/equity",
+                 "/api/signals", "/api/ess", "/api/policy", "/health/all"];
+  const r = await Promise.all(paths.map((p) => api(p).catch(() => ({ status: 0, body: null }))));
+  const [status, positions, orders, fills, equity, signals, ess, policy, health] = r.map((x) => x.body);
+  if (status && status.account) setAccount(status.account);
+  if (positions) {
+    state.positions.clear();
+    for (const p of positions.positions || []) state.positions.set(p.symbol, p);
+    renderPositions();
+  }
+  if (orders) {
+    state.openOrders.clear();
+    for (const o of orders.open || []) state.openOrders.set(o.client_id, o);
+    state.recentOrders = (orders.recent || []).slice(-MAX_ROWS).reverse();
+    renderOrders();
+  }
+  if (fills) { state.fills = (fills.fills || []).slice(-MAX_ROWS).reverse(); renderFills(); }
+  if (equity) {
+    state.points = (equity.history || []).map((a) => ({ t: a.time_ms, v: Number(a.equity), s: a.equity }));
+    if (equity.current) setAccount(equity.current);
+    drawChart();
+  }
+  if (signals) { state.signals = (signals.signals || []).slice(-MAX_ROWS).reverse(); renderSignals(); }
+  if (ess && ess.state) { state.ess = ess; renderEss(); }
+  if (policy) { state.policy = policy; renderPolicy(); }
+  if (health && health.components) {
+    state.health.clear();
+    for (const [name, h] of Object.entries(health.components)) state.health.set(name, h);
+    renderHealth();
+  }
+}
+
+/* Refresh one endpoint soon, at most once per interval (events can come fast). */
+const pending = new Map();
+function refreshSoon(key, fn, ms = 1000) {
+  if (pending.has(key)) return;
+  pending.set(key, setTimeout(() => { pending.delete(key); fn().catch(() => {}); }, ms));
+}
+const refreshSignals = () => refreshSoon("signals", async () => {
+  const r = await api("/api/signals");
+  if (r.body) { state.signals = (r.body.signals || []).slice(-MAX_ROWS).reverse(); renderSignals(); }
+});
+const refreshEss = () => refreshSoon("ess", async () => {
+  const r = await api("/api/ess");
+  if (r.body && r.body.state) { state.ess = r.body; renderEss(); }
+}, 200);
+const refreshPolicy = () => refreshSoon("policy", async () => {
+  const r = await api("/api/policy");
+  if (r.body) { state.policy = r.body; renderPolicy(); }
+}, 200);
+const refreshAll = () => refreshSoon("all", loadAll, 1500);
+
+/* ---- header and account --------------------------------------------------- */
+function setKpi(id, text, cls) {
+  const e = $(id);
+  e.textContent = text;
+  e.className = "val num " + (cls || "");
+}
+function setAccount(a) {
+  state.account = a;
+  setKpi("k-equity", group(a.equity));
+  setKpi("k-upnl", signed(a.unrealized_pnl), pnlClass(a.unrealized_pnl));
+  setKpi("k-daily", signed(a.daily_pnl), pnlClass(a.daily_pnl));
+  setKpi("k-dd", group(a.drawdown_pct) + "%", isZero(a.drawdown_pct) ? "" : "neg");
+  setKpi("k-exposure", group(a.exposure));
+  setKpi("k-npos", String(a.open_positions ?? "—"));
+}
+
+/* ---- tables --------------------------------------------------------------- */
+function fillBody(table, rows, cols, emptyText) {
+  const body = $(table).tBodies[0];
+  body.replaceChildren();
+  if (!rows.length) {
+    const tr = el("tr", "empty");
+    const c = td(emptyText);
+    c.colSpan = cols;
+    tr.appendChild(c);
+    body.appendChild(tr);
+    return;
+  }
+  for (const r of rows) body.appendChild(r);
+}
+
+function renderPositions() {
+  const rows = [];
+  let total = 0;
+  const list = [...state.positions.values()].filter((p) => !isZero(p.qty))
+    .sort((a, b) => a.symbol.localeCompare(b.symbol));
+  for (const p of list) {
+    const tr = el("tr");
+    tr.append(td(p.symbol), td(signed(p.qty), "r " + (isNeg(p.qty) ? "side-SELL" : "side-BUY")),
+      td(group(p.entry_price), "r"), td(group(p.mark_price), "r"),
+      td(signed(p.unrealized_pnl), "r " + pnlClass(p.unrealized_pnl)),
+      td(signed(p.realized_pnl), "r " + pnlClass(p.realized_pnl)), td(group(p.fees), "r"),
+      td(signed(p.funding), "r " + pnlClass(p.funding)));
+    rows.push(tr);
+    total += Number(p.unrealized_pnl) || 0;
+  }
+  fillBody("t-positions", rows, 8, "No open positions");
+  $("pos-total").textContent = list.length ? `${list.length} open · uPnL ≈ ${total.toFixed(2)}` : "";
+}
+
+function orderRow(o) {
+  const tr = el("tr");
+  const st = el("span", "st st-" + o.status, o.status);
+  const stc = td(""); stc.appendChild(st);
+  tr.append(td(hms(o.time_ms), "muted"), td(o.symbol), td(o.side, "side-" + o.side), td(o.order_type), stc,
+    td(group(o.qty), "r"), td(isZero(o.price) ? "MKT" : group(o.price), "r"), td(group(o.filled_qty), "r"),
+    td(isZero(o.avg_price) ? "—" : group(o.avg_price), "r"), td(o.reason || "", "why"));
+  return tr;
+}
+function renderOrders() {
+  const open = [...state.openOrders.values()];
+  const openIds = new Set(open.map((o) => o.client_id));
+  const rows = open.map(orderRow).concat(state.recentOrders.filter((o) => !openIds.has(o.client_id)).map(orderRow));
+  fillBody("t-orders", rows.slice(0, MAX_ROWS), 10, "No orders yet");
+  $("orders-count").textContent = `${open.length} open`;
+}
+
+function renderFills() {
+  const rows = state.fills.map((f) => {
+    const tr = el("tr");
+    tr.append(td(hms(f.time_ms), "muted"), td(f.symbol), td(f.side, "side-" + f.side), td(group(f.qty), "r"),
+      td(group(f.price), "r"), td(group(f.fee), "r " + (isNeg(f.fee) ? "pos" : "")), td(f.maker ? "maker" : "taker", "muted"));
+    return tr;
+  });
+  fillBody("t-fills", rows, 7, "No fills yet");
+  $("fills-count").textContent = state.fills.length ? `${state.fills.length} shown` : "";
+}
+
+function renderSignals() {
+  let acc = 0, rej = 0;
+  const rows = state.signals.map((s) => {
+    const tr = el("tr");
+    const outcome = s.outcome || "pending";
+    if (outcome === "accepted") acc++; else if (outcome === "rejected") rej++;
+    const oc = td(""); oc.appendChild(el("span", "st st-" + outcome, outcome));
+    const why = [s.outcome_reason, s.reason].filter(Boolean).join(" · ");
+    tr.append(td(hms(s.time_ms), "muted"), td(s.strategy), td(s.symbol), td(s.side, "side-" + s.side),
+      td(group(s.qty), "r"), td(typeof s.confidence === "number" ? s.confidence.toFixed(2) : "—", "r"), oc,
+      td(why, "why"));
+    return tr;
+  });
+  fillBody("t-signals", rows, 8, "No signals yet");
+  $("signals-count").textContent = state.signals.length ? `${acc} accepted · ${rej} rejected` : "";
+}
+
+/* ---- ESS, policy, health -------------------------------------------------- */
+function renderEss() {
+  const e = state.ess;
+  if (!e) return;
+  const box = $("ess-state");
+  box.textContent = e.state;
+  box.className = "ess-state " + e.state;
+  const badge = $("b-ess");
+  badge.textContent = "ESS " + e.state;
+  badge.className = "badge " + (e.state === "ARMED" ? "ok" : e.state === "TRIPPED" ? "crit" : "warn");
+  const d = $("ess-detail");
+  d.replaceChildren();
+  if (e.state !== "ARMED" || e.trip_reason) {
+    d.append("Last trip: ", el("b", null, e.trip_reason || "—"));
+    if (e.tripped_at_ms) d.append(" at ", stamp(e.tripped_at_ms));
+  } else {
+    d.append("Trading allowed.");
+  }
+  if (e.cooldown_until_ms && e.cooldown_until_ms > Date.now()) d.append(el("br"), "Cooldown until " + stamp(e.cooldown_until_ms));
+  $("ess-counts").textContent = `trips ${e.trips ?? 0} · resets ${e.resets ?? 0} · exch errs ${e.consecutive_exchange_errors ?? 0}`;
+}
+
+function renderPolicy() {
+  const p = state.policy;
+  const dl = $("policy");
+  dl.replaceChildren();
+  const add = (k, v) => { dl.append(el("dt", null, k), el("dd", null, v)); };
+  if (!p || !p.loaded) { add("Policy", "none loaded"); return; }
+  add("Name", p.name);
+  add("Version", String(p.version));
+  add("Loaded", stamp(p.loaded_at_ms));
+  add("Hash", (p.hash || "").slice(0, 16));
+  add("Max positions", String(p.max_positions));
+  add("Max order", group(p.max_order_notional));
+  add("Max exposure", group(p.max_total_exposure));
+  add("ESS drawdown", group(p.ess_max_drawdown_pct) + "%");
+}
+
+const RANK = { OK: 0, DEGRADED: 1, CRITICAL: 2 };
+function renderHealth() {
+  const ul = $("health-list");
+  ul.replaceChildren();
+  let worst = "OK";
+  const names = [...state.health.keys()].sort();
+  for (const name of names) {
+    const h = state.health.get(name);
+    if ((RANK[h.status] ?? 2) > RANK[worst]) worst = h.status;
+    const li = el("li", h.status);
+    li.append(el("span", "dot"), el("span", "name", name), el("span", "reason", `${h.status} · ${h.reason || ""}`));
+    li.title = `${name}: ${h.status} ${h.reason || ""}`;
+    ul.appendChild(li);
+  }
+  const b = $("b-health");
+  b.textContent = "HEALTH " + (names.length ? worst : "—");
+  b.className = "badge " + (!names.length ? "" : worst === "OK" ? "ok" : worst === "DEGRADED" ? "warn" : "crit");
+  $("health-when").textContent = "as of " + hms(Date.now());
+}
+
+/* ---- live log -------------------------------------------------------------- */
+const MARKET = new Set(["candle", "trade", "book_top", "mark_price"]);
+function describe(ev) {
+  const p = ev.payload || {};
+  switch (ev.type) {
+    case "candle": return `${p.symbol} close ${p.close} vol ${p.volume}`;
+    case "trade": return `${p.symbol} ${p.aggressor} ${p.qty} @ ${p.price}`;
+    case "book_top": return `${p.symbol} ${p.bid_price} / ${p.ask_price}`;
+    case "mark_price": return `${p.symbol} mark ${p.mark_price} funding ${p.funding_rate}`;
+    case "signal": return `${p.strategy} ${p.side} ${p.qty} ${p.symbol} conf ${Number(p.confidence).toFixed(2)} — ${p.reason}`;
+    case "order_intent": return `${p.client_id} ${p.side} ${p.order_type} ${p.qty} ${p.symbol} @ ${p.price}`;
+    case "order_update": return `${p.client_id} ${p.symbol} ${p.status} ${p.filled_qty}/${p.qty}${p.reason ? " — " + p.reason : ""}`;
+    case "fill": return `${p.symbol} ${p.side} ${p.qty} @ ${p.price} fee ${p.fee}`;
+    case "position": return `${p.symbol} qty ${p.qty} uPnL ${p.unrealized_pnl}`;
+    case "ess_state": return `${p.previous} → ${p.state}: ${p.reason}${p.user ? " (" + p.user + ")" : ""}`;
+    case "policy": return p.ok ? `loaded v${p.version} ${p.file}` : `REFUSED ${p.error}`;
+    case "health": return `${p.component} ${p.status}: ${p.reason}`;
+    case "alert": return `[${p.source}/${p.kind}] ${p.text}`;
+    case "equity": return `equity ${p.equity} daily ${p.daily_pnl} dd ${p.drawdown_pct}%`;
+    default: return JSON.stringify(p).slice(0, 200);
+  }
+}
+function logLine(time, type, text, cls) {
+  if ($("log-pause").checked) return;
+  const ol = $("log");
+  const li = el("li", cls || "");
+  li.append(el("span", "t", hms(time)), el("span", "ty", type), el("span", "tx", text));
+  li.title = text;
+  ol.prepend(li);
+  while (ol.childElementCount > MAX_LOG) ol.lastElementChild.remove();
+}
+function severityOf(ev) {
+  const p = ev.payload || {};
+  if (ev.type === "alert") return p.severity;
+  if (ev.type === "health") return p.status === "CRITICAL" ? "CRITICAL" : p.status === "DEGRADED" ? "WARNING" : "INFO";
+  if (ev.type === "ess_state") return p.state === "ARMED" ? "INFO" : "CRITICAL";
+  if (ev.type === "order_update" && p.status === "REJECTED") return "WARNING";
+  if (ev.type === "policy" && !p.ok) return "WARNING";
+  return "INFO";
+}
+
+/* ---- events ----------------------------------------------------------------- */
+function onEvent(ev) {
+  state.events++;
+  const p = ev.payload || {};
+  if (!MARKET.has(ev.type) || $("log-market").checked) logLine(ev.time, ev.type, describe(ev), severityOf(ev));
+  switch (ev.type) {
+    case "equity":
+      setAccount(p);
+      state.points.push({ t: ev.time, v: Number(p.equity), s: p.equity });
+      if (state.points.length > MAX_POINTS) state.points.splice(0, state.points.length - MAX_POINTS);
+      scheduleDraw();
+      break;
+    case "position":
+      state.positions.set(p.symbol, p);
+      renderPositions();
+      break;
+    case "mark_price": {
+      const pos = state.positions.get(p.symbol);
+      if (pos) { pos.mark_price = p.mark_price; renderPositions(); }
+      break;
+    }
+    case "order_update": {
+      const final = ["FILLED", "CANCELED", "REJECTED", "EXPIRED"].includes(p.status);
+      if (final) state.openOrders.delete(p.client_id); else state.openOrders.set(p.client_id, p);
+      state.recentOrders = [p].concat(state.recentOrders.filter((o) => o.client_id !== p.client_id)).slice(0, MAX_ROWS);
+      renderOrders();
+      refreshSignals();
+      break;
+    }
+    case "fill":
+      state.fills.unshift(p);
+      if (state.fills.length > MAX_ROWS) state.fills.length = MAX_ROWS;
+      renderFills();
+      break;
+    case "signal": case "order_intent":
+      refreshSignals();
+      break;
+    case "ess_state":
+      state.ess = Object.assign({}, state.ess || {}, { state: p.state, trips: p.trips, resets: p.resets,
+        cooldown_until_ms: p.cooldown_until_ms });
+      if (p.state !== "ARMED") Object.assign(state.ess, { trip_reason: p.reason, tripped_at_ms: p.time_ms || ev.time });
+      renderEss();
+      refreshEss();
+      break;
+    case "policy":
+      refreshPolicy();
+      break;
+    case "health":
+      state.health.set(p.component, { status: p.status, reason: p.reason });
+      renderHealth();
+      break;
+    default:
+      break;
+  }
+}
+
+function onMessage(msg) {
+  if (typeof msg.seq === "number") {
+    if (state.lastSeq && msg.seq !== state.lastSeq + 1)
+      logLine(Date.now(), "feed", `message gap: ${state.lastSeq} → ${msg.seq}`, "WARNING sys");
+    state.lastSeq = msg.seq;
+  }
+  if (msg.type === "hello") {
+    logLine(msg.time, "feed", `connected · batches of ≤${msg.batch_max_events} events / ${msg.batch_max_ms} ms`, "sys");
+    return;
+  }
+  if (msg.type !== "batch") return;
+  for (const ev of msg.events || []) {
+    if (ev.type === "missed") {
+      state.missed += ev.count;
+      logLine(Date.now(), "feed", `${ev.count} events missed (too fast for this page); resyncing`, "WARNING sys");
+      refreshAll();
+      continue;
+    }
+    onEvent(ev);
+  }
+  $("log-stats").textContent = `${state.events} events · ${state.missed} missed`;
+}
+
+/* ---- WebSocket with reconnect ------------------------------------------------ */
+let ws = null, attempt = 0;
+function setConn(cls, text) {
+  $("conn").className = "conn " + cls;
+  $("conn-text").textContent = text;
+}
+function connect() {
+  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws";
+  setConn("", attempt ? `reconnecting (${attempt})` : "connecting");
+  try { ws = new WebSocket(url); } catch (e) { scheduleReconnect(); return; }
+  ws.onopen = () => {
+    attempt = 0;
+    state.lastSeq = 0;
+    setConn("live", "live");
+    loadAll().catch(() => {});   /* the snapshot after subscribing: no gap */
+  };
+  ws.onmessage = (m) => {
+    let msg;
+    try { msg = JSON.parse(m.data); } catch (e) { return; }
+    onMessage(msg);
+  };
+  ws.onclose = (e) => {
+    logLine(Date.now(), "feed", `disconnected (${e.code}${e.reason ? " " + e.reason : ""})`, "WARNING sys");
+    scheduleReconnect();
+  };
+  ws.onerror = () => {};
+}
+function scheduleReconnect() {
+  attempt++;
+  const delay = Math.min(30000, 500 * 2 ** Math.min(attempt - 1, 6)) * (0.8 + Math.random() * 0.4);
+  setConn("down", `offline · retry in ${Math.round(delay / 1000)} s`);
+  setTimeout(connect, delay);
+}
+
+/* ---- actions ------------------------------------------------------------------ */
+const TOKEN_KEY = "qtr_api_token";
+function token() { return sessionStorage.getItem(TOKEN_KEY) || ""; }
+function showToken() { $("token-state").textContent = token() ? "token set" : "no token"; }
+function say(id, text, ok) { const m = $(id); m.textContent = text; m.className = "msg " + (ok ? "ok" : "err"); }
+
+async function post(path, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (token()) headers.Authorization = "Bearer " + token();
+  return api(path, { method: "POST", headers, body: JSON.stringify(body) });
+}
+function explain(r) {
+  if (r.status === 401) return "Token missing or wrong: set the API token below.";
+  return (r.body && r.body.error) || `HTTP ${r.status}`;
+}
+async function essAction(kind) {
+  const reason = $("ess-reason").value.trim();
+  if (!reason) { say("ess-msg", "A reason is required.", false); $("ess-reason").focus(); return; }
+  const body = { reason, user: $("ess-user").value.trim() || "dashboard", force: $("ess-force").checked };
+  const btns = [$("btn-trip"), $("btn-reset")];
+  btns.forEach((b) => { b.disabled = true; });
+  try {
+    const r = await post(kind === "trip" ? "/api/ess/trip" : "/api/ess/reset", body);
+    if (r.status === 200) {
+      if (r.body && r.body.ess) { state.ess = r.body.ess; renderEss(); }
+      say("ess-msg", kind === "trip" ? "ESS tripped." : "ESS reset.", true);
+      $("ess-reason").value = "";
+    } else {
+      if (r.body && r.body.ess) { state.ess = r.body.ess; renderEss(); }
+      say("ess-msg", `${kind === "trip" ? "Trip" : "Reset"} refused: ${explain(r)}`, false);
+    }
+  } catch (e) {
+    say("ess-msg", "Server unreachable.", false);
+  } finally {
+    btns.forEach((b) => { b.disabled = false; });
+  }
+}
+async function reloadPolicy() {
+  try {
+    const r = await post("/api/policy/reload", { user: $("ess-user").value.trim() || "dashboard" });
+    if (r.body && r.body.policy) { state.policy = r.body.policy; renderPolicy(); }
+    say("policy-msg", r.status === 200 ? "Policy reloaded." : `Reload refused: ${explain(r)}`, r.status === 200);
+  } catch (e) {
+    say("policy-msg", "Server unreachable.", false);
+  }
+}
+
+/* ---- equity chart (canvas, no library) ----------------------------------------- */
+let drawQueued = false, hoverX = null;
+function scheduleDraw() {
+  if (drawQueued) return;
+  drawQueued = true;
+  requestAnimationFrame(() => { drawQueued = false; drawChart(); });
+}
+function niceStep(range, ticks) {
+  const raw = range / Math.max(1, ticks);
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const n = raw / mag;
+  return (n >= 5 ? 10 : n >= 2 ? 5 : n >= 1 ? 2 : 1) * mag;
+}
+function drawChart() {
+  const cv = $("equity-chart");
+  const dpr = window.devicePixelRatio || 1;
+  const w = cv.clientWidth, h = cv.clientHeight;
+  if (!w || !h) return;
+  if (cv.width !== Math.round(w * dpr) || cv.height !== Math.round(h * dpr)) {
+    cv.width = Math.round(w * dpr);
+    cv.height = Math.round(h * dpr);
+  }
+  const g = cv.getContext("2d");
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const pts = state.points.filter((p) => Number.isFinite(p.v));
+  const L = 64, R = 12, T = 10, B = 22;
+  const pw = w - L - R, ph = h - T - B;
+  g.font = "11px ui-monospace, Menlo, Consolas, monospace";
+  if (pts.length < 2) {
+    g.fillStyle = "#7b8696";
+    g.fillText(pts.length ? "waiting for more equity points…" : "no equity history yet", L, T + ph / 2);
+    $("eq-range").textContent = "";
+    return;
+  }
+  let lo = Infinity, hi = -Infinity;
+  for (const p of pts) { lo = Math.min(lo, p.v); hi = Math.max(hi, p.v); }
+  if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
+  const padv = (hi - lo) * 0.08;
+  lo -= padv; hi += padv;
+  const t0 = pts[0].t, t1 = pts[pts.length - 1].t || t0 + 1;
+  const x = (t) => L + (t1 === t0 ? pw : ((t - t0) / (t1 - t0)) * pw);
+  const y = (v) => T + (1 - (v - lo) / (hi - lo)) * ph;
+  /* grid and labels */
+  const step = niceStep(hi - lo, 5);
+  g.strokeStyle = "#1a2230"; g.fillStyle = "#7b8696"; g.lineWidth = 1;
+  g.textAlign = "right"; g.textBaseline = "middle";
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) {
+    const yy = Math.round(y(v)) + 0.5;
+    g.beginPath(); g.moveTo(L, yy); g.lineTo(L + pw, yy); g.stroke();
+    g.fillText(v.toLocaleString("en-US", { maximumFractionDigits: step < 1 ? 2 : 0 }), L - 6, yy);
+  }
+  g.textAlign = "center"; g.textBaseline = "top";
+  const nx = Math.max(2, Math.floor(pw / 110));
+  for (let i = 0; i <= nx; i++) {
+    const t = t0 + ((t1 - t0) * i) / nx;
+    const xx = Math.round(x(t)) + 0.5;
+    g.beginPath(); g.moveTo(xx, T); g.lineTo(xx, T + ph); g.stroke();
+    g.fillText(hms(t).slice(0, 5), Math.min(Math.max(xx, L + 16), L + pw - 16), T + ph + 5);
+  }
+  /* area and line */
+  const first = pts[0].v, last = pts[pts.length - 1].v;
+  const up = last >= first;
+  const color = up ? "#2fbf71" : "#ff5c5c";
+  const grad = g.createLinearGradient(0, T, 0, T + ph);
+  grad.addColorStop(0, up ? "rgba(47,191,113,0.28)" : "rgba(255,92,92,0.28)");
+  grad.addColorStop(1, "rgba(0,0,0,0)");
+  g.beginPath();
+  g.moveTo(x(pts[0].t), y(pts[0].v));
+  for (const p of pts) g.lineTo(x(p.t), y(p.v));
+  g.lineTo(x(t1), T + ph); g.lineTo(x(t0), T + ph); g.closePath();
+  g.fillStyle = grad; g.fill();
+  g.beginPath();
+  g.moveTo(x(pts[0].t), y(pts[0].v));
+  for (const p of pts) g.lineTo(x(p.t), y(p.v));
+  g.strokeStyle = color; g.lineWidth = 1.6; g.stroke();
+  /* start level and last value */
+  g.setLineDash([3, 4]); g.strokeStyle = "#3a4658";
+  g.beginPath(); g.moveTo(L, y(first)); g.lineTo(L + pw, y(first)); g.stroke();
+  g.setLineDash([]);
+  const lx = x(pts[pts.length - 1].t), ly = y(last);
+  g.fillStyle = color; g.beginPath(); g.arc(lx, ly, 3, 0, Math.PI * 2); g.fill();
+  const label = group(pts[pts.length - 1].s);
+  g.font = "bold 11px ui-monospace, Menlo, Consolas, monospace";
+  const tw = g.measureText(label).width + 10;
+  g.fillStyle = color; g.fillRect(Math.min(lx - tw - 6, L + pw - tw), ly - 9, tw, 18);
+  g.fillStyle = "#081018"; g.textAlign = "left"; g.textBaseline = "middle";
+  g.fillText(label, Math.min(lx - tw - 6, L + pw - tw) + 5, ly);
+  const change = last - first;
+  $("eq-range").textContent = `${stamp(t0).slice(11, 19)} → ${stamp(t1).slice(11, 23)} · ${change >= 0 ? "+" : ""}${change.toFixed(2)}`;
+  $("eq-range").className = "num " + (change >= 0 ? "pos" : "neg");
+  /* hover crosshair */
+  const tip = $("chart-tip");
+  if (hoverX === null || hoverX < L || hoverX > L + pw) { tip.hidden = true; return; }
+  const tt = t0 + ((hoverX - L) / pw) * (t1 - t0);
+  let best = pts[0];
+  for (const p of pts) if (Math.abs(p.t - tt) < Math.abs(best.t - tt)) best = p;
+  const bx = x(best.t), by = y(best.v);
+  g.strokeStyle = "#4b5a70"; g.beginPath(); g.moveTo(bx + 0.5, T); g.lineTo(bx + 0.5, T + ph); g.stroke();
+  g.fillStyle = "#e8eef6"; g.beginPath(); g.arc(bx, by, 3, 0, Math.PI * 2); g.fill();
+  tip.hidden = false;
+  tip.textContent = `${hms(best.t)}  ${group(best.s)}`;
+  tip.style.left = Math.min(bx + 10, w - 150) + "px";
+  tip.style.top = Math.max(by - 28, 0) + "px";
+}
+
+/* ---- start ------------------------------------------------------------------------ */
+function tick() { $("clock").textContent = hms(Date.now()) + " UTC"; }
+document.addEventListener("DOMContentLoaded", () => {
+  $("btn-trip").addEventListener("click", () => essAction("trip"));
+  $("btn-reset").addEventListener("click", () => essAction("reset"));
+  $("btn-reload").addEventListener("click", reloadPolicy);
+  $("ess-form").addEventListener("submit", (e) => e.preventDefault());
+  $("btn-token").addEventListener("click", () => {
+    const v = $("token").value.trim();
+    if (v) sessionStorage.setItem(TOKEN_KEY, v); else sessionStorage.removeItem(TOKEN_KEY);
+    $("token").value = "";
+    showToken();
+  });
+  const cv = $("equity-chart");
+  cv.addEventListener("mousemove", (e) => { hoverX = e.offsetX; scheduleDraw(); });
+  cv.addEventListener("mouseleave", () => { hoverX = null; scheduleDraw(); });
+  new ResizeObserver(scheduleDraw).observe(cv);
+  showToken();
+  tick();
+  setInterval(tick, 1000);
+  connect();
+});

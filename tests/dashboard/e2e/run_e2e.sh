@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Browser test of the operator's page: dash_test_host serves the dashboard
+# on a free 127.0.0.1 port; headless Debian chromium, driven by playwright-core,
+# loads it, sees live updates, trips and resets the ESS, and leaves a
+# screenshot in $QTR_BUILD_DIR/artifacts/dashboard.png. Fails (never skips)
+# when chromium or node is missing.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+BUILD="${QTR_BUILD_DIR:?QTR_BUILD_DIR must point at the build directory}"
+HOST_BIN="${DASH_TEST_HOST:-$BUILD/tests/dashboard/dash_test_host}"
+CHROMIUM=/usr/bin/chromium
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$CHROMIUM" ] || fail "$CHROMIUM not found: apt-get install chromium"
+command -v node >/dev/null || fail "node not found: apt-get install nodejs npm"
+[ -x "$HOST_BIN" ] || fail "$HOST_BIN not built (cmake --build ... --target dash_test_host)"
+
+if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
+  command -v npm >/dev/null || fail "npm not found: apt-get install npm"
+  echo "installing playwright-core into $HERE/node_modules"
+  (cd "$HERE" && timeout 300 npm install --no-save --no-audit --no-fund playwright-core >/dev/null) \
+    || fail "npm install playwright-core failed"
+fi
+
+mkdir -p "$BUILD/artifacts"
+WORK="$(mktemp -d)"
+HOST_PID=""
+cleanup() {
+  if [ -n "$HOST_PID" ]; then kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export QTR_API_TOKEN="e2e-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+"$HOST_BIN" --seconds 120 >"$WORK/host.out" 2>"$WORK/host.err" &
+HOST_PID=$!
+PORT=""
+for _ in $(seq 1 100); do
+  PORT="$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$WORK/host.out")"
+  [ -n "$PORT" ] && break
+  kill -0 "$HOST_PID" 2>/dev/null || { cat "$WORK/host.err" >&2; fail "dash_test_host exited"; }
+  sleep 0.1
+done
+[ -n "$PORT" ] && [ "$PORT" != 0 ] || fail "dash_test_host printed no port"
+
+DASH_URL="http://127.0.0.1:$PORT/" DASH_TOKEN="$QTR_API_TOKEN" SHOT="$BUILD/artifacts/dashboard.png" \
+  USER_DATA_DIR="$WORK/profile" CHROMIUM="$CHROMIUM" timeout 120 node "$HERE/e2e.mjs"
+echo "screenshot: $BUILD/artifacts/dashboard.png"

@@ -1,0 +1,609 @@
+/* The REST API over loopback: auth on mutating calls, the JSON shape of
+ * every GET endpoint with money as strings, and the error statuses. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "dash_test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOKEN "t0ken-for-tests-0123456789"
+#define AUTH "Authorization: Bearer " TOKEN "\r\n"
+
+/* ---- host data the tests put behind the host services ------------------- */
+
+static qtr_order_update g_orders[2];
+static qtr_fill g_fills[1];
+static qtr_signal_record g_signals[2];
+static qtr_account g_equity[3];
+static qtr_plugin_info g_plugins[1];
+static qtr_component_health g_health[3];
+static size_t g_n_health;
+static int g_reset_rc;
+static int g_reload_rc;
+
+static size_t copy_out(void *out, size_t cap, const void *src, size_t n, size_t size)
+{
+    if (n > cap) n = cap;
+    memcpy(out, src, n * size);
+    return n;
+}
+static size_t h_open_orders(qtr_ctx *c, qtr_order_update *o, size_t cap) { (void)c; return copy_out(o, cap, g_orders, 1, sizeof *o); }
+static size_t h_recent_orders(qtr_ctx *c, qtr_order_update *o, size_t cap) { (void)c; return copy_out(o, cap, g_orders, 2, sizeof *o); }
+static size_t h_fills(qtr_ctx *c, qtr_fill *o, size_t cap) { (void)c; return copy_out(o, cap, g_fills, 1, sizeof *o); }
+static size_t h_signals(qtr_ctx *c, qtr_signal_record *o, size_t cap) { (void)c; return copy_out(o, cap, g_signals, 2, sizeof *o); }
+static size_t h_equity(qtr_ctx *c, qtr_account *o, size_t cap) { (void)c; return copy_out(o, cap, g_equity, 3, sizeof *o); }
+static size_t h_plugins(qtr_ctx *c, qtr_plugin_info *o, size_t cap) { (void)c; return copy_out(o, cap, g_plugins, 1, sizeof *o); }
+static size_t h_health(qtr_ctx *c, qtr_component_health *o, size_t cap) { (void)c; return copy_out(o, cap, g_health, g_n_health, sizeof *o); }
+static int h_ess_reset_refused(qtr_ctx *c, const char *user, const char *reason, bool force, char *err, size_t errlen)
+{
+    (void)c; (void)user; (void)reason; (void)force;
+    snprintf(err, errlen, "cooldown: reset possible in 240 s");
+    return g_reset_rc;
+}
+static int h_policy_reload(qtr_ctx *c, char *err, size_t errlen)
+{
+    (void)c;
+    if (g_reload_rc) snprintf(err, errlen, "policies/default.lua:12: max_positions must be > 0");
+    return g_reload_rc;
+}
+
+static void fill_host(mock_host *m)
+{
+    m->account.equity = D("10250.12345678");
+    m->account.wallet_balance = D("10000");
+    m->account.unrealized_pnl = D("250.12345678");
+    m->account.daily_pnl = D("-12.5");
+    m->account.open_positions = 1;
+    qtr_position *p = &m->positions[0];
+    qtr_strlcpy(p->symbol, "BTCUSDT", sizeof p->symbol);
+    p->qty = D("-0.015");
+    p->entry_price = D("43000.1");
+    p->mark_price = D("42900");
+    p->unrealized_pnl = D("1.5015");
+    m->n_positions = 1;
+    m->ess.state = QTR_ESS_ARMED;
+    m->ess.trips = 2;
+    m->has_limits = true;
+    qtr_strlcpy(m->limits.name, "default", sizeof m->limits.name);
+    m->limits.version = 7;
+    m->limits.loaded_at_ms = 1700000000000;
+    m->limits.max_order_notional = D("1500.5");
+    m->limits.n_symbols = 2;
+    qtr_strlcpy(m->limits.symbols[0], "BTCUSDT", QTR_SYMBOL_MAX);
+    qtr_strlcpy(m->limits.symbols[1], "ETHUSDT", QTR_SYMBOL_MAX);
+
+    memset(g_orders, 0, sizeof g_orders);
+    qtr_strlcpy(g_orders[0].symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    qtr_strlcpy(g_orders[0].client_id, "c-1", QTR_CLIENT_ID_MAX);
+    g_orders[0].status = QTR_OS_NEW;
+    g_orders[0].side = QTR_SIDE_BUY;
+    g_orders[0].type = QTR_ORDER_LIMIT;
+    g_orders[0].qty = D("0.002");
+    g_orders[0].price = D("41000.5");
+    g_orders[1] = g_orders[0];
+    qtr_strlcpy(g_orders[1].client_id, "c-2", QTR_CLIENT_ID_MAX);
+    g_orders[1].status = QTR_OS_REJECTED;
+    qtr_strlcpy(g_orders[1].reason, "risk:max_positions", QTR_REASON_MAX);
+    memset(g_fills, 0, sizeof g_fills);
+    qtr_strlcpy(g_fills[0].symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    g_fills[0].qty = D("0.001");
+    g_fills[0].price = D("42999.99");
+    g_fills[0].fee = D("0.01719999");
+    memset(g_signals, 0, sizeof g_signals);
+    qtr_strlcpy(g_signals[0].signal.symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    g_signals[0].signal.qty = D("0.001");
+    g_signals[0].signal.confidence = 0.75;
+    qtr_strlcpy(g_signals[0].outcome, "accepted", QTR_NAME_MAX);
+    g_signals[1] = g_signals[0];
+    qtr_strlcpy(g_signals[1].outcome, "rejected", QTR_NAME_MAX);
+    qtr_strlcpy(g_signals[1].reason, "min_confidence", QTR_REASON_MAX);
+    for (int i = 0; i < 3; i++) {
+        memset(&g_equity[i], 0, sizeof g_equity[i]);
+        g_equity[i].time_ms = 1700000000000 + i * 60000;
+        g_equity[i].equity = D("10000") + i * D("0.5");
+    }
+    memset(g_plugins, 0, sizeof g_plugins);
+    qtr_strlcpy(g_plugins[0].name, "paper", QTR_NAME_MAX);
+    qtr_strlcpy(g_plugins[0].version, "0.3.1", QTR_NAME_MAX);
+    g_plugins[0].kind = QTR_KIND_EXCHANGE;
+    g_plugins[0].abi_major = 1;
+    memset(g_health, 0, sizeof g_health);
+    qtr_strlcpy(g_health[0].component, "exchange", QTR_NAME_MAX);
+    qtr_strlcpy(g_health[1].component, "store", QTR_NAME_MAX);
+    g_health[1].health.status = QTR_HEALTH_DEGRADED;
+    qtr_strlcpy(g_health[1].health.reason, "disk 91% full", QTR_REASON_MAX);
+    qtr_strlcpy(g_health[2].component, "market", QTR_NAME_MAX);
+    g_health[2].health.status = QTR_HEALTH_CRITICAL;
+    g_n_health = 2;
+    g_reset_rc = QTR_OK;
+    g_reload_rc = QTR_OK;
+
+    m->api.list_open_orders = h_open_orders;
+    m->api.recent_orders = h_recent_orders;
+    m->api.recent_fills = h_fills;
+    m->api.recent_signals = h_signals;
+    m->api.equity_history = h_equity;
+    m->api.list_plugins = h_plugins;
+    m->api.health_all = h_health;
+    m->api.policy_reload = h_policy_reload;
+}
+
+static int setup_with_token(void **state)
+{
+    setenv("QTR_API_TOKEN", TOKEN, 1);
+    dash_fixture *f = calloc(1, sizeof *f);
+    /* the host table is read at call time: set it up before loading */
+    f->m = NULL;
+    if (!dash_start(f, NULL)) return -1;
+    fill_host(f->m);
+    *state = f;
+    return 0;
+}
+
+static int setup_without_token(void **state)
+{
+    unsetenv("QTR_API_TOKEN");
+    dash_fixture *f = calloc(1, sizeof *f);
+    if (!dash_start(f, NULL)) return -1;
+    fill_host(f->m);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    dash_fixture *f = *state;
+    dash_stop(f);
+    free(f);
+    unsetenv("QTR_API_TOKEN");
+    return 0;
+}
+
+static json_t *get_json(dash_fixture *f, const char *path)
+{
+    http_result r;
+    assert_true(http_req(f->m, f->port, "GET", path, NULL, NULL, &r));
+    if (r.status != 200) fail_msg("GET %s: %d %s", path, r.status, r.body);
+    char ct[128];
+    assert_non_null(http_result_header(&r, "Content-Type", ct, sizeof ct));
+    assert_non_null(strstr(ct, "application/json"));
+    json_t *j = http_result_json(&r);
+    assert_non_null(j);
+    http_result_free(&r);
+    return j;
+}
+
+static const char *str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_string(v)) fail_msg("%s is not a string", key);
+    return json_string_value(v);
+}
+
+/* ---- GET shapes -------------------------------------------------------------- */
+
+static void test_get_status(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/status");
+    json_t *acct = json_object_get(j, "account");
+    assert_string_equal(str(acct, "equity"), "10250.12345678");
+    assert_string_equal(str(acct, "daily_pnl"), "-12.5");
+    assert_true(json_is_integer(json_object_get(acct, "open_positions")));
+    assert_string_equal(str(json_object_get(j, "ess"), "state"), "ARMED");
+    assert_string_equal(str(j, "health"), "DEGRADED");
+    assert_int_equal(json_integer_value(json_object_get(j, "open_orders")), 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "open_positions")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(j, "policy"), "version")), 7);
+    assert_int_equal(json_integer_value(json_object_get(j, "ws_clients")), 0);
+    json_decref(j);
+}
+
+static void test_get_positions(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/positions");
+    json_t *arr = json_object_get(j, "positions");
+    assert_int_equal(json_array_size(arr), 1);
+    json_t *p = json_array_get(arr, 0);
+    assert_string_equal(str(p, "symbol"), "BTCUSDT");
+    assert_string_equal(str(p, "qty"), "-0.015");
+    assert_string_equal(str(p, "entry_price"), "43000.1");
+    assert_string_equal(str(p, "mark_price"), "42900");
+    assert_string_equal(str(p, "unrealized_pnl"), "1.5015");
+    json_decref(j);
+}
+
+static void test_get_orders_fills_signals(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/orders");
+    assert_int_equal(json_array_size(json_object_get(j, "open")), 1);
+    json_t *recent = json_object_get(j, "recent");
+    assert_int_equal(json_array_size(recent), 2);
+    json_t *o = json_array_get(recent, 1);
+    assert_string_equal(str(o, "status"), "REJECTED");
+    assert_string_equal(str(o, "reason"), "risk:max_positions");
+    assert_string_equal(str(o, "price"), "41000.5");
+    assert_string_equal(str(o, "qty"), "0.002");
+    assert_string_equal(str(o, "order_type"), "LIMIT");
+    json_decref(j);
+
+    j = get_json(f, "/api/fills");
+    json_t *fl = json_array_get(json_object_get(j, "fills"), 0);
+    assert_string_equal(str(fl, "price"), "42999.99");
+    assert_string_equal(str(fl, "fee"), "0.01719999");
+    json_decref(j);
+
+    j = get_json(f, "/api/signals");
+    json_t *s = json_object_get(j, "signals");
+    assert_int_equal(json_array_size(s), 2);
+    assert_string_equal(str(json_array_get(s, 0), "outcome"), "accepted");
+    assert_string_equal(str(json_array_get(s, 1), "outcome"), "rejected");
+    assert_string_equal(str(json_array_get(s, 1), "outcome_reason"), "min_confidence");
+    assert_string_equal(str(json_array_get(s, 1), "qty"), "0.001");
+    assert_true(json_is_real(json_object_get(json_array_get(s, 0), "confidence")));
+    json_decref(j);
+}
+
+static void test_get_equity_ess_policy_plugins(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/equity");
+    json_t *hist = json_object_get(j, "history");
+    assert_int_equal(json_array_size(hist), 3);
+    assert_string_equal(str(json_array_get(hist, 2), "equity"), "10001");
+    assert_string_equal(str(json_array_get(hist, 1), "equity"), "10000.5");
+    assert_string_equal(str(json_object_get(j, "current"), "equity"), "10250.12345678");
+    json_decref(j);
+
+    j = get_json(f, "/api/ess");
+    assert_string_equal(str(j, "state"), "ARMED");
+    assert_int_equal(json_integer_value(json_object_get(j, "trips")), 2);
+    json_decref(j);
+
+    j = get_json(f, "/api/policy");
+    assert_true(json_is_true(json_object_get(j, "loaded")));
+    assert_string_equal(str(j, "name"), "default");
+    assert_int_equal(json_integer_value(json_object_get(j, "version")), 7);
+    assert_string_equal(str(j, "max_order_notional"), "1500.5");
+    assert_int_equal(json_array_size(json_object_get(j, "symbols")), 2);
+    json_decref(j);
+
+    j = get_json(f, "/api/plugins");
+    json_t *p = json_array_get(json_object_get(j, "plugins"), 0);
+    assert_string_equal(str(p, "name"), "paper");
+    assert_string_equal(str(p, "kind"), "exchange");
+    assert_string_equal(str(p, "abi"), "1.0");
+    json_decref(j);
+}
+
+static void test_policy_not_loaded(void **state)
+{
+    dash_fixture *f = *state;
+    f->m->has_limits = false;
+    json_t *j = get_json(f, "/api/policy");
+    assert_true(json_is_false(json_object_get(j, "loaded")));
+    json_decref(j);
+}
+
+static void test_health_all_worst_wins(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/health/all");
+    assert_string_equal(str(j, "status"), "DEGRADED");
+    json_t *comps = json_object_get(j, "components");
+    assert_string_equal(str(json_object_get(comps, "exchange"), "status"), "OK");
+    assert_string_equal(str(json_object_get(comps, "store"), "status"), "DEGRADED");
+    assert_string_equal(str(json_object_get(comps, "store"), "reason"), "disk 91% full");
+    json_decref(j);
+    g_n_health = 3;
+    j = get_json(f, "/health/all");
+    assert_string_equal(str(j, "status"), "CRITICAL");
+    json_decref(j);
+    g_n_health = 1;
+    j = get_json(f, "/health/all");
+    assert_string_equal(str(j, "status"), "OK");
+    json_decref(j);
+}
+
+/* ---- mutating calls ---------------------------------------------------------- */
+
+static int post(dash_fixture *f, const char *path, const char *headers, const char *body, char *out_body, size_t cap)
+{
+    http_result r;
+    assert_true(http_req(f->m, f->port, "POST", path, headers, body, &r));
+    if (out_body) snprintf(out_body, cap, "%s", r.body ? r.body : "");
+    int status = r.status;
+    http_result_free(&r);
+    return status;
+}
+
+static void test_trip_needs_the_right_token(void **state)
+{
+    dash_fixture *f = *state;
+    const char *body = "{\"reason\":\"manual test\",\"user\":\"alice\"}";
+    assert_int_equal(post(f, "/api/ess/trip", NULL, body, NULL, 0), 401);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(post(f, "/api/ess/trip", "Authorization: Bearer wrong-token\r\n", body, NULL, 0), 401);
+    assert_int_equal(post(f, "/api/ess/trip", "Authorization: Basic " TOKEN "\r\n", body, NULL, 0), 401);
+    assert_int_equal(post(f, "/api/ess/trip", "Authorization: Bearer " TOKEN "x\r\n", body, NULL, 0), 401);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(f->m->ess.trips, 2);
+    char out[1024];
+    assert_int_equal(post(f, "/api/ess/trip", AUTH, body, out, sizeof out), 200);
+    assert_int_equal(f->m->ess.state, QTR_ESS_TRIPPED);
+    assert_int_equal(f->m->ess.trips, 3);
+    assert_string_equal(f->m->ess.trip_reason, "manual test");
+    assert_non_null(strstr(out, "\"TRIPPED\""));
+    /* the token never shows in logs */
+    assert_null(strstr(f->m->last_log, TOKEN));
+}
+
+static void test_reset_and_refusal(void **state)
+{
+    dash_fixture *f = *state;
+    f->m->ess.state = QTR_ESS_TRIPPED;
+    assert_int_equal(post(f, "/api/ess/reset", NULL, "{\"reason\":\"ok\"}", NULL, 0), 401);
+    assert_int_equal(f->m->ess.state, QTR_ESS_TRIPPED);
+    assert_int_equal(post(f, "/api/ess/reset", AUTH, "{\"reason\":\"fixed the feed\",\"force\":false}", NULL, 0), 200);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(f->m->ess.resets, 1);
+    /* the host refuses: 409 with its reason */
+    f->m->ess.state = QTR_ESS_COOLDOWN;
+    g_reset_rc = QTR_EREFUSED;
+    f->m->api.ess_reset = h_ess_reset_refused;
+    char out[1024];
+    assert_int_equal(post(f, "/api/ess/reset", AUTH, "{\"reason\":\"again\"}", out, sizeof out), 409);
+    assert_non_null(strstr(out, "cooldown: reset possible in 240 s"));
+    assert_int_equal(f->m->ess.state, QTR_ESS_COOLDOWN);
+}
+
+/* 96 bytes of reason: one more than a qtr reason field holds */
+#define LONG_REASON_BODY "{\"reason\":\"" "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr" "\"}"
+
+static void test_bad_bodies(void **state)
+{
+    dash_fixture *f = *state;
+    static const char *const bad[] = {
+        "",                                     /* no reason */
+        "{}",
+        "{\"reason\":\"\"}",
+        "{\"reason\":\"   \"}",
+        "{\"reason\":42}",
+        "{\"reason\":\"x\",\"force\":\"yes\"}",
+        "{\"reason\":\"x\",\"user\":[1]}",
+        "{\"reason\":\"x\"",                    /* malformed JSON */
+        "[\"reason\"]",
+        "{\"reason\":\"a\",\"reason\":\"b\"}",
+        LONG_REASON_BODY,
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int st = post(f, "/api/ess/trip", AUTH, bad[i], NULL, 0);
+        if (st != 400) fail_msg("body %zu '%s' gave %d, want 400", i, bad[i], st);
+    }
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(post(f, "/api/ess/reset", AUTH, "{\"user\":\"bob\"}", NULL, 0), 400);
+    /* auth comes first: an unauthenticated caller learns nothing about the body */
+    assert_int_equal(post(f, "/api/ess/trip", NULL, "{", NULL, 0), 401);
+}
+
+static void test_policy_reload(void **state)
+{
+    dash_fixture *f = *state;
+    assert_int_equal(post(f, "/api/policy/reload", NULL, NULL, NULL, 0), 401);
+    char out[2048];
+    assert_int_equal(post(f, "/api/policy/reload", AUTH, NULL, out, sizeof out), 200);
+    assert_non_null(strstr(out, "\"ok\":true"));
+    g_reload_rc = QTR_EINVAL;
+    assert_int_equal(post(f, "/api/policy/reload", AUTH, "{\"user\":\"carol\"}", out, sizeof out), 409);
+    assert_non_null(strstr(out, "max_positions must be > 0"));
+    assert_int_equal(post(f, "/api/policy/reload", AUTH, "nonsense", NULL, 0), 400);
+}
+
+static void test_no_token_configured_refuses(void **state)
+{
+    dash_fixture *f = *state;
+    char out[1024];
+    assert_int_equal(post(f, "/api/ess/trip", AUTH, "{\"reason\":\"x\"}", out, sizeof out), 403);
+    assert_non_null(strstr(out, "QTR_API_TOKEN"));
+    assert_int_equal(post(f, "/api/ess/trip", NULL, "{\"reason\":\"x\"}", NULL, 0), 403);
+    assert_int_equal(post(f, "/api/ess/reset", AUTH, "{\"reason\":\"x\"}", NULL, 0), 403);
+    assert_int_equal(post(f, "/api/policy/reload", AUTH, NULL, NULL, 0), 403);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(f->m->ess.trips, 2);
+}
+
+/* ---- protocol errors ------------------------------------------------------------ */
+
+static int raw_status(dash_fixture *f, const char *raw, size_t len, http_result *r)
+{
+    assert_true(http_raw(f->m, f->port, raw, len, r));
+    return r->status;
+}
+
+static void test_not_found_and_wrong_method(void **state)
+{
+    dash_fixture *f = *state;
+    http_result r;
+    assert_true(http_req(f->m, f->port, "GET", "/api/nothing", NULL, NULL, &r));
+    assert_int_equal(r.status, 404);
+    http_result_free(&r);
+    char allow[64];
+    assert_true(http_req(f->m, f->port, "POST", "/api/status", NULL, "{}", &r));
+    assert_int_equal(r.status, 405);
+    assert_string_equal(http_result_header(&r, "Allow", allow, sizeof allow), "GET, HEAD");
+    http_result_free(&r);
+    assert_true(http_req(f->m, f->port, "GET", "/api/ess/trip", NULL, NULL, &r));
+    assert_int_equal(r.status, 405);
+    assert_string_equal(http_result_header(&r, "Allow", allow, sizeof allow), "POST");
+    http_result_free(&r);
+    assert_true(http_req(f->m, f->port, "DELETE", "/", NULL, NULL, &r));
+    assert_int_equal(r.status, 405);
+    http_result_free(&r);
+    /* HEAD: headers with the GET's length, no body */
+    assert_true(http_req(f->m, f->port, "HEAD", "/api/status", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.body_len, 0);
+    char len[32];
+    assert_true(atoi(http_result_header(&r, "Content-Length", len, sizeof len)) > 10);
+    http_result_free(&r);
+    /* /ws without the upgrade */
+    assert_true(http_req(f->m, f->port, "GET", "/ws", NULL, NULL, &r));
+    assert_int_equal(r.status, 426);
+    http_result_free(&r);
+}
+
+static void test_too_large(void **state)
+{
+    dash_fixture *f = *state;
+    http_result r;
+    /* body over 64 KiB: refused from the Content-Length alone */
+    const char *big = "POST /api/ess/trip HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n";
+    assert_int_equal(raw_status(f, big, strlen(big), &r), 413);
+    http_result_free(&r);
+    /* head over 8 KiB */
+    size_t n = 9000;
+    char *huge = malloc(n + 64);
+    int k = sprintf(huge, "GET /api/status HTTP/1.1\r\nX-Pad: ");
+    memset(huge + k, 'a', n);
+    strcpy(huge + k + n, "\r\n\r\n");
+    assert_int_equal(raw_status(f, huge, strlen(huge), &r), 413);
+    http_result_free(&r);
+    /* and a head that never ends, sent in one go: cut off at the limit */
+    huge[k + n] = '\0';
+    assert_int_equal(raw_status(f, huge, strlen(huge), &r), 413);
+    http_result_free(&r);
+    free(huge);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+}
+
+static void test_malformed_requests(void **state)
+{
+    dash_fixture *f = *state;
+    http_result r;
+    static const struct { const char *raw; int status; } cases[] = {
+        { "GARBAGE\r\n\r\n", 400 },
+        { "GET /api/status HTTP/3.0\r\n\r\n", 505 },
+        { "POST /api/ess/trip HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501 },
+        { "GET /api/status HTTP/1.1\r\nBad Header\r\n\r\n", 400 },
+        { "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03\r\n\r\n", 400 },   /* TLS on plain HTTP */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int st = raw_status(f, cases[i].raw, strlen(cases[i].raw), &r);
+        if (st != cases[i].status) fail_msg("case %zu gave %d, want %d", i, st, cases[i].status);
+        http_result_free(&r);
+    }
+    /* the server is still fine */
+    json_t *j = get_json(f, "/api/ess");
+    json_decref(j);
+}
+
+static void test_keep_alive_pipelined(void **state)
+{
+    dash_fixture *f = *state;
+    const char *two = "GET /api/ess HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    http_result r;
+    assert_true(http_raw(f->m, f->port, two, strlen(two), &r));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_responses, 2);
+    http_result_free(&r);
+}
+
+static void test_page_is_served(void **state)
+{
+    dash_fixture *f = *state;
+    http_result r;
+    char v[512];
+    assert_true(http_req(f->m, f->port, "GET", "/", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(http_result_header(&r, "Content-Type", v, sizeof v), "text/html"));
+    assert_non_null(http_result_header(&r, "Content-Security-Policy", v, sizeof v));
+    assert_non_null(strstr(r.body, "<html"));
+    assert_non_null(strstr(r.body, "app.js"));
+    /* nothing is loaded from outside the plugin */
+    assert_null(strstr(r.body, "http://"));
+    assert_null(strstr(r.body, "https://"));
+    http_result_free(&r);
+    assert_true(http_req(f->m, f->port, "GET", "/app.js", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(http_result_header(&r, "Content-Type", v, sizeof v), "javascript"));
+    assert_non_null(strstr(r.body, "WebSocket"));
+    http_result_free(&r);
+}
+
+static void test_plugin_health(void **state)
+{
+    dash_fixture *f = *state;
+    qtr_health h;
+    f->p.desc->health(f->p.state, &h);
+    assert_int_equal(h.status, QTR_HEALTH_OK);
+    char want[64];
+    snprintf(want, sizeof want, "listening on 127.0.0.1:%d", f->port);
+    assert_non_null(strstr(h.reason, want));
+    assert_string_equal(f->p.desc->name, "dashboard");
+    assert_int_equal(f->p.desc->kind, QTR_KIND_DASHBOARD);
+}
+
+static void test_bad_options_refused(void **state)
+{
+    (void)state;
+    static const char *const bad[][2] = {
+        { "listen", "not-an-address" },
+        { "batch_max_events", "0" },
+        { "max_msgs_per_sec", "-5" },
+        { "client_buffer_bytes", "10" },
+        { "webhook_url", "file:///etc/passwd" },
+        { "alert_daily_drawdown_pct", "-1" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dash_fixture f;
+        const char *opts[] = { bad[i][0], bad[i][1], NULL };
+        if (dash_start(&f, opts)) fail_msg("option %s=%s was accepted", bad[i][0], bad[i][1]);
+        assert_non_null(strstr(f.m->last_log, bad[i][0]) ? f.m->last_log : strstr(f.m->last_log, "listen"));
+        mock_host_free(f.m);
+    }
+}
+
+static void test_port_in_use_refused(void **state)
+{
+    dash_fixture *f = *state;
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", f->port);
+    dash_fixture g;
+    const char *opts[] = { "listen", listen, NULL };
+    assert_false(dash_start(&g, opts));
+    assert_non_null(strstr(g.m->last_log, "cannot listen"));
+    mock_host_free(g.m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest with_token[] = {
+        cmocka_unit_test_setup_teardown(test_get_status, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_get_positions, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_get_orders_fills_signals, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_get_equity_ess_policy_plugins, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_not_loaded, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_health_all_worst_wins, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_trip_needs_the_right_token, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_and_refusal, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_bodies, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_reload, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_no_token_configured_refuses, setup_without_token, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found_and_wrong_method, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_too_large, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_requests, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_keep_alive_pipelined, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_page_is_served, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_health, setup_with_token, teardown),
+        cmocka_unit_test(test_bad_options_refused),
+        cmocka_unit_test_setup_teardown(test_port_in_use_refused, setup_with_token, teardown),
+    };
+    return cmocka_run_group_tests(with_token, NULL, NULL);
+}

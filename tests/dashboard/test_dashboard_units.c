@@ -1,0 +1,599 @@
+/* Unit tests of the dashboard's pure parts: request parsing, the WebSocket
+ * accept key, the bearer token, the per-client queue, alert rules, JSON
+ * money encoding and the metrics text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "alert_rules.h"
+#include "auth.h"
+#include "client_queue.h"
+#include "event_blob.h"
+#include "http_parse.h"
+#include "json_encode.h"
+#include "metrics.h"
+#include "ws_handshake.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static qtr_dec dec(const char *s)
+{
+    qtr_dec v = 0;
+    assert_int_equal(qtr_dec_parse(s, (size_t)-1, &v), QTR_DEC_OK);
+    return v;
+}
+
+/* ---- http_parse ---------------------------------------------------------- */
+
+static int parse(const char *text, http_request *req, char **keep)
+{
+    *keep = strdup(text);
+    return http_parse_head(*keep, strlen(text), req);
+}
+
+static void test_parse_get_with_headers(void **state)
+{
+    (void)state;
+    http_request req;
+    char *buf;
+    assert_int_equal(parse("GET /api/status?x=1 HTTP/1.1\r\nHost: a\r\nX-Thing:  spaced value \r\n\r\n", &req, &buf), 0);
+    assert_string_equal(req.method, "GET");
+    assert_string_equal(req.path, "/api/status");
+    assert_string_equal(req.target, "/api/status?x=1");
+    assert_int_equal(req.minor_version, 1);
+    assert_string_equal(http_header_get(&req, "x-thing"), "spaced value");
+    assert_true(req.keep_alive);
+    assert_false(req.has_content_length);
+    free(buf);
+}
+
+static void test_parse_connection_and_length(void **state)
+{
+    (void)state;
+    http_request req;
+    char *buf;
+    assert_int_equal(parse("POST /a HTTP/1.1\r\nConnection: keep-alive, close\r\nContent-Length: 12\r\n\r\n", &req, &buf), 0);
+    assert_false(req.keep_alive);
+    assert_true(req.has_content_length);
+    assert_int_equal(req.content_length, 12);
+    free(buf);
+    assert_int_equal(parse("GET / HTTP/1.0\r\n\r\n", &req, &buf), 0);
+    assert_false(req.keep_alive);      /* 1.0 closes unless asked */
+    free(buf);
+    assert_int_equal(parse("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", &req, &buf), 0);
+    assert_true(req.keep_alive);
+    free(buf);
+}
+
+static void test_parse_rejects_bad_input(void **state)
+{
+    (void)state;
+    static const struct { const char *text; int status; } cases[] = {
+        { "GET\r\n\r\n", 400 },
+        { "GET /a\r\n\r\n", 400 },
+        { "GET a HTTP/1.1\r\n\r\n", 400 },                               /* not origin-form */
+        { "GET /a HTTP/2.0\r\n\r\n", 505 },
+        { "GET /a HTTPS/1.1\r\n\r\n", 400 },
+        { "GET /a b HTTP/1.1\r\n\r\n", 400 },
+        { "G(T /a HTTP/1.1\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nNoColon\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nBad Name: x\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nContent-Length: 12x\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400 },
+        { "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501 },
+        { "POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nX: a\x01b\r\n\r\n", 400 },
+        { "GET /a HTTP/1.1\r\nX: a", 400 },                               /* no blank line */
+        { "VERYLONGMETHODNAME /a HTTP/1.1\r\n\r\n", 501 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_request req;
+        char *buf;
+        int rc = parse(cases[i].text, &req, &buf);
+        if (rc != cases[i].status) fail_msg("case %zu: '%s' gave %d, want %d", i, cases[i].text, rc, cases[i].status);
+        free(buf);
+    }
+}
+
+static void test_parse_header_limit(void **state)
+{
+    (void)state;
+    char text[8192] = "GET / HTTP/1.1\r\n";
+    for (int i = 0; i < HTTP_MAX_HEADERS + 1; i++) {
+        char line[32];
+        snprintf(line, sizeof line, "H%d: v\r\n", i);
+        strcat(text, line);
+    }
+    strcat(text, "\r\n");
+    http_request req;
+    char *buf;
+    assert_int_equal(parse(text, &req, &buf), 413);
+    free(buf);
+}
+
+static void test_header_tokens(void **state)
+{
+    (void)state;
+    assert_true(http_header_has_token("keep-alive, Upgrade", "upgrade"));
+    assert_true(http_header_has_token("Upgrade", "upgrade"));
+    assert_false(http_header_has_token("upgraded", "upgrade"));
+    assert_false(http_header_has_token("", "upgrade"));
+}
+
+/* ---- handshake ----------------------------------------------------------- */
+
+static void test_ws_accept_rfc_example(void **state)
+{
+    (void)state;
+    char out[WS_ACCEPT_LEN];
+    /* RFC 6455 section 1.3 */
+    assert_true(ws_accept_key("dGhlIHNhbXBsZSBub25jZQ==", out));
+    assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+static int check_upgrade(const char *head)
+{
+    http_request req;
+    char *buf = strdup(head);
+    assert_int_equal(http_parse_head(buf, strlen(buf), &req), 0);
+    const char *why = NULL;
+    int rc = ws_check_upgrade(&req, &why);
+    if (rc) assert_non_null(why);
+    free(buf);
+    return rc;
+}
+
+static void test_ws_check_upgrade(void **state)
+{
+    (void)state;
+    const char *good = "GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+                       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    assert_int_equal(check_upgrade(good), 0);
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n"),
+                     426);
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                     400);
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                     400);
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Origin: http://evil.example\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                     403);
+}
+
+static void test_ws_origin(void **state)
+{
+    (void)state;
+    assert_true(ws_origin_allowed(NULL, "127.0.0.1:8080"));
+    assert_true(ws_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080"));
+    assert_false(ws_origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080"));
+    assert_false(ws_origin_allowed("http://127.0.0.1:8080.evil.com", "127.0.0.1:8080"));
+    assert_false(ws_origin_allowed("null", "127.0.0.1:8080"));
+    assert_false(ws_origin_allowed("http://a", NULL));
+}
+
+/* ---- auth ----------------------------------------------------------------- */
+
+static void test_auth(void **state)
+{
+    (void)state;
+    api_token t;
+    api_token_init(&t, NULL);
+    assert_int_equal(api_token_check(&t, "Bearer anything"), AUTH_NOT_CONFIGURED);
+    api_token_init(&t, "");
+    assert_int_equal(api_token_check(&t, "Bearer "), AUTH_NOT_CONFIGURED);
+    api_token_init(&t, "s3cret-token");
+    assert_int_equal(api_token_check(&t, "Bearer s3cret-token"), AUTH_OK);
+    assert_int_equal(api_token_check(&t, "bearer s3cret-token"), AUTH_OK);
+    assert_int_equal(api_token_check(&t, "Bearer s3cret-tokeN"), AUTH_WRONG);
+    assert_int_equal(api_token_check(&t, "Bearer s3cret-token2"), AUTH_WRONG);
+    assert_int_equal(api_token_check(&t, "Bearer s3cret"), AUTH_WRONG);
+    assert_int_equal(api_token_check(&t, "Basic czNjcmV0"), AUTH_MISSING);
+    assert_int_equal(api_token_check(&t, "Bearer "), AUTH_MISSING);
+    assert_int_equal(api_token_check(&t, NULL), AUTH_MISSING);
+}
+
+/* ---- client_queue ------------------------------------------------------------ */
+
+static event_blob *blob(uint64_t id, qtr_event_type type, const char *symbol)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    ev.time_ms = 1000 + (int64_t)id;
+    if (symbol) qtr_strlcpy(ev.u.position.symbol, symbol, sizeof ev.u.position.symbol);
+    event_blob *b = event_blob_new(&ev, id, 0);
+    assert_non_null(b);
+    return b;
+}
+
+static void push_new(client_queue *q, uint64_t id, qtr_event_type type, const char *symbol)
+{
+    event_blob *b = blob(id, type, symbol);
+    cq_push(q, b);
+    event_blob_unref(b);
+}
+
+static void test_queue_fifo_without_pressure(void **state)
+{
+    (void)state;
+    client_queue q;
+    assert_true(cq_init(&q, 8));
+    for (uint64_t i = 1; i <= 5; i++) push_new(&q, i, QTR_EV_FILL, "BTCUSDT");
+    assert_int_equal(cq_pending(&q), 5);
+    event_blob *out[8];
+    uint64_t missed = 99;
+    size_t n = cq_take(&q, out, 3, &missed);
+    assert_int_equal(n, 3);
+    assert_int_equal(missed, 0);
+    for (size_t i = 0; i < n; i++) { assert_int_equal(out[i]->id, i + 1); event_blob_unref(out[i]); }
+    n = cq_take(&q, out, 8, &missed);
+    assert_int_equal(n, 2);
+    assert_int_equal(out[0]->id, 4);
+    assert_int_equal(out[1]->id, 5);
+    for (size_t i = 0; i < n; i++) event_blob_unref(out[i]);
+    cq_free(&q);
+}
+
+static void test_queue_drops_oldest_and_counts(void **state)
+{
+    (void)state;
+    client_queue q;
+    assert_true(cq_init(&q, 4));
+    for (uint64_t i = 1; i <= 10; i++) push_new(&q, i, QTR_EV_FILL, "BTCUSDT");
+    event_blob *out[16];
+    uint64_t missed = 0;
+    size_t n = cq_take(&q, out, 16, &missed);
+    assert_int_equal(n, 4);
+    assert_int_equal(missed, 6);
+    for (size_t i = 0; i < n; i++) { assert_int_equal(out[i]->id, 7 + i); event_blob_unref(out[i]); }
+    assert_int_equal(q.missed_total, 6);
+    n = cq_take(&q, out, 16, &missed);
+    assert_int_equal(n, 0);
+    assert_int_equal(missed, 0);       /* reported once */
+    cq_free(&q);
+}
+
+static void test_queue_keeps_latest_state_per_key(void **state)
+{
+    (void)state;
+    client_queue q;
+    assert_true(cq_init(&q, 3));
+    /* 1: position A, 2: position B, 3: position A again, then fills 4..9 */
+    push_new(&q, 1, QTR_EV_POSITION, "AAA");
+    push_new(&q, 2, QTR_EV_POSITION, "BBB");
+    push_new(&q, 3, QTR_EV_POSITION, "AAA");
+    push_new(&q, 4, QTR_EV_EQUITY, NULL);
+    for (uint64_t i = 5; i <= 9; i++) push_new(&q, i, QTR_EV_FILL, "AAA");
+    event_blob *out[16];
+    uint64_t missed = 0;
+    size_t n = cq_take(&q, out, 16, &missed);
+    /* kept: B(2), A(3), equity(4) as latest states, then the 3 newest fills */
+    uint64_t want[] = { 2, 3, 4, 7, 8, 9 };
+    assert_int_equal(n, 6);
+    for (size_t i = 0; i < n; i++) { assert_int_equal(out[i]->id, want[i]); event_blob_unref(out[i]); }
+    /* dropped: position A(1) replaced by A(3), fills 5 and 6 */
+    assert_int_equal(missed, 3);
+    assert_int_equal(n + missed, 9);
+    cq_free(&q);
+}
+
+static void test_queue_take_in_parts_keeps_order(void **state)
+{
+    (void)state;
+    client_queue q;
+    assert_true(cq_init(&q, 2));
+    push_new(&q, 1, QTR_EV_POSITION, "AAA");
+    push_new(&q, 2, QTR_EV_POSITION, "BBB");
+    push_new(&q, 3, QTR_EV_FILL, "AAA");
+    push_new(&q, 4, QTR_EV_FILL, "AAA");
+    event_blob *out[4];
+    uint64_t missed = 0, last = 0;
+    size_t total = 0;
+    for (int round = 0; round < 4; round++) {
+        size_t n = cq_take(&q, out, 1, &missed);
+        for (size_t i = 0; i < n; i++) {
+            assert_true(out[i]->id > last);
+            last = out[i]->id;
+            event_blob_unref(out[i]);
+        }
+        total += n;
+    }
+    assert_int_equal(total, 4);
+    cq_free(&q);
+}
+
+/* ---- JSON ----------------------------------------------------------------------- */
+
+static void test_event_json_money_as_strings(void **state)
+{
+    (void)state;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_FILL;
+    ev.time_ms = 1700000000123;
+    qtr_strlcpy(ev.u.fill.symbol, "BTCUSDT", sizeof ev.u.fill.symbol);
+    qtr_strlcpy(ev.u.fill.fill_id, "f-1", sizeof ev.u.fill.fill_id);
+    ev.u.fill.side = QTR_SIDE_SELL;
+    ev.u.fill.qty = dec("0.001");
+    ev.u.fill.price = dec("43125.5");
+    ev.u.fill.fee = dec("-0.00000001");
+    event_blob *b = event_blob_new(&ev, 42, 0);
+    assert_non_null(b);
+    json_error_t err;
+    json_t *j = json_loads(b->json, 0, &err);
+    assert_non_null(j);
+    assert_int_equal(json_integer_value(json_object_get(j, "id")), 42);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "fill");
+    assert_int_equal(json_integer_value(json_object_get(j, "time")), 1700000000123);
+    json_t *p = json_object_get(j, "payload");
+    assert_string_equal(json_string_value(json_object_get(p, "qty")), "0.001");
+    assert_string_equal(json_string_value(json_object_get(p, "price")), "43125.5");
+    assert_string_equal(json_string_value(json_object_get(p, "fee")), "-0.00000001");
+    assert_string_equal(json_string_value(json_object_get(p, "side")), "SELL");
+    assert_string_equal(b->key, "");
+    json_decref(j);
+    event_blob_unref(b);
+}
+
+static void test_event_json_every_type_and_keys(void **state)
+{
+    (void)state;
+    for (int t = 1; t < QTR_EV__COUNT; t++) {
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = (qtr_event_type)t;
+        qtr_strlcpy(ev.u.position.symbol, "ETHUSDT", sizeof ev.u.position.symbol);
+        event_blob *b = event_blob_new(&ev, (uint64_t)t, 0);
+        assert_non_null(b);
+        json_error_t err;
+        json_t *j = json_loads(b->json, 0, &err);
+        assert_non_null(j);
+        assert_string_equal(json_string_value(json_object_get(j, "type")), qtr_event_type_name((qtr_event_type)t));
+        assert_true(json_is_object(json_object_get(j, "payload")));
+        json_decref(j);
+        if (t == QTR_EV_POSITION) assert_string_equal(b->key, "position:ETHUSDT");
+        if (t == QTR_EV_EQUITY) assert_string_equal(b->key, "equity");
+        if (t == QTR_EV_ESS_STATE) assert_string_equal(b->key, "ess_state");
+        if (t == QTR_EV_ORDER_UPDATE || t == QTR_EV_SIGNAL || t == QTR_EV_ALERT) assert_string_equal(b->key, "");
+        event_blob_unref(b);
+    }
+}
+
+static void test_json_field_survives_bad_utf8(void **state)
+{
+    (void)state;
+    char field[8] = { 'a', (char)0xff, 'b', 0, 0, 0, 0, 0 };
+    json_t *j = json_field(field, sizeof field);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(j), "a?b");
+    json_decref(j);
+    char full[4] = { 'w', 'x', 'y', 'z' };   /* no NUL inside the field */
+    j = json_field(full, sizeof full);
+    assert_string_equal(json_string_value(j), "wxyz");
+    json_decref(j);
+}
+
+/* ---- alert rules ------------------------------------------------------------------- */
+
+static alert_rules make_rules(const char *dd, int64_t errors, int64_t interval_ms, int64_t per_min)
+{
+    alert_rules r;
+    alert_config cfg = { dec(dd), errors, interval_ms, per_min };
+    assert_true(alert_rules_init(&r, &cfg));
+    return r;
+}
+
+static qtr_event ess_event(qtr_ess_state st, qtr_ess_state prev, const char *reason)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ESS_STATE;
+    ev.u.ess.state = st;
+    ev.u.ess.previous = prev;
+    qtr_strlcpy(ev.u.ess.reason, reason, sizeof ev.u.ess.reason);
+    qtr_strlcpy(ev.u.ess.user, "alice", sizeof ev.u.ess.user);
+    return ev;
+}
+
+static void test_alert_ess_trip(void **state)
+{
+    (void)state;
+    alert_rules r = make_rules("2.5", 10, 300000, 10);
+    char text[ALERT_TEXT_MAX];
+    qtr_event trip = ess_event(QTR_ESS_TRIPPED, QTR_ESS_ARMED, "max drawdown");
+    assert_true(alert_rules_on_event(&r, &trip, 1000, text, sizeof text));
+    assert_non_null(strstr(text, "TRIPPED"));
+    assert_non_null(strstr(text, "max drawdown"));
+    assert_non_null(strstr(text, "alice"));
+    qtr_event armed = ess_event(QTR_ESS_ARMED, QTR_ESS_TRIPPED, "reset");
+    assert_false(alert_rules_on_event(&r, &armed, 2000, text, sizeof text));
+    /* a second trip within the interval is held back, and counted */
+    assert_false(alert_rules_on_event(&r, &trip, 3000, text, sizeof text));
+    assert_int_equal(r.suppressed_total, 1);
+    /* after the interval it goes, mentioning what was held back */
+    assert_true(alert_rules_on_event(&r, &trip, 1000 + 300000, text, sizeof text));
+    assert_non_null(strstr(text, "1 similar"));
+    alert_rules_free(&r);
+}
+
+static qtr_event equity_event(const char *daily_dd)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_EQUITY;
+    ev.u.equity.daily_drawdown_pct = dec(daily_dd);
+    ev.u.equity.equity = dec("9700");
+    return ev;
+}
+
+static void test_alert_daily_drawdown_on_crossing(void **state)
+{
+    (void)state;
+    alert_rules r = make_rules("2.5", 10, 0, 100);
+    char text[ALERT_TEXT_MAX];
+    qtr_event below = equity_event("2.49999999"), at = equity_event("2.5"), above = equity_event("3.1");
+    assert_false(alert_rules_on_event(&r, &below, 1, text, sizeof text));
+    assert_true(alert_rules_on_event(&r, &at, 2, text, sizeof text));
+    assert_non_null(strstr(text, "2.5%"));
+    assert_false(alert_rules_on_event(&r, &above, 3, text, sizeof text));   /* still over: once per crossing */
+    assert_false(alert_rules_on_event(&r, &below, 4, text, sizeof text));
+    assert_true(alert_rules_on_event(&r, &above, 5, text, sizeof text));
+    assert_non_null(strstr(text, "3.1%"));
+    alert_rules_free(&r);
+}
+
+static void test_alert_exchange_error_rate(void **state)
+{
+    (void)state;
+    alert_rules r = make_rules("0", 10, 0, 100);
+    char text[ALERT_TEXT_MAX];
+    qtr_event rej;
+    memset(&rej, 0, sizeof rej);
+    rej.type = QTR_EV_ORDER_UPDATE;
+    rej.u.order_update.status = QTR_OS_REJECTED;
+    qtr_strlcpy(rej.u.order_update.reason, "-2019 Margin is insufficient", sizeof rej.u.order_update.reason);
+    qtr_event by_risk = rej;
+    qtr_strlcpy(by_risk.u.order_update.reason, "risk:max_positions", sizeof by_risk.u.order_update.reason);
+    assert_true(alert_is_exchange_error(&rej));
+    assert_false(alert_is_exchange_error(&by_risk));
+    int64_t t = 0;
+    for (int i = 0; i < 10; i++) assert_false(alert_rules_on_event(&r, &rej, t += 1000, text, sizeof text));
+    for (int i = 0; i < 20; i++) assert_false(alert_rules_on_event(&r, &by_risk, t += 1000, text, sizeof text));
+    /* the 11th exchange error within the hour */
+    assert_true(alert_rules_on_event(&r, &rej, t += 1000, text, sizeof text));
+    assert_non_null(strstr(text, "11 exchange errors"));
+    assert_false(alert_rules_on_event(&r, &rej, t += 1000, text, sizeof text));     /* still over */
+    /* an hour later the old ones have aged out: back under, then over again */
+    t += 3600000;
+    qtr_event alert_err;
+    memset(&alert_err, 0, sizeof alert_err);
+    alert_err.type = QTR_EV_ALERT;
+    alert_err.u.alert.severity = QTR_ALERT_WARNING;
+    qtr_strlcpy(alert_err.u.alert.kind, "exchange_error", sizeof alert_err.u.alert.kind);
+    assert_true(alert_is_exchange_error(&alert_err));
+    for (int i = 0; i < 10; i++) assert_false(alert_rules_on_event(&r, &alert_err, t += 1000, text, sizeof text));
+    assert_true(alert_rules_on_event(&r, &alert_err, t += 1000, text, sizeof text));
+    alert_rules_free(&r);
+}
+
+static void test_alert_health_and_critical_alerts(void **state)
+{
+    (void)state;
+    alert_rules r = make_rules("0", 10, 300000, 100);
+    char text[ALERT_TEXT_MAX];
+    qtr_event h;
+    memset(&h, 0, sizeof h);
+    h.type = QTR_EV_HEALTH;
+    qtr_strlcpy(h.u.health.component, "exchange", sizeof h.u.health.component);
+    h.u.health.health.status = QTR_HEALTH_DEGRADED;
+    assert_false(alert_rules_on_event(&r, &h, 1, text, sizeof text));
+    h.u.health.health.status = QTR_HEALTH_CRITICAL;
+    qtr_strlcpy(h.u.health.health.reason, "user stream down", sizeof h.u.health.health.reason);
+    assert_true(alert_rules_on_event(&r, &h, 2, text, sizeof text));
+    assert_non_null(strstr(text, "exchange"));
+    assert_non_null(strstr(text, "user stream down"));
+    /* another component is another key: not held back by the first */
+    qtr_strlcpy(h.u.health.component, "store", sizeof h.u.health.component);
+    assert_true(alert_rules_on_event(&r, &h, 3, text, sizeof text));
+    qtr_event a;
+    memset(&a, 0, sizeof a);
+    a.type = QTR_EV_ALERT;
+    a.u.alert.severity = QTR_ALERT_WARNING;
+    qtr_strlcpy(a.u.alert.kind, "policy", sizeof a.u.alert.kind);
+    assert_false(alert_rules_on_event(&r, &a, 4, text, sizeof text));
+    a.u.alert.severity = QTR_ALERT_CRITICAL;
+    qtr_strlcpy(a.u.alert.text, "policy file unreadable", sizeof a.u.alert.text);
+    assert_true(alert_rules_on_event(&r, &a, 5, text, sizeof text));
+    assert_non_null(strstr(text, "policy file unreadable"));
+    alert_rules_free(&r);
+}
+
+static void test_alert_global_cap(void **state)
+{
+    (void)state;
+    alert_rules r = make_rules("0", 10, 300000, 3);
+    uint32_t held = 0;
+    char key[16];
+    int sent = 0;
+    for (int i = 0; i < 10; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        sent += alert_rate_allow(&r, key, 1000 + i, &held);
+    }
+    assert_int_equal(sent, 3);
+    assert_int_equal(r.suppressed_total, 7);
+    /* a minute after the first ones the window has room again */
+    assert_true(alert_rate_allow(&r, "k9", 1000 + 60000, &held));
+    assert_int_equal(held, 1);
+    alert_rules_free(&r);
+}
+
+/* ---- metrics ------------------------------------------------------------------------ */
+
+typedef struct sink { char buf[16384]; size_t len; } sink;
+static void sink_write(void *ud, const char *text, size_t len)
+{
+    sink *s = ud;
+    assert_true(s->len + len < sizeof s->buf);
+    memcpy(s->buf + s->len, text, len);
+    s->len += len;
+    s->buf[s->len] = '\0';
+}
+
+static void test_metrics_render(void **state)
+{
+    (void)state;
+    dash_metrics m;
+    memset(&m, 0, sizeof m);
+    metrics_count_http(&m, 200);
+    metrics_count_http(&m, 200);
+    metrics_count_http(&m, 404);
+    metrics_count_http(&m, 9999);          /* ignored, no crash */
+    m.ws_events_dropped = 7;
+    dash_gauges g = { .ws_clients = 3, .ws_queued_bytes = 100, .ws_queued_bytes_max = 60 };
+    sink s = { .len = 0 };
+    metrics_render(&m, &g, sink_write, &s);
+    assert_non_null(strstr(s.buf, "# TYPE qtr_dashboard_http_requests_total counter\n"));
+    assert_non_null(strstr(s.buf, "qtr_dashboard_http_requests_total{code=\"200\"} 2\n"));
+    assert_non_null(strstr(s.buf, "qtr_dashboard_http_requests_total{code=\"404\"} 1\n"));
+    assert_non_null(strstr(s.buf, "qtr_dashboard_ws_clients 3\n"));
+    assert_non_null(strstr(s.buf, "qtr_dashboard_ws_events_dropped_total 7\n"));
+    assert_non_null(strstr(s.buf, "qtr_dashboard_ws_client_queued_bytes_max 60\n"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_get_with_headers),
+        cmocka_unit_test(test_parse_connection_and_length),
+        cmocka_unit_test(test_parse_rejects_bad_input),
+        cmocka_unit_test(test_parse_header_limit),
+        cmocka_unit_test(test_header_tokens),
+        cmocka_unit_test(test_ws_accept_rfc_example),
+        cmocka_unit_test(test_ws_check_upgrade),
+        cmocka_unit_test(test_ws_origin),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_queue_fifo_without_pressure),
+        cmocka_unit_test(test_queue_drops_oldest_and_counts),
+        cmocka_unit_test(test_queue_keeps_latest_state_per_key),
+        cmocka_unit_test(test_queue_take_in_parts_keeps_order),
+        cmocka_unit_test(test_event_json_money_as_strings),
+        cmocka_unit_test(test_event_json_every_type_and_keys),
+        cmocka_unit_test(test_json_field_survives_bad_utf8),
+        cmocka_unit_test(test_alert_ess_trip),
+        cmocka_unit_test(test_alert_daily_drawdown_on_crossing),
+        cmocka_unit_test(test_alert_exchange_error_rate),
+        cmocka_unit_test(test_alert_health_and_critical_alerts),
+        cmocka_unit_test(test_alert_global_cap),
+        cmocka_unit_test(test_metrics_render),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,295 @@
+/* The WebSocket feed: handshake, a batch arriving with money as strings,
+ * batch limits, the per-client rate limit, subscriptions, and closing of
+ * clients that send bad, oversized or binary frames. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "dash_test_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int setup(void **state)
+{
+    dash_fixture *f = calloc(1, sizeof *f);
+    if (!dash_start(f, NULL)) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    dash_fixture *f = *state;
+    dash_stop(f);
+    free(f);
+    return 0;
+}
+
+static void publish_fill(mock_host *m, int i)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_FILL;
+    qtr_strlcpy(ev.u.fill.symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    snprintf(ev.u.fill.fill_id, QTR_CLIENT_ID_MAX, "f-%d", i);
+    ev.u.fill.side = QTR_SIDE_BUY;
+    ev.u.fill.qty = D("0.001");
+    ev.u.fill.price = D("43000.25");
+    ev.u.fill.fee = D("0.0172001");
+    mock_host_publish(m, &ev);
+}
+
+static void publish_equity(mock_host *m, const char *equity)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_EQUITY;
+    ev.u.equity.equity = D(equity);
+    mock_host_publish(m, &ev);
+}
+
+static json_t *msg_json(ws_tc *c, size_t i)
+{
+    json_error_t err;
+    json_t *j = json_loads(c->msgs[i], 0, &err);
+    if (!j) fail_msg("message %zu is not JSON: %s", i, c->msgs[i]);
+    return j;
+}
+
+/* Counts events in messages [from, n) and checks seq and id order. */
+static size_t count_events(ws_tc *c, size_t from, size_t max_per_msg, size_t *biggest)
+{
+    size_t total = 0;
+    int64_t last_seq = -1, last_id = 0;
+    *biggest = 0;
+    for (size_t i = from; i < c->n_msgs; i++) {
+        json_t *j = msg_json(c, i);
+        int64_t seq = json_integer_value(json_object_get(j, "seq"));
+        if (last_seq >= 0) assert_int_equal(seq, last_seq + 1);
+        last_seq = seq;
+        assert_string_equal(json_string_value(json_object_get(j, "type")), "batch");
+        json_t *evs = json_object_get(j, "events");
+        size_t n = json_array_size(evs);
+        assert_true(n >= 1);
+        assert_true(n <= max_per_msg);
+        for (size_t k = 0; k < n; k++) {
+            int64_t id = json_integer_value(json_object_get(json_array_get(evs, k), "id"));
+            assert_true(id > last_id);
+            last_id = id;
+        }
+        if (n > *biggest) *biggest = n;
+        total += n;
+        json_decref(j);
+    }
+    return total;
+}
+
+static ws_tc *open_client(dash_fixture *f)
+{
+    ws_tc *c = ws_tc_connect(f->m, f->port, NULL, 0);
+    assert_true(ws_tc_wait_open(c, 3000));
+    assert_true(ws_tc_wait_msgs(c, 1, 3000));   /* hello */
+    json_t *hello = msg_json(c, 0);
+    assert_string_equal(json_string_value(json_object_get(hello, "type")), "hello");
+    assert_int_equal(json_integer_value(json_object_get(hello, "seq")), 1);
+    json_decref(hello);
+    return c;
+}
+
+static void test_handshake_and_first_batch(void **state)
+{
+    dash_fixture *f = *state;
+    ws_tc *c = open_client(f);
+    assert_string_equal(c->accept, WS_SAMPLE_ACCEPT);
+    publish_fill(f->m, 1);
+    assert_true(ws_tc_wait_msgs(c, 2, 3000));
+    json_t *j = msg_json(c, 1);
+    assert_int_equal(json_integer_value(json_object_get(j, "seq")), 2);
+    json_t *ev = json_array_get(json_object_get(j, "events"), 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "type")), "fill");
+    assert_true(json_is_integer(json_object_get(ev, "time")));
+    json_t *p = json_object_get(ev, "payload");
+    assert_string_equal(json_string_value(json_object_get(p, "price")), "43000.25");
+    assert_string_equal(json_string_value(json_object_get(p, "qty")), "0.001");
+    assert_string_equal(json_string_value(json_object_get(p, "fee")), "0.0172001");
+    assert_string_equal(json_string_value(json_object_get(p, "fill_id")), "f-1");
+    json_decref(j);
+    ws_tc_free(c);
+}
+
+typedef struct total_wait { ws_tc *c; size_t want; } total_wait;
+static bool has_events(void *ud)
+{
+    total_wait *w = ud;
+    size_t total = 0;
+    for (size_t i = 1; i < w->c->n_msgs; i++) {
+        json_t *j = json_loads(w->c->msgs[i], 0, NULL);
+        total += json_array_size(json_object_get(j, "events"));
+        json_decref(j);
+    }
+    return total >= w->want;
+}
+
+static void test_batches_hold_at_most_ten(void **state)
+{
+    dash_fixture *f = *state;
+    ws_tc *c = open_client(f);
+    for (int i = 0; i < 35; i++) publish_fill(f->m, i);
+    total_wait w = { c, 35 };
+    assert_true(mock_host_run_until(f->m, 5000, has_events, &w));
+    size_t biggest = 0;
+    assert_int_equal(count_events(c, 1, 10, &biggest), 35);
+    assert_int_equal(biggest, 10);
+    assert_true(c->n_msgs - 1 >= 4);          /* 35 events need four messages at least */
+    /* a lone event goes out on its own after batch_max_ms */
+    size_t before = c->n_msgs;
+    publish_fill(f->m, 99);
+    assert_true(ws_tc_wait_msgs(c, before + 1, 3000));
+    json_t *j = msg_json(c, before);
+    assert_int_equal(json_array_size(json_object_get(j, "events")), 1);
+    json_decref(j);
+    ws_tc_free(c);
+}
+
+static void test_rate_limit_upper_bound(void **state)
+{
+    dash_fixture *f = *state;
+    ws_tc *c = open_client(f);
+    int64_t t0 = test_now_ms();
+    for (int i = 0; i < 2000; i++) publish_fill(f->m, i);
+    mock_host_run_for(f->m, 600);
+    int64_t elapsed = test_now_ms() - t0;
+    size_t batches = c->n_msgs - 1;
+    /* 50 messages a second: at most one per 20 ms, whatever the load */
+    assert_true(batches >= 1);
+    if ((int64_t)batches > elapsed / 20 + 2) fail_msg("%zu messages in %lld ms", batches, (long long)elapsed);
+    ws_tc_free(c);
+}
+
+static void test_subscribe_filters_types(void **state)
+{
+    dash_fixture *f = *state;
+    ws_tc *c = open_client(f);
+    ws_tc_send_text(c, "{\"subscribe\":[\"equity\"]}");
+    ws_tc_send_text(c, "not json at all: ignored");
+    mock_host_run_for(f->m, 50);
+    publish_fill(f->m, 1);
+    publish_equity(f->m, "10001.5");
+    publish_fill(f->m, 2);
+    assert_true(ws_tc_wait_msgs(c, 2, 3000));
+    mock_host_run_for(f->m, 250);
+    assert_int_equal(c->n_msgs, 2);
+    json_t *j = msg_json(c, 1);
+    json_t *evs = json_object_get(j, "events");
+    assert_int_equal(json_array_size(evs), 1);
+    json_t *ev = json_array_get(evs, 0);
+    assert_string_equal(json_string_value(json_object_get(ev, "type")), "equity");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(ev, "payload"), "equity")), "10001.5");
+    json_decref(j);
+    ws_tc_free(c);
+}
+
+static void expect_close(dash_fixture *f, const void *frame, size_t len, const char *text, uint16_t code)
+{
+    ws_tc *c = open_client(f);
+    if (text) ws_tc_send_text(c, text);
+    else ws_tc_send_raw(c, frame, len);
+    assert_true(ws_tc_wait_closed(c, 3000));
+    assert_true(c->close_received);
+    assert_int_equal(c->close_code, code);
+    ws_tc_free(c);
+}
+
+static void test_bad_frames_close(void **state)
+{
+    dash_fixture *f = *state;
+    static const unsigned char unmasked[] = { 0x81, 0x05, 'h', 'e', 'l', 'l', 'o' };
+    expect_close(f, unmasked, sizeof unmasked, NULL, 1002);
+    static const unsigned char bad_opcode[] = { 0x83, 0x80, 1, 2, 3, 4 };   /* reserved opcode 3 */
+    expect_close(f, bad_opcode, sizeof bad_opcode, NULL, 1002);
+    static const unsigned char binary[] = { 0x82, 0x83, 0, 0, 0, 0, 1, 2, 3 };
+    expect_close(f, binary, sizeof binary, NULL, 1003);
+    char *big = malloc(5001);
+    memset(big, 'x', 5000);
+    big[5000] = '\0';
+    expect_close(f, NULL, 0, big, 1009);
+    free(big);
+    /* the server is unharmed */
+    ws_tc *c = open_client(f);
+    publish_fill(f->m, 7);
+    assert_true(ws_tc_wait_msgs(c, 2, 3000));
+    ws_tc_free(c);
+    http_result r;
+    assert_true(http_req(f->m, f->port, "GET", "/metrics", NULL, NULL, &r));
+    assert_true(metric_value(r.body, "qtr_dashboard_ws_protocol_closes_total") >= 3);
+    http_result_free(&r);
+}
+
+static void test_handshake_refusals(void **state)
+{
+    dash_fixture *f = *state;
+    static const struct { const char *raw; int status; } cases[] = {
+        { "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+          WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 8\r\n\r\n", 426 },
+        { "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          "Sec-WebSocket-Version: 13\r\n\r\n", 400 },
+        { "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\n"
+          "Connection: Upgrade\r\nSec-WebSocket-Key: " WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n", 403 },
+        { "POST /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+          WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", 400 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        http_result r;
+        assert_true(http_raw(f->m, f->port, cases[i].raw, strlen(cases[i].raw), &r));
+        if (r.status != cases[i].status) fail_msg("case %zu gave %d, want %d", i, r.status, cases[i].status);
+        http_result_free(&r);
+    }
+}
+
+static void test_client_limit(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    const char *opts[] = { "max_ws_clients", "2", NULL };
+    assert_true(dash_start(&f, opts));
+    ws_tc *a = open_client(&f), *b = open_client(&f);
+    ws_tc *c = ws_tc_connect(f.m, f.port, NULL, 0);
+    assert_false(ws_tc_wait_open(c, 3000));
+    assert_int_equal(c->http_status, 503);
+    ws_tc_free(c);
+    ws_tc_free(a);
+    ws_tc_free(b);
+    dash_stop(&f);
+}
+
+static void test_stop_closes_clients(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(dash_start(&f, NULL));
+    ws_tc *c = open_client(&f);
+    mock_plugin_unload(f.m, &f.p);
+    assert_true(ws_tc_wait_closed(c, 3000));
+    assert_true(c->close_received);
+    assert_int_equal(c->close_code, 1001);
+    ws_tc_free(c);
+    mock_host_free(f.m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_handshake_and_first_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batches_hold_at_most_ten, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rate_limit_upper_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe_filters_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_frames_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_handshake_refusals, setup, teardown),
+        cmocka_unit_test(test_client_limit),
+        cmocka_unit_test(test_stop_closes_clients),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
