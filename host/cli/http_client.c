@@ -1,118 +1,170 @@
 /* http_client.c — see http_client.h. */
 #include "cli/http_client.h"
 
-#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 #define MAX_RESPONSE (8u << 20)
 
-static size_t on_body(char *data, size_t size, size_t nmemb, void *ud)
+typedef struct pending {
+    qh_http_req *req;
+    struct evhttp_connection *conn;
+    struct event_base *base;
+    size_t *left;
+    struct timespec t0;
+    bool done;
+} pending;
+
+static int64_t ms_since(const struct timespec *t0)
 {
-    qh_http_req *r = ud;
-    size_t n = size * nmemb;
-    if (r->response_len + n > MAX_RESPONSE) return 0;   /* abort: answer too large */
-    char *grown = realloc(r->response, r->response_len + n + 1);
-    if (!grown) return 0;
-    r->response = grown;
-    memcpy(r->response + r->response_len, data, n);
-    r->response_len += n;
-    r->response[r->response_len] = '\0';
-    return n;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *ud)
+static int64_t parse_http_date(const char *s)
 {
-    qh_http_req *r = ud;
-    size_t n = size * nmemb;
-    if (n > 5 && strncasecmp(data, "Date:", 5) == 0) {
-        char buf[128];
-        size_t len = n - 5 < sizeof buf - 1 ? n - 5 : sizeof buf - 1;
-        memcpy(buf, data + 5, len);
-        buf[len] = '\0';
-        time_t t = curl_getdate(buf, NULL);
-        if (t > 0) r->server_date_s = (int64_t)t;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!s || !strptime(s, "%a, %d %b %Y %H:%M:%S", &tm)) return 0;
+    return (int64_t)timegm(&tm);
+}
+
+static void finish(pending *p)
+{
+    if (p->done) return;
+    p->done = true;
+    p->req->elapsed_ms = ms_since(&p->t0);
+    if (--*p->left == 0) event_base_loopexit(p->base, NULL);
+}
+
+static void on_done(struct evhttp_request *r, void *arg)
+{
+    pending *p = arg;
+    qh_http_req *q = p->req;
+    if (!r || evhttp_request_get_response_code(r) == 0) {
+        snprintf(q->error, sizeof q->error, "no answer (connection refused, reset or timed out)");
+        finish(p);
+        return;
     }
-    return n;
+    q->status = evhttp_request_get_response_code(r);
+    q->server_date_s = parse_http_date(evhttp_find_header(evhttp_request_get_input_headers(r), "Date"));
+    struct evbuffer *in = evhttp_request_get_input_buffer(r);
+    size_t len = evbuffer_get_length(in);
+    if (len > MAX_RESPONSE) {
+        snprintf(q->error, sizeof q->error, "answer larger than %u bytes", MAX_RESPONSE);
+        q->status = 0;
+    } else {
+        q->response = malloc(len + 1);
+        if (q->response) {
+            evbuffer_remove(in, q->response, len);
+            q->response[len] = '\0';
+            q->response_len = len;
+        }
+    }
+    finish(p);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    event_base_loopexit(arg, NULL);
+}
+
+/* Split http://host[:port]/path?query; false with a reason in req->error. */
+static bool start(pending *p)
+{
+    qh_http_req *q = p->req;
+    struct evhttp_uri *u = evhttp_uri_parse(q->url);
+    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL;
+    const char *host = u ? evhttp_uri_get_host(u) : NULL;
+    if (!u || !scheme || strcmp(scheme, "http") != 0 || !host) {
+        snprintf(q->error, sizeof q->error, "not an http:// URL: %.200s", q->url);
+        if (u) evhttp_uri_free(u);
+        return false;
+    }
+    int port = evhttp_uri_get_port(u);
+    char target[1200];
+    const char *path = evhttp_uri_get_path(u), *query = evhttp_uri_get_query(u);
+    snprintf(target, sizeof target, "%s%s%s", path && *path ? path : "/", query ? "?" : "", query ? query : "");
+    p->conn = evhttp_connection_base_new(p->base, NULL, host, (ev_uint16_t)(port > 0 ? port : 80));
+    struct evhttp_request *r = p->conn ? evhttp_request_new(on_done, p) : NULL;
+    if (!r) {
+        snprintf(q->error, sizeof q->error, "out of memory");
+        evhttp_uri_free(u);
+        return false;
+    }
+    long ms = q->timeout_ms > 0 ? q->timeout_ms : 10000;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    evhttp_connection_set_timeout_tv(p->conn, &tv);
+    evhttp_connection_set_retries(p->conn, 0);
+    struct evkeyvalq *h = evhttp_request_get_output_headers(r);
+    evhttp_add_header(h, "Host", host);
+    evhttp_add_header(h, "Connection", "close");
+    if (q->bearer && *q->bearer) {
+        char auth[600];
+        snprintf(auth, sizeof auth, "Bearer %s", q->bearer);
+        evhttp_add_header(h, "Authorization", auth);
+    }
+    bool post = q->method && strcmp(q->method, "POST") == 0;
+    if (post) {
+        evhttp_add_header(h, "Content-Type", "application/json");
+        if (q->body) evbuffer_add(evhttp_request_get_output_buffer(r), q->body, strlen(q->body));
+    }
+    evhttp_uri_free(u);
+    clock_gettime(CLOCK_MONOTONIC, &p->t0);
+    if (evhttp_make_request(p->conn, r, post ? EVHTTP_REQ_POST : EVHTTP_REQ_GET, target) != 0) {
+        snprintf(q->error, sizeof q->error, "cannot send the request");
+        return false;
+    }
+    return true;
 }
 
 void qh_http_run(qh_http_req *reqs, size_t n)
 {
-    static int inited;
-    if (!inited) { curl_global_init(CURL_GLOBAL_DEFAULT); inited = 1; }
-    CURLM *multi = curl_multi_init();
-    CURL **easy = calloc(n ? n : 1, sizeof *easy);
-    struct curl_slist **hdrs = calloc(n ? n : 1, sizeof *hdrs);
-    if (!multi || !easy || !hdrs) {
+    struct event_base *base = event_base_new();
+    pending *ps = calloc(n ? n : 1, sizeof *ps);
+    if (!base || !ps) {
         for (size_t i = 0; i < n; i++) snprintf(reqs[i].error, sizeof reqs[i].error, "out of memory");
-        free(easy);
-        free(hdrs);
-        if (multi) curl_multi_cleanup(multi);
+        free(ps);
+        if (base) event_base_free(base);
         return;
     }
+    size_t left = 0;
+    long longest = 0;
     for (size_t i = 0; i < n; i++) {
-        qh_http_req *r = &reqs[i];
-        r->status = 0;
-        r->error[0] = '\0';
-        r->response = NULL;
-        r->response_len = 0;
-        CURL *c = easy[i] = curl_easy_init();
-        if (!c) { snprintf(r->error, sizeof r->error, "out of memory"); continue; }
-        curl_easy_setopt(c, CURLOPT_URL, r->url);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, r->timeout_ms > 0 ? r->timeout_ms : 10000L);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-        curl_easy_setopt(c, CURLOPT_PRIVATE, r);
-        if (r->method && strcmp(r->method, "POST") == 0) {
-            curl_easy_setopt(c, CURLOPT_POST, 1L);
-            curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-            hdrs[i] = curl_slist_append(hdrs[i], "Content-Type: application/json");
-        }
-        if (r->bearer && *r->bearer) {
-            char h[600];
-            snprintf(h, sizeof h, "Authorization: Bearer %s", r->bearer);
-            hdrs[i] = curl_slist_append(hdrs[i], h);
-        }
-        if (hdrs[i]) curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs[i]);
-        curl_multi_add_handle(multi, c);
+        reqs[i].status = 0;
+        reqs[i].error[0] = '\0';
+        reqs[i].response = NULL;
+        reqs[i].response_len = 0;
+        reqs[i].server_date_s = 0;
+        ps[i] = (pending){ .req = &reqs[i], .base = base, .left = &left };
+        long t = reqs[i].timeout_ms > 0 ? reqs[i].timeout_ms : 10000;
+        if (t > longest) longest = t;
+        left++;
+        if (!start(&ps[i])) { ps[i].done = true; left--; }
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    int running = 1;
-    while (running) {
-        if (curl_multi_perform(multi, &running) != CURLM_OK) break;
-        if (running) curl_multi_poll(multi, NULL, 0, 200, NULL);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(multi, &left))) {
-            if (msg->msg != CURLMSG_DONE) continue;
-            qh_http_req *r;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-            struct timespec t1;
-            clock_gettime(CLOCK_MONOTONIC, &t1);
-            r->elapsed_ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-            if (msg->data.result == CURLE_OK) {
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
-            } else {
-                snprintf(r->error, sizeof r->error, "%s", curl_easy_strerror(msg->data.result));
-            }
-        }
+    if (left) {
+        /* a backstop beside evhttp's own timeouts: this call always returns */
+        struct timeval dl = { longest / 1000 + 2, 0 };
+        struct event *deadline = evtimer_new(base, on_deadline, base);
+        if (deadline) evtimer_add(deadline, &dl);
+        event_base_dispatch(base);
+        if (deadline) event_free(deadline);
+        for (size_t i = 0; i < n; i++)
+            if (!ps[i].done) snprintf(reqs[i].error, sizeof reqs[i].error, "no answer within %ld ms", longest);
     }
-    for (size_t i = 0; i < n; i++) {
-        if (easy[i]) {
-            curl_multi_remove_handle(multi, easy[i]);
-            curl_easy_cleanup(easy[i]);
-        }
-        curl_slist_free_all(hdrs[i]);
-    }
-    free(easy);
-    free(hdrs);
-    curl_multi_cleanup(multi);
+    for (size_t i = 0; i < n; i++)
+        if (ps[i].conn) evhttp_connection_free(ps[i].conn);
+    free(ps);
+    event_base_free(base);
 }
 
 void qh_http_free(qh_http_req *r)

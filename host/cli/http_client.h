@@ -1,8 +1,10 @@
 /*
  * A small HTTP client for the command-line tools that talk to a running
- * server's REST API (qtr check, qtr ess). Blocking is fine here: these run
- * in their own process, never on the server's loop. Several requests can run
- * in parallel through libcurl's multi interface.
+ * server's REST API (qtr check, qtr ess), on libevent's evhttp (already in
+ * the binary; libcurl would map a dozen more libraries into the server).
+ * Plain http:// only: the dashboard serves HTTP, normally on loopback.
+ * Blocking is fine here: these run in their own process, never on the
+ * server's loop. Several requests run in parallel on one event loop.
  */
 #ifndef QH_HTTP_CLIENT_H
 #define QH_HTTP_CLIENT_H

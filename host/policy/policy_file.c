@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include "core/sha256.h"
 
 int qh_policy_read_file(const char *path, char **buf, size_t *len, char *err, size_t errlen)
 {
@@ -43,16 +43,4 @@ int qh_policy_read_file(const char *path, char **buf, size_t *len, char *err, si
     return 0;
 }
 
-void qh_policy_sha256_hex(const char *buf, size_t len, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0;
-    hex[0] = '\0';
-    if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) || mdlen != 32) return;
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[64] = '\0';
-}
+void qh_policy_sha256_hex(const char *buf, size_t len, char hex[65]) { qh_sha256_hex(buf, len, hex); }
