@@ -38,16 +38,22 @@ static qtr_health_status parse_status(const char *s)
 }
 
 /* Check one component of /health/all by name. */
-static void from_component(check *c, json_t *components, const char *name, const char *missing_reason,
-                           qtr_health_status missing_status)
+static void from_component(check *c, json_t *components, const char *name, const char *kind,
+                           const char *missing_reason, qtr_health_status missing_status)
 {
     json_t *comp = json_object_get(components, name);
+    if (!comp && kind) {   /* listed under <kind>_<name> when the name clashes with a host component */
+        char alt[96];
+        snprintf(alt, sizeof alt, "%s_%s", kind, name);
+        comp = json_object_get(components, alt);
+    }
     if (!comp) {
         set(c, missing_status, "%s", missing_reason);
         return;
     }
     const char *reason = json_string_value(json_object_get(comp, "reason"));
-    set(c, parse_status(json_string_value(json_object_get(comp, "status"))), "%s: %s", name, reason ? reason : "");
+    set(c, parse_status(json_string_value(json_object_get(comp, "status"))), "%s: %s", name,
+        reason && *reason ? reason : "no complaint");
 }
 
 /* The exchange plugin's name from /api/plugins (a list, or {"plugins": list}). */
@@ -79,7 +85,9 @@ int qh_cmd_check(int argc, char **argv)
         req[i].timeout_ms = 10000;   /* all in parallel: well inside the 30 s budget */
     }
     qh_http_run(req, 4);
-    time_t local_now = time(NULL);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t local_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 
     check c[8] = { { "reachable", 0, "" }, { "health", 0, "" }, { "ess", 0, "" }, { "policy", 0, "" },
                    { "exchange", 0, "" }, { "store", 0, "" }, { "loop_lag", 0, "" }, { "clock_skew", 0, "" } };
@@ -124,24 +132,25 @@ int qh_cmd_check(int argc, char **argv)
     }
 
     if (components) {
-        from_component(&c[3], components, "policy", "no policy component reported", QTR_HEALTH_CRITICAL);
+        from_component(&c[3], components, "policy", NULL, "no policy component reported", QTR_HEALTH_CRITICAL);
         const char *ex = exchange_name(plugins);
-        if (ex) from_component(&c[4], components, ex, "the exchange plugin reports no health", QTR_HEALTH_CRITICAL);
+        if (ex) from_component(&c[4], components, ex, "exchange", "the exchange plugin reports no health", QTR_HEALTH_CRITICAL);
         else set(&c[4], QTR_HEALTH_CRITICAL, "no exchange plugin listed by /api/plugins");
-        from_component(&c[5], components, "store", "no trade store: nothing is persisted", QTR_HEALTH_DEGRADED);
-        from_component(&c[6], components, "loop", "no loop component reported", QTR_HEALTH_DEGRADED);
+        from_component(&c[5], components, "store", NULL, "no trade store: nothing is persisted", QTR_HEALTH_DEGRADED);
+        from_component(&c[6], components, "loop", NULL, "no loop component reported", QTR_HEALTH_DEGRADED);
     } else {
         for (int i = 3; i <= 6; i++) set(&c[i], QTR_HEALTH_CRITICAL, "health unavailable");
     }
 
-    int64_t server_s = req[0].server_date_s ? req[0].server_date_s : req[1].server_date_s;
-    if (!server_s) {
-        set(&c[7], c[0].status == QTR_HEALTH_OK ? QTR_HEALTH_DEGRADED : QTR_HEALTH_CRITICAL, "no Date header to compare");
+    /* the server's trading clock against ours, allowing for half the round trip */
+    json_t *tms = json_object_get(status, "time_ms");
+    if (!json_is_integer(tms)) {
+        set(&c[7], QTR_HEALTH_CRITICAL, "no server time in /api/status");
     } else {
-        long long skew = (long long)(server_s - (int64_t)local_now);
+        long long skew = (long long)(json_integer_value(tms) - (local_ms - req[0].elapsed_ms / 2));
         long long a = skew < 0 ? -skew : skew;
-        set(&c[7], a > 30 ? QTR_HEALTH_CRITICAL : a > 2 ? QTR_HEALTH_DEGRADED : QTR_HEALTH_OK,
-            "server clock %+lld s from this host", skew);
+        set(&c[7], a > 30000 ? QTR_HEALTH_CRITICAL : a > 2000 ? QTR_HEALTH_DEGRADED : QTR_HEALTH_OK,
+            "server clock %+lld ms from this host", skew);
     }
 
     int worst = 0;

@@ -4,7 +4,6 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,14 +28,6 @@ static int64_t ms_since(const struct timespec *t0)
     return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
-static int64_t parse_http_date(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!s || !strptime(s, "%a, %d %b %Y %H:%M:%S", &tm)) return 0;
-    return (int64_t)timegm(&tm);
-}
-
 static void finish(pending *p)
 {
     if (p->done) return;
@@ -55,7 +46,6 @@ static void on_done(struct evhttp_request *r, void *arg)
         return;
     }
     q->status = evhttp_request_get_response_code(r);
-    q->server_date_s = parse_http_date(evhttp_find_header(evhttp_request_get_input_headers(r), "Date"));
     struct evbuffer *in = evhttp_request_get_input_buffer(r);
     size_t len = evbuffer_get_length(in);
     if (len > MAX_RESPONSE) {
@@ -144,7 +134,6 @@ void qh_http_run(qh_http_req *reqs, size_t n)
         reqs[i].error[0] = '\0';
         reqs[i].response = NULL;
         reqs[i].response_len = 0;
-        reqs[i].server_date_s = 0;
         ps[i] = (pending){ .req = &reqs[i], .base = base, .left = &left };
         long t = reqs[i].timeout_ms > 0 ? reqs[i].timeout_ms : 10000;
         if (t > longest) longest = t;

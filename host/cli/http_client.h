@@ -24,7 +24,6 @@ typedef struct qh_http_req {
     char error[256];
     char *response;            /* NUL-terminated, malloc'd; free with qh_http_free */
     size_t response_len;
-    int64_t server_date_s;     /* the Date header, 0 if none */
     int64_t elapsed_ms;
 } qh_http_req;
 

@@ -243,7 +243,10 @@ static const char *kind_file_prefix(qtr_kind k) { return qtr_kind_name(k); }
 static int load_one(qh_engine *e, const qh_plugin_conf *pc, char *err, size_t errlen)
 {
     char file[600], path[1200];
-    if (pc->file[0]) qh_config_resolve(e->cfg, pc->file, file, sizeof file);
+    /* a bare file name is looked for on the plugin path; a path is taken
+     * from the config file's folder */
+    if (pc->file[0] && strchr(pc->file, '/')) qh_config_resolve(e->cfg, pc->file, file, sizeof file);
+    else if (pc->file[0]) qtr_strlcpy(file, pc->file, sizeof file);
     else snprintf(file, sizeof file, "%s_%s.so", kind_file_prefix(pc->kind), pc->name);
     char rel[1200];
     const char *dirs[16];

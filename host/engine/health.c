@@ -43,13 +43,21 @@ size_t qh_engine_health(qh_engine *e, qtr_component_health *out, size_t cap)
         put(out, cap, &n, "store", h.status, h.reason);
     }
 
+    size_t n_host = n;   /* names taken by the host's own components */
     for (size_t i = 0; i < e->n_plugins; i++) {
         qh_plugin_rt *p = &e->plugins[i];
+        /* a plugin named like a host component (the risk plugin "policy")
+         * is listed under its file name, so neither hides the other */
+        char name[QTR_NAME_MAX];
+        qtr_strlcpy(name, p->ld.desc.name, sizeof name);
+        for (size_t k = 0; k < n_host && k < cap; k++)
+            if (strcmp(out[k].component, name) == 0)
+                snprintf(name, sizeof name, "%s_%.20s", qtr_kind_name(p->ld.desc.kind), p->ld.desc.name);
         qtr_health ph = { QTR_HEALTH_OK, "running" };
         if (p->has_set_health) ph = p->set_health;
         if (p->ld.desc.health) p->ld.desc.health(p->state, &ph);
         if (p->stopped) { ph.status = QTR_HEALTH_CRITICAL; qtr_strlcpy(ph.reason, "stopped", sizeof ph.reason); }
-        put(out, cap, &n, p->ld.desc.name, ph.status, ph.reason);
+        put(out, cap, &n, name, ph.status, ph.reason);
     }
     return n;
 }

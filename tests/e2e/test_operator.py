@@ -1,0 +1,120 @@
+"""The operator's commands against a real server: qtr check exit codes
+(healthy, degraded, critical, none), qtr ess status / trip / reset through
+the dashboard's API with and without the token, and qtr backup while the
+server writes."""
+import os
+import signal
+import sqlite3
+import tempfile
+import time
+
+from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, run, write
+
+TOKEN = "e2e-operator-token-7f3a"
+
+
+def config(d, port, policy):
+    return write(os.path.join(d, "op.lua"), f"""
+return {{
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 11 }},
+  policy = {{ file = "{policy}" }},
+  signals = {{ cycle_ms = 10 }},
+  plugins = {{
+    {{ kind = "exchange", name = "paper" }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so",
+       options = {{ listen = "127.0.0.1:{port}" }} }},
+    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
+  }},
+}}
+""")
+
+
+def qtr_check(url):
+    rc, out, err = run(["check", "--url", url], timeout=40)
+    return rc, out + err
+
+
+def wait_check(url, want_rc, timeout=15.0):
+    """qtr check until it gives want_rc (the server settles after start)."""
+    deadline = time.monotonic() + timeout
+    rc, out = qtr_check(url)
+    while rc != want_rc and time.monotonic() < deadline:
+        time.sleep(0.3)
+        rc, out = qtr_check(url)
+    return rc, out
+
+
+def main():
+    # nothing listening: exit 2, within the budget
+    dead = f"http://127.0.0.1:{free_port()}"
+    t0 = time.monotonic()
+    rc, out = qtr_check(dead)
+    check(rc == 2 and "CRITICAL  reachable" in out, f"no server: exit 2 and reachable CRITICAL: {rc} {out}")
+    check(time.monotonic() - t0 < 30, "qtr check answers within 30 s")
+    rc, _, err = run(["ess", "status", "--url", dead])
+    check(rc == 2 and "unreachable" in err, f"qtr ess with no server: exit 2: {rc} {err}")
+
+    d = tempfile.mkdtemp(prefix="qtr_op_")
+    policy = write(os.path.join(d, "policy.lua"), open(os.path.join(SRC, "policies", "default.lua")).read())
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cfg = config(d, port, policy)
+    s = Server(["-c", cfg], cwd=d, env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(s.wait_for("listening on http://127.0.0.1:", 15), "the dashboard listens: " + s.text()[-2000:])
+
+    rc, out = wait_check(url, 0)
+    check(rc == 0, f"a healthy server: exit 0: {rc}\n{out}")
+    check(out.count("\nOK") + out.startswith("OK") == 8, f"eight checks, all OK:\n{out}")
+
+    # ESS through the API
+    rc, out, err = run(["ess", "status", "--url", url])
+    check(rc == 0 and '"state":"ARMED"' in out.replace(" ", ""), f"ess status: {rc} {out} {err}")
+    env_no_token = {k: v for k, v in os.environ.items() if k != "QTR_API_TOKEN"}
+    rc, _, err = run(["ess", "trip", "--reason", "drill", "--url", url], env=env_no_token)
+    check(rc == 1 and "401" in err, f"a trip without the token is refused: {rc} {err}")
+    rc, _, err = run(["ess", "trip", "--reason", "drill", "--url", url], env=dict(os.environ, QTR_API_TOKEN="wrong"))
+    check(rc == 1 and "401" in err, f"a trip with a wrong token is refused: {rc} {err}")
+    rc, _, err = run(["ess", "trip", "--url", url], env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(rc == 2 and "--reason" in err, f"a trip needs a reason: {rc} {err}")
+    rc, out, err = run(["ess", "trip", "--reason", "operator drill", "--user", "e2e", "--url", url],
+                       env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(rc == 0, f"a trip with the token: {rc} {out} {err}")
+    rc, out = qtr_check(url)
+    check(rc == 2 and "CRITICAL  ess" in out, f"a tripped ESS makes qtr check exit 2:\n{out}")
+    check(s.wait_for("operator drill", 5), "the trip is logged with its reason")
+    rc, _, err = run(["ess", "reset", "--reason", "drill over", "--url", url], env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(rc == 1 and "cooldown" in err.lower(), f"a reset during the cooldown is refused: {rc} {err}")
+    rc, out, err = run(["ess", "reset", "--reason", "drill over", "--force", "--url", url],
+                       env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(rc == 0, f"a forced reset is accepted: {rc} {out} {err}")
+    rc, out, _ = run(["ess", "status", "--url", url])
+    check('"state":"ARMED"' in out.replace(" ", ""), f"ARMED again: {out}")
+
+    # online backup while the server writes
+    dest = os.path.join(d, "backup.db")
+    rc, out, err = run(["backup", "-c", cfg, dest])
+    check(rc == 0 and os.path.exists(dest), f"qtr backup: {rc} {out} {err}")
+    if os.path.exists(dest):
+        db = sqlite3.connect(dest)
+        check(db.execute("PRAGMA integrity_check").fetchone()[0] == "ok", "the backup passes integrity_check")
+        n, distinct = db.execute("SELECT count(*), count(DISTINCT fill_id) FROM fills").fetchone()
+        check(n == distinct, "no fill twice in the backup")
+        db.close()
+    rc, _, err = run(["backup", "-c", cfg, dest])
+    check(rc != 0 and "backup.db" in err, f"an existing destination is refused: {rc} {err}")
+
+    # a refused policy reload leaves the policy DEGRADED: exit 1
+    write(policy, "return {")
+    s.p.send_signal(signal.SIGHUP)
+    check(s.wait_for("keeping the last good policy", 10), "the broken policy is refused")
+    rc, out = wait_check(url, 1)
+    check(rc == 1 and "DEGRADED  policy" in out, f"a degraded policy makes qtr check exit 1: {rc}\n{out}")
+
+    check(s.stop() == 0, "clean stop")
+
+
+main()
+finish()
