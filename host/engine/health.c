@@ -99,7 +99,7 @@ void qh_engine_metrics_write(qh_engine *e, qtr_write_cb write, void *ud)
     qh_metric_set(qh_metrics_gauge(e->metrics, "bus_queue_depth", "Events waiting on the bus", NULL, NULL), (double)bs.queue_depth);
     qh_metric_set(qh_metrics_gauge(e->metrics, "bus_queue_high_water", "Most events ever waiting on the bus", NULL, NULL),
                   (double)bs.queue_high_water);
-    qh_metric_set(qh_metrics_gauge(e->metrics, "loop_lag_ms", "Event loop lag, milliseconds", NULL, NULL), e->loop_lag_ms);
+    qh_metric_set(qh_metrics_gauge(e->metrics, "loop_lag_seconds", "Event loop lag", NULL, NULL), e->loop_lag_ms / 1000.0);
     qh_sigq_stats ss;
     qh_sigq_stats_get(e->sigq, &ss);
     qh_metric_set(qh_metrics_gauge(e->metrics, "signal_queue_depth", "Signals waiting", NULL, NULL), (double)ss.depth);

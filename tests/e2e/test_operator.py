@@ -3,10 +3,13 @@
 the dashboard's API with and without the token, and qtr backup while the
 server writes."""
 import os
+import shutil
 import signal
 import sqlite3
+import subprocess
 import tempfile
 import time
+import urllib.request
 
 from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, run, write
 
@@ -68,6 +71,17 @@ def main():
     rc, out = wait_check(url, 0)
     check(rc == 0, f"a healthy server: exit 0: {rc}\n{out}")
     check(out.count("\nOK") + out.startswith("OK") == 8, f"eight checks, all OK:\n{out}")
+
+    # /metrics of the real host and its plugins, as Prometheus reads it
+    promtool = shutil.which("promtool")
+    check(promtool is not None, "promtool is installed (Debian's prometheus package; tools/install-deps.sh --test)")
+    text = urllib.request.urlopen(url + "/metrics", timeout=10).read()
+    for name in (b"qtr_orders_total", b"qtr_fills_total", b"qtr_signal_drops_total", b"qtr_ess_state",
+                 b"qtr_equity", b"qtr_drawdown_pct", b"qtr_loop_lag_seconds", b"qtr_bus_queue_depth"):
+        check(name in text, f"/metrics has {name.decode()}")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True, timeout=30)
+        check(p.returncode == 0, f"promtool accepts /metrics: {p.stdout.decode()} {p.stderr.decode()}")
 
     # ESS through the API
     rc, out, err = run(["ess", "status", "--url", url])
