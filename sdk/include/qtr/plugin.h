@@ -346,6 +346,19 @@ typedef struct qtr_risk_ops {
     void (*check_order)(void *state, const qtr_order_intent *order, qtr_risk_decision *out);
 } qtr_risk_ops;
 
+/*
+ * Exchange plugins: what the host expects back.
+ *   - QTR_EV_ORDER_UPDATE for every change of an order: NEW when accepted,
+ *     PARTIALLY_FILLED / FILLED with cumulative filled_qty and avg_price,
+ *     CANCELED, EXPIRED, or REJECTED with the exchange's reason.
+ *   - QTR_EV_FILL for every execution, qty being the increment, with a
+ *     fill_id that is unique for ever (the trade store ignores a repeated id).
+ *   - QTR_EV_ALERT with kind "exchange_error" for every failed exchange call
+ *     (timeout, 5xx, 429/418, malformed or unexpected reply): the host counts
+ *     consecutive ones for the ESS, and an accepted or filled order resets
+ *     the count. Use severity CRITICAL when trading must stop (418).
+ *   - host->set_health() when connectivity changes.
+ */
 typedef struct qtr_exchange_ops {
     uint32_t size;
     /* mandatory: send an order. Asynchronous: the answer comes later as
