@@ -1,0 +1,90 @@
+/* bn_bucket.c — see bn_bucket.h. */
+#include "bn_bucket.h"
+
+__extension__ typedef __int128 bn_i128;
+
+void bn_bucket_init(bn_bucket *b, int64_t limit, int64_t interval_ms, int64_t burst, int64_t now_us)
+{
+    if (limit < 1) limit = 1;
+    if (interval_ms < 1) interval_ms = 1;
+    int64_t cap = limit / 2;
+    if (burst > 0 && burst < cap) cap = burst;
+    if (cap < 1) cap = 1;
+    int64_t refill = limit - cap;
+    if (refill < 1) refill = 1;
+    b->limit = limit;
+    b->interval_us = interval_ms * 1000;
+    b->cap_m = cap * 1000;
+    b->tokens_m = b->cap_m;
+    b->refill_m = refill * 1000;
+    b->rem = 0;
+    b->last_us = now_us;
+    b->inflight = 0;
+}
+
+void bn_bucket_refill(bn_bucket *b, int64_t now_us)
+{
+    if (now_us <= b->last_us) return;
+    int64_t dt = now_us - b->last_us;
+    b->last_us = now_us;
+    if (b->tokens_m >= b->cap_m) {
+        b->rem = 0;
+        return;
+    }
+    /* 128-bit product: no overflow even after years of idle time. */
+    bn_i128 acc = (bn_i128)dt * b->refill_m + b->rem;
+    bn_i128 add = acc / b->interval_us;
+    b->rem = (int64_t)(acc % b->interval_us);
+    bn_i128 t = (bn_i128)b->tokens_m + add;
+    if (t >= b->cap_m) {
+        t = b->cap_m;
+        b->rem = 0;
+    }
+    b->tokens_m = (int64_t)t;
+}
+
+bool bn_bucket_take(bn_bucket *b, int64_t n, int64_t now_us)
+{
+    bn_bucket_refill(b, now_us);
+    int64_t need = n * 1000;
+    if (b->tokens_m >= need || (need > b->cap_m && b->tokens_m >= b->cap_m)) {
+        b->tokens_m -= need;
+        b->inflight += n;
+        return true;
+    }
+    return false;
+}
+
+int64_t bn_bucket_wait_us(bn_bucket *b, int64_t n, int64_t now_us)
+{
+    bn_bucket_refill(b, now_us);
+    int64_t need = n * 1000;
+    if (need > b->cap_m) need = b->cap_m;
+    if (b->tokens_m >= need) return 0;
+    bn_i128 deficit = (bn_i128)(need - b->tokens_m) * b->interval_us - b->rem;
+    if (deficit <= 0) return 1;
+    return (int64_t)((deficit + b->refill_m - 1) / b->refill_m);
+}
+
+void bn_bucket_observe_used(bn_bucket *b, int64_t used, int64_t now_us)
+{
+    bn_bucket_refill(b, now_us);
+    int64_t left = b->limit - used - b->inflight;
+    if (left < -b->limit) left = -b->limit;
+    if (b->tokens_m > left * 1000) {
+        b->tokens_m = left * 1000;
+        b->rem = 0;
+    }
+}
+
+int64_t bn_bucket_tokens(bn_bucket *b, int64_t now_us)
+{
+    bn_bucket_refill(b, now_us);
+    return b->tokens_m / 1000;
+}
+
+void bn_bucket_answered(bn_bucket *b, int64_t n)
+{
+    b->inflight -= n;
+    if (b->inflight < 0) b->inflight = 0;
+}

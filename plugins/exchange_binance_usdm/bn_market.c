@@ -1,0 +1,289 @@
+/*
+ * bn_market.c — market data by REST polling, each kind on its own interval:
+ * klines (a QTR_EV_CANDLE for each newly closed candle, never twice),
+ * premiumIndex (QTR_EV_MARK_PRICE) and depth (QTR_EV_BOOK_TOP with the quote
+ * notional resting in the returned levels). A poll is skipped for a symbol
+ * whose previous request of that kind has not come back yet.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bn_buf.h"
+#include "bn_json.h"
+#include "bn_plugin.h"
+
+typedef struct bn_sym_md {
+    bn_plugin *p;
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t last_kline_open;   /* open time of the last candle published */
+    qtr_dec mark;
+    bool kline_busy, mark_busy, depth_busy;
+} bn_sym_md;
+
+typedef struct bn_market {
+    bn_sym_md syms[BN_MAX_SYMBOLS];
+    size_t n;
+    struct event *kline_ev, *mark_ev, *depth_ev;
+} bn_market;
+
+static int kline_weight(int64_t limit)
+{
+    return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
+}
+
+static int depth_weight(int64_t limit)
+{
+    return limit <= 50 ? 2 : limit <= 100 ? 5 : limit <= 500 ? 10 : 20;
+}
+
+static void bad_data(bn_plugin *p, const char *endpoint, const char *symbol, const char *err)
+{
+    bn_count_error(p, "malformed");
+    p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s", endpoint, symbol, err);
+}
+
+/* ------------------------------------------------------------- klines */
+
+static void on_klines(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_sym_md *s = ud;
+    s->kline_busy = false;
+    if (r->kind != BN_RES_OK) return; /* logged and counted by bn_rest */
+    const char *ep = "GET /fapi/v1/klines";
+    if (!json_is_array(r->json)) {
+        bad_data(p, ep, s->symbol, "answer is not an array");
+        return;
+    }
+    int64_t now = bn_server_now_ms(p);
+    size_t i;
+    json_t *row;
+    /* Read every row before publishing any, so a bad row publishes nothing. */
+    size_t n = json_array_size(r->json);
+    qtr_candle *cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs) return;
+    size_t nc = 0;
+    json_array_foreach(r->json, i, row) {
+        char err[128];
+        qtr_candle c;
+        memset(&c, 0, sizeof c);
+        json_t *ot = json_array_get(row, 0), *ct = json_array_get(row, 6);
+        if (!json_is_array(row) || !json_is_integer(ot) || !json_is_integer(ct) ||
+            !bn_json_dec_at(row, 1, &c.open, err, sizeof err) || !bn_json_dec_at(row, 2, &c.high, err, sizeof err) ||
+            !bn_json_dec_at(row, 3, &c.low, err, sizeof err) || !bn_json_dec_at(row, 4, &c.close, err, sizeof err) ||
+            !bn_json_dec_at(row, 5, &c.volume, err, sizeof err)) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "row %zu is not [openTime, \"o\",\"h\",\"l\",\"c\",\"v\", closeTime, ...]", i);
+            bad_data(p, ep, s->symbol, msg);
+            free(cs);
+            return;
+        }
+        c.open_time_ms = (int64_t)json_integer_value(ot);
+        c.close_time_ms = (int64_t)json_integer_value(ct);
+        qtr_strlcpy(c.symbol, s->symbol, sizeof c.symbol);
+        if (c.close_time_ms < now && c.open_time_ms > s->last_kline_open) cs[nc++] = c;
+    }
+    for (size_t k = 0; k < nc; k++) {
+        if (cs[k].open_time_ms <= s->last_kline_open) continue; /* out of order: never twice */
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_CANDLE;
+        ev.time_ms = p->h->now_ms(p->ctx);
+        ev.u.candle = cs[k];
+        s->last_kline_open = cs[k].open_time_ms;
+        p->h->publish(p->ctx, &ev);
+    }
+    free(cs);
+}
+
+static void poll_klines(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    bn_plugin *p = arg;
+    for (size_t i = 0; i < p->market->n; i++) {
+        bn_sym_md *s = &p->market->syms[i];
+        if (s->kline_busy) continue;
+        bn_buf q;
+        bn_buf_init(&q);
+        bn_query_add(&q, "symbol", s->symbol);
+        bn_query_add(&q, "interval", p->cfg.kline_interval);
+        bn_query_add_int(&q, "limit", p->cfg.kline_limit);
+        bn_call c = { .method = "GET", .path = "/fapi/v1/klines", .params = bn_buf_str(&q),
+                      .weight = kline_weight(p->cfg.kline_limit) };
+        if (bn_rest_enqueue(p, &c, on_klines, s) == QTR_OK) s->kline_busy = true;
+        bn_buf_free(&q);
+    }
+}
+
+/* ------------------------------------------------------------- mark */
+
+static void on_mark(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_sym_md *s = ud;
+    s->mark_busy = false;
+    if (r->kind != BN_RES_OK) return;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_MARK_PRICE;
+    qtr_mark_price *m = &ev.u.mark_price;
+    char err[128], sym[QTR_SYMBOL_MAX];
+    if (!bn_json_str(r->json, "symbol", sym, sizeof sym, err, sizeof err) ||
+        !bn_json_dec(r->json, "markPrice", &m->mark_price, err, sizeof err) ||
+        !bn_json_dec(r->json, "indexPrice", &m->index_price, err, sizeof err) ||
+        !bn_json_dec(r->json, "lastFundingRate", &m->funding_rate, err, sizeof err) ||
+        !bn_json_int(r->json, "nextFundingTime", &m->next_funding_ms, err, sizeof err) ||
+        !bn_json_int(r->json, "time", &m->time_ms, err, sizeof err)) {
+        bad_data(p, "GET /fapi/v1/premiumIndex", s->symbol, err);
+        return;
+    }
+    if (strcmp(sym, s->symbol) != 0) {
+        bad_data(p, "GET /fapi/v1/premiumIndex", s->symbol, "answer is for another symbol");
+        return;
+    }
+    qtr_strlcpy(m->symbol, s->symbol, sizeof m->symbol);
+    s->mark = m->mark_price;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    p->h->publish(p->ctx, &ev);
+}
+
+static void poll_mark(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    bn_plugin *p = arg;
+    for (size_t i = 0; i < p->market->n; i++) {
+        bn_sym_md *s = &p->market->syms[i];
+        if (s->mark_busy) continue;
+        bn_buf q;
+        bn_buf_init(&q);
+        bn_query_add(&q, "symbol", s->symbol);
+        bn_call c = { .method = "GET", .path = "/fapi/v1/premiumIndex", .params = bn_buf_str(&q), .weight = 1 };
+        if (bn_rest_enqueue(p, &c, on_mark, s) == QTR_OK) s->mark_busy = true;
+        bn_buf_free(&q);
+    }
+}
+
+/* ------------------------------------------------------------- depth */
+
+static bool read_side(const json_t *levels, qtr_dec *top_p, qtr_dec *top_q, qtr_dec *notional, char *err, size_t len)
+{
+    size_t i;
+    json_t *lv;
+    *notional = 0;
+    if (!json_is_array(levels) || json_array_size(levels) == 0) {
+        snprintf(err, len, "empty or missing side");
+        return false;
+    }
+    json_array_foreach(levels, i, lv) {
+        qtr_dec px, qty, n;
+        if (!bn_json_dec_at(lv, 0, &px, err, len) || !bn_json_dec_at(lv, 1, &qty, err, len)) return false;
+        if (i == 0) {
+            *top_p = px;
+            *top_q = qty;
+        }
+        if (!qtr_dec_mul(px, qty, QTR_ROUND_DOWN, &n) || !qtr_dec_add(*notional, n, notional)) {
+            snprintf(err, len, "depth notional out of range");
+            return false;
+        }
+    }
+    return true;
+}
+
+static void on_depth(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_sym_md *s = ud;
+    s->depth_busy = false;
+    if (r->kind != BN_RES_OK) return;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_BOOK_TOP;
+    qtr_book_top *b = &ev.u.book_top;
+    char err[128], e2[140];
+    if (!read_side(json_object_get(r->json, "bids"), &b->bid_price, &b->bid_qty, &b->bid_depth_notional, err,
+                   sizeof err)) {
+        snprintf(e2, sizeof e2, "bids: %s", err);
+        bad_data(p, "GET /fapi/v1/depth", s->symbol, e2);
+        return;
+    }
+    if (!read_side(json_object_get(r->json, "asks"), &b->ask_price, &b->ask_qty, &b->ask_depth_notional, err,
+                   sizeof err)) {
+        snprintf(e2, sizeof e2, "asks: %s", err);
+        bad_data(p, "GET /fapi/v1/depth", s->symbol, e2);
+        return;
+    }
+    int64_t t = 0;
+    if (!bn_json_int(r->json, "T", &t, err, sizeof err)) t = bn_server_now_ms(p);
+    b->time_ms = t;
+    qtr_strlcpy(b->symbol, s->symbol, sizeof b->symbol);
+    ev.time_ms = p->h->now_ms(p->ctx);
+    p->h->publish(p->ctx, &ev);
+}
+
+static void poll_depth(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    bn_plugin *p = arg;
+    for (size_t i = 0; i < p->market->n; i++) {
+        bn_sym_md *s = &p->market->syms[i];
+        if (s->depth_busy) continue;
+        bn_buf q;
+        bn_buf_init(&q);
+        bn_query_add(&q, "symbol", s->symbol);
+        bn_query_add_int(&q, "limit", p->cfg.depth_limit);
+        bn_call c = { .method = "GET", .path = "/fapi/v1/depth", .params = bn_buf_str(&q),
+                      .weight = depth_weight(p->cfg.depth_limit) };
+        if (bn_rest_enqueue(p, &c, on_depth, s) == QTR_OK) s->depth_busy = true;
+        bn_buf_free(&q);
+    }
+}
+
+/* ------------------------------------------------------------- life */
+
+int bn_market_init(bn_plugin *p)
+{
+    p->market = calloc(1, sizeof *p->market);
+    if (!p->market) return -1;
+    for (size_t i = 0; i < p->cfg.n_symbols && i < BN_MAX_SYMBOLS; i++) {
+        bn_sym_md *s = &p->market->syms[p->market->n++];
+        s->p = p;
+        qtr_strlcpy(s->symbol, p->cfg.symbols[i], sizeof s->symbol);
+    }
+    return 0;
+}
+
+static struct event *every(bn_plugin *p, int64_t ms, event_callback_fn fn)
+{
+    if (ms <= 0 || p->market->n == 0) return NULL;
+    struct event *ev = event_new(p->base, -1, EV_PERSIST, fn, p);
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    if (ev) event_add(ev, &tv);
+    return ev;
+}
+
+void bn_market_start(bn_plugin *p)
+{
+    p->market->kline_ev = every(p, p->cfg.kline_poll_ms, poll_klines);
+    p->market->mark_ev = every(p, p->cfg.mark_poll_ms, poll_mark);
+    p->market->depth_ev = every(p, p->cfg.depth_poll_ms, poll_depth);
+}
+
+void bn_market_free(bn_plugin *p)
+{
+    if (!p->market) return;
+    if (p->market->kline_ev) event_free(p->market->kline_ev);
+    if (p->market->mark_ev) event_free(p->market->mark_ev);
+    if (p->market->depth_ev) event_free(p->market->depth_ev);
+    free(p->market);
+    p->market = NULL;
+}
+
+qtr_dec bn_market_mark(const bn_plugin *p, const char *symbol)
+{
+    qtr_mark_price mp;
+    if (p->h->get_mark_price && p->h->get_mark_price(p->ctx, symbol, &mp) == QTR_OK && mp.mark_price > 0)
+        return mp.mark_price;
+    if (!p->market) return 0;
+    for (size_t i = 0; i < p->market->n; i++)
+        if (!strcmp(p->market->syms[i].symbol, symbol)) return p->market->syms[i].mark;
+    return 0;
+}

@@ -1,0 +1,672 @@
+/*
+ * bn_orders.c — orders that are never doubled.
+ *
+ * Each order carries newClientOrderId = the host's client_id. When a send's
+ * fate is unknown (timeout, 5xx, dropped connection, unreadable answer) the
+ * order is published UNKNOWN and queried by origClientOrderId after a
+ * backoff; it is sent again only when the exchange answers -2013 (it does
+ * not have it). A -4116 (duplicate id) means an earlier send landed: query,
+ * never resend. Fills come from the running totals as increments
+ * (bn_fills.c). A child that ends under min_fill_ratio of the logical
+ * quantity is followed by a new child "<id>-rN" for the remainder; the host
+ * only ever sees the original client_id with cumulative totals.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bn_buf.h"
+#include "bn_order_json.h"
+#include "bn_plugin.h"
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+bool bn_client_id_valid(const char *cid)
+{
+    size_t n = 0;
+    for (const char *c = cid; *c; c++, n++) {
+        bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+                  *c == '.' || *c == ':' || *c == '/' || *c == '_' || *c == '-';
+        if (!ok) return false;
+    }
+    return n >= 1 && n <= 36;
+}
+
+void bn_followup_id(const char *cid, int n, char out[QTR_CLIENT_ID_MAX])
+{
+    char suffix[16];
+    snprintf(suffix, sizeof suffix, "-r%d", n);
+    size_t cl = strlen(cid), sl = strlen(suffix);
+    if (cl + sl <= 36) {
+        memcpy(out, cid, cl);
+        memcpy(out + cl, suffix, sl + 1);
+        return;
+    }
+    /* Too long: keep a prefix and a hash of the whole id, so it stays unique. */
+    int keep = (int)(36 - sl - 9);
+    snprintf(out, QTR_CLIENT_ID_MAX, "%.*s-%08x%s", keep, cid, fnv1a(cid), suffix);
+}
+
+/* "<cid>:<seq>" within 39 characters; a long id is shortened with its hash. */
+static void fill_id(const char *cid, uint32_t seq, char out[QTR_CLIENT_ID_MAX])
+{
+    char s[16];
+    snprintf(s, sizeof s, ":%u", seq);
+    size_t cl = strlen(cid), sl = strlen(s);
+    if (cl + sl < QTR_CLIENT_ID_MAX) {
+        memcpy(out, cid, cl);
+        memcpy(out + cl, s, sl + 1);
+        return;
+    }
+    int keep = (int)(QTR_CLIENT_ID_MAX - 1 - strlen(s) - 9);
+    snprintf(out, QTR_CLIENT_ID_MAX, "%.*s~%08x%s", keep, cid, fnv1a(cid), s);
+}
+
+/* ---------------------------------------------------------------- table */
+
+static bn_order **slot(bn_plugin *p, const char *cid) { return &p->by_cid[fnv1a(cid) % BN_ORDER_HASH]; }
+
+const bn_order *bn_orders_find(const bn_plugin *p, const char *cid)
+{
+    for (bn_order *o = p->by_cid[fnv1a(cid) % BN_ORDER_HASH]; o; o = o->hnext)
+        if (!strcmp(o->intent.client_id, cid)) return o;
+    return NULL;
+}
+
+bool bn_orders_known_child(const bn_plugin *p, const char *child_cid)
+{
+    if (bn_orders_find(p, child_cid)) return true;
+    for (const bn_order *o = p->active; o; o = o->anext)
+        if (!strcmp(o->child_cid, child_cid)) return true;
+    return false;
+}
+
+static void active_remove(bn_plugin *p, bn_order *o)
+{
+    if (o->aprev) o->aprev->anext = o->anext;
+    else if (p->active == o) p->active = o->anext;
+    if (o->anext) o->anext->aprev = o->aprev;
+    o->anext = o->aprev = NULL;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static qtr_dec total_filled(const bn_order *o) { return o->done_qty + o->ft.last_qty; }
+static qtr_dec total_quote(const bn_order *o) { return o->done_quote + o->ft.last_quote; }
+
+static qtr_order_status logical_status(const bn_order *o)
+{
+    if (o->phase == BN_PH_DONE) return o->pub_status;
+    if (o->phase == BN_PH_UNKNOWN) return QTR_OS_UNKNOWN;
+    if (total_filled(o) > 0) return QTR_OS_PARTIALLY_FILLED;
+    return o->phase == BN_PH_OPEN ? QTR_OS_NEW : QTR_OS_PENDING;
+}
+
+static void publish_update_status(bn_order *o, qtr_order_status st, const char *reason, bool force)
+{
+    bn_plugin *p = o->p;
+    qtr_dec filled = total_filled(o);
+    if (!force && o->published && o->pub_status == st && o->pub_filled == filled) return;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ORDER_UPDATE;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    qtr_order_update *u = &ev.u.order_update;
+    qtr_strlcpy(u->symbol, o->intent.symbol, sizeof u->symbol);
+    u->time_ms = ev.time_ms;
+    qtr_strlcpy(u->client_id, o->intent.client_id, sizeof u->client_id);
+    qtr_strlcpy(u->exchange_id, o->exchange_id, sizeof u->exchange_id);
+    u->side = o->intent.side;
+    u->type = o->intent.type;
+    u->status = st;
+    u->qty = o->intent.qty;
+    u->price = o->intent.type == QTR_ORDER_LIMIT ? o->intent.price : 0;
+    u->filled_qty = filled;
+    u->avg_price = bn_avg_price(total_quote(o), filled);
+    u->reduce_only = o->intent.reduce_only;
+    qtr_strlcpy(u->reason, reason ? reason : "", sizeof u->reason);
+    o->published = true;
+    o->pub_status = st;
+    o->pub_filled = filled;
+    p->h->publish(p->ctx, &ev);
+}
+
+static void publish_update(bn_order *o, const char *reason)
+{
+    publish_update_status(o, logical_status(o), reason, false);
+}
+
+static void publish_fill(bn_order *o, qtr_dec qty, qtr_dec price)
+{
+    bn_plugin *p = o->p;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_FILL;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    qtr_fill *f = &ev.u.fill;
+    qtr_strlcpy(f->symbol, o->intent.symbol, sizeof f->symbol);
+    f->time_ms = ev.time_ms;
+    qtr_strlcpy(f->client_id, o->intent.client_id, sizeof f->client_id);
+    fill_id(o->intent.client_id, ++o->fill_seq, f->fill_id);
+    f->side = o->intent.side;
+    f->qty = qty;
+    f->price = price;
+    f->fee = 0;  /* the order endpoints carry no commission: see docs/binance.md */
+    f->maker = o->intent.type == QTR_ORDER_LIMIT && o->intent.tif == QTR_TIF_GTX;
+    f->reduce_only = o->intent.reduce_only;
+    p->h->publish(p->ctx, &ev);
+}
+
+static void reject_intent(bn_plugin *p, const qtr_order_intent *in, const char *reason)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ORDER_UPDATE;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    qtr_order_update *u = &ev.u.order_update;
+    qtr_strlcpy(u->symbol, in->symbol, sizeof u->symbol);
+    u->time_ms = ev.time_ms;
+    qtr_strlcpy(u->client_id, in->client_id, sizeof u->client_id);
+    u->side = in->side;
+    u->type = in->type;
+    u->status = QTR_OS_REJECTED;
+    u->qty = in->qty;
+    u->price = in->price;
+    u->reduce_only = in->reduce_only;
+    qtr_strlcpy(u->reason, reason, sizeof u->reason);
+    p->h->log(p->ctx, QTR_LOG_WARN, "order %s refused: %s", in->client_id, reason);
+    p->h->publish(p->ctx, &ev);
+}
+
+/* ---------------------------------------------------------------- flow */
+
+static void send_place(bn_order *o);
+static void do_query(bn_order *o);
+static void send_cancel(bn_order *o);
+
+static void finalize(bn_order *o, qtr_order_status st, const char *reason)
+{
+    bn_plugin *p = o->p;
+    if (o->phase == BN_PH_DONE) return;
+    o->phase = BN_PH_DONE;
+    if (o->retry_ev) event_del(o->retry_ev);
+    active_remove(p, o);
+    publish_update_status(o, st, reason, true);
+}
+
+static int64_t backoff_at(const bn_plugin *p, int i)
+{
+    if (i < 0) i = 0;
+    if (i >= p->cfg.n_backoff) i = p->cfg.n_backoff - 1;
+    return p->cfg.backoff_ms[i];
+}
+
+static void on_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    do_query(arg);
+}
+
+static void query_later(bn_order *o, int64_t ms)
+{
+    if (!o->retry_ev) o->retry_ev = evtimer_new(o->p->base, on_retry, o);
+    if (o->retry_ev) bn_timer_once(o->retry_ev, ms);
+}
+
+static void mark_unknown(bn_order *o, const char *why)
+{
+    char reason[QTR_REASON_MAX];
+    o->phase = BN_PH_UNKNOWN;
+    bn_fmt(reason, sizeof reason, "fate unknown (%s); querying %s", why, o->child_cid);
+    publish_update(o, reason);
+    query_later(o, backoff_at(o->p, o->sends - 1)); /* 1 s, 2 s, 4 s ... by send */
+}
+
+/* The child reached a final state: follow up the remainder or finish. */
+static void child_finished(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    o->done_qty += o->ft.last_qty;
+    o->done_quote += o->ft.last_quote;
+    o->ft.last_qty = o->ft.last_quote = 0;
+    qtr_dec filled = o->done_qty, threshold = o->intent.qty;
+    qtr_dec_mul(o->intent.qty, p->cfg.min_fill_ratio, QTR_ROUND_UP, &threshold);
+    char reason[QTR_REASON_MAX];
+    if (filled >= o->intent.qty) {
+        finalize(o, QTR_OS_FILLED, "");
+        return;
+    }
+    bool can_follow = !o->cancel_requested && !o->algo && o->child_status != QTR_OS_REJECTED &&
+                      filled < threshold && o->followups < p->cfg.n_backoff;
+    if (can_follow) {
+        const bn_symbol_rules *rules = bn_rules_find(&p->info, o->intent.symbol);
+        qtr_order_intent rest = o->intent;
+        rest.qty = o->intent.qty - filled;
+        bn_prepared prep;
+        char why[QTR_REASON_MAX];
+        if (rules && bn_rules_prepare(rules, &rest, bn_market_mark(p, rest.symbol), &prep, why, sizeof why) == 0) {
+            o->followups++;
+            o->child_no++;
+            bn_followup_id(o->intent.client_id, o->child_no, o->child_cid);
+            o->child_qty = prep.qty;
+            o->child_status = QTR_OS_PENDING;
+            o->exchange_id[0] = '\0';
+            o->sends = o->queries = 0;
+            o->cancel_sent = o->landed = false;
+            o->phase = BN_PH_SENDING;
+            bn_fmt(reason, sizeof reason, "follow-up %s for the remainder", o->child_cid);
+            p->h->log(p->ctx, QTR_LOG_INFO, "order %s: %s", o->intent.client_id, reason);
+            publish_update_status(o, filled > 0 ? QTR_OS_PARTIALLY_FILLED : QTR_OS_PENDING, reason, true);
+            send_place(o);
+            return;
+        }
+        bn_fmt(reason, sizeof reason, "remainder not followed up: %s", rules ? why : "no rules");
+        finalize(o, o->child_status == QTR_OS_FILLED ? QTR_OS_EXPIRED : o->child_status, reason);
+        return;
+    }
+    qtr_order_status st = o->child_status == QTR_OS_FILLED ? QTR_OS_EXPIRED : o->child_status;
+    finalize(o, st, o->followups ? "follow-ups done" : "");
+}
+
+static void count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err)
+{
+    bn_count_error(p, "malformed");
+    p->h->log(p->ctx, QTR_LOG_ERROR, "%s: order %s: %s", endpoint, cid, err);
+}
+
+/* Apply the exchange's view of the current child. */
+static void apply_json(bn_order *o, const json_t *j, const char *endpoint)
+{
+    bn_plugin *p = o->p;
+    char err[160];
+    if (o->phase == BN_PH_DONE) return;
+    if (o->algo && !o->algo_triggered) {
+        bn_algo_state a;
+        if (bn_algo_state_parse(j, &a, err, sizeof err) != 0 || strcmp(a.client_id, o->child_cid) != 0) {
+            count_bad(p, endpoint, o->child_cid, err[0] ? err : "clientAlgoId mismatch");
+            mark_unknown(o, "unreadable answer");
+            return;
+        }
+        qtr_strlcpy(o->exchange_id, a.algo_id, sizeof o->exchange_id);
+        o->queries = 0;
+        o->child_status = a.status;
+        if (qtr_order_status_final(a.status)) {
+            child_finished(o);
+            return;
+        }
+        if (a.triggered) {
+            /* From now on follow the actual order it placed, by orderId. */
+            o->algo_triggered = true;
+            qtr_strlcpy(o->exchange_id, a.actual_order_id, sizeof o->exchange_id);
+        }
+        o->phase = BN_PH_OPEN;
+        publish_update(o, a.triggered ? "triggered" : "");
+        if (o->cancel_requested && !o->cancel_sent) send_cancel(o);
+        return;
+    }
+    bn_order_state s;
+    err[0] = '\0';
+    if (bn_order_state_parse(j, &s, err, sizeof err) != 0 ||
+        (!o->algo_triggered && strcmp(s.client_id, o->child_cid) != 0)) {
+        if (!err[0]) snprintf(err, sizeof err, "clientOrderId %s does not match", s.client_id);
+        count_bad(p, endpoint, o->child_cid, err);
+        mark_unknown(o, "unreadable answer");
+        return;
+    }
+    o->queries = 0;
+    if (qtr_order_status_final(o->child_status)) return; /* a late answer */
+    qtr_dec dq, px;
+    bn_fill_result fr = bn_fill_step(&o->ft, s.executed_qty, s.cum_quote, &dq, &px, err, sizeof err);
+    if (fr == BN_FILL_BAD) {
+        count_bad(p, endpoint, o->child_cid, err);
+        return;
+    }
+    qtr_strlcpy(o->exchange_id, s.order_id, sizeof o->exchange_id);
+    if (fr == BN_FILL_NEW) publish_fill(o, dq, px);
+    o->child_status = s.status;
+    if (qtr_order_status_final(s.status)) {
+        child_finished(o);
+        return;
+    }
+    o->phase = BN_PH_OPEN;
+    publish_update(o, "");
+    if (o->cancel_requested && !o->cancel_sent) send_cancel(o);
+}
+
+static void on_place(bn_plugin *p, void *ud, const bn_result *r)
+{
+    (void)p;
+    bn_order *o = ud;
+    o->busy = false;
+    if (o->phase == BN_PH_DONE) return;
+    const char *endpoint = o->algo ? "POST /fapi/v1/algoOrder" : "POST /fapi/v1/order";
+    char reason[QTR_REASON_MAX];
+    switch (r->kind) {
+    case BN_RES_OK:
+        apply_json(o, r->json, endpoint);
+        return;
+    case BN_RES_API_ERROR:
+        if (r->code == -4116) {
+            /* An earlier send landed: learn its state, never send again. */
+            o->landed = true;
+            o->phase = BN_PH_UNKNOWN;
+            publish_update(o, "duplicate clientOrderId (-4116): an earlier send landed; querying");
+            query_later(o, 0);
+            return;
+        }
+        if (r->code == -1000 || r->code == -1001 || r->code == -1006 || r->code == -1007 || r->code == -1008) {
+            bn_fmt(reason, sizeof reason, "code %d", r->code);
+            mark_unknown(o, reason);
+            return;
+        }
+        bn_fmt(reason, sizeof reason, "exchange refused: %d %s", r->code, r->msg);
+        o->child_status = QTR_OS_REJECTED;
+        if (o->child_no > 0) child_finished(o);
+        else finalize(o, QTR_OS_REJECTED, reason);
+        return;
+    case BN_RES_UNKNOWN:
+        mark_unknown(o, r->msg);
+        return;
+    case BN_RES_REFUSED:
+        bn_fmt(reason, sizeof reason, "not sent: %s", r->msg);
+        o->child_status = QTR_OS_REJECTED;
+        if (o->child_no > 0 && total_filled(o) > 0) finalize(o, QTR_OS_EXPIRED, reason);
+        else finalize(o, QTR_OS_REJECTED, reason);
+        return;
+    }
+}
+
+static void send_place(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    const qtr_order_intent *in = &o->intent;
+    static const char *const tif[] = { "GTC", "IOC", "FOK", "GTX" };
+    bn_buf q;
+    bn_buf_init(&q);
+    if (o->algo) bn_query_add(&q, "algoType", "CONDITIONAL");
+    bn_query_add(&q, "symbol", in->symbol);
+    bn_query_add(&q, "side", qtr_side_name(in->side));
+    bn_query_add(&q, "type", qtr_order_type_name(in->type));
+    if (in->type == QTR_ORDER_LIMIT) {
+        bn_query_add(&q, "timeInForce", tif[(unsigned)in->tif < 4 ? in->tif : 0]);
+        bn_query_add_dec(&q, "price", in->price);
+    }
+    bn_query_add_dec(&q, "quantity", o->child_qty);
+    if (o->algo) bn_query_add_dec(&q, "triggerPrice", in->stop_price);
+    if (in->reduce_only) bn_query_add(&q, "reduceOnly", "true");
+    bn_query_add(&q, o->algo ? "clientAlgoId" : "newClientOrderId", o->child_cid);
+    if (!o->algo) bn_query_add(&q, "newOrderRespType", "RESULT");
+    bn_call c = {
+        .method = "POST",
+        .path = o->algo ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
+        .params = bn_buf_str(&q),
+        .is_signed = true,
+        .weight = 0,
+        .orders = 1,
+        .non_idempotent = true,
+    };
+    int rc = q.oom ? QTR_EREFUSED : bn_rest_enqueue(p, &c, on_place, o);
+    bn_buf_free(&q);
+    if (rc != QTR_OK) {
+        o->child_status = QTR_OS_REJECTED;
+        finalize(o, total_filled(o) > 0 ? QTR_OS_EXPIRED : QTR_OS_REJECTED,
+                 p->banned ? "not sent: the exchange banned this IP (HTTP 418)" : "not sent: request refused");
+        return;
+    }
+    o->busy = true;
+    o->sends++;
+    if (p->metrics.orders_sent) p->h->metric_add(p->metrics.orders_sent, 1);
+}
+
+static void on_query(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_order *o = ud;
+    o->busy = false;
+    if (o->phase == BN_PH_DONE) return;
+    const char *endpoint = o->algo && !o->algo_triggered ? "GET /fapi/v1/algoOrder" : "GET /fapi/v1/order";
+    if (r->kind == BN_RES_OK) {
+        apply_json(o, r->json, endpoint);
+        return;
+    }
+    if (r->kind == BN_RES_API_ERROR && r->code == -2013) {
+        if (o->phase == BN_PH_OPEN || o->landed) {
+            /* We saw it (or were told it exists): a vanished order is an error, not a resend. */
+            bn_count_error(p, "order_not_found");
+            p->h->log(p->ctx, QTR_LOG_ERROR, "%s: order %s known to exist answers -2013", endpoint, o->child_cid);
+        } else if (o->cancel_requested) {
+            o->child_status = QTR_OS_CANCELED;
+            if (o->child_no > 0) child_finished(o);
+            else finalize(o, QTR_OS_CANCELED, "cancelled before it reached the exchange");
+            return;
+        } else if (o->sends <= p->cfg.n_backoff) {
+            p->h->log(p->ctx, QTR_LOG_INFO, "order %s: the exchange does not have it (-2013): sending again (%d)",
+                      o->child_cid, o->sends + 1);
+            o->phase = BN_PH_SENDING;
+            send_place(o);
+            return;
+        } else {
+            char reason[QTR_REASON_MAX];
+            bn_fmt(reason, sizeof reason, "not accepted by the exchange after %d sends", o->sends);
+            o->child_status = QTR_OS_REJECTED;
+            if (o->child_no > 0) child_finished(o);
+            else finalize(o, QTR_OS_REJECTED, reason);
+            return;
+        }
+    }
+    /* The query itself failed: try again later, never guess. */
+    o->queries++;
+    if (o->phase == BN_PH_OPEN) return; /* the poller asks again */
+    if (o->queries <= p->cfg.n_backoff) query_later(o, backoff_at(p, o->queries - 1));
+    else
+        p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: still unknown after %d queries; the poller keeps asking",
+                  o->child_cid, o->queries);
+}
+
+static void do_query(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    if (o->busy || o->phase == BN_PH_DONE) return;
+    bn_buf q;
+    bn_buf_init(&q);
+    bn_query_add(&q, "symbol", o->intent.symbol);
+    bool algo_q = o->algo && !o->algo_triggered;
+    if (algo_q) bn_query_add(&q, "clientAlgoId", o->child_cid);
+    else if (o->algo_triggered) bn_query_add(&q, "orderId", o->exchange_id);
+    else bn_query_add(&q, "origClientOrderId", o->child_cid);
+    bn_call c = {
+        .method = "GET",
+        .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
+        .params = bn_buf_str(&q),
+        .is_signed = true,
+        .weight = 1,
+        .expected_code = -2013,
+    };
+    if (!q.oom && bn_rest_enqueue(p, &c, on_query, o) == QTR_OK) o->busy = true;
+    bn_buf_free(&q);
+}
+
+static void on_cancel(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_order *o = ud;
+    if (o->phase == BN_PH_DONE) return;
+    if (r->kind == BN_RES_OK) {
+        apply_json(o, r->json, "DELETE /fapi/v1/order");
+        return;
+    }
+    o->cancel_sent = false; /* the next state we read sends it again if still open */
+    p->h->log(p->ctx, QTR_LOG_WARN, "cancel of %s: %s (code %d); querying", o->child_cid, r->msg, r->code);
+    if (!o->busy) query_later(o, r->kind == BN_RES_API_ERROR ? 0 : backoff_at(p, 0));
+}
+
+static void send_cancel(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    bn_buf q;
+    bn_buf_init(&q);
+    bn_query_add(&q, "symbol", o->intent.symbol);
+    bool algo_q = o->algo && !o->algo_triggered;
+    if (algo_q) bn_query_add(&q, "clientAlgoId", o->child_cid);
+    else if (o->algo_triggered) bn_query_add(&q, "orderId", o->exchange_id);
+    else bn_query_add(&q, "origClientOrderId", o->child_cid);
+    bn_call c = {
+        .method = "DELETE",
+        .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
+        .params = bn_buf_str(&q),
+        .is_signed = true,
+        .weight = 1,
+    };
+    if (!q.oom && bn_rest_enqueue(p, &c, on_cancel, o) == QTR_OK) o->cancel_sent = true;
+    bn_buf_free(&q);
+}
+
+/* ---------------------------------------------------------------- API */
+
+int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
+{
+    char reason[QTR_REASON_MAX];
+    if (!bn_client_id_valid(in->client_id)) {
+        reject_intent(p, in, "client_id must match ^[.A-Z:/a-z0-9_-]{1,36}$");
+        return QTR_EINVAL;
+    }
+    if (bn_orders_find(p, in->client_id)) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: client_id already used; not sent", in->client_id);
+        return QTR_EINVAL;
+    }
+    if (p->banned && bn_mono_us(p) < p->banned_until_us) {
+        reject_intent(p, in, "not sent: the exchange banned this IP (HTTP 418)");
+        return QTR_EREFUSED;
+    }
+    if (!p->info_loaded) {
+        reject_intent(p, in, "not sent: exchange rules (exchangeInfo) not loaded yet");
+        return QTR_EREFUSED;
+    }
+    const bn_symbol_rules *rules = bn_rules_find(&p->info, in->symbol);
+    if (!rules) {
+        bn_fmt(reason, sizeof reason, "unknown symbol %s", in->symbol);
+        reject_intent(p, in, reason);
+        return QTR_EINVAL;
+    }
+    if (in->side != QTR_SIDE_BUY && in->side != QTR_SIDE_SELL) {
+        reject_intent(p, in, "side must be BUY or SELL");
+        return QTR_EINVAL;
+    }
+    if (in->type < QTR_ORDER_MARKET || in->type > QTR_ORDER_TAKE_PROFIT_MARKET) {
+        reject_intent(p, in, "unknown order type");
+        return QTR_EINVAL;
+    }
+    bn_prepared prep;
+    if (bn_rules_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, reason, sizeof reason) != 0) {
+        reject_intent(p, in, reason);
+        return QTR_EREFUSED;
+    }
+    bn_order *o = calloc(1, sizeof *o);
+    if (!o) {
+        reject_intent(p, in, "out of memory");
+        return QTR_EREFUSED;
+    }
+    o->p = p;
+    o->intent = *in;
+    o->intent.qty = prep.qty;
+    o->intent.price = prep.price;
+    o->intent.stop_price = prep.stop_price;
+    o->algo = in->type == QTR_ORDER_STOP_MARKET || in->type == QTR_ORDER_TAKE_PROFIT_MARKET;
+    qtr_strlcpy(o->child_cid, in->client_id, sizeof o->child_cid);
+    o->child_qty = prep.qty;
+    o->child_status = QTR_OS_PENDING;
+    o->phase = BN_PH_SENDING;
+    bn_order **s = slot(p, in->client_id);
+    o->hnext = *s;
+    *s = o;
+    o->anext = p->active;
+    if (p->active) p->active->aprev = o;
+    p->active = o;
+    p->n_orders++;
+    publish_update(o, "");
+    send_place(o);
+    return QTR_OK;
+}
+
+int bn_orders_cancel(bn_plugin *p, const char *symbol, const char *client_id)
+{
+    bn_order *o = (bn_order *)bn_orders_find(p, client_id);
+    if (!o || (symbol && strcmp(symbol, o->intent.symbol) != 0)) return QTR_ENOTFOUND;
+    if (o->phase == BN_PH_DONE) return QTR_EREFUSED;
+    o->cancel_requested = true;
+    if (o->phase == BN_PH_OPEN && !o->cancel_sent) send_cancel(o);
+    return QTR_OK;
+}
+
+static void on_cancel_all(bn_plugin *p, void *ud, const bn_result *r)
+{
+    (void)ud;
+    if (r->kind != BN_RES_OK)
+        p->h->log(p->ctx, QTR_LOG_ERROR, "DELETE /fapi/v1/allOpenOrders: %s (code %d)", r->msg, r->code);
+    /* Learn each order's final state from the exchange. */
+    for (bn_order *o = p->active; o; o = o->anext)
+        if (o->phase == BN_PH_OPEN) do_query(o);
+}
+
+int bn_orders_cancel_all(bn_plugin *p, const char *symbol)
+{
+    for (bn_order *o = p->active; o; o = o->anext)
+        if (!symbol || !strcmp(symbol, o->intent.symbol)) o->cancel_requested = true;
+    for (size_t i = 0; i < p->cfg.n_symbols || (symbol && i == 0); i++) {
+        const char *sym = symbol ? symbol : p->cfg.symbols[i];
+        bn_buf q;
+        bn_buf_init(&q);
+        bn_query_add(&q, "symbol", sym);
+        bn_call c = { .method = "DELETE", .path = "/fapi/v1/allOpenOrders", .params = bn_buf_str(&q),
+                      .is_signed = true, .weight = 1 };
+        int rc = bn_rest_enqueue(p, &c, on_cancel_all, NULL);
+        bn_buf_free(&q);
+        if (rc != QTR_OK) return rc;
+        if (symbol) break;
+    }
+    return QTR_OK;
+}
+
+static void on_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    bn_plugin *p = arg;
+    for (bn_order *o = p->active; o; o = o->anext) {
+        if (o->busy) continue;
+        bool waiting = o->retry_ev && evtimer_pending(o->retry_ev, NULL);
+        if (o->phase == BN_PH_OPEN || (o->phase == BN_PH_UNKNOWN && !waiting)) do_query(o);
+    }
+}
+
+void bn_orders_start(bn_plugin *p)
+{
+    p->metrics.orders_sent = p->h->metric_counter(p->ctx, "exchange_orders_sent_total",
+                                                  "Order sends to the exchange (first sends and resends)", NULL, NULL);
+    if (p->cfg.poll_interval_ms > 0 && !p->poll_ev) {
+        p->poll_ev = event_new(p->base, -1, EV_PERSIST, on_poll, p);
+        struct timeval tv = { (time_t)(p->cfg.poll_interval_ms / 1000),
+                              (suseconds_t)((p->cfg.poll_interval_ms % 1000) * 1000) };
+        if (p->poll_ev) event_add(p->poll_ev, &tv);
+    }
+}
+
+void bn_orders_free(bn_plugin *p)
+{
+    if (p->poll_ev) event_free(p->poll_ev);
+    p->poll_ev = NULL;
+    for (size_t i = 0; i < BN_ORDER_HASH; i++) {
+        bn_order *o = p->by_cid[i];
+        while (o) {
+            bn_order *n = o->hnext;
+            if (o->retry_ev) event_free(o->retry_ev);
+            free(o);
+            o = n;
+        }
+        p->by_cid[i] = NULL;
+    }
+    p->active = NULL;
+}

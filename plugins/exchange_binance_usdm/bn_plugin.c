@@ -1,0 +1,432 @@
+/*
+ * bn_plugin.c — the exchange plugin "binance_usdm": options, lifecycle, the
+ * start sequence (server time, exchangeInfo, leverage) and the shared helpers
+ * (error counters, health, alerts). See docs/binance.md.
+ */
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "bn_buf.h"
+#include "bn_plugin.h"
+
+static const qtr_option bn_options[] = {
+    { "base_url", QTR_OPT_STRING, "https://fapi.binance.com", 0,
+      "REST base URL: live, testnet (https://demo-fapi.binance.com) or a mock" },
+    { "symbols", QTR_OPT_STRING_LIST, "", 0, "symbols for market data and leverage" },
+    { "recv_window", QTR_OPT_INT, "5000", 0, "recvWindow of signed requests, ms" },
+    { "timeout_ms", QTR_OPT_INT, "10000", 0, "HTTP timeout per request, ms" },
+    { "retry_backoff_ms", QTR_OPT_STRING, "1000,2000,4000", 0,
+      "delays before each query/resend of an unknown order: a list, or BASE*COUNT (doubling)" },
+    { "poll_interval_ms", QTR_OPT_INT, "1000", 0, "how often open orders are queried for fills, ms" },
+    { "min_fill_ratio", QTR_OPT_DECIMAL, "0.9", 0, "an order ending below this filled fraction is followed up" },
+    { "rate_limit_enabled", QTR_OPT_BOOL, "true", 0, "obey the local token buckets (off only for benchmarks)" },
+    { "rate_limit_weight", QTR_OPT_INT, "0", 0, "REQUEST_WEIGHT per minute (0: from exchangeInfo)" },
+    { "rate_limit_orders_10s", QTR_OPT_INT, "0", 0, "orders per 10 s (0: from exchangeInfo)" },
+    { "rate_limit_orders_1m", QTR_OPT_INT, "0", 0, "orders per minute (0: from exchangeInfo)" },
+    { "rate_limit_burst", QTR_OPT_INT, "50", 0, "token bucket capacity (burst)" },
+    { "rate_limit_margin_pct", QTR_OPT_INT, "5", 0, "percent kept unused below each exchange limit" },
+    { "backoff_429_ms", QTR_OPT_INT, "1000", 0, "first pause after HTTP 429, doubled each time" },
+    { "backoff_max_ms", QTR_OPT_INT, "60000", 0, "longest pause after HTTP 429" },
+    { "max_429_retries", QTR_OPT_INT, "5", 0, "times a call is sent again after HTTP 429" },
+    { "max_inflight", QTR_OPT_INT, "8", 0, "requests in flight at once" },
+    { "fresh_connection_for_orders", QTR_OPT_BOOL, "true", 0,
+      "new connection per order send (libcurl would resend on a dead reused one)" },
+    { "kline_interval", QTR_OPT_STRING, "1m", 0, "candle interval for klines polling" },
+    { "kline_poll_ms", QTR_OPT_INT, "0", 0, "klines polling interval, ms (0: off)" },
+    { "kline_limit", QTR_OPT_INT, "3", 0, "klines fetched per poll" },
+    { "mark_poll_ms", QTR_OPT_INT, "0", 0, "premiumIndex polling interval, ms (0: off)" },
+    { "depth_poll_ms", QTR_OPT_INT, "0", 0, "depth polling interval, ms (0: off)" },
+    { "depth_limit", QTR_OPT_INT, "5", 0, "depth levels: 5, 10 or 20" },
+    { "leverage", QTR_OPT_INT, "0", 0, "leverage set per symbol at start (0: leave as is)" },
+    { "time_sync_ms", QTR_OPT_INT, "600000", 0, "server time resync interval, ms (0: only at start and on -1021)" },
+    { "debug", QTR_OPT_BOOL, "false", 0, "log every request and answer (signature and key redacted)" },
+    { NULL, 0, NULL, 0, NULL },
+};
+
+/* ------------------------------------------------------------- helpers */
+
+void bn_timer_once(struct event *ev, int64_t ms)
+{
+    if (ms < 0) ms = 0;
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    evtimer_add(ev, &tv);
+}
+
+void bn_count_error(bn_plugin *p, const char *reason)
+{
+    qtr_metric *m = p->h->metric_counter(p->ctx, "exchange_errors_total", "Errors talking to the exchange",
+                                         "reason", reason);
+    if (m) p->h->metric_add(m, 1);
+    /* the host counts these toward the ESS's consecutive-error trip (qtr/plugin.h) */
+    char text[QTR_TEXT_MAX];
+    snprintf(text, sizeof text, "Binance call failed: %s", reason);
+    bn_alert(p, QTR_ALERT_WARNING, "exchange_error", text);
+}
+
+void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason)
+{
+    if (p->health.status == QTR_HEALTH_CRITICAL && p->banned && st != QTR_HEALTH_CRITICAL) return;
+    p->health.status = st;
+    qtr_strlcpy(p->health.reason, reason, sizeof p->health.reason);
+    if (p->h->set_health) p->h->set_health(p->ctx, st, reason);
+}
+
+void bn_alert(bn_plugin *p, qtr_alert_severity sev, const char *kind, const char *text)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ALERT;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    ev.u.alert.time_ms = ev.time_ms;
+    ev.u.alert.severity = sev;
+    qtr_strlcpy(ev.u.alert.source, "binance_usdm", sizeof ev.u.alert.source);
+    qtr_strlcpy(ev.u.alert.kind, kind, sizeof ev.u.alert.kind);
+    qtr_strlcpy(ev.u.alert.text, text, sizeof ev.u.alert.text);
+    p->h->publish(p->ctx, &ev);
+}
+
+/* ------------------------------------------------------------- options */
+
+static int opt_fail(bn_plugin *p, const char *name, const char *why)
+{
+    p->h->log(p->ctx, QTR_LOG_ERROR, "option %s: %s", name, why);
+    return -1;
+}
+
+static int opt_int(bn_plugin *p, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    char why[96];
+    if (p->h->config_int(p->ctx, name, out) != QTR_OK) return opt_fail(p, name, "not an integer");
+    if (*out < lo || *out > hi) {
+        snprintf(why, sizeof why, "%lld is outside %lld..%lld", (long long)*out, (long long)lo, (long long)hi);
+        return opt_fail(p, name, why);
+    }
+    return 0;
+}
+
+static int opt_bool(bn_plugin *p, const char *name, bool *out)
+{
+    return p->h->config_bool(p->ctx, name, out) == QTR_OK ? 0 : opt_fail(p, name, "not a boolean");
+}
+
+/* "1000,2000,4000" or "BASE*COUNT" (BASE, 2*BASE, 4*BASE ...). */
+static int parse_backoff(bn_plugin *p, const char *text)
+{
+    const char *name = "retry_backoff_ms";
+    char *end;
+    p->cfg.n_backoff = 0;
+    const char *star = strchr(text, '*');
+    if (star) {
+        long long base = strtoll(text, &end, 10), count;
+        if (end != star || base <= 0) return opt_fail(p, name, "BASE*COUNT needs a positive BASE");
+        count = strtoll(star + 1, &end, 10);
+        if (*end || count < 1 || count > BN_MAX_BACKOFF) return opt_fail(p, name, "COUNT must be 1..16");
+        for (long long i = 0; i < count; i++) p->cfg.backoff_ms[p->cfg.n_backoff++] = base << i;
+        return 0;
+    }
+    const char *s = text;
+    while (*s) {
+        long long v = strtoll(s, &end, 10);
+        if (end == s || v < 0 || (*end && *end != ',')) return opt_fail(p, name, "expected a list like 1000,2000,4000");
+        if (p->cfg.n_backoff >= BN_MAX_BACKOFF) return opt_fail(p, name, "at most 16 delays");
+        p->cfg.backoff_ms[p->cfg.n_backoff++] = v;
+        s = *end ? end + 1 : end;
+    }
+    return p->cfg.n_backoff ? 0 : opt_fail(p, name, "empty");
+}
+
+static int64_t kline_interval_ms(const char *iv)
+{
+    static const struct { const char *name; int64_t ms; } map[] = {
+        { "1m", 60000 },     { "3m", 180000 },    { "5m", 300000 },     { "15m", 900000 },
+        { "30m", 1800000 },  { "1h", 3600000 },   { "2h", 7200000 },    { "4h", 14400000 },
+        { "6h", 21600000 },  { "8h", 28800000 },  { "12h", 43200000 },  { "1d", 86400000 },
+        { "3d", 259200000 }, { "1w", 604800000 },
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (!strcmp(map[i].name, iv)) return map[i].ms;
+    return 0;
+}
+
+static int read_options(bn_plugin *p)
+{
+    bn_config *c = &p->cfg;
+    const char *s;
+    if (p->h->config_string(p->ctx, "base_url", &s) != QTR_OK) return opt_fail(p, "base_url", "missing");
+    if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+        return opt_fail(p, "base_url", "must start with https:// or http://");
+    if (strlen(s) >= sizeof c->base_url) return opt_fail(p, "base_url", "too long");
+    qtr_strlcpy(c->base_url, s, sizeof c->base_url);
+    size_t bl = strlen(c->base_url);
+    while (bl && c->base_url[bl - 1] == '/') c->base_url[--bl] = '\0';
+
+    const char *const *items = NULL;
+    size_t n = 0;
+    if (p->h->config_list(p->ctx, "symbols", &items, &n) == QTR_OK) {
+        if (n > BN_MAX_SYMBOLS) return opt_fail(p, "symbols", "at most 32 symbols");
+        for (size_t i = 0; i < n; i++) {
+            if (!items[i][0]) continue;
+            if (strlen(items[i]) >= QTR_SYMBOL_MAX) return opt_fail(p, "symbols", "a symbol is too long");
+            c->symbols[c->n_symbols++] = items[i];
+        }
+    }
+    if (opt_int(p, "recv_window", 1, 60000, &c->recv_window_ms) || opt_int(p, "timeout_ms", 1, 600000, &c->timeout_ms) ||
+        opt_int(p, "poll_interval_ms", 0, 3600000, &c->poll_interval_ms) ||
+        opt_bool(p, "rate_limit_enabled", &c->rate_limit_enabled) ||
+        opt_int(p, "rate_limit_weight", 0, 1000000, &c->weight_limit) ||
+        opt_int(p, "rate_limit_orders_10s", 0, 1000000, &c->orders_limit_10s) ||
+        opt_int(p, "rate_limit_orders_1m", 0, 1000000, &c->orders_limit_1m) ||
+        opt_int(p, "rate_limit_burst", 1, 1000000, &c->burst) ||
+        opt_int(p, "rate_limit_margin_pct", 0, 90, &c->limit_margin_pct) ||
+        opt_int(p, "backoff_429_ms", 1, 3600000, &c->backoff_429_ms) ||
+        opt_int(p, "backoff_max_ms", 1, 86400000, &c->backoff_max_ms) ||
+        opt_int(p, "max_429_retries", 0, 100, &c->max_429_retries) ||
+        opt_int(p, "max_inflight", 1, 1024, &c->max_inflight) ||
+        opt_bool(p, "fresh_connection_for_orders", &c->fresh_connection_for_orders) ||
+        opt_int(p, "kline_poll_ms", 0, 86400000, &c->kline_poll_ms) ||
+        opt_int(p, "kline_limit", 1, 1500, &c->kline_limit) ||
+        opt_int(p, "mark_poll_ms", 0, 86400000, &c->mark_poll_ms) ||
+        opt_int(p, "depth_poll_ms", 0, 86400000, &c->depth_poll_ms) ||
+        opt_int(p, "depth_limit", 5, 20, &c->depth_limit) || opt_int(p, "leverage", 0, 125, &c->leverage) ||
+        opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug))
+        return -1;
+    if (c->depth_limit != 5 && c->depth_limit != 10 && c->depth_limit != 20)
+        return opt_fail(p, "depth_limit", "must be 5, 10 or 20");
+    if (p->h->config_string(p->ctx, "retry_backoff_ms", &s) != QTR_OK || parse_backoff(p, s) != 0)
+        return s ? -1 : opt_fail(p, "retry_backoff_ms", "missing");
+    if (p->h->config_decimal(p->ctx, "min_fill_ratio", &c->min_fill_ratio) != QTR_OK)
+        return opt_fail(p, "min_fill_ratio", "not a decimal");
+    if (c->min_fill_ratio <= 0 || c->min_fill_ratio > QTR_DEC_SCALE)
+        return opt_fail(p, "min_fill_ratio", "must be in (0, 1]");
+    if (p->h->config_string(p->ctx, "kline_interval", &c->kline_interval) != QTR_OK ||
+        !(c->kline_interval_ms = kline_interval_ms(c->kline_interval)))
+        return opt_fail(p, "kline_interval", "not a Binance interval (1m, 5m, 1h, 1d ...)");
+    c->jitter_seed = (uint32_t)p->h->mono_ns(p->ctx) | 1u;
+    return 0;
+}
+
+/* The key goes into one header line; the secret only into the MAC context. */
+static int read_secrets(bn_plugin *p)
+{
+    const char *key = getenv("QTR_BINANCE_API_KEY");
+    const char *secret = getenv("QTR_BINANCE_API_SECRET");
+    if (!key || !key[0]) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "environment variable QTR_BINANCE_API_KEY is not set");
+        return -1;
+    }
+    if (!secret || !secret[0]) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "environment variable QTR_BINANCE_API_SECRET is not set");
+        return -1;
+    }
+    for (const char *c = key; *c; c++)
+        if (*c < 33 || *c > 126) {
+            p->h->log(p->ctx, QTR_LOG_ERROR, "QTR_BINANCE_API_KEY holds a character not allowed in a header");
+            return -1;
+        }
+    if (strlen(key) + 15 >= sizeof p->key_header) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "QTR_BINANCE_API_KEY is too long");
+        return -1;
+    }
+    snprintf(p->key_header, sizeof p->key_header, "X-MBX-APIKEY: %s", key);
+    p->signer = bn_signer_new(secret, strlen(secret));
+    if (!p->signer) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "could not set up HMAC-SHA256 signing (OpenSSL)");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------- start sequence */
+
+static void load_info(bn_plugin *p);
+
+static void on_leverage(bn_plugin *p, void *ud, const bn_result *r)
+{
+    (void)ud;
+    if (r->kind == BN_RES_OK) {
+        json_t *sym = json_object_get(r->json, "symbol"), *lev = json_object_get(r->json, "leverage");
+        p->h->log(p->ctx, QTR_LOG_INFO, "leverage %s: %lld", json_is_string(sym) ? json_string_value(sym) : "?",
+                  json_is_integer(lev) ? (long long)json_integer_value(lev) : -1LL);
+        return;
+    }
+    p->h->log(p->ctx, QTR_LOG_ERROR, "POST /fapi/v1/leverage failed: %s (code %d)", r->msg, r->code);
+    bn_set_health(p, QTR_HEALTH_DEGRADED, "setting leverage failed");
+}
+
+static void set_leverage(bn_plugin *p)
+{
+    if (p->cfg.leverage <= 0) return;
+    for (size_t i = 0; i < p->cfg.n_symbols; i++) {
+        bn_buf q;
+        bn_buf_init(&q);
+        bn_query_add(&q, "symbol", p->cfg.symbols[i]);
+        bn_query_add_int(&q, "leverage", p->cfg.leverage);
+        bn_call c = { .method = "POST", .path = "/fapi/v1/leverage", .params = bn_buf_str(&q), .is_signed = true,
+                      .weight = 1 };
+        bn_rest_enqueue(p, &c, on_leverage, NULL);
+        bn_buf_free(&q);
+    }
+}
+
+static void on_info(bn_plugin *p, void *ud, const bn_result *r)
+{
+    (void)ud;
+    p->info_loading = false;
+    char err[160] = "";
+    bn_exchange_info info;
+    if (r->kind == BN_RES_OK && bn_exchange_info_parse(r->json, &info, err, sizeof err) == 0) {
+        for (size_t i = 0; i < p->cfg.n_symbols; i++)
+            if (!bn_rules_find(&info, p->cfg.symbols[i]))
+                p->h->log(p->ctx, QTR_LOG_WARN, "symbol %s is not in exchangeInfo", p->cfg.symbols[i]);
+        bn_exchange_info_free(&p->info);
+        p->info = info;
+        p->info_loaded = true;
+        bn_rest_set_limits(p, info.limits, info.n_limits);
+        p->h->log(p->ctx, QTR_LOG_INFO, "exchangeInfo: %zu symbols, %zu rate limits", info.n_symbols,
+                  info.n_limits);
+        bn_set_health(p, QTR_HEALTH_OK, "ready");
+        set_leverage(p);
+        return;
+    }
+    if (r->kind == BN_RES_OK) {
+        bn_count_error(p, "malformed");
+        p->h->log(p->ctx, QTR_LOG_ERROR, "GET /fapi/v1/exchangeInfo: %s", err);
+    }
+    p->info_attempts++;
+    bn_set_health(p, QTR_HEALTH_DEGRADED, "exchangeInfo not loaded; orders are refused");
+    int i = p->info_attempts - 1;
+    bn_timer_once(p->info_retry_ev, p->cfg.backoff_ms[i < p->cfg.n_backoff ? i : p->cfg.n_backoff - 1]);
+}
+
+static void load_info(bn_plugin *p)
+{
+    if (p->info_loading || p->stopping) return;
+    bn_call c = { .method = "GET", .path = "/fapi/v1/exchangeInfo", .weight = 1 };
+    if (bn_rest_enqueue(p, &c, on_info, NULL) == QTR_OK) p->info_loading = true;
+}
+
+static void on_info_retry(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    load_info(arg);
+}
+
+
+static void on_time_resync(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    bn_rest_sync_time(arg);
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+typedef struct bn_instance {
+    bn_plugin p;
+    struct event *resync_ev;
+} bn_instance;
+
+static void destroy(void *state);
+
+static int init(const qtr_host *host, qtr_ctx *ctx, void **out)
+{
+    if (!QTR_HOST_HAS(host, event_base)) {
+        host->log(ctx, QTR_LOG_ERROR, "this host has no event loop service; the plugin needs one");
+        return -1;
+    }
+    bn_instance *in = calloc(1, sizeof *in);
+    if (!in) return -1;
+    bn_plugin *p = &in->p;
+    p->h = host;
+    p->ctx = ctx;
+    p->base = host->event_base(ctx);
+    p->health.status = QTR_HEALTH_DEGRADED;
+    qtr_strlcpy(p->health.reason, "starting", sizeof p->health.reason);
+    if (!p->base || read_options(p) != 0 || read_secrets(p) != 0 || bn_rest_init(p) != 0 ||
+        bn_market_init(p) != 0) {
+        destroy(in);
+        return -1;
+    }
+    p->info_retry_ev = evtimer_new(p->base, on_info_retry, p);
+    if (!p->info_retry_ev) {
+        destroy(in);
+        return -1;
+    }
+    *out = in;
+    return 0;
+}
+
+static int start(void *state)
+{
+    bn_instance *in = state;
+    bn_plugin *p = &in->p;
+    p->started = true;
+    bn_set_health(p, QTR_HEALTH_DEGRADED, "starting: loading server time and exchangeInfo");
+    bn_rest_sync_time(p);
+    load_info(p);
+    bn_orders_start(p);
+    bn_market_start(p);
+    if (p->cfg.time_sync_ms > 0) {
+        in->resync_ev = event_new(p->base, -1, EV_PERSIST, on_time_resync, p);
+        struct timeval tv = { (time_t)(p->cfg.time_sync_ms / 1000), (suseconds_t)((p->cfg.time_sync_ms % 1000) * 1000) };
+        if (in->resync_ev) event_add(in->resync_ev, &tv);
+    }
+    return 0;
+}
+
+static void stop(void *state)
+{
+    bn_instance *in = state;
+    in->p.stopping = true;
+    if (in->resync_ev) event_del(in->resync_ev);
+    if (in->p.info_retry_ev) event_del(in->p.info_retry_ev);
+}
+
+static void destroy(void *state)
+{
+    bn_instance *in = state;
+    if (!in) return;
+    bn_plugin *p = &in->p;
+    p->stopping = true;
+    if (in->resync_ev) event_free(in->resync_ev);
+    bn_rest_free(p);      /* drops pending requests: no callback runs after this */
+    bn_orders_free(p);
+    bn_market_free(p);
+    if (p->info_retry_ev) event_free(p->info_retry_ev);
+    bn_exchange_info_free(&p->info);
+    bn_signer_free(p->signer);
+    OPENSSL_cleanse(p->key_header, sizeof p->key_header);
+    free(in);
+}
+
+static void health(void *state, qtr_health *out)
+{
+    *out = ((bn_instance *)state)->p.health;
+}
+
+static int op_submit(void *state, const qtr_order_intent *o) { return bn_orders_submit(&((bn_instance *)state)->p, o); }
+static int op_cancel(void *state, const char *symbol, const char *cid)
+{
+    return bn_orders_cancel(&((bn_instance *)state)->p, symbol, cid);
+}
+static int op_cancel_all(void *state, const char *symbol) { return bn_orders_cancel_all(&((bn_instance *)state)->p, symbol); }
+static int op_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
+{
+    return bn_snapshot_fetch(&((bn_instance *)state)->p, cb, ud);
+}
+
+static const qtr_exchange_ops bn_exchange_ops = {
+    .size = sizeof bn_exchange_ops,
+    .submit_order = op_submit,
+    .cancel_order = op_cancel,
+    .cancel_all = op_cancel_all,
+    .fetch_snapshot = op_snapshot,
+};
+
+QTR_PLUGIN_DEFINE(.kind = QTR_KIND_EXCHANGE, .name = "binance_usdm", .version = "1.0.0",
+                  .description = "Binance USD-M futures over REST (libcurl multi on the host loop)",
+                  .options = bn_options, .init = init, .start = start, .stop = stop, .destroy = destroy,
+                  .health = health, .exchange = &bn_exchange_ops);

@@ -1,0 +1,220 @@
+/*
+ * bn_plugin — the state shared by the Binance USD-M exchange plugin's parts:
+ * configuration, the REST request queue (bn_rest.c), orders (bn_orders.c),
+ * market data polling (bn_market.c) and the snapshot (bn_snapshot.c).
+ * Everything runs on the host's loop thread.
+ */
+#ifndef BN_PLUGIN_H
+#define BN_PLUGIN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <qtr/plugin.h>
+
+#include "bn_bucket.h"
+#include "bn_fills.h"
+#include "bn_http.h"
+#include "bn_rules.h"
+#include "bn_sign.h"
+
+#define BN_MAX_BACKOFF 16
+#define BN_MAX_SYMBOLS 32
+#define BN_ORDER_HASH 4096
+
+typedef struct bn_config {
+    char base_url[256];
+    int64_t recv_window_ms;
+    int64_t timeout_ms;
+    int64_t backoff_ms[BN_MAX_BACKOFF];  /* retry delays; count = the retry budget */
+    int n_backoff;
+    int64_t poll_interval_ms;
+    qtr_dec min_fill_ratio;
+    bool rate_limit_enabled;
+    int64_t weight_limit, orders_limit_10s, orders_limit_1m; /* 0: from exchangeInfo */
+    int64_t burst;
+    int64_t limit_margin_pct;           /* stay this far below each limit */
+    int64_t backoff_429_ms, backoff_max_ms;
+    int64_t max_429_retries;
+    int64_t max_inflight;
+    bool fresh_connection_for_orders;
+    const char *symbols[BN_MAX_SYMBOLS];
+    size_t n_symbols;
+    const char *kline_interval;
+    int64_t kline_interval_ms;
+    int64_t kline_poll_ms, kline_limit;
+    int64_t mark_poll_ms;
+    int64_t depth_poll_ms, depth_limit;
+    int64_t leverage;
+    int64_t time_sync_ms;
+    bool debug;
+    uint32_t jitter_seed;
+} bn_config;
+
+/* What a REST call came to. */
+typedef enum bn_res_kind {
+    BN_RES_OK = 0,        /* 2xx with a JSON body that is not an error          */
+    BN_RES_API_ERROR,     /* the exchange refused it: {code, msg}               */
+    BN_RES_UNKNOWN,       /* no usable answer: timeout, dropped, 5xx, bad body  */
+    BN_RES_REFUSED        /* never sent or surely not executed (429s, 418)      */
+} bn_res_kind;
+
+typedef struct bn_result {
+    bn_res_kind kind;
+    long http_status;
+    const json_t *json;   /* BN_RES_OK: the body (valid during the callback)   */
+    int code;             /* exchange error code, 0 if none                    */
+    char msg[160];        /* the exchange's msg, or what went wrong            */
+} bn_result;
+
+struct bn_plugin;
+typedef void (*bn_rest_cb)(struct bn_plugin *p, void *ud, const bn_result *r);
+
+typedef struct bn_call {
+    const char *method;
+    const char *path;
+    const char *params;   /* encoded key=value&...; NULL for none              */
+    bool is_signed;
+    int weight;           /* request weight (IP)                               */
+    int orders;           /* order-count cost: 1 for a new order               */
+    bool non_idempotent;  /* new orders and cancels: a fresh connection        */
+    int expected_code;    /* an API error that is normal here (not counted)    */
+} bn_call;
+
+typedef struct bn_req bn_req;
+
+typedef enum bn_phase {
+    BN_PH_SENDING = 1,    /* a POST is queued or in flight                    */
+    BN_PH_UNKNOWN,        /* fate unknown: querying before any resend         */
+    BN_PH_OPEN,           /* resting on the exchange: polled                  */
+    BN_PH_DONE            /* final                                            */
+} bn_phase;
+
+/* One logical order (the host's client_id); children are follow-ups. */
+typedef struct bn_order {
+    struct bn_order *hnext;
+    struct bn_order *anext, *aprev;     /* the list of orders not yet done */
+    struct bn_plugin *p;
+    qtr_order_intent intent;            /* qty/price as rounded and sent   */
+    bool algo;                          /* conditional: /fapi/v1/algoOrder */
+    bool algo_triggered;                /* now following the actual order  */
+    char child_cid[QTR_CLIENT_ID_MAX];
+    char exchange_id[QTR_CLIENT_ID_MAX];
+    int child_no;
+    qtr_dec child_qty;
+    qtr_order_status child_status;
+    bn_fill_tracker ft;
+    qtr_dec done_qty, done_quote;       /* of finished children            */
+    uint32_t fill_seq;
+    int sends, queries, followups;
+    bn_phase phase;
+    bool busy;                          /* a place/query request in flight */
+    bool landed;                        /* -4116: an earlier send is there */
+    bool cancel_requested, cancel_sent;
+    struct event *retry_ev;
+    bool published;
+    qtr_order_status pub_status;
+    qtr_dec pub_filled;
+} bn_order;
+
+typedef struct bn_metrics {
+    qtr_metric *rate_limited;
+    qtr_metric *orders_sent;
+    qtr_metric *tokens[BN_MAX_LIMITS];
+} bn_metrics;
+
+typedef struct bn_plugin {
+    const qtr_host *h;
+    qtr_ctx *ctx;
+    struct event_base *base;
+    bn_config cfg;
+    char key_header[192];               /* "X-MBX-APIKEY: ..." (never logged) */
+    bn_signer *signer;
+    bn_http *http;
+    bn_metrics metrics;
+
+    /* REST queue and limits */
+    bn_req *q_head, *q_tail;
+    bn_req *inflight_reqs;
+    size_t q_len;
+    struct event *pump_ev;
+    int64_t inflight;
+    bn_bucket buckets[BN_MAX_LIMITS];
+    bn_limit_spec bucket_spec[BN_MAX_LIMITS];
+    size_t n_buckets;
+    int64_t pause_until_us;
+    int backoff_429_n;
+    bool banned;
+    int64_t banned_until_us;            /* INT64_MAX: until restart         */
+    uint32_t jitter_state;
+
+    /* server time */
+    int64_t time_offset_ms;
+    int64_t sync_sent_ms;
+    bool time_synced, syncing;
+    bn_req *resync_waiters;
+    struct event *sync_ev;
+
+    /* instrument rules */
+    bn_exchange_info info;
+    bool info_loaded, info_loading;
+    struct event *info_retry_ev;
+    int info_attempts;
+
+    /* orders */
+    bn_order *by_cid[BN_ORDER_HASH];
+    bn_order *active;
+    size_t n_orders;
+    struct event *poll_ev;
+
+    /* market data */
+    struct bn_market *market;
+
+    qtr_health health;
+    bool started, stopping;
+} bn_plugin;
+
+/* ---- bn_rest.c ---- */
+int bn_rest_init(bn_plugin *p);
+void bn_rest_free(bn_plugin *p);
+/* Queue a call (sent when tokens allow). Returns QTR_OK or QTR_EREFUSED
+ * (banned, stopping, out of memory): then cb is never called. Otherwise cb
+ * is called exactly once, later, from the loop. */
+int bn_rest_enqueue(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud);
+/* (Re)build the buckets from exchangeInfo limits and the options. */
+void bn_rest_set_limits(bn_plugin *p, const bn_limit_spec *specs, size_t n);
+void bn_rest_sync_time(bn_plugin *p);
+int64_t bn_server_now_ms(bn_plugin *p);
+int64_t bn_mono_us(bn_plugin *p);
+
+/* ---- bn_plugin.c: shared helpers ---- */
+void bn_count_error(bn_plugin *p, const char *reason);
+void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason);
+void bn_alert(bn_plugin *p, qtr_alert_severity sev, const char *kind, const char *text);
+void bn_timer_once(struct event *ev, int64_t ms);
+
+/* ---- bn_orders.c ---- */
+int bn_orders_submit(bn_plugin *p, const qtr_order_intent *o);
+int bn_orders_cancel(bn_plugin *p, const char *symbol, const char *client_id);
+int bn_orders_cancel_all(bn_plugin *p, const char *symbol);
+void bn_orders_start(bn_plugin *p);
+void bn_orders_free(bn_plugin *p);
+const bn_order *bn_orders_find(const bn_plugin *p, const char *client_id);
+/* True if client_id or a follow-up id derived from it belongs to us. */
+bool bn_orders_known_child(const bn_plugin *p, const char *child_cid);
+bool bn_client_id_valid(const char *cid);
+/* The follow-up id for child n of cid (fits in 36 characters). */
+void bn_followup_id(const char *cid, int n, char out[QTR_CLIENT_ID_MAX]);
+
+/* ---- bn_market.c ---- */
+int bn_market_init(bn_plugin *p);
+void bn_market_start(bn_plugin *p);
+void bn_market_free(bn_plugin *p);
+/* The last mark price polled for symbol, 0 if none. */
+qtr_dec bn_market_mark(const bn_plugin *p, const char *symbol);
+
+/* ---- bn_snapshot.c ---- */
+int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud);
+
+#endif

@@ -1,0 +1,44 @@
+/* bn_fixture — the binance_usdm plugin loaded in a real-time mock host and
+ * pointed at a fresh binance_mock, with every log line captured. */
+#ifndef BN_FIXTURE_H
+#define BN_FIXTURE_H
+
+#include "mock_exchange.h"
+#include "mock_host.h"
+
+typedef struct bn_fx {
+    mock_exchange *mx;
+    mock_host *m;
+    mock_plugin plug;
+    bool loaded;
+    char *log;            /* every line the plugin logged, '\n'-separated */
+    size_t log_len, log_cap;
+} bn_fx;
+
+/* Official signing example key and secret (the mock's defaults too). */
+#define FX_API_KEY "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83"
+#define FX_SECRET "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9"
+
+/* Starts the mock, a host and sets fast test options (not yet loaded). */
+bn_fx *fx_new(void);
+/* Load the plugin and wait (bounded) until it is ready; false on failure. */
+bool fx_load(bn_fx *fx);
+/* Run until the loaded plugin reports health OK (bounded). */
+bool fx_wait_ready(bn_fx *fx, int64_t ms);
+void fx_free(bn_fx *fx);
+
+bool fx_run_until(bn_fx *fx, int64_t ms, bool (*pred)(bn_fx *fx, const void *arg), const void *arg);
+void fx_run_for(bn_fx *fx, int64_t ms);
+
+int fx_submit(bn_fx *fx, const char *cid, const char *symbol, qtr_side side, qtr_order_type type, const char *qty,
+              const char *price);
+const qtr_order_update *fx_last_update(const bn_fx *fx, const char *cid);
+bool fx_saw_status(const bn_fx *fx, const char *cid, qtr_order_status st);
+size_t fx_fills(const bn_fx *fx, const char *cid, qtr_dec *qty_sum);
+const qtr_fill *fx_fill(const bn_fx *fx, const char *cid, size_t index);
+/* Predicate: the last update of cid (arg) is final. */
+bool fx_final(bn_fx *fx, const void *cid);
+/* Predicate: every cid in the NULL-terminated array arg is final. */
+bool fx_all_final(bn_fx *fx, const void *cids);
+
+#endif

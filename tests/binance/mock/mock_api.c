@@ -1,0 +1,495 @@
+/* mock_api.c — the Binance USD-M REST endpoints the plugin uses, answering
+ * with the exchange's field names and error codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_server.h"
+
+static bool parse_dec(const char *t, qtr_dec *out) { return t && qtr_dec_parse(t, (size_t)-1, out) == QTR_DEC_OK; }
+
+static int decimals(qtr_dec v)
+{
+    int d = 0;
+    for (qtr_dec f = qtr_dec_abs(v) % QTR_DEC_SCALE; f; f = (f * 10) % QTR_DEC_SCALE) d++;
+    return d;
+}
+
+static bool on_grid(qtr_dec v, qtr_dec base, qtr_dec step) { return step <= 0 || (v - base) % step == 0; }
+
+static bool cid_valid(const char *c)
+{
+    size_t n = strlen(c);
+    if (n < 1 || n > 36) return false;
+    for (; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || strchr(".:/_-", *c)))
+            return false;
+    return true;
+}
+
+json_t *mj_order(const ms_order *o)
+{
+    qtr_dec avg = 0;
+    if (o->executed > 0) qtr_dec_div(o->cum_quote, o->executed, QTR_ROUND_HALF_EVEN, &avg);
+    return json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:b,s:b,s:s,s:s,s:o,s:s,s:b,s:s,s:s,s:s,s:i,s:I,s:I}",
+                     "orderId", (json_int_t)o->order_id, "symbol", o->symbol, "status", o->status, "clientOrderId",
+                     o->cid, "price", mj_dec(o->price), "avgPrice", mj_dec(avg), "origQty", mj_dec(o->orig_qty),
+                     "executedQty", mj_dec(o->executed), "cumQty", mj_dec(o->executed), "cumQuote",
+                     mj_dec(o->cum_quote), "timeInForce", o->tif[0] ? o->tif : "GTC", "type", o->type, "reduceOnly",
+                     o->reduce_only, "closePosition", 0, "side", o->side, "positionSide", "BOTH", "stopPrice",
+                     mj_dec(o->stop), "workingType", "CONTRACT_PRICE", "priceProtect", 0, "origType", o->type,
+                     "priceMatch", "NONE", "selfTradePreventionMode", "EXPIRE_MAKER", "goodTillDate", 0, "updateTime",
+                     (json_int_t)o->update_time, "time", (json_int_t)o->time);
+}
+
+json_t *mj_algo(const ms_order *o)
+{
+    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:I}",
+                     "algoId", (json_int_t)o->algo_id, "clientAlgoId", o->cid, "algoType", "CONDITIONAL", "orderType",
+                     o->type, "symbol", o->symbol, "side", o->side, "positionSide", "BOTH", "timeInForce", "GTC",
+                     "quantity", mj_dec(o->orig_qty), "algoStatus", o->algo_status, "triggerPrice", mj_dec(o->stop),
+                     "price", "0", "workingType", "CONTRACT_PRICE", "closePosition", 0, "reduceOnly", o->reduce_only,
+                     "priceProtect", 0, "createTime", (json_int_t)o->time, "updateTime", (json_int_t)o->update_time,
+                     "triggerTime", 0, "goodTillDate", 0, "actualOrderId", (json_int_t)o->actual_order_id);
+}
+
+/* ------------------------------------------------------------ market */
+
+static void h_ping(mock_server *s, mock_req *r, mock_reply *out) { (void)s; (void)r; out->body = json_object(); }
+
+static void h_time(mock_server *s, mock_req *r, mock_reply *out)
+{
+    (void)r;
+    out->body = json_pack("{s:I}", "serverTime", (json_int_t)ms_now(s->st));
+}
+
+static json_t *limit_json(const char *type, const ms_limit *l)
+{
+    bool minutes = l->interval_ms % 60000 == 0;
+    return json_pack("{s:s,s:s,s:I,s:I}", "rateLimitType", type, "interval", minutes ? "MINUTE" : "SECOND",
+                     "intervalNum", (json_int_t)(minutes ? l->interval_ms / 60000 : l->interval_ms / 1000), "limit",
+                     (json_int_t)l->limit);
+}
+
+static void h_exchange_info(mock_server *s, mock_req *r, mock_reply *out)
+{
+    (void)r;
+    ms_state *st = s->st;
+    json_t *syms = json_array();
+    for (int i = 0; i < st->n_symbols; i++) {
+        ms_symbol *y = &st->symbols[i];
+        json_t *filters = json_pack(
+            "[{s:s,s:o,s:o,s:o},{s:s,s:o,s:o,s:o},{s:s,s:o,s:o,s:o},{s:s,s:i},{s:s,s:o},{s:s,s:s,s:s,s:s}]",
+            "filterType", "PRICE_FILTER", "minPrice", mj_dec(y->min_price), "maxPrice", mj_dec(y->max_price),
+            "tickSize", mj_dec(y->tick), "filterType", "LOT_SIZE", "minQty", mj_dec(y->min_qty), "maxQty",
+            mj_dec(y->max_qty), "stepSize", mj_dec(y->step), "filterType", "MARKET_LOT_SIZE", "minQty",
+            mj_dec(y->mkt_min), "maxQty", mj_dec(y->mkt_max), "stepSize", mj_dec(y->mkt_step), "filterType",
+            "MAX_NUM_ORDERS", "limit", 200, "filterType", "MIN_NOTIONAL", "notional", mj_dec(y->min_notional),
+            "filterType", "PERCENT_PRICE", "multiplierUp", "1.0500", "multiplierDown", "0.9500", "multiplierDecimal",
+            "4");
+        json_array_append_new(syms, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:i,s:i,s:o}", "symbol", y->name, "pair",
+                                              y->name, "contractType", "PERPETUAL", "status", "TRADING", "baseAsset",
+                                              "BASE", "quoteAsset", "USDT", "marginAsset", "USDT", "pricePrecision",
+                                              y->price_precision, "quantityPrecision", y->qty_precision, "filters",
+                                              filters));
+    }
+    json_t *limits = json_array();
+    json_array_append_new(limits, limit_json("REQUEST_WEIGHT", &st->weight));
+    json_array_append_new(limits, limit_json("ORDERS", &st->orders_b));
+    json_array_append_new(limits, limit_json("ORDERS", &st->orders_a));
+    out->body = json_pack("{s:s,s:I,s:[],s:o,s:o}", "timezone", "UTC", "serverTime", (json_int_t)ms_now(st),
+                          "exchangeFilters", "rateLimits", limits, "symbols", syms);
+}
+
+static ms_symbol *need_symbol(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = ms_symbol_find(s->st, mr_param(r, "symbol"));
+    if (!y) mr_error(out, 400, -1121, "Invalid symbol.");
+    return y;
+}
+
+static void h_klines(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *lim = mr_param(r, "limit");
+    int limit = lim ? atoi(lim) : 500;
+    json_t *a = json_array();
+    int from = y->n_klines > limit ? y->n_klines - limit : 0;
+    for (int i = from; i < y->n_klines; i++) {
+        char v[QTR_DEC_STRLEN];
+        json_array_append_new(a, json_pack("[I,o,o,o,o,o,I,s,i,s,s,s]", (json_int_t)y->klines[i].open,
+                                           mj_dec(y->klines[i].o), mj_dec(y->klines[i].h), mj_dec(y->klines[i].l),
+                                           mj_dec(y->klines[i].c), mj_dec(y->klines[i].v),
+                                           (json_int_t)y->klines[i].close, qtr_dec_format(0, v), 10, "0", "0", "0"));
+    }
+    out->body = a;
+}
+
+static json_t *levels(qtr_dec (*lv)[2], int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++) json_array_append_new(a, json_pack("[o,o]", mj_dec(lv[i][0]), mj_dec(lv[i][1])));
+    return a;
+}
+
+static void h_depth(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *lim = mr_param(r, "limit");
+    int limit = lim ? atoi(lim) : 500;
+    qtr_dec bids[MS_MAX_LEVELS][2], asks[MS_MAX_LEVELS][2];
+    int nb = y->n_bids, na = y->n_asks;
+    if (!nb && !na) { /* a default book around the price */
+        nb = na = 5;
+        for (int i = 0; i < 5; i++) {
+            bids[i][0] = y->price - (i + 1) * y->tick;
+            bids[i][1] = QTR_DEC_INT(1);
+            asks[i][0] = y->price + (i + 1) * y->tick;
+            asks[i][1] = QTR_DEC_INT(1);
+        }
+    } else {
+        memcpy(bids, y->bids, sizeof bids);
+        memcpy(asks, y->asks, sizeof asks);
+    }
+    if (nb > limit) nb = limit;
+    if (na > limit) na = limit;
+    int64_t now = ms_now(s->st);
+    out->body = json_pack("{s:I,s:I,s:I,s:o,s:o}", "lastUpdateId", (json_int_t)8812344501, "E", (json_int_t)now, "T",
+                          (json_int_t)now, "bids", levels(bids, nb), "asks", levels(asks, na));
+}
+
+static void h_premium(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    int64_t now = ms_now(s->st);
+    qtr_dec mark = y->has_premium ? y->mark : y->price, index = y->has_premium ? y->index : y->price;
+    qtr_dec funding = y->has_premium ? y->funding : 10000; /* 0.0001 */
+    int64_t next = y->has_premium ? y->next_funding : now - now % 28800000 + 28800000;
+    out->body = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "symbol", y->name, "markPrice", mj_dec(mark),
+                          "indexPrice", mj_dec(index), "estimatedSettlePrice", mj_dec(index), "lastFundingRate",
+                          mj_dec(funding), "interestRate", mj_dec(10000), "nextFundingTime", (json_int_t)next, "time",
+                          (json_int_t)now);
+}
+
+static void h_book_ticker(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    out->body = json_pack("{s:s,s:o,s:s,s:o,s:s,s:I}", "symbol", y->name, "bidPrice", mj_dec(y->price - y->tick),
+                          "bidQty", "1", "askPrice", mj_dec(y->price + y->tick), "askQty", "1", "time",
+                          (json_int_t)ms_now(s->st));
+}
+
+/* ------------------------------------------------------------ orders */
+
+/* Checks shared by new orders and algo orders; sets *qty (and *price). */
+static bool check_order(mock_req *r, mock_reply *out, ms_symbol *y, bool market, qtr_dec *qty,
+                        qtr_dec *price)
+{
+    const char *side = mr_param(r, "side");
+    if (!side || (strcmp(side, "BUY") && strcmp(side, "SELL"))) {
+        mr_error(out, 400, -1117, "Invalid side.");
+        return false;
+    }
+    if (!parse_dec(mr_param(r, "quantity"), qty) || *qty <= 0) {
+        mr_error(out, 400, -1102, "Mandatory parameter 'quantity' was not sent, was empty/null, or malformed.");
+        return false;
+    }
+    qtr_dec step = market ? y->mkt_step : y->step, qmin = market ? y->mkt_min : y->min_qty;
+    qtr_dec qmax = market ? y->mkt_max : y->max_qty;
+    if (decimals(*qty) > y->qty_precision || !on_grid(*qty, qmin, step)) {
+        mr_error(out, 400, -1111, "Precision is over the maximum defined for this asset.");
+        return false;
+    }
+    if (*qty < qmin) {
+        mr_error(out, 400, -4003, "Quantity less than or equal to zero.");
+        return false;
+    }
+    if (*qty > qmax) {
+        mr_error(out, 400, -4005, "Quantity greater than max quantity.");
+        return false;
+    }
+    *price = 0;
+    if (!market) {
+        if (!parse_dec(mr_param(r, "price"), price) || *price <= 0) {
+            mr_error(out, 400, -1102, "Mandatory parameter 'price' was not sent, was empty/null, or malformed.");
+            return false;
+        }
+        if (!on_grid(*price, y->min_price, y->tick)) {
+            mr_error(out, 400, -4014, "Price not increased by tick size.");
+            return false;
+        }
+    }
+    const char *ro = mr_param(r, "reduceOnly");
+    qtr_dec notional = 0;
+    qtr_dec_mul(*qty, market ? y->price : *price, QTR_ROUND_DOWN, &notional);
+    if (notional < y->min_notional && !(ro && !strcmp(ro, "true"))) {
+        mr_error(out, 400, -4164, "Order's notional must be no smaller than the minimum (unless you choose reduce only).");
+        return false;
+    }
+    return true;
+}
+
+static void h_new_order(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_state *st = s->st;
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *cid = mr_param(r, "newClientOrderId"), *type = mr_param(r, "type");
+    char gen[40];
+    if (!cid) {
+        snprintf(gen, sizeof gen, "auto-%lld", (long long)st->next_order_id);
+        cid = gen;
+    }
+    if (!cid_valid(cid)) {
+        mr_error(out, 400, -4015, "Client order id is not valid.");
+        return;
+    }
+    ms_placement *pl = ms_placement_get(st, cid);
+    if (pl) pl->attempts++;
+    if (!type || (strcmp(type, "MARKET") && strcmp(type, "LIMIT"))) {
+        if (type && (!strcmp(type, "STOP_MARKET") || !strcmp(type, "TAKE_PROFIT_MARKET")))
+            mr_error(out, 400, -4120, "Order type not supported for this endpoint. Please use the Algo Order API.");
+        else mr_error(out, 400, -1116, "Invalid orderType.");
+        return;
+    }
+    bool market = !strcmp(type, "MARKET");
+    const char *tif = mr_param(r, "timeInForce");
+    if (!market && !tif) {
+        mr_error(out, 400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
+        return;
+    }
+    qtr_dec qty, price;
+    if (!check_order(r, out, y, market, &qty, &price)) return;
+    ms_order *prev = ms_order_by_cid(st, cid);
+    if (prev && ms_order_open(prev)) {
+        mr_error(out, 400, -4116, "ClientOrderId is duplicated.");
+        return;
+    }
+    ms_order *o = ms_order_add(st, cid);
+    if (!o) {
+        mr_error(out, 500, -1001, "Internal error; mock order table full.");
+        return;
+    }
+    if (pl) pl->accepted++;
+    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
+    snprintf(o->side, sizeof o->side, "%s", mr_param(r, "side"));
+    snprintf(o->type, sizeof o->type, "%s", type);
+    snprintf(o->tif, sizeof o->tif, "%s", tif ? tif : "GTC");
+    o->orig_qty = qty;
+    o->price = price;
+    const char *ro = mr_param(r, "reduceOnly");
+    o->reduce_only = ro && !strcmp(ro, "true");
+    ms_match_new(st, o);
+    out->body = mj_order(o);
+}
+
+static ms_order *find_order(mock_server *s, mock_req *r)
+{
+    const char *cid = mr_param(r, "origClientOrderId"), *id = mr_param(r, "orderId");
+    ms_order *o = cid ? ms_order_by_cid(s->st, cid) : id ? ms_order_by_id(s->st, atoll(id)) : NULL;
+    if (o && strcmp(o->symbol, mr_param(r, "symbol") ? mr_param(r, "symbol") : "") != 0) return NULL;
+    return o;
+}
+
+static void h_query_order(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_order *o = find_order(s, r);
+    if (!o) {
+        mr_error(out, 400, -2013, "Order does not exist.");
+        return;
+    }
+    ms_plan_advance(s->st, o);
+    out->body = mj_order(o);
+}
+
+static void h_cancel_order(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_order *o = find_order(s, r);
+    if (!o || !ms_order_open(o)) {
+        mr_error(out, 400, -2011, "Unknown order sent.");
+        return;
+    }
+    snprintf(o->status, sizeof o->status, "CANCELED");
+    o->update_time = ms_now(s->st);
+    out->body = mj_order(o);
+}
+
+static void h_open_orders(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *sym = mr_param(r, "symbol");
+    json_t *a = json_array();
+    for (int i = 0; i < s->st->n_orders; i++) {
+        ms_order *o = &s->st->orders[i];
+        if (o->algo || !ms_order_open(o) || (sym && strcmp(sym, o->symbol))) continue;
+        json_t *j = mj_order(o);
+        json_object_del(j, "cumQty"); /* query and openOrders answers omit it */
+        json_array_append_new(a, j);
+    }
+    out->body = a;
+}
+
+static void h_cancel_all(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    for (int i = 0; i < s->st->n_orders; i++) {
+        ms_order *o = &s->st->orders[i];
+        if (!o->algo && ms_order_open(o) && !strcmp(o->symbol, y->name)) snprintf(o->status, sizeof o->status, "CANCELED");
+    }
+    out->body = json_pack("{s:i,s:s}", "code", 200, "msg", "The operation of cancel all open order is done.");
+}
+
+static void h_position_risk(mock_server *s, mock_req *r, mock_reply *out)
+{
+    (void)r;
+    json_t *a = json_array();
+    for (int i = 0; i < s->st->n_symbols; i++) {
+        ms_symbol *y = &s->st->symbols[i];
+        qtr_dec upnl = 0, diff = y->price - y->entry, notional = 0;
+        if (y->position) qtr_dec_mul(diff, y->position, QTR_ROUND_HALF_EVEN, &upnl);
+        qtr_dec_mul(y->position, y->price, QTR_ROUND_HALF_EVEN, &notional);
+        char lev[8];
+        snprintf(lev, sizeof lev, "%d", y->leverage);
+        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:I}", "symbol",
+                                           y->name, "positionAmt", mj_dec(y->position), "entryPrice", mj_dec(y->entry),
+                                           "breakEvenPrice", mj_dec(y->entry), "markPrice", mj_dec(y->price),
+                                           "unRealizedProfit", mj_dec(upnl), "liquidationPrice", "0", "leverage", lev,
+                                           "maxNotionalValue", "25000000", "marginType", "cross", "isolatedMargin",
+                                           "0", "isAutoAddMargin", "false", "positionSide", "BOTH", "notional",
+                                           mj_dec(notional), "isolatedWallet", "0", "updateTime",
+                                           (json_int_t)ms_now(s->st)));
+    }
+    out->body = a;
+}
+
+static void h_balance(mock_server *s, mock_req *r, mock_reply *out)
+{
+    (void)r;
+    out->body = json_pack("[{s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:b,s:I}]", "accountAlias", "mock", "asset", "USDT",
+                          "balance", mj_dec(s->st->balance), "crossWalletBalance", mj_dec(s->st->balance), "crossUnPnl",
+                          "0", "availableBalance", mj_dec(s->st->balance), "maxWithdrawAmount",
+                          mj_dec(s->st->balance), "marginAvailable", 1, "updateTime", (json_int_t)ms_now(s->st));
+}
+
+static void h_leverage(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *l = mr_param(r, "leverage");
+    int lev = l ? atoi(l) : 0;
+    if (lev < 1 || lev > 125) {
+        mr_error(out, 400, -4028, "Leverage is not valid");
+        return;
+    }
+    y->leverage = lev;
+    out->body = json_pack("{s:i,s:s,s:s}", "leverage", lev, "maxNotionalValue", "25000000", "symbol", y->name);
+}
+
+/* ------------------------------------------------------------ algo */
+
+static void h_new_algo(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_state *st = s->st;
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *cid = mr_param(r, "clientAlgoId"), *type = mr_param(r, "type"), *at = mr_param(r, "algoType");
+    if (!at || strcmp(at, "CONDITIONAL")) {
+        mr_error(out, 400, -1102, "Mandatory parameter 'algoType' was not sent, was empty/null, or malformed.");
+        return;
+    }
+    if (!cid || !cid_valid(cid)) {
+        mr_error(out, 400, -4015, "Client order id is not valid.");
+        return;
+    }
+    ms_placement *pl = ms_placement_get(st, cid);
+    if (pl) pl->attempts++;
+    if (!type || (strcmp(type, "STOP_MARKET") && strcmp(type, "TAKE_PROFIT_MARKET"))) {
+        mr_error(out, 400, -1116, "Invalid orderType.");
+        return;
+    }
+    qtr_dec qty, price, trig;
+    if (!check_order(r, out, y, true, &qty, &price)) return;
+    if (!parse_dec(mr_param(r, "triggerPrice"), &trig) || trig <= 0 || !on_grid(trig, y->min_price, y->tick)) {
+        mr_error(out, 400, -4014, "Price not increased by tick size.");
+        return;
+    }
+    ms_order *prev = ms_algo_by_cid(st, cid);
+    if (prev && ms_order_open(prev)) {
+        mr_error(out, 400, -4116, "ClientOrderId is duplicated.");
+        return;
+    }
+    ms_order *o = ms_order_add(st, cid);
+    if (!o) {
+        mr_error(out, 500, -1001, "Internal error; mock order table full.");
+        return;
+    }
+    if (pl) pl->accepted++;
+    o->algo = true;
+    o->algo_id = o->order_id;
+    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
+    snprintf(o->side, sizeof o->side, "%s", mr_param(r, "side"));
+    snprintf(o->type, sizeof o->type, "%s", type);
+    snprintf(o->algo_status, sizeof o->algo_status, "NEW");
+    snprintf(o->status, sizeof o->status, "NEW");
+    o->orig_qty = qty;
+    o->stop = trig;
+    const char *ro = mr_param(r, "reduceOnly");
+    o->reduce_only = ro && !strcmp(ro, "true");
+    out->body = mj_algo(o);
+}
+
+static void h_query_algo(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *cid = mr_param(r, "clientAlgoId");
+    ms_order *o = cid ? ms_algo_by_cid(s->st, cid) : NULL;
+    if (!o) {
+        mr_error(out, 400, -2013, "Order does not exist.");
+        return;
+    }
+    out->body = mj_algo(o);
+}
+
+static void h_cancel_algo(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *cid = mr_param(r, "clientAlgoId");
+    ms_order *o = cid ? ms_algo_by_cid(s->st, cid) : NULL;
+    if (!o || !ms_order_open(o)) {
+        mr_error(out, 400, -2011, "Unknown order sent.");
+        return;
+    }
+    snprintf(o->algo_status, sizeof o->algo_status, "CANCELED");
+    o->update_time = ms_now(s->st);
+    out->body = mj_algo(o);
+}
+
+static const mock_endpoint endpoints[] = {
+    { "GET", "/fapi/v1/ping", false, 1, false, h_ping },
+    { "GET", "/fapi/v1/time", false, 1, false, h_time },
+    { "GET", "/fapi/v1/exchangeInfo", false, 1, false, h_exchange_info },
+    { "GET", "/fapi/v1/klines", false, 1, false, h_klines },
+    { "GET", "/fapi/v1/depth", false, 2, false, h_depth },
+    { "GET", "/fapi/v1/premiumIndex", false, 1, false, h_premium },
+    { "GET", "/fapi/v1/ticker/bookTicker", false, 2, false, h_book_ticker },
+    { "POST", "/fapi/v1/order", true, 0, true, h_new_order },
+    { "GET", "/fapi/v1/order", true, 1, false, h_query_order },
+    { "DELETE", "/fapi/v1/order", true, 1, false, h_cancel_order },
+    { "GET", "/fapi/v1/openOrders", true, 40, false, h_open_orders },
+    { "DELETE", "/fapi/v1/allOpenOrders", true, 1, false, h_cancel_all },
+    { "GET", "/fapi/v2/positionRisk", true, 5, false, h_position_risk },
+    { "GET", "/fapi/v2/balance", true, 5, false, h_balance },
+    { "POST", "/fapi/v1/leverage", true, 1, false, h_leverage },
+    { "POST", "/fapi/v1/algoOrder", true, 0, true, h_new_algo },
+    { "GET", "/fapi/v1/algoOrder", true, 1, false, h_query_algo },
+    { "DELETE", "/fapi/v1/algoOrder", true, 1, false, h_cancel_algo },
+};
+
+const mock_endpoint *mock_api_find(const char *method, const char *path)
+{
+    for (size_t i = 0; i < sizeof endpoints / sizeof endpoints[0]; i++)
+        if (!strcmp(endpoints[i].method, method) && !strcmp(endpoints[i].path, path)) return &endpoints[i];
+    return NULL;
+}

@@ -1,0 +1,311 @@
+/* mock_control.c — /mock/... endpoints: set prices and market data, arm
+ * faults, fill or cancel resting orders, read the state for assertions. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mock_server.h"
+
+static bool dec_param(mock_req *r, const char *name, qtr_dec *out)
+{
+    const char *t = mr_param(r, name);
+    return t && qtr_dec_parse(t, (size_t)-1, out) == QTR_DEC_OK;
+}
+
+static int int_param(mock_req *r, const char *name, int dflt)
+{
+    const char *t = mr_param(r, name);
+    return t ? atoi(t) : dflt;
+}
+
+static void ok(mock_reply *out) { out->body = json_pack("{s:b}", "ok", 1); }
+
+static ms_symbol *symbol_param(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = ms_symbol_find(s->st, mr_param(r, "symbol"));
+    if (!y) mr_error(out, 400, -1121, "Invalid symbol.");
+    return y;
+}
+
+static void c_fault(mock_server *s, mock_req *r, mock_reply *out)
+{
+    mf_fault f;
+    memset(&f, 0, sizeof f);
+    const char *path = mr_param(r, "path"), *kind = mr_param(r, "kind"), *m = mr_param(r, "method"),
+               *end = mr_param(r, "end");
+    if (!path || !kind) {
+        mr_error(out, 400, -1102, "path and kind are required");
+        return;
+    }
+    snprintf(f.path, sizeof f.path, "%s", path);
+    snprintf(f.kind, sizeof f.kind, "%s", kind);
+    snprintf(f.method, sizeof f.method, "%s", m ? m : "");
+    snprintf(f.end_status, sizeof f.end_status, "%s", end ? end : "");
+    f.count = int_param(r, "count", 1);
+    f.exec = int_param(r, "exec", 0) != 0;
+    f.retry_after = int_param(r, "retry_after", 0);
+    f.delay_ms = int_param(r, "delay_ms", 3000);
+    f.steps = int_param(r, "steps", 2);
+    f.ratio_pct = int_param(r, "ratio", 50);
+    f.status = int_param(r, "status", 0);
+    if (mf_add(&s->faults, &f) != 0) mr_error(out, 400, -1, "fault table full or count <= 0");
+    else ok(out);
+}
+
+static void c_price(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    qtr_dec p;
+    if (!y) return;
+    if (!dec_param(r, "price", &p) || p <= 0) {
+        mr_error(out, 400, -1, "price must be a positive decimal");
+        return;
+    }
+    y->price = p;
+    ms_price_moved(s->st, y);
+    ok(out);
+}
+
+static void c_fill(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *cid = mr_param(r, "clientOrderId");
+    ms_order *o = cid ? ms_order_by_cid(s->st, cid) : NULL;
+    qtr_dec qty, price;
+    if (!o || !ms_order_open(o) || !dec_param(r, "qty", &qty) || qty <= 0 || o->executed + qty > o->orig_qty) {
+        mr_error(out, 400, -1, "needs an open clientOrderId and a qty that fits");
+        return;
+    }
+    if (!dec_param(r, "price", &price)) price = o->price;
+    ms_fill(s->st, o, qty, price);
+    ok(out);
+}
+
+static void c_cancel(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *cid = mr_param(r, "clientOrderId"), *st = mr_param(r, "status");
+    ms_order *o = cid ? ms_order_by_cid(s->st, cid) : NULL;
+    if (!o || !ms_order_open(o)) {
+        mr_error(out, 400, -1, "needs an open clientOrderId");
+        return;
+    }
+    snprintf(o->status, sizeof o->status, "%s", st ? st : "CANCELED");
+    ok(out);
+}
+
+static void c_open_order(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    const char *cid = mr_param(r, "clientOrderId"), *side = mr_param(r, "side");
+    qtr_dec qty, price;
+    if (!y) return;
+    if (!cid || !side || !dec_param(r, "qty", &qty) || !dec_param(r, "price", &price)) {
+        mr_error(out, 400, -1, "needs clientOrderId, side, qty, price");
+        return;
+    }
+    ms_order *o = ms_order_add(s->st, cid);
+    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
+    snprintf(o->side, sizeof o->side, "%s", side);
+    snprintf(o->type, sizeof o->type, "LIMIT");
+    snprintf(o->tif, sizeof o->tif, "GTC");
+    snprintf(o->status, sizeof o->status, "NEW");
+    o->orig_qty = qty;
+    o->price = price;
+    o->external = true;
+    qtr_dec filled;
+    if (dec_param(r, "filled", &filled) && filled > 0) ms_fill(s->st, o, filled, price);
+    out->body = json_pack("{s:I}", "orderId", (json_int_t)o->order_id);
+}
+
+static void c_position(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    qtr_dec amt, entry;
+    if (!y) return;
+    if (!dec_param(r, "amt", &amt) || !dec_param(r, "entry", &entry)) {
+        mr_error(out, 400, -1, "needs amt and entry");
+        return;
+    }
+    y->position = amt;
+    y->entry = entry;
+    ok(out);
+}
+
+static void c_kline(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    if (!y) return;
+    if (y->n_klines >= MS_MAX_KLINES) {
+        mr_error(out, 400, -1, "kline table full");
+        return;
+    }
+    const char *ot = mr_param(r, "open_time"), *ct = mr_param(r, "close_time");
+    int k = y->n_klines;
+    if (!ot || !ct || !dec_param(r, "o", &y->klines[k].o) || !dec_param(r, "h", &y->klines[k].h) ||
+        !dec_param(r, "l", &y->klines[k].l) || !dec_param(r, "c", &y->klines[k].c) ||
+        !dec_param(r, "v", &y->klines[k].v)) {
+        mr_error(out, 400, -1, "needs open_time close_time o h l c v");
+        return;
+    }
+    y->klines[k].open = atoll(ot);
+    y->klines[k].close = atoll(ct);
+    y->n_klines++;
+    /* kept in open-time order, as the exchange answers */
+    for (int i = k; i > 0 && y->klines[i - 1].open > y->klines[i].open; i--) {
+        __typeof__(y->klines[0]) t = y->klines[i];
+        y->klines[i] = y->klines[i - 1];
+        y->klines[i - 1] = t;
+    }
+    ok(out);
+}
+
+static void c_premium(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    if (!y) return;
+    const char *nf = mr_param(r, "next_funding");
+    if (!dec_param(r, "mark", &y->mark) || !dec_param(r, "index", &y->index) ||
+        !dec_param(r, "funding", &y->funding) || !nf) {
+        mr_error(out, 400, -1, "needs mark index funding next_funding");
+        return;
+    }
+    y->next_funding = atoll(nf);
+    y->has_premium = true;
+    ok(out);
+}
+
+/* "p:q,p:q" */
+static int parse_levels(const char *t, qtr_dec (*lv)[2])
+{
+    int n = 0;
+    char buf[1024];
+    snprintf(buf, sizeof buf, "%s", t ? t : "");
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok && n < MS_MAX_LEVELS; tok = strtok_r(NULL, ",", &save)) {
+        char *colon = strchr(tok, ':');
+        if (!colon) return -1;
+        *colon = '\0';
+        if (qtr_dec_parse(tok, (size_t)-1, &lv[n][0]) != QTR_DEC_OK ||
+            qtr_dec_parse(colon + 1, (size_t)-1, &lv[n][1]) != QTR_DEC_OK)
+            return -1;
+        n++;
+    }
+    return n;
+}
+
+static void c_depth(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    if (!y) return;
+    int nb = parse_levels(mr_param(r, "bids"), y->bids), na = parse_levels(mr_param(r, "asks"), y->asks);
+    if (nb < 0 || na < 0) {
+        mr_error(out, 400, -1, "levels are p:q,p:q");
+        return;
+    }
+    y->n_bids = nb;
+    y->n_asks = na;
+    ok(out);
+}
+
+static void c_limits(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_state *st = s->st;
+    st->weight.limit = int_param(r, "weight", (int)st->weight.limit);
+    st->weight.interval_ms = int_param(r, "weight_interval_ms", (int)st->weight.interval_ms);
+    st->orders_a.limit = int_param(r, "orders_a", (int)st->orders_a.limit);
+    st->orders_a.interval_ms = int_param(r, "orders_a_interval_ms", (int)st->orders_a.interval_ms);
+    st->orders_b.limit = int_param(r, "orders_b", (int)st->orders_b.limit);
+    st->orders_b.interval_ms = int_param(r, "orders_b_interval_ms", (int)st->orders_b.interval_ms);
+    st->weight.window_start = st->orders_a.window_start = st->orders_b.window_start = 0;
+    ok(out);
+}
+
+static void c_trigger(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *cid = mr_param(r, "clientAlgoId");
+    ms_order *a = cid ? ms_algo_by_cid(s->st, cid) : NULL;
+    if (!a || !ms_order_open(a)) {
+        mr_error(out, 400, -1, "needs an open clientAlgoId");
+        return;
+    }
+    char act[40];
+    snprintf(act, sizeof act, "algo-%lld", (long long)a->algo_id);
+    ms_order *o = ms_order_add(s->st, act);
+    snprintf(o->symbol, sizeof o->symbol, "%s", a->symbol);
+    snprintf(o->side, sizeof o->side, "%s", a->side);
+    snprintf(o->type, sizeof o->type, "MARKET");
+    snprintf(o->tif, sizeof o->tif, "GTC");
+    o->orig_qty = a->orig_qty;
+    o->reduce_only = a->reduce_only;
+    ms_match_new(s->st, o);
+    a = ms_algo_by_cid(s->st, cid); /* the table did not move, but stay safe */
+    snprintf(a->algo_status, sizeof a->algo_status, "FINISHED");
+    a->actual_order_id = o->order_id;
+    out->body = json_pack("{s:I}", "actualOrderId", (json_int_t)o->order_id);
+}
+
+static void c_state(mock_server *s, mock_req *r, mock_reply *out)
+{
+    (void)r;
+    ms_state *st = s->st;
+    json_t *orders = json_array(), *pl = json_object(), *pos = json_object(), *req = json_object();
+    for (int i = 0; i < st->n_orders; i++) {
+        ms_order *o = &st->orders[i];
+        json_t *j = o->algo ? mj_algo(o) : mj_order(o);
+        json_object_set_new(j, "algo", json_boolean(o->algo));
+        json_object_set_new(j, "external", json_boolean(o->external));
+        json_object_set_new(j, "cid", json_string(o->cid));
+        json_object_set_new(j, "state", json_string(o->algo ? o->algo_status : o->status));
+        json_array_append_new(orders, j);
+    }
+    for (int i = 0; i < st->n_placements; i++)
+        json_object_set_new(pl, st->placements[i].cid,
+                            json_pack("{s:i,s:i}", "attempts", st->placements[i].attempts, "accepted",
+                                      st->placements[i].accepted));
+    for (int i = 0; i < st->n_symbols; i++)
+        json_object_set_new(pos, st->symbols[i].name,
+                            json_pack("{s:o,s:o,s:i}", "amt", mj_dec(st->symbols[i].position), "entry",
+                                      mj_dec(st->symbols[i].entry), "leverage", st->symbols[i].leverage));
+    for (int i = 0; i < st->n_request_kinds; i++)
+        json_object_set_new(req, st->requests[i].name, json_integer(st->requests[i].n));
+    out->body = json_pack("{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:i}", "orders", orders, "placements", pl,
+                          "positions", pos, "requests", req, "limit_violations", (json_int_t)st->limit_violations,
+                          "signature_failures", (json_int_t)st->signature_failures, "timestamp_failures",
+                          (json_int_t)st->timestamp_failures, "key_failures", (json_int_t)st->key_failures,
+                          "faults_fired", (json_int_t)st->faults_fired, "faults_left", s->faults.n);
+}
+
+static void on_shutdown(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    event_base_loopbreak(arg);
+}
+
+void mock_control(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *p = r->path + 6; /* after "/mock/" */
+    if (!strcmp(p, "state")) c_state(s, r, out);
+    else if (!strcmp(p, "fault")) c_fault(s, r, out);
+    else if (!strcmp(p, "price")) c_price(s, r, out);
+    else if (!strcmp(p, "fill")) c_fill(s, r, out);
+    else if (!strcmp(p, "cancel")) c_cancel(s, r, out);
+    else if (!strcmp(p, "open_order")) c_open_order(s, r, out);
+    else if (!strcmp(p, "position")) c_position(s, r, out);
+    else if (!strcmp(p, "kline")) c_kline(s, r, out);
+    else if (!strcmp(p, "premium")) c_premium(s, r, out);
+    else if (!strcmp(p, "depth")) c_depth(s, r, out);
+    else if (!strcmp(p, "limits")) c_limits(s, r, out);
+    else if (!strcmp(p, "trigger")) c_trigger(s, r, out);
+    else if (!strcmp(p, "time_offset")) {
+        s->st->time_offset_ms = atoll(mr_param(r, "ms") ? mr_param(r, "ms") : "0");
+        ok(out);
+    } else if (!strcmp(p, "reset")) {
+        ms_reset(s->st);
+        mf_clear(&s->faults);
+        ok(out);
+    } else if (!strcmp(p, "shutdown")) {
+        struct timeval tv = { 0, 20000 };
+        event_base_once(s->base, -1, EV_TIMEOUT, on_shutdown, s->base, &tv);
+        ok(out);
+    } else {
+        mr_error(out, 404, -1, "unknown control endpoint");
+    }
+}

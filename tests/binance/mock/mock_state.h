@@ -1,0 +1,123 @@
+/* mock_state — what the mock Binance USD-M exchange holds: instruments,
+ * prices, orders (by client id), how often each client id was placed,
+ * positions, market data and rate-limit windows. */
+#ifndef MOCK_STATE_H
+#define MOCK_STATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/money.h>
+
+#define MS_MAX_SYMBOLS 8
+#define MS_MAX_ORDERS 65536
+#define MS_HASH 16384
+#define MS_MAX_KLINES 256
+#define MS_MAX_LEVELS 20
+
+typedef struct ms_symbol {
+    char name[24];
+    qtr_dec tick, min_price, max_price;
+    qtr_dec step, min_qty, max_qty;
+    qtr_dec mkt_step, mkt_min, mkt_max;
+    qtr_dec min_notional;
+    int price_precision, qty_precision;
+    qtr_dec price;                       /* what market orders fill at     */
+    qtr_dec position, entry;             /* one-way position               */
+    int leverage;
+    struct { int64_t open, close; qtr_dec o, h, l, c, v; } klines[MS_MAX_KLINES];
+    int n_klines;
+    bool has_premium;
+    qtr_dec mark, index, funding;
+    int64_t next_funding;
+    int n_bids, n_asks;
+    qtr_dec bids[MS_MAX_LEVELS][2], asks[MS_MAX_LEVELS][2];
+} ms_symbol;
+
+/* A fill plan from the "partial" fault: the order fills in steps, one at
+ * placement and one per later query, then ends with end_status. */
+typedef struct ms_plan {
+    int steps_left;
+    int ratio_pct;                       /* filled share at the end, %     */
+    qtr_dec step_qty, target;
+    int step_no;
+    char end_status[20];
+} ms_plan;
+
+typedef struct ms_order {
+    int64_t order_id;
+    char cid[40];
+    char symbol[24];
+    char side[8], type[24], tif[8];
+    char status[24];
+    qtr_dec orig_qty, price, stop, executed, cum_quote;
+    bool reduce_only, algo, external;
+    char algo_status[16];
+    int64_t algo_id, actual_order_id;
+    int64_t time, update_time;
+    ms_plan plan;
+    int hnext;                           /* index chain by cid, -1 ends    */
+} ms_order;
+
+typedef struct ms_placement {
+    char cid[40];
+    int attempts;   /* POSTs that reached order handling with this id        */
+    int accepted;   /* ... that created an order (more than 1 = doubled)      */
+    int hnext;
+} ms_placement;
+
+typedef struct ms_limit {
+    int64_t limit, interval_ms;
+    int64_t window_start, used;
+} ms_limit;
+
+typedef struct ms_state {
+    char api_key[128], secret[128];
+    int64_t time_offset_ms;
+    ms_symbol symbols[MS_MAX_SYMBOLS];
+    int n_symbols;
+    ms_order *orders;
+    int n_orders;
+    int order_head[MS_HASH];
+    ms_placement *placements;
+    int n_placements;
+    int placement_head[MS_HASH];
+    int64_t next_order_id;
+    ms_limit weight, orders_a, orders_b;
+    qtr_dec balance;
+    ms_plan pending_plan;                /* armed by a "partial" fault     */
+    bool plan_armed;
+    /* counters for assertions */
+    int64_t limit_violations, signature_failures, timestamp_failures, key_failures;
+    int64_t faults_fired;
+    struct { char name[64]; int64_t n; } requests[64];
+    int n_request_kinds;
+} ms_state;
+
+ms_state *ms_new(const char *api_key, const char *secret);
+void ms_free(ms_state *s);
+void ms_reset(ms_state *s);
+int64_t ms_now(const ms_state *s);          /* wall clock + offset */
+ms_symbol *ms_symbol_find(ms_state *s, const char *name);
+ms_order *ms_order_by_cid(ms_state *s, const char *cid);
+ms_order *ms_order_by_id(ms_state *s, int64_t id);
+ms_order *ms_algo_by_cid(ms_state *s, const char *cid);
+ms_placement *ms_placement_get(ms_state *s, const char *cid);
+ms_order *ms_order_add(ms_state *s, const char *cid);
+bool ms_order_open(const ms_order *o);
+/* Execute qty at price on o (and its symbol's position). */
+void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price);
+/* Match a new order against the symbol price (or its fill plan). */
+void ms_match_new(ms_state *s, ms_order *o);
+/* One more step of a fill plan, on a query. */
+void ms_plan_advance(ms_state *s, ms_order *o);
+/* The price moved: resting limit orders that cross fill at their price. */
+void ms_price_moved(ms_state *s, ms_symbol *sym);
+void ms_count_request(ms_state *s, const char *method, const char *path);
+/* Fixed windows, as Binance counts: true if cost fits, counts it always. */
+bool ms_limit_charge(ms_limit *l, int64_t cost, int64_t now);
+/* "1M", "10S" for header names. */
+void ms_interval_name(int64_t ms, char *out, size_t len);
+
+#endif
