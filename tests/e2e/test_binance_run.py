@@ -1,0 +1,111 @@
+"""qtr run with the Binance USD-M plugin against the mock exchange on
+loopback: candles polled from the exchange drive the strategy, its signal
+becomes a signed order, the order fills, the position is held by the host
+and recorded in the store; at start the host reconciles with an order and a
+position the exchange already had."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+from qtrtest import BUILD, PLUGINS, SRC, Server, check, finish, write
+
+MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
+KEY = "e2e-key-0123456789abcdef"
+SECRET = "e2e-secret-fedcba9876543210"
+
+
+def post(base, path):
+    req = urllib.request.Request(base + path, data=b"", method="POST")
+    return urllib.request.urlopen(req, timeout=10).read()
+
+
+def mock_state(base):
+    return json.loads(urllib.request.urlopen(base + "/mock/state", timeout=10).read())
+
+
+def start_mock():
+    env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
+    p = subprocess.Popen([MOCK, "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        line = p.stdout.readline()
+        if line.startswith("PORT "):
+            return p, f"http://127.0.0.1:{int(line.split()[1])}"
+    p.kill()
+    raise RuntimeError("binance_mock did not print its port")
+
+
+def main():
+    check(os.access(MOCK, os.X_OK), f"the mock is built: {MOCK}")
+    mock, base = start_mock()
+    try:
+        post(base, "/mock/price?symbol=BTCUSDT&price=50000")
+        # Closed one-minute candles in the past: falling, then rising, so a
+        # fast=2 / slow=3 cross up happens on the last ones.
+        now_min = int(time.time() // 60) * 60000
+        closes = ["50400", "50300", "50200", "50100", "50000", "49900", "50200", "50600", "51000"]
+        for i, c in enumerate(closes):
+            t = now_min - (len(closes) + 1 - i) * 60000
+            post(base, f"/mock/kline?symbol=BTCUSDT&open_time={t}&close_time={t + 59999}"
+                       f"&o={c}&h={int(c) + 50}&l={int(c) - 50}&c={c}&v=1000")
+        # What the exchange already holds before the server starts
+        post(base, "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.005&price=40000&clientOrderId=manual-1")
+        post(base, "/mock/position?symbol=ETHUSDT&amt=-0.5&entry=3000")
+
+        d = tempfile.mkdtemp(prefix="qtr_bn_")
+        cfg = write(os.path.join(d, "live.lua"), f"""
+return {{
+  mode = "live",
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  market = {{ source = "exchange" }},
+  policy = {{ file = "{SRC}/policies/default.lua" }},
+  signals = {{ cycle_ms = 20 }},
+  plugins = {{
+    {{ kind = "exchange", name = "binance_usdm", options = {{
+        base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20,
+        poll_interval_ms = 100, retry_backoff_ms = "50,100,200" }} }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "400" }} }},
+  }},
+}}
+""")
+        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
+        s = Server(["-c", cfg], cwd=d, env=env)
+        check(s.wait_for("reconciliation:", 20), "reconciliation runs at start: " + s.text()[-3000:])
+        check(s.wait_for("unknown_order: BTCUSDT manual-1", 5),
+              "the order placed outside the server is reported: " + s.text()[-3000:])
+        check(s.wait_for("position_mismatch: ETHUSDT", 5),
+              "the position the exchange holds and the store does not is reported: " + s.text()[-3000:])
+        check(s.wait_for("[orders] fill ", 30), "a signal became an order and a fill: " + s.text()[-3000:])
+        text = s.text()
+        check(SECRET not in text and KEY not in text, "the API key and secret never appear in the log")
+        st = mock_state(base)
+        placed = json.dumps(st)
+        check('"qtr-' in placed, "the exchange holds an order with the host's client id")
+        rc = s.stop(signal.SIGTERM)
+        check(rc == 0, f"clean stop: {rc}")
+
+        db = sqlite3.connect(os.path.join(d, "var", "qtr.db"))
+        n_fills = db.execute("SELECT count(*) FROM fills").fetchone()[0]
+        check(n_fills >= 1, "the fill is in the trade store")
+        rows = db.execute("SELECT symbol, qty FROM positions WHERE qty != 0").fetchall()
+        check(any(r[0] == "BTCUSDT" for r in rows), f"the position is recorded: {rows}")
+        ext = db.execute("SELECT count(*) FROM orders WHERE client_id = 'manual-1'").fetchone()[0]
+        check(ext == 1, "the external order is recorded in the store")
+        db.close()
+    finally:
+        mock.send_signal(signal.SIGTERM)
+        try:
+            mock.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            mock.kill()
+
+
+main()
+finish()
