@@ -90,3 +90,117 @@ def write(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+# ---- appended for the stress tests (test_crash, test_ess_backtest, test_signal_flood,
+# test_backup_live, test_policy_corruption) ----
+
+E8 = 100000000   # the store's money columns hold the decimal times 10^8
+
+
+def dec8(v):
+    """A money column (an integer holding value * 10^8) as an exact Decimal."""
+    from decimal import Decimal
+    return Decimal(v) / E8
+
+
+def store_query(path, sql, args=(), timeout=10.0):
+    """Read the trade store without changing it: a read-only connection
+    (never a checkpoint, never a recovery written back). Returns the rows."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+def store_snapshot(path, timeout=10.0):
+    """One consistent read (a single read transaction) of the durable state:
+    fills, positions and the latest equity snapshot."""
+    import sqlite3
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=timeout)
+    try:
+        con.execute("BEGIN")
+        fills = con.execute("SELECT fill_id, client_id, symbol, side, qty, price, fee, reduce_only, time_ms, id"
+                            " FROM fills ORDER BY id").fetchall()
+        positions = {r[0]: r[1] for r in con.execute("SELECT symbol, qty FROM positions")}
+        eq = con.execute("SELECT equity, peak FROM equity ORDER BY id DESC LIMIT 1").fetchone()
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return {"fills": fills, "positions": positions, "equity": eq}
+
+
+def fills_sum(fills):
+    """Signed quantity (10^8 units) per symbol from rows of store_snapshot()['fills']."""
+    out = {}
+    for f in fills:
+        out[f[2]] = out.get(f[2], 0) + (f[4] if f[3] == "BUY" else -f[4])
+    return out
+
+
+def http_get(port, path, timeout=5.0):
+    """GET http://127.0.0.1:port/path; returns (status, body text) or (None, error)."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except Exception as e:  # noqa: BLE001 - any failure is an answer for the caller
+        return None, str(e)
+
+
+def metrics(port, timeout=5.0):
+    """The Prometheus text of /metrics as {'name{labels}': float}; None if unreachable."""
+    status, body = http_get(port, "/metrics", timeout)
+    if status != 200:
+        return None
+    out = {}
+    for line in body.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, _, val = line.rpartition(" ")
+        try:
+            out[key] = float(val)
+        except ValueError:
+            pass
+    return out
+
+
+def rss_kb(pid):
+    """VmRSS of a process in kB (None if gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def ess_state_file(path):
+    """The ESS state file (host/risk/ess_store.c) as a dict; None if absent."""
+    if not os.path.exists(path):
+        return None
+    out = {}
+    with open(path) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#") and "=" in line:
+                k, v = line.split("=", 1)
+                out[k] = v
+    return out
+
+
+def wait_until(pred, timeout, step=0.05):
+    """Poll pred() until it is true or timeout seconds pass; returns its last value."""
+    deadline = time.monotonic() + timeout
+    v = pred()
+    while not v and time.monotonic() < deadline:
+        time.sleep(step)
+        v = pred()
+    return v
