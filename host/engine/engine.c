@@ -429,6 +429,7 @@ static void on_ess_tick(void *ud)
 {
     qh_engine *e = ud;
     qh_ess_tick(e->ess, qh_clock_now_ms(e->clock));
+    qh_pipeline_enforce_flat(e);
 }
 
 static void on_policy_timer(void *ud)
@@ -597,6 +598,7 @@ void qh_engine_feed_candle(qh_engine *e, const qtr_candle *c)
     qh_clock_advance(e->clock, c->close_time_ms);
     publish_candle(e, c);
     qh_ess_tick(e->ess, c->close_time_ms);
+    qh_pipeline_enforce_flat(e);
     qh_pipeline_cycle(e);
     if (e->obs.on_candle) e->obs.on_candle(e->obs.ud, c);
 }

@@ -102,6 +102,7 @@ struct qh_engine {
     QH_RING(qtr_signal_record, QH_RECENT) recent_signals;
     QH_RING(qtr_account, QH_EQUITY_HISTORY) equity_history;
     int64_t last_equity_point_ms;
+    qtr_dec last_published_peak;    /* a new peak is stored at once: a crash must not lower it */
 
     /* live timers */
     qh_timer *t_market, *t_cycle, *t_ess, *t_policy, *t_lag;
@@ -138,6 +139,10 @@ void qh_pipeline_after_market(qh_engine *e, const char *symbol, qtr_dec price, i
 void qh_ess_hook_transition(void *ud, const qtr_ess_event *ev);
 void qh_ess_hook_cancel_all(void *ud);
 void qh_ess_hook_close_all(void *ud);
+/* While the ESS blocks entries and the policy says to close positions,
+ * send a reduce-only close for every open position that has none pending
+ * (a rejected close is retried on the next tick). */
+void qh_pipeline_enforce_flat(qh_engine *e);
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);

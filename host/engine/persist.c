@@ -167,6 +167,15 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
         qh_warn(LOGC, "%s: stored position %s differs from the sum of its fills %s: the fills win", s.mismatches[i].symbol,
                 qtr_dec_format(s.mismatches[i].stored_qty, a), qtr_dec_format(s.mismatches[i].fills_qty, b));
     }
+    /* value the resumed positions at their last known price, not at the
+     * first fill's: the stored mark, else the last fill of the symbol */
+    for (size_t i = 0; i < s.n_positions; i++) {
+        qtr_dec mark = s.positions[i].mark_price;
+        for (size_t k = n; !mark && k > 0; k--)
+            if (strcmp(fills[k - 1].symbol, s.positions[i].symbol) == 0) mark = fills[k - 1].price;
+        if (mark > 0 && qh_portfolio_mark(e->pf, s.positions[i].symbol, mark, qh_clock_now_ms(e->clock)) != 0)
+            qh_warn(LOGC, "%s: cannot value the resumed position at %lld", s.positions[i].symbol, (long long)mark);
+    }
     qtr_account a;
     qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), &a);
     if (s.has_equity) {

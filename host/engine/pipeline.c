@@ -327,11 +327,16 @@ static void account_changed(qh_engine *e, int64_t time_ms)
     qh_portfolio_account(e->pf, time_ms, &a);
     qh_ess_on_account(e->ess, &a, time_ms);
     if (e->obs.on_account) e->obs.on_account(e->obs.ud, &a);
-    /* equity history for charts: one point a minute (every candle of a
-     * slower series) */
-    if (time_ms - e->last_equity_point_ms >= 60000 || e->equity_history.count == 0) {
+    /* Equity history for charts: one point a minute. A new peak is published
+     * (and so stored) at once: drawdown after a crash must count from it. */
+    bool minute = time_ms - e->last_equity_point_ms >= 60000 || e->equity_history.count == 0;
+    bool new_peak = a.equity_peak > e->last_published_peak;
+    if (minute) {
         e->last_equity_point_ms = time_ms;
         QH_RING_PUSH(e->equity_history, a);
+    }
+    if (minute || new_peak) {
+        e->last_published_peak = a.equity_peak;
         qtr_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = QTR_EV_EQUITY;
@@ -498,14 +503,21 @@ void qh_ess_hook_cancel_all(void *ud)
     free(copy);
 }
 
-void qh_ess_hook_close_all(void *ud)
+/* A reduce-only order already open on the symbol: a close is on its way. */
+static bool close_pending(const qh_engine *e, const char *symbol)
 {
-    qh_engine *e = ud;
+    for (size_t i = 0; i < e->n_open; i++)
+        if (e->open_orders[i].reduce_only && strcmp(e->open_orders[i].symbol, symbol) == 0) return true;
+    return false;
+}
+
+static void flatten(qh_engine *e)
+{
     if (!e->exchange) return;
     qtr_position pos[256];
     size_t n = qh_portfolio_list_positions(e->pf, pos, 256);
     for (size_t i = 0; i < n; i++) {
-        if (pos[i].qty == 0) continue;
+        if (pos[i].qty == 0 || close_pending(e, pos[i].symbol)) continue;
         qtr_order_intent o;
         memset(&o, 0, sizeof o);
         qtr_strlcpy(o.symbol, pos[i].symbol, sizeof o.symbol);
@@ -522,4 +534,13 @@ void qh_ess_hook_close_all(void *ud)
         /* deliberately not through the risk plugin: see engine.h */
         send_to_exchange(e, &o);
     }
+}
+
+void qh_ess_hook_close_all(void *ud) { flatten(ud); }
+
+void qh_pipeline_enforce_flat(qh_engine *e)
+{
+    const qtr_policy_limits *l = qh_policy_limits(e->policy);
+    if (!l || !l->ess_close_positions || qh_ess_allows(e->ess, false)) return;
+    flatten(e);
 }
