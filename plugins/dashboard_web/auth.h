@@ -1,14 +1,19 @@
-/* auth — the bearer token that guards mutating API calls. Only a SHA-256 of
- * the token is kept; comparing digests with CRYPTO_memcmp takes the same time
- * whatever the presented token, its length included. */
+/* auth — the bearer token that guards mutating API calls. Only a SHA-1 of
+ * the token is kept (a preimage of it is out of reach for any real token);
+ * the presented token is hashed too and the two fixed-length digests are
+ * compared byte for byte without an early exit, so the time taken says
+ * nothing about how much of the token, or its length, was right. */
 #ifndef DASH_AUTH_H
 #define DASH_AUTH_H
 
+#include "sha1.h"
+
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct api_token {
     bool configured;
-    unsigned char digest[32];
+    uint8_t digest[DASH_SHA1_LEN];
 } api_token;
 
 typedef enum auth_result {

@@ -58,6 +58,7 @@ typedef struct dash {
     uint64_t next_event_id;
     dash_metrics metrics;
     alert_rules alerts;
+    webhook_lib *curl;                 /* libcurl, loaded only with a webhook_url */
     webhook *hook;
     bool webhook_failing;
     char webhook_error[128];

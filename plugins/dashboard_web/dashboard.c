@@ -116,6 +116,14 @@ static void on_bus_event(void *ud, const qtr_event *ev)
     event_blob_unref(b);
 }
 
+static void dash_free(dash *d)
+{
+    alert_rules_free(&d->alerts);
+    webhook_lib_close(d->curl);
+    free(d->scratch);
+    free(d);
+}
+
 static int dash_init(const qtr_host *h, qtr_ctx *ctx, void **out)
 {
     if (!QTR_HOST_HAS(h, event_base) || !h->event_base(ctx)) {
@@ -128,9 +136,19 @@ static int dash_init(const qtr_host *h, qtr_ctx *ctx, void **out)
     d->ctx = ctx;
     d->base = h->event_base(ctx);
     if (!read_options(d) || !alert_rules_init(&d->alerts, &d->opt.alerts)) {
-        alert_rules_free(&d->alerts);
-        free(d);
+        dash_free(d);
         return -1;
+    }
+    if (d->opt.webhook_url) {
+        /* only now: a dashboard without alerts never maps libcurl */
+        char why[256];
+        d->curl = webhook_lib_open(why, sizeof why);
+        if (!d->curl) {
+            h->log(ctx, QTR_LOG_ERROR, "option webhook_url is set but libcurl cannot be loaded, so alerts "
+                                       "could not be sent: %s (install libcurl4 or unset webhook_url)", why);
+            dash_free(d);
+            return -1;
+        }
     }
     api_token_init(&d->token, getenv("QTR_API_TOKEN"));
     if (!d->token.configured)
@@ -138,8 +156,7 @@ static int dash_init(const qtr_host *h, qtr_ctx *ctx, void **out)
     for (int t = 1; t < QTR_EV__COUNT; t++)
         if (!h->subscribe(ctx, (qtr_event_type)t, NULL, on_bus_event, d)) {
             h->log(ctx, QTR_LOG_ERROR, "cannot subscribe to %s events", qtr_event_type_name((qtr_event_type)t));
-            alert_rules_free(&d->alerts);
-            free(d);
+            dash_free(d);
             return -1;
         }
     *out = d;
@@ -151,7 +168,8 @@ static int dash_start(void *state)
     dash *d = state;
     if (http_server_start(d) != 0) return -1;
     if (d->opt.webhook_url) {
-        d->hook = webhook_new(d->base, d->opt.webhook_url, (long)d->opt.webhook_timeout_ms, 4, on_webhook_done, d);
+        d->hook = webhook_new(d->curl, d->base, d->opt.webhook_url, (long)d->opt.webhook_timeout_ms, 4,
+                              on_webhook_done, d);
         if (!d->hook) {
             d->h->log(d->ctx, QTR_LOG_ERROR, "cannot set up the alert webhook (libcurl)");
             http_server_stop(d);
@@ -175,10 +193,8 @@ static void dash_destroy(void *state)
 {
     dash *d = state;
     if (!d) return;
-    dash_stop(d);
-    alert_rules_free(&d->alerts);
-    free(d->scratch);
-    free(d);
+    dash_stop(d);             /* frees the webhook before libcurl goes */
+    dash_free(d);
 }
 
 static void dash_health(void *state, qtr_health *out)

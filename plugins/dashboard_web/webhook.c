@@ -1,15 +1,96 @@
 /* webhook.c — see webhook.h. The socket/timer glue is libcurl's documented
- * multi_socket pattern (CURLMOPT_SOCKETFUNCTION + CURLMOPT_TIMERFUNCTION). */
+ * multi_socket pattern (CURLMOPT_SOCKETFUNCTION + CURLMOPT_TIMERFUNCTION).
+ * <curl/curl.h> gives the types and constants; the functions are reached
+ * through a table filled by dlsym, never linked. */
 #include "webhook.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Each pointer has the type of the function curl.h declares. */
+#define CURL_FN(name) __typeof__(curl_##name) *name
+struct webhook_lib {
+    void *dl;
+    bool pinned;              /* a post was abandoned in flight: never unload */
+    CURL_FN(global_init);
+    CURL_FN(global_cleanup);
+    CURL_FN(multi_init);
+    CURL_FN(multi_setopt);
+    CURL_FN(multi_cleanup);
+    CURL_FN(multi_info_read);
+    CURL_FN(multi_add_handle);
+    CURL_FN(multi_remove_handle);
+    CURL_FN(multi_socket_action);
+    CURL_FN(multi_assign);
+    CURL_FN(easy_init);
+    CURL_FN(easy_setopt);
+    CURL_FN(easy_getinfo);
+    CURL_FN(easy_cleanup);
+    CURL_FN(easy_strerror);
+    CURL_FN(slist_append);
+    CURL_FN(slist_free_all);
+};
+#undef CURL_FN
+
+static bool load_fn(webhook_lib *lib, const char *name, void *slot, char *err, size_t cap)
+{
+    dlerror();
+    void *sym = dlsym(lib->dl, name);
+    if (!sym) {
+        const char *why = dlerror();
+        snprintf(err, cap, "%s", why ? why : name);
+        return false;
+    }
+    memcpy(slot, &sym, sizeof sym);   /* POSIX: a data pointer that holds a function */
+    return true;
+}
+
+webhook_lib *webhook_lib_open(char *err, size_t cap)
+{
+    webhook_lib *lib = calloc(1, sizeof *lib);
+    if (!lib) {
+        snprintf(err, cap, "out of memory");
+        return NULL;
+    }
+    lib->dl = dlopen(WEBHOOK_LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib->dl) {
+        const char *why = dlerror();
+        snprintf(err, cap, "%s", why ? why : WEBHOOK_LIBCURL_SONAME ": cannot load");
+        free(lib);
+        return NULL;
+    }
+#define LOAD(name) load_fn(lib, "curl_" #name, &lib->name, err, cap)
+    _Static_assert(sizeof(void *) == sizeof lib->easy_init, "function pointers must fit a void *");
+    if (!LOAD(global_init) || !LOAD(global_cleanup) || !LOAD(multi_init) || !LOAD(multi_setopt) ||
+        !LOAD(multi_cleanup) || !LOAD(multi_info_read) || !LOAD(multi_add_handle) || !LOAD(multi_remove_handle) ||
+        !LOAD(multi_socket_action) || !LOAD(multi_assign) || !LOAD(easy_init) || !LOAD(easy_setopt) ||
+        !LOAD(easy_getinfo) || !LOAD(easy_cleanup) || !LOAD(easy_strerror) || !LOAD(slist_append) ||
+        !LOAD(slist_free_all)) {
+        dlclose(lib->dl);
+        free(lib);
+        return NULL;
+    }
+#undef LOAD
+    return lib;
+}
+
+void webhook_lib_close(webhook_lib *lib)
+{
+    if (!lib) return;
+    /* A libcurl older than 7.87 leaves the resolver thread of an abandoned
+     * post running detached: unloading the code under it would crash. */
+    if (!lib->pinned) dlclose(lib->dl);
+    free(lib);
+}
+
 struct post;
 struct webhook {
+    webhook_lib *lib;
     struct event_base *base;
     CURLM *multi;
     struct event *timer;
@@ -40,11 +121,11 @@ static size_t discard_body(char *ptr, size_t size, size_t nmemb, void *ud)
     return size * nmemb;
 }
 
-static void post_free(post *p)
+static void post_free(const webhook_lib *c, post *p)
 {
     if (!p) return;
-    if (p->easy) curl_easy_cleanup(p->easy);
-    curl_slist_free_all(p->headers);
+    if (p->easy) c->easy_cleanup(p->easy);
+    c->slist_free_all(p->headers);
     free(p->body);
     free(p);
 }
@@ -61,24 +142,24 @@ static void check_done(webhook *w)
 {
     CURLMsg *msg;
     int left;
-    while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+    while ((msg = w->lib->multi_info_read(w->multi, &left)) != NULL) {
         if (msg->msg != CURLMSG_DONE) continue;
         CURL *easy = msg->easy_handle;
         CURLcode res = msg->data.result;
         post *p = NULL;
         long status = 0;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
-        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-        curl_multi_remove_handle(w->multi, easy);
+        w->lib->easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&p);
+        w->lib->easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        w->lib->multi_remove_handle(w->multi, easy);
         w->inflight--;
         unlink_post(w, p);
         bool ok = res == CURLE_OK && status >= 200 && status < 300;
         if (w->done) {
-            const char *err = res != CURLE_OK ? (p && p->error[0] ? p->error : curl_easy_strerror(res))
+            const char *err = res != CURLE_OK ? (p && p->error[0] ? p->error : w->lib->easy_strerror(res))
                                               : ok ? "" : "HTTP error status";
             w->done(w->ud, ok, status, err);
         }
-        post_free(p);
+        post_free(w->lib, p);
     }
 }
 
@@ -87,7 +168,7 @@ static void on_socket_event(evutil_socket_t fd, short what, void *arg)
     webhook *w = arg;
     int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
     int running;
-    curl_multi_socket_action(w->multi, fd, flags, &running);
+    w->lib->multi_socket_action(w->multi, fd, flags, &running);
     check_done(w);
 }
 
@@ -96,7 +177,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     webhook *w = arg;
     int running;
-    curl_multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    w->lib->multi_socket_action(w->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     check_done(w);
 }
 
@@ -109,7 +190,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int action, void *userp, void 
         if (sc) {
             event_free(sc->ev);
             free(sc);
-            curl_multi_assign(w->multi, s, NULL);
+            w->lib->multi_assign(w->multi, s, NULL);
         }
         return 0;
     }
@@ -118,7 +199,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int action, void *userp, void 
         sc = calloc(1, sizeof *sc);
         if (!sc) return -1;
         sc->w = w;
-        curl_multi_assign(w->multi, s, sc);
+        w->lib->multi_assign(w->multi, s, sc);
     } else {
         event_free(sc->ev);
     }
@@ -141,26 +222,30 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-webhook *webhook_new(struct event_base *base, const char *url, long timeout_ms, int max_inflight,
-                     webhook_done_fn done, void *ud)
+webhook *webhook_new(webhook_lib *lib, struct event_base *base, const char *url, long timeout_ms,
+                     int max_inflight, webhook_done_fn done, void *ud)
 {
-    if (!base || !url || !*url) return NULL;
-    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) return NULL;
+    if (!lib || !base || !url || !*url) return NULL;
     webhook *w = calloc(1, sizeof *w);
     if (!w) return NULL;
+    if (lib->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        free(w);
+        return NULL;
+    }
+    w->lib = lib;
     w->base = base;
     w->url = strdup(url);
     w->timeout_ms = timeout_ms > 0 ? timeout_ms : 5000;
     w->max_inflight = max_inflight > 0 ? max_inflight : 4;
     w->done = done;
     w->ud = ud;
-    w->multi = curl_multi_init();
+    w->multi = w->lib->multi_init();
     w->timer = evtimer_new(base, on_timer, w);
     if (!w->url || !w->multi || !w->timer) { webhook_free(w); return NULL; }
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-    curl_multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
+    w->lib->multi_setopt(w->multi, CURLMOPT_SOCKETFUNCTION, socket_cb);
+    w->lib->multi_setopt(w->multi, CURLMOPT_SOCKETDATA, w);
+    w->lib->multi_setopt(w->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+    w->lib->multi_setopt(w->multi, CURLMOPT_TIMERDATA, w);
     return w;
 }
 
@@ -176,24 +261,24 @@ int webhook_post_text(webhook *w, const char *text)
     json_object_set_new(o, "text", t ? t : json_string("(alert text was not UTF-8)"));
     p->body = json_dumps(o, JSON_COMPACT);
     json_decref(o);
-    p->easy = curl_easy_init();
-    p->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (!p->body || !p->easy || !p->headers) { post_free(p); return -1; }
+    p->easy = w->lib->easy_init();
+    p->headers = w->lib->slist_append(NULL, "Content-Type: application/json");
+    if (!p->body || !p->easy || !p->headers) { post_free(w->lib, p); return -1; }
     CURL *e = p->easy;
-    curl_easy_setopt(e, CURLOPT_URL, w->url);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, w->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, w->timeout_ms < 3000 ? w->timeout_ms : 3000L);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->error);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, p);
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "qtr-dashboard");
-    if (curl_multi_add_handle(w->multi, e) != CURLM_OK) { post_free(p); return -1; }
+    w->lib->easy_setopt(e, CURLOPT_URL, w->url);
+    w->lib->easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    w->lib->easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    w->lib->easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    w->lib->easy_setopt(e, CURLOPT_TIMEOUT_MS, w->timeout_ms);
+    w->lib->easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, w->timeout_ms < 3000 ? w->timeout_ms : 3000L);
+    w->lib->easy_setopt(e, CURLOPT_HTTPHEADER, p->headers);
+    w->lib->easy_setopt(e, CURLOPT_POSTFIELDS, p->body);
+    w->lib->easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(p->body));
+    w->lib->easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_body);
+    w->lib->easy_setopt(e, CURLOPT_ERRORBUFFER, p->error);
+    w->lib->easy_setopt(e, CURLOPT_PRIVATE, p);
+    w->lib->easy_setopt(e, CURLOPT_USERAGENT, "qtr-dashboard");
+    if (w->lib->multi_add_handle(w->multi, e) != CURLM_OK) { post_free(w->lib, p); return -1; }
     w->inflight++;
     p->next = w->posts;
     if (w->posts) w->posts->prev = p;
@@ -209,13 +294,15 @@ void webhook_free(webhook *w)
         while (w->posts) {
             post *p = w->posts;
             unlink_post(w, p);
-            curl_multi_remove_handle(w->multi, p->easy);
-            post_free(p);
+            w->lib->multi_remove_handle(w->multi, p->easy);
+            post_free(w->lib, p);
+            w->lib->pinned = true;
         }
-        curl_multi_cleanup(w->multi);
+        w->lib->multi_cleanup(w->multi);
     }
     if (w->timer) event_free(w->timer);
+    webhook_lib *lib = w->lib;
     free(w->url);
     free(w);
-    curl_global_cleanup();
+    lib->global_cleanup();
 }

@@ -1,8 +1,8 @@
 /* ws_handshake.c — see ws_handshake.h. */
 #include "ws_handshake.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include "sha1.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -15,18 +15,18 @@ bool ws_accept_key(const char *client_key, char out[WS_ACCEPT_LEN])
     char buf[64 + sizeof WS_GUID];
     memcpy(buf, client_key, klen);
     memcpy(buf + klen, WS_GUID, sizeof WS_GUID - 1);
-    unsigned char digest[SHA_DIGEST_LENGTH];
-    SHA1((const unsigned char *)buf, klen + sizeof WS_GUID - 1, digest);
-    return EVP_EncodeBlock((unsigned char *)out, digest, SHA_DIGEST_LENGTH) == WS_ACCEPT_LEN - 1;
+    uint8_t digest[DASH_SHA1_LEN];
+    dash_sha1(buf, klen + sizeof WS_GUID - 1, digest);
+    return dash_base64_encode(digest, sizeof digest, out) == WS_ACCEPT_LEN - 1;
 }
 
 /* The key must be base64 of 16 bytes: 22 characters and "==". */
 static bool key_valid(const char *key)
 {
     if (strlen(key) != 24 || strcmp(key + 22, "==") != 0) return false;
-    unsigned char raw[24];
-    int n = EVP_DecodeBlock(raw, (const unsigned char *)key, 24);
-    return n == 18;   /* DecodeBlock counts the padding as zero bytes */
+    for (int i = 0; i < 22; i++)
+        if (!dash_base64_char(key[i])) return false;
+    return true;
 }
 
 int ws_check_upgrade(const http_request *req, const char **why)

@@ -13,6 +13,7 @@
 #include "http_parse.h"
 #include "json_encode.h"
 #include "metrics.h"
+#include "sha1.h"
 #include "ws_handshake.h"
 
 #include <stdio.h>
@@ -136,6 +137,87 @@ static void test_ws_accept_rfc_example(void **state)
     assert_string_equal(out, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
+/* ---- SHA-1 and base64 ---------------------------------------------------- */
+
+static void sha1_hex(const void *data, size_t len, char hex[41])
+{
+    uint8_t d[DASH_SHA1_LEN];
+    dash_sha1(data, len, d);
+    for (size_t i = 0; i < sizeof d; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+}
+
+static void test_sha1_fips_vectors(void **state)
+{
+    (void)state;
+    char hex[41];
+    /* FIPS 180-4 examples (NIST CSRC "SHA1.pdf") */
+    sha1_hex("abc", 3, hex);
+    assert_string_equal(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
+    sha1_hex("", 0, hex);
+    assert_string_equal(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";   /* 56 bytes: two blocks */
+    assert_int_equal(strlen(two), 56);
+    sha1_hex(two, 56, hex);
+    assert_string_equal(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    /* one million 'a', fed in odd-sized pieces across block boundaries */
+    char chunk[997];
+    memset(chunk, 'a', sizeof chunk);
+    dash_sha1_ctx c;
+    dash_sha1_init(&c);
+    size_t left = 1000000;
+    for (size_t step = 1; left; step = (step * 31 + 7) % sizeof chunk + 1) {   /* 1..997 bytes */
+        size_t n = step < left ? step : left;
+        dash_sha1_update(&c, chunk, n);
+        left -= n;
+    }
+    uint8_t d[DASH_SHA1_LEN];
+    dash_sha1_final(&c, d);
+    for (size_t i = 0; i < sizeof d; i++) snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+static void test_sha1_padding_edges(void **state)
+{
+    (void)state;
+    /* lengths around the 55/56/64-byte padding boundaries, one-shot vs byte by byte */
+    char msg[130];
+    for (size_t i = 0; i < sizeof msg; i++) msg[i] = (char)('0' + i % 43);
+    static const size_t lens[] = { 1, 54, 55, 56, 57, 63, 64, 65, 119, 120, 128, 129 };
+    for (size_t k = 0; k < sizeof lens / sizeof lens[0]; k++) {
+        uint8_t a[DASH_SHA1_LEN], b[DASH_SHA1_LEN];
+        dash_sha1(msg, lens[k], a);
+        dash_sha1_ctx c;
+        dash_sha1_init(&c);
+        for (size_t i = 0; i < lens[k]; i++) dash_sha1_update(&c, msg + i, 1);
+        dash_sha1_final(&c, b);
+        assert_memory_equal(a, b, sizeof a);
+    }
+    char hex[41];
+    const char *m64 = "0123456789012345678901234567890123456789012345678901234567890123";
+    sha1_hex(m64, 64, hex);   /* a whole block: the padding takes a second one */
+    assert_string_equal(hex, "cf0800f7644ace3cb4c3fa33388d3ba0ea3c8b6e");
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    /* RFC 4648 section 10 */
+    static const char *const want[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+    char out[16];
+    for (size_t n = 0; n <= 6; n++) {
+        assert_int_equal(dash_base64_encode("foobar", n, out), strlen(want[n]));
+        assert_string_equal(out, want[n]);
+    }
+    uint8_t all[3] = { 0xfb, 0xff, 0xbf };
+    dash_base64_encode(all, 3, out);
+    assert_string_equal(out, "+/+/");
+    assert_true(dash_base64_char('+'));
+    assert_true(dash_base64_char('9'));
+    assert_false(dash_base64_char('='));
+    assert_false(dash_base64_char('-'));
+    assert_false(dash_base64_char(' '));
+}
+
 static int check_upgrade(const char *head)
 {
     http_request req;
@@ -160,6 +242,12 @@ static void test_ws_check_upgrade(void **state)
     assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                    "Sec-WebSocket-Key: short==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
                      400);
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZ!==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                     400);   /* not base64 */
+    assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                   "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=a\r\nSec-WebSocket-Version: 13\r\n\r\n"),
+                     400);   /* not 16 bytes with padding */
     assert_int_equal(check_upgrade("GET /ws HTTP/1.1\r\nHost: h:1\r\nConnection: Upgrade\r\n"
                                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"),
                      400);
@@ -199,6 +287,12 @@ static void test_auth(void **state)
     assert_int_equal(api_token_check(&t, "Basic czNjcmV0"), AUTH_MISSING);
     assert_int_equal(api_token_check(&t, "Bearer "), AUTH_MISSING);
     assert_int_equal(api_token_check(&t, NULL), AUTH_MISSING);
+    /* only a digest is kept, never the token */
+    assert_null(memmem(&t, sizeof t, "s3cret", 6));
+    char big[5000] = "Bearer ";
+    memset(big + 7, 's', sizeof big - 8);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(api_token_check(&t, big), AUTH_WRONG);
 }
 
 /* ---- client_queue ------------------------------------------------------------ */
@@ -577,6 +671,9 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_bad_input),
         cmocka_unit_test(test_parse_header_limit),
         cmocka_unit_test(test_header_tokens),
+        cmocka_unit_test(test_sha1_fips_vectors),
+        cmocka_unit_test(test_sha1_padding_edges),
+        cmocka_unit_test(test_base64),
         cmocka_unit_test(test_ws_accept_rfc_example),
         cmocka_unit_test(test_ws_check_upgrade),
         cmocka_unit_test(test_ws_origin),
