@@ -14,6 +14,7 @@ static void usage(FILE *out)
             "  policy check FILE...                       compile and self-test policy files\n"
             "  ess status | trip --reason TEXT | reset --reason TEXT [--force]\n"
             "  backup FILE                                online backup of the trade store\n"
+            "  export-trades [-c FILE] [--out CSV]        every fill of the trade store as CSV\n"
             "  plugins [-c FILE] [-v]                     list plugins and whether this host accepts them\n"
             "  version\n"
             "common options: --log-json, --log-level debug|info|warn|error\n");
@@ -31,6 +32,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "policy") == 0) return qh_cmd_policy(n, rest);
     if (strcmp(cmd, "ess") == 0) return qh_cmd_ess(n, rest);
     if (strcmp(cmd, "backup") == 0) return qh_cmd_backup(n, rest);
+    if (strcmp(cmd, "export-trades") == 0) return qh_cmd_export(n, rest);
     if (strcmp(cmd, "plugins") == 0) return qh_cmd_plugins(n, rest);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) return qh_cmd_version(n, rest);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) { usage(stdout); return 0; }

@@ -167,6 +167,14 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
         qh_warn(LOGC, "%s: stored position %s differs from the sum of its fills %s: the fills win", s.mismatches[i].symbol,
                 qtr_dec_format(s.mismatches[i].stored_qty, a), qtr_dec_format(s.mismatches[i].fills_qty, b));
     }
+    /* The ESS keeps its own state file; the store records every transition
+     * too. Should they disagree, the safer one wins: never back ARMED. */
+    if (s.has_ess && s.ess.state != QTR_ESS_ARMED && qh_ess_state(e->ess) == QTR_ESS_ARMED) {
+        char why[QTR_REASON_MAX];
+        snprintf(why, sizeof why, "restored from the trade store: %.60s", s.ess.reason);
+        qh_warn(LOGC, "the ESS state file says ARMED but the store says %s: tripping", qtr_ess_state_name(s.ess.state));
+        qh_ess_trip(e->ess, "host", why, qh_clock_now_ms(e->clock));
+    }
     /* value the resumed positions at their last known price, not at the
      * first fill's: the stored mark, else the last fill of the symbol */
     for (size_t i = 0; i < s.n_positions; i++) {

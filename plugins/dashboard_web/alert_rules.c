@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 bool alert_rules_init(alert_rules *r, const alert_config *cfg)
 {
@@ -25,23 +24,13 @@ void alert_rules_free(alert_rules *r)
     r->error_times = NULL;
 }
 
-static bool starts_with_ci(const char *s, size_t cap, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return strnlen(s, cap) >= n && strncasecmp(s, prefix, n) == 0;
-}
-
+/* Exactly what the host's ESS counts (qtr/plugin.h): an exchange_error alert
+ * for every failed exchange call. A REJECTED order alone is not one: the
+ * host's own refusals (invalid, ESS, risk) are rejections too, and an
+ * exchange plugin that failed a call has already said so with the alert. */
 bool alert_is_exchange_error(const qtr_event *ev)
 {
-    if (ev->type == QTR_EV_ALERT)
-        return strncmp(ev->u.alert.kind, "exchange_error", sizeof ev->u.alert.kind) == 0;
-    if (ev->type == QTR_EV_ORDER_UPDATE && ev->u.order_update.status == QTR_OS_REJECTED) {
-        const char *why = ev->u.order_update.reason;
-        size_t cap = sizeof ev->u.order_update.reason;
-        return !(starts_with_ci(why, cap, "risk") || starts_with_ci(why, cap, "ess") ||
-                 starts_with_ci(why, cap, "policy") || starts_with_ci(why, cap, "throttle"));
-    }
-    return false;
+    return ev->type == QTR_EV_ALERT && strncmp(ev->u.alert.kind, "exchange_error", sizeof ev->u.alert.kind) == 0;
 }
 
 static alert_key_state *key_slot(alert_rules *r, const char *key)

@@ -120,6 +120,19 @@ def main():
     rc, _, err = run(["backup", "-c", cfg, dest])
     check(rc != 0 and "backup.db" in err, f"an existing destination is refused: {rc} {err}")
 
+    # the fills as CSV from the running server
+    csv_path = os.path.join(d, "trades.csv")
+    rc, out, err = run(["export-trades", "-c", cfg, "--out", csv_path])
+    check(rc == 0 and os.path.exists(csv_path), f"qtr export-trades: {rc} {out} {err}")
+    if os.path.exists(csv_path):
+        lines = open(csv_path).read().splitlines()
+        check(lines[0] == "time_ms,fill_id,client_id,symbol,side,qty,price,fee,maker,reduce_only",
+              f"the CSV header: {lines[0]}")
+        db = sqlite3.connect(os.path.join(d, "var", "qtr.db"))
+        live = db.execute("SELECT count(*) FROM fills").fetchone()[0]
+        db.close()
+        check(0 < len(lines) - 1 <= live, f"{len(lines) - 1} exported fills, {live} in the live store")
+
     # a refused policy reload leaves the policy DEGRADED: exit 1
     write(policy, "return {")
     s.p.send_signal(signal.SIGHUP)
@@ -127,7 +140,19 @@ def main():
     rc, out = wait_check(url, 1)
     check(rc == 1 and "DEGRADED  policy" in out, f"a degraded policy makes qtr check exit 1: {rc}\n{out}")
 
+    # trip, stop, lose the ESS state file: the trade store still knows
+    rc, _, err = run(["ess", "trip", "--reason", "before restart", "--url", url], env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(rc == 0, f"trip before the restart: {rc} {err}")
     check(s.stop() == 0, "clean stop")
+    os.unlink(os.path.join(d, "var", "ess.state"))
+    write(policy, open(os.path.join(SRC, "policies", "default.lua")).read())
+    s2 = Server(["-c", cfg], cwd=d, env=dict(os.environ, QTR_API_TOKEN=TOKEN))
+    check(s2.wait_for("the store says COOLDOWN: tripping", 15),
+          "without its state file the ESS comes back tripped from the store: " + s2.text()[-2000:])
+    check(s2.wait_for("listening on http://127.0.0.1:", 15), "the dashboard listens again")
+    rc, out, _ = run(["ess", "status", "--url", url])
+    check('"state":"ARMED"' not in out.replace(" ", ""), f"not ARMED after the restart: {out}")
+    check(s2.stop() == 0, "clean stop after the restart")
 
 
 main()
