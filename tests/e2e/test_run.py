@@ -1,5 +1,6 @@
 """qtr run end to end: the built-in default, a fast paper run that trades,
 clean stops, SIGHUP reloads, and refusals of bad configs (exit 2)."""
+import json
 import os
 import signal
 import tempfile
@@ -52,6 +53,24 @@ def fast_run_trades_and_stops_cleanly():
     i_strat = text.find("stopped", text.find("SIGINT"))
     check("clean stop" in text, "a clean stop after SIGINT")
     check(i_strat > 0, "the stop sequence is logged")
+
+
+def log_json_lines():
+    d = tempfile.mkdtemp(prefix="qtr_json_")
+    s = Server(["-c", fast_config(d, free_port()), "--log-json"], cwd=d)
+    check(s.wait_for('"msg":"running (paper mode', 15), "--log-json logs the start: " + s.text()[-1000:])
+    check(s.wait_for("fill ", 30), "and the fills")
+    check(s.stop() == 0, "clean stop with --log-json")
+    lines = [l for l in s.text().splitlines() if l.strip()]
+    bad = []
+    for l in lines:
+        try:
+            o = json.loads(l)
+            if set(o) != {"ts", "level", "component", "msg"} or o["level"] not in ("debug", "info", "warn", "error"):
+                bad.append(l)
+        except ValueError:
+            bad.append(l)
+    check(len(lines) > 5 and not bad, f"every line is one JSON object with ts, level, component, msg: {bad[:3]}")
 
 
 def sighup_reloads_the_policy():
@@ -114,7 +133,7 @@ def plugins_are_listed():
     check(rc == 0 and "plugin ABI 1.0" in out, "qtr version: " + out)
 
 
-for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, sighup_reloads_the_policy,
+for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, log_json_lines, sighup_reloads_the_policy,
           bad_configs_exit_2, plugins_are_listed):
     print("==", t.__name__, flush=True)
     t()
