@@ -35,6 +35,9 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
 
 int qh_cmd_run(int argc, char **argv)
 {
+    /* A reload (SIGHUP) that arrives while the server is still starting
+     * must not kill it: ignored until the loop's handler takes over. */
+    signal(SIGHUP, SIG_IGN);
     qh_common_opts o = { 0 };
     for (int i = 0; i < argc; i++) {
         int c = qh_common_opt(argc, argv, &i, &o);
