@@ -73,6 +73,65 @@ static int load_data(const char *list, qh_candle_vec *all)
     return rc;
 }
 
+/* A funding-rate file: `funding_time_ms,funding_rate`, symbol from its name. */
+typedef struct funding_row { int64_t time_ms; qtr_dec rate; } funding_row;
+typedef struct funding_file {
+    char symbol[QTR_SYMBOL_MAX];
+    funding_row *rows;
+    size_t n, next;
+} funding_file;
+
+static int load_funding(const char *path, funding_file *ff)
+{
+    memset(ff, 0, sizeof *ff);
+    if (!qh_symbol_from_path(path, ff->symbol)) {
+        fprintf(stderr, "qtr backtest: --funding %s: cannot tell the symbol from the file name\n", path);
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "qtr backtest: --funding %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[256];
+    size_t lineno = 0, cap = 0;
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\r\n")] = '\0';
+        if (lineno == 1 && strcmp(line, "funding_time_ms,funding_rate") == 0) continue;
+        if (!line[0]) continue;
+        char *comma = strchr(line, ',');
+        char *end = NULL;
+        long long t = comma ? strtoll(line, &end, 10) : 0;
+        funding_row r = { t, 0 };
+        if (!comma || end != comma || t <= 0 ||
+            qtr_dec_parse(comma + 1, (size_t)-1, &r.rate) != QTR_DEC_OK) {
+            fprintf(stderr, "qtr backtest: %s:%zu: expected funding_time_ms,funding_rate\n", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (ff->n && t <= ff->rows[ff->n - 1].time_ms) {
+            fprintf(stderr, "qtr backtest: %s:%zu: funding times must increase\n", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (ff->n == cap) {
+            cap = cap ? cap * 2 : 256;
+            funding_row *g = realloc(ff->rows, cap * sizeof *g);
+            if (!g) { rc = -1; break; }
+            ff->rows = g;
+        }
+        ff->rows[ff->n++] = r;
+    }
+    fclose(f);
+    if (rc == 0 && ff->n == 0) {
+        fprintf(stderr, "qtr backtest: --funding %s: no funding rows\n", path);
+        rc = -1;
+    }
+    return rc;
+}
+
 /* Output goes to a temporary file renamed into place at the end: never a
  * half-written file. */
 static FILE *open_tmp(const char *opt, const char *path, char *tmp, size_t tmplen)
@@ -105,7 +164,7 @@ static int write_json(const qh_report *rep, const char *path)
 int qh_cmd_backtest(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
-    const char *data = NULL, *json = NULL, *store = NULL, *trades = NULL;
+    const char *data = NULL, *json = NULL, *store = NULL, *trades = NULL, *funding = NULL;
     bool quiet = false;
     for (int i = 0; i < argc; i++) {
         int c = qh_common_opt(argc, argv, &i, &o);
@@ -115,10 +174,12 @@ int qh_cmd_backtest(int argc, char **argv)
         else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
         else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) store = argv[++i];
         else if (strcmp(argv[i], "--trades") == 0 && i + 1 < argc) trades = argv[++i];
+        else if (strcmp(argv[i], "--funding") == 0 && i + 1 < argc) funding = argv[++i];
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
         else {
             fprintf(stderr, "qtr backtest: unknown option or missing value '%s'\n"
-                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--json FILE] [--trades CSV] [--store NEW.db] [--quiet]\n", argv[i]);
+                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--funding CSV] [--json FILE] [--trades CSV]\n"
+                            "                    [--store NEW.db] [--quiet]\n", argv[i]);
             return 2;
         }
     }
@@ -147,8 +208,15 @@ int qh_cmd_backtest(int argc, char **argv)
     }
     int rc = 2;
     char err[1024] = "";
+    funding_file ff = { 0 };
     char trades_tmp[1100] = "";
     run_obs ro = { 0 };
+    if (funding && load_funding(funding, &ff) != 0) {
+        qh_candle_vec_free(&all);
+        qh_config_free(&cfg);
+        free(ff.rows);
+        return 2;
+    }
     qh_report *rep = qh_report_new(cfg.starting_balance);
     qh_engine *e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
     if (!e) {
@@ -167,7 +235,15 @@ int qh_cmd_backtest(int argc, char **argv)
         fprintf(stderr, "qtr backtest: %s\n", err);
         goto out;
     }
-    for (size_t i = 0; i < all.len; i++) qh_engine_feed_candle(e, &all.items[i]);
+    for (size_t i = 0; i < all.len; i++) {
+        /* a funding time within this candle is settled on the position held
+         * as it opened, at the last close: before the candle is fed */
+        while (ff.next < ff.n && ff.rows[ff.next].time_ms <= all.items[i].close_time_ms) {
+            qh_engine_apply_funding(e, ff.symbol, ff.rows[ff.next].rate, ff.rows[ff.next].time_ms);
+            ff.next++;
+        }
+        qh_engine_feed_candle(e, &all.items[i]);
+    }
     qh_engine_stop(e);
     qh_report_summary sum;
     if (qh_report_summary_get(rep, &sum) != 0) {
@@ -191,5 +267,6 @@ out:
     qh_report_free(rep);
     qh_candle_vec_free(&all);
     qh_config_free(&cfg);
+    free(ff.rows);
     return rc;
 }

@@ -54,6 +54,11 @@ void qh_engine_free(qh_engine *e);
  * signal cycle. */
 void qh_engine_feed_candle(qh_engine *e, const qtr_candle *c);
 
+/* Settle one funding payment on a symbol's position at its current mark
+ * (payment = -qty * mark * rate): the backtest's funding file, and mark
+ * price events whose funding time has passed. 0, or -1 if it could not. */
+int qh_engine_apply_funding(qh_engine *e, const char *symbol, qtr_dec rate, int64_t time_ms);
+
 /* SIGHUP and the API: reload the policy now. */
 int qh_engine_reload_policy(qh_engine *e, char *err, size_t errlen);
 

@@ -366,13 +366,47 @@ static void on_candle(void *ud, const qtr_event *ev)
     qh_pipeline_after_market(e, c->symbol, m->has_mark ? m->mark.mark_price : c->close, c->close_time_ms);
 }
 
+int qh_engine_apply_funding(qh_engine *e, const char *symbol, qtr_dec rate, int64_t time_ms)
+{
+    qh_market_sym *m = qh_market_get(e, symbol, false);
+    qtr_position pos;
+    if (qh_portfolio_get_position(e->pf, symbol, &pos) != 0 || pos.qty == 0) return 0;   /* nothing to pay */
+    qtr_dec mark = m && m->has_mark ? m->mark.mark_price : m && m->has_candle ? m->candle.close : pos.mark_price;
+    if (mark <= 0) return -1;
+    qtr_position after;
+    if (qh_portfolio_apply_funding(e->pf, symbol, rate, mark, time_ms, &after) != 0) {
+        qh_error(LOGC, "%s: funding at rate %lld could not be applied: %s", symbol, (long long)rate,
+                 qh_portfolio_last_error(e->pf));
+        return -1;
+    }
+    if (qh_log_enabled(QH_LOG_INFO)) {
+        char r[QTR_DEC_STRLEN], f[QTR_DEC_STRLEN];
+        qh_info(LOGC, "funding %s rate %s: position funding now %s", symbol, qtr_dec_format(rate, r),
+                qtr_dec_format(after.funding, f));
+    }
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_POSITION;
+    ev.time_ms = time_ms;
+    ev.u.position = after;
+    qh_bus_publish(e->bus, &ev);
+    account_changed(e, time_ms);
+    return 0;
+}
+
 static void on_mark(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
-    qh_market_sym *m = qh_market_get(e, ev->u.mark_price.symbol, true);
+    const qtr_mark_price *mp = &ev->u.mark_price;
+    qh_market_sym *m = qh_market_get(e, mp->symbol, true);
     if (!m) return;
-    m->mark = ev->u.mark_price;
+    /* A funding time passed since the last mark: settle the rate announced
+     * for it, at this mark, as the exchange does at that moment. */
+    bool settle = m->has_mark && m->mark.next_funding_ms > 0 && mp->next_funding_ms > m->mark.next_funding_ms;
+    qtr_mark_price before = m->mark;
+    m->mark = *mp;
     m->has_mark = true;
+    if (settle) qh_engine_apply_funding(e, m->symbol, before.funding_rate, before.next_funding_ms);
     qh_pipeline_after_market(e, m->symbol, m->mark.mark_price, ev->time_ms);
 }
 

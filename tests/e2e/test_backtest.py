@@ -13,6 +13,7 @@ from qtrtest import DATA, PLUGINS, check, finish, run, write
 getcontext().prec = 80   # exact intermediates: only the explicit quantize() rounds
 E8 = Decimal("0.00000001")
 CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
+FUNDING = os.path.join(DATA, "XRPUSDT-perp-funding-8h.csv")
 FAST, SLOW, NOTIONAL, FEE, STEP, START = 10, 30, Decimal("1000"), Decimal("0.0004"), Decimal("0.1"), Decimal("10000")
 
 
@@ -20,9 +21,12 @@ def q8(x, rounding=ROUND_HALF_EVEN):
     return x.quantize(E8, rounding=rounding)
 
 
-def reference(rows):
+def reference(rows, funding=()):
     """The strategy, exchange, portfolio and report rules, written again from
-    their documentation (docs and header comments), not from their code."""
+    their documentation (docs and header comments), not from their code.
+    funding: (time_ms, rate) rows; one within a candle is settled before that
+    candle, on the position held as it opened, at the last close:
+    payment = -qty * mark * rate."""
     closes = []
     last_side = 0
     pos, entry, wallet = Decimal(0), Decimal(0), START
@@ -56,7 +60,21 @@ def reference(rows):
             losses += 1
 
     interval = rows[1][0] - rows[0][0]
+    funding = list(funding)
+    fi = 0
+    funding_total = Decimal(0)
+    last_close = None
     for (t_open, o, h, l, c, v) in rows:
+        while fi < len(funding) and funding[fi][0] <= t_open + interval - 1:
+            ft, rate = funding[fi]
+            fi += 1
+            if pos == 0:
+                continue
+            payment = -q8(q8(pos * last_close) * rate)
+            wallet += payment
+            funding_total += payment
+            account(ft, last_close)
+        last_close = c
         t = t_open + interval - 1              # close time: the candle's clock
         account(t, c)                          # the host marks at the close
         closes.append(c)
@@ -109,7 +127,9 @@ def reference(rows):
         wallet = wallet + realized - fee
         account(t, c)
     end_equity = equity_by_time[-1][1]
-    rets = [float(b[1] / a[1] - 1) for a, b in zip(equity_by_time, equity_by_time[1:])]
+    # the report's first return is from the starting equity (host/report/report.h)
+    series = [(None, START)] + equity_by_time
+    rets = [float(b[1] / a[1] - 1) for a, b in zip(series, series[1:])]
     mean = sum(rets) / len(rets)
     sd = math.sqrt(sum((r - mean) ** 2 for r in rets) / (len(rets) - 1))
     sharpe = mean / sd * math.sqrt(365 * 86400000 / interval) if sd > 0 else 0.0
@@ -117,6 +137,7 @@ def reference(rows):
         "candles": len(rows), "trades": trades, "wins": wins, "losses": losses, "fills": fills,
         "end_equity": end_equity, "net_pnl": end_equity - START, "fees": fees_total,
         "max_drawdown_pct": max_dd, "win_rate": wins / trades if trades else 0.0, "sharpe": sharpe,
+        "funding": funding_total,
     }
 
 
@@ -160,30 +181,39 @@ return {{
 """)
 
 
-def matches_reference():
+def load_funding(path):
+    with open(path) as f:
+        next(f)
+        return [(int(t), Decimal(r)) for t, r in (line.strip().split(",") for line in f if line.strip())]
+
+
+def matches_reference(with_funding=False):
     d = tempfile.mkdtemp(prefix="qtr_bt_")
     out = os.path.join(d, "report.json")
-    rc, stdout, err = run(["backtest", "-c", config(d), "--data", CSV, "--json", out], timeout=120)
+    extra = ["--funding", FUNDING] if with_funding else []
+    rc, stdout, err = run(["backtest", "-c", config(d), "--data", CSV, "--json", out] + extra, timeout=120)
     check(rc == 0, f"backtest exits 0: {rc} {err[-2000:]}")
     if rc != 0:
         return
     got = json.load(open(out))
-    want = reference(load_rows(CSV))
+    want = reference(load_rows(CSV), load_funding(FUNDING) if with_funding else ())
     print("qtr:      ", {k: got.get(k) for k in want})
     print("reference:", want)
     check(want["trades"] > 20, "the reference trades enough to be a real check")
     for k in ("candles", "trades", "wins", "losses", "fills"):
         check(got[k] == want[k], f"{k}: qtr {got[k]} reference {want[k]}")
-    for k in ("end_equity", "net_pnl", "fees", "max_drawdown_pct"):
+    if with_funding:
+        check(want["funding"] != 0, "the reference pays or receives funding")
+    for k in ("end_equity", "net_pnl", "fees", "max_drawdown_pct", "funding"):
         check(Decimal(got[k]) == want[k], f"{k}: qtr {got[k]} reference {want[k]}")
         check(isinstance(got[k], str), f"{k} is a decimal string")
     check(abs(got["win_rate"] - want["win_rate"]) < 1e-6, f"win_rate {got['win_rate']} vs {want['win_rate']}")
-    check(abs(got["sharpe"] - want["sharpe"]) < 1e-3 * max(1, abs(want["sharpe"])),
+    check(abs(got["sharpe"] - want["sharpe"]) < 1e-6 * max(1, abs(want["sharpe"])),
           f"sharpe {got['sharpe']} vs {want['sharpe']}")
     check("trades" in stdout and "max drawdown" in stdout, "a report table on the terminal")
     # same input, same bytes
     out2 = os.path.join(d, "report2.json")
-    rc2, _, _ = run(["backtest", "-c", config(d), "--data", CSV, "--json", out2, "--quiet"], timeout=120)
+    rc2, _, _ = run(["backtest", "-c", config(d), "--data", CSV, "--json", out2, "--quiet"] + extra, timeout=120)
     check(rc2 == 0 and open(out, "rb").read() == open(out2, "rb").read(), "same input gives the same bytes")
 
 
@@ -203,7 +233,18 @@ def bad_input_exit_2():
     check(rc == 2 and "r.json" in err and not os.path.exists(out), f"an unwritable --json is refused: {rc} {err}")
 
 
-for t in (matches_reference, bad_input_exit_2):
+def matches_reference_with_funding():
+    matches_reference(with_funding=True)
+
+
+def bad_funding_file_exit_2():
+    d = tempfile.mkdtemp(prefix="qtr_btfund_")
+    bad = write(os.path.join(d, "XRPUSDT-funding.csv"), "funding_time_ms,funding_rate\n1637193600017,0.0001\n1637222400007,abc\n")
+    rc, _, err = run(["backtest", "-c", config(d), "--data", CSV, "--funding", bad])
+    check(rc == 2 and "XRPUSDT-funding.csv:3" in err, f"a bad funding row names file:line: {rc} {err}")
+
+
+for t in (matches_reference, matches_reference_with_funding, bad_input_exit_2, bad_funding_file_exit_2):
     print("==", t.__name__, flush=True)
     t()
 finish()

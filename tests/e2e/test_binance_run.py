@@ -56,6 +56,8 @@ def main():
         # What the exchange already holds before the server starts
         post(base, "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.005&price=40000&clientOrderId=manual-1")
         post(base, "/mock/position?symbol=ETHUSDT&amt=-0.5&entry=3000")
+        next_funding = int(time.time() * 1000) + 3600000
+        post(base, f"/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0002&next_funding={next_funding}")
 
         d = tempfile.mkdtemp(prefix="qtr_bn_")
         cfg = write(os.path.join(d, "live.lua"), f"""
@@ -68,7 +70,7 @@ return {{
   signals = {{ cycle_ms = 20 }},
   plugins = {{
     {{ kind = "exchange", name = "binance_usdm", options = {{
-        base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20,
+        base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, mark_poll_ms = 100,
         poll_interval_ms = 100, retry_backoff_ms = "50,100,200" }} }},
     {{ kind = "risk", name = "policy" }},
     {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "400" }} }},
@@ -83,6 +85,10 @@ return {{
         check(s.wait_for("position_mismatch: ETHUSDT", 5),
               "the position the exchange holds and the store does not is reported: " + s.text()[-3000:])
         check(s.wait_for("[orders] fill ", 30), "a signal became an order and a fill: " + s.text()[-3000:])
+        # the funding time passes (the exchange announces the next one): the
+        # host settles the announced rate on the position it holds
+        post(base, f"/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0001&next_funding={next_funding + 28800000}")
+        check(s.wait_for("funding BTCUSDT rate 0.0002", 15), "funding is settled when its time passes: " + s.text()[-2000:])
         text = s.text()
         check(SECRET not in text and KEY not in text, "the API key and secret never appear in the log")
         st = mock_state(base)
