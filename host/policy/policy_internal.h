@@ -19,8 +19,8 @@
 #define QH_POLICY_MAX_FILE      ((size_t)1 << 20)
 #define QH_POLICY_HISTORY       64
 
-/* Money fields of the judge() arguments, cached so an unchanged value is
- * not formatted and pushed again (see policy_judge.c). */
+/* Money fields of the judge() arguments: made (formatted and pushed) only
+ * when judge() reads them, once a call (see policy_judge.c). */
 enum {
     QH_JF_QTY, QH_JF_PRICE, QH_JF_STOP_PRICE,                             /* order */
     QH_JF_EQUITY, QH_JF_EXPOSURE, QH_JF_DRAWDOWN, QH_JF_DAILY_PNL,         /* ctx   */
@@ -42,8 +42,10 @@ typedef struct qh_compiled_policy {
     int judge_ref;            /* registry refs */
     int order_ref, ctx_ref;   /* the read-only argument tables (proxies)   */
     int order_data_ref, ctx_data_ref; /* their hidden backing tables       */
-    bool money_cached[QH_JF__COUNT];
-    qtr_dec money_cache[QH_JF__COUNT];
+    uint32_t money_made;      /* bit per QH_JF_*: a string is in the backing */
+    qtr_dec money_value[QH_JF__COUNT];  /* the value each made string shows */
+    const qtr_order_intent *cur_order;  /* the call in progress, for lazy fields */
+    const qtr_risk_context *cur_rc;
     bool scalar_cached[QH_JS__COUNT];
     int64_t scalar_cache[QH_JS__COUNT];
     bool confidence_cached;

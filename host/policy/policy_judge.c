@@ -3,12 +3,16 @@
  * The two argument tables are created once per lua_State and are read-only
  * to Lua (proxies over hidden backing tables): C overwrites the fields in
  * place each call, and a judge() cannot leave anything behind for the next
- * call. Money goes in as exact decimal strings; a field whose value did not
- * change since the previous call is not formatted and pushed again (the
- * backing table still holds the same string), and likewise for the other
- * fields, which keeps the call cheap. */
+ * call. Money goes in as exact decimal strings, made only when judge()
+ * reads the field: the backing table's own __index formats it from the
+ * order or context of the call in progress and keeps it for the rest of
+ * the call (a policy reads a few of the sixteen money fields; formatting
+ * and interning all of them was most of the cost of a call). pairs() makes
+ * them all first, so it still sees every field. The cheap fields (sides,
+ * flags, counts) are set eagerly, and only when they changed. */
 #include "policy/policy_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,14 +25,109 @@ typedef struct judge_call {
     qtr_risk_decision *out;
 } judge_call;
 
-static void set_money(lua_State *L, qh_compiled_policy *cp, int t, int slot, const char *key, qtr_dec v)
+/* The money fields, by name: which order or context field each one reads. */
+typedef struct money_field {
+    const char *name;
+    int slot;                 /* QH_JF_* */
+    bool ctx;                 /* from the risk context, else from the order */
+    size_t offset;            /* of the qtr_dec in its struct */
+} money_field;
+
+static const money_field ORDER_MONEY[] = {
+    { "qty", QH_JF_QTY, false, offsetof(qtr_order_intent, qty) },
+    { "price", QH_JF_PRICE, false, offsetof(qtr_order_intent, price) },
+    { "stop_price", QH_JF_STOP_PRICE, false, offsetof(qtr_order_intent, stop_price) },
+    { NULL, 0, false, 0 },
+};
+
+static const money_field CTX_MONEY[] = {
+    { "equity", QH_JF_EQUITY, true, offsetof(qtr_risk_context, equity) },
+    { "exposure", QH_JF_EXPOSURE, true, offsetof(qtr_risk_context, exposure) },
+    { "drawdown_pct", QH_JF_DRAWDOWN, true, offsetof(qtr_risk_context, drawdown_pct) },
+    { "daily_pnl", QH_JF_DAILY_PNL, true, offsetof(qtr_risk_context, daily_pnl) },
+    { "position_qty", QH_JF_POS_QTY, true, offsetof(qtr_risk_context, position_qty) },
+    { "position_notional", QH_JF_POS_NOTIONAL, true, offsetof(qtr_risk_context, position_notional) },
+    { "price", QH_JF_CTX_PRICE, true, offsetof(qtr_risk_context, price) },
+    { "order_notional", QH_JF_ORDER_NOTIONAL, true, offsetof(qtr_risk_context, order_notional) },
+    { "funding_rate", QH_JF_FUNDING, true, offsetof(qtr_risk_context, funding_rate) },
+    { "spread_bps", QH_JF_SPREAD, true, offsetof(qtr_risk_context, spread_bps) },
+    { "depth_notional", QH_JF_DEPTH, true, offsetof(qtr_risk_context, depth_notional) },
+    { NULL, 0, false, 0 },
+};
+
+/* Push one money field's value (as of the call in progress) into backing. */
+static void make_money(lua_State *L, qh_compiled_policy *cp, int backing, const money_field *f)
 {
-    if (cp->money_cached[slot] && cp->money_cache[slot] == v) return;
+    const void *base = f->ctx ? (const void *)cp->cur_rc : (const void *)cp->cur_order;
+    qtr_dec v;
+    memcpy(&v, (const char *)base + f->offset, sizeof v);
     char buf[QTR_DEC_STRLEN];
     lua_pushstring(L, qtr_dec_format(v, buf));
-    lua_setfield(L, t, key);
-    cp->money_cache[slot] = v;
-    cp->money_cached[slot] = true;
+    lua_pushvalue(L, -1);
+    lua_setfield(L, backing, f->name);     /* backing has no __newindex: a raw set */
+    cp->money_made |= 1u << f->slot;
+    cp->money_value[f->slot] = v;
+}
+
+/* backing.__index(backing, key): a money field read for the first time in
+ * this call. Upvalues: the compiled policy, the field table. */
+static int lazy_money(lua_State *L)
+{
+    qh_compiled_policy *cp = lua_touserdata(L, lua_upvalueindex(1));
+    const money_field *fields = lua_touserdata(L, lua_upvalueindex(2));
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : NULL;
+    if (!key || !cp->cur_order) return 0;   /* outside a call: nothing */
+    for (const money_field *f = fields; f->name; f++)
+        if (strcmp(f->name, key) == 0) {
+            make_money(L, cp, 1, f);
+            return 1;
+        }
+    return 0;
+}
+
+/* backing.__fill(backing): make every money field (for pairs()). */
+static int fill_money(lua_State *L)
+{
+    qh_compiled_policy *cp = lua_touserdata(L, lua_upvalueindex(1));
+    const money_field *fields = lua_touserdata(L, lua_upvalueindex(2));
+    if (!cp->cur_order) return 0;
+    for (const money_field *f = fields; f->name; f++) {
+        if (cp->money_made & (1u << f->slot)) continue;
+        make_money(L, cp, 1, f);
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+/* Forget the money strings made earlier whose value has changed (rawset
+ * nil: the next read goes through __index again); unchanged ones stay. */
+static void clear_money(lua_State *L, qh_compiled_policy *cp, int backing, const money_field *fields,
+                        const void *now)
+{
+    for (const money_field *f = fields; f->name; f++) {
+        if (!(cp->money_made & (1u << f->slot))) continue;
+        qtr_dec v;
+        memcpy(&v, (const char *)now + f->offset, sizeof v);
+        if (v == cp->money_value[f->slot]) continue;
+        lua_pushnil(L);
+        lua_setfield(L, backing, f->name);
+        cp->money_made &= ~(1u << f->slot);
+    }
+}
+
+/* Give a backing table its lazy __index and __fill. */
+static void make_lazy(lua_State *L, qh_compiled_policy *cp, int backing, const money_field *fields)
+{
+    lua_createtable(L, 0, 2);
+    lua_pushlightuserdata(L, cp);
+    lua_pushlightuserdata(L, (void *)fields);
+    lua_pushcclosure(L, lazy_money, 2);
+    lua_setfield(L, -2, "__index");
+    lua_pushlightuserdata(L, cp);
+    lua_pushlightuserdata(L, (void *)fields);
+    lua_pushcclosure(L, fill_money, 2);
+    lua_setfield(L, -2, "__fill");
+    lua_setmetatable(L, backing);
 }
 
 /* kind: 'i' integer, 'b' boolean, 's' side name, 't' order type name. */
@@ -61,9 +160,7 @@ static void fill_order(lua_State *L, qh_compiled_policy *cp, int t, const qtr_or
     set_text_cached(L, t, "symbol", sym, cp->symbol_cache, sizeof cp->symbol_cache);
     set_scalar(L, cp, t, QH_JS_SIDE, "side", o->side, 's');
     set_scalar(L, cp, t, QH_JS_TYPE, "type", o->type, 't');
-    set_money(L, cp, t, QH_JF_QTY, "qty", o->qty);
-    set_money(L, cp, t, QH_JF_PRICE, "price", o->price);
-    set_money(L, cp, t, QH_JF_STOP_PRICE, "stop_price", o->stop_price);
+    clear_money(L, cp, t, ORDER_MONEY, o);
     set_scalar(L, cp, t, QH_JS_REDUCE_ONLY, "reduce_only", o->reduce_only, 'b');
     if (!cp->confidence_cached || cp->confidence_cache != o->confidence) {
         lua_pushnumber(L, o->confidence);
@@ -78,21 +175,11 @@ static void fill_order(lua_State *L, qh_compiled_policy *cp, int t, const qtr_or
 
 static void fill_ctx(lua_State *L, qh_compiled_policy *cp, int t, const qtr_risk_context *rc)
 {
-    set_money(L, cp, t, QH_JF_EQUITY, "equity", rc->equity);
-    set_money(L, cp, t, QH_JF_EXPOSURE, "exposure", rc->exposure);
-    set_money(L, cp, t, QH_JF_DRAWDOWN, "drawdown_pct", rc->drawdown_pct);
-    set_money(L, cp, t, QH_JF_DAILY_PNL, "daily_pnl", rc->daily_pnl);
+    clear_money(L, cp, t, CTX_MONEY, rc);
     set_scalar(L, cp, t, QH_JS_OPEN_POSITIONS, "open_positions", rc->open_positions, 'i');
     set_scalar(L, cp, t, QH_JS_OPEN_SYMBOLS, "open_symbols", rc->open_symbols, 'i');
     set_scalar(L, cp, t, QH_JS_HAS_POSITION, "symbol_has_position", rc->symbol_has_position, 'b');
-    set_money(L, cp, t, QH_JF_POS_QTY, "position_qty", rc->position_qty);
-    set_money(L, cp, t, QH_JF_POS_NOTIONAL, "position_notional", rc->position_notional);
-    set_money(L, cp, t, QH_JF_CTX_PRICE, "price", rc->price);
-    set_money(L, cp, t, QH_JF_ORDER_NOTIONAL, "order_notional", rc->order_notional);
-    set_money(L, cp, t, QH_JF_FUNDING, "funding_rate", rc->funding_rate);
     set_scalar(L, cp, t, QH_JS_HAS_BOOK, "has_book", rc->has_book, 'b');
-    set_money(L, cp, t, QH_JF_SPREAD, "spread_bps", rc->spread_bps);
-    set_money(L, cp, t, QH_JF_DEPTH, "depth_notional", rc->depth_notional);
     set_scalar(L, cp, t, QH_JS_LEVERAGE, "leverage", rc->leverage, 'i');
 }
 
@@ -177,8 +264,12 @@ static int judge_trampoline(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, cp->judge_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cp->order_ref);
     lua_rawgeti(L, LUA_REGISTRYINDEX, cp->ctx_ref);
+    cp->cur_order = jc->order;
+    cp->cur_rc = jc->rc;
     lua_call(L, 2, 3);
     read_answer(L, jc, base);
+    cp->cur_order = NULL;
+    cp->cur_rc = NULL;
     return 0;
 }
 
@@ -192,8 +283,10 @@ int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, con
     memset(out, 0, sizeof *out);
     out->verdict = QTR_RISK_REJECT;
     snprintf(out->reason, sizeof out->reason, "policy_error");
-    /* A failed call may have left the caches ahead of the tables. */
-    memset(cp->money_cached, 0, sizeof cp->money_cached);
+    /* A failed call may have left the caches ahead of the tables; the money
+     * fields it made stay marked in money_made and are cleared next call. */
+    cp->cur_order = NULL;
+    cp->cur_rc = NULL;
     memset(cp->scalar_cached, 0, sizeof cp->scalar_cached);
     cp->confidence_cached = false;
     cp->symbol_cache[0] = '\0';
@@ -205,9 +298,11 @@ static int prepare_trampoline(lua_State *L)
 {
     qh_compiled_policy *cp = lua_touserdata(L, 1);
     qh_sandbox_new_readonly(L);                 /* order: proxy, backing */
+    make_lazy(L, cp, lua_gettop(L), ORDER_MONEY);
     cp->order_data_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     cp->order_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     qh_sandbox_new_readonly(L);                 /* ctx */
+    make_lazy(L, cp, lua_gettop(L), CTX_MONEY);
     cp->ctx_data_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     cp->ctx_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;

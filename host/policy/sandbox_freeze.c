@@ -41,6 +41,16 @@ static int frozen_next(lua_State *L)
 
 static int frozen_pairs(lua_State *L)
 {
+    /* a backing table whose fields are made on demand makes them all first */
+    if (lua_getmetatable(L, lua_upvalueindex(1))) {
+        if (lua_getfield(L, -1, "__fill") == LUA_TFUNCTION) {
+            lua_pushvalue(L, lua_upvalueindex(1));
+            lua_call(L, 1, 0);
+        } else {
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
     lua_pushcfunction(L, frozen_next);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_pushnil(L);
