@@ -1,7 +1,9 @@
 /* A growable array of candles, and the merge of several series into one. */
 #include "market/candles.h"
 
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 void qh_candle_vec_free(qh_candle_vec *v)
@@ -12,6 +14,16 @@ void qh_candle_vec_free(qh_candle_vec *v)
     v->len = v->cap = 0;
 }
 
+/* Millions of candles fault in hundreds of MB page by page, and page
+ * faults are dear (in a VM most of all): ask for huge pages. A hint only. */
+void qh_hint_huge_pages(void *p, size_t bytes)
+{
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (bytes < 4 * huge) return;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (end > start) madvise((void *)start, end - start, MADV_HUGEPAGE);
+}
+
 int qh_candle_vec_reserve(qh_candle_vec *v, size_t cap)
 {
     if (cap <= v->cap) return 0;
@@ -20,6 +32,7 @@ int qh_candle_vec_reserve(qh_candle_vec *v, size_t cap)
     if (!items) return -1;
     v->items = items;
     v->cap = cap;
+    qh_hint_huge_pages(items, cap * sizeof *items);
     return 0;
 }
 

@@ -22,6 +22,9 @@ typedef struct qh_candle_vec {
 } qh_candle_vec;
 
 void qh_candle_vec_free(qh_candle_vec *v);
+/* Ask the kernel for huge pages over a large buffer (a hint; no effect on
+ * results): fewer page faults when millions of candles are loaded. */
+void qh_hint_huge_pages(void *p, size_t bytes);
 
 /* The symbol a file stands for: the leading [A-Za-z0-9]+ of its basename,
  * upper-cased ("../data/XRPUSDT-perp-5m.csv" -> "XRPUSDT"). False if none. */

@@ -251,6 +251,7 @@ static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
     struct stat st;
     size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
     char *buf = malloc(cap);
+    if (buf) qh_hint_huge_pages(buf, cap);
     size_t n = 0;
     for (;;) {
         if (!buf) {
