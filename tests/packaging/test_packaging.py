@@ -6,7 +6,7 @@ Builds both .deb files with packaging/make-debs.sh (cpack), then checks:
   * the systemd unit: every setting, and `systemd-analyze verify` when that
     tool exists (only that sub-check is skipped without it);
   * the maintainer scripts' behaviour in a temporary root ($DPKG_ROOT), with
-    stubs for every command that would touch the machine (adduser, chown,
+    fakes for every command that would touch the machine (adduser, chown,
     systemctl, ...), so nothing is ever created or changed outside it;
   * the packages extracted with dpkg-deb -x into a temporary root: the
     extracted qtr runs `version`, `policy check` on the shipped policies,
@@ -460,29 +460,29 @@ for so in (so_a, so_b):
           f"qtr plugins accepts the out-of-tree plugin {so}: {r.stdout}")
 
 # ---------------------------------------------------------------------------
-# 6. the maintainer scripts, run in a temporary root with stubbed commands
+# 6. the maintainer scripts, run in a temporary root with faked commands
 
 droot = os.path.join(work, "dpkg-root")
 os.makedirs(droot)
-stubs = os.path.join(work, "stubs")
-os.makedirs(stubs)
+fakes = os.path.join(work, "fakes")
+os.makedirs(fakes)
 calls = os.path.join(work, "calls.log")
-users_file = os.path.join(work, "users")       # the stub getent's "database"
-STUBBED = ("adduser", "addgroup", "deluser", "delgroup", "useradd", "groupadd", "userdel", "groupdel",
+users_file = os.path.join(work, "users")       # the fake getent's "database"
+FAKED = ("adduser", "addgroup", "deluser", "delgroup", "useradd", "groupadd", "userdel", "groupdel",
            "chown", "systemctl", "deb-systemd-invoke", "deb-systemd-helper", "invoke-rc.d", "service")
-for name in STUBBED:
-    with open(os.path.join(stubs, name), "w") as fh:
+for name in FAKED:
+    with open(os.path.join(fakes, name), "w") as fh:
         fh.write(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\nexit 0\n')
-    os.chmod(os.path.join(stubs, name), 0o755)
-with open(os.path.join(stubs, "getent"), "w") as fh:   # getent DB NAME: known if listed in users_file
+    os.chmod(os.path.join(fakes, name), 0o755)
+with open(os.path.join(fakes, "getent"), "w") as fh:   # getent DB NAME: known if listed in users_file
     fh.write(f'#!/bin/sh\necho "getent $*" >> "{calls}"\ngrep -qx "$1 $2" "{users_file}" 2>/dev/null\n')
-os.chmod(os.path.join(stubs, "getent"), 0o755)
-senv = {"PATH": stubs + ":/usr/sbin:/usr/bin:/sbin:/bin", "DPKG_ROOT": droot, "LC_ALL": "C"}
-# Safety first: every command that could touch this machine must be a stub.
-for name in STUBBED + ("getent",):
+os.chmod(os.path.join(fakes, "getent"), 0o755)
+senv = {"PATH": fakes + ":/usr/sbin:/usr/bin:/sbin:/bin", "DPKG_ROOT": droot, "LC_ALL": "C"}
+# Safety first: every command that could touch this machine must be a fake.
+for name in FAKED + ("getent",):
     r = subprocess.run(["sh", "-c", f"command -v {name}"], capture_output=True, text=True, env=senv)
-    if r.stdout.strip() != os.path.join(stubs, name):
-        fatal(f"stub {name} does not come first on PATH ({r.stdout.strip()}): not running the scripts")
+    if r.stdout.strip() != os.path.join(fakes, name):
+        fatal(f"fake {name} does not come first on PATH ({r.stdout.strip()}): not running the scripts")
 assert senv["DPKG_ROOT"] and senv["DPKG_ROOT"] != "/"
 
 
