@@ -124,6 +124,17 @@ def bad_configs_exit_2():
     rc, _, err = run(["run", "-c", cfg], timeout=30)
     check(rc == 2 and "major_newer.so refused" in err and "plugin ABI 2.0" in err, f"ABI refusal: {rc} {err}")
 
+    # a corrupt trade store: refused by name, exit 2, not a byte changed
+    cd = tempfile.mkdtemp(prefix="qtr_corrupt_")
+    os.makedirs(os.path.join(cd, "var"))
+    garbage = b"SQLite format 3\x00" + bytes(range(256)) * 16
+    write_bytes = open(os.path.join(cd, "var", "qtr.db"), "wb")
+    write_bytes.write(garbage)
+    write_bytes.close()
+    rc, _, err = run(["run", "-c", fast_config(cd, free_port())], cwd=cd)
+    check(rc == 2 and "qtr.db" in err, f"a corrupt store is refused with its name: {rc} {err}")
+    check(open(os.path.join(cd, "var", "qtr.db"), "rb").read() == garbage, "the corrupt store is left untouched")
+
     rc, _, err = run(["run", "--bogus"])
     check(rc == 2 and "--bogus" in err, f"unknown option: {rc} {err}")
 
