@@ -107,17 +107,6 @@ static void next_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
              (unsigned long long)++e->order_seq);
 }
 
-static bool valid_client_id(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 36) return false;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '.' ||
-              *s == ':' || *s == '/' || *s == '_' || *s == '-'))
-            return false;
-    return true;
-}
-
 static bool valid_symbol(const char *s)
 {
     size_t n = strnlen(s, QTR_SYMBOL_MAX);
@@ -135,17 +124,7 @@ static void reject_local(qh_engine *e, const qtr_order_intent *o, const char *re
     memset(&ev, 0, sizeof ev);
     ev.type = QTR_EV_ORDER_UPDATE;
     ev.time_ms = qh_clock_now_ms(e->clock);
-    qtr_order_update *u = &ev.u.order_update;
-    qtr_strlcpy(u->symbol, o->symbol, sizeof u->symbol);
-    u->time_ms = ev.time_ms;
-    qtr_strlcpy(u->client_id, o->client_id, sizeof u->client_id);
-    u->side = o->side;
-    u->type = o->type;
-    u->status = QTR_OS_REJECTED;
-    u->qty = o->qty;
-    u->price = o->price;
-    u->reduce_only = o->reduce_only;
-    qtr_strlcpy(u->reason, reason, sizeof u->reason);
+    qtr_order_update_for_intent(o, QTR_OS_REJECTED, reason, ev.time_ms, &ev.u.order_update);
     qh_info(LOGC, "order %s %s %s refused: %s", o->client_id[0] ? o->client_id : "(no id)", qtr_side_name(o->side),
             o->symbol, reason);
     qh_bus_publish(e->bus, &ev);
@@ -206,7 +185,7 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
     else if (o.type == QTR_ORDER_LIMIT && o.price <= 0) bad = "invalid: limit price must be > 0";
     else if (o.type >= QTR_ORDER_STOP_MARKET && o.stop_price <= 0) bad = "invalid: stop price must be > 0";
     else if (!(o.confidence >= 0.0 && o.confidence <= 1.0)) bad = "invalid: confidence outside [0, 1]";
-    else if (o.client_id[0] && (!valid_client_id(o.client_id) || open_find(e, o.client_id)))
+    else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || open_find(e, o.client_id)))
         bad = "invalid: client id malformed or already in use";
     if (!o.client_id[0]) next_client_id(e, o.client_id);
     if (cid_out) qtr_strlcpy(cid_out, o.client_id, QTR_CLIENT_ID_MAX);

@@ -27,16 +27,7 @@ static uint32_t fnv1a(const char *s)
     return h;
 }
 
-bool bn_client_id_valid(const char *cid)
-{
-    size_t n = 0;
-    for (const char *c = cid; *c; c++, n++) {
-        bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
-                  *c == '.' || *c == ':' || *c == '/' || *c == '_' || *c == '-';
-        if (!ok) return false;
-    }
-    return n >= 1 && n <= 36;
-}
+bool bn_client_id_valid(const char *cid) { return qtr_client_id_valid(cid); }
 
 void bn_followup_id(const char *cid, int n, char out[QTR_CLIENT_ID_MAX])
 {
@@ -169,17 +160,7 @@ static void reject_intent(bn_plugin *p, const qtr_order_intent *in, const char *
     memset(&ev, 0, sizeof ev);
     ev.type = QTR_EV_ORDER_UPDATE;
     ev.time_ms = p->h->now_ms(p->ctx);
-    qtr_order_update *u = &ev.u.order_update;
-    qtr_strlcpy(u->symbol, in->symbol, sizeof u->symbol);
-    u->time_ms = ev.time_ms;
-    qtr_strlcpy(u->client_id, in->client_id, sizeof u->client_id);
-    u->side = in->side;
-    u->type = in->type;
-    u->status = QTR_OS_REJECTED;
-    u->qty = in->qty;
-    u->price = in->price;
-    u->reduce_only = in->reduce_only;
-    qtr_strlcpy(u->reason, reason, sizeof u->reason);
+    qtr_order_update_for_intent(in, QTR_OS_REJECTED, reason, ev.time_ms, &ev.u.order_update);
     p->h->log(p->ctx, QTR_LOG_WARN, "order %s refused: %s", in->client_id, reason);
     p->h->publish(p->ctx, &ev);
 }

@@ -16,6 +16,7 @@
 #define QTR_EVENTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <qtr/money.h>
@@ -312,6 +313,39 @@ static inline const char *qtr_event_symbol(const qtr_event *ev)
     default:
         return NULL;
     }
+}
+
+/* A client order id as exchanges accept it (Binance: ^[.A-Z:/a-z0-9_-]{1,36}$);
+ * the host refuses any other before an order reaches an exchange. */
+static inline bool qtr_client_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++, n++) {
+        char c = *s;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == ':' ||
+              c == '/' || c == '_' || c == '-'))
+            return false;
+    }
+    return n >= 1 && n <= 36;
+}
+
+/* The order update that answers an intent without a fill: REJECTED (or any
+ * status) with a reason, for an order refused before or by the exchange. */
+static inline void qtr_order_update_for_intent(const qtr_order_intent *in, qtr_order_status status,
+                                               const char *reason, int64_t time_ms, qtr_order_update *u)
+{
+    size_t i;
+    for (i = 0; i < sizeof *u; i++) ((unsigned char *)u)[i] = 0;
+    for (i = 0; i + 1 < sizeof u->symbol && in->symbol[i]; i++) u->symbol[i] = in->symbol[i];
+    for (i = 0; i + 1 < sizeof u->client_id && in->client_id[i]; i++) u->client_id[i] = in->client_id[i];
+    for (i = 0; reason && i + 1 < sizeof u->reason && reason[i]; i++) u->reason[i] = reason[i];
+    u->time_ms = time_ms;
+    u->side = in->side;
+    u->type = in->type;
+    u->status = status;
+    u->qty = in->qty;
+    u->price = in->price;
+    u->reduce_only = in->reduce_only;
 }
 
 static inline const char *qtr_side_name(qtr_side s) { return s == QTR_SIDE_BUY ? "BUY" : s == QTR_SIDE_SELL ? "SELL" : "?"; }
