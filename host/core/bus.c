@@ -109,6 +109,16 @@ void qh_bus_unsubscribe(qh_bus *bus, qh_bus_sub *sub)
     compact(bus);
 }
 
+void qh_bus_unsubscribe_checked(qh_bus *bus, qh_bus_sub *sub, void *owner)
+{
+    for (int t = 0; t < QTR_EV__COUNT; t++)
+        for (size_t i = 0; i < bus->subs[t].len; i++)
+            if (bus->subs[t].items[i] == sub && sub->owner == owner && !sub->dead) {
+                qh_bus_unsubscribe(bus, sub);
+                return;
+            }
+}
+
 void qh_bus_unsubscribe_owner(qh_bus *bus, void *owner)
 {
     for (int t = 0; t < QTR_EV__COUNT; t++)

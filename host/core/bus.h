@@ -34,6 +34,9 @@ qh_bus_sub *qh_bus_subscribe(qh_bus *bus, qtr_event_type type, const char *symbo
                              qtr_event_cb cb, void *ud, void *owner);
 void qh_bus_unsubscribe(qh_bus *bus, qh_bus_sub *sub);
 void qh_bus_unsubscribe_owner(qh_bus *bus, void *owner);
+/* For handles from plugins: only a live subscription of owner is removed;
+ * a stale handle is ignored instead of touching freed memory. */
+void qh_bus_unsubscribe_checked(qh_bus *bus, qh_bus_sub *sub, void *owner);
 
 /* QTR_OK, or QTR_EINVAL for an unknown type, QTR_EFULL if the ring cannot grow. */
 int qh_bus_publish(qh_bus *bus, const qtr_event *ev);

@@ -153,6 +153,15 @@ void qh_timer_stop(qh_timer *t)
     sweep(t->clock);
 }
 
+void qh_timer_stop_checked(qh_clock *c, qh_timer *t, void *owner)
+{
+    for (qh_timer *x = c->timers; x; x = x->next)
+        if (x == t && x->owner == owner && !x->dead) {
+            qh_timer_stop(x);
+            return;
+        }
+}
+
 void qh_timer_stop_owner(qh_clock *c, void *owner)
 {
     for (qh_timer *t = c->timers; t; t = t->next)

@@ -33,5 +33,9 @@ qh_timer *qh_timer_start(qh_clock *c, int64_t interval_ms, bool repeat, qh_timer
 /* Safe from inside the timer's own callback. */
 void qh_timer_stop(qh_timer *t);
 void qh_timer_stop_owner(qh_clock *c, void *owner);
+/* For handles from plugins: stops t only if it is a live timer of owner.
+ * A stale handle (a one-shot timer that fired, a timer already stopped or
+ * freed with its plugin) is ignored instead of touching freed memory. */
+void qh_timer_stop_checked(qh_clock *c, qh_timer *t, void *owner);
 
 #endif

@@ -511,17 +511,24 @@ static int start_market(qh_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+static void stop_plugin(qh_engine *e, qh_plugin_rt *p);
+
 int qh_engine_start(qh_engine *e, char *err, size_t errlen)
 {
+    /* running from here: whatever happens below, stop() stops what started */
+    e->running = true;
     for (size_t i = 0; i < e->n_plugins; i++) {
         qh_plugin_rt *p = &e->plugins[i];
         if (p->ld.desc.start && p->ld.desc.start(p->state) != 0) {
             snprintf(err, errlen, "plugin %s failed to start", p->ld.desc.name);
-            return p->conf->required ? 2 : (qh_warn(LOGC, "%s; optional, continuing", err), 0);
+            if (p->conf->required) return 2;
+            /* an optional plugin that cannot start is left out; the rest go on */
+            qh_warn(LOGC, "%s; optional, left out", err);
+            stop_plugin(e, p);
+            continue;
         }
         p->started = true;
     }
-    e->running = true;
     qh_persist_reconcile(e);
     if (e->backtest) return 0;
     int rc = start_market(e, err, errlen);

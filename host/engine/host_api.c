@@ -34,14 +34,20 @@ static qtr_timer *api_timer_start(qtr_ctx *ctx, int64_t interval_ms, bool repeat
     return (qtr_timer *)qh_timer_start(E(ctx)->clock, interval_ms, repeat, cb, ud, owner_of(ctx));
 }
 
-static void api_timer_stop(qtr_ctx *ctx, qtr_timer *t) { (void)ctx; qh_timer_stop((qh_timer *)t); }
+static void api_timer_stop(qtr_ctx *ctx, qtr_timer *t)
+{
+    qh_timer_stop_checked(E(ctx)->clock, (qh_timer *)t, owner_of(ctx));
+}
 
 static qtr_sub *api_subscribe(qtr_ctx *ctx, qtr_event_type type, const char *symbol, qtr_event_cb cb, void *ud)
 {
     return (qtr_sub *)qh_bus_subscribe(E(ctx)->bus, type, symbol, cb, ud, owner_of(ctx));
 }
 
-static void api_unsubscribe(qtr_ctx *ctx, qtr_sub *sub) { qh_bus_unsubscribe(E(ctx)->bus, (qh_bus_sub *)sub); }
+static void api_unsubscribe(qtr_ctx *ctx, qtr_sub *sub)
+{
+    qh_bus_unsubscribe_checked(E(ctx)->bus, (qh_bus_sub *)sub, owner_of(ctx));
+}
 
 static int api_publish(qtr_ctx *ctx, const qtr_event *ev)
 {

@@ -122,12 +122,6 @@ int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, 
     return 0;
 }
 
-static int cmp_fill_time(const void *a, const void *b)
-{
-    const qtr_fill *x = a, *y = b;
-    return (x->time_ms > y->time_ms) - (x->time_ms < y->time_ms);
-}
-
 int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
 {
     if (!e->store) return 0;
@@ -150,13 +144,17 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
             rc = -1;
             goto out;
         }
+        /* newest first from the store (by insertion): reversed, it is the
+         * order the fills were applied in, ties within a millisecond too */
         for (size_t i = 0; i < n / 2; i++) { qtr_fill t = fills[i]; fills[i] = fills[n - 1 - i]; fills[n - 1 - i] = t; }
-        qsort(fills, n, sizeof *fills, cmp_fill_time);   /* stable enough: ids break no ties we need */
         for (size_t i = 0; i < n; i++) {
             if (qh_portfolio_apply_fill(e->pf, &fills[i], NULL) != 0) {
-                snprintf(err, errlen, "store: fill %s cannot be replayed: %s", fills[i].fill_id, qh_portfolio_last_error(e->pf));
-                rc = -1;
-                goto out;
+                /* a stored fill the portfolio refuses (it was refused live
+                 * too): start, but blocked, so an operator looks at it */
+                qh_error(LOGC, "fill %s cannot be replayed (%s): left out; tripping the ESS", fills[i].fill_id,
+                         qh_portfolio_last_error(e->pf));
+                qh_ess_trip(e->ess, "host", "a stored fill could not be replayed", qh_clock_now_ms(e->clock));
+                continue;
             }
             qh_engine_remember_fill(e, fills[i].fill_id);
             QH_RING_PUSH(e->recent_fills, fills[i]);

@@ -224,6 +224,12 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
         reject_local(e, &o, reason, e->m.orders_rejected_risk);
         return QTR_EREFUSED;
     }
+    /* the risk step may have run host code that tripped the ESS */
+    if (!qh_ess_allows(e->ess, o.reduce_only)) {
+        snprintf(reason, reasonlen, "ess_%s", qh_ess_state(e->ess) == QTR_ESS_TRIPPED ? "tripped" : "cooldown");
+        reject_local(e, &o, reason, e->m.orders_rejected_ess);
+        return QTR_EREFUSED;
+    }
     if (reason && reasonlen) snprintf(reason, reasonlen, "%s", d.verdict == QTR_RISK_RESIZE ? d.reason : "sent");
     return send_to_exchange(e, &o);
 }
@@ -420,14 +426,20 @@ static void on_fill(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
     const qtr_fill *f = &ev->u.fill;
-    if (f->fill_id[0]) {
-        if (fill_seen(e, f->fill_id)) {
-            qh_metric_add(e->m.duplicate_fills, 1);
-            qh_warn(LOGC, "fill %s seen twice; applied once", f->fill_id);
-            return;
-        }
-        fill_remember(e, f->fill_id);
+    /* without an id a fill can be neither stored nor told from a repeat:
+     * the exchange plugin is broken, and trading stops */
+    if (!f->fill_id[0] || !memchr(f->fill_id, '\0', sizeof f->fill_id)) {
+        qh_error(LOGC, "a fill on %.24s without a valid fill id: not applied; tripping the ESS", f->symbol);
+        qh_publish_alert(e, QTR_ALERT_CRITICAL, "orders", "fill_without_id", "fill on %.24s without an id", f->symbol);
+        qh_ess_trip(e->ess, "host", "an exchange reported a fill without an id", qh_clock_now_ms(e->clock));
+        return;
     }
+    if (fill_seen(e, f->fill_id)) {
+        qh_metric_add(e->m.duplicate_fills, 1);
+        qh_warn(LOGC, "fill %s seen twice; applied once", f->fill_id);
+        return;
+    }
+    fill_remember(e, f->fill_id);
     qtr_position before, after;
     if (qh_portfolio_get_position(e->pf, f->symbol, &before) != 0) {
         memset(&before, 0, sizeof before);
@@ -516,11 +528,26 @@ void qh_ess_hook_cancel_all(void *ud)
     free(copy);
 }
 
-/* A reduce-only order already open on the symbol: a close is on its way. */
+/* The ESS's own close orders carry ids "<prefix>-<run>-x<n>". */
+static void ess_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
+{
+    snprintf(out, QTR_CLIENT_ID_MAX, "%s-%s-x%llu", e->cfg->client_id_prefix, e->run_id,
+             (unsigned long long)++e->order_seq);
+}
+
+static bool is_ess_order(const qh_engine *e, const char *cid)
+{
+    char prefix[QTR_CLIENT_ID_MAX];
+    int n = snprintf(prefix, sizeof prefix, "%s-%s-x", e->cfg->client_id_prefix, e->run_id);
+    return n > 0 && strncmp(cid, prefix, (size_t)n) == 0;
+}
+
+/* One of the ESS's own close orders is open on the symbol: it is on its
+ * way. A strategy's reduce-only order (a resting take-profit) is not. */
 static bool close_pending(const qh_engine *e, const char *symbol)
 {
     for (size_t i = 0; i < e->n_open; i++)
-        if (e->open_orders[i].reduce_only && strcmp(e->open_orders[i].symbol, symbol) == 0) return true;
+        if (strcmp(e->open_orders[i].symbol, symbol) == 0 && is_ess_order(e, e->open_orders[i].client_id)) return true;
     return false;
 }
 
@@ -542,7 +569,7 @@ static void flatten(qh_engine *e)
         o.reduce_only = true;
         o.confidence = 1.0;
         o.time_ms = qh_clock_now_ms(e->clock);
-        next_client_id(e, o.client_id);
+        ess_client_id(e, o.client_id);
         qh_warn("ess", "closing %s: %s %s reduce-only market", o.symbol, qtr_side_name(o.side), o.client_id);
         /* deliberately not through the risk plugin: see engine.h */
         send_to_exchange(e, &o);
@@ -553,7 +580,14 @@ void qh_ess_hook_close_all(void *ud) { flatten(ud); }
 
 void qh_pipeline_enforce_flat(qh_engine *e)
 {
+    if (qh_ess_allows(e->ess, false)) return;
+    /* while blocked, orders other than the ESS's own closes are cancelled
+     * again each tick: a cancel the exchange failed is not left standing */
+    for (size_t i = 0; i < e->n_open; i++)
+        if (!is_ess_order(e, e->open_orders[i].client_id) && e->open_orders[i].status != QTR_OS_PENDING) {
+            qh_ess_hook_cancel_all(e);
+            break;
+        }
     const qtr_policy_limits *l = qh_policy_limits(e->policy);
-    if (!l || !l->ess_close_positions || qh_ess_allows(e->ess, false)) return;
-    flatten(e);
+    if (l && l->ess_close_positions) flatten(e);
 }

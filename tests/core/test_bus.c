@@ -150,6 +150,32 @@ static void unsubscribe_by_owner(void **s)
     qh_bus_free(bus);
 }
 
+/* A plugin's stale handle (its subscription freed when it was unloaded)
+ * must not reach a subscription that now lives at the same address. */
+static void stale_handle_is_ignored(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    rec r = { 0 };
+    int old_owner, new_owner;
+    qh_bus_sub *stale = qh_bus_subscribe(bus, QTR_EV_CANDLE, NULL, cb_a, &r, &old_owner);
+    qh_bus_unsubscribe_owner(bus, &old_owner);          /* freed here */
+    qh_bus_sub *fresh = NULL;
+    for (int i = 0; i < 64 && fresh != stale; i++)      /* malloc hands the block back soon */
+        fresh = qh_bus_subscribe(bus, QTR_EV_CANDLE, NULL, cb_b, &r, &new_owner);
+    qh_bus_unsubscribe_checked(bus, stale, &old_owner);  /* a late call with the old handle */
+    qtr_event e = candle("X1", 3);
+    qh_bus_publish(bus, &e);
+    assert_true(r.n >= 1);                               /* the new owner's subscriptions still deliver */
+    for (int i = 0; i < r.n; i++) assert_string_equal(r.log[i], "b:candle:3");
+    /* the owner itself can still remove its live subscription */
+    qh_bus_unsubscribe_checked(bus, fresh, &new_owner);
+    qh_bus_stats st;
+    qh_bus_stats_get(bus, &st);
+    assert_int_equal(st.subscribers, (size_t)r.n - 1);
+    qh_bus_free(bus);
+}
+
 /* A flood published from inside a callback grows the ring; nothing lost. */
 typedef struct flood { qh_bus *bus; int published, seen; int64_t last; bool in_order; } flood;
 static void flood_source(void *ud, const qtr_event *ev)
@@ -199,6 +225,7 @@ int main(void)
         cmocka_unit_test(unsubscribe_inside_callback),
         cmocka_unit_test(unsubscribe_by_owner),
         cmocka_unit_test(nested_flood_keeps_everything_in_order),
+        cmocka_unit_test(stale_handle_is_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

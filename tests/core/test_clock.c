@@ -66,6 +66,30 @@ static void stop_inside_callback_and_by_owner(void **s)
     qh_clock_free(c);
 }
 
+/* A one-shot timer is freed once it fired; stopping it later with the old
+ * handle must not stop another owner's timer that reuses the memory. */
+static void stale_timer_handle_is_ignored(void **s)
+{
+    (void)s;
+    qh_clock *c = qh_clock_new(NULL, 0);
+    log_t l = { .c = c };
+    tick a = { &l, 1 }, b = { &l, 2 };
+    int old_owner, new_owner;
+    qh_timer *stale = qh_timer_start(c, 10, false, on_tick, &a, &old_owner);
+    qh_clock_advance(c, 20);                              /* fires once, then freed */
+    assert_int_equal(l.n, 1);
+    qh_timer *fresh = qh_timer_start(c, 10, true, on_tick, &b, &new_owner);
+    qh_timer_stop_checked(c, stale, &old_owner);          /* may be the same address */
+    qh_clock_advance(c, 55);
+    assert_int_equal(l.n, 1 + 3);                         /* the new repeating timer ran at 30, 40, 50... */
+    for (int i = 1; i < l.n; i++) assert_int_equal(l.id[i], 2);
+    qh_timer_stop_checked(c, fresh, &new_owner);
+    qh_clock_advance(c, 100);
+    assert_int_equal(l.n, 4);
+    (void)fresh;
+    qh_clock_free(c);
+}
+
 static void wall_clock_mode(void **s)
 {
     (void)s;
@@ -79,6 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fires_in_time_order),
         cmocka_unit_test(stop_inside_callback_and_by_owner),
+        cmocka_unit_test(stale_timer_handle_is_ignored),
         cmocka_unit_test(wall_clock_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
