@@ -250,7 +250,9 @@ static void parse_market(walker *w, qh_config *c)
         if (read_int(w, "market.seed", 0, INT64_MAX, &s)) c->market.seed = (uint64_t)s;
     }
     lua_pop(w->L, 1);
-    if (field(w, "files")) read_string_list(w, "market.files", &c->market.files, &c->market.n_files);
+    if (field(w, "files") && read_string_list(w, "market.files", &c->market.files, &c->market.n_files) &&
+        c->market.n_files > 64)
+        fail(w, "market.files", "at most 64 files");
     lua_pop(w->L, 1);
     if (field(w, "start_price")) {
         if (read_decimal(w, "market.start_price", &c->market.start_price) && c->market.start_price <= 0)
@@ -446,7 +448,7 @@ static void parse_top(walker *w, qh_config *c)
             int64_t v;
             if (field(w, "capacity") && read_int(w, "signals.capacity", 1, 100000, &v)) c->signals.capacity = (size_t)v;
             lua_pop(L, 1);
-            if (field(w, "per_cycle") && read_int(w, "signals.per_cycle", 1, 100000, &v)) c->signals.per_cycle = (size_t)v;
+            if (field(w, "per_cycle") && read_int(w, "signals.per_cycle", 1, 256, &v)) c->signals.per_cycle = (size_t)v;
             lua_pop(L, 1);
             if (field(w, "max_age_ms")) read_int(w, "signals.max_age_ms", 1, INT64_C(86400000), &c->signals.max_age_ms);
             lua_pop(L, 1);

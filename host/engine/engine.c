@@ -111,8 +111,9 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
             return NULL;
         }
         ess_path = cfg->ess_state_file;
-        /* client ids must differ across restarts: tag them with the start second */
-        uint64_t t = (uint64_t)(qh_wall_ms() / 1000);
+        /* client ids must differ across restarts (a repeated id could read
+         * as a duplicate order or fill): tag them with the start millisecond */
+        uint64_t t = (uint64_t)qh_wall_ms();
         static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
         char tmp[16];
         int n = 0;

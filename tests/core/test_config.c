@@ -107,6 +107,12 @@ static void unknown_and_mistyped_fields(void **s)
                  "more than 8 decimal places");
     expect_error("return { plugins = {}, account = { starting_balance = '-5' } }", "account.starting_balance", "> 0");
     expect_error("return { plugins = {}, signals = { capacity = 0 } }", "signals.capacity", "out of range");
+    expect_error("return { plugins = {}, signals = { per_cycle = 257 } }", "signals.per_cycle", "out of range");
+    {
+        char many[2400] = "local f = {} for i = 1, 65 do f[i] = 'X' .. i .. 'USDT-1m.csv' end "
+                          "return { plugins = {}, market = { source = 'csv', files = f } }";
+        expect_error(many, "market.files", "at most 64 files");
+    }
     expect_error("return { mode = 'paper' }", "plugins", "missing");
     expect_error("return { plugins = { { kind = 'broker', name = 'x' } } }", "plugins[1].kind", "unknown kind 'broker'");
     expect_error("return { plugins = { { kind = 'risk' } } }", "plugins[1].name", "missing");
