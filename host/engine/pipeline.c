@@ -143,17 +143,7 @@ static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
         reject_local(e, o, "too_many_open_orders", e->m.orders_rejected_invalid);
         return QTR_EFULL;
     }
-    qtr_order_update *u = &e->open_orders[e->n_open++];
-    memset(u, 0, sizeof *u);
-    qtr_strlcpy(u->symbol, o->symbol, sizeof u->symbol);
-    qtr_strlcpy(u->client_id, o->client_id, sizeof u->client_id);
-    u->time_ms = o->time_ms;
-    u->side = o->side;
-    u->type = o->type;
-    u->status = QTR_OS_PENDING;
-    u->qty = o->qty;
-    u->price = o->price;
-    u->reduce_only = o->reduce_only;
+    qtr_order_update_for_intent(o, QTR_OS_PENDING, "", o->time_ms, &e->open_orders[e->n_open++]);
     int rc = e->exchange->ld.exchange.submit_order(e->exchange->state, o);
     if (rc != QTR_OK) {
         qtr_order_update *still = open_find(e, o->client_id);
