@@ -149,8 +149,10 @@ static void missing_file(void **s)
 static void file_errors_carry_the_path_and_line(void **s)
 {
     (void)s;
-    char path[64];
-    snprintf(path, sizeof path, "/tmp/qtr_cfg_%s.lua", "XXX" "XXX");   /* an mkstemps template */
+    char path[32] = "/tmp/qtr_cfg_";
+    size_t k = strlen(path);
+    for (int i = 0; i < 6; i++) path[k++] = 'X';   /* the mkstemps template */
+    memcpy(path + k, ".lua", 5);
     int fd = mkstemps(path, 4);
     assert_true(fd >= 0);
     const char *text = "return {\n  plugins = {},\n  mode = paper_mode_typo.x,\n}\n";
@@ -158,7 +160,7 @@ static void file_errors_carry_the_path_and_line(void **s)
     close(fd);
     qh_config c;
     assert_int_equal(qh_config_load_file(path, &c, err, sizeof err), -1);
-    char want[64];
+    char want[48];
     snprintf(want, sizeof want, "%s:3:", path);
     if (!strstr(err, want)) fail_msg("'%s' lacks '%s'", err, want);
     unlink(path);
