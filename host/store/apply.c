@@ -140,15 +140,22 @@ static int order_event(qh_store_stmts *st, int64_t order_id, int64_t time_ms, co
     return run(s);
 }
 
+/* The first six columns both order statements share. */
+static void bind_order_head(sqlite3_stmt *s, const char *client_id, const char *symbol, qtr_side side,
+                            qtr_order_type type, qtr_dec qty, qtr_dec price)
+{
+    bind_text(s, 1, client_id);
+    bind_text(s, 2, symbol);
+    bind_text(s, 3, qh_store_side_text(side));
+    bind_text(s, 4, qh_store_type_text(type));
+    sqlite3_bind_int64(s, 5, qty);
+    sqlite3_bind_int64(s, 6, price);
+}
+
 static int apply_order_update(qh_store_stmts *st, const qtr_order_update *o)
 {
     sqlite3_stmt *s = st->order_upsert;
-    bind_text(s, 1, o->client_id);
-    bind_text(s, 2, o->symbol);
-    bind_text(s, 3, qh_store_side_text(o->side));
-    bind_text(s, 4, qh_store_type_text(o->type));
-    sqlite3_bind_int64(s, 5, o->qty);
-    sqlite3_bind_int64(s, 6, o->price);
+    bind_order_head(s, o->client_id, o->symbol, o->side, o->type, o->qty, o->price);
     bind_text(s, 7, qh_store_status_text(o->status));
     sqlite3_bind_int64(s, 8, o->filled_qty);
     sqlite3_bind_int64(s, 9, o->avg_price);
@@ -167,12 +174,7 @@ static int apply_order_update(qh_store_stmts *st, const qtr_order_update *o)
 static int apply_order_intent(qh_store_stmts *st, const qtr_order_intent *o)
 {
     sqlite3_stmt *s = st->order_intent;
-    bind_text(s, 1, o->client_id);
-    bind_text(s, 2, o->symbol);
-    bind_text(s, 3, qh_store_side_text(o->side));
-    bind_text(s, 4, qh_store_type_text(o->type));
-    sqlite3_bind_int64(s, 5, o->qty);
-    sqlite3_bind_int64(s, 6, o->price);
+    bind_order_head(s, o->client_id, o->symbol, o->side, o->type, o->qty, o->price);
     sqlite3_bind_int(s, 7, o->reduce_only ? 1 : 0);
     bind_text(s, 8, o->strategy);
     bind_text(s, 9, o->reason);

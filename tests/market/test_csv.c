@@ -17,7 +17,10 @@ static char g_path[64];
 /* Writes text to a fresh temporary file; the path is in g_path. */
 static const char *write_temp(const char *text)
 {
-    snprintf(g_path, sizeof g_path, "/tmp/qtr-market-test-XXXXXX");
+    /* the mkstemp template: a fixed prefix and six X's */
+    size_t k = (size_t)snprintf(g_path, sizeof g_path, "/tmp/qtr-market-test-");
+    for (int i = 0; i < 6; i++) g_path[k++] = 'X';
+    g_path[k] = '\0';
     int fd = mkstemp(g_path);
     assert_true(fd >= 0);
     size_t len = strlen(text);
