@@ -310,6 +310,8 @@ static int load_one(qh_engine *e, const qh_plugin_conf *pc, char *err, size_t er
         return 2;
     }
     p->inited = true;
+    /* listed at 0 from the start, so a first refusal shows as an increase */
+    qh_publish_refused_metric(e, p);
     qh_info(LOGC, "loaded %s plugin %s %s from %s (ABI %u.%u)", qtr_kind_name(p->ld.desc.kind), p->ld.desc.name,
             p->ld.desc.version, path, p->ld.abi_major, p->ld.abi_minor);
     return 0;

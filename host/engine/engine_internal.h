@@ -41,6 +41,10 @@ struct qh_plugin_rt {
     bool inited, started, stopped;
     bool has_set_health;
     qtr_health set_health;
+    /* events refused at publish: one bit per type already logged, and the
+     * plugin's qtr_plugin_events_refused_total series */
+    uint32_t publish_refused_logged;
+    qh_metric *m_publish_refused;
     /* config_list results, kept until destroy */
     const char **list_cache[16];
     size_t n_list_cache;
@@ -143,6 +147,9 @@ void qh_ess_hook_close_all(void *ud);
  * send a reduce-only close for every open position that has none pending
  * (a rejected close is retried on the next tick). */
 void qh_pipeline_enforce_flat(qh_engine *e);
+/* Add an order to the open-order table; when the table is full, say so
+ * loudly, trip the ESS (host) and return false: never dropped quietly. */
+bool qh_open_orders_track(qh_engine *e, const qtr_order_update *u, const char *what);
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);
@@ -157,6 +164,11 @@ void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);
+/* NULL if a plugin of this kind may publish ev (active_exchange: it is the
+ * exchange the engine trades on), else why not. See qtr/plugin.h, publish. */
+const char *qh_publish_refusal(qtr_kind kind, bool active_exchange, const qtr_event *ev);
+/* The plugin's qtr_plugin_events_refused_total{plugin="<name>"} series. */
+qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p);
 
 /* engine.c */
 qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create);

@@ -49,13 +49,101 @@ static void api_unsubscribe(qtr_ctx *ctx, qtr_sub *sub)
     qh_bus_unsubscribe_checked(E(ctx)->bus, (qh_bus_sub *)sub, owner_of(ctx));
 }
 
+/* ---- who may publish what (the rule is documented in qtr/plugin.h) ----
+ *
+ * The bus is trusted by its subscribers: a fill moves the portfolio, an order
+ * update the open-order table, an equity event the peak the ESS measures
+ * drawdown from after a restart, a position the stored position. So each
+ * type has one rightful publisher:
+ *
+ *   the host alone    signal (submit_signal), order_intent, position,
+ *                     ess_state, policy, health (set_health), equity;
+ *   the active        candle, trade, book_top, mark_price (a mark settles
+ *   exchange          funding), order_update, fill;
+ *   every plugin      alert, except kind "exchange_error" (the ESS counts
+ *                     those): the active exchange's alone.
+ *
+ * The active exchange is the one the engine sends orders to (e->exchange);
+ * an exchange plugin loaded beside it may publish alerts only. */
+
+_Static_assert(QTR_EV__COUNT <= 32, "one bit per event type in qh_plugin_rt.publish_refused_logged");
+
+static bool exchange_owned(qtr_event_type t)
+{
+    return t == QTR_EV_CANDLE || t == QTR_EV_TRADE || t == QTR_EV_BOOK_TOP || t == QTR_EV_MARK_PRICE ||
+           t == QTR_EV_ORDER_UPDATE || t == QTR_EV_FILL;
+}
+
+const char *qh_publish_refusal(qtr_kind kind, bool active_exchange, const qtr_event *ev)
+{
+    bool exchange = kind == QTR_KIND_EXCHANGE && active_exchange;   /* the active exchange */
+    switch (ev->type) {
+    case QTR_EV_ALERT:
+        if (!exchange && strncmp(ev->u.alert.kind, "exchange_error", sizeof ev->u.alert.kind) == 0)
+            return "only the active exchange publishes exchange_error alerts (the ESS counts them)";
+        return NULL;
+    case QTR_EV_SIGNAL:
+        return "only the host publishes signal events: submit signals with submit_signal()";
+    case QTR_EV_HEALTH:
+        return "only the host publishes health events: report health with set_health()";
+    case QTR_EV_ORDER_INTENT:
+        return "only the host publishes order_intent events: send orders with submit_order()";
+    case QTR_EV_POSITION: case QTR_EV_ESS_STATE: case QTR_EV_POLICY: case QTR_EV_EQUITY:
+        return "only the host publishes these events";
+    default:
+        break;
+    }
+    if (exchange_owned(ev->type)) {
+        if (exchange) return NULL;
+        if (kind == QTR_KIND_EXCHANGE)
+            return "only the active exchange publishes these events, and this exchange plugin is not the one the host "
+                   "trades on";
+        return "only the exchange plugin publishes these events";
+    }
+    return "unknown event type";
+}
+
+qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p)
+{
+    if (!p->m_publish_refused)
+        p->m_publish_refused = qh_metrics_counter(e->metrics, "plugin_events_refused_total",
+                                                  "Events a plugin published that were not its to publish (refused)",
+                                                  "plugin", p->ld.desc.name);
+    return p->m_publish_refused;
+}
+
+static void publish_refused(qtr_ctx *ctx, const qtr_event *ev, const char *why)
+{
+    qh_plugin_rt *p = ctx->plugin;
+    qh_metric_add(qh_publish_refused_metric(E(ctx), p), 1);
+    uint32_t bit = 1u << (unsigned)ev->type;
+    if (p->publish_refused_logged & bit) return;
+    p->publish_refused_logged |= bit;
+    qh_error(who(ctx), "plugin %s (%s) may not publish %s events: refused (%s); further refusals of this plugin and "
+             "type are only counted in qtr_plugin_events_refused_total",
+             p->ld.desc.name, qtr_kind_name(p->ld.desc.kind), qtr_event_type_name(ev->type), why);
+}
+
 static int api_publish(qtr_ctx *ctx, const qtr_event *ev)
 {
-    if (!ev) return QTR_EINVAL;
-    if (ev->time_ms) return qh_bus_publish(E(ctx)->bus, ev);
+    if (!ev || ev->type <= QTR_EV_NONE || ev->type >= QTR_EV__COUNT) return QTR_EINVAL;
+    qh_engine *e = E(ctx);
     qtr_event copy = *ev;
-    copy.time_ms = qh_clock_now_ms(E(ctx)->clock);
-    return qh_bus_publish(E(ctx)->bus, &copy);
+    if (ctx->plugin) {
+        qh_plugin_rt *p = ctx->plugin;
+        const char *why = qh_publish_refusal(p->ld.desc.kind, p == e->exchange, ev);
+        if (why) {
+            publish_refused(ctx, ev, why);
+            return QTR_EREFUSED;
+        }
+        /* flags are the host's: a plugin's event is live, never a replay
+         * from the store (which the store would not record) */
+        copy.flags = 0;
+        /* an alert names the plugin that raised it: none can pose as the host */
+        if (copy.type == QTR_EV_ALERT) qtr_strlcpy(copy.u.alert.source, p->ld.desc.name, sizeof copy.u.alert.source);
+    }
+    if (!copy.time_ms) copy.time_ms = qh_clock_now_ms(e->clock);
+    return qh_bus_publish(e->bus, &copy);
 }
 
 /* ---- options: configured value, else the declared default ---- */

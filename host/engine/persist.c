@@ -38,7 +38,7 @@ static void record(void *ud, const qtr_event *ev)
                  qtr_event_type_name(ev->type), msg[0] ? msg : rc == QTR_EFULL ? "queue full" : "error");
         qh_publish_alert(e, QTR_ALERT_CRITICAL, "store", "store_failed", "trade store failing: %s",
                          msg[0] ? msg : "write queue full");
-        qh_ess_trip(e->ess, "host", "trade store failing: nothing can be recorded", qh_clock_now_ms(e->clock));
+        qh_ess_trip_host(e->ess, "trade store failing: nothing can be recorded", qh_clock_now_ms(e->clock));
         return;
     }
     if (rc == QTR_OK && ev->type == QTR_EV_FILL && !e->backtest) e->last_fill_seq = seq;
@@ -153,7 +153,7 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
                  * too): start, but blocked, so an operator looks at it */
                 qh_error(LOGC, "fill %s cannot be replayed (%s): left out; tripping the ESS", fills[i].fill_id,
                          qh_portfolio_last_error(e->pf));
-                qh_ess_trip(e->ess, "host", "a stored fill could not be replayed", qh_clock_now_ms(e->clock));
+                qh_ess_trip_host(e->ess, "a stored fill could not be replayed", qh_clock_now_ms(e->clock));
                 continue;
             }
             qh_engine_remember_fill(e, fills[i].fill_id);
@@ -171,7 +171,7 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
         char why[QTR_REASON_MAX];
         snprintf(why, sizeof why, "restored from the trade store: %.60s", s.ess.reason);
         qh_warn(LOGC, "the ESS state file says ARMED but the store says %s: tripping", qtr_ess_state_name(s.ess.state));
-        qh_ess_trip(e->ess, "host", why, qh_clock_now_ms(e->clock));
+        qh_ess_trip_host(e->ess, why, qh_clock_now_ms(e->clock));
     }
     /* value the resumed positions at their last known price, not at the
      * first fill's: the stored mark, else the last fill of the symbol */
@@ -193,25 +193,23 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
             goto out;
         }
     }
-    for (size_t i = 0; i < s.n_open_orders && e->n_open < QH_MAX_OPEN_ORDERS; i++) e->open_orders[e->n_open++] = s.open_orders[i];
-    /* bring the stored positions back in line with the fills */
-    qtr_position pos[256];
-    size_t np = qh_portfolio_list_positions(e->pf, pos, 256);
-    for (size_t i = 0; i < s.n_positions; i++) {
-        bool open = false;
-        for (size_t k = 0; k < np; k++) open |= strcmp(pos[k].symbol, s.positions[i].symbol) == 0;
-        if (!open) {   /* flat now: its stored row must say so too */
-            qtr_position p;
-            if (qh_portfolio_get_position(e->pf, s.positions[i].symbol, &p) == 0 && np < 256) pos[np++] = p;
-        }
-    }
-    for (size_t i = 0; i < np; i++) {
+    for (size_t i = 0; i < s.n_open_orders; i++)
+        if (!qh_open_orders_track(e, &s.open_orders[i], "restoring the open orders")) break;
+    /* Bring the stored positions back in line with the fills: every open
+     * position, and every flat one that has a stored row (it must say flat
+     * too). The portfolio is walked by index: no cap on how many. */
+    qtr_position pos;
+    for (size_t i = 0; qh_portfolio_position_at(e->pf, i, &pos) == 0; i++) {
+        bool stored = false;
+        for (size_t k = 0; !pos.qty && !stored && k < s.n_positions; k++)
+            stored = strcmp(s.positions[k].symbol, pos.symbol) == 0;
+        if (!pos.qty && !stored) continue;
         qtr_event ev;
         memset(&ev, 0, sizeof ev);
         ev.type = QTR_EV_POSITION;
         ev.flags = QTR_EVF_REPLAY;
         ev.time_ms = qh_clock_now_ms(e->clock);
-        ev.u.position = pos[i];
+        ev.u.position = pos;
         qh_bus_publish(e->bus, &ev);
     }
     qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), &a);
@@ -219,11 +217,11 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
     qh_info(LOGC, "resumed from %s: %zu fills, %d open positions, %zu open orders, equity %s, peak %s",
             qh_store_path(e->store), n, a.open_positions, e->n_open, qtr_dec_format(a.equity, eq),
             qtr_dec_format(a.equity_peak, pk));
-    for (size_t i = 0; i < np; i++) {
+    for (size_t i = 0; qh_portfolio_position_at(e->pf, i, &pos) == 0; i++) {
         char q[QTR_DEC_STRLEN], px[QTR_DEC_STRLEN];
-        if (pos[i].qty)
-            qh_info(LOGC, "resumed position %s %s @ %s", pos[i].symbol, qtr_dec_format(pos[i].qty, q),
-                    qtr_dec_format(pos[i].entry_price, px));
+        if (pos.qty)
+            qh_info(LOGC, "resumed position %s %s @ %s", pos.symbol, qtr_dec_format(pos.qty, q),
+                    qtr_dec_format(pos.entry_price, px));
     }
 out:
     free(fills);
@@ -269,9 +267,10 @@ static void on_snapshot(void *ud, int status, const qtr_order_update *orders, si
             }
         } else if (d->kind == QH_RECON_UNKNOWN_ORDER) {
             for (size_t k = 0; k < n_orders; k++)
-                if (strcmp(orders[k].client_id, d->client_id) == 0 && e->n_open < QH_MAX_OPEN_ORDERS) {
-                    e->open_orders[e->n_open] = orders[k];
-                    e->open_orders[e->n_open++].external = true;
+                if (strcmp(orders[k].client_id, d->client_id) == 0) {
+                    qtr_order_update u = orders[k];
+                    u.external = true;
+                    qh_open_orders_track(e, &u, "reconciliation");
                 }
         }
     }

@@ -101,6 +101,23 @@ static void open_remove(qh_engine *e, qtr_order_update *o)
     e->open_orders[i] = e->open_orders[--e->n_open];
 }
 
+bool qh_open_orders_track(qh_engine *e, const qtr_order_update *u, const char *what)
+{
+    if (e->n_open < QH_MAX_OPEN_ORDERS) {
+        e->open_orders[e->n_open++] = *u;
+        return true;
+    }
+    /* An open order the host cannot track is one the ESS might not cancel:
+     * never dropped quietly. The trip cancels everything and blocks entries
+     * until an operator has looked. */
+    qh_error(LOGC, "%s: order %s on %s cannot be tracked (%zu orders open, the most the host tracks); tripping the ESS",
+             what, u->client_id, u->symbol, e->n_open);
+    qh_publish_alert(e, QTR_ALERT_CRITICAL, "orders", "open_orders_full", "%s: order %.40s on %.24s not tracked", what,
+                     u->client_id, u->symbol);
+    qh_ess_trip_host(e->ess, "more open orders than the host can track", qh_clock_now_ms(e->clock));
+    return false;
+}
+
 static void next_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
 {
     snprintf(out, QTR_CLIENT_ID_MAX, "%s-%s-%llu", e->cfg->client_id_prefix, e->run_id,
@@ -130,20 +147,26 @@ static void reject_local(qh_engine *e, const qtr_order_intent *o, const char *re
     qh_bus_publish(e->bus, &ev);
 }
 
-/* Hand an order that passed every gate to the exchange. */
+/* Hand an order that passed every gate to the exchange. The ORDER_INTENT
+ * (stored as the order's PENDING record) says the order goes to the
+ * exchange: it is published only once nothing on the host can refuse it. */
 static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
 {
+    if (e->n_open >= QH_MAX_OPEN_ORDERS) {
+        qh_error(LOGC, "order %s on %s refused: %zu orders already open (the most the host tracks)", o->client_id,
+                 o->symbol, e->n_open);
+        reject_local(e, o, "too_many_open_orders", e->m.orders_rejected_invalid);
+        return QTR_EFULL;
+    }
+    /* tracked before the intent is published: a subscriber of the intent
+     * may send orders of its own, and the slot checked above is this one's */
+    qtr_order_update_for_intent(o, QTR_OS_PENDING, "", o->time_ms, &e->open_orders[e->n_open++]);
     qtr_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = QTR_EV_ORDER_INTENT;
     ev.time_ms = o->time_ms;
     ev.u.order_intent = *o;
     qh_bus_publish(e->bus, &ev);
-    if (e->n_open >= QH_MAX_OPEN_ORDERS) {
-        reject_local(e, o, "too_many_open_orders", e->m.orders_rejected_invalid);
-        return QTR_EFULL;
-    }
-    qtr_order_update_for_intent(o, QTR_OS_PENDING, "", o->time_ms, &e->open_orders[e->n_open++]);
     int rc = e->exchange->ld.exchange.submit_order(e->exchange->state, o);
     if (rc != QTR_OK) {
         qtr_order_update *still = open_find(e, o->client_id);
@@ -404,7 +427,7 @@ static void on_order_update(void *ud, const qtr_event *ev)
         if (qtr_order_status_final(u->status)) open_remove(e, o);
     } else if (!qtr_order_status_final(u->status) && u->status != QTR_OS_PENDING) {
         /* an order we did not place (or lost track of): keep it visible */
-        if (e->n_open < QH_MAX_OPEN_ORDERS) e->open_orders[e->n_open++] = *u;
+        qh_open_orders_track(e, u, "order update");
         if (u->external) qh_warn(LOGC, "external order %s on %s", u->client_id, u->symbol);
     }
     QH_RING_PUSH(e->recent_orders, *u);
@@ -421,7 +444,7 @@ static void on_fill(void *ud, const qtr_event *ev)
     if (!f->fill_id[0] || !memchr(f->fill_id, '\0', sizeof f->fill_id)) {
         qh_error(LOGC, "a fill on %.24s without a valid fill id: not applied; tripping the ESS", f->symbol);
         qh_publish_alert(e, QTR_ALERT_CRITICAL, "orders", "fill_without_id", "fill on %.24s without an id", f->symbol);
-        qh_ess_trip(e->ess, "host", "an exchange reported a fill without an id", qh_clock_now_ms(e->clock));
+        qh_ess_trip_host(e->ess, "an exchange reported a fill without an id", qh_clock_now_ms(e->clock));
         return;
     }
     if (fill_seen(e, f->fill_id)) {
@@ -437,7 +460,7 @@ static void on_fill(void *ud, const qtr_event *ev)
     }
     if (qh_portfolio_apply_fill(e->pf, f, &after) != 0) {
         qh_error(LOGC, "fill %s on %s could not be applied (overflow); tripping the ESS", f->fill_id, f->symbol);
-        qh_ess_trip(e->ess, "host", "fill could not be applied to the portfolio", qh_clock_now_ms(e->clock));
+        qh_ess_trip_host(e->ess, "fill could not be applied to the portfolio", qh_clock_now_ms(e->clock));
         return;
     }
     qh_metric_add(e->m.fills, 1);
@@ -511,7 +534,18 @@ void qh_ess_hook_cancel_all(void *ud)
     /* copy first: cancellations change the open-order table under us */
     size_t n = e->n_open;
     qtr_order_update *copy = n ? malloc(n * sizeof *copy) : NULL;
-    if (n && !copy) return;
+    if (n && !copy) {
+        /* no memory for the copy: walk the table itself from the end. A
+         * removal moves the last entry (already asked) into the hole, so no
+         * order is skipped; one may be asked twice, which is harmless. */
+        qh_error("ess", "out of memory copying %zu open orders: cancelling them in place", n);
+        for (size_t i = n; i > 0; i--) {
+            if (i > e->n_open) continue;
+            qtr_order_update o = e->open_orders[i - 1];
+            e->exchange->ld.exchange.cancel_order(e->exchange->state, o.symbol, o.client_id);
+        }
+        return;
+    }
     memcpy(copy, e->open_orders, n * sizeof *copy);
     for (size_t i = 0; i < n; i++)
         e->exchange->ld.exchange.cancel_order(e->exchange->state, copy[i].symbol, copy[i].client_id);
@@ -541,28 +575,34 @@ static bool close_pending(const qh_engine *e, const char *symbol)
     return false;
 }
 
+/* A close for every open position, however many: the portfolio's symbols
+ * are walked by index (no copy, no cap, nothing to allocate in an
+ * emergency), each read when its turn comes, so a fill arriving while the
+ * walk sends orders is seen. */
 static void flatten(qh_engine *e)
 {
     if (!e->exchange) return;
-    qtr_position pos[256];
-    size_t n = qh_portfolio_list_positions(e->pf, pos, 256);
-    for (size_t i = 0; i < n; i++) {
-        if (pos[i].qty == 0 || close_pending(e, pos[i].symbol)) continue;
+    qtr_position pos;
+    for (size_t i = 0; qh_portfolio_position_at(e->pf, i, &pos) == 0; i++) {
+        if (pos.qty == 0 || close_pending(e, pos.symbol)) continue;
         qtr_order_intent o;
         memset(&o, 0, sizeof o);
-        qtr_strlcpy(o.symbol, pos[i].symbol, sizeof o.symbol);
+        qtr_strlcpy(o.symbol, pos.symbol, sizeof o.symbol);
         qtr_strlcpy(o.strategy, "ess", sizeof o.strategy);
         qtr_strlcpy(o.reason, "ESS flatten", sizeof o.reason);
-        o.side = pos[i].qty > 0 ? QTR_SIDE_SELL : QTR_SIDE_BUY;
+        o.side = pos.qty > 0 ? QTR_SIDE_SELL : QTR_SIDE_BUY;
         o.type = QTR_ORDER_MARKET;
-        o.qty = qtr_dec_abs(pos[i].qty);
+        o.qty = qtr_dec_abs(pos.qty);
         o.reduce_only = true;
         o.confidence = 1.0;
         o.time_ms = qh_clock_now_ms(e->clock);
         ess_client_id(e, o.client_id);
         qh_warn("ess", "closing %s: %s %s reduce-only market", o.symbol, qtr_side_name(o.side), o.client_id);
         /* deliberately not through the risk plugin: see engine.h */
-        send_to_exchange(e, &o);
+        int rc = send_to_exchange(e, &o);
+        if (rc != QTR_OK)
+            qh_error("ess", "the close of %s (%s) was not sent (%d): retried on the next ESS tick", o.symbol,
+                     o.client_id, rc);
     }
 }
 

@@ -318,6 +318,15 @@ size_t qh_portfolio_list_positions(const qh_portfolio *pf, qtr_position *out, si
 
 size_t qh_portfolio_open_count(const qh_portfolio *pf) { return pf->acct.open; }
 
+size_t qh_portfolio_symbol_count(const qh_portfolio *pf) { return qh_symbol_index_count(pf->ix); }
+
+int qh_portfolio_position_at(const qh_portfolio *pf, size_t i, qtr_position *out)
+{
+    if (i >= qh_symbol_index_count(pf->ix)) return QTR_ENOTFOUND;
+    *out = pf->slots[i].pos;
+    return 0;
+}
+
 void qh_portfolio_account(const qh_portfolio *pf, int64_t now_ms, qtr_account *out)
 {
     const pf_acct *a = &pf->acct;

@@ -37,7 +37,8 @@ int qh_portfolio_apply_funding(qh_portfolio *pf, const char *symbol, qtr_dec rat
 int qh_portfolio_mark(qh_portfolio *pf, const char *symbol, qtr_dec price, int64_t time_ms);
 
 int qh_portfolio_get_position(const qh_portfolio *pf, const char *symbol, qtr_position *out);
-/* Open positions (qty != 0), in the order symbols were first seen. */
+/* Open positions (qty != 0), in the order symbols were first seen; at most
+ * cap of them (qh_portfolio_open_count() says how many there are). */
 size_t qh_portfolio_list_positions(const qh_portfolio *pf, qtr_position *out, size_t cap);
 size_t qh_portfolio_open_count(const qh_portfolio *pf);
 void qh_portfolio_account(const qh_portfolio *pf, int64_t now_ms, qtr_account *out);
@@ -77,6 +78,14 @@ void qh_portfolio_restore_account(qh_portfolio *pf, qtr_dec wallet_balance, qtr_
  * life in this portfolio; they do not restart when the position goes flat.
  */
 #define QH_PORTFOLIO_MAX_SYMBOLS 1024
+
+/* Every symbol the portfolio holds a position record for (open or flat),
+ * by index in first-seen order: 0 <= i < qh_portfolio_symbol_count(). An
+ * index never changes and the count only grows, so a caller may walk them
+ * with no copy and no cap while fills change the positions (the ESS
+ * flatten). qh_portfolio_position_at(): 0, or QTR_ENOTFOUND past the end. */
+size_t qh_portfolio_symbol_count(const qh_portfolio *pf);
+int qh_portfolio_position_at(const qh_portfolio *pf, size_t i, qtr_position *out);
 
 /* Why the last call that returned -1 failed ("fill f1 BTCUSDT: qty must be
  * > 0", "mark ETHUSDT: overflow in unrealized PnL"); "" if none yet. */

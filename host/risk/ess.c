@@ -361,18 +361,29 @@ void qh_ess_tick(qh_ess *e, int64_t now_ms)
     }
 }
 
-int qh_ess_trip(qh_ess *e, const char *user, const char *reason, int64_t now_ms)
+/* A trip asked for from outside the ESS's own conditions: "<origin>: <reason>". */
+static int trip_for(qh_ess *e, const char *origin, const char *user, const char *reason, int64_t now_ms)
 {
     if (!e || !has_text(reason)) return QTR_EINVAL;
     char why[QTR_REASON_MAX];
-    text_fmt(why, sizeof why, "manual: %s", reason);
+    text_fmt(why, sizeof why, "%s: %s", origin, reason);
     if (e->state != QTR_ESS_ARMED) {
         record_breach(e, why);
         return QTR_EREFUSED;
     }
-    /* Stopping must never fail for want of a name. */
-    trip(e, why, has_text(user) ? user : "unknown", now_ms);
+    trip(e, why, user, now_ms);
     return QTR_OK;
+}
+
+int qh_ess_trip(qh_ess *e, const char *user, const char *reason, int64_t now_ms)
+{
+    /* Stopping must never fail for want of a name. */
+    return trip_for(e, "manual", has_text(user) ? user : "unknown", reason, now_ms);
+}
+
+int qh_ess_trip_host(qh_ess *e, const char *reason, int64_t now_ms)
+{
+    return trip_for(e, "host", "host", reason, now_ms);
 }
 
 int qh_ess_reset(qh_ess *e, const char *user, const char *reason, bool force, const qtr_account *acct,

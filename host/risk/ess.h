@@ -9,8 +9,10 @@
  *             the cooldown it stays in COOLDOWN, waiting for a manual reset.
  *
  * Trips: drawdown from the equity peak >= max_drawdown_pct; the day's loss
- * >= daily_loss_pct; max_consecutive_errors exchange errors in a row; or by
- * hand. A reset needs a user and a reason; it is refused while the cooldown
+ * >= daily_loss_pct; max_consecutive_errors exchange errors in a row; by
+ * hand; or by the host on a fault it detected. Trip reasons (docs/operations.md):
+ *   "drawdown 3.12% >= 3%", "daily_loss 2.50% >= 2.5%",
+ *   "exchange_errors 5 in a row", "manual: <reason>", "host: <reason>". A reset needs a user and a reason; it is refused while the cooldown
  * runs or the trip condition still holds, unless forced. A reset clears the
  * trip time, trip reason and cooldown timer and counts resets.
  *
@@ -62,8 +64,15 @@ void qh_ess_on_exchange_result(qh_ess *e, bool error, int64_t now_ms);
 /* Advance time (ends a cooldown); call from a timer or on each candle. */
 void qh_ess_tick(qh_ess *e, int64_t now_ms);
 
-/* Manual trip (QTR_EREFUSED if already tripped, QTR_EINVAL without reason). */
+/* Manual trip, by an operator (qtr ess trip, the API) or a plugin: the trip
+ * reason is "manual: <reason>" and user says who ("unknown" if empty).
+ * QTR_EREFUSED if already tripped (recorded as a breach), QTR_EINVAL
+ * without reason. */
 int qh_ess_trip(qh_ess *e, const char *user, const char *reason, int64_t now_ms);
+/* A trip on a condition the host itself detected (a fill it cannot apply,
+ * the trade store failing ...): the trip reason is "host: <reason>" and the
+ * user "host", so it is never taken for an operator's. Same results. */
+int qh_ess_trip_host(qh_ess *e, const char *reason, int64_t now_ms);
 /* Manual reset; acct is the current account, to test the trip condition.
  * QTR_EINVAL without user or reason; QTR_EREFUSED with the reason in err;
  * QTR_EIO (state unchanged) if the new state cannot be written to state_path.

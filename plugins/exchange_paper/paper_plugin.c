@@ -116,8 +116,15 @@ static int paper_init(const qtr_host *h, qtr_ctx *ctx, void **state)
 static int paper_start(void *state)
 {
     qtr_paper *p = state;
-    qtr_position pos[QTR_PAPER_MAX_SYMBOLS];
-    size_t n = p->h->list_positions(p->ctx, pos, QTR_PAPER_MAX_SYMBOLS);
+    /* one more than it can hold: more positions than symbols is refused
+     * loudly rather than some left behind (their closes could never fill) */
+    qtr_position pos[QTR_PAPER_MAX_SYMBOLS + 1];
+    size_t n = p->h->list_positions(p->ctx, pos, QTR_PAPER_MAX_SYMBOLS + 1);
+    if (n > QTR_PAPER_MAX_SYMBOLS) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "cannot take over the resumed positions: more than %d symbols",
+                  QTR_PAPER_MAX_SYMBOLS);
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         qtr_paper_symbol *sym = qtr_paper_symbol_get(p, pos[i].symbol);
         if (!sym) {

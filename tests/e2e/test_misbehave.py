@@ -1,6 +1,9 @@
 """How the host copes with a faulty plugin and faulty exchanges:
+  * a strategy that publishes a fill (an order update, a position, an ESS
+    state) is refused: the portfolio, the store and the ESS do not move, and
+    the refusals are logged and counted;
   * a fill without an id is not applied (it could be neither stored nor told
-    from a repeat) and trips the ESS;
+    from a repeat) and trips the ESS, with a reason that says the host did;
   * a stored fill the portfolio cannot hold does not stop the next start:
     the server starts blocked, with the ESS tripped;
   * an ESS trip flattens at once even with a strategy's reduce-only order
@@ -12,6 +15,8 @@ import socket
 import sqlite3
 import subprocess
 import tempfile
+import time
+import urllib.request
 
 from qtrtest import DATA, PLUGINS, SRC, Server, check, finish, free_port, run, write
 
@@ -47,19 +52,67 @@ return {{
 """)
 
 
+def faulty_exchange(d, mode):
+    fx = build(d, "exchange_faulty")
+    return f'{{ kind = "exchange", name = "faulty", file = "{fx}", options = {{ mode = "{mode}" }} }},'
+
+
+def get(port, path):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+        return r.read().decode()
+
+
+def forge_fill(d, so):
+    port = free_port()
+    extra = (f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
+             f'options = {{ listen = "127.0.0.1:{port}" }} }},')
+    s = Server(["-c", config(d, so, "forge_fill", extra=extra)], cwd=d)
+    check(s.wait_for("forged ESS state: publish returned", 15), "the strategy forges its events: " + s.text()[-2000:])
+    for what in ("fill", "order update", "position", "ESS state"):
+        check(f"forged {what}: publish returned -3" in s.text(), f"a strategy's {what} is refused (QTR_EREFUSED)")
+    for t in ("fill", "order_update", "position", "ess_state"):
+        check(s.count(f"plugin misbehave (strategy) may not publish {t} events: refused") == 1,
+              f"the refused {t} is logged once, naming the plugin and the type")
+    check("[orders] fill " not in s.text(), "no fill reached the portfolio")
+    metrics = ""
+    for _ in range(50):
+        try:
+            metrics = get(port, "/metrics")
+            break
+        except OSError:
+            time.sleep(0.1)
+    check('qtr_plugin_events_refused_total{plugin="misbehave"} 4' in metrics,
+          "the refusals are counted: " + "\n".join(l for l in metrics.splitlines() if "refused" in l))
+    positions = get(port, "/api/positions") if metrics else ""
+    check("BTCUSDT" not in positions, "the dashboard shows no position: " + positions[:300])
+    check(s.stop() == 0, "clean stop")
+    db = sqlite3.connect(os.path.join(d, "var", "qtr.db"))
+    check(db.execute("SELECT count(*) FROM fills").fetchone()[0] == 0, "no fill stored")
+    check(db.execute("SELECT count(*) FROM positions").fetchone()[0] == 0, "no position stored")
+    check(db.execute("SELECT count(*) FROM orders").fetchone()[0] == 0, "no order stored")
+    check(db.execute("SELECT count(*) FROM ess_transitions").fetchone()[0] == 0, "no ESS transition stored")
+    db.close()
+    ess_file = os.path.join(d, "var", "ess.state")       # written on transitions only
+    check(not os.path.exists(ess_file) or "state=ARMED" in open(ess_file).read(), "the ESS stays armed")
+
+
 def id_less_fill(d, so):
-    s = Server(["-c", config(d, so, "id_less_fill")], cwd=d)
+    s = Server(["-c", config(d, so, "none", exchange=faulty_exchange(d, "id_less_fill"))], cwd=d)
     check(s.wait_for("without a valid fill id", 15), "an id-less fill is refused: " + s.text()[-2000:])
     check(s.wait_for("ARMED -> TRIPPED", 5), "and trips the ESS")
+    check("ARMED -> TRIPPED: host: an exchange reported a fill without an id by host" in s.text(),
+          "a trip the host decided on says so, not manual: " + s.text()[-2000:])
     check(s.stop() == 0, "clean stop")
     db = sqlite3.connect(os.path.join(d, "var", "qtr.db"))
     check(db.execute("SELECT count(*) FROM fills").fetchone()[0] == 0, "nothing stored")
     check(db.execute("SELECT count(*) FROM positions WHERE qty != 0").fetchone()[0] == 0, "no position from it")
+    check(db.execute("SELECT reason FROM ess_state").fetchone()[0] == "host: an exchange reported a fill without an id",
+          "the stored trip reason says the host tripped")
     db.close()
 
 
 def poison_fill(d, so):
-    cfg = config(d, so, "poison_fill")
+    cfg = config(d, so, "none", exchange=faulty_exchange(d, "poison_fill"))
     s = Server(["-c", cfg], cwd=d)
     check(s.wait_for("could not be applied", 15), "the poison fill is refused live: " + s.text()[-2000:])
     check(s.stop() == 0, "clean stop")
@@ -69,6 +122,7 @@ def poison_fill(d, so):
     state = open(os.path.join(d, "var", "ess.state")).read()
     check("state=ARMED" not in state and ("state=COOLDOWN" in state or "state=TRIPPED" in state),
           "and starts blocked: " + state[:200])
+    check("host: " in state, "tripped by the host: " + state[:200])
     check(s2.stop() == 0, "clean stop after the blocked start")
 
 
@@ -125,7 +179,7 @@ def optional_plugin_fails_to_start(d, so):
 def main():
     d = tempfile.mkdtemp(prefix="qtr_mis_")
     so = build(d)
-    for name, t in (("id_less_fill", id_less_fill), ("poison_fill", poison_fill),
+    for name, t in (("forge_fill", forge_fill), ("id_less_fill", id_less_fill), ("poison_fill", poison_fill),
                     ("trip_with_take_profit", trip_with_take_profit),
                     ("optional_plugin_fails_to_start", optional_plugin_fails_to_start)):
         print("==", name, flush=True)

@@ -142,6 +142,33 @@ static void manual_trip(void **state)
     fixture_free(f);
 }
 
+/* A trip the host itself asks for (a fill it cannot apply, the store
+ * failing) says so: "host: ...", user "host", never "manual: ...". */
+static void host_trip_is_not_manual(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(true);
+    assert_int_equal(qh_ess_trip_host(f->ess, NULL, T0), QTR_EINVAL);
+    assert_int_equal(qh_ess_trip_host(f->ess, " ", T0), QTR_EINVAL);
+    assert_int_equal(qh_ess_trip_host(f->ess, "trade store failing", T0), QTR_OK);
+    assert_tripped_once(f, "host: trade store failing", true);
+    assert_string_equal(f->events[0].user, "host");
+    /* while tripped: refused and recorded with its origin */
+    assert_int_equal(qh_ess_trip_host(f->ess, "a stored fill could not be replayed", T0 + 1), QTR_EREFUSED);
+    char last[QTR_REASON_MAX];
+    assert_int_equal(qh_ess_blocked_breaches(f->ess, last, sizeof last), 1);
+    assert_string_equal(last, "host: a stored fill could not be replayed");
+    /* the reason survives a restart as it was given */
+    qh_ess_free(f->ess);
+    char err[256] = "";
+    f->ess = qh_ess_new(&f->hooks, f->path, err, sizeof err);
+    assert_non_null(f->ess);
+    qtr_ess_status st;
+    qh_ess_status(f->ess, &st);
+    assert_string_equal(st.trip_reason, "host: trade store failing");
+    fixture_free(f);
+}
+
 static void close_positions_only_if_asked(void **state)
 {
     (void)state;
@@ -251,6 +278,7 @@ int main(void)
         cmocka_unit_test(disabled_limits_never_trip),
         cmocka_unit_test(exchange_errors_in_a_row_trip),
         cmocka_unit_test(manual_trip),
+        cmocka_unit_test(host_trip_is_not_manual),
         cmocka_unit_test(close_positions_only_if_asked),
         cmocka_unit_test(hooks_run_once_per_trip),
         cmocka_unit_test(only_reduce_only_while_tripped),

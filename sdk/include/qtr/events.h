@@ -11,6 +11,10 @@
  *
  * Money fields are qtr_dec (qtr/money.h). Confidence is a plain double in
  * [0, 1]: it is a score, not money.
+ *
+ * Every plugin may subscribe to every type, but each type has one rightful
+ * publisher (the host, or the exchange plugin the host trades on); the
+ * table is in qtr/plugin.h, next to qtr_host.publish.
  */
 #ifndef QTR_EVENTS_H
 #define QTR_EVENTS_H

@@ -71,7 +71,8 @@ extern "C" {
 #define QTR_OK        0
 #define QTR_EINVAL   -1   /* bad argument                                 */
 #define QTR_ENOTFOUND -2  /* no such symbol, option, order ...           */
-#define QTR_EREFUSED -3   /* refused: ESS, risk, rate limit, state        */
+#define QTR_EREFUSED -3   /* refused: ESS, risk, rate limit, state, or an
+                             event not the plugin's to publish           */
 #define QTR_EFULL    -4   /* a bounded queue is full                      */
 #define QTR_ENOTSUP  -5   /* not available in this host or mode           */
 #define QTR_EIO      -6   /* a store or network failure                   */
@@ -260,6 +261,38 @@ typedef struct qtr_host {
     qtr_sub *(*subscribe)(qtr_ctx *ctx, qtr_event_type type, const char *symbol,
                           qtr_event_cb cb, void *ud);
     void (*unsubscribe)(qtr_ctx *ctx, qtr_sub *sub);
+    /*
+     * publish(): who may publish what. Subscribers trust the bus (a fill
+     * moves the portfolio), so every event type has one rightful publisher:
+     *
+     *   type                                       published by
+     *   alert                                      any plugin (and the host)
+     *   alert of kind "exchange_error"             the active exchange only:
+     *                                              the ESS counts them
+     *   candle, trade, book_top, mark_price,       the active exchange only
+     *   order_update, fill
+     *   signal                                     the host only: call
+     *                                              submit_signal()
+     *   order_intent                               the host only: call
+     *                                              submit_order()
+     *   health                                     the host only: call
+     *                                              set_health()
+     *   position, ess_state, policy, equity        the host only
+     *
+     * So a strategy, risk or dashboard plugin publishes alerts and nothing
+     * else; everything else it needs has a service above. The active exchange
+     * is the exchange plugin the host sends orders to, once its init() has
+     * returned; any other exchange plugin may publish alerts only (never
+     * "exchange_error" ones), and none of its events moves the portfolio.
+     *
+     * Returns QTR_OK; QTR_EINVAL for a NULL event or an unknown type;
+     * QTR_EREFUSED when the event is not the plugin's to publish: nothing is
+     * delivered, the host logs the first refusal of each (plugin, type) with
+     * both names and counts every one in
+     * qtr_plugin_events_refused_total{plugin="<name>"}. The event's flags
+     * are the host's (a plugin's event is live: they are cleared); an
+     * alert's source is set to the plugin's name; time_ms 0 is set to
+     * now_ms(). */
     int (*publish)(qtr_ctx *ctx, const qtr_event *ev);
 
     /* Options declared in the plugin's option table. Return QTR_OK, or
@@ -358,6 +391,10 @@ typedef struct qtr_risk_ops {
  *     consecutive ones for the ESS, and an accepted or filled order resets
  *     the count. Use severity CRITICAL when trading must stop (418).
  *   - host->set_health() when connectivity changes.
+ * Market data it produces (candle, trade, book_top, mark_price) is published
+ * the same way. These are the active exchange's alone: see publish() above.
+ * Positions and the account are the host's (computed from fills); the
+ * exchange reports its own view only through fetch_snapshot().
  */
 typedef struct qtr_exchange_ops {
     uint32_t size;

@@ -1,0 +1,247 @@
+/* The order path of the real engine: a refused order is never recorded as
+ * an intent that was sent; the ESS closes every position and a restart
+ * restores every one, however many; the host's own ESS trips say so. */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "engine_fixture.h"
+
+/* More than any fixed table of 256 the host once had. */
+#define MANY 300
+
+static void symbol_of(size_t i, char out[QTR_SYMBOL_MAX]) { snprintf(out, QTR_SYMBOL_MAX, "S%03zuUSDT", i); }
+
+/* Long for even i, short for odd, |qty| = 1 + i % 3. */
+static qtr_dec qty_of(size_t i) { return (i % 2 ? -1 : 1) * QTR_DEC_INT((int64_t)(1 + i % 3)); }
+
+static void open_many(efx *f)
+{
+    for (size_t i = 0; i < MANY; i++) {
+        char sym[QTR_SYMBOL_MAX], id[32];
+        symbol_of(i, sym);
+        snprintf(id, sizeof id, "f-%zu", i);
+        qtr_event ev = efx_fill(sym, id, qty_of(i), QTR_DEC_INT(10));
+        assert_int_equal(efx_publish(f, f->e->exchange, &ev), QTR_OK);
+    }
+    assert_int_equal(qh_portfolio_open_count(f->e->pf), MANY);
+}
+
+static qtr_order_intent market_buy(void)
+{
+    qtr_order_intent o;
+    memset(&o, 0, sizeof o);
+    qtr_strlcpy(o.symbol, "BTCUSDT", sizeof o.symbol);
+    o.side = QTR_SIDE_BUY;
+    o.type = QTR_ORDER_MARKET;
+    o.qty = QTR_DEC_INT(1);
+    o.confidence = 1.0;
+    return o;
+}
+
+/* The statuses the store holds for one order, in order, joined by ",". */
+static void stored_statuses(qh_engine *e, const char *cid, char *out, size_t cap)
+{
+    assert_int_equal(qh_store_flush(e->store, 10000), QTR_OK);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(qh_store_path(e->store), &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *s;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT ev.status FROM order_events ev JOIN orders o ON o.id = ev.order_id"
+                                        " WHERE o.client_id = ?1 ORDER BY ev.rowid",
+                                        -1, &s, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(s, 1, cid, -1, SQLITE_STATIC);
+    out[0] = '\0';
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        size_t n = strlen(out);
+        snprintf(out + n, cap - n, "%s%s", n ? "," : "", (const char *)sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+}
+
+/* too_many_open_orders is decided before the intent is published: the
+ * refused order has a REJECTED record and no PENDING one, and the exchange
+ * never sees it. */
+static void refused_order_is_not_an_intent(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *s = efx_plugin(f, "quiet");
+    efx_seen intents, updates;
+    efx_watch(e, QTR_EV_ORDER_INTENT, &intents);
+    efx_watch(e, QTR_EV_ORDER_UPDATE, &updates);
+    qtr_order_intent o = market_buy();
+
+    char sent[QTR_CLIENT_ID_MAX];       /* the control: an order that goes */
+    assert_int_equal(e->api.submit_order(&s->ctx, &o, sent), QTR_OK);
+    assert_int_equal(intents.n, 1);
+    assert_int_equal(efx_exchange(f)->n_orders, 1);
+    assert_int_equal(e->n_open, 1);
+
+    size_t was = e->n_open;             /* the table full (the rest are blank rows) */
+    e->n_open = QH_MAX_OPEN_ORDERS;
+    char refused[QTR_CLIENT_ID_MAX];
+    assert_int_equal(e->api.submit_order(&s->ctx, &o, refused), QTR_EFULL);
+    assert_int_equal(e->n_open, QH_MAX_OPEN_ORDERS);
+    e->n_open = was;
+    assert_string_not_equal(refused, sent);
+    assert_int_equal(intents.n, 1);                 /* no intent for it */
+    assert_int_equal(efx_exchange(f)->n_orders, 1); /* and the exchange never saw it */
+    assert_true(updates.n >= 1);
+    const qtr_order_update *u = &updates.items[updates.n - 1].u.order_update;
+    assert_string_equal(u->client_id, refused);
+    assert_int_equal(u->status, QTR_OS_REJECTED);
+    assert_string_equal(u->reason, "too_many_open_orders");
+
+    char statuses[256];
+    stored_statuses(e, refused, statuses, sizeof statuses);
+    assert_string_equal(statuses, "REJECTED");
+    stored_statuses(e, sent, statuses, sizeof statuses);
+    assert_string_equal(statuses, "PENDING");
+    qtr_order_update got;
+    assert_int_equal(qh_store_get_order(e->store, refused, &got), QTR_OK);
+    assert_int_equal(got.status, QTR_OS_REJECTED);
+
+    efx_seen_free(&intents);
+    efx_seen_free(&updates);
+    efx_free(f);
+}
+
+/* An ESS trip with more than 256 positions sends one reduce-only market
+ * close for each of them. */
+static void ess_flatten_closes_every_position(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    open_many(f);
+    const qtr_policy_limits *l = qh_policy_limits(e->policy);
+    assert_non_null(l);
+    assert_true(l->ess_close_positions);
+    qh_plugin_rt *s = efx_plugin(f, "quiet");
+    assert_int_equal(e->api.ess_trip(&s->ctx, "alice", "drill"), QTR_OK);
+
+    fx_exchange *x = efx_exchange(f);
+    assert_int_equal(x->n_orders, MANY);
+    bool closed[MANY] = { false };
+    for (size_t k = 0; k < x->n_orders; k++) {
+        const qtr_order_intent *o = &x->orders[k];
+        unsigned i;
+        assert_int_equal(sscanf(o->symbol, "S%03uUSDT", &i), 1);
+        assert_true(i < MANY);
+        assert_false(closed[i]);
+        closed[i] = true;
+        assert_true(o->reduce_only);
+        assert_int_equal(o->type, QTR_ORDER_MARKET);
+        assert_int_equal(o->side, qty_of(i) > 0 ? QTR_SIDE_SELL : QTR_SIDE_BUY);
+        assert_true(o->qty == qtr_dec_abs(qty_of(i)));
+    }
+    /* every close is on its way: the next tick sends none twice */
+    qh_pipeline_enforce_flat(e);
+    assert_int_equal(x->n_orders, MANY);
+    efx_free(f);
+}
+
+typedef struct watch_ud {
+    efx_seen positions;
+} watch_ud;
+
+static void watch_positions(qh_engine *e, void *ud) { efx_watch(e, QTR_EV_POSITION, &((watch_ud *)ud)->positions); }
+
+/* A restart with more than 256 positions brings every stored position row
+ * back in line with the fills, the open ones and a flat one. */
+static void restart_restores_every_position(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    open_many(f);
+    qtr_event in = efx_fill("FLATUSDT", "flat-in", QTR_DEC_INT(1), QTR_DEC_INT(10));
+    qtr_event out = efx_fill("FLATUSDT", "flat-out", -QTR_DEC_INT(1), QTR_DEC_INT(10));
+    assert_int_equal(efx_publish(f, f->e->exchange, &in), QTR_OK);
+    assert_int_equal(efx_publish(f, f->e->exchange, &out), QTR_OK);
+    char db_path[600];
+    qtr_strlcpy(db_path, qh_store_path(f->e->store), sizeof db_path);
+    efx_stop_engine(f);
+
+    /* every stored row wrong by one unit: the restart must correct all */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE positions SET qty = qty + 100000000", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), MANY + 1);
+    sqlite3_close(db);
+
+    watch_ud w;
+    efx_restart(f, watch_positions, &w);
+    qh_engine *e = f->e;
+    assert_int_equal(qh_portfolio_open_count(e->pf), MANY);
+    assert_int_equal(w.positions.n, MANY + 1);
+    for (size_t k = 0; k < w.positions.n; k++) assert_true(w.positions.items[k].flags & QTR_EVF_REPLAY);
+
+    assert_int_equal(qh_store_flush(e->store, 10000), QTR_OK);
+    qh_store_state st;
+    char err[256];
+    assert_int_equal(qh_store_load_state(e->store, &st, err, sizeof err), QTR_OK);
+    assert_int_equal(st.n_positions, MANY + 1);
+    assert_int_equal(st.n_mismatches, 0);
+    for (size_t k = 0; k < st.n_positions; k++) {
+        unsigned i;
+        if (strcmp(st.positions[k].symbol, "FLATUSDT") == 0) {
+            assert_true(st.positions[k].qty == 0);
+            continue;
+        }
+        assert_int_equal(sscanf(st.positions[k].symbol, "S%03uUSDT", &i), 1);
+        if (st.positions[k].qty != qty_of(i)) fail_msg("%s stored %lld", st.positions[k].symbol, (long long)st.positions[k].qty);
+    }
+    qh_store_state_free(&st);
+    efx_seen_free(&w.positions);
+    efx_free(f);
+}
+
+/* A trip the host decides on says "host: ...", by "host"; an operator's
+ * (here through a plugin's ess_trip) says "manual: ...". */
+static void host_trips_are_not_manual(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    efx_seen ess;
+    efx_watch(e, QTR_EV_ESS_STATE, &ess);
+    qtr_event fill = efx_fill("BTCUSDT", "", QTR_DEC_INT(1), QTR_DEC_INT(10));
+    assert_int_equal(efx_publish(f, e->exchange, &fill), QTR_OK);
+    qtr_ess_status st;
+    qh_ess_status(e->ess, &st);
+    assert_int_equal(st.state, QTR_ESS_COOLDOWN);
+    assert_string_equal(st.trip_reason, "host: an exchange reported a fill without an id");
+    assert_true(ess.n >= 1);
+    assert_string_equal(ess.items[0].u.ess.user, "host");
+    assert_string_equal(ess.items[0].u.ess.reason, "host: an exchange reported a fill without an id");
+    assert_int_equal(qh_portfolio_open_count(e->pf), 0);
+
+    char err[128];
+    assert_int_equal(e->api.ess_reset(&efx_plugin(f, "quiet")->ctx, "alice", "checked", true, err, sizeof err), QTR_OK);
+    assert_int_equal(e->api.ess_trip(&efx_plugin(f, "quiet")->ctx, "alice", "drill"), QTR_OK);
+    qh_ess_status(e->ess, &st);
+    assert_string_equal(st.trip_reason, "manual: drill");
+    efx_seen_free(&ess);
+    efx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(refused_order_is_not_an_intent),
+        cmocka_unit_test(ess_flatten_closes_every_position),
+        cmocka_unit_test(restart_restores_every_position),
+        cmocka_unit_test(host_trips_are_not_manual),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,338 @@
+/* Who may publish what on the bus (qtr/plugin.h, publish): a plugin that is
+ * not the active exchange can neither move the portfolio nor speak for the
+ * host; every refusal is QTR_EREFUSED, logged once per (plugin, type) and
+ * counted. Runs the real engine with fixture plugins (engine_fixture.h). */
+#include <stdarg.h>
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+
+#define PX QTR_DEC_INT(100)
+
+/* A minimal event of each type, about BTCUSDT where it has a symbol. */
+static qtr_event event_of(qtr_event_type type)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = type;
+    switch (type) {
+    case QTR_EV_FILL: ev = efx_fill("BTCUSDT", "forged-1", QTR_DEC_INT(2), PX); break;
+    case QTR_EV_CANDLE:
+        qtr_strlcpy(ev.u.candle.symbol, "BTCUSDT", sizeof ev.u.candle.symbol);
+        ev.u.candle.open = ev.u.candle.high = ev.u.candle.low = ev.u.candle.close = PX / 2;
+        ev.u.candle.close_time_ms = 1;
+        break;
+    case QTR_EV_MARK_PRICE:
+        qtr_strlcpy(ev.u.mark_price.symbol, "BTCUSDT", sizeof ev.u.mark_price.symbol);
+        ev.u.mark_price.mark_price = PX / 2;
+        break;
+    case QTR_EV_ORDER_UPDATE:
+        qtr_strlcpy(ev.u.order_update.symbol, "BTCUSDT", sizeof ev.u.order_update.symbol);
+        qtr_strlcpy(ev.u.order_update.client_id, "forged-order", sizeof ev.u.order_update.client_id);
+        ev.u.order_update.side = QTR_SIDE_BUY;
+        ev.u.order_update.type = QTR_ORDER_MARKET;
+        ev.u.order_update.status = QTR_OS_NEW;
+        ev.u.order_update.qty = QTR_DEC_INT(1);
+        break;
+    case QTR_EV_POSITION:
+        qtr_strlcpy(ev.u.position.symbol, "BTCUSDT", sizeof ev.u.position.symbol);
+        ev.u.position.qty = QTR_DEC_INT(5);
+        ev.u.position.entry_price = PX;
+        break;
+    case QTR_EV_EQUITY:
+        ev.u.equity.equity = ev.u.equity.equity_peak = QTR_DEC_INT(900000000);
+        break;
+    case QTR_EV_ESS_STATE:
+        ev.u.ess.state = QTR_ESS_TRIPPED;
+        ev.u.ess.previous = QTR_ESS_ARMED;
+        qtr_strlcpy(ev.u.ess.reason, "forged", sizeof ev.u.ess.reason);
+        break;
+    case QTR_EV_ALERT:
+        qtr_strlcpy(ev.u.alert.kind, "note", sizeof ev.u.alert.kind);
+        qtr_strlcpy(ev.u.alert.text, "hello", sizeof ev.u.alert.text);
+        qtr_strlcpy(ev.u.alert.source, "ess", sizeof ev.u.alert.source); /* posing as the host */
+        break;
+    default:
+        qtr_strlcpy(ev.u.candle.symbol, "BTCUSDT", sizeof ev.u.candle.symbol);
+        break;
+    }
+    ev.type = type;
+    return ev;
+}
+
+static qtr_event exchange_error_alert(void)
+{
+    qtr_event ev = event_of(QTR_EV_ALERT);
+    qtr_strlcpy(ev.u.alert.kind, "exchange_error", sizeof ev.u.alert.kind);
+    return ev;
+}
+
+/* The rule itself, for every kind and type. */
+static void rule_for_every_kind_and_type(void **state)
+{
+    (void)state;
+    const qtr_kind kinds[] = { QTR_KIND_STRATEGY, QTR_KIND_RISK, QTR_KIND_EXCHANGE, QTR_KIND_DASHBOARD };
+    for (size_t k = 0; k < 4; k++) {
+        for (int active = 0; active < 2; active++) {
+            bool trades = kinds[k] == QTR_KIND_EXCHANGE && active;
+            for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) {
+                qtr_event ev = event_of((qtr_event_type)t);
+                bool allowed = t == QTR_EV_ALERT ||
+                               (trades && (t == QTR_EV_CANDLE || t == QTR_EV_TRADE || t == QTR_EV_BOOK_TOP ||
+                                           t == QTR_EV_MARK_PRICE || t == QTR_EV_ORDER_UPDATE || t == QTR_EV_FILL));
+                const char *why = qh_publish_refusal(kinds[k], active, &ev);
+                if (allowed != (why == NULL))
+                    fail_msg("%s (active %d) publishing %s: %s", qtr_kind_name(kinds[k]), active,
+                             qtr_event_type_name((qtr_event_type)t), why ? why : "allowed");
+            }
+            qtr_event ee = exchange_error_alert();
+            assert_true((qh_publish_refusal(kinds[k], active, &ee) == NULL) == trades);
+        }
+    }
+}
+
+/* A strategy publishing a fill (and everything else that is not its own):
+ * refused, nothing moves, one log line per type, every refusal counted. */
+static void strategy_cannot_move_the_portfolio(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *s = efx_plugin(f, "quiet");
+    efx_seen seen[QTR_EV__COUNT];
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) efx_watch(e, (qtr_event_type)t, &seen[t]);
+    qtr_account before;
+    qh_engine_account(e, &before);
+    assert_int_equal(efx_metric(f, "qtr_plugin_events_refused_total{plugin=\"quiet\"}"), 0);
+
+    qtr_event fill = event_of(QTR_EV_FILL);
+    assert_int_equal(efx_publish(f, s, &fill), QTR_EREFUSED);
+    qtr_strlcpy(fill.u.fill.fill_id, "forged-2", sizeof fill.u.fill.fill_id);
+    assert_int_equal(efx_publish(f, s, &fill), QTR_EREFUSED);
+    int refused = 2;
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) {
+        if (t == QTR_EV_FILL || t == QTR_EV_ALERT) continue;
+        qtr_event ev = event_of((qtr_event_type)t);
+        if (efx_publish(f, s, &ev) != QTR_EREFUSED)
+            fail_msg("a strategy published a %s event", qtr_event_type_name((qtr_event_type)t));
+        refused++;
+    }
+    qtr_event ee = exchange_error_alert();
+    assert_int_equal(efx_publish(f, s, &ee), QTR_EREFUSED);
+    refused++;
+    qtr_event bad = event_of(QTR_EV_ALERT);
+    bad.type = QTR_EV__COUNT;
+    assert_int_equal(efx_publish(f, s, &bad), QTR_EINVAL);
+    bad.type = QTR_EV_NONE;
+    assert_int_equal(efx_publish(f, s, &bad), QTR_EINVAL);
+
+    /* nothing was delivered; nothing moved */
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++)
+        if (seen[t].n) fail_msg("a refused %s event was delivered", qtr_event_type_name((qtr_event_type)t));
+    qtr_position pos;
+    assert_int_equal(e->api.get_position(&s->ctx, "BTCUSDT", &pos), QTR_ENOTFOUND);
+    qtr_account after;
+    qh_engine_account(e, &after);
+    assert_true(after.wallet_balance == before.wallet_balance && after.equity == before.equity &&
+                after.equity_peak == before.equity_peak && after.open_positions == 0);
+    assert_int_equal(e->n_open, 0);
+    assert_null(qh_market_get(e, "BTCUSDT", false));
+    assert_int_equal(qh_ess_state(e->ess), QTR_ESS_ARMED);
+    qtr_ess_status ess;
+    qh_ess_status(e->ess, &ess);
+    assert_int_equal(ess.consecutive_exchange_errors, 0);
+    assert_int_equal(efx_exchange(f)->n_orders, 0);
+
+    /* an alert of its own goes through */
+    qtr_event note = event_of(QTR_EV_ALERT);
+    assert_int_equal(efx_publish(f, s, &note), QTR_OK);
+    assert_int_equal(seen[QTR_EV_ALERT].n, 1);
+    assert_string_equal(seen[QTR_EV_ALERT].items[0].u.alert.text, "hello");
+    /* an alert names the plugin that raised it, whatever it claims */
+    assert_string_equal(seen[QTR_EV_ALERT].items[0].u.alert.source, "quiet");
+
+    /* counted every time, logged once per type with both names */
+    assert_int_equal(efx_metric(f, "qtr_plugin_events_refused_total{plugin=\"quiet\"}"), refused);
+    assert_int_equal(efx_log_count(f, "plugin quiet (strategy) may not publish fill events: refused"), 1);
+    assert_int_equal(efx_log_count(f, "plugin quiet (strategy) may not publish ess_state events: refused"), 1);
+    assert_int_equal(efx_log_count(f, "plugin quiet (strategy) may not publish alert events: refused"), 1);
+    assert_int_equal(efx_log_count(f, "may not publish"), (size_t)(QTR_EV__COUNT - 1));
+
+    /* and the trade store holds none of it */
+    assert_int_equal(qh_store_flush(e->store, 10000), QTR_OK);
+    qh_store_state st;
+    char err[256];
+    assert_int_equal(qh_store_load_state(e->store, &st, err, sizeof err), QTR_OK);
+    assert_int_equal(st.n_fills, 0);
+    assert_int_equal(st.n_positions, 0);
+    assert_int_equal(st.n_open_orders, 0);
+    assert_false(st.has_ess);
+    qh_store_state_free(&st);
+
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) efx_seen_free(&seen[t]);
+    efx_free(f);
+}
+
+/* The risk and dashboard plugins: alerts only, the same way. */
+static void risk_and_dashboard_publish_alerts_only(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    const char *names[] = { "approve", "panel" };
+    const char *series[] = { "qtr_plugin_events_refused_total{plugin=\"approve\"}",
+                             "qtr_plugin_events_refused_total{plugin=\"panel\"}" };
+    for (size_t i = 0; i < 2; i++) {
+        qh_plugin_rt *p = efx_plugin(f, names[i]);
+        long long refused = 0;
+        for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) {
+            qtr_event ev = event_of((qtr_event_type)t);
+            int rc = efx_publish(f, p, &ev);
+            if (rc != (t == QTR_EV_ALERT ? QTR_OK : QTR_EREFUSED))
+                fail_msg("%s publishing %s: %d", names[i], qtr_event_type_name((qtr_event_type)t), rc);
+            refused += t != QTR_EV_ALERT;
+        }
+        assert_int_equal(efx_metric(f, series[i]), refused);
+    }
+    assert_int_equal(qh_portfolio_open_count(f->e->pf), 0);
+    assert_int_equal(f->e->n_open, 0);
+    assert_int_equal(qh_ess_state(f->e->ess), QTR_ESS_ARMED);
+    efx_free(f);
+}
+
+/* The active exchange publishes what is its own; the fill moves the
+ * portfolio and is stored even if the plugin marked it a replay. */
+static void active_exchange_publishes_its_own(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *x = e->exchange;
+    efx_seen fills;
+    efx_watch(e, QTR_EV_FILL, &fills);
+    qtr_event fill = event_of(QTR_EV_FILL);
+    fill.flags = QTR_EVF_REPLAY;
+    assert_int_equal(efx_publish(f, x, &fill), QTR_OK);
+    assert_int_equal(fills.n, 1);
+    assert_int_equal(fills.items[0].flags, 0);
+    qtr_position pos;
+    assert_int_equal(qh_portfolio_get_position(e->pf, "BTCUSDT", &pos), 0);
+    assert_true(pos.qty == QTR_DEC_INT(2));
+
+    qtr_event up = event_of(QTR_EV_ORDER_UPDATE);
+    assert_int_equal(efx_publish(f, x, &up), QTR_OK);
+    assert_int_equal(e->n_open, 1);
+    qtr_event candle = event_of(QTR_EV_CANDLE);
+    assert_int_equal(efx_publish(f, x, &candle), QTR_OK);
+    assert_non_null(qh_market_get(e, "BTCUSDT", false));
+    qtr_event ee = exchange_error_alert();
+    assert_int_equal(efx_publish(f, x, &ee), QTR_OK);
+    qtr_ess_status ess;
+    qh_ess_status(e->ess, &ess);
+    assert_int_equal(ess.consecutive_exchange_errors, 1);
+
+    /* still not the host: positions, equity, ESS, intents, signals */
+    const qtr_event_type host_only[] = { QTR_EV_SIGNAL, QTR_EV_ORDER_INTENT, QTR_EV_POSITION, QTR_EV_ESS_STATE,
+                                         QTR_EV_POLICY, QTR_EV_HEALTH, QTR_EV_EQUITY };
+    for (size_t i = 0; i < sizeof host_only / sizeof host_only[0]; i++) {
+        qtr_event ev = event_of(host_only[i]);
+        assert_int_equal(efx_publish(f, x, &ev), QTR_EREFUSED);
+    }
+    assert_int_equal(efx_metric(f, "qtr_plugin_events_refused_total{plugin=\"rec\"}"), 7);
+    assert_int_equal(qh_portfolio_get_position(e->pf, "BTCUSDT", &pos), 0);
+    assert_true(pos.qty == QTR_DEC_INT(2));
+    assert_int_equal(qh_ess_state(e->ess), QTR_ESS_ARMED);
+
+    assert_int_equal(qh_store_flush(e->store, 10000), QTR_OK);
+    qh_store_state st;
+    char err[256];
+    assert_int_equal(qh_store_load_state(e->store, &st, err, sizeof err), QTR_OK);
+    assert_int_equal(st.n_fills, 1);                 /* recorded: not taken for a replay */
+    qh_store_state_free(&st);
+    efx_seen_free(&fills);
+    efx_free(f);
+}
+
+/* An exchange plugin loaded beside the active one (not the one the host
+ * trades on) moves nothing: alerts only, never exchange errors. */
+static void inactive_exchange_moves_nothing(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    assert_true(e->n_plugins < QH_MAX_PLUGINS);
+    qh_plugin_rt *p = &e->plugins[e->n_plugins];
+    memset(p, 0, sizeof *p);
+    char err[1024];
+    if (qh_loader_open(ENGINE_FIXTURE_DIR "/exchange_rec.so", NULL, 0, &p->ld, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    p->ctx.eng = e;
+    p->ctx.plugin = p;
+    p->ctx.name = "rec";
+    e->n_plugins++;
+    assert_int_equal(p->ld.desc.init(&e->api, &p->ctx, &p->state), 0);
+    p->inited = true;
+    assert_ptr_not_equal(p, e->exchange);
+    efx_seen seen[QTR_EV__COUNT];
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) efx_watch(e, (qtr_event_type)t, &seen[t]);
+
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) {
+        qtr_event ev = event_of((qtr_event_type)t);
+        int rc = efx_publish(f, p, &ev);
+        if (rc != (t == QTR_EV_ALERT ? QTR_OK : QTR_EREFUSED))
+            fail_msg("the inactive exchange publishing %s: %d", qtr_event_type_name((qtr_event_type)t), rc);
+    }
+    qtr_event ee = exchange_error_alert();
+    assert_int_equal(efx_publish(f, p, &ee), QTR_EREFUSED);
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++)
+        if (seen[t].n != (t == QTR_EV_ALERT ? 1u : 0u))
+            fail_msg("%zu %s events delivered", seen[t].n, qtr_event_type_name((qtr_event_type)t));
+    assert_int_equal(qh_portfolio_open_count(e->pf), 0);
+    assert_null(qh_market_get(e, "BTCUSDT", false));
+    assert_int_equal(e->n_open, 0);
+    qtr_ess_status ess;
+    qh_ess_status(e->ess, &ess);
+    assert_int_equal(ess.consecutive_exchange_errors, 0);
+    assert_int_equal(efx_log_count(f, "plugin rec (exchange) may not publish fill events: refused (only the active "
+                                      "exchange publishes these events, and this exchange plugin is not the one"),
+                     1);
+    /* the active one still trades */
+    qtr_event fill = event_of(QTR_EV_FILL);
+    assert_int_equal(efx_publish(f, e->exchange, &fill), QTR_OK);
+    assert_int_equal(qh_portfolio_open_count(e->pf), 1);
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++) efx_seen_free(&seen[t]);
+    efx_free(f);
+}
+
+/* The host's own context publishes anything (it is the host). */
+static void host_context_publishes_anything(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    efx_seen positions;
+    efx_watch(e, QTR_EV_POSITION, &positions);
+    qtr_event ev = event_of(QTR_EV_POSITION);
+    assert_int_equal(e->api.publish(qh_engine_host_ctx(e), &ev), QTR_OK);
+    assert_int_equal(positions.n, 1);
+    efx_seen_free(&positions);
+    efx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rule_for_every_kind_and_type),
+        cmocka_unit_test(strategy_cannot_move_the_portfolio),
+        cmocka_unit_test(risk_and_dashboard_publish_alerts_only),
+        cmocka_unit_test(active_exchange_publishes_its_own),
+        cmocka_unit_test(inactive_exchange_moves_nothing),
+        cmocka_unit_test(host_context_publishes_anything),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
