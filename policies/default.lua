@@ -56,6 +56,13 @@ local ess = {
 
 -- Computed once at load, not on every order.
 local drawdown_guard_pct = dec.div(ess.max_drawdown_pct, 2)
+local lot = "0.001"                   -- resized quantities are whole lots of this
+
+-- What judge() uses on every order, read once here: a local is cheaper to
+-- read than a field of the read-only tables (and the decisions are the same).
+local min_confidence = limits.min_confidence
+local max_order_notional = limits.max_order_notional
+local ge, gt, div_step = dec.ge, dec.gt, dec.div_step
 
 --[[
   judge(order, ctx) is called once per order, after the fixed limits above
@@ -73,7 +80,11 @@ local drawdown_guard_pct = dec.div(ess.max_drawdown_pct, 2)
   Compare and compute money with `dec` (exact), never tonumber():
     dec.lt(a, b), dec.le, dec.gt, dec.ge, dec.eq, dec.cmp(a, b) -> -1/0/1,
     dec.add, dec.sub, dec.mul, dec.div (round toward zero), dec.min, dec.max,
-    dec.round_step(v, step) (down to a multiple of step).
+    dec.round_step(v, step) (down to a multiple of step),
+    dec.div_step(a, b, step) (a / b down to a multiple of step: the same as
+    dec.round_step(dec.div(a, b), step), in one call).
+  Results are canonical decimal strings ("0" for zero, no trailing zeros),
+  so comparing one with a literal such as "0" is exact.
 
   Answer with one of:
     return "allow"
@@ -88,20 +99,24 @@ local function judge(order, ctx)
     if order.reduce_only then
         return "allow"
     end
-    if order.confidence < limits.min_confidence then
+    if order.confidence < min_confidence then
         return "reject", "min_confidence"
     end
     -- Past half the ESS drawdown, take no new exposure.
-    if dec.ge(ctx.drawdown_pct, drawdown_guard_pct) then
+    if ge(ctx.drawdown_pct, drawdown_guard_pct) then
         return "reject", "drawdown_guard"
     end
     -- An order bigger than max_order_notional is cut down to fit, not refused.
-    if dec.gt(ctx.order_notional, limits.max_order_notional) and dec.gt(ctx.price, 0) then
-        local qty = dec.round_step(dec.div(limits.max_order_notional, ctx.price), "0.001")
-        if dec.le(qty, 0) then
-            return "reject", "max_order_notional"
+    if gt(ctx.order_notional, max_order_notional) then
+        local price = ctx.price
+        if gt(price, 0) then
+            -- whole lots that fit; never negative (both operands are > 0)
+            local qty = div_step(max_order_notional, price, lot)
+            if qty == "0" then
+                return "reject", "max_order_notional"
+            end
+            return "resize", qty, "max_order_notional"
         end
-        return "resize", qty, "max_order_notional"
     end
     return "allow"
 end

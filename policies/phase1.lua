@@ -25,27 +25,36 @@ local ess = {
     alert_daily_drawdown_pct = "2.5",
 }
 
--- Computed once at load, not on every order.
+-- Computed once at load, not on every order; judge() reads locals, which
+-- cost less than fields of the read-only tables.
 local drawdown_guard_pct = dec.div(ess.max_drawdown_pct, 2)
+local lot = "0.001"
+local min_confidence = limits.min_confidence
+local max_order_notional = limits.max_order_notional
+local ge, gt, div_step = dec.ge, dec.gt, dec.div_step
 
 -- Reduce-only orders always pass; otherwise a confidence floor, no new
--- exposure past half the ESS drawdown, and oversized orders cut to fit.
+-- exposure past half the ESS drawdown, and oversized orders cut to fit
+-- (whole lots; a cut to nothing is a reject).
 local function judge(order, ctx)
     if order.reduce_only then
         return "allow"
     end
-    if order.confidence < limits.min_confidence then
+    if order.confidence < min_confidence then
         return "reject", "min_confidence"
     end
-    if dec.ge(ctx.drawdown_pct, drawdown_guard_pct) then
+    if ge(ctx.drawdown_pct, drawdown_guard_pct) then
         return "reject", "drawdown_guard"
     end
-    if dec.gt(ctx.order_notional, limits.max_order_notional) and dec.gt(ctx.price, 0) then
-        local qty = dec.round_step(dec.div(limits.max_order_notional, ctx.price), "0.001")
-        if dec.le(qty, 0) then
-            return "reject", "max_order_notional"
+    if gt(ctx.order_notional, max_order_notional) then
+        local price = ctx.price
+        if gt(price, 0) then
+            local qty = div_step(max_order_notional, price, lot)
+            if qty == "0" then
+                return "reject", "max_order_notional"
+            end
+            return "resize", qty, "max_order_notional"
         end
-        return "resize", qty, "max_order_notional"
     end
     return "allow"
 end

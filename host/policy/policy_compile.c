@@ -122,7 +122,7 @@ qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char
         return NULL;
     }
     cp->judge_ref = cp->order_ref = cp->ctx_ref = LUA_NOREF;
-    cp->order_data_ref = cp->ctx_data_ref = LUA_NOREF;
+    cp->order_data_ref = cp->ctx_data_ref = cp->call_ref = LUA_NOREF;
     cp->sb = qh_sandbox_new(cfg.mem_limit_bytes, cfg.instr_limit);
     if (!cp->sb) {
         snprintf(err, errlen, "%s: cannot create the Lua sandbox (memory limit %zu bytes too small?)", path,

@@ -29,6 +29,10 @@ enum {
     QH_JF__COUNT
 };
 
+/* At most this many calls in a row of making a money field before judge()
+ * reads it (policy_judge.c). */
+#define QH_MONEY_EAGER_MAX 8
+
 /* The other fields, cached the same way (as integers). */
 enum {
     QH_JS_SIDE, QH_JS_TYPE, QH_JS_REDUCE_ONLY, QH_JS_OPEN_POSITIONS, QH_JS_OPEN_SYMBOLS,
@@ -36,22 +40,40 @@ enum {
     QH_JS__COUNT
 };
 
+/* The last text given to a string field (symbol, strategy), and the
+ * struct bytes it came from. */
+typedef struct qh_text_cache {
+    bool valid;
+    uint8_t len;
+    char text[QTR_NAME_MAX];
+    char raw[QTR_NAME_MAX];
+} qh_text_cache;
+
 /* One compiled, validated, frozen policy in its own lua_State. */
 typedef struct qh_compiled_policy {
     qh_sandbox *sb;
     int judge_ref;            /* registry refs */
     int order_ref, ctx_ref;   /* the read-only argument tables (proxies)   */
     int order_data_ref, ctx_data_ref; /* their hidden backing tables       */
+    int call_ref;             /* the C closure that makes one judge() call  */
     uint32_t money_made;      /* bit per QH_JF_*: a string is in the backing */
     qtr_dec money_value[QH_JF__COUNT];  /* the value each made string shows */
+    uint8_t money_period[QH_JF__COUNT];  /* a field judge() reads: changed values are made at
+                                          * once for this many calls (1..QH_MONEY_EAGER_MAX;
+                                          * 0: only when read) ... */
+    uint8_t money_eager[QH_JF__COUNT];   /* ... of which this many are left */
+    uint32_t money_probe;     /* bit per QH_JF_*: left to __index for one call, to
+                               * see whether judge() still reads it */
+    const char *money_key[QH_JF__COUNT]; /* each field's name as Lua interned it
+                                          * (kept alive by the backing's metatable):
+                                          * __index compares addresses, not text */
     const qtr_order_intent *cur_order;  /* the call in progress, for lazy fields */
     const qtr_risk_context *cur_rc;
     bool scalar_cached[QH_JS__COUNT];
     int64_t scalar_cache[QH_JS__COUNT];
     bool confidence_cached;
     double confidence_cache;
-    char symbol_cache[QTR_SYMBOL_MAX];
-    char strategy_cache[QTR_NAME_MAX];
+    qh_text_cache symbol_cache, strategy_cache;
     char judge_where[128];    /* "file:line" where judge is defined         */
 } qh_compiled_policy;
 

@@ -11,6 +11,57 @@
 
 #include "core/log.h"
 
+/* Small blocks come from a free list per size class instead of malloc:
+ * every block is still one malloc'd block (so free() is right for any of
+ * them), of at least its class's size; a block in list k holds at least
+ * 16 * (k + 1) bytes. Lua tells the size of every block it frees or
+ * resizes, so no header is needed. */
+#define POOL_MAX ((size_t)QH_POOL_CLASSES * 16)
+
+static unsigned pool_class(size_t n)   /* 1..POOL_MAX -> 0..QH_POOL_CLASSES-1 */
+{
+    return (unsigned)((n - 1) >> 4);
+}
+
+static void *pool_get(qh_sandbox *sb, unsigned k)
+{
+    qh_pool_block *b = sb->pool[k];
+    if (!b) return malloc(((size_t)k + 1) * 16);
+    sb->pool[k] = b->next;
+    sb->pool_count[k]--;
+    return b;
+}
+
+/* A block Lua knew as `size` bytes, no longer used. */
+static void pool_release(qh_sandbox *sb, void *p, size_t size)
+{
+    if (size > POOL_MAX) {
+        free(p);
+        return;
+    }
+    unsigned k = pool_class(size);
+    if (sb->pool_count[k] >= QH_POOL_KEEP) {
+        free(p);
+        return;
+    }
+    qh_pool_block *b = p;
+    b->next = sb->pool[k];
+    sb->pool[k] = b;
+    sb->pool_count[k]++;
+}
+
+static void pool_drain(qh_sandbox *sb)
+{
+    for (unsigned k = 0; k < QH_POOL_CLASSES; k++) {
+        while (sb->pool[k]) {
+            qh_pool_block *b = sb->pool[k];
+            sb->pool[k] = b->next;
+            free(b);
+        }
+        sb->pool_count[k] = 0;
+    }
+}
+
 /* Counts every byte Lua holds; refusing past the cap makes Lua raise a
  * memory error (after an emergency collection) instead of growing. */
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -18,13 +69,34 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     qh_sandbox *sb = ud;
     size_t old = ptr ? osize : 0;   /* with ptr NULL, osize is a type tag */
     if (nsize == 0) {
-        free(ptr);
+        if (ptr) pool_release(sb, ptr, old);
         sb->mem_used -= old;
         return NULL;
     }
     if (nsize > old && sb->mem_used - old + nsize > sb->mem_limit) return NULL;
-    void *np = realloc(ptr, nsize);
-    if (!np) return NULL;
+    void *np;
+    if (nsize <= POOL_MAX) {
+        if (ptr && old <= POOL_MAX && pool_class(old) == pool_class(nsize)) {
+            np = ptr;                                   /* the block already fits */
+        } else if ((np = pool_get(sb, pool_class(nsize))) != NULL) {
+            if (ptr) {
+                memcpy(np, ptr, old < nsize ? old : nsize);
+                pool_release(sb, ptr, old);
+            }
+        } else if (ptr && nsize < old) {
+            np = ptr;                                   /* shrinking: the old block will do */
+        } else {
+            return NULL;
+        }
+    } else if (ptr && old <= POOL_MAX) {                /* small to large */
+        np = malloc(nsize);
+        if (!np) return NULL;
+        memcpy(np, ptr, old);
+        pool_release(sb, ptr, old);
+    } else {
+        np = realloc(ptr, nsize);
+        if (!np) return NULL;
+    }
     sb->mem_used = sb->mem_used - old + nsize;
     return np;
 }
@@ -164,6 +236,7 @@ void qh_sandbox_free(qh_sandbox *sb)
 {
     if (!sb) return;
     if (sb->L) lua_close(sb->L);
+    pool_drain(sb);
     free(sb);
 }
 
@@ -206,42 +279,81 @@ static int message_handler(lua_State *L)
     return 1;
 }
 
-int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t errlen)
+/* lua_pcall of the function below its nargs arguments, with the message
+ * handler at msgh, a fresh instruction budget, and err filled on failure.
+ * The handler and the results stay on the stack. */
+static int protected_call(qh_sandbox *sb, int nargs, int nresults, int msgh, char *err, size_t errlen)
 {
     lua_State *L = sb->L;
-    int fn = lua_gettop(L) - nargs;
-    lua_pushcfunction(L, message_handler);
-    lua_insert(L, fn);
     sb->instr_exceeded = false;
     /* Setting the hook also resets its countdown: each call gets the full budget. */
     lua_sethook(L, instr_hook, LUA_MASKCOUNT, sb->instr_limit > INT32_MAX ? INT32_MAX : (int)sb->instr_limit);
-    int rc = lua_pcall(L, nargs, nresults, fn);
+    int rc = lua_pcall(L, nargs, nresults, msgh);
     lua_sethook(L, NULL, 0, 0);
-    if (rc == LUA_OK) {
-        lua_remove(L, fn);
-        return 0;
-    }
+    if (rc == LUA_OK) return 0;
     if (rc == LUA_ERRMEM) {
         snprintf(err, errlen, "memory limit exceeded (%zu bytes)", sb->mem_limit);
     } else {
         const char *msg = lua_tostring(L, -1);
         snprintf(err, errlen, "%s", msg ? msg : "unknown error");
     }
+    return -1;
+}
+
+int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    int fn = lua_gettop(L) - nargs;
+    lua_pushcfunction(L, message_handler);
+    lua_insert(L, fn);
+    if (protected_call(sb, nargs, nresults, fn, err, errlen) == 0) {
+        lua_remove(L, fn);
+        return 0;
+    }
     lua_settop(L, fn - 1);
     return -1;
+}
+
+/* f (already pushed above the handler at msgh) called as f(ud, value at argidx or nil). */
+static int call_pushed(qh_sandbox *sb, int msgh, void *ud, int argidx, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    lua_pushlightuserdata(L, ud);
+    if (argidx) lua_pushvalue(L, argidx);
+    else lua_pushnil(L);
+    int rc = protected_call(sb, 2, 0, msgh, err, errlen);
+    lua_settop(L, msgh - 1);
+    return rc;
 }
 
 int qh_sandbox_call_c(qh_sandbox *sb, lua_CFunction f, void *ud, int argidx, char *err, size_t errlen)
 {
     lua_State *L = sb->L;
     if (argidx) argidx = lua_absindex(L, argidx);
-    if (!lua_checkstack(L, 4)) {
+    if (!lua_checkstack(L, 5)) {
         snprintf(err, errlen, "out of Lua stack");
         return -1;
     }
+    /* The handler goes in first: nothing to move around the call. */
+    int msgh = lua_gettop(L) + 1;
+    lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, f);
-    lua_pushlightuserdata(L, ud);
-    if (argidx) lua_pushvalue(L, argidx);
-    else lua_pushnil(L);
-    return qh_sandbox_call(sb, 2, 0, err, errlen);
+    return call_pushed(sb, msgh, ud, argidx, err, errlen);
+}
+
+int qh_sandbox_call_ref(qh_sandbox *sb, int ref, void *ud, char *err, size_t errlen)
+{
+    lua_State *L = sb->L;
+    if (!lua_checkstack(L, 5)) {
+        snprintf(err, errlen, "out of Lua stack");
+        return -1;
+    }
+    int msgh = lua_gettop(L) + 1;
+    lua_pushcfunction(L, message_handler);
+    if (lua_rawgeti(L, LUA_REGISTRYINDEX, ref) != LUA_TFUNCTION) {
+        lua_settop(L, msgh - 1);
+        snprintf(err, errlen, "no function to call");
+        return -1;
+    }
+    return call_pushed(sb, msgh, ud, 0, err, errlen);
 }

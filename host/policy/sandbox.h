@@ -13,12 +13,53 @@
 
 #include <lua.h>
 
+/* The `dec` parse cache: decimal text -> qtr_dec, so a money string that
+ * dec.* sees again (a limit read on every order, a field of the order in
+ * progress, the result of the previous dec call) is not parsed again. An
+ * entry is found through the address of the string's bytes inside Lua (the
+ * same string object gives the same address), but a hit also needs the
+ * same length and the same bytes: an address freed by the collector and
+ * reused for other text is a miss, so the cache can only ever answer what
+ * qtr_dec_parse would.
+ *
+ * Two regions, two ways per set, the newest first: `seen` holds text dec
+ * had to parse (mostly a policy's own constants, the limits), `made` the
+ * strings the engine made itself (money fields, dec results: new on most
+ * calls, their memory soon reused for the next ones). Kept apart, the
+ * stream of made strings never pushes a limit out. */
+#define QH_DEC_SEEN_SETS 64
+#define QH_DEC_MADE_SETS 32
+#define QH_DEC_CACHE_TEXT 23            /* longest text kept (canonical money is at most 21) */
+typedef struct qh_dec_cache_entry {
+    const char *p;                      /* NULL: empty */
+    int64_t value;                      /* a qtr_dec */
+    uint8_t len;
+    char text[QH_DEC_CACHE_TEXT];
+} qh_dec_cache_entry;
+
+typedef struct qh_dec_cache {
+    qh_dec_cache_entry seen[QH_DEC_SEEN_SETS][2];
+    qh_dec_cache_entry made[QH_DEC_MADE_SETS][2];
+    uint64_t hits, misses;              /* for tests and benchmarks */
+} qh_dec_cache;
+
+/* Free small blocks, kept for reuse (sandbox.c): a judge() call makes and
+ * drops a few strings, and the collector frees them a little later. */
+#define QH_POOL_CLASSES 8                /* blocks of 16, 32, ..., 128 bytes */
+#define QH_POOL_KEEP    1024             /* free blocks kept per class, at most */
+typedef struct qh_pool_block {
+    struct qh_pool_block *next;
+} qh_pool_block;
+
 typedef struct qh_sandbox {
     lua_State *L;
-    size_t mem_used;
+    size_t mem_used;         /* bytes Lua holds (the cap counts these)           */
     size_t mem_limit;
     uint64_t instr_limit;
     bool instr_exceeded;   /* set by the hook; keeps erroring until the call ends */
+    qh_dec_cache dec_cache;
+    qh_pool_block *pool[QH_POOL_CLASSES];
+    uint32_t pool_count[QH_POOL_CLASSES];
 } qh_sandbox;
 
 /* A fresh sandboxed state; NULL if even the libraries do not fit. */
@@ -39,6 +80,9 @@ int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t e
  * qh_sandbox_call, so every Lua API call inside is protected (a memory
  * error raised outside protected mode would abort the process). */
 int qh_sandbox_call_c(qh_sandbox *sb, lua_CFunction f, void *ud, int argidx, char *err, size_t errlen);
+/* The same for the function (a C closure, say) in the registry at ref,
+ * called as f(ud, nil). */
+int qh_sandbox_call_ref(qh_sandbox *sb, int ref, void *ud, char *err, size_t errlen);
 
 /* Make the globals and every table reachable from the value at idx (and
  * from the upvalues of Lua functions reachable from it) read-only.
@@ -54,5 +98,21 @@ void qh_sandbox_new_readonly(lua_State *L);
 void qh_sandbox_open_patterns(lua_State *L);
 /* Install the `dec` library: exact decimal arithmetic on money strings. */
 void qh_sandbox_open_dec(lua_State *L);
+
+/* The parse cache (sandbox_dec.c). lookup: true with *out when the len
+ * bytes at p are cached (p: a Lua string's bytes, as lua_tolstring gives
+ * them). remember: record (in `made`) that the Lua string whose bytes are
+ * at p reads as v; only for text qtr_dec_format(v) made, which parses
+ * back to v. */
+bool qh_dec_cache_lookup(qh_dec_cache *c, const char *p, size_t len, int64_t *out);
+void qh_dec_cache_remember(qh_dec_cache *c, const char *p, size_t len, int64_t v);
+/* qtr_dec_parse through the cache (what it parses goes into `seen`):
+ * 0 (QTR_DEC_OK) or its error status. */
+int qh_dec_cache_parse(qh_dec_cache *c, const char *p, size_t len, int64_t *out);
+/* qtr_dec_format's text for v in buf (QTR_DEC_STRLEN bytes), faster;
+ * returns its length. */
+size_t qh_dec_format(int64_t v, char *buf);
+/* Push v as decimal text (qtr_dec_format) and remember it; returns the text. */
+const char *qh_dec_push(lua_State *L, qh_dec_cache *c, int64_t v);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "policy/policy_internal.h"
 #include "policy_fixture.h"
 
 typedef struct world {
@@ -302,6 +303,250 @@ static void test_default_policy_judge(void **state)
     assert_int_equal(d.qty, QTR_DEC_INT(5));
 }
 
+/* The judge every shipped policy had before it was rewritten for speed
+ * (locals for the dec functions and limits, dec.div_step, qty == "0"),
+ * word for word but for its name; it runs against the same file's limits. */
+static const char *const reference_judge =
+    "local ref_guard_pct = dec.div(ess.max_drawdown_pct, 2)\n"
+    "local function reference_judge(order, ctx)\n"
+    "    if order.reduce_only then\n"
+    "        return \"allow\"\n"
+    "    end\n"
+    "    if order.confidence < limits.min_confidence then\n"
+    "        return \"reject\", \"min_confidence\"\n"
+    "    end\n"
+    "    if dec.ge(ctx.drawdown_pct, ref_guard_pct) then\n"
+    "        return \"reject\", \"drawdown_guard\"\n"
+    "    end\n"
+    "    if dec.gt(ctx.order_notional, limits.max_order_notional) and dec.gt(ctx.price, 0) then\n"
+    "        local qty = dec.round_step(dec.div(limits.max_order_notional, ctx.price), \"0.001\")\n"
+    "        if dec.le(qty, 0) then\n"
+    "            return \"reject\", \"max_order_notional\"\n"
+    "        end\n"
+    "        return \"resize\", qty, \"max_order_notional\"\n"
+    "    end\n"
+    "    return \"allow\"\n"
+    "end\n";
+
+static uint64_t rng_next(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static qtr_dec pick(uint64_t *s, const qtr_dec *from, size_t n) { return from[rng_next(s) % n]; }
+
+/* Orders around every edge the judge has: reduce-only, the confidence
+ * floors, the drawdown guards, notionals at and past the limits, prices
+ * of zero, negative, tiny (a quotient out of range) and huge (a quantity
+ * that rounds to nothing), resizes above the order's own quantity. */
+static void edge_order(uint64_t *s, qtr_order_intent *o, qtr_risk_context *rc)
+{
+    static const double conf[] = { 0.3, 0.45, 0.449, 0.5, 0.55, 0.6, 0.61, 0.9 };
+    static const qtr_dec drawdown[] = { 0, QTR_DEC_INT(1), QTR_DEC_INT(3) / 2 - 1, QTR_DEC_INT(3) / 2,
+                                        QTR_DEC_INT(5) / 2 - 1, QTR_DEC_INT(5) / 2, QTR_DEC_INT(3), QTR_DEC_INT(10),
+                                        -QTR_DEC_INT(1) };
+    static const qtr_dec price[] = { 0, -QTR_DEC_INT(1), 1, QTR_DEC_INT(1) / 2, QTR_DEC_INT(3000), QTR_DEC_INT(50000),
+                                     QTR_DEC_INT(123456789) / 1000, QTR_DEC_INT(1000000), QTR_DEC_INT(2000000),
+                                     QTR_DEC_INT(1000000000) };
+    static const qtr_dec notional[] = { QTR_DEC_INT(500), QTR_DEC_INT(500) + 1, QTR_DEC_INT(1000), QTR_DEC_INT(1000) + 1,
+                                        QTR_DEC_INT(499), QTR_DEC_INT(2500), 0, -QTR_DEC_INT(5) };
+    pfx_order(o, rc, "BTCUSDT");
+    o->reduce_only = rng_next(s) % 8 == 0;
+    o->confidence = conf[rng_next(s) % (sizeof conf / sizeof conf[0])];
+    rc->drawdown_pct = pick(s, drawdown, sizeof drawdown / sizeof drawdown[0]);
+    rc->price = rng_next(s) % 4 ? pick(s, price, sizeof price / sizeof price[0])
+                                : (qtr_dec)(rng_next(s) % ((uint64_t)QTR_DEC_INT(100000)));
+    o->qty = (qtr_dec)(rng_next(s) % (uint64_t)QTR_DEC_INT(rng_next(s) % 2 ? 1 : 100)) + 1;
+    if (rng_next(s) % 3 == 0 || !qtr_dec_mul(o->qty, rc->price, QTR_ROUND_DOWN, &rc->order_notional))
+        rc->order_notional = pick(s, notional, sizeof notional / sizeof notional[0]);
+}
+
+static void test_shipped_policies_decide_as_before(void **state)
+{
+    world *w = *state;
+    static const char *const names[] = { "default", "phase1", "phase2", "phase3" };
+    for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+        char path[256], err[512];
+        snprintf(path, sizeof path, "policies/%s.lua", names[n]);
+        FILE *f = fopen(path, "rb");
+        assert_non_null(f);
+        static char shipped[65536], reference[70000];
+        size_t len = fread(shipped, 1, sizeof shipped - 1, f);
+        fclose(f);
+        shipped[len] = '\0';
+        /* The same file, answering with the reference judge. */
+        const char *ret = strstr(shipped, "\nreturn {");
+        const char *field = strstr(shipped, "judge = judge,");
+        assert_non_null(ret);
+        assert_non_null(field);
+        snprintf(reference, sizeof reference, "%.*s\n%s%.*sjudge = reference_judge,%s", (int)(ret - shipped), shipped,
+                 reference_judge, (int)(field - ret), ret, field + strlen("judge = judge,"));
+        qtr_policy_event ev;
+        assert_int_equal(qh_policy_load(w->p, path, 1, &ev), 0);
+        qh_policy *ref = qh_policy_new(NULL);
+        if (qh_policy_load(ref, pfx_write(&w->fx, "reference.lua", reference), 1, &ev) != 0)
+            fail_msg("%s", ev.error);
+        uint64_t seed = 0x2545F4914F6CDD1Du + n;
+        size_t verdicts[4] = { 0 }, cut_to_nothing = 0;
+        for (int i = 0; i < 40000; i++) {
+            qtr_order_intent o;
+            qtr_risk_context rc;
+            edge_order(&seed, &o, &rc);
+            qtr_risk_decision a, b;
+            int ra = qh_policy_judge(w->p, &o, &rc, &a), rb = qh_policy_judge(ref, &o, &rc, &b);
+            if (ra != rb || a.verdict != b.verdict || a.qty != b.qty || strcmp(a.reason, b.reason) != 0)
+                fail_msg("%s, order %d (qty %lld, price %lld, notional %lld, drawdown %lld): %d %d %lld %s, "
+                         "before %d %d %lld %s (%s)",
+                         names[n], i, (long long)o.qty, (long long)rc.price, (long long)rc.order_notional,
+                         (long long)rc.drawdown_pct, ra, (int)a.verdict, (long long)a.qty, a.reason, rb,
+                         (int)b.verdict, (long long)b.qty, b.reason, qh_policy_last_judge_error(w->p));
+            verdicts[ra != QTR_OK ? 0 : (int)a.verdict]++;   /* 0: a policy error; else the verdict */
+            cut_to_nothing += strcmp(a.reason, "max_order_notional") == 0 && a.verdict == QTR_RISK_REJECT;
+        }
+        if (cut_to_nothing < 100) fail_msg("%s: only %zu orders cut to nothing", names[n], cut_to_nothing);
+        /* every kind of answer came up, policy errors too */
+        for (int k = 0; k < 4; k++)
+            if (verdicts[k] < 100) fail_msg("%s: only %zu answers of kind %d", names[n], verdicts[k], k);
+        print_message("%s: %zu errors, %zu allowed, %zu resized, %zu rejected (%zu cut to nothing)\n", names[n],
+                      verdicts[0], verdicts[1], verdicts[2], verdicts[3], cut_to_nothing);
+        qh_policy_free(ref);
+        (void)err;
+    }
+}
+
+/* Money fields are found by name however the name was made (interned, so
+ * the lookup by address finds it), through pairs(), and not at all under
+ * other names; the answers stay right while the collector runs. */
+static const char *const names_judge =
+    "function(o, c)\n"
+    "  local junk = {}\n"
+    "  for i = 1, 300 do junk[i] = string.rep('j', 20) .. i end\n"
+    "  local p = 'pr' .. ('ice'):lower()\n"
+    "  if c[p] ~= c.price or o[p] ~= o.price then return 'reject', 'dynamic_name' end\n"
+    "  if c[string.format('%s_%s', 'depth', 'notional')] ~= '250000' then return 'reject', 'depth' end\n"
+    "  if c.pricex ~= nil or c[1] ~= nil or c[true] ~= nil or o.notional ~= nil then return 'reject', 'unknown' end\n"
+    "  local seen = 0\n"
+    "  for k, v in pairs(c) do if c[k] ~= v then return 'reject', 'pairs_' .. k end seen = seen + 1 end\n"
+    "  if seen ~= 16 then return 'reject', 'pairs_count' end\n"
+    "  return 'resize', dec.div_step(o.qty, 2, '0.5'), 'half'\n"
+    "end";
+
+static void test_money_fields_by_any_name(void **state)
+{
+    world *w = *state;
+    load_judge(w, NULL, names_judge);
+    qtr_order_intent o;
+    qtr_risk_context rc;
+    fields_order(&o, &rc);
+    for (int i = 0; i < 300; i++) {
+        o.qty = QTR_DEC_INT(10 + i);
+        rc.price = QTR_DEC_INT(100) + i;
+        o.price = rc.price - 1;
+        qtr_risk_decision d;
+        assert_int_equal(qh_policy_judge(w->p, &o, &rc, &d), QTR_OK);
+        assert_string_equal(d.reason, "half");
+        assert_int_equal(d.qty, QTR_DEC_INT(10 + i) / 2);
+    }
+}
+
+/* Text fields: at most 23 bytes of a symbol with no NUL; a symbol or
+ * strategy that changes only in length is seen on the next call. */
+static void test_text_fields_refreshed(void **state)
+{
+    world *w = *state;
+    load_judge(w, NULL,
+               "function(o, c)\n"
+               "  if o.strategy == '' then return 'reject', 'no_strategy' end\n"
+               "  return 'reject', 's' .. #o.symbol .. '_' .. o.symbol:lower() .. '_' .. o.strategy\n"
+               "end");
+    qtr_order_intent o;
+    qtr_risk_context rc;
+    pfx_order(&o, &rc, "BTCUSDT");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s7_btcusdt_test");
+    snprintf(o.symbol, sizeof o.symbol, "BTCUSD");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s6_btcusd_test");
+    snprintf(o.strategy, sizeof o.strategy, "test2");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s6_btcusd_test2");
+    snprintf(o.strategy, sizeof o.strategy, "test");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s6_btcusd_test");
+    memset(o.symbol, 'A', sizeof o.symbol);     /* no terminating NUL */
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s23_aaaaaaaaaaaaaaaaaaaaaaa_test");
+    o.strategy[0] = '\0';
+    expect(w, &o, &rc, QTR_RISK_REJECT, "no_strategy");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "no_strategy");
+    snprintf(o.strategy, sizeof o.strategy, "test");
+    snprintf(o.symbol, sizeof o.symbol, "BTCUSDT");
+    expect(w, &o, &rc, QTR_RISK_REJECT, "s7_btcusdt_test");
+}
+
+/* Money fields read on every call, every few calls, in a run of calls and
+ * then never, through pairs() now and then, with values that change on
+ * most calls: whether a field is made when read or at once when it
+ * changes, judge() always sees the value of the call in progress. */
+static const char *const patterns_judge =
+    "function(o, c)\n"
+    "  local i = c.open_positions\n"
+    "  local want = c.open_symbols .. '.5'\n"
+    "  if c.order_notional ~= want then return 'reject', 'stale_order_notional' end\n"
+    "  if o.qty ~= want then return 'reject', 'stale_qty' end\n"
+    "  if i % 2 == 0 and c.exposure ~= want then return 'reject', 'stale_exposure' end\n"
+    "  if i % 3 == 0 and c.price ~= want then return 'reject', 'stale_price' end\n"
+    "  if i % 7 == 0 and c.equity ~= want then return 'reject', 'stale_equity' end\n"
+    "  if i % 5 == 1 and o.price ~= want then return 'reject', 'stale_order_price' end\n"
+    "  if i >= 100 and i < 140 and c.daily_pnl ~= want then return 'reject', 'stale_daily_pnl' end\n"
+    "  if i % 50 == 0 then\n"
+    "    for k, v in pairs(c) do if type(v) == 'string' and v ~= want then return 'reject', 'stale_pairs' end end\n"
+    "  end\n"
+    "  return 'allow'\n"
+    "end";
+
+static void test_money_fields_always_current(void **state)
+{
+    world *w = *state;
+    char text[16384];
+    pfx_policy_text(text, sizeof text, NULL, NULL, NULL, NULL, patterns_judge);
+    const char *path = pfx_write(&w->fx, "patterns.lua", text);
+    char err[1024];
+    qtr_policy_limits limits;
+    qh_compiled_policy *cp = qh_policy_compile(NULL, path, text, strlen(text), &limits, err, sizeof err);
+    if (!cp) fail_msg("%s", err);
+    qtr_order_intent o;
+    qtr_risk_context rc;
+    pfx_order(&o, &rc, "BTCUSDT");
+    qtr_dec *order_money[] = { &o.qty, &o.price, &o.stop_price };
+    qtr_dec *ctx_money[] = { &rc.equity, &rc.exposure, &rc.drawdown_pct, &rc.daily_pnl, &rc.position_qty,
+                             &rc.position_notional, &rc.price, &rc.order_notional, &rc.funding_rate,
+                             &rc.spread_bps, &rc.depth_notional };
+    int32_t last[2] = { 0, 0 };   /* the money of the last two calls */
+    for (int i = 1; i <= 400; i++) {
+        /* Mostly new money; every tenth call the same as the last call, every
+         * thirteenth the same as the call before it. open_symbols says which. */
+        int32_t whole = i % 13 == 0 ? last[1] : i % 10 == 0 ? last[0] : i;
+        last[1] = last[0];
+        last[0] = whole;
+        rc.open_positions = i;
+        rc.open_symbols = whole;
+        qtr_dec v = QTR_DEC_INT(whole) + QTR_DEC_SCALE / 2;
+        for (size_t k = 0; k < sizeof order_money / sizeof order_money[0]; k++) *order_money[k] = v;
+        for (size_t k = 0; k < sizeof ctx_money / sizeof ctx_money[0]; k++) *ctx_money[k] = v;
+        qtr_risk_decision d;
+        if (qh_compiled_judge(cp, &o, &rc, &d, err, sizeof err) != 0) fail_msg("call %d: %s", i, err);
+        if (d.verdict != QTR_RISK_APPROVE) fail_msg("call %d: %s", i, d.reason);
+        if (i == 90) {   /* read on every call: made as soon as it changes */
+            assert_int_equal(cp->money_period[QH_JF_ORDER_NOTIONAL], QH_MONEY_EAGER_MAX);
+            assert_int_equal(cp->money_period[QH_JF_QTY], QH_MONEY_EAGER_MAX);
+        }
+    }
+    /* read in calls 100 to 139 only: made only when read again */
+    assert_int_equal(cp->money_period[QH_JF_DAILY_PNL], 0);
+    /* never read but through pairs(): never made ahead */
+    assert_int_equal(cp->money_period[QH_JF_DEPTH], 0);
+    qh_compiled_policy_free(cp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -311,6 +556,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fail_closed_and_recovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shipped_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_policy_judge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shipped_policies_decide_as_before, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_money_fields_by_any_name, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_fields_refreshed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_money_fields_always_current, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "policy/sandbox.h"
 #include "policy_fixture.h"
 
 typedef struct world {
@@ -270,6 +271,59 @@ static void test_judge_errors_name_file_and_line(void **state)
     assert_true(pfx_contains(qh_policy_last_judge_error(w->p), "read-only"));
 }
 
+/* The sandbox's allocator recycles small blocks: data survives every
+ * resize between size classes and to and from large blocks, the bytes Lua
+ * holds are counted exactly (back to where they were once the garbage is
+ * collected), and the recycled blocks kept are bounded. */
+static void test_allocator_recycles_and_counts(void **state)
+{
+    (void)state;
+    qh_sandbox *sb = qh_sandbox_new((size_t)8 << 20, 100000000);
+    assert_non_null(sb);
+    lua_gc(sb->L, LUA_GCCOLLECT);
+    size_t base = sb->mem_used;
+    static const char *const src =
+        "local failed = 0\n"
+        "local keep = {}\n"
+        "for round = 1, 40 do\n"
+        "  local t = {}\n"                                 /* grows through every size class and past */
+        "  for i = 1, 300 do t[i] = string.rep(string.char(65 + (i + round) % 26), (i * 7 + round) % 260 + 1) end\n"
+        "  local h = {}\n"                                 /* a hash part that grows, then shrinks on rehash */
+        "  for i = 1, 200 do h['k' .. i .. '_' .. round] = i end\n"
+        "  for i = 1, 190 do h['k' .. i .. '_' .. round] = nil end\n"
+        "  for i = 1, 30 do h[i * 1000 + round] = i end\n"
+        "  for i = 1, 300 do\n"
+        "    local s = t[i]\n"
+        "    if #s ~= (i * 7 + round) % 260 + 1 or s:byte(1) ~= 65 + (i + round) % 26 or s:byte(#s) ~= s:byte(1) then\n"
+        "      failed = failed + 1\n"
+        "    end\n"
+        "  end\n"
+        "  local n = 0\n"
+        "  for k, v in pairs(h) do n = n + 1 end\n"
+        "  if n ~= 40 or h['k200_' .. round] ~= 200 or h[30000 + round] ~= 30 then failed = failed + 1 end\n"
+        "  keep[round % 5 + 1] = table.concat(t, ',')\n"   /* a buffer that grows from small to large */
+        "end\n"
+        "for i = 1, 5 do if #keep[i] < 30000 then failed = failed + 1 end end\n"
+        "return failed\n";
+    char err[512];
+    if (qh_sandbox_load_text(sb, src, strlen(src), "alloc", err, sizeof err) != 0 ||
+        qh_sandbox_call(sb, 0, 1, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(lua_tointeger(sb->L, -1), 0);
+    lua_pop(sb->L, 1);
+    size_t kept = 0;
+    for (int k = 0; k < QH_POOL_CLASSES; k++) {
+        assert_true(sb->pool_count[k] <= QH_POOL_KEEP);
+        kept += sb->pool_count[k];
+    }
+    assert_true(kept > 0);   /* small blocks were freed into the pool */
+    lua_gc(sb->L, LUA_GCCOLLECT);
+    lua_gc(sb->L, LUA_GCCOLLECT);
+    /* what remains is what Lua holds: the chunk's own function and strings */
+    assert_true(sb->mem_used >= base && sb->mem_used < base + 16384);
+    qh_sandbox_free(sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +340,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plain_code_still_works, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_cannot_change_what_next_call_sees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
+        cmocka_unit_test(test_allocator_recycles_and_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
