@@ -1,9 +1,19 @@
-/* bn_order_json.c — see bn_order_json.h. */
+/* bn_order_json.c — see bn_order_json.h.
+ *
+ * Each object kind is one table of fields (key, kind, where it goes) read in
+ * table order by either reader — fields_from_json (jansson tree) or
+ * fields_from_body (bn_jread, one pass over the raw body) — into a scratch
+ * struct, then one *_finish function maps the texts (status, side, type) and
+ * checks what the fields say. The first missing or bad field in table order
+ * is the one reported, whichever reader ran. */
 #include "bn_order_json.h"
 
+#include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bn_jread.h"
 #include "bn_json.h"
 
 bool bn_order_status_parse(const char *t, qtr_order_status *out)
@@ -52,65 +62,330 @@ static bool parse_type(const char *t, qtr_order_type *out)
     return true;
 }
 
-int bn_order_state_parse(const json_t *o, bn_order_state *out, char *err, size_t errlen)
+/* Field tables. ------------------------------------------------------------ */
+
+typedef enum fkind { FK_STR, FK_ID, FK_DEC, FK_INT, FK_BOOL } fkind;
+
+typedef struct fspec {
+    const char *key;
+    unsigned char klen;
+    unsigned char kind;       /* fkind                          */
+    unsigned short off, size; /* destination in the scratch struct */
+} fspec;
+
+#define FS(T, k, kind, m) { k, sizeof(k) - 1, kind, offsetof(T, m), sizeof(((T *)0)->m) }
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* The texts an order carries, before they are mapped. */
+typedef struct order_scratch {
+    bn_order_state st;
+    char status[32], side[8], type[32];
+} order_scratch;
+
+static const fspec order_fields[] = {
+    FS(order_scratch, "symbol", FK_STR, st.symbol),
+    FS(order_scratch, "clientOrderId", FK_STR, st.client_id),
+    FS(order_scratch, "orderId", FK_ID, st.order_id),
+    FS(order_scratch, "status", FK_STR, status),
+    FS(order_scratch, "side", FK_STR, side),
+    FS(order_scratch, "type", FK_STR, type),
+    FS(order_scratch, "origQty", FK_DEC, st.orig_qty),
+    FS(order_scratch, "executedQty", FK_DEC, st.executed_qty),
+    FS(order_scratch, "cumQuote", FK_DEC, st.cum_quote),
+    FS(order_scratch, "price", FK_DEC, st.price),
+};
+
+typedef struct algo_scratch {
+    bn_algo_state st;
+    char status[32];
+} algo_scratch;
+
+static const fspec algo_fields[] = {
+    FS(algo_scratch, "clientAlgoId", FK_STR, st.client_id),
+    FS(algo_scratch, "algoId", FK_ID, st.algo_id),
+    FS(algo_scratch, "algoStatus", FK_STR, status),
+};
+
+typedef struct trade_scratch {
+    bn_trade t;
+    char side[8];
+} trade_scratch;
+
+static const fspec trade_fields[] = {
+    FS(trade_scratch, "symbol", FK_STR, t.symbol),
+    FS(trade_scratch, "id", FK_INT, t.id),
+    FS(trade_scratch, "orderId", FK_ID, t.order_id),
+    FS(trade_scratch, "side", FK_STR, side),
+    FS(trade_scratch, "price", FK_DEC, t.price),
+    FS(trade_scratch, "qty", FK_DEC, t.qty),
+    FS(trade_scratch, "quoteQty", FK_DEC, t.quote_qty),
+    FS(trade_scratch, "commission", FK_DEC, t.commission),
+    FS(trade_scratch, "commissionAsset", FK_STR, t.commission_asset),
+    FS(trade_scratch, "realizedPnl", FK_DEC, t.realized_pnl),
+    FS(trade_scratch, "maker", FK_BOOL, t.maker),
+    FS(trade_scratch, "buyer", FK_BOOL, t.buyer),
+    FS(trade_scratch, "time", FK_INT, t.time_ms),
+};
+
+/* The largest table plus the optional keys read beside it. */
+#define MAX_FIELDS 16
+_Static_assert(NFIELDS(trade_fields) <= MAX_FIELDS && NFIELDS(order_fields) + 1 <= MAX_FIELDS, "MAX_FIELDS");
+
+static bool fields_from_json(const json_t *o, const fspec *f, size_t n, void *dst, char *e, size_t el)
 {
-    char status[32], side[8], type[32], e[128];
-    memset(out, 0, sizeof *out);
-    if (!json_is_object(o)) {
-        snprintf(err, errlen, "order is not a JSON object");
+    for (size_t i = 0; i < n; i++) {
+        void *d = (char *)dst + f[i].off;
+        bool ok = false;
+        switch ((fkind)f[i].kind) {
+        case FK_STR: ok = bn_json_str(o, f[i].key, d, f[i].size, e, el); break;
+        case FK_ID: ok = bn_json_id(o, f[i].key, d, f[i].size, e, el); break;
+        case FK_DEC: ok = bn_json_dec(o, f[i].key, d, e, el); break;
+        case FK_INT: ok = bn_json_int(o, f[i].key, d, e, el); break;
+        case FK_BOOL: ok = bn_json_bool(o, f[i].key, d, e, el); break;
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* Typed reads of values bn_jread_object found (jf[i] for f[i]). */
+static bool fields_from_vals(const bn_jfield *jf, const fspec *f, size_t n, void *dst, char *e, size_t el)
+{
+    for (size_t i = 0; i < n; i++) {
+        void *d = (char *)dst + f[i].off;
+        const bn_jval *v = &jf[i].val;
+        bool ok = false;
+        switch ((fkind)f[i].kind) {
+        case FK_STR: ok = bn_jget_str(v, f[i].key, d, f[i].size, e, el); break;
+        case FK_ID: ok = bn_jget_id(v, f[i].key, d, f[i].size, e, el); break;
+        case FK_DEC: ok = bn_jget_dec(v, f[i].key, d, e, el); break;
+        case FK_INT: ok = bn_jget_int(v, f[i].key, d, e, el); break;
+        case FK_BOOL: ok = bn_jget_bool(v, f[i].key, d, e, el); break;
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
+/* One pass over the raw object: jf gets f's keys then the optional ones
+ * (opt, nopt) after them. 0, -1 (err set) or BN_JREAD_NOT_OBJECT. */
+static int fields_from_body(const char *body, size_t len, const fspec *f, size_t n, bn_jfield *jf,
+                            const char *const *opt, size_t nopt, void *dst, char *e, size_t el)
+{
+    for (size_t i = 0; i < n; i++) jf[i] = (bn_jfield){ f[i].key, f[i].klen, { NULL, 0, BN_JNONE, 0 } };
+    for (size_t i = 0; i < nopt; i++) jf[n + i] = (bn_jfield){ opt[i], strlen(opt[i]), { NULL, 0, BN_JNONE, 0 } };
+    int rc = bn_jread_object(body, len, jf, n + nopt, e, el);
+    if (rc != 0) return rc;
+    return fields_from_vals(jf, f, n, dst, e, el) ? 0 : -1;
+}
+
+__attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    if (!err || !errlen) return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Orders. -------------------------------------------------------------------- */
+
+static int order_finish(order_scratch *s, bool reduce_only, bn_order_state *out, char *err, size_t errlen)
+{
+    if (!bn_order_status_parse(s->status, &s->st.status)) {
+        errf(err, errlen, "order %s: unknown status '%s'", s->st.client_id, s->status);
         return -1;
     }
-    if (!bn_json_str(o, "symbol", out->symbol, sizeof out->symbol, e, sizeof e) ||
-        !bn_json_str(o, "clientOrderId", out->client_id, sizeof out->client_id, e, sizeof e) ||
-        !bn_json_id(o, "orderId", out->order_id, sizeof out->order_id, e, sizeof e) ||
-        !bn_json_str(o, "status", status, sizeof status, e, sizeof e) ||
-        !bn_json_str(o, "side", side, sizeof side, e, sizeof e) ||
-        !bn_json_str(o, "type", type, sizeof type, e, sizeof e) ||
-        !bn_json_dec(o, "origQty", &out->orig_qty, e, sizeof e) ||
-        !bn_json_dec(o, "executedQty", &out->executed_qty, e, sizeof e) ||
-        !bn_json_dec(o, "cumQuote", &out->cum_quote, e, sizeof e) ||
-        !bn_json_dec(o, "price", &out->price, e, sizeof e)) {
-        snprintf(err, errlen, "order: %s", e);
-        return -1;
-    }
-    if (!bn_order_status_parse(status, &out->status)) {
-        snprintf(err, errlen, "order %s: unknown status '%s'", out->client_id, status);
-        return -1;
-    }
-    if (!parse_side(side, &out->side)) {
-        snprintf(err, errlen, "order %s: unknown side '%s'", out->client_id, side);
+    if (!parse_side(s->side, &s->st.side)) {
+        errf(err, errlen, "order %s: unknown side '%s'", s->st.client_id, s->side);
         return -1;
     }
     /* Types we do not place (STOP, TRAILING_STOP_MARKET ...) may appear in
      * openOrders placed by someone else: kept as LIMIT/MARKET by price. */
-    if (!parse_type(type, &out->type)) out->type = out->price > 0 ? QTR_ORDER_LIMIT : QTR_ORDER_MARKET;
-    json_t *ro = json_object_get(o, "reduceOnly");
-    out->reduce_only = json_is_true(ro);
+    if (!parse_type(s->type, &s->st.type)) s->st.type = s->st.price > 0 ? QTR_ORDER_LIMIT : QTR_ORDER_MARKET;
+    s->st.reduce_only = reduce_only;
+    *out = s->st;
+    return 0;
+}
+
+int bn_order_state_parse(const json_t *o, bn_order_state *out, char *err, size_t errlen)
+{
+    order_scratch s;
+    char e[128];
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    if (!json_is_object(o)) {
+        errf(err, errlen, "order is not a JSON object");
+        return -1;
+    }
+    if (!fields_from_json(o, order_fields, NFIELDS(order_fields), &s, e, sizeof e)) {
+        errf(err, errlen, "order: %s", e);
+        return -1;
+    }
+    return order_finish(&s, json_is_true(json_object_get(o, "reduceOnly")), out, err, errlen);
+}
+
+int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char *err, size_t errlen)
+{
+    static const char *const opt[] = { "reduceOnly" };
+    bn_jfield jf[MAX_FIELDS];
+    order_scratch s;
+    char e[128];
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    int rc = fields_from_body(body, len, order_fields, NFIELDS(order_fields), jf, opt, 1, &s, e, sizeof e);
+    if (rc == BN_JREAD_NOT_OBJECT) {
+        errf(err, errlen, "order is not a JSON object");
+        return -1;
+    }
+    if (rc != 0) {
+        errf(err, errlen, "order: %s", e);
+        return -1;
+    }
+    return order_finish(&s, jf[NFIELDS(order_fields)].val.type == BN_JTRUE, out, err, errlen);
+}
+
+/* Algo orders. ---------------------------------------------------------------- */
+
+/* actual: the actualOrderId as text, "" if absent or not a usable id. */
+static int algo_finish(algo_scratch *s, const char *actual, bn_algo_state *out, char *err, size_t errlen)
+{
+    if (!bn_algo_status_parse(s->status, &s->st.status, &s->st.triggered)) {
+        errf(err, errlen, "algo order %s: unknown algoStatus '%s'", s->st.client_id, s->status);
+        return -1;
+    }
+    if (actual[0] && strcmp(actual, "0") != 0) qtr_strlcpy(s->st.actual_order_id, actual, sizeof s->st.actual_order_id);
+    if (s->st.triggered && !s->st.actual_order_id[0]) s->st.triggered = false; /* nothing to follow yet */
+    *out = s->st;
     return 0;
 }
 
 int bn_algo_state_parse(const json_t *o, bn_algo_state *out, char *err, size_t errlen)
 {
-    char status[32], e[128];
+    algo_scratch s;
+    char e[128], actual[QTR_CLIENT_ID_MAX] = "";
     memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
     if (!json_is_object(o)) {
-        snprintf(err, errlen, "algo order is not a JSON object");
+        errf(err, errlen, "algo order is not a JSON object");
         return -1;
     }
-    if (!bn_json_str(o, "clientAlgoId", out->client_id, sizeof out->client_id, e, sizeof e) ||
-        !bn_json_id(o, "algoId", out->algo_id, sizeof out->algo_id, e, sizeof e) ||
-        !bn_json_str(o, "algoStatus", status, sizeof status, e, sizeof e)) {
-        snprintf(err, errlen, "algo order: %s", e);
-        return -1;
-    }
-    if (!bn_algo_status_parse(status, &out->status, &out->triggered)) {
-        snprintf(err, errlen, "algo order %s: unknown algoStatus '%s'", out->client_id, status);
+    if (!fields_from_json(o, algo_fields, NFIELDS(algo_fields), &s, e, sizeof e)) {
+        errf(err, errlen, "algo order: %s", e);
         return -1;
     }
     json_t *act = json_object_get(o, "actualOrderId");
-    if (act && ((json_is_integer(act) && json_integer_value(act) > 0) ||
-                (json_is_string(act) && json_string_length(act) > 0 && strcmp(json_string_value(act), "0") != 0)))
-        bn_json_id(o, "actualOrderId", out->actual_order_id, sizeof out->actual_order_id, e, sizeof e);
-    if (out->triggered && !out->actual_order_id[0]) out->triggered = false; /* nothing to follow yet */
+    if (json_is_integer(act) && json_integer_value(act) > 0)
+        snprintf(actual, sizeof actual, "%lld", (long long)json_integer_value(act));
+    else if (json_is_string(act) && json_string_length(act) < sizeof actual)
+        qtr_strlcpy(actual, json_string_value(act), sizeof actual);
+    return algo_finish(&s, actual, out, err, errlen);
+}
+
+int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *err, size_t errlen)
+{
+    static const char *const opt[] = { "actualOrderId" };
+    bn_jfield jf[MAX_FIELDS];
+    algo_scratch s;
+    char e[128], actual[QTR_CLIENT_ID_MAX] = "";
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    int rc = fields_from_body(body, len, algo_fields, NFIELDS(algo_fields), jf, opt, 1, &s, e, sizeof e);
+    if (rc == BN_JREAD_NOT_OBJECT) {
+        errf(err, errlen, "algo order is not a JSON object");
+        return -1;
+    }
+    if (rc != 0) {
+        errf(err, errlen, "algo order: %s", e);
+        return -1;
+    }
+    const bn_jval *act = &jf[NFIELDS(algo_fields)].val;
+    int64_t a;
+    if (bn_jget_int(act, "actualOrderId", &a, NULL, 0)) {
+        if (a > 0) bn_jget_id(act, "actualOrderId", actual, sizeof actual, NULL, 0);
+    } else if (act->type == BN_JSTRING && !bn_jget_str(act, "actualOrderId", actual, sizeof actual, NULL, 0)) {
+        actual[0] = '\0'; /* too long or \u0000: not an id we can follow */
+    }
+    return algo_finish(&s, actual, out, err, errlen);
+}
+
+/* userTrades. ------------------------------------------------------------------ */
+
+static int trade_finish(trade_scratch *s, char *e, size_t el)
+{
+    if (!parse_side(s->side, &s->t.side)) {
+        errf(e, el, "unknown side '%s'", s->side);
+        return -1;
+    }
+    const char *bad = s->t.id <= 0 ? "id" : s->t.price <= 0 ? "price" : s->t.qty <= 0 ? "qty" : NULL;
+    if (!bad) return 0;
+    bn_jerr_field(e, el, bad, "is not positive");
+    return -1;
+}
+
+/* One element of the array: 0 and *t, or -1 with "trade <i>: why". */
+static int trade_read(const bn_jval *el, bn_trade *t, int i, char *err, size_t errlen)
+{
+    bn_jfield jf[MAX_FIELDS];
+    trade_scratch s;
+    char e[128];
+    memset(&s, 0, sizeof s);
+    int rc = fields_from_body(el->p, el->n, trade_fields, NFIELDS(trade_fields), jf, NULL, 0, &s, e, sizeof e);
+    if (rc == BN_JREAD_NOT_OBJECT) {
+        errf(err, errlen, "trade %d is not a JSON object", i);
+        return -1;
+    }
+    if (rc != 0 || trade_finish(&s, e, sizeof e) != 0) {
+        errf(err, errlen, "trade %d: %s", i, e);
+        return -1;
+    }
+    *t = s.t;
     return 0;
+}
+
+int bn_trades_read(const char *body, size_t len, bn_trade_cb cb, void *ud, char *err, size_t errlen)
+{
+    enum { BATCH = 8 }; /* replies this short are delivered from the first pass */
+    bn_trade batch[BATCH];
+    bn_jiter it;
+    bn_jval el;
+    char e[128];
+    bool bad_row = false;
+    int n = 0, rc = bn_jread_array_begin(&it, body, len, e, sizeof e);
+    if (rc == BN_JREAD_NOT_ARRAY) {
+        errf(err, errlen, "userTrades reply is not a JSON array");
+        return -1;
+    }
+    while (rc == 0 && (rc = bn_jread_array_next(&it, &el, e, sizeof e)) == 1) {
+        bn_trade t;
+        rc = 0;
+        if (bad_row) continue; /* the rest is still checked: a reply that is not JSON is said so */
+        if (n == INT_MAX) {
+            errf(err, errlen, "userTrades: too many rows");
+            return -1;
+        }
+        if (trade_read(&el, &t, n, err, errlen) != 0) {
+            bad_row = true;
+            continue;
+        }
+        if (n < BATCH) batch[n] = t;
+        n++;
+    }
+    if (rc < 0) {
+        errf(err, errlen, "userTrades: %s", e);
+        return -1;
+    }
+    if (bad_row) return -1; /* err says which row and why */
+    if (!cb) return n;
+    if (n <= BATCH) {
+        for (int i = 0; i < n; i++) cb(ud, &batch[i]);
+        return n;
+    }
+    /* Longer: every row read cleanly above, so read them again for the callback. */
+    bn_jread_array_begin(&it, body, len, NULL, 0);
+    for (int i = 0; bn_jread_array_next(&it, &el, NULL, 0) == 1; i++) {
+        bn_trade t;
+        if (trade_read(&el, &t, i, NULL, 0) == 0) cb(ud, &t);
+    }
+    return n;
 }

@@ -1,12 +1,19 @@
-/* bn_order_json — read an order object (new / query / cancel / openOrders)
- * and an algo order object; nothing is guessed: a missing field or an
- * unknown status is an error. */
+/* bn_order_json — read an order object (new / query / cancel / openOrders),
+ * an algo order object and userTrades rows; nothing is guessed: a missing
+ * field or an unknown status is an error.
+ *
+ * Two readers of each order object: *_parse on a jansson tree (the older
+ * path) and *_read on the raw reply body (bn_jread: no allocation, the whole
+ * body checked). They share one field table and one post-validation, so they
+ * require the same fields and map and refuse the same way, with the same
+ * words; the _read ones also refuse what is not one valid JSON document. */
 #ifndef BN_ORDER_JSON_H
 #define BN_ORDER_JSON_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <qtr/plugin.h>
 
@@ -27,6 +34,8 @@ bool bn_order_status_parse(const char *text, qtr_order_status *out);
 bool bn_algo_status_parse(const char *text, qtr_order_status *out, bool *triggered);
 
 int bn_order_state_parse(const json_t *o, bn_order_state *out, char *err, size_t errlen);
+/* The same from the raw body; 0, or -1 with err. */
+int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char *err, size_t errlen);
 
 typedef struct bn_algo_state {
     char client_id[QTR_CLIENT_ID_MAX];
@@ -37,5 +46,25 @@ typedef struct bn_algo_state {
 } bn_algo_state;
 
 int bn_algo_state_parse(const json_t *o, bn_algo_state *out, char *err, size_t errlen);
+int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *err, size_t errlen);
+
+/* One row of GET /fapi/v1/userTrades. */
+typedef struct bn_trade {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t id;                          /* trade id, > 0                         */
+    char order_id[QTR_CLIENT_ID_MAX];    /* orderId as text                       */
+    qtr_side side;
+    qtr_dec price, qty, quote_qty, commission, realized_pnl;
+    char commission_asset[16];
+    bool maker, buyer;
+    int64_t time_ms;
+} bn_trade;
+typedef void (*bn_trade_cb)(void *ud, const bn_trade *t);
+/* Reads a userTrades array. All or nothing: cb is called for each trade in
+ * array order only if every element reads cleanly (missing field, wrong
+ * type, id <= 0, qty <= 0, price <= 0, unknown side => -1 with err and no
+ * callback). Returns the number of trades. commission is read as given
+ * (Binance sends it signed; the caller interprets the sign). */
+int bn_trades_read(const char *body, size_t len, bn_trade_cb cb, void *ud, char *err, size_t errlen);
 
 #endif
