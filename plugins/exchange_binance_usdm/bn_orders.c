@@ -6,8 +6,11 @@
  * order is published UNKNOWN and queried by origClientOrderId after a
  * backoff; it is sent again only when the exchange answers -2013 (it does
  * not have it). A -4116 (duplicate id) means an earlier send landed: query,
- * never resend. Fills come from the running totals as increments
- * (bn_fills.c). A child that ends under min_fill_ratio of the logical
+ * never resend. When an order's executedQty grows, its executions are read
+ * from GET /fapi/v1/userTrades (each with its price and commission) and
+ * published as fills; the order's new state follows once they all are, so
+ * the host never sees a filled quantity without its fills and fees. A
+ * child that ends under min_fill_ratio of the logical
  * quantity is followed by a new child "<id>-rN" for the remainder; the host
  * only ever sees the original client_id with cumulative totals.
  */
@@ -44,19 +47,24 @@ void bn_followup_id(const char *cid, int n, char out[QTR_CLIENT_ID_MAX])
     snprintf(out, QTR_CLIENT_ID_MAX, "%.*s-%08x%s", keep, cid, fnv1a(cid), suffix);
 }
 
-/* "<cid>:<seq>" within 39 characters; a long id is shortened with its hash. */
-static void fill_id(const char *cid, uint32_t seq, char out[QTR_CLIENT_ID_MAX])
+/* "<symbol>:<trade id>:<B|S>": the exchange's own id for the execution, so
+ * the same execution has the same fill id whoever reads it and when. The
+ * side is there because both sides of a self-trade share the trade id. */
+void bn_trade_fill_id(const char *symbol, int64_t trade_id, qtr_side side, char out[QTR_CLIENT_ID_MAX])
 {
-    char s[16];
-    snprintf(s, sizeof s, ":%u", seq);
-    size_t cl = strlen(cid), sl = strlen(s);
-    if (cl + sl < QTR_CLIENT_ID_MAX) {
-        memcpy(out, cid, cl);
-        memcpy(out + cl, s, sl + 1);
-        return;
+    char tail[32];
+    int tl = snprintf(tail, sizeof tail, ":%lld:%c", (long long)trade_id, side == QTR_SIDE_BUY ? 'B' : 'S');
+    size_t sl = strlen(symbol), keep = sl;
+    char hash[10] = "";
+    if (sl + (size_t)tl >= QTR_CLIENT_ID_MAX) {
+        /* A symbol too long to fit: a prefix and its hash keep it unique. */
+        snprintf(hash, sizeof hash, "~%08x", fnv1a(symbol));
+        keep = QTR_CLIENT_ID_MAX - 1 - (size_t)tl - 9;
     }
-    int keep = (int)(QTR_CLIENT_ID_MAX - 1 - strlen(s) - 9);
-    snprintf(out, QTR_CLIENT_ID_MAX, "%.*s~%08x%s", keep, cid, fnv1a(cid), s);
+    size_t hl = strlen(hash);
+    memcpy(out, symbol, keep);
+    memcpy(out + keep, hash, hl);
+    memcpy(out + keep + hl, tail, (size_t)tl + 1);
 }
 
 /* ---------------------------------------------------------------- table */
@@ -86,10 +94,74 @@ static void active_remove(bn_plugin *p, bn_order *o)
     o->anext = o->aprev = NULL;
 }
 
+static void count_in_memory(bn_plugin *p)
+{
+    if (p->metrics.orders_in_memory) p->h->metric_set(p->metrics.orders_in_memory, (double)p->n_orders);
+}
+
+static void order_free(bn_order *o)
+{
+    if (o->retry_ev) event_free(o->retry_ev);
+    if (o->trades_ev) event_free(o->trades_ev);
+    free(o->pub_ids);
+    free(o);
+}
+
+/* A finished order joins the FIFO of kept ones; the oldest beyond
+ * done_orders_kept leaves the table and is freed once no request names it. */
+static void retire(bn_plugin *p, bn_order *o)
+{
+    o->dnext = NULL;
+    if (p->done_tail) p->done_tail->dnext = o;
+    else p->done_head = o;
+    p->done_tail = o;
+    if ((int64_t)++p->n_done <= p->cfg.done_kept) return;
+    bn_order *old = p->done_head;
+    p->done_head = old->dnext;
+    if (!p->done_head) p->done_tail = NULL;
+    p->n_done--;
+    for (bn_order **q = slot(p, old->intent.client_id); *q; q = &(*q)->hnext)
+        if (*q == old) {
+            *q = old->hnext;
+            break;
+        }
+    p->n_orders--;
+    count_in_memory(p);
+    if (old->refs > 0) {
+        old->evicted = true; /* its last callback frees it */
+        old->dnext = p->limbo;
+        p->limbo = old;
+    } else {
+        order_free(old);
+    }
+}
+
+int bn_order_enqueue(bn_order *o, const bn_call *c, bn_rest_cb cb)
+{
+    int rc = bn_rest_enqueue(o->p, c, cb, o);
+    if (rc == QTR_OK) o->refs++;
+    return rc;
+}
+
+bool bn_order_release(bn_order *o)
+{
+    o->refs--;
+    if (!o->evicted || o->refs > 0) return false;
+    bn_plugin *p = o->p;
+    for (bn_order **q = &p->limbo; *q; q = &(*q)->dnext)
+        if (*q == o) {
+            *q = o->dnext;
+            break;
+        }
+    order_free(o);
+    return true;
+}
+
 /* ---------------------------------------------------------------- events */
 
-static qtr_dec total_filled(const bn_order *o) { return o->done_qty + o->ft.last_qty; }
-static qtr_dec total_quote(const bn_order *o) { return o->done_quote + o->ft.last_quote; }
+/* What the host has been told: the executions published as fills. */
+static qtr_dec total_filled(const bn_order *o) { return o->done_qty + o->tr_qty; }
+static qtr_dec total_quote(const bn_order *o) { return o->done_quote + o->tr_quote; }
 
 static qtr_order_status logical_status(const bn_order *o)
 {
@@ -133,27 +205,6 @@ static void publish_update(bn_order *o, const char *reason)
     publish_update_status(o, logical_status(o), reason, false);
 }
 
-static void publish_fill(bn_order *o, qtr_dec qty, qtr_dec price)
-{
-    bn_plugin *p = o->p;
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_FILL;
-    ev.time_ms = p->h->now_ms(p->ctx);
-    qtr_fill *f = &ev.u.fill;
-    qtr_strlcpy(f->symbol, o->intent.symbol, sizeof f->symbol);
-    f->time_ms = ev.time_ms;
-    qtr_strlcpy(f->client_id, o->intent.client_id, sizeof f->client_id);
-    fill_id(o->intent.client_id, ++o->fill_seq, f->fill_id);
-    f->side = o->intent.side;
-    f->qty = qty;
-    f->price = price;
-    f->fee = 0;  /* the order endpoints carry no commission: see docs/binance.md */
-    f->maker = o->intent.type == QTR_ORDER_LIMIT && o->intent.tif == QTR_TIF_GTX;
-    f->reduce_only = o->intent.reduce_only;
-    p->h->publish(p->ctx, &ev);
-}
-
 static void reject_intent(bn_plugin *p, const qtr_order_intent *in, const char *reason)
 {
     qtr_event ev;
@@ -177,11 +228,13 @@ static void finalize(bn_order *o, qtr_order_status st, const char *reason)
     if (o->phase == BN_PH_DONE) return;
     o->phase = BN_PH_DONE;
     if (o->retry_ev) event_del(o->retry_ev);
+    if (o->trades_ev) event_del(o->trades_ev);
     active_remove(p, o);
     publish_update_status(o, st, reason, true);
+    retire(p, o);
 }
 
-static int64_t backoff_at(const bn_plugin *p, int i)
+int64_t bn_backoff_at(const bn_plugin *p, int i)
 {
     if (i < 0) i = 0;
     if (i >= p->cfg.n_backoff) i = p->cfg.n_backoff - 1;
@@ -206,16 +259,19 @@ static void mark_unknown(bn_order *o, const char *why)
     o->phase = BN_PH_UNKNOWN;
     bn_fmt(reason, sizeof reason, "fate unknown (%s); querying %s", why, o->child_cid);
     publish_update(o, reason);
-    query_later(o, backoff_at(o->p, o->sends - 1)); /* 1 s, 2 s, 4 s ... by send */
+    query_later(o, bn_backoff_at(o->p, o->sends - 1)); /* 1 s, 2 s, 4 s ... by send */
 }
 
 /* The child reached a final state: follow up the remainder or finish. */
 static void child_finished(bn_order *o)
 {
     bn_plugin *p = o->p;
-    o->done_qty += o->ft.last_qty;
-    o->done_quote += o->ft.last_quote;
+    o->done_qty += o->tr_qty;
+    o->done_quote += o->tr_quote;
     o->ft.last_qty = o->ft.last_quote = 0;
+    o->tr_qty = o->tr_quote = 0;
+    o->n_pub = 0;
+    o->trade_queries = 0;
     qtr_dec filled = o->done_qty, threshold = o->intent.qty;
     qtr_dec_mul(o->intent.qty, p->cfg.min_fill_ratio, QTR_ROUND_UP, &threshold);
     char reason[QTR_REASON_MAX];
@@ -255,22 +311,33 @@ static void child_finished(bn_order *o)
     finalize(o, st, o->followups ? "follow-ups done" : "");
 }
 
-static void count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err)
+void bn_count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err)
 {
     bn_count_error(p, "malformed");
     p->h->log(p->ctx, QTR_LOG_ERROR, "%s: order %s: %s", endpoint, cid, err);
 }
 
+/* The child's executions are all published: tell its state. */
+void bn_order_settle(bn_order *o)
+{
+    if (qtr_order_status_final(o->child_status)) {
+        child_finished(o);
+        return;
+    }
+    o->phase = BN_PH_OPEN;
+    publish_update(o, "");
+}
+
 /* Apply the exchange's view of the current child. */
-static void apply_json(bn_order *o, const json_t *j, const char *endpoint)
+static void apply_answer(bn_order *o, const bn_result *r, const char *endpoint)
 {
     bn_plugin *p = o->p;
-    char err[160];
+    char err[160] = "";
     if (o->phase == BN_PH_DONE) return;
     if (o->algo && !o->algo_triggered) {
         bn_algo_state a;
-        if (bn_algo_state_parse(j, &a, err, sizeof err) != 0 || strcmp(a.client_id, o->child_cid) != 0) {
-            count_bad(p, endpoint, o->child_cid, err[0] ? err : "clientAlgoId mismatch");
+        if (bn_algo_state_read(r->body, r->body_len, &a, err, sizeof err) != 0 || strcmp(a.client_id, o->child_cid) != 0) {
+            bn_count_bad(p, endpoint, o->child_cid, err[0] ? err : "clientAlgoId mismatch");
             mark_unknown(o, "unreadable answer");
             return;
         }
@@ -293,10 +360,10 @@ static void apply_json(bn_order *o, const json_t *j, const char *endpoint)
     }
     bn_order_state s;
     err[0] = '\0';
-    if (bn_order_state_parse(j, &s, err, sizeof err) != 0 ||
+    if (bn_order_state_read(r->body, r->body_len, &s, err, sizeof err) != 0 ||
         (!o->algo_triggered && strcmp(s.client_id, o->child_cid) != 0)) {
         if (!err[0]) snprintf(err, sizeof err, "clientOrderId %s does not match", s.client_id);
-        count_bad(p, endpoint, o->child_cid, err);
+        bn_count_bad(p, endpoint, o->child_cid, err);
         mark_unknown(o, "unreadable answer");
         return;
     }
@@ -305,32 +372,34 @@ static void apply_json(bn_order *o, const json_t *j, const char *endpoint)
     qtr_dec dq, px;
     bn_fill_result fr = bn_fill_step(&o->ft, s.executed_qty, s.cum_quote, &dq, &px, err, sizeof err);
     if (fr == BN_FILL_BAD) {
-        count_bad(p, endpoint, o->child_cid, err);
+        bn_count_bad(p, endpoint, o->child_cid, err);
         return;
     }
     qtr_strlcpy(o->exchange_id, s.order_id, sizeof o->exchange_id);
-    if (fr == BN_FILL_NEW) publish_fill(o, dq, px);
     o->child_status = s.status;
-    if (qtr_order_status_final(s.status)) {
-        child_finished(o);
+    if (!qtr_order_status_final(s.status)) {
+        o->phase = BN_PH_OPEN;
+        if (o->cancel_requested && !o->cancel_sent) send_cancel(o);
+    }
+    if (o->tr_qty < o->ft.last_qty) {
+        bn_trades_want(o); /* the new state is told once its fills are */
         return;
     }
-    o->phase = BN_PH_OPEN;
-    publish_update(o, "");
-    if (o->cancel_requested && !o->cancel_sent) send_cancel(o);
+    bn_order_settle(o);
 }
 
 static void on_place(bn_plugin *p, void *ud, const bn_result *r)
 {
     (void)p;
     bn_order *o = ud;
+    if (bn_order_release(o)) return;
     o->busy = false;
     if (o->phase == BN_PH_DONE) return;
     const char *endpoint = o->algo ? "POST /fapi/v1/algoOrder" : "POST /fapi/v1/order";
     char reason[QTR_REASON_MAX];
     switch (r->kind) {
     case BN_RES_OK:
-        apply_json(o, r->json, endpoint);
+        apply_answer(o, r, endpoint);
         return;
     case BN_RES_API_ERROR:
         if (r->code == -4116) {
@@ -391,8 +460,9 @@ static void send_place(bn_order *o)
         .weight = 0,
         .orders = 1,
         .non_idempotent = true,
+        .raw = true,
     };
-    int rc = q.oom ? QTR_EREFUSED : bn_rest_enqueue(p, &c, on_place, o);
+    int rc = q.oom ? QTR_EREFUSED : bn_order_enqueue(o, &c, on_place);
     bn_buf_free(&q);
     if (rc != QTR_OK) {
         o->child_status = QTR_OS_REJECTED;
@@ -401,6 +471,7 @@ static void send_place(bn_order *o)
         return;
     }
     o->busy = true;
+    if (o->sends == 0) o->child_sent_ms = bn_server_now_ms(p); /* its executions come after this */
     o->sends++;
     if (p->metrics.orders_sent) p->h->metric_add(p->metrics.orders_sent, 1);
 }
@@ -408,11 +479,12 @@ static void send_place(bn_order *o)
 static void on_query(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_order *o = ud;
+    if (bn_order_release(o)) return;
     o->busy = false;
     if (o->phase == BN_PH_DONE) return;
     const char *endpoint = o->algo && !o->algo_triggered ? "GET /fapi/v1/algoOrder" : "GET /fapi/v1/order";
     if (r->kind == BN_RES_OK) {
-        apply_json(o, r->json, endpoint);
+        apply_answer(o, r, endpoint);
         return;
     }
     if (r->kind == BN_RES_API_ERROR && r->code == -2013) {
@@ -443,7 +515,7 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
     /* The query itself failed: try again later, never guess. */
     o->queries++;
     if (o->phase == BN_PH_OPEN) return; /* the poller asks again */
-    if (o->queries <= p->cfg.n_backoff) query_later(o, backoff_at(p, o->queries - 1));
+    if (o->queries <= p->cfg.n_backoff) query_later(o, bn_backoff_at(p, o->queries - 1));
     else
         p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: still unknown after %d queries; the poller keeps asking",
                   o->child_cid, o->queries);
@@ -451,7 +523,6 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
 
 static void do_query(bn_order *o)
 {
-    bn_plugin *p = o->p;
     if (o->busy || o->phase == BN_PH_DONE) return;
     bn_buf q;
     bn_buf_init(&q);
@@ -467,27 +538,28 @@ static void do_query(bn_order *o)
         .is_signed = true,
         .weight = 1,
         .expected_code = -2013,
+        .raw = true,
     };
-    if (!q.oom && bn_rest_enqueue(p, &c, on_query, o) == QTR_OK) o->busy = true;
+    if (!q.oom && bn_order_enqueue(o, &c, on_query) == QTR_OK) o->busy = true;
     bn_buf_free(&q);
 }
 
 static void on_cancel(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_order *o = ud;
+    if (bn_order_release(o)) return;
     if (o->phase == BN_PH_DONE) return;
     if (r->kind == BN_RES_OK) {
-        apply_json(o, r->json, "DELETE /fapi/v1/order");
+        apply_answer(o, r, "DELETE /fapi/v1/order");
         return;
     }
     o->cancel_sent = false; /* the next state we read sends it again if still open */
     p->h->log(p->ctx, QTR_LOG_WARN, "cancel of %s: %s (code %d); querying", o->child_cid, r->msg, r->code);
-    if (!o->busy) query_later(o, r->kind == BN_RES_API_ERROR ? 0 : backoff_at(p, 0));
+    if (!o->busy) query_later(o, r->kind == BN_RES_API_ERROR ? 0 : bn_backoff_at(p, 0));
 }
 
 static void send_cancel(bn_order *o)
 {
-    bn_plugin *p = o->p;
     bn_buf q;
     bn_buf_init(&q);
     bn_query_add(&q, "symbol", o->intent.symbol);
@@ -501,8 +573,9 @@ static void send_cancel(bn_order *o)
         .params = bn_buf_str(&q),
         .is_signed = true,
         .weight = 1,
+        .raw = true,
     };
-    if (!q.oom && bn_rest_enqueue(p, &c, on_cancel, o) == QTR_OK) o->cancel_sent = true;
+    if (!q.oom && bn_order_enqueue(o, &c, on_cancel) == QTR_OK) o->cancel_sent = true;
     bn_buf_free(&q);
 }
 
@@ -568,6 +641,7 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
     if (p->active) p->active->aprev = o;
     p->active = o;
     p->n_orders++;
+    count_in_memory(p);
     publish_update(o, "");
     send_place(o);
     return QTR_OK;
@@ -617,6 +691,9 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     bn_plugin *p = arg;
     for (bn_order *o = p->active; o; o = o->anext) {
+        bool trades_due = o->tr_qty < o->ft.last_qty && !o->trades_busy &&
+                          !(o->trades_ev && evtimer_pending(o->trades_ev, NULL));
+        if (trades_due) bn_trades_want(o);
         if (o->busy) continue;
         bool waiting = o->retry_ev && evtimer_pending(o->retry_ev, NULL);
         if (o->phase == BN_PH_OPEN || (o->phase == BN_PH_UNKNOWN && !waiting)) do_query(o);
@@ -627,6 +704,11 @@ void bn_orders_start(bn_plugin *p)
 {
     p->metrics.orders_sent = p->h->metric_counter(p->ctx, "exchange_orders_sent_total",
                                                   "Order sends to the exchange (first sends and resends)", NULL, NULL);
+    p->metrics.fees_unconverted = p->h->metric_counter(
+        p->ctx, "exchange_fees_unconverted_total",
+        "Executions whose commission was in another asset than the quote (left out of fees)", NULL, NULL);
+    p->metrics.orders_in_memory = p->h->metric_gauge(p->ctx, "exchange_orders_in_memory",
+                                                     "Orders held in memory (open and recently finished)", NULL, NULL);
     if (p->cfg.poll_interval_ms > 0 && !p->poll_ev) {
         p->poll_ev = event_new(p->base, -1, EV_PERSIST, on_poll, p);
         struct timeval tv = { (time_t)(p->cfg.poll_interval_ms / 1000),
@@ -643,11 +725,18 @@ void bn_orders_free(bn_plugin *p)
         bn_order *o = p->by_cid[i];
         while (o) {
             bn_order *n = o->hnext;
-            if (o->retry_ev) event_free(o->retry_ev);
-            free(o);
+            order_free(o);
             o = n;
         }
         p->by_cid[i] = NULL;
     }
+    while (p->limbo) {
+        bn_order *o = p->limbo;
+        p->limbo = o->dnext;
+        order_free(o);
+    }
     p->active = NULL;
+    p->done_head = p->done_tail = NULL;
+    p->n_done = p->n_orders = 0;
+    bn_trades_free(p);
 }

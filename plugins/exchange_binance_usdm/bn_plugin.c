@@ -33,6 +33,8 @@ static const qtr_option bn_options[] = {
     { "backoff_max_ms", QTR_OPT_INT, "60000", 0, "longest pause after HTTP 429" },
     { "max_429_retries", QTR_OPT_INT, "5", 0, "times a call is sent again after HTTP 429" },
     { "max_inflight", QTR_OPT_INT, "8", 0, "requests in flight at once" },
+    { "done_orders_kept", QTR_OPT_INT, "4096", 0,
+      "finished orders kept in memory for lookups; older ones are freed" },
     { "fresh_connection_for_orders", QTR_OPT_BOOL, "true", 0,
       "new connection per order send (libcurl would resend on a dead reused one)" },
     { "kline_interval", QTR_OPT_STRING, "1m", 0, "candle interval for klines polling" },
@@ -186,6 +188,7 @@ static int read_options(bn_plugin *p)
         opt_int(p, "backoff_max_ms", 1, 86400000, &c->backoff_max_ms) ||
         opt_int(p, "max_429_retries", 0, 100, &c->max_429_retries) ||
         opt_int(p, "max_inflight", 1, 1024, &c->max_inflight) ||
+        opt_int(p, "done_orders_kept", 1, 1000000, &c->done_kept) ||
         opt_bool(p, "fresh_connection_for_orders", &c->fresh_connection_for_orders) ||
         opt_int(p, "kline_poll_ms", 0, 86400000, &c->kline_poll_ms) ||
         opt_int(p, "kline_limit", 1, 1500, &c->kline_limit) ||
@@ -394,6 +397,7 @@ static void destroy(void *state)
     if (in->resync_ev) event_free(in->resync_ev);
     bn_rest_free(p);      /* drops pending requests: no callback runs after this */
     bn_orders_free(p);
+    bn_snapshot_free(p);
     bn_market_free(p);
     if (p->info_retry_ev) event_free(p->info_retry_ev);
     bn_exchange_info_free(&p->info);

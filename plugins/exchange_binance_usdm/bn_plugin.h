@@ -22,6 +22,7 @@
 #define BN_MAX_BACKOFF 16
 #define BN_MAX_SYMBOLS 32
 #define BN_ORDER_HASH 4096
+#define BN_MAX_TRADE_SYMBOLS 64
 
 typedef struct bn_config {
     char base_url[256];
@@ -38,6 +39,7 @@ typedef struct bn_config {
     int64_t backoff_429_ms, backoff_max_ms;
     int64_t max_429_retries;
     int64_t max_inflight;
+    int64_t done_kept;                  /* finished orders kept for lookups */
     bool fresh_connection_for_orders;
     const char *symbols[BN_MAX_SYMBOLS];
     size_t n_symbols;
@@ -63,7 +65,9 @@ typedef enum bn_res_kind {
 typedef struct bn_result {
     bn_res_kind kind;
     long http_status;
-    const json_t *json;   /* BN_RES_OK: the body (valid during the callback)   */
+    const json_t *json;   /* BN_RES_OK, unless the call is raw: the parsed body */
+    const char *body;     /* BN_RES_OK: the body as received (valid during the  */
+    size_t body_len;      /* callback); raw calls read it with bn_jread         */
     int code;             /* exchange error code, 0 if none                    */
     char msg[160];        /* the exchange's msg, or what went wrong            */
 } bn_result;
@@ -80,6 +84,8 @@ typedef struct bn_call {
     int orders;           /* order-count cost: 1 for a new order               */
     bool non_idempotent;  /* new orders and cancels: a fresh connection        */
     int expected_code;    /* an API error that is normal here (not counted)    */
+    bool raw;             /* the order path: no jansson tree, the callback     */
+                          /* reads r->body with the allocation-free reader     */
 } bn_call;
 
 typedef struct bn_req bn_req;
@@ -104,9 +110,19 @@ typedef struct bn_order {
     int child_no;
     qtr_dec child_qty;
     qtr_order_status child_status;
-    bn_fill_tracker ft;
+    bn_fill_tracker ft;                 /* the child's totals as last read */
+    /* Fills are the child's executions read from GET /fapi/v1/userTrades,
+     * which alone carries each one's price and commission. */
+    qtr_dec tr_qty, tr_quote;           /* executions published (child)    */
+    int64_t *pub_ids;                   /* their trade ids (child)         */
+    size_t n_pub, cap_pub;
+    int64_t child_sent_ms;              /* server time of the child's send */
+    bool trades_busy;                   /* a userTrades request in flight  */
+    bool trades_wanted;                 /* in p->trades_wanted             */
+    struct bn_order *wnext;
+    int trade_queries;                  /* asks since executions were due  */
+    struct event *trades_ev;            /* asks again after a lagging list */
     qtr_dec done_qty, done_quote;       /* of finished children            */
-    uint32_t fill_seq;
     int sends, queries, followups;
     bn_phase phase;
     bool busy;                          /* a place/query request in flight */
@@ -116,11 +132,21 @@ typedef struct bn_order {
     bool published;
     qtr_order_status pub_status;
     qtr_dec pub_filled;
+    int refs;                           /* requests in flight that name it */
+    bool evicted;                       /* out of the table: freed at refs 0 */
+    struct bn_order *dnext;             /* the FIFO of finished orders     */
 } bn_order;
+/* Finished orders are kept for lookups (a reused client id, a late answer)
+ * up to done_orders_kept; older ones are freed, so memory stays bounded
+ * however long the server runs. */
+
+
 
 typedef struct bn_metrics {
     qtr_metric *rate_limited;
     qtr_metric *orders_sent;
+    qtr_metric *fees_unconverted;
+    qtr_metric *orders_in_memory;
     qtr_metric *tokens[BN_MAX_LIMITS];
 } bn_metrics;
 
@@ -165,11 +191,23 @@ typedef struct bn_plugin {
     /* orders */
     bn_order *by_cid[BN_ORDER_HASH];
     bn_order *active;
-    size_t n_orders;
+    size_t n_orders;                    /* in the table (active + kept)     */
+    bn_order *done_head, *done_tail;    /* finished, oldest first           */
+    bn_order *limbo;                    /* evicted, awaiting a callback     */
+    size_t n_done;
+    struct bn_trade *trade_buf;         /* scratch for a userTrades answer  */
+    size_t n_trade_buf, cap_trade_buf;
+    bn_order *trades_wanted;            /* orders whose executions are due  */
+    struct event *trades_pump_ev;       /* asks for them, grouped by symbol */
+    struct bn_tbatch *tbatches;         /* grouped requests awaiting answers */
+    struct { char symbol[QTR_SYMBOL_MAX]; int inflight; } tsym[BN_MAX_TRADE_SYMBOLS];
+    size_t n_tsym;                      /* userTrades requests out, by symbol */
+    char fee_asset_alerted[16];         /* a commission asset already alerted */
     struct event *poll_ev;
 
     /* market data */
     struct bn_market *market;
+    struct bn_snap *snaps;              /* snapshots awaiting answers       */
 
     qtr_health health;
     bool started, stopping;
@@ -206,6 +244,24 @@ bool bn_orders_known_child(const bn_plugin *p, const char *child_cid);
 bool bn_client_id_valid(const char *cid);
 /* The follow-up id for child n of cid (fits in 36 characters). */
 void bn_followup_id(const char *cid, int n, char out[QTR_CLIENT_ID_MAX]);
+/* The fill id of an execution: "<symbol>:<trade id>:<B|S>". */
+void bn_trade_fill_id(const char *symbol, int64_t trade_id, qtr_side side, char out[QTR_CLIENT_ID_MAX]);
+
+/* Shared with bn_trades.c. A request that names an order holds a
+ * reference until its callback, which first calls bn_order_release: true
+ * means the order is gone (freed there) and must not be touched. */
+int bn_order_enqueue(bn_order *o, const bn_call *c, bn_rest_cb cb);
+bool bn_order_release(bn_order *o);
+/* The child's executions are all published: tell its state (or finish it). */
+void bn_order_settle(bn_order *o);
+int64_t bn_backoff_at(const bn_plugin *p, int i);
+void bn_count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err);
+
+/* ---- bn_trades.c: fills from GET /fapi/v1/userTrades ---- */
+/* The order shows executions not yet published: ask for them (orders of
+ * one symbol due in the same loop turn share one request). */
+void bn_trades_want(bn_order *o);
+void bn_trades_free(bn_plugin *p);
 
 /* ---- bn_market.c ---- */
 int bn_market_init(bn_plugin *p);
@@ -216,5 +272,8 @@ qtr_dec bn_market_mark(const bn_plugin *p, const char *symbol);
 
 /* ---- bn_snapshot.c ---- */
 int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud);
+/* Frees the snapshots still waiting for answers (at destroy, after
+ * bn_rest_free dropped their requests: their callbacks never run). */
+void bn_snapshot_free(bn_plugin *p);
 
 #endif

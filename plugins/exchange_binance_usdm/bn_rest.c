@@ -26,7 +26,7 @@ struct bn_req {
     char method[8];
     char path[96];
     char *params;
-    bool is_signed, non_idempotent, resynced;
+    bool is_signed, non_idempotent, resynced, raw;
     int weight, orders, expected_code, tries_429;
     int64_t taken[BN_MAX_LIMITS];
     int64_t sent_ms;
@@ -102,6 +102,7 @@ static bn_req *req_new(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud)
     r->weight = c->weight;
     r->orders = c->orders;
     r->expected_code = c->expected_code;
+    r->raw = c->raw;
     r->cb = cb;
     r->ud = ud;
     return r;
@@ -445,21 +446,32 @@ static void on_http_done(void *ud, const bn_http_response *resp)
         res.code = -1003;
         snprintf(res.msg, sizeof res.msg, "rate limited (HTTP 429) %d times", r->tries_429);
     } else {
+        /* Raw calls (the order path) are read without building a tree. */
         json_error_t jerr;
-        root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-        if (!root) {
+        char why[96];
+        bool valid;
+        if (r->raw) {
+            valid = bn_json_check(resp->body, resp->body_len, why, sizeof why) == 0;
+        } else {
+            root = json_loadb(resp->body, resp->body_len, 0, &jerr);
+            valid = root != NULL;
+        }
+        bool api_error = valid && (r->raw ? bn_api_error_read(resp->body, resp->body_len, &res.code, res.msg,
+                                                              sizeof res.msg)
+                                          : bn_json_api_error(root, &res.code, res.msg, sizeof res.msg));
+        if (!valid) {
             bool html = resp->body_len && (resp->body[0] == '<' || strstr(resp->body, "<html") != NULL);
             excerpt(resp->body, resp->body_len, ex, sizeof ex);
             snprintf(res.msg, sizeof res.msg, "HTTP %ld with %s body", resp->status,
                      html ? "an HTML" : "a malformed JSON");
             bn_count_error(p, html ? "html" : "malformed_json");
             p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s: '%s'", r->method, r->path, res.msg, ex);
-        } else if (bn_json_api_error(root, &res.code, res.msg, sizeof res.msg)) {
+        } else if (api_error) {
             if (res.code == -1021 && r->is_signed && !r->resynced) {
                 bn_count_error(p, "timestamp");
                 p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: -1021 %s; resyncing the server time and retrying once",
                           r->method, r->path, res.msg);
-                json_decref(root);
+                if (root) json_decref(root);
                 r->resynced = true;
                 r->next = p->resync_waiters;
                 p->resync_waiters = r;
@@ -483,6 +495,8 @@ static void on_http_done(void *ud, const bn_http_response *resp)
         } else if (resp->status >= 200 && resp->status < 300) {
             res.kind = BN_RES_OK;
             res.json = root;
+            res.body = resp->body;
+            res.body_len = resp->body_len;
             p->backoff_429_n = 0;
         } else {
             bn_count_error(p, resp->status >= 500 ? "http_5xx" : "http_status");

@@ -60,6 +60,10 @@ static int parse_symbol(const json_t *s, bn_symbol_rules *r, char *err, size_t e
         return -1;
     }
     r->trading = !strcmp(status, "TRADING");
+    if (!bn_json_str(s, "quoteAsset", r->quote_asset, sizeof r->quote_asset, e, sizeof e)) {
+        snprintf(err, errlen, "%s: %s", r->symbol, e);
+        return -1;
+    }
     int64_t pp = 8, qp = 8;
     if (json_object_get(s, "pricePrecision") && !bn_json_int(s, "pricePrecision", &pp, e, sizeof e)) {
         snprintf(err, errlen, "%s: %s", r->symbol, e);

@@ -11,6 +11,7 @@
 
 typedef struct bn_symbol_rules {
     char symbol[QTR_SYMBOL_MAX];
+    char quote_asset[16];               /* fees are in this asset (USDT)    */
     bool trading;                       /* status == "TRADING"              */
     qtr_dec min_price, max_price, tick; /* PRICE_FILTER (0: check disabled) */
     qtr_dec lot_min, lot_max, lot_step; /* LOT_SIZE                          */

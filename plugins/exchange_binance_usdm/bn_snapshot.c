@@ -14,6 +14,7 @@
 #include "bn_plugin.h"
 
 typedef struct bn_snap {
+    struct bn_snap *next;     /* in p->snaps until its callback has run */
     bn_plugin *p;
     qtr_snapshot_cb cb;
     void *ud;
@@ -25,14 +26,29 @@ typedef struct bn_snap {
     size_t n_positions;
 } bn_snap;
 
+static void snap_free(bn_snap *s)
+{
+    for (bn_snap **q = &s->p->snaps; *q; q = &(*q)->next)
+        if (*q == s) {
+            *q = s->next;
+            break;
+        }
+    free(s->orders);
+    free(s->positions);
+    free(s);
+}
+
 static void finish_part(bn_snap *s)
 {
     if (--s->pending > 0) return;
     if (s->failed) s->cb(s->ud, QTR_EIO, NULL, 0, NULL, 0);
     else s->cb(s->ud, QTR_OK, s->orders, s->n_orders, s->positions, s->n_positions);
-    free(s->orders);
-    free(s->positions);
-    free(s);
+    snap_free(s);
+}
+
+void bn_snapshot_free(bn_plugin *p)
+{
+    while (p->snaps) snap_free(p->snaps);
 }
 
 static void fail_part(bn_snap *s, const char *endpoint, const char *why)
@@ -150,6 +166,8 @@ int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud)
     s->p = p;
     s->cb = cb;
     s->ud = ud;
+    s->next = p->snaps;
+    p->snaps = s;
     s->pending = 1; /* held until every part is queued */
     bn_call calls[3] = {
         { .method = "GET", .path = "/fapi/v1/openOrders", .is_signed = true, .weight = 40 },
@@ -167,7 +185,7 @@ int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud)
         }
     }
     if (queued == 0) {
-        free(s);
+        snap_free(s);
         return QTR_EREFUSED;
     }
     s->pending--; /* answers come later, from the loop: the callback never runs in here */

@@ -177,3 +177,40 @@ bool fx_all_final(bn_fx *fx, const void *cids)
         if (!fx_final(fx, *c)) return false;
     return true;
 }
+
+size_t fx_alerts(const bn_fx *fx, const char *kind)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < fx->m->n_events; i++) {
+        const qtr_event *e = &fx->m->events[i];
+        if (e->type == QTR_EV_ALERT && !strcmp(e->u.alert.kind, kind)) n++;
+    }
+    return n;
+}
+
+bool fx_fills_match_updates(const bn_fx *fx, const char *cid)
+{
+    qtr_dec filled = 0;
+    for (size_t i = 0; i < fx->m->n_events; i++) {
+        const qtr_event *e = &fx->m->events[i];
+        if (e->type == QTR_EV_FILL && !strcmp(e->u.fill.client_id, cid)) filled += e->u.fill.qty;
+        if (e->type == QTR_EV_ORDER_UPDATE && !strcmp(e->u.order_update.client_id, cid) &&
+            e->u.order_update.filled_qty != filled)
+            return false;
+    }
+    return true;
+}
+
+int fx_setup(void **state)
+{
+    bn_fx *fx = fx_new();
+    if (!fx) return -1;
+    *state = fx;
+    return 0;
+}
+
+int fx_teardown(void **state)
+{
+    fx_free(*state);
+    return 0;
+}

@@ -26,6 +26,9 @@ bool fx_load(bn_fx *fx);
 /* Run until the loaded plugin reports health OK (bounded). */
 bool fx_wait_ready(bn_fx *fx, int64_t ms);
 void fx_free(bn_fx *fx);
+/* cmocka setup/teardown: a fresh fixture per test in *state. */
+int fx_setup(void **state);
+int fx_teardown(void **state);
 
 bool fx_run_until(bn_fx *fx, int64_t ms, bool (*pred)(bn_fx *fx, const void *arg), const void *arg);
 void fx_run_for(bn_fx *fx, int64_t ms);
@@ -36,6 +39,11 @@ const qtr_order_update *fx_last_update(const bn_fx *fx, const char *cid);
 bool fx_saw_status(const bn_fx *fx, const char *cid, qtr_order_status st);
 size_t fx_fills(const bn_fx *fx, const char *cid, qtr_dec *qty_sum);
 const qtr_fill *fx_fill(const bn_fx *fx, const char *cid, size_t index);
+/* ALERT events of this kind published so far. */
+size_t fx_alerts(const bn_fx *fx, const char *kind);
+/* True if every order update of cid reports exactly the quantity of the
+ * fills published before it: the host never sees a fill it was not given. */
+bool fx_fills_match_updates(const bn_fx *fx, const char *cid);
 /* Predicate: the last update of cid (arg) is final. */
 bool fx_final(bn_fx *fx, const void *cid);
 /* Predicate: every cid in the NULL-terminated array arg is final. */

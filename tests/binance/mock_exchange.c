@@ -152,3 +152,14 @@ long mx_counter(json_t *state, const char *name)
 {
     return (long)json_integer_value(json_object_get(state, name));
 }
+
+json_t *mx_trade(json_t *state, const char *cid, size_t index)
+{
+    json_t *o = mx_order(state, cid), *t;
+    if (!o) return NULL;
+    json_int_t id = json_integer_value(json_object_get(o, "orderId"));
+    size_t i, n = 0;
+    json_array_foreach(json_object_get(state, "trades"), i, t)
+        if (json_integer_value(json_object_get(t, "orderId")) == id && n++ == index) return t;
+    return NULL;
+}

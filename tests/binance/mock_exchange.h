@@ -29,5 +29,7 @@ json_t *mx_order(json_t *state, const char *cid);
 /* Requests the mock served for "METHOD /path". */
 long mx_requests(json_t *state, const char *method_path);
 long mx_counter(json_t *state, const char *name);
+/* The index-th execution (userTrades row) of the order cid, borrowed; NULL if none. */
+json_t *mx_trade(json_t *state, const char *cid, size_t index);
 
 #endif

@@ -13,20 +13,6 @@
 
 #include "bn_fixture.h"
 
-static int setup(void **state)
-{
-    bn_fx *fx = fx_new();
-    if (!fx) return -1;
-    *state = fx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fx_free(*state);
-    return 0;
-}
-
 static int64_t wall_ms(void)
 {
     struct timespec ts;
@@ -333,16 +319,16 @@ static void secrets_never_logged(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(closed_candles_once_each, setup, teardown),
-        cmocka_unit_test_setup_teardown(mark_price_and_funding, setup, teardown),
-        cmocka_unit_test_setup_teardown(book_top_with_depth_notional, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_market_data_is_counted_not_published, setup, teardown),
-        cmocka_unit_test_setup_teardown(snapshot_reconciles_what_the_exchange_holds, setup, teardown),
-        cmocka_unit_test_setup_teardown(snapshot_failure_reports_once, setup, teardown),
-        cmocka_unit_test_setup_teardown(leverage_is_set_at_start, setup, teardown),
-        cmocka_unit_test_setup_teardown(missing_secret_refuses_init, setup, teardown),
-        cmocka_unit_test_setup_teardown(bad_options_refuse_init, setup, teardown),
-        cmocka_unit_test_setup_teardown(secrets_never_logged, setup, teardown),
+        cmocka_unit_test_setup_teardown(closed_candles_once_each, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(mark_price_and_funding, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(book_top_with_depth_notional, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(bad_market_data_is_counted_not_published, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(snapshot_reconciles_what_the_exchange_holds, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(snapshot_failure_reports_once, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(leverage_is_set_at_start, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(missing_secret_refuses_init, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(bad_options_refuse_init, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(secrets_never_logged, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,12 +14,12 @@ static const char info_json[] =
     "\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":2400},"
     "{\"rateLimitType\":\"ORDERS\",\"interval\":\"MINUTE\",\"intervalNum\":1,\"limit\":1200},"
     "{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":300}],"
-    "\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\",\"pricePrecision\":2,\"quantityPrecision\":3,"
+    "\"symbols\":[{\"symbol\":\"BTCUSDT\",\"status\":\"TRADING\",\"quoteAsset\":\"USDT\",\"pricePrecision\":2,\"quantityPrecision\":3,"
     "\"filters\":[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"261.10\",\"maxPrice\":\"809484\",\"tickSize\":\"0.10\"},"
     "{\"filterType\":\"LOT_SIZE\",\"minQty\":\"0.001\",\"maxQty\":\"1000\",\"stepSize\":\"0.001\"},"
     "{\"filterType\":\"MARKET_LOT_SIZE\",\"minQty\":\"0.001\",\"maxQty\":\"120\",\"stepSize\":\"0.001\"},"
     "{\"filterType\":\"MAX_NUM_ORDERS\",\"limit\":200},{\"filterType\":\"MIN_NOTIONAL\",\"notional\":\"100\"}]},"
-    "{\"symbol\":\"OLDUSDT\",\"status\":\"SETTLING\",\"filters\":[{\"filterType\":\"LOT_SIZE\",\"minQty\":\"1\","
+    "{\"symbol\":\"OLDUSDT\",\"status\":\"SETTLING\",\"quoteAsset\":\"USDT\",\"filters\":[{\"filterType\":\"LOT_SIZE\",\"minQty\":\"1\","
     "\"maxQty\":\"10\",\"stepSize\":\"1\"}]}]}";
 
 static bn_exchange_info info;
@@ -69,6 +69,7 @@ static void parses_filters_and_limits(void **state)
     const bn_symbol_rules *r = bn_rules_find(&info, "BTCUSDT");
     assert_non_null(r);
     assert_true(r->trading);
+    assert_string_equal(r->quote_asset, "USDT");
     assert_int_equal(r->tick, 10000000);      /* 0.10 */
     assert_int_equal(r->min_price, 26110000000);
     assert_int_equal(r->lot_step, 100000);    /* 0.001 */
@@ -160,12 +161,17 @@ static void bad_exchange_info_is_refused_with_where(void **state)
     (void)state;
     bn_exchange_info bad;
     char err[160];
-    json_t *j = json_loads("{\"symbols\":[{\"symbol\":\"X\",\"status\":\"TRADING\",\"filters\":"
+    json_t *j = json_loads("{\"symbols\":[{\"symbol\":\"X\",\"status\":\"TRADING\",\"quoteAsset\":\"USDT\",\"filters\":"
                            "[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":0.1,\"maxPrice\":\"1\",\"tickSize\":\"0.1\"}]}]}",
                            0, NULL);
     assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);
     assert_non_null(strstr(err, "X: PRICE_FILTER"));
     assert_non_null(strstr(err, "minPrice"));
+    json_decref(j);
+    /* Fees are charged in the quote asset: without it a fee could not be read. */
+    j = json_loads("{\"symbols\":[{\"symbol\":\"Y\",\"status\":\"TRADING\",\"filters\":[]}]}", 0, NULL);
+    assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "Y: field 'quoteAsset'"));
     json_decref(j);
     j = json_loads("{\"rateLimits\":[]}", 0, NULL);
     assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);

@@ -11,6 +11,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from decimal import Decimal
 
 from qtrtest import BUILD, PLUGINS, SRC, Server, check, finish, write
 
@@ -100,6 +101,24 @@ return {{
         db = sqlite3.connect(os.path.join(d, "var", "qtr.db"))
         n_fills = db.execute("SELECT count(*) FROM fills").fetchone()[0]
         check(n_fills >= 1, "the fill is in the trade store")
+        # Every execution of the host's orders is a fill in the store with the
+        # exchange's own price, quantity and commission (money at 1e-8 units).
+        ours = {o["orderId"] for o in st["orders"] if o["cid"].startswith("qtr-")}
+        trades = [t for t in st["trades"] if t["orderId"] in ours]
+        check(len(trades) >= 1, f"the exchange executed the host's order: {st['trades']}")
+        scale = 10 ** 8
+        fees = 0
+        for t in trades:
+            fid = f"{t['symbol']}:{t['id']}:{'B' if t['side'] == 'BUY' else 'S'}"
+            row = db.execute("SELECT qty, price, fee, maker FROM fills WHERE fill_id = ?", (fid,)).fetchone()
+            want = (round(Decimal(t["qty"]) * scale), round(Decimal(t["price"]) * scale),
+                    round(Decimal(t["commission"]) * scale), int(t["maker"]))
+            check(row is not None and tuple(row) == want, f"fill {fid} is stored as executed: {row} vs {want}")
+            fees += want[2]
+        check(fees > 0, "the exchange charged a commission")
+        stored_fees = db.execute("SELECT fees FROM positions WHERE symbol = 'BTCUSDT'").fetchone()
+        check(stored_fees is not None and stored_fees[0] == fees,
+              f"the position's fees are the commissions charged: {stored_fees} vs {fees}")
         rows = db.execute("SELECT symbol, qty FROM positions WHERE qty != 0").fetchall()
         check(any(r[0] == "BTCUSDT" for r in rows), f"the position is recorded: {rows}")
         ext = db.execute("SELECT count(*) FROM orders WHERE client_id = 'manual-1'").fetchone()[0]

@@ -299,6 +299,15 @@ int64_t mock_host_metric(const mock_host *m, const char *name, const char *label
     return 0;
 }
 
+double mock_host_gauge(const mock_host *m, const char *name, const char *label_value)
+{
+    for (size_t i = 0; i < m->n_metrics; i++)
+        if (strcmp(m->metrics[i].name, name) == 0 &&
+            strcmp(m->metrics[i].label, label_value ? label_value : "") == 0)
+            return m->metrics[i].value;
+    return -1;
+}
+
 static int m_submit_signal(qtr_ctx *ctx, const qtr_signal *s)
 {
     mock_host *m = M(ctx);

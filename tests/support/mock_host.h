@@ -103,6 +103,8 @@ void mock_host_publish_candle(mock_host *m, const char *symbol, int64_t open_tim
 size_t mock_host_count_events(const mock_host *m, qtr_event_type type);
 const qtr_event *mock_host_last_event(const mock_host *m, qtr_event_type type);
 int64_t mock_host_metric(const mock_host *m, const char *name, const char *label_value);
+/* A gauge's last value; -1 if it was never registered. */
+double mock_host_gauge(const mock_host *m, const char *name, const char *label_value);
 
 /* Load a plugin .so and run its entry + init with this host (NULL on failure,
  * with a reason in m->last_log). mock_plugin_unload() runs stop + destroy. */

@@ -453,6 +453,57 @@ static void h_query_algo(mock_server *s, mock_req *r, mock_reply *out)
     out->body = mj_algo(o);
 }
 
+json_t *mj_trade(const ms_state *st, const ms_trade *t)
+{
+    return json_pack("{s:b,s:o,s:s,s:I,s:b,s:I,s:o,s:o,s:o,s:o,s:s,s:s,s:s,s:I}", "buyer", !strcmp(t->side, "BUY"),
+                     "commission", mj_dec(t->commission), "commissionAsset", st->commission_asset, "id",
+                     (json_int_t)t->id, "maker", t->maker, "orderId", (json_int_t)t->order_id, "price",
+                     mj_dec(t->price), "qty", mj_dec(t->qty), "quoteQty", mj_dec(t->quote), "realizedPnl",
+                     mj_dec(t->realized_pnl), "side", t->side, "positionSide", "BOTH", "symbol", t->symbol, "time",
+                     (json_int_t)t->time);
+}
+
+/* GET /fapi/v1/userTrades: symbol required; orderId, fromId or startTime,
+ * limit (default 500, at most 1000); oldest first, as the exchange answers. */
+static void h_user_trades(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *oid = mr_param(r, "orderId"), *from = mr_param(r, "fromId"), *lim = mr_param(r, "limit"),
+               *since = mr_param(r, "startTime");
+    long long limit = lim ? atoll(lim) : 500;
+    if (limit < 1 || limit > 1000) {
+        mr_error(out, 400, -1130, "Invalid data sent for a parameter.");
+        return;
+    }
+    if (from && since) {
+        mr_error(out, 400, -1128, "Combination of optional parameters invalid.");
+        return;
+    }
+    int64_t order_id = oid ? atoll(oid) : 0, from_id = from ? atoll(from) : 0, start_time = since ? atoll(since) : 0;
+    ms_state *st = s->st;
+    /* Without fromId or startTime the exchange gives the most recent trades:
+     * find where the last `limit` matching ones start. */
+    int start = 0;
+    if (!from && !since) {
+        long long seen = 0;
+        for (start = st->n_trades; start > 0; start--) {
+            const ms_trade *t = &st->trades[start - 1];
+            if (strcmp(t->symbol, y->name) || (order_id && t->order_id != order_id)) continue;
+            if (++seen > limit) break;
+        }
+    }
+    json_t *a = json_array();
+    for (int i = start; i < st->n_trades && (long long)json_array_size(a) < limit; i++) {
+        const ms_trade *t = &st->trades[i];
+        if (strcmp(t->symbol, y->name) || (order_id && t->order_id != order_id) || t->id < from_id ||
+            t->time < start_time)
+            continue;
+        json_array_append_new(a, mj_trade(st, t));
+    }
+    out->body = a;
+}
+
 static void h_cancel_algo(mock_server *s, mock_req *r, mock_reply *out)
 {
     const char *cid = mr_param(r, "clientAlgoId");
@@ -485,6 +536,7 @@ static const mock_endpoint endpoints[] = {
     { "POST", "/fapi/v1/algoOrder", true, 0, true, h_new_algo },
     { "GET", "/fapi/v1/algoOrder", true, 1, false, h_query_algo },
     { "DELETE", "/fapi/v1/algoOrder", true, 1, false, h_cancel_algo },
+    { "GET", "/fapi/v1/userTrades", true, 5, false, h_user_trades },
 };
 
 const mock_endpoint *mock_api_find(const char *method, const char *path)

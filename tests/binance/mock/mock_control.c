@@ -76,7 +76,7 @@ static void c_fill(mock_server *s, mock_req *r, mock_reply *out)
         return;
     }
     if (!dec_param(r, "price", &price)) price = o->price;
-    ms_fill(s->st, o, qty, price);
+    ms_fill(s->st, o, qty, price, true); /* a resting order is the maker */
     ok(out);
 }
 
@@ -112,7 +112,7 @@ static void c_open_order(mock_server *s, mock_req *r, mock_reply *out)
     o->price = price;
     o->external = true;
     qtr_dec filled;
-    if (dec_param(r, "filled", &filled) && filled > 0) ms_fill(s->st, o, filled, price);
+    if (dec_param(r, "filled", &filled) && filled > 0) ms_fill(s->st, o, filled, price, true);
     out->body = json_pack("{s:I}", "orderId", (json_int_t)o->order_id);
 }
 
@@ -242,6 +242,24 @@ static void c_trigger(mock_server *s, mock_req *r, mock_reply *out)
     out->body = json_pack("{s:I}", "actualOrderId", (json_int_t)o->order_id);
 }
 
+/* Commission rates and how they are reported. */
+static void c_fees(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_state *st = s->st;
+    qtr_dec taker = st->taker_rate, maker = st->maker_rate;
+    const char *asset = mr_param(r, "asset"), *neg = mr_param(r, "negative");
+    if ((mr_param(r, "taker") && !dec_param(r, "taker", &taker)) ||
+        (mr_param(r, "maker") && !dec_param(r, "maker", &maker)) || (asset && (!asset[0] || strlen(asset) >= 16))) {
+        mr_error(out, 400, -1, "taker and maker are decimals; asset is 1-15 characters");
+        return;
+    }
+    st->taker_rate = taker;
+    st->maker_rate = maker;
+    if (asset) snprintf(st->commission_asset, sizeof st->commission_asset, "%s", asset);
+    if (neg) st->commission_negative = atoi(neg) != 0;
+    ok(out);
+}
+
 static void c_state(mock_server *s, mock_req *r, mock_reply *out)
 {
     (void)r;
@@ -266,8 +284,10 @@ static void c_state(mock_server *s, mock_req *r, mock_reply *out)
                                       mj_dec(st->symbols[i].entry), "leverage", st->symbols[i].leverage));
     for (int i = 0; i < st->n_request_kinds; i++)
         json_object_set_new(req, st->requests[i].name, json_integer(st->requests[i].n));
-    out->body = json_pack("{s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:i}", "orders", orders, "placements", pl,
-                          "positions", pos, "requests", req, "limit_violations", (json_int_t)st->limit_violations,
+    json_t *trades = json_array();
+    for (int i = 0; i < st->n_trades; i++) json_array_append_new(trades, mj_trade(st, &st->trades[i]));
+    out->body = json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:i}", "orders", orders, "placements", pl,
+                          "positions", pos, "requests", req, "trades", trades, "limit_violations", (json_int_t)st->limit_violations,
                           "signature_failures", (json_int_t)st->signature_failures, "timestamp_failures",
                           (json_int_t)st->timestamp_failures, "key_failures", (json_int_t)st->key_failures,
                           "faults_fired", (json_int_t)st->faults_fired, "faults_left", s->faults.n);
@@ -294,6 +314,7 @@ void mock_control(mock_server *s, mock_req *r, mock_reply *out)
     else if (!strcmp(p, "depth")) c_depth(s, r, out);
     else if (!strcmp(p, "limits")) c_limits(s, r, out);
     else if (!strcmp(p, "trigger")) c_trigger(s, r, out);
+    else if (!strcmp(p, "fees")) c_fees(s, r, out);
     else if (!strcmp(p, "time_offset")) {
         s->st->time_offset_ms = atoll(mr_param(r, "ms") ? mr_param(r, "ms") : "0");
         ok(out);

@@ -12,7 +12,8 @@ typedef struct mf_fault {
     char method[8];        /* "" matches any method                          */
     char kind[16];         /* 429 418 500 503 timeout drop partial dup
                               filter4164 filter1111 filter4014 ts1021
-                              malformed html badstatus                     */
+                              malformed html badstatus
+                              tradeslag (userTrades leaves out the newest) */
     int count;             /* requests left                                  */
     bool exec;             /* run the request before answering with the fault */
     int retry_after;       /* seconds, for 429/418 (0: no header)            */

@@ -62,5 +62,6 @@ void mock_control(mock_server *s, mock_req *r, mock_reply *out);
 json_t *mj_dec(qtr_dec v);
 json_t *mj_order(const ms_order *o);
 json_t *mj_algo(const ms_order *o);
+json_t *mj_trade(const ms_state *st, const ms_trade *t);
 
 #endif

@@ -59,6 +59,12 @@ void ms_reset(ms_state *s)
     s->orders_b = (ms_limit){ 1200, 60000, 0, 0 };
     s->balance = QTR_DEC_INT(10000);
     s->plan_armed = false;
+    s->n_trades = 0;
+    s->next_trade_id = 5520000000;
+    s->taker_rate = dec("0.0005");
+    s->maker_rate = dec("0.0002");
+    snprintf(s->commission_asset, sizeof s->commission_asset, "USDT");
+    s->commission_negative = false;
     s->limit_violations = s->signature_failures = s->timestamp_failures = s->key_failures = 0;
     s->faults_fired = 0;
     s->n_request_kinds = 0;
@@ -85,6 +91,7 @@ void ms_free(ms_state *s)
     if (!s) return;
     free(s->orders);
     free(s->placements);
+    free(s->trades);
     free(s);
 }
 
@@ -154,7 +161,34 @@ bool ms_order_open(const ms_order *o)
     return !strcmp(o->status, "NEW") || !strcmp(o->status, "PARTIALLY_FILLED");
 }
 
-void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price)
+static void record_trade(ms_state *s, const ms_order *o, qtr_dec qty, qtr_dec price, qtr_dec quote, qtr_dec pnl,
+                         bool maker)
+{
+    if (s->n_trades == s->cap_trades) {
+        int cap = s->cap_trades ? s->cap_trades * 2 : 1024;
+        ms_trade *t = realloc(s->trades, (size_t)cap * sizeof *t);
+        if (!t) abort(); /* a test double: running out of memory ends the test loudly */
+        s->trades = t;
+        s->cap_trades = cap;
+    }
+    ms_trade *t = &s->trades[s->n_trades++];
+    memset(t, 0, sizeof *t);
+    t->id = s->next_trade_id++;
+    t->order_id = o->order_id;
+    t->time = ms_now(s);
+    snprintf(t->symbol, sizeof t->symbol, "%s", o->symbol);
+    snprintf(t->side, sizeof t->side, "%s", o->side);
+    t->price = price;
+    t->qty = qty;
+    t->quote = quote;
+    t->maker = maker;
+    t->realized_pnl = pnl;
+    qtr_dec fee = 0;
+    qtr_dec_mul(quote, maker ? s->maker_rate : s->taker_rate, QTR_ROUND_HALF_EVEN, &fee);
+    t->commission = s->commission_negative ? -fee : fee;
+}
+
+void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price, bool maker)
 {
     qtr_dec quote = 0;
     qtr_dec_mul(qty, price, QTR_ROUND_HALF_EVEN, &quote);
@@ -165,7 +199,14 @@ void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price)
     ms_symbol *y = ms_symbol_find(s, o->symbol);
     if (!y) return;
     qtr_dec signed_qty = !strcmp(o->side, "BUY") ? qty : -qty;
-    qtr_dec old = y->position, now = old + signed_qty;
+    qtr_dec old = y->position, now = old + signed_qty, pnl = 0;
+    if (old != 0 && (old > 0) != (signed_qty > 0)) {
+        /* closing (part of) the position: PnL on the closed quantity */
+        qtr_dec closed = qtr_dec_abs(old) < qty ? qtr_dec_abs(old) : qty, diff = 0;
+        qtr_dec_mul(price - y->entry, closed, QTR_ROUND_HALF_EVEN, &diff);
+        pnl = old > 0 ? diff : -diff;
+    }
+    record_trade(s, o, qty, price, quote, pnl, maker);
     if (old == 0 || (old > 0) != (now > 0) || now == 0) {
         y->entry = now == 0 ? 0 : price;
     } else if ((old > 0) == (signed_qty > 0)) {
@@ -196,7 +237,7 @@ void ms_plan_advance(ms_state *s, ms_order *o)
     qtr_dec px = (o->price > 0 ? o->price : y->price) + (qtr_dec)p->step_no * y->tick;
     p->step_no++;
     p->steps_left--;
-    if (qty > 0) ms_fill(s, o, qty, px);
+    if (qty > 0) ms_fill(s, o, qty, px, false);
     if (p->steps_left == 0 && o->executed < o->orig_qty) {
         snprintf(o->status, sizeof o->status, "%s", p->end_status);
         o->update_time = ms_now(s);
@@ -217,7 +258,7 @@ void ms_match_new(ms_state *s, ms_order *o)
     }
     bool buy = !strcmp(o->side, "BUY");
     if (!strcmp(o->type, "MARKET")) {
-        ms_fill(s, o, o->orig_qty, y->price);
+        ms_fill(s, o, o->orig_qty, y->price, false);
         return;
     }
     bool crosses = buy ? o->price >= y->price : o->price <= y->price;
@@ -225,7 +266,7 @@ void ms_match_new(ms_state *s, ms_order *o)
         snprintf(o->status, sizeof o->status, "EXPIRED");
         return;
     }
-    if (crosses) ms_fill(s, o, o->orig_qty, y->price);
+    if (crosses) ms_fill(s, o, o->orig_qty, y->price, false);
     else if (!strcmp(o->tif, "IOC") || !strcmp(o->tif, "FOK")) snprintf(o->status, sizeof o->status, "EXPIRED");
 }
 
@@ -237,7 +278,7 @@ void ms_price_moved(ms_state *s, ms_symbol *y)
             o->plan.steps_left > 0)
             continue;
         bool buy = !strcmp(o->side, "BUY");
-        if (buy ? y->price <= o->price : y->price >= o->price) ms_fill(s, o, o->orig_qty - o->executed, o->price);
+        if (buy ? y->price <= o->price : y->price >= o->price) ms_fill(s, o, o->orig_qty - o->executed, o->price, true); /* resting: maker */
     }
 }
 

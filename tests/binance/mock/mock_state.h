@@ -60,6 +60,14 @@ typedef struct ms_order {
     int hnext;                           /* index chain by cid, -1 ends    */
 } ms_order;
 
+/* One execution, as GET /fapi/v1/userTrades reports it. */
+typedef struct ms_trade {
+    int64_t id, order_id, time;
+    char symbol[24], side[8];
+    qtr_dec price, qty, quote, commission, realized_pnl;
+    bool maker;
+} ms_trade;
+
 typedef struct ms_placement {
     char cid[40];
     int attempts;   /* POSTs that reached order handling with this id        */
@@ -86,6 +94,12 @@ typedef struct ms_state {
     int64_t next_order_id;
     ms_limit weight, orders_a, orders_b;
     qtr_dec balance;
+    ms_trade *trades;
+    int n_trades, cap_trades;
+    int64_t next_trade_id;
+    qtr_dec taker_rate, maker_rate;      /* commission = quote x rate       */
+    char commission_asset[16];           /* "USDT"; "BNB" as with the discount */
+    bool commission_negative;            /* report commission as < 0 (docs example) */
     ms_plan pending_plan;                /* armed by a "partial" fault     */
     bool plan_armed;
     /* counters for assertions */
@@ -106,8 +120,9 @@ ms_order *ms_algo_by_cid(ms_state *s, const char *cid);
 ms_placement *ms_placement_get(ms_state *s, const char *cid);
 ms_order *ms_order_add(ms_state *s, const char *cid);
 bool ms_order_open(const ms_order *o);
-/* Execute qty at price on o (and its symbol's position). */
-void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price);
+/* Execute qty at price on o (and its symbol's position), recording a trade
+ * with its commission (maker or taker rate) and realized PnL. */
+void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price, bool maker);
 /* Match a new order against the symbol price (or its fill plan). */
 void ms_match_new(ms_state *s, ms_order *o);
 /* One more step of a fill plan, on a query. */
