@@ -533,8 +533,9 @@ void qh_ess_hook_cancel_all(void *ud)
     }
     /* copy first: cancellations change the open-order table under us */
     size_t n = e->n_open;
-    qtr_order_update *copy = n ? malloc(n * sizeof *copy) : NULL;
-    if (n && !copy) {
+    if (n == 0) return;
+    qtr_order_update *copy = malloc(n * sizeof *copy);
+    if (!copy) {
         /* no memory for the copy: walk the table itself from the end. A
          * removal moves the last entry (already asked) into the hole, so no
          * order is skipped; one may be asked twice, which is harmless. */

@@ -235,6 +235,28 @@ static void host_trips_are_not_manual(void **state)
     efx_free(f);
 }
 
+/* An ESS trip with no open order, on an exchange without cancel_all, walks
+ * an empty table: nothing is cancelled and the trip is recorded. (It once
+ * called memcpy(NULL, NULL, 0): undefined behaviour that aborts the UBSan
+ * build of this test, test_engine_orders_ubsan.) */
+static void ess_trip_with_no_open_orders(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    e->exchange->ld.exchange.cancel_all = NULL;
+    assert_int_equal(e->n_open, 0);
+    assert_int_equal(e->api.ess_trip(&efx_plugin(f, "quiet")->ctx, "alice", "drill"), QTR_OK);
+    qtr_ess_status st;
+    qh_ess_status(e->ess, &st);
+    assert_int_not_equal(st.state, QTR_ESS_ARMED);
+    assert_string_equal(st.trip_reason, "manual: drill");
+    fx_exchange *x = efx_exchange(f);
+    assert_int_equal(x->cancels, 0);
+    assert_int_equal(x->cancel_alls, 0);
+    efx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +264,7 @@ int main(void)
         cmocka_unit_test(ess_flatten_closes_every_position),
         cmocka_unit_test(restart_restores_every_position),
         cmocka_unit_test(host_trips_are_not_manual),
+        cmocka_unit_test(ess_trip_with_no_open_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
