@@ -8,13 +8,7 @@
 
 #include "bn_fills.h"
 #include "bn_order_json.h"
-
-static qtr_dec dec(const char *t)
-{
-    qtr_dec v;
-    assert_int_equal(qtr_dec_parse(t, (size_t)-1, &v), QTR_DEC_OK);
-    return v;
-}
+#include "mock_host.h" /* D(): a decimal literal, aborting on a typo */
 
 static void increments_not_totals(void **state)
 {
@@ -23,16 +17,16 @@ static void increments_not_totals(void **state)
     qtr_dec q, p;
     char err[128];
     /* 0.004 @ 49000 = 196 */
-    assert_int_equal(bn_fill_step(&t, dec("0.004"), dec("196"), &q, &p, err, sizeof err), BN_FILL_NEW);
-    assert_int_equal(q, dec("0.004"));
-    assert_int_equal(p, dec("49000"));
+    assert_int_equal(bn_fill_step(&t, D("0.004"), D("196"), &q, &p, err, sizeof err), BN_FILL_NEW);
+    assert_int_equal(q, D("0.004"));
+    assert_int_equal(p, D("49000"));
     /* the same totals again: nothing new */
-    assert_int_equal(bn_fill_step(&t, dec("0.004"), dec("196"), &q, &p, err, sizeof err), BN_FILL_NONE);
+    assert_int_equal(bn_fill_step(&t, D("0.004"), D("196"), &q, &p, err, sizeof err), BN_FILL_NONE);
     /* +0.006 @ 48999.9 = 293.9994 */
-    assert_int_equal(bn_fill_step(&t, dec("0.010"), dec("489.9994"), &q, &p, err, sizeof err), BN_FILL_NEW);
-    assert_int_equal(q, dec("0.006"));
-    assert_int_equal(p, dec("48999.9"));
-    assert_int_equal(bn_avg_price(dec("489.9994"), dec("0.010")), dec("48999.94"));
+    assert_int_equal(bn_fill_step(&t, D("0.010"), D("489.9994"), &q, &p, err, sizeof err), BN_FILL_NEW);
+    assert_int_equal(q, D("0.006"));
+    assert_int_equal(p, D("48999.9"));
+    assert_int_equal(bn_avg_price(D("489.9994"), D("0.010")), D("48999.94"));
 }
 
 static void price_rounds_half_even(void **state)
@@ -42,27 +36,27 @@ static void price_rounds_half_even(void **state)
     qtr_dec q, p;
     char err[128];
     /* 1 / 3 = 0.333333333... -> 0.33333333 */
-    assert_int_equal(bn_fill_step(&t, dec("3"), dec("1"), &q, &p, err, sizeof err), BN_FILL_NEW);
-    assert_int_equal(p, dec("0.33333333"));
+    assert_int_equal(bn_fill_step(&t, D("3"), D("1"), &q, &p, err, sizeof err), BN_FILL_NEW);
+    assert_int_equal(p, D("0.33333333"));
     /* 0.00000005 / 2 = 0.000000025 -> tie -> even: 0.00000002 */
     bn_fill_tracker u = { 0, 0 };
-    assert_int_equal(bn_fill_step(&u, dec("2"), dec("0.00000005"), &q, &p, err, sizeof err), BN_FILL_NEW);
-    assert_int_equal(p, dec("0.00000002"));
+    assert_int_equal(bn_fill_step(&u, D("2"), D("0.00000005"), &q, &p, err, sizeof err), BN_FILL_NEW);
+    assert_int_equal(p, D("0.00000002"));
 }
 
 static void going_backwards_is_an_error(void **state)
 {
     (void)state;
-    bn_fill_tracker t = { dec("0.5"), dec("100") };
+    bn_fill_tracker t = { D("0.5"), D("100") };
     qtr_dec q = 0, p = 0;
     char err[128];
-    assert_int_equal(bn_fill_step(&t, dec("0.4"), dec("80"), &q, &p, err, sizeof err), BN_FILL_BAD);
+    assert_int_equal(bn_fill_step(&t, D("0.4"), D("80"), &q, &p, err, sizeof err), BN_FILL_BAD);
     assert_non_null(strstr(err, "executedQty went back"));
-    assert_int_equal(bn_fill_step(&t, dec("0.6"), dec("90"), &q, &p, err, sizeof err), BN_FILL_BAD);
-    assert_int_equal(bn_fill_step(&t, dec("0.5"), dec("101"), &q, &p, err, sizeof err), BN_FILL_BAD);
+    assert_int_equal(bn_fill_step(&t, D("0.6"), D("90"), &q, &p, err, sizeof err), BN_FILL_BAD);
+    assert_int_equal(bn_fill_step(&t, D("0.5"), D("101"), &q, &p, err, sizeof err), BN_FILL_BAD);
     /* the tracker did not move */
-    assert_int_equal(t.last_qty, dec("0.5"));
-    assert_int_equal(t.last_quote, dec("100"));
+    assert_int_equal(t.last_qty, D("0.5"));
+    assert_int_equal(t.last_quote, D("100"));
 }
 
 static const char order_ok[] =
@@ -81,8 +75,8 @@ static void reads_an_order(void **state)
     assert_string_equal(s.order_id, "4100231177");
     assert_int_equal(s.status, QTR_OS_PARTIALLY_FILLED);
     assert_int_equal(s.side, QTR_SIDE_SELL);
-    assert_int_equal(s.executed_qty, dec("0.004"));
-    assert_int_equal(s.cum_quote, dec("256.0492"));
+    assert_int_equal(s.executed_qty, D("0.004"));
+    assert_int_equal(s.cum_quote, D("256.0492"));
     assert_true(s.reduce_only);
     json_decref(j);
 }

@@ -14,15 +14,9 @@
 #include "bn_jread.h"
 #include "bn_json.h"
 #include "bn_order_json.h"
+#include "mock_host.h" /* D(): a decimal literal, aborting on a typo */
 
 #define LIT(s) (s), (sizeof(s) - 1)
-
-static qtr_dec dec(const char *t)
-{
-    qtr_dec v;
-    assert_int_equal(qtr_dec_parse(t, (size_t)-1, &v), QTR_DEC_OK);
-    return v;
-}
 
 /* Printable form of a document for failure messages. */
 static const char *show(const char *s, size_t n)
@@ -185,7 +179,7 @@ static void object_reads_wanted_keys_in_one_pass(void **state)
     qtr_dec d;
     int64_t i;
     assert_true(bn_jget_dec(&f[0].val, "a", &d, err, sizeof err));
-    assert_int_equal(d, dec("1.5"));
+    assert_int_equal(d, D("1.5"));
     assert_true(bn_jget_int(&f[1].val, "n", &i, err, sizeof err));
     assert_int_equal(i, -42);
     /* an object value handed to the object reader */
@@ -319,7 +313,7 @@ static void getter_decimal(void **state)
     assert_int_equal(d, INT64_MAX);
     v = val_of("{\"v\":\"\\u0031.5\"}"); /* escapes are decoded first, as jansson does */
     assert_true(bn_jget_dec(&v, "v", &d, err, sizeof err));
-    assert_int_equal(d, dec("1.5"));
+    assert_int_equal(d, D("1.5"));
     /* a decimal given as a JSON number: refused (most readers turn those into binary fractions) */
     v = val_of("{\"v\":0.004}");
     assert_false(bn_jget_dec(&v, "executedQty", &d, err, sizeof err));
@@ -459,9 +453,9 @@ static void order_reads_exact_values(void **state)
     assert_int_equal(s.status, QTR_OS_PARTIALLY_FILLED);
     assert_int_equal(s.side, QTR_SIDE_SELL);
     assert_int_equal(s.type, QTR_ORDER_MARKET);
-    assert_int_equal(s.orig_qty, dec("0.01"));
-    assert_int_equal(s.executed_qty, dec("0.004"));
-    assert_int_equal(s.cum_quote, dec("256.0492"));
+    assert_int_equal(s.orig_qty, D("0.01"));
+    assert_int_equal(s.executed_qty, D("0.004"));
+    assert_int_equal(s.cum_quote, D("256.0492"));
     assert_int_equal(s.price, 0);
     assert_true(s.reduce_only);
 
@@ -472,7 +466,7 @@ static void order_reads_exact_values(void **state)
     assert_int_equal(bn_order_state_read(LIT(other), &s, err, sizeof err), 0);
     assert_string_equal(s.order_id, "7");
     assert_int_equal(s.type, QTR_ORDER_LIMIT);
-    assert_int_equal(s.price, dec("3000.5"));
+    assert_int_equal(s.price, D("3000.5"));
     assert_false(s.reduce_only);
 }
 
@@ -623,11 +617,11 @@ static void trades_read_exact_values(void **state)
     assert_int_equal(t->id, 698759);
     assert_string_equal(t->order_id, "25851813");
     assert_int_equal(t->side, QTR_SIDE_SELL);
-    assert_int_equal(t->price, dec("7819.01"));
-    assert_int_equal(t->qty, dec("0.002"));
-    assert_int_equal(t->quote_qty, dec("15.63802"));
-    assert_int_equal(t->commission, dec("-0.0781901")); /* as given: the caller reads the sign */
-    assert_int_equal(t->realized_pnl, dec("-0.91539999"));
+    assert_int_equal(t->price, D("7819.01"));
+    assert_int_equal(t->qty, D("0.002"));
+    assert_int_equal(t->quote_qty, D("15.63802"));
+    assert_int_equal(t->commission, D("-0.0781901")); /* as given: the caller reads the sign */
+    assert_int_equal(t->realized_pnl, D("-0.91539999"));
     assert_string_equal(t->commission_asset, "USDT");
     assert_false(t->maker);
     assert_false(t->buyer);
@@ -636,7 +630,7 @@ static void trades_read_exact_values(void **state)
     assert_int_equal(t->id, 698760);
     assert_string_equal(t->order_id, "25851814");
     assert_int_equal(t->side, QTR_SIDE_BUY);
-    assert_int_equal(t->commission, dec("0.0031276"));
+    assert_int_equal(t->commission, D("0.0031276"));
     assert_string_equal(t->commission_asset, "BNB");
     assert_true(t->maker);
     assert_true(t->buyer);

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "bn_rules.h"
+#include "mock_host.h" /* D(): a decimal literal, aborting on a typo */
 
 static const char info_json[] =
     "{\"timezone\":\"UTC\",\"serverTime\":1767225600000,\"exchangeFilters\":[],"
@@ -41,13 +42,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static qtr_dec dec(const char *t)
-{
-    qtr_dec v;
-    assert_int_equal(qtr_dec_parse(t, (size_t)-1, &v), QTR_DEC_OK);
-    return v;
-}
-
 static int prep(qtr_order_type type, qtr_side side, const char *qty, const char *price, qtr_dec ref, bool ro,
                 bn_prepared *out, char *reason)
 {
@@ -56,9 +50,9 @@ static int prep(qtr_order_type type, qtr_side side, const char *qty, const char 
     strcpy(o.symbol, "BTCUSDT");
     o.type = type;
     o.side = side;
-    o.qty = dec(qty);
-    if (type == QTR_ORDER_LIMIT) o.price = dec(price);
-    if (type == QTR_ORDER_STOP_MARKET) o.stop_price = dec(price);
+    o.qty = D(qty);
+    if (type == QTR_ORDER_LIMIT) o.price = D(price);
+    if (type == QTR_ORDER_STOP_MARKET) o.stop_price = D(price);
     o.reduce_only = ro;
     return bn_rules_prepare(bn_rules_find(&info, "BTCUSDT"), &o, ref, out, reason, 96);
 }
@@ -92,9 +86,9 @@ static void qty_rounds_down_to_step(void **state)
     bn_prepared p;
     char reason[96];
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.0109", "50000", 0, false, &p, reason), 0);
-    assert_int_equal(p.qty, dec("0.010"));
-    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_SELL, "1.23456789", NULL, dec("50000"), false, &p, reason), 0);
-    assert_int_equal(p.qty, dec("1.234"));
+    assert_int_equal(p.qty, D("0.010"));
+    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_SELL, "1.23456789", NULL, D("50000"), false, &p, reason), 0);
+    assert_int_equal(p.qty, D("1.234"));
 }
 
 static void price_rounds_toward_the_passive_side(void **state)
@@ -104,15 +98,15 @@ static void price_rounds_toward_the_passive_side(void **state)
     char reason[96];
     /* (price - minPrice) must be a multiple of the tick: 261.10 + k * 0.10 */
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.01", "45000.17", 0, false, &p, reason), 0);
-    assert_int_equal(p.price, dec("45000.1"));
+    assert_int_equal(p.price, D("45000.1"));
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_SELL, "0.01", "45000.11", 0, false, &p, reason), 0);
-    assert_int_equal(p.price, dec("45000.2"));
+    assert_int_equal(p.price, D("45000.2"));
     /* on the grid already: unchanged either way */
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_SELL, "0.01", "45000.3", 0, false, &p, reason), 0);
-    assert_int_equal(p.price, dec("45000.3"));
+    assert_int_equal(p.price, D("45000.3"));
     /* trigger prices follow the same rule */
     assert_int_equal(prep(QTR_ORDER_STOP_MARKET, QTR_SIDE_SELL, "0.01", "40000.01", 0, true, &p, reason), 0);
-    assert_int_equal(p.stop_price, dec("40000.1"));
+    assert_int_equal(p.stop_price, D("40000.1"));
     assert_int_equal(p.price, 0);
 }
 
@@ -126,7 +120,7 @@ static void refusals_name_the_filter(void **state)
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "1000.5", "50000", 0, false, &p, reason), -1);
     assert_non_null(strstr(reason, "maxQty"));
     /* MARKET uses MARKET_LOT_SIZE: 121 is within LOT_SIZE (1000) but not 120 */
-    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "121", NULL, dec("1000"), false, &p, reason), -1);
+    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "121", NULL, D("1000"), false, &p, reason), -1);
     assert_non_null(strstr(reason, "MARKET_LOT_SIZE"));
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.01", "200", 0, false, &p, reason), -1);
     assert_non_null(strstr(reason, "minPrice"));
@@ -136,8 +130,8 @@ static void refusals_name_the_filter(void **state)
     /* reduce-only is exempt from MIN_NOTIONAL, as on the exchange */
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_SELL, "0.001", "50000", 0, true, &p, reason), 0);
     /* MARKET: valued at the reference price when known; 0.002 * 60000 = 120 passes, * 40000 = 80 fails */
-    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "0.002", NULL, dec("60000"), false, &p, reason), 0);
-    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "0.002", NULL, dec("40000"), false, &p, reason), -1);
+    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "0.002", NULL, D("60000"), false, &p, reason), 0);
+    assert_int_equal(prep(QTR_ORDER_MARKET, QTR_SIDE_BUY, "0.002", NULL, D("40000"), false, &p, reason), -1);
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0", "50000", 0, false, &p, reason), -1);
 }
 
