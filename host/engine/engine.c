@@ -329,6 +329,30 @@ static void strategy_on_fill(void *ud, const qtr_event *ev)
     p->ld.strategy.on_fill(p->state, &ev->u.fill);
 }
 
+
+/* A strategy gets the candles of the symbols in its `symbols` option, or of
+ * every symbol when it declares no such option or leaves it empty
+ * (qtr_strategy_ops.on_candle). One subscription a symbol: the bus filters.
+ * 0, or -1 with err set. */
+static int subscribe_candles(qh_engine *e, qh_plugin_rt *p, char *err, size_t errlen)
+{
+    const char *const *only = NULL;
+    size_t n = 0;
+    if (e->api.config_list(&p->ctx, "symbols", &only, &n) != QTR_OK || n == 0)
+        only = NULL, n = 0;
+    for (size_t i = 0; i < (n ? n : 1); i++) {
+        bool again = false;
+        for (size_t j = 0; j < i; j++) again = again || strcmp(only[i], only[j]) == 0;
+        if (again) continue;
+        if (!qh_bus_subscribe(e->bus, QTR_EV_CANDLE, n ? only[i] : NULL, strategy_on_candle, p, p)) {
+            snprintf(err, errlen, "%s: plugin %s: options.symbols[%zu]: not a symbol (at most %d characters)",
+                     e->cfg->path, p->ld.desc.name, i + 1, QTR_SYMBOL_MAX - 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static void strategy_on_update(void *ud, const qtr_event *ev)
 {
     qh_plugin_rt *p = ud;
@@ -386,7 +410,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         if (rc == 2) return 2;
         if (rc != 0) continue;
         qh_plugin_rt *p = &e->plugins[e->n_plugins - 1];
-        qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, strategy_on_candle, p, p);
+        if (subscribe_candles(e, p, err, errlen) != 0) return 2;
         if (p->ld.strategy.on_fill) qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, strategy_on_fill, p, p);
         if (p->ld.strategy.on_order_update)
             qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, strategy_on_update, p, p);

@@ -52,7 +52,7 @@ efx *efx_new(void)
              "  plugins = {\n"
              "    { kind = 'exchange', name = 'rec' },\n"
              "    { kind = 'risk', name = 'approve' },\n"
-             "    { kind = 'strategy', name = 'quiet' },\n"
+             "    { kind = 'strategy', name = 'quiet', options = { symbols = { 'BTCUSDT', 'ETHUSDT', 'BTCUSDT' } } },\n"
              "    { kind = 'dashboard', name = 'panel' },\n"
              "  },\n"
              "}\n",

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "engine_fixture.h"
+#include "strategy_quiet.h"
 
 /* More than any fixed table of 256 the host once had. */
 #define MANY 300
@@ -257,6 +258,30 @@ static void ess_trip_with_no_open_orders(void **state)
     efx_free(f);
 }
 
+/* A strategy gets the candles of the symbols its `symbols` option names, and
+ * only once each however often a symbol is named (qtr_strategy_ops). */
+static void strategy_gets_only_its_symbols(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    const char *syms[] = { "BTCUSDT", "XRPUSDT", "ETHUSDT", "SOLUSDT", "BTCUSDT" };
+    for (size_t i = 0; i < sizeof syms / sizeof *syms; i++) {
+        qtr_event ev = { .type = QTR_EV_CANDLE };
+        snprintf(ev.u.candle.symbol, QTR_SYMBOL_MAX, "%s", syms[i]);
+        ev.u.candle.open_time_ms = 60000 * (int64_t)i;
+        ev.u.candle.close_time_ms = ev.u.candle.open_time_ms + 59999;
+        ev.u.candle.open = ev.u.candle.high = ev.u.candle.low = ev.u.candle.close = QTR_DEC_INT(10);
+        assert_int_equal(efx_publish(f, e->exchange, &ev), QTR_OK);
+    }
+    const fx_strategy *s = efx_plugin(f, "quiet")->state;
+    assert_int_equal(s->n_seen, 3);
+    assert_string_equal(s->seen[0], "BTCUSDT");
+    assert_string_equal(s->seen[1], "ETHUSDT");
+    assert_string_equal(s->seen[2], "BTCUSDT");
+    efx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -265,6 +290,7 @@ int main(void)
         cmocka_unit_test(restart_restores_every_position),
         cmocka_unit_test(host_trips_are_not_manual),
         cmocka_unit_test(ess_trip_with_no_open_orders),
+        cmocka_unit_test(strategy_gets_only_its_symbols),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
