@@ -69,8 +69,11 @@ static int record_unknown(qh_store *st, const qtr_order_update *ex, qh_recon_dif
                  qtr_dec_format(ex->filled_qty, a));
         return QTR_OK;
     }
-    snprintf(d->detail, sizeof d->detail, "%s %s: open on the exchange, unknown to the store; not recorded: %.100s",
-             ex->symbol, ex->client_id, why);
+    /* Sized to fit: symbol (23) and client id (39) whole, the words (39),
+     * and the first 90 characters of the reason make at most 191. The full
+     * reason goes to err when it stops reconciliation. */
+    snprintf(d->detail, sizeof d->detail, "%s %s: unknown to the store, not recorded: %.90s", ex->symbol,
+             ex->client_id, why);
     /* A malformed exchange record is listed, not fatal; a full or failed
      * store stops reconciliation so the host can retry. */
     if (rc == QTR_EINVAL) return QTR_OK;

@@ -127,6 +127,26 @@ static void test_differences(void **state)
     assert_non_null(strstr(d[0].detail, "not recorded"));
     free(d);
 
+    /* The longest symbol and client id with a refused record: the detail
+     * names both whole and the start of the reason, within its size. */
+    char longest_symbol[QTR_SYMBOL_MAX], longest_id[QTR_CLIENT_ID_MAX];
+    memset(longest_symbol, 'S', sizeof longest_symbol - 1);
+    longest_symbol[sizeof longest_symbol - 1] = '\0';
+    memset(longest_id, 'c', sizeof longest_id - 1);
+    longest_id[sizeof longest_id - 1] = '\0';
+    qtr_order_update odd = sf_order(longest_id, longest_symbol, QTR_SIDE_BUY, QTR_OS_NEW, 1, 1, 0, 9);
+    odd.status = (qtr_order_status)99;
+    assert_int_equal(qh_store_reconcile(st, &odd, 1, agree_pos, 2, &d, &n, err, sizeof err), QTR_OK);
+    const qh_recon_diff *unknown = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (d[i].kind == QH_RECON_UNKNOWN_ORDER) unknown = &d[i];
+    assert_non_null(unknown);
+    char want[QTR_TEXT_MAX];
+    snprintf(want, sizeof want, "%s %s: unknown to the store, not recorded: order_update %s: status 99 unknown",
+             longest_symbol, longest_id, longest_id);
+    assert_string_equal(unknown->detail, want);
+    free(d);
+
     assert_int_equal(qh_store_close(st), QTR_OK);
     free(path);
     sf_rmtree(dir);
