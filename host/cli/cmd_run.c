@@ -8,6 +8,7 @@
 
 #include "engine/engine.h"
 #include "core/log.h"
+#include "core/sd_notify.h"
 
 typedef struct run_state {
     struct event_base *base;
@@ -79,7 +80,9 @@ int qh_cmd_run(int argc, char **argv)
     event_add(s_term, NULL);
     event_add(s_hup, NULL);
     qh_info("host", "running (%s mode, config %s)", cfg.live ? "live" : "paper", cfg.path);
+    qh_sd_notifier *sd = qh_sd_notifier_start(r.base);   /* READY=1, watchdog pings (systemd) */
     int loop_rc = event_base_dispatch(r.base);
+    qh_sd_notifier_stop(sd);                              /* STOPPING=1 */
     qh_engine_stop(r.engine);
     qh_engine_free(r.engine);
     event_free(s_int);

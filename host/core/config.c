@@ -733,8 +733,11 @@ const char *qh_config_default_run(void)
            "  plugins = {\n"
            "    { kind = 'exchange', name = 'paper' },\n"
            "    { kind = 'risk', name = 'policy' },\n"
-           "    { kind = 'dashboard', name = 'dashboard', file = 'dashboard_web.so', required = false,\n"
-           "      options = { listen = '127.0.0.1:8080' } },\n"
+           /* QTR_DASHBOARD_LISTEN moves the dashboard (tests give a free port); when set, the
+            * dashboard is required, so a bad address is refused instead of left out. */
+           "    { kind = 'dashboard', name = 'dashboard', file = 'dashboard_web.so',\n"
+           "      required = os.getenv('QTR_DASHBOARD_LISTEN') ~= nil,\n"
+           "      options = { listen = os.getenv('QTR_DASHBOARD_LISTEN') or '127.0.0.1:8080' } },\n"
            "    { kind = 'strategy', name = 'ma_cross', options = { fast = 5, slow = 20, order_notional = '500' } },\n"
            "  },\n"
            "}\n";
