@@ -68,6 +68,58 @@ static void parse_with_rounding(void **s)
     assert_int_equal(v, 0);
 }
 
+/* A value below one unit is refused by the strict parser however it is
+ * written, and rounds by its exact value: one unit only where the mode says
+ * so, never two (issue 10: "1e31e-70" parsed as 0.00000001, a CEIL of about
+ * 1e-62 gave 0.00000002). */
+static void tiny_values_are_never_a_unit_by_accident(void **s)
+{
+    (void)s;
+    qtr_dec v = 77;
+    const char *tiny[] = { "10000000000000000000000000000000e-70", "12000000000000000000000000000000e-93", "1e-62",
+                           "0.000000000000000000000000000000000000000000000001", "1e-99999999999999999999", NULL };
+    for (int i = 0; tiny[i]; i++) {
+        assert_int_equal(qtr_dec_parse(tiny[i], (size_t)-1, &v), QTR_DEC_EPRECISION);
+        struct { qtr_rounding mode; qtr_dec pos, neg; } want[] = {
+            { QTR_ROUND_DOWN, 0, 0 },  { QTR_ROUND_UP, 1, -1 },     { QTR_ROUND_FLOOR, 0, -1 },
+            { QTR_ROUND_CEIL, 1, 0 },  { QTR_ROUND_HALF_UP, 0, 0 }, { QTR_ROUND_HALF_EVEN, 0, 0 },
+        };
+        char neg[64];
+        snprintf(neg, sizeof neg, "-%s", tiny[i]);
+        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+            assert_int_equal(qtr_dec_parse_round(tiny[i], (size_t)-1, want[k].mode, &v), QTR_DEC_OK);
+            assert_int_equal(v, want[k].pos);
+            assert_int_equal(qtr_dec_parse_round(neg, (size_t)-1, want[k].mode, &v), QTR_DEC_OK);
+            assert_int_equal(v, want[k].neg);
+        }
+    }
+    assert_int_equal(v, 0);
+}
+
+/* Exactly representable values are exact however many digits or whatever
+ * exponent they are written with; exponents that leave the range are refused. */
+static void long_and_scaled_values_are_exact(void **s)
+{
+    (void)s;
+    assert_int_equal(P("100000000000000000000000000000000000000000000000000e-58"), 1);
+    assert_int_equal(P("0.00000000000000000000000000000000000000000000000001e42"), 1);
+    assert_int_equal(P("92233720368547758070000000000000000000000e-30"), INT64_MAX);
+    assert_int_equal(P("1.00000000000000000000000000000000000000000000000000000"), 100000000);
+    assert_int_equal(P("0e99999999999999999999999"), 0);
+    assert_int_equal(P("-0e-99999999999999999999999"), 0);
+    qtr_dec v = 77;
+    assert_int_equal(qtr_dec_parse("1e99999999999999999999", (size_t)-1, &v), QTR_DEC_ERANGE);
+    assert_int_equal(qtr_dec_parse("100000000000000000000000000000000000000001e-49", (size_t)-1, &v),
+                     QTR_DEC_EPRECISION);
+    assert_int_equal(qtr_dec_parse_round("100000000000000000000000000000000000000001e-49", (size_t)-1, QTR_ROUND_UP, &v),
+                     QTR_DEC_OK);
+    assert_int_equal(v, 2);
+    /* rounding that carries past the top is out of range, not wrapped */
+    assert_int_equal(qtr_dec_parse_round("92233720368.547758071", (size_t)-1, QTR_ROUND_UP, &v), QTR_DEC_ERANGE);
+    assert_int_equal(qtr_dec_parse_round("92233720368.547758071", (size_t)-1, QTR_ROUND_DOWN, &v), QTR_DEC_OK);
+    assert_int_equal(v, INT64_MAX);
+}
+
 static void format_round_trips(void **s)
 {
     (void)s;
@@ -150,6 +202,8 @@ int main(void)
         cmocka_unit_test(parse_exact),
         cmocka_unit_test(parse_refusals),
         cmocka_unit_test(parse_with_rounding),
+        cmocka_unit_test(tiny_values_are_never_a_unit_by_accident),
+        cmocka_unit_test(long_and_scaled_values_are_exact),
         cmocka_unit_test(format_round_trips),
         cmocka_unit_test(add_sub_exact_and_checked),
         cmocka_unit_test(mul_div_with_rounding),

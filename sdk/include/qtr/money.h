@@ -50,7 +50,7 @@ typedef enum qtr_rounding {
 typedef enum qtr_dec_status {
     QTR_DEC_OK = 0,
     QTR_DEC_ESYNTAX,     /* not a decimal number                   */
-    QTR_DEC_EPRECISION,  /* more than 8 significant decimals       */
+    QTR_DEC_EPRECISION,  /* between two units of 0.00000001        */
     QTR_DEC_ERANGE       /* magnitude too large for qtr_dec        */
 } qtr_dec_status;
 
@@ -190,9 +190,23 @@ static inline qtr_dec qtr_dec_max(qtr_dec a, qtr_dec b) { return a > b ? a : b; 
 /*
  * Parse an exact decimal: optional sign, digits, optional '.' and digits,
  * optional exponent ("1e-5", as some exchanges write tiny numbers). No spaces.
- * len may be (size_t)-1 for a NUL-terminated string. A value that needs more
- * than 8 decimals is refused (QTR_DEC_EPRECISION), never silently rounded:
- * use qtr_dec_parse_round() where rounding is what you mean.
+ * At least one mantissa digit; any number of digits anywhere (lengths are
+ * counted in size_t). len may be (size_t)-1 for a NUL-terminated string.
+ *
+ * The value is always that of the whole text, exactly:
+ *   - qtr_dec_parse() accepts only a value that is a whole number of units
+ *     (0.00000001) within [QTR_DEC_MIN, QTR_DEC_MAX]. A larger magnitude is
+ *     QTR_DEC_ERANGE; a value between two units is QTR_DEC_EPRECISION, never
+ *     silently rounded, however far below one unit it is ("1e-70" too).
+ *     Trailing zeros and exponents that cancel are exact ("1000e-11" is
+ *     0.00000001, "0e999" is 0).
+ *   - qtr_dec_parse_round() rounds the exact value once, as asked, then
+ *     refuses a result out of range. A non-zero value below one unit thus
+ *     becomes 0 under DOWN and the nearest modes, and one unit only where
+ *     the mode says so (UP; CEIL for a positive value; FLOOR for a negative
+ *     one), never more.
+ * An exponent past 10^30 in magnitude counts as 10^30: no text that fits in
+ * memory has enough digits to tell the difference.
  */
 /* The common case in 64 bits: [+-]digits[.digits], at most 18 digits and 8
  * decimals, no exponent. False hands anything else to the full parser,
@@ -225,19 +239,26 @@ static inline bool qtr__dec_parse_fast(const char *s, size_t len, qtr_dec *out)
     return true;
 }
 
+/* Significant digits the full parser keeps; later ones only say whether
+ * they are all zero. A qtr_dec has at most 19 digits and rounding needs one
+ * more, so 36 is plenty, and 2 * 10^36 still fits in 127 bits. */
+#define QTR__DEC_KEEP 36
+#define QTR__DEC_EXP_SATURATE ((qtr__i128)1000000000000000000 * 1000000000000)   /* 10^30 */
+
 static inline qtr_dec_status qtr__dec_parse(const char *s, size_t len, qtr_rounding mode,
                                             bool allow_round, qtr_dec *out)
 {
     if (!s) return QTR_DEC_ESYNTAX;
     if (len == (size_t)-1) { len = 0; while (s[len]) len++; }
     if (qtr__dec_parse_fast(s, len, out)) return QTR_DEC_OK;
-    const qtr__i128 big = (qtr__i128)1 << 100;   /* far past any qtr_dec, far below overflow */
     size_t i = 0;
     bool neg = false;
     if (i < len && (s[i] == '+' || s[i] == '-')) { neg = s[i] == '-'; i++; }
-    qtr__i128 mant = 0;               /* every digit, as one integer */
-    int frac_digits = 0, digits = 0;
-    bool seen_dot = false;
+    /* The mantissa: its significant digits (leading zeros skipped), the
+     * first QTR__DEC_KEEP of them as one integer. */
+    qtr__i128 kept = 0;
+    size_t n_sig = 0, n_kept = 0, frac_digits = 0;
+    bool any_digit = false, seen_dot = false, dropped_nonzero = false;
     for (; i < len && s[i] != 'e' && s[i] != 'E'; i++) {
         char c = s[i];
         if (c == '.') {
@@ -246,41 +267,71 @@ static inline qtr_dec_status qtr__dec_parse(const char *s, size_t len, qtr_round
             continue;
         }
         if (c < '0' || c > '9') return QTR_DEC_ESYNTAX;
-        digits++;
-        if (mant > big) return QTR_DEC_ERANGE;
-        mant = mant * 10 + (c - '0');
+        any_digit = true;
         if (seen_dot) frac_digits++;
+        if (n_sig == 0 && c == '0') continue;
+        n_sig++;
+        if (n_kept < QTR__DEC_KEEP) {
+            kept = kept * 10 + (c - '0');
+            n_kept++;
+        } else if (c != '0') {
+            dropped_nonzero = true;
+        }
     }
-    if (digits == 0) return QTR_DEC_ESYNTAX;
-    int exp10 = 0;
-    if (i < len) {                   /* exponent part */
+    if (!any_digit) return QTR_DEC_ESYNTAX;
+    qtr__i128 exp10 = 0;
+    if (i < len) {
         i++;
         bool eneg = false;
         if (i < len && (s[i] == '+' || s[i] == '-')) { eneg = s[i] == '-'; i++; }
         if (i >= len) return QTR_DEC_ESYNTAX;
         for (; i < len; i++) {
             if (s[i] < '0' || s[i] > '9') return QTR_DEC_ESYNTAX;
-            exp10 = exp10 * 10 + (s[i] - '0');
-            if (exp10 > 400) return QTR_DEC_ERANGE;
+            if (exp10 < QTR__DEC_EXP_SATURATE) exp10 = exp10 * 10 + (s[i] - '0');
         }
         if (eneg) exp10 = -exp10;
     }
-    /* value * 10^8 = mant * 10^shift */
-    int shift = QTR_DEC_DECIMALS + exp10 - frac_digits;
-    for (; shift > 0 && mant != 0; shift--) {
-        if (mant > big) return QTR_DEC_ERANGE;
-        mant *= 10;
+    if (n_sig == 0) {                    /* zero, whatever the exponent */
+        *out = 0;
+        return QTR_DEC_OK;
     }
-    if (shift < 0) {
+    /* In units of 10^-8, |value| has `width` digits before the point:
+     * 10^(width-1) <= |value| * 10^8 < 10^width. */
+    qtr__i128 width = (qtr__i128)n_sig + exp10 - (qtr__i128)frac_digits + QTR_DEC_DECIMALS;
+    if (width > 19) return QTR_DEC_ERANGE;    /* >= 10^19 units > QTR_DEC_MAX */
+    /* |value| * 10^8 = (kept + tail) * 10^shift, with 0 <= tail < 1 and
+     * tail != 0 exactly when dropped_nonzero. Split it into a whole q and a
+     * remainder, kept doubled (r2 / den2, the tail as its odd bit) so the
+     * rounding below sees "below, at or above half" exactly. */
+    qtr__i128 shift = width - (qtr__i128)n_kept;
+    qtr__i128 q, r2, den2;
+    if (shift >= 0) {                    /* n_kept <= 19 - shift: nothing dropped */
+        q = kept;
+        for (qtr__i128 k = 0; k < shift; k++) q *= 10;
+        r2 = 0;
+        den2 = 2;
+    } else if (shift >= -QTR__DEC_KEEP) {
         qtr__i128 den = 1;
-        for (int k = 0; k < -shift && den <= big; k++) den *= 10;
-        if (mant % den != 0 && !allow_round) return QTR_DEC_EPRECISION;
-        mant = qtr__div_round(neg ? -mant : mant, den, mode);
-        if (neg) mant = -mant;
+        for (qtr__i128 k = 0; k < -shift; k++) den *= 10;
+        q = kept / den;
+        r2 = 2 * (kept % den) + (dropped_nonzero ? 1 : 0);
+        den2 = 2 * den;
+    } else {                             /* width < 0: a non-zero value below 0.1 unit */
+        q = 0;
+        r2 = 1;
+        den2 = 4;
     }
-    qtr__i128 v = neg ? -mant : mant;
-    if (!qtr__fits(v)) return QTR_DEC_ERANGE;
-    *out = (qtr_dec)v;
+    bool inexact = r2 != 0;
+    if (!allow_round) {
+        if (q > (qtr__i128)QTR_DEC_MAX || (q == (qtr__i128)QTR_DEC_MAX && inexact)) return QTR_DEC_ERANGE;
+        if (inexact) return QTR_DEC_EPRECISION;
+    } else if (inexact) {
+        bool away;
+        QTR__ROUND_AWAY(mode, q, r2, den2, neg ? -1 : 1, away);
+        if (away) q++;
+    }
+    if (q > (qtr__i128)QTR_DEC_MAX) return QTR_DEC_ERANGE;
+    *out = neg ? -(qtr_dec)q : (qtr_dec)q;
     return QTR_DEC_OK;
 }
 
@@ -289,7 +340,7 @@ static inline qtr_dec_status qtr_dec_parse(const char *s, size_t len, qtr_dec *o
     return qtr__dec_parse(s, len, QTR_ROUND_DOWN, false, out);
 }
 
-/* As qtr_dec_parse(), but digits past the 8th decimal are rounded as asked. */
+/* As qtr_dec_parse(), but the exact value is rounded to a unit as asked. */
 static inline qtr_dec_status qtr_dec_parse_round(const char *s, size_t len, qtr_rounding mode, qtr_dec *out)
 {
     return qtr__dec_parse(s, len, mode, true, out);
