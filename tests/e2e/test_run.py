@@ -33,9 +33,12 @@ return {{
 def default_config_starts_and_stops():
     # no -c: the embedded default, from a folder with no files at all
     d = tempfile.mkdtemp(prefix="qtr_default_")
-    s = Server([], cwd=d)
+    # the built-in default listens on 127.0.0.1:8080; a test takes a free port
+    port = free_port()
+    s = Server([], cwd=d, env=dict(os.environ, QTR_DASHBOARD_LISTEN=f"127.0.0.1:{port}"))
     started = s.wait_for("running (paper mode", 15)
     check(started, "the default config starts: " + s.text()[-2000:])
+    check(f"listening on http://127.0.0.1:{port}" in s.text(), f"its dashboard listens on the free port {port}")
     rc = s.stop(signal.SIGTERM)
     check(rc == 0, f"SIGTERM gives exit 0, got {rc}")
     check("clean stop" in s.text(), "a clean stop is logged")
