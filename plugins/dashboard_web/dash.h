@@ -30,6 +30,8 @@ typedef struct dash_options {
     int64_t client_queue_events;
     int64_t max_ws_clients;
     int64_t max_http_connections;
+    int64_t max_connections_per_address;
+    int64_t request_timeout_ms;        /* a whole request (head and body) by then */
     const char *webhook_url;            /* NULL: alerts off */
     int64_t webhook_timeout_ms;
     alert_config alerts;

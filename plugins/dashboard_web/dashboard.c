@@ -18,6 +18,8 @@ static const qtr_option options[] = {
     { "client_queue_events", QTR_OPT_INT, "1000", 0, "events waiting per client before older ones are dropped" },
     { "max_ws_clients", QTR_OPT_INT, "256", 0, "WebSocket clients at most" },
     { "max_http_connections", QTR_OPT_INT, "256", 0, "open HTTP connections at most" },
+    { "max_connections_per_address", QTR_OPT_INT, "32", 0, "open HTTP connections from one client address at most" },
+    { "request_timeout_ms", QTR_OPT_INT, "10000", 0, "a request's head and body must arrive whole within this, ms (408)" },
     { "webhook_url", QTR_OPT_STRING, NULL, 0, "Slack-compatible webhook for alerts; unset: no alerts" },
     { "webhook_timeout_ms", QTR_OPT_INT, "5000", 0, "timeout of one webhook post, ms (never retried)" },
     { "alert_daily_drawdown_pct", QTR_OPT_DECIMAL, "2.5", 0, "alert when the daily drawdown reaches this percent" },
@@ -54,6 +56,8 @@ static bool read_options(dash *d)
         !read_int(d, "client_queue_events", 1, 1000000, &o->client_queue_events) ||
         !read_int(d, "max_ws_clients", 1, 100000, &o->max_ws_clients) ||
         !read_int(d, "max_http_connections", 1, 100000, &o->max_http_connections) ||
+        !read_int(d, "max_connections_per_address", 1, 100000, &o->max_connections_per_address) ||
+        !read_int(d, "request_timeout_ms", 50, 600000, &o->request_timeout_ms) ||
         !read_int(d, "webhook_timeout_ms", 100, 600000, &o->webhook_timeout_ms) ||
         !read_int(d, "alert_exchange_errors_per_hour", 0, ALERT_ERRORS_CAP, &o->alerts.exchange_errors_per_hour) ||
         !read_int(d, "alert_min_interval_s", 0, 86400, &o->alerts.min_interval_ms) ||

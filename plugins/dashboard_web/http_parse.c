@@ -82,9 +82,22 @@ static char *trim(char *s)
     return s;
 }
 
+size_t http_head_length(const char *buf, size_t len)
+{
+    const char *end = buf + len;
+    for (const char *nl = memchr(buf, '\n', len); nl; nl = memchr(nl + 1, '\n', (size_t)(end - nl - 1))) {
+        /* the line after this LF is empty if it is LF or CRLF */
+        if (nl + 1 < end && nl[1] == '\n') return (size_t)(nl + 2 - buf);
+        if (nl + 2 < end && nl[1] == '\r' && nl[2] == '\n') return (size_t)(nl + 3 - buf);
+    }
+    return 0;
+}
+
 int http_parse_head(char *buf, size_t len, http_request *req)
 {
     memset(req, 0, sizeof *req);
+    /* a NUL would cut a line short where the checks below stop looking */
+    if (memchr(buf, '\0', len)) return 400;
     size_t pos = 0;
     char *line = next_line(buf, len, &pos);
     if (!line) return 400;

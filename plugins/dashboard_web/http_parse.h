@@ -28,9 +28,18 @@ typedef struct http_request {
 } http_request;
 
 /*
+ * Length of the request head at the start of buf: through the first empty
+ * line, whichever line ending (CRLF or bare LF) the lines use. 0 while buf
+ * does not yet hold a whole head. The head ends where its blank line is, not
+ * at a CRLFCRLF further on: that would swallow a pipelined request or a body.
+ */
+size_t http_head_length(const char *buf, size_t len);
+
+/*
  * Parse the head in buf[0..len) (ending with the blank line; CRLF or LF line
  * ends). buf is modified in place (NUL-terminated pieces) and must outlive
- * req. Returns 0, or the HTTP status to answer with: 400 malformed, 413 too
+ * req. Returns 0, or the HTTP status to answer with: 400 malformed (a NUL
+ * anywhere included), 413 too
  * many headers or too long a target, 501 unknown transfer coding, 505 a
  * version other than HTTP/1.0 or 1.1.
  */

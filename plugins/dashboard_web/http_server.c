@@ -24,6 +24,10 @@ typedef struct http_conn {
     dash *d;
     struct bufferevent *bev;
     char peer[64];
+    char addr[INET6_ADDRSTRLEN];       /* the peer without its port: the per-address cap */
+    struct event *deadline;            /* the request being read must be whole by then */
+    int64_t since_ns;                  /* accepted, or last answered: who yields a slot first */
+    bool operator_request;             /* the request in hand must get through (router_is_operator) */
     bool closing;                      /* answer sent; close once flushed */
     /* the request being read */
     bool have_head;
@@ -84,10 +88,13 @@ static void conn_free(http_conn *c)
     if (c->prev) c->prev->next = c->next; else d->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     d->n_conns--;
+    if (c->deadline) event_free(c->deadline);
     if (c->bev) bufferevent_free(c->bev);
     free(c->head);
     free(c);
 }
+
+static void on_event(struct bufferevent *bev, short what, void *arg);
 
 static void on_flushed_close(struct bufferevent *bev, void *arg)
 {
@@ -118,8 +125,10 @@ static void send_response(http_conn *c, const http_request *req, http_response *
                      req ? req->method : "-", req ? req->path : "-", "answered", c->peer, res->status);
     if (close) {
         c->closing = true;
+        event_del(c->deadline);
         bufferevent_disable(c->bev, EV_READ);
-        bufferevent_setcb(c->bev, NULL, on_flushed_close, NULL, c);
+        /* on_event still frees it if the peer never takes the answer */
+        bufferevent_setcb(c->bev, NULL, on_flushed_close, on_event, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     }
 }
@@ -140,6 +149,40 @@ static void reset_request(http_conn *c)
     free(c->head);
     c->head = NULL;
     c->have_head = false;
+    c->operator_request = false;
+    c->since_ns = dash_now_ns(c->d);
+}
+
+static void arm_deadline(http_conn *c)
+{
+    int64_t ms = c->d->opt.request_timeout_ms;
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+    event_add(c->deadline, &tv);
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd; (void)what;
+    http_conn *c = arg;
+    if (c->closing) return;
+    c->d->metrics.http_request_timeouts++;
+    char why[96];
+    snprintf(why, sizeof why, "request not received whole within %lld ms (request_timeout_ms)",
+             (long long)c->d->opt.request_timeout_ms);
+    fail(c, 408, why);
+}
+
+/* Blank lines before a request line are allowed (RFC 9112 2.2): drop them.
+ * False if a lone CR is all there is so far. */
+static bool skip_blank_lines(struct evbuffer *in)
+{
+    for (;;) {
+        unsigned char two[2];
+        ev_ssize_t n = evbuffer_copyout(in, two, 2);
+        if (n >= 1 && two[0] == '\n') evbuffer_drain(in, 1);
+        else if (n == 2 && two[0] == '\r' && two[1] == '\n') evbuffer_drain(in, 2);
+        else return !(n == 1 && two[0] == '\r');
+    }
 }
 
 /* Returns true if the connection now belongs to a WebSocket client. */
@@ -204,18 +247,18 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     while (!c->closing) {
         if (!c->have_head) {
+            if (!skip_blank_lines(in)) return;
             size_t avail = evbuffer_get_length(in);
-            struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
-            size_t head_len;
-            if (end.pos >= 0) {
-                head_len = (size_t)end.pos + 4;
-            } else {
-                struct evbuffer_ptr lf = evbuffer_search(in, "\n\n", 2, NULL);
-                if (lf.pos < 0) {
-                    if (avail > DASH_MAX_HEADER_BYTES) fail(c, 413, "request head over 8 KiB");
-                    return;
-                }
-                head_len = (size_t)lf.pos + 2;
+            if (!avail) return;
+            if (!event_pending(c->deadline, EV_TIMEOUT, NULL)) arm_deadline(c);
+            /* the head ends at its own blank line, LF or CRLF: never at one
+             * further on, which would swallow a pipelined request or a body */
+            size_t look = avail < DASH_MAX_HEADER_BYTES ? avail : DASH_MAX_HEADER_BYTES;
+            const char *bytes = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
+            size_t head_len = bytes ? http_head_length(bytes, look) : 0;
+            if (!head_len) {
+                if (avail >= DASH_MAX_HEADER_BYTES) fail(c, 413, "request head over 8 KiB");
+                return;
             }
             if (head_len > DASH_MAX_HEADER_BYTES) { fail(c, 413, "request head over 8 KiB"); return; }
             c->head = malloc(head_len + 1);
@@ -231,6 +274,7 @@ static void on_read(struct bufferevent *bev, void *arg)
                 return;
             }
             if (c->req.content_length > DASH_MAX_BODY_BYTES) { fail(c, 413, "request body over 64 KiB"); return; }
+            c->operator_request = router_is_operator(c->d, &c->req);
         }
         size_t need = c->req.content_length;
         if (evbuffer_get_length(in) < need) return;
@@ -241,6 +285,7 @@ static void on_read(struct bufferevent *bev, void *arg)
             evbuffer_remove(in, body, need);
             body[need] = '\0';
         }
+        event_del(c->deadline);         /* the request is whole */
         bool gone = handle_request(c, body, need);
         free(body);
         if (gone) return;
@@ -256,7 +301,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     conn_free(c);
 }
 
-static void format_peer(const struct sockaddr *sa, char *out, size_t cap)
+/* "ip:port" into out, and the ip alone into addr. */
+static void format_peer(const struct sockaddr *sa, char *out, size_t cap, char *addr, size_t addr_cap)
 {
     char host[INET6_ADDRSTRLEN] = "?";
     int port = 0;
@@ -273,44 +319,104 @@ static void format_peer(const struct sockaddr *sa, char *out, size_t cap)
     } else {
         snprintf(out, cap, "?");
     }
+    if (addr) snprintf(addr, addr_cap, "%s", host);
+}
+
+/* The connection that gives its slot to a new one: of those without an
+ * operator's request in hand (from addr only, if given), the one that has
+ * waited longest since it was accepted or last answered. A slowloris
+ * connection never gets answered, so it is always among the first to go;
+ * the newcomer itself is the last. NULL if every one is an operator's. */
+static http_conn *eviction_victim(dash *d, const char *addr)
+{
+    http_conn *victim = NULL;
+    for (http_conn *c = d->conns; c; c = c->next) {
+        if (c->operator_request || (addr && strcmp(c->addr, addr) != 0)) continue;
+        if (!victim || c->since_ns < victim->since_ns) victim = c;
+    }
+    return victim;
+}
+
+/* A bare 503, best effort: one non-blocking send. */
+static void send_busy(evutil_socket_t fd)
+{
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    ssize_t ignored = send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)ignored;
+}
+
+static void refuse_fd(dash *d, evutil_socket_t fd, const char *peer, const char *why)
+{
+    send_busy(fd);
+    evutil_closesocket(fd);
+    d->metrics.http_connections_refused++;
+    metrics_count_http(&d->metrics, 503);
+    d->h->log(d->ctx, QTR_LOG_WARN, "connection from %s refused: %s", peer, why);
+}
+
+static void evict(http_conn *c, const char *why)
+{
+    dash *d = c->d;
+    d->metrics.http_connections_evicted++;
+    d->h->log(d->ctx, QTR_LOG_INFO, "http connection from %s closed to make room (%s)", c->peer, why);
+    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) send_busy(bufferevent_getfd(c->bev));
+    conn_free(c);
+}
+
+/* Room for one more connection from addr: true if there is (made by
+ * evicting if need be), false with *why set if not. */
+static bool make_room(dash *d, const char *addr, const char **why)
+{
+    size_t from_addr = 0;
+    for (http_conn *c = d->conns; c; c = c->next) from_addr += strcmp(c->addr, addr) == 0;
+    if ((int64_t)from_addr >= d->opt.max_connections_per_address) {
+        http_conn *v = eviction_victim(d, addr);
+        if (!v) { *why = "max_connections_per_address reached, every one busy with an operator's request"; return false; }
+        evict(v, "max_connections_per_address");
+    }
+    if ((int64_t)d->n_conns >= d->opt.max_http_connections) {
+        http_conn *v = eviction_victim(d, NULL);
+        if (!v) { *why = "max_http_connections reached, every one busy with an operator's request"; return false; }
+        evict(v, "max_http_connections");
+    }
+    return true;
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen, void *arg)
 {
     (void)l; (void)salen;
     dash *d = arg;
-    char peer[64];
-    format_peer(sa, peer, sizeof peer);
-    if ((int64_t)d->n_conns >= d->opt.max_http_connections) {
-        static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-        ssize_t ignored = send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
-        (void)ignored;
-        evutil_closesocket(fd);
-        d->metrics.http_connections_refused++;
-        metrics_count_http(&d->metrics, 503);
-        d->h->log(d->ctx, QTR_LOG_WARN, "connection from %s refused: %zu HTTP connections open", peer, d->n_conns);
-        return;
-    }
+    char peer[64], addr[INET6_ADDRSTRLEN];
+    format_peer(sa, peer, sizeof peer, addr, sizeof addr);
+    const char *why = NULL;
+    if (!make_room(d, addr, &why)) { refuse_fd(d, fd, peer, why); return; }
     /* answers and WebSocket batches are written whole: Nagle would only
      * hold them back behind the peer's delayed ACKs */
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     http_conn *c = calloc(1, sizeof *c);
     struct bufferevent *bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE);
-    if (!c || !bev) {
+    struct event *deadline = c ? evtimer_new(d->base, on_deadline, c) : NULL;
+    if (!c || !bev || !deadline) {
         free(c);
+        if (deadline) event_free(deadline);
         if (bev) bufferevent_free(bev); else evutil_closesocket(fd);
         return;
     }
     c->d = d;
     c->bev = bev;
+    c->deadline = deadline;
+    c->since_ns = dash_now_ns(d);
     memcpy(c->peer, peer, sizeof c->peer);
+    memcpy(c->addr, addr, sizeof c->addr);
     c->next = d->conns;
     if (d->conns) d->conns->prev = c;
     d->conns = c;
     d->n_conns++;
     struct timeval idle = { DASH_HTTP_IDLE_S, 0 };
     bufferevent_set_timeouts(bev, &idle, &idle);
+    /* a connection that says nothing holds a slot too: it is on the clock */
+    arm_deadline(c);
     /* stop reading a flood early: the head limit plus the body limit */
     bufferevent_setwatermark(bev, EV_READ, 0, DASH_MAX_HEADER_BYTES + DASH_MAX_BODY_BYTES + 1024);
     bufferevent_setcb(bev, on_read, NULL, on_event, c);
@@ -377,7 +483,7 @@ int http_server_start(dash *d)
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
     if (getsockname(evconnlistener_get_fd(d->listener), (struct sockaddr *)&bound, &blen) == 0)
-        format_peer((struct sockaddr *)&bound, d->bound, sizeof d->bound);
+        format_peer((struct sockaddr *)&bound, d->bound, sizeof d->bound, NULL, 0);
     d->h->log(d->ctx, QTR_LOG_INFO, "dashboard listening on http://%s/", d->bound);
     return 0;
 }

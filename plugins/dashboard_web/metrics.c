@@ -46,6 +46,10 @@ void metrics_render(const dash_metrics *m, const dash_gauges *g, metrics_write_f
     single(w, ud, "http_connections", "gauge", "Open HTTP connections (not yet upgraded).", g->http_connections);
     single(w, ud, "http_connections_refused_total", "counter", "Connections refused at the connection limit.",
            m->http_connections_refused);
+    single(w, ud, "http_connections_evicted_total", "counter",
+           "Connections without an operator's request closed to make room for a new one.", m->http_connections_evicted);
+    single(w, ud, "http_request_timeouts_total", "counter", "Requests not received whole within request_timeout_ms (408).",
+           m->http_request_timeouts);
     single(w, ud, "ws_clients", "gauge", "Connected WebSocket clients.", g->ws_clients);
     single(w, ud, "ws_connections_total", "counter", "WebSocket handshakes accepted.", m->ws_connections);
     single(w, ud, "ws_messages_sent_total", "counter", "WebSocket messages queued to clients.", m->ws_messages_sent);

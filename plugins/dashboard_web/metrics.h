@@ -11,6 +11,8 @@
 typedef struct dash_metrics {
     uint64_t http_requests[METRICS_MAX_CODE];   /* by status code           */
     uint64_t http_connections_refused;
+    uint64_t http_connections_evicted;          /* gave their slot to a new connection */
+    uint64_t http_request_timeouts;             /* 408: request not whole in time */
     uint64_t ws_connections;
     uint64_t ws_messages_sent;
     uint64_t ws_events_sent;

@@ -34,6 +34,14 @@ static const route routes[] = {
 
 bool router_is_ws(const char *path) { return strcmp(path, "/ws") == 0; }
 
+bool router_is_operator(const dash *d, const http_request *req)
+{
+    if (strcmp(req->method, "POST") == 0)
+        return api_token_check(&d->token, http_header_get(req, "Authorization")) == AUTH_OK;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) return false;
+    return strcmp(req->path, "/health/all") == 0 || strcmp(req->path, "/metrics") == 0;
+}
+
 static const page_asset *find_asset(const char *path)
 {
     if (strcmp(path, "/index.html") == 0) path = "/";

@@ -560,6 +560,9 @@ static void test_bad_options_refused(void **state)
         { "client_buffer_bytes", "10" },
         { "webhook_url", "file:///etc/passwd" },
         { "alert_daily_drawdown_pct", "-1" },
+        { "request_timeout_ms", "0" },
+        { "request_timeout_ms", "600001" },
+        { "max_connections_per_address", "0" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         dash_fixture f;

@@ -117,6 +117,30 @@ static void test_parse_header_limit(void **state)
     free(buf);
 }
 
+static void test_head_length_ends_at_first_blank_line(void **state)
+{
+    (void)state;
+    static const struct { const char *text; size_t want; } cases[] = {
+        { "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27 },
+        { "GET / HTTP/1.1\nHost: x\n\n", 24 },
+        { "GET / HTTP/1.1\nHost: x\n\nGET / HTTP/1.1\r\n\r\n", 24 },        /* not the later CRLFCRLF */
+        { "GET / HTTP/1.1\r\nHost: x\n\r\n", 26 },                         /* mixed line ends */
+        { "POST / HTTP/1.1\nContent-Length: 4\n\n\r\n\r\n", 35 },           /* body bytes are not head */
+        { "GET / HTTP/1.1\r\nHost: x\r\n", 0 },                             /* not yet */
+        { "GET / HTTP/1.1\r\nHost: x\r\n\r", 0 },
+        { "GET / HTTP/1.1\r\nHost: x\r\r\n", 0 },                          /* a CR alone ends nothing */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t got = http_head_length(cases[i].text, strlen(cases[i].text));
+        if (got != cases[i].want) fail_msg("case %zu: %zu, want %zu", i, got, cases[i].want);
+    }
+    /* a NUL in the head is refused, not read as the end of a line */
+    char nul[] = "GET / HTTP/1.1\r\nX-A: a\0b\r\n\r\n";
+    http_request req;
+    assert_int_equal(http_head_length(nul, sizeof nul - 1), sizeof nul - 1);
+    assert_int_equal(http_parse_head(nul, sizeof nul - 1, &req), 400);
+}
+
 static void test_header_tokens(void **state)
 {
     (void)state;
@@ -672,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_parse_connection_and_length),
         cmocka_unit_test(test_parse_rejects_bad_input),
         cmocka_unit_test(test_parse_header_limit),
+        cmocka_unit_test(test_head_length_ends_at_first_blank_line),
         cmocka_unit_test(test_header_tokens),
         cmocka_unit_test(test_sha1_fips_vectors),
         cmocka_unit_test(test_sha1_padding_edges),

@@ -1,0 +1,275 @@
+/* The HTTP server against hostile clients: request framing (a head ends at
+ * its own blank line, LF or CRLF; a NUL is refused), and slowloris (a
+ * deadline for a whole request, a cap per client address, and an operator's
+ * requests getting through while every other slot is held by dribblers). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "dash_test_util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TOKEN "t0ken-for-http-limits-42"
+#define AUTH "Authorization: Bearer " TOKEN "\r\n"
+
+static bool start(dash_fixture *f, const char *const *options)
+{
+    setenv("QTR_API_TOKEN", TOKEN, 1);
+    bool ok = dash_start(f, options);
+    unsetenv("QTR_API_TOKEN");
+    return ok;
+}
+
+/* ---- framing ----------------------------------------------------------- */
+
+static void test_lf_head_then_pipelined_crlf_request(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    /* the first head ends at its LF blank line; a CRLFCRLF search would run
+     * on into the second request and answer once */
+    const char *two = "GET /api/ess HTTP/1.1\nHost: x\n\n"
+                      "GET /api/ess HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    http_result r;
+    assert_true(http_raw(f.m, f.port, two, strlen(two), &r));
+    assert_int_equal(r.status, 200);
+    assert_int_equal(r.n_responses, 2);
+    http_result_free(&r);
+    /* and the other way round, with blank lines before the second one */
+    const char *mixed = "GET /api/ess HTTP/1.1\r\nHost: x\r\n\r\n\r\n"
+                        "GET /api/ess HTTP/1.1\nHost: x\nConnection: close\n\n";
+    assert_true(http_raw(f.m, f.port, mixed, strlen(mixed), &r));
+    assert_int_equal(r.n_responses, 2);
+    http_result_free(&r);
+    dash_stop(&f);
+}
+
+static void test_lf_post_with_body(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    /* the body ends in CRLFCRLF (JSON whitespace): the head must not */
+    const char *body = "{\"reason\":\"lf only\",\"user\":\"ops\"}\r\n\r\n";
+    char raw[512];
+    int n = snprintf(raw, sizeof raw,
+                     "POST /api/ess/trip HTTP/1.1\nHost: x\nAuthorization: Bearer " TOKEN
+                     "\nContent-Length: %zu\nConnection: close\n\n%s",
+                     strlen(body), body);
+    http_result r;
+    assert_true(http_raw(f.m, f.port, raw, (size_t)n, &r));
+    if (r.status != 200) fail_msg("LF-only POST: %d %s", r.status, r.body ? r.body : "");
+    assert_int_equal(r.n_responses, 1);
+    http_result_free(&r);
+    assert_int_equal(f.m->ess.state, QTR_ESS_TRIPPED);
+    assert_string_equal(f.m->ess.trip_reason, "lf only");
+    dash_stop(&f);
+}
+
+static void test_nul_in_header_refused(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    static const char with_nul[] = "GET /api/ess HTTP/1.1\r\nHost: x\r\nX-Note: a\0b\r\nConnection: close\r\n\r\n";
+    http_result r;
+    assert_true(http_raw(f.m, f.port, with_nul, sizeof with_nul - 1, &r));
+    assert_int_equal(r.status, 400);
+    http_result_free(&r);
+    static const char in_name[] = "GET /api/ess HTTP/1.1\r\nHo\0st: x\r\n\r\n";
+    assert_true(http_raw(f.m, f.port, in_name, sizeof in_name - 1, &r));
+    assert_int_equal(r.status, 400);
+    http_result_free(&r);
+    dash_stop(&f);
+}
+
+/* ---- slowloris --------------------------------------------------------- */
+
+typedef struct dribbler {
+    int fd;
+    bool eof;
+    char got[256];             /* what the server said, if anything */
+    size_t n_got;
+} dribbler;
+
+static int connect_raw(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) fail_msg("connect: %s", strerror(errno));
+    return fd;
+}
+
+/* Reads what the server sent without blocking; notes EOF or a reset. */
+static void poll_dribbler(dribbler *d)
+{
+    while (!d->eof) {
+        char buf[256];
+        ssize_t n = recv(d->fd, buf, sizeof buf, MSG_DONTWAIT);
+        if (n > 0) {
+            size_t room = sizeof d->got - 1 - d->n_got;
+            size_t k = (size_t)n < room ? (size_t)n : room;
+            memcpy(d->got + d->n_got, buf, k);
+            d->n_got += k;
+            d->got[d->n_got] = '\0';
+        } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK)) {
+            d->eof = true;
+        } else {
+            break;
+        }
+    }
+}
+
+static void dribble(dribbler *d, const char *bytes)
+{
+    if (d->eof) return;
+    ssize_t n = send(d->fd, bytes, strlen(bytes), MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)n;
+}
+
+static double scrape(dash_fixture *f, const char *series)
+{
+    http_result r;
+    if (!http_req(f->m, f->port, "GET", "/metrics", NULL, NULL, &r) || r.status != 200) {
+        http_result_free(&r);
+        return -1;
+    }
+    double v = metric_value(r.body, series);
+    http_result_free(&r);
+    return v;
+}
+
+#define N_DRIBBLERS 100
+
+static void test_operator_gets_through_a_slowloris(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    /* every slot and more taken by dribblers from the operator's own
+     * address; the deadline is long enough not to help during the test */
+    const char *opts[] = { "max_http_connections", "64", "max_connections_per_address", "64",
+                           "request_timeout_ms", "60000", NULL };
+    assert_true(start(&f, opts));
+    dribbler *dr = calloc(N_DRIBBLERS, sizeof *dr);
+    for (int i = 0; i < N_DRIBBLERS; i++) {
+        dr[i].fd = connect_raw(f.port);
+        dribble(&dr[i], "GET /api/status HTTP/1.1\r\nX-Slow: ");
+        mock_host_run_for(f.m, 2);              /* accepted in this order */
+    }
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < N_DRIBBLERS; i++) dribble(&dr[i], "a");
+        mock_host_run_for(f.m, 20);
+    }
+    for (int i = 0; i < N_DRIBBLERS; i++) poll_dribbler(&dr[i]);
+    int open = 0;
+    for (int i = 0; i < N_DRIBBLERS; i++) open += !dr[i].eof;
+    assert_int_equal(open, 64);                 /* the server is full */
+
+    http_result r;
+    assert_true(http_req(f.m, f.port, "GET", "/health/all", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    http_result_free(&r);
+    assert_true(http_req(f.m, f.port, "POST", "/api/ess/trip", AUTH, "{\"reason\":\"under attack\"}", &r));
+    if (r.status != 200) fail_msg("ESS trip under slowloris: %d %s", r.status, r.body ? r.body : "");
+    http_result_free(&r);
+    assert_int_equal(f.m->ess.state, QTR_ESS_TRIPPED);
+    assert_true(scrape(&f, "qtr_dashboard_http_connections") <= 64);
+    assert_true(scrape(&f, "qtr_dashboard_http_connections_evicted_total") >= N_DRIBBLERS - 64 + 1);
+
+    /* the slots went from the oldest dribblers, never from the operator */
+    for (int i = 0; i < N_DRIBBLERS; i++) poll_dribbler(&dr[i]);
+    assert_true(dr[0].eof);
+    assert_false(dr[N_DRIBBLERS - 1].eof);
+    for (int i = 0; i < N_DRIBBLERS; i++) close(dr[i].fd);
+    free(dr);
+    dash_stop(&f);
+}
+
+static void test_request_deadline(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    const char *opts[] = { "request_timeout_ms", "300", NULL };
+    assert_true(start(&f, opts));
+    dribbler d[4];
+    memset(d, 0, sizeof d);
+    for (int i = 0; i < 4; i++) d[i].fd = connect_raw(f.port);
+    dribble(&d[0], "GET /api/status HTTP/1.1\r\n");                     /* a head, one byte at a time */
+    dribble(&d[1], "POST /api/ess/trip HTTP/1.1\r\nContent-Length: 100\r\n\r\n{");   /* a body that dribbles */
+    dribble(&d[2], "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");      /* answered, then silent: idle is fine */
+    /* d[3] says nothing at all */
+    int64_t until = test_now_ms() + 1500;
+    while (test_now_ms() < until) {
+        dribble(&d[0], "X");
+        dribble(&d[1], " ");
+        mock_host_run_for(f.m, 50);             /* each byte well within the old 30 s idle timeout */
+    }
+    for (int i = 0; i < 4; i++) poll_dribbler(&d[i]);
+    for (int i = 0; i < 4; i++) {
+        if (i == 2) continue;
+        if (!d[i].eof || strncmp(d[i].got, "HTTP/1.1 408 ", 13) != 0)
+            fail_msg("connection %d: eof %d, got '%.60s'", i, d[i].eof, d[i].got);
+    }
+    assert_false(d[2].eof);                     /* keep-alive between requests is not on this clock */
+    assert_int_equal(strncmp(d[2].got, "HTTP/1.1 200 ", 13), 0);
+    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_request_timeouts_total"), 3);
+    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_requests_total{code=\"408\"}"), 3);
+    for (int i = 0; i < 4; i++) close(d[i].fd);
+    dash_stop(&f);
+}
+
+static void test_per_address_cap(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    const char *opts[] = { "max_connections_per_address", "4", "request_timeout_ms", "60000", NULL };
+    assert_true(start(&f, opts));
+    dribbler d[6];
+    memset(d, 0, sizeof d);
+    for (int i = 0; i < 6; i++) {
+        d[i].fd = connect_raw(f.port);
+        mock_host_run_for(f.m, 5);
+    }
+    mock_host_run_for(f.m, 50);
+    for (int i = 0; i < 6; i++) poll_dribbler(&d[i]);
+    /* the two oldest gave way, with a 503 */
+    for (int i = 0; i < 2; i++) {
+        assert_true(d[i].eof);
+        assert_int_equal(strncmp(d[i].got, "HTTP/1.1 503 ", 13), 0);
+    }
+    for (int i = 2; i < 6; i++) assert_false(d[i].eof);
+    /* the scrape is a fifth from this address: one more gives way for it */
+    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_connections_evicted_total"), 3);
+    for (int i = 0; i < 6; i++) poll_dribbler(&d[i]);
+    assert_true(d[2].eof);
+    for (int i = 3; i < 6; i++) assert_false(d[i].eof);
+    for (int i = 0; i < 6; i++) close(d[i].fd);
+    dash_stop(&f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lf_head_then_pipelined_crlf_request),
+        cmocka_unit_test(test_lf_post_with_body),
+        cmocka_unit_test(test_nul_in_header_refused),
+        cmocka_unit_test(test_operator_gets_through_a_slowloris),
+        cmocka_unit_test(test_request_deadline),
+        cmocka_unit_test(test_per_address_cap),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
