@@ -425,7 +425,8 @@ static void parse_top(walker *w, qh_config *c)
     }
     lua_pop(L, 1);
     if (field(w, "policy")) {
-        static const char *const k[] = { "file", "reload_interval_s", "mem_limit_kb", "instr_limit", NULL };
+        static const char *const k[] = { "file", "reload_interval_s", "mem_limit_kb", "instr_limit", "time_limit_ms",
+                                         "alloc_limit_kb", NULL };
         if (check_keys(w, "policy", k)) {
             int64_t v;
             if (field(w, "file")) read_string(w, "policy.file", c->policy.file, sizeof c->policy.file);
@@ -438,6 +439,12 @@ static void parse_top(walker *w, qh_config *c)
             lua_pop(L, 1);
             if (field(w, "instr_limit") && read_int(w, "policy.instr_limit", 1000, INT64_C(1000000000), &v))
                 c->policy.instr_limit = (uint64_t)v;
+            lua_pop(L, 1);
+            if (field(w, "time_limit_ms") && read_int(w, "policy.time_limit_ms", 1, 10000, &v))
+                c->policy.time_limit_ms = v;
+            lua_pop(L, 1);
+            if (field(w, "alloc_limit_kb") && read_int(w, "policy.alloc_limit_kb", 256, 4 * 1024 * 1024, &v))
+                c->policy.alloc_limit_bytes = (size_t)v * 1024;
             lua_pop(L, 1);
         }
     }
@@ -729,7 +736,7 @@ const char *qh_config_default_run(void)
            "  mode = 'paper',\n"
            "  market = { source = 'synthetic', symbols = { 'BTCUSDT', 'ETHUSDT' }, interval_ms = 1000, seed = 42 },\n"
            "  account = { starting_balance = '10000' },\n"
-           "  policy = { reload_interval_s = 600 },   -- the default policy, found beside the binary or installed\n"
+           "  policy = { reload_interval_s = 600 },   -- the built-in default policy (policies/default.lua)\n"
            "  plugins = {\n"
            "    { kind = 'exchange', name = 'paper' },\n"
            "    { kind = 'risk', name = 'policy' },\n"

@@ -93,6 +93,8 @@ typedef struct qh_config {
         int64_t reload_interval_ms;
         size_t mem_limit_bytes;
         uint64_t instr_limit;
+        int64_t time_limit_ms;      /* per judge() call; 0: the policy engine's default */
+        size_t alloc_limit_bytes;   /* bytes one call may allocate; 0: the default */
     } policy;
     struct {
         size_t capacity, per_cycle;

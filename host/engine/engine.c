@@ -63,10 +63,15 @@ static void register_metrics(qh_engine *e)
     e->m.candles = qh_metrics_counter(m, "candles_total", "Candles published", NULL, NULL);
     e->m.policy_loads_ok = qh_metrics_counter(m, "policy_loads_total", "Policy loads by result", "result", "ok");
     e->m.policy_loads_failed = qh_metrics_counter(m, "policy_loads_total", "Policy loads by result", "result", "failed");
+    e->m.policy_timeouts = qh_metrics_counter(m, "policy_timeouts_total",
+                                              "Orders refused because judge() overran its time or allocation budget",
+                                              NULL, NULL);
     e->m.ess_trips = qh_metrics_counter(m, "ess_trips_total", "ESS trips", NULL, NULL);
     e->m.exchange_errors = qh_metrics_counter(m, "exchange_errors_seen_total", "Exchange errors seen by the host (they feed the ESS)", NULL, NULL);
     e->m.fills_settled = qh_metrics_counter(m, "fills_settled_total", "Fills durable in the trade store", NULL, NULL);
 }
+
+static void on_policy_overrun(void *ud, const qh_policy_overrun *o);
 
 qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_ms, char *err, size_t errlen)
 {
@@ -84,6 +89,10 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
         .mem_limit_bytes = cfg->policy.mem_limit_bytes,
         .instr_limit = cfg->policy.instr_limit,
         .max_age_ms = cfg->policy.reload_interval_ms,
+        .time_limit_ms = cfg->policy.time_limit_ms,
+        .alloc_limit_bytes = cfg->policy.alloc_limit_bytes,
+        .on_overrun = on_policy_overrun,
+        .overrun_ud = e,
     };
     e->policy = qh_policy_new(&pc);
     qh_sigq_config sc = {
@@ -161,28 +170,12 @@ void qh_engine_account(qh_engine *e, qtr_account *out)
     qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), out);
 }
 
-/* The policy path: from config, else the first default that exists. */
+/* The policy path: from config, else the built-in default (policies/default.lua
+ * embedded in the binary, so it is there wherever qtr runs from). */
 static void policy_path(qh_engine *e, char *out, size_t outlen)
 {
-    if (e->cfg->policy.file[0]) {
-        qh_config_resolve(e->cfg, e->cfg->policy.file, out, outlen);
-        return;
-    }
-    /* ./policies, the checkout a build folder sits in, the installed copy */
-    char exe[512] = "", beside[600] = "";
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = '\0';
-        snprintf(beside, sizeof beside, "%s/../policies/default.lua", exe);
-    }
-    const char *const candidates[] = { "policies/default.lua", beside, "/etc/quantum-trader/policies/default.lua" };
-    for (size_t i = 0; i < 3; i++) {
-        struct stat st;
-        if (candidates[i][0] && stat(candidates[i], &st) == 0) { qtr_strlcpy(out, candidates[i], outlen); return; }
-    }
-    qtr_strlcpy(out, candidates[0], outlen);
+    if (e->cfg->policy.file[0]) qh_config_resolve(e->cfg, e->cfg->policy.file, out, outlen);
+    else qtr_strlcpy(out, QH_POLICY_BUILTIN, outlen);
 }
 
 static void apply_policy_to_ess(qh_engine *e)
@@ -197,6 +190,37 @@ static void apply_policy_to_ess(qh_engine *e)
         .close_positions = l->ess_close_positions,
     };
     qh_ess_set_limits(e->ess, &el);
+}
+
+/* A judge() that overran its deadline or allocation budget (its order was
+ * refused with policy_timeout): counted and alerted; once the policy is
+ * withdrawn the ESS follows the limits back in force, or trips when no
+ * policy is left. */
+static void on_policy_overrun(void *ud, const qh_policy_overrun *o)
+{
+    qh_engine *e = ud;
+    qh_metric_add(e->m.policy_timeouts, 1);
+    if (o->action == QH_OVERRUN_COUNTED) {
+        qh_publish_alert(e, QTR_ALERT_WARNING, "policy", "policy_timeout", "%s", o->error);
+        return;
+    }
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_POLICY;
+    ev.time_ms = qh_clock_now_ms(e->clock);
+    if (qh_policy_history(e->policy, &ev.u.policy, 1) == 1) qh_bus_publish(e->bus, &ev);
+    if (o->action == QH_OVERRUN_REVERTED) {
+        apply_policy_to_ess(e);
+        qh_publish_alert(e, QTR_ALERT_CRITICAL, "policy", "policy_withdrawn",
+                         "policy %s withdrawn after repeated judge() overruns; %s is back in force", o->withdrawn,
+                         o->restored);
+    } else {
+        qh_publish_alert(e, QTR_ALERT_CRITICAL, "policy", "policy_withdrawn",
+                         "policy %s withdrawn after repeated judge() overruns; no good policy to go back to",
+                         o->withdrawn);
+        qh_ess_trip_host(e->ess, "risk policy withdrawn after repeated judge() overruns, none to go back to",
+                         qh_clock_now_ms(e->clock));
+    }
 }
 
 int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen)

@@ -129,7 +129,7 @@ struct qh_engine {
     struct {
         qh_metric *orders_sent, *orders_rejected_ess, *orders_rejected_risk, *orders_rejected_invalid,
             *orders_rejected_exchange, *fills, *signals_in, *candles, *policy_loads_ok, *policy_loads_failed,
-            *ess_trips, *exchange_errors, *duplicate_fills, *fills_settled;
+            *ess_trips, *exchange_errors, *duplicate_fills, *fills_settled, *policy_timeouts;
     } m;
 };
 

@@ -16,6 +16,8 @@ qh_policy_config qh_policy_config_defaults(const qh_policy_config *cfg)
     if (!c.mem_limit_bytes) c.mem_limit_bytes = QH_POLICY_DEFAULT_MEM;
     if (!c.instr_limit) c.instr_limit = QH_POLICY_DEFAULT_INSTR;
     if (c.max_age_ms <= 0) c.max_age_ms = QH_POLICY_DEFAULT_AGE;
+    if (c.time_limit_ms <= 0) c.time_limit_ms = QH_SANDBOX_DEFAULT_TIME_MS;
+    if (!c.alloc_limit_bytes) c.alloc_limit_bytes = QH_SANDBOX_DEFAULT_ALLOC;
     return c;
 }
 
@@ -130,6 +132,7 @@ qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char
         free(cp);
         return NULL;
     }
+    qh_sandbox_set_call_limits(cp->sb, cfg.time_limit_ms, cfg.alloc_limit_bytes);
     lua_State *L = cp->sb->L;
     setup_call sc = { cp, path, limits };
     if (qh_sandbox_load_text(cp->sb, buf, len, path, err, errlen) != 0 ||

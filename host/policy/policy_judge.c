@@ -385,6 +385,14 @@ int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, con
     judge_call jc = { cp, order, rc, out };
     memset(out, 0, sizeof *out);
     if (qh_sandbox_call_ref(cp->sb, cp->call_ref, &jc, err, errlen) == 0) return 0;
+    /* A stop inside C code (the allocator) has no line: name judge's. */
+    const char *colon = strrchr(cp->judge_where, ':');
+    size_t file_len = colon ? (size_t)(colon - cp->judge_where) : strlen(cp->judge_where);
+    if (strncmp(err, cp->judge_where, file_len) != 0) {
+        char tmp[QTR_TEXT_MAX * 2];
+        snprintf(tmp, sizeof tmp, "%s: %s", cp->judge_where, err);
+        qtr_strlcpy(err, tmp, errlen);
+    }
     /* Fail closed. */
     memset(out, 0, sizeof *out);
     out->verdict = QTR_RISK_REJECT;

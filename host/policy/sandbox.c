@@ -1,10 +1,12 @@
-/* sandbox.c — the policy lua_State: allocator with a cap, instruction hook,
- * the reduced standard library, text-only loading and protected calls. */
+/* sandbox.c — the policy lua_State: allocator with a cap, per-call budgets
+ * (instructions, deadline, bytes allocated), the reduced standard library,
+ * text-only loading and protected calls. */
 #include "policy/sandbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -62,6 +64,34 @@ static void pool_drain(qh_sandbox *sb)
     }
 }
 
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The per-call budgets, for a growth of `grow` bytes: false (and the call
+ * stopped) past the bytes one call may allocate, or, for a large block,
+ * past the deadline. A stopped call still gets small blocks (its error
+ * message), never large ones. Outside a call (setup, lua_close) nothing is
+ * refused here. */
+static bool call_may_allocate(qh_sandbox *sb, size_t grow)
+{
+    if (!sb->in_call) return true;
+    if (sb->stop != QH_STOP_NONE) return grow < QH_SANDBOX_CLOCK_ALLOC;
+    if (grow > sb->alloc_limit - sb->alloc_total) {
+        sb->stop = QH_STOP_ALLOC;
+        return false;
+    }
+    if (grow >= QH_SANDBOX_CLOCK_ALLOC && now_ns() >= sb->deadline_ns) {
+        sb->stop = QH_STOP_TIME;
+        return false;
+    }
+    sb->alloc_total += grow;
+    return true;
+}
+
 /* Counts every byte Lua holds; refusing past the cap makes Lua raise a
  * memory error (after an emergency collection) instead of growing. */
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -73,7 +103,8 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && sb->mem_used - old + nsize > sb->mem_limit) return NULL;
+    if (nsize > old && (sb->mem_used - old + nsize > sb->mem_limit || !call_may_allocate(sb, nsize - old)))
+        return NULL;
     void *np;
     if (nsize <= POOL_MAX) {
         if (ptr && old <= POOL_MAX && pool_class(old) == pool_class(nsize)) {
@@ -108,23 +139,80 @@ static qh_sandbox *sandbox_of(lua_State *L)
     return ud;
 }
 
-/* Fires after instr_limit instructions. Once exceeded it fires on every
- * instruction, so a pcall inside the policy cannot swallow the stop. */
+/* What stopped the call, for its error message. */
+static const char *stop_text(const qh_sandbox *sb, char *buf, size_t cap)
+{
+    switch (sb->stop) {
+    case QH_STOP_INSTR:
+        snprintf(buf, cap, "instruction limit exceeded (%llu instructions)", (unsigned long long)sb->instr_limit);
+        break;
+    case QH_STOP_TIME:
+        snprintf(buf, cap, "time limit exceeded (%lld ms for one call)", (long long)(sb->time_limit_ns / 1000000));
+        break;
+    case QH_STOP_ALLOC:
+        snprintf(buf, cap, "allocation limit exceeded (%zu bytes allocated in one call)", sb->alloc_limit);
+        break;
+    case QH_STOP_NONE:
+        snprintf(buf, cap, "stopped");
+        break;
+    }
+    return buf;
+}
+
+static void arm_hook(lua_State *L, qh_sandbox *sb);
+
+static void instr_hook(lua_State *L, lua_Debug *ar);
+
+/* Setting the hook also restarts its countdown. */
+static void hook_every(lua_State *L, qh_sandbox *sb, int n)
+{
+    if (sb->hook_period == n) return;
+    sb->hook_period = n;
+    lua_sethook(L, instr_hook, LUA_MASKCOUNT, n);
+}
+
+/* Runs every hook_period instructions: spends them from the budget and
+ * looks at the clock. Once the call is stopped (here or by the allocator)
+ * it fires on every instruction, so a pcall inside the policy cannot
+ * swallow the stop. */
 static void instr_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     qh_sandbox *sb = sandbox_of(L);
-    if (!sb->instr_exceeded) {
-        sb->instr_exceeded = true;
-        lua_sethook(L, instr_hook, LUA_MASKCOUNT, 1);
+    if (sb->stop == QH_STOP_NONE) {
+        sb->instr_left -= (uint64_t)sb->hook_period;
+        int64_t now = now_ns();
+        if (sb->instr_left == 0) {
+            sb->stop = QH_STOP_INSTR;
+        } else if (now >= sb->deadline_ns) {
+            sb->stop = QH_STOP_TIME;
+        } else {
+            bool slow = now - sb->checked_ns > sb->time_limit_ns / 16;
+            sb->checked_ns = now;
+            /* Once slow, every instruction for the rest of the call. */
+            if (slow) hook_every(L, sb, 1);
+            else if (sb->hook_period != 1) arm_hook(L, sb);
+            return;
+        }
     }
+    hook_every(L, sb, 1);
+    char why[96];
+    stop_text(sb, why, sizeof why);
     lua_Debug here;
     if (lua_getstack(L, 0, &here) && lua_getinfo(L, "Sl", &here) && here.currentline > 0)
-        lua_pushfstring(L, "%s:%d: instruction limit exceeded (%I instructions)", here.short_src,
-                        here.currentline, (lua_Integer)sb->instr_limit);
+        lua_pushfstring(L, "%s:%d: %s", here.short_src, here.currentline, why);
     else
-        lua_pushfstring(L, "instruction limit exceeded (%I instructions)", (lua_Integer)sb->instr_limit);
+        lua_pushstring(L, why);
     lua_error(L);
+}
+
+/* The next look at the clock: after QH_SANDBOX_CLOCK_EVERY instructions,
+ * or fewer if that is all the budget has left. */
+static void arm_hook(lua_State *L, qh_sandbox *sb)
+{
+    uint64_t n = sb->instr_left < QH_SANDBOX_CLOCK_EVERY ? sb->instr_left : QH_SANDBOX_CLOCK_EVERY;
+    sb->hook_period = 0;     /* always set: a new call needs a fresh countdown */
+    hook_every(L, sb, n ? (int)n : 1);
 }
 
 /* print() goes to the host log, one line, never to stdout. */
@@ -165,6 +253,41 @@ static int sandbox_setmetatable(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+/* string.* and table.* run in C, where the hook cannot look at the clock:
+ * each call looks first (a pattern match or a sort can take milliseconds,
+ * and a loop can make thousands of them between two hooks). */
+static int timed_call(lua_State *L)
+{
+    qh_sandbox *sb = sandbox_of(L);
+    if (sb->in_call && (sb->stop != QH_STOP_NONE || now_ns() >= sb->deadline_ns)) {
+        if (sb->stop == QH_STOP_NONE) sb->stop = QH_STOP_TIME;
+        hook_every(L, sb, 1);
+        char why[96];
+        return luaL_error(L, "%s", stop_text(sb, why, sizeof why));
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void time_library(lua_State *L, const char *name)
+{
+    lua_getglobal(L, name);
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        if (lua_tocfunction(L, -1)) {
+            lua_pushvalue(L, -2);             /* key */
+            lua_insert(L, -2);                /* key, key, fn */
+            lua_pushcclosure(L, timed_call, 1);
+            lua_rawset(L, -4);                /* replacing a field's value keeps lua_next going */
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
 }
 
 static void set_global_nil(lua_State *L, const char *name)
@@ -215,6 +338,8 @@ static int open_libs(lua_State *L)
     lua_setfield(L, -2, "os");
     lua_pop(L, 1);
     qh_sandbox_open_patterns(L);
+    time_library(L, LUA_STRLIBNAME);
+    time_library(L, LUA_TABLIBNAME);
     qh_sandbox_open_dec(L);
     return 0;
 }
@@ -224,12 +349,19 @@ qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit)
     qh_sandbox *sb = calloc(1, sizeof *sb);
     if (!sb) return NULL;
     sb->mem_limit = mem_limit;
-    sb->instr_limit = instr_limit;
+    sb->instr_limit = instr_limit ? instr_limit : 1;
+    qh_sandbox_set_call_limits(sb, 0, 0);
     sb->L = lua_newstate(capped_alloc, sb);
     if (!sb->L) { free(sb); return NULL; }
     lua_pushcfunction(sb->L, open_libs);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) { qh_sandbox_free(sb); return NULL; }
     return sb;
+}
+
+void qh_sandbox_set_call_limits(qh_sandbox *sb, int64_t time_limit_ms, size_t alloc_limit)
+{
+    sb->time_limit_ns = (time_limit_ms > 0 ? time_limit_ms : QH_SANDBOX_DEFAULT_TIME_MS) * 1000000;
+    sb->alloc_limit = alloc_limit ? alloc_limit : QH_SANDBOX_DEFAULT_ALLOC;
 }
 
 void qh_sandbox_free(qh_sandbox *sb)
@@ -280,21 +412,35 @@ static int message_handler(lua_State *L)
 }
 
 /* lua_pcall of the function below its nargs arguments, with the message
- * handler at msgh, a fresh instruction budget, and err filled on failure.
- * The handler and the results stay on the stack. */
+ * handler at msgh, fresh budgets, and err filled on failure. The handler
+ * and the results stay on the stack. */
 static int protected_call(qh_sandbox *sb, int nargs, int nresults, int msgh, char *err, size_t errlen)
 {
     lua_State *L = sb->L;
-    sb->instr_exceeded = false;
-    /* Setting the hook also resets its countdown: each call gets the full budget. */
-    lua_sethook(L, instr_hook, LUA_MASKCOUNT, sb->instr_limit > INT32_MAX ? INT32_MAX : (int)sb->instr_limit);
+    sb->stop = QH_STOP_NONE;
+    sb->instr_left = sb->instr_limit;
+    sb->alloc_total = 0;
+    sb->checked_ns = now_ns();
+    sb->deadline_ns = sb->checked_ns + sb->time_limit_ns;
+    sb->in_call = true;
+    arm_hook(L, sb);
     int rc = lua_pcall(L, nargs, nresults, msgh);
     lua_sethook(L, NULL, 0, 0);
-    if (rc == LUA_OK) return 0;
-    if (rc == LUA_ERRMEM) {
+    sb->in_call = false;
+    /* A call that ran past its deadline fails even if it returned (a pcall
+     * of its own caught the stop, or one C function ran long). */
+    if (sb->stop == QH_STOP_NONE && now_ns() >= sb->deadline_ns) sb->stop = QH_STOP_TIME;
+    if (rc == LUA_OK && sb->stop == QH_STOP_NONE) return 0;
+    /* (On failure the callers drop whatever the call left on the stack.) */
+    char why[96];
+    const char *msg = rc == LUA_OK ? NULL : lua_tostring(L, -1);
+    if (sb->stop != QH_STOP_NONE && (rc != LUA_ERRRUN || !msg || !strstr(msg, stop_text(sb, why, sizeof why)))) {
+        /* Stopped, but the message (if any) says something else: a memory
+         * error from the allocator, or the policy's own error handling. */
+        snprintf(err, errlen, "%s", stop_text(sb, why, sizeof why));
+    } else if (rc == LUA_ERRMEM) {
         snprintf(err, errlen, "memory limit exceeded (%zu bytes)", sb->mem_limit);
     } else {
-        const char *msg = lua_tostring(L, -1);
         snprintf(err, errlen, "%s", msg ? msg : "unknown error");
     }
     return -1;

@@ -1,8 +1,17 @@
 /*
  * The Lua sandbox a policy runs in: one lua_State with a counting allocator
- * (memory cap), an instruction-count hook (runaway code is stopped), only the
- * base, string, table and math libraries (minus anything that reaches files,
- * code loading or the collector) and os reduced to time and clock.
+ * (memory cap), per-call budgets (instructions, wall-clock time, bytes
+ * allocated), only the base, string, table and math libraries (minus
+ * anything that reaches files, code loading or the collector) and os
+ * reduced to time and clock.
+ *
+ * The instruction budget alone does not bound time: one instruction can be
+ * a C function that runs for milliseconds (string.rep of 8 MB, a rehash of
+ * a big table). So every call also has a deadline, checked by the hook
+ * every QH_SANDBOX_CLOCK_EVERY instructions and by the allocator on every
+ * large allocation, and a cap on the bytes it may allocate in total (freed
+ * or not). Past any of them the call is stopped and cannot be resumed by a
+ * pcall inside the policy.
  */
 #ifndef QH_POLICY_SANDBOX_H
 #define QH_POLICY_SANDBOX_H
@@ -51,19 +60,51 @@ typedef struct qh_pool_block {
     struct qh_pool_block *next;
 } qh_pool_block;
 
+/* Per-call budgets by default (qh_sandbox_set_call_limits changes them). */
+#define QH_SANDBOX_DEFAULT_TIME_MS  100
+#define QH_SANDBOX_DEFAULT_ALLOC    ((size_t)64 << 20)
+/* Instructions between two looks at the clock; 1 once a stretch of them
+ * took more than a sixteenth of the time limit (each was slow: a compare
+ * of long strings, say). Calls into string.* and table.* look at the clock
+ * as well. */
+#define QH_SANDBOX_CLOCK_EVERY      100
+/* An allocation at least this large looks at the clock first. */
+#define QH_SANDBOX_CLOCK_ALLOC      ((size_t)64 << 10)
+
+/* Why the call in progress (or the last one) was stopped. */
+typedef enum qh_sandbox_stop {
+    QH_STOP_NONE = 0,
+    QH_STOP_INSTR,           /* instruction budget used up                 */
+    QH_STOP_TIME,            /* past its wall-clock deadline               */
+    QH_STOP_ALLOC,           /* allocated more than its per-call budget    */
+} qh_sandbox_stop;
+
 typedef struct qh_sandbox {
     lua_State *L;
     size_t mem_used;         /* bytes Lua holds (the cap counts these)           */
     size_t mem_limit;
-    uint64_t instr_limit;
-    bool instr_exceeded;   /* set by the hook; keeps erroring until the call ends */
+    uint64_t instr_limit;    /* per call */
+    int64_t time_limit_ns;   /* per call */
+    size_t alloc_limit;      /* bytes one call may allocate in total */
+    /* The call in progress. */
+    bool in_call;
+    qh_sandbox_stop stop;    /* set once; the hook then errors on every instruction */
+    uint64_t instr_left;     /* of the budget, counted at each hook */
+    int hook_period;         /* instructions the armed hook waits for */
+    int64_t deadline_ns;     /* CLOCK_MONOTONIC */
+    int64_t checked_ns;      /* when the hook last looked at the clock */
+    size_t alloc_total;      /* bytes allocated so far by this call */
     qh_dec_cache dec_cache;
     qh_pool_block *pool[QH_POOL_CLASSES];
     uint32_t pool_count[QH_POOL_CLASSES];
 } qh_sandbox;
 
-/* A fresh sandboxed state; NULL if even the libraries do not fit. */
+/* A fresh sandboxed state with the default time and allocation budgets;
+ * NULL if even the libraries do not fit. */
 qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit);
+/* The wall-clock time and the bytes allocated one call may use (0: the
+ * default). */
+void qh_sandbox_set_call_limits(qh_sandbox *sb, int64_t time_limit_ms, size_t alloc_limit);
 void qh_sandbox_free(qh_sandbox *sb);
 
 /* Compile a text chunk (binary chunks are refused) named "@chunkname" and
@@ -71,9 +112,11 @@ void qh_sandbox_free(qh_sandbox *sb);
 int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char *chunkname,
                          char *err, size_t errlen);
 
-/* lua_pcall with a fresh instruction budget and a message handler that puts
- * file:line in front of errors raised from C. 0, or -1 with err filled
- * (the stack is then as if the call returned nothing). */
+/* lua_pcall with fresh budgets and a message handler that puts file:line in
+ * front of errors raised from C. 0, or -1 with err filled (the stack is
+ * then as if the call returned nothing); sb->stop then tells whether a
+ * budget stopped it. A call that returned but ran past its deadline or
+ * its allocation budget (its own pcall caught the stop) fails too. */
 int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t errlen);
 
 /* Call the C function f(ud, value at argidx (nil if argidx is 0)) through

@@ -164,9 +164,13 @@ void rp_combine_judge(rp_verdict *v, int judge_rc, const qtr_risk_decision *j)
 {
     char a[QTR_DEC_STRLEN];
     if (v->verdict == QTR_RISK_REJECT) return;
-    /* Fail closed: a judge that cannot answer is a reject. */
+    /* Fail closed: a judge that cannot answer is a reject. One stopped by
+     * its time or allocation budget says so (the host's policy_timeout). */
     if (judge_rc != QTR_OK) {
-        set(v, QTR_RISK_REJECT, 0, "policy_error", "policy judge failed (%d)", judge_rc);
+        if (judge_rc == QTR_EREFUSED && strcmp(j->reason, "policy_timeout") == 0)
+            set(v, QTR_RISK_REJECT, 0, "policy_timeout", "policy judge overran its time or allocation budget");
+        else
+            set(v, QTR_RISK_REJECT, 0, "policy_error", "policy judge failed (%d)", judge_rc);
         return;
     }
     const char *reason = j->reason[0] ? j->reason : NULL;
