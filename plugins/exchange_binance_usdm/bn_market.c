@@ -3,7 +3,13 @@
  * klines (a QTR_EV_CANDLE for each newly closed candle, never twice),
  * premiumIndex (QTR_EV_MARK_PRICE) and depth (QTR_EV_BOOK_TOP with the quote
  * notional resting in the returned levels). A poll is skipped for a symbol
- * whose previous request of that kind has not come back yet.
+ * whose previous request of that kind has not come back yet. Every request
+ * goes in the market-data lane: its errors lower health, never trip the ESS.
+ *
+ * Klines never skip a candle: once one is published, each poll asks from
+ * the next open time (startTime) in pages of KLINE_PAGE, so candles missed
+ * during a pause (429, ban, outage) are published late but in order, each
+ * once; a full page of closed candles asks for the next page at once.
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -28,6 +34,8 @@ typedef struct bn_market {
     struct event *kline_ev, *mark_ev, *depth_ev;
 } bn_market;
 
+#define KLINE_PAGE 99 /* the largest page of weight 1 */
+
 static int kline_weight(int64_t limit)
 {
     return limit < 100 ? 1 : limit < 500 ? 2 : limit <= 1000 ? 5 : 10;
@@ -40,11 +48,15 @@ static int depth_weight(int64_t limit)
 
 static void bad_data(bn_plugin *p, const char *endpoint, const char *symbol, const char *err)
 {
-    bn_count_error(p, "malformed");
-    p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s", endpoint, symbol, err);
+    char text[160];
+    snprintf(text, sizeof text, "%s %s: %s", endpoint, symbol, err);
+    p->h->log(p->ctx, QTR_LOG_ERROR, "%s", text);
+    bn_count_md_error(p, "malformed", text);
 }
 
 /* ------------------------------------------------------------- klines */
+
+static void request_klines(bn_plugin *p, bn_sym_md *s);
 
 static void on_klines(bn_plugin *p, void *ud, const bn_result *r)
 {
@@ -84,6 +96,8 @@ static void on_klines(bn_plugin *p, void *ud, const bn_result *r)
         qtr_strlcpy(c.symbol, s->symbol, sizeof c.symbol);
         if (c.close_time_ms < now && c.open_time_ms > s->last_kline_open) cs[nc++] = c;
     }
+    /* A full page asked from a startTime, all closed: more may follow. */
+    bool more = s->last_kline_open > 0 && n >= KLINE_PAGE && nc == n;
     for (size_t k = 0; k < nc; k++) {
         if (cs[k].open_time_ms <= s->last_kline_open) continue; /* out of order: never twice */
         qtr_event ev;
@@ -95,6 +109,24 @@ static void on_klines(bn_plugin *p, void *ud, const bn_result *r)
         p->h->publish(p->ctx, &ev);
     }
     free(cs);
+    if (more) request_klines(p, s);
+}
+
+static void request_klines(bn_plugin *p, bn_sym_md *s)
+{
+    /* The first poll takes the newest kline_limit; later ones go on from the
+     * last candle published, so a pause never leaves a gap. */
+    int64_t limit = s->last_kline_open > 0 ? KLINE_PAGE : p->cfg.kline_limit;
+    bn_buf q;
+    bn_buf_init(&q);
+    bn_query_add(&q, "symbol", s->symbol);
+    bn_query_add(&q, "interval", p->cfg.kline_interval);
+    if (s->last_kline_open > 0) bn_query_add_int(&q, "startTime", s->last_kline_open + 1);
+    bn_query_add_int(&q, "limit", limit);
+    bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/klines", .params = bn_buf_str(&q),
+                  .weight = kline_weight(limit) };
+    if (!q.oom && bn_rest_enqueue(p, &c, on_klines, s) == QTR_OK) s->kline_busy = true;
+    bn_buf_free(&q);
 }
 
 static void poll_klines(evutil_socket_t fd, short what, void *arg)
@@ -103,16 +135,7 @@ static void poll_klines(evutil_socket_t fd, short what, void *arg)
     bn_plugin *p = arg;
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
-        if (s->kline_busy) continue;
-        bn_buf q;
-        bn_buf_init(&q);
-        bn_query_add(&q, "symbol", s->symbol);
-        bn_query_add(&q, "interval", p->cfg.kline_interval);
-        bn_query_add_int(&q, "limit", p->cfg.kline_limit);
-        bn_call c = { .method = "GET", .path = "/fapi/v1/klines", .params = bn_buf_str(&q),
-                      .weight = kline_weight(p->cfg.kline_limit) };
-        if (bn_rest_enqueue(p, &c, on_klines, s) == QTR_OK) s->kline_busy = true;
-        bn_buf_free(&q);
+        if (!s->kline_busy) request_klines(p, s);
     }
 }
 
@@ -157,7 +180,7 @@ static void poll_mark(evutil_socket_t fd, short what, void *arg)
         bn_buf q;
         bn_buf_init(&q);
         bn_query_add(&q, "symbol", s->symbol);
-        bn_call c = { .method = "GET", .path = "/fapi/v1/premiumIndex", .params = bn_buf_str(&q), .weight = 1 };
+        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/premiumIndex", .params = bn_buf_str(&q), .weight = 1 };
         if (bn_rest_enqueue(p, &c, on_mark, s) == QTR_OK) s->mark_busy = true;
         bn_buf_free(&q);
     }
@@ -230,7 +253,7 @@ static void poll_depth(evutil_socket_t fd, short what, void *arg)
         bn_buf_init(&q);
         bn_query_add(&q, "symbol", s->symbol);
         bn_query_add_int(&q, "limit", p->cfg.depth_limit);
-        bn_call c = { .method = "GET", .path = "/fapi/v1/depth", .params = bn_buf_str(&q),
+        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/depth", .params = bn_buf_str(&q),
                       .weight = depth_weight(p->cfg.depth_limit) };
         if (bn_rest_enqueue(p, &c, on_depth, s) == QTR_OK) s->depth_busy = true;
         bn_buf_free(&q);

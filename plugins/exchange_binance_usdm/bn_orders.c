@@ -4,8 +4,12 @@
  * Each order carries newClientOrderId = the host's client_id. When a send's
  * fate is unknown (timeout, 5xx, dropped connection, unreadable answer) the
  * order is published UNKNOWN and queried by origClientOrderId after a
- * backoff; it is sent again only when the exchange answers -2013 (it does
- * not have it). A -4116 (duplicate id) means an earlier send landed: query,
+ * backoff. A -2013 (not found) is not trusted at once: the matching engine
+ * can lag the API. The order is queried again after each delay until the
+ * last send's recvWindow has passed (after that the exchange refuses it),
+ * then looked for in GET /fapi/v1/allOrders by its client id; only with no
+ * trace of it there is it sent again, and every such resend is counted
+ * (exchange_order_resends_total) and alerted (exchange_order_resent). A -4116 (duplicate id) means an earlier send landed: query,
  * never resend. When an order's executedQty grows, its executions are read
  * from GET /fapi/v1/userTrades (each with its price and commission) and
  * published as fills; the order's new state follows once they all are, so
@@ -220,6 +224,7 @@ static void reject_intent(bn_plugin *p, const qtr_order_intent *in, const char *
 
 static void send_place(bn_order *o);
 static void do_query(bn_order *o);
+static void not_found(bn_order *o);
 static void send_cancel(bn_order *o);
 
 static void finalize(bn_order *o, qtr_order_status st, const char *reason)
@@ -262,6 +267,17 @@ static void mark_unknown(bn_order *o, const char *why)
     query_later(o, bn_backoff_at(o->p, o->sends - 1)); /* 1 s, 2 s, 4 s ... by send */
 }
 
+/* The logical order's final status when its last child ended with st: an
+ * order with fills never ends REJECTED or CANCELED-as-refused; with some
+ * filled it is EXPIRED (after PARTIALLY_FILLED), with all filled FILLED. */
+static qtr_order_status final_status(const bn_order *o, qtr_order_status st)
+{
+    if (total_filled(o) >= o->intent.qty) return QTR_OS_FILLED;
+    if (st == QTR_OS_FILLED) return QTR_OS_EXPIRED;
+    if (st == QTR_OS_REJECTED && total_filled(o) > 0) return QTR_OS_EXPIRED;
+    return st;
+}
+
 /* The child reached a final state: follow up the remainder or finish. */
 static void child_finished(bn_order *o)
 {
@@ -294,7 +310,9 @@ static void child_finished(bn_order *o)
             o->child_qty = prep.qty;
             o->child_status = QTR_OS_PENDING;
             o->exchange_id[0] = '\0';
-            o->sends = o->queries = 0;
+            o->sends = o->queries = o->not_found = 0;
+            o->last_send_ts = 0;
+            o->child_reason[0] = '\0';
             o->cancel_sent = o->landed = false;
             o->phase = BN_PH_SENDING;
             bn_fmt(reason, sizeof reason, "follow-up %s for the remainder", o->child_cid);
@@ -304,11 +322,10 @@ static void child_finished(bn_order *o)
             return;
         }
         bn_fmt(reason, sizeof reason, "remainder not followed up: %s", rules ? why : "no rules");
-        finalize(o, o->child_status == QTR_OS_FILLED ? QTR_OS_EXPIRED : o->child_status, reason);
+        finalize(o, final_status(o, o->child_status), reason);
         return;
     }
-    qtr_order_status st = o->child_status == QTR_OS_FILLED ? QTR_OS_EXPIRED : o->child_status;
-    finalize(o, st, o->followups ? "follow-ups done" : "");
+    finalize(o, final_status(o, o->child_status), o->child_reason[0] ? o->child_reason : o->followups ? "follow-ups done" : "");
 }
 
 void bn_count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err)
@@ -394,6 +411,10 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
     bn_order *o = ud;
     if (bn_order_release(o)) return;
     o->busy = false;
+    if (r->sent_ts_ms) {
+        o->last_send_ts = r->sent_ts_ms; /* its recvWindow counts from here */
+        o->not_found = 0;
+    }
     if (o->phase == BN_PH_DONE) return;
     const char *endpoint = o->algo ? "POST /fapi/v1/algoOrder" : "POST /fapi/v1/order";
     char reason[QTR_REASON_MAX];
@@ -417,8 +438,13 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
         }
         bn_fmt(reason, sizeof reason, "exchange refused: %d %s", r->code, r->msg);
         o->child_status = QTR_OS_REJECTED;
-        if (o->child_no > 0) child_finished(o);
-        else finalize(o, QTR_OS_REJECTED, reason);
+        if (o->child_no > 0) {
+            bn_fmt(o->child_reason, sizeof o->child_reason, "follow-up %s refused: %d %s", o->child_cid, r->code,
+                   r->msg);
+            child_finished(o);
+        } else {
+            finalize(o, QTR_OS_REJECTED, reason);
+        }
         return;
     case BN_RES_UNKNOWN:
         mark_unknown(o, r->msg);
@@ -426,8 +452,7 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
     case BN_RES_REFUSED:
         bn_fmt(reason, sizeof reason, "not sent: %s", r->msg);
         o->child_status = QTR_OS_REJECTED;
-        if (o->child_no > 0 && total_filled(o) > 0) finalize(o, QTR_OS_EXPIRED, reason);
-        else finalize(o, QTR_OS_REJECTED, reason);
+        finalize(o, final_status(o, QTR_OS_REJECTED), reason);
         return;
     }
 }
@@ -452,7 +477,10 @@ static void send_place(bn_order *o)
     if (in->reduce_only) bn_query_add(&q, "reduceOnly", "true");
     bn_query_add(&q, o->algo ? "clientAlgoId" : "newClientOrderId", o->child_cid);
     if (!o->algo) bn_query_add(&q, "newOrderRespType", "RESULT");
+    /* The ESS's reduce-only flatten goes before everything else. */
+    bool ess = in->reduce_only && !strcmp(in->strategy, "ess");
     bn_call c = {
+        .lane = ess ? BN_LANE_ESS : BN_LANE_ORDER,
         .method = "POST",
         .path = o->algo ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
         .params = bn_buf_str(&q),
@@ -466,7 +494,7 @@ static void send_place(bn_order *o)
     bn_buf_free(&q);
     if (rc != QTR_OK) {
         o->child_status = QTR_OS_REJECTED;
-        finalize(o, total_filled(o) > 0 ? QTR_OS_EXPIRED : QTR_OS_REJECTED,
+        finalize(o, final_status(o, QTR_OS_REJECTED),
                  p->banned ? "not sent: the exchange banned this IP (HTTP 418)" : "not sent: request refused");
         return;
     }
@@ -474,6 +502,119 @@ static void send_place(bn_order *o)
     if (o->sends == 0) o->child_sent_ms = bn_server_now_ms(p); /* its executions come after this */
     o->sends++;
     if (p->metrics.orders_sent) p->h->metric_add(p->metrics.orders_sent, 1);
+}
+
+/* ------------------------------------------------ -2013: never resend blind */
+
+/* No trace of the child anywhere once its recvWindow has passed: send it
+ * again (counted and alerted every time), or give up past the budget. */
+static void resend_lost(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    char text[QTR_REASON_MAX * 2];
+    if (o->cancel_requested) {
+        o->child_status = QTR_OS_CANCELED;
+        if (o->child_no > 0) child_finished(o);
+        else finalize(o, QTR_OS_CANCELED, "cancelled before it reached the exchange");
+        return;
+    }
+    if (o->sends > p->cfg.n_backoff) {
+        char reason[QTR_REASON_MAX];
+        bn_fmt(reason, sizeof reason, "not accepted by the exchange after %d sends", o->sends);
+        o->child_status = QTR_OS_REJECTED;
+        if (o->child_no > 0) child_finished(o);
+        else finalize(o, QTR_OS_REJECTED, reason);
+        return;
+    }
+    bn_fmt(text, sizeof text,
+           "order %s: %s not found (-2013 x%d) nor in allOrders after its recvWindow; sending it again (send %d)",
+           o->intent.client_id, o->child_cid, o->not_found, o->sends + 1);
+    p->h->log(p->ctx, QTR_LOG_WARN, "%s", text);
+    if (p->metrics.resends) p->h->metric_add(p->metrics.resends, 1);
+    bn_alert(p, QTR_ALERT_WARNING, "exchange_order_resent", text);
+    o->phase = BN_PH_SENDING;
+    send_place(o);
+}
+
+static void on_search(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_order *o = ud;
+    if (bn_order_release(o)) return;
+    o->searching = false;
+    o->busy = false;
+    if (o->phase != BN_PH_UNKNOWN) return;
+    if (r->kind != BN_RES_OK || !json_is_array(r->json)) {
+        if (r->kind == BN_RES_OK) bn_count_bad(p, "GET /fapi/v1/allOrders", o->child_cid, "answer is not an array");
+        query_later(o, bn_backoff_at(p, o->not_found - 1)); /* no answer is no proof: ask again */
+        return;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(r->json, i, row) {
+        if (!json_is_string(json_object_get(row, "clientOrderId")) ||
+            strcmp(json_string_value(json_object_get(row, "clientOrderId")), o->child_cid) != 0)
+            continue;
+        /* It is there: adopt its state through the order reader, never resend. */
+        char *text = json_dumps(row, JSON_COMPACT);
+        if (!text) {
+            query_later(o, bn_backoff_at(p, 0));
+            return;
+        }
+        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s answered -2013 %d times but is in allOrders; not sent again",
+                  o->intent.client_id, o->child_cid, o->not_found);
+        bn_result found = { .kind = BN_RES_OK, .body = text, .body_len = strlen(text) };
+        apply_answer(o, &found, "GET /fapi/v1/allOrders");
+        free(text);
+        return;
+    }
+    resend_lost(o);
+}
+
+static void search_all_orders(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    bn_buf q;
+    bn_buf_init(&q);
+    bn_query_add(&q, "symbol", o->intent.symbol);
+    bn_query_add_int(&q, "startTime", o->child_sent_ms - 5000); /* a margin for clock error */
+    bn_query_add_int(&q, "limit", 1000);
+    bn_call c = { .method = "GET", .path = "/fapi/v1/allOrders", .params = bn_buf_str(&q), .is_signed = true,
+                  .weight = 5 };
+    if (!q.oom && bn_order_enqueue(o, &c, on_search) == QTR_OK) {
+        o->searching = o->busy = true;
+    } else {
+        query_later(o, bn_backoff_at(p, o->not_found - 1));
+    }
+    bn_buf_free(&q);
+}
+
+/* The exchange does not have the child (yet). While the last send's
+ * recvWindow is open (plus the first delay for the engine's lag) it may
+ * still appear: ask again later. Then search allOrders before any resend. */
+static void not_found(bn_order *o)
+{
+    bn_plugin *p = o->p;
+    o->not_found++;
+    int64_t now = bn_server_now_ms(p);
+    int64_t window_end = o->last_send_ts + p->cfg.recv_window_ms + bn_backoff_at(p, 0);
+    if (o->algo || o->last_send_ts == 0) {
+        /* conditional orders have no allOrders entry here; a send never made has no window */
+        if (now <= window_end) {
+            query_later(o, bn_backoff_at(p, o->not_found - 1));
+            return;
+        }
+        resend_lost(o);
+        return;
+    }
+    if (now <= window_end) {
+        int64_t d = bn_backoff_at(p, o->not_found - 1);
+        if (now + d > window_end) d = window_end - now + 1;
+        p->h->log(p->ctx, QTR_LOG_INFO, "order %s: not found yet (-2013); asking again in %lld ms",
+                  o->child_cid, (long long)d);
+        query_later(o, d);
+        return;
+    }
+    search_all_orders(o);
 }
 
 static void on_query(bn_plugin *p, void *ud, const bn_result *r)
@@ -492,27 +633,17 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
             /* We saw it (or were told it exists): a vanished order is an error, not a resend. */
             bn_count_error(p, "order_not_found");
             p->h->log(p->ctx, QTR_LOG_ERROR, "%s: order %s known to exist answers -2013", endpoint, o->child_cid);
-        } else if (o->cancel_requested) {
-            o->child_status = QTR_OS_CANCELED;
-            if (o->child_no > 0) child_finished(o);
-            else finalize(o, QTR_OS_CANCELED, "cancelled before it reached the exchange");
-            return;
-        } else if (o->sends <= p->cfg.n_backoff) {
-            p->h->log(p->ctx, QTR_LOG_INFO, "order %s: the exchange does not have it (-2013): sending again (%d)",
-                      o->child_cid, o->sends + 1);
-            o->phase = BN_PH_SENDING;
-            send_place(o);
-            return;
         } else {
-            char reason[QTR_REASON_MAX];
-            bn_fmt(reason, sizeof reason, "not accepted by the exchange after %d sends", o->sends);
-            o->child_status = QTR_OS_REJECTED;
-            if (o->child_no > 0) child_finished(o);
-            else finalize(o, QTR_OS_REJECTED, reason);
+            not_found(o);
             return;
         }
     }
     /* The query itself failed: try again later, never guess. */
+    int64_t ban = bn_ban_left_ms(p);
+    if (ban != 0) {
+        if (ban > 0 && o->phase != BN_PH_OPEN) query_later(o, ban); /* the budget waits for the ban */
+        return;
+    }
     o->queries++;
     if (o->phase == BN_PH_OPEN) return; /* the poller asks again */
     if (o->queries <= p->cfg.n_backoff) query_later(o, bn_backoff_at(p, o->queries - 1));
@@ -676,8 +807,8 @@ int bn_orders_cancel_all(bn_plugin *p, const char *symbol)
         bn_buf q;
         bn_buf_init(&q);
         bn_query_add(&q, "symbol", sym);
-        bn_call c = { .method = "DELETE", .path = "/fapi/v1/allOpenOrders", .params = bn_buf_str(&q),
-                      .is_signed = true, .weight = 1 };
+        bn_call c = { .lane = BN_LANE_ESS, .method = "DELETE", .path = "/fapi/v1/allOpenOrders",
+                      .params = bn_buf_str(&q), .is_signed = true, .weight = 1 };
         int rc = bn_rest_enqueue(p, &c, on_cancel_all, NULL);
         bn_buf_free(&q);
         if (rc != QTR_OK) return rc;
@@ -707,6 +838,9 @@ void bn_orders_start(bn_plugin *p)
     p->metrics.fees_unconverted = p->h->metric_counter(
         p->ctx, "exchange_fees_unconverted_total",
         "Executions whose commission was in another asset than the quote (left out of fees)", NULL, NULL);
+    p->metrics.resends = p->h->metric_counter(
+        p->ctx, "exchange_order_resends_total",
+        "Orders sent again after -2013 with no trace of them once their recvWindow passed", NULL, NULL);
     p->metrics.orders_in_memory = p->h->metric_gauge(p->ctx, "exchange_orders_in_memory",
                                                      "Orders held in memory (open and recently finished)", NULL, NULL);
     if (p->cfg.poll_interval_ms > 0 && !p->poll_ev) {

@@ -35,8 +35,6 @@ static const qtr_option bn_options[] = {
     { "max_inflight", QTR_OPT_INT, "8", 0, "requests in flight at once" },
     { "done_orders_kept", QTR_OPT_INT, "4096", 0,
       "finished orders kept in memory for lookups; older ones are freed" },
-    { "fresh_connection_for_orders", QTR_OPT_BOOL, "true", 0,
-      "new connection per order send (libcurl would resend on a dead reused one)" },
     { "kline_interval", QTR_OPT_STRING, "1m", 0, "candle interval for klines polling" },
     { "kline_poll_ms", QTR_OPT_INT, "0", 0, "klines polling interval, ms (0: off)" },
     { "kline_limit", QTR_OPT_INT, "3", 0, "klines fetched per poll" },
@@ -58,6 +56,14 @@ void bn_timer_once(struct event *ev, int64_t ms)
     evtimer_add(ev, &tv);
 }
 
+int64_t bn_ban_left_ms(bn_plugin *p)
+{
+    if (!p->banned) return 0;
+    if (p->banned_until_us == INT64_MAX) return -1;
+    int64_t left = p->banned_until_us - bn_mono_us(p);
+    return left > 0 ? left / 1000 + 1 : 0;
+}
+
 void bn_count_error(bn_plugin *p, const char *reason)
 {
     qtr_metric *m = p->h->metric_counter(p->ctx, "exchange_errors_total", "Errors talking to the exchange",
@@ -67,6 +73,25 @@ void bn_count_error(bn_plugin *p, const char *reason)
     char text[QTR_TEXT_MAX];
     snprintf(text, sizeof text, "Binance call failed: %s", reason);
     bn_alert(p, QTR_ALERT_WARNING, "exchange_error", text);
+}
+
+void bn_count_md_error(bn_plugin *p, const char *reason, const char *text)
+{
+    qtr_metric *m = p->h->metric_counter(p->ctx, "exchange_errors_total", "Errors talking to the exchange",
+                                         "reason", reason);
+    if (m) p->h->metric_add(m, 1);
+    if (p->banned || p->health.status == QTR_HEALTH_CRITICAL) return;
+    char why[QTR_REASON_MAX];
+    bn_fmt(why, sizeof why, "market data: %s", text);
+    p->md_degraded = true;
+    bn_set_health(p, QTR_HEALTH_DEGRADED, why);
+}
+
+void bn_md_ok(bn_plugin *p)
+{
+    if (!p->md_degraded) return;
+    p->md_degraded = false;
+    if (p->health.status == QTR_HEALTH_DEGRADED && p->info_loaded) bn_set_health(p, QTR_HEALTH_OK, "ready");
 }
 
 void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason)
@@ -189,7 +214,6 @@ static int read_options(bn_plugin *p)
         opt_int(p, "max_429_retries", 0, 100, &c->max_429_retries) ||
         opt_int(p, "max_inflight", 1, 1024, &c->max_inflight) ||
         opt_int(p, "done_orders_kept", 1, 1000000, &c->done_kept) ||
-        opt_bool(p, "fresh_connection_for_orders", &c->fresh_connection_for_orders) ||
         opt_int(p, "kline_poll_ms", 0, 86400000, &c->kline_poll_ms) ||
         opt_int(p, "kline_limit", 1, 1500, &c->kline_limit) ||
         opt_int(p, "mark_poll_ms", 0, 86400000, &c->mark_poll_ms) ||
@@ -197,6 +221,12 @@ static int read_options(bn_plugin *p)
         opt_int(p, "depth_limit", 5, 20, &c->depth_limit) || opt_int(p, "leverage", 0, 125, &c->leverage) ||
         opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug))
         return -1;
+    /* Removed: with it off, libcurl resent orders on dead reused connections
+     * (15 duplicate ids under drops); libcurl before 8.16 cannot be told not
+     * to. Order sends and cancels always take a new connection. */
+    if (p->h->config_string(p->ctx, "fresh_connection_for_orders", &s) == QTR_OK)
+        return opt_fail(p, "fresh_connection_for_orders",
+                        "removed: order sends always use a new connection (see docs/binance.md)");
     if (c->depth_limit != 5 && c->depth_limit != 10 && c->depth_limit != 20)
         return opt_fail(p, "depth_limit", "must be 5, 10 or 20");
     if (p->h->config_string(p->ctx, "retry_backoff_ms", &s) != QTR_OK || parse_backoff(p, s) != 0)

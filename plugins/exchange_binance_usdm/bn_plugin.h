@@ -40,7 +40,6 @@ typedef struct bn_config {
     int64_t max_429_retries;
     int64_t max_inflight;
     int64_t done_kept;                  /* finished orders kept for lookups */
-    bool fresh_connection_for_orders;
     const char *symbols[BN_MAX_SYMBOLS];
     size_t n_symbols;
     const char *kline_interval;
@@ -69,13 +68,30 @@ typedef struct bn_result {
     const char *body;     /* BN_RES_OK: the body as received (valid during the  */
     size_t body_len;      /* callback); raw calls read it with bn_jread         */
     int code;             /* exchange error code, 0 if none                    */
+    int64_t sent_ts_ms;   /* the signed `timestamp` it last left with (exchange
+                             clock), 0 if never sent: its recvWindow ends at
+                             sent_ts_ms + recv_window                          */
     char msg[160];        /* the exchange's msg, or what went wrong            */
 } bn_result;
 
 struct bn_plugin;
 typedef void (*bn_rest_cb)(struct bn_plugin *p, void *ud, const bn_result *r);
 
+/* Lanes of the REST queue, served in this order of priority: the ESS's own
+ * actions, then fills, order queries, cancels and account calls, then new
+ * orders, then market data. A lane waiting for a bucket's tokens holds back
+ * only the lower lanes that need that bucket: order-count tokens never hold
+ * up weight-only requests. */
+typedef enum bn_lane {
+    BN_LANE_QUERY = 0,    /* the default: fills, queries, cancels, account  */
+    BN_LANE_ESS,          /* cancel-all, the ESS's reduce-only flatten       */
+    BN_LANE_ORDER,        /* new orders                                      */
+    BN_LANE_MARKET,       /* market data: its errors go to health, not ESS   */
+    BN_LANES
+} bn_lane;
+
 typedef struct bn_call {
+    bn_lane lane;
     const char *method;
     const char *path;
     const char *params;   /* encoded key=value&...; NULL for none              */
@@ -124,6 +140,11 @@ typedef struct bn_order {
     struct event *trades_ev;            /* asks again after a lagging list */
     qtr_dec done_qty, done_quote;       /* of finished children            */
     int sends, queries, followups;
+    int64_t last_send_ts;               /* signed timestamp of the child's
+                                           last send (exchange clock)      */
+    int not_found;                      /* -2013 answers since that send   */
+    bool searching;                     /* an allOrders search in flight   */
+    char child_reason[QTR_REASON_MAX];  /* why the last child was refused  */
     bn_phase phase;
     bool busy;                          /* a place/query request in flight */
     bool landed;                        /* -4116: an earlier send is there */
@@ -147,6 +168,7 @@ typedef struct bn_metrics {
     qtr_metric *orders_sent;
     qtr_metric *fees_unconverted;
     qtr_metric *orders_in_memory;
+    qtr_metric *resends;                /* sends again after -2013         */
     qtr_metric *tokens[BN_MAX_LIMITS];
 } bn_metrics;
 
@@ -160,8 +182,8 @@ typedef struct bn_plugin {
     bn_http *http;
     bn_metrics metrics;
 
-    /* REST queue and limits */
-    bn_req *q_head, *q_tail;
+    /* REST queue (one FIFO per lane) and limits */
+    bn_req *q_head[BN_LANES], *q_tail[BN_LANES];
     bn_req *inflight_reqs;
     size_t q_len;
     struct event *pump_ev;
@@ -170,7 +192,11 @@ typedef struct bn_plugin {
     bn_limit_spec bucket_spec[BN_MAX_LIMITS];
     size_t n_buckets;
     int64_t pause_until_us;
+    int64_t pause_set_us;               /* when the current 429 pause began:
+                                           429s of requests sent before it are
+                                           echoes of the same episode        */
     int backoff_429_n;
+    bool md_degraded;                   /* health DEGRADED by market data   */
     bool banned;
     int64_t banned_until_us;            /* INT64_MAX: until restart         */
     uint32_t jitter_state;
@@ -227,10 +253,20 @@ int64_t bn_server_now_ms(bn_plugin *p);
 int64_t bn_mono_us(bn_plugin *p);
 
 /* ---- bn_plugin.c: shared helpers ---- */
+/* An order or account call failed: counted, and an "exchange_error" alert
+ * the host's ESS counts toward its consecutive-error trip. */
 void bn_count_error(bn_plugin *p, const char *reason);
+/* A market-data call failed: counted, and health DEGRADED; never the ESS. */
+void bn_count_md_error(bn_plugin *p, const char *reason, const char *text);
+/* A market-data call succeeded: health back to OK if market data lowered it. */
+void bn_md_ok(bn_plugin *p);
 void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason);
 void bn_alert(bn_plugin *p, qtr_alert_severity sev, const char *kind, const char *text);
 void bn_timer_once(struct event *ev, int64_t ms);
+/* Milliseconds until an IP ban (418) ends: 0 if none, -1 if until restart.
+ * Retry budgets wait while banned: the ban, not the exchange's data, held
+ * the answer back. */
+int64_t bn_ban_left_ms(bn_plugin *p);
 
 /* ---- bn_orders.c ---- */
 int bn_orders_submit(bn_plugin *p, const qtr_order_intent *o);

@@ -1,13 +1,21 @@
 /*
- * bn_rest.c — every REST call goes through one FIFO queue: it is signed
- * when it leaves (so the timestamp is fresh), it leaves only when every rate
- * bucket has the tokens (else a libevent timer wakes the queue when they
- * return), and its answer is classified once for all callers:
- *   429  -> pause the queue (Retry-After or exponential backoff with jitter)
- *           and put the call back at the head: it was not executed;
+ * bn_rest.c — every REST call goes through the queue, one FIFO per lane
+ * (bn_lane: ESS actions, then fills/queries/account, then new orders, then
+ * market data). A call is signed when it leaves (so the timestamp is
+ * fresh), it leaves only when every rate bucket it needs has the tokens
+ * (else a libevent timer wakes the queue when they return), and a lane that
+ * waits for a bucket holds back only the lower lanes needing that bucket.
+ * Its answer is classified once for all callers:
+ *   429  -> pause the queue (the largest Retry-After, or exponential backoff
+ *           with jitter) and put the call back at the head of its lane: it
+ *           was not executed. 429s of calls sent before the pause began are
+ *           echoes of the same episode: they never lengthen it beyond their
+ *           own Retry-After, nor count as another error;
  *   418  -> banned: stop sending, alert, health CRITICAL;
  *   -1021 -> resync the server time, then send the call again once;
  *   timeouts, dropped connections, 5xx, HTML or malformed JSON -> UNKNOWN.
+ * Errors of order and account calls are "exchange_error" alerts (the ESS
+ * counts them); errors of market-data calls go to health instead.
  */
 #include <event2/event.h>
 #include <stdio.h>
@@ -21,6 +29,7 @@
 
 struct bn_req {
     bn_req *next;
+    bn_lane lane;
     bn_req *iprev, *inext;   /* in flight: freed at destroy if never answered */
     bn_plugin *p;
     char method[8];
@@ -29,7 +38,7 @@ struct bn_req {
     bool is_signed, non_idempotent, resynced, raw;
     int weight, orders, expected_code, tries_429;
     int64_t taken[BN_MAX_LIMITS];
-    int64_t sent_ms;
+    int64_t sent_ms, sent_us, sent_ts_ms; /* local ms, mono us, signed timestamp */
     bn_rest_cb cb;
     void *ud;
 };
@@ -60,29 +69,39 @@ static void req_free(bn_req *r)
 static void push_tail(bn_plugin *p, bn_req *r)
 {
     r->next = NULL;
-    if (p->q_tail) p->q_tail->next = r;
-    else p->q_head = r;
-    p->q_tail = r;
+    if (p->q_tail[r->lane]) p->q_tail[r->lane]->next = r;
+    else p->q_head[r->lane] = r;
+    p->q_tail[r->lane] = r;
     p->q_len++;
 }
 
 static void push_head(bn_plugin *p, bn_req *r)
 {
-    r->next = p->q_head;
-    p->q_head = r;
-    if (!p->q_tail) p->q_tail = r;
+    r->next = p->q_head[r->lane];
+    p->q_head[r->lane] = r;
+    if (!p->q_tail[r->lane]) p->q_tail[r->lane] = r;
     p->q_len++;
 }
 
-static bn_req *pop_head(bn_plugin *p)
+static bn_req *pop_lane(bn_plugin *p, bn_lane lane)
 {
-    bn_req *r = p->q_head;
+    bn_req *r = p->q_head[lane];
     if (!r) return NULL;
-    p->q_head = r->next;
-    if (!p->q_head) p->q_tail = NULL;
+    p->q_head[lane] = r->next;
+    if (!p->q_head[lane]) p->q_tail[lane] = NULL;
     p->q_len--;
     r->next = NULL;
     return r;
+}
+
+/* Any queued call, highest lane first (for draining). */
+static bn_req *pop_any(bn_plugin *p)
+{
+    for (int l = 0; l < BN_LANES; l++) {
+        bn_req *r = pop_lane(p, (bn_lane)l);
+        if (r) return r;
+    }
+    return NULL;
 }
 
 static bn_req *req_new(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud)
@@ -90,6 +109,7 @@ static bn_req *req_new(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud)
     bn_req *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->p = p;
+    r->lane = (unsigned)c->lane < BN_LANES ? c->lane : BN_LANE_QUERY;
     qtr_strlcpy(r->method, c->method, sizeof r->method);
     qtr_strlcpy(r->path, c->path, sizeof r->path);
     r->params = strdup(c->params ? c->params : "");
@@ -119,8 +139,9 @@ int bn_rest_enqueue(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud)
     return QTR_OK;
 }
 
-static void deliver(bn_plugin *p, bn_req *r, const bn_result *res)
+static void deliver(bn_plugin *p, bn_req *r, bn_result *res)
 {
+    res->sent_ts_ms = r->sent_ts_ms;
     if (r->cb) r->cb(p, r->ud, res);
     req_free(r);
 }
@@ -227,6 +248,8 @@ static void send_req(bn_plugin *p, bn_req *r)
     bn_buf_puts(&q, r->params);
     bool body_params = !strcmp(r->method, "POST") || !strcmp(r->method, "PUT");
     r->sent_ms = p->h->now_ms(p->ctx);
+    r->sent_us = bn_mono_us(p);
+    r->sent_ts_ms = r->sent_ms + p->time_offset_ms;
     if (r->cb == on_time) p->sync_sent_ms = r->sent_ms; /* for the round-trip midpoint */
     if (r->is_signed) {
         bn_query_add_int(&q, "recvWindow", p->cfg.recv_window_ms);
@@ -251,7 +274,7 @@ static void send_req(bn_plugin *p, bn_req *r)
         .headers = headers,
         .n_headers = body_params ? 2 : 1,
         .timeout_ms = p->cfg.timeout_ms,
-        .fresh_connection = r->non_idempotent && p->cfg.fresh_connection_for_orders,
+        .fresh_connection = r->non_idempotent,
     };
     if (p->cfg.debug) {
         char red[1024];
@@ -287,12 +310,15 @@ static void unlink_inflight(bn_plugin *p, bn_req *r)
 static void fail_all_queued(bn_plugin *p, const char *why)
 {
     bn_req *r;
-    while ((r = pop_head(p))) {
+    while ((r = pop_any(p))) {
         bn_result res = { .kind = BN_RES_REFUSED, .code = -1003 };
         qtr_strlcpy(res.msg, why, sizeof res.msg);
         deliver(p, r, &res);
     }
 }
+
+/* The lanes, highest priority first. */
+static const bn_lane lane_order[BN_LANES] = { BN_LANE_ESS, BN_LANE_QUERY, BN_LANE_ORDER, BN_LANE_MARKET };
 
 static void pump(bn_plugin *p)
 {
@@ -305,43 +331,57 @@ static void pump(bn_plugin *p)
         p->banned = false;
         bn_set_health(p, QTR_HEALTH_DEGRADED, "IP ban lifted; sending again");
     }
-    while (p->q_head) {
-        bn_req *r = p->q_head;
-        if (now < p->pause_until_us) {
-            schedule_pump_us(p, p->pause_until_us - now);
-            return;
-        }
-        if (r->is_signed && !p->time_synced) {
-            if (!p->syncing) {
-                bn_rest_sync_time(p);
-                continue; /* the time request is now at the head */
+    if (p->q_len == 0) {
+        update_gauges(p, now);
+        return;
+    }
+    if (now < p->pause_until_us) { /* a 429 pause holds every lane: the limit is per IP */
+        schedule_pump_us(p, p->pause_until_us - now);
+        return;
+    }
+    /* A bucket a higher lane is waiting for is not spent by a lower one. */
+    bool held[BN_MAX_LIMITS] = { false };
+    int64_t wake = 0;
+again:
+    for (int li = 0; li < BN_LANES; li++) {
+        bn_lane lane = lane_order[li];
+        bn_req *r;
+        while ((r = p->q_head[lane])) {
+            if (r->is_signed && !p->time_synced) {
+                if (!p->syncing) {
+                    bn_rest_sync_time(p); /* the time request is now first in the ESS lane */
+                    goto again;
+                }
+                break; /* woken when the time is known */
             }
-            return;       /* woken when the time is known */
-        }
-        if (p->inflight >= p->cfg.max_inflight) return; /* woken by a completion */
-        if (p->cfg.rate_limit_enabled) {
-            int64_t wait = 0;
-            for (size_t i = 0; i < p->n_buckets; i++) {
-                int64_t cost = cost_of(r, &p->bucket_spec[i]);
-                if (cost > 0) {
+            if (p->inflight >= p->cfg.max_inflight) return; /* woken by a completion */
+            if (p->cfg.rate_limit_enabled) {
+                int64_t wait = 0;
+                bool behind = false;
+                for (size_t i = 0; i < p->n_buckets; i++) {
+                    int64_t cost = cost_of(r, &p->bucket_spec[i]);
+                    if (cost <= 0) continue;
+                    if (held[i]) behind = true;
                     int64_t w = bn_bucket_wait_us(&p->buckets[i], cost, now);
                     if (w > wait) wait = w;
                 }
+                if (wait > 0 || behind) {
+                    for (size_t i = 0; i < p->n_buckets; i++)
+                        if (cost_of(r, &p->bucket_spec[i]) > 0) held[i] = true;
+                    if (wait > 0 && (wake == 0 || wait < wake)) wake = wait;
+                    break; /* this lane waits; lower lanes may still go */
+                }
+                for (size_t i = 0; i < p->n_buckets; i++) {
+                    int64_t cost = cost_of(r, &p->bucket_spec[i]);
+                    r->taken[i] = 0;
+                    if (cost > 0 && bn_bucket_take(&p->buckets[i], cost, now)) r->taken[i] = cost;
+                }
             }
-            if (wait > 0) {
-                update_gauges(p, now);
-                schedule_pump_us(p, wait);
-                return;
-            }
-            for (size_t i = 0; i < p->n_buckets; i++) {
-                int64_t cost = cost_of(r, &p->bucket_spec[i]);
-                r->taken[i] = 0;
-                if (cost > 0 && bn_bucket_take(&p->buckets[i], cost, now)) r->taken[i] = cost;
-            }
+            pop_lane(p, lane);
+            send_req(p, r);
         }
-        pop_head(p);
-        send_req(p, r);
     }
+    if (wake > 0) schedule_pump_us(p, wake);
     update_gauges(p, now);
 }
 
@@ -366,21 +406,50 @@ static int64_t retry_after_ms(const char *headers)
     return (end != v && s > 0) ? (int64_t)s * 1000 : 0;
 }
 
+/* Market-data calls count their errors toward health, the others toward
+ * the ESS (bn_plugin.h). */
+static void count_error(bn_plugin *p, const bn_req *r, const char *reason)
+{
+    if (r->lane == BN_LANE_MARKET) {
+        char text[160];
+        snprintf(text, sizeof text, "%s %s: %s", r->method, r->path, reason);
+        bn_count_md_error(p, reason, text);
+    } else {
+        bn_count_error(p, reason);
+    }
+}
+
+/* A 429: the call was not executed. One episode is one pause: the answers
+ * of calls that left before it began (already in flight) only make sure
+ * the pause lasts their own Retry-After; they neither double the backoff
+ * nor count as further errors. A call sent after the pause that meets 429
+ * again starts the next step: the Retry-After given, else the doubled
+ * backoff with jitter. */
 static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *resp, int64_t now)
 {
-    int64_t delay = p->cfg.backoff_429_ms;
-    for (int i = 0; i < p->backoff_429_n && delay < p->cfg.backoff_max_ms; i++) delay *= 2;
-    if (delay > p->cfg.backoff_max_ms) delay = p->cfg.backoff_max_ms;
     int64_t ra = retry_after_ms(resp->headers);
-    if (ra > delay) delay = ra;
-    delay += (int64_t)(jitter_next(p) % (uint32_t)(delay / 4 + 1));
+    if (p->metrics.rate_limited) p->h->metric_add(p->metrics.rate_limited, 1);
+    if (p->pause_set_us && r->sent_us < p->pause_set_us) {
+        int64_t until = now + ra * 1000;
+        if (ra && until > p->pause_until_us) p->pause_until_us = until;
+        p->h->log(p->ctx, QTR_LOG_INFO, "%s %s: HTTP 429 sent before the pause; resumes in %lld ms", r->method,
+                  r->path, (long long)((p->pause_until_us - now) / 1000));
+        return;
+    }
+    int64_t delay = ra;
+    if (!ra) {
+        delay = p->cfg.backoff_429_ms;
+        for (int i = 0; i < p->backoff_429_n && delay < p->cfg.backoff_max_ms; i++) delay *= 2;
+        if (delay > p->cfg.backoff_max_ms) delay = p->cfg.backoff_max_ms;
+        delay += (int64_t)(jitter_next(p) % (uint32_t)(delay / 4 + 1));
+    }
     p->backoff_429_n++;
+    p->pause_set_us = now;
     int64_t until = now + delay * 1000;
     if (until > p->pause_until_us) p->pause_until_us = until;
-    if (p->metrics.rate_limited) p->h->metric_add(p->metrics.rate_limited, 1);
-    bn_count_error(p, "rate_limited");
+    count_error(p, r, "rate_limited");
     p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: HTTP 429 (rate limited); pausing %lld ms%s", r->method, r->path,
-              (long long)delay, ra ? " (Retry-After)" : "");
+              (long long)((p->pause_until_us - now) / 1000), ra ? " (Retry-After)" : "");
 }
 
 static void on_banned(bn_plugin *p, const bn_http_response *resp, int64_t now)
@@ -428,7 +497,7 @@ static void on_http_done(void *ud, const bn_http_response *resp)
     char ex[96];
     if (resp->curl_code != 0) {
         snprintf(res.msg, sizeof res.msg, "%s", resp->timed_out ? "timeout" : resp->error);
-        bn_count_error(p, resp->timed_out ? "timeout" : "network");
+        count_error(p, r, resp->timed_out ? "timeout" : "network");
         p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: no answer (%s)", r->method, r->path, res.msg);
     } else if (resp->status == 418) {
         on_banned(p, resp, now);
@@ -438,7 +507,7 @@ static void on_http_done(void *ud, const bn_http_response *resp)
     } else if (resp->status == 429) {
         on_rate_limited(p, r, resp, now);
         if (r->tries_429++ < p->cfg.max_429_retries) {
-            push_head(p, r); /* not executed: it goes again first, after the pause */
+            push_head(p, r); /* not executed: first in its lane again, after the pause */
             pump(p);
             return;
         }
@@ -464,11 +533,11 @@ static void on_http_done(void *ud, const bn_http_response *resp)
             excerpt(resp->body, resp->body_len, ex, sizeof ex);
             snprintf(res.msg, sizeof res.msg, "HTTP %ld with %s body", resp->status,
                      html ? "an HTML" : "a malformed JSON");
-            bn_count_error(p, html ? "html" : "malformed_json");
+            count_error(p, r, html ? "html" : "malformed_json");
             p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s: '%s'", r->method, r->path, res.msg, ex);
         } else if (api_error) {
             if (res.code == -1021 && r->is_signed && !r->resynced) {
-                bn_count_error(p, "timestamp");
+                count_error(p, r, "timestamp");
                 p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: -1021 %s; resyncing the server time and retrying once",
                           r->method, r->path, res.msg);
                 if (root) json_decref(root);
@@ -481,13 +550,13 @@ static void on_http_done(void *ud, const bn_http_response *resp)
             }
             if (resp->status >= 500) {
                 res.kind = BN_RES_UNKNOWN;
-                bn_count_error(p, "http_5xx");
+                count_error(p, r, "http_5xx");
                 p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: HTTP %ld code %d %s", r->method, r->path, resp->status,
                           res.code, res.msg);
             } else {
                 res.kind = BN_RES_API_ERROR;
                 if (res.code != r->expected_code) {
-                    bn_count_error(p, "api_error");
+                    count_error(p, r, "api_error");
                     p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: HTTP %ld code %d %s", r->method, r->path,
                               resp->status, res.code, res.msg);
                 }
@@ -497,9 +566,10 @@ static void on_http_done(void *ud, const bn_http_response *resp)
             res.json = root;
             res.body = resp->body;
             res.body_len = resp->body_len;
-            p->backoff_429_n = 0;
+            if (r->sent_us >= p->pause_set_us) p->backoff_429_n = 0; /* the episode is over */
+            if (r->lane == BN_LANE_MARKET) bn_md_ok(p);
         } else {
-            bn_count_error(p, resp->status >= 500 ? "http_5xx" : "http_status");
+            count_error(p, r, resp->status >= 500 ? "http_5xx" : "http_status");
             snprintf(res.msg, sizeof res.msg, "HTTP %ld", resp->status);
             p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: unexpected HTTP %ld", r->method, r->path, resp->status);
         }
@@ -564,7 +634,7 @@ static void on_time(bn_plugin *p, void *ud, const bn_result *r)
 void bn_rest_sync_time(bn_plugin *p)
 {
     if (p->syncing || p->stopping) return;
-    bn_call c = { .method = "GET", .path = "/fapi/v1/time", .weight = 1 };
+    bn_call c = { .lane = BN_LANE_ESS, .method = "GET", .path = "/fapi/v1/time", .weight = 1 };
     bn_req *r = req_new(p, &c, on_time, NULL);
     if (!r) return;
     p->syncing = true;
@@ -588,7 +658,7 @@ int bn_rest_init(bn_plugin *p)
 void bn_rest_free(bn_plugin *p)
 {
     bn_req *r;
-    while ((r = pop_head(p))) req_free(r);
+    while ((r = pop_any(p))) req_free(r);
     while ((r = p->resync_waiters)) {
         p->resync_waiters = r->next;
         req_free(r);

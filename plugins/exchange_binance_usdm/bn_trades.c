@@ -150,6 +150,15 @@ static void on_retry(evutil_socket_t fd, short what, void *arg)
 static void ask_later(bn_order *o, const char *why)
 {
     bn_plugin *p = o->p;
+    int64_t ban = bn_ban_left_ms(p);
+    if (ban != 0) {
+        /* Banned: this ask is not spent; ask again when the ban ends (a ban
+         * until restart leaves it to the poller, whose asks are refused). */
+        if (o->trade_queries > 0) o->trade_queries--;
+        if (!o->trades_ev) o->trades_ev = evtimer_new(p->base, on_retry, o);
+        if (o->trades_ev && ban > 0) bn_timer_once(o->trades_ev, ban);
+        return;
+    }
     if (o->trade_queries <= p->cfg.n_backoff) {
         if (!o->trades_ev) o->trades_ev = evtimer_new(p->base, on_retry, o);
         if (o->trades_ev) bn_timer_once(o->trades_ev, bn_backoff_at(p, o->trade_queries - 1));

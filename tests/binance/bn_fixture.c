@@ -53,6 +53,8 @@ bn_fx *fx_new(void)
     mock_host_set_option(fx->m, "timeout_ms", "300");
     mock_host_set_option(fx->m, "backoff_429_ms", "20");
     mock_host_set_option(fx->m, "time_sync_ms", "0");
+    /* short: an order answering -2013 is sent again only after its recvWindow */
+    mock_host_set_option(fx->m, "recv_window", "500");
     if (getenv("BN_TEST_DEBUG")) mock_host_set_option(fx->m, "debug", "true");
     return fx;
 }
@@ -104,6 +106,20 @@ bool fx_run_until(bn_fx *fx, int64_t ms, bool (*pred)(bn_fx *, const void *), co
 }
 
 void fx_run_for(bn_fx *fx, int64_t ms) { mock_host_run_for(fx->m, ms); }
+
+int fx_submit_as(bn_fx *fx, const char *cid, qtr_side side, const char *qty, bool reduce_only, const char *strategy)
+{
+    qtr_order_intent o;
+    memset(&o, 0, sizeof o);
+    qtr_strlcpy(o.symbol, "BTCUSDT", sizeof o.symbol);
+    qtr_strlcpy(o.client_id, cid, sizeof o.client_id);
+    qtr_strlcpy(o.strategy, strategy ? strategy : "", sizeof o.strategy);
+    o.side = side;
+    o.type = QTR_ORDER_MARKET;
+    o.qty = D(qty);
+    o.reduce_only = reduce_only;
+    return fx->plug.desc->exchange->submit_order(fx->plug.state, &o);
+}
 
 int fx_submit(bn_fx *fx, const char *cid, const char *symbol, qtr_side side, qtr_order_type type, const char *qty,
               const char *price)

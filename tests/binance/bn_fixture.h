@@ -35,6 +35,9 @@ void fx_run_for(bn_fx *fx, int64_t ms);
 
 int fx_submit(bn_fx *fx, const char *cid, const char *symbol, qtr_side side, qtr_order_type type, const char *qty,
               const char *price);
+/* A BTCUSDT market order with reduce_only and a strategy name ("ess": the
+ * host's ESS flatten). */
+int fx_submit_as(bn_fx *fx, const char *cid, qtr_side side, const char *qty, bool reduce_only, const char *strategy);
 const qtr_order_update *fx_last_update(const bn_fx *fx, const char *cid);
 bool fx_saw_status(const bn_fx *fx, const char *cid, qtr_order_status st);
 size_t fx_fills(const bn_fx *fx, const char *cid, qtr_dec *qty_sum);

@@ -117,14 +117,18 @@ int mx_post(mock_exchange *mx, const char *pq)
 
 char *mx_get(mock_exchange *mx, const char *pq, long *status) { return request(mx, "GET", pq, status); }
 
-json_t *mx_state(mock_exchange *mx)
+static json_t *get_json(mock_exchange *mx, const char *path)
 {
     long st;
-    char *text = request(mx, "GET", "/mock/state", &st);
+    char *text = request(mx, "GET", path, &st);
     json_t *j = text ? json_loads(text, 0, NULL) : NULL;
     free(text);
     return j;
 }
+
+json_t *mx_state(mock_exchange *mx) { return get_json(mx, "/mock/state"); }
+
+json_t *mx_request_log(mock_exchange *mx) { return get_json(mx, "/mock/requests"); }
 
 int mx_accepted(json_t *state, const char *cid, int *attempts)
 {

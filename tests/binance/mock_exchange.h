@@ -22,6 +22,9 @@ int mx_post(mock_exchange *mx, const char *path_and_query);
 char *mx_get(mock_exchange *mx, const char *path_and_query, long *status);
 /* GET /mock/state (json_decref it). */
 json_t *mx_state(mock_exchange *mx);
+/* GET /mock/requests (json_decref it): {"requests": [{t_us, method, path,
+ * cid, status}, ...]} oldest first, t_us on the mock's monotonic clock. */
+json_t *mx_request_log(mock_exchange *mx);
 /* From a state: placements of a client id (accepted orders; attempts if not NULL). */
 int mx_accepted(json_t *state, const char *cid, int *attempts);
 /* The mock's order for cid (borrowed from state), or NULL. */

@@ -112,11 +112,16 @@ static void h_klines(mock_server *s, mock_req *r, mock_reply *out)
 {
     ms_symbol *y = need_symbol(s, r, out);
     if (!y) return;
-    const char *lim = mr_param(r, "limit");
+    /* startTime: the oldest `limit` from there; else the newest `limit`. */
+    const char *lim = mr_param(r, "limit"), *since = mr_param(r, "startTime");
     int limit = lim ? atoi(lim) : 500;
     json_t *a = json_array();
-    int from = y->n_klines > limit ? y->n_klines - limit : 0;
-    for (int i = from; i < y->n_klines; i++) {
+    int from = y->n_klines > limit ? y->n_klines - limit : 0, to = y->n_klines;
+    if (since) {
+        for (from = 0; from < y->n_klines && y->klines[from].open < atoll(since); from++) {}
+        if (to > from + limit) to = from + limit;
+    }
+    for (int i = from; i < to; i++) {
         char v[QTR_DEC_STRLEN];
         json_array_append_new(a, json_pack("[I,o,o,o,o,o,I,s,i,s,s,s]", (json_int_t)y->klines[i].open,
                                            mj_dec(y->klines[i].o), mj_dec(y->klines[i].h), mj_dec(y->klines[i].l),
@@ -298,12 +303,38 @@ static ms_order *find_order(mock_server *s, mock_req *r)
 static void h_query_order(mock_server *s, mock_req *r, mock_reply *out)
 {
     ms_order *o = find_order(s, r);
+    if (o && o->hidden_queries > 0) {
+        o->hidden_queries--; /* the matching engine lags the API: not found yet */
+        o = NULL;
+    }
     if (!o) {
         mr_error(out, 400, -2013, "Order does not exist.");
         return;
     }
     ms_plan_advance(s->st, o);
     out->body = mj_order(o);
+}
+
+/* GET /fapi/v1/allOrders: symbol required; startTime, limit (default 500,
+ * at most 1000); oldest first. Orders hidden from GET /fapi/v1/order are
+ * listed here. */
+static void h_all_orders(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = need_symbol(s, r, out);
+    if (!y) return;
+    const char *lim = mr_param(r, "limit"), *since = mr_param(r, "startTime");
+    long long limit = lim ? atoll(lim) : 500, start_time = since ? atoll(since) : 0;
+    if (limit < 1 || limit > 1000) {
+        mr_error(out, 400, -1130, "Invalid data sent for a parameter.");
+        return;
+    }
+    json_t *a = json_array();
+    for (int i = 0; i < s->st->n_orders && (long long)json_array_size(a) < limit; i++) {
+        ms_order *o = &s->st->orders[i];
+        if (o->algo || strcmp(o->symbol, y->name) != 0 || o->time < start_time) continue;
+        json_array_append_new(a, mj_order(o));
+    }
+    out->body = a;
 }
 
 static void h_cancel_order(mock_server *s, mock_req *r, mock_reply *out)
@@ -527,6 +558,7 @@ static const mock_endpoint endpoints[] = {
     { "GET", "/fapi/v1/ticker/bookTicker", false, 2, false, h_book_ticker },
     { "POST", "/fapi/v1/order", true, 0, true, h_new_order },
     { "GET", "/fapi/v1/order", true, 1, false, h_query_order },
+    { "GET", "/fapi/v1/allOrders", true, 5, false, h_all_orders },
     { "DELETE", "/fapi/v1/order", true, 1, false, h_cancel_order },
     { "GET", "/fapi/v1/openOrders", true, 40, false, h_open_orders },
     { "DELETE", "/fapi/v1/allOpenOrders", true, 1, false, h_cancel_all },

@@ -48,6 +48,7 @@ static void c_fault(mock_server *s, mock_req *r, mock_reply *out)
     f.steps = int_param(r, "steps", 2);
     f.ratio_pct = int_param(r, "ratio", 50);
     f.status = int_param(r, "status", 0);
+    f.hide = int_param(r, "hide", 0);
     if (mf_add(&s->faults, &f) != 0) mr_error(out, 400, -1, "fault table full or count <= 0");
     else ok(out);
 }
@@ -293,6 +294,21 @@ static void c_state(mock_server *s, mock_req *r, mock_reply *out)
                           "faults_fired", (json_int_t)st->faults_fired, "faults_left", s->faults.n);
 }
 
+/* GET /mock/requests: the API requests as received, oldest first:
+ * {t_us (since the mock started), method, path, cid, status (0: held or dropped)}. */
+static void c_requests(mock_server *s, mock_reply *out)
+{
+    ms_state *st = s->st;
+    json_t *a = json_array();
+    int64_t first = st->n_log > MS_LOG_MAX ? st->n_log - MS_LOG_MAX : 0;
+    for (int64_t i = first; i < st->n_log; i++) {
+        const struct ms_logged *e = &st->log[i % MS_LOG_MAX];
+        json_array_append_new(a, json_pack("{s:I,s:s,s:s,s:s,s:i}", "t_us", (json_int_t)e->t_us, "method", e->method,
+                                           "path", e->path, "cid", e->cid, "status", e->status));
+    }
+    out->body = json_pack("{s:o}", "requests", a);
+}
+
 static void on_shutdown(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
@@ -304,6 +320,7 @@ void mock_control(mock_server *s, mock_req *r, mock_reply *out)
     const char *p = r->path + 6; /* after "/mock/" */
     if (!strcmp(p, "state")) c_state(s, r, out);
     else if (!strcmp(p, "fault")) c_fault(s, r, out);
+    else if (!strcmp(p, "requests")) c_requests(s, out);
     else if (!strcmp(p, "price")) c_price(s, r, out);
     else if (!strcmp(p, "fill")) c_fill(s, r, out);
     else if (!strcmp(p, "cancel")) c_cancel(s, r, out);

@@ -11,7 +11,7 @@ typedef struct mf_fault {
     char path[96];
     char method[8];        /* "" matches any method                          */
     char kind[16];         /* 429 418 500 503 timeout drop partial dup
-                              filter4164 filter1111 filter4014 ts1021
+                              filter4164 filter1111 filter4014 filter2022 ts1021
                               malformed html badstatus
                               tradeslag (userTrades leaves out the newest) */
     int count;             /* requests left                                  */
@@ -21,6 +21,8 @@ typedef struct mf_fault {
     int steps, ratio_pct;  /* partial                                        */
     char end_status[20];   /* partial: status once the steps are done        */
     int status;            /* html: the HTTP status                          */
+    int hide;              /* exec=1 on POST order: the order then answers
+                              -2013 to its next `hide` GET order queries     */
 } mf_fault;
 
 typedef struct mf_table {

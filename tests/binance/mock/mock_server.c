@@ -119,6 +119,7 @@ static void send_reply(mock_server *s, struct evhttp_request *req, mock_reply *r
         add_limit_header(h, "X-MBX-ORDER-COUNT-", &s->st->orders_a);
         add_limit_header(h, "X-MBX-ORDER-COUNT-", &s->st->orders_b);
     }
+    ms_log_status(s->st, s->cur_log, rep->status ? rep->status : 200);
     evhttp_send_reply(req, rep->status ? rep->status : 200, NULL, b);
     evbuffer_free(b);
     if (rep->body) json_decref(rep->body);
@@ -198,6 +199,7 @@ static bool answer_without_running(const mf_fault *f, mock_reply *out)
         mr_error(out, 400, -4164, "Order's notional must be no smaller than 100 (unless you choose reduce only).");
     else if (!strcmp(k, "filter1111")) mr_error(out, 400, -1111, "Precision is over the maximum defined for this asset.");
     else if (!strcmp(k, "filter4014")) mr_error(out, 400, -4014, "Price not increased by tick size.");
+    else if (!strcmp(k, "filter2022")) mr_error(out, 400, -2022, "ReduceOnly Order is rejected.");
     else if (!strcmp(k, "ts1021")) mr_error(out, 400, -1021, "Timestamp for this request is outside of the recvWindow.");
     else if (!strcmp(k, "dup") && !f->exec) mr_error(out, 400, -4116, "ClientOrderId is duplicated.");
     else if (!f->exec && (!strcmp(k, "500") || !strcmp(k, "503") || !strcmp(k, "malformed") || !strcmp(k, "html")))
@@ -249,6 +251,10 @@ static void run_fault_then_reply(mock_server *s, mock_req *r, const mock_endpoin
     }
     if (run) ep->handle(s, r, &rep);
     rep.order_headers = ep->order;
+    if (run && f->hide > 0 && !strcmp(r->method, "POST")) {
+        ms_order *o = ms_order_by_cid(s->st, mr_param(r, "newClientOrderId") ? mr_param(r, "newClientOrderId") : "");
+        if (o) o->hidden_queries = f->hide;
+    }
     if (!strcmp(f->kind, "timeout")) {
         if (!rep.status && !rep.body) mr_error(&rep, 408, -1007, "Timeout waiting for response from backend server.");
         hold_reply(s, r->req, &rep, f->delay_ms > 0 ? f->delay_ms : 3000);
@@ -305,6 +311,8 @@ static void handle_api(mock_server *s, mock_req *r)
     ms_state *st = s->st;
     mock_reply rep = { 0 };
     ms_count_request(st, r->method, r->path);
+    const char *cid = mr_param(r, "newClientOrderId");
+    s->cur_log = ms_log_request(st, r->method, r->path, cid ? cid : mr_param(r, "origClientOrderId"));
     const mock_endpoint *ep = mock_api_find(r->method, r->path);
     if (!ep) {
         mr_error(&rep, 404, -5000, "Path not found");
@@ -368,6 +376,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         send_reply(s, req, &rep);
     } else {
         handle_api(s, &r);
+        s->cur_log = -1;
     }
     free_request(&r);
 }
@@ -375,6 +384,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 int mock_server_start(mock_server *s, struct event_base *base, int port, int *bound_port)
 {
     s->base = base;
+    s->cur_log = -1;
     s->http = evhttp_new(base);
     if (!s->http) return -1;
     evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE | EVHTTP_REQ_PUT);

@@ -18,6 +18,7 @@ typedef struct mock_server {
     ms_state *st;
     mf_table faults;
     struct ms_delayed *delayed;
+    int64_t cur_log;      /* the request being answered now, -1 if none */
 } mock_server;
 
 typedef struct mock_req {

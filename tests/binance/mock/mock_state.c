@@ -68,6 +68,7 @@ void ms_reset(ms_state *s)
     s->limit_violations = s->signature_failures = s->timestamp_failures = s->key_failures = 0;
     s->faults_fired = 0;
     s->n_request_kinds = 0;
+    s->n_log = 0;
 }
 
 ms_state *ms_new(const char *api_key, const char *secret)
@@ -76,7 +77,9 @@ ms_state *ms_new(const char *api_key, const char *secret)
     if (!s) return NULL;
     s->orders = calloc(MS_MAX_ORDERS, sizeof *s->orders);
     s->placements = calloc(MS_MAX_ORDERS, sizeof *s->placements);
-    if (!s->orders || !s->placements) {
+    s->log = calloc(MS_LOG_MAX, sizeof *s->log);
+    s->log_t0_us = ms_mono_us();
+    if (!s->orders || !s->placements || !s->log) {
         ms_free(s);
         return NULL;
     }
@@ -91,6 +94,7 @@ void ms_free(ms_state *s)
     if (!s) return;
     free(s->orders);
     free(s->placements);
+    free(s->log);
     free(s->trades);
     free(s);
 }
@@ -280,6 +284,30 @@ void ms_price_moved(ms_state *s, ms_symbol *y)
         bool buy = !strcmp(o->side, "BUY");
         if (buy ? y->price <= o->price : y->price >= o->price) ms_fill(s, o, o->orig_qty - o->executed, o->price, true); /* resting: maker */
     }
+}
+
+int64_t ms_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t ms_log_request(ms_state *s, const char *method, const char *path, const char *cid)
+{
+    int64_t n = s->n_log++;
+    struct ms_logged *e = &s->log[n % MS_LOG_MAX];
+    e->t_us = ms_mono_us() - s->log_t0_us;
+    snprintf(e->method, sizeof e->method, "%s", method);
+    snprintf(e->path, sizeof e->path, "%s", path);
+    snprintf(e->cid, sizeof e->cid, "%s", cid ? cid : "");
+    e->status = 0;
+    return n;
+}
+
+void ms_log_status(ms_state *s, int64_t n, int status)
+{
+    if (n >= 0 && n < s->n_log && n >= s->n_log - MS_LOG_MAX) s->log[n % MS_LOG_MAX].status = status;
 }
 
 void ms_count_request(ms_state *s, const char *method, const char *path)

@@ -15,6 +15,7 @@
 #define MS_HASH 16384
 #define MS_MAX_KLINES 256
 #define MS_MAX_LEVELS 20
+#define MS_LOG_MAX 8192
 
 typedef struct ms_symbol {
     char name[24];
@@ -57,6 +58,7 @@ typedef struct ms_order {
     int64_t algo_id, actual_order_id;
     int64_t time, update_time;
     ms_plan plan;
+    int hidden_queries;                  /* GET order answers -2013 this often */
     int hnext;                           /* index chain by cid, -1 ends    */
 } ms_order;
 
@@ -107,6 +109,11 @@ typedef struct ms_state {
     int64_t faults_fired;
     struct { char name[64]; int64_t n; } requests[64];
     int n_request_kinds;
+    /* Every API request as received, for timing assertions (GET /mock/requests):
+     * the newest MS_LOG_MAX are kept. */
+    struct ms_logged { int64_t t_us; char method[8]; char path[40]; char cid[40]; int status; } *log;
+    int64_t n_log;
+    int64_t log_t0_us;                   /* monotonic origin of t_us       */
 } ms_state;
 
 ms_state *ms_new(const char *api_key, const char *secret);
@@ -130,6 +137,10 @@ void ms_plan_advance(ms_state *s, ms_order *o);
 /* The price moved: resting limit orders that cross fill at their price. */
 void ms_price_moved(ms_state *s, ms_symbol *sym);
 void ms_count_request(ms_state *s, const char *method, const char *path);
+int64_t ms_mono_us(void);
+/* Log a request as received; its index, for ms_log_status once answered. */
+int64_t ms_log_request(ms_state *s, const char *method, const char *path, const char *cid);
+void ms_log_status(ms_state *s, int64_t n, int status);
 /* Fixed windows, as Binance counts: true if cost fits, counts it always. */
 bool ms_limit_charge(ms_limit *l, int64_t cost, int64_t now);
 /* "1M", "10S" for header names. */
