@@ -536,6 +536,10 @@ static void resend_lost(bn_order *o)
     send_place(o);
 }
 
+#define ALL_ORDERS_PAGE 1000 /* the endpoint's largest limit */
+
+static void search_all_orders(bn_order *o);
+
 static void on_search(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_order *o = ud;
@@ -550,7 +554,10 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
     }
     size_t i;
     json_t *row;
+    int64_t last_time = 0;
     json_array_foreach(r->json, i, row) {
+        json_t *t = json_object_get(row, "time");
+        if (json_is_integer(t) && json_integer_value(t) > last_time) last_time = (int64_t)json_integer_value(t);
         if (!json_is_string(json_object_get(row, "clientOrderId")) ||
             strcmp(json_string_value(json_object_get(row, "clientOrderId")), o->child_cid) != 0)
             continue;
@@ -567,6 +574,19 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
         free(text);
         return;
     }
+    if (json_array_size(r->json) >= ALL_ORDERS_PAGE) {
+        /* A full page: the order may be on the next one (from the last row's
+         * time, inclusive). A page that cannot move on proves nothing. */
+        if (last_time > o->search_from) {
+            o->search_from = last_time;
+            search_all_orders(o);
+        } else {
+            p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: allOrders holds over %d orders at one time; asking again",
+                      o->child_cid, ALL_ORDERS_PAGE);
+            query_later(o, bn_backoff_at(p, o->not_found - 1));
+        }
+        return;
+    }
     resend_lost(o);
 }
 
@@ -576,8 +596,8 @@ static void search_all_orders(bn_order *o)
     bn_buf q;
     bn_buf_init(&q);
     bn_query_add(&q, "symbol", o->intent.symbol);
-    bn_query_add_int(&q, "startTime", o->child_sent_ms - 5000); /* a margin for clock error */
-    bn_query_add_int(&q, "limit", 1000);
+    bn_query_add_int(&q, "startTime", o->search_from);
+    bn_query_add_int(&q, "limit", ALL_ORDERS_PAGE);
     bn_call c = { .method = "GET", .path = "/fapi/v1/allOrders", .params = bn_buf_str(&q), .is_signed = true,
                   .weight = 5 };
     if (!q.oom && bn_order_enqueue(o, &c, on_search) == QTR_OK) {
@@ -614,6 +634,7 @@ static void not_found(bn_order *o)
         query_later(o, d);
         return;
     }
+    o->search_from = o->child_sent_ms - 5000; /* a margin for clock error */
     search_all_orders(o);
 }
 

@@ -144,6 +144,7 @@ typedef struct bn_order {
                                            last send (exchange clock)      */
     int not_found;                      /* -2013 answers since that send   */
     bool searching;                     /* an allOrders search in flight   */
+    int64_t search_from;                /* its startTime (pages move it on) */
     char child_reason[QTR_REASON_MAX];  /* why the last child was refused  */
     bn_phase phase;
     bool busy;                          /* a place/query request in flight */

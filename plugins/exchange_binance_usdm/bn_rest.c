@@ -354,6 +354,10 @@ again:
                 }
                 break; /* woken when the time is known */
             }
+            /* Market data never takes the last slot: the ESS, fills and
+             * orders always find one. */
+            bool last_slot = p->inflight + 1 >= p->cfg.max_inflight && p->cfg.max_inflight > 1;
+            if (lane == BN_LANE_MARKET && last_slot) break;
             if (p->inflight >= p->cfg.max_inflight) return; /* woken by a completion */
             if (p->cfg.rate_limit_enabled) {
                 int64_t wait = 0;
@@ -429,7 +433,7 @@ static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *res
 {
     int64_t ra = retry_after_ms(resp->headers);
     if (p->metrics.rate_limited) p->h->metric_add(p->metrics.rate_limited, 1);
-    if (p->pause_set_us && r->sent_us < p->pause_set_us) {
+    if (p->pause_set_us && r->sent_us < p->pause_set_us && now < p->pause_until_us) {
         int64_t until = now + ra * 1000;
         if (ra && until > p->pause_until_us) p->pause_until_us = until;
         p->h->log(p->ctx, QTR_LOG_INFO, "%s %s: HTTP 429 sent before the pause; resumes in %lld ms", r->method,

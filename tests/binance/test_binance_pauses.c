@@ -161,6 +161,40 @@ static void order_backlog_does_not_hold_up_market_data_or_fills(void **state)
     assert_true(first_trades >= 0 && first_trades - first_post < 300000);
 }
 
+static bool market_request_seen(bn_fx *fx, const void *arg)
+{
+    (void)arg;
+    json_t *st = mx_state(fx->mx);
+    bool seen = mx_requests(st, "GET /fapi/v1/premiumIndex") + mx_requests(st, "GET /fapi/v1/depth") > 0;
+    json_decref(st);
+    return seen;
+}
+
+/* Two slots, and the market-data requests hang: they never take the last
+ * slot, so an order is sent at once instead of after a timeout. */
+static void market_data_leaves_a_slot_for_orders(void **state)
+{
+    bn_fx *fx = *state;
+    assert_int_equal(mx_post(fx->mx, "/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0001&next_funding=1"),
+                     200);
+    assert_int_equal(mx_post(fx->mx, "/mock/depth?symbol=BTCUSDT&bids=49999:1&asks=50001:1"), 200);
+    mock_host_set_option(fx->m, "symbols", "BTCUSDT");
+    mock_host_set_option(fx->m, "mark_poll_ms", "20");
+    mock_host_set_option(fx->m, "depth_poll_ms", "20");
+    mock_host_set_option(fx->m, "max_inflight", "2");
+    mock_host_set_option(fx->m, "timeout_ms", "1000");
+    assert_true(fx_load(fx));
+    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/premiumIndex&kind=timeout&delay_ms=3000&count=10"), 200);
+    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/depth&kind=timeout&delay_ms=3000&count=10"), 200);
+    assert_true(fx_run_until(fx, 2000, market_request_seen, NULL));
+    fx_run_for(fx, 50); /* the other poller has had its turn */
+    submit_market(fx, "slot-1", "0.010");
+    fx_run_for(fx, 200);
+    json_t *st = mx_state(fx->mx);
+    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 1);
+    json_decref(st);
+}
+
 static bool candles_at_least(bn_fx *fx, const void *arg)
 {
     return mock_host_count_events(fx->m, QTR_EV_CANDLE) >= *(const size_t *)arg;
@@ -278,6 +312,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(in_flight_429s_pause_once, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ess_goes_first_when_the_window_reopens, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(order_backlog_does_not_hold_up_market_data_or_fills, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(market_data_leaves_a_slot_for_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(klines_missed_during_a_pause_are_backfilled_in_order, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ban_does_not_spend_the_user_trades_budget, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(market_data_errors_go_to_health_not_the_ess, fx_setup, fx_teardown),

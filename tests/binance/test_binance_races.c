@@ -92,6 +92,28 @@ static void hidden_past_the_window_is_found_in_all_orders(void **state)
     assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 0);
 }
 
+/* A thousand other orders since the send fill allOrders' first page: the
+ * search pages on (from the last row's time) and finds it; nothing resent. */
+static void search_pages_past_a_full_all_orders_page(void **state)
+{
+    bn_fx *fx = *state;
+    assert_true(fx_load(fx));
+    for (int i = 0; i < 1000; i++) {
+        char q[160];
+        snprintf(q, sizeof q, "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.001&price=40000&clientOrderId=ext-%d", i);
+        assert_int_equal(mx_post(fx->mx, q), 200);
+    }
+    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=503&exec=1&hide=100000"), 200);
+    submit_market(fx, "deep-1", "0.010");
+    assert_true(fx_run_until(fx, 5000, fx_final, "deep-1"));
+    json_t *st = mx_state(fx->mx);
+    assert_filled_once(fx, st, "deep-1", "0.010");
+    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 1);
+    assert_true(mx_requests(st, "GET /fapi/v1/allOrders") >= 2);
+    json_decref(st);
+    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 0);
+}
+
 /* A 503 that did not execute: -2013 until the recvWindow has passed, no
  * trace in allOrders, then one resend, counted and alerted. */
 static void lost_order_is_resent_after_its_window_and_alerted(void **state)
@@ -147,6 +169,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(executed_then_not_found_is_never_resent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(hidden_past_the_window_is_found_in_all_orders, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(search_pages_past_a_full_all_orders_page, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(lost_order_is_resent_after_its_window_and_alerted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(refused_reduce_only_follow_up_keeps_its_fills, fx_setup, fx_teardown),
     };
