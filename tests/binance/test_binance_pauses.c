@@ -21,6 +21,17 @@ static void submit_market(bn_fx *fx, const char *cid, const char *qty)
     assert_int_equal(fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, qty, NULL), QTR_OK);
 }
 
+/* BTCUSDT's mark price and book on the mock, both polled every 20 ms. */
+static void poll_mark_and_depth(bn_fx *fx)
+{
+    assert_int_equal(mx_post(fx->mx, "/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0001&next_funding=1"),
+                     200);
+    assert_int_equal(mx_post(fx->mx, "/mock/depth?symbol=BTCUSDT&bids=49999:1&asks=50001:1"), 200);
+    mock_host_set_option(fx->m, "symbols", "BTCUSDT");
+    mock_host_set_option(fx->m, "mark_poll_ms", "20");
+    mock_host_set_option(fx->m, "depth_poll_ms", "20");
+}
+
 static json_t *requests(json_t *log) { return json_object_get(log, "requests"); }
 static int64_t t_us(json_t *e) { return (int64_t)json_integer_value(json_object_get(e, "t_us")); }
 static bool is(json_t *e, const char *method, const char *path)
@@ -175,12 +186,7 @@ static bool market_request_seen(bn_fx *fx, const void *arg)
 static void market_data_leaves_a_slot_for_orders(void **state)
 {
     bn_fx *fx = *state;
-    assert_int_equal(mx_post(fx->mx, "/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0001&next_funding=1"),
-                     200);
-    assert_int_equal(mx_post(fx->mx, "/mock/depth?symbol=BTCUSDT&bids=49999:1&asks=50001:1"), 200);
-    mock_host_set_option(fx->m, "symbols", "BTCUSDT");
-    mock_host_set_option(fx->m, "mark_poll_ms", "20");
-    mock_host_set_option(fx->m, "depth_poll_ms", "20");
+    poll_mark_and_depth(fx);
     mock_host_set_option(fx->m, "max_inflight", "2");
     mock_host_set_option(fx->m, "timeout_ms", "1000");
     assert_true(fx_load(fx));
@@ -269,12 +275,7 @@ static void ban_does_not_spend_the_user_trades_budget(void **state)
 static void market_data_errors_go_to_health_not_the_ess(void **state)
 {
     bn_fx *fx = *state;
-    assert_int_equal(mx_post(fx->mx, "/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0001&next_funding=1"),
-                     200);
-    assert_int_equal(mx_post(fx->mx, "/mock/depth?symbol=BTCUSDT&bids=49999:1&asks=50001:1"), 200);
-    mock_host_set_option(fx->m, "symbols", "BTCUSDT,ETHUSDT");
-    mock_host_set_option(fx->m, "mark_poll_ms", "20");
-    mock_host_set_option(fx->m, "depth_poll_ms", "20");
+    poll_mark_and_depth(fx);
     mock_host_set_option(fx->m, "max_429_retries", "0");
     assert_true(fx_load(fx));
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/premiumIndex&kind=500&count=3"), 200);

@@ -67,20 +67,30 @@ static void executed_then_not_found_is_never_resent(void **state)
     assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 0);
 }
 
+/* cid executed behind a 503 and GET order never finds it: run until it is
+ * final; it must be FILLED, placed once, found by at least `searches`
+ * allOrders requests, and never resent. */
+static void hidden_order_is_adopted(bn_fx *fx, const char *cid, long searches)
+{
+    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=503&exec=1&hide=100000"), 200);
+    submit_market(fx, cid, "0.010");
+    assert_true(fx_run_until(fx, 5000, fx_final, cid));
+    json_t *st = mx_state(fx->mx);
+    assert_filled_once(fx, st, cid, "0.010");
+    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 1);
+    assert_true(mx_requests(st, "GET /fapi/v1/allOrders") >= searches);
+    json_decref(st);
+    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 0);
+    assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 0);
+}
+
 /* The lag outlasts the recvWindow: GET order never finds it, but allOrders
  * lists it by its client id: its state is adopted, nothing is resent. */
 static void hidden_past_the_window_is_found_in_all_orders(void **state)
 {
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
-    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=503&exec=1&hide=100000"), 200);
-    submit_market(fx, "lag-1", "0.010");
-    assert_true(fx_run_until(fx, 5000, fx_final, "lag-1"));
-    json_t *st = mx_state(fx->mx);
-    assert_filled_once(fx, st, "lag-1", "0.010");
-    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 1);
-    assert_true(mx_requests(st, "GET /fapi/v1/allOrders") >= 1);
-    json_decref(st);
+    hidden_order_is_adopted(fx, "lag-1", 1);
     /* allOrders was asked only once the send's recvWindow (500 ms) had passed */
     json_t *log = mx_request_log(fx->mx);
     int64_t sent = nth_request_us(log, "POST", "/fapi/v1/order", 0);
@@ -88,8 +98,6 @@ static void hidden_past_the_window_is_found_in_all_orders(void **state)
     assert_true(sent >= 0 && searched >= 0);
     assert_true(searched - sent >= 500000);
     json_decref(log);
-    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 0);
-    assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 0);
 }
 
 /* A thousand other orders since the send fill allOrders' first page: the
@@ -103,15 +111,7 @@ static void search_pages_past_a_full_all_orders_page(void **state)
         snprintf(q, sizeof q, "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.001&price=40000&clientOrderId=ext-%d", i);
         assert_int_equal(mx_post(fx->mx, q), 200);
     }
-    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=503&exec=1&hide=100000"), 200);
-    submit_market(fx, "deep-1", "0.010");
-    assert_true(fx_run_until(fx, 5000, fx_final, "deep-1"));
-    json_t *st = mx_state(fx->mx);
-    assert_filled_once(fx, st, "deep-1", "0.010");
-    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 1);
-    assert_true(mx_requests(st, "GET /fapi/v1/allOrders") >= 2);
-    json_decref(st);
-    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 0);
+    hidden_order_is_adopted(fx, "deep-1", 2);
 }
 
 /* A 503 that did not execute: -2013 until the recvWindow has passed, no
