@@ -121,6 +121,7 @@ struct qh_engine {
     struct event *store_event;
     bool store_failed_reported;
     uint64_t last_fill_seq;
+    qh_timer *store_turn_end;       /* pending: this loop turn's records form one store group */
 
     /* observers (the backtest report) */
     qh_engine_observer obs;

@@ -12,18 +12,52 @@
 
 #define LOGC "store"
 
+/* The records of one loop turn are one store transaction: a fill, the
+ * order update the exchange sends with it, the position and the equity it
+ * moves are published in the same turn, and no reader, backup or crash may
+ * see some of them without the others. The group opens with the turn's first
+ * record and ends when the loop turns (a zero timer: the next loop
+ * iteration live, the next clock advance in a backtest), or at a flush. */
+static void on_turn_end(void *ud)
+{
+    qh_engine *e = ud;
+    e->store_turn_end = NULL;   /* a one-shot timer frees itself */
+    qh_store_group_end(e->store);
+}
+
+static void group_this_turn(qh_engine *e)
+{
+    if (!e->store_turn_end) {
+        /* owned by the store, not the engine: stopping the engine's timers
+         * must not leave a group open */
+        e->store_turn_end = qh_timer_start(e->clock, 0, false, on_turn_end, e, e->store);
+        if (!e->store_turn_end) {
+            qh_warn(LOGC, "cannot schedule the end of a store group: this record is committed on its own");
+            return;
+        }
+    }
+    qh_store_group_begin(e->store);   /* again after a flush ended it early */
+}
+
 /* Queue one event; a full ring waits for the writer rather than drop a
  * record (bounded), and a store that cannot keep up stops trading. */
 static void record(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
     if (!e->store || (ev->flags & QTR_EVF_REPLAY && ev->type != QTR_EV_POSITION)) return;
+    group_this_turn(e);
     char err[256] = "";
     uint64_t seq = 0;
     int rc = qh_store_enqueue(e->store, ev, &seq, err, sizeof err);
     if (rc == QTR_EFULL) {
         qh_warn(LOGC, "write queue full: waiting for the writer");
-        qh_store_flush(e->store, 2000);
+        if (qh_store_wait_room(e->store, 2000) == QTR_EFULL) {
+            /* this turn's records alone fill the ring: commit them in parts
+             * rather than lose one */
+            qh_warn(LOGC, "one loop turn filled the write queue: its records are committed in more than one transaction");
+            qh_store_flush(e->store, 2000);
+            qh_store_group_begin(e->store);
+        }
         rc = qh_store_enqueue(e->store, ev, &seq, err, sizeof err);
     }
     if (rc == QTR_EINVAL) {
@@ -290,6 +324,10 @@ void qh_persist_close(qh_engine *e)
     if (e->store_event) {
         event_free(e->store_event);
         e->store_event = NULL;
+    }
+    if (e->store_turn_end) {
+        qh_timer_stop(e->store_turn_end);   /* the close below ends the group */
+        e->store_turn_end = NULL;
     }
     int rc = qh_store_close(e->store);
     if (rc != QTR_OK) qh_error(LOGC, "the trade store closed with unwritten records");

@@ -32,16 +32,21 @@ int qh_store_enqueue(qh_store *st, const qtr_event *ev, uint64_t *seq_out, char 
     }
     qh_store_slot *slot = &st->ring[(st->head + st->count) % st->opt.queue_capacity];
     slot->seq = ++st->next_seq;
+    slot->joins_next = st->group_open;
     slot->ev = *ev;
     st->count++;
     st->enqueued++;
     uint64_t seq = slot->seq;
-    /* Wake the writer only if it sleeps: a signal costs a syscall. */
-    if (st->writer_waiting) pthread_cond_signal(&st->nonempty);
+    bool in_group = st->group_open;
+    if (!in_group) {
+        st->ready = st->count;
+        /* Wake the writer only if it sleeps: a signal costs a syscall. */
+        if (st->writer_waiting) pthread_cond_signal(&st->nonempty);
+    }
     pthread_mutex_unlock(&st->mu);
     if (seq_out) *seq_out = seq;
 
-    if (st->opt.synchronous) {
+    if (st->opt.synchronous && !in_group) {
         int frc = qh_store_flush(st, -1);
         if (frc != QTR_OK) {
             qh_store_failed(st, err, errlen);
@@ -71,30 +76,86 @@ int qh_store_record_order(qh_store *st, const qtr_order_update *order, uint64_t 
     return qh_store_enqueue(st, &ev, seq_out, NULL, 0);
 }
 
-int qh_store_flush(qh_store *st, int timeout_ms)
+void qh_store_group_close_locked(qh_store *st)
+{
+    if (!st->group_open) return;
+    st->group_open = false;
+    if (st->count > st->ready) {
+        /* the group's last record ends its transaction */
+        st->ring[(st->head + st->count - 1) % st->opt.queue_capacity].joins_next = false;
+        st->ready = st->count;
+        if (st->writer_waiting) pthread_cond_signal(&st->nonempty);
+    }
+}
+
+void qh_store_group_begin(qh_store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    st->group_open = true;
+    pthread_mutex_unlock(&st->mu);
+}
+
+void qh_store_group_end(qh_store *st)
+{
+    pthread_mutex_lock(&st->mu);
+    bool was_open = st->group_open;
+    qh_store_group_close_locked(st);
+    pthread_mutex_unlock(&st->mu);
+    if (was_open && st->opt.synchronous) qh_store_flush(st, -1);
+}
+
+static void deadline_in(struct timespec *deadline, int timeout_ms)
+{
+    clock_gettime(CLOCK_REALTIME, deadline);
+    deadline->tv_sec += timeout_ms / 1000;
+    deadline->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (deadline->tv_nsec >= 1000000000L) {
+        deadline->tv_sec++;
+        deadline->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Wait on progress until done(st) or failure or the deadline. mu held.
+ * QTR_OK when done, QTR_EIO, QH_STORE_ETIMEDOUT. */
+static int wait_progress_locked(qh_store *st, int timeout_ms, bool (*done)(qh_store *st, uint64_t target),
+                                uint64_t target)
 {
     struct timespec deadline;
-    if (timeout_ms >= 0) {
-        clock_gettime(CLOCK_REALTIME, &deadline);
-        deadline.tv_sec += timeout_ms / 1000;
-        deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+    if (timeout_ms >= 0) deadline_in(&deadline, timeout_ms);
+    while (!done(st, target) && !st->failed) {
+        if (timeout_ms < 0) pthread_cond_wait(&st->progress, &st->mu);
+        else if (pthread_cond_timedwait(&st->progress, &st->mu, &deadline) == ETIMEDOUT) break;
     }
+    if (done(st, target)) return QTR_OK;
+    return st->failed ? QTR_EIO : QH_STORE_ETIMEDOUT;
+}
+
+static bool committed_up_to(qh_store *st, uint64_t target)
+{
+    return atomic_load(&st->durable_seq) >= target;
+}
+
+int qh_store_flush(qh_store *st, int timeout_ms)
+{
     pthread_mutex_lock(&st->mu);
-    uint64_t target = st->next_seq;
-    int status = QTR_OK;
-    while (!st->failed && atomic_load(&st->durable_seq) < target) {
-        if (timeout_ms < 0) {
-            pthread_cond_wait(&st->progress, &st->mu);
-        } else if (pthread_cond_timedwait(&st->progress, &st->mu, &deadline) == ETIMEDOUT) {
-            status = QH_STORE_ETIMEDOUT;
-            break;
-        }
-    }
-    if (st->failed && atomic_load(&st->durable_seq) < target) status = QTR_EIO;
+    qh_store_group_close_locked(st);
+    int status = wait_progress_locked(st, timeout_ms, committed_up_to, st->next_seq);
+    pthread_mutex_unlock(&st->mu);
+    return status;
+}
+
+static bool has_room(qh_store *st, uint64_t unused)
+{
+    (void)unused;
+    return st->count < st->opt.queue_capacity;
+}
+
+int qh_store_wait_room(qh_store *st, int timeout_ms)
+{
+    pthread_mutex_lock(&st->mu);
+    int status = st->ready == 0 && !has_room(st, 0) && !st->failed
+                     ? QTR_EFULL   /* the open group alone fills the ring */
+                     : wait_progress_locked(st, timeout_ms, has_room, 0);
     pthread_mutex_unlock(&st->mu);
     return status;
 }

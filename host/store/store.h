@@ -98,9 +98,35 @@ int qh_store_enqueue(qh_store *st, const qtr_event *ev, uint64_t *seq_out, char 
 int qh_store_record_fill(qh_store *st, const qtr_fill *fill, uint64_t *seq_out);
 int qh_store_record_order(qh_store *st, const qtr_order_update *order, uint64_t *seq_out);
 
-/* Wait until every record queued so far is committed. timeout_ms < 0: no
- * limit. QTR_OK, QTR_EIO (error state), or QH_STORE_ETIMEDOUT. */
+/* Wait until every record queued so far is committed; an open group is
+ * ended first (a flush is a commit point). timeout_ms < 0: no limit. QTR_OK,
+ * QTR_EIO (error state), or QH_STORE_ETIMEDOUT. */
 int qh_store_flush(qh_store *st, int timeout_ms);
+
+/* Wait until the ring has room for one more record. QTR_OK, QTR_EIO (error
+ * state), QH_STORE_ETIMEDOUT, or QTR_EFULL at once when the records of the
+ * open group fill the ring by themselves (nothing can be written before the
+ * group ends: the caller decides whether to end it early). Does not end a
+ * group. */
+int qh_store_wait_room(qh_store *st, int timeout_ms);
+
+/* ---------------------------------------------------------------- groups -- */
+
+/*
+ * Records that belong together (a fill, its order update, the position and
+ * the equity it moves) are queued between qh_store_group_begin() and
+ * qh_store_group_end() and committed in ONE transaction: no reader, backup
+ * or crash ever sees some of them without the others. The writer does not
+ * take a group's records before it ends, and a batch never ends inside a
+ * group, whatever batch_max. One group at a time: begin while one is open
+ * and end while none is do nothing. qh_store_flush() and qh_store_close()
+ * end an open group first. In synchronous mode an enqueue inside a group
+ * does not wait; qh_store_group_end() waits for the group's commit.
+ * Meant for one producer thread (the loop); a record another thread queues
+ * meanwhile joins the group.
+ */
+void qh_store_group_begin(qh_store *st);
+void qh_store_group_end(qh_store *st);
 
 /* ------------------------------------------------------------ durability -- */
 
@@ -146,6 +172,18 @@ void qh_store_health(qh_store *st, qtr_health *out);
 
 /* True in the error state; the full message goes to msg (may be NULL). */
 bool qh_store_failed(qh_store *st, char *msg, size_t msglen);
+
+/* --------------------------------------------------------------- testing -- */
+
+typedef void (*qh_store_commit_hook)(void *ud, uint64_t durable_seq);
+
+/* Testing seam, to force a commit boundary wherever one may fall: from now
+ * on the writer commits one record per transaction (a group still whole)
+ * and calls hook(ud, seq) on the writer thread after each commit, before the
+ * records up to seq are reported durable (so a flush that returns has seen
+ * every hook of its records). The hook may read the database through a
+ * connection of its own; it must not enqueue, flush or close. */
+void qh_store_test_commit_each(qh_store *st, qh_store_commit_hook hook, void *ud);
 
 /* ------------------------------------------------------------------ meta -- */
 

@@ -10,9 +10,11 @@
 
 #include "store/store.h"
 
-/* One queued record: the event as the host handed it, and its number. */
+/* One queued record: the event as the host handed it, and its number.
+ * joins_next: the next record belongs to the same transaction (a group). */
 typedef struct qh_store_slot {
     uint64_t seq;
+    bool joins_next;
     qtr_event ev;
 } qh_store_slot;
 
@@ -41,14 +43,20 @@ struct qh_store {
 
     /* The ring and everything below are guarded by mu. Slots in
      * [head, head + count) are queued or being written; the producer writes
-     * only at head + count, so the writer reads its batch without the lock. */
+     * only at head + count, so the writer reads its batch without the lock.
+     * The writer takes only the first `ready` of them: the records of an
+     * open group follow and become ready together when it closes. */
     pthread_mutex_t mu;
     pthread_cond_t nonempty;   /* producer -> writer                       */
     pthread_cond_t progress;   /* writer -> flush(): a commit or a failure */
     qh_store_slot *ring;
-    uint32_t head, count;
+    uint32_t head, count, ready;
+    bool group_open;
     uint64_t next_seq;         /* last seq handed out                      */
     bool writer_waiting, stopping;
+    /* Testing seam (qh_store_test_commit_each): called after each commit. */
+    qh_store_commit_hook commit_hook;
+    void *commit_hook_ud;
     bool failed;
     char error[512];
     uint64_t enqueued, committed, duplicate_fills, rejected_full, transactions;
@@ -100,6 +108,9 @@ int qh_store_apply(sqlite3 *db, qh_store_stmts *s, const qtr_event *ev, bool *du
 
 /* writer.c */
 void *qh_store_writer_main(void *arg);
+
+/* queue.c: close an open group (its records become ready). mu held. */
+void qh_store_group_close_locked(qh_store *st);
 
 /* Formats "message" into err (safe with NULL). */
 void qh_store_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

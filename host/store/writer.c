@@ -39,26 +39,33 @@ static void deadline_after_ms(struct timespec *ts, uint32_t ms)
     }
 }
 
-/* Wait for work; returns the batch size (0: stop). Called with mu held. */
+/* Wait for work; returns the batch size (0: stop). Called with mu held.
+ * Only ready records are taken (an open group's are not), and a batch is
+ * extended past batch_max to the end of the group it would cut. */
 static uint32_t wait_for_batch(qh_store *st, uint32_t *start)
 {
-    while ((st->count == 0 || st->failed) && !st->stopping) {
+    for (;;) {
+        if (st->stopping) qh_store_group_close_locked(st);   /* close commits everything queued */
+        if ((st->ready > 0 && !st->failed) || st->stopping) break;
         st->writer_waiting = true;
         pthread_cond_wait(&st->nonempty, &st->mu);
         st->writer_waiting = false;
     }
-    if (st->failed || st->count == 0) return 0;
-    if (st->opt.batch_wait_ms > 0 && st->count < st->opt.batch_max && !st->stopping) {
+    if (st->failed || st->ready == 0) return 0;
+    if (st->opt.batch_wait_ms > 0 && st->ready < st->opt.batch_max && !st->stopping) {
         struct timespec ts;
         deadline_after_ms(&ts, st->opt.batch_wait_ms);
         st->writer_waiting = true;
-        while (st->count < st->opt.batch_max && !st->stopping &&
+        while (st->ready < st->opt.batch_max && !st->stopping &&
                pthread_cond_timedwait(&st->nonempty, &st->mu, &ts) != ETIMEDOUT) {
         }
         st->writer_waiting = false;
     }
     *start = st->head;
-    return st->count < st->opt.batch_max ? st->count : st->opt.batch_max;
+    uint32_t cap = st->opt.queue_capacity;
+    uint32_t n = st->ready < st->opt.batch_max ? st->ready : st->opt.batch_max;
+    while (n < st->ready && st->ring[(st->head + n - 1) % cap].joins_next) n++;
+    return n;
 }
 
 void *qh_store_writer_main(void *arg)
@@ -70,6 +77,8 @@ void *qh_store_writer_main(void *arg)
         uint32_t start = 0;
         uint32_t n = wait_for_batch(st, &start);
         if (n == 0) break;
+        qh_store_commit_hook hook = st->commit_hook;
+        void *hook_ud = st->commit_hook_ud;
         pthread_mutex_unlock(&st->mu);
 
         /* The batch's slots are ours until head moves past them. */
@@ -95,12 +104,15 @@ void *qh_store_writer_main(void *arg)
         if (rc != SQLITE_OK) {
             qtr_strlcpy(msg, sqlite3_errmsg(st->wdb), sizeof msg);
             if (!sqlite3_get_autocommit(st->wdb)) sqlite3_exec(st->wdb, "ROLLBACK", NULL, NULL, NULL);
+        } else if (hook) {
+            hook(hook_ud, last_seq);   /* committed, not yet reported durable */
         }
 
         pthread_mutex_lock(&st->mu);
         if (rc == SQLITE_OK) {
             st->head = (st->head + n) % cap;
             st->count -= n;
+            st->ready -= n;
             st->committed += n;
             st->duplicate_fills += dups;
             st->transactions++;
@@ -115,4 +127,13 @@ void *qh_store_writer_main(void *arg)
     }
     pthread_mutex_unlock(&st->mu);
     return NULL;
+}
+
+void qh_store_test_commit_each(qh_store *st, qh_store_commit_hook hook, void *ud)
+{
+    pthread_mutex_lock(&st->mu);
+    st->opt.batch_max = 1;
+    st->commit_hook = hook;
+    st->commit_hook_ud = ud;
+    pthread_mutex_unlock(&st->mu);
 }

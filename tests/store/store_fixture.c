@@ -42,6 +42,28 @@ char *sf_path(const char *dir, const char *name)
     return p;
 }
 
+sf_scratch *sf_scratch_new(const char *file_name)
+{
+    sf_scratch *s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->dir = sf_tmpdir();
+    s->path = s->dir ? sf_path(s->dir, file_name) : NULL;
+    if (!s->path) {
+        sf_scratch_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sf_scratch_free(sf_scratch *s)
+{
+    if (!s) return;
+    qh_store_close(s->st);
+    free(s->path);
+    sf_rmtree(s->dir);
+    free(s);
+}
+
 qtr_fill sf_fill(const char *fill_id, const char *symbol, qtr_side side, qtr_dec qty, qtr_dec price,
                  qtr_dec fee, int64_t time_ms)
 {
@@ -161,4 +183,39 @@ bool sf_sql_exec(const char *db_path, const char *sql)
     sqlite3_free(msg);
     sqlite3_close(db);
     return rc == SQLITE_OK;
+}
+
+int64_t sf_position_splits(const char *db_path)
+{
+    int64_t apart = sf_sql_int(db_path,
+                               "SELECT count(*) FROM (SELECT symbol, sum(CASE side WHEN 'BUY' THEN qty ELSE -qty END)"
+                               " AS q FROM fills GROUP BY symbol) AS f LEFT JOIN positions AS p ON p.symbol = f.symbol"
+                               " WHERE coalesce(p.qty, 0) <> f.q");
+    int64_t orphans = sf_sql_int(db_path, "SELECT count(*) FROM positions AS p WHERE p.qty <> 0"
+                                          " AND NOT EXISTS (SELECT 1 FROM fills WHERE symbol = p.symbol)");
+    return apart < 0 || orphans < 0 ? -1 : apart + orphans;
+}
+
+int64_t sf_order_splits(const char *db_path)
+{
+    return sf_sql_int(db_path, "SELECT count(*) FROM (SELECT client_id, sum(qty) AS q FROM fills GROUP BY client_id)"
+                               " AS f LEFT JOIN orders AS o ON o.client_id = f.client_id"
+                               " WHERE o.filled_qty IS NULL OR o.filled_qty <> f.q");
+}
+
+void sf_look_after_commit(void *ud, uint64_t seq)
+{
+    sf_commits *c = ud;
+    if (c->n == SF_MAX_COMMITS) return;
+    c->seq[c->n] = seq;
+    c->position_splits[c->n] = sf_position_splits(c->path);
+    c->order_splits[c->n] = sf_order_splits(c->path);
+    c->n++;
+}
+
+long sf_first_split(const sf_commits *c, size_t from)
+{
+    for (size_t k = from; k < c->n; k++)
+        if (c->position_splits[k] != 0 || c->order_splits[k] != 0) return (long)k;
+    return -1;
 }

@@ -12,31 +12,22 @@
 #include "store/store.h"
 #include "store_fixture.h"
 
-typedef struct fixture {
-    char *dir;
-    char *path;
-    qh_store *st;
-} fixture;
+typedef sf_scratch fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof *f);
-    f->dir = sf_tmpdir();
-    f->path = sf_path(f->dir, "trades.db");
+    fixture *f = sf_scratch_new("trades.db");
+    *state = f;
+    if (!f) return -1;
     char err[256] = "";
     f->st = qh_store_open(f->path, NULL, err, sizeof err);
     if (!f->st) fprintf(stderr, "open: %s\n", err);
-    *state = f;
     return f->st ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    qh_store_close(f->st);
-    free(f->path);
-    sf_rmtree(f->dir);
-    free(f);
+    sf_scratch_free(*state);
     return 0;
 }
 
