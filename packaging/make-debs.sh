@@ -8,8 +8,13 @@
 # prefix are compiled in, so the packages come from a build configured with
 # -DCMAKE_INSTALL_PREFIX=/usr: BUILD_DIR itself if it is one (it must be
 # built), else BUILD_DIR/packaging/usr-build, configured here with the same
-# source, build type and compiler, where only the TARGETs (qtr and the
-# plugins) are built. Environment: CMAKE, CPACK (the tools to use), JOBS.
+# source and compiler as Debian builds its packages: Debian's hardening flags
+# (dpkg-buildflags, hardening=+all), build type None, no -Werror (a newer
+# compiler's new warning must not break a packager's build), no tests. Only
+# the TARGETs (qtr and the plugins) are built there.
+# Needs cpack, dpkg-deb, dpkg-shlibdeps and dpkg-buildflags (dpkg-dev) and
+# file: tools/install-deps.sh --package installs them.
+# Environment: CMAKE, CPACK (the tools to use), JOBS.
 set -eu
 
 if [ $# -lt 2 ]; then
@@ -25,6 +30,15 @@ cpack=${CPACK:-cpack}
 cache_get() {   # cache_get DIR NAME: a value from DIR/CMakeCache.txt
     sed -n "s/^$2:[A-Z]*=//p" "$1/CMakeCache.txt" | head -n 1
 }
+
+missing=
+for tool in dpkg-deb dpkg-shlibdeps dpkg-buildflags file; do
+    command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+    echo "make-debs.sh: missing$missing (packages dpkg-dev and file): run tools/install-deps.sh --package" >&2
+    exit 2
+fi
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
     echo "make-debs.sh: $build is not a CMake build folder" >&2
@@ -43,12 +57,16 @@ else
     fi
     if [ ! -f "$pkgbuild/CMakeCache.txt" ]; then
         src=$(cache_get "$build" CMAKE_HOME_DIRECTORY)
+        export DEB_BUILD_MAINT_OPTIONS=hardening=+all
+        CFLAGS="$(dpkg-buildflags --get CFLAGS) $(dpkg-buildflags --get CPPFLAGS)" \
+        LDFLAGS="$(dpkg-buildflags --get LDFLAGS)" \
         "$cmake" -S "$src" -B "$pkgbuild" \
             -G "$(cache_get "$build" CMAKE_GENERATOR)" \
             -DCMAKE_INSTALL_PREFIX=/usr \
-            -DCMAKE_BUILD_TYPE="$(cache_get "$build" CMAKE_BUILD_TYPE)" \
+            -DCMAKE_BUILD_TYPE=None \
             -DCMAKE_C_COMPILER="$(cache_get "$build" CMAKE_C_COMPILER)" \
-            -DQTR_WERROR="$(cache_get "$build" QTR_WERROR)" \
+            -DQTR_WERROR=OFF \
+            -DQTR_BUILD_TESTS=OFF \
             -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON
     fi
     if [ $# -gt 0 ]; then

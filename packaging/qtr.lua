@@ -7,6 +7,7 @@
 --
 -- This is a dpkg conffile: your changes survive upgrades.
 -- Check a change before restarting: qtr plugins -c /etc/quantum-trader/qtr.lua
+-- and, once it runs: qtr check
 -- Secrets (exchange keys, the API token) never go here: they belong in
 -- /etc/quantum-trader/secrets.env, which systemd puts in the environment.
 return {
@@ -30,7 +31,10 @@ return {
   plugins = {
     { kind = "exchange", name = "paper" },
     { kind = "risk", name = "policy" },
-    { kind = "dashboard", name = "dashboard", required = false,
+    -- The operator's surface: /health/all, /metrics, the ESS API that
+    -- `qtr check` and `qtr ess` use. Required: a server that cannot serve it
+    -- (port taken, plugin missing) refuses to start instead of trading unseen.
+    { kind = "dashboard", name = "dashboard", file = "dashboard_web.so", required = true,
       options = { listen = "127.0.0.1:8080" } },
     { kind = "strategy", name = "ma_cross",
       options = { fast = 5, slow = 20, order_notional = "500" } },

@@ -1,21 +1,33 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Quantum Trader needs, only those missing.
-#   tools/install-deps.sh          build and run
-#   tools/install-deps.sh --test   also what the tests need (servers, browser)
+#   tools/install-deps.sh            build and run (tools/run.sh)
+#   tools/install-deps.sh --test     also what the tests need (cmocka, python3,
+#                                    servers, a browser, clang for the matrix)
+#   tools/install-deps.sh --package  also what the Debian packages need
+#                                    (cmake --build <build> --target deb):
+#                                    dpkg-dev, file, lintian
+# The options combine.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libssl-dev
             libjansson-dev libhiredis-dev liblua5.4-dev libsqlite3-dev libwslay-dev)
 test_pkgs=(libcmocka-dev lua5.4 redis-server sqlite3 clang python3 curl procps
            chromium prometheus)
+package_pkgs=(dpkg-dev file lintian)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-}" = "--test" ]; then
-  want+=("${test_pkgs[@]}")
-  # Node.js and npm (for the browser test's playwright-core) ship with the
-  # machine image on this kind of host; Debian's npm is the fallback.
-  command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --test)
+      want+=("${test_pkgs[@]}")
+      # Node.js and npm (for the browser test's playwright-core) ship with the
+      # machine image on this kind of host; Debian's npm is the fallback.
+      command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
+      ;;
+    --package) want+=("${package_pkgs[@]}") ;;
+    *) echo "usage: tools/install-deps.sh [--test] [--package] (unknown option '$arg')" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do

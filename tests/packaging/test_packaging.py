@@ -3,8 +3,13 @@
 Builds both .deb files with packaging/make-debs.sh (cpack), then checks:
   * each package's fields, files, conffiles, dependencies and maintainer
     scripts (dpkg-deb -f / -c / -e);
-  * the systemd unit: every setting, and `systemd-analyze verify` when that
-    tool exists (only that sub-check is skipped without it);
+  * the systemd unit: every setting (Type=notify with a watchdog, the
+    sandbox), `systemd-analyze verify` and its `security` exposure score (at
+    most 2.0) when that tool exists (only those sub-checks are skipped
+    without it);
+  * /usr/share/doc/<package>: changelog.Debian.gz and copyright in both
+    packages, binance.md and the other docs in the server's, plugins.md in
+    the dev package; lintian, when installed, finds no error or warning;
   * the maintainer scripts' behaviour in a temporary root ($DPKG_ROOT), with
     fakes for every command that would touch the machine (adduser, chown,
     systemctl, ...), so nothing is ever created or changed outside it;
@@ -12,9 +17,12 @@ Builds both .deb files with packaging/make-debs.sh (cpack), then checks:
     extracted qtr runs `version`, `policy check` on the shipped policies,
     `plugins` (every shipped plugin accepted), and `run` with the shipped
     configuration (its absolute paths moved into the root, the dashboard on
-    a free loopback port) until it is up, then stops cleanly on SIGTERM;
+    a free loopback port) until it is up, answers /health/all and /metrics,
+    passes `qtr check`, then stops cleanly on SIGTERM;
   * a plugin built out of tree from the shipped template against the
-    extracted headers through the shipped qtr-plugin.pc, loaded by qtr.
+    extracted headers through the shipped qtr-plugin.pc, loaded by qtr; the
+    template's backtest config runs it; the minimal example of qtr/plugin.h
+    compiles with -Werror and loads.
 
 Nothing is installed on the machine. Every wait is bounded.
 
@@ -82,6 +90,19 @@ def cache_value(name):
     return ""
 
 
+def http_get(port, path, timeout=10.0):
+    """GET http://127.0.0.1:port/path: (status, body), or (None, error text)."""
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except OSError as e:
+        return None, str(e)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -121,6 +142,18 @@ for deb in (SERVER_DEB, DEV_DEB):
         fatal(f"{deb} was not made; {OUT} holds {sorted(os.listdir(OUT))}")
 debs = sorted(glob.glob(os.path.join(OUT, "*.deb")))
 check(debs == sorted([SERVER_DEB, DEV_DEB]), f"exactly the two packages are made: {debs}")
+
+
+# lintian: no error and no warning (the tags left on purpose are overridden in
+# the packages, each with its reason). Only skipped where lintian is missing.
+if shutil.which("lintian"):
+    r = subprocess.run(["lintian", "--fail-on", "none", "--tag-display-limit", "0", SERVER_DEB, DEV_DEB],
+                       capture_output=True, text=True, timeout=600)
+    tags = [line for line in r.stdout.splitlines() if re.match(r"^[EW]: ", line)]
+    print("lintian:", r.stdout.strip() or "(clean)")
+    check(not tags, "lintian finds no error or warning:\n" + "\n".join(tags))
+else:
+    print("SKIP lintian: not installed (tools/install-deps.sh --package installs it)")
 
 
 def fields(deb):
@@ -169,7 +202,9 @@ f = fields(SERVER_DEB)
 check(f.get("Package") == "quantum-trader", f"server Package: {f.get('Package')}")
 check(f.get("Version") == f"{version}-1", f"server Version: {f.get('Version')}")
 check(f.get("Architecture") == arch, f"server Architecture: {f.get('Architecture')} (want {arch})")
-check(bool(f.get("Maintainer")), "server Maintainer is set")
+check(re.fullmatch(r"[^<>]+ <[^@<>\s]+@[^@<>\s]+\.[a-z]+>", f.get("Maintainer", "")) is not None
+      and "localhost" not in f.get("Maintainer", ""),
+      f"server Maintainer is a name and a mail address off localhost: {f.get('Maintainer')}")
 check(len(f.get("Description", "").splitlines()) >= 2, "server Description has a synopsis and a body")
 deps = depends_packages(f.get("Depends", ""))
 print("server Depends:", f.get("Depends"))
@@ -178,6 +213,9 @@ for d in ("adduser", "libc6"):
 
 files = contents(SERVER_DEB)
 want = ["usr/bin/qtr", f"{ETC[1:]}/qtr.lua", UNIT[1:]]
+want += [f"usr/share/doc/quantum-trader/{d}" for d in ("changelog.Debian.gz", "copyright", "operations.md",
+                                                        "config.md", "policies.md", "dashboard.md", "store.md",
+                                                        "binance.md")]
 want += [f"{PLUGIN_DIR[1:]}/{p}.so" for p in PLUGINS]
 policies = sorted(os.path.basename(x) for x in glob.glob(os.path.join(SRC, "policies", "*.lua")))
 check("default.lua" in policies, f"policies/default.lua exists in the source ({policies})")
@@ -189,7 +227,9 @@ for path, (mode, owner, _size) in files.items():
     check(owner == "root/root", f"/{path} is owned by root/root, not {owner}")
     check(path.startswith(("etc/quantum-trader/", "lib/systemd/system/", "usr/bin/", "usr/lib/quantum-trader/",
                            "usr/share/doc/quantum-trader/"))
-          or path in ("etc/", "lib/", "lib/systemd/", "usr/", "usr/lib/", "usr/share/", "usr/share/doc/"),
+          or path.startswith("usr/share/man/man1/") or path == "usr/share/lintian/overrides/quantum-trader"
+          or path in ("etc/", "lib/", "lib/systemd/", "usr/", "usr/lib/", "usr/share/", "usr/share/doc/",
+                      "usr/share/man/", "usr/share/lintian/", "usr/share/lintian/overrides/"),
           f"server package file /{path} is where the package layout puts files")
     check(mode[8] != "w", f"/{path} is not world-writable ({mode})")
 check(not any("secrets" in p for p in files), "secrets.env is not shipped (the postinst makes it)")
@@ -223,7 +263,13 @@ for s in ("postinst", "prerm", "postrm"):
 check("adduser --system --group --no-create-home --home \"$STATE_DIR\"" in scripts.get("postinst", "")
       and f"STATE_DIR={STATE}" in scripts.get("postinst", ""),
       "postinst creates the system user with adduser --system --group --no-create-home --home /var/lib/quantum-trader")
-check("systemctl stop quantum-trader.service" in scripts.get("prerm", ""), "prerm stops the service")
+check("deb-systemd-invoke stop quantum-trader.service" in scripts.get("prerm", ""),
+      "prerm stops the service with deb-systemd-invoke")
+for s_name, text in scripts.items():
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    direct = [line.strip() for line in code.splitlines()
+              if re.search(r"\bsystemctl\b", line) and "daemon-reload" not in line]
+    check(not direct, f"{s_name} calls systemctl only for daemon-reload (deb-systemd-* otherwise): {direct}")
 check(re.search(r"^purge\)", scripts.get("postrm", ""), re.M) is not None, "postrm has a purge branch")
 
 # ---------------------------------------------------------------------------
@@ -234,22 +280,42 @@ check(f.get("Package") == "quantum-trader-dev", f"dev Package: {f.get('Package')
 check(f.get("Version") == f"{version}-1", f"dev Version: {f.get('Version')}")
 check(f.get("Architecture") == "all", f"dev Architecture: {f.get('Architecture')}")
 check(bool(f.get("Maintainer")), "dev Maintainer is set")
+rec = depends_packages(f.get("Recommends", ""))
+check({"gcc", "c-compiler", "make", "pkg-config"} <= rec, f"dev Recommends a C compiler, make, pkg-config: {f.get('Recommends')}")
 dfiles = contents(DEV_DEB)
 headers = sorted(os.path.basename(x) for x in glob.glob(os.path.join(SRC, "sdk", "include", "qtr", "*.h")))
 check("plugin.h" in headers, "sdk/include/qtr/plugin.h exists")
 for h in headers:
     check(f"usr/include/qtr/{h}" in dfiles, f"dev package has /usr/include/qtr/{h}")
 check("usr/share/pkgconfig/qtr-plugin.pc" in dfiles, "dev package has /usr/share/pkgconfig/qtr-plugin.pc")
+for d in ("changelog.Debian.gz", "copyright", "plugins.md"):
+    check(f"usr/share/doc/quantum-trader-dev/{d}" in dfiles, f"dev package has /usr/share/doc/quantum-trader-dev/{d}")
+check("usr/share/quantum-trader/plugin-template/backtest.lua" in dfiles, "the template ships a backtest config")
 tpl_src = os.path.join(SRC, "examples", "strategy_template")
 for name in sorted(os.listdir(tpl_src)):
     if name.endswith((".so", ".o")):
         continue
     check(f"usr/share/quantum-trader/plugin-template/{name}" in dfiles,
           f"dev package has the template's {name} in /usr/share/quantum-trader/plugin-template/")
+# every file the template's README names is shipped with it
+readme = open(os.path.join(tpl_src, "README.md")).read()
+named = set(re.findall(r"^\| `([^`/]+)` \|", readme, re.M))
+check({"strategy_momentum.c", "Makefile", "backtest.lua", "README.md"} <= named,
+      f"the template README's file table names its files: {sorted(named)}")
+for name in sorted(named):
+    check(f"usr/share/quantum-trader/plugin-template/{name}" in dfiles, f"the template README's {name} is shipped")
+for path in re.findall(r"(/usr/[\w./-]+\w)", readme):
+    if path.startswith(("/usr/share/", "/usr/include/")) and not path.startswith("/usr/share/quantum-trader/plugin-template"):
+        check(path.lstrip("/") in dfiles or path.lstrip("/") + "/" in dfiles
+              or any(p.startswith(path.lstrip("/") + "/") for p in dfiles),
+              f"the template README's {path} is in the dev package")
 for path, (mode, owner, _s) in dfiles.items():
     check(owner == "root/root", f"dev /{path} is owned by root/root")
-    check(path.startswith(("usr/include/qtr/", "usr/share/pkgconfig/", "usr/share/quantum-trader/"))
-          or path in ("usr/", "usr/include/", "usr/share/"), f"dev package file /{path} is in the SDK layout")
+    check(path.startswith(("usr/include/qtr/", "usr/share/pkgconfig/", "usr/share/quantum-trader/",
+                           "usr/share/doc/quantum-trader-dev/"))
+          or path == "usr/share/lintian/overrides/quantum-trader-dev"
+          or path in ("usr/", "usr/include/", "usr/share/", "usr/share/doc/", "usr/share/lintian/",
+                      "usr/share/lintian/overrides/"), f"dev package file /{path} is in the SDK layout")
 check(not any(p.startswith(("usr/bin", "usr/lib", "etc")) for p in dfiles), "the dev package ships no binaries or config")
 
 # ---------------------------------------------------------------------------
@@ -298,7 +364,21 @@ for line in unit_text.splitlines():
         k, v = line.split("=", 1)
         unit.setdefault(k.strip(), []).append(v.strip())
 want_unit = {
-    "Type": "simple",
+    "Type": "notify",
+    "NotifyAccess": "main",
+    "WatchdogSec": "30",
+    "PrivateDevices": "yes",
+    "CapabilityBoundingSet": "",
+    "SystemCallFilter": "@system-service",
+    "MemoryDenyWriteExecute": "yes",
+    "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6",
+    "UMask": "0027",
+    "ProtectKernelTunables": "yes",
+    "ProtectKernelModules": "yes",
+    "ProtectControlGroups": "yes",
+    "RestrictNamespaces": "yes",
+    "RestrictRealtime": "yes",
+    "RestrictSUIDSGID": "yes",
     "ExecStart": f"/usr/bin/qtr run -c {ETC}/qtr.lua --log-json",
     "ExecReload": "/bin/kill -HUP $MAINPID",
     "EnvironmentFile": f"-{ETC}/secrets.env",
@@ -319,7 +399,11 @@ want_unit = {
     "WantedBy": "multi-user.target",
 }
 for k, v in want_unit.items():
-    check(unit.get(k) == [v], f"unit {k}={v} (found {unit.get(k)})")
+    if k == "SystemCallFilter":
+        check(v in unit.get(k, []), f"unit {k}={v} (found {unit.get(k)})")
+    else:
+        check(unit.get(k) == [v], f"unit {k}={v} (found {unit.get(k)})")
+check("0600" in unit_text and "0640" not in unit_text, "the unit's comment gives secrets.env's real mode, 0600")
 
 if shutil.which("systemd-analyze"):
     # verify needs ExecStart's binary to exist: point it at the extracted one
@@ -334,8 +418,17 @@ if shutil.which("systemd-analyze"):
     check(r.returncode == 0 and not ours, f"systemd-analyze verify accepts the unit (exit {r.returncode}): {out}")
     if out and not ours:
         print("systemd-analyze said (not about this unit):", out)
+    # The sandbox's exposure score (systemd 252 and later rate a unit file offline).
+    r = subprocess.run(["systemd-analyze", "security", "--offline=yes", os.path.join(vdir, "quantum-trader.service")],
+                       capture_output=True, text=True, timeout=90)
+    m = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", r.stdout + r.stderr)
+    if "--offline" in r.stderr and not m:
+        print("SKIP systemd-analyze security --offline: this systemd cannot rate a unit file offline")
+    elif check(m is not None, f"systemd-analyze security rates the unit: {r.stdout[-1500:]}{r.stderr[-500:]}"):
+        print("systemd-analyze security: exposure", m.group(1))
+        check(float(m.group(1)) <= 2.0, f"the unit's exposure is at most 2.0, got {m.group(1)}")
 else:
-    print("SKIP systemd-analyze verify: systemd-analyze is not installed (package systemd); "
+    print("SKIP systemd-analyze verify and security: systemd-analyze is not installed (package systemd); "
           "the unit's settings were still checked above")
 
 # qtr version
@@ -398,6 +491,16 @@ with open(log_path, "w") as log:
         text = open(log_path).read()
         check(up, f"qtr run with the shipped config comes up: {text[-3000:]}")
         check(f"{root}/etc/quantum-trader/policies/default.lua" in text, "the shipped default policy is loaded")
+        # the operator's surface: the dashboard plugin is configured and answers
+        check(f"listening on http://127.0.0.1:{port}/" in text, f"the shipped config's dashboard listens: {text[-2000:]}")
+        status, body = http_get(port, "/health/all")
+        check(status in (200, 503) and '"status"' in body and '"components"' in body,
+              f"GET /health/all answers: {status} {body[:500]}")
+        status, body = http_get(port, "/metrics")
+        check(status == 200 and "# TYPE" in body, f"GET /metrics answers Prometheus text: {status} {body[:300]}")
+        r = sh([QTR, "check", "--url", f"http://127.0.0.1:{port}"], env=renv, timeout=60, check_rc=False)
+        check(r.returncode in (0, 1) and "CRITICAL" not in r.stdout,
+              f"qtr check on the installed config is not CRITICAL (exit {r.returncode}): {r.stdout}{r.stderr}")
         check(f"from {EXTRACTED_PLUGINS}/exchange_paper.so" in text, "the shipped paper exchange is loaded")
         check(os.path.exists(os.path.join(root, STATE[1:], "qtr.db")), "the trade store is in state_dir")
     finally:
@@ -429,14 +532,18 @@ check(r.stdout.strip() == "/usr/include", f"qtr-plugin.pc includedir is /usr/inc
 r = sh(["pkg-config", "--define-variable=prefix=" + os.path.join(root, "usr"), "--cflags", "qtr-plugin"], env=penv)
 cflags = r.stdout.split()
 check(f"-I{root}/usr/include" in cflags, f"cflags with --define-variable=prefix point into the root: {cflags}")
+# code-generation and language flags are the plugin build's choice (a C++
+# plugin cannot take -std=c17): the module gives the include path only
+check(not [f for f in cflags if f.startswith(("-std=", "-fPIC", "-fpic", "-fvisibility"))],
+      f"qtr-plugin's Cflags hold no -std, -fPIC or -fvisibility: {cflags}")
 
 # (a) the one-line build of README.md, with --define-variable=prefix
 oot_a = os.path.join(work, "oot-a")
 os.makedirs(oot_a)
 tpl = os.path.join(root, "usr/share/quantum-trader/plugin-template")
 so_a = os.path.join(oot_a, "strategy_momentum.so")
-sh(["cc", "-shared", "-Wall", "-Wextra"] + cflags + [os.path.join(tpl, "strategy_momentum.c"), "-o", so_a],
-   timeout=120)
+sh(["cc", "-shared", "-fPIC", "-fvisibility=hidden", "-Wall", "-Wextra"] + cflags
+   + [os.path.join(tpl, "strategy_momentum.c"), "-o", so_a], timeout=120)
 
 # (b) the template's own Makefile, a copy, with PKG_CONFIG_SYSROOT_DIR
 oot_b = os.path.join(work, "oot-b")
@@ -459,6 +566,47 @@ for so in (so_a, so_b):
     check(len(lines) == 1 and re.match(r"strategy\s+momentum\s+\S+\s+1\.\d+\s+accepted\s", lines[0]),
           f"qtr plugins accepts the out-of-tree plugin {so}: {r.stdout}")
 
+# the template's backtest config, run from its folder with the .so made there
+tcopy = os.path.join(work, "template")
+shutil.copy(so_b, os.path.join(tcopy, "strategy_momentum.so"))
+candles = os.path.join(tcopy, "BTCUSDT-5m.csv")
+with open(candles, "w") as fh:
+    fh.write("open_time_ms,open,high,low,close,volume\n")
+    cents = 1000000
+    for i in range(200):        # a saw: 10 candles up 1%, 10 down, so momentum trades
+        if i:
+            cents = cents * (101 if (i // 10) % 2 == 0 else 99) // 100
+        px = f"{cents // 100}.{cents % 100:02d}"
+        fh.write(f"{1700000000000 + i * 300000},{px},{px},{px},{px},10\n")
+r = sh([QTR, "backtest", "-c", os.path.join(tcopy, "backtest.lua"), "--data", candles,
+        "--json", os.path.join(work, "tpl-report.json")], env=qenv, timeout=120, check_rc=False)
+check(r.returncode == 0, f"the template's backtest.lua runs its plugin: exit {r.returncode} {r.stdout}{r.stderr}")
+if r.returncode == 0:
+    import json
+    rep_json = json.load(open(os.path.join(work, "tpl-report.json")))
+    check(rep_json.get("candles") == 200 and rep_json.get("trades", 0) > 0,
+          f"the template's backtest reads the candles and trades: {rep_json}")
+
+# the minimal strategy in qtr/plugin.h's comment compiles as written (with
+# -Werror: a missing #include is an error) and loads
+hdr = open(os.path.join(root, "usr/include/qtr/plugin.h")).read()
+m = re.search(r"^ \* Minimal strategy.*?\n \*\n(.*?)\n \*\n \* Build:", hdr, re.S | re.M)
+if check(m is not None, "qtr/plugin.h has its minimal strategy example"):
+    code = "\n".join(line[5:] for line in m.group(1).splitlines())
+    code = code.replace("{ ... }", "{ (void)state; (void)c; }")
+    ex_dir = os.path.join(work, "example")
+    os.makedirs(ex_dir)
+    with open(os.path.join(ex_dir, "my_strategy.c"), "w") as fh:
+        fh.write(code + "\n")
+    ex_so = os.path.join(ex_dir, "strategy_my_strategy.so")
+    r = sh(["cc", "-std=c17", "-Wall", "-Wextra", "-Werror", "-fPIC", "-fvisibility=hidden", "-shared"] + cflags
+           + [os.path.join(ex_dir, "my_strategy.c"), "-o", ex_so], timeout=120, check_rc=False)
+    check(r.returncode == 0, f"qtr/plugin.h's example compiles with -Werror: {r.stderr[-2000:]}\n{code}")
+    if r.returncode == 0:
+        r = sh([QTR, "plugins"], env=dict(qenv, QTR_PLUGIN_PATH=ex_dir), timeout=60)
+        check(re.search(r"strategy\s+my_strategy\s+1\.0\.0\s+\S+\s+accepted", r.stdout) is not None,
+              f"qtr plugins accepts qtr/plugin.h's example: {r.stdout}")
+
 # ---------------------------------------------------------------------------
 # 6. the maintainer scripts, run in a temporary root with faked commands
 
@@ -474,6 +622,12 @@ for name in FAKED:
     with open(os.path.join(fakes, name), "w") as fh:
         fh.write(f'#!/bin/sh\necho "{name} $*" >> "{calls}"\nexit 0\n')
     os.chmod(os.path.join(fakes, name), 0o755)
+with open(os.path.join(fakes, "adduser"), "w") as fh:   # warns as adduser 3.134 does about a missing home
+    fh.write(f'#!/bin/sh\necho "adduser $*" >> "{calls}"\nhome=\n'
+             'while [ $# -gt 0 ]; do [ "$1" = --home ] && home=$2; shift; done\n'
+             '[ -d "$DPKG_ROOT$home" ] || echo "Warning: The home dir $home you specified can\'t be accessed" >&2\n'
+             'exit 0\n')
+os.chmod(os.path.join(fakes, "adduser"), 0o755)
 with open(os.path.join(fakes, "getent"), "w") as fh:   # getent DB NAME: known if listed in users_file
     fh.write(f'#!/bin/sh\necho "getent $*" >> "{calls}"\ngrep -qx "$1 $2" "{users_file}" 2>/dev/null\n')
 os.chmod(os.path.join(fakes, "getent"), 0o755)
@@ -491,6 +645,7 @@ def maint(script, *args):
     r = subprocess.run(["sh", os.path.join(ctl, script)] + list(args), capture_output=True, text=True,
                        env=senv, timeout=60)
     check(r.returncode == 0, f"{script} {' '.join(args)} exits 0: {r.stdout}{r.stderr}")
+    check(r.stderr == "", f"{script} {' '.join(args)} prints no warning: {r.stderr}")
     return open(calls).read()
 
 

@@ -76,7 +76,7 @@ static void test_cc_line_builds_and_trades(void **st)
     snprintf(so, sizeof so, "%s/strategy_momentum_cc.so", g_out);
     remove(so);
     snprintf(cmd, sizeof cmd,
-             "cc -O2 -Wall -Wextra -Werror $(PKG_CONFIG_PATH='%s' pkg-config --cflags qtr-plugin) "
+             "cc -O2 -Wall -Wextra -Werror -fPIC -fvisibility=hidden $(PKG_CONFIG_PATH='%s' pkg-config --cflags qtr-plugin) "
              "-shared '%s/strategy_momentum.c' -o '%s'",
              g_pc, g_src, so);
     assert_int_equal(run(cmd), 0);

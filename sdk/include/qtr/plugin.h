@@ -24,8 +24,11 @@
  * init(); a plugin never links against the host. Never block the loop: no
  * sleep(), no blocking socket, no synchronous HTTP.
  *
- * Minimal strategy (see examples/strategy_template/ for a full one):
+ * Minimal strategy (a full one: examples/strategy_template/ in the source,
+ * /usr/share/quantum-trader/plugin-template/ from package quantum-trader-dev;
+ * docs/plugins.md tells how to build, test and install a plugin):
  *
+ *   #include <stdlib.h>
  *   #include <qtr/plugin.h>
  *   struct st { const qtr_host *h; qtr_ctx *ctx; };
  *   static int init(const qtr_host *h, qtr_ctx *ctx, void **out) {
