@@ -18,7 +18,8 @@
     are not exact and are refused.
 
   * It runs in a sandbox: no files, no network, no os.execute, no require,
-    no load; os has only time and clock; memory and instructions are capped.
+    no load; os has only time and clock; memory, instructions and time are
+    capped for every call.
     After loading, everything is read-only: judge() cannot keep state
     between orders (tables and globals refuse changes).
 ]]
@@ -91,8 +92,11 @@ local ge, gt, div_step = dec.ge, dec.gt, dec.div_step
     return "resize", "0.05"             -- new qty: > 0 and <= order.qty
     return "resize", "0.05", "reason"   -- optional reason code
     return "reject", "reason_code"      -- short snake_case
-  Anything else, an error, or too much work counts as a policy error and
-  the order is rejected with reason "policy_error".
+  Anything else, an error, or too many instructions counts as a policy
+  error and the order is rejected with reason "policy_error". A judge()
+  that runs past its time limit (100 ms by default) or allocates too much
+  is rejected with "policy_timeout"; three of those in a minute withdraw
+  the policy (the last good one comes back).
 ]]
 local function judge(order, ctx)
     -- Closing or shrinking a position is always allowed: it lowers risk.

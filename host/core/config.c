@@ -11,8 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/sandbox.h"
+
+/* The config runs in the policy engine's sandbox (one sandbox for all Lua
+ * the host runs), with these budgets, and os.getenv added for paths. */
 #define CONFIG_MAX_BYTES (1 << 20)
+#define CONFIG_MEM_LIMIT ((size_t)64 << 20)
 #define CONFIG_INSTR_LIMIT 10000000
+#define CONFIG_TIME_LIMIT_MS 2000
+#define CONFIG_ALLOC_LIMIT ((size_t)512 << 20)
 
 typedef struct walker {
     lua_State *L;
@@ -128,8 +135,8 @@ static bool read_string_list(walker *w, const char *path, char ***out, size_t *n
         fail(w, path, "expected a list of strings, got %s", luaL_typename(w->L, -1));
         return false;
     }
-    lua_Integer len = luaL_len(w->L, -1);
-    if (len < 0 || len > 4096) {
+    lua_Integer len = (lua_Integer)lua_rawlen(w->L, -1);
+    if (len > 4096) {
         fail(w, path, "list too long");
         return false;
     }
@@ -202,11 +209,12 @@ static bool check_keys(walker *w, const char *path, const char *const *allowed)
     return true;
 }
 
-/* Push t[key]; true if present (not nil). Always leaves one value pushed. */
+/* Push t[key]; true if present (not nil). Always leaves one value pushed.
+ * Raw: a metatable's __index is never run (it could error or loop). */
 static bool field(walker *w, const char *key)
 {
-    lua_getfield(w->L, -1, key);
-    return !lua_isnil(w->L, -1);
+    lua_pushstring(w->L, key);
+    return lua_rawget(w->L, -2) != LUA_TNIL;
 }
 
 static bool valid_symbol(const char *s)
@@ -361,7 +369,7 @@ static void parse_plugins(walker *w, qh_config *c)
         fail(w, "plugins", "expected a list of plugin tables");
         return;
     }
-    lua_Integer n = luaL_len(w->L, -1);
+    lua_Integer n = (lua_Integer)lua_rawlen(w->L, -1);
     if (n > 64) {
         fail(w, "plugins", "at most 64 plugins");
         return;
@@ -487,65 +495,6 @@ static void parse_top(walker *w, qh_config *c)
     lua_pop(L, 1);
 }
 
-/* ---- a small sandbox: the config is an operator's file, but it should
- * compute values, not run programs ---- */
-
-typedef struct alloc_state { size_t used, limit; } alloc_state;
-
-static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    alloc_state *a = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        a->used -= old;
-        free(ptr);
-        return NULL;
-    }
-    if (nsize > old && a->used + (nsize - old) > a->limit) return NULL;
-    void *n = realloc(ptr, nsize);
-    if (n) a->used = a->used - old + nsize;
-    return n;
-}
-
-static void instr_hook(lua_State *L, lua_Debug *ar)
-{
-    lua_getinfo(L, "Sl", ar);
-    luaL_error(L, "%s:%d: config runs too long (instruction limit)", ar->short_src, ar->currentline);
-}
-
-static lua_State *sandbox_new(alloc_state *a)
-{
-    a->used = 0;
-    a->limit = 64u << 20;
-    lua_State *L = lua_newstate(capped_alloc, a);
-    if (!L) return NULL;
-    luaL_requiref(L, LUA_GNAME, luaopen_base, 1);
-    luaL_requiref(L, LUA_STRLIBNAME, luaopen_string, 1);
-    luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
-    luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
-    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0); /* not global: only getenv is exposed */
-    lua_settop(L, 0);
-    static const char *const banned[] = { "dofile", "loadfile", "load", "require", "collectgarbage", NULL };
-    for (const char *const *b = banned; *b; b++) {
-        lua_pushnil(L);
-        lua_setglobal(L, *b);
-    }
-    /* os = { getenv = os.getenv } */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_getfield(L, -1, LUA_OSLIBNAME);
-    lua_newtable(L);
-    lua_getfield(L, -2, "getenv");
-    lua_setfield(L, -2, "getenv");
-    lua_getfield(L, -3, LUA_OSLIBNAME);
-    lua_getfield(L, -1, "time");
-    lua_setfield(L, -3, "time");
-    lua_pop(L, 1);
-    lua_setglobal(L, "os");
-    lua_settop(L, 0);
-    lua_sethook(L, instr_hook, LUA_MASKCOUNT, CONFIG_INSTR_LIMIT);
-    return L;
-}
-
 static void set_defaults(qh_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -563,34 +512,79 @@ static void set_defaults(qh_config *c)
     qtr_strlcpy(c->client_id_prefix, "qtr", sizeof c->client_id_prefix);
 }
 
+/* Add os.getenv to the sandbox's os (paths and names from the environment). */
+static int add_getenv(lua_State *L)
+{
+    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
+    lua_getglobal(L, LUA_OSLIBNAME);
+    lua_getfield(L, -2, "getenv");
+    lua_setfield(L, -2, "getenv");
+    /* the full os table stays out of reach */
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushnil(L);
+    lua_setfield(L, -2, LUA_OSLIBNAME);
+    return 0;
+}
+
+typedef struct walk_call {
+    walker *w;
+    qh_config *out;
+} walk_call;
+
+/* The walk of the returned table (argument 2), in protected mode and under
+ * the sandbox's budgets: a Lua error here (out of memory, say) is reported,
+ * never a panic. */
+static int walk_trampoline(lua_State *L)
+{
+    walk_call *wc = lua_touserdata(L, 1);
+    wc->w->L = L;
+    if (lua_type(L, 2) != LUA_TTABLE) {
+        fail(wc->w, "(top level)", "the file must return a table, it returned %s", luaL_typename(L, 2));
+        return 0;
+    }
+    lua_settop(L, 2);
+    parse_top(wc->w, wc->out);
+    return 0;
+}
+
+/* A sandbox error names file:line already, unless it came from outside
+ * any Lua line (the walk): then name the file. */
+static void name_file(char *err, size_t errlen, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(err, name, n) == 0 && err[n] == ':') return;
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s: %s", name, err);
+    qtr_strlcpy(err, tmp, errlen);
+}
+
 static int load(const char *text, size_t len, const char *name, const char *dir, qh_config *out, char *err,
                 size_t errlen)
 {
     set_defaults(out);
     qtr_strlcpy(out->path, name, sizeof out->path);
     qtr_strlcpy(out->dir, dir && *dir ? dir : ".", sizeof out->dir);
-    alloc_state a;
-    lua_State *L = sandbox_new(&a);
-    if (!L) {
+    qh_sandbox *sb = qh_sandbox_new(CONFIG_MEM_LIMIT, CONFIG_INSTR_LIMIT);
+    if (!sb) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    char chunk[600];
-    snprintf(chunk, sizeof chunk, "@%s", name);
-    /* "t": text only — a precompiled chunk is never loaded */
-    if (luaL_loadbufferx(L, text, len, chunk, "t") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK) {
-        snprintf(err, errlen, "%s", lua_tostring(L, -1) ? lua_tostring(L, -1) : "error");
-        lua_close(L);
-        return -1;
+    qh_sandbox_set_call_limits(sb, CONFIG_TIME_LIMIT_MS, CONFIG_ALLOC_LIMIT);
+    walker w = { .L = sb->L, .file = name, .err = err, .errlen = errlen };
+    walk_call wc = { &w, out };
+    char lerr[512];
+    /* text only — a precompiled chunk is never loaded */
+    if (qh_sandbox_call_c(sb, add_getenv, NULL, 0, lerr, sizeof lerr) != 0 ||
+        qh_sandbox_load_text(sb, text, len, name, lerr, sizeof lerr) != 0 ||
+        qh_sandbox_call(sb, 0, 1, lerr, sizeof lerr) != 0 ||
+        qh_sandbox_call_c(sb, walk_trampoline, &wc, -1, lerr, sizeof lerr) != 0) {
+        if (!w.failed) {
+            name_file(lerr, sizeof lerr, name);
+            qtr_strlcpy(err, lerr, errlen);
+            w.failed = true;
+        }
     }
-    lua_sethook(L, NULL, 0, 0);
-    walker w = { .L = L, .file = name, .err = err, .errlen = errlen };
-    if (lua_type(L, -1) != LUA_TTABLE) {
-        fail(&w, "(top level)", "the file must return a table, it returned %s", luaL_typename(L, -1));
-    } else {
-        parse_top(&w, out);
-    }
-    lua_close(L);
+    qh_sandbox_free(sb);
     if (w.failed) {
         qh_config_free(out);
         return -1;

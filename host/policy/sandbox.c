@@ -71,6 +71,21 @@ static int64_t now_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Where the running Lua code is, for an allocation about to be refused: a
+ * memory error carries no position, and a message handler is not run for
+ * one. Reading the call stack allocates nothing. */
+static void note_refused_where(qh_sandbox *sb)
+{
+    if (!sb->in_call || sb->refused_where[0]) return;
+    lua_Debug ar;
+    for (int level = 0; lua_getstack(sb->L, level, &ar); level++) {
+        if (lua_getinfo(sb->L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(sb->refused_where, sizeof sb->refused_where, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
 /* The per-call budgets, for a growth of `grow` bytes: false (and the call
  * stopped) past the bytes one call may allocate, or, for a large block,
  * past the deadline. A stopped call still gets small blocks (its error
@@ -103,8 +118,10 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && (sb->mem_used - old + nsize > sb->mem_limit || !call_may_allocate(sb, nsize - old)))
+    if (nsize > old && (sb->mem_used - old + nsize > sb->mem_limit || !call_may_allocate(sb, nsize - old))) {
+        note_refused_where(sb);
         return NULL;
+    }
     void *np;
     if (nsize <= POOL_MAX) {
         if (ptr && old <= POOL_MAX && pool_class(old) == pool_class(nsize)) {
@@ -344,6 +361,16 @@ static int open_libs(lua_State *L)
     return 0;
 }
 
+/* Lua calls this on an error outside any protected call (a bug: every call
+ * here is protected), and then aborts: say why first. */
+static int sandbox_panic(lua_State *L)
+{
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "error object is not a string";
+    fprintf(stderr, "qtr: Lua error outside protected mode (a bug), aborting: %s\n", msg);
+    fflush(stderr);
+    return 0;
+}
+
 qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit)
 {
     qh_sandbox *sb = calloc(1, sizeof *sb);
@@ -353,6 +380,7 @@ qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit)
     qh_sandbox_set_call_limits(sb, 0, 0);
     sb->L = lua_newstate(capped_alloc, sb);
     if (!sb->L) { free(sb); return NULL; }
+    lua_atpanic(sb->L, sandbox_panic);
     lua_pushcfunction(sb->L, open_libs);
     if (lua_pcall(sb->L, 0, 0, 0) != LUA_OK) { qh_sandbox_free(sb); return NULL; }
     return sb;
@@ -420,6 +448,7 @@ static int protected_call(qh_sandbox *sb, int nargs, int nresults, int msgh, cha
     sb->stop = QH_STOP_NONE;
     sb->instr_left = sb->instr_limit;
     sb->alloc_total = 0;
+    sb->refused_where[0] = '\0';
     sb->checked_ns = now_ns();
     sb->deadline_ns = sb->checked_ns + sb->time_limit_ns;
     sb->in_call = true;
@@ -427,19 +456,22 @@ static int protected_call(qh_sandbox *sb, int nargs, int nresults, int msgh, cha
     int rc = lua_pcall(L, nargs, nresults, msgh);
     lua_sethook(L, NULL, 0, 0);
     sb->in_call = false;
-    /* A call that ran past its deadline fails even if it returned (a pcall
-     * of its own caught the stop, or one C function ran long). */
-    if (sb->stop == QH_STOP_NONE && now_ns() >= sb->deadline_ns) sb->stop = QH_STOP_TIME;
+    /* A call that answered after its deadline fails too (a pcall of its
+     * own caught the stop, or one C function ran long). One that failed on
+     * its own keeps its own error. */
+    if (rc == LUA_OK && sb->stop == QH_STOP_NONE && now_ns() >= sb->deadline_ns) sb->stop = QH_STOP_TIME;
     if (rc == LUA_OK && sb->stop == QH_STOP_NONE) return 0;
     /* (On failure the callers drop whatever the call left on the stack.) */
     char why[96];
     const char *msg = rc == LUA_OK ? NULL : lua_tostring(L, -1);
+    const char *where = sb->refused_where[0] ? sb->refused_where : NULL;
     if (sb->stop != QH_STOP_NONE && (rc != LUA_ERRRUN || !msg || !strstr(msg, stop_text(sb, why, sizeof why)))) {
         /* Stopped, but the message (if any) says something else: a memory
          * error from the allocator, or the policy's own error handling. */
-        snprintf(err, errlen, "%s", stop_text(sb, why, sizeof why));
+        snprintf(err, errlen, "%s%s%s", where ? where : "", where ? ": " : "", stop_text(sb, why, sizeof why));
     } else if (rc == LUA_ERRMEM) {
-        snprintf(err, errlen, "memory limit exceeded (%zu bytes)", sb->mem_limit);
+        snprintf(err, errlen, "%s%smemory limit exceeded (%zu bytes)", where ? where : "", where ? ": " : "",
+                 sb->mem_limit);
     } else {
         snprintf(err, errlen, "%s", msg ? msg : "unknown error");
     }

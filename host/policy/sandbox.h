@@ -94,6 +94,7 @@ typedef struct qh_sandbox {
     int64_t deadline_ns;     /* CLOCK_MONOTONIC */
     int64_t checked_ns;      /* when the hook last looked at the clock */
     size_t alloc_total;      /* bytes allocated so far by this call */
+    char refused_where[160]; /* "file:line" of the first allocation refused in this call */
     qh_dec_cache dec_cache;
     qh_pool_block *pool[QH_POOL_CLASSES];
     uint32_t pool_count[QH_POOL_CLASSES];

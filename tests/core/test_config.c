@@ -137,6 +137,42 @@ static void sandbox_stops_runaway_and_io(void **s)
     qh_config_free(&c);
 }
 
+/* A metatable on the returned table (or a nested one) is never run: the
+ * walk is raw. Before, an __index that errors aborted the process and one
+ * that loops hung it. */
+static void metatables_are_never_run(void **s)
+{
+    (void)s;
+    static const char *const texts[] = {
+        "return setmetatable({ plugins = {} }, { __index = function() error('boom') end })",
+        "return setmetatable({ plugins = {} }, { __index = function() while true do end end })",
+        "return { plugins = {}, market = setmetatable({ symbols = { 'BTCUSDT' } },"
+        " { __index = function() error('boom') end }) }",
+        "return { plugins = setmetatable({}, { __len = function() while true do end end }) }",
+        "return { plugins = {}, plugin_path = setmetatable({ 'a' }, { __len = function() error('boom') end }) }",
+        "return { plugins = { setmetatable({ kind = 'risk', name = 'p' }, { __index = function() error('x') end }) } }",
+    };
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        qh_config c;
+        if (load(texts[i], &c) != 0) fail_msg("case %zu: %s", i, err);
+        qh_config_free(&c);
+    }
+    /* __index is not used to find fields either: a field given only through it is absent */
+    expect_error("return setmetatable({}, { __index = { plugins = {} } })", "plugins", "missing");
+}
+
+/* Every failure names file:line, even those with no message of their own. */
+static void odd_errors_name_the_line(void **s)
+{
+    (void)s;
+    expect_error("local x = 1\nerror({})\nreturn {}", "test.lua:2:", "table value");
+    expect_error("local t = {}\nfor i = 1, 1e9 do t[i] = string.rep('x', 1000000) .. i end\nreturn {}", "test.lua:2:",
+                 "memory limit exceeded");
+    /* a time limit as well as an instruction limit */
+    expect_error("local n = 0\nfor i = 1, 1e9 do n = n + #string.rep('x', 8e6) end\nreturn {}", "test.lua:2:",
+                 "limit exceeded");
+}
+
 static void missing_file(void **s)
 {
     (void)s;
@@ -212,6 +248,8 @@ int main(void)
         cmocka_unit_test(syntax_and_runtime_errors_name_the_line),
         cmocka_unit_test(unknown_and_mistyped_fields),
         cmocka_unit_test(sandbox_stops_runaway_and_io),
+        cmocka_unit_test(metatables_are_never_run),
+        cmocka_unit_test(odd_errors_name_the_line),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(file_errors_carry_the_path_and_line),
         cmocka_unit_test(plugin_options_are_checked_against_the_declaration),

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -27,7 +29,9 @@ static int setup(void **state)
     world *w = calloc(1, sizeof *w);
     pfx_init(&w->fx);
     pfx_file(&w->fx, "marker", w->marker, sizeof w->marker);
-    qh_policy_config cfg = { .mem_limit_bytes = 4u << 20, .instr_limit = 200000 };
+    /* a deadline far away: these tests are about the other limits, and a
+     * busy machine must not turn a memory bomb into a timeout */
+    qh_policy_config cfg = { .mem_limit_bytes = 4u << 20, .instr_limit = 200000, .time_limit_ms = 10000 };
     w->p = qh_policy_new(&cfg);
     assert_non_null(w->p);
     *state = w;
@@ -280,6 +284,7 @@ static void test_allocator_recycles_and_counts(void **state)
     (void)state;
     qh_sandbox *sb = qh_sandbox_new((size_t)8 << 20, 100000000);
     assert_non_null(sb);
+    qh_sandbox_set_call_limits(sb, 60000, 0);   /* a long run: not about time */
     lua_gc(sb->L, LUA_GCCOLLECT);
     size_t base = sb->mem_used;
     static const char *const src =
@@ -324,6 +329,38 @@ static void test_allocator_recycles_and_counts(void **state)
     qh_sandbox_free(sb);
 }
 
+/* A Lua error outside protected mode (a bug) aborts, but says why first:
+ * before, the process died with SIGABRT and printed nothing. */
+static void test_panic_prints_before_abort(void **state)
+{
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        close(fds[0]);
+        qh_sandbox *sb = qh_sandbox_new((size_t)4 << 20, 1000);
+        lua_pushstring(sb->L, "an unprotected error for the test");
+        lua_error(sb->L);
+        _exit(0);   /* not reached */
+    }
+    close(fds[1]);
+    char out[1024] = "";
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof out - 1 && (r = read(fds[0], out + n, sizeof out - 1 - n)) > 0) n += (size_t)r;
+    out[n] = '\0';
+    close(fds[0]);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGABRT);
+    assert_true(pfx_contains(out, "an unprotected error for the test"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -341,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_judge_cannot_change_what_next_call_sees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test(test_allocator_recycles_and_counts),
+        cmocka_unit_test(test_panic_prints_before_abort),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
