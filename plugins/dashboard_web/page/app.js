@@ -1,29 +1,30 @@
 /* Quantum Trader operator page. Loads a snapshot over the REST API, then
  * follows the live WebSocket feed (/ws) and reconnects by itself with
  * backoff. Money arrives as decimal strings and is shown exactly as sent;
- * only the chart turns it into numbers, for drawing. No outside resources. */
+ * only the chart turns it into numbers, for drawing. No outside resources.
+ * The data rules (latest state of an order, newest first, the equity series
+ * in time order, exact sums) are in model.js. */
 "use strict";
 
+const M = QtrModel;
+const { hms, stamp } = M;
 const $ = (id) => document.getElementById(id);
-const MAX_ROWS = 100, MAX_POINTS = 5000, MAX_LOG = 300;
+const MAX_ROWS = 100, MAX_POINTS = 5000, MAX_LOG = 300, MAX_ORDERS = 1000, MAX_LIVE = 2000;
+const STATUS_POLL_MS = 5000;
 
+/* Every table is rebuilt from the last snapshot plus what arrived on the
+ * current connection since it opened (`live`), so a snapshot taken while
+ * events were on their way neither loses nor doubles anything. */
 const state = {
-  account: null, points: [], positions: new Map(), openOrders: new Map(), recentOrders: [],
+  account: null, points: [], positions: new Map(), orders: new Map(), lastTradeMs: new Map(),
   fills: [], signals: [], ess: null, policy: null, health: new Map(), lastSeq: 0, events: 0, missed: 0,
+  snap: { fills: [], equity: [] }, live: { orders: [], fills: [], equity: [] },
+  apiErrors: new Map(), offlineSince: 0, retryAt: 0,
 };
+const remember = (list, item) => { list.push(item); if (list.length > MAX_LIVE) list.splice(0, list.length - MAX_LIVE); };
 
 /* ---- formatting ---------------------------------------------------------- */
-const pad = (n, w = 2) => String(n).padStart(w, "0");
-function hms(ms) {
-  if (!ms) return "—";
-  const d = new Date(ms);
-  return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
-}
-function stamp(ms) {
-  if (!ms) return "—";
-  const d = new Date(ms);
-  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${hms(ms)} UTC`;
-}
+const when = (ms) => M.when(ms, Date.now());
 const isNeg = (s) => typeof s === "string" && s.startsWith("-");
 const isZero = (s) => s === undefined || s === null || /^-?0(\.0*)?$/.test(String(s));
 /* A decimal string with thousands separators, exact (no float rounding). */
@@ -45,6 +46,14 @@ function el(tag, cls, text) {
   return e;
 }
 function td(text, cls) { return el("td", cls, text); }
+/* A table row that says when it happened (title: the full UTC time). */
+function timedRow(ms, id) {
+  const tr = el("tr");
+  tr.dataset.t = String(ms || 0);
+  if (id) tr.dataset.id = id;
+  tr.title = stamp(ms) + (id ? " · " + id : "");
+  return tr;
+}
 
 /* ---- REST ---------------------------------------------------------------- */
 async function api(path, opts) {
@@ -53,31 +62,53 @@ async function api(path, opts) {
   try { body = await res.json(); } catch (e) { body = null; }
   return { status: res.status, body };
 }
+/* A GET whose answer only counts when it is a 200 with a JSON body; any
+ * other answer is shown in the banner (and the panel keeps what it had). */
+async function read(path) {
+  let r;
+  try { r = await api(path); } catch (e) { r = { status: 0, body: null }; }
+  if (r.status === 200 && r.body && typeof r.body === "object") {
+    if (state.apiErrors.delete(path)) renderBanner();
+    return r.body;
+  }
+  const why = r.status === 0 ? "server unreachable"
+    : `HTTP ${r.status}${r.body && r.body.error ? ": " + r.body.error : ""}`;
+  state.apiErrors.set(path, why);
+  renderBanner();
+  return null;
+}
 
 async function loadAll() {
   const paths = ["/api/status", "/api/positions", "/api/orders", "/api/fills", "/api/equity",
                  "/api/signals", "/api/ess", "/api/policy", "/health/all"];
-  const r = await Promise.all(paths.map((p) => api(p).catch(() => ({ status: 0, body: null }))));
-  const [status, positions, orders, fills, equity, signals, ess, policy, health] = r.map((x) => x.body);
+  const got = await Promise.all(paths.map(read));
+  const [status, positions, orders, fills, equity, signals, ess, policy, health] = got;
+  /* a part that did not load is asked for again, until it does */
+  if (got.includes(null) && ws && ws.readyState === WebSocket.OPEN) refreshSoon("all", loadAll, 3000);
   if (status && status.account) setAccount(status.account);
+  if (fills) {
+    state.snap.fills = fills.fills || [];
+    for (const f of state.snap.fills) noteTrade(f);
+    rebuildFills();
+  }
   if (positions) {
     state.positions.clear();
     for (const p of positions.positions || []) state.positions.set(p.symbol, p);
     renderPositions();
   }
   if (orders) {
-    state.openOrders.clear();
-    for (const o of orders.open || []) state.openOrders.set(o.client_id, o);
-    state.recentOrders = (orders.recent || []).slice(-MAX_ROWS).reverse();
+    /* the snapshot, then what came live since the connection opened */
+    state.orders.clear();
+    for (const o of (orders.open || []).concat(orders.recent || [])) M.mergeOrder(state.orders, o);
+    for (const o of state.live.orders) M.mergeOrder(state.orders, o);
     renderOrders();
   }
-  if (fills) { state.fills = (fills.fills || []).slice(-MAX_ROWS).reverse(); renderFills(); }
   if (equity) {
-    state.points = (equity.history || []).map((a) => ({ t: a.time_ms, v: Number(a.equity), s: a.equity }));
+    state.snap.equity = (equity.history || []).concat(equity.current ? [equity.current] : []);
     if (equity.current) setAccount(equity.current);
-    drawChart();
+    rebuildEquity();
   }
-  if (signals) { state.signals = (signals.signals || []).slice(-MAX_ROWS).reverse(); renderSignals(); }
+  if (signals) { state.signals = M.signalRows(signals.signals, MAX_ROWS); renderSignals(); }
   if (ess && ess.state) { state.ess = ess; renderEss(); }
   if (policy) { state.policy = policy; renderPolicy(); }
   if (health && health.components) {
@@ -94,18 +125,40 @@ function refreshSoon(key, fn, ms = 1000) {
   pending.set(key, setTimeout(() => { pending.delete(key); fn().catch(() => {}); }, ms));
 }
 const refreshSignals = () => refreshSoon("signals", async () => {
-  const r = await api("/api/signals");
-  if (r.body) { state.signals = (r.body.signals || []).slice(-MAX_ROWS).reverse(); renderSignals(); }
+  const b = await read("/api/signals");
+  if (b) { state.signals = M.signalRows(b.signals, MAX_ROWS); renderSignals(); }
 });
 const refreshEss = () => refreshSoon("ess", async () => {
-  const r = await api("/api/ess");
-  if (r.body && r.body.state) { state.ess = r.body; renderEss(); }
+  const b = await read("/api/ess");
+  if (b && b.state) { state.ess = b; renderEss(); }
 }, 200);
 const refreshPolicy = () => refreshSoon("policy", async () => {
-  const r = await api("/api/policy");
-  if (r.body) { state.policy = r.body; renderPolicy(); }
+  const b = await read("/api/policy");
+  if (b) { state.policy = b; renderPolicy(); }
 }, 200);
 const refreshAll = () => refreshSoon("all", loadAll, 1500);
+/* The host publishes an equity event once a minute (and on a new peak): the
+ * account figures and the chart's newest point are read every few seconds. */
+async function pollStatus() {
+  const b = await read("/api/status");
+  if (!b || !b.account) return;
+  setAccount(b.account);
+  remember(state.live.equity, b.account);
+  rebuildEquity();
+}
+
+/* ---- merging snapshot and live ------------------------------------------- */
+function noteTrade(f) {
+  if ((state.lastTradeMs.get(f.symbol) || 0) < f.time_ms) state.lastTradeMs.set(f.symbol, f.time_ms);
+}
+function rebuildFills() {
+  state.fills = M.fillRows([state.snap.fills, state.live.fills], MAX_ROWS);
+  renderFills();
+}
+function rebuildEquity() {
+  state.points = M.equitySeries([state.snap.equity, state.live.equity], MAX_POINTS);
+  scheduleDraw();
+}
 
 /* ---- header and account --------------------------------------------------- */
 function setKpi(id, text, cls) {
@@ -140,44 +193,44 @@ function fillBody(table, rows, cols, emptyText) {
 
 function renderPositions() {
   const rows = [];
-  let total = 0;
-  const list = [...state.positions.values()].filter((p) => !isZero(p.qty))
-    .sort((a, b) => a.symbol.localeCompare(b.symbol));
+  const list = M.positionRows(state.positions.values(), state.lastTradeMs);
   for (const p of list) {
-    const tr = el("tr");
+    const tr = timedRow(state.lastTradeMs.get(p.symbol) || 0, p.symbol);
     tr.append(td(p.symbol), td(signed(p.qty), "r " + (isNeg(p.qty) ? "side-SELL" : "side-BUY")),
       td(group(p.entry_price), "r"), td(group(p.mark_price), "r"),
       td(signed(p.unrealized_pnl), "r " + pnlClass(p.unrealized_pnl)),
       td(signed(p.realized_pnl), "r " + pnlClass(p.realized_pnl)), td(group(p.fees), "r"),
       td(signed(p.funding), "r " + pnlClass(p.funding)));
     rows.push(tr);
-    total += Number(p.unrealized_pnl) || 0;
   }
   fillBody("t-positions", rows, 8, "No open positions");
-  $("pos-total").textContent = list.length ? `${list.length} open · uPnL ≈ ${total.toFixed(2)}` : "";
+  const total = M.sumDec(list.map((p) => p.unrealized_pnl));
+  $("pos-total").textContent = list.length ? `${list.length} open · uPnL ${total === null ? "—" : signed(total)}` : "";
 }
 
 function orderRow(o) {
-  const tr = el("tr");
+  const tr = timedRow(o.time_ms, o.client_id);
   const st = el("span", "st st-" + o.status, o.status);
   const stc = td(""); stc.appendChild(st);
-  tr.append(td(hms(o.time_ms), "muted"), td(o.symbol), td(o.side, "side-" + o.side), td(o.order_type), stc,
+  tr.append(td(when(o.time_ms), "muted"), td(o.symbol), td(o.side, "side-" + o.side), td(o.order_type), stc,
     td(group(o.qty), "r"), td(isZero(o.price) ? "MKT" : group(o.price), "r"), td(group(o.filled_qty), "r"),
     td(isZero(o.avg_price) ? "—" : group(o.avg_price), "r"), td(o.reason || "", "why"));
   return tr;
 }
+/* One row per order, its latest state, newest first. */
 function renderOrders() {
-  const open = [...state.openOrders.values()];
-  const openIds = new Set(open.map((o) => o.client_id));
-  const rows = open.map(orderRow).concat(state.recentOrders.filter((o) => !openIds.has(o.client_id)).map(orderRow));
-  fillBody("t-orders", rows.slice(0, MAX_ROWS), 10, "No orders yet");
-  $("orders-count").textContent = `${open.length} open`;
+  M.pruneOrders(state.orders, MAX_ORDERS);
+  const list = M.orderRows(state.orders, MAX_ROWS);
+  fillBody("t-orders", list.map(orderRow), 10, "No orders yet");
+  let open = 0;
+  for (const o of state.orders.values()) if (!M.isFinal(o.status)) open++;
+  $("orders-count").textContent = `${open} open · ${state.orders.size} known`;
 }
 
 function renderFills() {
   const rows = state.fills.map((f) => {
-    const tr = el("tr");
-    tr.append(td(hms(f.time_ms), "muted"), td(f.symbol), td(f.side, "side-" + f.side), td(group(f.qty), "r"),
+    const tr = timedRow(f.time_ms, f.fill_id);
+    tr.append(td(when(f.time_ms), "muted"), td(f.symbol), td(f.side, "side-" + f.side), td(group(f.qty), "r"),
       td(group(f.price), "r"), td(group(f.fee), "r " + (isNeg(f.fee) ? "pos" : "")), td(f.maker ? "maker" : "taker", "muted"));
     return tr;
   });
@@ -188,12 +241,12 @@ function renderFills() {
 function renderSignals() {
   let acc = 0, rej = 0;
   const rows = state.signals.map((s) => {
-    const tr = el("tr");
+    const tr = timedRow(s.time_ms, "");
     const outcome = s.outcome || "pending";
     if (outcome === "accepted") acc++; else if (outcome === "rejected") rej++;
     const oc = td(""); oc.appendChild(el("span", "st st-" + outcome, outcome));
     const why = [s.outcome_reason, s.reason].filter(Boolean).join(" · ");
-    tr.append(td(hms(s.time_ms), "muted"), td(s.strategy), td(s.symbol), td(s.side, "side-" + s.side),
+    tr.append(td(when(s.time_ms), "muted"), td(s.strategy), td(s.symbol), td(s.side, "side-" + s.side),
       td(group(s.qty), "r"), td(typeof s.confidence === "number" ? s.confidence.toFixed(2) : "—", "r"), oc,
       td(why, "why"));
     return tr;
@@ -222,6 +275,7 @@ function renderEss() {
   }
   if (e.cooldown_until_ms && e.cooldown_until_ms > Date.now()) d.append(el("br"), "Cooldown until " + stamp(e.cooldown_until_ms));
   $("ess-counts").textContent = `trips ${e.trips ?? 0} · resets ${e.resets ?? 0} · exch errs ${e.consecutive_exchange_errors ?? 0}`;
+  renderBanner();
 }
 
 function renderPolicy() {
@@ -309,31 +363,31 @@ function onEvent(ev) {
   switch (ev.type) {
     case "equity":
       setAccount(p);
-      state.points.push({ t: ev.time, v: Number(p.equity), s: p.equity });
-      if (state.points.length > MAX_POINTS) state.points.splice(0, state.points.length - MAX_POINTS);
-      scheduleDraw();
+      remember(state.live.equity, typeof p.time_ms === "number" ? p : Object.assign({}, p, { time_ms: ev.time }));
+      rebuildEquity();
       break;
-    case "position":
-      state.positions.set(p.symbol, p);
+    case "position": {
+      /* an event older than the snapshot already shown does not take it back */
+      const cur = state.positions.get(p.symbol);
+      if (!cur || !(cur.time_ms > p.time_ms)) state.positions.set(p.symbol, p);
       renderPositions();
       break;
+    }
     case "mark_price": {
       const pos = state.positions.get(p.symbol);
       if (pos) { pos.mark_price = p.mark_price; renderPositions(); }
       break;
     }
-    case "order_update": {
-      const final = ["FILLED", "CANCELED", "REJECTED", "EXPIRED"].includes(p.status);
-      if (final) state.openOrders.delete(p.client_id); else state.openOrders.set(p.client_id, p);
-      state.recentOrders = [p].concat(state.recentOrders.filter((o) => o.client_id !== p.client_id)).slice(0, MAX_ROWS);
-      renderOrders();
+    case "order_update":
+      remember(state.live.orders, p);
+      if (M.mergeOrder(state.orders, p)) renderOrders();
       refreshSignals();
       break;
-    }
     case "fill":
-      state.fills.unshift(p);
-      if (state.fills.length > MAX_ROWS) state.fills.length = MAX_ROWS;
-      renderFills();
+      remember(state.live.fills, p);
+      noteTrade(p);
+      rebuildFills();
+      renderPositions();
       break;
     case "signal": case "order_intent":
       refreshSignals();
@@ -393,7 +447,10 @@ function connect() {
   ws.onopen = () => {
     attempt = 0;
     state.lastSeq = 0;
+    state.live = { orders: [], fills: [], equity: [] };
+    state.offlineSince = 0;
     setConn("live", "live");
+    renderBanner();
     loadAll().catch(() => {});   /* the snapshot after subscribing: no gap */
   };
   ws.onmessage = (m) => {
@@ -403,6 +460,7 @@ function connect() {
   };
   ws.onclose = (e) => {
     logLine(Date.now(), "feed", `disconnected (${e.code}${e.reason ? " " + e.reason : ""})`, "WARNING sys");
+    if (!state.offlineSince) state.offlineSince = Date.now();
     scheduleReconnect();
   };
   ws.onerror = () => {};
@@ -410,8 +468,29 @@ function connect() {
 function scheduleReconnect() {
   attempt++;
   const delay = Math.min(30000, 500 * 2 ** Math.min(attempt - 1, 6)) * (0.8 + Math.random() * 0.4);
-  setConn("down", `offline · retry in ${Math.round(delay / 1000)} s`);
+  state.retryAt = Date.now() + delay;
+  showOffline();
   setTimeout(connect, delay);
+}
+function showOffline() {
+  if (!state.offlineSince) return;
+  const left = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
+  setConn("down", `offline · retry in ${left} s`);
+  renderBanner();
+}
+
+/* ---- banner: what the operator must know before trusting the figures ----- */
+function renderBanner() {
+  const lines = [];
+  if (state.offlineSince)
+    lines.push(["crit", `Live feed lost at ${hms(state.offlineSince)} UTC: figures below may be stale. Reconnecting…`]);
+  if (state.ess && state.ess.state && state.ess.state !== "ARMED")
+    lines.push(["crit", `Trading halted: the ESS is ${state.ess.state} (${state.ess.trip_reason || "no reason given"}).`]);
+  for (const [path, why] of state.apiErrors)
+    if (!(state.offlineSince && why === "server unreachable")) lines.push(["warn", `${path}: ${why}`]);   /* said above */
+  const box = $("banner");
+  box.replaceChildren(...lines.map(([cls, text]) => el("div", cls, text)));
+  box.hidden = !lines.length;
 }
 
 /* ---- actions ------------------------------------------------------------------ */
@@ -494,6 +573,7 @@ function drawChart() {
     g.fillStyle = "#7b8696";
     g.fillText(pts.length ? "waiting for more equity points…" : "no equity history yet", L, T + ph / 2);
     $("eq-range").textContent = "";
+    delete cv.dataset.leftMs; delete cv.dataset.rightMs;
     return;
   }
   let lo = Infinity, hi = -Infinity;
@@ -501,8 +581,11 @@ function drawChart() {
   if (hi - lo < 1e-9) { hi += 1; lo -= 1; }
   const padv = (hi - lo) * 0.08;
   lo -= padv; hi += padv;
-  const t0 = pts[0].t, t1 = pts[pts.length - 1].t || t0 + 1;
+  /* time runs left to right: the oldest point at the left edge, the newest at the right */
+  const t0 = pts[0].t, t1 = pts[pts.length - 1].t;
   const x = (t) => L + (t1 === t0 ? pw : ((t - t0) / (t1 - t0)) * pw);
+  cv.dataset.leftMs = String(t0);
+  cv.dataset.rightMs = String(t1);
   const y = (v) => T + (1 - (v - lo) / (hi - lo)) * ph;
   /* grid and labels */
   const step = niceStep(hi - lo, 5);
@@ -515,11 +598,13 @@ function drawChart() {
   }
   g.textAlign = "center"; g.textBaseline = "top";
   const nx = Math.max(2, Math.floor(pw / 110));
+  const longSpan = t1 - t0 >= 86400000;   /* over a day: the date too */
   for (let i = 0; i <= nx; i++) {
     const t = t0 + ((t1 - t0) * i) / nx;
     const xx = Math.round(x(t)) + 0.5;
     g.beginPath(); g.moveTo(xx, T); g.lineTo(xx, T + ph); g.stroke();
-    g.fillText(hms(t).slice(0, 5), Math.min(Math.max(xx, L + 16), L + pw - 16), T + ph + 5);
+    const lbl = longSpan ? stamp(t).slice(5, 16) : hms(t).slice(0, 5);
+    g.fillText(lbl, Math.min(Math.max(xx, L + 30), L + pw - 30), T + ph + 5);
   }
   /* area and line */
   const first = pts[0].v, last = pts[pts.length - 1].v;
@@ -549,9 +634,9 @@ function drawChart() {
   g.fillStyle = color; g.fillRect(Math.min(lx - tw - 6, L + pw - tw), ly - 9, tw, 18);
   g.fillStyle = "#081018"; g.textAlign = "left"; g.textBaseline = "middle";
   g.fillText(label, Math.min(lx - tw - 6, L + pw - tw) + 5, ly);
-  const change = last - first;
-  $("eq-range").textContent = `${stamp(t0).slice(11, 19)} → ${stamp(t1).slice(11, 23)} · ${change >= 0 ? "+" : ""}${change.toFixed(2)}`;
-  $("eq-range").className = "num " + (change >= 0 ? "pos" : "neg");
+  const change = M.subDec(pts[pts.length - 1].s, pts[0].s);
+  $("eq-range").textContent = `${stamp(t0).slice(0, 19)} → ${stamp(t1).slice(0, 19)} UTC · ${change === null ? "—" : signed(change)}`;
+  $("eq-range").className = "num " + pnlClass(change);
   /* hover crosshair */
   const tip = $("chart-tip");
   if (hoverX === null || hoverX < L || hoverX > L + pw) { tip.hidden = true; return; }
@@ -562,13 +647,13 @@ function drawChart() {
   g.strokeStyle = "#4b5a70"; g.beginPath(); g.moveTo(bx + 0.5, T); g.lineTo(bx + 0.5, T + ph); g.stroke();
   g.fillStyle = "#e8eef6"; g.beginPath(); g.arc(bx, by, 3, 0, Math.PI * 2); g.fill();
   tip.hidden = false;
-  tip.textContent = `${hms(best.t)}  ${group(best.s)}`;
-  tip.style.left = Math.min(bx + 10, w - 150) + "px";
+  tip.textContent = `${stamp(best.t)}  ${group(best.s)}`;
+  tip.style.left = Math.max(0, Math.min(bx + 10, w - tip.offsetWidth - 4)) + "px";
   tip.style.top = Math.max(by - 28, 0) + "px";
 }
 
 /* ---- start ------------------------------------------------------------------------ */
-function tick() { $("clock").textContent = hms(Date.now()) + " UTC"; }
+function tick() { $("clock").textContent = hms(Date.now()) + " UTC"; showOffline(); }
 document.addEventListener("DOMContentLoaded", () => {
   $("btn-trip").addEventListener("click", () => essAction("trip"));
   $("btn-reset").addEventListener("click", () => essAction("reset"));
@@ -587,5 +672,6 @@ document.addEventListener("DOMContentLoaded", () => {
   showToken();
   tick();
   setInterval(tick, 1000);
+  setInterval(() => { if (!state.offlineSince) pollStatus().catch(() => {}); }, STATUS_POLL_MS);
   connect();
 });

@@ -1,19 +1,31 @@
 #!/usr/bin/env bash
-# Browser test of the operator's page: dash_test_host serves the dashboard
-# on a free 127.0.0.1 port; headless Debian chromium, driven by playwright-core,
-# loads it, sees live updates, trips and resets the ESS, and leaves a
-# screenshot in $QTR_BUILD_DIR/artifacts/dashboard.png. Fails (never skips)
-# when chromium or node is missing.
+# Tests of the operator's page, in three parts:
+#  1. model.test.cjs: the page's data rules (model.js) under node's test runner;
+#  2. e2e.mjs: dash_test_host serves the dashboard on a free 127.0.0.1 port;
+#     headless Debian chromium, driven by playwright-core, loads it, sees live
+#     updates, trips and resets the ESS;
+#  3. run_page.mjs: the page against a real `qtr run` (free port) replaying
+#     candles: chart direction, one row per order, newest first, a tripped
+#     ESS, an API error, a server restart.
+# Screenshots go to $QTR_BUILD_DIR/artifacts/. Fails (never skips) when
+# chromium or node is missing.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="${QTR_BUILD_DIR:?QTR_BUILD_DIR must point at the build directory}"
 HOST_BIN="${DASH_TEST_HOST:-$BUILD/tests/dashboard/dash_test_host}"
+QTR_BIN="${QTR_BIN:-$BUILD/qtr}"
+SRC="${QTR_SOURCE_DIR:-$(cd "$HERE/../../.." && pwd)}"
 CHROMIUM=/usr/bin/chromium
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x "$CHROMIUM" ] || fail "$CHROMIUM not found: apt-get install chromium"
 command -v node >/dev/null || fail "node not found: apt-get install nodejs npm"
 [ -x "$HOST_BIN" ] || fail "$HOST_BIN not built (cmake --build ... --target dash_test_host)"
+[ -x "$QTR_BIN" ] || fail "$QTR_BIN not built"
+[ -f "${QTR_PLUGIN_DIR:-$BUILD/plugins}/dashboard_web.so" ] || fail "dashboard_web.so not built"
+
+echo "== the page's data rules (model.js)"
+QTR_SOURCE_DIR="$SRC" timeout 60 node --test "$HERE/model.test.cjs"
 
 if [ ! -f "$HERE/node_modules/playwright-core/package.json" ]; then
   command -v npm >/dev/null || fail "npm not found: apt-get install npm"
@@ -46,3 +58,11 @@ done
 DASH_URL="http://127.0.0.1:$PORT/" DASH_TOKEN="$QTR_API_TOKEN" SHOT="$BUILD/artifacts/dashboard.png" \
   USER_DATA_DIR="$WORK/profile" CHROMIUM="$CHROMIUM" timeout 120 node "$HERE/e2e.mjs"
 echo "screenshot: $BUILD/artifacts/dashboard.png"
+kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; HOST_PID=""
+
+echo "== the page against qtr run"
+mkdir -p "$WORK/run" "$WORK/profile-run"
+QTR_BIN="$QTR_BIN" QTR_PLUGIN_DIR="${QTR_PLUGIN_DIR:-$BUILD/plugins}" QTR_SOURCE_DIR="$SRC" WORK_DIR="$WORK/run" \
+  SHOT_DIR="$BUILD/artifacts" USER_DATA_DIR="$WORK/profile-run" CHROMIUM="$CHROMIUM" \
+  timeout 150 node "$HERE/run_page.mjs"
+echo "screenshots: $BUILD/artifacts/page-run.png page-offline.png page-back.png"
