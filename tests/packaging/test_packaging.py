@@ -33,7 +33,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -41,6 +40,8 @@ import tempfile
 import time
 
 BUILD, SRC, OUT = (os.path.abspath(a) for a in sys.argv[1:4])
+sys.path.insert(0, os.path.join(SRC, "tests", "e2e"))
+from qtrtest import free_port, http_get  # noqa: E402  (the e2e tests' helpers)
 TARGETS = sys.argv[4:]
 PLUGINS = [t for t in TARGETS if t != "qtr"]
 REQUIRED_PLUGINS = ["exchange_paper", "strategy_ma_cross", "risk_policy"]
@@ -88,27 +89,6 @@ def cache_value(name):
             if m:
                 return m.group(1)
     return ""
-
-
-def http_get(port, path, timeout=10.0):
-    """GET http://127.0.0.1:port/path: (status, body), or (None, error text)."""
-    import urllib.error
-    import urllib.request
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=timeout) as resp:
-            return resp.status, resp.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode("utf-8", "replace")
-    except OSError as e:
-        return None, str(e)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 # ---------------------------------------------------------------------------
