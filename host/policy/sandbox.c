@@ -290,12 +290,21 @@ static int timed_call(lua_State *L)
     return lua_gettop(L);
 }
 
+/* Wrap every C function of the library `name` in timed_call. The loaded-
+ * modules registry (out of the policy's reach) keeps the originals under the
+ * library's name, so an error message still names the function
+ * ("bad argument #1 to 'string.rep'"), not '?'. */
 static void time_library(lua_State *L, const char *name)
 {
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_newtable(L);                          /* the originals */
     lua_getglobal(L, name);
     lua_pushnil(L);
-    while (lua_next(L, -2)) {
+    while (lua_next(L, -2)) {                 /* loaded, originals, lib, key, fn */
         if (lua_tocfunction(L, -1)) {
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -6);                /* originals[key] = fn */
             lua_pushvalue(L, -2);             /* key */
             lua_insert(L, -2);                /* key, key, fn */
             lua_pushcclosure(L, timed_call, 1);
@@ -304,6 +313,8 @@ static void time_library(lua_State *L, const char *name)
             lua_pop(L, 1);
         }
     }
+    lua_pop(L, 1);                            /* lib */
+    lua_setfield(L, -2, name);                /* loaded[name] = originals */
     lua_pop(L, 1);
 }
 

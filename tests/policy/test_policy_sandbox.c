@@ -329,6 +329,14 @@ static void test_allocator_recycles_and_counts(void **state)
     qh_sandbox_free(sb);
 }
 
+/* string.* and table.* go through a clock check, and their errors still
+ * name the function. */
+static void test_library_errors_name_the_function(void **state)
+{
+    load_refused(*state, "local x = string.rep({}, 2)", "bad argument #1 to 'string.rep'");
+    load_refused(*state, "table.insert(1, 2)", "bad argument #1 to 'table.insert'");
+}
+
 /* A Lua error outside protected mode (a bug) aborts, but says why first:
  * before, the process died with SIGABRT and printed nothing. */
 static void test_panic_prints_before_abort(void **state)
@@ -379,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test(test_allocator_recycles_and_counts),
         cmocka_unit_test(test_panic_prints_before_abort),
+        cmocka_unit_test_setup_teardown(test_library_errors_name_the_function, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
