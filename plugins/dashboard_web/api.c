@@ -115,6 +115,9 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     json_decref(pol);
     json_object_set_new(o, "policy", brief);
     json_object_set_new(o, "ws_clients", json_integer((json_int_t)d->n_clients));
+    /* coalescing is fine for a client that cannot keep up, as long as it shows */
+    json_object_set_new(o, "ws_events_missed", json_integer((json_int_t)d->metrics.ws_events_dropped));
+    json_object_set_new(o, "ws_slow_disconnects", json_integer((json_int_t)d->metrics.ws_slow_disconnects));
     json_object_set_new(o, "listen", json_string(d->bound));
     reply_json(res, 200, o);
 }

@@ -64,9 +64,6 @@ typedef struct dash {
     webhook *hook;
     bool webhook_failing;
     char webhook_error[128];
-
-    char *scratch;                     /* message assembly, reused */
-    size_t scratch_cap;
 } dash;
 
 int64_t dash_now_ns(const dash *d);

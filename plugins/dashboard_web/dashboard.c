@@ -124,7 +124,6 @@ static void dash_free(dash *d)
 {
     alert_rules_free(&d->alerts);
     webhook_lib_close(d->curl);
-    free(d->scratch);
     free(d);
 }
 

@@ -9,16 +9,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <wslay/wslay.h>
 
 #define WS_CLOSE_RESERVE 128            /* room kept under the cap for a close frame */
+#define WS_FRAME_HEADER_MAX 10          /* a server frame's header: unmasked */
+/* Control frames read before their answers are counted against the cap:
+ * a ping flood's pongs never pile up unseen inside wslay. */
+#define WS_CTRL_PER_ROUND 16
 #define WS_CLOSE_GRACE_S 5              /* how long a closing client may take to drain */
 #define WS_ALL_TYPES 0xffffffffu
 /* A fixed kernel send buffer per client: with autotuning the kernel would
  * hide megabytes of backlog from client_buffer_bytes. 128 KiB still carries
  * far more than max_msgs_per_sec needs, even over a slow link. */
 #define WS_SNDBUF_BYTES (128 * 1024)
+
+typedef struct frame_guard {
+    uint8_t hdr[14];
+    uint8_t have;                       /* header bytes of the current frame so far */
+    uint64_t skip;                      /* payload bytes still to pass */
+} frame_guard;
 
 typedef struct ws_client {
     struct ws_client *prev, *next;
@@ -30,11 +41,44 @@ typedef struct ws_client {
     uint32_t type_mask;                 /* bit per qtr_event_type */
     uint64_t seq;                       /* messages sent */
     int64_t due_ns;                     /* when a partial batch must go */
-    int64_t next_send_ns;               /* rate limit: earliest next message */
+    int64_t tat_ns;                     /* rate limit (GCRA): when the next message is due */
     struct event *timer;
     int64_t timer_at_ns;                /* 0: not armed */
-    bool closing;
+    frame_guard guard;                  /* declared frame sizes, seen before wslay buffers them */
+    unsigned ctrl_this_round;           /* control frames read since the last pump */
+    bool too_big;                       /* a frame declared more than DASH_WS_MAX_RECV */
+    bool closing;                       /* our close frame is written: nothing more goes out */
 } ws_client;
+
+/* A frame header's declared payload length, checked the moment the header
+ * is whole: wslay checks only once payload bytes arrive, so a frame that
+ * declares a gigabyte and then sends nothing would hold the client open. */
+static bool guard_feed(frame_guard *g, const uint8_t *p, size_t n, uint64_t max)
+{
+    while (n) {
+        if (g->skip) {
+            uint64_t k = g->skip < n ? g->skip : n;
+            g->skip -= k;
+            p += k;
+            n -= (size_t)k;
+            continue;
+        }
+        g->hdr[g->have++] = *p++;
+        n--;
+        if (g->have < 2) continue;
+        uint8_t len7 = g->hdr[1] & 0x7f;
+        size_t need = 2u + (len7 == 126 ? 2u : len7 == 127 ? 8u : 0u) + ((g->hdr[1] & 0x80) ? 4u : 0u);
+        if (g->have < need) continue;
+        uint64_t len = len7;
+        if (len7 == 126) len = (uint64_t)g->hdr[2] << 8 | g->hdr[3];
+        else if (len7 == 127)
+            for (int i = 0; i < 8; i++) len = (i ? len << 8 : 0) | g->hdr[2 + i];
+        g->have = 0;
+        if (len > max) return true;
+        g->skip = len;
+    }
+    return false;
+}
 
 static void client_free(ws_client *c)
 {
@@ -49,9 +93,37 @@ static void client_free(ws_client *c)
     free(c);
 }
 
+/* Every byte queued for the client and not yet taken by it: our output
+ * buffer plus the kernel's send queue (which is real memory too, and what a
+ * client that does not read leaves behind). */
 static size_t unsent(const ws_client *c)
 {
-    return evbuffer_get_length(bufferevent_get_output(c->bev));
+    int in_kernel = 0;
+    if (ioctl(bufferevent_getfd(c->bev), TIOCOUTQ, &in_kernel) != 0 || in_kernel < 0) in_kernel = 0;
+    return evbuffer_get_length(bufferevent_get_output(c->bev)) + (size_t)in_kernel;
+}
+
+/* True if len more bytes fit under client_buffer_bytes, with the room for a
+ * close frame kept back. */
+static bool fits(const ws_client *c, size_t len)
+{
+    return unsent(c) + len + WS_CLOSE_RESERVE <= (size_t)c->d->opt.client_buffer_bytes;
+}
+
+static void note_peak(ws_client *c)
+{
+    size_t n = unsent(c);
+    if (n > c->d->metrics.ws_queued_bytes_peak) c->d->metrics.ws_queued_bytes_peak = n;
+}
+
+static size_t frame_header(uint8_t *h, uint8_t opcode, size_t len)
+{
+    h[0] = (uint8_t)(0x80 | opcode);                 /* FIN, no mask: server to client */
+    if (len < 126) { h[1] = (uint8_t)len; return 2; }
+    if (len <= 0xffff) { h[1] = 126; h[2] = (uint8_t)(len >> 8); h[3] = (uint8_t)len; return 4; }
+    h[1] = 127;
+    for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+    return 10;
 }
 
 /* ---- wslay glue: the bufferevent's buffers are wslay's socket ---------- */
@@ -60,11 +132,13 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 {
     (void)flags;
     ws_client *c = ud;
-    int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+    int n = c->ctrl_this_round >= WS_CTRL_PER_ROUND || c->too_big ? 0
+            : evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
     if (n <= 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
         return -1;
     }
+    if (guard_feed(&c->guard, buf, (size_t)n, DASH_WS_MAX_RECV)) c->too_big = true;
     return n;
 }
 
@@ -72,8 +146,10 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 {
     (void)flags;
     ws_client *c = ud;
-    /* Output is never refused here: its size is checked before a message is
-     * queued (client_buffer_bytes), so this cannot grow without bound. */
+    /* wslay sends only what it answers by itself (pongs, the echo of a
+     * close); pump() checked that it fits before calling wslay_event_send.
+     * Taking it all keeps wslay from ever leaving half a frame behind, so
+     * our own frames can go straight into the same buffer. */
     if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
         wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
         return -1;
@@ -112,50 +188,79 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 {
     (void)ctx;
     ws_client *c = ud;
+    if (arg->opcode & 0x8) c->ctrl_this_round++;   /* ping, pong, close */
     if (arg->opcode == WSLAY_TEXT_FRAME) apply_subscribe(c, arg->msg, arg->msg_length);
     else if (arg->opcode == WSLAY_BINARY_FRAME) begin_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary frames are not accepted");
 }
 
-/* Push what wslay has queued into the output buffer; close when done. */
-static void pump(ws_client *c)
+static void slow_close(ws_client *c, size_t adding)
 {
-    if (wslay_event_send(c->ws) != 0) {
-        client_free(c);
-        return;
+    dash *d = c->d;
+    d->metrics.ws_slow_disconnects++;
+    d->h->log(d->ctx, QTR_LOG_WARN,
+              "ws client %s too slow: %zu bytes unsent, %zu more would pass client_buffer_bytes %lld; closing with 1008",
+              c->peer, unsent(c), adding, (long long)d->opt.client_buffer_bytes);
+    begin_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow: output buffer full");
+}
+
+/* Push what wslay has queued (pongs, a close echo) into the output buffer,
+ * if it fits under the cap; close when the handshake is over. Returns false
+ * if c is gone. */
+static bool pump(ws_client *c)
+{
+    size_t count = wslay_event_get_queued_msg_count(c->ws);
+    if (count && !c->closing) {
+        size_t bytes = wslay_event_get_queued_msg_length(c->ws) + count * WS_FRAME_HEADER_MAX;
+        if (!fits(c, bytes)) slow_close(c, bytes);
+        else if (wslay_event_send(c->ws) != 0) { client_free(c); return false; }
+        else note_peak(c);
     }
-    if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws)) {
-        /* close handshake over (or failed): close once the output drains */
-        if (!c->closing) {
-            c->closing = true;
-            if (wslay_event_get_close_sent(c->ws)) {
-                uint16_t code = wslay_event_get_status_code_sent(c->ws);
-                if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG) {
-                    c->d->metrics.ws_protocol_closes++;
-                    c->d->h->log(c->d->ctx, QTR_LOG_WARN, "ws client %s closed with %u (%s)", c->peer, code,
-                                 code == WSLAY_CODE_PROTOCOL_ERROR ? "protocol error" : "message too big");
-                }
+    if (!c->closing && !wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws)) {
+        /* the peer closed and wslay echoed it, or wslay closed on a protocol error */
+        c->closing = true;
+        if (wslay_event_get_close_sent(c->ws)) {
+            uint16_t code = wslay_event_get_status_code_sent(c->ws);
+            if (code == WSLAY_CODE_PROTOCOL_ERROR || code == WSLAY_CODE_MESSAGE_TOO_BIG) {
+                c->d->metrics.ws_protocol_closes++;
+                c->d->h->log(c->d->ctx, QTR_LOG_WARN, "ws client %s closed with %u (%s)", c->peer, code,
+                             code == WSLAY_CODE_PROTOCOL_ERROR ? "protocol error" : "message too big");
             }
         }
         bufferevent_disable(c->bev, EV_READ);
         struct timeval grace = { WS_CLOSE_GRACE_S, 0 };
         bufferevent_set_timeouts(c->bev, NULL, &grace);
-        if (unsent(c) == 0) client_free(c);
     }
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+        client_free(c);
+        return false;
+    }
+    return true;
 }
 
+/* Write our close frame straight into the output (its room is always kept
+ * under the cap) and stop everything else: wslay sends nothing more, reading
+ * stops, what the client has not got is dropped now. */
 static void begin_close(ws_client *c, uint16_t code, const char *reason)
 {
     if (c->closing) return;
     c->closing = true;
-    wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
+    size_t rlen = strlen(reason);
+    if (rlen > 123) rlen = 123;
+    uint8_t frame[4 + 123];
+    frame[0] = 0x88;
+    frame[1] = (uint8_t)(2 + rlen);
+    frame[2] = (uint8_t)(code >> 8);
+    frame[3] = (uint8_t)code;
+    memcpy(frame + 4, reason, rlen);
+    evbuffer_add(bufferevent_get_output(c->bev), frame, 4 + rlen);
     wslay_event_shutdown_read(c->ws);
+    wslay_event_shutdown_write(c->ws);
     bufferevent_disable(c->bev, EV_READ);
     /* a stalled peer never drains: the write timeout ends it */
     struct timeval grace = { WS_CLOSE_GRACE_S, 0 };
     bufferevent_set_timeouts(c->bev, NULL, &grace);
     if (c->timer) event_del(c->timer);
     c->timer_at_ns = 0;
-    /* what it has not got is dropped now, not kept until the socket closes */
     client_queue empty;
     if (cq_init(&empty, 1)) {
         cq_free(&c->q);
@@ -175,35 +280,47 @@ static void arm(ws_client *c, int64_t at_ns, int64_t now_ns)
     c->timer_at_ns = at_ns;
 }
 
-static bool scratch_reserve(dash *d, size_t need)
+/* The rate limit is a GCRA: max_msgs_per_sec on average, and after a quiet
+ * spell up to one second's worth at once. Without that burst, a client that
+ * reads everything would still lose events whenever the loop itself was held
+ * up (a busy machine) and then handed over a second of events in one go. */
+static int64_t interval_ns(const dash *d) { return 1000000000LL / d->opt.max_msgs_per_sec; }
+static int64_t burst_ns(const dash *d) { return interval_ns(d) * (d->opt.max_msgs_per_sec - 1); }
+static int64_t next_allowed_ns(const ws_client *c) { return c->tat_ns - burst_ns(c->d); }
+static void rate_take(ws_client *c, int64_t now_ns)
 {
-    if (need <= d->scratch_cap) return true;
-    size_t cap = d->scratch_cap ? d->scratch_cap : 16384;
-    while (cap < need) cap *= 2;
-    char *p = realloc(d->scratch, cap);
-    if (!p) return false;
-    d->scratch = p;
-    d->scratch_cap = cap;
+    c->tat_ns = (c->tat_ns > now_ns ? c->tat_ns : now_ns) + interval_ns(c->d);
+}
+
+/* Add one text frame of len bytes, written by parts, or close the client if
+ * it would pass its cap. */
+static bool frame_begin(ws_client *c, size_t len)
+{
+    if (c->closing) return false;
+    if (!fits(c, WS_FRAME_HEADER_MAX + len)) {
+        slow_close(c, WS_FRAME_HEADER_MAX + len);
+        return false;
+    }
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    uint8_t h[WS_FRAME_HEADER_MAX];
+    size_t hl = frame_header(h, WSLAY_TEXT_FRAME, len);
+    evbuffer_expand(out, hl + len);                  /* one contiguous run: the adds below only copy */
+    evbuffer_add(out, h, hl);
     return true;
 }
 
-/* Queue one text message, or close the client if it would pass its cap. */
+static void frame_end(ws_client *c)
+{
+    c->d->metrics.ws_messages_sent++;
+    c->seq++;
+    note_peak(c);
+}
+
 static bool send_text(ws_client *c, const char *text, size_t len)
 {
-    dash *d = c->d;
-    size_t pending = unsent(c);
-    if (pending + len + 14 + WS_CLOSE_RESERVE > (size_t)d->opt.client_buffer_bytes) {
-        d->metrics.ws_slow_disconnects++;
-        d->h->log(d->ctx, QTR_LOG_WARN,
-                  "ws client %s too slow: %zu bytes unsent, cap %lld (client_buffer_bytes); closing with 1008",
-                  c->peer, pending, (long long)d->opt.client_buffer_bytes);
-        begin_close(c, WSLAY_CODE_POLICY_VIOLATION, "too slow: output buffer full");
-        return false;   /* the caller pumps the close frame out */
-    }
-    struct wslay_event_msg msg = { WSLAY_TEXT_FRAME, (const uint8_t *)text, len };
-    if (wslay_event_queue_msg(c->ws, &msg) != 0) return false;
-    d->metrics.ws_messages_sent++;
-    c->seq++;
+    if (!frame_begin(c, len)) return false;
+    evbuffer_add(bufferevent_get_output(c->bev), text, len);
+    frame_end(c);
     return true;
 }
 
@@ -216,33 +333,31 @@ static void send_batch(ws_client *c, int64_t now_ns)
     if (!items) return;
     uint64_t missed = 0;
     size_t n = cq_take(&c->q, items, max, &missed);
-    size_t need = 96;
-    for (size_t i = 0; i < n; i++) need += items[i]->len + 1;
-    if (scratch_reserve(d, need)) {
-        char *p = d->scratch;
-        p += sprintf(p, "{\"type\":\"batch\",\"seq\":%llu,\"events\":[", (unsigned long long)(c->seq + 1));
-        bool first = true;
-        if (missed) {
-            p += sprintf(p, "{\"type\":\"missed\",\"count\":%llu}", (unsigned long long)missed);
-            first = false;
-            d->metrics.ws_events_dropped += missed;
-        }
+    char head[64], miss[64] = "";
+    int hl = snprintf(head, sizeof head, "{\"type\":\"batch\",\"seq\":%llu,\"events\":[", (unsigned long long)(c->seq + 1));
+    int ml = 0;
+    if (missed) {
+        ml = snprintf(miss, sizeof miss, "{\"type\":\"missed\",\"count\":%llu}%s", (unsigned long long)missed,
+                      n ? "," : "");
+        d->metrics.ws_events_dropped += missed;
+    }
+    size_t len = (size_t)hl + (size_t)ml + 2 + (n ? n - 1 : 0);
+    for (size_t i = 0; i < n; i++) len += items[i]->len;
+    if (frame_begin(c, len)) {
+        struct evbuffer *out = bufferevent_get_output(c->bev);
+        evbuffer_add(out, head, (size_t)hl);
+        evbuffer_add(out, miss, (size_t)ml);
         for (size_t i = 0; i < n; i++) {
-            if (!first) *p++ = ',';
-            first = false;
-            memcpy(p, items[i]->json, items[i]->len);
-            p += items[i]->len;
+            if (i) evbuffer_add(out, ",", 1);
+            evbuffer_add(out, items[i]->json, items[i]->len);
         }
-        p += sprintf(p, "]}");
-        if (send_text(c, d->scratch, (size_t)(p - d->scratch))) d->metrics.ws_events_sent += n;
+        evbuffer_add(out, "]}", 2);
+        frame_end(c);
+        d->metrics.ws_events_sent += n;
     }
     for (size_t i = 0; i < n; i++) event_blob_unref(items[i]);
     if (items != stack) free(items);
-    c->next_send_ns = now_ns + 1000000000LL / d->opt.max_msgs_per_sec;
-    if (!c->closing) {
-        size_t pending = unsent(c);
-        if (pending > d->metrics.ws_queued_bytes_peak) d->metrics.ws_queued_bytes_peak = pending;
-    }
+    rate_take(c, now_ns);
 }
 
 static void try_flush(ws_client *c, int64_t now_ns)
@@ -253,12 +368,11 @@ static void try_flush(ws_client *c, int64_t now_ns)
     if (!pending && !c->q.missed) return;
     bool full = pending >= (size_t)d->opt.batch_max_events;
     if (!full && now_ns < c->due_ns) { arm(c, c->due_ns, now_ns); return; }
-    if (now_ns < c->next_send_ns) { arm(c, c->next_send_ns, now_ns); return; }
+    if (now_ns < next_allowed_ns(c)) { arm(c, next_allowed_ns(c), now_ns); return; }
     send_batch(c, now_ns);
-    if (c->closing) { pump(c); return; }
-    if (cq_pending(&c->q) || c->q.missed) {
+    if (!c->closing && (cq_pending(&c->q) || c->q.missed)) {
         c->due_ns = now_ns;             /* what is left has waited already */
-        arm(c, c->next_send_ns, now_ns);
+        arm(c, next_allowed_ns(c), now_ns);
     }
     pump(c);
 }
@@ -288,20 +402,30 @@ void ws_clients_broadcast(dash *d, event_blob *b)
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
-    (void)bev;
     ws_client *c = arg;
-    if (wslay_event_recv(c->ws) != 0) {
-        client_free(c);
-        return;
+    /* rounds of at most WS_CTRL_PER_ROUND control frames, each round's
+     * answers checked against the cap before more input is read */
+    while (!c->closing) {
+        c->ctrl_this_round = 0;
+        if (wslay_event_recv(c->ws) != 0) {
+            client_free(c);
+            return;
+        }
+        if (c->too_big && !c->closing) {
+            c->d->metrics.ws_protocol_closes++;
+            c->d->h->log(c->d->ctx, QTR_LOG_WARN, "ws client %s sent a frame over %d bytes: closed with 1009", c->peer,
+                         DASH_WS_MAX_RECV);
+            begin_close(c, WSLAY_CODE_MESSAGE_TOO_BIG, "message too big");
+        }
+        bool more = c->ctrl_this_round >= WS_CTRL_PER_ROUND && evbuffer_get_length(bufferevent_get_input(bev)) > 0;
+        if (!pump(c) || !more) return;
     }
-    pump(c);
 }
 
 static void on_write(struct bufferevent *bev, void *arg)
 {
     ws_client *c = arg;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0 && !wslay_event_want_write(c->ws))
-        client_free(c);
+    if (c->closing && evbuffer_get_length(bufferevent_get_output(bev)) == 0) client_free(c);
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg)
@@ -327,7 +451,7 @@ static void send_hello(ws_client *c)
                      (long long)d->opt.batch_max_events, (long long)d->opt.batch_max_ms,
                      (long long)d->opt.max_msgs_per_sec);
     send_text(c, buf, (size_t)n);
-    c->next_send_ns = dash_now_ns(d) + 1000000000LL / d->opt.max_msgs_per_sec;
+    rate_take(c, dash_now_ns(d));
 }
 
 void ws_client_adopt(dash *d, struct bufferevent *bev, const char *peer)
@@ -368,7 +492,7 @@ void ws_client_adopt(dash *d, struct bufferevent *bev, const char *peer)
     bufferevent_setcb(bev, on_read, on_write, on_event, c);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     send_hello(c);
-    pump(c);
+    if (!pump(c)) return;
     /* frames that came with the handshake are already in the input buffer */
     if (d->clients == c && evbuffer_get_length(bufferevent_get_input(bev))) on_read(bev, c);
 }
@@ -390,8 +514,7 @@ void ws_clients_close_all(dash *d)
     while (d->clients) {
         ws_client *c = d->clients;
         if (!c->closing) {
-            wslay_event_queue_close(c->ws, WSLAY_CODE_GOING_AWAY, (const uint8_t *)"server stopping", 15);
-            wslay_event_send(c->ws);
+            begin_close(c, WSLAY_CODE_GOING_AWAY, "server stopping");
             /* best effort: one non-blocking write of what fits (the
              * bufferevent's own buffer cannot be drained from outside) */
             struct evbuffer *out = bufferevent_get_output(c->bev);

@@ -387,3 +387,12 @@ double metric_value(const char *text, const char *series)
     }
     return -1;
 }
+
+double dash_scrape(dash_fixture *f, const char *series)
+{
+    http_result r;
+    double v = -1;
+    if (http_req(f->m, f->port, "GET", "/metrics", NULL, NULL, &r) && r.status == 200) v = metric_value(r.body, series);
+    http_result_free(&r);
+    return v;
+}

@@ -85,6 +85,9 @@ void ws_tc_free(ws_tc *c);
 
 /* ---- misc ---------------------------------------------------------------- */
 int64_t test_now_ms(void);
+/* One metric of f's dashboard, scraped from GET /metrics; -1 if absent or
+ * the scrape failed. */
+double dash_scrape(dash_fixture *f, const char *series);
 /* A metric's value from a /metrics text ("name" or "name{labels}"), -1 if absent. */
 double metric_value(const char *text, const char *series);
 

@@ -139,15 +139,6 @@ static bool all_accounted(void *ud)
     return true;
 }
 
-static double scrape(dash_fixture *fx, const char *series)
-{
-    http_result r;
-    if (!http_req(fx->m, fx->port, "GET", "/metrics", NULL, NULL, &r)) return -1;
-    double v = metric_value(r.body, series);
-    http_result_free(&r);
-    return v;
-}
-
 static void test_flood_with_a_stalled_client(void **state)
 {
     (void)state;
@@ -172,7 +163,7 @@ static void test_flood_with_a_stalled_client(void **state)
     for (int i = 0; i < N_CLIENTS; i++) assert_true(ws_tc_wait_open(clients[i], 5000));
     mock_host_run_for(fx.m, 100);          /* hellos */
     ws_tc_pause(stalled, true);
-    assert_int_equal((int)scrape(&fx, "qtr_dashboard_ws_clients"), N_CLIENTS);
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_clients"), N_CLIENTS);
 
     flood fl = { .m = fx.m };
     fl.timer = event_new(fx.m->base, -1, EV_PERSIST, on_tick, &fl);
@@ -181,7 +172,7 @@ static void test_flood_with_a_stalled_client(void **state)
     double worst_seen = 0;
     int64_t deadline = test_now_ms() + 40000;
     while (!fl.done && test_now_ms() < deadline) {
-        double w = scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_max");
+        double w = dash_scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_max");
         if (w > worst_seen) worst_seen = w;
         mock_host_run_for(fx.m, 150);
     }
@@ -205,15 +196,25 @@ static void test_flood_with_a_stalled_client(void **state)
 
     /* the stalled client was closed at its cap; the others stayed */
     int64_t until = test_now_ms() + 15000;
-    while (scrape(&fx, "qtr_dashboard_ws_clients") != N_CLIENTS - 1 && test_now_ms() < until)
+    while (dash_scrape(&fx, "qtr_dashboard_ws_clients") != N_CLIENTS - 1 && test_now_ms() < until)
         mock_host_run_for(fx.m, 250);
-    assert_int_equal((int)scrape(&fx, "qtr_dashboard_ws_clients"), N_CLIENTS - 1);
-    assert_int_equal((int)scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total"), 1);
-    double peak = scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_peak");
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_clients"), N_CLIENTS - 1);
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total"), 1);
+    double peak = dash_scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_peak");
     assert_true(peak > 0);
     if (peak > CAP_BYTES || worst_seen > CAP_BYTES)
         fail_msg("unsent output reached %.0f (sampled %.0f), cap %d", peak, worst_seen, CAP_BYTES);
-    assert_true(scrape(&fx, "qtr_dashboard_ws_events_dropped_total") > 0);
+    double dropped = dash_scrape(&fx, "qtr_dashboard_ws_events_dropped_total");
+    assert_true(dropped > 0);
+    /* and the operator sees it on /api/status too */
+    http_result st;
+    assert_true(http_req(fx.m, fx.port, "GET", "/api/status", NULL, NULL, &st));
+    json_t *status = http_result_json(&st);
+    assert_non_null(status);
+    assert_int_equal(json_integer_value(json_object_get(status, "ws_events_missed")), (json_int_t)dropped);
+    assert_int_equal(json_integer_value(json_object_get(status, "ws_slow_disconnects")), 1);
+    json_decref(status);
+    http_result_free(&st);
 
     /* it reads again: what it gets ends in EOF, and a close frame if any is 1008 */
     ws_tc_pause(stalled, false);

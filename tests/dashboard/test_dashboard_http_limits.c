@@ -141,18 +141,6 @@ static void dribble(dribbler *d, const char *bytes)
     (void)n;
 }
 
-static double scrape(dash_fixture *f, const char *series)
-{
-    http_result r;
-    if (!http_req(f->m, f->port, "GET", "/metrics", NULL, NULL, &r) || r.status != 200) {
-        http_result_free(&r);
-        return -1;
-    }
-    double v = metric_value(r.body, series);
-    http_result_free(&r);
-    return v;
-}
-
 #define N_DRIBBLERS 100
 
 static void test_operator_gets_through_a_slowloris(void **state)
@@ -187,8 +175,8 @@ static void test_operator_gets_through_a_slowloris(void **state)
     if (r.status != 200) fail_msg("ESS trip under slowloris: %d %s", r.status, r.body ? r.body : "");
     http_result_free(&r);
     assert_int_equal(f.m->ess.state, QTR_ESS_TRIPPED);
-    assert_true(scrape(&f, "qtr_dashboard_http_connections") <= 64);
-    assert_true(scrape(&f, "qtr_dashboard_http_connections_evicted_total") >= N_DRIBBLERS - 64 + 1);
+    assert_true(dash_scrape(&f, "qtr_dashboard_http_connections") <= 64);
+    assert_true(dash_scrape(&f, "qtr_dashboard_http_connections_evicted_total") >= N_DRIBBLERS - 64 + 1);
 
     /* the slots went from the oldest dribblers, never from the operator */
     for (int i = 0; i < N_DRIBBLERS; i++) poll_dribbler(&dr[i]);
@@ -226,8 +214,8 @@ static void test_request_deadline(void **state)
     }
     assert_false(d[2].eof);                     /* keep-alive between requests is not on this clock */
     assert_int_equal(strncmp(d[2].got, "HTTP/1.1 200 ", 13), 0);
-    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_request_timeouts_total"), 3);
-    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_requests_total{code=\"408\"}"), 3);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_request_timeouts_total"), 3);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_requests_total{code=\"408\"}"), 3);
     for (int i = 0; i < 4; i++) close(d[i].fd);
     dash_stop(&f);
 }
@@ -253,7 +241,7 @@ static void test_per_address_cap(void **state)
     }
     for (int i = 2; i < 6; i++) assert_false(d[i].eof);
     /* the scrape is a fifth from this address: one more gives way for it */
-    assert_int_equal((int)scrape(&f, "qtr_dashboard_http_connections_evicted_total"), 3);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_connections_evicted_total"), 3);
     for (int i = 0; i < 6; i++) poll_dribbler(&d[i]);
     assert_true(d[2].eof);
     for (int i = 3; i < 6; i++) assert_false(d[i].eof);

@@ -8,9 +8,12 @@
 
 #include "dash_test_util.h"
 
+#include <errno.h>
+#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static int setup(void **state)
 {
@@ -158,14 +161,45 @@ static void test_rate_limit_upper_bound(void **state)
 {
     dash_fixture *f = *state;
     ws_tc *c = open_client(f);
+    /* counted where they are sent, not where they are read: a loaded
+     * machine may leave some unread at the end of a window */
+    double m0 = dash_scrape(f, "qtr_dashboard_ws_messages_sent_total");
     int64_t t0 = test_now_ms();
     for (int i = 0; i < 2000; i++) publish_fill(f->m, i);
     mock_host_run_for(f->m, 600);
+    double m1 = dash_scrape(f, "qtr_dashboard_ws_messages_sent_total");
     int64_t elapsed = test_now_ms() - t0;
-    size_t batches = c->n_msgs - 1;
-    /* 50 messages a second: at most one per 20 ms, whatever the load */
-    assert_true(batches >= 1);
-    if ((int64_t)batches > elapsed / 20 + 2) fail_msg("%zu messages in %lld ms", batches, (long long)elapsed);
+    /* 50 messages a second: one second's worth at once after a quiet spell
+     * (the hello took one), then at most one per 20 ms, whatever the load */
+    assert_true(m1 - m0 >= 49);
+    if (m1 - m0 > 49 + elapsed / 20 + 2) fail_msg("%.0f messages in %lld ms", m1 - m0, (long long)elapsed);
+    /* the client stays behind (2,000 more events), so the burst is spent:
+     * the next second carries one per 20 ms */
+    t0 = test_now_ms();
+    for (int i = 0; i < 2000; i++) publish_fill(f->m, i);
+    mock_host_run_for(f->m, 1000);
+    double m2 = dash_scrape(f, "qtr_dashboard_ws_messages_sent_total");
+    elapsed = test_now_ms() - t0;
+    if (m2 - m1 > elapsed / 20 + 2) fail_msg("%.0f messages in %lld ms after the burst", m2 - m1, (long long)elapsed);
+    ws_tc_free(c);
+}
+
+/* The loop was held up (a busy machine) and then hands over 1,400 events in
+ * one go: a client that reads everything gets every one, none missed. */
+static void test_burst_after_a_stall_is_delivered(void **state)
+{
+    dash_fixture *f = *state;
+    ws_tc *c = open_client(f);
+    mock_host_run_for(f->m, 1000);              /* a quiet second */
+    for (int i = 0; i < 1400; i++) publish_fill(f->m, i);
+    total_wait w = { c, 1400 };
+    assert_true(mock_host_run_until(f->m, 10000, has_events, &w));
+    size_t biggest = 0;
+    assert_int_equal(count_events(c, 1, 10, &biggest), 1400);   /* and no "missed" entry among them */
+    http_result r;
+    assert_true(http_req(f->m, f->port, "GET", "/metrics", NULL, NULL, &r));
+    assert_int_equal((int)metric_value(r.body, "qtr_dashboard_ws_events_dropped_total"), 0);
+    http_result_free(&r);
     ws_tc_free(c);
 }
 
@@ -228,6 +262,105 @@ static void test_bad_frames_close(void **state)
     http_result_free(&r);
 }
 
+/* A frame that declares more than 4 KiB is closed with 1009 as soon as its
+ * header is in, without waiting for payload that may never come. */
+static void test_declared_oversize_frame_closes_at_once(void **state)
+{
+    dash_fixture *f = *state;
+    static const unsigned char huge[] = { 0x81, 0xff, 0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2, 3, 4 };   /* 1 GiB, masked */
+    expect_close(f, huge, sizeof huge, NULL, 1009);
+    static const unsigned char just_over[] = { 0x81, 0xfe, 0x10, 0x01, 1, 2, 3, 4 };               /* 4097 */
+    expect_close(f, just_over, sizeof just_over, NULL, 1009);
+}
+
+static long rss_kib(void)
+{
+    FILE *fp = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (fp && fgets(line, sizeof line, fp))
+        if (strncmp(line, "VmRSS:", 6) == 0) kib = strtol(line + 6, NULL, 10);
+    if (fp) fclose(fp);
+    return kib;
+}
+
+/* Subscribe to nothing, flood pings, never read: the pongs count against
+ * client_buffer_bytes like everything else, the client is closed at the
+ * cap, and the memory is back once it is gone. */
+static void test_ping_flood_is_capped(void **state)
+{
+    (void)state;
+    dash_fixture fx;
+    const char *opts[] = { "client_buffer_bytes", "65536", NULL };
+    assert_true(dash_start(&fx, opts));
+    ws_tc *c = ws_tc_connect(fx.m, fx.port, NULL, 4096);
+    assert_true(ws_tc_wait_open(c, 3000));
+    ws_tc_send_text(c, "{\"subscribe\":[]}");
+    mock_host_run_for(fx.m, 50);
+    ws_tc_pause(c, true);
+    long rss0 = rss_kib();
+    /* masked pings with 125-byte payloads, as fast as the server takes them */
+    static unsigned char chunk[131 * 500];
+    for (size_t i = 0; i < sizeof chunk; i += 131) {
+        chunk[i] = 0x89;
+        chunk[i + 1] = 0x80 | 125;
+        memset(chunk + i + 2, 0x5a, 129);
+    }
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    size_t sent = 0;
+    int64_t quiet_since = test_now_ms();
+    while (sent < (size_t)64 << 20 && test_now_ms() - quiet_since < 1000) {
+        ssize_t n = send(fd, chunk, sizeof chunk, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n > 0) { sent += (size_t)n; quiet_since = test_now_ms(); }
+        else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) break;     /* reset: it is gone */
+        mock_host_run_for(fx.m, 1);
+    }
+    long grown = rss_kib() - rss0;
+    if (sent >= (size_t)64 << 20) fail_msg("64 MiB of pings taken and the client still open");
+    assert_true(grown < 16 * 1024);
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total"), 1);
+    double peak = dash_scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_peak");
+    if (peak > 65536) fail_msg("unsent output reached %.0f bytes, cap 65536", peak);
+    /* it never reads its close frame: dropped after the grace period */
+    int64_t until = test_now_ms() + 10000;
+    while (dash_scrape(&fx, "qtr_dashboard_ws_clients") != 0 && test_now_ms() < until) mock_host_run_for(fx.m, 100);
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_clients"), 0);
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_queued_bytes"), 0);
+    ws_tc_free(c);
+    dash_stop(&fx);
+}
+
+/* What a client that stopped reading is ever sent is at most its cap: the
+ * kernel's send queue counts too, not only the plugin's own buffer (which
+ * used to let 1 MiB become 1.28 MB). */
+static void test_cap_counts_the_kernel_queue(void **state)
+{
+    (void)state;
+    dash_fixture fx;
+    const char *opts[] = { "client_buffer_bytes", "65536", "max_msgs_per_sec", "1000", "batch_max_events", "100", NULL };
+    assert_true(dash_start(&fx, opts));
+    ws_tc *c = ws_tc_connect(fx.m, fx.port, NULL, 4096);
+    assert_true(ws_tc_wait_open(c, 3000));
+    mock_host_run_for(fx.m, 50);
+    ws_tc_pause(c, true);
+    int64_t until = test_now_ms() + 5000;
+    int i = 0;
+    while (dash_scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total") < 1 && test_now_ms() < until) {
+        for (int k = 0; k < 200; k++) publish_fill(fx.m, i++);
+        mock_host_run_for(fx.m, 10);
+    }
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total"), 1);
+    ws_tc_pause(c, false);                      /* before the 5 s grace: it gets all there is */
+    assert_true(ws_tc_wait_closed(c, 5000));
+    assert_true(c->close_received);
+    assert_int_equal(c->close_code, 1008);
+    /* plus what sat in its own 4 KiB receive window (acknowledged, so no
+     * longer the server's) and the hello */
+    if (c->bytes_in > 65536 + 16384) fail_msg("a client with a 65536-byte cap was sent %llu bytes", (unsigned long long)c->bytes_in);
+    ws_tc_free(c);
+    dash_stop(&fx);
+}
+
 static void test_handshake_refusals(void **state)
 {
     dash_fixture *f = *state;
@@ -285,8 +418,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_handshake_and_first_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batches_hold_at_most_ten, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rate_limit_upper_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_burst_after_a_stall_is_delivered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_filters_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_close, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_declared_oversize_frame_closes_at_once, setup, teardown),
+        cmocka_unit_test(test_ping_flood_is_capped),
+        cmocka_unit_test(test_cap_counts_the_kernel_queue),
         cmocka_unit_test_setup_teardown(test_handshake_refusals, setup, teardown),
         cmocka_unit_test(test_client_limit),
         cmocka_unit_test(test_stop_closes_clients),
