@@ -3,40 +3,47 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/usage.h"
 
-static void usage(FILE *out)
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+} command;
+
+static const command commands[] = {
+    { "run", qh_cmd_run },         { "backtest", qh_cmd_backtest },    { "check", qh_cmd_check },
+    { "policy", qh_cmd_policy },   { "ess", qh_cmd_ess },              { "backup", qh_cmd_backup },
+    { "export-trades", qh_cmd_export }, { "plugins", qh_cmd_plugins }, { "version", qh_cmd_version },
+};
+
+/* `qtr help [COMMAND [SUBCOMMAND]]` */
+static int help(int argc, char **argv)
 {
-    fprintf(out,
-            "usage: qtr COMMAND [options]\n"
-            "  run [-c FILE]                              run the server (default: paper trading, synthetic market)\n"
-            "  backtest [-c FILE] --data CSV[,CSV...] [--json FILE]\n"
-            "  check [--url URL]                          sanity-check a running server\n"
-            "  policy check FILE...                       compile and self-test policy files\n"
-            "  ess status | trip --reason TEXT | reset --reason TEXT [--force]\n"
-            "  backup FILE                                online backup of the trade store\n"
-            "  export-trades [-c FILE] [--out CSV]        every fill of the trade store as CSV\n"
-            "  plugins [-c FILE] [-v]                     list plugins and whether this host accepts them\n"
-            "  version\n"
-            "common options: --log-json, --log-level debug|info|warn|error\n");
+    if (argc == 0) {
+        qh_usage_print_all(stdout);
+        return 0;
+    }
+    if (qh_usage_is_help(argv[0])) return qh_usage_help("help");
+    if (argc > 2) return qh_usage_unknown_option("help", argv[2]);
+    char name[128];
+    snprintf(name, sizeof name, "%s%s%s", argv[0], argc == 2 ? " " : "", argc == 2 ? argv[1] : "");
+    return qh_usage_help(name);
 }
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) { usage(stderr); return 2; }
+    if (argc < 2) {
+        qh_usage_print_all(stderr);
+        return 2;
+    }
     const char *cmd = argv[1];
-    int n = argc - 2;
-    char **rest = argv + 2;
-    if (strcmp(cmd, "run") == 0) return qh_cmd_run(n, rest);
-    if (strcmp(cmd, "backtest") == 0) return qh_cmd_backtest(n, rest);
-    if (strcmp(cmd, "check") == 0) return qh_cmd_check(n, rest);
-    if (strcmp(cmd, "policy") == 0) return qh_cmd_policy(n, rest);
-    if (strcmp(cmd, "ess") == 0) return qh_cmd_ess(n, rest);
-    if (strcmp(cmd, "backup") == 0) return qh_cmd_backup(n, rest);
-    if (strcmp(cmd, "export-trades") == 0) return qh_cmd_export(n, rest);
-    if (strcmp(cmd, "plugins") == 0) return qh_cmd_plugins(n, rest);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) return qh_cmd_version(n, rest);
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) { usage(stdout); return 0; }
-    fprintf(stderr, "qtr: unknown command '%s'\n", cmd);
-    usage(stderr);
-    return 2;
+    if (strcmp(cmd, "help") == 0) return help(argc - 2, argv + 2);
+    if (qh_usage_is_help(cmd)) {
+        qh_usage_print_all(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) return qh_cmd_version(0, argv + 2);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    return qh_usage_unknown_command("", cmd);
 }

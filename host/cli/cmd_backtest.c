@@ -1,6 +1,8 @@
 /* cmd_backtest.c — `qtr backtest [-c FILE] --data CSV[,CSV…] [--json FILE]`:
  * the same plugins over recorded candles at full speed on a simulated clock. */
 #include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/usage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -132,33 +134,22 @@ static int load_funding(const char *path, funding_file *ff)
     return rc;
 }
 
-/* Output goes to a temporary file renamed into place at the end: never a
- * half-written file. */
-static FILE *open_tmp(const char *opt, const char *path, char *tmp, size_t tmplen)
+/* The output files are opened (and their paths checked) before the run and
+ * put in place only after it succeeded: never a half-written file. */
+static int open_output(const char *opt, const char *path, qh_out *out)
 {
-    snprintf(tmp, tmplen, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) fprintf(stderr, "qtr backtest: %s %s: %s\n", opt, path, strerror(errno));
-    return f;
+    char err[PATH_MAX + 200];
+    if (!path || qh_out_open(out, path, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "qtr backtest: %s %s\n", opt, err);
+    return -1;
 }
 
-static int commit_tmp(const char *opt, FILE *f, int rc, const char *tmp, const char *path)
+static int commit_output(const char *opt, qh_out *out)
 {
-    if (fclose(f) != 0) rc = -1;
-    if (rc != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "qtr backtest: %s %s: cannot write it\n", opt, path);
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
-static int write_json(const qh_report *rep, const char *path)
-{
-    char tmp[1100];
-    FILE *f = open_tmp("--json", path, tmp, sizeof tmp);
-    if (!f) return -1;
-    return commit_tmp("--json", f, qh_report_write_json(rep, f), tmp, path);
+    char err[PATH_MAX + 200];
+    if (!out->f || qh_out_commit(out, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "qtr backtest: %s %s\n", opt, err);
+    return -1;
 }
 
 int qh_cmd_backtest(int argc, char **argv)
@@ -167,21 +158,19 @@ int qh_cmd_backtest(int argc, char **argv)
     const char *data = NULL, *json = NULL, *store = NULL, *trades = NULL, *funding = NULL;
     bool quiet = false;
     for (int i = 0; i < argc; i++) {
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("backtest");
         int c = qh_common_opt(argc, argv, &i, &o);
         if (c < 0) return 2;
         if (c) continue;
-        if (strcmp(argv[i], "--data") == 0 && i + 1 < argc) data = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json = argv[++i];
-        else if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) store = argv[++i];
-        else if (strcmp(argv[i], "--trades") == 0 && i + 1 < argc) trades = argv[++i];
-        else if (strcmp(argv[i], "--funding") == 0 && i + 1 < argc) funding = argv[++i];
+        const char **value = NULL;
+        if (strcmp(argv[i], "--data") == 0) value = &data;
+        else if (strcmp(argv[i], "--json") == 0) value = &json;
+        else if (strcmp(argv[i], "--store") == 0) value = &store;
+        else if (strcmp(argv[i], "--trades") == 0) value = &trades;
+        else if (strcmp(argv[i], "--funding") == 0) value = &funding;
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
-        else {
-            fprintf(stderr, "qtr backtest: unknown option or missing value '%s'\n"
-                            "usage: qtr backtest [-c FILE] --data CSV[,CSV...] [--funding CSV] [--json FILE] [--trades CSV]\n"
-                            "                    [--store NEW.db] [--quiet]\n", argv[i]);
-            return 2;
-        }
+        else return qh_usage_unknown_option("backtest", argv[i]);
+        if (value && !(*value = qh_usage_value(argc, argv, &i, "backtest"))) return 2;
     }
     if (!data) {
         fprintf(stderr, "qtr backtest: --data CSV[,CSV...] is required\n");
@@ -201,34 +190,29 @@ int qh_cmd_backtest(int argc, char **argv)
         if (store[0] == '/') qtr_strlcpy(cfg.store.path, store, sizeof cfg.store.path);
         else snprintf(cfg.store.path, sizeof cfg.store.path, "%s/%.100s", cwd, store);
     }
-    qh_candle_vec all = { 0 };
-    if (load_data(data, &all) != 0) {
-        qh_config_free(&cfg);
-        return 2;
-    }
     int rc = 2;
     char err[1024] = "";
+    qh_candle_vec all = { 0 };
     funding_file ff = { 0 };
-    char trades_tmp[1100] = "";
     run_obs ro = { 0 };
-    if (funding && load_funding(funding, &ff) != 0) {
-        qh_candle_vec_free(&all);
-        qh_config_free(&cfg);
-        free(ff.rows);
-        return 2;
-    }
-    qh_report *rep = qh_report_new(cfg.starting_balance);
-    qh_engine *e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
+    qh_report *rep = NULL;
+    qh_engine *e = NULL;
+    qh_out json_out = { 0 }, trades_out = { 0 };
+    /* every output path checked before minutes of work, not after */
+    if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0 ||
+        load_data(data, &all) != 0 || (funding && load_funding(funding, &ff) != 0))
+        goto out;
+    /* the table never mixes with a JSON or CSV on standard output */
+    FILE *table = qh_out_is_stdout(&json_out) || qh_out_is_stdout(&trades_out) ? stderr : stdout;
+    rep = qh_report_new(cfg.starting_balance);
+    e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
     if (!e) {
         fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
         goto out;
     }
     ro.report = rep;
-    if (trades) {
-        ro.trades = open_tmp("--trades", trades, trades_tmp, sizeof trades_tmp);
-        if (!ro.trades) goto out;
-        fprintf(ro.trades, "time_ms,fill_id,client_id,symbol,side,qty,price,fee,maker,reduce_only\n");
-    }
+    ro.trades = trades_out.f;
+    if (ro.trades) fprintf(ro.trades, "time_ms,fill_id,client_id,symbol,side,qty,price,fee,maker,reduce_only\n");
     qh_engine_observer obs = { .ud = &ro, .on_candle = obs_candle, .on_fill = obs_fill, .on_account = obs_account };
     qh_engine_set_observer(e, &obs);
     if ((rc = qh_engine_load(e, err, sizeof err)) != 0 || (rc = qh_engine_start(e, err, sizeof err)) != 0) {
@@ -251,18 +235,22 @@ int qh_cmd_backtest(int argc, char **argv)
         rc = 1;
         goto out;
     }
-    if (!quiet) qh_report_print(rep, stdout);
+    if (!quiet) qh_report_print(rep, table);
     rc = 0;
-    if (json && write_json(rep, json) != 0) rc = 2;
-    if (ro.trades) {
-        if (commit_tmp("--trades", ro.trades, ferror(ro.trades) ? -1 : 0, trades_tmp, trades) != 0) rc = 2;
-        ro.trades = NULL;
+    /* the trades first: streamed as the run went, they end before the JSON
+     * when both go to one stream */
+    ro.trades = NULL;
+    if (commit_output("--trades", &trades_out) != 0) {
+        rc = 1;
+    } else if (json_out.f && (errno = 0, qh_report_write_json(rep, json_out.f)) != 0) {
+        fprintf(stderr, "qtr backtest: --json %s: %s\n", json, errno ? strerror(errno) : "cannot write the report");
+        rc = 1;
+    } else if (commit_output("--json", &json_out) != 0) {
+        rc = 1;
     }
 out:
-    if (ro.trades) {
-        fclose(ro.trades);
-        unlink(trades_tmp);
-    }
+    qh_out_abort(&json_out);
+    qh_out_abort(&trades_out);
     qh_engine_free(e);
     qh_report_free(rep);
     qh_candle_vec_free(&all);

@@ -1,23 +1,84 @@
-/* cmd_backup.c — `qtr backup FILE`: online backup of the trade store. */
+/* cmd_backup.c — `qtr backup [-c FILE] DEST`: online backup of the trade
+ * store. DEST is a new file (the store writes DEST.partial, syncs it and
+ * renames it), or a stream ("-", a device, a FIFO) that gets a copy of a
+ * finished backup. */
 #include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/usage.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store/store.h"
+
+/* Copy the file at path to fd, to the end. 0, or -1 with errno. */
+static int copy_to(const char *path, int fd)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    char buf[65536];
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) { n = -1; break; }
+            off += w;
+        }
+        if (n < 0) break;
+    }
+    int e = errno;
+    close(in);
+    errno = e;
+    return n < 0 ? -1 : 0;
+}
+
+/* A backup to a stream: made in a temporary file first, so the stream gets
+ * one consistent copy or nothing. */
+static int backup_to_stream(const char *src, int fd, const char *dest, char *err, size_t errlen)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/qtr-backup-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    int t = mkstemp(tmp);
+    if (t < 0) {
+        snprintf(err, errlen, "temporary file in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+        return 1;
+    }
+    close(t);
+    unlink(tmp);   /* the backup refuses an existing destination */
+    int rc = qh_store_backup_file(src, tmp, err, errlen) == 0 ? 0 : 1;
+    if (rc == 0 && copy_to(tmp, fd) != 0) {
+        snprintf(err, errlen, "%s: %s", dest, strerror(errno));
+        rc = 1;
+    }
+    unlink(tmp);
+    return rc;
+}
 
 int qh_cmd_backup(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
     const char *dest = NULL;
     for (int i = 0; i < argc; i++) {
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("backup");
         int c = qh_common_opt(argc, argv, &i, &o);
         if (c < 0) return 2;
         if (c) continue;
-        if (!dest && argv[i][0] != '-') dest = argv[i];
-        else { fprintf(stderr, "usage: qtr backup [-c FILE] DEST\n"); return 2; }
+        if (dest || (argv[i][0] == '-' && argv[i][1])) return qh_usage_unknown_option("backup", argv[i]);
+        dest = argv[i];
     }
-    if (!dest) { fprintf(stderr, "usage: qtr backup [-c FILE] DEST\n"); return 2; }
+    if (!dest) {
+        fprintf(stderr, "qtr backup: DEST is required (see qtr backup --help)\n");
+        return 2;
+    }
     qh_common_log_init(&o, "warn");
     qh_config cfg;
     if (qh_common_load_config(&o, qh_config_default_run(), &cfg) != 0) return 2;
@@ -28,10 +89,29 @@ int qh_cmd_backup(int argc, char **argv)
         return 2;
     }
     qh_config_resolve(&cfg, cfg.store.path, src, sizeof src);
-    char err[1024];
-    int rc = qh_store_backup_file(src, dest, err, sizeof err);
-    if (rc != 0) fprintf(stderr, "qtr backup: %s\n", err);
-    else printf("backup of %s written to %s\n", src, dest);
     qh_config_free(&cfg);
-    return rc ? 1 : 0;
+    char err[PATH_MAX + 200];
+    qh_out_dest d;
+    if (qh_out_resolve(dest, &d, err, sizeof err) != 0) {
+        fprintf(stderr, "qtr backup: %s\n", err);
+        return 2;
+    }
+    struct stat st;
+    if (d.stream_fd < 0 && stat(d.path, &st) == 0) {   /* never over an older backup */
+        fprintf(stderr, "qtr backup: %s already exists; refused\n", dest);
+        return 2;
+    }
+    int rc;
+    if (d.stream_fd >= 0) {
+        rc = backup_to_stream(src, d.stream_fd, dest, err, sizeof err);
+        if (close(d.stream_fd) != 0 && rc == 0) {
+            snprintf(err, sizeof err, "%s: %s", dest, strerror(errno));
+            rc = 1;
+        }
+    } else {
+        rc = qh_store_backup_file(src, d.path, err, sizeof err) == 0 ? 0 : 1;
+    }
+    if (rc != 0) fprintf(stderr, "qtr backup: %s\n", err);
+    else fprintf(d.stream_fd >= 0 ? stderr : stdout, "backup of %s written to %s\n", src, dest);
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include <qtr/events.h>
 
 #include "cli/http_client.h"
+#include "cli/usage.h"
 
 typedef struct check {
     const char *name;
@@ -73,8 +74,12 @@ int qh_cmd_check(int argc, char **argv)
 {
     const char *url = NULL;
     for (int i = 0; i < argc; i++) {
-        if (strcmp(argv[i], "--url") == 0 && i + 1 < argc) url = argv[++i];
-        else { fprintf(stderr, "usage: qtr check [--url URL]\n"); return 2; }
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("check");
+        if (strcmp(argv[i], "--url") == 0) {
+            if (!(url = qh_usage_value(argc, argv, &i, "check"))) return 2;
+        } else {
+            return qh_usage_unknown_option("check", argv[i]);
+        }
     }
     const char *base = qh_http_base_url(url);
     static const char *const paths[] = { "/api/status", "/health/all", "/api/ess", "/api/plugins" };

@@ -9,14 +9,7 @@
 #include <string.h>
 
 #include "cli/http_client.h"
-
-static int usage(void)
-{
-    fprintf(stderr, "usage: qtr ess status [--url URL]\n"
-                    "       qtr ess trip --reason TEXT [--user NAME] [--url URL]\n"
-                    "       qtr ess reset --reason TEXT [--force] [--user NAME] [--url URL]\n");
-    return 2;
-}
+#include "cli/usage.h"
 
 /* The server's error text, if its answer is {"error": "..."}. */
 static const char *error_text(const char *body, char *buf, size_t cap)
@@ -30,18 +23,26 @@ static const char *error_text(const char *body, char *buf, size_t cap)
 
 int qh_cmd_ess(int argc, char **argv)
 {
-    if (argc < 1) return usage();
+    if (argc < 1) {
+        fprintf(stderr, "qtr ess: a command is needed: status, trip or reset (see qtr ess --help)\n");
+        return 2;
+    }
     const char *action = argv[0], *reason = NULL, *url = NULL, *user = NULL;
+    if (qh_usage_is_help(action)) return qh_usage_help("ess");
+    bool status = strcmp(action, "status") == 0, trip = strcmp(action, "trip") == 0, reset = strcmp(action, "reset") == 0;
+    if (!status && !trip && !reset) return qh_usage_unknown_command("ess", action);
+    const char *name = status ? "ess status" : trip ? "ess trip" : "ess reset";
     bool force = false;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--reason") == 0 && i + 1 < argc) reason = argv[++i];
-        else if (strcmp(argv[i], "--url") == 0 && i + 1 < argc) url = argv[++i];
-        else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) user = argv[++i];
-        else if (strcmp(argv[i], "--force") == 0) force = true;
-        else { fprintf(stderr, "qtr ess: unknown option or missing value '%s'\n", argv[i]); return usage(); }
+        const char **value = NULL;
+        if (qh_usage_is_help(argv[i])) return qh_usage_help(name);
+        if (strcmp(argv[i], "--url") == 0) value = &url;
+        else if (!status && strcmp(argv[i], "--reason") == 0) value = &reason;
+        else if (!status && strcmp(argv[i], "--user") == 0) value = &user;
+        else if (reset && strcmp(argv[i], "--force") == 0) force = true;
+        else return qh_usage_unknown_option(name, argv[i]);
+        if (value && !(*value = qh_usage_value(argc, argv, &i, name))) return 2;
     }
-    bool status = strcmp(action, "status") == 0, trip = strcmp(action, "trip") == 0, reset = strcmp(action, "reset") == 0;
-    if (!status && !trip && !reset) return usage();
     if ((trip || reset) && (!reason || !*reason)) {
         fprintf(stderr, "qtr ess %s: --reason TEXT is required\n", action);
         return 2;

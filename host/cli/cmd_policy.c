@@ -1,6 +1,7 @@
 /* cmd_policy.c — `qtr policy check FILE…`: the server's compile and
  * validation, offline. */
 #include "cli/cli.h"
+#include "cli/usage.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,8 +10,16 @@
 
 int qh_cmd_policy(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[0], "check") != 0) {
-        fprintf(stderr, "usage: qtr policy check FILE...\n");
+    if (argc < 1) {
+        fprintf(stderr, "qtr policy: a command is needed: check FILE... (see qtr policy --help)\n");
+        return 2;
+    }
+    if (qh_usage_is_help(argv[0])) return qh_usage_help("policy");
+    if (strcmp(argv[0], "check") != 0) return qh_usage_unknown_command("policy", argv[0]);
+    for (int i = 1; i < argc; i++)
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("policy check");
+    if (argc < 2) {
+        fprintf(stderr, "qtr policy check: no FILE given (see qtr policy check --help)\n");
         return 2;
     }
     int bad = 0;

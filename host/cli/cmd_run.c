@@ -1,5 +1,6 @@
 /* cmd_run.c — `qtr run [-c FILE]`: the server. */
 #include "cli/cli.h"
+#include "cli/usage.h"
 
 #include <event2/event.h>
 #include <signal.h>
@@ -41,12 +42,10 @@ int qh_cmd_run(int argc, char **argv)
     signal(SIGHUP, SIG_IGN);
     qh_common_opts o = { 0 };
     for (int i = 0; i < argc; i++) {
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("run");
         int c = qh_common_opt(argc, argv, &i, &o);
         if (c < 0) return 2;
-        if (c == 0) {
-            fprintf(stderr, "qtr run: unknown option '%s' (usage: qtr run [-c FILE] [--log-json] [--log-level L])\n", argv[i]);
-            return 2;
-        }
+        if (c == 0) return qh_usage_unknown_option("run", argv[i]);
     }
     qh_common_log_init(&o, "info");
     qh_config cfg;

@@ -1,0 +1,217 @@
+/* output.c — see output.h. */
+#include "cli/output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* "-" and the names of an already open descriptor: the descriptor's number,
+ * or -1. Reopening them would truncate or replace a file the shell opened
+ * for us (`qtr ... --json /dev/stdout > f`), or fail on a pipe. */
+static int fd_name(const char *path)
+{
+    if (strcmp(path, "-") == 0 || strcmp(path, "/dev/stdout") == 0) return 1;
+    if (strcmp(path, "/dev/stderr") == 0) return 2;
+    const char *num = NULL;
+    if (strncmp(path, "/dev/fd/", 8) == 0) num = path + 8;
+    else if (strncmp(path, "/proc/self/fd/", 14) == 0) num = path + 14;
+    if (!num || *num < '0' || *num > '9') return -1;
+    char *end;
+    long n = strtol(num, &end, 10);
+    return *end || n > 1 << 20 ? -1 : (int)n;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* The folder a path names its file in: "." for a bare name, "/" at the top. */
+static void folder_of(const char *path, char dir[PATH_MAX])
+{
+    snprintf(dir, PATH_MAX, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, PATH_MAX, ".");
+    else if (slash == dir) dir[1] = '\0';
+    else *slash = '\0';
+}
+
+/* The folder of path, for a new file: it must exist. */
+static int check_parent(const char *path, char *err, size_t errlen)
+{
+    char dir[PATH_MAX];
+    folder_of(path, dir);
+    struct stat st;
+    if (stat(dir, &st) != 0 && errno == ENOENT) return fail(err, errlen, "%s: folder %s does not exist", path, dir);
+    if (stat(dir, &st) != 0) return fail(err, errlen, "%s: folder %s: %s", path, dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode)) return fail(err, errlen, "%s: %s is not a folder", path, dir);
+    return 0;
+}
+
+/* A character device or FIFO, opened for writing. A FIFO with no reader
+ * would block for ever: refused instead. */
+static int open_stream(const char *path, const struct stat *st, qh_out_dest *d, char *err, size_t errlen)
+{
+    int fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC | (S_ISFIFO(st->st_mode) ? O_NONBLOCK : 0));
+    if (fd < 0 && errno == ENXIO) return fail(err, errlen, "%s: a FIFO with no reader", path);
+    if (fd < 0) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (S_ISFIFO(st->st_mode)) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    d->stream_fd = fd;
+    return 0;
+}
+
+int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
+{
+    d->stream_fd = -1;
+    d->path[0] = '\0';
+    if (!path || !*path) return fail(err, errlen, "an empty path");
+    int n = fd_name(path);
+    if (n >= 0) {
+        int fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0) return fail(err, errlen, "%s: not an open descriptor", path);
+        d->stream_fd = fd;
+        return 0;
+    }
+    struct stat st;
+    if (lstat(path, &st) != 0) {
+        if (errno != ENOENT) return fail(err, errlen, "%s: %s", path, strerror(errno));
+        if (check_parent(path, err, errlen) != 0) return -1;
+        snprintf(d->path, sizeof d->path, "%s", path);
+        return 0;
+    }
+    bool link = S_ISLNK(st.st_mode);
+    if (link && stat(path, &st) != 0) {
+        /* Writing through a dangling link would create a file wherever it
+         * points (a classic trap for root): the operator decides instead. */
+        if (errno == ENOENT) return fail(err, errlen, "%s: a symbolic link to a missing file; refused", path);
+        return fail(err, errlen, "%s: %s", path, strerror(errno));
+    }
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return open_stream(path, &st, d, err, errlen);
+    if (S_ISDIR(st.st_mode)) return fail(err, errlen, "%s: is a folder", path);
+    if (!S_ISREG(st.st_mode))
+        return fail(err, errlen, "%s: not a regular file, character device or FIFO; refused", path);
+    if (!link) {
+        snprintf(d->path, sizeof d->path, "%s", path);
+        return 0;
+    }
+    char real[PATH_MAX];
+    if (!realpath(path, real)) return fail(err, errlen, "%s: %s", path, strerror(errno));
+    snprintf(d->path, sizeof d->path, "%s", real);
+    return 0;
+}
+
+/* A new file beside the target, named so that it is recognisably ours. */
+static int open_tmp(qh_out *o, char *err, size_t errlen)
+{
+    const char *target = o->dest.path;
+    const char *slash = strrchr(target, '/');
+    int dirlen = slash ? (int)(slash - target + 1) : 0;
+    const char *base = slash ? slash + 1 : target;
+    struct stat old;
+    bool exists = stat(target, &old) == 0;
+    for (unsigned attempt = 0; attempt < 100; attempt++) {
+        int w = snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.tmp-%d-%u", dirlen, target, base, (int)getpid(), attempt);
+        if (w < 0 || (size_t)w >= sizeof o->tmp) return fail(err, errlen, "%s: path too long", target);
+        int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno == EEXIST) continue;
+        if (fd < 0) {
+            o->tmp[0] = '\0';
+            return fail(err, errlen, "%s: %s", target, strerror(errno));
+        }
+        /* the replacement keeps what the file was: its mode, and for root its owner */
+        if (exists && (fchmod(fd, old.st_mode & 07777) != 0 ||
+                       (geteuid() == 0 && fchown(fd, old.st_uid, old.st_gid) != 0))) {
+            int e = errno;
+            close(fd);
+            unlink(o->tmp);
+            o->tmp[0] = '\0';
+            return fail(err, errlen, "%s: %s", target, strerror(e));
+        }
+        o->f = fdopen(fd, "w");
+        if (!o->f) {
+            close(fd);
+            unlink(o->tmp);
+            o->tmp[0] = '\0';
+            return fail(err, errlen, "%s: out of memory", target);
+        }
+        return 0;
+    }
+    o->tmp[0] = '\0';
+    return fail(err, errlen, "%s: cannot create a temporary file beside it", target);
+}
+
+int qh_out_open(qh_out *o, const char *path, char *err, size_t errlen)
+{
+    memset(o, 0, sizeof *o);
+    o->dest.stream_fd = -1;
+    if (qh_out_resolve(path, &o->dest, err, errlen) != 0) return -1;
+    if (o->dest.stream_fd < 0) return open_tmp(o, err, errlen);
+    o->f = fdopen(o->dest.stream_fd, "w");
+    if (!o->f) {
+        close(o->dest.stream_fd);
+        o->dest.stream_fd = -1;
+        return fail(err, errlen, "%s: out of memory", path);
+    }
+    return 0;
+}
+
+static int fsync_folder_of(const char *path)
+{
+    char dir[PATH_MAX];
+    folder_of(path, dir);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+int qh_out_commit(qh_out *o, char *err, size_t errlen)
+{
+    if (!o->f) return fail(err, errlen, "output not open");
+    FILE *f = o->f;
+    o->f = NULL;
+    bool is_file = o->tmp[0] != '\0';
+    const char *shown = is_file ? o->dest.path : "output";
+    int e = 0;
+    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
+    if (!e && is_file && fsync(fileno(f)) != 0) e = errno;
+    if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
+    o->dest.stream_fd = -1;
+    if (!is_file) return e ? fail(err, errlen, "%s: %s", shown, strerror(e)) : 0;
+    if (!e && rename(o->tmp, o->dest.path) != 0) e = errno;
+    if (e) {
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+        return fail(err, errlen, "%s: %s; not replaced", shown, strerror(e));
+    }
+    o->tmp[0] = '\0';
+    if (fsync_folder_of(o->dest.path) != 0)   /* the rename itself is durable only then */
+        return fail(err, errlen, "%s: fsync of its folder: %s", shown, strerror(errno));
+    return 0;
+}
+
+void qh_out_abort(qh_out *o)
+{
+    if (o->f) fclose(o->f);
+    o->f = NULL;
+    o->dest.stream_fd = -1;
+    if (o->tmp[0]) unlink(o->tmp);
+    o->tmp[0] = '\0';
+}
+
+bool qh_out_is_stdout(const qh_out *o)
+{
+    if (!o->f || o->tmp[0]) return false;
+    struct stat a, b;
+    return fstat(fileno(o->f), &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
