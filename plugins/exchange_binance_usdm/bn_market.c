@@ -49,7 +49,7 @@ static int depth_weight(int64_t limit)
 static void bad_data(bn_plugin *p, const char *endpoint, const char *symbol, const char *err)
 {
     char text[160];
-    snprintf(text, sizeof text, "%s %s: %s", endpoint, symbol, err);
+    bn_fmt(text, sizeof text, "%s %s: %s", endpoint, symbol, err);
     p->h->log(p->ctx, QTR_LOG_ERROR, "%s", text);
     bn_count_md_error(p, "malformed", text);
 }

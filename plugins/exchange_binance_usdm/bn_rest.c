@@ -416,7 +416,7 @@ static void count_error(bn_plugin *p, const bn_req *r, const char *reason)
 {
     if (r->lane == BN_LANE_MARKET) {
         char text[160];
-        snprintf(text, sizeof text, "%s %s: %s", r->method, r->path, reason);
+        bn_fmt(text, sizeof text, "%s %s: %s", r->method, r->path, reason);
         bn_count_md_error(p, reason, text);
     } else {
         bn_count_error(p, reason);
