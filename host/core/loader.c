@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef QTR_PLUGIN_INSTALL_DIR
@@ -155,21 +156,49 @@ static bool exe_dir(char *out, size_t cap)
     return true;
 }
 
+/* The search path without repeats: one folder named twice, or through a
+ * symlink or with another spelling, would list each of its plugins twice
+ * (the second time as a duplicate). A folder that exists is known by its
+ * device and inode; one that does not, by its name. */
+typedef struct dir_list {
+    char (*out)[512];
+    size_t n, cap;
+    struct { dev_t dev; ino_t ino; bool exists; } id[64];
+} dir_list;
+
+static void add_dir(dir_list *l, const char *dir)
+{
+    if (l->n >= l->cap || l->n >= 64 || !*dir) return;
+    struct stat st;
+    bool exists = stat(dir, &st) == 0;
+    for (size_t i = 0; i < l->n; i++) {
+        if (exists && l->id[i].exists && l->id[i].dev == st.st_dev && l->id[i].ino == st.st_ino) return;
+        if (!exists && !l->id[i].exists && strcmp(l->out[i], dir) == 0) return;
+    }
+    l->id[l->n].exists = exists;
+    l->id[l->n].dev = exists ? st.st_dev : 0;
+    l->id[l->n].ino = exists ? st.st_ino : 0;
+    qtr_strlcpy(l->out[l->n++], dir, 512);
+}
+
 size_t qh_loader_search_dirs(const char *const *dirs, size_t n_dirs, char out[][512], size_t cap)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < n_dirs && n < cap; i++) qtr_strlcpy(out[n++], dirs[i], 512);
+    dir_list l = { .out = out, .cap = cap };
+    for (size_t i = 0; i < n_dirs; i++) add_dir(&l, dirs[i]);
     const char *env = getenv("QTR_PLUGIN_PATH");
     if (env && *env) {
         char tmp[4096];
         qtr_strlcpy(tmp, env, sizeof tmp);
-        for (char *save = NULL, *tok = strtok_r(tmp, ":", &save); tok && n < cap; tok = strtok_r(NULL, ":", &save))
-            qtr_strlcpy(out[n++], tok, 512);
+        for (char *save = NULL, *tok = strtok_r(tmp, ":", &save); tok; tok = strtok_r(NULL, ":", &save))
+            add_dir(&l, tok);
     }
-    char ed[PATH_MAX];
-    if (n < cap && exe_dir(ed, sizeof ed)) snprintf(out[n++], 512, "%.490s/plugins", ed);
-    if (n < cap) qtr_strlcpy(out[n++], QTR_PLUGIN_INSTALL_DIR, 512);
-    return n;
+    char ed[PATH_MAX], beside[512];
+    if (exe_dir(ed, sizeof ed)) {
+        snprintf(beside, sizeof beside, "%.490s/plugins", ed);
+        add_dir(&l, beside);
+    }
+    add_dir(&l, QTR_PLUGIN_INSTALL_DIR);
+    return l.n;
 }
 
 bool qh_loader_find(const char *file, const char *const *dirs, size_t n_dirs, char *out, size_t outlen)

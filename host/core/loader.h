@@ -39,7 +39,8 @@ void qh_loader_close(qh_loaded *p);
  * Returns true with the path in out. */
 bool qh_loader_find(const char *file, const char *const *dirs, size_t n_dirs, char *out, size_t outlen);
 
-/* Every folder the search would look in, in order (for `qtr plugins`). */
+/* Every folder the search would look in, in order, each once however many
+ * names it is given by (for `qtr plugins`). */
 size_t qh_loader_search_dirs(const char *const *dirs, size_t n_dirs, char out[][512], size_t cap);
 
 #endif
