@@ -185,10 +185,16 @@ int qh_cmd_backtest(int argc, char **argv)
     cfg.store.backtest_requested = store != NULL;
     cfg.store.path[0] = '\0';
     if (store) {   /* a command-line path is from here, not from the config's folder */
-        char cwd[400] = ".";
+        char cwd[PATH_MAX] = ".";
         if (store[0] != '/' && !getcwd(cwd, sizeof cwd)) qtr_strlcpy(cwd, ".", sizeof cwd);
-        if (store[0] == '/') qtr_strlcpy(cfg.store.path, store, sizeof cfg.store.path);
-        else snprintf(cfg.store.path, sizeof cfg.store.path, "%s/%.100s", cwd, store);
+        int w = store[0] == '/' ? snprintf(cfg.store.path, sizeof cfg.store.path, "%s", store)
+                                : snprintf(cfg.store.path, sizeof cfg.store.path, "%s/%s", cwd, store);
+        if (w < 0 || (size_t)w >= sizeof cfg.store.path) {   /* never a store under a cut name */
+            fprintf(stderr, "qtr backtest: --store %s: the path is longer than %zu bytes\n", store,
+                    sizeof cfg.store.path - 1);
+            qh_config_free(&cfg);
+            return 2;
+        }
     }
     int rc = 2;
     char err[1024] = "";

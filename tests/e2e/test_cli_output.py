@@ -221,6 +221,18 @@ def store_outputs():
     check(rc == 0 and os.path.getsize(fresh) > 4096, f"backup to a new file: {rc} {err}")
 
 
+def store_names():
+    """--store NEW.db is created under the very name given, or refused: a long
+    relative name used to be cut to 100 bytes, the store landing elsewhere."""
+    d = tempfile.mkdtemp(prefix="qtr_out_")
+    name = "s" * 120 + ".db"
+    rc, out, err = run(BT + ["--store", name, "--quiet"], cwd=d)
+    check(rc == 0 and listing(d) == [name], f"--store LONG-NAME: that name: {rc} {err} {listing(d)}")
+    too_long = "t" * 600 + ".db"
+    rc, out, err = run(BT + ["--store", too_long, "--quiet"], cwd=d)
+    check(rc == 2 and "longer than" in err and listing(d) == [name], f"--store TOO-LONG: refused: {rc} {err}")
+
+
 def main():
     os.chdir(tempfile.mkdtemp(prefix="qtr_out_cwd_"))   # whatever goes wrong, nothing lands in the checkout
     streams()
@@ -229,6 +241,7 @@ def main():
     refusals()
     failures_leave_no_half_file()
     store_outputs()
+    store_names()
     finish()
 
 
