@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "core/log.h"
 #include "market/candles.h"
+#include "market/funding.h"
 #include "report/report.h"
 
 typedef struct run_obs {
@@ -75,63 +76,26 @@ static int load_data(const char *list, qh_candle_vec *all)
     return rc;
 }
 
-/* A funding-rate file: `funding_time_ms,funding_rate`, symbol from its name. */
-typedef struct funding_row { int64_t time_ms; qtr_dec rate; } funding_row;
+/* A funding-rate file (market/funding.h), and how far the run has settled it. */
 typedef struct funding_file {
     char symbol[QTR_SYMBOL_MAX];
-    funding_row *rows;
+    qh_funding_row *rows;
     size_t n, next;
 } funding_file;
 
 static int load_funding(const char *path, funding_file *ff)
 {
     memset(ff, 0, sizeof *ff);
-    if (!qh_symbol_from_path(path, ff->symbol)) {
-        fprintf(stderr, "qtr backtest: --funding %s: cannot tell the symbol from the file name\n", path);
+    qh_funding f;
+    char err[1024];
+    if (qh_funding_load(path, &f, err, sizeof err) != 0) {
+        fprintf(stderr, "qtr backtest: --funding %s\n", err);
         return -1;
     }
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        fprintf(stderr, "qtr backtest: --funding %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    char line[256];
-    size_t lineno = 0, cap = 0;
-    int rc = 0;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        line[strcspn(line, "\r\n")] = '\0';
-        if (lineno == 1 && strcmp(line, "funding_time_ms,funding_rate") == 0) continue;
-        if (!line[0]) continue;
-        char *comma = strchr(line, ',');
-        char *end = NULL;
-        long long t = comma ? strtoll(line, &end, 10) : 0;
-        funding_row r = { t, 0 };
-        if (!comma || end != comma || t <= 0 ||
-            qtr_dec_parse(comma + 1, (size_t)-1, &r.rate) != QTR_DEC_OK) {
-            fprintf(stderr, "qtr backtest: %s:%zu: expected funding_time_ms,funding_rate\n", path, lineno);
-            rc = -1;
-            break;
-        }
-        if (ff->n && t <= ff->rows[ff->n - 1].time_ms) {
-            fprintf(stderr, "qtr backtest: %s:%zu: funding times must increase\n", path, lineno);
-            rc = -1;
-            break;
-        }
-        if (ff->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            funding_row *g = realloc(ff->rows, cap * sizeof *g);
-            if (!g) { rc = -1; break; }
-            ff->rows = g;
-        }
-        ff->rows[ff->n++] = r;
-    }
-    fclose(f);
-    if (rc == 0 && ff->n == 0) {
-        fprintf(stderr, "qtr backtest: --funding %s: no funding rows\n", path);
-        rc = -1;
-    }
-    return rc;
+    memcpy(ff->symbol, f.symbol, sizeof ff->symbol);
+    ff->rows = f.rows;
+    ff->n = f.n;
+    return 0;
 }
 
 /* The output files are opened (and their paths checked) before the run and

@@ -5,7 +5,8 @@
  * Binance's 12-column kline CSV without a header (open time, o, h, l, c, v,
  * close time, quote volume, trades, taker base, taker quote, ignore). Decimals
  * are parsed exactly; a bad row is refused with "file:line: reason". Rows must
- * be in strictly increasing open time.
+ * be in strictly increasing open time. Only regular files are read, and no
+ * line may be longer than QH_DATA_LINE_MAX bytes (market/data_file.h).
  */
 #ifndef QH_CANDLES_H
 #define QH_CANDLES_H
@@ -84,6 +85,10 @@ int qh_csv_parse(const char *name, const char *data, size_t len, const char *sym
 
 /* qh_synth_new() returns NULL for a bad config (no symbols, interval <= 0, a
  * start price <= 0, a NULL or over-long symbol) or when out of memory. */
+
+/* A time in milliseconds as the CSV files write it: 1 to 18 digits, nothing
+ * else. False if the text is not one. */
+bool qh_csv_parse_ms(const char *p, size_t n, int64_t *out);
 
 /* Regime codes behind qh_synth_regime(), for statistics in tests and tools. */
 typedef enum qh_regime { QH_REGIME_TRENDING = 0, QH_REGIME_RANGING, QH_REGIME_VOLATILE } qh_regime;

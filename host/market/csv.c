@@ -1,21 +1,19 @@
 /*
- * Candle CSV reader. The file is read whole and split by hand: one pass over
+ * Candle CSV reader. The file is read whole (a regular file with lines of at
+ * most QH_DATA_LINE_MAX bytes: data_file.h) and split by hand: one pass over
  * the bytes, decimals through qtr_dec_parse() (exact, no floating point), no
  * sscanf or strtod, so a backtest can load millions of candles per second.
  */
 #include "market/candles.h"
+#include "market/data_file.h"
 
 #include <qtr/plugin.h>
 
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_COLUMNS 12
 
@@ -60,12 +58,12 @@ static const char *shown(field f, char buf[40])
     return buf;
 }
 
-static bool parse_ms(field f, int64_t *out)
+bool qh_csv_parse_ms(const char *p, size_t n, int64_t *out)
 {
-    if (f.n == 0 || f.n > 18) return false;   /* 18 digits cannot overflow int64 */
+    if (n == 0 || n > 18) return false;   /* 18 digits cannot overflow int64 */
     int64_t v = 0;
-    for (size_t i = 0; i < f.n; i++) {
-        unsigned d = (unsigned char)f.p[i] - '0';
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
         if (d > 9) return false;
         v = v * 10 + d;
     }
@@ -77,7 +75,7 @@ static int parse_time(const parse_ctx *pc, size_t line, int col, field f, int64_
 {
     char buf[40];
     if (f.n == 0) return fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
-    if (!parse_ms(f, out))
+    if (!qh_csv_parse_ms(f.p, f.n, out))
         return fail(pc, line, "column '%s': not a time in milliseconds ('%s')", COLUMN_NAMES[col], shown(f, buf));
     return 0;
 }
@@ -142,6 +140,7 @@ static int parse_rows(const parse_ctx *pc, const char *p, const char *end, size_
         const char *eol = nl ? nl : end;
         const char *next = nl ? nl + 1 : end;
         if (eol > p && eol[-1] == '\r') eol--;
+        if (qh_data_line_check(pc->name, line, (size_t)(eol - p), pc->err, pc->errlen)) return -1;
         if (eol == p) {
             if (all_blank(p, end)) break;       /* blank lines at the end only */
             return fail(pc, line, "empty line");
@@ -211,6 +210,7 @@ int qh_csv_parse(const char *name, const char *data, size_t len, const char *sym
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *eol = nl ? nl : end;
     if (eol > p && eol[-1] == '\r') eol--;
+    if (qh_data_line_check(pc.name, 1, (size_t)(eol - p), err, errlen)) return -1;
     int ncols;
     size_t line = 1;
     if (*p >= '0' && *p <= '9') {
@@ -241,45 +241,6 @@ int qh_csv_parse(const char *name, const char *data, size_t len, const char *sym
     return rc;
 }
 
-static char *read_whole(const char *path, size_t *len, char *err, size_t errlen)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    size_t cap = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (size_t)st.st_size + 1 : 65536;
-    char *buf = malloc(cap);
-    if (buf) qh_hint_huge_pages(buf, cap);
-    size_t n = 0;
-    for (;;) {
-        if (!buf) {
-            snprintf(err, errlen, "%s: out of memory", path);
-            break;
-        }
-        if (n == cap) {
-            char *bigger = realloc(buf, cap * 2);
-            if (!bigger) { free(buf); buf = NULL; continue; }
-            buf = bigger;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-            free(buf);
-            buf = NULL;
-            break;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
-    close(fd);
-    *len = n;
-    return buf;
-}
-
 int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *err, size_t errlen)
 {
     char scratch[8];
@@ -289,7 +250,7 @@ int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *
         return -1;
     }
     size_t len = 0;
-    char *data = read_whole(path, &len, err, errlen);
+    char *data = qh_data_file_read(path, &len, err, errlen);
     if (!data) return -1;
     int rc = qh_csv_parse(path, data, len, symbol, out, err, errlen);
     free(data);

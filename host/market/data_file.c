@@ -1,0 +1,116 @@
+/* Bounded reading of data files: see data_file.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE   /* memrchr */
+#endif
+#include "market/data_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "market/candles.h"
+
+/* Reads are at most this long, so a run without a newline is noticed within
+ * one read of passing the cap. */
+#define READ_CHUNK ((size_t)1 << 20)
+/* The first buffer: the whole file when it is smaller, else it doubles (a
+ * sparse multi-GB file must not cost its size before its first line is seen). */
+#define FIRST_BUFFER ((size_t)64 << 20)
+/* A line may also carry a byte order mark (3) and a CR (1) that the parsers
+ * do not count. */
+#define LINE_SLACK 4
+
+static const char *file_kind(mode_t m)
+{
+    if (S_ISFIFO(m)) return "a FIFO or pipe";
+    if (S_ISCHR(m)) return "a character device";
+    if (S_ISBLK(m)) return "a block device";
+    if (S_ISDIR(m)) return "a directory";
+    if (S_ISSOCK(m)) return "a socket";
+    return "not a plain file";
+}
+
+int qh_data_line_check(const char *name, size_t line, size_t n, char *err, size_t errlen)
+{
+    if (n <= QH_DATA_LINE_MAX) return 0;
+    if (err && errlen) snprintf(err, errlen, "%s:%zu: line longer than %d bytes", name, line, QH_DATA_LINE_MAX);
+    return -1;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t lines = 1;
+    for (const char *end = p + n; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
+    return lines;
+}
+
+/* Read [0, size) into a buffer that grows as needed; NULL on error. */
+static char *read_bounded(int fd, const char *path, size_t size, size_t *len, char *err, size_t errlen)
+{
+    size_t cap = size < FIRST_BUFFER ? size + 1 : FIRST_BUFFER;
+    char *buf = malloc(cap);
+    if (!buf) goto oom;
+    qh_hint_huge_pages(buf, cap);
+    size_t n = 0, line_start = 0;
+    while (n < size) {
+        if (n + 1 == cap) {
+            size_t bigger = cap > (size + 1) / 2 ? size + 1 : cap * 2;
+            char *b = realloc(buf, bigger);
+            if (!b) goto oom;
+            buf = b;
+            cap = bigger;
+            qh_hint_huge_pages(buf, cap);
+        }
+        size_t want = cap - 1 - n;
+        if (want > READ_CHUNK) want = READ_CHUNK;
+        if (want > size - n) want = size - n;
+        ssize_t r = read(fd, buf + n, want);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+            free(buf);
+            return NULL;
+        }
+        if (r == 0) break;                  /* shorter than it was: what is there */
+        const char *nl = memrchr(buf + n, '\n', (size_t)r);
+        n += (size_t)r;
+        if (nl) line_start = (size_t)(nl - buf) + 1;
+        else if (n - line_start > QH_DATA_LINE_MAX + LINE_SLACK) {
+            qh_data_line_check(path, count_lines(buf, line_start), n - line_start, err, errlen);
+            free(buf);
+            return NULL;
+        }
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+oom:
+    free(buf);
+    snprintf(err, errlen, "%s: out of memory", path);
+    return NULL;
+}
+
+char *qh_data_file_read(const char *path, size_t *len, char *err, size_t errlen)
+{
+    char scratch[8];
+    if (!err || !errlen) { err = scratch; errlen = sizeof scratch; }
+    /* O_NONBLOCK: opening a FIFO with no writer must not wait for one */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    if (fstat(fd, &st) != 0) snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        snprintf(err, errlen, "%s: not a regular file (%s): data is read only from regular files", path,
+                 file_kind(st.st_mode));
+    else buf = read_bounded(fd, path, (size_t)st.st_size, len, err, errlen);
+    close(fd);
+    return buf;
+}
