@@ -19,7 +19,7 @@ const state = {
   account: null, points: [], positions: new Map(), orders: new Map(), lastTradeMs: new Map(),
   fills: [], signals: [], ess: null, policy: null, health: new Map(), lastSeq: 0, events: 0, missed: 0,
   snap: { fills: [], equity: [] }, live: { orders: [], fills: [], equity: [] },
-  apiErrors: new Map(), offlineSince: 0, retryAt: 0,
+  posEventAt: new Map(), apiErrors: new Map(), offlineSince: 0, retryAt: 0,
 };
 const remember = (list, item) => { list.push(item); if (list.length > MAX_LIVE) list.splice(0, list.length - MAX_LIVE); };
 
@@ -81,6 +81,7 @@ async function read(path) {
 async function loadAll() {
   const paths = ["/api/status", "/api/positions", "/api/orders", "/api/fills", "/api/equity",
                  "/api/signals", "/api/ess", "/api/policy", "/health/all"];
+  const asked = performance.now();
   const got = await Promise.all(paths.map(read));
   const [status, positions, orders, fills, equity, signals, ess, policy, health] = got;
   /* a part that did not load is asked for again, until it does */
@@ -92,8 +93,7 @@ async function loadAll() {
     rebuildFills();
   }
   if (positions) {
-    state.positions.clear();
-    for (const p of positions.positions || []) state.positions.set(p.symbol, p);
+    M.applyPositions(state.positions, positions.positions || [], (sym) => (state.posEventAt.get(sym) ?? -1) > asked);
     renderPositions();
   }
   if (orders) {
@@ -140,7 +140,13 @@ const refreshAll = () => refreshSoon("all", loadAll, 1500);
 /* The host publishes an equity event once a minute (and on a new peak): the
  * account figures and the chart's newest point are read every few seconds. */
 async function pollStatus() {
-  const b = await read("/api/status");
+  const asked = performance.now();
+  const [b, pos] = await Promise.all([read("/api/status"), read("/api/positions")]);
+  /* positions are published on fills only: marks and uPnL come from here */
+  if (pos) {
+    M.applyPositions(state.positions, pos.positions || [], (sym) => (state.posEventAt.get(sym) ?? -1) > asked);
+    paint(renderPositions);
+  }
   if (!b || !b.account) return;
   setAccount(b.account);
   remember(state.live.equity, b.account);
@@ -148,6 +154,13 @@ async function pollStatus() {
 }
 
 /* ---- merging snapshot and live ------------------------------------------- */
+/* Events can come by the thousand a second: a table is redrawn at most once a frame. */
+const queued = new Set();
+function paint(fn) {
+  if (queued.has(fn)) return;
+  queued.add(fn);
+  requestAnimationFrame(() => { queued.delete(fn); fn(); });
+}
 function noteTrade(f) {
   if ((state.lastTradeMs.get(f.symbol) || 0) < f.time_ms) state.lastTradeMs.set(f.symbol, f.time_ms);
 }
@@ -368,26 +381,26 @@ function onEvent(ev) {
       break;
     case "position": {
       /* an event older than the snapshot already shown does not take it back */
-      const cur = state.positions.get(p.symbol);
-      if (!cur || !(cur.time_ms > p.time_ms)) state.positions.set(p.symbol, p);
-      renderPositions();
+      state.positions.set(p.symbol, p);
+      state.posEventAt.set(p.symbol, performance.now());
+      paint(renderPositions);
       break;
     }
     case "mark_price": {
       const pos = state.positions.get(p.symbol);
-      if (pos) { pos.mark_price = p.mark_price; renderPositions(); }
+      if (pos) { pos.mark_price = p.mark_price; paint(renderPositions); }
       break;
     }
     case "order_update":
       remember(state.live.orders, p);
-      if (M.mergeOrder(state.orders, p)) renderOrders();
+      if (M.mergeOrder(state.orders, p)) paint(renderOrders);
       refreshSignals();
       break;
     case "fill":
       remember(state.live.fills, p);
       noteTrade(p);
-      rebuildFills();
-      renderPositions();
+      paint(rebuildFills);
+      paint(renderPositions);
       break;
     case "signal": case "order_intent":
       refreshSignals();

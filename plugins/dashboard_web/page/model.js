@@ -115,6 +115,19 @@ const QtrModel = (() => {
       .sort((a, b) => t(b) - t(a) || a.symbol.localeCompare(b.symbol));
   }
 
+  /* The server's list of positions replaces those in `positions` (a Map by
+   * symbol), except a symbol for which `newerHere(symbol)` says an event
+   * arrived while the list was on its way: the list is older than that.
+   * (Times cannot decide it: marks carry the market's clock, fills the
+   * exchange's.) */
+  function applyPositions(positions, list, newerHere) {
+    const next = new Map();
+    for (const p of list) if (p && p.symbol) next.set(p.symbol, p);
+    for (const [sym, cur] of positions) if (newerHere(sym)) next.set(sym, cur);
+    positions.clear();
+    for (const [sym, p] of next) positions.set(sym, p);
+  }
+
   /* ---- equity: oldest to newest ------------------------------------------- */
   /* Account snapshots from every source as chart points {t, v, s}, in time
    * order, one per millisecond (the later source wins), at most `max`. */
@@ -150,7 +163,7 @@ const QtrModel = (() => {
   }
 
   return { isFinal, parseDec, cmpDec, sumDec, subDec, laterOrder, mergeOrder, newestFirst, orderRows, pruneOrders,
-           fillRows, signalRows, positionRows, equitySeries, hms, stamp, when };
+           fillRows, signalRows, positionRows, applyPositions, equitySeries, hms, stamp, when };
 })();
 
 if (typeof module !== "undefined" && module.exports) module.exports = QtrModel;

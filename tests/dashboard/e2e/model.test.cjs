@@ -75,6 +75,17 @@ test("signals and positions newest first", () => {
   assert.deepEqual(M.positionRows(pos, traded).map((p) => p.symbol), ["BUSDT", "AUSDT", "DUSDT"]);
 });
 
+test("positions: the server's list replaces them, except what changed while it was on its way", () => {
+  const m = new Map();
+  const p = (sym, qty, mark) => ({ symbol: sym, qty, mark_price: mark });
+  M.applyPositions(m, [p("BTCUSDT", "1", "100"), p("ETHUSDT", "2", "10"), p("SOLUSDT", "3", "5")], () => false);
+  m.set("BTCUSDT", p("BTCUSDT", "0", "101"));          // a fill closed it while the next list was asked for
+  M.applyPositions(m, [p("BTCUSDT", "1", "99"), p("ETHUSDT", "2", "11")], (sym) => sym === "BTCUSDT");
+  assert.equal(m.get("BTCUSDT").qty, "0");             // the event stays
+  assert.equal(m.get("ETHUSDT").mark_price, "11");     // the new mark is taken
+  assert.equal(m.has("SOLUSDT"), false);               // the server no longer has it
+});
+
 test("the equity series runs oldest to newest whatever order it comes in", () => {
   const a = (t, e) => ({ time_ms: t, equity: e });
   const history = [a(3000, "10002"), a(2000, "10001"), a(1000, "10000")];   // newest first, as the host sends it
