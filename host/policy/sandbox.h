@@ -116,8 +116,8 @@ int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char
 /* lua_pcall with fresh budgets and a message handler that puts file:line in
  * front of errors raised from C. 0, or -1 with err filled (the stack is
  * then as if the call returned nothing); sb->stop then tells whether a
- * budget stopped it. A call that returned but ran past its deadline or
- * its allocation budget (its own pcall caught the stop) fails too. */
+ * budget stopped it. A call that returned after a budget stopped it (its
+ * own pcall caught the stop) fails too. */
 int qh_sandbox_call(qh_sandbox *sb, int nargs, int nresults, char *err, size_t errlen);
 
 /* Call the C function f(ud, value at argidx (nil if argidx is 0)) through
