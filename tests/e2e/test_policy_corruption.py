@@ -65,12 +65,13 @@ def corruptions(d):
         ("syntax error", GOOD.replace("local ess = {", "local ess = {{", 1), r"policy\.lua:\d+:"),
         ("runtime error", "local t = nil\nlocal x = t.field\n" + GOOD, r"policy\.lua:2:.*(nil|index)"),
         ("missing required field", without_cooldown, r"cooldown_minutes"),
-        ("endless loop at load", "while true do end\n" + GOOD, r"instruction"),
+        # an endless loop meets the instruction limit or, on a busy machine, the time limit first
+        ("endless loop at load", "while true do end\n" + GOOD, r"instruction|time limit"),
         ("endless loop in judge", GOOD.replace("local function judge(order, ctx)",
                                                "local function judge(order, ctx)\n    while true do end", 1),
-         r"instruction"),
+         r"instruction|time limit"),
         ("memory bomb", "local t, i = {}, 0\nwhile true do i = i + 1; t[i] = string.rep('x', 65536) .. i end\n" + GOOD,
-         r"memory"),
+         r"memory|time limit"),
         ("binary chunk", binary_chunk(d), r"binary|precompiled"),
         ("deleted file", None, r"No such file|cannot (open|read)|not found|missing"),
     ]

@@ -225,7 +225,8 @@ static void test_bad_judge_answers_fail_the_self_test(void **state)
         { "function(o, c) return \"reject\" end", "snake_case" },
         { "function(o, c) return \"reject\", \"Not Snake\" end", "snake_case" },
         { "function(o, c) error(\"judge broke\") end", "judge broke" },
-        { "function(o, c) while true do end end", "instruction limit exceeded" },
+        /* the instruction limit, or on a busy machine the time limit, stops it */
+        { "function(o, c) while true do end end", "limit exceeded" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char err[512];
