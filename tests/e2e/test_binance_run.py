@@ -13,7 +13,7 @@ import time
 import urllib.request
 from decimal import Decimal
 
-from qtrtest import BUILD, PLUGINS, SRC, Server, check, finish, write
+from qtrtest import BUILD, PLUGINS, SRC, Server, check, finish, run, write
 
 MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
 KEY = "e2e-key-0123456789abcdef"
@@ -124,6 +124,22 @@ return {{
         ext = db.execute("SELECT count(*) FROM orders WHERE client_id = 'manual-1'").fetchone()[0]
         check(ext == 1, "the external order is recorded in the store")
         db.close()
+
+        # fresh_connection_for_orders was removed (with it off libcurl resent
+        # orders on dead reused connections): a configuration that still sets
+        # it is refused by name, before anything is sent.
+        sent_before = sum(v for k, v in mock_state(base)["requests"].items() if k.startswith("POST "))
+        old = write(os.path.join(d, "old.lua"), open(cfg).read().replace(
+            'retry_backoff_ms = "50,100,200"', 'retry_backoff_ms = "50,100,200", fresh_connection_for_orders = false'))
+        try:
+            rc, out, err = run(["run", "-c", old], timeout=30, cwd=d, env=env)
+        except subprocess.TimeoutExpired:
+            rc, out, err = 0, "", "qtr run did not stop within 30 s: the option was accepted"
+        print("refused:", [l for l in (out + err).splitlines() if "fresh_connection" in l][:1], flush=True)
+        check(rc != 0, f"a configuration setting fresh_connection_for_orders is refused: exit {rc}")
+        check("fresh_connection_for_orders" in out + err, "the refusal names the option: " + (out + err)[-2000:])
+        sent_after = sum(v for k, v in mock_state(base)["requests"].items() if k.startswith("POST "))
+        check(sent_after == sent_before, "nothing was sent by the refused configuration")
     finally:
         mock.send_signal(signal.SIGTERM)
         try:
