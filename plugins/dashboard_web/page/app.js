@@ -611,13 +611,14 @@ function drawChart() {
   }
   g.textAlign = "center"; g.textBaseline = "top";
   const nx = Math.max(2, Math.floor(pw / 110));
-  const longSpan = t1 - t0 >= 86400000;   /* over a day: the date too */
+  /* labels as fine as the span needs: seconds under 10 min, the date over a day */
+  const span = t1 - t0;
+  const tickLabel = (t) => span >= 86400000 ? stamp(t).slice(5, 16) : span < 600000 ? hms(t) : hms(t).slice(0, 5);
   for (let i = 0; i <= nx; i++) {
     const t = t0 + ((t1 - t0) * i) / nx;
     const xx = Math.round(x(t)) + 0.5;
     g.beginPath(); g.moveTo(xx, T); g.lineTo(xx, T + ph); g.stroke();
-    const lbl = longSpan ? stamp(t).slice(5, 16) : hms(t).slice(0, 5);
-    g.fillText(lbl, Math.min(Math.max(xx, L + 30), L + pw - 30), T + ph + 5);
+    g.fillText(tickLabel(t), Math.min(Math.max(xx, L + 30), L + pw - 30), T + ph + 5);
   }
   /* area and line */
   const first = pts[0].v, last = pts[pts.length - 1].v;

@@ -8,6 +8,7 @@
 //  - every table newest first;
 //  - a tripped ESS, an API error and a lost feed are shown, and the page
 //    comes back by itself when the server does.
+//  - a narrow window keeps the ESS badge on screen.
 // Leaves screenshots in $SHOT_DIR (page-run.png, page-offline.png, page-back.png).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -236,6 +237,17 @@ try {
   const positions = await rowsOf(page, "t-positions");
   assert.ok(positions.length >= 4, `a long list of positions (${positions.length})`);
   await page.screenshot({ path: path.join(SHOTS, "page-run.png"), fullPage: true });
+
+  // a narrow window (half a laptop screen): the ESS badge and the clock stay on screen
+  await page.setViewportSize({ width: 800, height: 900 });
+  const fit = await page.evaluate(() => {
+    const right = (id) => Math.ceil(document.getElementById(id).getBoundingClientRect().right);
+    return { width: document.documentElement.clientWidth, scroll: document.documentElement.scrollWidth,
+             ess: right("b-ess"), clock: right("clock") };
+  });
+  assert.ok(fit.scroll <= fit.width && fit.ess <= fit.width && fit.clock <= fit.width,
+    "nothing sticks out of an 800 px window: " + JSON.stringify(fit));
+  await page.setViewportSize({ width: 1600, height: 1100 });
 
   // a tripped ESS: the page says trading is halted, above everything
   const trip = await fetch(base + "api/ess/trip", { method: "POST", headers: { Authorization: "Bearer " + TOKEN },
