@@ -1,6 +1,12 @@
 /* HTTP API throughput on one core: the server loop in the main thread, a
  * load generator in another with C keep-alive connections (default 8), each
- * sending one request and waiting for its answer, for S seconds per path. */
+ * sending one request and waiting for its answer, for S seconds per path,
+ * R runs (default 5): prints the median and the spread of the runs, and the
+ * load average so a busy machine shows.
+ *
+ *   bench_dashboard_http [connections] [seconds] [runs]
+ *   BENCH_REQUESTS=N bench_dashboard_http ...   a fixed N requests per path
+ *       and run instead (for callgrind: instructions per request) */
 #include "dash_test_util.h"
 
 #include <arpa/inet.h>
@@ -24,6 +30,7 @@ static int64_t mono_ms(void)
 
 typedef struct load {
     int port, conns, seconds;
+    uint64_t requests;                 /* > 0: stop after this many instead */
     const char *path;
     atomic_bool done;
     uint64_t ok, bad;
@@ -66,7 +73,7 @@ static void *generator(void *arg)
     char req[256], *buf = malloc(1 << 20);
     int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", l->path);
     int64_t until = mono_ms() + l->seconds * 1000;
-    while (mono_ms() < until) {
+    while (l->requests ? l->ok + l->bad < l->requests : mono_ms() < until) {
         for (int i = 0; i < l->conns; i++)
             if (write(fds[i], req, (size_t)len) != len) { l->bad++; }
         for (int i = 0; i < l->conns; i++) {
@@ -94,30 +101,65 @@ static void fill_host(mock_host *m)
     m->n_positions = 20;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void print_load(const char *when)
+{
+    FILE *f = fopen("/proc/loadavg", "r");
+    char line[128] = "?";
+    if (f && fgets(line, sizeof line, f)) line[strcspn(line, "\n")] = '\0';
+    if (f) fclose(f);
+    printf("  load average %s: %s\n", when, line);
+}
+
+#define MAX_RUNS 20
+
 int main(int argc, char **argv)
 {
     int conns = argc > 1 ? atoi(argv[1]) : 8;
-    int seconds = argc > 2 ? atoi(argv[2]) : 3;
-    if (conns < 1 || conns > 256 || seconds < 1 || seconds > 60) {
-        fprintf(stderr, "usage: %s [connections 1..256] [seconds 1..60]\n", argv[0]);
+    int seconds = argc > 2 ? atoi(argv[2]) : 2;
+    int runs = argc > 3 ? atoi(argv[3]) : 5;
+    const char *fixed = getenv("BENCH_REQUESTS");
+    uint64_t requests = fixed ? strtoull(fixed, NULL, 10) : 0;
+    if (conns < 1 || conns > 256 || seconds < 1 || seconds > 60 || runs < 1 || runs > MAX_RUNS) {
+        fprintf(stderr, "usage: %s [connections 1..256] [seconds 1..60] [runs 1..%d]\n", argv[0], MAX_RUNS);
         return 2;
     }
     dash_fixture fx;
-    if (!dash_start(&fx, NULL)) return 1;
+    const char *opts[] = { "max_http_connections", "1024", "max_connections_per_address", "1024", NULL };
+    if (!dash_start(&fx, opts)) return 1;
     fill_host(fx.m);
     static const char *const paths[] = { "/api/status", "/api/positions", "/api/ess", "/health/all", "/metrics" };
-    printf("HTTP API, server on one loop thread, %d keep-alive connections, %d s per path\n", conns, seconds);
+    if (requests)
+        printf("HTTP API, server on one loop thread, %d keep-alive connections, %llu requests per path, %d runs\n",
+               conns, (unsigned long long)requests, runs);
+    else
+        printf("HTTP API, server on one loop thread, %d keep-alive connections, %d s per path, %d runs\n", conns,
+               seconds, runs);
+    print_load("before");
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        load l = { .port = fx.port, .conns = conns, .seconds = seconds, .path = paths[i] };
-        pthread_t th;
-        int64_t t0 = mono_ms();
-        pthread_create(&th, NULL, generator, &l);
-        while (!atomic_load(&l.done)) mock_host_run_for(fx.m, 20);
-        pthread_join(th, NULL);
-        double secs = (double)(mono_ms() - t0) / 1000.0;
-        printf("  GET %-15s %8.0f req/s  (%llu ok, %llu not 200)\n", paths[i], (double)l.ok / secs,
-               (unsigned long long)l.ok, (unsigned long long)l.bad);
+        double rate[MAX_RUNS];
+        uint64_t bad = 0;
+        for (int r = 0; r < runs; r++) {
+            load l = { .port = fx.port, .conns = conns, .seconds = seconds, .path = paths[i], .requests = requests };
+            pthread_t th;
+            int64_t t0 = mono_ms();
+            pthread_create(&th, NULL, generator, &l);
+            while (!atomic_load(&l.done)) mock_host_run_for(fx.m, 20);
+            pthread_join(th, NULL);
+            double secs = (double)(mono_ms() - t0) / 1000.0;
+            rate[r] = (double)l.ok / secs;
+            bad += l.bad;
+        }
+        qsort(rate, (size_t)runs, sizeof rate[0], cmp_double);
+        printf("  GET %-15s median %8.0f req/s  (min %.0f, max %.0f; %llu not 200)\n", paths[i], rate[runs / 2], rate[0],
+               rate[runs - 1], (unsigned long long)bad);
     }
+    print_load("after");
     dash_stop(&fx);
     return 0;
 }

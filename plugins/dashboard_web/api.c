@@ -17,37 +17,48 @@
 #define LIST_CAP_PLUGINS 64
 #define LIST_CAP_HEALTH 128
 
-static void reply_json(http_response *res, int status, json_t *j)
+/* The JSON written in d->json as the answer. */
+static void reply_json(dash *d, http_response *res, int status)
 {
+    if (d->json.failed) { http_error(res, 500, "out of memory"); return; }
     res->status = status;
     res->content_type = "application/json";
     http_add_header(res, "Cache-Control: no-store\r\n");
-    char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(j);
-    if (!text) { http_error(res, 500, "could not encode the answer"); return; }
-    evbuffer_add(res->body, text, strlen(text));
+    evbuffer_expand(res->body, d->json.len + 1);
+    evbuffer_add(res->body, d->json.buf, d->json.len);
     evbuffer_add(res->body, "\n", 1);
-    free(text);
+}
+
+static jw *json_begin(dash *d)
+{
+    jw_reset(&d->json);
+    return &d->json;
 }
 
 #define UNUSED_ARGS (void)req; (void)body; (void)len; (void)peer
 
-/* Declares var (a heap array of cap items, NULL if out of memory) and n,
- * filled by a host list service; n is 0 if the host lacks the service. */
-#define HOST_LIST(var, n, d, member, type, cap)                                     \
-    type *var = calloc((cap), sizeof(type));                                        \
+/* A host list service into a reused buffer (slot 0 or 1: two lists may be
+ * needed at once) of cap items; n is 0 if the host lacks the service. NULL
+ * only if out of memory. Reused, never zeroed: a big calloc per request used
+ * to cost more than the answer itself. */
+static void *list_buffer(dash *d, int slot, size_t bytes)
+{
+    if (d->list_cap[slot] < bytes) {
+        void *p = realloc(d->list_buf[slot], bytes);
+        if (!p) return NULL;
+        d->list_buf[slot] = p;
+        d->list_cap[slot] = bytes;
+    }
+    return d->list_buf[slot];
+}
+
+#define HOST_LIST(var, n, d, slot, member, type, cap)                              \
+    type *var = list_buffer((d), (slot), (cap) * sizeof(type));                    \
     size_t n = 0;                                                                   \
     if (var && QTR_HOST_HAS((d)->h, member)) {                                      \
         n = (d)->h->member((d)->ctx, var, (cap));                                   \
         if (n > (cap)) n = (cap);                                                   \
     }
-
-/* A JSON string of text, or of fallback if text is not UTF-8. */
-static json_t *json_text_or(const char *text, const char *fallback)
-{
-    json_t *j = text[0] ? json_string(text) : NULL;
-    return j ? j : json_string(fallback);
-}
 
 qtr_health_status api_worst_health(const qtr_component_health *c, size_t n)
 {
@@ -58,185 +69,196 @@ qtr_health_status api_worst_health(const qtr_component_health *c, size_t n)
     return worst;
 }
 
-static json_t *policy_json(dash *d)
+/* {"loaded":true,...limits} or {"loaded":false}; brief: name, version and
+ * loaded_at_ms only (for /api/status). */
+static void write_policy(dash *d, jw *w, bool brief)
 {
-    qtr_policy_limits *l = calloc(1, sizeof *l);
-    json_t *o;
+    qtr_policy_limits *l = list_buffer(d, 1, sizeof *l);
+    jw_begin_object(w);
     if (l && QTR_HOST_HAS(d->h, policy_limits) && d->h->policy_limits(d->ctx, l) == QTR_OK) {
-        o = json_object();
-        json_object_set_new(o, "loaded", json_true());
-        json_t *limits = json_policy_limits(l);
-        json_object_update(o, limits);
-        json_decref(limits);
+        jw_key(w, "loaded");
+        jw_bool(w, true);
+        if (brief) {
+            jw_key(w, "name"); JW_FIELD(w, l->name);
+            jw_key(w, "version"); jw_int(w, l->version);
+            jw_key(w, "loaded_at_ms"); jw_int(w, l->loaded_at_ms);
+        } else {
+            jw_policy_limits_fields(w, l);
+        }
     } else {
-        o = json_pack("{s:b}", "loaded", 0);
+        jw_key(w, "loaded");
+        jw_bool(w, false);
     }
-    free(l);
-    return o;
+    jw_end_object(w);
+}
+
+/* The ESS status as an object, or null if the host has no ESS. */
+static bool write_ess(dash *d, jw *w)
+{
+    qtr_ess_status s;
+    memset(&s, 0, sizeof s);
+    if (!QTR_HOST_HAS(d->h, ess_status) || d->h->ess_status(d->ctx, &s) != QTR_OK) {
+        jw_null(w);
+        return false;
+    }
+    jw_ess_status(w, &s);
+    return true;
 }
 
 void api_status(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    json_t *o = json_object();
-    json_object_set_new(o, "time_ms", json_integer(d->h->now_ms(d->ctx)));
-    json_object_set_new(o, "host_version", json_string(d->h->host_version ? d->h->host_version : ""));
-    json_object_set_new(o, "dashboard_version", json_string(DASH_VERSION));
-    json_object_set_new(o, "simulated", json_boolean(d->h->is_simulated(d->ctx)));
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, d->h->now_ms(d->ctx));
+    jw_key(w, "host_version"); jw_string(w, d->h->host_version ? d->h->host_version : "");
+    jw_key(w, "dashboard_version"); jw_string(w, DASH_VERSION);
+    jw_key(w, "simulated"); jw_bool(w, d->h->is_simulated(d->ctx));
     qtr_account acct;
     memset(&acct, 0, sizeof acct);
-    if (QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &acct) == QTR_OK)
-        json_object_set_new(o, "account", json_account(&acct));
-    else
-        json_object_set_new(o, "account", json_null());
-    qtr_ess_status ess;
-    memset(&ess, 0, sizeof ess);
-    if (QTR_HOST_HAS(d->h, ess_status) && d->h->ess_status(d->ctx, &ess) == QTR_OK)
-        json_object_set_new(o, "ess", json_ess_status(&ess));
-    else
-        json_object_set_new(o, "ess", json_null());
-    HOST_LIST(hc, n_health, d, health_all, qtr_component_health, LIST_CAP_HEALTH)
-    json_object_set_new(o, "health", json_string(qtr_health_status_name(api_worst_health(hc, n_health))));
-    free(hc);
-    HOST_LIST(open, n_open, d, list_open_orders, qtr_order_update, LIST_CAP_ORDERS)
-    json_object_set_new(o, "open_orders", json_integer((json_int_t)n_open));
-    free(open);
-    HOST_LIST(pos, n_pos, d, list_positions, qtr_position, LIST_CAP_POSITIONS)
-    json_object_set_new(o, "open_positions", json_integer((json_int_t)n_pos));
-    free(pos);
-    json_t *pol = policy_json(d);
-    json_t *brief = json_object();
-    json_object_set(brief, "loaded", json_object_get(pol, "loaded"));
-    if (json_is_true(json_object_get(pol, "loaded"))) {
-        json_object_set(brief, "name", json_object_get(pol, "name"));
-        json_object_set(brief, "version", json_object_get(pol, "version"));
-        json_object_set(brief, "loaded_at_ms", json_object_get(pol, "loaded_at_ms"));
-    }
-    json_decref(pol);
-    json_object_set_new(o, "policy", brief);
-    json_object_set_new(o, "ws_clients", json_integer((json_int_t)d->n_clients));
+    jw_key(w, "account");
+    if (QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &acct) == QTR_OK) jw_account(w, &acct);
+    else jw_null(w);
+    jw_key(w, "ess");
+    write_ess(d, w);
+    HOST_LIST(hc, n_health, d, 0, health_all, qtr_component_health, LIST_CAP_HEALTH)
+    jw_key(w, "health"); jw_string(w, qtr_health_status_name(api_worst_health(hc, n_health)));
+    HOST_LIST(open, n_open, d, 0, list_open_orders, qtr_order_update, LIST_CAP_ORDERS)
+    jw_key(w, "open_orders"); jw_int(w, (long long)n_open);
+    HOST_LIST(pos, n_pos, d, 0, list_positions, qtr_position, LIST_CAP_POSITIONS)
+    jw_key(w, "open_positions"); jw_int(w, (long long)n_pos);
+    jw_key(w, "policy");
+    write_policy(d, w, true);
+    jw_key(w, "ws_clients"); jw_int(w, (long long)d->n_clients);
     /* coalescing is fine for a client that cannot keep up, as long as it shows */
-    json_object_set_new(o, "ws_events_missed", json_integer((json_int_t)d->metrics.ws_events_dropped));
-    json_object_set_new(o, "ws_slow_disconnects", json_integer((json_int_t)d->metrics.ws_slow_disconnects));
-    json_object_set_new(o, "listen", json_string(d->bound));
-    reply_json(res, 200, o);
+    jw_key(w, "ws_events_missed"); jw_int(w, (long long)d->metrics.ws_events_dropped);
+    jw_key(w, "ws_slow_disconnects"); jw_int(w, (long long)d->metrics.ws_slow_disconnects);
+    jw_key(w, "listen"); jw_string(w, d->bound);
+    jw_end_object(w);
+    reply_json(d, res, 200);
 }
+
+/* {"<name>":[item...]} from a host list service. */
+#define LIST_ANSWER(d, res, name, member, type, cap, writer)                         \
+    do {                                                                            \
+        HOST_LIST(items_, n_, d, 0, member, type, cap)                              \
+        if (!items_) { http_error(res, 500, "out of memory"); return; }             \
+        jw *w_ = json_begin(d);                                                     \
+        jw_begin_object(w_);                                                        \
+        jw_key(w_, name);                                                           \
+        jw_begin_array(w_);                                                         \
+        for (size_t i_ = 0; i_ < n_; i_++) writer(w_, &items_[i_]);                 \
+        jw_end_array(w_);                                                           \
+        jw_end_object(w_);                                                          \
+        reply_json(d, res, 200);                                                    \
+    } while (0)
 
 void api_positions(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(p, n, d, list_positions, qtr_position, LIST_CAP_POSITIONS)
-    if (!p) { http_error(res, 500, "out of memory"); return; }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_position(&p[i]));
-    free(p);
-    reply_json(res, 200, json_pack("{s:o}", "positions", arr));
+    LIST_ANSWER(d, res, "positions", list_positions, qtr_position, LIST_CAP_POSITIONS, jw_position);
+}
+
+static void order_array(jw *w, const char *key, const qtr_order_update *o, size_t n)
+{
+    jw_key(w, key);
+    jw_begin_array(w);
+    for (size_t i = 0; i < n; i++) jw_order_update(w, &o[i]);
+    jw_end_array(w);
 }
 
 void api_orders(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(open, n_open, d, list_open_orders, qtr_order_update, LIST_CAP_ORDERS)
-    HOST_LIST(recent, n_recent, d, recent_orders, qtr_order_update, LIST_CAP_ORDERS)
-    if (!open || !recent) { free(open); free(recent); http_error(res, 500, "out of memory"); return; }
-    json_t *a = json_array(), *b = json_array();
-    for (size_t i = 0; i < n_open; i++) json_array_append_new(a, json_order_update(&open[i]));
-    for (size_t i = 0; i < n_recent; i++) json_array_append_new(b, json_order_update(&recent[i]));
-    free(open);
-    free(recent);
-    reply_json(res, 200, json_pack("{s:o,s:o}", "open", a, "recent", b));
+    HOST_LIST(open, n_open, d, 0, list_open_orders, qtr_order_update, LIST_CAP_ORDERS)
+    HOST_LIST(recent, n_recent, d, 1, recent_orders, qtr_order_update, LIST_CAP_ORDERS)
+    if (!open || !recent) { http_error(res, 500, "out of memory"); return; }
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    order_array(w, "open", open, n_open);
+    order_array(w, "recent", recent, n_recent);
+    jw_end_object(w);
+    reply_json(d, res, 200);
 }
 
 void api_fills(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(f, n, d, recent_fills, qtr_fill, LIST_CAP_FILLS)
-    if (!f) { http_error(res, 500, "out of memory"); return; }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_fill(&f[i]));
-    free(f);
-    reply_json(res, 200, json_pack("{s:o}", "fills", arr));
+    LIST_ANSWER(d, res, "fills", recent_fills, qtr_fill, LIST_CAP_FILLS, jw_fill);
 }
 
 void api_equity(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(a, n, d, equity_history, qtr_account, LIST_CAP_EQUITY)
+    HOST_LIST(a, n, d, 0, equity_history, qtr_account, LIST_CAP_EQUITY)
     if (!a) { http_error(res, 500, "out of memory"); return; }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_account(&a[i]));
-    free(a);
+    jw *w = json_begin(d);
+    jw_begin_object(w);
     qtr_account now;
     memset(&now, 0, sizeof now);
-    json_t *cur = QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &now) == QTR_OK ? json_account(&now)
-                                                                                                 : json_null();
-    reply_json(res, 200, json_pack("{s:o,s:o}", "current", cur, "history", arr));
+    jw_key(w, "current");
+    if (QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &now) == QTR_OK) jw_account(w, &now);
+    else jw_null(w);
+    jw_key(w, "history");
+    jw_begin_array(w);
+    for (size_t i = 0; i < n; i++) jw_account(w, &a[i]);
+    jw_end_array(w);
+    jw_end_object(w);
+    reply_json(d, res, 200);
 }
 
 void api_signals(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(s, n, d, recent_signals, qtr_signal_record, LIST_CAP_SIGNALS)
-    if (!s) { http_error(res, 500, "out of memory"); return; }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_signal_record(&s[i]));
-    free(s);
-    reply_json(res, 200, json_pack("{s:o}", "signals", arr));
-}
-
-static json_t *ess_json(dash *d)
-{
-    qtr_ess_status s;
-    memset(&s, 0, sizeof s);
-    if (!QTR_HOST_HAS(d->h, ess_status) || d->h->ess_status(d->ctx, &s) != QTR_OK) return NULL;
-    return json_ess_status(&s);
+    LIST_ANSWER(d, res, "signals", recent_signals, qtr_signal_record, LIST_CAP_SIGNALS, jw_signal_record);
 }
 
 void api_ess(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    json_t *e = ess_json(d);
-    if (!e) { http_error(res, 503, "ESS status unavailable"); return; }
-    reply_json(res, 200, e);
+    if (!write_ess(d, json_begin(d))) { http_error(res, 503, "ESS status unavailable"); return; }
+    reply_json(d, res, 200);
 }
 
 void api_policy(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    reply_json(res, 200, policy_json(d));
+    write_policy(d, json_begin(d), false);
+    reply_json(d, res, 200);
 }
 
 void api_plugins(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(p, n, d, list_plugins, qtr_plugin_info, LIST_CAP_PLUGINS)
-    if (!p) { http_error(res, 500, "out of memory"); return; }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append_new(arr, json_plugin_info(&p[i]));
-    free(p);
-    reply_json(res, 200, json_pack("{s:o}", "plugins", arr));
+    LIST_ANSWER(d, res, "plugins", list_plugins, qtr_plugin_info, LIST_CAP_PLUGINS, jw_plugin_info);
 }
 
 void api_health_all(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    HOST_LIST(c, n, d, health_all, qtr_component_health, LIST_CAP_HEALTH)
+    HOST_LIST(c, n, d, 0, health_all, qtr_component_health, LIST_CAP_HEALTH)
     if (!c) { http_error(res, 500, "out of memory"); return; }
-    json_t *comps = json_object();
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    jw_key(w, "status"); jw_string(w, qtr_health_status_name(api_worst_health(c, n)));
+    jw_key(w, "components");
+    jw_begin_object(w);
     for (size_t i = 0; i < n; i++) {
-        json_t *name = JSON_FIELD(c[i].component);
-        json_t *entry = json_object();
+        /* one key per component: a name reported twice shows its last report */
+        bool later = false;
+        for (size_t j = i + 1; j < n && !later; j++)
+            later = strncmp(c[i].component, c[j].component, sizeof c[i].component) == 0;
+        if (later) continue;
         qtr_health_status st = c[i].health.status > QTR_HEALTH_CRITICAL ? QTR_HEALTH_CRITICAL : c[i].health.status;
-        json_object_set_new(entry, "status", json_string(qtr_health_status_name(st)));
-        json_object_set_new(entry, "reason", JSON_FIELD(c[i].health.reason));
-        json_object_set_new(comps, json_string_value(name), entry);
-        json_decref(name);
+        jw_key_field(w, c[i].component, sizeof c[i].component);
+        jw_begin_object(w);
+        jw_key(w, "status"); jw_string(w, qtr_health_status_name(st));
+        jw_key(w, "reason"); JW_FIELD(w, c[i].health.reason);
+        jw_end_object(w);
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "status", json_string(qtr_health_status_name(api_worst_health(c, n))));
-    json_object_set_new(o, "components", comps);
-    free(c);
-    reply_json(res, 200, o);
+    jw_end_object(w);
+    jw_end_object(w);
+    reply_json(d, res, 200);
 }
 
 /* ---- /metrics ------------------------------------------------------------ */
@@ -342,6 +364,27 @@ static bool parse_action(const char *body, size_t len, action_body *out, http_re
     return true;
 }
 
+/* {"ok":true,"<what>":{…}} or, with an error, {"error":"…","<what>":{…}};
+ * what is "ess" or "policy". An empty error reads as fallback. */
+static void reply_outcome(dash *d, http_response *res, int status, const char *error, const char *fallback,
+                          const char *what)
+{
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    if (error) {
+        jw_key(w, "error");
+        jw_string(w, error[0] ? error : fallback);
+    } else {
+        jw_key(w, "ok");
+        jw_bool(w, true);
+    }
+    jw_key(w, what);
+    if (strcmp(what, "ess") == 0) write_ess(d, w);
+    else write_policy(d, w, false);
+    jw_end_object(w);
+    reply_json(d, res, status);
+}
+
 static bool has_text(const char *s)
 {
     for (; *s; s++)
@@ -362,8 +405,7 @@ void api_ess_trip(dash *d, const http_request *req, const char *body, size_t len
         return;
     }
     d->h->log(d->ctx, QTR_LOG_WARN, "ESS tripped by %s from %s: %s", a.user, peer, a.reason);
-    json_t *e = ess_json(d);
-    reply_json(res, 200, json_pack("{s:b,s:o}", "ok", 1, "ess", e ? e : json_null()));
+    reply_outcome(d, res, 200, NULL, NULL, "ess");
 }
 
 void api_ess_reset(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
@@ -377,16 +419,11 @@ void api_ess_reset(dash *d, const http_request *req, const char *body, size_t le
     if (rc != QTR_OK) {
         err[sizeof err - 1] = '\0';
         d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s refused: %s", a.user, peer, err[0] ? err : "refused");
-        json_t *o = json_object();
-        json_object_set_new(o, "error", json_text_or(err, "the host refused the reset"));
-        json_t *e = ess_json(d);
-        json_object_set_new(o, "ess", e ? e : json_null());
-        reply_json(res, 409, o);
+        reply_outcome(d, res, 409, err, "the host refused the reset", "ess");
         return;
     }
     d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s%s: %s", a.user, peer, a.force ? " (forced)" : "", a.reason);
-    json_t *e = ess_json(d);
-    reply_json(res, 200, json_pack("{s:b,s:o}", "ok", 1, "ess", e ? e : json_null()));
+    reply_outcome(d, res, 200, NULL, NULL, "ess");
 }
 
 void api_policy_reload(dash *d, const http_request *req, const char *body, size_t len, const char *peer,
@@ -400,12 +437,9 @@ void api_policy_reload(dash *d, const http_request *req, const char *body, size_
     if (rc != QTR_OK) {
         err[sizeof err - 1] = '\0';
         d->h->log(d->ctx, QTR_LOG_WARN, "policy reload by %s from %s failed: %s", a.user, peer, err[0] ? err : "refused");
-        json_t *o = json_object();
-        json_object_set_new(o, "error", json_text_or(err, "the host refused the reload"));
-        json_object_set_new(o, "policy", policy_json(d));
-        reply_json(res, 409, o);
+        reply_outcome(d, res, 409, err, "the host refused the reload", "policy");
         return;
     }
     d->h->log(d->ctx, QTR_LOG_INFO, "policy reloaded by %s from %s", a.user, peer);
-    reply_json(res, 200, json_pack("{s:b,s:o}", "ok", 1, "policy", policy_json(d)));
+    reply_outcome(d, res, 200, NULL, NULL, "policy");
 }

@@ -8,6 +8,7 @@
 
 #include "alert_rules.h"
 #include "auth.h"
+#include "json_encode.h"
 #include "metrics.h"
 #include "webhook.h"
 
@@ -41,6 +42,7 @@ struct http_conn;
 struct ws_client;
 struct evconnlistener;
 struct event_base;
+struct evbuffer;
 
 typedef struct dash {
     const qtr_host *h;
@@ -56,6 +58,10 @@ typedef struct dash {
     size_t n_conns;
     struct ws_client *clients;
     size_t n_clients;
+    struct evbuffer *ws_frame;         /* the WebSocket message being assembled, reused */
+    jw json;                           /* the API answer being written, reused */
+    void *list_buf[2];                 /* host lists for the API, reused (api.c) */
+    size_t list_cap[2];
 
     uint64_t next_event_id;
     dash_metrics metrics;

@@ -5,6 +5,7 @@
 #include "http_server.h"
 #include "ws_client.h"
 
+#include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,10 @@ static void dash_free(dash *d)
 {
     alert_rules_free(&d->alerts);
     webhook_lib_close(d->curl);
+    if (d->ws_frame) evbuffer_free(d->ws_frame);
+    jw_free(&d->json);
+    free(d->list_buf[0]);
+    free(d->list_buf[1]);
     free(d);
 }
 

@@ -6,24 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-json_t *event_payload_json(const qtr_event *ev)
+bool event_payload_write(jw *w, const qtr_event *ev)
 {
     switch (ev->type) {
-    case QTR_EV_CANDLE: return json_candle(&ev->u.candle);
-    case QTR_EV_TRADE: return json_trade(&ev->u.trade);
-    case QTR_EV_BOOK_TOP: return json_book_top(&ev->u.book_top);
-    case QTR_EV_MARK_PRICE: return json_mark_price(&ev->u.mark_price);
-    case QTR_EV_SIGNAL: return json_signal(&ev->u.signal);
-    case QTR_EV_ORDER_INTENT: return json_order_intent(&ev->u.order_intent);
-    case QTR_EV_ORDER_UPDATE: return json_order_update(&ev->u.order_update);
-    case QTR_EV_FILL: return json_fill(&ev->u.fill);
-    case QTR_EV_POSITION: return json_position(&ev->u.position);
-    case QTR_EV_ESS_STATE: return json_ess_event(&ev->u.ess);
-    case QTR_EV_POLICY: return json_policy_event(&ev->u.policy);
-    case QTR_EV_HEALTH: return json_health_event(&ev->u.health);
-    case QTR_EV_ALERT: return json_alert(&ev->u.alert);
-    case QTR_EV_EQUITY: return json_account(&ev->u.equity);
-    default: return NULL;
+    case QTR_EV_CANDLE: jw_candle(w, &ev->u.candle); return true;
+    case QTR_EV_TRADE: jw_trade(w, &ev->u.trade); return true;
+    case QTR_EV_BOOK_TOP: jw_book_top(w, &ev->u.book_top); return true;
+    case QTR_EV_MARK_PRICE: jw_mark_price(w, &ev->u.mark_price); return true;
+    case QTR_EV_SIGNAL: jw_signal(w, &ev->u.signal); return true;
+    case QTR_EV_ORDER_INTENT: jw_order_intent(w, &ev->u.order_intent); return true;
+    case QTR_EV_ORDER_UPDATE: jw_order_update(w, &ev->u.order_update); return true;
+    case QTR_EV_FILL: jw_fill(w, &ev->u.fill); return true;
+    case QTR_EV_POSITION: jw_position(w, &ev->u.position); return true;
+    case QTR_EV_ESS_STATE: jw_ess_event(w, &ev->u.ess); return true;
+    case QTR_EV_POLICY: jw_policy_event(w, &ev->u.policy); return true;
+    case QTR_EV_HEALTH: jw_health_event(w, &ev->u.health); return true;
+    case QTR_EV_ALERT: jw_alert(w, &ev->u.alert); return true;
+    case QTR_EV_EQUITY: jw_account(w, &ev->u.equity); return true;
+    default: return false;
     }
 }
 
@@ -48,29 +48,32 @@ void event_coalesce_key(const qtr_event *ev, char *key, size_t cap)
 
 event_blob *event_blob_new(const qtr_event *ev, uint64_t id, int64_t publish_ns)
 {
-    json_t *payload = event_payload_json(ev);
-    if (!payload) return NULL;
-    json_t *env = json_object();
-    json_object_set_new(env, "id", json_integer((json_int_t)id));
-    json_object_set_new(env, "type", json_string(qtr_event_type_name(ev->type)));
-    json_object_set_new(env, "time", json_integer(ev->time_ms));
-    if (ev->flags & QTR_EVF_REPLAY) json_object_set_new(env, "replay", json_true());
-    json_object_set_new(env, "payload", payload);
-    char *text = json_dumps(env, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(env);
-    if (!text) return NULL;
-    size_t len = strlen(text);
-    event_blob *b = malloc(sizeof *b + len + 1);
+    char stack[2048];
+    jw w;
+    jw_init(&w, stack, sizeof stack);
+    jw_begin_object(&w);
+    jw_key(&w, "id");
+    jw_int(&w, (long long)id);
+    jw_key(&w, "type");
+    jw_string(&w, qtr_event_type_name(ev->type));
+    jw_key(&w, "time");
+    jw_int(&w, ev->time_ms);
+    if (ev->flags & QTR_EVF_REPLAY) { jw_key(&w, "replay"); jw_bool(&w, true); }
+    jw_key(&w, "payload");
+    bool known = event_payload_write(&w, ev);
+    jw_end_object(&w);
+    event_blob *b = known && !w.failed ? malloc(sizeof *b + w.len + 1) : NULL;
     if (b) {
         b->refs = 1;
         b->id = id;
         b->type = ev->type;
         event_coalesce_key(ev, b->key, sizeof b->key);
         b->publish_ns = publish_ns;
-        b->len = len;
-        memcpy(b->json, text, len + 1);
+        b->len = w.len;
+        memcpy(b->json, w.buf, w.len);
+        b->json[w.len] = '\0';
     }
-    free(text);
+    jw_free(&w);
     return b;
 }
 

@@ -3,7 +3,10 @@
 #ifndef DASH_EVENT_BLOB_H
 #define DASH_EVENT_BLOB_H
 
+#include "json_encode.h"
+
 #include <qtr/plugin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,9 +27,8 @@ event_blob *event_blob_new(const qtr_event *ev, uint64_t id, int64_t publish_ns)
 void event_blob_ref(event_blob *b);
 void event_blob_unref(event_blob *b);
 
-/* The JSON payload of an event (a new reference), NULL for unknown types. */
-struct json_t;
-struct json_t *event_payload_json(const qtr_event *ev);
+/* Write the JSON payload of an event; false (nothing written) for unknown types. */
+bool event_payload_write(jw *w, const qtr_event *ev);
 
 /* The coalescing key of a state-like event into key (cap bytes); "" if the
  * event is a one-off (fills, orders, signals, alerts ...) that must not be

@@ -3,6 +3,7 @@
 #include "router.h"
 #include "ws_client.h"
 #include "ws_handshake.h"
+#include "write_now.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -105,20 +106,21 @@ static void on_flushed_close(struct bufferevent *bev, void *arg)
 
 static void send_response(http_conn *c, const http_request *req, http_response *res, bool head_only, bool close)
 {
-    struct evbuffer *out = bufferevent_get_output(c->bev);
     size_t len = evbuffer_get_length(res->body);
-    evbuffer_add_printf(out,
-                        "HTTP/1.1 %d %s\r\n"
-                        "Content-Type: %s\r\n"
-                        "Content-Length: %zu\r\n"
-                        "X-Content-Type-Options: nosniff\r\n"
-                        "Referrer-Policy: no-referrer\r\n"
-                        "%s%s\r\n",
-                        res->status, http_status_text(res->status),
-                        res->content_type ? res->content_type : "application/json", len, res->headers,
-                        close ? "Connection: close\r\n" : "");
+    char head[1024];                   /* the fixed lines and res->headers (512) always fit */
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "X-Content-Type-Options: nosniff\r\n"
+                     "Referrer-Policy: no-referrer\r\n"
+                     "%s%s\r\n",
+                     res->status, http_status_text(res->status),
+                     res->content_type ? res->content_type : "application/json", len, res->headers,
+                     close ? "Connection: close\r\n" : "");
     if (head_only) evbuffer_drain(res->body, len);
-    else evbuffer_add_buffer(out, res->body);
+    evbuffer_prepend(res->body, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
+    bool all_sent = write_now(c->bev, res->body);
     metrics_count_http(&c->d->metrics, res->status);
     if (res->status >= 400)
         c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http %s %s %s from %s: %d",
@@ -130,6 +132,8 @@ static void send_response(http_conn *c, const http_request *req, http_response *
         /* on_event still frees it if the peer never takes the answer */
         bufferevent_setcb(c->bev, NULL, on_flushed_close, on_event, c);
         bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        /* all of it went already: no write will come to call on_flushed_close */
+        if (all_sent) bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
     }
 }
 

@@ -2,79 +2,235 @@
  * that the API, the WebSocket and the headers read the same. */
 #include "json_encode.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-json_t *json_money(qtr_dec v)
+void jw_init(jw *w, char *stack, size_t cap)
 {
-    char buf[QTR_DEC_STRLEN];
-    return json_string(qtr_dec_format(v, buf));
+    w->buf = stack;
+    w->len = 0;
+    w->cap = stack ? cap : 0;
+    w->heap = false;
+    w->failed = false;
 }
 
-json_t *json_field(const char *s, size_t cap)
+void jw_reset(jw *w)
 {
-    size_t n = strnlen(s, cap);
-    json_t *j = json_stringn(s, n);
-    if (j) return j;
-    /* fixed fields come from other plugins and may hold broken UTF-8: show
-     * the ASCII and mark the rest rather than dropping the field */
-    char buf[QTR_TEXT_MAX + 1];
-    if (n > QTR_TEXT_MAX) n = QTR_TEXT_MAX;
-    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-    return json_stringn(buf, n);
+    w->len = 0;
+    w->failed = false;
 }
 
-#define SET(o, k, v) json_object_set_new((o), (k), (v))
-
-json_t *json_candle(const qtr_candle *c)
+void jw_free(jw *w)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(c->symbol));
-    SET(o, "open_time_ms", json_integer(c->open_time_ms));
-    SET(o, "close_time_ms", json_integer(c->close_time_ms));
-    SET(o, "open", json_money(c->open));
-    SET(o, "high", json_money(c->high));
-    SET(o, "low", json_money(c->low));
-    SET(o, "close", json_money(c->close));
-    SET(o, "volume", json_money(c->volume));
-    return o;
+    if (w->heap) free(w->buf);
+    jw_init(w, NULL, 0);
 }
 
-json_t *json_trade(const qtr_trade *t)
+static bool reserve(jw *w, size_t more)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(t->symbol));
-    SET(o, "time_ms", json_integer(t->time_ms));
-    SET(o, "price", json_money(t->price));
-    SET(o, "qty", json_money(t->qty));
-    SET(o, "aggressor", json_string(qtr_side_name(t->aggressor)));
-    return o;
+    if (w->failed) return false;
+    if (w->len + more <= w->cap) return true;
+    size_t cap = w->cap ? w->cap : 1024;
+    while (cap < w->len + more) cap *= 2;
+    char *p = w->heap ? realloc(w->buf, cap) : malloc(cap);
+    if (!p) { w->failed = true; return false; }
+    if (!w->heap && w->len) memcpy(p, w->buf, w->len);
+    w->buf = p;
+    w->cap = cap;
+    w->heap = true;
+    return true;
 }
 
-json_t *json_book_top(const qtr_book_top *b)
+static void put(jw *w, const char *s, size_t n)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(b->symbol));
-    SET(o, "time_ms", json_integer(b->time_ms));
-    SET(o, "bid_price", json_money(b->bid_price));
-    SET(o, "bid_qty", json_money(b->bid_qty));
-    SET(o, "ask_price", json_money(b->ask_price));
-    SET(o, "ask_qty", json_money(b->ask_qty));
-    SET(o, "bid_depth_notional", json_money(b->bid_depth_notional));
-    SET(o, "ask_depth_notional", json_money(b->ask_depth_notional));
-    return o;
+    if (!reserve(w, n)) return;
+    memcpy(w->buf + w->len, s, n);
+    w->len += n;
 }
 
-json_t *json_mark_price(const qtr_mark_price *m)
+/* A comma goes before a key or a value unless it opens its object or array
+ * or follows its key. */
+static void sep(jw *w)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(m->symbol));
-    SET(o, "time_ms", json_integer(m->time_ms));
-    SET(o, "mark_price", json_money(m->mark_price));
-    SET(o, "index_price", json_money(m->index_price));
-    SET(o, "funding_rate", json_money(m->funding_rate));
-    SET(o, "next_funding_ms", json_integer(m->next_funding_ms));
-    return o;
+    if (w->len && !w->failed) {
+        char last = w->buf[w->len - 1];
+        if (last != '{' && last != '[' && last != ':') put(w, ",", 1);
+    }
+}
+
+void jw_begin_object(jw *w) { sep(w); put(w, "{", 1); }
+void jw_end_object(jw *w) { put(w, "}", 1); }
+void jw_begin_array(jw *w) { sep(w); put(w, "[", 1); }
+void jw_end_array(jw *w) { put(w, "]", 1); }
+
+/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid:
+ * no overlong forms, no surrogates, nothing past U+10FFFF. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t cp;
+    if (c < 0x80) return 1;
+    if (c >= 0xc2 && c <= 0xdf) { len = 2; cp = c & 0x1f; }
+    else if (c >= 0xe0 && c <= 0xef) { len = 3; cp = c & 0x0f; }
+    else if (c >= 0xf0 && c <= 0xf4) { len = 4; cp = c & 0x07; }
+    else return 0;
+    if (len > n) return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return len;
+}
+
+/* Bytes that need a look: controls, '"', '\\' and everything non-ASCII. */
+static bool plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+static void put_string(jw *w, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && plain((unsigned char)s[i])) i++;
+    if (i == n) {                                    /* the usual case: copy it whole */
+        if (!reserve(w, n + 2)) return;
+        w->buf[w->len] = '"';
+        memcpy(w->buf + w->len + 1, s, n);
+        w->buf[w->len + 1 + n] = '"';
+        w->len += n + 2;
+        return;
+    }
+    /* text from other plugins may hold broken UTF-8: then show the ASCII and
+     * a '?' for every other byte rather than dropping the field */
+    bool valid = true;
+    for (size_t k = i; k < n;) {
+        size_t step = utf8_seq((const unsigned char *)s + k, n - k);
+        if (!step) { valid = false; break; }
+        k += step;
+    }
+    if (!reserve(w, n * 6 + 2)) return;              /* worst case: every byte \u00XX */
+    char *o = w->buf + w->len;
+    *o++ = '"';
+    memcpy(o, s, i);
+    o += i;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 && !valid) c = '?';
+        if (c == '"' || c == '\\') { *o++ = '\\'; *o++ = (char)c; }
+        else if (c >= 0x20) *o++ = (char)c;
+        else if (c == '\n') { *o++ = '\\'; *o++ = 'n'; }
+        else if (c == '\t') { *o++ = '\\'; *o++ = 't'; }
+        else if (c == '\r') { *o++ = '\\'; *o++ = 'r'; }
+        else if (c == '\b') { *o++ = '\\'; *o++ = 'b'; }
+        else if (c == '\f') { *o++ = '\\'; *o++ = 'f'; }
+        else o += sprintf(o, "\\u%04x", c);
+    }
+    *o++ = '"';
+    w->len = (size_t)(o - w->buf);
+}
+
+void jw_key(jw *w, const char *key)
+{
+    sep(w);
+    put_string(w, key, strlen(key));
+    put(w, ":", 1);
+}
+
+void jw_key_field(jw *w, const char *key, size_t cap)
+{
+    sep(w);
+    put_string(w, key, strnlen(key, cap));
+    put(w, ":", 1);
+}
+
+void jw_string(jw *w, const char *s) { sep(w); put_string(w, s, strlen(s)); }
+void jw_field(jw *w, const char *s, size_t cap) { sep(w); put_string(w, s, strnlen(s, cap)); }
+
+void jw_int(jw *w, long long v)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do { *--p = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) *--p = '-';
+    sep(w);
+    put(w, p, (size_t)(buf + sizeof buf - p));
+}
+
+void jw_money(jw *w, qtr_dec v)
+{
+    char buf[QTR_DEC_STRLEN + 2];
+    buf[0] = '"';
+    size_t n = strlen(qtr_dec_format(v, buf + 1));
+    buf[n + 1] = '"';
+    sep(w);
+    put(w, buf, n + 2);
+}
+
+void jw_bool(jw *w, bool v) { sep(w); put(w, v ? "true" : "false", v ? 4 : 5); }
+void jw_null(jw *w) { sep(w); put(w, "null", 4); }
+
+void jw_real(jw *w, double v)
+{
+    if (!isfinite(v)) { jw_null(w); return; }
+    char buf[40];
+    int n = snprintf(buf, sizeof buf, "%.17g", v);   /* what jansson wrote: round-trips */
+    if (!strpbrk(buf, ".eE")) n += snprintf(buf + n, sizeof buf - (size_t)n, ".0");
+    sep(w);
+    put(w, buf, (size_t)n);
+}
+
+void jw_candle(jw *w, const qtr_candle *c)
+{
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, c->symbol);
+    jw_key(w, "open_time_ms"); jw_int(w, c->open_time_ms);
+    jw_key(w, "close_time_ms"); jw_int(w, c->close_time_ms);
+    jw_key(w, "open"); jw_money(w, c->open);
+    jw_key(w, "high"); jw_money(w, c->high);
+    jw_key(w, "low"); jw_money(w, c->low);
+    jw_key(w, "close"); jw_money(w, c->close);
+    jw_key(w, "volume"); jw_money(w, c->volume);
+    jw_end_object(w);
+}
+
+void jw_trade(jw *w, const qtr_trade *t)
+{
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, t->symbol);
+    jw_key(w, "time_ms"); jw_int(w, t->time_ms);
+    jw_key(w, "price"); jw_money(w, t->price);
+    jw_key(w, "qty"); jw_money(w, t->qty);
+    jw_key(w, "aggressor"); jw_string(w, qtr_side_name(t->aggressor));
+    jw_end_object(w);
+}
+
+void jw_book_top(jw *w, const qtr_book_top *b)
+{
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, b->symbol);
+    jw_key(w, "time_ms"); jw_int(w, b->time_ms);
+    jw_key(w, "bid_price"); jw_money(w, b->bid_price);
+    jw_key(w, "bid_qty"); jw_money(w, b->bid_qty);
+    jw_key(w, "ask_price"); jw_money(w, b->ask_price);
+    jw_key(w, "ask_qty"); jw_money(w, b->ask_qty);
+    jw_key(w, "bid_depth_notional"); jw_money(w, b->bid_depth_notional);
+    jw_key(w, "ask_depth_notional"); jw_money(w, b->ask_depth_notional);
+    jw_end_object(w);
+}
+
+void jw_mark_price(jw *w, const qtr_mark_price *m)
+{
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, m->symbol);
+    jw_key(w, "time_ms"); jw_int(w, m->time_ms);
+    jw_key(w, "mark_price"); jw_money(w, m->mark_price);
+    jw_key(w, "index_price"); jw_money(w, m->index_price);
+    jw_key(w, "funding_rate"); jw_money(w, m->funding_rate);
+    jw_key(w, "next_funding_ms"); jw_int(w, m->next_funding_ms);
+    jw_end_object(w);
 }
 
 static const char *tif_name(qtr_tif t)
@@ -88,190 +244,194 @@ static const char *tif_name(qtr_tif t)
     return "?";
 }
 
-json_t *json_signal(const qtr_signal *s)
+static void signal_fields(jw *w, const qtr_signal *s)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(s->symbol));
-    SET(o, "time_ms", json_integer(s->time_ms));
-    SET(o, "strategy", JSON_FIELD(s->strategy));
-    SET(o, "side", json_string(qtr_side_name(s->side)));
-    SET(o, "order_type", json_string(qtr_order_type_name(s->type)));
-    SET(o, "tif", json_string(tif_name(s->tif)));
-    SET(o, "qty", json_money(s->qty));
-    SET(o, "price", json_money(s->price));
-    SET(o, "reduce_only", json_boolean(s->reduce_only));
-    SET(o, "confidence", json_real(s->confidence));   /* a score, not money */
-    SET(o, "reason", JSON_FIELD(s->reason));
-    return o;
+    jw_key(w, "symbol"); JW_FIELD(w, s->symbol);
+    jw_key(w, "time_ms"); jw_int(w, s->time_ms);
+    jw_key(w, "strategy"); JW_FIELD(w, s->strategy);
+    jw_key(w, "side"); jw_string(w, qtr_side_name(s->side));
+    jw_key(w, "order_type"); jw_string(w, qtr_order_type_name(s->type));
+    jw_key(w, "tif"); jw_string(w, tif_name(s->tif));
+    jw_key(w, "qty"); jw_money(w, s->qty);
+    jw_key(w, "price"); jw_money(w, s->price);
+    jw_key(w, "reduce_only"); jw_bool(w, s->reduce_only);
+    jw_key(w, "confidence"); jw_real(w, s->confidence);   /* a score, not money */
+    jw_key(w, "reason"); JW_FIELD(w, s->reason);
 }
 
-json_t *json_order_intent(const qtr_order_intent *x)
+void jw_signal(jw *w, const qtr_signal *s)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(x->symbol));
-    SET(o, "time_ms", json_integer(x->time_ms));
-    SET(o, "client_id", JSON_FIELD(x->client_id));
-    SET(o, "strategy", JSON_FIELD(x->strategy));
-    SET(o, "side", json_string(qtr_side_name(x->side)));
-    SET(o, "order_type", json_string(qtr_order_type_name(x->type)));
-    SET(o, "tif", json_string(tif_name(x->tif)));
-    SET(o, "qty", json_money(x->qty));
-    SET(o, "price", json_money(x->price));
-    SET(o, "stop_price", json_money(x->stop_price));
-    SET(o, "reduce_only", json_boolean(x->reduce_only));
-    SET(o, "confidence", json_real(x->confidence));
-    SET(o, "reason", JSON_FIELD(x->reason));
-    return o;
+    jw_begin_object(w);
+    signal_fields(w, s);
+    jw_end_object(w);
 }
 
-json_t *json_order_update(const qtr_order_update *x)
+void jw_order_intent(jw *w, const qtr_order_intent *x)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(x->symbol));
-    SET(o, "time_ms", json_integer(x->time_ms));
-    SET(o, "client_id", JSON_FIELD(x->client_id));
-    SET(o, "exchange_id", JSON_FIELD(x->exchange_id));
-    SET(o, "side", json_string(qtr_side_name(x->side)));
-    SET(o, "order_type", json_string(qtr_order_type_name(x->type)));
-    SET(o, "status", json_string(qtr_order_status_name(x->status)));
-    SET(o, "qty", json_money(x->qty));
-    SET(o, "price", json_money(x->price));
-    SET(o, "filled_qty", json_money(x->filled_qty));
-    SET(o, "avg_price", json_money(x->avg_price));
-    SET(o, "reduce_only", json_boolean(x->reduce_only));
-    SET(o, "external", json_boolean(x->external));
-    SET(o, "reason", JSON_FIELD(x->reason));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, x->symbol);
+    jw_key(w, "time_ms"); jw_int(w, x->time_ms);
+    jw_key(w, "client_id"); JW_FIELD(w, x->client_id);
+    jw_key(w, "strategy"); JW_FIELD(w, x->strategy);
+    jw_key(w, "side"); jw_string(w, qtr_side_name(x->side));
+    jw_key(w, "order_type"); jw_string(w, qtr_order_type_name(x->type));
+    jw_key(w, "tif"); jw_string(w, tif_name(x->tif));
+    jw_key(w, "qty"); jw_money(w, x->qty);
+    jw_key(w, "price"); jw_money(w, x->price);
+    jw_key(w, "stop_price"); jw_money(w, x->stop_price);
+    jw_key(w, "reduce_only"); jw_bool(w, x->reduce_only);
+    jw_key(w, "confidence"); jw_real(w, x->confidence);
+    jw_key(w, "reason"); JW_FIELD(w, x->reason);
+    jw_end_object(w);
 }
 
-json_t *json_fill(const qtr_fill *f)
+void jw_order_update(jw *w, const qtr_order_update *x)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(f->symbol));
-    SET(o, "time_ms", json_integer(f->time_ms));
-    SET(o, "client_id", JSON_FIELD(f->client_id));
-    SET(o, "fill_id", JSON_FIELD(f->fill_id));
-    SET(o, "side", json_string(qtr_side_name(f->side)));
-    SET(o, "qty", json_money(f->qty));
-    SET(o, "price", json_money(f->price));
-    SET(o, "fee", json_money(f->fee));
-    SET(o, "maker", json_boolean(f->maker));
-    SET(o, "reduce_only", json_boolean(f->reduce_only));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, x->symbol);
+    jw_key(w, "time_ms"); jw_int(w, x->time_ms);
+    jw_key(w, "client_id"); JW_FIELD(w, x->client_id);
+    jw_key(w, "exchange_id"); JW_FIELD(w, x->exchange_id);
+    jw_key(w, "side"); jw_string(w, qtr_side_name(x->side));
+    jw_key(w, "order_type"); jw_string(w, qtr_order_type_name(x->type));
+    jw_key(w, "status"); jw_string(w, qtr_order_status_name(x->status));
+    jw_key(w, "qty"); jw_money(w, x->qty);
+    jw_key(w, "price"); jw_money(w, x->price);
+    jw_key(w, "filled_qty"); jw_money(w, x->filled_qty);
+    jw_key(w, "avg_price"); jw_money(w, x->avg_price);
+    jw_key(w, "reduce_only"); jw_bool(w, x->reduce_only);
+    jw_key(w, "external"); jw_bool(w, x->external);
+    jw_key(w, "reason"); JW_FIELD(w, x->reason);
+    jw_end_object(w);
 }
 
-json_t *json_position(const qtr_position *p)
+void jw_fill(jw *w, const qtr_fill *f)
 {
-    json_t *o = json_object();
-    SET(o, "symbol", JSON_FIELD(p->symbol));
-    SET(o, "time_ms", json_integer(p->time_ms));
-    SET(o, "qty", json_money(p->qty));
-    SET(o, "entry_price", json_money(p->entry_price));
-    SET(o, "mark_price", json_money(p->mark_price));
-    SET(o, "unrealized_pnl", json_money(p->unrealized_pnl));
-    SET(o, "realized_pnl", json_money(p->realized_pnl));
-    SET(o, "fees", json_money(p->fees));
-    SET(o, "funding", json_money(p->funding));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, f->symbol);
+    jw_key(w, "time_ms"); jw_int(w, f->time_ms);
+    jw_key(w, "client_id"); JW_FIELD(w, f->client_id);
+    jw_key(w, "fill_id"); JW_FIELD(w, f->fill_id);
+    jw_key(w, "side"); jw_string(w, qtr_side_name(f->side));
+    jw_key(w, "qty"); jw_money(w, f->qty);
+    jw_key(w, "price"); jw_money(w, f->price);
+    jw_key(w, "fee"); jw_money(w, f->fee);
+    jw_key(w, "maker"); jw_bool(w, f->maker);
+    jw_key(w, "reduce_only"); jw_bool(w, f->reduce_only);
+    jw_end_object(w);
 }
 
-json_t *json_account(const qtr_account *a)
+void jw_position(jw *w, const qtr_position *p)
 {
-    json_t *o = json_object();
-    SET(o, "time_ms", json_integer(a->time_ms));
-    SET(o, "wallet_balance", json_money(a->wallet_balance));
-    SET(o, "unrealized_pnl", json_money(a->unrealized_pnl));
-    SET(o, "equity", json_money(a->equity));
-    SET(o, "equity_peak", json_money(a->equity_peak));
-    SET(o, "drawdown_pct", json_money(a->drawdown_pct));
-    SET(o, "day_start_equity", json_money(a->day_start_equity));
-    SET(o, "daily_pnl", json_money(a->daily_pnl));
-    SET(o, "daily_drawdown_pct", json_money(a->daily_drawdown_pct));
-    SET(o, "realized_pnl", json_money(a->realized_pnl));
-    SET(o, "fees", json_money(a->fees));
-    SET(o, "funding", json_money(a->funding));
-    SET(o, "exposure", json_money(a->exposure));
-    SET(o, "open_positions", json_integer(a->open_positions));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, p->symbol);
+    jw_key(w, "time_ms"); jw_int(w, p->time_ms);
+    jw_key(w, "qty"); jw_money(w, p->qty);
+    jw_key(w, "entry_price"); jw_money(w, p->entry_price);
+    jw_key(w, "mark_price"); jw_money(w, p->mark_price);
+    jw_key(w, "unrealized_pnl"); jw_money(w, p->unrealized_pnl);
+    jw_key(w, "realized_pnl"); jw_money(w, p->realized_pnl);
+    jw_key(w, "fees"); jw_money(w, p->fees);
+    jw_key(w, "funding"); jw_money(w, p->funding);
+    jw_end_object(w);
 }
 
-json_t *json_ess_event(const qtr_ess_event *e)
+void jw_account(jw *w, const qtr_account *a)
 {
-    json_t *o = json_object();
-    SET(o, "time_ms", json_integer(e->time_ms));
-    SET(o, "state", json_string(qtr_ess_state_name(e->state)));
-    SET(o, "previous", json_string(qtr_ess_state_name(e->previous)));
-    SET(o, "reason", JSON_FIELD(e->reason));
-    SET(o, "user", JSON_FIELD(e->user));
-    SET(o, "cooldown_until_ms", json_integer(e->cooldown_until_ms));
-    SET(o, "trips", json_integer(e->trips));
-    SET(o, "resets", json_integer(e->resets));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, a->time_ms);
+    jw_key(w, "wallet_balance"); jw_money(w, a->wallet_balance);
+    jw_key(w, "unrealized_pnl"); jw_money(w, a->unrealized_pnl);
+    jw_key(w, "equity"); jw_money(w, a->equity);
+    jw_key(w, "equity_peak"); jw_money(w, a->equity_peak);
+    jw_key(w, "drawdown_pct"); jw_money(w, a->drawdown_pct);
+    jw_key(w, "day_start_equity"); jw_money(w, a->day_start_equity);
+    jw_key(w, "daily_pnl"); jw_money(w, a->daily_pnl);
+    jw_key(w, "daily_drawdown_pct"); jw_money(w, a->daily_drawdown_pct);
+    jw_key(w, "realized_pnl"); jw_money(w, a->realized_pnl);
+    jw_key(w, "fees"); jw_money(w, a->fees);
+    jw_key(w, "funding"); jw_money(w, a->funding);
+    jw_key(w, "exposure"); jw_money(w, a->exposure);
+    jw_key(w, "open_positions"); jw_int(w, a->open_positions);
+    jw_end_object(w);
 }
 
-json_t *json_ess_status(const qtr_ess_status *s)
+void jw_ess_event(jw *w, const qtr_ess_event *e)
 {
-    json_t *o = json_object();
-    SET(o, "state", json_string(qtr_ess_state_name(s->state)));
-    SET(o, "trip_reason", JSON_FIELD(s->trip_reason));
-    SET(o, "tripped_at_ms", json_integer(s->tripped_at_ms));
-    SET(o, "cooldown_until_ms", json_integer(s->cooldown_until_ms));
-    SET(o, "trips", json_integer(s->trips));
-    SET(o, "resets", json_integer(s->resets));
-    SET(o, "consecutive_exchange_errors", json_integer(s->consecutive_exchange_errors));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, e->time_ms);
+    jw_key(w, "state"); jw_string(w, qtr_ess_state_name(e->state));
+    jw_key(w, "previous"); jw_string(w, qtr_ess_state_name(e->previous));
+    jw_key(w, "reason"); JW_FIELD(w, e->reason);
+    jw_key(w, "user"); JW_FIELD(w, e->user);
+    jw_key(w, "cooldown_until_ms"); jw_int(w, e->cooldown_until_ms);
+    jw_key(w, "trips"); jw_int(w, e->trips);
+    jw_key(w, "resets"); jw_int(w, e->resets);
+    jw_end_object(w);
 }
 
-json_t *json_policy_event(const qtr_policy_event *p)
+void jw_ess_status(jw *w, const qtr_ess_status *s)
 {
-    json_t *o = json_object();
-    SET(o, "time_ms", json_integer(p->time_ms));
-    SET(o, "ok", json_boolean(p->ok));
-    SET(o, "file", JSON_FIELD(p->file));
-    SET(o, "hash", JSON_FIELD(p->hash));
-    SET(o, "error", JSON_FIELD(p->error));
-    SET(o, "version", json_integer(p->version));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "state"); jw_string(w, qtr_ess_state_name(s->state));
+    jw_key(w, "trip_reason"); JW_FIELD(w, s->trip_reason);
+    jw_key(w, "tripped_at_ms"); jw_int(w, s->tripped_at_ms);
+    jw_key(w, "cooldown_until_ms"); jw_int(w, s->cooldown_until_ms);
+    jw_key(w, "trips"); jw_int(w, s->trips);
+    jw_key(w, "resets"); jw_int(w, s->resets);
+    jw_key(w, "consecutive_exchange_errors"); jw_int(w, s->consecutive_exchange_errors);
+    jw_end_object(w);
 }
 
-json_t *json_policy_limits(const qtr_policy_limits *l)
+void jw_policy_event(jw *w, const qtr_policy_event *p)
 {
-    json_t *o = json_object();
-    SET(o, "name", JSON_FIELD(l->name));
-    SET(o, "hash", JSON_FIELD(l->hash));
-    SET(o, "loaded_at_ms", json_integer(l->loaded_at_ms));
-    SET(o, "version", json_integer(l->version));
-    SET(o, "min_confidence", json_real(l->min_confidence));
-    SET(o, "max_positions", json_integer(l->max_positions));
-    SET(o, "max_symbols", json_integer(l->max_symbols));
-    SET(o, "max_position_notional", json_money(l->max_position_notional));
-    SET(o, "max_order_notional", json_money(l->max_order_notional));
-    SET(o, "max_total_exposure", json_money(l->max_total_exposure));
-    SET(o, "max_leverage", json_integer(l->max_leverage));
-    SET(o, "max_abs_funding_rate", json_money(l->max_abs_funding_rate));
-    SET(o, "max_spread_bps", json_money(l->max_spread_bps));
-    SET(o, "min_depth_notional", json_money(l->min_depth_notional));
-    SET(o, "ess_max_drawdown_pct", json_money(l->ess_max_drawdown_pct));
-    SET(o, "ess_daily_loss_pct", json_money(l->ess_daily_loss_pct));
-    SET(o, "ess_max_consecutive_errors", json_integer(l->ess_max_consecutive_errors));
-    SET(o, "ess_cooldown_ms", json_integer(l->ess_cooldown_ms));
-    SET(o, "ess_close_positions", json_boolean(l->ess_close_positions));
-    SET(o, "alert_daily_drawdown_pct", json_money(l->alert_daily_drawdown_pct));
-    json_t *syms = json_array();
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, p->time_ms);
+    jw_key(w, "ok"); jw_bool(w, p->ok);
+    jw_key(w, "file"); JW_FIELD(w, p->file);
+    jw_key(w, "hash"); JW_FIELD(w, p->hash);
+    jw_key(w, "error"); JW_FIELD(w, p->error);
+    jw_key(w, "version"); jw_int(w, p->version);
+    jw_end_object(w);
+}
+
+void jw_policy_limits_fields(jw *w, const qtr_policy_limits *l)
+{
+    jw_key(w, "name"); JW_FIELD(w, l->name);
+    jw_key(w, "hash"); JW_FIELD(w, l->hash);
+    jw_key(w, "loaded_at_ms"); jw_int(w, l->loaded_at_ms);
+    jw_key(w, "version"); jw_int(w, l->version);
+    jw_key(w, "min_confidence"); jw_real(w, l->min_confidence);
+    jw_key(w, "max_positions"); jw_int(w, l->max_positions);
+    jw_key(w, "max_symbols"); jw_int(w, l->max_symbols);
+    jw_key(w, "max_position_notional"); jw_money(w, l->max_position_notional);
+    jw_key(w, "max_order_notional"); jw_money(w, l->max_order_notional);
+    jw_key(w, "max_total_exposure"); jw_money(w, l->max_total_exposure);
+    jw_key(w, "max_leverage"); jw_int(w, l->max_leverage);
+    jw_key(w, "max_abs_funding_rate"); jw_money(w, l->max_abs_funding_rate);
+    jw_key(w, "max_spread_bps"); jw_money(w, l->max_spread_bps);
+    jw_key(w, "min_depth_notional"); jw_money(w, l->min_depth_notional);
+    jw_key(w, "ess_max_drawdown_pct"); jw_money(w, l->ess_max_drawdown_pct);
+    jw_key(w, "ess_daily_loss_pct"); jw_money(w, l->ess_daily_loss_pct);
+    jw_key(w, "ess_max_consecutive_errors"); jw_int(w, l->ess_max_consecutive_errors);
+    jw_key(w, "ess_cooldown_ms"); jw_int(w, l->ess_cooldown_ms);
+    jw_key(w, "ess_close_positions"); jw_bool(w, l->ess_close_positions);
+    jw_key(w, "alert_daily_drawdown_pct"); jw_money(w, l->alert_daily_drawdown_pct);
+    jw_key(w, "symbols");
+    jw_begin_array(w);
     int n = l->n_symbols < 0 ? 0 : l->n_symbols > QTR_POLICY_MAX_SYMBOLS ? QTR_POLICY_MAX_SYMBOLS : l->n_symbols;
-    for (int i = 0; i < n; i++) json_array_append_new(syms, JSON_FIELD(l->symbols[i]));
-    SET(o, "symbols", syms);
-    return o;
+    for (int i = 0; i < n; i++) JW_FIELD(w, l->symbols[i]);
+    jw_end_array(w);
 }
 
-json_t *json_health_event(const qtr_health_event *h)
+void jw_health_event(jw *w, const qtr_health_event *h)
 {
-    json_t *o = json_object();
-    SET(o, "time_ms", json_integer(h->time_ms));
-    SET(o, "component", JSON_FIELD(h->component));
-    SET(o, "status", json_string(qtr_health_status_name(h->health.status)));
-    SET(o, "reason", JSON_FIELD(h->health.reason));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, h->time_ms);
+    jw_key(w, "component"); JW_FIELD(w, h->component);
+    jw_key(w, "status"); jw_string(w, qtr_health_status_name(h->health.status));
+    jw_key(w, "reason"); JW_FIELD(w, h->health.reason);
+    jw_end_object(w);
 }
 
 static const char *severity_name(qtr_alert_severity s)
@@ -279,34 +439,35 @@ static const char *severity_name(qtr_alert_severity s)
     return s == QTR_ALERT_INFO ? "INFO" : s == QTR_ALERT_WARNING ? "WARNING" : "CRITICAL";
 }
 
-json_t *json_alert(const qtr_alert *a)
+void jw_alert(jw *w, const qtr_alert *a)
 {
-    json_t *o = json_object();
-    SET(o, "time_ms", json_integer(a->time_ms));
-    SET(o, "severity", json_string(severity_name(a->severity)));
-    SET(o, "source", JSON_FIELD(a->source));
-    SET(o, "kind", JSON_FIELD(a->kind));
-    SET(o, "text", JSON_FIELD(a->text));
-    return o;
+    jw_begin_object(w);
+    jw_key(w, "time_ms"); jw_int(w, a->time_ms);
+    jw_key(w, "severity"); jw_string(w, severity_name(a->severity));
+    jw_key(w, "source"); JW_FIELD(w, a->source);
+    jw_key(w, "kind"); JW_FIELD(w, a->kind);
+    jw_key(w, "text"); JW_FIELD(w, a->text);
+    jw_end_object(w);
 }
 
-json_t *json_signal_record(const qtr_signal_record *r)
+void jw_signal_record(jw *w, const qtr_signal_record *r)
 {
-    json_t *o = json_signal(&r->signal);
-    SET(o, "outcome", JSON_FIELD(r->outcome));
-    SET(o, "outcome_reason", JSON_FIELD(r->reason));
-    return o;
+    jw_begin_object(w);
+    signal_fields(w, &r->signal);
+    jw_key(w, "outcome"); JW_FIELD(w, r->outcome);
+    jw_key(w, "outcome_reason"); JW_FIELD(w, r->reason);
+    jw_end_object(w);
 }
 
-json_t *json_plugin_info(const qtr_plugin_info *p)
+void jw_plugin_info(jw *w, const qtr_plugin_info *p)
 {
-    json_t *o = json_object();
+    jw_begin_object(w);
     char abi[16];
     snprintf(abi, sizeof abi, "%u.%u", (unsigned)p->abi_major, (unsigned)p->abi_minor);
-    SET(o, "name", JSON_FIELD(p->name));
-    SET(o, "version", JSON_FIELD(p->version));
-    SET(o, "kind", json_string(qtr_kind_name(p->kind)));
-    SET(o, "abi", json_string(abi));
-    SET(o, "path", JSON_FIELD(p->path));
-    return o;
+    jw_key(w, "name"); JW_FIELD(w, p->name);
+    jw_key(w, "version"); JW_FIELD(w, p->version);
+    jw_key(w, "kind"); jw_string(w, qtr_kind_name(p->kind));
+    jw_key(w, "abi"); jw_string(w, abi);
+    jw_key(w, "path"); JW_FIELD(w, p->path);
+    jw_end_object(w);
 }

@@ -1,6 +1,7 @@
 /* ws_client.c — see ws_client.h. */
 #include "ws_client.h"
 #include "client_queue.h"
+#include "write_now.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -292,8 +293,8 @@ static void rate_take(ws_client *c, int64_t now_ns)
     c->tat_ns = (c->tat_ns > now_ns ? c->tat_ns : now_ns) + interval_ns(c->d);
 }
 
-/* Add one text frame of len bytes, written by parts, or close the client if
- * it would pass its cap. */
+/* Begin one text frame of len bytes in d->ws_frame, its payload added by
+ * parts, or close the client if it would pass its cap. */
 static bool frame_begin(ws_client *c, size_t len)
 {
     if (c->closing) return false;
@@ -301,16 +302,18 @@ static bool frame_begin(ws_client *c, size_t len)
         slow_close(c, WS_FRAME_HEADER_MAX + len);
         return false;
     }
-    struct evbuffer *out = bufferevent_get_output(c->bev);
+    struct evbuffer *f = c->d->ws_frame;
     uint8_t h[WS_FRAME_HEADER_MAX];
     size_t hl = frame_header(h, WSLAY_TEXT_FRAME, len);
-    evbuffer_expand(out, hl + len);                  /* one contiguous run: the adds below only copy */
-    evbuffer_add(out, h, hl);
+    evbuffer_expand(f, hl + len);                    /* one contiguous run: the adds below only copy */
+    evbuffer_add(f, h, hl);
     return true;
 }
 
+/* The frame is whole: out it goes, straight to the socket if it can. */
 static void frame_end(ws_client *c)
 {
+    write_now(c->bev, c->d->ws_frame);
     c->d->metrics.ws_messages_sent++;
     c->seq++;
     note_peak(c);
@@ -319,7 +322,7 @@ static void frame_end(ws_client *c)
 static bool send_text(ws_client *c, const char *text, size_t len)
 {
     if (!frame_begin(c, len)) return false;
-    evbuffer_add(bufferevent_get_output(c->bev), text, len);
+    evbuffer_add(c->d->ws_frame, text, len);
     frame_end(c);
     return true;
 }
@@ -344,7 +347,7 @@ static void send_batch(ws_client *c, int64_t now_ns)
     size_t len = (size_t)hl + (size_t)ml + 2 + (n ? n - 1 : 0);
     for (size_t i = 0; i < n; i++) len += items[i]->len;
     if (frame_begin(c, len)) {
-        struct evbuffer *out = bufferevent_get_output(c->bev);
+        struct evbuffer *out = d->ws_frame;
         evbuffer_add(out, head, (size_t)hl);
         evbuffer_add(out, miss, (size_t)ml);
         for (size_t i = 0; i < n; i++) {
@@ -462,7 +465,8 @@ void ws_client_adopt(dash *d, struct bufferevent *bev, const char *peer)
         .send_callback = ws_send_cb,
         .on_msg_recv_callback = ws_msg_cb,
     };
-    if (!c || !cq_init(&c->q, (size_t)d->opt.client_queue_events)) {
+    if (!d->ws_frame) d->ws_frame = evbuffer_new();
+    if (!c || !d->ws_frame || !cq_init(&c->q, (size_t)d->opt.client_queue_events)) {
         free(c);
         bufferevent_free(bev);
         return;

@@ -16,6 +16,7 @@
 #include "sha1.h"
 #include "ws_handshake.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,18 +487,57 @@ static void test_event_json_every_type_and_keys(void **state)
     }
 }
 
+static void expect_json(jw *w, const char *want)
+{
+    assert_false(w->failed);
+    if (w->len != strlen(want) || memcmp(w->buf, want, w->len) != 0)
+        fail_msg("wrote '%.*s', want '%s'", (int)w->len, w->buf, want);
+    jw_reset(w);
+}
+
 static void test_json_field_survives_bad_utf8(void **state)
 {
     (void)state;
+    jw w;
+    jw_init(&w, NULL, 0);
     char field[8] = { 'a', (char)0xff, 'b', 0, 0, 0, 0, 0 };
-    json_t *j = json_field(field, sizeof field);
-    assert_non_null(j);
-    assert_string_equal(json_string_value(j), "a?b");
-    json_decref(j);
+    JW_FIELD(&w, field);
+    expect_json(&w, "\"a?b\"");
     char full[4] = { 'w', 'x', 'y', 'z' };   /* no NUL inside the field */
-    j = json_field(full, sizeof full);
-    assert_string_equal(json_string_value(j), "wxyz");
-    json_decref(j);
+    JW_FIELD(&w, full);
+    expect_json(&w, "\"wxyz\"");
+    char utf8[] = "\xc3\xa9t\xc3\xa9";        /* valid UTF-8 is kept as it is */
+    JW_FIELD(&w, utf8);
+    expect_json(&w, "\"\xc3\xa9t\xc3\xa9\"");
+    char overlong[] = "\xc0\xafx";             /* an overlong '/' is not valid */
+    JW_FIELD(&w, overlong);
+    expect_json(&w, "\"??x\"");
+    jw_free(&w);
+}
+
+static void test_json_writer_syntax(void **state)
+{
+    (void)state;
+    char stack[8];                            /* tiny: it must move to the heap */
+    jw w;
+    jw_init(&w, stack, sizeof stack);
+    jw_begin_object(&w);
+    jw_key(&w, "s"); jw_string(&w, "q\"b\\n\n\x01");
+    jw_key(&w, "n"); jw_int(&w, -42);
+    jw_key(&w, "lo"); jw_int(&w, INT64_MIN);
+    jw_key(&w, "m"); jw_money(&w, dec("-0.00000001"));
+    jw_key(&w, "a");
+    jw_begin_array(&w);
+    jw_bool(&w, true);
+    jw_null(&w);
+    jw_begin_object(&w);
+    jw_end_object(&w);
+    jw_real(&w, 0.75);
+    jw_real(&w, 2.0);
+    jw_end_array(&w);
+    jw_end_object(&w);
+    expect_json(&w, "{\"s\":\"q\\\"b\\\\n\\n\\u0001\",\"n\":-42,\"lo\":-9223372036854775808,\"m\":\"-0.00000001\",\"a\":[true,null,{},0.75,2.0]}");
+    jw_free(&w);
 }
 
 /* ---- alert rules ------------------------------------------------------------------- */
@@ -712,6 +752,7 @@ int main(void)
         cmocka_unit_test(test_event_json_money_as_strings),
         cmocka_unit_test(test_event_json_every_type_and_keys),
         cmocka_unit_test(test_json_field_survives_bad_utf8),
+        cmocka_unit_test(test_json_writer_syntax),
         cmocka_unit_test(test_alert_ess_trip),
         cmocka_unit_test(test_alert_daily_drawdown_on_crossing),
         cmocka_unit_test(test_alert_exchange_error_rate),
