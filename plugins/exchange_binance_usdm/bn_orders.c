@@ -9,8 +9,8 @@
  * last send's recvWindow has passed (after that the exchange refuses it),
  * then looked for in GET /fapi/v1/allOrders by its client id; only with no
  * trace of it there is it sent again, and every such resend is counted
- * (exchange_order_resends_total) and alerted (exchange_order_resent). A -4116 (duplicate id) means an earlier send landed: query,
- * never resend. When an order's executedQty grows, its executions are read
+ * (exchange_order_resends_total) and alerted (exchange_order_resent).
+ * A -4116 (duplicate id) means an earlier send landed: query, never resend. When an order's executedQty grows, its executions are read
  * from GET /fapi/v1/userTrades (each with its price and commission) and
  * published as fills; the order's new state follows once they all are, so
  * the host never sees a filled quantity without its fills and fees. A
@@ -325,7 +325,8 @@ static void child_finished(bn_order *o)
         finalize(o, final_status(o, o->child_status), reason);
         return;
     }
-    finalize(o, final_status(o, o->child_status), o->child_reason[0] ? o->child_reason : o->followups ? "follow-ups done" : "");
+    const char *why = o->child_reason[0] ? o->child_reason : o->followups ? "follow-ups done" : "";
+    finalize(o, final_status(o, o->child_status), why);
 }
 
 void bn_count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err)

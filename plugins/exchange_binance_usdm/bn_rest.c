@@ -350,7 +350,7 @@ again:
             if (r->is_signed && !p->time_synced) {
                 if (!p->syncing) {
                     bn_rest_sync_time(p); /* the time request is now first in the ESS lane */
-                    goto again;
+                    if (p->syncing) goto again;
                 }
                 break; /* woken when the time is known */
             }
@@ -459,8 +459,16 @@ static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *res
 static void on_banned(bn_plugin *p, const bn_http_response *resp, int64_t now)
 {
     int64_t ra = retry_after_ms(resp->headers);
+    int64_t until = ra ? now + ra * 1000 : INT64_MAX;
+    if (p->banned && now < p->banned_until_us) {
+        /* A reply already in flight when the ban began: the same ban, one
+         * error and one alert; it can only lengthen it. */
+        if (until > p->banned_until_us) p->banned_until_us = until;
+        p->h->log(p->ctx, QTR_LOG_WARN, "HTTP 418 again during the ban");
+        return;
+    }
     p->banned = true;
-    p->banned_until_us = ra ? now + ra * 1000 : INT64_MAX;
+    p->banned_until_us = until;
     bn_count_error(p, "banned");
     char text[QTR_TEXT_MAX];
     if (ra)

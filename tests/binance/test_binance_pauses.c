@@ -269,6 +269,21 @@ static void ban_does_not_spend_the_user_trades_budget(void **state)
     assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "trades_missing"), 0);
 }
 
+/* Three orders in flight all meet 418: one ban, one error, one alert. */
+static void in_flight_418s_are_one_ban(void **state)
+{
+    bn_fx *fx = *state;
+    assert_true(fx_load(fx));
+    assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=418&retry_after=1&count=3"), 200);
+    const char *cids[] = { "b-1", "b-2", "b-3", NULL };
+    for (int i = 0; cids[i]; i++) submit_market(fx, cids[i], "0.010");
+    assert_true(fx_run_until(fx, 3000, fx_all_final, cids));
+    for (int i = 0; cids[i]; i++) assert_int_equal(fx_last_update(fx, cids[i])->status, QTR_OS_REJECTED);
+    assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "banned"), 1);
+    assert_int_equal(fx_alerts(fx, "exchange_banned"), 1);
+    assert_int_equal(fx_alerts(fx, "exchange_error"), 1);
+}
+
 /* Market-data polling fails (5xx, HTML, 429 with several requests out):
  * counted and health DEGRADED, but not one exchange_error for the ESS; health
  * comes back once the data does. */
@@ -316,6 +331,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(market_data_leaves_a_slot_for_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(klines_missed_during_a_pause_are_backfilled_in_order, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(ban_does_not_spend_the_user_trades_budget, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(in_flight_418s_are_one_ban, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(market_data_errors_go_to_health_not_the_ess, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(fresh_connection_option_is_refused, fx_setup, fx_teardown),
     };
