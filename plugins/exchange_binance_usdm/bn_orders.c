@@ -539,6 +539,12 @@ static void resend_lost(bn_order *o)
 
 #define ALL_ORDERS_PAGE 1000 /* the endpoint's largest limit */
 
+/* Where the child's client id is listed: conditional orders have their own list. */
+static const char *all_orders_path(const bn_order *o)
+{
+    return o->algo ? "/fapi/v1/allAlgoOrders" : "/fapi/v1/allOrders";
+}
+
 static void search_all_orders(bn_order *o);
 
 static void on_search(bn_plugin *p, void *ud, const bn_result *r)
@@ -549,29 +555,29 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
     o->busy = false;
     if (o->phase != BN_PH_UNKNOWN) return;
     if (r->kind != BN_RES_OK || !json_is_array(r->json)) {
-        if (r->kind == BN_RES_OK) bn_count_bad(p, "GET /fapi/v1/allOrders", o->child_cid, "answer is not an array");
+        if (r->kind == BN_RES_OK) bn_count_bad(p, all_orders_path(o), o->child_cid, "answer is not an array");
         query_later(o, bn_backoff_at(p, o->not_found - 1)); /* no answer is no proof: ask again */
         return;
     }
     size_t i;
     json_t *row;
     int64_t last_time = 0;
+    const char *id_field = o->algo ? "clientAlgoId" : "clientOrderId";
     json_array_foreach(r->json, i, row) {
-        json_t *t = json_object_get(row, "time");
+        json_t *t = json_object_get(row, o->algo ? "createTime" : "time");
         if (json_is_integer(t) && json_integer_value(t) > last_time) last_time = (int64_t)json_integer_value(t);
-        if (!json_is_string(json_object_get(row, "clientOrderId")) ||
-            strcmp(json_string_value(json_object_get(row, "clientOrderId")), o->child_cid) != 0)
-            continue;
+        json_t *id = json_object_get(row, id_field);
+        if (!json_is_string(id) || strcmp(json_string_value(id), o->child_cid) != 0) continue;
         /* It is there: adopt its state through the order reader, never resend. */
         char *text = json_dumps(row, JSON_COMPACT);
         if (!text) {
             query_later(o, bn_backoff_at(p, 0));
             return;
         }
-        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s answered -2013 %d times but is in allOrders; not sent again",
-                  o->intent.client_id, o->child_cid, o->not_found);
+        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s answered -2013 %d times but is in %s; not sent again",
+                  o->intent.client_id, o->child_cid, o->not_found, all_orders_path(o));
         bn_result found = { .kind = BN_RES_OK, .body = text, .body_len = strlen(text) };
-        apply_answer(o, &found, "GET /fapi/v1/allOrders");
+        apply_answer(o, &found, all_orders_path(o));
         free(text);
         return;
     }
@@ -582,8 +588,8 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
             o->search_from = last_time;
             search_all_orders(o);
         } else {
-            p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: allOrders holds over %d orders at one time; asking again",
-                      o->child_cid, ALL_ORDERS_PAGE);
+            p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: %s holds over %d orders at one time; asking again",
+                      o->child_cid, all_orders_path(o), ALL_ORDERS_PAGE);
             query_later(o, bn_backoff_at(p, o->not_found - 1));
         }
         return;
@@ -599,7 +605,7 @@ static void search_all_orders(bn_order *o)
     bn_query_add(&q, "symbol", o->intent.symbol);
     bn_query_add_int(&q, "startTime", o->search_from);
     bn_query_add_int(&q, "limit", ALL_ORDERS_PAGE);
-    bn_call c = { .method = "GET", .path = "/fapi/v1/allOrders", .params = bn_buf_str(&q), .is_signed = true,
+    bn_call c = { .method = "GET", .path = all_orders_path(o), .params = bn_buf_str(&q), .is_signed = true,
                   .weight = 5 };
     if (!q.oom && bn_order_enqueue(o, &c, on_search) == QTR_OK) {
         o->searching = o->busy = true;
@@ -611,23 +617,15 @@ static void search_all_orders(bn_order *o)
 
 /* The exchange does not have the child (yet). While the last send's
  * recvWindow is open (plus the first delay for the engine's lag) it may
- * still appear: ask again later. Then search allOrders before any resend. */
+ * still appear: ask again later. Then search allOrders (allAlgoOrders for a
+ * conditional order) before any resend. */
 static void not_found(bn_order *o)
 {
     bn_plugin *p = o->p;
     o->not_found++;
     int64_t now = bn_server_now_ms(p);
     int64_t window_end = o->last_send_ts + p->cfg.recv_window_ms + bn_backoff_at(p, 0);
-    if (o->algo || o->last_send_ts == 0) {
-        /* conditional orders have no allOrders entry here; a send never made has no window */
-        if (now <= window_end) {
-            query_later(o, bn_backoff_at(p, o->not_found - 1));
-            return;
-        }
-        resend_lost(o);
-        return;
-    }
-    if (now <= window_end) {
+    if (o->last_send_ts > 0 && now <= window_end) {
         int64_t d = bn_backoff_at(p, o->not_found - 1);
         if (now + d > window_end) d = window_end - now + 1;
         p->h->log(p->ctx, QTR_LOG_INFO, "order %s: not found yet (-2013); asking again in %lld ms",

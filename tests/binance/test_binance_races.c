@@ -114,6 +114,27 @@ static void search_pages_past_a_full_all_orders_page(void **state)
     hidden_order_is_adopted(fx, "deep-1", 2);
 }
 
+/* The same race for a conditional order: placed behind a 503, triggered and
+ * filled while GET algoOrder still answers -2013; allAlgoOrders lists it, so
+ * it is followed to its fill and never placed twice. */
+static void hidden_conditional_order_is_found_in_all_algo_orders(void **state)
+{
+    bn_fx *fx = *state;
+    assert_true(fx_load(fx));
+    assert_int_equal(
+        mx_post(fx->mx, "/mock/fault?path=/fapi/v1/algoOrder&method=POST&kind=503&exec=1&hide=100000"), 200);
+    assert_int_equal(fx_submit(fx, "algo-1", "BTCUSDT", QTR_SIDE_SELL, QTR_ORDER_STOP_MARKET, "0.010", "45000"), QTR_OK);
+    fx_run_for(fx, 100);
+    assert_int_equal(mx_post(fx->mx, "/mock/trigger?clientAlgoId=algo-1"), 200);
+    assert_true(fx_run_until(fx, 5000, fx_final, "algo-1"));
+    json_t *st = mx_state(fx->mx);
+    assert_filled_once(fx, st, "algo-1", "0.010");
+    assert_int_equal(mx_requests(st, "POST /fapi/v1/algoOrder"), 1);
+    assert_true(mx_requests(st, "GET /fapi/v1/allAlgoOrders") >= 1);
+    json_decref(st);
+    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 0);
+}
+
 /* A 503 that did not execute: -2013 until the recvWindow has passed, no
  * trace in allOrders, then one resend, counted and alerted. */
 static void lost_order_is_resent_after_its_window_and_alerted(void **state)
@@ -170,6 +191,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(executed_then_not_found_is_never_resent, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(hidden_past_the_window_is_found_in_all_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(search_pages_past_a_full_all_orders_page, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(hidden_conditional_order_is_found_in_all_algo_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(lost_order_is_resent_after_its_window_and_alerted, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(refused_reduce_only_follow_up_keeps_its_fills, fx_setup, fx_teardown),
     };

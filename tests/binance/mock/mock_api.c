@@ -315,10 +315,10 @@ static void h_query_order(mock_server *s, mock_req *r, mock_reply *out)
     out->body = mj_order(o);
 }
 
-/* GET /fapi/v1/allOrders: symbol required; startTime, limit (default 500,
- * at most 1000); oldest first. Orders hidden from GET /fapi/v1/order are
- * listed here. */
-static void h_all_orders(mock_server *s, mock_req *r, mock_reply *out)
+/* GET /fapi/v1/allOrders and /fapi/v1/allAlgoOrders: symbol required;
+ * startTime, limit (default 500, at most 1000); oldest first. Orders hidden
+ * from the single-order queries are listed here. */
+static void list_all(mock_server *s, mock_req *r, mock_reply *out, bool algo)
 {
     ms_symbol *y = need_symbol(s, r, out);
     if (!y) return;
@@ -331,11 +331,14 @@ static void h_all_orders(mock_server *s, mock_req *r, mock_reply *out)
     json_t *a = json_array();
     for (int i = 0; i < s->st->n_orders && (long long)json_array_size(a) < limit; i++) {
         ms_order *o = &s->st->orders[i];
-        if (o->algo || strcmp(o->symbol, y->name) != 0 || o->time < start_time) continue;
-        json_array_append_new(a, mj_order(o));
+        if (o->algo != algo || strcmp(o->symbol, y->name) != 0 || o->time < start_time) continue;
+        json_array_append_new(a, algo ? mj_algo(o) : mj_order(o));
     }
     out->body = a;
 }
+
+static void h_all_orders(mock_server *s, mock_req *r, mock_reply *out) { list_all(s, r, out, false); }
+static void h_all_algo_orders(mock_server *s, mock_req *r, mock_reply *out) { list_all(s, r, out, true); }
 
 static void h_cancel_order(mock_server *s, mock_req *r, mock_reply *out)
 {
@@ -477,6 +480,10 @@ static void h_query_algo(mock_server *s, mock_req *r, mock_reply *out)
 {
     const char *cid = mr_param(r, "clientAlgoId");
     ms_order *o = cid ? ms_algo_by_cid(s->st, cid) : NULL;
+    if (o && o->hidden_queries > 0) {
+        o->hidden_queries--; /* not found yet, as for GET /fapi/v1/order */
+        o = NULL;
+    }
     if (!o) {
         mr_error(out, 400, -2013, "Order does not exist.");
         return;
@@ -567,6 +574,7 @@ static const mock_endpoint endpoints[] = {
     { "POST", "/fapi/v1/leverage", true, 1, false, h_leverage },
     { "POST", "/fapi/v1/algoOrder", true, 0, true, h_new_algo },
     { "GET", "/fapi/v1/algoOrder", true, 1, false, h_query_algo },
+    { "GET", "/fapi/v1/allAlgoOrders", true, 5, false, h_all_algo_orders },
     { "DELETE", "/fapi/v1/algoOrder", true, 1, false, h_cancel_algo },
     { "GET", "/fapi/v1/userTrades", true, 5, false, h_user_trades },
 };

@@ -252,7 +252,8 @@ static void run_fault_then_reply(mock_server *s, mock_req *r, const mock_endpoin
     if (run) ep->handle(s, r, &rep);
     rep.order_headers = ep->order;
     if (run && f->hide > 0 && !strcmp(r->method, "POST")) {
-        ms_order *o = ms_order_by_cid(s->st, mr_param(r, "newClientOrderId") ? mr_param(r, "newClientOrderId") : "");
+        const char *cid = mr_param(r, "newClientOrderId"), *algo_cid = mr_param(r, "clientAlgoId");
+        ms_order *o = cid ? ms_order_by_cid(s->st, cid) : algo_cid ? ms_algo_by_cid(s->st, algo_cid) : NULL;
         if (o) o->hidden_queries = f->hide;
     }
     if (!strcmp(f->kind, "timeout")) {
@@ -312,7 +313,9 @@ static void handle_api(mock_server *s, mock_req *r)
     mock_reply rep = { 0 };
     ms_count_request(st, r->method, r->path);
     const char *cid = mr_param(r, "newClientOrderId");
-    s->cur_log = ms_log_request(st, r->method, r->path, cid ? cid : mr_param(r, "origClientOrderId"));
+    if (!cid) cid = mr_param(r, "origClientOrderId");
+    if (!cid) cid = mr_param(r, "clientAlgoId");
+    s->cur_log = ms_log_request(st, r->method, r->path, cid);
     const mock_endpoint *ep = mock_api_find(r->method, r->path);
     if (!ep) {
         mr_error(&rep, 404, -5000, "Path not found");
