@@ -10,7 +10,7 @@ const M = QtrModel;
 const { hms, stamp } = M;
 const $ = (id) => document.getElementById(id);
 const MAX_ROWS = 100, MAX_POINTS = 5000, MAX_LOG = 300, MAX_ORDERS = 1000, MAX_LIVE = 2000;
-const STATUS_POLL_MS = 5000;
+const STATUS_POLL_MS = 5000, READ_TIMEOUT_MS = 4000, ACTION_TIMEOUT_MS = 10000;
 
 /* Every table is rebuilt from the last snapshot plus what arrived on the
  * current connection since it opened (`live`), so a snapshot taken while
@@ -56,11 +56,23 @@ function timedRow(ms, id) {
 }
 
 /* ---- REST ---------------------------------------------------------------- */
-async function api(path, opts) {
-  const res = await fetch(path, Object.assign({ cache: "no-store" }, opts || {}));
-  let body = null;
-  try { body = await res.json(); } catch (e) { body = null; }
-  return { status: res.status, body };
+/* Every call has a deadline: a server whose loop is stuck keeps its
+ * sockets open and would leave a request (and the operator) waiting
+ * forever. No answer in time: status -1. */
+async function api(path, opts, timeoutMs = READ_TIMEOUT_MS) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    const res = await fetch(path, Object.assign({ cache: "no-store", signal: ctl.signal }, opts || {}));
+    let body = null;
+    try { body = await res.json(); } catch (e) { body = null; }
+    return { status: ctl.signal.aborted ? -1 : res.status, body };
+  } catch (e) {
+    if (ctl.signal.aborted) return { status: -1, body: null };
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 /* A GET whose answer only counts when it is a 200 with a JSON body; any
  * other answer is shown in the banner (and the panel keeps what it had). */
@@ -72,6 +84,7 @@ async function read(path) {
     return r.body;
   }
   const why = r.status === 0 ? "server unreachable"
+    : r.status === -1 ? `no answer within ${READ_TIMEOUT_MS / 1000} s (server busy or stuck?)`
     : `HTTP ${r.status}${r.body && r.body.error ? ": " + r.body.error : ""}`;
   state.apiErrors.set(path, why);
   renderBanner();
@@ -139,7 +152,13 @@ const refreshPolicy = () => refreshSoon("policy", async () => {
 const refreshAll = () => refreshSoon("all", loadAll, 1500);
 /* The host publishes an equity event once a minute (and on a new peak): the
  * account figures and the chart's newest point are read every few seconds. */
+let polling = false;
 async function pollStatus() {
+  if (polling) return;
+  polling = true;
+  try { await pollOnce(); } finally { polling = false; }
+}
+async function pollOnce() {
   const asked = performance.now();
   const [b, pos] = await Promise.all([read("/api/status"), read("/api/positions")]);
   /* positions are published on fills only: marks and uPnL come from here */
@@ -500,7 +519,7 @@ function renderBanner() {
   if (state.ess && state.ess.state && state.ess.state !== "ARMED")
     lines.push(["crit", `Trading halted: the ESS is ${state.ess.state} (${state.ess.trip_reason || "no reason given"}).`]);
   for (const [path, why] of state.apiErrors)
-    if (!(state.offlineSince && why === "server unreachable")) lines.push(["warn", `${path}: ${why}`]);   /* said above */
+    if (!(state.offlineSince && !why.startsWith("HTTP"))) lines.push(["warn", `${path}: ${why}`]);   /* said above */
   const box = $("banner");
   box.replaceChildren(...lines.map(([cls, text]) => el("div", cls, text)));
   box.hidden = !lines.length;
@@ -515,10 +534,11 @@ function say(id, text, ok) { const m = $(id); m.textContent = text; m.className 
 async function post(path, body) {
   const headers = { "Content-Type": "application/json" };
   if (token()) headers.Authorization = "Bearer " + token();
-  return api(path, { method: "POST", headers, body: JSON.stringify(body) });
+  return api(path, { method: "POST", headers, body: JSON.stringify(body) }, ACTION_TIMEOUT_MS);
 }
 function explain(r) {
   if (r.status === 401) return "Token missing or wrong: set the API token below.";
+  if (r.status === -1) return `no answer within ${ACTION_TIMEOUT_MS / 1000} s: look at the state above before trying again.`;
   return (r.body && r.body.error) || `HTTP ${r.status}`;
 }
 async function essAction(kind) {
@@ -535,7 +555,7 @@ async function essAction(kind) {
       $("ess-reason").value = "";
     } else {
       if (r.body && r.body.ess) { state.ess = r.body.ess; renderEss(); }
-      say("ess-msg", `${kind === "trip" ? "Trip" : "Reset"} refused: ${explain(r)}`, false);
+      say("ess-msg", `${kind === "trip" ? "Trip" : "Reset"} ${r.status === -1 ? "not confirmed" : "refused"}: ${explain(r)}`, false);
     }
   } catch (e) {
     say("ess-msg", "Server unreachable.", false);
@@ -547,7 +567,7 @@ async function reloadPolicy() {
   try {
     const r = await post("/api/policy/reload", { user: $("ess-user").value.trim() || "dashboard" });
     if (r.body && r.body.policy) { state.policy = r.body.policy; renderPolicy(); }
-    say("policy-msg", r.status === 200 ? "Policy reloaded." : `Reload refused: ${explain(r)}`, r.status === 200);
+    say("policy-msg", r.status === 200 ? "Policy reloaded." : `Reload ${r.status === -1 ? "not confirmed" : "refused"}: ${explain(r)}`, r.status === 200);
   } catch (e) {
     say("policy-msg", "Server unreachable.", false);
   }

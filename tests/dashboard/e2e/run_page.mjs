@@ -8,7 +8,9 @@
 //  - every table newest first;
 //  - a tripped ESS, an API error and a lost feed are shown, and the page
 //    comes back by itself when the server does.
-//  - a narrow window keeps the ESS badge on screen.
+//  - a narrow window keeps the ESS badge on screen;
+//  - a stuck server (SIGSTOP) is reported, and a trip sent to it is not
+//    claimed as done.
 // Leaves screenshots in $SHOT_DIR (page-run.png, page-offline.png, page-back.png).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
@@ -249,10 +251,34 @@ try {
     "nothing sticks out of an 800 px window: " + JSON.stringify(fit));
   await page.setViewportSize({ width: 1600, height: 1100 });
 
-  // a tripped ESS: the page says trading is halted, above everything
-  const trip = await fetch(base + "api/ess/trip", { method: "POST", headers: { Authorization: "Bearer " + TOKEN },
-    body: JSON.stringify({ reason: "e2e: operator halt", user: "e2e" }) });
-  assert.equal(trip.status, 200);
+  // a server whose loop is stuck (SIGSTOP stands in for a policy that never
+  // returns): its sockets stay open, so only a deadline tells the operator
+  expectErrors = true;
+  process.kill(s1.p.pid, "SIGSTOP");
+  try {
+    await page.waitForSelector('#banner >> text="/api/status: no answer within 4 s (server busy or stuck?)"', { timeout: 15000 });
+    // the operator trips the ESS meanwhile: the page does not claim it happened
+    await page.fill("#token", TOKEN);
+    await page.click("#btn-token");
+    await page.fill("#ess-reason", "e2e: operator halt");
+    await page.fill("#ess-user", "e2e");
+    await page.click("#btn-trip");
+    await page.waitForSelector("#ess-msg.err >> text=Trip not confirmed: no answer within 10 s", { timeout: 15000 });
+    assert.equal(await page.textContent("#ess-state"), "ARMED");
+  } finally {
+    process.kill(s1.p.pid, "SIGCONT");
+  }
+  await page.waitForSelector('#banner div:has-text("no answer")', { state: "detached", timeout: 15000 });
+  expectErrors = false;
+
+  // a tripped ESS: the page says trading is halted, above everything. (The
+  // trip sent while the server was stuck may or may not have reached it.)
+  const ess = await (await fetch(base + "api/ess")).json();
+  if (ess.state === "ARMED") {
+    const trip = await fetch(base + "api/ess/trip", { method: "POST", headers: { Authorization: "Bearer " + TOKEN },
+      body: JSON.stringify({ reason: "e2e: operator halt", user: "e2e" }) });
+    assert.equal(trip.status, 200);
+  }
   await page.waitForSelector("#b-ess:is(.crit, .warn)");
   await page.waitForSelector("#banner >> text=/Trading halted: the ESS is (TRIPPED|COOLDOWN) \\(.*e2e: operator halt/");
 
