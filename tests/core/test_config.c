@@ -146,8 +146,7 @@ static void metatables_are_never_run(void **s)
     static const char *const texts[] = {
         "return setmetatable({ plugins = {} }, { __index = function() error('boom') end })",
         "return setmetatable({ plugins = {} }, { __index = function() while true do end end })",
-        "return { plugins = {}, market = setmetatable({ symbols = { 'BTCUSDT' } },"
-        " { __index = function() error('boom') end }) }",
+        "return { plugins = {}, market = setmetatable({ symbols = { 'BTCUSDT' } }, { __index = function() error('b') end }) }",
         "return { plugins = setmetatable({}, { __len = function() while true do end end }) }",
         "return { plugins = {}, plugin_path = setmetatable({ 'a' }, { __len = function() error('boom') end }) }",
         "return { plugins = { setmetatable({ kind = 'risk', name = 'p' }, { __index = function() error('x') end }) } }",
