@@ -69,11 +69,20 @@ static int open_stream(const char *path, const struct stat *st, qh_out_dest *d, 
     return 0;
 }
 
+/* The file to replace; a name too long to hold is refused, never cut. */
+static int set_file(qh_out_dest *d, const char *path, const char *shown, char *err, size_t errlen)
+{
+    int w = snprintf(d->path, sizeof d->path, "%s", path);
+    if (w < 0 || (size_t)w >= sizeof d->path) return fail(err, errlen, "%.200s...: path too long", shown);
+    return 0;
+}
+
 int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
 {
     d->stream_fd = -1;
     d->path[0] = '\0';
     if (!path || !*path) return fail(err, errlen, "an empty path");
+    if (strlen(path) >= PATH_MAX) return fail(err, errlen, "%.200s...: path too long", path);
     int n = fd_name(path);
     if (n >= 0) {
         int fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
@@ -85,8 +94,7 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
     if (lstat(path, &st) != 0) {
         if (errno != ENOENT) return fail(err, errlen, "%s: %s", path, strerror(errno));
         if (check_parent(path, err, errlen) != 0) return -1;
-        snprintf(d->path, sizeof d->path, "%s", path);
-        return 0;
+        return set_file(d, path, path, err, errlen);
     }
     bool link = S_ISLNK(st.st_mode);
     if (link && stat(path, &st) != 0) {
@@ -99,14 +107,10 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
     if (S_ISDIR(st.st_mode)) return fail(err, errlen, "%s: is a folder", path);
     if (!S_ISREG(st.st_mode))
         return fail(err, errlen, "%s: not a regular file, character device or FIFO; refused", path);
-    if (!link) {
-        snprintf(d->path, sizeof d->path, "%s", path);
-        return 0;
-    }
+    if (!link) return set_file(d, path, path, err, errlen);
     char real[PATH_MAX];
     if (!realpath(path, real)) return fail(err, errlen, "%s: %s", path, strerror(errno));
-    snprintf(d->path, sizeof d->path, "%s", real);
-    return 0;
+    return set_file(d, real, path, err, errlen);
 }
 
 /* A new file beside the target, named so that it is recognisably ours. */

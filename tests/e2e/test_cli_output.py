@@ -144,6 +144,8 @@ def refusals():
               and "Backtest report" not in out, f"{opt} in a missing folder: exit 2 before the run: {rc} {err}")
         rc, out, err = run(BT + [opt, d])
         check(rc == 2 and "is a folder" in err, f"{opt} FOLDER: {rc} {err}")
+    rc, out, err = run(BT + ["--json", os.path.join(d, "x" * 5000)])
+    check(rc == 2 and "path too long" in err, f"--json with a path longer than PATH_MAX: {rc} {err[:100]}")
     check(listing(d) == [], f"nothing created: {listing(d)}")
 
 
