@@ -58,19 +58,6 @@ static const char *shown(field f, char buf[40])
     return buf;
 }
 
-bool qh_csv_parse_ms(const char *p, size_t n, int64_t *out)
-{
-    if (n == 0 || n > 18) return false;   /* 18 digits cannot overflow int64 */
-    int64_t v = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned d = (unsigned char)p[i] - '0';
-        if (d > 9) return false;
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 static int parse_time(const parse_ctx *pc, size_t line, int col, field f, int64_t *out)
 {
     char buf[40];

@@ -34,9 +34,8 @@ static const char *file_kind(mode_t m)
     return "not a plain file";
 }
 
-int qh_data_line_check(const char *name, size_t line, size_t n, char *err, size_t errlen)
+int qh_data_line_refuse(const char *name, size_t line, char *err, size_t errlen)
 {
-    if (n <= QH_DATA_LINE_MAX) return 0;
     if (err && errlen) snprintf(err, errlen, "%s:%zu: line longer than %d bytes", name, line, QH_DATA_LINE_MAX);
     return -1;
 }
@@ -80,7 +79,7 @@ static char *read_bounded(int fd, const char *path, size_t size, size_t *len, ch
         n += (size_t)r;
         if (nl) line_start = (size_t)(nl - buf) + 1;
         else if (n - line_start > QH_DATA_LINE_MAX + LINE_SLACK) {
-            qh_data_line_check(path, count_lines(buf, line_start), n - line_start, err, errlen);
+            qh_data_line_refuse(path, count_lines(buf, line_start), err, errlen);
             free(buf);
             return NULL;
         }
