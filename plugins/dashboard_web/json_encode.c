@@ -133,9 +133,16 @@ static void put_string(jw *w, const char *s, size_t n)
 
 void jw_key(jw *w, const char *key)
 {
+    /* keys are our own literals: plain ASCII, nothing to escape */
+    size_t n = strlen(key);
     sep(w);
-    put_string(w, key, strlen(key));
-    put(w, ":", 1);
+    if (!reserve(w, n + 3)) return;
+    char *o = w->buf + w->len;
+    o[0] = '"';
+    memcpy(o + 1, key, n);
+    o[n + 1] = '"';
+    o[n + 2] = ':';
+    w->len += n + 3;
 }
 
 void jw_key_field(jw *w, const char *key, size_t cap)

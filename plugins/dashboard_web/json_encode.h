@@ -30,7 +30,7 @@ void jw_begin_object(jw *w);
 void jw_end_object(jw *w);
 void jw_begin_array(jw *w);
 void jw_end_array(jw *w);
-void jw_key(jw *w, const char *key);
+void jw_key(jw *w, const char *key);                     /* a literal of ours: plain ASCII, written as is */
 void jw_key_field(jw *w, const char *key, size_t cap);   /* a key from a fixed field */
 void jw_string(jw *w, const char *s);
 /* A fixed-size char field: read up to its NUL or cap bytes, never further;
