@@ -196,6 +196,7 @@ want = ["usr/bin/qtr", f"{ETC[1:]}/qtr.lua", UNIT[1:]]
 want += [f"usr/share/doc/quantum-trader/{d}" for d in ("changelog.Debian.gz", "copyright", "operations.md",
                                                         "config.md", "policies.md", "dashboard.md", "store.md",
                                                         "binance.md")]
+want += ["usr/share/man/man1/qtr.1.gz"]
 want += [f"{PLUGIN_DIR[1:]}/{p}.so" for p in PLUGINS]
 policies = sorted(os.path.basename(x) for x in glob.glob(os.path.join(SRC, "policies", "*.lua")))
 check("default.lua" in policies, f"policies/default.lua exists in the source ({policies})")
@@ -391,8 +392,10 @@ if shutil.which("systemd-analyze"):
     os.makedirs(vdir)
     with open(os.path.join(vdir, "quantum-trader.service"), "w") as fh:
         fh.write(unit_text.replace("/usr/bin/qtr", QTR))
+    # ... and its Documentation=man:qtr(1) is looked up in the extracted manual pages
     r = subprocess.run(["systemd-analyze", "verify", os.path.join(vdir, "quantum-trader.service")],
-                       capture_output=True, text=True, timeout=90)
+                       capture_output=True, text=True, timeout=90,
+                       env=dict(os.environ, MANPATH=os.path.join(root, "usr/share/man")))
     out = (r.stdout + r.stderr).strip()
     ours = [line for line in out.splitlines() if "quantum-trader" in line]
     check(r.returncode == 0 and not ours, f"systemd-analyze verify accepts the unit (exit {r.returncode}): {out}")
