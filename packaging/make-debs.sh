@@ -67,6 +67,7 @@ else
             -DCMAKE_C_COMPILER="$(cache_get "$build" CMAKE_C_COMPILER)" \
             -DQTR_WERROR=OFF \
             -DQTR_BUILD_TESTS=OFF \
+            -DCMAKE_STRIP="$(cd "$(dirname "$0")" && pwd)/deb-strip.sh" \
             -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON
     fi
     if [ $# -gt 0 ]; then
