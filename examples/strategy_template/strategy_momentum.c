@@ -33,6 +33,8 @@ static const qtr_option options[] = {
     { "lookback", QTR_OPT_INT, "5", 0, "candles to look back" },
     { "threshold", QTR_OPT_DECIMAL, "0.01", 0, "move that triggers, as a fraction (0.01 = 1%)" },
     { "order_notional", QTR_OPT_DECIMAL, "100", 0, "position size in quote currency" },
+    /* read by the host, not here: it sends only these symbols' candles */
+    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "symbols to trade; empty: every symbol" },
     { NULL, 0, NULL, 0, NULL },
 };
 

@@ -567,6 +567,7 @@ with open(candles, "w") as fh:
 r = sh([QTR, "backtest", "-c", os.path.join(tcopy, "backtest.lua"), "--data", candles,
         "--json", os.path.join(work, "tpl-report.json")], env=qenv, timeout=120, check_rc=False)
 check(r.returncode == 0, f"the template's backtest.lua runs its plugin: exit {r.returncode} {r.stdout}{r.stderr}")
+check("ERROR" not in r.stderr and "WARN" not in r.stderr, f"the template's backtest logs no error or warning: {r.stderr}")
 if r.returncode == 0:
     import json
     rep_json = json.load(open(os.path.join(work, "tpl-report.json")))
