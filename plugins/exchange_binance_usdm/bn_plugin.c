@@ -223,7 +223,7 @@ static int read_options(bn_plugin *p)
         return -1;
     /* Removed: with it off, libcurl resent orders on dead reused connections
      * (15 duplicate ids under drops); libcurl before 8.16 cannot be told not
-     * to. Order sends and cancels always take a new connection. */
+     * to. Every order send takes a new connection (bn_rest.c). */
     if (p->h->config_string(p->ctx, "fresh_connection_for_orders", &s) == QTR_OK)
         return opt_fail(p, "fresh_connection_for_orders",
                         "removed: order sends always use a new connection (see docs/binance.md)");

@@ -98,7 +98,7 @@ typedef struct bn_call {
     bool is_signed;
     int weight;           /* request weight (IP)                               */
     int orders;           /* order-count cost: 1 for a new order               */
-    bool non_idempotent;  /* new orders and cancels: a fresh connection        */
+    bool non_idempotent;  /* new orders: always a fresh connection (libcurl)   */
     int expected_code;    /* an API error that is normal here (not counted)    */
     bool raw;             /* the order path: no jansson tree, the callback     */
                           /* reads r->body with the allocation-free reader     */
