@@ -204,3 +204,25 @@ def wait_until(pred, timeout, step=0.05):
         time.sleep(step)
         v = pred()
     return v
+
+
+def fast_run_config(d, port, policy_line, name="fast.lua"):
+    """A quick paper run (20 ms synthetic candles, ma_cross 2/5) with the
+    dashboard on 127.0.0.1:port; policy_line is the config's policy entry
+    (such as 'policy = { file = "..." },' or "" for the built-in default)."""
+    return write(os.path.join(d, name), f"""
+return {{
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 7 }},
+  {policy_line}
+  signals = {{ cycle_ms = 10 }},
+  plugins = {{
+    {{ kind = "exchange", name = "paper" }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
+       options = {{ listen = "127.0.0.1:{port}" }} }},
+    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
+  }},
+}}
+""")

@@ -11,28 +11,9 @@ import signal
 import tempfile
 
 import qtrtest
-from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, http_get, wait_until, write
+from qtrtest import SRC, Server, check, fast_run_config, finish, free_port, http_get, wait_until, write
 
 DEFAULT = os.path.join(SRC, "policies", "default.lua")
-
-
-def config(d, port, policy_line=""):
-    return write(os.path.join(d, "cfg.lua"), f"""
-return {{
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 7 }},
-  {policy_line}
-  signals = {{ cycle_ms = 10 }},
-  plugins = {{
-    {{ kind = "exchange", name = "paper" }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
-       options = {{ listen = "127.0.0.1:{port}" }} }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
-  }},
-}}
-""")
 
 
 def lone_qtr():
@@ -49,7 +30,7 @@ def builtin_default_from_anywhere():
     cwd = tempfile.mkdtemp(prefix="qtr_empty_")
     d = tempfile.mkdtemp(prefix="qtr_builtin_")
     port = free_port()
-    s = Server(["-c", config(d, port)], cwd=cwd)
+    s = Server(["-c", fast_run_config(d, port, "")], cwd=cwd)
     try:
         check(s.wait_for("running (paper mode", 30), "qtr starts with no policy file anywhere: " + s.text()[-2000:])
         check("loaded builtin:policies/default.lua" in s.text(), "the built-in default policy is loaded: "
@@ -71,7 +52,7 @@ def named_file_still_loaded():
     d = tempfile.mkdtemp(prefix="qtr_named_")
     pol = write(os.path.join(d, "mine.lua"), open(DEFAULT).read().replace('name = "default"', 'name = "mine"'))
     port = free_port()
-    s = Server(["-c", config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
+    s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
     try:
         check(s.wait_for("running (paper mode", 30), "qtr starts: " + s.text()[-2000:])
         check(f"loaded {pol}" in s.text(), "the named policy file is loaded: " + s.text()[-2000:])

@@ -16,7 +16,7 @@ import tempfile
 import threading
 import time
 
-from qtrtest import (PLUGINS, SRC, Server, check, finish, free_port, http_get, metrics, run, store_query,
+from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, run, store_query,
                      wait_until, write)
 
 GOOD = open(os.path.join(SRC, "policies", "default.lua")).read()
@@ -43,25 +43,6 @@ def hostile(body, dodge):
     text = GOOD.replace(JUDGE, f"{JUDGE}    {cond} {body} end\n", 1)
     assert text != GOOD
     return text
-
-
-def config(d, port, pol):
-    return write(os.path.join(d, "fast.lua"), f"""
-return {{
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 7 }},
-  policy = {{ file = "{pol}" }},
-  signals = {{ cycle_ms = 10 }},
-  plugins = {{
-    {{ kind = "exchange", name = "paper" }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
-       options = {{ listen = "127.0.0.1:{port}" }} }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
-  }},
-}}
-""")
 
 
 class HealthProbe:
@@ -116,7 +97,7 @@ def dodging_judge_is_refused_then_reverted():
     d = tempfile.mkdtemp(prefix="qtr_overrun_run_")
     port = free_port()
     pol = write(os.path.join(d, "policy.lua"), GOOD)
-    s = Server(["-c", config(d, port, pol)], cwd=d)
+    s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
     try:
         check(s.wait_for("[orders] fill ", 60), "the server trades under the good policy: " + s.text()[-2000:])
         check(wait_until(lambda: http_get(port, "/health/all")[0] is not None, 10), "the dashboard answers")
@@ -153,7 +134,7 @@ def no_fallback_trips_the_ess():
     d = tempfile.mkdtemp(prefix="qtr_overrun_ess_")
     port = free_port()
     pol = write(os.path.join(d, "policy.lua"), hostile(HOSTILE["pattern"], dodge=True))
-    s = Server(["-c", config(d, port, pol)], cwd=d)
+    s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
     try:
         check(s.wait_for("running (paper mode", 30), "the server starts: " + s.text()[-2000:])
         probe = HealthProbe(port)

@@ -101,6 +101,15 @@ static const char *write_policy(world *w, const char *name, const char *judge)
     return pfx_write(&w->fx, name, text);
 }
 
+/* A policy whose judge runs HOSTILE[i] on live orders only, written to
+ * name; its path is copied to path (the fixture's buffer is reused). */
+static void write_dodging(world *w, const char *name, size_t i, char *path, size_t cap)
+{
+    char judge[1024];
+    hostile_judge(judge, sizeof judge, HOSTILE[i].body, true);
+    snprintf(path, cap, "%s", write_policy(w, name, judge));
+}
+
 static void test_hostile_load_refused_quickly(void **state)
 {
     world *w = *state;
@@ -202,11 +211,8 @@ static void test_three_overruns_revert_to_the_last_good_policy(void **state)
     char good_path[256];
     snprintf(good_path, sizeof good_path, "%s", good);
     assert_int_equal(qh_policy_load(w->p, good_path, 1000, &ev), 0);
-    char judge[1024];
-    hostile_judge(judge, sizeof judge, HOSTILE[0].body, true);
-    const char *bad = write_policy(w, "bad.lua", judge);
     char bad_path[256];
-    snprintf(bad_path, sizeof bad_path, "%s", bad);
+    write_dodging(w, "bad.lua", 0, bad_path, sizeof bad_path);
     assert_int_equal(qh_policy_load(w->p, bad_path, 2000, &ev), 0);
     assert_string_equal(qh_policy_limits(w->p)->name, "test");
 
@@ -246,9 +252,9 @@ static void test_three_overruns_without_a_fallback(void **state)
 {
     world *w = *state;
     qtr_policy_event ev;
-    char judge[1024];
-    hostile_judge(judge, sizeof judge, HOSTILE[2].body, true);
-    assert_int_equal(qh_policy_load(w->p, write_policy(w, "only.lua", judge), 1000, &ev), 0);
+    char path[256];
+    write_dodging(w, "only.lua", 2, path, sizeof path);
+    assert_int_equal(qh_policy_load(w->p, path, 1000, &ev), 0);
     qtr_risk_decision d;
     for (int i = 0; i < QH_POLICY_OVERRUNS_MAX; i++) assert_int_equal(judge_once(w, &d), QTR_EREFUSED);
     assert_int_equal(w->seen[QH_POLICY_OVERRUNS_MAX - 1].action, QH_OVERRUN_NO_FALLBACK);
@@ -262,13 +268,10 @@ static void test_reload_of_same_text_keeps_the_older_fallback(void **state)
 {
     world *w = *state;
     qtr_policy_event ev;
-    char judge[1024];
-    hostile_judge(judge, sizeof judge, HOSTILE[0].body, true);
-    const char *path = write_policy(w, "same.lua", judge);
-    char p[256];
-    snprintf(p, sizeof p, "%s", path);
-    assert_int_equal(qh_policy_load(w->p, p, 1000, &ev), 0);
-    assert_int_equal(qh_policy_load(w->p, p, 2000, &ev), 0);
+    char path[256];
+    write_dodging(w, "same.lua", 0, path, sizeof path);
+    assert_int_equal(qh_policy_load(w->p, path, 1000, &ev), 0);
+    assert_int_equal(qh_policy_load(w->p, path, 2000, &ev), 0);
     qtr_risk_decision d;
     for (int i = 0; i < QH_POLICY_OVERRUNS_MAX; i++) assert_int_equal(judge_once(w, &d), QTR_EREFUSED);
     assert_int_equal(w->seen[QH_POLICY_OVERRUNS_MAX - 1].action, QH_OVERRUN_NO_FALLBACK);
