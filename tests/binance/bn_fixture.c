@@ -54,7 +54,7 @@ bn_fx *fx_new(void)
     mock_host_set_option(fx->m, "backoff_429_ms", "20");
     mock_host_set_option(fx->m, "time_sync_ms", "0");
     /* short: an order answering -2013 is sent again only after its recvWindow */
-    mock_host_set_option(fx->m, "recv_window", "500");
+    mock_host_set_option(fx->m, "recv_window", "1000");
     if (getenv("BN_TEST_DEBUG")) mock_host_set_option(fx->m, "debug", "true");
     return fx;
 }

@@ -2,7 +2,7 @@
  * order that executed behind a 503 answers "not found" while the matching
  * engine lags the API), forced through the mock's hide=N fault; and a
  * reduce-only follow-up refused with -2022 never turns filled quantity into
- * REJECTED. The fixture's recvWindow is 500 ms. */
+ * REJECTED. The fixture's recvWindow is 1000 ms. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,12 +91,12 @@ static void hidden_past_the_window_is_found_in_all_orders(void **state)
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
     hidden_order_is_adopted(fx, "lag-1", 1);
-    /* allOrders was asked only once the send's recvWindow (500 ms) had passed */
+    /* allOrders was asked only once the send's recvWindow (1000 ms) had passed */
     json_t *log = mx_request_log(fx->mx);
     int64_t sent = nth_request_us(log, "POST", "/fapi/v1/order", 0);
     int64_t searched = nth_request_us(log, "GET", "/fapi/v1/allOrders", 0);
     assert_true(sent >= 0 && searched >= 0);
-    assert_true(searched - sent >= 500000);
+    assert_true(searched - sent >= 1000000);
     json_decref(log);
 }
 
@@ -152,7 +152,7 @@ static void lost_order_is_resent_after_its_window_and_alerted(void **state)
     json_t *log = mx_request_log(fx->mx);
     int64_t first = nth_request_us(log, "POST", "/fapi/v1/order", 0);
     int64_t second = nth_request_us(log, "POST", "/fapi/v1/order", 1);
-    assert_true(second - first >= 500000); /* never inside the first send's recvWindow */
+    assert_true(second - first >= 1000000); /* never inside the first send's recvWindow */
     json_decref(log);
     assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), 1);
     assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 1);
