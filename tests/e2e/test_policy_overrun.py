@@ -6,7 +6,7 @@
 * A running `qtr run` whose policy is swapped (SIGHUP) for one that does the
   work only on live orders (it passes the load's self-test): /health/all keeps
   answering within a bound the whole time, each order is refused with
-  policy_timeout, policy_timeouts_total counts them, an alert is stored, and
+  policy_timeout, qtr_policy_timeouts_total counts them, an alert is stored, and
   after 3 overruns the last good policy is back and the server trades again.
 * The same hostile policy as the first one loaded: after 3 overruns no policy
   is left and the ESS trips."""
@@ -101,17 +101,20 @@ def dodging_judge_is_refused_then_reverted():
     try:
         check(s.wait_for("[orders] fill ", 60), "the server trades under the good policy: " + s.text()[-2000:])
         check(wait_until(lambda: http_get(port, "/health/all")[0] is not None, 10), "the dashboard answers")
+        exported = metrics(port) or {}
+        check(any("qtr_policy_timeouts_total" in k for k in exported) and
+              metric_sum(port, "qtr_policy_timeouts_total") == 0, "the counter is exported, at 0 before")
         probe = HealthProbe(port)
         write(pol, hostile(HOSTILE["string_rep"], dodge=True))
         s.p.send_signal(signal.SIGHUP)
         check(s.wait_for("version 2", 20), "the dodging policy passes the load: " + s.text()[-2000:])
         check(s.wait_for(": policy_timeout (policy judge overran", 60),
               "an order is refused with policy_timeout: " + s.text()[-3000:])
-        check(wait_until(lambda: metric_sum(port, "policy_timeouts_total") >= 1, 10),
-              "policy_timeouts_total counts the overrun")
+        check(wait_until(lambda: metric_sum(port, "qtr_policy_timeouts_total") >= 1, 10),
+              "qtr_policy_timeouts_total counts the overrun")
         check(s.wait_for("withdrawn", 60), "3 overruns withdraw the policy: " + s.text()[-3000:])
-        check(wait_until(lambda: metric_sum(port, "policy_timeouts_total") >= 3, 10),
-              "policy_timeouts_total counts every overrun")
+        check(wait_until(lambda: metric_sum(port, "qtr_policy_timeouts_total") >= 3, 10),
+              "qtr_policy_timeouts_total counts every overrun")
         fills_at_revert = s.count("[orders] fill ")
         check(wait_until(lambda: s.count("[orders] fill ") > fills_at_revert, 60),
               "the server trades again under the last good policy")
