@@ -16,8 +16,10 @@
 
 #define WS_CLOSE_RESERVE 128            /* room kept under the cap for a close frame */
 #define WS_FRAME_HEADER_MAX 10          /* a server frame's header: unmasked */
-/* Control frames read before their answers are counted against the cap:
- * a ping flood's pongs never pile up unseen inside wslay. */
+/* Input goes to wslay only until this many control frames were read in a
+ * round (plus what already sits in wslay's 4 KiB frame buffer); then their
+ * answers are counted against the cap before more is read, so a ping flood's
+ * pongs never pile up unseen inside wslay. */
 #define WS_CTRL_PER_ROUND 16
 #define WS_CLOSE_GRACE_S 5              /* how long a closing client may take to drain */
 #define WS_ALL_TYPES 0xffffffffu
