@@ -3,8 +3,8 @@
 * `qtr policy check` on policies whose judge() would run for hours (string.rep
   in a loop, pattern matches, table growth, deep recursion, string growth)
   finishes at once with exit 2 and the file and reason.
-* A running `qtr run` whose policy is swapped (SIGHUP) for one that does the
-  work only on live orders (it passes the load's self-test): /health/all keeps
+* A running `qtr run` whose policy is swapped (SIGHUP) for each of them in turn,
+  doing the work only on live orders (so it passes the load's self-test): /health/all keeps
   answering within a bound the whole time, each order is refused with
   policy_timeout, qtr_policy_timeouts_total counts them, an alert is stored, and
   after 3 overruns the last good policy is back and the server trades again.
@@ -93,11 +93,13 @@ def metric_sum(port, name):
     return sum(v for k, v in m.items() if name in k)
 
 
-def dodging_judge_is_refused_then_reverted():
+def dodging_judges_are_refused_then_reverted():
+    """Each hostile body in turn, swapped in on SIGHUP over the good policy."""
     d = tempfile.mkdtemp(prefix="qtr_overrun_run_")
     port = free_port()
     pol = write(os.path.join(d, "policy.lua"), GOOD)
     s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
+    reverted = "policy withdrawn, the previous one is back"
     try:
         check(s.wait_for("[orders] fill ", 60), "the server trades under the good policy: " + s.text()[-2000:])
         check(wait_until(lambda: http_get(port, "/health/all")[0] is not None, 10), "the dashboard answers")
@@ -105,19 +107,22 @@ def dodging_judge_is_refused_then_reverted():
         check(any("qtr_policy_timeouts_total" in k for k in exported) and
               metric_sum(port, "qtr_policy_timeouts_total") == 0, "the counter is exported, at 0 before")
         probe = HealthProbe(port)
-        write(pol, hostile(HOSTILE["string_rep"], dodge=True))
-        s.p.send_signal(signal.SIGHUP)
-        check(s.wait_for("version 2", 20), "the dodging policy passes the load: " + s.text()[-2000:])
-        check(s.wait_for(": policy_timeout (policy judge overran", 60),
-              "an order is refused with policy_timeout: " + s.text()[-3000:])
-        check(wait_until(lambda: metric_sum(port, "qtr_policy_timeouts_total") >= 1, 10),
-              "qtr_policy_timeouts_total counts the overrun")
-        check(s.wait_for("withdrawn", 60), "3 overruns withdraw the policy: " + s.text()[-3000:])
-        check(wait_until(lambda: metric_sum(port, "qtr_policy_timeouts_total") >= 3, 10),
-              "qtr_policy_timeouts_total counts every overrun")
-        fills_at_revert = s.count("[orders] fill ")
-        check(wait_until(lambda: s.count("[orders] fill ") > fills_at_revert, 60),
-              "the server trades again under the last good policy")
+        for n, (name, body) in enumerate(HOSTILE.items()):
+            version = n + 2          # the good policy is version 1; each hostile one loads
+            before = metric_sum(port, "qtr_policy_timeouts_total")
+            write(pol, hostile(body, dodge=True))
+            s.p.send_signal(signal.SIGHUP)
+            check(s.wait_for(f"version {version} ", 20), f"{name}: the dodging policy passes the load: "
+                  + s.text()[-2000:])
+            check(wait_until(lambda: s.count(reverted) >= n + 1, 60),
+                  f"{name}: 3 overruns withdraw it and the good policy is back: " + s.text()[-3000:])
+            check(wait_until(lambda: metric_sum(port, "qtr_policy_timeouts_total") >= before + 3, 10),
+                  f"{name}: qtr_policy_timeouts_total counts every overrun")
+            fills = s.count("[orders] fill ")
+            check(wait_until(lambda: s.count("[orders] fill ") > fills, 60),
+                  f"{name}: the server trades again under the last good policy")
+        check(": policy_timeout (policy judge overran" in s.text(),
+              "orders are refused with the reason policy_timeout: " + s.text()[-3000:])
         probe.stop()
         print(f"/health/all: {probe.answers} answers, slowest {probe.worst:.3f} s, {len(probe.failures)} failures",
               flush=True)
@@ -130,7 +135,8 @@ def dodging_judge_is_refused_then_reverted():
     check(rc == 0, f"a clean stop, got {rc}")
     db = os.path.join(d, "var", "qtr.db")
     kinds = [r[0] for r in store_query(db, "SELECT kind FROM alerts WHERE source = 'policy'")]
-    check("policy_timeout" in kinds and "policy_withdrawn" in kinds, f"the alerts are stored: {kinds}")
+    check("policy_timeout" in kinds and kinds.count("policy_withdrawn") == len(HOSTILE),
+          f"the alerts are stored: {kinds}")
 
 
 def no_fallback_trips_the_ess():
@@ -155,6 +161,6 @@ def no_fallback_trips_the_ess():
 
 
 policy_check_finishes()
-dodging_judge_is_refused_then_reverted()
+dodging_judges_are_refused_then_reverted()
 no_fallback_trips_the_ess()
 finish()
