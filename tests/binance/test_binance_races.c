@@ -67,13 +67,17 @@ static void executed_then_not_found_is_never_resent(void **state)
     assert_int_equal(fx_alerts(fx, "exchange_order_resent"), 0);
 }
 
-/* cid executed behind a 503 and GET order never finds it: run until it is
- * final; it must be FILLED, placed once, found by at least `searches`
- * allOrders requests, and never resent. */
-static void hidden_order_is_adopted(bn_fx *fx, const char *cid, long searches)
+/* Arm a 503 that executes cid's send and hides it from GET order for good. */
+static void send_hidden(bn_fx *fx, const char *cid)
 {
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=503&exec=1&hide=100000"), 200);
     submit_market(fx, cid, "0.010");
+}
+
+/* Run until the hidden cid is final: it must be FILLED, placed once, found
+ * by at least `searches` allOrders requests, and never resent. */
+static void hidden_order_is_adopted(bn_fx *fx, const char *cid, long searches)
+{
     assert_true(fx_run_until(fx, 5000, fx_final, cid));
     json_t *st = mx_state(fx->mx);
     assert_filled_once(fx, st, cid, "0.010");
@@ -90,6 +94,7 @@ static void hidden_past_the_window_is_found_in_all_orders(void **state)
 {
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
+    send_hidden(fx, "lag-1");
     hidden_order_is_adopted(fx, "lag-1", 1);
     /* allOrders was asked only once the send's recvWindow (1000 ms) had passed */
     json_t *log = mx_request_log(fx->mx);
@@ -100,15 +105,31 @@ static void hidden_past_the_window_is_found_in_all_orders(void **state)
     json_decref(log);
 }
 
-/* A thousand other orders since the send fill allOrders' first page: the
- * search pages on (from the last row's time) and finds it; nothing resent. */
+static bool placed(bn_fx *fx, const void *cid)
+{
+    json_t *st = mx_state(fx->mx);
+    bool yes = mx_order(st, cid) != NULL;
+    json_decref(st);
+    return yes;
+}
+
+/* A thousand other orders placed in the second before it fill allOrders'
+ * first page: the search pages on (from the last row's time) and finds it;
+ * nothing is resent. The loop is paused while they are added. */
 static void search_pages_past_a_full_all_orders_page(void **state)
 {
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
+    send_hidden(fx, "deep-1");
+    assert_true(fx_run_until(fx, 2000, placed, "deep-1"));
+    json_t *st = mx_state(fx->mx);
+    long long placed_at = (long long)json_integer_value(json_object_get(mx_order(st, "deep-1"), "time"));
+    json_decref(st);
     for (int i = 0; i < 1000; i++) {
-        char q[160];
-        snprintf(q, sizeof q, "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.001&price=40000&clientOrderId=ext-%d", i);
+        char q[200];
+        snprintf(q, sizeof q,
+                 "/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.001&price=40000&clientOrderId=ext-%d&time=%lld", i,
+                 placed_at - 1000 + i);
         assert_int_equal(mx_post(fx->mx, q), 200);
     }
     hidden_order_is_adopted(fx, "deep-1", 2);

@@ -316,8 +316,17 @@ static void h_query_order(mock_server *s, mock_req *r, mock_reply *out)
 }
 
 /* GET /fapi/v1/allOrders and /fapi/v1/allAlgoOrders: symbol required;
- * startTime, limit (default 500, at most 1000); oldest first. Orders hidden
- * from the single-order queries are listed here. */
+ * startTime, limit (default 500, at most 1000); oldest first (by time, then
+ * id). Orders hidden from the single-order queries are listed here. */
+static ms_order *g_list_orders; /* qsort has no user data; the loop is single-threaded */
+
+static int by_time(const void *a, const void *b)
+{
+    const ms_order *x = &g_list_orders[*(const int *)a], *y = &g_list_orders[*(const int *)b];
+    if (x->time != y->time) return x->time < y->time ? -1 : 1;
+    return (x->order_id > y->order_id) - (x->order_id < y->order_id);
+}
+
 static void list_all(mock_server *s, mock_req *r, mock_reply *out, bool algo)
 {
     ms_symbol *y = need_symbol(s, r, out);
@@ -328,12 +337,23 @@ static void list_all(mock_server *s, mock_req *r, mock_reply *out, bool algo)
         mr_error(out, 400, -1130, "Invalid data sent for a parameter.");
         return;
     }
+    int *idx = malloc((size_t)(s->st->n_orders ? s->st->n_orders : 1) * sizeof *idx), n = 0;
+    if (!idx) {
+        mr_error(out, 500, -1001, "Internal error; out of memory.");
+        return;
+    }
+    for (int i = 0; i < s->st->n_orders; i++) {
+        const ms_order *o = &s->st->orders[i];
+        if (o->algo == algo && !strcmp(o->symbol, y->name) && o->time >= start_time) idx[n++] = i;
+    }
+    g_list_orders = s->st->orders;
+    qsort(idx, (size_t)n, sizeof *idx, by_time);
     json_t *a = json_array();
-    for (int i = 0; i < s->st->n_orders && (long long)json_array_size(a) < limit; i++) {
-        ms_order *o = &s->st->orders[i];
-        if (o->algo != algo || strcmp(o->symbol, y->name) != 0 || o->time < start_time) continue;
+    for (int k = 0; k < n && k < limit; k++) {
+        const ms_order *o = &s->st->orders[idx[k]];
         json_array_append_new(a, algo ? mj_algo(o) : mj_order(o));
     }
+    free(idx);
     out->body = a;
 }
 

@@ -112,6 +112,8 @@ static void c_open_order(mock_server *s, mock_req *r, mock_reply *out)
     o->orig_qty = qty;
     o->price = price;
     o->external = true;
+    const char *t = mr_param(r, "time"); /* placed earlier than now (ms since the epoch) */
+    if (t) o->time = o->update_time = atoll(t);
     qtr_dec filled;
     if (dec_param(r, "filled", &filled) && filled > 0) ms_fill(s->st, o, filled, price, true);
     out->body = json_pack("{s:I}", "orderId", (json_int_t)o->order_id);
