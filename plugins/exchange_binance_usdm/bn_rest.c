@@ -424,16 +424,16 @@ static void count_error(bn_plugin *p, const bn_req *r, const char *reason)
 }
 
 /* A 429: the call was not executed. One episode is one pause: the answers
- * of calls that left before it began (already in flight) only make sure
- * the pause lasts their own Retry-After; they neither double the backoff
- * nor count as further errors. A call sent after the pause that meets 429
+ * of calls that left before it began (already in flight, however late they
+ * come back) only make sure the pause lasts their own Retry-After from when
+ * they arrive; they neither double the backoff nor count as further errors. A call sent after the pause that meets 429
  * again starts the next step: the Retry-After given, else the doubled
  * backoff with jitter. */
 static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *resp, int64_t now)
 {
     int64_t ra = retry_after_ms(resp->headers);
     if (p->metrics.rate_limited) p->h->metric_add(p->metrics.rate_limited, 1);
-    if (p->pause_set_us && r->sent_us < p->pause_set_us && now < p->pause_until_us) {
+    if (p->pause_set_us && r->sent_us < p->pause_set_us) {
         int64_t until = now + ra * 1000;
         if (ra && until > p->pause_until_us) p->pause_until_us = until;
         p->h->log(p->ctx, QTR_LOG_INFO, "%s %s: HTTP 429 sent before the pause; resumes in %lld ms", r->method,

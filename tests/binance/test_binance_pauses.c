@@ -55,6 +55,7 @@ static void in_flight_429s_pause_once(void **state)
     bn_fx *fx = *state;
     mock_host_set_option(fx->m, "backoff_429_ms", "1000");
     assert_true(fx_load(fx));
+    size_t errors_before = fx_alerts(fx, "exchange_error"); /* a slow start may have had its own */
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=429&retry_after=1&count=4"), 200);
     const char *cids[] = { "rl-1", "rl-2", "rl-3", "rl-4", NULL };
     for (int i = 0; cids[i]; i++) submit_market(fx, cids[i], "0.010");
@@ -81,7 +82,7 @@ static void in_flight_429s_pause_once(void **state)
     json_decref(st);
     assert_int_equal(mock_host_metric(fx->m, "rate_limited_total", NULL), 4);
     assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "rate_limited"), 1);
-    assert_int_equal(fx_alerts(fx, "exchange_error"), 1);
+    assert_int_equal(fx_alerts(fx, "exchange_error") - errors_before, 1);
 }
 
 /* During a 429 pause the ESS cancels everything and sends a reduce-only
@@ -274,6 +275,7 @@ static void in_flight_418s_are_one_ban(void **state)
 {
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
+    size_t errors_before = fx_alerts(fx, "exchange_error");
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=418&retry_after=1&count=3"), 200);
     const char *cids[] = { "b-1", "b-2", "b-3", NULL };
     for (int i = 0; cids[i]; i++) submit_market(fx, cids[i], "0.010");
@@ -281,7 +283,7 @@ static void in_flight_418s_are_one_ban(void **state)
     for (int i = 0; cids[i]; i++) assert_int_equal(fx_last_update(fx, cids[i])->status, QTR_OS_REJECTED);
     assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "banned"), 1);
     assert_int_equal(fx_alerts(fx, "exchange_banned"), 1);
-    assert_int_equal(fx_alerts(fx, "exchange_error"), 1);
+    assert_int_equal(fx_alerts(fx, "exchange_error") - errors_before, 1);
 }
 
 /* Market-data polling fails (5xx, HTML, 429 with several requests out):
@@ -293,6 +295,7 @@ static void market_data_errors_go_to_health_not_the_ess(void **state)
     poll_mark_and_depth(fx);
     mock_host_set_option(fx->m, "max_429_retries", "0");
     assert_true(fx_load(fx));
+    size_t errors_before = fx_alerts(fx, "exchange_error"); /* a slow start may have had its own */
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/premiumIndex&kind=500&count=3"), 200);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/depth&kind=html&count=2"), 200);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/depth&kind=429&count=2"), 200);
@@ -303,13 +306,13 @@ static void market_data_errors_go_to_health_not_the_ess(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "faults_left")), 0);
     json_decref(st);
     assert_true(mock_host_metric(fx->m, "exchange_errors_total", "html") >= 2);
-    assert_int_equal(fx_alerts(fx, "exchange_error"), 0);
+    assert_int_equal(fx_alerts(fx, "exchange_error") - errors_before, 0);
     assert_int_equal(fx->m->health.status, QTR_HEALTH_OK);
     /* an order error still counts for the ESS */
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=500&exec=1"), 200);
     submit_market(fx, "md-1", "0.010");
     assert_true(fx_run_until(fx, 3000, fx_final, "md-1"));
-    assert_int_equal(fx_alerts(fx, "exchange_error"), 1);
+    assert_true(fx_alerts(fx, "exchange_error") - errors_before >= 1);
 }
 
 /* fresh_connection_for_orders is gone: setting it is refused by name. */
