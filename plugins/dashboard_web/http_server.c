@@ -251,10 +251,11 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     while (!c->closing) {
         if (!c->have_head) {
+            /* the first byte of a request, blank lines included, starts its clock */
+            if (evbuffer_get_length(in) && !event_pending(c->deadline, EV_TIMEOUT, NULL)) arm_deadline(c);
             if (!skip_blank_lines(in)) return;
             size_t avail = evbuffer_get_length(in);
             if (!avail) return;
-            if (!event_pending(c->deadline, EV_TIMEOUT, NULL)) arm_deadline(c);
             /* the head ends at its own blank line, LF or CRLF: never at one
              * further on, which would swallow a pipelined request or a body */
             size_t look = avail < DASH_MAX_HEADER_BYTES ? avail : DASH_MAX_HEADER_BYTES;

@@ -98,7 +98,7 @@ static void test_nul_in_header_refused(void **state)
 typedef struct dribbler {
     int fd;
     bool eof;
-    char got[256];             /* what the server said, if anything */
+    char got[4096];            /* what the server said, if anything */
     size_t n_got;
 } dribbler;
 
@@ -194,30 +194,34 @@ static void test_request_deadline(void **state)
     dash_fixture f;
     const char *opts[] = { "request_timeout_ms", "300", NULL };
     assert_true(start(&f, opts));
-    dribbler d[4];
+    dribbler d[5];
     memset(d, 0, sizeof d);
-    for (int i = 0; i < 4; i++) d[i].fd = connect_raw(f.port);
+    for (int i = 0; i < 5; i++) d[i].fd = connect_raw(f.port);
     dribble(&d[0], "GET /api/status HTTP/1.1\r\n");                     /* a head, one byte at a time */
     dribble(&d[1], "POST /api/ess/trip HTTP/1.1\r\nContent-Length: 100\r\n\r\n{");   /* a body that dribbles */
     dribble(&d[2], "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");      /* answered, then silent: idle is fine */
-    /* d[3] says nothing at all */
+    /* d[3] says nothing at all; d[4] is answered, then sends blank lines */
+    dribble(&d[4], "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");
     int64_t until = test_now_ms() + 1500;
     while (test_now_ms() < until) {
         dribble(&d[0], "X");
         dribble(&d[1], " ");
+        dribble(&d[4], "\r\n");
         mock_host_run_for(f.m, 50);             /* each byte well within the old 30 s idle timeout */
     }
-    for (int i = 0; i < 4; i++) poll_dribbler(&d[i]);
+    for (int i = 0; i < 5; i++) poll_dribbler(&d[i]);
     for (int i = 0; i < 4; i++) {
         if (i == 2) continue;
         if (!d[i].eof || strncmp(d[i].got, "HTTP/1.1 408 ", 13) != 0)
             fail_msg("connection %d: eof %d, got '%.60s'", i, d[i].eof, d[i].got);
     }
+    /* its 200, then a 408: blank lines are a request's first bytes too */
+    if (!d[4].eof || !strstr(d[4].got, "HTTP/1.1 408 ")) fail_msg("blank lines: eof %d, got '%.200s'", d[4].eof, d[4].got);
     assert_false(d[2].eof);                     /* keep-alive between requests is not on this clock */
     assert_int_equal(strncmp(d[2].got, "HTTP/1.1 200 ", 13), 0);
-    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_request_timeouts_total"), 3);
-    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_requests_total{code=\"408\"}"), 3);
-    for (int i = 0; i < 4; i++) close(d[i].fd);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_request_timeouts_total"), 4);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_requests_total{code=\"408\"}"), 4);
+    for (int i = 0; i < 5; i++) close(d[i].fd);
     dash_stop(&f);
 }
 
