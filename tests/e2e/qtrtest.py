@@ -92,8 +92,8 @@ def write(path, text):
     return path
 
 
-# ---- appended for the stress tests (test_crash, test_ess_backtest, test_signal_flood,
-# test_backup_live, test_policy_corruption) ----
+# ---- appended for the stress tests (test_crash, test_ess_backtest, test_backup_live, and
+# tests/stress/) ----
 
 E8 = 100000000   # the store's money columns hold the decimal times 10^8
 

@@ -1,4 +1,4 @@
-"""Hostile policies cannot freeze the server.
+"""Stress scenario 7, hostile policies: they cannot freeze the server.
 
 * `qtr policy check` on policies whose judge() would run for hours (string.rep
   in a loop, pattern matches, table growth, deep recursion, string growth)
@@ -12,12 +12,14 @@
   is left and the ESS trips."""
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
 
-from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, run, store_query,
-                     wait_until, write)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, run,  # noqa: E402
+                     store_query, wait_until, write)
 
 GOOD = open(os.path.join(SRC, "policies", "default.lua")).read()
 JUDGE = "local function judge(order, ctx)\n"

@@ -1,0 +1,261 @@
+"""Stress scenario 7, policy store corruption, under a running server: its
+policy file (a copy of policies/default.lua) is replaced in turn by a syntax
+error, a truncated file, a runtime error, a table missing a required field,
+an endless loop (at load and inside judge), a memory bomb, a string.rep bomb,
+a binary chunk, and then deleted; after each, SIGHUP. Each time:
+
+  * the log says why (the reason matches the corruption) and that the last
+    good policy is kept; no new version is loaded;
+  * the server keeps running and trading under the last good policy (new
+    fills after the failed reload), and /health/all shows the policy DEGRADED.
+Then the file is replaced mid-write: a reload that reads the half-written
+file is refused, and the completed file loads. Then 20 rapid replacements
+(rename over the file) race 20 SIGHUPs: every version loaded is one of the
+complete files, never a mix.
+Finally a valid edit loads, the health is OK again, the metrics count every
+good reload and every failed one, and each refusal is an alert
+(policy_load_failed) in the trade store.
+Throughout, a poller asks /health/all every 50 ms: every answer must come
+within HEALTH_BOUND_S.
+The judge that only misbehaves on live orders (hostile loops that pass the
+load's self-test) is stress_policy_hostile.py."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, rss_kb,  # noqa: E402
+                     store_query, wait_until, write)
+
+HEALTH_BOUND_S = 3.0
+RSS_GROWTH_KB = 32768     # the hostile files may not swell the server
+
+POLICY = os.path.join(SRC, "policies", "default.lua")
+GOOD = open(POLICY).read()
+
+
+def binary_chunk(d):
+    """A precompiled chunk of a valid policy: from luac when installed, else
+    a Lua 5.4 chunk header (a loader that accepted binary would still read it)."""
+    luac = shutil.which("luac5.4") or shutil.which("luac")
+    out = os.path.join(d, "policy.luac")
+    if luac:
+        src = write(os.path.join(d, "valid_for_luac.lua"), GOOD)
+        p = subprocess.run([luac, "-o", out, src], capture_output=True, timeout=30)
+        if p.returncode == 0:
+            return open(out, "rb").read()
+    return (b"\x1bLua\x54\x00\x19\x93\r\n\x1a\n\x04\x08\x08" + (0x5678).to_bytes(8, "little")
+            + bytes.fromhex("0000000000287740") + b"\x01" * 64)
+
+
+# (what, file content or None to delete, a regex the error must match)
+def corruptions(d):
+    without_cooldown = re.sub(r"\n\s*cooldown_minutes = 15,[^\n]*", "\n", GOOD)
+    assert without_cooldown != GOOD
+    return [
+        ("syntax error", GOOD.replace("local ess = {", "local ess = {{", 1), r"policy\.lua:\d+:"),
+        # cut mid-statement (a syntax error) or between statements (returns nothing)
+        ("truncated file", GOOD[:len(GOOD) // 2], r"policy\.lua(:\d+:|: the file must end with `return)"),
+        ("runtime error", "local t = nil\nlocal x = t.field\n" + GOOD, r"policy\.lua:2:.*(nil|index)"),
+        ("missing required field", without_cooldown, r"cooldown_minutes"),
+        # an endless loop meets the instruction limit or, on a busy machine, the time limit first
+        ("endless loop at load", "while true do end\n" + GOOD, r"instruction|time limit"),
+        ("endless loop in judge", GOOD.replace("local function judge(order, ctx)",
+                                               "local function judge(order, ctx)\n    while true do end", 1),
+         r"instruction|time limit"),
+        ("memory bomb", "local t, i = {}, 0\nwhile true do i = i + 1; t[i] = string.rep('x', 65536) .. i end\n" + GOOD,
+         r"memory|time limit"),
+        ("string.rep bomb", "local s = string.rep('x', 1 << 30)\n" + GOOD, r"memory|too large|time limit"),
+        ("binary chunk", binary_chunk(d), r"binary|precompiled"),
+        ("deleted file", None, r"No such file|cannot (open|read)|not found|missing"),
+    ]
+
+
+def policy_health(port):
+    status, body = http_get(port, "/health/all", timeout=3.0)
+    if status is None:
+        return None
+    try:
+        return json.loads(body)["components"]["policy"]["status"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def active_policy(port):
+    """(name, version) of the policy in force, from /api/policy."""
+    status, body = http_get(port, "/api/policy", timeout=3.0)
+    try:
+        j = json.loads(body) if status == 200 else {}
+        return j.get("name"), j.get("version")
+    except ValueError:
+        return None
+
+
+class HealthPoller(threading.Thread):
+    """Asks /health/all every 50 ms; keeps the slowest answer and the failures."""
+
+    def __init__(self, port):
+        super().__init__(daemon=True)
+        self.port, self.stop_flag = port, threading.Event()
+        self.polls, self.slowest, self.failed = 0, 0.0, []
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            t = time.monotonic()
+            status, body = http_get(self.port, "/health/all", timeout=HEALTH_BOUND_S * 3)
+            took = time.monotonic() - t
+            self.polls += 1
+            self.slowest = max(self.slowest, took)
+            if status not in (200, 503) or took > HEALTH_BOUND_S:
+                self.failed.append((status, round(took, 2), str(body)[:100]))
+            self.stop_flag.wait(0.05)
+
+
+def loaded_hashes(text):
+    return re.findall(r"version (\d+) sha256 ([0-9a-f]{16})", text)
+
+
+def sha16(content):
+    import hashlib
+    return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+
+def replace_atomically(path, content):
+    tmp = path + ".new"
+    write(tmp, content)
+    os.rename(tmp, path)
+
+
+def main():
+    print(f"criteria: every corruption refused with its reason, the last good policy (v1) in force and trading; "
+          f"half-written file refused, completed one loaded; racing replacements load only complete files; "
+          f"loads counted (ok and failed) and each refusal alerted; /health/all answers within {HEALTH_BOUND_S} s "
+          f"throughout; RSS growth <= {RSS_GROWTH_KB} kB", flush=True)
+    d = tempfile.mkdtemp(prefix="qtr_polcorrupt_")
+    pol = write(os.path.join(d, "policy.lua"), GOOD)
+    port = free_port()
+    s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
+    poller = HealthPoller(port)
+    failures = 0
+    try:
+        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
+            return
+        poller.start()
+        check(s.wait_for("version 1 sha256", 5), "policy version 1 at start")
+        check(s.wait_for("[orders] fill ", 20), "the server trades before any corruption")
+        check(wait_until(lambda: policy_health(port) == "OK", 10), "policy health OK at start")
+        rss_start = rss_kb(s.p.pid) or 0
+
+        def reload_refused(what, why):
+            kept_before = s.count("keeping the last good policy")
+            s.p.send_signal(signal.SIGHUP)
+            refused = wait_until(lambda: s.count("keeping the last good policy") > kept_before, 15)
+            if not check(refused, f"{what}: the reload is refused and the last good policy kept: {s.text()[-1500:]}"):
+                return None
+            lines = [l for l in s.text().splitlines() if "keeping the last good policy" in l]
+            check(len(lines) == kept_before + 1, f"{what}: one refusal per SIGHUP ({len(lines)} after {kept_before})")
+            check(re.search(why, lines[-1]) is not None, f"{what}: the reason names the fault ({why}): {lines[-1]}")
+            print(f"{what}: refused: {lines[-1].split('[policy] ')[-1][:200]}", flush=True)
+            return lines[-1]
+
+        for what, content, why in corruptions(d):
+            fills_before = s.count("[orders] fill ")
+            if content is None:
+                os.remove(pol)
+            elif isinstance(content, bytes):
+                with open(pol, "wb") as f:
+                    f.write(content)
+            else:
+                write(pol, content)
+            failures += 1
+            if reload_refused(what, why) is None:
+                continue
+            check("version 2" not in s.text(), f"{what}: no new policy version was loaded")
+            check(s.p.poll() is None, f"{what}: the server keeps running")
+            check(active_policy(port) == ("default", 1), f"{what}: the last good policy is in force: "
+                  f"{active_policy(port)}")
+            check(wait_until(lambda: s.count("[orders] fill ") > fills_before, 20),
+                  f"{what}: trading goes on under the last good policy")
+            check(wait_until(lambda: policy_health(port) == "DEGRADED", 10),
+                  f"{what}: policy health is DEGRADED after the failed load: {policy_health(port)}")
+
+        # replaced mid-write: the reload reads the half that is there, then the rest arrives
+        edited = GOOD.replace('name = "default"', 'name = "default-edited"') + "\n-- a valid edit\n"
+        with open(pol, "w") as f:
+            f.write(edited[:len(edited) // 2])
+            f.flush()
+            failures += 1
+            reload_refused("half-written file", r"policy\.lua(:\d+:|: the file must end with `return)")
+            f.write(edited[len(edited) // 2:])
+        s.p.send_signal(signal.SIGHUP)
+        check(s.wait_for("version 2 sha256", 15), "the completed file loads as version 2: " + s.text()[-1500:])
+        check(active_policy(port) == ("default-edited", 2), f"the edit is in force: {active_policy(port)}")
+        check(wait_until(lambda: policy_health(port) == "OK", 10), f"policy health OK again: {policy_health(port)}")
+
+        # racing replacements: whatever a reload reads is one complete file
+        versions = {sha16(edited)}
+        loads_before = len(loaded_hashes(s.text()))
+        for i in range(20):
+            content = GOOD.replace('name = "default"', f'name = "race-{i}"') + f"\n-- {'x' * 4096 * (i % 3)}\n"
+            versions.add(sha16(content))
+            replace_atomically(pol, content)
+            s.p.send_signal(signal.SIGHUP)
+            time.sleep(0.02 * (i % 4))
+        final = GOOD.replace('name = "default"', 'name = "final"')
+        versions.add(sha16(final))
+        time.sleep(1.0)
+        replace_atomically(pol, final)
+        s.p.send_signal(signal.SIGHUP)
+        check(wait_until(lambda: active_policy(port) is not None and active_policy(port)[0] == "final", 15),
+              f"after the race the last file is in force: {active_policy(port)}")
+        loaded = loaded_hashes(s.text())
+        race = loaded[loads_before:]
+        strange = [h for _, h in race if h not in versions]
+        print(f"race: 21 replacements, {len(race)} loads, {s.count('keeping the last good policy')} refusals in all",
+              flush=True)
+        check(not strange, f"every policy loaded in the race is a complete file: unknown sha256 {strange}")
+        check(len(race) >= 2, f"the race loaded new versions: {race}")
+        check([int(v) for v, _ in loaded] == list(range(1, len(loaded) + 1)), f"versions count up by one: {loaded}")
+        check(wait_until(lambda: policy_health(port) == "OK", 10), f"policy health OK at the end: {policy_health(port)}")
+        fills_before = s.count("[orders] fill ")
+        check(wait_until(lambda: s.count("[orders] fill ") > fills_before, 20), "trading goes on at the end")
+        refusals = s.count("keeping the last good policy")
+        m = metrics(port) or {}
+        ok_loads = m.get('qtr_policy_loads_total{result="ok"}')
+        failed_loads = m.get('qtr_policy_loads_total{result="failed"}')
+        print(f"loads: ok {ok_loads} (log {len(loaded)}), failed {failed_loads} (log {refusals}, provoked {failures})",
+              flush=True)
+        check(ok_loads == len(loaded), f"{len(loaded)} good loads counted: {ok_loads}")
+        check(failed_loads == refusals and refusals >= failures,
+              f"every failed load counted: {failed_loads} vs {refusals} refused ({failures} provoked)")
+        check(s.p.poll() is None, "the server is still running")
+        rss_end = rss_kb(s.p.pid) or 0
+        print(f"RSS: {rss_start} kB before the corruptions, {rss_end} kB after", flush=True)
+        check(rss_end - rss_start <= RSS_GROWTH_KB, f"the hostile files did not swell the server: "
+              f"{rss_start} -> {rss_end} kB (bound +{RSS_GROWTH_KB} kB)")
+    finally:
+        poller.stop_flag.set()
+        rc = s.stop(signal.SIGTERM, timeout=20)
+        poller.join(timeout=HEALTH_BOUND_S * 4)
+    check(rc == 0, f"clean stop after the corruptions: {rc}")
+    alerts = store_query(os.path.join(d, "var", "qtr.db"),
+                         "SELECT count(*) FROM alerts WHERE source = 'policy' AND kind = 'policy_load_failed'")
+    print(f"/health/all: {poller.polls} polls, slowest {poller.slowest:.3f} s, {len(poller.failed)} late or failed; "
+          f"policy_load_failed alerts stored: {alerts[0][0]}", flush=True)
+    check(poller.polls >= 20, f"/health/all was polled throughout: {poller.polls}")
+    check(not poller.failed, f"/health/all answered within {HEALTH_BOUND_S} s throughout: {poller.failed[:5]}")
+    check(alerts[0][0] == refusals, f"every refusal is alerted and stored: {alerts[0][0]} of {refusals}")
+
+
+if __name__ == "__main__":
+    t_start = time.monotonic()
+    main()
+    print(f"stress_policy_corruption took {time.monotonic() - t_start:.1f} s", flush=True)
+    finish()

@@ -1,0 +1,222 @@
+"""Stress scenario 2, signal flood. A strategy (strategy_flood.c, built here
+with one cc line against sdk/include) sends, on 10 ms synthetic candles:
+
+  A. a steady 50 signals/s for STEADY_S seconds (60 with QTR_STRESS_LONG=1,
+     10 by default: the same code paths, compressed for CI), then waits for a
+     trigger file so the counters can be read between the phases;
+  B. a burst of 5,000 signals in 1 s (50 on each of 100 candles).
+
+The queue passes 20 signals per 100 ms cycle (200/s) and holds 100.
+Pass criteria (printed with the figures):
+
+  * resident memory (VmRSS) stays flat: after a warm-up, the largest sample
+    of the rest of the run is within RSS_SLACK_KB of the first one;
+  * phase A: nothing is dropped (50/s is well under what the queue passes),
+    every signal becomes an order;
+  * phase B: drops happen, are counted by reason, and every signal is
+    accounted for: sent = taken as orders + dropped (full, replaced, stale,
+    invalid) + still queued (0 once drained);
+  * the highest confidence is kept: a signal's quantity encodes its rank k
+    (confidence 0.50 + k/100, qty (k+1) * 0.001) and the orders that reached
+    the paper exchange in the burst are all of the top 10 ranks, with every
+    rank-49 signal (confidence 0.99) taken.
+
+The trade store is off (store = false): its write ring is one 43 MB calloc
+whose pages are touched as the ring turns, which would read as growth here;
+the store has its own tests."""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from qtrtest import (PLUGINS, SRC, Server, check, finish, free_port, metrics, rss_kb, wait_until, write)  # noqa: E402
+
+LONG = os.environ.get("QTR_STRESS_LONG") == "1"
+INTERVAL_MS = 10
+STEADY_S = 60 if LONG else 10
+STEADY_EVERY = 2                                   # one signal every 2 candles of 10 ms: 50/s
+STEADY_CANDLES = STEADY_S * 1000 // INTERVAL_MS
+STEADY_SIGNALS = STEADY_CANDLES // STEADY_EVERY
+BURST_CANDLES = 100                                # 1 s of 10 ms candles
+PER_CANDLE = 50                                    # 5,000 in 1 s
+RSS_SLACK_KB = 4096
+FILL = re.compile(r"\[orders\] fill \S+ BTCUSDT (BUY|SELL) ([0-9.]+) @ \S+ fee \S+ \(order (\S+)\)")
+DROP_REASONS = ("full", "replaced", "stale", "invalid")
+ORDER_RESULTS = ("sent", "rejected_ess", "rejected_risk", "rejected_invalid", "rejected_exchange")
+
+
+def build_plugin(d):
+    so = os.path.join(d, "strategy_flood.so")
+    cmd = ["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden", "-shared",
+           "-I", os.path.join(SRC, "sdk", "include"), os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                   "strategy_flood.c"),
+           "-o", so]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"the flood strategy builds: {p.stderr}")
+    return so if p.returncode == 0 else None
+
+
+def config(d, port, so, trigger):
+    pol = write(os.path.join(d, "policy.lua"), """
+return {
+  name = "flood",
+  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,
+             max_position_notional = "1000000", max_order_notional = "1000000",
+             max_total_exposure = "10000000", max_leverage = 100 },
+  ess = { max_drawdown_pct = "90", daily_loss_pct = "90", max_consecutive_errors = 5,
+          cooldown_minutes = 60, close_positions = false, alert_daily_drawdown_pct = "80" },
+  judge = function(order, ctx) return "allow" end,
+}
+""")
+    return write(os.path.join(d, "flood.lua"), f"""
+return {{
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  store = false,
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {INTERVAL_MS}, seed = 3,
+             start_price = "100" }},
+  policy = {{ file = "{pol}" }},
+  signals = {{ capacity = 100, per_cycle = 20, max_age_ms = 5000, cycle_ms = 100 }},
+  plugins = {{
+    {{ kind = "exchange", name = "paper", options = {{ max_volume_share = "1" }} }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
+       options = {{ listen = "127.0.0.1:{port}" }} }},
+    {{ kind = "strategy", name = "flood", file = "{so}",
+       options = {{ symbol = "BTCUSDT", steady_candles = {STEADY_CANDLES}, steady_every = {STEADY_EVERY},
+                    trigger = "{trigger}", candles = {BURST_CANDLES}, per_candle = {PER_CANDLE} }} }},
+  }},
+}}
+""")
+
+
+def counters(m):
+    drops = {r: m.get(f'qtr_signal_drops_total{{reason="{r}"}}', -1) for r in DROP_REASONS}
+    orders = {r: m.get(f'qtr_orders_total{{result="{r}"}}', -1) for r in ORDER_RESULTS}
+    return drops, orders
+
+
+def drained_metrics(port):
+    """The metrics once the signal queue is empty (the counts are then final)."""
+    def drained():
+        m = metrics(port)
+        return m if m and m.get("qtr_signal_queue_depth") == 0 else None
+    m1 = wait_until(drained, 15, 0.2)
+    time.sleep(0.5)
+    m = metrics(port)
+    return m if m1 is not None and m is not None and m.get("qtr_signal_queue_depth") == 0 else None
+
+
+def sample_rss(s, samples, t0, until, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and s.p.poll() is None and until not in s.text():
+        kb = rss_kb(s.p.pid)
+        if kb:
+            samples.append((time.monotonic() - t0, kb))
+        time.sleep(0.25)
+    return until in s.text()
+
+
+def main():
+    tier = "long" if LONG else "compressed; QTR_STRESS_LONG=1 for 60 s"
+    print(f"ran: steady {STEADY_SIGNALS} signals at 50/s over {STEADY_S} s ({tier}), then a burst of {BURST_CANDLES * PER_CANDLE} in 1 s; queue 100, "
+          "20 per 100 ms cycle", flush=True)
+    print(f"criteria: RSS max after warm-up - RSS after warm-up <= {RSS_SLACK_KB} kB; steady: 0 drops, every "
+          "signal an order; burst: sent = orders + drops by reason + queued, drops > 0, only ranks >= 40 reach "
+          "the exchange, every rank-49 taken", flush=True)
+    d = tempfile.mkdtemp(prefix="qtr_flood_")
+    so = build_plugin(d)
+    if not so:
+        return
+    port = free_port()
+    trigger = os.path.join(d, "burst")
+    s = Server(["-c", config(d, port, so, trigger)], cwd=d)
+    try:
+        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
+            return
+        samples = []                          # (seconds since running, kB)
+        t0 = time.monotonic()
+        ok = sample_rss(s, samples, t0, "steady done", STEADY_S * 2.5 + 10)
+        if not check(ok, "the steady phase finishes within the bound: " + s.text()[-2000:]):
+            return
+        m = drained_metrics(port)
+        if not check(m is not None, "metrics readable and the signal queue drains after the steady phase"):
+            return
+        drops, orders = counters(m)
+        emitted = m.get("qtr_flood_signals_emitted_total")
+        print(f"steady: signals {emitted}: orders {orders}, drops {drops}", flush=True)
+        check(emitted == STEADY_SIGNALS, f"steady: the strategy emitted {emitted}, expected {STEADY_SIGNALS}")
+        check(m.get("qtr_signals_total") == emitted, f"steady: the host counted {m.get('qtr_signals_total')}")
+        check(sum(drops.values()) == 0, f"steady: 50 signals/s drop nothing: {drops}")
+        check(orders["sent"] == emitted, f"steady: every signal became an order: {orders}")
+        steady_fills = len(FILL.findall(s.text()))
+        steady_orders = orders["sent"]
+
+        write(trigger, "go\n")
+        ok = sample_rss(s, samples, t0, "flood done", 30)
+        if not check(ok, "the burst finishes within the bound: " + s.text()[-2000:]):
+            return
+        t_end = time.monotonic()
+        while time.monotonic() < t_end + 2:       # memory after the burst too
+            samples.append((time.monotonic() - t0, rss_kb(s.p.pid) or 0))
+            time.sleep(0.25)
+        # memory: flat after warm-up (the first 20% of the steady phase)
+        warm = [kb for t, kb in samples if t >= STEADY_S * 0.2]
+        if check(len(warm) >= 20, f"enough RSS samples: {len(warm)}"):
+            base, top = warm[0], max(warm)
+            print(f"RSS: first {samples[0][1]} kB, after warm-up {base} kB, max after {top} kB (+{top - base} kB), "
+                  f"{len(samples)} samples over {samples[-1][0]:.1f} s", flush=True)
+            check(top - base <= RSS_SLACK_KB,
+                  f"resident memory stays flat under the flood: {base} kB after warm-up, up to {top} kB later")
+        m = drained_metrics(port)
+        if not check(m is not None, "metrics readable and the signal queue drains after the burst"):
+            return
+        emitted = m.get("qtr_flood_signals_emitted_total")
+        burst = BURST_CANDLES * PER_CANDLE
+        check(emitted == STEADY_SIGNALS + burst, f"the strategy emitted {emitted}, expected {STEADY_SIGNALS + burst}")
+        check(m.get("qtr_signals_total") == emitted,
+              f"the host counted {m.get('qtr_signals_total')} signals, the strategy sent {emitted}")
+        drops, orders = counters(m)
+        taken = sum(orders.values())
+        print(f"total: signals {emitted}: orders {orders}, drops {drops}, depth {m.get('qtr_signal_queue_depth')}",
+              flush=True)
+        check(all(v >= 0 for v in list(drops.values()) + list(orders.values())), "every counter is exported")
+        check(emitted == taken + sum(drops.values()) + m.get("qtr_signal_queue_depth", 0),
+              f"every signal is accounted for: {emitted} = {taken} taken + {sum(drops.values())} dropped")
+        check(drops["full"] + drops["replaced"] >= burst // 2, f"the burst overflowed the queue: {drops}")
+        check(drops["invalid"] == 0, "no signal was invalid")
+        check(orders["sent"] == taken, f"every taken signal became an order at the exchange: {orders}")
+        # the burst's orders that reached the exchange: their quantity tells their rank
+        by_order = {}
+        for side, qty, cid in FILL.findall(s.text())[steady_fills:]:
+            q, sd = by_order.get(cid, (0, side))
+            by_order[cid] = (q + round(float(qty) * 1000), sd)
+        check(len(by_order) == orders["sent"] - steady_orders,
+              f"{len(by_order)} burst orders filled, {orders['sent'] - steady_orders} sent")
+        ranks = {}
+        bad = []
+        for cid, (q, side) in by_order.items():
+            k = q - 1
+            if not (0 <= k < PER_CANDLE) or side != ("SELL" if k % 2 else "BUY"):
+                bad.append((cid, q, side))
+            ranks[k] = ranks.get(k, 0) + 1
+        check(not bad, f"every order carries a signal's quantity and side: {bad[:5]}")
+        print("burst orders by rank:", dict(sorted(ranks.items(), reverse=True)), flush=True)
+        low = {k: n for k, n in ranks.items() if k < PER_CANDLE - 10}
+        check(not low, f"only top-10 ranks reach the exchange (confidence >= 0.90): lower ones {low}")
+        check(ranks.get(PER_CANDLE - 1, 0) == BURST_CANDLES,
+              f"every confidence-0.99 signal was taken: {ranks.get(PER_CANDLE - 1, 0)} of {BURST_CANDLES}")
+    finally:
+        rc = s.stop(signal.SIGTERM, timeout=20)
+    check(rc == 0, f"clean stop after the flood: {rc}")
+
+
+if __name__ == "__main__":
+    t_start = time.monotonic()
+    main()
+    print(f"stress_signal_flood took {time.monotonic() - t_start:.1f} s", flush=True)
+    finish()
