@@ -6,16 +6,20 @@
 
 #include "store/store_impl.h"
 
+/* An OR chain, not IN (...): SQLite builds a temporary index for an IN list
+ * of more than two constants on every execution. */
+#define STORED_STATUS_FINAL                                                                  \
+    "(orders.status = 'FILLED' OR orders.status = 'CANCELED' OR orders.status = 'REJECTED'" \
+    " OR orders.status = 'EXPIRED')"
+
 static const char sql_order_upsert[] =
     "INSERT INTO orders(client_id, symbol, side, type, qty, price, status, filled_qty, avg_price,"
     " reduce_only, external, exchange_id, reason, created_ms, updated_ms)"
     " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?14)"
     " ON CONFLICT(client_id) DO UPDATE SET"
     /* A final status is final: a late, stale update must not reopen it. */
-    "  status = CASE WHEN orders.status IN ('FILLED','CANCELED','REJECTED','EXPIRED')"
-    "           THEN orders.status ELSE excluded.status END,"
-    "  qty = CASE WHEN orders.status IN ('FILLED','CANCELED','REJECTED','EXPIRED')"
-    "        THEN orders.qty ELSE excluded.qty END,"
+    "  status = CASE WHEN " STORED_STATUS_FINAL " THEN orders.status ELSE excluded.status END,"
+    "  qty = CASE WHEN " STORED_STATUS_FINAL " THEN orders.qty ELSE excluded.qty END,"
     "  price = excluded.price,"
     /* filled qty is cumulative: it never goes back. */
     "  avg_price = CASE WHEN excluded.filled_qty >= orders.filled_qty"
@@ -23,19 +27,21 @@ static const char sql_order_upsert[] =
     "  filled_qty = max(orders.filled_qty, excluded.filled_qty),"
     "  exchange_id = CASE WHEN excluded.exchange_id <> '' THEN excluded.exchange_id ELSE orders.exchange_id END,"
     "  reason = CASE WHEN excluded.reason <> '' THEN excluded.reason ELSE orders.reason END,"
-    "  updated_ms = max(orders.updated_ms, excluded.updated_ms)"
-    " RETURNING id";
+    "  updated_ms = max(orders.updated_ms, excluded.updated_ms)";
 
 static const char sql_order_intent[] =
     "INSERT INTO orders(client_id, symbol, side, type, qty, price, status, filled_qty, avg_price,"
     " reduce_only, external, strategy, reason, created_ms, updated_ms)"
     " VALUES(?1,?2,?3,?4,?5,?6,'PENDING',0,0,?7,0,?8,?9,?10,?10)"
-    " ON CONFLICT(client_id) DO UPDATE SET strategy = excluded.strategy"
-    " RETURNING id";
+    " ON CONFLICT(client_id) DO UPDATE SET strategy = excluded.strategy";
 
+/* The order's id by its client id, not by RETURNING: SQLite materialises
+ * RETURNING rows in a temporary table, which cost some 200,000 instructions
+ * per order record (docs/store.md, "Write rate"). The order row was written
+ * just before; were it missing, order_id NOT NULL fails the batch. */
 static const char sql_order_event[] =
     "INSERT INTO order_events(order_id, time_ms, status, filled_qty, avg_price, reason)"
-    " VALUES(?1,?2,?3,?4,?5,?6)";
+    " VALUES((SELECT id FROM orders WHERE client_id = ?1),?2,?3,?4,?5,?6)";
 
 /* Only the fill_id conflict is ignored; any other constraint still fails. */
 static const char sql_fill_insert[] =
@@ -80,6 +86,7 @@ int qh_store_stmts_prepare(sqlite3 *db, qh_store_stmts *s)
         { &s->position_upsert, sql_position_upsert }, { &s->equity_insert, sql_equity_insert },
         { &s->ess_current, sql_ess_current },       { &s->ess_transition, sql_ess_transition },
         { &s->policy_insert, sql_policy_insert },   { &s->alert_insert, sql_alert_insert },
+        { &s->begin, "BEGIN IMMEDIATE" },           { &s->commit, "COMMIT" },
     };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         int rc = sqlite3_prepare_v3(db, all[i].sql, -1, SQLITE_PREPARE_PERSISTENT, all[i].dst, NULL);
@@ -92,7 +99,8 @@ void qh_store_stmts_finalize(qh_store_stmts *s)
 {
     sqlite3_stmt **all[] = { &s->order_upsert, &s->order_intent, &s->order_event, &s->fill_insert,
                              &s->position_upsert, &s->equity_insert, &s->ess_current,
-                             &s->ess_transition, &s->policy_insert, &s->alert_insert };
+                             &s->ess_transition, &s->policy_insert, &s->alert_insert, &s->begin,
+                             &s->commit };
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
@@ -114,24 +122,16 @@ static int run(sqlite3_stmt *s)
     return rc == SQLITE_DONE ? SQLITE_OK : (rc2 != SQLITE_OK ? rc2 : rc);
 }
 
-/* Step a statement with RETURNING id. */
-static int run_returning_id(sqlite3_stmt *s, int64_t *id)
+int qh_store_step_done(sqlite3_stmt *s)
 {
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        *id = sqlite3_column_int64(s, 0);
-        rc = sqlite3_step(s);
-    }
-    int rc2 = sqlite3_reset(s);
-    sqlite3_clear_bindings(s);
-    return rc == SQLITE_DONE ? SQLITE_OK : (rc2 != SQLITE_OK ? rc2 : rc);
+    return run(s);
 }
 
-static int order_event(qh_store_stmts *st, int64_t order_id, int64_t time_ms, const char *status,
+static int order_event(qh_store_stmts *st, const char *client_id, int64_t time_ms, const char *status,
                        qtr_dec filled, qtr_dec avg, const char *reason)
 {
     sqlite3_stmt *s = st->order_event;
-    sqlite3_bind_int64(s, 1, order_id);
+    bind_text(s, 1, client_id);
     sqlite3_bind_int64(s, 2, time_ms);
     bind_text(s, 3, status);
     sqlite3_bind_int64(s, 4, filled);
@@ -164,10 +164,9 @@ static int apply_order_update(qh_store_stmts *st, const qtr_order_update *o)
     bind_text(s, 12, o->exchange_id);
     bind_text(s, 13, o->reason);
     sqlite3_bind_int64(s, 14, o->time_ms);
-    int64_t id = 0;
-    int rc = run_returning_id(s, &id);
+    int rc = run(s);
     if (rc != SQLITE_OK) return rc;
-    return order_event(st, id, o->time_ms, qh_store_status_text(o->status), o->filled_qty, o->avg_price,
+    return order_event(st, o->client_id, o->time_ms, qh_store_status_text(o->status), o->filled_qty, o->avg_price,
                        o->reason);
 }
 
@@ -179,10 +178,9 @@ static int apply_order_intent(qh_store_stmts *st, const qtr_order_intent *o)
     bind_text(s, 8, o->strategy);
     bind_text(s, 9, o->reason);
     sqlite3_bind_int64(s, 10, o->time_ms);
-    int64_t id = 0;
-    int rc = run_returning_id(s, &id);
+    int rc = run(s);
     if (rc != SQLITE_OK) return rc;
-    return order_event(st, id, o->time_ms, "PENDING", 0, 0, o->reason);
+    return order_event(st, o->client_id, o->time_ms, "PENDING", 0, 0, o->reason);
 }
 
 static int apply_fill(sqlite3 *db, qh_store_stmts *st, const qtr_fill *f, bool *duplicate)

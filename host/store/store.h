@@ -45,7 +45,7 @@
 #include <qtr/plugin.h>
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define QH_STORE_SCHEMA_VERSION 2
+#define QH_STORE_SCHEMA_VERSION 3
 
 /* qh_store_flush() gave up waiting (the store is still healthy). */
 #define QH_STORE_ETIMEDOUT -100

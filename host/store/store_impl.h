@@ -29,6 +29,7 @@ typedef struct qh_store_stmts {
     sqlite3_stmt *order_upsert, *order_intent, *order_event;
     sqlite3_stmt *fill_insert, *position_upsert, *equity_insert;
     sqlite3_stmt *ess_current, *ess_transition, *policy_insert, *alert_insert;
+    sqlite3_stmt *begin, *commit;   /* parsed once, not per batch */
 } qh_store_stmts;
 
 struct qh_store {
@@ -105,6 +106,8 @@ void qh_store_col_text(sqlite3_stmt *s, int col, char *dst, size_t cap);
 int qh_store_stmts_prepare(sqlite3 *db, qh_store_stmts *s);
 void qh_store_stmts_finalize(qh_store_stmts *s);
 int qh_store_apply(sqlite3 *db, qh_store_stmts *s, const qtr_event *ev, bool *duplicate);
+/* Run a prepared statement without results (BEGIN, COMMIT). */
+int qh_store_step_done(sqlite3_stmt *s);
 
 /* writer.c */
 void *qh_store_writer_main(void *arg);

@@ -84,7 +84,7 @@ void *qh_store_writer_main(void *arg)
         /* The batch's slots are ours until head moves past them. */
         uint64_t dups = 0, last_seq = 0;
         const char *what = "BEGIN";
-        int rc = sqlite3_exec(st->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        int rc = qh_store_step_done(st->stmts.begin);
         for (uint32_t i = 0; rc == SQLITE_OK && i < n; i++) {
             const qh_store_slot *slot = &st->ring[(start + i) % cap];
             bool dup = false;
@@ -98,7 +98,7 @@ void *qh_store_writer_main(void *arg)
         }
         if (rc == SQLITE_OK) {
             what = "COMMIT";
-            rc = sqlite3_exec(st->wdb, "COMMIT", NULL, NULL, NULL);
+            rc = qh_store_step_done(st->stmts.commit);
         }
         char msg[256] = "";
         if (rc != SQLITE_OK) {

@@ -129,7 +129,38 @@ static void test_migrate_v1(void **state)
     assert_int_equal(qh_store_enqueue(st, &al, NULL, err, sizeof err), QTR_OK);
     assert_int_equal(qh_store_flush(st, -1), QTR_OK);
     assert_int_equal(sf_sql_int(path, "SELECT count(*) FROM alerts"), 1);
-    assert_int_equal(sf_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name='fills_by_symbol_time'"), 1);
+    /* v3: orders rebuilt with the same rows, ids and rules: every type and
+     * status is accepted, anything else refused, order_events still point
+     * at their orders. */
+    assert_int_equal(sf_sql_int(path, "SELECT count(*) FROM order_events AS e JOIN orders AS o ON o.id = e.order_id"
+                                      " WHERE o.client_id = 'old-1'"), 1);
+    char fk[8] = "x";
+    sf_sql_text(path, "PRAGMA foreign_key_check", fk, sizeof fk);
+    assert_string_equal(fk, "");
+    static const char *const types[] = { "MARKET", "LIMIT", "STOP_MARKET", "TAKE_PROFIT_MARKET" };
+    static const char *const statuses[] = { "PENDING", "NEW", "PARTIALLY_FILLED", "FILLED",
+                                            "CANCELED", "REJECTED", "EXPIRED", "UNKNOWN" };
+    for (size_t i = 0; i < 8; i++) {
+        char sql[512];
+        snprintf(sql, sizeof sql, "INSERT INTO orders(client_id,symbol,side,type,qty,price,status,filled_qty,avg_price,"
+                 "reduce_only,external,created_ms,updated_ms) VALUES('chk-%zu','BTCUSDT','SELL','%s',1,1,'%s',0,0,0,0,1,1)",
+                 i, types[i % 4], statuses[i]);
+        assert_true(sf_sql_exec(path, sql));
+    }
+    assert_false(sf_sql_exec(path, "INSERT INTO orders(client_id,symbol,side,type,qty,price,status,filled_qty,"
+                                   "avg_price,reduce_only,external,created_ms,updated_ms)"
+                                   " VALUES('chk-bad-status','BTCUSDT','BUY','LIMIT',1,1,'OPEN',0,0,0,0,1,1)"));
+    assert_false(sf_sql_exec(path, "INSERT INTO orders(client_id,symbol,side,type,qty,price,status,filled_qty,"
+                                   "avg_price,reduce_only,external,created_ms,updated_ms)"
+                                   " VALUES('chk-bad-type','BTCUSDT','BUY','STOP',1,1,'NEW',0,0,0,0,1,1)"));
+    assert_false(sf_sql_exec(path, "INSERT INTO orders(client_id,symbol,side,type,qty,price,status,filled_qty,"
+                                   "avg_price,reduce_only,external,created_ms,updated_ms)"
+                                   " VALUES('chk-real','BTCUSDT','BUY','LIMIT',1.5,1,'NEW',0,0,0,0,1,1)"));
+    assert_true(sf_sql_exec(path, "DELETE FROM orders WHERE client_id LIKE 'chk-%'"));
+    /* v3: the unused index that cost every fill a third of its write is gone */
+    assert_int_equal(sf_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name='fills_by_symbol_time'"), 0);
+    assert_int_equal(sf_sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type='index' AND tbl_name='fills'"
+                                      " AND name NOT LIKE 'sqlite_autoindex_%'"), 0);
     assert_int_equal(qh_store_close(st), QTR_OK);
 
     /* Reopening a current store runs no migration and keeps the data. */
