@@ -1,0 +1,36 @@
+/* window.h — the fixed windows behind the indicators (private to the
+ * library): allocated once by init, never again. */
+#ifndef QTR_IND_WINDOW_H
+#define QTR_IND_WINDOW_H
+
+#include <qtr/indicators.h>
+
+bool qtr_ind__period_ok(int period, int min);
+bool qtr_ind__price_ok(qtr_dec x);
+/* Prices within range and a volume in [0, QTR_DEC_MAX]. */
+bool qtr_ind__candle_ok(const qtr_candle *c);
+
+bool qtr_ind__ring_init(qtr_ind_ring *r, int cap);
+void qtr_ind__ring_free(qtr_ind_ring *r);
+/* Append x; when the ring was full, *evicted gets the oldest value and true
+ * is returned. */
+bool qtr_ind__ring_push(qtr_ind_ring *r, qtr_dec x, qtr_dec *evicted);
+
+bool qtr_ind__dring_init(qtr_ind_dring *r, int cap);
+void qtr_ind__dring_free(qtr_ind_dring *r);
+void qtr_ind__dring_push(qtr_ind_dring *r, double x);
+static inline bool qtr_ind__dring_full(const qtr_ind_dring *r) { return r->len == r->cap; }
+static inline double qtr_ind__dring_mean(const qtr_ind_dring *r) { return r->sum / r->len; }
+
+bool qtr_ind__extreme_init(qtr_ind_extreme *e, int period, bool is_max);
+void qtr_ind__extreme_free(qtr_ind_extreme *e);
+/* Push x; the extreme of the last `period` values is then qtr_ind__extreme_get. */
+void qtr_ind__extreme_push(qtr_ind_extreme *e, qtr_dec x);
+static inline qtr_dec qtr_ind__extreme_get(const qtr_ind_extreme *e) { return e->val[e->head]; }
+static inline bool qtr_ind__extreme_full(const qtr_ind_extreme *e) { return e->n >= e->cap; }
+
+/* value / 10^8 as a double: a qtr_dec in price units. */
+static inline double qtr_ind__d(qtr_dec x) { return (double)x / (double)QTR_DEC_SCALE; }
+static inline double qtr_ind__d128(qtr__i128 x) { return (double)x / (double)QTR_DEC_SCALE; }
+
+#endif
