@@ -17,9 +17,11 @@
 /* Reads are at most this long, so a run without a newline is noticed within
  * one read of passing the cap. */
 #define READ_CHUNK ((size_t)1 << 20)
-/* The first buffer: the whole file when it is smaller, else it doubles (a
- * sparse multi-GB file must not cost its size before its first line is seen). */
-#define FIRST_BUFFER ((size_t)64 << 20)
+/* The buffer is the file's size at once: untouched pages cost no memory, and
+ * one allocation keeps the loader fast. Only when that much address space
+ * cannot be had (a sparse multi-GB file, a tight RLIMIT_AS) does it start at
+ * this size and double as the data comes. */
+#define FALLBACK_BUFFER ((size_t)64 << 20)
 /* A line may also carry a byte order mark (3) and a CR (1) that the parsers
  * do not count. */
 #define LINE_SLACK 4
@@ -50,8 +52,9 @@ static size_t count_lines(const char *p, size_t n)
 /* Read [0, size) into a buffer that grows as needed; NULL on error. */
 static char *read_bounded(int fd, const char *path, size_t size, size_t *len, char *err, size_t errlen)
 {
-    size_t cap = size < FIRST_BUFFER ? size + 1 : FIRST_BUFFER;
+    size_t cap = size + 1;
     char *buf = malloc(cap);
+    if (!buf && size >= FALLBACK_BUFFER) buf = malloc(cap = FALLBACK_BUFFER);
     if (!buf) goto oom;
     qh_hint_huge_pages(buf, cap);
     size_t n = 0, line_start = 0;
