@@ -1,0 +1,205 @@
+/* jread_diff.c — see jread_diff.h. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "bn_jread.h"
+#include "bn_json.h"
+#include "bn_order_json.h"
+#include "jread_diff.h"
+
+/* Printable form of a document for failure messages. */
+const char *jread_show(const char *s, size_t n)
+{
+    static char out[4096];
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 5 < sizeof out; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7F && c != '\\') out[o++] = (char)c;
+        else o += (size_t)snprintf(out + o, sizeof out - o, "\\x%02x", c);
+    }
+    out[o] = '\0';
+    return out;
+}
+
+
+/* jansson's verdict, adjusted as above. */
+static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
+{
+    static char b[JREAD_DIFF_MAX];
+    assert_true(n <= sizeof b);
+    memcpy(b, doc, n);
+    for (size_t i = 0; i < n; i++)
+        if (b[i] == '\0') {
+            b[i] = '\x01';
+            st->raw_nul++;
+        }
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (b[i] != '\\') continue;
+        if (b[i + 1] == 'u' && i + 5 < n && !memcmp(b + i + 2, "0000", 4)) {
+            b[i + 5] = '1';
+            st->nul_adjusted++;
+        }
+        i++; /* the escaped character is never the start of another escape */
+    }
+    size_t flags = JSON_DECODE_ANY;
+    /* each round settles one number, so a document has at most n of them */
+    for (size_t round = 0; round <= n; round++) {
+        json_error_t e;
+        json_t *j = json_loadb(b, n, flags, &e);
+        if (j) {
+            json_decref(j);
+            return true;
+        }
+        if (strstr(e.text, "too big") && !(flags & JSON_DECODE_INT_AS_REAL)) {
+            flags |= JSON_DECODE_INT_AS_REAL;
+            st->int_as_real++;
+            continue;
+        }
+        if (strstr(e.text, "real number overflow")) {
+            /* e.position is the end of the number: zero its exponent digits */
+            size_t end = (size_t)e.position, k = end;
+            while (k > 0 && b[k - 1] && strchr("0123456789+-.eE", b[k - 1])) k--;
+            char *ex = NULL;
+            for (size_t i = k; i < end; i++)
+                if (b[i] == 'e' || b[i] == 'E') ex = b + i;
+            if (!ex) fail_msg("real overflow without an exponent: '%s'", jread_show(doc, n));
+            for (char *q = ex + 1; q < b + end; q++)
+                if (*q >= '0' && *q <= '9') *q = '0';
+            st->real_adjusted++;
+            continue;
+        }
+        return false;
+    }
+    fail_msg("oracle did not settle on '%s'", jread_show(doc, n));
+    return false;
+}
+
+/* jansson, asked to, finds a key twice in some object of doc. */
+static bool has_duplicate_key(const char *doc, size_t n)
+{
+    json_error_t e;
+    json_t *d = json_loadb(doc, n, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &e);
+    json_decref(d);
+    return !d && strstr(e.text, "duplicate object key") != NULL;
+}
+
+static void compare_orders(const char *doc, size_t n, json_t *j, oracle_stats *st)
+{
+    bn_order_state a, b;
+    char ea[160] = "", eb[160] = "";
+    int ra = bn_order_state_read(doc, n, &a, ea, sizeof ea);
+    int rb = bn_order_state_parse(j, &b, eb, sizeof eb);
+    if (ra != 0 && strstr(ea, "appears twice")) {
+        /* the one deliberate difference: check it is what it says */
+        if (!has_duplicate_key(doc, n)) fail_msg("'%s': %s without a duplicate", jread_show(doc, n), ea);
+        st->dup_keys++;
+        return;
+    }
+    if (ra != rb || strcmp(ea, eb) != 0)
+        fail_msg("order '%s': raw %d '%s', jansson %d '%s'", jread_show(doc, n), ra, ea, rb, eb);
+    if (ra == 0) {
+        assert_string_equal(a.symbol, b.symbol);
+        assert_string_equal(a.client_id, b.client_id);
+        assert_string_equal(a.order_id, b.order_id);
+        assert_int_equal(a.status, b.status);
+        assert_int_equal(a.side, b.side);
+        assert_int_equal(a.type, b.type);
+        assert_int_equal(a.orig_qty, b.orig_qty);
+        assert_int_equal(a.executed_qty, b.executed_qty);
+        assert_int_equal(a.cum_quote, b.cum_quote);
+        assert_int_equal(a.price, b.price);
+        assert_int_equal(a.reduce_only, b.reduce_only);
+    }
+}
+
+static void compare_algos(const char *doc, size_t n, json_t *j, oracle_stats *st)
+{
+    bn_algo_state a, b;
+    char ea[160] = "", eb[160] = "";
+    int ra = bn_algo_state_read(doc, n, &a, ea, sizeof ea);
+    int rb = bn_algo_state_parse(j, &b, eb, sizeof eb);
+    if (ra != 0 && strstr(ea, "appears twice")) {
+        if (!has_duplicate_key(doc, n)) fail_msg("'%s': %s without a duplicate", jread_show(doc, n), ea);
+        st->dup_keys++;
+        return;
+    }
+    if (ra != rb || strcmp(ea, eb) != 0)
+        fail_msg("algo '%s': raw %d '%s', jansson %d '%s'", jread_show(doc, n), ra, ea, rb, eb);
+    if (ra == 0) {
+        assert_string_equal(a.client_id, b.client_id);
+        assert_string_equal(a.algo_id, b.algo_id);
+        assert_string_equal(a.actual_order_id, b.actual_order_id);
+        assert_int_equal(a.status, b.status);
+        assert_int_equal(a.triggered, b.triggered);
+    }
+}
+
+static void compare_api_errors(const char *doc, size_t n, json_t *j)
+{
+    int ca = 0, cb = 0;
+    char ma[64] = "", mb[64] = "";
+    bool a = bn_api_error_read(doc, n, &ca, ma, sizeof ma);
+    bool b = bn_json_api_error(j, &cb, mb, sizeof mb);
+    if (!a && b && has_duplicate_key(doc, n)) return; /* "code" or "msg" twice: not read as an error */
+    if (a != b || (a && (ca != cb || strcmp(ma, mb) != 0)))
+        fail_msg("api error '%s': raw %d %d '%s', jansson %d %d '%s'", jread_show(doc, n), a, ca, ma, b, cb, mb);
+}
+
+static int fuzz_trades_seen;
+static void count_trade(void *ud, const bn_trade *t)
+{
+    (void)ud;
+    (void)t;
+    fuzz_trades_seen++;
+}
+
+void jread_diff_one(const char *buf, size_t n, oracle_stats *st)
+{
+    char err[160] = "";
+    bool mine = bn_json_check(buf, n, err, sizeof err) == 0;
+    bool theirs = oracle_accepts(buf, n, st);
+    if (mine != theirs)
+        fail_msg("bn_json_check %s ('%s'), jansson %s: '%s'", mine ? "accepts" : "refuses", err,
+                 theirs ? "accepts" : "refuses", jread_show(buf, n));
+    if (mine) st->accepted++;
+    else st->refused++;
+
+    /* whatever the text, userTrades is all or nothing */
+    char terr[200] = "";
+    fuzz_trades_seen = 0;
+    int rt = bn_trades_read(buf, n, count_trade, NULL, terr, sizeof terr);
+    if (rt < 0) assert_int_equal(fuzz_trades_seen, 0);
+    else assert_int_equal(fuzz_trades_seen, rt);
+    if (!mine) { /* every raw reader refuses what is not JSON, with the check's own words */
+        char want[200], oerr[200] = "";
+        bn_order_state os;
+        bn_algo_state as;
+        int code;
+        assert_int_equal(bn_order_state_read(buf, n, &os, oerr, sizeof oerr), -1);
+        snprintf(want, sizeof want, "order: %s", err);
+        assert_string_equal(oerr, want);
+        assert_int_equal(bn_algo_state_read(buf, n, &as, oerr, sizeof oerr), -1);
+        snprintf(want, sizeof want, "algo order: %s", err);
+        assert_string_equal(oerr, want);
+        assert_int_equal(rt, -1);
+        snprintf(want, sizeof want, "userTrades: %s", err);
+        assert_string_equal(terr, want);
+        assert_false(bn_api_error_read(buf, n, &code, oerr, sizeof oerr));
+    }
+
+    if (memchr(buf, '\0', n)) return;
+    json_t *j = json_loadb(buf, n, JSON_DECODE_ANY, NULL);
+    if (!j) return;
+    st->compared++;
+    compare_orders(buf, n, j, st);
+    compare_algos(buf, n, j, st);
+    compare_api_errors(buf, n, j);
+    json_decref(j);
+}
