@@ -19,6 +19,7 @@ int qh_cmd_check(int argc, char **argv);
 int qh_cmd_ess(int argc, char **argv);
 int qh_cmd_backup(int argc, char **argv);
 int qh_cmd_export(int argc, char **argv);
+int qh_cmd_indicators(int argc, char **argv);
 
 /* Shared option handling: -c FILE, --log-json, --log-level L. Unknown
  * options are refused by each command. */

@@ -22,7 +22,7 @@ from qtrtest import BUILD, SRC, check, finish, run
 
 MAN = os.path.join(SRC, "docs", "qtr.1")
 COMMANDS = {"run", "backtest", "check", "policy check", "ess status", "ess trip", "ess reset", "backup",
-            "export-trades", "plugins", "version", "help"}
+            "export-trades", "indicators", "plugins", "version", "help"}
 GROUPS = {"policy", "ess"}
 
 # a harmless value for each placeholder, and arguments that make each command
@@ -38,6 +38,7 @@ STOP_EARLY = {
     "ess reset": ["--url", "http://127.0.0.1:1", "--reason", "help test"],
     "backup": ["-c", "/nonexistent/qtr-help/qtr.lua", "/nonexistent/qtr-help/b.db"],
     "export-trades": ["-c", "/nonexistent/qtr-help/qtr.lua"],
+    "indicators": ["--data", "/nonexistent/qtr-help/XRPUSDT.csv", "--ind", "rsi:14"],
     "plugins": ["-c", "/nonexistent/qtr-help/qtr.lua"],
 }
 

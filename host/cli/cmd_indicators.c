@@ -1,0 +1,153 @@
+/* cmd_indicators.c — `qtr indicators --data CSV --ind SPEC[,SPEC...] [--out
+ * CSV]`: the SDK's indicator values over a candle file, one column each, so a
+ * user can set them beside a charting tool's. Computed by the very library
+ * plugins link (qtr/indicators.h), fed one candle at a time. */
+#include "cli/cli.h"
+#include "cli/output.h"
+#include "cli/usage.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qtr/indicators.h>
+
+#include "market/candles.h"
+
+#define MAX_INDICATORS 64
+
+typedef struct ind_list {
+    qtr_ind *items[MAX_INDICATORS];
+    size_t n;
+} ind_list;
+
+static void free_list(ind_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) qtr_ind_free(l->items[i]);
+    l->n = 0;
+}
+
+/* Every spec of the comma-separated list, or -1 after one clear error. */
+static int parse_specs(const char *list, ind_list *out)
+{
+    const char *s = list;
+    for (;;) {
+        size_t len = strcspn(s, ",");
+        char spec[64];
+        if (len == 0) {
+            fprintf(stderr, "qtr indicators: --ind '%s': an empty indicator (see qtr indicators --help)\n", list);
+            return -1;
+        }
+        if (len >= sizeof spec) {
+            fprintf(stderr, "qtr indicators: --ind '%.40s...': longer than %zu characters\n", s, sizeof spec - 1);
+            return -1;
+        }
+        if (out->n == MAX_INDICATORS) {
+            fprintf(stderr, "qtr indicators: --ind: at most %d indicators\n", MAX_INDICATORS);
+            return -1;
+        }
+        memcpy(spec, s, len);
+        spec[len] = '\0';
+        char err[512];
+        qtr_ind *ind = qtr_ind_new(spec, err, sizeof err);
+        if (!ind) {
+            fprintf(stderr, "qtr indicators: --ind '%s': %s\n", spec, err);
+            return -1;
+        }
+        for (size_t i = 0; i < out->n; i++)
+            if (strcmp(qtr_ind_output_name(out->items[i], 0), qtr_ind_output_name(ind, 0)) == 0) {
+                fprintf(stderr, "qtr indicators: --ind '%s': given twice\n", spec);
+                qtr_ind_free(ind);
+                return -1;
+            }
+        out->items[out->n++] = ind;
+        if (s[len] == '\0') return 0;
+        s += len + 1;
+    }
+}
+
+/* The header and one row a candle; a blank cell while an output warms up. */
+static int write_csv(FILE *f, const qh_candle_vec *candles, ind_list *l, const char *data)
+{
+    fputs("open_time_ms", f);
+    for (size_t i = 0; i < l->n; i++)
+        for (int k = 0; k < qtr_ind_outputs(l->items[i]); k++) fprintf(f, ",%s", qtr_ind_output_name(l->items[i], k));
+    fputc('\n', f);
+    for (size_t r = 0; r < candles->len; r++) {
+        const qtr_candle *c = &candles->items[r];
+        fprintf(f, "%lld", (long long)c->open_time_ms);
+        for (size_t i = 0; i < l->n; i++) {
+            if (qtr_ind_update(l->items[i], c) == QTR_IND_REFUSED) {
+                fprintf(stderr,
+                        "qtr indicators: %s: candle %zu (open_time_ms %lld): a price beyond +-%lld or a negative "
+                        "volume, outside what the indicators accept\n",
+                        data, r + 1, (long long)c->open_time_ms, (long long)(QTR_IND_PRICE_MAX / QTR_DEC_SCALE));
+                return 2;
+            }
+            for (int k = 0; k < qtr_ind_outputs(l->items[i]); k++) {
+                double v;
+                if (qtr_ind_value(l->items[i], k, &v)) fprintf(f, ",%.15g", v);
+                else fputc(',', f);
+            }
+        }
+        fputc('\n', f);
+    }
+    return 0;
+}
+
+int qh_cmd_indicators(int argc, char **argv)
+{
+    const char *data = NULL, *specs = NULL, *out_path = "-";
+    for (int i = 0; i < argc; i++) {
+        if (qh_usage_is_help(argv[i])) return qh_usage_help("indicators");
+        const char **slot = strcmp(argv[i], "--data") == 0  ? &data
+                            : strcmp(argv[i], "--ind") == 0 ? &specs
+                            : strcmp(argv[i], "--out") == 0 ? &out_path
+                                                            : NULL;
+        if (!slot) return qh_usage_unknown_option("indicators", argv[i]);
+        const char *opt = argv[i], *v = qh_usage_value(argc, argv, &i, "indicators");
+        if (!v) return 2;
+        if (slot != &out_path && *slot) {
+            fprintf(stderr, "qtr indicators: %s given twice\n", opt);
+            return 2;
+        }
+        *slot = v;
+    }
+    if (!data || !specs) {
+        fprintf(stderr, "qtr indicators: %s is required (see qtr indicators --help)\n", !data ? "--data" : "--ind");
+        return 2;
+    }
+    ind_list inds = { .n = 0 };
+    if (parse_specs(specs, &inds) != 0) {
+        free_list(&inds);
+        return 2;
+    }
+    char sym[QTR_SYMBOL_MAX], err[PATH_MAX + 256];
+    if (!qh_symbol_from_path(data, sym)) snprintf(sym, sizeof sym, "DATA");   /* only a label: unused here */
+    qh_candle_vec candles = { 0 };
+    if (qh_csv_load(data, sym, &candles, err, sizeof err) != 0) {
+        fprintf(stderr, "qtr indicators: --data %s\n", err);
+        free_list(&inds);
+        return 2;
+    }
+    qh_out out = { 0 };
+    int rc = 2;
+    if (qh_out_open(&out, out_path, err, sizeof err) != 0) {
+        fprintf(stderr, "qtr indicators: --out %s\n", err);
+        goto done;
+    }
+    rc = write_csv(out.f, &candles, &inds, data);
+    if (rc != 0) goto done;
+    rc = 1;
+    if (qh_out_commit(&out, err, sizeof err) != 0) {   /* never a half-written file */
+        fprintf(stderr, "qtr indicators: --out %s\n", err);
+        goto done;
+    }
+    rc = 0;
+done:
+    qh_out_abort(&out);
+    qh_candle_vec_free(&candles);
+    free_list(&inds);
+    return rc;
+}
