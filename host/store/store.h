@@ -54,7 +54,8 @@ typedef struct qh_store qh_store;
 
 typedef struct qh_store_options {
     uint32_t queue_capacity; /* records in the ring; 0: 8192                    */
-    uint32_t batch_max;      /* records per transaction; 0: 512                 */
+    uint32_t batch_max;      /* records per transaction; 0: 4096 (a group is
+                                never cut: a batch may end past it)         */
     uint32_t batch_wait_ms;  /* after the first record, wait up to this long for
                                 more before committing; 0: commit at once      */
     bool synchronous;        /* every enqueue waits until its record is
