@@ -116,7 +116,7 @@ if p.returncode != 0:
 print(f"(packages made in {time.monotonic() - t0:.0f} s)")
 
 SERVER_DEB = os.path.join(OUT, f"quantum-trader_{version}-1_{arch}.deb")
-DEV_DEB = os.path.join(OUT, f"quantum-trader-dev_{version}-1_all.deb")
+DEV_DEB = os.path.join(OUT, f"quantum-trader-dev_{version}-1_{arch}.deb")   # it ships a static library
 for deb in (SERVER_DEB, DEV_DEB):
     if not os.path.isfile(deb):
         fatal(f"{deb} was not made; {OUT} holds {sorted(os.listdir(OUT))}")
@@ -262,7 +262,7 @@ check(re.search(r"^purge\)", scripts.get("postrm", ""), re.M) is not None, "post
 f = fields(DEV_DEB)
 check(f.get("Package") == "quantum-trader-dev", f"dev Package: {f.get('Package')}")
 check(f.get("Version") == f"{version}-1", f"dev Version: {f.get('Version')}")
-check(f.get("Architecture") == "all", f"dev Architecture: {f.get('Architecture')}")
+check(f.get("Architecture") == arch, f"dev Architecture: {f.get('Architecture')} (want {arch}: libqtr-indicators.a)")
 check(bool(f.get("Maintainer")), "dev Maintainer is set")
 rec = depends_packages(f.get("Recommends", ""))
 check({"gcc", "c-compiler", "make", "pkg-config"} <= rec, f"dev Recommends a C compiler, make, pkg-config: {f.get('Recommends')}")
@@ -297,10 +297,14 @@ for path, (mode, owner, _s) in dfiles.items():
     check(owner == "root/root", f"dev /{path} is owned by root/root")
     check(path.startswith(("usr/include/qtr/", "usr/share/pkgconfig/", "usr/share/quantum-trader/",
                            "usr/share/doc/quantum-trader-dev/"))
+          or re.fullmatch(r"usr/lib/([\w-]+/)?(libqtr-indicators\.a|pkgconfig/(qtr-indicators\.pc)?)?", path)
           or path == "usr/share/lintian/overrides/quantum-trader-dev"
           or path in ("usr/", "usr/include/", "usr/share/", "usr/share/doc/", "usr/share/lintian/",
                       "usr/share/lintian/overrides/"), f"dev package file /{path} is in the SDK layout")
-check(not any(p.startswith(("usr/bin", "usr/lib", "etc")) for p in dfiles), "the dev package ships no binaries or config")
+check(not any(p.startswith(("usr/bin", "usr/lib/quantum-trader", "etc")) or p.endswith(".so") for p in dfiles),
+      "the dev package ships no programs, plugins or config")
+check(any(p.endswith("/libqtr-indicators.a") for p in dfiles) == any(
+      p.endswith("qtr/indicators.h") for p in dfiles), "libqtr-indicators.a comes with its header")
 
 # ---------------------------------------------------------------------------
 # 4. extract both into one root, as an installed system would look
