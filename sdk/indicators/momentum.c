@@ -15,7 +15,7 @@ qtr_ind_status qtr_ind_rsi_update(qtr_ind_rsi *r, qtr_dec x)
         r->changes = 0;
         return QTR_IND_WARMUP;
     }
-    double change = qtr_ind__d(x) - qtr_ind__d(r->prev);
+    double change = qtr_ind__d(x - r->prev);   /* exact difference, one rounding */
     r->prev = x;
     double n = r->period;
     if (r->changes < r->period) {    /* seeding: the simple average of n changes */
@@ -101,9 +101,9 @@ qtr_ind_status qtr_ind_stoch_update(qtr_ind_stoch *s, const qtr_candle *c)
     qtr_ind__extreme_push(&s->ll, c->low);
     if (!qtr_ind__extreme_full(&s->hh)) return QTR_IND_WARMUP;
     qtr_dec hi = qtr_ind__extreme_get(&s->hh), lo = qtr_ind__extreme_get(&s->ll);
-    /* TA-Lib: (close - lowest) / ((highest - lowest) / 100), 0 on a flat range */
-    double diff = (qtr_ind__d(hi) - qtr_ind__d(lo)) / 100.0;
-    double raw = diff != 0 ? (qtr_ind__d(c->close) - qtr_ind__d(lo)) / diff : 0.0;
+    /* 100 (close - lowest) / (highest - lowest) from exact differences; 0 on a
+     * flat range, as TA-Lib */
+    double raw = hi != lo ? 100.0 * ((double)(c->close - lo) / (double)(hi - lo)) : 0.0;
     qtr_ind__dring_push(&s->raw, raw);
     if (!qtr_ind__dring_full(&s->raw)) return QTR_IND_WARMUP;
     s->k = qtr_ind__dring_mean(&s->raw);

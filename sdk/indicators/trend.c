@@ -23,8 +23,9 @@ qtr_ind_status qtr_ind_adx_update(qtr_ind_adx *a, const qtr_candle *c)
         a->prev_close = c->close;
         return QTR_IND_WARMUP;
     }
-    double diff_p = qtr_ind__d(c->high) - qtr_ind__d(a->prev_high);
-    double diff_m = qtr_ind__d(a->prev_low) - qtr_ind__d(c->low);
+    /* exact differences: a tie (up == down) is a real tie, so neither DM
+     * counts, where TA-Lib's doubles may break it either way by rounding */
+    qtr_dec diff_p = c->high - a->prev_high, diff_m = a->prev_low - c->low;
     double tr = qtr_ind__d(qtr_ind_true_range(c, a->prev_close));
     a->prev_high = c->high;
     a->prev_low = c->low;
@@ -34,8 +35,8 @@ qtr_ind_status qtr_ind_adx_update(qtr_ind_adx *a, const qtr_candle *c)
         a->s_minus -= a->s_minus / n;
         a->s_plus -= a->s_plus / n;
     }
-    if (diff_m > 0 && diff_p < diff_m) a->s_minus += diff_m;
-    else if (diff_p > 0 && diff_p > diff_m) a->s_plus += diff_p;
+    if (diff_m > 0 && diff_p < diff_m) a->s_minus += qtr_ind__d(diff_m);
+    else if (diff_p > 0 && diff_p > diff_m) a->s_plus += qtr_ind__d(diff_p);
     if (i <= a->period) {
         a->s_tr += tr;
         return QTR_IND_WARMUP;

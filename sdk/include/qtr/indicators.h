@@ -259,7 +259,9 @@ void qtr_ind_bbands_free(qtr_ind_bbands *b);
  * 2..n) and then S = S - S / n + x, so +DI = 100 * S(+DM) / S(TR) and -DI
  * are first given at candle n + 1 (di_ready). DX = 100 * |+DI - -DI| / (+DI
  * + -DI); ADX = the mean of the first n DX, then Wilder smoothing; READY
- * from candle 2n. As TA-Lib: a DX with +DI + -DI = 0 counts as 0 in the
+ * from candle 2n. The DMs are chosen on exact differences: when up == down
+ * neither counts (TA-Lib compares doubles, which may break such a tie
+ * either way). As TA-Lib: a DX with +DI + -DI = 0 counts as 0 in the
  * first mean and leaves the ADX unchanged after; S(TR) = 0 gives DI 0.
  * n >= 2. */
 typedef struct qtr_ind_adx {
