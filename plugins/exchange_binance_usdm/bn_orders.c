@@ -695,6 +695,14 @@ static void do_query(bn_order *o)
     bn_buf_free(&q);
 }
 
+void bn_orders_query(bn_order *o) { do_query(o); }
+
+void bn_orders_query_all(bn_plugin *p)
+{
+    for (bn_order *o = p->active; o; o = o->anext)
+        if (o->phase == BN_PH_OPEN || o->phase == BN_PH_UNKNOWN) do_query(o);
+}
+
 static void on_cancel(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_order *o = ud;
@@ -846,6 +854,8 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
                           !(o->trades_ev && evtimer_pending(o->trades_ev, NULL));
         if (trades_due) bn_trades_want(o);
         if (o->busy) continue;
+        /* the user stream brings fills and states of open orders */
+        if (o->phase == BN_PH_OPEN && !o->algo && bn_user_stream_live(p)) continue;
         bool waiting = o->retry_ev && evtimer_pending(o->retry_ev, NULL);
         if (o->phase == BN_PH_OPEN || (o->phase == BN_PH_UNKNOWN && !waiting)) do_query(o);
     }

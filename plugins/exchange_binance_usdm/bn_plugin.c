@@ -44,6 +44,15 @@ static const qtr_option bn_options[] = {
     { "leverage", QTR_OPT_INT, "0", 0, "leverage set per symbol at start (0: leave as is)" },
     { "time_sync_ms", QTR_OPT_INT, "600000", 0, "server time resync interval, ms (0: only at start and on -1021)" },
     { "debug", QTR_OPT_BOOL, "false", 0, "log every request and answer (signature and key redacted)" },
+    { "stream_url", QTR_OPT_STRING, "auto", 0,
+      "WebSocket base for the streams (ws:// for a mock); auto: wss://fstream.binance.com with the live base_url, "
+      "else none; empty: REST polling only" },
+    { "user_stream", QTR_OPT_BOOL, "true", 0, "order and fill updates over the user data stream" },
+    { "listen_key_keepalive_ms", QTR_OPT_INT, "1800000", 0, "how often the listenKey is kept alive (PUT), ms" },
+    { "stream_stall_ms", QTR_OPT_INT, "30000", 0, "a stream with nothing received for this long is reconnected, ms" },
+    { "stream_max_message", QTR_OPT_INT, "65536", 0, "longest stream message, bytes; longer is a protocol error" },
+    { "stream_backoff_ms", QTR_OPT_INT, "500", 0, "first reconnect delay, doubled per failure (with jitter), ms" },
+    { "stream_backoff_max_ms", QTR_OPT_INT, "30000", 0, "longest reconnect delay, ms" },
     { NULL, 0, NULL, 0, NULL },
 };
 
@@ -98,9 +107,17 @@ void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason)
 {
     if (p->health.status == QTR_HEALTH_CRITICAL && p->banned && st != QTR_HEALTH_CRITICAL) return;
     p->health.status = st;
-    qtr_strlcpy(p->health.reason, reason, sizeof p->health.reason);
+    char base[QTR_REASON_MAX];
+    qtr_strlcpy(base, reason, sizeof base);
+    qtr_strlcpy(p->health_base, base, sizeof p->health_base);
+    /* which way fills come in, and why */
+    if (bn_user_stream_live(p)) bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: stream", base);
+    else bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: polling (%s)", base, bn_user_stream_reason(p));
+    reason = p->health.reason;
     if (p->h->set_health) p->h->set_health(p->ctx, st, reason);
 }
+
+void bn_fill_mode_changed(bn_plugin *p) { bn_set_health(p, p->health.status, p->health_base); }
 
 void bn_alert(bn_plugin *p, qtr_alert_severity sev, const char *kind, const char *text)
 {
@@ -219,8 +236,24 @@ static int read_options(bn_plugin *p)
         opt_int(p, "mark_poll_ms", 0, 86400000, &c->mark_poll_ms) ||
         opt_int(p, "depth_poll_ms", 0, 86400000, &c->depth_poll_ms) ||
         opt_int(p, "depth_limit", 5, 20, &c->depth_limit) || opt_int(p, "leverage", 0, 125, &c->leverage) ||
-        opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug))
+        opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug) ||
+        opt_bool(p, "user_stream", &c->user_stream) ||
+        opt_int(p, "listen_key_keepalive_ms", 1000, 3300000, &c->listen_key_keepalive_ms) ||
+        opt_int(p, "stream_stall_ms", 100, 3600000, &c->stream_stall_ms) ||
+        opt_int(p, "stream_max_message", 1024, 16777216, &c->stream_max_message) ||
+        opt_int(p, "stream_backoff_ms", 1, 600000, &c->stream_backoff_ms) ||
+        opt_int(p, "stream_backoff_max_ms", 1, 3600000, &c->stream_backoff_max_ms))
         return -1;
+    if (p->h->config_string(p->ctx, "stream_url", &s) != QTR_OK) return opt_fail(p, "stream_url", "missing");
+    if (!strcmp(s, "auto")) s = !strcmp(c->base_url, "https://fapi.binance.com") ? "wss://fstream.binance.com" : "";
+    if (s[0] && strncmp(s, "wss://", 6) != 0 && strncmp(s, "ws://", 5) != 0)
+        return opt_fail(p, "stream_url", "must start with wss:// or ws:// (or be empty: polling only)");
+    if (strlen(s) >= sizeof c->stream_url - 160) return opt_fail(p, "stream_url", "too long");
+    qtr_strlcpy(c->stream_url, s, sizeof c->stream_url);
+    bl = strlen(c->stream_url);
+    while (bl && c->stream_url[bl - 1] == '/') c->stream_url[--bl] = '\0';
+    if (c->stream_backoff_max_ms < c->stream_backoff_ms)
+        return opt_fail(p, "stream_backoff_max_ms", "must be at least stream_backoff_ms");
     /* Removed: with it off, libcurl resent orders on dead reused connections
      * (15 duplicate ids under drops); libcurl before 8.16 cannot be told not
      * to. Every order send takes a new connection (bn_rest.c). */
@@ -379,7 +412,7 @@ static int init(const qtr_host *host, qtr_ctx *ctx, void **out)
     p->health.status = QTR_HEALTH_DEGRADED;
     qtr_strlcpy(p->health.reason, "starting", sizeof p->health.reason);
     if (!p->base || read_options(p) != 0 || read_secrets(p) != 0 || bn_rest_init(p) != 0 ||
-        bn_market_init(p) != 0) {
+        bn_market_init(p) != 0 || bn_user_stream_init(p) != 0) {
         destroy(in);
         return -1;
     }
@@ -402,6 +435,7 @@ static int start(void *state)
     load_info(p);
     bn_orders_start(p);
     bn_market_start(p);
+    bn_user_stream_start(p);
     if (p->cfg.time_sync_ms > 0) {
         in->resync_ev = event_new(p->base, -1, EV_PERSIST, on_time_resync, p);
         struct timeval tv = { (time_t)(p->cfg.time_sync_ms / 1000), (suseconds_t)((p->cfg.time_sync_ms % 1000) * 1000) };
@@ -413,6 +447,7 @@ static int start(void *state)
 static void stop(void *state)
 {
     bn_instance *in = state;
+    bn_user_stream_stop(&in->p);
     in->p.stopping = true;
     if (in->resync_ev) event_del(in->resync_ev);
     if (in->p.info_retry_ev) event_del(in->p.info_retry_ev);
@@ -426,6 +461,7 @@ static void destroy(void *state)
     p->stopping = true;
     if (in->resync_ev) event_free(in->resync_ev);
     bn_rest_free(p);      /* drops pending requests: no callback runs after this */
+    bn_user_stream_free(p);
     bn_orders_free(p);
     bn_snapshot_free(p);
     bn_market_free(p);

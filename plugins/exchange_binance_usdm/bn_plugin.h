@@ -51,6 +51,12 @@ typedef struct bn_config {
     int64_t time_sync_ms;
     bool debug;
     uint32_t jitter_seed;
+    /* streams (bn_stream*.c); stream_url "" = REST polling only */
+    char stream_url[256];
+    bool user_stream;
+    int64_t listen_key_keepalive_ms;
+    int64_t stream_stall_ms, stream_max_message;
+    int64_t stream_backoff_ms, stream_backoff_max_ms;
 } bn_config;
 
 /* What a REST call came to. */
@@ -138,6 +144,7 @@ typedef struct bn_order {
     struct bn_order *wnext;
     int trade_queries;                  /* asks since executions were due  */
     struct event *trades_ev;            /* asks again after a lagging list */
+    int64_t stream_event_ms;            /* E of the newest stream event applied */
     qtr_dec done_qty, done_quote;       /* of finished children            */
     int sends, queries, followups;
     int64_t last_send_ts;               /* signed timestamp of the child's
@@ -236,6 +243,10 @@ typedef struct bn_plugin {
     struct bn_market *market;
     struct bn_snap *snaps;              /* snapshots awaiting answers       */
 
+    /* streams */
+    struct bn_user_stream *ustream;
+    char health_base[QTR_REASON_MAX];   /* health reason without the fill mode */
+
     qtr_health health;
     bool started, stopping;
 } bn_plugin;
@@ -294,11 +305,30 @@ void bn_order_settle(bn_order *o);
 int64_t bn_backoff_at(const bn_plugin *p, int i);
 void bn_count_bad(bn_plugin *p, const char *endpoint, const char *cid, const char *err);
 
+/* Query the order over REST now (unless a request for it is in flight). */
+void bn_orders_query(bn_order *o);
+/* Query every order not final (the resync after a stream reconnect). */
+void bn_orders_query_all(bn_plugin *p);
+
+/* ---- bn_stream_user.c: the user data stream ---- */
+int bn_user_stream_init(bn_plugin *p);
+void bn_user_stream_start(bn_plugin *p);
+void bn_user_stream_stop(bn_plugin *p);   /* closes the listenKey */
+void bn_user_stream_free(bn_plugin *p);
+/* True while order and fill updates come over the stream. */
+bool bn_user_stream_live(const bn_plugin *p);
+const char *bn_user_stream_reason(const bn_plugin *p);
+/* bn_plugin.c: health tells the fill mode again (stream or polling). */
+void bn_fill_mode_changed(bn_plugin *p);
+
 /* ---- bn_trades.c: fills from GET /fapi/v1/userTrades ---- */
 /* The order shows executions not yet published: ask for them (orders of
  * one symbol due in the same loop turn share one request). */
 void bn_trades_want(bn_order *o);
 void bn_trades_free(bn_plugin *p);
+/* An execution of the order's current child from the stream: published
+ * unless already published (by trade id). False only when out of memory. */
+bool bn_trades_publish_stream(bn_order *o, const struct bn_trade *t);
 
 /* ---- bn_market.c ---- */
 int bn_market_init(bn_plugin *p);

@@ -447,6 +447,11 @@ void bn_trades_want(bn_order *o)
     event_active(p->trades_pump_ev, EV_TIMEOUT, 0);
 }
 
+bool bn_trades_publish_stream(bn_order *o, const bn_trade *t)
+{
+    return published(o, t->id) || publish_trade(o, t);
+}
+
 void bn_trades_free(bn_plugin *p)
 {
     /* After bn_rest_free (no callback runs) and with every order freed. */

@@ -6,6 +6,7 @@
  *
  * Port 0 (the default) picks a free port. Key and secret default to the
  * official signing example's, or QTR_BINANCE_API_KEY / _SECRET if set.
+ * It also prints "WSPORT <n>": its WebSocket streams (mock_ws.h).
  * Stops on SIGINT, SIGTERM or POST /mock/shutdown.
  */
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "mock_server.h"
+#include "mock_ws.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -46,7 +48,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "binance_mock: cannot listen on 127.0.0.1:%d\n", port);
         return 1;
     }
-    printf("PORT %d\n", bound);
+    srv.ws = mock_ws_start(base, srv.st);
+    if (!srv.ws) {
+        fprintf(stderr, "binance_mock: cannot listen for WebSockets on 127.0.0.1\n");
+        return 1;
+    }
+    printf("PORT %d\nWSPORT %d\n", bound, mock_ws_port(srv.ws));
     fflush(stdout);
     struct event *sint = evsignal_new(base, SIGINT, on_signal, base);
     struct event *sterm = evsignal_new(base, SIGTERM, on_signal, base);
@@ -56,6 +63,7 @@ int main(int argc, char **argv)
     event_free(sint);
     event_free(sterm);
     mock_server_stop(&srv);
+    mock_ws_free(srv.ws);
     ms_free(srv.st);
     event_base_free(base);
     return 0;

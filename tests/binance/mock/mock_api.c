@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mock_server.h"
+#include "mock_ws.h"
 
 static bool parse_dec(const char *t, qtr_dec *out) { return t && qtr_dec_parse(t, (size_t)-1, out) == QTR_DEC_OK; }
 
@@ -575,6 +576,35 @@ static void h_cancel_algo(mock_server *s, mock_req *r, mock_reply *out)
     out->body = mj_algo(o);
 }
 
+/* listenKey (USER_STREAM: the key header, no signature) */
+static bool key_ok(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *key = evhttp_find_header(evhttp_request_get_input_headers(r->req), "X-MBX-APIKEY");
+    if (key && !strcmp(key, s->st->api_key)) return true;
+    s->st->key_failures++;
+    mr_error(out, 401, -2015, "Invalid API-key, IP, or permissions for action.");
+    return false;
+}
+
+static void h_listen_key_new(mock_server *s, mock_req *r, mock_reply *out)
+{
+    if (key_ok(s, r, out)) out->body = json_pack("{s:s}", "listenKey", mock_ws_key_new(s->ws));
+}
+
+static void h_listen_key_keep(mock_server *s, mock_req *r, mock_reply *out)
+{
+    if (!key_ok(s, r, out)) return;
+    if (mock_ws_key_keepalive(s->ws)) out->body = json_pack("{s:s}", "listenKey", mock_ws_key_new(s->ws));
+    else mr_error(out, 400, -1125, "This listenKey does not exist.");
+}
+
+static void h_listen_key_close(mock_server *s, mock_req *r, mock_reply *out)
+{
+    if (!key_ok(s, r, out)) return;
+    mock_ws_key_close(s->ws);
+    out->body = json_object();
+}
+
 static const mock_endpoint endpoints[] = {
     { "GET", "/fapi/v1/ping", false, 1, false, h_ping },
     { "GET", "/fapi/v1/time", false, 1, false, h_time },
@@ -597,6 +627,9 @@ static const mock_endpoint endpoints[] = {
     { "GET", "/fapi/v1/allAlgoOrders", true, 5, false, h_all_algo_orders },
     { "DELETE", "/fapi/v1/algoOrder", true, 1, false, h_cancel_algo },
     { "GET", "/fapi/v1/userTrades", true, 5, false, h_user_trades },
+    { "POST", "/fapi/v1/listenKey", false, 1, false, h_listen_key_new },
+    { "PUT", "/fapi/v1/listenKey", false, 1, false, h_listen_key_keep },
+    { "DELETE", "/fapi/v1/listenKey", false, 1, false, h_listen_key_close },
 };
 
 const mock_endpoint *mock_api_find(const char *method, const char *path)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mock_server.h"
+#include "mock_ws.h"
 
 static bool dec_param(mock_req *r, const char *name, qtr_dec *out)
 {
@@ -317,6 +318,22 @@ static void on_shutdown(evutil_socket_t fd, short what, void *arg)
     event_base_loopbreak(arg);
 }
 
+/* GET /mock/ws: port and counters; POST /mock/ws?action=&arg=&kind=user|market */
+static void c_ws(mock_server *s, mock_req *r, mock_reply *out)
+{
+    if (!s->ws) {
+        mr_error(out, 503, -1, "no WebSocket server");
+        return;
+    }
+    if (!strcmp(r->method, "GET")) {
+        out->body = mock_ws_info(s->ws);
+        return;
+    }
+    char err[128] = "";
+    out->body = mock_ws_control(s->ws, mr_param(r, "action"), mr_param(r, "arg"), mr_param(r, "kind"), err, sizeof err);
+    if (!out->body) mr_error(out, 400, -1102, err[0] ? err : "out of memory");
+}
+
 void mock_control(mock_server *s, mock_req *r, mock_reply *out)
 {
     const char *p = r->path + 6; /* after "/mock/" */
@@ -334,6 +351,7 @@ void mock_control(mock_server *s, mock_req *r, mock_reply *out)
     else if (!strcmp(p, "limits")) c_limits(s, r, out);
     else if (!strcmp(p, "trigger")) c_trigger(s, r, out);
     else if (!strcmp(p, "fees")) c_fees(s, r, out);
+    else if (!strcmp(p, "ws")) c_ws(s, r, out);
     else if (!strcmp(p, "time_offset")) {
         s->st->time_offset_ms = atoll(mr_param(r, "ms") ? mr_param(r, "ms") : "0");
         ok(out);

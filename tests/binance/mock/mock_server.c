@@ -1,5 +1,6 @@
 /* mock_server.c — dispatch, checks and fault injection for the mock API. */
 #include "mock_server.h"
+#include "mock_ws.h"
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -382,6 +383,7 @@ static void on_request(struct evhttp_request *req, void *arg)
         s->cur_log = -1;
     }
     free_request(&r);
+    if (s->ws) mock_ws_flush(s->ws); /* what the request changed, as stream events */
 }
 
 int mock_server_start(mock_server *s, struct event_base *base, int port, int *bound_port)

@@ -19,6 +19,7 @@ typedef struct mock_server {
     mf_table faults;
     struct ms_delayed *delayed;
     int64_t cur_log;      /* the request being answered now, -1 if none */
+    struct mock_ws *ws;   /* the WebSocket streams (mock_ws.c)          */
 } mock_server;
 
 typedef struct mock_req {

@@ -59,6 +59,8 @@ typedef struct ms_order {
     int64_t time, update_time;
     ms_plan plan;
     int hidden_queries;                  /* GET order answers -2013 this often */
+    char ws_status[24];                  /* status last told on the user stream */
+    qtr_dec ws_z;                        /* executed qty last told there        */
     int hnext;                           /* index chain by cid, -1 ends    */
 } ms_order;
 

@@ -1,0 +1,36 @@
+/* mock_ws — the mock's WebSocket server (its own loopback port): the user
+ * data stream (/private/ws/<listenKey> or /ws/<listenKey>) with
+ * ORDER_TRADE_UPDATE events made from the mock's orders and executions,
+ * and the combined market stream (/market/stream?streams=a/b or
+ * /stream?streams=). Controls (POST /mock/ws?action=...) disconnect, stall,
+ * reorder, expire the listenKey, refuse connections, send raw or oversized
+ * frames. Frames are written by hand (a server sends them unmasked); what
+ * the client sends is read for ping, pong and close only. */
+#ifndef MOCK_WS_H
+#define MOCK_WS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mock_state.h"
+
+struct event_base;
+typedef struct mock_ws mock_ws;
+
+mock_ws *mock_ws_start(struct event_base *base, ms_state *st);
+void mock_ws_free(mock_ws *w);
+int mock_ws_port(const mock_ws *w);
+/* After every request: send the events of what changed. */
+void mock_ws_flush(mock_ws *w);
+/* listenKey endpoints: a key (new unless one is valid), keepalive, close. */
+const char *mock_ws_key_new(mock_ws *w);
+bool mock_ws_key_keepalive(mock_ws *w);
+void mock_ws_key_close(mock_ws *w);
+/* POST /mock/ws?action=...; GET /mock/ws: counters. Returns the body. */
+json_t *mock_ws_control(mock_ws *w, const char *action, const char *arg, const char *kind, char *err, size_t errlen);
+json_t *mock_ws_info(const mock_ws *w);
+/* The market side: a markPrice, kline or bookTicker event for a symbol. */
+void mock_ws_market(mock_ws *w, const char *stream, json_t *data);
+
+#endif
