@@ -112,6 +112,10 @@ static bool init_kind(qtr_ind *ind, const int *p)
 
 qtr_ind *qtr_ind_new(const char *spec, char *err, size_t errlen)
 {
+    if (strlen(spec) > QTR_IND_SPEC_MAX) {
+        snprintf(err, errlen, "'%.20s...' is longer than %d characters", spec, QTR_IND_SPEC_MAX);
+        return NULL;
+    }
     size_t name_len = strcspn(spec, ":");
     const kind_info *info = NULL;
     for (size_t i = 0; i < N_KINDS; i++)
@@ -170,14 +174,14 @@ qtr_ind *qtr_ind_new(const char *spec, char *err, size_t errlen)
         return NULL;
     }
     /* column names: the spec with '_' for ':' and '.', then the part */
-    char base[QTR_IND_NAME_MAX];
-    snprintf(base, sizeof base, "%s", spec);
+    char base[QTR_IND_SPEC_MAX + 1];
+    snprintf(base, sizeof base, "%.32s", spec);
     for (char *c = base; *c; c++)
         if (*c == ':' || *c == '.') *c = '_';
     ind->n_out = 0;
     for (int i = 0; i < QTR_IND_MAX_OUTPUTS; i++) {
         if (i > 0 && !info->parts[i]) break;
-        snprintf(ind->names[i], QTR_IND_NAME_MAX, "%s%s%s", base, info->parts[i] ? "_" : "",
+        snprintf(ind->names[i], QTR_IND_NAME_MAX, "%.32s%s%.10s", base, info->parts[i] ? "_" : "",
                  info->parts[i] ? info->parts[i] : "");
         ind->n_out++;
     }

@@ -249,6 +249,7 @@ static void specs(void **state)
         { "adx:1", "adx: period '1' is not a whole number in 2..5000" },
         { "bbands:20:2.555", "bbands: multiplier '2.555' is not a number" },
         { "bbands:20:-2", "bbands: multiplier '-2' is not a number" },
+        { "ema:00000000000000000000000000000014", "is longer than 32 characters" },
     };
     char err[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

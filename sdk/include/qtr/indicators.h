@@ -339,10 +339,11 @@ void qtr_ind_vwap_free(qtr_ind_vwap *v);
  */
 typedef struct qtr_ind qtr_ind;
 #define QTR_IND_MAX_OUTPUTS 3
+#define QTR_IND_SPEC_MAX 32  /* longest spec text; output names fit QTR_IND_NAME_MAX */
 #define QTR_IND_NAME_MAX 48
 
-/* A new indicator from spec (the only allocation), or NULL with the reason
- * in err: "unknown indicator 'rsx' (known: sma, ema, ...)", "macd needs 3
+/* A new indicator from spec (at most QTR_IND_SPEC_MAX characters; the only
+ * allocation), or NULL with the reason in err: "unknown indicator 'rsx' (known: sma, ema, ...)", "macd needs 3
  * parameters (macd:FAST:SLOW:SIGNAL), got 1", "rsi: period 0 is not in
  * 1..5000", ... */
 qtr_ind *qtr_ind_new(const char *spec, char *err, size_t errlen);
