@@ -133,10 +133,58 @@ static void poll_klines(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     bn_plugin *p = arg;
+    if (bn_market_stream_covers(p, BN_MD_KLINE)) return;
+    bn_market_resync(p);
+}
+
+void bn_market_resync(bn_plugin *p)
+{
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
         if (!s->kline_busy) request_klines(p, s);
     }
+}
+
+static bn_sym_md *sym_md(bn_plugin *p, const char *symbol)
+{
+    for (size_t i = 0; i < p->market->n; i++)
+        if (!strcmp(p->market->syms[i].symbol, symbol)) return &p->market->syms[i];
+    return NULL;
+}
+
+void bn_market_stream_candle(bn_plugin *p, const qtr_candle *c)
+{
+    bn_sym_md *s = sym_md(p, c->symbol);
+    if (!s || c->open_time_ms <= s->last_kline_open) return; /* never twice, never backwards */
+    bool gap = s->last_kline_open > 0 && c->open_time_ms != s->last_kline_open + p->cfg.kline_interval_ms;
+    if (gap) {
+        /* REST publishes the missing ones and this one, in order */
+        qtr_metric *m = p->h->metric_counter(p->ctx, "exchange_stream_gaps_total",
+                                             "Stream events that showed something missed", "stream", "market");
+        if (m) p->h->metric_add(m, 1);
+        if (!s->kline_busy) request_klines(p, s);
+        return;
+    }
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_CANDLE;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    ev.u.candle = *c;
+    s->last_kline_open = c->open_time_ms;
+    p->h->publish(p->ctx, &ev);
+}
+
+void bn_market_stream_mark(bn_plugin *p, const qtr_mark_price *m)
+{
+    bn_sym_md *s = sym_md(p, m->symbol);
+    if (!s) return;
+    s->mark = m->mark_price;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_MARK_PRICE;
+    ev.time_ms = p->h->now_ms(p->ctx);
+    ev.u.mark_price = *m;
+    p->h->publish(p->ctx, &ev);
 }
 
 /* ------------------------------------------------------------- mark */
@@ -174,6 +222,7 @@ static void poll_mark(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     bn_plugin *p = arg;
+    if (bn_market_stream_covers(p, BN_MD_MARK)) return;
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
         if (s->mark_busy) continue;
@@ -246,6 +295,7 @@ static void poll_depth(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     bn_plugin *p = arg;
+    if (bn_market_stream_covers(p, BN_MD_BOOK)) return;
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
         if (s->depth_busy) continue;

@@ -48,6 +48,8 @@ static const qtr_option bn_options[] = {
       "WebSocket base for the streams (ws:// for a mock); auto: wss://fstream.binance.com with the live base_url, "
       "else none; empty: REST polling only" },
     { "user_stream", QTR_OPT_BOOL, "true", 0, "order and fill updates over the user data stream" },
+    { "market_stream", QTR_OPT_BOOL, "true", 0,
+      "klines, mark prices and book tops over streams (the kinds whose *_poll_ms is set)" },
     { "listen_key_keepalive_ms", QTR_OPT_INT, "1800000", 0, "how often the listenKey is kept alive (PUT), ms" },
     { "stream_stall_ms", QTR_OPT_INT, "30000", 0, "a stream with nothing received for this long is reconnected, ms" },
     { "stream_max_message", QTR_OPT_INT, "65536", 0, "longest stream message, bytes; longer is a protocol error" },
@@ -111,8 +113,12 @@ void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason)
     qtr_strlcpy(base, reason, sizeof base);
     qtr_strlcpy(p->health_base, base, sizeof p->health_base);
     /* which way fills come in, and why */
-    if (bn_user_stream_live(p)) bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: stream", base);
-    else bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: polling (%s)", base, bn_user_stream_reason(p));
+    char md[QTR_REASON_MAX], fills[QTR_REASON_MAX];
+    if (bn_user_stream_live(p)) bn_fmt(fills, sizeof fills, "stream");
+    else bn_fmt(fills, sizeof fills, "polling (%s)", bn_user_stream_reason(p));
+    if (bn_market_stream_mode(p, md, sizeof md))
+        bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s; market data: %s", base, fills, md);
+    else bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s", base, fills);
     reason = p->health.reason;
     if (p->h->set_health) p->h->set_health(p->ctx, st, reason);
 }
@@ -237,7 +243,7 @@ static int read_options(bn_plugin *p)
         opt_int(p, "depth_poll_ms", 0, 86400000, &c->depth_poll_ms) ||
         opt_int(p, "depth_limit", 5, 20, &c->depth_limit) || opt_int(p, "leverage", 0, 125, &c->leverage) ||
         opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug) ||
-        opt_bool(p, "user_stream", &c->user_stream) ||
+        opt_bool(p, "user_stream", &c->user_stream) || opt_bool(p, "market_stream", &c->market_stream) ||
         opt_int(p, "listen_key_keepalive_ms", 1000, 3300000, &c->listen_key_keepalive_ms) ||
         opt_int(p, "stream_stall_ms", 100, 3600000, &c->stream_stall_ms) ||
         opt_int(p, "stream_max_message", 1024, 16777216, &c->stream_max_message) ||
@@ -412,7 +418,7 @@ static int init(const qtr_host *host, qtr_ctx *ctx, void **out)
     p->health.status = QTR_HEALTH_DEGRADED;
     qtr_strlcpy(p->health.reason, "starting", sizeof p->health.reason);
     if (!p->base || read_options(p) != 0 || read_secrets(p) != 0 || bn_rest_init(p) != 0 ||
-        bn_market_init(p) != 0 || bn_user_stream_init(p) != 0) {
+        bn_market_init(p) != 0 || bn_user_stream_init(p) != 0 || bn_market_streams_init(p) != 0) {
         destroy(in);
         return -1;
     }
@@ -436,6 +442,7 @@ static int start(void *state)
     bn_orders_start(p);
     bn_market_start(p);
     bn_user_stream_start(p);
+    bn_market_streams_start(p);
     if (p->cfg.time_sync_ms > 0) {
         in->resync_ev = event_new(p->base, -1, EV_PERSIST, on_time_resync, p);
         struct timeval tv = { (time_t)(p->cfg.time_sync_ms / 1000), (suseconds_t)((p->cfg.time_sync_ms % 1000) * 1000) };
@@ -462,6 +469,7 @@ static void destroy(void *state)
     if (in->resync_ev) event_free(in->resync_ev);
     bn_rest_free(p);      /* drops pending requests: no callback runs after this */
     bn_user_stream_free(p);
+    bn_market_streams_free(p);
     bn_orders_free(p);
     bn_snapshot_free(p);
     bn_market_free(p);

@@ -53,7 +53,7 @@ typedef struct bn_config {
     uint32_t jitter_seed;
     /* streams (bn_stream*.c); stream_url "" = REST polling only */
     char stream_url[256];
-    bool user_stream;
+    bool user_stream, market_stream;
     int64_t listen_key_keepalive_ms;
     int64_t stream_stall_ms, stream_max_message;
     int64_t stream_backoff_ms, stream_backoff_max_ms;
@@ -245,6 +245,7 @@ typedef struct bn_plugin {
 
     /* streams */
     struct bn_user_stream *ustream;
+    struct bn_market_streams *mstreams;
     char health_base[QTR_REASON_MAX];   /* health reason without the fill mode */
 
     qtr_health health;
@@ -318,6 +319,15 @@ void bn_user_stream_free(bn_plugin *p);
 /* True while order and fill updates come over the stream. */
 bool bn_user_stream_live(const bn_plugin *p);
 const char *bn_user_stream_reason(const bn_plugin *p);
+/* ---- bn_stream_market.c: klines, mark prices, book tops over streams ---- */
+typedef enum bn_md_kind { BN_MD_KLINE, BN_MD_MARK, BN_MD_BOOK } bn_md_kind;
+int bn_market_streams_init(bn_plugin *p);
+void bn_market_streams_start(bn_plugin *p);
+void bn_market_streams_free(bn_plugin *p);
+/* True while a stream brings this kind (its polling pauses). */
+bool bn_market_stream_covers(const bn_plugin *p, bn_md_kind kind);
+/* "stream" or "polling (why)" into buf; NULL when no market stream is set up. */
+const char *bn_market_stream_mode(const bn_plugin *p, char *buf, size_t len);
 /* bn_plugin.c: health tells the fill mode again (stream or polling). */
 void bn_fill_mode_changed(bn_plugin *p);
 
@@ -336,6 +346,12 @@ void bn_market_start(bn_plugin *p);
 void bn_market_free(bn_plugin *p);
 /* The last mark price polled for symbol, 0 if none. */
 qtr_dec bn_market_mark(const bn_plugin *p, const char *symbol);
+/* From the stream: a closed candle, published if it follows the last one
+ * published, else (a gap) backfilled over REST in order; a mark price. */
+void bn_market_stream_candle(bn_plugin *p, const qtr_candle *c);
+void bn_market_stream_mark(bn_plugin *p, const qtr_mark_price *m);
+/* After a reconnect: klines from the last published, over REST. */
+void bn_market_resync(bn_plugin *p);
 
 /* ---- bn_snapshot.c ---- */
 int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud);

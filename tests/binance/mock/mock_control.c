@@ -153,6 +153,8 @@ static void c_kline(mock_server *s, mock_req *r, mock_reply *out)
     y->klines[k].open = atoll(ot);
     y->klines[k].close = atoll(ct);
     y->n_klines++;
+    /* stream=0: on REST only, as if its stream event was lost */
+    if (s->ws && int_param(r, "stream", 1)) mock_ws_kline(s->ws, y, k);
     /* kept in open-time order, as the exchange answers */
     for (int i = k; i > 0 && y->klines[i - 1].open > y->klines[i].open; i--) {
         __typeof__(y->klines[0]) t = y->klines[i];
@@ -174,6 +176,7 @@ static void c_premium(mock_server *s, mock_req *r, mock_reply *out)
     }
     y->next_funding = atoll(nf);
     y->has_premium = true;
+    if (s->ws) mock_ws_mark(s->ws, y);
     ok(out);
 }
 
@@ -206,6 +209,7 @@ static void c_depth(mock_server *s, mock_req *r, mock_reply *out)
     }
     y->n_bids = nb;
     y->n_asks = na;
+    if (s->ws) mock_ws_book(s->ws, y);
     ok(out);
 }
 

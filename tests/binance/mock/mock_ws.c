@@ -194,26 +194,64 @@ static void start_tracking(mock_ws *w)
 
 /* ------------------------------------------------------------- market */
 
-void mock_ws_market(mock_ws *w, const char *stream, json_t *data)
+void mock_ws_market(mock_ws *w, const char *prefix, json_t *data)
 {
-    char lower[64];
-    size_t i = 0;
-    for (; stream[i] && i + 1 < sizeof lower; i++) lower[i] = (char)tolower((unsigned char)stream[i]);
-    lower[i] = '\0';
-    json_t *msg = json_pack("{s:s,s:o}", "stream", stream, "data", data);
-    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
-    json_decref(msg);
-    if (!text) return;
+    size_t pl = strlen(prefix);
     for (mw_conn *c = w->conns; c; c = c->next) {
         if (!c->open || c->user || c->stalled) continue;
         for (int k = 0; k < c->n_streams; k++)
-            if (!strcasecmp(c->streams[k], lower)) {
-                send_frame(c, 1, text, strlen(text));
+            if (!strncasecmp(c->streams[k], prefix, pl)) {
+                json_t *msg = json_pack("{s:s,s:O}", "stream", c->streams[k], "data", data);
+                char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+                json_decref(msg);
+                if (text) send_frame(c, 1, text, strlen(text));
+                free(text);
                 w->events_sent++;
                 break;
             }
     }
-    free(text);
+    json_decref(data);
+}
+
+static void stream_prefix(char *out, size_t len, const char *symbol, const char *suffix)
+{
+    size_t i = 0;
+    for (; symbol[i] && i + 1 < len; i++) out[i] = (char)tolower((unsigned char)symbol[i]);
+    snprintf(out + i, len - i, "%s", suffix);
+}
+
+void mock_ws_kline(mock_ws *w, const ms_symbol *y, int k)
+{
+    char prefix[64];
+    stream_prefix(prefix, sizeof prefix, y->name, "@kline_");
+    int64_t now = ms_now(w->st);
+    json_t *kl = json_pack("{s:I,s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:b,s:i}", "t", (json_int_t)y->klines[k].open, "T",
+                           (json_int_t)y->klines[k].close, "s", y->name, "o", dec(y->klines[k].o), "h", dec(y->klines[k].h),
+                           "l", dec(y->klines[k].l), "c", dec(y->klines[k].c), "v", dec(y->klines[k].v), "x",
+                           y->klines[k].close < now, "n", 1);
+    mock_ws_market(w, prefix, json_pack("{s:s,s:I,s:s,s:o}", "e", "kline", "E", (json_int_t)now, "s", y->name, "k", kl));
+}
+
+void mock_ws_mark(mock_ws *w, const ms_symbol *y)
+{
+    char prefix[64];
+    stream_prefix(prefix, sizeof prefix, y->name, "@markprice");
+    mock_ws_market(w, prefix,
+                   json_pack("{s:s,s:I,s:s,s:o,s:o,s:o,s:o,s:I}", "e", "markPriceUpdate", "E", (json_int_t)ms_now(w->st), "s",
+                             y->name, "p", dec(y->mark), "i", dec(y->index), "P", dec(y->mark), "r", dec(y->funding), "T",
+                             (json_int_t)y->next_funding));
+}
+
+void mock_ws_book(mock_ws *w, const ms_symbol *y)
+{
+    if (y->n_bids == 0 || y->n_asks == 0) return;
+    char prefix[64];
+    stream_prefix(prefix, sizeof prefix, y->name, "@bookticker");
+    int64_t now = ms_now(w->st);
+    mock_ws_market(w, prefix,
+                   json_pack("{s:s,s:I,s:I,s:I,s:s,s:o,s:o,s:o,s:o}", "e", "bookTicker", "u", (json_int_t)now, "E",
+                             (json_int_t)now, "T", (json_int_t)now, "s", y->name, "b", dec(y->bids[0][0]), "B",
+                             dec(y->bids[0][1]), "a", dec(y->asks[0][0]), "A", dec(y->asks[0][1])));
 }
 
 /* ------------------------------------------------------------- connections */
@@ -281,7 +319,8 @@ static void handshake(mw_conn *c)
         c->user = true;
         snprintf(c->key, sizeof c->key, "%s", lk);
         start_tracking(w);
-    } else if (!strncmp(path, "/market/stream?", 15) || !strncmp(path, "/stream?", 8)) {
+    } else if (!strncmp(path, "/market/stream?", 15) || !strncmp(path, "/public/stream?", 15) ||
+               !strncmp(path, "/stream?", 8)) {
         parse_streams(c, strchr(path, '?'));
     } else {
         refuse(c, "404 Not Found");

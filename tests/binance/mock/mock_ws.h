@@ -30,7 +30,12 @@ void mock_ws_key_close(mock_ws *w);
 /* POST /mock/ws?action=...; GET /mock/ws: counters. Returns the body. */
 json_t *mock_ws_control(mock_ws *w, const char *action, const char *arg, const char *kind, char *err, size_t errlen);
 json_t *mock_ws_info(const mock_ws *w);
-/* The market side: a markPrice, kline or bookTicker event for a symbol. */
-void mock_ws_market(mock_ws *w, const char *stream, json_t *data);
+/* The market side: to every market connection subscribed to a stream
+ * whose name starts with prefix ("btcusdt@kline_"), {"stream","data"}. */
+void mock_ws_market(mock_ws *w, const char *prefix, json_t *data);
+/* The events of the control endpoints: kline k of y, its premium, its book. */
+void mock_ws_kline(mock_ws *w, const ms_symbol *y, int k);
+void mock_ws_mark(mock_ws *w, const ms_symbol *y);
+void mock_ws_book(mock_ws *w, const ms_symbol *y);
 
 #endif
