@@ -160,7 +160,7 @@ void bn_market_stream_candle(bn_plugin *p, const qtr_candle *c)
     if (gap) {
         /* REST publishes the missing ones and this one, in order */
         qtr_metric *m = p->h->metric_counter(p->ctx, "exchange_stream_gaps_total",
-                                             "Stream events that showed something missed", "stream", "market");
+                                             "Stream events that showed something missed (refetched over REST)", "stream", "market");
         if (m) p->h->metric_add(m, 1);
         if (!s->kline_busy) request_klines(p, s);
         return;

@@ -849,13 +849,15 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     bn_plugin *p = arg;
+    bool streaming = bn_user_stream_live(p) && !bn_user_stream_check_due(p);
     for (bn_order *o = p->active; o; o = o->anext) {
         bool trades_due = o->tr_qty < o->ft.last_qty && !o->trades_busy &&
                           !(o->trades_ev && evtimer_pending(o->trades_ev, NULL));
         if (trades_due) bn_trades_want(o);
         if (o->busy) continue;
-        /* the user stream brings fills and states of open orders */
-        if (o->phase == BN_PH_OPEN && !o->algo && bn_user_stream_live(p)) continue;
+        /* the user stream brings fills and states of open orders; they are
+         * still checked every stream_poll_ms, in case an event never came */
+        if (o->phase == BN_PH_OPEN && !o->algo && streaming) continue;
         bool waiting = o->retry_ev && evtimer_pending(o->retry_ev, NULL);
         if (o->phase == BN_PH_OPEN || (o->phase == BN_PH_UNKNOWN && !waiting)) do_query(o);
     }

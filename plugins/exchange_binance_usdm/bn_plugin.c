@@ -51,6 +51,8 @@ static const qtr_option bn_options[] = {
     { "market_stream", QTR_OPT_BOOL, "true", 0,
       "klines, mark prices and book tops over streams (the kinds whose *_poll_ms is set)" },
     { "listen_key_keepalive_ms", QTR_OPT_INT, "1800000", 0, "how often the listenKey is kept alive (PUT), ms" },
+    { "stream_poll_ms", QTR_OPT_INT, "60000", 0,
+      "while the user stream is up, open orders are still queried this often (a lost event), ms; 0: never" },
     { "stream_stall_ms", QTR_OPT_INT, "30000", 0, "a stream with nothing received for this long is reconnected, ms" },
     { "stream_max_message", QTR_OPT_INT, "65536", 0, "longest stream message, bytes; longer is a protocol error" },
     { "stream_backoff_ms", QTR_OPT_INT, "500", 0, "first reconnect delay, doubled per failure (with jitter), ms" },
@@ -245,6 +247,7 @@ static int read_options(bn_plugin *p)
         opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug) ||
         opt_bool(p, "user_stream", &c->user_stream) || opt_bool(p, "market_stream", &c->market_stream) ||
         opt_int(p, "listen_key_keepalive_ms", 1000, 3300000, &c->listen_key_keepalive_ms) ||
+        opt_int(p, "stream_poll_ms", 0, 86400000, &c->stream_poll_ms) ||
         opt_int(p, "stream_stall_ms", 100, 3600000, &c->stream_stall_ms) ||
         opt_int(p, "stream_max_message", 1024, 16777216, &c->stream_max_message) ||
         opt_int(p, "stream_backoff_ms", 1, 600000, &c->stream_backoff_ms) ||

@@ -54,7 +54,7 @@ typedef struct bn_config {
     /* streams (bn_stream*.c); stream_url "" = REST polling only */
     char stream_url[256];
     bool user_stream, market_stream;
-    int64_t listen_key_keepalive_ms;
+    int64_t listen_key_keepalive_ms, stream_poll_ms;
     int64_t stream_stall_ms, stream_max_message;
     int64_t stream_backoff_ms, stream_backoff_max_ms;
 } bn_config;
@@ -318,6 +318,8 @@ void bn_user_stream_stop(bn_plugin *p);   /* closes the listenKey */
 void bn_user_stream_free(bn_plugin *p);
 /* True while order and fill updates come over the stream. */
 bool bn_user_stream_live(const bn_plugin *p);
+/* True once per stream_poll_ms while live: open orders are queried anyway. */
+bool bn_user_stream_check_due(bn_plugin *p);
 const char *bn_user_stream_reason(const bn_plugin *p);
 /* ---- bn_stream_market.c: klines, mark prices, book tops over streams ---- */
 typedef enum bn_md_kind { BN_MD_KLINE, BN_MD_MARK, BN_MD_BOOK } bn_md_kind;

@@ -240,6 +240,6 @@ const char *bn_market_stream_mode(const bn_plugin *p, char *buf, size_t len)
     const bn_stream *a = ms->market.s.p ? &ms->market.s : NULL, *b = ms->book.s.p ? &ms->book.s : NULL;
     const bn_stream *down = a && !a->live ? a : b && !b->live ? b : NULL;
     if (!down) bn_fmt(buf, len, "stream");
-    else bn_fmt(buf, len, "polling (%s stream: %s)", down->name, down->reason);
+    else bn_fmt(buf, len, "polling (%s: %s)", down->name, down->reason);
     return buf;
 }

@@ -33,6 +33,7 @@ typedef struct bn_user_stream {
     bool key_busy;
     struct event *keepalive_ev;
     int64_t last_event_ms;    /* E of the newest ORDER_TRADE_UPDATE */
+    int64_t last_check_us;    /* open orders last queried while live */
 } bn_user_stream;
 
 /* One ORDER_TRADE_UPDATE, read whole before anything is applied. */
@@ -178,7 +179,7 @@ static void apply_event(bn_user_stream *u, const user_event *ev)
     if (ev->cum_qty > o->tr_qty) {
         /* Executions before this one were never seen here: ask REST, which
          * publishes them in order (the order's state follows its fills). */
-        count(p, "exchange_stream_gaps_total", "Stream events that showed executions not yet seen");
+        count(p, "exchange_stream_gaps_total", "Stream events that showed something missed (refetched over REST)");
         bn_orders_query(o);
         return;
     }
@@ -234,6 +235,7 @@ static void op_live(bn_stream *s)
     struct timeval tv = { (time_t)(p->cfg.listen_key_keepalive_ms / 1000),
                           (suseconds_t)((p->cfg.listen_key_keepalive_ms % 1000) * 1000) };
     event_add(u->keepalive_ev, &tv);
+    u->last_check_us = bn_mono_us(p); /* the resync below is this period's check */
     bn_fill_mode_changed(p);
     bn_orders_query_all(p); /* resync: whatever happened while it was down */
 }
@@ -293,6 +295,16 @@ void bn_user_stream_free(bn_plugin *p)
 }
 
 bool bn_user_stream_live(const bn_plugin *p) { return p->ustream && p->ustream->s.live; }
+
+bool bn_user_stream_check_due(bn_plugin *p)
+{
+    bn_user_stream *u = p->ustream;
+    if (!u || p->cfg.stream_poll_ms <= 0) return false;
+    int64_t now = bn_mono_us(p);
+    if (u->last_check_us && now - u->last_check_us < p->cfg.stream_poll_ms * 1000) return false;
+    u->last_check_us = now;
+    return true;
+}
 
 const char *bn_user_stream_reason(const bn_plugin *p)
 {

@@ -2,7 +2,8 @@
  * the stream with polling off, a fill seen on both the stream and REST is
  * booked once, out-of-order events never publish a state before its fills,
  * a disconnect falls back to polling and health says so, a stall and an
- * expired or forgotten listenKey reconnect and resync over REST, an
+ * expired or forgotten listenKey reconnect and resync over REST, an event
+ * lost on a live stream is found by the periodic check, an
  * oversized frame is a protocol error and malformed JSON is counted and
  * never applied. */
 #include <setjmp.h>
@@ -199,6 +200,22 @@ static void stream_down_polling_then_back(void **state)
     assert_filled(fx, "down-1", 2);
 }
 
+/* An event that never comes on a live stream (held by the mock): open
+ * orders are still queried every stream_poll_ms, which finds the fill. */
+static void lost_event_found_by_the_periodic_check(void **state)
+{
+    bn_fx *fx = *state;
+    mock_host_set_option(fx->m, "stream_poll_ms", "300");
+    load_streaming(fx, "40");
+    assert_true(fx_run_until(fx, 3000, streaming, NULL));
+    place_resting(fx, "lost-1");
+    ws_action(fx, "action=hold");
+    mock_fill(fx, "lost-1", "0.010");
+    assert_filled(fx, "lost-1", 1);
+    assert_true(reason_has(fx, "fills: stream")); /* it never went down */
+    assert_int_equal(ws_info(fx, "connections"), 1);
+}
+
 /* A stream that goes silent (no events, no pongs) is closed after
  * stream_stall_ms and reconnected; the REST resync finds the fill whose
  * event was lost. */
@@ -278,6 +295,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(out_of_order_events, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(stream_down_polling_then_back, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(stall_reconnects_and_resyncs, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(lost_event_found_by_the_periodic_check, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(expired_listen_key, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(oversized_and_malformed, fx_setup, fx_teardown),
     };

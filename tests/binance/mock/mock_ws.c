@@ -317,7 +317,7 @@ static void handshake(mw_conn *c)
             return;
         }
         c->user = true;
-        snprintf(c->key, sizeof c->key, "%s", lk);
+        snprintf(c->key, sizeof c->key, "%.63s", lk); /* equal to w->key: it fits */
         start_tracking(w);
     } else if (!strncmp(path, "/market/stream?", 15) || !strncmp(path, "/public/stream?", 15) ||
                !strncmp(path, "/stream?", 8)) {
