@@ -29,6 +29,7 @@ static const qtr_option options[] = {
     { "steady_candles", QTR_OPT_INT, "0", 0, "candles of the steady phase before the burst" },
     { "steady_every", QTR_OPT_INT, "1", 0, "one signal every this many candles in the steady phase" },
     { "trigger", QTR_OPT_STRING, "", 0, "a file whose existence starts the burst (empty: at once)" },
+    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "set by the host (not read here: `symbol` is the one flooded)" },
     { NULL, 0, NULL, 0, NULL },
 };
 

@@ -35,8 +35,8 @@ import tempfile
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from qtrtest import (PLUGINS, QTR, SRC, Server, check, ess_state_file, finish, free_port, http_get,  # noqa: E402
+from stresslib import build_test_plugin, permissive_policy  # noqa: E402  (first: puts qtrtest on the path)
+from qtrtest import (PLUGINS, QTR, Server, check, ess_state_file, finish, free_port, http_get,  # noqa: E402
                      metrics, wait_until, write)
 import qtrtest  # noqa: E402
 
@@ -46,17 +46,7 @@ TRIP_BOUND_S = 30
 
 
 def policy(d, max_drawdown="90", daily_loss="90", errors=5):
-    return write(os.path.join(d, "policy.lua"), f"""
-return {{
-  name = "ess-stress",
-  limits = {{ max_positions = 10, max_symbols = 10, min_confidence = 0,
-             max_position_notional = "1000000", max_order_notional = "1000000",
-             max_total_exposure = "10000000", max_leverage = 100 }},
-  ess = {{ max_drawdown_pct = "{max_drawdown}", daily_loss_pct = "{daily_loss}", max_consecutive_errors = {errors},
-          cooldown_minutes = 1, close_positions = true, alert_daily_drawdown_pct = "90" }},
-  judge = function(order, ctx) return "allow" end,
-}}
-""")
+    return permissive_policy(d, max_drawdown, daily_loss, errors, cooldown_minutes=1, close_positions=True)
 
 
 def config(d, port, pol, exchange='{ kind = "exchange", name = "paper" }'):
@@ -191,19 +181,9 @@ def scenario_daily_loss():
         s.stop(signal.SIGTERM)
 
 
-def build_refusing(d):
-    so = os.path.join(d, "exchange_refusing.so")
-    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden",
-                        "-shared", "-I", os.path.join(SRC, "sdk", "include"),
-                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange_refusing.c"), "-o", so],
-                       capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"the refusing exchange builds: {p.stderr}")
-    return so if p.returncode == 0 else None
-
-
 def scenario_exchange_errors():
     d = tempfile.mkdtemp(prefix="qtr_ess_errors_")
-    so = build_refusing(d)
+    so = build_test_plugin(d, "exchange_refusing.c")
     if not so:
         return
     port = free_port()

@@ -25,12 +25,11 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import stresslib  # noqa: E402,F401  (first: puts tests/e2e/qtrtest.py on the path)
 from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, rss_kb,  # noqa: E402
                      store_query, wait_until, write)
 

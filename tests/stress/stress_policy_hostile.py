@@ -12,12 +12,11 @@
   is left and the ESS trips."""
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import stresslib  # noqa: E402,F401  (first: puts tests/e2e/qtrtest.py on the path)
 from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, run,  # noqa: E402
                      store_query, wait_until, write)
 

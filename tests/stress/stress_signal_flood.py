@@ -27,13 +27,11 @@ the store has its own tests."""
 import os
 import re
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from qtrtest import (PLUGINS, SRC, Server, check, finish, free_port, metrics, rss_kb, wait_until, write)  # noqa: E402
+from stresslib import build_test_plugin, permissive_policy  # noqa: E402  (first: puts qtrtest on the path)
+from qtrtest import (PLUGINS, Server, check, finish, free_port, metrics, rss_kb, wait_until, write)  # noqa: E402
 
 LONG = os.environ.get("QTR_STRESS_LONG") == "1"
 INTERVAL_MS = 10
@@ -49,29 +47,8 @@ DROP_REASONS = ("full", "replaced", "stale", "invalid")
 ORDER_RESULTS = ("sent", "rejected_ess", "rejected_risk", "rejected_invalid", "rejected_exchange")
 
 
-def build_plugin(d):
-    so = os.path.join(d, "strategy_flood.so")
-    cmd = ["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden", "-shared",
-           "-I", os.path.join(SRC, "sdk", "include"), os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                                                   "strategy_flood.c"),
-           "-o", so]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"the flood strategy builds: {p.stderr}")
-    return so if p.returncode == 0 else None
-
-
 def config(d, port, so, trigger):
-    pol = write(os.path.join(d, "policy.lua"), """
-return {
-  name = "flood",
-  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,
-             max_position_notional = "1000000", max_order_notional = "1000000",
-             max_total_exposure = "10000000", max_leverage = 100 },
-  ess = { max_drawdown_pct = "90", daily_loss_pct = "90", max_consecutive_errors = 5,
-          cooldown_minutes = 60, close_positions = false, alert_daily_drawdown_pct = "80" },
-  judge = function(order, ctx) return "allow" end,
-}
-""")
+    pol = permissive_policy(d, errors=5)
     return write(os.path.join(d, "flood.lua"), f"""
 return {{
   state_dir = "{d}/var",
@@ -129,7 +106,7 @@ def main():
           "signal an order; burst: sent = orders + drops by reason + queued, drops > 0, only ranks >= 40 reach "
           "the exchange, every rank-49 taken", flush=True)
     d = tempfile.mkdtemp(prefix="qtr_flood_")
-    so = build_plugin(d)
+    so = build_test_plugin(d, "strategy_flood.c")
     if not so:
         return
     port = free_port()

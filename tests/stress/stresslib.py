@@ -1,0 +1,40 @@
+"""What the stress scenarios share beyond tests/e2e/qtrtest.py (which this
+puts on the import path): test plugins built from one C file, a permissive
+policy."""
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+
+from qtrtest import SRC, check, write  # noqa: E402
+
+
+def permissive_policy(d, max_drawdown="90", daily_loss="90", errors=5, cooldown_minutes=60, close_positions=False):
+    """A policy that allows every order (limits far away), with the ESS
+    thresholds given; written to d/policy.lua."""
+    return write(os.path.join(d, "policy.lua"), f"""
+return {{
+  name = "stress",
+  limits = {{ max_positions = 10, max_symbols = 10, min_confidence = 0,
+             max_position_notional = "100000000", max_order_notional = "100000000",
+             max_total_exposure = "100000000", max_leverage = 100 }},
+  ess = {{ max_drawdown_pct = "{max_drawdown}", daily_loss_pct = "{daily_loss}", max_consecutive_errors = {errors},
+          cooldown_minutes = {cooldown_minutes}, close_positions = {str(close_positions).lower()},
+          alert_daily_drawdown_pct = "80" }},
+  judge = function(order, ctx) return "allow" end,
+}}
+""")
+
+
+def build_test_plugin(d, source):
+    """tests/stress/<source> built with one cc line against sdk/include, as
+    a plugin author would; the .so path, or None (a failed check) if it does
+    not build."""
+    so = os.path.join(d, os.path.splitext(source)[0] + ".so")
+    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden",
+                        "-shared", "-I", os.path.join(SRC, "sdk", "include"), os.path.join(HERE, source), "-o", so],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"{source} builds: {p.stderr}")
+    return so if p.returncode == 0 else None
