@@ -14,7 +14,8 @@
  *                                   bad parameter or out of memory
  *   qtr_ind_X_update(&x, input)     one candle (or one value), O(1), never
  *                                   allocates; returns a qtr_ind_status
- *   qtr_ind_X_free(&x)              releases the window (safe twice)
+ *   qtr_ind_X_free(&x)              releases the window (safe twice; OBV
+ *                                   has no window and no free)
  * Outputs are the struct's documented public fields, valid once update has
  * returned QTR_IND_READY (or the field's own *_ready flag is set). Before
  * that they hold 0 and must not be used: the "warm-up" below says how many
