@@ -8,7 +8,8 @@
  *     if `trigger` names a file, waits for that file to exist (so the test can
  *     read the counters between the phases);
  *  2. burst: on each of the next `candles` candles it submits `per_candle`
- *     (at most 50) signals, k = 0 .. per_candle-1, in a shuffled order.
+ *     (at most 100) signals, k = 0 .. per_candle-1 (over 50: k mod 50, each
+ *     rank twice), in a shuffled order.
  * A signal of rank k is a market order with
  *   confidence = 0.50 + k / 100         (0.50 .. 0.99)
  *   qty        = (k + 1) * 0.001        (so an order's quantity tells its k)
@@ -25,7 +26,7 @@
 static const qtr_option options[] = {
     { "symbol", QTR_OPT_STRING, "BTCUSDT", 0, "the symbol to flood" },
     { "candles", QTR_OPT_INT, "100", 0, "candles to flood on, then stop" },
-    { "per_candle", QTR_OPT_INT, "50", 0, "signals per candle (1..50)" },
+    { "per_candle", QTR_OPT_INT, "50", 0, "signals per candle (1..100)" },
     { "steady_candles", QTR_OPT_INT, "0", 0, "candles of the steady phase before the burst" },
     { "steady_every", QTR_OPT_INT, "1", 0, "one signal every this many candles in the steady phase" },
     { "trigger", QTR_OPT_STRING, "", 0, "a file whose existence starts the burst (empty: at once)" },
@@ -91,14 +92,14 @@ static void on_candle(void *state, const qtr_candle *c)
     flood *f = state;
     if (strcmp(c->symbol, f->symbol) != 0 || f->seen >= f->candles || steady(f, c)) return;
     f->seen++;
-    int order[50];
+    int order[100];
     for (int i = 0; i < f->per_candle; i++) order[i] = i;
     for (int i = (int)f->per_candle - 1; i > 0; i--) {   /* Fisher-Yates */
         int j = (int)(next_rand(f) % (uint32_t)(i + 1)), t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
-    for (int i = 0; i < f->per_candle; i++) submit(f, c->symbol, order[i]);
+    for (int i = 0; i < f->per_candle; i++) submit(f, c->symbol, order[i] % 50);
     if (f->seen == f->candles)
         f->h->log(f->ctx, QTR_LOG_INFO, "flood done: %llu signals over %lld candles (%llu queued, %llu full, %llu other)",
                   (unsigned long long)f->emitted, (long long)f->seen, (unsigned long long)f->queued,
@@ -113,7 +114,7 @@ static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
     f->ctx = ctx;
     f->rng = 12345u;
     if (h->config_string(ctx, "symbol", &f->symbol) != QTR_OK || h->config_int(ctx, "candles", &f->candles) != QTR_OK ||
-        h->config_int(ctx, "per_candle", &f->per_candle) != QTR_OK || f->per_candle < 1 || f->per_candle > 50 ||
+        h->config_int(ctx, "per_candle", &f->per_candle) != QTR_OK || f->per_candle < 1 || f->per_candle > 100 ||
         h->config_int(ctx, "steady_candles", &f->steady_candles) != QTR_OK || f->steady_candles < 0 ||
         h->config_int(ctx, "steady_every", &f->steady_every) != QTR_OK || f->steady_every < 1 ||
         h->config_string(ctx, "trigger", &f->trigger) != QTR_OK) {

@@ -18,20 +18,21 @@ Pass criteria (printed with the figures):
     invalid) + still queued (0 once drained);
   * the highest confidence is kept: a signal's quantity encodes its rank k
     (confidence 0.50 + k/100, qty (k+1) * 0.001) and the orders that reached
-    the paper exchange in the burst are all of the top 10 ranks, with every
-    rank-49 signal (confidence 0.99) taken.
+    the paper exchange in the burst are all of the top 20 ranks (a cycle
+    takes 20 of at least one candle's 50), with every rank-49 signal
+    (confidence 0.99) taken.
 
 The trade store is off (store = false): its write ring is one 43 MB calloc
 whose pages are touched as the ring turns, which would read as growth here;
-the store has its own tests."""
+the store has its own tests, and scenarios 1 and 4 run with it."""
 import os
 import re
 import signal
 import tempfile
 import time
 
-from stresslib import build_test_plugin, permissive_policy  # noqa: E402  (first: puts qtrtest on the path)
-from qtrtest import (PLUGINS, Server, check, finish, free_port, metrics, rss_kb, wait_until, write)  # noqa: E402
+from stresslib import build_test_plugin, flood_run_config  # noqa: E402  (first: puts qtrtest on the path)
+from qtrtest import Server, check, finish, free_port, metrics, rss_kb, wait_until, write  # noqa: E402
 
 LONG = os.environ.get("QTR_STRESS_LONG") == "1"
 INTERVAL_MS = 10
@@ -41,6 +42,7 @@ STEADY_CANDLES = STEADY_S * 1000 // INTERVAL_MS
 STEADY_SIGNALS = STEADY_CANDLES // STEADY_EVERY
 BURST_CANDLES = 100                                # 1 s of 10 ms candles
 PER_CANDLE = 50                                    # 5,000 in 1 s
+PER_CYCLE = 20                                     # the queue passes 20 per 100 ms cycle
 RSS_SLACK_KB = 4096
 FILL = re.compile(r"\[orders\] fill \S+ BTCUSDT (BUY|SELL) ([0-9.]+) @ \S+ fee \S+ \(order (\S+)\)")
 DROP_REASONS = ("full", "replaced", "stale", "invalid")
@@ -48,27 +50,9 @@ ORDER_RESULTS = ("sent", "rejected_ess", "rejected_risk", "rejected_invalid", "r
 
 
 def config(d, port, so, trigger):
-    pol = permissive_policy(d, errors=5)
-    return write(os.path.join(d, "flood.lua"), f"""
-return {{
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  store = false,
-  market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {INTERVAL_MS}, seed = 3,
-             start_price = "100" }},
-  policy = {{ file = "{pol}" }},
-  signals = {{ capacity = 100, per_cycle = 20, max_age_ms = 5000, cycle_ms = 100 }},
-  plugins = {{
-    {{ kind = "exchange", name = "paper", options = {{ max_volume_share = "1" }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
-       options = {{ listen = "127.0.0.1:{port}" }} }},
-    {{ kind = "strategy", name = "flood", file = "{so}",
-       options = {{ symbol = "BTCUSDT", steady_candles = {STEADY_CANDLES}, steady_every = {STEADY_EVERY},
-                    trigger = "{trigger}", candles = {BURST_CANDLES}, per_candle = {PER_CANDLE} }} }},
-  }},
-}}
-""")
+    return flood_run_config(d, port, so, INTERVAL_MS, PER_CYCLE,
+                            f'steady_candles = {STEADY_CANDLES}, steady_every = {STEADY_EVERY}, trigger = "{trigger}", '
+                            f'candles = {BURST_CANDLES}, per_candle = {PER_CANDLE}')
 
 
 def counters(m):
@@ -103,8 +87,8 @@ def main():
     print(f"ran: steady {STEADY_SIGNALS} signals at 50/s over {STEADY_S} s ({tier}), then a burst of {BURST_CANDLES * PER_CANDLE} in 1 s; queue 100, "
           "20 per 100 ms cycle", flush=True)
     print(f"criteria: RSS max after warm-up - RSS after warm-up <= {RSS_SLACK_KB} kB; steady: 0 drops, every "
-          "signal an order; burst: sent = orders + drops by reason + queued, drops > 0, only ranks >= 40 reach "
-          "the exchange, every rank-49 taken", flush=True)
+          "signal an order; burst: sent = orders + drops by reason + queued, drops > 0, only ranks >= "
+          f"{PER_CANDLE - PER_CYCLE} reach the exchange, every rank-49 taken", flush=True)
     d = tempfile.mkdtemp(prefix="qtr_flood_")
     so = build_test_plugin(d, "strategy_flood.c")
     if not so:
@@ -183,8 +167,10 @@ def main():
             ranks[k] = ranks.get(k, 0) + 1
         check(not bad, f"every order carries a signal's quantity and side: {bad[:5]}")
         print("burst orders by rank:", dict(sorted(ranks.items(), reverse=True)), flush=True)
-        low = {k: n for k, n in ranks.items() if k < PER_CANDLE - 10}
-        check(not low, f"only top-10 ranks reach the exchange (confidence >= 0.90): lower ones {low}")
+        # a cycle takes PER_CYCLE of what is queued, at least one candle's 50
+        low = {k: n for k, n in ranks.items() if k < PER_CANDLE - PER_CYCLE}
+        check(not low, f"only the top {PER_CYCLE} ranks reach the exchange (confidence >= "
+              f"{0.50 + (PER_CANDLE - PER_CYCLE) / 100:.2f}): lower ones {low}")
         check(ranks.get(PER_CANDLE - 1, 0) == BURST_CANDLES,
               f"every confidence-0.99 signal was taken: {ranks.get(PER_CANDLE - 1, 0)} of {BURST_CANDLES}")
     finally:

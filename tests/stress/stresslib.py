@@ -8,7 +8,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 
-from qtrtest import SRC, check, write  # noqa: E402
+from qtrtest import PLUGINS, SRC, check, write  # noqa: E402
 
 
 def permissive_policy(d, max_drawdown="90", daily_loss="90", errors=5, cooldown_minutes=60, close_positions=False):
@@ -38,3 +38,30 @@ def build_test_plugin(d, source):
                        capture_output=True, text=True, timeout=120)
     check(p.returncode == 0, f"{source} builds: {p.stderr}")
     return so if p.returncode == 0 else None
+
+
+def flood_run_config(d, port, so, interval_ms, per_cycle, flood_options, dashboard_options=""):
+    """A paper run (store off: its write ring's pages, touched as it turns,
+    would read as memory growth) on BTCUSDT candles every interval_ms, driven
+    by strategy_flood (`so`) with flood_options (Lua table fields), the
+    dashboard on 127.0.0.1:port with dashboard_options; the queue holds 100
+    signals and passes per_cycle per 100 ms."""
+    pol = permissive_policy(d)
+    return write(os.path.join(d, "flood.lua"), f"""
+return {{
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  store = false,
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {interval_ms}, seed = 3,
+             start_price = "100" }},
+  policy = {{ file = "{pol}" }},
+  signals = {{ capacity = 100, per_cycle = {per_cycle}, max_age_ms = 5000, cycle_ms = 100 }},
+  plugins = {{
+    {{ kind = "exchange", name = "paper", options = {{ max_volume_share = "1" }} }},
+    {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", file = "{PLUGINS}/dashboard_web.so",
+       options = {{ listen = "127.0.0.1:{port}"{dashboard_options} }} }},
+    {{ kind = "strategy", name = "flood", file = "{so}", options = {{ symbol = "BTCUSDT", {flood_options} }} }},
+  }},
+}}
+""")

@@ -1,0 +1,338 @@
+"""Stress scenario 6, dashboard event flood, on the real `qtr run`: 20
+WebSocket clients on /ws while a strategy (strategy_flood.c) makes the bus
+carry about 500 events in 10 s (candles, phase A), then about 50,000 in 10 s
+(100 signals on each 20 ms candle, plus the orders they make, phase B).
+18 clients read everything; one reads 4 KiB every 10 ms (slow: falls behind
+in phase B); one never reads (stalled); one sends a ping every 10 ms and
+never reads.
+
+Pass criteria:
+  * nothing lost for the clients that keep up: for each, message seq grows by
+    exactly 1, event ids by exactly 1 (every bus event, none missed), no
+    `missed` notice, and the last id it got is at least the bus event count
+    read from /metrics after the flood;
+  * the slow ones are handled and counted: the slow reader either is told
+    what it missed (events coalesced or dropped: ids still increase, seq +1,
+    events + missed = the ids it spans; counted in
+    qtr_dashboard_ws_events_dropped_total) or is closed with 1008 at
+    client_buffer_bytes; the stalled and the pinging client are closed at
+    client_buffer_bytes; each close is counted in
+    qtr_dashboard_ws_slow_disconnects_total; no client's unsent output ever
+    passed the cap (qtr_dashboard_ws_client_queued_bytes_peak).
+    (Events are coalesced only when they come faster than a client's message
+    budget, batch_max_events x max_msgs_per_sec, which would hit the readers
+    that keep up too; a client that reads slowly fills its output buffer
+    first, and is closed.)
+  * memory bounded: the server's RSS never grows more than RSS_BOUND_KB over
+    its level when the clients had connected;
+  * /health/all answers throughout, the server stops cleanly.
+The readers run in READER_PROCS processes (JSON decoding is the costly part)."""
+import base64
+import json
+import multiprocessing
+import os
+import selectors
+import signal
+import socket
+import struct
+import tempfile
+import time
+
+from stresslib import build_test_plugin, flood_run_config  # noqa: E402  (first: puts qtrtest on the path)
+from qtrtest import (Server, check, finish, free_port, http_get, metrics, rss_kb,  # noqa: E402
+                     wait_until, write)
+
+READERS = 17
+READER_PROCS = 3                                 # 6 + 6 + 5 readers
+INTERVAL_MS = 20
+PHASE_S = 10
+CANDLES = PHASE_S * 1000 // INTERVAL_MS          # 500 candles a phase
+PER_CANDLE = 100                                 # phase B: 50,000 signals
+CAP_BYTES = 1 << 20                              # client_buffer_bytes
+RSS_BOUND_KB = 20 * CAP_BYTES // 1024 + 32768    # every client at the cap, and room
+
+
+def config(d, port, so, trigger):
+    return flood_run_config(d, port, so, INTERVAL_MS, 10,
+                            f'steady_candles = {CANDLES}, steady_every = {CANDLES * 10}, trigger = "{trigger}", '
+                            f'candles = {CANDLES}, per_candle = {PER_CANDLE}',
+                            f", batch_max_events = 500, max_msgs_per_sec = 100, client_buffer_bytes = {CAP_BYTES}, "
+                            "max_ws_clients = 64")
+
+
+def ws_connect(port, timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    key = base64.b64encode(os.urandom(16)).decode()
+    s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+               f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    head = b""
+    deadline = time.monotonic() + timeout
+    while b"\r\n\r\n" not in head and time.monotonic() < deadline:
+        chunk = s.recv(1)                 # byte by byte: nothing after the head is taken
+        if not chunk:
+            break
+        head += chunk
+    if not head.startswith(b"HTTP/1.1 101"):
+        s.close()
+        raise OSError(f"no upgrade: {head[:100]!r}")
+    return s
+
+
+def masked_frame(opcode, payload=b""):
+    mask = os.urandom(4)
+    body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + body
+
+
+class Reader:
+    """One client that reads everything: checks seq and ids as it goes."""
+
+    def __init__(self, sock):
+        self.sock, self.buf, self.frag = sock, b"", b""
+        self.seq = self.last_id = self.first_id = 0
+        self.events = self.missed = self.messages = 0
+        self.errors = []
+        self.closed = None
+
+    def feed(self, data):
+        self.buf += data
+        while True:
+            if len(self.buf) < 2:
+                return
+            b0, b1 = self.buf[0], self.buf[1]
+            n, off = b1 & 0x7F, 2
+            if n == 126:
+                if len(self.buf) < 4:
+                    return
+                n, off = struct.unpack(">H", self.buf[2:4])[0], 4
+            elif n == 127:
+                if len(self.buf) < 10:
+                    return
+                n, off = struct.unpack(">Q", self.buf[2:10])[0], 10
+            if len(self.buf) < off + n:
+                return
+            payload, self.buf = self.buf[off:off + n], self.buf[off + n:]
+            opcode = b0 & 0x0F
+            if opcode == 8:
+                self.closed = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else 1005
+                return
+            if opcode in (0, 1):
+                self.frag += payload
+                if b0 & 0x80:
+                    self.message(self.frag)
+                    self.frag = b""
+
+    def message(self, text):
+        self.messages += 1
+        try:
+            m = json.loads(text)
+        except ValueError:
+            self.errors.append(f"not JSON: {text[:80]!r}")
+            return
+        if self.seq and m.get("seq") != self.seq + 1:
+            self.errors.append(f"seq {m.get('seq')} after {self.seq}")
+        self.seq = m.get("seq", self.seq)
+        for ev in m.get("events", []):
+            if ev.get("type") == "missed":
+                self.missed += ev.get("count", 0)
+                continue
+            i = ev.get("id", 0)
+            if self.last_id and i != self.last_id + 1 and len(self.errors) < 5 and not self.missed:
+                self.errors.append(f"id {i} after {self.last_id}")
+            if self.last_id and i <= self.last_id and len(self.errors) < 5:
+                self.errors.append(f"id {i} not after {self.last_id}")
+            self.first_id = self.first_id or i
+            self.last_id = i
+            self.events += 1
+
+
+def reader_proc(port, n, stop, out):
+    """n reading clients on one selector until stop is set; their figures to out."""
+    sel = selectors.DefaultSelector()
+    readers = []
+    try:
+        for _ in range(n):
+            s = ws_connect(port)
+            s.setblocking(False)
+            r = Reader(s)
+            readers.append(r)
+            sel.register(s, selectors.EVENT_READ, r)
+        out.put(("connected", n))
+        while not stop.is_set():
+            for key, _ in sel.select(0.1):
+                r = key.data
+                try:
+                    data = r.sock.recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    data = b""
+                    r.errors.append(f"recv: {e}")
+                if not data:
+                    sel.unregister(r.sock)
+                    if r.closed is None:
+                        r.closed = "eof"
+                    continue
+                r.feed(data)
+    except OSError as e:
+        out.put(("error", str(e)))
+    out.put(("done", [dict(seq=r.seq, last_id=r.last_id, events=r.events, missed=r.missed, messages=r.messages,
+                           errors=r.errors[:5], closed=r.closed) for r in readers]))
+    for r in readers:
+        r.sock.close()
+
+
+def main():
+    print(f"ran: phase A {CANDLES} candles in {PHASE_S} s (about 500 events), phase B {CANDLES * PER_CANDLE} "
+          f"signals in {PHASE_S} s plus their orders; {READERS} reading clients in {READER_PROCS} processes, 1 reading 4 KiB per 10 ms, 1 stalled, "
+          f"1 pinging every 10 ms without reading; client_buffer_bytes {CAP_BYTES}", flush=True)
+    print(f"criteria: readers get every event (seq and id +1, no missed, last id >= bus events); slow clients closed "
+          f"or coalesced and counted; queued bytes peak <= {CAP_BYTES}; RSS growth <= {RSS_BOUND_KB} kB; "
+          f"/health/all answers", flush=True)
+    d = tempfile.mkdtemp(prefix="qtr_stress_dash_")
+    so = build_test_plugin(d, "strategy_flood.c")
+    if not so:
+        return
+    port = free_port()
+    trigger = os.path.join(d, "burst")
+    s = Server(["-c", config(d, port, so, trigger)], cwd=d)
+    stop = multiprocessing.Event()
+    out = multiprocessing.Queue()
+    procs, slow = [], []
+    results, health_fail = [], []
+    try:
+        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
+            return
+        for k in range(READER_PROCS):
+            n = READERS // READER_PROCS + (1 if k < READERS % READER_PROCS else 0)
+            p = multiprocessing.Process(target=reader_proc, args=(port, n, stop, out), daemon=True)
+            p.start()
+            procs.append(p)
+        stalled = ws_connect(port)
+        pinger = ws_connect(port)
+        pinger.setblocking(False)
+        slow_reader = Reader(ws_connect(port))
+        slow_reader.sock.setblocking(False)
+        slow = [stalled, pinger, slow_reader.sock]
+        connected = 0
+        deadline = time.monotonic() + 20
+        while connected < READERS and time.monotonic() < deadline:
+            try:
+                kind, v = out.get(timeout=1)
+            except Exception:  # noqa: BLE001 - queue.Empty: keep waiting within the deadline
+                continue
+            if kind == "connected":
+                connected += v
+            elif kind == "error":
+                check(False, f"a reader could not connect: {v}")
+                return
+        if not check(connected == READERS, f"{connected} of {READERS} readers connected"):
+            return
+        rss0 = rss_kb(s.p.pid)
+        rss_max = rss0
+        ping = masked_frame(9, b"p")
+        pings = 0
+
+        def run_phase(until, timeout):
+            nonlocal rss_max, pings
+            end = time.monotonic() + timeout
+            next_health = 0
+            while time.monotonic() < end and until not in s.text() and s.p.poll() is None:
+                try:
+                    pinger.send(ping)
+                    pings += 1
+                except (BlockingIOError, OSError):
+                    pass                                  # its send buffer is full or it was closed: fine
+                try:
+                    data = slow_reader.sock.recv(4096)
+                    if data:
+                        slow_reader.feed(data)
+                    elif slow_reader.closed is None:
+                        slow_reader.closed = "eof"
+                except BlockingIOError:
+                    pass
+                except OSError as e:
+                    slow_reader.closed = slow_reader.closed or str(e)
+                rss_max = max(rss_max, rss_kb(s.p.pid) or 0)
+                if time.monotonic() >= next_health:
+                    t = time.monotonic()
+                    code, _ = http_get(port, "/health/all", timeout=3.0)
+                    if code not in (200, 503) or time.monotonic() - t > 3.0:
+                        health_fail.append((code, round(time.monotonic() - t, 2)))
+                    next_health = time.monotonic() + 0.5
+                time.sleep(0.01)
+            return until in s.text()
+
+        t0 = time.monotonic()
+        check(run_phase("steady done", PHASE_S * 3 + 10), "phase A ends: " + s.text()[-1000:])
+        bus_a = (metrics(port) or {}).get("qtr_dashboard_bus_events_total", 0)
+        t_a = time.monotonic() - t0
+        write(trigger, "go\n")
+        t0 = time.monotonic()
+        check(run_phase("flood done", PHASE_S * 3 + 10), "phase B ends: " + s.text()[-1000:])
+        t_b = time.monotonic() - t0
+        run_phase("never logged", 3)                     # let the readers drain
+        m = metrics(port) or {}
+        bus_end = m.get("qtr_dashboard_bus_events_total", 0)
+        print(f"bus events: {bus_a:.0f} by the end of phase A ({t_a:.1f} s), {bus_end - bus_a:.0f} in phase B "
+              f"({t_b:.1f} s); pings sent {pings}", flush=True)
+        time.sleep(1.5)
+        stop.set()
+        while len(results) < READERS and procs:
+            try:
+                kind, v = out.get(timeout=15)
+            except Exception:  # noqa: BLE001 - queue.Empty: a reader process is stuck
+                break
+            if kind == "done":
+                results.extend(v)
+        m = metrics(port) or {}
+        check(s.p.poll() is None, f"the server kept running: {s.p.poll()}")
+    finally:
+        stop.set()
+        for p in procs:
+            p.join(timeout=10)
+            if p.is_alive():
+                p.kill()
+        for c in slow:
+            c.close()
+        rc = s.stop(signal.SIGTERM, timeout=20)
+    check(rc == 0, f"clean stop: {rc}")
+    if not results:
+        check(False, "the readers reported")
+        return
+    bad = [r for r in results if r["errors"] or r["missed"] or r["closed"] is not None or r["last_id"] < bus_end]
+    events = sorted(r["events"] for r in results)
+    print(f"readers: {len(results)}, events each {events[0]}..{events[-1]}, messages each "
+          f"{min(r['messages'] for r in results)}..{max(r['messages'] for r in results)}, missed "
+          f"{sum(r['missed'] for r in results)}, bad {len(bad)}", flush=True)
+    check(len(results) == READERS, f"every reader reported: {len(results)}")
+    check(not bad, f"nothing lost for the clients that keep up: {bad[:3]}")
+    check(events[0] >= 45000, f"the readers got the flood: at least {events[0]} events each")
+    dropped = m.get("qtr_dashboard_ws_events_dropped_total", 0)
+    slow_closed = m.get("qtr_dashboard_ws_slow_disconnects_total", 0)
+    peak = m.get("qtr_dashboard_ws_client_queued_bytes_peak", -1)
+    print(f"slow clients: events dropped/coalesced {dropped:.0f}, slow disconnects {slow_closed:.0f}, queued bytes "
+          f"peak {peak:.0f} (cap {CAP_BYTES}); RSS {rss0} kB with clients connected, max {rss_max} kB "
+          f"(+{rss_max - rss0} kB); /health/all late or failed {len(health_fail)}", flush=True)
+    sr = slow_reader
+    span = sr.last_id - sr.first_id + 1 if sr.first_id else 0
+    print(f"slow reader: {sr.events} events, missed {sr.missed}, ids {sr.first_id}..{sr.last_id}, "
+          f"closed {sr.closed}, errors {sr.errors[:3]}", flush=True)
+    check(not sr.errors, f"the slow reader's seq and ids stay in order: {sr.errors[:3]}")
+    check(sr.missed > 0 or sr.closed == 1008, f"the slow reader fell behind: missed {sr.missed}, closed {sr.closed}")
+    check(sr.events + sr.missed >= span, f"the slow reader is told all it missed: {sr.events} received + "
+          f"{sr.missed} missed, ids span {span}")
+    check(dropped >= sr.missed, f"what the slow reader missed is counted: {dropped} >= {sr.missed}")
+    want_closed = 2 + (sr.closed == 1008)
+    check(slow_closed == want_closed, f"the stalled and the pinging client (and the slow reader if it was closed) "
+          f"were closed at the cap, and counted: {slow_closed}, expected {want_closed}")
+    check(0 < peak <= CAP_BYTES, f"no client's unsent output passed the cap: peak {peak}")
+    check(rss_max - rss0 <= RSS_BOUND_KB, f"memory bounded: +{rss_max - rss0} kB (bound {RSS_BOUND_KB} kB)")
+    check(not health_fail, f"/health/all answered within 3 s throughout: {health_fail[:5]}")
+
+
+if __name__ == "__main__":
+    t_start = time.monotonic()
+    main()
+    print(f"stress_dashboard_flood took {time.monotonic() - t_start:.1f} s", flush=True)
+    finish()
