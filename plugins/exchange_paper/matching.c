@@ -52,10 +52,23 @@ static void publish_update(qtr_paper *p, qtr_order_update *u, int64_t time_ms)
 
 void qtr_paper_finish(qtr_paper *p, qtr_paper_order *o, qtr_order_status status, const char *reason, int64_t time_ms)
 {
+    if (o->dead) return;                      /* finished already */
+    if (o->in_fill) {
+        /* asked from inside the publish of its own fill: the fill's update
+         * goes first, then this (see fill()) */
+        if (!o->pending_status) {
+            o->pending_status = status;
+            qtr_strlcpy(o->pending_reason, reason, sizeof o->pending_reason);
+        }
+        return;
+    }
     o->u.status = status;
     qtr_strlcpy(o->u.reason, reason, sizeof o->u.reason);
-    publish_update(p, &o->u, time_ms);
+    /* released before it is published: a call back in from the publish
+     * finds it gone instead of finishing it twice */
+    qtr_order_update u = o->u;
     qtr_paper_order_release(p, o);
+    publish_update(p, &u, time_ms);
 }
 
 /* Fill qty at price: publish the fill, then the order's cumulative state. */
@@ -86,8 +99,15 @@ static void fill(qtr_paper *p, qtr_paper_order *o, qtr_dec qty, qtr_dec price, b
     o->u.avg_price = (qtr_dec)qtr__div_round(o->notional_e16, o->u.filled_qty, QTR_ROUND_HALF_EVEN);
     o->u.status = o->u.filled_qty == o->u.qty ? QTR_OS_FILLED : QTR_OS_PARTIALLY_FILLED;
     o->u.reason[0] = '\0';
+    o->in_fill = true;
     p->h->publish(p->ctx, &ev);
     publish_update(p, &o->u, time_ms);
+    o->in_fill = false;
+    if (o->pending_status) {
+        qtr_order_status st = o->pending_status;
+        o->pending_status = 0;
+        if (o->u.status != QTR_OS_FILLED) qtr_paper_finish(p, o, st, o->pending_reason, time_ms);
+    }
 }
 
 /* The quantity one order may take now: its remainder, bounded by the
@@ -102,10 +122,12 @@ static qtr_dec fillable(const qtr_paper_order *o)
 /* Fill up to fillable(); returns true if the order is now FILLED and freed. */
 static bool take(qtr_paper *p, qtr_paper_order *o, qtr_dec price, bool maker, int64_t time_ms)
 {
+    if (o->dead) return true;
     qtr_dec q = fillable(o);
     if (q <= 0) return false;
     o->sym->budget -= q;
     fill(p, o, q, price, maker, time_ms);
+    if (o->dead) return true;                 /* canceled from inside its fill */
     if (o->u.status != QTR_OS_FILLED) return false;
     qtr_paper_order_release(p, o);
     return true;
@@ -174,10 +196,10 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
     sym->last = *c;
     sym->has_candle = true;
     ensure_budget(p, sym, c);
-    for (qtr_paper_order *o = sym->head, *next; o; o = next) {
-        next = o->next;                       /* o may be freed below */
-        if (o->armed_after < c->open_time_ms) match_one(p, o, c, time_ms);
-    }
+    qtr_paper_hold(p);                        /* the list stays linked below */
+    for (qtr_paper_order *o = sym->head; o; o = o->next)
+        if (!o->dead && !o->in_fill && o->armed_after < c->open_time_ms) match_one(p, o, c, time_ms);
+    qtr_paper_unhold(p);
 }
 
 /* ---- submission ---------------------------------------------------------- */
@@ -213,7 +235,17 @@ static bool reference_candle(qtr_paper *p, qtr_paper_symbol *sym, qtr_candle *ou
 
 static bool valid_decimal_multiple(qtr_dec v, qtr_dec step) { return v % step == 0; }
 
+static int submit_held(qtr_paper *p, const qtr_order_intent *o);
+
 int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o)
+{
+    qtr_paper_hold(p);                        /* the new order outlives its own publishes */
+    int rc = submit_held(p, o);
+    qtr_paper_unhold(p);
+    return rc;
+}
+
+static int submit_held(qtr_paper *p, const qtr_order_intent *o)
 {
     if (!o || !o->client_id[0] || strlen(o->client_id) >= QTR_CLIENT_ID_MAX) {
         p->h->log(p->ctx, QTR_LOG_ERROR, "submit_order: an order needs a client id");
@@ -302,6 +334,7 @@ int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o)
     po->tif = o->tif;
     po->armed_after = ref.open_time_ms;
     publish_update(p, &po->u, now);
+    if (po->dead) return QTR_OK;              /* canceled on its acknowledgement */
 
     bool immediate = o->type == QTR_ORDER_MARKET || o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK;
     if (!immediate) return QTR_OK;                    /* a resting limit order */

@@ -102,17 +102,41 @@ static void unindex(qtr_paper *p, uint32_t hole)
     p->id_index[hole] = 0;
 }
 
-void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o)
+static void unlink_and_free(qtr_paper *p, qtr_paper_order *o)
 {
     qtr_paper_symbol *sym = o->sym;
     if (o->prev) o->prev->next = o->next;
     else sym->head = o->next;
     if (o->next) o->next->prev = o->prev;
     else sym->tail = o->prev;
-    unindex(p, (uint32_t)o->id_slot);
-    o->u.client_id[0] = '\0';
     o->prev = NULL;
     o->next = p->free_list;
     p->free_list = o;
+}
+
+void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o)
+{
+    if (o->dead) return;                     /* released already */
+    unindex(p, (uint32_t)o->id_slot);
+    o->u.client_id[0] = '\0';
+    o->dead = true;
     p->n_open--;
+    if (p->hold > 0) {
+        o->dead_next = p->dead_list;
+        p->dead_list = o;
+        return;
+    }
+    unlink_and_free(p, o);
+}
+
+void qtr_paper_hold(qtr_paper *p) { p->hold++; }
+
+void qtr_paper_unhold(qtr_paper *p)
+{
+    if (--p->hold > 0) return;
+    while (p->dead_list) {
+        qtr_paper_order *o = p->dead_list;
+        p->dead_list = o->dead_next;
+        unlink_and_free(p, o);
+    }
 }

@@ -27,6 +27,14 @@ typedef struct qtr_paper_order {
     qtr_paper_symbol *sym;
     struct qtr_paper_order *prev, *next;   /* symbol's open list; free list */
     int32_t id_slot;                 /* where the client-id index holds it  */
+    /* Publishing lets the host call back in (a fill can trip the ESS, which
+     * cancels every order), so an order is never unlinked while one of our
+     * loops may hold it: see qtr_paper_hold(). */
+    bool dead;                       /* finished: waits in the symbol list for the sweep */
+    struct qtr_paper_order *dead_next;
+    bool in_fill;                    /* between its fill and that fill's update  */
+    qtr_order_status pending_status; /* a finish asked for during the fill, or 0 */
+    char pending_reason[QTR_REASON_MAX];
 } qtr_paper_order;
 
 typedef struct qtr_paper_position {
@@ -59,7 +67,9 @@ typedef struct qtr_paper {
 
     qtr_paper_order *pool;           /* QTR_PAPER_MAX_OPEN_ORDERS            */
     qtr_paper_order *free_list;
-    size_t n_open;
+    size_t n_open;                   /* open orders, the dead ones not counted */
+    int hold;                        /* > 0: releases wait for the sweep        */
+    qtr_paper_order *dead_list;      /* finished while held                     */
     int32_t id_index[QTR_PAPER_ID_SLOTS];   /* pool index + 1, 0 empty     */
 
     qtr_paper_symbol *syms;          /* QTR_PAPER_MAX_SYMBOLS                */
@@ -85,6 +95,11 @@ qtr_paper_order *qtr_paper_order_find(qtr_paper *p, const char *client_id);
 qtr_paper_order *qtr_paper_order_open(qtr_paper *p, qtr_paper_symbol *sym, const qtr_order_update *u);
 /* Unlinks, unindexes and returns an order to the pool. */
 void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o);
+/* Around anything that walks orders and publishes: while held, a released
+ * order is only marked dead (and leaves the client-id index at once); the
+ * last unhold unlinks the dead and returns them to the pool. */
+void qtr_paper_hold(qtr_paper *p);
+void qtr_paper_unhold(qtr_paper *p);
 
 /* position.c */
 void qtr_paper_position_apply(qtr_paper_position *pos, qtr_side side, qtr_dec qty, qtr_dec price, qtr_dec fee,

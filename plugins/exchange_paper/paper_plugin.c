@@ -161,7 +161,10 @@ static int paper_cancel_all(void *state, const char *symbol)
     for (size_t i = 0; i < p->n_syms; i++) {
         qtr_paper_symbol *s = &p->syms[i];
         if (symbol && strcmp(symbol, s->name) != 0) continue;
-        while (s->head) qtr_paper_finish(p, s->head, QTR_OS_CANCELED, "canceled by cancel_all", now);
+        qtr_paper_hold(p);                    /* the list stays linked while we walk it */
+        for (qtr_paper_order *o = s->head; o; o = o->next)
+            qtr_paper_finish(p, o, QTR_OS_CANCELED, "canceled by cancel_all", now);
+        qtr_paper_unhold(p);
     }
     return QTR_OK;
 }
@@ -173,7 +176,8 @@ static int paper_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
     size_t n_orders = 0, n_positions = 0;
     for (size_t i = 0; i < p->n_syms; i++) {
         const qtr_paper_symbol *s = &p->syms[i];
-        for (const qtr_paper_order *o = s->head; o; o = o->next) p->snap_orders[n_orders++] = o->u;
+        for (const qtr_paper_order *o = s->head; o; o = o->next)
+            if (!o->dead) p->snap_orders[n_orders++] = o->u;
         if (s->pos.qty != 0) qtr_paper_position_report(s, &p->snap_positions[n_positions++]);
     }
     cb(ud, QTR_OK, p->snap_orders, n_orders, p->snap_positions, n_positions);
