@@ -133,4 +133,4 @@ static const qtr_strategy_ops ops = { .size = sizeof ops, .on_candle = on_candle
 
 QTR_PLUGIN_DEFINE(.kind = QTR_KIND_STRATEGY, .name = "flood", .version = "1.0.0",
                   .description = "stress test: floods the signal queue", .options = options, .init = init,
-                  .destroy = destroy, .strategy = &ops);
+                  .destroy = destroy, .strategy = &ops)
