@@ -5,11 +5,11 @@
 #
 # Builds the project with gcc --coverage in BUILD_DIR (default
 # /tmp/qtr-coverage: outside the checkout, never the developer's own build),
-# runs ctest there (by default everything but the packaging and browser tests,
-# which build .debs or need chromium and cover nothing of host/ or plugins/),
-# and prints line and branch coverage per folder. Uses gcovr (Debian package
-# gcovr) when installed, otherwise gcov directly. Exits with ctest's status,
-# after printing the figures either way.
+# runs ctest there (by default everything but the packaging tests, which build
+# .debs from a build of their own and cover nothing here), and prints line and
+# branch coverage per folder. Uses gcovr (Debian package gcovr) when
+# installed, otherwise gcov directly (QTR_COVERAGE_TOOL=gcov forces that).
+# Exits with ctest's status, after printing the figures either way.
 set -eu
 
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,17 +33,17 @@ status=0
 if [ $# -gt 0 ]; then
     ctest --test-dir "$build" -j"$jobs" --output-on-failure "$@" || status=$?
 else
-    ctest --test-dir "$build" -j"$jobs" --output-on-failure -LE 'packaging|browser' || status=$?
+    ctest --test-dir "$build" -j"$jobs" --output-on-failure -LE packaging || status=$?
 fi
 echo "coverage.sh: tests took $(( $(date +%s) - start )) s (ctest exit $status)"
 
 summary="$build/coverage-summary.json"
-if command -v gcovr >/dev/null 2>&1; then
+if [ "${QTR_COVERAGE_TOOL:-}" != gcov ] && command -v gcovr >/dev/null 2>&1; then
     gcovr --root "$src" --object-directory "$build" --filter "$src/host/" --filter "$src/plugins/" \
         --gcov-ignore-parse-errors --json-summary "$summary" >/dev/null
     tool=gcovr
 else
-    echo "coverage.sh: gcovr not installed (apt-get install gcovr); using gcov directly"
+    [ "${QTR_COVERAGE_TOOL:-}" = gcov ] || echo "coverage.sh: gcovr not installed (apt-get install gcovr); using gcov directly"
     tool=gcov
 fi
 
