@@ -17,6 +17,7 @@ int qh_cmd_policy(int argc, char **argv);
 int qh_cmd_version(int argc, char **argv);
 int qh_cmd_check(int argc, char **argv);
 int qh_cmd_ess(int argc, char **argv);
+int qh_cmd_reconcile(int argc, char **argv);
 int qh_cmd_backup(int argc, char **argv);
 int qh_cmd_export(int argc, char **argv);
 int qh_cmd_indicators(int argc, char **argv);

@@ -60,6 +60,15 @@ static const usage table[] = {
       "  --force                 even while the cooldown runs or the trip condition holds\n"
       "  --user NAME             who (default $USER)\n" URL_OPTION HELP_OPTION,
       ESS_EXIT, false },
+    { "reconcile", "[--ack --reason TEXT [--user NAME]] [--url URL]",
+      "the start-up reconciliation of a running server with its exchange: the state and the\n"
+      "position differences; --ack lets new entries through again after a difference\n"
+      "(needs $QTR_API_TOKEN)",
+      "  --ack                   acknowledge the differences shown\n"
+      "  --reason TEXT           why (required with --ack)\n"
+      "  --user NAME             who (default $USER)\n" URL_OPTION HELP_OPTION,
+      "0 nothing waits (or acknowledged), 1 entries wait for an acknowledgement or --ack was refused,\n"
+      "2 unreachable or bad input", false },
     { "backup", "[-c FILE] [--log-json] [--log-level LEVEL] DEST",
       "online backup of the trade store, while the server runs or not",
       "  -c, --config FILE       the server config that names the store (default: the built-in one)\n"

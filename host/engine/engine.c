@@ -580,7 +580,7 @@ int qh_engine_start(qh_engine *e, char *err, size_t errlen)
         }
         p->started = true;
     }
-    qh_persist_reconcile(e);
+    if (e->backtest || !qh_recon_start(e)) qh_persist_reconcile(e);
     if (e->backtest) return 0;
     int rc = start_market(e, err, errlen);
     if (rc) return rc;
@@ -609,6 +609,7 @@ void qh_engine_stop(qh_engine *e)
         if (e->plugins[i].ld.desc.kind == QTR_KIND_STRATEGY) stop_plugin(e, &e->plugins[i]);
     qh_timer_stop_owner(e->clock, e);
     e->t_market = e->t_cycle = e->t_ess = e->t_policy = e->t_lag = NULL;
+    e->recon.timer = NULL;   /* stopped with the engine's other timers */
     for (size_t i = e->n_plugins; i > 0; i--) stop_plugin(e, &e->plugins[i - 1]);
     /* the last equity snapshot, so a restart resumes from this peak */
     qtr_event ev;
@@ -645,6 +646,7 @@ void qh_engine_free(qh_engine *e)
     if (e->policy) qh_policy_free(e->policy);
     if (e->ess) qh_ess_free(e->ess);
     if (e->sigq) qh_sigq_free(e->sigq);
+    qh_recon_free(e);
     free(e->open_orders);
     free(e->fill_ids);
     free(e->fill_index);

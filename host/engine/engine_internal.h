@@ -27,6 +27,16 @@
 
 typedef struct qh_plugin_rt qh_plugin_rt;
 
+/* Start-up reconciliation with the exchange (adopt.c). */
+typedef enum qh_recon_state {
+    QH_RS_OFF = 0,      /* no exchange that adopts orders (paper, backtest) */
+    QH_RS_ADOPTING,     /* waiting for adopted orders to tell their state   */
+    QH_RS_CHECKING,     /* comparing positions with the exchange's          */
+    QH_RS_OK,
+    QH_RS_MISMATCH,     /* entries refused until acknowledged               */
+    QH_RS_ACKED
+} qh_recon_state;
+
 struct qtr_ctx {
     qh_engine *eng;
     qh_plugin_rt *plugin;       /* NULL for the host's own context */
@@ -123,6 +133,21 @@ struct qh_engine {
     uint64_t last_fill_seq;
     qh_timer *store_turn_end;       /* pending: this loop turn's records form one store group */
 
+    /* start-up reconciliation (adopt.c) */
+    struct {
+        qh_recon_state state;
+        int64_t since_ms;
+        char (*waiting)[QTR_CLIENT_ID_MAX];   /* adopted, no known state yet */
+        size_t n_waiting, cap_waiting;
+        int checks;
+        bool snapshot_out, snapshot_alerted;
+        qh_timer *timer;
+        int n_diffs;
+        char detail[QTR_TEXT_MAX];
+        char ack_user[QTR_NAME_MAX], ack_reason[QTR_REASON_MAX];
+        int64_t ack_ms;
+    } recon;
+
     /* observers (the backtest report) */
     qh_engine_observer obs;
 
@@ -162,6 +187,18 @@ void qh_persist_reconcile(qh_engine *e);
 void qh_persist_close(qh_engine *e);
 void qh_persist_health(qh_engine *e, qtr_health *out);
 void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
+
+/* adopt.c */
+/* Adopt the store's open orders and check positions before entries; false
+ * if the exchange cannot adopt (then the older snapshot check runs). */
+bool qh_recon_start(qh_engine *e);
+bool qh_recon_blocks_entries(const qh_engine *e);
+void qh_recon_status(qh_engine *e, qtr_reconcile_status *out);
+int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen);
+void qh_recon_health(qh_engine *e, qtr_health *out);
+void qh_recon_free(qh_engine *e);
+/* The position and the pending exposure of open and in-flight orders. */
+void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);

@@ -42,6 +42,10 @@ size_t qh_engine_health(qh_engine *e, qtr_component_health *out, size_t cap)
         qh_persist_health(e, &h);
         put(out, cap, &n, "store", h.status, h.reason);
     }
+    if (e->recon.state != QH_RS_OFF) {
+        qh_recon_health(e, &h);
+        put(out, cap, &n, "reconcile", h.status, h.reason);
+    }
 
     size_t n_host = n;   /* names taken by the host's own components */
     for (size_t i = 0; i < e->n_plugins; i++) {

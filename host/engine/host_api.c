@@ -320,6 +320,49 @@ static int api_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
     return qh_portfolio_get_position(E(ctx)->pf, symbol, out) == 0 ? QTR_OK : QTR_ENOTFOUND;
 }
 
+void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out)
+{
+    qtr_exposure x;
+    memset(&x, 0, sizeof x);
+    qtr_strlcpy(x.symbol, symbol, sizeof x.symbol);
+    qtr_position pos;
+    if (qh_portfolio_get_position(e->pf, symbol, &pos) == 0) x.position = pos.qty;
+    for (size_t i = 0; i < e->n_open; i++) {
+        const qtr_order_update *o = &e->open_orders[i];
+        if (strcmp(o->symbol, symbol) != 0 || qtr_order_status_final(o->status)) continue;
+        qtr_dec left = o->qty - o->filled_qty;
+        if (left <= 0) continue;
+        if (o->side == QTR_SIDE_BUY) x.pending_buy += left;
+        else x.pending_sell += left;
+        x.pending_orders++;
+    }
+    x.pending = x.pending_buy - x.pending_sell;
+    x.projected = x.position + x.pending;
+    uint32_t size = out->size < sizeof x ? out->size : (uint32_t)sizeof x;
+    if (size > sizeof x.size) memcpy((char *)out + sizeof x.size, (char *)&x + sizeof x.size, size - sizeof x.size);
+}
+
+static int api_get_exposure(qtr_ctx *ctx, const char *symbol, qtr_exposure *out)
+{
+    if (!symbol || !out || out->size < sizeof out->size) return QTR_EINVAL;
+    qh_engine_exposure(E(ctx), symbol, out);
+    return QTR_OK;
+}
+
+static int api_reconcile_status(qtr_ctx *ctx, qtr_reconcile_status *out)
+{
+    if (!out || out->size < sizeof out->size) return QTR_EINVAL;
+    qh_recon_status(E(ctx), out);
+    return QTR_OK;
+}
+
+static int api_reconcile_ack(qtr_ctx *ctx, const char *user, const char *reason, char *err, size_t errlen)
+{
+    char tmp[8];
+    if (!err || !errlen) { err = tmp; errlen = sizeof tmp; }
+    return qh_recon_ack(E(ctx), user, reason, err, errlen);
+}
+
 static size_t api_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
 {
     return qh_portfolio_list_positions(E(ctx)->pf, out, cap);
@@ -498,6 +541,9 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->submit_order = api_submit_order;
     h->cancel_order = api_cancel_order;
     h->get_position = api_get_position;
+    h->get_exposure = api_get_exposure;
+    h->reconcile_status = api_reconcile_status;
+    h->reconcile_ack = api_reconcile_ack;
     h->list_positions = api_list_positions;
     h->get_account = api_get_account;
     h->list_open_orders = api_list_open_orders;

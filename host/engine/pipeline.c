@@ -212,6 +212,11 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
         reject_local(e, &o, reason, e->m.orders_rejected_ess);
         return QTR_EREFUSED;
     }
+    if (!o.reduce_only && qh_recon_blocks_entries(e)) {
+        snprintf(reason, reasonlen, "reconcile_%s", e->recon.state == QH_RS_MISMATCH ? "required" : "pending");
+        reject_local(e, &o, reason, e->m.orders_rejected_ess);
+        return QTR_EREFUSED;
+    }
     qtr_risk_decision d;
     memset(&d, 0, sizeof d);
     e->risk->ld.risk.check_order(e->risk->state, &o, &d);

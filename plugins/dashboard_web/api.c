@@ -105,6 +105,28 @@ static bool write_ess(dash *d, jw *w)
     return true;
 }
 
+/* The start-up reconciliation with the exchange (null on an older host). */
+static void write_reconcile(dash *d, jw *w)
+{
+    qtr_reconcile_status r;
+    memset(&r, 0, sizeof r);
+    r.size = sizeof r;
+    if (!QTR_HOST_HAS(d->h, reconcile_status) || d->h->reconcile_status(d->ctx, &r) != QTR_OK) {
+        jw_null(w);
+        return;
+    }
+    jw_begin_object(w);
+    jw_key(w, "state"); jw_field(w, r.state, sizeof r.state);
+    jw_key(w, "entries_blocked"); jw_bool(w, r.entries_blocked);
+    jw_key(w, "differences"); jw_int(w, r.n_diffs);
+    jw_key(w, "detail"); jw_field(w, r.detail, sizeof r.detail);
+    jw_key(w, "since_ms"); jw_int(w, r.since_ms);
+    jw_key(w, "ack_user"); jw_field(w, r.ack_user, sizeof r.ack_user);
+    jw_key(w, "ack_reason"); jw_field(w, r.ack_reason, sizeof r.ack_reason);
+    jw_key(w, "ack_ms"); jw_int(w, r.ack_ms);
+    jw_end_object(w);
+}
+
 void api_status(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
@@ -129,6 +151,8 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     jw_key(w, "open_positions"); jw_int(w, (long long)n_pos);
     jw_key(w, "policy");
     write_policy(d, w, true);
+    jw_key(w, "reconcile");
+    write_reconcile(d, w);
     jw_key(w, "ws_clients"); jw_int(w, (long long)d->n_clients);
     /* coalescing is fine for a client that cannot keep up, as long as it shows */
     jw_key(w, "ws_events_missed"); jw_int(w, (long long)d->metrics.ws_events_dropped);
@@ -424,6 +448,31 @@ void api_ess_reset(dash *d, const http_request *req, const char *body, size_t le
     }
     d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s%s: %s", a.user, peer, a.force ? " (forced)" : "", a.reason);
     reply_outcome(d, res, 200, NULL, NULL, "ess");
+}
+
+void api_reconcile_ack(dash *d, const http_request *req, const char *body, size_t len, const char *peer,
+                       http_response *res)
+{
+    action_body a;
+    if (!authorized(d, req, peer, res) || !parse_action(body, len, &a, res)) return;
+    if (!has_text(a.reason)) { http_error(res, 400, "an acknowledgement needs a reason"); return; }
+    if (!QTR_HOST_HAS(d->h, reconcile_ack)) { http_error(res, 501, "this host cannot reconcile"); return; }
+    char err[256] = "";
+    int rc = d->h->reconcile_ack(d->ctx, a.user, a.reason, err, sizeof err);
+    err[sizeof err - 1] = '\0';
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    if (rc != QTR_OK) {
+        d->h->log(d->ctx, QTR_LOG_WARN, "reconcile ack by %s from %s refused: %s", a.user, peer, err);
+        jw_key(w, "error"); jw_string(w, err[0] ? err : "the host refused the acknowledgement");
+    } else {
+        d->h->log(d->ctx, QTR_LOG_WARN, "reconciliation acknowledged by %s from %s: %s", a.user, peer, a.reason);
+        jw_key(w, "ok"); jw_bool(w, true);
+    }
+    jw_key(w, "reconcile");
+    write_reconcile(d, w);
+    jw_end_object(w);
+    reply_json(d, res, rc == QTR_OK ? 200 : 409);
 }
 
 void api_policy_reload(dash *d, const http_request *req, const char *body, size_t len, const char *peer,

@@ -16,6 +16,8 @@ void api_policy(dash *d, const http_request *req, const char *body, size_t len, 
 void api_plugins(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_ess_trip(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_ess_reset(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
+void api_reconcile_ack(dash *d, const http_request *req, const char *body, size_t len, const char *peer,
+                       http_response *res);
 void api_policy_reload(dash *d, const http_request *req, const char *body, size_t len, const char *peer,
                        http_response *res);
 void api_health_all(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);

@@ -26,6 +26,7 @@ static const route routes[] = {
     { "/api/plugins", "GET", api_plugins },
     { "/api/ess/trip", "POST", api_ess_trip },
     { "/api/ess/reset", "POST", api_ess_reset },
+    { "/api/reconcile/ack", "POST", api_reconcile_ack },
     { "/api/policy/reload", "POST", api_policy_reload },
     { "/health/all", "GET", api_health_all },
     { "/metrics", "GET", api_metrics },

@@ -103,6 +103,19 @@ static void count_in_memory(bn_plugin *p)
     if (p->metrics.orders_in_memory) p->h->metric_set(p->metrics.orders_in_memory, (double)p->n_orders);
 }
 
+/* Into the table and the list of orders not yet done. */
+static void table_add(bn_plugin *p, bn_order *o)
+{
+    bn_order **s = slot(p, o->intent.client_id);
+    o->hnext = *s;
+    *s = o;
+    o->anext = p->active;
+    if (p->active) p->active->aprev = o;
+    p->active = o;
+    p->n_orders++;
+    count_in_memory(p);
+}
+
 static void order_free(bn_order *o)
 {
     if (o->retry_ev) event_free(o->retry_ev);
@@ -507,6 +520,8 @@ static void send_place(bn_order *o)
 
 /* ------------------------------------------------ -2013: never resend blind */
 
+static const char *all_orders_path(const bn_order *o);
+
 /* No trace of the child anywhere once its recvWindow has passed: send it
  * again (counted and alerted every time), or give up past the budget. */
 static void resend_lost(bn_order *o)
@@ -517,6 +532,18 @@ static void resend_lost(bn_order *o)
         o->child_status = QTR_OS_CANCELED;
         if (o->child_no > 0) child_finished(o);
         else finalize(o, QTR_OS_CANCELED, "cancelled before it reached the exchange");
+        return;
+    }
+    if (o->adopted && o->child_no == 0) {
+        /* Placed before a restart and nowhere on the exchange: it never
+         * landed. Sending it now would act on a decision made before the
+         * restart, so it ends here. */
+        char reason[QTR_REASON_MAX];
+        bn_fmt(reason, sizeof reason, "adopted at start: %s not on the exchange (-2013, not in %s); not sent again",
+               o->child_cid, all_orders_path(o));
+        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s", o->intent.client_id, reason);
+        o->child_status = QTR_OS_EXPIRED;
+        finalize(o, QTR_OS_EXPIRED, reason);
         return;
     }
     if (o->sends > p->cfg.n_backoff) {
@@ -793,16 +820,86 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
     o->child_qty = prep.qty;
     o->child_status = QTR_OS_PENDING;
     o->phase = BN_PH_SENDING;
-    bn_order **s = slot(p, in->client_id);
-    o->hnext = *s;
-    *s = o;
-    o->anext = p->active;
-    if (p->active) p->active->aprev = o;
-    p->active = o;
-    p->n_orders++;
-    count_in_memory(p);
+    table_add(p, o);
     publish_update(o, "");
     send_place(o);
+    return QTR_OK;
+}
+
+/* The trade id of one of our fill ids ("<symbol>:<id>:<B|S>"), 0 if it is not one. */
+static int64_t fill_trade_id(const char *symbol, const qtr_fill *f)
+{
+    char expect[QTR_CLIENT_ID_MAX];
+    const char *tail = strrchr(f->fill_id, ':');
+    if (!tail || tail == f->fill_id) return 0;
+    const char *mid = tail - 1;
+    while (mid > f->fill_id && *mid != ':') mid--;
+    if (*mid != ':') return 0;
+    char *end;
+    long long id = strtoll(mid + 1, &end, 10);
+    if (end != tail || id <= 0) return 0;
+    bn_trade_fill_id(symbol, id, f->side, expect); /* the whole id, as we write it */
+    return strcmp(expect, f->fill_id) == 0 ? (int64_t)id : 0;
+}
+
+int bn_orders_adopt(bn_plugin *p, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills)
+{
+    if (!known || (n_fills && !fills) || !bn_client_id_valid(known->client_id)) return QTR_EINVAL;
+    if (qtr_order_status_final(known->status)) return QTR_EINVAL;
+    if (bn_orders_find(p, known->client_id)) return QTR_OK; /* already followed */
+    bn_order *o = calloc(1, sizeof *o);
+    if (!o) return QTR_EREFUSED;
+    o->p = p;
+    o->adopted = true;
+    qtr_order_intent *in = &o->intent;
+    qtr_strlcpy(in->symbol, known->symbol, sizeof in->symbol);
+    qtr_strlcpy(in->client_id, known->client_id, sizeof in->client_id);
+    qtr_strlcpy(in->strategy, "adopted", sizeof in->strategy);
+    in->side = known->side;
+    in->type = known->type;
+    in->qty = known->qty;
+    in->price = known->price;
+    in->reduce_only = known->reduce_only;
+    o->algo = in->type == QTR_ORDER_STOP_MARKET || in->type == QTR_ORDER_TAKE_PROFIT_MARKET;
+    qtr_strlcpy(o->child_cid, known->client_id, sizeof o->child_cid);
+    qtr_strlcpy(o->exchange_id, known->exchange_id, sizeof o->exchange_id);
+    o->child_qty = known->qty;
+    o->child_status = QTR_OS_UNKNOWN;
+    /* Executions already recorded are not published again; the rest are
+     * read from userTrades once the order's state shows them. */
+    int64_t earliest = known->time_ms;
+    for (size_t i = 0; i < n_fills; i++) {
+        if (strcmp(fills[i].client_id, known->client_id) != 0) continue;
+        int64_t id = fill_trade_id(known->symbol, &fills[i]);
+        if (!id) continue;
+        if (o->n_pub == o->cap_pub) {
+            size_t cap = o->cap_pub ? o->cap_pub * 2 : 8;
+            int64_t *ids = realloc(o->pub_ids, cap * sizeof *ids);
+            if (!ids) {
+                order_free(o);
+                return QTR_EREFUSED;
+            }
+            o->pub_ids = ids;
+            o->cap_pub = cap;
+        }
+        o->pub_ids[o->n_pub++] = id;
+        qtr_dec quote = 0;
+        qtr_dec_mul(fills[i].qty, fills[i].price, QTR_ROUND_HALF_EVEN, &quote);
+        o->tr_qty += fills[i].qty;
+        o->tr_quote += quote;
+        if (fills[i].time_ms && fills[i].time_ms < earliest) earliest = fills[i].time_ms;
+    }
+    o->child_sent_ms = earliest > 0 ? earliest : bn_server_now_ms(p);
+    /* Sent before the restart: its recvWindow is long past, so a -2013 goes
+     * straight to the allOrders search (from its send, with a margin). */
+    o->last_send_ts = 0;
+    o->sends = 1;
+    o->published = false; /* the host hears its state as soon as it is known */
+    o->phase = BN_PH_UNKNOWN;
+    table_add(p, o);
+    p->h->log(p->ctx, QTR_LOG_INFO, "order %s: adopted at start (%s, %zu executions known); querying",
+              known->client_id, qtr_order_status_name(known->status), o->n_pub);
+    do_query(o);
     return QTR_OK;
 }
 

@@ -499,12 +499,18 @@ static int op_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
     return bn_snapshot_fetch(&((bn_instance *)state)->p, cb, ud);
 }
 
+static int op_adopt(void *state, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills)
+{
+    return bn_orders_adopt(&((bn_instance *)state)->p, known, fills, n_fills);
+}
+
 static const qtr_exchange_ops bn_exchange_ops = {
     .size = sizeof bn_exchange_ops,
     .submit_order = op_submit,
     .cancel_order = op_cancel,
     .cancel_all = op_cancel_all,
     .fetch_snapshot = op_snapshot,
+    .adopt_order = op_adopt,
 };
 
 QTR_PLUGIN_DEFINE(.kind = QTR_KIND_EXCHANGE, .name = "binance_usdm", .version = "1.0.0",

@@ -156,6 +156,8 @@ typedef struct bn_order {
     bn_phase phase;
     bool busy;                          /* a place/query request in flight */
     bool landed;                        /* -4116: an earlier send is there */
+    bool adopted;                       /* placed before a restart: never
+                                           sent again, ended if not found  */
     bool cancel_requested, cancel_sent;
     struct event *retry_ev;
     bool published;
@@ -288,6 +290,8 @@ int bn_orders_cancel_all(bn_plugin *p, const char *symbol);
 void bn_orders_start(bn_plugin *p);
 void bn_orders_free(bn_plugin *p);
 const bn_order *bn_orders_find(const bn_plugin *p, const char *client_id);
+/* Follow an order placed before a restart (see qtr_exchange_ops.adopt_order). */
+int bn_orders_adopt(bn_plugin *p, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills);
 /* True if client_id or a follow-up id derived from it belongs to us. */
 bool bn_orders_known_child(const bn_plugin *p, const char *child_cid);
 bool bn_client_id_valid(const char *cid);

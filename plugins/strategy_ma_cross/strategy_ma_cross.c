@@ -140,20 +140,35 @@ static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
     return true;
 }
 
-/* The signed position now held in a symbol (0 if none). */
-static qtr_dec current_qty(const ma_state *st, const char *symbol)
+/* The signed position now held in a symbol (0 if none), and where it goes
+ * once the orders still open or in flight are done (`projected`). Sizing
+ * from the position alone would count an order in flight twice: under
+ * delayed fills each cross would add another one and overshoot the target.
+ * A host older than ABI 1.1 has no exposure service: position only. */
+static qtr_dec current_qty(const ma_state *st, const char *symbol, qtr_dec *projected)
 {
+    if (QTR_HOST_HAS(st->host, get_exposure)) {
+        qtr_exposure x;
+        memset(&x, 0, sizeof x);
+        x.size = sizeof x;
+        if (st->host->get_exposure(st->ctx, symbol, &x) == QTR_OK) {
+            *projected = x.projected;
+            return x.position;
+        }
+    }
     qtr_position pos;
-    if (st->host->get_position(st->ctx, symbol, &pos) != QTR_OK) return 0;
-    return pos.qty;
+    qtr_dec q = st->host->get_position(st->ctx, symbol, &pos) == QTR_OK ? pos.qty : 0;
+    *projected = q;
+    return q;
 }
 
-/* Submit the order that takes the position from `have` to `target`. */
+/* Submit the order that takes the position from `have` (with what is
+ * pending) to `target`. */
 static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
                          qtr_dec fast_ma, qtr_dec slow_ma)
 {
-    qtr_dec have = current_qty(st, c->symbol), delta;
-    if (!qtr_dec_sub(target, have, &delta) || delta == 0) return;   /* already there */
+    qtr_dec projected, have = current_qty(st, c->symbol, &projected), delta;
+    if (!qtr_dec_sub(target, projected, &delta) || delta == 0) return;   /* already there, or going */
 
     qtr_signal sig;
     memset(&sig, 0, sizeof sig);
@@ -165,8 +180,8 @@ static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, doub
     sig.price = 0;
     /* Reduce-only only when the order shrinks the position without crossing
      * zero; a flip must be allowed to open the other side. */
-    sig.reduce_only = have != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
-                      qtr_dec_abs(delta) <= qtr_dec_abs(have);
+    sig.reduce_only = have != 0 && projected != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
+                      qtr_dec_sign(projected) == qtr_dec_sign(have) && qtr_dec_abs(delta) <= qtr_dec_abs(projected);
     sig.confidence = confidence;
     char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN];
     qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);

@@ -226,3 +226,51 @@ return {{
   }},
 }}
 """)
+
+
+# ---- the Binance mock exchange (tests/binance/mock) for e2e runs against it ----
+
+BINANCE_MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
+
+
+class BinanceMock:
+    """binance_mock on a free loopback port, accepting key/secret; a context
+    manager that stops it. post() and state() speak its /mock/ API."""
+
+    def __init__(self, key, secret):
+        env = dict(os.environ, QTR_BINANCE_API_KEY=key, QTR_BINANCE_API_SECRET=secret)
+        self.p = subprocess.Popen([BINANCE_MOCK, "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
+        deadline = time.monotonic() + 10
+        self.base = None
+        while time.monotonic() < deadline and self.base is None:
+            line = self.p.stdout.readline()
+            if line.startswith("PORT "):
+                self.base = f"http://127.0.0.1:{int(line.split()[1])}"
+        if self.base is None:
+            self.p.kill()
+            raise RuntimeError("binance_mock did not print its port")
+
+    def post(self, path):
+        import json
+        import urllib.request
+        req = urllib.request.Request(self.base + path, data=b"", method="POST")
+        return json.loads(urllib.request.urlopen(req, timeout=10).read() or b"{}")
+
+    def state(self):
+        import json
+        import urllib.request
+        return json.loads(urllib.request.urlopen(self.base + "/mock/state", timeout=10).read())
+
+    def stop(self):
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False

@@ -2,7 +2,8 @@
 loopback: candles polled from the exchange drive the strategy, its signal
 becomes a signed order, the order fills, the position is held by the host
 and recorded in the store; at start the host reconciles with an order and a
-position the exchange already had."""
+position the exchange already had: the position nothing explains stops new
+entries until `qtr reconcile --ack`."""
 import json
 import os
 import signal
@@ -13,11 +14,12 @@ import time
 import urllib.request
 from decimal import Decimal
 
-from qtrtest import BUILD, PLUGINS, SRC, Server, check, finish, run, write
+from qtrtest import BUILD, PLUGINS, SRC, BinanceMock, Server, check, finish, free_port, run, write
 
 MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
+TOKEN = "e2e-binance-run-token-93ad"
 
 
 def post(base, path):
@@ -30,15 +32,8 @@ def mock_state(base):
 
 
 def start_mock():
-    env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
-    p = subprocess.Popen([MOCK, "--port", "0"], stdout=subprocess.PIPE, text=True, env=env)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        line = p.stdout.readline()
-        if line.startswith("PORT "):
-            return p, f"http://127.0.0.1:{int(line.split()[1])}"
-    p.kill()
-    raise RuntimeError("binance_mock did not print its port")
+    m = BinanceMock(KEY, SECRET)
+    return m.p, m.base
 
 
 def main():
@@ -60,6 +55,7 @@ def main():
         next_funding = int(time.time() * 1000) + 3600000
         post(base, f"/mock/premium?symbol=BTCUSDT&mark=50000&index=50000&funding=0.0002&next_funding={next_funding}")
 
+        port = free_port()
         d = tempfile.mkdtemp(prefix="qtr_bn_")
         cfg = write(os.path.join(d, "live.lua"), f"""
 return {{
@@ -74,17 +70,29 @@ return {{
         base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, mark_poll_ms = 100,
         poll_interval_ms = 100, retry_backoff_ms = "50,100,200" }} }},
     {{ kind = "risk", name = "policy" }},
+    {{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", options = {{ listen = "127.0.0.1:{port}" }} }},
     {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "400" }} }},
   }},
 }}
 """)
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
+        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
         s = Server(["-c", cfg], cwd=d, env=env)
         check(s.wait_for("reconciliation:", 20), "reconciliation runs at start: " + s.text()[-3000:])
         check(s.wait_for("unknown_order: BTCUSDT manual-1", 5),
               "the order placed outside the server is reported: " + s.text()[-3000:])
         check(s.wait_for("position_mismatch: ETHUSDT", 5),
               "the position the exchange holds and the store does not is reported: " + s.text()[-3000:])
+        # the ETHUSDT position stops new entries: the cross up is refused
+        check(s.wait_for("refused: reconcile_", 20), "the entry waits for reconciliation: " + s.text()[-3000:])
+        check(s.wait_for("checking -> mismatch", 20), "the difference stays: " + s.text()[-3000:])
+        check(s.count("[orders] fill ") == 0, "no order before the acknowledgement")
+        rc, out, err = run(["reconcile", "--ack", "--reason", "ETH hedge held by hand", "--url",
+                            f"http://127.0.0.1:{port}"], env=env)
+        check(rc == 0, f"qtr reconcile --ack: {rc} {out} {err}")
+        # a cross down after it: 49000 takes fast 2 below slow 3, a sell goes
+        t = now_min - 60000
+        post(base, f"/mock/kline?symbol=BTCUSDT&open_time={t}&close_time={t + 59999}"
+                   f"&o=49000&h=49050&l=48950&c=49000&v=1000")
         check(s.wait_for("[orders] fill ", 30), "a signal became an order and a fill: " + s.text()[-3000:])
         # the funding time passes (the exchange announces the next one): the
         # host settles the announced rate on the position it holds

@@ -21,7 +21,7 @@ import tempfile
 from qtrtest import BUILD, SRC, check, finish, run
 
 MAN = os.path.join(SRC, "docs", "qtr.1")
-COMMANDS = {"run", "backtest", "check", "policy check", "ess status", "ess trip", "ess reset", "backup",
+COMMANDS = {"run", "backtest", "check", "policy check", "ess status", "ess trip", "ess reset", "reconcile", "backup",
             "export-trades", "indicators", "plugins", "version", "help"}
 GROUPS = {"policy", "ess"}
 
@@ -36,6 +36,7 @@ STOP_EARLY = {
     "ess status": ["--url", "http://127.0.0.1:1"],
     "ess trip": ["--url", "http://127.0.0.1:1", "--reason", "help test"],
     "ess reset": ["--url", "http://127.0.0.1:1", "--reason", "help test"],
+    "reconcile": ["--url", "http://127.0.0.1:1"],
     "backup": ["-c", "/nonexistent/qtr-help/qtr.lua", "/nonexistent/qtr-help/b.db"],
     "export-trades": ["-c", "/nonexistent/qtr-help/qtr.lua"],
     "indicators": ["--data", "/nonexistent/qtr-help/XRPUSDT.csv", "--ind", "rsi:14"],

@@ -79,17 +79,17 @@ static void plugin_side_declines_old_host(void **s)
 }
 
 static void refuses_missing_entry(void **s) { (void)s; expect_refused("no_entry", "no entry symbol qtr_plugin_entry", "?"); }
-static void refuses_null_init(void **s) { (void)s; expect_refused("null_init", "init is NULL", "1.0"); }
-static void refuses_null_destroy(void **s) { (void)s; expect_refused("null_destroy", "destroy is NULL", "1.0"); }
-static void refuses_null_on_candle(void **s) { (void)s; expect_refused("null_on_candle", "strategy.on_candle is NULL", "1.0"); }
+static void refuses_null_init(void **s) { (void)s; expect_refused("null_init", "init is NULL", "1.1"); }
+static void refuses_null_destroy(void **s) { (void)s; expect_refused("null_destroy", "destroy is NULL", "1.1"); }
+static void refuses_null_on_candle(void **s) { (void)s; expect_refused("null_on_candle", "strategy.on_candle is NULL", "1.1"); }
 static void refuses_exchange_without_cancel(void **s)
 {
     (void)s;
-    expect_refused("exchange_no_cancel", "exchange.cancel_order is NULL", "1.0");
+    expect_refused("exchange_no_cancel", "exchange.cancel_order is NULL", "1.1");
 }
-static void refuses_unknown_kind(void **s) { (void)s; expect_refused("unknown_kind", "unknown kind 9", "1.0"); }
-static void refuses_callbacks_of_another_kind(void **s) { (void)s; expect_refused("wrong_ops", "has exchange callbacks", "1.0"); }
-static void refuses_bad_name(void **s) { (void)s; expect_refused("bad_name", "name missing or not", "1.0"); }
+static void refuses_unknown_kind(void **s) { (void)s; expect_refused("unknown_kind", "unknown kind 9", "1.1"); }
+static void refuses_callbacks_of_another_kind(void **s) { (void)s; expect_refused("wrong_ops", "has exchange callbacks", "1.1"); }
+static void refuses_bad_name(void **s) { (void)s; expect_refused("bad_name", "name missing or not", "1.1"); }
 
 static void refuses_duplicate_name(void **s)
 {

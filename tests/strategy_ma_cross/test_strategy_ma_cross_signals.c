@@ -187,6 +187,41 @@ static void test_target_reached_or_reduced(void **st)
     unload(&f);
 }
 
+/* Fills delayed: no signal ever fills, each stays pending (as an order in
+ * flight the host reports through get_exposure). After every cross the
+ * position plus what is pending must be the target, on its side and never
+ * beyond it. Sizing from the position alone (0 throughout) buys only 5 at
+ * the cross up while 16.67 is still being sold: -11.67 against a target
+ * of +5. 9 10 11 12 | 6: cross down (target -100/6), 20: cross up (+100/20),
+ * 3, 2: cross down (-100/2). */
+static void test_pending_orders_never_overshoot(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    static const char *const closes[] = { "9", "10", "11", "12", "6", "20", "3", "2" };
+    static const char *const targets[] = { "-16.66666666", "5", "-50" };
+    qtr_exposure *x = &f.m->pending[0];
+    memset(x, 0, sizeof *x);
+    qtr_strlcpy(x->symbol, "XRPUSDT", sizeof x->symbol);
+    f.m->n_pending = 1;
+    size_t seen = 0;
+    for (size_t i = 0; i < sizeof closes / sizeof closes[0]; i++) {
+        feed_all(&f, "XRPUSDT", closes + i, 1);
+        for (; seen < f.m->n_signals; seen++) {   /* sent, never filled */
+            const qtr_signal *s = &f.m->signals[seen];
+            if (s->side == QTR_SIDE_BUY) x->pending_buy += s->qty;
+            else x->pending_sell += s->qty;
+            x->pending_orders++;
+            qtr_dec projected = x->pending_buy - x->pending_sell, target = D(targets[seen < 3 ? seen : 2]);
+            print_message("signal %zu: projected %lld, target %lld\n", seen, (long long)projected, (long long)target);
+            assert_int_equal(projected, target);
+        }
+    }
+    assert_int_equal(f.m->n_signals, 3);   /* one per cross */
+    unload(&f);
+}
+
 static void test_repeated_candle_ignored(void **st)
 {
     (void)st;
@@ -353,6 +388,7 @@ int main(void)
         cmocka_unit_test(test_flip_includes_position),
         cmocka_unit_test(test_target_reached_or_reduced),
         cmocka_unit_test(test_repeated_candle_ignored),
+        cmocka_unit_test(test_pending_orders_never_overshoot),
         cmocka_unit_test(test_symbols_filter),
         cmocka_unit_test(test_bad_options_refused),
         cmocka_unit_test(test_real_candles_match_recount),

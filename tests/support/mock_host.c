@@ -340,6 +340,26 @@ static int m_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
     return QTR_ENOTFOUND;
 }
 
+static int m_get_exposure(qtr_ctx *ctx, const char *symbol, qtr_exposure *out)
+{
+    mock_host *m = M(ctx);
+    if (!symbol || !out || out->size < sizeof *out) return QTR_EINVAL;
+    memset(out, 0, sizeof *out);
+    out->size = sizeof *out;
+    qtr_strlcpy(out->symbol, symbol, sizeof out->symbol);
+    qtr_position pos;
+    if (m_get_position(ctx, symbol, &pos) == QTR_OK) out->position = pos.qty;
+    for (size_t i = 0; i < m->n_pending; i++)
+        if (strcmp(m->pending[i].symbol, symbol) == 0) {
+            out->pending_buy = m->pending[i].pending_buy;
+            out->pending_sell = m->pending[i].pending_sell;
+            out->pending_orders = m->pending[i].pending_orders;
+        }
+    out->pending = out->pending_buy - out->pending_sell;
+    out->projected = out->position + out->pending;
+    return QTR_OK;
+}
+
 static size_t m_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
 {
     mock_host *m = M(ctx);
@@ -453,6 +473,7 @@ mock_host *mock_host_new(bool real_time)
     h->abi_minor = QTR_ABI_MINOR;
     h->host_version = "mock";
     h->log = m_log;
+    h->get_exposure = m_get_exposure;
     h->now_ms = m_now_ms;
     h->mono_ns = m_mono_ns;
     h->is_simulated = m_is_simulated;

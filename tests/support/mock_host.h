@@ -57,6 +57,10 @@ struct mock_host {
     qtr_account account;
     qtr_position positions[64];
     size_t n_positions;
+    /* orders open or in flight per symbol, for get_exposure (pending_buy,
+     * pending_sell and pending_orders are read; the rest is computed) */
+    qtr_exposure pending[16];
+    size_t n_pending;
     qtr_policy_limits limits;
     bool has_limits;
     mock_judge_fn judge;

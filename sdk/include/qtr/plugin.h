@@ -63,7 +63,7 @@ extern "C" {
 /* ABI version. Major: incompatible change (never mixed). Minor: only appended
  * fields and services; a host runs plugins built for its minor or older. */
 #define QTR_ABI_MAJOR 1
-#define QTR_ABI_MINOR 0
+#define QTR_ABI_MINOR 1   /* 1.1: get_exposure, reconcile_status/ack, adopt_order */
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
@@ -228,6 +228,39 @@ typedef struct qtr_signal_record {
     char reason[QTR_REASON_MAX];
 } qtr_signal_record;
 
+/* What a symbol's orders may still add to its position (ABI 1.1). The
+ * caller sets size to sizeof(qtr_exposure) as it was built; the host fills
+ * only the members that fit. pending_* count the unfilled quantity of every
+ * order that is open or in flight (PENDING, UNKNOWN, NEW, PARTIALLY_FILLED),
+ * reduce-only ones too: size from position + pending, never position alone,
+ * or orders still in flight are counted again. */
+typedef struct qtr_exposure {
+    uint32_t size;
+    char symbol[QTR_SYMBOL_MAX];
+    qtr_dec position;                 /* signed, as get_position            */
+    qtr_dec pending_buy;              /* unfilled qty of open/in-flight buys */
+    qtr_dec pending_sell;             /* the same for sells (positive)      */
+    qtr_dec pending;                  /* pending_buy - pending_sell         */
+    qtr_dec projected;                /* position + pending                 */
+    int32_t pending_orders;           /* how many orders those are          */
+} qtr_exposure;
+
+/* Reconciliation with the exchange at start (ABI 1.1). While required, new
+ * entries are refused (reduce-only and ESS orders still go) until an
+ * operator acknowledges the differences with reconcile_ack. */
+typedef struct qtr_reconcile_status {
+    uint32_t size;                    /* set by the caller                  */
+    char state[QTR_NAME_MAX];         /* "pending", "adopting", "checking",
+                                         "ok", "mismatch", "acknowledged",
+                                         "off" (no exchange to check)       */
+    bool entries_blocked;
+    int32_t n_diffs;
+    int64_t since_ms;                 /* when the state began               */
+    char detail[QTR_TEXT_MAX];        /* the differences, one per line      */
+    char ack_user[QTR_NAME_MAX], ack_reason[QTR_REASON_MAX];
+    int64_t ack_ms;
+} qtr_reconcile_status;
+
 typedef void (*qtr_event_cb)(void *ud, const qtr_event *ev);
 typedef void (*qtr_timer_cb)(void *ud);
 typedef void (*qtr_write_cb)(void *ud, const char *text, size_t len);
@@ -356,6 +389,18 @@ typedef struct qtr_host {
 
     /* The host's libevent loop, for plugins that do network I/O. */
     struct event_base *(*event_base)(qtr_ctx *ctx);
+
+    /* ---- ABI 1.1 (check QTR_HOST_HAS first) ---- */
+    /* A symbol's position and the pending exposure of its open and in-flight
+     * orders. out->size must be set. QTR_OK (all zero for a symbol with
+     * neither), QTR_EINVAL. */
+    int (*get_exposure)(qtr_ctx *ctx, const char *symbol, qtr_exposure *out);
+    /* Reconciliation at start; out->size must be set. */
+    int (*reconcile_status)(qtr_ctx *ctx, qtr_reconcile_status *out);
+    /* An operator acknowledges the differences: entries allowed again.
+     * Recorded in the store (user, reason, time). QTR_EREFUSED with err when
+     * nothing waits for an acknowledgement, QTR_EINVAL without a reason. */
+    int (*reconcile_ack)(qtr_ctx *ctx, const char *user, const char *reason, char *err, size_t errlen);
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */
@@ -413,6 +458,13 @@ typedef struct qtr_exchange_ops {
     /* optional: report open orders and positions once, for reconciliation
      * at start; cb may run later (on the loop) and runs exactly once. */
     int (*fetch_snapshot)(void *state, qtr_snapshot_cb cb, void *ud);
+    /* optional (ABI 1.1): follow an order placed before a restart, known to
+     * the host as *known (any state but final), whose executions already
+     * recorded are fills[0..n_fills). The plugin queries it by client id and
+     * publishes its current state (never PENDING or UNKNOWN once it knows)
+     * and the executions not among fills, then polls it like its own. An
+     * order the exchange has no trace of is ended EXPIRED, never sent. */
+    int (*adopt_order)(void *state, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills);
 } qtr_exchange_ops;
 
 typedef struct qtr_dashboard_ops {
