@@ -27,7 +27,11 @@ JUDGE = "local function judge(order, ctx)\n"
 HOSTILE = {
     "string_rep": 'for i = 1, 1e9 do local s = string.rep("x", 8e6) end',
     "pattern": 'local s = string.rep("a", 3000) for i = 1, 1e9 do s:find(".-b") end',
-    "table_growth": "for r = 1, 1e9 do pcall(function() local t = {} for i = 1, 1e9 do t[i] = i end end) end",
+    # doubled by table.move (C, one instruction a round): an element a Lua
+    # instruction would use up the instruction limit first on a fast machine,
+    # and that is a policy error, not an overrun (docs/policies.md)
+    "table_growth": "for r = 1, 1e9 do pcall(function() local t = {1} for i = 1, 40 do table.move(t, 1, #t, #t + 1) end "
+                    "end) end",
     "recursion": "local function f(n) return 1 + f(n + 1) end for r = 1, 1e9 do pcall(f, 1) end",
     "concat": 'local s = "" for i = 1, 1e9 do s = s .. "xxxxxxxxxx" end',
 }
