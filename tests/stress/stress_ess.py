@@ -9,7 +9,8 @@ and restarts that keep the state, on the real `qtr run` (fast paper runs on
     the same reason; with the cooldown over (its end moved to the past in the
     saved state, as a minute passing would) a reset is refused because the
     condition still holds ("trip condition still holds: drawdown"); --force
-    re-arms;
+    re-arms, and the drawdown, still there, trips it again on the next
+    equity update;
   * daily loss: daily_loss_pct 0.01 with a wide drawdown limit trips with
     "daily_loss X% >= 0.01%";
   * N consecutive exchange errors: an exchange that refuses every order
@@ -100,6 +101,24 @@ def start(d, port, cfg):
     return s
 
 
+def open_positions(port):
+    status, body = http_get(port, "/api/status", timeout=3.0)
+    try:
+        return json.loads(body)["open_positions"] if status == 200 else None
+    except (ValueError, KeyError):
+        return None
+
+
+def forced_armed(rc, out, resets):
+    """The reset's own answer says ARMED (a condition that still holds may
+    trip it again a moment later, so /api/ess is not asked)."""
+    try:
+        st = json.loads(out[out.index("{"):])["ess"]
+    except (ValueError, KeyError):
+        return False
+    return rc == 0 and st["state"] == "ARMED" and st["resets"] == resets and st["consecutive_exchange_errors"] == 0
+
+
 def wait_tripped(s, port, reason_re, what):
     def tripped_or_dead():
         if s.p.poll() is not None:
@@ -140,6 +159,9 @@ def scenario_drawdown():
         print(f"reset in the cooldown: exit {rc}: {out.strip()}", flush=True)
         check(rc == 1 and "cooldown" in out, f"a reset during the cooldown is refused (exit 1): {rc} {out}")
         check(ess(port).get("state") != "ARMED", "still tripped after the refusals")
+        # the trip closes the positions: once flat, equity stays below the peak
+        check(wait_until(lambda: open_positions(port) == 0, 20, 0.1),
+              f"the trip closes every position: {open_positions(port)} open")
         s.stop(signal.SIGKILL)
         # a minute passes: the saved cooldown ends in the past
         path = os.path.join(d, "var", "ess.state")
@@ -162,7 +184,10 @@ def scenario_drawdown():
               f"a reset is refused while the drawdown holds: {rc} {out}")
         rc, out = cli(port, "reset", "--reason", "checked by hand", "--force")
         print(f"forced reset: exit {rc}: {out.strip()}", flush=True)
-        check(rc == 0 and ess(port).get("state") == "ARMED", f"--force re-arms: {rc} {out} {ess(port)}")
+        check(forced_armed(rc, out, resets=1), f"--force re-arms: {rc} {out}")
+        # the drawdown from the old peak still holds: the next equity update trips again
+        check(wait_tripped(s, port, r"^drawdown [0-9.]+% >= 0\.01%$", "drawdown after the forced reset"),
+              "a forced reset while the drawdown holds trips again on the next update")
     finally:
         s.stop(signal.SIGTERM)
 
@@ -196,7 +221,7 @@ def scenario_exchange_errors():
             refused = re.findall(r"refusing order \S+ \((\d+) refused\)", s.text())
             check(refused[:3] == ["1", "2", "3"], f"the trip came on the 3rd refused order: {refused[:5]}")
             rc, out = cli(port, "reset", "--reason", "exchange back", "--force")
-            check(rc == 0 and ess(port).get("state") == "ARMED", f"--force re-arms: {rc} {out}")
+            check(forced_armed(rc, out, resets=1), f"--force re-arms (the error count from 0): {rc} {out}")
     finally:
         s.stop(signal.SIGTERM)
 
@@ -229,7 +254,7 @@ def scenario_manual():
         check(rejected, "entries are refused by the ESS while tripped")
         check(m1[0] == m0[0], f"no order is sent while tripped: {m0[0]} -> {m1[0]}")
         rc, out = cli(port, "reset", "--reason", "feed fixed", "--force")
-        check(rc == 0 and ess(port).get("state") == "ARMED", f"--force re-arms: {rc} {out}")
+        check(forced_armed(rc, out, resets=1) and ess(port).get("state") == "ARMED", f"--force re-arms: {rc} {out}")
         sent = orders(port)[0]
         check(wait_until(lambda: orders(port)[0] > sent, 20, 0.2), "trading resumes after the reset")
         rc, out = cli(port, "trip", "--reason", "second stop")
