@@ -539,9 +539,9 @@ static void resend_lost(bn_order *o)
          * landed. Sending it now would act on a decision made before the
          * restart, so it ends here. */
         char reason[QTR_REASON_MAX];
-        bn_fmt(reason, sizeof reason, "adopted at start: %s not on the exchange (-2013, not in %s); not sent again",
-               o->child_cid, all_orders_path(o));
-        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s", o->intent.client_id, reason);
+        bn_fmt(reason, sizeof reason, "adopted at start, no trace on the exchange (-2013, %s): not sent again",
+               all_orders_path(o));
+        p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s", o->child_cid, reason);
         o->child_status = QTR_OS_EXPIRED;
         finalize(o, QTR_OS_EXPIRED, reason);
         return;
