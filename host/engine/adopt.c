@@ -269,7 +269,7 @@ bool qh_recon_start(qh_engine *e)
     qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, on_update, e, e);
     set_state(e, QH_RS_ADOPTING);
     /* the fills already recorded, so only the missed ones are published */
-    size_t cap = e->recent_fills.count, nf = 0;
+    size_t nf = 0;
     qtr_fill *fills = NULL;
     qh_store_state s;
     char err[256];
@@ -280,7 +280,6 @@ bool qh_recon_start(qh_engine *e)
     } else {
         qh_error(LOGC, "store: %s", err);
     }
-    (void)cap;
     /* a copy: adopting may change the open-order table */
     size_t n = e->n_open;
     qtr_order_update *open = n ? malloc(n * sizeof *open) : NULL;
