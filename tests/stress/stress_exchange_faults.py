@@ -81,6 +81,12 @@ def main():
             return [o for o in st["orders"] if o["cid"].startswith("qtr-")]
 
         def settled():
+            # every signal is an order of the store in a final state (none still in the host's queue
+            # or on its way), and the mock has nothing open
+            orders = store_query(db, "SELECT count(*), sum(status IN ('FILLED', 'REJECTED', 'CANCELED', "
+                                     "'EXPIRED')) FROM orders")[0]
+            if orders[0] < CANDLES * PER_CANDLE or orders[1] != orders[0]:
+                return None
             st = mock.state()
             if any(o["status"] in ("NEW", "PARTIALLY_FILLED") for o in ours(st)):
                 return None
