@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file_read.h"
 #include "policy/sandbox.h"
 
 /* The config runs in the policy engine's sandbox (one sandbox for all Lua
@@ -604,21 +605,9 @@ int qh_config_load_string(const char *text, const char *name, const char *dir, q
 int qh_config_load_file(const char *path, qh_config *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open config: %s", path, strerror(errno));
-        return -1;
-    }
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    if (!buf) abort();
-    size_t n = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
-    bool bad = ferror(f);
-    fclose(f);
-    if (bad || n > CONFIG_MAX_BYTES) {
-        snprintf(err, errlen, "%s: %s", path, bad ? "read error" : "config larger than 1 MiB");
-        free(buf);
-        return -1;
-    }
+    size_t n = 0;
+    char *buf = qh_file_read_whole(path, "config", CONFIG_MAX_BYTES, &n, err, errlen);
+    if (!buf) return -1;
     char dir[512];
     qtr_strlcpy(dir, path, sizeof dir);
     char *slash = strrchr(dir, '/');

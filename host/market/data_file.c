@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file_read.h"
 #include "market/candles.h"
 
 /* Reads are at most this long, so a run without a newline is noticed within
@@ -28,16 +29,6 @@
 /* A line may also carry a byte order mark (3) and a CR (1) that the parsers
  * do not count. */
 #define LINE_SLACK 4
-
-static const char *file_kind(mode_t m)
-{
-    if (S_ISFIFO(m)) return "a FIFO or pipe";
-    if (S_ISCHR(m)) return "a character device";
-    if (S_ISBLK(m)) return "a block device";
-    if (S_ISDIR(m)) return "a directory";
-    if (S_ISSOCK(m)) return "a socket";
-    return "not a plain file";
-}
 
 int qh_data_line_refuse(const char *name, size_t line, char *err, size_t errlen)
 {
@@ -103,19 +94,10 @@ char *qh_data_file_read(const char *path, size_t *len, char *err, size_t errlen)
 {
     char scratch[8];
     if (!err || !errlen) { err = scratch; errlen = sizeof scratch; }
-    /* O_NONBLOCK: opening a FIFO with no writer must not wait for one */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
-    }
     struct stat st;
-    char *buf = NULL;
-    if (fstat(fd, &st) != 0) snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        snprintf(err, errlen, "%s: not a regular file (%s): data is read only from regular files", path,
-                 file_kind(st.st_mode));
-    else buf = read_bounded(fd, path, (size_t)st.st_size, len, err, errlen);
+    int fd = qh_file_open_regular(path, NULL, &st, err, errlen);
+    if (fd < 0) return NULL;
+    char *buf = read_bounded(fd, path, (size_t)st.st_size, len, err, errlen);
     close(fd);
     return buf;
 }

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file_read.h"
+
 #define STORE_MAX_BYTES 8192 /* the real file is a few hundred bytes */
 
 enum { K_VERSION, K_STATE, K_REASON, K_TRIPPED_AT, K_COOLDOWN_UNTIL, K_TRIPS, K_RESETS,
@@ -230,33 +232,14 @@ int qh_ess_store_load(const char *path, qh_ess_saved *s, bool *found, char *err,
 {
     memset(s, 0, sizeof *s);
     *found = false;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return 0;
-        snprintf(err, errlen, "%s: cannot read ESS state file: %s", path, strerror(errno));
-        return -1;
-    }
-    char buf[STORE_MAX_BYTES + 1];
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT) return 0;   /* never written: a first start */
     size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, sizeof buf - len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            snprintf(err, errlen, "%s: cannot read ESS state file: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        if (n == 0) break;
-        len += (size_t)n;
-        if (len > STORE_MAX_BYTES) {
-            snprintf(err, errlen, "%s: malformed ESS state file: larger than %d bytes", path, STORE_MAX_BYTES);
-            close(fd);
-            return -1;
-        }
-    }
-    close(fd);
-    buf[len] = '\0';
-    if (parse_text(path, buf, len, s, err, errlen) != 0) return -1;
+    char *buf = qh_file_read_whole(path, "ESS state file", STORE_MAX_BYTES, &len, err, errlen);
+    if (!buf) return -1;
+    int rc = parse_text(path, buf, len, s, err, errlen);
+    free(buf);
+    if (rc != 0) return -1;
     *found = true;
     return 0;
 }
