@@ -40,7 +40,7 @@ echo "coverage.sh: tests took $(( $(date +%s) - start )) s (ctest exit $status)"
 summary="$build/coverage-summary.json"
 if [ "${QTR_COVERAGE_TOOL:-}" != gcov ] && command -v gcovr >/dev/null 2>&1; then
     gcovr --root "$src" --object-directory "$build" --filter "$src/host/" --filter "$src/plugins/" \
-        --gcov-ignore-parse-errors --json-summary "$summary" >/dev/null
+        --exclude-directories '.*/CMakeFiles/[0-9.]+/.*' --gcov-ignore-parse-errors --json-summary "$summary" >/dev/null
     tool=gcovr
 else
     [ "${QTR_COVERAGE_TOOL:-}" = gcov ] || echo "coverage.sh: gcovr not installed (apt-get install gcovr); using gcov directly"
