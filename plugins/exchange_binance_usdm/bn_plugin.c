@@ -271,8 +271,8 @@ static int read_options(bn_plugin *p)
                         "removed: order sends always use a new connection (see docs/binance.md)");
     if (c->depth_limit != 5 && c->depth_limit != 10 && c->depth_limit != 20)
         return opt_fail(p, "depth_limit", "must be 5, 10 or 20");
-    if (p->h->config_string(p->ctx, "retry_backoff_ms", &s) != QTR_OK || parse_backoff(p, s) != 0)
-        return s ? -1 : opt_fail(p, "retry_backoff_ms", "missing");
+    if (p->h->config_string(p->ctx, "retry_backoff_ms", &s) != QTR_OK) return opt_fail(p, "retry_backoff_ms", "missing");
+    if (parse_backoff(p, s) != 0) return -1;   /* it names what is wrong */
     if (p->h->config_decimal(p->ctx, "min_fill_ratio", &c->min_fill_ratio) != QTR_OK)
         return opt_fail(p, "min_fill_ratio", "not a decimal");
     if (c->min_fill_ratio <= 0 || c->min_fill_ratio > QTR_DEC_SCALE)
