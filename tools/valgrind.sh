@@ -33,7 +33,7 @@ step() {  # step NAME CMD...: run CMD under memcheck, its log in $work/NAME.log
   if [ "$rc" -ne 0 ]; then
     failed+=("$name")
     tail -n 30 "$work/$name.out" >&2
-    grep -A 40 -E "ERROR SUMMARY: [1-9]|definitely lost: [1-9]|Invalid|uninitialised|Mismatched" "$work/$name.vg" | head -n 80 >&2
+    grep -A 25 -E "definitely lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched|Syscall param" "$work/$name.vg" | head -n 80 >&2
   fi
 }
 
@@ -72,7 +72,7 @@ echo "== valgrind qtr-run: /health/all $([ $healthy = 1 ] && echo answered || ec
 if [ "$healthy" != 1 ] || [ "$rc" -ne 0 ]; then
   failed+=("qtr-run")
   tail -n 30 "$work/run.out" >&2
-  grep -A 40 -E "ERROR SUMMARY: [1-9]|definitely lost: [1-9]|Invalid|uninitialised|Mismatched" "$work/run.vg" | head -n 80 >&2
+  grep -A 25 -E "definitely lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched|Syscall param" "$work/run.vg" | head -n 80 >&2
 fi
 
 if [ ${#failed[@]} -ne 0 ]; then
