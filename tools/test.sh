@@ -1,32 +1,111 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs every test (unit, end to end,
-# stress); then compiles everything in Release with gcc and with clang
-# (-Werror, no tests run), the builds a compiler's optimiser warns in.
-#   QTR_BUILD=<folder>     the test build (default ./build); the Release builds
-#                          go beside it, <folder>-release-gcc and -release-clang
+# Installs what is missing, then runs every check CI runs (docs/hardening.md):
+#   build        the test build (RelWithDebInfo, -Werror)
+#   release-gcc, release-clang
+#                everything compiled in Release with gcc and with clang
+#                (-Werror, no tests run), the builds a compiler's optimiser warns in
+#   sanitizers   gcc ASan+UBSan build, the unit and end-to-end tests under it
+#                (halt_on_error=1, leak detection on; not the stress or packaging labels)
+#   valgrind     memcheck over plugin load/unload and a qtr run start/stop (tools/valgrind.sh)
+#   lint         cppcheck on the rule set in .cppcheck (tools/lint.sh)
+#   fuzz         libFuzzer smoke run, every target 30 s (tools/fuzz.sh all 30)
+#   tests        every ctest test of the test build (unit, end to end, stress);
+#                last, so ctest's closing line is the last test summary printed
+# then prints each stage's duration.
+#   QTR_BUILD=<folder>     the test build (default ./build); the others go beside it:
+#                          <folder>-release-gcc, -release-clang, -asan, -fuzz
 #   QTR_TEST_MATRIX=0      skip the Release builds
-# Exit status: ctest's, or 1 if a Release build fails (each failure is named).
+#   QTR_HARDENING=0        skip sanitizers, valgrind, lint and fuzz (a quick local run)
+# Exit status: ctest's if only the tests failed, else 1; every failed stage is named.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${QTR_BUILD:-build}
 jobs=$(nproc)
 tools/install-deps.sh --test || exit 1
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_BUILD_TESTS=ON >/dev/null || exit 1
-cmake --build "$build" -j "$jobs" || exit 1
-ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600
-rc=$?
 
-if [ "${QTR_TEST_MATRIX:-1}" != 0 ]; then
-  for cc in gcc clang; do
-    dir="$build-release-$cc"
-    echo "== Release build with $cc in $dir (compile only)"
-    if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
-             -DQTR_WERROR=ON -DQTR_BUILD_TESTS=ON >"$dir.log" 2>&1 &&
-           cmake --build "$dir" -j "$jobs" >>"$dir.log" 2>&1; }; then
-      echo "FAIL: the Release build with $cc; its errors (full log: $dir.log):" >&2
-      grep -E "error|Error" "$dir.log" | head -n 20 >&2
-      [ "$rc" -ne 0 ] || rc=1
-    fi
+stage_names=() stage_secs=() stage_results=() failed=()
+stage() {  # stage NAME CMD...: run CMD, record its duration and result
+  local name=$1; shift
+  local t0=$SECONDS rc
+  echo "== stage $name"
+  "$@"
+  rc=$?
+  stage_names+=("$name") stage_secs+=($((SECONDS - t0)))
+  if [ "$rc" -eq 0 ]; then stage_results+=(ok); else stage_results+=("FAILED ($rc)"); failed+=("$name"); fi
+  return "$rc"
+}
+summary() {
+  echo "== stage durations"
+  local i
+  for i in "${!stage_names[@]}"; do
+    printf '   %-14s %4d s  %s\n' "${stage_names[$i]}" "${stage_secs[$i]}" "${stage_results[$i]}"
   done
+  printf '   %-14s %4d s\n' total "$SECONDS"
+  if [ ${#failed[@]} -ne 0 ]; then echo "FAILED stages: ${failed[*]}" >&2; fi
+}
+
+build_tests() {
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQTR_BUILD_TESTS=ON >/dev/null &&
+    cmake --build "$build" -j "$jobs"
+}
+
+release_build() {  # release_build CC: compile only, the log beside the folder
+  local cc=$1 dir="$build-release-$1"
+  echo "== Release build with $cc in $dir (compile only)"
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
+           -DQTR_WERROR=ON -DQTR_BUILD_TESTS=ON >"$dir.log" 2>&1 &&
+         cmake --build "$dir" -j "$jobs" >>"$dir.log" 2>&1; }; then
+    echo "FAIL: the Release build with $cc; its errors (full log: $dir.log):" >&2
+    grep -E "error|Error" "$dir.log" | head -n 20 >&2
+    return 1
+  fi
+}
+
+# gcc, not clang: gcc links the sanitizer runtime into the plugins (.so), so
+# they keep -Wl,-z,defs and run under the host's runtime when dlopened.
+sanitizer_run() {
+  local dir="$build-asan" flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
+  echo "== ASan+UBSan build in $dir (log: $dir.log), tests under it (log: $dir.test.log)"
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=gcc -DQTR_BUILD_TESTS=ON \
+           -DQTR_WERROR=OFF -DCMAKE_C_FLAGS="$flags" >"$dir.log" 2>&1 &&
+         cmake --build "$dir" -j "$jobs" >>"$dir.log" 2>&1; }; then
+    echo "FAIL: the sanitizer build; its errors (full log: $dir.log):" >&2
+    grep -E "error|Error" "$dir.log" | head -n 20 >&2
+    return 1
+  fi
+  # halt_on_error: the first report ends the test; the suppressions are
+  # third-party libraries only (the file says why for each).
+  # e2e_indicators_plugin_link is left out: it builds a plugin with the
+  # system cc against libqtr-indicators.a, which here holds sanitizer calls.
+  ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0" \
+  LSAN_OPTIONS="suppressions=$PWD/tools/lsan.supp:print_suppressions=0" \
+  UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tools/ubsan.supp" \
+    ctest --test-dir "$dir" -j "$jobs" --timeout 600 -LE 'stress|packaging|build' \
+      -E '^e2e_indicators_plugin_link$' --output-on-failure >"$dir.test.log" 2>&1
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    echo "FAIL: tests under ASan+UBSan (full log: $dir.test.log):" >&2
+    grep -E "\*\*\*|ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY:" "$dir.test.log" | head -n 40 >&2
+  else
+    echo "   $(grep -E '^[0-9]+% tests passed' "$dir.test.log") (sanitizers)"
+  fi
+  return "$rc"
+}
+
+stage build build_tests || { summary; exit 1; }
+if [ "${QTR_TEST_MATRIX:-1}" != 0 ]; then
+  stage release-gcc release_build gcc
+  stage release-clang release_build clang
 fi
-exit "$rc"
+if [ "${QTR_HARDENING:-1}" != 0 ]; then
+  stage sanitizers sanitizer_run
+  stage valgrind tools/valgrind.sh "$build"
+  stage lint tools/lint.sh
+  stage fuzz env QTR_FUZZ_BUILD="$(cd "$(dirname "$build")" && pwd)/$(basename "$build")-fuzz" tools/fuzz.sh all 30
+fi
+stage tests ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600
+tests_rc=$?
+summary
+if [ ${#failed[@]} -eq 0 ]; then exit 0; fi
+if [ "${failed[*]}" = tests ]; then exit "$tests_rc"; fi
+exit 1
