@@ -476,6 +476,14 @@ static void on_market_tick(void *ud)
 
 static void on_cycle(void *ud) { qh_pipeline_cycle(ud); }
 
+static void on_drain(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd;
+    (void)what;
+    qh_engine *e = ud;
+    if (e->running) qh_pipeline_drain(e);   /* stopping: no new orders */
+}
+
 static void on_ess_tick(void *ud)
 {
     qh_engine *e = ud;
@@ -585,6 +593,11 @@ int qh_engine_start(qh_engine *e, char *err, size_t errlen)
     int rc = start_market(e, err, errlen);
     if (rc) return rc;
     e->t_cycle = qh_timer_start(e->clock, e->cfg->signals.cycle_ms, true, on_cycle, e, e);
+    if (!e->ev_drain) e->ev_drain = event_new(e->base, -1, 0, on_drain, e);
+    if (!e->ev_drain) {
+        snprintf(err, errlen, "out of memory");
+        return 1;
+    }
     e->t_ess = qh_timer_start(e->clock, 1000, true, on_ess_tick, e, e);
     e->t_policy = qh_timer_start(e->clock, e->cfg->policy.reload_interval_ms, true, on_policy_timer, e, e);
     e->t_lag = qh_timer_start(e->clock, 100, true, on_lag_probe, e, e);
@@ -608,6 +621,7 @@ void qh_engine_stop(qh_engine *e)
     for (size_t i = 0; i < e->n_plugins; i++)
         if (e->plugins[i].ld.desc.kind == QTR_KIND_STRATEGY) stop_plugin(e, &e->plugins[i]);
     qh_timer_stop_owner(e->clock, e);
+    if (e->ev_drain) event_del(e->ev_drain);
     e->t_market = e->t_cycle = e->t_ess = e->t_policy = e->t_lag = NULL;
     e->recon.timer = NULL;   /* stopped with the engine's other timers */
     for (size_t i = e->n_plugins; i > 0; i--) stop_plugin(e, &e->plugins[i - 1]);
@@ -637,6 +651,7 @@ void qh_engine_free(qh_engine *e)
     qh_persist_close(e);
     if (e->synth) qh_synth_free(e->synth);
     if (e->replay) { qh_candle_vec_free(e->replay); free(e->replay); }
+    if (e->ev_drain) event_free(e->ev_drain);
     qh_clock_free(e->clock);
     qh_bus_free(e->bus);
     qh_metrics_free(e->metrics);

@@ -120,6 +120,12 @@ struct qh_engine {
 
     /* live timers */
     qh_timer *t_market, *t_cycle, *t_ess, *t_policy, *t_lag;
+    /* Live: signals are drained as soon as the event that produced them has
+     * reached every subscriber (ev_drain, made active on a push), within the
+     * cycle's budget: at most per_cycle signals between two cycle ticks. The
+     * tick only takes what went over the budget. */
+    struct event *ev_drain;
+    size_t taken_in_cycle;
     int64_t lag_expected_ns;
     double loop_lag_ms;
     void *synth;                    /* qh_synth, live synthetic market */
@@ -164,7 +170,11 @@ void qh_pipeline_subscribe(qh_engine *e);
 int qh_pipeline_submit_order(qh_engine *e, const char *origin, const qtr_order_intent *in, char cid_out[QTR_CLIENT_ID_MAX]);
 int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *s);
 int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id);
+/* A new cycle (the live tick, or one candle in a backtest): the budget is
+ * per_cycle again; then drain. */
 void qh_pipeline_cycle(qh_engine *e);
+/* Send queued signals, best first, as far as this cycle's budget allows. */
+void qh_pipeline_drain(qh_engine *e);
 void qh_pipeline_after_market(qh_engine *e, const char *symbol, qtr_dec price, int64_t time_ms);
 void qh_ess_hook_transition(void *ud, const qtr_ess_event *ev);
 void qh_ess_hook_cancel_all(void *ud);

@@ -2,6 +2,7 @@
  * exchange answers, fills into the portfolio. See engine.h. */
 #include "engine/engine_internal.h"
 
+#include <event2/event.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -283,6 +284,9 @@ int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal
     qtr_signal evicted;
     bool did_evict = false;
     int rc = qh_sigq_push(e->sigq, &s, &evicted, &did_evict);
+    /* drain once this event has reached every subscriber: signals born of
+     * one event still compete by confidence */
+    if (rc == QTR_OK && e->ev_drain) event_active(e->ev_drain, EV_TIMEOUT, 1);
     if (rc == QTR_OK && did_evict) record_signal(e, &evicted, "dropped", "replaced by a higher-confidence signal");
     else if (rc == QTR_EFULL) record_signal(e, &s, "dropped", "queue full of higher-confidence signals");
     else if (rc == QTR_EINVAL) record_signal(e, &s, "dropped", "invalid signal");
@@ -299,9 +303,19 @@ static void on_stale(void *ud, const qtr_signal *s) { record_signal(ud, s, "drop
 
 void qh_pipeline_cycle(qh_engine *e)
 {
+    e->taken_in_cycle = 0;
+    qh_pipeline_drain(e);
+}
+
+void qh_pipeline_drain(qh_engine *e)
+{
     qtr_signal batch[256];
-    size_t cap = e->cfg->signals.per_cycle < 256 ? e->cfg->signals.per_cycle : 256;
+    size_t per_cycle = (size_t)e->cfg->signals.per_cycle;
+    size_t left = per_cycle > e->taken_in_cycle ? per_cycle - e->taken_in_cycle : 0;
+    size_t cap = left < 256 ? left : 256;
+    if (cap == 0) return;                 /* over budget: the next tick takes them */
     size_t n = qh_sigq_take(e->sigq, qh_clock_now_ms(e->clock), batch, cap, on_stale, e);
+    e->taken_in_cycle += n;
     for (size_t i = 0; i < n; i++) {
         const qtr_signal *s = &batch[i];
         qtr_order_intent o;

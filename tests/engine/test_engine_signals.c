@@ -1,0 +1,103 @@
+/* The live signal path: a strategy's signals go to the exchange as soon as
+ * the event that produced them has reached every subscriber (one turn of the
+ * loop), not on the next 100 ms cycle tick; at most per_cycle of them per
+ * cycle, the highest confidence first; the tick takes what went over. */
+#include <event2/event.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+
+static qtr_signal signal_at(double confidence)
+{
+    qtr_signal s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.symbol, sizeof s.symbol, "BTCUSDT");
+    s.side = QTR_SIDE_BUY;
+    s.type = QTR_ORDER_MARKET;
+    s.tif = QTR_TIF_GTC;
+    s.qty = QTR_DEC_INT(1) / 1000;
+    s.confidence = confidence;
+    snprintf(s.reason, sizeof s.reason, "test %.2f", confidence);
+    return s;
+}
+
+/* The confidences of the orders the exchange got, from index `from`. */
+static void sent_confidences(const fx_exchange *x, size_t from, double *out)
+{
+    for (size_t i = from; i < x->n_orders; i++) out[i - from] = x->orders[i].confidence;
+}
+
+static void drained_on_the_next_turn_within_the_budget(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    char err[256] = "";
+    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
+    assert_int_equal((int)e->cfg->signals.per_cycle, 10);
+    assert_true(e->cfg->signals.cycle_ms >= 100);
+    qh_plugin_rt *s = efx_plugin(f, "quiet");
+    fx_exchange *x = efx_exchange(f);
+
+    /* 15 signals born of one event, lowest confidence first */
+    for (int i = 1; i <= 15; i++) {
+        qtr_signal sig = signal_at(i / 20.0);
+        assert_int_equal(e->api.submit_signal(&s->ctx, &sig), QTR_OK);
+    }
+    assert_int_equal(x->n_orders, 0);           /* still inside the producing event */
+
+    /* one non-blocking turn of the loop: no timer is due yet */
+    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    assert_int_equal(x->n_orders, 10);          /* the budget of one cycle */
+    double c[15];
+    sent_confidences(x, 0, c);
+    for (int i = 0; i < 10; i++) assert_true(c[i] == (15 - i) / 20.0);
+
+    /* a later event in the same cycle gets nothing through: over budget */
+    qtr_signal late = signal_at(0.99);
+    assert_int_equal(e->api.submit_signal(&s->ctx, &late), QTR_OK);
+    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    assert_int_equal(x->n_orders, 10);
+
+    /* the tick opens a new cycle and takes the rest, best first */
+    qh_pipeline_cycle(e);
+    assert_int_equal(x->n_orders, 16);
+    sent_confidences(x, 10, c);
+    assert_true(c[0] == 0.99);
+    for (int i = 1; i < 6; i++) assert_true(c[i] == (6 - i) / 20.0);
+
+    qh_engine_stop(e);
+    efx_free(f);
+}
+
+/* Once stopping, queued signals are not sent. */
+static void no_drain_after_stop(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    char err[256] = "";
+    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
+    qtr_signal sig = signal_at(0.5);
+    assert_int_equal(e->api.submit_signal(&efx_plugin(f, "quiet")->ctx, &sig), QTR_OK);
+    qh_engine_stop(e);
+    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    assert_int_equal(efx_exchange(f)->n_orders, 0);
+    efx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(drained_on_the_next_turn_within_the_budget),
+        cmocka_unit_test(no_drain_after_stop),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
