@@ -29,6 +29,13 @@ CC=clang cmake -S "$src" -B "$build" -DQTR_FUZZ=ON -DQTR_WERROR=OFF -DCMAKE_BUIL
   -DCMAKE_C_FLAGS="$flags" >/dev/null
 cmake --build "$build" -j "$(nproc)" --target $(for t in $run; do printf 'fuzz_%s ' "$t"; done) >/dev/null
 
+# The project folders a target also takes seeds from (SEEDS in its CMakeLists line).
+seeds_of() {
+  local line
+  line=$(grep -E "^qtr_add_fuzz\($1[ )]" "$src/tests/fuzz/CMakeLists.txt" | grep -oE 'SEEDS [^)]*' || true)
+  for d in ${line#SEEDS }; do printf '%s ' "$src/$d"; done
+}
+
 status=0
 for t in $run; do
   work="$build/fuzz-work/$t"
@@ -40,7 +47,8 @@ for t in $run; do
   set +e
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$src/tests/fuzz/corpus/$t" >"$log" 2>&1
+    -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "$src/tests/fuzz/corpus/$t" \
+    $(seeds_of "$t") >"$log" 2>&1
   rc=$?
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
