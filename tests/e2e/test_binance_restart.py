@@ -166,6 +166,10 @@ def mismatch_case():
         base, post_, mock_state_ = m.base, m.post, m.state
         post_("/mock/price?symbol=BTCUSDT&price=50000")
         post_("/mock/position?symbol=BTCUSDT&amt=0.25&entry=50000")   # nothing in the store explains it
+        # resting since an earlier run whose store is gone: ours by its prefix, so adopted and
+        # followed (not external); one without the prefix is external
+        post_("/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.002&price=48000&clientOrderId=qtr-earlier-1")
+        post_("/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.002&price=48000&clientOrderId=manual-7")
         d = tempfile.mkdtemp(prefix="qtr_bn_mismatch_")
         so = build_strategy(d)
         port = free_port()
@@ -175,10 +179,22 @@ def mismatch_case():
         check(s.wait_for("reconciliation position_mismatch: BTCUSDT", 30),
               "the unexplained position is reported: " + s.text()[-3000:])
         check(s.wait_for("listening on http://127.0.0.1:", 10), "the dashboard listens")
+        check("qtr-earlier-1: adopted at start" in s.text(), "the earlier run's order is adopted: " + s.text()[-2000:])
+        post_("/mock/fill?clientOrderId=qtr-earlier-1&qty=0.002")
+        post_("/mock/fill?clientOrderId=manual-7&qty=0.002")
+        db_path = os.path.join(d, "var", "qtr.db")
+
+        def adopted_filled():
+            try:
+                return store_rows(db_path)[0].get("qtr-earlier-1", ("",))[0] == "FILLED"
+            except sqlite3.Error:
+                return False
+
+        check(wait_until(adopted_filled, 10), "the adopted order's fill after the start is recorded: " + s.text()[-2000:])
         # entries stay refused: the strategy keeps trying, nothing reaches the exchange
         check(s.wait_for("submit returned -3", 10), "the entry is refused: " + s.text()[-2000:])
         time.sleep(1.0)
-        check(len(ours(mock_state_())) == 0, "no entry reached the exchange before the acknowledgement")
+        check(set(ours(mock_state_())) == {"qtr-earlier-1"}, "no entry reached the exchange before the acknowledgement")
         check("reconcile_required" in s.text(), "the refusal says why")
         status = json.loads(http_get(port, "/api/status")[1])
         check(status["reconcile"]["state"] == "mismatch" and status["reconcile"]["entries_blocked"],
@@ -196,14 +212,17 @@ def mismatch_case():
         rc, out, err = run(["reconcile", "--ack", "--reason", "manual hedge, checked", "--user", "alice",
                             "--url", url], env=env)
         check(rc == 0 and "acknowledged" in out, f"qtr reconcile --ack: {rc} {out} {err}")
-        check(wait_until(lambda: len(ours(mock_state_())) == 1, 10),
+        check(wait_until(lambda: len(ours(mock_state_())) == 2, 10),
               "after the acknowledgement the entry goes: " + s.text()[-2000:])
         rc, out, err = run(["reconcile", "--ack", "--reason", "again", "--url", url], env=env)
         check(rc == 1 and "nothing to acknowledge" in err, f"a second acknowledgement is refused: {rc} {err}")
         crit = s.text()
         rc = s.stop(signal.SIGTERM)
         check(rc == 0, f"clean stop: {rc}")
-        alerts = store_rows(os.path.join(d, "var", "qtr.db"))[3]
+        orders, fills, _, alerts = store_rows(db_path)
+        check(sum(1 for f in fills.values() if f[0] == "qtr-earlier-1") == 1, f"its fill is stored once: {fills}")
+        check("manual-7" in orders and not any(f[0] == "manual-7" for f in fills.values()),
+              "the order without the prefix is recorded as external, and its fill is not ours")
         check(any(a[2] == "position_mismatch" and a[0] == "CRITICAL" for a in alerts),
               f"a CRITICAL position_mismatch alert is stored: {alerts}")
         acks = [a for a in alerts if a[2] == "reconcile_ack"]
