@@ -274,3 +274,23 @@ class BinanceMock:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def binance_live_config(path, d, exchange_options, extra_plugins=""):
+    """A live config trading on binance_usdm (options: the Lua text inside its
+    options table) with the policy risk plugin and extra_plugins (Lua entries)."""
+    return write(path, f"""
+return {{
+  mode = "live",
+  state_dir = "{d}/var",
+  plugin_path = {{ "{PLUGINS}" }},
+  market = {{ source = "exchange" }},
+  policy = {{ file = "{SRC}/policies/default.lua" }},
+  signals = {{ cycle_ms = 20 }},
+  plugins = {{
+    {{ kind = "exchange", name = "binance_usdm", options = {{ {exchange_options} }} }},
+    {{ kind = "risk", name = "policy" }},
+    {extra_plugins}
+  }},
+}}
+""")

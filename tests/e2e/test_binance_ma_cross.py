@@ -13,7 +13,7 @@ import tempfile
 import time
 from decimal import Decimal
 
-from qtrtest import BINANCE_MOCK, PLUGINS, SRC, BinanceMock, Server, check, finish, wait_until, write
+from qtrtest import BINANCE_MOCK, BinanceMock, Server, binance_live_config, check, finish, wait_until
 
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
@@ -42,23 +42,11 @@ def main():
         for i in range(5):   # ends with the cross up at 50600
             kline(i)
         d = tempfile.mkdtemp(prefix="qtr_bn_ma_")
-        cfg = write(os.path.join(d, "live.lua"), f"""
-return {{
-  mode = "live",
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "exchange" }},
-  policy = {{ file = "{SRC}/policies/default.lua" }},
-  signals = {{ cycle_ms = 20 }},
-  plugins = {{
-    {{ kind = "exchange", name = "binance_usdm", options = {{
-        base_url = "{m.base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, mark_poll_ms = 100,
-        poll_interval_ms = 100, retry_backoff_ms = "50,100,200", timeout_ms = 20000 }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "{NOTIONAL}" }} }},
-  }},
-}}
-""")
+        cfg = binance_live_config(
+            os.path.join(d, "live.lua"), d,
+            f'base_url = "{m.base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, '
+            f'mark_poll_ms = 100, poll_interval_ms = 100, retry_backoff_ms = "50,100,200", timeout_ms = 20000',
+            f'{{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "{NOTIONAL}" }} }},')
         env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
         s = Server(["-c", cfg], cwd=d, env=env)
         try:

@@ -20,8 +20,8 @@ import tempfile
 import time
 from decimal import Decimal
 
-from qtrtest import (BINANCE_MOCK, PLUGINS, SRC, BinanceMock, Server, check, finish, free_port, http_get, run,
-                     wait_until, write)
+from qtrtest import (BINANCE_MOCK, SRC, BinanceMock, Server, binance_live_config, check, finish, free_port, http_get,
+                     run, wait_until)
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
 TOKEN = "e2e-reconcile-token-51c2"
@@ -39,26 +39,14 @@ def build_strategy(d):
 
 
 def config(d, base, so, port, count, name):
-    return write(os.path.join(d, name), f"""
-return {{
-  mode = "live",
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "exchange" }},
-  policy = {{ file = "{SRC}/policies/default.lua" }},
-  signals = {{ cycle_ms = 20 }},
-  plugins = {{
-    {{ kind = "exchange", name = "binance_usdm", options = {{
-        base_url = "{base}", symbols = {{ "BTCUSDT" }}, mark_poll_ms = 200, poll_interval_ms = 100,
-        retry_backoff_ms = "50,100,200", timeout_ms = 30000 }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so",
-       options = {{ listen = "127.0.0.1:{port}" }} }},
-    {{ kind = "strategy", name = "place_orders", file = "{so}",
-       options = {{ count = {count}, qty = "0.004", price = "49000", every_ms = 100 }} }},
-  }},
-}}
-""")
+    return binance_live_config(
+        os.path.join(d, name), d,
+        f'base_url = "{base}", symbols = {{ "BTCUSDT" }}, mark_poll_ms = 200, poll_interval_ms = 100, '
+        f'retry_backoff_ms = "50,100,200", timeout_ms = 30000',
+        f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
+        f'options = {{ listen = "127.0.0.1:{port}" }} }},\n'
+        f'    {{ kind = "strategy", name = "place_orders", file = "{so}", '
+        f'options = {{ count = {count}, qty = "0.004", price = "49000", every_ms = 100 }} }},')
 
 
 def ours(st):

@@ -14,9 +14,8 @@ import time
 import urllib.request
 from decimal import Decimal
 
-from qtrtest import BUILD, PLUGINS, SRC, BinanceMock, Server, check, finish, free_port, run, write
+from qtrtest import BINANCE_MOCK, BinanceMock, Server, binance_live_config, check, finish, free_port, run, write
 
-MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
 TOKEN = "e2e-binance-run-token-93ad"
@@ -37,7 +36,7 @@ def start_mock():
 
 
 def main():
-    check(os.access(MOCK, os.X_OK), f"the mock is built: {MOCK}")
+    check(os.access(BINANCE_MOCK, os.X_OK), f"the mock is built: {BINANCE_MOCK}")
     mock, base = start_mock()
     try:
         post(base, "/mock/price?symbol=BTCUSDT&price=50000")
@@ -57,24 +56,13 @@ def main():
 
         port = free_port()
         d = tempfile.mkdtemp(prefix="qtr_bn_")
-        cfg = write(os.path.join(d, "live.lua"), f"""
-return {{
-  mode = "live",
-  state_dir = "{d}/var",
-  plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "exchange" }},
-  policy = {{ file = "{SRC}/policies/default.lua" }},
-  signals = {{ cycle_ms = 20 }},
-  plugins = {{
-    {{ kind = "exchange", name = "binance_usdm", options = {{
-        base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, mark_poll_ms = 100,
-        poll_interval_ms = 100, retry_backoff_ms = "50,100,200" }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", options = {{ listen = "127.0.0.1:{port}" }} }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "400" }} }},
-  }},
-}}
-""")
+        cfg = binance_live_config(
+            os.path.join(d, "live.lua"), d,
+            f'base_url = "{base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, '
+            f'mark_poll_ms = 100, poll_interval_ms = 100, retry_backoff_ms = "50,100,200"',
+            f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
+            f'options = {{ listen = "127.0.0.1:{port}" }} }},\n'
+            '    { kind = "strategy", name = "ma_cross", options = { fast = 2, slow = 3, order_notional = "400" } },')
         env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
         s = Server(["-c", cfg], cwd=d, env=env)
         check(s.wait_for("reconciliation:", 20), "reconciliation runs at start: " + s.text()[-3000:])
