@@ -165,7 +165,17 @@ def no_fallback_trips_the_ess():
     check(rc == 0, f"a clean stop, got {rc}")
 
 
-policy_check_finishes()
-dodging_judges_are_refused_then_reverted()
-no_fallback_trips_the_ess()
-finish()
+if __name__ == "__main__":
+    print(f"ran: {len(HOSTILE)} hostile judges ({', '.join(HOSTILE)}): qtr policy check on each, then each swapped "
+          "into a running server, misbehaving only on live orders; then one with no good policy to go back to",
+          flush=True)
+    print(f"criteria: policy check exits 2 within {CHECK_BOUND_S} s naming the file and the limit; live orders refused "
+          "with policy_timeout, counted and alerted; 3 overruns withdraw the policy and the good one trades again; "
+          f"with none to go back to the ESS trips; /health/all answers within {HEALTH_BOUND_S} s throughout",
+          flush=True)
+    t_start = time.monotonic()
+    policy_check_finishes()
+    dodging_judges_are_refused_then_reverted()
+    no_fallback_trips_the_ess()
+    print(f"stress_policy_hostile took {time.monotonic() - t_start:.1f} s", flush=True)
+    finish()
