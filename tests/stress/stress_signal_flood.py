@@ -15,7 +15,9 @@ Pass criteria (printed with the figures):
     every signal becomes an order;
   * phase B: drops happen, are counted by reason, and every signal is
     accounted for: sent = taken as orders + dropped (full, replaced, stale,
-    invalid) + still queued (0 once drained);
+    invalid) + still queued (0 once drained); the strategy's sent - queued
+    (refused at submit_signal) is the `full` count, and what it queued was
+    taken or dropped later (replaced, stale);
   * the highest confidence is kept: a signal's quantity encodes its rank k
     (confidence 0.50 + k/100, qty (k+1) * 0.001) and the orders that reached
     the paper exchange in the burst are all of the top 20 ranks (a cycle
@@ -150,6 +152,17 @@ def main():
               f"every signal is accounted for: {emitted} = {taken} taken + {sum(drops.values())} dropped")
         check(drops["full"] + drops["replaced"] >= burst // 2, f"the burst overflowed the queue: {drops}")
         check(drops["invalid"] == 0, "no signal was invalid")
+        # the strategy's own view: what submit_signal refused (queue full) and what it took
+        mine = re.search(r"flood done: (\d+) signals over \d+ candles \((\d+) queued, (\d+) full, (\d+) other\)",
+                         s.text())
+        if check(mine is not None, "the strategy reports its counts"):
+            sent, queued, full, other = (int(x) for x in mine.groups())
+            print(f"strategy: sent {sent}, queued {queued}, refused as full {full}, other {other}", flush=True)
+            check(sent - queued == full + other and full == drops["full"] and other == 0,
+                  f"sent - queued = the drops counted as full: {sent} - {queued} = {full} + {other} vs {drops['full']}")
+            check(queued == taken + drops["replaced"] + drops["stale"],
+                  f"every queued signal was taken or dropped later (replaced, stale): {queued} = {taken} + "
+                  f"{drops['replaced']} + {drops['stale']}")
         check(orders["sent"] == taken, f"every taken signal became an order at the exchange: {orders}")
         # the burst's orders that reached the exchange: their quantity tells their rank
         by_order = {}
