@@ -342,7 +342,9 @@ static void account_changed(qh_engine *e, int64_t time_ms)
 {
     qtr_account a;
     qh_portfolio_account(e->pf, time_ms, &a);
-    qh_ess_on_account(e->ess, &a, time_ms);
+    /* the ESS acts now: a late event (an execution reported an hour after it
+     * happened) must not stamp the trip, and so the cooldown, in the past */
+    qh_ess_on_account(e->ess, &a, qh_clock_now_ms(e->clock));
     if (e->obs.on_account) e->obs.on_account(e->obs.ud, &a);
     /* Equity history for charts: one point a minute. A new peak is published
      * (and so stored) at once: drawdown after a crash must count from it. */

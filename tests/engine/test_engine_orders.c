@@ -282,6 +282,30 @@ static void strategy_gets_only_its_symbols(void **state)
     efx_free(f);
 }
 
+/* A late fill (an execution the exchange reports an hour after it happened,
+ * as after a restart) that trips the ESS trips it now: the trip time and the
+ * cooldown count from the host's clock, not from the fill's own time, or the
+ * cooldown could be over before the trip is even seen. */
+static void a_late_fill_trips_the_ess_now(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qtr_event open = efx_fill("BTCUSDT", "late-1", QTR_DEC_INT(10000), QTR_DEC_INT(100));
+    assert_int_equal(efx_publish(f, e->exchange, &open), QTR_OK);
+    qtr_event close = efx_fill("BTCUSDT", "late-2", -QTR_DEC_INT(10000), QTR_DEC_INT(50));
+    close.u.fill.time_ms -= 3600 * 1000;
+    int64_t before = qh_wall_ms();
+    assert_int_equal(efx_publish(f, e->exchange, &close), QTR_OK);
+    qtr_ess_status st;
+    qh_ess_status(e->ess, &st);
+    assert_int_not_equal(st.state, QTR_ESS_ARMED);
+    assert_non_null(strstr(st.trip_reason, "drawdown"));
+    assert_true(st.tripped_at_ms >= before);
+    assert_true(st.cooldown_until_ms > qh_wall_ms());
+    efx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +315,7 @@ int main(void)
         cmocka_unit_test(host_trips_are_not_manual),
         cmocka_unit_test(ess_trip_with_no_open_orders),
         cmocka_unit_test(strategy_gets_only_its_symbols),
+        cmocka_unit_test(a_late_fill_trips_the_ess_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
