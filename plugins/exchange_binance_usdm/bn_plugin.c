@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -47,6 +48,7 @@ static const qtr_option bn_options[] = {
     { "stream_url", QTR_OPT_STRING, "auto", 0,
       "WebSocket base for the streams (ws:// for a mock); auto: wss://fstream.binance.com with the live base_url, "
       "else none; empty: REST polling only" },
+    { "stream_ca_file", QTR_OPT_STRING, "", 0, "PEM file of the CAs trusted for wss:// (empty: the system's)" },
     { "user_stream", QTR_OPT_BOOL, "true", 0, "order and fill updates over the user data stream" },
     { "market_stream", QTR_OPT_BOOL, "true", 0,
       "klines, mark prices and book tops over streams (the kinds whose *_poll_ms is set)" },
@@ -261,6 +263,10 @@ static int read_options(bn_plugin *p)
     qtr_strlcpy(c->stream_url, s, sizeof c->stream_url);
     bl = strlen(c->stream_url);
     while (bl && c->stream_url[bl - 1] == '/') c->stream_url[--bl] = '\0';
+    if (p->h->config_string(p->ctx, "stream_ca_file", &s) != QTR_OK) return opt_fail(p, "stream_ca_file", "missing");
+    if (strlen(s) >= sizeof c->stream_ca_file) return opt_fail(p, "stream_ca_file", "path too long");
+    if (s[0] && access(s, R_OK) != 0) return opt_fail(p, "stream_ca_file", "not a readable file");
+    qtr_strlcpy(c->stream_ca_file, s, sizeof c->stream_ca_file);
     if (c->stream_backoff_max_ms < c->stream_backoff_ms)
         return opt_fail(p, "stream_backoff_max_ms", "must be at least stream_backoff_ms");
     /* Removed: with it off, libcurl resent orders on dead reused connections

@@ -53,6 +53,7 @@ typedef struct bn_config {
     uint32_t jitter_seed;
     /* streams (bn_stream*.c); stream_url "" = REST polling only */
     char stream_url[256];
+    char stream_ca_file[256];          /* "" = the system's CAs */
     bool user_stream, market_stream;
     int64_t listen_key_keepalive_ms, stream_poll_ms;
     int64_t stream_stall_ms, stream_max_message;

@@ -144,8 +144,8 @@ void bn_stream_connect(bn_stream *s, const char *url)
     s->opened_us = bn_mono_us(p);
     /* A failure inside bn_ws_open calls ws_close before it returns: the
      * connection is then already closed and s->ws gets retired at once. */
-    bn_ws *ws = bn_ws_open(p->base, NULL, url, (size_t)p->cfg.stream_max_message, p->cfg.timeout_ms, &cb, s, err,
-                           sizeof err);
+    bn_ws *ws = bn_ws_open(p->base, NULL, url, p->cfg.stream_ca_file, (size_t)p->cfg.stream_max_message,
+                           p->cfg.timeout_ms, &cb, s, err, sizeof err);
     if (!ws) {
         bn_stream_down(s, err);
         return;

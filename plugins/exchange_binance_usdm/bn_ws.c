@@ -5,6 +5,8 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <arpa/inet.h>
+#include <dlfcn.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -273,17 +275,38 @@ static int parse_url(bn_ws *ws, const char *url, char *err, size_t errlen)
     return 0;
 }
 
-static int setup_tls(bn_ws *ws, SSL **out)
+/* libevent 2.1 frees a bufferevent later, from the loop: an OpenSSL one
+ * after this plugin (and with it libevent_openssl, its only user) may have
+ * been unloaded, so its finalizer would run unmapped code. Keep that
+ * library (and OpenSSL under it) loaded for good. */
+static void pin_libevent_openssl(void)
 {
+    static bool pinned;
+    Dl_info di;
+    if (pinned) return;
+    pinned = true;
+    if (dladdr((void *)(uintptr_t)bufferevent_openssl_socket_new, &di) && di.dli_fname)
+        dlopen(di.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+}
+
+static int setup_tls(bn_ws *ws, const char *ca_file, SSL **out)
+{
+    pin_libevent_openssl();
     ws->ssl_ctx = SSL_CTX_new(TLS_client_method());
     if (!ws->ssl_ctx) return -1;
     SSL_CTX_set_min_proto_version(ws->ssl_ctx, TLS1_2_VERSION);
     SSL_CTX_set_verify(ws->ssl_ctx, SSL_VERIFY_PEER, NULL);
-    if (SSL_CTX_set_default_verify_paths(ws->ssl_ctx) != 1) return -1;
+    if ((ca_file && ca_file[0] ? SSL_CTX_load_verify_locations(ws->ssl_ctx, ca_file, NULL)
+                               : SSL_CTX_set_default_verify_paths(ws->ssl_ctx)) != 1)
+        return -1;
     SSL *ssl = SSL_new(ws->ssl_ctx);
     if (!ssl) return -1;
-    /* SNI, and the certificate must name the host */
-    if (SSL_set_tlsext_host_name(ssl, ws->host) != 1 || SSL_set1_host(ssl, ws->host) != 1) {
+    /* the certificate must name the host; SNI only for a name, never an address */
+    unsigned char addr[16];
+    bool is_ip = inet_pton(AF_INET, ws->host, addr) == 1 || inet_pton(AF_INET6, ws->host, addr) == 1;
+    int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), ws->host)
+                   : SSL_set_tlsext_host_name(ssl, ws->host) == 1 && SSL_set1_host(ssl, ws->host) == 1;
+    if (!ok) {
         SSL_free(ssl);
         return -1;
     }
@@ -291,7 +314,7 @@ static int setup_tls(bn_ws *ws, SSL **out)
     return 0;
 }
 
-bn_ws *bn_ws_open(struct event_base *base, struct evdns_base *dns, const char *url, size_t max_msg,
+bn_ws *bn_ws_open(struct event_base *base, struct evdns_base *dns, const char *url, const char *ca_file, size_t max_msg,
                   int64_t timeout_ms, const bn_ws_callbacks *cb, void *ud, char *err, size_t errlen)
 {
     bn_ws *ws = calloc(1, sizeof *ws);
@@ -309,8 +332,8 @@ bn_ws *bn_ws_open(struct event_base *base, struct evdns_base *dns, const char *u
         return NULL;
     }
     SSL *ssl = NULL;
-    if (ws->tls && setup_tls(ws, &ssl) != 0) {
-        snprintf(err, errlen, "cannot set up TLS (OpenSSL)");
+    if (ws->tls && setup_tls(ws, ca_file, &ssl) != 0) {
+        snprintf(err, errlen, "cannot set up TLS (OpenSSL%s)", ca_file && ca_file[0] ? ", or stream_ca_file" : "");
         bn_ws_free(ws);
         return NULL;
     }

@@ -27,10 +27,12 @@ typedef struct bn_ws_callbacks {
     void (*on_activity)(void *ud);
 } bn_ws_callbacks;
 
-/* url: ws://host[:port]/path or wss://host[:port]/path. A message longer
- * than max_msg is a protocol error: the connection closes (1009). NULL with
- * err filled if the URL is not usable or nothing could be set up. */
-bn_ws *bn_ws_open(struct event_base *base, struct evdns_base *dns, const char *url, size_t max_msg,
+/* url: ws://host[:port]/path or wss://host[:port]/path. wss:// trusts the
+ * system's CAs, or only those in ca_file (PEM) when it is set, and the
+ * certificate must name the host (a DNS name, or an IP address). A message
+ * longer than max_msg is a protocol error: the connection closes (1009).
+ * NULL with err filled if the URL is not usable or nothing could be set up. */
+bn_ws *bn_ws_open(struct event_base *base, struct evdns_base *dns, const char *url, const char *ca_file, size_t max_msg,
                   int64_t timeout_ms, const bn_ws_callbacks *cb, void *ud, char *err, size_t errlen);
 void bn_ws_free(bn_ws *ws);
 bool bn_ws_is_open(const bn_ws *ws);

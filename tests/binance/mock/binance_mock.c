@@ -6,13 +6,16 @@
  *
  * Port 0 (the default) picks a free port. Key and secret default to the
  * official signing example's, or QTR_BINANCE_API_KEY / _SECRET if set.
- * It also prints "WSPORT <n>": its WebSocket streams (mock_ws.h).
+ * It also prints "WSPORT <n>": its WebSocket streams (mock_ws.h), over TLS
+ * (wss://) when BINANCE_MOCK_TLS_CERT and BINANCE_MOCK_TLS_KEY name PEM files.
  * Stops on SIGINT, SIGTERM or POST /mock/shutdown.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/ssl.h>
 
 #include "mock_server.h"
 #include "mock_ws.h"
@@ -48,7 +51,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "binance_mock: cannot listen on 127.0.0.1:%d\n", port);
         return 1;
     }
-    srv.ws = mock_ws_start(base, srv.st);
+    /* wss:// for the streams when given a certificate and key (PEM) */
+    const char *cert = getenv("BINANCE_MOCK_TLS_CERT"), *tls_key = getenv("BINANCE_MOCK_TLS_KEY");
+    SSL_CTX *tls = NULL;
+    if (cert && tls_key) {
+        tls = SSL_CTX_new(TLS_server_method());
+        if (!tls || SSL_CTX_use_certificate_chain_file(tls, cert) != 1 ||
+            SSL_CTX_use_PrivateKey_file(tls, tls_key, SSL_FILETYPE_PEM) != 1) {
+            fprintf(stderr, "binance_mock: cannot load BINANCE_MOCK_TLS_CERT/_KEY\n");
+            return 1;
+        }
+    }
+    srv.ws = mock_ws_start(base, srv.st, tls);
     if (!srv.ws) {
         fprintf(stderr, "binance_mock: cannot listen for WebSockets on 127.0.0.1\n");
         return 1;
@@ -64,6 +78,7 @@ int main(int argc, char **argv)
     event_free(sterm);
     mock_server_stop(&srv);
     mock_ws_free(srv.ws);
+    SSL_CTX_free(tls);
     ms_free(srv.st);
     event_base_free(base);
     return 0;

@@ -5,10 +5,12 @@
 #include <ctype.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,7 @@ struct mock_ws {
     struct evconnlistener *lis;
     int port;
     ms_state *st;
+    SSL_CTX *tls;
     mw_conn *conns;
     char key[64];
     bool key_valid;
@@ -405,8 +408,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         return;
     }
     c->w = w;
-    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    SSL *ssl = w->tls ? SSL_new(w->tls) : NULL;
+    c->bev = ssl ? bufferevent_openssl_socket_new(w->base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+                 : w->tls ? NULL : bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->bev) {
+        if (ssl) SSL_free(ssl);
         evutil_closesocket(fd);
         free(c);
         return;
@@ -523,12 +529,13 @@ json_t *mock_ws_info(const mock_ws *w)
 
 /* ------------------------------------------------------------- lifecycle */
 
-mock_ws *mock_ws_start(struct event_base *base, ms_state *st)
+mock_ws *mock_ws_start(struct event_base *base, ms_state *st, SSL_CTX *tls)
 {
     mock_ws *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->base = base;
     w->st = st;
+    w->tls = tls;
     struct sockaddr_in sin;
     memset(&sin, 0, sizeof sin);
     sin.sin_family = AF_INET;

@@ -18,7 +18,9 @@
 struct event_base;
 typedef struct mock_ws mock_ws;
 
-mock_ws *mock_ws_start(struct event_base *base, ms_state *st);
+/* tls: wss:// with this server context (NULL: plain ws://). */
+struct ssl_ctx_st;
+mock_ws *mock_ws_start(struct event_base *base, ms_state *st, struct ssl_ctx_st *tls);
 void mock_ws_free(mock_ws *w);
 int mock_ws_port(const mock_ws *w);
 /* After every request: send the events of what changed. */
