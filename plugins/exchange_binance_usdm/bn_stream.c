@@ -1,6 +1,8 @@
 /* bn_stream.c — see bn_stream.h. */
 #include "bn_stream.h"
 
+#include <arpa/inet.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <stdio.h>
 #include <string.h>
@@ -144,7 +146,7 @@ void bn_stream_connect(bn_stream *s, const char *url)
     s->opened_us = bn_mono_us(p);
     /* A failure inside bn_ws_open calls ws_close before it returns: the
      * connection is then already closed and s->ws gets retired at once. */
-    bn_ws *ws = bn_ws_open(p->base, NULL, url, p->cfg.stream_ca_file, (size_t)p->cfg.stream_max_message,
+    bn_ws *ws = bn_ws_open(p->base, s->dns, url, p->cfg.stream_ca_file, (size_t)p->cfg.stream_max_message,
                            p->cfg.timeout_ms, &cb, s, err, sizeof err);
     if (!ws) {
         bn_stream_down(s, err);
@@ -179,6 +181,26 @@ int bn_stream_init(bn_stream *s, bn_plugin *p, const char *name, const bn_stream
     s->stall_ev = evtimer_new(p->base, on_stall, s);
     s->ping_ev = event_new(p->base, -1, EV_PERSIST, on_ping, s);
     s->reap_ev = event_new(p->base, -1, 0, on_reap, s);
+    /* A host name (not an address literal) is resolved by evdns, never by
+     * a blocking getaddrinfo on the loop. */
+    const char *host = strstr(p->cfg.stream_url, "://");
+    char host_name[256] = "";
+    if (host) {
+        host += 3;
+        size_t n = strcspn(host, ":/");
+        if (n < sizeof host_name) {
+            memcpy(host_name, host, n);
+            host_name[n] = '\0';
+        }
+    }
+    unsigned char addr[16];
+    if (host_name[0] && inet_pton(AF_INET, host_name, addr) != 1 && inet_pton(AF_INET6, host_name, addr) != 1) {
+        s->dns = evdns_base_new(p->base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+        if (!s->dns) {
+            p->h->log(p->ctx, QTR_LOG_ERROR, "%s stream: no DNS resolver for %s (/etc/resolv.conf)", name, host_name);
+            return -1;
+        }
+    }
     return s->retry_ev && s->stall_ev && s->ping_ev && s->reap_ev ? 0 : -1;
 }
 
@@ -200,4 +222,6 @@ void bn_stream_free(bn_stream *s)
     if (s->ping_ev) event_free(s->ping_ev);
     if (s->reap_ev) event_free(s->reap_ev);
     s->retry_ev = s->stall_ev = s->ping_ev = s->reap_ev = NULL;
+    if (s->dns) evdns_base_free(s->dns, 0); /* after its connections: no lookup is pending */
+    s->dns = NULL;
 }

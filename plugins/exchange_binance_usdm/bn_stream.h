@@ -37,6 +37,7 @@ struct bn_stream {
     struct bn_ws *ws;
     struct bn_ws *dead;             /* closed in a callback: freed later  */
     struct event *retry_ev, *stall_ev, *ping_ev, *reap_ev;
+    struct evdns_base *dns;         /* names resolved without blocking    */
     int failures;                   /* in a row, for the backoff          */
     bool live, stopped;
     int64_t opened_us;
