@@ -69,9 +69,17 @@ static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
             char *ex = NULL;
             for (size_t i = k; i < end; i++)
                 if (b[i] == 'e' || b[i] == 'E') ex = b + i;
-            if (!ex) fail_msg("real overflow without an exponent: '%s'", jread_show(doc, n));
-            for (char *q = ex + 1; q < b + end; q++)
-                if (*q >= '0' && *q <= '9') *q = '0';
+            if (!ex) {
+                /* a plain integer or fraction past DBL_MAX (309+ digits): keep its
+                 * first digit, blank the rest (whitespace may follow a number) */
+                size_t d = k;
+                while (d < end && !(b[d] >= '0' && b[d] <= '9')) d++;
+                if (d == end) fail_msg("real overflow without a digit: '%s'", jread_show(doc, n));
+                for (size_t i = d + 1; i < end; i++) b[i] = ' ';
+            } else {
+                for (char *q = ex + 1; q < b + end; q++)
+                    if (*q >= '0' && *q <= '9') *q = '0';
+            }
             st->real_adjusted++;
             continue;
         }
