@@ -362,7 +362,12 @@ static int subscribe_candles(qh_engine *e, qh_plugin_rt *p, char *err, size_t er
 {
     const char *const *only = NULL;
     size_t n = 0;
-    if (e->api.config_list(&p->ctx, "symbols", &only, &n) != QTR_OK || n == 0)
+    /* ask only a plugin that declares the option: asking for an undeclared
+     * one is logged as the plugin's bug */
+    bool declares = false;
+    for (const qtr_option *o = p->ld.desc.options; o && o->name; o++)
+        declares = declares || (strcmp(o->name, "symbols") == 0 && o->type == QTR_OPT_STRING_LIST);
+    if (!declares || e->api.config_list(&p->ctx, "symbols", &only, &n) != QTR_OK || n == 0)
         only = NULL, n = 0;
     for (size_t i = 0; i < (n ? n : 1); i++) {
         bool again = false;

@@ -74,6 +74,8 @@ def forge_fill(d, so):
         check(s.count(f"plugin misbehave (strategy) may not publish {t} events: refused") == 1,
               f"the refused {t} is logged once, naming the plugin and the type")
     check("[orders] fill " not in s.text(), "no fill reached the portfolio")
+    # a strategy without a `symbols` option gets every symbol, and no error for not declaring it
+    check("option symbols is not declared" not in s.text(), "the host asks no strategy for an undeclared option")
     metrics = ""
     for _ in range(50):
         try:
