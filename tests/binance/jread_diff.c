@@ -63,23 +63,16 @@ static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
             continue;
         }
         if (strstr(e.text, "real number overflow")) {
-            /* e.position is the end of the number: zero its exponent digits */
+            /* e.position is the end of the number. Past DBL_MAX through its
+             * exponent or through 309+ digits alone: keep its first digit and
+             * blank the rest (whitespace may follow a number). It lexed, so it
+             * is well formed, and so is that digit. */
             size_t end = (size_t)e.position, k = end;
             while (k > 0 && b[k - 1] && strchr("0123456789+-.eE", b[k - 1])) k--;
-            char *ex = NULL;
-            for (size_t i = k; i < end; i++)
-                if (b[i] == 'e' || b[i] == 'E') ex = b + i;
-            if (!ex) {
-                /* a plain integer or fraction past DBL_MAX (309+ digits): keep its
-                 * first digit, blank the rest (whitespace may follow a number) */
-                size_t d = k;
-                while (d < end && !(b[d] >= '0' && b[d] <= '9')) d++;
-                if (d == end) fail_msg("real overflow without a digit: '%s'", jread_show(doc, n));
-                for (size_t i = d + 1; i < end; i++) b[i] = ' ';
-            } else {
-                for (char *q = ex + 1; q < b + end; q++)
-                    if (*q >= '0' && *q <= '9') *q = '0';
-            }
+            size_t d = k;
+            while (d < end && !(b[d] >= '0' && b[d] <= '9')) d++;
+            if (d == end) fail_msg("real overflow without a digit: '%s'", jread_show(doc, n));
+            for (size_t i = d + 1; i < end; i++) b[i] = ' ';
             st->real_adjusted++;
             continue;
         }
