@@ -30,6 +30,28 @@ const char *jread_show(const char *s, size_t n)
 
 
 /* jansson's verdict, adjusted as above. */
+/* The start of the last JSON number in b[from, end): lexes numbers
+ * (-?digits(.digits)?([eE][+-]?digits)?) forward from `from`. */
+static size_t json_number_start(const char *b, size_t from, size_t end)
+{
+    size_t p = from, last = from;
+    while (p < end) {
+        last = p;
+        size_t q = p;
+        if (b[q] == '-') q++;
+        if (q < end && b[q] == '0') q++;
+        else while (q < end && b[q] >= '0' && b[q] <= '9') q++;
+        if (q < end && b[q] == '.') { q++; while (q < end && b[q] >= '0' && b[q] <= '9') q++; }
+        if (q < end && (b[q] == 'e' || b[q] == 'E')) {
+            q++;
+            if (q < end && (b[q] == '+' || b[q] == '-')) q++;
+            while (q < end && b[q] >= '0' && b[q] <= '9') q++;
+        }
+        p = q > p ? q : p + 1;   /* a stray character: step over it */
+    }
+    return last;
+}
+
 static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
 {
     static char b[JREAD_DIFF_MAX];
@@ -63,13 +85,15 @@ static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
             continue;
         }
         if (strstr(e.text, "real number overflow")) {
-            /* e.position is the end of the number. Past DBL_MAX through its
-             * exponent or through 309+ digits alone: keep its first digit and
-             * blank the rest (whitespace may follow a number). It lexed, so it
-             * is well formed, and so is that digit. */
+            /* e.position is the end of the number; the characters before it
+             * may hold more than one token ("0-1e999"): find where the last
+             * number starts by lexing them forward as JSON numbers. */
             size_t end = (size_t)e.position, k = end;
             while (k > 0 && b[k - 1] && strchr("0123456789+-.eE", b[k - 1])) k--;
-            size_t d = k;
+            size_t start = json_number_start(b, k, end);
+            /* past DBL_MAX through its exponent or through 309+ digits: keep
+             * its sign and first digit, blank the rest (whitespace may follow) */
+            size_t d = start;
             while (d < end && !(b[d] >= '0' && b[d] <= '9')) d++;
             if (d == end) fail_msg("real overflow without a digit: '%s'", jread_show(doc, n));
             for (size_t i = d + 1; i < end; i++) b[i] = ' ';
