@@ -32,7 +32,11 @@ from stresslib import build_test_plugin  # noqa: E402  (first: puts qtrtest on t
 from qtrtest import check, finish, store_query, wait_until  # noqa: E402
 from binance_mock import Mock, start_flood  # noqa: E402
 
-CANDLES = 40
+# QTR_SOAK_SECONDS=N (the long tier, `ctest -L long`): the same scenario
+# for about N seconds, the faults scaled with it and re-armed as they fire.
+SOAK = int(os.environ.get("QTR_SOAK_SECONDS", "0") or 0)
+CANDLES = max(40, SOAK * 4)
+SCALE = CANDLES // 40
 PER_CANDLE = 2
 PRICE = 200000            # qty 0.001 is then 200 USDT, above the 100 minimum
 ORDER = "/fapi/v1/order"
@@ -51,6 +55,20 @@ FAULTS = [
 E8 = 10 ** 8
 
 
+class Pauses:
+    """The longest gap between two requests the mock logged. Its log is a
+    ring, so a long run reads it every few seconds (overlapping reads are
+    fine: a gap is the same gap)."""
+
+    def __init__(self):
+        self.largest_ms = 0.0
+
+    def watch(self, mock):
+        times = sorted(r["t_us"] for r in mock.requests())
+        for a, b in zip(times, times[1:]):
+            self.largest_ms = max(self.largest_ms, (b - a) / 1000.0)
+
+
 def fill_id(t):
     return f"{t['symbol']}:{t['id']}:{'B' if t['side'] == 'BUY' else 'S'}"
 
@@ -67,6 +85,8 @@ def main():
         return
     mock = Mock()
     s = None
+    pauses = Pauses()
+    rounds = 0
     try:
         mock.post(f"/mock/price?symbol=BTCUSDT&price={PRICE}")
         for path, method, kind, extra, n in FAULTS:
@@ -74,7 +94,17 @@ def main():
         s = start_flood(d, mock, so, CANDLES, PER_CANDLE, PRICE)
         if not s:
             return
-        check(s.wait_for("flood done", CANDLES * 0.25 * 4 + 20), "the strategy saw every candle: " + s.text()[-2000:])
+        rounds = 1
+        deadline = time.monotonic() + CANDLES * 0.25 * 4 + 20
+        rearm_until = time.monotonic() + SOAK * 0.8   # the last round has orders left to fire on
+        while time.monotonic() < deadline and not s.wait_for("flood done", 10 if SOAK else deadline - time.monotonic()):
+            # the soak: watch the pauses and re-arm the faults once the last round fired
+            pauses.watch(mock)
+            if SOAK and time.monotonic() < rearm_until and mock.state()["faults_left"] == 0:
+                for path, method, kind, extra, n in FAULTS:
+                    mock.fault(path, kind, method=method, count=n, **extra)
+                rounds += 1
+        check("flood done" in s.text(), "the strategy saw every candle: " + s.text()[-2000:])
         db = os.path.join(d, "var", "qtr.db")
 
         def ours(st):
@@ -102,6 +132,7 @@ def main():
         try:
             st = mock.state()
             mock_requests = mock.requests()
+            pauses.watch(mock)
         except OSError as e:
             check(False, f"the mock answers at the end: {e}")
         mock.stop()
@@ -116,7 +147,8 @@ def main():
         key = f"{r['method']} {r['path']} {r['status']}"
         statuses[key] = statuses.get(key, 0) + 1
     print("mock requests by status:", dict(sorted(statuses.items())), flush=True)
-    print(f"faults fired {st['faults_fired']}, left {st['faults_left']}", flush=True)
+    print(f"faults fired {st['faults_fired']}, left {st['faults_left']} ({rounds} round(s) of faults)", flush=True)
+    print(f"largest pause between two requests to the mock: {pauses.largest_ms:.0f} ms", flush=True)
     check(st["faults_left"] == 0, f"every armed fault fired: {st['faults_left']} left")
 
     # duplicates
@@ -143,6 +175,8 @@ def main():
     check(not over, f"0 duplicates: no order executed beyond its quantity (executed, ordered): {over}")
     check(not differ, f"what the mock executed is what the store says filled (mock, store): {differ}")
     check(len(mine) >= CANDLES, f"orders were placed through the faults: {len(mine)}")
+    print(f"soak figures: orders sent {len(mine)}, duplicates {len(dup)}, largest pause {pauses.largest_ms:.0f} ms",
+          flush=True)
     check(len(follow_ups) >= 1, f"partial fills happened (their remainders were followed up): {len(follow_ups)}")
 
     # fills

@@ -13,7 +13,7 @@
 #define MS_MAX_SYMBOLS 8
 #define MS_MAX_ORDERS 65536
 #define MS_HASH 16384
-#define MS_MAX_KLINES 256
+#define MS_MAX_KLINES 4096   /* a 10-minute soak feeds 2,400 */
 #define MS_MAX_LEVELS 20
 #define MS_LOG_MAX 8192
 
