@@ -11,7 +11,7 @@ import tempfile
 import time
 import urllib.request
 
-from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, run, write
+from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, run, store_query, wait_until, write
 
 TOKEN = "e2e-operator-token-7f3a"
 
@@ -70,6 +70,11 @@ def main():
 
     rc, out = wait_check(url, 0)
     check(rc == 0, f"a healthy server: exit 0: {rc}\n{out}")
+    # trades before the drills below, so the backup and the export have fills to hold (a
+    # fast start must not leave them empty)
+    live_db = os.path.join(d, "var", "qtr.db")
+    check(wait_until(lambda: os.path.exists(live_db) and store_query(live_db, "SELECT count(*) FROM fills")[0][0] > 0,
+                     20), "the server trades (a fill in the store)")
     check(out.count("\nOK") + out.startswith("OK") == 8, f"eight checks, all OK:\n{out}")
 
     # /metrics of the real host and its plugins, as Prometheus reads it
