@@ -104,9 +104,18 @@ if [ "${QTR_HARDENING:-1}" != 0 ]; then
   stage fuzz env QTR_FUZZ_BUILD="$(cd "$(dirname "$build")" && pwd)/$(basename "$build")-fuzz" tools/fuzz.sh all 30
 fi
 # the long tier (label long: the 10-minute soak) is run by hand: ctest -L long
-stage tests ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -LE long
+run_tests() {
+  ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -LE long | tee "$build/ctest.log"
+}
+stage tests run_tests
 tests_rc=$?
 summary
+# ctest's own count, once more as the last line ("N passed, N failed")
+if line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$build/ctest.log" | tail -n 1); then
+  total=${line##* out of }
+  failed_n=$(echo "$line" | sed -E 's/.* ([0-9]+) tests failed.*/\1/')
+  echo "$((total - failed_n)) passed, $failed_n failed"
+fi
 if [ ${#failed[@]} -eq 0 ]; then exit 0; fi
 if [ "${failed[*]}" = tests ]; then exit "$tests_rc"; fi
 exit 1
