@@ -67,6 +67,21 @@ static bool is_ready(bn_fx *fx, const void *arg)
     return h.status == QTR_HEALTH_OK;
 }
 
+bool fx_health_says(bn_fx *fx, const void *text)
+{
+    qtr_health h;
+    fx->plug.desc->health(fx->plug.state, &h);
+    return strstr(h.reason, text) != NULL;
+}
+
+void fx_stream_options(bn_fx *fx, const char *url)
+{
+    mock_host_set_option(fx->m, "stream_url", url);
+    mock_host_set_option(fx->m, "stream_stall_ms", "400");
+    mock_host_set_option(fx->m, "stream_backoff_ms", "20");
+    mock_host_set_option(fx->m, "stream_backoff_max_ms", "100");
+}
+
 bool fx_load(bn_fx *fx)
 {
     if (mock_plugin_load(fx->m, mock_plugin_path("exchange_binance_usdm"), &fx->plug) != 0) return false;

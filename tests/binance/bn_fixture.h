@@ -26,6 +26,10 @@ bool fx_load(bn_fx *fx);
 /* Run until the loaded plugin reports health OK (bounded). */
 bool fx_wait_ready(bn_fx *fx, int64_t ms);
 void fx_free(bn_fx *fx);
+/* fx_run_until predicate: the plugin's health reason contains text (a char *). */
+bool fx_health_says(bn_fx *fx, const void *text);
+/* Streams at url with the tests' quick stall and reconnect timings (not yet loaded). */
+void fx_stream_options(bn_fx *fx, const char *url);
 /* cmocka setup/teardown: a fresh fixture per test in *state. */
 int fx_setup(void **state);
 int fx_teardown(void **state);

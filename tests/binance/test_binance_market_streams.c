@@ -30,22 +30,12 @@ static void load_streaming(bn_fx *fx, const char *poll_ms)
     char url[64];
     snprintf(url, sizeof url, "ws://127.0.0.1:%lld", (long long)json_integer_value(json_object_get(j, "port")));
     json_decref(j);
-    mock_host_set_option(fx->m, "stream_url", url);
+    fx_stream_options(fx, url);
     mock_host_set_option(fx->m, "symbols", "BTCUSDT");
     mock_host_set_option(fx->m, "kline_poll_ms", poll_ms);
     mock_host_set_option(fx->m, "mark_poll_ms", poll_ms);
     mock_host_set_option(fx->m, "depth_poll_ms", poll_ms);
-    mock_host_set_option(fx->m, "stream_stall_ms", "400");
-    mock_host_set_option(fx->m, "stream_backoff_ms", "20");
-    mock_host_set_option(fx->m, "stream_backoff_max_ms", "100");
     assert_true(fx_load(fx));
-}
-
-static bool reason_has(bn_fx *fx, const void *text)
-{
-    qtr_health h;
-    fx->plug.desc->health(fx->plug.state, &h);
-    return strstr(h.reason, text) != NULL;
 }
 
 static void add_kline(bn_fx *fx, int64_t open, const char *c, bool on_stream)
@@ -90,7 +80,7 @@ static void market_data_over_streams(void **state)
 {
     bn_fx *fx = *state;
     load_streaming(fx, "600000");
-    assert_true(fx_run_until(fx, 3000, reason_has, "market data: stream"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "market data: stream"));
     fx_run_for(fx, 100); /* the resync's klines request is back */
     int64_t minute = wall_ms() / 60000 * 60000;
     add_kline(fx, minute - 120000, "118.5", true);
@@ -130,7 +120,7 @@ static void kline_gap_is_backfilled_in_order(void **state)
 {
     bn_fx *fx = *state;
     load_streaming(fx, "600000");
-    assert_true(fx_run_until(fx, 3000, reason_has, "market data: stream"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "market data: stream"));
     fx_run_for(fx, 100);
     int64_t minute = wall_ms() / 60000 * 60000;
     add_kline(fx, minute - 240000, "101", true);
@@ -151,20 +141,20 @@ static void down_polls_then_stream_again(void **state)
 {
     bn_fx *fx = *state;
     load_streaming(fx, "40");
-    assert_true(fx_run_until(fx, 3000, reason_has, "market data: stream"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "market data: stream"));
     fx_run_for(fx, 100);
     long polls = requests(fx, "GET /fapi/v1/premiumIndex");
     fx_run_for(fx, 200);
     assert_int_equal(requests(fx, "GET /fapi/v1/premiumIndex"), polls); /* paused while streaming */
     assert_int_equal(mx_post(fx->mx, "/mock/ws?action=down"), 200);
-    assert_true(fx_run_until(fx, 2000, reason_has, "market data: polling"));
+    assert_true(fx_run_until(fx, 2000, fx_health_says, "market data: polling"));
     int64_t minute = wall_ms() / 60000 * 60000;
     add_kline(fx, minute - 180000, "101", true); /* no stream to carry it */
     size_t n = 1;
     assert_true(fx_run_until(fx, 2000, candles_at_least, &n));
     assert_true(requests(fx, "GET /fapi/v1/premiumIndex") > polls);
     assert_int_equal(mx_post(fx->mx, "/mock/ws?action=up"), 200);
-    assert_true(fx_run_until(fx, 3000, reason_has, "market data: stream"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "market data: stream"));
     fx_run_for(fx, 100);
     long klines = requests(fx, "GET /fapi/v1/klines");
     add_kline(fx, minute - 120000, "102", true);

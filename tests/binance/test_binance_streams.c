@@ -43,25 +43,15 @@ static void load_streaming(bn_fx *fx, const char *poll_ms)
 {
     char url[64];
     snprintf(url, sizeof url, "ws://127.0.0.1:%ld", ws_info(fx, "port"));
-    mock_host_set_option(fx->m, "stream_url", url);
+    fx_stream_options(fx, url);
     mock_host_set_option(fx->m, "poll_interval_ms", poll_ms);
-    mock_host_set_option(fx->m, "stream_stall_ms", "400");
-    mock_host_set_option(fx->m, "stream_backoff_ms", "20");
-    mock_host_set_option(fx->m, "stream_backoff_max_ms", "100");
     assert_true(fx_load(fx));
-}
-
-static bool reason_has(bn_fx *fx, const void *text)
-{
-    qtr_health h;
-    fx->plug.desc->health(fx->plug.state, &h);
-    return strstr(h.reason, text) != NULL;
 }
 
 static bool streaming(bn_fx *fx, const void *arg)
 {
     (void)arg;
-    return reason_has(fx, "fills: stream");
+    return fx_health_says(fx, "fills: stream");
 }
 
 typedef struct fills_want {
@@ -183,7 +173,7 @@ static void stream_down_polling_then_back(void **state)
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "down-1");
     ws_action(fx, "action=down");
-    assert_true(fx_run_until(fx, 2000, reason_has, "fills: polling"));
+    assert_true(fx_run_until(fx, 2000, fx_health_says, "fills: polling"));
     mock_fill(fx, "down-1", "0.004");
     fills_want w = { "down-1", 1 };
     assert_true(fx_run_until(fx, 2000, has_fills, &w));
@@ -213,7 +203,7 @@ static void lost_event_found_by_the_periodic_check(void **state)
     ws_action(fx, "action=hold");
     mock_fill(fx, "lost-1", "0.010");
     assert_filled(fx, "lost-1", 1);
-    assert_true(reason_has(fx, "fills: stream")); /* it never went down */
+    assert_true(fx_health_says(fx, "fills: stream")); /* it never went down */
     assert_int_equal(ws_info(fx, "connections"), 1);
 }
 
@@ -243,11 +233,11 @@ static void expired_listen_key(void **state)
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     assert_int_equal(ws_info(fx, "connections"), 1);
     ws_action(fx, "action=expire");
-    assert_true(fx_run_until(fx, 2000, reason_has, "fills: polling (listenKey expired)"));
+    assert_true(fx_run_until(fx, 2000, fx_health_says, "fills: polling (listenKey expired)"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     assert_int_equal(ws_info(fx, "connections"), 2);
     ws_action(fx, "action=forget");
-    assert_true(fx_run_until(fx, 3000, reason_has, "-1125"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "-1125"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     assert_int_equal(ws_info(fx, "connections"), 3);
     assert_true(ws_info(fx, "keepalives") >= 1);
@@ -267,7 +257,7 @@ static void oversized_and_malformed(void **state)
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "bad-1");
     ws_action(fx, "action=big&arg=5000");
-    assert_true(fx_run_until(fx, 2000, reason_has, "longer than 2048"));
+    assert_true(fx_run_until(fx, 2000, fx_health_says, "longer than 2048"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     assert_int_equal(ws_info(fx, "connections"), 2);
     ws_action(fx, "action=raw&kind=user&arg=%7Bnot%20json");

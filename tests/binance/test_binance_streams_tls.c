@@ -110,13 +110,6 @@ static void load_wss(bn_fx *fx, const char *ca, const char *poll_ms)
     assert_true(fx_load(fx));
 }
 
-static bool reason_has(bn_fx *fx, const void *text)
-{
-    qtr_health h;
-    fx->plug.desc->health(fx->plug.state, &h);
-    return strstr(h.reason, text) != NULL;
-}
-
 static bool is_new(bn_fx *fx, const void *cid)
 {
     const qtr_order_update *u = fx_last_update(fx, cid);
@@ -142,7 +135,7 @@ static void trusted_certificate_streams(void **state)
 {
     bn_fx *fx = *state;
     load_wss(fx, "mock", "600000");
-    assert_true(fx_run_until(fx, 3000, reason_has, "fills: stream"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "fills: stream"));
     rest_then_fill(fx, "tls-1");
 }
 
@@ -150,9 +143,9 @@ static void other_ca_is_refused(void **state)
 {
     bn_fx *fx = *state;
     load_wss(fx, "other", "40");
-    assert_true(fx_run_until(fx, 3000, reason_has, "TLS error"));
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "TLS error"));
     fx_run_for(fx, 300);
-    assert_false(reason_has(fx, "fills: stream"));
+    assert_false(fx_health_says(fx, "fills: stream"));
     long status = 0;
     char *body = mx_get(fx->mx, "/mock/ws", &status);
     assert_non_null(strstr(body, "\"user_connections\":0"));
