@@ -29,7 +29,8 @@ void qtr_ind__extreme_push(qtr_ind_extreme *e, qtr_dec x);
 static inline qtr_dec qtr_ind__extreme_get(const qtr_ind_extreme *e) { return e->val[e->head]; }
 static inline bool qtr_ind__extreme_full(const qtr_ind_extreme *e) { return e->n >= e->cap; }
 
-/* value / 10^8 as a double: a qtr_dec in price units. */
+/* A qtr_dec as a double in whole units, for scores only (docs/indicators.md):
+ * nothing computed from it ever becomes an order's price or quantity. */
 static inline double qtr_ind__d(qtr_dec x) { return (double)x / (double)QTR_DEC_SCALE; }
 static inline double qtr_ind__d128(qtr__i128 x) { return (double)x / (double)QTR_DEC_SCALE; }
 

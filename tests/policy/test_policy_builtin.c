@@ -34,7 +34,11 @@ static void test_builtin_is_the_file(void **state)
 static void test_builtin_loads_by_name(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/qtr_builtin_XXXXXX";
+    /* mkdtemp's template: the prefix, then six 'X' it replaces */
+    char dir[32];
+    int n = snprintf(dir, sizeof dir, "/tmp/qtr_builtin_");
+    memset(dir + n, 'X', 6);
+    dir[n + 6] = '\0';
     assert_non_null(mkdtemp(dir));
     char old[1024];
     assert_non_null(getcwd(old, sizeof old));
