@@ -1,5 +1,5 @@
 /* Quantum Trader operator page: the data rules, kept apart from the DOM so
- * node can test them (tests/dashboard/e2e/model.test.cjs). Which of two
+ * node can test them (tests/dashboard_web/e2e/model.test.cjs). Which of two
  * states of an order is the later one, what "newest first" means for each
  * table, the equity series in time order, and exact decimal arithmetic on
  * the strings the server sends (money is never turned into a float here). */

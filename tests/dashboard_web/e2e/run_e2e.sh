@@ -12,7 +12,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BUILD="${QTR_BUILD_DIR:?QTR_BUILD_DIR must point at the build directory}"
-HOST_BIN="${DASH_TEST_HOST:-$BUILD/tests/dashboard/dash_test_host}"
+HOST_BIN="${DASH_TEST_HOST:-$BUILD/tests/dashboard_web/dash_test_host}"
 QTR_BIN="${QTR_BIN:-$BUILD/qtr}"
 SRC="${QTR_SOURCE_DIR:-$(cd "$HERE/../../.." && pwd)}"
 CHROMIUM=/usr/bin/chromium
