@@ -1,0 +1,177 @@
+/* event_codec.c — see event_codec.h. */
+#include "bus/event_codec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <qtr/plugin.h>
+
+/* One row a type, from the SDK's registry (value, ID, name, payload, member, ...).
+ * Until the registry is in qtr/events.h, the same columns here. */
+#ifndef QTR_EVENT_TYPES
+#define QTR_EVENT_TYPES(X)                                              \
+    X(1, CANDLE, "candle", qtr_candle, candle, 0)                       \
+    X(2, TRADE, "trade", qtr_trade, trade, 0)                           \
+    X(3, BOOK_TOP, "book_top", qtr_book_top, book_top, 0)               \
+    X(4, MARK_PRICE, "mark_price", qtr_mark_price, mark_price, 0)       \
+    X(5, SIGNAL, "signal", qtr_signal, signal, 0)                       \
+    X(6, ORDER_INTENT, "order_intent", qtr_order_intent, order_intent, 0) \
+    X(7, ORDER_UPDATE, "order_update", qtr_order_update, order_update, 0) \
+    X(8, FILL, "fill", qtr_fill, fill, 0)                               \
+    X(9, POSITION, "position", qtr_position, position, 0)               \
+    X(10, ESS_STATE, "ess_state", qtr_ess_event, ess, 0)                \
+    X(11, POLICY, "policy", qtr_policy_event, policy, 0)                \
+    X(12, HEALTH, "health", qtr_health_event, health, 0)                \
+    X(13, ALERT, "alert", qtr_alert, alert, 0)                          \
+    X(14, EQUITY, "equity", qtr_equity, equity, 0)
+#endif
+typedef struct type_row {
+    qtr_event_type type;
+    const char *name;
+    size_t size;
+} type_row;
+
+static const type_row rows[] = {
+#define QH_BUSEV_ROW(value, ID, name, payload, member, ...) { QTR_EV_##ID, name, sizeof(payload) },
+    QTR_EVENT_TYPES(QH_BUSEV_ROW)
+#undef QH_BUSEV_ROW
+};
+
+static const type_row *row_of(qtr_event_type t)
+{
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        if (rows[i].type == t) return &rows[i];
+    return NULL;
+}
+
+const char *qh_busev_type_name(qtr_event_type t)
+{
+    const type_row *r = row_of(t);
+    return r ? r->name : NULL;
+}
+
+bool qh_busev_type_parse(const char *name, qtr_event_type *out)
+{
+    for (size_t i = 0; name && i < sizeof rows / sizeof rows[0]; i++)
+        if (strcmp(rows[i].name, name) == 0) { *out = rows[i].type; return true; }
+    return false;
+}
+
+bool qh_busev_host_id_valid(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+    }
+    return n >= 1 && n <= QH_HOST_ID_MAX;
+}
+
+static void put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, unsigned char *out, size_t cap)
+{
+    const type_row *r = row_of(ev->type);
+    if (!r || !qh_busev_host_id_valid(host_id)) return 0;
+    size_t hl = strlen(host_id), total = QH_BUSEV_HEADER + hl + r->size;
+    if (total > cap) return 0;
+    out[0] = 1;
+    out[1] = (unsigned char)hl;
+    put_le(out + 2, (uint64_t)ev->type, 2);
+    put_le(out + 4, r->size, 4);
+    put_le(out + 8, seq, 8);
+    put_le(out + 16, (uint64_t)ev->time_ms, 8);
+    put_le(out + 24, ev->flags, 4);
+    memcpy(out + QH_BUSEV_HEADER, host_id, hl);
+    memcpy(out + QH_BUSEV_HEADER + hl, &ev->u, r->size);
+    return total;
+}
+
+#define CUT(field) ((field)[sizeof(field) - 1] = '\0')
+#define BOOL(field) do { unsigned char *b_ = (unsigned char *)&(field); *b_ = *b_ != 0; } while (0)
+
+/* Strings end inside their arrays, bools are 0 or 1: whatever the peer sent. */
+static void sanitise(qtr_event *ev)
+{
+    const char *sym = qtr_event_symbol(ev);
+    if (sym) ((char *)sym)[QTR_SYMBOL_MAX - 1] = '\0';
+    switch (ev->type) {
+    case QTR_EV_SIGNAL:
+        CUT(ev->u.signal.strategy); CUT(ev->u.signal.reason); BOOL(ev->u.signal.reduce_only);
+        break;
+    case QTR_EV_ORDER_INTENT:
+        CUT(ev->u.order_intent.client_id); CUT(ev->u.order_intent.strategy); CUT(ev->u.order_intent.reason);
+        BOOL(ev->u.order_intent.reduce_only);
+        break;
+    case QTR_EV_ORDER_UPDATE:
+        CUT(ev->u.order_update.client_id); CUT(ev->u.order_update.exchange_id); CUT(ev->u.order_update.reason);
+        BOOL(ev->u.order_update.reduce_only); BOOL(ev->u.order_update.external);
+        break;
+    case QTR_EV_FILL:
+        CUT(ev->u.fill.client_id); CUT(ev->u.fill.fill_id); BOOL(ev->u.fill.maker); BOOL(ev->u.fill.reduce_only);
+        break;
+    case QTR_EV_ESS_STATE: CUT(ev->u.ess.reason); CUT(ev->u.ess.user); break;
+    case QTR_EV_POLICY:
+        CUT(ev->u.policy.file); CUT(ev->u.policy.hash); CUT(ev->u.policy.error); BOOL(ev->u.policy.ok);
+        break;
+    case QTR_EV_HEALTH: CUT(ev->u.health.component); CUT(ev->u.health.health.reason); break;
+    case QTR_EV_ALERT: CUT(ev->u.alert.source); CUT(ev->u.alert.kind); CUT(ev->u.alert.text); break;
+    default: break;   /* the rest hold a symbol at most, or numbers */
+    }
+}
+
+int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen)
+{
+    const unsigned char *p = in;
+    if (len < QH_BUSEV_HEADER) {
+        snprintf(err, errlen, "event of %zu bytes: shorter than its header", len);
+        return -1;
+    }
+    if (p[0] != 1) {
+        snprintf(err, errlen, "event envelope version %u: this host reads version 1", p[0]);
+        return -1;
+    }
+    size_t hl = p[1];
+    qtr_event_type type = (qtr_event_type)get_le(p + 2, 2);
+    size_t plen = (size_t)get_le(p + 4, 4);
+    const type_row *r = row_of(type);
+    if (!r) {
+        snprintf(err, errlen, "event type %u unknown to this host", (unsigned)type);
+        return -1;
+    }
+    if (plen != r->size) {
+        snprintf(err, errlen, "%s event of %zu bytes, this host's is %zu: hosts of different SDK ABIs", r->name, plen,
+                 r->size);
+        return -1;
+    }
+    if (hl < 1 || hl > QH_HOST_ID_MAX || len != QH_BUSEV_HEADER + hl + plen) {
+        snprintf(err, errlen, "%s event: length %zu does not match its header", r->name, len);
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    memcpy(out->host_id, p + QH_BUSEV_HEADER, hl);
+    if (!qh_busev_host_id_valid(out->host_id)) {
+        snprintf(err, errlen, "%s event: host_id is not [a-z0-9-]{1,32}", r->name);
+        return -1;
+    }
+    out->seq = get_le(p + 8, 8);
+    if (out->seq == 0) {
+        snprintf(err, errlen, "%s event from %s: sequence 0", r->name, out->host_id);
+        return -1;
+    }
+    out->ev.type = type;
+    out->ev.time_ms = (int64_t)get_le(p + 16, 8);
+    out->ev.flags = (uint32_t)get_le(p + 24, 4);
+    memcpy(&out->ev.u, p + QH_BUSEV_HEADER + hl, plen);
+    sanitise(&out->ev);
+    return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * How an event travels on the Redis bus and sits in the disk buffer: one
+ * binary envelope, little-endian, versioned.
+ *
+ *   u8 version (1) | u8 host_id length | u16 type | u32 payload length |
+ *   u64 seq | i64 time_ms | u32 flags | host_id | payload
+ *
+ * The payload is the event's fixed-size struct as qtr/events.h defines it
+ * (plain data, no pointers); its length must be sizeof that struct in this
+ * build, so hosts of a different SDK ABI refuse each other's events with a
+ * clear error instead of misreading them. Types, names and payload structs
+ * come from the event registry (qtr/event_types.h): a new type needs no
+ * change here. On decode every string of the payload is cut at its last
+ * byte and every bool made 0 or 1, so a bad peer cannot make a reader run
+ * off a buffer.
+ */
+#ifndef QH_BUS_EVENT_CODEC_H
+#define QH_BUS_EVENT_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/events.h>
+
+#define QH_HOST_ID_MAX 32   /* [a-z0-9-]{1,32} */
+#define QH_BUSEV_HEADER 28u
+#define QH_BUSEV_MAX (QH_BUSEV_HEADER + QH_HOST_ID_MAX + sizeof(((qtr_event *)0)->u))
+
+typedef struct qh_busev {
+    char host_id[QH_HOST_ID_MAX + 1];
+    uint64_t seq;
+    qtr_event ev;
+} qh_busev;
+
+/* Bytes written to out (cap >= QH_BUSEV_MAX always suffices), or 0 for an
+ * unknown type or a host_id that is not 1..32 characters. */
+size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, unsigned char *out, size_t cap);
+/* 0, or -1 with one line in err (version, type, length, host_id). */
+int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen);
+
+/* The type's name on the bus ("signal"), NULL for an unknown type. */
+const char *qh_busev_type_name(qtr_event_type t);
+/* false if no type has this name. */
+bool qh_busev_type_parse(const char *name, qtr_event_type *out);
+
+/* host_id as the product surface allows it: [a-z0-9-]{1,32}. */
+bool qh_busev_host_id_valid(const char *s);
+
+#endif
