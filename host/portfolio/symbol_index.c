@@ -4,24 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* More symbols than any exchange lists; bounds the one allocation. */
-#define QH_SYMBOL_INDEX_LIMIT 65536u
+#include "qc/strmap.h"
 
 struct qh_symbol_index {
-    size_t count, max;
-    uint32_t mask;                     /* table size - 1                   */
-    int32_t *table;                    /* dense index, or -1 for empty     */
-    uint32_t *hashes;                  /* per dense index, to skip strcmp  */
-    char (*names)[QTR_SYMBOL_MAX];
+    qc_strmap *map;                    /* name -> dense index              */
+    size_t max;                        /* 0: growing                       */
+    size_t names_cap;
+    char (*names)[QTR_SYMBOL_MAX];     /* dense index -> name              */
 };
-
-/* FNV-1a: short keys, no allocation, good enough spread for ticker names. */
-static uint32_t symbol_hash(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 bool qh_symbol_valid(const char *symbol)
 {
@@ -31,70 +21,56 @@ bool qh_symbol_valid(const char *symbol)
 
 qh_symbol_index *qh_symbol_index_new(size_t max_symbols)
 {
-    if (max_symbols == 0 || max_symbols > QH_SYMBOL_INDEX_LIMIT) return NULL;
-    uint32_t size = 16;
-    while (size < 2 * max_symbols) size *= 2;   /* load factor <= 1/2 */
+    if (max_symbols > QH_SYMBOL_INDEX_LIMIT) return NULL;
     qh_symbol_index *ix = calloc(1, sizeof *ix);
     if (!ix) return NULL;
     ix->max = max_symbols;
-    ix->mask = size - 1;
-    ix->table = malloc(size * sizeof *ix->table);
-    ix->hashes = calloc(max_symbols, sizeof *ix->hashes);
-    ix->names = calloc(max_symbols, sizeof *ix->names);
-    if (!ix->table || !ix->hashes || !ix->names) {
+    ix->names_cap = max_symbols ? max_symbols : 16;
+    ix->map = qc_strmap_new(QTR_SYMBOL_MAX, max_symbols);
+    ix->names = calloc(ix->names_cap, sizeof *ix->names);
+    if (!ix->map || !ix->names) {
         qh_symbol_index_free(ix);
         return NULL;
     }
-    memset(ix->table, 0xff, size * sizeof *ix->table);   /* all -1 */
     return ix;
 }
 
 void qh_symbol_index_free(qh_symbol_index *ix)
 {
     if (!ix) return;
-    free(ix->table);
-    free(ix->hashes);
+    qc_strmap_free(ix->map);
     free(ix->names);
     free(ix);
 }
 
-/* The table slot holding `symbol`, or the empty slot where it would go. */
-static uint32_t probe(const qh_symbol_index *ix, const char *symbol, uint32_t h)
-{
-    uint32_t i = h & ix->mask;
-    for (;;) {
-        int32_t d = ix->table[i];
-        if (d < 0) return i;
-        if (ix->hashes[d] == h && strcmp(ix->names[d], symbol) == 0) return i;
-        i = (i + 1) & ix->mask;   /* ends: the table is never more than half full */
-    }
-}
-
 int32_t qh_symbol_index_find(const qh_symbol_index *ix, const char *symbol)
 {
-    if (!qh_symbol_valid(symbol)) return -1;
-    return ix->table[probe(ix, symbol, symbol_hash(symbol))];
+    int64_t d;
+    return qc_strmap_get(ix->map, symbol, &d) ? (int32_t)d : -1;
 }
 
 int32_t qh_symbol_index_intern(qh_symbol_index *ix, const char *symbol)
 {
-    if (!qh_symbol_valid(symbol)) return -1;
-    uint32_t h = symbol_hash(symbol);
-    uint32_t slot = probe(ix, symbol, h);
-    if (ix->table[slot] >= 0) return ix->table[slot];
-    if (ix->count >= ix->max) return -1;
-    int32_t d = (int32_t)ix->count++;
-    ix->hashes[d] = h;
+    int32_t found = qh_symbol_index_find(ix, symbol);
+    if (found >= 0 || !qh_symbol_valid(symbol)) return found;
+    size_t d = qc_strmap_count(ix->map);
+    if (ix->max == 0 && d >= QH_SYMBOL_INDEX_LIMIT) return -1;
+    if (d == ix->names_cap) {          /* growing: room for the name first */
+        char (*n)[QTR_SYMBOL_MAX] = realloc(ix->names, 2 * ix->names_cap * sizeof *n);
+        if (!n) return -1;
+        ix->names = n;
+        ix->names_cap *= 2;
+    }
+    if (qc_strmap_put(ix->map, symbol, (int64_t)d) != QC_STRMAP_ADDED) return -1;
     memcpy(ix->names[d], symbol, strlen(symbol) + 1);
-    ix->table[slot] = d;
-    return d;
+    return (int32_t)d;
 }
 
-size_t qh_symbol_index_count(const qh_symbol_index *ix) { return ix->count; }
+size_t qh_symbol_index_count(const qh_symbol_index *ix) { return qc_strmap_count(ix->map); }
 size_t qh_symbol_index_capacity(const qh_symbol_index *ix) { return ix->max; }
 
 const char *qh_symbol_index_name(const qh_symbol_index *ix, int32_t index)
 {
-    if (index < 0 || (size_t)index >= ix->count) return NULL;
+    if (index < 0 || (size_t)index >= qc_strmap_count(ix->map)) return NULL;
     return ix->names[index];
 }

@@ -1,12 +1,17 @@
 /*
- * A fixed-capacity map from symbol name to a dense index 0..n-1, in the
- * order symbols were first added. Open addressing (linear probing) over a
- * power-of-two table at most half full, so a lookup is O(1) and never
- * allocates: all memory is taken once by qh_symbol_index_new().
+ * Symbol name -> dense index 0..n-1, in the order symbols were first added,
+ * and back (index -> name): per-symbol state kept in plain arrays. Built on
+ * the project's one hash map (common/include/qc/strmap.h). Symbols are never
+ * removed.
+ *
+ * With max_symbols > 0 all memory is taken once by qh_symbol_index_new() and
+ * neither lookups nor inserts allocate (a hot path); with max_symbols == 0
+ * the index grows as symbols come.
  */
 #ifndef QH_SYMBOL_INDEX_H
 #define QH_SYMBOL_INDEX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,7 +19,11 @@
 
 typedef struct qh_symbol_index qh_symbol_index;
 
-/* NULL if max_symbols is 0 or too large, or memory is short. */
+/* More symbols than any exchange lists: the largest max_symbols. */
+#define QH_SYMBOL_INDEX_LIMIT 65536u
+
+/* max_symbols: a fixed capacity, or 0 for an index that grows. NULL if
+ * max_symbols is too large or memory is short. */
 qh_symbol_index *qh_symbol_index_new(size_t max_symbols);
 void qh_symbol_index_free(qh_symbol_index *ix);
 
@@ -23,10 +32,12 @@ bool qh_symbol_valid(const char *symbol);
 
 /* The symbol's index, or -1 if unknown or invalid. */
 int32_t qh_symbol_index_find(const qh_symbol_index *ix, const char *symbol);
-/* The symbol's index, adding it if new; -1 if invalid or the index is full. */
+/* The symbol's index, adding it if new; -1 if invalid, the index is full
+ * (fixed) or memory is short (growing). */
 int32_t qh_symbol_index_intern(qh_symbol_index *ix, const char *symbol);
 
 size_t qh_symbol_index_count(const qh_symbol_index *ix);
+/* max_symbols as given (0: growing). */
 size_t qh_symbol_index_capacity(const qh_symbol_index *ix);
 /* The name at an index below qh_symbol_index_count(). */
 const char *qh_symbol_index_name(const qh_symbol_index *ix, int32_t index);

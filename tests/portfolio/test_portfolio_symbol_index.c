@@ -1,5 +1,5 @@
 /* The symbol index: dense indexes in first-seen order, O(1) lookups, a hard
- * capacity, and refusal of names that do not fit a symbol field. */
+ * capacity (or growth), and refusal of names that do not fit a symbol field. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,7 +57,31 @@ static void test_bad_names_refused(void **st)
     assert_int_equal(qh_symbol_index_intern(ix, too_long), -1);
     too_long[QTR_SYMBOL_MAX - 1] = '\0';   /* 23 characters: fits */
     assert_int_equal(qh_symbol_index_intern(ix, too_long), 0);
-    assert_null(qh_symbol_index_new(0));
+    assert_null(qh_symbol_index_new(QH_SYMBOL_INDEX_LIMIT + 1));
+    qh_symbol_index_free(ix);
+}
+
+/* max_symbols 0: the index grows (the engine's market table), names and
+ * indexes stay right across the growth of both the map and the names. */
+static void test_growing_index(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(0);
+    assert_non_null(ix);
+    assert_int_equal(qh_symbol_index_capacity(ix), 0);
+    char name[16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "G%dUSDT", i);
+        assert_int_equal(qh_symbol_index_intern(ix, name), i);
+    }
+    assert_int_equal(qh_symbol_index_count(ix), 1000);
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "G%dUSDT", i);
+        assert_int_equal(qh_symbol_index_find(ix, name), i);
+        assert_string_equal(qh_symbol_index_name(ix, i), name);
+    }
+    assert_int_equal(qh_symbol_index_intern(ix, "G7USDT"), 7);
+    assert_int_equal(qh_symbol_index_count(ix), 1000);
     qh_symbol_index_free(ix);
 }
 
@@ -67,6 +91,7 @@ int main(void)
         cmocka_unit_test(test_intern_and_find),
         cmocka_unit_test(test_capacity_is_enforced),
         cmocka_unit_test(test_bad_names_refused),
+        cmocka_unit_test(test_growing_index),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
