@@ -28,14 +28,14 @@ bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out)
     return true;
 }
 
-qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec price, qtr_side side)
+qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec tick, qtr_dec price, qtr_side side)
 {
     bool buy = side == QTR_SIDE_BUY;
     qtr_paper_i128 factor = buy ? BPS_SCALE + cfg->slippage_bps : BPS_SCALE - cfg->slippage_bps;
-    qtr_paper_i128 ticks = qtr__div_round((qtr_paper_i128)price * factor, BPS_SCALE * cfg->price_tick,
+    qtr_paper_i128 ticks = qtr__div_round((qtr_paper_i128)price * factor, BPS_SCALE * tick,
                                           buy ? QTR_ROUND_CEIL : QTR_ROUND_FLOOR);
     if (ticks < 1) ticks = 1;                                    /* a price stays positive */
-    qtr_paper_i128 v = ticks * cfg->price_tick;
+    qtr_paper_i128 v = ticks * tick;
     return v > QTR_DEC_MAX ? price : (qtr_dec)v;
 }
 
@@ -140,7 +140,7 @@ static void ensure_budget(qtr_paper *p, qtr_paper_symbol *sym, const qtr_candle 
     if (sym->has_budget && sym->budget_open_time == c->open_time_ms) return;
     qtr_dec share = 0, stepped = 0;
     if (!qtr_dec_mul(c->volume, p->cfg.max_volume_share, QTR_ROUND_DOWN, &share)) share = 0;
-    if (!qtr_dec_round_step(share, p->cfg.min_qty_step, QTR_ROUND_DOWN, &stepped)) stepped = 0;
+    if (!qtr_dec_round_step(share, sym->step, QTR_ROUND_DOWN, &stepped)) stepped = 0;
     sym->budget = stepped > 0 ? stepped : 0;
     sym->budget_open_time = c->open_time_ms;
     sym->has_budget = true;
@@ -160,7 +160,7 @@ static void match_one(qtr_paper *p, qtr_paper_order *o, const qtr_candle *c, int
     bool buy = o->u.side == QTR_SIDE_BUY;
     if (o->u.type == QTR_ORDER_MARKET) {
         o->candles_waited++;
-        if (take(p, o, qtr_paper_slipped(&p->cfg, c->open, o->u.side), false, time_ms)) return;
+        if (take(p, o, qtr_paper_slipped(&p->cfg, o->sym->tick, c->open, o->u.side), false, time_ms)) return;
         if (o->candles_waited >= p->cfg.market_order_timeout_candles) {
             char why[QTR_REASON_MAX];
             snprintf(why, sizeof why, "market order remainder expired after %lld candles",
@@ -279,21 +279,9 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) { reject(p, &u, now, "unknown time in force %d", (int)o->tif); return QTR_OK; }
     if (o->type == QTR_ORDER_MARKET && o->tif == QTR_TIF_GTX) { reject(p, &u, now, "post-only (GTX) needs a limit order"); return QTR_OK; }
     if (o->qty <= 0) { reject(p, &u, now, "quantity must be positive (got %s)", qtr_dec_format(o->qty, a)); return QTR_OK; }
-    qtr_dec qty = 0;
-    qtr_dec_round_step(o->qty, p->cfg.min_qty_step, QTR_ROUND_DOWN, &qty);
-    if (qty <= 0) {
-        reject(p, &u, now, "quantity %s is below the minimum step %s", qtr_dec_format(o->qty, a),
-               qtr_dec_format(p->cfg.min_qty_step, b));
+    if (o->type == QTR_ORDER_LIMIT && o->price <= 0) {
+        reject(p, &u, now, "limit price must be positive (got %s)", qtr_dec_format(o->price, a));
         return QTR_OK;
-    }
-    u.qty = qty;
-    if (o->type == QTR_ORDER_LIMIT) {
-        if (o->price <= 0) { reject(p, &u, now, "limit price must be positive (got %s)", qtr_dec_format(o->price, a)); return QTR_OK; }
-        if (!valid_decimal_multiple(o->price, p->cfg.price_tick)) {
-            reject(p, &u, now, "limit price %s is not a multiple of the tick %s", qtr_dec_format(o->price, a),
-                   qtr_dec_format(p->cfg.price_tick, b));
-            return QTR_OK;
-        }
     }
     qtr_paper_symbol *sym = qtr_paper_symbol_find(p, o->symbol);
     qtr_candle ref;
@@ -302,6 +290,32 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     if (!reference_candle(p, sym, &ref) || (!sym && !(sym = qtr_paper_symbol_get(p, o->symbol)))) {
         reject(p, &u, now, "no market data for %s", o->symbol);
         return QTR_OK;
+    }
+    qtr_dec qty = 0;
+    if (p->has_rules) {
+        /* the live plugin's own preparation: rounded, then checked, worded alike */
+        char why[QTR_REASON_MAX];
+        bn_prepared prep;
+        if (!sym->rules) { reject(p, &u, now, "unknown symbol %s", o->symbol); return QTR_OK; }
+        if (bn_rules_prepare(sym->rules, o, ref.close, &prep, why, sizeof why) != 0) {
+            reject(p, &u, now, "%s", why);
+            return QTR_OK;
+        }
+        u.qty = qty = prep.qty;
+        if (o->type == QTR_ORDER_LIMIT) u.price = prep.price;
+    } else {
+        qtr_dec_round_step(o->qty, sym->step, QTR_ROUND_DOWN, &qty);
+        if (qty <= 0) {
+            reject(p, &u, now, "quantity %s is below the minimum step %s", qtr_dec_format(o->qty, a),
+                   qtr_dec_format(sym->step, b));
+            return QTR_OK;
+        }
+        u.qty = qty;
+        if (o->type == QTR_ORDER_LIMIT && !valid_decimal_multiple(o->price, sym->tick)) {
+            reject(p, &u, now, "limit price %s is not a multiple of the tick %s", qtr_dec_format(o->price, a),
+                   qtr_dec_format(sym->tick, b));
+            return QTR_OK;
+        }
     }
     if (o->reduce_only) {
         qtr_dec room = qtr_paper_position_reducible(&sym->pos, o->side);
@@ -315,7 +329,7 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         }
     }
     if (o->type == QTR_ORDER_LIMIT && o->tif == QTR_TIF_GTX &&
-        (o->side == QTR_SIDE_BUY ? o->price >= ref.close : o->price <= ref.close)) {
+        (o->side == QTR_SIDE_BUY ? u.price >= ref.close : u.price <= ref.close)) {
         /* post-only that would take: acknowledged, then expired, as Binance does */
         qtr_order_update ack = u;
         ack.status = QTR_OS_NEW;
@@ -339,8 +353,8 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     bool immediate = o->type == QTR_ORDER_MARKET || o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK;
     if (!immediate) return QTR_OK;                    /* a resting limit order */
     ensure_budget(p, sym, &ref);
-    qtr_dec price = qtr_paper_slipped(&p->cfg, ref.close, o->side);
-    bool marketable = o->type == QTR_ORDER_MARKET || (o->side == QTR_SIDE_BUY ? price <= o->price : price >= o->price);
+    qtr_dec price = qtr_paper_slipped(&p->cfg, sym->tick, ref.close, o->side);
+    bool marketable = o->type == QTR_ORDER_MARKET || (o->side == QTR_SIDE_BUY ? price <= u.price : price >= u.price);
     if (o->tif == QTR_TIF_FOK && (!marketable || fillable(po) < qty)) {
         qtr_paper_finish(p, po, QTR_OS_EXPIRED,
                          marketable ? "fill-or-kill: not enough volume to fill at once"

@@ -51,6 +51,7 @@ qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name)
     while (p->sym_index[i]) i = (i + 1) & mask;
     s = &p->syms[p->n_syms++];
     qtr_strlcpy(s->name, name, sizeof s->name);
+    qtr_paper_symbol_apply_rules(p, s);
     p->sym_index[i] = (int16_t)p->n_syms;
     return s;
 }

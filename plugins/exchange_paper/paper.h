@@ -9,6 +9,8 @@
 
 #include <qtr/plugin.h>
 
+#include "bn_rules.h"   /* the live plugin's exchangeInfo rules, shared */
+
 #define QTR_PAPER_MAX_OPEN_ORDERS 4096
 #define QTR_PAPER_ID_SLOTS 8192          /* power of two, twice the orders  */
 #define QTR_PAPER_MAX_SYMBOLS 256
@@ -52,6 +54,8 @@ struct qtr_paper_symbol {
     qtr_dec budget;                  /* quantity still fillable on it        */
     qtr_paper_order *head, *tail;    /* open orders, in arrival order        */
     qtr_paper_position pos;
+    const bn_symbol_rules *rules;    /* from symbols_file, or NULL           */
+    qtr_dec tick, step;              /* the rules' tickSize and stepSize, or the options */
 };
 
 typedef struct qtr_paper_config {
@@ -64,6 +68,8 @@ typedef struct qtr_paper {
     qtr_ctx *ctx;
     qtr_paper_config cfg;
     qtr_sub *candle_sub;
+    bn_exchange_info rules;          /* symbols_file, when has_rules          */
+    bool has_rules;
 
     qtr_paper_order *pool;           /* QTR_PAPER_MAX_OPEN_ORDERS            */
     qtr_paper_order *free_list;
@@ -101,6 +107,12 @@ void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o);
 void qtr_paper_hold(qtr_paper *p);
 void qtr_paper_unhold(qtr_paper *p);
 
+/* rules.c: instrument rules from an exchangeInfo JSON file. */
+int qtr_paper_rules_load(qtr_paper *p, const char *path);
+void qtr_paper_rules_free(qtr_paper *p);
+/* Sets sym's rules, tick and step (called when the symbol is added). */
+void qtr_paper_symbol_apply_rules(const qtr_paper *p, qtr_paper_symbol *sym);
+
 /* position.c */
 void qtr_paper_position_apply(qtr_paper_position *pos, qtr_side side, qtr_dec qty, qtr_dec price, qtr_dec fee,
                               int64_t time_ms);
@@ -113,7 +125,7 @@ void qtr_paper_position_report(const qtr_paper_symbol *sym, qtr_position *out);
 /* price * qty * rate, exact, rounded toward +infinity to 1e-8. */
 bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out);
 /* price moved by slippage_bps against the taker, on the tick. */
-qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec price, qtr_side side);
+qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec tick, qtr_dec price, qtr_side side);
 int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o);
 void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms);
 /* Publishes the final status and frees the order. */

@@ -16,6 +16,8 @@
  *    orders only make: at their limit, or EXPIRED on arrival if they cross.
  *  - All fills on one candle of a symbol share max_volume_share of its volume.
  *  - STOP_MARKET and TAKE_PROFIT_MARKET are rejected as unsupported.
+ *  - With symbols_file, each symbol's exchangeInfo rules round and check
+ *    orders exactly as the Binance plugin does (rules.c, docs/backtest.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,9 @@ static const qtr_option OPTIONS[] = {
     { "max_volume_share", QTR_OPT_DECIMAL, "0.1", 0, "largest share of a candle's volume filled on it" },
     { "min_qty_step", QTR_OPT_DECIMAL, "0.001", 0, "quantities are rounded down to this step" },
     { "price_tick", QTR_OPT_DECIMAL, "0.0001", 0, "limit prices must be multiples of this tick" },
+    { "symbols_file", QTR_OPT_STRING, "", 0,
+      "exchangeInfo JSON with each symbol's tick, step, minimums and precision (qtr symbols fetch); "
+      "empty: price_tick and min_qty_step for every symbol" },
     { "market_order_timeout_candles", QTR_OPT_INT, "5", 0, "candles before a market remainder expires" },
     { NULL, 0, NULL, 0, NULL },
 };
@@ -65,7 +70,12 @@ static int read_config(qtr_paper *p)
         p->h->log(p->ctx, QTR_LOG_ERROR, "option 'market_order_timeout_candles': must be a whole number in [0, 1000000]");
         return -1;
     }
-    return 0;
+    const char *rules = NULL;
+    if (p->h->config_string(p->ctx, "symbols_file", &rules) != QTR_OK) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option 'symbols_file': not a string");
+        return -1;
+    }
+    return rules[0] ? qtr_paper_rules_load(p, rules) : 0;
 }
 
 static void on_candle_event(void *ud, const qtr_event *ev)
@@ -79,6 +89,7 @@ static void paper_destroy(void *state)
     qtr_paper *p = state;
     if (!p) return;
     qtr_paper_tables_free(p);
+    qtr_paper_rules_free(p);
     free(p);
 }
 
