@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "core/loader.h"
 #include "core/metrics.h"
+#include "core/publish_rule.h"
 #include "core/symtab.h"
 #include "policy/policy.h"
 #include "portfolio/portfolio.h"
@@ -212,9 +213,7 @@ void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);
-/* NULL if a plugin of this kind may publish ev (active_exchange: it is the
- * exchange the engine trades on), else why not. See qtr/plugin.h, publish. */
-const char *qh_publish_refusal(qtr_kind kind, bool active_exchange, const qtr_event *ev);
+/* qh_publish_refusal(): core/publish_rule.h */
 /* The plugin's qtr_plugin_events_refused_total{plugin="<name>"} series. */
 qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p);
 

@@ -49,59 +49,11 @@ static void api_unsubscribe(qtr_ctx *ctx, qtr_sub *sub)
     qh_bus_unsubscribe_checked(E(ctx)->bus, (qh_bus_sub *)sub, owner_of(ctx));
 }
 
-/* ---- who may publish what (the rule is documented in qtr/plugin.h) ----
- *
- * The bus is trusted by its subscribers: a fill moves the portfolio, an order
- * update the open-order table, an equity event the peak the ESS measures
- * drawdown from after a restart, a position the stored position. So each
- * type has one rightful publisher:
- *
- *   the host alone    signal (submit_signal), order_intent, position,
- *                     ess_state, policy, health (set_health), equity;
- *   the active        candle, trade, book_top, mark_price (a mark settles
- *   exchange          funding), order_update, fill;
- *   every plugin      alert, except kind "exchange_error" (the ESS counts
- *                     those): the active exchange's alone.
- *
+/* ---- who may publish what: the registry's rule (core/publish_rule.c) ----
  * The active exchange is the one the engine sends orders to (e->exchange);
  * an exchange plugin loaded beside it may publish alerts only. */
 
 _Static_assert(QTR_EV__COUNT <= 32, "one bit per event type in qh_plugin_rt.publish_refused_logged");
-
-static bool exchange_owned(qtr_event_type t)
-{
-    return t == QTR_EV_CANDLE || t == QTR_EV_TRADE || t == QTR_EV_BOOK_TOP || t == QTR_EV_MARK_PRICE ||
-           t == QTR_EV_ORDER_UPDATE || t == QTR_EV_FILL;
-}
-
-const char *qh_publish_refusal(qtr_kind kind, bool active_exchange, const qtr_event *ev)
-{
-    bool exchange = kind == QTR_KIND_EXCHANGE && active_exchange;   /* the active exchange */
-    switch (ev->type) {
-    case QTR_EV_ALERT:
-        if (!exchange && strncmp(ev->u.alert.kind, "exchange_error", sizeof ev->u.alert.kind) == 0)
-            return "only the active exchange publishes exchange_error alerts (the ESS counts them)";
-        return NULL;
-    case QTR_EV_SIGNAL:
-        return "only the host publishes signal events: submit signals with submit_signal()";
-    case QTR_EV_HEALTH:
-        return "only the host publishes health events: report health with set_health()";
-    case QTR_EV_ORDER_INTENT:
-        return "only the host publishes order_intent events: send orders with submit_order()";
-    case QTR_EV_POSITION: case QTR_EV_ESS_STATE: case QTR_EV_POLICY: case QTR_EV_EQUITY:
-        return "only the host publishes these events";
-    default:
-        break;
-    }
-    if (exchange_owned(ev->type)) {
-        if (exchange) return NULL;
-        if (kind == QTR_KIND_EXCHANGE)
-            return "only the active exchange publishes these events, and this exchange plugin is not the one the host "
-                   "trades on";
-        return "only the exchange plugin publishes these events";
-    }
-    return "unknown event type";
-}
 
 qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p)
 {

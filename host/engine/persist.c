@@ -44,7 +44,8 @@ static void group_this_turn(qh_engine *e)
 static void record(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
-    if (!e->store || (ev->flags & QTR_EVF_REPLAY && ev->type != QTR_EV_POSITION)) return;
+    /* the registry's store column (qtr/event_types.h) says what is kept */
+    if (!e->store || (ev->flags & QTR_EVF_REPLAY && qtr_event_store_rule(ev->type) != QTR_STORE_ALWAYS)) return;
     group_this_turn(e);
     char err[256] = "";
     uint64_t seq = 0;
@@ -148,9 +149,9 @@ int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, 
     }
     /* the store subscribes before anything else: a fill is queued for disk
      * before any other subscriber acts on it */
-    static const qtr_event_type types[] = { QTR_EV_ORDER_INTENT, QTR_EV_ORDER_UPDATE, QTR_EV_FILL, QTR_EV_POSITION,
-                                            QTR_EV_EQUITY, QTR_EV_ESS_STATE, QTR_EV_POLICY, QTR_EV_ALERT };
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) qh_bus_subscribe(e->bus, types[i], NULL, record, e, e);
+    for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++)
+        if (qtr_event_store_rule((qtr_event_type)t) != QTR_STORE_NO)
+            qh_bus_subscribe(e->bus, (qtr_event_type)t, NULL, record, e, e);
     qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, on_fill_recorded, e, e);
     qh_info(LOGC, "trade store %s open", path);
     return 0;

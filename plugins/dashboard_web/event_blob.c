@@ -6,25 +6,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One encoder per type, from the registry (qtr/event_types.h): a row whose
+ * jw_<json>() does not exist does not compile. */
+#define ENCODER(value, ID, name, payload, member, publisher, via, symbol, store, json) \
+    static void encode_##json##_##member(jw *w, const qtr_event *ev) { jw_##json(w, &ev->u.member); }
+QTR_EVENT_TYPES(ENCODER)
+#undef ENCODER
+
+#define ENCODER_ENTRY(value, ID, name, payload, member, publisher, via, symbol, store, json) \
+    [QTR_EV_##ID] = encode_##json##_##member,
+static void (*const encoders[QTR_EV__COUNT])(jw *, const qtr_event *) = { QTR_EVENT_TYPES(ENCODER_ENTRY) };
+#undef ENCODER_ENTRY
+
+bool event_has_encoder(qtr_event_type type) { return (unsigned)type < QTR_EV__COUNT && encoders[type]; }
+
 bool event_payload_write(jw *w, const qtr_event *ev)
 {
-    switch (ev->type) {
-    case QTR_EV_CANDLE: jw_candle(w, &ev->u.candle); return true;
-    case QTR_EV_TRADE: jw_trade(w, &ev->u.trade); return true;
-    case QTR_EV_BOOK_TOP: jw_book_top(w, &ev->u.book_top); return true;
-    case QTR_EV_MARK_PRICE: jw_mark_price(w, &ev->u.mark_price); return true;
-    case QTR_EV_SIGNAL: jw_signal(w, &ev->u.signal); return true;
-    case QTR_EV_ORDER_INTENT: jw_order_intent(w, &ev->u.order_intent); return true;
-    case QTR_EV_ORDER_UPDATE: jw_order_update(w, &ev->u.order_update); return true;
-    case QTR_EV_FILL: jw_fill(w, &ev->u.fill); return true;
-    case QTR_EV_POSITION: jw_position(w, &ev->u.position); return true;
-    case QTR_EV_ESS_STATE: jw_ess_event(w, &ev->u.ess); return true;
-    case QTR_EV_POLICY: jw_policy_event(w, &ev->u.policy); return true;
-    case QTR_EV_HEALTH: jw_health_event(w, &ev->u.health); return true;
-    case QTR_EV_ALERT: jw_alert(w, &ev->u.alert); return true;
-    case QTR_EV_EQUITY: jw_account(w, &ev->u.equity); return true;
-    default: return false;
-    }
+    if (!event_has_encoder(ev->type)) return false;
+    encoders[ev->type](w, ev);
+    return true;
 }
 
 void event_coalesce_key(const qtr_event *ev, char *key, size_t cap)

@@ -29,6 +29,8 @@ void event_blob_unref(event_blob *b);
 
 /* Write the JSON payload of an event; false (nothing written) for unknown types. */
 bool event_payload_write(jw *w, const qtr_event *ev);
+/* True if the registry gave this type a JSON encoder (every type has one). */
+bool event_has_encoder(qtr_event_type type);
 
 /* The coalescing key of a state-like event into key (cap bytes); "" if the
  * event is a one-off (fills, orders, signals, alerts ...) that must not be

@@ -12,9 +12,10 @@
  * Money fields are qtr_dec (qtr/money.h). Confidence is a plain double in
  * [0, 1]: it is a score, not money.
  *
- * Every plugin may subscribe to every type, but each type has one rightful
- * publisher (the host, or the exchange plugin the host trades on); the
- * table is in qtr/plugin.h, next to qtr_host.publish.
+ * The types, their names, their rightful publishers (the host, or the
+ * exchange plugin the host trades on; see qtr_host.publish in qtr/plugin.h),
+ * whether they carry a symbol and whether the store keeps them are one table:
+ * qtr/event_types.h. Every plugin may subscribe to every type.
  */
 #ifndef QTR_EVENTS_H
 #define QTR_EVENTS_H
@@ -23,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <qtr/event_types.h>
 #include <qtr/money.h>
 
 #ifdef __cplusplus
@@ -35,24 +37,18 @@ extern "C" {
 #define QTR_REASON_MAX    96   /* reason codes and short explanations     */
 #define QTR_TEXT_MAX      192  /* alert and error text                    */
 
+/* The types, generated from the registry in qtr/event_types.h (one row a
+ * type; values are explicit there and never move). */
+#define QTR__EV_ENUM(value, ID, ...) QTR_EV_##ID = value,
+#define QTR__EV_PLUS_ONE(...) +1
 typedef enum qtr_event_type {
     QTR_EV_NONE = 0,
-    QTR_EV_CANDLE,        /* qtr_candle: a closed candle                        */
-    QTR_EV_TRADE,         /* qtr_trade: one public trade                        */
-    QTR_EV_BOOK_TOP,      /* qtr_book_top: best bid/ask and nearby depth         */
-    QTR_EV_MARK_PRICE,    /* qtr_mark_price: mark price and funding rate         */
-    QTR_EV_SIGNAL,        /* qtr_signal: a strategy's wish, before risk          */
-    QTR_EV_ORDER_INTENT,  /* qtr_order_intent: an order after the risk verdict   */
-    QTR_EV_ORDER_UPDATE,  /* qtr_order_update: the exchange's view of an order   */
-    QTR_EV_FILL,          /* qtr_fill: one execution (an increment, not a total) */
-    QTR_EV_POSITION,      /* qtr_position: a position after it changed           */
-    QTR_EV_ESS_STATE,     /* qtr_ess_event: Emergency Stop System transition     */
-    QTR_EV_POLICY,        /* qtr_policy_event: a policy load, good or bad        */
-    QTR_EV_HEALTH,        /* qtr_health_event: a component's health changed      */
-    QTR_EV_ALERT,         /* qtr_alert: something an operator must see           */
-    QTR_EV_EQUITY,        /* qtr_equity: account equity and drawdown             */
-    QTR_EV__COUNT         /* number of types; append new types just before it    */
+    QTR_EVENT_TYPES(QTR__EV_ENUM)
+    /* one past the highest value (values are contiguous: tests/abi checks) */
+    QTR_EV__COUNT = 1 QTR_EVENT_TYPES(QTR__EV_PLUS_ONE)
 } qtr_event_type;
+#undef QTR__EV_PLUS_ONE
+#undef QTR__EV_ENUM
 
 typedef enum qtr_side { QTR_SIDE_BUY = 1, QTR_SIDE_SELL = 2 } qtr_side;
 
@@ -274,20 +270,9 @@ typedef struct qtr_event {
     uint32_t flags;                /* QTR_EVF_*                               */
     int64_t time_ms;               /* host clock at publication               */
     union {
-        qtr_candle candle;
-        qtr_trade trade;
-        qtr_book_top book_top;
-        qtr_mark_price mark_price;
-        qtr_signal signal;
-        qtr_order_intent order_intent;
-        qtr_order_update order_update;
-        qtr_fill fill;
-        qtr_position position;
-        qtr_ess_event ess;
-        qtr_policy_event policy;
-        qtr_health_event health;
-        qtr_alert alert;
-        qtr_equity equity;
+#define QTR__EV_MEMBER(value, ID, name, payload, member, ...) payload member;
+        QTR_EVENT_TYPES(QTR__EV_MEMBER)
+#undef QTR__EV_MEMBER
         /* Room to append payloads without changing sizeof(qtr_event). */
         uint8_t reserved_[640];
     } u;
@@ -296,27 +281,78 @@ typedef struct qtr_event {
 /* flags */
 #define QTR_EVF_REPLAY   0x1u   /* rebuilt from the store at start, not live */
 
-/* Name of an event type ("candle", "order_update", ...), for logs and JSON. */
+/* Every payload fits the union's reserved room: appending a type never
+ * changes sizeof(qtr_event). */
+#define QTR__EV_FITS(value, ID, name, payload, member, ...) \
+    _Static_assert(sizeof(payload) <= sizeof(((qtr_event *)0)->u.reserved_), #payload " outgrows qtr_event");
+QTR_EVENT_TYPES(QTR__EV_FITS)
+#undef QTR__EV_FITS
+
+/* Name of an event type ("candle", "order_update", ...), for logs and JSON;
+ * "unknown" for a value that is not a type. */
 static inline const char *qtr_event_type_name(qtr_event_type t)
 {
-    static const char *const names[QTR_EV__COUNT] = {
-        "none", "candle", "trade", "book_top", "mark_price", "signal", "order_intent",
-        "order_update", "fill", "position", "ess_state", "policy", "health", "alert", "equity",
-    };
-    return (unsigned)t < QTR_EV__COUNT ? names[t] : "unknown";
+#define QTR__EV_NAME(value, ID, name, ...) [QTR_EV_##ID] = name,
+    static const char *const names[QTR_EV__COUNT] = { [QTR_EV_NONE] = "none", QTR_EVENT_TYPES(QTR__EV_NAME) };
+#undef QTR__EV_NAME
+    return (unsigned)t < QTR_EV__COUNT && names[t] ? names[t] : "unknown";
+}
+
+/* The type of a name, QTR_EV_NONE if none has it (for readers of JSON and
+ * of the Redis bus). */
+static inline qtr_event_type qtr_event_type_by_name(const char *name)
+{
+    for (int t = QTR_EV_NONE + 1; name && t < QTR_EV__COUNT; t++) {
+        const char *n = qtr_event_type_name((qtr_event_type)t);
+        size_t i = 0;
+        while (n[i] && n[i] == name[i]) i++;
+        if (!n[i] && !name[i]) return (qtr_event_type)t;
+    }
+    return QTR_EV_NONE;
+}
+
+/* Who may publish a type (0 for a value that is not a type). */
+static inline qtr_publisher qtr_event_publisher(qtr_event_type t)
+{
+#define QTR__EV_PUB(value, ID, name, payload, member, publisher, ...) [QTR_EV_##ID] = QTR_PUB_##publisher,
+    static const unsigned char pub[QTR_EV__COUNT] = { QTR_EVENT_TYPES(QTR__EV_PUB) };
+#undef QTR__EV_PUB
+    return (unsigned)t < QTR_EV__COUNT ? (qtr_publisher)pub[t] : (qtr_publisher)0;
+}
+
+/* For a host-published type a plugin may cause: the service to call
+ * ("submit_signal()"), else NULL. */
+static inline const char *qtr_event_publish_via(qtr_event_type t)
+{
+#define QTR__EV_VIA(value, ID, name, payload, member, publisher, via, ...) [QTR_EV_##ID] = via,
+    static const char *const via[QTR_EV__COUNT] = { QTR_EVENT_TYPES(QTR__EV_VIA) };
+#undef QTR__EV_VIA
+    return (unsigned)t < QTR_EV__COUNT ? via[t] : NULL;
+}
+
+/* Whether the trade store records a type (0 for a value that is not a type). */
+static inline qtr_store_rule qtr_event_store_rule(qtr_event_type t)
+{
+#define QTR__EV_STORE(value, ID, name, payload, member, publisher, via, symbol, store, ...) \
+    [QTR_EV_##ID] = QTR_STORE_##store,
+    static const unsigned char rule[QTR_EV__COUNT] = { QTR_EVENT_TYPES(QTR__EV_STORE) };
+#undef QTR__EV_STORE
+    return (unsigned)t < QTR_EV__COUNT ? (qtr_store_rule)rule[t] : (qtr_store_rule)0;
+}
+
+/* True if a type's payload starts with char symbol[QTR_SYMBOL_MAX]. */
+static inline bool qtr_event_has_symbol(qtr_event_type t)
+{
+#define QTR__EV_SYM(value, ID, name, payload, member, publisher, via, symbol, ...) [QTR_EV_##ID] = symbol,
+    static const bool sym[QTR_EV__COUNT] = { QTR_EVENT_TYPES(QTR__EV_SYM) };
+#undef QTR__EV_SYM
+    return (unsigned)t < QTR_EV__COUNT && sym[t];
 }
 
 /* The symbol an event concerns, or NULL for account-wide events. */
 static inline const char *qtr_event_symbol(const qtr_event *ev)
 {
-    switch (ev->type) {
-    case QTR_EV_CANDLE: case QTR_EV_TRADE: case QTR_EV_BOOK_TOP: case QTR_EV_MARK_PRICE:
-    case QTR_EV_SIGNAL: case QTR_EV_ORDER_INTENT: case QTR_EV_ORDER_UPDATE:
-    case QTR_EV_FILL: case QTR_EV_POSITION:
-        return ev->u.candle.symbol;  /* symbol is the first member of each */
-    default:
-        return NULL;
-    }
+    return qtr_event_has_symbol(ev->type) ? ev->u.candle.symbol : NULL;  /* the first member of each */
 }
 
 /* A client order id as exchanges accept it (Binance: ^[.A-Z:/a-z0-9_-]{1,36}$);
