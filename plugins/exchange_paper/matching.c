@@ -32,8 +32,11 @@ qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec tick, qtr_dec pri
 {
     bool buy = side == QTR_SIDE_BUY;
     qtr_paper_i128 factor = buy ? BPS_SCALE + cfg->slippage_bps : BPS_SCALE - cfg->slippage_bps;
-    qtr_paper_i128 ticks = qtr__div_round((qtr_paper_i128)price * factor, BPS_SCALE * tick,
-                                          buy ? QTR_ROUND_CEIL : QTR_ROUND_FLOOR);
+    /* price*factor/(BPS_SCALE*tick) ticks, to the nearest; an exact half goes
+     * against the taker: up for a buy, down for a sell */
+    qtr_paper_i128 num = (qtr_paper_i128)price * factor, den = BPS_SCALE * tick;
+    qtr_paper_i128 ticks = num / den, twice_rest = 2 * (num % den);
+    if (twice_rest > den || (twice_rest == den && buy)) ticks++;
     if (ticks < 1) ticks = 1;                                    /* a price stays positive */
     qtr_paper_i128 v = ticks * tick;
     return v > QTR_DEC_MAX ? price : (qtr_dec)v;
@@ -154,28 +157,93 @@ static bool expire_if_nothing_to_reduce(qtr_paper *p, qtr_paper_order *o, int64_
     return true;
 }
 
-static void match_one(qtr_paper *p, qtr_paper_order *o, const qtr_candle *c, int64_t time_ms)
+static bool is_conditional(qtr_order_type t) { return t == QTR_ORDER_STOP_MARKET || t == QTR_ORDER_TAKE_PROFIT_MARKET; }
+
+/* A conditional order's trigger: a buy stop and a sell take-profit fire when
+ * the price rises to the trigger, the other two when it falls to it. */
+static bool triggers_going_down(const qtr_paper_order *o)
 {
-    if (expire_if_nothing_to_reduce(p, o, time_ms)) return;
     bool buy = o->u.side == QTR_SIDE_BUY;
-    if (o->u.type == QTR_ORDER_MARKET) {
-        o->candles_waited++;
-        if (take(p, o, qtr_paper_slipped(&p->cfg, o->sym->tick, c->open, o->u.side), false, time_ms)) return;
-        if (o->candles_waited >= p->cfg.market_order_timeout_candles) {
-            char why[QTR_REASON_MAX];
-            snprintf(why, sizeof why, "market order remainder expired after %lld candles",
-                     (long long)o->candles_waited);
-            qtr_paper_finish(p, o, QTR_OS_EXPIRED, why, time_ms);
+    return o->u.type == QTR_ORDER_STOP_MARKET ? !buy : buy;
+}
+
+static qtr_dec slipped(const qtr_paper *p, const qtr_paper_order *o, qtr_dec price)
+{
+    return qtr_paper_slipped(&p->cfg, o->sym->tick, price, o->u.side);
+}
+
+/* Whether o acts on candle c, where on its path, and at what price
+ * (docs/backtest.md, "Fill model"). */
+static bool plan(const qtr_paper *p, qtr_paper_order *o, const qtr_candle *c, const qtr_paper_path *pt,
+                 const qtr_mark_price *mark, qtr_paper_due *d)
+{
+    qtr_paper_path_pos at = { 0, 0 };
+    d->o = o;
+    d->maker = d->trigger = false;
+    bool buy = o->u.side == QTR_SIDE_BUY;
+    if (o->u.type == QTR_ORDER_MARKET || o->triggered) {
+        d->price = slipped(p, o, c->open);                      /* at the open, as a taker */
+    } else if (o->u.type == QTR_ORDER_LIMIT) {
+        qtr_dec limit = o->u.price;
+        bool through = buy ? c->open < limit : c->open > limit;
+        if (through && o->tif != QTR_TIF_GTX) {
+            /* opened through the limit: met the market at the open, as a
+             * taker with slippage, never worse than the limit */
+            qtr_dec s = slipped(p, o, c->open);
+            d->price = buy ? qtr_dec_min(s, limit) : qtr_dec_max(s, limit);
+        } else {
+            if (!qtr_paper_path_reach(pt, limit, buy, !p->cfg.limit_on_touch, &at)) return false;
+            d->price = limit;                                 /* rested: the maker's own price */
+            d->maker = true;
         }
-        return;
+    } else {
+        bool down = triggers_going_down(o);
+        d->trigger = true;
+        if (mark) {
+            if (down ? mark->mark_price > o->stop_price : mark->mark_price < o->stop_price) return false;
+            at.seg = 3;                                       /* the mark is known at the close */
+            d->price = slipped(p, o, c->close);
+        } else {
+            if (!qtr_paper_path_reach(pt, o->stop_price, down, false, &at)) return false;
+            /* a gap past the trigger fills at the open, else at the trigger */
+            d->price = slipped(p, o, at.seg == 0 && at.dist == 0 ? c->open : o->stop_price);
+        }
     }
-    qtr_dec limit = o->u.price;
-    if (buy ? c->low > limit : c->high < limit) return;
-    /* Opened through the limit: the order met the market at the open, as a
-     * taker, at that better price. Post-only orders only ever make. */
-    bool through = buy ? c->open < limit : c->open > limit;
-    if (through && o->tif != QTR_TIF_GTX) take(p, o, c->open, false, time_ms);
-    else take(p, o, limit, true, time_ms);
+    d->seg = at.seg;
+    d->dist = at.dist;
+    return true;
+}
+
+static int due_cmp(const void *a, const void *b)
+{
+    const qtr_paper_due *x = a, *y = b;
+    qtr_paper_path_pos px = { x->seg, x->dist }, py = { y->seg, y->dist };
+    int r = qtr_paper_path_cmp(&px, &py);
+    return r ? r : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void act(qtr_paper *p, const qtr_paper_due *d, int64_t time_ms)
+{
+    qtr_paper_order *o = d->o;
+    if (o->dead || o->in_fill || expire_if_nothing_to_reduce(p, o, time_ms)) return;
+    if (d->trigger) o->triggered = true;                      /* from now on a market order */
+    bool market = o->u.type == QTR_ORDER_MARKET || o->triggered;
+    if (market) o->candles_waited++;
+    if (take(p, o, d->price, d->maker, time_ms) || !market) return;
+    if (o->candles_waited >= p->cfg.market_order_timeout_candles) {
+        char why[QTR_REASON_MAX];
+        snprintf(why, sizeof why, "market order remainder expired after %lld candles", (long long)o->candles_waited);
+        qtr_paper_finish(p, o, QTR_OS_EXPIRED, why, time_ms);
+    }
+}
+
+/* The mark for conditional orders when stop_trigger is "mark", else NULL. */
+static const qtr_mark_price *mark_for(qtr_paper *p, const char *symbol, qtr_mark_price *buf)
+{
+    if (!p->cfg.stop_on_mark || !QTR_HOST_HAS(p->h, get_mark_price) ||
+        p->h->get_mark_price(p->ctx, symbol, buf) != QTR_OK || buf->mark_price <= 0)
+        return NULL;
+    return buf;
 }
 
 void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
@@ -196,9 +264,29 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
     sym->last = *c;
     sym->has_candle = true;
     ensure_budget(p, sym, c);
+    if (p->due_busy) {                        /* a candle fed from inside a fill's publish */
+        p->h->log(p->ctx, QTR_LOG_ERROR, "%s: candle at %lld fed while another is matched; not matched",
+                  c->symbol, (long long)c->open_time_ms);
+        return;
+    }
+    qtr_paper_path pt;
+    qtr_paper_path_of(c, &pt);
+    qtr_mark_price mbuf;
+    const qtr_mark_price *mark = mark_for(p, c->symbol, &mbuf);
     qtr_paper_hold(p);                        /* the list stays linked below */
-    for (qtr_paper_order *o = sym->head; o; o = o->next)
-        if (!o->dead && !o->in_fill && o->armed_after < c->open_time_ms) match_one(p, o, c, time_ms);
+    p->due_busy = true;
+    size_t n = 0;
+    for (qtr_paper_order *o = sym->head; o; o = o->next) {
+        if (o->dead || o->in_fill || o->armed_after >= c->open_time_ms) continue;
+        qtr_paper_due *d = &p->due[n];
+        d->seq = n;
+        bool conditional_untriggered = is_conditional(o->u.type) && !o->triggered;
+        if (plan(p, o, c, &pt, conditional_untriggered ? mark : NULL, d)) n++;
+        else if (o->u.reduce_only) expire_if_nothing_to_reduce(p, o, time_ms);
+    }
+    qsort(p->due, n, sizeof *p->due, due_cmp);
+    for (size_t i = 0; i < n; i++) act(p, &p->due[i], time_ms);
+    p->due_busy = false;
     qtr_paper_unhold(p);
 }
 
@@ -234,6 +322,14 @@ static bool reference_candle(qtr_paper *p, qtr_paper_symbol *sym, qtr_candle *ou
 }
 
 static bool valid_decimal_multiple(qtr_dec v, qtr_dec step) { return v % step == 0; }
+
+/* A conditional order whose trigger the last price has already passed. */
+static bool would_trigger_now(const qtr_order_intent *o, qtr_dec stop, qtr_dec last)
+{
+    bool buy = o->side == QTR_SIDE_BUY;
+    bool down = o->type == QTR_ORDER_STOP_MARKET ? !buy : buy;
+    return down ? last <= stop : last >= stop;
+}
 
 static int submit_held(qtr_paper *p, const qtr_order_intent *o);
 
@@ -271,13 +367,13 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
 
     if (!o->symbol[0]) { reject(p, &u, now, "empty symbol"); return QTR_OK; }
     if (o->side != QTR_SIDE_BUY && o->side != QTR_SIDE_SELL) { reject(p, &u, now, "unknown side %d", (int)o->side); return QTR_OK; }
-    if (o->type == QTR_ORDER_STOP_MARKET || o->type == QTR_ORDER_TAKE_PROFIT_MARKET) {
-        reject(p, &u, now, "order type %s is not supported by the paper exchange", qtr_order_type_name(o->type));
+    if (o->type < QTR_ORDER_MARKET || o->type > QTR_ORDER_TAKE_PROFIT_MARKET) { reject(p, &u, now, "unknown order type %d", (int)o->type); return QTR_OK; }
+    if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) { reject(p, &u, now, "unknown time in force %d", (int)o->tif); return QTR_OK; }
+    if (o->type != QTR_ORDER_LIMIT && o->tif == QTR_TIF_GTX) { reject(p, &u, now, "post-only (GTX) needs a limit order"); return QTR_OK; }
+    if (is_conditional(o->type) && o->stop_price <= 0) {
+        reject(p, &u, now, "stop_price must be positive (got %s)", qtr_dec_format(o->stop_price, a));
         return QTR_OK;
     }
-    if (o->type != QTR_ORDER_MARKET && o->type != QTR_ORDER_LIMIT) { reject(p, &u, now, "unknown order type %d", (int)o->type); return QTR_OK; }
-    if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) { reject(p, &u, now, "unknown time in force %d", (int)o->tif); return QTR_OK; }
-    if (o->type == QTR_ORDER_MARKET && o->tif == QTR_TIF_GTX) { reject(p, &u, now, "post-only (GTX) needs a limit order"); return QTR_OK; }
     if (o->qty <= 0) { reject(p, &u, now, "quantity must be positive (got %s)", qtr_dec_format(o->qty, a)); return QTR_OK; }
     if (o->type == QTR_ORDER_LIMIT && o->price <= 0) {
         reject(p, &u, now, "limit price must be positive (got %s)", qtr_dec_format(o->price, a));
@@ -291,7 +387,7 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         reject(p, &u, now, "no market data for %s", o->symbol);
         return QTR_OK;
     }
-    qtr_dec qty = 0;
+    qtr_dec qty = 0, stop = o->stop_price;
     if (p->has_rules) {
         /* the live plugin's own preparation: rounded, then checked, worded alike */
         char why[QTR_REASON_MAX];
@@ -303,6 +399,7 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         }
         u.qty = qty = prep.qty;
         if (o->type == QTR_ORDER_LIMIT) u.price = prep.price;
+        if (is_conditional(o->type)) stop = prep.stop_price;
     } else {
         qtr_dec_round_step(o->qty, sym->step, QTR_ROUND_DOWN, &qty);
         if (qty <= 0) {
@@ -316,6 +413,15 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
                    qtr_dec_format(sym->tick, b));
             return QTR_OK;
         }
+        if (is_conditional(o->type) && !valid_decimal_multiple(stop, sym->tick)) {
+            reject(p, &u, now, "stop_price %s is not a multiple of the tick %s", qtr_dec_format(stop, a),
+                   qtr_dec_format(sym->tick, b));
+            return QTR_OK;
+        }
+    }
+    if (is_conditional(o->type) && would_trigger_now(o, stop, ref.close)) {
+        reject(p, &u, now, "exchange refused: -2021 Order would immediately trigger.");   /* Binance's answer */
+        return QTR_OK;
     }
     if (o->reduce_only) {
         qtr_dec room = qtr_paper_position_reducible(&sym->pos, o->side);
@@ -346,12 +452,16 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         return QTR_OK;
     }
     po->tif = o->tif;
+    po->stop_price = is_conditional(o->type) ? stop : 0;
     po->armed_after = ref.open_time_ms;
     publish_update(p, &po->u, now);
     if (po->dead) return QTR_OK;              /* canceled on its acknowledgement */
 
-    bool immediate = o->type == QTR_ORDER_MARKET || o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK;
-    if (!immediate) return QTR_OK;                    /* a resting limit order */
+    /* market orders trade on the close they were decided on, or wait for the
+     * next open (market_fill); IOC and FOK limits always trade at once */
+    bool immediate = (o->type == QTR_ORDER_MARKET && !p->cfg.market_next_open) ||
+                     (o->type == QTR_ORDER_LIMIT && (o->tif == QTR_TIF_IOC || o->tif == QTR_TIF_FOK));
+    if (!immediate) return QTR_OK;                    /* resting, or waiting for the next open */
     ensure_budget(p, sym, &ref);
     qtr_dec price = qtr_paper_slipped(&p->cfg, sym->tick, ref.close, o->side);
     bool marketable = o->type == QTR_ORDER_MARKET || (o->side == QTR_SIDE_BUY ? price <= u.price : price >= u.price);

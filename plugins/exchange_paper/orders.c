@@ -17,7 +17,8 @@ int qtr_paper_tables_init(qtr_paper *p)
     p->syms = calloc(QTR_PAPER_MAX_SYMBOLS, sizeof *p->syms);
     p->snap_orders = calloc(QTR_PAPER_MAX_OPEN_ORDERS, sizeof *p->snap_orders);
     p->snap_positions = calloc(QTR_PAPER_MAX_SYMBOLS, sizeof *p->snap_positions);
-    if (!p->pool || !p->syms || !p->snap_orders || !p->snap_positions) return -1;
+    p->due = calloc(QTR_PAPER_MAX_OPEN_ORDERS, sizeof *p->due);
+    if (!p->pool || !p->syms || !p->snap_orders || !p->snap_positions || !p->due) return -1;
     for (size_t i = QTR_PAPER_MAX_OPEN_ORDERS; i > 0; i--) {
         p->pool[i - 1].next = p->free_list;
         p->free_list = &p->pool[i - 1];
@@ -31,6 +32,7 @@ void qtr_paper_tables_free(qtr_paper *p)
     free(p->syms);
     free(p->snap_orders);
     free(p->snap_positions);
+    free(p->due);
 }
 
 qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name)

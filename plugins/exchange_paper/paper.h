@@ -26,6 +26,8 @@ typedef struct qtr_paper_order {
     qtr_paper_i128 notional_e16;     /* sum of price*qty of fills, exact    */
     int64_t armed_after;             /* fills only on candles opening later */
     int64_t candles_waited;          /* market orders: candles since submit */
+    qtr_dec stop_price;              /* STOP_MARKET / TAKE_PROFIT_MARKET trigger */
+    bool triggered;                  /* a conditional order now working as market */
     qtr_paper_symbol *sym;
     struct qtr_paper_order *prev, *next;   /* symbol's open list; free list */
     int32_t id_slot;                 /* where the client-id index holds it  */
@@ -61,7 +63,29 @@ struct qtr_paper_symbol {
 typedef struct qtr_paper_config {
     qtr_dec taker_fee, maker_fee, slippage_bps, max_volume_share, min_qty_step, price_tick;
     int64_t market_order_timeout_candles;
+    bool market_next_open;           /* market_fill = "next_open"             */
+    bool limit_on_touch;             /* limit_fill = "touch"                  */
+    bool stop_on_mark;               /* stop_trigger = "mark"                 */
 } qtr_paper_config;
+
+/* One order's turn on a candle: where the path reaches it, and at what price. */
+typedef struct qtr_paper_due {
+    struct qtr_paper_order *o;
+    int seg;                         /* qtr_paper_path_pos, kept flat          */
+    qtr_dec dist;
+    size_t seq;                      /* arrival order breaks ties              */
+    qtr_dec price;
+    bool maker, trigger;
+} qtr_paper_due;
+
+/* path.c: the assumed price path inside one candle. */
+typedef struct qtr_paper_path { qtr_dec p[4]; } qtr_paper_path;      /* open, nearer extreme, other, close */
+typedef struct qtr_paper_path_pos { int seg; qtr_dec dist; } qtr_paper_path_pos;
+void qtr_paper_path_of(const qtr_candle *c, qtr_paper_path *out);
+/* Where the path first reaches target going down (price <= target) or up;
+ * strict: beyond it, not only at it. false if never. */
+bool qtr_paper_path_reach(const qtr_paper_path *pt, qtr_dec target, bool down, bool strict, qtr_paper_path_pos *out);
+int qtr_paper_path_cmp(const qtr_paper_path_pos *a, const qtr_paper_path_pos *b);
 
 typedef struct qtr_paper {
     const qtr_host *h;
@@ -77,6 +101,8 @@ typedef struct qtr_paper {
     int hold;                        /* > 0: releases wait for the sweep        */
     qtr_paper_order *dead_list;      /* finished while held                     */
     int32_t id_index[QTR_PAPER_ID_SLOTS];   /* pool index + 1, 0 empty     */
+    qtr_paper_due *due;              /* QTR_PAPER_MAX_OPEN_ORDERS: one candle's orders in path order */
+    bool due_busy;
 
     qtr_paper_symbol *syms;          /* QTR_PAPER_MAX_SYMBOLS                */
     size_t n_syms;
@@ -124,7 +150,8 @@ void qtr_paper_position_report(const qtr_paper_symbol *sym, qtr_position *out);
 /* matching.c */
 /* price * qty * rate, exact, rounded toward +infinity to 1e-8. */
 bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out);
-/* price moved by slippage_bps against the taker, on the tick. */
+/* price moved by slippage_bps against the taker, to the nearest tick (a tie
+ * against the taker). */
 qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec tick, qtr_dec price, qtr_side side);
 int qtr_paper_submit(qtr_paper *p, const qtr_order_intent *o);
 void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms);

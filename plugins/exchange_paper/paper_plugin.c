@@ -7,15 +7,20 @@
  *  - An accepted order is acknowledged NEW first; each fill is a FILL event
  *    followed by an ORDER_UPDATE with the cumulative quantity and average.
  *    Validation failures are a single REJECTED update (with a reason).
- *  - MARKET, IOC and FOK trade at once against the newest candle's close,
- *    moved by slippage_bps against the taker; market remainders then fill at
- *    later opens and expire after market_order_timeout_candles candles.
+ *  - MARKET, IOC and FOK trade at once against the newest candle's close
+ *    (or MARKET at the next open: market_fill), moved by slippage_bps against
+ *    the taker to the nearest tick; market remainders then fill at later
+ *    opens and expire after market_order_timeout_candles candles.
  *  - Resting LIMIT orders fill on candles that open after they arrived (never
- *    on the candle they were priced from): at the limit as maker, or at a
- *    better open as taker when the candle opened through the limit. GTX
+ *    on the candle they were priced from): at the limit as maker when the
+ *    price trades through it (or touches it: limit_fill), or at the open as
+ *    taker with slippage when the candle opened through the limit. GTX
  *    orders only make: at their limit, or EXPIRED on arrival if they cross.
+ *  - STOP_MARKET and TAKE_PROFIT_MARKET trigger on high/low (or the mark:
+ *    stop_trigger) and then fill as market orders, as takers.
+ *  - Orders on one candle fill in the order the assumed path open -> nearer
+ *    extreme -> other extreme -> close reaches them (path.c).
  *  - All fills on one candle of a symbol share max_volume_share of its volume.
- *  - STOP_MARKET and TAKE_PROFIT_MARKET are rejected as unsupported.
  *  - With symbols_file, each symbol's exchangeInfo rules round and check
  *    orders exactly as the Binance plugin does (rules.c, docs/backtest.md).
  */
@@ -35,6 +40,12 @@ static const qtr_option OPTIONS[] = {
     { "symbols_file", QTR_OPT_STRING, "", 0,
       "exchangeInfo JSON with each symbol's tick, step, minimums and precision (qtr symbols fetch); "
       "empty: price_tick and min_qty_step for every symbol" },
+    { "market_fill", QTR_OPT_STRING, "close", 0,
+      "market orders fill at the close of the candle they were decided on (close) or at the next open (next_open)" },
+    { "limit_fill", QTR_OPT_STRING, "through", 0,
+      "a resting limit fills when the price trades through it (through) or only touches it (touch)" },
+    { "stop_trigger", QTR_OPT_STRING, "last", 0,
+      "stop and take-profit orders trigger on the candle's high/low (last) or on the mark price (mark)" },
     { "market_order_timeout_candles", QTR_OPT_INT, "5", 0, "candles before a market remainder expires" },
     { NULL, 0, NULL, 0, NULL },
 };
@@ -54,6 +65,19 @@ static int read_decimal(qtr_paper *p, const char *name, qtr_dec lo, qtr_dec hi, 
     return 0;
 }
 
+/* One of two words: *second is whether it is the second. */
+static int read_choice(qtr_paper *p, const char *name, const char *first, const char *second_word, bool *second)
+{
+    const char *v = NULL;
+    if (p->h->config_string(p->ctx, name, &v) != QTR_OK || (strcmp(v, first) != 0 && strcmp(v, second_word) != 0)) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': must be \"%s\" or \"%s\"%s%s%s", name, first, second_word,
+                  v ? " (got \"" : "", v ? v : "", v ? "\")" : "");
+        return -1;
+    }
+    *second = strcmp(v, second_word) == 0;
+    return 0;
+}
+
 static int read_config(qtr_paper *p)
 {
     qtr_paper_config *c = &p->cfg;
@@ -70,6 +94,10 @@ static int read_config(qtr_paper *p)
         p->h->log(p->ctx, QTR_LOG_ERROR, "option 'market_order_timeout_candles': must be a whole number in [0, 1000000]");
         return -1;
     }
+    if (read_choice(p, "market_fill", "close", "next_open", &c->market_next_open) ||
+        read_choice(p, "limit_fill", "through", "touch", &c->limit_on_touch) ||
+        read_choice(p, "stop_trigger", "last", "mark", &c->stop_on_mark))
+        return -1;
     const char *rules = NULL;
     if (p->h->config_string(p->ctx, "symbols_file", &rules) != QTR_OK) {
         p->h->log(p->ctx, QTR_LOG_ERROR, "option 'symbols_file': not a string");

@@ -49,8 +49,8 @@ void fx_candle(fx *f, const char *symbol, const char *open, const char *high, co
     f->next_open_ms = t + FX_INTERVAL;
 }
 
-int fx_submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
-              const char *qty, const char *price, bool reduce_only)
+static int submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
+                  const char *qty, const char *price, const char *stop, bool reduce_only)
 {
     qtr_order_intent o;
     memset(&o, 0, sizeof o);
@@ -63,8 +63,21 @@ int fx_submit(fx *f, const char *symbol, const char *client_id, qtr_side side, q
     o.tif = tif;
     o.qty = D(qty);
     o.price = D(price);
+    o.stop_price = D(stop);
     o.reduce_only = reduce_only;
     return f->p.desc->exchange->submit_order(f->p.state, &o);
+}
+
+int fx_submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
+              const char *qty, const char *price, bool reduce_only)
+{
+    return submit(f, symbol, client_id, side, type, tif, qty, price, "0", reduce_only);
+}
+
+int fx_submit_stop(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
+                   const char *qty, const char *stop, bool reduce_only)
+{
+    return submit(f, symbol, client_id, side, type, QTR_TIF_GTC, qty, "0", stop, reduce_only);
 }
 
 int fx_cancel(fx *f, const char *symbol, const char *client_id)

@@ -27,6 +27,9 @@ void fx_candle(fx *f, const char *symbol, const char *open, const char *high, co
 
 int fx_submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
               const char *qty, const char *price, bool reduce_only);
+/* A STOP_MARKET or TAKE_PROFIT_MARKET order triggering at stop. */
+int fx_submit_stop(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
+                   const char *qty, const char *stop, bool reduce_only);
 int fx_cancel(fx *f, const char *symbol, const char *client_id);
 int fx_cancel_all(fx *f, const char *symbol);
 

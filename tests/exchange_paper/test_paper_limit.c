@@ -52,21 +52,46 @@ static void limit_opened_through_fills_at_the_open(void **state)
     fx_candle(&f, "XRPUSDT", "0.93", "0.94", "0.92", "0.93", "1000");
     qtr_fill fl[4];
     assert_int_equal(fx_fills(&f, mark, "b", fl, 4), 1);
-    assert_int_equal(fl[0].price, D("0.93"));
+    /* at the open as a taker, with slippage: 0.93 * 1.0001 = 0.930093, to the nearest tick */
+    assert_int_equal(fl[0].price, D("0.9301"));
     assert_false(fl[0].maker);
-    assert_int_equal(fl[0].fee, D("0.00372"));  /* 0.93 * 10 * 0.0004 */
+    assert_int_equal(fl[0].fee, D("0.0037204"));  /* 0.9301 * 10 * 0.0004 */
     fx_candle(&f, "XRPUSDT", "1.2", "1.25", "1.18", "1.2", "1000");
     assert_int_equal(fx_fills(&f, mark, "s", fl, 4), 1);
-    assert_int_equal(fl[0].price, D("1.2"));
+    assert_int_equal(fl[0].price, D("1.1999"));   /* 1.2 * 0.9999 = 1.19988 */
     assert_int_equal(fl[0].side, QTR_SIDE_SELL);
     fx_stop(&f);
 }
 
-static void limit_sell_fills_when_high_reaches_it(void **state)
+/* By default a resting limit fills only when the price trades through it:
+ * a high that only touches it is not enough (the queue ahead may not clear). */
+static void limit_sell_fills_when_high_trades_through_it(void **state)
 {
     (void)state;
     fx f;
     fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1.01", "0.99", "1", "1000");
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "s", SELL, LMT, QTR_TIF_GTC, "5", "1.1", false), QTR_OK);
+    fx_candle(&f, "XRPUSDT", "1", "1.0999", "0.99", "1.05", "1000");
+    assert_int_equal(fx_fills(&f, mark, "s", NULL, 0), 0);
+    fx_candle(&f, "XRPUSDT", "1.05", "1.1", "1.04", "1.06", "1000");   /* a touch */
+    assert_int_equal(fx_fills(&f, mark, "s", NULL, 0), 0);
+    fx_candle(&f, "XRPUSDT", "1.05", "1.1001", "1.04", "1.06", "1000");
+    qtr_fill fl[2];
+    assert_int_equal(fx_fills(&f, mark, "s", fl, 2), 1);
+    assert_int_equal(fl[0].price, D("1.1"));
+    assert_true(fl[0].maker);
+    assert_int_equal(fl[0].fee, fx_fee(D("1.1"), D("5"), D("0.0002")));
+    fx_stop(&f);
+}
+
+/* limit_fill = "touch": the high at the limit fills it. */
+static void limit_sell_fills_on_a_touch_when_asked(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, "limit_fill", "touch", NULL);
     fx_candle(&f, "XRPUSDT", "1", "1.01", "0.99", "1", "1000");
     size_t mark = f.m->n_events;
     assert_int_equal(fx_submit(&f, "XRPUSDT", "s", SELL, LMT, QTR_TIF_GTC, "5", "1.1", false), QTR_OK);
@@ -77,7 +102,6 @@ static void limit_sell_fills_when_high_reaches_it(void **state)
     assert_int_equal(fx_fills(&f, mark, "s", fl, 2), 1);
     assert_int_equal(fl[0].price, D("1.1"));
     assert_true(fl[0].maker);
-    assert_int_equal(fl[0].fee, fx_fee(D("1.1"), D("5"), D("0.0002")));
     fx_stop(&f);
 }
 
@@ -89,7 +113,7 @@ static void limit_partial_fills_accumulate(void **state)
     fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "400");
     size_t mark = f.m->n_events;
     assert_int_equal(fx_submit(&f, "XRPUSDT", "l", BUY, LMT, QTR_TIF_GTC, "100", "0.9", false), QTR_OK);
-    for (int i = 0; i < 4; i++) fx_candle(&f, "XRPUSDT", "0.9", "0.9", "0.9", "0.9", "400");   /* 40 each */
+    for (int i = 0; i < 4; i++) fx_candle(&f, "XRPUSDT", "0.9", "0.9", "0.89", "0.9", "400");   /* 40 each */
     qtr_order_update u[8];
     assert_int_equal(fx_updates(&f, mark, "l", u, 8), 4);
     assert_int_equal(u[1].status, QTR_OS_PARTIALLY_FILLED);
@@ -195,7 +219,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(limit_buy_rests_then_fills_at_its_price),
         cmocka_unit_test(limit_opened_through_fills_at_the_open),
-        cmocka_unit_test(limit_sell_fills_when_high_reaches_it),
+        cmocka_unit_test(limit_sell_fills_when_high_trades_through_it),
+        cmocka_unit_test(limit_sell_fills_on_a_touch_when_asked),
         cmocka_unit_test(limit_partial_fills_accumulate),
         cmocka_unit_test(post_only),
         cmocka_unit_test(immediate_or_cancel),

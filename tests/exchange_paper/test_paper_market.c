@@ -33,18 +33,19 @@ static void market_buy_and_sell_with_slippage_and_fee(void **state)
     assert_int_equal(u[0].filled_qty, 0);
     assert_int_equal(u[0].type, QTR_ORDER_MARKET);
     assert_true(u[0].exchange_id[0] != '\0');
-    /* 1.2345 * 1.0001 = 1.23462345, up to the tick 0.0001: 1.2347 */
-    assert_int_equal(fl[0].price, D("1.2347"));
+    /* 1.2345 * 1.0001 = 1.23462345, to the nearest tick 0.0001: 1.2346
+     * (rounding up, against the buyer, would pay 1.2347: 1.8 bp instead of 1) */
+    assert_int_equal(fl[0].price, D("1.2346"));
     assert_int_equal(fl[0].qty, D("123.457"));
-    /* 1.2347 * 123.457 = 152.4323579; * 0.0004 = 0.06097294316, up to 1e-8 */
-    assert_int_equal(fl[0].fee, D("0.06097295"));
-    assert_int_equal(fl[0].fee, fx_fee(D("1.2347"), D("123.457"), D("0.0004")));
+    /* 1.2346 * 123.457 = 152.4200122; * 0.0004 = 0.06096800488, up to 1e-8 */
+    assert_int_equal(fl[0].fee, D("0.06096801"));
+    assert_int_equal(fl[0].fee, fx_fee(D("1.2346"), D("123.457"), D("0.0004")));
     assert_false(fl[0].maker);
     assert_int_equal(fl[0].side, QTR_SIDE_BUY);
     assert_int_equal(fl[0].time_ms, f.m->now_ms);
     assert_int_equal(u[1].status, QTR_OS_FILLED);
     assert_int_equal(u[1].filled_qty, D("123.457"));
-    assert_int_equal(u[1].avg_price, D("1.2347"));
+    assert_int_equal(u[1].avg_price, D("1.2346"));
     assert_string_equal(u[1].exchange_id, u[0].exchange_id);
     /* the fill comes before the update that reports it */
     assert_true(mock_host_last_event(f.m, QTR_EV_ORDER_UPDATE) > mock_host_last_event(f.m, QTR_EV_FILL));
@@ -52,10 +53,10 @@ static void market_buy_and_sell_with_slippage_and_fee(void **state)
     mark = f.m->n_events;
     assert_int_equal(fx_submit(&f, "XRPUSDT", "s1", SELL, MKT, GTC, "123.457", "0", false), QTR_OK);
     assert_int_equal(fx_fills(&f, mark, "s1", fl, 4), 1);
-    /* 1.2345 * 0.9999 = 1.23437655, down to the tick: 1.2343 */
-    assert_int_equal(fl[0].price, D("1.2343"));
-    /* 1.2343 * 123.457 = 152.3829751; * 0.0004 = 0.06095319004, up */
-    assert_int_equal(fl[0].fee, D("0.0609532"));
+    /* 1.2345 * 0.9999 = 1.23437655, to the nearest tick: 1.2344 */
+    assert_int_equal(fl[0].price, D("1.2344"));
+    /* 1.2344 * 123.457 = 152.3953208; * 0.0004 = 0.06095812832, up */
+    assert_int_equal(fl[0].fee, D("0.06095813"));
     assert_int_equal(fx_updates(&f, mark, "s1", u, 4), 2);
     assert_int_equal(u[1].status, QTR_OS_FILLED);
     fx_stop(&f);
@@ -78,8 +79,8 @@ static void partial_fills_bounded_by_volume_share(void **state)
     assert_int_equal(fx_updates(&f, mark, "m1", u, 8), 4);
     assert_int_equal(fx_fills(&f, mark, "m1", fl, 8), 3);
     const char *want_qty[3] = { "50", "30", "40" };
-    /* close 1 and opens 1.1, 1.2 moved up 1 bp: 1.0001, 1.10011 -> 1.1002, 1.20012 -> 1.2002 */
-    const char *want_price[3] = { "1.0001", "1.1002", "1.2002" };
+    /* close 1 and opens 1.1, 1.2 moved up 1 bp, to the nearest tick: 1.0001, 1.10011 -> 1.1001, 1.20012 -> 1.2001 */
+    const char *want_price[3] = { "1.0001", "1.1001", "1.2001" };
     const char *want_cum[3] = { "50", "80", "120" };
     qtr_dec sum = 0;
     for (int i = 0; i < 3; i++) {
@@ -91,8 +92,8 @@ static void partial_fills_bounded_by_volume_share(void **state)
         sum += fl[i].qty;
     }
     assert_int_equal(sum, D("120"));
-    /* (50*1.0001 + 30*1.1002 + 40*1.2002) / 120 = 131.019 / 120 */
-    assert_int_equal(u[3].avg_price, D("1.091825"));
+    /* (50*1.0001 + 30*1.1001 + 40*1.2001) / 120 = 131.012 / 120 = 1.0917666..., half-even */
+    assert_int_equal(u[3].avg_price, D("1.09176667"));
     fx_stop(&f);
 }
 
@@ -183,11 +184,13 @@ static void newest_candle_prices_and_no_lookahead(void **state)
     size_t mark3 = f.m->n_events;
     fx_candle(&f, "XRPUSDT", "1.8", "1.8", "1.7", "1.8", "1000");
     assert_int_equal(fx_fills(&f, mark3, "l", fl, 4), 1);
-    assert_int_equal(fl[0].price, D("1.8"));        /* opened through the limit: the better open */
+    /* opened through the limit: the better open, as a taker with slippage:
+     * 1.8 * 1.0001 = 1.80018, to the nearest tick 1.8002 (still below the limit 1.9) */
+    assert_int_equal(fl[0].price, D("1.8002"));
     assert_false(fl[0].maker);
     assert_int_equal(fx_fills(&f, mark3, "b", fl, 4), 1);
     assert_int_equal(fl[0].qty, D("20"));
-    assert_int_equal(fl[0].price, D("1.8002"));     /* 1.8 * 1.0001 = 1.80018, up */
+    assert_int_equal(fl[0].price, D("1.8002"));     /* 1.8 * 1.0001 = 1.80018, to the nearest */
     fx_stop(&f);
 }
 

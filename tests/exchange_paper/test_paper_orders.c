@@ -171,7 +171,7 @@ static void rejects_bad_orders_with_reasons(void **state)
     expect_reject(&f, "XRPUSDT", BUY, (qtr_order_type)9, GTC, "1", "1", "unknown order type 9");
     expect_reject(&f, "XRPUSDT", (qtr_side)0, MKT, GTC, "1", "0", "unknown side");
     expect_reject(&f, "XRPUSDT", BUY, MKT, (qtr_tif)7, "1", "0", "unknown time in force");
-    expect_reject(&f, "XRPUSDT", BUY, QTR_ORDER_STOP_MARKET, GTC, "1", "0", "STOP_MARKET is not supported");
+    expect_reject(&f, "XRPUSDT", BUY, QTR_ORDER_STOP_MARKET, GTC, "1", "0", "stop_price must be positive (got 0)");
     expect_reject(&f, "XRPUSDT", BUY, MKT, QTR_TIF_GTX, "1", "0", "post-only (GTX) needs a limit order");
     expect_reject(&f, "ETHUSDT", BUY, MKT, GTC, "1", "0", "no market data for ETHUSDT");
     expect_reject(&f, "", BUY, MKT, GTC, "1", "0", "empty symbol");

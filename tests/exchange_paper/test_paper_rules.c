@@ -44,15 +44,15 @@ static void btc_is_priced_off_its_own_tick(void **state)
     assert_int_equal(fx_submit(&f, "BTCUSDT", "b1", BUY, MKT, GTC, "0.0125", "0", false), QTR_OK);
     qtr_fill fl[2];
     assert_int_equal(fx_fills(&f, mark, "b1", fl, 2), 1);
-    /* 43210.5 * 1.0001 = 43214.82105, up to BTCUSDT's tick 0.1: 43214.9
+    /* 43210.5 * 1.0001 = 43214.82105, to BTCUSDT's tick 0.1: 43214.8
      * (one tick of 0.0001 for all would give 43214.8211) */
-    assert_int_equal(fl[0].price, D("43214.9"));
+    assert_int_equal(fl[0].price, D("43214.8"));
     /* 0.0125 down to the step 0.001 */
     assert_int_equal(fl[0].qty, D("0.012"));
     mark = f.m->n_events;
     assert_int_equal(fx_submit(&f, "BTCUSDT", "s1", SELL, MKT, GTC, "0.012", "0", false), QTR_OK);
     assert_int_equal(fx_fills(&f, mark, "s1", fl, 2), 1);
-    assert_int_equal(fl[0].price, D("43206.1"));   /* 43206.17895 down to 0.1 */
+    assert_int_equal(fl[0].price, D("43206.2"));   /* 43210.5 * 0.9999 = 43206.17895, to the nearest 0.1 */
     fx_stop(&f);
 }
 
