@@ -2,6 +2,7 @@
 #include "bus/bus_config.h"
 
 #include <lauxlib.h>
+#include <lua.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

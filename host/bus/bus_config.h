@@ -19,7 +19,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <lua.h>
 
 typedef enum qh_bus_role {
     QH_ROLE_ALL = 0,       /* one host does everything (the default) */
@@ -57,7 +56,8 @@ typedef struct qh_bus_config_error {
 
 /* Reads host_id, role and bus from the config table at idx of L. 0, or -1
  * with *e filled. Nothing is read from metatables. */
-int qh_bus_config_parse(lua_State *L, int idx, qh_bus_config *out, qh_bus_config_error *e);
+struct lua_State;
+int qh_bus_config_parse(struct lua_State *L, int idx, qh_bus_config *out, qh_bus_config_error *e);
 
 /* "redis://host[:port][/db]" -> host, port, db. 0, or -1 with why. */
 int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int *db, char *why, size_t whylen);

@@ -1,0 +1,462 @@
+/* redis_consumer.c — see redis_consumer.h. */
+#include "bus/redis_consumer.h"
+
+#include <event2/event.h>
+#include <hiredis/async.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <qtr/plugin.h>
+
+#include "bus/dedupe.h"
+#include "bus/redis_conn.h"
+#include "core/clock.h"
+#include "core/log.h"
+
+#define READ_COUNT 256
+#define READ_BLOCK_MS 50
+#define DEDUPE_WINDOW 65536
+#define DEDUPE_HOSTS 256
+#define MAX_STREAMS 64
+
+struct qh_consumer {
+    qh_consumer_opts o;
+    const qh_bus_config *cfg;
+    char ip[64], password[256];
+    struct event_base *base;
+    redisAsyncContext *ac;
+    bool ready;
+    bool own_pending_done;          /* after a (re)connect, our own pending entries first */
+    int64_t connect_started_ns, read_sent_ns;
+    bool read_outstanding, claim_outstanding;
+    unsigned attempt, rng;
+    bool reconnect_armed;
+    struct event *ev_reconnect, *ev_watch, *ev_claim, *ev_pending;
+    size_t n_streams;
+    char keys[MAX_STREAMS][96];
+    qtr_event_type types[MAX_STREAMS];
+    char claim_next[MAX_STREAMS][48];
+    size_t claim_idx;
+    qh_dedupe *dedupe;
+    qh_consumer_stats st;
+    struct {
+        qh_metric *consumed, *duplicates, *stale, *claimed, *pending;
+    } m;
+};
+
+static void set_error(qh_consumer *c, const char *why) { qtr_strlcpy(c->st.last_error, why, sizeof c->st.last_error); }
+
+static void count(qh_metric *m, int64_t n)
+{
+    if (m && n) qh_metric_add(m, n);
+}
+
+static void issue_read(qh_consumer *c);
+
+static void schedule_reconnect(qh_consumer *c)
+{
+    if (c->reconnect_armed) return;
+    int64_t ms = qh_redis_backoff_ms(c->attempt++, &c->rng);
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    evtimer_add(c->ev_reconnect, &tv);
+    c->reconnect_armed = true;
+}
+
+static void lost(qh_consumer *c, const char *why, bool free_it)
+{
+    if (!c->ac) return;
+    redisAsyncContext *ac = c->ac;
+    c->ac = NULL;
+    if (c->ready) qh_warn("bus", "redis consumer %s:%d: %s; reconnecting", c->ip, c->cfg->redis.port, why);
+    c->ready = false;
+    c->read_outstanding = c->claim_outstanding = false;
+    set_error(c, why);
+    if (free_it) redisAsyncFree(ac);
+    schedule_reconnect(c);
+}
+
+/* Acknowledges ids of one stream, written to the socket now: an entry acted
+ * on must not stay pending a moment longer than needed (a claim by another
+ * member would act on it again). */
+static void ack(qh_consumer *c, size_t stream, const char **ids, const size_t *lens, size_t n)
+{
+    if (n == 0 || !c->ac) return;
+    const char *argv[3 + READ_COUNT];
+    size_t len[3 + READ_COUNT];
+    argv[0] = "XACK"; len[0] = 4;
+    argv[1] = c->keys[stream]; len[1] = strlen(c->keys[stream]);
+    argv[2] = c->cfg->group; len[2] = strlen(c->cfg->group);
+    for (size_t i = 0; i < n; i++) { argv[3 + i] = ids[i]; len[3 + i] = lens[i]; }
+    if (redisAsyncCommandArgv(c->ac, NULL, NULL, (int)(3 + n), argv, len) == REDIS_OK) {
+        c->st.acked += n;
+        redisAsyncHandleWrite(c->ac);
+    }
+}
+
+static size_t stream_of(qh_consumer *c, const char *key)
+{
+    for (size_t i = 0; i < c->n_streams; i++)
+        if (strcmp(c->keys[i], key) == 0) return i;
+    return SIZE_MAX;
+}
+
+static int64_t now_ms(qh_consumer *c) { return c->o.now_ms ? c->o.now_ms(c->o.ud) : qh_wall_ms(); }
+
+/* One entry: true if it may be acknowledged. */
+static bool take(qh_consumer *c, const redisReply *fields)
+{
+    if (!fields || fields->type != REDIS_REPLY_ARRAY) return true;   /* trimmed away: nothing to do */
+    const redisReply *env = NULL;
+    for (size_t k = 0; k + 1 < fields->elements; k += 2)
+        if (fields->element[k]->type == REDIS_REPLY_STRING && strcmp(fields->element[k]->str, "e") == 0)
+            env = fields->element[k + 1];
+    c->st.delivered++;
+    qh_busev ev;
+    char err[200];
+    if (!env || env->type != REDIS_REPLY_STRING || qh_busev_decode(env->str, env->len, &ev, err, sizeof err) != 0) {
+        c->st.undecodable++;
+        if (!env) snprintf(err, sizeof err, "no 'e' field");
+        qh_warn("bus", "undecodable entry refused: %s", err);
+        set_error(c, err);
+        return true;   /* it will never decode: do not let it come back */
+    }
+    qh_dedupe_verdict v = qh_dedupe_check(c->dedupe, ev.host_id, ev.seq);
+    if (v != QH_DEDUPE_NEW) {
+        c->st.duplicates++;
+        count(c->m.duplicates, 1);
+        return true;
+    }
+    if (ev.ev.type == QTR_EV_SIGNAL && c->o.max_age_ms > 0) {
+        int64_t age = now_ms(c) - ev.ev.u.signal.time_ms;
+        if (age > c->o.max_age_ms) {
+            c->st.stale++;
+            count(c->m.stale, 1);
+            qh_dedupe_admit(c->dedupe, ev.host_id, ev.seq);
+            qh_warn("bus", "signal %s#%" PRIu64 " (%s %s) refused: stale, %" PRId64 " ms old (max_age_ms %" PRId64 ")",
+                    ev.host_id, ev.seq, ev.ev.u.signal.symbol, qtr_side_name(ev.ev.u.signal.side), age,
+                    c->o.max_age_ms);
+            return true;
+        }
+    }
+    if (c->o.handler(c->o.ud, &ev) != 0) {
+        c->st.not_handled++;
+        return false;
+    }
+    qh_dedupe_admit(c->dedupe, ev.host_id, ev.seq);
+    c->st.handled++;
+    count(c->m.consumed, 1);
+    return true;
+}
+
+/* entries: [[id, fields], ...] of one stream. */
+static void take_entries(qh_consumer *c, size_t stream, const redisReply *entries, bool claimed)
+{
+    if (!entries || entries->type != REDIS_REPLY_ARRAY) return;
+    const char *ids[READ_COUNT];
+    size_t lens[READ_COUNT], n = 0;
+    for (size_t i = 0; i < entries->elements; i++) {
+        const redisReply *e = entries->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || e->element[0]->type != REDIS_REPLY_STRING) continue;
+        if (claimed) {
+            c->st.claimed++;
+            count(c->m.claimed, 1);
+        }
+        if (take(c, e->elements > 1 ? e->element[1] : NULL)) {
+            ids[n] = e->element[0]->str;
+            lens[n] = e->element[0]->len;
+            if (++n == READ_COUNT) { ack(c, stream, ids, lens, n); n = 0; }
+        }
+    }
+    ack(c, stream, ids, lens, n);
+}
+
+static void on_read(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    c->read_outstanding = false;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        char why[200];
+        snprintf(why, sizeof why, "XREADGROUP refused: %.160s", reply->str);
+        lost(c, why, true);
+        return;
+    }
+    size_t got = 0;
+    if (reply->type == REDIS_REPLY_ARRAY) {
+        for (size_t i = 0; i < reply->elements; i++) {
+            const redisReply *s = reply->element[i];
+            if (s->type != REDIS_REPLY_ARRAY || s->elements != 2) continue;
+            size_t k = stream_of(c, s->element[0]->str);
+            if (k == SIZE_MAX) continue;
+            got += s->element[1]->type == REDIS_REPLY_ARRAY ? s->element[1]->elements : 0;
+            take_entries(c, k, s->element[1], false);
+        }
+    }
+    /* one pass over our own pending history (what we read before a
+     * reconnect or a restart and did not acknowledge); anything past it is
+     * found by XAUTOCLAIM, which takes idle entries of every member */
+    (void)got;
+    c->own_pending_done = true;
+    issue_read(c);
+}
+
+static void issue_read(qh_consumer *c)
+{
+    if (!c->ac || !c->ready || c->read_outstanding) return;
+    const char *argv[9 + 2 * MAX_STREAMS];
+    size_t len[9 + 2 * MAX_STREAMS];
+    size_t a = 0;
+    static const char count_txt[] = "256", block_txt[] = "50";
+    argv[a] = "XREADGROUP"; len[a++] = 10;
+    argv[a] = "GROUP"; len[a++] = 5;
+    argv[a] = c->cfg->group; len[a++] = strlen(c->cfg->group);
+    argv[a] = c->cfg->host_id; len[a++] = strlen(c->cfg->host_id);
+    argv[a] = "COUNT"; len[a++] = 5;
+    argv[a] = count_txt; len[a++] = sizeof count_txt - 1;
+    argv[a] = "BLOCK"; len[a++] = 5;
+    argv[a] = block_txt; len[a++] = sizeof block_txt - 1;
+    argv[a] = "STREAMS"; len[a++] = 7;
+    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
+    const char *from = c->own_pending_done ? ">" : "0";
+    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = from; len[a++] = 1; }
+    if (redisAsyncCommandArgv(c->ac, on_read, c, (int)a, argv, len) == REDIS_OK) {
+        c->read_outstanding = true;
+        c->read_sent_ns = qh_mono_ns();
+    }
+}
+
+static void on_claim(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    c->claim_outstanding = false;
+    size_t k = c->claim_idx;
+    c->claim_idx = (c->claim_idx + 1) % c->n_streams;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        set_error(c, reply->str);
+        return;
+    }
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2) return;
+    if (reply->element[0]->type == REDIS_REPLY_STRING)
+        qtr_strlcpy(c->claim_next[k], reply->element[0]->str, sizeof c->claim_next[k]);
+    take_entries(c, k, reply->element[1], true);
+}
+
+static void on_claim_timer(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what;
+    qh_consumer *c = ud;
+    if (!c->ac || !c->ready || c->claim_outstanding) return;
+    size_t k = c->claim_idx;
+    char idle[24];
+    snprintf(idle, sizeof idle, "%" PRId64, c->cfg->claim_idle_ms);
+    const char *argv[] = { "XAUTOCLAIM", c->keys[k], c->cfg->group, c->cfg->host_id, idle, c->claim_next[k], "COUNT", "256" };
+    size_t len[8];
+    for (int i = 0; i < 8; i++) len[i] = strlen(argv[i]);
+    if (redisAsyncCommandArgv(c->ac, on_claim, c, 8, argv, len) == REDIS_OK) c->claim_outstanding = true;
+}
+
+static void on_pending_sum(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply || reply->type != REDIS_REPLY_INTEGER) return;
+    c->st.pending = reply->integer;
+    if (c->m.pending) qh_metric_set(c->m.pending, (double)reply->integer);
+}
+
+static const char PENDING_SCRIPT[] =
+    "local n = 0\n"
+    "for i = 1, #KEYS do\n"
+    "  local ok, r = pcall(redis.call, 'XPENDING', KEYS[i], ARGV[1])\n"
+    "  if ok and type(r) == 'table' then n = n + r[1] end\n"
+    "end\n"
+    "return n\n";
+
+static void on_pending_timer(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what;
+    qh_consumer *c = ud;
+    if (!c->ac || !c->ready) return;
+    const char *argv[4 + MAX_STREAMS];
+    size_t len[4 + MAX_STREAMS];
+    char nk[8];
+    snprintf(nk, sizeof nk, "%zu", c->n_streams);
+    size_t a = 0;
+    argv[a] = "EVAL"; len[a++] = 4;
+    argv[a] = PENDING_SCRIPT; len[a++] = sizeof PENDING_SCRIPT - 1;
+    argv[a] = nk; len[a++] = strlen(nk);
+    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
+    argv[a] = c->cfg->group; len[a++] = strlen(c->cfg->group);
+    redisAsyncCommandArgv(c->ac, on_pending_sum, c, (int)a, argv, len);
+}
+
+static void on_setup(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    /* XGROUP CREATE answers BUSYGROUP when the group exists: that is fine */
+    if (reply->type == REDIS_REPLY_ERROR && strncmp(reply->str, "BUSYGROUP", 9) != 0) {
+        char why[200];
+        snprintf(why, sizeof why, "setup refused: %.160s", reply->str);
+        lost(c, why, true);
+    }
+}
+
+static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    if (reply->type == REDIS_REPLY_ERROR) {
+        lost(c, reply->str, true);
+        return;
+    }
+    c->ready = true;
+    c->attempt = 0;
+    c->own_pending_done = false;
+    issue_read(c);
+}
+
+static void on_connect(const redisAsyncContext *cac, int status)
+{
+    qh_consumer *c = cac->data;
+    if (!c || cac != c->ac) return;
+    if (status != REDIS_OK) {
+        lost(c, cac->errstr[0] ? cac->errstr : "connect failed", false);
+        return;
+    }
+    qh_redis_preamble(c->ac, c->password, c->cfg->redis.db, on_setup, c);
+    for (size_t i = 0; i < c->n_streams; i++) {
+        /* signals from the stream's start (older ones are refused as stale,
+         * not lost), other types from now on */
+        const char *start = c->types[i] == QTR_EV_SIGNAL ? "0" : "$";
+        const char *argv[] = { "XGROUP", "CREATE", c->keys[i], c->cfg->group, start, "MKSTREAM" };
+        size_t len[6];
+        for (int k = 0; k < 6; k++) len[k] = strlen(argv[k]);
+        redisAsyncCommandArgv(c->ac, on_setup, c, 6, argv, len);
+    }
+    const char *ping[] = { "PING" };
+    size_t pl[] = { 4 };
+    redisAsyncCommandArgv(c->ac, on_ping, c, 1, ping, pl);
+}
+
+static void on_disconnect(const redisAsyncContext *cac, int status)
+{
+    (void)status;
+    qh_consumer *c = cac->data;
+    if (!c || cac != c->ac) return;
+    lost(c, cac->errstr[0] ? cac->errstr : "connection closed", false);
+}
+
+static void start_connect(qh_consumer *c)
+{
+    char err[256];
+    c->ac = qh_redis_open(c->base, c->ip, c->cfg->redis.port, c, on_connect, on_disconnect, err, sizeof err);
+    if (!c->ac) {
+        set_error(c, err);
+        schedule_reconnect(c);
+        return;
+    }
+    c->connect_started_ns = qh_mono_ns();
+}
+
+static void on_reconnect_timer(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what;
+    qh_consumer *c = ud;
+    c->reconnect_armed = false;
+    if (!c->ac) start_connect(c);
+}
+
+static void on_watch_timer(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what;
+    qh_consumer *c = ud;
+    int64_t limit = c->o.reply_timeout_ms * 1000000, now = qh_mono_ns();
+    if (c->ac && !c->ready && now - c->connect_started_ns > limit) lost(c, "connect timed out", true);
+    else if (c->ac && c->read_outstanding && now - c->read_sent_ns > limit + READ_BLOCK_MS * 1000000)
+        lost(c, "no reply to XREADGROUP", true);
+}
+
+void qh_consumer_stats_get(const qh_consumer *c, qh_consumer_stats *out)
+{
+    *out = c->st;
+    out->connected = c->ready;
+}
+
+qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen)
+{
+    qh_consumer *c = calloc(1, sizeof *c);
+    if (!c) { snprintf(err, errlen, "bus: out of memory"); return NULL; }
+    c->o = *o;
+    if (c->o.reply_timeout_ms <= 0) c->o.reply_timeout_ms = 2000;
+    c->cfg = o->cfg;
+    c->base = o->base;
+    qtr_strlcpy(c->ip, o->redis_ip, sizeof c->ip);
+    const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
+    if (pw) qtr_strlcpy(c->password, pw, sizeof c->password);
+    c->rng = (unsigned)(qh_mono_ns() ^ ((int64_t)getpid() << 8));
+    for (int t = 0; t < QTR_EV__COUNT && t < 64; t++) {
+        if (!(o->cfg->consume & (UINT64_C(1) << t)) || c->n_streams == MAX_STREAMS) continue;
+        const char *name = qh_busev_type_name((qtr_event_type)t);
+        if (!name) continue;
+        snprintf(c->keys[c->n_streams], sizeof c->keys[0], "%s:%s", o->cfg->redis.stream_prefix, name);
+        c->types[c->n_streams] = (qtr_event_type)t;
+        snprintf(c->claim_next[c->n_streams], sizeof c->claim_next[0], "0-0");
+        c->n_streams++;
+    }
+    if (c->n_streams == 0) {
+        snprintf(err, errlen, "bus.consume: no event type to consume");
+        free(c);
+        return NULL;
+    }
+    c->dedupe = qh_dedupe_new(DEDUPE_WINDOW, DEDUPE_HOSTS);
+    c->ev_reconnect = evtimer_new(c->base, on_reconnect_timer, c);
+    c->ev_watch = event_new(c->base, -1, EV_PERSIST, on_watch_timer, c);
+    c->ev_claim = event_new(c->base, -1, EV_PERSIST, on_claim_timer, c);
+    c->ev_pending = event_new(c->base, -1, EV_PERSIST, on_pending_timer, c);
+    if (!c->dedupe || !c->ev_reconnect || !c->ev_watch || !c->ev_claim || !c->ev_pending) {
+        snprintf(err, errlen, "bus: out of memory");
+        qh_consumer_free(c);
+        return NULL;
+    }
+    if (o->metrics) {
+        qh_metrics *mt = o->metrics;
+        c->m.consumed = qh_metrics_counter(mt, "bus_events_consumed_total", "Events taken from Redis and handled", NULL, NULL);
+        c->m.duplicates = qh_metrics_counter(mt, "bus_duplicates_dropped_total", "Events dropped as already handled", NULL, NULL);
+        c->m.stale = qh_metrics_counter(mt, "bus_stale_signals_refused_total", "Signals refused as older than max_age_ms", NULL, NULL);
+        c->m.claimed = qh_metrics_counter(mt, "bus_claimed_entries_total", "Entries claimed from dead group members", NULL, NULL);
+        c->m.pending = qh_metrics_gauge(mt, "bus_pending_entries", "Entries the consumer group has pending", NULL, NULL);
+    }
+    struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
+    int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;
+    struct timeval claim = { (time_t)(half / 1000), (suseconds_t)((half % 1000) * 1000) };
+    event_add(c->ev_watch, &watch);
+    event_add(c->ev_claim, &claim);
+    event_add(c->ev_pending, &pending);
+    start_connect(c);
+    return c;
+}
+
+void qh_consumer_free(qh_consumer *c)
+{
+    if (!c) return;
+    if (c->ac) {
+        redisAsyncContext *ac = c->ac;
+        c->ac = NULL;
+        redisAsyncFree(ac);
+    }
+    if (c->ev_reconnect) event_free(c->ev_reconnect);
+    if (c->ev_watch) event_free(c->ev_watch);
+    if (c->ev_claim) event_free(c->ev_claim);
+    if (c->ev_pending) event_free(c->ev_pending);
+    qh_dedupe_free(c->dedupe);
+    free(c);
+}

@@ -1,0 +1,62 @@
+/*
+ * The consumer side of the bus: this host reads the streams of the types in
+ * bus.consume through its consumer group (bus.group; the consumer is named
+ * after host_id), on the host's libevent loop, on a connection of its own.
+ *
+ *  - XREADGROUP (COUNT, BLOCK 50 ms) delivers entries; each is decoded, passed
+ *    through the dedupe window (host_id, seq: a replay, a claim or a duplicate
+ *    delivery is dropped and counted), a signal older than max_age_ms is
+ *    refused as stale (counted, never executed late), and the rest go to the
+ *    handler. An entry is acknowledged (XACK, written to the socket at once)
+ *    after the handler has dealt with it (queued, or refused with its reason)
+ *    and never before; one the handler could not take stays pending.
+ *  - Every claim_idle_ms / 2, XAUTOCLAIM takes entries a dead member left
+ *    pending longer than claim_idle_ms; they go the same way.
+ *  - Every second, XPENDING counts what this group still has pending.
+ *
+ * A signal stream's group starts at the stream's beginning (a signal sent
+ * before the group existed is then refused as stale, not lost); the other
+ * types start at new entries.
+ */
+#ifndef QH_BUS_REDIS_CONSUMER_H
+#define QH_BUS_REDIS_CONSUMER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus/bus_config.h"
+#include "bus/event_codec.h"
+#include "core/metrics.h"
+
+struct event_base;
+typedef struct qh_consumer qh_consumer;
+
+/* 0: handled (queued, or refused with a reason): acknowledge it. Non-zero:
+ * not handled; it stays pending for this or another member. */
+typedef int (*qh_consumer_fn)(void *ud, const qh_busev *ev);
+
+typedef struct qh_consumer_opts {
+    struct event_base *base;
+    const qh_bus_config *cfg;
+    const char *redis_ip;
+    qh_consumer_fn handler;
+    void *ud;
+    int64_t (*now_ms)(void *ud);     /* the host clock, for stale signals (NULL: wall clock) */
+    int64_t max_age_ms;              /* signals older are refused; 0: never */
+    qh_metrics *metrics;             /* NULL: none */
+    int64_t reply_timeout_ms;        /* 0: 2000 */
+} qh_consumer_opts;
+
+typedef struct qh_consumer_stats {
+    bool connected;
+    uint64_t delivered, handled, duplicates, stale, undecodable, not_handled, claimed, acked;
+    int64_t pending;                 /* of this group, all streams, at the last XPENDING */
+    char last_error[160];
+} qh_consumer_stats;
+
+qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen);
+void qh_consumer_free(qh_consumer *c);
+void qh_consumer_stats_get(const qh_consumer *c, qh_consumer_stats *out);
+
+#endif

@@ -1,0 +1,274 @@
+/* bus/redis_consumer against a real redis-server: two members of one group
+ * never both act on a signal; an entry a dead member left pending is claimed
+ * after claim_idle_ms and acted on once; a duplicate delivery is dropped; a
+ * stale signal is refused, counted and acknowledged (never executed late);
+ * nothing stays pending. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bus/redis_consumer.h"
+#include "bus/redis_mirror.h"
+#include "core/clock.h"
+#include "redis_fixture.h"
+
+#define N_SIGNALS 2000
+
+static redis_fx g_redis;
+static char g_dir[64], g_buf[128], g_seq[128];
+static struct event_base *g_base;
+static qh_bus_config g_cfg;
+static int g_acted[N_SIGNALS + 1];     /* times each seq was acted on */
+static int g_by[2];                    /* how many each member acted on */
+static bool g_refuse;                  /* a member that never finishes */
+
+static int setup(void **state)
+{
+    (void)state;
+    if (!redis_fx_start(&g_redis)) {
+        fprintf(stderr, "redis-server not installed: skipped\n");
+        exit(77);
+    }
+    snprintf(g_dir, sizeof g_dir, "/tmp/qtr-consumer-XXXXXX");
+    if (!mkdtemp(g_dir)) return -1;
+    snprintf(g_buf, sizeof g_buf, "%s/bus.buf", g_dir);
+    snprintf(g_seq, sizeof g_seq, "%s/bus.seq", g_dir);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    redis_fx_stop(&g_redis);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void fresh(int64_t claim_idle_ms)
+{
+    unlink(g_buf);
+    unlink(g_seq);
+    memset(&g_cfg, 0, sizeof g_cfg);
+    memset(g_acted, 0, sizeof g_acted);
+    memset(g_by, 0, sizeof g_by);
+    g_refuse = false;
+    g_cfg.enabled = true;
+    snprintf(g_cfg.host_id, sizeof g_cfg.host_id, "strat-1");
+    snprintf(g_cfg.redis.host, sizeof g_cfg.redis.host, "127.0.0.1");
+    g_cfg.redis.port = g_redis.port;
+    snprintf(g_cfg.redis.stream_prefix, sizeof g_cfg.redis.stream_prefix, "c%d", (int)getpid());
+    g_cfg.redis.maxlen = 1000000;
+    g_cfg.redis.batch_max = 128;
+    g_cfg.redis.flush_ms = 1;
+    g_cfg.buffer.max_events = 100000;
+    g_cfg.buffer.fsync_ms = 20;
+    g_cfg.consume = UINT64_C(1) << QTR_EV_SIGNAL;
+    snprintf(g_cfg.group, sizeof g_cfg.group, "execution");
+    g_cfg.claim_idle_ms = claim_idle_ms;
+    redisContext *c = redis_fx_client(&g_redis);
+    freeReplyObject(redisCommand(c, "FLUSHALL"));
+    redisFree(c);
+}
+
+typedef struct member {
+    int idx;
+    qh_bus_config cfg;
+    qh_consumer *c;
+} member;
+
+static int handler(void *ud, const qh_busev *ev)
+{
+    member *m = ud;
+    if (g_refuse && m->idx == 1) return -1;
+    assert_int_equal(ev->ev.type, QTR_EV_SIGNAL);
+    assert_true(ev->seq >= 1 && ev->seq <= N_SIGNALS);
+    g_acted[ev->seq]++;
+    g_by[m->idx]++;
+    return 0;
+}
+
+static void member_start(member *m, int idx, const char *host)
+{
+    m->idx = idx;
+    m->cfg = g_cfg;
+    snprintf(m->cfg.host_id, sizeof m->cfg.host_id, "%s", host);
+    qh_consumer_opts o = { .base = g_base, .cfg = &m->cfg, .redis_ip = "127.0.0.1", .handler = handler, .ud = m,
+                           .max_age_ms = 5000, .reply_timeout_ms = 1000 };
+    char err[256] = "";
+    m->c = qh_consumer_new(&o, err, sizeof err);
+    if (!m->c) fail_msg("%s", err);
+}
+
+static qh_mirror *producer(void)
+{
+    qh_mirror_opts o = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .buffer_path = g_buf,
+                         .seq_path = g_seq, .reply_timeout_ms = 1000 };
+    char err[256] = "";
+    qh_mirror *p = qh_mirror_new(&o, err, sizeof err);
+    if (!p) fail_msg("%s", err);
+    return p;
+}
+
+static void publish_signals(qh_mirror *p, int n, int64_t time_ms)
+{
+    for (int i = 0; i < n; i++) {
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_SIGNAL;
+        ev.time_ms = time_ms;
+        snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "BTCUSDT");
+        snprintf(ev.u.signal.strategy, sizeof ev.u.signal.strategy, "ma_cross");
+        ev.u.signal.time_ms = time_ms;
+        ev.u.signal.side = QTR_SIDE_BUY;
+        ev.u.signal.qty = QTR_DEC_INT(1);
+        assert_int_equal(qh_mirror_publish(p, &ev, NULL), QTR_OK);
+    }
+}
+
+static void run_ms(int64_t ms)
+{
+    struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+    event_base_loopexit(g_base, &tv);
+    event_base_dispatch(g_base);
+}
+
+static int total_acted(void)
+{
+    int t = 0;
+    for (int i = 1; i <= N_SIGNALS; i++) t += g_acted[i];
+    return t;
+}
+
+/* Runs until `want` signals were acted on and the group has nothing pending. */
+static bool settle(member *ms, int n, int want, int64_t max_ms)
+{
+    int64_t end = qh_mono_ns() + max_ms * 1000000;
+    while (qh_mono_ns() < end) {
+        run_ms(20);
+        qh_consumer_stats s;
+        qh_consumer_stats_get(ms[0].c, &s);
+        if (total_acted() >= want && s.pending == 0) {
+            bool all = true;
+            for (int i = 0; i < n; i++) {
+                qh_consumer_stats_get(ms[i].c, &s);
+                all = all && s.connected;
+            }
+            if (all) { run_ms(1200); return true; }   /* one more XPENDING round */
+        }
+    }
+    return false;
+}
+
+static void two_members_never_act_twice(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    member ms[2];
+    member_start(&ms[0], 0, "exec-a");
+    member_start(&ms[1], 1, "exec-b");
+    run_ms(200);
+    qh_mirror *p = producer();
+    publish_signals(p, N_SIGNALS, qh_wall_ms());
+    assert_true(settle(ms, 2, N_SIGNALS, 20000));
+    for (int i = 1; i <= N_SIGNALS; i++)
+        if (g_acted[i] != 1) fail_msg("signal #%d acted on %d times", i, g_acted[i]);
+    assert_int_equal(g_by[0] + g_by[1], N_SIGNALS);
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(s.pending, 0);
+    fprintf(stderr, "exec-a acted on %d, exec-b on %d\n", g_by[0], g_by[1]);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
+    qh_consumer_free(ms[1].c);
+    event_base_free(g_base);
+}
+
+static void a_dead_members_entries_are_claimed_once(void **state)
+{
+    (void)state;
+    fresh(300);
+    g_base = event_base_new();
+    member ms[2];
+    /* exec-b reads everything and never finishes (then dies) */
+    g_refuse = true;
+    member_start(&ms[1], 1, "exec-b");
+    run_ms(200);
+    qh_mirror *p = producer();
+    publish_signals(p, 200, qh_wall_ms());
+    run_ms(500);
+    qh_consumer_stats sb;
+    qh_consumer_stats_get(ms[1].c, &sb);
+    assert_true(sb.not_handled >= 200);
+    assert_int_equal(total_acted(), 0);
+    qh_consumer_free(ms[1].c);    /* it dies with 200 pending */
+    g_refuse = false;
+    member_start(&ms[0], 0, "exec-a");
+    assert_true(settle(ms, 1, 200, 15000));
+    for (int i = 1; i <= 200; i++)
+        if (g_acted[i] != 1) fail_msg("signal #%d acted on %d times", i, g_acted[i]);
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_true(s.claimed >= 200);
+    assert_int_equal(s.pending, 0);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+}
+
+static void duplicates_and_stale_signals_are_refused(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+    qh_mirror *p = producer();
+    publish_signals(p, 10, qh_wall_ms());
+    publish_signals(p, 5, qh_wall_ms() - 60000);   /* a minute old: stale */
+    assert_true(settle(ms, 1, 10, 10000));
+    /* a duplicate delivery: the same envelope added again by hand */
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    redis_fx_entry e[20];
+    size_t n = redis_fx_read_stream(rc, key, e, 20);
+    assert_int_equal(n, 15);
+    redisReply *r = redisCommand(rc, "XADD %s * h %s s %llu e %b", key, e[3].host, (unsigned long long)e[3].seq,
+                                 e[3].env, e[3].env_len);
+    freeReplyObject(r);
+    redisFree(rc);
+    run_ms(500);
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(total_acted(), 10);
+    assert_int_equal(g_acted[4], 1);
+    assert_int_equal(s.stale, 5);
+    assert_int_equal(s.duplicates, 1);
+    assert_true(settle(ms, 1, 10, 5000));
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(s.pending, 0);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(two_members_never_act_twice),
+        cmocka_unit_test(a_dead_members_entries_are_claimed_once),
+        cmocka_unit_test(duplicates_and_stale_signals_are_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
