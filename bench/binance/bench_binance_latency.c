@@ -12,12 +12,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_fills.h"
 #include "bn_json.h"
 #include "bn_order_json.h"
 #include "bn_rules.h"
-#include "bn_sign.h"
+#include "kx_sign.h"
 
 #define N 200000
 
@@ -69,12 +69,12 @@ static void fail(const char *what, const char *err)
 int main(void)
 {
     const char *secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
-    bn_signer *signer = bn_signer_new(secret, strlen(secret));
+    kx_signer *signer = kx_signer_new(secret, strlen(secret));
     int64_t *t_enc = malloc(N * sizeof(int64_t)), *t_sign = malloc(N * sizeof(int64_t));
     int64_t *t_parse = malloc(N * sizeof(int64_t)), *t_all = malloc(N * sizeof(int64_t));
     int64_t *t_tq = malloc(N * sizeof(int64_t)), *t_tr = malloc(N * sizeof(int64_t));
     int64_t *t_old = malloc(N * sizeof(int64_t));
-    bn_symbol_rules r = { .symbol = "BTCUSDT", .trading = true, .tick = 10000000, .min_price = 26110000000,
+    kx_symbol_rules r = { .symbol = "BTCUSDT", .trading = true, .tick = 10000000, .min_price = 26110000000,
                           .max_price = 80948400000000, .lot_min = 100000, .lot_max = 100000000000, .lot_step = 100000,
                           .mkt_min = 100000, .mkt_max = 12000000000, .mkt_step = 100000, .min_notional = 10000000000,
                           .price_precision = 2, .qty_precision = 3 };
@@ -86,31 +86,31 @@ int main(void)
     in.type = QTR_ORDER_LIMIT;
     in.qty = 1090000;          /* 0.0109 */
     in.price = 4500017000000;  /* 45000.17 */
-    bn_buf q, tq;
-    bn_buf_init(&q);
-    bn_buf_init(&tq);
+    kx_buf q, tq;
+    kx_buf_init(&q);
+    kx_buf_init(&tq);
     qtr_dec fees = 0;
     volatile size_t sink = 0;
     for (int i = 0; i < N; i++) {
         int64_t t0 = now_ns();
-        bn_prepared prep;
+        kx_prepared prep;
         char reason[96];
-        bn_rules_prepare(&r, &in, 0, &prep, reason, sizeof reason);
-        bn_buf_reset(&q);
-        bn_query_add(&q, "symbol", in.symbol);
-        bn_query_add(&q, "side", "BUY");
-        bn_query_add(&q, "type", "LIMIT");
-        bn_query_add(&q, "timeInForce", "GTC");
-        bn_query_add_dec(&q, "price", prep.price);
-        bn_query_add_dec(&q, "quantity", prep.qty);
-        bn_query_add(&q, "newClientOrderId", in.client_id);
-        bn_query_add(&q, "newOrderRespType", "RESULT");
-        bn_query_add_int(&q, "recvWindow", 5000);
-        bn_query_add_int(&q, "timestamp", 1767225600000 + i);
+        kx_rules_prepare(&r, &in, 0, &prep, reason, sizeof reason);
+        kx_buf_reset(&q);
+        kx_query_add(&q, "symbol", in.symbol);
+        kx_query_add(&q, "side", "BUY");
+        kx_query_add(&q, "type", "LIMIT");
+        kx_query_add(&q, "timeInForce", "GTC");
+        kx_query_add_dec(&q, "price", prep.price);
+        kx_query_add_dec(&q, "quantity", prep.qty);
+        kx_query_add(&q, "newClientOrderId", in.client_id);
+        kx_query_add(&q, "newOrderRespType", "RESULT");
+        kx_query_add_int(&q, "recvWindow", 5000);
+        kx_query_add_int(&q, "timestamp", 1767225600000 + i);
         int64_t t1 = now_ns();
-        char sig[BN_SIGNATURE_HEX_LEN + 1];
-        bn_signer_sign(signer, bn_buf_str(&q), q.len, NULL, 0, sig);
-        bn_query_add(&q, "signature", sig);
+        char sig[KX_HMAC_HEX_LEN + 1];
+        kx_signer_sign(signer, kx_buf_str(&q), q.len, NULL, 0, sig);
+        kx_query_add(&q, "signature", sig);
         int64_t t2 = now_ns();
         bn_order_state st;
         int code;
@@ -122,14 +122,14 @@ int main(void)
         qtr_dec dq = 0, px = 0;
         bn_fill_step(&ft, st.executed_qty, st.cum_quote, &dq, &px, reason, sizeof reason);
         int64_t t3 = now_ns();
-        bn_buf_reset(&tq);
-        bn_query_add(&tq, "symbol", st.symbol);
-        bn_query_add(&tq, "orderId", st.order_id);
-        bn_query_add_int(&tq, "recvWindow", 5000);
-        bn_query_add_int(&tq, "timestamp", 1767225600000 + i);
-        char tsig[BN_SIGNATURE_HEX_LEN + 1];
-        bn_signer_sign(signer, bn_buf_str(&tq), tq.len, NULL, 0, tsig);
-        bn_query_add(&tq, "signature", tsig);
+        kx_buf_reset(&tq);
+        kx_query_add(&tq, "symbol", st.symbol);
+        kx_query_add(&tq, "orderId", st.order_id);
+        kx_query_add_int(&tq, "recvWindow", 5000);
+        kx_query_add_int(&tq, "timestamp", 1767225600000 + i);
+        char tsig[KX_HMAC_HEX_LEN + 1];
+        kx_signer_sign(signer, kx_buf_str(&tq), tq.len, NULL, 0, tsig);
+        kx_query_add(&tq, "signature", tsig);
         int64_t t4 = now_ns();
         if (bn_json_check(trades, sizeof trades - 1, reason, sizeof reason) != 0) fail("userTrades", reason);
         if (bn_api_error_read(trades, sizeof trades - 1, &code, msg, sizeof msg)) fail("userTrades", msg);
@@ -168,9 +168,9 @@ int main(void)
     printf("for comparison, not in the total:\n");
     report("answer parse, jansson (old path)", t_old);
     if (fees != (qtr_dec)N * 25604920) fail("userTrades", "commission sum"); /* N x 0.25604920 */
-    bn_buf_free(&q);
-    bn_buf_free(&tq);
-    bn_signer_free(signer);
+    kx_buf_free(&q);
+    kx_buf_free(&tq);
+    kx_signer_free(signer);
     free(t_enc);
     free(t_sign);
     free(t_parse);

@@ -3,6 +3,7 @@
  * has a hard timeout and is never retried; past max_inflight posts new ones
  * are dropped (and counted), so a dead endpoint cannot pile up work.
  *
+ * The transport is the exchange kit's (plugins/kit_exchange: kx_http).
  * libcurl is not linked: webhook_lib_open() dlopens libcurl.so.4 only when a
  * webhook is configured, so a dashboard without alerts never maps libcurl
  * and the TLS, Kerberos, LDAP, … libraries it pulls in. */

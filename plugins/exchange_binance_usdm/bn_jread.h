@@ -18,7 +18,7 @@
  *   - objects and arrays nested at most BN_JREAD_MAX_DEPTH deep.
  *
  * Deliberate differences from jansson's json_loadb(flags 0), which the
- * plugin used before (tests/binance/test_binance_jread.c runs both over
+ * plugin used before (tests/exchange_binance_usdm/test_binance_jread.c runs both over
  * mutated replies and says how it accounts for each):
  *   - "\u0000" is valid JSON and passes the check; the string getters refuse
  *     it (a C string cannot carry it). jansson refuses the whole document;

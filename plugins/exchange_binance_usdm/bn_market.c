@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_json.h"
 #include "bn_plugin.h"
 
@@ -49,7 +49,7 @@ static int depth_weight(int64_t limit)
 static void bad_data(bn_plugin *p, const char *endpoint, const char *symbol, const char *err)
 {
     char text[160];
-    bn_fmt(text, sizeof text, "%s %s: %s", endpoint, symbol, err);
+    kx_fmt(text, sizeof text, "%s %s: %s", endpoint, symbol, err);
     p->h->log(p->ctx, QTR_LOG_ERROR, "%s", text);
     bn_count_md_error(p, "malformed", text);
 }
@@ -117,16 +117,16 @@ static void request_klines(bn_plugin *p, bn_sym_md *s)
     /* The first poll takes the newest kline_limit; later ones go on from the
      * last candle published, so a pause never leaves a gap. */
     int64_t limit = s->last_kline_open > 0 ? KLINE_PAGE : p->cfg.kline_limit;
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", s->symbol);
-    bn_query_add(&q, "interval", p->cfg.kline_interval);
-    if (s->last_kline_open > 0) bn_query_add_int(&q, "startTime", s->last_kline_open + 1);
-    bn_query_add_int(&q, "limit", limit);
-    bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/klines", .params = bn_buf_str(&q),
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", s->symbol);
+    kx_query_add(&q, "interval", p->cfg.kline_interval);
+    if (s->last_kline_open > 0) kx_query_add_int(&q, "startTime", s->last_kline_open + 1);
+    kx_query_add_int(&q, "limit", limit);
+    bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/klines", .params = kx_buf_str(&q),
                   .weight = kline_weight(limit) };
     if (!q.oom && bn_rest_enqueue(p, &c, on_klines, s) == QTR_OK) s->kline_busy = true;
-    bn_buf_free(&q);
+    kx_buf_free(&q);
 }
 
 static void poll_klines(evutil_socket_t fd, short what, void *arg)
@@ -226,12 +226,12 @@ static void poll_mark(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
         if (s->mark_busy) continue;
-        bn_buf q;
-        bn_buf_init(&q);
-        bn_query_add(&q, "symbol", s->symbol);
-        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/premiumIndex", .params = bn_buf_str(&q), .weight = 1 };
+        kx_buf q;
+        kx_buf_init(&q);
+        kx_query_add(&q, "symbol", s->symbol);
+        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/premiumIndex", .params = kx_buf_str(&q), .weight = 1 };
         if (bn_rest_enqueue(p, &c, on_mark, s) == QTR_OK) s->mark_busy = true;
-        bn_buf_free(&q);
+        kx_buf_free(&q);
     }
 }
 
@@ -299,14 +299,14 @@ static void poll_depth(evutil_socket_t fd, short what, void *arg)
     for (size_t i = 0; i < p->market->n; i++) {
         bn_sym_md *s = &p->market->syms[i];
         if (s->depth_busy) continue;
-        bn_buf q;
-        bn_buf_init(&q);
-        bn_query_add(&q, "symbol", s->symbol);
-        bn_query_add_int(&q, "limit", p->cfg.depth_limit);
-        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/depth", .params = bn_buf_str(&q),
+        kx_buf q;
+        kx_buf_init(&q);
+        kx_query_add(&q, "symbol", s->symbol);
+        kx_query_add_int(&q, "limit", p->cfg.depth_limit);
+        bn_call c = { .lane = BN_LANE_MARKET, .method = "GET", .path = "/fapi/v1/depth", .params = kx_buf_str(&q),
                       .weight = depth_weight(p->cfg.depth_limit) };
         if (bn_rest_enqueue(p, &c, on_depth, s) == QTR_OK) s->depth_busy = true;
-        bn_buf_free(&q);
+        kx_buf_free(&q);
     }
 }
 

@@ -23,7 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "bn_codes.h"
+#include "kx_buf.h"
 #include "bn_order_json.h"
 #include "bn_plugin.h"
 
@@ -275,7 +276,7 @@ static void mark_unknown(bn_order *o, const char *why)
 {
     char reason[QTR_REASON_MAX];
     o->phase = BN_PH_UNKNOWN;
-    bn_fmt(reason, sizeof reason, "fate unknown (%s); querying %s", why, o->child_cid);
+    kx_fmt(reason, sizeof reason, "fate unknown (%s); querying %s", why, o->child_cid);
     publish_update(o, reason);
     query_later(o, bn_backoff_at(o->p, o->sends - 1)); /* 1 s, 2 s, 4 s ... by send */
 }
@@ -311,12 +312,12 @@ static void child_finished(bn_order *o)
     bool can_follow = !o->cancel_requested && !o->algo && o->child_status != QTR_OS_REJECTED &&
                       filled < threshold && o->followups < p->cfg.n_backoff;
     if (can_follow) {
-        const bn_symbol_rules *rules = bn_rules_find(&p->info, o->intent.symbol);
+        const kx_symbol_rules *rules = bn_rules_find(&p->info, o->intent.symbol);
         qtr_order_intent rest = o->intent;
         rest.qty = o->intent.qty - filled;
-        bn_prepared prep;
+        kx_prepared prep;
         char why[QTR_REASON_MAX];
-        if (rules && bn_rules_prepare(rules, &rest, bn_market_mark(p, rest.symbol), &prep, why, sizeof why) == 0) {
+        if (rules && kx_rules_prepare(rules, &rest, bn_market_mark(p, rest.symbol), &prep, why, sizeof why) == 0) {
             o->followups++;
             o->child_no++;
             bn_followup_id(o->intent.client_id, o->child_no, o->child_cid);
@@ -328,13 +329,13 @@ static void child_finished(bn_order *o)
             o->child_reason[0] = '\0';
             o->cancel_sent = o->landed = false;
             o->phase = BN_PH_SENDING;
-            bn_fmt(reason, sizeof reason, "follow-up %s for the remainder", o->child_cid);
+            kx_fmt(reason, sizeof reason, "follow-up %s for the remainder", o->child_cid);
             p->h->log(p->ctx, QTR_LOG_INFO, "order %s: %s", o->intent.client_id, reason);
             publish_update_status(o, filled > 0 ? QTR_OS_PARTIALLY_FILLED : QTR_OS_PENDING, reason, true);
             send_place(o);
             return;
         }
-        bn_fmt(reason, sizeof reason, "remainder not followed up: %s", rules ? why : "no rules");
+        kx_fmt(reason, sizeof reason, "remainder not followed up: %s", rules ? why : "no rules");
         finalize(o, final_status(o, o->child_status), reason);
         return;
     }
@@ -437,7 +438,7 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
         apply_answer(o, r, endpoint);
         return;
     case BN_RES_API_ERROR:
-        if (r->code == -4116) {
+        if (r->code == BN_ERR_DUPLICATE_CLIENT_ID) {
             /* An earlier send landed: learn its state, never send again. */
             o->landed = true;
             o->phase = BN_PH_UNKNOWN;
@@ -445,15 +446,15 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
             query_later(o, 0);
             return;
         }
-        if (r->code == -1000 || r->code == -1001 || r->code == -1006 || r->code == -1007 || r->code == -1008) {
-            bn_fmt(reason, sizeof reason, "code %d", r->code);
+        if (bn_code_fate_unknown(r->code)) {
+            kx_fmt(reason, sizeof reason, "code %d", r->code);
             mark_unknown(o, reason);
             return;
         }
-        bn_fmt(reason, sizeof reason, "exchange refused: %d %s", r->code, r->msg);
+        kx_fmt(reason, sizeof reason, "exchange refused: %d %s", r->code, r->msg);
         o->child_status = QTR_OS_REJECTED;
         if (o->child_no > 0) {
-            bn_fmt(o->child_reason, sizeof o->child_reason, "follow-up %s refused: %d %s", o->child_cid, r->code,
+            kx_fmt(o->child_reason, sizeof o->child_reason, "follow-up %s refused: %d %s", o->child_cid, r->code,
                    r->msg);
             child_finished(o);
         } else {
@@ -464,7 +465,7 @@ static void on_place(bn_plugin *p, void *ud, const bn_result *r)
         mark_unknown(o, r->msg);
         return;
     case BN_RES_REFUSED:
-        bn_fmt(reason, sizeof reason, "not sent: %s", r->msg);
+        kx_fmt(reason, sizeof reason, "not sent: %s", r->msg);
         o->child_status = QTR_OS_REJECTED;
         finalize(o, final_status(o, QTR_OS_REJECTED), reason);
         return;
@@ -476,28 +477,28 @@ static void send_place(bn_order *o)
     bn_plugin *p = o->p;
     const qtr_order_intent *in = &o->intent;
     static const char *const tif[] = { "GTC", "IOC", "FOK", "GTX" };
-    bn_buf q;
-    bn_buf_init(&q);
-    if (o->algo) bn_query_add(&q, "algoType", "CONDITIONAL");
-    bn_query_add(&q, "symbol", in->symbol);
-    bn_query_add(&q, "side", qtr_side_name(in->side));
-    bn_query_add(&q, "type", qtr_order_type_name(in->type));
+    kx_buf q;
+    kx_buf_init(&q);
+    if (o->algo) kx_query_add(&q, "algoType", "CONDITIONAL");
+    kx_query_add(&q, "symbol", in->symbol);
+    kx_query_add(&q, "side", qtr_side_name(in->side));
+    kx_query_add(&q, "type", qtr_order_type_name(in->type));
     if (in->type == QTR_ORDER_LIMIT) {
-        bn_query_add(&q, "timeInForce", tif[(unsigned)in->tif < 4 ? in->tif : 0]);
-        bn_query_add_dec(&q, "price", in->price);
+        kx_query_add(&q, "timeInForce", tif[(unsigned)in->tif < 4 ? in->tif : 0]);
+        kx_query_add_dec(&q, "price", in->price);
     }
-    bn_query_add_dec(&q, "quantity", o->child_qty);
-    if (o->algo) bn_query_add_dec(&q, "triggerPrice", in->stop_price);
-    if (in->reduce_only) bn_query_add(&q, "reduceOnly", "true");
-    bn_query_add(&q, o->algo ? "clientAlgoId" : "newClientOrderId", o->child_cid);
-    if (!o->algo) bn_query_add(&q, "newOrderRespType", "RESULT");
+    kx_query_add_dec(&q, "quantity", o->child_qty);
+    if (o->algo) kx_query_add_dec(&q, "triggerPrice", in->stop_price);
+    if (in->reduce_only) kx_query_add(&q, "reduceOnly", "true");
+    kx_query_add(&q, o->algo ? "clientAlgoId" : "newClientOrderId", o->child_cid);
+    if (!o->algo) kx_query_add(&q, "newOrderRespType", "RESULT");
     /* The ESS's reduce-only flatten goes before everything else. */
     bool ess = in->reduce_only && !strcmp(in->strategy, "ess");
     bn_call c = {
         .lane = ess ? BN_LANE_ESS : BN_LANE_ORDER,
         .method = "POST",
         .path = o->algo ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
-        .params = bn_buf_str(&q),
+        .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 0,
         .orders = 1,
@@ -505,7 +506,7 @@ static void send_place(bn_order *o)
         .raw = true,
     };
     int rc = q.oom ? QTR_EREFUSED : bn_order_enqueue(o, &c, on_place);
-    bn_buf_free(&q);
+    kx_buf_free(&q);
     if (rc != QTR_OK) {
         o->child_status = QTR_OS_REJECTED;
         finalize(o, final_status(o, QTR_OS_REJECTED),
@@ -539,7 +540,7 @@ static void resend_lost(bn_order *o)
          * landed. Sending it now would act on a decision made before the
          * restart, so it ends here. */
         char reason[QTR_REASON_MAX];
-        bn_fmt(reason, sizeof reason, "adopted at start, no trace on the exchange (-2013, %s): not sent again",
+        kx_fmt(reason, sizeof reason, "adopted at start, no trace on the exchange (-2013, %s): not sent again",
                all_orders_path(o));
         p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s", o->child_cid, reason);
         o->child_status = QTR_OS_EXPIRED;
@@ -548,13 +549,13 @@ static void resend_lost(bn_order *o)
     }
     if (o->sends > p->cfg.n_backoff) {
         char reason[QTR_REASON_MAX];
-        bn_fmt(reason, sizeof reason, "not accepted by the exchange after %d sends", o->sends);
+        kx_fmt(reason, sizeof reason, "not accepted by the exchange after %d sends", o->sends);
         o->child_status = QTR_OS_REJECTED;
         if (o->child_no > 0) child_finished(o);
         else finalize(o, QTR_OS_REJECTED, reason);
         return;
     }
-    bn_fmt(text, sizeof text,
+    kx_fmt(text, sizeof text,
            "order %s: %s not found (-2013 x%d) nor in allOrders after its recvWindow; sending it again (send %d)",
            o->intent.client_id, o->child_cid, o->not_found, o->sends + 1);
     p->h->log(p->ctx, QTR_LOG_WARN, "%s", text);
@@ -627,19 +628,19 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
 static void search_all_orders(bn_order *o)
 {
     bn_plugin *p = o->p;
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", o->intent.symbol);
-    bn_query_add_int(&q, "startTime", o->search_from);
-    bn_query_add_int(&q, "limit", ALL_ORDERS_PAGE);
-    bn_call c = { .method = "GET", .path = all_orders_path(o), .params = bn_buf_str(&q), .is_signed = true,
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", o->intent.symbol);
+    kx_query_add_int(&q, "startTime", o->search_from);
+    kx_query_add_int(&q, "limit", ALL_ORDERS_PAGE);
+    bn_call c = { .method = "GET", .path = all_orders_path(o), .params = kx_buf_str(&q), .is_signed = true,
                   .weight = 5 };
     if (!q.oom && bn_order_enqueue(o, &c, on_search) == QTR_OK) {
         o->searching = o->busy = true;
     } else {
         query_later(o, bn_backoff_at(p, o->not_found - 1));
     }
-    bn_buf_free(&q);
+    kx_buf_free(&q);
 }
 
 /* The exchange does not have the child (yet). While the last send's
@@ -675,7 +676,7 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
         apply_answer(o, r, endpoint);
         return;
     }
-    if (r->kind == BN_RES_API_ERROR && r->code == -2013) {
+    if (r->kind == BN_RES_API_ERROR && r->code == BN_ERR_NO_SUCH_ORDER) {
         if (o->phase == BN_PH_OPEN || o->landed) {
             /* We saw it (or were told it exists): a vanished order is an error, not a resend. */
             bn_count_error(p, "order_not_found");
@@ -702,24 +703,24 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
 static void do_query(bn_order *o)
 {
     if (o->busy || o->phase == BN_PH_DONE) return;
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", o->intent.symbol);
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", o->intent.symbol);
     bool algo_q = o->algo && !o->algo_triggered;
-    if (algo_q) bn_query_add(&q, "clientAlgoId", o->child_cid);
-    else if (o->algo_triggered) bn_query_add(&q, "orderId", o->exchange_id);
-    else bn_query_add(&q, "origClientOrderId", o->child_cid);
+    if (algo_q) kx_query_add(&q, "clientAlgoId", o->child_cid);
+    else if (o->algo_triggered) kx_query_add(&q, "orderId", o->exchange_id);
+    else kx_query_add(&q, "origClientOrderId", o->child_cid);
     bn_call c = {
         .method = "GET",
         .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
-        .params = bn_buf_str(&q),
+        .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 1,
-        .expected_code = -2013,
+        .expected_code = BN_ERR_NO_SUCH_ORDER,
         .raw = true,
     };
     if (!q.oom && bn_order_enqueue(o, &c, on_query) == QTR_OK) o->busy = true;
-    bn_buf_free(&q);
+    kx_buf_free(&q);
 }
 
 void bn_orders_query(bn_order *o) { do_query(o); }
@@ -746,23 +747,23 @@ static void on_cancel(bn_plugin *p, void *ud, const bn_result *r)
 
 static void send_cancel(bn_order *o)
 {
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", o->intent.symbol);
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", o->intent.symbol);
     bool algo_q = o->algo && !o->algo_triggered;
-    if (algo_q) bn_query_add(&q, "clientAlgoId", o->child_cid);
-    else if (o->algo_triggered) bn_query_add(&q, "orderId", o->exchange_id);
-    else bn_query_add(&q, "origClientOrderId", o->child_cid);
+    if (algo_q) kx_query_add(&q, "clientAlgoId", o->child_cid);
+    else if (o->algo_triggered) kx_query_add(&q, "orderId", o->exchange_id);
+    else kx_query_add(&q, "origClientOrderId", o->child_cid);
     bn_call c = {
         .method = "DELETE",
         .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
-        .params = bn_buf_str(&q),
+        .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 1,
         .raw = true,
     };
     if (!q.oom && bn_order_enqueue(o, &c, on_cancel) == QTR_OK) o->cancel_sent = true;
-    bn_buf_free(&q);
+    kx_buf_free(&q);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -786,9 +787,9 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
         reject_intent(p, in, "not sent: exchange rules (exchangeInfo) not loaded yet");
         return QTR_EREFUSED;
     }
-    const bn_symbol_rules *rules = bn_rules_find(&p->info, in->symbol);
+    const kx_symbol_rules *rules = bn_rules_find(&p->info, in->symbol);
     if (!rules) {
-        bn_fmt(reason, sizeof reason, "unknown symbol %s", in->symbol);
+        kx_fmt(reason, sizeof reason, "unknown symbol %s", in->symbol);
         reject_intent(p, in, reason);
         return QTR_EINVAL;
     }
@@ -800,8 +801,8 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
         reject_intent(p, in, "unknown order type");
         return QTR_EINVAL;
     }
-    bn_prepared prep;
-    if (bn_rules_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, reason, sizeof reason) != 0) {
+    kx_prepared prep;
+    if (kx_rules_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, reason, sizeof reason) != 0) {
         reject_intent(p, in, reason);
         return QTR_EREFUSED;
     }
@@ -929,13 +930,13 @@ int bn_orders_cancel_all(bn_plugin *p, const char *symbol)
         if (!symbol || !strcmp(symbol, o->intent.symbol)) o->cancel_requested = true;
     for (size_t i = 0; i < p->cfg.n_symbols || (symbol && i == 0); i++) {
         const char *sym = symbol ? symbol : p->cfg.symbols[i];
-        bn_buf q;
-        bn_buf_init(&q);
-        bn_query_add(&q, "symbol", sym);
+        kx_buf q;
+        kx_buf_init(&q);
+        kx_query_add(&q, "symbol", sym);
         bn_call c = { .lane = BN_LANE_ESS, .method = "DELETE", .path = "/fapi/v1/allOpenOrders",
-                      .params = bn_buf_str(&q), .is_signed = true, .weight = 1 };
+                      .params = kx_buf_str(&q), .is_signed = true, .weight = 1 };
         int rc = bn_rest_enqueue(p, &c, on_cancel_all, NULL);
-        bn_buf_free(&q);
+        kx_buf_free(&q);
         if (rc != QTR_OK) return rc;
         if (symbol) break;
     }

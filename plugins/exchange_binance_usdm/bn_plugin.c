@@ -11,7 +11,7 @@
 
 #include <openssl/crypto.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_plugin.h"
 
 static const qtr_option bn_options[] = {
@@ -97,7 +97,7 @@ void bn_count_md_error(bn_plugin *p, const char *reason, const char *text)
     if (m) p->h->metric_add(m, 1);
     if (p->banned || p->health.status == QTR_HEALTH_CRITICAL) return;
     char why[QTR_REASON_MAX];
-    bn_fmt(why, sizeof why, "market data: %s", text);
+    kx_fmt(why, sizeof why, "market data: %s", text);
     p->md_degraded = true;
     bn_set_health(p, QTR_HEALTH_DEGRADED, why);
 }
@@ -118,11 +118,11 @@ void bn_set_health(bn_plugin *p, qtr_health_status st, const char *reason)
     qtr_strlcpy(p->health_base, base, sizeof p->health_base);
     /* which way fills come in, and why */
     char md[QTR_REASON_MAX], fills[QTR_REASON_MAX];
-    if (bn_user_stream_live(p)) bn_fmt(fills, sizeof fills, "stream");
-    else bn_fmt(fills, sizeof fills, "polling (%s)", bn_user_stream_reason(p));
+    if (bn_user_stream_live(p)) kx_fmt(fills, sizeof fills, "stream");
+    else kx_fmt(fills, sizeof fills, "polling (%s)", bn_user_stream_reason(p));
     if (bn_market_stream_mode(p, md, sizeof md))
-        bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s; market data: %s", base, fills, md);
-    else bn_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s", base, fills);
+        kx_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s; market data: %s", base, fills, md);
+    else kx_fmt(p->health.reason, sizeof p->health.reason, "%s; fills: %s", base, fills);
     reason = p->health.reason;
     if (p->h->set_health) p->h->set_health(p->ctx, st, reason);
 }
@@ -313,7 +313,7 @@ static int read_secrets(bn_plugin *p)
         return -1;
     }
     snprintf(p->key_header, sizeof p->key_header, "X-MBX-APIKEY: %s", key);
-    p->signer = bn_signer_new(secret, strlen(secret));
+    p->signer = kx_signer_new(secret, strlen(secret));
     if (!p->signer) {
         p->h->log(p->ctx, QTR_LOG_ERROR, "could not set up HMAC-SHA256 signing (OpenSSL)");
         return -1;
@@ -342,14 +342,14 @@ static void set_leverage(bn_plugin *p)
 {
     if (p->cfg.leverage <= 0) return;
     for (size_t i = 0; i < p->cfg.n_symbols; i++) {
-        bn_buf q;
-        bn_buf_init(&q);
-        bn_query_add(&q, "symbol", p->cfg.symbols[i]);
-        bn_query_add_int(&q, "leverage", p->cfg.leverage);
-        bn_call c = { .method = "POST", .path = "/fapi/v1/leverage", .params = bn_buf_str(&q), .is_signed = true,
+        kx_buf q;
+        kx_buf_init(&q);
+        kx_query_add(&q, "symbol", p->cfg.symbols[i]);
+        kx_query_add_int(&q, "leverage", p->cfg.leverage);
+        bn_call c = { .method = "POST", .path = "/fapi/v1/leverage", .params = kx_buf_str(&q), .is_signed = true,
                       .weight = 1 };
         bn_rest_enqueue(p, &c, on_leverage, NULL);
-        bn_buf_free(&q);
+        kx_buf_free(&q);
     }
 }
 
@@ -484,7 +484,7 @@ static void destroy(void *state)
     bn_market_free(p);
     if (p->info_retry_ev) event_free(p->info_retry_ev);
     bn_exchange_info_free(&p->info);
-    bn_signer_free(p->signer);
+    kx_signer_free(p->signer);
     OPENSSL_cleanse(p->key_header, sizeof p->key_header);
     free(in);
 }

@@ -13,11 +13,11 @@
 
 #include <qtr/plugin.h>
 
-#include "bn_bucket.h"
+#include "kx_bucket.h"
 #include "bn_fills.h"
-#include "bn_http.h"
+#include "kx_http.h"
 #include "bn_rules.h"
-#include "bn_sign.h"
+#include "kx_sign.h"
 
 #define BN_MAX_BACKOFF 16
 #define BN_MAX_SYMBOLS 32
@@ -189,8 +189,8 @@ typedef struct bn_plugin {
     struct event_base *base;
     bn_config cfg;
     char key_header[192];               /* "X-MBX-APIKEY: ..." (never logged) */
-    bn_signer *signer;
-    bn_http *http;
+    kx_signer *signer;
+    kx_http *http;
     bn_metrics metrics;
 
     /* REST queue (one FIFO per lane) and limits */
@@ -199,7 +199,7 @@ typedef struct bn_plugin {
     size_t q_len;
     struct event *pump_ev;
     int64_t inflight;
-    bn_bucket buckets[BN_MAX_LIMITS];
+    kx_bucket buckets[BN_MAX_LIMITS];
     bn_limit_spec bucket_spec[BN_MAX_LIMITS];
     size_t n_buckets;
     int64_t pause_until_us;

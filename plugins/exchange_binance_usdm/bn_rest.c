@@ -23,7 +23,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bn_buf.h"
+#include "bn_codes.h"
+#include "kx_buf.h"
 #include "bn_json.h"
 #include "bn_plugin.h"
 
@@ -184,7 +185,7 @@ void bn_rest_set_limits(bn_plugin *p, const bn_limit_spec *specs, size_t n)
         s.limit -= s.limit * p->cfg.limit_margin_pct / 100;
         if (s.limit < 1) s.limit = 1;
         p->bucket_spec[p->n_buckets] = s;
-        bn_bucket_init(&p->buckets[p->n_buckets], s.limit, s.interval_ms, p->cfg.burst, now);
+        kx_bucket_init(&p->buckets[p->n_buckets], s.limit, s.interval_ms, p->cfg.burst, now);
         char label[32];
         p->metrics.tokens[p->n_buckets] =
             p->h->metric_gauge(p->ctx, "exchange_rate_tokens", "Rate-limit tokens left in the local bucket",
@@ -202,7 +203,7 @@ static void update_gauges(bn_plugin *p, int64_t now)
 {
     for (size_t i = 0; i < p->n_buckets; i++)
         if (p->metrics.tokens[i])
-            p->h->metric_set(p->metrics.tokens[i], (double)bn_bucket_tokens(&p->buckets[i], now));
+            p->h->metric_set(p->metrics.tokens[i], (double)kx_bucket_tokens(&p->buckets[i], now));
 }
 
 /* X-MBX-USED-WEIGHT-1M: 17 and X-MBX-ORDER-COUNT-10S: 3 tighten the bucket
@@ -229,7 +230,7 @@ static void observe_headers(bn_plugin *p, const char *headers, int64_t now)
             int64_t ms = bn_interval_ms(unit, num);
             for (size_t i = 0; i < p->n_buckets; i++)
                 if (p->bucket_spec[i].kind == names[k].kind && p->bucket_spec[i].interval_ms == ms)
-                    bn_bucket_observe_used(&p->buckets[i], used, now);
+                    kx_bucket_observe_used(&p->buckets[i], used, now);
         }
         line = eol ? eol + 1 : NULL;
     }
@@ -237,40 +238,40 @@ static void observe_headers(bn_plugin *p, const char *headers, int64_t now)
 
 /* ---------------------------------------------------------------- sending */
 
-static void on_http_done(void *ud, const bn_http_response *resp);
+static void on_http_done(void *ud, const kx_http_response *resp);
 static void on_time(bn_plugin *p, void *ud, const bn_result *r);
 
 static void send_req(bn_plugin *p, bn_req *r)
 {
-    bn_buf q, url;
-    bn_buf_init(&q);
-    bn_buf_init(&url);
-    bn_buf_puts(&q, r->params);
+    kx_buf q, url;
+    kx_buf_init(&q);
+    kx_buf_init(&url);
+    kx_buf_puts(&q, r->params);
     bool body_params = !strcmp(r->method, "POST") || !strcmp(r->method, "PUT");
     r->sent_ms = p->h->now_ms(p->ctx);
     r->sent_us = bn_mono_us(p);
     r->sent_ts_ms = r->sent_ms + p->time_offset_ms;
     if (r->cb == on_time) p->sync_sent_ms = r->sent_ms; /* for the round-trip midpoint */
     if (r->is_signed) {
-        bn_query_add_int(&q, "recvWindow", p->cfg.recv_window_ms);
-        bn_query_add_int(&q, "timestamp", r->sent_ms + p->time_offset_ms);
-        char sig[BN_SIGNATURE_HEX_LEN + 1];
-        if (!q.oom && bn_signer_sign(p->signer, bn_buf_str(&q), q.len, NULL, 0, sig))
-            bn_query_add(&q, "signature", sig);
+        kx_query_add_int(&q, "recvWindow", p->cfg.recv_window_ms);
+        kx_query_add_int(&q, "timestamp", r->sent_ms + p->time_offset_ms);
+        char sig[KX_HMAC_HEX_LEN + 1];
+        if (!q.oom && kx_signer_sign(p->signer, kx_buf_str(&q), q.len, NULL, 0, sig))
+            kx_query_add(&q, "signature", sig);
         else
             q.oom = true;
     }
-    bn_buf_puts(&url, p->cfg.base_url);
-    bn_buf_puts(&url, r->path);
+    kx_buf_puts(&url, p->cfg.base_url);
+    kx_buf_puts(&url, r->path);
     if (!body_params && q.len) {
-        bn_buf_puts(&url, "?");
-        bn_buf_puts(&url, bn_buf_str(&q));
+        kx_buf_puts(&url, "?");
+        kx_buf_puts(&url, kx_buf_str(&q));
     }
     const char *headers[2] = { p->key_header, "Content-Type: application/x-www-form-urlencoded" };
-    bn_http_request hr = {
+    kx_http_request hr = {
         .method = r->method,
-        .url = bn_buf_str(&url),
-        .body = body_params ? bn_buf_str(&q) : NULL,
+        .url = kx_buf_str(&url),
+        .body = body_params ? kx_buf_str(&q) : NULL,
         .headers = headers,
         .n_headers = body_params ? 2 : 1,
         .timeout_ms = p->cfg.timeout_ms,
@@ -278,14 +279,14 @@ static void send_req(bn_plugin *p, bn_req *r)
     };
     if (p->cfg.debug) {
         char red[1024];
-        bn_redact_signature(body_params ? bn_buf_str(&q) : bn_buf_str(&url), red, sizeof red);
+        kx_redact_signature(body_params ? kx_buf_str(&q) : kx_buf_str(&url), red, sizeof red);
         p->h->log(p->ctx, QTR_LOG_DEBUG, "-> %s %s %s", r->method, r->path, red);
     }
-    int rc = (q.oom || url.oom) ? -1 : bn_http_send(p->http, &hr, on_http_done, r);
-    bn_buf_free(&q);
-    bn_buf_free(&url);
+    int rc = (q.oom || url.oom) ? -1 : kx_http_send(p->http, &hr, on_http_done, r);
+    kx_buf_free(&q);
+    kx_buf_free(&url);
     if (rc != 0) {
-        for (size_t i = 0; i < p->n_buckets; i++) bn_bucket_answered(&p->buckets[i], r->taken[i]);
+        for (size_t i = 0; i < p->n_buckets; i++) kx_bucket_answered(&p->buckets[i], r->taken[i]);
         bn_result res = { .kind = BN_RES_REFUSED };
         snprintf(res.msg, sizeof res.msg, "could not start the HTTP request");
         p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s", r->method, r->path, res.msg);
@@ -311,7 +312,7 @@ static void fail_all_queued(bn_plugin *p, const char *why)
 {
     bn_req *r;
     while ((r = pop_any(p))) {
-        bn_result res = { .kind = BN_RES_REFUSED, .code = -1003 };
+        bn_result res = { .kind = BN_RES_REFUSED, .code = BN_ERR_TOO_MANY_REQUESTS };
         qtr_strlcpy(res.msg, why, sizeof res.msg);
         deliver(p, r, &res);
     }
@@ -366,7 +367,7 @@ again:
                     int64_t cost = cost_of(r, &p->bucket_spec[i]);
                     if (cost <= 0) continue;
                     if (held[i]) behind = true;
-                    int64_t w = bn_bucket_wait_us(&p->buckets[i], cost, now);
+                    int64_t w = kx_bucket_wait_us(&p->buckets[i], cost, now);
                     if (w > wait) wait = w;
                 }
                 if (wait > 0 || behind) {
@@ -378,7 +379,7 @@ again:
                 for (size_t i = 0; i < p->n_buckets; i++) {
                     int64_t cost = cost_of(r, &p->bucket_spec[i]);
                     r->taken[i] = 0;
-                    if (cost > 0 && bn_bucket_take(&p->buckets[i], cost, now)) r->taken[i] = cost;
+                    if (cost > 0 && kx_bucket_take(&p->buckets[i], cost, now)) r->taken[i] = cost;
                 }
             }
             pop_lane(p, lane);
@@ -404,7 +405,7 @@ static uint32_t jitter_next(bn_plugin *p)
 static int64_t retry_after_ms(const char *headers)
 {
     char v[32];
-    if (!bn_http_header(headers, "Retry-After", v, sizeof v)) return 0;
+    if (!kx_http_header(headers, "Retry-After", v, sizeof v)) return 0;
     char *end;
     long long s = strtoll(v, &end, 10);
     return (end != v && s > 0) ? (int64_t)s * 1000 : 0;
@@ -416,7 +417,7 @@ static void count_error(bn_plugin *p, const bn_req *r, const char *reason)
 {
     if (r->lane == BN_LANE_MARKET) {
         char text[160];
-        bn_fmt(text, sizeof text, "%s %s: %s", r->method, r->path, reason);
+        kx_fmt(text, sizeof text, "%s %s: %s", r->method, r->path, reason);
         bn_count_md_error(p, reason, text);
     } else {
         bn_count_error(p, reason);
@@ -429,7 +430,7 @@ static void count_error(bn_plugin *p, const bn_req *r, const char *reason)
  * they arrive; they neither double the backoff nor count as further errors. A call sent after the pause that meets 429
  * again starts the next step: the Retry-After given, else the doubled
  * backoff with jitter. */
-static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *resp, int64_t now)
+static void on_rate_limited(bn_plugin *p, bn_req *r, const kx_http_response *resp, int64_t now)
 {
     int64_t ra = retry_after_ms(resp->headers);
     if (p->metrics.rate_limited) p->h->metric_add(p->metrics.rate_limited, 1);
@@ -456,7 +457,7 @@ static void on_rate_limited(bn_plugin *p, bn_req *r, const bn_http_response *res
               (long long)((p->pause_until_us - now) / 1000), ra ? " (Retry-After)" : "");
 }
 
-static void on_banned(bn_plugin *p, const bn_http_response *resp, int64_t now)
+static void on_banned(bn_plugin *p, const kx_http_response *resp, int64_t now)
 {
     int64_t ra = retry_after_ms(resp->headers);
     int64_t until = ra ? now + ra * 1000 : INT64_MAX;
@@ -490,14 +491,14 @@ static void excerpt(const char *body, size_t len, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-static void on_http_done(void *ud, const bn_http_response *resp)
+static void on_http_done(void *ud, const kx_http_response *resp)
 {
     bn_req *r = ud;
     bn_plugin *p = r->p;
     int64_t now = bn_mono_us(p);
     p->inflight--;
     unlink_inflight(p, r);
-    for (size_t i = 0; i < p->n_buckets; i++) bn_bucket_answered(&p->buckets[i], r->taken[i]);
+    for (size_t i = 0; i < p->n_buckets; i++) kx_bucket_answered(&p->buckets[i], r->taken[i]);
     memset(r->taken, 0, sizeof r->taken);
     if (resp->headers) observe_headers(p, resp->headers, now);
     if (p->cfg.debug)
@@ -514,7 +515,7 @@ static void on_http_done(void *ud, const bn_http_response *resp)
     } else if (resp->status == 418) {
         on_banned(p, resp, now);
         res.kind = BN_RES_REFUSED;
-        res.code = -1003;
+        res.code = BN_ERR_TOO_MANY_REQUESTS;
         snprintf(res.msg, sizeof res.msg, "IP banned (HTTP 418)");
     } else if (resp->status == 429) {
         on_rate_limited(p, r, resp, now);
@@ -524,7 +525,7 @@ static void on_http_done(void *ud, const bn_http_response *resp)
             return;
         }
         res.kind = BN_RES_REFUSED;
-        res.code = -1003;
+        res.code = BN_ERR_TOO_MANY_REQUESTS;
         snprintf(res.msg, sizeof res.msg, "rate limited (HTTP 429) %d times", r->tries_429);
     } else {
         /* Raw calls (the order path) are read without building a tree. */
@@ -548,7 +549,7 @@ static void on_http_done(void *ud, const bn_http_response *resp)
             count_error(p, r, html ? "html" : "malformed_json");
             p->h->log(p->ctx, QTR_LOG_ERROR, "%s %s: %s: '%s'", r->method, r->path, res.msg, ex);
         } else if (api_error) {
-            if (res.code == -1021 && r->is_signed && !r->resynced) {
+            if (res.code == BN_ERR_TIMESTAMP && r->is_signed && !r->resynced) {
                 count_error(p, r, "timestamp");
                 p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: -1021 %s; resyncing the server time and retrying once",
                           r->method, r->path, res.msg);
@@ -632,7 +633,7 @@ static void on_time(bn_plugin *p, void *ud, const bn_result *r)
         bn_req *n = w->next;
         if (ok && ns < 256) stack[ns++] = w;
         else {
-            bn_result res = { .kind = BN_RES_API_ERROR, .code = -1021 };
+            bn_result res = { .kind = BN_RES_API_ERROR, .code = BN_ERR_TIMESTAMP };
             snprintf(res.msg, sizeof res.msg, "Timestamp for this request is outside of the recvWindow.");
             deliver(p, w, &res);
         }
@@ -656,7 +657,7 @@ void bn_rest_sync_time(bn_plugin *p)
 
 int bn_rest_init(bn_plugin *p)
 {
-    p->http = bn_http_new(p->base);
+    p->http = kx_http_new(kx_curl_linked(), p->base);
     p->pump_ev = evtimer_new(p->base, on_pump, p);
     p->sync_ev = evtimer_new(p->base, on_sync_retry, p);
     if (!p->http || !p->pump_ev || !p->sync_ev) return -1;
@@ -675,7 +676,7 @@ void bn_rest_free(bn_plugin *p)
         p->resync_waiters = r->next;
         req_free(r);
     }
-    bn_http_free(p->http); /* drops transfers without their callbacks */
+    kx_http_free(p->http); /* drops transfers without their callbacks */
     p->http = NULL;
     while ((r = p->inflight_reqs)) {
         p->inflight_reqs = r->inext;

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_plugin.h"
 #include "bn_ws.h"
 
@@ -92,7 +92,7 @@ static void on_stall(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     bn_stream *s = arg;
     char why[96];
-    bn_fmt(why, sizeof why, "stalled (nothing for %lld ms)", (long long)s->p->cfg.stream_stall_ms);
+    kx_fmt(why, sizeof why, "stalled (nothing for %lld ms)", (long long)s->p->cfg.stream_stall_ms);
     metric(s, "exchange_stream_stalls_total", "Streams closed because nothing arrived in time", 1);
     bn_stream_down(s, why);
 }

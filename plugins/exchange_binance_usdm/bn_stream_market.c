@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_json.h"
 #include "bn_plugin.h"
 #include "bn_stream.h"
@@ -42,7 +42,7 @@ static int read_kline(bn_plugin *p, const json_t *d, qtr_candle *c, bool *closed
     const json_t *k = json_object_get(d, "k");
     memset(c, 0, sizeof *c);
     if (!json_is_object(k)) {
-        bn_fmt(err, errlen, "kline: field 'k': not an object");
+        kx_fmt(err, errlen, "kline: field 'k': not an object");
         return -1;
     }
     if (!bn_json_str(d, "s", c->symbol, sizeof c->symbol, err, errlen) ||
@@ -52,7 +52,7 @@ static int read_kline(bn_plugin *p, const json_t *d, qtr_candle *c, bool *closed
         !bn_json_dec(k, "v", &c->volume, err, errlen) || !bn_json_bool(k, "x", closed, err, errlen))
         return -1;
     if (c->close_time_ms != c->open_time_ms + p->cfg.kline_interval_ms - 1) {
-        bn_fmt(err, errlen, "kline of %s: not a %s candle", c->symbol, p->cfg.kline_interval);
+        kx_fmt(err, errlen, "kline of %s: not a %s candle", c->symbol, p->cfg.kline_interval);
         return -1;
     }
     return 0;
@@ -101,7 +101,7 @@ static void op_message(bn_stream *s, const char *text, size_t len)
             json_decref(root);
             return;
         }
-        bn_fmt(why, sizeof why, "message not readable (%s)", root ? "no data.e" : jerr.text);
+        kx_fmt(why, sizeof why, "message not readable (%s)", root ? "no data.e" : jerr.text);
         bn_stream_malformed(s, why);
         json_decref(root);
         return;
@@ -125,7 +125,7 @@ static void op_message(bn_stream *s, const char *text, size_t len)
         }
     }
     if (rc != 0) {
-        bn_fmt(why, sizeof why, "%s: %s", e, err);
+        kx_fmt(why, sizeof why, "%s: %s", e, err);
         bn_stream_malformed(s, why);
     } else {
         bn_md_ok(p);
@@ -135,36 +135,36 @@ static void op_message(bn_stream *s, const char *text, size_t len)
 
 /* ---------------------------------------------------------------- connect */
 
-static void add_name(bn_buf *b, const char *symbol, const char *suffix)
+static void add_name(kx_buf *b, const char *symbol, const char *suffix)
 {
-    if (b->len && bn_buf_str(b)[b->len - 1] != '=') bn_buf_puts(b, "/");
+    if (b->len && kx_buf_str(b)[b->len - 1] != '=') kx_buf_puts(b, "/");
     for (const char *c = symbol; *c; c++) {
         char l = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
-        bn_buf_append(b, &l, 1);
+        kx_buf_append(b, &l, 1);
     }
-    bn_buf_puts(b, suffix);
+    kx_buf_puts(b, suffix);
 }
 
 static void op_connect(bn_stream *s)
 {
     bn_md_stream *m = s->ud;
     bn_plugin *p = s->p;
-    bn_buf url;
-    bn_buf_init(&url);
-    bn_buf_puts(&url, p->cfg.stream_url);
-    bn_buf_puts(&url, "/");
-    bn_buf_puts(&url, m->route);
-    bn_buf_puts(&url, "/stream?streams=");
+    kx_buf url;
+    kx_buf_init(&url);
+    kx_buf_puts(&url, p->cfg.stream_url);
+    kx_buf_puts(&url, "/");
+    kx_buf_puts(&url, m->route);
+    kx_buf_puts(&url, "/stream?streams=");
     char kline[32];
-    bn_fmt(kline, sizeof kline, "@kline_%s", p->cfg.kline_interval);
+    kx_fmt(kline, sizeof kline, "@kline_%s", p->cfg.kline_interval);
     for (size_t i = 0; i < p->cfg.n_symbols; i++) {
         if (m->klines) add_name(&url, p->cfg.symbols[i], kline);
         if (m->marks) add_name(&url, p->cfg.symbols[i], "@markPrice@1s");
         if (m->books) add_name(&url, p->cfg.symbols[i], "@bookTicker");
     }
     if (url.oom || url.len >= URL_MAX) bn_stream_down(s, "stream URL too long (too many symbols)");
-    else bn_stream_connect(s, bn_buf_str(&url));
-    bn_buf_free(&url);
+    else bn_stream_connect(s, kx_buf_str(&url));
+    kx_buf_free(&url);
 }
 
 static void op_live(bn_stream *s)
@@ -239,7 +239,7 @@ const char *bn_market_stream_mode(const bn_plugin *p, char *buf, size_t len)
     if (!ms) return NULL;
     const bn_stream *a = ms->market.s.p ? &ms->market.s : NULL, *b = ms->book.s.p ? &ms->book.s : NULL;
     const bn_stream *down = a && !a->live ? a : b && !b->live ? b : NULL;
-    if (!down) bn_fmt(buf, len, "stream");
-    else bn_fmt(buf, len, "polling (%s: %s)", down->name, down->reason);
+    if (!down) kx_fmt(buf, len, "stream");
+    else kx_fmt(buf, len, "polling (%s: %s)", down->name, down->reason);
     return buf;
 }

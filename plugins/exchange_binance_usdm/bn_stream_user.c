@@ -21,7 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "bn_codes.h"
+#include "kx_buf.h"
 #include "bn_json.h"
 #include "bn_order_json.h"
 #include "bn_plugin.h"
@@ -65,13 +66,13 @@ static void on_key(bn_plugin *p, void *ud, const bn_result *r)
     json_t *k = r->kind == BN_RES_OK ? json_object_get(r->json, "listenKey") : NULL;
     const char *key = json_is_string(k) ? json_string_value(k) : NULL;
     if (!key || !key[0] || strlen(key) >= sizeof u->listen_key || strpbrk(key, "/?#% ")) {
-        bn_fmt(err, sizeof err, "POST /fapi/v1/listenKey: %s", r->kind == BN_RES_OK ? "no usable listenKey" : r->msg);
+        kx_fmt(err, sizeof err, "POST /fapi/v1/listenKey: %s", r->kind == BN_RES_OK ? "no usable listenKey" : r->msg);
         bn_stream_down(&u->s, err);
         return;
     }
     qtr_strlcpy(u->listen_key, key, sizeof u->listen_key);
     char url[512];
-    bn_fmt(url, sizeof url, "%s/private/ws/%s", p->cfg.stream_url, u->listen_key);
+    kx_fmt(url, sizeof url, "%s/private/ws/%s", p->cfg.stream_url, u->listen_key);
     bn_stream_connect(&u->s, url);
 }
 
@@ -89,7 +90,7 @@ static void on_keepalive_answer(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_user_stream *u = ud;
     if (r->kind == BN_RES_OK || p->stopping) return;
-    if (r->kind == BN_RES_API_ERROR && r->code == -1125) {
+    if (r->kind == BN_RES_API_ERROR && r->code == BN_ERR_BAD_LISTEN_KEY) {
         u->listen_key[0] = '\0';
         bn_stream_down(&u->s, "listenKey no longer valid (-1125)");
         return;
@@ -102,7 +103,7 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
     (void)fd; (void)what;
     bn_user_stream *u = arg;
     if (!u->listen_key[0]) return;
-    bn_call c = { .method = "PUT", .path = "/fapi/v1/listenKey", .weight = 1, .expected_code = -1125 };
+    bn_call c = { .method = "PUT", .path = "/fapi/v1/listenKey", .weight = 1, .expected_code = BN_ERR_BAD_LISTEN_KEY };
     bn_rest_enqueue(u->s.p, &c, on_keepalive_answer, u);
 }
 
@@ -114,7 +115,7 @@ static int read_event(const json_t *root, user_event *ev, char *err, size_t errl
     const json_t *o = json_object_get(root, "o");
     char status[24], side[8], order_id[QTR_CLIENT_ID_MAX];
     if (!json_is_object(o)) {
-        bn_fmt(err, errlen, "field 'o': not an object");
+        kx_fmt(err, errlen, "field 'o': not an object");
         return -1;
     }
     if (!bn_json_int(root, "E", &ev->event_ms, err, errlen) || !bn_json_str(o, "s", ev->trade.symbol, sizeof ev->trade.symbol, err, errlen) ||
@@ -125,18 +126,18 @@ static int read_event(const json_t *root, user_event *ev, char *err, size_t errl
         !bn_json_id(o, "i", order_id, sizeof order_id, err, errlen) || !bn_json_dec(o, "z", &ev->cum_qty, err, errlen))
         return -1;
     if (!bn_order_status_parse(status, &ev->status)) {
-        bn_fmt(err, errlen, "field 'X': unknown status %s", status);
+        kx_fmt(err, errlen, "field 'X': unknown status %s", status);
         return -1;
     }
     if (!strcmp(side, "BUY")) ev->trade.side = QTR_SIDE_BUY;
     else if (!strcmp(side, "SELL")) ev->trade.side = QTR_SIDE_SELL;
     else {
-        bn_fmt(err, errlen, "field 'S': unknown side %s", side);
+        kx_fmt(err, errlen, "field 'S': unknown side %s", side);
         return -1;
     }
     qtr_strlcpy(ev->trade.order_id, order_id, sizeof ev->trade.order_id);
     if (ev->cum_qty < 0) {
-        bn_fmt(err, errlen, "field 'z': negative");
+        kx_fmt(err, errlen, "field 'z': negative");
         return -1;
     }
     if (strcmp(ev->exec_type, "TRADE") != 0) return 0;
@@ -147,7 +148,7 @@ static int read_event(const json_t *root, user_event *ev, char *err, size_t errl
         !bn_json_int(o, "T", &t->time_ms, err, errlen) || !bn_json_bool(o, "m", &t->maker, err, errlen))
         return -1;
     if (t->id <= 0 || t->qty <= 0 || t->price <= 0 || t->qty > ev->cum_qty) {
-        bn_fmt(err, errlen, "execution %lld: id, qty or price out of range", (long long)t->id);
+        kx_fmt(err, errlen, "execution %lld: id, qty or price out of range", (long long)t->id);
         return -1;
     }
     t->buyer = t->side == QTR_SIDE_BUY;
@@ -202,7 +203,7 @@ static void op_message(bn_stream *s, const char *text, size_t len)
     char err[200] = "";
     const char *e = json_string_value(json_object_get(root, "e"));
     if (!root || !e) {
-        bn_fmt(err, sizeof err, "message not readable (%s)", root ? "no event type 'e'" : jerr.text);
+        kx_fmt(err, sizeof err, "message not readable (%s)", root ? "no event type 'e'" : jerr.text);
         bn_stream_malformed(s, err);
         json_decref(root);
         return;
@@ -211,7 +212,7 @@ static void op_message(bn_stream *s, const char *text, size_t len)
         user_event ev;
         if (read_event(root, &ev, err, sizeof err) != 0) {
             char why[260];
-            bn_fmt(why, sizeof why, "ORDER_TRADE_UPDATE: %s", err);
+            kx_fmt(why, sizeof why, "ORDER_TRADE_UPDATE: %s", err);
             bn_stream_malformed(s, why);
         } else {
             apply_event(u, &ev);
@@ -279,7 +280,7 @@ void bn_user_stream_stop(bn_plugin *p)
     u->s.stopped = true;
     if (u->keepalive_ev) event_del(u->keepalive_ev);
     if (u->listen_key[0]) {
-        bn_call c = { .method = "DELETE", .path = "/fapi/v1/listenKey", .weight = 1, .expected_code = -1125 };
+        bn_call c = { .method = "DELETE", .path = "/fapi/v1/listenKey", .weight = 1, .expected_code = BN_ERR_BAD_LISTEN_KEY };
         bn_rest_enqueue(p, &c, on_closed_key, NULL);
     }
 }

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bn_buf.h"
+#include "kx_buf.h"
 #include "bn_order_json.h"
 #include "bn_plugin.h"
 
@@ -76,11 +76,11 @@ typedef struct bn_tbatch {
 static qtr_dec trade_fee(bn_order *o, const bn_trade *t)
 {
     bn_plugin *p = o->p;
-    const bn_symbol_rules *rules = bn_rules_find(&p->info, o->intent.symbol);
+    const kx_symbol_rules *rules = bn_rules_find(&p->info, o->intent.symbol);
     if (rules && !strcmp(t->commission_asset, rules->quote_asset))
         return !t->maker && t->commission < 0 ? -t->commission : t->commission;
     char amount[QTR_DEC_STRLEN], text[QTR_REASON_MAX * 2];
-    bn_fmt(text, sizeof text, "order %s trade %lld: commission %s %s is not in %s; left out of the fees and PnL",
+    kx_fmt(text, sizeof text, "order %s trade %lld: commission %s %s is not in %s; left out of the fees and PnL",
            o->intent.client_id, (long long)t->id, qtr_dec_format(t->commission, amount), t->commission_asset,
            rules ? rules->quote_asset : "the quote asset");
     p->h->log(p->ctx, QTR_LOG_ERROR, "%s", text);
@@ -166,7 +166,7 @@ static void ask_later(bn_order *o, const char *why)
     }
     if (o->trade_queries == p->cfg.n_backoff + 1) {
         char text[QTR_REASON_MAX * 2], a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
-        bn_fmt(text, sizeof text, "order %s: executions of %s not all in userTrades after %d asks (%s of %s): %s",
+        kx_fmt(text, sizeof text, "order %s: executions of %s not all in userTrades after %d asks (%s of %s): %s",
                o->intent.client_id, o->child_cid, o->trade_queries, qtr_dec_format(o->tr_qty, a),
                qtr_dec_format(o->ft.last_qty, b), why);
         bn_count_error(p, "trades_missing");
@@ -200,7 +200,7 @@ static int read_rows(bn_plugin *p, const bn_result *r, char *err, size_t errlen)
     p->n_trade_buf = 0;
     int n = bn_trades_read(r->body, r->body_len, collect, p, err, errlen);
     if (n >= 0 && (size_t)n != p->n_trade_buf) {
-        bn_fmt(err, errlen, "out of memory reading %d executions", n);
+        kx_fmt(err, errlen, "out of memory reading %d executions", n);
         return -1;
     }
     if (n > 0) qsort(p->trade_buf, p->n_trade_buf, sizeof *p->trade_buf, trade_cmp);
@@ -221,7 +221,7 @@ static void apply_rows(bn_order *o, bool page_full)
         if (published(o, t->id)) continue;
         if (strcmp(t->symbol, o->intent.symbol) != 0 || t->side != o->intent.side) {
             char err[160];
-            bn_fmt(err, sizeof err, "trade %lld of order %s is %s %s, the order %s %s", (long long)t->id,
+            kx_fmt(err, sizeof err, "trade %lld of order %s is %s %s, the order %s %s", (long long)t->id,
                    t->order_id, t->symbol, qtr_side_name(t->side), o->intent.symbol, qtr_side_name(o->intent.side));
             bn_count_bad(p, endpoint, o->child_cid, err);
             continue;
@@ -256,7 +256,7 @@ static void on_direct(bn_plugin *p, void *ud, const bn_result *r)
      * what was asked for; nothing of it is trusted. */
     for (size_t i = 0; n >= 0 && i < p->n_trade_buf; i++)
         if (strcmp(p->trade_buf[i].order_id, o->exchange_id) != 0) {
-            bn_fmt(err, sizeof err, "trade %lld is of order %s, not %s", (long long)p->trade_buf[i].id,
+            kx_fmt(err, sizeof err, "trade %lld is of order %s, not %s", (long long)p->trade_buf[i].id,
                    p->trade_buf[i].order_id, o->exchange_id);
             n = -1;
         }
@@ -271,13 +271,13 @@ static void on_direct(bn_plugin *p, void *ud, const bn_result *r)
 static void direct(bn_order *o, int64_t from_id)
 {
     if (o->trades_busy || o->phase == BN_PH_DONE || !o->exchange_id[0]) return;
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", o->intent.symbol);
-    bn_query_add(&q, "orderId", o->exchange_id);
-    if (from_id > 0) bn_query_add_int(&q, "fromId", from_id);
-    bn_query_add_int(&q, "limit", TRADES_PAGE);
-    bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = bn_buf_str(&q), .is_signed = true,
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", o->intent.symbol);
+    kx_query_add(&q, "orderId", o->exchange_id);
+    if (from_id > 0) kx_query_add_int(&q, "fromId", from_id);
+    kx_query_add_int(&q, "limit", TRADES_PAGE);
+    bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = kx_buf_str(&q), .is_signed = true,
                   .weight = 5, .raw = true };
     if (!q.oom && bn_order_enqueue(o, &c, on_direct) == QTR_OK) {
         o->trades_busy = true;
@@ -287,7 +287,7 @@ static void direct(bn_order *o, int64_t from_id)
         o->trade_queries++; /* a refusal spends the budget too */
         ask_later(o, "request refused");
     }
-    bn_buf_free(&q);
+    kx_buf_free(&q);
 }
 
 /* ------------------------------------------ several orders, by startTime */
@@ -310,7 +310,7 @@ static void on_batch(bn_plugin *p, void *ud, const bn_result *r)
     int n = r->kind == BN_RES_OK ? read_rows(p, r, err, sizeof err) : -1;
     if (r->kind == BN_RES_OK && n < 0) {
         char what[64];
-        bn_fmt(what, sizeof what, "(those of %s since a time)", b->o[0]->intent.symbol);
+        kx_fmt(what, sizeof what, "(those of %s since a time)", b->o[0]->intent.symbol);
         bn_count_bad(p, endpoint, what, err);
     }
     for (size_t i = 0; i < b->n; i++) {
@@ -333,15 +333,15 @@ static void send_batch(bn_plugin *p, bn_tbatch *b)
         if (b->o[i]->child_sent_ms < start) start = b->o[i]->child_sent_ms;
     start -= SEND_SKEW_MS;
     if (start < now - MAX_WINDOW_MS + 60000) start = now - MAX_WINDOW_MS + 60000;
-    bn_buf q;
-    bn_buf_init(&q);
-    bn_query_add(&q, "symbol", b->o[0]->intent.symbol);
-    bn_query_add_int(&q, "startTime", start);
-    bn_query_add_int(&q, "limit", TRADES_PAGE);
-    bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = bn_buf_str(&q), .is_signed = true,
+    kx_buf q;
+    kx_buf_init(&q);
+    kx_query_add(&q, "symbol", b->o[0]->intent.symbol);
+    kx_query_add_int(&q, "startTime", start);
+    kx_query_add_int(&q, "limit", TRADES_PAGE);
+    bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = kx_buf_str(&q), .is_signed = true,
                   .weight = 5, .raw = true };
     int rc = q.oom ? QTR_EREFUSED : bn_rest_enqueue(p, &c, on_batch, b);
-    bn_buf_free(&q);
+    kx_buf_free(&q);
     for (size_t i = 0; i < b->n; i++) {
         bn_order *o = b->o[i];
         if (rc == QTR_OK) {

@@ -228,9 +228,9 @@ return {{
 """)
 
 
-# ---- the Binance mock exchange (tests/binance/mock) for e2e runs against it ----
+# ---- the Binance mock exchange (tests/exchange_binance_usdm/mock) for e2e runs against it ----
 
-BINANCE_MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
+BINANCE_MOCK = os.path.join(BUILD, "tests", "exchange_binance_usdm", "binance_mock")
 
 
 class BinanceMock:

@@ -1,4 +1,4 @@
-"""The project's Binance USD-M mock exchange (tests/binance/mock) for the
+"""The project's Binance USD-M mock exchange (tests/exchange_binance_usdm/mock) for the
 stress scenarios: started on a free port (it binds port 0 and prints it),
 driven through its /mock/ control endpoints, always stopped."""
 import json
@@ -12,7 +12,7 @@ import urllib.request
 from stresslib import permissive_policy  # first: puts qtrtest on the path
 from qtrtest import BUILD, PLUGINS, Server, check, write  # noqa: E402
 
-MOCK = os.path.join(BUILD, "tests", "binance", "binance_mock")
+MOCK = os.path.join(BUILD, "tests", "exchange_binance_usdm", "binance_mock")
 KEY = "stress-key-0123456789abcdef"
 SECRET = "stress-secret-fedcba9876543210"
 ENV = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)

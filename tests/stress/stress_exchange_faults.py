@@ -1,5 +1,5 @@
 """Stress scenario 4, exchange API failure: `qtr run` with the Binance USD-M
-plugin against the project's mock exchange (tests/binance/mock, on a free
+plugin against the project's mock exchange (tests/exchange_binance_usdm/mock, on a free
 port) while the mock answers order requests with faults: 500 and 503 (the
 order placed or not), 429 and 418 (with Retry-After), timeouts and dropped
 connections after the order was placed, and partial fills; the order queries

@@ -1,27 +1,27 @@
-/* bn_buf.c — see bn_buf.h. */
-#include "bn_buf.h"
+/* kx_buf.c — see kx_buf.h. */
+#include "kx_buf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void bn_buf_init(bn_buf *b) { memset(b, 0, sizeof *b); }
+void kx_buf_init(kx_buf *b) { memset(b, 0, sizeof *b); }
 
-void bn_buf_free(bn_buf *b)
+void kx_buf_free(kx_buf *b)
 {
     free(b->data);
     memset(b, 0, sizeof *b);
 }
 
-void bn_buf_reset(bn_buf *b)
+void kx_buf_reset(kx_buf *b)
 {
     b->len = 0;
     b->oom = false;
     if (b->data) b->data[0] = '\0';
 }
 
-static bool reserve(bn_buf *b, size_t extra)
+static bool reserve(kx_buf *b, size_t extra)
 {
     if (b->oom) return false;
     if (b->len + extra + 1 <= b->cap) return true;
@@ -34,7 +34,7 @@ static bool reserve(bn_buf *b, size_t extra)
     return true;
 }
 
-bool bn_buf_append(bn_buf *b, const char *s, size_t n)
+bool kx_buf_append(kx_buf *b, const char *s, size_t n)
 {
     if (!reserve(b, n)) return false;
     if (n) memcpy(b->data + b->len, s, n);
@@ -43,9 +43,9 @@ bool bn_buf_append(bn_buf *b, const char *s, size_t n)
     return true;
 }
 
-bool bn_buf_puts(bn_buf *b, const char *s) { return bn_buf_append(b, s, strlen(s)); }
+bool kx_buf_puts(kx_buf *b, const char *s) { return kx_buf_append(b, s, strlen(s)); }
 
-bool bn_buf_printf(bn_buf *b, const char *fmt, ...)
+bool kx_buf_printf(kx_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -59,10 +59,10 @@ bool bn_buf_printf(bn_buf *b, const char *fmt, ...)
     return true;
 }
 
-const char *bn_buf_str(const bn_buf *b) { return b->data ? b->data : ""; }
+const char *kx_buf_str(const kx_buf *b) { return b->data ? b->data : ""; }
 
 /* RFC 3986 unreserved characters pass; everything else is %XX. */
-static bool append_encoded(bn_buf *b, const char *v)
+static bool append_encoded(kx_buf *b, const char *v)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
@@ -70,35 +70,35 @@ static bool append_encoded(bn_buf *b, const char *v)
         bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                      c == '-' || c == '_' || c == '.' || c == '~';
         if (plain) {
-            if (!bn_buf_append(b, (const char *)p, 1)) return false;
+            if (!kx_buf_append(b, (const char *)p, 1)) return false;
         } else {
             char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-            if (!bn_buf_append(b, e, 3)) return false;
+            if (!kx_buf_append(b, e, 3)) return false;
         }
     }
     return true;
 }
 
-bool bn_query_add(bn_buf *b, const char *key, const char *value)
+bool kx_query_add(kx_buf *b, const char *key, const char *value)
 {
-    if (b->len && !bn_buf_append(b, "&", 1)) return false;
-    return bn_buf_puts(b, key) && bn_buf_append(b, "=", 1) && append_encoded(b, value);
+    if (b->len && !kx_buf_append(b, "&", 1)) return false;
+    return kx_buf_puts(b, key) && kx_buf_append(b, "=", 1) && append_encoded(b, value);
 }
 
-bool bn_query_add_int(bn_buf *b, const char *key, int64_t value)
+bool kx_query_add_int(kx_buf *b, const char *key, int64_t value)
 {
     char t[24];
     snprintf(t, sizeof t, "%lld", (long long)value);
-    return bn_query_add(b, key, t);
+    return kx_query_add(b, key, t);
 }
 
-bool bn_query_add_dec(bn_buf *b, const char *key, qtr_dec value)
+bool kx_query_add_dec(kx_buf *b, const char *key, qtr_dec value)
 {
     char t[QTR_DEC_STRLEN];
-    return bn_query_add(b, key, qtr_dec_format(value, t));
+    return kx_query_add(b, key, qtr_dec_format(value, t));
 }
 
-void bn_redact_signature(const char *in, char *out, size_t outlen)
+void kx_redact_signature(const char *in, char *out, size_t outlen)
 {
     static const char key[] = "signature=", mask[] = "<redacted>";
     size_t o = 0;
@@ -118,7 +118,7 @@ void bn_redact_signature(const char *in, char *out, size_t outlen)
     out[o] = '\0';
 }
 
-void bn_fmt(char *out, size_t outlen, const char *fmt, ...)
+void kx_fmt(char *out, size_t outlen, const char *fmt, ...)
 {
     va_list ap;
     if (!outlen) return;

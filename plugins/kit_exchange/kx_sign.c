@@ -1,6 +1,6 @@
-/* bn_sign.c — HMAC-SHA256 with an EVP_MAC context keyed once, so signing an
+/* kx_sign.c — HMAC-SHA256 with an EVP_MAC context keyed once, so signing an
  * order costs one MAC init (key reused) rather than a provider fetch. */
-#include "bn_sign.h"
+#include "kx_sign.h"
 
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct bn_signer {
+struct kx_signer {
     EVP_MAC *mac;
     EVP_MAC_CTX *ctx;
 };
 
-bn_signer *bn_signer_new(const char *secret, size_t secret_len)
+kx_signer *kx_signer_new(const char *secret, size_t secret_len)
 {
-    bn_signer *s = calloc(1, sizeof *s);
+    kx_signer *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     s->ctx = s->mac ? EVP_MAC_CTX_new(s->mac) : NULL;
@@ -25,13 +25,13 @@ bn_signer *bn_signer_new(const char *secret, size_t secret_len)
         OSSL_PARAM_construct_end(),
     };
     if (!s->ctx || !EVP_MAC_init(s->ctx, (const unsigned char *)secret, secret_len, params)) {
-        bn_signer_free(s);
+        kx_signer_free(s);
         return NULL;
     }
     return s;
 }
 
-void bn_signer_free(bn_signer *s)
+void kx_signer_free(kx_signer *s)
 {
     if (!s) return;
     EVP_MAC_CTX_free(s->ctx);
@@ -39,8 +39,8 @@ void bn_signer_free(bn_signer *s)
     free(s);
 }
 
-bool bn_signer_sign(bn_signer *s, const char *part1, size_t len1, const char *part2, size_t len2,
-                    char out[BN_SIGNATURE_HEX_LEN + 1])
+bool kx_signer_sign(kx_signer *s, const char *part1, size_t len1, const char *part2, size_t len2,
+                    char out[KX_HMAC_HEX_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char md[32];
@@ -54,6 +54,6 @@ bool bn_signer_sign(bn_signer *s, const char *part1, size_t len1, const char *pa
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
-    out[BN_SIGNATURE_HEX_LEN] = '\0';
+    out[KX_HMAC_HEX_LEN] = '\0';
     return true;
 }

@@ -184,8 +184,74 @@ static void fault_500_not_executed(void **state)
     assert_true(fx_saw_status(*state, "f500n-1", QTR_OS_UNKNOWN));
 }
 
-static void fault_503_executed(void **state) { run_fault(state, "kind=503&exec=1", "f503x-1", 1); }
-static void fault_503_not_executed(void **state) { run_fault(state, "kind=503&exec=0", "f503n-1", 2); }
+/* The mock's 503 body: Binance's "fate unknown" 503 (code -1000). */
+#define MOCK_503_MSG "Unknown error, please check your request or try again later."
+
+/* The UNKNOWN updates of cid: how many, and the first one's reason. */
+static int unknown_updates(const bn_fx *fx, const char *cid, const char **first_reason)
+{
+    int n = 0;
+    *first_reason = NULL;
+    for (size_t i = 0; i < fx->m->n_events; i++) {
+        const qtr_event *e = &fx->m->events[i];
+        if (e->type != QTR_EV_ORDER_UPDATE || strcmp(e->u.order_update.client_id, cid) != 0 ||
+            e->u.order_update.status != QTR_OS_UNKNOWN)
+            continue;
+        if (n++ == 0) *first_reason = e->u.order_update.reason;
+    }
+    return n;
+}
+
+/* The exact outcome of a 503 on the order send: the 503 is surfaced once as
+ * the order's UNKNOWN update with the exchange's words, counted once as
+ * http_5xx; the order is queried (never guessed) and ends FILLED with one
+ * execution and one order on the exchange's book (no duplicate), fills
+ * published before FILLED; it was sent again exactly `resends` times, each
+ * counted and alerted, and only after allOrders was searched for it. */
+static void expect_503_outcome(bn_fx *fx, const char *cid, int resends)
+{
+    const char *reason;
+    assert_int_equal(unknown_updates(fx, cid, &reason), 1);
+    assert_non_null(reason);
+    assert_non_null(strstr(reason, "fate unknown"));
+    assert_non_null(strstr(reason, MOCK_503_MSG));
+    assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "http_5xx"), 1);
+    assert_true(fx_fills_match_updates(fx, cid));
+    assert_int_equal(mock_host_metric(fx->m, "exchange_order_resends_total", NULL), resends);
+    assert_int_equal(fx_alerts(fx, "exchange_order_resent"), resends);
+    json_t *st = mx_state(fx->mx);
+    int attempts = 0;
+    assert_int_equal(mx_accepted(st, cid, &attempts), 1);
+    assert_int_equal(attempts, 1); /* a send the 503 stopped never reached the book */
+    assert_true(mx_requests(st, "GET /fapi/v1/order") >= 1);
+    if (resends) assert_true(mx_requests(st, "GET /fapi/v1/allOrders") >= 1);
+    else assert_int_equal(mx_requests(st, "GET /fapi/v1/allOrders"), 0); /* found at once */
+    json_t *o = mx_order(st, cid);
+    assert_non_null(o);
+    assert_string_equal(json_string_value(json_object_get(o, "state")), "FILLED");
+    size_t i, orders_with_cid = 0;
+    json_array_foreach(json_object_get(st, "orders"), i, o)
+        if (!strcmp(json_string_value(json_object_get(o, "cid")), cid)) orders_with_cid++;
+    assert_int_equal(orders_with_cid, 1);
+    json_decref(st);
+}
+
+/* The order ran, the answer was a 503: found by the query, one POST. */
+static void fault_503_executed(void **state)
+{
+    run_fault(state, "kind=503&exec=1", "f503x-1", 1);
+    expect_503_outcome(*state, "f503x-1", 0);
+}
+
+/* The 503 came before the order ran: -2013 until the send's recvWindow has
+ * passed, no trace in allOrders, then sent exactly once more (two POSTs). */
+static void fault_503_not_executed(void **state)
+{
+    run_fault(state, "kind=503&exec=0", "f503n-1", 2);
+    bn_fx *fx = *state;
+    expect_503_outcome(fx, "f503n-1", 1);
+    assert_non_null(strstr(fx->log, "not found (-2013 x"));
+}
 
 static void fault_timeout_executed(void **state)
 {

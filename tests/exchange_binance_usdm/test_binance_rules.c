@@ -43,7 +43,7 @@ static int teardown(void **state)
 }
 
 static int prep(qtr_order_type type, qtr_side side, const char *qty, const char *price, qtr_dec ref, bool ro,
-                bn_prepared *out, char *reason)
+                kx_prepared *out, char *reason)
 {
     qtr_order_intent o;
     memset(&o, 0, sizeof o);
@@ -54,13 +54,13 @@ static int prep(qtr_order_type type, qtr_side side, const char *qty, const char 
     if (type == QTR_ORDER_LIMIT) o.price = D(price);
     if (type == QTR_ORDER_STOP_MARKET) o.stop_price = D(price);
     o.reduce_only = ro;
-    return bn_rules_prepare(bn_rules_find(&info, "BTCUSDT"), &o, ref, out, reason, 96);
+    return kx_rules_prepare(bn_rules_find(&info, "BTCUSDT"), &o, ref, out, reason, 96);
 }
 
 static void parses_filters_and_limits(void **state)
 {
     (void)state;
-    const bn_symbol_rules *r = bn_rules_find(&info, "BTCUSDT");
+    const kx_symbol_rules *r = bn_rules_find(&info, "BTCUSDT");
     assert_non_null(r);
     assert_true(r->trading);
     assert_string_equal(r->quote_asset, "USDT");
@@ -83,7 +83,7 @@ static void parses_filters_and_limits(void **state)
 static void qty_rounds_down_to_step(void **state)
 {
     (void)state;
-    bn_prepared p;
+    kx_prepared p;
     char reason[96];
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.0109", "50000", 0, false, &p, reason), 0);
     assert_int_equal(p.qty, D("0.010"));
@@ -94,7 +94,7 @@ static void qty_rounds_down_to_step(void **state)
 static void price_rounds_toward_the_passive_side(void **state)
 {
     (void)state;
-    bn_prepared p;
+    kx_prepared p;
     char reason[96];
     /* (price - minPrice) must be a multiple of the tick: 261.10 + k * 0.10 */
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.01", "45000.17", 0, false, &p, reason), 0);
@@ -113,7 +113,7 @@ static void price_rounds_toward_the_passive_side(void **state)
 static void refusals_name_the_filter(void **state)
 {
     (void)state;
-    bn_prepared p;
+    kx_prepared p;
     char reason[96];
     assert_int_equal(prep(QTR_ORDER_LIMIT, QTR_SIDE_BUY, "0.0009", "50000", 0, false, &p, reason), -1);
     assert_non_null(strstr(reason, "minQty"));
@@ -144,9 +144,9 @@ static void symbol_not_trading_is_refused(void **state)
     o.type = QTR_ORDER_MARKET;
     o.side = QTR_SIDE_BUY;
     o.qty = QTR_DEC_INT(2);
-    bn_prepared p;
+    kx_prepared p;
     char reason[96];
-    assert_int_equal(bn_rules_prepare(bn_rules_find(&info, "OLDUSDT"), &o, 0, &p, reason, sizeof reason), -1);
+    assert_int_equal(kx_rules_prepare(bn_rules_find(&info, "OLDUSDT"), &o, 0, &p, reason, sizeof reason), -1);
     assert_non_null(strstr(reason, "not trading"));
 }
 

@@ -1,9 +1,9 @@
-/* bn_bucket.c — see bn_bucket.h. */
-#include "bn_bucket.h"
+/* kx_bucket.c — see kx_bucket.h. */
+#include "kx_bucket.h"
 
-__extension__ typedef __int128 bn_i128;
+__extension__ typedef __int128 kx_i128;
 
-void bn_bucket_init(bn_bucket *b, int64_t limit, int64_t interval_ms, int64_t burst, int64_t now_us)
+void kx_bucket_init(kx_bucket *b, int64_t limit, int64_t interval_ms, int64_t burst, int64_t now_us)
 {
     if (limit < 1) limit = 1;
     if (interval_ms < 1) interval_ms = 1;
@@ -22,7 +22,7 @@ void bn_bucket_init(bn_bucket *b, int64_t limit, int64_t interval_ms, int64_t bu
     b->inflight = 0;
 }
 
-void bn_bucket_refill(bn_bucket *b, int64_t now_us)
+void kx_bucket_refill(kx_bucket *b, int64_t now_us)
 {
     if (now_us <= b->last_us) return;
     int64_t dt = now_us - b->last_us;
@@ -32,10 +32,10 @@ void bn_bucket_refill(bn_bucket *b, int64_t now_us)
         return;
     }
     /* 128-bit product: no overflow even after years of idle time. */
-    bn_i128 acc = (bn_i128)dt * b->refill_m + b->rem;
-    bn_i128 add = acc / b->interval_us;
+    kx_i128 acc = (kx_i128)dt * b->refill_m + b->rem;
+    kx_i128 add = acc / b->interval_us;
     b->rem = (int64_t)(acc % b->interval_us);
-    bn_i128 t = (bn_i128)b->tokens_m + add;
+    kx_i128 t = (kx_i128)b->tokens_m + add;
     if (t >= b->cap_m) {
         t = b->cap_m;
         b->rem = 0;
@@ -43,9 +43,9 @@ void bn_bucket_refill(bn_bucket *b, int64_t now_us)
     b->tokens_m = (int64_t)t;
 }
 
-bool bn_bucket_take(bn_bucket *b, int64_t n, int64_t now_us)
+bool kx_bucket_take(kx_bucket *b, int64_t n, int64_t now_us)
 {
-    bn_bucket_refill(b, now_us);
+    kx_bucket_refill(b, now_us);
     int64_t need = n * 1000;
     if (b->tokens_m >= need || (need > b->cap_m && b->tokens_m >= b->cap_m)) {
         b->tokens_m -= need;
@@ -55,20 +55,20 @@ bool bn_bucket_take(bn_bucket *b, int64_t n, int64_t now_us)
     return false;
 }
 
-int64_t bn_bucket_wait_us(bn_bucket *b, int64_t n, int64_t now_us)
+int64_t kx_bucket_wait_us(kx_bucket *b, int64_t n, int64_t now_us)
 {
-    bn_bucket_refill(b, now_us);
+    kx_bucket_refill(b, now_us);
     int64_t need = n * 1000;
     if (need > b->cap_m) need = b->cap_m;
     if (b->tokens_m >= need) return 0;
-    bn_i128 deficit = (bn_i128)(need - b->tokens_m) * b->interval_us - b->rem;
+    kx_i128 deficit = (kx_i128)(need - b->tokens_m) * b->interval_us - b->rem;
     if (deficit <= 0) return 1;
     return (int64_t)((deficit + b->refill_m - 1) / b->refill_m);
 }
 
-void bn_bucket_observe_used(bn_bucket *b, int64_t used, int64_t now_us)
+void kx_bucket_observe_used(kx_bucket *b, int64_t used, int64_t now_us)
 {
-    bn_bucket_refill(b, now_us);
+    kx_bucket_refill(b, now_us);
     int64_t left = b->limit - used - b->inflight;
     if (left < -b->limit) left = -b->limit;
     if (b->tokens_m > left * 1000) {
@@ -77,13 +77,13 @@ void bn_bucket_observe_used(bn_bucket *b, int64_t used, int64_t now_us)
     }
 }
 
-int64_t bn_bucket_tokens(bn_bucket *b, int64_t now_us)
+int64_t kx_bucket_tokens(kx_bucket *b, int64_t now_us)
 {
-    bn_bucket_refill(b, now_us);
+    kx_bucket_refill(b, now_us);
     return b->tokens_m / 1000;
 }
 
-void bn_bucket_answered(bn_bucket *b, int64_t n)
+void kx_bucket_answered(kx_bucket *b, int64_t n)
 {
     b->inflight -= n;
     if (b->inflight < 0) b->inflight = 0;
