@@ -7,6 +7,7 @@
  *   bench_dashboard_http [connections] [seconds] [runs]
  *   BENCH_REQUESTS=N bench_dashboard_http ...   a fixed N requests per path
  *       and run instead (for callgrind: instructions per request) */
+#include "../bench_report.h"
 #include "dash_test_util.h"
 
 #include <arpa/inet.h>
@@ -101,21 +102,6 @@ static void fill_host(mock_host *m)
     m->n_positions = 20;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void print_load(const char *when)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    char line[128] = "?";
-    if (f && fgets(line, sizeof line, f)) line[strcspn(line, "\n")] = '\0';
-    if (f) fclose(f);
-    printf("  load average %s: %s\n", when, line);
-}
-
 #define MAX_RUNS 20
 
 int main(int argc, char **argv)
@@ -140,7 +126,7 @@ int main(int argc, char **argv)
     else
         printf("HTTP API, server on one loop thread, %d keep-alive connections, %d s per path, %d runs\n", conns,
                seconds, runs);
-    print_load("before");
+    bench_print_load("before");
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         double rate[MAX_RUNS];
         uint64_t bad = 0;
@@ -155,11 +141,11 @@ int main(int argc, char **argv)
             rate[r] = (double)l.ok / secs;
             bad += l.bad;
         }
-        qsort(rate, (size_t)runs, sizeof rate[0], cmp_double);
+        qsort(rate, (size_t)runs, sizeof rate[0], bench_cmp_double);
         printf("  GET %-15s median %8.0f req/s  (min %.0f, max %.0f; %llu not 200)\n", paths[i], rate[runs / 2], rate[0],
                rate[runs - 1], (unsigned long long)bad);
     }
-    print_load("after");
+    bench_print_load("after");
     dash_stop(&fx);
     return 0;
 }

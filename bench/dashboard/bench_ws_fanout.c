@@ -15,6 +15,7 @@
  * and their spread, and the load average before and after. "lost" is what
  * was neither delivered nor reported missed; "closed" counts clients the
  * server closed. */
+#include "../bench_report.h"
 #include "dash_test_util.h"
 
 #include <event2/event.h>
@@ -139,21 +140,6 @@ typedef struct run_result {
     uint64_t published, delivered, missed, lost, closed, messages;
 } run_result;
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void print_load(const char *when)
-{
-    FILE *f = fopen("/proc/loadavg", "r");
-    char line[128] = "?";
-    if (f && fgets(line, sizeof line, f)) line[strcspn(line, "\n")] = '\0';
-    if (f) fclose(f);
-    printf("  load average %s: %s\n", when, line);
-}
-
 static bool one_run(int n_clients, int rate, int seconds, bool defaults, int64_t stall_ms, run_result *out)
 {
     dash_fixture fx;
@@ -225,7 +211,7 @@ int main(int argc, char **argv)
     }
     printf("ws fan-out: %d clients, %d events/s, %d s, %d runs, max_msgs_per_sec=%s, loop held %lld ms a second\n",
            n_clients, rate, seconds, runs, defaults ? "50" : "1000", (long long)stall_ms);
-    print_load("before");
+    bench_print_load("before");
     double p50[MAX_RUNS], p99[MAX_RUNS];
     uint64_t lost = 0, missed = 0, closed = 0;
     for (int r = 0; r < runs; r++) {
@@ -242,11 +228,11 @@ int main(int argc, char **argv)
         missed += x.missed;
         closed += x.closed;
     }
-    qsort(p50, (size_t)runs, sizeof p50[0], cmp_double);
-    qsort(p99, (size_t)runs, sizeof p99[0], cmp_double);
+    qsort(p50, (size_t)runs, sizeof p50[0], bench_cmp_double);
+    qsort(p99, (size_t)runs, sizeof p99[0], bench_cmp_double);
     printf("  median of %d runs: p50 %.2f ms (%.2f..%.2f), p99 %.2f ms (%.2f..%.2f); missed %llu, lost %llu, closed %llu\n",
            runs, p50[runs / 2], p50[0], p50[runs - 1], p99[runs / 2], p99[0], p99[runs - 1], (unsigned long long)missed,
            (unsigned long long)lost, (unsigned long long)closed);
-    print_load("after");
+    bench_print_load("after");
     return 0;
 }
