@@ -211,6 +211,49 @@ fail:
     return NULL;
 }
 
+int qh_dbuf_inspect(const char *path, size_t *count, bool *bad, char *err, size_t errlen)
+{
+    *count = 0;
+    *bad = false;
+    qh_dbuf b;
+    memset(&b, 0, sizeof b);
+    qtr_strlcpy(b.path, path, sizeof b.path);
+    b.fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (b.fd < 0) {
+        errf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    unsigned char h[QH_DBUF_HEADER];
+    b.rec = malloc(QH_DBUF_RECORD_MAX);
+    int rc = -1;
+    if (!b.rec || fstat(b.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        errf(err, errlen, "%s: not a regular file", path);
+    } else if ((uint64_t)st.st_size < QH_DBUF_HEADER) {
+        rc = 0;   /* new: empty */
+    } else if (read_at(b.fd, h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h, MAGIC, 8) != 0) {
+        errf(err, errlen, "%s: not a qtr bus buffer (bad header)", path);
+    } else {
+        uint64_t size = (uint64_t)st.st_size, off = get_u64(h + 8);
+        if (size == QH_DBUF_HEADER || off < QH_DBUF_HEADER || off > size) off = size;
+        while (off < size) {
+            size_t len;
+            uint64_t end;
+            const char *why;
+            if (read_record(&b, off, size, b.rec, &len, &end, &why) != 1) {
+                *bad = true;
+                break;
+            }
+            (*count)++;
+            off = end;
+        }
+        rc = 0;
+    }
+    free(b.rec);
+    close(b.fd);
+    return rc;
+}
+
 void qh_dbuf_close(qh_dbuf *b)
 {
     if (!b) return;

@@ -33,6 +33,11 @@ typedef struct qh_dbuf qh_dbuf;
  * in unacknowledged records. NULL with one line in err ("path: offset N:
  * corrupt record (checksum) with 3 records after it; replay stopped"). */
 qh_dbuf *qh_dbuf_open(const char *path, size_t max_events, char *err, size_t errlen);
+/* Counts the unacknowledged records of a buffer file without changing it
+ * (`qtr bus status`, while the server holds it): *count good records, and
+ * *bad true if a torn or corrupt record follows them. 0, or -1 with err. */
+int qh_dbuf_inspect(const char *path, size_t *count, bool *bad, char *err, size_t errlen);
+
 /* Closes without truncating: what is not acknowledged stays for next time. */
 void qh_dbuf_close(qh_dbuf *b);
 

@@ -204,6 +204,35 @@ static void torn_tail_is_dropped_with_a_log_line(void **state)
     unlink(g_path);
 }
 
+static void inspect_counts_without_changing(void **state)
+{
+    (void)state;
+    qh_dbuf *b = open_ok(100);
+    append_n(b, 0, 7);
+    char err[256];
+    const void *data;
+    size_t len;
+    uint64_t end;
+    assert_int_equal(qh_dbuf_next(b, &data, &len, &end, err, sizeof err), 1);
+    assert_int_equal(qh_dbuf_ack(b, end, err, sizeof err), QTR_OK);   /* 6 left */
+    size_t n = 0;
+    bool bad = true;
+    assert_int_equal(qh_dbuf_inspect(g_path, &n, &bad, err, sizeof err), 0);
+    assert_int_equal(n, 6);
+    assert_false(bad);
+    qh_dbuf_close(b);
+    /* a torn tail is reported, and the file is left as it was */
+    long full = file_size();
+    assert_int_equal(truncate(g_path, full - 3), 0);
+    assert_int_equal(qh_dbuf_inspect(g_path, &n, &bad, err, sizeof err), 0);
+    assert_int_equal(n, 5);
+    assert_true(bad);
+    assert_int_equal(file_size(), full - 3);
+    assert_int_equal(qh_dbuf_inspect("/nonexistent-qtr/bus.buf", &n, &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "No such file"));
+    unlink(g_path);
+}
+
 static void corrupt_middle_stops_replay(void **state)
 {
     (void)state;
@@ -263,6 +292,7 @@ int main(void)
         cmocka_unit_test(torn_tail_is_dropped_with_a_log_line),
         cmocka_unit_test(corrupt_middle_stops_replay),
         cmocka_unit_test(full_buffer_refuses),
+        cmocka_unit_test(inspect_counts_without_changing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
