@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "market/candles.h"
 #include "market/funding.h"
+#include "market/inputs.h"
 #include "report/report.h"
 
 typedef struct run_obs {
@@ -36,66 +37,50 @@ static void obs_fill(void *ud, const qtr_fill *f, const qtr_position *b, const q
             f->maker ? 1 : 0, f->reduce_only ? 1 : 0);
 }
 
-/* Load every file of a comma-separated list into one time-ordered series. */
-static int load_data(const char *list, qh_candle_vec *all)
-{
-    char *copy = strdup(list);
-    if (!copy) return -1;
-    qh_candle_vec series[64];
-    qh_candle_vec *ptrs[64];
-    size_t n = 0;
-    int rc = 0;
-    char err[1024];
-    for (char *save = NULL, *path = strtok_r(copy, ",", &save); path; path = strtok_r(NULL, ",", &save)) {
-        if (n == 64) { fprintf(stderr, "qtr backtest: --data: at most 64 files\n"); rc = -1; break; }
-        char sym[QTR_SYMBOL_MAX];
-        if (!qh_symbol_from_path(path, sym)) {
-            fprintf(stderr, "qtr backtest: --data %s: cannot tell the symbol from the file name\n", path);
-            rc = -1;
-            break;
-        }
-        memset(&series[n], 0, sizeof series[n]);
-        ptrs[n] = &series[n];
-        n++;
-        if (qh_csv_load(path, sym, &series[n - 1], err, sizeof err) != 0) {
-            fprintf(stderr, "qtr backtest: %s\n", err);
-            rc = -1;
-            break;
-        }
-    }
-    if (rc == 0 && n == 0) { fprintf(stderr, "qtr backtest: --data: no file given\n"); rc = -1; }
-    if (rc == 0 && n == 1) {
-        *all = series[0];            /* one file: already in time order, no copy */
-        n = 0;
-    } else if (rc == 0 && qh_candles_merge(ptrs, n, all) != 0) {
-        fprintf(stderr, "qtr backtest: out of memory\n");
-        rc = -1;
-    }
-    for (size_t i = 0; i < n; i++) qh_candle_vec_free(&series[i]);
-    free(copy);
-    return rc;
-}
+/* The files of one option, given any number of times, each a comma list. */
+typedef struct path_list {
+    const char *paths[QH_INPUTS_MAX_FILES];
+    size_t n;
+    char *bufs[QH_INPUTS_MAX_FILES];
+    size_t nbufs;
+} path_list;
 
-/* A funding-rate file (market/funding.h), and how far the run has settled it. */
-typedef struct funding_file {
-    char symbol[QTR_SYMBOL_MAX];
-    qh_funding_row *rows;
-    size_t n, next;
-} funding_file;
-
-static int load_funding(const char *path, funding_file *ff)
+static int path_list_add(path_list *l, const char *opt, const char *value)
 {
-    memset(ff, 0, sizeof *ff);
-    qh_funding f;
-    char err[1024];
-    if (qh_funding_load(path, &f, err, sizeof err) != 0) {
-        fprintf(stderr, "qtr backtest: --funding %s\n", err);
+    size_t len = strlen(value) + 1;
+    char *buf = l->nbufs < QH_INPUTS_MAX_FILES ? malloc(len) : NULL;
+    if (!buf || qh_inputs_split(value, buf, len, l->paths, QH_INPUTS_MAX_FILES, &l->n) != 0) {
+        free(buf);
+        fprintf(stderr, "qtr backtest: %s: at most %d files\n", opt, QH_INPUTS_MAX_FILES);
         return -1;
     }
-    memcpy(ff->symbol, f.symbol, sizeof ff->symbol);
-    ff->rows = f.rows;
-    ff->n = f.n;
+    l->bufs[l->nbufs++] = buf;
     return 0;
+}
+
+static void path_list_free(path_list *l)
+{
+    for (size_t i = 0; i < l->nbufs; i++) free(l->bufs[i]);
+}
+
+/* Mark prices (the closes of a mark-price kline file) known by time t:
+ * published before what happens at t, so funding and the paper exchange's
+ * mark triggers see the mark of that moment. */
+static void publish_marks_until(qh_engine *e, const qh_candle_vec *marks, size_t *next, int64_t t, bool inclusive)
+{
+    const qtr_host *h = qh_engine_host_api(e);
+    for (; *next < marks->len; ++*next) {
+        const qtr_candle *m = &marks->items[*next];
+        if (inclusive ? m->close_time_ms > t : m->close_time_ms >= t) break;
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_MARK_PRICE;
+        ev.time_ms = m->close_time_ms;
+        qtr_strlcpy(ev.u.mark_price.symbol, m->symbol, sizeof ev.u.mark_price.symbol);
+        ev.u.mark_price.time_ms = m->close_time_ms;
+        ev.u.mark_price.mark_price = m->close;
+        h->publish(qh_engine_host_ctx(e), &ev);
+    }
 }
 
 /* The output files are opened (and their paths checked) before the run and
@@ -119,30 +104,38 @@ static int commit_output(const char *opt, qh_out *out)
 int qh_cmd_backtest(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
-    const char *data = NULL, *json = NULL, *store = NULL, *trades = NULL, *funding = NULL;
+    const char *json = NULL, *store = NULL, *trades = NULL;
+    path_list data = { 0 }, funding = { 0 }, mark = { 0 };
     bool quiet = false;
+    int rc = 2;
     for (int i = 0; i < argc; i++) {
-        if (qh_usage_is_help(argv[i])) return qh_usage_help("backtest");
+        if (qh_usage_is_help(argv[i])) { rc = qh_usage_help("backtest"); goto args_out; }
         int c = qh_common_opt(argc, argv, &i, &o);
-        if (c < 0) return 2;
+        if (c < 0) goto args_out;
         if (c) continue;
         const char **value = NULL;
-        if (strcmp(argv[i], "--data") == 0) value = &data;
+        path_list *list = NULL;
+        const char *opt = argv[i];
+        if (strcmp(argv[i], "--data") == 0) list = &data;
         else if (strcmp(argv[i], "--json") == 0) value = &json;
         else if (strcmp(argv[i], "--store") == 0) value = &store;
         else if (strcmp(argv[i], "--trades") == 0) value = &trades;
-        else if (strcmp(argv[i], "--funding") == 0) value = &funding;
+        else if (strcmp(argv[i], "--funding") == 0) list = &funding;
+        else if (strcmp(argv[i], "--mark") == 0) list = &mark;
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
-        else return qh_usage_unknown_option("backtest", argv[i]);
-        if (value && !(*value = qh_usage_value(argc, argv, &i, "backtest"))) return 2;
+        else { rc = qh_usage_unknown_option("backtest", argv[i]); goto args_out; }
+        const char *v = NULL;
+        if ((value || list) && !(v = qh_usage_value(argc, argv, &i, "backtest"))) goto args_out;
+        if (value) *value = v;
+        if (list && path_list_add(list, opt, v) != 0) goto args_out;
     }
-    if (!data) {
+    if (!data.n) {
         fprintf(stderr, "qtr backtest: --data CSV[,CSV...] is required\n");
-        return 2;
+        goto args_out;
     }
     qh_common_log_init(&o, "warn");   /* per-order info lines would swamp a fast run */
     qh_config cfg;
-    if (qh_common_load_config(&o, qh_config_default_backtest(), &cfg) != 0) return 2;
+    if (qh_common_load_config(&o, qh_config_default_backtest(), &cfg) != 0) goto args_out;
     if (!o.log_level) qh_log_set_level(QH_LOG_WARN);
     /* Never the live store: only a new file given here, or none. */
     cfg.store.disabled = store == NULL;
@@ -157,24 +150,31 @@ int qh_cmd_backtest(int argc, char **argv)
             fprintf(stderr, "qtr backtest: --store %s: the path is longer than %zu bytes\n", store,
                     sizeof cfg.store.path - 1);
             qh_config_free(&cfg);
-            return 2;
+            goto args_out;
         }
     }
-    int rc = 2;
     char err[1024] = "";
-    qh_candle_vec all = { 0 };
-    funding_file ff = { 0 };
+    qh_candle_vec all = { 0 }, marks = { 0 };
+    qh_funding_set *fs = calloc(1, sizeof *fs);
+    size_t next_mark = 0;
     run_obs ro = { 0 };
     qh_report *rep = NULL;
     qh_engine *e = NULL;
     qh_out json_out = { 0 }, trades_out = { 0 };
     /* every output path checked before minutes of work, not after */
-    if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0 ||
-        load_data(data, &all) != 0 || (funding && load_funding(funding, &ff) != 0))
+    if (!fs) { fprintf(stderr, "qtr backtest: out of memory\n"); goto out; }
+    if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0)
         goto out;
+    if (qh_inputs_load_candles("--data", data.paths, data.n, &all, err, sizeof err) != 0 ||
+        (mark.n && qh_inputs_load_candles("--mark", mark.paths, mark.n, &marks, err, sizeof err) != 0) ||
+        qh_funding_set_load(fs, funding.paths, funding.n, err, sizeof err) != 0) {
+        fprintf(stderr, "qtr backtest: %s\n", err);
+        goto out;
+    }
     /* the table never mixes with a JSON or CSV on standard output */
     FILE *table = qh_out_is_stdout(&json_out) || qh_out_is_stdout(&trades_out) ? stderr : stdout;
     rep = qh_report_new(cfg.starting_balance);
+    if (rep) qh_report_set_volumes_rounded(rep, (int64_t)all.volumes_rounded);
     e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
     if (!e) {
         fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
@@ -191,11 +191,14 @@ int qh_cmd_backtest(int argc, char **argv)
     }
     for (size_t i = 0; i < all.len; i++) {
         /* a funding time within this candle is settled on the position held
-         * as it opened, at the last close: before the candle is fed */
-        while (ff.next < ff.n && ff.rows[ff.next].time_ms <= all.items[i].close_time_ms) {
-            qh_engine_apply_funding(e, ff.symbol, ff.rows[ff.next].rate, ff.rows[ff.next].time_ms);
-            ff.next++;
+         * as it opened, before the candle is fed: at the mark of that time
+         * when a mark file is given, else at the last close */
+        const char *fsym = NULL;
+        for (const qh_funding_row *fr; (fr = qh_funding_set_take(fs, all.items[i].close_time_ms, &fsym));) {
+            publish_marks_until(e, &marks, &next_mark, fr->time_ms, false);
+            qh_engine_apply_funding(e, fsym, fr->rate, fr->time_ms);
         }
+        publish_marks_until(e, &marks, &next_mark, all.items[i].close_time_ms, true);
         qh_engine_feed_candle(e, &all.items[i]);
     }
     qh_engine_stop(e);
@@ -224,7 +227,13 @@ out:
     qh_engine_free(e);
     qh_report_free(rep);
     qh_candle_vec_free(&all);
+    qh_candle_vec_free(&marks);
     qh_config_free(&cfg);
-    free(ff.rows);
+    if (fs) qh_funding_set_free(fs);
+    free(fs);
+args_out:
+    path_list_free(&data);
+    path_list_free(&funding);
+    path_list_free(&mark);
     return rc;
 }

@@ -27,13 +27,16 @@ static const usage table[] = {
       "  -c, --config FILE       the server config (a Lua file returning a table)\n" LOG_OPTIONS HELP_OPTION,
       "0 after SIGINT or SIGTERM, 1 runtime failure, 2 bad config or a plugin refused", false },
     { "backtest",
-      "[-c FILE] --data CSV[,CSV...] [--funding CSV] [--json FILE] [--trades FILE]\n"
+      "[-c FILE] --data CSV[,CSV...] [--funding CSV[,CSV...]] [--mark CSV[,CSV...]] [--json FILE] [--trades FILE]\n"
       "             [--store NEW.db] [--quiet] [--log-json] [--log-level LEVEL]",
       "the configured plugins over recorded candles on a simulated clock; prints a report table",
       "  -c, --config FILE       the config (default: the built-in backtest config: paper exchange,\n"
       "                          default policy, ma_cross 10/30)\n"
-      "  --data CSV[,CSV...]     candle files (at most 64), the symbol taken from each file's name\n"
-      "  --funding CSV           funding rates, funding_time_ms,funding_rate, symbol from the name\n"
+      "  --data CSV[,CSV...]     candle files (at most 64), the symbol taken from each file's name;\n"
+      "                          the same file twice, or one candle in two files, is refused\n"
+      "  --funding CSV[,CSV...]  funding rates, funding_time_ms,funding_rate; one file per symbol, from the name\n"
+      "  --mark CSV[,CSV...]     mark-price klines (candle formats; the close is the mark): funding is valued\n"
+      "                          at the mark, and the paper exchange's stop_trigger = 'mark' uses it\n"
       "  --json FILE             the report as JSON ('-' for standard output)\n"
       "  --trades FILE           every fill as CSV ('-' for standard output)\n"
       "  --store NEW.db          also record the run in a new trade store (never the live one)\n"
@@ -60,6 +63,13 @@ static const usage table[] = {
       "  --force                 even while the cooldown runs or the trip condition holds\n"
       "  --user NAME             who (default $USER)\n" URL_OPTION HELP_OPTION,
       ESS_EXIT, false },
+    { "bus", "status", "the Redis bus: see qtr bus status --help", HELP_OPTION, "0 OK, 1 degraded, 2 unreachable",
+      true },
+    { "bus status", "[-c FILE]",
+      "the Redis bus of a config: connection, streams and lengths, consumer groups, pending\n"
+      "entries, disk-buffer depth (docs/bus.md)",
+      "  -c, --config FILE       the server config with the bus section\n" LOG_OPTIONS HELP_OPTION,
+      "0 OK, 1 degraded (events in the disk buffer, entries pending), 2 unreachable or bad input", false },
     { "reconcile", "[--ack --reason TEXT [--user NAME]] [--url URL]",
       "the start-up reconciliation of a running server with its exchange: the state and the\n"
       "position differences; --ack lets new entries through again after a difference\n"

@@ -95,5 +95,6 @@ int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
     stable_sort(&out->items[base], tmp, total);
     free(tmp);
     out->len = base + total;
+    for (size_t i = 0; i < n; i++) out->volumes_rounded += series[i]->volumes_rounded;
     return 0;
 }

@@ -20,6 +20,8 @@
 typedef struct qh_candle_vec {
     qtr_candle *items;
     size_t len, cap;
+    size_t volumes_rounded;   /* volumes read with more than 8 decimals, rounded half-even */
+    size_t first_line;        /* a vector of one file: the line of its first row */
 } qh_candle_vec;
 
 void qh_candle_vec_free(qh_candle_vec *v);

@@ -32,6 +32,7 @@ typedef struct parse_ctx {
     const char *name;
     char *err;
     size_t errlen;
+    size_t volumes_rounded;   /* volumes with more than 8 decimals, rounded */
 } parse_ctx;
 
 __attribute__((format(printf, 3, 4)))
@@ -67,11 +68,18 @@ static int parse_time(const parse_ctx *pc, size_t line, int col, field f, int64_
     return 0;
 }
 
-static int parse_dec(const parse_ctx *pc, size_t line, int col, field f, qtr_dec *out)
+static int parse_dec(parse_ctx *pc, size_t line, int col, field f, qtr_dec *out)
 {
     char buf[40];
     if (f.n == 0) return fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
     qtr_dec_status st = qtr_dec_parse(f.p, f.n, out);
+    if (st == QTR_DEC_EPRECISION && col == 5) {
+        /* float noise in published volumes (218102.59507500002): a volume
+         * only caps fills, so it is rounded half-even and counted; prices
+         * with more than 8 decimals stay refused */
+        st = qtr_dec_parse_round(f.p, f.n, QTR_ROUND_HALF_EVEN, out);
+        if (st == QTR_DEC_OK) pc->volumes_rounded++;
+    }
     if (st != QTR_DEC_OK)
         return fail(pc, line, "column '%s': %s ('%s')", COLUMN_NAMES[col], qtr_dec_status_str(st), shown(f, buf));
     return 0;
@@ -113,7 +121,7 @@ static int check_row(const parse_ctx *pc, size_t line, const qtr_candle *c)
     return 0;
 }
 
-static int parse_rows(const parse_ctx *pc, const char *p, const char *end, size_t line, int ncols,
+static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line, int ncols,
                       const char *symbol, qh_candle_vec *out)
 {
     field f[MAX_COLUMNS];
@@ -185,7 +193,7 @@ static bool line_is(const char *p, const char *eol, const char *text)
 int qh_csv_parse(const char *name, const char *data, size_t len, const char *symbol, qh_candle_vec *out,
                  char *err, size_t errlen)
 {
-    parse_ctx pc = { name ? name : "(csv)", err, errlen };
+    parse_ctx pc = { name ? name : "(csv)", err, errlen, 0 };
     if (err && errlen) err[0] = '\0';
     if (!symbol || !symbol[0] || strlen(symbol) >= QTR_SYMBOL_MAX)
         return fail(&pc, 1, "bad symbol name '%s'", symbol ? symbol : "(null)");
@@ -224,8 +232,13 @@ int qh_csv_parse(const char *name, const char *data, size_t len, const char *sym
     if (qh_candle_vec_reserve(out, base + (size_t)(end - p) / 30 + 16) != 0) return fail(&pc, line, "out of memory");
     int rc = parse_rows(&pc, p, end, line, ncols, symbol, out);
     if (rc == 0 && ncols == 6) rc = infer_close_times(&pc, &out->items[base], out->len - base, line);
-    if (rc != 0) out->len = base;   /* all or nothing */
-    return rc;
+    if (rc != 0) {
+        out->len = base;   /* all or nothing */
+        return rc;
+    }
+    out->volumes_rounded += pc.volumes_rounded;
+    if (base == 0) out->first_line = line;
+    return 0;
 }
 
 int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *err, size_t errlen)

@@ -45,6 +45,7 @@ struct qh_report {
     qh_symbol_index *candle_symbols;
     qh_symbol_index *trip_symbols;
     trip *trips;
+    int64_t volumes_rounded;
     char error[192];
 };
 
@@ -227,6 +228,8 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     r->have_sample = true;
 }
 
+void qh_report_set_volumes_rounded(qh_report *r, int64_t n) { r->volumes_rounded = n; }
+
 int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
 {
     memset(out, 0, sizeof *out);
@@ -259,6 +262,7 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
     out->first_candle_ms = r->first_ms;
     out->last_candle_ms = r->last_ms;
     out->interval_ms = r->interval_ms;
+    out->volumes_rounded = r->volumes_rounded;
     return 0;
 }
 
@@ -306,11 +310,12 @@ int qh_report_write_json(const qh_report *r, FILE *out)
                      "\"start_equity\":\"%s\",\"end_equity\":\"%s\",\"net_pnl\":\"%s\",\"fees\":\"%s\","
                      "\"max_drawdown_pct\":\"%s\",\"win_rate\":%s,\"sharpe\":%s,"
                      "\"funding\":\"%s\",\"realized_pnl\":\"%s\",\"open_trades\":%lld,\"fills\":%lld,"
-                     "\"symbols\":%lld,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,\"interval_ms\":%lld}\n",
+                     "\"symbols\":%lld,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,\"interval_ms\":%lld,"
+                     "\"volumes_rounded\":%lld}\n",
                      (long long)s.candles, (long long)s.trades, (long long)s.wins, (long long)s.losses,
                      se, ee, np, fe, dd, wr, sh, fu, rp, (long long)s.open_trades, (long long)s.fills,
                      (long long)s.symbols, (long long)s.first_candle_ms, (long long)s.last_candle_ms,
-                     (long long)s.interval_ms);
+                     (long long)s.interval_ms, (long long)s.volumes_rounded);
     if (n < 0 || (size_t)n >= sizeof buf) return -1;
     /* One write, so a reader never sees half a report from us. */
     if (fwrite(buf, 1, (size_t)n, out) != (size_t)n || fflush(out) != 0) return -1;
@@ -349,6 +354,9 @@ void qh_report_print(const qh_report *r, FILE *out)
     fprintf(out, "  %-16s %s\n", "realized PnL", qtr_dec_format(s.realized_pnl, b));
     fprintf(out, "  %-16s %s\n", "fees", qtr_dec_format(s.fees, b));
     fprintf(out, "  %-16s %s\n", "funding", qtr_dec_format(s.funding, b));
+    if (s.volumes_rounded)
+        fprintf(out, "  %-16s %lld input volumes had more than 8 decimals (rounded half-even)\n", "data",
+                (long long)s.volumes_rounded);
     fmt_pct(s.max_drawdown_pct, a);
     fprintf(out, "  %-16s %s%%\n", "max drawdown", a);
     fmt_double(s.sharpe, 3, d, sizeof d);

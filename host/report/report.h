@@ -53,6 +53,7 @@ typedef struct qh_report_summary {
     int64_t symbols;                       /* distinct symbols in candles   */
     int64_t first_candle_ms, last_candle_ms; /* open times; 0 if no candle  */
     int64_t interval_ms;                   /* 0 if no candle                */
+    int64_t volumes_rounded;               /* input volumes with > 8 decimals, rounded */
 } qh_report_summary;
 
 /* NULL if memory is short. */
@@ -66,6 +67,10 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *fill, const qtr_position *b
                        const qtr_position *after);
 /* The account after each candle (or any update). */
 void qh_report_on_account(qh_report *r, const qtr_account *account);
+
+/* How many candle volumes the data files gave with more than 8 decimals
+ * (rounded half-even when read): "volumes_rounded" in the JSON. */
+void qh_report_set_volumes_rounded(qh_report *r, int64_t n);
 
 /* -1 if an input was refused or a sum overflowed; qh_report_error() says
  * which. The report stops counting at the first error. */

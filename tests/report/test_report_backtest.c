@@ -166,7 +166,7 @@ static void test_json_bytes(void **st)
              "\"end_equity\":\"1020\",\"net_pnl\":\"20\",\"fees\":\"1.45\",\"max_drawdown_pct\":\"4.76190476\","
              "\"win_rate\":0.333333,\"sharpe\":%.6f,\"funding\":\"-0.75\",\"realized_pnl\":\"3.3\","
              "\"open_trades\":1,\"fills\":7,\"symbols\":2,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,"
-             "\"interval_ms\":3600000}\n",
+             "\"interval_ms\":3600000,\"volumes_rounded\":0}\n",
              expected_sharpe(), (long long)T0, (long long)(T0 + 5 * HOUR));
     assert_string_equal(got, want);
 
@@ -189,7 +189,7 @@ static void test_empty_and_percent_format(void **st)
                            "\"end_equity\":\"500\",\"net_pnl\":\"0\",\"fees\":\"0\",\"max_drawdown_pct\":\"0.00\","
                            "\"win_rate\":0.000000,\"sharpe\":0.000000,\"funding\":\"0\",\"realized_pnl\":\"0\","
                            "\"open_trades\":0,\"fills\":0,\"symbols\":0,\"first_candle_ms\":0,\"last_candle_ms\":0,"
-                           "\"interval_ms\":0}\n");
+                           "\"interval_ms\":0,\"volumes_rounded\":0}\n");
     free(j);
     /* 500 -> 450: drawdown exactly 10 -> "10.00"; one return only: Sharpe 0 */
     account(r, T0, "450", "0");
