@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,8 +13,8 @@
 #include "core/file_read.h"
 #include "policy/sandbox.h"
 
-/* The config runs in the policy engine's sandbox (one sandbox for all Lua
- * the host runs), with these budgets, and os.getenv added for paths. */
+/* The config runs in the host's one sandbox (policy/sandbox.h), of the
+ * config kind (os.getenv for paths, nothing else of os), with these budgets. */
 #define CONFIG_MAX_BYTES (1 << 20)
 #define CONFIG_MEM_LIMIT ((size_t)64 << 20)
 #define CONFIG_INSTR_LIMIT 10000000
@@ -513,20 +512,6 @@ static void set_defaults(qh_config *c)
     qtr_strlcpy(c->client_id_prefix, "qtr", sizeof c->client_id_prefix);
 }
 
-/* Add os.getenv to the sandbox's os (paths and names from the environment). */
-static int add_getenv(lua_State *L)
-{
-    luaL_requiref(L, LUA_OSLIBNAME, luaopen_os, 0);
-    lua_getglobal(L, LUA_OSLIBNAME);
-    lua_getfield(L, -2, "getenv");
-    lua_setfield(L, -2, "getenv");
-    /* the full os table stays out of reach */
-    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
-    lua_pushnil(L);
-    lua_setfield(L, -2, LUA_OSLIBNAME);
-    return 0;
-}
-
 typedef struct walk_call {
     walker *w;
     qh_config *out;
@@ -565,7 +550,7 @@ static int load(const char *text, size_t len, const char *name, const char *dir,
     set_defaults(out);
     qtr_strlcpy(out->path, name, sizeof out->path);
     qtr_strlcpy(out->dir, dir && *dir ? dir : ".", sizeof out->dir);
-    qh_sandbox *sb = qh_sandbox_new(CONFIG_MEM_LIMIT, CONFIG_INSTR_LIMIT);
+    qh_sandbox *sb = qh_sandbox_new_kind(QH_SANDBOX_CONFIG, CONFIG_MEM_LIMIT, CONFIG_INSTR_LIMIT);
     if (!sb) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
@@ -575,8 +560,7 @@ static int load(const char *text, size_t len, const char *name, const char *dir,
     walk_call wc = { &w, out };
     char lerr[512];
     /* text only — a precompiled chunk is never loaded */
-    if (qh_sandbox_call_c(sb, add_getenv, NULL, 0, lerr, sizeof lerr) != 0 ||
-        qh_sandbox_load_text(sb, text, len, name, lerr, sizeof lerr) != 0 ||
+    if (qh_sandbox_load_text(sb, text, len, name, lerr, sizeof lerr) != 0 ||
         qh_sandbox_call(sb, 0, 1, lerr, sizeof lerr) != 0 ||
         qh_sandbox_call_c(sb, walk_trampoline, &wc, -1, lerr, sizeof lerr) != 0) {
         if (!w.failed) {

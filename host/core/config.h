@@ -18,8 +18,10 @@
  *     },
  *   }
  *
- * The file runs in a small sandbox (base, string, table, math, os.getenv);
- * syntax and runtime errors carry file:line. Every field is checked: an
+ * The file runs in the host's one sandbox, config kind (policy/sandbox.h):
+ * base, string, table and math, and of os only os.getenv; no io, require,
+ * load, dofile or binary chunks, a memory, instruction and time cap. Syntax
+ * and runtime errors carry file:line. Every field is checked: an
  * unknown key, a wrong type or an out-of-range value is refused with its path
  * ("plugins[2].options.fast: expected an integer"). Money is given as decimal
  * strings (or integers), never as Lua floats. Relative paths are taken from

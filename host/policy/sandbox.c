@@ -247,13 +247,14 @@ static int sandbox_print(lua_State *L)
     }
     luaL_pushresult(&b);
     lua_Debug ar;
-    const char *where = "policy";
+    const char *tag = sandbox_of(L)->kind == QH_SANDBOX_CONFIG ? "config" : "policy";
+    const char *where = tag;
     char loc[96];
     if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
         snprintf(loc, sizeof loc, "%s:%d", ar.short_src, ar.currentline);
         where = loc;
     }
-    qh_log(QH_LOG_INFO, "policy", "%s: %s", where, lua_tostring(L, -1));
+    qh_log(QH_LOG_INFO, tag, "%s: %s", where, lua_tostring(L, -1));
     return 0;
 }
 
@@ -324,15 +325,19 @@ static void set_global_nil(lua_State *L, const char *name)
     lua_setglobal(L, name);
 }
 
-/* os reduced to time and clock: no execute, remove, rename, getenv, exit. */
-static void open_reduced_os(lua_State *L)
+/* os reduced to what the kind allows (policy: time and clock; config:
+ * getenv): never execute, remove, rename, exit, tmpname, setlocale. */
+static void open_reduced_os(lua_State *L, qh_sandbox_kind kind)
 {
+    static const char *const policy_os[] = { "time", "clock", NULL };
+    static const char *const config_os[] = { "getenv", NULL };
+    const char *const *keep = kind == QH_SANDBOX_CONFIG ? config_os : policy_os;
     luaL_requiref(L, "os", luaopen_os, 0);
     lua_createtable(L, 0, 2);
-    lua_getfield(L, -2, "time");
-    lua_setfield(L, -2, "time");
-    lua_getfield(L, -2, "clock");
-    lua_setfield(L, -2, "clock");
+    for (; *keep; keep++) {
+        lua_getfield(L, -2, *keep);
+        lua_setfield(L, -2, *keep);
+    }
     lua_setglobal(L, "os");
     lua_pop(L, 1);
 }
@@ -344,7 +349,8 @@ static int open_libs(lua_State *L)
     luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
     luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
     lua_pop(L, 4);
-    open_reduced_os(L);
+    qh_sandbox_kind kind = sandbox_of(L)->kind;
+    open_reduced_os(L, kind);
     /* Nothing that reads files, loads code, drives the collector or writes
      * to the terminal; rawset would bypass read-only tables. */
     static const char *const removed[] = { "dofile", "loadfile", "load", "require", "collectgarbage",
@@ -368,7 +374,7 @@ static int open_libs(lua_State *L)
     qh_sandbox_open_patterns(L);
     time_library(L, LUA_STRLIBNAME);
     time_library(L, LUA_TABLIBNAME);
-    qh_sandbox_open_dec(L);
+    if (kind == QH_SANDBOX_POLICY) qh_sandbox_open_dec(L);
     return 0;
 }
 
@@ -384,8 +390,14 @@ static int sandbox_panic(lua_State *L)
 
 qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit)
 {
+    return qh_sandbox_new_kind(QH_SANDBOX_POLICY, mem_limit, instr_limit);
+}
+
+qh_sandbox *qh_sandbox_new_kind(qh_sandbox_kind kind, size_t mem_limit, uint64_t instr_limit)
+{
     qh_sandbox *sb = calloc(1, sizeof *sb);
     if (!sb) return NULL;
+    sb->kind = kind;
     sb->mem_limit = mem_limit;
     sb->instr_limit = instr_limit ? instr_limit : 1;
     qh_sandbox_set_call_limits(sb, 0, 0);

@@ -1,9 +1,16 @@
 /*
- * The Lua sandbox a policy runs in: one lua_State with a counting allocator
- * (memory cap), per-call budgets (instructions, wall-clock time, bytes
- * allocated), only the base, string, table and math libraries (minus
- * anything that reaches files, code loading or the collector) and os
- * reduced to time and clock.
+ * The one Lua sandbox of the host: risk policies and the server config run
+ * in it. One lua_State with a counting allocator (memory cap), per-call
+ * budgets (instructions, wall-clock time, bytes allocated), only the base,
+ * string, table and math libraries (minus anything that reaches files, code
+ * loading or the collector: no io, require, load, loadfile, dofile,
+ * collectgarbage, rawset, warn, string.dump; text chunks only) and, by kind:
+ *
+ *   QH_SANDBOX_POLICY  os.time, os.clock, the `dec` library; print -> log "policy"
+ *   QH_SANDBOX_CONFIG  os.getenv only;                        print -> log "config"
+ *
+ * Nothing else is reachable (tests/core/test_config.c and
+ * tests/policy/test_policy_sandbox.c check both lists).
  *
  * The instruction budget alone does not bound time: one instruction can be
  * a C function that runs for milliseconds (string.rep of 8 MB, a rehash of
@@ -79,8 +86,15 @@ typedef enum qh_sandbox_stop {
     QH_STOP_ALLOC,           /* allocated more than its per-call budget    */
 } qh_sandbox_stop;
 
+/* What the Lua code gets besides the common base (see the top). */
+typedef enum qh_sandbox_kind {
+    QH_SANDBOX_POLICY = 0,
+    QH_SANDBOX_CONFIG,
+} qh_sandbox_kind;
+
 typedef struct qh_sandbox {
     lua_State *L;
+    qh_sandbox_kind kind;
     size_t mem_used;         /* bytes Lua holds (the cap counts these)           */
     size_t mem_limit;
     uint64_t instr_limit;    /* per call */
@@ -100,8 +114,10 @@ typedef struct qh_sandbox {
     uint32_t pool_count[QH_POOL_CLASSES];
 } qh_sandbox;
 
-/* A fresh sandboxed state with the default time and allocation budgets;
- * NULL if even the libraries do not fit. */
+/* A fresh sandboxed state of the given kind with the default time and
+ * allocation budgets; NULL if even the libraries do not fit. */
+qh_sandbox *qh_sandbox_new_kind(qh_sandbox_kind kind, size_t mem_limit, uint64_t instr_limit);
+/* qh_sandbox_new_kind(QH_SANDBOX_POLICY, ...). */
 qh_sandbox *qh_sandbox_new(size_t mem_limit, uint64_t instr_limit);
 /* The wall-clock time and the bytes allocated one call may use (0: the
  * default). */
