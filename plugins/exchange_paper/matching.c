@@ -391,9 +391,9 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     if (p->has_rules) {
         /* the live plugin's own preparation: rounded, then checked, worded alike */
         char why[QTR_REASON_MAX];
-        bn_prepared prep;
+        kx_prepared prep;
         if (!sym->rules) { reject(p, &u, now, "unknown symbol %s", o->symbol); return QTR_OK; }
-        if (bn_rules_prepare(sym->rules, o, ref.close, &prep, why, sizeof why) != 0) {
+        if (kx_rules_prepare(sym->rules, o, ref.close, &prep, why, sizeof why) != 0) {
             reject(p, &u, now, "%s", why);
             return QTR_OK;
         }

@@ -9,7 +9,8 @@
 
 #include <qtr/plugin.h>
 
-#include "bn_rules.h"   /* the live plugin's exchangeInfo rules, shared */
+#include "bn_rules.h"   /* exchangeInfo parsed as the Binance plugin parses it */
+#include "kx_rules.h"   /* rounding and checks: the exchange kit's, as live */
 
 #define QTR_PAPER_MAX_OPEN_ORDERS 4096
 #define QTR_PAPER_ID_SLOTS 8192          /* power of two, twice the orders  */
@@ -56,7 +57,7 @@ struct qtr_paper_symbol {
     qtr_dec budget;                  /* quantity still fillable on it        */
     qtr_paper_order *head, *tail;    /* open orders, in arrival order        */
     qtr_paper_position pos;
-    const bn_symbol_rules *rules;    /* from symbols_file, or NULL           */
+    const kx_symbol_rules *rules;    /* from symbols_file, or NULL           */
     qtr_dec tick, step;              /* the rules' tickSize and stepSize, or the options */
 };
 

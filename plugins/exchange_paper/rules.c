@@ -1,7 +1,7 @@
 /*
  * Instrument rules: the paper exchange reads the same exchangeInfo JSON the
  * Binance plugin reads at start, and prepares each order with the same code
- * (bn_rules_prepare), so an order is rounded, refused and worded exactly as
+ * (kx_rules_prepare), so an order is rounded, refused and worded exactly as
  * the live plugin would. Without a file every symbol has price_tick and
  * min_qty_step, and no minimum quantity or notional.
  */

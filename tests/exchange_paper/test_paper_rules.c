@@ -112,7 +112,7 @@ static void minimums_and_unknown_symbols_get_the_live_refusals(void **state)
     fx_stop(&f);
 }
 
-/* The same intents through bn_rules_prepare (what the Binance plugin runs
+/* The same intents through kx_rules_prepare (what the Binance plugin runs
  * before it sends) give the same refusals, word for word. */
 static void refusals_match_the_live_plugins_word_for_word(void **state)
 {
@@ -145,9 +145,9 @@ static void refusals_match_the_live_plugins_word_for_word(void **state)
         o.price = D(cases[i].price);
         qtr_candle last;
         assert_int_equal(f.m->api.get_last_candle(f.m->ctx, cases[i].sym, &last), QTR_OK);
-        bn_prepared prep;
+        kx_prepared prep;
         char live[QTR_REASON_MAX];
-        assert_int_equal(bn_rules_prepare(bn_rules_find(&info, cases[i].sym), &o, last.close, &prep, live, sizeof live), -1);
+        assert_int_equal(kx_rules_prepare(bn_rules_find(&info, cases[i].sym), &o, last.close, &prep, live, sizeof live), -1);
         char cid[16];
         snprintf(cid, sizeof cid, "c%zu", i);
         size_t mark = f.m->n_events;
