@@ -97,9 +97,9 @@ struct qh_mirror {
 
 static int64_t now_ms(void) { return qh_wall_ms(); }
 
-static void set_error(qh_mirror *m, const char *fmt, const char *a)
+static void set_error(qh_mirror *m, const char *why)
 {
-    snprintf(m->st.last_error, sizeof m->st.last_error, fmt, a ? a : "");
+    qtr_strlcpy(m->st.last_error, why ? why : "", sizeof m->st.last_error);
 }
 
 static void count(qh_metric *metric, int64_t n)
@@ -120,7 +120,7 @@ static int to_disk(qh_mirror *m, const void *data, size_t len)
     }
     m->st.dropped++;
     count(m->m.dropped, 1);
-    set_error(m, "%s", err);
+    set_error(m, err);
     if (rc == QTR_EFULL) {
         m->full = true;
         if (!m->full_reported) {
@@ -192,7 +192,7 @@ static bool send_batch(qh_mirror *m, const unsigned char *const *env, const size
         m->argv[a] = (const char *)env[j]; m->argvlen[a++] = lens[j];
     }
     if (redisAsyncCommandArgv(m->ac, on_reply, m, (int)a, m->argv, m->argvlen) != REDIS_OK) {
-        set_error(m, "cannot queue a command: %s", m->ac->errstr);
+        set_error(m, m->ac->errstr[0] ? m->ac->errstr : "cannot queue a command");
         return false;
     }
     m->st.batches++;
@@ -212,7 +212,7 @@ static void send_disk_batch(qh_mirror *m)
         int r = qh_dbuf_next(m->dbuf, &data, &len, &end, err, sizeof err);
         if (r == 0) break;
         if (r < 0) {
-            set_error(m, "%s", err);
+            set_error(m, err);
             qh_error("bus", "%s", err);
             break;
         }
@@ -281,7 +281,7 @@ static void lost(qh_mirror *m, const char *why, bool free_it)
     bool was = m->connected;
     m->connected = false;
     if (m->m.connected) qh_metric_set(m->m.connected, 0);
-    set_error(m, "%s", why);
+    set_error(m, why);
     if (was || !m->outage) qh_warn("bus", "redis %s:%d: %s; events go to the disk buffer", m->ip, m->cfg->redis.port, why);
     m->f_head = m->f_n = m->data_inflight = 0;
     spill_ring(m);
@@ -335,7 +335,7 @@ static void start_connect(qh_mirror *m)
     char err[256];
     m->ac = qh_redis_open(m->base, m->ip, m->cfg->redis.port, m, on_connect, on_disconnect, err, sizeof err);
     if (!m->ac) {
-        set_error(m, "%s", err);
+        set_error(m, err);
         if (!m->outage) {
             m->outage = true;
             m->outage_since_ms = now_ms();
@@ -381,7 +381,7 @@ static void on_reply(redisAsyncContext *ac, void *r, void *privdata)
     } else if (b.kind == B_DISK) {
         char err[256] = "";
         if (qh_dbuf_ack(m->dbuf, b.end_off, err, sizeof err) != QTR_OK) {
-            set_error(m, "%s", err);
+            set_error(m, err);
             qh_error("bus", "%s", err);
         }
         m->st.replayed += b.n;
@@ -432,7 +432,7 @@ static void on_sync_timer(evutil_socket_t fd, short what, void *ud)
     qh_mirror *m = ud;
     char err[256];
     if (qh_dbuf_sync(m->dbuf, err, sizeof err) != QTR_OK) {
-        set_error(m, "%s", err);
+        set_error(m, err);
         qh_error("bus", "%s", err);
     }
 }
@@ -445,7 +445,7 @@ int qh_mirror_publish(qh_mirror *m, const qtr_event *ev, uint64_t *seq_out)
     char err[256] = "";
     uint64_t seq = qh_seq_next(m->seq, err, sizeof err);
     if (seq == 0) {
-        set_error(m, "%s", err);
+        set_error(m, err);
         qh_error("bus", "%s", err);
         return QTR_EIO;
     }

@@ -39,8 +39,8 @@ static void spawn(redis_fx *r)
     pid_t pid = fork();
     if (pid == 0) {
         execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--dir", data, "--save", "",
-               "--appendonly", "yes", "--appendfsync", "always", "--logfile", "redis.log", "--daemonize", "no",
-               (char *)NULL);
+               "--appendonly", r->no_aof ? "no" : "yes", "--appendfsync", "always", "--logfile", "redis.log",
+               "--daemonize", "no", (char *)NULL);
         _exit(127);
     }
     r->pid = pid;
@@ -69,9 +69,10 @@ static void spawn(redis_fx *r)
     abort();
 }
 
-bool redis_fx_start(redis_fx *r)
+bool redis_fx_start(redis_fx *r, bool no_aof)
 {
     memset(r, 0, sizeof *r);
+    r->no_aof = no_aof;
     if (system("command -v redis-server >/dev/null 2>&1") != 0) return false;
     snprintf(r->dir, sizeof r->dir, "/tmp/qtr-redis-XXXXXX");
     if (!mkdtemp(r->dir)) abort();

@@ -19,10 +19,12 @@ typedef struct redis_fx {
     int port;
     pid_t pid;
     int generation;      /* data folder: dir/<generation> (a new one is an empty dataset) */
+    bool no_aof;         /* benchmarks: no persistence (Redis's fsync is not what they measure) */
 } redis_fx;
 
-/* false if redis-server is not installed (the test is then skipped). */
-bool redis_fx_start(redis_fx *r);
+/* false if redis-server is not installed (the test is then skipped).
+ * no_aof: without persistence, for benchmarks. */
+bool redis_fx_start(redis_fx *r, bool no_aof);
 /* (Re)start on the same port, in the same data folder or a new empty one. */
 void redis_fx_restart(redis_fx *r, bool empty);
 void redis_fx_kill(redis_fx *r, int sig);      /* SIGKILL: waits for the exit */

@@ -45,7 +45,7 @@ static void on_full(void *ud, const char *why)
 static int setup(void **state)
 {
     (void)state;
-    if (!redis_fx_start(&g_redis)) {
+    if (!redis_fx_start(&g_redis, false)) {
         fprintf(stderr, "redis-server not installed: skipped\n");
         exit(77);
     }
