@@ -5,7 +5,9 @@
  * open orders in arrival order, so many orders cannot trade more than the
  * market did.
  */
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "paper.h"

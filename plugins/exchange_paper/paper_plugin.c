@@ -30,24 +30,32 @@
 
 #include "paper.h"
 
+/* Designated initializers: the option record may grow (bounds, allowed
+ * values) without this table changing meaning. */
 static const qtr_option OPTIONS[] = {
-    { "taker_fee", QTR_OPT_DECIMAL, "0.0004", 0, "fee rate of taker fills (0.0004 = 0.04%)" },
-    { "maker_fee", QTR_OPT_DECIMAL, "0.0002", 0, "fee rate of maker fills; negative is a rebate" },
-    { "slippage_bps", QTR_OPT_DECIMAL, "1", 0, "taker price moved against the order, in basis points" },
-    { "max_volume_share", QTR_OPT_DECIMAL, "0.1", 0, "largest share of a candle's volume filled on it" },
-    { "min_qty_step", QTR_OPT_DECIMAL, "0.001", 0, "quantities are rounded down to this step" },
-    { "price_tick", QTR_OPT_DECIMAL, "0.0001", 0, "limit prices must be multiples of this tick" },
-    { "symbols_file", QTR_OPT_STRING, "", 0,
-      "exchangeInfo JSON with each symbol's tick, step, minimums and precision (qtr symbols fetch); "
-      "empty: price_tick and min_qty_step for every symbol" },
-    { "market_fill", QTR_OPT_STRING, "close", 0,
-      "market orders fill at the close of the candle they were decided on (close) or at the next open (next_open)" },
-    { "limit_fill", QTR_OPT_STRING, "through", 0,
-      "a resting limit fills when the price trades through it (through) or only touches it (touch)" },
-    { "stop_trigger", QTR_OPT_STRING, "last", 0,
-      "stop and take-profit orders trigger on the candle's high/low (last) or on the mark price (mark)" },
-    { "market_order_timeout_candles", QTR_OPT_INT, "5", 0, "candles before a market remainder expires" },
-    { NULL, 0, NULL, 0, NULL },
+    { .name = "taker_fee", .type = QTR_OPT_DECIMAL, .default_value = "0.0004",
+      .help = "fee rate of taker fills (0.0004 = 0.04%)" },
+    { .name = "maker_fee", .type = QTR_OPT_DECIMAL, .default_value = "0.0002",
+      .help = "fee rate of maker fills; negative is a rebate" },
+    { .name = "slippage_bps", .type = QTR_OPT_DECIMAL, .default_value = "1",
+      .help = "taker price moved against the order, in basis points" },
+    { .name = "max_volume_share", .type = QTR_OPT_DECIMAL, .default_value = "0.1",
+      .help = "largest share of a candle's volume filled on it" },
+    { .name = "min_qty_step", .type = QTR_OPT_DECIMAL, .default_value = "0.001",
+      .help = "quantities are rounded down to this step" },
+    { .name = "price_tick", .type = QTR_OPT_DECIMAL, .default_value = "0.0001",
+      .help = "limit prices must be multiples of this tick" },
+    { .name = "symbols_file", .type = QTR_OPT_STRING, .default_value = "",
+      .help = "exchangeInfo JSON with each symbol's tick, step, minimums and precision (qtr symbols fetch); " "empty: price_tick and min_qty_step for every symbol" },
+    { .name = "market_fill", .type = QTR_OPT_STRING, .default_value = "close",
+      .help = "market orders fill at the close of the candle they were decided on (close) or at the next open (next_open)" },
+    { .name = "limit_fill", .type = QTR_OPT_STRING, .default_value = "through",
+      .help = "a resting limit fills when the price trades through it (through) or only touches it (touch)" },
+    { .name = "stop_trigger", .type = QTR_OPT_STRING, .default_value = "last",
+      .help = "stop and take-profit orders trigger on the candle's high/low (last) or on the mark price (mark)" },
+    { .name = "market_order_timeout_candles", .type = QTR_OPT_INT, .default_value = "5",
+      .help = "candles before a market remainder expires" },
+    { .name = NULL },
 };
 
 static int read_decimal(qtr_paper *p, const char *name, qtr_dec lo, qtr_dec hi, bool lo_open, qtr_dec *out)
