@@ -361,6 +361,33 @@ static void test_cap_counts_the_kernel_queue(void **state)
     dash_stop(&fx);
 }
 
+/* The kernel is asked for a client's unsent bytes only when a frame could
+ * pass the cap or set a new peak: the peak must still cover every backlog
+ * the client ever had, i.e. never read below what is queued for it now. */
+static void test_peak_covers_the_backlog(void **state)
+{
+    (void)state;
+    dash_fixture fx;
+    const char *opts[] = { "max_msgs_per_sec", "1000", "batch_max_events", "20", NULL };
+    assert_true(dash_start(&fx, opts));
+    ws_tc *c = ws_tc_connect(fx.m, fx.port, NULL, 4096);
+    assert_true(ws_tc_wait_open(c, 3000));
+    mock_host_run_for(fx.m, 50);
+    ws_tc_pause(c, true);
+    int i = 0;
+    for (int round = 0; round < 8; round++) {
+        for (int k = 0; k < 100; k++) publish_fill(fx.m, i++);
+        mock_host_run_for(fx.m, 20);
+        double now = dash_scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_max");
+        double peak = dash_scrape(&fx, "qtr_dashboard_ws_client_queued_bytes_peak");
+        if (peak < now) fail_msg("round %d: %.0f bytes queued now, the peak says %.0f", round, now, peak);
+        if (round == 7 && now < 32768) fail_msg("the backlog of a client that reads nothing is only %.0f bytes", now);
+    }
+    assert_int_equal((int)dash_scrape(&fx, "qtr_dashboard_ws_slow_disconnects_total"), 0);
+    ws_tc_free(c);
+    dash_stop(&fx);
+}
+
 static void test_handshake_refusals(void **state)
 {
     dash_fixture *f = *state;
@@ -424,6 +451,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_declared_oversize_frame_closes_at_once, setup, teardown),
         cmocka_unit_test(test_ping_flood_is_capped),
         cmocka_unit_test(test_cap_counts_the_kernel_queue),
+        cmocka_unit_test(test_peak_covers_the_backlog),
         cmocka_unit_test_setup_teardown(test_handshake_refusals, setup, teardown),
         cmocka_unit_test(test_client_limit),
         cmocka_unit_test(test_stop_closes_clients),
