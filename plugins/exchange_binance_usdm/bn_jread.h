@@ -17,9 +17,11 @@
  *     "1.", "-", "+1", ".5";
  *   - objects and arrays nested at most BN_JREAD_MAX_DEPTH deep.
  *
- * Deliberate differences from jansson's json_loadb(flags 0), which the
- * plugin used before (tests/exchange_binance_usdm/test_binance_jread.c runs both over
- * mutated replies and says how it accounts for each):
+ * The plugin's one JSON reader: every answer and stream message goes through
+ * it. Deliberate differences from jansson's json_loadb(flags 0), which the
+ * plugin used before and the differential test still uses as its oracle
+ * (tests/exchange_binance_usdm/jread_diff.c, test_binance_jread.c and the
+ * fuzz target binance_json run both and account for each):
  *   - "\u0000" is valid JSON and passes the check; the string getters refuse
  *     it (a C string cannot carry it). jansson refuses the whole document;
  *   - integers beyond int64 and reals beyond double are valid JSON; only the
@@ -142,7 +144,7 @@ bool bn_jget_bool(const bn_jval *v, const char *name, bool *out, char *err, size
  * cut to fit and at a \u0000. False (out "") if v is not a string. */
 bool bn_jget_text(const bn_jval *v, char *out, size_t outlen);
 
-/* Shared with the jansson readers (bn_json.c) so both say the same thing. */
+/* Shared with the differential test's jansson oracle so both say the same thing. */
 /* A decimal from already decoded text, with the getters' error text. */
 bool bn_jtext_dec(const char *name, const char *s, size_t n, qtr_dec *out, char *err, size_t errlen);
 /* Writes "field '<name>' <why>" and returns false. */

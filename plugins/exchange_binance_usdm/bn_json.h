@@ -1,40 +1,39 @@
-/* bn_json — strict readers for exchange JSON: decimals only from strings.
- * The bn_json_* getters read a jansson tree (the older path, kept while
- * callers move); bn_api_error_read and bn_json_check read the raw body with
- * bn_jread, without allocating. Both say the same thing in the same words
- * (the error texts come from bn_jread). */
+/* bn_json — the plugin's reading of whole exchange answers, all with bn_jread
+ * (the one JSON reader of the plugin: no tree, no allocation): the validity
+ * check every answer passes first, the {code,msg} error body, and arrays
+ * read element by element. Decimals come only from JSON strings. */
 #ifndef BN_JSON_H
 #define BN_JSON_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <qtr/money.h>
 
-/* Each returns true, or false with "field 'key': why" in err. */
-bool bn_json_dec(const json_t *obj, const char *key, qtr_dec *out, char *err, size_t errlen);
-/* A decimal string element of an array (klines, depth levels). */
-bool bn_json_dec_at(const json_t *arr, size_t i, qtr_dec *out, char *err, size_t errlen);
-bool bn_json_int(const json_t *obj, const char *key, int64_t *out, char *err, size_t errlen);
-bool bn_json_str(const json_t *obj, const char *key, char *out, size_t outlen, char *err, size_t errlen);
-/* An id that Binance sends as a number (orderId): written as text. */
-bool bn_json_id(const json_t *obj, const char *key, char *out, size_t outlen, char *err, size_t errlen);
-bool bn_json_bool(const json_t *obj, const char *key, bool *out, char *err, size_t errlen);
+#include "bn_jread.h"
 
-/* A Binance error body {"code":-2013,"msg":"..."} with a negative code. */
-bool bn_json_api_error(const json_t *root, int *code, char *msg, size_t msglen);
-
-/* The same from the raw body: true only for a valid JSON object whose
- * "code" is a negative integer; msg is copied (cut to fit), "(no msg)" if
- * absent. {"code":200,"msg":"..."} (cancel-all's success) is not an error.
- * Unlike the jansson tree, which keeps the last, a body with "code" or
- * "msg" twice is not read as an error (nor as anything else). */
+/* A Binance error body {"code":-2013,"msg":"..."}: true only for a valid
+ * JSON object whose "code" is a negative integer; msg is copied (cut to
+ * fit), "(no msg)" if absent. {"code":200,"msg":"..."} (cancel-all's
+ * success) is not an error. A body with "code" or "msg" twice is not read
+ * as an error (nor as anything else). */
 bool bn_api_error_read(const char *body, size_t len, int *code, char *msg, size_t msglen);
 
 /* 0 if body is one valid JSON document (see bn_jread.h for how strict),
  * else -1 with "invalid JSON at byte N: why" in err. */
 int bn_json_check(const char *body, size_t len, char *err, size_t errlen);
+
+/* The elements of the array that is the whole of s[0..n) (a body or a value
+ * span): the first `max` into out[], all of them checked. Returns how many
+ * there are (may exceed max), or -1 with err ("not an array" or a syntax
+ * error). */
+long bn_jread_elems(const char *s, size_t n, bn_jval *out, size_t max, char *err, size_t errlen);
+
+/* Calls each(ud, index, element) for every element of the array s[0..n),
+ * in order, stopping at the first non-zero return (which it returns). -1
+ * with err if s is not an array. */
+typedef int (*bn_jelem_fn)(void *ud, size_t index, const bn_jval *elem);
+int bn_jread_each(const char *s, size_t n, bn_jelem_fn each, void *ud, char *err, size_t errlen);
 
 #endif

@@ -58,44 +58,57 @@ static void bad_data(bn_plugin *p, const char *endpoint, const char *symbol, con
 
 static void request_klines(bn_plugin *p, bn_sym_md *s);
 
+typedef struct kline_rows {
+    const bn_sym_md *s;
+    int64_t now;
+    qtr_candle *cs; /* one per row at most */
+    size_t nc, bad;
+} kline_rows;
+
+/* One row [openTime, "o", "h", "l", "c", "v", closeTime, ...]: kept if
+ * closed and newer than the last published. Non-zero stops at a bad row. */
+static int read_kline_row(void *ud, size_t i, const bn_jval *row)
+{
+    kline_rows *k = ud;
+    bn_jval v[7];
+    qtr_candle c;
+    memset(&c, 0, sizeof c);
+    k->bad = i;
+    if (bn_jread_elems(row->p, row->n, v, 7, NULL, 0) < 7 || !bn_jget_int(&v[0], "openTime", &c.open_time_ms, NULL, 0) ||
+        !bn_jget_dec(&v[1], "o", &c.open, NULL, 0) || !bn_jget_dec(&v[2], "h", &c.high, NULL, 0) ||
+        !bn_jget_dec(&v[3], "l", &c.low, NULL, 0) || !bn_jget_dec(&v[4], "c", &c.close, NULL, 0) ||
+        !bn_jget_dec(&v[5], "v", &c.volume, NULL, 0) || !bn_jget_int(&v[6], "closeTime", &c.close_time_ms, NULL, 0))
+        return 1;
+    qtr_strlcpy(c.symbol, k->s->symbol, sizeof c.symbol);
+    if (c.close_time_ms < k->now && c.open_time_ms > k->s->last_kline_open) k->cs[k->nc++] = c;
+    return 0;
+}
+
 static void on_klines(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_sym_md *s = ud;
     s->kline_busy = false;
     if (r->kind != BN_RES_OK) return; /* logged and counted by bn_rest */
     const char *ep = "GET /fapi/v1/klines";
-    if (!json_is_array(r->json)) {
+    char err[128];
+    long count = bn_jread_elems(r->body, r->body_len, NULL, 0, err, sizeof err);
+    if (count < 0) {
         bad_data(p, ep, s->symbol, "answer is not an array");
         return;
     }
-    int64_t now = bn_server_now_ms(p);
-    size_t i;
-    json_t *row;
     /* Read every row before publishing any, so a bad row publishes nothing. */
-    size_t n = json_array_size(r->json);
-    qtr_candle *cs = calloc(n ? n : 1, sizeof *cs);
-    if (!cs) return;
-    size_t nc = 0;
-    json_array_foreach(r->json, i, row) {
-        char err[128];
-        qtr_candle c;
-        memset(&c, 0, sizeof c);
-        json_t *ot = json_array_get(row, 0), *ct = json_array_get(row, 6);
-        if (!json_is_array(row) || !json_is_integer(ot) || !json_is_integer(ct) ||
-            !bn_json_dec_at(row, 1, &c.open, err, sizeof err) || !bn_json_dec_at(row, 2, &c.high, err, sizeof err) ||
-            !bn_json_dec_at(row, 3, &c.low, err, sizeof err) || !bn_json_dec_at(row, 4, &c.close, err, sizeof err) ||
-            !bn_json_dec_at(row, 5, &c.volume, err, sizeof err)) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "row %zu is not [openTime, \"o\",\"h\",\"l\",\"c\",\"v\", closeTime, ...]", i);
-            bad_data(p, ep, s->symbol, msg);
-            free(cs);
-            return;
-        }
-        c.open_time_ms = (int64_t)json_integer_value(ot);
-        c.close_time_ms = (int64_t)json_integer_value(ct);
-        qtr_strlcpy(c.symbol, s->symbol, sizeof c.symbol);
-        if (c.close_time_ms < now && c.open_time_ms > s->last_kline_open) cs[nc++] = c;
+    size_t n = (size_t)count;
+    kline_rows rows = { .s = s, .now = bn_server_now_ms(p), .cs = calloc(n ? n : 1, sizeof(qtr_candle)) };
+    if (!rows.cs) return;
+    if (bn_jread_each(r->body, r->body_len, read_kline_row, &rows, NULL, 0) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "row %zu is not [openTime, \"o\",\"h\",\"l\",\"c\",\"v\", closeTime, ...]", rows.bad);
+        bad_data(p, ep, s->symbol, msg);
+        free(rows.cs);
+        return;
     }
+    qtr_candle *cs = rows.cs;
+    size_t nc = rows.nc;
     /* A full page asked from a startTime, all closed: more may follow. */
     bool more = s->last_kline_open > 0 && n >= KLINE_PAGE && nc == n;
     for (size_t k = 0; k < nc; k++) {
@@ -199,12 +212,15 @@ static void on_mark(bn_plugin *p, void *ud, const bn_result *r)
     ev.type = QTR_EV_MARK_PRICE;
     qtr_mark_price *m = &ev.u.mark_price;
     char err[128], sym[QTR_SYMBOL_MAX];
-    if (!bn_json_str(r->json, "symbol", sym, sizeof sym, err, sizeof err) ||
-        !bn_json_dec(r->json, "markPrice", &m->mark_price, err, sizeof err) ||
-        !bn_json_dec(r->json, "indexPrice", &m->index_price, err, sizeof err) ||
-        !bn_json_dec(r->json, "lastFundingRate", &m->funding_rate, err, sizeof err) ||
-        !bn_json_int(r->json, "nextFundingTime", &m->next_funding_ms, err, sizeof err) ||
-        !bn_json_int(r->json, "time", &m->time_ms, err, sizeof err)) {
+    bn_jfield f[] = { BN_JFIELD("symbol"), BN_JFIELD("markPrice"), BN_JFIELD("indexPrice"),
+                      BN_JFIELD("lastFundingRate"), BN_JFIELD("nextFundingTime"), BN_JFIELD("time") };
+    if (bn_jread_object(r->body, r->body_len, f, 6, err, sizeof err) != 0 ||
+        !bn_jget_str(&f[0].val, "symbol", sym, sizeof sym, err, sizeof err) ||
+        !bn_jget_dec(&f[1].val, "markPrice", &m->mark_price, err, sizeof err) ||
+        !bn_jget_dec(&f[2].val, "indexPrice", &m->index_price, err, sizeof err) ||
+        !bn_jget_dec(&f[3].val, "lastFundingRate", &m->funding_rate, err, sizeof err) ||
+        !bn_jget_int(&f[4].val, "nextFundingTime", &m->next_funding_ms, err, sizeof err) ||
+        !bn_jget_int(&f[5].val, "time", &m->time_ms, err, sizeof err)) {
         bad_data(p, "GET /fapi/v1/premiumIndex", s->symbol, err);
         return;
     }
@@ -237,27 +253,47 @@ static void poll_mark(evutil_socket_t fd, short what, void *arg)
 
 /* ------------------------------------------------------------- depth */
 
-static bool read_side(const json_t *levels, qtr_dec *top_p, qtr_dec *top_q, qtr_dec *notional, char *err, size_t len)
+typedef struct depth_side {
+    qtr_dec top_p, top_q, notional;
+    char err[128];
+} depth_side;
+
+/* One level ["price", "qty"]: the first is the top; all add to the notional. */
+static int read_level(void *ud, size_t i, const bn_jval *lv)
 {
-    size_t i;
-    json_t *lv;
-    *notional = 0;
-    if (!json_is_array(levels) || json_array_size(levels) == 0) {
+    depth_side *d = ud;
+    bn_jval v[2];
+    qtr_dec px, qty, n;
+    if (bn_jread_elems(lv->p, lv->n, v, 2, NULL, 0) < 2 || !bn_jget_dec(&v[0], "price", &px, NULL, 0) ||
+        !bn_jget_dec(&v[1], "qty", &qty, NULL, 0)) {
+        snprintf(d->err, sizeof d->err, "level %zu is not [\"price\", \"qty\"]", i);
+        return 1;
+    }
+    if (i == 0) {
+        d->top_p = px;
+        d->top_q = qty;
+    }
+    if (!qtr_dec_mul(px, qty, QTR_ROUND_DOWN, &n) || !qtr_dec_add(d->notional, n, &d->notional)) {
+        snprintf(d->err, sizeof d->err, "depth notional out of range");
+        return 1;
+    }
+    return 0;
+}
+
+static bool read_side(const bn_jval *levels, qtr_dec *top_p, qtr_dec *top_q, qtr_dec *notional, char *err, size_t len)
+{
+    depth_side d = { 0 };
+    if (levels->type != BN_JARRAY || bn_jread_elems(levels->p, levels->n, NULL, 0, NULL, 0) == 0) {
         snprintf(err, len, "empty or missing side");
         return false;
     }
-    json_array_foreach(levels, i, lv) {
-        qtr_dec px, qty, n;
-        if (!bn_json_dec_at(lv, 0, &px, err, len) || !bn_json_dec_at(lv, 1, &qty, err, len)) return false;
-        if (i == 0) {
-            *top_p = px;
-            *top_q = qty;
-        }
-        if (!qtr_dec_mul(px, qty, QTR_ROUND_DOWN, &n) || !qtr_dec_add(*notional, n, notional)) {
-            snprintf(err, len, "depth notional out of range");
-            return false;
-        }
+    if (bn_jread_each(levels->p, levels->n, read_level, &d, NULL, 0) != 0) {
+        snprintf(err, len, "%s", d.err);
+        return false;
     }
+    *top_p = d.top_p;
+    *top_q = d.top_q;
+    *notional = d.notional;
     return true;
 }
 
@@ -271,20 +307,25 @@ static void on_depth(bn_plugin *p, void *ud, const bn_result *r)
     ev.type = QTR_EV_BOOK_TOP;
     qtr_book_top *b = &ev.u.book_top;
     char err[128], e2[140];
-    if (!read_side(json_object_get(r->json, "bids"), &b->bid_price, &b->bid_qty, &b->bid_depth_notional, err,
+    bn_jfield f[] = { BN_JFIELD("bids"), BN_JFIELD("asks"), BN_JFIELD("T") };
+    if (bn_jread_object(r->body, r->body_len, f, 3, err, sizeof err) != 0) {
+        bad_data(p, "GET /fapi/v1/depth", s->symbol, err);
+        return;
+    }
+    if (!read_side(&f[0].val, &b->bid_price, &b->bid_qty, &b->bid_depth_notional, err,
                    sizeof err)) {
         snprintf(e2, sizeof e2, "bids: %s", err);
         bad_data(p, "GET /fapi/v1/depth", s->symbol, e2);
         return;
     }
-    if (!read_side(json_object_get(r->json, "asks"), &b->ask_price, &b->ask_qty, &b->ask_depth_notional, err,
+    if (!read_side(&f[1].val, &b->ask_price, &b->ask_qty, &b->ask_depth_notional, err,
                    sizeof err)) {
         snprintf(e2, sizeof e2, "asks: %s", err);
         bad_data(p, "GET /fapi/v1/depth", s->symbol, e2);
         return;
     }
     int64_t t = 0;
-    if (!bn_json_int(r->json, "T", &t, err, sizeof err)) t = bn_server_now_ms(p);
+    if (!bn_jget_int(&f[2].val, "T", &t, NULL, 0)) t = bn_server_now_ms(p);
     b->time_ms = t;
     qtr_strlcpy(b->symbol, s->symbol, sizeof b->symbol);
     ev.time_ms = p->h->now_ms(p->ctx);

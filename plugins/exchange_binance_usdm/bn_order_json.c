@@ -1,11 +1,11 @@
 /* bn_order_json.c — see bn_order_json.h.
  *
- * Each object kind is one table of fields (key, kind, where it goes) read in
- * table order by either reader — fields_from_json (jansson tree) or
- * fields_from_body (bn_jread, one pass over the raw body) — into a scratch
- * struct, then one *_finish function maps the texts (status, side, type) and
- * checks what the fields say. The first missing or bad field in table order
- * is the one reported, whichever reader ran. */
+ * Each object kind is one table of fields (key, kind, where it goes;
+ * bn_order_fields.h) read in table order by fields_from_body (bn_jread, one
+ * pass over the raw body) into a scratch struct, then one *_finish function
+ * maps the texts (status, side, type) and checks what the fields say. The
+ * first missing or bad field in table order is the one reported. (The
+ * differential test reads the same tables from a jansson tree.) */
 #include "bn_order_json.h"
 
 #include <limits.h>
@@ -15,6 +15,7 @@
 
 #include "bn_jread.h"
 #include "bn_json.h"
+#include "bn_order_fields.h"
 
 bool bn_order_status_parse(const char *t, qtr_order_status *out)
 {
@@ -64,46 +65,23 @@ static bool parse_type(const char *t, qtr_order_type *out)
 
 /* Field tables. ------------------------------------------------------------ */
 
-typedef enum fkind { FK_STR, FK_ID, FK_DEC, FK_INT, FK_BOOL } fkind;
-
-typedef struct fspec {
-    const char *key;
-    unsigned char klen;
-    unsigned char kind;       /* fkind                          */
-    unsigned short off, size; /* destination in the scratch struct */
-} fspec;
-
-#define FS(T, k, kind, m) { k, sizeof(k) - 1, kind, offsetof(T, m), sizeof(((T *)0)->m) }
-#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
-
-/* The texts an order carries, before they are mapped. */
-typedef struct order_scratch {
-    bn_order_state st;
-    char status[32], side[8], type[32];
-} order_scratch;
-
-static const fspec order_fields[] = {
-    FS(order_scratch, "symbol", FK_STR, st.symbol),
-    FS(order_scratch, "clientOrderId", FK_STR, st.client_id),
-    FS(order_scratch, "orderId", FK_ID, st.order_id),
-    FS(order_scratch, "status", FK_STR, status),
-    FS(order_scratch, "side", FK_STR, side),
-    FS(order_scratch, "type", FK_STR, type),
-    FS(order_scratch, "origQty", FK_DEC, st.orig_qty),
-    FS(order_scratch, "executedQty", FK_DEC, st.executed_qty),
-    FS(order_scratch, "cumQuote", FK_DEC, st.cum_quote),
-    FS(order_scratch, "price", FK_DEC, st.price),
+const bn_fspec bn_order_fields[] = {
+    FS(bn_order_scratch, "symbol", FK_STR, st.symbol),
+    FS(bn_order_scratch, "clientOrderId", FK_STR, st.client_id),
+    FS(bn_order_scratch, "orderId", FK_ID, st.order_id),
+    FS(bn_order_scratch, "status", FK_STR, status),
+    FS(bn_order_scratch, "side", FK_STR, side),
+    FS(bn_order_scratch, "type", FK_STR, type),
+    FS(bn_order_scratch, "origQty", FK_DEC, st.orig_qty),
+    FS(bn_order_scratch, "executedQty", FK_DEC, st.executed_qty),
+    FS(bn_order_scratch, "cumQuote", FK_DEC, st.cum_quote),
+    FS(bn_order_scratch, "price", FK_DEC, st.price),
 };
 
-typedef struct algo_scratch {
-    bn_algo_state st;
-    char status[32];
-} algo_scratch;
-
-static const fspec algo_fields[] = {
-    FS(algo_scratch, "clientAlgoId", FK_STR, st.client_id),
-    FS(algo_scratch, "algoId", FK_ID, st.algo_id),
-    FS(algo_scratch, "algoStatus", FK_STR, status),
+const bn_fspec bn_algo_fields[] = {
+    FS(bn_algo_scratch, "clientAlgoId", FK_STR, st.client_id),
+    FS(bn_algo_scratch, "algoId", FK_ID, st.algo_id),
+    FS(bn_algo_scratch, "algoStatus", FK_STR, status),
 };
 
 typedef struct trade_scratch {
@@ -111,7 +89,10 @@ typedef struct trade_scratch {
     char side[8];
 } trade_scratch;
 
-static const fspec trade_fields[] = {
+const size_t bn_n_order_fields = NFIELDS(bn_order_fields);
+const size_t bn_n_algo_fields = NFIELDS(bn_algo_fields);
+
+static const bn_fspec trade_fields[] = {
     FS(trade_scratch, "symbol", FK_STR, t.symbol),
     FS(trade_scratch, "id", FK_INT, t.id),
     FS(trade_scratch, "orderId", FK_ID, t.order_id),
@@ -129,33 +110,16 @@ static const fspec trade_fields[] = {
 
 /* The largest table plus the optional keys read beside it. */
 #define MAX_FIELDS 16
-_Static_assert(NFIELDS(trade_fields) <= MAX_FIELDS && NFIELDS(order_fields) + 1 <= MAX_FIELDS, "MAX_FIELDS");
-
-static bool fields_from_json(const json_t *o, const fspec *f, size_t n, void *dst, char *e, size_t el)
-{
-    for (size_t i = 0; i < n; i++) {
-        void *d = (char *)dst + f[i].off;
-        bool ok = false;
-        switch ((fkind)f[i].kind) {
-        case FK_STR: ok = bn_json_str(o, f[i].key, d, f[i].size, e, el); break;
-        case FK_ID: ok = bn_json_id(o, f[i].key, d, f[i].size, e, el); break;
-        case FK_DEC: ok = bn_json_dec(o, f[i].key, d, e, el); break;
-        case FK_INT: ok = bn_json_int(o, f[i].key, d, e, el); break;
-        case FK_BOOL: ok = bn_json_bool(o, f[i].key, d, e, el); break;
-        }
-        if (!ok) return false;
-    }
-    return true;
-}
+_Static_assert(NFIELDS(trade_fields) <= MAX_FIELDS && NFIELDS(bn_order_fields) + 1 <= MAX_FIELDS, "MAX_FIELDS");
 
 /* Typed reads of values bn_jread_object found (jf[i] for f[i]). */
-static bool fields_from_vals(const bn_jfield *jf, const fspec *f, size_t n, void *dst, char *e, size_t el)
+static bool fields_from_vals(const bn_jfield *jf, const bn_fspec *f, size_t n, void *dst, char *e, size_t el)
 {
     for (size_t i = 0; i < n; i++) {
         void *d = (char *)dst + f[i].off;
         const bn_jval *v = &jf[i].val;
         bool ok = false;
-        switch ((fkind)f[i].kind) {
+        switch ((bn_fkind)f[i].kind) {
         case FK_STR: ok = bn_jget_str(v, f[i].key, d, f[i].size, e, el); break;
         case FK_ID: ok = bn_jget_id(v, f[i].key, d, f[i].size, e, el); break;
         case FK_DEC: ok = bn_jget_dec(v, f[i].key, d, e, el); break;
@@ -169,7 +133,7 @@ static bool fields_from_vals(const bn_jfield *jf, const fspec *f, size_t n, void
 
 /* One pass over the raw object: jf gets f's keys then the optional ones
  * (opt, nopt) after them. 0, -1 (err set) or BN_JREAD_NOT_OBJECT. */
-static int fields_from_body(const char *body, size_t len, const fspec *f, size_t n, bn_jfield *jf,
+static int fields_from_body(const char *body, size_t len, const bn_fspec *f, size_t n, bn_jfield *jf,
                             const char *const *opt, size_t nopt, void *dst, char *e, size_t el)
 {
     for (size_t i = 0; i < n; i++) jf[i] = (bn_jfield){ f[i].key, f[i].klen, { NULL, 0, BN_JNONE, 0 } };
@@ -190,7 +154,7 @@ __attribute__((format(printf, 3, 4))) static void errf(char *err, size_t errlen,
 
 /* Orders. -------------------------------------------------------------------- */
 
-static int order_finish(order_scratch *s, bool reduce_only, bn_order_state *out, char *err, size_t errlen)
+int bn_order_finish(bn_order_scratch *s, bool reduce_only, bn_order_state *out, char *err, size_t errlen)
 {
     if (!bn_order_status_parse(s->status, &s->st.status)) {
         errf(err, errlen, "order %s: unknown status '%s'", s->st.client_id, s->status);
@@ -208,32 +172,15 @@ static int order_finish(order_scratch *s, bool reduce_only, bn_order_state *out,
     return 0;
 }
 
-int bn_order_state_parse(const json_t *o, bn_order_state *out, char *err, size_t errlen)
-{
-    order_scratch s;
-    char e[128];
-    memset(out, 0, sizeof *out);
-    memset(&s, 0, sizeof s);
-    if (!json_is_object(o)) {
-        errf(err, errlen, "order is not a JSON object");
-        return -1;
-    }
-    if (!fields_from_json(o, order_fields, NFIELDS(order_fields), &s, e, sizeof e)) {
-        errf(err, errlen, "order: %s", e);
-        return -1;
-    }
-    return order_finish(&s, json_is_true(json_object_get(o, "reduceOnly")), out, err, errlen);
-}
-
 int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char *err, size_t errlen)
 {
     static const char *const opt[] = { "reduceOnly" };
     bn_jfield jf[MAX_FIELDS];
-    order_scratch s;
+    bn_order_scratch s;
     char e[128];
     memset(out, 0, sizeof *out);
     memset(&s, 0, sizeof s);
-    int rc = fields_from_body(body, len, order_fields, NFIELDS(order_fields), jf, opt, 1, &s, e, sizeof e);
+    int rc = fields_from_body(body, len, bn_order_fields, NFIELDS(bn_order_fields), jf, opt, 1, &s, e, sizeof e);
     if (rc == BN_JREAD_NOT_OBJECT) {
         errf(err, errlen, "order is not a JSON object");
         return -1;
@@ -242,13 +189,13 @@ int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char 
         errf(err, errlen, "order: %s", e);
         return -1;
     }
-    return order_finish(&s, jf[NFIELDS(order_fields)].val.type == BN_JTRUE, out, err, errlen);
+    return bn_order_finish(&s, jf[NFIELDS(bn_order_fields)].val.type == BN_JTRUE, out, err, errlen);
 }
 
 /* Algo orders. ---------------------------------------------------------------- */
 
 /* actual: the actualOrderId as text, "" if absent or not a usable id. */
-static int algo_finish(algo_scratch *s, const char *actual, bn_algo_state *out, char *err, size_t errlen)
+int bn_algo_finish(bn_algo_scratch *s, const char *actual, bn_algo_state *out, char *err, size_t errlen)
 {
     if (!bn_algo_status_parse(s->status, &s->st.status, &s->st.triggered)) {
         errf(err, errlen, "algo order %s: unknown algoStatus '%s'", s->st.client_id, s->status);
@@ -260,37 +207,15 @@ static int algo_finish(algo_scratch *s, const char *actual, bn_algo_state *out, 
     return 0;
 }
 
-int bn_algo_state_parse(const json_t *o, bn_algo_state *out, char *err, size_t errlen)
-{
-    algo_scratch s;
-    char e[128], actual[QTR_CLIENT_ID_MAX] = "";
-    memset(out, 0, sizeof *out);
-    memset(&s, 0, sizeof s);
-    if (!json_is_object(o)) {
-        errf(err, errlen, "algo order is not a JSON object");
-        return -1;
-    }
-    if (!fields_from_json(o, algo_fields, NFIELDS(algo_fields), &s, e, sizeof e)) {
-        errf(err, errlen, "algo order: %s", e);
-        return -1;
-    }
-    json_t *act = json_object_get(o, "actualOrderId");
-    if (json_is_integer(act) && json_integer_value(act) > 0)
-        snprintf(actual, sizeof actual, "%lld", (long long)json_integer_value(act));
-    else if (json_is_string(act) && json_string_length(act) < sizeof actual)
-        qtr_strlcpy(actual, json_string_value(act), sizeof actual);
-    return algo_finish(&s, actual, out, err, errlen);
-}
-
 int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *err, size_t errlen)
 {
     static const char *const opt[] = { "actualOrderId" };
     bn_jfield jf[MAX_FIELDS];
-    algo_scratch s;
+    bn_algo_scratch s;
     char e[128], actual[QTR_CLIENT_ID_MAX] = "";
     memset(out, 0, sizeof *out);
     memset(&s, 0, sizeof s);
-    int rc = fields_from_body(body, len, algo_fields, NFIELDS(algo_fields), jf, opt, 1, &s, e, sizeof e);
+    int rc = fields_from_body(body, len, bn_algo_fields, NFIELDS(bn_algo_fields), jf, opt, 1, &s, e, sizeof e);
     if (rc == BN_JREAD_NOT_OBJECT) {
         errf(err, errlen, "algo order is not a JSON object");
         return -1;
@@ -299,14 +224,14 @@ int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *e
         errf(err, errlen, "algo order: %s", e);
         return -1;
     }
-    const bn_jval *act = &jf[NFIELDS(algo_fields)].val;
+    const bn_jval *act = &jf[NFIELDS(bn_algo_fields)].val;
     int64_t a;
     if (bn_jget_int(act, "actualOrderId", &a, NULL, 0)) {
         if (a > 0) bn_jget_id(act, "actualOrderId", actual, sizeof actual, NULL, 0);
     } else if (act->type == BN_JSTRING && !bn_jget_str(act, "actualOrderId", actual, sizeof actual, NULL, 0)) {
         actual[0] = '\0'; /* too long or \u0000: not an id we can follow */
     }
-    return algo_finish(&s, actual, out, err, errlen);
+    return bn_algo_finish(&s, actual, out, err, errlen);
 }
 
 /* userTrades. ------------------------------------------------------------------ */

@@ -2,15 +2,12 @@
  * an algo order object and userTrades rows; nothing is guessed: a missing
  * field or an unknown status is an error.
  *
- * Two readers of each order object: *_parse on a jansson tree (the older
- * path) and *_read on the raw reply body (bn_jread: no allocation, the whole
- * body checked). They share one field table and one post-validation, so they
- * require the same fields and map and refuse the same way, with the same
- * words; the _read ones also refuse what is not one valid JSON document. */
+ * Each reads the raw reply body (or a value span of it) with bn_jread: no
+ * allocation, the whole text checked, so what is not one valid JSON
+ * document is refused with the check's words. */
 #ifndef BN_ORDER_JSON_H
 #define BN_ORDER_JSON_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,8 +30,7 @@ bool bn_order_status_parse(const char *text, qtr_order_status *out);
 /* Algo status (NEW, TRIGGERING, TRIGGERED, FINISHED, CANCELED, REJECTED, EXPIRED). */
 bool bn_algo_status_parse(const char *text, qtr_order_status *out, bool *triggered);
 
-int bn_order_state_parse(const json_t *o, bn_order_state *out, char *err, size_t errlen);
-/* The same from the raw body; 0, or -1 with err. */
+/* An order object from the raw body; 0, or -1 with err. */
 int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char *err, size_t errlen);
 
 typedef struct bn_algo_state {
@@ -45,7 +41,6 @@ typedef struct bn_algo_state {
     bool triggered;                          /* an actual order now exists   */
 } bn_algo_state;
 
-int bn_algo_state_parse(const json_t *o, bn_algo_state *out, char *err, size_t errlen);
 int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *err, size_t errlen);
 
 /* One row of GET /fapi/v1/userTrades. */

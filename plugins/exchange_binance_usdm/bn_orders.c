@@ -25,6 +25,7 @@
 
 #include "bn_codes.h"
 #include "kx_buf.h"
+#include "bn_json.h"
 #include "bn_order_json.h"
 #include "bn_plugin.h"
 
@@ -503,7 +504,6 @@ static void send_place(bn_order *o)
         .weight = 0,
         .orders = 1,
         .non_idempotent = true,
-        .raw = true,
     };
     int rc = q.oom ? QTR_EREFUSED : bn_order_enqueue(o, &c, on_place);
     kx_buf_free(&q);
@@ -575,6 +575,30 @@ static const char *all_orders_path(const bn_order *o)
 
 static void search_all_orders(bn_order *o);
 
+typedef struct search_page {
+    const bn_order *o;
+    int64_t last_time;  /* the newest row's time */
+    bn_jval found;      /* the child's row, type BN_JNONE if absent */
+} search_page;
+
+/* One row of allOrders (allAlgoOrders): its time, and whether it is the child. */
+static int search_row(void *ud, size_t i, const bn_jval *row)
+{
+    (void)i;
+    search_page *sp = ud;
+    char id[QTR_CLIENT_ID_MAX];
+    int64_t t;
+    bn_jfield f[] = { { sp->o->algo ? "createTime" : "time", sp->o->algo ? 10 : 4, { NULL, 0, BN_JNONE, 0 } },
+                      { sp->o->algo ? "clientAlgoId" : "clientOrderId", sp->o->algo ? 12 : 13,
+                        { NULL, 0, BN_JNONE, 0 } } };
+    if (bn_jread_object(row->p, row->n, f, 2, NULL, 0) != 0) return 0;
+    if (bn_jget_int(&f[0].val, "time", &t, NULL, 0) && t > sp->last_time) sp->last_time = t;
+    if (!bn_jget_str(&f[1].val, "clientOrderId", id, sizeof id, NULL, 0) || strcmp(id, sp->o->child_cid) != 0)
+        return 0;
+    sp->found = *row;
+    return 1;
+}
+
 static void on_search(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_order *o = ud;
@@ -582,34 +606,23 @@ static void on_search(bn_plugin *p, void *ud, const bn_result *r)
     o->searching = false;
     o->busy = false;
     if (o->phase != BN_PH_UNKNOWN) return;
-    if (r->kind != BN_RES_OK || !json_is_array(r->json)) {
+    long rows = r->kind == BN_RES_OK ? bn_jread_elems(r->body, r->body_len, NULL, 0, NULL, 0) : -1;
+    if (rows < 0) {
         if (r->kind == BN_RES_OK) bn_count_bad(p, all_orders_path(o), o->child_cid, "answer is not an array");
         query_later(o, bn_backoff_at(p, o->not_found - 1)); /* no answer is no proof: ask again */
         return;
     }
-    size_t i;
-    json_t *row;
-    int64_t last_time = 0;
-    const char *id_field = o->algo ? "clientAlgoId" : "clientOrderId";
-    json_array_foreach(r->json, i, row) {
-        json_t *t = json_object_get(row, o->algo ? "createTime" : "time");
-        if (json_is_integer(t) && json_integer_value(t) > last_time) last_time = (int64_t)json_integer_value(t);
-        json_t *id = json_object_get(row, id_field);
-        if (!json_is_string(id) || strcmp(json_string_value(id), o->child_cid) != 0) continue;
+    search_page sp = { .o = o };
+    if (bn_jread_each(r->body, r->body_len, search_row, &sp, NULL, 0) == 1) {
         /* It is there: adopt its state through the order reader, never resend. */
-        char *text = json_dumps(row, JSON_COMPACT);
-        if (!text) {
-            query_later(o, bn_backoff_at(p, 0));
-            return;
-        }
         p->h->log(p->ctx, QTR_LOG_WARN, "order %s: %s answered -2013 %d times but is in %s; not sent again",
                   o->intent.client_id, o->child_cid, o->not_found, all_orders_path(o));
-        bn_result found = { .kind = BN_RES_OK, .body = text, .body_len = strlen(text) };
+        bn_result found = { .kind = BN_RES_OK, .body = sp.found.p, .body_len = sp.found.n };
         apply_answer(o, &found, all_orders_path(o));
-        free(text);
         return;
     }
-    if (json_array_size(r->json) >= ALL_ORDERS_PAGE) {
+    int64_t last_time = sp.last_time;
+    if (rows >= ALL_ORDERS_PAGE) {
         /* A full page: the order may be on the next one (from the last row's
          * time, inclusive). A page that cannot move on proves nothing. */
         if (last_time > o->search_from) {
@@ -717,7 +730,6 @@ static void do_query(bn_order *o)
         .is_signed = true,
         .weight = 1,
         .expected_code = BN_ERR_NO_SUCH_ORDER,
-        .raw = true,
     };
     if (!q.oom && bn_order_enqueue(o, &c, on_query) == QTR_OK) o->busy = true;
     kx_buf_free(&q);
@@ -760,7 +772,6 @@ static void send_cancel(bn_order *o)
         .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 1,
-        .raw = true,
     };
     if (!q.oom && bn_order_enqueue(o, &c, on_cancel) == QTR_OK) o->cancel_sent = true;
     kx_buf_free(&q);

@@ -11,8 +11,9 @@
 
 #include <openssl/crypto.h>
 
-#include "kx_buf.h"
+#include "bn_jread.h"
 #include "bn_plugin.h"
+#include "kx_buf.h"
 
 static const qtr_option bn_options[] = {
     { "base_url", QTR_OPT_STRING, "https://fapi.binance.com", 0,
@@ -329,9 +330,14 @@ static void on_leverage(bn_plugin *p, void *ud, const bn_result *r)
 {
     (void)ud;
     if (r->kind == BN_RES_OK) {
-        json_t *sym = json_object_get(r->json, "symbol"), *lev = json_object_get(r->json, "leverage");
-        p->h->log(p->ctx, QTR_LOG_INFO, "leverage %s: %lld", json_is_string(sym) ? json_string_value(sym) : "?",
-                  json_is_integer(lev) ? (long long)json_integer_value(lev) : -1LL);
+        bn_jfield f[] = { BN_JFIELD("symbol"), BN_JFIELD("leverage") };
+        char sym[QTR_SYMBOL_MAX] = "?";
+        int64_t lev = -1;
+        if (bn_jread_object(r->body, r->body_len, f, 2, NULL, 0) == 0) {
+            if (!bn_jget_str(&f[0].val, "symbol", sym, sizeof sym, NULL, 0)) qtr_strlcpy(sym, "?", sizeof sym);
+            if (!bn_jget_int(&f[1].val, "leverage", &lev, NULL, 0)) lev = -1;
+        }
+        p->h->log(p->ctx, QTR_LOG_INFO, "leverage %s: %lld", sym, (long long)lev);
         return;
     }
     p->h->log(p->ctx, QTR_LOG_ERROR, "POST /fapi/v1/leverage failed: %s (code %d)", r->msg, r->code);
@@ -359,7 +365,7 @@ static void on_info(bn_plugin *p, void *ud, const bn_result *r)
     p->info_loading = false;
     char err[160] = "";
     bn_exchange_info info;
-    if (r->kind == BN_RES_OK && bn_exchange_info_parse(r->json, &info, err, sizeof err) == 0) {
+    if (r->kind == BN_RES_OK && bn_exchange_info_read(r->body, r->body_len, &info, err, sizeof err) == 0) {
         for (size_t i = 0; i < p->cfg.n_symbols; i++)
             if (!bn_rules_find(&info, p->cfg.symbols[i]))
                 p->h->log(p->ctx, QTR_LOG_WARN, "symbol %s is not in exchangeInfo", p->cfg.symbols[i]);

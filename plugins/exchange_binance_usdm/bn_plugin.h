@@ -7,7 +7,6 @@
 #ifndef BN_PLUGIN_H
 #define BN_PLUGIN_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,9 +70,8 @@ typedef enum bn_res_kind {
 typedef struct bn_result {
     bn_res_kind kind;
     long http_status;
-    const json_t *json;   /* BN_RES_OK, unless the call is raw: the parsed body */
-    const char *body;     /* BN_RES_OK: the body as received (valid during the  */
-    size_t body_len;      /* callback); raw calls read it with bn_jread         */
+    const char *body;     /* BN_RES_OK: the body as received, one checked JSON  */
+    size_t body_len;      /* document (valid during the callback): bn_jread     */
     int code;             /* exchange error code, 0 if none                    */
     int64_t sent_ts_ms;   /* the signed `timestamp` it last left with (exchange
                              clock), 0 if never sent: its recvWindow ends at
@@ -107,8 +105,6 @@ typedef struct bn_call {
     int orders;           /* order-count cost: 1 for a new order               */
     bool non_idempotent;  /* new orders: always a fresh connection (libcurl)   */
     int expected_code;    /* an API error that is normal here (not counted)    */
-    bool raw;             /* the order path: no jansson tree, the callback     */
-                          /* reads r->body with the allocation-free reader     */
 } bn_call;
 
 typedef struct bn_req bn_req;

@@ -25,6 +25,7 @@
 
 #include "bn_codes.h"
 #include "kx_buf.h"
+#include "bn_jread.h"
 #include "bn_json.h"
 #include "bn_plugin.h"
 
@@ -36,7 +37,7 @@ struct bn_req {
     char method[8];
     char path[96];
     char *params;
-    bool is_signed, non_idempotent, resynced, raw;
+    bool is_signed, non_idempotent, resynced;
     int weight, orders, expected_code, tries_429;
     int64_t taken[BN_MAX_LIMITS];
     int64_t sent_ms, sent_us, sent_ts_ms; /* local ms, mono us, signed timestamp */
@@ -123,7 +124,6 @@ static bn_req *req_new(bn_plugin *p, const bn_call *c, bn_rest_cb cb, void *ud)
     r->weight = c->weight;
     r->orders = c->orders;
     r->expected_code = c->expected_code;
-    r->raw = c->raw;
     r->cb = cb;
     r->ud = ud;
     return r;
@@ -506,7 +506,6 @@ static void on_http_done(void *ud, const kx_http_response *resp)
                   resp->body ? resp->body : "");
 
     bn_result res = { .kind = BN_RES_UNKNOWN, .http_status = resp->status };
-    json_t *root = NULL;
     char ex[96];
     if (resp->curl_code != 0) {
         snprintf(res.msg, sizeof res.msg, "%s", resp->timed_out ? "timeout" : resp->error);
@@ -528,19 +527,10 @@ static void on_http_done(void *ud, const kx_http_response *resp)
         res.code = BN_ERR_TOO_MANY_REQUESTS;
         snprintf(res.msg, sizeof res.msg, "rate limited (HTTP 429) %d times", r->tries_429);
     } else {
-        /* Raw calls (the order path) are read without building a tree. */
-        json_error_t jerr;
+        /* Checked whole here (bn_jread, no allocation); callers read r->body. */
         char why[96];
-        bool valid;
-        if (r->raw) {
-            valid = bn_json_check(resp->body, resp->body_len, why, sizeof why) == 0;
-        } else {
-            root = json_loadb(resp->body, resp->body_len, 0, &jerr);
-            valid = root != NULL;
-        }
-        bool api_error = valid && (r->raw ? bn_api_error_read(resp->body, resp->body_len, &res.code, res.msg,
-                                                              sizeof res.msg)
-                                          : bn_json_api_error(root, &res.code, res.msg, sizeof res.msg));
+        bool valid = bn_json_check(resp->body, resp->body_len, why, sizeof why) == 0;
+        bool api_error = valid && bn_api_error_read(resp->body, resp->body_len, &res.code, res.msg, sizeof res.msg);
         if (!valid) {
             bool html = resp->body_len && (resp->body[0] == '<' || strstr(resp->body, "<html") != NULL);
             excerpt(resp->body, resp->body_len, ex, sizeof ex);
@@ -553,7 +543,6 @@ static void on_http_done(void *ud, const kx_http_response *resp)
                 count_error(p, r, "timestamp");
                 p->h->log(p->ctx, QTR_LOG_WARN, "%s %s: -1021 %s; resyncing the server time and retrying once",
                           r->method, r->path, res.msg);
-                if (root) json_decref(root);
                 r->resynced = true;
                 r->next = p->resync_waiters;
                 p->resync_waiters = r;
@@ -576,7 +565,6 @@ static void on_http_done(void *ud, const kx_http_response *resp)
             }
         } else if (resp->status >= 200 && resp->status < 300) {
             res.kind = BN_RES_OK;
-            res.json = root;
             res.body = resp->body;
             res.body_len = resp->body_len;
             if (r->sent_us >= p->pause_set_us) p->backoff_429_n = 0; /* the episode is over */
@@ -588,7 +576,6 @@ static void on_http_done(void *ud, const kx_http_response *resp)
         }
     }
     deliver(p, r, &res);
-    if (root) json_decref(root);
     pump(p);
 }
 
@@ -606,7 +593,9 @@ static void on_time(bn_plugin *p, void *ud, const bn_result *r)
     p->syncing = false;
     int64_t server = 0;
     char err[128] = "";
-    bool ok = r->kind == BN_RES_OK && bn_json_int(r->json, "serverTime", &server, err, sizeof err);
+    bn_jfield f[] = { BN_JFIELD("serverTime") };
+    bool ok = r->kind == BN_RES_OK && bn_jread_object(r->body, r->body_len, f, 1, err, sizeof err) == 0 &&
+              bn_jget_int(&f[0].val, "serverTime", &server, err, sizeof err);
     if (ok) {
         int64_t now = p->h->now_ms(p->ctx);
         int64_t sent = p->sync_sent_ms ? p->sync_sent_ms : now;

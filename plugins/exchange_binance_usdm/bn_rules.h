@@ -3,7 +3,6 @@
 #ifndef BN_RULES_H
 #define BN_RULES_H
 
-#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -33,9 +32,15 @@ typedef struct bn_exchange_info {
     size_t n_limits;
 } bn_exchange_info;
 
-/* Parse the exchangeInfo body. Returns 0, or -1 with the reason in err
- * (naming the symbol and filter). Frees nothing in *out on failure. */
-int bn_exchange_info_parse(const json_t *root, bn_exchange_info *out, char *err, size_t errlen);
+/* Read the exchangeInfo body (the REST answer, or a file in that format).
+ * Returns 0, or -1 with the reason in err (naming the symbol and filter, or
+ * the byte of a syntax error). Frees nothing in *out on failure. */
+int bn_exchange_info_read(const char *text, size_t len, bn_exchange_info *out, char *err, size_t errlen);
+/* The same from a jansson tree, for the paper exchange's symbols_file loader
+ * (bn_rules_jansson.c, in binance_usdm_core only; the plugin never builds a
+ * tree). */
+struct json_t;
+int bn_exchange_info_parse(const struct json_t *root, bn_exchange_info *out, char *err, size_t errlen);
 void bn_exchange_info_free(bn_exchange_info *info);
 const kx_symbol_rules *bn_rules_find(const bn_exchange_info *info, const char *symbol);
 

@@ -58,103 +58,138 @@ static void fail_part(bn_snap *s, const char *endpoint, const char *why)
     s->failed = true;
 }
 
+/* The rows of one answer, read in order; a bad row fails the part. */
+typedef struct snap_rows {
+    bn_plugin *p;
+    bn_snap *s;
+    const char *ep;
+} snap_rows;
+
+/* The answer's rows through each (0 per row read, non-zero: stop), after
+ * checking it is an array; false if it is not or a row stopped it. */
+static bool read_rows(snap_rows *sr, const bn_result *r, size_t *count, bn_jelem_fn each)
+{
+    long n = r->kind == BN_RES_OK ? bn_jread_elems(r->body, r->body_len, NULL, 0, NULL, 0) : -1;
+    if (r->kind != BN_RES_OK) {
+        sr->s->failed = true;
+        return false;
+    }
+    if (n < 0) {
+        fail_part(sr->s, sr->ep, "answer is not an array");
+        return false;
+    }
+    if (count) *count = (size_t)n;
+    return each == NULL || bn_jread_each(r->body, r->body_len, each, sr, NULL, 0) == 0;
+}
+
+static int order_row(void *ud, size_t i, const bn_jval *row)
+{
+    (void)i;
+    snap_rows *sr = ud;
+    bn_plugin *p = sr->p;
+    bn_order_state st;
+    char err[160];
+    if (bn_order_state_read(row->p, row->n, &st, err, sizeof err) != 0) {
+        fail_part(sr->s, sr->ep, err);
+        return 1;
+    }
+    qtr_order_update *u = &sr->s->orders[sr->s->n_orders++];
+    qtr_strlcpy(u->symbol, st.symbol, sizeof u->symbol);
+    u->time_ms = p->h->now_ms(p->ctx);
+    qtr_strlcpy(u->client_id, st.client_id, sizeof u->client_id);
+    qtr_strlcpy(u->exchange_id, st.order_id, sizeof u->exchange_id);
+    u->side = st.side;
+    u->type = st.type;
+    u->status = st.status;
+    u->qty = st.orig_qty;
+    u->price = st.price;
+    u->filled_qty = st.executed_qty;
+    u->avg_price = bn_avg_price(st.cum_quote, st.executed_qty);
+    u->reduce_only = st.reduce_only;
+    u->external = !bn_orders_known_child(p, st.client_id);
+    return 0;
+}
+
 static void on_orders(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_snap *s = ud;
-    const char *ep = "GET /fapi/v1/openOrders";
-    if (r->kind != BN_RES_OK) s->failed = true;
-    else if (!json_is_array(r->json)) fail_part(s, ep, "answer is not an array");
-    else {
-        size_t n = json_array_size(r->json), i;
+    snap_rows sr = { p, s, "GET /fapi/v1/openOrders" };
+    size_t n = 0;
+    if (read_rows(&sr, r, &n, NULL)) {
         s->orders = calloc(n ? n : 1, sizeof *s->orders);
-        json_t *o;
         if (!s->orders) s->failed = true;
-        else json_array_foreach(r->json, i, o) {
-            bn_order_state st;
-            char err[160];
-            if (bn_order_state_parse(o, &st, err, sizeof err) != 0) {
-                fail_part(s, ep, err);
-                break;
-            }
-            qtr_order_update *u = &s->orders[s->n_orders++];
-            qtr_strlcpy(u->symbol, st.symbol, sizeof u->symbol);
-            u->time_ms = p->h->now_ms(p->ctx);
-            qtr_strlcpy(u->client_id, st.client_id, sizeof u->client_id);
-            qtr_strlcpy(u->exchange_id, st.order_id, sizeof u->exchange_id);
-            u->side = st.side;
-            u->type = st.type;
-            u->status = st.status;
-            u->qty = st.orig_qty;
-            u->price = st.price;
-            u->filled_qty = st.executed_qty;
-            u->avg_price = bn_avg_price(st.cum_quote, st.executed_qty);
-            u->reduce_only = st.reduce_only;
-            u->external = !bn_orders_known_child(p, st.client_id);
-        }
+        else read_rows(&sr, r, NULL, order_row);
     }
     finish_part(s);
+}
+
+static int position_row(void *ud, size_t i, const bn_jval *row)
+{
+    snap_rows *sr = ud;
+    qtr_position pos;
+    char err[128], sym[QTR_SYMBOL_MAX];
+    memset(&pos, 0, sizeof pos);
+    bn_jfield f[] = { BN_JFIELD("symbol"), BN_JFIELD("positionAmt"), BN_JFIELD("entryPrice"), BN_JFIELD("markPrice"),
+                      BN_JFIELD("unRealizedProfit") };
+    if (bn_jread_object(row->p, row->n, f, 5, err, sizeof err) != 0 ||
+        !bn_jget_str(&f[0].val, "symbol", sym, sizeof sym, err, sizeof err) ||
+        !bn_jget_dec(&f[1].val, "positionAmt", &pos.qty, err, sizeof err) ||
+        !bn_jget_dec(&f[2].val, "entryPrice", &pos.entry_price, err, sizeof err) ||
+        !bn_jget_dec(&f[3].val, "markPrice", &pos.mark_price, err, sizeof err) ||
+        !bn_jget_dec(&f[4].val, "unRealizedProfit", &pos.unrealized_pnl, err, sizeof err)) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "row %zu: %s", i, err);
+        fail_part(sr->s, sr->ep, msg);
+        return 1;
+    }
+    if (pos.qty == 0) return 0; /* v2 lists every symbol */
+    qtr_strlcpy(pos.symbol, sym, sizeof pos.symbol);
+    pos.time_ms = sr->p->h->now_ms(sr->p->ctx);
+    sr->s->positions[sr->s->n_positions++] = pos;
+    return 0;
 }
 
 static void on_positions(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_snap *s = ud;
-    const char *ep = "GET /fapi/v2/positionRisk";
-    if (r->kind != BN_RES_OK) s->failed = true;
-    else if (!json_is_array(r->json)) fail_part(s, ep, "answer is not an array");
-    else {
-        size_t n = json_array_size(r->json), i;
+    snap_rows sr = { p, s, "GET /fapi/v2/positionRisk" };
+    size_t n = 0;
+    if (read_rows(&sr, r, &n, NULL)) {
         s->positions = calloc(n ? n : 1, sizeof *s->positions);
-        json_t *row;
         if (!s->positions) s->failed = true;
-        else json_array_foreach(r->json, i, row) {
-            qtr_position pos;
-            char err[128], sym[QTR_SYMBOL_MAX];
-            memset(&pos, 0, sizeof pos);
-            if (!bn_json_str(row, "symbol", sym, sizeof sym, err, sizeof err) ||
-                !bn_json_dec(row, "positionAmt", &pos.qty, err, sizeof err) ||
-                !bn_json_dec(row, "entryPrice", &pos.entry_price, err, sizeof err) ||
-                !bn_json_dec(row, "markPrice", &pos.mark_price, err, sizeof err) ||
-                !bn_json_dec(row, "unRealizedProfit", &pos.unrealized_pnl, err, sizeof err)) {
-                char msg[160];
-                snprintf(msg, sizeof msg, "row %zu: %s", i, err);
-                fail_part(s, ep, msg);
-                break;
-            }
-            if (pos.qty == 0) continue; /* v2 lists every symbol */
-            qtr_strlcpy(pos.symbol, sym, sizeof pos.symbol);
-            pos.time_ms = p->h->now_ms(p->ctx);
-            s->positions[s->n_positions++] = pos;
-        }
+        else read_rows(&sr, r, NULL, position_row);
     }
     finish_part(s);
+}
+
+static int balance_row(void *ud, size_t i, const bn_jval *row)
+{
+    (void)i;
+    snap_rows *sr = ud;
+    bn_plugin *p = sr->p;
+    char asset[16], err[128], text[QTR_DEC_STRLEN];
+    qtr_dec bal, avail;
+    bn_jfield f[] = { BN_JFIELD("asset"), BN_JFIELD("balance"), BN_JFIELD("availableBalance") };
+    if (bn_jread_object(row->p, row->n, f, 3, err, sizeof err) != 0 ||
+        !bn_jget_str(&f[0].val, "asset", asset, sizeof asset, err, sizeof err) ||
+        !bn_jget_dec(&f[1].val, "balance", &bal, err, sizeof err) ||
+        !bn_jget_dec(&f[2].val, "availableBalance", &avail, err, sizeof err)) {
+        fail_part(sr->s, sr->ep, err);
+        return 1;
+    }
+    if (bal == 0) return 0;
+    p->h->log(p->ctx, QTR_LOG_INFO, "balance %s: %s", asset, qtr_dec_format(bal, text));
+    /* display only: the gauge is a double by the metrics contract */
+    qtr_metric *g = p->h->metric_gauge(p->ctx, "exchange_wallet_balance", "Wallet balance per asset", "asset", asset);
+    if (g) p->h->metric_set(g, qtr_dec_to_display_double(bal));
+    return 0;
 }
 
 static void on_balance(bn_plugin *p, void *ud, const bn_result *r)
 {
     bn_snap *s = ud;
-    const char *ep = "GET /fapi/v2/balance";
-    if (r->kind != BN_RES_OK) s->failed = true;
-    else if (!json_is_array(r->json)) fail_part(s, ep, "answer is not an array");
-    else {
-        size_t i;
-        json_t *row;
-        json_array_foreach(r->json, i, row) {
-            char asset[16], err[128], text[QTR_DEC_STRLEN];
-            qtr_dec bal, avail;
-            if (!bn_json_str(row, "asset", asset, sizeof asset, err, sizeof err) ||
-                !bn_json_dec(row, "balance", &bal, err, sizeof err) ||
-                !bn_json_dec(row, "availableBalance", &avail, err, sizeof err)) {
-                fail_part(s, ep, err);
-                break;
-            }
-            if (bal == 0) continue;
-            p->h->log(p->ctx, QTR_LOG_INFO, "balance %s: %s", asset, qtr_dec_format(bal, text));
-            /* display only: the gauge is a double by the metrics contract */
-            qtr_metric *g = p->h->metric_gauge(p->ctx, "exchange_wallet_balance", "Wallet balance per asset",
-                                               "asset", asset);
-            if (g) p->h->metric_set(g, qtr_dec_to_display_double(bal));
-        }
-    }
+    snap_rows sr = { p, s, "GET /fapi/v2/balance" };
+    read_rows(&sr, r, NULL, balance_row);
     finish_part(s);
 }
 

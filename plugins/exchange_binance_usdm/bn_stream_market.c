@@ -13,7 +13,6 @@
  * that does not follow the last one published is a gap, backfilled over
  * REST; every reconnect backfills too.
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,19 +36,25 @@ struct bn_market_streams {
 
 /* ---------------------------------------------------------------- reading */
 
-static int read_kline(bn_plugin *p, const json_t *d, qtr_candle *c, bool *closed, char *err, size_t errlen)
+static int read_kline(bn_plugin *p, const bn_jval *d, qtr_candle *c, bool *closed, char *err, size_t errlen)
 {
-    const json_t *k = json_object_get(d, "k");
     memset(c, 0, sizeof *c);
-    if (!json_is_object(k)) {
+    bn_jfield df[] = { BN_JFIELD("s"), BN_JFIELD("k") };
+    bn_jfield kf[] = { BN_JFIELD("t"), BN_JFIELD("T"), BN_JFIELD("o"), BN_JFIELD("h"),
+                       BN_JFIELD("l"), BN_JFIELD("c"), BN_JFIELD("v"), BN_JFIELD("x") };
+    if (bn_jread_object(d->p, d->n, df, 2, err, errlen) != 0) return -1;
+    if (df[1].val.type != BN_JOBJECT) {
         kx_fmt(err, errlen, "kline: field 'k': not an object");
         return -1;
     }
-    if (!bn_json_str(d, "s", c->symbol, sizeof c->symbol, err, errlen) ||
-        !bn_json_int(k, "t", &c->open_time_ms, err, errlen) || !bn_json_int(k, "T", &c->close_time_ms, err, errlen) ||
-        !bn_json_dec(k, "o", &c->open, err, errlen) || !bn_json_dec(k, "h", &c->high, err, errlen) ||
-        !bn_json_dec(k, "l", &c->low, err, errlen) || !bn_json_dec(k, "c", &c->close, err, errlen) ||
-        !bn_json_dec(k, "v", &c->volume, err, errlen) || !bn_json_bool(k, "x", closed, err, errlen))
+    const bn_jval *k = &df[1].val;
+    if (bn_jread_object(k->p, k->n, kf, 8, err, errlen) != 0 ||
+        !bn_jget_str(&df[0].val, "s", c->symbol, sizeof c->symbol, err, errlen) ||
+        !bn_jget_int(&kf[0].val, "t", &c->open_time_ms, err, errlen) ||
+        !bn_jget_int(&kf[1].val, "T", &c->close_time_ms, err, errlen) ||
+        !bn_jget_dec(&kf[2].val, "o", &c->open, err, errlen) || !bn_jget_dec(&kf[3].val, "h", &c->high, err, errlen) ||
+        !bn_jget_dec(&kf[4].val, "l", &c->low, err, errlen) || !bn_jget_dec(&kf[5].val, "c", &c->close, err, errlen) ||
+        !bn_jget_dec(&kf[6].val, "v", &c->volume, err, errlen) || !bn_jget_bool(&kf[7].val, "x", closed, err, errlen))
         return -1;
     if (c->close_time_ms != c->open_time_ms + p->cfg.kline_interval_ms - 1) {
         kx_fmt(err, errlen, "kline of %s: not a %s candle", c->symbol, p->cfg.kline_interval);
@@ -58,25 +63,33 @@ static int read_kline(bn_plugin *p, const json_t *d, qtr_candle *c, bool *closed
     return 0;
 }
 
-static int read_mark(const json_t *d, qtr_mark_price *m, char *err, size_t errlen)
+static int read_mark(const bn_jval *d, qtr_mark_price *m, char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
-    return bn_json_str(d, "s", m->symbol, sizeof m->symbol, err, errlen) &&
-                   bn_json_dec(d, "p", &m->mark_price, err, errlen) && bn_json_dec(d, "i", &m->index_price, err, errlen) &&
-                   bn_json_dec(d, "r", &m->funding_rate, err, errlen) &&
-                   bn_json_int(d, "T", &m->next_funding_ms, err, errlen) && bn_json_int(d, "E", &m->time_ms, err, errlen)
+    bn_jfield f[] = { BN_JFIELD("s"), BN_JFIELD("p"), BN_JFIELD("i"), BN_JFIELD("r"), BN_JFIELD("T"), BN_JFIELD("E") };
+    return bn_jread_object(d->p, d->n, f, 6, err, errlen) == 0 &&
+                   bn_jget_str(&f[0].val, "s", m->symbol, sizeof m->symbol, err, errlen) &&
+                   bn_jget_dec(&f[1].val, "p", &m->mark_price, err, errlen) &&
+                   bn_jget_dec(&f[2].val, "i", &m->index_price, err, errlen) &&
+                   bn_jget_dec(&f[3].val, "r", &m->funding_rate, err, errlen) &&
+                   bn_jget_int(&f[4].val, "T", &m->next_funding_ms, err, errlen) &&
+                   bn_jget_int(&f[5].val, "E", &m->time_ms, err, errlen)
                ? 0
                : -1;
 }
 
-static int read_book(const json_t *d, qtr_book_top *b, char *err, size_t errlen)
+static int read_book(const bn_jval *d, qtr_book_top *b, char *err, size_t errlen)
 {
     memset(b, 0, sizeof *b);
-    if (!bn_json_str(d, "s", b->symbol, sizeof b->symbol, err, errlen) || !bn_json_dec(d, "b", &b->bid_price, err, errlen) ||
-        !bn_json_dec(d, "B", &b->bid_qty, err, errlen) || !bn_json_dec(d, "a", &b->ask_price, err, errlen) ||
-        !bn_json_dec(d, "A", &b->ask_qty, err, errlen))
+    bn_jfield f[] = { BN_JFIELD("s"), BN_JFIELD("b"), BN_JFIELD("B"), BN_JFIELD("a"),
+                      BN_JFIELD("A"), BN_JFIELD("T"), BN_JFIELD("E") };
+    if (bn_jread_object(d->p, d->n, f, 7, err, errlen) != 0 ||
+        !bn_jget_str(&f[0].val, "s", b->symbol, sizeof b->symbol, err, errlen) ||
+        !bn_jget_dec(&f[1].val, "b", &b->bid_price, err, errlen) || !bn_jget_dec(&f[2].val, "B", &b->bid_qty, err, errlen) ||
+        !bn_jget_dec(&f[3].val, "a", &b->ask_price, err, errlen) || !bn_jget_dec(&f[4].val, "A", &b->ask_qty, err, errlen))
         return -1;
-    if (!bn_json_int(d, "T", &b->time_ms, err, errlen) && !bn_json_int(d, "E", &b->time_ms, err, errlen)) return -1;
+    if (!bn_jget_int(&f[5].val, "T", &b->time_ms, err, errlen) && !bn_jget_int(&f[6].val, "E", &b->time_ms, err, errlen))
+        return -1;
     return 0;
 }
 
@@ -91,25 +104,22 @@ static bool our_symbol(const bn_plugin *p, const char *symbol)
 static void op_message(bn_stream *s, const char *text, size_t len)
 {
     bn_plugin *p = s->p;
-    json_error_t jerr;
-    char err[200] = "", why[260];
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    const json_t *d = json_object_get(root, "data");
-    const char *e = json_string_value(json_object_get(d, "e"));
-    if (!root || !e) {
-        if (root && json_object_get(root, "result") && json_object_get(root, "id")) { /* a control answer */
-            json_decref(root);
-            return;
-        }
-        kx_fmt(why, sizeof why, "message not readable (%s)", root ? "no data.e" : jerr.text);
+    char err[200] = "", why[260], e[32] = "";
+    /* {"stream": ..., "data": {"e": ..., ...}}; a control answer has result and id */
+    bn_jfield root[] = { BN_JFIELD("data"), BN_JFIELD("result"), BN_JFIELD("id") };
+    bn_jfield ef[] = { BN_JFIELD("e") };
+    const bn_jval *d = &root[0].val;
+    int rc = bn_jread_object(text, len, root, 3, err, sizeof err);
+    if (rc == 0 && d->type == BN_JNONE && root[1].val.type != BN_JNONE && root[2].val.type != BN_JNONE) return;
+    if (rc != 0 || d->type != BN_JOBJECT || bn_jread_object(d->p, d->n, ef, 1, NULL, 0) != 0 ||
+        !bn_jget_str(&ef[0].val, "e", e, sizeof e, NULL, 0)) {
+        kx_fmt(why, sizeof why, "message not readable (%s)", rc == 0 ? "no data.e" : err);
         bn_stream_malformed(s, why);
-        json_decref(root);
         return;
     }
     qtr_event ev;
     memset(&ev, 0, sizeof ev);
     ev.time_ms = p->h->now_ms(p->ctx);
-    int rc = 0;
     if (!strcmp(e, "kline")) {
         bool closed = false;
         rc = read_kline(p, d, &ev.u.candle, &closed, err, sizeof err);
@@ -130,7 +140,6 @@ static void op_message(bn_stream *s, const char *text, size_t len)
     } else {
         bn_md_ok(p);
     }
-    json_decref(root);
 }
 
 /* ---------------------------------------------------------------- connect */

@@ -16,7 +16,6 @@
  * and while it is down polling goes on as before.
  */
 #include <event2/event.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +62,11 @@ static void on_key(bn_plugin *p, void *ud, const bn_result *r)
     u->key_busy = false;
     if (p->stopping) return;
     char err[160] = "";
-    json_t *k = r->kind == BN_RES_OK ? json_object_get(r->json, "listenKey") : NULL;
-    const char *key = json_is_string(k) ? json_string_value(k) : NULL;
-    if (!key || !key[0] || strlen(key) >= sizeof u->listen_key || strpbrk(key, "/?#% ")) {
+    char key[sizeof u->listen_key] = "";
+    bn_jfield f[] = { BN_JFIELD("listenKey") };
+    bool got = r->kind == BN_RES_OK && bn_jread_object(r->body, r->body_len, f, 1, NULL, 0) == 0 &&
+               bn_jget_str(&f[0].val, "listenKey", key, sizeof key, NULL, 0); /* refused if it does not fit */
+    if (!got || !key[0] || strpbrk(key, "/?#% ")) {
         kx_fmt(err, sizeof err, "POST /fapi/v1/listenKey: %s", r->kind == BN_RES_OK ? "no usable listenKey" : r->msg);
         bn_stream_down(&u->s, err);
         return;
@@ -109,21 +110,28 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 
 /* ---------------------------------------------------------------- events */
 
-static int read_event(const json_t *root, user_event *ev, char *err, size_t errlen)
+/* event_ms and obj: the message's E and o (op_message read the message). */
+static int read_event(const bn_jval *event_ms, const bn_jval *obj, user_event *ev, char *err, size_t errlen)
 {
     memset(ev, 0, sizeof *ev);
-    const json_t *o = json_object_get(root, "o");
     char status[24], side[8], order_id[QTR_CLIENT_ID_MAX];
-    if (!json_is_object(o)) {
+    if (obj->type != BN_JOBJECT) {
         kx_fmt(err, errlen, "field 'o': not an object");
         return -1;
     }
-    if (!bn_json_int(root, "E", &ev->event_ms, err, errlen) || !bn_json_str(o, "s", ev->trade.symbol, sizeof ev->trade.symbol, err, errlen) ||
-        !bn_json_str(o, "c", ev->client_id, sizeof ev->client_id, err, errlen) ||
-        !bn_json_str(o, "S", side, sizeof side, err, errlen) ||
-        !bn_json_str(o, "x", ev->exec_type, sizeof ev->exec_type, err, errlen) ||
-        !bn_json_str(o, "X", status, sizeof status, err, errlen) ||
-        !bn_json_id(o, "i", order_id, sizeof order_id, err, errlen) || !bn_json_dec(o, "z", &ev->cum_qty, err, errlen))
+    enum { F_S, F_C, F_SIDE, F_X, F_STATUS, F_I, F_Z, F_T, F_L, F_PRICE, F_N, F_ASSET, F_TIME, F_M, F_COUNT };
+    bn_jfield f[F_COUNT] = { BN_JFIELD("s"), BN_JFIELD("c"), BN_JFIELD("S"), BN_JFIELD("x"), BN_JFIELD("X"),
+                             BN_JFIELD("i"), BN_JFIELD("z"), BN_JFIELD("t"), BN_JFIELD("l"), BN_JFIELD("L"),
+                             BN_JFIELD("n"), BN_JFIELD("N"), BN_JFIELD("T"), BN_JFIELD("m") };
+    if (bn_jread_object(obj->p, obj->n, f, F_COUNT, err, errlen) != 0 ||
+        !bn_jget_int(event_ms, "E", &ev->event_ms, err, errlen) ||
+        !bn_jget_str(&f[F_S].val, "s", ev->trade.symbol, sizeof ev->trade.symbol, err, errlen) ||
+        !bn_jget_str(&f[F_C].val, "c", ev->client_id, sizeof ev->client_id, err, errlen) ||
+        !bn_jget_str(&f[F_SIDE].val, "S", side, sizeof side, err, errlen) ||
+        !bn_jget_str(&f[F_X].val, "x", ev->exec_type, sizeof ev->exec_type, err, errlen) ||
+        !bn_jget_str(&f[F_STATUS].val, "X", status, sizeof status, err, errlen) ||
+        !bn_jget_id(&f[F_I].val, "i", order_id, sizeof order_id, err, errlen) ||
+        !bn_jget_dec(&f[F_Z].val, "z", &ev->cum_qty, err, errlen))
         return -1;
     if (!bn_order_status_parse(status, &ev->status)) {
         kx_fmt(err, errlen, "field 'X': unknown status %s", status);
@@ -142,10 +150,11 @@ static int read_event(const json_t *root, user_event *ev, char *err, size_t errl
     }
     if (strcmp(ev->exec_type, "TRADE") != 0) return 0;
     bn_trade *t = &ev->trade;
-    if (!bn_json_int(o, "t", &t->id, err, errlen) || !bn_json_dec(o, "l", &t->qty, err, errlen) ||
-        !bn_json_dec(o, "L", &t->price, err, errlen) || !bn_json_dec(o, "n", &t->commission, err, errlen) ||
-        !bn_json_str(o, "N", t->commission_asset, sizeof t->commission_asset, err, errlen) ||
-        !bn_json_int(o, "T", &t->time_ms, err, errlen) || !bn_json_bool(o, "m", &t->maker, err, errlen))
+    if (!bn_jget_int(&f[F_T].val, "t", &t->id, err, errlen) || !bn_jget_dec(&f[F_L].val, "l", &t->qty, err, errlen) ||
+        !bn_jget_dec(&f[F_PRICE].val, "L", &t->price, err, errlen) ||
+        !bn_jget_dec(&f[F_N].val, "n", &t->commission, err, errlen) ||
+        !bn_jget_str(&f[F_ASSET].val, "N", t->commission_asset, sizeof t->commission_asset, err, errlen) ||
+        !bn_jget_int(&f[F_TIME].val, "T", &t->time_ms, err, errlen) || !bn_jget_bool(&f[F_M].val, "m", &t->maker, err, errlen))
         return -1;
     if (t->id <= 0 || t->qty <= 0 || t->price <= 0 || t->qty > ev->cum_qty) {
         kx_fmt(err, errlen, "execution %lld: id, qty or price out of range", (long long)t->id);
@@ -198,19 +207,18 @@ static void op_message(bn_stream *s, const char *text, size_t len)
 {
     bn_user_stream *u = of(s);
     bn_plugin *p = s->p;
-    json_error_t jerr;
-    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    char err[200] = "";
-    const char *e = json_string_value(json_object_get(root, "e"));
-    if (!root || !e) {
-        kx_fmt(err, sizeof err, "message not readable (%s)", root ? "no event type 'e'" : jerr.text);
-        bn_stream_malformed(s, err);
-        json_decref(root);
+    char err[200] = "", e[32] = "";
+    bn_jfield root[] = { BN_JFIELD("e"), BN_JFIELD("E"), BN_JFIELD("o") };
+    int rc = bn_jread_object(text, len, root, 3, err, sizeof err);
+    if (rc != 0 || !bn_jget_str(&root[0].val, "e", e, sizeof e, NULL, 0)) {
+        char why[260];
+        kx_fmt(why, sizeof why, "message not readable (%s)", rc == 0 ? "no event type 'e'" : err);
+        bn_stream_malformed(s, why);
         return;
     }
     if (!strcmp(e, "ORDER_TRADE_UPDATE")) {
         user_event ev;
-        if (read_event(root, &ev, err, sizeof err) != 0) {
+        if (read_event(&root[1].val, &root[2].val, &ev, err, sizeof err) != 0) {
             char why[260];
             kx_fmt(why, sizeof why, "ORDER_TRADE_UPDATE: %s", err);
             bn_stream_malformed(s, why);
@@ -224,7 +232,6 @@ static void op_message(bn_stream *s, const char *text, size_t len)
     }
     /* ACCOUNT_UPDATE and others: positions and balances come from the
      * snapshot and the store's own books; nothing to apply here. */
-    json_decref(root);
 }
 
 /* ---------------------------------------------------------------- live/down */

@@ -278,7 +278,7 @@ static void direct(bn_order *o, int64_t from_id)
     if (from_id > 0) kx_query_add_int(&q, "fromId", from_id);
     kx_query_add_int(&q, "limit", TRADES_PAGE);
     bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = kx_buf_str(&q), .is_signed = true,
-                  .weight = 5, .raw = true };
+                  .weight = 5 };
     if (!q.oom && bn_order_enqueue(o, &c, on_direct) == QTR_OK) {
         o->trades_busy = true;
         o->trade_queries++;
@@ -339,7 +339,7 @@ static void send_batch(bn_plugin *p, bn_tbatch *b)
     kx_query_add_int(&q, "startTime", start);
     kx_query_add_int(&q, "limit", TRADES_PAGE);
     bn_call c = { .method = "GET", .path = "/fapi/v1/userTrades", .params = kx_buf_str(&q), .is_signed = true,
-                  .weight = 5, .raw = true };
+                  .weight = 5 };
     int rc = q.oom ? QTR_EREFUSED : bn_rest_enqueue(p, &c, on_batch, b);
     kx_buf_free(&q);
     for (size_t i = 0; i < b->n; i++) {

@@ -11,6 +11,7 @@
 
 #include "bn_jread.h"
 #include "bn_json.h"
+#include "bn_order_fields.h"
 #include "bn_order_json.h"
 #include "jread_diff.h"
 
@@ -28,6 +29,127 @@ const char *jread_show(const char *s, size_t n)
     return out;
 }
 
+
+/* ---- the oracle's readers: the plugin's field tables (bn_order_fields.h)
+ * read from a jansson tree, with the getters' words (bn_jerr_field,
+ * bn_jtext_dec). The plugin itself reads only with bn_jread. */
+
+static bool ref_dec(const json_t *obj, const char *key, qtr_dec *out, char *err, size_t errlen)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) return bn_jerr_field(err, errlen, key, "missing");
+    if (!json_is_string(v)) return bn_jerr_field(err, errlen, key, "is not a decimal string");
+    return bn_jtext_dec(key, json_string_value(v), json_string_length(v), out, err, errlen);
+}
+
+static bool ref_int(const json_t *obj, const char *key, int64_t *out, char *err, size_t errlen)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) return bn_jerr_field(err, errlen, key, "missing");
+    if (!json_is_integer(v)) return bn_jerr_field(err, errlen, key, "is not an integer");
+    *out = (int64_t)json_integer_value(v);
+    return true;
+}
+
+static bool ref_str(const json_t *obj, const char *key, char *out, size_t outlen, char *err, size_t errlen)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) return bn_jerr_field(err, errlen, key, "missing");
+    if (!json_is_string(v)) return bn_jerr_field(err, errlen, key, "is not a string");
+    if (json_string_length(v) >= outlen) return bn_jerr_field(err, errlen, key, "too long");
+    qtr_strlcpy(out, json_string_value(v), outlen);
+    return true;
+}
+
+static bool ref_id(const json_t *obj, const char *key, char *out, size_t outlen, char *err, size_t errlen)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) return bn_jerr_field(err, errlen, key, "missing");
+    if (json_is_integer(v)) {
+        snprintf(out, outlen, "%lld", (long long)json_integer_value(v));
+        return true;
+    }
+    if (json_is_string(v) && json_string_length(v) < outlen) {
+        qtr_strlcpy(out, json_string_value(v), outlen);
+        return true;
+    }
+    return bn_jerr_field(err, errlen, key, "is not an id");
+}
+
+static bool ref_bool(const json_t *obj, const char *key, bool *out, char *err, size_t errlen)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, key) : NULL;
+    if (!v) return bn_jerr_field(err, errlen, key, "missing");
+    if (!json_is_boolean(v)) return bn_jerr_field(err, errlen, key, "is not a boolean");
+    *out = json_is_true(v);
+    return true;
+}
+
+static bool ref_fields(const json_t *o, const bn_fspec *f, size_t n, void *dst, char *e, size_t el)
+{
+    for (size_t i = 0; i < n; i++) {
+        void *d = (char *)dst + f[i].off;
+        bool ok = false;
+        switch ((bn_fkind)f[i].kind) {
+        case FK_STR: ok = ref_str(o, f[i].key, d, f[i].size, e, el); break;
+        case FK_ID: ok = ref_id(o, f[i].key, d, f[i].size, e, el); break;
+        case FK_DEC: ok = ref_dec(o, f[i].key, d, e, el); break;
+        case FK_INT: ok = ref_int(o, f[i].key, d, e, el); break;
+        case FK_BOOL: ok = ref_bool(o, f[i].key, d, e, el); break;
+        }
+        if (!ok) return false;
+    }
+    return true;
+}
+
+int oracle_order_state(const json_t *o, bn_order_state *out, char *err, size_t errlen)
+{
+    bn_order_scratch s;
+    char e[128];
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "order is not a JSON object");
+        return -1;
+    }
+    if (!ref_fields(o, bn_order_fields, bn_n_order_fields, &s, e, sizeof e)) {
+        snprintf(err, errlen, "order: %s", e);
+        return -1;
+    }
+    return bn_order_finish(&s, json_is_true(json_object_get(o, "reduceOnly")), out, err, errlen);
+}
+
+int oracle_algo_state(const json_t *o, bn_algo_state *out, char *err, size_t errlen)
+{
+    bn_algo_scratch s;
+    char e[128], actual[QTR_CLIENT_ID_MAX] = "";
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    if (!json_is_object(o)) {
+        snprintf(err, errlen, "algo order is not a JSON object");
+        return -1;
+    }
+    if (!ref_fields(o, bn_algo_fields, bn_n_algo_fields, &s, e, sizeof e)) {
+        snprintf(err, errlen, "algo order: %s", e);
+        return -1;
+    }
+    json_t *act = json_object_get(o, "actualOrderId");
+    if (json_is_integer(act) && json_integer_value(act) > 0)
+        snprintf(actual, sizeof actual, "%lld", (long long)json_integer_value(act));
+    else if (json_is_string(act) && json_string_length(act) < sizeof actual)
+        qtr_strlcpy(actual, json_string_value(act), sizeof actual);
+    return bn_algo_finish(&s, actual, out, err, errlen);
+}
+
+bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen)
+{
+    json_t *c = json_is_object(root) ? json_object_get(root, "code") : NULL;
+    if (!c || !json_is_integer(c) || json_integer_value(c) >= 0) return false;
+    *code = (int)json_integer_value(c);
+    json_t *m = json_object_get(root, "msg");
+    qtr_strlcpy(msg, json_is_string(m) ? json_string_value(m) : "(no msg)", msglen);
+    return true;
+}
 
 /* jansson's verdict, adjusted as above. */
 /* The start of the last JSON number in b[from, end): lexes numbers
@@ -129,7 +251,7 @@ static void compare_orders(const char *doc, size_t n, json_t *j, oracle_stats *s
     bn_order_state a, b;
     char ea[160] = "", eb[160] = "";
     int ra = bn_order_state_read(doc, n, &a, ea, sizeof ea);
-    int rb = bn_order_state_parse(j, &b, eb, sizeof eb);
+    int rb = oracle_order_state(j, &b, eb, sizeof eb);
     if (ra != 0 && is_duplicate_error(ea)) {
         /* the one deliberate difference: check it is what it says */
         if (!has_duplicate_key(doc, n)) fail_msg("'%s': %s without a duplicate", jread_show(doc, n), ea);
@@ -158,7 +280,7 @@ static void compare_algos(const char *doc, size_t n, json_t *j, oracle_stats *st
     bn_algo_state a, b;
     char ea[160] = "", eb[160] = "";
     int ra = bn_algo_state_read(doc, n, &a, ea, sizeof ea);
-    int rb = bn_algo_state_parse(j, &b, eb, sizeof eb);
+    int rb = oracle_algo_state(j, &b, eb, sizeof eb);
     if (ra != 0 && is_duplicate_error(ea)) {
         if (!has_duplicate_key(doc, n)) fail_msg("'%s': %s without a duplicate", jread_show(doc, n), ea);
         st->dup_keys++;
@@ -180,7 +302,7 @@ static void compare_api_errors(const char *doc, size_t n, json_t *j)
     int ca = 0, cb = 0;
     char ma[64] = "", mb[64] = "";
     bool a = bn_api_error_read(doc, n, &ca, ma, sizeof ma);
-    bool b = bn_json_api_error(j, &cb, mb, sizeof mb);
+    bool b = oracle_api_error(j, &cb, mb, sizeof mb);
     if (!a && b && has_duplicate_key(doc, n)) return; /* "code" or "msg" twice: not read as an error */
     if (a != b || (a && (ca != cb || strcmp(ma, mb) != 0)))
         fail_msg("api error '%s': raw %d %d '%s', jansson %d %d '%s'", jread_show(doc, n), a, ca, ma, b, cb, mb);

@@ -6,8 +6,9 @@
  * cmocka test, it aborts, which is what a fuzzer needs).
  *
  * Mutations of real replies; for each: bn_json_check must accept exactly when
- * jansson does, and when jansson builds a tree, the raw readers and the jansson
- * readers must agree (same return, same fields, same error text).
+ * jansson does, and when jansson builds a tree, the plugin's readers (bn_jread)
+ * and the oracle's (the plugin's field tables read from the jansson tree,
+ * below) must agree (same return, same fields, same error text).
  *
  * jansson (json_loadb) differs from RFC 8259 in five ways, so the oracle is
  * jansson on a copy adjusted for each, all validity-preserving:
@@ -32,7 +33,11 @@
 #ifndef BN_TEST_JREAD_DIFF_H
 #define BN_TEST_JREAD_DIFF_H
 
+#include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
+
+#include "bn_order_json.h"
 
 /* Documents longer than this are not compared. */
 #define JREAD_DIFF_MAX 4096
@@ -44,6 +49,12 @@ typedef struct oracle_stats {
 /* Check one document (n <= JREAD_DIFF_MAX): both readers accept or refuse it
  * alike, with the same words, and read the same fields. */
 void jread_diff_one(const char *buf, size_t n, oracle_stats *st);
+
+/* The oracle's readers: the plugin's own field tables and mapping
+ * (bn_order_fields.h) read from a jansson tree, with the same words. */
+int oracle_order_state(const json_t *o, bn_order_state *out, char *err, size_t errlen);
+int oracle_algo_state(const json_t *o, bn_algo_state *out, char *err, size_t errlen);
+bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen);
 
 /* Printable form of a document for failure messages (a static buffer). */
 const char *jread_show(const char *s, size_t n);

@@ -2,9 +2,11 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "bn_fills.h"
 #include "bn_order_json.h"
@@ -64,13 +66,23 @@ static const char order_ok[] =
     "\"price\":\"0\",\"avgPrice\":\"64012.30\",\"origQty\":\"0.010\",\"executedQty\":\"0.004\",\"cumQuote\":"
     "\"256.04920\",\"type\":\"MARKET\",\"reduceOnly\":true,\"side\":\"SELL\",\"updateTime\":1767225600123}";
 
+/* The plugin's order reader (bn_jread) on the tree's text. */
+static int read_order(const json_t *j, bn_order_state *s, char *err, size_t errlen)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(text);
+    int rc = bn_order_state_read(text, strlen(text), s, err, errlen);
+    free(text);
+    return rc;
+}
+
 static void reads_an_order(void **state)
 {
     (void)state;
     json_t *j = json_loads(order_ok, 0, NULL);
     bn_order_state s;
     char err[160];
-    assert_int_equal(bn_order_state_parse(j, &s, err, sizeof err), 0);
+    assert_int_equal(read_order(j, &s, err, sizeof err), 0);
     assert_string_equal(s.client_id, "bot-1");
     assert_string_equal(s.order_id, "4100231177");
     assert_int_equal(s.status, QTR_OS_PARTIALLY_FILLED);
@@ -88,17 +100,18 @@ static void refuses_guesses(void **state)
     char err[160];
     json_t *j = json_loads(order_ok, 0, NULL);
     json_object_set_new(j, "status", json_string("HALF_DONE"));
-    assert_int_equal(bn_order_state_parse(j, &s, err, sizeof err), -1);
+    assert_int_equal(read_order(j, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "unknown status 'HALF_DONE'"));
     json_object_set_new(j, "status", json_string("FILLED"));
     json_object_set_new(j, "executedQty", json_real(0.004)); /* a number, not a decimal string */
-    assert_int_equal(bn_order_state_parse(j, &s, err, sizeof err), -1);
+    assert_int_equal(read_order(j, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "executedQty"));
     json_object_del(j, "executedQty");
-    assert_int_equal(bn_order_state_parse(j, &s, err, sizeof err), -1);
+    assert_int_equal(read_order(j, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "'executedQty' missing"));
     json_decref(j);
-    assert_int_equal(bn_order_state_parse(NULL, &s, err, sizeof err), -1);
+    assert_int_equal(bn_order_state_read("null", 4, &s, err, sizeof err), -1);
+    assert_string_equal(err, "order is not a JSON object");
 }
 
 static void algo_statuses(void **state)
@@ -114,15 +127,13 @@ static void algo_statuses(void **state)
     assert_true(bn_algo_status_parse("CANCELED", &st, &trig));
     assert_int_equal(st, QTR_OS_CANCELED);
     assert_false(bn_algo_status_parse("SLEEPING", &st, &trig));
-    json_t *j = json_loads("{\"algoId\":7,\"clientAlgoId\":\"sl-1\",\"algoStatus\":\"TRIGGERED\",\"actualOrderId\":99}",
-                           0, NULL);
+    static const char algo[] = "{\"algoId\":7,\"clientAlgoId\":\"sl-1\",\"algoStatus\":\"TRIGGERED\",\"actualOrderId\":99}";
     bn_algo_state a;
     char err[160];
-    assert_int_equal(bn_algo_state_parse(j, &a, err, sizeof err), 0);
+    assert_int_equal(bn_algo_state_read(algo, strlen(algo), &a, err, sizeof err), 0);
     assert_true(a.triggered);
     assert_string_equal(a.actual_order_id, "99");
     assert_string_equal(a.algo_id, "7");
-    json_decref(j);
 }
 
 int main(void)

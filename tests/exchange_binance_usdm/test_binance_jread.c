@@ -465,7 +465,7 @@ static void order_same_as_jansson(const char *doc, size_t n, const char *want_er
     int ra = bn_order_state_read(doc, n, &a, ea, sizeof ea);
     json_t *j = json_loadb(doc, n, JSON_DECODE_ANY, NULL);
     assert_non_null(j);
-    int rb = bn_order_state_parse(j, &b, eb, sizeof eb);
+    int rb = oracle_order_state(j, &b, eb, sizeof eb);
     json_decref(j);
     assert_int_equal(ra, rb);
     assert_string_equal(ea, eb);
@@ -547,7 +547,7 @@ static void algo_reads(void **state)
         /* and the jansson reader says the same */
         bn_algo_state b;
         json_t *j = json_loadb(doc, (size_t)n, 0, NULL);
-        assert_int_equal(bn_algo_state_parse(j, &b, err, sizeof err), 0);
+        assert_int_equal(oracle_algo_state(j, &b, err, sizeof err), 0);
         json_decref(j);
         assert_string_equal(b.actual_order_id, "");
         assert_false(b.triggered);
@@ -734,7 +734,7 @@ static void api_error_same_as_jansson(const char *doc, size_t n, bool want, int 
     assert_int_equal(a, want);
     json_t *j = json_loadb(doc, n, JSON_DECODE_ANY, NULL);
     if (j) {
-        bool b = bn_json_api_error(j, &cb, mb, sizeof mb);
+        bool b = oracle_api_error(j, &cb, mb, sizeof mb);
         json_decref(j);
         assert_int_equal(a, b);
         if (a) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "bn_rules.h"
 #include "mock_host.h" /* D(): a decimal literal, aborting on a typo */
@@ -29,10 +30,7 @@ static int setup(void **state)
 {
     (void)state;
     char err[160];
-    json_t *j = json_loads(info_json, 0, NULL);
-    int rc = bn_exchange_info_parse(j, &info, err, sizeof err);
-    json_decref(j);
-    return rc;
+    return bn_exchange_info_read(info_json, strlen(info_json), &info, err, sizeof err);
 }
 
 static int teardown(void **state)
@@ -150,27 +148,54 @@ static void symbol_not_trading_is_refused(void **state)
     assert_non_null(strstr(reason, "not trading"));
 }
 
+static int read_info(const char *text, bn_exchange_info *out, char *err, size_t errlen)
+{
+    return bn_exchange_info_read(text, strlen(text), out, err, errlen);
+}
+
 static void bad_exchange_info_is_refused_with_where(void **state)
 {
     (void)state;
     bn_exchange_info bad;
     char err[160];
-    json_t *j = json_loads("{\"symbols\":[{\"symbol\":\"X\",\"status\":\"TRADING\",\"quoteAsset\":\"USDT\",\"filters\":"
-                           "[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":0.1,\"maxPrice\":\"1\",\"tickSize\":\"0.1\"}]}]}",
-                           0, NULL);
-    assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);
+    assert_int_equal(read_info("{\"symbols\":[{\"symbol\":\"X\",\"status\":\"TRADING\",\"quoteAsset\":\"USDT\",\"filters\":"
+                               "[{\"filterType\":\"PRICE_FILTER\",\"minPrice\":0.1,\"maxPrice\":\"1\",\"tickSize\":\"0.1\"}]}]}",
+                               &bad, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "X: PRICE_FILTER"));
     assert_non_null(strstr(err, "minPrice"));
-    json_decref(j);
     /* Fees are charged in the quote asset: without it a fee could not be read. */
-    j = json_loads("{\"symbols\":[{\"symbol\":\"Y\",\"status\":\"TRADING\",\"filters\":[]}]}", 0, NULL);
-    assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);
+    assert_int_equal(read_info("{\"symbols\":[{\"symbol\":\"Y\",\"status\":\"TRADING\",\"filters\":[]}]}", &bad, err,
+                               sizeof err),
+                     -1);
     assert_non_null(strstr(err, "Y: field 'quoteAsset'"));
-    json_decref(j);
-    j = json_loads("{\"rateLimits\":[]}", 0, NULL);
-    assert_int_equal(bn_exchange_info_parse(j, &bad, err, sizeof err), -1);
+    assert_int_equal(read_info("{\"rateLimits\":[]}", &bad, err, sizeof err), -1);
     assert_non_null(strstr(err, "symbols"));
+    /* not JSON: the byte where it breaks */
+    assert_int_equal(read_info("{\"symbols\":[}", &bad, err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid JSON at byte 12"));
+    /* a filter that is no object reads as one without a filterType */
+    assert_int_equal(read_info("{\"symbols\":[{\"symbol\":\"Z\",\"status\":\"TRADING\",\"quoteAsset\":\"USDT\",\"filters\":[7]}]}",
+                               &bad, err, sizeof err),
+                     -1);
+    assert_string_equal(err, "Z: filter: field 'filterType' missing");
+}
+
+/* The paper exchange loads its symbols_file with jansson: the tree reads the
+ * same as its text. */
+static void a_jansson_tree_reads_the_same(void **state)
+{
+    (void)state;
+    bn_exchange_info again;
+    char err[160];
+    json_t *j = json_loads(info_json, 0, NULL);
+    assert_int_equal(bn_exchange_info_parse(j, &again, err, sizeof err), 0);
     json_decref(j);
+    assert_int_equal(again.n_symbols, info.n_symbols);
+    assert_int_equal(again.n_limits, info.n_limits);
+    assert_memory_equal(again.symbols, info.symbols, sizeof *info.symbols * info.n_symbols);
+    bn_exchange_info_free(&again);
+    assert_int_equal(bn_exchange_info_parse(NULL, &again, err, sizeof err), -1);
 }
 
 int main(void)
@@ -179,6 +204,7 @@ int main(void)
         cmocka_unit_test(parses_filters_and_limits), cmocka_unit_test(qty_rounds_down_to_step),
         cmocka_unit_test(price_rounds_toward_the_passive_side), cmocka_unit_test(refusals_name_the_filter),
         cmocka_unit_test(symbol_not_trading_is_refused), cmocka_unit_test(bad_exchange_info_is_refused_with_where),
+        cmocka_unit_test(a_jansson_tree_reads_the_same),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
