@@ -37,7 +37,7 @@ static void report(const char *what, int64_t *ns, size_t n)
 static void run(qh_policy *p, const char *what, size_t calls, int64_t *ns, int vary)
 {
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     memset(&o, 0, sizeof o);
     memset(&rc, 0, sizeof rc);
     snprintf(o.symbol, sizeof o.symbol, "BTCUSDT");

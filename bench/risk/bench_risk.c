@@ -1,15 +1,24 @@
 /* bench_risk — cost of the risk path's hot calls: qh_ess_allows (target
- * < 0.1 µs), signal queue push+take, and risk_policy check_order through the
- * mock host. Prints figures; never run by ctest. */
+ * < 0.1 µs), signal queue push+take, and the host's policy limits on one
+ * order (inputs + limits). Prints figures; never run by ctest. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <qtr/money.h>
+
 #include "core/log.h"
-#include "mock_host.h"
+#include "policy/policy.h"
 #include "risk/ess.h"
 #include "risk/signal_queue.h"
+
+static qtr_dec D(const char *s)
+{
+    qtr_dec d = 0;
+    if (qtr_dec_parse(s, strlen(s), &d) != QTR_DEC_OK) abort();
+    return d;
+}
 
 static double now_s(void)
 {
@@ -79,43 +88,46 @@ static void bench_sigq(void)
     qh_sigq_free(q);
 }
 
-static void bench_plugin(void)
+static bool no_position(void *ud, const char *symbol)
 {
-    mock_host *m = mock_host_new(false);
-    qtr_policy_limits *l = &m->limits;
-    strcpy(l->name, "bench");
-    l->min_confidence = 0.5;
-    l->max_positions = 10;
-    l->max_symbols = 10;
-    l->max_position_notional = D("5000");
-    l->max_order_notional = D("2000");
-    l->max_total_exposure = D("20000");
-    l->max_leverage = 5;
-    l->max_abs_funding_rate = D("0.001");
-    l->max_spread_bps = D("10");
-    l->min_depth_notional = D("50000");
-    m->has_limits = true;
-    m->account.equity = D("10000");
-    const char *syms[] = { "ETHUSDT", "SOLUSDT", "XRPUSDT", "BNBUSDT" };
-    for (int i = 0; i < 4; i++) {
-        qtr_position *p = &m->positions[m->n_positions++];
-        strcpy(p->symbol, syms[i]);
-        p->qty = D("1");
-        p->mark_price = D("100");
-    }
-    qtr_mark_price *mp = &m->marks[m->n_marks++];
-    strcpy(mp->symbol, "BTCUSDT");
-    mp->mark_price = D("50000");
-    qtr_book_top *b = &m->books[m->n_books++];
-    strcpy(b->symbol, "BTCUSDT");
-    b->bid_price = D("49999");
-    b->ask_price = D("50001");
-    b->bid_depth_notional = b->ask_depth_notional = D("100000");
-    mock_plugin p;
-    if (mock_plugin_load(m, mock_plugin_path("risk_policy"), &p) != 0) {
-        fprintf(stderr, "cannot load risk_policy: %s (set QTR_PLUGIN_DIR)\n", m->last_log);
-        exit(1);
-    }
+    (void)ud;
+    (void)symbol;
+    return false;
+}
+
+/* The host's policy limits on one order (pipeline.c's policy step without
+ * judge(): bench/policy has that): the inputs read in place, then the limits. */
+static void bench_limits(void)
+{
+    qh_policy_rules l;
+    memset(&l, 0, sizeof l);
+    strcpy(l.name, "bench");
+    l.min_confidence = 0.5;
+    l.max_positions = 10;
+    l.max_symbols = 10;
+    l.max_position_notional = D("5000");
+    l.max_order_notional = D("2000");
+    l.max_total_exposure = D("20000");
+    l.max_leverage = 5;
+    l.max_abs_funding_rate = D("0.001");
+    l.max_spread_bps = D("10");
+    l.min_depth_notional = D("50000");
+    qtr_account acct;
+    memset(&acct, 0, sizeof acct);
+    acct.equity = D("10000");
+    acct.exposure = D("400");             /* four positions of 100 elsewhere */
+    acct.open_positions = 4;
+    qtr_mark_price mp;
+    memset(&mp, 0, sizeof mp);
+    strcpy(mp.symbol, "BTCUSDT");
+    mp.mark_price = D("50000");
+    qtr_book_top b;
+    memset(&b, 0, sizeof b);
+    strcpy(b.symbol, "BTCUSDT");
+    b.bid_price = D("49999");
+    b.ask_price = D("50001");
+    b.bid_depth_notional = b.ask_depth_notional = D("100000");
+    qh_policy_view view = { .account = &acct, .mark = &mp, .book = &b, .has_position = no_position };
     qtr_order_intent o;
     memset(&o, 0, sizeof o);
     strcpy(o.symbol, "BTCUSDT");
@@ -123,19 +135,20 @@ static void bench_plugin(void)
     o.type = QTR_ORDER_MARKET;
     o.qty = D("0.01");
     o.confidence = 0.8;
-    qtr_risk_decision d;
-    const long n = 1000000;
+    const long n = 5000000;
     long approved = 0;
+    char detail[QTR_TEXT_MAX];
     double t0 = now_s();
     for (long i = 0; i < n; i++) {
-        p.desc->risk->check_order(p.state, &o, &d);
-        approved += d.verdict == QTR_RISK_APPROVE;
+        qh_policy_inputs in;
+        qh_policy_verdict v;
+        if (qh_policy_build_inputs(&view, &o, &in, detail, sizeof detail)) continue;
+        qh_policy_check_limits(&l, &o, &in, &v);
+        approved += v.verdict == QTR_RISK_APPROVE;
     }
     double dt = now_s() - t0;
-    printf("risk_policy check_order %10.1f ns/call   (%ld approved of %ld; mock host, 4 positions, book)\n",
+    printf("policy inputs + limits  %10.1f ns/order  (%ld approved of %ld; 4 other positions, book)\n",
            dt * 1e9 / (double)n, approved, n);
-    mock_plugin_unload(m, &p);
-    mock_host_free(m);
 }
 
 int main(void)
@@ -143,6 +156,6 @@ int main(void)
     qh_log_set_level(QH_LOG_ERROR);
     bench_ess();
     bench_sigq();
-    bench_plugin();
+    bench_limits();
     return 0;
 }

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config_caps.h"
 #include "core/file_read.h"
+#include "core/option_check.h"
 #include "policy/sandbox.h"
 
 /* The config runs in the host's one sandbox (policy/sandbox.h), of the
@@ -391,7 +393,8 @@ static void parse_plugins(walker *w, qh_config *c)
 static void parse_top(walker *w, qh_config *c)
 {
     static const char *const keys[] = { "mode", "log_level", "state_dir", "plugin_path", "market", "account",
-                                        "policy", "signals", "store", "ess", "client_id_prefix", "plugins", NULL };
+                                        "policy", "signals", "store", "ess", "client_id_prefix", "plugins",
+                                        "caps", "host_id", "role", "bus", NULL };
     lua_State *L = w->L;
     if (!check_keys(w, "", keys)) return;
     char mode[16] = "paper";
@@ -490,6 +493,16 @@ static void parse_top(walker *w, qh_config *c)
         }
     }
     lua_pop(L, 1);
+    /* caps: parsed in config_caps.c (engineer "policy"); keep this hook when
+     * the walk becomes option tables ("oneofeach"). */
+    if (field(w, "caps")) {
+        qh_caps_error ce;
+        if (qh_config_caps_parse(L, -1, &c->caps, &ce) != 0) fail(w, ce.where, "%s", ce.why);
+    }
+    lua_pop(L, 1);
+    /* host_id, role, bus: parsed in bus/bus_config.c (engineer "redis"). */
+    qh_bus_config_error be;
+    if (qh_bus_config_parse(L, -1, &c->bus, &be) != 0) fail(w, be.where, "%s", be.why);
     if (field(w, "plugins")) parse_plugins(w, c);
     else fail(w, "plugins", "missing: list the plugins to load");
     lua_pop(L, 1);
@@ -627,21 +640,14 @@ void qh_config_resolve(const qh_config *cfg, const char *path, char *out, size_t
     else snprintf(out, outlen, "%s/%s", cfg->dir, path);
 }
 
-static const char *opt_type_name(qtr_opt_type t)
-{
-    switch (t) {
-    case QTR_OPT_STRING: return "a string";
-    case QTR_OPT_INT: return "an integer";
-    case QTR_OPT_BOOL: return "true or false";
-    case QTR_OPT_DECIMAL: return "a decimal string";
-    case QTR_OPT_DOUBLE: return "a number";
-    case QTR_OPT_STRING_LIST: return "a list of strings";
-    }
-    return "?";
-}
-
 int qh_config_check_options(const qh_plugin_conf *pc, const qtr_option *decl, char *err, size_t errlen)
 {
+    char why[320];
+    for (const qtr_option *o = decl; o && o->name; o++)
+        if (!qh_option_decl_valid(o, why, sizeof why)) {
+            snprintf(err, errlen, "plugin %s: option %s: bad declaration in the plugin: %s", pc->name, o->name, why);
+            return -1;
+        }
     for (size_t i = 0; i < pc->n_opts; i++) {
         const qh_optval *v = &pc->opts[i];
         const qtr_option *d = NULL;
@@ -651,34 +657,8 @@ int qh_config_check_options(const qh_plugin_conf *pc, const qtr_option *decl, ch
             snprintf(err, errlen, "plugin %s: option %s: unknown option", pc->name, v->name);
             return -1;
         }
-        bool ok = false;
-        switch (d->type) {
-        case QTR_OPT_STRING: ok = v->type == QH_OPTV_STRING; break;
-        case QTR_OPT_INT: ok = v->type == QH_OPTV_INT; break;
-        case QTR_OPT_BOOL: ok = v->type == QH_OPTV_BOOL; break;
-        case QTR_OPT_DOUBLE: ok = v->type == QH_OPTV_INT || v->type == QH_OPTV_NUMBER; break;
-        case QTR_OPT_STRING_LIST: ok = v->type == QH_OPTV_LIST; break;
-        case QTR_OPT_DECIMAL: {
-            qtr_dec tmp;
-            if (v->type == QH_OPTV_INT) ok = true;
-            else if (v->type == QH_OPTV_STRING) {
-                qtr_dec_status st = qtr_dec_parse(v->str, (size_t)-1, &tmp);
-                if (st != QTR_DEC_OK) {
-                    snprintf(err, errlen, "plugin %s: option %s: '%s': %s", pc->name, v->name, v->str,
-                             qtr_dec_status_str(st));
-                    return -1;
-                }
-                ok = true;
-            } else if (v->type == QH_OPTV_NUMBER) {
-                snprintf(err, errlen, "plugin %s: option %s: give decimals as strings (e.g. \"%g\"), not Lua floats",
-                         pc->name, v->name, v->num);
-                return -1;
-            }
-            break;
-        }
-        }
-        if (!ok) {
-            snprintf(err, errlen, "plugin %s: option %s: expected %s", pc->name, v->name, opt_type_name(d->type));
+        if (!qh_option_value_valid(d, v, why, sizeof why)) {
+            snprintf(err, errlen, "plugin %s: option %s: %s", pc->name, v->name, why);
             return -1;
         }
     }
@@ -689,7 +669,7 @@ int qh_config_check_options(const qh_plugin_conf *pc, const qtr_option *decl, ch
             if (strcmp(pc->opts[i].name, o->name) == 0) present = true;
         if (!present) {
             snprintf(err, errlen, "plugin %s: option %s: required, not set (%s)", pc->name, o->name,
-                     o->help ? o->help : opt_type_name(o->type));
+                     o->help ? o->help : qh_option_type_name(o->type));
             return -1;
         }
     }

@@ -36,6 +36,9 @@
 
 #include <qtr/plugin.h>
 
+#include "bus/bus_config.h"
+#include "core/config_caps.h"
+
 typedef enum qh_optv_type {
     QH_OPTV_STRING = 1,
     QH_OPTV_INT,
@@ -108,6 +111,8 @@ typedef struct qh_config {
         bool backtest_requested;  /* `qtr backtest --store FILE`: a new store of its own */
     } store;
     char ess_state_file[512];
+    qh_policy_caps caps;      /* hard caps no policy may loosen (core/config_caps.h) */
+    qh_bus_config bus;        /* host_id, role, bus (bus/bus_config.h, docs/bus.md) */
     char client_id_prefix[16];
     qh_plugin_conf *plugins;
     size_t n_plugins;

@@ -13,63 +13,6 @@
 
 #define LOGC "orders"
 
-/* ---- fill ids already applied (a fill is never counted twice) ---- */
-
-static uint32_t hash_id(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
-#define FILL_SLOTS (QH_FILL_SEEN * 2)
-#define SLOT_EMPTY (-1)
-#define SLOT_GONE (-2)
-
-static bool fill_seen(const qh_engine *e, const char *id)
-{
-    uint32_t mask = FILL_SLOTS - 1;
-    for (uint32_t i = hash_id(id) & mask, n = 0; n < FILL_SLOTS; i = (i + 1) & mask, n++) {
-        int32_t v = e->fill_index[i];
-        if (v == SLOT_EMPTY) return false;
-        if (v >= 0 && strcmp(e->fill_ids[v], id) == 0) return true;
-    }
-    return false;
-}
-
-static void index_put(qh_engine *e, int32_t ring_pos)
-{
-    uint32_t mask = FILL_SLOTS - 1;
-    for (uint32_t i = hash_id(e->fill_ids[ring_pos]) & mask;; i = (i + 1) & mask)
-        if (e->fill_index[i] < 0) { e->fill_index[i] = ring_pos; return; }
-}
-
-static void fill_remember(qh_engine *e, const char *id)
-{
-    size_t pos = (e->fill_head + e->fill_count) % QH_FILL_SEEN;
-    if (e->fill_count == QH_FILL_SEEN) {
-        /* forget the oldest: tombstone its slot */
-        uint32_t mask = FILL_SLOTS - 1;
-        for (uint32_t i = hash_id(e->fill_ids[pos]) & mask, n = 0; n < FILL_SLOTS; i = (i + 1) & mask, n++)
-            if (e->fill_index[i] == (int32_t)pos) { e->fill_index[i] = SLOT_GONE; break; }
-        e->fill_head = (e->fill_head + 1) % QH_FILL_SEEN;
-        e->fill_count--;
-        if (e->fill_head == 0) {        /* tombstones pile up: rebuild once per lap */
-            for (size_t i = 0; i < FILL_SLOTS; i++) e->fill_index[i] = SLOT_EMPTY;
-            for (size_t k = 0; k < e->fill_count; k++)
-                index_put(e, (int32_t)((e->fill_head + k) % QH_FILL_SEEN));
-        }
-    }
-    qtr_strlcpy(e->fill_ids[pos], id, QTR_CLIENT_ID_MAX);
-    e->fill_count++;
-    index_put(e, (int32_t)pos);
-}
-
-void qh_engine_remember_fill(qh_engine *e, const char *fill_id)
-{
-    if (fill_id[0] && !fill_seen(e, fill_id)) fill_remember(e, fill_id);
-}
-
 /* ---- helpers ---- */
 
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
@@ -87,36 +30,6 @@ void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, 
     vsnprintf(ev.u.alert.text, sizeof ev.u.alert.text, fmt, ap);
     va_end(ap);
     qh_bus_publish(e->bus, &ev);
-}
-
-static qtr_order_update *open_find(qh_engine *e, const char *cid)
-{
-    for (size_t i = 0; i < e->n_open; i++)
-        if (strcmp(e->open_orders[i].client_id, cid) == 0) return &e->open_orders[i];
-    return NULL;
-}
-
-static void open_remove(qh_engine *e, qtr_order_update *o)
-{
-    size_t i = (size_t)(o - e->open_orders);
-    e->open_orders[i] = e->open_orders[--e->n_open];
-}
-
-bool qh_open_orders_track(qh_engine *e, const qtr_order_update *u, const char *what)
-{
-    if (e->n_open < QH_MAX_OPEN_ORDERS) {
-        e->open_orders[e->n_open++] = *u;
-        return true;
-    }
-    /* An open order the host cannot track is one the ESS might not cancel:
-     * never dropped quietly. The trip cancels everything and blocks entries
-     * until an operator has looked. */
-    qh_error(LOGC, "%s: order %s on %s cannot be tracked (%zu orders open, the most the host tracks); tripping the ESS",
-             what, u->client_id, u->symbol, e->n_open);
-    qh_publish_alert(e, QTR_ALERT_CRITICAL, "orders", "open_orders_full", "%s: order %.40s on %.24s not tracked", what,
-                     u->client_id, u->symbol);
-    qh_ess_trip_host(e->ess, "more open orders than the host can track", qh_clock_now_ms(e->clock));
-    return false;
 }
 
 static void next_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
@@ -153,15 +66,19 @@ static void reject_local(qh_engine *e, const qtr_order_intent *o, const char *re
  * exchange: it is published only once nothing on the host can refuse it. */
 static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
 {
-    if (e->n_open >= QH_MAX_OPEN_ORDERS) {
-        qh_error(LOGC, "order %s on %s refused: %zu orders already open (the most the host tracks)", o->client_id,
-                 o->symbol, e->n_open);
-        reject_local(e, o, "too_many_open_orders", e->m.orders_rejected_invalid);
-        return QTR_EFULL;
-    }
     /* tracked before the intent is published: a subscriber of the intent
-     * may send orders of its own, and the slot checked above is this one's */
-    qtr_order_update_for_intent(o, QTR_OS_PENDING, "", o->time_ms, &e->open_orders[e->n_open++]);
+     * may send orders of its own, and the slot taken here is this one's */
+    qtr_order_update pending;
+    qtr_order_update_for_intent(o, QTR_OS_PENDING, "", o->time_ms, &pending);
+    qh_order_put put = qh_order_table_put(e->open_orders, &pending);
+    if (put != QH_ORDER_ADDED) {
+        bool full = put == QH_ORDER_FULL;
+        qh_error(LOGC, "order %s on %s refused: %s", o->client_id, o->symbol,
+                 full ? "the open-order table is full (the most the host tracks)" : "its client id is already open");
+        reject_local(e, o, full ? "too_many_open_orders" : "invalid: client id already in use",
+                     e->m.orders_rejected_invalid);
+        return full ? QTR_EFULL : QTR_EINVAL;
+    }
     qtr_event ev;
     memset(&ev, 0, sizeof ev);
     ev.type = QTR_EV_ORDER_INTENT;
@@ -170,8 +87,8 @@ static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
     qh_bus_publish(e->bus, &ev);
     int rc = e->exchange->ld.exchange.submit_order(e->exchange->state, o);
     if (rc != QTR_OK) {
-        qtr_order_update *still = open_find(e, o->client_id);
-        if (still && still->status == QTR_OS_PENDING) open_remove(e, still);
+        qtr_order_update *still = qh_order_table_find(e->open_orders, o->client_id);
+        if (still && still->status == QTR_OS_PENDING) qh_order_table_remove(e->open_orders, o->client_id);
         qh_metric_add(e->m.exchange_errors, 1);
         qh_ess_on_exchange_result(e->ess, true, qh_clock_now_ms(e->clock));
         char why[64];
@@ -181,6 +98,131 @@ static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
     }
     qh_metric_add(e->m.orders_sent, 1);
     return QTR_OK;
+}
+
+/* ---- the check step: the policy, always; then the risk plugins ---- */
+
+static bool has_position(void *ud, const char *symbol)
+{
+    qh_engine *e = ud;
+    qtr_position p;
+    return qh_portfolio_get_position(e->pf, symbol, &p) == 0 && p.qty != 0;
+}
+
+static void verdict_set(qh_policy_verdict *v, qtr_risk_verdict verdict, qtr_dec qty, const char *reason)
+{
+    v->verdict = verdict;
+    v->qty = qty;
+    qtr_strlcpy(v->reason, reason, sizeof v->reason);
+    v->detail[0] = '\0';
+}
+
+/* The host's policy on one order: reduce-only closes pass (closing must
+ * never depend on a policy being loaded or agreeing); every other order
+ * gets the limits and judge(). */
+static void policy_step(qh_engine *e, const qtr_order_intent *o, qh_policy_verdict *v)
+{
+    qtr_position pos;
+    bool have_pos = qh_portfolio_get_position(e->pf, o->symbol, &pos) == 0;
+    if (qh_policy_is_closing(o, have_pos ? pos.qty : 0)) {
+        verdict_set(v, QTR_RISK_APPROVE, o->qty, "reduce_only");
+        return;
+    }
+    qtr_account acct;
+    qh_portfolio_account(e->pf, o->time_ms, &acct);
+    const qh_market_sym *m = qh_market_get(e, o->symbol, false);
+    qh_policy_view view = {
+        .account = &acct,
+        .position = have_pos ? &pos : NULL,
+        .mark = m && m->has_mark ? &m->mark : NULL,
+        .candle = m && m->has_candle ? &m->candle : NULL,
+        .book = m && m->has_book ? &m->book : NULL,
+        .open_orders = qh_order_table_items(e->open_orders),
+        .n_open = qh_order_table_count(e->open_orders),
+        .has_position = has_position,
+        .ud = e,
+    };
+    qh_policy_inputs in;
+    const char *missing = qh_policy_build_inputs(&view, o, &in, v->detail, sizeof v->detail);
+    if (missing) {
+        char detail[QTR_TEXT_MAX];
+        qtr_strlcpy(detail, v->detail, sizeof detail);
+        verdict_set(v, QTR_RISK_REJECT, 0, missing);
+        qtr_strlcpy(v->detail, detail, sizeof v->detail);
+        return;
+    }
+    qh_policy_enforce(e->policy, o, &in, v);
+}
+
+/* A risk plugin's reply that would loosen the policy's verdict (approve
+ * more than it approved, or answer nothing valid) is refused and counted:
+ * qtr_risk_plugin_replies_refused_total{plugin="<name>"}. */
+static void plugin_reply_refused(qh_engine *e, const qh_plugin_rt *p, const qtr_order_intent *o, const char *why)
+{
+    qh_metric *m = qh_metrics_counter(e->metrics, "risk_plugin_replies_refused_total",
+                                      "Risk plugin replies refused: they would have loosened the policy's verdict",
+                                      "plugin", p->ctx.name);
+    qh_metric_add(m, 1);
+    qh_warn(LOGC, "order %s: risk plugin %s %s; the order is refused", o->client_id, p->ctx.name, why);
+}
+
+/* One risk plugin on an order the policy approved at v->qty: it may
+ * approve, shrink or refuse, nothing else. */
+static bool plugin_step(qh_engine *e, qh_plugin_rt *p, const qtr_order_intent *o, qh_policy_verdict *v)
+{
+    qtr_order_intent sized = *o;
+    sized.qty = v->qty;
+    qtr_risk_decision d;
+    memset(&d, 0, sizeof d);
+    p->ld.risk.check_order(p->state, &sized, &d);
+    d.reason[sizeof d.reason - 1] = '\0';
+    char why[QTR_REASON_MAX + 8];
+    switch (d.verdict) {
+    case QTR_RISK_APPROVE:
+        return true;
+    case QTR_RISK_RESIZE:
+        if (d.qty > 0 && d.qty <= v->qty) {
+            if (d.qty < v->qty) {
+                snprintf(v->detail, sizeof v->detail, "by risk plugin %s to qty below the policy's", p->ctx.name);
+                verdict_set(v, QTR_RISK_RESIZE, d.qty, d.reason[0] ? d.reason : "risk_plugin_resize");
+            }
+            return true;
+        }
+        plugin_reply_refused(e, p, &sized, d.qty > v->qty ? "tried to grow the order" : "resized to nothing");
+        verdict_set(v, QTR_RISK_REJECT, 0, "invalid resize");
+        return false;
+    case QTR_RISK_REJECT:
+        snprintf(why, sizeof why, "%s", d.reason[0] ? d.reason : "rejected");
+        verdict_set(v, QTR_RISK_REJECT, 0, why);
+        return false;
+    }
+    plugin_reply_refused(e, p, &sized, "gave no verdict");
+    verdict_set(v, QTR_RISK_REJECT, 0, "no verdict");
+    return false;
+}
+
+/* 0 with *v APPROVE or RESIZE (v->qty to send); -1 with *v REJECT. */
+static int check(qh_engine *e, const qtr_order_intent *o, qh_policy_verdict *v)
+{
+    policy_step(e, o, v);
+    if (v->verdict == QTR_RISK_REJECT) {
+        qh_info(LOGC, "order %s %s %s refused by the policy: %s (%s)", o->client_id, qtr_side_name(o->side),
+                o->symbol, v->reason, v->detail);
+        return -1;
+    }
+    /* A plugin may trip the ESS through the host while it judges: an entry
+     * judged across a trip is not sent (the trip cancelled everything else). */
+    uint32_t trips = qh_ess_trip_count(e->ess);
+    for (size_t i = 0; i < e->n_plugins; i++) {
+        qh_plugin_rt *p = &e->plugins[i];
+        if (p->ld.desc.kind != QTR_KIND_RISK || !p->inited || !p->ld.risk.check_order) continue;
+        if (!plugin_step(e, p, o, v)) return -1;
+    }
+    if (!o->reduce_only && qh_ess_trip_count(e->ess) != trips) {
+        verdict_set(v, QTR_RISK_REJECT, 0, "ess_tripped_during_check");
+        return -1;
+    }
+    return 0;
 }
 
 static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, char cid_out[QTR_CLIENT_ID_MAX],
@@ -199,7 +241,7 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
     else if (o.type == QTR_ORDER_LIMIT && o.price <= 0) bad = "invalid: limit price must be > 0";
     else if (o.type >= QTR_ORDER_STOP_MARKET && o.stop_price <= 0) bad = "invalid: stop price must be > 0";
     else if (!(o.confidence >= 0.0 && o.confidence <= 1.0)) bad = "invalid: confidence outside [0, 1]";
-    else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || open_find(e, o.client_id)))
+    else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || qh_order_table_find(e->open_orders, o.client_id)))
         bad = "invalid: client id malformed or already in use";
     if (!o.client_id[0]) next_client_id(e, o.client_id);
     if (cid_out) qtr_strlcpy(cid_out, o.client_id, QTR_CLIENT_ID_MAX);
@@ -218,38 +260,17 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
         reject_local(e, &o, reason, e->m.orders_rejected_ess);
         return QTR_EREFUSED;
     }
-    qtr_risk_decision d;
-    memset(&d, 0, sizeof d);
-    e->risk->ld.risk.check_order(e->risk->state, &o, &d);
-    d.reason[sizeof d.reason - 1] = '\0';
-    switch (d.verdict) {
-    case QTR_RISK_APPROVE:
-        break;
-    case QTR_RISK_RESIZE:
-        if (d.qty <= 0 || d.qty > o.qty) {
-            snprintf(reason, reasonlen, "risk: invalid resize");
-            reject_local(e, &o, reason, e->m.orders_rejected_risk);
-            return QTR_EREFUSED;
-        }
-        qh_info(LOGC, "order %s resized by risk (%s)", o.client_id, d.reason);
-        o.qty = d.qty;
-        break;
-    case QTR_RISK_REJECT:
-        snprintf(reason, reasonlen, "risk: %.80s", d.reason[0] ? d.reason : "rejected");
-        reject_local(e, &o, reason, e->m.orders_rejected_risk);
-        return QTR_EREFUSED;
-    default:
-        snprintf(reason, reasonlen, "risk: no verdict");
+    qh_policy_verdict v;
+    if (check(e, &o, &v) != 0) {
+        snprintf(reason, reasonlen, "risk: %.80s", v.reason);
         reject_local(e, &o, reason, e->m.orders_rejected_risk);
         return QTR_EREFUSED;
     }
-    /* the risk step may have run host code that tripped the ESS */
-    if (!qh_ess_allows(e->ess, o.reduce_only)) {
-        snprintf(reason, reasonlen, "ess_%s", qh_ess_state(e->ess) == QTR_ESS_TRIPPED ? "tripped" : "cooldown");
-        reject_local(e, &o, reason, e->m.orders_rejected_ess);
-        return QTR_EREFUSED;
+    if (v.verdict == QTR_RISK_RESIZE) {
+        qh_info(LOGC, "order %s resized %s (%s)", o.client_id, v.detail, v.reason);
+        o.qty = v.qty;
     }
-    if (reason && reasonlen) snprintf(reason, reasonlen, "%s", d.verdict == QTR_RISK_RESIZE ? d.reason : "sent");
+    if (reason && reasonlen) snprintf(reason, reasonlen, "%s", v.verdict == QTR_RISK_RESIZE ? v.reason : "sent");
     return send_to_exchange(e, &o);
 }
 
@@ -271,6 +292,10 @@ static void record_signal(qh_engine *e, const qtr_signal *s, const char *outcome
 
 int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *in)
 {
+    /* Hook (engineer "redis", for "policy"): on a strategy host the signal
+     * goes to Redis for the execution host's pipeline, not to this queue. */
+    int bus_rc;
+    if (e->bus_link && qh_bus_link_signal_out(e, origin, in, &bus_rc)) return bus_rc;
     qtr_signal s = *in;
     s.time_ms = qh_clock_now_ms(e->clock);
     qtr_strlcpy(s.strategy, origin, sizeof s.strategy);
@@ -338,114 +363,14 @@ void qh_pipeline_drain(qh_engine *e)
 
 /* ---- what comes back ---- */
 
-static void account_changed(qh_engine *e, int64_t time_ms)
-{
-    qtr_account a;
-    qh_portfolio_account(e->pf, time_ms, &a);
-    /* the ESS acts now: a late event (an execution reported an hour after it
-     * happened) must not stamp the trip, and so the cooldown, in the past */
-    qh_ess_on_account(e->ess, &a, qh_clock_now_ms(e->clock));
-    if (e->obs.on_account) e->obs.on_account(e->obs.ud, &a);
-    /* Equity history for charts: one point a minute. A new peak is published
-     * (and so stored) at once: drawdown after a crash must count from it. */
-    bool minute = time_ms - e->last_equity_point_ms >= 60000 || e->equity_history.count == 0;
-    bool new_peak = a.equity_peak > e->last_published_peak;
-    if (minute) {
-        e->last_equity_point_ms = time_ms;
-        QH_RING_PUSH(e->equity_history, a);
-    }
-    if (minute || new_peak) {
-        e->last_published_peak = a.equity_peak;
-        qtr_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = QTR_EV_EQUITY;
-        ev.time_ms = time_ms;
-        ev.u.equity = a;
-        qh_bus_publish(e->bus, &ev);
-    }
-}
-
-void qh_pipeline_after_market(qh_engine *e, const char *symbol, qtr_dec price, int64_t time_ms)
-{
-    if (qh_portfolio_mark(e->pf, symbol, price, time_ms) != 0)
-        qh_error(LOGC, "marking %s at an overflowing price refused", symbol);
-    account_changed(e, time_ms);
-}
-
-static void on_candle(void *ud, const qtr_event *ev)
-{
-    qh_engine *e = ud;
-    const qtr_candle *c = &ev->u.candle;
-    qh_market_sym *m = qh_market_get(e, c->symbol, true);
-    if (!m) return;
-    m->candle = *c;
-    m->has_candle = true;
-    qh_metric_add(e->m.candles, 1);
-    /* value positions at the mark price when the exchange gives one */
-    qh_pipeline_after_market(e, c->symbol, m->has_mark ? m->mark.mark_price : c->close, c->close_time_ms);
-}
-
-int qh_engine_apply_funding(qh_engine *e, const char *symbol, qtr_dec rate, int64_t time_ms)
-{
-    qh_market_sym *m = qh_market_get(e, symbol, false);
-    qtr_position pos;
-    if (qh_portfolio_get_position(e->pf, symbol, &pos) != 0 || pos.qty == 0) return 0;   /* nothing to pay */
-    qtr_dec mark = m && m->has_mark ? m->mark.mark_price : m && m->has_candle ? m->candle.close : pos.mark_price;
-    if (mark <= 0) return -1;
-    qtr_position after;
-    if (qh_portfolio_apply_funding(e->pf, symbol, rate, mark, time_ms, &after) != 0) {
-        qh_error(LOGC, "%s: funding at rate %lld could not be applied: %s", symbol, (long long)rate,
-                 qh_portfolio_last_error(e->pf));
-        return -1;
-    }
-    if (qh_log_enabled(QH_LOG_INFO)) {
-        char r[QTR_DEC_STRLEN], f[QTR_DEC_STRLEN];
-        qh_info(LOGC, "funding %s rate %s: position funding now %s", symbol, qtr_dec_format(rate, r),
-                qtr_dec_format(after.funding, f));
-    }
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_POSITION;
-    ev.time_ms = time_ms;
-    ev.u.position = after;
-    qh_bus_publish(e->bus, &ev);
-    account_changed(e, time_ms);
-    return 0;
-}
-
-static void on_mark(void *ud, const qtr_event *ev)
-{
-    qh_engine *e = ud;
-    const qtr_mark_price *mp = &ev->u.mark_price;
-    qh_market_sym *m = qh_market_get(e, mp->symbol, true);
-    if (!m) return;
-    /* A funding time passed since the last mark: settle the rate announced
-     * for it, at this mark, as the exchange does at that moment. */
-    bool settle = m->has_mark && m->mark.next_funding_ms > 0 && mp->next_funding_ms > m->mark.next_funding_ms;
-    qtr_mark_price before = m->mark;
-    m->mark = *mp;
-    m->has_mark = true;
-    if (settle) qh_engine_apply_funding(e, m->symbol, before.funding_rate, before.next_funding_ms);
-    qh_pipeline_after_market(e, m->symbol, m->mark.mark_price, ev->time_ms);
-}
-
-static void on_book(void *ud, const qtr_event *ev)
-{
-    qh_engine *e = ud;
-    qh_market_sym *m = qh_market_get(e, ev->u.book_top.symbol, true);
-    if (!m) return;
-    m->book = ev->u.book_top;
-    m->has_book = true;
-}
-
 static void on_order_update(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
     const qtr_order_update *u = &ev->u.order_update;
-    qtr_order_update *o = open_find(e, u->client_id);
+    qtr_order_update *o = qh_order_table_find(e->open_orders, u->client_id);
     if (o) {
         *o = *u;
-        if (qtr_order_status_final(u->status)) open_remove(e, o);
+        if (qtr_order_status_final(u->status)) qh_order_table_remove(e->open_orders, u->client_id);
     } else if (!qtr_order_status_final(u->status) && u->status != QTR_OS_PENDING) {
         /* an order we did not place (or lost track of): keep it visible */
         qh_open_orders_track(e, u, "order update");
@@ -468,12 +393,12 @@ static void on_fill(void *ud, const qtr_event *ev)
         qh_ess_trip_host(e->ess, "an exchange reported a fill without an id", qh_clock_now_ms(e->clock));
         return;
     }
-    if (fill_seen(e, f->fill_id)) {
+    if (qh_fill_seen(e->fills_seen, f->fill_id)) {
         qh_metric_add(e->m.duplicate_fills, 1);
         qh_warn(LOGC, "fill %s seen twice; applied once", f->fill_id);
         return;
     }
-    fill_remember(e, f->fill_id);
+    qh_fill_remember(e->fills_seen, f->fill_id);
     qtr_position before, after;
     if (qh_portfolio_get_position(e->pf, f->symbol, &before) != 0) {
         memset(&before, 0, sizeof before);
@@ -499,7 +424,7 @@ static void on_fill(void *ud, const qtr_event *ev)
     pev.time_ms = ev->time_ms;
     pev.u.position = after;
     qh_bus_publish(e->bus, &pev);
-    account_changed(e, f->time_ms ? f->time_ms : ev->time_ms);
+    qh_engine_account_changed(e, f->time_ms ? f->time_ms : ev->time_ms);
 }
 
 static void on_alert(void *ud, const qtr_event *ev)
@@ -516,9 +441,6 @@ static void on_alert(void *ud, const qtr_event *ev)
 
 void qh_pipeline_subscribe(qh_engine *e)
 {
-    qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, on_candle, e, e);
-    qh_bus_subscribe(e->bus, QTR_EV_MARK_PRICE, NULL, on_mark, e, e);
-    qh_bus_subscribe(e->bus, QTR_EV_BOOK_TOP, NULL, on_book, e, e);
     qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, on_order_update, e, e);
     qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, on_fill, e, e);
     qh_bus_subscribe(e->bus, QTR_EV_ALERT, NULL, on_alert, e, e);
@@ -553,7 +475,7 @@ void qh_ess_hook_cancel_all(void *ud)
         return;
     }
     /* copy first: cancellations change the open-order table under us */
-    size_t n = e->n_open;
+    size_t n = qh_order_table_count(e->open_orders);
     if (n == 0) return;
     qtr_order_update *copy = malloc(n * sizeof *copy);
     if (!copy) {
@@ -562,13 +484,13 @@ void qh_ess_hook_cancel_all(void *ud)
          * order is skipped; one may be asked twice, which is harmless. */
         qh_error("ess", "out of memory copying %zu open orders: cancelling them in place", n);
         for (size_t i = n; i > 0; i--) {
-            if (i > e->n_open) continue;
-            qtr_order_update o = e->open_orders[i - 1];
+            if (i > qh_order_table_count(e->open_orders)) continue;
+            qtr_order_update o = qh_order_table_items(e->open_orders)[i - 1];
             e->exchange->ld.exchange.cancel_order(e->exchange->state, o.symbol, o.client_id);
         }
         return;
     }
-    memcpy(copy, e->open_orders, n * sizeof *copy);
+    memcpy(copy, qh_order_table_items(e->open_orders), n * sizeof *copy);
     for (size_t i = 0; i < n; i++)
         e->exchange->ld.exchange.cancel_order(e->exchange->state, copy[i].symbol, copy[i].client_id);
     free(copy);
@@ -592,8 +514,9 @@ static bool is_ess_order(const qh_engine *e, const char *cid)
  * way. A strategy's reduce-only order (a resting take-profit) is not. */
 static bool close_pending(const qh_engine *e, const char *symbol)
 {
-    for (size_t i = 0; i < e->n_open; i++)
-        if (strcmp(e->open_orders[i].symbol, symbol) == 0 && is_ess_order(e, e->open_orders[i].client_id)) return true;
+    const qtr_order_update *open = qh_order_table_items(e->open_orders);
+    for (size_t i = 0; i < qh_order_table_count(e->open_orders); i++)
+        if (strcmp(open[i].symbol, symbol) == 0 && is_ess_order(e, open[i].client_id)) return true;
     return false;
 }
 
@@ -635,11 +558,12 @@ void qh_pipeline_enforce_flat(qh_engine *e)
     if (qh_ess_allows(e->ess, false)) return;
     /* while blocked, orders other than the ESS's own closes are cancelled
      * again each tick: a cancel the exchange failed is not left standing */
-    for (size_t i = 0; i < e->n_open; i++)
-        if (!is_ess_order(e, e->open_orders[i].client_id) && e->open_orders[i].status != QTR_OS_PENDING) {
+    const qtr_order_update *open = qh_order_table_items(e->open_orders);
+    for (size_t i = 0; i < qh_order_table_count(e->open_orders); i++)
+        if (!is_ess_order(e, open[i].client_id) && open[i].status != QTR_OS_PENDING) {
             qh_ess_hook_cancel_all(e);
             break;
         }
-    const qtr_policy_limits *l = qh_policy_limits(e->policy);
+    const qh_policy_rules *l = qh_policy_limits(e->policy);
     if (l && l->ess_close_positions) flatten(e);
 }

@@ -15,7 +15,7 @@ int qh_policy_check_file(const char *path, char *err, size_t errlen)
     char *buf;
     size_t len;
     if (qh_policy_read_file(path, &buf, &len, err, errlen) != 0) return -1;
-    qtr_policy_limits limits;
+    qh_policy_rules limits;
     qh_compiled_policy *cp = qh_policy_compile(NULL, path, buf, len, &limits, err, errlen);
     free(buf);
     if (!cp) return -1;

@@ -31,7 +31,7 @@ void qh_compiled_policy_free(qh_compiled_policy *cp)
 typedef struct setup_call {
     qh_compiled_policy *cp;
     const char *path;
-    qtr_policy_limits *limits;
+    qh_policy_rules *limits;
 } setup_call;
 
 /* Validate the returned table (argument 2) and keep a reference to judge. */
@@ -80,7 +80,7 @@ static int self_test(qh_compiled_policy *cp, const char *path, char *err, size_t
         o.qty = samples[i].qty;
         o.reduce_only = samples[i].reduce_only;
         o.confidence = samples[i].confidence;
-        qtr_risk_context rc;
+        qh_risk_ctx rc;
         memset(&rc, 0, sizeof rc);
         rc.equity = samples[i].equity;
         rc.open_positions = samples[i].open_positions;
@@ -115,7 +115,7 @@ static void name_file(char *err, size_t errlen, const char *path)
 }
 
 qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char *path, const char *buf,
-                                      size_t len, qtr_policy_limits *limits, char *err, size_t errlen)
+                                      size_t len, qh_policy_rules *limits, char *err, size_t errlen)
 {
     qh_policy_config cfg = qh_policy_config_defaults(cfg_in);
     qh_compiled_policy *cp = calloc(1, sizeof *cp);
@@ -145,7 +145,8 @@ qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char
         return NULL;
     }
     lua_settop(L, 0);
-    if (self_test(cp, path, err, errlen) != 0) {
+    if (qh_policy_check_caps(&cfg.caps, limits, path, buf, len, err, errlen) != 0 ||
+        self_test(cp, path, err, errlen) != 0) {
         name_file(err, errlen, path);
         qh_compiled_policy_free(cp);
         return NULL;

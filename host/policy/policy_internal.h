@@ -68,7 +68,7 @@ typedef struct qh_compiled_policy {
                                           * (kept alive by the backing's metatable):
                                           * __index compares addresses, not text */
     const qtr_order_intent *cur_order;  /* the call in progress, for lazy fields */
-    const qtr_risk_context *cur_rc;
+    const qh_risk_ctx *cur_rc;
     bool scalar_cached[QH_JS__COUNT];
     int64_t scalar_cache[QH_JS__COUNT];
     bool confidence_cached;
@@ -83,18 +83,24 @@ void qh_policy_sha256_hex(const char *buf, size_t len, char hex[65]);
 
 /* policy_validate.c: the returned table (at idx) into limits. Runs in
  * protected mode and raises a Lua error naming the file and the field. */
-void qh_policy_validate(lua_State *L, int idx, const char *path, qtr_policy_limits *out);
+void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules *out);
+
+/* policy_caps.c: 0 if lim is within every cap of caps (0: none); else -1
+ * with "file:line: limits.<field> = X is beyond the server's cap ..." in
+ * err, the line being the field's in buf (the file's text). */
+int qh_policy_check_caps(const qh_policy_caps *caps, const qh_policy_rules *lim, const char *path, const char *buf,
+                         size_t len, char *err, size_t errlen);
 
 /* policy_compile.c: the whole pipeline short of swapping in. */
 qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg, const char *path, const char *buf,
-                                      size_t len, qtr_policy_limits *limits, char *err, size_t errlen);
+                                      size_t len, qh_policy_rules *limits, char *err, size_t errlen);
 void qh_compiled_policy_free(qh_compiled_policy *cp);
 /* Fill zero fields of cfg with the defaults. */
 qh_policy_config qh_policy_config_defaults(const qh_policy_config *cfg);
 
 /* policy_judge.c: one judge() call. 0 on a well-formed answer; -1 with the
  * reason in err (out is then REJECT "policy_error"). */
-int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, const qtr_risk_context *rc,
+int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, const qh_risk_ctx *rc,
                       qtr_risk_decision *out, char *err, size_t errlen);
 /* Create the argument tables (once per state). */
 int qh_compiled_judge_prepare(qh_compiled_policy *cp, char *err, size_t errlen);

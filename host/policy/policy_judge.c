@@ -33,7 +33,7 @@ _Static_assert(sizeof(((qtr_order_intent *)0)->strategy) <= QTR_NAME_MAX, "a str
 typedef struct judge_call {
     qh_compiled_policy *cp;
     const qtr_order_intent *order;
-    const qtr_risk_context *rc;
+    const qh_risk_ctx *rc;
     qtr_risk_decision *out;
 } judge_call;
 
@@ -53,17 +53,17 @@ static const money_field ORDER_MONEY[] = {
 };
 
 static const money_field CTX_MONEY[] = {
-    { "equity", QH_JF_EQUITY, true, offsetof(qtr_risk_context, equity) },
-    { "exposure", QH_JF_EXPOSURE, true, offsetof(qtr_risk_context, exposure) },
-    { "drawdown_pct", QH_JF_DRAWDOWN, true, offsetof(qtr_risk_context, drawdown_pct) },
-    { "daily_pnl", QH_JF_DAILY_PNL, true, offsetof(qtr_risk_context, daily_pnl) },
-    { "position_qty", QH_JF_POS_QTY, true, offsetof(qtr_risk_context, position_qty) },
-    { "position_notional", QH_JF_POS_NOTIONAL, true, offsetof(qtr_risk_context, position_notional) },
-    { "price", QH_JF_CTX_PRICE, true, offsetof(qtr_risk_context, price) },
-    { "order_notional", QH_JF_ORDER_NOTIONAL, true, offsetof(qtr_risk_context, order_notional) },
-    { "funding_rate", QH_JF_FUNDING, true, offsetof(qtr_risk_context, funding_rate) },
-    { "spread_bps", QH_JF_SPREAD, true, offsetof(qtr_risk_context, spread_bps) },
-    { "depth_notional", QH_JF_DEPTH, true, offsetof(qtr_risk_context, depth_notional) },
+    { "equity", QH_JF_EQUITY, true, offsetof(qh_risk_ctx, equity) },
+    { "exposure", QH_JF_EXPOSURE, true, offsetof(qh_risk_ctx, exposure) },
+    { "drawdown_pct", QH_JF_DRAWDOWN, true, offsetof(qh_risk_ctx, drawdown_pct) },
+    { "daily_pnl", QH_JF_DAILY_PNL, true, offsetof(qh_risk_ctx, daily_pnl) },
+    { "position_qty", QH_JF_POS_QTY, true, offsetof(qh_risk_ctx, position_qty) },
+    { "position_notional", QH_JF_POS_NOTIONAL, true, offsetof(qh_risk_ctx, position_notional) },
+    { "price", QH_JF_CTX_PRICE, true, offsetof(qh_risk_ctx, price) },
+    { "order_notional", QH_JF_ORDER_NOTIONAL, true, offsetof(qh_risk_ctx, order_notional) },
+    { "funding_rate", QH_JF_FUNDING, true, offsetof(qh_risk_ctx, funding_rate) },
+    { "spread_bps", QH_JF_SPREAD, true, offsetof(qh_risk_ctx, spread_bps) },
+    { "depth_notional", QH_JF_DEPTH, true, offsetof(qh_risk_ctx, depth_notional) },
     { NULL, 0, false, 0 },
 };
 
@@ -271,7 +271,7 @@ static void fill_order(lua_State *L, qh_compiled_policy *cp, int t, const qtr_or
     set_text(L, t, "strategy", o->strategy, sizeof o->strategy, &cp->strategy_cache);
 }
 
-static void fill_ctx(lua_State *L, qh_compiled_policy *cp, int t, const qtr_risk_context *rc)
+static void fill_ctx(lua_State *L, qh_compiled_policy *cp, int t, const qh_risk_ctx *rc)
 {
     refresh_money(L, cp, t, CTX_MONEY, N_CTX_MONEY, rc);
     set_scalar(L, cp, t, QH_JS_OPEN_POSITIONS, "open_positions", rc->open_positions, 'i');
@@ -379,7 +379,7 @@ static int judge_trampoline(lua_State *L)
     return 0;
 }
 
-int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, const qtr_risk_context *rc,
+int qh_compiled_judge(qh_compiled_policy *cp, const qtr_order_intent *order, const qh_risk_ctx *rc,
                       qtr_risk_decision *out, char *err, size_t errlen)
 {
     judge_call jc = { cp, order, rc, out };

@@ -12,9 +12,9 @@
 struct qh_policy {
     qh_policy_config cfg;
     qh_compiled_policy *active;   /* NULL until a good load               */
-    qtr_policy_limits limits;     /* of the active policy                 */
+    qh_policy_rules limits;     /* of the active policy                 */
     qh_compiled_policy *prev;     /* the good policy before it (other text), */
-    qtr_policy_limits prev_limits;/* kept to go back to after overruns      */
+    qh_policy_rules prev_limits;/* kept to go back to after overruns      */
     char withdrawn_hash[65];      /* a file withdrawn after overruns       */
     int64_t overrun_ms[QH_POLICY_OVERRUNS_MAX]; /* monotonic, a ring      */
     size_t overrun_next, overrun_count;
@@ -112,7 +112,7 @@ int qh_policy_load(qh_policy *p, const char *path, int64_t now_ms, qtr_policy_ev
                  (long long)(QH_POLICY_OVERRUN_WINDOW_MS / 1000), ev->hash);
         return refuse(p, ev, err);
     }
-    qtr_policy_limits limits;
+    qh_policy_rules limits;
     qh_compiled_policy *cp = qh_policy_compile(&p->cfg, file, buf, len, &limits, err, sizeof err);
     free(buf);
     if (!cp) return refuse(p, ev, err);
@@ -154,7 +154,7 @@ int qh_policy_reload(qh_policy *p, int64_t now_ms, qtr_policy_event *ev)
 
 const char *qh_policy_path(const qh_policy *p) { return p->path; }
 bool qh_policy_loaded(const qh_policy *p) { return p->active != NULL; }
-const qtr_policy_limits *qh_policy_limits(const qh_policy *p) { return p->active ? &p->limits : NULL; }
+const qh_policy_rules *qh_policy_limits(const qh_policy *p) { return p->active ? &p->limits : NULL; }
 
 bool qh_policy_stale(const qh_policy *p, int64_t now_ms)
 {
@@ -267,7 +267,7 @@ static void overrun(qh_policy *p, const char *err)
     if (p->cfg.on_overrun) p->cfg.on_overrun(p->cfg.overrun_ud, &o);
 }
 
-int qh_policy_judge(qh_policy *p, const qtr_order_intent *order, const qtr_risk_context *rc, qtr_risk_decision *out)
+int qh_policy_judge(qh_policy *p, const qtr_order_intent *order, const qh_risk_ctx *rc, qtr_risk_decision *out)
 {
     if (!out) return QTR_EINVAL;
     if (!p || !order || !rc) {

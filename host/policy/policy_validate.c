@@ -1,5 +1,5 @@
 /* policy_validate.c — the table a policy file returns, checked field by
- * field and turned into qtr_policy_limits. Money and percentages are
+ * field and turned into qh_policy_rules. Money and percentages are
  * decimal strings (or integers) parsed exactly; a float is refused. Unknown
  * keys are refused too: a misspelt limit must not be silently ignored. */
 #include "policy/policy_internal.h"
@@ -139,7 +139,7 @@ static bool valid_symbol(const char *s, size_t len)
     return true;
 }
 
-static void read_symbols(const vctx *v, int t, qtr_policy_limits *out)
+static void read_symbols(const vctx *v, int t, qh_policy_rules *out)
 {
     lua_State *L = v->L;
     out->n_symbols = 0;
@@ -152,7 +152,7 @@ static void read_symbols(const vctx *v, int t, qtr_policy_limits *out)
     lua_pushnil(L);
     while (lua_next(L, list)) { keys++; lua_pop(L, 1); }
     if (keys != n) fail(v, "limits.symbols", "must be a plain list such as {\"BTCUSDT\", \"ETHUSDT\"}");
-    if (n > QTR_POLICY_MAX_SYMBOLS) fail(v, "limits.symbols", "at most %d symbols, got %llu", QTR_POLICY_MAX_SYMBOLS,
+    if (n > QH_POLICY_MAX_SYMBOLS) fail(v, "limits.symbols", "at most %d symbols, got %llu", QH_POLICY_MAX_SYMBOLS,
                                          (unsigned long long)n);
     for (lua_Unsigned i = 1; i <= n; i++) {
         char f[48];
@@ -170,7 +170,7 @@ static void read_symbols(const vctx *v, int t, qtr_policy_limits *out)
     lua_pop(L, 1);
 }
 
-static void read_name(const vctx *v, int t, qtr_policy_limits *out)
+static void read_name(const vctx *v, int t, qh_policy_rules *out)
 {
     lua_State *L = v->L;
     if (raw_field(L, t, "name") != LUA_TSTRING) fail(v, "name", "missing or not a string (e.g. name = \"phase1\")");
@@ -195,7 +195,7 @@ static int section_table(const vctx *v, int t, const char *key)
     return lua_gettop(v->L);
 }
 
-static void read_limits(const vctx *v, int lim, qtr_policy_limits *out)
+static void read_limits(const vctx *v, int lim, qh_policy_rules *out)
 {
     lua_State *L = v->L;
     static const char *const known[] = { "symbols", "max_positions", "max_symbols", "min_confidence",
@@ -224,7 +224,7 @@ static void read_limits(const vctx *v, int lim, qtr_policy_limits *out)
         fail(v, "limits.max_position_notional", "must not exceed limits.max_total_exposure");
 }
 
-static void read_ess(const vctx *v, int ess, qtr_policy_limits *out)
+static void read_ess(const vctx *v, int ess, qh_policy_rules *out)
 {
     static const char *const known[] = { "max_drawdown_pct", "daily_loss_pct", "max_consecutive_errors",
                                          "cooldown_minutes", "close_positions", "alert_daily_drawdown_pct", NULL };
@@ -238,7 +238,7 @@ static void read_ess(const vctx *v, int ess, qtr_policy_limits *out)
     read_dec_range(v, ess, "ess", "alert_daily_drawdown_pct", true, false, hundred, &out->alert_daily_drawdown_pct);
 }
 
-void qh_policy_validate(lua_State *L, int idx, const char *path, qtr_policy_limits *out)
+void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules *out)
 {
     vctx v = { L, path };
     idx = lua_absindex(L, idx);

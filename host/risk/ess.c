@@ -194,6 +194,7 @@ bool qh_ess_allows(const qh_ess *e, bool reduce_only)
 }
 
 qtr_ess_state qh_ess_state(const qh_ess *e) { return e ? e->state : QTR_ESS_TRIPPED; }
+uint32_t qh_ess_trip_count(const qh_ess *e) { return e ? e->trips : 0; }
 
 /* value * 100 / base, rounded down. Rounding down keeps ">= limit" exact:
  * the limit is itself a multiple of 1e-8. */

@@ -56,6 +56,9 @@ void qh_ess_set_limits(qh_ess *e, const qh_ess_limits *limits);
  * reduce-only orders pass. Must be cheap (< 0.1 µs). */
 bool qh_ess_allows(const qh_ess *e, bool reduce_only);
 qtr_ess_state qh_ess_state(const qh_ess *e);
+/* Trips so far (persisted): a change tells that a trip happened between
+ * two moments, e.g. while a risk plugin judged an order. */
+uint32_t qh_ess_trip_count(const qh_ess *e);
 
 /* Feed the account after every equity change: trips on drawdown or daily loss. */
 void qh_ess_on_account(qh_ess *e, const qtr_account *acct, int64_t now_ms);

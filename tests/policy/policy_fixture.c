@@ -106,7 +106,7 @@ void pfx_policy_text(char *buf, size_t cap, const char *prelude, const char *sec
     assert_true(n < cap);
 }
 
-void pfx_order(qtr_order_intent *o, qtr_risk_context *rc, const char *symbol)
+void pfx_order(qtr_order_intent *o, qh_risk_ctx *rc, const char *symbol)
 {
     memset(o, 0, sizeof *o);
     memset(rc, 0, sizeof *rc);

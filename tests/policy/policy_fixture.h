@@ -35,7 +35,7 @@ void pfx_policy_text(char *buf, size_t cap, const char *prelude, const char *sec
 #define PFX_ALLOW_JUDGE "function(order, ctx) return \"allow\" end"
 
 /* A plain order and context: BTCUSDT BUY 0.01 at 50000, confidence 0.9. */
-void pfx_order(qtr_order_intent *o, qtr_risk_context *rc, const char *symbol);
+void pfx_order(qtr_order_intent *o, qh_risk_ctx *rc, const char *symbol);
 
 bool pfx_contains(const char *haystack, const char *needle);
 

@@ -236,7 +236,7 @@ static qh_compiled_policy *compile_text(pfx *fx, const char *name, const char *t
 {
     const char *path = pfx_write(fx, name, text);
     char err[1024];
-    qtr_policy_limits limits;
+    qh_policy_rules limits;
     qh_compiled_policy *cp = qh_policy_compile(NULL, path, text, strlen(text), &limits, err, sizeof err);
     if (!cp) fail_msg("%s", err);
     return cp;
@@ -253,12 +253,12 @@ static void test_judge_dec_arguments_come_from_the_cache(void **state)
     size_t len;
     char err[512];
     if (qh_policy_read_file("policies/default.lua", &buf, &len, err, sizeof err) != 0) fail_msg("%s", err);
-    qtr_policy_limits limits;
+    qh_policy_rules limits;
     qh_compiled_policy *cp = qh_policy_compile(NULL, "policies/default.lua", buf, len, &limits, err, sizeof err);
     free(buf);
     if (!cp) fail_msg("%s", err);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     uint64_t misses = 0;
     for (int i = 0; i < 200; i++) {
@@ -297,7 +297,7 @@ static void test_unparseable_money_field_still_refused(void **state)
                     "function(o, c) if dec.gt(c.price, 0) then return \"allow\" end return \"reject\", \"low\" end");
     qh_compiled_policy *cp = compile_text(&fx, "min.lua", text);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     rc.price = INT64_MIN;
     qtr_risk_decision d;

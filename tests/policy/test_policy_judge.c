@@ -61,7 +61,7 @@ static void test_allow_resize_reject(void **state)
     world *w = *state;
     load_judge(w, NULL, verdict_judge);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     qtr_risk_decision d;
 
     pfx_order(&o, &rc, "BTCUSDT");          /* notional 500: allowed */
@@ -110,7 +110,7 @@ static const char *const fields_judge =
     "  return \"allow\"\n"
     "end";
 
-static void fields_order(qtr_order_intent *o, qtr_risk_context *rc)
+static void fields_order(qtr_order_intent *o, qh_risk_ctx *rc)
 {
     pfx_order(o, rc, "SOLUSDT");
     snprintf(o->strategy, sizeof o->strategy, "ma_cross");
@@ -138,7 +138,7 @@ static void fields_order(qtr_order_intent *o, qtr_risk_context *rc)
     rc->leverage = 3;
 }
 
-static void expect(world *w, const qtr_order_intent *o, const qtr_risk_context *rc, qtr_risk_verdict v,
+static void expect(world *w, const qtr_order_intent *o, const qh_risk_ctx *rc, qtr_risk_verdict v,
                    const char *reason)
 {
     qtr_risk_decision d;
@@ -152,7 +152,7 @@ static void test_arguments_exact_and_refreshed(void **state)
     world *w = *state;
     load_judge(w, NULL, fields_judge);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     fields_order(&o, &rc);
     expect(w, &o, &rc, QTR_RISK_APPROVE, NULL);
     /* Each changed field is seen on the very next call (no stale cache). */
@@ -197,7 +197,7 @@ static void test_dec_library(void **state)
     world *w = *state;
     load_judge(w, NULL, dec_judge);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     expect(w, &o, &rc, QTR_RISK_APPROVE, NULL);
 }
@@ -214,7 +214,7 @@ static void test_fail_closed_and_recovers(void **state)
                "  return \"allow\"\n"
                "end");
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     qtr_risk_decision d;
     static const char *const bad[] = { "ERR", "BIG", "NUM" };
     for (int i = 0; i < 3; i++) {
@@ -231,7 +231,7 @@ static void test_fail_closed_and_recovers(void **state)
     assert_int_equal(d.verdict, QTR_RISK_REJECT);
 }
 
-static void load_shipped(world *w, const char *name, const qtr_policy_limits **out)
+static void load_shipped(world *w, const char *name, const qh_policy_rules **out)
 {
     char path[256], err[512];
     snprintf(path, sizeof path, "policies/%s.lua", name);
@@ -245,7 +245,7 @@ static void load_shipped(world *w, const char *name, const qtr_policy_limits **o
 static void test_shipped_policies(void **state)
 {
     world *w = *state;
-    const qtr_policy_limits *l;
+    const qh_policy_rules *l;
     load_shipped(w, "default", &l);
     assert_int_equal(l->n_symbols, 0);
     assert_int_equal(l->max_position_notional, QTR_DEC_INT(1000));
@@ -279,10 +279,10 @@ static void test_shipped_policies(void **state)
 static void test_default_policy_judge(void **state)
 {
     world *w = *state;
-    const qtr_policy_limits *l;
+    const qh_policy_rules *l;
     load_shipped(w, "default", &l);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "XRPUSDT");
     expect(w, &o, &rc, QTR_RISK_APPROVE, NULL);
     o.confidence = 0.4;
@@ -342,7 +342,7 @@ static qtr_dec pick(uint64_t *s, const qtr_dec *from, size_t n) { return from[rn
  * floors, the drawdown guards, notionals at and past the limits, prices
  * of zero, negative, tiny (a quotient out of range) and huge (a quantity
  * that rounds to nothing), resizes above the order's own quantity. */
-static void edge_order(uint64_t *s, qtr_order_intent *o, qtr_risk_context *rc)
+static void edge_order(uint64_t *s, qtr_order_intent *o, qh_risk_ctx *rc)
 {
     static const double conf[] = { 0.3, 0.45, 0.449, 0.5, 0.55, 0.6, 0.61, 0.9 };
     static const qtr_dec drawdown[] = { 0, QTR_DEC_INT(1), QTR_DEC_INT(3) / 2 - 1, QTR_DEC_INT(3) / 2,
@@ -393,7 +393,7 @@ static void test_shipped_policies_decide_as_before(void **state)
         size_t verdicts[4] = { 0 }, cut_to_nothing = 0;
         for (int i = 0; i < 40000; i++) {
             qtr_order_intent o;
-            qtr_risk_context rc;
+            qh_risk_ctx rc;
             edge_order(&seed, &o, &rc);
             qtr_risk_decision a, b;
             int ra = qh_policy_judge(w->p, &o, &rc, &a), rb = qh_policy_judge(ref, &o, &rc, &b);
@@ -439,7 +439,7 @@ static void test_money_fields_by_any_name(void **state)
     world *w = *state;
     load_judge(w, NULL, names_judge);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     fields_order(&o, &rc);
     for (int i = 0; i < 300; i++) {
         o.qty = QTR_DEC_INT(10 + i);
@@ -463,7 +463,7 @@ static void test_text_fields_refreshed(void **state)
                "  return 'reject', 's' .. #o.symbol .. '_' .. o.symbol:lower() .. '_' .. o.strategy\n"
                "end");
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     expect(w, &o, &rc, QTR_RISK_REJECT, "s7_btcusdt_test");
     snprintf(o.symbol, sizeof o.symbol, "BTCUSD");
@@ -510,11 +510,11 @@ static void test_money_fields_always_current(void **state)
     pfx_policy_text(text, sizeof text, NULL, NULL, NULL, NULL, patterns_judge);
     const char *path = pfx_write(&w->fx, "patterns.lua", text);
     char err[1024];
-    qtr_policy_limits limits;
+    qh_policy_rules limits;
     qh_compiled_policy *cp = qh_policy_compile(NULL, path, text, strlen(text), &limits, err, sizeof err);
     if (!cp) fail_msg("%s", err);
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     qtr_dec *order_money[] = { &o.qty, &o.price, &o.stop_price };
     qtr_dec *ctx_money[] = { &rc.equity, &rc.exposure, &rc.drawdown_pct, &rc.daily_pnl, &rc.position_qty,

@@ -145,7 +145,7 @@ static void test_policy_check_returns(void **state)
 static int judge_once(world *w, qtr_risk_decision *d)
 {
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, "BTCUSDT");
     return qh_policy_judge(w->p, &o, &rc, d);
 }

@@ -64,7 +64,7 @@ static void sha256_of(const char *path, char hex[65])
 static void assert_judge_allows(world *w)
 {
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     qtr_risk_decision d;
     pfx_order(&o, &rc, "BTCUSDT");
     assert_int_equal(qh_policy_judge(w->p, &o, &rc, &d), QTR_OK);
@@ -78,7 +78,7 @@ static void assert_kept(world *w, const qtr_policy_event *ev, const char *expect
     assert_true(pfx_contains(ev->error, expect));
     assert_string_equal(ev->file, w->file);
     assert_int_equal(ev->version, 2);
-    const qtr_policy_limits *l = qh_policy_limits(w->p);
+    const qh_policy_rules *l = qh_policy_limits(w->p);
     assert_non_null(l);
     assert_int_equal(l->version, 2);
     assert_int_equal(l->max_positions, 5);
@@ -183,7 +183,7 @@ static void test_nothing_loaded(void **state)
     assert_int_equal(h.status, QTR_HEALTH_CRITICAL);
     assert_true(pfx_contains(h.reason, "no policy loaded"));
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     qtr_risk_decision d;
     pfx_order(&o, &rc, "BTCUSDT");
     assert_int_equal(qh_policy_judge(w->p, &o, &rc, &d), QTR_ENOTFOUND);

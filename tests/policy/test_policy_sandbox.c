@@ -227,7 +227,7 @@ static const char *const tricky_judge =
 static void judge_symbol(world *w, const char *symbol, qtr_risk_decision *d)
 {
     qtr_order_intent o;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     pfx_order(&o, &rc, symbol);
     qh_policy_judge(w->p, &o, &rc, d);
 }

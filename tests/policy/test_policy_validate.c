@@ -93,7 +93,7 @@ static void test_optional_fields_default_to_off(void **state)
     qh_policy *p = qh_policy_new(NULL);
     qtr_policy_event ev;
     assert_int_equal(qh_policy_load(p, pfx_write(&fx, "opt.lua", text), 5, &ev), 0);
-    const qtr_policy_limits *l = qh_policy_limits(p);
+    const qh_policy_rules *l = qh_policy_limits(p);
     assert_int_equal(l->max_spread_bps, 0);
     assert_int_equal(l->n_symbols, 0);
     assert_int_equal(l->max_abs_funding_rate, QTR_DEC_INT(1) / 1000);   /* "0.001" */
@@ -183,7 +183,7 @@ static void test_too_many_symbols(void **state)
     (void)state;
     char list[4096];
     size_t n = (size_t)snprintf(list, sizeof list, "{");
-    for (int i = 0; i <= QTR_POLICY_MAX_SYMBOLS; i++) n += (size_t)snprintf(list + n, sizeof list - n, "\"S%dUSDT\",", i);
+    for (int i = 0; i <= QH_POLICY_MAX_SYMBOLS; i++) n += (size_t)snprintf(list + n, sizeof list - n, "\"S%dUSDT\",", i);
     snprintf(list + n, sizeof list - n, "}");
     expect_refused("limits", "symbols", list, "at most 64 symbols");
 }
@@ -196,7 +196,7 @@ static void test_limits_values_converted_exactly(void **state)
     qh_policy *p = qh_policy_new(NULL);
     qtr_policy_event ev;
     assert_int_equal(qh_policy_load(p, pfx_write(&fx, "exact.lua", text), 5, &ev), 0);
-    const qtr_policy_limits *l = qh_policy_limits(p);
+    const qh_policy_rules *l = qh_policy_limits(p);
     assert_string_equal(l->name, "test");
     assert_int_equal(l->n_symbols, 2);
     assert_string_equal(l->symbols[1], "ETH2USDT");

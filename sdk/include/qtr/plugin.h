@@ -55,15 +55,19 @@
 
 #include <qtr/events.h>
 #include <qtr/money.h>
+#include <qtr/signature.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ABI version. Major: incompatible change (never mixed). Minor: only appended
- * fields and services; a host runs plugins built for its minor or older. */
-#define QTR_ABI_MAJOR 1
-#define QTR_ABI_MINOR 1   /* 1.1: get_exposure, reconcile_status/ack, adopt_order */
+/* ABI version. Major: incompatible change (never mixed: the host refuses a
+ * plugin of another major, 1.x ones included). Minor: only appended fields,
+ * services and event types; a host runs plugins built for its minor or older.
+ * 2.0 is the last breaking change: from it on the SDK grows by appending only,
+ * checked both ways (the version, and the build signature in qtr/signature.h). */
+#define QTR_ABI_MAJOR 2
+#define QTR_ABI_MINOR 0
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
@@ -113,9 +117,15 @@ typedef struct qtr_metric qtr_metric;
 struct event_base;                    /* libevent, for plugins doing I/O       */
 
 /* ---------------------------------------------------------------------------
- * Options (a config map): a plugin lists the options it accepts; the host
- * checks the config against the list before init() (unknown names, wrong
- * types and missing required options are refused with the option's name).
+ * Options (a config map, as Fluent Bit's config_map): a plugin lists the
+ * options it accepts, with their types, defaults, bounds and allowed values;
+ * the host checks the config against the list before init() and refuses an
+ * unknown name, a wrong type, a missing required option, a value out of its
+ * range or not among its allowed values with one line naming the plugin, the
+ * option, the value and the range. So a plugin does not check them again:
+ * what config_int() and friends return is within the declaration. The host
+ * also refuses a plugin whose declaration is inconsistent (a bound that does
+ * not parse, min above max, a default outside its own range).
  * ------------------------------------------------------------------------- */
 typedef enum qtr_opt_type {
     QTR_OPT_STRING = 1,
@@ -134,10 +144,18 @@ typedef struct qtr_option {
     const char *default_value; /* as text; NULL: no default               */
     uint32_t flags;            /* QTR_OPT_REQUIRED                         */
     const char *help;          /* one line, shown by `qtr plugins -v`       */
+    /* Inclusive bounds as text, NULL for none: the value of an INT ("1"),
+     * DECIMAL ("0.0004") or DOUBLE ("0.5"); the length in bytes of a STRING
+     * and the number of items of a STRING_LIST (integers). Not on BOOL. */
+    const char *min;
+    const char *max;
+    /* STRING, and each item of a STRING_LIST: the only values accepted, a
+     * NULL-terminated list; NULL: any. */
+    const char *const *allowed;
 } qtr_option;
 
 /* ---------------------------------------------------------------------------
- * Risk types (used by risk plugins and by the host's policy engine).
+ * Risk types (used by risk plugins: extra checks after the host's policy).
  * ------------------------------------------------------------------------- */
 typedef enum qtr_risk_verdict {
     QTR_RISK_APPROVE = 1,
@@ -151,53 +169,19 @@ typedef struct qtr_risk_decision {
     char reason[QTR_REASON_MAX];     /* a reason code: "min_confidence" ...  */
 } qtr_risk_decision;
 
-/* What the risk step knows about the account when it judges an order. */
-typedef struct qtr_risk_context {
-    qtr_dec equity;
-    qtr_dec exposure;                /* sum of |position notional|           */
-    qtr_dec drawdown_pct;            /* from the equity peak, percent         */
-    qtr_dec daily_pnl;
-    int32_t open_positions;
-    int32_t open_symbols;            /* symbols with a position or an order   */
-    bool symbol_has_position;
-    qtr_dec position_qty;            /* signed, in the order's symbol         */
-    qtr_dec position_notional;       /* |qty| * mark                          */
-    qtr_dec price;                   /* mark or last price of the symbol      */
-    qtr_dec order_notional;          /* qty * price of the order              */
-    qtr_dec funding_rate;            /* 0 if unknown                          */
-    bool has_book;                   /* the fields below are meaningful       */
-    qtr_dec spread_bps;              /* (ask - bid) / mid * 10000             */
-    qtr_dec depth_notional;          /* on the side the order takes           */
-    int32_t leverage;
-} qtr_risk_context;
-
-#define QTR_POLICY_MAX_SYMBOLS 64
-
-/* The active policy's limits, as loaded from Lua (see docs/policies.md). */
-typedef struct qtr_policy_limits {
+/* The active risk policy, as far as a plugin sees it. The host enforces
+ * the policy itself on every order (its limits, judge() and the ESS
+ * thresholds: docs/policies.md); its limits are the host's own and reach
+ * plugins only as the JSON of policy_describe(). The caller sets size. */
+typedef struct qtr_policy_info {
+    uint32_t size;                    /* sizeof(qtr_policy_info) as the caller built it */
+    bool loaded;                      /* false: none loaded (every entry is refused) */
     char name[QTR_NAME_MAX];
-    char hash[65];
+    char hash[65];                    /* SHA-256 of the file, hex              */
+    char file[QTR_TEXT_MAX];
+    uint32_t version;                 /* good loads so far                     */
     int64_t loaded_at_ms;
-    uint32_t version;
-    double min_confidence;
-    int32_t max_positions;
-    int32_t max_symbols;
-    qtr_dec max_position_notional;
-    qtr_dec max_order_notional;
-    qtr_dec max_total_exposure;
-    int32_t max_leverage;
-    qtr_dec max_abs_funding_rate;     /* 0: no funding filter                */
-    qtr_dec max_spread_bps;           /* 0: no spread check                  */
-    qtr_dec min_depth_notional;       /* 0: no depth check                   */
-    qtr_dec ess_max_drawdown_pct;
-    qtr_dec ess_daily_loss_pct;
-    int32_t ess_max_consecutive_errors;
-    int64_t ess_cooldown_ms;
-    bool ess_close_positions;
-    qtr_dec alert_daily_drawdown_pct;
-    int32_t n_symbols;                /* 0: any symbol                       */
-    char symbols[QTR_POLICY_MAX_SYMBOLS][QTR_SYMBOL_MAX];
-} qtr_policy_limits;
+} qtr_policy_info;
 
 typedef struct qtr_ess_status {
     qtr_ess_state state;
@@ -228,7 +212,7 @@ typedef struct qtr_signal_record {
     char reason[QTR_REASON_MAX];
 } qtr_signal_record;
 
-/* What a symbol's orders may still add to its position (ABI 1.1). The
+/* What a symbol's orders may still add to its position. The
  * caller sets size to sizeof(qtr_exposure) as it was built; the host fills
  * only the members that fit. pending_* count the unfilled quantity of every
  * order that is open or in flight (PENDING, UNKNOWN, NEW, PARTIALLY_FILLED),
@@ -245,7 +229,7 @@ typedef struct qtr_exposure {
     int32_t pending_orders;           /* how many orders those are          */
 } qtr_exposure;
 
-/* Reconciliation with the exchange at start (ABI 1.1). While required, new
+/* Reconciliation with the exchange at start. While required, new
  * entries are refused (reduce-only and ESS orders still go) until an
  * operator acknowledges the differences with reconcile_ack. */
 typedef struct qtr_reconcile_status {
@@ -270,7 +254,7 @@ typedef void (*qtr_snapshot_cb)(void *ud, int status,
 
 /* ---------------------------------------------------------------------------
  * Host services: one const table, handed to init(). Grows by appending only;
- * before using a service added after 1.0, check QTR_HOST_HAS(host, member).
+ * before using a service added after 2.0, check QTR_HOST_HAS(host, member).
  * ------------------------------------------------------------------------- */
 typedef struct qtr_host {
     uint32_t size;                 /* sizeof(qtr_host) as the host built it */
@@ -349,8 +333,9 @@ typedef struct qtr_host {
     void (*metric_set)(qtr_metric *m, double value);
 
     /* Trading. submit_signal queues a signal (QTR_EFULL if dropped by the
-     * throttle). submit_order sends an order through the ESS and the risk
-     * plugin; client_id_out (may be NULL) receives its client order id. */
+     * throttle). submit_order sends an order through the ESS, the host's
+     * risk policy and the risk plugins; client_id_out (may be NULL)
+     * receives its client order id. */
     int (*submit_signal)(qtr_ctx *ctx, const qtr_signal *signal);
     int (*submit_order)(qtr_ctx *ctx, const qtr_order_intent *order,
                         char client_id_out[QTR_CLIENT_ID_MAX]);
@@ -365,10 +350,14 @@ typedef struct qtr_host {
     int (*get_book_top)(qtr_ctx *ctx, const char *symbol, qtr_book_top *out);
     int (*get_mark_price)(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out);
 
-    /* Risk policy (the host's sandboxed Lua engine). */
-    int (*policy_limits)(qtr_ctx *ctx, qtr_policy_limits *out);
-    int (*policy_judge)(qtr_ctx *ctx, const qtr_order_intent *order,
-                        const qtr_risk_context *rc, qtr_risk_decision *out);
+    /* Risk policy. The host enforces it on every order, whatever risk
+     * plugins are loaded; a plugin only reads what is in force.
+     * policy_info: out->size must be set; QTR_OK, or QTR_ENOTFOUND when none
+     * is loaded (out->loaded false). policy_describe: the policy's limits
+     * and ESS thresholds as one JSON object {"loaded":true,"name":...} in
+     * one write() call; QTR_ENOTFOUND when none is loaded. */
+    int (*policy_info)(qtr_ctx *ctx, qtr_policy_info *out);
+    int (*policy_describe)(qtr_ctx *ctx, qtr_write_cb write, void *ud);
     int (*policy_reload)(qtr_ctx *ctx, char *err, size_t errlen);
 
     /* Emergency Stop System. */
@@ -390,7 +379,7 @@ typedef struct qtr_host {
     /* The host's libevent loop, for plugins that do network I/O. */
     struct event_base *(*event_base)(qtr_ctx *ctx);
 
-    /* ---- ABI 1.1 (check QTR_HOST_HAS first) ---- */
+    /* ---- reconciliation and pending exposure ---- */
     /* A symbol's position and the pending exposure of its open and in-flight
      * orders. out->size must be set. QTR_OK (all zero for a symbol with
      * neither), QTR_EINVAL. */
@@ -422,8 +411,13 @@ typedef struct qtr_strategy_ops {
 
 typedef struct qtr_risk_ops {
     uint32_t size;
-    /* mandatory: judge one order. Fill *out; anything but APPROVE or RESIZE
-     * (with 0 < qty <= order qty) means the order is not sent. */
+    /* mandatory: an extra check of one order the host's policy has already
+     * approved (at order->qty, possibly cut down by the policy). A risk
+     * plugin can only refuse or shrink: fill *out with APPROVE, RESIZE with
+     * 0 < qty <= order->qty, or REJECT with a reason code. A RESIZE that
+     * grows the order, or no valid verdict, refuses the order and is counted
+     * in qtr_risk_plugin_replies_refused_total{plugin="<name>"}. An order
+     * the policy refused is never shown to a plugin. */
     void (*check_order)(void *state, const qtr_order_intent *order, qtr_risk_decision *out);
 } qtr_risk_ops;
 
@@ -458,7 +452,7 @@ typedef struct qtr_exchange_ops {
     /* optional: report open orders and positions once, for reconciliation
      * at start; cb may run later (on the loop) and runs exactly once. */
     int (*fetch_snapshot)(void *state, qtr_snapshot_cb cb, void *ud);
-    /* optional (ABI 1.1): follow an order placed before a restart, known to
+    /* optional: follow an order placed before a restart, known to
      * the host as *known (any state but final), whose executions already
      * recorded are fills[0..n_fills). The plugin queries it by client id and
      * publishes its current state (never PENDING or UNKNOWN once it knows)
@@ -476,8 +470,10 @@ typedef struct qtr_dashboard_ops {
  * The descriptor a plugin returns from qtr_plugin_entry().
  * ------------------------------------------------------------------------- */
 typedef struct qtr_plugin_desc {
+    /* These three never move: the host reads them first. */
     uint32_t size;              /* sizeof(qtr_plugin_desc) as the plugin built it */
     uint16_t abi_major, abi_minor;
+    const qtr_build_signature *signature; /* the build's layout facts (qtr/signature.h) */
     qtr_kind kind;
     const char *name;           /* unique among loaded plugins: [a-z0-9_]+   */
     const char *version;        /* the plugin's own version, e.g. "1.2.0"   */
@@ -513,15 +509,24 @@ typedef const qtr_plugin_desc *(*qtr_plugin_entry_fn)(uint32_t host_abi, uint32_
 #endif
 
 /*
- * Defines the descriptor and the one exported entry symbol. The plugin
- * refuses a host of another major version, or one older than the minor
- * version this plugin was built for (its services may be missing).
+ * Defines the descriptor, with the build signature, and the one exported
+ * entry symbol. The plugin refuses a host of another major version, or one
+ * older than the minor version this plugin was built for (its services may
+ * be missing). The host checks the version, then the signature, before it
+ * reads the rest of the descriptor or calls anything.
  */
 #define QTR_PLUGIN_DEFINE(...)                                                        \
+    static const uint32_t qtr__plugin_facts[QTR_SIG__COUNT] = QTR_SIGNATURE_FACT_VALUES; \
+    static const uint32_t qtr__plugin_payloads[QTR_EV__COUNT] = QTR_SIGNATURE_PAYLOAD_SIZES; \
+    static const qtr_build_signature qtr__plugin_signature = {                        \
+        .size = sizeof(qtr_build_signature), .magic = QTR_SIGNATURE_MAGIC,            \
+        .n_facts = QTR_SIG__COUNT, .n_payloads = QTR_EV__COUNT,                       \
+        .facts = qtr__plugin_facts, .payload_sizes = qtr__plugin_payloads};           \
     static const qtr_plugin_desc qtr__plugin_desc = {                                 \
         .size = sizeof(qtr_plugin_desc),                                              \
         .abi_major = QTR_ABI_MAJOR,                                                   \
         .abi_minor = QTR_ABI_MINOR,                                                   \
+        .signature = &qtr__plugin_signature,                                          \
         __VA_ARGS__};                                                                 \
     QTR_EXPORT const qtr_plugin_desc *qtr_plugin_entry(uint32_t host_abi, uint32_t *plugin_abi); \
     QTR_EXPORT const qtr_plugin_desc *qtr_plugin_entry(uint32_t host_abi, uint32_t *plugin_abi)  \

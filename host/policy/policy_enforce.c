@@ -1,14 +1,16 @@
-/* checks.c — see checks.h. Quantities are rounded down (never more than a
- * limit allows) and notionals up (a risk figure errs high). */
-#include "checks.h"
+/* policy_enforce.c — the active policy on one order: its limits, then its
+ * judge(). The host runs it on every order (pipeline.c); no plugin can skip
+ * or overrule it. Quantities are rounded down (never more than a limit
+ * allows) and notionals up (a risk figure errs high). */
+#include "policy/policy.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-static void set(rp_verdict *v, qtr_risk_verdict verdict, qtr_dec qty, const char *reason, const char *fmt, ...)
+static void set(qh_policy_verdict *v, qtr_risk_verdict verdict, qtr_dec qty, const char *reason, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-static void set(rp_verdict *v, qtr_risk_verdict verdict, qtr_dec qty, const char *reason, const char *fmt, ...)
+static void set(qh_policy_verdict *v, qtr_risk_verdict verdict, qtr_dec qty, const char *reason, const char *fmt, ...)
 {
     v->verdict = verdict;
     v->qty = qty;
@@ -23,7 +25,7 @@ static const char *fmt_dec(qtr_dec d, char buf[QTR_DEC_STRLEN]) { return qtr_dec
 
 static qtr_dec signed_qty(const qtr_order_intent *o, qtr_dec qty) { return o->side == QTR_SIDE_BUY ? qty : -qty; }
 
-bool rp_is_closing(const qtr_order_intent *o, qtr_dec position_qty)
+bool qh_policy_is_closing(const qtr_order_intent *o, qtr_dec position_qty)
 {
     return o->reduce_only && ((position_qty > 0 && o->side == QTR_SIDE_SELL) ||
                               (position_qty < 0 && o->side == QTR_SIDE_BUY));
@@ -49,9 +51,9 @@ static qtr_dec room_qty(const qtr_order_intent *o, qtr_dec pos, qtr_dec price, q
     return fits - qtr_dec_abs(pos);   /* both >= 0: cannot overflow */
 }
 
-static bool symbol_allowed(const qtr_policy_limits *lim, const char *symbol)
+static bool symbol_allowed(const qh_policy_rules *lim, const char *symbol)
 {
-    int32_t n = lim->n_symbols < QTR_POLICY_MAX_SYMBOLS ? lim->n_symbols : QTR_POLICY_MAX_SYMBOLS;
+    int32_t n = lim->n_symbols < QH_POLICY_MAX_SYMBOLS ? lim->n_symbols : QH_POLICY_MAX_SYMBOLS;
     if (n <= 0) return true;
     for (int32_t i = 0; i < n; i++)
         if (strncmp(lim->symbols[i], symbol, QTR_SYMBOL_MAX) == 0) return true;
@@ -59,7 +61,7 @@ static bool symbol_allowed(const qtr_policy_limits *lim, const char *symbol)
 }
 
 /* Cut v->qty to at most `room`; reject if nothing is left. */
-static bool cap_qty(rp_verdict *v, qtr_dec room, const char *reason, qtr_dec figure, qtr_dec limit)
+static bool cap_qty(qh_policy_verdict *v, qtr_dec room, const char *reason, qtr_dec figure, qtr_dec limit)
 {
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], c[QTR_DEC_STRLEN];
     if (v->qty <= room) return true;
@@ -72,9 +74,9 @@ static bool cap_qty(rp_verdict *v, qtr_dec room, const char *reason, qtr_dec fig
     return true;
 }
 
-void rp_check_limits(const qtr_policy_limits *lim, const qtr_order_intent *o, const rp_inputs *in, rp_verdict *v)
+void qh_policy_check_limits(const qh_policy_rules *lim, const qtr_order_intent *o, const qh_policy_inputs *in, qh_policy_verdict *v)
 {
-    const qtr_risk_context *rc = &in->rc;
+    const qh_risk_ctx *rc = &in->rc;
     const qtr_dec pos = rc->position_qty, price = in->exec_price;
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
     set(v, QTR_RISK_APPROVE, o->qty, "approved", "within limits");
@@ -102,27 +104,27 @@ void rp_check_limits(const qtr_policy_limits *lim, const qtr_order_intent *o, co
     qtr_dec order_room = 0;
     if (lim->max_order_notional > 0 && !qtr_dec_div(lim->max_order_notional, price, QTR_ROUND_DOWN, &order_room))
         order_room = QTR_DEC_MAX;
-    if (!cap_qty(v, order_room, "max_order_notional", rp_notional(v->qty, price), lim->max_order_notional)) return;
+    if (!cap_qty(v, order_room, "max_order_notional", qh_risk_notional(v->qty, price), lim->max_order_notional)) return;
 
     qtr_dec after = position_after(o, pos, v->qty);
     if (!cap_qty(v, room_qty(o, pos, price, lim->max_position_notional), "max_position_notional",
-                 rp_notional(after, price), lim->max_position_notional))
+                 qh_risk_notional(after, price), lim->max_position_notional))
         return;
 
     /* Exposure: only an order that adds exposure can break the limit. */
-    qtr_dec before_sym = rp_notional(pos, price);
+    qtr_dec before_sym = qh_risk_notional(pos, price);
     after = position_after(o, pos, v->qty);
     qtr_dec exposure_after, budget;
-    if (!qtr_dec_add(in->exposure_other, rp_notional(after, price), &exposure_after)) exposure_after = QTR_DEC_MAX;
-    bool adds = rp_notional(after, price) > before_sym;
+    if (!qtr_dec_add(in->exposure_other, qh_risk_notional(after, price), &exposure_after)) exposure_after = QTR_DEC_MAX;
+    bool adds = qh_risk_notional(after, price) > before_sym;
     if (adds && exposure_after > lim->max_total_exposure) {
         if (!qtr_dec_sub(lim->max_total_exposure, in->exposure_other, &budget)) budget = QTR_DEC_MIN;
         if (!cap_qty(v, room_qty(o, pos, price, budget), "max_total_exposure", exposure_after,
                      lim->max_total_exposure))
             return;
         after = position_after(o, pos, v->qty);
-        if (!qtr_dec_add(in->exposure_other, rp_notional(after, price), &exposure_after)) exposure_after = QTR_DEC_MAX;
-        adds = rp_notional(after, price) > before_sym;
+        if (!qtr_dec_add(in->exposure_other, qh_risk_notional(after, price), &exposure_after)) exposure_after = QTR_DEC_MAX;
+        adds = qh_risk_notional(after, price) > before_sym;
     }
 
     if (adds) {
@@ -160,7 +162,7 @@ void rp_check_limits(const qtr_policy_limits *lim, const qtr_order_intent *o, co
     }
 }
 
-void rp_combine_judge(rp_verdict *v, int judge_rc, const qtr_risk_decision *j)
+void qh_policy_combine_judge(qh_policy_verdict *v, int judge_rc, const qtr_risk_decision *j)
 {
     char a[QTR_DEC_STRLEN];
     if (v->verdict == QTR_RISK_REJECT) return;
@@ -191,4 +193,31 @@ void rp_combine_judge(rp_verdict *v, int judge_rc, const qtr_risk_decision *j)
         return;
     }
     set(v, QTR_RISK_REJECT, 0, "policy_error", "judge() gave an unknown verdict %d", (int)j->verdict);
+}
+
+qtr_dec qh_risk_notional(qtr_dec qty, qtr_dec price)
+{
+    qtr_dec n;
+    if (!qtr_dec_mul(qtr_dec_abs(qty), qtr_dec_abs(price), QTR_ROUND_UP, &n)) return QTR_DEC_MAX;
+    return n;
+}
+
+void qh_policy_enforce(qh_policy *p, const qtr_order_intent *o, qh_policy_inputs *in, qh_policy_verdict *v)
+{
+    const qh_policy_rules *lim = qh_policy_limits(p);
+    if (!lim) {
+        set(v, QTR_RISK_REJECT, 0, "no_policy", "no risk policy is loaded");
+        return;
+    }
+    qh_policy_check_limits(lim, o, in, v);
+    if (v->verdict == QTR_RISK_REJECT) return;
+    /* judge() sees the order as it would be sent. */
+    qtr_order_intent sized = *o;
+    sized.qty = v->qty;
+    in->rc.order_notional = qh_risk_notional(v->qty, in->exec_price);
+    qtr_risk_decision judged;
+    memset(&judged, 0, sizeof judged);
+    int rc = qh_policy_judge(p, &sized, &in->rc, &judged);
+    judged.reason[sizeof judged.reason - 1] = '\0';
+    qh_policy_combine_judge(v, rc, &judged);
 }
