@@ -1,8 +1,9 @@
-/* Fuzz target: the Binance plugin's two JSON readers, differentially. The
- * raw, allocation-free bn_jread path and the jansson path must accept and
- * refuse the same documents with the same words, and read the same fields
- * (tests/exchange_binance_usdm/jread_diff.c holds the check and the five known jansson
- * quirks it adjusts for). userTrades is read all or nothing. */
+/* Fuzz target: the Binance plugin's JSON reader (bn_jread, its only one),
+ * differentially against a jansson oracle that reads the plugin's own field
+ * tables from a tree: both must accept and refuse the same documents with
+ * the same words, and read the same fields
+ * (tests/exchange_binance_usdm/jread_diff.c holds the check and the five
+ * known jansson quirks it adjusts for). userTrades is read all or nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 
