@@ -14,7 +14,7 @@ static const command commands[] = {
     { "run", qh_cmd_run },         { "backtest", qh_cmd_backtest },    { "check", qh_cmd_check },
     { "policy", qh_cmd_policy },   { "ess", qh_cmd_ess },              { "backup", qh_cmd_backup },
     { "export-trades", qh_cmd_export }, { "plugins", qh_cmd_plugins }, { "version", qh_cmd_version },
-    { "indicators", qh_cmd_indicators }, { "reconcile", qh_cmd_reconcile },
+    { "indicators", qh_cmd_indicators }, { "reconcile", qh_cmd_reconcile }, { "bus", qh_cmd_bus },
 };
 
 /* `qtr help [COMMAND [SUBCOMMAND]]` */

@@ -26,6 +26,7 @@ struct qh_consumer {
     qh_consumer_opts o;
     const qh_bus_config *cfg;
     char ip[64], password[256];
+    char group[40];
     struct event_base *base;
     redisAsyncContext *ac;
     bool ready;
@@ -88,7 +89,7 @@ static void ack(qh_consumer *c, size_t stream, const char **ids, const size_t *l
     size_t len[3 + READ_COUNT];
     argv[0] = "XACK"; len[0] = 4;
     argv[1] = c->keys[stream]; len[1] = strlen(c->keys[stream]);
-    argv[2] = c->cfg->group; len[2] = strlen(c->cfg->group);
+    argv[2] = c->group; len[2] = strlen(c->group);
     for (size_t i = 0; i < n; i++) { argv[3 + i] = ids[i]; len[3 + i] = lens[i]; }
     if (redisAsyncCommandArgv(c->ac, NULL, NULL, (int)(3 + n), argv, len) == REDIS_OK) {
         c->st.acked += n;
@@ -213,7 +214,7 @@ static void issue_read(qh_consumer *c)
     static const char count_txt[] = "256", block_txt[] = "50";
     argv[a] = "XREADGROUP"; len[a++] = 10;
     argv[a] = "GROUP"; len[a++] = 5;
-    argv[a] = c->cfg->group; len[a++] = strlen(c->cfg->group);
+    argv[a] = c->group; len[a++] = strlen(c->group);
     argv[a] = c->cfg->host_id; len[a++] = strlen(c->cfg->host_id);
     argv[a] = "COUNT"; len[a++] = 5;
     argv[a] = count_txt; len[a++] = sizeof count_txt - 1;
@@ -255,7 +256,7 @@ static void on_claim_timer(evutil_socket_t fd, short what, void *ud)
     size_t k = c->claim_idx;
     char idle[24];
     snprintf(idle, sizeof idle, "%" PRId64, c->cfg->claim_idle_ms);
-    const char *argv[] = { "XAUTOCLAIM", c->keys[k], c->cfg->group, c->cfg->host_id, idle, c->claim_next[k], "COUNT", "256" };
+    const char *argv[] = { "XAUTOCLAIM", c->keys[k], c->group, c->cfg->host_id, idle, c->claim_next[k], "COUNT", "256" };
     size_t len[8];
     for (int i = 0; i < 8; i++) len[i] = strlen(argv[i]);
     if (redisAsyncCommandArgv(c->ac, on_claim, c, 8, argv, len) == REDIS_OK) c->claim_outstanding = true;
@@ -292,7 +293,7 @@ static void on_pending_timer(evutil_socket_t fd, short what, void *ud)
     argv[a] = PENDING_SCRIPT; len[a++] = sizeof PENDING_SCRIPT - 1;
     argv[a] = nk; len[a++] = strlen(nk);
     for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
-    argv[a] = c->cfg->group; len[a++] = strlen(c->cfg->group);
+    argv[a] = c->group; len[a++] = strlen(c->group);
     redisAsyncCommandArgv(c->ac, on_pending_sum, c, (int)a, argv, len);
 }
 
@@ -337,7 +338,7 @@ static void on_connect(const redisAsyncContext *cac, int status)
         /* signals from the stream's start (older ones are refused as stale,
          * not lost), other types from now on */
         const char *start = c->types[i] == QTR_EV_SIGNAL ? "0" : "$";
-        const char *argv[] = { "XGROUP", "CREATE", c->keys[i], c->cfg->group, start, "MKSTREAM" };
+        const char *argv[] = { "XGROUP", "CREATE", c->keys[i], c->group, start, "MKSTREAM" };
         size_t len[6];
         for (int k = 0; k < 6; k++) len[k] = strlen(argv[k]);
         redisAsyncCommandArgv(c->ac, on_setup, c, 6, argv, len);
@@ -403,8 +404,10 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
     if (pw) qtr_strlcpy(c->password, pw, sizeof c->password);
     c->rng = (unsigned)(qh_mono_ns() ^ ((int64_t)getpid() << 8));
+    qtr_strlcpy(c->group, o->group ? o->group : o->cfg->group, sizeof c->group);
+    uint64_t types = o->types ? o->types : o->cfg->consume;
     for (int t = 0; t < QTR_EV__COUNT && t < 64; t++) {
-        if (!(o->cfg->consume & (UINT64_C(1) << t)) || c->n_streams == MAX_STREAMS) continue;
+        if (!(types & (UINT64_C(1) << t)) || c->n_streams == MAX_STREAMS) continue;
         const char *name = qh_busev_type_name((qtr_event_type)t);
         if (!name) continue;
         snprintf(c->keys[c->n_streams], sizeof c->keys[0], "%s:%s", o->cfg->redis.stream_prefix, name);

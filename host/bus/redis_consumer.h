@@ -14,6 +14,9 @@
  *    pending longer than claim_idle_ms; they go the same way.
  *  - Every second, XPENDING counts what this group still has pending.
  *
+ * The execution hosts share a group on the signal stream (each signal to one
+ * of them); a type every host needs whole (candles for each strategy host)
+ * is read in a group of the host's own (bus_link.c makes that consumer).
  * A signal stream's group starts at the stream's beginning (a signal sent
  * before the group existed is then refused as stale, not lost); the other
  * types start at new entries.
@@ -40,6 +43,8 @@ typedef struct qh_consumer_opts {
     struct event_base *base;
     const qh_bus_config *cfg;
     const char *redis_ip;
+    uint64_t types;                  /* bit (1 << type) of the streams to read; 0: cfg->consume */
+    const char *group;               /* NULL: cfg->group */
     qh_consumer_fn handler;
     void *ud;
     int64_t (*now_ms)(void *ud);     /* the host clock, for stale signals (NULL: wall clock) */
