@@ -107,6 +107,35 @@ def two_hosts(d, redis):
           f"{unaccounted} queued but unsent at the kill -9")
 
 
+def two_execution_hosts(d, redis):
+    """Two execution hosts in one group, one strategy host: no signal is acted
+    on by both (each order carries its signal's host#seq)."""
+    redis.cli("FLUSHALL")
+    cfgs = []
+    for h in ("exec-a", "exec-b"):
+        cfgs.append(busfx.host_config(os.path.join(d, f"{h}.lua"), d, h, "execution", redis.port, "", EXEC_BUS,
+                                      signals="capacity = 1000, per_cycle = 256, max_age_ms = 1500"))
+    st = busfx.host_config(os.path.join(d, "strat2.lua"), d, "strat-2", "strategy", redis.port, STRATEGY, "")
+    hosts = [qtrtest.Server(["-c", c], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d)) for c in cfgs]
+    for h in hosts:
+        check(h.wait_for("role execution", 20), "an execution host started")
+    s = qtrtest.Server(["-c", st], cwd=tempfile.mkdtemp(prefix="qtr_strat_", dir=d))
+    check(qtrtest.wait_until(lambda: len(redis.entries("qtr:signal")) >= 60, 40), "signals flow")
+    s.stop()
+    time.sleep(2)
+    for h in hosts:
+        h.stop()
+    per_host = []
+    for h in ("exec-a", "exec-b"):
+        _, tags = tags_of_orders(os.path.join(d, f"var-{h}", "qtr.db"))
+        per_host.append({q for _, q in tags})
+    both = per_host[0] & per_host[1]
+    check(not both, f"signals acted on by both execution hosts: {sorted(both)[:5]}")
+    check(per_host[0] and per_host[1], f"both members took signals: {len(per_host[0])} and {len(per_host[1])}")
+    check(redis.pending("qtr:signal", "execution") == 0, "nothing pending in the group at the end")
+    print(f"two execution hosts: {len(per_host[0])} and {len(per_host[1])} signals acted on, none by both")
+
+
 def full_buffer(d):
     dead = qtrtest.free_port()
     ex = busfx.host_config(os.path.join(d, "full.lua"), d, "exec-9", "execution", dead, "",
@@ -126,6 +155,7 @@ def main():
     try:
         bad_config(d, redis)
         two_hosts(d, redis)
+        two_execution_hosts(d, redis)
         full_buffer(d)
     finally:
         redis.stop()
