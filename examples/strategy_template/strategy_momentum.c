@@ -30,12 +30,16 @@
 #define MAX_SYMBOLS 64               /* kept small and simple on purpose */
 
 static const qtr_option options[] = {
-    { "lookback", QTR_OPT_INT, "5", 0, "candles to look back" },
-    { "threshold", QTR_OPT_DECIMAL, "0.01", 0, "move that triggers, as a fraction (0.01 = 1%)" },
-    { "order_notional", QTR_OPT_DECIMAL, "100", 0, "position size in quote currency" },
+    { .name = "lookback", .type = QTR_OPT_INT, .default_value = "5",
+      .help = "candles to look back" },
+    { .name = "threshold", .type = QTR_OPT_DECIMAL, .default_value = "0.01",
+      .help = "move that triggers, as a fraction (0.01 = 1%)" },
+    { .name = "order_notional", .type = QTR_OPT_DECIMAL, .default_value = "100",
+      .help = "position size in quote currency" },
     /* read by the host, not here: it sends only these symbols' candles */
-    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "symbols to trade; empty: every symbol" },
-    { NULL, 0, NULL, 0, NULL },
+    { .name = "symbols", .type = QTR_OPT_STRING_LIST,
+      .help = "symbols to trade; empty: every symbol" },
+    { .name = NULL },
 };
 
 typedef struct series {

@@ -34,17 +34,17 @@
  * values) without this table changing meaning. */
 static const qtr_option OPTIONS[] = {
     { .name = "taker_fee", .type = QTR_OPT_DECIMAL, .default_value = "0.0004",
-      .help = "fee rate of taker fills (0.0004 = 0.04%)" },
+      .help = "fee rate of taker fills (0.0004 = 0.04%)", .min = "0", .max = "0.1" },
     { .name = "maker_fee", .type = QTR_OPT_DECIMAL, .default_value = "0.0002",
-      .help = "fee rate of maker fills; negative is a rebate" },
+      .help = "fee rate of maker fills; negative is a rebate", .min = "-0.1", .max = "0.1" },
     { .name = "slippage_bps", .type = QTR_OPT_DECIMAL, .default_value = "1",
-      .help = "taker price moved against the order, in basis points" },
+      .help = "taker price moved against the order, in basis points", .min = "0", .max = "1000" },
     { .name = "max_volume_share", .type = QTR_OPT_DECIMAL, .default_value = "0.1",
-      .help = "largest share of a candle's volume filled on it" },
+      .help = "largest share of a candle's volume filled on it", .min = "0.00000001", .max = "1" },
     { .name = "min_qty_step", .type = QTR_OPT_DECIMAL, .default_value = "0.001",
-      .help = "quantities are rounded down to this step" },
+      .help = "quantities are rounded down to this step", .min = "0.00000001", .max = "1000000" },
     { .name = "price_tick", .type = QTR_OPT_DECIMAL, .default_value = "0.0001",
-      .help = "limit prices must be multiples of this tick" },
+      .help = "limit prices must be multiples of this tick", .min = "0.00000001", .max = "1000000" },
     { .name = "symbols_file", .type = QTR_OPT_STRING, .default_value = "",
       .help = "exchangeInfo JSON with each symbol's tick, step, minimums and precision (qtr symbols fetch); " "empty: price_tick and min_qty_step for every symbol" },
     { .name = "market_fill", .type = QTR_OPT_STRING, .default_value = "close",
@@ -54,7 +54,7 @@ static const qtr_option OPTIONS[] = {
     { .name = "stop_trigger", .type = QTR_OPT_STRING, .default_value = "last",
       .help = "stop and take-profit orders trigger on the candle's high/low (last) or on the mark price (mark)" },
     { .name = "market_order_timeout_candles", .type = QTR_OPT_INT, .default_value = "5",
-      .help = "candles before a market remainder expires" },
+      .help = "candles before a market remainder expires", .min = "0", .max = "1000000" },
     { .name = NULL },
 };
 

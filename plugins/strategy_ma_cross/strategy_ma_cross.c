@@ -39,12 +39,17 @@
 
 /* ---- options: the host checks types and fills defaults before init() ---- */
 static const qtr_option ma_options[] = {
-    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "symbols to trade; empty: every symbol seen" },
-    { "fast", QTR_OPT_INT, "10", 0, "fast moving average length, in candles" },
-    { "slow", QTR_OPT_INT, "30", 0, "slow moving average length, in candles (> fast)" },
-    { "order_notional", QTR_OPT_DECIMAL, "100", 0, "size of a position, in quote currency" },
-    { "min_confidence", QTR_OPT_DOUBLE, "0", 0, "skip signals scoring below this (0..1)" },
-    { NULL, 0, NULL, 0, NULL },
+    { .name = "symbols", .type = QTR_OPT_STRING_LIST,
+      .help = "symbols to trade; empty: every symbol seen" },
+    { .name = "fast", .type = QTR_OPT_INT, .default_value = "10", .min = "1", .max = "999",
+      .help = "fast moving average length, in candles" },
+    { .name = "slow", .type = QTR_OPT_INT, .default_value = "30", .min = "2", .max = "1000",
+      .help = "slow moving average length, in candles (> fast)" },
+    { .name = "order_notional", .type = QTR_OPT_DECIMAL, .default_value = "100", .min = "0.00000001",
+      .help = "size of a position, in quote currency" },
+    { .name = "min_confidence", .type = QTR_OPT_DOUBLE, .default_value = "0", .min = "0", .max = "1",
+      .help = "skip signals scoring below this (0..1)" },
+    { .name = NULL },
 };
 
 /* ---- state ---- */

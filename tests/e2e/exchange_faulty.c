@@ -87,7 +87,7 @@ static int cancel(void *state, const char *symbol, const char *client_id)
 
 static const qtr_option options[] = {
     { .name = "mode", .type = QTR_OPT_STRING, .flags = QTR_OPT_REQUIRED, .help = "what to get wrong" },
-    { 0 },
+    { .name = NULL },
 };
 
 static int init(const qtr_host *h, qtr_ctx *ctx, void **out)

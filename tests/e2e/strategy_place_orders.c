@@ -42,12 +42,17 @@ static void tick(void *ud)
 static void on_candle(void *state, const qtr_candle *c) { (void)state; (void)c; }
 
 static const qtr_option options[] = {
-    { "symbol", QTR_OPT_STRING, "BTCUSDT", 0, "symbol" },
-    { "count", QTR_OPT_INT, "0", 0, "orders to place" },
-    { "qty", QTR_OPT_DECIMAL, "0.01", 0, "quantity of each" },
-    { "price", QTR_OPT_DECIMAL, "49000", 0, "limit price" },
-    { "every_ms", QTR_OPT_INT, "200", 0, "how often to try" },
-    { NULL, 0, NULL, 0, NULL },
+    { .name = "symbol", .type = QTR_OPT_STRING, .default_value = "BTCUSDT",
+      .help = "symbol" },
+    { .name = "count", .type = QTR_OPT_INT, .default_value = "0",
+      .help = "orders to place" },
+    { .name = "qty", .type = QTR_OPT_DECIMAL, .default_value = "0.01",
+      .help = "quantity of each" },
+    { .name = "price", .type = QTR_OPT_DECIMAL, .default_value = "49000",
+      .help = "limit price" },
+    { .name = "every_ms", .type = QTR_OPT_INT, .default_value = "200",
+      .help = "how often to try" },
+    { .name = NULL },
 };
 
 static int init(const qtr_host *h, qtr_ctx *ctx, void **out)

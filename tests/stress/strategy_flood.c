@@ -24,14 +24,21 @@
 #include <qtr/plugin.h>
 
 static const qtr_option options[] = {
-    { "symbol", QTR_OPT_STRING, "BTCUSDT", 0, "the symbol to flood" },
-    { "candles", QTR_OPT_INT, "100", 0, "candles to flood on, then stop" },
-    { "per_candle", QTR_OPT_INT, "50", 0, "signals per candle (1..100)" },
-    { "steady_candles", QTR_OPT_INT, "0", 0, "candles of the steady phase before the burst" },
-    { "steady_every", QTR_OPT_INT, "1", 0, "one signal every this many candles in the steady phase" },
-    { "trigger", QTR_OPT_STRING, "", 0, "a file whose existence starts the burst (empty: at once)" },
-    { "symbols", QTR_OPT_STRING_LIST, NULL, 0, "set by the host (not read here: `symbol` is the one flooded)" },
-    { NULL, 0, NULL, 0, NULL },
+    { .name = "symbol", .type = QTR_OPT_STRING, .default_value = "BTCUSDT",
+      .help = "the symbol to flood" },
+    { .name = "candles", .type = QTR_OPT_INT, .default_value = "100",
+      .help = "candles to flood on, then stop" },
+    { .name = "per_candle", .type = QTR_OPT_INT, .default_value = "50",
+      .help = "signals per candle (1..100)" },
+    { .name = "steady_candles", .type = QTR_OPT_INT, .default_value = "0",
+      .help = "candles of the steady phase before the burst" },
+    { .name = "steady_every", .type = QTR_OPT_INT, .default_value = "1",
+      .help = "one signal every this many candles in the steady phase" },
+    { .name = "trigger", .type = QTR_OPT_STRING, .default_value = "",
+      .help = "a file whose existence starts the burst (empty: at once)" },
+    { .name = "symbols", .type = QTR_OPT_STRING_LIST,
+      .help = "set by the host (not read here: `symbol` is the one flooded)" },
+    { .name = NULL },
 };
 
 typedef struct flood {

@@ -1,0 +1,34 @@
+/*
+ * Declared options (qtr_option, qtr/plugin.h): a configured value against
+ * its declaration's type, bounds (min, max) and allowed values. One place
+ * for plugins' options (core/config.c, qh_config_check_options) and the
+ * host's own config sections (core/config_table.c), so every refusal reads
+ * the same: "<where>: <option>: 0 is out of range [1, 1000]".
+ */
+#ifndef QH_OPTION_CHECK_H
+#define QH_OPTION_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <qtr/plugin.h>
+
+#include "core/config.h"
+
+/* The declaration itself: a known type, min/max that parse as the type
+ * (an integer for the length of a STRING or the items of a STRING_LIST),
+ * min <= max, allowed only on STRING/STRING_LIST, and a default value that
+ * passes its own checks. true, or false with why filled ("min 'x' is not
+ * a decimal"). */
+bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen);
+
+/* The value against the declaration (the type first). true, or false with
+ * why filled: what is wrong, naming the value and the range or the allowed
+ * values, without the option's name (the caller puts where and which in
+ * front). */
+bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, size_t whylen);
+
+/* "a string", "an integer", ... for messages. */
+const char *qh_option_type_name(qtr_opt_type t);
+
+#endif
