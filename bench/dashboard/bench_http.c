@@ -2,7 +2,8 @@
  * load generator in another with C keep-alive connections (default 8), each
  * sending one request and waiting for its answer, for S seconds per path,
  * R runs (default 5): prints the median and the spread of the runs, and the
- * load average so a busy machine shows.
+ * load average so a busy machine shows, and the server loop's CPU time per
+ * request (median and spread), which a busy machine hardly changes.
  *
  *   bench_dashboard_http [connections] [seconds] [runs]
  *   BENCH_REQUESTS=N bench_dashboard_http ...   a fixed N requests per path
@@ -27,6 +28,15 @@ static int64_t mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* CPU time of the calling thread (the server's loop): what a request costs
+ * the server, whatever else the machine is doing. */
+static int64_t thread_cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 typedef struct load {
@@ -128,22 +138,25 @@ int main(int argc, char **argv)
                seconds, runs);
     bench_print_load("before");
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-        double rate[MAX_RUNS];
+        double rate[MAX_RUNS], cpu_us[MAX_RUNS];
         uint64_t bad = 0;
         for (int r = 0; r < runs; r++) {
             load l = { .port = fx.port, .conns = conns, .seconds = seconds, .path = paths[i], .requests = requests };
             pthread_t th;
-            int64_t t0 = mono_ms();
+            int64_t t0 = mono_ms(), c0 = thread_cpu_ns();
             pthread_create(&th, NULL, generator, &l);
             while (!atomic_load(&l.done)) mock_host_run_for(fx.m, 20);
             pthread_join(th, NULL);
             double secs = (double)(mono_ms() - t0) / 1000.0;
             rate[r] = (double)l.ok / secs;
+            cpu_us[r] = l.ok ? (double)(thread_cpu_ns() - c0) / 1e3 / (double)l.ok : 0;
             bad += l.bad;
         }
         qsort(rate, (size_t)runs, sizeof rate[0], bench_cmp_double);
-        printf("  GET %-15s median %8.0f req/s  (min %.0f, max %.0f; %llu not 200)\n", paths[i], rate[runs / 2], rate[0],
-               rate[runs - 1], (unsigned long long)bad);
+        qsort(cpu_us, (size_t)runs, sizeof cpu_us[0], bench_cmp_double);
+        printf("  GET %-15s median %8.0f req/s  (min %.0f, max %.0f; %llu not 200); server CPU %.2f us/request "
+               "(%.2f..%.2f)\n", paths[i], rate[runs / 2], rate[0], rate[runs - 1], (unsigned long long)bad,
+               cpu_us[runs / 2], cpu_us[0], cpu_us[runs - 1]);
     }
     bench_print_load("after");
     dash_stop(&fx);
