@@ -162,10 +162,8 @@ static void record_external(qh_engine *e, const qtr_order_update *u)
     qtr_order_update mine;
     if (qh_store_get_order(e->store, u->client_id, &mine) == QTR_OK) return;   /* known from an earlier start */
     qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_ORDER_UPDATE;
-    ev.time_ms = u->time_ms;
-    ev.u.order_update = *u;
+    QH_PAYLOAD_CHECK(order_update, *u);
+    qh_event_make(&ev, QTR_EV_ORDER_UPDATE, 0, u->time_ms, u, sizeof *u);
     char why[QTR_TEXT_MAX];
     if (qh_store_enqueue(e->store, &ev, NULL, why, sizeof why) != QTR_OK)
         qh_error(LOGC, "external order %s not recorded: %s", u->client_id, why);
@@ -192,9 +190,7 @@ static void on_snapshot(void *ud, int status, const qtr_order_update *orders, si
     size_t adopted = 0;
     for (size_t i = 0; i < n_orders; i++) {
         const qtr_order_update *u = &orders[i];
-        bool open = false;
-        for (size_t k = 0; k < e->n_open && !open; k++) open = strcmp(e->open_orders[k].client_id, u->client_id) == 0;
-        if (open) continue;
+        if (qh_order_table_find(e->open_orders, u->client_id)) continue;
         qtr_order_update t = *u;
         if (has_prefix(e, u->client_id)) {
             t.external = false;
@@ -281,10 +277,10 @@ bool qh_recon_start(qh_engine *e)
         qh_error(LOGC, "store: %s", err);
     }
     /* a copy: adopting may change the open-order table */
-    size_t n = e->n_open;
+    size_t n = qh_order_table_count(e->open_orders);
     qtr_order_update *open = n ? malloc(n * sizeof *open) : NULL;
     if (n && !open) n = 0;
-    if (open) memcpy(open, e->open_orders, n * sizeof *open);
+    if (open) memcpy(open, qh_order_table_items(e->open_orders), n * sizeof *open);
     size_t waiting = 0;
     for (size_t i = 0; i < n; i++) {
         if (open[i].external && !has_prefix(e, open[i].client_id)) continue;

@@ -1,4 +1,5 @@
-/* engine.c — lifecycle, plugin loading, market data and live timers. */
+/* engine.c — lifecycle: create, load the policy and plugins, start the live
+ * timers, stop, free; and the host's one publish helper. */
 #include "engine/engine_internal.h"
 
 #include <errno.h>
@@ -28,26 +29,25 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create)
+qh_plugin_rt *qh_engine_plugin_by_ctx(qtr_ctx *ctx) { return ctx ? ctx->plugin : NULL; }
+
+void qh_event_make(qtr_event *ev, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
+                   size_t size)
 {
-    int32_t i = create ? qh_symtab_intern(e->syms, symbol) : qh_symtab_find(e->syms, symbol);
-    if (i < 0) return NULL;
-    if ((size_t)i >= e->n_market) {
-        if ((size_t)i >= e->cap_market) {
-            size_t ncap = e->cap_market ? e->cap_market * 2 : 16;
-            qh_market_sym *n = realloc(e->market, ncap * sizeof *n);
-            if (!n) return NULL;
-            e->market = n;
-            e->cap_market = ncap;
-        }
-        memset(&e->market[i], 0, sizeof e->market[i]);
-        qtr_strlcpy(e->market[i].symbol, symbol, sizeof e->market[i].symbol);
-        e->n_market = (size_t)i + 1;
-    }
-    return &e->market[i];
+    memset(ev, 0, sizeof *ev);
+    ev->type = type;
+    ev->flags = flags;
+    ev->time_ms = time_ms;
+    memcpy(&ev->u, payload, size < sizeof ev->u ? size : sizeof ev->u);
 }
 
-qh_plugin_rt *qh_engine_plugin_by_ctx(qtr_ctx *ctx) { return ctx ? ctx->plugin : NULL; }
+int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
+                      size_t size)
+{
+    qtr_event ev;
+    qh_event_make(&ev, type, flags, time_ms, payload, size);
+    return qh_bus_publish(e->bus, &ev);
+}
 
 static void register_metrics(qh_engine *e)
 {
@@ -83,7 +83,7 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
     e->clock = qh_clock_new(base, start_ms);
     e->bus = qh_bus_new();
     e->metrics = qh_metrics_new();
-    e->syms = qh_symtab_new();
+    e->syms = qh_symbol_index_new(0);   /* growing */
     e->pf = qh_portfolio_new(cfg->starting_balance);
     qh_policy_config pc = {
         .mem_limit_bytes = cfg->policy.mem_limit_bytes,
@@ -93,6 +93,7 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
         .alloc_limit_bytes = cfg->policy.alloc_limit_bytes,
         .on_overrun = on_policy_overrun,
         .overrun_ud = e,
+        .caps = cfg->caps,   /* hard caps no policy may loosen (engineer "policy") */
     };
     e->policy = qh_policy_new(&pc);
     qh_sigq_config sc = {
@@ -102,16 +103,14 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
         .cycle_ms = cfg->signals.cycle_ms,
     };
     e->sigq = qh_sigq_new(&sc);
-    e->open_orders = calloc(QH_MAX_OPEN_ORDERS, sizeof *e->open_orders);
-    e->fill_ids = calloc(QH_FILL_SEEN, sizeof *e->fill_ids);
-    e->fill_index = malloc(QH_FILL_SEEN * 2 * sizeof *e->fill_index);
+    e->open_orders = qh_order_table_new(QH_MAX_OPEN_ORDERS);
+    e->fills_seen = qh_fill_dedup_new(QH_FILL_SEEN);
     if (!e->clock || !e->bus || !e->metrics || !e->syms || !e->pf || !e->policy || !e->sigq || !e->open_orders ||
-        !e->fill_ids || !e->fill_index) {
+        !e->fills_seen) {
         snprintf(err, errlen, "out of memory creating the engine");
         qh_engine_free(e);
         return NULL;
     }
-    for (size_t i = 0; i < QH_FILL_SEEN * 2; i++) e->fill_index[i] = -1;
     const char *ess_path = NULL;
     if (!e->backtest) {
         if (mkdir_p(cfg->state_dir) != 0) {
@@ -180,7 +179,7 @@ static void policy_path(qh_engine *e, char *out, size_t outlen)
 
 static void apply_policy_to_ess(qh_engine *e)
 {
-    const qtr_policy_limits *l = qh_policy_limits(e->policy);
+    const qh_policy_rules *l = qh_policy_limits(e->policy);
     if (!l) return;
     qh_ess_limits el = {
         .max_drawdown_pct = l->ess_max_drawdown_pct,
@@ -204,11 +203,9 @@ static void on_policy_overrun(void *ud, const qh_policy_overrun *o)
         qh_publish_alert(e, QTR_ALERT_WARNING, "policy", "policy_timeout", "%s", o->error);
         return;
     }
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_POLICY;
-    ev.time_ms = qh_clock_now_ms(e->clock);
-    if (qh_policy_history(e->policy, &ev.u.policy, 1) == 1) qh_bus_publish(e->bus, &ev);
+    qtr_policy_event last;
+    if (qh_policy_history(e->policy, &last, 1) == 1)
+        QH_PUBLISH(e, QTR_EV_POLICY, 0, qh_clock_now_ms(e->clock), policy, last);
     if (o->action == QH_OVERRUN_REVERTED) {
         apply_policy_to_ess(e);
         qh_publish_alert(e, QTR_ALERT_CRITICAL, "policy", "policy_withdrawn",
@@ -235,12 +232,7 @@ int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errle
         policy_path(e, path, sizeof path);
         rc = qh_policy_load(e->policy, path, now, &pev);
     }
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_POLICY;
-    ev.time_ms = now;
-    ev.u.policy = pev;
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_POLICY, 0, now, policy, pev);
     if (rc == 0) {
         qh_metric_add(e->m.policy_loads_ok, 1);
         apply_policy_to_ess(e);
@@ -396,20 +388,14 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         return 2;
     }
     if (qh_persist_restore(e, err, errlen) != 0) return 2;
-    size_t n_exchange = 0, n_risk = 0;
-    for (size_t i = 0; i < e->cfg->n_plugins; i++) {
-        n_exchange += e->cfg->plugins[i].kind == QTR_KIND_EXCHANGE;
-        n_risk += e->cfg->plugins[i].kind == QTR_KIND_RISK;
-    }
+    size_t n_exchange = 0;
+    for (size_t i = 0; i < e->cfg->n_plugins; i++) n_exchange += e->cfg->plugins[i].kind == QTR_KIND_EXCHANGE;
     if (n_exchange != 1) {
         snprintf(err, errlen, "%s: plugins: exactly one exchange plugin is needed, %zu configured", e->cfg->path, n_exchange);
         return 2;
     }
-    if (n_risk != 1) {
-        snprintf(err, errlen, "%s: plugins: exactly one risk plugin is needed (every order must pass one), %zu configured",
-                 e->cfg->path, n_risk);
-        return 2;
-    }
+    /* Risk plugins are optional extra checks: the host enforces the policy
+     * on every order itself (pipeline.c), so none is needed. */
     /* Load order fixes who sees a candle first: the exchange (fills resting
      * orders), then the host (marks the portfolio), then strategies. */
     static const qtr_kind order[] = { QTR_KIND_EXCHANGE, QTR_KIND_RISK, QTR_KIND_DASHBOARD };
@@ -427,10 +413,11 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
             }
         }
     }
-    if (!e->exchange || !e->risk) {
-        snprintf(err, errlen, "%s: the %s plugin did not load", e->cfg->path, !e->exchange ? "exchange" : "risk");
+    if (!e->exchange) {
+        snprintf(err, errlen, "%s: the exchange plugin did not load", e->cfg->path);
         return 2;
     }
+    qh_market_subscribe(e);
     qh_pipeline_subscribe(e);
     for (size_t i = 0; i < e->cfg->n_plugins; i++) {
         const qh_plugin_conf *pc = &e->cfg->plugins[i];
@@ -444,19 +431,15 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         if (p->ld.strategy.on_order_update)
             qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, strategy_on_update, p, p);
     }
-    return 0;
+    /* the Redis bus of a live server with a `bus` section (bus/bus_link.h, engineer "redis") */
+    return qh_bus_link_open(e, err, errlen);
 }
 
 /* ---- live timers ---- */
 
 static void publish_candle(qh_engine *e, const qtr_candle *c)
 {
-    qtr_event ev;
-    ev.type = QTR_EV_CANDLE;
-    ev.flags = 0;
-    ev.time_ms = qh_clock_now_ms(e->clock);
-    ev.u.candle = *c;
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_CANDLE, 0, qh_clock_now_ms(e->clock), candle, *c);
 }
 
 static void on_market_tick(void *ud)
@@ -496,13 +479,15 @@ static void on_ess_tick(void *ud)
     qh_pipeline_enforce_flat(e);
 }
 
-static void on_policy_timer(void *ud)
+void qh_engine_policy_timer(void *ud)
 {
     qh_engine *e = ud;
     qh_engine_policy_load(e, "scheduled reload", NULL, 0);
 }
 
-static void on_lag_probe(void *ud)
+/* Only measures: how late this tick came. (It once also reloaded a stale
+ * policy, a second reload path beside the policy's own timer.) */
+void qh_engine_lag_probe(void *ud)
 {
     qh_engine *e = ud;
     int64_t now = qh_mono_ns();
@@ -510,10 +495,7 @@ static void on_lag_probe(void *ud)
         int64_t lag = now - e->lag_expected_ns;
         e->loop_lag_ms = lag > 0 ? (double)lag / 1e6 : 0;
     }
-    e->lag_expected_ns = now + 100 * 1000000LL;
-    /* a reload missed for any reason still happens once the policy is stale */
-    if (qh_policy_stale(e->policy, qh_clock_now_ms(e->clock)))
-        qh_engine_policy_load(e, "policy older than its maximum age", NULL, 0);
+    e->lag_expected_ns = now + QH_LAG_PROBE_MS * 1000000LL;
 }
 
 static int start_market(qh_engine *e, char *err, size_t errlen)
@@ -604,8 +586,8 @@ int qh_engine_start(qh_engine *e, char *err, size_t errlen)
         return 1;
     }
     e->t_ess = qh_timer_start(e->clock, 1000, true, on_ess_tick, e, e);
-    e->t_policy = qh_timer_start(e->clock, e->cfg->policy.reload_interval_ms, true, on_policy_timer, e, e);
-    e->t_lag = qh_timer_start(e->clock, 100, true, on_lag_probe, e, e);
+    e->t_policy = qh_timer_start(e->clock, e->cfg->policy.reload_interval_ms, true, qh_engine_policy_timer, e, e);
+    e->t_lag = qh_timer_start(e->clock, QH_LAG_PROBE_MS, true, qh_engine_lag_probe, e, e);
     return 0;
 }
 
@@ -631,13 +613,12 @@ void qh_engine_stop(qh_engine *e)
     e->recon.timer = NULL;   /* stopped with the engine's other timers */
     for (size_t i = e->n_plugins; i > 0; i--) stop_plugin(e, &e->plugins[i - 1]);
     /* the last equity snapshot, so a restart resumes from this peak */
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_EQUITY;
-    ev.time_ms = qh_clock_now_ms(e->clock);
-    qh_portfolio_account(e->pf, ev.time_ms, &ev.u.equity);
-    qh_bus_publish(e->bus, &ev);
+    int64_t now = qh_clock_now_ms(e->clock);
+    qtr_account last;
+    qh_portfolio_account(e->pf, now, &last);
+    QH_PUBLISH(e, QTR_EV_EQUITY, 0, now, equity, last);
     if (e->store && qh_store_flush(e->store, 10000) != QTR_OK) qh_error(LOGC, "the trade store did not flush in 10 s");
+    qh_bus_link_close(e);   /* after the last events: what Redis lacks stays in the disk buffer */
     qh_info(LOGC, "stopped");
 }
 
@@ -660,16 +641,15 @@ void qh_engine_free(qh_engine *e)
     qh_clock_free(e->clock);
     qh_bus_free(e->bus);
     qh_metrics_free(e->metrics);
-    qh_symtab_free(e->syms);
+    qh_symbol_index_free(e->syms);
     free(e->market);
     if (e->pf) qh_portfolio_free(e->pf);
     if (e->policy) qh_policy_free(e->policy);
     if (e->ess) qh_ess_free(e->ess);
     if (e->sigq) qh_sigq_free(e->sigq);
     qh_recon_free(e);
-    free(e->open_orders);
-    free(e->fill_ids);
-    free(e->fill_index);
+    qh_order_table_free(e->open_orders);
+    qh_fill_dedup_free(e->fills_seen);
     free(e);
 }
 

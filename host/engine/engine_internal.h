@@ -1,11 +1,16 @@
 /*
- * The engine's state, shared by the files of host/core that make it up:
- * engine.c (lifecycle, market data), pipeline.c (signals to orders to fills),
- * host_api.c (the qtr_host table), health.c (health and metrics).
+ * The engine's state, shared by the files of host/engine that make it up,
+ * one section below each: engine.c (lifecycle, plugins, live timers, the
+ * publish helper), market.c (the market cache, mark and book, funding, the
+ * account), orders.c (the open-order table, fill de-dup), pipeline.c
+ * (signals, checks, the exchange, fills), persist.c (the trade store),
+ * adopt.c (start-up reconciliation), host_api.c (the qtr_host table),
+ * health.c (health and metrics).
  */
 #ifndef QH_ENGINE_INTERNAL_H
 #define QH_ENGINE_INTERNAL_H
 
+#include "bus/bus_link.h"
 #include "core/bus.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -13,9 +18,9 @@
 #include "core/loader.h"
 #include "core/metrics.h"
 #include "core/publish_rule.h"
-#include "core/symtab.h"
 #include "policy/policy.h"
 #include "portfolio/portfolio.h"
+#include "portfolio/symbol_index.h"
 #include "risk/ess.h"
 #include "risk/signal_queue.h"
 #include "store/store.h"
@@ -27,6 +32,8 @@
 #define QH_FILL_SEEN 16384
 
 typedef struct qh_plugin_rt qh_plugin_rt;
+typedef struct qh_order_table qh_order_table;
+typedef struct qh_fill_dedup qh_fill_dedup;
 
 /* Start-up reconciliation with the exchange (adopt.c). */
 typedef enum qh_recon_state {
@@ -98,19 +105,14 @@ struct qh_engine {
     qh_plugin_rt *exchange, *risk;
     bool running;
 
-    qh_symtab *syms;                /* symbol -> index into market */
+    qh_symbol_index *syms;          /* symbol -> index into market */
     qh_market_sym *market;
     size_t n_market, cap_market;
 
-    qtr_order_update *open_orders;  /* live orders, by client id (linear) */
-    size_t n_open;
+    qh_order_table *open_orders;    /* live orders, by client id (orders.c) */
     uint64_t order_seq;
     char run_id[16];
-
-    /* fill ids already applied: a ring of ids plus a hash index into it */
-    char (*fill_ids)[QTR_CLIENT_ID_MAX];
-    int32_t *fill_index;
-    size_t fill_head, fill_count;
+    qh_fill_dedup *fills_seen;      /* fill ids already applied (orders.c) */
 
     QH_RING(qtr_fill, QH_RECENT) recent_fills;
     QH_RING(qtr_order_update, QH_RECENT) recent_orders;
@@ -158,6 +160,9 @@ struct qh_engine {
     /* observers (the backtest report) */
     qh_engine_observer obs;
 
+    /* the Redis bus (bus/bus_link.h, engineer "redis"); NULL without one */
+    struct qh_bus_link *bus_link;
+
     /* metrics */
     struct {
         qh_metric *orders_sent, *orders_rejected_ess, *orders_rejected_risk, *orders_rejected_invalid,
@@ -176,7 +181,6 @@ int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id);
 void qh_pipeline_cycle(qh_engine *e);
 /* Send queued signals, best first, as far as this cycle's budget allows. */
 void qh_pipeline_drain(qh_engine *e);
-void qh_pipeline_after_market(qh_engine *e, const char *symbol, qtr_dec price, int64_t time_ms);
 void qh_ess_hook_transition(void *ud, const qtr_ess_event *ev);
 void qh_ess_hook_cancel_all(void *ud);
 void qh_ess_hook_close_all(void *ud);
@@ -184,12 +188,8 @@ void qh_ess_hook_close_all(void *ud);
  * send a reduce-only close for every open position that has none pending
  * (a rejected close is retried on the next tick). */
 void qh_pipeline_enforce_flat(qh_engine *e);
-/* Add an order to the open-order table; when the table is full, say so
- * loudly, trip the ESS (host) and return false: never dropped quietly. */
-bool qh_open_orders_track(qh_engine *e, const qtr_order_update *u, const char *what);
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);
 
 /* persist.c */
 int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, size_t errlen);
@@ -197,7 +197,6 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen);
 void qh_persist_reconcile(qh_engine *e);
 void qh_persist_close(qh_engine *e);
 void qh_persist_health(qh_engine *e, qtr_health *out);
-void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
 
 /* adopt.c */
 /* Adopt the store's open orders and check positions before entries; false
@@ -208,17 +207,87 @@ void qh_recon_status(qh_engine *e, qtr_reconcile_status *out);
 int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen);
 void qh_recon_health(qh_engine *e, qtr_health *out);
 void qh_recon_free(qh_engine *e);
-/* The position and the pending exposure of open and in-flight orders. */
-void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);
+/* The position and the pending exposure of open and in-flight orders. */
+void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out);
 /* qh_publish_refusal(): core/publish_rule.h */
 /* The plugin's qtr_plugin_events_refused_total{plugin="<name>"} series. */
 qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p);
 
-/* engine.c */
+/* health.c: qh_engine_health and qh_engine_metrics_write (engine.h) */
+
+/* market.c */
+/* The symbol's market state; created on first use when create is set. */
 qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create);
+/* The host's candle, mark price and book top handlers on the bus. */
+void qh_market_subscribe(qh_engine *e);
+/* The account moved (a mark, a fill, funding): the ESS checks it, the
+ * observer sees it, the equity history and peak are kept. */
+void qh_engine_account_changed(qh_engine *e, int64_t time_ms);
+
+/* orders.c */
+/* The open-order table: orders by client id, hashed, at most `capacity`.
+ * The orders are also a dense array (qh_order_table_items, count of them)
+ * that a put or a remove may reorder: a removal moves the last order into
+ * the hole. */
+qh_order_table *qh_order_table_new(size_t capacity);
+void qh_order_table_free(qh_order_table *t);
+typedef enum qh_order_put {
+    QH_ORDER_ADDED = 0,
+    QH_ORDER_EXISTS,        /* the client id is in the table: nothing changed */
+    QH_ORDER_FULL,          /* capacity orders open: refused                  */
+    QH_ORDER_BAD_ID         /* empty, or not terminated within the field      */
+} qh_order_put;
+qh_order_put qh_order_table_put(qh_order_table *t, const qtr_order_update *u);
+/* The order with this client id (to read or update in place), or NULL. */
+qtr_order_update *qh_order_table_find(qh_order_table *t, const char *client_id);
+/* False if no such order. */
+bool qh_order_table_remove(qh_order_table *t, const char *client_id);
+size_t qh_order_table_count(const qh_order_table *t);
+size_t qh_order_table_capacity(const qh_order_table *t);
+const qtr_order_update *qh_order_table_items(const qh_order_table *t);
+/* Add an order to the engine's open orders (or update it if known); when
+ * the table is full, say so loudly, trip the ESS (host) and return false:
+ * never dropped quietly. */
+bool qh_open_orders_track(qh_engine *e, const qtr_order_update *u, const char *what);
+/* The last `capacity` fill ids applied, to ignore a fill seen twice. */
+qh_fill_dedup *qh_fill_dedup_new(size_t capacity);
+void qh_fill_dedup_free(qh_fill_dedup *d);
+bool qh_fill_seen(const qh_fill_dedup *d, const char *fill_id);
+void qh_fill_remember(qh_fill_dedup *d, const char *fill_id);
+/* persist.c's restore: the stored fills count as seen. */
+void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
+
+/* engine.c */
 qh_plugin_rt *qh_engine_plugin_by_ctx(qtr_ctx *ctx);
+int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errlen);
+/* Live timers (ud: the engine). The policy is reloaded by its own timer,
+ * every policy.reload_interval_s; the loop-lag probe, every
+ * QH_LAG_PROBE_MS, only measures the loop's lag. */
+#define QH_LAG_PROBE_MS 100
+void qh_engine_policy_timer(void *ud);
+void qh_engine_lag_probe(void *ud);
+/* The one way the host publishes an event of its own: a zeroed event (no
+ * stale bytes reach a plugin or the store) of this type, flags (QTR_EVF_*)
+ * and time, the payload copied into its union, published on the bus.
+ * Returns qh_bus_publish's result. QH_PUBLISH checks the payload's type
+ * against the union member at compile time:
+ *     QH_PUBLISH(e, QTR_EV_POSITION, 0, time_ms, position, after);
+ * pipeline.c: its memset/type/publish blocks are to move to QH_PUBLISH. */
+int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
+                      size_t size);
+/* The same event, built but not published (for the store directly). */
+void qh_event_make(qtr_event *ev, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
+                   size_t size);
+#define QH_PAYLOAD_CHECK(member, value)                                                                  \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(value), __typeof__(((qtr_event *)0)->u.member)), \
+                   "the payload is not the type of qtr_event.u." #member)
+#define QH_PUBLISH(e, type, flags, time_ms, member, value)                                               \
+    do {                                                                                                 \
+        QH_PAYLOAD_CHECK(member, value);                                                                 \
+        qh_engine_publish((e), (type), (flags), (time_ms), &(value), sizeof ((qtr_event *)0)->u.member); \
+    } while (0)
 
 #endif

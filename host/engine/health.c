@@ -47,6 +47,7 @@ size_t qh_engine_health(qh_engine *e, qtr_component_health *out, size_t cap)
         put(out, cap, &n, "reconcile", h.status, h.reason);
     }
 
+    qh_bus_link_health(e, out, cap, &n);   /* bus_redis (bus/bus_link.h, engineer "redis") */
     size_t n_host = n;   /* names taken by the host's own components */
     for (size_t i = 0; i < e->n_plugins; i++) {
         qh_plugin_rt *p = &e->plugins[i];
@@ -91,7 +92,7 @@ void qh_engine_metrics_write(qh_engine *e, qtr_write_cb write, void *ud)
     qh_metric_set(qh_metrics_gauge(e->metrics, "daily_drawdown_pct", "Loss from the day's start equity, percent", NULL, NULL),
                   qtr_dec_to_display_double(a.daily_drawdown_pct));
     qh_metric_set(qh_metrics_gauge(e->metrics, "open_positions", "Open positions", NULL, NULL), a.open_positions);
-    qh_metric_set(qh_metrics_gauge(e->metrics, "open_orders", "Open orders", NULL, NULL), (double)e->n_open);
+    qh_metric_set(qh_metrics_gauge(e->metrics, "open_orders", "Open orders", NULL, NULL), (double)qh_order_table_count(e->open_orders));
     qtr_ess_status es;
     qh_ess_status(e->ess, &es);
     static const char *const states[] = { "ARMED", "TRIPPED", "COOLDOWN" };

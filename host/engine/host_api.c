@@ -83,16 +83,12 @@ static int api_publish(qtr_ctx *ctx, const qtr_event *ev)
     qtr_event copy = *ev;
     if (ctx->plugin) {
         qh_plugin_rt *p = ctx->plugin;
-        const char *why = qh_publish_refusal(p->ld.desc.kind, p == e->exchange, ev);
+        /* the rule, flags and alert source: the same code as the mock host's */
+        const char *why = qh_publish_admit(p->ld.desc.kind, p == e->exchange, p->ld.desc.name, &copy);
         if (why) {
             publish_refused(ctx, ev, why);
             return QTR_EREFUSED;
         }
-        /* flags are the host's: a plugin's event is live, never a replay
-         * from the store (which the store would not record) */
-        copy.flags = 0;
-        /* an alert names the plugin that raised it: none can pose as the host */
-        if (copy.type == QTR_EV_ALERT) qtr_strlcpy(copy.u.alert.source, p->ld.desc.name, sizeof copy.u.alert.source);
     }
     if (!copy.time_ms) copy.time_ms = qh_clock_now_ms(e->clock);
     return qh_bus_publish(e->bus, &copy);
@@ -279,8 +275,9 @@ void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out)
     qtr_strlcpy(x.symbol, symbol, sizeof x.symbol);
     qtr_position pos;
     if (qh_portfolio_get_position(e->pf, symbol, &pos) == 0) x.position = pos.qty;
-    for (size_t i = 0; i < e->n_open; i++) {
-        const qtr_order_update *o = &e->open_orders[i];
+    const qtr_order_update *open = qh_order_table_items(e->open_orders);
+    for (size_t i = 0; i < qh_order_table_count(e->open_orders); i++) {
+        const qtr_order_update *o = &open[i];
         if (strcmp(o->symbol, symbol) != 0 || qtr_order_status_final(o->status)) continue;
         qtr_dec left = o->qty - o->filled_qty;
         if (left <= 0) continue;
@@ -329,8 +326,9 @@ static int api_get_account(qtr_ctx *ctx, qtr_account *out)
 static size_t api_list_open_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap)
 {
     qh_engine *e = E(ctx);
-    size_t n = e->n_open < cap ? e->n_open : cap;
-    memcpy(out, e->open_orders, n * sizeof *out);
+    size_t open = qh_order_table_count(e->open_orders);
+    size_t n = open < cap ? open : cap;
+    memcpy(out, qh_order_table_items(e->open_orders), n * sizeof *out);
     return n;
 }
 
@@ -360,17 +358,11 @@ static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *
 
 /* ---- policy and ESS ---- */
 
-static int api_policy_limits(qtr_ctx *ctx, qtr_policy_limits *out)
-{
-    const qtr_policy_limits *l = qh_policy_limits(E(ctx)->policy);
-    if (!l) return QTR_ENOTFOUND;
-    *out = *l;
-    return QTR_OK;
-}
+static int api_policy_info(qtr_ctx *ctx, qtr_policy_info *out) { return qh_policy_info(E(ctx)->policy, out); }
 
-static int api_policy_judge(qtr_ctx *ctx, const qtr_order_intent *o, const qtr_risk_context *rc, qtr_risk_decision *out)
+static int api_policy_describe(qtr_ctx *ctx, qtr_write_cb write, void *ud)
 {
-    return qh_policy_judge(E(ctx)->policy, o, rc, out);
+    return qh_policy_describe(E(ctx)->policy, write, ud);
 }
 
 static int api_policy_reload(qtr_ctx *ctx, char *err, size_t errlen)
@@ -502,8 +494,8 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->get_last_candle = api_get_last_candle;
     h->get_book_top = api_get_book_top;
     h->get_mark_price = api_get_mark_price;
-    h->policy_limits = api_policy_limits;
-    h->policy_judge = api_policy_judge;
+    h->policy_info = api_policy_info;
+    h->policy_describe = api_policy_describe;
     h->policy_reload = api_policy_reload;
     h->ess_status = api_ess_status;
     h->ess_trip = api_ess_trip;

@@ -239,18 +239,12 @@ int qh_persist_restore(qh_engine *e, char *err, size_t errlen)
         for (size_t k = 0; !pos.qty && !stored && k < s.n_positions; k++)
             stored = strcmp(s.positions[k].symbol, pos.symbol) == 0;
         if (!pos.qty && !stored) continue;
-        qtr_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = QTR_EV_POSITION;
-        ev.flags = QTR_EVF_REPLAY;
-        ev.time_ms = qh_clock_now_ms(e->clock);
-        ev.u.position = pos;
-        qh_bus_publish(e->bus, &ev);
+        QH_PUBLISH(e, QTR_EV_POSITION, QTR_EVF_REPLAY, qh_clock_now_ms(e->clock), position, pos);
     }
     qh_portfolio_account(e->pf, qh_clock_now_ms(e->clock), &a);
     char eq[QTR_DEC_STRLEN], pk[QTR_DEC_STRLEN];
     qh_info(LOGC, "resumed from %s: %zu fills, %d open positions, %zu open orders, equity %s, peak %s",
-            qh_store_path(e->store), n, a.open_positions, e->n_open, qtr_dec_format(a.equity, eq),
+            qh_store_path(e->store), n, a.open_positions, qh_order_table_count(e->open_orders), qtr_dec_format(a.equity, eq),
             qtr_dec_format(a.equity_peak, pk));
     for (size_t i = 0; qh_portfolio_position_at(e->pf, i, &pos) == 0; i++) {
         char q[QTR_DEC_STRLEN], px[QTR_DEC_STRLEN];
@@ -287,18 +281,12 @@ static void on_snapshot(void *ud, int status, const qtr_order_update *orders, si
         qh_warn(LOGC, "reconciliation %s: %s", qh_recon_kind_name(d->kind), d->detail);
         if (d->kind == QH_RECON_MISSING_ORDER) {
             /* the exchange no longer has it: it is over, whatever happened */
-            for (size_t k = 0; k < e->n_open; k++) {
-                if (strcmp(e->open_orders[k].client_id, d->client_id) != 0) continue;
-                qtr_event ev;
-                memset(&ev, 0, sizeof ev);
-                ev.type = QTR_EV_ORDER_UPDATE;
-                ev.time_ms = qh_clock_now_ms(e->clock);
-                ev.u.order_update = e->open_orders[k];
-                ev.u.order_update.status = QTR_OS_EXPIRED;
-                qtr_strlcpy(ev.u.order_update.reason, "not on the exchange at start (reconciliation)",
-                            sizeof ev.u.order_update.reason);
-                qh_bus_publish(e->bus, &ev);
-                break;
+            const qtr_order_update *open = qh_order_table_find(e->open_orders, d->client_id);
+            if (open) {
+                qtr_order_update over = *open;
+                over.status = QTR_OS_EXPIRED;
+                qtr_strlcpy(over.reason, "not on the exchange at start (reconciliation)", sizeof over.reason);
+                QH_PUBLISH(e, QTR_EV_ORDER_UPDATE, 0, qh_clock_now_ms(e->clock), order_update, over);
             }
         } else if (d->kind == QH_RECON_UNKNOWN_ORDER) {
             for (size_t k = 0; k < n_orders; k++)

@@ -157,6 +157,31 @@ qtr_event efx_fill(const char *symbol, const char *fill_id, qtr_dec qty, qtr_dec
     return ev;
 }
 
+qtr_order_intent efx_market_buy(const char *symbol)
+{
+    qtr_order_intent o;
+    memset(&o, 0, sizeof o);
+    qtr_strlcpy(o.symbol, symbol, sizeof o.symbol);
+    o.side = QTR_SIDE_BUY;
+    o.type = QTR_ORDER_MARKET;
+    o.qty = QTR_DEC_INT(1);
+    o.confidence = 1.0;
+    return o;
+}
+
+void efx_price(efx *f, const char *symbol, qtr_dec price)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_CANDLE;
+    qtr_candle *c = &ev.u.candle;
+    qtr_strlcpy(c->symbol, symbol, sizeof c->symbol);
+    c->open = c->high = c->low = c->close = price;
+    c->volume = QTR_DEC_INT(1);
+    c->close_time_ms = qh_clock_now_ms(f->e->clock);
+    assert_int_equal(efx_publish(f, f->e->exchange, &ev), QTR_OK);
+}
+
 typedef struct text_buf {
     char *data;
     size_t len, cap;

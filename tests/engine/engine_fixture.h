@@ -51,6 +51,12 @@ size_t efx_log_count(const efx *f, const char *needle);
 /* A fill from the exchange: qty > 0 buys, < 0 sells, at `price` (units). */
 qtr_event efx_fill(const char *symbol, const char *fill_id, qtr_dec qty, qtr_dec price);
 
+/* A market buy of 1 on symbol, confidence 1. */
+qtr_order_intent efx_market_buy(const char *symbol);
+/* A candle at `price` from the exchange: the symbol has a price the
+ * risk checks can value an order at. */
+void efx_price(efx *f, const char *symbol, qtr_dec price);
+
 /* The value of one series in the engine's Prometheus text, e.g.
  * "qtr_plugin_events_refused_total{plugin=\"quiet\"}"; -1 if absent. */
 long long efx_metric(efx *f, const char *series);

@@ -34,18 +34,6 @@ static void open_many(efx *f)
     assert_int_equal(qh_portfolio_open_count(f->e->pf), MANY);
 }
 
-static qtr_order_intent market_buy(void)
-{
-    qtr_order_intent o;
-    memset(&o, 0, sizeof o);
-    qtr_strlcpy(o.symbol, "BTCUSDT", sizeof o.symbol);
-    o.side = QTR_SIDE_BUY;
-    o.type = QTR_ORDER_MARKET;
-    o.qty = QTR_DEC_INT(1);
-    o.confidence = 1.0;
-    return o;
-}
-
 /* The statuses the store holds for one order, in order, joined by ",". */
 static void stored_statuses(qh_engine *e, const char *cid, char *out, size_t cap)
 {
@@ -80,20 +68,24 @@ static void refused_order_is_not_an_intent(void **state)
     efx_seen intents, updates;
     efx_watch(e, QTR_EV_ORDER_INTENT, &intents);
     efx_watch(e, QTR_EV_ORDER_UPDATE, &updates);
-    qtr_order_intent o = market_buy();
+    qtr_order_intent o = efx_market_buy("BTCUSDT");
+    efx_price(f, o.symbol, QTR_DEC_INT(100));   /* a price, for the risk checks */
 
     char sent[QTR_CLIENT_ID_MAX];       /* the control: an order that goes */
     assert_int_equal(e->api.submit_order(&s->ctx, &o, sent), QTR_OK);
     assert_int_equal(intents.n, 1);
     assert_int_equal(efx_exchange(f)->n_orders, 1);
-    assert_int_equal(e->n_open, 1);
+    assert_int_equal(qh_order_table_count(e->open_orders), 1);
 
-    size_t was = e->n_open;             /* the table full (the rest are blank rows) */
-    e->n_open = QH_MAX_OPEN_ORDERS;
+    /* the table full: one that holds just the order sent */
+    qh_order_table *small = qh_order_table_new(1);
+    assert_non_null(small);
+    assert_int_equal(qh_order_table_put(small, &qh_order_table_items(e->open_orders)[0]), QH_ORDER_ADDED);
+    qh_order_table_free(e->open_orders);
+    e->open_orders = small;
     char refused[QTR_CLIENT_ID_MAX];
     assert_int_equal(e->api.submit_order(&s->ctx, &o, refused), QTR_EFULL);
-    assert_int_equal(e->n_open, QH_MAX_OPEN_ORDERS);
-    e->n_open = was;
+    assert_int_equal(qh_order_table_count(e->open_orders), 1);
     assert_string_not_equal(refused, sent);
     assert_int_equal(intents.n, 1);                 /* no intent for it */
     assert_int_equal(efx_exchange(f)->n_orders, 1); /* and the exchange never saw it */
@@ -125,7 +117,7 @@ static void ess_flatten_closes_every_position(void **state)
     efx *f = efx_new();
     qh_engine *e = f->e;
     open_many(f);
-    const qtr_policy_limits *l = qh_policy_limits(e->policy);
+    const qh_policy_rules *l = qh_policy_limits(e->policy);
     assert_non_null(l);
     assert_true(l->ess_close_positions);
     qh_plugin_rt *s = efx_plugin(f, "quiet");
@@ -246,7 +238,7 @@ static void ess_trip_with_no_open_orders(void **state)
     efx *f = efx_new();
     qh_engine *e = f->e;
     e->exchange->ld.exchange.cancel_all = NULL;
-    assert_int_equal(e->n_open, 0);
+    assert_int_equal(qh_order_table_count(e->open_orders), 0);
     assert_int_equal(e->api.ess_trip(&efx_plugin(f, "quiet")->ctx, "alice", "drill"), QTR_OK);
     qtr_ess_status st;
     qh_ess_status(e->ess, &st);

@@ -141,7 +141,7 @@ static void strategy_cannot_move_the_portfolio(void **state)
     qh_engine_account(e, &after);
     assert_true(after.wallet_balance == before.wallet_balance && after.equity == before.equity &&
                 after.equity_peak == before.equity_peak && after.open_positions == 0);
-    assert_int_equal(e->n_open, 0);
+    assert_int_equal(qh_order_table_count(e->open_orders), 0);
     assert_null(qh_market_get(e, "BTCUSDT", false));
     assert_int_equal(qh_ess_state(e->ess), QTR_ESS_ARMED);
     qtr_ess_status ess;
@@ -200,7 +200,7 @@ static void risk_and_dashboard_publish_alerts_only(void **state)
         assert_int_equal(efx_metric(f, series[i]), refused);
     }
     assert_int_equal(qh_portfolio_open_count(f->e->pf), 0);
-    assert_int_equal(f->e->n_open, 0);
+    assert_int_equal(qh_order_table_count(f->e->open_orders), 0);
     assert_int_equal(qh_ess_state(f->e->ess), QTR_ESS_ARMED);
     efx_free(f);
 }
@@ -226,7 +226,7 @@ static void active_exchange_publishes_its_own(void **state)
 
     qtr_event up = event_of(QTR_EV_ORDER_UPDATE);
     assert_int_equal(efx_publish(f, x, &up), QTR_OK);
-    assert_int_equal(e->n_open, 1);
+    assert_int_equal(qh_order_table_count(e->open_orders), 1);
     qtr_event candle = event_of(QTR_EV_CANDLE);
     assert_int_equal(efx_publish(f, x, &candle), QTR_OK);
     assert_non_null(qh_market_get(e, "BTCUSDT", false));
@@ -294,7 +294,7 @@ static void inactive_exchange_moves_nothing(void **state)
             fail_msg("%zu %s events delivered", seen[t].n, qtr_event_type_name((qtr_event_type)t));
     assert_int_equal(qh_portfolio_open_count(e->pf), 0);
     assert_null(qh_market_get(e, "BTCUSDT", false));
-    assert_int_equal(e->n_open, 0);
+    assert_int_equal(qh_order_table_count(e->open_orders), 0);
     qtr_ess_status ess;
     qh_ess_status(e->ess, &ess);
     assert_int_equal(ess.consecutive_exchange_errors, 0);
