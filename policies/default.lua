@@ -24,7 +24,7 @@
     between orders (tables and globals refuse changes).
 ]]
 
--- Limits: what every order is checked against by the risk plugin.
+-- Limits: what the host checks every order against (whatever risk plugins are loaded).
 local limits = {
     -- Symbols that may be traded. Empty (or absent) means any symbol.
     -- Each is 2 to 20 of A-Z and 0-9, at most 64 of them.
@@ -67,7 +67,7 @@ local ge, gt, div_step = dec.ge, dec.gt, dec.div_step
 
 --[[
   judge(order, ctx) is called once per order, after the fixed limits above
-  have been checked by the risk plugin, for rules that need logic.
+  have been checked by the host, for rules that need logic.
 
   order: symbol, side ("BUY"/"SELL"), type ("MARKET", "LIMIT", ...),
          qty, price, stop_price (decimal strings; price "0" for market),
