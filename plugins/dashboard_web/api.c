@@ -69,22 +69,25 @@ qtr_health_status api_worst_health(const qtr_component_health *c, size_t n)
     return worst;
 }
 
-/* {"loaded":true,...limits} or {"loaded":false}; brief: name, version and
- * loaded_at_ms only (for /api/status). */
+static void put_json(void *ud, const char *text, size_t len) { jw_raw(ud, text, len); }
+
+/* The host's description of its policy, {"loaded":true,...limits}, or
+ * {"loaded":false}; brief: name, version and loaded_at_ms only (for
+ * /api/status). */
 static void write_policy(dash *d, jw *w, bool brief)
 {
-    qtr_policy_limits *l = list_buffer(d, 1, sizeof *l);
+    if (!brief && QTR_HOST_HAS(d->h, policy_describe) && d->h->policy_describe(d->ctx, put_json, w) == QTR_OK)
+        return;
+    qtr_policy_info info;
+    memset(&info, 0, sizeof info);
+    info.size = sizeof info;
     jw_begin_object(w);
-    if (l && QTR_HOST_HAS(d->h, policy_limits) && d->h->policy_limits(d->ctx, l) == QTR_OK) {
+    if (QTR_HOST_HAS(d->h, policy_info) && d->h->policy_info(d->ctx, &info) == QTR_OK) {
         jw_key(w, "loaded");
         jw_bool(w, true);
-        if (brief) {
-            jw_key(w, "name"); JW_FIELD(w, l->name);
-            jw_key(w, "version"); jw_int(w, l->version);
-            jw_key(w, "loaded_at_ms"); jw_int(w, l->loaded_at_ms);
-        } else {
-            jw_policy_limits_fields(w, l);
-        }
+        jw_key(w, "name"); JW_FIELD(w, info.name);
+        jw_key(w, "version"); jw_int(w, info.version);
+        jw_key(w, "loaded_at_ms"); jw_int(w, info.loaded_at_ms);
     } else {
         jw_key(w, "loaded");
         jw_bool(w, false);

@@ -402,33 +402,10 @@ void jw_policy_event(jw *w, const qtr_policy_event *p)
     jw_end_object(w);
 }
 
-void jw_policy_limits_fields(jw *w, const qtr_policy_limits *l)
+void jw_raw(jw *w, const char *json, size_t len)
 {
-    jw_key(w, "name"); JW_FIELD(w, l->name);
-    jw_key(w, "hash"); JW_FIELD(w, l->hash);
-    jw_key(w, "loaded_at_ms"); jw_int(w, l->loaded_at_ms);
-    jw_key(w, "version"); jw_int(w, l->version);
-    jw_key(w, "min_confidence"); jw_real(w, l->min_confidence);
-    jw_key(w, "max_positions"); jw_int(w, l->max_positions);
-    jw_key(w, "max_symbols"); jw_int(w, l->max_symbols);
-    jw_key(w, "max_position_notional"); jw_money(w, l->max_position_notional);
-    jw_key(w, "max_order_notional"); jw_money(w, l->max_order_notional);
-    jw_key(w, "max_total_exposure"); jw_money(w, l->max_total_exposure);
-    jw_key(w, "max_leverage"); jw_int(w, l->max_leverage);
-    jw_key(w, "max_abs_funding_rate"); jw_money(w, l->max_abs_funding_rate);
-    jw_key(w, "max_spread_bps"); jw_money(w, l->max_spread_bps);
-    jw_key(w, "min_depth_notional"); jw_money(w, l->min_depth_notional);
-    jw_key(w, "ess_max_drawdown_pct"); jw_money(w, l->ess_max_drawdown_pct);
-    jw_key(w, "ess_daily_loss_pct"); jw_money(w, l->ess_daily_loss_pct);
-    jw_key(w, "ess_max_consecutive_errors"); jw_int(w, l->ess_max_consecutive_errors);
-    jw_key(w, "ess_cooldown_ms"); jw_int(w, l->ess_cooldown_ms);
-    jw_key(w, "ess_close_positions"); jw_bool(w, l->ess_close_positions);
-    jw_key(w, "alert_daily_drawdown_pct"); jw_money(w, l->alert_daily_drawdown_pct);
-    jw_key(w, "symbols");
-    jw_begin_array(w);
-    int n = l->n_symbols < 0 ? 0 : l->n_symbols > QTR_POLICY_MAX_SYMBOLS ? QTR_POLICY_MAX_SYMBOLS : l->n_symbols;
-    for (int i = 0; i < n; i++) JW_FIELD(w, l->symbols[i]);
-    jw_end_array(w);
+    sep(w);
+    put(w, json, len);
 }
 
 void jw_health_event(jw *w, const qtr_health_event *h)

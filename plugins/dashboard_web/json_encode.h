@@ -62,6 +62,8 @@ void jw_alert(jw *w, const qtr_alert *a);
 void jw_signal_record(jw *w, const qtr_signal_record *r);
 void jw_plugin_info(jw *w, const qtr_plugin_info *p);
 /* The limits' fields without braces (GET /api/policy puts "loaded" first). */
-void jw_policy_limits_fields(jw *w, const qtr_policy_limits *l);
+/* A complete JSON value made elsewhere (the host's policy description),
+ * written as is where a value goes. */
+void jw_raw(jw *w, const char *json, size_t len);
 
 #endif

@@ -35,7 +35,7 @@ static void judge_one(qh_policy *p, qtr_side side, qtr_dec qty, bool reduce_only
     o.qty = qty;
     o.reduce_only = reduce_only;
     o.confidence = 0.9;
-    qtr_risk_context rc;
+    qh_risk_ctx rc;
     memset(&rc, 0, sizeof rc);
     rc.equity = QTR_DEC_INT(10000);
     rc.price = QTR_DEC_INT(50000);
