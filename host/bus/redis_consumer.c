@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <hiredis/async.h>
+#include <hiredis/sds.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,7 @@ struct qh_consumer {
     unsigned attempt, rng;
     bool reconnect_armed;
     struct event *ev_reconnect, *ev_watch, *ev_claim, *ev_pending;
+    struct event *ev_flush;         /* writes the XACKs out, see ack() */
     size_t n_streams;
     char keys[MAX_STREAMS][96];
     qtr_event_type types[MAX_STREAMS];
@@ -79,9 +81,11 @@ static void lost(qh_consumer *c, const char *why, bool free_it)
     schedule_reconnect(c);
 }
 
-/* Acknowledges ids of one stream, written to the socket now: an entry acted
- * on must not stay pending a moment longer than needed (a claim by another
- * member would act on it again). */
+/* Acknowledges ids of one stream. The XACKs must reach the socket before the
+ * order the entry led to goes out (a claim by another member would act on it
+ * again): ev_flush writes them, and it is made active before the handler runs,
+ * so it runs ahead of anything the handler makes active (the engine's drain),
+ * and outside hiredis's callback, where a failed write may free the context. */
 static void ack(qh_consumer *c, size_t stream, const char **ids, const size_t *lens, size_t n)
 {
     if (n == 0 || !c->ac) return;
@@ -91,10 +95,14 @@ static void ack(qh_consumer *c, size_t stream, const char **ids, const size_t *l
     argv[1] = c->keys[stream]; len[1] = strlen(c->keys[stream]);
     argv[2] = c->group; len[2] = strlen(c->group);
     for (size_t i = 0; i < n; i++) { argv[3 + i] = ids[i]; len[3 + i] = lens[i]; }
-    if (redisAsyncCommandArgv(c->ac, NULL, NULL, (int)(3 + n), argv, len) == REDIS_OK) {
-        c->st.acked += n;
-        redisAsyncHandleWrite(c->ac);
-    }
+    if (redisAsyncCommandArgv(c->ac, NULL, NULL, (int)(3 + n), argv, len) == REDIS_OK) c->st.acked += n;
+}
+
+static void on_flush(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what;
+    qh_consumer *c = ud;
+    if (c->ac) redisAsyncHandleWrite(c->ac);
 }
 
 static size_t stream_of(qh_consumer *c, const char *key)
@@ -180,6 +188,7 @@ static void on_read(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     if (ac != c->ac || !reply) return;
     c->read_outstanding = false;
+    event_active(c->ev_flush, EV_TIMEOUT, 1);   /* ahead of what the handler makes active */
     if (reply->type == REDIS_REPLY_ERROR) {
         char why[200];
         snprintf(why, sizeof why, "XREADGROUP refused: %.160s", reply->str);
@@ -236,6 +245,7 @@ static void on_claim(redisAsyncContext *ac, void *r, void *privdata)
     redisReply *reply = r;
     if (ac != c->ac || !reply) return;
     c->claim_outstanding = false;
+    event_active(c->ev_flush, EV_TIMEOUT, 1);
     size_t k = c->claim_idx;
     c->claim_idx = (c->claim_idx + 1) % c->n_streams;
     if (reply->type == REDIS_REPLY_ERROR) {
@@ -386,6 +396,11 @@ static void on_watch_timer(evutil_socket_t fd, short what, void *ud)
         lost(c, "no reply to XREADGROUP", true);
 }
 
+size_t qh_consumer_unsent_bytes(const qh_consumer *c)
+{
+    return c->ac && c->ac->c.obuf ? sdslen(c->ac->c.obuf) : 0;
+}
+
 void qh_consumer_stats_get(const qh_consumer *c, qh_consumer_stats *out)
 {
     *out = c->st;
@@ -425,7 +440,8 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     c->ev_watch = event_new(c->base, -1, EV_PERSIST, on_watch_timer, c);
     c->ev_claim = event_new(c->base, -1, EV_PERSIST, on_claim_timer, c);
     c->ev_pending = event_new(c->base, -1, EV_PERSIST, on_pending_timer, c);
-    if (!c->dedupe || !c->ev_reconnect || !c->ev_watch || !c->ev_claim || !c->ev_pending) {
+    c->ev_flush = event_new(c->base, -1, 0, on_flush, c);
+    if (!c->ev_flush || !c->dedupe || !c->ev_reconnect || !c->ev_watch || !c->ev_claim || !c->ev_pending) {
         snprintf(err, errlen, "bus: out of memory");
         qh_consumer_free(c);
         return NULL;
@@ -460,6 +476,7 @@ void qh_consumer_free(qh_consumer *c)
     if (c->ev_watch) event_free(c->ev_watch);
     if (c->ev_claim) event_free(c->ev_claim);
     if (c->ev_pending) event_free(c->ev_pending);
+    if (c->ev_flush) event_free(c->ev_flush);
     qh_dedupe_free(c->dedupe);
     free(c);
 }

@@ -7,8 +7,8 @@
  *    through the dedupe window (host_id, seq: a replay, a claim or a duplicate
  *    delivery is dropped and counted), a signal older than max_age_ms is
  *    refused as stale (counted, never executed late), and the rest go to the
- *    handler. An entry is acknowledged (XACK, written to the socket at once)
- *    after the handler has dealt with it (queued, or refused with its reason)
+ *    handler. An entry is acknowledged (XACK, written to the socket before
+ *    anything the handler set in motion runs) after the handler has dealt with it (queued, or refused with its reason)
  *    and never before; one the handler could not take stays pending.
  *  - Every claim_idle_ms / 2, XAUTOCLAIM takes entries a dead member left
  *    pending longer than claim_idle_ms; they go the same way.
@@ -63,5 +63,7 @@ typedef struct qh_consumer_stats {
 qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen);
 void qh_consumer_free(qh_consumer *c);
 void qh_consumer_stats_get(const qh_consumer *c, qh_consumer_stats *out);
+/* Bytes of commands (XACKs) not yet written to the socket (tests). */
+size_t qh_consumer_unsent_bytes(const qh_consumer *c);
 
 #endif

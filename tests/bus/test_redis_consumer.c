@@ -29,6 +29,11 @@ static qh_bus_config g_cfg;
 static int g_acted[N_SIGNALS + 1];     /* times each seq was acted on */
 static int g_by[2];                    /* how many each member acted on */
 static bool g_refuse;                  /* a member that never finishes */
+/* what the engine does after queueing a signal: make its drain active; the
+ * drain notes whether the XACKs were still unwritten when it ran */
+static struct event *g_drain;
+static qh_consumer *g_drain_of;
+static int g_drains, g_drains_before_ack;
 
 static int setup(void **state)
 {
@@ -93,6 +98,7 @@ static int handler(void *ud, const qh_busev *ev)
     assert_true(ev->seq >= 1 && ev->seq <= N_SIGNALS);
     g_acted[ev->seq]++;
     g_by[m->idx]++;
+    if (g_drain && m->c == g_drain_of) event_active(g_drain, EV_TIMEOUT, 1);
     return 0;
 }
 
@@ -193,6 +199,39 @@ static void two_members_never_act_twice(void **state)
     event_base_free(g_base);
 }
 
+static void on_drain(evutil_socket_t fd, short what, void *ud)
+{
+    (void)fd; (void)what; (void)ud;
+    g_drains++;
+    if (qh_consumer_unsent_bytes(g_drain_of) > 0) g_drains_before_ack++;
+}
+
+static void acks_are_written_before_the_order_goes_out(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    g_drain = event_new(g_base, -1, 0, on_drain, NULL);
+    g_drain_of = ms[0].c;
+    g_drains = g_drains_before_ack = 0;
+    run_ms(200);
+    qh_mirror *p = producer();
+    for (int i = 0; i < 20; i++) {
+        publish_signals(p, 5, qh_wall_ms());
+        run_ms(30);
+    }
+    assert_true(settle(ms, 1, 100, 10000));
+    assert_true(g_drains > 0);
+    assert_int_equal(g_drains_before_ack, 0);
+    event_free(g_drain);
+    g_drain = NULL;
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+}
+
 static void a_dead_members_entries_are_claimed_once(void **state)
 {
     (void)state;
@@ -267,6 +306,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_members_never_act_twice),
+        cmocka_unit_test(acks_are_written_before_the_order_goes_out),
         cmocka_unit_test(a_dead_members_entries_are_claimed_once),
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
     };
