@@ -1,6 +1,8 @@
 /* loader.c — see loader.h. Modelled on nginx's and Janus's module checks. */
 #include "core/loader.h"
 
+#include "core/abi_signature.h"
+
 #include <dlfcn.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -31,6 +33,14 @@ static int refuse(qh_loaded *p, char *err, size_t errlen, const char *fmt, ...)
     if (p->dl) dlclose(p->dl);
     p->dl = NULL;
     return -1;
+}
+
+static int refuse_major(qh_loaded *p, char *err, size_t errlen)
+{
+    if (p->abi_major < QTR_ABI_MAJOR)
+        return refuse(p, err, errlen, "ABI major version older than the host's: rebuild the plugin against SDK %d.%d",
+                      QTR_ABI_MAJOR, QTR_ABI_MINOR);
+    return refuse(p, err, errlen, "ABI major version newer than the host's: upgrade the host");
 }
 
 static bool valid_plugin_name(const char *s)
@@ -77,16 +87,26 @@ int qh_loader_open(const char *path, const char *const *taken, size_t n_taken, q
         p->abi_major = QTR_ABI_MAJOR_OF(plugin_abi);
         p->abi_minor = QTR_ABI_MINOR_OF(plugin_abi);
     }
+    /* A plugin of another major (a 1.x one declines this host itself) is
+     * told apart from one that declines for its own reasons. */
+    if (!d && p->abi_known && p->abi_major != QTR_ABI_MAJOR) return refuse_major(p, err, errlen);
     if (!d) return refuse(p, err, errlen, "the plugin declined this host");
-    if (d->size < offsetof(qtr_plugin_desc, strategy))
+    /* size and version are the descriptor's first members in every major */
+    if (d->size < offsetof(qtr_plugin_desc, abi_minor) + sizeof d->abi_minor)
         return refuse(p, err, errlen, "descriptor too small (%u bytes)", (unsigned)d->size);
     /* The descriptor's own version is the one that counts. */
     p->abi_known = true;
     p->abi_major = d->abi_major;
     p->abi_minor = d->abi_minor;
-    if (d->abi_major != QTR_ABI_MAJOR)
-        return refuse(p, err, errlen, "ABI major version %s than the host's", d->abi_major > QTR_ABI_MAJOR ? "newer" : "older");
+    if (d->abi_major != QTR_ABI_MAJOR) return refuse_major(p, err, errlen);
     if (d->abi_minor > QTR_ABI_MINOR) return refuse(p, err, errlen, "built for a newer host (ABI minor)");
+    if (d->size < offsetof(qtr_plugin_desc, strategy))
+        return refuse(p, err, errlen, "descriptor too small (%u bytes)", (unsigned)d->size);
+    /* The build's layout facts, before anything else of the descriptor is
+     * read or anything in the plugin called. */
+    char why[320];
+    if (!qh_signature_compatible(qh_host_signature(), QTR_ABI_MINOR, d->signature, d->abi_minor, why, sizeof why))
+        return refuse(p, err, errlen, "%s", why);
     memset(&p->desc, 0, sizeof p->desc);
     memcpy(&p->desc, d, d->size < sizeof p->desc ? d->size : sizeof p->desc);
     const qtr_plugin_desc *c = &p->desc;

@@ -34,3 +34,12 @@ const char *qh_publish_refusal(qtr_kind kind, bool active_exchange, const qtr_ev
     }
     return "unknown event type";
 }
+
+const char *qh_publish_admit(qtr_kind kind, bool active_exchange, const char *plugin_name, qtr_event *copy)
+{
+    const char *why = qh_publish_refusal(kind, active_exchange, copy);
+    if (why) return why;
+    copy->flags = 0;
+    if (copy->type == QTR_EV_ALERT) qtr_strlcpy(copy->u.alert.source, plugin_name, sizeof copy->u.alert.source);
+    return NULL;
+}

@@ -125,7 +125,7 @@ def bad_configs_exit_2():
     cfg = write(os.path.join(d, "refused.lua"), open(fast_config(
         d, port, f'{{ kind = "strategy", name = "fixture_major_newer", file = "{FIXTURES}/major_newer.so" }},')).read())
     rc, _, err = run(["run", "-c", cfg], timeout=30)
-    check(rc == 2 and "major_newer.so refused" in err and "plugin ABI 2.0" in err, f"ABI refusal: {rc} {err}")
+    check(rc == 2 and "major_newer.so refused" in err and "plugin ABI 3.0" in err, f"ABI refusal: {rc} {err}")
 
     # a corrupt trade store: refused by name, exit 2, not a byte changed
     cd = tempfile.mkdtemp(prefix="qtr_corrupt_")
@@ -149,7 +149,7 @@ def plugins_are_listed():
     check("major_newer.so" in out and "refused" in out, "a refused plugin is listed with its reason")
     check("paper" in out and "ma_cross" in out, "the built plugins are found beside the binary")
     rc, out, _ = run(["version"])
-    check(rc == 0 and "plugin ABI 1.1" in out, "qtr version: " + out)
+    check(rc == 0 and "plugin ABI 2.0" in out, "qtr version: " + out)
 
 
 for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, log_json_lines, sighup_reloads_the_policy,

@@ -6,8 +6,14 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <dlfcn.h>
 
+#include "core/abi_signature.h"
 #include "core/loader.h"
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define HOST_ABI STR(QTR_ABI_MAJOR) "." STR(QTR_ABI_MINOR)
 
 static char err[2048];
 
@@ -19,12 +25,20 @@ static int open_fixture(const char *name, qh_loaded *p, const char *const *taken
     return qh_loader_open(path, taken, n_taken, p, err, sizeof err);
 }
 
-/* A refusal names the file, both ABIs and the reason, and leaves nothing open. */
+/* A refusal names the file, both ABIs and the reason, and leaves nothing
+ * open: the object is unloaded (dlclose on every path), not only forgotten. */
 static void expect_refused(const char *fixture, const char *reason, const char *plugin_abi)
 {
     qh_loaded p;
     assert_int_equal(open_fixture(fixture, &p, NULL, 0), -1);
     assert_null(p.dl);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.so", FIXTURE_DIR, fixture);
+    void *still = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (still) {
+        dlclose(still);
+        fail_msg("%s is still loaded after its refusal", fixture);
+    }
     assert_non_null(strstr(err, fixture));
     assert_non_null(strstr(err, reason));
     char abi[64];
@@ -59,8 +73,108 @@ static void accepts_an_exchange(void **s)
     qh_loader_close(&p);
 }
 
-static void refuses_newer_major(void **s) { (void)s; expect_refused("major_newer", "newer than the host", "2.0"); }
-static void refuses_older_major(void **s) { (void)s; expect_refused("major_older", "older than the host", "0.0"); }
+static void refuses_newer_major(void **s)
+{
+    (void)s;
+    char abi[16];
+    snprintf(abi, sizeof abi, "%d.0", QTR_ABI_MAJOR + 1);
+    expect_refused("major_newer", "newer than the host", abi);
+}
+
+static void refuses_older_major(void **s)
+{
+    (void)s;
+    char abi[16];
+    snprintf(abi, sizeof abi, "%d.0", QTR_ABI_MAJOR - 1);
+    expect_refused("major_older", "older than the host's: rebuild the plugin against SDK " HOST_ABI, abi);
+}
+
+/* A plugin built with SDK 1.1 declines a 2.x host itself: the host still
+ * says what to do. */
+static void refuses_a_1x_plugin_with_a_clear_line(void **s)
+{
+    (void)s;
+    expect_refused("abi_1_1", "ABI major version older than the host's: rebuild the plugin against SDK " HOST_ABI,
+                   "1.1");
+}
+
+/* The build signature: the same version, other layout facts. Each refusal
+ * names the fact, the plugin's value and the host's. */
+static void refuses_another_enum_size(void **s)
+{
+    (void)s;
+    char want[128];
+    snprintf(want, sizeof want, "build signature differs: enum size is 1 in the plugin, %zu in this host",
+             sizeof(qtr_kind));
+    expect_refused("sig_short_enums", want, HOST_ABI);
+}
+
+static void refuses_another_event_size(void **s)
+{
+    (void)s;
+    char want[128];
+    snprintf(want, sizeof want, "build signature differs: qtr_event size is %zu in the plugin, %zu in this host",
+             sizeof(qtr_event) + 8, sizeof(qtr_event));
+    expect_refused("sig_event_size", want, HOST_ABI);
+}
+
+static void refuses_another_payload_size(void **s)
+{
+    (void)s;
+    char want[160];
+    snprintf(want, sizeof want,
+             "build signature differs: the position event payload size is %zu in the plugin, %zu in this host",
+             sizeof(qtr_position) + 16, sizeof(qtr_position));
+    expect_refused("sig_payload", want, HOST_ABI);
+}
+
+static void refuses_a_descriptor_without_signature(void **s)
+{
+    (void)s;
+    expect_refused("sig_missing", "no build signature", HOST_ABI);
+}
+
+/* The rules of the comparison, on hand-made signatures: SAME facts equal
+ * always; GROWS facts equal at the same minor, not larger from an older
+ * minor; a signature with fewer facts from an older SDK. */
+static void signature_rules(void **s)
+{
+    (void)s;
+    const qtr_build_signature *host = qh_host_signature();
+    uint32_t facts[QTR_SIG__COUNT], payloads[QTR_EV__COUNT];
+    memcpy(facts, host->facts, sizeof facts);
+    memcpy(payloads, host->payload_sizes, sizeof payloads);
+    qtr_build_signature sig = *host;
+    sig.facts = facts;
+    sig.payload_sizes = payloads;
+    char why[320];
+    assert_true(qh_signature_compatible(host, 3, &sig, 3, why, sizeof why));
+    /* a table built for an older minor is smaller: fine then, not at the same minor */
+    facts[QTR_SIG_HOST_SIZE] -= 8;
+    assert_true(qh_signature_compatible(host, 3, &sig, 2, why, sizeof why));
+    assert_false(qh_signature_compatible(host, 3, &sig, 3, why, sizeof why));
+    assert_non_null(strstr(why, "qtr_host size"));
+    /* larger than the host's is never fine */
+    facts[QTR_SIG_HOST_SIZE] += 16;
+    assert_false(qh_signature_compatible(host, 3, &sig, 2, why, sizeof why));
+    facts[QTR_SIG_HOST_SIZE] -= 8;
+    /* a SAME fact: never smaller, even from an older minor */
+    facts[QTR_SIG_SYMBOL_MAX] = 16;
+    assert_false(qh_signature_compatible(host, 3, &sig, 2, why, sizeof why));
+    assert_non_null(strstr(why, "QTR_SYMBOL_MAX is 16 in the plugin"));
+    facts[QTR_SIG_SYMBOL_MAX] = host->facts[QTR_SIG_SYMBOL_MAX];
+    /* an older SDK knew fewer facts and fewer types */
+    sig.n_facts = QTR_SIG__COUNT - 1;
+    sig.n_payloads = QTR_EV__COUNT - 1;
+    assert_true(qh_signature_compatible(host, 3, &sig, 2, why, sizeof why));
+    assert_false(qh_signature_compatible(host, 3, &sig, 3, why, sizeof why));
+    sig.n_facts = QTR_SIG__COUNT + 1;
+    assert_false(qh_signature_compatible(host, 3, &sig, 2, why, sizeof why));
+    sig.n_facts = QTR_SIG__COUNT;
+    sig.magic = 0;
+    assert_false(qh_signature_compatible(host, 3, &sig, 3, why, sizeof why));
+    assert_non_null(strstr(why, "malformed"));
+}
 
 static void refuses_newer_minor(void **s)
 {
@@ -79,17 +193,17 @@ static void plugin_side_declines_old_host(void **s)
 }
 
 static void refuses_missing_entry(void **s) { (void)s; expect_refused("no_entry", "no entry symbol qtr_plugin_entry", "?"); }
-static void refuses_null_init(void **s) { (void)s; expect_refused("null_init", "init is NULL", "1.1"); }
-static void refuses_null_destroy(void **s) { (void)s; expect_refused("null_destroy", "destroy is NULL", "1.1"); }
-static void refuses_null_on_candle(void **s) { (void)s; expect_refused("null_on_candle", "strategy.on_candle is NULL", "1.1"); }
+static void refuses_null_init(void **s) { (void)s; expect_refused("null_init", "init is NULL", HOST_ABI); }
+static void refuses_null_destroy(void **s) { (void)s; expect_refused("null_destroy", "destroy is NULL", HOST_ABI); }
+static void refuses_null_on_candle(void **s) { (void)s; expect_refused("null_on_candle", "strategy.on_candle is NULL", HOST_ABI); }
 static void refuses_exchange_without_cancel(void **s)
 {
     (void)s;
-    expect_refused("exchange_no_cancel", "exchange.cancel_order is NULL", "1.1");
+    expect_refused("exchange_no_cancel", "exchange.cancel_order is NULL", HOST_ABI);
 }
-static void refuses_unknown_kind(void **s) { (void)s; expect_refused("unknown_kind", "unknown kind 9", "1.1"); }
-static void refuses_callbacks_of_another_kind(void **s) { (void)s; expect_refused("wrong_ops", "has exchange callbacks", "1.1"); }
-static void refuses_bad_name(void **s) { (void)s; expect_refused("bad_name", "name missing or not", "1.1"); }
+static void refuses_unknown_kind(void **s) { (void)s; expect_refused("unknown_kind", "unknown kind 9", HOST_ABI); }
+static void refuses_callbacks_of_another_kind(void **s) { (void)s; expect_refused("wrong_ops", "has exchange callbacks", HOST_ABI); }
+static void refuses_bad_name(void **s) { (void)s; expect_refused("bad_name", "name missing or not", HOST_ABI); }
 
 static void refuses_duplicate_name(void **s)
 {
@@ -129,6 +243,12 @@ int main(void)
         cmocka_unit_test(refuses_newer_major),
         cmocka_unit_test(refuses_older_major),
         cmocka_unit_test(refuses_newer_minor),
+        cmocka_unit_test(refuses_a_1x_plugin_with_a_clear_line),
+        cmocka_unit_test(refuses_another_enum_size),
+        cmocka_unit_test(refuses_another_event_size),
+        cmocka_unit_test(refuses_another_payload_size),
+        cmocka_unit_test(refuses_a_descriptor_without_signature),
+        cmocka_unit_test(signature_rules),
         cmocka_unit_test(plugin_side_declines_old_host),
         cmocka_unit_test(refuses_missing_entry),
         cmocka_unit_test(refuses_null_init),

@@ -553,7 +553,7 @@ for so in (so_a, so_b):
     e["QTR_PLUGIN_PATH"] = os.path.dirname(so)
     r = sh([QTR, "plugins"], env=e, timeout=60)
     lines = [line for line in r.stdout.splitlines() if line.rstrip().endswith(so)]
-    check(len(lines) == 1 and re.match(r"strategy\s+momentum\s+\S+\s+1\.\d+\s+accepted\s", lines[0]),
+    check(len(lines) == 1 and re.match(r"strategy\s+momentum\s+\S+\s+2\.\d+\s+accepted\s", lines[0]),
           f"qtr plugins accepts the out-of-tree plugin {so}: {r.stdout}")
 
 # the template's backtest config, run from its folder with the .so made there

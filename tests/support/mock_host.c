@@ -1,13 +1,15 @@
 /* mock_host.c — see mock_host.h. Simple on purpose: it is a test double. */
 #include "mock_host.h"
 
-#include <dlfcn.h>
 #include <event2/event.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/loader.h"
+#include "core/publish_rule.h"
 
 struct qtr_ctx { mock_host *m; };
 
@@ -158,10 +160,31 @@ void mock_host_publish(mock_host *m, const qtr_event *ev)
     dispatch_pending(m);
 }
 
+static const qtr_plugin_desc *g_desc; /* the plugin under test */
+
+static qtr_metric *metric_new(qtr_ctx *ctx, const char *name, const char *lv, bool gauge);
+static void m_metric_add(qtr_metric *mm, int64_t d);
+
+/* The host's rule (host/core/publish_rule.c), for the plugin under test. */
 static int m_publish(qtr_ctx *ctx, const qtr_event *ev)
 {
+    mock_host *m = M(ctx);
     if (!ev || ev->type <= QTR_EV_NONE || ev->type >= QTR_EV__COUNT) return QTR_EINVAL;
-    mock_host_publish(M(ctx), ev);
+    qtr_event copy = *ev;
+    if (g_desc) {
+        bool active = g_desc->kind == QTR_KIND_EXCHANGE && !m->exchange_not_active;
+        const char *why = qh_publish_admit(g_desc->kind, active, g_desc->name, &copy);
+        if (why) {
+            m->n_publish_refused++;
+            m_metric_add(metric_new(ctx, "plugin_events_refused_total", g_desc->name, false), 1);
+            snprintf(m->last_log, sizeof m->last_log, "plugin %s (%s) may not publish %s events: refused (%s)",
+                     g_desc->name, qtr_kind_name(g_desc->kind), qtr_event_type_name(ev->type), why);
+            m->n_logs_error++;
+            fprintf(stderr, "[mock host] %s\n", m->last_log);
+            return QTR_EREFUSED;
+        }
+    }
+    mock_host_publish(m, &copy);
     return QTR_OK;
 }
 
@@ -195,7 +218,6 @@ static const char *opt_or_default(mock_host *m, const char *name)
     return o ? o->default_value : NULL;
 }
 
-static const qtr_plugin_desc *g_desc; /* the plugin under test */
 static const qtr_option *find_decl(mock_host *m, const char *name)
 {
     (void)m;
@@ -385,22 +407,16 @@ static int m_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out)
 static int m_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out)
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->marks, m->n_marks, symbol, out) }
 
-static int m_policy_limits(qtr_ctx *ctx, qtr_policy_limits *out)
+static int m_policy_info(qtr_ctx *ctx, qtr_policy_info *out)
 {
     mock_host *m = M(ctx);
-    if (!m->has_limits) return QTR_ENOTFOUND;
-    *out = m->limits;
-    return QTR_OK;
+    return qh_policy_rules_info(m->has_limits ? &m->limits : NULL, "mock.lua", out);
 }
 
-static int m_policy_judge(qtr_ctx *ctx, const qtr_order_intent *o, const qtr_risk_context *rc, qtr_risk_decision *out)
+static int m_policy_describe(qtr_ctx *ctx, qtr_write_cb write, void *ud)
 {
     mock_host *m = M(ctx);
-    memset(out, 0, sizeof *out);
-    out->verdict = QTR_RISK_APPROVE;
-    out->qty = o->qty;
-    if (m->judge) m->judge(m->judge_ud, o, rc, out);
-    return QTR_OK;
+    return qh_policy_rules_describe(m->has_limits ? &m->limits : NULL, write, ud);
 }
 
 static int m_policy_reload(qtr_ctx *ctx, char *err, size_t errlen) { (void)ctx; if (errlen) err[0] = 0; return QTR_OK; }
@@ -502,8 +518,8 @@ mock_host *mock_host_new(bool real_time)
     h->get_last_candle = m_get_last_candle;
     h->get_book_top = m_get_book_top;
     h->get_mark_price = m_get_mark_price;
-    h->policy_limits = m_policy_limits;
-    h->policy_judge = m_policy_judge;
+    h->policy_info = m_policy_info;
+    h->policy_describe = m_policy_describe;
     h->policy_reload = m_policy_reload;
     h->ess_status = m_ess_status;
     h->ess_trip = m_ess_trip;
@@ -628,32 +644,34 @@ const char *mock_plugin_path(const char *name)
 int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out)
 {
     memset(out, 0, sizeof *out);
-    out->dl = dlopen(so_path, RTLD_NOW | RTLD_LOCAL);
-    if (!out->dl) { snprintf(m->last_log, sizeof m->last_log, "dlopen: %s", dlerror()); return -1; }
-    qtr_plugin_entry_fn entry;
-    *(void **)&entry = dlsym(out->dl, QTR_ENTRY_SYMBOL);
-    uint32_t pabi = 0;
-    if (!entry || !(out->desc = entry(QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR), &pabi))) {
-        snprintf(m->last_log, sizeof m->last_log, "no entry or refused");
-        dlclose(out->dl);
-        out->dl = NULL;
+    out->ld = calloc(1, sizeof *out->ld);
+    if (!out->ld) abort();
+    char err[1024];
+    if (qh_loader_open(so_path, NULL, 0, out->ld, err, sizeof err) != 0) {
+        snprintf(m->last_log, sizeof m->last_log, "%.500s", err);
+        fprintf(stderr, "[mock host] %s\n", err);
+        free(out->ld);
+        out->ld = NULL;
         return -1;
     }
+    out->dl = out->ld->dl;
+    out->desc = &out->ld->desc;
     g_desc = out->desc;
+    /* a failing init or start leaves its own reason in last_log */
     if (out->desc->init(&m->api, m->ctx, &out->state) != 0) {
-        g_desc = NULL;
-        dlclose(out->dl);
-        out->dl = NULL;
-        return -1;
+        goto fail;
     }
     if (out->desc->start && out->desc->start(out->state) != 0) {
         out->desc->destroy(out->state);
-        g_desc = NULL;
-        dlclose(out->dl);
-        out->dl = NULL;
-        return -1;
+        goto fail;
     }
     return 0;
+fail:
+    g_desc = NULL;
+    qh_loader_close(out->ld);
+    free(out->ld);
+    memset(out, 0, sizeof *out);
+    return -1;
 }
 
 void mock_plugin_unload(mock_host *m, mock_plugin *p)
@@ -669,6 +687,8 @@ void mock_plugin_unload(mock_host *m, mock_plugin *p)
         if (t->ev) event_del(t->ev);
     }
     g_desc = NULL;
-    dlclose(p->dl);
+    qh_loader_close(p->ld);
+    free(p->ld);
+    p->ld = NULL;
     p->dl = NULL;
 }

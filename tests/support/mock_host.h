@@ -6,11 +6,19 @@
  * simulated (mock_host_advance() moves it and fires due timers) unless
  * created with real_time, in which case timers run on its libevent base and
  * mock_host_run_for() drives the loop for a bounded time.
+ *
+ * What the real host enforces, the mock enforces with the same compiled code
+ * (host/core): mock_plugin_load() checks the plugin with the host's loader
+ * (ABI version, build signature, mandatory callbacks), and publish() applies
+ * the host's publish rule, so a plugin that passes its tests here is not
+ * refused live.
  */
 #ifndef QTR_MOCK_HOST_H
 #define QTR_MOCK_HOST_H
 
 #include <qtr/plugin.h>
+
+#include "policy/policy.h"
 
 #define MOCK_MAX_EVENTS 65536
 #define MOCK_MAX_OPTIONS 64
@@ -28,9 +36,6 @@ typedef struct mock_metric {
 
 typedef struct mock_host mock_host;
 
-/* Decides orders sent through host->policy_judge (default: approve). */
-typedef void (*mock_judge_fn)(void *ud, const qtr_order_intent *o, const qtr_risk_context *rc,
-                              qtr_risk_decision *out);
 
 struct mock_host {
     qtr_host api;                   /* hand &api to the plugin               */
@@ -49,6 +54,10 @@ struct mock_host {
     size_t n_metrics;
     char last_log[512];
     int n_logs_error, n_logs_warn;
+    int n_publish_refused;          /* publish() calls the host's rule refused */
+    /* An exchange plugin under test is the active exchange (the one the host
+     * trades on) unless the test sets this: then it may publish alerts only. */
+    bool exchange_not_active;
     qtr_health health;              /* last set_health()                      */
 
     /* What the test sets up. */
@@ -61,10 +70,10 @@ struct mock_host {
      * pending_sell and pending_orders are read; the rest is computed) */
     qtr_exposure pending[16];
     size_t n_pending;
-    qtr_policy_limits limits;
+    /* the policy policy_info and policy_describe report (the host's own
+     * struct and JSON writer: host/policy/policy_describe.c) */
+    qh_policy_rules limits;
     bool has_limits;
-    mock_judge_fn judge;
-    void *judge_ud;
     qtr_ess_status ess;
     int submit_order_result;        /* what submit_order returns (QTR_OK)    */
     int submit_signal_result;
@@ -110,12 +119,15 @@ int64_t mock_host_metric(const mock_host *m, const char *name, const char *label
 /* A gauge's last value; -1 if it was never registered. */
 double mock_host_gauge(const mock_host *m, const char *name, const char *label_value);
 
-/* Load a plugin .so and run its entry + init with this host (NULL on failure,
- * with a reason in m->last_log). mock_plugin_unload() runs stop + destroy. */
+/* Load a plugin .so through the host's loader (its checks and its one-line
+ * refusal) and run init + start with this host: 0, or -1 with the reason in
+ * m->last_log. mock_plugin_unload() runs stop + destroy. */
+struct qh_loaded;
 typedef struct mock_plugin {
     void *dl;
-    const qtr_plugin_desc *desc;
+    const qtr_plugin_desc *desc;      /* the loader's checked copy            */
     void *state;
+    struct qh_loaded *ld;
 } mock_plugin;
 int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out);
 void mock_plugin_unload(mock_host *m, mock_plugin *p);

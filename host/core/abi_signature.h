@@ -1,0 +1,25 @@
+/*
+ * abi_signature — the host's build signature (qtr/signature.h) and the
+ * comparison with a plugin's, made by the loader before it reads anything
+ * else of a descriptor.
+ */
+#ifndef QH_ABI_SIGNATURE_H
+#define QH_ABI_SIGNATURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/plugin.h>
+
+/* This host's signature (built from the same SDK headers). */
+const qtr_build_signature *qh_host_signature(void);
+
+/* True if a plugin built for ABI minor plugin_minor with signature sig may
+ * run on a host built for host_minor with signature host; else false with
+ * one line in why naming the first fact that differs, the plugin's value and
+ * the host's. */
+bool qh_signature_compatible(const qtr_build_signature *host, uint16_t host_minor,
+                             const qtr_build_signature *sig, uint16_t plugin_minor, char *why, size_t whylen);
+
+#endif
