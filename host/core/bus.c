@@ -1,6 +1,8 @@
 /* bus.c — see bus.h. */
 #include "core/bus.h"
 
+#include "qc/hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +33,8 @@ struct qh_bus {
     uint64_t delivered;
 };
 
-static uint32_t symbol_hash(const char *s)
-{
-    uint32_t h = 2166136261u;       /* FNV-1a; never 0 for a non-empty symbol */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h ? h : 1;
-}
+/* The project's one string hash (common/include/qc/hash.h); never 0. */
+static uint32_t symbol_hash(const char *s) { return qc_hash_nonzero(s); }
 
 qh_bus *qh_bus_new(void)
 {

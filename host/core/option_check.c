@@ -150,10 +150,29 @@ static void list_allowed(const char *const *allowed, char *buf, size_t cap)
     }
 }
 
-/* "[1, 1000]", "[1, ...]" or "[..., 5]": the range as declared. */
+/* "out of range [1, 1000]" ("(0, 1]" with an exclusive min), or for one
+ * bound "out of range: must be >= 1" (> 0, <= 5): the range as declared. */
 static void range_text(const qtr_option *d, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "[%s, %s]", d->min ? d->min : "...", d->max ? d->max : "...");
+    bool open_min = d->flags & QTR_OPT_MIN_EXCLUSIVE;
+    if (d->min && d->max)
+        snprintf(buf, cap, "out of range %s%s, %s]", open_min ? "(" : "[", d->min, d->max);
+    else if (d->min)
+        snprintf(buf, cap, "out of range: must be %s %s", open_min ? ">" : ">=", d->min);
+    else
+        snprintf(buf, cap, "out of range: must be <= %s", d->max ? d->max : "?");
+}
+
+static const char *value_type_name(qh_optv_type t)
+{
+    switch (t) {
+    case QH_OPTV_STRING: return "a string";
+    case QH_OPTV_INT: return "an integer";
+    case QH_OPTV_NUMBER: return "a float";
+    case QH_OPTV_BOOL: return "a boolean";
+    case QH_OPTV_LIST: return "a list";
+    }
+    return "?";
 }
 
 bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, size_t whylen)
@@ -162,7 +181,7 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
         if (d->type == QTR_OPT_DECIMAL && v->type == QH_OPTV_NUMBER)
             snprintf(why, whylen, "give decimals as strings (e.g. \"%g\"), not Lua floats", v->num);
         else
-            snprintf(why, whylen, "expected %s", qh_option_type_name(d->type));
+            snprintf(why, whylen, "expected %s, got %s", qh_option_type_name(d->type), value_type_name(v->type));
         return false;
     }
     num n = { 0, 0 };
@@ -170,27 +189,28 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
     bound_kind k = bound_kind_of(d->type);
     if (k != B_NONE && (d->min || d->max)) {
         num lo, hi;
-        bool below = d->min && parse_bound(k, d->min, &lo) && compare(k, n, lo) < 0;
+        bool open_min = d->flags & QTR_OPT_MIN_EXCLUSIVE;
+        bool below = d->min && parse_bound(k, d->min, &lo) && compare(k, n, lo) < (open_min ? 1 : 0);
         bool above = d->max && parse_bound(k, d->max, &hi) && compare(k, n, hi) > 0;
         if (below || above) {
-            char range[96];
+            char range[128];
             range_text(d, range, sizeof range);
             switch (d->type) {
             case QTR_OPT_STRING:
-                snprintf(why, whylen, "'%.64s%s' is %lld bytes long, out of range %s", v->str,
+                snprintf(why, whylen, "'%.64s%s' is %lld bytes long, %s", v->str,
                          strlen(v->str) > 64 ? "..." : "", (long long)n.i, range);
                 break;
             case QTR_OPT_STRING_LIST:
-                snprintf(why, whylen, "%lld items, out of range %s", (long long)n.i, range);
+                snprintf(why, whylen, "%lld items, %s", (long long)n.i, range);
                 break;
             case QTR_OPT_INT:
-                snprintf(why, whylen, "%lld is out of range %s", (long long)n.i, range);
+                snprintf(why, whylen, "%lld is %s", (long long)n.i, range);
                 break;
             case QTR_OPT_DECIMAL:
-                snprintf(why, whylen, "%s is out of range %s", v->str, range);
+                snprintf(why, whylen, "%s is %s", v->str, range);
                 break;
             case QTR_OPT_DOUBLE:
-                snprintf(why, whylen, "%g is out of range %s", n.d, range);
+                snprintf(why, whylen, "%g is %s", n.d, range);
                 break;
             case QTR_OPT_BOOL:
                 break;
@@ -206,7 +226,7 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
         if (bad) {
             char list[256];
             list_allowed(d->allowed, list, sizeof list);
-            snprintf(why, whylen, "'%.64s' is not one of %s", bad, list);
+            snprintf(why, whylen, "'%.64s' is not %s", bad, list);
             return false;
         }
     }
@@ -269,6 +289,10 @@ bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen)
     }
     if (d->max && !parse_bound(k, d->max, &hi)) {
         snprintf(why, whylen, "max '%s' is not %s", d->max, expect);
+        return false;
+    }
+    if ((d->flags & QTR_OPT_MIN_EXCLUSIVE) && !d->min) {
+        snprintf(why, whylen, "an exclusive min without a min");
         return false;
     }
     if (d->min && d->max && compare(k, lo, hi) > 0) {

@@ -32,6 +32,8 @@
 
 #include <qtr/plugin.h>
 
+#include "qc/hash.h"   /* the project's one string hash (common/) */
+
 #define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
 #define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
 #define MA_TABLE_SIZE 1024       /* hash slots: a power of two, 2x symbols  */
@@ -45,7 +47,7 @@ static const qtr_option ma_options[] = {
       .help = "fast moving average length, in candles" },
     { .name = "slow", .type = QTR_OPT_INT, .default_value = "30", .min = "2", .max = "1000",
       .help = "slow moving average length, in candles (> fast)" },
-    { .name = "order_notional", .type = QTR_OPT_DECIMAL, .default_value = "100", .min = "0.00000001",
+    { .name = "order_notional", .type = QTR_OPT_DECIMAL, .default_value = "100", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE,
       .help = "size of a position, in quote currency" },
     { .name = "min_confidence", .type = QTR_OPT_DOUBLE, .default_value = "0", .min = "0", .max = "1",
       .help = "skip signals scoring below this (0..1)" },
@@ -81,13 +83,6 @@ typedef struct ma_state {
 
 /* ---- helpers ---- */
 
-static uint32_t name_hash(const char *s)
-{
-    uint32_t h = 2166136261u;    /* FNV-1a */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
-
 static bool symbol_wanted(const ma_state *st, const char *symbol)
 {
     if (st->n_only == 0) return true;
@@ -100,7 +95,7 @@ static bool symbol_wanted(const ma_state *st, const char *symbol)
  * is full (logged once). Allocation happens here only, once per symbol. */
 static ma_symbol *symbol_state(ma_state *st, const char *symbol)
 {
-    uint32_t i = name_hash(symbol) & (MA_TABLE_SIZE - 1);
+    uint32_t i = qc_hash_str(symbol) & (MA_TABLE_SIZE - 1);
     while (st->table[i]) {
         if (strcmp(st->table[i]->symbol, symbol) == 0) return st->table[i];
         i = (i + 1) & (MA_TABLE_SIZE - 1);

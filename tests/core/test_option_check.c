@@ -27,6 +27,7 @@ static const qtr_option decl[] = {
     { .name = "symbols", .type = QTR_OPT_STRING_LIST, .min = "1", .max = "2" },
     { .name = "intervals", .type = QTR_OPT_STRING_LIST, .allowed = intervals },
     { .name = "open", .type = QTR_OPT_INT, .min = "0" },
+    { .name = "notional", .type = QTR_OPT_DECIMAL, .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE },
     { 0 },
 };
 
@@ -60,7 +61,7 @@ static void integers_out_of_range(void **s)
     (void)s;
     expect(decl, "fast = 0", "plugin sx: option fast: 0 is out of range [1, 1000]");
     expect(decl, "fast = 1001", "plugin sx: option fast: 1001 is out of range [1, 1000]");
-    expect(decl, "open = -1", "plugin sx: option open: -1 is out of range [0, ...]");
+    expect(decl, "open = -1", "plugin sx: option open: -1 is out of range: must be >= 0");
 }
 
 static void decimals_and_numbers_out_of_range(void **s)
@@ -71,6 +72,12 @@ static void decimals_and_numbers_out_of_range(void **s)
     expect(decl, "fee = '-0.002'", "plugin sx: option fee: -0.002 is out of range [-0.001, 0.01]");
     expect(decl, "conf = 1.5", "plugin sx: option conf: 1.5 is out of range [0, 1]");
     expect(decl, "conf = -1", "plugin sx: option conf: -1 is out of range [0, 1]");
+    /* an exclusive minimum: "> 0" for money */
+    expect(decl, "notional = '0.00000001'", NULL);
+    expect(decl, "notional = 0", "plugin sx: option notional: 0 is out of range: must be > 0");
+    expect(decl, "notional = '-1'", "plugin sx: option notional: -1 is out of range: must be > 0");
+    /* the type first, saying what was given */
+    expect(decl, "fast = 1.5", "plugin sx: option fast: expected an integer, got a float");
 }
 
 static void string_lengths_and_list_sizes(void **s)
@@ -86,8 +93,8 @@ static void string_lengths_and_list_sizes(void **s)
 static void allowed_values(void **s)
 {
     (void)s;
-    expect(decl, "side = 'hold'", "plugin sx: option side: 'hold' is not one of buy or sell");
-    expect(decl, "intervals = { '1m', '7m' }", "plugin sx: option intervals: '7m' is not one of 1m, 5m or 1h");
+    expect(decl, "side = 'hold'", "plugin sx: option side: 'hold' is not buy or sell");
+    expect(decl, "intervals = { '1m', '7m' }", "plugin sx: option intervals: '7m' is not 1m, 5m or 1h");
 }
 
 /* A plugin whose own table is inconsistent is refused, whatever the config says. */
@@ -105,11 +112,11 @@ static void bad_declarations_are_refused(void **s)
     static const qtr_option bool_bounds[] = { { .name = "b", .type = QTR_OPT_BOOL, .min = "0" }, { 0 } };
     expect(bad_min, "", "plugin sx: option n: bad declaration in the plugin: min 'one' is not an integer");
     expect(crossed, "", "plugin sx: option n: bad declaration in the plugin: min 5 is above max 1");
-    expect(bad_default, "", "plugin sx: option n: bad declaration in the plugin: default 0 is out of range [1, ...]");
+    expect(bad_default, "", "plugin sx: option n: bad declaration in the plugin: default 0 is out of range: must be >= 1");
     expect(bad_dec, "", "plugin sx: option f: bad declaration in the plugin: max '1.2.3' is not a decimal");
     expect(allowed_on_int, "", "plugin sx: option n: bad declaration in the plugin: allowed values on a non-string option");
     expect(default_not_allowed, "",
-           "plugin sx: option side: bad declaration in the plugin: default 'hold' is not one of buy or sell");
+           "plugin sx: option side: bad declaration in the plugin: default 'hold' is not buy or sell");
     expect(bool_bounds, "", "plugin sx: option b: bad declaration in the plugin: min/max on a true-or-false option");
 }
 

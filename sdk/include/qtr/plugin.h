@@ -136,13 +136,14 @@ typedef enum qtr_opt_type {
     QTR_OPT_STRING_LIST  /* a Lua array of strings                         */
 } qtr_opt_type;
 
-#define QTR_OPT_REQUIRED 0x1u
+#define QTR_OPT_REQUIRED      0x1u
+#define QTR_OPT_MIN_EXCLUSIVE 0x2u   /* min itself is refused: "> 0" for money */
 
 typedef struct qtr_option {
     const char *name;
     qtr_opt_type type;
     const char *default_value; /* as text; NULL: no default               */
-    uint32_t flags;            /* QTR_OPT_REQUIRED                         */
+    uint32_t flags;            /* QTR_OPT_REQUIRED, QTR_OPT_MIN_EXCLUSIVE   */
     const char *help;          /* one line, shown by `qtr plugins -v`       */
     /* Inclusive bounds as text, NULL for none: the value of an INT ("1"),
      * DECIMAL ("0.0004") or DOUBLE ("0.5"); the length in bytes of a STRING
