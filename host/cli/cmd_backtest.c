@@ -24,6 +24,31 @@ typedef struct run_obs {
 
 static void obs_candle(void *ud, const qtr_candle *c) { qh_report_on_candle(((run_obs *)ud)->report, c); }
 static void obs_account(void *ud, const qtr_account *a) { qh_report_on_account(((run_obs *)ud)->report, a); }
+static void obs_event(void *ud, const qtr_event *ev) { qh_report_on_event(ud, ev); }
+
+/* What the report counts from the bus: signals, orders and their refusals,
+ * positions (funding per symbol, time in the market), ESS states. */
+static int subscribe_report(qh_engine *e, qh_report *rep)
+{
+    static const qtr_event_type types[] = { QTR_EV_SIGNAL, QTR_EV_ORDER_INTENT, QTR_EV_ORDER_UPDATE, QTR_EV_POSITION,
+                                            QTR_EV_ESS_STATE };
+    const qtr_host *h = qh_engine_host_api(e);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!h->subscribe(qh_engine_host_ctx(e), types[i], NULL, obs_event, rep)) return -1;
+    return 0;
+}
+
+/* The positions left open, valued at the last mark, for the report. */
+static void report_positions(qh_engine *e, qh_report *rep)
+{
+    enum { CAP = 1024 };
+    qtr_position *pos = calloc(CAP, sizeof *pos);
+    if (!pos) return;
+    const qtr_host *h = qh_engine_host_api(e);
+    size_t n = h->list_positions(qh_engine_host_ctx(e), pos, CAP);
+    qh_report_set_positions(rep, pos, n < CAP ? n : CAP);
+    free(pos);
+}
 
 /* The same columns as the trade store's export (qh_store_export_trades_csv). */
 static void obs_fill(void *ud, const qtr_fill *f, const qtr_position *b, const qtr_position *a)
@@ -185,6 +210,10 @@ int qh_cmd_backtest(int argc, char **argv)
     if (ro.trades) fprintf(ro.trades, "time_ms,fill_id,client_id,symbol,side,qty,price,fee,maker,reduce_only\n");
     qh_engine_observer obs = { .ud = &ro, .on_candle = obs_candle, .on_fill = obs_fill, .on_account = obs_account };
     qh_engine_set_observer(e, &obs);
+    if (subscribe_report(e, rep) != 0) {
+        fprintf(stderr, "qtr backtest: cannot subscribe the report to the bus\n");
+        goto out;
+    }
     if ((rc = qh_engine_load(e, err, sizeof err)) != 0 || (rc = qh_engine_start(e, err, sizeof err)) != 0) {
         fprintf(stderr, "qtr backtest: %s\n", err);
         goto out;
@@ -201,6 +230,7 @@ int qh_cmd_backtest(int argc, char **argv)
         publish_marks_until(e, &marks, &next_mark, all.items[i].close_time_ms, true);
         qh_engine_feed_candle(e, &all.items[i]);
     }
+    report_positions(e, rep);
     qh_engine_stop(e);
     qh_report_summary sum;
     if (qh_report_summary_get(rep, &sum) != 0) {

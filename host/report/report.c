@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "portfolio/symbol_index.h"
+#include "report/report_activity.h"
 
 /* As many symbols as the portfolio tracks. */
 #define REPORT_MAX_SYMBOLS 1024
@@ -18,7 +19,24 @@
 typedef struct trip {
     bool open;
     qtr_dec realized, fees;
+    int64_t open_ms;
+    int side;                  /* +1 long, -1 short */
 } trip;
+
+/* A finished round trip, for the trades list. */
+typedef struct closed_trade {
+    int32_t sym;
+    int side;
+    int64_t open_ms, close_ms;
+    qtr_dec realized, fees;
+} closed_trade;
+
+/* One symbol's figures (indexed like trips). */
+typedef struct sym_stats {
+    int64_t trades, wins;
+    qtr_dec closed_realized, fees, funding;
+    bool in_market;
+} sym_stats;
 
 /* Running mean and variance of returns (Welford): no history kept. */
 typedef struct welford {
@@ -45,6 +63,15 @@ struct qh_report {
     qh_symbol_index *candle_symbols;
     qh_symbol_index *trip_symbols;
     trip *trips;
+    sym_stats *syms;
+    closed_trade *closed;
+    size_t n_closed, cap_closed;
+    qtr_dec unrealized;                /* of the last account update      */
+    qh_report_activity act;
+    int32_t symbols_in_market;
+    int64_t in_market_ms, in_market_since, last_event_ms;
+    qtr_position *open_pos;            /* at the end (qh_report_set_positions) */
+    size_t n_open_pos;
     int64_t volumes_rounded;
     char error[192];
 };
@@ -66,7 +93,9 @@ qh_report *qh_report_new(qtr_dec start_equity)
     r->candle_symbols = qh_symbol_index_new(REPORT_MAX_SYMBOLS);
     r->trip_symbols = qh_symbol_index_new(REPORT_MAX_SYMBOLS);
     r->trips = calloc(REPORT_MAX_SYMBOLS, sizeof *r->trips);
-    if (!r->candle_symbols || !r->trip_symbols || !r->trips) {
+    r->syms = calloc(REPORT_MAX_SYMBOLS, sizeof *r->syms);
+    r->open_pos = calloc(REPORT_MAX_SYMBOLS, sizeof *r->open_pos);
+    if (!r->candle_symbols || !r->trip_symbols || !r->trips || !r->syms || !r->open_pos) {
         qh_report_free(r);
         return NULL;
     }
@@ -83,6 +112,9 @@ void qh_report_free(qh_report *r)
     qh_symbol_index_free(r->candle_symbols);
     qh_symbol_index_free(r->trip_symbols);
     free(r->trips);
+    free(r->syms);
+    free(r->closed);
+    free(r->open_pos);
     free(r);
 }
 
@@ -107,13 +139,25 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
 
 static bool add_to(qtr_dec *acc, qtr_dec v) { return qtr_dec_add(*acc, v, acc); }
 
-/* Count a finished round trip. */
-static bool close_trip(qh_report *r, trip *t)
+/* Count a finished round trip (of symbol ix, at close_ms) and keep it. */
+static bool close_trip(qh_report *r, trip *t, int32_t ix, int64_t close_ms)
 {
     qtr_dec pnl;
-    if (!qtr_dec_sub(t->realized, t->fees, &pnl) || !add_to(&r->realized, t->realized)) return false;
+    sym_stats *ss = &r->syms[ix];
+    if (!qtr_dec_sub(t->realized, t->fees, &pnl) || !add_to(&r->realized, t->realized) ||
+        !add_to(&ss->closed_realized, t->realized))
+        return false;
+    if (r->n_closed == r->cap_closed) {
+        size_t cap = r->cap_closed ? r->cap_closed * 2 : 256;
+        closed_trade *c = realloc(r->closed, cap * sizeof *c);
+        if (!c) return false;
+        r->closed = c;
+        r->cap_closed = cap;
+    }
+    r->closed[r->n_closed++] = (closed_trade){ ix, t->side, t->open_ms, close_ms, t->realized, t->fees };
     r->trades++;
-    if (pnl > 0) r->wins++;
+    ss->trades++;
+    if (pnl > 0) r->wins++, ss->wins++;
     else r->losses++;
     memset(t, 0, sizeof *t);
     return true;
@@ -143,42 +187,38 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *f, const qtr_position *befo
         return;
     }
     trip t = r->trips[ix];   /* work on a copy: commit only if nothing overflows */
-    qtr_dec fees = r->fees, realized = r->realized;
-    int64_t trades = r->trades, wins = r->wins, losses = r->losses;
+    qtr_dec fees = r->fees, sym_fees = r->syms[ix].fees;
     qtr_dec b = before->qty, a = after->qty;
-    bool ok = add_to(&fees, f->fee);
+    bool ok = add_to(&fees, f->fee) && add_to(&sym_fees, f->fee);
     if (ok && b == 0) {
         /* flat -> open: a new round trip */
-        t.open = true;
-        t.realized = delta_realized;
-        t.fees = f->fee;
+        t = (trip){ true, delta_realized, f->fee, f->time_ms, qtr_dec_sign(a) };
     } else if (ok && (a == 0 || qtr_dec_sign(a) == qtr_dec_sign(b))) {
         /* adding, reducing or closing: the same round trip. A position that
          * was open before the report began counts from here. */
-        t.open = true;
+        if (!t.open) t = (trip){ true, 0, 0, f->time_ms, qtr_dec_sign(b) };
         ok = add_to(&t.realized, delta_realized) && add_to(&t.fees, f->fee);
-        if (ok && a == 0) ok = close_trip(r, &t);
+        if (ok && a == 0) ok = close_trip(r, &t, ix, f->time_ms);
     } else if (ok) {
         /* flip: close this trip with its share of the fee, open the next */
         qtr_dec close_fee;
+        if (!t.open) t = (trip){ true, 0, 0, f->time_ms, qtr_dec_sign(b) };
         ok = qtr_dec_muldiv(f->fee, qtr_dec_abs(b), f->qty, QTR_ROUND_HALF_EVEN, &close_fee) &&
-             add_to(&t.realized, delta_realized) && add_to(&t.fees, close_fee) && close_trip(r, &t);
+             add_to(&t.realized, delta_realized) && add_to(&t.fees, close_fee) && close_trip(r, &t, ix, f->time_ms);
         if (ok) {
-            t.open = true;
-            t.realized = 0;
+            t = (trip){ true, 0, 0, f->time_ms, qtr_dec_sign(a) };
             ok = qtr_dec_sub(f->fee, close_fee, &t.fees);
         }
     }
     if (!ok) {
-        r->realized = realized;
-        r->trades = trades;
-        r->wins = wins;
-        r->losses = losses;
+        /* close_trip() counts as it goes: the report is void from here (the
+         * error is reported instead of any figure) */
         set_error(r, "report: fill %s %s: overflow in trade figures", id, f->symbol);
         return;
     }
     r->trips[ix] = t;
     r->fees = fees;
+    r->syms[ix].fees = sym_fees;
     r->fills++;
 }
 
@@ -218,6 +258,8 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     r->have_account = true;
     r->end_equity = a->equity;
     r->funding = a->funding;
+    r->unrealized = a->unrealized_pnl;
+    if (a->time_ms > r->last_event_ms) r->last_event_ms = a->time_ms;
 
     if (r->have_sample && a->time_ms > r->sample_ms) {
         add_return(&r->ret, r->prev_equity, r->sample_equity);
@@ -229,6 +271,39 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
 }
 
 void qh_report_set_volumes_rounded(qh_report *r, int64_t n) { r->volumes_rounded = n; }
+
+/* Time in the market: from the first symbol's position opening to the last
+ * one's closing, summed over the run. */
+static void on_position(qh_report *r, const qtr_position *p, int64_t t)
+{
+    int32_t ix = qh_symbol_index_intern(r->trip_symbols, p->symbol);
+    if (ix < 0) {
+        set_error(r, "report: position with a bad symbol, or more than %d symbols", REPORT_MAX_SYMBOLS);
+        return;
+    }
+    sym_stats *ss = &r->syms[ix];
+    ss->funding = p->funding;
+    bool in = p->qty != 0;
+    if (in == ss->in_market) return;
+    ss->in_market = in;
+    if (in && r->symbols_in_market++ == 0) r->in_market_since = t;
+    if (!in && --r->symbols_in_market == 0) r->in_market_ms += t - r->in_market_since;
+}
+
+void qh_report_on_event(qh_report *r, const qtr_event *ev)
+{
+    if (r->error[0] || !ev) return;
+    if (ev->time_ms > r->last_event_ms) r->last_event_ms = ev->time_ms;
+    if (ev->type == QTR_EV_POSITION) on_position(r, &ev->u.position, ev->time_ms);
+    else qh_report_activity_on_event(&r->act, ev);
+}
+
+void qh_report_set_positions(qh_report *r, const qtr_position *p, size_t n)
+{
+    r->n_open_pos = 0;
+    for (size_t i = 0; i < n && r->n_open_pos < REPORT_MAX_SYMBOLS; i++)
+        if (p[i].qty != 0) r->open_pos[r->n_open_pos++] = p[i];
+}
 
 int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
 {
@@ -263,6 +338,22 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
     out->last_candle_ms = r->last_ms;
     out->interval_ms = r->interval_ms;
     out->volumes_rounded = r->volumes_rounded;
+    out->unrealized_pnl = r->unrealized;
+    qtr_dec total = r->realized, x;
+    for (size_t i = 0; i < n; i++)
+        if (r->trips[i].open && !add_to(&total, r->trips[i].realized)) return -1;
+    out->realized_pnl_total = total;
+    /* net = realized + unrealized - fees + funding, to the unit */
+    if (!qtr_dec_add(total, r->unrealized, &x) || !qtr_dec_sub(x, r->fees, &x) || !qtr_dec_add(x, r->funding, &x) ||
+        !qtr_dec_sub(out->net_pnl, x, &out->identity_residual))
+        return -1;
+    out->signals = r->act.signals;
+    out->orders = r->act.orders;
+    for (int k = 0; k < QH_REFUSAL__COUNT; k++) out->refusals[k] = r->act.refusals[k];
+    out->ess_trips = r->act.ess_trips;
+    out->guard_first_ms = r->act.guard_first_ms;
+    out->guard_last_ms = r->act.guard_last_ms;
+    out->time_in_market_ms = r->in_market_ms + (r->symbols_in_market > 0 ? r->last_event_ms - r->in_market_since : 0);
     return 0;
 }
 
@@ -289,12 +380,53 @@ static void fmt_pct(qtr_dec v, char *buf)
     }
 }
 
+/* The rows after the summary keys: per symbol, open positions, trades. */
+static void write_json_rows(const qh_report *r, FILE *m)
+{
+    char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], c[QTR_DEC_STRLEN], d[QTR_DEC_STRLEN], e[QTR_DEC_STRLEN];
+    size_t n = qh_symbol_index_count(r->trip_symbols);
+    fputs(",\"per_symbol\":[", m);
+    for (size_t i = 0; i < n; i++) {
+        const sym_stats *ss = &r->syms[i];
+        qtr_dec realized = ss->closed_realized, unreal = 0;
+        if (r->trips[i].open) qtr_dec_add(realized, r->trips[i].realized, &realized);
+        const char *name = qh_symbol_index_name(r->trip_symbols, (int32_t)i);
+        for (size_t k = 0; k < r->n_open_pos; k++)
+            if (!strcmp(r->open_pos[k].symbol, name)) unreal = r->open_pos[k].unrealized_pnl;
+        fprintf(m, "%s{\"symbol\":\"%s\",\"trades\":%lld,\"wins\":%lld,\"realized_pnl\":\"%s\",\"unrealized_pnl\":\"%s\","
+                   "\"fees\":\"%s\",\"funding\":\"%s\"}",
+                i ? "," : "", name, (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, a),
+                qtr_dec_format(unreal, b), qtr_dec_format(ss->fees, c), qtr_dec_format(ss->funding, d));
+    }
+    fputs("],\"open_positions\":[", m);
+    for (size_t k = 0; k < r->n_open_pos; k++) {
+        const qtr_position *p = &r->open_pos[k];
+        fprintf(m, "%s{\"symbol\":\"%s\",\"qty\":\"%s\",\"entry_price\":\"%s\",\"mark_price\":\"%s\",\"unrealized_pnl\":\"%s\","
+                   "\"realized_pnl\":\"%s\"}",
+                k ? "," : "", p->symbol, qtr_dec_format(p->qty, a), qtr_dec_format(p->entry_price, b),
+                qtr_dec_format(p->mark_price, c), qtr_dec_format(p->unrealized_pnl, d), qtr_dec_format(p->realized_pnl, e));
+    }
+    fputs("],\"trades_list\":[", m);
+    for (size_t k = 0; k < r->n_closed; k++) {
+        const closed_trade *t = &r->closed[k];
+        qtr_dec pnl = 0;
+        qtr_dec_sub(t->realized, t->fees, &pnl);
+        fprintf(m, "%s{\"symbol\":\"%s\",\"side\":\"%s\",\"open_ms\":%lld,\"close_ms\":%lld,\"realized_pnl\":\"%s\","
+                   "\"fees\":\"%s\",\"pnl\":\"%s\"}",
+                k ? "," : "", qh_symbol_index_name(r->trip_symbols, t->sym), t->side > 0 ? "long" : "short",
+                (long long)t->open_ms, (long long)t->close_ms, qtr_dec_format(t->realized, a),
+                qtr_dec_format(t->fees, b), qtr_dec_format(pnl, c));
+    }
+    fputs("]", m);
+}
+
 int qh_report_write_json(const qh_report *r, FILE *out)
 {
     qh_report_summary s;
     if (qh_report_summary_get(r, &s) != 0) return -1;
     char se[QTR_DEC_STRLEN], ee[QTR_DEC_STRLEN], np[QTR_DEC_STRLEN], fe[QTR_DEC_STRLEN];
     char fu[QTR_DEC_STRLEN], rp[QTR_DEC_STRLEN], dd[QTR_DEC_STRLEN + 4], wr[64], sh[64];
+    char un[QTR_DEC_STRLEN], rt[QTR_DEC_STRLEN], ir[QTR_DEC_STRLEN];
     qtr_dec_format(s.start_equity, se);
     qtr_dec_format(s.end_equity, ee);
     qtr_dec_format(s.net_pnl, np);
@@ -304,22 +436,42 @@ int qh_report_write_json(const qh_report *r, FILE *out)
     fmt_pct(s.max_drawdown_pct, dd);
     fmt_double(s.win_rate, 6, wr, sizeof wr);
     fmt_double(s.sharpe, 6, sh, sizeof sh);
-    char buf[1024];
-    int n = snprintf(buf, sizeof buf,
-                     "{\"candles\":%lld,\"trades\":%lld,\"wins\":%lld,\"losses\":%lld,"
-                     "\"start_equity\":\"%s\",\"end_equity\":\"%s\",\"net_pnl\":\"%s\",\"fees\":\"%s\","
-                     "\"max_drawdown_pct\":\"%s\",\"win_rate\":%s,\"sharpe\":%s,"
-                     "\"funding\":\"%s\",\"realized_pnl\":\"%s\",\"open_trades\":%lld,\"fills\":%lld,"
-                     "\"symbols\":%lld,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,\"interval_ms\":%lld,"
-                     "\"volumes_rounded\":%lld}\n",
-                     (long long)s.candles, (long long)s.trades, (long long)s.wins, (long long)s.losses,
-                     se, ee, np, fe, dd, wr, sh, fu, rp, (long long)s.open_trades, (long long)s.fills,
-                     (long long)s.symbols, (long long)s.first_candle_ms, (long long)s.last_candle_ms,
-                     (long long)s.interval_ms, (long long)s.volumes_rounded);
-    if (n < 0 || (size_t)n >= sizeof buf) return -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m) return -1;
+    fprintf(m,
+            "{\"candles\":%lld,\"trades\":%lld,\"wins\":%lld,\"losses\":%lld,"
+            "\"start_equity\":\"%s\",\"end_equity\":\"%s\",\"net_pnl\":\"%s\",\"fees\":\"%s\","
+            "\"max_drawdown_pct\":\"%s\",\"win_rate\":%s,\"sharpe\":%s,"
+            "\"funding\":\"%s\",\"realized_pnl\":\"%s\",\"open_trades\":%lld,\"fills\":%lld,"
+            "\"symbols\":%lld,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,\"interval_ms\":%lld,"
+            "\"volumes_rounded\":%lld",
+            (long long)s.candles, (long long)s.trades, (long long)s.wins, (long long)s.losses,
+            se, ee, np, fe, dd, wr, sh, fu, rp, (long long)s.open_trades, (long long)s.fills,
+            (long long)s.symbols, (long long)s.first_candle_ms, (long long)s.last_candle_ms,
+            (long long)s.interval_ms, (long long)s.volumes_rounded);
+    fprintf(m,
+            ",\"unrealized_pnl\":\"%s\",\"realized_pnl_total\":\"%s\",\"identity_residual\":\"%s\","
+            "\"signals\":%lld,\"orders\":%lld,\"refusals\":{",
+            qtr_dec_format(s.unrealized_pnl, un), qtr_dec_format(s.realized_pnl_total, rt),
+            qtr_dec_format(s.identity_residual, ir), (long long)s.signals, (long long)s.orders);
+    for (int k = 0; k < QH_REFUSAL__COUNT; k++)
+        fprintf(m, "%s\"%s\":%lld", k ? "," : "", qh_refusal_name((qh_refusal_kind)k), (long long)s.refusals[k]);
+    fprintf(m, "},\"ess_trips\":%lld,\"drawdown_guard_first_ms\":%lld,\"drawdown_guard_last_ms\":%lld,"
+               "\"time_in_market_ms\":%lld",
+            (long long)s.ess_trips, (long long)s.guard_first_ms, (long long)s.guard_last_ms,
+            (long long)s.time_in_market_ms);
+    write_json_rows(r, m);
+    fputs("}\n", m);
+    if (fclose(m) != 0 || !buf) {
+        free(buf);
+        return -1;
+    }
     /* One write, so a reader never sees half a report from us. */
-    if (fwrite(buf, 1, (size_t)n, out) != (size_t)n || fflush(out) != 0) return -1;
-    return 0;
+    int rc = fwrite(buf, 1, len, out) == len && fflush(out) == 0 ? 0 : -1;
+    free(buf);
+    return rc;
 }
 
 static void fmt_time(int64_t ms, char *buf, size_t cap)
@@ -357,8 +509,45 @@ void qh_report_print(const qh_report *r, FILE *out)
     if (s.volumes_rounded)
         fprintf(out, "  %-16s %lld input volumes had more than 8 decimals (rounded half-even)\n", "data",
                 (long long)s.volumes_rounded);
+    char u[QTR_DEC_STRLEN], rt[QTR_DEC_STRLEN], f2[QTR_DEC_STRLEN], fu[QTR_DEC_STRLEN];
+    fprintf(out, "  %-16s %s (open positions at the last mark)\n", "unrealized PnL", qtr_dec_format(s.unrealized_pnl, u));
+    fprintf(out, "  %-16s net %s = realized %s + unrealized %s - fees %s + funding %s: %s\n", "identity",
+            qtr_dec_format(s.net_pnl, b), qtr_dec_format(s.realized_pnl_total, rt), u, qtr_dec_format(s.fees, f2),
+            qtr_dec_format(s.funding, fu), s.identity_residual == 0 ? "holds" : "DOES NOT HOLD");
+    fprintf(out, "  %-16s %lld signals, %lld orders, %lld fills\n", "activity", (long long)s.signals,
+            (long long)s.orders, (long long)s.fills);
+    fprintf(out, "  %-16s", "refused");
+    for (int k = 0; k < QH_REFUSAL__COUNT; k++)
+        fprintf(out, "%s %lld %s", k ? "," : "", (long long)s.refusals[k], qh_refusal_name((qh_refusal_kind)k));
+    fputc('\n', out);
+    if (s.guard_first_ms) {
+        fmt_time(s.guard_first_ms, t0, sizeof t0);
+        fmt_time(s.guard_last_ms, t1, sizeof t1);
+        fprintf(out, "  %-16s the drawdown guard refused orders from %s to %s\n", "guard", t0, t1);
+    }
+    fprintf(out, "  %-16s %lld\n", "ESS trips", (long long)s.ess_trips);
+    if (s.candles && s.interval_ms) {
+        int64_t span = s.last_candle_ms + s.interval_ms - s.first_candle_ms;
+        fmt_double(span > 0 ? 100.0 * (double)s.time_in_market_ms / (double)span : 0.0, 2, d, sizeof d);
+        fprintf(out, "  %-16s %s%% of the period\n", "in the market", d);
+    }
     fmt_pct(s.max_drawdown_pct, a);
     fprintf(out, "  %-16s %s%%\n", "max drawdown", a);
     fmt_double(s.sharpe, 3, d, sizeof d);
     fprintf(out, "  %-16s %s\n", "Sharpe", d);
+    size_t n = qh_symbol_index_count(r->trip_symbols);
+    if (n) fprintf(out, "  %-12s %7s %6s %16s %14s %14s\n", "symbol", "trades", "wins", "realized", "fees", "funding");
+    for (size_t i = 0; i < n; i++) {
+        const sym_stats *ss = &r->syms[i];
+        qtr_dec realized = ss->closed_realized;
+        if (r->trips[i].open) qtr_dec_add(realized, r->trips[i].realized, &realized);
+        fprintf(out, "  %-12s %7lld %6lld %16s %14s %14s\n", qh_symbol_index_name(r->trip_symbols, (int32_t)i),
+                (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, u), qtr_dec_format(ss->fees, f2),
+                qtr_dec_format(ss->funding, fu));
+    }
+    for (size_t k = 0; k < r->n_open_pos; k++) {
+        const qtr_position *p = &r->open_pos[k];
+        fprintf(out, "  open %-8s qty %s entry %s mark %s unrealized %s\n", p->symbol, qtr_dec_format(p->qty, u),
+                qtr_dec_format(p->entry_price, f2), qtr_dec_format(p->mark_price, fu), qtr_dec_format(p->unrealized_pnl, rt));
+    }
 }

@@ -15,6 +15,10 @@
  *   win_rate   wins / trades (0 with no trades).
  *   fees       sum of the fees of every fill (rebates count negative).
  *   funding    the account's cumulative funding in the last account update.
+ *   unrealized the last account update's unrealized PnL (at the last mark);
+ *              realized_pnl_total adds the realized PnL of open trades to
+ *              realized_pnl (closed trades), and net_pnl = realized_pnl_total
+ *              + unrealized - fees + funding (identity_residual: what is left).
  *   end_equity equity of the last account update (start_equity if none);
  *              net_pnl = end_equity - start_equity.
  *   max_drawdown_pct
@@ -54,6 +58,16 @@ typedef struct qh_report_summary {
     int64_t first_candle_ms, last_candle_ms; /* open times; 0 if no candle  */
     int64_t interval_ms;                   /* 0 if no candle                */
     int64_t volumes_rounded;               /* input volumes with > 8 decimals, rounded */
+    /* The identity: net_pnl = realized_pnl_total + unrealized_pnl - fees
+     * + funding, identity_residual being what is left (0 when it holds). */
+    qtr_dec unrealized_pnl;                /* of the last account update, at the last mark */
+    qtr_dec realized_pnl_total;            /* closed trades and the realized part of open ones */
+    qtr_dec identity_residual;
+    int64_t signals, orders;               /* signals published; orders submitted */
+    int64_t refusals[5];                   /* by qh_refusal_kind (report_activity.h) */
+    int64_t ess_trips;
+    int64_t guard_first_ms, guard_last_ms; /* the drawdown guard's refusals; 0 if none */
+    int64_t time_in_market_ms;             /* with at least one position open */
 } qh_report_summary;
 
 /* NULL if memory is short. */
@@ -67,6 +81,13 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *fill, const qtr_position *b
                        const qtr_position *after);
 /* The account after each candle (or any update). */
 void qh_report_on_account(qh_report *r, const qtr_account *account);
+
+/* Signals, order intents and updates (refusals), positions (funding per
+ * symbol, time in the market) and ESS states of the run, from the bus. */
+void qh_report_on_event(qh_report *r, const qtr_event *ev);
+/* The positions at the end, valued at the last mark (list_positions()):
+ * the "open_positions" rows. */
+void qh_report_set_positions(qh_report *r, const qtr_position *p, size_t n);
 
 /* How many candle volumes the data files gave with more than 8 decimals
  * (rounded half-even when read): "volumes_rounded" in the JSON. */

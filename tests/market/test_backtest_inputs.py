@@ -9,7 +9,8 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from qtrtest import PLUGINS, check, finish, run, write  # noqa: E402
+from qtrtest import check, finish, run, write  # noqa: E402
+from backtest_config import backtest_config  # noqa: E402
 
 H = 3600000
 T0 = 1700002800000          # an hour boundary
@@ -29,32 +30,8 @@ def candles(closes, volumes=None):
 
 
 def config(d):
-    policy = write(os.path.join(d, "open.lua"), """
-return {
-  name = "open",
-  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,
-             max_position_notional = "100000", max_order_notional = "100000",
-             max_total_exposure = "1000000", max_leverage = 100 },
-  ess = { max_drawdown_pct = "90", daily_loss_pct = "90", max_consecutive_errors = 5,
-          cooldown_minutes = 15, close_positions = false, alert_daily_drawdown_pct = "50" },
-  judge = function(order, ctx) return "allow" end,
-}
-""")
-    return write(os.path.join(d, "bt.lua"), f"""
-return {{
-  plugin_path = {{ "{PLUGINS}" }},
-  account = {{ starting_balance = "10000" }},
-  policy = {{ file = "{policy}" }},
-  store = false,
-  plugins = {{
-    {{ kind = "exchange", name = "paper", options = {{ taker_fee = "0", slippage_bps = "0",
-       max_volume_share = "1", min_qty_step = "0.001", price_tick = "0.0001" }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ symbols = {{ "XRPUSDT", "BTCUSDT" }}, fast = 2, slow = 3,
-       order_notional = "100" }} }},
-  }},
-}}
-""")
+    return backtest_config(d, 'taker_fee = "0", slippage_bps = "0", max_volume_share = "1", min_qty_step = "0.001", '
+                              'price_tick = "0.0001"', ["XRPUSDT", "BTCUSDT"], 2, 3, "100")
 
 
 def backtest(d, args):

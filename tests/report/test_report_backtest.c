@@ -14,6 +14,7 @@
 
 #include "mock_host.h"
 #include "report/report.h"
+#include "report/report_activity.h"
 
 #define HOUR INT64_C(3600000)
 #define T0 INT64_C(1704067200000)   /* 2024-01-01T00:00:00Z */
@@ -166,9 +167,19 @@ static void test_json_bytes(void **st)
              "\"end_equity\":\"1020\",\"net_pnl\":\"20\",\"fees\":\"1.45\",\"max_drawdown_pct\":\"4.76190476\","
              "\"win_rate\":0.333333,\"sharpe\":%.6f,\"funding\":\"-0.75\",\"realized_pnl\":\"3.3\","
              "\"open_trades\":1,\"fills\":7,\"symbols\":2,\"first_candle_ms\":%lld,\"last_candle_ms\":%lld,"
-             "\"interval_ms\":3600000,\"volumes_rounded\":0}\n",
+             "\"interval_ms\":3600000,\"volumes_rounded\":0,",
              expected_sharpe(), (long long)T0, (long long)(T0 + 5 * HOUR));
-    assert_string_equal(got, want);
+    /* the keys of earlier versions first, unchanged; then the new ones */
+    assert_memory_equal(got, want, strlen(want));
+    /* the made-up accounts here do not follow the fills: the residual says so
+     * (20 - (3.3 + 0 - 1.45 - 0.75) = 18.9) */
+    assert_non_null(strstr(got, ",\"unrealized_pnl\":\"0\",\"realized_pnl_total\":\"3.3\",\"identity_residual\":\"18.9\","));
+    assert_non_null(strstr(got, "\"per_symbol\":[{\"symbol\":\"A\",\"trades\":3,\"wins\":1,\"realized_pnl\":\"3.3\","
+                                "\"unrealized_pnl\":\"0\",\"fees\":\"1.4\",\"funding\":\"0\"},{\"symbol\":\"B\",\"trades\":0,"));
+    /* one row per closed trade, its pnl = realized - fees (14.6, -12.6, -0.1) */
+    assert_non_null(strstr(got, "\"realized_pnl\":\"15\",\"fees\":\"0.4\",\"pnl\":\"14.6\"}"));
+    assert_non_null(strstr(got, "\"realized_pnl\":\"-12\",\"fees\":\"0.6\",\"pnl\":\"-12.6\"}"));
+    assert_non_null(strstr(got, "\"realized_pnl\":\"0.3\",\"fees\":\"0.4\",\"pnl\":\"-0.1\"}]}\n"));
 
     /* the same input, fed again into a new report, gives the same bytes */
     qh_report *r2 = feed_sequence();
@@ -189,7 +200,11 @@ static void test_empty_and_percent_format(void **st)
                            "\"end_equity\":\"500\",\"net_pnl\":\"0\",\"fees\":\"0\",\"max_drawdown_pct\":\"0.00\","
                            "\"win_rate\":0.000000,\"sharpe\":0.000000,\"funding\":\"0\",\"realized_pnl\":\"0\","
                            "\"open_trades\":0,\"fills\":0,\"symbols\":0,\"first_candle_ms\":0,\"last_candle_ms\":0,"
-                           "\"interval_ms\":0,\"volumes_rounded\":0}\n");
+                           "\"interval_ms\":0,\"volumes_rounded\":0,\"unrealized_pnl\":\"0\","
+                           "\"realized_pnl_total\":\"0\",\"identity_residual\":\"0\",\"signals\":0,\"orders\":0,"
+                           "\"refusals\":{\"policy\":0,\"drawdown_guard\":0,\"ess\":0,\"invalid\":0,\"exchange\":0},"
+                           "\"ess_trips\":0,\"drawdown_guard_first_ms\":0,\"drawdown_guard_last_ms\":0,"
+                           "\"time_in_market_ms\":0,\"per_symbol\":[],\"open_positions\":[],\"trades_list\":[]}\n");
     free(j);
     /* 500 -> 450: drawdown exactly 10 -> "10.00"; one return only: Sharpe 0 */
     account(r, T0, "450", "0");
@@ -268,6 +283,84 @@ static void test_print_table(void **st)
     qh_report_free(r);
 }
 
+static qtr_event update_event(int64_t t, qtr_order_status st, const char *reason)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ORDER_UPDATE;
+    ev.time_ms = t;
+    ev.u.order_update.status = st;
+    qtr_strlcpy(ev.u.order_update.reason, reason, sizeof ev.u.order_update.reason);
+    return ev;
+}
+
+/* Refusals by who refused, ESS trips, time in the market, an open trade's
+ * realized PnL in realized_pnl_total, and the identity on consistent figures. */
+static void test_activity_and_identity(void **st)
+{
+    (void)st;
+    assert_int_equal(qh_refusal_classify("risk: drawdown_guard"), QH_REFUSAL_DRAWDOWN_GUARD);
+    assert_int_equal(qh_refusal_classify("risk: max_order_notional"), QH_REFUSAL_POLICY);
+    assert_int_equal(qh_refusal_classify("ess_tripped"), QH_REFUSAL_ESS);
+    assert_int_equal(qh_refusal_classify("reconcile_pending"), QH_REFUSAL_ESS);
+    assert_int_equal(qh_refusal_classify("invalid: side"), QH_REFUSAL_INVALID);
+    assert_int_equal(qh_refusal_classify("notional 4.68 is below MIN_NOTIONAL 5"), QH_REFUSAL_EXCHANGE);
+
+    qh_report *r = qh_report_new(D("1000"));
+    qtr_event ev = update_event(T0 + 10, QTR_OS_REJECTED, "risk: drawdown_guard");
+    qh_report_on_event(r, &ev);
+    ev = update_event(T0 + 20, QTR_OS_REJECTED, "risk: drawdown_guard");
+    qh_report_on_event(r, &ev);
+    ev = update_event(T0 + 30, QTR_OS_REJECTED, "qty 0.05 is below LOT_SIZE minQty 0.1 (step 0.1)");
+    qh_report_on_event(r, &ev);
+    ev = update_event(T0 + 40, QTR_OS_CANCELED, "canceled on request");   /* not a refusal */
+    qh_report_on_event(r, &ev);
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ESS_STATE;
+    ev.u.ess.state = QTR_ESS_TRIPPED;
+    qh_report_on_event(r, &ev);
+    ev.u.ess.previous = QTR_ESS_TRIPPED;
+    ev.u.ess.state = QTR_ESS_COOLDOWN;
+    qh_report_on_event(r, &ev);
+    /* in the market from T0+1h to T0+3h (A), and T0+2h to T0+4h (B): 3 h */
+    const struct { const char *sym, *qty; int64_t t; } pos[] = {
+        { "A", "1", T0 + HOUR }, { "B", "2", T0 + 2 * HOUR }, { "A", "0", T0 + 3 * HOUR }, { "B", "0", T0 + 4 * HOUR },
+    };
+    for (size_t i = 0; i < 4; i++) {
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_POSITION;
+        ev.time_ms = pos[i].t;
+        qtr_strlcpy(ev.u.position.symbol, pos[i].sym, sizeof ev.u.position.symbol);
+        ev.u.position.qty = D(pos[i].qty);
+        qh_report_on_event(r, &ev);
+    }
+    /* an open trade that realized 7 (sold half at a profit), fees 0.3 */
+    fill(r, "C", QTR_SIDE_BUY, "2", "0.2", "0", "0", "2", "0");
+    fill(r, "C", QTR_SIDE_SELL, "1", "0.1", "2", "0", "1", "7");
+    qtr_account a;
+    memset(&a, 0, sizeof a);
+    a.time_ms = T0 + 5 * HOUR;
+    a.unrealized_pnl = D("2.5");
+    a.funding = D("-0.2");
+    a.equity = D("1009");   /* 1000 + 7 + 2.5 - 0.3 - 0.2 */
+    qh_report_on_account(r, &a);
+    qh_report_summary s;
+    assert_int_equal(qh_report_summary_get(r, &s), 0);
+    assert_int_equal(s.refusals[QH_REFUSAL_DRAWDOWN_GUARD], 2);
+    assert_int_equal(s.refusals[QH_REFUSAL_EXCHANGE], 1);
+    assert_int_equal(s.refusals[QH_REFUSAL_POLICY], 0);
+    assert_int_equal(s.guard_first_ms, T0 + 10);
+    assert_int_equal(s.guard_last_ms, T0 + 20);
+    assert_int_equal(s.ess_trips, 1);
+    assert_int_equal(s.time_in_market_ms, 3 * HOUR);
+    assert_int_equal(s.realized_pnl, 0);               /* no closed trade */
+    assert_int_equal(s.realized_pnl_total, D("7"));
+    assert_int_equal(s.unrealized_pnl, D("2.5"));
+    assert_int_equal(s.net_pnl, D("9"));
+    assert_int_equal(s.identity_residual, 0);
+    qh_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +370,7 @@ int main(void)
         cmocka_unit_test(test_flat_equity_sharpe_zero),
         cmocka_unit_test(test_mismatched_fill_refused),
         cmocka_unit_test(test_print_table),
+        cmocka_unit_test(test_activity_and_identity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
