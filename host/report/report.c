@@ -10,6 +10,7 @@
 
 #include "portfolio/symbol_index.h"
 #include "report/report_activity.h"
+#include "report/report_months.h"
 
 /* As many symbols as the portfolio tracks. */
 #define REPORT_MAX_SYMBOLS 1024
@@ -42,6 +43,7 @@ typedef struct sym_stats {
 typedef struct welford {
     int64_t n;
     double mean, m2;
+    double down_sq;            /* sum of squared negative returns (Sortino) */
     bool undefined;            /* a return from a non-positive equity */
 } welford;
 
@@ -58,6 +60,7 @@ struct qh_report {
     int64_t sample_ms;
     qtr_dec sample_equity, prev_equity;
     welford ret;
+    qh_report_months months;
     /* candles */
     int64_t first_ms, last_ms, interval_ms;
     qh_symbol_index *candle_symbols;
@@ -115,6 +118,7 @@ void qh_report_free(qh_report *r)
     free(r->syms);
     free(r->closed);
     free(r->open_pos);
+    qh_report_months_free(&r->months);
     free(r);
 }
 
@@ -235,6 +239,7 @@ static void add_return(welford *w, qtr_dec from, qtr_dec to)
     double d = x - w->mean;
     w->mean += d / (double)w->n;
     w->m2 += d * (x - w->mean);
+    if (x < 0) w->down_sq += x * x;
 }
 
 void qh_report_on_account(qh_report *r, const qtr_account *a)
@@ -259,6 +264,10 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     r->end_equity = a->equity;
     r->funding = a->funding;
     r->unrealized = a->unrealized_pnl;
+    if (!qh_report_months_on_equity(&r->months, a->time_ms, a->equity, r->start_equity)) {
+        set_error(r, "report: out of memory for monthly returns");
+        return;
+    }
     if (a->time_ms > r->last_event_ms) r->last_event_ms = a->time_ms;
 
     if (r->have_sample && a->time_ms > r->sample_ms) {
@@ -332,6 +341,18 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
         double sd = sqrt(w.m2 / (double)(w.n - 1));
         double s = sd > 0 ? w.mean / sd * sqrt(MS_PER_YEAR / (double)r->interval_ms) : 0.0;
         if (isfinite(s)) out->sharpe = s;
+        double dd = sqrt(w.down_sq / (double)w.n);
+        double so = dd > 0 ? w.mean / dd * sqrt(MS_PER_YEAR / (double)r->interval_ms) : 0.0;
+        if (isfinite(so)) out->sortino = so;
+    }
+    /* Calmar: the annualized return over the largest drawdown */
+    double span = r->candles && r->interval_ms ? (double)(r->last_ms + r->interval_ms - r->first_ms) : 0.0;
+    double from = qtr_dec_to_display_double(r->start_equity), to = qtr_dec_to_display_double(r->end_equity);
+    if (span > 0 && from > 0 && to > 0) {
+        double annual = pow(to / from, MS_PER_YEAR / span) - 1.0;
+        if (isfinite(annual)) out->annual_return_pct = annual * 100.0;
+        double mdd = qtr_dec_to_display_double(r->max_drawdown_pct) / 100.0;
+        if (mdd > 0 && isfinite(annual / mdd)) out->calmar = annual / mdd;
     }
     out->symbols = (int64_t)qh_symbol_index_count(r->candle_symbols);
     out->first_candle_ms = r->first_ms;
@@ -458,7 +479,13 @@ int qh_report_write_json(const qh_report *r, FILE *out)
             qtr_dec_format(s.identity_residual, ir), (long long)s.signals, (long long)s.orders);
     for (int k = 0; k < QH_REFUSAL__COUNT; k++)
         fprintf(m, "%s\"%s\":%lld", k ? "," : "", qh_refusal_name((qh_refusal_kind)k), (long long)s.refusals[k]);
-    fprintf(m, "},\"ess_trips\":%lld,\"drawdown_guard_first_ms\":%lld,\"drawdown_guard_last_ms\":%lld,"
+    char so[64], ca[64], ar[64];
+    fmt_double(s.sortino, 6, so, sizeof so);
+    fmt_double(s.calmar, 6, ca, sizeof ca);
+    fmt_double(s.annual_return_pct, 6, ar, sizeof ar);
+    fprintf(m, "},\"sortino\":%s,\"calmar\":%s,\"annual_return_pct\":%s", so, ca, ar);
+    qh_report_months_write_json(&r->months, m);
+    fprintf(m, ",\"ess_trips\":%lld,\"drawdown_guard_first_ms\":%lld,\"drawdown_guard_last_ms\":%lld,"
                "\"time_in_market_ms\":%lld",
             (long long)s.ess_trips, (long long)s.guard_first_ms, (long long)s.guard_last_ms,
             (long long)s.time_in_market_ms);
@@ -535,6 +562,17 @@ void qh_report_print(const qh_report *r, FILE *out)
     fprintf(out, "  %-16s %s%%\n", "max drawdown", a);
     fmt_double(s.sharpe, 3, d, sizeof d);
     fprintf(out, "  %-16s %s\n", "Sharpe", d);
+    char so[64], ca[64];
+    fmt_double(s.sortino, 3, so, sizeof so);
+    fmt_double(s.calmar, 3, ca, sizeof ca);
+    fmt_double(s.annual_return_pct, 2, d, sizeof d);
+    fprintf(out, "  %-16s Sortino %s, Calmar %s (annualized return %s%%)\n", "ratios", so, ca, d);
+    for (size_t i = 0; i < r->months.n; i++) {
+        const qh_month *mo = &r->months.items[i];
+        double from = qtr_dec_to_display_double(mo->start_equity), to = qtr_dec_to_display_double(mo->end_equity);
+        fmt_double(from > 0 ? (to / from - 1.0) * 100.0 : 0.0, 2, d, sizeof d);
+        fprintf(out, "  %-16s %04d-%02d %s%%\n", i ? "" : "monthly returns", (int)mo->year, (int)mo->month, d);
+    }
     size_t n = qh_symbol_index_count(r->trip_symbols);
     if (n) fprintf(out, "  %-12s %7s %6s %16s %14s %14s\n", "symbol", "trades", "wins", "realized", "fees", "funding");
     for (size_t i = 0; i < n; i++) {

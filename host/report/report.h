@@ -68,6 +68,7 @@ typedef struct qh_report_summary {
     int64_t ess_trips;
     int64_t guard_first_ms, guard_last_ms; /* the drawdown guard's refusals; 0 if none */
     int64_t time_in_market_ms;             /* with at least one position open */
+    double sortino, calmar, annual_return_pct;   /* statistics (docs/backtest.md) */
 } qh_report_summary;
 
 /* NULL if memory is short. */

@@ -203,6 +203,7 @@ static void test_empty_and_percent_format(void **st)
                            "\"interval_ms\":0,\"volumes_rounded\":0,\"unrealized_pnl\":\"0\","
                            "\"realized_pnl_total\":\"0\",\"identity_residual\":\"0\",\"signals\":0,\"orders\":0,"
                            "\"refusals\":{\"policy\":0,\"drawdown_guard\":0,\"ess\":0,\"invalid\":0,\"exchange\":0},"
+                           "\"sortino\":0.000000,\"calmar\":0.000000,\"annual_return_pct\":0.000000,\"monthly_returns\":[],"
                            "\"ess_trips\":0,\"drawdown_guard_first_ms\":0,\"drawdown_guard_last_ms\":0,"
                            "\"time_in_market_ms\":0,\"per_symbol\":[],\"open_positions\":[],\"trades_list\":[]}\n");
     free(j);
@@ -280,6 +281,47 @@ static void test_print_table(void **st)
     assert_non_null(strstr(buf, "max drawdown     4.76190476%"));
     assert_non_null(strstr(buf, "net PnL          20\n"));
     free(buf);
+    qh_report_free(r);
+}
+
+/* Sortino: mean / sqrt(sum of squared negative returns / n), annualized;
+ * Calmar: (end/start)^(year/span) - 1 over the largest drawdown (a fraction). */
+static void test_sortino_calmar_and_months(void **st)
+{
+    (void)st;
+    qh_report *r = feed_sequence();
+    qh_report_summary s;
+    assert_int_equal(qh_report_summary_get(r, &s), 0);
+    double prev = 1000.0, mean = 0, down = 0;
+    for (int i = 0; i < 6; i++) {
+        double e = strtod(EQUITY[i], NULL), x = (e - prev) / prev;
+        prev = e;
+        mean += x / 6.0;
+        if (x < 0) down += x * x;
+    }
+    double sortino = mean / sqrt(down / 6.0) * sqrt(8760.0);
+    assert_true(fabs(s.sortino - sortino) < 1e-9 * fabs(sortino));
+    /* 6 hourly candles: span 6 h; equity 1000 -> 1020; drawdown 50/1050 */
+    double annual = pow(1020.0 / 1000.0, 8760.0 / 6.0) - 1.0;
+    assert_true(fabs(s.annual_return_pct - annual * 100.0) < 1e-6 * annual * 100.0);
+    assert_true(fabs(s.calmar - annual / 0.0476190476) < 1e-6 * s.calmar);
+    char *j = json_of(r);
+    assert_non_null(strstr(j, ",\"monthly_returns\":[{\"month\":\"2024-01\",\"start_equity\":\"1000\","
+                              "\"end_equity\":\"1020\",\"return_pct\":2.000000}]"));
+    free(j);
+    qh_report_free(r);
+
+    /* across a month end: January ends at 1100 (+10%), February at 1045 (-5%) */
+    r = qh_report_new(D("1000"));
+    const int64_t feb1 = INT64_C(1706745600000);   /* 2024-02-01T00:00:00Z */
+    account(r, feb1 - 2 * HOUR, "1050", "0");
+    account(r, feb1 - 1, "1100", "0");
+    account(r, feb1 + HOUR - 1, "1045", "0");
+    j = json_of(r);
+    assert_non_null(strstr(j, "\"monthly_returns\":[{\"month\":\"2024-01\",\"start_equity\":\"1000\",\"end_equity\":\"1100\","
+                              "\"return_pct\":10.000000},{\"month\":\"2024-02\",\"start_equity\":\"1100\","
+                              "\"end_equity\":\"1045\",\"return_pct\":-5.000000}]"));
+    free(j);
     qh_report_free(r);
 }
 
@@ -371,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_mismatched_fill_refused),
         cmocka_unit_test(test_print_table),
         cmocka_unit_test(test_activity_and_identity),
+        cmocka_unit_test(test_sortino_calmar_and_months),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
