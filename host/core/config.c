@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/config_caps.h"
+#include "core/config_sections.h"
 #include "core/file_read.h"
 #include "core/option_check.h"
 #include "policy/sandbox.h"
@@ -75,21 +76,6 @@ static bool read_string(walker *w, const char *path, char *out, size_t cap)
     return true;
 }
 
-static bool read_int(walker *w, const char *path, int64_t lo, int64_t hi, int64_t *out)
-{
-    if (!lua_isinteger(w->L, -1)) {
-        fail(w, path, "expected an integer, got %s", lua_type(w->L, -1) == LUA_TNUMBER ? "a float" : luaL_typename(w->L, -1));
-        return false;
-    }
-    lua_Integer v = lua_tointeger(w->L, -1);
-    if (v < lo || v > hi) {
-        fail(w, path, "%lld is out of range [%lld, %lld]", (long long)v, (long long)lo, (long long)hi);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 static bool read_bool(walker *w, const char *path, bool *out)
 {
     if (lua_type(w->L, -1) != LUA_TBOOLEAN) {
@@ -97,37 +83,6 @@ static bool read_bool(walker *w, const char *path, bool *out)
         return false;
     }
     *out = lua_toboolean(w->L, -1);
-    return true;
-}
-
-/* Money: a decimal string or an integer; a Lua float is refused because it
- * has already lost exactness. */
-static bool read_decimal(walker *w, const char *path, qtr_dec *out)
-{
-    if (lua_isinteger(w->L, -1)) {
-        lua_Integer v = lua_tointeger(w->L, -1);
-        if (v > INT64_MAX / QTR_DEC_SCALE || v < -(INT64_MAX / QTR_DEC_SCALE)) {
-            fail(w, path, "number out of range");
-            return false;
-        }
-        *out = QTR_DEC_INT(v);
-        return true;
-    }
-    if (lua_type(w->L, -1) == LUA_TNUMBER) {
-        fail(w, path, "give decimals as strings (e.g. \"%g\"), not Lua floats", lua_tonumber(w->L, -1));
-        return false;
-    }
-    if (lua_type(w->L, -1) != LUA_TSTRING) {
-        fail(w, path, "expected a decimal string, got %s", luaL_typename(w->L, -1));
-        return false;
-    }
-    size_t len;
-    const char *s = lua_tolstring(w->L, -1, &len);
-    qtr_dec_status st = qtr_dec_parse(s, len, out);
-    if (st != QTR_DEC_OK) {
-        fail(w, path, "'%s': %s", s, qtr_dec_status_str(st));
-        return false;
-    }
     return true;
 }
 
@@ -219,61 +174,22 @@ static bool field(walker *w, const char *key)
     return lua_rawget(w->L, -2) != LUA_TNIL;
 }
 
-static bool valid_symbol(const char *s)
+/* One declared section (core/config_sections.c) from the table on top. */
+static void read_section(walker *w, const qh_conf_section *s, void *base)
 {
-    size_t n = strlen(s);
-    if (n < 2 || n >= QTR_SYMBOL_MAX) return false;
-    for (; *s; s++)
-        if (!((*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))) return false;
-    return true;
+    if (w->failed) return;
+    qh_conf_error e;
+    if (qh_conf_read(w->L, s, base, &e) != 0) fail(w, e.where, "%s", e.why);
 }
 
-static void parse_market(walker *w, qh_config *c)
+/* The market's rules across keys, once its table is read. */
+static void check_market(walker *w, const qh_config *c)
 {
-    static const char *const keys[] = { "source", "symbols", "interval_ms", "seed", "files", "start_price",
-                                        "replay_interval_ms", NULL };
-    if (!check_keys(w, "market", keys)) return;
-    char src[32] = "synthetic";
-    if (field(w, "source")) read_string(w, "market.source", src, sizeof src);
-    lua_pop(w->L, 1);
-    if (strcmp(src, "synthetic") == 0) c->market.source = QH_MARKET_SYNTHETIC;
-    else if (strcmp(src, "csv") == 0) c->market.source = QH_MARKET_CSV;
-    else if (strcmp(src, "exchange") == 0) c->market.source = QH_MARKET_EXCHANGE;
-    else fail(w, "market.source", "'%s' is not one of synthetic, csv, exchange", src);
-    if (field(w, "symbols")) {
-        free_list(c->market.symbols, c->market.n_symbols);
-        c->market.symbols = NULL;
-        c->market.n_symbols = 0;
-        if (read_string_list(w, "market.symbols", &c->market.symbols, &c->market.n_symbols))
-            for (size_t i = 0; i < c->market.n_symbols; i++)
-                if (!valid_symbol(c->market.symbols[i])) {
-                    char p[64];
-                    snprintf(p, sizeof p, "market.symbols[%zu]", i + 1);
-                    fail(w, p, "'%s' is not a symbol like BTCUSDT", c->market.symbols[i]);
-                }
-    }
-    lua_pop(w->L, 1);
-    if (field(w, "interval_ms")) read_int(w, "market.interval_ms", 1, INT64_C(86400000) * 7, &c->market.interval_ms);
-    lua_pop(w->L, 1);
-    if (field(w, "seed")) {
-        int64_t s = 0;
-        if (read_int(w, "market.seed", 0, INT64_MAX, &s)) c->market.seed = (uint64_t)s;
-    }
-    lua_pop(w->L, 1);
-    if (field(w, "files") && read_string_list(w, "market.files", &c->market.files, &c->market.n_files) &&
-        c->market.n_files > 64)
-        fail(w, "market.files", "at most 64 files");
-    lua_pop(w->L, 1);
-    if (field(w, "start_price")) {
-        if (read_decimal(w, "market.start_price", &c->market.start_price) && c->market.start_price <= 0)
-            fail(w, "market.start_price", "must be > 0");
-    }
-    lua_pop(w->L, 1);
-    if (field(w, "replay_interval_ms")) read_int(w, "market.replay_interval_ms", 0, 3600000, &c->market.replay_interval_ms);
-    lua_pop(w->L, 1);
-    if (!w->failed && c->market.source == QH_MARKET_CSV && c->market.n_files == 0)
+    if (w->failed) return;
+    if (c->market.n_files > 64) fail(w, "market.files", "at most 64 files");
+    else if (c->market.source == QH_MARKET_CSV && c->market.n_files == 0)
         fail(w, "market.files", "source \"csv\" needs at least one file");
-    if (!w->failed && c->market.source == QH_MARKET_SYNTHETIC && c->market.n_symbols == 0)
+    else if (c->market.source == QH_MARKET_SYNTHETIC && c->market.n_symbols == 0)
         fail(w, "market.symbols", "the synthetic market needs at least one symbol");
 }
 
@@ -390,111 +306,33 @@ static void parse_plugins(walker *w, qh_config *c)
     }
 }
 
+/* The top level and its sections are declared tables
+ * (core/config_sections.c); caps, host_id/role/bus and plugins are read by
+ * their own code below. */
 static void parse_top(walker *w, qh_config *c)
 {
-    static const char *const keys[] = { "mode", "log_level", "state_dir", "plugin_path", "market", "account",
-                                        "policy", "signals", "store", "ess", "client_id_prefix", "plugins",
-                                        "caps", "host_id", "role", "bus", NULL };
+    static const qh_conf_section *const sections[] = { &qh_section_account, &qh_section_policy, &qh_section_signals,
+                                                       &qh_section_ess };
     lua_State *L = w->L;
-    if (!check_keys(w, "", keys)) return;
-    char mode[16] = "paper";
-    if (field(w, "mode")) read_string(w, "mode", mode, sizeof mode);
-    lua_pop(L, 1);
-    if (strcmp(mode, "paper") == 0) c->live = false;
-    else if (strcmp(mode, "live") == 0) c->live = true;
-    else fail(w, "mode", "'%s' is not paper or live", mode);
-    if (field(w, "log_level")) {
-        if (read_string(w, "log_level", c->log_level, sizeof c->log_level) &&
-            strcmp(c->log_level, "debug") && strcmp(c->log_level, "info") && strcmp(c->log_level, "warn") &&
-            strcmp(c->log_level, "error"))
-            fail(w, "log_level", "'%s' is not debug, info, warn or error", c->log_level);
+    read_section(w, &qh_section_top, c);
+    if (w->failed) return;
+    if (field(w, "market")) {
+        read_section(w, &qh_section_market, c);
+        check_market(w, c);
     }
     lua_pop(L, 1);
-    if (field(w, "state_dir")) read_string(w, "state_dir", c->state_dir, sizeof c->state_dir);
-    lua_pop(L, 1);
-    if (field(w, "plugin_path")) read_string_list(w, "plugin_path", &c->plugin_path, &c->n_plugin_path);
-    lua_pop(L, 1);
-    if (field(w, "client_id_prefix")) {
-        if (read_string(w, "client_id_prefix", c->client_id_prefix, sizeof c->client_id_prefix))
-            for (const char *s = c->client_id_prefix; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-')) {
-                    fail(w, "client_id_prefix", "only a-z, 0-9 and - (at most 15)");
-                    break;
-                }
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        if (field(w, sections[i]->name)) read_section(w, sections[i], c);
+        lua_pop(L, 1);
     }
-    lua_pop(L, 1);
-    if (field(w, "market")) parse_market(w, c);
-    lua_pop(L, 1);
-    if (field(w, "account")) {
-        static const char *const k[] = { "starting_balance", NULL };
-        if (check_keys(w, "account", k)) {
-            if (field(w, "starting_balance") && read_decimal(w, "account.starting_balance", &c->starting_balance) &&
-                c->starting_balance <= 0)
-                fail(w, "account.starting_balance", "must be > 0");
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    if (field(w, "policy")) {
-        static const char *const k[] = { "file", "reload_interval_s", "mem_limit_kb", "instr_limit", "time_limit_ms",
-                                         "alloc_limit_kb", NULL };
-        if (check_keys(w, "policy", k)) {
-            int64_t v;
-            if (field(w, "file")) read_string(w, "policy.file", c->policy.file, sizeof c->policy.file);
-            lua_pop(L, 1);
-            if (field(w, "reload_interval_s") && read_int(w, "policy.reload_interval_s", 1, 86400 * 7, &v))
-                c->policy.reload_interval_ms = v * 1000;
-            lua_pop(L, 1);
-            if (field(w, "mem_limit_kb") && read_int(w, "policy.mem_limit_kb", 256, 1024 * 1024, &v))
-                c->policy.mem_limit_bytes = (size_t)v * 1024;
-            lua_pop(L, 1);
-            if (field(w, "instr_limit") && read_int(w, "policy.instr_limit", 1000, INT64_C(1000000000), &v))
-                c->policy.instr_limit = (uint64_t)v;
-            lua_pop(L, 1);
-            if (field(w, "time_limit_ms") && read_int(w, "policy.time_limit_ms", 1, 10000, &v))
-                c->policy.time_limit_ms = v;
-            lua_pop(L, 1);
-            if (field(w, "alloc_limit_kb") && read_int(w, "policy.alloc_limit_kb", 256, 4 * 1024 * 1024, &v))
-                c->policy.alloc_limit_bytes = (size_t)v * 1024;
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    if (field(w, "signals")) {
-        static const char *const k[] = { "capacity", "per_cycle", "max_age_ms", "cycle_ms", NULL };
-        if (check_keys(w, "signals", k)) {
-            int64_t v;
-            if (field(w, "capacity") && read_int(w, "signals.capacity", 1, 100000, &v)) c->signals.capacity = (size_t)v;
-            lua_pop(L, 1);
-            if (field(w, "per_cycle") && read_int(w, "signals.per_cycle", 1, 256, &v)) c->signals.per_cycle = (size_t)v;
-            lua_pop(L, 1);
-            if (field(w, "max_age_ms")) read_int(w, "signals.max_age_ms", 1, INT64_C(86400000), &c->signals.max_age_ms);
-            lua_pop(L, 1);
-            if (field(w, "cycle_ms")) read_int(w, "signals.cycle_ms", 1, 60000, &c->signals.cycle_ms);
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
     if (field(w, "store")) {
-        static const char *const k[] = { "path", NULL };
-        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-            c->store.disabled = true;  /* store = false: no store */
-        } else if (check_keys(w, "store", k)) {
-            if (field(w, "path")) read_string(w, "store.path", c->store.path, sizeof c->store.path);
-            lua_pop(L, 1);
-        }
+        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) c->store.disabled = true;  /* store = false */
+        else read_section(w, &qh_section_store, c);
     }
     lua_pop(L, 1);
-    if (field(w, "ess")) {
-        static const char *const k[] = { "state_file", NULL };
-        if (check_keys(w, "ess", k)) {
-            if (field(w, "state_file")) read_string(w, "ess.state_file", c->ess_state_file, sizeof c->ess_state_file);
-            lua_pop(L, 1);
-        }
-    }
-    lua_pop(L, 1);
-    /* caps: parsed in config_caps.c (engineer "policy"); keep this hook when
-     * the walk becomes option tables ("oneofeach"). */
+    /* caps: parsed in config_caps.c (engineer "policy"). The other sections
+     * are declared tables now: core/config_table.h says how to make caps
+     * (and host_id/role/bus below) one, read with read_section(). */
     if (field(w, "caps")) {
         qh_caps_error ce;
         if (qh_config_caps_parse(L, -1, &c->caps, &ce) != 0) fail(w, ce.where, "%s", ce.why);
@@ -508,21 +346,20 @@ static void parse_top(walker *w, qh_config *c)
     lua_pop(L, 1);
 }
 
+/* Every declared default (core/config_sections.c). */
 static void set_defaults(qh_config *c)
 {
+    static const qh_conf_section *const sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
+                                                       &qh_section_policy, &qh_section_signals, &qh_section_store,
+                                                       &qh_section_ess };
     memset(c, 0, sizeof *c);
-    qtr_strlcpy(c->log_level, "info", sizeof c->log_level);
-    qtr_strlcpy(c->state_dir, "./var", sizeof c->state_dir);
-    c->market.source = QH_MARKET_SYNTHETIC;
-    c->market.interval_ms = 1000;
-    c->market.seed = 42;
-    c->starting_balance = QTR_DEC_INT(10000);
-    c->policy.reload_interval_ms = 600000;
-    c->signals.capacity = 100;
-    c->signals.per_cycle = 10;
-    c->signals.max_age_ms = 5000;
-    c->signals.cycle_ms = 100;
-    qtr_strlcpy(c->client_id_prefix, "qtr", sizeof c->client_id_prefix);
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+        qh_conf_error e;
+        if (qh_conf_defaults(sections[i], c, &e) != 0) {
+            fprintf(stderr, "qtr: config table: %s: %s (a bug)\n", e.where, e.why);
+            abort();
+        }
+    }
 }
 
 typedef struct walk_call {

@@ -1,0 +1,73 @@
+/*
+ * Config sections as declared tables (as Fluent Bit's config_map, and the
+ * same qtr_option a plugin declares its options with): each field has a
+ * type, a default, bounds, allowed values and flags (core/option_check.c
+ * checks them), and where its value goes in the target struct. One reader
+ * walks any section: unknown keys are refused with their path, each value
+ * is checked and stored, so a section is a table, not a hand-written walk.
+ *
+ * To give the server config a new section (engineers "policy": caps,
+ * "redis": bus): declare a qh_conf_section (see core/config_sections.c) over
+ * your struct inside qh_config, and read it in config.c with
+ * `read_section(w, &your_section, &c->your_struct)` where the hook is now.
+ * A value the table cannot express (a URL's shape, a cross-field rule) is
+ * a text_rule on the field or a check after the read.
+ */
+#ifndef QH_CONFIG_TABLE_H
+#define QH_CONFIG_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include <qtr/plugin.h>
+
+typedef enum qh_conf_store {
+    QH_CONF_STR = 1,   /* char[size]                                              */
+    QH_CONF_I64,       /* int64_t: the value times scale (s -> ms: 1000)          */
+    QH_CONF_U64,       /* uint64_t                                                */
+    QH_CONF_SIZE,      /* size_t: the value times scale (kb -> bytes: 1024)       */
+    QH_CONF_DEC,       /* qtr_dec                                                 */
+    QH_CONF_LIST,      /* char ** at offset, its size_t count at count_offset     */
+    QH_CONF_CHOICE,    /* choice_base + the index of the value in opt.allowed,
+                          into an int, or a bool when size is sizeof(bool)        */
+} qh_conf_store;
+
+typedef struct qh_conf_field {
+    qtr_option opt;          /* name, type, default, flags, help, min, max, allowed */
+    qh_conf_store store;
+    size_t offset;           /* in the target struct */
+    size_t size;             /* STR: the buffer; CHOICE: the target's size */
+    int64_t scale;           /* I64, SIZE: 0 or 1 for none */
+    int choice_base;
+    size_t count_offset;     /* LIST */
+    /* A rule the table cannot say (a symbol's shape, a charset): NULL if
+     * the text (a STR, or each item of a LIST) is fine, else why not. */
+    const char *(*text_rule)(const char *text);
+} qh_conf_field;
+
+typedef struct qh_conf_section {
+    const char *name;                /* "market"; "" for the top level        */
+    const qh_conf_field *fields;     /* ends with an entry whose opt.name is NULL */
+    const char *const *also;         /* keys read elsewhere (sections, hooks); NULL-terminated */
+} qh_conf_section;
+
+typedef struct qh_conf_error {
+    char where[160];                 /* "signals.per_cycle", "market.symbols[2]" */
+    char why[320];
+} qh_conf_error;
+
+/* Store every field's default into base (lists: none). 0, or -1 with e
+ * filled (a default that fails its own field: a bug in the table). */
+int qh_conf_defaults(const qh_conf_section *s, void *base, qh_conf_error *e);
+
+/* Read the table on top of L's stack (raw: no metatable runs) into base.
+ * 0, or -1 with e filled; the first error wins. Lists are allocated
+ * (qh_conf_free_lists frees them); call it in protected mode. */
+int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_error *e);
+
+/* Free the lists of the section's LIST fields in base. */
+void qh_conf_free_lists(const qh_conf_section *s, void *base);
+
+#endif
