@@ -170,6 +170,45 @@ def metrics(port, timeout=5.0):
     return out
 
 
+def api_json(port, path, timeout=5.0):
+    """GET a JSON endpoint of the dashboard; None unless it answers 200."""
+    import json
+    status, body = http_get(port, path, timeout)
+    return json.loads(body) if status == 200 else None
+
+
+def metric(port, series):
+    """One series of /metrics ('name' or 'name{labels}'), 0 when absent or unreachable."""
+    return (metrics(port) or {}).get(series, 0)
+
+
+def wall_ms():
+    return int(time.time() * 1000)
+
+
+def store_rows(path, sql, args=()):
+    """store_query() for a store that may not exist or be ready yet (a server
+    starting): [] instead of an error, for wait_until()."""
+    import sqlite3
+    try:
+        return store_query(path, sql, args, timeout=2.0)
+    except sqlite3.Error:
+        return []
+
+
+def stopped_through_the_store(db, since_ms, what):
+    """A clean stop runs to its end: the last equity snapshot, published once
+    every plugin has stopped, is in the store, stamped at or after the signal;
+    the store passes SQLite's integrity check; no order is left PENDING (sent
+    and never answered)."""
+    last = store_query(db, "SELECT max(time_ms) FROM equity")[0][0]
+    check(last is not None and last >= since_ms,
+          f"{what}: the stop's final equity snapshot is stored ({last} >= {since_ms})")
+    check(store_query(db, "PRAGMA integrity_check")[0][0] == "ok", f"{what}: the store is intact")
+    pending = store_query(db, "SELECT client_id FROM orders WHERE status = 'PENDING'")
+    check(not pending, f"{what}: no order left PENDING: {pending[:3]}")
+
+
 def rss_kb(pid):
     """VmRSS of a process in kB (None if gone)."""
     try:

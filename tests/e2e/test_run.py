@@ -6,7 +6,8 @@ import os
 import signal
 import tempfile
 
-from qtrtest import (PLUGINS, FIXTURES, SRC, Server, check, finish, free_port, run, write)
+from qtrtest import (PLUGINS, FIXTURES, SRC, Server, api_json, check, fills_sum, finish, free_port, metric, run,
+                     stopped_through_the_store, store_snapshot, wait_until, wall_ms, write)
 
 POLICY = os.path.join(SRC, "policies", "default.lua")
 
@@ -22,7 +23,7 @@ return {{
   plugins = {{
     {{ kind = "exchange", name = "paper" }},
     {{ kind = "risk", name = "policy" }},
-    {{ kind = "dashboard", name = "dashboard", required = false, options = {{ listen = "127.0.0.1:{port}" }} }},
+    {{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", options = {{ listen = "127.0.0.1:{port}" }} }},
     {{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 5, order_notional = "200" }} }},
     {extra_plugins}
   }},
@@ -36,34 +37,53 @@ def default_config_starts_and_stops():
     # the built-in default listens on 127.0.0.1:8080; a test takes a free port
     port = free_port()
     s = Server([], cwd=d, env=dict(os.environ, QTR_DASHBOARD_LISTEN=f"127.0.0.1:{port}"))
-    started = s.wait_for("running (paper mode", 15)
-    check(started, "the default config starts: " + s.text()[-2000:])
-    check(f"listening on http://127.0.0.1:{port}" in s.text(), f"its dashboard listens on the free port {port}")
+    status = wait_until(lambda: api_json(port, "/api/status"), 15, 0.1)
+    check(status is not None, "the default config starts and its dashboard answers: " + s.text()[-2000:])
+    check(status["listen"] == f"127.0.0.1:{port}", f"its dashboard listens on the free port {port}: {status['listen']}")
+    check(status["policy"]["loaded"], f"the built-in policy is loaded: {status['policy']}")
+    plugins = {p["name"]: p["kind"] for p in api_json(port, "/api/plugins")["plugins"]}
+    check(plugins.get("paper") == "exchange" and plugins.get("ma_cross") == "strategy",
+          f"the default's plugins run: {plugins}")
+    t_sig = wall_ms()
     rc = s.stop(signal.SIGTERM)
     check(rc == 0, f"SIGTERM gives exit 0, got {rc}")
-    check("clean stop" in s.text(), "a clean stop is logged")
-    check(os.path.exists(os.path.join(d, "var", "qtr.db")), "the trade store lives in ./var of the working folder")
+    db = os.path.join(d, "var", "qtr.db")
+    check(os.path.exists(db), "the trade store lives in ./var of the working folder")
+    stopped_through_the_store(db, t_sig, "SIGTERM")
 
 
 def fast_run_trades_and_stops_cleanly():
     d = tempfile.mkdtemp(prefix="qtr_fast_")
-    s = Server(["-c", fast_config(d, free_port())], cwd=d)
-    filled = s.wait_for("[orders] fill ", 30)
-    check(filled, "a paper run produces fills: " + s.text()[-3000:])
+    port = free_port()
+    s = Server(["-c", fast_config(d, port)], cwd=d)
+    traded = wait_until(lambda: metric(port, "qtr_fills_total") > 0, 30, 0.1)
+    check(traded, "a paper run produces fills (qtr_fills_total): " + s.text()[-3000:])
+    check(metric(port, 'qtr_orders_total{result="sent"}') > 0, "its orders went to the exchange")
+    seen = api_json(port, "/api/fills")["fills"]
+    check(len(seen) > 0, "and /api/fills shows them")
+    t_sig = wall_ms()
     rc = s.stop(signal.SIGINT)
     check(rc == 0, f"SIGINT gives exit 0, got {rc}")
-    text = s.text()
-    # strategies stop before the exchange
-    i_strat = text.find("stopped", text.find("SIGINT"))
-    check("clean stop" in text, "a clean stop after SIGINT")
-    check(i_strat > 0, "the stop sequence is logged")
+    db = os.path.join(d, "var", "qtr.db")
+    snap = store_snapshot(db)
+    stored = {f[0] for f in snap["fills"]}
+    check(all(f["fill_id"] in stored for f in seen),
+          f"every fill the API showed is in the store ({len(seen)} shown, {len(stored)} stored)")
+    sums = fills_sum(snap["fills"])
+    check(all(snap["positions"].get(sym, 0) == qty for sym, qty in sums.items()),
+          f"the stored positions are the sum of the stored fills: {snap['positions']} vs {sums}")
+    # that strategies stop before the exchange is proven where it can be
+    # forced: tests/engine/test_engine_lifecycle.c
+    stopped_through_the_store(db, t_sig, "SIGINT")
 
 
 def log_json_lines():
     d = tempfile.mkdtemp(prefix="qtr_json_")
-    s = Server(["-c", fast_config(d, free_port()), "--log-json"], cwd=d)
+    # the log's format is what this test is about: it reads the log
+    port = free_port()
+    s = Server(["-c", fast_config(d, port), "--log-json"], cwd=d)
     check(s.wait_for('"msg":"running (paper mode', 15), "--log-json logs the start: " + s.text()[-1000:])
-    check(s.wait_for("fill ", 30), "and the fills")
+    check(wait_until(lambda: metric(port, "qtr_fills_total") > 0, 30, 0.1), "a run with fills")
     check(s.stop() == 0, "clean stop with --log-json")
     lines = [l for l in s.text().splitlines() if l.strip()]
     bad = []
@@ -80,20 +100,33 @@ def log_json_lines():
 def sighup_reloads_the_policy():
     d = tempfile.mkdtemp(prefix="qtr_hup_")
     pol = write(os.path.join(d, "policy.lua"), open(POLICY).read())
-    s = Server(["-c", fast_config(d, free_port(), policy=pol)], cwd=d)
+    port = free_port()
+    s = Server(["-c", fast_config(d, port, policy=pol)], cwd=d)
+    # the one wait on the log: SIGHUP must come while the server is still
+    # starting (the policy loaded, the dashboard not yet up)
     check(s.wait_for("version 1", 15), "the policy loads at start: " + s.text()[-2000:])
-    # a reload during start-up is ignored, never fatal
     s.p.send_signal(signal.SIGHUP)
-    check(s.wait_for("running (paper mode", 15), "the server starts despite an early SIGHUP: " + s.text()[-2000:])
+    # a reload during start-up is ignored, never fatal
+    up = wait_until(lambda: api_json(port, "/api/policy"), 15, 0.1)
+    check(up is not None and s.p.poll() is None, "the server starts despite an early SIGHUP: " + s.text()[-2000:])
+    loads = metric(port, 'qtr_policy_loads_total{result="ok"}')
+    check(loads >= 1 and up["version"] >= 1, f"the policy is loaded: {loads} loads, version {up.get('version')}")
     with open(pol, "a") as f:
         f.write("\n-- edited\n")
-    edited = hashlib.sha256(open(pol, "rb").read()).hexdigest()[:16]
+    edited = hashlib.sha256(open(pol, "rb").read()).hexdigest()
     s.p.send_signal(signal.SIGHUP)
-    check(s.wait_for("sha256 " + edited, 10), "SIGHUP loads the edited policy (its hash): " + s.text()[-2000:])
+    now = wait_until(lambda: (api_json(port, "/api/policy") or {}).get("hash") == edited, 10, 0.05)
+    check(now, f"SIGHUP loads the edited policy (/api/policy's hash {edited[:16]}...): "
+               f"{(api_json(port, '/api/policy') or {}).get('hash')}")
+    check(metric(port, 'qtr_policy_loads_total{result="ok"}') == loads + 1, "counted as one more good load")
     # a broken edit keeps the last good policy and the server running
     write(pol, "return {")
     s.p.send_signal(signal.SIGHUP)
-    check(s.wait_for("keeping the last good policy", 10), "a broken policy is refused: " + s.text()[-2000:])
+    refused = wait_until(lambda: metric(port, 'qtr_policy_loads_total{result="failed"}') == 1, 10, 0.05)
+    check(refused, "a broken policy is refused (qtr_policy_loads_total{result=\"failed\"})")
+    check(api_json(port, "/api/policy")["hash"] == edited, "the last good policy stays in force")
+    health = api_json(port, "/health/all")
+    check(health["components"]["policy"]["status"] == "DEGRADED", f"the policy's health says so: {health['components'].get('policy')}")
     check(s.p.poll() is None, "the server keeps running after a refused policy")
     check(s.stop() == 0, "clean stop after reloads")
 
