@@ -15,7 +15,7 @@ import sqlite3
 import tempfile
 import time
 
-from qtrtest import PLUGINS, Server, check, fills_sum, finish, run, write
+from qtrtest import PLUGINS, Server, check, fills_sum, finish, run, store_rows, wait_until, write
 
 BACKUPS = 20
 
@@ -56,9 +56,10 @@ def main():
     s = Server(["-c", cfg], cwd=d)
     backups = []
     try:
-        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
+        db = os.path.join(d, "var", "qtr.db")
+        traded = wait_until(lambda: (store_rows(db, "SELECT count(*) FROM fills") or [(0,)])[0][0] > 0, 20, 0.05)
+        if not check(traded, "the server starts and trades (fills in its store): " + s.text()[-2000:]):
             return
-        check(s.wait_for("[orders] fill ", 20), "the run trades")
         for i in range(BACKUPS):
             time.sleep(0.05 + 0.05 * (i % 4))
             dest = os.path.join(d, f"backup{i}.db")

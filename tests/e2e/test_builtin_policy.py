@@ -11,7 +11,7 @@ import signal
 import tempfile
 
 import qtrtest
-from qtrtest import SRC, Server, check, fast_run_config, finish, free_port, http_get, wait_until, write
+from qtrtest import SRC, Server, api_json, check, fast_run_config, finish, free_port, metric, wait_until, write
 
 DEFAULT = os.path.join(SRC, "policies", "default.lua")
 
@@ -32,16 +32,16 @@ def builtin_default_from_anywhere():
     port = free_port()
     s = Server(["-c", fast_run_config(d, port, "")], cwd=cwd)
     try:
-        check(s.wait_for("running (paper mode", 30), "qtr starts with no policy file anywhere: " + s.text()[-2000:])
-        check("loaded builtin:policies/default.lua" in s.text(), "the built-in default policy is loaded: "
-              + s.text()[-2000:])
-        check(s.wait_for("[orders] fill ", 60), "and trades under it: " + s.text()[-2000:])
+        pol = wait_until(lambda: api_json(port, "/api/policy"), 30, 0.1)
+        check(pol is not None, "qtr starts with no policy file anywhere: " + s.text()[-2000:])
         sha = hashlib.sha256(open(DEFAULT, "rb").read()).hexdigest()
-        status, body = http_get(port, "/api/policy")
-        check(status == 200 and sha in body, f"/api/policy shows the hash of policies/default.lua ({sha}): {body[:600]}")
+        check(pol is not None and pol.get("hash") == sha and pol.get("version") == 1,
+              f"/api/policy shows the built-in policies/default.lua (hash {sha}), version 1: {pol}")
+        check(wait_until(lambda: metric(port, "qtr_fills_total") > 0, 60, 0.1), "and trades under it (qtr_fills_total)")
         # a reload finds it again (SIGHUP)
         s.p.send_signal(signal.SIGHUP)
-        check(s.wait_for("version 2", 20), "a SIGHUP reloads the built-in policy: " + s.text()[-2000:])
+        again = wait_until(lambda: (api_json(port, "/api/policy") or {}).get("version") == 2, 20, 0.1)
+        check(again and api_json(port, "/api/policy")["hash"] == sha, "a SIGHUP reloads the built-in policy: version 2")
     finally:
         rc = s.stop(signal.SIGTERM)
     check(rc == 0, f"a clean stop, got {rc}")
@@ -54,10 +54,11 @@ def named_file_still_loaded():
     port = free_port()
     s = Server(["-c", fast_run_config(d, port, f'policy = {{ file = "{pol}" }},')], cwd=d)
     try:
-        check(s.wait_for("running (paper mode", 30), "qtr starts: " + s.text()[-2000:])
-        check(f"loaded {pol}" in s.text(), "the named policy file is loaded: " + s.text()[-2000:])
-        check(wait_until(lambda: '"mine"' in (http_get(port, "/api/policy")[1] or ""), 10),
-              "the named policy is in force: " + str(http_get(port, "/api/policy")))
+        sha = hashlib.sha256(open(pol, "rb").read()).hexdigest()
+        now = wait_until(lambda: api_json(port, "/api/policy"), 30, 0.1)
+        check(now is not None, "qtr starts: " + s.text()[-2000:])
+        check(now is not None and now.get("name") == "mine" and now.get("hash") == sha,
+              f"the named policy file is loaded and in force (name mine, hash {sha}): {now}")
     finally:
         rc = s.stop(signal.SIGTERM)
     check(rc == 0, f"a clean stop, got {rc}")

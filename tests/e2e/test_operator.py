@@ -11,7 +11,7 @@ import tempfile
 import time
 import urllib.request
 
-from qtrtest import PLUGINS, SRC, Server, check, finish, free_port, run, store_query, wait_until, write
+from qtrtest import PLUGINS, SRC, Server, api_json, check, finish, free_port, metric, run, store_query, wait_until, write
 
 TOKEN = "e2e-operator-token-7f3a"
 
@@ -66,7 +66,7 @@ def main():
     url = f"http://127.0.0.1:{port}"
     cfg = config(d, port, policy)
     s = Server(["-c", cfg], cwd=d, env=dict(os.environ, QTR_API_TOKEN=TOKEN))
-    check(s.wait_for("listening on http://127.0.0.1:", 15), "the dashboard listens: " + s.text()[-2000:])
+    check(wait_until(lambda: api_json(port, "/health/all"), 15, 0.1), "the dashboard listens: " + s.text()[-2000:])
 
     rc, out = wait_check(url, 0)
     check(rc == 0, f"a healthy server: exit 0: {rc}\n{out}")
@@ -103,7 +103,11 @@ def main():
     check(rc == 0, f"a trip with the token: {rc} {out} {err}")
     rc, out = qtr_check(url)
     check(rc == 2 and "CRITICAL  ess" in out, f"a tripped ESS makes qtr check exit 2:\n{out}")
-    check(s.wait_for("operator drill", 5), "the trip is logged with its reason")
+    ess = api_json(port, "/api/ess") or {}
+    check(ess.get("state") in ("TRIPPED", "COOLDOWN") and ess.get("trip_reason") == "manual: operator drill",
+          f"/api/ess has the trip and its reason: {ess}")
+    trip = store_query(live_db, "SELECT reason, user FROM ess_transitions WHERE state = 'TRIPPED' ORDER BY id DESC LIMIT 1")
+    check(trip == [("manual: operator drill", "e2e")], f"the store has the trip, its reason and who: {trip}")
     rc, _, err = run(["ess", "reset", "--reason", "drill over", "--url", url], env=dict(os.environ, QTR_API_TOKEN=TOKEN))
     check(rc == 1 and "cooldown" in err.lower(), f"a reset during the cooldown is refused: {rc} {err}")
     rc, out, err = run(["ess", "reset", "--reason", "drill over", "--force", "--url", url],
@@ -141,7 +145,8 @@ def main():
     # a refused policy reload leaves the policy DEGRADED: exit 1
     write(policy, "return {")
     s.p.send_signal(signal.SIGHUP)
-    check(s.wait_for("keeping the last good policy", 10), "the broken policy is refused")
+    check(wait_until(lambda: metric(port, 'qtr_policy_loads_total{result="failed"}') == 1, 10, 0.05),
+          "the broken policy is refused (qtr_policy_loads_total{result=\"failed\"})")
     rc, out = wait_check(url, 1)
     check(rc == 1 and "DEGRADED  policy" in out, f"a degraded policy makes qtr check exit 1: {rc}\n{out}")
 
@@ -152,9 +157,10 @@ def main():
     os.unlink(os.path.join(d, "var", "ess.state"))
     write(policy, open(os.path.join(SRC, "policies", "default.lua")).read())
     s2 = Server(["-c", cfg], cwd=d, env=dict(os.environ, QTR_API_TOKEN=TOKEN))
-    check(s2.wait_for("the store says COOLDOWN: tripping", 15),
-          "without its state file the ESS comes back tripped from the store: " + s2.text()[-2000:])
-    check(s2.wait_for("listening on http://127.0.0.1:", 15), "the dashboard listens again")
+    ess = wait_until(lambda: api_json(port, "/api/ess"), 15, 0.1)
+    check(ess is not None, "the dashboard listens again: " + s2.text()[-2000:])
+    check(ess is not None and ess["state"] in ("TRIPPED", "COOLDOWN") and ess["trip_reason"] == "host: restored from the trade store: manual: before restart",
+          f"without its state file the ESS comes back tripped from the store, with the trip's reason: {ess}")
     rc, out, _ = run(["ess", "status", "--url", url])
     check('"state":"ARMED"' not in out.replace(" ", ""), f"not ARMED after the restart: {out}")
     check(s2.stop() == 0, "clean stop after the restart")
