@@ -27,28 +27,18 @@ static void obs_account(void *ud, const qtr_account *a) { qh_report_on_account((
 static void obs_event(void *ud, const qtr_event *ev) { qh_report_on_event(ud, ev); }
 
 /* What the report counts from the bus: signals, orders and their refusals,
- * positions (funding per symbol, time in the market), ESS states. */
+ * positions (funding per symbol, time in the market, open positions), mark
+ * prices (to value them), ESS states. */
 static int subscribe_report(qh_engine *e, qh_report *rep)
 {
     static const qtr_event_type types[] = { QTR_EV_SIGNAL, QTR_EV_ORDER_INTENT, QTR_EV_ORDER_UPDATE, QTR_EV_POSITION,
-                                            QTR_EV_ESS_STATE };
+                                            QTR_EV_MARK_PRICE, QTR_EV_ESS_STATE };
     const qtr_host *h = qh_engine_host_api(e);
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (!h->subscribe(qh_engine_host_ctx(e), types[i], NULL, obs_event, rep)) return -1;
     return 0;
 }
 
-/* The positions left open, valued at the last mark, for the report. */
-static void report_positions(qh_engine *e, qh_report *rep)
-{
-    enum { CAP = 1024 };
-    qtr_position *pos = calloc(CAP, sizeof *pos);
-    if (!pos) return;
-    const qtr_host *h = qh_engine_host_api(e);
-    size_t n = h->list_positions(qh_engine_host_ctx(e), pos, CAP);
-    qh_report_set_positions(rep, pos, n < CAP ? n : CAP);
-    free(pos);
-}
 
 /* The same columns as the trade store's export (qh_store_export_trades_csv). */
 static void obs_fill(void *ud, const qtr_fill *f, const qtr_position *b, const qtr_position *a)
@@ -129,7 +119,7 @@ static int commit_output(const char *opt, qh_out *out)
 int qh_cmd_backtest(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
-    const char *json = NULL, *store = NULL, *trades = NULL;
+    const char *json = NULL, *store = NULL, *trades = NULL, *html = NULL;
     path_list data = { 0 }, funding = { 0 }, mark = { 0 };
     bool quiet = false;
     int rc = 2;
@@ -143,6 +133,7 @@ int qh_cmd_backtest(int argc, char **argv)
         const char *opt = argv[i];
         if (strcmp(argv[i], "--data") == 0) list = &data;
         else if (strcmp(argv[i], "--json") == 0) value = &json;
+        else if (strcmp(argv[i], "--html") == 0) value = &html;
         else if (strcmp(argv[i], "--store") == 0) value = &store;
         else if (strcmp(argv[i], "--trades") == 0) value = &trades;
         else if (strcmp(argv[i], "--funding") == 0) list = &funding;
@@ -185,10 +176,11 @@ int qh_cmd_backtest(int argc, char **argv)
     run_obs ro = { 0 };
     qh_report *rep = NULL;
     qh_engine *e = NULL;
-    qh_out json_out = { 0 }, trades_out = { 0 };
+    qh_out json_out = { 0 }, trades_out = { 0 }, html_out = { 0 };
     /* every output path checked before minutes of work, not after */
     if (!fs) { fprintf(stderr, "qtr backtest: out of memory\n"); goto out; }
-    if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0)
+    if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0 ||
+        open_output("--html", html, &html_out) != 0)
         goto out;
     if (qh_inputs_load_candles("--data", data.paths, data.n, &all, err, sizeof err) != 0 ||
         (mark.n && qh_inputs_load_candles("--mark", mark.paths, mark.n, &marks, err, sizeof err) != 0) ||
@@ -197,7 +189,7 @@ int qh_cmd_backtest(int argc, char **argv)
         goto out;
     }
     /* the table never mixes with a JSON or CSV on standard output */
-    FILE *table = qh_out_is_stdout(&json_out) || qh_out_is_stdout(&trades_out) ? stderr : stdout;
+    FILE *table = qh_out_is_stdout(&json_out) || qh_out_is_stdout(&trades_out) || qh_out_is_stdout(&html_out) ? stderr : stdout;
     rep = qh_report_new(cfg.starting_balance);
     if (rep) qh_report_set_volumes_rounded(rep, (int64_t)all.volumes_rounded);
     e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
@@ -230,7 +222,6 @@ int qh_cmd_backtest(int argc, char **argv)
         publish_marks_until(e, &marks, &next_mark, all.items[i].close_time_ms, true);
         qh_engine_feed_candle(e, &all.items[i]);
     }
-    report_positions(e, rep);
     qh_engine_stop(e);
     qh_report_summary sum;
     if (qh_report_summary_get(rep, &sum) != 0) {
@@ -250,10 +241,16 @@ int qh_cmd_backtest(int argc, char **argv)
         rc = 1;
     } else if (commit_output("--json", &json_out) != 0) {
         rc = 1;
+    } else if (html_out.f && qh_report_write_html(rep, html_out.f) != 0) {
+        fprintf(stderr, "qtr backtest: --html %s: cannot write the report\n", html);
+        rc = 1;
+    } else if (commit_output("--html", &html_out) != 0) {
+        rc = 1;
     }
 out:
     qh_out_abort(&json_out);
     qh_out_abort(&trades_out);
+    qh_out_abort(&html_out);
     qh_engine_free(e);
     qh_report_free(rep);
     qh_candle_vec_free(&all);

@@ -27,8 +27,8 @@ static const usage table[] = {
       "  -c, --config FILE       the server config (a Lua file returning a table)\n" LOG_OPTIONS HELP_OPTION,
       "0 after SIGINT or SIGTERM, 1 runtime failure, 2 bad config or a plugin refused", false },
     { "backtest",
-      "[-c FILE] --data CSV[,CSV...] [--funding CSV[,CSV...]] [--mark CSV[,CSV...]] [--json FILE] [--trades FILE]\n"
-      "             [--store NEW.db] [--quiet] [--log-json] [--log-level LEVEL]",
+      "[-c FILE] --data CSV[,CSV...] [--funding CSV[,CSV...]] [--mark CSV[,CSV...]] [--json FILE] [--html FILE]\n             [--trades FILE]"
+      " [--store NEW.db] [--quiet] [--log-json] [--log-level LEVEL]",
       "the configured plugins over recorded candles on a simulated clock; prints a report table",
       "  -c, --config FILE       the config (default: the built-in backtest config: paper exchange,\n"
       "                          default policy, ma_cross 10/30)\n"
@@ -39,6 +39,7 @@ static const usage table[] = {
       "                          at the mark, and the paper exchange's stop_trigger = 'mark' uses it\n"
       "  --json FILE             the report as JSON ('-' for standard output)\n"
       "  --trades FILE           every fill as CSV ('-' for standard output)\n"
+      "  --html FILE             the report as one self-contained HTML page with charts\n"
       "  --store NEW.db          also record the run in a new trade store (never the live one)\n"
       "  --quiet                 no report table (it goes to stderr when an output is stdout)\n" LOG_OPTIONS
           HELP_OPTION,

@@ -8,76 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "portfolio/symbol_index.h"
-#include "report/report_activity.h"
-#include "report/report_months.h"
+#include "report/report_internal.h"
 
-/* As many symbols as the portfolio tracks. */
-#define REPORT_MAX_SYMBOLS 1024
 #define MS_PER_YEAR (365.0 * 24.0 * 3600.0 * 1000.0)
-
-/* One symbol's current round trip. */
-typedef struct trip {
-    bool open;
-    qtr_dec realized, fees;
-    int64_t open_ms;
-    int side;                  /* +1 long, -1 short */
-} trip;
-
-/* A finished round trip, for the trades list. */
-typedef struct closed_trade {
-    int32_t sym;
-    int side;
-    int64_t open_ms, close_ms;
-    qtr_dec realized, fees;
-} closed_trade;
-
-/* One symbol's figures (indexed like trips). */
-typedef struct sym_stats {
-    int64_t trades, wins;
-    qtr_dec closed_realized, fees, funding;
-    bool in_market;
-} sym_stats;
-
-/* Running mean and variance of returns (Welford): no history kept. */
-typedef struct welford {
-    int64_t n;
-    double mean, m2;
-    double down_sq;            /* sum of squared negative returns (Sortino) */
-    bool undefined;            /* a return from a non-positive equity */
-} welford;
-
-struct qh_report {
-    qtr_dec start_equity;
-    int64_t candles, fills, trades, wins, losses;
-    qtr_dec fees, realized;
-    /* equity path */
-    bool have_account;
-    qtr_dec end_equity, funding, peak, max_drawdown_pct;
-    /* Sharpe: the pending sample (latest equity at sample_ms) becomes a
-     * return only once a later time arrives. */
-    bool have_sample;
-    int64_t sample_ms;
-    qtr_dec sample_equity, prev_equity;
-    welford ret;
-    qh_report_months months;
-    /* candles */
-    int64_t first_ms, last_ms, interval_ms;
-    qh_symbol_index *candle_symbols;
-    qh_symbol_index *trip_symbols;
-    trip *trips;
-    sym_stats *syms;
-    closed_trade *closed;
-    size_t n_closed, cap_closed;
-    qtr_dec unrealized;                /* of the last account update      */
-    qh_report_activity act;
-    int32_t symbols_in_market;
-    int64_t in_market_ms, in_market_since, last_event_ms;
-    qtr_position *open_pos;            /* at the end (qh_report_set_positions) */
-    size_t n_open_pos;
-    int64_t volumes_rounded;
-    char error[192];
-};
 
 static void set_error(qh_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_error(qh_report *r, const char *fmt, ...)
@@ -89,6 +22,8 @@ static void set_error(qh_report *r, const char *fmt, ...)
     va_end(ap);
 }
 
+static sym_stats *stats_of(qh_report *r, const char *symbol);
+
 qh_report *qh_report_new(qtr_dec start_equity)
 {
     qh_report *r = calloc(1, sizeof *r);
@@ -97,8 +32,7 @@ qh_report *qh_report_new(qtr_dec start_equity)
     r->trip_symbols = qh_symbol_index_new(REPORT_MAX_SYMBOLS);
     r->trips = calloc(REPORT_MAX_SYMBOLS, sizeof *r->trips);
     r->syms = calloc(REPORT_MAX_SYMBOLS, sizeof *r->syms);
-    r->open_pos = calloc(REPORT_MAX_SYMBOLS, sizeof *r->open_pos);
-    if (!r->candle_symbols || !r->trip_symbols || !r->trips || !r->syms || !r->open_pos) {
+    if (!r->candle_symbols || !r->trip_symbols || !r->trips || !r->syms) {
         qh_report_free(r);
         return NULL;
     }
@@ -117,7 +51,6 @@ void qh_report_free(qh_report *r)
     free(r->trips);
     free(r->syms);
     free(r->closed);
-    free(r->open_pos);
     qh_report_months_free(&r->months);
     free(r);
 }
@@ -139,6 +72,10 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
         if (r->interval_ms == 0 || iv < r->interval_ms) r->interval_ms = iv;
     }
     r->candles++;
+    if (!r->chart_symbol[0]) qtr_strlcpy(r->chart_symbol, c->symbol, sizeof r->chart_symbol);
+    if (!strcmp(c->symbol, r->chart_symbol)) qh_series_add(&r->price_series, c->close_time_ms, c->close);
+    sym_stats *ss = stats_of(r, c->symbol);
+    if (ss) ss->close = c->close;
 }
 
 static bool add_to(qtr_dec *acc, qtr_dec v) { return qtr_dec_add(*acc, v, acc); }
@@ -264,6 +201,7 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     r->end_equity = a->equity;
     r->funding = a->funding;
     r->unrealized = a->unrealized_pnl;
+    qh_series_add(&r->equity_series, a->time_ms, a->equity);
     if (!qh_report_months_on_equity(&r->months, a->time_ms, a->equity, r->start_equity)) {
         set_error(r, "report: out of memory for monthly returns");
         return;
@@ -292,6 +230,8 @@ static void on_position(qh_report *r, const qtr_position *p, int64_t t)
     }
     sym_stats *ss = &r->syms[ix];
     ss->funding = p->funding;
+    ss->last = *p;
+    if (!strcmp(p->symbol, r->chart_symbol)) qh_series_add(&r->position_series, t, p->qty);
     bool in = p->qty != 0;
     if (in == ss->in_market) return;
     ss->in_market = in;
@@ -303,15 +243,39 @@ void qh_report_on_event(qh_report *r, const qtr_event *ev)
 {
     if (r->error[0] || !ev) return;
     if (ev->time_ms > r->last_event_ms) r->last_event_ms = ev->time_ms;
-    if (ev->type == QTR_EV_POSITION) on_position(r, &ev->u.position, ev->time_ms);
-    else qh_report_activity_on_event(&r->act, ev);
+    if (ev->type == QTR_EV_POSITION) {
+        on_position(r, &ev->u.position, ev->time_ms);
+    } else if (ev->type == QTR_EV_MARK_PRICE) {
+        sym_stats *ss = stats_of(r, ev->u.mark_price.symbol);
+        if (ss) ss->mark = ev->u.mark_price.mark_price, ss->has_mark = true;
+    } else {
+        qh_report_activity_on_event(&r->act, ev);
+    }
 }
 
-void qh_report_set_positions(qh_report *r, const qtr_position *p, size_t n)
+/* Symbol i's position if still open, valued at its last mark (else its
+ * last close): unrealized = (mark - entry) * qty, HALF_EVEN to 1e-8. */
+static bool open_position(const qh_report *r, size_t i, qtr_position *out)
 {
-    r->n_open_pos = 0;
-    for (size_t i = 0; i < n && r->n_open_pos < REPORT_MAX_SYMBOLS; i++)
-        if (p[i].qty != 0) r->open_pos[r->n_open_pos++] = p[i];
+    const sym_stats *ss = &r->syms[i];
+    if (ss->last.qty == 0) return false;
+    *out = ss->last;
+    out->mark_price = ss->has_mark ? ss->mark : ss->close;
+    qtr_dec diff;
+    if (!qtr_dec_sub(out->mark_price, out->entry_price, &diff) ||
+        !qtr_dec_mul(diff, out->qty, QTR_ROUND_HALF_EVEN, &out->unrealized_pnl))
+        out->unrealized_pnl = 0;
+    return true;
+}
+
+static sym_stats *stats_of(qh_report *r, const char *symbol)
+{
+    int32_t ix = qh_symbol_index_intern(r->trip_symbols, symbol);
+    if (ix < 0) {
+        set_error(r, "report: bad symbol, or more than %d symbols", REPORT_MAX_SYMBOLS);
+        return NULL;
+    }
+    return &r->syms[ix];
 }
 
 int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
@@ -412,20 +376,24 @@ static void write_json_rows(const qh_report *r, FILE *m)
         qtr_dec realized = ss->closed_realized, unreal = 0;
         if (r->trips[i].open) qtr_dec_add(realized, r->trips[i].realized, &realized);
         const char *name = qh_symbol_index_name(r->trip_symbols, (int32_t)i);
-        for (size_t k = 0; k < r->n_open_pos; k++)
-            if (!strcmp(r->open_pos[k].symbol, name)) unreal = r->open_pos[k].unrealized_pnl;
+        qtr_position op;
+        if (open_position(r, i, &op)) unreal = op.unrealized_pnl;
         fprintf(m, "%s{\"symbol\":\"%s\",\"trades\":%lld,\"wins\":%lld,\"realized_pnl\":\"%s\",\"unrealized_pnl\":\"%s\","
                    "\"fees\":\"%s\",\"funding\":\"%s\"}",
                 i ? "," : "", name, (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, a),
                 qtr_dec_format(unreal, b), qtr_dec_format(ss->fees, c), qtr_dec_format(ss->funding, d));
     }
     fputs("],\"open_positions\":[", m);
-    for (size_t k = 0; k < r->n_open_pos; k++) {
-        const qtr_position *p = &r->open_pos[k];
+    bool first = true;
+    for (size_t k = 0; k < n; k++) {
+        qtr_position op;
+        if (!open_position(r, k, &op)) continue;
+        const qtr_position *p = &op;
         fprintf(m, "%s{\"symbol\":\"%s\",\"qty\":\"%s\",\"entry_price\":\"%s\",\"mark_price\":\"%s\",\"unrealized_pnl\":\"%s\","
                    "\"realized_pnl\":\"%s\"}",
-                k ? "," : "", p->symbol, qtr_dec_format(p->qty, a), qtr_dec_format(p->entry_price, b),
+                first ? "" : ",", p->symbol, qtr_dec_format(p->qty, a), qtr_dec_format(p->entry_price, b),
                 qtr_dec_format(p->mark_price, c), qtr_dec_format(p->unrealized_pnl, d), qtr_dec_format(p->realized_pnl, e));
+        first = false;
     }
     fputs("],\"trades_list\":[", m);
     for (size_t k = 0; k < r->n_closed; k++) {
@@ -583,8 +551,10 @@ void qh_report_print(const qh_report *r, FILE *out)
                 (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, u), qtr_dec_format(ss->fees, f2),
                 qtr_dec_format(ss->funding, fu));
     }
-    for (size_t k = 0; k < r->n_open_pos; k++) {
-        const qtr_position *p = &r->open_pos[k];
+    for (size_t k = 0; k < n; k++) {
+        qtr_position op;
+        if (!open_position(r, k, &op)) continue;
+        const qtr_position *p = &op;
         fprintf(out, "  open %-8s qty %s entry %s mark %s unrealized %s\n", p->symbol, qtr_dec_format(p->qty, u),
                 qtr_dec_format(p->entry_price, f2), qtr_dec_format(p->mark_price, fu), qtr_dec_format(p->unrealized_pnl, rt));
     }

@@ -84,11 +84,10 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *fill, const qtr_position *b
 void qh_report_on_account(qh_report *r, const qtr_account *account);
 
 /* Signals, order intents and updates (refusals), positions (funding per
- * symbol, time in the market) and ESS states of the run, from the bus. */
+ * symbol, time in the market, the open positions), mark prices (to value
+ * them; else the last close, as the host does) and ESS states of the run,
+ * from the bus. */
 void qh_report_on_event(qh_report *r, const qtr_event *ev);
-/* The positions at the end, valued at the last mark (list_positions()):
- * the "open_positions" rows. */
-void qh_report_set_positions(qh_report *r, const qtr_position *p, size_t n);
 
 /* How many candle volumes the data files gave with more than 8 decimals
  * (rounded half-even when read): "volumes_rounded" in the JSON. */
@@ -102,6 +101,10 @@ const char *qh_report_error(const qh_report *r);
 /* One line of JSON and a newline. -1 (nothing written) after an error, or
  * if the stream fails. */
 int qh_report_write_json(const qh_report *r, FILE *out);
+/* `--html FILE`: one self-contained page (no script, no network) with the
+ * summary, equity, drawdown and position charts, trade markers on the price
+ * of the first symbol, monthly returns and the trades. -1 after an error. */
+int qh_report_write_html(const qh_report *r, FILE *out);
 /* A table for people; after an error, the error line instead. */
 void qh_report_print(const qh_report *r, FILE *out);
 

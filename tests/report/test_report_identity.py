@@ -84,6 +84,18 @@ def main():
         check(r["open_trades"] == 1 and Decimal(r["realized_pnl_total"]) != Decimal(r["realized_pnl"]),
               f"1h: an open trade with realized PnL ({r['realized_pnl_total']} vs {r['realized_pnl']})")
 
+    # --html: one self-contained page: four charts, the monthly table, a row per trade, nothing fetched
+    page = os.path.join(d, "r.html")
+    r, _ = backtest(d, cfg, os.path.join(DATA, "XRPUSDT-perp-5m.csv"), ["--html", page, "--quiet"])
+    if r:
+        html = open(page).read()
+        check(html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>"), "--html writes a whole page")
+        check(html.count("<svg") == 4, f"equity, drawdown, price with trades, position: {html.count('<svg')} charts")
+        check("<script" not in html and "http" not in html and "src=" not in html, "no script, no link, no fetch")
+        check("<td>2021-11</td>" in html, "the monthly returns table")
+        check(html.count("<tr><td>XRPUSDT</td><td>") == r["trades"], f"one row per trade ({r['trades']})")
+        check(f"<td>{r['net_pnl']}</td>" in html, "the exact net PnL")
+
     # refusals by who refused: the policy's drawdown guard on every sell, the
     # exchange's MIN_NOTIONAL (5 USDT for XRPUSDT) on 3-USDT orders
     guard = config(d, 'if order.side == "SELL" then return "reject", "drawdown_guard" end return "allow"')
