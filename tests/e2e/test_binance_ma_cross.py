@@ -13,7 +13,7 @@ import tempfile
 import time
 from decimal import Decimal
 
-from qtrtest import BINANCE_MOCK, BinanceMock, Server, binance_live_config, check, finish, wait_until
+from qtrtest import BINANCE_MOCK, BinanceMock, Server, binance_live_config, check, finish, store_rows, wait_until
 
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
@@ -63,7 +63,9 @@ def main():
                     time.sleep(0.05)
             targets = [(NOTIONAL / Decimal(c)).quantize(STEP, rounding="ROUND_DOWN") for c in CLOSES[4:]]
             biggest = max(targets)
-            check(wait_until(lambda: s.count("[orders] fill ") >= 4, 20), "every order's fill arrives: " + s.text()[-3000:])
+            db = os.path.join(d, "var", "qtr.db")
+            check(wait_until(lambda: (store_rows(db, "SELECT count(*) FROM fills") or [(0,)])[0][0] >= 4, 20),
+                  "every order's fill arrives (the store): " + s.text()[-3000:])
             time.sleep(0.5)
             seen.append(position(m))
             final = position(m)

@@ -20,8 +20,8 @@ import tempfile
 import time
 from decimal import Decimal
 
-from qtrtest import (BINANCE_MOCK, SRC, BinanceMock, Server, binance_live_config, check, finish, free_port, http_get,
-                     run, wait_until)
+from qtrtest import (BINANCE_MOCK, SRC, BinanceMock, Server, api_json, binance_live_config, check, finish, free_port,
+                     http_get, run, store_query, wait_until)
 KEY = "e2e-key-0123456789abcdef"
 SECRET = "e2e-secret-fedcba9876543210"
 TOKEN = "e2e-reconcile-token-51c2"
@@ -125,13 +125,14 @@ def restart_case(sig):
         post_(f"/mock/fill?clientOrderId={mine[3]}&qty=0.001")
 
         s2 = Server(["-c", config(d, base, so, port, 0, "second.lua")], cwd=d, env=env)
-        check(s2.wait_for("positions equal the exchange's", 40),
-              f"{what}: after adoption the positions equal the exchange's: " + s2.text()[-4000:])
-        text = s2.text()
-        check("not on the exchange at start" not in text, f"{what}: no order is expired unqueried")
+        recon = lambda: ((api_json(port, "/api/status") or {}).get("reconcile") or {})
+        check(wait_until(lambda: recon().get("state") == "ok", 40, 0.05),
+              f"{what}: after adoption the positions equal the exchange's: {recon()} " + s2.text()[-4000:])
+        expired = store_query(db_path, "SELECT o.client_id FROM order_events ev JOIN orders o ON o.id = ev.order_id"
+                                       " WHERE ev.reason LIKE 'not on the exchange%'")
+        check(not expired, f"{what}: no order is expired unqueried: {expired}")
         # the partial one was adopted and is still followed: its later fill lands
         post_(f"/mock/fill?clientOrderId={mine[3]}&qty=0.003")
-        check(s2.wait_for(f"{mine[3]}", 5), "the adopted order is named in the log")
 
         def all_filled():
             try:
@@ -164,10 +165,12 @@ def mismatch_case():
         url = f"http://127.0.0.1:{port}"
         env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
         s = Server(["-c", config(d, base, so, port, 1, "mismatch.lua")], cwd=d, env=env)
-        check(s.wait_for("reconciliation position_mismatch: BTCUSDT", 30),
-              "the unexplained position is reported: " + s.text()[-3000:])
-        check(s.wait_for("listening on http://127.0.0.1:", 10), "the dashboard listens")
-        check("qtr-earlier-1: adopted at start" in s.text(), "the earlier run's order is adopted: " + s.text()[-2000:])
+        recon = lambda: ((api_json(port, "/api/status") or {}).get("reconcile") or {})
+        check(wait_until(lambda: recon().get("state") == "mismatch" and "BTCUSDT" in recon().get("detail", ""), 30, 0.05),
+              f"the unexplained position is reported: {recon()} " + s.text()[-3000:])
+        open_orders = (api_json(port, "/api/orders") or {"open": []})["open"]
+        check(any(o["client_id"] == "qtr-earlier-1" and not o["external"] for o in open_orders),
+              f"the earlier run's order is adopted (open, not external): {open_orders}")
         post_("/mock/fill?clientOrderId=qtr-earlier-1&qty=0.002")
         post_("/mock/fill?clientOrderId=manual-7&qty=0.002")
         db_path = os.path.join(d, "var", "qtr.db")
@@ -180,10 +183,12 @@ def mismatch_case():
 
         check(wait_until(adopted_filled, 10), "the adopted order's fill after the start is recorded: " + s.text()[-2000:])
         # entries stay refused: the strategy keeps trying, nothing reaches the exchange
-        check(s.wait_for("submit returned -3", 10), "the entry is refused: " + s.text()[-2000:])
+        refused = lambda: store_query(db_path, "SELECT count(*) FROM orders WHERE status = 'REJECTED'"
+                                               " AND reason = 'reconcile_required'")[0][0]
+        check(wait_until(lambda: refused() > 0, 10, 0.05),
+              "the entry is refused, the store says why (reconcile_required): " + s.text()[-2000:])
         time.sleep(1.0)
         check(set(ours(mock_state_())) == {"qtr-earlier-1"}, "no entry reached the exchange before the acknowledgement")
-        check("reconcile_required" in s.text(), "the refusal says why")
         status = json.loads(http_get(port, "/api/status")[1])
         check(status["reconcile"]["state"] == "mismatch" and status["reconcile"]["entries_blocked"],
               f"/api/status shows the mismatch: {status.get('reconcile')}")
