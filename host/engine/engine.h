@@ -3,17 +3,19 @@
  * portfolio, the policy engine, the ESS, the signal queue and the plugins,
  * and runs the order path:
  *
- *   strategy signal -> bounded signal queue -> order intent -> ESS -> risk
- *   plugin (approve / resize / reject) -> exchange plugin -> order updates
- *   and fills on the bus -> portfolio -> ESS checks on the new equity.
+ *   strategy signal -> bounded signal queue -> order intent -> ESS -> the
+ *   policy (host) -> risk plugins (refuse or shrink only) -> exchange plugin
+ *   -> order updates and fills on the bus -> portfolio -> ESS checks on the
+ *   new equity. docs/architecture.md follows a candle along it.
  *
- * No order reaches an exchange without the ESS allowing it and a risk plugin
+ * No order reaches an exchange without the ESS allowing it and the policy
  * approving it (the ESS's own reduce-only flattening orders are the one
  * exception: a risk rule must never keep an emergency stop from closing).
  *
  * Live, timers on the libevent loop drive the market source, the signal
- * cycle, the ESS, policy reloads and the loop-lag probe. In a backtest the
- * caller feeds candles with qh_engine_feed_candle on a simulated clock.
+ * cycle, the ESS, the policy's reload (its own timer) and the loop-lag probe
+ * (which only measures). In a backtest the caller feeds candles with
+ * qh_engine_feed_candle on a simulated clock.
  */
 #ifndef QH_ENGINE_H
 #define QH_ENGINE_H

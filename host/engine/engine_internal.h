@@ -275,7 +275,8 @@ void qh_engine_lag_probe(void *ud);
  * Returns qh_bus_publish's result. QH_PUBLISH checks the payload's type
  * against the union member at compile time:
  *     QH_PUBLISH(e, QTR_EV_POSITION, 0, time_ms, position, after);
- * pipeline.c: its memset/type/publish blocks are to move to QH_PUBLISH. */
+ * (For engineer "policy": pipeline.c's memset/type/publish blocks are to
+ * move to QH_PUBLISH too; qh_policy_stale() has no caller left.) */
 int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
                       size_t size);
 /* The same event, built but not published (for the store directly). */
