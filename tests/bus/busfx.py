@@ -14,12 +14,12 @@ import qtrtest  # noqa: E402
 
 
 class Redis:
-    def __init__(self, aof=True):
+    def __init__(self, aof=True, port=None):
         if not shutil.which("redis-server"):
             print("redis-server not installed: skipped")
             sys.exit(77)
         self.dir = tempfile.mkdtemp(prefix="qtr_redis_")
-        self.port = qtrtest.free_port()
+        self.port = port or qtrtest.free_port()
         self.aof = aof
         self.p = None
         self.start()

@@ -147,6 +147,13 @@ def full_buffer(d):
     e.stop()
     rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30)
     check(rc == 2 and "20 of 20 events" in out, f"bus status shows the full buffer: exit {rc}: {out!r}")
+    # Redis back, the server stopped: the buffer still waits, so degraded (1)
+    late = busfx.Redis(port=dead)
+    try:
+        rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30)
+        check(rc == 1 and "connected" in out and "20 of 20 events" in out, f"bus status degraded: exit {rc}: {out!r}")
+    finally:
+        late.stop()
 
 
 def main():
