@@ -102,7 +102,7 @@ static void on_candle(void *state, const qtr_candle *c)
         return;
 
     qtr_position pos;
-    qtr_dec have = st->host->get_position(st->ctx, c->symbol, &pos) == QTR_OK ? pos.qty : 0;
+    qtr_dec have = st->host->get_position(st->ctx, c->symbol, &pos, sizeof pos) == QTR_OK ? pos.qty : 0;
     if (move > trigger && have <= 0) {
         qtr_dec qty;   /* order_notional / close, rounded down to 8 decimals */
         if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &qty) || qty == 0) return;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/sized_copy.h"
 
 static qh_engine *E(qtr_ctx *ctx) { return ctx->eng; }
 static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; }
@@ -262,10 +263,22 @@ static int api_cancel_order(qtr_ctx *ctx, const char *symbol, const char *cid)
 
 /* ---- portfolio and market ---- */
 
-static int api_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
+/* ---- what the host writes into a plugin's memory: min(its size, ours),
+ * zeros beyond ours, nothing beyond its (core/sized_copy.h) ---- */
+
+static int payload_out(void *out, size_t out_size, const void *src, size_t src_size)
 {
-    if (!symbol || !out) return QTR_EINVAL;
-    return qh_portfolio_get_position(E(ctx)->pf, symbol, out) == 0 ? QTR_OK : QTR_ENOTFOUND;
+    if (!out || out_size == 0) return QTR_EINVAL;
+    qh_sized_copy(out, out_size, src, src_size);
+    return QTR_OK;
+}
+
+static int api_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out, size_t out_size)
+{
+    if (!symbol || !out || out_size == 0) return QTR_EINVAL;
+    qtr_position pos;
+    if (qh_portfolio_get_position(E(ctx)->pf, symbol, &pos) != 0) return QTR_ENOTFOUND;
+    return payload_out(out, out_size, &pos, sizeof pos);
 }
 
 void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out)
@@ -287,8 +300,8 @@ void qh_engine_exposure(qh_engine *e, const char *symbol, qtr_exposure *out)
     }
     x.pending = x.pending_buy - x.pending_sell;
     x.projected = x.position + x.pending;
-    uint32_t size = out->size < sizeof x ? out->size : (uint32_t)sizeof x;
-    if (size > sizeof x.size) memcpy((char *)out + sizeof x.size, (char *)&x + sizeof x.size, size - sizeof x.size);
+    x.size = sizeof x;
+    qh_sized_out(out, &x, sizeof x);
 }
 
 static int api_get_exposure(qtr_ctx *ctx, const char *symbol, qtr_exposure *out)
@@ -312,48 +325,50 @@ static int api_reconcile_ack(qtr_ctx *ctx, const char *user, const char *reason,
     return qh_recon_ack(E(ctx), user, reason, err, errlen);
 }
 
-static size_t api_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
+static size_t fill_positions(void *ud, void *buf, size_t cap)
 {
-    return qh_portfolio_list_positions(E(ctx)->pf, out, cap);
+    return qh_portfolio_list_positions(((qh_engine *)ud)->pf, buf, cap);
+}
+
+static size_t api_list_positions(qtr_ctx *ctx, qtr_list *out)
+{
+    return qh_list_fill_by(out, sizeof(qtr_position), fill_positions, E(ctx));
 }
 
 static int api_get_account(qtr_ctx *ctx, qtr_account *out)
 {
-    qh_engine_account(E(ctx), out);
-    return QTR_OK;
+    qtr_account a;
+    qh_engine_account(E(ctx), &a);
+    a.size = sizeof a;
+    return qh_sized_out(out, &a, sizeof a);
 }
 
-static size_t api_list_open_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap)
+static size_t api_list_open_orders(qtr_ctx *ctx, qtr_list *out)
 {
     qh_engine *e = E(ctx);
-    size_t open = qh_order_table_count(e->open_orders);
-    size_t n = open < cap ? open : cap;
-    memcpy(out, qh_order_table_items(e->open_orders), n * sizeof *out);
-    return n;
+    return qh_list_fill(out, qh_order_table_items(e->open_orders), qh_order_table_count(e->open_orders),
+                        sizeof(qtr_order_update));
 }
 
-static int api_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out)
+static int api_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out, size_t out_size)
 {
     qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
     if (!m || !m->has_candle) return QTR_ENOTFOUND;
-    *out = m->candle;
-    return QTR_OK;
+    return payload_out(out, out_size, &m->candle, sizeof m->candle);
 }
 
-static int api_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out)
+static int api_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out, size_t out_size)
 {
     qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
     if (!m || !m->has_book) return QTR_ENOTFOUND;
-    *out = m->book;
-    return QTR_OK;
+    return payload_out(out, out_size, &m->book, sizeof m->book);
 }
 
-static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out)
+static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out, size_t out_size)
 {
     qh_market_sym *m = qh_market_get(E(ctx), symbol, false);
     if (!m || !m->has_mark) return QTR_ENOTFOUND;
-    *out = m->mark;
-    return QTR_OK;
+    return payload_out(out, out_size, &m->mark, sizeof m->mark);
 }
 
 /* ---- policy and ESS ---- */
@@ -373,8 +388,11 @@ static int api_policy_reload(qtr_ctx *ctx, char *err, size_t errlen)
 
 static int api_ess_status(qtr_ctx *ctx, qtr_ess_status *out)
 {
-    qh_ess_status(E(ctx)->ess, out);
-    return QTR_OK;
+    qtr_ess_status s;
+    memset(&s, 0, sizeof s);
+    qh_ess_status(E(ctx)->ess, &s);
+    s.size = sizeof s;
+    return qh_sized_out(out, &s, sizeof s);
 }
 
 static int api_ess_trip(qtr_ctx *ctx, const char *user, const char *reason)
@@ -412,18 +430,21 @@ static void api_set_health(qtr_ctx *ctx, qtr_health_status st, const char *reaso
     qh_bus_publish(E(ctx)->bus, &ev);
 }
 
-static size_t api_health_all(qtr_ctx *ctx, qtr_component_health *out, size_t cap)
+static size_t fill_health(void *ud, void *buf, size_t cap) { return qh_engine_health(ud, buf, cap); }
+
+static size_t api_health_all(qtr_ctx *ctx, qtr_list *out)
 {
-    return qh_engine_health(E(ctx), out, cap);
+    return qh_list_fill_by(out, sizeof(qtr_component_health), fill_health, E(ctx));
 }
 
-static size_t api_list_plugins(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap)
+static size_t api_list_plugins(qtr_ctx *ctx, qtr_list *out)
 {
     qh_engine *e = E(ctx);
+    if (!qh_list_ok(out)) return 0;
     size_t n = 0;
-    for (size_t i = 0; i < e->n_plugins && n < cap; i++) {
+    for (size_t i = 0; i < e->n_plugins && n < out->cap; i++) {
         const qh_plugin_rt *p = &e->plugins[i];
-        qtr_plugin_info *x = &out[n++];
+        qtr_plugin_info info, *x = &info;
         memset(x, 0, sizeof *x);
         qtr_strlcpy(x->name, p->ld.desc.name, sizeof x->name);
         qtr_strlcpy(x->version, p->ld.desc.version, sizeof x->version);
@@ -431,26 +452,31 @@ static size_t api_list_plugins(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap)
         x->abi_major = p->ld.abi_major;
         x->abi_minor = p->ld.abi_minor;
         qtr_strlcpy(x->path, p->ld.path, sizeof x->path);
+        qh_list_put(out, n++, x, sizeof *x);
     }
+    out->n = n;
     return n;
 }
 
 static void api_metrics_write(qtr_ctx *ctx, qtr_write_cb write, void *ud) { qh_engine_metrics_write(E(ctx), write, ud); }
 
-#define RING_COPY(ring, out, cap)                                                     \
+#define RING_COPY(ring, out)                                                          \
     do {                                                                              \
+        if (!qh_list_ok(out)) return 0;                                               \
         size_t rcap_ = sizeof((ring).items) / sizeof((ring).items[0]);              \
-        size_t n_ = (ring).count < (cap) ? (ring).count : (cap);                     \
+        size_t n_ = (ring).count < (out)->cap ? (ring).count : (out)->cap;           \
         /* newest first */                                                            \
         for (size_t i_ = 0; i_ < n_; i_++)                                            \
-            (out)[i_] = (ring).items[((ring).head + (ring).count - 1 - i_) % rcap_]; \
+            qh_list_put((out), i_, &(ring).items[((ring).head + (ring).count - 1 - i_) % rcap_], \
+                        sizeof((ring).items[0]));                                     \
+        (out)->n = n_;                                                                \
         return n_;                                                                    \
     } while (0)
 
-static size_t api_recent_fills(qtr_ctx *ctx, qtr_fill *out, size_t cap) { RING_COPY(E(ctx)->recent_fills, out, cap); }
-static size_t api_recent_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap) { RING_COPY(E(ctx)->recent_orders, out, cap); }
-static size_t api_recent_signals(qtr_ctx *ctx, qtr_signal_record *out, size_t cap) { RING_COPY(E(ctx)->recent_signals, out, cap); }
-static size_t api_equity_history(qtr_ctx *ctx, qtr_account *out, size_t cap) { RING_COPY(E(ctx)->equity_history, out, cap); }
+static size_t api_recent_fills(qtr_ctx *ctx, qtr_list *out) { RING_COPY(E(ctx)->recent_fills, out); }
+static size_t api_recent_orders(qtr_ctx *ctx, qtr_list *out) { RING_COPY(E(ctx)->recent_orders, out); }
+static size_t api_recent_signals(qtr_ctx *ctx, qtr_list *out) { RING_COPY(E(ctx)->recent_signals, out); }
+static size_t api_equity_history(qtr_ctx *ctx, qtr_list *out) { RING_COPY(E(ctx)->equity_history, out); }
 
 static struct event_base *api_event_base(qtr_ctx *ctx) { return E(ctx)->base; }
 

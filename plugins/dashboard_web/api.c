@@ -56,7 +56,8 @@ static void *list_buffer(dash *d, int slot, size_t bytes)
     type *var = list_buffer((d), (slot), (cap) * sizeof(type));                    \
     size_t n = 0;                                                                   \
     if (var && QTR_HOST_HAS((d)->h, member)) {                                      \
-        n = (d)->h->member((d)->ctx, var, (cap));                                   \
+        qtr_list l_ = QTR_LIST_OF(var, (cap));                                      \
+        n = (d)->h->member((d)->ctx, &l_);                                          \
         if (n > (cap)) n = (cap);                                                   \
     }
 
@@ -98,8 +99,7 @@ static void write_policy(dash *d, jw *w, bool brief)
 /* The ESS status as an object, or null if the host has no ESS. */
 static bool write_ess(dash *d, jw *w)
 {
-    qtr_ess_status s;
-    memset(&s, 0, sizeof s);
+    qtr_ess_status s = QTR_SIZED(qtr_ess_status);
     if (!QTR_HOST_HAS(d->h, ess_status) || d->h->ess_status(d->ctx, &s) != QTR_OK) {
         jw_null(w);
         return false;
@@ -139,8 +139,7 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     jw_key(w, "host_version"); jw_string(w, d->h->host_version ? d->h->host_version : "");
     jw_key(w, "dashboard_version"); jw_string(w, DASH_VERSION);
     jw_key(w, "simulated"); jw_bool(w, d->h->is_simulated(d->ctx));
-    qtr_account acct;
-    memset(&acct, 0, sizeof acct);
+    qtr_account acct = QTR_SIZED(qtr_account);
     jw_key(w, "account");
     if (QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &acct) == QTR_OK) jw_account(w, &acct);
     else jw_null(w);
@@ -221,8 +220,7 @@ void api_equity(dash *d, const http_request *req, const char *body, size_t len, 
     if (!a) { http_error(res, 500, "out of memory"); return; }
     jw *w = json_begin(d);
     jw_begin_object(w);
-    qtr_account now;
-    memset(&now, 0, sizeof now);
+    qtr_account now = QTR_SIZED(qtr_account);
     jw_key(w, "current");
     if (QTR_HOST_HAS(d->h, get_account) && d->h->get_account(d->ctx, &now) == QTR_OK) jw_account(w, &now);
     else jw_null(w);

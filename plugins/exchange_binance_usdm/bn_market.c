@@ -394,7 +394,7 @@ void bn_market_free(bn_plugin *p)
 qtr_dec bn_market_mark(const bn_plugin *p, const char *symbol)
 {
     qtr_mark_price mp;
-    if (p->h->get_mark_price && p->h->get_mark_price(p->ctx, symbol, &mp) == QTR_OK && mp.mark_price > 0)
+    if (p->h->get_mark_price && p->h->get_mark_price(p->ctx, symbol, &mp, sizeof mp) == QTR_OK && mp.mark_price > 0)
         return mp.mark_price;
     if (!p->market) return 0;
     for (size_t i = 0; i < p->market->n; i++)

@@ -243,7 +243,7 @@ static void act(qtr_paper *p, const qtr_paper_due *d, int64_t time_ms)
 static const qtr_mark_price *mark_for(qtr_paper *p, const char *symbol, qtr_mark_price *buf)
 {
     if (!p->cfg.stop_on_mark || !QTR_HOST_HAS(p->h, get_mark_price) ||
-        p->h->get_mark_price(p->ctx, symbol, buf) != QTR_OK || buf->mark_price <= 0)
+        p->h->get_mark_price(p->ctx, symbol, buf, sizeof *buf) != QTR_OK || buf->mark_price <= 0)
         return NULL;
     return buf;
 }
@@ -315,7 +315,7 @@ static bool reference_candle(qtr_paper *p, qtr_paper_symbol *sym, qtr_candle *ou
     bool have = sym && sym->has_candle;
     if (have) *out = sym->last;
     qtr_candle hc;
-    if (QTR_HOST_HAS(p->h, get_last_candle) && p->h->get_last_candle(p->ctx, out->symbol, &hc) == QTR_OK &&
+    if (QTR_HOST_HAS(p->h, get_last_candle) && p->h->get_last_candle(p->ctx, out->symbol, &hc, sizeof hc) == QTR_OK &&
         (!have || hc.open_time_ms > out->open_time_ms)) {
         *out = hc;
         have = true;

@@ -166,7 +166,8 @@ static int paper_start(void *state)
     /* one more than it can hold: more positions than symbols is refused
      * loudly rather than some left behind (their closes could never fill) */
     qtr_position pos[QTR_PAPER_MAX_SYMBOLS + 1];
-    size_t n = p->h->list_positions(p->ctx, pos, QTR_PAPER_MAX_SYMBOLS + 1);
+    qtr_list l = QTR_LIST_OF(pos, QTR_PAPER_MAX_SYMBOLS + 1);
+    size_t n = p->h->list_positions(p->ctx, &l);
     if (n > QTR_PAPER_MAX_SYMBOLS) {
         p->h->log(p->ctx, QTR_LOG_ERROR, "cannot take over the resumed positions: more than %d symbols",
                   QTR_PAPER_MAX_SYMBOLS);

@@ -157,7 +157,7 @@ static qtr_dec current_qty(const ma_state *st, const char *symbol, qtr_dec *proj
         }
     }
     qtr_position pos;
-    qtr_dec q = st->host->get_position(st->ctx, symbol, &pos) == QTR_OK ? pos.qty : 0;
+    qtr_dec q = st->host->get_position(st->ctx, symbol, &pos, sizeof pos) == QTR_OK ? pos.qty : 0;
     *projected = q;
     return q;
 }

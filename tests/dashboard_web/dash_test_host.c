@@ -49,39 +49,41 @@ static int64_t wall_ms(void)
         (arr)[(n)++] = (item);                                               \
     } while (0)
 
-static size_t copy(void *out, size_t cap, const void *src, size_t n, size_t size)
+/* The newest cap of n items (the ring's end), into the dashboard's list. */
+static size_t copy(qtr_list *l, const void *src, size_t n, size_t size)
 {
-    if (n > cap) { src = (const char *)src + (n - cap) * size; n = cap; }
-    memcpy(out, src, n * size);
-    return n;
+    if (l && n > l->cap) { src = (const char *)src + (n - l->cap) * size; n = l->cap; }
+    return mock_list_fill(l, src, n, size);
 }
-static size_t h_fills(qtr_ctx *c, qtr_fill *o, size_t cap) { (void)c; return copy(o, cap, g_fills, g_n_fills, sizeof *o); }
-static size_t h_orders(qtr_ctx *c, qtr_order_update *o, size_t cap) { (void)c; return copy(o, cap, g_orders, g_n_orders, sizeof *o); }
-static size_t h_open(qtr_ctx *c, qtr_order_update *o, size_t cap)
+static size_t h_fills(qtr_ctx *c, qtr_list *l) { (void)c; return copy(l, g_fills, g_n_fills, sizeof(qtr_fill)); }
+static size_t h_orders(qtr_ctx *c, qtr_list *l) { (void)c; return copy(l, g_orders, g_n_orders, sizeof(qtr_order_update)); }
+static size_t h_open(qtr_ctx *c, qtr_list *l)
 {
     (void)c;
+    qtr_order_update o[RING];
     size_t n = 0;
-    for (size_t i = 0; i < g_n_orders && n < cap; i++)
+    for (size_t i = 0; i < g_n_orders; i++)
         if (!qtr_order_status_final(g_orders[i].status)) o[n++] = g_orders[i];
-    return n;
+    return mock_list_fill(l, o, n, sizeof o[0]);
 }
-static size_t h_signals(qtr_ctx *c, qtr_signal_record *o, size_t cap) { (void)c; return copy(o, cap, g_signals, g_n_signals, sizeof *o); }
-static size_t h_equity(qtr_ctx *c, qtr_account *o, size_t cap) { (void)c; return copy(o, cap, g_hist, g_n_hist, sizeof *o); }
-static size_t h_health(qtr_ctx *c, qtr_component_health *o, size_t cap) { (void)c; return copy(o, cap, g_health, 5, sizeof *o); }
-static size_t h_plugins(qtr_ctx *c, qtr_plugin_info *o, size_t cap)
+static size_t h_signals(qtr_ctx *c, qtr_list *l) { (void)c; return copy(l, g_signals, g_n_signals, sizeof(qtr_signal_record)); }
+static size_t h_equity(qtr_ctx *c, qtr_list *l) { (void)c; return copy(l, g_hist, g_n_hist, sizeof(qtr_account)); }
+static size_t h_health(qtr_ctx *c, qtr_list *l) { (void)c; return copy(l, g_health, 5, sizeof(qtr_component_health)); }
+static size_t h_plugins(qtr_ctx *c, qtr_list *l)
 {
+    qtr_plugin_info o[3];
     (void)c;
     static const char *const names[][3] = { { "dashboard", "1.0.0", "4" }, { "paper", "0.2.0", "3" },
                                              { "ma_cross", "1.1.0", "1" } };
     size_t n = 0;
-    for (; n < 3 && n < cap; n++) {
+    for (; n < 3; n++) {
         memset(&o[n], 0, sizeof o[n]);
         qtr_strlcpy(o[n].name, names[n][0], QTR_NAME_MAX);
         qtr_strlcpy(o[n].version, names[n][1], QTR_NAME_MAX);
         o[n].kind = (qtr_kind)atoi(names[n][2]);
         o[n].abi_major = 1;
     }
-    return n;
+    return mock_list_fill(l, o, n, sizeof o[0]);
 }
 
 static void publish_ess(qtr_ess_state prev, const char *user, const char *reason)

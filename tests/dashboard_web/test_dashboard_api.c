@@ -26,19 +26,13 @@ static size_t g_n_health;
 static int g_reset_rc;
 static int g_reload_rc;
 
-static size_t copy_out(void *out, size_t cap, const void *src, size_t n, size_t size)
-{
-    if (n > cap) n = cap;
-    memcpy(out, src, n * size);
-    return n;
-}
-static size_t h_open_orders(qtr_ctx *c, qtr_order_update *o, size_t cap) { (void)c; return copy_out(o, cap, g_orders, 1, sizeof *o); }
-static size_t h_recent_orders(qtr_ctx *c, qtr_order_update *o, size_t cap) { (void)c; return copy_out(o, cap, g_orders, 2, sizeof *o); }
-static size_t h_fills(qtr_ctx *c, qtr_fill *o, size_t cap) { (void)c; return copy_out(o, cap, g_fills, 1, sizeof *o); }
-static size_t h_signals(qtr_ctx *c, qtr_signal_record *o, size_t cap) { (void)c; return copy_out(o, cap, g_signals, 2, sizeof *o); }
-static size_t h_equity(qtr_ctx *c, qtr_account *o, size_t cap) { (void)c; return copy_out(o, cap, g_equity, 3, sizeof *o); }
-static size_t h_plugins(qtr_ctx *c, qtr_plugin_info *o, size_t cap) { (void)c; return copy_out(o, cap, g_plugins, 1, sizeof *o); }
-static size_t h_health(qtr_ctx *c, qtr_component_health *o, size_t cap) { (void)c; return copy_out(o, cap, g_health, g_n_health, sizeof *o); }
+static size_t h_open_orders(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_orders, 1, sizeof(qtr_order_update)); }
+static size_t h_recent_orders(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_orders, 2, sizeof(qtr_order_update)); }
+static size_t h_fills(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_fills, 1, sizeof(qtr_fill)); }
+static size_t h_signals(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_signals, 2, sizeof(qtr_signal_record)); }
+static size_t h_equity(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_equity, 3, sizeof(qtr_account)); }
+static size_t h_plugins(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_plugins, 1, sizeof(qtr_plugin_info)); }
+static size_t h_health(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_health, g_n_health, sizeof(qtr_component_health)); }
 static int h_ess_reset_refused(qtr_ctx *c, const char *user, const char *reason, bool force, char *err, size_t errlen)
 {
     (void)c; (void)user; (void)reason; (void)force;

@@ -136,7 +136,7 @@ static void strategy_cannot_move_the_portfolio(void **state)
     for (int t = QTR_EV_NONE + 1; t < QTR_EV__COUNT; t++)
         if (seen[t].n) fail_msg("a refused %s event was delivered", qtr_event_type_name((qtr_event_type)t));
     qtr_position pos;
-    assert_int_equal(e->api.get_position(&s->ctx, "BTCUSDT", &pos), QTR_ENOTFOUND);
+    assert_int_equal(e->api.get_position(&s->ctx, "BTCUSDT", &pos, sizeof pos), QTR_ENOTFOUND);
     qtr_account after;
     qh_engine_account(e, &after);
     assert_true(after.wallet_balance == before.wallet_balance && after.equity == before.equity &&

@@ -144,7 +144,7 @@ static void refusals_match_the_live_plugins_word_for_word(void **state)
         o.qty = D(cases[i].qty);
         o.price = D(cases[i].price);
         qtr_candle last;
-        assert_int_equal(f.m->api.get_last_candle(f.m->ctx, cases[i].sym, &last), QTR_OK);
+        assert_int_equal(f.m->api.get_last_candle(f.m->ctx, cases[i].sym, &last, sizeof last), QTR_OK);
         kx_prepared prep;
         char live[QTR_REASON_MAX];
         assert_int_equal(kx_rules_prepare(bn_rules_find(&info, cases[i].sym), &o, last.close, &prep, live, sizeof live), -1);

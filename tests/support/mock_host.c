@@ -10,6 +10,7 @@
 
 #include "core/loader.h"
 #include "core/publish_rule.h"
+#include "core/sized_copy.h"
 
 struct qtr_ctx { mock_host *m; };
 
@@ -354,57 +355,79 @@ static int m_submit_order(qtr_ctx *ctx, const qtr_order_intent *o, char cid[QTR_
 static int m_cancel_order(qtr_ctx *ctx, const char *symbol, const char *cid)
 { (void)ctx; (void)symbol; (void)cid; return QTR_OK; }
 
-static int m_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out)
+/* What the mock writes into the plugin's memory, it writes as the host does
+ * (host/core/sized_copy.c): the caller's size, never more. */
+static int payload_out(void *out, size_t out_size, const void *src, size_t src_size)
+{
+    if (!out || out_size == 0) return QTR_EINVAL;
+    qh_sized_copy(out, out_size, src, src_size);
+    return QTR_OK;
+}
+
+size_t mock_list_fill(qtr_list *l, const void *items, size_t n, size_t item_size)
+{
+    return qh_list_fill(l, items, n, item_size);
+}
+
+static int m_get_position(qtr_ctx *ctx, const char *symbol, qtr_position *out, size_t out_size)
 {
     mock_host *m = M(ctx);
     for (size_t i = 0; i < m->n_positions; i++)
-        if (strcmp(m->positions[i].symbol, symbol) == 0) { *out = m->positions[i]; return QTR_OK; }
+        if (strcmp(m->positions[i].symbol, symbol) == 0)
+            return payload_out(out, out_size, &m->positions[i], sizeof m->positions[i]);
     return QTR_ENOTFOUND;
 }
 
 static int m_get_exposure(qtr_ctx *ctx, const char *symbol, qtr_exposure *out)
 {
     mock_host *m = M(ctx);
-    if (!symbol || !out || out->size < sizeof *out) return QTR_EINVAL;
-    memset(out, 0, sizeof *out);
-    out->size = sizeof *out;
-    qtr_strlcpy(out->symbol, symbol, sizeof out->symbol);
+    if (!symbol) return QTR_EINVAL;
+    qtr_exposure x;
+    memset(&x, 0, sizeof x);
+    x.size = sizeof x;
+    qtr_strlcpy(x.symbol, symbol, sizeof x.symbol);
     qtr_position pos;
-    if (m_get_position(ctx, symbol, &pos) == QTR_OK) out->position = pos.qty;
+    if (m_get_position(ctx, symbol, &pos, sizeof pos) == QTR_OK) x.position = pos.qty;
     for (size_t i = 0; i < m->n_pending; i++)
         if (strcmp(m->pending[i].symbol, symbol) == 0) {
-            out->pending_buy = m->pending[i].pending_buy;
-            out->pending_sell = m->pending[i].pending_sell;
-            out->pending_orders = m->pending[i].pending_orders;
+            x.pending_buy = m->pending[i].pending_buy;
+            x.pending_sell = m->pending[i].pending_sell;
+            x.pending_orders = m->pending[i].pending_orders;
         }
-    out->pending = out->pending_buy - out->pending_sell;
-    out->projected = out->position + out->pending;
-    return QTR_OK;
+    x.pending = x.pending_buy - x.pending_sell;
+    x.projected = x.position + x.pending;
+    return qh_sized_out(out, &x, sizeof x);
 }
 
-static size_t m_list_positions(qtr_ctx *ctx, qtr_position *out, size_t cap)
+static size_t m_list_positions(qtr_ctx *ctx, qtr_list *out)
 {
     mock_host *m = M(ctx);
+    qtr_position open[64];
     size_t n = 0;
-    for (size_t i = 0; i < m->n_positions && n < cap; i++)
-        if (m->positions[i].qty != 0) out[n++] = m->positions[i];
-    return n;
+    for (size_t i = 0; i < m->n_positions && n < 64; i++)
+        if (m->positions[i].qty != 0) open[n++] = m->positions[i];
+    return qh_list_fill(out, open, n, sizeof open[0]);
 }
 
-static int m_get_account(qtr_ctx *ctx, qtr_account *out) { *out = M(ctx)->account; return QTR_OK; }
-static size_t m_list_open_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap)
-{ (void)ctx; (void)out; (void)cap; return 0; }
+static int m_get_account(qtr_ctx *ctx, qtr_account *out)
+{
+    qtr_account a = M(ctx)->account;
+    a.size = sizeof a;
+    return qh_sized_out(out, &a, sizeof a);
+}
+static size_t m_list_open_orders(qtr_ctx *ctx, qtr_list *out)
+{ (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_order_update)); }
 
 #define FIND_BY_SYMBOL(arr, n, symbol, out) \
     for (size_t i_ = 0; i_ < (n); i_++)     \
-        if (strcmp((arr)[i_].symbol, (symbol)) == 0) { *(out) = (arr)[i_]; return QTR_OK; } \
+        if (strcmp((arr)[i_].symbol, (symbol)) == 0) return payload_out((out), out_size, &(arr)[i_], sizeof (arr)[i_]); \
     return QTR_ENOTFOUND;
 
-static int m_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out)
+static int m_get_last_candle(qtr_ctx *ctx, const char *symbol, qtr_candle *out, size_t out_size)
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->last_candles, m->n_last_candles, symbol, out) }
-static int m_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out)
+static int m_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out, size_t out_size)
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->books, m->n_books, symbol, out) }
-static int m_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out)
+static int m_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out, size_t out_size)
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->marks, m->n_marks, symbol, out) }
 
 static int m_policy_info(qtr_ctx *ctx, qtr_policy_info *out)
@@ -420,7 +443,12 @@ static int m_policy_describe(qtr_ctx *ctx, qtr_write_cb write, void *ud)
 }
 
 static int m_policy_reload(qtr_ctx *ctx, char *err, size_t errlen) { (void)ctx; if (errlen) err[0] = 0; return QTR_OK; }
-static int m_ess_status(qtr_ctx *ctx, qtr_ess_status *out) { *out = M(ctx)->ess; return QTR_OK; }
+static int m_ess_status(qtr_ctx *ctx, qtr_ess_status *out)
+{
+    qtr_ess_status e = M(ctx)->ess;
+    e.size = sizeof e;
+    return qh_sized_out(out, &e, sizeof e);
+}
 static int m_ess_trip(qtr_ctx *ctx, const char *user, const char *reason)
 {
     (void)user;
@@ -445,15 +473,16 @@ static void m_set_health(qtr_ctx *ctx, qtr_health_status st, const char *reason)
     m->health.status = st;
     qtr_strlcpy(m->health.reason, reason ? reason : "", sizeof m->health.reason);
 }
-static size_t m_health_all(qtr_ctx *ctx, qtr_component_health *out, size_t cap)
+static size_t m_health_all(qtr_ctx *ctx, qtr_list *out)
 {
     mock_host *m = M(ctx);
-    if (!cap) return 0;
-    qtr_strlcpy(out[0].component, "mock", sizeof out[0].component);
-    out[0].health = m->health;
-    return 1;
+    qtr_component_health c;
+    memset(&c, 0, sizeof c);
+    qtr_strlcpy(c.component, "mock", sizeof c.component);
+    c.health = m->health;
+    return qh_list_fill(out, &c, 1, sizeof c);
 }
-static size_t m_list_plugins(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static size_t m_list_plugins(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_plugin_info)); }
 static void m_metrics_write(qtr_ctx *ctx, qtr_write_cb w, void *ud)
 {
     mock_host *m = M(ctx);
@@ -464,10 +493,10 @@ static void m_metrics_write(qtr_ctx *ctx, qtr_write_cb w, void *ud)
     }
 }
 /* The mock keeps no history: tests of dashboards set up their own data. */
-static size_t m_recent_fills(qtr_ctx *ctx, qtr_fill *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
-static size_t m_recent_orders(qtr_ctx *ctx, qtr_order_update *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
-static size_t m_recent_signals(qtr_ctx *ctx, qtr_signal_record *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
-static size_t m_equity_history(qtr_ctx *ctx, qtr_account *out, size_t cap) { (void)ctx; (void)out; (void)cap; return 0; }
+static size_t m_recent_fills(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_fill)); }
+static size_t m_recent_orders(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_order_update)); }
+static size_t m_recent_signals(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_signal_record)); }
+static size_t m_equity_history(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_account)); }
 static struct event_base *m_event_base(qtr_ctx *ctx) { return M(ctx)->base; }
 
 mock_host *mock_host_new(bool real_time)

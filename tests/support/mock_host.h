@@ -138,4 +138,8 @@ const char *mock_plugin_path(const char *name);
 /* A decimal from text, failing the test on bad input. */
 qtr_dec D(const char *text);
 
+/* For a test's own host services: fill a plugin's list as the host does
+ * (its item size, its room). Returns how many items were written. */
+size_t mock_list_fill(qtr_list *l, const void *items, size_t n, size_t item_size);
+
 #endif

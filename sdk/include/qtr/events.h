@@ -192,7 +192,10 @@ typedef struct qtr_position {
     qtr_dec funding;            /* received (> 0) or paid (< 0)                 */
 } qtr_position;
 
+/* The account. Starts with its size: a plugin asking get_account sets it
+ * (the host fills what fits); as the QTR_EV_EQUITY payload it is sizeof. */
 typedef struct qtr_account {
+    uint32_t size;
     int64_t time_ms;
     qtr_dec wallet_balance;     /* deposits + realized PnL - fees + funding     */
     qtr_dec unrealized_pnl;

@@ -185,6 +185,7 @@ typedef struct qtr_policy_info {
 } qtr_policy_info;
 
 typedef struct qtr_ess_status {
+    uint32_t size;                    /* set by the caller: sizeof(qtr_ess_status) */
     qtr_ess_state state;
     char trip_reason[QTR_REASON_MAX];
     int64_t tripped_at_ms;
@@ -245,6 +246,39 @@ typedef struct qtr_reconcile_status {
     char ack_user[QTR_NAME_MAX], ack_reason[QTR_REASON_MAX];
     int64_t ack_ms;
 } qtr_reconcile_status;
+
+/* ---------------------------------------------------------------------------
+ * What the host writes into a plugin's memory (ABI 2.0 rule). A plugin built
+ * for an older minor has smaller structs than the host; one built for this
+ * minor may run on a newer host. So every out-parameter says its size:
+ *   - a struct that starts with `uint32_t size` (qtr_account, qtr_exposure,
+ *     qtr_reconcile_status, qtr_ess_status): set size = sizeof before the
+ *     call (QTR_SIZED() does);
+ *   - a list (qtr_list): the header says the item size and the room;
+ *   - an event payload (qtr_position, qtr_candle, ...), whose first member
+ *     is its symbol: the service takes its size, sizeof *out.
+ * The host writes min(your size, its size) bytes and zeroes what your struct
+ * has beyond its own (fields it does not know: 0). It never writes past your
+ * size. A size too small to hold the size field itself is QTR_EINVAL.
+ * ------------------------------------------------------------------------- */
+
+/* A struct of the kind above, zeroed with its size set: QTR_SIZED(qtr_account). */
+#define QTR_SIZED(type) ((type){ .size = sizeof(type) })
+
+/* Room for the host to fill with up to cap items of item_size bytes each. */
+typedef struct qtr_list {
+    uint32_t size;                    /* sizeof(qtr_list)                        */
+    uint32_t item_size;               /* sizeof one item, as the plugin built it */
+    void *items;                      /* cap items, item_size bytes apart        */
+    size_t cap;
+    size_t n;                         /* out: how many items the host wrote      */
+} qtr_list;
+
+/* A list over an array: qtr_position pos[64]; qtr_list l = QTR_LIST(pos);
+ * or over cap items at a pointer: QTR_LIST_OF(ptr, cap). */
+#define QTR_LIST_OF(ptr, count) \
+    ((qtr_list){ .size = sizeof(qtr_list), .item_size = sizeof *(ptr), .items = (ptr), .cap = (count) })
+#define QTR_LIST(array) QTR_LIST_OF((array), sizeof(array) / sizeof (array)[0])
 
 typedef void (*qtr_event_cb)(void *ud, const qtr_event *ev);
 typedef void (*qtr_timer_cb)(void *ud);
@@ -342,14 +376,17 @@ typedef struct qtr_host {
                         char client_id_out[QTR_CLIENT_ID_MAX]);
     int (*cancel_order)(qtr_ctx *ctx, const char *symbol, const char *client_id);
 
-    /* Portfolio and market queries (copies; QTR_ENOTFOUND when unknown). */
-    int (*get_position)(qtr_ctx *ctx, const char *symbol, qtr_position *out);
-    size_t (*list_positions)(qtr_ctx *ctx, qtr_position *out, size_t cap);
-    int (*get_account)(qtr_ctx *ctx, qtr_account *out);
-    size_t (*list_open_orders)(qtr_ctx *ctx, qtr_order_update *out, size_t cap);
-    int (*get_last_candle)(qtr_ctx *ctx, const char *symbol, qtr_candle *out);
-    int (*get_book_top)(qtr_ctx *ctx, const char *symbol, qtr_book_top *out);
-    int (*get_mark_price)(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out);
+    /* Portfolio and market queries: copies, sized as the block above says
+     * (out_size is sizeof *out; a list's items are of the type named).
+     * QTR_ENOTFOUND when unknown, QTR_EINVAL for a bad size or list. The
+     * list services return how many items they wrote (also in out->n). */
+    int (*get_position)(qtr_ctx *ctx, const char *symbol, qtr_position *out, size_t out_size);
+    size_t (*list_positions)(qtr_ctx *ctx, qtr_list *out);          /* qtr_position     */
+    int (*get_account)(qtr_ctx *ctx, qtr_account *out);             /* out->size set    */
+    size_t (*list_open_orders)(qtr_ctx *ctx, qtr_list *out);        /* qtr_order_update */
+    int (*get_last_candle)(qtr_ctx *ctx, const char *symbol, qtr_candle *out, size_t out_size);
+    int (*get_book_top)(qtr_ctx *ctx, const char *symbol, qtr_book_top *out, size_t out_size);
+    int (*get_mark_price)(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out, size_t out_size);
 
     /* Risk policy. The host enforces it on every order, whatever risk
      * plugins are loaded; a plugin only reads what is in force.
@@ -361,7 +398,7 @@ typedef struct qtr_host {
     int (*policy_describe)(qtr_ctx *ctx, qtr_write_cb write, void *ud);
     int (*policy_reload)(qtr_ctx *ctx, char *err, size_t errlen);
 
-    /* Emergency Stop System. */
+    /* Emergency Stop System. ess_status: out->size set. */
     int (*ess_status)(qtr_ctx *ctx, qtr_ess_status *out);
     int (*ess_trip)(qtr_ctx *ctx, const char *user, const char *reason);
     int (*ess_reset)(qtr_ctx *ctx, const char *user, const char *reason, bool force,
@@ -369,13 +406,14 @@ typedef struct qtr_host {
 
     /* Operations (for dashboards). */
     void (*set_health)(qtr_ctx *ctx, qtr_health_status status, const char *reason);
-    size_t (*health_all)(qtr_ctx *ctx, qtr_component_health *out, size_t cap);
-    size_t (*list_plugins)(qtr_ctx *ctx, qtr_plugin_info *out, size_t cap);
+    /* Lists (qtr_list of the type named), newest first where it says recent. */
+    size_t (*health_all)(qtr_ctx *ctx, qtr_list *out);              /* qtr_component_health */
+    size_t (*list_plugins)(qtr_ctx *ctx, qtr_list *out);            /* qtr_plugin_info      */
     void (*metrics_write)(qtr_ctx *ctx, qtr_write_cb write, void *ud);
-    size_t (*recent_fills)(qtr_ctx *ctx, qtr_fill *out, size_t cap);
-    size_t (*recent_orders)(qtr_ctx *ctx, qtr_order_update *out, size_t cap);
-    size_t (*recent_signals)(qtr_ctx *ctx, qtr_signal_record *out, size_t cap);
-    size_t (*equity_history)(qtr_ctx *ctx, qtr_account *out, size_t cap);
+    size_t (*recent_fills)(qtr_ctx *ctx, qtr_list *out);            /* qtr_fill             */
+    size_t (*recent_orders)(qtr_ctx *ctx, qtr_list *out);           /* qtr_order_update     */
+    size_t (*recent_signals)(qtr_ctx *ctx, qtr_list *out);          /* qtr_signal_record    */
+    size_t (*equity_history)(qtr_ctx *ctx, qtr_list *out);          /* qtr_account          */
 
     /* The host's libevent loop, for plugins that do network I/O. */
     struct event_base *(*event_base)(qtr_ctx *ctx);

@@ -1,0 +1,210 @@
+/*
+ * What the host writes into a plugin's memory honours the plugin's size
+ * (SDK 2.0): a plugin built against an older minor header has smaller
+ * structs, and the bytes after them (canaries here) must never be touched;
+ * a plugin built against a newer header has bigger ones, and the fields the
+ * host does not know must read 0, not garbage. Checked on the real host's
+ * services (an engine, tests/engine's fixture) and on the mock host's, which
+ * must behave the same.
+ *
+ * "Older header" structs are the prefixes an older SDK would have had (a
+ * minor only appends); "newer" ones have a field appended.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine_fixture.h"
+#include "mock_host.h"
+
+#define CANARY 0xA5
+#define GARBAGE 0x5A
+
+/* Every byte a canary, before the host writes its part. */
+static void fill_canary(unsigned char *buf, size_t room) { memset(buf, CANARY, room); }
+
+static void assert_canaries(const unsigned char *buf, size_t from, size_t room, const char *what)
+{
+    for (size_t i = from; i < room; i++)
+        if (buf[i] != CANARY) fail_msg("%s: byte %zu past the plugin's %zu was written", what, i, from);
+}
+
+static void assert_zero(const unsigned char *p, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0) fail_msg("%s: byte %zu of a field the host does not know is %#x, not 0", what, i, p[i]);
+}
+
+/* ---- the checks, on any host ---- */
+
+static void account_sizes(const qtr_host *h, qtr_ctx *ctx, qtr_dec want_wallet)
+{
+    unsigned char buf[sizeof(qtr_account) + 64];
+    /* an older header: the account up to wallet_balance */
+    size_t old = offsetof(qtr_account, wallet_balance) + sizeof(qtr_dec);
+    fill_canary(buf, sizeof buf);
+    uint32_t size = (uint32_t)old;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->get_account(ctx, (qtr_account *)(void *)buf), QTR_OK);
+    qtr_dec wallet;
+    memcpy(&wallet, buf + offsetof(qtr_account, wallet_balance), sizeof wallet);
+    assert_int_equal(wallet, want_wallet);
+    assert_canaries(buf, old, sizeof buf, "get_account (older header)");
+    memcpy(&size, buf, sizeof size);
+    assert_int_equal(size, old);                      /* the caller's size stays */
+
+    /* a newer header: one more field, which reads 0 */
+    struct newer_account { qtr_account a; qtr_dec later; unsigned char canary[32]; } newer;
+    memset(&newer, GARBAGE, sizeof newer);
+    memset(newer.canary, CANARY, sizeof newer.canary);
+    newer.a.size = (uint32_t)offsetof(struct newer_account, canary);   /* qtr_account, then `later` */
+    assert_int_equal(h->get_account(ctx, &newer.a), QTR_OK);
+    assert_int_equal(newer.a.wallet_balance, want_wallet);
+    assert_zero((const unsigned char *)&newer.later, sizeof newer.later, "get_account (newer header)");
+    assert_canaries(newer.canary, 0, sizeof newer.canary, "get_account (newer header)");
+
+    /* no size at all: refused, nothing written */
+    fill_canary(buf, sizeof buf);
+    size = 2;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->get_account(ctx, (qtr_account *)(void *)buf), QTR_EINVAL);
+    assert_canaries(buf, sizeof size, sizeof buf, "get_account (no size)");
+}
+
+static void exposure_sizes(const qtr_host *h, qtr_ctx *ctx, const char *symbol, qtr_dec want_position)
+{
+    unsigned char buf[sizeof(qtr_exposure) + 64];
+    size_t old = offsetof(qtr_exposure, position) + sizeof(qtr_dec);
+    fill_canary(buf, sizeof buf);
+    uint32_t size = (uint32_t)old;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->get_exposure(ctx, symbol, (qtr_exposure *)(void *)buf), QTR_OK);
+    qtr_dec pos;
+    memcpy(&pos, buf + offsetof(qtr_exposure, position), sizeof pos);
+    assert_int_equal(pos, want_position);
+    assert_canaries(buf, old, sizeof buf, "get_exposure (older header)");
+}
+
+/* A payload getter with an older (shorter) qtr_position and a newer one. */
+static void position_sizes(const qtr_host *h, qtr_ctx *ctx, const char *symbol, qtr_dec want_qty)
+{
+    unsigned char buf[sizeof(qtr_position) + 64];
+    size_t old = offsetof(qtr_position, qty) + sizeof(qtr_dec);
+    fill_canary(buf, sizeof buf);
+    assert_int_equal(h->get_position(ctx, symbol, (qtr_position *)(void *)buf, old), QTR_OK);
+    assert_string_equal((const char *)buf, symbol);
+    qtr_dec qty;
+    memcpy(&qty, buf + offsetof(qtr_position, qty), sizeof qty);
+    assert_int_equal(qty, want_qty);
+    assert_canaries(buf, old, sizeof buf, "get_position (older header)");
+
+    struct newer_position { qtr_position p; qtr_dec later; unsigned char canary[32]; } newer;
+    memset(&newer, GARBAGE, sizeof newer);
+    memset(newer.canary, CANARY, sizeof newer.canary);
+    assert_int_equal(h->get_position(ctx, symbol, &newer.p, offsetof(struct newer_position, canary)), QTR_OK);
+    assert_int_equal(newer.p.qty, want_qty);
+    assert_zero((const unsigned char *)&newer.later, sizeof newer.later, "get_position (newer header)");
+    assert_canaries(newer.canary, 0, sizeof newer.canary, "get_position (newer header)");
+}
+
+/* A list of older (shorter) positions: each item at the plugin's stride,
+ * nothing past cap items; a list of newer (longer) ones: zeroed tails. */
+static void position_list_sizes(const qtr_host *h, qtr_ctx *ctx, const char *symbol, qtr_dec want_qty)
+{
+    enum { CAP = 3 };
+    size_t old = offsetof(qtr_position, qty) + sizeof(qtr_dec);
+    unsigned char buf[CAP * sizeof(qtr_position) + 64];
+    fill_canary(buf, sizeof buf);
+    qtr_list l = { .size = sizeof l, .item_size = (uint32_t)old, .items = buf, .cap = 1 };
+    size_t n = h->list_positions(ctx, &l);
+    assert_int_equal(n, 1);
+    assert_int_equal(l.n, 1);
+    assert_string_equal((const char *)buf, symbol);
+    qtr_dec qty;
+    memcpy(&qty, buf + offsetof(qtr_position, qty), sizeof qty);
+    assert_int_equal(qty, want_qty);
+    assert_canaries(buf, old, sizeof buf, "list_positions (older header, cap 1)");
+
+    struct newer_pos { qtr_position p; qtr_dec later; } items[CAP + 1];
+    memset(items, GARBAGE, sizeof items);
+    memset(&items[CAP], CANARY, sizeof items[CAP]);
+    qtr_list ln = QTR_LIST_OF(items, CAP);
+    assert_int_equal(ln.item_size, sizeof(struct newer_pos));
+    n = h->list_positions(ctx, &ln);
+    assert_int_equal(n, 1);
+    assert_int_equal(items[0].p.qty, want_qty);
+    assert_zero((const unsigned char *)&items[0].later, sizeof items[0].later, "list_positions (newer header)");
+    assert_canaries((const unsigned char *)&items[CAP], 0, sizeof items[CAP], "list_positions (past cap)");
+
+    /* a malformed list gets nothing */
+    qtr_list bad = { .size = 4, .item_size = (uint32_t)old, .items = buf, .cap = CAP };
+    fill_canary(buf, sizeof buf);
+    assert_int_equal(h->list_positions(ctx, &bad), 0);
+    assert_canaries(buf, 0, sizeof buf, "list_positions (malformed list)");
+}
+
+/* A list with more items than room: cap items, and not a byte more. */
+static void health_list_cap(const qtr_host *h, qtr_ctx *ctx)
+{
+    size_t old = offsetof(qtr_component_health, health) + sizeof(qtr_health_status);
+    unsigned char buf[4 * sizeof(qtr_component_health)];
+    fill_canary(buf, sizeof buf);
+    qtr_list l = { .size = sizeof l, .item_size = (uint32_t)old, .items = buf, .cap = 1 };
+    assert_int_equal(h->health_all(ctx, &l), 1);
+    assert_true(buf[0] != CANARY);                       /* a component name was written */
+    assert_canaries(buf, old, sizeof buf, "health_all (older header, cap 1)");
+}
+
+/* ---- on the real host ---- */
+
+static void the_host_honours_every_size(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *quiet = efx_plugin(f, "quiet");
+    qh_plugin_rt *rec = efx_plugin(f, "rec");
+    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
+    qtr_event fill = efx_fill("BTCUSDT", "sized-1", QTR_DEC_INT(2), QTR_DEC_INT(100));
+    assert_int_equal(efx_publish(f, rec, &fill), QTR_OK);
+    qtr_account a = QTR_SIZED(qtr_account);
+    assert_int_equal(e->api.get_account(&quiet->ctx, &a), QTR_OK);
+    account_sizes(&e->api, &quiet->ctx, a.wallet_balance);
+    exposure_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
+    position_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
+    position_list_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
+    health_list_cap(&e->api, &quiet->ctx);
+    efx_free(f);
+}
+
+/* ---- on the mock host ---- */
+
+static void the_mock_honours_every_size(void **state)
+{
+    (void)state;
+    mock_host *m = mock_host_new(false);
+    m->account.wallet_balance = D("1234.5");
+    m->positions[0].qty = D("2");
+    qtr_strlcpy(m->positions[0].symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    m->n_positions = 1;
+    account_sizes(&m->api, m->ctx, D("1234.5"));
+    exposure_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
+    position_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
+    position_list_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
+    health_list_cap(&m->api, m->ctx);
+    mock_host_free(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(the_host_honours_every_size),
+        cmocka_unit_test(the_mock_honours_every_size),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
