@@ -65,13 +65,16 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def host_config(path, d, host_id, role, redis_port, extra_plugins, bus_extra, market_ms=20, signals=""):
+def host_config(path, d, host_id, role, redis_port, extra_plugins, bus_extra, market_ms=20, signals="", market=None):
+    """A host's config; market: the market entry instead of the synthetic one
+    (a strategy host that takes its candles from Redis: source = "exchange")."""
+    market = market or f'market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {market_ms}, seed = 7 }},'
     return qtrtest.write(path, f"""
 return {{
   host_id = "{host_id}", role = "{role}",
   state_dir = "{d}/var-{host_id}",
   plugin_path = {{ "{qtrtest.PLUGINS}" }},
-  market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {market_ms}, seed = 7 }},
+  {market}
   signals = {{ cycle_ms = 10, {signals} }},
   plugins = {{
     {{ kind = "exchange", name = "paper" }},

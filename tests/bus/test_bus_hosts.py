@@ -9,6 +9,8 @@ port, started and stopped here):
    the stream, every signal sent after the restart is executed or refused as
    stale, nothing stays pending; the strategy host killed (-9) mid-flush
    leaves no half event (nothing undecodable is read);
+ - two execution hosts in one group and a strategy host that takes its
+   candles from Redis (market source "exchange"): no signal acted on by both;
  - a full disk buffer on an execution host (Redis unreachable): the log
    says so, a CRITICAL alert, the ESS trips."""
 import os
@@ -24,6 +26,7 @@ import qtrtest  # noqa: E402
 from qtrtest import check  # noqa: E402
 
 STRATEGY = '{ kind = "strategy", name = "ma_cross", options = { fast = 2, slow = 5, order_notional = "200" } },'
+FROM_REDIS = 'market = { source = "exchange", symbols = { "BTCUSDT" } },'
 EXEC_BUS = ('mirror = { "candle", "order_update", "fill", "position", "ess_state", "equity", "alert" }, '
             'consume = { "signal" }, group = "execution", claim_idle_ms = 1000')
 
@@ -63,6 +66,7 @@ def tags_of_orders(db):
 def two_hosts(d, redis):
     ex = busfx.host_config(os.path.join(d, "exec.lua"), d, "exec-1", "execution", redis.port, "", EXEC_BUS,
                            signals="capacity = 1000, per_cycle = 256, max_age_ms = 1500")
+    # its own market (the same seed): it goes on signalling while the execution host is down
     st = busfx.host_config(os.path.join(d, "strat.lua"), d, "strat-1", "strategy", redis.port, STRATEGY, "")
     e = qtrtest.Server(["-c", ex], cwd=d)
     check(e.wait_for("role execution", 20), "execution host started")
@@ -113,9 +117,12 @@ def two_execution_hosts(d, redis):
     redis.cli("FLUSHALL")
     cfgs = []
     for h in ("exec-a", "exec-b"):
-        cfgs.append(busfx.host_config(os.path.join(d, f"{h}.lua"), d, h, "execution", redis.port, "", EXEC_BUS,
+        # one market for everyone: exec-a's candles, through Redis
+        bus = EXEC_BUS if h == "exec-a" else EXEC_BUS.replace('"candle", ', "")
+        cfgs.append(busfx.host_config(os.path.join(d, f"{h}.lua"), d, h, "execution", redis.port, "", bus,
                                       signals="capacity = 1000, per_cycle = 256, max_age_ms = 1500"))
-    st = busfx.host_config(os.path.join(d, "strat2.lua"), d, "strat-2", "strategy", redis.port, STRATEGY, "")
+    st = busfx.host_config(os.path.join(d, "strat2.lua"), d, "strat-2", "strategy", redis.port, STRATEGY,
+                           'consume = { "candle" }', market=FROM_REDIS)
     hosts = [qtrtest.Server(["-c", c], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d)) for c in cfgs]
     for h in hosts:
         check(h.wait_for("role execution", 20), "an execution host started")
