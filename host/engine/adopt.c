@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/sized_copy.h"
 
 #define LOGC "reconcile"
 #define ADOPT_TIMEOUT_MS 30000   /* adopted orders still unknown: check anyway */
@@ -307,8 +308,8 @@ void qh_recon_status(qh_engine *e, qtr_reconcile_status *out)
     qtr_strlcpy(s.ack_user, e->recon.ack_user, sizeof s.ack_user);
     qtr_strlcpy(s.ack_reason, e->recon.ack_reason, sizeof s.ack_reason);
     s.ack_ms = e->recon.ack_ms;
-    uint32_t size = out->size < sizeof s ? out->size : (uint32_t)sizeof s;
-    memcpy((char *)out + sizeof out->size, (char *)&s + sizeof s.size, size > sizeof s.size ? size - sizeof s.size : 0);
+    s.size = sizeof s;
+    qh_sized_out(out, &s, sizeof s);   /* the caller's size: never past it, zeros beyond ours */
 }
 
 int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen)

@@ -148,6 +148,28 @@ static void position_list_sizes(const qtr_host *h, qtr_ctx *ctx, const char *sym
     assert_canaries(buf, 0, sizeof buf, "list_positions (malformed list)");
 }
 
+/* The reconciliation status: an older header's prefix, a newer header's
+ * tail zeroed. */
+static void reconcile_sizes(const qtr_host *h, qtr_ctx *ctx)
+{
+    unsigned char buf[sizeof(qtr_reconcile_status) + 64];
+    size_t old = offsetof(qtr_reconcile_status, entries_blocked) + sizeof(bool);
+    fill_canary(buf, sizeof buf);
+    uint32_t size = (uint32_t)old;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->reconcile_status(ctx, (qtr_reconcile_status *)(void *)buf), QTR_OK);
+    assert_true(buf[offsetof(qtr_reconcile_status, state)] != CANARY);   /* a state name was written */
+    assert_canaries(buf, old, sizeof buf, "reconcile_status (older header)");
+
+    struct newer_recon { qtr_reconcile_status r; int64_t later; unsigned char canary[32]; } newer;
+    memset(&newer, GARBAGE, sizeof newer);
+    memset(newer.canary, CANARY, sizeof newer.canary);
+    newer.r.size = (uint32_t)offsetof(struct newer_recon, canary);
+    assert_int_equal(h->reconcile_status(ctx, &newer.r), QTR_OK);
+    assert_zero((const unsigned char *)&newer.later, sizeof newer.later, "reconcile_status (newer header)");
+    assert_canaries(newer.canary, 0, sizeof newer.canary, "reconcile_status (newer header)");
+}
+
 /* A list with more items than room: cap items, and not a byte more. */
 static void health_list_cap(const qtr_host *h, qtr_ctx *ctx)
 {
@@ -179,6 +201,7 @@ static void the_host_honours_every_size(void **state)
     position_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
     position_list_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
     health_list_cap(&e->api, &quiet->ctx);
+    reconcile_sizes(&e->api, &quiet->ctx);
     efx_free(f);
 }
 
