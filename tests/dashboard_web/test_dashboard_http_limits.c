@@ -76,6 +76,33 @@ static void test_lf_post_with_body(void **state)
     dash_stop(&f);
 }
 
+/* The server reads a connection in chunks of 16 KiB: a body near the 64 KiB
+ * cap arrives in several reads, and a request pipelined behind it must still
+ * start exactly where the body ends. */
+static void test_big_body_then_pipelined_request(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    static char body[60000], raw[sizeof body + 512];
+    int b = snprintf(body, sizeof body, "{\"reason\":\"big body\",\"user\":\"ops\"}");
+    memset(body + b, ' ', sizeof body - 1 - (size_t)b);   /* JSON whitespace up to 59,999 bytes */
+    body[sizeof body - 1] = '\0';
+    int n = snprintf(raw, sizeof raw,
+                     "POST /api/ess/trip HTTP/1.1\r\nHost: x\r\n" AUTH "Content-Length: %zu\r\n\r\n%s"
+                     "GET /api/ess HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     strlen(body), body);
+    assert_true(n > 0 && (size_t)n < sizeof raw);
+    http_result r;
+    assert_true(http_raw(f.m, f.port, raw, (size_t)n, &r));
+    assert_int_equal(r.n_responses, 2);
+    assert_int_equal(r.status, 200);
+    http_result_free(&r);
+    assert_int_equal(f.m->ess.state, QTR_ESS_TRIPPED);
+    assert_string_equal(f.m->ess.trip_reason, "big body");
+    dash_stop(&f);
+}
+
 static void test_nul_in_header_refused(void **state)
 {
     (void)state;
@@ -259,6 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lf_head_then_pipelined_crlf_request),
         cmocka_unit_test(test_lf_post_with_body),
+        cmocka_unit_test(test_big_body_then_pipelined_request),
         cmocka_unit_test(test_nul_in_header_refused),
         cmocka_unit_test(test_operator_gets_through_a_slowloris),
         cmocka_unit_test(test_request_deadline),
