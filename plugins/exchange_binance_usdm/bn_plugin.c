@@ -182,15 +182,10 @@ static int opt_fail(bn_plugin *p, const char *name, const char *why)
     return -1;
 }
 
-static int opt_int(bn_plugin *p, const char *name, int64_t lo, int64_t hi, int64_t *out)
+/* The range is declared in bn_options and checked by the host before init(). */
+static int opt_int(bn_plugin *p, const char *name, int64_t *out)
 {
-    char why[96];
-    if (p->h->config_int(p->ctx, name, out) != QTR_OK) return opt_fail(p, name, "not an integer");
-    if (*out < lo || *out > hi) {
-        snprintf(why, sizeof why, "%lld is outside %lld..%lld", (long long)*out, (long long)lo, (long long)hi);
-        return opt_fail(p, name, why);
-    }
-    return 0;
+    return p->h->config_int(p->ctx, name, out) == QTR_OK ? 0 : opt_fail(p, name, "not an integer");
 }
 
 static int opt_bool(bn_plugin *p, const char *name, bool *out)
@@ -259,32 +254,32 @@ static int read_options(bn_plugin *p)
             c->symbols[c->n_symbols++] = items[i];
         }
     }
-    if (opt_int(p, "recv_window", 1, 60000, &c->recv_window_ms) || opt_int(p, "timeout_ms", 1, 600000, &c->timeout_ms) ||
-        opt_int(p, "poll_interval_ms", 0, 3600000, &c->poll_interval_ms) ||
+    if (opt_int(p, "recv_window", &c->recv_window_ms) || opt_int(p, "timeout_ms", &c->timeout_ms) ||
+        opt_int(p, "poll_interval_ms", &c->poll_interval_ms) ||
         opt_bool(p, "rate_limit_enabled", &c->rate_limit_enabled) ||
-        opt_int(p, "rate_limit_weight", 0, 1000000, &c->weight_limit) ||
-        opt_int(p, "rate_limit_orders_10s", 0, 1000000, &c->orders_limit_10s) ||
-        opt_int(p, "rate_limit_orders_1m", 0, 1000000, &c->orders_limit_1m) ||
-        opt_int(p, "rate_limit_burst", 1, 1000000, &c->burst) ||
-        opt_int(p, "rate_limit_margin_pct", 0, 90, &c->limit_margin_pct) ||
-        opt_int(p, "backoff_429_ms", 1, 3600000, &c->backoff_429_ms) ||
-        opt_int(p, "backoff_max_ms", 1, 86400000, &c->backoff_max_ms) ||
-        opt_int(p, "max_429_retries", 0, 100, &c->max_429_retries) ||
-        opt_int(p, "max_inflight", 1, 1024, &c->max_inflight) ||
-        opt_int(p, "done_orders_kept", 1, 1000000, &c->done_kept) ||
-        opt_int(p, "kline_poll_ms", 0, 86400000, &c->kline_poll_ms) ||
-        opt_int(p, "kline_limit", 1, 1500, &c->kline_limit) ||
-        opt_int(p, "mark_poll_ms", 0, 86400000, &c->mark_poll_ms) ||
-        opt_int(p, "depth_poll_ms", 0, 86400000, &c->depth_poll_ms) ||
-        opt_int(p, "depth_limit", 5, 20, &c->depth_limit) || opt_int(p, "leverage", 0, 125, &c->leverage) ||
-        opt_int(p, "time_sync_ms", 0, 86400000, &c->time_sync_ms) || opt_bool(p, "debug", &c->debug) ||
+        opt_int(p, "rate_limit_weight", &c->weight_limit) ||
+        opt_int(p, "rate_limit_orders_10s", &c->orders_limit_10s) ||
+        opt_int(p, "rate_limit_orders_1m", &c->orders_limit_1m) ||
+        opt_int(p, "rate_limit_burst", &c->burst) ||
+        opt_int(p, "rate_limit_margin_pct", &c->limit_margin_pct) ||
+        opt_int(p, "backoff_429_ms", &c->backoff_429_ms) ||
+        opt_int(p, "backoff_max_ms", &c->backoff_max_ms) ||
+        opt_int(p, "max_429_retries", &c->max_429_retries) ||
+        opt_int(p, "max_inflight", &c->max_inflight) ||
+        opt_int(p, "done_orders_kept", &c->done_kept) ||
+        opt_int(p, "kline_poll_ms", &c->kline_poll_ms) ||
+        opt_int(p, "kline_limit", &c->kline_limit) ||
+        opt_int(p, "mark_poll_ms", &c->mark_poll_ms) ||
+        opt_int(p, "depth_poll_ms", &c->depth_poll_ms) ||
+        opt_int(p, "depth_limit", &c->depth_limit) || opt_int(p, "leverage", &c->leverage) ||
+        opt_int(p, "time_sync_ms", &c->time_sync_ms) || opt_bool(p, "debug", &c->debug) ||
         opt_bool(p, "user_stream", &c->user_stream) || opt_bool(p, "market_stream", &c->market_stream) ||
-        opt_int(p, "listen_key_keepalive_ms", 1000, 3300000, &c->listen_key_keepalive_ms) ||
-        opt_int(p, "stream_poll_ms", 0, 86400000, &c->stream_poll_ms) ||
-        opt_int(p, "stream_stall_ms", 100, 3600000, &c->stream_stall_ms) ||
-        opt_int(p, "stream_max_message", 1024, 16777216, &c->stream_max_message) ||
-        opt_int(p, "stream_backoff_ms", 1, 600000, &c->stream_backoff_ms) ||
-        opt_int(p, "stream_backoff_max_ms", 1, 3600000, &c->stream_backoff_max_ms))
+        opt_int(p, "listen_key_keepalive_ms", &c->listen_key_keepalive_ms) ||
+        opt_int(p, "stream_poll_ms", &c->stream_poll_ms) ||
+        opt_int(p, "stream_stall_ms", &c->stream_stall_ms) ||
+        opt_int(p, "stream_max_message", &c->stream_max_message) ||
+        opt_int(p, "stream_backoff_ms", &c->stream_backoff_ms) ||
+        opt_int(p, "stream_backoff_max_ms", &c->stream_backoff_max_ms))
         return -1;
     if (p->h->config_string(p->ctx, "stream_url", &s) != QTR_OK) return opt_fail(p, "stream_url", "missing");
     if (!strcmp(s, "auto")) s = !strcmp(c->base_url, "https://fapi.binance.com") ? "wss://fstream.binance.com" : "";

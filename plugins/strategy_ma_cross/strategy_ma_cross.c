@@ -34,6 +34,8 @@
 
 #include "qc/hash.h"   /* the project's one string hash (common/) */
 
+#include "qc/hash.h"   /* the project's one string hash (common/) */
+
 #define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
 #define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
 #define MA_TABLE_SIZE 1024       /* hash slots: a power of two, 2x symbols  */
@@ -284,24 +286,21 @@ static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
     st->ctx = ctx;
     int64_t fast, slow;
     if (!read_int(st, "fast", &fast) || !read_int(st, "slow", &slow)) goto refuse;
-    if (fast < 1 || fast > MA_MAX_WINDOW - 1) {
-        host->log(ctx, QTR_LOG_ERROR, "option fast: must be 1..%d, got %lld", MA_MAX_WINDOW - 1, (long long)fast);
-        goto refuse;
-    }
-    if (slow <= fast || slow > MA_MAX_WINDOW) {
-        host->log(ctx, QTR_LOG_ERROR, "option slow: must be greater than fast (%lld) and at most %d, got %lld",
-                  (long long)fast, MA_MAX_WINDOW, (long long)slow);
+    /* ranges (fast 1..999, slow 2..1000, order_notional > 0, min_confidence
+     * 0..1) are declared in ma_options and checked by the host */
+    if (slow <= fast) {
+        host->log(ctx, QTR_LOG_ERROR, "option slow: must be greater than fast (%lld), got %lld", (long long)fast,
+                  (long long)slow);
         goto refuse;
     }
     st->fast = (int)fast;
     st->slow = (int)slow;
-    if (host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK || st->order_notional <= 0) {
-        host->log(ctx, QTR_LOG_ERROR, "option order_notional: must be a decimal > 0");
+    if (host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK) {
+        host->log(ctx, QTR_LOG_ERROR, "option order_notional: not a decimal");
         goto refuse;
     }
-    if (host->config_double(ctx, "min_confidence", &st->min_confidence) != QTR_OK ||
-        !(st->min_confidence >= 0.0 && st->min_confidence <= 1.0)) {
-        host->log(ctx, QTR_LOG_ERROR, "option min_confidence: must be a number in 0..1");
+    if (host->config_double(ctx, "min_confidence", &st->min_confidence) != QTR_OK) {
+        host->log(ctx, QTR_LOG_ERROR, "option min_confidence: not a number");
         goto refuse;
     }
     int rc = host->config_list(ctx, "symbols", &st->only, &st->n_only);

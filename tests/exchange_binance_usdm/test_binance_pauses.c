@@ -321,8 +321,9 @@ static void fresh_connection_option_is_refused(void **state)
     bn_fx *fx = *state;
     mock_host_set_option(fx->m, "fresh_connection_for_orders", "false");
     assert_false(fx_load(fx));
-    assert_non_null(strstr(fx->log, "fresh_connection_for_orders"));
-    assert_non_null(strstr(fx->log, "removed"));
+    /* undeclared: the host refuses it before init(), as live (the mock
+     * checks options with the host's code) */
+    assert_non_null(strstr(fx->m->last_log, "plugin binance_usdm: option fresh_connection_for_orders: unknown option"));
 }
 
 int main(void)

@@ -686,6 +686,13 @@ int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out)
     out->dl = out->ld->dl;
     out->desc = &out->ld->desc;
     g_desc = out->desc;
+    /* the host checks the options against the declaration before init() */
+    if (mock_host_check_options(m, out->desc, err, sizeof err) != 0) {
+        snprintf(m->last_log, sizeof m->last_log, "%.500s", err);
+        m->n_logs_error++;
+        fprintf(stderr, "[mock host] %s\n", err);
+        goto fail;
+    }
     /* a failing init or start leaves its own reason in last_log */
     if (out->desc->init(&m->api, m->ctx, &out->state) != 0) {
         goto fail;

@@ -130,6 +130,10 @@ typedef struct mock_plugin {
     struct qh_loaded *ld;
 } mock_plugin;
 int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out);
+/* The host's check of the options set with mock_host_set_option against the
+ * plugin's declaration (mock_options.c); mock_plugin_load() runs it before
+ * init(). 0, or -1 with the host's one-line refusal in err. */
+int mock_host_check_options(const mock_host *m, const qtr_plugin_desc *desc, char *err, size_t errlen);
 void mock_plugin_unload(mock_host *m, mock_plugin *p);
 
 /* Path of a built plugin: $QTR_PLUGIN_DIR/<name>.so (or build/plugins). */
