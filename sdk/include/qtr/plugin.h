@@ -44,6 +44,16 @@
  *
  * Build: cc -shared -fPIC -fvisibility=hidden $(pkg-config --cflags qtr-plugin) \
  *           my_strategy.c -o my_strategy.so
+ *
+ * The ABI (2.0; from it on the SDK only appends; docs/plugins.md, "ABI"):
+ *   - QTR_PLUGIN_DEFINE records the ABI version and the build signature
+ *     (qtr/signature.h: sizes, alignments, buffer lengths, byte order). The
+ *     host refuses another major, a newer minor, or a build whose layout
+ *     facts differ from its own, in one line naming what differs.
+ *   - Whatever the host writes into your memory says its size: structs that
+ *     start with `size` (QTR_SIZED(qtr_account)), lists (QTR_LIST(array)),
+ *     event payloads (sizeof *out). See "What the host writes" below.
+ *   - Event types, their names, publishers and storage: qtr/event_types.h.
  */
 #ifndef QTR_PLUGIN_H
 #define QTR_PLUGIN_H
@@ -318,7 +328,8 @@ typedef struct qtr_host {
     void (*unsubscribe)(qtr_ctx *ctx, qtr_sub *sub);
     /*
      * publish(): who may publish what. Subscribers trust the bus (a fill
-     * moves the portfolio), so every event type has one rightful publisher:
+     * moves the portfolio), so every event type has one rightful publisher
+     * (the publisher column of qtr/event_types.h; this table restates it):
      *
      *   type                                       published by
      *   alert                                      any plugin (and the host)
