@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/sized_copy.h"
+#include "core/sized_copy.h"
 
 static qh_engine *E(qtr_ctx *ctx) { return ctx->eng; }
 static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; }
@@ -243,17 +244,31 @@ static void api_metric_set(qtr_metric *m, double v) { qh_metric_set((qh_metric *
 
 /* ---- trading ---- */
 
-static int api_submit_signal(qtr_ctx *ctx, const qtr_signal *s)
+/* How many bytes of a payload the plugin's struct has: its build signature
+ * says (a plugin built for an older minor has a smaller one). The host
+ * reads no more than that from the plugin's memory; the rest reads 0. */
+static size_t plugin_payload_size(qtr_ctx *ctx, qtr_event_type type, size_t own)
 {
-    if (!s) return QTR_EINVAL;
-    return qh_pipeline_submit_signal(E(ctx), who(ctx), s);
+    const qtr_build_signature *sig = ctx->plugin ? ctx->plugin->ld.desc.signature : NULL;
+    if (!sig || (uint32_t)type >= sig->n_payloads || !sig->payload_sizes[type]) return own;
+    return sig->payload_sizes[type] < own ? sig->payload_sizes[type] : own;
 }
 
-static int api_submit_order(qtr_ctx *ctx, const qtr_order_intent *o, char cid[QTR_CLIENT_ID_MAX])
+static int api_submit_signal(qtr_ctx *ctx, const qtr_signal *in)
 {
-    if (!o) return QTR_EINVAL;
+    if (!in) return QTR_EINVAL;
+    qtr_signal s;
+    qh_sized_copy(&s, sizeof s, in, plugin_payload_size(ctx, QTR_EV_SIGNAL, sizeof s));
+    return qh_pipeline_submit_signal(E(ctx), who(ctx), &s);
+}
+
+static int api_submit_order(qtr_ctx *ctx, const qtr_order_intent *in, char cid[QTR_CLIENT_ID_MAX])
+{
+    if (!in) return QTR_EINVAL;
     if (ctx->plugin && ctx->plugin->ld.desc.kind == QTR_KIND_RISK) return QTR_EREFUSED; /* no loops */
-    return qh_pipeline_submit_order(E(ctx), who(ctx), o, cid);
+    qtr_order_intent o;
+    qh_sized_copy(&o, sizeof o, in, plugin_payload_size(ctx, QTR_EV_ORDER_INTENT, sizeof o));
+    return qh_pipeline_submit_order(E(ctx), who(ctx), &o, cid);
 }
 
 static int api_cancel_order(qtr_ctx *ctx, const char *symbol, const char *cid)

@@ -146,7 +146,7 @@ static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
  * once the orders still open or in flight are done (`projected`). Sizing
  * from the position alone would count an order in flight twice: under
  * delayed fills each cross would add another one and overshoot the target.
- * A host older than ABI 1.1 has no exposure service: position only. */
+ * Every 2.x host has the exposure service; without it, position only. */
 static qtr_dec current_qty(const ma_state *st, const char *symbol, qtr_dec *projected)
 {
     if (QTR_HOST_HAS(st->host, get_exposure)) {

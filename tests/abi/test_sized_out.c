@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -205,6 +207,59 @@ static void the_host_honours_every_size(void **state)
     efx_free(f);
 }
 
+/* The other way: what the host reads from a plugin's memory. A plugin built
+ * for an older minor hands over a smaller qtr_order_intent; the host reads
+ * no more than its build signature says. The plugin's struct ends at an
+ * unmapped page here: one byte more is a crash. */
+static void the_host_reads_no_more_than_the_plugins_struct(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *quiet = efx_plugin(f, "quiet");
+    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
+    /* the plugin's signature, as an older SDK without the intent's reason would say */
+    const qtr_build_signature *real = quiet->ld.desc.signature;
+    uint32_t payloads[QTR_EV__COUNT];
+    memcpy(payloads, real->payload_sizes, sizeof payloads);
+    size_t old = offsetof(qtr_order_intent, reason);
+    payloads[QTR_EV_ORDER_INTENT] = (uint32_t)old;
+    payloads[QTR_EV_SIGNAL] = (uint32_t)offsetof(qtr_signal, reason);
+    qtr_build_signature older = *real;
+    older.payload_sizes = payloads;
+    quiet->ld.desc.signature = &older;
+
+    long page = sysconf(_SC_PAGESIZE);
+    unsigned char *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(map != MAP_FAILED);
+    assert_int_equal(mprotect(map + page, (size_t)page, PROT_NONE), 0);
+    qtr_order_intent want = efx_market_buy("BTCUSDT");
+    unsigned char *at = map + page - old;                  /* ends where the mapping ends */
+    memcpy(at, &want, old);
+    char cid[QTR_CLIENT_ID_MAX] = "";
+    assert_int_equal(e->api.submit_order(&quiet->ctx, (const qtr_order_intent *)(void *)at, cid), QTR_OK);
+    fx_exchange *x = efx_exchange(f);
+    assert_int_equal(x->n_orders, 1);
+    assert_string_equal(x->orders[0].symbol, "BTCUSDT");
+    assert_int_equal(x->orders[0].qty, QTR_DEC_INT(1));
+
+    qtr_signal sig;
+    memset(&sig, 0, sizeof sig);
+    qtr_strlcpy(sig.symbol, "BTCUSDT", sizeof sig.symbol);
+    sig.side = QTR_SIDE_BUY;
+    sig.type = QTR_ORDER_MARKET;
+    sig.qty = QTR_DEC_INT(1);
+    sig.confidence = 1.0;
+    size_t old_sig = offsetof(qtr_signal, reason);
+    at = map + page - old_sig;
+    memcpy(at, &sig, old_sig);
+    assert_int_equal(e->api.submit_signal(&quiet->ctx, (const qtr_signal *)(void *)at), QTR_OK);
+
+    quiet->ld.desc.signature = real;
+    munmap(map, (size_t)page * 2);
+    efx_free(f);
+}
+
 /* ---- on the mock host ---- */
 
 static void the_mock_honours_every_size(void **state)
@@ -227,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_host_honours_every_size),
+        cmocka_unit_test(the_host_reads_no_more_than_the_plugins_struct),
         cmocka_unit_test(the_mock_honours_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

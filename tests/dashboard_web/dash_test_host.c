@@ -81,7 +81,7 @@ static size_t h_plugins(qtr_ctx *c, qtr_list *l)
         qtr_strlcpy(o[n].name, names[n][0], QTR_NAME_MAX);
         qtr_strlcpy(o[n].version, names[n][1], QTR_NAME_MAX);
         o[n].kind = (qtr_kind)atoi(names[n][2]);
-        o[n].abi_major = 1;
+        o[n].abi_major = QTR_ABI_MAJOR;
     }
     return mock_list_fill(l, o, n, sizeof o[0]);
 }

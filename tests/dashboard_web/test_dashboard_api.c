@@ -105,7 +105,7 @@ static void fill_host(mock_host *m)
     qtr_strlcpy(g_plugins[0].name, "paper", QTR_NAME_MAX);
     qtr_strlcpy(g_plugins[0].version, "0.3.1", QTR_NAME_MAX);
     g_plugins[0].kind = QTR_KIND_EXCHANGE;
-    g_plugins[0].abi_major = 1;
+    g_plugins[0].abi_major = 2;
     memset(g_health, 0, sizeof g_health);
     qtr_strlcpy(g_health[0].component, "exchange", QTR_NAME_MAX);
     qtr_strlcpy(g_health[1].component, "store", QTR_NAME_MAX);
@@ -273,7 +273,7 @@ static void test_get_equity_ess_policy_plugins(void **state)
     json_t *p = json_array_get(json_object_get(j, "plugins"), 0);
     assert_string_equal(str(p, "name"), "paper");
     assert_string_equal(str(p, "kind"), "exchange");
-    assert_string_equal(str(p, "abi"), "1.0");
+    assert_string_equal(str(p, "abi"), "2.0");
     json_decref(j);
 }
 
