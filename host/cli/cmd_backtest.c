@@ -1,5 +1,7 @@
 /* cmd_backtest.c — `qtr backtest [-c FILE] --data CSV[,CSV…] [--json FILE]`:
  * the same plugins over recorded candles at full speed on a simulated clock. */
+#include "cli/backtest_overrides.h"
+#include "cli/backtest_sweep.h"
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/usage.h"
@@ -123,6 +125,8 @@ int qh_cmd_backtest(int argc, char **argv)
     path_list data = { 0 }, funding = { 0 }, mark = { 0 };
     bool quiet = false;
     int rc = 2;
+    if (qh_sweep_requested(argc, argv)) return qh_sweep_main(argc, argv);   /* backtest_sweep.c */
+    qh_overrides sets = { 0 };   /* --set PATH=VALUE (backtest_overrides.c) */
     for (int i = 0; i < argc; i++) {
         if (qh_usage_is_help(argv[i])) { rc = qh_usage_help("backtest"); goto args_out; }
         int c = qh_common_opt(argc, argv, &i, &o);
@@ -139,6 +143,7 @@ int qh_cmd_backtest(int argc, char **argv)
         else if (strcmp(argv[i], "--funding") == 0) list = &funding;
         else if (strcmp(argv[i], "--mark") == 0) list = &mark;
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
+        else if (strcmp(argv[i], "--set") == 0) { if (qh_overrides_arg(&sets, argc, argv, &i) != 0) goto args_out; }
         else { rc = qh_usage_unknown_option("backtest", argv[i]); goto args_out; }
         const char *v = NULL;
         if ((value || list) && !(v = qh_usage_value(argc, argv, &i, "backtest"))) goto args_out;
@@ -151,7 +156,7 @@ int qh_cmd_backtest(int argc, char **argv)
     }
     qh_common_log_init(&o, "warn");   /* per-order info lines would swamp a fast run */
     qh_config cfg;
-    if (qh_common_load_config(&o, qh_config_default_backtest(), &cfg) != 0) goto args_out;
+    if (qh_overrides_load_config(&o, &sets, qh_config_default_backtest(), &cfg) != 0) goto args_out;
     if (!o.log_level) qh_log_set_level(QH_LOG_WARN);
     /* Never the live store: only a new file given here, or none. */
     cfg.store.disabled = store == NULL;

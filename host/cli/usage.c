@@ -28,7 +28,7 @@ static const usage table[] = {
       "0 after SIGINT or SIGTERM, 1 runtime failure, 2 bad config or a plugin refused", false },
     { "backtest",
       "[-c FILE] --data CSV[,CSV...] [--funding CSV[,CSV...]] [--mark CSV[,CSV...]] [--json FILE] [--html FILE]\n             [--trades FILE]"
-      " [--store NEW.db] [--quiet] [--log-json] [--log-level LEVEL]",
+      " [--store NEW.db] [--quiet] [--set PATH=VALUE]...\n             [--sweep SPEC [-j N] [--sweep-out FILE] [--sweep-timeout S]] [--log-json] [--log-level LEVEL]",
       "the configured plugins over recorded candles on a simulated clock; prints a report table",
       "  -c, --config FILE       the config (default: the built-in backtest config: paper exchange,\n"
       "                          default policy, ma_cross 10/30)\n"
@@ -41,9 +41,17 @@ static const usage table[] = {
       "  --trades FILE           every fill as CSV ('-' for standard output)\n"
       "  --html FILE             the report as one self-contained HTML page with charts\n"
       "  --store NEW.db          also record the run in a new trade store (never the live one)\n"
-      "  --quiet                 no report table (it goes to stderr when an output is stdout)\n" LOG_OPTIONS
+      "  --quiet                 no report table (it goes to stderr when an output is stdout)\n"
+      "  --set PATH=VALUE        a config value as if the file said it: plugins.NAME.OPTION, an option\n"
+      "                          of one plugin (fast), a key (account.starting_balance); repeatable\n"
+      "  --sweep SPEC            run a grid, PATH=A..B[:STEP] or PATH=V1|V2..., comma-separated (at most\n"
+      "                          1000 combinations), each as a child backtest; one CSV row each, the top\n"
+      "                          10 by net PnL printed; not with --json, --html, --trades, --store\n"
+      "  -j, --jobs N            the sweep's parallel children (1..64, default 1)\n"
+      "  --sweep-out FILE        the sweep's CSV (default standard output)\n"
+      "  --sweep-timeout S       a child still running after S seconds is killed (default 3600)\n" LOG_OPTIONS
           HELP_OPTION,
-      "0 done, 1 runtime or write failure, 2 bad input", false },
+      "0 done, 1 runtime or write failure (in a sweep: a child failed, its row says why), 2 bad input", false },
     { "check", "[--url URL]", "the operator's sanity check of a running server: 8 checks, each OK, DEGRADED or CRITICAL",
       URL_OPTION HELP_OPTION, "0 all OK, 1 any DEGRADED, 2 any CRITICAL or the server unreachable", false },
     { "policy", "check FILE...", "policy files: see qtr policy check --help", HELP_OPTION, "0 valid, 2 invalid", true },

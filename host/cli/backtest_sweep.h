@@ -1,0 +1,27 @@
+/*
+ * `qtr backtest --sweep 'fast=5..20:5,slow=20..60:10' [-j N] [--sweep-out FILE]
+ * [--sweep-timeout S] ...`: the grid of every combination, each run as a
+ * child `qtr backtest` (this very binary) with one --set PATH=VALUE per
+ * parameter and the rest of the command line as given; one CSV row a
+ * combination, in grid order (the first parameter varies slowest), so the
+ * CSV is the same bytes whatever -j; the top rows by net PnL printed.
+ * docs/backtest.md, "Sweeps".
+ */
+#ifndef QH_BACKTEST_SWEEP_H
+#define QH_BACKTEST_SWEEP_H
+
+#include <stdbool.h>
+
+#define QH_SWEEP_MAX_PARAMS 8
+#define QH_SWEEP_MAX_COMBOS 1000   /* each is a process and a full backtest */
+#define QH_SWEEP_MAX_JOBS 64
+
+/* Whether the backtest command line asks for a sweep (--sweep, or one of
+ * its own options, refused without it). */
+bool qh_sweep_requested(int argc, char **argv);
+
+/* The sweep: 0 every row ok, 1 a child failed (its row says how) or the
+ * CSV could not be written, 2 bad input (a bad spec, path or option). */
+int qh_sweep_main(int argc, char **argv);
+
+#endif

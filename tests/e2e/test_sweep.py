@@ -1,0 +1,105 @@
+"""qtr backtest --sweep: a 2x2 grid on the real XRPUSDT data gives 4 rows in
+grid order whose figures equal single backtests run with the same --set
+values; -j 1 and -j 2 write the same bytes; bad specs exit 2 with one clear
+line; a failing child makes its row say so and the exit status 1."""
+import csv
+import io
+import json
+import os
+import tempfile
+
+from qtrtest import DATA, check, finish, run
+
+CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
+SPEC = "fast=5..10:5,plugins.ma_cross.slow=20|30"
+tmp = tempfile.mkdtemp(prefix="qtr_sweep_")
+
+
+def sweep(extra, out):
+    return run(["backtest", "--data", CSV, "--sweep", SPEC, "--sweep-out", out] + extra, timeout=120)
+
+
+out1, out2 = os.path.join(tmp, "j1.csv"), os.path.join(tmp, "j2.csv")
+rc, so, se = sweep(["-j", "1"], out1)
+check(rc == 0, f"sweep -j 1 exits 0 (got {rc}: {se})")
+check("top 4 by net PnL" in so, f"the top rows are printed: {so!r}")
+rc, so, se = sweep(["-j", "2"], out2)
+check(rc == 0, f"sweep -j 2 exits 0 (got {rc}: {se})")
+b1, b2 = open(out1, "rb").read(), open(out2, "rb").read()
+check(b1 == b2, "-j 1 and -j 2 give the same CSV, byte for byte")
+
+rows = list(csv.DictReader(io.StringIO(b1.decode())))
+check(len(rows) == 4, f"4 rows (got {len(rows)})")
+grid = [(r["fast"], r["plugins.ma_cross.slow"]) for r in rows]
+check(grid == [("5", "20"), ("5", "30"), ("10", "20"), ("10", "30")], f"grid order, first parameter slowest: {grid}")
+figures = ["net_pnl", "end_equity", "realized_pnl", "unrealized_pnl", "fees", "funding", "trades", "wins", "losses",
+           "max_drawdown_pct", "fills", "orders", "signals", "time_in_market_ms"]
+nets = set()
+for r in rows:
+    check(r["status"] == "ok" and r["error"] == "", f"row {r} ok")
+    rc, so, se = run(["backtest", "--data", CSV, "--set", "fast=" + r["fast"], "--set",
+                      "slow=" + r["plugins.ma_cross.slow"], "--quiet", "--json", "-"])
+    check(rc == 0, f"single backtest with --set exits 0 ({se})")
+    rep = json.loads(so)
+    for k in figures:
+        check(str(rep[k]) == r[k], f"{r['fast']}/{r['plugins.ma_cross.slow']}: {k} {r[k]} == single run {rep[k]}")
+    for k in ("win_rate", "sharpe", "sortino", "calmar"):
+        check(abs(float(r[k]) - rep[k]) < 1e-9, f"{k} {r[k]} == single run {rep[k]}")
+    nets.add(r["net_pnl"])
+check(len(nets) == 4, f"the parameters reach the strategy: 4 different results ({nets})")
+
+# --set alone: the same as a config saying it; a bad one refused naming it.
+rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.nope.fast=3", "--quiet"])
+check(rc == 2 and "no plugin named nope" in se, f"--set on a missing plugin: exit 2 ({rc}: {se})")
+
+# --set with -c: relative paths still from the config's folder, money as a
+# decimal string, and the config's own line numbers in its errors.
+XRP = os.path.join("examples", "backtest-xrp.lua")
+base = run(["backtest", "-c", XRP, "--data", CSV, "--quiet", "--json", "-"])
+same = run(["backtest", "-c", XRP, "--data", CSV, "--quiet", "--json", "-", "--set", "plugins.paper.taker_fee=0.0004"])
+check(base[0] == 0 and same == base, f"--set to the value the file has: the same report, byte for byte ({same[2]})")
+out = os.path.join(tmp, "fee.csv")
+rc, so, se = run(["backtest", "-c", XRP, "--data", CSV, "--sweep", "plugins.paper.taker_fee=0.0002..0.0004:0.0001",
+                  "-j", "2", "--sweep-out", out])
+rows = list(csv.DictReader(open(out))) if rc == 0 else []
+check([r["plugins.paper.taker_fee"] for r in rows] == ["0.0002", "0.0003", "0.0004"], f"a decimal range: {rows} {se}")
+if rows:
+    check(rows[2]["net_pnl"] == json.loads(base[1])["net_pnl"], "the file's own fee gives the file's own result")
+    check(len({r["fees"] for r in rows}) == 3, f"the fee reaches the paper exchange: {[r['fees'] for r in rows]}")
+cfg = os.path.join(tmp, "broken.lua")
+with open(cfg, "w") as f:
+    f.write("return {\n  account = { starting_balance = '10000' },\n  store = nil + 1,\n  plugins = {},\n}\n")
+rc, so, se = run(["backtest", "-c", cfg, "--data", CSV, "--set", "fast=3"])
+check(rc == 2 and f"{cfg}:3:" in se, f"the config's error keeps its line with --set: {se!r}")
+
+bad = {
+    "fast=20..5": "an empty range",
+    "fast=5..20:0": "the step must be greater than 0",
+    "fast=5..20:-5": "the step must be greater than 0",
+    "nosuch=1..2": "nosuch: unknown setting",
+    "plugins.nope.fast=1..2": "no plugin named nope",
+    "fast=1..1000,slow=1..2": "more than 1000 combinations",
+    "fast=": "no values",
+    "fast=1..2,fast=3": "given twice",
+    "fa-st=1..2": "bad path",
+}
+for spec, why in bad.items():
+    out = os.path.join(tmp, "bad.csv")
+    rc, so, se = run(["backtest", "--data", CSV, "--sweep", spec, "--sweep-out", out])
+    lines = [l for l in se.splitlines() if l]
+    check(rc == 2, f"--sweep {spec!r}: exit 2 (got {rc})")
+    check(len(lines) == 1 and why in lines[0] and "--sweep" in lines[0], f"--sweep {spec!r}: one line saying {why!r}: {se!r}")
+    check(not os.path.exists(out), f"--sweep {spec!r}: no CSV written")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|6", "--json", os.path.join(tmp, "x.json")])
+check(rc == 2 and "--json: not with --sweep" in se, f"--json with --sweep refused ({rc}: {se})")
+
+# A child that fails: its row says so, the others are kept, exit 1.
+out = os.path.join(tmp, "fail.csv")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|x", "--sweep-out", out])
+check(rc == 1, f"a failed child: exit 1 (got {rc})")
+rows = list(csv.DictReader(open(out)))
+check([r["status"] for r in rows] == ["ok", "failed"], f"statuses: {[r['status'] for r in rows]}")
+check(rows[1]["net_pnl"] == "" and "exit 2" in rows[1]["error"] and "expected an integer" in rows[1]["error"],
+      f"the failed row says why: {rows[1]['error']!r}")
+check("sweep row 2 failed" in se, f"the failure is on stderr: {se!r}")
+finish()
