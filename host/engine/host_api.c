@@ -8,7 +8,6 @@
 
 #include "core/log.h"
 #include "core/sized_copy.h"
-#include "core/sized_copy.h"
 
 static qh_engine *E(qtr_ctx *ctx) { return ctx->eng; }
 static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; }
