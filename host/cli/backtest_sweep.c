@@ -22,6 +22,8 @@
 #include "cli/cli.h"
 #include "cli/output.h"
 #include "cli/usage.h"
+#include "core/log.h"
+#include "engine/engine.h"
 
 #define MAX_VALUES QH_SWEEP_MAX_COMBOS
 #define TOP_ROWS 10
@@ -52,10 +54,11 @@ typedef struct row {
     struct timespec started;
     int status;             /* waitpid's */
     bool done, timed_out, spawn_failed;
+    bool refused;           /* by preflight(): never run */
     char *fig[N_FIGURES];   /* the report's figures as text, NULL if absent */
     qtr_dec net;            /* for the top rows */
     bool ok;
-    char error[300];
+    char error[2048];
 } row;
 
 bool qh_sweep_requested(int argc, char **argv)
@@ -246,26 +249,72 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     return 0;
 }
 
-/* Every combination's config loads (the path exists, the value has the
- * right type and range), checked before any child runs. */
-static int check_grid(const sweep_args *a, const grid *g, row *rows)
+/* The first ERROR line of a log captured in buf, after its level. */
+static const char *first_error(const char *buf)
 {
-    for (size_t k = 0; k < g->combos; k++) {
-        qh_overrides ov = a->fixed;
-        char err[1024];
-        for (size_t i = 0; i < g->n; i++) {
-            snprintf(rows[k].set[i], sizeof rows[k].set[i], "%s=%s", g->p[i].path, value_of(g, k, i));
-            if (qh_overrides_add(&ov, rows[k].set[i], err, sizeof err) != 0) {
-                fprintf(stderr, "qtr backtest: --sweep: %s\n", err);
-                return -1;
-            }
-        }
-        qh_config cfg;
-        if (qh_overrides_load(a->config, &ov, qh_config_default_backtest(), &cfg, err, sizeof err) != 0) {
-            fprintf(stderr, "qtr backtest: --sweep: config: %s\n", err);
+    const char *e = buf ? strstr(buf, " ERROR ") : NULL;
+    return e ? e + 7 : "";
+}
+
+/* Would a child load this combination? Its config (the path exists, the
+ * value has the right type and range), then the engine's load: the policy
+ * and the plugins, their options checked against what each declares and
+ * their init run (ma_cross refuses slow <= fast), no candle fed. 0, or -1
+ * with why in r->error; the plugins' own log lines are kept for it. */
+static int preflight(const sweep_args *a, const grid *g, size_t k, row *r)
+{
+    qh_overrides ov = a->fixed;
+    char err[1024] = "";
+    for (size_t i = 0; i < g->n; i++) {
+        snprintf(r->set[i], sizeof r->set[i], "%s=%s", g->p[i].path, value_of(g, k, i));
+        if (qh_overrides_add(&ov, r->set[i], err, sizeof err) != 0) {
+            snprintf(r->error, sizeof r->error, "%s", err);
             return -1;
         }
-        qh_config_free(&cfg);
+    }
+    qh_config cfg;
+    if (qh_overrides_load(a->config, &ov, qh_config_default_backtest(), &cfg, err, sizeof err) != 0) {
+        snprintf(r->error, sizeof r->error, "config: %s", err);
+        return -1;
+    }
+    cfg.store.disabled = true;   /* as the backtest itself: never the live store */
+    cfg.store.path[0] = '\0';
+    char *logbuf = NULL;
+    size_t loglen = 0;
+    FILE *log = open_memstream(&logbuf, &loglen);
+    if (log) qh_log_init(log, QH_LOG_WARN, false);
+    qh_engine *e = qh_engine_new(&cfg, NULL, 0, err, sizeof err);
+    int rc = e && qh_engine_load(e, err, sizeof err) == 0 ? 0 : -1;
+    qh_engine_free(e);
+    qh_config_free(&cfg);
+    qh_log_init(stderr, QH_LOG_WARN, false);
+    if (log) fclose(log);
+    if (rc != 0) {
+        const char *why = first_error(logbuf);
+        snprintf(r->error, sizeof r->error, "%s%s%.*s", err, *why ? ": " : "", (int)strcspn(why, "\n"), why);
+    }
+    free(logbuf);
+    return rc;
+}
+
+/* Every combination through preflight() before any child runs: a bad path
+ * or value refuses the sweep (exit 2); a combination the plugins refuse
+ * when others load (slow <= fast in a square grid) gets a row saying so. */
+static int check_grid(const sweep_args *a, const grid *g, row *rows, size_t *refused)
+{
+    *refused = 0;
+    for (size_t k = 0; k < g->combos; k++) {
+        if (preflight(a, g, k, &rows[k]) == 0) continue;
+        rows[k].refused = rows[k].done = true;
+        if (strncmp(rows[k].error, "config: ", 8) == 0 || strncmp(rows[k].error, "--set", 5) == 0) {
+            fprintf(stderr, "qtr backtest: --sweep: %s\n", rows[k].error);
+            return -1;
+        }
+        ++*refused;
+    }
+    if (*refused == g->combos) {
+        fprintf(stderr, "qtr backtest: --sweep: no combination loads: %s\n", rows[0].error);
+        return -1;
     }
     return 0;
 }
@@ -322,6 +371,11 @@ static void run_all(const char *self, const sweep_args *a, const grid *g, row *r
     while (finished < g->combos) {
         while (running < (size_t)a->jobs && next < g->combos) {
             row *r = &rows[next];
+            if (r->refused) {
+                next++;
+                finished++;
+                continue;
+            }
             clock_gettime(CLOCK_MONOTONIC, &r->started);
             r->pid = spawn(self, a, g, r, dir, next);
             if (r->pid < 0) {
@@ -368,7 +422,7 @@ static void read_row(row *r, const char *dir, size_t k)
 {
     char json[PATH_MAX], errf[PATH_MAX];
     child_paths(dir, k, json, errf, sizeof json);
-    if (r->spawn_failed) return;
+    if (r->spawn_failed || r->refused) return;
     if (r->timed_out) {
         snprintf(r->error, sizeof r->error, "timeout: killed after %s", "--sweep-timeout");
         return;
@@ -427,7 +481,7 @@ static void write_csv(FILE *f, const grid *g, const row *rows)
     csv_field(f, "error", true);
     for (size_t k = 0; k < g->combos; k++) {
         for (size_t i = 0; i < g->n; i++) csv_field(f, value_of(g, k, i), false);
-        csv_field(f, rows[k].ok ? "ok" : "failed", false);
+        csv_field(f, rows[k].ok ? "ok" : rows[k].refused ? "refused" : "failed", false);
         for (size_t i = 0; i < N_FIGURES; i++) csv_field(f, rows[k].ok && rows[k].fig[i] ? rows[k].fig[i] : "", false);
         csv_field(f, rows[k].ok ? "" : rows[k].error, true);
     }
@@ -450,7 +504,7 @@ static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
         if (rows[k].ok) idx[n++] = k;
     sort_base = rows;
     qsort(idx, n, sizeof *idx, by_net);
-    fprintf(out, "sweep: %zu combinations, %zu ok, %zu failed; top %zu by net PnL:\n", g->combos, n, failed,
+    fprintf(out, "sweep: %zu combinations, %zu ok, %zu failed or refused; top %zu by net PnL:\n", g->combos, n, failed,
             n < TOP_ROWS ? n : (size_t)TOP_ROWS);
     fprintf(out, "%4s  %-32s %16s %7s %9s %12s %10s\n", "rank", "parameters", "net_pnl", "trades", "win_rate",
             "max_dd_pct", "sharpe");
@@ -465,7 +519,9 @@ static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
                 w->fig[9] ? w->fig[9] : "", w->fig[10] ? w->fig[10] : "", w->fig[11] ? w->fig[11] : "");
     }
     for (size_t k = 0; k < g->combos; k++)
-        if (!rows[k].ok) fprintf(stderr, "qtr backtest: sweep row %zu failed: %s\n", k + 1, rows[k].error);
+        if (!rows[k].ok)
+            fprintf(stderr, "qtr backtest: sweep row %zu %s: %s\n", k + 1, rows[k].refused ? "refused" : "failed",
+                    rows[k].error);
     free(idx);
 }
 
@@ -505,7 +561,8 @@ int qh_sweep_main(int argc, char **argv)
     }
     rows = calloc(g.combos, sizeof *rows);
     if (!rows) { fprintf(stderr, "qtr backtest: out of memory\n"); goto done; }
-    if (check_grid(&a, &g, rows) != 0) goto done;
+    size_t refused;
+    if (check_grid(&a, &g, rows, &refused) != 0) goto done;
     char err[PATH_MAX + 200];
     if (qh_out_open(&out, a.out ? a.out : "-", err, sizeof err) != 0) {
         fprintf(stderr, "qtr backtest: --sweep-out %s\n", err);

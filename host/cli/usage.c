@@ -46,7 +46,8 @@ static const usage table[] = {
       "                          of one plugin (fast), a key (account.starting_balance); repeatable\n"
       "  --sweep SPEC            run a grid, PATH=A..B[:STEP] or PATH=V1|V2..., comma-separated (at most\n"
       "                          1000 combinations), each as a child backtest; one CSV row each, the top\n"
-      "                          10 by net PnL printed; not with --json, --html, --trades, --store\n"
+      "                          10 by net PnL printed; a combination a plugin refuses (slow <= fast) gets\n"
+      "                          a 'refused' row; not with --json, --html, --trades, --store\n"
       "  -j, --jobs N            the sweep's parallel children (1..64, default 1)\n"
       "  --sweep-out FILE        the sweep's CSV (default standard output)\n"
       "  --sweep-timeout S       a child still running after S seconds is killed (default 3600)\n" LOG_OPTIONS

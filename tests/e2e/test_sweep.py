@@ -1,7 +1,8 @@
 """qtr backtest --sweep: a 2x2 grid on the real XRPUSDT data gives 4 rows in
 grid order whose figures equal single backtests run with the same --set
 values; -j 1 and -j 2 write the same bytes; bad specs exit 2 with one clear
-line; a failing child makes its row say so and the exit status 1."""
+line; a combination refused before it runs, or a child that fails, makes
+its row say so and the exit status 1."""
 import csv
 import io
 import json
@@ -93,13 +94,31 @@ for spec, why in bad.items():
 rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|6", "--json", os.path.join(tmp, "x.json")])
 check(rc == 2 and "--json: not with --sweep" in se, f"--json with --sweep refused ({rc}: {se})")
 
-# A child that fails: its row says so, the others are kept, exit 1.
-out = os.path.join(tmp, "fail.csv")
-rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|x", "--sweep-out", out])
-check(rc == 1, f"a failed child: exit 1 (got {rc})")
+# A combination the config or a plugin refuses while others load: checked
+# before any child runs, its row says why, the others run, exit 1.
+out = os.path.join(tmp, "refused.csv")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|x,slow=5|30", "--sweep-out", out])
+check(rc == 1, f"refused combinations: exit 1 (got {rc}: {se})")
 rows = list(csv.DictReader(open(out)))
-check([r["status"] for r in rows] == ["ok", "failed"], f"statuses: {[r['status'] for r in rows]}")
-check(rows[1]["net_pnl"] == "" and "exit 2" in rows[1]["error"] and "expected an integer" in rows[1]["error"],
-      f"the failed row says why: {rows[1]['error']!r}")
+check([r["status"] for r in rows] == ["refused", "ok", "refused", "refused"], f"statuses: {[r['status'] for r in rows]}")
+check("slow: must be greater than fast (5), got 5" in rows[0]["error"], f"the plugin's reason: {rows[0]['error']!r}")
+check("option fast: expected an integer, got a string" in rows[2]["error"], f"the type: {rows[2]['error']!r}")
+check(rows[0]["net_pnl"] == "" and rows[1]["net_pnl"] != "", "no figures on a refused row")
+check("sweep row 1 refused" in se, f"the refusal is on stderr: {se!r}")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "plugins.ma_cross.fastt=1..2"])
+check(rc == 2 and "option fastt: unknown option" in se and se.count("\n") == 1,
+      f"an option the plugin does not declare: exit 2, one line ({rc}: {se!r})")
+
+# Children that fail at run time (their data is bad): each row says so, exit 1.
+bad_csv = os.path.join(tmp, "XRPUSDT-bad.csv")
+with open(bad_csv, "w") as f:
+    f.write("open_time_ms,open,high,low,close,volume\n1,1,1,1,1,1\n2,x,1,1,1,1\n")
+out = os.path.join(tmp, "fail.csv")
+rc, so, se = run(["backtest", "--data", bad_csv, "--sweep", "fast=5|6", "-j", "2", "--sweep-out", out])
+check(rc == 1, f"failed children: exit 1 (got {rc})")
+rows = list(csv.DictReader(open(out)))
+check([r["status"] for r in rows] == ["failed", "failed"], f"statuses: {[r['status'] for r in rows]}")
+check(all(r["net_pnl"] == "" and r["error"].startswith("exit 2: ") and "XRPUSDT-bad.csv:3" in r["error"]
+          for r in rows), f"each failed row says why: {[r['error'] for r in rows]}")
 check("sweep row 2 failed" in se, f"the failure is on stderr: {se!r}")
 finish()
