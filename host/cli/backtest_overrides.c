@@ -182,8 +182,16 @@ int qh_overrides_load(const char *config_path, const qh_overrides *ov, const cha
         if (slash) *slash = '\0';
         else qtr_strlcpy(dir, ".", sizeof dir);
     }
-    int rc = qh_config_load_string(wrapped, config_path ? config_path : "(built-in default)", dir, cfg, err, errlen);
+    const char *name = config_path ? config_path : "(built-in default)";
+    int rc = qh_config_load_string(wrapped, name, dir, cfg, err, errlen);
     free(wrapped);
+    /* an override's own error: the line of the added text means nothing to the reader */
+    const char *own = rc != 0 ? strstr(err, ": --set ") : NULL;
+    if (own) {
+        char tmp[1024];
+        snprintf(tmp, sizeof tmp, "%s%s", name, own);
+        qtr_strlcpy(err, tmp, errlen);
+    }
     return rc;
 }
 

@@ -51,7 +51,8 @@ check(len(nets) == 4, f"the parameters reach the strategy: 4 different results (
 
 # --set alone: the same as a config saying it; a bad one refused naming it.
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.nope.fast=3", "--quiet"])
-check(rc == 2 and "no plugin named nope" in se, f"--set on a missing plugin: exit 2 ({rc}: {se})")
+check(rc == 2 and "(built-in default): --set plugins.nope.fast: no plugin named nope in the config" in se,
+      f"--set on a missing plugin: exit 2, no line of the added text ({rc}: {se})")
 
 # --set with -c: relative paths still from the config's folder, money as a
 # decimal string, and the config's own line numbers in its errors.
