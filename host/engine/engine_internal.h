@@ -237,7 +237,8 @@ void qh_order_table_free(qh_order_table *t);
 typedef enum qh_order_put {
     QH_ORDER_ADDED = 0,
     QH_ORDER_EXISTS,        /* the client id is in the table: nothing changed */
-    QH_ORDER_FULL,          /* capacity orders open: refused                  */
+    QH_ORDER_FULL,          /* capacity orders open (or no memory to index
+                             * one more): refused                           */
     QH_ORDER_BAD_ID         /* empty, or not terminated within the field      */
 } qh_order_put;
 qh_order_put qh_order_table_put(qh_order_table *t, const qtr_order_update *u);

@@ -1,7 +1,6 @@
 /* orders.c — the open-order table (client id -> order, hashed) and the
  * fill ids already applied (a fill is never counted twice). Both index
- * their ids with the project's one hash map (qc/strmap.h), fixed-size:
- * nothing allocates on the order path. */
+ * their ids with the project's one hash map (qc/strmap.h). */
 #include "engine/engine_internal.h"
 
 #include <stdlib.h>
@@ -17,6 +16,10 @@
 struct qh_order_table {
     qtr_order_update *items;   /* 0 .. n-1 */
     size_t n, cap;
+    /* A growing map: sized by the most orders ever open at once (tens, as
+     * a rule), not by the capacity. A fixed one for 65,536 orders is 6 MB
+     * whose pages random ids touch one by one: the server's memory would
+     * creep up for as long as orders come (stress_signal_flood). */
     qc_strmap *ix;
 };
 
@@ -26,7 +29,7 @@ qh_order_table *qh_order_table_new(size_t capacity)
     qh_order_table *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     t->items = calloc(capacity, sizeof *t->items);
-    t->ix = qc_strmap_new(QTR_CLIENT_ID_MAX, capacity);
+    t->ix = qc_strmap_new(QTR_CLIENT_ID_MAX, 0);
     if (!t->items || !t->ix) {
         qh_order_table_free(t);
         return NULL;
