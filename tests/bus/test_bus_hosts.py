@@ -11,6 +11,8 @@ port, started and stopped here):
    leaves no half event (nothing undecodable is read);
  - two execution hosts in one group and a strategy host that takes its
    candles from Redis (market source "exchange"): no signal acted on by both;
+ - an observer fed from the streams: its store holds the execution host's
+   fills and orders;
  - a full disk buffer on an execution host (Redis unreachable): the log
    says so, a CRITICAL alert, the ESS trips."""
 import os
@@ -143,6 +145,39 @@ def two_execution_hosts(d, redis):
     print(f"two execution hosts: {len(per_host[0])} and {len(per_host[1])} signals acted on, none by both")
 
 
+def observer(d, redis):
+    """An observer fed from the streams: its store holds the execution host's
+    fills and orders, the same ones."""
+    redis.cli("FLUSHALL")
+    ex = busfx.host_config(os.path.join(d, "exec-o.lua"), d, "exec-o", "execution", redis.port, "", EXEC_BUS,
+                           signals="capacity = 1000, per_cycle = 256")
+    dash = f'{{ kind = "dashboard", name = "dashboard", file = "{qtrtest.PLUGINS}/dashboard_web.so", ' \
+           f'options = {{ listen = "127.0.0.1:{qtrtest.free_port()}" }} }},'
+    ob = busfx.host_config(os.path.join(d, "obs.lua"), d, "obs-1", "observer", redis.port, dash,
+                           'consume = { "candle", "order_update", "fill", "position" }', market=FROM_REDIS)
+    st = busfx.host_config(os.path.join(d, "strat-o.lua"), d, "strat-o", "strategy", redis.port, STRATEGY,
+                           'consume = { "candle" }', market=FROM_REDIS)
+    e = qtrtest.Server(["-c", ex], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d))
+    o = qtrtest.Server(["-c", ob], cwd=tempfile.mkdtemp(prefix="qtr_obs_", dir=d))
+    check(e.wait_for("role execution", 20) and o.wait_for("role observer", 20), "execution host and observer started")
+    s = qtrtest.Server(["-c", st], cwd=tempfile.mkdtemp(prefix="qtr_strat_", dir=d))
+    check(qtrtest.wait_until(lambda: len(redis.entries("qtr:fill")) >= 20, 40), "fills flow")
+    s.stop()
+    time.sleep(1)
+    e.stop()
+    time.sleep(1)
+    o.stop()
+    q = "SELECT fill_id, client_id, side, qty, price FROM fills ORDER BY fill_id"
+    ef = qtrtest.store_query(os.path.join(d, "var-exec-o", "qtr.db"), q)
+    of = qtrtest.store_query(os.path.join(d, "var-obs-1", "qtr.db"), q)
+    check(len(ef) >= 20 and ef == of, f"the observer's store holds the execution host's fills: {len(ef)} and {len(of)}")
+    q = "SELECT client_id, status, filled_qty FROM orders ORDER BY client_id"
+    eo = qtrtest.store_query(os.path.join(d, "var-exec-o", "qtr.db"), q)
+    oo = qtrtest.store_query(os.path.join(d, "var-obs-1", "qtr.db"), q)
+    check(eo == oo, f"and its orders: {len(eo)} and {len(oo)}")
+    print(f"observer: {len(of)} fills and {len(oo)} orders, the same as the execution host's")
+
+
 def full_buffer(d):
     dead = qtrtest.free_port()
     ex = busfx.host_config(os.path.join(d, "full.lua"), d, "exec-9", "execution", dead, "",
@@ -170,6 +205,7 @@ def main():
         bad_config(d, redis)
         two_hosts(d, redis)
         two_execution_hosts(d, redis)
+        observer(d, redis)
         full_buffer(d)
     finally:
         redis.stop()
