@@ -1,6 +1,7 @@
 /* backtest_sweep.c — see backtest_sweep.h. */
 #include "cli/backtest_sweep.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -249,6 +250,22 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     return 0;
 }
 
+/* SIGINT, SIGTERM or SIGHUP to the sweep: its children are stopped and
+ * reaped, its temporary folder removed, no CSV written. */
+static volatile sig_atomic_t stop_signal;
+static void on_stop(int sig) { stop_signal = sig; }
+
+static void catch_stop(bool on)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on ? on_stop : SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 /* The first ERROR line of a log captured in buf, after its level. */
 static const char *first_error(const char *buf)
 {
@@ -304,6 +321,10 @@ static int check_grid(const sweep_args *a, const grid *g, row *rows, size_t *ref
 {
     *refused = 0;
     for (size_t k = 0; k < g->combos; k++) {
+        if (stop_signal) {
+            fprintf(stderr, "qtr backtest: --sweep: stopped by signal %d before the run\n", (int)stop_signal);
+            return -1;
+        }
         if (preflight(a, g, k, &rows[k]) == 0) continue;
         rows[k].refused = rows[k].done = true;
         if (strncmp(rows[k].error, "config: ", 8) == 0 || strncmp(rows[k].error, "--set", 5) == 0) {
@@ -364,11 +385,27 @@ static double since(const struct timespec *t0)
     return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* At most jobs children at once; each bounded by the timeout (killed after it). */
-static void run_all(const char *self, const sweep_args *a, const grid *g, row *rows, const char *dir)
+static void stop_children(row *rows, size_t next)
+{
+    for (size_t k = 0; k < next; k++)
+        if (!rows[k].done) kill(rows[k].pid, SIGKILL);
+    for (size_t k = 0; k < next; k++)
+        if (!rows[k].done) {
+            while (waitpid(rows[k].pid, &rows[k].status, 0) < 0 && errno == EINTR) {}
+            rows[k].done = true;
+        }
+}
+
+/* At most jobs children at once; each bounded by the timeout (killed after
+ * it). 0, or -1 when a signal stopped the sweep. */
+static int run_all(const char *self, const sweep_args *a, const grid *g, row *rows, const char *dir)
 {
     size_t next = 0, running = 0, finished = 0;
     while (finished < g->combos) {
+        if (stop_signal) {
+            stop_children(rows, next);
+            return -1;
+        }
         while (running < (size_t)a->jobs && next < g->combos) {
             row *r = &rows[next];
             if (r->refused) {
@@ -406,6 +443,7 @@ static void run_all(const char *self, const sweep_args *a, const grid *g, row *r
             nanosleep(&ts, NULL);
         }
     }
+    return 0;
 }
 
 /* The first line of the child's stderr: why it failed. */
@@ -525,15 +563,20 @@ static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
     free(idx);
 }
 
-static void remove_dir(const char *dir, size_t combos)
+/* The sweep's own folder, flat: the children's reports, their stderr and
+ * whatever temporary a killed child left beside its report. */
+static void remove_dir(const char *dir)
 {
-    char json[PATH_MAX], errf[PATH_MAX];
-    for (size_t k = 0; k < combos; k++) {
-        child_paths(dir, k, json, errf, sizeof json);
-        unlink(json);
-        unlink(errf);
+    DIR *d = opendir(dir);
+    if (d) {
+        for (struct dirent *e; (e = readdir(d));) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char path[PATH_MAX];
+            if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) < (int)sizeof path) unlink(path);
+        }
+        closedir(d);
     }
-    rmdir(dir);
+    if (rmdir(dir) != 0) fprintf(stderr, "qtr backtest: --sweep: cannot remove %s: %s\n", dir, strerror(errno));
 }
 
 int qh_sweep_main(int argc, char **argv)
@@ -562,6 +605,7 @@ int qh_sweep_main(int argc, char **argv)
     rows = calloc(g.combos, sizeof *rows);
     if (!rows) { fprintf(stderr, "qtr backtest: out of memory\n"); goto done; }
     size_t refused;
+    catch_stop(true);
     if (check_grid(&a, &g, rows, &refused) != 0) goto done;
     char err[PATH_MAX + 200];
     if (qh_out_open(&out, a.out ? a.out : "-", err, sizeof err) != 0) {
@@ -579,7 +623,12 @@ int qh_sweep_main(int argc, char **argv)
         goto done;
     }
     self[sl] = '\0';
-    run_all(self, &a, &g, rows, dir);
+    if (run_all(self, &a, &g, rows, dir) != 0) {
+        fprintf(stderr, "qtr backtest: --sweep: stopped by signal %d: the children killed, no CSV written\n",
+                (int)stop_signal);
+        rc = 1;
+        goto done;
+    }
     size_t failed = 0;
     for (size_t k = 0; k < g.combos; k++) {
         read_row(&rows[k], dir, k);
@@ -595,7 +644,8 @@ int qh_sweep_main(int argc, char **argv)
     print_top(table, &g, rows, failed);
 done:
     qh_out_abort(&out);
-    if (dir[0]) remove_dir(dir, g.combos);
+    if (dir[0]) remove_dir(dir);
+    catch_stop(false);
     if (rows)
         for (size_t k = 0; k < g.combos; k++)
             for (size_t i = 0; i < N_FIGURES; i++) free(rows[k].fig[i]);

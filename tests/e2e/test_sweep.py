@@ -4,12 +4,17 @@ values; -j 1 and -j 2 write the same bytes; bad specs exit 2 with one clear
 line; a combination refused before it runs, or a child that fails, makes
 its row say so and the exit status 1."""
 import csv
+import glob
 import io
 import json
 import os
+import shutil
+import signal
+import subprocess
 import tempfile
+import time
 
-from qtrtest import DATA, check, finish, run
+from qtrtest import DATA, QTR, check, finish, run
 
 CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
 SPEC = "fast=5..10:5,plugins.ma_cross.slow=20|30"
@@ -122,4 +127,38 @@ check([r["status"] for r in rows] == ["failed", "failed"], f"statuses: {[r['stat
 check(all(r["net_pnl"] == "" and r["error"].startswith("exit 2: ") and "XRPUSDT-bad.csv:3" in r["error"]
           for r in rows), f"each failed row says why: {[r['error'] for r in rows]}")
 check("sweep row 2 failed" in se, f"the failure is on stderr: {se!r}")
+# SIGTERM while children run (forced: sent once a child's stderr file
+# exists): the children are killed and reaped, the temporary folder is
+# removed, no CSV is written, exit 1.
+sigtmp = os.path.join(tmp, "sigtmp")
+os.mkdir(sigtmp)
+out = os.path.join(tmp, "sig.csv")
+p = subprocess.Popen([QTR, "backtest", "--data", CSV, "--sweep", "fast=2..21,slow=22..31", "-j", "2", "--sweep-out",
+                      out], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                     env=dict(os.environ, TMPDIR=sigtmp))
+started, deadline = [], time.monotonic() + 60
+while not started and time.monotonic() < deadline and p.poll() is None:
+    started = glob.glob(os.path.join(sigtmp, "qtr-sweep-*", "*.err"))
+    time.sleep(0.01)
+check(started, "a child started")
+sweep_dir = os.path.dirname(started[0]) if started else sigtmp
+p.send_signal(signal.SIGTERM)
+try:
+    so, se = p.communicate(timeout=20)
+except subprocess.TimeoutExpired:
+    p.kill()
+    so, se = p.communicate()
+check(p.returncode == 1 and "stopped by signal 15" in se, f"SIGTERM: exit 1 and why ({p.returncode}: {se!r})")
+check(not os.path.exists(out), "no CSV after a stop")
+check(os.listdir(sigtmp) == [], f"the temporary folder is removed: {os.listdir(sigtmp)}")
+orphans = []
+for pid in os.listdir("/proc"):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            if sweep_dir.encode() in f.read():
+                orphans.append(pid)
+    except OSError:
+        pass
+check(orphans == [], f"no child left running: {orphans}")
+shutil.rmtree(tmp, ignore_errors=True)
 finish()
