@@ -28,13 +28,11 @@
 #include "bn_json.h"
 #include "bn_order_json.h"
 #include "bn_plugin.h"
+#include "qc/hash.h"
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
-    return h;
-}
+/* The project's one string hash (common/include/qc/hash.h); the follow-up
+ * and fill ids below are made with it, so it must not change. */
+static uint32_t fnv1a(const char *s) { return qc_hash_str(s); }
 
 bool bn_client_id_valid(const char *cid) { return qtr_client_id_valid(cid); }
 

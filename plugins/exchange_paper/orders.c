@@ -3,13 +3,10 @@
 #include <string.h>
 
 #include "paper.h"
+#include "qc/hash.h"
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
+/* The project's one string hash (common/include/qc/hash.h). */
+static uint32_t fnv1a(const char *s) { return qc_hash_str(s); }
 
 int qtr_paper_tables_init(qtr_paper *p)
 {
