@@ -234,6 +234,13 @@ static void parse_bus(rd *r, qh_bus_config *c)
     lua_pop(r->L, 1);
     if (get(r, "consume")) types(r, "bus.consume", &c->consume);
     lua_pop(r->L, 1);
+    /* an event taken from Redis is published on the local bus: mirrored too,
+     * it would go back to Redis under this host's name, and round again */
+    uint64_t both = c->mirror & c->consume;
+    for (int t = 0; both && t < 64 && !r->failed; t++)
+        if (both & (UINT64_C(1) << t))
+            bad(r, "bus.consume", "'%s' is in bus.mirror too: what this host takes from Redis would go back to it",
+                qh_busev_type_name((qtr_event_type)t));
     if (get(r, "group")) {
         str(r, "bus.group", c->group, sizeof c->group);
         if (!r->failed && !name_ok(c->group, "-_", 32)) bad(r, "bus.group", "only a-z, 0-9, '-' and '_' (1..32)");

@@ -104,6 +104,8 @@ static void refusals(void **state)
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, consume = 'signal' } }", "bus.consume", "expected a list" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, buffer = { max_events = 0 } } }", "bus.buffer.max_events", "out of range" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, group = 'A B' } }", "bus.group", "only a-z" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, mirror = { 'fill', 'candle' }, consume = { 'candle' } } }",
+          "bus.consume", "'candle' is in bus.mirror too" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         qh_bus_config c;
