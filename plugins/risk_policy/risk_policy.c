@@ -4,19 +4,29 @@
  * risk plugins are loaded, so this plugin adds no check of its own: it
  * approves what the policy approved. A risk plugin can only refuse or
  * shrink an order after the policy; see docs/plugins.md. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <qtr/plugin.h>
 
+typedef struct rp_state {
+    const qtr_host *h;
+    qtr_ctx *ctx;
+} rp_state;
+
 static int rp_init(const qtr_host *h, qtr_ctx *ctx, void **out)
 {
-    (void)h;
-    (void)ctx;
-    *out = NULL;
+    rp_state *s = calloc(1, sizeof *s);
+    if (!s) return -1;
+    s->h = h;
+    s->ctx = ctx;
+    /* tell the operator once: the entry can go from the config */
+    h->log(ctx, QTR_LOG_INFO, "the host enforces the risk policy itself; this plugin adds no check");
+    *out = s;
     return 0;
 }
 
-static void rp_destroy(void *state) { (void)state; }
+static void rp_destroy(void *state) { free(state); }
 
 static void rp_check_order(void *state, const qtr_order_intent *o, qtr_risk_decision *out)
 {
