@@ -65,3 +65,21 @@ return {{
   }},
 }}
 """)
+
+
+def memory_kb(pid):
+    """A process's resident memory by kind, in kB: {'anon': RssAnon, 'file': RssFile, 'shmem': RssShmem}
+    (None if gone). RssAnon is what the process allocated (heap, stacks): what a leak or an unbounded
+    queue grows. RssFile is its binary's and libraries' pages, faulted in as code runs and given back
+    under memory pressure: it moves with the machine's load, not with the process."""
+    kinds = {"RssAnon:": "anon", "RssFile:": "file", "RssShmem:": "shmem"}
+    out = {}
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                k = line.split(None, 1)[0] if line.strip() else ""
+                if k in kinds:
+                    out[kinds[k]] = int(line.split()[1])
+    except OSError:
+        return None
+    return out if len(out) == 3 else None
