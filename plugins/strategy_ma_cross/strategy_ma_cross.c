@@ -9,9 +9,11 @@
  * The rule. For each symbol, keep the last `slow` closes. When the average
  * of the last `fast` closes crosses above the average of the last `slow`,
  * target a long position worth `order_notional` (quote currency); when it
- * crosses below, target a short of the same size. The signal's quantity is
- * what moves the current position to the target, so a cross flips a
- * position in one order.
+ * crosses below, target a short of the same size. A cross that finds a
+ * position on the other side flips it in two signals: a reduce-only close
+ * of the WHOLE position (its exact quantity, as the host reports it), then
+ * a separate entry of the new size. So if risk resizes the entry, the old
+ * side is still closed exactly and no dust of it is left behind.
  *
  * Confidence (a score in [0, 1], not money):
  *     spread     = |fast_ma - slow_ma| / slow_ma
@@ -31,8 +33,6 @@
 #include <string.h>
 
 #include <qtr/plugin.h>
-
-#include "qc/hash.h"   /* the project's one string hash (common/) */
 
 #include "qc/hash.h"   /* the project's one string hash (common/) */
 
@@ -164,14 +164,10 @@ static qtr_dec current_qty(const ma_state *st, const char *symbol, qtr_dec *proj
     return q;
 }
 
-/* Submit the order that takes the position from `have` (with what is
- * pending) to `target`. */
-static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
-                         qtr_dec fast_ma, qtr_dec slow_ma)
+/* Queue one market signal; false if the host did not take it. */
+static bool send_signal(ma_state *st, const qtr_candle *c, qtr_dec delta, bool reduce_only, double confidence,
+                        const char *reason)
 {
-    qtr_dec projected, have = current_qty(st, c->symbol, &projected), delta;
-    if (!qtr_dec_sub(target, projected, &delta) || delta == 0) return;   /* already there, or going */
-
     qtr_signal sig;
     memset(&sig, 0, sizeof sig);
     qtr_strlcpy(sig.symbol, c->symbol, sizeof sig.symbol);
@@ -180,24 +176,55 @@ static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, doub
     sig.tif = QTR_TIF_GTC;
     sig.qty = qtr_dec_abs(delta);
     sig.price = 0;
-    /* Reduce-only only when the order shrinks the position without crossing
-     * zero; a flip must be allowed to open the other side. */
-    sig.reduce_only = have != 0 && projected != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
-                      qtr_dec_sign(projected) == qtr_dec_sign(have) && qtr_dec_abs(delta) <= qtr_dec_abs(projected);
+    sig.reduce_only = reduce_only;
     sig.confidence = confidence;
-    char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN];
-    qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);
-    qtr_dec_format_fixed(slow_ma, 4, QTR_ROUND_HALF_EVEN, s);
-    snprintf(sig.reason, sizeof sig.reason, "ma_cross fast %d %s slow %d (%s %s %s)", st->fast,
-             target > 0 ? ">" : "<", st->slow, f, target > 0 ? ">" : "<", s);
+    qtr_strlcpy(sig.reason, reason, sizeof sig.reason);
 
     int rc = st->host->submit_signal(st->ctx, &sig);
     if (rc == QTR_OK) {
         if (st->signals_metric) st->host->metric_add(st->signals_metric, 1);
-    } else {
-        st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", c->symbol,
-                      rc == QTR_EFULL ? "throttled" : "refused");
+        return true;
     }
+    st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", c->symbol,
+                  rc == QTR_EFULL ? "throttled" : "refused");
+    return false;
+}
+
+/* Submit what takes the position from `have` (with what is pending) to
+ * `target`. A flip (a position held on the side opposite to the target)
+ * is a reduce-only close of exactly that position, then an entry for the
+ * rest; anything else is one order, reduce-only when it only shrinks. */
+static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
+                         qtr_dec fast_ma, qtr_dec slow_ma)
+{
+    qtr_dec projected, have = current_qty(st, c->symbol, &projected), delta;
+    if (!qtr_dec_sub(target, projected, &delta) || delta == 0) return;   /* already there, or going */
+
+    char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN], reason[QTR_REASON_MAX];
+    qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);
+    qtr_dec_format_fixed(slow_ma, 4, QTR_ROUND_HALF_EVEN, s);
+    snprintf(reason, sizeof reason, "ma_cross fast %d %s slow %d (%s %s %s)", st->fast,
+             target > 0 ? ">" : "<", st->slow, f, target > 0 ? ">" : "<", s);
+
+    if (have != 0 && qtr_dec_sign(have) != qtr_dec_sign(target)) {
+        /* Close the whole position first: all of it that orders in flight
+         * are not already closing (with none, exactly the position). If the
+         * close is not queued, do not enter: the entry would net against
+         * the old side instead of opening the new one. */
+        qtr_dec pending = projected - have;   /* both bounded: no overflow */
+        qtr_dec closing = qtr_dec_sign(pending) == -qtr_dec_sign(have) ? qtr_dec_abs(pending) : 0;
+        qtr_dec close_qty = qtr_dec_abs(have) > closing ? qtr_dec_abs(have) - closing : 0;
+        qtr_dec close_delta = have > 0 ? -close_qty : close_qty;
+        if (close_qty != 0 && !send_signal(st, c, close_delta, true, confidence, reason)) return;
+        qtr_dec entry = target - (projected + close_delta);
+        if (entry != 0) send_signal(st, c, entry, false, confidence, reason);
+        return;
+    }
+    /* Reduce-only only when the order shrinks the position without crossing
+     * zero; otherwise it opens or grows one. */
+    bool reduce_only = have != 0 && projected != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
+                       qtr_dec_sign(projected) == qtr_dec_sign(have) && qtr_dec_abs(delta) <= qtr_dec_abs(projected);
+    send_signal(st, c, delta, reduce_only, confidence, reason);
 }
 
 /* ---- callbacks ---- */

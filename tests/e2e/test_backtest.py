@@ -93,39 +93,42 @@ def reference(rows, funding=()):
         delta = target - pos
         if delta == 0:
             continue
-        qty = (abs(delta) / STEP).to_integral_value(rounding=ROUND_DOWN) * STEP   # the exchange's lot step
-        if qty == 0:
-            continue
-        signed = qty if delta > 0 else -qty
-        price = c                                                                  # no slippage configured
-        fee = (price * qty * FEE).quantize(E8, rounding=ROUND_CEILING)
-        fills += 1
-        fees_total += fee
-        # portfolio: average entry on adds, realize on reductions, flip at the price
-        realized = Decimal(0)
-        new = pos + signed
-        if pos == 0 or (pos > 0) == (signed > 0):
-            entry = price if pos == 0 else q8((pos * entry + signed * price) / new)
-        else:
-            closed = min(abs(signed), abs(pos))
-            realized = q8((price - entry) * (closed if pos > 0 else -closed))
-            entry = Decimal(0) if new == 0 else (price if (new > 0) != (pos > 0) else entry)
-        # report: round trips, a flip's fee split by quantity
-        if pos == 0:
-            trip_open, trip_realized, trip_fees = True, realized, fee
-        elif new == 0 or (new > 0) == (pos > 0):
-            trip_realized += realized
-            trip_fees += fee
-            if new == 0:
-                close_trip(trip_realized, trip_fees)
-                trip_open = False
-        else:
-            close_fee = q8(fee * abs(pos) / qty)
-            close_trip(trip_realized + realized, trip_fees + close_fee)
-            trip_open, trip_realized, trip_fees = True, Decimal(0), fee - close_fee
-        pos = new
-        wallet = wallet + realized - fee
-        account(t, c)
+        # a flip is a reduce-only close of the whole position, then an entry
+        orders = [-pos, target] if pos != 0 and (pos > 0) != (target > 0) else [delta]
+        for want in orders:
+            qty = (abs(want) / STEP).to_integral_value(rounding=ROUND_DOWN) * STEP   # the exchange's lot step
+            if qty == 0:
+                continue
+            signed = qty if want > 0 else -qty
+            price = c                                                                  # no slippage configured
+            fee = (price * qty * FEE).quantize(E8, rounding=ROUND_CEILING)
+            fills += 1
+            fees_total += fee
+            # portfolio: average entry on adds, realize on reductions, flip at the price
+            realized = Decimal(0)
+            new = pos + signed
+            if pos == 0 or (pos > 0) == (signed > 0):
+                entry = price if pos == 0 else q8((pos * entry + signed * price) / new)
+            else:
+                closed = min(abs(signed), abs(pos))
+                realized = q8((price - entry) * (closed if pos > 0 else -closed))
+                entry = Decimal(0) if new == 0 else (price if (new > 0) != (pos > 0) else entry)
+            # report: round trips, a flip's fee split by quantity
+            if pos == 0:
+                trip_open, trip_realized, trip_fees = True, realized, fee
+            elif new == 0 or (new > 0) == (pos > 0):
+                trip_realized += realized
+                trip_fees += fee
+                if new == 0:
+                    close_trip(trip_realized, trip_fees)
+                    trip_open = False
+            else:
+                close_fee = q8(fee * abs(pos) / qty)
+                close_trip(trip_realized + realized, trip_fees + close_fee)
+                trip_open, trip_realized, trip_fees = True, Decimal(0), fee - close_fee
+            pos = new
+            wallet = wallet + realized - fee
+            account(t, c)
     end_equity = equity_by_time[-1][1]
     # the report's first return is from the starting equity (host/report/report.h)
     series = [(None, START)] + equity_by_time

@@ -1,6 +1,6 @@
 /* strategy_ma_cross, loaded from its .so into the mock host: crosses give
  * signals of the right side, size and confidence; no cross gives none; flips
- * include the current position; bad options are refused; the symbols filter
+ * close the whole position reduce-only, then enter; bad options are refused; the symbols filter
  * holds; real XRPUSDT candles give the crosses an exact recount finds. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -149,19 +149,70 @@ static void set_position(mock_host *m, const char *symbol, const char *qty)
     m->n_positions = 1;
 }
 
-static void test_flip_includes_position(void **st)
+/* Fill the signals as the host would after its risk step: a reduce-only
+ * order in full but never past zero, an entry resized to `entry_pct`% of
+ * its quantity (risk resizing). Returns the position afterwards. */
+static qtr_dec fill_signals(mock_host *m, int entry_pct)
+{
+    qtr_dec pos = m->positions[0].qty;
+    for (size_t i = 0; i < m->n_signals; i++) {
+        const qtr_signal *s = &m->signals[i];
+        qtr_dec q = s->reduce_only ? (s->qty < qtr_dec_abs(pos) ? s->qty : qtr_dec_abs(pos))
+                                   : s->qty / 100 * entry_pct;
+        pos += s->side == QTR_SIDE_BUY ? q : -q;
+    }
+    m->positions[0].qty = pos;
+    return pos;
+}
+
+/* A flip is a reduce-only close of exactly the position, then a separate
+ * entry: afterwards the position is the entry and nothing of the old side,
+ * however risk resized the entry. (One order of 21.67 resized to 60% left
+ * -8 where the entry was meant to be -10, and a close resized below 5 left
+ * long dust.) */
+static void test_flip_closes_exactly_then_enters(void **st)
+{
+    (void)st;
+    static const int pcts[] = { 100, 60 };
+    for (size_t k = 0; k < 2; k++) {
+        fixture f;
+        assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+        set_position(f.m, "XRPUSDT", "5.00000001");   /* long, an odd quantity */
+        feed_all(&f, "XRPUSDT", CROSS_DOWN, 5);
+        assert_int_equal(f.m->n_signals, 2);
+        const qtr_signal *close = &f.m->signals[0], *entry = &f.m->signals[1];
+        assert_int_equal(close->side, QTR_SIDE_SELL);
+        assert_int_equal(close->qty, D("5.00000001"));   /* the whole position, exactly */
+        assert_true(close->reduce_only);
+        assert_int_equal(entry->side, QTR_SIDE_SELL);
+        assert_int_equal(entry->qty, D("16.66666666"));  /* 100 / 6, from flat */
+        assert_false(entry->reduce_only);
+        assert_non_null(strstr(entry->reason, "fast 2 < slow 4"));
+        qtr_dec entry_filled = entry->qty / 100 * pcts[k];
+        assert_int_equal(fill_signals(f.m, pcts[k]), -entry_filled);
+        unload(&f);
+    }
+}
+
+/* A close already in flight is not sent again: long 5 with a sell of 5
+ * pending gives only the entry. */
+static void test_flip_with_close_in_flight(void **st)
 {
     (void)st;
     fixture f;
     assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
-    set_position(f.m, "XRPUSDT", "5");   /* long 5 */
+    set_position(f.m, "XRPUSDT", "5");
+    qtr_exposure *x = &f.m->pending[0];
+    memset(x, 0, sizeof *x);
+    qtr_strlcpy(x->symbol, "XRPUSDT", sizeof x->symbol);
+    x->pending_sell = D("5");
+    x->pending_orders = 1;
+    f.m->n_pending = 1;
     feed_all(&f, "XRPUSDT", CROSS_DOWN, 5);
     assert_int_equal(f.m->n_signals, 1);
-    /* from +5 to -16.66666666: sell 21.66666666, not reduce-only */
     assert_int_equal(f.m->signals[0].side, QTR_SIDE_SELL);
-    assert_int_equal(f.m->signals[0].qty, D("21.66666666"));
+    assert_int_equal(f.m->signals[0].qty, D("16.66666666"));
     assert_false(f.m->signals[0].reduce_only);
-    assert_non_null(strstr(f.m->signals[0].reason, "fast 2 < slow 4"));
     unload(&f);
 }
 
@@ -385,7 +436,8 @@ int main(void)
         cmocka_unit_test(test_confidence_from_spread),
         cmocka_unit_test(test_min_confidence_skips),
         cmocka_unit_test(test_no_cross_no_signal),
-        cmocka_unit_test(test_flip_includes_position),
+        cmocka_unit_test(test_flip_closes_exactly_then_enters),
+        cmocka_unit_test(test_flip_with_close_in_flight),
         cmocka_unit_test(test_target_reached_or_reduced),
         cmocka_unit_test(test_repeated_candle_ignored),
         cmocka_unit_test(test_pending_orders_never_overshoot),
