@@ -6,7 +6,8 @@ import os
 from qtrtest import PLUGINS, write
 
 
-def backtest_config(d, paper_options, symbols, fast, slow, notional, judge='return "allow"'):
+def backtest_config(d, paper_options, symbols, fast, slow, notional, judge='return "allow"', strategy=None):
+    """strategy: another strategy plugin entry (Lua text) in place of ma_cross."""
     policy = write(os.path.join(d, "policy.lua"), f"""
 return {{
   name = "test_policy",
@@ -19,6 +20,8 @@ return {{
 }}
 """)
     syms = ", ".join(f'"{s}"' for s in symbols)
+    strategy = strategy or (f'{{ kind = "strategy", name = "ma_cross", options = {{ symbols = {{ {syms} }}, '
+                            f'fast = {fast}, slow = {slow}, order_notional = "{notional}" }} }}')
     return write(os.path.join(d, "bt.lua"), f"""
 return {{
   plugin_path = {{ "{PLUGINS}" }},
@@ -28,8 +31,7 @@ return {{
   plugins = {{
     {{ kind = "exchange", name = "paper", options = {{ {paper_options} }} }},
     {{ kind = "risk", name = "policy" }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ symbols = {{ {syms} }}, fast = {fast}, slow = {slow},
-       order_notional = "{notional}" }} }},
+    {strategy},
   }},
 }}
 """)

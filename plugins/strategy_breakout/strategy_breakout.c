@@ -1,0 +1,201 @@
+/*
+ * strategy_breakout — a Donchian channel breakout, as a template for teams.
+ *
+ * The rule. For each symbol keep a Donchian channel of the last `period`
+ * candles (highest high, lowest low; qtr/indicators.h). When a candle
+ * closes ABOVE the channel of the candles before it, target a long worth
+ * `order_notional` (quote currency); when it closes BELOW, a short of the
+ * same size. A breakout on the side already held does nothing.
+ *
+ * A reversal that finds a position on the other side is two signals: a
+ * reduce-only close of the whole position (its exact quantity, as the host
+ * reports it) and a separate entry, so if risk resizes the entry no dust of
+ * the old side is left behind (as ma_cross).
+ *
+ * Confidence (a score in [0, 1], never money): how far the close broke out,
+ * relative to the channel's width:
+ *     confidence = min(1, 0.5 + 0.5 * (close - upper) / (upper - lower))
+ * (the mirror for a short); a flat channel (width 0) scores 1. Signals below
+ * `min_confidence` are skipped.
+ *
+ * Decisions use candle data only, never the clock: a backtest and live give
+ * the same signals. O(1) per candle; allocation only on a symbol's first
+ * candle. Prices and sizes stay qtr_dec; only the confidence is a double.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qtr/indicators.h>
+#include <qtr/plugin.h>
+
+#define BO_MAX_SYMBOLS 64          /* symbols tracked at most (a linear list: small on purpose) */
+
+/* Options: the host checks types and ranges against this table before
+ * init(), so init() does not check them again. */
+static const qtr_option bo_options[] = {
+    { .name = "symbols", .type = QTR_OPT_STRING_LIST,
+      .help = "symbols to trade; empty: every symbol seen" },
+    { .name = "period", .type = QTR_OPT_INT, .default_value = "20", .min = "2", .max = "1000",
+      .help = "Donchian channel length, in candles" },
+    { .name = "order_notional", .type = QTR_OPT_DECIMAL, .default_value = "100", .min = "0",
+      .flags = QTR_OPT_MIN_EXCLUSIVE, .help = "size of a position, in quote currency" },
+    { .name = "min_confidence", .type = QTR_OPT_DOUBLE, .default_value = "0", .min = "0", .max = "1",
+      .help = "skip signals scoring below this (0..1)" },
+    { .name = NULL },
+};
+
+/* One symbol: its channel, the channel as it stood before this candle, and
+ * the side of the last breakout. */
+typedef struct bo_symbol {
+    char symbol[QTR_SYMBOL_MAX];
+    qtr_ind_donchian channel;
+    bool prev_ready;               /* the channel had a value before this candle */
+    qtr_dec prev_upper, prev_lower;
+    int64_t last_open_ms;          /* newest candle used: repeats are skipped */
+    int side;                      /* +1 long, -1 short, 0 none yet */
+} bo_symbol;
+
+typedef struct bo_state {
+    const qtr_host *host;
+    qtr_ctx *ctx;
+    int period;
+    qtr_dec order_notional;
+    double min_confidence;
+    qtr_metric *signals_metric;
+    bo_symbol *symbols[BO_MAX_SYMBOLS];
+    size_t n_symbols;
+} bo_state;
+
+static bo_symbol *symbol_state(bo_state *st, const char *name)
+{
+    for (size_t i = 0; i < st->n_symbols; i++)
+        if (strcmp(st->symbols[i]->symbol, name) == 0) return st->symbols[i];
+    if (st->n_symbols == BO_MAX_SYMBOLS) return NULL;
+    bo_symbol *s = calloc(1, sizeof *s);
+    if (!s || !qtr_ind_donchian_init(&s->channel, st->period)) {
+        free(s);
+        st->host->log(st->ctx, QTR_LOG_ERROR, "%s: out of memory", name);
+        return NULL;
+    }
+    qtr_strlcpy(s->symbol, name, sizeof s->symbol);
+    s->last_open_ms = INT64_MIN;
+    st->symbols[st->n_symbols++] = s;
+    return s;
+}
+
+/* Queue one market signal; false if the host did not take it. */
+static bool send(bo_state *st, const char *symbol, qtr_dec delta, bool reduce_only, double confidence,
+                 const char *reason)
+{
+    qtr_signal sig;
+    memset(&sig, 0, sizeof sig);
+    qtr_strlcpy(sig.symbol, symbol, sizeof sig.symbol);
+    sig.side = delta > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL;
+    sig.type = QTR_ORDER_MARKET;
+    sig.tif = QTR_TIF_GTC;
+    sig.qty = qtr_dec_abs(delta);
+    sig.reduce_only = reduce_only;
+    sig.confidence = confidence;
+    qtr_strlcpy(sig.reason, reason, sizeof sig.reason);
+    int rc = st->host->submit_signal(st->ctx, &sig);
+    if (rc != QTR_OK) {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", symbol,
+                      rc == QTR_EFULL ? "throttled" : "refused");
+        return false;
+    }
+    if (st->signals_metric) st->host->metric_add(st->signals_metric, 1);
+    return true;
+}
+
+/* Move the symbol's position (with its orders in flight) to `target`. */
+static void go_to_target(bo_state *st, const char *symbol, qtr_dec target, double confidence, const char *reason)
+{
+    qtr_exposure x = QTR_SIZED(qtr_exposure);
+    if (st->host->get_exposure(st->ctx, symbol, &x) != QTR_OK) return;
+    qtr_dec have = x.position, projected = x.projected;
+    if (target == projected) return;   /* there already, or going */
+    if (have != 0 && qtr_dec_sign(have) != qtr_dec_sign(target)) {
+        /* Reversal: close what of the position is not already being closed. */
+        qtr_dec closing = qtr_dec_sign(x.pending) == -qtr_dec_sign(have) ? qtr_dec_abs(x.pending) : 0;
+        qtr_dec close_qty = qtr_dec_abs(have) > closing ? qtr_dec_abs(have) - closing : 0;
+        qtr_dec close_delta = have > 0 ? -close_qty : close_qty;
+        if (close_qty != 0 && !send(st, symbol, close_delta, true, confidence, reason)) return;
+        projected += close_delta;
+    }
+    if (target != projected) send(st, symbol, target - projected, false, confidence, reason);
+}
+
+static void bo_on_candle(void *state, const qtr_candle *c)
+{
+    bo_state *st = state;
+    bo_symbol *s = symbol_state(st, c->symbol);
+    if (!s || c->open_time_ms <= s->last_open_ms || c->close <= 0) return;
+    s->last_open_ms = c->open_time_ms;
+
+    /* Compare this close with the channel of the candles BEFORE it, then add
+     * the candle to the channel. */
+    bool was_ready = s->prev_ready;
+    qtr_dec upper = s->prev_upper, lower = s->prev_lower;
+    if (qtr_ind_donchian_update(&s->channel, c) == QTR_IND_READY) {
+        s->prev_ready = true;
+        s->prev_upper = s->channel.upper;
+        s->prev_lower = s->channel.lower;
+    }
+    if (!was_ready) return;                                   /* warming up */
+    int side = c->close > upper ? 1 : c->close < lower ? -1 : 0;
+    if (side == 0 || side == s->side) return;                 /* inside, or already on that side */
+    s->side = side;
+
+    /* Scores are doubles; prices stay exact. */
+    double width = qtr_dec_to_display_double(upper - lower);
+    double beyond = qtr_dec_to_display_double(side > 0 ? c->close - upper : lower - c->close);
+    double confidence = width > 0 ? 0.5 + 0.5 * beyond / width : 1.0;
+    if (confidence > 1.0) confidence = 1.0;
+    if (confidence < st->min_confidence) return;
+
+    qtr_dec size;   /* order_notional / close, rounded down (the exchange rounds to its lot) */
+    if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &size) || size == 0) return;
+    char reason[QTR_REASON_MAX];
+    snprintf(reason, sizeof reason, "breakout %s the %d-candle channel", side > 0 ? "above" : "below", st->period);
+    go_to_target(st, c->symbol, side > 0 ? size : -size, confidence, reason);
+}
+
+static void bo_destroy(void *state)
+{
+    bo_state *st = state;
+    if (!st) return;
+    for (size_t i = 0; i < st->n_symbols; i++) {
+        qtr_ind_donchian_free(&st->symbols[i]->channel);
+        free(st->symbols[i]);
+    }
+    free(st);
+}
+
+static int bo_init(const qtr_host *host, qtr_ctx *ctx, void **out)
+{
+    bo_state *st = calloc(1, sizeof *st);
+    if (!st) return -1;
+    st->host = host;
+    st->ctx = ctx;
+    int64_t period;
+    if (!QTR_HOST_HAS(host, get_exposure) || host->config_int(ctx, "period", &period) != QTR_OK ||
+        host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK ||
+        host->config_double(ctx, "min_confidence", &st->min_confidence) != QTR_OK) {
+        host->log(ctx, QTR_LOG_ERROR, "options period, order_notional or min_confidence unreadable");
+        free(st);
+        return -1;
+    }
+    st->period = (int)period;   /* 2..1000: checked by the host (bo_options) */
+    st->signals_metric = host->metric_counter(ctx, "breakout_signals_total", "signals submitted by breakout",
+                                              NULL, NULL);
+    host->log(ctx, QTR_LOG_INFO, "breakout period %d", st->period);
+    *out = st;
+    return 0;
+}
+
+static const qtr_strategy_ops bo_ops = { .size = sizeof bo_ops, .on_candle = bo_on_candle };
+
+QTR_PLUGIN_DEFINE(.kind = QTR_KIND_STRATEGY, .name = "breakout", .version = "1.0.0",
+                  .description = "Donchian channel breakout: long above, short below",
+                  .options = bo_options, .init = bo_init, .destroy = bo_destroy, .strategy = &bo_ops);
