@@ -10,7 +10,7 @@
  * A reversal that finds a position on the other side is two signals: a
  * reduce-only close of the whole position (its exact quantity, as the host
  * reports it) and a separate entry, so if risk resizes the entry no dust of
- * the old side is left behind (as ma_cross).
+ * the old side is left behind (plugins/strategy_common/strategy_target.h).
  *
  * Confidence (a score in [0, 1], never money): how far the close broke out,
  * relative to the channel's width:
@@ -28,6 +28,8 @@
 
 #include <qtr/indicators.h>
 #include <qtr/plugin.h>
+
+#include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 
 #define BO_MAX_SYMBOLS 64          /* symbols tracked at most (a linear list: small on purpose) */
 
@@ -84,48 +86,6 @@ static bo_symbol *symbol_state(bo_state *st, const char *name)
     return s;
 }
 
-/* Queue one market signal; false if the host did not take it. */
-static bool send(bo_state *st, const char *symbol, qtr_dec delta, bool reduce_only, double confidence,
-                 const char *reason)
-{
-    qtr_signal sig;
-    memset(&sig, 0, sizeof sig);
-    qtr_strlcpy(sig.symbol, symbol, sizeof sig.symbol);
-    sig.side = delta > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL;
-    sig.type = QTR_ORDER_MARKET;
-    sig.tif = QTR_TIF_GTC;
-    sig.qty = qtr_dec_abs(delta);
-    sig.reduce_only = reduce_only;
-    sig.confidence = confidence;
-    qtr_strlcpy(sig.reason, reason, sizeof sig.reason);
-    int rc = st->host->submit_signal(st->ctx, &sig);
-    if (rc != QTR_OK) {
-        st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", symbol,
-                      rc == QTR_EFULL ? "throttled" : "refused");
-        return false;
-    }
-    if (st->signals_metric) st->host->metric_add(st->signals_metric, 1);
-    return true;
-}
-
-/* Move the symbol's position (with its orders in flight) to `target`. */
-static void go_to_target(bo_state *st, const char *symbol, qtr_dec target, double confidence, const char *reason)
-{
-    qtr_exposure x = QTR_SIZED(qtr_exposure);
-    if (st->host->get_exposure(st->ctx, symbol, &x) != QTR_OK) return;
-    qtr_dec have = x.position, projected = x.projected;
-    if (target == projected) return;   /* there already, or going */
-    if (have != 0 && qtr_dec_sign(have) != qtr_dec_sign(target)) {
-        /* Reversal: close what of the position is not already being closed. */
-        qtr_dec closing = qtr_dec_sign(x.pending) == -qtr_dec_sign(have) ? qtr_dec_abs(x.pending) : 0;
-        qtr_dec close_qty = qtr_dec_abs(have) > closing ? qtr_dec_abs(have) - closing : 0;
-        qtr_dec close_delta = have > 0 ? -close_qty : close_qty;
-        if (close_qty != 0 && !send(st, symbol, close_delta, true, confidence, reason)) return;
-        projected += close_delta;
-    }
-    if (target != projected) send(st, symbol, target - projected, false, confidence, reason);
-}
-
 static void bo_on_candle(void *state, const qtr_candle *c)
 {
     bo_state *st = state;
@@ -158,7 +118,8 @@ static void bo_on_candle(void *state, const qtr_candle *c)
     if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &size) || size == 0) return;
     char reason[QTR_REASON_MAX];
     snprintf(reason, sizeof reason, "breakout %s the %d-candle channel", side > 0 ? "above" : "below", st->period);
-    go_to_target(st, c->symbol, side > 0 ? size : -size, confidence, reason);
+    strategy_go_to_target(st->host, st->ctx, st->signals_metric, c->symbol, side > 0 ? size : -size, confidence,
+                          reason);
 }
 
 static void bo_destroy(void *state)
@@ -179,7 +140,7 @@ static int bo_init(const qtr_host *host, qtr_ctx *ctx, void **out)
     st->host = host;
     st->ctx = ctx;
     int64_t period;
-    if (!QTR_HOST_HAS(host, get_exposure) || host->config_int(ctx, "period", &period) != QTR_OK ||
+    if (host->config_int(ctx, "period", &period) != QTR_OK ||
         host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK ||
         host->config_double(ctx, "min_confidence", &st->min_confidence) != QTR_OK) {
         host->log(ctx, QTR_LOG_ERROR, "options period, order_notional or min_confidence unreadable");

@@ -35,6 +35,7 @@
 #include <qtr/plugin.h>
 
 #include "qc/hash.h"   /* the project's one string hash (common/) */
+#include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 
 #define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
 #define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
@@ -142,89 +143,17 @@ static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
     return true;
 }
 
-/* The signed position now held in a symbol (0 if none), and where it goes
- * once the orders still open or in flight are done (`projected`). Sizing
- * from the position alone would count an order in flight twice: under
- * delayed fills each cross would add another one and overshoot the target.
- * Every 2.x host has the exposure service; without it, position only. */
-static qtr_dec current_qty(const ma_state *st, const char *symbol, qtr_dec *projected)
-{
-    if (QTR_HOST_HAS(st->host, get_exposure)) {
-        qtr_exposure x;
-        memset(&x, 0, sizeof x);
-        x.size = sizeof x;
-        if (st->host->get_exposure(st->ctx, symbol, &x) == QTR_OK) {
-            *projected = x.projected;
-            return x.position;
-        }
-    }
-    qtr_position pos;
-    qtr_dec q = st->host->get_position(st->ctx, symbol, &pos, sizeof pos) == QTR_OK ? pos.qty : 0;
-    *projected = q;
-    return q;
-}
-
-/* Queue one market signal; false if the host did not take it. */
-static bool send_signal(ma_state *st, const qtr_candle *c, qtr_dec delta, bool reduce_only, double confidence,
-                        const char *reason)
-{
-    qtr_signal sig;
-    memset(&sig, 0, sizeof sig);
-    qtr_strlcpy(sig.symbol, c->symbol, sizeof sig.symbol);
-    sig.side = delta > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL;
-    sig.type = QTR_ORDER_MARKET;
-    sig.tif = QTR_TIF_GTC;
-    sig.qty = qtr_dec_abs(delta);
-    sig.price = 0;
-    sig.reduce_only = reduce_only;
-    sig.confidence = confidence;
-    qtr_strlcpy(sig.reason, reason, sizeof sig.reason);
-
-    int rc = st->host->submit_signal(st->ctx, &sig);
-    if (rc == QTR_OK) {
-        if (st->signals_metric) st->host->metric_add(st->signals_metric, 1);
-        return true;
-    }
-    st->host->log(st->ctx, QTR_LOG_WARN, "%s: signal not queued (%s)", c->symbol,
-                  rc == QTR_EFULL ? "throttled" : "refused");
-    return false;
-}
-
-/* Submit what takes the position from `have` (with what is pending) to
- * `target`. A flip (a position held on the side opposite to the target)
- * is a reduce-only close of exactly that position, then an entry for the
- * rest; anything else is one order, reduce-only when it only shrinks. */
+/* Submit what takes the symbol from its position (with what is pending)
+ * to `target`: strategy_target.h says how a flip is done. */
 static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
                          qtr_dec fast_ma, qtr_dec slow_ma)
 {
-    qtr_dec projected, have = current_qty(st, c->symbol, &projected), delta;
-    if (!qtr_dec_sub(target, projected, &delta) || delta == 0) return;   /* already there, or going */
-
     char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN], reason[QTR_REASON_MAX];
     qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);
     qtr_dec_format_fixed(slow_ma, 4, QTR_ROUND_HALF_EVEN, s);
     snprintf(reason, sizeof reason, "ma_cross fast %d %s slow %d (%s %s %s)", st->fast,
              target > 0 ? ">" : "<", st->slow, f, target > 0 ? ">" : "<", s);
-
-    if (have != 0 && qtr_dec_sign(have) != qtr_dec_sign(target)) {
-        /* Close the whole position first: all of it that orders in flight
-         * are not already closing (with none, exactly the position). If the
-         * close is not queued, do not enter: the entry would net against
-         * the old side instead of opening the new one. */
-        qtr_dec pending = projected - have;   /* both bounded: no overflow */
-        qtr_dec closing = qtr_dec_sign(pending) == -qtr_dec_sign(have) ? qtr_dec_abs(pending) : 0;
-        qtr_dec close_qty = qtr_dec_abs(have) > closing ? qtr_dec_abs(have) - closing : 0;
-        qtr_dec close_delta = have > 0 ? -close_qty : close_qty;
-        if (close_qty != 0 && !send_signal(st, c, close_delta, true, confidence, reason)) return;
-        qtr_dec entry = target - (projected + close_delta);
-        if (entry != 0) send_signal(st, c, entry, false, confidence, reason);
-        return;
-    }
-    /* Reduce-only only when the order shrinks the position without crossing
-     * zero; otherwise it opens or grows one. */
-    bool reduce_only = have != 0 && projected != 0 && qtr_dec_sign(delta) != qtr_dec_sign(have) &&
-                       qtr_dec_sign(projected) == qtr_dec_sign(have) && qtr_dec_abs(delta) <= qtr_dec_abs(projected);
-    send_signal(st, c, delta, reduce_only, confidence, reason);
+    strategy_go_to_target(st->host, st->ctx, st->signals_metric, c->symbol, target, confidence, reason);
 }
 
 /* ---- callbacks ---- */
