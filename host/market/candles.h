@@ -39,7 +39,10 @@ bool qh_symbol_from_path(const char *path, char out[QTR_SYMBOL_MAX]);
 int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *err, size_t errlen);
 
 /* Merge several per-symbol series into one, ordered by open time then by
- * symbol (stable and deterministic). */
+ * symbol (stable and deterministic: equal keys keep series order, then their
+ * order within the series). Series already in that order (every file read by
+ * qh_csv_load) are k-way merged without a scratch copy; otherwise all of them
+ * are sorted together, to the same order. */
 int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out);
 
 /* The synthetic market: a seeded random walk per symbol that switches between

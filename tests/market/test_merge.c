@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <qtr/plugin.h>
@@ -93,12 +95,94 @@ static void appends_and_refuses_aliasing(void **state)
     qh_candle_vec_free(&out);
 }
 
+/* The reference order: a stable insertion sort of the concatenation by
+ * (time, symbol), as qh_candles_merge has always ordered. */
+static void reference_order(qtr_candle *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        qtr_candle c = a[i];
+        size_t j = i;
+        while (j > 0 && (a[j - 1].open_time_ms > c.open_time_ms ||
+                         (a[j - 1].open_time_ms == c.open_time_ms && strcmp(a[j - 1].symbol, c.symbol) > 0))) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = c;
+    }
+}
+
+static uint64_t g_rng = 88172645463325252ULL;
+static uint64_t rng(void)
+{
+    g_rng ^= g_rng << 13;
+    g_rng ^= g_rng >> 7;
+    g_rng ^= g_rng << 17;
+    return g_rng;
+}
+
+/* Random series with many equal keys (few times, few symbols, a symbol in
+ * several series and several symbols in one), in order or not: the merge
+ * gives exactly the reference order, tags included. */
+static void check_random_merges(bool in_order)
+{
+    static const char *const syms[] = { "BTCUSDT", "AAA", "XRPUSDT", "ETHUSDT" };
+    for (int round = 0; round < 300; round++) {
+        size_t n = 1 + rng() % 7;
+        qh_candle_vec v[7] = { { 0 } }, out = { 0 };
+        qh_candle_vec *series[7];
+        size_t total = 0;
+        int64_t tag = 1;
+        for (size_t i = 0; i < n; i++) {
+            series[i] = &v[i];
+            size_t len = rng() % 12;
+            int64_t t = (int64_t)(rng() % 3) * 60;
+            const char *own = syms[rng() % 4];
+            for (size_t k = 0; k < len; k++) {
+                if (in_order) t += (int64_t)(rng() % 2) * 60;   /* equal times within a series too */
+                else t = (int64_t)(rng() % 5) * 60;
+                const char *sym = rng() % 4 ? own : syms[rng() % 4];
+                if (in_order && k && v[i].items[v[i].len - 1].open_time_ms == t &&
+                    strcmp(v[i].items[v[i].len - 1].symbol, sym) > 0)
+                    sym = v[i].items[v[i].len - 1].symbol;   /* keep (time, symbol) order */
+                add(&v[i], sym, t, tag++);
+            }
+            total += len;
+        }
+        qtr_candle *want = calloc(total + 1, sizeof *want);
+        assert_non_null(want);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < v[i].len; j++) want[k++] = v[i].items[j];
+        reference_order(want, total);
+        assert_int_equal(qh_candles_merge(series, n, &out), 0);
+        assert_int_equal(out.len, total);
+        for (size_t j = 0; j < total; j++) assert_int_equal(out.items[j].volume, want[j].volume);
+        free(want);
+        for (size_t i = 0; i < n; i++) qh_candle_vec_free(&v[i]);
+        qh_candle_vec_free(&out);
+    }
+}
+
+static void sorted_series_merge_to_the_sort_order(void **state)
+{
+    (void)state;
+    check_random_merges(true);
+}
+
+static void unsorted_series_merge_to_the_sort_order(void **state)
+{
+    (void)state;
+    check_random_merges(false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(orders_by_time_then_symbol),
         cmocka_unit_test(equal_keys_keep_series_order),
         cmocka_unit_test(appends_and_refuses_aliasing),
+        cmocka_unit_test(sorted_series_merge_to_the_sort_order),
+        cmocka_unit_test(unsorted_series_merge_to_the_sort_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
