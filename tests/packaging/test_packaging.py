@@ -330,6 +330,11 @@ for elf in [QTR] + glob.glob(os.path.join(EXTRACTED_PLUGINS, "*.so")):
         m = re.match(r"\s*(\S+) => (/\S+)", line)
         if m:
             paths[m.group(1)] = m.group(2)
+        # the dynamic loader is listed by its path alone ("/lib64/ld-linux-x86-64.so.2 (0x...)"); an ELF
+        # that calls into it (__tls_get_addr: TLS in PIC code) has it in its NEEDED entries
+        m = re.match(r"\s*(/\S+) \(0x[0-9a-f]+\)$", line)
+        if m:
+            paths[os.path.basename(m.group(1))] = m.group(1)
     for so in direct:
         if check(so in paths, f"{os.path.basename(elf)}: ldd resolves {so}"):
             needed.add((so, paths[so]))
