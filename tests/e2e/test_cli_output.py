@@ -53,8 +53,8 @@ def streams():
     check(rc == 0 and is_report(out), f"--json -: {rc} {out[:200]} {err}")
     rc, out, err = run(BT + ["--trades", "-"])
     lines = out.splitlines()
-    check(rc == 0 and lines and lines[0].startswith("time_ms,fill_id,") and len(lines) == 87,
-          f"--trades -: header and 86 fills: {rc} {len(lines)} {err}")
+    check(rc == 0 and lines and lines[0].startswith("time_ms,fill_id,") and len(lines) == 172,
+          f"--trades -: header and 171 fills (a flip is a close and an entry): {rc} {len(lines)} {err}")
     check("Backtest report" in err and "Backtest report" not in out,
           "with an output on stdout the report table goes to stderr")
 
@@ -196,7 +196,7 @@ def store_outputs():
     rc, out, err = run(["export-trades", "-c", cfg, "--out", link])
     with open(target) as f:
         text = f.read()
-    check(rc == 0 and text.startswith("time_ms,fill_id,") and text.count("\n") == 87,
+    check(rc == 0 and text.startswith("time_ms,fill_id,") and text.count("\n") == 172,
           f"export-trades --out SYMLINK: {rc} {err} {text[:60]!r}")
     check(os.path.islink(link) and listing(os.path.join(d, "out")) == ["fills.csv"], "the link stays, nothing left")
     rc, out, err = run(["export-trades", "-c", cfg, "--out", "/dev/stdout"])
