@@ -1,4 +1,4 @@
-"""strategy_breakout in `qtr backtest` on ../shared/data: the run trades,
+"""strategy_breakout (or the strategy named by argv[1]) in `qtr backtest` on ../shared/data: the run trades,
 every round trip has its own entry and close fills (a flip is a close plus an
 entry, never one fill for both), and the same input run twice gives a
 byte-identical report."""
@@ -15,16 +15,18 @@ from backtest_config import backtest_config  # noqa: E402
 CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
 PAPER = ('taker_fee = "0.0004", slippage_bps = "0", max_volume_share = "1", min_qty_step = "0.1", '
          'price_tick = "0.0001"')
-BREAKOUT = ('{ kind = "strategy", name = "breakout", options = { symbols = { "XRPUSDT" }, period = 20, '
-            'order_notional = "1000" } }')
+# the strategy plugin to run (argv[1]: tests/strategy_mean_reversion runs this with mean_reversion)
+NAME = sys.argv[1] if len(sys.argv) > 1 else "breakout"
+STRATEGY = ('{ kind = "strategy", name = "%s", options = { symbols = { "XRPUSDT" }, period = 20, '
+            'order_notional = "1000" } }' % NAME)
 
 
 def config(d):
-    return backtest_config(d, PAPER, ["XRPUSDT"], 0, 0, 0, strategy=BREAKOUT)
+    return backtest_config(d, PAPER, ["XRPUSDT"], 0, 0, 0, strategy=STRATEGY)
 
 
 def main():
-    d = tempfile.mkdtemp(prefix="qtr_bt_breakout_")
+    d = tempfile.mkdtemp(prefix=f"qtr_bt_{NAME}_")
     cfg = config(d)
     reports = []
     for i in range(2):
