@@ -82,6 +82,14 @@ static bool in_order(const qh_candle_vec *v)
     return true;
 }
 
+/* True when every candle of v has the symbol of its first. */
+static bool one_symbol(const qh_candle_vec *v)
+{
+    for (size_t i = 1; i < v->len; i++)
+        if (strcmp(v->items[i].symbol, v->items[0].symbol) != 0) return false;
+    return true;
+}
+
 /* The heads of the series still to merge: a binary min-heap of series
  * indexes by (head candle, series index), the series index keeping equal keys
  * in series order as the stable sort does. */
@@ -89,12 +97,53 @@ typedef struct merge_heap {
     qh_candle_vec *const *series;
     size_t *next;   /* per series: its first candle not yet merged */
     size_t *heap, len;
+    /* When each series holds one symbol (one file each), the rank of its
+     * symbol among the series' symbols: equal times, the common case with
+     * many symbols, compare two integers instead of two strings. NULL when a
+     * series mixes symbols. */
+    size_t *rank;
 } merge_heap;
 
 static bool heap_less(const merge_heap *h, size_t a, size_t b)
 {
+    if (h->rank) {
+        int64_t ta = h->series[a]->items[h->next[a]].open_time_ms, tb = h->series[b]->items[h->next[b]].open_time_ms;
+        if (ta != tb) return ta < tb;
+        if (h->rank[a] != h->rank[b]) return h->rank[a] < h->rank[b];
+        return a < b;
+    }
     int c = candle_order(&h->series[a]->items[h->next[a]], &h->series[b]->items[h->next[b]]);
     return c < 0 || (c == 0 && a < b);
+}
+
+/* rank[i]: how many distinct symbols of the non-empty series sort before
+ * series i's; O(n log n). NULL when a series mixes symbols. */
+typedef struct series_symbol { const char *symbol; size_t index; } series_symbol;
+
+static int by_symbol(const void *x, const void *y)
+{
+    return strcmp(((const series_symbol *)x)->symbol, ((const series_symbol *)y)->symbol);
+}
+
+static size_t *symbol_ranks(qh_candle_vec *const *series, size_t n)
+{
+    series_symbol *order = malloc(n * sizeof *order);
+    size_t *rank = calloc(n, sizeof *rank), m = 0;
+    if (!order || !rank) goto none;
+    for (size_t i = 0; i < n; i++) {
+        if (!series[i]->len) continue;
+        if (!one_symbol(series[i])) goto none;
+        order[m++] = (series_symbol){ series[i]->items[0].symbol, i };
+    }
+    qsort(order, m, sizeof *order, by_symbol);
+    for (size_t k = 1; k < m; k++)
+        rank[order[k].index] = rank[order[k - 1].index] + (by_symbol(&order[k - 1], &order[k]) != 0);
+    free(order);
+    return rank;
+none:
+    free(order);
+    free(rank);
+    return NULL;
 }
 
 static void heap_sift_down(merge_heap *h, size_t i)
@@ -121,6 +170,7 @@ static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst)
         free(h.heap);
         return -1;
     }
+    h.rank = symbol_ranks(series, n);   /* NULL: compare symbols as strings */
     for (size_t i = 0; i < n; i++)
         if (series[i]->len) h.heap[h.len++] = i;
     for (size_t i = h.len / 2; i-- > 0;) heap_sift_down(&h, i);
@@ -132,6 +182,7 @@ static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst)
     }
     free(h.next);
     free(h.heap);
+    free(h.rank);
     return 0;
 }
 

@@ -122,8 +122,10 @@ static uint64_t rng(void)
 
 /* Random series with many equal keys (few times, few symbols, a symbol in
  * several series and several symbols in one), in order or not: the merge
- * gives exactly the reference order, tags included. */
-static void check_random_merges(bool in_order)
+ * gives exactly the reference order, tags included. With one_symbol_each
+ * every series holds a single symbol (several series may share one), as
+ * files do. */
+static void check_random_merges(bool in_order, bool one_symbol_each)
 {
     static const char *const syms[] = { "BTCUSDT", "AAA", "XRPUSDT", "ETHUSDT" };
     for (int round = 0; round < 300; round++) {
@@ -140,7 +142,7 @@ static void check_random_merges(bool in_order)
             for (size_t k = 0; k < len; k++) {
                 if (in_order) t += (int64_t)(rng() % 2) * 60;   /* equal times within a series too */
                 else t = (int64_t)(rng() % 5) * 60;
-                const char *sym = rng() % 4 ? own : syms[rng() % 4];
+                const char *sym = one_symbol_each || rng() % 4 ? own : syms[rng() % 4];
                 if (in_order && k && v[i].items[v[i].len - 1].open_time_ms == t &&
                     strcmp(v[i].items[v[i].len - 1].symbol, sym) > 0)
                     sym = v[i].items[v[i].len - 1].symbol;   /* keep (time, symbol) order */
@@ -166,13 +168,15 @@ static void check_random_merges(bool in_order)
 static void sorted_series_merge_to_the_sort_order(void **state)
 {
     (void)state;
-    check_random_merges(true);
+    check_random_merges(true, false);
+    check_random_merges(true, true);   /* one file per symbol: symbols ranked once */
 }
 
 static void unsorted_series_merge_to_the_sort_order(void **state)
 {
     (void)state;
-    check_random_merges(false);
+    check_random_merges(false, false);
+    check_random_merges(false, true);
 }
 
 int main(void)
