@@ -29,9 +29,10 @@
 #include <qtr/indicators.h>
 #include <qtr/plugin.h>
 
+#include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 
-#define BO_MAX_SYMBOLS 64          /* symbols tracked at most (a linear list: small on purpose) */
+#define BO_MAX_SYMBOLS 512         /* symbols tracked at most */
 
 /* Options: the host checks types and ranges against this table before
  * init(), so init() does not check them again. */
@@ -50,7 +51,6 @@ static const qtr_option bo_options[] = {
 /* One symbol: its channel, the channel as it stood before this candle, and
  * the side of the last breakout. */
 typedef struct bo_symbol {
-    char symbol[QTR_SYMBOL_MAX];
     qtr_ind_donchian channel;
     bool prev_ready;               /* the channel had a value before this candle */
     qtr_dec prev_upper, prev_lower;
@@ -65,24 +65,22 @@ typedef struct bo_state {
     qtr_dec order_notional;
     double min_confidence;
     qtr_metric *signals_metric;
-    bo_symbol *symbols[BO_MAX_SYMBOLS];
-    size_t n_symbols;
+    strategy_symbols *symbols;     /* bo_symbol by symbol name */
 } bo_state;
 
+/* The symbol's state, set up on its first candle. */
 static bo_symbol *symbol_state(bo_state *st, const char *name)
 {
-    for (size_t i = 0; i < st->n_symbols; i++)
-        if (strcmp(st->symbols[i]->symbol, name) == 0) return st->symbols[i];
-    if (st->n_symbols == BO_MAX_SYMBOLS) return NULL;
-    bo_symbol *s = calloc(1, sizeof *s);
-    if (!s || !qtr_ind_donchian_init(&s->channel, st->period)) {
-        free(s);
-        st->host->log(st->ctx, QTR_LOG_ERROR, "%s: out of memory", name);
-        return NULL;
+    bool created;
+    bo_symbol *s = strategy_symbols_get(st->symbols, st->host, st->ctx, name, &created);
+    if (s && created) {
+        s->last_open_ms = INT64_MIN;
+        if (!qtr_ind_donchian_init(&s->channel, st->period)) {
+            st->host->log(st->ctx, QTR_LOG_ERROR, "%s: out of memory", name);
+            strategy_symbols_drop(st->symbols, name);
+            return NULL;
+        }
     }
-    qtr_strlcpy(s->symbol, name, sizeof s->symbol);
-    s->last_open_ms = INT64_MIN;
-    st->symbols[st->n_symbols++] = s;
     return s;
 }
 
@@ -122,14 +120,17 @@ static void bo_on_candle(void *state, const qtr_candle *c)
                           reason);
 }
 
+static void symbol_free(void *state)
+{
+    bo_symbol *s = state;
+    qtr_ind_donchian_free(&s->channel);
+}
+
 static void bo_destroy(void *state)
 {
     bo_state *st = state;
     if (!st) return;
-    for (size_t i = 0; i < st->n_symbols; i++) {
-        qtr_ind_donchian_free(&st->symbols[i]->channel);
-        free(st->symbols[i]);
-    }
+    strategy_symbols_free(st->symbols, symbol_free);
     free(st);
 }
 
@@ -148,6 +149,11 @@ static int bo_init(const qtr_host *host, qtr_ctx *ctx, void **out)
         return -1;
     }
     st->period = (int)period;   /* 2..1000: checked by the host (bo_options) */
+    st->symbols = strategy_symbols_new(BO_MAX_SYMBOLS, sizeof(bo_symbol));
+    if (!st->symbols) {
+        free(st);
+        return -1;
+    }
     st->signals_metric = host->metric_counter(ctx, "breakout_signals_total", "signals submitted by breakout",
                                               NULL, NULL);
     host->log(ctx, QTR_LOG_INFO, "breakout period %d", st->period);

@@ -29,9 +29,10 @@
 #include <qtr/indicators.h>
 #include <qtr/plugin.h>
 
+#include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 
-#define MR_MAX_SYMBOLS 64      /* symbols tracked at most (a linear list: small on purpose) */
+#define MR_MAX_SYMBOLS 512     /* symbols tracked at most */
 
 /* Options: the host checks types and ranges before init(). */
 static const qtr_option mr_options[] = {
@@ -54,7 +55,6 @@ static const qtr_option mr_options[] = {
 };
 
 typedef struct mr_symbol {
-    char symbol[QTR_SYMBOL_MAX];
     qtr_ind_bbands bands;
     qtr_ind_rsi rsi;
     int64_t last_open_ms;      /* newest candle used: repeats are skipped */
@@ -68,32 +68,30 @@ typedef struct mr_state {
     double oversold, overbought, min_confidence;
     qtr_dec order_notional;
     qtr_metric *signals_metric;
-    mr_symbol *symbols[MR_MAX_SYMBOLS];
-    size_t n_symbols;
+    strategy_symbols *symbols;   /* mr_symbol by symbol name */
 } mr_state;
 
-static void symbol_free(mr_symbol *s)
+static void symbol_free(void *state)
 {
+    mr_symbol *s = state;
     qtr_ind_bbands_free(&s->bands);
     qtr_ind_rsi_free(&s->rsi);
-    free(s);
 }
 
+/* The symbol's state, set up on its first candle. */
 static mr_symbol *symbol_state(mr_state *st, const char *name)
 {
-    for (size_t i = 0; i < st->n_symbols; i++)
-        if (strcmp(st->symbols[i]->symbol, name) == 0) return st->symbols[i];
-    if (st->n_symbols == MR_MAX_SYMBOLS) return NULL;
-    mr_symbol *s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    if (!qtr_ind_bbands_init(&s->bands, st->period, st->k_x100) || !qtr_ind_rsi_init(&s->rsi, st->rsi_period)) {
-        symbol_free(s);
-        st->host->log(st->ctx, QTR_LOG_ERROR, "%s: out of memory", name);
-        return NULL;
+    bool created;
+    mr_symbol *s = strategy_symbols_get(st->symbols, st->host, st->ctx, name, &created);
+    if (s && created) {
+        s->last_open_ms = INT64_MIN;
+        if (!qtr_ind_bbands_init(&s->bands, st->period, st->k_x100) || !qtr_ind_rsi_init(&s->rsi, st->rsi_period)) {
+            symbol_free(s);
+            strategy_symbols_drop(st->symbols, name);
+            st->host->log(st->ctx, QTR_LOG_ERROR, "%s: out of memory", name);
+            return NULL;
+        }
     }
-    qtr_strlcpy(s->symbol, name, sizeof s->symbol);
-    s->last_open_ms = INT64_MIN;
-    st->symbols[st->n_symbols++] = s;
     return s;
 }
 
@@ -136,7 +134,7 @@ static void mr_destroy(void *state)
 {
     mr_state *st = state;
     if (!st) return;
-    for (size_t i = 0; i < st->n_symbols; i++) symbol_free(st->symbols[i]);
+    strategy_symbols_free(st->symbols, symbol_free);
     free(st);
 }
 
@@ -167,6 +165,8 @@ static int mr_init(const qtr_host *host, qtr_ctx *ctx, void **out)
     st->k_x100 = (int)(k / (QTR_DEC_SCALE / 100));   /* 1..1000: the declared range */
     st->period = (int)period;
     st->rsi_period = (int)rsi_period;
+    st->symbols = strategy_symbols_new(MR_MAX_SYMBOLS, sizeof(mr_symbol));
+    if (!st->symbols) goto refuse;
     st->signals_metric = host->metric_counter(ctx, "mean_reversion_signals_total",
                                               "signals submitted by mean_reversion", NULL, NULL);
     host->log(ctx, QTR_LOG_INFO, "mean_reversion bands %d x %.2f, rsi %d (%.0f / %.0f)", st->period,
