@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <string.h>
+#include <unistd.h>
 
 void qh_candle_vec_free(qh_candle_vec *v)
 {
@@ -162,7 +163,19 @@ static void heap_sift_down(merge_heap *h, size_t i)
 
 /* Each series is in order: a k-way merge, O(total log n), no scratch copy
  * of the candles. The same order as the stable sort of their concatenation. */
-static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst)
+/* Give the kernel back the whole pages of [from, to) of a series' items (the
+ * candles merged already): the series is freed after the merge, and until
+ * then the pages read as zeros. Pages are taken inward, so nothing outside
+ * the block is touched. */
+#define RELEASE_EVERY ((size_t)1 << 15)   /* candles between releases: 2.5 MiB */
+static void release_merged(const qtr_candle *from, const qtr_candle *to)
+{
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)from + page - 1) & ~(page - 1), b = (uintptr_t)to & ~(page - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst, bool release)
 {
     merge_heap h = { .series = series, .next = calloc(n, sizeof(size_t)), .heap = malloc(n * sizeof(size_t)) };
     if (!h.next || !h.heap) {
@@ -177,6 +190,8 @@ static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst)
     while (h.len) {
         size_t s = h.heap[0];
         *dst++ = series[s]->items[h.next[s]++];
+        if (release && h.next[s] % RELEASE_EVERY == 0)
+            release_merged(&series[s]->items[h.next[s] - RELEASE_EVERY], &series[s]->items[h.next[s]]);
         if (h.next[s] == series[s]->len) h.heap[0] = h.heap[--h.len];
         heap_sift_down(&h, 0);
     }
@@ -186,7 +201,7 @@ static int kway_merge(qh_candle_vec *const *series, size_t n, qtr_candle *dst)
     return 0;
 }
 
-int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
+static int merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out, bool release)
 {
     if (!out || (n && !series)) return -1;
     size_t total = 0;
@@ -202,7 +217,7 @@ int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
     if (total > SIZE_MAX - base || qh_candle_vec_reserve(out, base + total) != 0) return -1;
     if (sorted) {
         /* files are read in strictly increasing time: the usual case */
-        if (kway_merge(series, n, &out->items[base]) != 0) return -1;
+        if (kway_merge(series, n, &out->items[base], release) != 0) return -1;
     } else {
         qtr_candle *tmp = malloc(total * sizeof *tmp);
         if (!tmp) return -1;
@@ -217,4 +232,16 @@ int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
     out->len = base + total;
     for (size_t i = 0; i < n; i++) out->volumes_rounded += series[i]->volumes_rounded;
     return 0;
+}
+
+int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
+{
+    return merge(series, n, out, false);
+}
+
+int qh_candles_merge_consume(qh_candle_vec *const *series, size_t n, qh_candle_vec *out)
+{
+    int rc = merge(series, n, out, true);
+    for (size_t i = 0; i < n && series[i] && series[i] != out; i++) qh_candle_vec_free(series[i]);
+    return rc;
 }

@@ -44,6 +44,11 @@ int qh_csv_load(const char *path, const char *symbol, qh_candle_vec *out, char *
  * qh_csv_load) are k-way merged without a scratch copy; otherwise all of them
  * are sorted together, to the same order. */
 int qh_candles_merge(qh_candle_vec *const *series, size_t n, qh_candle_vec *out);
+/* The same merge, for series that are thrown away after it: they are freed
+ * (also on error), and as the merge goes the pages of candles already merged
+ * are returned to the kernel, so the peak is about one copy of the candles,
+ * not two. */
+int qh_candles_merge_consume(qh_candle_vec *const *series, size_t n, qh_candle_vec *out);
 
 /* The synthetic market: a seeded random walk per symbol that switches between
  * trending, ranging and volatile regimes, with volatility clustering

@@ -66,7 +66,7 @@ int qh_inputs_load_candles(const char *what, const char *const *paths, size_t n,
     if (rc == 0 && n == 1) {
         *all = series[0];            /* one file: already in time order, no copy */
         loaded = 0;
-    } else if (rc == 0 && qh_candles_merge(ptrs, n, all) != 0) {
+    } else if (rc == 0 && qh_candles_merge_consume(ptrs, n, all) != 0) {
         snprintf(err, errlen, "out of memory");
         qh_candle_vec_free(all);
         rc = -1;

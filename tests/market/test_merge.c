@@ -159,10 +159,39 @@ static void check_random_merges(bool in_order, bool one_symbol_each)
         assert_int_equal(qh_candles_merge(series, n, &out), 0);
         assert_int_equal(out.len, total);
         for (size_t j = 0; j < total; j++) assert_int_equal(out.items[j].volume, want[j].volume);
+        qh_candle_vec_free(&out);
+        assert_int_equal(qh_candles_merge_consume(series, n, &out), 0);   /* the same order, inputs freed */
+        assert_int_equal(out.len, total);
+        for (size_t j = 0; j < total; j++) assert_int_equal(out.items[j].volume, want[j].volume);
+        for (size_t i = 0; i < n; i++) assert_int_equal(v[i].len, 0);
         free(want);
         for (size_t i = 0; i < n; i++) qh_candle_vec_free(&v[i]);
         qh_candle_vec_free(&out);
     }
+}
+
+/* Series long enough that merged pages are given back while merging: every
+ * candle still arrives intact and in order. */
+static void consuming_merge_of_long_series(void **state)
+{
+    (void)state;
+    enum { LEN = 200000 };
+    static const char *const syms[] = { "XRPUSDT", "BTCUSDT", "ETHUSDT" };
+    qh_candle_vec v[3] = { { 0 } }, out = { 0 };
+    qh_candle_vec *series[] = { &v[0], &v[1], &v[2] };
+    for (int s = 0; s < 3; s++)
+        for (int64_t i = 0; i < LEN; i++) add(&v[s], syms[s], i * 60, (s + 1) * 10000000 + i);
+    assert_int_equal(qh_candles_merge_consume(series, 3, &out), 0);
+    assert_int_equal(out.len, 3 * LEN);
+    const int order[] = { 1, 2, 0 };   /* BTCUSDT, ETHUSDT, XRPUSDT at each time */
+    for (size_t j = 0; j < out.len; j++) {
+        int s = order[j % 3];
+        assert_int_equal(out.items[j].volume, (s + 1) * 10000000 + (int64_t)(j / 3));
+        assert_int_equal(out.items[j].open_time_ms, (int64_t)(j / 3) * 60);
+        assert_string_equal(out.items[j].symbol, syms[s]);
+    }
+    for (int s = 0; s < 3; s++) assert_null(v[s].items);
+    qh_candle_vec_free(&out);
 }
 
 static void sorted_series_merge_to_the_sort_order(void **state)
@@ -186,6 +215,7 @@ int main(void)
         cmocka_unit_test(equal_keys_keep_series_order),
         cmocka_unit_test(appends_and_refuses_aliasing),
         cmocka_unit_test(sorted_series_merge_to_the_sort_order),
+        cmocka_unit_test(consuming_merge_of_long_series),
         cmocka_unit_test(unsorted_series_merge_to_the_sort_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
