@@ -12,6 +12,7 @@
 
 #include "core/config_caps.h"
 #include "core/config_sections.h"
+#include "core/config_sections.h"
 #include "core/file_read.h"
 #include "core/option_check.h"
 #include "policy/sandbox.h"
@@ -113,7 +114,7 @@ static bool read_string_list(walker *w, const char *path, char ***out, size_t *n
     for (lua_Integer i = 1; i <= len; i++) {
         lua_rawgeti(w->L, -1, i);
         if (lua_type(w->L, -1) != LUA_TSTRING) {
-            char p[256];
+            char p[352];    /* an option's path (320) and "[n]" */
             snprintf(p, sizeof p, "%s[%lld]", path, (long long)i);
             fail(w, p, "expected a string, got %s", luaL_typename(w->L, -1));
             lua_pop(w->L, 1);

@@ -59,19 +59,12 @@ static const qtr_option OPTIONS[] = {
     { .name = NULL },
 };
 
-static int read_decimal(qtr_paper *p, const char *name, qtr_dec lo, qtr_dec hi, bool lo_open, qtr_dec *out)
+/* The range is declared in OPTIONS and checked by the host before init(). */
+static int read_decimal(qtr_paper *p, const char *name, qtr_dec *out)
 {
-    char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], v[QTR_DEC_STRLEN];
-    if (p->h->config_decimal(p->ctx, name, out) != QTR_OK) {
-        p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': not a decimal", name);
-        return -1;
-    }
-    if ((lo_open ? *out <= lo : *out < lo) || *out > hi) {
-        p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': %s is outside %s%s, %s]", name, qtr_dec_format(*out, v),
-                  lo_open ? "(" : "[", qtr_dec_format(lo, a), qtr_dec_format(hi, b));
-        return -1;
-    }
-    return 0;
+    if (p->h->config_decimal(p->ctx, name, out) == QTR_OK) return 0;
+    p->h->log(p->ctx, QTR_LOG_ERROR, "option '%s': not a decimal", name);
+    return -1;
 }
 
 /* One of two words: *second is whether it is the second. */
@@ -90,17 +83,12 @@ static int read_choice(qtr_paper *p, const char *name, const char *first, const 
 static int read_config(qtr_paper *p)
 {
     qtr_paper_config *c = &p->cfg;
-    const qtr_dec tenth = QTR_DEC_SCALE / 10;
-    if (read_decimal(p, "taker_fee", 0, tenth, false, &c->taker_fee) ||
-        read_decimal(p, "maker_fee", -tenth, tenth, false, &c->maker_fee) ||
-        read_decimal(p, "slippage_bps", 0, QTR_DEC_INT(1000), false, &c->slippage_bps) ||
-        read_decimal(p, "max_volume_share", 0, QTR_DEC_INT(1), true, &c->max_volume_share) ||
-        read_decimal(p, "min_qty_step", 0, QTR_DEC_INT(1000000), true, &c->min_qty_step) ||
-        read_decimal(p, "price_tick", 0, QTR_DEC_INT(1000000), true, &c->price_tick))
+    if (read_decimal(p, "taker_fee", &c->taker_fee) || read_decimal(p, "maker_fee", &c->maker_fee) ||
+        read_decimal(p, "slippage_bps", &c->slippage_bps) || read_decimal(p, "max_volume_share", &c->max_volume_share) ||
+        read_decimal(p, "min_qty_step", &c->min_qty_step) || read_decimal(p, "price_tick", &c->price_tick))
         return -1;
-    if (p->h->config_int(p->ctx, "market_order_timeout_candles", &c->market_order_timeout_candles) != QTR_OK ||
-        c->market_order_timeout_candles < 0 || c->market_order_timeout_candles > 1000000) {
-        p->h->log(p->ctx, QTR_LOG_ERROR, "option 'market_order_timeout_candles': must be a whole number in [0, 1000000]");
+    if (p->h->config_int(p->ctx, "market_order_timeout_candles", &c->market_order_timeout_candles) != QTR_OK) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "option 'market_order_timeout_candles': not an integer");
         return -1;
     }
     if (read_choice(p, "market_fill", "close", "next_open", &c->market_next_open) ||
