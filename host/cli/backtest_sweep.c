@@ -126,7 +126,9 @@ static int parse_values(param *p, const char *s, size_t len)
         return bad("%s=%s: a range is A..B or A..B:STEP, each a decimal number", p->path, text);
     if (step <= 0) return bad("%s=%s: the step must be greater than 0", p->path, text);
     if (b < a) return bad("%s=%s: an empty range (the end is below the start)", p->path, text);
-    if ((uint64_t)(b - a) / (uint64_t)step >= MAX_VALUES) return bad("%s=%s: more than %d values", p->path, text, MAX_VALUES);
+    qtr_dec span;
+    if (__builtin_sub_overflow(b, a, &span) || (uint64_t)span / (uint64_t)step >= MAX_VALUES)
+        return bad("%s=%s: more than %d values", p->path, text, MAX_VALUES);
     for (qtr_dec v = a; v <= b; v += step) {
         char buf[QTR_DEC_STRLEN];
         qtr_dec_format(v, buf);

@@ -89,6 +89,8 @@ bad = {
     "fast=": "no values",
     "fast=1..2,fast=3": "given twice",
     "fa-st=1..2": "bad path",
+    "fast=-90000000000..90000000000": "more than 1000 values",
+    "fast=1..2:x": "a range is A..B or A..B:STEP",
 }
 for spec, why in bad.items():
     out = os.path.join(tmp, "bad.csv")
