@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/config_caps.h"
+#include "core/config_limits.h"
 #include "core/config_sections.h"
 #include "core/config_sections.h"
 #include "core/file_read.h"
@@ -395,18 +396,21 @@ static void name_file(char *err, size_t errlen, const char *name)
     qtr_strlcpy(err, tmp, errlen);
 }
 
-static int load(const char *text, size_t len, const char *name, const char *dir, qh_config *out, char *err,
-                size_t errlen)
+const qh_config_limits qh_config_limits_server = { CONFIG_MEM_LIMIT, CONFIG_INSTR_LIMIT, CONFIG_TIME_LIMIT_MS,
+                                                   CONFIG_ALLOC_LIMIT };
+
+static int load(const char *text, size_t len, const char *name, const char *dir, const qh_config_limits *lim,
+                qh_config *out, char *err, size_t errlen)
 {
     set_defaults(out);
     qtr_strlcpy(out->path, name, sizeof out->path);
     qtr_strlcpy(out->dir, dir && *dir ? dir : ".", sizeof out->dir);
-    qh_sandbox *sb = qh_sandbox_new_kind(QH_SANDBOX_CONFIG, CONFIG_MEM_LIMIT, CONFIG_INSTR_LIMIT);
+    qh_sandbox *sb = qh_sandbox_new_kind(QH_SANDBOX_CONFIG, lim->mem_bytes, lim->instructions);
     if (!sb) {
         snprintf(err, errlen, "%s: out of memory", name);
         return -1;
     }
-    qh_sandbox_set_call_limits(sb, CONFIG_TIME_LIMIT_MS, CONFIG_ALLOC_LIMIT);
+    qh_sandbox_set_call_limits(sb, lim->time_ms, lim->alloc_bytes);
     walker w = { .L = sb->L, .file = name, .err = err, .errlen = errlen };
     walk_call wc = { &w, out };
     char lerr[512];
@@ -434,7 +438,13 @@ static int load(const char *text, size_t len, const char *name, const char *dir,
 int qh_config_load_string(const char *text, const char *name, const char *dir, qh_config *out, char *err,
                           size_t errlen)
 {
-    return load(text, strlen(text), name, dir, out, err, errlen);
+    return load(text, strlen(text), name, dir, &qh_config_limits_server, out, err, errlen);
+}
+
+int qh_config_load_string_limited(const char *text, const char *name, const char *dir, const qh_config_limits *lim,
+                                  qh_config *out, char *err, size_t errlen)
+{
+    return load(text, strlen(text), name, dir, lim, out, err, errlen);
 }
 
 int qh_config_load_file(const char *path, qh_config *out, char *err, size_t errlen)
@@ -448,7 +458,7 @@ int qh_config_load_file(const char *path, qh_config *out, char *err, size_t errl
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
     else qtr_strlcpy(dir, ".", sizeof dir);
-    int rc = load(buf, n, path, dir, out, err, errlen);
+    int rc = load(buf, n, path, dir, &qh_config_limits_server, out, err, errlen);
     free(buf);
     return rc;
 }
