@@ -153,11 +153,17 @@ bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen)
 
 /* jansson's verdict, adjusted as above. */
 /* The start of the last JSON number in b[from, end): lexes numbers
- * (-?digits(.digits)?([eE][+-]?digits)?) forward from `from`. */
+ * (-?digits(.digits)?([eE][+-]?digits)?) forward from `from`. A number
+ * starts only at '-' or a digit: the 'e' that ends "true" or "false" (the
+ * backward scan stops there) is a stray character, not an exponent. */
 static size_t json_number_start(const char *b, size_t from, size_t end)
 {
     size_t p = from, last = from;
     while (p < end) {
+        if (b[p] != '-' && !(b[p] >= '0' && b[p] <= '9')) {
+            p++; /* a stray character: step over it */
+            continue;
+        }
         last = p;
         size_t q = p;
         if (b[q] == '-') q++;
@@ -169,7 +175,7 @@ static size_t json_number_start(const char *b, size_t from, size_t end)
             if (q < end && (b[q] == '+' || b[q] == '-')) q++;
             while (q < end && b[q] >= '0' && b[q] <= '9') q++;
         }
-        p = q > p ? q : p + 1;   /* a stray character: step over it */
+        p = q;
     }
     return last;
 }
@@ -218,7 +224,14 @@ static bool oracle_accepts(const char *doc, size_t n, oracle_stats *st)
             size_t d = start;
             while (d < end && !(b[d] >= '0' && b[d] <= '9')) d++;
             if (d == end) fail_msg("real overflow without a digit: '%s'", jread_show(doc, n));
-            for (size_t i = d + 1; i < end; i++) b[i] = ' ';
+            size_t blanked = 0;
+            for (size_t i = d + 1; i < end; i++)
+                if (b[i] != ' ') {
+                    b[i] = ' ';
+                    blanked++;
+                }
+            /* nothing changed: the same error would come back every round */
+            if (!blanked) fail_msg("oracle made no progress at offset %zu of '%s'", end, jread_show(doc, n));
             st->real_adjusted++;
             continue;
         }

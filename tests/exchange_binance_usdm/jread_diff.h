@@ -18,8 +18,10 @@
  *   2. it refuses integers beyond long long ("too big integer"): retried with
  *      JSON_DECODE_INT_AS_REAL;
  *   3. it refuses reals too large for its C real type ("real number
- *      overflow"): the exponent digits of that number are set to 0 in the
- *      copy, and retried;
+ *      overflow"): that number keeps its sign and first digit in the copy,
+ *      the rest of it becomes spaces (found by lexing JSON numbers, which
+ *      start only at '-' or a digit, so "false9…" stays invalid), and
+ *      retried; a round that changes nothing fails the check;
  *   4. it wants an object or array at the root: JSON_DECODE_ANY;
  *   5. it drops a raw NUL byte that directly follows a number or a literal
  *      (its one-byte pushback loses it: "[1\0]" loads as [1]): the copy has
