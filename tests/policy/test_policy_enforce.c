@@ -141,7 +141,7 @@ static qtr_account account(void)
     a.equity = E.equity;
     for (size_t i = 0; i < E.n_positions; i++) {
         if (E.positions[i].qty == 0) continue;
-        qtr_dec n;
+        qtr_dec n = 0;   /* set by qtr_dec_mul; gcc -O2 cannot see through assert_true */
         assert_true(qtr_dec_mul(qtr_dec_abs(E.positions[i].qty), E.positions[i].mark_price, QTR_ROUND_HALF_EVEN, &n));
         a.exposure += n;
         a.open_positions++;
