@@ -17,7 +17,34 @@
 #   QTR_TEST_MATRIX=0      skip the Release builds
 #   QTR_HARDENING=0        skip sanitizers, valgrind, lint and fuzz (a quick local run)
 # Exit status: ctest's if only the tests failed, else 1; every failed stage is named.
+#
+# usage: tools/test.sh [--long] [--list] [--help]
+#   --long   also run the long tier (ctest label long: the 10-minute exchange soak,
+#            the Redis outage with 10 s phases, the crash loop of 100 SIGKILLs) as a
+#            last stage `long`, after everything above; with QTR_HARDENING=0
+#            QTR_TEST_MATRIX=0 that is build, tests, long (about 20 minutes)
+#   --list   print the stages this run would have and exit (nothing is installed or built)
+# An unknown option is refused with exit 2.
 set -uo pipefail
+usage() { sed -n '/^# usage:/,/^# An unknown/s/^# \{0,1\}//p' "$0"; }
+long_tier=0 list_only=0
+for arg in "$@"; do
+  case $arg in
+    --long) long_tier=1 ;;
+    --list) list_only=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "tools/test.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+  esac
+done
+if [ "$list_only" = 1 ]; then
+  stages=(build)
+  [ "${QTR_TEST_MATRIX:-1}" != 0 ] && stages+=(release-gcc release-clang)
+  [ "${QTR_HARDENING:-1}" != 0 ] && stages+=(sanitizers valgrind lint fuzz)
+  stages+=(tests)
+  [ "$long_tier" = 1 ] && stages+=(long)
+  echo "stages: ${stages[*]}"
+  exit 0
+fi
 cd "$(dirname "$0")/.."
 build=${QTR_BUILD:-build}
 jobs=$(nproc)
@@ -103,12 +130,15 @@ if [ "${QTR_HARDENING:-1}" != 0 ]; then
   stage lint tools/lint.sh
   stage fuzz env QTR_FUZZ_BUILD="$(cd "$(dirname "$build")" && pwd)/$(basename "$build")-fuzz" tools/fuzz.sh all 30
 fi
-# the long tier (label long: the 10-minute soak) is run by hand: ctest -L long
+# the long tier (label long) only with --long, as the last stage
 run_tests() {
   ctest --test-dir "$build" --output-on-failure -j "$jobs" --timeout 600 -LE long | tee "$build/ctest.log"
 }
 stage tests run_tests
 tests_rc=$?
+if [ "$long_tier" = 1 ]; then
+  stage long ctest --test-dir "$build" --output-on-failure -L long --timeout 3600
+fi
 summary
 # ctest's own count, once more as the last line ("N passed, N failed")
 if line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$build/ctest.log" | tail -n 1); then
@@ -117,5 +147,5 @@ if line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' "$b
   echo "$((total - failed_n)) passed, $failed_n failed"
 fi
 if [ ${#failed[@]} -eq 0 ]; then exit 0; fi
-if [ "${failed[*]}" = tests ]; then exit "$tests_rc"; fi
+if [ "${failed[*]}" = tests ]; then exit "$tests_rc"; fi  # (a failed long stage: 1)
 exit 1
