@@ -102,6 +102,17 @@ static int add_value(param *p, const char *text, size_t len)
 static bool parse_dec(const char *s, size_t len, qtr_dec *out) { return qtr_dec_parse(s, len, out) == QTR_DEC_OK; }
 
 /* A..B[:STEP] (decimals, fixed point: never a float's drift) or V1|V2|... */
+/* V1|V2|...: each value as given */
+static int parse_list(param *p, char *text)
+{
+    for (char *v = text;;) {
+        size_t n = strcspn(v, "|");
+        if (add_value(p, v, n) != 0) return -1;
+        if (!v[n]) return 0;
+        v += n + 1;
+    }
+}
+
 static int parse_values(param *p, const char *s, size_t len)
 {
     char text[QH_OVERRIDE_TEXT_MAX * 4];
@@ -110,14 +121,7 @@ static int parse_values(param *p, const char *s, size_t len)
     memcpy(text, s, len);
     text[len] = '\0';
     char *dots = strstr(text, "..");
-    if (!dots) {
-        for (char *v = text;;) {
-            size_t n = strcspn(v, "|");
-            if (add_value(p, v, n) != 0) return -1;
-            if (!v[n]) return 0;
-            v += n + 1;
-        }
-    }
+    if (!dots) return parse_list(p, text);
     char *colon = strchr(dots + 2, ':');
     qtr_dec a, b, step = QTR_DEC_SCALE;
     if (!parse_dec(text, (size_t)(dots - text), &a) ||

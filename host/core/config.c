@@ -332,15 +332,14 @@ static void parse_top(walker *w, qh_config *c)
         else read_section(w, &qh_section_store, c);
     }
     lua_pop(L, 1);
-    /* caps: parsed in config_caps.c (engineer "policy"). The other sections
-     * are declared tables now: core/config_table.h says how to make caps
-     * (and host_id/role/bus below) one, read with read_section(). */
+    /* caps: parsed in config_caps.c, not yet a declared table like the
+     * sections above (core/config_table.h says how; so for host_id/role/bus). */
     if (field(w, "caps")) {
         qh_caps_error ce;
         if (qh_config_caps_parse(L, -1, &c->caps, &ce) != 0) fail(w, ce.where, "%s", ce.why);
     }
     lua_pop(L, 1);
-    /* host_id, role, bus: parsed in bus/bus_config.c (engineer "redis"). */
+    /* host_id, role, bus: parsed in bus/bus_config.c. */
     qh_bus_config_error be;
     if (qh_bus_config_parse(L, -1, &c->bus, &be) != 0) fail(w, be.where, "%s", be.why);
     if (field(w, "plugins")) parse_plugins(w, c);

@@ -6,8 +6,8 @@
  * walks any section: unknown keys are refused with their path, each value
  * is checked and stored, so a section is a table, not a hand-written walk.
  *
- * To give the server config a new section (engineers "policy": caps,
- * "redis": bus): declare a qh_conf_section (see core/config_sections.c) over
+ * To give the server config a new section (or to turn caps and bus, still
+ * hand-walked, into tables): declare a qh_conf_section (see core/config_sections.c) over
  * your struct inside qh_config, and read it in config.c with
  * `read_section(w, &your_section, &c->your_struct)` where the hook is now.
  * A value the table cannot express (a URL's shape, a cross-field rule) is

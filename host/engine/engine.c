@@ -93,7 +93,7 @@ qh_engine *qh_engine_new(qh_config *cfg, struct event_base *base, int64_t start_
         .alloc_limit_bytes = cfg->policy.alloc_limit_bytes,
         .on_overrun = on_policy_overrun,
         .overrun_ud = e,
-        .caps = cfg->caps,   /* hard caps no policy may loosen (engineer "policy") */
+        .caps = cfg->caps,   /* hard caps no policy may loosen */
     };
     e->policy = qh_policy_new(&pc);
     qh_sigq_config sc = {
@@ -431,7 +431,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         if (p->ld.strategy.on_order_update)
             qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, strategy_on_update, p, p);
     }
-    /* the Redis bus of a live server with a `bus` section (bus/bus_link.h, engineer "redis") */
+    /* the Redis bus of a live server with a `bus` section (bus/bus_link.h) */
     return qh_bus_link_open(e, err, errlen);
 }
 

@@ -160,7 +160,7 @@ struct qh_engine {
     /* observers (the backtest report) */
     qh_engine_observer obs;
 
-    /* the Redis bus (bus/bus_link.h, engineer "redis"); NULL without one */
+    /* the Redis bus (bus/bus_link.h); NULL without one */
     struct qh_bus_link *bus_link;
 
     /* metrics */
@@ -275,21 +275,19 @@ void qh_engine_lag_probe(void *ud);
  * and time, the payload copied into its union, published on the bus.
  * Returns qh_bus_publish's result. QH_PUBLISH checks the payload's type
  * against the union member at compile time:
- *     QH_PUBLISH(e, QTR_EV_POSITION, 0, time_ms, position, after);
- * (For engineer "policy": pipeline.c's memset/type/publish blocks are to
- * move to QH_PUBLISH too; qh_policy_stale() has no caller left.) */
+ *     QH_PUBLISH(e, QTR_EV_POSITION, 0, time_ms, position, after); */
 int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
                       size_t size);
 /* The same event, built but not published (for the store directly). */
 void qh_event_make(qtr_event *ev, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
                    size_t size);
 #define QH_PAYLOAD_CHECK(member, value)                                                                  \
-    _Static_assert(__builtin_types_compatible_p(__typeof__(value), __typeof__(((qtr_event *)0)->u.member)), \
+    _Static_assert(__builtin_types_compatible_p(__typeof__(value), __typeof__(((qtr_event){0}).u.member)), \
                    "the payload is not the type of qtr_event.u." #member)
 #define QH_PUBLISH(e, type, flags, time_ms, member, value)                                               \
     do {                                                                                                 \
         QH_PAYLOAD_CHECK(member, value);                                                                 \
-        qh_engine_publish((e), (type), (flags), (time_ms), &(value), sizeof ((qtr_event *)0)->u.member); \
+        qh_engine_publish((e), (type), (flags), (time_ms), &(value), sizeof ((qtr_event){0}).u.member); \
     } while (0)
 
 #endif

@@ -47,7 +47,7 @@ size_t qh_engine_health(qh_engine *e, qtr_component_health *out, size_t cap)
         put(out, cap, &n, "reconcile", h.status, h.reason);
     }
 
-    qh_bus_link_health(e, out, cap, &n);   /* bus_redis (bus/bus_link.h, engineer "redis") */
+    qh_bus_link_health(e, out, cap, &n);   /* bus_redis (bus/bus_link.h) */
     size_t n_host = n;   /* names taken by the host's own components */
     for (size_t i = 0; i < e->n_plugins; i++) {
         qh_plugin_rt *p = &e->plugins[i];

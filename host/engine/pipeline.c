@@ -17,19 +17,17 @@
 
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
 {
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_ALERT;
-    ev.time_ms = qh_clock_now_ms(e->clock);
-    ev.u.alert.time_ms = ev.time_ms;
-    ev.u.alert.severity = sev;
-    qtr_strlcpy(ev.u.alert.source, source, sizeof ev.u.alert.source);
-    qtr_strlcpy(ev.u.alert.kind, kind, sizeof ev.u.alert.kind);
+    qtr_alert a;
+    memset(&a, 0, sizeof a);
+    a.time_ms = qh_clock_now_ms(e->clock);
+    a.severity = sev;
+    qtr_strlcpy(a.source, source, sizeof a.source);
+    qtr_strlcpy(a.kind, kind, sizeof a.kind);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(ev.u.alert.text, sizeof ev.u.alert.text, fmt, ap);
+    vsnprintf(a.text, sizeof a.text, fmt, ap);
     va_end(ap);
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_ALERT, 0, a.time_ms, alert, a);
 }
 
 static void next_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
@@ -51,14 +49,12 @@ static bool valid_symbol(const char *s)
 static void reject_local(qh_engine *e, const qtr_order_intent *o, const char *reason, qh_metric *counter)
 {
     qh_metric_add(counter, 1);
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_ORDER_UPDATE;
-    ev.time_ms = qh_clock_now_ms(e->clock);
-    qtr_order_update_for_intent(o, QTR_OS_REJECTED, reason, ev.time_ms, &ev.u.order_update);
+    int64_t now = qh_clock_now_ms(e->clock);
+    qtr_order_update u;
+    qtr_order_update_for_intent(o, QTR_OS_REJECTED, reason, now, &u);
     qh_info(LOGC, "order %s %s %s refused: %s", o->client_id[0] ? o->client_id : "(no id)", qtr_side_name(o->side),
             o->symbol, reason);
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_ORDER_UPDATE, 0, now, order_update, u);
 }
 
 /* Hand an order that passed every gate to the exchange. The ORDER_INTENT
@@ -79,12 +75,7 @@ static int send_to_exchange(qh_engine *e, const qtr_order_intent *o)
                      e->m.orders_rejected_invalid);
         return full ? QTR_EFULL : QTR_EINVAL;
     }
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_ORDER_INTENT;
-    ev.time_ms = o->time_ms;
-    ev.u.order_intent = *o;
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_ORDER_INTENT, 0, o->time_ms, order_intent, *o);
     int rc = e->exchange->ld.exchange.submit_order(e->exchange->state, o);
     if (rc != QTR_OK) {
         qtr_order_update *still = qh_order_table_find(e->open_orders, o->client_id);
@@ -292,20 +283,15 @@ static void record_signal(qh_engine *e, const qtr_signal *s, const char *outcome
 
 int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *in)
 {
-    /* Hook (engineer "redis", for "policy"): on a strategy host the signal
-     * goes to Redis for the execution host's pipeline, not to this queue. */
+    /* On a strategy host the signal goes to Redis, for the execution host's
+     * pipeline, not to this queue. */
     int bus_rc;
     if (e->bus_link && qh_bus_link_signal_out(e, origin, in, &bus_rc)) return bus_rc;
     qtr_signal s = *in;
     s.time_ms = qh_clock_now_ms(e->clock);
     qtr_strlcpy(s.strategy, origin, sizeof s.strategy);
     qh_metric_add(e->m.signals_in, 1);
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_SIGNAL;
-    ev.time_ms = s.time_ms;
-    ev.u.signal = s;
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_SIGNAL, 0, s.time_ms, signal, s);
     qtr_signal evicted;
     bool did_evict = false;
     int rc = qh_sigq_push(e->sigq, &s, &evicted, &did_evict);
@@ -418,12 +404,7 @@ static void on_fill(void *ud, const qtr_event *ev)
     }
     QH_RING_PUSH(e->recent_fills, *f);
     if (e->obs.on_fill) e->obs.on_fill(e->obs.ud, f, &before, &after);
-    qtr_event pev;
-    memset(&pev, 0, sizeof pev);
-    pev.type = QTR_EV_POSITION;
-    pev.time_ms = ev->time_ms;
-    pev.u.position = after;
-    qh_bus_publish(e->bus, &pev);
+    QH_PUBLISH(e, QTR_EV_POSITION, 0, ev->time_ms, position, after);
     qh_engine_account_changed(e, f->time_ms ? f->time_ms : ev->time_ms);
 }
 
@@ -451,15 +432,10 @@ void qh_pipeline_subscribe(qh_engine *e)
 void qh_ess_hook_transition(void *ud, const qtr_ess_event *ess)
 {
     qh_engine *e = ud;
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_ESS_STATE;
-    ev.time_ms = ess->time_ms;
-    ev.u.ess = *ess;
     qh_log(ess->state == QTR_ESS_ARMED ? QH_LOG_INFO : QH_LOG_ERROR, "ess", "%s -> %s: %s%s%s",
            qtr_ess_state_name(ess->previous), qtr_ess_state_name(ess->state), ess->reason,
            ess->user[0] ? " by " : "", ess->user);
-    qh_bus_publish(e->bus, &ev);
+    QH_PUBLISH(e, QTR_EV_ESS_STATE, 0, ess->time_ms, ess, *ess);
     if (ess->state == QTR_ESS_TRIPPED) {
         qh_metric_add(e->m.ess_trips, 1);
         qh_publish_alert(e, QTR_ALERT_CRITICAL, "ess", "ess_trip", "ESS tripped: %s", ess->reason);

@@ -146,7 +146,9 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     jw_key(w, "ess");
     write_ess(d, w);
     HOST_LIST(hc, n_health, d, 0, health_all, qtr_component_health, LIST_CAP_HEALTH)
-    jw_key(w, "health"); jw_string(w, qtr_health_status_name(api_worst_health(hc, n_health)));
+    /* no room to read the components' health: say CRITICAL, never a quiet OK */
+    jw_key(w, "health");
+    jw_string(w, qtr_health_status_name(hc ? api_worst_health(hc, n_health) : QTR_HEALTH_CRITICAL));
     HOST_LIST(open, n_open, d, 0, list_open_orders, qtr_order_update, LIST_CAP_ORDERS)
     jw_key(w, "open_orders"); jw_int(w, (long long)n_open);
     HOST_LIST(pos, n_pos, d, 0, list_positions, qtr_position, LIST_CAP_POSITIONS)
