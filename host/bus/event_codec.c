@@ -6,25 +6,7 @@
 
 #include <qtr/plugin.h>
 
-/* One row a type, from the SDK's registry (value, ID, name, payload, member, ...).
- * Until the registry is in qtr/events.h, the same columns here. */
-#ifndef QTR_EVENT_TYPES
-#define QTR_EVENT_TYPES(X)                                              \
-    X(1, CANDLE, "candle", qtr_candle, candle, 0)                       \
-    X(2, TRADE, "trade", qtr_trade, trade, 0)                           \
-    X(3, BOOK_TOP, "book_top", qtr_book_top, book_top, 0)               \
-    X(4, MARK_PRICE, "mark_price", qtr_mark_price, mark_price, 0)       \
-    X(5, SIGNAL, "signal", qtr_signal, signal, 0)                       \
-    X(6, ORDER_INTENT, "order_intent", qtr_order_intent, order_intent, 0) \
-    X(7, ORDER_UPDATE, "order_update", qtr_order_update, order_update, 0) \
-    X(8, FILL, "fill", qtr_fill, fill, 0)                               \
-    X(9, POSITION, "position", qtr_position, position, 0)               \
-    X(10, ESS_STATE, "ess_state", qtr_ess_event, ess, 0)                \
-    X(11, POLICY, "policy", qtr_policy_event, policy, 0)                \
-    X(12, HEALTH, "health", qtr_health_event, health, 0)                \
-    X(13, ALERT, "alert", qtr_alert, alert, 0)                          \
-    X(14, EQUITY, "equity", qtr_equity, equity, 0)
-#endif
+/* One row a type, from the SDK's registry (qtr/event_types.h). */
 typedef struct type_row {
     qtr_event_type type;
     const char *name;

@@ -73,8 +73,9 @@ static void load(chart *c, const qh_series *s)
     for (size_t i = 0; i < c->n; i++) c->v[i] = dbl(c->raw[i]);
 }
 
-/* The price of t: the last kept price at or before it (for markers). */
-static double price_at(const chart *c, int64_t t)
+/* Where a marker at t sits on the chart: the last plotted point at or before
+ * it. A drawing coordinate, never money. */
+static double chart_y_at(const chart *c, int64_t t)
 {
     double p = c->n ? c->v[0] : 0.0;
     for (size_t i = 0; i < c->n && c->t[i] <= t; i++) p = c->v[i];
@@ -137,9 +138,9 @@ int qh_report_write_html(const qh_report *r, FILE *o)
         const closed_trade *t = &r->closed[k];
         if (strcmp(qh_symbol_index_name(r->trip_symbols, t->sym), r->chart_symbol) != 0) continue;
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\" text-anchor=\"middle\">&#9650;</text>", x_of(c, t->open_ms),
-                y_of(c, price_at(c, t->open_ms)) + 4, t->side > 0 ? "#2e7d32" : "#c62828");
+                y_of(c, chart_y_at(c, t->open_ms)) + 4, t->side > 0 ? "#2e7d32" : "#c62828");
         fprintf(o, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#555\" text-anchor=\"middle\">&#9660;</text>", x_of(c, t->close_ms),
-                y_of(c, price_at(c, t->close_ms)) + 4);
+                y_of(c, chart_y_at(c, t->close_ms)) + 4);
     }
     fputs("</svg>\n", o);
     load(c, &r->position_series);

@@ -1,6 +1,8 @@
 /* redis_fixture.c — see redis_fixture.h. */
 #include "redis_fixture.h"
 
+#include "bus_tmpdir.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -74,8 +76,7 @@ bool redis_fx_start(redis_fx *r, bool no_aof)
     memset(r, 0, sizeof *r);
     r->no_aof = no_aof;
     if (system("command -v redis-server >/dev/null 2>&1") != 0) return false;
-    snprintf(r->dir, sizeof r->dir, "/tmp/qtr-redis-XXXXXX");
-    if (!mkdtemp(r->dir)) abort();
+    if (bus_tmpdir(r->dir, sizeof r->dir, "redis") != 0) abort();
     r->port = free_port();
     spawn(r);
     return true;

@@ -18,6 +18,7 @@
 #include <qtr/plugin.h>
 
 #include "bus/crc32c.h"
+#include "bus_tmpdir.h"
 #include "bus/disk_buffer.h"
 #include "core/log.h"
 
@@ -27,8 +28,7 @@ static char g_log[4096];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/qtr-dbuf-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (bus_tmpdir(g_dir, sizeof g_dir, "dbuf") != 0) return -1;
     snprintf(g_path, sizeof g_path, "%s/bus.buf", g_dir);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bus/dedupe.h"
+#include "bus_tmpdir.h"
 #include "bus/event_seq.h"
 
 static char g_dir[64], g_path[96];
@@ -21,8 +22,7 @@ static char g_dir[64], g_path[96];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof g_dir, "/tmp/qtr-seq-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (bus_tmpdir(g_dir, sizeof g_dir, "seq") != 0) return -1;
     snprintf(g_path, sizeof g_path, "%s/bus.seq", g_dir);
     return 0;
 }

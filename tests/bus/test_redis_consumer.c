@@ -18,6 +18,7 @@
 #include "bus/redis_consumer.h"
 #include "bus/redis_mirror.h"
 #include "core/clock.h"
+#include "bus_tmpdir.h"
 #include "redis_fixture.h"
 
 #define N_SIGNALS 2000
@@ -42,8 +43,7 @@ static int setup(void **state)
         fprintf(stderr, "redis-server not installed: skipped\n");
         exit(77);
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/qtr-consumer-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (bus_tmpdir(g_dir, sizeof g_dir, "consumer") != 0) return -1;
     snprintf(g_buf, sizeof g_buf, "%s/bus.buf", g_dir);
     snprintf(g_seq, sizeof g_seq, "%s/bus.seq", g_dir);
     return 0;

@@ -24,6 +24,7 @@
 #include "bus/event_codec.h"
 #include "bus/redis_mirror.h"
 #include "core/clock.h"
+#include "bus_tmpdir.h"
 #include "redis_fixture.h"
 
 #define MAXEV 200000
@@ -49,8 +50,7 @@ static int setup(void **state)
         fprintf(stderr, "redis-server not installed: skipped\n");
         exit(77);
     }
-    snprintf(g_dir, sizeof g_dir, "/tmp/qtr-mirror-XXXXXX");
-    if (!mkdtemp(g_dir)) return -1;
+    if (bus_tmpdir(g_dir, sizeof g_dir, "mirror") != 0) return -1;
     snprintf(g_buf, sizeof g_buf, "%s/bus.buf", g_dir);
     snprintf(g_seq, sizeof g_seq, "%s/bus.seq", g_dir);
     g_entries = calloc(MAXEV, sizeof *g_entries);
