@@ -31,7 +31,7 @@ void event_coalesce_key(const qtr_event *ev, char *key, size_t cap)
 {
     const char *name = qtr_event_type_name(ev->type);
     switch (ev->type) {
-    case QTR_EV_POSITION: case QTR_EV_MARK_PRICE: case QTR_EV_BOOK_TOP:
+    case QTR_EV_POSITION: case QTR_EV_MARK_PRICE: case QTR_EV_BOOK_TOP: case QTR_EV_REGIME:
         snprintf(key, cap, "%s:%.*s", name, QTR_SYMBOL_MAX, ev->u.position.symbol);
         break;
     case QTR_EV_HEALTH:

@@ -434,6 +434,22 @@ void jw_alert(jw *w, const qtr_alert *a)
     jw_end_object(w);
 }
 
+/* The regime by name ("trend_up"); the inputs are scores (jw_real), not money. */
+void jw_regime_event(jw *w, const qtr_regime_event *r)
+{
+    jw_begin_object(w);
+    jw_key(w, "symbol"); JW_FIELD(w, r->symbol);
+    jw_key(w, "time_ms"); jw_int(w, r->time_ms);
+    jw_key(w, "regime"); jw_string(w, qtr_regime_name(r->regime));
+    jw_key(w, "previous"); jw_string(w, qtr_regime_name(r->previous));
+    jw_key(w, "adx"); jw_real(w, r->adx);
+    jw_key(w, "plus_di"); jw_real(w, r->plus_di);
+    jw_key(w, "minus_di"); jw_real(w, r->minus_di);
+    jw_key(w, "atr_pct"); jw_real(w, r->atr_pct);
+    jw_key(w, "volatility"); jw_real(w, r->volatility);
+    jw_end_object(w);
+}
+
 void jw_signal_record(jw *w, const qtr_signal_record *r)
 {
     jw_begin_object(w);

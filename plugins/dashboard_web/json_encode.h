@@ -59,6 +59,7 @@ void jw_ess_status(jw *w, const qtr_ess_status *s);
 void jw_policy_event(jw *w, const qtr_policy_event *p);
 void jw_health_event(jw *w, const qtr_health_event *h);
 void jw_alert(jw *w, const qtr_alert *a);
+void jw_regime_event(jw *w, const qtr_regime_event *r);
 void jw_signal_record(jw *w, const qtr_signal_record *r);
 void jw_plugin_info(jw *w, const qtr_plugin_info *p);
 /* The limits' fields without braces (GET /api/policy puts "loaded" first). */

@@ -1,6 +1,7 @@
 /* Unit tests of the dashboard's pure parts: request parsing, the WebSocket
  * accept key, the bearer token, the per-client queue, alert rules, JSON
  * money encoding and the metrics text. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -463,6 +464,45 @@ static void test_event_json_money_as_strings(void **state)
     event_blob_unref(b);
 }
 
+/* The REGIME event: names for the regimes, scores as numbers, one
+ * coalescing key per symbol (a slow client keeps each symbol's latest). */
+static void test_event_json_regime(void **state)
+{
+    (void)state;
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_REGIME;
+    ev.time_ms = 1700000000123;
+    qtr_strlcpy(ev.u.regime.symbol, "XRPUSDT", sizeof ev.u.regime.symbol);
+    ev.u.regime.time_ms = 1700000000000;
+    ev.u.regime.regime = QTR_REGIME_TREND_DOWN;
+    ev.u.regime.previous = QTR_REGIME_RANGE;
+    ev.u.regime.adx = 31.25;
+    ev.u.regime.plus_di = 12.5;
+    ev.u.regime.minus_di = 40;
+    ev.u.regime.atr_pct = 0.75;
+    ev.u.regime.volatility = NAN;   /* not finite: null, never invalid JSON */
+    event_blob *b = event_blob_new(&ev, 7, 0);
+    assert_non_null(b);
+    json_error_t err;
+    json_t *j = json_loads(b->json, 0, &err);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "regime");
+    json_t *p = json_object_get(j, "payload");
+    assert_string_equal(json_string_value(json_object_get(p, "symbol")), "XRPUSDT");
+    assert_int_equal(json_integer_value(json_object_get(p, "time_ms")), 1700000000000);
+    assert_string_equal(json_string_value(json_object_get(p, "regime")), "trend_down");
+    assert_string_equal(json_string_value(json_object_get(p, "previous")), "range");
+    assert_true(json_real_value(json_object_get(p, "adx")) == 31.25);
+    assert_true(json_real_value(json_object_get(p, "plus_di")) == 12.5);
+    assert_true(json_number_value(json_object_get(p, "minus_di")) == 40);
+    assert_true(json_real_value(json_object_get(p, "atr_pct")) == 0.75);
+    assert_true(json_is_null(json_object_get(p, "volatility")));
+    assert_string_equal(b->key, "regime:XRPUSDT");
+    json_decref(j);
+    event_blob_unref(b);
+}
+
 static void test_event_json_every_type_and_keys(void **state)
 {
     (void)state;
@@ -751,6 +791,7 @@ int main(void)
         cmocka_unit_test(test_queue_take_in_parts_keeps_order),
         cmocka_unit_test(test_event_json_money_as_strings),
         cmocka_unit_test(test_event_json_every_type_and_keys),
+        cmocka_unit_test(test_event_json_regime),
         cmocka_unit_test(test_json_field_survives_bad_utf8),
         cmocka_unit_test(test_json_writer_syntax),
         cmocka_unit_test(test_alert_ess_trip),

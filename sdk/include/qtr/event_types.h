@@ -52,7 +52,8 @@
     X(11, POLICY,       "policy",       qtr_policy_event, policy,       HOST,     NULL,             0, LIVE,   policy_event) \
     X(12, HEALTH,       "health",       qtr_health_event, health,       HOST,     "set_health()",   0, NO,     health_event) \
     X(13, ALERT,        "alert",        qtr_alert,        alert,        ANY,      NULL,             0, LIVE,   alert)        \
-    X(14, EQUITY,       "equity",       qtr_equity,       equity,       HOST,     NULL,             0, LIVE,   account)
+    X(14, EQUITY,       "equity",       qtr_equity,       equity,       HOST,     NULL,             0, LIVE,   account)      \
+    X(15, REGIME,       "regime",       qtr_regime_event, regime,       HOST,     NULL,             1, NO,     regime_event)
 /* clang-format on */
 
 /* The publisher column. 0 is no rule at all (a table error a test catches). */

@@ -26,6 +26,7 @@
 
 #include <qtr/event_types.h>
 #include <qtr/money.h>
+#include <qtr/regime.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -266,6 +267,19 @@ typedef struct qtr_alert {
     char kind[QTR_NAME_MAX];       /* machine-readable: "ess_trip", "policy"... */
     char text[QTR_TEXT_MAX];
 } qtr_alert;
+
+/* A symbol's market regime changed (qtr/regime.h): published by the host
+ * on the closed candle that changed it (docs/indicators.md has the rules;
+ * qtr_host.get_regime reads the current one). The inputs are scores, never
+ * prices: ADX and the DIs 0..100, ATR% and volatility in percent per candle. */
+typedef struct qtr_regime_event {
+    char symbol[QTR_SYMBOL_MAX];
+    int64_t time_ms;               /* close time of the candle that decided it */
+    qtr_regime regime, previous;
+    double adx, plus_di, minus_di;
+    double atr_pct;                /* ATR in percent of the close              */
+    double volatility;             /* stddev of the returns, in percent        */
+} qtr_regime_event;
 
 /* One event on the bus. */
 typedef struct qtr_event {
