@@ -57,8 +57,18 @@ typedef enum qtr_order_type {
     QTR_ORDER_MARKET = 1,
     QTR_ORDER_LIMIT = 2,
     QTR_ORDER_STOP_MARKET = 3,        /* conditional: triggers at stop_price */
-    QTR_ORDER_TAKE_PROFIT_MARKET = 4  /* conditional: triggers at stop_price */
+    QTR_ORDER_TAKE_PROFIT_MARKET = 4, /* conditional: triggers at stop_price */
+    /* conditional: once activation_price is reached (at once if 0), follows
+     * the best price and triggers a market order when the price retraces by
+     * callback_bps from it (as Binance's TRAILING_STOP_MARKET) */
+    QTR_ORDER_TRAILING_STOP_MARKET = 5
 } qtr_order_type;
+
+/* Which price a conditional order watches (Binance's workingType). */
+typedef enum qtr_working_type {
+    QTR_WORKING_LAST = 0,   /* the last traded price (CONTRACT_PRICE): the default */
+    QTR_WORKING_MARK = 1    /* the mark price (MARK_PRICE)                          */
+} qtr_working_type;
 
 typedef enum qtr_tif {
     QTR_TIF_GTC = 0,   /* good till cancelled (the default)     */
@@ -147,6 +157,10 @@ typedef struct qtr_order_intent {
     bool reduce_only;
     double confidence;
     char reason[QTR_REASON_MAX];/* the signal's reason, or the risk verdict     */
+    /* appended after 2.0: conditional orders */
+    qtr_dec activation_price;   /* trailing: 0 = active at once                 */
+    uint32_t callback_bps;      /* trailing: retrace from the best price, 10..1000 (Binance 0.1%..10%) */
+    qtr_working_type working_type; /* conditional: the price that triggers it  */
 } qtr_order_intent;
 
 /* The exchange's view of an order after any change. */
@@ -165,6 +179,11 @@ typedef struct qtr_order_update {
     bool reduce_only;
     bool external;              /* not placed by this server (reconciliation)   */
     char reason[QTR_REASON_MAX];/* why rejected, expired or cancelled           */
+    /* appended after 2.0: conditional orders, as the exchange reports them */
+    qtr_dec activation_price;   /* trailing: 0 = active at once                 */
+    uint32_t callback_bps;      /* trailing: retrace from the best price, in bps */
+    qtr_working_type working_type; /* conditional: the price that triggers it  */
+    qtr_dec stop_price;         /* conditional: the trigger price (0: none)      */
 } qtr_order_update;
 
 /* One execution. qty is this fill's increment, never a running total. */
@@ -403,6 +422,10 @@ static inline void qtr_order_update_for_intent(const qtr_order_intent *in, qtr_o
     u->qty = in->qty;
     u->price = in->price;
     u->reduce_only = in->reduce_only;
+    u->activation_price = in->activation_price;
+    u->callback_bps = in->callback_bps;
+    u->working_type = in->working_type;
+    u->stop_price = in->stop_price;
 }
 
 static inline const char *qtr_side_name(qtr_side s) { return s == QTR_SIDE_BUY ? "BUY" : s == QTR_SIDE_SELL ? "SELL" : "?"; }
@@ -429,6 +452,7 @@ static inline const char *qtr_order_type_name(qtr_order_type t)
     case QTR_ORDER_LIMIT: return "LIMIT";
     case QTR_ORDER_STOP_MARKET: return "STOP_MARKET";
     case QTR_ORDER_TAKE_PROFIT_MARKET: return "TAKE_PROFIT_MARKET";
+    case QTR_ORDER_TRAILING_STOP_MARKET: return "TRAILING_STOP_MARKET";
     }
     return "?";
 }

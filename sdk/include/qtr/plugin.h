@@ -64,6 +64,7 @@
 #include <stdint.h>
 
 #include <qtr/events.h>
+#include <qtr/exits.h>
 #include <qtr/money.h>
 #include <qtr/signature.h>
 
@@ -440,6 +441,19 @@ typedef struct qtr_host {
      * Recorded in the store (user, reason, time). QTR_EREFUSED with err when
      * nothing waits for an acknowledgement, QTR_EINVAL without a reason. */
     int (*reconcile_ack)(qtr_ctx *ctx, const char *user, const char *reason, char *err, size_t errlen);
+
+    /* ---- exits (qtr/exits.h; appended after 2.0: QTR_HOST_HAS first) ----
+     * set_exit_plan: the host keeps exit orders for symbol's positions as
+     * the plan says, from the next placement on (a position already open
+     * gets them now). Replaces the symbol's earlier plan, whoever set it;
+     * kept in the store. plan->size must be set (QTR_SIZED). QTR_OK;
+     * QTR_EINVAL with err naming the field for a plan that breaks a rule of
+     * qtr/exits.h; QTR_EIO if the store could not keep it. */
+    int (*set_exit_plan)(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan *plan, char *err, size_t errlen);
+    /* clear_exit_plan: forget the symbol's plan and cancel its open exit
+     * orders (the position stays). QTR_OK, QTR_ENOTFOUND if it had none. */
+    int (*clear_exit_plan)(qtr_ctx *ctx, const char *symbol);
+
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */
