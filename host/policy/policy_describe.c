@@ -6,6 +6,8 @@
  * needs escaping; money is written as exact decimal strings. */
 #include "policy/policy.h"
 
+#include "core/sized_copy.h"
+
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@ int qh_policy_rules_info(const qh_policy_rules *l, const char *file, qtr_policy_
     if (!out || out->size < offsetof(qtr_policy_info, loaded_at_ms) + sizeof out->loaded_at_ms) return QTR_EINVAL;
     qtr_policy_info info;
     memset(&info, 0, sizeof info);
-    info.size = out->size < sizeof info ? out->size : (uint32_t)sizeof info;
+    info.size = (uint32_t)sizeof info;
     if (l) {
         info.loaded = true;
         qtr_strlcpy(info.name, l->name, sizeof info.name);
@@ -26,7 +28,10 @@ int qh_policy_rules_info(const qh_policy_rules *l, const char *file, qtr_policy_
         info.version = l->version;
         info.loaded_at_ms = l->loaded_at_ms;
     }
-    memcpy(out, &info, info.size);   /* only what the caller's struct holds */
+    /* Only what the caller's struct holds; a newer caller's fields past the
+     * host's own size read 0 (unknown), not what was in its memory. */
+    int rc = qh_sized_out(out, &info, sizeof info);
+    if (rc != QTR_OK) return rc;
     return l ? QTR_OK : QTR_ENOTFOUND;
 }
 

@@ -184,6 +184,40 @@ static void health_list_cap(const qtr_host *h, qtr_ctx *ctx)
     assert_canaries(buf, old, sizeof buf, "health_all (older header, cap 1)");
 }
 
+/* The policy brief: an older header's prefix and nothing after it; a newer
+ * header's field past the host's own size reads 0, not what was in the
+ * plugin's memory; the caller's size stays. */
+static void policy_info_sizes(const qtr_host *h, qtr_ctx *ctx, int want_rc, bool want_loaded)
+{
+    unsigned char buf[sizeof(qtr_policy_info) + 64];
+    size_t old = offsetof(qtr_policy_info, version) + sizeof(uint32_t);
+    fill_canary(buf, sizeof buf);
+    uint32_t size = (uint32_t)old;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->policy_info(ctx, (qtr_policy_info *)(void *)buf), QTR_EINVAL);   /* no loaded_at_ms */
+    assert_canaries(buf, sizeof size, sizeof buf, "policy_info (too old)");
+
+    old = offsetof(qtr_policy_info, loaded_at_ms) + sizeof(int64_t);
+    fill_canary(buf, sizeof buf);
+    size = (uint32_t)old;
+    memcpy(buf, &size, sizeof size);
+    assert_int_equal(h->policy_info(ctx, (qtr_policy_info *)(void *)buf), want_rc);
+    assert_int_equal(buf[offsetof(qtr_policy_info, loaded)], want_loaded);
+    assert_canaries(buf, old, sizeof buf, "policy_info (older header)");
+    memcpy(&size, buf, sizeof size);
+    assert_int_equal(size, old);
+
+    struct newer_info { qtr_policy_info i; int64_t later; unsigned char canary[32]; } newer;
+    memset(&newer, GARBAGE, sizeof newer);
+    memset(newer.canary, CANARY, sizeof newer.canary);
+    newer.i.size = (uint32_t)offsetof(struct newer_info, canary);
+    assert_int_equal(h->policy_info(ctx, &newer.i), want_rc);
+    assert_int_equal(newer.i.loaded, want_loaded);
+    assert_int_equal(newer.i.size, offsetof(struct newer_info, canary));   /* the caller's size stays */
+    assert_zero((const unsigned char *)&newer.later, sizeof newer.later, "policy_info (newer header)");
+    assert_canaries(newer.canary, 0, sizeof newer.canary, "policy_info (newer header)");
+}
+
 /* ---- on the real host ---- */
 
 static void the_host_honours_every_size(void **state)
@@ -204,6 +238,7 @@ static void the_host_honours_every_size(void **state)
     position_list_sizes(&e->api, &quiet->ctx, "BTCUSDT", QTR_DEC_INT(2));
     health_list_cap(&e->api, &quiet->ctx);
     reconcile_sizes(&e->api, &quiet->ctx);
+    policy_info_sizes(&e->api, &quiet->ctx, QTR_OK, true);
     efx_free(f);
 }
 
@@ -275,6 +310,7 @@ static void the_mock_honours_every_size(void **state)
     position_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
     position_list_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
     health_list_cap(&m->api, m->ctx);
+    policy_info_sizes(&m->api, m->ctx, QTR_ENOTFOUND, false);
     mock_host_free(m);
 }
 
