@@ -434,14 +434,11 @@ static void api_set_health(qtr_ctx *ctx, qtr_health_status st, const char *reaso
     p->set_health.status = st;
     qtr_strlcpy(p->set_health.reason, reason ? reason : "", sizeof p->set_health.reason);
     if (!changed) return;
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_HEALTH;
-    ev.time_ms = qh_clock_now_ms(E(ctx)->clock);
-    ev.u.health.time_ms = ev.time_ms;
-    qtr_strlcpy(ev.u.health.component, p->ld.desc.name, sizeof ev.u.health.component);
-    ev.u.health.health = p->set_health;
-    qh_bus_publish(E(ctx)->bus, &ev);
+    qtr_health_event h = { 0 };
+    h.time_ms = qh_clock_now_ms(E(ctx)->clock);
+    qtr_strlcpy(h.component, p->ld.desc.name, sizeof h.component);
+    h.health = p->set_health;
+    QH_PUBLISH(E(ctx), QTR_EV_HEALTH, 0, h.time_ms, health, h);
 }
 
 static size_t fill_health(void *ud, void *buf, size_t cap) { return qh_engine_health(ud, buf, cap); }
