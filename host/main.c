@@ -15,6 +15,7 @@ static const command commands[] = {
     { "policy", qh_cmd_policy },   { "ess", qh_cmd_ess },              { "backup", qh_cmd_backup },
     { "export-trades", qh_cmd_export }, { "plugins", qh_cmd_plugins }, { "version", qh_cmd_version },
     { "indicators", qh_cmd_indicators }, { "reconcile", qh_cmd_reconcile }, { "bus", qh_cmd_bus },
+    { "symbols", qh_cmd_symbols },
 };
 
 /* `qtr help [COMMAND [SUBCOMMAND]]` */

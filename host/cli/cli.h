@@ -22,6 +22,7 @@ int qh_cmd_backup(int argc, char **argv);
 int qh_cmd_export(int argc, char **argv);
 int qh_cmd_indicators(int argc, char **argv);
 int qh_cmd_bus(int argc, char **argv);
+int qh_cmd_symbols(int argc, char **argv);
 
 /* Shared option handling: -c FILE, --log-json, --log-level L. Unknown
  * options are refused by each command. */

@@ -115,6 +115,18 @@ static const usage table[] = {
       "  -c, --config FILE       a server config: its plugin_path and its plugins\n"
       "  -v, --verbose           each plugin's description and options\n" LOG_OPTIONS HELP_OPTION,
       "0 done, 2 bad config, or a plugin the config names is refused or (when required) missing", false },
+    { "symbols", "fetch", "instrument rules: see qtr symbols fetch --help", HELP_OPTION,
+      "0 saved, 1 refused or write failure, 2 unreachable or bad input", true },
+    { "symbols fetch", "[-c FILE] --out FILE [--log-json] [--log-level LEVEL]",
+      "save the exchange's instrument rules (exchangeInfo JSON) for the paper exchange's\n"
+      "symbols_file and backtests, fetched by the configured exchange plugin (binance_usdm;\n"
+      "it is loaded, never started: nothing trades)",
+      "  -c, --config FILE       the config that names the exchange (its base_url; the API key and\n"
+      "                          secret in the environment, as for qtr run)\n"
+      "  --out FILE              where the JSON goes: replaced only once checked ('-' for standard output)\n"
+      LOG_OPTIONS HELP_OPTION,
+      "0 saved, 1 the answer refused (the field named) or a write failure, 2 unreachable, no answer\n"
+      "within 60 s, an exchange without rules to fetch, or bad input", false },
     { "version", "", "the host version and the plugin ABI", HELP_OPTION, "0", false },
     { "help", "[COMMAND [SUBCOMMAND]]", "this list, or one command's usage", HELP_OPTION, "0, 2 unknown command",
       false },

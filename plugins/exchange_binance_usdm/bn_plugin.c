@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "bn_exchange_info.h"
 #include "bn_jread.h"
 #include "bn_plugin.h"
 #include "kx_buf.h"
@@ -512,6 +513,7 @@ static void destroy(void *state)
     bn_market_streams_free(p);
     bn_orders_free(p);
     bn_snapshot_free(p);
+    bn_rules_fetch_free(p);
     bn_market_free(p);
     if (p->info_retry_ev) event_free(p->info_retry_ev);
     bn_exchange_info_free(&p->info);
@@ -536,6 +538,11 @@ static int op_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
     return bn_snapshot_fetch(&((bn_instance *)state)->p, cb, ud);
 }
 
+static int op_fetch_rules(void *state, qtr_rules_cb cb, void *ud)
+{
+    return bn_rules_fetch(&((bn_instance *)state)->p, cb, ud);
+}
+
 static int op_adopt(void *state, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills)
 {
     return bn_orders_adopt(&((bn_instance *)state)->p, known, fills, n_fills);
@@ -548,6 +555,7 @@ static const qtr_exchange_ops bn_exchange_ops = {
     .cancel_all = op_cancel_all,
     .fetch_snapshot = op_snapshot,
     .adopt_order = op_adopt,
+    .fetch_rules = op_fetch_rules,
 };
 
 QTR_PLUGIN_DEFINE(.kind = QTR_KIND_EXCHANGE, .name = "binance_usdm", .version = "1.0.0",

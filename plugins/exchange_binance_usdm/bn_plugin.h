@@ -241,6 +241,7 @@ typedef struct bn_plugin {
     /* market data */
     struct bn_market *market;
     struct bn_snap *snaps;              /* snapshots awaiting answers       */
+    struct bn_rules_wait *rules_fetches; /* fetch_rules awaiting answers (bn_exchange_info.c) */
 
     /* streams */
     struct bn_user_stream *ustream;

@@ -22,8 +22,8 @@ from qtrtest import BUILD, SRC, check, finish, run
 
 MAN = os.path.join(SRC, "docs", "qtr.1")
 COMMANDS = {"run", "backtest", "check", "policy check", "ess status", "ess trip", "ess reset", "reconcile", "backup",
-            "export-trades", "indicators", "plugins", "version", "help", "bus status"}
-GROUPS = {"policy", "ess", "bus"}
+            "export-trades", "indicators", "plugins", "version", "help", "bus status", "symbols fetch"}
+GROUPS = {"policy", "ess", "bus", "symbols"}
 
 # a harmless value for each placeholder, and arguments that make each command
 # stop early (no server started, nothing written, nothing beyond 127.0.0.1)
@@ -42,6 +42,7 @@ STOP_EARLY = {
     "indicators": ["--data", "/nonexistent/qtr-help/XRPUSDT.csv", "--ind", "rsi:14"],
     "plugins": ["-c", "/nonexistent/qtr-help/qtr.lua"],
     "bus status": ["-c", "/nonexistent/qtr-help/qtr.lua"],
+    "symbols fetch": ["-c", "/nonexistent/qtr-help/qtr.lua", "--out", "/nonexistent/qtr-help/x"],
 }
 
 

@@ -297,6 +297,9 @@ typedef void (*qtr_write_cb)(void *ud, const char *text, size_t len);
 typedef void (*qtr_snapshot_cb)(void *ud, int status,
                                 const qtr_order_update *orders, size_t n_orders,
                                 const qtr_position *positions, size_t n_positions);
+/* fetch_rules' answer: QTR_OK with the exchange's rules document, or an
+ * error code with a one-line reason; text is valid during the call only. */
+typedef void (*qtr_rules_cb)(void *ud, int status, const char *text, size_t len);
 
 /* ---------------------------------------------------------------------------
  * Host services: one const table, handed to init(). Grows by appending only;
@@ -523,6 +526,16 @@ typedef struct qtr_exchange_ops {
      * and the executions not among fills, then polls it like its own. An
      * order the exchange has no trace of is ended EXPIRED, never sent. */
     int (*adopt_order)(void *state, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills);
+    /* optional: the exchange's instrument rules (tick, lot step, minimums)
+     * as its own JSON document (Binance: the GET /fapi/v1/exchangeInfo
+     * answer), for `qtr symbols fetch`; callable after init(), without
+     * start(). cb runs once, later on the loop (never after destroy()):
+     * QTR_OK with the document, which the plugin could read itself;
+     * QTR_EIO when the exchange gave no usable answer (unreachable, timeout,
+     * 5xx, rate limited); QTR_EREFUSED when it answered with an error or a
+     * document that does not read (the text names the field). A non-zero
+     * return means nothing was sent and cb never runs. */
+    int (*fetch_rules)(void *state, qtr_rules_cb cb, void *ud);
 } qtr_exchange_ops;
 
 typedef struct qtr_dashboard_ops {
