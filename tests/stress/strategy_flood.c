@@ -15,6 +15,20 @@
  *   qty        = (k + 1) * 0.001        (so an order's quantity tells its k)
  *   side       = BUY for even k, SELL for odd k
  * Then it stops and logs "flood done: N signals over C candles".
+ *
+ * With `model_capacity` > 0 (the host queue's capacity) it also checks the
+ * queue against a model of it, whatever the timing: it knows every signal it
+ * queued (ranks counted, 50 counters) and sees every take synchronously (the
+ * drain sends the order, the exchange publishes NEW or REJECTED through the
+ * bus before the next candle is dispatched). Checked at every step:
+ *   - a push the queue refused as full must be no better than the worst
+ *     queued; one it took into a full queue must be better (and evicts the
+ *     worst: the model drops one of its lowest rank);
+ *   - every take must be of the highest rank still queued.
+ * A queue that takes or keeps the wrong signals fails here, however the
+ * candles and the 100 ms cycles interleave. Stale drops are invisible to the
+ * model: the test sets max_age_ms out of reach. "model: ..." is logged with
+ * the counts at "steady done" and "flood done".
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -36,6 +50,10 @@ static const qtr_option options[] = {
       .help = "one signal every this many candles in the steady phase" },
     { .name = "trigger", .type = QTR_OPT_STRING, .default_value = "",
       .help = "a file whose existence starts the burst (empty: at once)" },
+    { .name = "seed", .type = QTR_OPT_INT, .default_value = "12345",
+      .help = "seed of the ranks' random order" },
+    { .name = "model_capacity", .type = QTR_OPT_INT, .default_value = "0",
+      .help = "the host queue's capacity: check the queue against a model of it (0: off)" },
     { .name = "symbols", .type = QTR_OPT_STRING_LIST,
       .help = "set by the host (not read here: `symbol` is the one flooded)" },
     { .name = NULL },
@@ -49,8 +67,87 @@ typedef struct flood {
     bool steady_logged;
     uint64_t emitted, queued, refused_full, refused_other;
     uint32_t rng;
-    qtr_metric *m_emitted;
+    qtr_metric *m_emitted, *m_model_pushes, *m_model_takes, *m_model_evicted, *m_model_wrong;
+    /* the queue model (model_capacity > 0) */
+    int64_t model_capacity;
+    uint32_t model_count[50];          /* queued signals of each rank */
+    uint64_t model_depth, model_pushes, model_takes, model_evicted, model_wrong;
+    char model_first_wrong[160];
 } flood;
+
+#define RANKS 50
+
+static int model_max(const flood *f)
+{
+    for (int k = RANKS - 1; k >= 0; k--)
+        if (f->model_count[k]) return k;
+    return -1;
+}
+
+static int model_min(const flood *f)
+{
+    for (int k = 0; k < RANKS; k++)
+        if (f->model_count[k]) return k;
+    return RANKS;
+}
+
+static void model_wrong(flood *f, const char *what, int k, int expected)
+{
+    f->h->metric_add(f->m_model_wrong, 1);
+    if (!f->model_wrong++) {
+        snprintf(f->model_first_wrong, sizeof f->model_first_wrong, "%s rank %d (model: %d) at push %llu take %llu",
+                 what, k, expected, (unsigned long long)f->model_pushes, (unsigned long long)f->model_takes);
+        f->h->log(f->ctx, QTR_LOG_ERROR, "model: first wrong step: %s", f->model_first_wrong);
+    }
+}
+
+/* The queue answered rc to a push of rank k. */
+static void model_push(flood *f, int k, int rc)
+{
+    if (f->model_capacity <= 0) return;
+    f->model_pushes++;
+    f->h->metric_add(f->m_model_pushes, 1);
+    bool full = f->model_depth >= (uint64_t)f->model_capacity;
+    int worst = model_min(f);
+    if (rc == QTR_EFULL) {
+        if (!full || k > worst) model_wrong(f, "refused as full", k, full ? worst : -1);
+        return;
+    }
+    if (rc != QTR_OK) return;
+    if (full) {
+        if (k <= worst) model_wrong(f, "queued into a full queue over a better one,", k, worst);
+        if (worst < RANKS) f->model_count[worst]--;
+        f->model_evicted++;
+        f->h->metric_add(f->m_model_evicted, 1);
+    } else {
+        f->model_depth++;
+    }
+    f->model_count[k]++;
+}
+
+/* The queue took a signal of rank k (its order's first update). */
+static void model_take(flood *f, int k)
+{
+    if (f->model_capacity <= 0) return;
+    f->model_takes++;
+    f->h->metric_add(f->m_model_takes, 1);
+    int best = model_max(f);
+    if (k != best) model_wrong(f, "took", k, best);
+    if (f->model_count[k]) {
+        f->model_count[k]--;
+        f->model_depth--;
+    }
+}
+
+static void model_log(flood *f, const char *when)
+{
+    if (f->model_capacity <= 0) return;
+    f->h->log(f->ctx, f->model_wrong ? QTR_LOG_ERROR : QTR_LOG_INFO,
+              "model %s: %llu pushes, %llu takes, %llu evicted, depth %llu, %llu wrong%s%s", when,
+              (unsigned long long)f->model_pushes, (unsigned long long)f->model_takes,
+              (unsigned long long)f->model_evicted, (unsigned long long)f->model_depth,
+              (unsigned long long)f->model_wrong, f->model_wrong ? ": first " : "", f->model_first_wrong);
+}
 
 static uint32_t next_rand(flood *f)
 {
@@ -70,6 +167,7 @@ static void submit(flood *f, const char *symbol, int k)
     s.confidence = 0.50 + k / 100.0;
     snprintf(s.reason, sizeof s.reason, "flood k=%d", k);
     int rc = f->h->submit_signal(f->ctx, &s);
+    model_push(f, k, rc);
     f->emitted++;
     if (rc == QTR_OK) f->queued++;
     else if (rc == QTR_EFULL) f->refused_full++;
@@ -89,6 +187,7 @@ static bool steady(flood *f, const qtr_candle *c)
         f->h->log(f->ctx, QTR_LOG_INFO, "steady done: %llu signals over %lld candles (%llu queued, %llu full, %llu other)",
                   (unsigned long long)f->emitted, (long long)f->steady_seen, (unsigned long long)f->queued,
                   (unsigned long long)f->refused_full, (unsigned long long)f->refused_other);
+        model_log(f, "steady done");
     }
     if (f->trigger && f->trigger[0] && access(f->trigger, F_OK) != 0) return true;
     return false;
@@ -111,6 +210,21 @@ static void on_candle(void *state, const qtr_candle *c)
         f->h->log(f->ctx, QTR_LOG_INFO, "flood done: %llu signals over %lld candles (%llu queued, %llu full, %llu other)",
                   (unsigned long long)f->emitted, (long long)f->seen, (unsigned long long)f->queued,
                   (unsigned long long)f->refused_full, (unsigned long long)f->refused_other);
+    if (f->seen == f->candles) model_log(f, "flood done");
+}
+
+/* The first update of an order is NEW, or REJECTED if it never got that far:
+ * the moment the queue gave it up. Its quantity tells its rank. */
+static void on_order_update(void *state, const qtr_order_update *u)
+{
+    flood *f = state;
+    if (u->status != QTR_OS_NEW && u->status != QTR_OS_REJECTED) return;
+    int64_t k = u->qty / (QTR_DEC_SCALE / 1000) - 1;
+    if (k < 0 || k >= RANKS || u->qty % (QTR_DEC_SCALE / 1000)) {
+        model_wrong(f, "an order not of this strategy", (int)k, -1);
+        return;
+    }
+    model_take(f, (int)k);
 }
 
 static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
@@ -119,24 +233,31 @@ static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
     if (!f) return -1;
     f->h = h;
     f->ctx = ctx;
-    f->rng = 12345u;
+    int64_t seed = 0;
     if (h->config_string(ctx, "symbol", &f->symbol) != QTR_OK || h->config_int(ctx, "candles", &f->candles) != QTR_OK ||
         h->config_int(ctx, "per_candle", &f->per_candle) != QTR_OK || f->per_candle < 1 || f->per_candle > 100 ||
         h->config_int(ctx, "steady_candles", &f->steady_candles) != QTR_OK || f->steady_candles < 0 ||
         h->config_int(ctx, "steady_every", &f->steady_every) != QTR_OK || f->steady_every < 1 ||
-        h->config_string(ctx, "trigger", &f->trigger) != QTR_OK) {
+        h->config_string(ctx, "trigger", &f->trigger) != QTR_OK || h->config_int(ctx, "seed", &seed) != QTR_OK ||
+        h->config_int(ctx, "model_capacity", &f->model_capacity) != QTR_OK) {
         h->log(ctx, QTR_LOG_ERROR, "bad options");
         free(f);
         return -1;
     }
+    f->rng = (uint32_t)seed;
     f->m_emitted = h->metric_counter(ctx, "flood_signals_emitted_total", "signals the flood strategy submitted", NULL, NULL);
+    /* the queue model's counts (model_capacity > 0), final once the queue is drained */
+    f->m_model_pushes = h->metric_counter(ctx, "flood_model_pushes_total", "pushes checked against the queue model", NULL, NULL);
+    f->m_model_takes = h->metric_counter(ctx, "flood_model_takes_total", "takes checked against the queue model", NULL, NULL);
+    f->m_model_evicted = h->metric_counter(ctx, "flood_model_evicted_total", "evictions the queue model made", NULL, NULL);
+    f->m_model_wrong = h->metric_counter(ctx, "flood_model_wrong_total", "pushes or takes the queue model disagrees with", NULL, NULL);
     *out = f;
     return 0;
 }
 
 static void destroy(void *state) { free(state); }
 
-static const qtr_strategy_ops ops = { .size = sizeof ops, .on_candle = on_candle };
+static const qtr_strategy_ops ops = { .size = sizeof ops, .on_candle = on_candle, .on_order_update = on_order_update };
 
 QTR_PLUGIN_DEFINE(.kind = QTR_KIND_STRATEGY, .name = "flood", .version = "1.0.0",
                   .description = "stress test: floods the signal queue", .options = options, .init = init,

@@ -40,12 +40,13 @@ def build_test_plugin(d, source):
     return so if p.returncode == 0 else None
 
 
-def flood_run_config(d, port, so, interval_ms, per_cycle, flood_options, dashboard_options=""):
+def flood_run_config(d, port, so, interval_ms, per_cycle, flood_options, dashboard_options="", max_age_ms=5000):
     """A paper run (store off: its write ring's pages, touched as it turns,
     would read as memory growth) on BTCUSDT candles every interval_ms, driven
     by strategy_flood (`so`) with flood_options (Lua table fields), the
     dashboard on 127.0.0.1:port with dashboard_options; the queue holds 100
-    signals and passes per_cycle per 100 ms."""
+    signals, passes per_cycle per 100 ms and drops those older than
+    max_age_ms."""
     pol = permissive_policy(d)
     return write(os.path.join(d, "flood.lua"), f"""
 return {{
@@ -55,7 +56,7 @@ return {{
   market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {interval_ms}, seed = 3,
              start_price = "100" }},
   policy = {{ file = "{pol}" }},
-  signals = {{ capacity = 100, per_cycle = {per_cycle}, max_age_ms = 5000, cycle_ms = 100 }},
+  signals = {{ capacity = 100, per_cycle = {per_cycle}, max_age_ms = {max_age_ms}, cycle_ms = 100 }},
   plugins = {{
     {{ kind = "exchange", name = "paper", options = {{ max_volume_share = "1" }} }},
     {{ kind = "risk", name = "policy" }},
