@@ -6,14 +6,19 @@
 #   tools/install-deps.sh --package  also what the Debian packages need
 #                                    (cmake --build <build> --target deb):
 #                                    dpkg-dev, file, lintian
-# The options combine.
+#   tools/install-deps.sh --train    also what tools/train_ensemble.py needs
+#                                    (python3-xgboost, python3-pandas); not
+#                                    needed by the build or the tests
+# The options combine.  libxgboost-dev (strategy_ensemble) is a build
+# package: without it configure with -DQTR_WITH_XGBOOST=OFF.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config libevent-dev libcurl4-openssl-dev libssl-dev
-            libjansson-dev libhiredis-dev liblua5.4-dev libsqlite3-dev libwslay-dev)
+            libjansson-dev libhiredis-dev liblua5.4-dev libsqlite3-dev libwslay-dev libxgboost-dev)
 test_pkgs=(libcmocka-dev lua5.4 redis-server sqlite3 clang python3 curl procps
            chromium prometheus)
 package_pkgs=(dpkg-dev file lintian)
+train_pkgs=(python3 python3-xgboost python3-pandas)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
@@ -25,7 +30,8 @@ for arg in "$@"; do
       command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
       ;;
     --package) want+=("${package_pkgs[@]}") ;;
-    *) echo "usage: tools/install-deps.sh [--test] [--package] (unknown option '$arg')" >&2; exit 2 ;;
+    --train) want+=("${train_pkgs[@]}") ;;
+    *) echo "usage: tools/install-deps.sh [--test] [--package] [--train] (unknown option '$arg')" >&2; exit 2 ;;
   esac
 done
 

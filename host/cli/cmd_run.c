@@ -31,7 +31,7 @@ static void on_sighup(evutil_socket_t sig, short what, void *arg)
     (void)sig; (void)what;
     run_state *r = arg;
     char err[512];
-    qh_info("host", "SIGHUP received: reloading the policy");
+    qh_info("host", "SIGHUP received: reloading the policy and the plugins' files");
     qh_engine_reload_policy(r->engine, err, sizeof err);
 }
 

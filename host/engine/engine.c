@@ -251,7 +251,9 @@ int qh_engine_policy_load(qh_engine *e, const char *why, char *err, size_t errle
 
 int qh_engine_reload_policy(qh_engine *e, char *err, size_t errlen)
 {
-    return qh_engine_policy_load(e, "reload requested", err, errlen);
+    int rc = qh_engine_policy_load(e, "reload requested", err, errlen);
+    qh_engine_reload_plugins(e);   /* a model file, whatever became of the policy */
+    return rc;
 }
 
 static const char *kind_file_prefix(qtr_kind k) { return qtr_kind_name(k); }

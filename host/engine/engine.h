@@ -61,8 +61,10 @@ void qh_engine_feed_candle(qh_engine *e, const qtr_candle *c);
  * price events whose funding time has passed. 0, or -1 if it could not. */
 int qh_engine_apply_funding(qh_engine *e, const char *symbol, qtr_dec rate, int64_t time_ms);
 
-/* SIGHUP and the API: reload the policy now. */
+/* SIGHUP and the API: reload the policy now, then the strategies that
+ * re-read files of their own (qh_engine_reload_plugins, plugin_reload.c). */
 int qh_engine_reload_policy(qh_engine *e, char *err, size_t errlen);
+void qh_engine_reload_plugins(qh_engine *e);
 
 /* Every component's health: the host's own (bus, loop, ESS, policy) and
  * each plugin's. Returns how many were written. */

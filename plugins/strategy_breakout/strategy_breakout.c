@@ -31,6 +31,7 @@
 
 #include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
+#include "strategy_votes.h"    /* plugins/strategy_common: the rule as a vote */
 
 #define BO_MAX_SYMBOLS 512         /* symbols tracked at most */
 
@@ -101,15 +102,11 @@ static void bo_on_candle(void *state, const qtr_candle *c)
         s->prev_lower = s->channel.lower;
     }
     if (!was_ready) return;                                   /* warming up */
-    int side = c->close > upper ? 1 : c->close < lower ? -1 : 0;
+    strategy_vote vote = strategy_vote_breakout(c->close, upper, lower);   /* the rule and score above */
+    int side = vote.side;
     if (side == 0 || side == s->side) return;                 /* inside, or already on that side */
     s->side = side;
-
-    /* Scores are doubles; prices stay exact. */
-    double width = qtr_dec_to_display_double(upper - lower);
-    double beyond = qtr_dec_to_display_double(side > 0 ? c->close - upper : lower - c->close);
-    double confidence = width > 0 ? 0.5 + 0.5 * beyond / width : 1.0;
-    if (confidence > 1.0) confidence = 1.0;
+    double confidence = vote.confidence;
     if (confidence < st->min_confidence) return;
 
     qtr_dec size;   /* order_notional / close, rounded down (the exchange rounds to its lot) */

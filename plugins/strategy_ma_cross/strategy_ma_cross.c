@@ -18,7 +18,8 @@
  * Confidence (a score in [0, 1], not money):
  *     spread     = |fast_ma - slow_ma| / slow_ma
  *     confidence = min(1, 0.5 + spread * CONFIDENCE_GAIN)
- * with CONFIDENCE_GAIN = 50: a cross with the averages 1% apart scores 1.0,
+ * with CONFIDENCE_GAIN = 50 (strategy_common/strategy_votes.c, the trend
+ * vote strategy_ensemble also uses): a cross with the averages 1% apart scores 1.0,
  * one 0.2% apart scores 0.6. Signals below `min_confidence` are skipped.
  *
  * Same behaviour live and in a backtest: decisions use candle data only,
@@ -36,11 +37,11 @@
 
 #include "qc/hash.h"   /* the project's one string hash (common/) */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
+#include "strategy_votes.h"    /* plugins/strategy_common: the confidence as a trend vote */
 
 #define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
 #define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
 #define MA_TABLE_SIZE 1024       /* hash slots: a power of two, 2x symbols  */
-#define CONFIDENCE_GAIN 50.0
 
 /* ---- options: the host checks types and fills defaults before init() ---- */
 static const qtr_option ma_options[] = {
@@ -190,9 +191,8 @@ static void ma_on_candle(void *state, const qtr_candle *c)
     s->last_side = side;
     if (before == 0 || before == side) return;    /* first reading, or no cross */
 
-    double spread = qtr_dec_to_display_double(qtr_dec_abs(fast_ma - slow_ma)) / qtr_dec_to_display_double(slow_ma);
-    double confidence = 0.5 + spread * CONFIDENCE_GAIN;
-    if (confidence > 1.0) confidence = 1.0;
+    /* the score above, shared with strategy_ensemble's trend voter */
+    double confidence = strategy_vote_trend(fast_ma, slow_ma).confidence;
     if (confidence < st->min_confidence) {
         st->host->log(st->ctx, QTR_LOG_DEBUG, "%s: cross with confidence %.3f below %.3f; skipped",
                       c->symbol, confidence, st->min_confidence);

@@ -31,6 +31,7 @@
 
 #include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
+#include "strategy_votes.h"    /* plugins/strategy_common: the entry rule as a vote */
 
 #define MR_MAX_SYMBOLS 512     /* symbols tracked at most */
 
@@ -105,15 +106,14 @@ static void mr_on_candle(void *state, const qtr_candle *c)
     bool rsi = qtr_ind_rsi_update(&s->rsi, c->close) == QTR_IND_READY;
     if (!bands || !rsi) return;   /* warming up */
 
-    double close = qtr_dec_to_display_double(c->close), r = s->rsi.value;
+    double r = s->rsi.value;
     int want = s->side;
     double confidence = 1.0;
-    if (close < s->bands.lower && r < st->oversold) {
-        want = 1;
-        confidence = 0.5 + 0.5 * (st->oversold - r) / st->oversold;
-    } else if (close > s->bands.upper && r > st->overbought) {
-        want = -1;
-        confidence = 0.5 + 0.5 * (r - st->overbought) / (100.0 - st->overbought);
+    /* the entry rule and its score above (strategy_common/strategy_votes.h) */
+    strategy_vote vote = strategy_vote_mean_reversion(c->close, &s->bands, r, st->oversold, st->overbought);
+    if (vote.side != 0) {
+        want = vote.side;
+        confidence = vote.confidence;
     } else if ((s->side > 0 && c->close >= s->bands.middle_dec) || (s->side < 0 && c->close <= s->bands.middle_dec)) {
         want = 0;   /* back to the mean: exit */
     }

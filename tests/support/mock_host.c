@@ -710,6 +710,15 @@ fail:
     return -1;
 }
 
+bool mock_plugin_reload(mock_host *m, mock_plugin *p)
+{
+    (void)m;
+    /* the loader's zero-extended copy, as the host reads it */
+    if (!p->dl || p->desc->kind != QTR_KIND_STRATEGY || !p->ld->strategy.reload) return false;
+    p->ld->strategy.reload(p->state);
+    return true;
+}
+
 void mock_plugin_unload(mock_host *m, mock_plugin *p)
 {
     (void)m;

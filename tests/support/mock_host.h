@@ -135,6 +135,9 @@ int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out);
  * init(). 0, or -1 with the host's one-line refusal in err. */
 int mock_host_check_options(const mock_host *m, const qtr_plugin_desc *desc, char *err, size_t errlen);
 void mock_plugin_unload(mock_host *m, mock_plugin *p);
+/* What the host does on SIGHUP or a reload request for a strategy: call its
+ * optional qtr_strategy_ops.reload. false if the plugin has none. */
+bool mock_plugin_reload(mock_host *m, mock_plugin *p);
 
 /* Path of a built plugin: $QTR_PLUGIN_DIR/<name>.so (or build/plugins). */
 const char *mock_plugin_path(const char *name);

@@ -474,6 +474,11 @@ typedef struct qtr_strategy_ops {
     void (*on_candle)(void *state, const qtr_candle *candle);
     void (*on_fill)(void *state, const qtr_fill *fill);                 /* optional */
     void (*on_order_update)(void *state, const qtr_order_update *update); /* optional */
+    /* optional (appended in 2.0): an operator asked for a reload (SIGHUP,
+     * POST /api/policy/reload, policy_reload()): re-read the plugin's own
+     * files (a model). On the loop, after the policy; report the outcome
+     * with set_health(). */
+    void (*reload)(void *state);
 } qtr_strategy_ops;
 
 typedef struct qtr_risk_ops {
