@@ -34,10 +34,18 @@ typedef struct bn_algo_scratch {
     char status[32];
 } bn_algo_scratch;
 
+/* The fields a whole algo order adds to its state's. */
+typedef struct bn_algo_detail_scratch {
+    bn_algo_order o;
+    char side[8], type[32], working[24];
+} bn_algo_detail_scratch;
+
 extern const bn_fspec bn_order_fields[];
 extern const size_t bn_n_order_fields;
 extern const bn_fspec bn_algo_fields[];
 extern const size_t bn_n_algo_fields;
+extern const bn_fspec bn_algo_detail_fields[];
+extern const size_t bn_n_algo_detail_fields;
 
 /* After the fields are read: map status, side and type; 0 or -1 with err. */
 int bn_order_finish(bn_order_scratch *s, bool reduce_only, bn_order_state *out, char *err, size_t errlen);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bn_algo.h"
 #include "bn_jread.h"
 #include "bn_json.h"
 #include "bn_order_fields.h"
@@ -63,6 +64,14 @@ static bool parse_type(const char *t, qtr_order_type *out)
     return true;
 }
 
+/* The conditional types an algo order may have (we place all three). */
+static bool parse_algo_type(const char *t, qtr_order_type *out)
+{
+    if (!strcmp(t, "TRAILING_STOP_MARKET")) *out = QTR_ORDER_TRAILING_STOP_MARKET;
+    else if (!parse_type(t, out) || !bn_algo_type(*out)) return false;
+    return true;
+}
+
 /* Field tables. ------------------------------------------------------------ */
 
 const bn_fspec bn_order_fields[] = {
@@ -84,6 +93,15 @@ const bn_fspec bn_algo_fields[] = {
     FS(bn_algo_scratch, "algoStatus", FK_STR, status),
 };
 
+const bn_fspec bn_algo_detail_fields[] = {
+    FS(bn_algo_detail_scratch, "symbol", FK_STR, o.symbol),
+    FS(bn_algo_detail_scratch, "side", FK_STR, side),
+    FS(bn_algo_detail_scratch, "orderType", FK_STR, type),
+    FS(bn_algo_detail_scratch, "quantity", FK_DEC, o.qty),
+    FS(bn_algo_detail_scratch, "workingType", FK_STR, working),
+    FS(bn_algo_detail_scratch, "reduceOnly", FK_BOOL, o.reduce_only),
+};
+
 typedef struct trade_scratch {
     bn_trade t;
     char side[8];
@@ -91,6 +109,7 @@ typedef struct trade_scratch {
 
 const size_t bn_n_order_fields = NFIELDS(bn_order_fields);
 const size_t bn_n_algo_fields = NFIELDS(bn_algo_fields);
+const size_t bn_n_algo_detail_fields = NFIELDS(bn_algo_detail_fields);
 
 static const bn_fspec trade_fields[] = {
     FS(trade_scratch, "symbol", FK_STR, t.symbol),
@@ -111,6 +130,7 @@ static const bn_fspec trade_fields[] = {
 /* The largest table plus the optional keys read beside it. */
 #define MAX_FIELDS 16
 _Static_assert(NFIELDS(trade_fields) <= MAX_FIELDS && NFIELDS(bn_order_fields) + 1 <= MAX_FIELDS, "MAX_FIELDS");
+_Static_assert(NFIELDS(bn_algo_detail_fields) + 4 <= MAX_FIELDS, "MAX_FIELDS");
 
 /* Typed reads of values bn_jread_object found (jf[i] for f[i]). */
 static bool fields_from_vals(const bn_jfield *jf, const bn_fspec *f, size_t n, void *dst, char *e, size_t el)
@@ -194,6 +214,21 @@ int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char 
 
 /* Algo orders. ---------------------------------------------------------------- */
 
+/* The optional keys of a whole algo order, after its state's three. */
+enum { ALGO_OPT_ACTUAL, ALGO_OPT_TRIGGER, ALGO_OPT_ACTIVATE, ALGO_OPT_CALLBACK, ALGO_OPT_N };
+
+/* actualOrderId as text ("" when absent, 0 or not an id we can follow). */
+static void actual_id(const bn_jval *act, char actual[QTR_CLIENT_ID_MAX])
+{
+    int64_t a;
+    actual[0] = '\0';
+    if (bn_jget_int(act, "actualOrderId", &a, NULL, 0)) {
+        if (a > 0) bn_jget_id(act, "actualOrderId", actual, QTR_CLIENT_ID_MAX, NULL, 0);
+    } else if (act->type == BN_JSTRING && !bn_jget_str(act, "actualOrderId", actual, QTR_CLIENT_ID_MAX, NULL, 0)) {
+        actual[0] = '\0'; /* too long or \u0000: not an id we can follow */
+    }
+}
+
 /* actual: the actualOrderId as text, "" if absent or not a usable id. */
 int bn_algo_finish(bn_algo_scratch *s, const char *actual, bn_algo_state *out, char *err, size_t errlen)
 {
@@ -224,14 +259,85 @@ int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *e
         errf(err, errlen, "algo order: %s", e);
         return -1;
     }
-    const bn_jval *act = &jf[NFIELDS(bn_algo_fields)].val;
-    int64_t a;
-    if (bn_jget_int(act, "actualOrderId", &a, NULL, 0)) {
-        if (a > 0) bn_jget_id(act, "actualOrderId", actual, sizeof actual, NULL, 0);
-    } else if (act->type == BN_JSTRING && !bn_jget_str(act, "actualOrderId", actual, sizeof actual, NULL, 0)) {
-        actual[0] = '\0'; /* too long or \u0000: not an id we can follow */
-    }
+    actual_id(&jf[NFIELDS(bn_algo_fields)].val, actual);
     return bn_algo_finish(&s, actual, out, err, errlen);
+}
+
+int bn_algo_order_read(const char *body, size_t len, bn_algo_order *out, char *err, size_t errlen)
+{
+    static const char *const opt[ALGO_OPT_N] = { "actualOrderId", "triggerPrice", "activatePrice", "callbackRate" };
+    enum { NA = NFIELDS(bn_algo_fields), ND = NFIELDS(bn_algo_detail_fields) };
+    bn_jfield jf[MAX_FIELDS];
+    bn_algo_scratch s;
+    bn_algo_detail_scratch d;
+    char e[128], actual[QTR_CLIENT_ID_MAX];
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    memset(&d, 0, sizeof d);
+    /* One pass: the state's fields, then the details' and the optional
+     * ones as "optional" keys of that pass. */
+    const char *keys[ND + ALGO_OPT_N];
+    for (size_t i = 0; i < ND; i++) keys[i] = bn_algo_detail_fields[i].key;
+    for (size_t i = 0; i < ALGO_OPT_N; i++) keys[ND + i] = opt[i];
+    int rc = fields_from_body(body, len, bn_algo_fields, NA, jf, keys, ND + ALGO_OPT_N, &s, e, sizeof e);
+    if (rc == BN_JREAD_NOT_OBJECT) {
+        errf(err, errlen, "algo order is not a JSON object");
+        return -1;
+    }
+    if (rc != 0 || !fields_from_vals(jf + NA, bn_algo_detail_fields, ND, &d, e, sizeof e)) {
+        errf(err, errlen, "algo order: %s", e);
+        return -1;
+    }
+    actual_id(&jf[NA + ND + ALGO_OPT_ACTUAL].val, actual);
+    if (bn_algo_finish(&s, actual, &d.o.st, err, errlen) != 0) return -1;
+    const char *cid = d.o.st.client_id;
+    if (!parse_side(d.side, &d.o.side)) {
+        errf(err, errlen, "algo order %s: field 'side': unknown side '%s'", cid, d.side);
+        return -1;
+    }
+    if (!parse_algo_type(d.type, &d.o.type)) {
+        errf(err, errlen, "algo order %s: field 'orderType': '%s' is not a conditional type we place", cid, d.type);
+        return -1;
+    }
+    if (!bn_working_type_parse(d.working, &d.o.working_type)) {
+        errf(err, errlen, "algo order %s: field 'workingType': unknown '%s'", cid, d.working);
+        return -1;
+    }
+    if (d.o.qty <= 0) {
+        errf(err, errlen, "algo order %s: field 'quantity' is not positive", cid);
+        return -1;
+    }
+    const bn_jval *trig = &jf[NA + ND + ALGO_OPT_TRIGGER].val, *act = &jf[NA + ND + ALGO_OPT_ACTIVATE].val,
+                  *cb = &jf[NA + ND + ALGO_OPT_CALLBACK].val;
+    bool trailing = d.o.type == QTR_ORDER_TRAILING_STOP_MARKET;
+    /* triggerPrice: required for a stop or take-profit, read if present on a trailing stop */
+    if ((!trailing || trig->type != BN_JNONE) && !bn_jget_dec(trig, "triggerPrice", &d.o.trigger, e, sizeof e)) {
+        errf(err, errlen, "algo order %s: %s", cid, e);
+        return -1;
+    }
+    if (!trailing) {
+        *out = d.o;
+        return 0;
+    }
+    qtr_dec rate = 0;
+    if (!bn_jget_dec(cb, "callbackRate", &rate, e, sizeof e)) {
+        errf(err, errlen, "algo order %s: %s", cid, e);
+        return -1;
+    }
+    if (!bn_callback_rate_bps(rate, &d.o.callback_bps) || d.o.callback_bps == 0) {
+        errf(err, errlen, "algo order %s: field 'callbackRate': not a rate of 0.01..10 (%%) in whole bps", cid);
+        return -1;
+    }
+    if (act->type != BN_JNONE && !bn_jget_dec(act, "activatePrice", &d.o.activation, e, sizeof e)) {
+        errf(err, errlen, "algo order %s: %s", cid, e);
+        return -1;
+    }
+    if (d.o.activation < 0) {
+        errf(err, errlen, "algo order %s: field 'activatePrice' is negative", cid);
+        return -1;
+    }
+    *out = d.o;
+    return 0;
 }
 
 /* userTrades. ------------------------------------------------------------------ */

@@ -43,6 +43,25 @@ typedef struct bn_algo_state {
 
 int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *err, size_t errlen);
 
+/* A whole algo order (GET /fapi/v1/algoOrder, openAlgoOrders rows): its
+ * state and what it is, for adoption and reconciliation. Required: the
+ * state's fields, symbol, side, orderType (STOP_MARKET, TAKE_PROFIT_MARKET,
+ * TRAILING_STOP_MARKET), quantity, workingType, reduceOnly; triggerPrice
+ * for the first two, callbackRate (a whole number of bps, at most 10%) for
+ * a trailing stop, whose activatePrice may be absent (0: active at once). */
+typedef struct bn_algo_order {
+    bn_algo_state st;
+    char symbol[QTR_SYMBOL_MAX];
+    qtr_side side;
+    qtr_order_type type;
+    qtr_dec qty, trigger, activation;
+    uint32_t callback_bps;
+    qtr_working_type working_type;
+    bool reduce_only;
+} bn_algo_order;
+
+int bn_algo_order_read(const char *body, size_t len, bn_algo_order *out, char *err, size_t errlen);
+
 /* One row of GET /fapi/v1/userTrades. */
 typedef struct bn_trade {
     char symbol[QTR_SYMBOL_MAX];

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bn_algo.h"
 #include "bn_codes.h"
 #include "kx_buf.h"
 #include "bn_json.h"
@@ -210,6 +211,10 @@ static void publish_update_status(bn_order *o, qtr_order_status st, const char *
     u->filled_qty = filled;
     u->avg_price = bn_avg_price(total_quote(o), filled);
     u->reduce_only = o->intent.reduce_only;
+    u->stop_price = o->intent.stop_price;
+    u->activation_price = o->intent.activation_price;
+    u->callback_bps = o->intent.callback_bps;
+    u->working_type = o->intent.working_type;
     qtr_strlcpy(u->reason, reason ? reason : "", sizeof u->reason);
     o->published = true;
     o->pub_status = st;
@@ -359,6 +364,27 @@ void bn_order_settle(bn_order *o)
     publish_update(o, "");
 }
 
+/* An algo order placed before a restart: what it is (trigger, trailing
+ * rate, activation, working type) as the exchange holds it, so the host
+ * sees the real exit. The store's copy stays if the answer lacks them. */
+static void adopt_algo_details(bn_order *o, const bn_result *r, const char *endpoint)
+{
+    bn_algo_order d;
+    char err[160];
+    if (bn_algo_order_read(r->body, r->body_len, &d, err, sizeof err) != 0) {
+        o->p->h->log(o->p->ctx, QTR_LOG_WARN, "%s: adopted %s: its details stay as stored: %s", endpoint, o->child_cid,
+                     err);
+        return;
+    }
+    qtr_order_intent *in = &o->intent;
+    in->type = d.type;
+    in->stop_price = d.type == QTR_ORDER_TRAILING_STOP_MARKET ? 0 : d.trigger;
+    in->activation_price = d.activation;
+    in->callback_bps = d.callback_bps;
+    in->working_type = d.working_type;
+    in->reduce_only = d.reduce_only;
+}
+
 /* Apply the exchange's view of the current child. */
 static void apply_answer(bn_order *o, const bn_result *r, const char *endpoint)
 {
@@ -375,6 +401,7 @@ static void apply_answer(bn_order *o, const bn_result *r, const char *endpoint)
         qtr_strlcpy(o->exchange_id, a.algo_id, sizeof o->exchange_id);
         o->queries = 0;
         o->child_status = a.status;
+        if (o->adopted && !o->published) adopt_algo_details(o, r, endpoint);
         if (qtr_order_status_final(a.status)) {
             child_finished(o);
             return;
@@ -487,8 +514,8 @@ static void send_place(bn_order *o)
         kx_query_add_dec(&q, "price", in->price);
     }
     kx_query_add_dec(&q, "quantity", o->child_qty);
-    if (o->algo) kx_query_add_dec(&q, "triggerPrice", in->stop_price);
-    if (in->reduce_only) kx_query_add(&q, "reduceOnly", "true");
+    if (o->algo) bn_algo_params(&q, in); /* trigger or trailing, workingType, reduceOnly */
+    else if (in->reduce_only) kx_query_add(&q, "reduceOnly", "true");
     kx_query_add(&q, o->algo ? "clientAlgoId" : "newClientOrderId", o->child_cid);
     if (!o->algo) kx_query_add(&q, "newOrderRespType", "RESULT");
     /* The ESS's reduce-only flatten goes before everything else. */
@@ -806,12 +833,16 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
         reject_intent(p, in, "side must be BUY or SELL");
         return QTR_EINVAL;
     }
-    if (in->type < QTR_ORDER_MARKET || in->type > QTR_ORDER_TAKE_PROFIT_MARKET) {
+    if (in->type < QTR_ORDER_MARKET || in->type > QTR_ORDER_TRAILING_STOP_MARKET) {
         reject_intent(p, in, "unknown order type");
         return QTR_EINVAL;
     }
     kx_prepared prep;
-    if (kx_rules_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, reason, sizeof reason) != 0) {
+    qtr_dec activation = 0;
+    int prc = bn_algo_type(in->type)
+                  ? bn_algo_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, &activation, reason, sizeof reason)
+                  : kx_rules_prepare(rules, in, bn_market_mark(p, in->symbol), &prep, reason, sizeof reason);
+    if (prc != 0) {
         reject_intent(p, in, reason);
         return QTR_EREFUSED;
     }
@@ -825,7 +856,8 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
     o->intent.qty = prep.qty;
     o->intent.price = prep.price;
     o->intent.stop_price = prep.stop_price;
-    o->algo = in->type == QTR_ORDER_STOP_MARKET || in->type == QTR_ORDER_TAKE_PROFIT_MARKET;
+    o->intent.activation_price = activation;
+    o->algo = bn_algo_type(in->type);
     qtr_strlcpy(o->child_cid, in->client_id, sizeof o->child_cid);
     o->child_qty = prep.qty;
     o->child_status = QTR_OS_PENDING;
@@ -870,7 +902,11 @@ int bn_orders_adopt(bn_plugin *p, const qtr_order_update *known, const qtr_fill 
     in->qty = known->qty;
     in->price = known->price;
     in->reduce_only = known->reduce_only;
-    o->algo = in->type == QTR_ORDER_STOP_MARKET || in->type == QTR_ORDER_TAKE_PROFIT_MARKET;
+    in->stop_price = known->stop_price;
+    in->activation_price = known->activation_price;
+    in->callback_bps = known->callback_bps;
+    in->working_type = known->working_type;
+    o->algo = bn_algo_type(in->type);
     qtr_strlcpy(o->child_cid, known->client_id, sizeof o->child_cid);
     qtr_strlcpy(o->exchange_id, known->exchange_id, sizeof o->exchange_id);
     o->child_qty = known->qty;

@@ -1,13 +1,18 @@
 /*
  * bn_snapshot.c — fetch_snapshot: open orders (GET /fapi/v1/openOrders),
- * positions (GET /fapi/v2/positionRisk) and balances (GET /fapi/v2/balance)
- * for reconciliation at start. The callback runs exactly once, after all
- * three answered; if any failed it gets QTR_EIO and nothing half-read.
+ * open conditional orders (GET /fapi/v1/openAlgoOrders: stops, take-profits
+ * and trailing stops, with their trigger, activation, callback, working
+ * type and reduce-only, so the host's exit manager sees which exits the
+ * exchange holds), positions (GET /fapi/v2/positionRisk) and balances (GET
+ * /fapi/v2/balance) for reconciliation at start. The callback runs exactly
+ * once, after all four answered; if any failed it gets QTR_EIO and nothing
+ * half-read.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bn_algo.h"
 #include "bn_fills.h"
 #include "bn_json.h"
 #include "bn_order_json.h"
@@ -22,6 +27,8 @@ typedef struct bn_snap {
     bool failed;
     qtr_order_update *orders;
     size_t n_orders;
+    qtr_order_update *algos;  /* open algo orders, appended to orders at the end */
+    size_t n_algos;
     qtr_position *positions;
     size_t n_positions;
 } bn_snap;
@@ -34,6 +41,7 @@ static void snap_free(bn_snap *s)
             break;
         }
     free(s->orders);
+    free(s->algos);
     free(s->positions);
     free(s);
 }
@@ -41,6 +49,16 @@ static void snap_free(bn_snap *s)
 static void finish_part(bn_snap *s)
 {
     if (--s->pending > 0) return;
+    if (!s->failed && s->n_algos) {
+        qtr_order_update *all = realloc(s->orders, (s->n_orders + s->n_algos) * sizeof *all);
+        if (!all) {
+            s->failed = true;
+        } else {
+            memcpy(all + s->n_orders, s->algos, s->n_algos * sizeof *all);
+            s->orders = all;
+            s->n_orders += s->n_algos;
+        }
+    }
     if (s->failed) s->cb(s->ud, QTR_EIO, NULL, 0, NULL, 0);
     else s->cb(s->ud, QTR_OK, s->orders, s->n_orders, s->positions, s->n_positions);
     snap_free(s);
@@ -119,6 +137,48 @@ static void on_orders(bn_plugin *p, void *ud, const bn_result *r)
         s->orders = calloc(n ? n : 1, sizeof *s->orders);
         if (!s->orders) s->failed = true;
         else read_rows(&sr, r, NULL, order_row);
+    }
+    finish_part(s);
+}
+
+static int algo_row(void *ud, size_t i, const bn_jval *row)
+{
+    snap_rows *sr = ud;
+    bn_plugin *p = sr->p;
+    bn_algo_order a;
+    char err[160], msg[200];
+    if (bn_algo_order_read(row->p, row->n, &a, err, sizeof err) != 0) {
+        snprintf(msg, sizeof msg, "row %zu: %s", i, err);
+        fail_part(sr->s, sr->ep, msg);
+        return 1;
+    }
+    qtr_order_update *u = &sr->s->algos[sr->s->n_algos++];
+    qtr_strlcpy(u->symbol, a.symbol, sizeof u->symbol);
+    u->time_ms = p->h->now_ms(p->ctx);
+    qtr_strlcpy(u->client_id, a.st.client_id, sizeof u->client_id);
+    qtr_strlcpy(u->exchange_id, a.st.algo_id, sizeof u->exchange_id);
+    u->side = a.side;
+    u->type = a.type;
+    u->status = a.st.status;
+    u->qty = a.qty;
+    u->stop_price = a.type == QTR_ORDER_TRAILING_STOP_MARKET ? 0 : a.trigger;
+    u->activation_price = a.activation;
+    u->callback_bps = a.callback_bps;
+    u->working_type = a.working_type;
+    u->reduce_only = a.reduce_only;
+    u->external = !bn_orders_known_child(p, a.st.client_id);
+    return 0;
+}
+
+static void on_algo_orders(bn_plugin *p, void *ud, const bn_result *r)
+{
+    bn_snap *s = ud;
+    snap_rows sr = { p, s, "GET /fapi/v1/openAlgoOrders" };
+    size_t n = 0;
+    if (read_rows(&sr, r, &n, NULL)) {
+        s->algos = calloc(n ? n : 1, sizeof *s->algos);
+        if (!s->algos) s->failed = true;
+        else read_rows(&sr, r, NULL, algo_row);
     }
     finish_part(s);
 }
@@ -204,14 +264,17 @@ int bn_snapshot_fetch(bn_plugin *p, qtr_snapshot_cb cb, void *ud)
     s->next = p->snaps;
     p->snaps = s;
     s->pending = 1; /* held until every part is queued */
-    bn_call calls[3] = {
+    /* openAlgoOrders without a symbol: counted as openOrders is (40) */
+    bn_call calls[] = {
         { .method = "GET", .path = "/fapi/v1/openOrders", .is_signed = true, .weight = 40 },
+        { .method = "GET", .path = "/fapi/v1/openAlgoOrders", .is_signed = true, .weight = 40 },
         { .method = "GET", .path = "/fapi/v2/positionRisk", .is_signed = true, .weight = 5 },
         { .method = "GET", .path = "/fapi/v2/balance", .is_signed = true, .weight = 5 },
     };
-    bn_rest_cb cbs[3] = { on_orders, on_positions, on_balance };
+    bn_rest_cb cbs[] = { on_orders, on_algo_orders, on_positions, on_balance };
+    _Static_assert(sizeof calls / sizeof calls[0] == sizeof cbs / sizeof cbs[0], "one callback per call");
     int queued = 0;
-    for (int i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         if (bn_rest_enqueue(p, &calls[i], cbs[i], s) == QTR_OK) {
             s->pending++;
             queued++;

@@ -172,6 +172,14 @@ static bn_order *order_of(bn_plugin *p, const char *child_cid)
     return NULL;
 }
 
+/* The conditional order whose trigger placed the order order_id, if ours. */
+static bn_order *algo_of_child(bn_plugin *p, const char *order_id)
+{
+    for (bn_order *o = p->active; o; o = o->anext)
+        if (o->algo && o->algo_triggered && !strcmp(o->exchange_id, order_id)) return o;
+    return NULL;
+}
+
 static void apply_event(bn_user_stream *u, const user_event *ev)
 {
     bn_plugin *p = u->s.p;
@@ -179,7 +187,14 @@ static void apply_event(bn_user_stream *u, const user_event *ev)
     if (older) count(p, "exchange_stream_out_of_order_total", "Stream events older than one already seen");
     else u->last_event_ms = ev->event_ms;
     bn_order *o = order_of(p, ev->client_id);
-    if (!o || o->phase == BN_PH_DONE) return; /* not ours, or already final */
+    if (!o) {
+        /* The order a triggered stop placed has the exchange's own client
+         * id: its news sends us to REST, which publishes each fill once. */
+        bn_order *a = algo_of_child(p, ev->trade.order_id);
+        if (a) bn_orders_query(a);
+        return;
+    }
+    if (o->phase == BN_PH_DONE) return; /* already final */
     if (o->exchange_id[0] && strcmp(o->exchange_id, ev->trade.order_id) != 0) return; /* an older order of that id */
     if (strcmp(ev->trade.symbol, o->intent.symbol) != 0 || ev->trade.side != o->intent.side) {
         bn_stream_malformed(&u->s, "ORDER_TRADE_UPDATE names an order of another symbol or side");
@@ -201,6 +216,28 @@ static void apply_event(bn_user_stream *u, const user_event *ev)
     if (!qtr_order_status_final(ev->status)) o->phase = BN_PH_OPEN;
     if (o->tr_qty < o->ft.last_qty) return; /* REST fills of its own are still on their way */
     bn_order_settle(o);
+}
+
+/* ALGO_UPDATE: a conditional order of ours changed (triggered, finished,
+ * cancelled, expired). Its state and the fills of the order it placed are
+ * read over REST, the one path that publishes them (each fill once). */
+static void apply_algo_event(bn_stream *s, const bn_jval *obj)
+{
+    bn_plugin *p = s->p;
+    char caid[QTR_CLIENT_ID_MAX], err[160] = "";
+    bn_jfield f[] = { BN_JFIELD("caid") };
+    if (obj->type != BN_JOBJECT || bn_jread_object(obj->p, obj->n, f, 1, err, sizeof err) != 0 ||
+        !bn_jget_str(&f[0].val, "caid", caid, sizeof caid, err, sizeof err)) {
+        char why[220];
+        kx_fmt(why, sizeof why, "ALGO_UPDATE: %s", err[0] ? err : "field 'o': not an object");
+        bn_stream_malformed(s, why);
+        return;
+    }
+    for (bn_order *o = p->active; o; o = o->anext)
+        if (o->algo && !strcmp(o->child_cid, caid)) {
+            bn_orders_query(o);
+            return;
+        }
 }
 
 static void op_message(bn_stream *s, const char *text, size_t len)
@@ -225,6 +262,8 @@ static void op_message(bn_stream *s, const char *text, size_t len)
         } else {
             apply_event(u, &ev);
         }
+    } else if (!strcmp(e, "ALGO_UPDATE")) {
+        apply_algo_event(s, &root[2].val);
     } else if (!strcmp(e, "listenKeyExpired")) {
         u->listen_key[0] = '\0';
         count(p, "exchange_listen_key_expired_total", "listenKeyExpired events (a new key is taken)");

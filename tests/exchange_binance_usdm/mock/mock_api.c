@@ -45,13 +45,22 @@ json_t *mj_order(const ms_order *o)
 
 json_t *mj_algo(const ms_order *o)
 {
-    return json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:I}",
-                     "algoId", (json_int_t)o->algo_id, "clientAlgoId", o->cid, "algoType", "CONDITIONAL", "orderType",
-                     o->type, "symbol", o->symbol, "side", o->side, "positionSide", "BOTH", "timeInForce", "GTC",
-                     "quantity", mj_dec(o->orig_qty), "algoStatus", o->algo_status, "triggerPrice", mj_dec(o->stop),
-                     "price", "0", "workingType", "CONTRACT_PRICE", "closePosition", 0, "reduceOnly", o->reduce_only,
-                     "priceProtect", 0, "createTime", (json_int_t)o->time, "updateTime", (json_int_t)o->update_time,
-                     "triggerTime", 0, "goodTillDate", 0, "actualOrderId", (json_int_t)o->actual_order_id);
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:o,s:s,s:s,s:b,s:b,s:b,s:I,s:I,s:i,s:i,s:I}",
+                          "algoId", (json_int_t)o->algo_id, "clientAlgoId", o->cid, "algoType", "CONDITIONAL",
+                          "orderType", o->type, "symbol", o->symbol, "side", o->side, "positionSide", "BOTH",
+                          "timeInForce", "GTC", "quantity", mj_dec(o->orig_qty), "algoStatus", o->algo_status,
+                          "triggerPrice", mj_dec(o->stop), "price", "0", "workingType",
+                          o->mark_price ? "MARK_PRICE" : "CONTRACT_PRICE", "closePosition", 0, "reduceOnly",
+                          o->reduce_only, "priceProtect", 0, "createTime", (json_int_t)o->time, "updateTime",
+                          (json_int_t)o->update_time, "triggerTime", 0, "goodTillDate", 0, "actualOrderId",
+                          (json_int_t)o->actual_order_id);
+    if (!strcmp(o->type, "TRAILING_STOP_MARKET")) {
+        char rate[16];
+        snprintf(rate, sizeof rate, "%u.%u", o->callback_bps / 100u, o->callback_bps % 100u / 10u);
+        json_object_set_new(j, "callbackRate", json_string(rate));
+        json_object_set_new(j, "activatePrice", mj_dec(o->activation));
+    }
+    return j;
 }
 
 /* ------------------------------------------------------------ market */
@@ -239,58 +248,139 @@ static bool check_order(mock_req *r, mock_reply *out, ms_symbol *y, bool market,
     return true;
 }
 
-static void h_new_order(mock_server *s, mock_req *r, mock_reply *out)
+/* The conditional fields of POST /fapi/v1/algoOrder into c. */
+bool mock_read_conditional(mock_req *r, mock_reply *out, ms_symbol *y, const char *type, ms_order *c)
+{
+    const char *wt = mr_param(r, "workingType");
+    if (wt && strcmp(wt, "CONTRACT_PRICE") && strcmp(wt, "MARK_PRICE")) {
+        mr_error(out, 400, -1102, "Invalid workingType.");
+        return false;
+    }
+    c->mark_price = wt && !strcmp(wt, "MARK_PRICE");
+    if (strcmp(type, "TRAILING_STOP_MARKET") != 0) {
+        if (!parse_dec(mr_param(r, "triggerPrice"), &c->stop) || c->stop <= 0 || !on_grid(c->stop, y->min_price, y->tick)) {
+            mr_error(out, 400, -4014, "Price not increased by tick size.");
+            return false;
+        }
+        return true;
+    }
+    /* callbackRate: 0.1 to 10 (%), one decimal; activatePrice optional, on the tick grid */
+    qtr_dec rate;
+    if (!parse_dec(mr_param(r, "callbackRate"), &rate) || rate < QTR_DEC_SCALE / 10 || rate > QTR_DEC_INT(10)) {
+        mr_error(out, 400, -1102, "Mandatory parameter 'callbackRate' was not sent, was empty/null, or malformed.");
+        return false;
+    }
+    if (rate % (QTR_DEC_SCALE / 10) != 0) {
+        mr_error(out, 400, -1111, "Precision is over the maximum defined for this asset.");
+        return false;
+    }
+    c->callback_bps = (uint32_t)(rate / (QTR_DEC_SCALE / 100));
+    const char *ap = mr_param(r, "activatePrice");
+    if (ap && (!parse_dec(ap, &c->activation) || c->activation <= 0 || !on_grid(c->activation, y->min_price, y->tick))) {
+        mr_error(out, 400, -4014, "Price not increased by tick size.");
+        return false;
+    }
+    return true;
+}
+
+static bool type_ok(bool algo, const char *type, mock_reply *out)
+{
+    static const char *const conditional[] = { "STOP_MARKET", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET" };
+    bool is_conditional = false;
+    for (size_t i = 0; type && i < 3; i++) is_conditional |= !strcmp(type, conditional[i]);
+    if (algo ? is_conditional : type && (!strcmp(type, "MARKET") || !strcmp(type, "LIMIT"))) return true;
+    if (!algo && is_conditional)
+        mr_error(out, 400, -4120, "Order type not supported for this endpoint. Please use the Algo Order API.");
+    else mr_error(out, 400, -1116, "Invalid orderType.");
+    return false;
+}
+
+/* POST /fapi/v1/order and POST /fapi/v1/algoOrder: one path for both, the
+ * differences being the id's name, the types, and the conditional fields. */
+static ms_order *place(mock_server *s, mock_req *r, mock_reply *out, bool algo)
 {
     ms_state *st = s->st;
     ms_symbol *y = need_symbol(s, r, out);
-    if (!y) return;
-    const char *cid = mr_param(r, "newClientOrderId"), *type = mr_param(r, "type");
+    if (!y) return NULL;
+    const char *cid = mr_param(r, algo ? "clientAlgoId" : "newClientOrderId"), *type = mr_param(r, "type");
+    if (algo && (!mr_param(r, "algoType") || strcmp(mr_param(r, "algoType"), "CONDITIONAL"))) {
+        mr_error(out, 400, -1102, "Mandatory parameter 'algoType' was not sent, was empty/null, or malformed.");
+        return NULL;
+    }
     char gen[40];
-    if (!cid) {
+    if (!cid && !algo) {
         snprintf(gen, sizeof gen, "auto-%lld", (long long)st->next_order_id);
         cid = gen;
     }
-    if (!cid_valid(cid)) {
+    if (!cid || !cid_valid(cid)) {
         mr_error(out, 400, -4015, "Client order id is not valid.");
-        return;
+        return NULL;
     }
     ms_placement *pl = ms_placement_get(st, cid);
     if (pl) pl->attempts++;
-    if (!type || (strcmp(type, "MARKET") && strcmp(type, "LIMIT"))) {
-        if (type && (!strcmp(type, "STOP_MARKET") || !strcmp(type, "TAKE_PROFIT_MARKET")))
-            mr_error(out, 400, -4120, "Order type not supported for this endpoint. Please use the Algo Order API.");
-        else mr_error(out, 400, -1116, "Invalid orderType.");
-        return;
-    }
-    bool market = !strcmp(type, "MARKET");
+    if (!type_ok(algo, type, out)) return NULL;
+    bool market = algo || !strcmp(type, "MARKET");
     const char *tif = mr_param(r, "timeInForce");
     if (!market && !tif) {
         mr_error(out, 400, -1102, "Mandatory parameter 'timeInForce' was not sent, was empty/null, or malformed.");
-        return;
+        return NULL;
     }
     qtr_dec qty, price;
-    if (!check_order(r, out, y, market, &qty, &price)) return;
-    ms_order *prev = ms_order_by_cid(st, cid);
+    if (!check_order(r, out, y, market, &qty, &price)) return NULL;
+    ms_order c; /* what is asked, before it exists */
+    memset(&c, 0, sizeof c);
+    snprintf(c.symbol, sizeof c.symbol, "%s", y->name);
+    snprintf(c.side, sizeof c.side, "%s", mr_param(r, "side"));
+    snprintf(c.type, sizeof c.type, "%s", type);
+    snprintf(c.tif, sizeof c.tif, "%s", tif ? tif : "GTC");
+    const char *ro = mr_param(r, "reduceOnly");
+    c.reduce_only = ro && !strcmp(ro, "true");
+    if (algo && !mock_read_conditional(r, out, y, type, &c)) return NULL;
+    if (c.reduce_only && ms_reducible(y, c.side) == 0) {
+        mr_error(out, 400, -2022, "ReduceOnly Order is rejected.");
+        return NULL;
+    }
+    if (algo && ms_algo_would_trigger(y, &c)) {
+        mr_error(out, 400, -2021, "Order would immediately trigger.");
+        return NULL;
+    }
+    ms_order *prev = algo ? ms_algo_by_cid(st, cid) : ms_order_by_cid(st, cid);
     if (prev && ms_order_open(prev)) {
         mr_error(out, 400, -4116, "ClientOrderId is duplicated.");
-        return;
+        return NULL;
     }
     ms_order *o = ms_order_add(st, cid);
     if (!o) {
         mr_error(out, 500, -1001, "Internal error; mock order table full.");
-        return;
+        return NULL;
     }
     if (pl) pl->accepted++;
-    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
-    snprintf(o->side, sizeof o->side, "%s", mr_param(r, "side"));
-    snprintf(o->type, sizeof o->type, "%s", type);
-    snprintf(o->tif, sizeof o->tif, "%s", tif ? tif : "GTC");
-    o->orig_qty = qty;
-    o->price = price;
-    const char *ro = mr_param(r, "reduceOnly");
-    o->reduce_only = ro && !strcmp(ro, "true");
-    ms_match_new(st, o);
-    out->body = mj_order(o);
+    c.order_id = o->order_id;
+    c.time = o->time;
+    c.update_time = o->update_time;
+    c.hnext = o->hnext;
+    snprintf(c.cid, sizeof c.cid, "%s", cid);
+    c.orig_qty = qty;
+    c.price = price;
+    c.algo = algo;
+    if (algo) {
+        c.algo_id = c.order_id;
+        snprintf(c.algo_status, sizeof c.algo_status, "NEW");
+        snprintf(c.status, sizeof c.status, "NEW");
+        if (!strcmp(type, "TRAILING_STOP_MARKET") && c.activation == 0) { /* active at once, from the price now */
+            c.activated = true;
+            c.best = ms_algo_watch_price(y, &c);
+        }
+    }
+    *o = c;
+    if (!algo) ms_match_new(st, o);
+    return o;
+}
+
+static void h_new_order(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_order *o = place(s, r, out, false);
+    if (o) out->body = mj_order(o);
 }
 
 static ms_order *find_order(mock_server *s, mock_req *r)
@@ -448,53 +538,20 @@ static void h_leverage(mock_server *s, mock_req *r, mock_reply *out)
 
 static void h_new_algo(mock_server *s, mock_req *r, mock_reply *out)
 {
-    ms_state *st = s->st;
-    ms_symbol *y = need_symbol(s, r, out);
-    if (!y) return;
-    const char *cid = mr_param(r, "clientAlgoId"), *type = mr_param(r, "type"), *at = mr_param(r, "algoType");
-    if (!at || strcmp(at, "CONDITIONAL")) {
-        mr_error(out, 400, -1102, "Mandatory parameter 'algoType' was not sent, was empty/null, or malformed.");
-        return;
+    ms_order *o = place(s, r, out, true);
+    if (o) out->body = mj_algo(o);
+}
+
+/* GET /fapi/v1/openAlgoOrders: symbol optional. */
+static void h_open_algo_orders(mock_server *s, mock_req *r, mock_reply *out)
+{
+    const char *sym = mr_param(r, "symbol");
+    json_t *a = json_array();
+    for (int i = 0; i < s->st->n_orders; i++) {
+        const ms_order *o = &s->st->orders[i];
+        if (o->algo && ms_order_open(o) && (!sym || !strcmp(sym, o->symbol))) json_array_append_new(a, mj_algo(o));
     }
-    if (!cid || !cid_valid(cid)) {
-        mr_error(out, 400, -4015, "Client order id is not valid.");
-        return;
-    }
-    ms_placement *pl = ms_placement_get(st, cid);
-    if (pl) pl->attempts++;
-    if (!type || (strcmp(type, "STOP_MARKET") && strcmp(type, "TAKE_PROFIT_MARKET"))) {
-        mr_error(out, 400, -1116, "Invalid orderType.");
-        return;
-    }
-    qtr_dec qty, price, trig;
-    if (!check_order(r, out, y, true, &qty, &price)) return;
-    if (!parse_dec(mr_param(r, "triggerPrice"), &trig) || trig <= 0 || !on_grid(trig, y->min_price, y->tick)) {
-        mr_error(out, 400, -4014, "Price not increased by tick size.");
-        return;
-    }
-    ms_order *prev = ms_algo_by_cid(st, cid);
-    if (prev && ms_order_open(prev)) {
-        mr_error(out, 400, -4116, "ClientOrderId is duplicated.");
-        return;
-    }
-    ms_order *o = ms_order_add(st, cid);
-    if (!o) {
-        mr_error(out, 500, -1001, "Internal error; mock order table full.");
-        return;
-    }
-    if (pl) pl->accepted++;
-    o->algo = true;
-    o->algo_id = o->order_id;
-    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
-    snprintf(o->side, sizeof o->side, "%s", mr_param(r, "side"));
-    snprintf(o->type, sizeof o->type, "%s", type);
-    snprintf(o->algo_status, sizeof o->algo_status, "NEW");
-    snprintf(o->status, sizeof o->status, "NEW");
-    o->orig_qty = qty;
-    o->stop = trig;
-    const char *ro = mr_param(r, "reduceOnly");
-    o->reduce_only = ro && !strcmp(ro, "true");
-    out->body = mj_algo(o);
+    out->body = a;
 }
 
 static void h_query_algo(mock_server *s, mock_req *r, mock_reply *out)
@@ -625,6 +682,7 @@ static const mock_endpoint endpoints[] = {
     { "POST", "/fapi/v1/algoOrder", true, 0, true, h_new_algo },
     { "GET", "/fapi/v1/algoOrder", true, 1, false, h_query_algo },
     { "GET", "/fapi/v1/allAlgoOrders", true, 5, false, h_all_algo_orders },
+    { "GET", "/fapi/v1/openAlgoOrders", true, 40, false, h_open_algo_orders },
     { "DELETE", "/fapi/v1/algoOrder", true, 1, false, h_cancel_algo },
     { "GET", "/fapi/v1/userTrades", true, 5, false, h_user_trades },
     { "POST", "/fapi/v1/listenKey", false, 1, false, h_listen_key_new },

@@ -54,15 +54,22 @@ static void c_fault(mock_server *s, mock_req *r, mock_reply *out)
     else ok(out);
 }
 
-static void c_price(mock_server *s, mock_req *r, mock_reply *out)
+/* symbol= and price= of /mock/price and /mock/mark; NULL after an error. */
+static ms_symbol *symbol_and_price(mock_server *s, mock_req *r, mock_reply *out, qtr_dec *p)
 {
     ms_symbol *y = symbol_param(s, r, out);
-    qtr_dec p;
-    if (!y) return;
-    if (!dec_param(r, "price", &p) || p <= 0) {
+    if (y && (!dec_param(r, "price", p) || *p <= 0)) {
         mr_error(out, 400, -1, "price must be a positive decimal");
-        return;
+        return NULL;
     }
+    return y;
+}
+
+static void c_price(mock_server *s, mock_req *r, mock_reply *out)
+{
+    qtr_dec p;
+    ms_symbol *y = symbol_and_price(s, r, out, &p);
+    if (!y) return;
     y->price = p;
     ms_price_moved(s->st, y);
     ok(out);
@@ -84,7 +91,18 @@ static void c_fill(mock_server *s, mock_req *r, mock_reply *out)
 
 static void c_cancel(mock_server *s, mock_req *r, mock_reply *out)
 {
-    const char *cid = mr_param(r, "clientOrderId"), *st = mr_param(r, "status");
+    const char *cid = mr_param(r, "clientOrderId"), *st = mr_param(r, "status"), *aid = mr_param(r, "clientAlgoId");
+    if (aid) { /* a conditional order removed on the exchange's side (by hand, on the website) */
+        ms_order *a = ms_algo_by_cid(s->st, aid);
+        if (!a || !ms_order_open(a)) {
+            mr_error(out, 400, -1, "needs an open clientAlgoId");
+            return;
+        }
+        snprintf(a->algo_status, sizeof a->algo_status, "%s", st ? st : "CANCELED");
+        a->update_time = ms_now(s->st);
+        ok(out);
+        return;
+    }
     ms_order *o = cid ? ms_order_by_cid(s->st, cid) : NULL;
     if (!o || !ms_order_open(o)) {
         mr_error(out, 400, -1, "needs an open clientOrderId");
@@ -118,6 +136,49 @@ static void c_open_order(mock_server *s, mock_req *r, mock_reply *out)
     qtr_dec filled;
     if (dec_param(r, "filled", &filled) && filled > 0) ms_fill(s->st, o, filled, price, true);
     out->body = json_pack("{s:I}", "orderId", (json_int_t)o->order_id);
+}
+
+/* POST /mock/open_algo?symbol&side&type&qty&clientAlgoId[&triggerPrice]
+ * [&callbackRate&activatePrice][&workingType][&reduceOnly=true]: a
+ * conditional order resting since an earlier run. */
+static void c_open_algo(mock_server *s, mock_req *r, mock_reply *out)
+{
+    ms_symbol *y = symbol_param(s, r, out);
+    const char *cid = mr_param(r, "clientAlgoId"), *side = mr_param(r, "side"), *type = mr_param(r, "type");
+    qtr_dec qty;
+    if (!y) return;
+    if (!cid || !side || !type || !dec_param(r, "qty", &qty)) {
+        mr_error(out, 400, -1, "needs clientAlgoId, side, type, qty");
+        return;
+    }
+    ms_order c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.side, sizeof c.side, "%s", side);
+    snprintf(c.type, sizeof c.type, "%s", type);
+    if (!mock_read_conditional(r, out, y, type, &c)) return;
+    ms_order *o = ms_order_add(s->st, cid);
+    if (!o) {
+        mr_error(out, 500, -1, "order table full");
+        return;
+    }
+    snprintf(o->symbol, sizeof o->symbol, "%s", y->name);
+    snprintf(o->side, sizeof o->side, "%s", side);
+    snprintf(o->type, sizeof o->type, "%s", type);
+    snprintf(o->status, sizeof o->status, "NEW");
+    snprintf(o->algo_status, sizeof o->algo_status, "NEW");
+    o->algo = true;
+    o->algo_id = o->order_id;
+    o->orig_qty = qty;
+    o->stop = c.stop;
+    o->mark_price = c.mark_price;
+    o->callback_bps = c.callback_bps;
+    o->activation = c.activation;
+    o->reduce_only = mr_param(r, "reduceOnly") && !strcmp(mr_param(r, "reduceOnly"), "true");
+    if (!strcmp(type, "TRAILING_STOP_MARKET") && o->activation == 0) {
+        o->activated = true;
+        o->best = ms_algo_watch_price(y, o);
+    }
+    out->body = json_pack("{s:I}", "algoId", (json_int_t)o->algo_id);
 }
 
 static void c_position(mock_server *s, mock_req *r, mock_reply *out)
@@ -177,6 +238,7 @@ static void c_premium(mock_server *s, mock_req *r, mock_reply *out)
     y->next_funding = atoll(nf);
     y->has_premium = true;
     if (s->ws) mock_ws_mark(s->ws, y);
+    ms_algo_price_moved(s->st, y, true);
     ok(out);
 }
 
@@ -234,20 +296,31 @@ static void c_trigger(mock_server *s, mock_req *r, mock_reply *out)
         mr_error(out, 400, -1, "needs an open clientAlgoId");
         return;
     }
-    char act[40];
-    snprintf(act, sizeof act, "algo-%lld", (long long)a->algo_id);
-    ms_order *o = ms_order_add(s->st, act);
-    snprintf(o->symbol, sizeof o->symbol, "%s", a->symbol);
-    snprintf(o->side, sizeof o->side, "%s", a->side);
-    snprintf(o->type, sizeof o->type, "MARKET");
-    snprintf(o->tif, sizeof o->tif, "GTC");
-    o->orig_qty = a->orig_qty;
-    o->reduce_only = a->reduce_only;
-    ms_match_new(s->st, o);
-    a = ms_algo_by_cid(s->st, cid); /* the table did not move, but stay safe */
-    snprintf(a->algo_status, sizeof a->algo_status, "FINISHED");
-    a->actual_order_id = o->order_id;
+    ms_order *o = ms_algo_trigger(s->st, a);
+    if (!o) {
+        mr_error(out, 500, -1, "order table full");
+        return;
+    }
     out->body = json_pack("{s:I}", "actualOrderId", (json_int_t)o->order_id);
+}
+
+/* POST /mock/mark?symbol=&price=: the mark price alone (index follows it
+ * unless set), told on the market stream; MARK_PRICE orders are checked. */
+static void c_mark(mock_server *s, mock_req *r, mock_reply *out)
+{
+    qtr_dec p;
+    ms_symbol *y = symbol_and_price(s, r, out, &p);
+    if (!y) return;
+    if (!y->has_premium) {
+        y->index = p;
+        y->funding = 10000;
+        y->next_funding = ms_now(s->st) + 28800000;
+    }
+    y->mark = p;
+    y->has_premium = true;
+    if (s->ws) mock_ws_mark(s->ws, y);
+    ms_algo_price_moved(s->st, y, true);
+    ok(out);
 }
 
 /* Commission rates and how they are reported. */
@@ -348,12 +421,14 @@ void mock_control(mock_server *s, mock_req *r, mock_reply *out)
     else if (!strcmp(p, "fill")) c_fill(s, r, out);
     else if (!strcmp(p, "cancel")) c_cancel(s, r, out);
     else if (!strcmp(p, "open_order")) c_open_order(s, r, out);
+    else if (!strcmp(p, "open_algo")) c_open_algo(s, r, out);
     else if (!strcmp(p, "position")) c_position(s, r, out);
     else if (!strcmp(p, "kline")) c_kline(s, r, out);
     else if (!strcmp(p, "premium")) c_premium(s, r, out);
     else if (!strcmp(p, "depth")) c_depth(s, r, out);
     else if (!strcmp(p, "limits")) c_limits(s, r, out);
     else if (!strcmp(p, "trigger")) c_trigger(s, r, out);
+    else if (!strcmp(p, "mark")) c_mark(s, r, out);
     else if (!strcmp(p, "fees")) c_fees(s, r, out);
     else if (!strcmp(p, "ws")) c_ws(s, r, out);
     else if (!strcmp(p, "time_offset")) {

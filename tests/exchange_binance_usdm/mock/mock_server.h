@@ -57,6 +57,11 @@ typedef struct mock_endpoint {
 } mock_endpoint;
 const mock_endpoint *mock_api_find(const char *method, const char *path);
 
+/* The conditional fields of an algo order (workingType, triggerPrice or
+ * callbackRate and activatePrice) from r into c; false with the exchange's
+ * error in out. */
+bool mock_read_conditional(mock_req *r, mock_reply *out, ms_symbol *y, const char *type, ms_order *c);
+
 /* mock_control.c: /mock/... endpoints for tests. */
 void mock_control(mock_server *s, mock_req *r, mock_reply *out);
 

@@ -262,7 +262,11 @@ void ms_match_new(ms_state *s, ms_order *o)
     }
     bool buy = !strcmp(o->side, "BUY");
     if (!strcmp(o->type, "MARKET")) {
-        ms_fill(s, o, o->orig_qty, y->price, false);
+        /* reduce-only: never more than the position, the rest expires */
+        qtr_dec qty = o->orig_qty, room = o->reduce_only ? ms_reducible(y, o->side) : qty;
+        if (room < qty) qty = room;
+        if (qty > 0) ms_fill(s, o, qty, y->price, false);
+        if (o->executed < o->orig_qty) snprintf(o->status, sizeof o->status, "EXPIRED");
         return;
     }
     bool crosses = buy ? o->price >= y->price : o->price <= y->price;
@@ -284,6 +288,7 @@ void ms_price_moved(ms_state *s, ms_symbol *y)
         bool buy = !strcmp(o->side, "BUY");
         if (buy ? y->price <= o->price : y->price >= o->price) ms_fill(s, o, o->orig_qty - o->executed, o->price, true); /* resting: maker */
     }
+    ms_algo_price_moved(s, y, false);
 }
 
 int64_t ms_mono_us(void)

@@ -56,6 +56,13 @@ typedef struct ms_order {
     bool reduce_only, algo, external;
     char algo_status[16];
     int64_t algo_id, actual_order_id;
+    /* conditional orders (mock_algo.c) */
+    bool mark_price;                     /* workingType MARK_PRICE, else CONTRACT_PRICE */
+    uint32_t callback_bps;               /* trailing: callbackRate x 100    */
+    qtr_dec activation;                  /* trailing: activatePrice, 0 none */
+    bool activated;                      /* trailing: following the best   */
+    qtr_dec best;                        /* trailing: best price since activation */
+    char ws_algo[16];                    /* algo status last told on the user stream */
     int64_t time, update_time;
     ms_plan plan;
     int hidden_queries;                  /* GET order answers -2013 this often */
@@ -136,8 +143,23 @@ void ms_fill(ms_state *s, ms_order *o, qtr_dec qty, qtr_dec price, bool maker);
 void ms_match_new(ms_state *s, ms_order *o);
 /* One more step of a fill plan, on a query. */
 void ms_plan_advance(ms_state *s, ms_order *o);
-/* The price moved: resting limit orders that cross fill at their price. */
+/* The price moved: resting limit orders that cross fill at their price,
+ * then conditional orders watching the last price are checked. */
 void ms_price_moved(ms_state *s, ms_symbol *sym);
+
+/* mock_algo.c: conditional orders. The price a conditional order watches. */
+qtr_dec ms_algo_watch_price(const ms_symbol *y, const ms_order *a);
+/* True if a new conditional order would trigger at once (Binance: -2021). */
+bool ms_algo_would_trigger(const ms_symbol *y, const ms_order *a);
+/* The mark or last price moved: trailing stops follow it, and every open
+ * conditional order of y whose condition holds triggers. */
+void ms_algo_price_moved(ms_state *s, ms_symbol *y, bool mark);
+/* Trigger a: a MARKET order (reduce-only if a is) is placed and matched;
+ * a ends FINISHED with its actualOrderId. Returns the placed order. */
+ms_order *ms_algo_trigger(ms_state *s, ms_order *a);
+/* How much a reduce-only order of this side may still reduce of y's
+ * position (0: it would not reduce: Binance -2022). */
+qtr_dec ms_reducible(const ms_symbol *y, const char *side);
 void ms_count_request(ms_state *s, const char *method, const char *path);
 int64_t ms_mono_us(void);
 /* Log a request as received; its index, for ms_log_status once answered. */

@@ -152,13 +152,34 @@ static json_t *order_event(mock_ws *w, const ms_order *o, const char *x, const c
     return json_pack("{s:s,s:I,s:I,s:o}", "e", "ORDER_TRADE_UPDATE", "E", (json_int_t)now, "T", (json_int_t)now, "o", d);
 }
 
+/* ALGO_UPDATE for a conditional order (reference §7). */
+static json_t *algo_event(mock_ws *w, const ms_order *a)
+{
+    int64_t now = ms_now(w->st);
+    json_t *d = json_pack("{s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:I,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:b,s:b,s:i,s:i,s:s}",
+                          "caid", a->cid, "aid", (json_int_t)a->algo_id, "at", "CONDITIONAL", "o", a->type, "s",
+                          a->symbol, "S", a->side, "ps", "BOTH", "f", "GTC", "q", dec(a->orig_qty), "X",
+                          a->algo_status, "ai", (json_int_t)a->actual_order_id, "ap", "0", "aq", "0", "act", "0",
+                          "tp", dec(a->stop), "p", "0", "V", "EXPIRE_MAKER", "wt",
+                          a->mark_price ? "MARK_PRICE" : "CONTRACT_PRICE", "pm", "NONE", "cp", 0, "pP", 0, "R",
+                          a->reduce_only, "tt", 0, "gtd", 0, "rm", "");
+    return json_pack("{s:s,s:I,s:I,s:o}", "e", "ALGO_UPDATE", "E", (json_int_t)now, "T", (json_int_t)now, "o", d);
+}
+
 /* What changed since the last flush, as events in the order it happened
- * in: new orders, then executions, then other state changes. */
+ * in: conditional orders' states, new orders, then executions, then other
+ * state changes. */
 void mock_ws_flush(mock_ws *w)
 {
     ms_state *st = w->st;
     if (!w->tracking) return;
     if (w->trades_sent > st->n_trades) w->trades_sent = 0; /* a reset */
+    for (int i = 0; i < st->n_orders; i++) {
+        ms_order *a = &st->orders[i];
+        if (!a->algo || !strcmp(a->ws_algo, a->algo_status)) continue;
+        snprintf(a->ws_algo, sizeof a->ws_algo, "%s", a->algo_status);
+        deliver_user(w, algo_event(w, a));
+    }
     for (int i = 0; i < st->n_orders; i++) {
         ms_order *o = &st->orders[i];
         if (o->algo || o->ws_status[0]) continue;
@@ -190,6 +211,7 @@ static void start_tracking(mock_ws *w)
     ms_state *st = w->st;
     for (int i = 0; i < st->n_orders; i++) {
         snprintf(st->orders[i].ws_status, sizeof st->orders[i].ws_status, "%s", st->orders[i].status);
+        snprintf(st->orders[i].ws_algo, sizeof st->orders[i].ws_algo, "%s", st->orders[i].algo_status);
         st->orders[i].ws_z = st->orders[i].executed;
     }
     w->trades_sent = st->n_trades;
