@@ -314,7 +314,7 @@ static void parse_plugins(walker *w, qh_config *c)
 static void parse_top(walker *w, qh_config *c)
 {
     static const qh_conf_section *const sections[] = { &qh_section_account, &qh_section_policy, &qh_section_signals,
-                                                       &qh_section_ess };
+                                                       &qh_section_ess, &qh_section_regime };
     lua_State *L = w->L;
     read_section(w, &qh_section_top, c);
     if (w->failed) return;
@@ -327,6 +327,8 @@ static void parse_top(walker *w, qh_config *c)
         if (field(w, sections[i]->name)) read_section(w, sections[i], c);
         lua_pop(L, 1);
     }
+    if (!w->failed && c->regime.trend_adx_exit > c->regime.trend_adx)
+        fail(w, "regime.trend_adx_exit", "must not be above regime.trend_adx (the trend's exit is below its entry)");
     if (field(w, "store")) {
         if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) c->store.disabled = true;  /* store = false */
         else read_section(w, &qh_section_store, c);
@@ -352,7 +354,7 @@ static void set_defaults(qh_config *c)
 {
     static const qh_conf_section *const sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
                                                        &qh_section_policy, &qh_section_signals, &qh_section_store,
-                                                       &qh_section_ess };
+                                                       &qh_section_ess, &qh_section_regime };
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
         qh_conf_error e;

@@ -111,6 +111,10 @@ typedef struct qh_config {
         bool backtest_requested;  /* `qtr backtest --store FILE`: a new store of its own */
     } store;
     char ess_state_file[512];
+    struct {                  /* the regime classifier (qtr/regime_classifier.h) */
+        int64_t adx_period, atr_period, vol_period, confirm;
+        qtr_dec trend_adx, trend_adx_exit, volatile_atr_pct, volatile_vol_pct;
+    } regime;
     qh_policy_caps caps;      /* hard caps no policy may loosen (core/config_caps.h) */
     qh_bus_config bus;        /* host_id, role, bus (bus/bus_config.h, docs/bus.md) */
     char client_id_prefix[16];

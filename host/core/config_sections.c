@@ -52,7 +52,7 @@ static const qh_conf_field top_fields[] = {
 
 /* Read by their own tables or hooks in config.c. */
 static const char *const top_also[] = { "market", "account", "policy", "signals", "store", "ess", "plugins",
-                                        "caps", "host_id", "role", "bus", NULL };
+                                        "caps", "host_id", "role", "bus", "regime", NULL };
 
 const qh_conf_section qh_section_top = { .name = "", .fields = top_fields, .also = top_also };
 
@@ -156,3 +156,33 @@ static const qh_conf_field ess_fields[] = {
 };
 
 const qh_conf_section qh_section_ess = { .name = "ess", .fields = ess_fields };
+
+/* ---- regime (the per-symbol classifier; docs/indicators.md) ---- */
+
+static const qh_conf_field regime_fields[] = {
+    { .opt = { .name = "adx_period", .type = QTR_OPT_INT, .default_value = "14", .min = "2", .max = "5000" },
+      .store = QH_CONF_I64, .offset = AT(regime.adx_period) },
+    { .opt = { .name = "atr_period", .type = QTR_OPT_INT, .default_value = "14", .min = "1", .max = "5000" },
+      .store = QH_CONF_I64, .offset = AT(regime.atr_period) },
+    { .opt = { .name = "vol_period", .type = QTR_OPT_INT, .default_value = "20", .min = "2", .max = "5000",
+               .help = "returns in the volatility window" },
+      .store = QH_CONF_I64, .offset = AT(regime.vol_period) },
+    { .opt = { .name = "trend_adx", .type = QTR_OPT_DECIMAL, .default_value = "25", .min = "0", .max = "100",
+               .flags = QTR_OPT_MIN_EXCLUSIVE, .help = "ADX that starts a trend" },
+      .store = QH_CONF_DEC, .offset = AT(regime.trend_adx) },
+    { .opt = { .name = "trend_adx_exit", .type = QTR_OPT_DECIMAL, .default_value = "20", .min = "0", .max = "100",
+               .flags = QTR_OPT_MIN_EXCLUSIVE, .help = "ADX below which a trend ends (at most trend_adx)" },
+      .store = QH_CONF_DEC, .offset = AT(regime.trend_adx_exit) },
+    { .opt = { .name = "volatile_atr_pct", .type = QTR_OPT_DECIMAL, .default_value = "3", .min = "0", .max = "1000",
+               .flags = QTR_OPT_MIN_EXCLUSIVE, .help = "ATR in percent of the close: VOLATILE from here" },
+      .store = QH_CONF_DEC, .offset = AT(regime.volatile_atr_pct) },
+    { .opt = { .name = "volatile_vol_pct", .type = QTR_OPT_DECIMAL, .default_value = "2.5", .min = "0", .max = "1000",
+               .flags = QTR_OPT_MIN_EXCLUSIVE, .help = "deviation of returns in percent: VOLATILE from here" },
+      .store = QH_CONF_DEC, .offset = AT(regime.volatile_vol_pct) },
+    { .opt = { .name = "confirm", .type = QTR_OPT_INT, .default_value = "2", .min = "1", .max = "100",
+               .help = "candles a new regime must hold before it is reported" },
+      .store = QH_CONF_I64, .offset = AT(regime.confirm) },
+    { .opt = { .name = NULL } },
+};
+
+const qh_conf_section qh_section_regime = { .name = "regime", .fields = regime_fields };

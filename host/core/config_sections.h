@@ -15,5 +15,6 @@ extern const qh_conf_section qh_section_policy;
 extern const qh_conf_section qh_section_signals;
 extern const qh_conf_section qh_section_store;
 extern const qh_conf_section qh_section_ess;
+extern const qh_conf_section qh_section_regime;
 
 #endif

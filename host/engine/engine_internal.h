@@ -163,6 +163,9 @@ struct qh_engine {
     /* the Redis bus (bus/bus_link.h); NULL without one */
     struct qh_bus_link *bus_link;
 
+    /* regime detection (regime/regime_book.h, engine/regime_glue.c) */
+    struct qh_regime_book *regime;
+
     /* metrics */
     struct {
         qh_metric *orders_sent, *orders_rejected_ess, *orders_rejected_risk, *orders_rejected_invalid,
@@ -207,6 +210,13 @@ void qh_recon_status(qh_engine *e, qtr_reconcile_status *out);
 int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen);
 void qh_recon_health(qh_engine *e, qtr_health *out);
 void qh_recon_free(qh_engine *e);
+
+/* regime_glue.c: a classifier per symbol on the candle path, subscribed
+ * before strategies load; REGIME published on a change; get_regime's answer
+ * (QTR_OK or QTR_ENOTFOUND for a symbol without candles). */
+int qh_regime_glue_init(qh_engine *e, char *err, size_t errlen);
+int qh_regime_glue_get(qh_engine *e, const char *symbol, qtr_regime_event *out);
+void qh_regime_glue_free(qh_engine *e);
 
 /* host_api.c */
 void qh_host_api_init(qh_engine *e, qtr_host *api);

@@ -385,6 +385,14 @@ static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *
     return payload_out(out, out_size, &m->mark, sizeof m->mark);
 }
 
+static int api_get_regime(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size)
+{
+    if (!symbol || !out || out_size == 0) return QTR_EINVAL;
+    qtr_regime_event r;
+    int rc = qh_regime_glue_get(E(ctx), symbol, &r);
+    return rc == QTR_OK ? payload_out(out, out_size, &r, sizeof r) : rc;
+}
+
 /* ---- policy and ESS ---- */
 
 static int api_policy_info(qtr_ctx *ctx, qtr_policy_info *out) { return qh_policy_info(E(ctx)->policy, out); }
@@ -546,4 +554,5 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->recent_signals = api_recent_signals;
     h->equity_history = api_equity_history;
     h->event_base = api_event_base;
+    h->get_regime = api_get_regime;
 }

@@ -429,6 +429,12 @@ static int m_get_book_top(qtr_ctx *ctx, const char *symbol, qtr_book_top *out, s
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->books, m->n_books, symbol, out) }
 static int m_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *out, size_t out_size)
 { mock_host *m = M(ctx); FIND_BY_SYMBOL(m->marks, m->n_marks, symbol, out) }
+static int m_get_regime(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size)
+{
+    if (!symbol || !out || out_size == 0) return QTR_EINVAL;
+    mock_host *m = M(ctx);
+    FIND_BY_SYMBOL(m->regimes, m->n_regimes, symbol, out)
+}
 
 static int m_policy_info(qtr_ctx *ctx, qtr_policy_info *out)
 {
@@ -562,6 +568,7 @@ mock_host *mock_host_new(bool real_time)
     h->recent_signals = m_recent_signals;
     h->equity_history = m_equity_history;
     h->event_base = m_event_base;
+    h->get_regime = m_get_regime;
     return m;
 }
 

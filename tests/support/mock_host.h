@@ -83,6 +83,8 @@ struct mock_host {
     size_t n_marks;
     qtr_candle last_candles[16];
     size_t n_last_candles;
+    qtr_regime_event regimes[16];   /* what get_regime answers, by symbol */
+    size_t n_regimes;
 
     /* Internal. */
     struct mock_sub *subs;

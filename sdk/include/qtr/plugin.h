@@ -457,6 +457,14 @@ typedef struct qtr_host {
      * orders (the position stays). QTR_OK, QTR_ENOTFOUND if it had none. */
     int (*clear_exit_plan)(qtr_ctx *ctx, const char *symbol);
 
+    /* ---- regime (qtr/regime.h; appended after 2.0: QTR_HOST_HAS first) ----
+     * get_regime: the symbol's current market regime as the host's
+     * classifier sees it (UNKNOWN during its warm-up), with the inputs of
+     * its last closed candle (docs/indicators.md). The host also publishes
+     * QTR_EV_REGIME on each change. QTR_OK; QTR_ENOTFOUND for a symbol
+     * without candles; QTR_EINVAL for a NULL symbol or out. */
+    int (*get_regime)(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size);
+
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */

@@ -1,0 +1,74 @@
+/*
+ * regime_glue.c — the engine's side of regime detection (regime/regime_book.h):
+ * each closed candle on the bus goes to the symbol's classifier; a change
+ * is published as QTR_EV_REGIME (stamped with the host clock: the candle's
+ * time in a backtest) and set in the qtr_regime{symbol} gauge; get_regime
+ * reads the current one. Subscribed before strategies load, so a strategy's
+ * on_candle already sees this candle's regime through get_regime, and its
+ * REGIME event follows the candle.
+ */
+#include "engine/engine_internal.h"
+
+#include <stdio.h>
+
+#include "core/log.h"
+#include "regime/regime_book.h"
+
+#define LOGC "regime"
+
+static const char *const gauge_help =
+    "Current market regime: 0 unknown (warm-up), 1 trend up, 2 trend down, 3 range, 4 volatile";
+
+/* A decimal from the config as a score (thresholds are not money). */
+static double score(qtr_dec d) { return qtr_dec_to_display_double(d); }
+
+static void on_candle(void *ud, const qtr_event *ev)
+{
+    qh_engine *e = ud;
+    qtr_regime_event out;
+    char err[160];
+    int rc = qh_regime_book_on_candle(e->regime, &ev->u.candle, &out, err, sizeof err);
+    if (rc < 0) qh_warn(LOGC, "%s", err);
+    if (rc <= 0) return;
+    qh_metric_set(qh_metrics_gauge(e->metrics, "regime", gauge_help, "symbol", out.symbol), (double)out.regime);
+    qh_debug(LOGC, "%s: %s -> %s", out.symbol, qtr_regime_name(out.previous), qtr_regime_name(out.regime));
+    QH_PUBLISH(e, QTR_EV_REGIME, 0, qh_clock_now_ms(e->clock), regime, out);
+}
+
+int qh_regime_glue_init(qh_engine *e, char *err, size_t errlen)
+{
+    const qh_config *c = e->cfg;
+    qtr_regime_params p = {
+        .adx_period = (int)c->regime.adx_period,
+        .atr_period = (int)c->regime.atr_period,
+        .vol_period = (int)c->regime.vol_period,
+        .trend_adx = score(c->regime.trend_adx),
+        .trend_adx_exit = score(c->regime.trend_adx_exit),
+        .volatile_atr_pct = score(c->regime.volatile_atr_pct),
+        .volatile_vol_pct = score(c->regime.volatile_vol_pct),
+        .confirm = (int)c->regime.confirm,
+    };
+    char why[160];
+    e->regime = qh_regime_book_new(&p, why, sizeof why);
+    if (!e->regime) {
+        snprintf(err, errlen, "%s: regime: %s", c->path, why);
+        return -1;
+    }
+    if (!qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, on_candle, e, e)) {
+        snprintf(err, errlen, "regime: cannot subscribe to candles");
+        return -1;
+    }
+    return 0;
+}
+
+int qh_regime_glue_get(qh_engine *e, const char *symbol, qtr_regime_event *out)
+{
+    if (!e->regime || !qh_regime_book_get(e->regime, symbol, out)) return QTR_ENOTFOUND;
+    return QTR_OK;
+}
+
+void qh_regime_glue_free(qh_engine *e)
+{
+    qh_regime_book_free(e->regime);
+    e->regime = NULL;
+}
