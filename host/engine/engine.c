@@ -422,6 +422,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
     qh_market_subscribe(e);
     qh_pipeline_subscribe(e);
     if (qh_regime_glue_init(e, err, errlen) != 0) return 2;
+    if (qh_exits_glue_init(e, err, errlen) != 0) return 2;
     for (size_t i = 0; i < e->cfg->n_plugins; i++) {
         const qh_plugin_conf *pc = &e->cfg->plugins[i];
         if (pc->kind != QTR_KIND_STRATEGY) continue;
@@ -579,6 +580,7 @@ int qh_engine_start(qh_engine *e, char *err, size_t errlen)
         p->started = true;
     }
     if (e->backtest || !qh_recon_start(e)) qh_persist_reconcile(e);
+    qh_exits_glue_start(e);
     if (e->backtest) return 0;
     int rc = start_market(e, err, errlen);
     if (rc) return rc;
@@ -637,6 +639,7 @@ void qh_engine_free(qh_engine *e)
         for (size_t k = 0; k < p->n_list_cache; k++) free(p->list_cache[k]);
         qh_loader_close(&p->ld);
     }
+    qh_exits_glue_free(e);
     qh_regime_glue_free(e);
     qh_persist_close(e);
     if (e->synth) qh_synth_free(e->synth);

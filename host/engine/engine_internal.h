@@ -163,6 +163,9 @@ struct qh_engine {
     /* the Redis bus (bus/bus_link.h); NULL without one */
     struct qh_bus_link *bus_link;
 
+    /* the exit manager (exits/exit_manager.h, engine/exits_glue.c) */
+    struct qh_exits *exits;
+
     /* regime detection (regime/regime_book.h, engine/regime_glue.c) */
     struct qh_regime_book *regime;
 
@@ -210,6 +213,12 @@ void qh_recon_status(qh_engine *e, qtr_reconcile_status *out);
 int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen);
 void qh_recon_health(qh_engine *e, qtr_health *out);
 void qh_recon_free(qh_engine *e);
+/* exits_glue.c: the exit manager, made before strategies load (their
+ * init may set exit plans), started after the engine's reconciliation
+ * began, freed before the clock and the bus. */
+int qh_exits_glue_init(qh_engine *e, char *err, size_t errlen);
+void qh_exits_glue_start(qh_engine *e);
+void qh_exits_glue_free(qh_engine *e);
 
 /* regime_glue.c: a classifier per symbol on the candle path, subscribed
  * before strategies load; REGIME published on a change; get_regime's answer

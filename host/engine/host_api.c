@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/sized_copy.h"
+#include "exits/exit_manager.h"
 
 static qh_engine *E(qtr_ctx *ctx) { return ctx->eng; }
 static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; }
@@ -499,6 +500,20 @@ static size_t api_equity_history(qtr_ctx *ctx, qtr_list *out) { RING_COPY(E(ctx)
 
 static struct event_base *api_event_base(qtr_ctx *ctx) { return E(ctx)->base; }
 
+/* ---- exits (exits/exit_manager.h) ---- */
+
+static int api_set_exit_plan(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan *plan, char *err, size_t errlen)
+{
+    if (!E(ctx)->exits) return QTR_ENOTSUP;
+    return qh_exits_set_plan(E(ctx)->exits, symbol, who(ctx), plan, err, errlen);
+}
+
+static int api_clear_exit_plan(qtr_ctx *ctx, const char *symbol)
+{
+    if (!E(ctx)->exits) return QTR_ENOTSUP;
+    return qh_exits_clear_plan(E(ctx)->exits, symbol);
+}
+
 void qh_host_api_init(qh_engine *e, qtr_host *h)
 {
     (void)e;
@@ -555,4 +570,6 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->equity_history = api_equity_history;
     h->event_base = api_event_base;
     h->get_regime = api_get_regime;
+    h->set_exit_plan = api_set_exit_plan;
+    h->clear_exit_plan = api_clear_exit_plan;
 }

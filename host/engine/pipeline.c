@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "exits/exit_order_check.h"
 
 #define LOGC "orders"
 
@@ -226,14 +227,16 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
     const char *bad = NULL;
     if (!valid_symbol(o.symbol)) bad = "invalid: symbol";
     else if (o.side != QTR_SIDE_BUY && o.side != QTR_SIDE_SELL) bad = "invalid: side";
-    else if (o.type < QTR_ORDER_MARKET || o.type > QTR_ORDER_TAKE_PROFIT_MARKET) bad = "invalid: type";
+    else if (o.type < QTR_ORDER_MARKET || o.type > QTR_ORDER_TRAILING_STOP_MARKET) bad = "invalid: type";
     else if (o.tif < QTR_TIF_GTC || o.tif > QTR_TIF_GTX) bad = "invalid: time in force";
     else if (o.qty <= 0) bad = "invalid: quantity must be > 0";
     else if (o.type == QTR_ORDER_LIMIT && o.price <= 0) bad = "invalid: limit price must be > 0";
-    else if (o.type >= QTR_ORDER_STOP_MARKET && o.stop_price <= 0) bad = "invalid: stop price must be > 0";
+    else if ((o.type == QTR_ORDER_STOP_MARKET || o.type == QTR_ORDER_TAKE_PROFIT_MARKET) && o.stop_price <= 0)
+        bad = "invalid: stop price must be > 0";
     else if (!(o.confidence >= 0.0 && o.confidence <= 1.0)) bad = "invalid: confidence outside [0, 1]";
     else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || qh_order_table_find(e->open_orders, o.client_id)))
         bad = "invalid: client id malformed or already in use";
+    if (!bad) bad = qh_exit_order_invalid(&o);   /* trailing and working-type fields */
     if (!o.client_id[0]) next_client_id(e, o.client_id);
     if (cid_out) qtr_strlcpy(cid_out, o.client_id, QTR_CLIENT_ID_MAX);
     if (bad) {

@@ -14,9 +14,15 @@
 
 static const char sql_order_upsert[] =
     "INSERT INTO orders(client_id, symbol, side, type, qty, price, status, filled_qty, avg_price,"
-    " reduce_only, external, exchange_id, reason, created_ms, updated_ms)"
-    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?14)"
+    " reduce_only, external, exchange_id, reason, created_ms, updated_ms,"
+    " stop_price, activation_price, callback_bps, working_type)"
+    " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?14,?15,?16,?17,?18)"
     " ON CONFLICT(client_id) DO UPDATE SET"
+    /* The conditional fields as placed stay unless the exchange reports them. */
+    "  stop_price = CASE WHEN excluded.stop_price <> 0 THEN excluded.stop_price ELSE orders.stop_price END,"
+    "  activation_price = CASE WHEN excluded.activation_price <> 0"
+    "                     THEN excluded.activation_price ELSE orders.activation_price END,"
+    "  callback_bps = CASE WHEN excluded.callback_bps <> 0 THEN excluded.callback_bps ELSE orders.callback_bps END,"
     /* A final status is final: a late, stale update must not reopen it. */
     "  status = CASE WHEN " STORED_STATUS_FINAL " THEN orders.status ELSE excluded.status END,"
     "  qty = CASE WHEN " STORED_STATUS_FINAL " THEN orders.qty ELSE excluded.qty END,"
@@ -31,8 +37,9 @@ static const char sql_order_upsert[] =
 
 static const char sql_order_intent[] =
     "INSERT INTO orders(client_id, symbol, side, type, qty, price, status, filled_qty, avg_price,"
-    " reduce_only, external, strategy, reason, created_ms, updated_ms)"
-    " VALUES(?1,?2,?3,?4,?5,?6,'PENDING',0,0,?7,0,?8,?9,?10,?10)"
+    " reduce_only, external, strategy, reason, created_ms, updated_ms,"
+    " stop_price, activation_price, callback_bps, working_type)"
+    " VALUES(?1,?2,?3,?4,?5,?6,'PENDING',0,0,?7,0,?8,?9,?10,?10,?11,?12,?13,?14)"
     " ON CONFLICT(client_id) DO UPDATE SET strategy = excluded.strategy";
 
 /* The order's id by its client id, not by RETURNING: SQLite materialises
@@ -152,6 +159,16 @@ static void bind_order_head(sqlite3_stmt *s, const char *client_id, const char *
     sqlite3_bind_int64(s, 6, price);
 }
 
+/* The conditional fields (schema v4), four columns from `first` on. */
+static void bind_conditional(sqlite3_stmt *s, int first, qtr_dec stop, qtr_dec activation, uint32_t callback_bps,
+                             qtr_working_type working)
+{
+    sqlite3_bind_int64(s, first, stop);
+    sqlite3_bind_int64(s, first + 1, activation);
+    sqlite3_bind_int64(s, first + 2, (int64_t)callback_bps);
+    bind_text(s, first + 3, working == QTR_WORKING_MARK ? "MARK" : "LAST");
+}
+
 static int apply_order_update(qh_store_stmts *st, const qtr_order_update *o)
 {
     sqlite3_stmt *s = st->order_upsert;
@@ -164,6 +181,7 @@ static int apply_order_update(qh_store_stmts *st, const qtr_order_update *o)
     bind_text(s, 12, o->exchange_id);
     bind_text(s, 13, o->reason);
     sqlite3_bind_int64(s, 14, o->time_ms);
+    bind_conditional(s, 15, o->stop_price, o->activation_price, o->callback_bps, o->working_type);
     int rc = run(s);
     if (rc != SQLITE_OK) return rc;
     return order_event(st, o->client_id, o->time_ms, qh_store_status_text(o->status), o->filled_qty, o->avg_price,
@@ -178,6 +196,7 @@ static int apply_order_intent(qh_store_stmts *st, const qtr_order_intent *o)
     bind_text(s, 8, o->strategy);
     bind_text(s, 9, o->reason);
     sqlite3_bind_int64(s, 10, o->time_ms);
+    bind_conditional(s, 11, o->stop_price, o->activation_price, o->callback_bps, o->working_type);
     int rc = run(s);
     if (rc != SQLITE_OK) return rc;
     return order_event(st, o->client_id, o->time_ms, "PENDING", 0, 0, o->reason);

@@ -37,6 +37,7 @@ static const struct { qtr_order_type v; const char *t; } type_names[] = {
     { QTR_ORDER_LIMIT, "LIMIT" },
     { QTR_ORDER_STOP_MARKET, "STOP_MARKET" },
     { QTR_ORDER_TAKE_PROFIT_MARKET, "TAKE_PROFIT_MARKET" },
+    { QTR_ORDER_TRAILING_STOP_MARKET, "TRAILING_STOP_MARKET" },
 };
 
 const char *qh_store_type_text(qtr_order_type type)

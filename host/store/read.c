@@ -9,7 +9,7 @@
 
 #define ORDER_COLUMNS \
     "client_id, symbol, side, type, status, qty, price, filled_qty, avg_price, reduce_only," \
-    " external, exchange_id, reason, updated_ms"
+    " external, exchange_id, reason, updated_ms, stop_price, activation_price, callback_bps, working_type"
 
 /* Row of ORDER_COLUMNS -> order. false if a stored word is unknown. */
 static bool row_order(sqlite3_stmt *s, void *out)
@@ -30,6 +30,11 @@ static bool row_order(sqlite3_stmt *s, void *out)
     qh_store_col_text(s, 11, o->exchange_id, sizeof o->exchange_id);
     qh_store_col_text(s, 12, o->reason, sizeof o->reason);
     o->time_ms = sqlite3_column_int64(s, 13);
+    o->stop_price = sqlite3_column_int64(s, 14);
+    o->activation_price = sqlite3_column_int64(s, 15);
+    o->callback_bps = (uint32_t)sqlite3_column_int64(s, 16);
+    const char *working = (const char *)sqlite3_column_text(s, 17);
+    o->working_type = working && strcmp(working, "MARK") == 0 ? QTR_WORKING_MARK : QTR_WORKING_LAST;
     return ok;
 }
 

@@ -159,7 +159,50 @@ static const char schema_v3[] =
     "ALTER TABLE orders_v3 RENAME TO orders;"
     "CREATE INDEX orders_by_status ON orders(status);";
 
-static const char *const migrations[QH_STORE_SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3 };
+/* v4: exits (host/exits). orders take TRAILING_STOP_MARKET and keep the
+ * conditional fields (trigger, activation, callback, working type) so an
+ * exit order is re-adopted after a restart as it was placed; exit_plans
+ * keeps each symbol's exit plan (qtr/exits.h) so a position reopened by a
+ * restart gets its stop back. The plan is the sized struct's bytes: it is
+ * append-only like the SDK, and the reader copies min(stored, own) bytes. */
+#define ORDER_TYPE_CHECK_V4                                                                   \
+    "CHECK(type = 'MARKET' OR type = 'LIMIT' OR type = 'STOP_MARKET' OR type = 'TAKE_PROFIT_MARKET'" \
+    " OR type = 'TRAILING_STOP_MARKET')"
+static const char schema_v4[] =
+    "CREATE TABLE orders_v4("
+    " id INTEGER PRIMARY KEY,"
+    " client_id TEXT NOT NULL UNIQUE CHECK(length(client_id) > 0),"
+    " symbol TEXT NOT NULL CHECK(length(symbol) > 0),"
+    " side TEXT NOT NULL CHECK(side IN ('BUY','SELL')),"
+    " type TEXT NOT NULL " ORDER_TYPE_CHECK_V4 ","
+    " " MONEY("qty") ","
+    " " MONEY("price") ","
+    " status TEXT NOT NULL " ORDER_STATUS_CHECK ","
+    " " MONEY("filled_qty") ","
+    " " MONEY("avg_price") ","
+    " " BOOLCOL("reduce_only") ","
+    " " BOOLCOL("external") ","
+    " exchange_id TEXT NOT NULL DEFAULT '',"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " created_ms INTEGER NOT NULL,"
+    " updated_ms INTEGER NOT NULL,"
+    " strategy TEXT NOT NULL DEFAULT '',"
+    " stop_price INTEGER NOT NULL DEFAULT 0 CHECK(typeof(stop_price)='integer'),"
+    " activation_price INTEGER NOT NULL DEFAULT 0 CHECK(typeof(activation_price)='integer'),"
+    " callback_bps INTEGER NOT NULL DEFAULT 0 CHECK(callback_bps >= 0),"
+    " working_type TEXT NOT NULL DEFAULT 'LAST' CHECK(working_type = 'LAST' OR working_type = 'MARK'));"
+    "INSERT INTO orders_v4(" ORDER_COLUMN_LIST ") SELECT " ORDER_COLUMN_LIST " FROM orders;"
+    "DROP TABLE orders;"
+    "ALTER TABLE orders_v4 RENAME TO orders;"
+    "CREATE INDEX orders_by_status ON orders(status);"
+    "CREATE TABLE exit_plans("
+    " symbol TEXT PRIMARY KEY NOT NULL CHECK(length(symbol) > 0),"
+    " strategy TEXT NOT NULL,"
+    " plan BLOB NOT NULL CHECK(length(plan) >= 4),"
+    " opened_ms INTEGER NOT NULL DEFAULT 0,"
+    " updated_ms INTEGER NOT NULL);";
+
+static const char *const migrations[QH_STORE_SCHEMA_VERSION] = { schema_v1, schema_v2, schema_v3, schema_v4 };
 
 const char *qh_store_schema_ddl(int version)
 {

@@ -45,7 +45,7 @@
 #include <qtr/plugin.h>
 
 /* Schema version this build writes (PRAGMA user_version). */
-#define QH_STORE_SCHEMA_VERSION 3
+#define QH_STORE_SCHEMA_VERSION 4
 
 /* qh_store_flush() gave up waiting (the store is still healthy). */
 #define QH_STORE_ETIMEDOUT -100
@@ -196,6 +196,19 @@ int qh_store_meta_get(qh_store *st, const char *key, char *value, size_t cap);
 
 /* The starting balance, kept in meta as exact decimal text. */
 int qh_store_set_starting_balance(qh_store *st, qtr_dec balance, char *err, size_t errlen);
+
+/* ------------------------------------------------------------ exit plans -- */
+
+/* A symbol's exit plan (host/exits) as the bytes of its sized struct, its
+ * owner and when its position opened (0: flat). Synchronous, like meta.
+ * QTR_OK, QTR_EINVAL, QTR_EIO (err set). */
+int qh_store_exit_plan_put(qh_store *st, const char *symbol, const char *owner, const void *plan, size_t size,
+                           int64_t opened_ms, int64_t now_ms, char *err, size_t errlen);
+int qh_store_exit_plan_delete(qh_store *st, const char *symbol, char *err, size_t errlen);
+/* Every stored plan, by symbol; plan is valid during the call only. */
+typedef void (*qh_store_exit_plan_cb)(void *ud, const char *symbol, const char *owner, const void *plan, size_t size,
+                                      int64_t opened_ms);
+int qh_store_exit_plans_each(qh_store *st, qh_store_exit_plan_cb cb, void *ud, char *err, size_t errlen);
 
 /* ---------------------------------------------------------- reading back -- */
 

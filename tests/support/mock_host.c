@@ -11,6 +11,7 @@
 #include "core/loader.h"
 #include "core/publish_rule.h"
 #include "core/sized_copy.h"
+#include "exits/exit_plan_check.h"
 
 struct qtr_ctx { mock_host *m; };
 
@@ -505,6 +506,39 @@ static size_t m_recent_signals(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return 
 static size_t m_equity_history(qtr_ctx *ctx, qtr_list *out) { (void)ctx; return qh_list_fill(out, NULL, 0, sizeof(qtr_account)); }
 static struct event_base *m_event_base(qtr_ctx *ctx) { return M(ctx)->base; }
 
+/* Exit plans: the host's rules, the same compiled check (exits/exit_plan_check.h). */
+static int m_set_exit_plan(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan *plan, char *err, size_t errlen)
+{
+    mock_host *m = M(ctx);
+    qtr_exit_plan copy;
+    if (!symbol || !*symbol) {
+        if (err && errlen) snprintf(err, errlen, "symbol: required");
+        return QTR_EINVAL;
+    }
+    if (qh_exit_plan_copy_in(plan, &copy, err, errlen) != 0 || qh_exit_plan_check(&copy, err, errlen) != 0)
+        return QTR_EINVAL;
+    size_t i = 0;
+    while (i < m->n_exit_plans && strcmp(m->exit_plans[i].symbol, symbol) != 0) i++;
+    if (i == m->n_exit_plans) {
+        if (i >= sizeof m->exit_plans / sizeof m->exit_plans[0]) return QTR_EFULL;
+        m->n_exit_plans++;
+    }
+    qtr_strlcpy(m->exit_plans[i].symbol, symbol, sizeof m->exit_plans[i].symbol);
+    m->exit_plans[i].plan = copy;
+    return QTR_OK;
+}
+
+static int m_clear_exit_plan(qtr_ctx *ctx, const char *symbol)
+{
+    mock_host *m = M(ctx);
+    for (size_t i = 0; symbol && i < m->n_exit_plans; i++)
+        if (strcmp(m->exit_plans[i].symbol, symbol) == 0) {
+            m->exit_plans[i] = m->exit_plans[--m->n_exit_plans];
+            return QTR_OK;
+        }
+    return QTR_ENOTFOUND;
+}
+
 mock_host *mock_host_new(bool real_time)
 {
     mock_host *m = calloc(1, sizeof *m);
@@ -568,6 +602,8 @@ mock_host *mock_host_new(bool real_time)
     h->recent_signals = m_recent_signals;
     h->equity_history = m_equity_history;
     h->event_base = m_event_base;
+    h->set_exit_plan = m_set_exit_plan;
+    h->clear_exit_plan = m_clear_exit_plan;
     h->get_regime = m_get_regime;
     return m;
 }

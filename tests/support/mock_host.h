@@ -86,6 +86,11 @@ struct mock_host {
     qtr_regime_event regimes[16];   /* what get_regime answers, by symbol */
     size_t n_regimes;
 
+    /* Exit plans set_exit_plan accepted (checked by the host's own rules,
+     * host/exits/exit_plan_check.c), by symbol; clear_exit_plan removes. */
+    struct { char symbol[QTR_SYMBOL_MAX]; qtr_exit_plan plan; } exit_plans[16];
+    size_t n_exit_plans;
+
     /* Internal. */
     struct mock_sub *subs;
     struct mock_timer *timers;

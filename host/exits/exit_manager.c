@@ -1,0 +1,431 @@
+/* exit_manager.c — a symbol's exit orders follow its position (exit_manager.h). */
+#include "exits/exit_manager.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <qc/strmap.h>
+
+#include "exits/exit_plan_check.h"
+
+#define LIVE_MAX (QH_EXIT_ORDERS_MAX * 3)   /* placed + still cancelling */
+
+typedef struct exit_symbol {
+    char symbol[QTR_SYMBOL_MAX];
+    char owner[QTR_NAME_MAX];
+    bool has_plan;
+    qtr_exit_plan plan;
+    qtr_regime regime;
+    qtr_dec qty;              /* the position the exits were placed for (signed) */
+    qtr_dec entry;
+    bool expect_set;          /* an own exit filled: the qty the next position shows */
+    qtr_dec expect_qty;
+    int64_t opened_ms;        /* when the position opened; 0 flat */
+    void *time_timer;
+    bool time_sent;
+    uint32_t replaces;        /* re-placements since the position opened */
+    qh_exit_live live[LIVE_MAX];
+    size_t n_live;
+    qh_exits *m;
+} exit_symbol;
+
+struct qh_exits {
+    qh_exit_services sv;
+    qc_strmap *index;         /* symbol -> slot in syms */
+    exit_symbol *syms;
+    size_t n_syms;
+};
+
+static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...)
+{
+    if (!m->sv.log) return;
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    m->sv.log(m->sv.ud, level, line);
+}
+
+bool qh_exit_client_id_is_exit(const char *cid)
+{
+    const char *dash = cid ? strrchr(cid, '-') : NULL;
+    if (!dash || dash[1] != 'x' || !dash[2]) return false;
+    for (const char *c = dash + 2; *c; c++)
+        if (*c < '0' || *c > '9') return false;
+    return true;
+}
+
+qh_exits *qh_exits_new(const qh_exit_services *sv)
+{
+    qh_exits *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->sv = *sv;
+    m->index = qc_strmap_new(QTR_SYMBOL_MAX, QH_EXITS_MAX_SYMBOLS);
+    m->syms = calloc(QH_EXITS_MAX_SYMBOLS, sizeof *m->syms);
+    if (!m->index || !m->syms) {
+        qh_exits_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void qh_exits_free(qh_exits *m)
+{
+    if (!m) return;
+    for (size_t i = 0; m->syms && i < m->n_syms; i++)
+        if (m->syms[i].time_timer && m->sv.timer_stop) m->sv.timer_stop(m->sv.ud, m->syms[i].time_timer);
+    qc_strmap_free(m->index);
+    free(m->syms);
+    free(m);
+}
+
+static exit_symbol *find(const qh_exits *m, const char *symbol)
+{
+    int64_t slot;
+    if (!symbol || !qc_strmap_key_ok(m->index, symbol) || !qc_strmap_get(m->index, symbol, &slot)) return NULL;
+    return &m->syms[slot];
+}
+
+static exit_symbol *get(qh_exits *m, const char *symbol)
+{
+    exit_symbol *s = find(m, symbol);
+    if (s || !symbol || !qc_strmap_key_ok(m->index, symbol) || m->n_syms >= QH_EXITS_MAX_SYMBOLS) return s;
+    if (qc_strmap_put(m->index, symbol, (int64_t)m->n_syms) != QC_STRMAP_ADDED) return NULL;
+    s = &m->syms[m->n_syms++];
+    memset(s, 0, sizeof *s);
+    qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
+    s->m = m;
+    return s;
+}
+
+static const qtr_exit_params *params_now(const exit_symbol *s)
+{
+    return qtr_exit_plan_params(&s->plan, s->regime);
+}
+
+static qh_exit_live *live_find(exit_symbol *s, const char *cid)
+{
+    for (size_t i = 0; i < s->n_live; i++)
+        if (strcmp(s->live[i].client_id, cid) == 0) return &s->live[i];
+    return NULL;
+}
+
+static void live_remove(exit_symbol *s, qh_exit_live *x)
+{
+    size_t i = (size_t)(x - s->live);
+    s->live[i] = s->live[--s->n_live];
+}
+
+/* Send one exit order; remembered as live when the order path took it. */
+static bool send(exit_symbol *s, qh_exit_role role, uint32_t level, const qtr_order_intent *in)
+{
+    qh_exits *m = s->m;
+    if (s->n_live >= LIVE_MAX) {
+        logf_(m, QTR_LOG_ERROR, "%s: too many exit orders in flight; %s not placed", s->symbol, qh_exit_role_name(role));
+        return false;
+    }
+    qtr_order_intent o = *in;
+    m->sv.client_id(m->sv.ud, o.client_id);
+    qh_exit_live *x = &s->live[s->n_live++];
+    memset(x, 0, sizeof *x);
+    qtr_strlcpy(x->client_id, o.client_id, sizeof x->client_id);
+    x->role = role;
+    x->level = level;
+    x->intent = o;
+    /* live before the call: the order path may answer (REJECTED) inside it */
+    int rc = m->sv.submit(m->sv.ud, &o);
+    if (rc != QTR_OK) {
+        qh_exit_live *still = live_find(s, o.client_id);
+        if (still) live_remove(s, still);
+        logf_(m, QTR_LOG_ERROR, "%s: %s %s refused by the order path (%d)", s->symbol, qh_exit_role_name(role),
+              o.client_id, rc);
+        return false;
+    }
+    return true;
+}
+
+static void cancel_all(exit_symbol *s)
+{
+    for (size_t i = 0; i < s->n_live; i++) {
+        qh_exit_live *x = &s->live[i];
+        if (x->cancelling || x->role == QH_EXIT_TIME) continue;
+        x->cancelling = true;
+        s->m->sv.cancel(s->m->sv.ud, s->symbol, x->client_id);
+    }
+}
+
+static void stop_time_timer(exit_symbol *s)
+{
+    if (s->time_timer && s->m->sv.timer_stop) s->m->sv.timer_stop(s->m->sv.ud, s->time_timer);
+    s->time_timer = NULL;
+}
+
+static void on_time_stop(void *arg)
+{
+    exit_symbol *s = arg;
+    s->time_timer = NULL;
+    if (s->qty == 0 || s->time_sent || !s->has_plan) return;
+    s->time_sent = true;
+    cancel_all(s);
+    qtr_order_intent o;
+    qh_exit_time_close(s->symbol, s->qty, &o);
+    char q[QTR_DEC_STRLEN];
+    logf_(s->m, QTR_LOG_INFO, "%s: time stop reached; closing %s at market", s->symbol, qtr_dec_format(s->qty, q));
+    send(s, QH_EXIT_TIME, 0, &o);
+}
+
+static void arm_time_stop(exit_symbol *s)
+{
+    const qtr_exit_params *p = params_now(s);
+    if (s->time_timer || s->time_sent || !p->time_stop_ms || !s->opened_ms || !s->m->sv.timer_at) return;
+    s->time_timer = s->m->sv.timer_at(s->m->sv.ud, s->opened_ms + p->time_stop_ms, on_time_stop, s);
+}
+
+static void keep_plan(exit_symbol *s)
+{
+    if (s->m->sv.store_plan && s->has_plan &&
+        s->m->sv.store_plan(s->m->sv.ud, s->symbol, s->owner, &s->plan, s->opened_ms) != QTR_OK)
+        logf_(s->m, QTR_LOG_ERROR, "%s: the store could not keep the exit plan's state", s->symbol);
+}
+
+/* Place the plan's exits for the position (qty, entry). */
+static void place(exit_symbol *s)
+{
+    qh_exit_order orders[QH_EXIT_ORDERS_MAX];
+    char skipped[256];
+    size_t n = qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, skipped, sizeof skipped);
+    if (skipped[0]) logf_(s->m, QTR_LOG_WARN, "%s: %s", s->symbol, skipped);
+    for (size_t i = 0; i < n; i++) send(s, orders[i].role, orders[i].level, &orders[i].intent);
+    char q[QTR_DEC_STRLEN], e[QTR_DEC_STRLEN];
+    logf_(s->m, QTR_LOG_INFO, "%s: %zu exit order%s placed for %s @ %s (regime %s)", s->symbol, n, n == 1 ? "" : "s",
+          qtr_dec_format(s->qty, q), qtr_dec_format(s->entry, e), qtr_regime_name(s->regime));
+}
+
+/* The position is now (qty, entry) for a reason other than an own exit. */
+static void follow(exit_symbol *s, qtr_dec qty, qtr_dec entry)
+{
+    qtr_dec was = s->qty;
+    s->expect_set = false;
+    cancel_all(s);
+    s->qty = qty;
+    s->entry = entry;
+    if (qty == 0) {
+        stop_time_timer(s);
+        s->opened_ms = 0;
+        s->time_sent = false;
+        keep_plan(s);
+        return;
+    }
+    if (was == 0 || (was > 0) != (qty > 0)) {     /* opened, or flipped: a new position */
+        stop_time_timer(s);
+        s->opened_ms = s->m->sv.now_ms(s->m->sv.ud);
+        s->time_sent = false;
+        s->replaces = 0;
+        keep_plan(s);
+    }
+    if (!s->has_plan || s->time_sent) return;
+    place(s);
+    arm_time_stop(s);
+}
+
+int qh_exits_set_plan(qh_exits *m, const char *symbol, const char *owner, const qtr_exit_plan *plan, char *err,
+                      size_t errlen)
+{
+    qtr_exit_plan copy;
+    if (!symbol || !*symbol) {
+        if (err && errlen) snprintf(err, errlen, "symbol: required");
+        return QTR_EINVAL;
+    }
+    if (qh_exit_plan_copy_in(plan, &copy, err, errlen) != 0 || qh_exit_plan_check(&copy, err, errlen) != 0)
+        return QTR_EINVAL;
+    exit_symbol *s = get(m, symbol);
+    if (!s) {
+        if (err && errlen) snprintf(err, errlen, "symbol %s: too many symbols with exit plans (%d)", symbol,
+                                    QH_EXITS_MAX_SYMBOLS);
+        return QTR_EFULL;
+    }
+    s->plan = copy;
+    s->has_plan = true;
+    qtr_strlcpy(s->owner, owner ? owner : "", sizeof s->owner);
+    qtr_position pos;
+    bool open = m->sv.position && m->sv.position(m->sv.ud, symbol, &pos) && pos.qty != 0;
+    if (open && s->qty == 0) s->opened_ms = m->sv.now_ms(m->sv.ud);   /* counted from now */
+    if (m->sv.store_plan && m->sv.store_plan(m->sv.ud, symbol, s->owner, &s->plan, s->opened_ms) != QTR_OK) {
+        if (err && errlen) snprintf(err, errlen, "symbol %s: the store could not keep the exit plan", symbol);
+        return QTR_EIO;
+    }
+    logf_(m, QTR_LOG_INFO, "%s: exit plan set by %s", symbol, s->owner[0] ? s->owner : "?");
+    if (open) {
+        cancel_all(s);
+        s->qty = pos.qty;
+        s->entry = pos.entry_price;
+        s->expect_set = false;
+        place(s);
+        arm_time_stop(s);
+    }
+    return QTR_OK;
+}
+
+int qh_exits_clear_plan(qh_exits *m, const char *symbol)
+{
+    exit_symbol *s = find(m, symbol);
+    if (!s || !s->has_plan) return QTR_ENOTFOUND;
+    cancel_all(s);
+    stop_time_timer(s);
+    s->has_plan = false;
+    if (m->sv.store_plan) m->sv.store_plan(m->sv.ud, symbol, s->owner, NULL, 0);
+    logf_(m, QTR_LOG_INFO, "%s: exit plan cleared; its exit orders cancelled", symbol);
+    return QTR_OK;
+}
+
+int qh_exits_load_plan(qh_exits *m, const char *symbol, const char *owner, const qtr_exit_plan *plan,
+                       int64_t opened_ms)
+{
+    char err[QTR_TEXT_MAX];
+    qtr_exit_plan copy;
+    if (qh_exit_plan_copy_in(plan, &copy, err, sizeof err) != 0 || qh_exit_plan_check(&copy, err, sizeof err) != 0) {
+        logf_(m, QTR_LOG_ERROR, "%s: the stored exit plan is refused: %s", symbol, err);
+        return QTR_EINVAL;
+    }
+    exit_symbol *s = get(m, symbol);
+    if (!s) return QTR_EFULL;
+    s->plan = copy;
+    s->has_plan = true;
+    s->opened_ms = opened_ms;
+    qtr_strlcpy(s->owner, owner ? owner : "", sizeof s->owner);
+    return QTR_OK;
+}
+
+void qh_exits_set_regime(qh_exits *m, const char *symbol, qtr_regime regime)
+{
+    exit_symbol *s = get(m, symbol);
+    if (s) s->regime = regime;
+}
+
+void qh_exits_on_fill(qh_exits *m, const qtr_fill *f)
+{
+    exit_symbol *s = find(m, f->symbol);
+    if (!s || !live_find(s, f->client_id)) return;
+    qtr_dec from = s->expect_set ? s->expect_qty : s->qty;
+    s->expect_qty = f->side == QTR_SIDE_BUY ? from + f->qty : from - f->qty;
+    s->expect_set = true;
+}
+
+void qh_exits_on_position(qh_exits *m, const qtr_position *p)
+{
+    exit_symbol *s = find(m, p->symbol);
+    if (!s) return;
+    if (s->expect_set && p->qty == s->expect_qty) {   /* one of its exits filled: the others stay */
+        s->expect_set = false;
+        s->qty = p->qty;
+        if (p->qty == 0) follow(s, 0, 0);
+        return;
+    }
+    if (p->qty == s->qty && (p->qty == 0 || p->entry_price == s->entry)) return;   /* marked, funded */
+    follow(s, p->qty, p->entry_price);
+}
+
+void qh_exits_on_order_update(qh_exits *m, const qtr_order_update *u)
+{
+    exit_symbol *s = find(m, u->symbol);
+    qh_exit_live *x = s ? live_find(s, u->client_id) : NULL;
+    if (!x || !qtr_order_status_final(u->status)) return;
+    qh_exit_live ended = *x;
+    live_remove(s, x);
+    if (u->status == QTR_OS_FILLED || ended.cancelling || ended.role == QH_EXIT_TIME) return;
+    if (u->status == QTR_OS_REJECTED) {
+        logf_(m, QTR_LOG_ERROR, "%s: %s %s rejected: %s (not placed again)", s->symbol, qh_exit_role_name(ended.role),
+              ended.client_id, u->reason);
+        return;
+    }
+    /* cancelled or expired by someone else while the position is open */
+    if (s->qty == 0 || !s->has_plan) return;
+    if (s->replaces >= QH_EXITS_REPLACE_MAX) {
+        logf_(m, QTR_LOG_ERROR, "%s: %s %s ended (%s) and was placed again %u times already; left off", s->symbol,
+              qh_exit_role_name(ended.role), ended.client_id, qtr_order_status_name(u->status), s->replaces);
+        return;
+    }
+    s->replaces++;
+    logf_(m, QTR_LOG_WARN, "%s: %s %s ended (%s: %s) with the position open; placing it again", s->symbol,
+          qh_exit_role_name(ended.role), ended.client_id, qtr_order_status_name(u->status), u->reason);
+    ended.intent.client_id[0] = '\0';
+    send(s, ended.role, ended.level, &ended.intent);
+}
+
+static qh_exit_role role_of(qtr_order_type t)
+{
+    return t == QTR_ORDER_STOP_MARKET ? QH_EXIT_STOP
+         : t == QTR_ORDER_TRAILING_STOP_MARKET ? QH_EXIT_TRAILING
+         : t == QTR_ORDER_TAKE_PROFIT_MARKET ? QH_EXIT_TAKE_PROFIT : QH_EXIT_TIME;
+}
+
+/* An open order of the exchange's, as an intent to place again if needed. */
+static void adopt(exit_symbol *s, const qtr_order_update *u)
+{
+    if (s->n_live >= LIVE_MAX) return;
+    qh_exit_live *x = &s->live[s->n_live++];
+    memset(x, 0, sizeof *x);
+    qtr_strlcpy(x->client_id, u->client_id, sizeof x->client_id);
+    x->role = role_of(u->type);
+    qtr_order_intent *o = &x->intent;
+    qtr_strlcpy(o->symbol, u->symbol, sizeof o->symbol);
+    qtr_strlcpy(o->client_id, u->client_id, sizeof o->client_id);
+    qtr_strlcpy(o->strategy, "exits", sizeof o->strategy);
+    o->side = u->side;
+    o->type = u->type;
+    o->qty = u->qty - u->filled_qty;
+    o->stop_price = u->stop_price;
+    o->activation_price = u->activation_price;
+    o->callback_bps = u->callback_bps;
+    o->working_type = u->working_type;
+    o->reduce_only = true;
+    o->confidence = 1.0;
+    qtr_strlcpy(o->reason, "exit: adopted after a restart", sizeof o->reason);
+}
+
+void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,
+                        size_t n_open)
+{
+    for (size_t i = 0; i < n_positions; i++) {
+        const qtr_position *p = &positions[i];
+        exit_symbol *s = find(m, p->symbol);
+        if (!s || !s->has_plan || p->qty == 0) continue;
+        s->qty = p->qty;
+        s->entry = p->entry_price;
+        s->expect_set = false;
+        if (!s->opened_ms) s->opened_ms = m->sv.now_ms(m->sv.ud);
+        bool has_stop = false;
+        size_t adopted = 0;
+        for (size_t j = 0; j < n_open; j++) {
+            const qtr_order_update *u = &open[j];
+            if (strcmp(u->symbol, p->symbol) != 0 || !u->reduce_only || !qh_exit_client_id_is_exit(u->client_id) ||
+                qtr_order_status_final(u->status) || live_find(s, u->client_id))
+                continue;
+            adopt(s, u);
+            adopted++;
+            if (u->type == QTR_ORDER_STOP_MARKET || u->type == QTR_ORDER_TRAILING_STOP_MARKET) has_stop = true;
+        }
+        if (has_stop) {
+            logf_(m, QTR_LOG_INFO, "%s: %zu exit order%s still on the exchange kept after the restart", s->symbol,
+                  adopted, adopted == 1 ? "" : "s");
+        } else {
+            logf_(m, QTR_LOG_WARN, "%s: position without a live stop after the restart: exits placed again",
+                  s->symbol);
+            cancel_all(s);
+            place(s);
+        }
+        arm_time_stop(s);
+    }
+}
+
+size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, size_t cap)
+{
+    const exit_symbol *s = find(m, symbol);
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->n_live && n < cap; i++) out[n++] = s->live[i];
+    return n;
+}
