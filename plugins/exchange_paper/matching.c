@@ -159,7 +159,13 @@ static bool expire_if_nothing_to_reduce(qtr_paper *p, qtr_paper_order *o, int64_
     return true;
 }
 
-static bool is_conditional(qtr_order_type t) { return t == QTR_ORDER_STOP_MARKET || t == QTR_ORDER_TAKE_PROFIT_MARKET; }
+static bool is_conditional(qtr_order_type t)
+{
+    return t == QTR_ORDER_STOP_MARKET || t == QTR_ORDER_TAKE_PROFIT_MARKET || t == QTR_ORDER_TRAILING_STOP_MARKET;
+}
+
+/* The conditional orders with a fixed trigger, stop_price. */
+static bool has_stop_price(qtr_order_type t) { return t == QTR_ORDER_STOP_MARKET || t == QTR_ORDER_TAKE_PROFIT_MARKET; }
 
 /* A conditional order's trigger: a buy stop and a sell take-profit fire when
  * the price rises to the trigger, the other two when it falls to it. */
@@ -197,6 +203,20 @@ static bool plan(const qtr_paper *p, qtr_paper_order *o, const qtr_candle *c, co
             if (!qtr_paper_path_reach(pt, limit, buy, !p->cfg.limit_on_touch, &at)) return false;
             d->price = limit;                                 /* rested: the maker's own price */
             d->maker = true;
+        }
+    } else if (o->u.type == QTR_ORDER_TRAILING_STOP_MARKET) {
+        d->trigger = true;
+        qtr_dec px;
+        bool gap;
+        if (mark) {                                           /* the mark: one point, known at the close */
+            qtr_paper_path one = { { mark->mark_price, mark->mark_price, mark->mark_price, mark->mark_price } };
+            if (!qtr_paper_trailing_walk(o, &one, &at, &px, &gap)) return false;
+            at.seg = 3;
+            at.dist = 0;
+            d->price = slipped(p, o, c->close);
+        } else {
+            if (!qtr_paper_trailing_walk(o, pt, &at, &px, &gap)) return false;
+            d->price = slipped(p, o, gap ? c->open : px);
         }
     } else {
         bool down = triggers_going_down(o);
@@ -239,10 +259,10 @@ static void act(qtr_paper *p, const qtr_paper_due *d, int64_t time_ms)
     }
 }
 
-/* The mark for conditional orders when stop_trigger is "mark", else NULL. */
+/* The symbol's mark price, for conditional orders that watch it, or NULL. */
 static const qtr_mark_price *mark_for(qtr_paper *p, const char *symbol, qtr_mark_price *buf)
 {
-    if (!p->cfg.stop_on_mark || !QTR_HOST_HAS(p->h, get_mark_price) ||
+    if (!QTR_HOST_HAS(p->h, get_mark_price) ||
         p->h->get_mark_price(p->ctx, symbol, buf, sizeof *buf) != QTR_OK || buf->mark_price <= 0)
         return NULL;
     return buf;
@@ -283,7 +303,13 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
         qtr_paper_due *d = &p->due[n];
         d->seq = n;
         bool conditional_untriggered = is_conditional(o->u.type) && !o->triggered;
-        if (plan(p, o, c, &pt, conditional_untriggered ? mark : NULL, d)) n++;
+        bool on_mark = p->cfg.stop_on_mark || o->u.working_type == QTR_WORKING_MARK;
+        if (conditional_untriggered && on_mark && !mark && !p->warned_no_mark) {
+            p->h->log(p->ctx, QTR_LOG_WARN, "%s: no mark price known; conditional orders that watch the mark "
+                      "trigger on the last price path until one is", c->symbol);
+            p->warned_no_mark = true;
+        }
+        if (plan(p, o, c, &pt, conditional_untriggered && on_mark ? mark : NULL, d)) n++;
         else if (o->u.reduce_only) expire_if_nothing_to_reduce(p, o, time_ms);
     }
     qsort(p->due, n, sizeof *p->due, due_cmp);
@@ -329,6 +355,9 @@ static bool valid_decimal_multiple(qtr_dec v, qtr_dec step) { return v % step ==
 static bool would_trigger_now(const qtr_order_intent *o, qtr_dec stop, qtr_dec last)
 {
     bool buy = o->side == QTR_SIDE_BUY;
+    /* a trailing stop's activation price must still lie ahead, on the
+     * profit side: above the last price for a sell, below it for a buy */
+    if (o->type == QTR_ORDER_TRAILING_STOP_MARKET) return o->activation_price > 0 && (buy ? last <= o->activation_price : last >= o->activation_price);
     bool down = o->type == QTR_ORDER_STOP_MARKET ? !buy : buy;
     return down ? last <= stop : last >= stop;
 }
@@ -366,13 +395,26 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     u.qty = o->qty;
     u.price = o->type == QTR_ORDER_LIMIT ? o->price : 0;
     u.reduce_only = o->reduce_only;
+    u.working_type = o->working_type;
+    u.activation_price = o->activation_price;
+    u.callback_bps = o->callback_bps;
+    u.stop_price = o->stop_price;
 
     if (!o->symbol[0]) { reject(p, &u, now, "empty symbol"); return QTR_OK; }
     if (o->side != QTR_SIDE_BUY && o->side != QTR_SIDE_SELL) { reject(p, &u, now, "unknown side %d", (int)o->side); return QTR_OK; }
-    if (o->type < QTR_ORDER_MARKET || o->type > QTR_ORDER_TAKE_PROFIT_MARKET) { reject(p, &u, now, "unknown order type %d", (int)o->type); return QTR_OK; }
+    if (o->type < QTR_ORDER_MARKET || o->type > QTR_ORDER_TRAILING_STOP_MARKET) { reject(p, &u, now, "unknown order type %d", (int)o->type); return QTR_OK; }
+    if (o->working_type != QTR_WORKING_LAST && o->working_type != QTR_WORKING_MARK) { reject(p, &u, now, "unknown working type %d", (int)o->working_type); return QTR_OK; }
+    if (o->type == QTR_ORDER_TRAILING_STOP_MARKET && (o->callback_bps < 10 || o->callback_bps > 1000)) {
+        reject(p, &u, now, "callback rate %u bps is outside 10..1000 (0.1%%..10%%)", o->callback_bps);
+        return QTR_OK;
+    }
+    if (o->type == QTR_ORDER_TRAILING_STOP_MARKET && o->activation_price < 0) {
+        reject(p, &u, now, "activation price must be >= 0 (got %s)", qtr_dec_format(o->activation_price, a));
+        return QTR_OK;
+    }
     if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) { reject(p, &u, now, "unknown time in force %d", (int)o->tif); return QTR_OK; }
     if (o->type != QTR_ORDER_LIMIT && o->tif == QTR_TIF_GTX) { reject(p, &u, now, "post-only (GTX) needs a limit order"); return QTR_OK; }
-    if (is_conditional(o->type) && o->stop_price <= 0) {
+    if (has_stop_price(o->type) && o->stop_price <= 0) {
         reject(p, &u, now, "stop_price must be positive (got %s)", qtr_dec_format(o->stop_price, a));
         return QTR_OK;
     }
@@ -401,7 +443,7 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         }
         u.qty = qty = prep.qty;
         if (o->type == QTR_ORDER_LIMIT) u.price = prep.price;
-        if (is_conditional(o->type)) stop = prep.stop_price;
+        if (has_stop_price(o->type)) stop = prep.stop_price;
     } else {
         qtr_dec_round_step(o->qty, sym->step, QTR_ROUND_DOWN, &qty);
         if (qty <= 0) {
@@ -415,12 +457,19 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
                    qtr_dec_format(sym->tick, b));
             return QTR_OK;
         }
-        if (is_conditional(o->type) && !valid_decimal_multiple(stop, sym->tick)) {
+        if (has_stop_price(o->type) && !valid_decimal_multiple(stop, sym->tick)) {
             reject(p, &u, now, "stop_price %s is not a multiple of the tick %s", qtr_dec_format(stop, a),
                    qtr_dec_format(sym->tick, b));
             return QTR_OK;
         }
     }
+    if (o->type == QTR_ORDER_TRAILING_STOP_MARKET && o->activation_price > 0 && sym->tick > 0 &&
+        !valid_decimal_multiple(o->activation_price, sym->tick)) {
+        reject(p, &u, now, "activation price %s is not a multiple of the tick %s", qtr_dec_format(o->activation_price, a),
+               qtr_dec_format(sym->tick, b));
+        return QTR_OK;
+    }
+    u.stop_price = has_stop_price(o->type) ? stop : 0;
     if (is_conditional(o->type) && would_trigger_now(o, stop, ref.close)) {
         reject(p, &u, now, "exchange refused: -2021 Order would immediately trigger.");   /* Binance's answer */
         return QTR_OK;
@@ -454,7 +503,11 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
         return QTR_OK;
     }
     po->tif = o->tif;
-    po->stop_price = is_conditional(o->type) ? stop : 0;
+    po->stop_price = has_stop_price(o->type) ? stop : 0;
+    if (o->type == QTR_ORDER_TRAILING_STOP_MARKET && o->activation_price == 0) {
+        po->trail_active = true;               /* no activation price: active at once, from the last price */
+        po->trail_best = ref.close;
+    }
     po->armed_after = ref.open_time_ms;
     publish_update(p, &po->u, now);
     if (po->dead) return QTR_OK;              /* canceled on its acknowledgement */

@@ -29,6 +29,8 @@ typedef struct qtr_paper_order {
     int64_t candles_waited;          /* market orders: candles since submit */
     qtr_dec stop_price;              /* STOP_MARKET / TAKE_PROFIT_MARKET trigger */
     bool triggered;                  /* a conditional order now working as market */
+    bool trail_active;               /* TRAILING_STOP_MARKET: activated          */
+    qtr_dec trail_best;              /* ... and the best price since (trailing.c) */
     qtr_paper_symbol *sym;
     struct qtr_paper_order *prev, *next;   /* symbol's open list; free list */
     int32_t id_slot;                 /* where the client-id index holds it  */
@@ -109,6 +111,7 @@ typedef struct qtr_paper {
     size_t n_syms;
     int16_t sym_index[QTR_PAPER_SYMBOL_SLOTS];   /* syms index + 1, 0 empty */
     bool warned_symbols_full;
+    bool warned_no_mark;             /* a MARK conditional order saw no mark yet */
 
     uint64_t order_seq, fill_seq;
     char fill_prefix[16];            /* unique per start: fill ids never repeat across restarts */
@@ -147,6 +150,15 @@ void qtr_paper_position_apply(qtr_paper_position *pos, qtr_side side, qtr_dec qt
  * flipping it (for reduce-only orders). */
 qtr_dec qtr_paper_position_reducible(const qtr_paper_position *pos, qtr_side side);
 void qtr_paper_position_report(const qtr_paper_symbol *sym, qtr_position *out);
+
+/* trailing.c: a TRAILING_STOP_MARKET order along a path (a candle's, or the
+ * mark as one point): activates it and moves its best price; true when it
+ * triggers, with where, at what price (before slippage) and whether it was
+ * a gap at the path's first point. */
+bool qtr_paper_trailing_walk(qtr_paper_order *o, const qtr_paper_path *pt, qtr_paper_path_pos *at, qtr_dec *price,
+                             bool *gap);
+/* The price at which it triggers from its best price now. */
+qtr_dec qtr_paper_trailing_trigger(const qtr_paper_order *o);
 
 /* matching.c */
 /* price * qty * rate, exact, rounded toward +infinity to 1e-8. */

@@ -80,6 +80,42 @@ int fx_submit_stop(fx *f, const char *symbol, const char *client_id, qtr_side si
     return submit(f, symbol, client_id, side, type, QTR_TIF_GTC, qty, "0", stop, reduce_only);
 }
 
+int fx_submit_trailing(fx *f, const char *symbol, const char *client_id, qtr_side side, const char *qty,
+                       const char *activation, uint32_t callback_bps, qtr_working_type working)
+{
+    qtr_order_intent o;
+    memset(&o, 0, sizeof o);
+    qtr_strlcpy(o.symbol, symbol, sizeof o.symbol);
+    qtr_strlcpy(o.client_id, client_id, sizeof o.client_id);
+    qtr_strlcpy(o.strategy, "test", sizeof o.strategy);
+    o.time_ms = f->m->now_ms;
+    o.side = side;
+    o.type = QTR_ORDER_TRAILING_STOP_MARKET;
+    o.qty = D(qty);
+    o.activation_price = D(activation);
+    o.callback_bps = callback_bps;
+    o.working_type = working;
+    o.reduce_only = true;
+    return f->p.desc->exchange->submit_order(f->p.state, &o);
+}
+
+int fx_submit_stop_on(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
+                      const char *qty, const char *stop, qtr_working_type working)
+{
+    qtr_order_intent o;
+    memset(&o, 0, sizeof o);
+    qtr_strlcpy(o.symbol, symbol, sizeof o.symbol);
+    qtr_strlcpy(o.client_id, client_id, sizeof o.client_id);
+    o.time_ms = f->m->now_ms;
+    o.side = side;
+    o.type = type;
+    o.qty = D(qty);
+    o.stop_price = D(stop);
+    o.working_type = working;
+    o.reduce_only = true;
+    return f->p.desc->exchange->submit_order(f->p.state, &o);
+}
+
 int fx_cancel(fx *f, const char *symbol, const char *client_id)
 {
     return f->p.desc->exchange->cancel_order(f->p.state, symbol, client_id);

@@ -30,6 +30,12 @@ int fx_submit(fx *f, const char *symbol, const char *client_id, qtr_side side, q
 /* A STOP_MARKET or TAKE_PROFIT_MARKET order triggering at stop. */
 int fx_submit_stop(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
                    const char *qty, const char *stop, bool reduce_only);
+/* A reduce-only TRAILING_STOP_MARKET (activation "0": active at once). */
+int fx_submit_trailing(fx *f, const char *symbol, const char *client_id, qtr_side side, const char *qty,
+                       const char *activation, uint32_t callback_bps, qtr_working_type working);
+/* A reduce-only STOP_MARKET or TAKE_PROFIT_MARKET watching the last or the mark price. */
+int fx_submit_stop_on(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
+                      const char *qty, const char *stop, qtr_working_type working);
 int fx_cancel(fx *f, const char *symbol, const char *client_id);
 int fx_cancel_all(fx *f, const char *symbol);
 
