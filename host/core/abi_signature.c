@@ -67,3 +67,9 @@ bool qh_signature_compatible(const qtr_build_signature *host, uint16_t host_mino
         }
     return true;
 }
+
+size_t qh_signature_payload_size(const qtr_build_signature *sig, qtr_event_type type, size_t own)
+{
+    if (!sig || !sig->payload_sizes || (uint32_t)type >= sig->n_payloads || !sig->payload_sizes[type]) return own;
+    return sig->payload_sizes[type];
+}

@@ -22,4 +22,9 @@ const qtr_build_signature *qh_host_signature(void);
 bool qh_signature_compatible(const qtr_build_signature *host, uint16_t host_minor,
                              const qtr_build_signature *sig, uint16_t plugin_minor, char *why, size_t whylen);
 
+/* How many bytes the plugin's struct of this event payload has, as it was
+ * built (its signature's payload size; own when the signature does not
+ * say). The stride of an array of them in the plugin's memory. */
+size_t qh_signature_payload_size(const qtr_build_signature *sig, qtr_event_type type, size_t own);
+
 #endif

@@ -59,3 +59,15 @@ size_t qh_list_fill_by(qtr_list *l, size_t item_size, size_t (*fill)(void *ud, v
     free(tmp);
     return l->n;
 }
+
+const void *qh_sized_array(const void *items, size_t n, size_t from_size, size_t to_size, void **owned)
+{
+    *owned = NULL;
+    if (n == 0 || from_size == to_size) return items;
+    char *copy = calloc(n, to_size);
+    if (!copy) return NULL;
+    for (size_t i = 0; i < n; i++)
+        qh_sized_copy(copy + i * to_size, to_size, (const char *)items + i * from_size, from_size);
+    *owned = copy;
+    return copy;
+}

@@ -37,6 +37,13 @@ void qh_list_put(qtr_list *l, size_t i, const void *item, size_t item_size);
  * size is the host's, else through a scratch array. */
 size_t qh_list_fill_by(qtr_list *l, size_t item_size, size_t (*fill)(void *ud, void *buf, size_t cap), void *ud);
 
+/* An array of n items laid out at from_size bytes each, as an array at
+ * to_size each (a plugin's stride to the host's, or the other way): each
+ * item cut or zero-extended by qh_sized_copy. The same pointer when the
+ * sizes are equal or n is 0 (*owned NULL); else a copy the caller frees
+ * through *owned; NULL when out of memory. */
+const void *qh_sized_array(const void *items, size_t n, size_t from_size, size_t to_size, void **owned);
+
 /* True if l is a list the host may write to. */
 bool qh_list_ok(const qtr_list *l);
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/abi_signature.h"
 #include "core/log.h"
 #include "core/sized_copy.h"
 
@@ -170,8 +171,38 @@ static void record_external(qh_engine *e, const qtr_order_update *u)
         qh_error(LOGC, "external order %s not recorded: %s", u->client_id, why);
 }
 
-static void on_snapshot(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
-                        const qtr_position *positions, size_t n_positions)
+/* The exchange's struct size of an event payload, as its build signature
+ * says (an exchange built for an older minor has smaller ones). */
+static size_t exchange_size(const qh_engine *e, qtr_event_type type, size_t own)
+{
+    return qh_signature_payload_size(e->exchange ? e->exchange->ld.desc.signature : NULL, type, own);
+}
+
+void qh_snapshot_deliver(qh_engine *e, qtr_snapshot_cb cb, int status, const qtr_order_update *orders,
+                         size_t n_orders, const qtr_position *positions, size_t n_positions)
+{
+    void *own_orders = NULL, *own_positions = NULL;
+    if (status == QTR_OK) {
+        if (!orders) n_orders = 0;
+        if (!positions) n_positions = 0;
+        orders = qh_sized_array(orders, n_orders, exchange_size(e, QTR_EV_ORDER_UPDATE, sizeof *orders),
+                                sizeof *orders, &own_orders);
+        positions = qh_sized_array(positions, n_positions, exchange_size(e, QTR_EV_POSITION, sizeof *positions),
+                                   sizeof *positions, &own_positions);
+        if ((n_orders && !orders) || (n_positions && !positions)) {
+            qh_error(LOGC, "out of memory reading the exchange's snapshot (%zu orders, %zu positions)", n_orders,
+                     n_positions);
+            status = QTR_EIO;
+        }
+    }
+    if (status != QTR_OK) orders = NULL, positions = NULL, n_orders = n_positions = 0;
+    cb(e, status, orders, n_orders, positions, n_positions);
+    free(own_orders);
+    free(own_positions);
+}
+
+static void snapshot_checked(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
+                             const qtr_position *positions, size_t n_positions)
 {
     qh_engine *e = ud;
     e->recon.snapshot_out = false;
@@ -238,6 +269,12 @@ static void on_snapshot(void *ud, int status, const qtr_order_update *orders, si
                      e->recon.n_diffs, e->recon.detail);
 }
 
+static void on_snapshot(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
+                        const qtr_position *positions, size_t n_positions)
+{
+    qh_snapshot_deliver(ud, snapshot_checked, status, orders, n_orders, positions, n_positions);
+}
+
 static void on_timer(void *ud)
 {
     qh_engine *e = ud;
@@ -277,6 +314,15 @@ bool qh_recon_start(qh_engine *e)
     } else {
         qh_error(LOGC, "store: %s", err);
     }
+    /* at the exchange's own stride: one built for an older minor walks
+     * smaller fills, and must find each where its struct says */
+    void *own_fills = NULL;
+    const qtr_fill *theirs = qh_sized_array(fills, nf, sizeof *fills, exchange_size(e, QTR_EV_FILL, sizeof *fills),
+                                            &own_fills);
+    if (nf && !theirs) {
+        qh_error(LOGC, "out of memory handing %zu recorded fills to the exchange; adopting without them", nf);
+        nf = 0;
+    }
     /* a copy: adopting may change the open-order table */
     size_t n = qh_order_table_count(e->open_orders);
     qtr_order_update *open = n ? malloc(n * sizeof *open) : NULL;
@@ -285,11 +331,12 @@ bool qh_recon_start(qh_engine *e)
     size_t waiting = 0;
     for (size_t i = 0; i < n; i++) {
         if (open[i].external && !has_prefix(e, open[i].client_id)) continue;
-        if (adopt_one(e, &open[i], fills, nf)) waiting++;
+        if (adopt_one(e, &open[i], theirs, nf)) waiting++;
     }
     qh_info(LOGC, "adopting %zu order%s open or in flight in the store (%zu fills recorded); new entries wait", waiting,
             waiting == 1 ? "" : "s", nf);
     free(open);
+    free(own_fills);
     free(fills);
     if (e->recon.n_waiting == 0) set_state(e, QH_RS_CHECKING), check_soon(e, 0);
     else if (e->recon.state == QH_RS_ADOPTING) check_soon(e, ADOPT_TIMEOUT_MS);

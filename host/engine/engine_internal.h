@@ -213,6 +213,10 @@ void qh_recon_status(qh_engine *e, qtr_reconcile_status *out);
 int qh_recon_ack(qh_engine *e, const char *user, const char *reason, char *err, size_t errlen);
 void qh_recon_health(qh_engine *e, qtr_health *out);
 void qh_recon_free(qh_engine *e);
+/* fetch_snapshot's answer (ud: the engine) handed to cb with its lists at
+ * the host's struct sizes: the exchange laid them out at its own. */
+void qh_snapshot_deliver(qh_engine *e, qtr_snapshot_cb cb, int status, const qtr_order_update *orders,
+                         size_t n_orders, const qtr_position *positions, size_t n_positions);
 /* exits_glue.c: the exit manager, made before strategies load (their
  * init may set exit plans), started after the engine's reconciliation
  * began, freed before the clock and the bus. */

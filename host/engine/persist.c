@@ -259,8 +259,8 @@ out:
 }
 
 /* The exchange's view at start, against the store's. */
-static void on_snapshot(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
-                        const qtr_position *positions, size_t n_positions)
+static void snapshot_checked(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
+                             const qtr_position *positions, size_t n_positions)
 {
     qh_engine *e = ud;
     if (status != QTR_OK) {
@@ -298,6 +298,13 @@ static void on_snapshot(void *ud, int status, const qtr_order_update *orders, si
         }
     }
     free(diffs);
+}
+
+/* Its lists at the host's struct sizes (adopt.c). */
+static void on_snapshot(void *ud, int status, const qtr_order_update *orders, size_t n_orders,
+                        const qtr_position *positions, size_t n_positions)
+{
+    qh_snapshot_deliver(ud, snapshot_checked, status, orders, n_orders, positions, n_positions);
 }
 
 void qh_persist_reconcile(qh_engine *e)

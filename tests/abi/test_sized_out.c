@@ -295,6 +295,154 @@ static void the_host_reads_no_more_than_the_plugins_struct(void **state)
     efx_free(f);
 }
 
+/* ---- arrays in callbacks: at the plugin's stride ---- */
+
+/* The sizes an exchange built for an older minor would have: the order
+ * update before its conditional fields, the position before funding, the
+ * fill before maker and reduce_only. */
+#define OLD_UPDATE offsetof(qtr_order_update, working_type)
+#define OLD_POSITION offsetof(qtr_position, funding)
+#define OLD_FILL offsetof(qtr_fill, maker)
+
+static uint32_t older_payloads[QTR_EV__COUNT];
+static qtr_build_signature older_signature;
+
+/* The exchange's signature as an older SDK would have built it. */
+static const qtr_build_signature *make_exchange_older(qh_plugin_rt *x)
+{
+    const qtr_build_signature *real = x->ld.desc.signature;
+    memcpy(older_payloads, real->payload_sizes, sizeof older_payloads);
+    older_payloads[QTR_EV_ORDER_UPDATE] = (uint32_t)OLD_UPDATE;
+    older_payloads[QTR_EV_POSITION] = (uint32_t)OLD_POSITION;
+    older_payloads[QTR_EV_FILL] = (uint32_t)OLD_FILL;
+    older_signature = *real;
+    older_signature.payload_sizes = older_payloads;
+    x->ld.desc.signature = &older_signature;
+    return real;
+}
+
+/* fetch_snapshot of an older exchange: two orders and one position at its
+ * own (smaller) stride, each list ending where its mapping ends, so a host
+ * walking them at its own size reads an unmapped page. */
+static unsigned char *snap_map;
+static long snap_page;
+
+static int older_fetch_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
+{
+    (void)state;
+    unsigned char *orders = snap_map + snap_page - 2 * OLD_UPDATE;
+    unsigned char *positions = snap_map + 3 * snap_page - OLD_POSITION;
+    for (int i = 0; i < 2; i++) {
+        qtr_order_update u;
+        memset(&u, 0, sizeof u);
+        qtr_strlcpy(u.symbol, "ETHUSDT", sizeof u.symbol);
+        snprintf(u.client_id, sizeof u.client_id, "outside-%d", i + 1);
+        u.side = QTR_SIDE_BUY;
+        u.type = QTR_ORDER_LIMIT;
+        u.status = QTR_OS_NEW;
+        u.qty = QTR_DEC_INT(1 + i);
+        u.price = QTR_DEC_INT(90);
+        memcpy(orders + (size_t)i * OLD_UPDATE, &u, OLD_UPDATE);
+    }
+    qtr_position p;
+    memset(&p, 0, sizeof p);
+    qtr_strlcpy(p.symbol, "BTCUSDT", sizeof p.symbol);
+    p.qty = QTR_DEC_INT(2);
+    memcpy(positions, &p, OLD_POSITION);
+    cb(ud, QTR_OK, (const qtr_order_update *)(void *)orders, 2, (const qtr_position *)(void *)positions, 1);
+    return QTR_OK;
+}
+
+static void the_host_walks_snapshot_lists_at_the_exchanges_size(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *rec = efx_plugin(f, "rec");
+    const qtr_build_signature *real = make_exchange_older(rec);
+    snap_page = sysconf(_SC_PAGESIZE);
+    snap_map = mmap(NULL, (size_t)snap_page * 4, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(snap_map != MAP_FAILED);
+    assert_int_equal(mprotect(snap_map + snap_page, (size_t)snap_page, PROT_NONE), 0);
+    assert_int_equal(mprotect(snap_map + 3 * snap_page, (size_t)snap_page, PROT_NONE), 0);
+    rec->ld.exchange.fetch_snapshot = older_fetch_snapshot;
+
+    qh_persist_reconcile(e);   /* the snapshot check: both orders are unknown to the store */
+    const qtr_order_update *a = qh_order_table_find(e->open_orders, "outside-1");
+    const qtr_order_update *b = qh_order_table_find(e->open_orders, "outside-2");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a->external && b->external);
+    assert_int_equal(a->qty, QTR_DEC_INT(1));
+    assert_int_equal(b->qty, QTR_DEC_INT(2));            /* found at the exchange's stride */
+    assert_int_equal(b->stop_price, 0);                  /* a field it does not have reads 0 */
+
+    rec->ld.exchange.fetch_snapshot = NULL;
+    rec->ld.desc.signature = real;
+    munmap(snap_map, (size_t)snap_page * 4);
+    efx_free(f);
+}
+
+/* adopt_order of an older exchange walks the recorded fills at its stride. */
+static char adopted_fill_ids[4][QTR_CLIENT_ID_MAX];
+static size_t adopted_fills;
+
+static int older_adopt_order(void *state, const qtr_order_update *known, const qtr_fill *fills, size_t n_fills)
+{
+    (void)state;
+    (void)known;
+    const unsigned char *at = (const unsigned char *)fills;
+    adopted_fills = n_fills;
+    for (size_t i = 0; i < n_fills && i < 4; i++)
+        memcpy(adopted_fill_ids[i], at + i * OLD_FILL + offsetof(qtr_fill, fill_id), QTR_CLIENT_ID_MAX);
+    return QTR_OK;
+}
+
+static int no_snapshot(void *state, qtr_snapshot_cb cb, void *ud)
+{
+    (void)state;
+    (void)cb;
+    (void)ud;
+    return QTR_EIO;
+}
+
+static void the_host_hands_fills_at_the_exchanges_size(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_plugin_rt *rec = efx_plugin(f, "rec");
+    qh_plugin_rt *quiet = efx_plugin(f, "quiet");
+    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
+    qtr_event fill = efx_fill("BTCUSDT", "sized-a", QTR_DEC_INT(1), QTR_DEC_INT(100));
+    assert_int_equal(efx_publish(f, rec, &fill), QTR_OK);
+    fill = efx_fill("BTCUSDT", "sized-b", QTR_DEC_INT(1), QTR_DEC_INT(101));
+    assert_int_equal(efx_publish(f, rec, &fill), QTR_OK);
+    qtr_order_intent o = efx_market_buy("BTCUSDT");
+    char cid[QTR_CLIENT_ID_MAX] = "";
+    assert_int_equal(f->e->api.submit_order(&quiet->ctx, &o, cid), QTR_OK);   /* left open: rec never answers */
+    efx_restart(f, NULL, NULL);
+
+    rec = efx_plugin(f, "rec");
+    const qtr_build_signature *real = make_exchange_older(rec);
+    rec->ld.exchange.adopt_order = older_adopt_order;
+    rec->ld.exchange.fetch_snapshot = no_snapshot;
+    memset(adopted_fill_ids, 0, sizeof adopted_fill_ids);
+    adopted_fills = 0;
+    assert_true(qh_recon_start(f->e));
+    assert_int_equal(adopted_fills, 2);
+    bool a = false, b = false;
+    for (size_t i = 0; i < 2; i++) {
+        a |= strcmp(adopted_fill_ids[i], "sized-a") == 0;
+        b |= strcmp(adopted_fill_ids[i], "sized-b") == 0;
+    }
+    assert_true(a && b);   /* each fill where the exchange's struct puts it */
+
+    rec->ld.exchange.adopt_order = NULL;
+    rec->ld.exchange.fetch_snapshot = NULL;
+    rec->ld.desc.signature = real;
+    efx_free(f);
+}
+
 /* ---- on the mock host ---- */
 
 static void the_mock_honours_every_size(void **state)
@@ -319,6 +467,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(the_host_honours_every_size),
         cmocka_unit_test(the_host_reads_no_more_than_the_plugins_struct),
+        cmocka_unit_test(the_host_walks_snapshot_lists_at_the_exchanges_size),
+        cmocka_unit_test(the_host_hands_fills_at_the_exchanges_size),
         cmocka_unit_test(the_mock_honours_every_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
