@@ -24,6 +24,16 @@ static void set_error(qh_report *r, const char *fmt, ...)
 
 static sym_stats *stats_of(qh_report *r, const char *symbol);
 
+/* A symbol's exposure after its position, mark or close changed at t. */
+static void update_exposure(qh_report *r, sym_stats *ss, int64_t t)
+{
+    if (ss->last.qty == 0 && ss->exp.value == 0) return;
+    qtr_dec v;
+    if (!qh_exposure_value(ss->last.qty, ss->has_mark ? ss->mark : ss->close, &v) ||
+        !qh_exposure_set(&r->exposure, &ss->exp, v, t))
+        set_error(r, "report: %s at %lld: overflow in exposure", ss->last.symbol, (long long)t);
+}
+
 qh_report *qh_report_new(qtr_dec start_equity)
 {
     qh_report *r = calloc(1, sizeof *r);
@@ -40,6 +50,7 @@ qh_report *qh_report_new(qtr_dec start_equity)
     r->end_equity = start_equity;
     r->peak = start_equity;
     r->prev_equity = start_equity;   /* the first return is from the start */
+    qh_exposure_init(&r->exposure, start_equity);
     return r;
 }
 
@@ -64,6 +75,7 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
         set_error(r, "report: candle with a bad symbol, or more than %d symbols", REPORT_MAX_SYMBOLS);
         return;
     }
+    if (r->candles == 0) qh_exposure_start(&r->exposure, c->open_time_ms);
     if (r->candles == 0 || c->open_time_ms < r->first_ms) r->first_ms = c->open_time_ms;
     if (r->candles == 0 || c->open_time_ms > r->last_ms) r->last_ms = c->open_time_ms;
     /* Binance: close = open + interval - 1. Keep the shortest one seen. */
@@ -75,7 +87,9 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
     if (!r->chart_symbol[0]) qtr_strlcpy(r->chart_symbol, c->symbol, sizeof r->chart_symbol);
     if (!strcmp(c->symbol, r->chart_symbol)) qh_series_add(&r->price_series, c->close_time_ms, c->close);
     sym_stats *ss = stats_of(r, c->symbol);
-    if (ss) ss->close = c->close;
+    if (!ss) return;
+    ss->close = c->close;
+    if (!ss->has_mark) update_exposure(r, ss, c->close_time_ms);
 }
 
 static bool add_to(qtr_dec *acc, qtr_dec v) { return qtr_dec_add(*acc, v, acc); }
@@ -157,6 +171,10 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *f, const qtr_position *befo
         set_error(r, "report: fill %s %s: overflow in trade figures", id, f->symbol);
         return;
     }
+    if (!qh_exposure_on_fill(&r->exposure, &r->syms[ix].exp, f->qty, f->price)) {
+        set_error(r, "report: fill %s %s: overflow in traded notional", id, f->symbol);
+        return;
+    }
     r->trips[ix] = t;
     r->fees = fees;
     r->syms[ix].fees = sym_fees;
@@ -201,6 +219,7 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     r->end_equity = a->equity;
     r->funding = a->funding;
     r->unrealized = a->unrealized_pnl;
+    qh_exposure_on_account(&r->exposure, a->equity, a->time_ms);
     qh_series_add(&r->equity_series, a->time_ms, a->equity);
     if (!qh_report_months_on_equity(&r->months, a->time_ms, a->equity, r->start_equity)) {
         set_error(r, "report: out of memory for monthly returns");
@@ -231,6 +250,7 @@ static void on_position(qh_report *r, const qtr_position *p, int64_t t)
     sym_stats *ss = &r->syms[ix];
     ss->funding = p->funding;
     ss->last = *p;
+    update_exposure(r, ss, t);
     if (!strcmp(p->symbol, r->chart_symbol)) qh_series_add(&r->position_series, t, p->qty);
     bool in = p->qty != 0;
     if (in == ss->in_market) return;
@@ -247,7 +267,10 @@ void qh_report_on_event(qh_report *r, const qtr_event *ev)
         on_position(r, &ev->u.position, ev->time_ms);
     } else if (ev->type == QTR_EV_MARK_PRICE) {
         sym_stats *ss = stats_of(r, ev->u.mark_price.symbol);
-        if (ss) ss->mark = ev->u.mark_price.mark_price, ss->has_mark = true;
+        if (ss) {
+            ss->mark = ev->u.mark_price.mark_price, ss->has_mark = true;
+            update_exposure(r, ss, ev->time_ms);
+        }
     } else {
         qh_report_activity_on_event(&r->act, ev);
     }
@@ -339,6 +362,18 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
     out->guard_first_ms = r->act.guard_first_ms;
     out->guard_last_ms = r->act.guard_last_ms;
     out->time_in_market_ms = r->in_market_ms + (r->symbols_in_market > 0 ? r->last_event_ms - r->in_market_since : 0);
+    qh_exposure_figures xf;
+    int64_t end = r->last_ms + r->interval_ms, period = r->candles && r->interval_ms ? end - r->first_ms : 0;
+    qh_exposure_figures_get(&r->exposure, NULL, end, period, &xf);
+    out->avg_equity = xf.avg_equity;
+    out->traded_notional = xf.traded;
+    out->turnover = xf.turnover;
+    out->max_gross_exposure = xf.max_exposure;
+    for (size_t i = 0; i < n; i++) {   /* the total share: the symbols' shares added */
+        qh_exposure_figures sf;
+        qh_exposure_figures_get(&r->exposure, &r->syms[i].exp, end, period, &sf);
+        out->avg_gross_exposure += sf.avg_exposure;
+    }
     return 0;
 }
 
@@ -365,6 +400,13 @@ static void fmt_pct(qtr_dec v, char *buf)
     }
 }
 
+/* Symbol i's exposure and turnover over the period. */
+static void sym_exposure(const qh_report *r, size_t i, qh_exposure_figures *out)
+{
+    int64_t end = r->last_ms + r->interval_ms, span = r->candles && r->interval_ms ? end - r->first_ms : 0;
+    qh_exposure_figures_get(&r->exposure, &r->syms[i].exp, end, span, out);
+}
+
 /* The rows after the summary keys: per symbol, open positions, trades. */
 static void write_json_rows(const qh_report *r, FILE *m)
 {
@@ -378,10 +420,16 @@ static void write_json_rows(const qh_report *r, FILE *m)
         const char *name = qh_symbol_index_name(r->trip_symbols, (int32_t)i);
         qtr_position op;
         if (open_position(r, i, &op)) unreal = op.unrealized_pnl;
+        qh_exposure_figures xf;
+        char to[64], ax[64];
+        sym_exposure(r, i, &xf);
+        fmt_double(xf.turnover, 6, to, sizeof to);
+        fmt_double(xf.avg_exposure, 6, ax, sizeof ax);
         fprintf(m, "%s{\"symbol\":\"%s\",\"trades\":%lld,\"wins\":%lld,\"realized_pnl\":\"%s\",\"unrealized_pnl\":\"%s\","
-                   "\"fees\":\"%s\",\"funding\":\"%s\"}",
+                   "\"fees\":\"%s\",\"funding\":\"%s\",\"traded_notional\":\"%s\",\"turnover\":%s,\"avg_exposure\":%s}",
                 i ? "," : "", name, (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, a),
-                qtr_dec_format(unreal, b), qtr_dec_format(ss->fees, c), qtr_dec_format(ss->funding, d));
+                qtr_dec_format(unreal, b), qtr_dec_format(ss->fees, c), qtr_dec_format(ss->funding, d),
+                qtr_dec_format(xf.traded, e), to, ax);
     }
     fputs("],\"open_positions\":[", m);
     bool first = true;
@@ -457,6 +505,13 @@ int qh_report_write_json(const qh_report *r, FILE *out)
                "\"time_in_market_ms\":%lld",
             (long long)s.ess_trips, (long long)s.guard_first_ms, (long long)s.guard_last_ms,
             (long long)s.time_in_market_ms);
+    char ae[QTR_DEC_STRLEN], tn[QTR_DEC_STRLEN], to[64], ax[64], mx[64];
+    fmt_double(s.turnover, 6, to, sizeof to);
+    fmt_double(s.avg_gross_exposure, 6, ax, sizeof ax);
+    fmt_double(s.max_gross_exposure, 6, mx, sizeof mx);
+    fprintf(m, ",\"avg_equity\":\"%s\",\"traded_notional\":\"%s\",\"turnover\":%s,\"avg_gross_exposure\":%s,"
+               "\"max_gross_exposure\":%s",
+            qtr_dec_format(s.avg_equity, ae), qtr_dec_format(s.traded_notional, tn), to, ax, mx);
     write_json_rows(r, m);
     fputs("}\n", m);
     if (fclose(m) != 0 || !buf) {
@@ -526,6 +581,13 @@ void qh_report_print(const qh_report *r, FILE *out)
         fmt_double(span > 0 ? 100.0 * (double)s.time_in_market_ms / (double)span : 0.0, 2, d, sizeof d);
         fprintf(out, "  %-16s %s%% of the period\n", "in the market", d);
     }
+    char ax[64], mx[64], tv[64];
+    fmt_double(s.avg_gross_exposure, 3, ax, sizeof ax);
+    fmt_double(s.max_gross_exposure, 3, mx, sizeof mx);
+    fmt_double(s.turnover, 2, tv, sizeof tv);
+    fprintf(out, "  %-16s average %s, max %s of equity (gross, time-weighted)\n", "exposure", ax, mx);
+    fprintf(out, "  %-16s %s (traded %s over average equity %s)\n", "turnover", tv, qtr_dec_format(s.traded_notional, u),
+            qtr_dec_format(s.avg_equity, f2));
     fmt_pct(s.max_drawdown_pct, a);
     fprintf(out, "  %-16s %s%%\n", "max drawdown", a);
     fmt_double(s.sharpe, 3, d, sizeof d);
@@ -542,14 +604,20 @@ void qh_report_print(const qh_report *r, FILE *out)
         fprintf(out, "  %-16s %04d-%02d %s%%\n", i ? "" : "monthly returns", (int)mo->year, (int)mo->month, d);
     }
     size_t n = qh_symbol_index_count(r->trip_symbols);
-    if (n) fprintf(out, "  %-12s %7s %6s %16s %14s %14s\n", "symbol", "trades", "wins", "realized", "fees", "funding");
+    if (n)
+        fprintf(out, "  %-12s %7s %6s %16s %14s %14s %16s %9s %9s\n", "symbol", "trades", "wins", "realized", "fees",
+                "funding", "traded", "turnover", "exposure");
     for (size_t i = 0; i < n; i++) {
         const sym_stats *ss = &r->syms[i];
         qtr_dec realized = ss->closed_realized;
         if (r->trips[i].open) qtr_dec_add(realized, r->trips[i].realized, &realized);
-        fprintf(out, "  %-12s %7lld %6lld %16s %14s %14s\n", qh_symbol_index_name(r->trip_symbols, (int32_t)i),
+        qh_exposure_figures xf;
+        sym_exposure(r, i, &xf);
+        fmt_double(xf.turnover, 2, tv, sizeof tv);
+        fmt_double(xf.avg_exposure, 3, ax, sizeof ax);
+        fprintf(out, "  %-12s %7lld %6lld %16s %14s %14s %16s %9s %9s\n", qh_symbol_index_name(r->trip_symbols, (int32_t)i),
                 (long long)ss->trades, (long long)ss->wins, qtr_dec_format(realized, u), qtr_dec_format(ss->fees, f2),
-                qtr_dec_format(ss->funding, fu));
+                qtr_dec_format(ss->funding, fu), qtr_dec_format(xf.traded, b), tv, ax);
     }
     for (size_t k = 0; k < n; k++) {
         qtr_position op;

@@ -34,6 +34,11 @@
  *              not money); 0 when undefined (fewer than 2 returns, no spread,
  *              no interval, or a non-positive equity to return from).
  *
+ * exposure, turnover
+ *              report_exposure.h: gross exposure as a share of equity
+ *              (time-weighted average, and the largest), traded notional
+ *              over the time-weighted average equity.
+ *
  * Output is deterministic: same calls, same bytes (fixed key order, money as
  * exact decimal strings, doubles printed "%.6f").
  */
@@ -69,6 +74,9 @@ typedef struct qh_report_summary {
     int64_t guard_first_ms, guard_last_ms; /* the drawdown guard's refusals; 0 if none */
     int64_t time_in_market_ms;             /* with at least one position open */
     double sortino, calmar, annual_return_pct;   /* statistics (docs/backtest.md) */
+    /* exposure and turnover (report_exposure.h) */
+    qtr_dec avg_equity, traded_notional;
+    double avg_gross_exposure, max_gross_exposure, turnover;
 } qh_report_summary;
 
 /* NULL if memory is short. */

@@ -111,7 +111,12 @@ int qh_report_write_html(const qh_report *r, FILE *o)
     fprintf(o, "<tr><th>refused</th><td>%lld policy, %lld drawdown guard, %lld ESS, %lld invalid, %lld exchange</td></tr>",
             (long long)s.refusals[0], (long long)s.refusals[1], (long long)s.refusals[2], (long long)s.refusals[3],
             (long long)s.refusals[4]);
-    fprintf(o, "<tr><th>ESS trips</th><td>%lld</td></tr></table>\n", (long long)s.ess_trips);
+    fprintf(o, "<tr><th>ESS trips</th><td>%lld</td></tr>", (long long)s.ess_trips);
+    fprintf(o, "<tr><th>gross exposure / equity (average, max)</th><td>%.3f, %.3f</td></tr>", s.avg_gross_exposure,
+            s.max_gross_exposure);
+    fprintf(o, "<tr><th>turnover (traded / average equity)</th><td>%.2f (%s / ", s.turnover,
+            qtr_dec_format(s.traded_notional, a));
+    fprintf(o, "%s)</td></tr></table>\n", qtr_dec_format(s.avg_equity, b));
 
     load(c, &r->equity_series);
     bounds(c, start, end);

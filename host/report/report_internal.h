@@ -10,6 +10,7 @@
 #include "portfolio/symbol_index.h"
 #include "report/report.h"
 #include "report/report_activity.h"
+#include "report/report_exposure.h"
 #include "report/report_months.h"
 #include "report/report_series.h"
 
@@ -40,6 +41,7 @@ typedef struct sym_stats {
     qtr_position last;                 /* its last POSITION event          */
     bool has_mark;                     /* a mark price was published       */
     qtr_dec mark, close;               /* the last mark and candle close   */
+    qh_exposure_sym exp;               /* its exposure and traded notional */
 } sym_stats;
 
 /* Running mean and variance of returns (Welford): no history kept. */
@@ -80,6 +82,7 @@ struct qh_report {
     int32_t symbols_in_market;
     int64_t in_market_ms, in_market_since, last_event_ms;
     int64_t volumes_rounded;
+    qh_exposure exposure;              /* report_exposure.h                */
     char error[192];
 };
 

@@ -175,7 +175,9 @@ static void test_json_bytes(void **st)
      * (20 - (3.3 + 0 - 1.45 - 0.75) = 18.9) */
     assert_non_null(strstr(got, ",\"unrealized_pnl\":\"0\",\"realized_pnl_total\":\"3.3\",\"identity_residual\":\"18.9\","));
     assert_non_null(strstr(got, "\"per_symbol\":[{\"symbol\":\"A\",\"trades\":3,\"wins\":1,\"realized_pnl\":\"3.3\","
-                                "\"unrealized_pnl\":\"0\",\"fees\":\"1.4\",\"funding\":\"0\"},{\"symbol\":\"B\",\"trades\":0,"));
+                                "\"unrealized_pnl\":\"0\",\"fees\":\"1.4\",\"funding\":\"0\",\"traded_notional\":\"1400\",\"turnover\":"));
+    /* 14 traded at 100 on A; no POSITION event here, so no exposure */
+    assert_non_null(strstr(got, ",\"avg_exposure\":0.000000},{\"symbol\":\"B\",\"trades\":0,"));
     /* one row per closed trade, its pnl = realized - fees (14.6, -12.6, -0.1) */
     assert_non_null(strstr(got, "\"realized_pnl\":\"15\",\"fees\":\"0.4\",\"pnl\":\"14.6\"}"));
     assert_non_null(strstr(got, "\"realized_pnl\":\"-12\",\"fees\":\"0.6\",\"pnl\":\"-12.6\"}"));
@@ -205,7 +207,8 @@ static void test_empty_and_percent_format(void **st)
                            "\"refusals\":{\"policy\":0,\"drawdown_guard\":0,\"ess\":0,\"invalid\":0,\"exchange\":0},"
                            "\"sortino\":0.000000,\"calmar\":0.000000,\"annual_return_pct\":0.000000,\"monthly_returns\":[],"
                            "\"ess_trips\":0,\"drawdown_guard_first_ms\":0,\"drawdown_guard_last_ms\":0,"
-                           "\"time_in_market_ms\":0,\"per_symbol\":[],\"open_positions\":[],\"trades_list\":[]}\n");
+                           "\"time_in_market_ms\":0,\"avg_equity\":\"0\",\"traded_notional\":\"0\",\"turnover\":0.000000,"
+                           "\"avg_gross_exposure\":0.000000,\"max_gross_exposure\":0.000000,\"per_symbol\":[],\"open_positions\":[],\"trades_list\":[]}\n");
     free(j);
     /* 500 -> 450: drawdown exactly 10 -> "10.00"; one return only: Sharpe 0 */
     account(r, T0, "450", "0");
@@ -403,6 +406,153 @@ static void test_activity_and_identity(void **st)
     qh_report_free(r);
 }
 
+/* Exposure and turnover against a brute-force computation: three symbols,
+ * 40 hours of candles, positions, marks and equities drawn from a fixed
+ * seed. The report integrates incrementally (report_exposure.c); here the
+ * state is rebuilt after every change and each constant stretch is added
+ * up directly, over every symbol. */
+enum { XS = 3, XH = 40 };
+
+typedef struct xstate {
+    double qty[XS], close[XS], mark[XS];
+    bool has_mark[XS];
+    double equity;
+} xstate;
+
+static double x_gross(const xstate *x)
+{
+    double g = 0;
+    for (int k = 0; k < XS; k++) g += fabs(x->qty[k]) * (x->has_mark[k] ? x->mark[k] : x->close[k]);
+    return g;
+}
+
+static uint32_t x_rand(uint32_t *s) { return *s = *s * 1103515245u + 12345u, (*s >> 8) & 0xffff; }
+
+static void test_exposure_and_turnover(void **st)
+{
+    (void)st;
+    static const char *const names[XS] = { "AAA", "BBB", "CCC" };
+    qh_report *r = qh_report_new(QTR_DEC_INT(1000));
+    assert_non_null(r);
+    xstate x = { .equity = 1000 };
+    uint32_t seed = 15;
+    int64_t prev_t = T0;   /* the period starts at the first open */
+    double integral = 0, eq_integral = 0, max_share = 0, sym_integral[XS] = { 0 }, traded = 0, sym_traded[XS] = { 0 };
+    qtr_dec qty_now[XS] = { 0 };
+    for (int h = 0; h < XH; h++) {
+        int64_t t = T0 + h * HOUR + HOUR - 1;   /* everything happens at the close */
+        /* the state held since prev_t ends here */
+        for (int k = 0; k < XS; k++) {
+            double v = fabs(x.qty[k]) * (x.has_mark[k] ? x.mark[k] : x.close[k]);
+            sym_integral[k] += v / x.equity * (double)(t - prev_t);
+        }
+        integral += x_gross(&x) / x.equity * (double)(t - prev_t);
+        eq_integral += x.equity * (double)(t - prev_t);
+        prev_t = t;
+        for (int k = 0; k < XS; k++) {
+            qtr_candle c;
+            memset(&c, 0, sizeof c);
+            qtr_strlcpy(c.symbol, names[k], sizeof c.symbol);
+            c.open_time_ms = T0 + h * HOUR;
+            c.close_time_ms = t;
+            c.close = c.open = c.high = c.low = QTR_DEC_INT(50 + 10 * k) + (qtr_dec)x_rand(&seed) * 1000;
+            qh_report_on_candle(r, &c);
+            x.close[k] = qtr_dec_to_display_double(c.close);
+            if (x_rand(&seed) % 3 == 0) {   /* the position moves: a fill, then its POSITION event */
+                qtr_dec q = (qtr_dec)(x_rand(&seed) % 9) * QTR_DEC_INT(1) / 4 - QTR_DEC_INT(1);
+                if (q != qty_now[k]) {
+                    qtr_fill f;
+                    qtr_position b, a;
+                    memset(&f, 0, sizeof f);
+                    memset(&b, 0, sizeof b);
+                    memset(&a, 0, sizeof a);
+                    qtr_strlcpy(f.symbol, names[k], sizeof f.symbol);
+                    snprintf(f.fill_id, sizeof f.fill_id, "x-%d-%d", h, k);
+                    f.side = q > qty_now[k] ? QTR_SIDE_BUY : QTR_SIDE_SELL;
+                    f.qty = q > qty_now[k] ? q - qty_now[k] : qty_now[k] - q;
+                    f.price = c.close;
+                    f.time_ms = t;
+                    b.qty = qty_now[k];
+                    a.qty = q;
+                    qh_report_on_fill(r, &f, &b, &a);
+                    double notional = qtr_dec_to_display_double(f.qty) * qtr_dec_to_display_double(f.price);
+                    traded += notional;
+                    sym_traded[k] += notional;
+                    qty_now[k] = q;
+                    qtr_event ev;
+                    memset(&ev, 0, sizeof ev);
+                    ev.type = QTR_EV_POSITION;
+                    ev.time_ms = t;
+                    qtr_strlcpy(ev.u.position.symbol, names[k], sizeof ev.u.position.symbol);
+                    ev.u.position.qty = q;
+                    qh_report_on_event(r, &ev);
+                    x.qty[k] = qtr_dec_to_display_double(q);
+                }
+            }
+            if (k == 2 && h >= 20) {   /* CCC gets marks from hour 20 on: they value it from then */
+                qtr_event ev;
+                memset(&ev, 0, sizeof ev);
+                ev.type = QTR_EV_MARK_PRICE;
+                ev.time_ms = t;
+                qtr_strlcpy(ev.u.mark_price.symbol, names[k], sizeof ev.u.mark_price.symbol);
+                ev.u.mark_price.mark_price = c.close + QTR_DEC_INT(1);
+                qh_report_on_event(r, &ev);
+                x.mark[k] = qtr_dec_to_display_double(ev.u.mark_price.mark_price);
+                x.has_mark[k] = true;
+            }
+        }
+        qtr_account a;
+        memset(&a, 0, sizeof a);
+        a.time_ms = t;
+        a.equity = QTR_DEC_INT(900) + (qtr_dec)x_rand(&seed) * 300000;
+        qh_report_on_account(r, &a);
+        x.equity = qtr_dec_to_display_double(a.equity);
+        if (x_gross(&x) / x.equity > max_share) max_share = x_gross(&x) / x.equity;
+    }
+    int64_t end = T0 + XH * HOUR, span = XH * HOUR;
+    for (int k = 0; k < XS; k++) {
+        double v = fabs(x.qty[k]) * (x.has_mark[k] ? x.mark[k] : x.close[k]);
+        sym_integral[k] += v / x.equity * (double)(end - prev_t);
+    }
+    integral += x_gross(&x) / x.equity * (double)(end - prev_t);
+    eq_integral += x.equity * (double)(end - prev_t);
+
+    qh_report_summary s;
+    assert_int_equal(qh_report_summary_get(r, &s), 0);
+    assert_true(s.fills > 10);
+    assert_true(s.max_gross_exposure > 0.01);
+    assert_true(fabs(s.avg_gross_exposure - integral / (double)span) < 1e-9);
+    assert_true(fabs(s.max_gross_exposure - max_share) < 1e-12);
+    assert_true(fabs(qtr_dec_to_display_double(s.avg_equity) - eq_integral / (double)span) < 1e-6);
+    assert_true(fabs(qtr_dec_to_display_double(s.traded_notional) - traded) < 1e-6);
+    assert_true(fabs(s.turnover - traded / (eq_integral / (double)span)) < 1e-9);
+    /* per symbol, in the JSON: each row's share and notional; they add up */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    assert_int_equal(qh_report_write_json(r, m), 0);
+    fclose(m);
+    double sum_share = 0;
+    for (int k = 0; k < XS; k++) {
+        char key[48];
+        snprintf(key, sizeof key, "{\"symbol\":\"%s\"", names[k]);
+        const char *row = strstr(buf, key);
+        assert_non_null(row);
+        const char *tn = strstr(row, "\"traded_notional\":\"");
+        const char *ax = strstr(row, "\"avg_exposure\":");
+        assert_non_null(tn);
+        assert_non_null(ax);
+        double share = strtod(ax + strlen("\"avg_exposure\":"), NULL);
+        assert_true(fabs(strtod(tn + strlen("\"traded_notional\":\""), NULL) - sym_traded[k]) < 1e-6);
+        assert_true(fabs(share - sym_integral[k] / (double)span) < 1e-6);   /* printed with 6 decimals */
+        sum_share += share;
+    }
+    assert_true(fabs(sum_share - s.avg_gross_exposure) < 1e-5);
+    assert_non_null(strstr(buf, "\"avg_gross_exposure\":"));
+    free(buf);
+    qh_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -414,6 +564,7 @@ int main(void)
         cmocka_unit_test(test_print_table),
         cmocka_unit_test(test_activity_and_identity),
         cmocka_unit_test(test_sortino_calmar_and_months),
+        cmocka_unit_test(test_exposure_and_turnover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
