@@ -22,6 +22,13 @@
  * vote strategy_ensemble also uses): a cross with the averages 1% apart scores 1.0,
  * one 0.2% apart scores 0.6. Signals below `min_confidence` are skipped.
  *
+ * Exits (optional, qtr/exits.h): with stop_loss_bps, take_profit_bps,
+ * trailing_callback_bps or time_stop_ms set, the strategy hands the host an
+ * exit plan for each symbol on its first candle, and the host keeps those
+ * exits on the exchange as reduce-only conditional orders for every
+ * position the strategy opens (docs/strategies.md, "Exits"). exit_qty_step
+ * and exit_price_tick must be the symbol's lot step and tick.
+ *
  * Same behaviour live and in a backtest: decisions use candle data only,
  * never the clock, so a simulated clock changes nothing.
  *
@@ -55,6 +62,24 @@ static const qtr_option ma_options[] = {
       .help = "size of a position, in quote currency" },
     { .name = "min_confidence", .type = QTR_OPT_DOUBLE, .default_value = "0", .min = "0", .max = "1",
       .help = "skip signals scoring below this (0..1)" },
+    /* exits, kept by the host (qtr/exits.h); 0 turns each off */
+    { .name = "stop_loss_bps", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "9999",
+      .help = "stop-loss distance from the entry, in bps (0: none)" },
+    { .name = "take_profit_bps", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "100000",
+      .help = "take-profit distance from the entry, in bps, for the whole position (0: none)" },
+    { .name = "trailing_callback_bps", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "1000",
+      .help = "trailing stop: retrace from the best price, in bps, 10..1000 (0: none)" },
+    { .name = "trailing_activation_bps", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "100000",
+      .help = "trailing stop: profit from the entry that activates it, in bps (0: active at once)" },
+    { .name = "time_stop_ms", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "31622400000",
+      .help = "close the position this long after the entry, on the trading clock (0: never)" },
+    { .name = "exit_working_type", .type = QTR_OPT_STRING, .default_value = "last",
+      .allowed = (const char *const[]){ "last", "mark", NULL },
+      .help = "the price the exits trigger on: last trade or mark" },
+    { .name = "exit_qty_step", .type = QTR_OPT_DECIMAL, .default_value = "0.001", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE,
+      .help = "the symbol's lot step, for the exits' quantities" },
+    { .name = "exit_price_tick", .type = QTR_OPT_DECIMAL, .default_value = "0.0001", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE,
+      .help = "the symbol's price tick: exit prices are rounded to it" },
     { .name = NULL },
 };
 
@@ -80,6 +105,8 @@ typedef struct ma_state {
     const char *const *only;     /* the `symbols` option (host-owned)       */
     size_t n_only;
     qtr_metric *signals_metric;
+    bool has_exits;              /* an exit plan is set for each symbol    */
+    qtr_exit_plan exits;
     ma_symbol *table[MA_TABLE_SIZE];   /* open addressing by symbol name    */
     size_t n_symbols;
     bool warned_full;
@@ -118,6 +145,11 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
     }
     qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->last_open_ms = INT64_MIN;
+    if (st->has_exits) {   /* the host keeps the exits of this symbol's positions */
+        char err[QTR_TEXT_MAX];
+        if (st->host->set_exit_plan(st->ctx, symbol, &st->exits, err, sizeof err) != QTR_OK)
+            st->host->log(st->ctx, QTR_LOG_ERROR, "%s: exit plan refused: %s", symbol, err);
+    }
     st->table[i] = s;
     st->n_symbols++;
     return s;
@@ -234,6 +266,49 @@ static bool read_int(ma_state *st, const char *name, int64_t *out)
     return false;
 }
 
+/* The exit options as one exit plan (ranges declared in ma_options); false
+ * with a logged reason when they cannot be. */
+static bool read_exits(ma_state *st)
+{
+    int64_t sl, tp, cb, act, ts;
+    if (!read_int(st, "stop_loss_bps", &sl) || !read_int(st, "take_profit_bps", &tp) ||
+        !read_int(st, "trailing_callback_bps", &cb) || !read_int(st, "trailing_activation_bps", &act) ||
+        !read_int(st, "time_stop_ms", &ts))
+        return false;
+    st->has_exits = sl || tp || cb || ts;
+    if (!st->has_exits) return true;
+    if (!QTR_HOST_HAS(st->host, set_exit_plan)) {
+        st->host->log(st->ctx, QTR_LOG_ERROR, "exit options set, but this host keeps no exit plans (set_exit_plan)");
+        return false;
+    }
+    if (cb && cb < 10) {
+        st->host->log(st->ctx, QTR_LOG_ERROR, "option trailing_callback_bps: %lld is below 10 (0.1%%, the least "
+                      "Binance takes); 0 turns the trailing stop off", (long long)cb);
+        return false;
+    }
+    if (act && !cb) {
+        st->host->log(st->ctx, QTR_LOG_ERROR, "option trailing_activation_bps: set without trailing_callback_bps");
+        return false;
+    }
+    const char *working;
+    qtr_exit_plan *p = &st->exits;
+    *p = QTR_SIZED(qtr_exit_plan);
+    if (st->host->config_string(st->ctx, "exit_working_type", &working) != QTR_OK ||
+        st->host->config_decimal(st->ctx, "exit_qty_step", &p->qty_step) != QTR_OK ||
+        st->host->config_decimal(st->ctx, "exit_price_tick", &p->price_tick) != QTR_OK)
+        return false;
+    p->working_type = strcmp(working, "mark") == 0 ? QTR_WORKING_MARK : QTR_WORKING_LAST;
+    p->base.stop_loss.bps = (uint32_t)sl;
+    if (tp) {
+        p->base.n_take_profit = 1;
+        p->base.take_profit[0] = (qtr_exit_tp){ .at = { .bps = (uint32_t)tp }, .share_bps = 10000 };
+    }
+    p->base.trailing_callback_bps = (uint32_t)cb;
+    p->base.trailing_activation.bps = (uint32_t)act;
+    p->base.time_stop_ms = ts;
+    return true;
+}
+
 static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
 {
     ma_state *st = calloc(1, sizeof *st);
@@ -266,6 +341,7 @@ static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
         host->log(ctx, QTR_LOG_ERROR, "option symbols: must be a list of symbol names");
         goto refuse;
     }
+    if (!read_exits(st)) goto refuse;
     st->signals_metric = host->metric_counter(ctx, "ma_cross_signals_total", "signals submitted by ma_cross",
                                               NULL, NULL);
     host->log(ctx, QTR_LOG_INFO, "ma_cross fast %d slow %d, %zu symbol filter(s)", st->fast, st->slow, st->n_only);
