@@ -100,15 +100,18 @@ static const usage table[] = {
       "  -c, --config FILE       the server config that names the store (default: the built-in one)\n"
       "  --out FILE              where the CSV goes (default standard output)\n" LOG_OPTIONS HELP_OPTION,
       "0 done, 1 failure, 2 bad input", false },
-    { "indicators", "--data CSV --ind SPEC[,SPEC...] [--out CSV]",
+    { "indicators", "--data CSV --ind SPEC[,SPEC...] [-c FILE] [--out CSV]",
       "indicator values from the SDK's library (qtr/indicators.h) over a candle file, one column\n"
       "each and blank while it warms up, to compare with a charting tool",
       "  --data CSV              the candle file (the formats of backtest --data)\n"
       "  --ind SPEC[,SPEC...]    indicators: sma:N ema:N wma:N rsi:N atr:N stddev:N zscore:N vwap:N\n"
       "                          obv bbands:N:K macd:FAST:SLOW:SIGNAL adx:N stoch:K:SMOOTH:D\n"
-      "                          donchian:N (N 1..5000; at most 64)\n"
+      "                          donchian:N (N 1..5000; at most 64), and regime: the host's\n"
+      "                          regime classifier, its name per candle (unknown in warm-up)\n"
+      "  -c, --config FILE       the server config whose regime section sets regime's\n"
+      "                          thresholds (default: the built-in defaults)\n"
       "  --out CSV               where the values go (default standard output)\n" HELP_OPTION,
-      "0 done, 1 write failure, 2 bad input (a bad --ind spec, an unreadable or bad CSV)", false },
+      "0 done, 1 write failure, 2 bad input (a bad --ind spec, an unreadable or bad CSV, a bad config)", false },
     { "plugins", "[-c FILE] [-v] [--log-json] [--log-level LEVEL]",
       "the plugins on the search path and whether this host accepts them; with -c, also\n"
       "whether each plugin the config names would load",
