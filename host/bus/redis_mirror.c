@@ -15,6 +15,7 @@
 #include "bus/disk_buffer.h"
 #include "bus/event_codec.h"
 #include "bus/event_seq.h"
+#include "bus/mirror_script.h"
 #include "bus/redis_conn.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -22,26 +23,6 @@
 #define WINDOW 4         /* data batches in flight on the connection */
 #define FIFO_CAP 16      /* WINDOW + the AUTH/SELECT preamble, with room */
 #define RING_BATCHES 8   /* the memory queue holds this many batches */
-
-/* KEYS[1]: the hash of the last seq each (host, stream) holds; KEYS[1+j]: the
- * stream of event j. ARGV[1] maxlen, ARGV[2] host_id, then per event j
- * ARGV[1+2j] seq and ARGV[2+2j] the envelope. Returns how many were added. */
-static const char SCRIPT[] =
-    "local maxlen, host, added, last, lasts = ARGV[1], ARGV[2], 0, {}, {}\n"
-    "for j = 1, #KEYS - 1 do\n"
-    "  local stream, s = KEYS[j + 1], ARGV[1 + 2 * j]\n"
-    "  local f = host .. '@' .. stream\n"
-    "  local l = last[f]\n"
-    "  if l == nil then l = tonumber(redis.call('HGET', KEYS[1], f) or '0') end\n"
-    "  local seq = tonumber(s)\n"
-    "  if seq > l then\n"
-    "    redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'h', host, 's', s, 'e', ARGV[2 + 2 * j])\n"
-    "    l = seq; lasts[f] = s; added = added + 1\n"
-    "  end\n"
-    "  last[f] = l\n"
-    "end\n"
-    "for f, s in pairs(lasts) do redis.call('HSET', KEYS[1], f, s) end\n"
-    "return added\n";
 
 typedef struct slot {
     uint32_t len;
@@ -173,7 +154,7 @@ static bool send_batch(qh_mirror *m, const unsigned char *const *env, const size
 {
     size_t a = 0;
     m->argv[a] = "EVAL"; m->argvlen[a++] = 4;
-    m->argv[a] = SCRIPT; m->argvlen[a++] = sizeof SCRIPT - 1;
+    m->argv[a] = qh_mirror_script; m->argvlen[a++] = qh_mirror_script_len;
     snprintf(m->numkeys_txt, sizeof m->numkeys_txt, "%zu", n + 1);
     m->argv[a] = m->numkeys_txt; m->argvlen[a++] = strlen(m->numkeys_txt);
     m->argv[a] = m->seqhash; m->argvlen[a++] = strlen(m->seqhash);

@@ -4,9 +4,9 @@
  * API. Nothing here blocks the loop on Redis: events are queued in memory
  * and written in pipelined batches (batch_max events, or after flush_ms).
  *
- * Each batch is one EVAL of a small script that XADDs (MAXLEN ~) every event
- * whose (host_id, seq) is above the last one that stream holds from this
- * host, and remembers the new last. Writing a batch twice (a reply lost when
+ * Each batch is one EVAL of a small script (mirror_script.h) that XADDs
+ * every event whose (host_id, seq) is above the last one that stream holds
+ * from this host, remembers the new last and trims (MAXLEN ~) each stream. Writing a batch twice (a reply lost when
  * Redis died or froze, a replay after a crash) therefore adds nothing twice:
  * every event reaches its stream once, in order.
  *
