@@ -19,10 +19,11 @@
 # Exit status: ctest's if only the tests failed, else 1; every failed stage is named.
 #
 # usage: tools/test.sh [--long] [--list] [--help]
-#   --long   also run the long tier (ctest label long: the 10-minute exchange soak,
-#            the Redis outage with 10 s phases, the crash loop of 100 SIGKILLs) as a
-#            last stage `long`, after everything above; with QTR_HARDENING=0
-#            QTR_TEST_MATRIX=0 that is build, tests, long (about 20 minutes)
+#   --long   also run the long tier (ctest label long: every stress scenario for
+#            minutes in rounds on random seeds, the 10-minute exchange soak, the Redis
+#            outage with 10 s phases, the crash loop of 100 SIGKILLs) as a last stage
+#            `long`, after everything above; with QTR_HARDENING=0 QTR_TEST_MATRIX=0
+#            that is build, tests, long (about 45 minutes)
 #   --list   print the stages this run would have and exit (nothing is installed or built)
 # An unknown option is refused with exit 2.
 set -uo pipefail

@@ -50,9 +50,11 @@ class Mock:
         return self.post(f"/mock/fault?path={path}&method={method}&kind={kind}" + (f"&{q}" if q else ""))
 
     def feed_klines(self, symbol, price, n, every_s):
-        """Closed one-minute candles, one every `every_s` seconds, oldest first
+        """Closed one-minute candles, one every `every_s` seconds (or, given a
+        list, the i-th followed by a wait of every_s[i % len]), oldest first
         (n minutes ago up to the last closed minute): each poll of the plugin
         then finds one new candle, and the strategy runs on it."""
+        waits = every_s if isinstance(every_s, (list, tuple)) else [every_s]
         stop = threading.Event()
 
         def run():
@@ -64,7 +66,7 @@ class Mock:
                 c = price + (i % 7) * 10
                 self.post(f"/mock/kline?symbol={symbol}&open_time={t}&close_time={t + 59999}"
                           f"&o={c}&h={c + 50}&l={c - 50}&c={c}&v=1000")
-                stop.wait(every_s)
+                stop.wait(waits[i % len(waits)])
         self.feeder = (threading.Thread(target=run, daemon=True), stop)
         self.feeder[0].start()
         return self.feeder[0]
@@ -105,15 +107,16 @@ return {{
 """)
 
 
-def start_flood(d, mock, so, candles, per_candle, price):
-    """qtr run (live, on the mock) with strategy_flood (`so`) sending
-    per_candle signals on each of `candles` candles, fed to the mock 0.25 s
-    apart once the server runs; the Server, or None if it did not start."""
+def start_flood(d, mock, so, candles, per_candle, price, every_s=0.25, seed=12345):
+    """qtr run (live, on the mock) with strategy_flood (`so`, its ranks
+    shuffled by `seed`) sending per_candle signals on each of `candles`
+    candles, fed to the mock every_s apart (feed_klines) once the server runs;
+    the Server, or None if it did not start."""
     strategy = (f'{{ kind = "strategy", name = "flood", file = "{so}", options = {{ symbol = "BTCUSDT", '
-                f'candles = {candles}, per_candle = {per_candle} }} }}')
+                f'candles = {candles}, per_candle = {per_candle}, seed = {seed} }} }}')
     s = Server(["-c", live_config(d, mock.base, strategy)], cwd=d, env=ENV)
     if not check(s.wait_for("running (live mode", 20), "the server starts: " + s.text()[-3000:]):
         s.stop()
         return None
-    mock.feed_klines("BTCUSDT", price, candles + 2, 0.25)
+    mock.feed_klines("BTCUSDT", price, candles + 2, every_s)
     return s

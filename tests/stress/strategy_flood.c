@@ -10,6 +10,8 @@
  *  2. burst: on each of the next `candles` candles it submits `per_candle`
  *     (at most 100) signals, k = 0 .. per_candle-1 (over 50: k mod 50, each
  *     rank twice), in a shuffled order.
+ *     With `bursts` > 1 it then waits for `trigger`.2 (`trigger`.3, ...) and
+ *     floods again, `bursts` times in all (without a trigger: at once).
  * A signal of rank k is a market order with
  *   confidence = 0.50 + k / 100         (0.50 .. 0.99)
  *   qty        = (k + 1) * 0.001        (so an order's quantity tells its k)
@@ -50,6 +52,8 @@ static const qtr_option options[] = {
       .help = "one signal every this many candles in the steady phase" },
     { .name = "trigger", .type = QTR_OPT_STRING, .default_value = "",
       .help = "a file whose existence starts the burst (empty: at once)" },
+    { .name = "bursts", .type = QTR_OPT_INT, .default_value = "1",
+      .help = "bursts of `candles` candles; the n-th (n > 1) waits for the file `trigger`.n" },
     { .name = "seed", .type = QTR_OPT_INT, .default_value = "12345",
       .help = "seed of the ranks' random order" },
     { .name = "model_capacity", .type = QTR_OPT_INT, .default_value = "0",
@@ -63,7 +67,7 @@ typedef struct flood {
     const qtr_host *h;
     qtr_ctx *ctx;
     const char *symbol, *trigger;
-    int64_t candles, per_candle, seen, steady_candles, steady_every, steady_seen;
+    int64_t candles, per_candle, seen, steady_candles, steady_every, steady_seen, bursts, burst;
     bool steady_logged;
     uint64_t emitted, queued, refused_full, refused_other;
     uint32_t rng;
@@ -175,6 +179,16 @@ static void submit(flood *f, const char *symbol, int k)
     f->h->metric_add(f->m_emitted, 1);
 }
 
+/* True while the current burst's trigger file is missing. */
+static bool waiting_for_trigger(const flood *f)
+{
+    if (!f->trigger || !f->trigger[0]) return false;
+    char path[4096];
+    if (f->burst == 0) snprintf(path, sizeof path, "%s", f->trigger);
+    else snprintf(path, sizeof path, "%s.%lld", f->trigger, (long long)f->burst + 1);
+    return access(path, F_OK) != 0;
+}
+
 /* The steady phase; true while it (or the wait for the trigger) lasts. */
 static bool steady(flood *f, const qtr_candle *c)
 {
@@ -189,14 +203,19 @@ static bool steady(flood *f, const qtr_candle *c)
                   (unsigned long long)f->refused_full, (unsigned long long)f->refused_other);
         model_log(f, "steady done");
     }
-    if (f->trigger && f->trigger[0] && access(f->trigger, F_OK) != 0) return true;
-    return false;
+    return waiting_for_trigger(f);
 }
 
 static void on_candle(void *state, const qtr_candle *c)
 {
     flood *f = state;
-    if (strcmp(c->symbol, f->symbol) != 0 || f->seen >= f->candles || steady(f, c)) return;
+    if (strcmp(c->symbol, f->symbol) != 0 || steady(f, c)) return;
+    if (f->seen >= f->candles) {                      /* a burst done: the next one, if any */
+        if (f->burst + 1 >= f->bursts) return;
+        f->burst++;
+        f->seen = 0;
+    }
+    if (waiting_for_trigger(f)) return;
     f->seen++;
     int order[100];
     for (int i = 0; i < f->per_candle; i++) order[i] = i;
@@ -239,6 +258,7 @@ static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
         h->config_int(ctx, "steady_candles", &f->steady_candles) != QTR_OK || f->steady_candles < 0 ||
         h->config_int(ctx, "steady_every", &f->steady_every) != QTR_OK || f->steady_every < 1 ||
         h->config_string(ctx, "trigger", &f->trigger) != QTR_OK || h->config_int(ctx, "seed", &seed) != QTR_OK ||
+        h->config_int(ctx, "bursts", &f->bursts) != QTR_OK || f->bursts < 1 ||
         h->config_int(ctx, "model_capacity", &f->model_capacity) != QTR_OK) {
         h->log(ctx, QTR_LOG_ERROR, "bad options");
         free(f);

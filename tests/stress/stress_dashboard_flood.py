@@ -26,7 +26,16 @@ Pass criteria:
   * memory bounded: the server's RSS never grows more than RSS_BOUND_KB over
     its level when the clients had connected;
   * /health/all answers throughout, the server stops cleanly.
-The readers run in READER_PROCS processes (JSON decoding is the costly part)."""
+The readers run in READER_PROCS processes (JSON decoding is the costly part).
+
+The long form (QTR_STRESS_LONG=1, `stress_dashboard_flood_long`, label long)
+runs rounds on one server for LONG_S seconds (QTR_STRESS_LONG_SECONDS, 180):
+each round 20 new clients (the same four kinds), about 500 events in 10 s,
+then the 50,000 in 10 s (strategy_flood's next burst), every criterion above
+per round (counters as the round's increase). Across the rounds the server's
+anonymous memory (RssAnon, sampled every 0.5 s) after the first round (the
+warm-up) may not pass the first round's peak by more than ROUNDS_SLACK_KB: the
+closed clients' buffers (3 x 4 MiB a round) must be given back, not kept."""
 import base64
 import json
 import multiprocessing
@@ -38,7 +47,8 @@ import struct
 import tempfile
 import time
 
-from stresslib import build_test_plugin, flood_run_config  # noqa: E402  (first: puts qtrtest on the path)
+from stresslib import LONG, RssSampler, build_test_plugin, flood_run_config, long_seconds, seed_base  # noqa: E402  (first: puts qtrtest on the path)
+import qtrtest  # noqa: E402
 from qtrtest import (Server, check, finish, free_port, http_get, metrics, rss_kb,  # noqa: E402
                      wait_until, write)
 
@@ -50,12 +60,15 @@ CANDLES = PHASE_S * 1000 // INTERVAL_MS          # 500 candles a phase
 PER_CANDLE = 100                                 # phase B: 50,000 signals
 CAP_BYTES = 4 << 20                              # client_buffer_bytes: room for readers on a busy machine
 RSS_BOUND_KB = 20 * CAP_BYTES // 1024 + 32768    # every client at the cap, and room
+LONG_S = long_seconds(180)
+ROUNDS_SLACK_KB = 32768                          # long form: later rounds' peak over the first round's
+FLOOD_DONE = "[flood] flood done:"
 
 
-def config(d, port, so, trigger):
+def config(d, port, so, trigger, seed, bursts):
     return flood_run_config(d, port, so, INTERVAL_MS, 10,
                             f'steady_candles = {CANDLES}, steady_every = {CANDLES * 10}, trigger = "{trigger}", '
-                            f'candles = {CANDLES}, per_candle = {PER_CANDLE}',
+                            f'candles = {CANDLES}, per_candle = {PER_CANDLE}, seed = {seed}, bursts = {bursts}',
                             f", batch_max_events = 500, max_msgs_per_sec = 100, client_buffer_bytes = {CAP_BYTES}, "
                             "max_ws_clients = 64")
 
@@ -185,24 +198,69 @@ def reader_proc(port, n, stop, out):
 def main():
     print(f"ran: phase A {CANDLES} candles in {PHASE_S} s (about 500 events), phase B {CANDLES * PER_CANDLE} "
           f"signals in {PHASE_S} s plus their orders; {READERS} reading clients in {READER_PROCS} processes, 1 reading 4 KiB per 10 ms, 1 stalled, "
-          f"1 pinging every 10 ms without reading; client_buffer_bytes {CAP_BYTES}", flush=True)
+          f"1 pinging every 10 ms without reading; client_buffer_bytes {CAP_BYTES}"
+          + (f"; rounds of it on one server for {LONG_S} s" if LONG else ""), flush=True)
     print(f"criteria: readers get every event (seq and id +1, no missed, last id >= bus events); slow clients closed "
           f"or coalesced and counted; queued bytes peak <= {CAP_BYTES}; RSS growth <= {RSS_BOUND_KB} kB; "
-          f"/health/all answers", flush=True)
+          f"/health/all answers" + (f"; RssAnon after round 1 <= round 1's peak + {ROUNDS_SLACK_KB} kB" if LONG else ""),
+          flush=True)
+    seed = seed_base() if LONG else 12345
     d = tempfile.mkdtemp(prefix="qtr_stress_dash_")
     so = build_test_plugin(d, "strategy_flood.c")
     if not so:
         return
     port = free_port()
     trigger = os.path.join(d, "burst")
-    s = Server(["-c", config(d, port, so, trigger)], cwd=d)
+    bursts = 100 if LONG else 1
+    s = Server(["-c", config(d, port, so, trigger, seed, bursts)], cwd=d)
+    sampler = None
+    rounds = []
+    try:
+        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
+            return
+        sampler = RssSampler(s.p.pid, lambda: len(rounds))
+        t_start = time.monotonic()
+        while len(rounds) < bursts and (len(rounds) < 2 or time.monotonic() - t_start < LONG_S):
+            failed = len(qtrtest.failures)
+            t = time.monotonic()
+            if LONG:
+                print(f"== round {len(rounds) + 1}", flush=True)
+            fig = run_round(s, port, trigger, len(rounds))
+            rounds.append(f"round {len(rounds) + 1}: {time.monotonic() - t:.1f} s; {fig or 'stopped early'}")
+            if LONG:
+                print(rounds[-1], flush=True)
+            if not fig or len(qtrtest.failures) > failed or not LONG:
+                break
+    finally:
+        if sampler:
+            sampler.stop()
+        rc = s.stop(signal.SIGTERM, timeout=20)
+    check(rc == 0, f"clean stop: {rc}")
+    if LONG and sampler:
+        peaks = sampler.by_tag()
+        first_peak = peaks.get(0, 0)
+        later = max((kb for tag, kb in peaks.items() if tag >= 1), default=None)
+        print(f"{len(rounds)} rounds:\n  " + "\n  ".join(rounds), flush=True)
+        print(f"RssAnon peak by round (kB): {[peaks[k] for k in sorted(peaks)]}; round 1 {first_peak}, later rounds "
+              f"{later} ({'+' if later is not None and later >= first_peak else ''}"
+              f"{(later - first_peak) if later is not None else '-'} kB; bound +{ROUNDS_SLACK_KB} kB)", flush=True)
+        check(len(rounds) >= 2, f"at least two rounds ran: {len(rounds)}")
+        check(later is not None and later - first_peak <= ROUNDS_SLACK_KB,
+              f"memory bounded across rounds: RssAnon after round 1 up to {later} kB, round 1's peak {first_peak} kB")
+
+
+def run_round(s, port, trigger, r):
+    """Round r (0-based) on the running server: 20 new clients, phase A (the steady phase in round 0,
+    10 s of candles after it), phase B (burst r + 1); every criterion on this round's figures.
+    A line of figures, or None if the round could not run."""
+    m0 = metrics(port) or {}
+    dropped0 = m0.get("qtr_dashboard_ws_events_dropped_total", 0)
+    slow_closed0 = m0.get("qtr_dashboard_ws_slow_disconnects_total", 0)
     stop = multiprocessing.Event()
     out = multiprocessing.Queue()
     procs, slow = [], []
     results, health_fail = [], []
     try:
-        if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
-            return
         for k in range(READER_PROCS):
             n = READERS // READER_PROCS + (1 if k < READERS % READER_PROCS else 0)
             p = multiprocessing.Process(target=reader_proc, args=(port, n, stop, out), daemon=True)
@@ -237,7 +295,8 @@ def main():
             nonlocal rss_max, pings
             end = time.monotonic() + timeout
             next_health = 0
-            while time.monotonic() < end and until not in s.text() and s.p.poll() is None:
+            done = until if callable(until) else (lambda: until in s.text())
+            while time.monotonic() < end and not done() and s.p.poll() is None:
                 try:
                     pinger.send(ping)
                     pings += 1
@@ -261,20 +320,24 @@ def main():
                         health_fail.append((code, round(time.monotonic() - t, 2)))
                     next_health = time.monotonic() + 0.5
                 time.sleep(0.01)
-            return until in s.text()
+            return done()
 
         t0 = time.monotonic()
-        check(run_phase("steady done", PHASE_S * 3 + 10), "phase A ends: " + s.text()[-1000:])
-        bus_a = (metrics(port) or {}).get("qtr_dashboard_bus_events_total", 0)
+        if r == 0:
+            check(run_phase("steady done", PHASE_S * 3 + 10), "phase A ends: " + s.text()[-1000:])
+        else:
+            run_phase("never logged", PHASE_S)              # candles only: about 500 events in 10 s
+        bus_a = (metrics(port) or {}).get("qtr_dashboard_bus_events_total", 0) - m0.get("qtr_dashboard_bus_events_total", 0)
         t_a = time.monotonic() - t0
-        write(trigger, "go\n")
+        write(trigger if r == 0 else f"{trigger}.{r + 1}", "go\n")
         t0 = time.monotonic()
-        check(run_phase("flood done", PHASE_S * 3 + 10), "phase B ends: " + s.text()[-1000:])
+        check(run_phase(lambda: s.count(FLOOD_DONE) > r, PHASE_S * 3 + 10), "phase B ends: " + s.text()[-1000:])
         t_b = time.monotonic() - t0
         run_phase("never logged", 3)                     # let the readers drain
         m = metrics(port) or {}
         bus_end = m.get("qtr_dashboard_bus_events_total", 0)
-        print(f"bus events: {bus_a:.0f} by the end of phase A ({t_a:.1f} s), {bus_end - bus_a:.0f} in phase B "
+        bus_b = bus_end - m0.get("qtr_dashboard_bus_events_total", 0) - bus_a
+        print(f"bus events: {bus_a:.0f} by the end of phase A ({t_a:.1f} s), {bus_b:.0f} in phase B "
               f"({t_b:.1f} s); pings sent {pings}", flush=True)
         time.sleep(1.5)
         stop.set()
@@ -310,11 +373,9 @@ def main():
                 p.kill()
         for c in slow:
             c.close()
-        rc = s.stop(signal.SIGTERM, timeout=20)
-    check(rc == 0, f"clean stop: {rc}")
     if not results:
         check(False, "the readers reported")
-        return
+        return None
     bad = [r for r in results if r["errors"] or r["missed"] or r["closed"] is not None or r["last_id"] < bus_end]
     events = sorted(r["events"] for r in results)
     print(f"readers: {len(results)}, events each {events[0]}..{events[-1]}, messages each "
@@ -323,8 +384,8 @@ def main():
     check(len(results) == READERS, f"every reader reported: {len(results)}")
     check(not bad, f"nothing lost for the clients that keep up: {bad[:3]}")
     check(events[0] >= 45000, f"the readers got the flood: at least {events[0]} events each")
-    dropped = m.get("qtr_dashboard_ws_events_dropped_total", 0)
-    slow_closed = m.get("qtr_dashboard_ws_slow_disconnects_total", 0)
+    dropped = m.get("qtr_dashboard_ws_events_dropped_total", 0) - dropped0
+    slow_closed = m.get("qtr_dashboard_ws_slow_disconnects_total", 0) - slow_closed0
     peak = m.get("qtr_dashboard_ws_client_queued_bytes_peak", -1)
     print(f"slow clients: events dropped/coalesced {dropped:.0f}, slow disconnects {slow_closed:.0f}, queued bytes "
           f"peak {peak:.0f} (cap {CAP_BYTES}); RSS {rss0} kB with clients connected, max {rss_max} kB "
@@ -344,6 +405,11 @@ def main():
     check(0 < peak <= CAP_BYTES, f"no client's unsent output passed the cap: peak {peak}")
     check(rss_max - rss0 <= RSS_BOUND_KB, f"memory bounded: +{rss_max - rss0} kB (bound {RSS_BOUND_KB} kB)")
     check(not health_fail, f"/health/all answered within 3 s throughout: {health_fail[:5]}")
+    return (f"bus events {bus_a:.0f} + {bus_b:.0f}, reader events {events[0]}..{events[-1]}, bad {len(bad)}, "
+            f"slow reader missed {sr.missed} closed {sr.closed}, slow closes {slow_closed:.0f}, "
+            f"RSS +{rss_max - rss0} kB")
+
+
 
 
 if __name__ == "__main__":

@@ -25,7 +25,13 @@ and restarts that keep the state, on the real `qtr run` (fast paper runs on
     SIGXFSZ ignored) that the trade store's files soon reach; the failing
     writes trip the ESS with "host: trade store failing: nothing can be
     recorded".
-Every transition is also in the ESS state file."""
+Every transition is also in the ESS state file.
+
+The long form (QTR_STRESS_LONG=1, `stress_ess_long`, label long) runs the five
+parts again and again for LONG_S seconds (QTR_STRESS_LONG_SECONDS, 240), each
+round on another seed of the synthetic market (printed; QTR_STRESS_SEED=<seed>
+reruns), every criterion in every round, and prints each round's time and
+trip reasons."""
 import json
 import os
 import re
@@ -36,7 +42,7 @@ import tempfile
 import time
 import urllib.request
 
-from stresslib import build_test_plugin, permissive_policy  # noqa: E402  (first: puts qtrtest on the path)
+from stresslib import LONG, build_test_plugin, long_seconds, permissive_policy, run_rounds  # noqa: E402  (first: puts qtrtest on the path)
 from qtrtest import (PLUGINS, QTR, Server, check, ess_state_file, finish, free_port, http_get,  # noqa: E402
                      metrics, wait_until, write)
 import qtrtest  # noqa: E402
@@ -44,6 +50,8 @@ import qtrtest  # noqa: E402
 TOKEN = "stress-ess-token-0123456789"
 ENV = dict(os.environ, QTR_API_TOKEN=TOKEN)
 TRIP_BOUND_S = 30
+MARKET_SEED = [7]          # the synthetic market's seed: 7 in the quick tier, one per round in the long form
+LONG_S = long_seconds(240)
 
 
 def policy(d, max_drawdown="90", daily_loss="90", errors=5):
@@ -55,7 +63,7 @@ def config(d, port, pol, exchange='{ kind = "exchange", name = "paper" }'):
 return {{
   state_dir = "{d}/var",
   plugin_path = {{ "{PLUGINS}" }},
-  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = 7 }},
+  market = {{ source = "synthetic", symbols = {{ "BTCUSDT", "ETHUSDT" }}, interval_ms = 20, seed = {MARKET_SEED[0]} }},
   policy = {{ file = "{pol}" }},
   signals = {{ cycle_ms = 10 }},
   plugins = {{
@@ -315,10 +323,21 @@ if __name__ == "__main__":
           "cooldown and while the condition holds; --force re-arms; kill -9 while tripped comes back tripped with "
           f"the reason; every trip within {TRIP_BOUND_S} s", flush=True)
     t_start = time.monotonic()
-    for part in (scenario_drawdown, scenario_daily_loss, scenario_exchange_errors, scenario_manual,
-                 scenario_store_failure):
-        t = time.monotonic()
-        part()
-        print(f"{part.__name__} took {time.monotonic() - t:.1f} s", flush=True)
+    parts = (scenario_drawdown, scenario_daily_loss, scenario_exchange_errors, scenario_manual, scenario_store_failure)
+
+    def one_round(_, seed):
+        MARKET_SEED[0] = seed
+        took = []
+        for part in parts:
+            t = time.monotonic()
+            part()
+            took.append(f"{part.__name__[len('scenario_'):]} {time.monotonic() - t:.1f} s")
+            print(f"{part.__name__} took {time.monotonic() - t:.1f} s", flush=True)
+        return ", ".join(took)
+    if LONG:
+        print(f"ran: the five parts again and again for {LONG_S} s, a market seed per round", flush=True)
+        run_rounds("stress_ess", one_round, LONG_S)
+    else:
+        one_round(0, MARKET_SEED[0])
     print(f"stress_ess took {time.monotonic() - t_start:.1f} s", flush=True)
     finish()

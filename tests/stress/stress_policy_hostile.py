@@ -9,14 +9,21 @@
   policy_timeout, qtr_policy_timeouts_total counts them, an alert is stored, and
   after 3 overruns the last good policy is back and the server trades again.
 * The same hostile policy as the first one loaded: after 3 overruns no policy
-  is left and the ESS trips."""
+  is left and the ESS trips.
+
+The long form (QTR_STRESS_LONG=1, `stress_policy_hostile_long`, label long)
+runs the three parts again and again for LONG_S seconds
+(QTR_STRESS_LONG_SECONDS, 240), the hostile judges in a random order each
+round (seed printed; QTR_STRESS_SEED=<seed> reruns), every criterion in every
+round."""
 import os
+import random
 import signal
 import tempfile
 import threading
 import time
 
-import stresslib  # noqa: E402,F401  (first: puts tests/e2e/qtrtest.py on the path)
+from stresslib import LONG, long_seconds, run_rounds  # noqa: E402  (first: puts qtrtest on the path)
 from qtrtest import (SRC, Server, check, fast_run_config, finish, free_port, http_get, metrics, run,  # noqa: E402
                      store_query, wait_until, write)
 
@@ -39,6 +46,7 @@ HOSTILE = {
 # Bounds, generous for slow and sanitizer builds; without the deadline each is hours.
 CHECK_BOUND_S = 30
 HEALTH_BOUND_S = 3.0
+LONG_S = long_seconds(240)
 
 
 def hostile(body, dodge):
@@ -174,8 +182,23 @@ if __name__ == "__main__":
           f"with none to go back to the ESS trips; /health/all answers within {HEALTH_BOUND_S} s throughout",
           flush=True)
     t_start = time.monotonic()
-    policy_check_finishes()
-    dodging_judges_are_refused_then_reverted()
-    no_fallback_trips_the_ess()
+    parts = (policy_check_finishes, dodging_judges_are_refused_then_reverted, no_fallback_trips_the_ess)
+
+    def one_round(r, seed):
+        global HOSTILE
+        if r:
+            names = list(HOSTILE)
+            random.Random(seed).shuffle(names)
+            HOSTILE = {n: HOSTILE[n] for n in names}
+        took = []
+        for part in parts:
+            t = time.monotonic()
+            part()
+            took.append(f"{part.__name__} {time.monotonic() - t:.1f} s")
+        return f"order {', '.join(HOSTILE)}; " + ", ".join(took)
+    if LONG:
+        run_rounds("stress_policy_hostile", one_round, LONG_S)
+    else:
+        one_round(0, 0)
     print(f"stress_policy_hostile took {time.monotonic() - t_start:.1f} s", flush=True)
     finish()
