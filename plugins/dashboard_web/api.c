@@ -158,6 +158,7 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     jw_key(w, "reconcile");
     write_reconcile(d, w);
     jw_key(w, "ws_clients"); jw_int(w, (long long)d->n_clients);
+    jw_key(w, "regimes"); regimes_write(&d->regimes, w);
     /* coalescing is fine for a client that cannot keep up, as long as it shows */
     jw_key(w, "ws_events_missed"); jw_int(w, (long long)d->metrics.ws_events_dropped);
     jw_key(w, "ws_slow_disconnects"); jw_int(w, (long long)d->metrics.ws_slow_disconnects);

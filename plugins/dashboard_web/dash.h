@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "json_encode.h"
 #include "metrics.h"
+#include "regimes.h"
 #include "webhook.h"
 
 #include <stdbool.h>
@@ -64,6 +65,7 @@ typedef struct dash {
     size_t list_cap[2];
 
     uint64_t next_event_id;
+    regimes regimes;                   /* the latest REGIME of each symbol (regimes.h) */
     dash_metrics metrics;
     alert_rules alerts;
     webhook_lib *curl;                 /* libcurl, loaded only with a webhook_url */

@@ -112,6 +112,7 @@ static void on_bus_event(void *ud, const qtr_event *ev)
     dash *d = ud;
     d->metrics.bus_events++;
     uint64_t id = ++d->next_event_id;
+    regimes_on_event(&d->regimes, ev);
     if (d->hook && !(ev->flags & QTR_EVF_REPLAY)) {
         char text[ALERT_TEXT_MAX];
         if (alert_rules_on_event(&d->alerts, ev, d->h->mono_ns(d->ctx) / 1000000, text, sizeof text)) {

@@ -279,6 +279,21 @@ static void on_tick(void *ud)
     ev.u.position = *p;
     mock_host_publish(m, &ev);
     if (g_tick % 6 == 0) trade_round(m, t);
+    if (g_tick % 10 == 1) {   /* BTCUSDT's regime switches every 2.5 s; the first before the page opens */
+        bool up = (g_tick / 10) % 2 == 0;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_REGIME;
+        qtr_strlcpy(ev.u.regime.symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+        ev.u.regime.time_ms = t;
+        ev.u.regime.regime = up ? QTR_REGIME_TREND_UP : QTR_REGIME_RANGE;
+        ev.u.regime.previous = g_tick == 1 ? QTR_REGIME_UNKNOWN : up ? QTR_REGIME_RANGE : QTR_REGIME_TREND_UP;
+        ev.u.regime.adx = up ? 31.5 : 14.25;
+        ev.u.regime.plus_di = 28;
+        ev.u.regime.minus_di = 12;
+        ev.u.regime.atr_pct = 0.8;
+        ev.u.regime.volatility = 0.6;
+        mock_host_publish(m, &ev);
+    }
     if (g_tick % 40 == 20) {
         memset(&ev, 0, sizeof ev);
         ev.type = QTR_EV_ALERT;

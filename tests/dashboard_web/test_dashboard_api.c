@@ -198,6 +198,46 @@ static void test_get_status(void **state)
     json_decref(j);
 }
 
+static void publish_regime(mock_host *m, const char *symbol, qtr_regime now, qtr_regime before, int64_t t)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_REGIME;
+    qtr_strlcpy(ev.u.regime.symbol, symbol, QTR_SYMBOL_MAX);
+    ev.u.regime.time_ms = t;
+    ev.u.regime.regime = now;
+    ev.u.regime.previous = before;
+    ev.u.regime.adx = 30.5;
+    mock_host_publish(m, &ev);
+}
+
+/* /api/status lists each symbol's latest regime (REGIME events come only on
+ * a change, so a page opened later reads them here): none at first, then
+ * one entry a symbol, replaced by its next change. */
+static void test_status_regimes(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/status");
+    assert_true(json_is_array(json_object_get(j, "regimes")));
+    assert_int_equal(json_array_size(json_object_get(j, "regimes")), 0);
+    json_decref(j);
+    publish_regime(f->m, "BTCUSDT", QTR_REGIME_TREND_UP, QTR_REGIME_UNKNOWN, 1000);
+    publish_regime(f->m, "ETHUSDT", QTR_REGIME_RANGE, QTR_REGIME_UNKNOWN, 1000);
+    publish_regime(f->m, "BTCUSDT", QTR_REGIME_VOLATILE, QTR_REGIME_TREND_UP, 2000);
+    j = get_json(f, "/api/status");
+    json_t *arr = json_object_get(j, "regimes");
+    assert_int_equal(json_array_size(arr), 2);
+    json_t *btc = json_array_get(arr, 0), *eth = json_array_get(arr, 1);
+    assert_string_equal(str(btc, "symbol"), "BTCUSDT");
+    assert_string_equal(str(btc, "regime"), "volatile");
+    assert_string_equal(str(btc, "previous"), "trend_up");
+    assert_int_equal(json_integer_value(json_object_get(btc, "time_ms")), 2000);
+    assert_true(json_real_value(json_object_get(btc, "adx")) == 30.5);
+    assert_string_equal(str(eth, "symbol"), "ETHUSDT");
+    assert_string_equal(str(eth, "regime"), "range");
+    json_decref(j);
+}
+
 static void test_get_positions(void **state)
 {
     dash_fixture *f = *state;
@@ -583,6 +623,7 @@ int main(void)
 {
     const struct CMUnitTest with_token[] = {
         cmocka_unit_test_setup_teardown(test_get_status, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_status_regimes, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_positions, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_orders_fills_signals, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_equity_ess_policy_plugins, setup_with_token, teardown),

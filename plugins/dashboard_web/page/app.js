@@ -17,7 +17,7 @@ const STATUS_POLL_MS = 5000, READ_TIMEOUT_MS = 4000, ACTION_TIMEOUT_MS = 10000;
  * events were on their way neither loses nor doubles anything. */
 const state = {
   account: null, points: [], positions: new Map(), orders: new Map(), lastTradeMs: new Map(),
-  fills: [], signals: [], ess: null, policy: null, health: new Map(), lastSeq: 0, events: 0, missed: 0,
+  fills: [], signals: [], ess: null, policy: null, health: new Map(), regimes: new Map(), lastSeq: 0, events: 0, missed: 0,
   snap: { fills: [], equity: [] }, live: { orders: [], fills: [], equity: [] },
   posEventAt: new Map(), apiErrors: new Map(), offlineSince: 0, retryAt: 0,
 };
@@ -100,6 +100,10 @@ async function loadAll() {
   /* a part that did not load is asked for again, until it does */
   if (got.includes(null) && ws && ws.readyState === WebSocket.OPEN) refreshSoon("all", loadAll, 3000);
   if (status && status.account) setAccount(status.account);
+  if (status && Array.isArray(status.regimes)) {
+    for (const r of status.regimes) state.regimes.set(r.symbol, r);
+    renderRegimes();
+  }
   if (fills) {
     state.snap.fills = fills.fills || [];
     for (const f of state.snap.fills) noteTrade(f);
@@ -346,6 +350,22 @@ function renderHealth() {
   $("health-when").textContent = "as of " + hms(Date.now());
 }
 
+/* The host's regime per symbol (REGIME events; /api/status has the latest of each). */
+function score(v) { return typeof v === "number" ? v.toFixed(2) : "—"; }
+function renderRegimes() {
+  const rows = [];
+  for (const sym of [...state.regimes.keys()].sort()) {
+    const r = state.regimes.get(sym);
+    const tr = timedRow(r.time_ms, sym);
+    tr.append(td(sym), td(r.regime, "regime-" + r.regime), td(r.previous, "muted"), td(score(r.adx), "r"),
+      td(score(r.plus_di), "r"), td(score(r.minus_di), "r"), td(score(r.atr_pct), "r"), td(score(r.volatility), "r"),
+      td(when(r.time_ms), "muted"));
+    rows.push(tr);
+  }
+  fillBody("t-regimes", rows, 9, "No regime yet (each symbol needs its warm-up candles)");
+  $("regimes-count").textContent = rows.length ? `${rows.length} symbol${rows.length === 1 ? "" : "s"}` : "";
+}
+
 /* ---- live log -------------------------------------------------------------- */
 const MARKET = new Set(["candle", "trade", "book_top", "mark_price"]);
 function describe(ev) {
@@ -365,6 +385,7 @@ function describe(ev) {
     case "health": return `${p.component} ${p.status}: ${p.reason}`;
     case "alert": return `[${p.source}/${p.kind}] ${p.text}`;
     case "equity": return `equity ${p.equity} daily ${p.daily_pnl} dd ${p.drawdown_pct}%`;
+    case "regime": return `${p.symbol} ${p.previous} → ${p.regime} (ADX ${score(p.adx)}, ATR ${score(p.atr_pct)}%)`;
     default: return JSON.stringify(p).slice(0, 200);
   }
 }
@@ -437,6 +458,10 @@ function onEvent(ev) {
     case "health":
       state.health.set(p.component, { status: p.status, reason: p.reason });
       renderHealth();
+      break;
+    case "regime":
+      state.regimes.set(p.symbol, p);
+      renderRegimes();
       break;
     default:
       break;

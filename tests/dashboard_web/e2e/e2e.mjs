@@ -30,6 +30,10 @@ try {
   await page.waitForFunction(() => document.querySelector("#k-equity").textContent !== "—");
   await page.waitForSelector("#t-positions tbody tr >> text=BTCUSDT");
   await page.waitForSelector("#health-list li.DEGRADED");
+  // the regime panel: the latest from /api/status, then each change over the WebSocket
+  await page.waitForSelector("#t-regimes tbody tr >> text=BTCUSDT");
+  await page.waitForSelector("#t-regimes td.regime-range");
+  await page.waitForSelector("#t-regimes td.regime-trend_up");
 
   // a live update arrives over the WebSocket
   const eventsBefore = await page.evaluate(() => parseInt(document.querySelector("#log-stats").textContent) || 0);
