@@ -16,14 +16,16 @@
 
 struct ensemble_model {
     BoosterHandle booster;
+    DMatrixHandle proxy;              /* reused by every prediction             */
     float row[ENSEMBLE_N_FEATURES];   /* the one input row: its address never moves */
     char row_interface[160];          /* __array_interface__ of row, built once     */
 };
 
-/* Inplace prediction, plain probabilities, all trees, one thread's work. */
+/* Inplace prediction, plain probabilities, all trees. XGBoost parses this
+ * and the row's array interface on every call (most of a prediction's
+ * cost): only the keys it requires, no spaces. */
 static const char PREDICT_CONFIG[] =
-    "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, \"iteration_end\": 0, \"strict_shape\": false, "
-    "\"missing\": NaN, \"cache_id\": 0}";
+    "{\"type\":0,\"iteration_begin\":0,\"iteration_end\":0,\"strict_shape\":false,\"missing\":NaN,\"cache_id\":0}";
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
@@ -177,6 +179,7 @@ void ensemble_model_free(ensemble_model *m)
 {
     if (!m) return;
     if (m->booster) XGBoosterFree(m->booster);
+    if (m->proxy) XGDMatrixFree(m->proxy);
     free(m);
 }
 
@@ -222,6 +225,7 @@ ensemble_model *ensemble_model_load(const char *path, char *err, size_t errlen)
     }
     free(bytes);
     if (XGBoosterSetParam(m->booster, "nthread", "1") != 0 ||   /* one row: threads only cost */
+        XGProxyDMatrixCreate(&m->proxy) != 0 ||
         XGBoosterGetNumFeature(m->booster, &n_features) != 0) {
         char why[80];
         fail(err, errlen, "XGBoost: %s", xgb_error(why, sizeof why));
@@ -235,7 +239,7 @@ ensemble_model *ensemble_model_load(const char *path, char *err, size_t errlen)
         return NULL;
     }
     snprintf(m->row_interface, sizeof m->row_interface,
-             "{\"data\": [%llu, true], \"shape\": [1, %d], \"typestr\": \"<f4\", \"version\": 3}",
+             "{\"data\":[%llu,true],\"shape\":[1,%d],\"typestr\":\"<f4\",\"version\":3}",
              (unsigned long long)(uintptr_t)m->row, ENSEMBLE_N_FEATURES);
     /* a probe: the model must answer one probability for a row */
     float zeros[ENSEMBLE_N_FEATURES] = { 0 };
@@ -256,7 +260,7 @@ bool ensemble_model_predict(ensemble_model *m, const float features[ENSEMBLE_N_F
     bst_ulong const *shape = NULL;
     bst_ulong dim = 0;
     float const *result = NULL;
-    if (XGBoosterPredictFromDense(m->booster, m->row_interface, PREDICT_CONFIG, NULL, &shape, &dim, &result) != 0)
+    if (XGBoosterPredictFromDense(m->booster, m->row_interface, PREDICT_CONFIG, m->proxy, &shape, &dim, &result) != 0)
     {
         char why[80];
         return fail(err, errlen, "XGBoost: %s", xgb_error(why, sizeof why));

@@ -23,6 +23,7 @@
 
 #include "core/sha256.h"
 #include "ensemble_features.h"
+#include "ensemble_model.h"
 #include "mock_host.h"
 
 #define T0 INT64_C(1704067200000)
@@ -337,6 +338,48 @@ static void test_reload_degrades_and_recovers(void **unused)
     mock_host_free(m);
 }
 
+/* ensemble_model_predict (inplace, one reused row and proxy) gives, row
+ * after row, exactly what XGBoost gives for each row in a DMatrix of its
+ * own: nothing of one prediction leaks into the next. */
+static void test_predictions_match_xgboost(void **unused)
+{
+    (void)unused;
+    char model[300], err[128];
+    good_model(model, sizeof model, "same.json");
+    ensemble_model *m = ensemble_model_load(model, err, sizeof err);
+    assert_non_null(m);
+    BoosterHandle b;
+    assert_int_equal(XGBoosterCreate(NULL, 0, &b), 0);
+    assert_int_equal(XGBoosterLoadModel(b, model), 0);
+    uint32_t s = 777;
+    int differ = 0;
+    double first = -1;
+    for (int r = 0; r < 200; r++) {
+        float row[ENSEMBLE_N_FEATURES];
+        for (int f = 0; f < ENSEMBLE_N_FEATURES; f++) {
+            s = s * 1103515245u + 12345u;
+            row[f] = (float)((s >> 8) % 1000) / 1000.0f - 0.5f;
+        }
+        double p;
+        assert_true(ensemble_model_predict(m, row, &p, err, sizeof err));
+        DMatrixHandle d;
+        assert_int_equal(XGDMatrixCreateFromMat(row, 1, ENSEMBLE_N_FEATURES, NAN, &d), 0);
+        bst_ulong const *shape;
+        bst_ulong dim;
+        float const *want;
+        assert_int_equal(XGBoosterPredictFromDMatrix(b, d, "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+                                                        "\"iteration_end\": 0, \"strict_shape\": false}",
+                                                     &shape, &dim, &want), 0);
+        if ((float)p != want[0]) fail_msg("row %d: %.9g, XGBoost says %.9g", r, p, (double)want[0]);
+        differ += r > 0 && p != first;
+        if (r == 0) first = p;
+        XGDMatrixFree(d);
+    }
+    assert_true(differ > 50);   /* the rows really give different answers */
+    XGBoosterFree(b);
+    ensemble_model_free(m);
+}
+
 int main(void)
 {
     char tmpl[] = "/tmp/qtr_ensemble_XXXXXX";
@@ -344,6 +387,7 @@ int main(void)
     snprintf(dir, sizeof dir, "%s", tmpl);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_good_model_is_used),
+        cmocka_unit_test(test_predictions_match_xgboost),
         cmocka_unit_test(test_no_model_configured),
         cmocka_unit_test(test_missing_model_file),
         cmocka_unit_test(test_corrupt_bytes),
