@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <qtr/indicators.h>
+#include <qtr/regime_classifier.h>
 
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t size);
@@ -68,8 +69,32 @@ static void no_allocation_after_init(void **state)
     for (int i = 0; i < N; i++) qtr_ind_free(ind[i]);
 }
 
+/* The regime classifier likewise: its window at init, nothing per candle,
+ * whatever regime the candles lead to. */
+static void regime_classifier_allocates_only_at_init(void **state)
+{
+    (void)state;
+    qtr_regime_params p = QTR_REGIME_PARAMS_DEFAULT;
+    p.confirm = 1;
+    qtr_regime_classifier rc;
+    g_allocs = 0;
+    assert_true(qtr_regime_classifier_init(&rc, &p));
+    assert_true(g_allocs >= 1);
+    g_allocs = 0;
+    bool seen[QTR_REGIME__COUNT] = { false };
+    for (uint64_t k = 0; k < 100000; k++) {
+        qtr_candle c = candle(k);
+        assert_int_not_equal(qtr_regime_classifier_update(&rc, &c), QTR_IND_REFUSED);
+        seen[rc.regime] = true;
+    }
+    assert_int_equal(g_allocs, 0);
+    assert_true(seen[QTR_REGIME_UNKNOWN] && (seen[QTR_REGIME_RANGE] || seen[QTR_REGIME_VOLATILE]));
+    qtr_regime_classifier_free(&rc);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = { cmocka_unit_test(no_allocation_after_init) };
+    const struct CMUnitTest tests[] = { cmocka_unit_test(no_allocation_after_init),
+                                        cmocka_unit_test(regime_classifier_allocates_only_at_init) };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -347,7 +347,8 @@ typedef struct qtr_host {
      *                                              submit_order()
      *   health                                     the host only: call
      *                                              set_health()
-     *   position, ess_state, policy, equity        the host only
+     *   position, ess_state, policy, equity,       the host only
+     *   regime
      *
      * So a strategy, risk or dashboard plugin publishes alerts and nothing
      * else; everything else it needs has a service above. The active exchange
@@ -464,7 +465,6 @@ typedef struct qtr_host {
      * QTR_EV_REGIME on each change. QTR_OK; QTR_ENOTFOUND for a symbol
      * without candles; QTR_EINVAL for a NULL symbol or out. */
     int (*get_regime)(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size);
-
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */
