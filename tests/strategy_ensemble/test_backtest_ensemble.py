@@ -1,6 +1,7 @@
 """strategy_ensemble in `qtr backtest` on ../shared/data, with its committed
 model and without one: each run twice gives byte-identical reports, both
-trade, and the model changes the decisions (the two reports differ)."""
+trade, and the model changes the decisions (the two reports differ). The
+documented example, examples/backtest-ensemble.lua, runs with its model."""
 import json
 import os
 import sys
@@ -8,7 +9,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [os.path.join(HERE, "..", "e2e"), os.path.join(HERE, "..", "market")]
-from qtrtest import DATA, SRC, check, finish, run  # noqa: E402
+from qtrtest import DATA, PLUGINS, SRC, check, finish, run  # noqa: E402
 from backtest_config import backtest_config  # noqa: E402
 
 CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
@@ -48,6 +49,10 @@ def main():
           f"without a model the plugin says it decides with the rules only: {err[-1000:]}")
     check(with_model is not None and without is not None and with_model != without,
           "the model's votes change the decisions")
+    rc, out, err = run(["backtest", "-c", os.path.join("examples", "backtest-ensemble.lua"), "--data", CSV],
+                       timeout=120, cwd=SRC, env=dict(os.environ, QTR_PLUGIN_PATH=PLUGINS))
+    check(rc == 0 and "trades" in out, f"examples/backtest-ensemble.lua runs: {rc} {err[-1500:]}")
+    check("not used" not in err, f"and loads its model: {err[-1000:]}")
 
 
 if __name__ == "__main__":
