@@ -220,6 +220,16 @@ static void config_section_defaults_and_ranges(void **state)
     assert_int_equal(cfg.regime.trend_adx_exit, QTR_DEC_INT(20));
     assert_int_equal(cfg.regime.volatile_atr_pct, QTR_DEC_INT(3));
     assert_int_equal(cfg.regime.volatile_vol_pct, QTR_DEC_INT(25) / 10);
+    /* the server's defaults are the library's */
+    const qtr_regime_params lib = QTR_REGIME_PARAMS_DEFAULT;
+    assert_int_equal(cfg.regime.adx_period, lib.adx_period);
+    assert_int_equal(cfg.regime.atr_period, lib.atr_period);
+    assert_int_equal(cfg.regime.vol_period, lib.vol_period);
+    assert_int_equal(cfg.regime.confirm, lib.confirm);
+    assert_true(qtr_dec_to_display_double(cfg.regime.trend_adx) == lib.trend_adx);
+    assert_true(qtr_dec_to_display_double(cfg.regime.trend_adx_exit) == lib.trend_adx_exit);
+    assert_true(qtr_dec_to_display_double(cfg.regime.volatile_atr_pct) == lib.volatile_atr_pct);
+    assert_true(qtr_dec_to_display_double(cfg.regime.volatile_vol_pct) == lib.volatile_vol_pct);
     qh_config_free(&cfg);
     config_text(text, sizeof text, "regime = { adx_period = 7, trend_adx = '30', trend_adx_exit = '30', confirm = 1 },");
     if (qh_config_load_string(text, "regime-test.lua", g_dir, &cfg, err, sizeof err) != 0) fail_msg("%s", err);
