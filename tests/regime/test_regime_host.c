@@ -159,6 +159,19 @@ static void backtest_publishes_on_change_only(void **state)
     if (!strstr(metrics, series)) fail_msg("no '%s' in the metrics", series);
     free(metrics);
 
+    /* a plugin built against an older header (a shorter struct): its size
+     * is honoured, nothing past it is written; a newer one (a longer
+     * struct): what the host does not know reads 0 */
+    _Alignas(qtr_regime_event) unsigned char buf[sizeof(qtr_regime_event) + 16];
+    memset(buf, 0xA5, sizeof buf);
+    size_t older = offsetof(qtr_regime_event, volatility);
+    assert_int_equal(h->get_regime(qh_engine_host_ctx(e), "TESTUSDT", (qtr_regime_event *)(void *)buf, older), QTR_OK);
+    for (size_t i = older; i < sizeof buf; i++) assert_int_equal(buf[i], 0xA5);
+    assert_int_equal(((qtr_regime_event *)(void *)buf)->regime, k.regime);
+    memset(buf, 0xA5, sizeof buf);
+    assert_int_equal(h->get_regime(qh_engine_host_ctx(e), "TESTUSDT", (qtr_regime_event *)(void *)buf, sizeof buf), QTR_OK);
+    for (size_t i = sizeof(qtr_regime_event); i < sizeof buf; i++) assert_int_equal(buf[i], 0);
+
     /* get_regime's refusals */
     assert_int_equal(h->get_regime(qh_engine_host_ctx(e), "NOSUCH", &r, sizeof r), QTR_ENOTFOUND);
     assert_int_equal(h->get_regime(qh_engine_host_ctx(e), NULL, &r, sizeof r), QTR_EINVAL);
