@@ -49,6 +49,20 @@ extern const size_t bn_n_algo_detail_fields;
 
 /* After the fields are read: map status, side and type; 0 or -1 with err. */
 int bn_order_finish(bn_order_scratch *s, bool reduce_only, bn_order_state *out, char *err, size_t errlen);
+/* An optional decimal of a whole algo order, as either reader found it:
+ * present (the key is there), and then ok with v, or the getter's words. */
+typedef struct bn_opt_dec {
+    bool present, ok;
+    qtr_dec v;
+    char err[128];
+} bn_opt_dec;
+enum { BN_ALGO_OPT_TRIGGER, BN_ALGO_OPT_ACTIVATE, BN_ALGO_OPT_CALLBACK, BN_ALGO_OPT_N };
+
+/* After a whole algo order's tables and optional keys are read: the state,
+ * then side, type, working type, quantity and the conditional fields the
+ * type needs; 0 and *out, or -1 with err naming the field. */
+int bn_algo_order_finish(bn_algo_scratch *s, bn_algo_detail_scratch *d, const char *actual,
+                         const bn_opt_dec opt[BN_ALGO_OPT_N], bn_algo_order *out, char *err, size_t errlen);
 /* actual: the actualOrderId as text, "" if absent or not a usable id. */
 int bn_algo_finish(bn_algo_scratch *s, const char *actual, bn_algo_state *out, char *err, size_t errlen);
 

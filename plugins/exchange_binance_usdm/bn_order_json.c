@@ -130,7 +130,7 @@ static const bn_fspec trade_fields[] = {
 /* The largest table plus the optional keys read beside it. */
 #define MAX_FIELDS 16
 _Static_assert(NFIELDS(trade_fields) <= MAX_FIELDS && NFIELDS(bn_order_fields) + 1 <= MAX_FIELDS, "MAX_FIELDS");
-_Static_assert(NFIELDS(bn_algo_detail_fields) + 4 <= MAX_FIELDS, "MAX_FIELDS");
+_Static_assert(NFIELDS(bn_algo_fields) + NFIELDS(bn_algo_detail_fields) + 1 + BN_ALGO_OPT_N <= MAX_FIELDS, "MAX_FIELDS");
 
 /* Typed reads of values bn_jread_object found (jf[i] for f[i]). */
 static bool fields_from_vals(const bn_jfield *jf, const bn_fspec *f, size_t n, void *dst, char *e, size_t el)
@@ -214,9 +214,6 @@ int bn_order_state_read(const char *body, size_t len, bn_order_state *out, char 
 
 /* Algo orders. ---------------------------------------------------------------- */
 
-/* The optional keys of a whole algo order, after its state's three. */
-enum { ALGO_OPT_ACTUAL, ALGO_OPT_TRIGGER, ALGO_OPT_ACTIVATE, ALGO_OPT_CALLBACK, ALGO_OPT_N };
-
 /* actualOrderId as text ("" when absent, 0 or not an id we can follow). */
 static void actual_id(const bn_jval *act, char actual[QTR_CLIENT_ID_MAX])
 {
@@ -263,23 +260,80 @@ int bn_algo_state_read(const char *body, size_t len, bn_algo_state *out, char *e
     return bn_algo_finish(&s, actual, out, err, errlen);
 }
 
+int bn_algo_order_finish(bn_algo_scratch *s, bn_algo_detail_scratch *d, const char *actual,
+                         const bn_opt_dec opt[BN_ALGO_OPT_N], bn_algo_order *out, char *err, size_t errlen)
+{
+    static const char *const names[BN_ALGO_OPT_N] = { "triggerPrice", "activatePrice", "callbackRate" };
+    char e[128];
+    memset(out, 0, sizeof *out);
+    if (bn_algo_finish(s, actual, &d->o.st, err, errlen) != 0) return -1;
+    const char *cid = d->o.st.client_id;
+    if (!parse_side(d->side, &d->o.side)) {
+        errf(err, errlen, "algo order %s: field 'side': unknown side '%s'", cid, d->side);
+        return -1;
+    }
+    if (!parse_algo_type(d->type, &d->o.type)) {
+        errf(err, errlen, "algo order %s: field 'orderType': '%s' is not a conditional type we place", cid, d->type);
+        return -1;
+    }
+    if (!bn_working_type_parse(d->working, &d->o.working_type)) {
+        errf(err, errlen, "algo order %s: field 'workingType': unknown '%s'", cid, d->working);
+        return -1;
+    }
+    if (d->o.qty <= 0) {
+        errf(err, errlen, "algo order %s: field 'quantity' is not positive", cid);
+        return -1;
+    }
+    bool trailing = d->o.type == QTR_ORDER_TRAILING_STOP_MARKET;
+    /* triggerPrice: required for a stop or take-profit, read if present on a
+     * trailing stop; callbackRate: required for a trailing stop; activatePrice:
+     * read if present (absent: active at once) */
+    bool wanted[BN_ALGO_OPT_N] = { !trailing || opt[BN_ALGO_OPT_TRIGGER].present,
+                                   trailing && opt[BN_ALGO_OPT_ACTIVATE].present, trailing };
+    qtr_dec *dst[BN_ALGO_OPT_N] = { &d->o.trigger, &d->o.activation, NULL };
+    qtr_dec rate = 0;
+    dst[BN_ALGO_OPT_CALLBACK] = &rate;
+    for (int i = 0; i < BN_ALGO_OPT_N; i++) {
+        if (!wanted[i]) continue;
+        if (!opt[i].present || !opt[i].ok) {
+            if (!opt[i].present) bn_jerr_field(e, sizeof e, names[i], "missing");
+            errf(err, errlen, "algo order %s: %s", cid, opt[i].present ? opt[i].err : e);
+            return -1;
+        }
+        *dst[i] = opt[i].v;
+    }
+    if (trailing && (!bn_callback_rate_bps(rate, &d->o.callback_bps) || d->o.callback_bps == 0)) {
+        errf(err, errlen, "algo order %s: field 'callbackRate': not a rate of 0.01..10 (%%) in whole bps", cid);
+        return -1;
+    }
+    if (d->o.activation < 0) {
+        errf(err, errlen, "algo order %s: field 'activatePrice' is negative", cid);
+        return -1;
+    }
+    *out = d->o;
+    return 0;
+}
+
 int bn_algo_order_read(const char *body, size_t len, bn_algo_order *out, char *err, size_t errlen)
 {
-    static const char *const opt[ALGO_OPT_N] = { "actualOrderId", "triggerPrice", "activatePrice", "callbackRate" };
+    static const char *const opt_keys[1 + BN_ALGO_OPT_N] = { "actualOrderId", "triggerPrice", "activatePrice",
+                                                             "callbackRate" };
     enum { NA = NFIELDS(bn_algo_fields), ND = NFIELDS(bn_algo_detail_fields) };
     bn_jfield jf[MAX_FIELDS];
     bn_algo_scratch s;
     bn_algo_detail_scratch d;
+    bn_opt_dec opt[BN_ALGO_OPT_N];
     char e[128], actual[QTR_CLIENT_ID_MAX];
     memset(out, 0, sizeof *out);
     memset(&s, 0, sizeof s);
     memset(&d, 0, sizeof d);
+    memset(opt, 0, sizeof opt);
     /* One pass: the state's fields, then the details' and the optional
      * ones as "optional" keys of that pass. */
-    const char *keys[ND + ALGO_OPT_N];
+    const char *keys[ND + 1 + BN_ALGO_OPT_N];
     for (size_t i = 0; i < ND; i++) keys[i] = bn_algo_detail_fields[i].key;
-    for (size_t i = 0; i < ALGO_OPT_N; i++) keys[ND + i] = opt[i];
-    int rc = fields_from_body(body, len, bn_algo_fields, NA, jf, keys, ND + ALGO_OPT_N, &s, e, sizeof e);
+    for (size_t i = 0; i < 1 + BN_ALGO_OPT_N; i++) keys[ND + i] = opt_keys[i];
+    int rc = fields_from_body(body, len, bn_algo_fields, NA, jf, keys, ND + 1 + BN_ALGO_OPT_N, &s, e, sizeof e);
     if (rc == BN_JREAD_NOT_OBJECT) {
         errf(err, errlen, "algo order is not a JSON object");
         return -1;
@@ -288,56 +342,13 @@ int bn_algo_order_read(const char *body, size_t len, bn_algo_order *out, char *e
         errf(err, errlen, "algo order: %s", e);
         return -1;
     }
-    actual_id(&jf[NA + ND + ALGO_OPT_ACTUAL].val, actual);
-    if (bn_algo_finish(&s, actual, &d.o.st, err, errlen) != 0) return -1;
-    const char *cid = d.o.st.client_id;
-    if (!parse_side(d.side, &d.o.side)) {
-        errf(err, errlen, "algo order %s: field 'side': unknown side '%s'", cid, d.side);
-        return -1;
+    actual_id(&jf[NA + ND].val, actual);
+    for (int i = 0; i < BN_ALGO_OPT_N; i++) {
+        const bn_jval *v = &jf[NA + ND + 1 + i].val;
+        opt[i].present = v->type != BN_JNONE;
+        if (opt[i].present) opt[i].ok = bn_jget_dec(v, opt_keys[1 + i], &opt[i].v, opt[i].err, sizeof opt[i].err);
     }
-    if (!parse_algo_type(d.type, &d.o.type)) {
-        errf(err, errlen, "algo order %s: field 'orderType': '%s' is not a conditional type we place", cid, d.type);
-        return -1;
-    }
-    if (!bn_working_type_parse(d.working, &d.o.working_type)) {
-        errf(err, errlen, "algo order %s: field 'workingType': unknown '%s'", cid, d.working);
-        return -1;
-    }
-    if (d.o.qty <= 0) {
-        errf(err, errlen, "algo order %s: field 'quantity' is not positive", cid);
-        return -1;
-    }
-    const bn_jval *trig = &jf[NA + ND + ALGO_OPT_TRIGGER].val, *act = &jf[NA + ND + ALGO_OPT_ACTIVATE].val,
-                  *cb = &jf[NA + ND + ALGO_OPT_CALLBACK].val;
-    bool trailing = d.o.type == QTR_ORDER_TRAILING_STOP_MARKET;
-    /* triggerPrice: required for a stop or take-profit, read if present on a trailing stop */
-    if ((!trailing || trig->type != BN_JNONE) && !bn_jget_dec(trig, "triggerPrice", &d.o.trigger, e, sizeof e)) {
-        errf(err, errlen, "algo order %s: %s", cid, e);
-        return -1;
-    }
-    if (!trailing) {
-        *out = d.o;
-        return 0;
-    }
-    qtr_dec rate = 0;
-    if (!bn_jget_dec(cb, "callbackRate", &rate, e, sizeof e)) {
-        errf(err, errlen, "algo order %s: %s", cid, e);
-        return -1;
-    }
-    if (!bn_callback_rate_bps(rate, &d.o.callback_bps) || d.o.callback_bps == 0) {
-        errf(err, errlen, "algo order %s: field 'callbackRate': not a rate of 0.01..10 (%%) in whole bps", cid);
-        return -1;
-    }
-    if (act->type != BN_JNONE && !bn_jget_dec(act, "activatePrice", &d.o.activation, e, sizeof e)) {
-        errf(err, errlen, "algo order %s: %s", cid, e);
-        return -1;
-    }
-    if (d.o.activation < 0) {
-        errf(err, errlen, "algo order %s: field 'activatePrice' is negative", cid);
-        return -1;
-    }
-    *out = d.o;
-    return 0;
+    return bn_algo_order_finish(&s, &d, actual, opt, out, err, errlen);
 }
 
 /* userTrades. ------------------------------------------------------------------ */

@@ -119,26 +119,56 @@ int oracle_order_state(const json_t *o, bn_order_state *out, char *err, size_t e
     return bn_order_finish(&s, json_is_true(json_object_get(o, "reduceOnly")), out, err, errlen);
 }
 
-int oracle_algo_state(const json_t *o, bn_algo_state *out, char *err, size_t errlen)
+/* What both algo readers read first: the state's table (and the details'
+ * when d), then actualOrderId as text. 0, or -1 with err. */
+static int oracle_algo_head(const json_t *o, bn_algo_scratch *s, bn_algo_detail_scratch *d,
+                            char actual[QTR_CLIENT_ID_MAX], char *err, size_t errlen)
 {
-    bn_algo_scratch s;
-    char e[128], actual[QTR_CLIENT_ID_MAX] = "";
-    memset(out, 0, sizeof *out);
-    memset(&s, 0, sizeof s);
+    char e[128];
+    memset(s, 0, sizeof *s);
+    if (d) memset(d, 0, sizeof *d);
+    actual[0] = '\0';
     if (!json_is_object(o)) {
         snprintf(err, errlen, "algo order is not a JSON object");
         return -1;
     }
-    if (!ref_fields(o, bn_algo_fields, bn_n_algo_fields, &s, e, sizeof e)) {
+    if (!ref_fields(o, bn_algo_fields, bn_n_algo_fields, s, e, sizeof e) ||
+        (d && !ref_fields(o, bn_algo_detail_fields, bn_n_algo_detail_fields, d, e, sizeof e))) {
         snprintf(err, errlen, "algo order: %s", e);
         return -1;
     }
     json_t *act = json_object_get(o, "actualOrderId");
     if (json_is_integer(act) && json_integer_value(act) > 0)
-        snprintf(actual, sizeof actual, "%lld", (long long)json_integer_value(act));
-    else if (json_is_string(act) && json_string_length(act) < sizeof actual)
-        qtr_strlcpy(actual, json_string_value(act), sizeof actual);
+        snprintf(actual, QTR_CLIENT_ID_MAX, "%lld", (long long)json_integer_value(act));
+    else if (json_is_string(act) && json_string_length(act) < QTR_CLIENT_ID_MAX)
+        qtr_strlcpy(actual, json_string_value(act), QTR_CLIENT_ID_MAX);
+    return 0;
+}
+
+int oracle_algo_state(const json_t *o, bn_algo_state *out, char *err, size_t errlen)
+{
+    bn_algo_scratch s;
+    char actual[QTR_CLIENT_ID_MAX];
+    memset(out, 0, sizeof *out);
+    if (oracle_algo_head(o, &s, NULL, actual, err, errlen) != 0) return -1;
     return bn_algo_finish(&s, actual, out, err, errlen);
+}
+
+int oracle_algo_order(const json_t *o, bn_algo_order *out, char *err, size_t errlen)
+{
+    static const char *const names[BN_ALGO_OPT_N] = { "triggerPrice", "activatePrice", "callbackRate" };
+    bn_algo_scratch s;
+    bn_algo_detail_scratch d;
+    bn_opt_dec opt[BN_ALGO_OPT_N];
+    char actual[QTR_CLIENT_ID_MAX];
+    memset(out, 0, sizeof *out);
+    memset(opt, 0, sizeof opt);
+    if (oracle_algo_head(o, &s, &d, actual, err, errlen) != 0) return -1;
+    for (int i = 0; i < BN_ALGO_OPT_N; i++) {
+        opt[i].present = json_object_get(o, names[i]) != NULL;
+        if (opt[i].present) opt[i].ok = ref_dec(o, names[i], &opt[i].v, opt[i].err, sizeof opt[i].err);
+    }
+    return bn_algo_order_finish(&s, &d, actual, opt, out, err, errlen);
 }
 
 bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen)
@@ -310,6 +340,35 @@ static void compare_algos(const char *doc, size_t n, json_t *j, oracle_stats *st
     }
 }
 
+static void compare_algo_orders(const char *doc, size_t n, json_t *j, oracle_stats *st)
+{
+    bn_algo_order a, b;
+    char ea[160] = "", eb[160] = "";
+    int ra = bn_algo_order_read(doc, n, &a, ea, sizeof ea);
+    int rb = oracle_algo_order(j, &b, eb, sizeof eb);
+    if (ra != 0 && is_duplicate_error(ea)) {
+        if (!has_duplicate_key(doc, n)) fail_msg("'%s': %s without a duplicate", jread_show(doc, n), ea);
+        return;
+    }
+    if (ra != rb || strcmp(ea, eb) != 0)
+        fail_msg("algo order '%s': raw %d '%s', jansson %d '%s'", jread_show(doc, n), ra, ea, rb, eb);
+    if (ra == 0) {
+        st->algo_orders++;
+        assert_string_equal(a.st.client_id, b.st.client_id);
+        assert_string_equal(a.st.actual_order_id, b.st.actual_order_id);
+        assert_string_equal(a.symbol, b.symbol);
+        assert_int_equal(a.st.status, b.st.status);
+        assert_int_equal(a.side, b.side);
+        assert_int_equal(a.type, b.type);
+        assert_int_equal(a.qty, b.qty);
+        assert_int_equal(a.trigger, b.trigger);
+        assert_int_equal(a.activation, b.activation);
+        assert_int_equal(a.callback_bps, b.callback_bps);
+        assert_int_equal(a.working_type, b.working_type);
+        assert_int_equal(a.reduce_only, b.reduce_only);
+    }
+}
+
 static void compare_api_errors(const char *doc, size_t n, json_t *j)
 {
     int ca = 0, cb = 0;
@@ -357,6 +416,9 @@ void jread_diff_one(const char *buf, size_t n, oracle_stats *st)
         assert_int_equal(bn_algo_state_read(buf, n, &as, oerr, sizeof oerr), -1);
         snprintf(want, sizeof want, "algo order: %s", err);
         assert_string_equal(oerr, want);
+        bn_algo_order ao;
+        assert_int_equal(bn_algo_order_read(buf, n, &ao, oerr, sizeof oerr), -1);
+        assert_string_equal(oerr, want);
         assert_int_equal(rt, -1);
         snprintf(want, sizeof want, "userTrades: %s", err);
         assert_string_equal(terr, want);
@@ -369,6 +431,7 @@ void jread_diff_one(const char *buf, size_t n, oracle_stats *st)
     st->compared++;
     compare_orders(buf, n, j, st);
     compare_algos(buf, n, j, st);
+    compare_algo_orders(buf, n, j, st);
     compare_api_errors(buf, n, j);
     json_decref(j);
 }

@@ -46,6 +46,7 @@
 
 typedef struct oracle_stats {
     int accepted, refused, nul_adjusted, raw_nul, int_as_real, real_adjusted, compared, dup_keys;
+    int algo_orders;      /* whole algo orders both readers read alike */
 } oracle_stats;
 
 /* Check one document (n <= JREAD_DIFF_MAX): both readers accept or refuse it
@@ -56,6 +57,7 @@ void jread_diff_one(const char *buf, size_t n, oracle_stats *st);
  * (bn_order_fields.h) read from a jansson tree, with the same words. */
 int oracle_order_state(const json_t *o, bn_order_state *out, char *err, size_t errlen);
 int oracle_algo_state(const json_t *o, bn_algo_state *out, char *err, size_t errlen);
+int oracle_algo_order(const json_t *o, bn_algo_order *out, char *err, size_t errlen);
 bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen);
 
 /* Printable form of a document for failure messages (a static buffer). */

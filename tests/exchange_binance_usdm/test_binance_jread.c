@@ -786,14 +786,20 @@ static uint64_t rnd(uint64_t *s)
 static const char algo_reply[] = "{\"algoId\":2146760,\"clientAlgoId\":\"sl-7f3a-0002\",\"algoType\":\"CONDITIONAL\","
                                  "\"orderType\":\"STOP_MARKET\",\"symbol\":\"BTCUSDT\",\"side\":\"SELL\",\"algoStatus\":"
                                  "\"TRIGGERED\",\"triggerPrice\":\"60000.00\",\"quantity\":\"0.010\",\"actualOrderId\":"
-                                 "\"4100231178\",\"updateTime\":1767225600123}";
+                                 "\"4100231178\",\"updateTime\":1767225600123,\"workingType\":\"CONTRACT_PRICE\","
+                                 "\"reduceOnly\":true}";
+static const char trailing_reply[] =
+    "{\"algoId\":2146761,\"clientAlgoId\":\"ts-7f3a-0003\",\"algoType\":\"CONDITIONAL\",\"orderType\":"
+    "\"TRAILING_STOP_MARKET\",\"symbol\":\"BTCUSDT\",\"side\":\"SELL\",\"algoStatus\":\"NEW\",\"quantity\":"
+    "\"0.010\",\"activatePrice\":\"51000.1\",\"callbackRate\":\"1.5\",\"workingType\":\"MARK_PRICE\","
+    "\"reduceOnly\":true,\"createTime\":1767225600123}";
 static const char error_reply[] = "{\"code\":-2013,\"msg\":\"Order does not exist.\"}";
 
 static void differential_against_jansson(void **state)
 {
     (void)state;
     static const struct { const char *s; size_t n; } samples[] = {
-        { LIT(order_reply) }, { LIT(algo_reply) }, { LIT(trades_reply) }, { LIT(error_reply) },
+        { LIT(order_reply) }, { LIT(algo_reply) }, { LIT(trades_reply) }, { LIT(error_reply) }, { LIT(trailing_reply) },
     };
     /* Inserted fragments that reach the edges: escapes, surrogates, NUL,
      * number grammar, numbers jansson cannot hold, UTF-8, structure. */
@@ -871,10 +877,12 @@ static void differential_against_jansson(void **state)
                   "\\u0000 %d, raw NUL %d, int as real %d, real exponent %d; duplicate wanted keys %d\n",
                   st.accepted, st.refused, st.compared, st.nul_adjusted, st.raw_nul, st.int_as_real,
                   st.real_adjusted, st.dup_keys);
+    print_message("differential: %d whole algo orders read alike\n", st.algo_orders);
     /* the run reached both sides and the edges it was built for */
     assert_true(st.accepted > ITER / 20);
     assert_true(st.refused > ITER / 2);
     assert_true(st.compared > ITER / 20);
+    assert_true(st.algo_orders > ITER / 200); /* whole algo orders (stop and trailing) read alike, not only refused */
     assert_true(st.nul_adjusted > 0);
     assert_true(st.raw_nul > 0);
     assert_true(st.real_adjusted > 0);
