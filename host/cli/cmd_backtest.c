@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "core/log.h"
+#include "market/candle_stream.h"
 #include "market/candles.h"
 #include "market/funding.h"
 #include "market/inputs.h"
@@ -118,6 +119,18 @@ static int commit_output(const char *opt, qh_out *out)
     return -1;
 }
 
+/* The new store of a run that turned out void (bad data further on): it
+ * goes, like the run's other outputs, rather than stay half-written. */
+static void remove_store(const char *path)
+{
+    static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+    char p[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        if (unlink(p) != 0 && errno != ENOENT) fprintf(stderr, "qtr backtest: could not remove %s: %s\n", p, strerror(errno));
+    }
+}
+
 int qh_cmd_backtest(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
@@ -175,7 +188,11 @@ int qh_cmd_backtest(int argc, char **argv)
         }
     }
     char err[1024] = "";
-    qh_candle_vec all = { 0 }, marks = { 0 };
+    qh_candle_vec marks = { 0 };
+    qh_candle_stream *candles = NULL;   /* --data, read as the run goes: memory flat in the candles */
+    qtr_candle cur;
+    int got = 0;
+    bool void_run = false;
     qh_funding_set *fs = calloc(1, sizeof *fs);
     size_t next_mark = 0;
     run_obs ro = { 0 };
@@ -187,7 +204,8 @@ int qh_cmd_backtest(int argc, char **argv)
     if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0 ||
         open_output("--html", html, &html_out) != 0)
         goto out;
-    if (qh_inputs_load_candles("--data", data.paths, data.n, &all, err, sizeof err) != 0 ||
+    if (!(candles = qh_candle_stream_open("--data", data.paths, data.n, err, sizeof err)) ||
+        (got = qh_candle_stream_next(candles, &cur, err, sizeof err)) != 1 ||
         (mark.n && qh_inputs_load_candles("--mark", mark.paths, mark.n, &marks, err, sizeof err) != 0) ||
         qh_funding_set_load(fs, funding.paths, funding.n, err, sizeof err) != 0) {
         fprintf(stderr, "qtr backtest: %s\n", err);
@@ -196,8 +214,7 @@ int qh_cmd_backtest(int argc, char **argv)
     /* the table never mixes with a JSON or CSV on standard output */
     FILE *table = qh_out_is_stdout(&json_out) || qh_out_is_stdout(&trades_out) || qh_out_is_stdout(&html_out) ? stderr : stdout;
     rep = qh_report_new(cfg.starting_balance);
-    if (rep) qh_report_set_volumes_rounded(rep, (int64_t)all.volumes_rounded);
-    e = rep ? qh_engine_new(&cfg, NULL, all.items[0].open_time_ms, err, sizeof err) : NULL;
+    e = rep ? qh_engine_new(&cfg, NULL, cur.open_time_ms, err, sizeof err) : NULL;
     if (!e) {
         fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
         goto out;
@@ -215,19 +232,26 @@ int qh_cmd_backtest(int argc, char **argv)
         fprintf(stderr, "qtr backtest: %s\n", err);
         goto out;
     }
-    for (size_t i = 0; i < all.len; i++) {
+    do {
         /* a funding time within this candle is settled on the position held
          * as it opened, before the candle is fed: at the mark of that time
          * when a mark file is given, else at the last close */
         const char *fsym = NULL;
-        for (const qh_funding_row *fr; (fr = qh_funding_set_take(fs, all.items[i].close_time_ms, &fsym));) {
+        for (const qh_funding_row *fr; (fr = qh_funding_set_take(fs, cur.close_time_ms, &fsym));) {
             publish_marks_until(e, &marks, &next_mark, fr->time_ms, false);
             qh_engine_apply_funding(e, fsym, fr->rate, fr->time_ms);
         }
-        publish_marks_until(e, &marks, &next_mark, all.items[i].close_time_ms, true);
-        qh_engine_feed_candle(e, &all.items[i]);
-    }
+        publish_marks_until(e, &marks, &next_mark, cur.close_time_ms, true);
+        qh_engine_feed_candle(e, &cur);
+    } while ((got = qh_candle_stream_next(candles, &cur, err, sizeof err)) == 1);
     qh_engine_stop(e);
+    if (got < 0) {   /* a bad row, or one candle in two files, further on: the run is void */
+        fprintf(stderr, "qtr backtest: %s\n", err);
+        rc = 2;
+        void_run = true;
+        goto out;
+    }
+    qh_report_set_volumes_rounded(rep, (int64_t)qh_candle_stream_volumes_rounded(candles));
     qh_report_summary sum;
     if (qh_report_summary_get(rep, &sum) != 0) {
         fprintf(stderr, "qtr backtest: report: %s\n", qh_report_error(rep));
@@ -257,8 +281,9 @@ out:
     qh_out_abort(&trades_out);
     qh_out_abort(&html_out);
     qh_engine_free(e);
+    if (void_run && store) remove_store(cfg.store.path);
     qh_report_free(rep);
-    qh_candle_vec_free(&all);
+    qh_candle_stream_close(candles);
     qh_candle_vec_free(&marks);
     qh_config_free(&cfg);
     if (fs) qh_funding_set_free(fs);

@@ -5,6 +5,7 @@
  * sscanf or strtod, so a backtest can load millions of candles per second.
  */
 #include "market/candles.h"
+#include "market/csv_rows.h"
 #include "market/data_file.h"
 
 #include <qtr/plugin.h>
@@ -28,15 +29,9 @@ static const char *const COLUMN_NAMES[MAX_COLUMNS] = {
 
 typedef struct field { const char *p; size_t n; } field;
 
-typedef struct parse_ctx {
-    const char *name;
-    char *err;
-    size_t errlen;
-    size_t volumes_rounded;   /* volumes with more than 8 decimals, rounded */
-} parse_ctx;
+typedef qh_csv_rows parse_ctx;
 
-__attribute__((format(printf, 3, 4)))
-static int fail(const parse_ctx *pc, size_t line, const char *fmt, ...)
+int qh_csv_rows_fail(const qh_csv_rows *pc, size_t line, const char *fmt, ...)
 {
     if (!pc->err || !pc->errlen) return -1;
     int n = snprintf(pc->err, pc->errlen, "%s:%zu: ", pc->name, line);
@@ -62,16 +57,16 @@ static const char *shown(field f, char buf[40])
 static int parse_time(const parse_ctx *pc, size_t line, int col, field f, int64_t *out)
 {
     char buf[40];
-    if (f.n == 0) return fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
+    if (f.n == 0) return qh_csv_rows_fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
     if (!qh_csv_parse_ms(f.p, f.n, out))
-        return fail(pc, line, "column '%s': not a time in milliseconds ('%s')", COLUMN_NAMES[col], shown(f, buf));
+        return qh_csv_rows_fail(pc, line, "column '%s': not a time in milliseconds ('%s')", COLUMN_NAMES[col], shown(f, buf));
     return 0;
 }
 
 static int parse_dec(parse_ctx *pc, size_t line, int col, field f, qtr_dec *out)
 {
     char buf[40];
-    if (f.n == 0) return fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
+    if (f.n == 0) return qh_csv_rows_fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
     qtr_dec_status st = qtr_dec_parse(f.p, f.n, out);
     if (st == QTR_DEC_EPRECISION && col == 5) {
         /* float noise in published volumes (218102.59507500002): a volume
@@ -81,7 +76,7 @@ static int parse_dec(parse_ctx *pc, size_t line, int col, field f, qtr_dec *out)
         if (st == QTR_DEC_OK) pc->volumes_rounded++;
     }
     if (st != QTR_DEC_OK)
-        return fail(pc, line, "column '%s': %s ('%s')", COLUMN_NAMES[col], qtr_dec_status_str(st), shown(f, buf));
+        return qh_csv_rows_fail(pc, line, "column '%s': %s ('%s')", COLUMN_NAMES[col], qtr_dec_status_str(st), shown(f, buf));
     return 0;
 }
 
@@ -110,26 +105,52 @@ static bool all_blank(const char *p, const char *end)
 static int check_row(const parse_ctx *pc, size_t line, const qtr_candle *c)
 {
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
-    if (c->low <= 0) return fail(pc, line, "column 'low': price must be positive (%s)", qtr_dec_format(c->low, a));
+    if (c->low <= 0) return qh_csv_rows_fail(pc, line, "column 'low': price must be positive (%s)", qtr_dec_format(c->low, a));
     if (c->high < c->low)
-        return fail(pc, line, "high %s is below low %s", qtr_dec_format(c->high, a), qtr_dec_format(c->low, b));
+        return qh_csv_rows_fail(pc, line, "high %s is below low %s", qtr_dec_format(c->high, a), qtr_dec_format(c->low, b));
     if (c->open < c->low || c->open > c->high)
-        return fail(pc, line, "column 'open': %s is outside [low, high]", qtr_dec_format(c->open, a));
+        return qh_csv_rows_fail(pc, line, "column 'open': %s is outside [low, high]", qtr_dec_format(c->open, a));
     if (c->close < c->low || c->close > c->high)
-        return fail(pc, line, "column 'close': %s is outside [low, high]", qtr_dec_format(c->close, a));
-    if (c->volume < 0) return fail(pc, line, "column 'volume': negative (%s)", qtr_dec_format(c->volume, a));
+        return qh_csv_rows_fail(pc, line, "column 'close': %s is outside [low, high]", qtr_dec_format(c->close, a));
+    if (c->volume < 0) return qh_csv_rows_fail(pc, line, "column 'volume': negative (%s)", qtr_dec_format(c->volume, a));
     return 0;
 }
 
-static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line, int ncols,
-                      const char *symbol, qh_candle_vec *out)
+int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eol, qtr_candle *c)
 {
     field f[MAX_COLUMNS];
+    int ncols = pc->ncols;
+    size_t n = split(p, eol, f);
+    if (n != (size_t)ncols) return qh_csv_rows_fail(pc, line, "expected %d columns, found %zu", ncols, n);
+    if (parse_time(pc, line, 0, f[0], &c->open_time_ms) || parse_dec(pc, line, 1, f[1], &c->open) ||
+        parse_dec(pc, line, 2, f[2], &c->high) || parse_dec(pc, line, 3, f[3], &c->low) ||
+        parse_dec(pc, line, 4, f[4], &c->close) || parse_dec(pc, line, 5, f[5], &c->volume))
+        return -1;
+    if (check_row(pc, line, c)) return -1;
+    if (!pc->first && c->open_time_ms <= pc->prev_open)
+        return qh_csv_rows_fail(pc, line, "open time %lld is not after the previous row's %lld", (long long)c->open_time_ms,
+                    (long long)pc->prev_open);
+    if (ncols == MAX_COLUMNS) {
+        if (parse_time(pc, line, 6, f[6], &c->close_time_ms)) return -1;
+        if (c->close_time_ms < c->open_time_ms)
+            return qh_csv_rows_fail(pc, line, "column 'close_time': %lld is before the open time %lld",
+                        (long long)c->close_time_ms, (long long)c->open_time_ms);
+        if (!pc->first && c->open_time_ms <= pc->prev_close)
+            return qh_csv_rows_fail(pc, line, "open time %lld is not after the previous candle's close time %lld",
+                        (long long)c->open_time_ms, (long long)pc->prev_close);
+    }
+    pc->prev_open = c->open_time_ms;
+    pc->prev_close = c->close_time_ms;
+    pc->first = false;
+    return 0;
+}
+
+static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line, const char *symbol,
+                      qh_candle_vec *out)
+{
     qtr_candle c;
     memset(&c, 0, sizeof c);
     qtr_strlcpy(c.symbol, symbol, sizeof c.symbol);
-    bool first = true;
-    int64_t prev_open = 0, prev_close = 0;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *eol = nl ? nl : end;
@@ -138,31 +159,10 @@ static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line
         if (qh_data_line_check(pc->name, line, (size_t)(eol - p), pc->err, pc->errlen)) return -1;
         if (eol == p) {
             if (all_blank(p, end)) break;       /* blank lines at the end only */
-            return fail(pc, line, "empty line");
+            return qh_csv_rows_fail(pc, line, "empty line");
         }
-        size_t n = split(p, eol, f);
-        if (n != (size_t)ncols) return fail(pc, line, "expected %d columns, found %zu", ncols, n);
-        if (parse_time(pc, line, 0, f[0], &c.open_time_ms) || parse_dec(pc, line, 1, f[1], &c.open) ||
-            parse_dec(pc, line, 2, f[2], &c.high) || parse_dec(pc, line, 3, f[3], &c.low) ||
-            parse_dec(pc, line, 4, f[4], &c.close) || parse_dec(pc, line, 5, f[5], &c.volume))
-            return -1;
-        if (check_row(pc, line, &c)) return -1;
-        if (!first && c.open_time_ms <= prev_open)
-            return fail(pc, line, "open time %lld is not after the previous row's %lld", (long long)c.open_time_ms,
-                        (long long)prev_open);
-        if (ncols == MAX_COLUMNS) {
-            if (parse_time(pc, line, 6, f[6], &c.close_time_ms)) return -1;
-            if (c.close_time_ms < c.open_time_ms)
-                return fail(pc, line, "column 'close_time': %lld is before the open time %lld",
-                            (long long)c.close_time_ms, (long long)c.open_time_ms);
-            if (!first && c.open_time_ms <= prev_close)
-                return fail(pc, line, "open time %lld is not after the previous candle's close time %lld",
-                            (long long)c.open_time_ms, (long long)prev_close);
-        }
-        if (qh_candle_vec_push(out, &c) != 0) return fail(pc, line, "out of memory");
-        prev_open = c.open_time_ms;
-        prev_close = c.close_time_ms;
-        first = false;
+        if (qh_csv_rows_next(pc, line, p, eol, &c)) return -1;
+        if (qh_candle_vec_push(out, &c) != 0) return qh_csv_rows_fail(pc, line, "out of memory");
         line++;
         p = next;
     }
@@ -173,11 +173,11 @@ static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line
 static int infer_close_times(const parse_ctx *pc, qtr_candle *c, size_t n, size_t first_line)
 {
     if (n < 2)
-        return fail(pc, first_line, "a single candle: the interval (spacing of the first two rows) is unknown");
+        return qh_csv_rows_fail(pc, first_line, "a single candle: the interval (spacing of the first two rows) is unknown");
     int64_t interval = c[1].open_time_ms - c[0].open_time_ms;
     for (size_t i = 0; i < n; i++) {
         if (i > 0 && c[i].open_time_ms - c[i - 1].open_time_ms < interval)
-            return fail(pc, first_line + i, "open time %lld is less than one interval (%lld ms) after the previous row",
+            return qh_csv_rows_fail(pc, first_line + i, "open time %lld is less than one interval (%lld ms) after the previous row",
                         (long long)c[i].open_time_ms, (long long)interval);
         c[i].close_time_ms = c[i].open_time_ms + interval - 1;
     }
@@ -190,47 +190,59 @@ static bool line_is(const char *p, const char *eol, const char *text)
     return (size_t)(eol - p) == n && memcmp(p, text, n) == 0;
 }
 
+int qh_csv_rows_begin(qh_csv_rows *pc, const char *p, const char *eol, bool *header)
+{
+    pc->first = true;
+    if (*p >= '0' && *p <= '9') {
+        field f[MAX_COLUMNS];
+        size_t n = split(p, eol, f);
+        if (n != MAX_COLUMNS)
+            return qh_csv_rows_fail(pc, 1, "no header and %zu columns: expected the header '%s' or Binance's 12-column klines",
+                        n, HEADER6);
+        pc->ncols = MAX_COLUMNS;
+        *header = false;
+        return 0;
+    }
+    char buf[40];
+    if (line_is(p, eol, HEADER6)) pc->ncols = 6;
+    else if (line_is(p, eol, HEADER12)) pc->ncols = MAX_COLUMNS;
+    else
+        return qh_csv_rows_fail(pc, 1, "unknown header '%s': expected '%s'", shown((field){ p, (size_t)(eol - p) }, buf),
+                    HEADER6);
+    *header = true;
+    return 0;
+}
+
 int qh_csv_parse(const char *name, const char *data, size_t len, const char *symbol, qh_candle_vec *out,
                  char *err, size_t errlen)
 {
-    parse_ctx pc = { name ? name : "(csv)", err, errlen, 0 };
+    parse_ctx pc = { .name = name ? name : "(csv)", .err = err, .errlen = errlen, .first = true };
     if (err && errlen) err[0] = '\0';
     if (!symbol || !symbol[0] || strlen(symbol) >= QTR_SYMBOL_MAX)
-        return fail(&pc, 1, "bad symbol name '%s'", symbol ? symbol : "(null)");
-    if (!data || !out) return fail(&pc, 1, "empty file");
+        return qh_csv_rows_fail(&pc, 1, "bad symbol name '%s'", symbol ? symbol : "(null)");
+    if (!data || !out) return qh_csv_rows_fail(&pc, 1, "empty file");
     const char *p = data, *end = data + len;
     if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3;
-    if (all_blank(p, end)) return fail(&pc, 1, "empty file");
+    if (all_blank(p, end)) return qh_csv_rows_fail(&pc, 1, "empty file");
 
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     const char *eol = nl ? nl : end;
     if (eol > p && eol[-1] == '\r') eol--;
     if (qh_data_line_check(pc.name, 1, (size_t)(eol - p), err, errlen)) return -1;
-    int ncols;
+    bool header;
     size_t line = 1;
-    if (*p >= '0' && *p <= '9') {
-        field f[MAX_COLUMNS];
-        size_t n = split(p, eol, f);
-        if (n != MAX_COLUMNS)
-            return fail(&pc, 1, "no header and %zu columns: expected the header '%s' or Binance's 12-column klines",
-                        n, HEADER6);
-        ncols = MAX_COLUMNS;
-    } else {
-        char buf[40];
-        if (line_is(p, eol, HEADER6)) ncols = 6;
-        else if (line_is(p, eol, HEADER12)) ncols = MAX_COLUMNS;
-        else
-            return fail(&pc, 1, "unknown header '%s': expected '%s'", shown((field){ p, (size_t)(eol - p) }, buf),
-                        HEADER6);
+    if (qh_csv_rows_begin(&pc, p, eol, &header) != 0) return -1;
+    int ncols = pc.ncols;
+    if (header) {
         p = nl ? nl + 1 : end;
         line = 2;
-        if (all_blank(p, end)) return fail(&pc, 2, "no candles after the header");
+        if (all_blank(p, end)) return qh_csv_rows_fail(&pc, 2, "no candles after the header");
     }
 
     size_t base = out->len;
     /* one reservation from the size (rows are at least ~30 bytes) */
-    if (qh_candle_vec_reserve(out, base + (size_t)(end - p) / 30 + 16) != 0) return fail(&pc, line, "out of memory");
-    int rc = parse_rows(&pc, p, end, line, ncols, symbol, out);
+    if (qh_candle_vec_reserve(out, base + (size_t)(end - p) / 30 + 16) != 0) return qh_csv_rows_fail(&pc, line, "out of memory");
+    int rc = parse_rows(&pc, p, end, line, symbol, out);
     if (rc == 0 && ncols == 6) rc = infer_close_times(&pc, &out->items[base], out->len - base, line);
     if (rc != 0) {
         out->len = base;   /* all or nothing */

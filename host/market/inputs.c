@@ -8,7 +8,7 @@
 
 /* The same file under two names (a path, a symlink, ./x): refused rather than
  * read twice, which would count every candle twice. */
-static int refuse_twice(const char *what, const char *const *paths, size_t n, char *err, size_t errlen)
+int qh_inputs_refuse_twice(const char *what, const char *const *paths, size_t n, char *err, size_t errlen)
 {
     struct stat st[QH_INPUTS_MAX_FILES];
     for (size_t i = 0; i < n; i++) {
@@ -45,7 +45,7 @@ int qh_inputs_load_candles(const char *what, const char *const *paths, size_t n,
     memset(all, 0, sizeof *all);
     if (n == 0) { snprintf(err, errlen, "%s: no file given", what); return -1; }
     if (n > QH_INPUTS_MAX_FILES) { snprintf(err, errlen, "%s: at most %d files", what, QH_INPUTS_MAX_FILES); return -1; }
-    if (refuse_twice(what, paths, n, err, errlen) != 0) return -1;
+    if (qh_inputs_refuse_twice(what, paths, n, err, errlen) != 0) return -1;
     qh_candle_vec *series = calloc(n, sizeof *series);
     qh_candle_vec **ptrs = calloc(n, sizeof *ptrs);
     char (*sym)[QTR_SYMBOL_MAX] = calloc(n, sizeof *sym);
@@ -82,7 +82,7 @@ int qh_funding_set_load(qh_funding_set *set, const char *const *paths, size_t n,
 {
     memset(set, 0, sizeof *set);
     if (n > QH_INPUTS_MAX_FILES) { snprintf(err, errlen, "--funding: at most %d files", QH_INPUTS_MAX_FILES); return -1; }
-    if (refuse_twice("--funding", paths, n, err, errlen) != 0) return -1;
+    if (qh_inputs_refuse_twice("--funding", paths, n, err, errlen) != 0) return -1;
     for (size_t i = 0; i < n; i++) {
         char why[1024];
         if (qh_funding_load(paths[i], &set->files[i], why, sizeof why) != 0) {

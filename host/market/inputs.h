@@ -34,6 +34,10 @@ void qh_funding_set_free(qh_funding_set *set);
  * marked settled; NULL when none. *symbol is its file's symbol. */
 const qh_funding_row *qh_funding_set_take(qh_funding_set *set, int64_t up_to_ms, const char **symbol);
 
+/* -1 with "what path: the same file as other, given twice" when two paths
+ * name one file (a symlink, ./x); 0 otherwise. */
+int qh_inputs_refuse_twice(const char *what, const char *const *paths, size_t n, char *err, size_t errlen);
+
 /* Split a comma-separated list into out (pointers into buf, which it
  * fills); appends to *n. -1 if more than cap in all or buf is too small. */
 int qh_inputs_split(const char *list, char *buf, size_t buflen, const char **out, size_t cap, size_t *n);

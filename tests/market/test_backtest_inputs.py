@@ -103,6 +103,25 @@ def main():
     rc, _, err = backtest(d, ["--data", f"{xrp},{part}"])
     check(rc == 0, f"two files of one symbol that do not overlap are fine: {rc} {err[-300:]}")
 
+    # Candles are read as the run goes (market/candle_stream.h): a bad row
+    # far into a file stops the run there with its place, and nothing the
+    # run would have written is left: no report, no half-filled new store.
+    rows = ["open_time_ms,open,high,low,close,volume"]
+    for i in range(3000):
+        c = 3 + (i // 40) % 3
+        rows.append(f"{T0 + i * H},{c},{c},{c},{c},1000")
+    rows[2900] = rows[2900].replace(",1000", ",-1")
+    late = write(os.path.join(d, "XRPUSDT-late.csv"), "\n".join(rows) + "\n")
+    store = os.path.join(d, "late.db")
+    rc, _, err = backtest(d, ["--data", f"{late},{btc}", "--store", store])
+    check(rc == 2 and f"{late}:2901: column 'volume': negative (-1)" in err, f"a bad row late in a file: {rc} {err}")
+    check(not os.path.exists(os.path.join(d, "r.json")), "no report written")
+    check(not [n for n in os.listdir(d) if n.startswith("late.db")], f"the new store is removed: {os.listdir(d)}")
+    rows[2900] = rows[2900].replace(",-1", ",1000")
+    write(late, "\n".join(rows) + "\n")
+    rc, _, err = backtest(d, ["--data", f"{late},{btc}", "--store", store])
+    check(rc == 0 and os.path.exists(store), f"the same run with the row mended: {rc} {err[-300:]}")
+
     # A price with more than 8 decimals stays refused, with its place.
     bad = write(os.path.join(d, "ETHUSDT-1h.csv"),
                 "open_time_ms,open,high,low,close,volume\n"

@@ -1,0 +1,40 @@
+/*
+ * The candle CSV format row by row, for readers that do not hold the whole
+ * file: qh_csv_parse() (csv.c) and the streaming reader of a backtest
+ * (candle_stream.c) check and word every row through these, so a file is
+ * accepted and refused the same way by both.
+ */
+#ifndef QH_CSV_ROWS_H
+#define QH_CSV_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <qtr/events.h>
+
+typedef struct qh_csv_rows {
+    const char *name;          /* what messages call the source (its path) */
+    char *err;
+    size_t errlen;
+    size_t volumes_rounded;    /* volumes with more than 8 decimals, rounded */
+    int ncols;                 /* 6 or 12                                   */
+    bool first;                /* no row read yet                           */
+    int64_t prev_open, prev_close;
+} qh_csv_rows;
+
+/* rows->name, err and errlen set: the first line [p, eol) (byte order mark
+ * already skipped) names the format. *header true: it was a header line
+ * (the rows start on the next line); false: it is already a 12-column row.
+ * Sets rows->ncols and first. 0, or -1 with the message. */
+int qh_csv_rows_begin(qh_csv_rows *rows, const char *p, const char *eol, bool *header);
+
+/* One row [p, eol) (line ending excluded, not empty) of line `line` into
+ * *c (symbol and close time of a 6-column row left as they are), checked
+ * on its own and against the previous row. 0, or -1 with the message. */
+int qh_csv_rows_next(qh_csv_rows *rows, size_t line, const char *p, const char *eol, qtr_candle *c);
+
+/* "name:line: fmt..." into rows->err; returns -1. */
+int qh_csv_rows_fail(const qh_csv_rows *rows, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif
