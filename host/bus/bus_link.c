@@ -105,6 +105,45 @@ static int check_role(const qh_config *cfg, char *err, size_t errlen)
     return 0;
 }
 
+int qh_bus_link_check_exchange(const qh_config *cfg, bool backtest, char *err, size_t errlen)
+{
+    const qh_bus_config *b = &cfg->bus;
+    size_t n = count_kind(cfg, QTR_KIND_EXCHANGE);
+    bool bus = b->enabled && !backtest;
+    const char *role = qh_bus_role_name(b->role);
+    if (!bus || b->role == QH_ROLE_ALL) {
+        if (n == 1) return 0;
+        snprintf(err, errlen, "%s: plugins: exactly one exchange plugin is needed, %zu configured", cfg->path, n);
+        return 2;
+    }
+    if (b->role == QH_ROLE_EXECUTION && n != 1) {
+        snprintf(err, errlen, "%s: plugins: role = \"execution\" needs exactly one exchange plugin, %zu configured",
+                 cfg->path, n);
+        return 2;
+    }
+    /* a read-only replica: an exchange could only receive the emergency
+     * closes of an ESS that watches another host's positions */
+    if (b->role == QH_ROLE_OBSERVER && n > 0) {
+        snprintf(err, errlen, "%s: plugins: role = \"observer\" sends no orders and takes no exchange plugin", cfg->path);
+        return 2;
+    }
+    if (b->role == QH_ROLE_STRATEGY && n > 1) {
+        snprintf(err, errlen, "%s: plugins: role = \"strategy\" takes at most one exchange plugin, %zu configured",
+                 cfg->path, n);
+        return 2;
+    }
+    /* without an exchange, "exchange" market data can only be the candles
+     * the execution host mirrors */
+    if (n == 0 && cfg->market.source == QH_MARKET_EXCHANGE && !(b->consume & (UINT64_C(1) << QTR_EV_CANDLE))) {
+        snprintf(err, errlen,
+                 "%s: bus.consume: role = \"%s\" without an exchange plugin and market.source = \"exchange\" "
+                 "takes its candles from Redis: add \"candle\"",
+                 cfg->path, role);
+        return 2;
+    }
+    return 0;
+}
+
 void qh_bus_link_paths(const qh_config *cfg, char *out, size_t cap, char *seq, size_t seqcap)
 {
     snprintf(seq, seqcap, "%.500s/bus.seq", cfg->state_dir);

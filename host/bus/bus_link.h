@@ -33,10 +33,17 @@ typedef struct qh_bus_link qh_bus_link;
 int qh_bus_link_open(qh_engine *e, char *err, size_t errlen);
 void qh_bus_link_close(qh_engine *e);
 
+/* The exchange plugins a role needs (engine.c asks before loading them):
+ * role "all", "execution" and any backtest exactly one; a strategy host
+ * (its signals go to Redis) none or one; an observer (a read-only replica)
+ * none. A host without one sends no order: the pipeline refuses any with
+ * "no_exchange". 0, or 2 with one line naming the key. */
+struct qh_config;
+int qh_bus_link_check_exchange(const struct qh_config *cfg, bool backtest, char *err, size_t errlen);
+
 /* Where the disk buffer and the sequence file of this config live:
  * bus.buffer.path ("" -> <state_dir>/bus.buf; "<state_dir>/..." under
  * state_dir; else from the config's folder) and <state_dir>/bus.seq. */
-struct qh_config;
 void qh_bus_link_paths(const struct qh_config *cfg, char *buf, size_t bufcap, char *seq, size_t seqcap);
 
 /* A strategy host: true, the signal went to Redis (or was refused: *rc). */

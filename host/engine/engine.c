@@ -392,10 +392,8 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
     if (qh_persist_restore(e, err, errlen) != 0) return 2;
     size_t n_exchange = 0;
     for (size_t i = 0; i < e->cfg->n_plugins; i++) n_exchange += e->cfg->plugins[i].kind == QTR_KIND_EXCHANGE;
-    if (n_exchange != 1) {
-        snprintf(err, errlen, "%s: plugins: exactly one exchange plugin is needed, %zu configured", e->cfg->path, n_exchange);
-        return 2;
-    }
+    /* one, or none on a strategy host or an observer (bus/bus_link.h) */
+    if (qh_bus_link_check_exchange(e->cfg, e->backtest, err, errlen) != 0) return 2;
     /* Risk plugins are optional extra checks: the host enforces the policy
      * on every order itself (pipeline.c), so none is needed. */
     /* Load order fixes who sees a candle first: the exchange (fills resting
@@ -415,7 +413,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
             }
         }
     }
-    if (!e->exchange) {
+    if (n_exchange && !e->exchange) {
         snprintf(err, errlen, "%s: the exchange plugin did not load", e->cfg->path);
         return 2;
     }

@@ -237,6 +237,7 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
     else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || qh_order_table_find(e->open_orders, o.client_id)))
         bad = "invalid: client id malformed or already in use";
     if (!bad) bad = qh_exit_order_invalid(&o);   /* trailing and working-type fields */
+    if (!bad && !e->exchange) bad = "no_exchange: this host sends no orders";   /* bus/bus_link.h */
     if (!o.client_id[0]) next_client_id(e, o.client_id);
     if (cid_out) qtr_strlcpy(cid_out, o.client_id, QTR_CLIENT_ID_MAX);
     if (bad) {
@@ -310,6 +311,7 @@ int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal
 int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id)
 {
     if (!symbol || !client_id) return QTR_EINVAL;
+    if (!e->exchange) return QTR_ENOTSUP;
     return e->exchange->ld.exchange.cancel_order(e->exchange->state, symbol, client_id);
 }
 

@@ -65,9 +65,11 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def host_config(path, d, host_id, role, redis_port, extra_plugins, bus_extra, market_ms=20, signals="", market=None):
+def host_config(path, d, host_id, role, redis_port, extra_plugins, bus_extra, market_ms=20, signals="", market=None,
+                exchange=True):
     """A host's config; market: the market entry instead of the synthetic one
-    (a strategy host that takes its candles from Redis: source = "exchange")."""
+    (a strategy host that takes its candles from Redis: source = "exchange");
+    exchange: with the paper exchange (a strategy host and an observer need none)."""
     market = market or f'market = {{ source = "synthetic", symbols = {{ "BTCUSDT" }}, interval_ms = {market_ms}, seed = 7 }},'
     return qtrtest.write(path, f"""
 return {{
@@ -77,7 +79,7 @@ return {{
   {market}
   signals = {{ cycle_ms = 10, {signals} }},
   plugins = {{
-    {{ kind = "exchange", name = "paper" }},
+    {'{ kind = "exchange", name = "paper" },' if exchange else ''}
     {{ kind = "risk", name = "policy" }},
     {extra_plugins}
   }},

@@ -12,12 +12,18 @@ port, started and stopped here):
  - two execution hosts in one group and a strategy host that takes its
    candles from Redis (market source "exchange"): no signal acted on by both;
  - an observer fed from the streams: its store holds the execution host's
-   fills and orders;
+   fills and orders; it has no exchange plugin, and neither has the
+   strategy host beside it, whose signals reach the execution host and whose
+   direct order (host->submit_order) is refused "no_exchange", not sent;
+ - bad exchange configs per role: an observer with one, an execution host
+   without, a strategy host without one and without candles: exit 2 naming
+   the key;
  - a full disk buffer on an execution host (Redis unreachable): the log
    says so, a CRITICAL alert, the ESS trips."""
 import os
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +54,26 @@ def bad_config(d, redis):
         lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
         check(rc == 2, f"{name}: exit {rc}, want 2 ({err.strip()[-300:]})")
         check(len(lines) == 1 and want in lines[0], f"{name}: want one line with '{want}', got {lines}")
+    # the exchange plugins a role takes
+    dash = f'{{ kind = "dashboard", name = "dashboard", file = "{qtrtest.PLUGINS}/dashboard_web.so", ' \
+           f'options = {{ listen = "127.0.0.1:{qtrtest.free_port()}" }} }},'
+    cases = [
+        (busfx.host_config(os.path.join(d, "obsx.lua"), d, "o1", "observer", redis.port, dash,
+                           'consume = { "fill" }', market=FROM_REDIS),
+         'plugins: role = "observer" sends no orders and takes no exchange plugin'),
+        (busfx.host_config(os.path.join(d, "execnx.lua"), d, "e1", "execution", redis.port, "", EXEC_BUS,
+                           exchange=False),
+         'plugins: role = "execution" needs exactly one exchange plugin, 0 configured'),
+        (busfx.host_config(os.path.join(d, "stratnx.lua"), d, "s2", "strategy", redis.port, STRATEGY,
+                           'consume = { "fill" }', market=FROM_REDIS, exchange=False),
+         'bus.consume: role = "strategy" without an exchange plugin and market.source = "exchange" takes its '
+         'candles from Redis: add "candle"'),
+    ]
+    for path, want in cases:
+        rc, out, err = qtrtest.run(["run", "-c", path], timeout=30)
+        lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
+        check(rc == 2, f"{os.path.basename(path)}: exit {rc}, want 2 ({err.strip()[-300:]})")
+        check(len(lines) == 1 and want in lines[0], f"{os.path.basename(path)}: want one line with '{want}', got {lines}")
     # qtr bus status against a port nobody listens on
     dead = qtrtest.free_port()
     path = busfx.host_config(os.path.join(d, "dead.lua"), d, "h2", "all", dead, "", 'mirror = { "candle" }')
@@ -145,23 +171,41 @@ def two_execution_hosts(d, redis):
     print(f"two execution hosts: {len(per_host[0])} and {len(per_host[1])} signals acted on, none by both")
 
 
+def build_place_orders(d):
+    """tests/e2e/strategy_place_orders.c: a strategy that submits orders itself."""
+    so = os.path.join(d, "strategy_place_orders.so")
+    src = os.path.join(os.path.dirname(__file__), "..", "e2e", "strategy_place_orders.c")
+    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden", "-shared",
+                        "-I", os.path.join(qtrtest.SRC, "sdk", "include"), src, "-o", so],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0, f"strategy_place_orders builds: {p.stderr}")
+    return so
+
+
 def observer(d, redis):
     """An observer fed from the streams: its store holds the execution host's
-    fills and orders, the same ones."""
+    fills and orders, the same ones. Neither it nor the strategy host has an
+    exchange plugin; the strategy host's own direct order is refused."""
     redis.cli("FLUSHALL")
+    place = build_place_orders(d)
     ex = busfx.host_config(os.path.join(d, "exec-o.lua"), d, "exec-o", "execution", redis.port, "", EXEC_BUS,
                            signals="capacity = 1000, per_cycle = 256")
     dash = f'{{ kind = "dashboard", name = "dashboard", file = "{qtrtest.PLUGINS}/dashboard_web.so", ' \
            f'options = {{ listen = "127.0.0.1:{qtrtest.free_port()}" }} }},'
     ob = busfx.host_config(os.path.join(d, "obs.lua"), d, "obs-1", "observer", redis.port, dash,
-                           'consume = { "candle", "order_update", "fill", "position" }', market=FROM_REDIS)
-    st = busfx.host_config(os.path.join(d, "strat-o.lua"), d, "strat-o", "strategy", redis.port, STRATEGY,
-                           'consume = { "candle" }', market=FROM_REDIS)
+                           'consume = { "candle", "order_update", "fill", "position" }', market=FROM_REDIS,
+                           exchange=False)
+    direct = f'{{ kind = "strategy", name = "place_orders", file = "{place}", options = {{ count = 1, every_ms = 100 }} }},'
+    st = busfx.host_config(os.path.join(d, "strat-o.lua"), d, "strat-o", "strategy", redis.port, STRATEGY + direct,
+                           'consume = { "candle" }', market=FROM_REDIS, exchange=False)
     e = qtrtest.Server(["-c", ex], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d))
     o = qtrtest.Server(["-c", ob], cwd=tempfile.mkdtemp(prefix="qtr_obs_", dir=d))
     check(e.wait_for("role execution", 20) and o.wait_for("role observer", 20), "execution host and observer started")
     s = qtrtest.Server(["-c", st], cwd=tempfile.mkdtemp(prefix="qtr_strat_", dir=d))
     check(qtrtest.wait_until(lambda: len(redis.entries("qtr:fill")) >= 20, 40), "fills flow")
+    check(s.wait_for("refused: no_exchange: this host sends no orders", 10),
+          "the strategy host's direct order is refused: no exchange")
+    check(not re.search(r"submit returned 0 ", s.text()), "no direct order of the strategy host was accepted")
     s.stop()
     time.sleep(1)
     e.stop()
@@ -175,6 +219,9 @@ def observer(d, redis):
     eo = qtrtest.store_query(os.path.join(d, "var-exec-o", "qtr.db"), q)
     oo = qtrtest.store_query(os.path.join(d, "var-obs-1", "qtr.db"), q)
     check(eo == oo, f"and its orders: {len(eo)} and {len(oo)}")
+    _, tags = tags_of_orders(os.path.join(d, "var-exec-o", "qtr.db"))
+    check(tags and all(h == "strat-o" for h, _ in tags),
+          f"the execution host's orders come from the exchange-less strategy host's signals: {tags[:3]}")
     print(f"observer: {len(of)} fills and {len(oo)} orders, the same as the execution host's")
 
 
