@@ -165,6 +165,7 @@ struct qh_engine {
 
     /* the exit manager (exits/exit_manager.h, engine/exits_glue.c) */
     struct qh_exits *exits;
+    bool exits_reconciled;          /* the restored positions' exits checked once */
 
     /* regime detection (regime/regime_book.h, engine/regime_glue.c) */
     struct qh_regime_book *regime;

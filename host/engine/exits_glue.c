@@ -65,9 +65,15 @@ static void sv_log(void *ud, qtr_log_level level, const char *line)
 static void sv_client_id(void *ud, char out[QTR_CLIENT_ID_MAX])
 {
     qh_engine *e = ud;
-    snprintf(out, QTR_CLIENT_ID_MAX, "%s-%s-x%llu", e->cfg->client_id_prefix, e->run_id,
+    snprintf(out, QTR_CLIENT_ID_MAX, "%s-%s-e%llu", e->cfg->client_id_prefix, e->run_id,
              (unsigned long long)++e->order_seq);
     if (!qtr_client_id_valid(out)) out[0] = '\0';   /* too long: the order path names it */
+}
+
+static qtr_regime sv_regime(void *ud, const char *symbol)
+{
+    qtr_regime_event r;
+    return qh_regime_glue_get(ud, symbol, &r) == QTR_OK ? r.regime : QTR_REGIME_UNKNOWN;
 }
 
 static void on_fill(void *ud, const qtr_event *ev) { qh_exits_on_fill(ud, &ev->u.fill); }
@@ -95,7 +101,7 @@ int qh_exits_glue_init(qh_engine *e, char *err, size_t errlen)
     qh_exit_services sv = {
         .ud = e, .now_ms = sv_now, .submit = sv_submit, .cancel = sv_cancel, .position = sv_position,
         .timer_at = sv_timer_at, .timer_stop = sv_timer_stop, .store_plan = sv_store_plan, .log = sv_log,
-        .client_id = sv_client_id,
+        .client_id = sv_client_id, .regime = sv_regime,
     };
     e->exits = qh_exits_new(&sv);
     if (!e->exits) {
@@ -111,9 +117,37 @@ int qh_exits_glue_init(qh_engine *e, char *err, size_t errlen)
     return 0;
 }
 
+#define EXITS_CHECK_MS 2000
+
+static void reconcile_now(qh_engine *e);
+
+/* Live: the restored positions are reconciled once the start-up
+ * reconciliation has heard from the exchange (adopted orders reported),
+ * then every EXITS_CHECK_MS a position left without exits gets them. */
+static void on_check(void *ud)
+{
+    qh_engine *e = ud;
+    if (!e->exits_reconciled) {
+        if (qh_recon_blocks_entries(e) && e->recon.state != QH_RS_MISMATCH) return;
+        reconcile_now(e);
+        return;
+    }
+    qh_exits_check(e->exits);
+}
+
 void qh_exits_glue_start(qh_engine *e)
 {
     if (!e->exits) return;
+    if (!e->backtest) {
+        qh_timer_start(e->clock, EXITS_CHECK_MS, true, on_check, e, e->exits);
+        if (qh_recon_blocks_entries(e)) return;   /* on_check reconciles when it has settled */
+    }
+    reconcile_now(e);
+}
+
+static void reconcile_now(qh_engine *e)
+{
+    e->exits_reconciled = true;
     size_t cap = qh_portfolio_symbol_count(e->pf);
     qtr_position *pos = cap ? calloc(cap, sizeof *pos) : NULL;
     if (cap && !pos) {

@@ -53,7 +53,7 @@ static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...)
 bool qh_exit_client_id_is_exit(const char *cid)
 {
     const char *dash = cid ? strrchr(cid, '-') : NULL;
-    if (!dash || dash[1] != 'x' || !dash[2]) return false;
+    if (!dash || dash[1] != 'e' || !dash[2]) return false;
     for (const char *c = dash + 2; *c; c++)
         if (*c < '0' || *c > '9') return false;
     return true;
@@ -192,9 +192,11 @@ static void keep_plan(exit_symbol *s)
         logf_(s->m, QTR_LOG_ERROR, "%s: the store could not keep the exit plan's state", s->symbol);
 }
 
-/* Place the plan's exits for the position (qty, entry). */
+/* Place the plan's exits for the position (qty, entry), with the
+ * parameters of the symbol's regime at this moment. */
 static void place(exit_symbol *s)
 {
+    if (s->m->sv.regime) s->regime = s->m->sv.regime(s->m->sv.ud, s->symbol);
     qh_exit_order orders[QH_EXIT_ORDERS_MAX];
     char skipped[256];
     size_t n = qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, skipped, sizeof skipped);
@@ -419,6 +421,26 @@ void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_pos
             place(s);
         }
         arm_time_stop(s);
+    }
+}
+
+void qh_exits_check(qh_exits *m)
+{
+    for (size_t i = 0; i < m->n_syms; i++) {
+        exit_symbol *s = &m->syms[i];
+        if (!s->has_plan || s->qty == 0 || s->time_sent) continue;
+        bool any = false;
+        for (size_t k = 0; k < s->n_live && !any; k++) any = !s->live[k].cancelling;
+        if (any) continue;
+        qh_exit_order orders[QH_EXIT_ORDERS_MAX];
+        if (qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, NULL, 0) == 0) continue;
+        if (s->replaces >= QH_EXITS_REPLACE_MAX) continue;   /* said once, when it reached the bound */
+        s->replaces++;
+        logf_(m, QTR_LOG_WARN, "%s: the position has no live exit order (refused or not sent): placing them "
+              "again (%u of %d)", s->symbol, s->replaces, QH_EXITS_REPLACE_MAX);
+        if (s->replaces == QH_EXITS_REPLACE_MAX)
+            logf_(m, QTR_LOG_ERROR, "%s: last attempt; the position stays without exits if it fails", s->symbol);
+        place(s);
     }
 }
 

@@ -18,6 +18,8 @@
  *     cancelled by the manager (the ESS's cancel-all, an operator), while
  *     the position is open, is placed again, at most QH_EXITS_REPLACE_MAX
  *     times per position. A rejected exit is logged, not retried.
+ *   - A position with a plan and no live exit at all (each refused or not
+ *     sent) gets them again from qh_exits_check, bounded the same way.
  *   - Time stop: at opened + time_stop_ms on the trading clock, the live
  *     exits are cancelled and a reduce-only MARKET order closes the rest.
  *   - After a restart (qh_exits_reconcile): a position with a plan keeps
@@ -60,8 +62,11 @@ typedef struct qh_exit_services {
     int (*store_plan)(void *ud, const char *symbol, const char *owner, const qtr_exit_plan *plan, int64_t opened_ms);
     /* One line for the log: level as qtr_log_level. */
     void (*log)(void *ud, qtr_log_level level, const char *line);
-    /* A fresh client id for an exit order, ending in "-x<n>" (qh_exit_client_id). */
+    /* A fresh client id for an exit order, ending in "-e<n>" (qh_exit_client_id_is_exit). */
     void (*client_id)(void *ud, char out[QTR_CLIENT_ID_MAX]);
+    /* The symbol's regime now (the host's classifier); NULL: the last one
+     * given to qh_exits_set_regime. */
+    qtr_regime (*regime)(void *ud, const char *symbol);
 } qh_exit_services;
 
 qh_exits *qh_exits_new(const qh_exit_services *sv);
@@ -91,6 +96,11 @@ void qh_exits_on_order_update(qh_exits *m, const qtr_order_update *u);
 void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,
                         size_t n_open);
 
+/* Live servers, every few seconds: a position with a plan but no live exit
+ * order (all refused, or not sent: the exchange not ready yet) gets its
+ * exits placed again, at most QH_EXITS_REPLACE_MAX times per position. */
+void qh_exits_check(qh_exits *m);
+
 /* For tests and the dashboard: the symbol's live exit orders. */
 typedef struct qh_exit_live {
     char client_id[QTR_CLIENT_ID_MAX];
@@ -101,7 +111,8 @@ typedef struct qh_exit_live {
 } qh_exit_live;
 size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, size_t cap);
 
-/* True for a client id the manager made ("...-x<digits>"). */
+/* True for a client id the manager made ("...-e<digits>"; the ESS's own
+ * closes end in "-x<digits>"). */
 bool qh_exit_client_id_is_exit(const char *client_id);
 
 #endif

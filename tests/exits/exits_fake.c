@@ -60,7 +60,13 @@ static int store_plan(void *ud, const char *symbol, const char *owner, const qtr
 
 static void client_id(void *ud, char out[QTR_CLIENT_ID_MAX])
 {
-    snprintf(out, QTR_CLIENT_ID_MAX, "qtr-t-x%llu", (unsigned long long)++((fake *)ud)->seq);
+    snprintf(out, QTR_CLIENT_ID_MAX, "qtr-t-e%llu", (unsigned long long)++((fake *)ud)->seq);
+}
+
+qtr_regime fake_regime(void *ud, const char *symbol)
+{
+    (void)symbol;
+    return ((fake *)ud)->regime;
 }
 
 qh_exit_services fake_services(fake *f)

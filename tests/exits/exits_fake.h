@@ -29,9 +29,12 @@ typedef struct fake {
     int64_t stored_opened;
     uint64_t seq;
     int submit_rc;                     /* what submit returns (QTR_OK) */
+    qtr_regime regime;                 /* what the regime service answers */
 } fake;
 
 qh_exit_services fake_services(fake *f);
+/* A regime service answering f->regime (the host's classifier). */
+qtr_regime fake_regime(void *ud, const char *symbol);
 /* Move the clock to `to`, firing due timers. */
 void fake_advance(fake *f, int64_t to);
 /* Orders sent since index from, of a type (0: any). */

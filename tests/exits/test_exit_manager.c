@@ -201,6 +201,29 @@ static void test_regime_dependent(void **state)
     assert_int_equal(w->f.sent[2].stop_price, D("98.5"));
 }
 
+/* With the host's regime service, the regime is asked at each placement. */
+static void test_regime_from_the_host(void **state)
+{
+    world *w = *state;
+    qh_exits_free(w->m);
+    qh_exit_services sv = fake_services(&w->f);
+    sv.regime = fake_regime;
+    w->m = qh_exits_new(&sv);
+    qtr_exit_plan p = QTR_SIZED(qtr_exit_plan);
+    p.price_tick = D("0.1");
+    p.base.stop_loss.bps = 100;
+    p.regime[QTR_REGIME_TREND_DOWN].stop_loss.bps = 50;
+    p.regime_mask = 1u << QTR_REGIME_TREND_DOWN;
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    w->f.regime = QTR_REGIME_TREND_DOWN;
+    position(w, "-1", "100");
+    assert_int_equal(w->f.sent[0].stop_price, D("100.5"));
+    position(w, "0", "0");
+    w->f.regime = QTR_REGIME_UNKNOWN;
+    position(w, "-1", "100");
+    assert_int_equal(w->f.sent[1].stop_price, D("101"));
+}
+
 /* A stop cancelled by someone else (the ESS's cancel-all) while the position
  * is open is placed again, at most QH_EXITS_REPLACE_MAX times; one the
  * manager cancelled itself, or a rejected one, is not. */
@@ -231,6 +254,38 @@ static void test_cancelled_stop_comes_back(void **state)
     update(w, &stop, QTR_OS_REJECTED);
     assert_int_equal(w->f.n_sent, n);                  /* rejected: not retried */
     assert_all_reduce_only(&w->f);
+}
+
+/* Exits the order path refused (the exchange not ready after a start) are
+ * placed again by the periodic check, a bounded number of times; a position
+ * with live exits is left alone. */
+static void test_check_places_refused_exits(void **state)
+{
+    world *w = *state;
+    qtr_exit_plan p = QTR_SIZED(qtr_exit_plan);
+    p.base.stop_loss.bps = 100;
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    w->f.submit_rc = QTR_EIO;
+    position(w, "1", "100");
+    assert_int_equal(w->f.n_sent, 0);
+    qh_exit_live live[4];
+    assert_int_equal(qh_exits_live(w->m, "BTCUSDT", live, 4), 0);
+    qh_exits_check(w->m);                                /* still refused */
+    assert_int_equal(w->f.n_sent, 0);
+    w->f.submit_rc = QTR_OK;
+    qh_exits_check(w->m);
+    assert_int_equal(w->f.n_sent, 1);
+    assert_int_equal(w->f.sent[0].stop_price, D("99"));
+    qh_exits_check(w->m);                                /* live now: nothing more */
+    assert_int_equal(w->f.n_sent, 1);
+    /* bounded: refused every time, tried QH_EXITS_REPLACE_MAX times in all */
+    position(w, "0", "0");
+    w->f.submit_rc = QTR_EIO;
+    position(w, "1", "100");
+    for (int i = 0; i < 3 * QH_EXITS_REPLACE_MAX; i++) qh_exits_check(w->m);
+    w->f.submit_rc = QTR_OK;
+    qh_exits_check(w->m);
+    assert_int_equal(w->f.n_sent, 1);
 }
 
 /* Setting a plan while a position is open places the exits at once; a plan
@@ -266,8 +321,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_follows_the_position, setup, teardown),
         cmocka_unit_test_setup_teardown(test_time_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regime_dependent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regime_from_the_host, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_stop_comes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_while_open_and_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_places_refused_exits, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -99,12 +99,12 @@ static void test_live_stop_not_doubled(void **state)
     fake f;
     char *path = first_run(dir, &f);
     qh_exits *m = restart(path, &f);
-    /* the exchange still has the stop (adopted at start), and an order of
-     * some strategy that is not an exit */
+    /* the exchange still has the stop (adopted at start), and a reduce-only
+     * order that is not an exit (the ESS's closes end in -x<n>) */
     qtr_order_update open[2];
     memset(open, 0, sizeof open);
     qtr_strlcpy(open[0].symbol, "BTCUSDT", sizeof open[0].symbol);
-    qtr_strlcpy(open[0].client_id, "qtr-abc-x7", sizeof open[0].client_id);
+    qtr_strlcpy(open[0].client_id, "qtr-abc-e7", sizeof open[0].client_id);
     open[0].type = QTR_ORDER_STOP_MARKET;
     open[0].side = QTR_SIDE_SELL;
     open[0].status = QTR_OS_NEW;
@@ -112,15 +112,15 @@ static void test_live_stop_not_doubled(void **state)
     open[0].stop_price = D("198");
     open[0].reduce_only = true;
     open[1] = open[0];
-    qtr_strlcpy(open[1].client_id, "qtr-abc-8", sizeof open[1].client_id);
+    qtr_strlcpy(open[1].client_id, "qtr-abc-x8", sizeof open[1].client_id);
     qh_exits_reconcile(m, &f.pos, 1, open, 2);
     assert_int_equal(f.n_sent, 0);
     assert_int_equal(f.n_cancelled, 0);
     qh_exit_live live[4];
     assert_int_equal(qh_exits_live(m, "BTCUSDT", live, 4), 1);
-    assert_string_equal(live[0].client_id, "qtr-abc-x7");
+    assert_string_equal(live[0].client_id, "qtr-abc-e7");
     /* the exchange then reports it gone (it had no trace of it): placed again */
-    qh_exits_on_order_update(m, &(qtr_order_update){ .symbol = "BTCUSDT", .client_id = "qtr-abc-x7",
+    qh_exits_on_order_update(m, &(qtr_order_update){ .symbol = "BTCUSDT", .client_id = "qtr-abc-e7",
                                                       .status = QTR_OS_EXPIRED, .type = QTR_ORDER_STOP_MARKET });
     assert_int_equal(f.n_sent, 1);
     assert_int_equal(f.sent[0].type, QTR_ORDER_STOP_MARKET);
