@@ -7,12 +7,13 @@ reduce-only, the same input gives the same store contents, and ma_cross
 refuses a callback below Binance's 0.1%."""
 import os
 import sqlite3
+import subprocess
 import sys
 import tempfile
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, getcontext
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from qtrtest import DATA, PLUGINS, check, finish, run, write  # noqa: E402
+from qtrtest import DATA, PLUGINS, SRC, check, finish, run, write  # noqa: E402
 
 getcontext().prec = 60
 E8 = Decimal("0.00000001")
@@ -164,6 +165,16 @@ def main():
     a = sqlite3.connect(db).execute("SELECT client_id, type, status, qty, filled_qty, avg_price FROM orders ORDER BY id").fetchall()
     b = sqlite3.connect(db2).execute("SELECT client_id, type, status, qty, filled_qty, avg_price FROM orders ORDER BY id").fetchall()
     check(a == b, "a second run gives the same orders")
+
+    # the exit example of docs/strategies.md compiles against the SDK headers
+    doc = open(os.path.join(SRC, "docs", "strategies.md")).read()
+    section = doc[doc.index("## Exits:"):]
+    block = section[section.index("```c\n") + 5:section.index("```\n", section.index("```c\n") + 5)]
+    src = write(os.path.join(d, "doc_exits.c"), block)
+    p = subprocess.run(["cc", "-std=c17", "-Wall", "-Wextra", "-Werror", "-Wno-unused-function", "-c",
+                        "-I", os.path.join(SRC, "sdk", "include"), src, "-o", os.path.join(d, "doc_exits.o")],
+                       capture_output=True, text=True, timeout=120)
+    check(p.returncode == 0 and "set_exit_plan" in block, f"the docs' exit example compiles: {p.stderr}")
 
     # a callback below Binance's 0.1% is refused at start, naming the option
     rc, _o, err = run(["backtest", "-c", config(d, callback=5), "--data", CSV, "--quiet"], timeout=60)
