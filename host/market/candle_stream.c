@@ -43,10 +43,18 @@ typedef struct cfile {
     size_t rank;               /* of its symbol among the files' symbols       */
 } cfile;
 
+/* A heap entry carries its file's key: the sift compares without reaching
+ * into the files. */
+typedef struct head_key {
+    int64_t t;                 /* the head's open time                          */
+    size_t rank, index;
+} head_key;
+
 struct qh_candle_stream {
     cfile *files;
     size_t n;
-    size_t *heap, len;         /* min-heap of file indexes by (head, rank, index) */
+    head_key *heap;            /* min-heap by (t, rank, index)                  */
+    size_t len;
     bool failed;
     char error[1024];
 };
@@ -199,26 +207,25 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
     return 0;
 }
 
-static bool head_less(const qh_candle_stream *s, size_t a, size_t b)
+static bool key_less(const head_key *x, const head_key *y)
 {
-    const cfile *x = &s->files[a], *y = &s->files[b];
-    if (x->cur.open_time_ms != y->cur.open_time_ms) return x->cur.open_time_ms < y->cur.open_time_ms;
+    if (x->t != y->t) return x->t < y->t;
     if (x->rank != y->rank) return x->rank < y->rank;
-    return a < b;
+    return x->index < y->index;
 }
 
 static void sift_down(qh_candle_stream *s, size_t i)
 {
+    head_key k = s->heap[i];
     for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < s->len && head_less(s, s->heap[l], s->heap[m])) m = l;
-        if (r < s->len && head_less(s, s->heap[r], s->heap[m])) m = r;
-        if (m == i) return;
-        size_t t = s->heap[i];
+        size_t l = 2 * i + 1, r = l + 1, m = l;
+        if (l >= s->len) break;
+        if (r < s->len && key_less(&s->heap[r], &s->heap[l])) m = r;
+        if (!key_less(&s->heap[m], &k)) break;
         s->heap[i] = s->heap[m];
-        s->heap[m] = t;
         i = m;
     }
+    s->heap[i] = k;
 }
 
 typedef struct file_symbol { const char *symbol; size_t index; } file_symbol;
@@ -277,7 +284,8 @@ qh_candle_stream *qh_candle_stream_open(const char *what, const char *const *pat
         qh_candle_stream_close(s);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) s->heap[s->len++] = i;
+    for (size_t i = 0; i < n; i++)
+        s->heap[s->len++] = (head_key){ s->files[i].cur.open_time_ms, s->files[i].rank, i };
     for (size_t i = s->len / 2; i-- > 0;) sift_down(s, i);
     return s;
 }
@@ -289,17 +297,16 @@ int qh_candle_stream_next(qh_candle_stream *s, qtr_candle *out, char *err, size_
         return -1;
     }
     if (s->len == 0) return 0;
-    size_t i = s->heap[0];
-    cfile *f = &s->files[i];
+    cfile *f = &s->files[s->heap[0].index];
     *out = f->cur;
     size_t line = f->cur_line;
     if (advance(f, s->error, sizeof s->error) != 0) goto fail;
-    if (!f->has_cur) s->heap[0] = s->heap[--s->len];
+    if (f->has_cur) s->heap[0].t = f->cur.open_time_ms;
+    else s->heap[0] = s->heap[--s->len];
     if (s->len) sift_down(s, 0);
     if (s->len) {
         /* the same symbol and open time next: one candle in two files */
-        size_t j = s->heap[0];
-        const cfile *g = &s->files[j];
+        const cfile *g = &s->files[s->heap[0].index];
         if (g->rank == f->rank && g->cur.open_time_ms == out->open_time_ms) {
             snprintf(s->error, sizeof s->error, "%s candle opening at %lld is in both %s:%zu and %s:%zu", out->symbol,
                      (long long)out->open_time_ms, f->path, line, g->path, g->cur_line);

@@ -38,11 +38,10 @@ qh_report *qh_report_new(qtr_dec start_equity)
 {
     qh_report *r = calloc(1, sizeof *r);
     if (!r) return NULL;
-    r->candle_symbols = qh_symbol_index_new(REPORT_MAX_SYMBOLS);
     r->trip_symbols = qh_symbol_index_new(REPORT_MAX_SYMBOLS);
     r->trips = calloc(REPORT_MAX_SYMBOLS, sizeof *r->trips);
     r->syms = calloc(REPORT_MAX_SYMBOLS, sizeof *r->syms);
-    if (!r->candle_symbols || !r->trip_symbols || !r->trips || !r->syms) {
+    if (!r->trip_symbols || !r->trips || !r->syms) {
         qh_report_free(r);
         return NULL;
     }
@@ -57,7 +56,6 @@ qh_report *qh_report_new(qtr_dec start_equity)
 void qh_report_free(qh_report *r)
 {
     if (!r) return;
-    qh_symbol_index_free(r->candle_symbols);
     qh_symbol_index_free(r->trip_symbols);
     free(r->trips);
     free(r->syms);
@@ -71,10 +69,13 @@ const char *qh_report_error(const qh_report *r) { return r->error; }
 void qh_report_on_candle(qh_report *r, const qtr_candle *c)
 {
     if (r->error[0]) return;
-    if (!c || qh_symbol_index_intern(r->candle_symbols, c->symbol) < 0) {
+    int32_t ix = c ? qh_symbol_index_intern(r->trip_symbols, c->symbol) : -1;
+    if (ix < 0) {
         set_error(r, "report: candle with a bad symbol, or more than %d symbols", REPORT_MAX_SYMBOLS);
         return;
     }
+    sym_stats *ss = &r->syms[ix];
+    if (!ss->has_candle) ss->has_candle = true, r->candle_symbols++;
     if (r->candles == 0) qh_exposure_start(&r->exposure, c->open_time_ms);
     if (r->candles == 0 || c->open_time_ms < r->first_ms) r->first_ms = c->open_time_ms;
     if (r->candles == 0 || c->open_time_ms > r->last_ms) r->last_ms = c->open_time_ms;
@@ -86,8 +87,6 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
     r->candles++;
     if (!r->chart_symbol[0]) qtr_strlcpy(r->chart_symbol, c->symbol, sizeof r->chart_symbol);
     if (!strcmp(c->symbol, r->chart_symbol)) qh_series_add(&r->price_series, c->close_time_ms, c->close);
-    sym_stats *ss = stats_of(r, c->symbol);
-    if (!ss) return;
     ss->close = c->close;
     if (!ss->has_mark) update_exposure(r, ss, c->close_time_ms);
 }
@@ -341,7 +340,7 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
         double mdd = qtr_dec_to_display_double(r->max_drawdown_pct) / 100.0;
         if (mdd > 0 && isfinite(annual / mdd)) out->calmar = annual / mdd;
     }
-    out->symbols = (int64_t)qh_symbol_index_count(r->candle_symbols);
+    out->symbols = r->candle_symbols;
     out->first_candle_ms = r->first_ms;
     out->last_candle_ms = r->last_ms;
     out->interval_ms = r->interval_ms;

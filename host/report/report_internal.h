@@ -42,6 +42,7 @@ typedef struct sym_stats {
     bool has_mark;                     /* a mark price was published       */
     qtr_dec mark, close;               /* the last mark and candle close   */
     qh_exposure_sym exp;               /* its exposure and traded notional */
+    bool has_candle;                   /* a candle of it was seen          */
 } sym_stats;
 
 /* Running mean and variance of returns (Welford): no history kept. */
@@ -71,7 +72,7 @@ struct qh_report {
     char chart_symbol[QTR_SYMBOL_MAX]; /* the first symbol traded          */
     /* candles */
     int64_t first_ms, last_ms, interval_ms;
-    qh_symbol_index *candle_symbols;
+    int64_t candle_symbols;            /* symbols with a candle            */
     qh_symbol_index *trip_symbols;
     trip *trips;
     sym_stats *syms;

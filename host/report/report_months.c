@@ -4,15 +4,34 @@
 #include <stdlib.h>
 #include <time.h>
 
+/* Days from 1970-01-01 to y-m-01 (proleptic Gregorian; H. Hinnant's
+ * days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
 bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity)
 {
+    /* most updates fall in the month of the one before: no calendar work */
+    if (m->n && t >= m->last_from && t < m->last_to) {
+        m->items[m->n - 1].end_equity = equity;
+        return true;
+    }
     time_t s = (time_t)(t / 1000);
     struct tm tm;
     if (!gmtime_r(&s, &tm)) return true;
     int32_t y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
+    int64_t from = days_from_civil(y, mo) * 86400000, to = days_from_civil(mo == 12 ? y + 1 : y, mo == 12 ? 1 : mo + 1) * 86400000;
     qh_month *last = m->n ? &m->items[m->n - 1] : NULL;
     if (last && last->year == y && last->month == mo) {
         last->end_equity = equity;
+        m->last_from = from, m->last_to = to;
         return true;
     }
     if (m->n == m->cap) {
@@ -23,6 +42,7 @@ bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, 
         m->cap = cap;
     }
     m->items[m->n++] = (qh_month){ y, mo, last ? last->end_equity : start_equity, equity };
+    m->last_from = from, m->last_to = to;
     return true;
 }
 

@@ -22,6 +22,7 @@ typedef struct qh_month {
 typedef struct qh_report_months {
     qh_month *items;
     size_t n, cap;
+    int64_t last_from, last_to;        /* the last month's UTC ms, [from, to) */
 } qh_report_months;
 
 /* The equity at time t (UTC ms), in time order. false if memory is short. */

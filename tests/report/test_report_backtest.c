@@ -9,12 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <time.h>
 
 #include <cmocka.h>
 
 #include "mock_host.h"
 #include "report/report.h"
 #include "report/report_activity.h"
+#include "report/report_months.h"
 
 #define HOUR INT64_C(3600000)
 #define T0 INT64_C(1704067200000)   /* 2024-01-01T00:00:00Z */
@@ -553,6 +555,36 @@ static void test_exposure_and_turnover(void **st)
     qh_report_free(r);
 }
 
+/* Months found through the cached month range are the calendar's: updates
+ * every 7 hours for 3 years (two Decembers, a leap February) against
+ * gmtime_r on each one. */
+static void test_months_follow_the_calendar(void **st)
+{
+    (void)st;
+    qh_report_months m = { 0 };
+    int32_t want_y[64], want_m[64];
+    size_t n = 0;
+    for (int64_t t = INT64_C(1703980800000); t < INT64_C(1703980800000) + 3 * 366 * 24 * HOUR; t += 7 * HOUR + 13) {
+        time_t s = (time_t)(t / 1000);
+        struct tm tm;
+        assert_non_null(gmtime_r(&s, &tm));
+        if (n == 0 || want_y[n - 1] != tm.tm_year + 1900 || want_m[n - 1] != tm.tm_mon + 1) {
+            assert_true(n < 64);
+            want_y[n] = tm.tm_year + 1900;
+            want_m[n++] = tm.tm_mon + 1;
+        }
+        assert_true(qh_report_months_on_equity(&m, t, QTR_DEC_INT(1000) + t % 1000, QTR_DEC_INT(1000)));
+        assert_int_equal(m.items[m.n - 1].end_equity, QTR_DEC_INT(1000) + t % 1000);
+    }
+    assert_int_equal(m.n, n);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(m.items[i].year, want_y[i]);
+        assert_int_equal(m.items[i].month, want_m[i]);
+        if (i) assert_int_equal(m.items[i].start_equity, m.items[i - 1].end_equity);
+    }
+    qh_report_months_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_activity_and_identity),
         cmocka_unit_test(test_sortino_calmar_and_months),
         cmocka_unit_test(test_exposure_and_turnover),
+        cmocka_unit_test(test_months_follow_the_calendar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
