@@ -238,12 +238,7 @@ int qh_exits_set_plan(qh_exits *m, const char *symbol, const char *owner, const 
                       size_t errlen)
 {
     qtr_exit_plan copy;
-    if (!symbol || !*symbol) {
-        if (err && errlen) snprintf(err, errlen, "symbol: required");
-        return QTR_EINVAL;
-    }
-    if (qh_exit_plan_copy_in(plan, &copy, err, errlen) != 0 || qh_exit_plan_check(&copy, err, errlen) != 0)
-        return QTR_EINVAL;
+    if (qh_exit_plan_accept(symbol, plan, &copy, err, errlen) != 0) return QTR_EINVAL;
     exit_symbol *s = get(m, symbol);
     if (!s) {
         if (err && errlen) snprintf(err, errlen, "symbol %s: too many symbols with exit plans (%d)", symbol,

@@ -108,3 +108,10 @@ int qh_exit_plan_copy_in(const qtr_exit_plan *plan, qtr_exit_plan *out, char *er
     out->size = sizeof *out;
     return 0;
 }
+
+int qh_exit_plan_accept(const char *symbol, const qtr_exit_plan *plan, qtr_exit_plan *out, char *err, size_t errlen)
+{
+    if (!symbol || !*symbol) return fail(err, errlen, "symbol: required");
+    if (qh_exit_plan_copy_in(plan, out, err, errlen) != 0) return -1;
+    return qh_exit_plan_check(out, err, errlen);
+}

@@ -16,4 +16,9 @@ int qh_exit_plan_check(const qtr_exit_plan *plan, char *err, size_t errlen);
  * a plan. */
 int qh_exit_plan_copy_in(const qtr_exit_plan *plan, qtr_exit_plan *out, char *err, size_t errlen);
 
+/* What set_exit_plan does first, in the host and the mock host alike: a
+ * symbol is given, the plan copied in (copy_in) and checked. 0, or -1 with
+ * err. */
+int qh_exit_plan_accept(const char *symbol, const qtr_exit_plan *plan, qtr_exit_plan *out, char *err, size_t errlen);
+
 #endif

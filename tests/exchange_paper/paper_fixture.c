@@ -49,8 +49,9 @@ void fx_candle(fx *f, const char *symbol, const char *open, const char *high, co
     f->next_open_ms = t + FX_INTERVAL;
 }
 
-static int submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
-                  const char *qty, const char *price, const char *stop, bool reduce_only)
+/* An order of the test's, at the mock clock's time. */
+static qtr_order_intent intent(const fx *f, const char *symbol, const char *client_id, qtr_side side,
+                               qtr_order_type type, const char *qty)
 {
     qtr_order_intent o;
     memset(&o, 0, sizeof o);
@@ -60,8 +61,15 @@ static int submit(fx *f, const char *symbol, const char *client_id, qtr_side sid
     o.time_ms = f->m->now_ms;
     o.side = side;
     o.type = type;
-    o.tif = tif;
     o.qty = D(qty);
+    return o;
+}
+
+static int submit(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type, qtr_tif tif,
+                  const char *qty, const char *price, const char *stop, bool reduce_only)
+{
+    qtr_order_intent o = intent(f, symbol, client_id, side, type, qty);
+    o.tif = tif;
     o.price = D(price);
     o.stop_price = D(stop);
     o.reduce_only = reduce_only;
@@ -83,15 +91,7 @@ int fx_submit_stop(fx *f, const char *symbol, const char *client_id, qtr_side si
 int fx_submit_trailing(fx *f, const char *symbol, const char *client_id, qtr_side side, const char *qty,
                        const char *activation, uint32_t callback_bps, qtr_working_type working)
 {
-    qtr_order_intent o;
-    memset(&o, 0, sizeof o);
-    qtr_strlcpy(o.symbol, symbol, sizeof o.symbol);
-    qtr_strlcpy(o.client_id, client_id, sizeof o.client_id);
-    qtr_strlcpy(o.strategy, "test", sizeof o.strategy);
-    o.time_ms = f->m->now_ms;
-    o.side = side;
-    o.type = QTR_ORDER_TRAILING_STOP_MARKET;
-    o.qty = D(qty);
+    qtr_order_intent o = intent(f, symbol, client_id, side, QTR_ORDER_TRAILING_STOP_MARKET, qty);
     o.activation_price = D(activation);
     o.callback_bps = callback_bps;
     o.working_type = working;
@@ -102,14 +102,7 @@ int fx_submit_trailing(fx *f, const char *symbol, const char *client_id, qtr_sid
 int fx_submit_stop_on(fx *f, const char *symbol, const char *client_id, qtr_side side, qtr_order_type type,
                       const char *qty, const char *stop, qtr_working_type working)
 {
-    qtr_order_intent o;
-    memset(&o, 0, sizeof o);
-    qtr_strlcpy(o.symbol, symbol, sizeof o.symbol);
-    qtr_strlcpy(o.client_id, client_id, sizeof o.client_id);
-    o.time_ms = f->m->now_ms;
-    o.side = side;
-    o.type = type;
-    o.qty = D(qty);
+    qtr_order_intent o = intent(f, symbol, client_id, side, type, qty);
     o.stop_price = D(stop);
     o.working_type = working;
     o.reduce_only = true;
@@ -133,6 +126,13 @@ size_t fx_updates(const fx *f, size_t from, const char *client_id, qtr_order_upd
         n++;
     }
     return n;
+}
+
+qtr_fill fx_only_fill(fx *f, size_t from, const char *client_id)
+{
+    qtr_fill fl[4];
+    assert_int_equal(fx_fills(f, from, client_id, fl, 4), 1);
+    return fl[0];
 }
 
 size_t fx_fills(const fx *f, size_t from, const char *client_id, qtr_fill *out, size_t cap)

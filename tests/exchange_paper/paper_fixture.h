@@ -42,6 +42,8 @@ int fx_cancel_all(fx *f, const char *symbol);
 /* Events published since index `from` (m->n_events before the action). */
 size_t fx_updates(const fx *f, size_t from, const char *client_id, qtr_order_update *out, size_t cap);
 size_t fx_fills(const fx *f, size_t from, const char *client_id, qtr_fill *out, size_t cap);
+/* The one fill of client_id since `from` (fails the test if not exactly one). */
+qtr_fill fx_only_fill(fx *f, size_t from, const char *client_id);
 
 /* The fee as the rules state it: price * qty * rate, rounded up to 1e-8. */
 qtr_dec fx_fee(qtr_dec price, qtr_dec qty, qtr_dec rate);

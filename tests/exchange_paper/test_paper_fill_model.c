@@ -19,13 +19,6 @@
 #define TP QTR_ORDER_TAKE_PROFIT_MARKET
 #define GTC QTR_TIF_GTC
 
-static qtr_fill only_fill(fx *f, size_t mark, const char *cid)
-{
-    qtr_fill fl[2];
-    assert_int_equal(fx_fills(f, mark, cid, fl, 2), 1);
-    return fl[0];
-}
-
 /* Slippage goes to the nearest tick; only an exact half goes against the trader. */
 static void slippage_rounds_to_the_nearest_tick_ties_against_the_trader(void **state)
 {
@@ -36,10 +29,10 @@ static void slippage_rounds_to_the_nearest_tick_ties_against_the_trader(void **s
     size_t mark = f.m->n_events;
     /* 1 * 1.00004 = 1.00004: nearer 1.0000 than 1.0001 (always up would be 1.0001) */
     fx_submit(&f, "XRPUSDT", "b", BUY, MKT, GTC, "10", "0", false);
-    assert_int_equal(only_fill(&f, mark, "b").price, D("1"));
+    assert_int_equal(fx_only_fill(&f, mark, "b").price, D("1"));
     /* 1 * 0.99996 = 0.99996: nearer 1.0000 than 0.9999 */
     fx_submit(&f, "XRPUSDT", "s", SELL, MKT, GTC, "10", "0", false);
-    assert_int_equal(only_fill(&f, mark, "s").price, D("1"));
+    assert_int_equal(fx_only_fill(&f, mark, "s").price, D("1"));
     fx_stop(&f);
 
     fx_start(&f, "slippage_bps", "0.5", NULL);
@@ -47,9 +40,9 @@ static void slippage_rounds_to_the_nearest_tick_ties_against_the_trader(void **s
     mark = f.m->n_events;
     /* 1.00005 and 0.99995 are exact halves: up for the buyer, down for the seller */
     fx_submit(&f, "XRPUSDT", "b", BUY, MKT, GTC, "10", "0", false);
-    assert_int_equal(only_fill(&f, mark, "b").price, D("1.0001"));
+    assert_int_equal(fx_only_fill(&f, mark, "b").price, D("1.0001"));
     fx_submit(&f, "XRPUSDT", "s", SELL, MKT, GTC, "10", "0", false);
-    assert_int_equal(only_fill(&f, mark, "s").price, D("0.9999"));
+    assert_int_equal(fx_only_fill(&f, mark, "s").price, D("0.9999"));
     fx_stop(&f);
 }
 
@@ -64,7 +57,7 @@ static void market_orders_can_fill_at_the_next_open(void **state)
     fx_submit(&f, "XRPUSDT", "b", BUY, MKT, GTC, "10", "0", false);
     assert_int_equal(fx_fills(&f, mark, "b", NULL, 0), 0);
     fx_candle(&f, "XRPUSDT", "1.1", "1.2", "1.05", "1.15", "100000");
-    qtr_fill fl = only_fill(&f, mark, "b");
+    qtr_fill fl = fx_only_fill(&f, mark, "b");
     assert_int_equal(fl.price, D("1.1001"));   /* 1.1 * 1.0001 = 1.10011 */
     assert_false(fl.maker);
     assert_int_equal(fl.time_ms, f.m->now_ms);  /* stamped when that candle is fed */
@@ -89,11 +82,11 @@ static void a_limit_opened_through_pays_slippage_up_to_its_limit(void **state)
     fx_submit(&f, "XRPUSDT", "c", BUY, LMT, GTC, "10", "0.96", false);
     fx_candle(&f, "XRPUSDT", "0.9499", "0.97", "0.94", "0.95", "100000");
     /* 0.9499 * 1.001 = 0.9508499 -> 0.9508, above the limit 0.95: capped at it */
-    qtr_fill b = only_fill(&f, mark, "b");
+    qtr_fill b = fx_only_fill(&f, mark, "b");
     assert_int_equal(b.price, D("0.95"));
     assert_false(b.maker);
     /* under the limit 0.96 it stays 0.9508 */
-    assert_int_equal(only_fill(&f, mark, "c").price, D("0.9508"));
+    assert_int_equal(fx_only_fill(&f, mark, "c").price, D("0.9508"));
     fx_stop(&f);
 }
 
@@ -115,12 +108,12 @@ static void stops_trigger_on_the_low_and_gaps_fill_at_the_open(void **state)
     fx_candle(&f, "XRPUSDT", "1", "1.01", "0.9501", "0.96", "100000");   /* above the trigger */
     assert_int_equal(fx_fills(&f, mark, "sl", NULL, 0), 0);
     fx_candle(&f, "XRPUSDT", "0.96", "0.97", "0.95", "0.955", "100000"); /* the low at it */
-    qtr_fill sl = only_fill(&f, mark, "sl");
+    qtr_fill sl = fx_only_fill(&f, mark, "sl");
     assert_int_equal(sl.price, D("0.9499"));   /* 0.95 * 0.9999 = 0.949905 */
     assert_false(sl.maker);
     assert_int_equal(fx_fills(&f, mark, "sl2", NULL, 0), 0);
     fx_candle(&f, "XRPUSDT", "0.9", "0.91", "0.89", "0.9", "100000");    /* gapped past 0.94 */
-    assert_int_equal(only_fill(&f, mark, "sl2").price, D("0.8999"));   /* 0.9 * 0.9999 = 0.89991 */
+    assert_int_equal(fx_only_fill(&f, mark, "sl2").price, D("0.8999"));   /* 0.9 * 0.9999 = 0.89991 */
 
     /* a trigger the last price has already passed: Binance's -2021 */
     mark = f.m->n_events;
@@ -147,7 +140,7 @@ static void the_path_decides_a_stop_and_a_take_profit_on_one_candle(void **state
         fx_submit_stop(&f, "XRPUSDT", "sl", SELL, STOP, "10", "0.95", true);
         fx_candle(&f, "XRPUSDT", "1", "1.06", high_nearer ? "0.93" : "0.94", "1", "100000");
         const char *won = high_nearer ? "tp" : "sl", *lost = high_nearer ? "sl" : "tp";
-        qtr_fill fl = only_fill(&f, mark, won);
+        qtr_fill fl = fx_only_fill(&f, mark, won);
         /* 1.05 * 0.9999 = 1.049895 -> 1.0499; 0.95 * 0.9999 = 0.949905 -> 0.9499 */
         assert_int_equal(fl.price, D(high_nearer ? "1.0499" : "0.9499"));
         assert_int_equal(fx_fills(&f, mark, lost, NULL, 0), 0);
@@ -170,7 +163,7 @@ static void the_path_orders_a_limit_and_a_stop(void **state)
     fx_submit(&f, "XRPUSDT", "lim", BUY, LMT, GTC, "100", "0.97", false);
     fx_submit_stop(&f, "XRPUSDT", "stop", BUY, STOP, "100", "1.03", false);
     fx_candle(&f, "XRPUSDT", "1", "1.04", "0.95", "1", "1000");
-    qtr_fill s = only_fill(&f, mark, "stop");
+    qtr_fill s = fx_only_fill(&f, mark, "stop");
     assert_int_equal(s.qty, D("100"));             /* first on the path: the whole budget */
     assert_int_equal(s.price, D("1.0301"));        /* 1.03 * 1.0001 = 1.030103 */
     assert_int_equal(fx_fills(&f, mark, "lim", NULL, 0), 0);
@@ -196,7 +189,7 @@ static void stops_can_trigger_on_the_mark(void **state)
     assert_int_equal(fx_fills(&f, mark, "sl", NULL, 0), 0);
     mk->mark_price = D("0.95");
     fx_candle(&f, "XRPUSDT", "0.97", "0.98", "0.949", "0.96", "100000");
-    assert_int_equal(only_fill(&f, mark, "sl").price, D("0.9599"));   /* 0.96 * 0.9999 = 0.959904 */
+    assert_int_equal(fx_only_fill(&f, mark, "sl").price, D("0.9599"));   /* 0.96 * 0.9999 = 0.959904 */
     fx_stop(&f);
 }
 

@@ -18,13 +18,6 @@
 #define MKT QTR_ORDER_MARKET
 #define GTC QTR_TIF_GTC
 
-static qtr_fill only_fill(fx *f, size_t from, const char *cid)
-{
-    qtr_fill fl[4];
-    assert_int_equal(fx_fills(f, from, cid, fl, 4), 1);
-    return fl[0];
-}
-
 /* Long 1 @ 100, SELL trailing: activation 102, callback 100 bps (1%), no
  * slippage.
  *   c1 100/101/99.5/100.5: low first (1 >= 0.5): 100 -> 99.5 -> 101 -> 100.5;
@@ -57,7 +50,7 @@ static void sell_trailing_worked_example(void **state)
     assert_int_equal(fx_fills(&f, mark, "tr", NULL, 0), 0);
     size_t before_c4 = f.m->n_events;
     fx_candle(&f, "SOLUSDT", "103.8", "104.2", "102", "102.5", "100000");
-    qtr_fill fl = only_fill(&f, before_c4, "tr");
+    qtr_fill fl = fx_only_fill(&f, before_c4, "tr");
     assert_int_equal(fl.price, D("103.158"));
     assert_int_equal(fl.qty, D("1"));
     assert_int_equal(fl.side, SELL);
@@ -83,7 +76,7 @@ static void buy_trailing_active_at_once_gaps_at_the_open(void **state)
     assert_int_equal(fx_fills(&f, mark, "tr", NULL, 0), 0);
     size_t before = f.m->n_events;
     fx_candle(&f, "SOLUSDT", "99.5", "99.9", "99.2", "99.6", "100000");
-    assert_int_equal(only_fill(&f, before, "tr").price, D("99.5"));
+    assert_int_equal(fx_only_fill(&f, before, "tr").price, D("99.5"));
     fx_stop(&f);
 }
 
@@ -104,7 +97,7 @@ static void path_orders_trailing_before_stop(void **state)
     assert_int_equal(fx_submit_stop_on(&f, "SOLUSDT", "sl", SELL, QTR_ORDER_STOP_MARKET, "1", "99", QTR_WORKING_LAST),
                      QTR_OK);
     fx_candle(&f, "SOLUSDT", "100", "100.2", "98.5", "99", "100000");
-    assert_int_equal(only_fill(&f, mark, "tr").price, D("99.699"));   /* 100.2 * 0.995 */
+    assert_int_equal(fx_only_fill(&f, mark, "tr").price, D("99.699"));   /* 100.2 * 0.995 */
     assert_int_equal(fx_fills(&f, mark, "sl", NULL, 0), 0);
     qtr_order_update u[4];
     size_t n = fx_updates(&f, mark, "sl", u, 4);
@@ -136,12 +129,12 @@ static void working_type_mark_per_order(void **state)
     mk->mark_price = D("99.6");
     fx_candle(&f, "SOLUSDT", "100", "100", "97.5", "99.7", "100000");   /* a wick to 97.5 */
     assert_int_equal(fx_fills(&f, mark, "on_mark", NULL, 0), 0);
-    assert_int_equal(only_fill(&f, mark, "on_last").price, D("98"));
+    assert_int_equal(fx_only_fill(&f, mark, "on_last").price, D("98"));
     assert_int_equal(fx_fills(&f, mark, "tr", NULL, 0), 0);   /* the path fell to 97.5; the mark did not */
     mk->mark_price = D("99.4");
     size_t before = f.m->n_events;
     fx_candle(&f, "SOLUSDT", "99.7", "99.8", "99.3", "99.35", "100000");
-    assert_int_equal(only_fill(&f, before, "tr").price, D("99.35"));
+    assert_int_equal(fx_only_fill(&f, before, "tr").price, D("99.35"));
     assert_int_equal(fx_fills(&f, mark, "on_mark", NULL, 0), 0);
     fx_stop(&f);
 }

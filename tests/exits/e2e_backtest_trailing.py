@@ -12,8 +12,11 @@ import sys
 import tempfile
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, getcontext
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from qtrtest import DATA, PLUGINS, SRC, check, finish, run, write  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "market"))
+from qtrtest import DATA, SRC, check, finish, run, write  # noqa: E402
+from backtest_config import backtest_config  # noqa: E402
 
 getcontext().prec = 60
 E8 = Decimal("0.00000001")
@@ -33,33 +36,11 @@ def load_rows(path):
 
 
 def config(d, callback=CALLBACK):
-    policy = write(os.path.join(d, "open_policy.lua"), """
-return {
-  name = "e2e_open",
-  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,
-             max_position_notional = "100000", max_order_notional = "100000",
-             max_total_exposure = "1000000", max_leverage = 100 },
-  ess = { max_drawdown_pct = "90", daily_loss_pct = "90", max_consecutive_errors = 5,
-          cooldown_minutes = 15, close_positions = false, alert_daily_drawdown_pct = "50" },
-  judge = function(order, ctx) return "allow" end,
-}
-""")
-    return write(os.path.join(d, "bt.lua"), f"""
-return {{
-  plugin_path = {{ "{PLUGINS}" }},
-  account = {{ starting_balance = "10000" }},
-  policy = {{ file = "{policy}" }},
-  store = false,
-  plugins = {{
-    {{ kind = "exchange", name = "paper", options = {{ taker_fee = "0.0004", slippage_bps = "0",
-       max_volume_share = "1", min_qty_step = "0.1", price_tick = "{TICK}" }} }},
-    {{ kind = "risk", name = "policy" }},
-    {{ kind = "strategy", name = "ma_cross", options = {{ symbols = {{ "XRPUSDT" }}, fast = 5, slow = 20,
-       order_notional = "1000", trailing_callback_bps = {callback}, exit_qty_step = "0.1",
-       exit_price_tick = "{TICK}" }} }},
-  }},
-}}
-""")
+    paper = f'taker_fee = "0.0004", slippage_bps = "0", max_volume_share = "1", min_qty_step = "0.1", price_tick = "{TICK}"'
+    strategy = (f'{{ kind = "strategy", name = "ma_cross", options = {{ symbols = {{ "XRPUSDT" }}, fast = 5, slow = 20, '
+                f'order_notional = "1000", trailing_callback_bps = {callback}, exit_qty_step = "0.1", '
+                f'exit_price_tick = "{TICK}" }} }}')
+    return backtest_config(d, paper, ["XRPUSDT"], 5, 20, "1000", strategy=strategy)
 
 
 def path_of(o, h, l, c):

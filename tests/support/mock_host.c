@@ -511,12 +511,7 @@ static int m_set_exit_plan(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan
 {
     mock_host *m = M(ctx);
     qtr_exit_plan copy;
-    if (!symbol || !*symbol) {
-        if (err && errlen) snprintf(err, errlen, "symbol: required");
-        return QTR_EINVAL;
-    }
-    if (qh_exit_plan_copy_in(plan, &copy, err, errlen) != 0 || qh_exit_plan_check(&copy, err, errlen) != 0)
-        return QTR_EINVAL;
+    if (qh_exit_plan_accept(symbol, plan, &copy, err, errlen) != 0) return QTR_EINVAL;
     size_t i = 0;
     while (i < m->n_exit_plans && strcmp(m->exit_plans[i].symbol, symbol) != 0) i++;
     if (i == m->n_exit_plans) {
