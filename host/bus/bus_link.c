@@ -171,7 +171,9 @@ int qh_bus_link_open(qh_engine *e, char *err, size_t errlen)
     char buf[600], seq[600];
     qh_bus_link_paths(cfg, buf, sizeof buf, seq, sizeof seq);
     qh_mirror_opts mo = { .base = e->base, .cfg = &cfg->bus, .redis_ip = ip, .buffer_path = buf, .seq_path = seq,
-                          .metrics = e->metrics, .on_full = on_full, .ud = l };
+                          .metrics = e->metrics, .on_full = on_full, .ud = l,
+                          /* signal to order: no batching delay (flush_ms is for the rest) */
+                          .urgent_types = UINT64_C(1) << QTR_EV_SIGNAL };
     l->mirror = qh_mirror_new(&mo, err, errlen);
     if (!l->mirror) { free(l); return 2; }
     for (int t = 1; t < QTR_EV__COUNT && t < 64 && l->n_subs < 64; t++) {

@@ -50,6 +50,7 @@ struct qh_mirror {
     unsigned attempt, rng;
     struct event *ev_reconnect, *ev_flush, *ev_watch, *ev_sync;
     bool flush_armed, reconnect_armed;
+    bool flush_now;              /* ev_flush is armed to fire at the end of this loop turn */
     qh_seq *seq;
     qh_dbuf *dbuf;
     bool outage;                 /* since a lost connection, until the buffer is replayed */
@@ -383,7 +384,7 @@ static void on_flush_timer(evutil_socket_t fd, short what, void *ud)
 {
     (void)fd; (void)what;
     qh_mirror *m = ud;
-    m->flush_armed = false;
+    m->flush_armed = m->flush_now = false;
     pump(m, true);
 }
 
@@ -447,12 +448,16 @@ int qh_mirror_publish(qh_mirror *m, const qtr_event *ev, uint64_t *seq_out)
     if (!s->len) return QTR_EINVAL;
     s->queued_ms = now_ms();
     m->r_count++;
+    bool urgent = (unsigned)ev->type < 64 && (m->o.urgent_types & (UINT64_C(1) << ev->type));
     if (m->r_count - m->r_sent >= m->batch_max) pump(m, false);
-    else if (!m->flush_armed) {
-        int64_t ms = m->cfg->redis.flush_ms;
+    else if (!m->flush_armed || (urgent && !m->flush_now)) {
+        /* an urgent event goes when the loop turn ends, with everything
+         * queued before it (in order) and whatever that turn adds */
+        int64_t ms = urgent ? 0 : m->cfg->redis.flush_ms;
         struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
         evtimer_add(m->ev_flush, &tv);
         m->flush_armed = true;
+        m->flush_now = ms == 0;
     }
     return QTR_OK;
 }

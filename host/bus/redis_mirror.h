@@ -43,6 +43,8 @@ typedef struct qh_mirror_opts {
     void (*on_full)(void *ud, const char *why);
     void *ud;
     int64_t reply_timeout_ms;      /* 0: 2000 */
+    uint64_t urgent_types;         /* bit (1 << type): sent at the end of the loop turn that
+                                      published them, not after flush_ms (a strategy host's signals) */
 } qh_mirror_opts;
 
 typedef struct qh_mirror_stats {

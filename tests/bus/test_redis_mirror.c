@@ -88,15 +88,18 @@ static void fresh(const char *host, int64_t max_events)
     redisFree(c);
 }
 
-static qh_mirror *mirror_new(void)
+static qh_mirror *mirror_new_urgent(uint64_t urgent_types)
 {
     qh_mirror_opts o = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .buffer_path = g_buf,
-                         .seq_path = g_seq, .on_full = on_full, .reply_timeout_ms = 1000 };
+                         .seq_path = g_seq, .on_full = on_full, .reply_timeout_ms = 1000,
+                         .urgent_types = urgent_types };
     char err[256] = "";
     qh_mirror *m = qh_mirror_new(&o, err, sizeof err);
     if (!m) fail_msg("%s", err);
     return m;
 }
+
+static qh_mirror *mirror_new(void) { return mirror_new_urgent(0); }
 
 static qtr_event make(int i)
 {
@@ -263,6 +266,60 @@ static void recover(load *l, const char *phase)
     assert_true(l->back_ok);
 }
 
+static long long xlen(const char *type)
+{
+    redisContext *c = redis_fx_client(&g_redis);
+    redisReply *r = redisCommand(c, "XLEN %s:%s", g_cfg.redis.stream_prefix, type);
+    long long n = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    if (r) freeReplyObject(r);
+    redisFree(c);
+    return n;
+}
+
+static bool signal_there(qh_mirror *m, void *ud)
+{
+    (void)m; (void)ud;
+    return xlen("signal") == 1;
+}
+
+/* A partial batch waits flush_ms; an urgent type (a strategy host's
+ * signals) goes at the end of the loop turn, taking what waits before it
+ * along, in order. flush_ms 5 s: the timer cannot be what sent it. */
+static void urgent_types_skip_the_flush_wait(void **state)
+{
+    (void)state;
+    fresh("h-urgent", 100);
+    g_cfg.redis.flush_ms = 5000;
+    g_base = event_base_new();
+    qh_mirror *m = mirror_new_urgent(UINT64_C(1) << QTR_EV_SIGNAL);
+    assert_true(run_until(m, 5000, connected, NULL));
+    qtr_event candle = make(1);
+    assert_int_equal(qh_mirror_publish(m, &candle, NULL), QTR_OK);
+    int64_t t0 = qh_mono_ns();
+    run_until(m, 300, NULL, NULL);
+    assert_int_equal(xlen("candle"), 0);   /* still waiting for the flush */
+    qtr_event sig;
+    memset(&sig, 0, sizeof sig);
+    sig.type = QTR_EV_SIGNAL;
+    snprintf(sig.u.signal.symbol, sizeof sig.u.signal.symbol, "BTCUSDT");
+    sig.u.signal.side = QTR_SIDE_BUY;
+    assert_int_equal(qh_mirror_publish(m, &sig, NULL), QTR_OK);
+    assert_true(run_until(m, 4000, signal_there, NULL));
+    assert_true(qh_mono_ns() - t0 < 4500LL * 1000000);
+    assert_int_equal(xlen("candle"), 1);   /* went with it */
+    redisContext *c = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:candle", g_cfg.redis.stream_prefix);
+    assert_int_equal(redis_fx_read_stream(c, key, g_entries, 2), 1);
+    assert_int_equal(g_entries[0].seq, 1);
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    assert_int_equal(redis_fx_read_stream(c, key, g_entries, 2), 1);
+    assert_int_equal(g_entries[0].seq, 2);
+    redisFree(c);
+    qh_mirror_free(m);
+    event_base_free(g_base);
+}
+
 static void outage_kill_stop_restart_empty(void **state)
 {
     (void)state;
@@ -401,6 +458,7 @@ int main(void)
     if (getenv("QTR_BUS_TEST_FILTER")) cmocka_set_test_filter(getenv("QTR_BUS_TEST_FILTER"));
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mirrors_once_in_order),
+        cmocka_unit_test(urgent_types_skip_the_flush_wait),
         cmocka_unit_test(full_buffer_refuses_loudly_then_replays),
         cmocka_unit_test(buffer_of_an_earlier_run_goes_first),
         cmocka_unit_test(outage_kill_stop_restart_empty),
