@@ -16,8 +16,12 @@
  *    price trades through it (or touches it: limit_fill), or at the open as
  *    taker with slippage when the candle opened through the limit. GTX
  *    orders only make: at their limit, or EXPIRED on arrival if they cross.
- *  - STOP_MARKET and TAKE_PROFIT_MARKET trigger on high/low (or the mark:
- *    stop_trigger) and then fill as market orders, as takers.
+ *  - STOP_MARKET and TAKE_PROFIT_MARKET trigger on the path's high/low, or
+ *    on the mark when the order's working_type is MARK (stop_trigger =
+ *    "mark": every order), and then fill as market orders, as takers.
+ *  - TRAILING_STOP_MARKET activates at its activation price (or at once),
+ *    follows the best price along the path and triggers on a retrace of
+ *    callback_bps, as Binance does (trailing.c).
  *  - Orders on one candle fill in the order the assumed path open -> nearer
  *    extreme -> other extreme -> close reaches them (path.c).
  *  - All fills on one candle of a symbol share max_volume_share of its volume.
@@ -53,7 +57,7 @@ static const qtr_option OPTIONS[] = {
     { .name = "limit_fill", .type = QTR_OPT_STRING, .default_value = "through",
       .help = "a resting limit fills when the price trades through it (through) or only touches it (touch)" },
     { .name = "stop_trigger", .type = QTR_OPT_STRING, .default_value = "last",
-      .help = "stop and take-profit orders trigger on the candle's high/low (last) or on the mark price (mark)" },
+      .help = "conditional orders trigger on the candle's path (last) unless their working type is MARK, or all on the mark price (mark)" },
     { .name = "market_order_timeout_candles", .type = QTR_OPT_INT, .default_value = "5",
       .help = "candles before a market remainder expires", .min = "0", .max = "1000000" },
     { .name = NULL },
