@@ -119,6 +119,9 @@ def main():
         check(st["requests"].get("POST /fapi/v1/algoOrder", 0) == posts,
               f"no algo order was sent after the restart: {st['requests']}")
         check(all(st["placements"][c]["attempts"] == 1 for c in first), f"each exit placed once: {st['placements']}")
+        rows = dict(store(db_path, f"SELECT client_id, status FROM orders WHERE client_id IN ({','.join('?' * len(first))})",
+                          tuple(first)))
+        check(rows == {c: "NEW" for c in first}, f"the store follows both exits as open (adopted, not ended): {rows}")
 
         # 3. kill -9, the stops deleted on the exchange while down, start: placed again
         s2.stop(signal.SIGKILL)
