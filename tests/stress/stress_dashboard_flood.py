@@ -33,9 +33,15 @@ runs rounds on one server for LONG_S seconds (QTR_STRESS_LONG_SECONDS, 180):
 each round 20 new clients (the same four kinds), about 500 events in 10 s,
 then the 50,000 in 10 s (strategy_flood's next burst), every criterion above
 per round (counters as the round's increase). Across the rounds the server's
-anonymous memory (RssAnon, sampled every 0.5 s) after the first round (the
-warm-up) may not pass the first round's peak by more than ROUNDS_SLACK_KB: the
-closed clients' buffers (3 x 4 MiB a round) must be given back, not kept."""
+RSS at a round's start (its new clients connected, before the floods) may not
+pass round 2's (after the warm-up) by more than ROUNDS_SLACK_KB: the closed
+clients' buffers (3 or more x 4 MiB a round) must be given back, not kept
+(measured: 7.0, 11.4, 11.9, 12.1 MiB at the starts of rounds 1-4, peaks
+23-50 MiB). The RssAnon peak of each round is printed.
+
+In both forms a reader the loaded machine starves falls behind like the slow
+client and is closed at the cap (1008): allowed if what it got was complete
+and in order and the close was counted, as long as most readers kept up."""
 import base64
 import json
 import multiprocessing
@@ -61,7 +67,7 @@ PER_CANDLE = 100                                 # phase B: 50,000 signals
 CAP_BYTES = 4 << 20                              # client_buffer_bytes: room for readers on a busy machine
 RSS_BOUND_KB = 20 * CAP_BYTES // 1024 + 32768    # every client at the cap, and room
 LONG_S = long_seconds(180)
-ROUNDS_SLACK_KB = 32768                          # long form: later rounds' peak over the first round's
+ROUNDS_SLACK_KB = 16384                          # long form: a round's resting RSS over round 2's
 FLOOD_DONE = "[flood] flood done:"
 
 
@@ -215,6 +221,7 @@ def main():
     s = Server(["-c", config(d, port, so, trigger, seed, bursts)], cwd=d)
     sampler = None
     rounds = []
+    resting = []            # each round's RSS with its new clients connected, before its floods
     try:
         if not check(s.wait_for("running (paper mode", 20), "the server starts: " + s.text()[-2000:]):
             return
@@ -226,6 +233,9 @@ def main():
             if LONG:
                 print(f"== round {len(rounds) + 1}", flush=True)
             fig = run_round(s, port, trigger, len(rounds))
+            if fig:
+                fig, rss0 = fig
+                resting.append(rss0)
             rounds.append(f"round {len(rounds) + 1}: {time.monotonic() - t:.1f} s; {fig or 'stopped early'}")
             if LONG:
                 print(rounds[-1], flush=True)
@@ -238,15 +248,14 @@ def main():
     check(rc == 0, f"clean stop: {rc}")
     if LONG and sampler:
         peaks = sampler.by_tag()
-        first_peak = peaks.get(0, 0)
-        later = max((kb for tag, kb in peaks.items() if tag >= 1), default=None)
         print(f"{len(rounds)} rounds:\n  " + "\n  ".join(rounds), flush=True)
-        print(f"RssAnon peak by round (kB): {[peaks[k] for k in sorted(peaks)]}; round 1 {first_peak}, later rounds "
-              f"{later} ({'+' if later is not None and later >= first_peak else ''}"
-              f"{(later - first_peak) if later is not None else '-'} kB; bound +{ROUNDS_SLACK_KB} kB)", flush=True)
-        check(len(rounds) >= 2, f"at least two rounds ran: {len(rounds)}")
-        check(later is not None and later - first_peak <= ROUNDS_SLACK_KB,
-              f"memory bounded across rounds: RssAnon after round 1 up to {later} kB, round 1's peak {first_peak} kB")
+        print(f"RSS at each round's start (kB): {resting}; RssAnon peak by round (kB): "
+              f"{[peaks[k] for k in sorted(peaks)]}", flush=True)
+        check(len(rounds) >= 2 and len(resting) == len(rounds), f"at least two rounds ran: {len(rounds)}")
+        if len(resting) >= 2:
+            check(max(resting[1:]) - resting[1] <= ROUNDS_SLACK_KB,
+                  f"memory bounded across rounds: RSS at a round's start up to {max(resting[1:])} kB, "
+                  f"{resting[1]} kB at round 2's (bound +{ROUNDS_SLACK_KB} kB)")
 
 
 def run_round(s, port, trigger, r):
@@ -376,12 +385,20 @@ def run_round(s, port, trigger, r):
     if not results:
         check(False, "the readers reported")
         return None
-    bad = [r for r in results if r["errors"] or r["missed"] or r["closed"] is not None or r["last_id"] < bus_end]
-    events = sorted(r["events"] for r in results)
-    print(f"readers: {len(results)}, events each {events[0]}..{events[-1]}, messages each "
+    # A reader the machine starved (3 Python processes decode ~60,000 events each in 10 s) falls
+    # behind like the slow client and is closed at the cap: that is the server doing its job, if
+    # what it got before the close was complete and in order, the close said 1008 and was counted.
+    # Every other reader keeps up and must have everything; most of them must keep up.
+    behind = [r for r in results if r["closed"] == 1008 and not r["errors"] and not r["missed"]]
+    kept = [r for r in results if r not in behind]
+    bad = [r for r in kept if r["errors"] or r["missed"] or r["closed"] is not None or r["last_id"] < bus_end]
+    events = sorted(r["events"] for r in kept) or [0]
+    print(f"readers: {len(results)}, kept up {len(kept)}, fell behind and closed at the cap {len(behind)}; "
+          f"events each {events[0]}..{events[-1]}, messages each "
           f"{min(r['messages'] for r in results)}..{max(r['messages'] for r in results)}, missed "
           f"{sum(r['missed'] for r in results)}, bad {len(bad)}", flush=True)
     check(len(results) == READERS, f"every reader reported: {len(results)}")
+    check(len(kept) > READERS // 2, f"most readers kept up: {len(kept)} of {READERS}")
     check(not bad, f"nothing lost for the clients that keep up: {bad[:3]}")
     check(events[0] >= 45000, f"the readers got the flood: at least {events[0]} events each")
     dropped = m.get("qtr_dashboard_ws_events_dropped_total", 0) - dropped0
@@ -399,15 +416,15 @@ def run_round(s, port, trigger, r):
     check(sr.events + sr.missed >= span, f"the slow reader is told all it missed: {sr.events} received + "
           f"{sr.missed} missed, ids span {span}")
     check(dropped >= sr.missed, f"what the slow reader missed is counted: {dropped} >= {sr.missed}")
-    want_closed = 2 + (sr.closed == 1008)
-    check(slow_closed == want_closed, f"the stalled and the pinging client (and the slow reader if it was closed) "
-          f"were closed at the cap, and counted: {slow_closed}, expected {want_closed}")
+    want_closed = 2 + (sr.closed == 1008) + len(behind)
+    check(slow_closed == want_closed, f"the stalled and the pinging client (and the slow reader and the readers "
+          f"that fell behind, if closed) were closed at the cap, and counted: {slow_closed}, expected {want_closed}")
     check(0 < peak <= CAP_BYTES, f"no client's unsent output passed the cap: peak {peak}")
     check(rss_max - rss0 <= RSS_BOUND_KB, f"memory bounded: +{rss_max - rss0} kB (bound {RSS_BOUND_KB} kB)")
     check(not health_fail, f"/health/all answered within 3 s throughout: {health_fail[:5]}")
-    return (f"bus events {bus_a:.0f} + {bus_b:.0f}, reader events {events[0]}..{events[-1]}, bad {len(bad)}, "
-            f"slow reader missed {sr.missed} closed {sr.closed}, slow closes {slow_closed:.0f}, "
-            f"RSS +{rss_max - rss0} kB")
+    return (f"bus events {bus_a:.0f} + {bus_b:.0f}, reader events {events[0]}..{events[-1]}, readers behind "
+            f"{len(behind)}, bad {len(bad)}, slow reader missed {sr.missed} closed {sr.closed}, slow closes "
+            f"{slow_closed:.0f}, RSS {rss0} kB at the start, +{rss_max - rss0} kB"), rss0
 
 
 

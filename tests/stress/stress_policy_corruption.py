@@ -198,7 +198,8 @@ def main():
             for what, content, why in cases:
                 fills_before = s.count("[orders] fill ")
                 if content is None:
-                    os.remove(pol)
+                    if os.path.exists(pol):           # a shuffled round may delete it twice in a row
+                        os.remove(pol)
                 elif isinstance(content, bytes):
                     with open(pol, "wb") as f:
                         f.write(content)
