@@ -62,32 +62,6 @@ static void join(char *out, size_t cap, const char *parent, const char *key)
 
 /* ---- typed field readers: the value is at the top of the stack ---- */
 
-static bool read_string(walker *w, const char *path, char *out, size_t cap)
-{
-    if (lua_type(w->L, -1) != LUA_TSTRING) {
-        fail(w, path, "expected a string, got %s", luaL_typename(w->L, -1));
-        return false;
-    }
-    size_t len;
-    const char *s = lua_tolstring(w->L, -1, &len);
-    if (len >= cap || strlen(s) != len) {
-        fail(w, path, "string too long or contains NUL (max %zu bytes)", cap - 1);
-        return false;
-    }
-    memcpy(out, s, len + 1);
-    return true;
-}
-
-static bool read_bool(walker *w, const char *path, bool *out)
-{
-    if (lua_type(w->L, -1) != LUA_TBOOLEAN) {
-        fail(w, path, "expected true or false, got %s", luaL_typename(w->L, -1));
-        return false;
-    }
-    *out = lua_toboolean(w->L, -1);
-    return true;
-}
-
 static bool read_string_list(walker *w, const char *path, char ***out, size_t *n)
 {
     if (lua_type(w->L, -1) != LUA_TTABLE) {
@@ -136,36 +110,6 @@ static void free_list(char **l, size_t n)
     if (!l) return;
     for (size_t i = 0; i < n; i++) free(l[i]);
     free(l);
-}
-
-/* Iterate a table's string keys, refusing keys not in `allowed`. */
-static bool check_keys(walker *w, const char *path, const char *const *allowed)
-{
-    if (lua_type(w->L, -1) != LUA_TTABLE) {
-        fail(w, path[0] ? path : "(top level)", "expected a table, got %s", luaL_typename(w->L, -1));
-        return false;
-    }
-    lua_pushnil(w->L);
-    while (lua_next(w->L, -2)) {
-        lua_pop(w->L, 1);
-        if (lua_type(w->L, -1) != LUA_TSTRING) {
-            lua_pop(w->L, 1);
-            fail(w, path[0] ? path : "(top level)", "unexpected non-name key");
-            return false;
-        }
-        const char *k = lua_tostring(w->L, -1);
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (strcmp(*a, k) == 0) known = true;
-        if (!known) {
-            char p[256];
-            join(p, sizeof p, path, k);
-            lua_pop(w->L, 1);
-            fail(w, p, "unknown setting");
-            return false;
-        }
-    }
-    return true;
 }
 
 /* Push t[key]; true if present (not nil). Always leaves one value pushed.
@@ -230,30 +174,14 @@ static void parse_option_value(walker *w, const char *path, qh_optval *o)
 
 static void parse_plugin(walker *w, const char *path, qh_plugin_conf *p)
 {
-    static const char *const keys[] = { "kind", "name", "file", "required", "options", NULL };
-    if (!check_keys(w, path, keys)) return;
-    char sub[256], kind[32] = "";
-    p->required = true;
-    join(sub, sizeof sub, path, "kind");
-    if (field(w, "kind")) read_string(w, sub, kind, sizeof kind);
-    else fail(w, sub, "missing (strategy, risk, exchange or dashboard)");
-    lua_pop(w->L, 1);
-    if (!w->failed) {
-        p->kind = 0;
-        for (int k = QTR_KIND_STRATEGY; k <= QTR_KIND_DASHBOARD; k++)
-            if (strcmp(kind, qtr_kind_name((qtr_kind)k)) == 0) p->kind = (qtr_kind)k;
-        if (!p->kind) fail(w, sub, "unknown kind '%s' (strategy, risk, exchange or dashboard)", kind);
+    /* kind, name, file, required: the plugins[i] table (config_sections.c) */
+    qh_conf_error e;
+    if (qh_conf_defaults(&qh_section_plugin, p, &e) != 0 ||
+        qh_conf_read_named(w->L, &qh_section_plugin, path, p, &e) != 0) {
+        fail(w, e.where, "%s", e.why);
+        return;
     }
-    join(sub, sizeof sub, path, "name");
-    if (field(w, "name")) read_string(w, sub, p->name, sizeof p->name);
-    else fail(w, sub, "missing");
-    lua_pop(w->L, 1);
-    join(sub, sizeof sub, path, "file");
-    if (field(w, "file")) read_string(w, sub, p->file, sizeof p->file);
-    lua_pop(w->L, 1);
-    join(sub, sizeof sub, path, "required");
-    if (field(w, "required")) read_bool(w, sub, &p->required);
-    lua_pop(w->L, 1);
+    char sub[256];
     join(sub, sizeof sub, path, "options");
     if (field(w, "options")) {
         if (lua_type(w->L, -1) != LUA_TTABLE) {
@@ -308,9 +236,9 @@ static void parse_plugins(walker *w, qh_config *c)
     }
 }
 
-/* The top level and its sections are declared tables
- * (core/config_sections.c); caps, host_id/role/bus and plugins are read by
- * their own code below. */
+/* The top level, its sections, caps and each plugins[i] are declared
+ * tables (core/config_sections.c, config_caps.c); host_id/role/bus are read
+ * by bus/bus_config.c, and a plugin's options by parse_plugin. */
 static void parse_top(walker *w, qh_config *c)
 {
     static const qh_conf_section *const sections[] = { &qh_section_account, &qh_section_policy, &qh_section_signals,
@@ -334,12 +262,7 @@ static void parse_top(walker *w, qh_config *c)
         else read_section(w, &qh_section_store, c);
     }
     lua_pop(L, 1);
-    /* caps: parsed in config_caps.c, not yet a declared table like the
-     * sections above (core/config_table.h says how; so for host_id/role/bus). */
-    if (field(w, "caps")) {
-        qh_caps_error ce;
-        if (qh_config_caps_parse(L, -1, &c->caps, &ce) != 0) fail(w, ce.where, "%s", ce.why);
-    }
+    if (field(w, "caps")) read_section(w, &qh_section_caps, &c->caps);   /* config_caps.c */
     lua_pop(L, 1);
     /* host_id, role, bus: parsed in bus/bus_config.c. */
     qh_bus_config_error be;

@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <lua.h>
-
 #include <qtr/money.h>
 
 typedef struct qh_policy_caps {
@@ -22,14 +20,7 @@ typedef struct qh_policy_caps {
     qtr_dec ess_max_drawdown_pct;    /* ess.max_drawdown_pct <= this          */
 } qh_policy_caps;
 
-/* Where a bad cap is ("caps.max_leverage") and what is wrong with it. */
-typedef struct qh_caps_error {
-    char where[48];
-    char why[200];
-} qh_caps_error;
-
-/* Read the `caps` table at idx of L (the config's sandbox). 0, or -1 with
- * *e filled. Nothing is read from metatables. */
-int qh_config_caps_parse(lua_State *L, int idx, qh_policy_caps *out, qh_caps_error *e);
+/* The `caps` section (over a qh_policy_caps) is declared in config_caps.c
+ * as qh_section_caps (core/config_sections.h). */
 
 #endif

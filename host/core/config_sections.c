@@ -186,3 +186,31 @@ static const qh_conf_field regime_fields[] = {
 };
 
 const qh_conf_section qh_section_regime = { .name = "regime", .fields = regime_fields };
+
+/* ---- plugins[i]: one plugin to load (its options: config.c) ---- */
+
+#define PLUGIN_AT(member) offsetof(qh_plugin_conf, member)
+#define PLUGIN_SIZE(member) sizeof(((qh_plugin_conf *)0)->member)
+
+static const char *const kinds[] = { "strategy", "risk", "exchange", "dashboard", NULL };   /* from QTR_KIND_STRATEGY */
+_Static_assert(QTR_KIND_STRATEGY + 1 == QTR_KIND_RISK && QTR_KIND_RISK + 1 == QTR_KIND_EXCHANGE &&
+                   QTR_KIND_EXCHANGE + 1 == QTR_KIND_DASHBOARD,
+               "plugins[i].kind's names follow qtr_kind");
+static const char *const plugin_also[] = { "options", NULL };
+
+static const qh_conf_field plugin_fields[] = {
+    { .opt = { .name = "kind", .type = QTR_OPT_STRING, .allowed = kinds, .flags = QTR_OPT_REQUIRED,
+               .help = "strategy, risk, exchange or dashboard" },
+      .store = QH_CONF_CHOICE, .offset = PLUGIN_AT(kind), .size = PLUGIN_SIZE(kind), .choice_base = QTR_KIND_STRATEGY },
+    { .opt = { .name = "name", .type = QTR_OPT_STRING, .min = "1", .flags = QTR_OPT_REQUIRED,
+               .help = "the plugin's name: <kind>_<name>.so on the plugin path" },
+      .store = QH_CONF_STR, .offset = PLUGIN_AT(name), .size = PLUGIN_SIZE(name) },
+    { .opt = { .name = "file", .type = QTR_OPT_STRING, .help = "an explicit .so instead of the name's" },
+      .store = QH_CONF_STR, .offset = PLUGIN_AT(file), .size = PLUGIN_SIZE(file) },
+    { .opt = { .name = "required", .type = QTR_OPT_BOOL, .default_value = "true",
+               .help = "false: a plugin that fails to load or start is left out" },
+      .store = QH_CONF_BOOL, .offset = PLUGIN_AT(required) },
+    { .opt = { .name = NULL } },
+};
+
+const qh_conf_section qh_section_plugin = { .name = "plugins[]", .fields = plugin_fields, .also = plugin_also };

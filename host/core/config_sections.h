@@ -16,5 +16,7 @@ extern const qh_conf_section qh_section_signals;
 extern const qh_conf_section qh_section_store;
 extern const qh_conf_section qh_section_ess;
 extern const qh_conf_section qh_section_regime;
+extern const qh_conf_section qh_section_caps;      /* over a qh_policy_caps (config_caps.c) */
+extern const qh_conf_section qh_section_plugin;    /* over one qh_plugin_conf: plugins[i] */
 
 #endif

@@ -177,6 +177,18 @@ static int store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v,
         v->n_list = 0;
         return 0;
     }
+    case QH_CONF_I32: {
+        int64_t x = v->i * scale;
+        if (x < INT32_MIN || x > INT32_MAX) return failf(e, s->name, f->opt.name, "%lld is out of range", (long long)x);
+        int32_t y = (int32_t)x;
+        memcpy(at, &y, sizeof y);
+        return 0;
+    }
+    case QH_CONF_BOOL: {
+        bool b = v->b;
+        memcpy(at, &b, sizeof b);
+        return 0;
+    }
     case QH_CONF_CHOICE: {
         int x = f->choice_base + allowed_index(&f->opt, v->str);
         if (f->size == sizeof(bool)) {
@@ -257,6 +269,13 @@ int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_err
         if (rc != 0) return -1;
     }
     return 0;
+}
+
+int qh_conf_read_named(lua_State *L, const qh_conf_section *s, const char *name, void *base, qh_conf_error *e)
+{
+    qh_conf_section named = *s;
+    named.name = name;
+    return qh_conf_read(L, &named, base, e);
 }
 
 /* A default's text as a value of its field's type. */

@@ -6,10 +6,11 @@
  * walks any section: unknown keys are refused with their path, each value
  * is checked and stored, so a section is a table, not a hand-written walk.
  *
- * To give the server config a new section (or to turn caps and bus, still
- * hand-walked, into tables): declare a qh_conf_section (see core/config_sections.c) over
- * your struct inside qh_config, and read it in config.c with
- * `read_section(w, &your_section, &c->your_struct)` where the hook is now.
+ * To give the server config a new section: declare a qh_conf_section (see
+ * core/config_sections.c) over your struct inside qh_config, and read it in
+ * config.c with `read_section(w, &your_section, &c->your_struct)`. A list of
+ * tables (plugins[i]) is one section read once per item under the item's
+ * name (qh_conf_read_named).
  * A value the table cannot express (a URL's shape, a cross-field rule) is
  * a text_rule on the field or a check after the read.
  */
@@ -32,6 +33,8 @@ typedef enum qh_conf_store {
     QH_CONF_LIST,      /* char ** at offset, its size_t count at count_offset     */
     QH_CONF_CHOICE,    /* choice_base + the index of the value in opt.allowed,
                           into an int, or a bool when size is sizeof(bool)        */
+    QH_CONF_I32,       /* int32_t (the table's bounds keep it in range)           */
+    QH_CONF_BOOL,      /* bool                                                    */
 } qh_conf_store;
 
 typedef struct qh_conf_field {
@@ -66,6 +69,9 @@ int qh_conf_defaults(const qh_conf_section *s, void *base, qh_conf_error *e);
  * 0, or -1 with e filled; the first error wins. Lists are allocated
  * (qh_conf_free_lists frees them); call it in protected mode. */
 int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_error *e);
+
+/* The same, with the section called `name` in errors ("plugins[2]"). */
+int qh_conf_read_named(lua_State *L, const qh_conf_section *s, const char *name, void *base, qh_conf_error *e);
 
 /* Free the lists of the section's LIST fields in base. */
 void qh_conf_free_lists(const qh_conf_section *s, void *base);

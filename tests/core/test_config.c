@@ -114,11 +114,11 @@ static void unknown_and_mistyped_fields(void **s)
         expect_error(many, "market.files", "at most 64 files");
     }
     expect_error("return { mode = 'paper' }", "plugins", "missing");
-    expect_error("return { plugins = { { kind = 'broker', name = 'x' } } }", "plugins[1].kind", "unknown kind 'broker'");
+    expect_error("return { plugins = { { kind = 'broker', name = 'x' } } }", "plugins[1].kind", "'broker' is not strategy, risk");
     expect_error("return { plugins = { { kind = 'risk' } } }", "plugins[1].name", "missing");
     expect_error("return { plugins = { { kind = 'risk', name = 'p', colour = 1 } } }", "plugins[1].colour", "unknown setting");
     expect_error("return { plugins = { { kind = 'risk', name = 'p', required = 'yes' } } }", "plugins[1].required",
-                 "true or false");
+                 "expected true or false");
     expect_error("return { plugins = {}, plugin_path = { 'a', 3 } }", "plugin_path[2]", "expected a string");
 }
 

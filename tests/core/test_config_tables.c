@@ -18,7 +18,12 @@
 
 static const qh_conf_section *const sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
                                                    &qh_section_policy, &qh_section_signals, &qh_section_store,
-                                                   &qh_section_ess };
+                                                   &qh_section_ess, &qh_section_regime, &qh_section_caps };
+/* Also declared, read under another name: qh_section_plugin (plugins[i]). */
+static const qh_conf_section *const all_sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
+                                                       &qh_section_policy, &qh_section_signals, &qh_section_store,
+                                                       &qh_section_ess, &qh_section_regime, &qh_section_caps,
+                                                       &qh_section_plugin };
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 static char err[1024];
@@ -42,13 +47,13 @@ static void expect_exact(const char *text, const char *want)
 static void declarations_are_consistent(void **s)
 {
     (void)s;
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        for (const qh_conf_field *f = sections[i]->fields; f->opt.name; f++) {
+    for (size_t i = 0; i < sizeof all_sections / sizeof all_sections[0]; i++)
+        for (const qh_conf_field *f = all_sections[i]->fields; f->opt.name; f++) {
             char why[320];
             if (!qh_option_decl_valid(&f->opt, why, sizeof why))
-                fail_msg("%s.%s: %s", sections[i]->name, f->opt.name, why);
+                fail_msg("%s.%s: %s", all_sections[i]->name, f->opt.name, why);
             for (const qh_conf_field *g = f + 1; g->opt.name; g++)
-                if (strcmp(f->opt.name, g->opt.name) == 0) fail_msg("%s.%s twice", sections[i]->name, f->opt.name);
+                if (strcmp(f->opt.name, g->opt.name) == 0) fail_msg("%s.%s twice", all_sections[i]->name, f->opt.name);
         }
 }
 
@@ -113,6 +118,34 @@ static void unknown_keys_in_every_section(void **s)
         snprintf(want, sizeof want, "test.lua: %s.bogus: unknown setting", sections[i]->name);
         expect_exact(text, want);
     }
+    expect_exact("return { plugins = { { kind = 'risk', name = 'p' }, { kind = 'risk', name = 'q', bogus = 1 } } }",
+                 "test.lua: plugins[2].bogus: unknown setting");
+}
+
+/* caps and plugins[i] are tables too: stored as declared, defaults from the
+ * table (no caps; required = true). */
+static void caps_and_plugins_from_their_tables(void **s)
+{
+    (void)s;
+    qh_config c;
+    if (load("return { caps = { max_order_notional = '2500.5', max_leverage = 7, ess_max_drawdown_pct = 100 },"
+             " plugins = { { kind = 'exchange', name = 'paper' },"
+             " { kind = 'dashboard', name = 'web', file = '/x.so', required = false } } }",
+             &c) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.caps.max_order_notional, QTR_DEC_INT(25005) / 10);
+    assert_int_equal(c.caps.max_position_notional, 0);     /* not given: no cap */
+    assert_int_equal(c.caps.max_leverage, 7);
+    assert_int_equal(c.caps.ess_max_drawdown_pct, QTR_DEC_INT(100));
+    assert_int_equal(c.n_plugins, 2);
+    assert_int_equal(c.plugins[0].kind, QTR_KIND_EXCHANGE);
+    assert_true(c.plugins[0].required);
+    assert_string_equal(c.plugins[0].file, "");
+    assert_int_equal(c.plugins[1].kind, QTR_KIND_DASHBOARD);
+    assert_string_equal(c.plugins[1].name, "web");
+    assert_string_equal(c.plugins[1].file, "/x.so");
+    assert_false(c.plugins[1].required);
+    qh_config_free(&c);
 }
 
 static void values_outside_the_declaration(void **s)
@@ -144,6 +177,19 @@ static void values_outside_the_declaration(void **s)
     expect_exact("return { plugins = {}, ess = 'x' }", "test.lua: ess: expected a table, got string");
     expect_exact("return { plugins = {}, account = { starting_balance = '0' } }",
                  "test.lua: account.starting_balance: 0 is out of range: must be > 0");
+    expect_exact("return { plugins = {}, caps = { max_leverage = 2.5 } }",
+                 "test.lua: caps.max_leverage: expected an integer, got a float");
+    expect_exact("return { plugins = {}, caps = { max_leverage = 126 } }",
+                 "test.lua: caps.max_leverage: 126 is out of range [1, 125]");
+    expect_exact("return { plugins = {}, caps = { ess_max_drawdown_pct = '0' } }",
+                 "test.lua: caps.ess_max_drawdown_pct: 0 is out of range (0, 100]");
+    expect_exact("return { plugins = { { kind = 'risk', name = '' } } }",
+                 "test.lua: plugins[1].name: '' is 0 bytes long, out of range: must be >= 1");
+    expect_exact("return { plugins = { { kind = 'risk', name = 'p', required = 'yes' } } }",
+                 "test.lua: plugins[1].required: expected true or false, got a string");
+    expect_exact("return { plugins = { { name = 'p' } } }",
+                 "test.lua: plugins[1].kind: missing (strategy, risk, exchange or dashboard)");
+    expect_exact("return { plugins = { 'paper' } }", "test.lua: plugins[1]: expected a table, got string");
 }
 
 int main(void)
@@ -154,6 +200,7 @@ int main(void)
         cmocka_unit_test(values_are_stored_as_declared),
         cmocka_unit_test(unknown_keys_in_every_section),
         cmocka_unit_test(values_outside_the_declaration),
+        cmocka_unit_test(caps_and_plugins_from_their_tables),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

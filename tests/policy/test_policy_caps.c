@@ -169,11 +169,11 @@ static void config_refuses_bad_caps(void **state)
 {
     (void)state;
     static const struct { const char *caps, *error; } cases[] = {
-        { "{ max_order_notional = 2.5 }", "caps.lua: caps.max_order_notional: expected a decimal string" },
-        { "{ max_order_notional = '0' }", "caps.lua: caps.max_order_notional: must be > 0" },
+        { "{ max_order_notional = 2.5 }", "caps.lua: caps.max_order_notional: give decimals as strings" },
+        { "{ max_order_notional = '0' }", "caps.lua: caps.max_order_notional: 0 is out of range: must be > 0" },
         { "{ max_position_notional = 'abc' }", "caps.lua: caps.max_position_notional: 'abc'" },
-        { "{ max_leverage = 0 }", "caps.lua: caps.max_leverage: expected an integer from 1 to 125" },
-        { "{ ess_max_drawdown_pct = '101' }", "caps.lua: caps.ess_max_drawdown_pct: must be <= 100" },
+        { "{ max_leverage = 0 }", "caps.lua: caps.max_leverage: 0 is out of range [1, 125]" },
+        { "{ ess_max_drawdown_pct = '101' }", "caps.lua: caps.ess_max_drawdown_pct: 101 is out of range (0, 100]" },
         { "{ max_notional = '5' }", "caps.lua: caps.max_notional: unknown setting" },
         { "'5000'", "caps.lua: caps: expected a table" },
     };
