@@ -1,6 +1,7 @@
-/* The rule voters (plugins/strategy_common/strategy_votes.c) and the
- * ensemble's weighting (plugins/strategy_ensemble/ensemble_vote.c) against
- * values worked out by hand in the comments. */
+/* The rule voters (plugins/strategy_common/strategy_votes.c), the
+ * ensemble's weighting (plugins/strategy_ensemble/ensemble_vote.c) and its
+ * feature rows' warm-up (ensemble_features.c) against values worked out by
+ * hand in the comments. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "ensemble_features.h"
 #include "ensemble_vote.h"
 #include "mock_host.h"   /* D() */
 
@@ -143,6 +145,50 @@ static void test_combine_short_and_nobody(void **unused)
     assert_false(ensemble_combine(zero, &b, 0.2).decided);
 }
 
+static qtr_candle flat_candle(int i, const char *high, const char *low, const char *close)
+{
+    qtr_candle c;
+    memset(&c, 0, sizeof c);
+    qtr_strlcpy(c.symbol, "XRPUSDT", sizeof c.symbol);
+    c.open_time_ms = 1704067200000 + i * 300000;
+    c.open = D(close);
+    c.high = D(high);
+    c.low = D(low);
+    c.close = D(close);
+    c.volume = D("100");
+    return c;
+}
+
+/* 33 candles at 2 (high 2.1, low 1.9): no row yet (MACD's 26 + 9 - 1 = 34).
+ * The 34th gives the flat market's row: returns, gaps, MACD, z-score 0; RSI 0
+ * (no gain, no loss: TA-Lib's 0); the close in the middle of Bollinger
+ * (width 0: 0.5) and of Donchian (1.9..2.1: 0.5); ATR 0.2 / 2 = 0.1; ADX and
+ * the DI 0 (no directional move); %K (2 - 1.9) / 0.2 = 0.5. VWAP: the
+ * typical price (2.1 + 1.9 + 2) / 3 = 2, gap 0. Then a close of 2.2 (high
+ * 2.2): ret_1 0.1, Donchian position 1 (the close is the new high). */
+static void test_feature_rows(void **unused)
+{
+    (void)unused;
+    ensemble_indicators ind;
+    assert_true(ensemble_indicators_init(&ind));
+    float f[ENSEMBLE_N_FEATURES];
+    for (int i = 1; i < ENSEMBLE_WARMUP; i++) {
+        qtr_candle c = flat_candle(i, "2.1", "1.9", "2");
+        assert_false(ensemble_indicators_update(&ind, &c, f));
+    }
+    qtr_candle c = flat_candle(ENSEMBLE_WARMUP, "2.1", "1.9", "2");
+    assert_true(ensemble_indicators_update(&ind, &c, f));
+    const float want[ENSEMBLE_N_FEATURES] = { 0, 0, 0, 0, 0.5f, 0.1f, 0, 0, 0.5f, 0, 0.5f, 0 };
+    for (int i = 0; i < ENSEMBLE_N_FEATURES; i++)
+        if (fabsf(f[i] - want[i]) > 1e-6f) fail_msg("%s: %.9g, by hand %.9g", ensemble_feature_names[i], f[i], want[i]);
+    c = flat_candle(ENSEMBLE_WARMUP + 1, "2.2", "1.9", "2.2");
+    assert_true(ensemble_indicators_update(&ind, &c, f));
+    assert_true(fabsf(f[0] - 0.1f) < 1e-6f);    /* ret_1 */
+    assert_true(fabsf(f[10] - 1.0f) < 1e-6f);   /* donchian_pos_20 */
+    assert_true(f[1] > 0.99f);                  /* rsi_14: only a gain since the flat start: 100 */
+    ensemble_indicators_free(&ind);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -153,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_combine_all_voters),
         cmocka_unit_test(test_combine_without_model),
         cmocka_unit_test(test_combine_short_and_nobody),
+        cmocka_unit_test(test_feature_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
