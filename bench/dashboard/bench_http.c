@@ -7,7 +7,10 @@
  *
  *   bench_dashboard_http [connections] [seconds] [runs]
  *   BENCH_REQUESTS=N bench_dashboard_http ...   a fixed N requests per path
- *       and run instead (for callgrind: instructions per request) */
+ *       and run instead (for callgrind: instructions per request)
+ *   BENCH_PATH=/api/status bench_dashboard_http ...   that path only (callgrind
+ *       of two request counts: the difference / the difference in requests is
+ *       the instructions of one request, start-up excluded) */
 #include "../bench_report.h"
 #include "dash_test_util.h"
 
@@ -137,7 +140,9 @@ int main(int argc, char **argv)
         printf("HTTP API, server on one loop thread, %d keep-alive connections, %d s per path, %d runs\n", conns,
                seconds, runs);
     bench_print_load("before");
+    const char *only = getenv("BENCH_PATH");
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        if (only && strcmp(only, paths[i]) != 0) continue;
         double rate[MAX_RUNS], cpu_us[MAX_RUNS];
         uint64_t bad = 0;
         for (int r = 0; r < runs; r++) {

@@ -167,11 +167,25 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
     reply_json(d, res, 200);
 }
 
-/* {"<name>":[item...]} from a host list service. */
-#define LIST_ANSWER(d, res, name, member, type, cap, writer)                         \
+/* The kept answer made from the same list bytes, if there is one. */
+static bool reply_cached(dash *d, answer_cache *cache, const void *items, size_t bytes, http_response *res)
+{
+    size_t n;
+    const char *json = answer_cache_get(cache, items, bytes, &n);
+    if (!json) return false;
+    jw_reset(&d->json);
+    jw_raw(&d->json, json, n);
+    reply_json(d, res, 200);
+    return true;
+}
+
+/* {"<name>":[item...]} from a host list service; the answer is kept in cache
+ * and reused while the host's list is the same, byte for byte. */
+#define LIST_ANSWER(d, res, cache, name, member, type, cap, writer)                  \
     do {                                                                            \
         HOST_LIST(items_, n_, d, 0, member, type, cap)                              \
         if (!items_) { http_error(res, 500, "out of memory"); return; }             \
+        if (reply_cached(d, (cache), items_, n_ * sizeof(type), res)) return;       \
         jw *w_ = json_begin(d);                                                     \
         jw_begin_object(w_);                                                        \
         jw_key(w_, name);                                                           \
@@ -179,13 +193,14 @@ void api_status(dash *d, const http_request *req, const char *body, size_t len, 
         for (size_t i_ = 0; i_ < n_; i_++) writer(w_, &items_[i_]);                 \
         jw_end_array(w_);                                                           \
         jw_end_object(w_);                                                          \
+        if (!w_->failed) answer_cache_put((cache), items_, n_ * sizeof(type), w_->buf, w_->len); \
         reply_json(d, res, 200);                                                    \
     } while (0)
 
 void api_positions(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    LIST_ANSWER(d, res, "positions", list_positions, qtr_position, LIST_CAP_POSITIONS, jw_position);
+    LIST_ANSWER(d, res, &d->answers[DASH_ANSWER_POSITIONS], "positions", list_positions, qtr_position, LIST_CAP_POSITIONS, jw_position);
 }
 
 static void order_array(jw *w, const char *key, const qtr_order_update *o, size_t n)
@@ -213,7 +228,7 @@ void api_orders(dash *d, const http_request *req, const char *body, size_t len, 
 void api_fills(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    LIST_ANSWER(d, res, "fills", recent_fills, qtr_fill, LIST_CAP_FILLS, jw_fill);
+    LIST_ANSWER(d, res, &d->answers[DASH_ANSWER_FILLS], "fills", recent_fills, qtr_fill, LIST_CAP_FILLS, jw_fill);
 }
 
 void api_equity(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
@@ -238,7 +253,7 @@ void api_equity(dash *d, const http_request *req, const char *body, size_t len, 
 void api_signals(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    LIST_ANSWER(d, res, "signals", recent_signals, qtr_signal_record, LIST_CAP_SIGNALS, jw_signal_record);
+    LIST_ANSWER(d, res, &d->answers[DASH_ANSWER_SIGNALS], "signals", recent_signals, qtr_signal_record, LIST_CAP_SIGNALS, jw_signal_record);
 }
 
 void api_ess(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
@@ -258,7 +273,7 @@ void api_policy(dash *d, const http_request *req, const char *body, size_t len, 
 void api_plugins(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     UNUSED_ARGS;
-    LIST_ANSWER(d, res, "plugins", list_plugins, qtr_plugin_info, LIST_CAP_PLUGINS, jw_plugin_info);
+    LIST_ANSWER(d, res, &d->answers[DASH_ANSWER_PLUGINS], "plugins", list_plugins, qtr_plugin_info, LIST_CAP_PLUGINS, jw_plugin_info);
 }
 
 void api_health_all(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)

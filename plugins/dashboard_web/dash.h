@@ -7,6 +7,7 @@
 #include <qtr/plugin.h>
 
 #include "alert_rules.h"
+#include "answer_cache.h"
 #include "auth.h"
 #include "json_encode.h"
 #include "metrics.h"
@@ -22,6 +23,9 @@
 #define DASH_MAX_BODY_BYTES 65536
 #define DASH_HTTP_IDLE_S 30
 #define DASH_WS_MAX_RECV 4096          /* a client has nothing big to say */
+
+/* The list answers kept by answer_cache (api.c). */
+enum { DASH_ANSWER_POSITIONS, DASH_ANSWER_FILLS, DASH_ANSWER_SIGNALS, DASH_ANSWER_PLUGINS, DASH_ANSWER__COUNT };
 
 typedef struct dash_options {
     const char *listen;
@@ -63,6 +67,7 @@ typedef struct dash {
     jw json;                           /* the API answer being written, reused */
     void *list_buf[2];                 /* host lists for the API, reused (api.c) */
     size_t list_cap[2];
+    answer_cache answers[DASH_ANSWER__COUNT];   /* the last list answers, reused while the list is the same */
 
     uint64_t next_event_id;
     regimes regimes;                   /* the latest REGIME of each symbol (regimes.h) */

@@ -142,6 +142,7 @@ static void dash_free(dash *d)
     jw_free(&d->json);
     free(d->list_buf[0]);
     free(d->list_buf[1]);
+    for (int i = 0; i < DASH_ANSWER__COUNT; i++) answer_cache_free(&d->answers[i]);
     free(d);
 }
 

@@ -131,10 +131,9 @@ static void put_string(jw *w, const char *s, size_t n)
     w->len = (size_t)(o - w->buf);
 }
 
-void jw_key(jw *w, const char *key)
+void jw_key_n(jw *w, const char *key, size_t n)
 {
     /* keys are our own literals: plain ASCII, nothing to escape */
-    size_t n = strlen(key);
     sep(w);
     if (!reserve(w, n + 3)) return;
     char *o = w->buf + w->len;
@@ -168,12 +167,13 @@ void jw_int(jw *w, long long v)
 
 void jw_money(jw *w, qtr_dec v)
 {
-    char buf[QTR_DEC_STRLEN + 2];
-    buf[0] = '"';
-    size_t n = strlen(qtr_dec_format(v, buf + 1));
-    buf[n + 1] = '"';
     sep(w);
-    put(w, buf, n + 2);
+    if (!reserve(w, QTR_DEC_STRLEN + 2)) return;
+    char *o = w->buf + w->len;          /* formatted in place: no copy */
+    o[0] = '"';
+    size_t n = strlen(qtr_dec_format(v, o + 1));
+    o[n + 1] = '"';
+    w->len += n + 2;
 }
 
 void jw_bool(jw *w, bool v) { sep(w); put(w, v ? "true" : "false", v ? 4 : 5); }

@@ -30,7 +30,11 @@ void jw_begin_object(jw *w);
 void jw_end_object(jw *w);
 void jw_begin_array(jw *w);
 void jw_end_array(jw *w);
-void jw_key(jw *w, const char *key);                     /* a literal of ours: plain ASCII, written as is */
+/* A literal of ours: plain ASCII, written as is. Inline so that a literal's
+ * strlen is worked out by the compiler (a strlen per key was a tenth of the
+ * instructions of GET /api/positions). */
+void jw_key_n(jw *w, const char *key, size_t n);
+static inline void jw_key(jw *w, const char *key) { jw_key_n(w, key, __builtin_strlen(key)); }
 void jw_key_field(jw *w, const char *key, size_t cap);   /* a key from a fixed field */
 void jw_string(jw *w, const char *s);
 /* A fixed-size char field: read up to its NUL or cap bytes, never further;

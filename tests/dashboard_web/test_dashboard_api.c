@@ -253,6 +253,43 @@ static void test_get_positions(void **state)
     json_decref(j);
 }
 
+/* The positions answer is kept while the host's list is the same (answer
+ * cache): any change, down to one unit of one field, must show at once. */
+static void test_positions_answer_follows_the_host(void **state)
+{
+    dash_fixture *f = *state;
+    http_result a, b;
+    assert_true(http_req(f->m, f->port, "GET", "/api/positions", NULL, NULL, &a));
+    assert_true(http_req(f->m, f->port, "GET", "/api/positions", NULL, NULL, &b));
+    assert_int_equal(a.status, 200);
+    assert_string_equal(a.body, b.body);            /* the kept answer is the same text */
+    http_result_free(&a);
+    http_result_free(&b);
+
+    f->m->positions[0].qty = D("-0.01500001");      /* one unit */
+    json_t *j = get_json(f, "/api/positions");
+    assert_string_equal(str(json_array_get(json_object_get(j, "positions"), 0), "qty"), "-0.01500001");
+    json_decref(j);
+
+    f->m->positions[0].symbol[0] = 'X';             /* a text field */
+    j = get_json(f, "/api/positions");
+    assert_string_equal(str(json_array_get(json_object_get(j, "positions"), 0), "symbol"), "XTCUSDT");
+    json_decref(j);
+
+    f->m->positions[1] = f->m->positions[0];        /* one more */
+    qtr_strlcpy(f->m->positions[1].symbol, "ETHUSDT", sizeof f->m->positions[1].symbol);
+    f->m->n_positions = 2;
+    j = get_json(f, "/api/positions");
+    assert_int_equal(json_array_size(json_object_get(j, "positions")), 2);
+    assert_string_equal(str(json_array_get(json_object_get(j, "positions"), 1), "symbol"), "ETHUSDT");
+    json_decref(j);
+
+    f->m->n_positions = 0;                          /* all closed */
+    j = get_json(f, "/api/positions");
+    assert_int_equal(json_array_size(json_object_get(j, "positions")), 0);
+    json_decref(j);
+}
+
 static void test_get_orders_fills_signals(void **state)
 {
     dash_fixture *f = *state;
@@ -625,6 +662,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_status, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_status_regimes, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_positions, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_positions_answer_follows_the_host, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_orders_fills_signals, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_equity_ess_policy_plugins, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_policy_not_loaded, setup_with_token, teardown),

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "alert_rules.h"
+#include "answer_cache.h"
 #include "auth.h"
 #include "client_queue.h"
 #include "event_blob.h"
@@ -769,10 +770,43 @@ static void test_metrics_render(void **state)
     assert_non_null(strstr(s.buf, "qtr_dashboard_ws_client_queued_bytes_max 60\n"));
 }
 
+/* ---- answer_cache ------------------------------------------------------------ */
+
+static void test_answer_cache_reuses_only_the_same_bytes(void **state)
+{
+    (void)state;
+    answer_cache c = { 0 };
+    size_t n = 0;
+    unsigned char list[64];
+    memset(list, 7, sizeof list);
+    assert_null(answer_cache_get(&c, list, sizeof list, &n));          /* nothing kept yet */
+    assert_true(answer_cache_put(&c, list, sizeof list, "[7]", 3));
+    list[0] = 9;                                                        /* the caller's buffer is reused */
+    assert_null(answer_cache_get(&c, list, sizeof list, &n));          /* the copy was kept, not the pointer */
+    list[0] = 7;
+    const char *a = answer_cache_get(&c, list, sizeof list, &n);
+    assert_non_null(a);
+    assert_int_equal(n, 3);
+    assert_memory_equal(a, "[7]", 3);
+    list[63] = 8;                                                       /* the last byte counts too */
+    assert_null(answer_cache_get(&c, list, sizeof list, &n));
+    list[63] = 7;
+    assert_null(answer_cache_get(&c, list, sizeof list - 1, &n));      /* a shorter list is another list */
+    assert_true(answer_cache_put(&c, list, 0, "[]", 2));               /* an empty list */
+    a = answer_cache_get(&c, list, 0, &n);
+    assert_non_null(a);
+    assert_memory_equal(a, "[]", 2);
+    assert_null(answer_cache_get(&c, list, sizeof list, &n));
+    assert_int_equal(c.hits, 2);
+    assert_int_equal(c.misses, 5);
+    answer_cache_free(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_get_with_headers),
+        cmocka_unit_test(test_answer_cache_reuses_only_the_same_bytes),
         cmocka_unit_test(test_parse_connection_and_length),
         cmocka_unit_test(test_parse_rejects_bad_input),
         cmocka_unit_test(test_parse_header_limit),
