@@ -317,6 +317,31 @@ static void adopted_trailing_stop_is_followed_not_resent(void **state)
     json_decref(st);
 }
 
+/* The ESS's cancel_all ends the plugin's conditional orders too (allOpenOrders
+ * does not reach the algo service: each is cancelled by its clientAlgoId). */
+static void cancel_all_cancels_conditional_orders(void **state)
+{
+    bn_fx *fx = *state;
+    mock_host_set_option(fx->m, "poll_interval_ms", "100");
+    assert_true(fx_load(fx));
+    post(fx, "/mock/position?symbol=BTCUSDT&amt=0.010&entry=50000");
+    assert_int_equal(submit_trailing(fx, "qtr-ex-ts3", 100, "51000", true), QTR_OK);
+    assert_int_equal(submit_stop(fx, "qtr-ex-sl3", QTR_ORDER_STOP_MARKET, "45000"), QTR_OK);
+    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-ts3"));
+    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-sl3"));
+    assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
+    const char *cids[] = { "qtr-ex-ts3", "qtr-ex-sl3", NULL };
+    assert_true(fx_run_until(fx, 5000, final_cids, cids));
+    char b[64];
+    for (int i = 0; cids[i]; i++) {
+        assert_int_equal(fx_last_update(fx, cids[i])->status, QTR_OS_CANCELED);
+        assert_string_equal(algo_state(fx, cids[i], "state", b, sizeof b), "CANCELED");
+    }
+    json_t *st = mx_state(fx->mx);
+    assert_int_equal(mx_requests(st, "DELETE /fapi/v1/algoOrder"), 2);
+    json_decref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -325,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(refusals_before_and_by_the_exchange, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(snapshot_reports_open_algo_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(adopted_trailing_stop_is_followed_not_resent, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(cancel_all_cancels_conditional_orders, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
