@@ -131,17 +131,26 @@ static void put_string(jw *w, const char *s, size_t n)
     w->len = (size_t)(o - w->buf);
 }
 
+/* Where a key or value goes: after a comma unless it opens its object or
+ * array or follows its key. Room for the comma and more bytes is reserved. */
+static char *value_start(jw *w, size_t more)
+{
+    if (!reserve(w, more + 1)) return NULL;
+    char *o = w->buf + w->len;
+    if (w->len && o[-1] != '{' && o[-1] != '[' && o[-1] != ':') *o++ = ',';
+    return o;
+}
+
 void jw_key_n(jw *w, const char *key, size_t n)
 {
     /* keys are our own literals: plain ASCII, nothing to escape */
-    sep(w);
-    if (!reserve(w, n + 3)) return;
-    char *o = w->buf + w->len;
+    char *o = value_start(w, n + 3);
+    if (!o) return;
     o[0] = '"';
     memcpy(o + 1, key, n);
     o[n + 1] = '"';
     o[n + 2] = ':';
-    w->len += n + 3;
+    w->len = (size_t)(o + n + 3 - w->buf);
 }
 
 void jw_key_field(jw *w, const char *key, size_t cap)
@@ -167,13 +176,12 @@ void jw_int(jw *w, long long v)
 
 void jw_money(jw *w, qtr_dec v)
 {
-    sep(w);
-    if (!reserve(w, QTR_DEC_STRLEN + 2)) return;
-    char *o = w->buf + w->len;          /* formatted in place: no copy */
+    char *o = value_start(w, QTR_DEC_STRLEN + 2);   /* formatted in place: no copy */
+    if (!o) return;
     o[0] = '"';
     size_t n = strlen(qtr_dec_format(v, o + 1));
     o[n + 1] = '"';
-    w->len += n + 2;
+    w->len = (size_t)(o + n + 2 - w->buf);
 }
 
 void jw_bool(jw *w, bool v) { sep(w); put(w, v ? "true" : "false", v ? 4 : 5); }
