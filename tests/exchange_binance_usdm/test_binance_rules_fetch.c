@@ -39,11 +39,8 @@ static bool answered(bn_fx *fx, const void *arg)
 
 static answer fetch(bn_fx *fx)
 {
-    const qtr_exchange_ops *x = fx->plug.desc->exchange;
-    assert_true(x->size >= offsetof(qtr_exchange_ops, fetch_rules) + sizeof x->fetch_rules);
-    assert_non_null(x->fetch_rules);
     answer a = { 0 };
-    assert_int_equal(x->fetch_rules(fx->plug.state, on_rules, &a), QTR_OK);
+    assert_int_equal(mock_plugin_fetch_rules(fx->m, &fx->plug, on_rules, &a), QTR_OK);
     assert_int_equal(a.calls, 0);   /* never from inside the call */
     assert_true(fx_run_until(fx, 5000, answered, &a));
     fx_run_for(fx, 50);
@@ -93,11 +90,25 @@ static void destroyed_while_out(void **state)
     assert_true(fx_load(fx));
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/exchangeInfo&kind=timeout&delay_ms=2000&count=1"), 200);
     answer a = { 0 };
-    assert_int_equal(fx->plug.desc->exchange->fetch_rules(fx->plug.state, on_rules, &a), QTR_OK);
+    assert_int_equal(mock_plugin_fetch_rules(fx->m, &fx->plug, on_rules, &a), QTR_OK);
     fx_run_for(fx, 50);
     mock_plugin_unload(fx->m, &fx->plug);
     fx->loaded = false;
     assert_int_equal(a.calls, 0);
+}
+
+/* The paper exchange has no rules to fetch: refused, and no callback. */
+static void paper_has_none(void **state)
+{
+    (void)state;
+    mock_host *m = mock_host_new(false);
+    mock_plugin p;
+    assert_int_equal(mock_plugin_load(m, mock_plugin_path("exchange_paper"), &p), 0);
+    answer a = { 0 };
+    assert_int_equal(mock_plugin_fetch_rules(m, &p, on_rules, &a), QTR_ENOTSUP);
+    assert_int_equal(a.calls, 0);
+    mock_plugin_unload(m, &p);
+    mock_host_free(m);
 }
 
 int main(void)
@@ -106,6 +117,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(rules_as_the_exchange_sends_them, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(no_usable_answer_or_a_refusal, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(destroyed_while_out, fx_setup, fx_teardown),
+        cmocka_unit_test(paper_has_none),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -757,6 +757,14 @@ bool mock_plugin_reload(mock_host *m, mock_plugin *p)
     return true;
 }
 
+int mock_plugin_fetch_rules(mock_host *m, mock_plugin *p, qtr_rules_cb cb, void *ud)
+{
+    (void)m;
+    /* the loader's zero-extended copy: NULL for a table older than the op */
+    if (!p->dl || p->desc->kind != QTR_KIND_EXCHANGE || !p->ld->exchange.fetch_rules) return QTR_ENOTSUP;
+    return p->ld->exchange.fetch_rules(p->state, cb, ud);
+}
+
 void mock_plugin_unload(mock_host *m, mock_plugin *p)
 {
     (void)m;

@@ -145,6 +145,10 @@ void mock_plugin_unload(mock_host *m, mock_plugin *p);
 /* What the host does on SIGHUP or a reload request for a strategy: call its
  * optional qtr_strategy_ops.reload. false if the plugin has none. */
 bool mock_plugin_reload(mock_host *m, mock_plugin *p);
+/* What `qtr symbols fetch` does with the exchange plugin: call its optional
+ * qtr_exchange_ops.fetch_rules (host/engine/exchange_rules.c). QTR_ENOTSUP
+ * when it has none (or is no exchange), else what the plugin returned. */
+int mock_plugin_fetch_rules(mock_host *m, mock_plugin *p, qtr_rules_cb cb, void *ud);
 
 /* Path of a built plugin: $QTR_PLUGIN_DIR/<name>.so (or build/plugins). */
 const char *mock_plugin_path(const char *name);
