@@ -59,6 +59,7 @@ typedef struct qh_policy_rules {
     qtr_dec alert_daily_drawdown_pct;
     int32_t n_symbols;                /* 0: any symbol                       */
     char symbols[QH_POLICY_MAX_SYMBOLS][QTR_SYMBOL_MAX];
+    bool money_dec;                   /* money = "dec": judge() gets dec values, not text */
 } qh_policy_rules;
 
 /* What judge(order, ctx) sees as ctx: the account and market as the order

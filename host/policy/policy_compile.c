@@ -145,6 +145,7 @@ qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char
         return NULL;
     }
     lua_settop(L, 0);
+    cp->money_dec = limits->money_dec;
     if (qh_policy_check_caps(&cfg.caps, limits, path, buf, len, err, errlen) != 0 ||
         self_test(cp, path, err, errlen) != 0) {
         name_file(err, errlen, path);

@@ -75,6 +75,7 @@ typedef struct qh_compiled_policy {
     double confidence_cache;
     qh_text_cache symbol_cache, strategy_cache;
     char judge_where[128];    /* "file:line" where judge is defined         */
+    bool money_dec;           /* money fields as dec values (money = "dec"), else text */
 } qh_compiled_policy;
 
 /* policy_file.c: read a whole file (at most QH_POLICY_MAX_FILE) and hash it. */

@@ -78,12 +78,18 @@ _Static_assert(N_ORDER_MONEY + N_CTX_MONEY == QH_JF__COUNT && QH_JF__COUNT <= 32
  * which must be that name, or 0 to push the name) and leave it on the
  * stack. The string goes into the dec parse cache as it is made, so dec.*
  * does not parse it back. */
+static inline void push_money(lua_State *L, qh_compiled_policy *cp, qtr_dec v)
+{
+    if (cp->money_dec) qh_dec_push_value(L, v);   /* no text at all */
+    else qh_dec_push(L, &cp->sb->dec_cache, v);
+}
+
 static void make_money(lua_State *L, qh_compiled_policy *cp, int backing, int keyidx, const money_field *f)
 {
     const void *base = f->ctx ? (const void *)cp->cur_rc : (const void *)cp->cur_order;
     qtr_dec v;
     memcpy(&v, (const char *)base + f->offset, sizeof v);
-    qh_dec_push(L, &cp->sb->dec_cache, v);
+    push_money(L, cp, v);
     if (keyidx) lua_pushvalue(L, keyidx);
     else lua_pushstring(L, f->name);
     lua_pushvalue(L, -2);
@@ -176,7 +182,7 @@ static void refresh_money(lua_State *L, qh_compiled_policy *cp, int backing, con
         if (v == cp->money_value[slot]) continue;
         if (cp->money_eager[slot]) {
             cp->money_eager[slot]--;
-            qh_dec_push(L, &cp->sb->dec_cache, v);
+            push_money(L, cp, v);
             lua_setfield(L, backing, f->name);   /* an existing key: no allocation */
             cp->money_value[slot] = v;           /* only once the table shows it */
             continue;
@@ -344,6 +350,8 @@ static void read_answer(lua_State *L, const judge_call *jc, int base)
             const char *s = lua_tolstring(L, base + 1, &len);
             if (qh_dec_cache_parse(&cp->sb->dec_cache, s, len, &q) != QTR_DEC_OK)
                 bad_answer(L, cp, "returned a resize quantity that is not an exact decimal string");
+        } else if (type == LUA_TUSERDATA && qh_dec_to_value(L, base + 1, &q)) {
+            /* a dec value: exact already */
         } else {
             bad_answer(L, cp, "must return \"resize\", qty with qty a decimal string such as \"0.5\"");
         }

@@ -245,7 +245,7 @@ void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules
     if (lua_type(L, idx) != LUA_TTABLE)
         fail(&v, NULL, "the file must end with `return { name = ..., limits = ..., ess = ..., judge = ... }` "
                        "(it returned %s)", luaL_typename(L, idx));
-    static const char *const known[] = { "name", "description", "limits", "ess", "judge", NULL };
+    static const char *const known[] = { "name", "description", "limits", "ess", "judge", "money", NULL };
     check_known_keys(&v, idx, NULL, known);
     memset(out, 0, sizeof *out);
     read_name(&v, idx, out);
@@ -255,6 +255,15 @@ void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules
     read_limits(&v, section_table(&v, idx, "limits"), out);
     lua_pop(L, 1);
     read_ess(&v, section_table(&v, idx, "ess"), out);
+    lua_pop(L, 1);
+    /* how judge() gets money: "text" (decimal strings, the default) or "dec" */
+    type = raw_field(L, idx, "money");
+    if (type != LUA_TNIL) {
+        const char *m = type == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!m || (strcmp(m, "text") != 0 && strcmp(m, "dec") != 0))
+            fail(&v, "money", "must be \"text\" (decimal strings, the default) or \"dec\" (dec values)");
+        out->money_dec = strcmp(m, "dec") == 0;
+    }
     lua_pop(L, 1);
     type = raw_field(L, idx, "judge");
     if (type != LUA_TFUNCTION)

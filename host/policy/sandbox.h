@@ -174,5 +174,13 @@ int qh_dec_cache_parse(qh_dec_cache *c, const char *p, size_t len, int64_t *out)
 size_t qh_dec_format(int64_t v, char *buf);
 /* Push v as decimal text (qtr_dec_format) and remember it; returns the text. */
 const char *qh_dec_push(lua_State *L, qh_dec_cache *c, int64_t v);
+/* Exact money with no text (a policy with money = "dec"): a `dec` value, a
+ * full userdata holding the qtr_dec, which every dec.* function takes and
+ * which compares with <, <=, >, >= against a dec value, a decimal string
+ * or an integer, == another dec value, and prints (tostring, ..) as its
+ * canonical text. No arithmetic operators: dec.add and the others. */
+void qh_dec_push_value(lua_State *L, int64_t v);
+/* True with *out if the value at idx is a dec value. */
+bool qh_dec_to_value(lua_State *L, int idx, int64_t *out);
 
 #endif

@@ -150,9 +150,43 @@ const char *qh_dec_push(lua_State *L, qh_dec_cache *c, int64_t v)
 
 #define CACHE(L) ((qh_dec_cache *)lua_touserdata((L), lua_upvalueindex(1)))
 
+/* ---- dec values: exact money without text ---- */
+
+static const char DEC_MT_KEY = 0;   /* the registry key (its address) of their metatable */
+
+/* A dec value's block: a tag, then the value. Lua code cannot make a full
+ * userdata (no newproxy, no debug, no io in the sandbox), so every one it
+ * holds is the host's; the tag (the address of DEC_MT_KEY, which no other
+ * userdata of the host starts with) and the size tell a dec value in a few
+ * instructions, without fetching its metatable. */
+typedef struct dec_value {
+    const void *tag;
+    int64_t v;
+} dec_value;
+
+void qh_dec_push_value(lua_State *L, int64_t v)
+{
+    dec_value *p = lua_newuserdatauv(L, sizeof *p, 0);
+    p->tag = &DEC_MT_KEY;
+    p->v = v;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &DEC_MT_KEY);
+    lua_setmetatable(L, -2);
+}
+
+bool qh_dec_to_value(lua_State *L, int idx, int64_t *out)
+{
+    if (lua_type(L, idx) != LUA_TUSERDATA || lua_rawlen(L, idx) != sizeof(dec_value)) return false;
+    const dec_value *p = lua_touserdata(L, idx);
+    if (p->tag != &DEC_MT_KEY) return false;
+    *out = p->v;
+    return true;
+}
+
 static qtr_dec arg_dec(lua_State *L, qh_dec_cache *c, int i)
 {
     int type = lua_type(L, i);
+    qtr_dec value;
+    if (type == LUA_TUSERDATA && qh_dec_to_value(L, i, &value)) return value;
     if (type == LUA_TSTRING) {
         size_t len;
         const char *s = lua_tolstring(L, i, &len);
@@ -254,6 +288,54 @@ static int dec_div_step(lua_State *L)
     return 1;
 }
 
+static int dec_tostring(lua_State *L)
+{
+    qtr_dec v = 0;
+    if (!qh_dec_to_value(L, 1, &v)) return luaL_error(L, "dec: not a dec value");
+    char buf[QTR_DEC_STRLEN];
+    size_t len = qh_dec_format(v, buf);
+    lua_pushlstring(L, buf, len);
+    return 1;
+}
+
+/* a .. b with a dec value on either side: its text. */
+static int dec_concat(lua_State *L)
+{
+    for (int i = 1; i <= 2; i++) {
+        qtr_dec v;
+        if (qh_dec_to_value(L, i, &v)) {
+            char buf[QTR_DEC_STRLEN];
+            size_t len = qh_dec_format(v, buf);
+            lua_pushlstring(L, buf, len);
+            lua_replace(L, i);
+        } else if (lua_type(L, i) != LUA_TSTRING && lua_type(L, i) != LUA_TNUMBER) {
+            return luaL_error(L, "attempt to concatenate a dec value with a %s value", luaL_typename(L, i));
+        }
+    }
+    lua_settop(L, 2);
+    lua_concat(L, 2);
+    return 1;
+}
+
+/* The metatable of dec values, in the registry; getmetatable() gives Lua
+ * only its __metatable text, so a policy cannot change it. */
+static void open_dec_values(lua_State *L, qh_dec_cache *cache)
+{
+    static const luaL_Reg cmp[] = { { "__lt", dec_lt }, { "__le", dec_le }, { "__eq", dec_eq }, { NULL, NULL } };
+    lua_createtable(L, 0, 8);
+    lua_pushlightuserdata(L, cache);
+    luaL_setfuncs(L, cmp, 1);            /* upvalue 1: the parse cache, as the dec.* functions */
+    lua_pushcfunction(L, dec_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, dec_concat);
+    lua_setfield(L, -2, "__concat");
+    lua_pushliteral(L, "dec");
+    lua_setfield(L, -2, "__name");
+    lua_pushliteral(L, "dec");
+    lua_setfield(L, -2, "__metatable");
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &DEC_MT_KEY);
+}
+
 void qh_sandbox_open_dec(lua_State *L)
 {
     static const luaL_Reg funcs[] = {
@@ -269,4 +351,5 @@ void qh_sandbox_open_dec(lua_State *L)
     lua_pushlightuserdata(L, &sb->dec_cache);
     luaL_setfuncs(L, funcs, 1);         /* upvalue 1 of each: the parse cache */
     lua_setglobal(L, "dec");
+    open_dec_values(L, &sb->dec_cache);
 }
