@@ -127,6 +127,7 @@ static void reconcile_now(qh_engine *e);
 static void on_check(void *ud)
 {
     qh_engine *e = ud;
+    if (!e->running) return;                  /* stopping: no new orders */
     if (!e->exits_reconciled) {
         if (qh_recon_blocks_entries(e) && e->recon.state != QH_RS_MISMATCH) return;
         reconcile_now(e);
