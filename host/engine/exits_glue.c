@@ -108,6 +108,7 @@ int qh_exits_glue_init(qh_engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "exits: out of memory");
         return -1;
     }
+    qh_exits_hold(e->exits);   /* until reconcile_now: the exchange's open orders first */
     /* after the pipeline's own handlers: a fill has moved the portfolio
      * before the manager sees it */
     qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, on_fill, e->exits, e->exits);

@@ -36,6 +36,11 @@ struct qh_exits {
     qc_strmap *index;         /* symbol -> slot in syms */
     exit_symbol *syms;
     size_t n_syms;
+    /* Set from start until the first reconcile: the exchange's open orders
+     * are not known yet, so placing exits then could double the ones still
+     * resting there (a strategy's set_exit_plan in init, or a fill adopted
+     * at start). The plan is kept; qh_exits_reconcile places what lacks. */
+    bool hold;
 };
 
 static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -256,7 +261,7 @@ int qh_exits_set_plan(qh_exits *m, const char *symbol, const char *owner, const 
         return QTR_EIO;
     }
     logf_(m, QTR_LOG_INFO, "%s: exit plan set by %s", symbol, s->owner[0] ? s->owner : "?");
-    if (open) {
+    if (open && !m->hold) {
         cancel_all(s);
         s->qty = pos.qty;
         s->entry = pos.entry_price;
@@ -315,7 +320,7 @@ void qh_exits_on_fill(qh_exits *m, const qtr_fill *f)
 void qh_exits_on_position(qh_exits *m, const qtr_position *p)
 {
     exit_symbol *s = find(m, p->symbol);
-    if (!s) return;
+    if (!s || m->hold) return;   /* held: the reconcile reads the positions then */
     if (s->expect_set && p->qty == s->expect_qty) {   /* one of its exits filled: the others stay */
         s->expect_set = false;
         s->qty = p->qty;
@@ -384,9 +389,12 @@ static void adopt(exit_symbol *s, const qtr_order_update *u)
     qtr_strlcpy(o->reason, "exit: adopted after a restart", sizeof o->reason);
 }
 
+void qh_exits_hold(qh_exits *m) { m->hold = true; }
+
 void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,
                         size_t n_open)
 {
+    m->hold = false;
     for (size_t i = 0; i < n_positions; i++) {
         const qtr_position *p = &positions[i];
         exit_symbol *s = find(m, p->symbol);

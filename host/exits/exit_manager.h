@@ -91,6 +91,11 @@ void qh_exits_on_fill(qh_exits *m, const qtr_fill *f);
 void qh_exits_on_position(qh_exits *m, const qtr_position *p);
 void qh_exits_on_order_update(qh_exits *m, const qtr_order_update *u);
 
+/* Until the next qh_exits_reconcile, place nothing: plans set and positions
+ * moved are only noted (the engine holds from start until the exchange's
+ * open orders are adopted, so exits still resting there are not doubled). */
+void qh_exits_hold(qh_exits *m);
+
 /* After a restart, once the exchange's open orders are known: for every
  * symbol with a plan and a position, keep or place its exits (rules above). */
 void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,

@@ -131,6 +131,52 @@ static void test_live_stop_not_doubled(void **state)
     sf_rmtree(dir);
 }
 
+/* A strategy that sets its plan again in init, and a fill adopted at start,
+ * come before the exchange's open orders are known: while held, nothing is
+ * placed, and the reconcile keeps the stop still resting there (before the
+ * hold, set_exit_plan placed a second stop at once). */
+static void test_plan_set_before_reconcile_not_doubled(void **state)
+{
+    (void)state;
+    char *dir = sf_tmpdir();
+    fake f;
+    char *path = first_run(dir, &f);
+    qh_exits *m = restart(path, &f);
+    qh_exits_hold(m);
+    qtr_exit_plan p = QTR_SIZED(qtr_exit_plan);
+    p.price_tick = D("0.1");
+    p.base.stop_loss.bps = 100;
+    char err[256] = "";
+    assert_int_equal(qh_exits_set_plan(m, "BTCUSDT", "ma_cross", &p, err, sizeof err), QTR_OK);
+    assert_int_equal(f.n_sent, 0);
+    f.pos.qty = D("0.6");   /* an adopted order's fill moved the position */
+    qh_exits_on_position(m, &f.pos);
+    assert_int_equal(f.n_sent, 0);
+    assert_int_equal(f.n_cancelled, 0);
+    qtr_order_update open;
+    memset(&open, 0, sizeof open);
+    qtr_strlcpy(open.symbol, "BTCUSDT", sizeof open.symbol);
+    qtr_strlcpy(open.client_id, "qtr-abc-e7", sizeof open.client_id);
+    open.type = QTR_ORDER_STOP_MARKET;
+    open.side = QTR_SIDE_SELL;
+    open.status = QTR_OS_NEW;
+    open.qty = D("0.6");
+    open.stop_price = D("198");
+    open.reduce_only = true;
+    qh_exits_reconcile(m, &f.pos, 1, &open, 1);
+    assert_int_equal(f.n_sent, 0);
+    qh_exit_live live[4];
+    assert_int_equal(qh_exits_live(m, "BTCUSDT", live, 4), 1);
+    assert_string_equal(live[0].client_id, "qtr-abc-e7");
+    /* after the reconcile, a moved position is followed again */
+    f.pos.qty = D("0.8");
+    qh_exits_on_position(m, &f.pos);
+    assert_true(f.n_sent >= 1);
+    qh_exits_free(m);
+    free(path);
+    sf_rmtree(dir);
+}
+
 /* A symbol with a plan and no position: nothing placed. */
 static void test_flat_symbol_nothing(void **state)
 {
@@ -152,6 +198,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_position_without_stop_gets_it_back),
         cmocka_unit_test(test_live_stop_not_doubled),
+        cmocka_unit_test(test_plan_set_before_reconcile_not_doubled),
         cmocka_unit_test(test_flat_symbol_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
