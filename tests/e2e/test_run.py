@@ -182,7 +182,7 @@ def plugins_are_listed():
     check("major_newer.so" in out and "refused" in out, "a refused plugin is listed with its reason")
     check("paper" in out and "ma_cross" in out, "the built plugins are found beside the binary")
     rc, out, _ = run(["version"])
-    check(rc == 0 and "plugin ABI 2.0" in out, "qtr version: " + out)
+    check(rc == 0 and "plugin ABI 2.1" in out, "qtr version: " + out)
 
 
 for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, log_json_lines, sighup_reloads_the_policy,

@@ -78,7 +78,7 @@ extern "C" {
  * 2.0 is the last breaking change: from it on the SDK grows by appending only,
  * checked both ways (the version, and the build signature in qtr/signature.h). */
 #define QTR_ABI_MAJOR 2
-#define QTR_ABI_MINOR 0
+#define QTR_ABI_MINOR 1   /* 2.1: see docs/plugins.md, "What each minor added" */
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
