@@ -105,6 +105,8 @@ def main():
         # the log's one rule checked here: no secret ever reaches it
         text = s.text()
         check(SECRET not in text and KEY not in text, "the API key and secret never appear in the log")
+        check("is not declared" not in text, "the plugin asks the host only for options it declares: "
+              + "\n".join(l for l in text.splitlines() if "is not declared" in l))
         st = mock_state(base)
         placed = json.dumps(st)
         check('"qtr-' in placed, "the exchange holds an order with the host's client id")
