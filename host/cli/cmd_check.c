@@ -140,6 +140,10 @@ int qh_cmd_check(int argc, char **argv)
         from_component(&c[3], components, "policy", NULL, "no policy component reported", QTR_HEALTH_CRITICAL);
         const char *ex = exchange_name(plugins);
         if (ex) from_component(&c[4], components, ex, "exchange", "the exchange plugin reports no health", QTR_HEALTH_CRITICAL);
+        /* a strategy or observer host of the Redis bus runs without one (the
+         * host refuses to start any other way): its orders go over the bus */
+        else if (json_object_get(components, "bus_redis"))
+            from_component(&c[4], components, "bus_redis", NULL, "the bus reports no health", QTR_HEALTH_CRITICAL);
         else set(&c[4], QTR_HEALTH_CRITICAL, "no exchange plugin listed by /api/plugins");
         from_component(&c[5], components, "store", NULL, "no trade store: nothing is persisted", QTR_HEALTH_DEGRADED);
         from_component(&c[6], components, "loop", NULL, "no loop component reported", QTR_HEALTH_DEGRADED);

@@ -190,8 +190,9 @@ def observer(d, redis):
     place = build_place_orders(d)
     ex = busfx.host_config(os.path.join(d, "exec-o.lua"), d, "exec-o", "execution", redis.port, "", EXEC_BUS,
                            signals="capacity = 1000, per_cycle = 256")
+    obs_port = qtrtest.free_port()
     dash = f'{{ kind = "dashboard", name = "dashboard", file = "{qtrtest.PLUGINS}/dashboard_web.so", ' \
-           f'options = {{ listen = "127.0.0.1:{qtrtest.free_port()}" }} }},'
+           f'options = {{ listen = "127.0.0.1:{obs_port}" }} }},'
     ob = busfx.host_config(os.path.join(d, "obs.lua"), d, "obs-1", "observer", redis.port, dash,
                            'consume = { "candle", "order_update", "fill", "position" }', market=FROM_REDIS,
                            exchange=False)
@@ -206,6 +207,11 @@ def observer(d, redis):
     check(s.wait_for("refused: no_exchange: this host sends no orders", 10),
           "the strategy host's direct order is refused: no exchange")
     check(not re.search(r"submit returned 0 ", s.text()), "no direct order of the strategy host was accepted")
+    # qtr check on the exchange-less observer: its exchange line is the bus's health, not CRITICAL
+    rc, out, err = qtrtest.run(["check", "--url", f"http://127.0.0.1:{obs_port}"], timeout=40)
+    line = [ln for ln in out.splitlines() if " exchange " in f" {ln} "]
+    check(len(line) == 1 and not line[0].startswith("CRITICAL") and "bus_redis" in line[0],
+          f"qtr check: the observer's exchange line follows the bus: {line} ({out!r})")
     s.stop()
     time.sleep(1)
     e.stop()
