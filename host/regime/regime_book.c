@@ -85,8 +85,12 @@ oom:
 int qh_regime_book_on_candle(qh_regime_book *b, const qtr_candle *c, qtr_regime_event *out, char *err,
                              size_t errlen)
 {
+    /* a bounded copy (the candle's symbol may fill its array): this runs for
+     * every candle, where snprintf cost most of the book's time */
     char symbol[QTR_SYMBOL_MAX];
-    snprintf(symbol, sizeof symbol, "%.*s", (int)sizeof c->symbol - 1, c->symbol);
+    size_t len = strnlen(c->symbol, sizeof c->symbol - 1);
+    memcpy(symbol, c->symbol, len);
+    symbol[len] = '\0';
     entry *e = find_or_add(b, symbol, err, errlen);
     if (!e) return -1;
     if (qtr_regime_classifier_update(&e->cls, c) == QTR_IND_REFUSED) {
