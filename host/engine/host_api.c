@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/abi_signature.h"
 #include "core/log.h"
 #include "core/sized_copy.h"
 #include "exits/exit_manager.h"
@@ -247,11 +248,11 @@ static void api_metric_set(qtr_metric *m, double v) { qh_metric_set((qh_metric *
 /* How many bytes of a payload the plugin's struct has: its build signature
  * says (a plugin built for an older minor has a smaller one). The host
  * reads no more than that from the plugin's memory; the rest reads 0. */
+/* How much of a plugin's payload to read: its own size, never more than ours. */
 static size_t plugin_payload_size(qtr_ctx *ctx, qtr_event_type type, size_t own)
 {
-    const qtr_build_signature *sig = ctx->plugin ? ctx->plugin->ld.desc.signature : NULL;
-    if (!sig || (uint32_t)type >= sig->n_payloads || !sig->payload_sizes[type]) return own;
-    return sig->payload_sizes[type] < own ? sig->payload_sizes[type] : own;
+    size_t theirs = qh_signature_payload_size(ctx->plugin ? ctx->plugin->ld.desc.signature : NULL, type, own);
+    return theirs < own ? theirs : own;
 }
 
 static int api_submit_signal(qtr_ctx *ctx, const qtr_signal *in)
