@@ -21,8 +21,9 @@
  *   turnover       traded / avg_equity.
  *
  * Money (exposure, equity, traded notional) is fixed point; the shares and
- * turnover are ratios, in double. An equity <= 0 makes the shares
- * undefined: they read 0 (the turnover too when avg_equity <= 0).
+ * turnover are ratios (floating point, never money).
+ * A non-positive equity makes the shares undefined: they read 0 (the
+ * turnover too when avg_equity <= 0).
  */
 #ifndef QH_REPORT_EXPOSURE_H
 #define QH_REPORT_EXPOSURE_H
