@@ -34,6 +34,8 @@ bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, 
         m->last_from = from, m->last_to = to;
         return true;
     }
+    /* read before growing: realloc may move the items `last` points into */
+    qtr_dec opening = last ? last->end_equity : start_equity;
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 16;
         qh_month *items = realloc(m->items, cap * sizeof *items);
@@ -41,7 +43,7 @@ bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, 
         m->items = items;
         m->cap = cap;
     }
-    m->items[m->n++] = (qh_month){ y, mo, last ? last->end_equity : start_equity, equity };
+    m->items[m->n++] = (qh_month){ y, mo, opening, equity };
     m->last_from = from, m->last_to = to;
     return true;
 }
