@@ -44,6 +44,21 @@ typedef struct num {
     double d;      /* B_DOUBLE */
 } num;
 
+/* A user's value as it may appear in a one-line error: at most 64 bytes,
+ * control bytes shown as \xNN (a newline in a config string must not split
+ * the message a log or a wrapper reads as one line). */
+static const char *shown(const char *s, char out[4 * 64 + 4])
+{
+    size_t o = 0;
+    for (size_t i = 0; s[i] && i < 64; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+        else out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static bool parse_int(const char *s, int64_t *out)
 {
     if (!s || !*s) return false;
@@ -107,7 +122,8 @@ static bool value_number(const qtr_option *d, const qh_optval *v, num *out, char
         }
         qtr_dec_status st = qtr_dec_parse(v->str, strlen(v->str), &out->i);
         if (st != QTR_DEC_OK) {
-            snprintf(why, whylen, "'%s': %s", v->str, qtr_dec_status_str(st));
+            char sv[4 * 64 + 4];
+            snprintf(why, whylen, "'%s': %s", shown(v->str, sv), qtr_dec_status_str(st));
             return false;
         }
         return true;
@@ -226,7 +242,8 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
         if (bad) {
             char list[256];
             list_allowed(d->allowed, list, sizeof list);
-            snprintf(why, whylen, "'%.64s' is not %s", bad, list);
+            char sv[4 * 64 + 4];
+            snprintf(why, whylen, "'%s' is not %s", shown(bad, sv), list);
             return false;
         }
     }

@@ -95,6 +95,9 @@ static void allowed_values(void **s)
     (void)s;
     expect(decl, "side = 'hold'", "plugin sx: option side: 'hold' is not buy or sell");
     expect(decl, "intervals = { '1m', '7m' }", "plugin sx: option intervals: '7m' is not 1m, 5m or 1h");
+    /* the user's value stays on the error's one line (found by fuzz_config) */
+    expect(decl, "side = 'bu\\ny\\1'", "plugin sx: option side: 'bu\\x0ay\\x01' is not buy or sell");
+    expect(decl, "fee = '1\\n'", "plugin sx: option fee: '1\\x0a': not a decimal number");
 }
 
 /* A plugin whose own table is inconsistent is refused, whatever the config says. */
