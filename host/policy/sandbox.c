@@ -423,6 +423,27 @@ void qh_sandbox_free(qh_sandbox *sb)
     free(sb);
 }
 
+/* A Lua message may quote source or a string with newlines and other
+ * control bytes ("unfinished string near '"a<newline>'", error("a\nb")):
+ * the error stays one line, \n as the two characters \ n, any other
+ * control byte as \xNN (truncated to errlen like the rest). */
+static void err_one_line(char *err, size_t errlen)
+{
+    if (!err || !errlen || !strpbrk(err, "\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f"
+                                         "\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"))
+        return;
+    char out[1024];
+    size_t o = 0, cap = errlen < sizeof out ? errlen : sizeof out;
+    for (const char *p = err; *p && o + 5 < cap; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n') out[o++] = '\\', out[o++] = 'n';
+        else if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+        else out[o++] = (char)c;
+    }
+    out[o] = '\0';
+    memcpy(err, out, o + 1);
+}
+
 int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char *chunkname,
                          char *err, size_t errlen)
 {
@@ -437,6 +458,7 @@ int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char
         snprintf(err, errlen, "%s: binary (precompiled) chunks are refused; give Lua source text", chunkname);
     else
         snprintf(err, errlen, "%s", msg ? msg : "unknown compile error");
+    err_one_line(err, errlen);
     lua_pop(sb->L, 1);
     return -1;
 }
@@ -500,6 +522,7 @@ static int protected_call(qh_sandbox *sb, int nargs, int nresults, int msgh, cha
     } else {
         snprintf(err, errlen, "%s", msg ? msg : "unknown error");
     }
+    err_one_line(err, errlen);
     return -1;
 }
 

@@ -73,6 +73,17 @@ static int write_chunk(lua_State *L, const void *p, size_t n, void *ud)
 }
 
 /* A precompiled (binary) config file is refused, never run. */
+/* A Lua message that quotes a string holding a newline (a lexer error on
+ * a decoded escape, or error() with one) stays one line (fuzz_config). */
+static void config_errors_stay_one_line(void **s)
+{
+    (void)s;
+    expect_error("return { x = \"ab\\ncd\n}", "unfinished string near '\"ab\\ncd'");
+    assert_null(strchr(err, '\n'));
+    expect_error("error('first\\nsecond\\tthird')", "first\\nsecond\\x09third");
+    assert_null(strchr(err, '\n'));
+}
+
 static void config_refuses_binary_chunks(void **s)
 {
     (void)s;
@@ -142,6 +153,7 @@ int main(void)
         cmocka_unit_test(config_globals_are_exactly_the_documented_ones),
         cmocka_unit_test(config_refuses_io_require_load_dofile),
         cmocka_unit_test(config_refuses_binary_chunks),
+        cmocka_unit_test(config_errors_stay_one_line),
         cmocka_unit_test(config_caps_apply),
         cmocka_unit_test(policy_kind_differs_only_as_documented),
     };
