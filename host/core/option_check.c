@@ -50,7 +50,7 @@ typedef struct num {
 static const char *shown(const char *s, char out[4 * 64 + 4])
 {
     size_t o = 0;
-    for (size_t i = 0; s[i] && i < 64; i++) {
+    for (size_t i = 0; i < 64 && s[i]; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
         else out[o++] = (char)c;
