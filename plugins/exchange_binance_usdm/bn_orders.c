@@ -774,6 +774,13 @@ static void on_cancel(bn_plugin *p, void *ud, const bn_result *r)
     if (bn_order_release(o)) return;
     if (o->phase == BN_PH_DONE) return;
     if (r->kind == BN_RES_OK) {
+        /* DELETE /fapi/v1/algoOrder answers {algoId, clientAlgoId, code "200",
+         * msg}, not the order: its state is asked for (the poller asks again
+         * if a query is already out). */
+        if (o->algo && !o->algo_triggered) {
+            if (!o->busy) do_query(o);
+            return;
+        }
         apply_answer(o, r, "DELETE /fapi/v1/order");
         return;
     }
@@ -959,35 +966,6 @@ int bn_orders_cancel(bn_plugin *p, const char *symbol, const char *client_id)
     return QTR_OK;
 }
 
-static void on_cancel_all(bn_plugin *p, void *ud, const bn_result *r)
-{
-    (void)ud;
-    if (r->kind != BN_RES_OK)
-        p->h->log(p->ctx, QTR_LOG_ERROR, "DELETE /fapi/v1/allOpenOrders: %s (code %d)", r->msg, r->code);
-    /* Learn each order's final state from the exchange. */
-    for (bn_order *o = p->active; o; o = o->anext)
-        if (o->phase == BN_PH_OPEN) do_query(o);
-}
-
-int bn_orders_cancel_all(bn_plugin *p, const char *symbol)
-{
-    for (bn_order *o = p->active; o; o = o->anext)
-        if (!symbol || !strcmp(symbol, o->intent.symbol)) o->cancel_requested = true;
-    for (size_t i = 0; i < p->cfg.n_symbols || (symbol && i == 0); i++) {
-        const char *sym = symbol ? symbol : p->cfg.symbols[i];
-        kx_buf q;
-        kx_buf_init(&q);
-        kx_query_add(&q, "symbol", sym);
-        bn_call c = { .lane = BN_LANE_ESS, .method = "DELETE", .path = "/fapi/v1/allOpenOrders",
-                      .params = kx_buf_str(&q), .is_signed = true, .weight = 1 };
-        int rc = bn_rest_enqueue(p, &c, on_cancel_all, NULL);
-        kx_buf_free(&q);
-        if (rc != QTR_OK) return rc;
-        if (symbol) break;
-    }
-    return QTR_OK;
-}
-
 static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
@@ -1028,6 +1006,7 @@ void bn_orders_start(bn_plugin *p)
 
 void bn_orders_free(bn_plugin *p)
 {
+    bn_cancel_all_free(p);
     if (p->poll_ev) event_free(p->poll_ev);
     p->poll_ev = NULL;
     for (size_t i = 0; i < BN_ORDER_HASH; i++) {

@@ -237,6 +237,7 @@ typedef struct bn_plugin {
     size_t n_tsym;                      /* userTrades requests out, by symbol */
     char fee_asset_alerted[16];         /* a commission asset already alerted */
     struct event *poll_ev;
+    struct bn_sweep *sweeps;            /* cancel-all state per symbol      */
 
     /* market data */
     struct bn_market *market;
@@ -284,7 +285,10 @@ int64_t bn_ban_left_ms(bn_plugin *p);
 /* ---- bn_orders.c ---- */
 int bn_orders_submit(bn_plugin *p, const qtr_order_intent *o);
 int bn_orders_cancel(bn_plugin *p, const char *symbol, const char *client_id);
+/* bn_cancel_all.c: plain orders and the conditional orders that could
+ * open a position, ours or not; reduce-only conditional orders stay. */
 int bn_orders_cancel_all(bn_plugin *p, const char *symbol);
+void bn_cancel_all_free(bn_plugin *p);
 void bn_orders_start(bn_plugin *p);
 void bn_orders_free(bn_plugin *p);
 const bn_order *bn_orders_find(const bn_plugin *p, const char *client_id);

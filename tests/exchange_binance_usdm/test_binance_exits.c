@@ -317,29 +317,138 @@ static void adopted_trailing_stop_is_followed_not_resent(void **state)
     json_decref(st);
 }
 
-/* The ESS's cancel_all ends the plugin's conditional orders too (allOpenOrders
- * does not reach the algo service: each is cancelled by its clientAlgoId). */
-static void cancel_all_cancels_conditional_orders(void **state)
+/* On the exchange: cid's state ("NEW", "CANCELED", ...). */
+static const char *mock_state_of(bn_fx *fx, const char *cid, char *buf, size_t len)
 {
-    bn_fx *fx = *state;
+    return algo_state(fx, cid, "state", buf, len);
+}
+
+static long requests_of(bn_fx *fx, const char *method_path)
+{
+    json_t *st = mx_state(fx->mx);
+    long n = mx_requests(st, method_path);
+    json_decref(st);
+    return n;
+}
+
+/* A long position with, on the exchange: our reduce-only trailing stop and
+ * stop (kept by a cancel-all), our stop entry (not reduce-only), a resting
+ * limit of ours, and three orders this run does not know: a reduce-only
+ * stop placed by hand, a stop entry and a limit left by an earlier run. */
+static void rest_a_mix(bn_fx *fx)
+{
     mock_host_set_option(fx->m, "poll_interval_ms", "100");
     assert_true(fx_load(fx));
     post(fx, "/mock/position?symbol=BTCUSDT&amt=0.010&entry=50000");
     assert_int_equal(submit_trailing(fx, "qtr-ex-ts3", 100, "51000", true), QTR_OK);
     assert_int_equal(submit_stop(fx, "qtr-ex-sl3", QTR_ORDER_STOP_MARKET, "45000"), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-ts3"));
-    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-sl3"));
+    assert_int_equal(fx_submit(fx, "qtr-in-st3", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_STOP_MARKET, "0.010", "60000"),
+                     QTR_OK);
+    assert_int_equal(fx_submit(fx, "qtr-lim3", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.010", "40000"), QTR_OK);
+    post(fx, "/mock/open_algo?symbol=BTCUSDT&side=SELL&type=STOP_MARKET&qty=0.010&clientAlgoId=hand-sl"
+             "&triggerPrice=44000&reduceOnly=true");
+    post(fx, "/mock/open_algo?symbol=BTCUSDT&side=BUY&type=STOP_MARKET&qty=0.010&clientAlgoId=old-entry"
+             "&triggerPrice=61000");
+    post(fx, "/mock/open_order?symbol=BTCUSDT&clientOrderId=old-lim&side=BUY&qty=0.010&price=39000");
+    const char *cids[] = { "qtr-ex-ts3", "qtr-ex-sl3", "qtr-in-st3", "qtr-lim3", NULL };
+    for (int i = 0; cids[i]; i++) assert_true(fx_run_until(fx, 3000, is_new, cids[i]));
+}
+
+/* The ESS's cancel_all: plain orders and every conditional order that could
+ * open a position are cancelled, ours and ones this run does not know; the
+ * reduce-only stops stay (they only close, and protect the position the
+ * ESS may keep open). Each answer of ours reaches the host; no answer is
+ * taken for an error (DELETE /fapi/v1/algoOrder answers an acknowledgement,
+ * not the order). */
+static void cancel_all_keeps_the_stops_and_cancels_the_rest(void **state)
+{
+    bn_fx *fx = *state;
+    rest_a_mix(fx);
     assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
-    const char *cids[] = { "qtr-ex-ts3", "qtr-ex-sl3", NULL };
-    assert_true(fx_run_until(fx, 5000, final_cids, cids));
+    const char *gone[] = { "qtr-in-st3", "qtr-lim3", NULL };
+    assert_true(fx_run_until(fx, 5000, final_cids, gone));
     char b[64];
-    for (int i = 0; cids[i]; i++) {
-        assert_int_equal(fx_last_update(fx, cids[i])->status, QTR_OS_CANCELED);
-        assert_string_equal(algo_state(fx, cids[i], "state", b, sizeof b), "CANCELED");
+    for (int i = 0; gone[i]; i++) {
+        assert_int_equal(fx_last_update(fx, gone[i])->status, QTR_OS_CANCELED);
+        assert_string_equal(mock_state_of(fx, gone[i], b, sizeof b), "CANCELED");
     }
-    json_t *st = mx_state(fx->mx);
-    assert_int_equal(mx_requests(st, "DELETE /fapi/v1/algoOrder"), 2);
-    json_decref(st);
+    fx_run_for(fx, 500); /* polls and the sweep's last answers */
+    assert_string_equal(mock_state_of(fx, "old-entry", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "old-lim", b, sizeof b), "CANCELED");
+    const char *kept[] = { "qtr-ex-ts3", "qtr-ex-sl3", "hand-sl", NULL };
+    for (int i = 0; kept[i]; i++) assert_string_equal(mock_state_of(fx, kept[i], b, sizeof b), "NEW");
+    assert_int_equal(fx_last_update(fx, "qtr-ex-ts3")->status, QTR_OS_NEW);
+    assert_int_equal(fx_last_update(fx, "qtr-ex-sl3")->status, QTR_OS_NEW);
+    assert_int_equal(requests_of(fx, "DELETE /fapi/v1/allOpenOrders"), 1);
+    assert_int_equal(requests_of(fx, "GET /fapi/v1/openAlgoOrders"), 1);
+    assert_int_equal(requests_of(fx, "DELETE /fapi/v1/algoOrder"), 2); /* qtr-in-st3 and old-entry */
+    assert_int_equal(fx_alerts(fx, "exchange_error"), 0);
+}
+
+/* A lost answer on one leg (the cancel-all ran, its 503 answer says
+ * nothing) is sent again after the backoff and never holds the other leg;
+ * the same for a timeout on the list of conditional orders and for 429s. */
+static void cancel_all_legs_retry_alone(void **state)
+{
+    bn_fx *fx = *state;
+    rest_a_mix(fx);
+    post(fx, "/mock/fault?path=/fapi/v1/allOpenOrders&method=DELETE&kind=503&exec=0&count=2");
+    post(fx, "/mock/fault?path=/fapi/v1/openAlgoOrders&method=GET&kind=timeout&delay_ms=600&count=1");
+    assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
+    const char *gone[] = { "qtr-in-st3", "qtr-lim3", NULL };
+    assert_true(fx_run_until(fx, 5000, final_cids, gone));
+    fx_run_for(fx, 500);
+    char b[64];
+    assert_int_equal(fx_last_update(fx, "qtr-lim3")->status, QTR_OS_CANCELED);
+    assert_string_equal(mock_state_of(fx, "old-lim", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "old-entry", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "hand-sl", b, sizeof b), "NEW");
+    assert_int_equal(requests_of(fx, "DELETE /fapi/v1/allOpenOrders"), 3);
+    assert_true(requests_of(fx, "GET /fapi/v1/openAlgoOrders") >= 2);
+
+    /* 429s on the list: the queue waits and sends it again; the plain leg goes */
+    post(fx, "/mock/open_algo?symbol=BTCUSDT&side=BUY&type=STOP_MARKET&qty=0.010&clientAlgoId=old-entry2"
+             "&triggerPrice=62000");
+    post(fx, "/mock/open_order?symbol=BTCUSDT&clientOrderId=old-lim2&side=BUY&qty=0.010&price=38000");
+    post(fx, "/mock/fault?path=/fapi/v1/openAlgoOrders&method=GET&kind=429&count=2");
+    assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
+    fx_run_for(fx, 1500);
+    assert_string_equal(mock_state_of(fx, "old-entry2", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "old-lim2", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "qtr-ex-sl3", b, sizeof b), "NEW");
+}
+
+/* A leg that keeps failing ends with a critical alert naming it; the other
+ * leg's work stands. */
+static void cancel_all_leg_that_keeps_failing_is_alerted(void **state)
+{
+    bn_fx *fx = *state;
+    rest_a_mix(fx);
+    post(fx, "/mock/fault?path=/fapi/v1/openAlgoOrders&method=GET&kind=500&count=50");
+    assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
+    fx_run_for(fx, 1500);
+    char b[64];
+    assert_string_equal(mock_state_of(fx, "old-lim", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "old-entry", b, sizeof b), "NEW");
+    assert_int_equal(fx_alerts(fx, "exchange_cancel_all_failed"), 1);
+    assert_int_equal(requests_of(fx, "GET /fapi/v1/openAlgoOrders"), 4); /* the first and 3 retries (20,40,80 ms) */
+    assert_non_null(strstr(fx->log, "GET /fapi/v1/openAlgoOrders failed 4 times"));
+}
+
+/* The host calls cancel_all on every ESS tick while blocked: calls made
+ * while a leg is out join it (one more run once it ends), never a pile. */
+static void cancel_all_calls_in_a_burst_do_not_pile_up(void **state)
+{
+    bn_fx *fx = *state;
+    rest_a_mix(fx);
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(fx->plug.desc->exchange->cancel_all(fx->plug.state, "BTCUSDT"), QTR_OK);
+    fx_run_for(fx, 1000);
+    assert_int_equal(requests_of(fx, "DELETE /fapi/v1/allOpenOrders"), 2);
+    assert_int_equal(requests_of(fx, "GET /fapi/v1/openAlgoOrders"), 2);
+    char b[64];
+    assert_string_equal(mock_state_of(fx, "old-entry", b, sizeof b), "CANCELED");
+    assert_string_equal(mock_state_of(fx, "qtr-ex-sl3", b, sizeof b), "NEW");
 }
 
 int main(void)
@@ -350,7 +459,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(refusals_before_and_by_the_exchange, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(snapshot_reports_open_algo_orders, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(adopted_trailing_stop_is_followed_not_resent, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(cancel_all_cancels_conditional_orders, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(cancel_all_keeps_the_stops_and_cancels_the_rest, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(cancel_all_legs_retry_alone, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(cancel_all_leg_that_keeps_failing_is_alerted, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(cancel_all_calls_in_a_burst_do_not_pile_up, fx_setup, fx_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

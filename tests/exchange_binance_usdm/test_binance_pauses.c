@@ -86,7 +86,9 @@ static void in_flight_429s_pause_once(void **state)
 }
 
 /* During a 429 pause the ESS cancels everything and sends a reduce-only
- * flatten: when the window reopens both go before the orders that met 429. */
+ * flatten: when the window reopens the cancel-all (its plain leg, then the
+ * list of conditional orders it sweeps) and the flatten go before the
+ * orders that met 429. */
 static void ess_goes_first_when_the_window_reopens(void **state)
 {
     bn_fx *fx = *state;
@@ -103,11 +105,11 @@ static void ess_goes_first_when_the_window_reopens(void **state)
     size_t i;
     json_t *e;
     int n429 = 0;
-    const char *after[2] = { NULL, NULL };
+    const char *after[3] = { NULL, NULL, NULL };
     size_t k = 0;
     json_array_foreach(requests(log), i, e) {
         if (status_of(e) == 429) n429++;
-        else if (n429 == 3 && k < 2) after[k++] = is(e, "DELETE", "/fapi/v1/allOpenOrders") ? "cancel-all"
+        else if (n429 == 3 && k < 3) after[k++] = is(e, "DELETE", "/fapi/v1/allOpenOrders") ? "cancel-all"
                                                   : is(e, "POST", "/fapi/v1/order")
                                                       ? json_string_value(json_object_get(e, "cid"))
                                                       : json_string_value(json_object_get(e, "path"));
@@ -115,9 +117,11 @@ static void ess_goes_first_when_the_window_reopens(void **state)
     assert_int_equal(n429, 3);
     assert_non_null(after[0]);
     assert_non_null(after[1]);
-    fprintf(stderr, "first after the pause: %s, then %s\n", after[0], after[1]);
+    assert_non_null(after[2]);
+    fprintf(stderr, "first after the pause: %s, then %s, then %s\n", after[0], after[1], after[2]);
     assert_string_equal(after[0], "cancel-all");
-    assert_string_equal(after[1], "ess-close-1");
+    assert_string_equal(after[1], "/fapi/v1/openAlgoOrders");
+    assert_string_equal(after[2], "ess-close-1");
     json_decref(log);
 }
 

@@ -630,7 +630,9 @@ static void h_cancel_algo(mock_server *s, mock_req *r, mock_reply *out)
     }
     snprintf(o->algo_status, sizeof o->algo_status, "CANCELED");
     o->update_time = ms_now(s->st);
-    out->body = mj_algo(o);
+    /* not the order: an acknowledgement (reference §4.2), code as a string */
+    out->body = json_pack("{s:I,s:s,s:s,s:s}", "algoId", (json_int_t)o->algo_id, "clientAlgoId", o->cid, "code", "200",
+                          "msg", "success");
 }
 
 /* listenKey (USER_STREAM: the key header, no signature) */
@@ -689,6 +691,13 @@ static const mock_endpoint endpoints[] = {
     { "PUT", "/fapi/v1/listenKey", false, 1, false, h_listen_key_keep },
     { "DELETE", "/fapi/v1/listenKey", false, 1, false, h_listen_key_close },
 };
+
+int mock_api_weight(const mock_endpoint *ep, mock_req *r)
+{
+    /* openOrders and openAlgoOrders: 1 for one symbol, 40 for all (reference §3) */
+    bool per_symbol = !strcmp(ep->path, "/fapi/v1/openOrders") || !strcmp(ep->path, "/fapi/v1/openAlgoOrders");
+    return per_symbol && mr_param(r, "symbol") ? 1 : ep->weight;
+}
 
 const mock_endpoint *mock_api_find(const char *method, const char *path)
 {

@@ -350,7 +350,7 @@ static void handle_api(mock_server *s, mock_req *r)
         return;
     }
     int64_t now = ms_now(st);
-    bool weight_ok = ms_limit_charge(&st->weight, ep->weight, now);
+    bool weight_ok = ms_limit_charge(&st->weight, mock_api_weight(ep, r), now);
     bool orders_ok = true;
     if (ep->order) {
         orders_ok = ms_limit_charge(&st->orders_a, 1, now);

@@ -56,6 +56,8 @@ typedef struct mock_endpoint {
     void (*handle)(mock_server *s, mock_req *r, mock_reply *out);
 } mock_endpoint;
 const mock_endpoint *mock_api_find(const char *method, const char *path);
+/* The weight this request costs (some endpoints cost less with a symbol). */
+int mock_api_weight(const mock_endpoint *ep, mock_req *r);
 
 /* The conditional fields of an algo order (workingType, triggerPrice or
  * callbackRate and activatePrice) from r into c; false with the exchange's
