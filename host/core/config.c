@@ -1,10 +1,8 @@
 /* config.c — see config.h. */
 #include "core/config.h"
 
-#include <errno.h>
 #include <lauxlib.h>
 #include <lua.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +11,7 @@
 #include "core/config_caps.h"
 #include "core/config_limits.h"
 #include "core/config_sections.h"
-#include "core/config_sections.h"
+#include "core/config_table.h"
 #include "core/file_read.h"
 #include "core/option_check.h"
 #include "policy/sandbox.h"
@@ -60,51 +58,6 @@ static void join(char *out, size_t cap, const char *parent, const char *key)
     else snprintf(out, cap, "%s", key);
 }
 
-/* ---- typed field readers: the value is at the top of the stack ---- */
-
-static bool read_string_list(walker *w, const char *path, char ***out, size_t *n)
-{
-    if (lua_type(w->L, -1) != LUA_TTABLE) {
-        fail(w, path, "expected a list of strings, got %s", luaL_typename(w->L, -1));
-        return false;
-    }
-    lua_Integer len = (lua_Integer)lua_rawlen(w->L, -1);
-    if (len > 4096) {
-        fail(w, path, "list too long");
-        return false;
-    }
-    /* refuse non-array keys: a typo like {a = 1} would silently vanish */
-    lua_pushnil(w->L);
-    while (lua_next(w->L, -2)) {
-        bool ok = lua_isinteger(w->L, -2) && lua_tointeger(w->L, -2) >= 1 && lua_tointeger(w->L, -2) <= len;
-        lua_pop(w->L, 1);
-        if (!ok) {
-            lua_pop(w->L, 1);
-            fail(w, path, "expected a list (array) of strings");
-            return false;
-        }
-    }
-    char **items = calloc((size_t)len + 1, sizeof *items);
-    if (!items) abort();
-    for (lua_Integer i = 1; i <= len; i++) {
-        lua_rawgeti(w->L, -1, i);
-        if (lua_type(w->L, -1) != LUA_TSTRING) {
-            char p[352];    /* an option's path (320) and "[n]" */
-            snprintf(p, sizeof p, "%s[%lld]", path, (long long)i);
-            fail(w, p, "expected a string, got %s", luaL_typename(w->L, -1));
-            lua_pop(w->L, 1);
-            for (lua_Integer k = 0; k < i - 1; k++) free(items[k]);
-            free(items);
-            return false;
-        }
-        items[i - 1] = xstrdup(lua_tostring(w->L, -1));
-        lua_pop(w->L, 1);
-    }
-    *out = items;
-    *n = (size_t)len;
-    return true;
-}
-
 static void free_list(char **l, size_t n)
 {
     if (!l) return;
@@ -139,39 +92,6 @@ static void check_market(walker *w, const qh_config *c)
         fail(w, "market.symbols", "the synthetic market needs at least one symbol");
 }
 
-static void parse_option_value(walker *w, const char *path, qh_optval *o)
-{
-    lua_State *L = w->L;
-    switch (lua_type(L, -1)) {
-    case LUA_TSTRING:
-        o->type = QH_OPTV_STRING;
-        o->str = xstrdup(lua_tostring(L, -1));
-        break;
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, -1)) {
-            o->type = QH_OPTV_INT;
-            o->i = lua_tointeger(L, -1);
-            char buf[32];
-            snprintf(buf, sizeof buf, "%lld", (long long)o->i);
-            o->str = xstrdup(buf);
-        } else {
-            o->type = QH_OPTV_NUMBER;
-            o->num = lua_tonumber(L, -1);
-        }
-        break;
-    case LUA_TBOOLEAN:
-        o->type = QH_OPTV_BOOL;
-        o->b = lua_toboolean(L, -1);
-        break;
-    case LUA_TTABLE:
-        o->type = QH_OPTV_LIST;
-        read_string_list(w, path, &o->list, &o->n_list);
-        break;
-    default:
-        fail(w, path, "unsupported value of type %s", luaL_typename(L, -1));
-    }
-}
-
 static void parse_plugin(walker *w, const char *path, qh_plugin_conf *p)
 {
     /* kind, name, file, required: the plugins[i] table (config_sections.c) */
@@ -199,11 +119,18 @@ static void parse_plugin(walker *w, const char *path, qh_plugin_conf *p)
                     lua_pop(w->L, 1);
                     break;
                 }
-                qh_optval *o = &p->opts[p->n_opts++];
-                o->name = xstrdup(lua_tostring(w->L, -2));
+                qh_optval *o = &p->opts[p->n_opts];
                 char op[320];
-                join(op, sizeof op, sub, o->name);
-                parse_option_value(w, op, o);
+                join(op, sizeof op, sub, lua_tostring(w->L, -2));
+                /* its type, range and allowed values: the plugin's declared
+                 * table, once the plugin is loaded (qh_config_check_options) */
+                if (qh_conf_value(w->L, op, o, &e) != 0) {
+                    fail(w, e.where, "%s", e.why);
+                    lua_pop(w->L, 2);
+                    break;
+                }
+                o->name = xstrdup(lua_tostring(w->L, -2));
+                p->n_opts++;
                 lua_pop(w->L, 1);
             }
         }
@@ -349,6 +276,9 @@ static int load(const char *text, size_t len, const char *name, const char *dir,
         }
     }
     qh_sandbox_free(sb);
+    /* plugins' path options are read relative to this file's folder, as the host's own paths */
+    for (size_t i = 0; !w.failed && i < out->n_plugins; i++)
+        if (qh_option_paths_resolve(&out->plugins[i], out->dir, err, errlen) != 0) w.failed = true;
     if (w.failed) {
         qh_config_free(out);
         return -1;
@@ -398,6 +328,7 @@ void qh_config_free(qh_config *c)
         for (size_t k = 0; k < p->n_opts; k++) {
             free(p->opts[k].name);
             free(p->opts[k].str);
+            free(p->opts[k].path);
             free_list(p->opts[k].list, p->opts[k].n_list);
         }
         free(p->opts);

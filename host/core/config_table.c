@@ -59,13 +59,14 @@ static void free_items(char **items, size_t n)
  * a list's items are copied. -1 with e filled for what no option can be. */
 static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh_optval *v, qh_conf_error *e)
 {
+    const char *section = s ? s->name : NULL;
     memset(v, 0, sizeof *v);
     v->name = (char *)key;
     switch (lua_type(L, -1)) {
     case LUA_TSTRING: {
         size_t len;
         const char *str = lua_tolstring(L, -1, &len);
-        if (strlen(str) != len) return failf(e, s->name, key, "string contains NUL");
+        if (strlen(str) != len) return failf(e, section, key, "string contains NUL");
         v->type = QH_OPTV_STRING;
         v->str = (char *)str;
         return 0;
@@ -87,7 +88,7 @@ static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh
         return 0;
     case LUA_TTABLE: {
         lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
-        if (len > LIST_MAX) return failf(e, s->name, key, "list too long (at most %d items)", LIST_MAX);
+        if (len > LIST_MAX) return failf(e, section, key, "list too long (at most %d items)", LIST_MAX);
         /* only array keys: a typo like {a = 1} would silently vanish */
         lua_pushnil(L);
         while (lua_next(L, -2)) {
@@ -95,7 +96,7 @@ static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh
             lua_pop(L, 1);
             if (!ok) {
                 lua_pop(L, 1);
-                return failf(e, s->name, key, "expected a list (array) of strings");
+                return failf(e, section, key, "expected a list (array) of strings");
             }
         }
         char **items = calloc((size_t)len + 1, sizeof *items);
@@ -105,7 +106,7 @@ static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh
             if (lua_type(L, -1) != LUA_TSTRING) {
                 char item[96];
                 snprintf(item, sizeof item, "%s[%lld]", key, (long long)i);
-                failf(e, s->name, item, "expected a string, got %s", luaL_typename(L, -1));
+                failf(e, section, item, "expected a string, got %s", luaL_typename(L, -1));
                 lua_pop(L, 1);
                 free_items(items, (size_t)i - 1);
                 return -1;
@@ -118,9 +119,11 @@ static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh
         v->n_list = (size_t)len;
         return 0;
     }
-    default:
-        return failf(e, s->name, key, "expected %s, got %s", qh_option_type_name(find_field(s, key)->opt.type),
-                     luaL_typename(L, -1));
+    default: {
+        const qh_conf_field *f = s ? find_field(s, key) : NULL;
+        if (!f) return failf(e, NULL, key, "unsupported value of type %s", luaL_typename(L, -1));
+        return failf(e, section, key, "expected %s, got %s", qh_option_type_name(f->opt.type), luaL_typename(L, -1));
+    }
     }
 }
 
@@ -189,6 +192,18 @@ static int store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v,
         memcpy(at, &b, sizeof b);
         return 0;
     }
+    case QH_CONF_BITS: {
+        uint64_t bits = 0;
+        for (size_t i = 0; i < v->n_list; i++) {
+            int bit = f->choice_base + allowed_index(&f->opt, v->list[i]);
+            if (bit < 0 || bit > 63) return failf(e, s->name, f->opt.name, "no bit for '%s' in the table", v->list[i]);
+            bits |= UINT64_C(1) << bit;
+        }
+        memcpy(at, &bits, sizeof bits);
+        return 0;
+    }
+    case QH_CONF_TABLE:
+        break;          /* read by qh_conf_read, never stored as a value */
     case QH_CONF_CHOICE: {
         int x = f->choice_base + allowed_index(&f->opt, v->str);
         if (f->size == sizeof(bool)) {
@@ -203,6 +218,30 @@ static int store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v,
     return failf(e, s->name, f->opt.name, "no storage declared");
 }
 
+/* The index of a list's first item that is not among the allowed values
+ * (the error then names that item), or n_list. */
+static size_t first_not_allowed(const qtr_option *o, const qh_optval *v)
+{
+    if (v->type != QH_OPTV_LIST || !o->allowed) return v->n_list;
+    size_t i = 0;
+    while (i < v->n_list && allowed_index(o, v->list[i]) >= 0) i++;
+    return i;
+}
+
+/* A user's text in an error stays on its one line: at most 64 bytes, a
+ * control byte as \xNN (a newline would split the line a log reads). */
+#define QUOTED_MAX (64 * 4 + 4)
+static const char *quoted(const char *text, char out[QUOTED_MAX])
+{
+    size_t n = 0;
+    for (const unsigned char *c = (const unsigned char *)text; *c && c - (const unsigned char *)text < 64; c++) {
+        if (*c >= 0x20 && *c != 0x7f) out[n++] = (char)*c;
+        else n += (size_t)snprintf(out + n, 5, "\\x%02x", *c);
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* Check a value against its field and store it. */
 static int check_and_store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v, void *base,
                            qh_conf_error *e)
@@ -210,7 +249,10 @@ static int check_and_store(const qh_conf_section *s, const qh_conf_field *f, qh_
     char why[320];
     int rc = 0;
     if (!qh_option_value_valid(&f->opt, v, why, sizeof why)) {
-        rc = failf(e, s->name, f->opt.name, "%s", why);
+        size_t bad = first_not_allowed(&f->opt, v);
+        char item[96];
+        if (bad < v->n_list) snprintf(item, sizeof item, "%s[%zu]", f->opt.name, bad + 1);
+        rc = failf(e, s->name, bad < v->n_list ? item : f->opt.name, "%s", why);
     } else if (f->text_rule && v->type == QH_OPTV_STRING) {
         const char *bad = f->text_rule(v->str);
         if (bad) rc = failf(e, s->name, f->opt.name, "%s", bad);
@@ -220,7 +262,8 @@ static int check_and_store(const qh_conf_section *s, const qh_conf_field *f, qh_
             if (!bad) continue;
             char item[96];
             snprintf(item, sizeof item, "%s[%zu]", f->opt.name, i + 1);
-            rc = failf(e, s->name, item, "'%s' %s", v->list[i], bad);
+            char shown[QUOTED_MAX];
+            rc = failf(e, s->name, item, "'%s' %s", quoted(v->list[i], shown), bad);
         }
     }
     if (rc == 0) rc = store(s, f, v, base, e);
@@ -236,9 +279,10 @@ int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_err
         snprintf(e->why, sizeof e->why, "expected a table, got %s", luaL_typename(L, -1));
         return -1;
     }
-    /* every key first: an unknown one is refused before anything is stored */
-    lua_pushnil(L);
-    while (lua_next(L, -2)) {
+    /* every key first: an unknown one is refused before anything is stored
+     * (a shared table's owner does this for its keys and ours) */
+    if (!s->shares_table) lua_pushnil(L);
+    while (!s->shares_table && lua_next(L, -2)) {
         lua_pop(L, 1);
         if (lua_type(L, -1) != LUA_TSTRING) {
             lua_pop(L, 1);
@@ -262,13 +306,31 @@ int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_err
                 return failf(e, s->name, f->opt.name, "missing (%s)", f->opt.help ? f->opt.help : "required");
             continue;
         }
-        qh_optval v;
-        int rc = to_optval(L, s, f->opt.name, &v, e);
-        if (rc == 0) rc = check_and_store(s, f, &v, base, e);
+        int rc;
+        if (f->store == QH_CONF_TABLE) {
+            char name[sizeof e->where];
+            if (*s->name) snprintf(name, sizeof name, "%s.%s", s->name, f->opt.name);
+            else snprintf(name, sizeof name, "%s", f->opt.name);
+            rc = qh_conf_read_named(L, f->section, name, base, e);
+        } else {
+            qh_optval v;
+            rc = to_optval(L, s, f->opt.name, &v, e);
+            if (rc == 0) rc = check_and_store(s, f, &v, base, e);
+        }
         lua_settop(L, top);
         if (rc != 0) return -1;
     }
     return 0;
+}
+
+int qh_conf_value(lua_State *L, const char *where, qh_optval *v, qh_conf_error *e)
+{
+    int top = lua_gettop(L);
+    int rc = to_optval(L, NULL, where, v, e);
+    /* the text stays Lua's until copied here; a list is copied already */
+    if (rc == 0 && v->str) v->str = dup_or_die(v->str);
+    lua_settop(L, top);
+    return rc;
 }
 
 int qh_conf_read_named(lua_State *L, const qh_conf_section *s, const char *name, void *base, qh_conf_error *e)
@@ -306,6 +368,7 @@ static int default_optval(const qh_conf_field *f, qh_optval *v, char *buf, size_
 int qh_conf_defaults(const qh_conf_section *s, void *base, qh_conf_error *e)
 {
     for (const qh_conf_field *f = s->fields; f->opt.name; f++) {
+        if (f->store == QH_CONF_TABLE && qh_conf_defaults(f->section, base, e) != 0) return -1;
         if (!f->opt.default_value) continue;
         char buf[512];
         qh_optval v;
@@ -319,6 +382,7 @@ int qh_conf_defaults(const qh_conf_section *s, void *base, qh_conf_error *e)
 void qh_conf_free_lists(const qh_conf_section *s, void *base)
 {
     for (const qh_conf_field *f = s->fields; f->opt.name; f++) {
+        if (f->store == QH_CONF_TABLE) qh_conf_free_lists(f->section, base);
         if (f->store != QH_CONF_LIST) continue;
         char **items;
         size_t n;

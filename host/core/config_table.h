@@ -10,13 +10,15 @@
  * core/config_sections.c) over your struct inside qh_config, and read it in
  * config.c with `read_section(w, &your_section, &c->your_struct)`. A list of
  * tables (plugins[i]) is one section read once per item under the item's
- * name (qh_conf_read_named).
+ * name (qh_conf_read_named). A section inside a section (bus.redis) is a
+ * QH_CONF_TABLE field naming its own qh_conf_section.
  * A value the table cannot express (a URL's shape, a cross-field rule) is
  * a text_rule on the field or a check after the read.
  */
 #ifndef QH_CONFIG_TABLE_H
 #define QH_CONFIG_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,7 +37,13 @@ typedef enum qh_conf_store {
                           into an int, or a bool when size is sizeof(bool)        */
     QH_CONF_I32,       /* int32_t (the table's bounds keep it in range)           */
     QH_CONF_BOOL,      /* bool                                                    */
+    QH_CONF_BITS,      /* uint64_t: bit (choice_base + the index in opt.allowed)
+                          for each item of a STRING_LIST (a set of names)         */
+    QH_CONF_TABLE,     /* a nested table, read by `section` into the same base;
+                          opt.type is not used, opt.flags may be REQUIRED         */
 } qh_conf_store;
+
+struct qh_conf_section;
 
 typedef struct qh_conf_field {
     qtr_option opt;          /* name, type, default, flags, help, min, max, allowed */
@@ -48,12 +56,17 @@ typedef struct qh_conf_field {
     /* A rule the table cannot say (a symbol's shape, a charset): NULL if
      * the text (a STR, or each item of a LIST) is fine, else why not. */
     const char *(*text_rule)(const char *text);
+    const struct qh_conf_section *section;   /* TABLE */
 } qh_conf_field;
 
 typedef struct qh_conf_section {
     const char *name;                /* "market"; "" for the top level        */
     const qh_conf_field *fields;     /* ends with an entry whose opt.name is NULL */
     const char *const *also;         /* keys read elsewhere (sections, hooks); NULL-terminated */
+    /* The table's other keys belong to another section, which refuses the
+     * unknown ones (host_id and role: read by bus/bus_config.c from the top
+     * level, whose own section lists them in `also`). */
+    bool shares_table;
 } qh_conf_section;
 
 typedef struct qh_conf_error {
@@ -72,6 +85,14 @@ int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_err
 
 /* The same, with the section called `name` in errors ("plugins[2]"). */
 int qh_conf_read_named(lua_State *L, const qh_conf_section *s, const char *name, void *base, qh_conf_error *e);
+
+/* The Lua value on top of L's stack as a value of its own (a plugin's
+ * option: read before its plugin declares it, checked against the
+ * declaration at load, qh_config_check_options). Strings and list items are
+ * copied; `where` names it in errors. 0, or -1 with e filled and nothing
+ * left to free. Call it in protected mode. */
+struct qh_optval;
+int qh_conf_value(lua_State *L, const char *where, struct qh_optval *v, qh_conf_error *e);
 
 /* Free the lists of the section's LIST fields in base. */
 void qh_conf_free_lists(const qh_conf_section *s, void *base);

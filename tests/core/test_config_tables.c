@@ -190,6 +190,50 @@ static void values_outside_the_declaration(void **s)
     expect_exact("return { plugins = { { name = 'p' } } }",
                  "test.lua: plugins[1].kind: missing (strategy, risk, exchange or dashboard)");
     expect_exact("return { plugins = { 'paper' } }", "test.lua: plugins[1]: expected a table, got string");
+    /* a user's text quoted in an error stays on the error's one line */
+    expect_exact("return { plugins = {}, market = { symbols = { 'BTC\\nUSDT' } } }",
+                 "test.lua: market.symbols[1]: 'BTC\\x0aUSDT' is not a symbol like BTCUSDT");
+}
+
+/* A plugin's options are read by the table reader's value conversion
+ * (checked against the plugin's own table once it is loaded). */
+static void plugin_options_as_values(void **s)
+{
+    (void)s;
+    expect_exact("return { plugins = { { kind = 'risk', name = 'p', options = { f = function() end } } } }",
+                 "test.lua: plugins[1].options.f: unsupported value of type function");
+    expect_exact("return { plugins = { { kind = 'risk', name = 'p', options = { symbols = { 'A', 2 } } } } }",
+                 "test.lua: plugins[1].options.symbols[2]: expected a string, got number");
+    expect_exact("return { plugins = { { kind = 'risk', name = 'p', options = { m = { a = 1 } } } } }",
+                 "test.lua: plugins[1].options.m: expected a list (array) of strings");
+    qh_config c;
+    if (load("return { plugins = { { kind = 'risk', name = 'p', options = { n = 7, s = 'x', b = true, d = 1.5,"
+             " l = { 'a', 'b' } } } } }", &c) != 0)
+        fail_msg("%s", err);
+    assert_int_equal(c.plugins[0].n_opts, 5);
+    for (size_t i = 0; i < c.plugins[0].n_opts; i++) {
+        const qh_optval *v = &c.plugins[0].opts[i];
+        if (strcmp(v->name, "n") == 0) {
+            assert_int_equal(v->type, QH_OPTV_INT);
+            assert_int_equal(v->i, 7);
+            assert_string_equal(v->str, "7");
+        } else if (strcmp(v->name, "s") == 0) {
+            assert_int_equal(v->type, QH_OPTV_STRING);
+            assert_string_equal(v->str, "x");
+        } else if (strcmp(v->name, "b") == 0) {
+            assert_int_equal(v->type, QH_OPTV_BOOL);
+            assert_true(v->b);
+        } else if (strcmp(v->name, "d") == 0) {
+            assert_int_equal(v->type, QH_OPTV_NUMBER);
+            assert_true(v->num == 1.5);
+        } else {
+            assert_string_equal(v->name, "l");
+            assert_int_equal(v->type, QH_OPTV_LIST);
+            assert_int_equal(v->n_list, 2);
+            assert_string_equal(v->list[1], "b");
+        }
+    }
+    qh_config_free(&c);
 }
 
 int main(void)
@@ -201,6 +245,7 @@ int main(void)
         cmocka_unit_test(unknown_keys_in_every_section),
         cmocka_unit_test(values_outside_the_declaration),
         cmocka_unit_test(caps_and_plugins_from_their_tables),
+        cmocka_unit_test(plugin_options_as_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
