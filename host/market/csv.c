@@ -5,6 +5,7 @@
  * sscanf or strtod, so a backtest can load millions of candles per second.
  */
 #include "market/candles.h"
+#include "market/csv_row_fast.h"
 #include "market/csv_rows.h"
 #include "market/data_file.h"
 
@@ -116,22 +117,22 @@ static int check_row(const parse_ctx *pc, size_t line, const qtr_candle *c)
     return 0;
 }
 
-int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eol, qtr_candle *c)
+/* The row's checks once its fields are read: prices and volume, then the
+ * open time against the previous row's. */
+static int row_values_in_order(const parse_ctx *pc, size_t line, const qtr_candle *c)
 {
-    field f[MAX_COLUMNS];
-    int ncols = pc->ncols;
-    size_t n = split(p, eol, f);
-    if (n != (size_t)ncols) return qh_csv_rows_fail(pc, line, "expected %d columns, found %zu", ncols, n);
-    if (parse_time(pc, line, 0, f[0], &c->open_time_ms) || parse_dec(pc, line, 1, f[1], &c->open) ||
-        parse_dec(pc, line, 2, f[2], &c->high) || parse_dec(pc, line, 3, f[3], &c->low) ||
-        parse_dec(pc, line, 4, f[4], &c->close) || parse_dec(pc, line, 5, f[5], &c->volume))
-        return -1;
     if (check_row(pc, line, c)) return -1;
     if (!pc->first && c->open_time_ms <= pc->prev_open)
         return qh_csv_rows_fail(pc, line, "open time %lld is not after the previous row's %lld", (long long)c->open_time_ms,
                     (long long)pc->prev_open);
-    if (ncols == MAX_COLUMNS) {
-        if (parse_time(pc, line, 6, f[6], &c->close_time_ms)) return -1;
+    return 0;
+}
+
+/* A 12-column row's close time (already read) checked, then the row becomes
+ * the previous one. */
+static int row_close_in_order(parse_ctx *pc, size_t line, const qtr_candle *c)
+{
+    if (pc->ncols == MAX_COLUMNS) {
         if (c->close_time_ms < c->open_time_ms)
             return qh_csv_rows_fail(pc, line, "column 'close_time': %lld is before the open time %lld",
                         (long long)c->close_time_ms, (long long)c->open_time_ms);
@@ -143,6 +144,30 @@ int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eo
     pc->prev_close = c->close_time_ms;
     pc->first = false;
     return 0;
+}
+
+int qh_csv_rows_next_general(qh_csv_rows *pc, size_t line, const char *p, const char *eol, qtr_candle *c)
+{
+    field f[MAX_COLUMNS];
+    int ncols = pc->ncols;
+    size_t n = split(p, eol, f);
+    if (n != (size_t)ncols) return qh_csv_rows_fail(pc, line, "expected %d columns, found %zu", ncols, n);
+    if (parse_time(pc, line, 0, f[0], &c->open_time_ms) || parse_dec(pc, line, 1, f[1], &c->open) ||
+        parse_dec(pc, line, 2, f[2], &c->high) || parse_dec(pc, line, 3, f[3], &c->low) ||
+        parse_dec(pc, line, 4, f[4], &c->close) || parse_dec(pc, line, 5, f[5], &c->volume))
+        return -1;
+    if (row_values_in_order(pc, line, c)) return -1;
+    if (ncols == MAX_COLUMNS && parse_time(pc, line, 6, f[6], &c->close_time_ms)) return -1;
+    return row_close_in_order(pc, line, c);
+}
+
+int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eol, qtr_candle *c)
+{
+    /* most rows are read in one pass; any other goes the general way, which
+     * gives the same values and every refusal its message */
+    if (!qh_csv_row_fast(pc->ncols, p, eol, c)) return qh_csv_rows_next_general(pc, line, p, eol, c);
+    if (row_values_in_order(pc, line, c)) return -1;
+    return row_close_in_order(pc, line, c);
 }
 
 static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line, const char *symbol,

@@ -34,6 +34,11 @@ int qh_csv_rows_begin(qh_csv_rows *rows, const char *p, const char *eol, bool *h
  * on its own and against the previous row. 0, or -1 with the message. */
 int qh_csv_rows_next(qh_csv_rows *rows, size_t line, const char *p, const char *eol, qtr_candle *c);
 
+/* As qh_csv_rows_next, always the general way (field by field, each
+ * refusal with its message): the reference its one-pass reading of common
+ * rows (csv_row_fast.h) is tested against. */
+int qh_csv_rows_next_general(qh_csv_rows *rows, size_t line, const char *p, const char *eol, qtr_candle *c);
+
 /* "name:line: fmt..." into rows->err; returns -1. */
 int qh_csv_rows_fail(const qh_csv_rows *rows, size_t line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
