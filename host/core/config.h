@@ -51,6 +51,8 @@ typedef struct qh_optval {
     char *name;
     qh_optv_type type;
     char *str;        /* STRING; also the text of INT */
+    char *path;       /* STRING: str relative to the config file's folder, as
+                         a QTR_OPT_PATH option is handed to its plugin */
     int64_t i;
     double num;
     bool b;

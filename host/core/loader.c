@@ -147,7 +147,7 @@ int qh_loader_open(const char *path, const char *const *taken, size_t n_taken, q
     }
     if (c->options)
         for (const qtr_option *o = c->options; o->name; o++)
-            if (o->type < QTR_OPT_STRING || o->type > QTR_OPT_STRING_LIST)
+            if (o->type < QTR_OPT_STRING || o->type > QTR_OPT_PATH)
                 return refuse(p, err, errlen, "option %s has an unknown type", o->name);
     for (size_t i = 0; i < n_taken; i++)
         if (taken[i] && strcmp(taken[i], c->name) == 0)

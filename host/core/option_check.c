@@ -16,6 +16,7 @@ const char *qh_option_type_name(qtr_opt_type t)
     case QTR_OPT_DECIMAL: return "a decimal string";
     case QTR_OPT_DOUBLE: return "a number";
     case QTR_OPT_STRING_LIST: return "a list of strings";
+    case QTR_OPT_PATH: return "a path (a string)";
     }
     return "?";
 }
@@ -31,6 +32,7 @@ static bound_kind bound_kind_of(qtr_opt_type t)
     switch (t) {
     case QTR_OPT_INT:
     case QTR_OPT_STRING:
+    case QTR_OPT_PATH:
     case QTR_OPT_STRING_LIST: return B_INT;
     case QTR_OPT_DECIMAL: return B_DEC;
     case QTR_OPT_DOUBLE: return B_DOUBLE;
@@ -100,6 +102,7 @@ static bool value_number(const qtr_option *d, const qh_optval *v, num *out, char
 {
     switch (d->type) {
     case QTR_OPT_STRING:
+    case QTR_OPT_PATH:
         out->i = (int64_t)strlen(v->str);
         return true;
     case QTR_OPT_STRING_LIST:
@@ -136,7 +139,8 @@ static bool value_number(const qtr_option *d, const qh_optval *v, num *out, char
 static bool type_matches(qtr_opt_type t, const qh_optval *v)
 {
     switch (t) {
-    case QTR_OPT_STRING: return v->type == QH_OPTV_STRING;
+    case QTR_OPT_STRING:
+    case QTR_OPT_PATH: return v->type == QH_OPTV_STRING;
     case QTR_OPT_INT: return v->type == QH_OPTV_INT;
     case QTR_OPT_BOOL: return v->type == QH_OPTV_BOOL;
     case QTR_OPT_DOUBLE: return v->type == QH_OPTV_INT || v->type == QH_OPTV_NUMBER;
@@ -213,6 +217,7 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
             range_text(d, range, sizeof range);
             switch (d->type) {
             case QTR_OPT_STRING:
+            case QTR_OPT_PATH:
                 snprintf(why, whylen, "'%.64s%s' is %lld bytes long, %s", v->str,
                          strlen(v->str) > 64 ? "..." : "", (long long)n.i, range);
                 break;
@@ -236,7 +241,7 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
     }
     if (d->allowed) {
         const char *bad = NULL;
-        if (d->type == QTR_OPT_STRING && !is_allowed(d->allowed, v->str)) bad = v->str;
+        if ((d->type == QTR_OPT_STRING || d->type == QTR_OPT_PATH) && !is_allowed(d->allowed, v->str)) bad = v->str;
         for (size_t i = 0; d->type == QTR_OPT_STRING_LIST && !bad && i < v->n_list; i++)
             if (!is_allowed(d->allowed, v->list[i])) bad = v->list[i];
         if (bad) {
@@ -258,6 +263,7 @@ static bool default_value(const qtr_option *d, qh_optval *v, char **items, size_
     snprintf(buf, cap, "%s", d->default_value);
     switch (d->type) {
     case QTR_OPT_STRING:
+    case QTR_OPT_PATH:
     case QTR_OPT_DECIMAL:
         v->type = QH_OPTV_STRING;
         v->str = buf;
@@ -289,7 +295,7 @@ static bool default_value(const qtr_option *d, qh_optval *v, char **items, size_
 
 bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen)
 {
-    if (d->type < QTR_OPT_STRING || d->type > QTR_OPT_STRING_LIST) {
+    if (d->type < QTR_OPT_STRING || d->type > QTR_OPT_PATH) {
         snprintf(why, whylen, "unknown type %d", (int)d->type);
         return false;
     }
@@ -316,7 +322,7 @@ bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen)
         snprintf(why, whylen, "min %s is above max %s", d->min, d->max);
         return false;
     }
-    if (d->allowed && d->type != QTR_OPT_STRING && d->type != QTR_OPT_STRING_LIST) {
+    if (d->allowed && d->type != QTR_OPT_STRING && d->type != QTR_OPT_PATH && d->type != QTR_OPT_STRING_LIST) {
         snprintf(why, whylen, "allowed values on a non-string option");
         return false;
     }
@@ -332,11 +338,43 @@ bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen)
             return false;
         }
         /* "" for a string or a list means "none": no bounds or allowed values to meet */
-        bool empty = (d->type == QTR_OPT_STRING || d->type == QTR_OPT_STRING_LIST) && !d->default_value[0];
+        bool empty = (d->type == QTR_OPT_STRING || d->type == QTR_OPT_PATH || d->type == QTR_OPT_STRING_LIST) &&
+                     !d->default_value[0];
         if (!empty && !qh_option_value_valid(d, &v, vwhy, sizeof vwhy)) {
             snprintf(why, whylen, "default %s", vwhy);
             return false;
         }
+        /* a relative default would name a file in whatever folder the
+         * process runs from: the one thing QTR_OPT_PATH is there to end */
+        if (d->type == QTR_OPT_PATH && !empty && d->default_value[0] != '/') {
+            snprintf(why, whylen, "default '%s' of a path must be \"\" or absolute", d->default_value);
+            return false;
+        }
     }
     return true;
+}
+
+int qh_option_path_resolve(const char *dir, const char *value, char *out, size_t outlen)
+{
+    int n;
+    if (!value[0] || value[0] == '/' || !dir || !dir[0] || strcmp(dir, ".") == 0) n = snprintf(out, outlen, "%s", value);
+    else n = snprintf(out, outlen, "%s/%s", dir, value);
+    return n >= 0 && (size_t)n < outlen ? 0 : -1;
+}
+
+int qh_option_paths_resolve(qh_plugin_conf *pc, const char *dir, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < pc->n_opts; i++) {
+        qh_optval *v = &pc->opts[i];
+        if (v->type != QH_OPTV_STRING || !v->str || v->path) continue;
+        size_t cap = strlen(v->str) + (dir ? strlen(dir) : 0) + 2;
+        v->path = malloc(cap);
+        if (!v->path || qh_option_path_resolve(dir, v->str, v->path, cap) != 0) {
+            free(v->path);
+            v->path = NULL;
+            snprintf(err, errlen, "plugin %s: option %s: out of memory", pc->name, v->name);
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -28,6 +28,16 @@ bool qh_option_decl_valid(const qtr_option *d, char *why, size_t whylen);
  * front). */
 bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, size_t whylen);
 
+/* A QTR_OPT_PATH value as the plugin gets it: relative to dir (the config
+ * file's folder; NULL, "" or "." for none: the working directory), an
+ * absolute one and "" unchanged. 0, or -1 if it does not fit in outlen. */
+int qh_option_path_resolve(const char *dir, const char *value, char *out, size_t outlen);
+
+/* Each string option of pc gets its path (qh_optval.path): the value
+ * resolved against dir, what config_string() hands a plugin that declares
+ * it a QTR_OPT_PATH. 0, or -1 (out of memory) with err. */
+int qh_option_paths_resolve(qh_plugin_conf *pc, const char *dir, char *err, size_t errlen);
+
 /* "a string", "an integer", ... for messages. */
 const char *qh_option_type_name(qtr_opt_type t);
 

@@ -86,6 +86,21 @@ static void on_position(void *ud, const qtr_event *ev)
 
 static void on_update(void *ud, const qtr_event *ev) { qh_exits_on_order_update(ud, &ev->u.order_update); }
 
+/* The working prices, for whether a trailing stop has activated (shown by
+ * list_exit_plans): a candle's range is the last price's path, a mark
+ * price event the mark's. */
+static void on_candle(void *ud, const qtr_event *ev)
+{
+    const qtr_candle *c = &ev->u.candle;
+    qh_exits_on_price(ud, c->symbol, QTR_WORKING_LAST, c->low, c->high);
+}
+
+static void on_mark(void *ud, const qtr_event *ev)
+{
+    const qtr_mark_price *mp = &ev->u.mark_price;
+    qh_exits_on_price(ud, mp->symbol, QTR_WORKING_MARK, mp->mark_price, mp->mark_price);
+}
+
 static void on_stored_plan(void *ud, const char *symbol, const char *owner, const void *plan, size_t size,
                            int64_t opened_ms)
 {
@@ -114,6 +129,8 @@ int qh_exits_glue_init(qh_engine *e, char *err, size_t errlen)
     qh_bus_subscribe(e->bus, QTR_EV_FILL, NULL, on_fill, e->exits, e->exits);
     qh_bus_subscribe(e->bus, QTR_EV_POSITION, NULL, on_position, e->exits, e->exits);
     qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, on_update, e->exits, e->exits);
+    qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, on_candle, e->exits, e->exits);
+    qh_bus_subscribe(e->bus, QTR_EV_MARK_PRICE, NULL, on_mark, e->exits, e->exits);
     if (e->store && qh_store_exit_plans_each(e->store, on_stored_plan, e->exits, err, errlen) != QTR_OK) return -1;
     return 0;
 }

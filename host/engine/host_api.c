@@ -132,12 +132,17 @@ static const qtr_option *declared(qtr_ctx *ctx, const char *name, qtr_opt_type t
     return d;
 }
 
+/* A STRING as written; a PATH relative to the config file's folder (made
+ * when the config was read, core/config.c; a PATH's default is "" or
+ * absolute, so it needs no resolving). */
 static int api_config_string(qtr_ctx *ctx, const char *name, const char **out)
 {
-    const qtr_option *d = declared(ctx, name, QTR_OPT_STRING);
+    const qtr_option *d = decl_of(ctx, name);
+    bool path = d && d->type == QTR_OPT_PATH;
+    if (!path) d = declared(ctx, name, QTR_OPT_STRING);
     if (!d) return QTR_EINVAL;
     const qh_optval *v = val_of(ctx, name);
-    if (v) { *out = v->str; return QTR_OK; }
+    if (v) { *out = path && v->path ? v->path : v->str; return QTR_OK; }
     if (!d->default_value) return QTR_ENOTFOUND;
     *out = d->default_value;
     return QTR_OK;
@@ -515,6 +520,14 @@ static int api_clear_exit_plan(qtr_ctx *ctx, const char *symbol)
     return qh_exits_clear_plan(E(ctx)->exits, symbol);
 }
 
+static size_t fill_exit_plans(void *ud, void *buf, size_t cap) { return qh_exits_list(ud, buf, cap); }
+
+static size_t api_list_exit_plans(qtr_ctx *ctx, qtr_list *out)
+{
+    if (!E(ctx)->exits) return qh_list_fill(out, NULL, 0, sizeof(qtr_exit_state));
+    return qh_list_fill_by(out, sizeof(qtr_exit_state), fill_exit_plans, E(ctx)->exits);
+}
+
 void qh_host_api_init(qh_engine *e, qtr_host *h)
 {
     (void)e;
@@ -573,4 +586,5 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->get_regime = api_get_regime;
     h->set_exit_plan = api_set_exit_plan;
     h->clear_exit_plan = api_clear_exit_plan;
+    h->list_exit_plans = api_list_exit_plans;
 }

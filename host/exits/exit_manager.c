@@ -140,6 +140,7 @@ static bool send(exit_symbol *s, qh_exit_role role, uint32_t level, const qtr_or
     qtr_strlcpy(x->client_id, o.client_id, sizeof x->client_id);
     x->role = role;
     x->level = level;
+    x->activated = role == QH_EXIT_TRAILING && o.activation_price == 0;
     x->intent = o;
     /* live before the call: the order path may answer (REJECTED) inside it */
     int rc = m->sv.submit(m->sv.ud, &o);
@@ -387,6 +388,7 @@ static void adopt(exit_symbol *s, const qtr_order_update *u)
     o->reduce_only = true;
     o->confidence = 1.0;
     qtr_strlcpy(o->reason, "exit: adopted after a restart", sizeof o->reason);
+    x->activated = x->role == QH_EXIT_TRAILING && o->activation_price == 0;
 }
 
 void qh_exits_hold(qh_exits *m) { m->hold = true; }
@@ -452,5 +454,79 @@ size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, s
     const exit_symbol *s = find(m, symbol);
     size_t n = 0;
     for (size_t i = 0; s && i < s->n_live && n < cap; i++) out[n++] = s->live[i];
+    return n;
+}
+
+/* A trailing stop closing a long sells: it activates once the price rises
+ * to its activation price; one closing a short, once the price falls to it. */
+void qh_exits_on_price(qh_exits *m, const char *symbol, qtr_working_type working, qtr_dec low, qtr_dec high)
+{
+    exit_symbol *s = find(m, symbol);
+    for (size_t i = 0; s && i < s->n_live; i++) {
+        qh_exit_live *x = &s->live[i];
+        if (x->role != QH_EXIT_TRAILING || x->activated || x->intent.working_type != working) continue;
+        qtr_dec at = x->intent.activation_price;
+        x->activated = x->intent.side == QTR_SIDE_SELL ? high >= at : low <= at;
+    }
+}
+
+static qtr_exit_role sdk_role(qh_exit_role r)
+{
+    switch (r) {
+    case QH_EXIT_STOP: return QTR_EXIT_STOP_LOSS;
+    case QH_EXIT_TAKE_PROFIT: return QTR_EXIT_TAKE_PROFIT;
+    case QH_EXIT_TRAILING: return QTR_EXIT_TRAILING;
+    case QH_EXIT_TIME: return QTR_EXIT_TIME_STOP;
+    }
+    return QTR_EXIT_STOP_LOSS;
+}
+
+static void state_of(const qh_exits *m, const exit_symbol *s, qtr_exit_state *out)
+{
+    memset(out, 0, sizeof *out);
+    qtr_strlcpy(out->symbol, s->symbol, sizeof out->symbol);
+    qtr_strlcpy(out->owner, s->owner, sizeof out->owner);
+    out->working_type = s->plan.working_type;
+    out->qty_step = s->plan.qty_step;
+    out->price_tick = s->plan.price_tick;
+    out->regime = s->regime;
+    out->regime_override = qtr_exit_plan_params(&s->plan, s->regime) != &s->plan.base;
+    out->params = *params_now(s);
+    out->position_qty = s->qty;
+    out->entry_price = s->qty ? s->entry : 0;
+    out->opened_ms = s->qty ? s->opened_ms : 0;
+    out->time_stop_at_ms = out->opened_ms && out->params.time_stop_ms ? out->opened_ms + out->params.time_stop_ms : 0;
+    out->time_stop_sent = s->time_sent;
+    out->held = m->hold;
+    out->replaces = s->replaces;
+    for (size_t i = 0; i < s->n_live && out->n_orders < QTR_EXIT_LIVE_MAX; i++) {
+        const qh_exit_live *x = &s->live[i];
+        qtr_exit_order_ref *r = &out->orders[out->n_orders++];
+        qtr_strlcpy(r->client_id, x->client_id, sizeof r->client_id);
+        r->role = sdk_role(x->role);
+        r->level = x->level;
+        r->side = x->intent.side;
+        r->type = x->intent.type;
+        r->qty = x->intent.qty;
+        r->stop_price = x->intent.stop_price;
+        r->activation_price = x->intent.activation_price;
+        r->callback_bps = x->intent.callback_bps;
+        r->cancelling = x->cancelling;
+        r->activated = x->activated;
+    }
+}
+
+size_t qh_exits_list(const qh_exits *m, qtr_exit_state *out, size_t cap)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_syms && n < cap; i++)
+        if (m->syms[i].has_plan) state_of(m, &m->syms[i], &out[n++]);
+    return n;
+}
+
+size_t qh_exits_plan_count(const qh_exits *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m->n_syms; i++) n += m->syms[i].has_plan;
     return n;
 }

@@ -112,9 +112,23 @@ typedef struct qh_exit_live {
     qh_exit_role role;
     uint32_t level;
     bool cancelling;              /* the manager asked for its cancellation */
+    bool activated;               /* trailing: its activation price was seen */
     qtr_order_intent intent;
 } qh_exit_live;
 size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, size_t cap);
+
+/* The working price of a symbol moved: low..high (a candle's range for
+ * LAST, low == high for a mark price). A live trailing stop of that working
+ * type whose activation price lies in the range, or was passed, is
+ * activated from then on (shown by qh_exits_list; the exchange triggers it,
+ * not the host). */
+void qh_exits_on_price(qh_exits *m, const char *symbol, qtr_working_type working, qtr_dec low, qtr_dec high);
+
+/* Every symbol with a plan, as the SDK shows it (qtr_exit_state, in the
+ * order the plans were first set): up to cap into out. Returns how many. */
+size_t qh_exits_list(const qh_exits *m, qtr_exit_state *out, size_t cap);
+/* How many symbols have a plan now. */
+size_t qh_exits_plan_count(const qh_exits *m);
 
 /* True for a client id the manager made ("...-e<digits>"; the ESS's own
  * closes end in "-x<digits>"). */

@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "core/loader.h"
 #include "core/publish_rule.h"
 #include "mock_host.h"
 
@@ -119,6 +120,34 @@ static void an_admitted_event_is_made_the_hosts(void **state)
     mock_host_free(m);
 }
 
+/* A plugin built for 2.1 loads and runs on the mock as on the host: its
+ * option read, its exit plan set through a 2.1 service, its alert
+ * delivered; the 2.2 service it does not know lists the plan it set. */
+static void an_older_minor_plugin_runs(void **state)
+{
+    (void)state;
+    mock_host *m = mock_host_new(false);
+    mock_host_set_option(m, "stop_bps", "275");
+    mock_plugin p;
+    assert_int_equal(mock_plugin_load(m, fixture("minor_older"), &p), 0);
+    assert_int_equal(p.desc->abi_minor, QTR_ABI_MINOR - 1);
+    assert_int_equal(m->n_exit_plans, 1);
+    assert_int_equal(m->exit_plans[0].plan.base.stop_loss.bps, 275);
+    qtr_candle c;
+    memset(&c, 0, sizeof c);
+    qtr_strlcpy(c.symbol, "BTCUSDT", sizeof c.symbol);
+    size_t before = m->n_events;
+    p.ld->strategy.on_candle(p.state, &c);
+    assert_int_equal(m->n_events, before + 1);
+    qtr_exit_state st[2];
+    qtr_list l = QTR_LIST(st);
+    assert_int_equal(m->api.list_exit_plans(m->ctx, &l), 1);
+    assert_string_equal(st[0].symbol, "BTCUSDT");
+    assert_int_equal(st[0].params.stop_loss.bps, 275);
+    mock_plugin_unload(m, &p);
+    mock_host_free(m);
+}
+
 /* The mock refuses to load what the host's loader refuses, with its line. */
 static void the_mock_refuses_what_the_loader_refuses(void **state)
 {
@@ -142,6 +171,7 @@ int main(void)
         cmocka_unit_test(the_exchange_rule_depends_on_being_the_active_one),
         cmocka_unit_test(an_admitted_event_is_made_the_hosts),
         cmocka_unit_test(the_mock_refuses_what_the_loader_refuses),
+        cmocka_unit_test(an_older_minor_plugin_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -218,6 +218,54 @@ static void policy_info_sizes(const qtr_host *h, qtr_ctx *ctx, int want_rc, bool
     assert_canaries(newer.canary, 0, sizeof newer.canary, "policy_info (newer header)");
 }
 
+/* The exit plans (2.2): a list item of an older header (the state up to
+ * its params) at that stride, nothing past cap; a newer header's appended
+ * field reads 0. A host that is older than the list (its qtr_host shorter)
+ * is seen by QTR_HOST_HAS. */
+static void exit_list_sizes(const qtr_host *h, qtr_ctx *ctx, const char *symbol, uint32_t want_stop_bps)
+{
+    assert_true(QTR_HOST_HAS(h, list_exit_plans));
+    enum { CAP = 2 };
+    size_t old = offsetof(qtr_exit_state, params) + sizeof(qtr_exit_params);
+    static unsigned char buf[CAP * sizeof(qtr_exit_state) + 64];
+    fill_canary(buf, sizeof buf);
+    qtr_list l = { .size = sizeof l, .item_size = (uint32_t)old, .items = buf, .cap = 1 };
+    assert_int_equal(h->list_exit_plans(ctx, &l), 1);
+    assert_int_equal(l.n, 1);
+    assert_string_equal((const char *)buf, symbol);
+    qtr_exit_params p;
+    memcpy(&p, buf + offsetof(qtr_exit_state, params), sizeof p);
+    assert_int_equal(p.stop_loss.bps, want_stop_bps);
+    assert_canaries(buf, old, sizeof buf, "list_exit_plans (older header, cap 1)");
+
+    static struct newer_exit { qtr_exit_state s; int64_t later; } items[CAP + 1];
+    memset(items, GARBAGE, sizeof items);
+    memset(&items[CAP], CANARY, sizeof items[CAP]);
+    qtr_list ln = QTR_LIST_OF(items, CAP);
+    assert_int_equal(h->list_exit_plans(ctx, &ln), 1);
+    assert_string_equal(items[0].s.symbol, symbol);
+    assert_int_equal(items[0].s.params.stop_loss.bps, want_stop_bps);
+    assert_zero((const unsigned char *)&items[0].later, sizeof items[0].later, "list_exit_plans (newer header)");
+    assert_canaries((const unsigned char *)&items[CAP], 0, sizeof items[CAP], "list_exit_plans (past cap)");
+
+    qtr_list bad = { .size = 4, .item_size = (uint32_t)old, .items = buf, .cap = CAP };
+    fill_canary(buf, sizeof buf);
+    assert_int_equal(h->list_exit_plans(ctx, &bad), 0);
+    assert_canaries(buf, 0, sizeof buf, "list_exit_plans (malformed list)");
+
+    /* a 2.1 host: its table ends before list_exit_plans */
+    qtr_host older = *h;
+    older.size = (uint32_t)offsetof(qtr_host, list_exit_plans);
+    assert_false(QTR_HOST_HAS(&older, list_exit_plans));
+}
+
+static qtr_exit_plan stop_plan(uint32_t bps)
+{
+    qtr_exit_plan p = QTR_SIZED(qtr_exit_plan);
+    p.base.stop_loss.bps = bps;
+    return p;
+}
+
 /* ---- on the real host ---- */
 
 static void the_host_honours_every_size(void **state)
@@ -239,6 +287,10 @@ static void the_host_honours_every_size(void **state)
     health_list_cap(&e->api, &quiet->ctx);
     reconcile_sizes(&e->api, &quiet->ctx);
     policy_info_sizes(&e->api, &quiet->ctx, QTR_OK, true);
+    qtr_exit_plan plan = stop_plan(150);
+    char err[256] = "";
+    assert_int_equal(e->api.set_exit_plan(&quiet->ctx, "BTCUSDT", &plan, err, sizeof err), QTR_OK);
+    exit_list_sizes(&e->api, &quiet->ctx, "BTCUSDT", 150);
     efx_free(f);
 }
 
@@ -459,6 +511,9 @@ static void the_mock_honours_every_size(void **state)
     position_list_sizes(&m->api, m->ctx, "BTCUSDT", D("2"));
     health_list_cap(&m->api, m->ctx);
     policy_info_sizes(&m->api, m->ctx, QTR_ENOTFOUND, false);
+    qtr_exit_plan plan = stop_plan(150);
+    assert_int_equal(m->api.set_exit_plan(m->ctx, "BTCUSDT", &plan, NULL, 0), QTR_OK);
+    exit_list_sizes(&m->api, m->ctx, "BTCUSDT", 150);
     mock_host_free(m);
 }
 

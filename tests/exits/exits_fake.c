@@ -113,3 +113,23 @@ qtr_dec fake_dec(const char *s)
     qtr_dec_parse(s, strlen(s), &v);
     return v;
 }
+
+int fake_world_setup(void **state)
+{
+    static fake_world w;
+    memset(&w, 0, sizeof w);
+    w.f.now = FAKE_T0;
+    qtr_strlcpy(w.f.pos.symbol, "BTCUSDT", sizeof w.f.pos.symbol);
+    qh_exit_services sv = fake_services(&w.f);
+    w.m = qh_exits_new(&sv);
+    if (!w.m) return -1;
+    *state = &w;
+    return 0;
+}
+
+int fake_world_teardown(void **state)
+{
+    fake_world *w = *state;
+    qh_exits_free(w->m);
+    return 0;
+}

@@ -33,6 +33,16 @@ typedef struct fake {
 } fake;
 
 qh_exit_services fake_services(fake *f);
+
+/* A manager over fake services, the clock at FAKE_T0, one position on
+ * BTCUSDT (flat): cmocka setup and teardown (the state is a fake_world). */
+#define FAKE_T0 INT64_C(1700000000000)
+typedef struct fake_world {
+    fake f;
+    qh_exits *m;
+} fake_world;
+int fake_world_setup(void **state);
+int fake_world_teardown(void **state);
 /* A regime service answering f->regime (the host's classifier). */
 qtr_regime fake_regime(void *ud, const char *symbol);
 /* Move the clock to `to`, firing due timers. */

@@ -13,32 +13,11 @@
 #include "exits_fake.h"
 
 #define D fake_dec
-#define T0 INT64_C(1700000000000)
+#define T0 FAKE_T0
+#define setup fake_world_setup
+#define teardown fake_world_teardown
 
-typedef struct world {
-    fake f;
-    qh_exits *m;
-} world;
-
-static int setup(void **state)
-{
-    static world w;
-    memset(&w, 0, sizeof w);
-    w.f.now = T0;
-    qtr_strlcpy(w.f.pos.symbol, "BTCUSDT", sizeof w.f.pos.symbol);
-    qh_exit_services sv = fake_services(&w.f);
-    w.m = qh_exits_new(&sv);
-    assert_non_null(w.m);
-    *state = &w;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    world *w = *state;
-    qh_exits_free(w->m);
-    return 0;
-}
+typedef fake_world world;
 
 static qtr_exit_plan full_plan(void)
 {

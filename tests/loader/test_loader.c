@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,6 +72,38 @@ static void accepts_an_exchange(void **s)
     assert_non_null(p.exchange.cancel_order);
     assert_null(p.exchange.cancel_all);
     qh_loader_close(&p);
+}
+
+/* A plugin built for the previous minor (2.1) loads: its qtr_host was
+ * shorter, and it never sees what 2.2 appended. */
+static void accepts_an_older_minor(void **s)
+{
+    (void)s;
+    qh_loaded p;
+    assert_int_equal(open_fixture("minor_older", &p, NULL, 0), 0);
+    assert_int_equal(p.abi_major, QTR_ABI_MAJOR);
+    assert_int_equal(p.abi_minor, QTR_ABI_MINOR - 1);
+    assert_non_null(p.strategy.on_candle);
+    qh_loader_close(&p);
+}
+
+/* A plugin built for this minor (QTR_PLUGIN_DEFINE) declines a host of
+ * the previous one (2.1), whose services it could miss; it still says its
+ * own version. */
+static void a_plugin_of_this_minor_declines_an_older_host(void **s)
+{
+    (void)s;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/good.so", FIXTURE_DIR);
+    void *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    assert_non_null(dl);
+    qtr_plugin_entry_fn entry = (qtr_plugin_entry_fn)(uintptr_t)dlsym(dl, QTR_ENTRY_SYMBOL);
+    assert_non_null(entry);
+    uint32_t abi = 0;
+    assert_null(entry(QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR - 1), &abi));
+    assert_int_equal(abi, QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR));
+    assert_non_null(entry(QTR_ABI_VERSION(QTR_ABI_MAJOR, QTR_ABI_MINOR), &abi));
+    dlclose(dl);
 }
 
 static void refuses_newer_major(void **s)
@@ -240,6 +273,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(accepts_a_good_plugin),
         cmocka_unit_test(accepts_an_exchange),
+        cmocka_unit_test(accepts_an_older_minor),
+        cmocka_unit_test(a_plugin_of_this_minor_declines_an_older_host),
         cmocka_unit_test(refuses_newer_major),
         cmocka_unit_test(refuses_older_major),
         cmocka_unit_test(refuses_newer_minor),

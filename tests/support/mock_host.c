@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/loader.h"
+#include "core/option_check.h"
 #include "core/publish_rule.h"
 #include "core/sized_copy.h"
 #include "exits/exit_plan_check.h"
@@ -229,10 +230,22 @@ static const qtr_option *find_decl(mock_host *m, const char *name)
     return NULL;
 }
 
+void mock_host_set_config_dir(mock_host *m, const char *dir) { qtr_strlcpy(m->config_dir, dir, sizeof m->config_dir); }
+
+/* A PATH option relative to the config's folder, with the host's own
+ * resolver (core/option_check.h); a PATH's default is "" or absolute. */
 static int m_config_string(qtr_ctx *ctx, const char *name, const char **out)
 {
-    const char *v = opt_or_default(M(ctx), name);
+    mock_host *m = M(ctx);
+    const char *v = opt_or_default(m, name);
     if (!v) return QTR_ENOTFOUND;
+    const qtr_option *d = find_decl(m, name);
+    for (size_t i = 0; d && d->type == QTR_OPT_PATH && i < m->n_options; i++)
+        if (strcmp(m->options[i].name, name) == 0) {
+            if (qh_option_path_resolve(m->config_dir, v, m->options[i].path, sizeof m->options[i].path) != 0)
+                return QTR_EINVAL;
+            v = m->options[i].path;
+        }
     *out = v;
     return QTR_OK;
 }
@@ -534,6 +547,34 @@ static int m_clear_exit_plan(qtr_ctx *ctx, const char *symbol)
     return QTR_ENOTFOUND;
 }
 
+/* The mock places no exit orders and holds no positions: each plan is
+ * listed flat, with its base parameters (those in force outside any
+ * regime override), through the host's sized list copy. */
+static size_t fill_exit_states(void *ud, void *buf, size_t cap)
+{
+    mock_host *m = ud;
+    qtr_exit_state *out = buf;
+    size_t n = 0;
+    for (; n < m->n_exit_plans && n < cap; n++) {
+        const qtr_exit_plan *p = &m->exit_plans[n].plan;
+        memset(&out[n], 0, sizeof out[n]);
+        qtr_strlcpy(out[n].symbol, m->exit_plans[n].symbol, sizeof out[n].symbol);
+        qtr_strlcpy(out[n].owner, g_desc && g_desc->name ? g_desc->name : "", sizeof out[n].owner);
+        out[n].working_type = p->working_type;
+        out[n].qty_step = p->qty_step;
+        out[n].price_tick = p->price_tick;
+        out[n].regime = QTR_REGIME_UNKNOWN;
+        out[n].params = *qtr_exit_plan_params(p, QTR_REGIME_UNKNOWN);
+        out[n].regime_override = p->regime_mask & (1u << QTR_REGIME_UNKNOWN);
+    }
+    return n;
+}
+
+static size_t m_list_exit_plans(qtr_ctx *ctx, qtr_list *out)
+{
+    return qh_list_fill_by(out, sizeof(qtr_exit_state), fill_exit_states, M(ctx));
+}
+
 mock_host *mock_host_new(bool real_time)
 {
     mock_host *m = calloc(1, sizeof *m);
@@ -599,6 +640,7 @@ mock_host *mock_host_new(bool real_time)
     h->event_base = m_event_base;
     h->set_exit_plan = m_set_exit_plan;
     h->clear_exit_plan = m_clear_exit_plan;
+    h->list_exit_plans = m_list_exit_plans;
     h->get_regime = m_get_regime;
     return m;
 }

@@ -61,7 +61,11 @@ struct mock_host {
     qtr_health health;              /* last set_health()                      */
 
     /* What the test sets up. */
-    struct { char name[64]; char value[512]; } options[MOCK_MAX_OPTIONS];
+    struct { char name[64]; char value[512]; char path[1024]; } options[MOCK_MAX_OPTIONS];
+    /* The folder a config file would be in: QTR_OPT_PATH options are
+     * handed over relative to it, as the host does ("": the working
+     * directory, as with the built-in config). mock_host_set_config_dir(). */
+    char config_dir[512];
     size_t n_options;
     qtr_account account;
     qtr_position positions[64];
@@ -140,6 +144,7 @@ int mock_plugin_load(mock_host *m, const char *so_path, mock_plugin *out);
 /* The host's check of the options set with mock_host_set_option against the
  * plugin's declaration (mock_options.c); mock_plugin_load() runs it before
  * init(). 0, or -1 with the host's one-line refusal in err. */
+void mock_host_set_config_dir(mock_host *m, const char *dir);
 int mock_host_check_options(const mock_host *m, const qtr_plugin_desc *desc, char *err, size_t errlen);
 void mock_plugin_unload(mock_host *m, mock_plugin *p);
 /* What the host does on SIGHUP or a reload request for a strategy: call its

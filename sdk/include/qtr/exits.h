@@ -86,6 +86,7 @@
 #ifndef QTR_EXITS_H
 #define QTR_EXITS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <qtr/events.h>
@@ -134,6 +135,74 @@ typedef struct qtr_exit_plan {
     uint32_t regime_mask;                 /* bit r: regime[r] replaces base   */
     qtr_exit_params regime[QTR_EXIT_REGIME_SLOTS]; /* by qtr_regime value     */
 } qtr_exit_plan;
+
+/* ---------------------------------------------------------------------------
+ * What the host shows of its exit plans (appended in 2.2: qtr_host's
+ * list_exit_plans). One qtr_exit_state per symbol with a plan, filled
+ * through a qtr_list (the host writes min(your item size, its own) bytes of
+ * each item and zeroes the rest, as for every list).
+ * ------------------------------------------------------------------------- */
+typedef enum qtr_exit_role {
+    QTR_EXIT_STOP_LOSS = 1,    /* STOP_MARKET, whole position               */
+    QTR_EXIT_TAKE_PROFIT = 2,  /* TAKE_PROFIT_MARKET, one ladder rung       */
+    QTR_EXIT_TRAILING = 3,     /* TRAILING_STOP_MARKET, whole position      */
+    QTR_EXIT_TIME_STOP = 4     /* the MARKET close at the time stop         */
+} qtr_exit_role;
+
+static inline const char *qtr_exit_role_name(qtr_exit_role r)
+{
+    switch (r) {
+    case QTR_EXIT_STOP_LOSS: return "stop_loss";
+    case QTR_EXIT_TAKE_PROFIT: return "take_profit";
+    case QTR_EXIT_TRAILING: return "trailing";
+    case QTR_EXIT_TIME_STOP: return "time_stop";
+    }
+    return "unknown";
+}
+
+/* Room for the exit orders a symbol can have at once: the plan's orders,
+ * those still being cancelled after a change, and the time stop's close. */
+#define QTR_EXIT_LIVE_MAX (3 * (QTR_EXIT_TP_MAX + 2))
+
+/* One exit order the host placed (or adopted after a restart) and has not
+ * seen end yet. */
+typedef struct qtr_exit_order_ref {
+    char client_id[QTR_CLIENT_ID_MAX];
+    qtr_exit_role role;
+    uint32_t level;                /* take-profit: the rung, 0 first         */
+    qtr_side side;
+    qtr_order_type type;
+    qtr_dec qty;                   /* what it closes                         */
+    qtr_dec stop_price;            /* trigger of a stop or take-profit       */
+    qtr_dec activation_price;      /* trailing: 0 = active at once           */
+    uint32_t callback_bps;         /* trailing                               */
+    bool cancelling;               /* the host asked for its cancellation    */
+    /* trailing: its activation price was reached (or it has none), as far
+     * as the host saw the working price (candles' high and low for LAST,
+     * mark prices for MARK) since it placed or adopted the order */
+    bool activated;
+} qtr_exit_order_ref;
+
+/* A symbol's plan and what the host is doing with it now. */
+typedef struct qtr_exit_state {
+    char symbol[QTR_SYMBOL_MAX];
+    char owner[QTR_NAME_MAX];      /* the plugin that set the plan           */
+    qtr_working_type working_type;
+    qtr_dec qty_step, price_tick;
+    qtr_regime regime;             /* the symbol's regime at the last placement */
+    bool regime_override;          /* params are regime[regime], not base     */
+    qtr_exit_params params;        /* the parameters in force                */
+    qtr_dec position_qty;          /* signed: the position the exits cover; 0 flat */
+    qtr_dec entry_price;           /* that position's entry                  */
+    int64_t opened_ms;             /* when it opened (trading clock); 0 flat */
+    int64_t time_stop_at_ms;       /* opened_ms + time_stop_ms; 0: none      */
+    bool time_stop_sent;           /* the time stop's close went out         */
+    bool held;                     /* waiting for the first reconcile after a
+                                      start: nothing is placed until then    */
+    uint32_t replaces;             /* exits placed again since it opened     */
+    uint32_t n_orders;
+    qtr_exit_order_ref orders[QTR_EXIT_LIVE_MAX]; /* resting now             */
+} qtr_exit_state;
 
 /* The parameters that apply in regime r: regime[r] if its bit is set, else
  * base. */

@@ -78,7 +78,7 @@ extern "C" {
  * 2.0 is the last breaking change: from it on the SDK grows by appending only,
  * checked both ways (the version, and the build signature in qtr/signature.h). */
 #define QTR_ABI_MAJOR 2
-#define QTR_ABI_MINOR 1   /* 2.1: see docs/plugins.md, "What each minor added" */
+#define QTR_ABI_MINOR 2   /* 2.2: see docs/plugins.md, "What each minor added" */
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
@@ -144,7 +144,12 @@ typedef enum qtr_opt_type {
     QTR_OPT_BOOL,
     QTR_OPT_DECIMAL,     /* money or ratio: a string "0.001" or an integer */
     QTR_OPT_DOUBLE,      /* a score, never money                           */
-    QTR_OPT_STRING_LIST  /* a Lua array of strings                         */
+    QTR_OPT_STRING_LIST, /* a Lua array of strings                         */
+    /* appended in 2.2: a file or folder name, checked as a STRING; the
+     * plugin reads it with config_string() and gets it resolved against the
+     * config file's folder (absolute paths unchanged; "" stays ""), as the
+     * host's own paths are. Its default must be "" or absolute. */
+    QTR_OPT_PATH
 } qtr_opt_type;
 
 #define QTR_OPT_REQUIRED      0x1u
@@ -465,6 +470,14 @@ typedef struct qtr_host {
      * QTR_EV_REGIME on each change. QTR_OK; QTR_ENOTFOUND for a symbol
      * without candles; QTR_EINVAL for a NULL symbol or out. */
     int (*get_regime)(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size);
+
+    /* ---- appended in 2.2 (QTR_HOST_HAS first) ----
+     * list_exit_plans: every symbol's exit plan and its live state
+     * (qtr_exit_state, qtr/exits.h): the parameters in force, the position
+     * the exits cover, the exit orders resting now, whether placement waits
+     * for the first reconcile. Symbols in the order their plans were first
+     * set; a cleared plan is not listed. Returns how many it wrote. */
+    size_t (*list_exit_plans)(qtr_ctx *ctx, qtr_list *out);         /* qtr_exit_state */
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */
