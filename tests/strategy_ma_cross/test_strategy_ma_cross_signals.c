@@ -301,6 +301,13 @@ static void test_symbols_filter(void **st)
     feed_all(&f, "XRPUSDT", CROSS_UP, 5);
     assert_int_equal(f.m->n_signals, 1);
     assert_string_equal(f.m->signals[0].symbol, "XRPUSDT");
+    /* once a wanted symbol has its state, others are still told apart from
+     * it (the list is checked on a symbol's first candle only) */
+    feed_all(&f, "BTCUSDT", CROSS_UP, 5);
+    assert_int_equal(f.m->n_signals, 1);
+    feed_all(&f, "ETHUSDT", CROSS_UP, 5);
+    assert_int_equal(f.m->n_signals, 2);
+    assert_string_equal(f.m->signals[1].symbol, "ETHUSDT");
     unload(&f);
 }
 
