@@ -1,9 +1,6 @@
 /* bus_config.c — see bus_config.h. */
 #include "bus/bus_config.h"
 
-#include <lauxlib.h>
-#include <lua.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,127 +9,135 @@
 
 #include "bus/event_codec.h"
 
-typedef struct rd {
-    lua_State *L;
-    qh_bus_config_error *e;
-    bool failed;
-} rd;
+#define AT(member) offsetof(qh_bus_config, member)
+#define SIZE(member) sizeof(((qh_bus_config *)0)->member)
 
-static void bad(rd *r, const char *where, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void bad(rd *r, const char *where, const char *fmt, ...)
-{
-    if (r->failed) return;
-    r->failed = true;
-    snprintf(r->e->where, sizeof r->e->where, "%s", where);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->e->why, sizeof r->e->why, fmt, ap);
-    va_end(ap);
-}
+/* ---- rules a table cannot say ---- */
 
-/* Push t[key] of the table on top; true if present. Always pushes one value. */
-static bool get(rd *r, const char *key)
+static bool chars_ok(const char *s, const char *extra)
 {
-    lua_pushstring(r->L, key);
-    return lua_rawget(r->L, -2) != LUA_TNIL;
-}
-
-static bool keys_only(rd *r, const char *where, const char *const *allowed)
-{
-    if (lua_type(r->L, -1) != LUA_TTABLE) {
-        bad(r, where, "expected a table, got %s", luaL_typename(r->L, -1));
-        return false;
-    }
-    lua_pushnil(r->L);
-    while (lua_next(r->L, -2)) {
-        lua_pop(r->L, 1);
-        if (lua_type(r->L, -1) != LUA_TSTRING) {
-            lua_pop(r->L, 1);
-            bad(r, where, "unexpected non-name key");
-            return false;
-        }
-        const char *k = lua_tostring(r->L, -1);
-        bool known = false;
-        for (const char *const *a = allowed; *a; a++) known = known || strcmp(*a, k) == 0;
-        if (!known) {
-            char w[64];
-            snprintf(w, sizeof w, "%s.%s", where, k);
-            lua_pop(r->L, 1);
-            bad(r, w, "unknown setting");
-            return false;
-        }
-    }
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || strchr(extra, *s))) return false;
     return true;
 }
 
-static void str(rd *r, const char *where, char *out, size_t cap)
+static const char *stream_prefix_rule(const char *s)
 {
-    size_t len;
-    if (lua_type(r->L, -1) != LUA_TSTRING) {
-        bad(r, where, "expected a string, got %s", luaL_typename(r->L, -1));
-        return;
-    }
-    const char *s = lua_tolstring(r->L, -1, &len);
-    if (len >= cap || strlen(s) != len) {
-        bad(r, where, "string too long or contains NUL (max %zu bytes)", cap - 1);
-        return;
-    }
-    memcpy(out, s, len + 1);
+    return chars_ok(s, "-_:.") ? NULL : "only a-z, 0-9, '-', '_', ':' and '.' (1..32)";
 }
 
-static void integer(rd *r, const char *where, int64_t lo, int64_t hi, int64_t *out)
+static const char *group_rule(const char *s)
 {
-    if (!lua_isinteger(r->L, -1)) {
-        bad(r, where, "expected an integer, got %s",
-            lua_type(r->L, -1) == LUA_TNUMBER ? "a float" : luaL_typename(r->L, -1));
-        return;
-    }
-    lua_Integer v = lua_tointeger(r->L, -1);
-    if (v < lo || v > hi) {
-        bad(r, where, "%lld is out of range [%lld, %lld]", (long long)v, (long long)lo, (long long)hi);
-        return;
-    }
-    *out = v;
+    return chars_ok(s, "-_") ? NULL : "only a-z, 0-9, '-' and '_' (1..32)";
 }
 
-/* A list of event type names -> a bit set. */
-static void types(rd *r, const char *where, uint64_t *out)
+static const char *password_env_rule(const char *s)
 {
-    if (lua_type(r->L, -1) != LUA_TTABLE) {
-        bad(r, where, "expected a list of event types, got %s", luaL_typename(r->L, -1));
-        return;
-    }
-    lua_Integer n = (lua_Integer)lua_rawlen(r->L, -1);
-    lua_pushnil(r->L);
-    while (lua_next(r->L, -2)) {
-        lua_pop(r->L, 1);
-        if (!lua_isinteger(r->L, -1) || lua_tointeger(r->L, -1) < 1 || lua_tointeger(r->L, -1) > n) {
-            lua_pop(r->L, 1);
-            bad(r, where, "expected a list (no named keys)");
-            return;
-        }
-    }
-    *out = 0;
-    for (lua_Integer i = 1; i <= n && !r->failed; i++) {
-        char w[64];
-        snprintf(w, sizeof w, "%s[%lld]", where, (long long)i);
-        lua_rawgeti(r->L, -1, i);
-        char name[32] = "";
-        str(r, w, name, sizeof name);
-        qtr_event_type t;
-        if (!r->failed && !qh_busev_type_parse(name, &t)) bad(r, w, "'%s' is not an event type", name);
-        else if (!r->failed) *out |= UINT64_C(1) << t;
-        lua_pop(r->L, 1);
-    }
+    bool ok = strncmp(s, "QTR_", 4) == 0 && s[4];
+    for (; ok && *s; s++) ok = (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_';
+    return ok ? NULL : "an environment variable name QTR_[A-Z0-9_]+";
 }
 
-static bool name_ok(const char *s, const char *extra, size_t max)
-{
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= '0' && s[n] <= '9') || strchr(extra, s[n]))) return false;
-    return n >= 1 && n <= max;
-}
+/* ---- the event types a host mirrors or consumes: the registry's names ---- */
+
+/* event_names[i] is the type of value i + 1 (QH_CONF_BITS sets bit
+ * choice_base + i): the registry's values must run 1, 2, 3, ... in order. */
+enum bus_event_position {
+    BUS_EVENT_NONE = 0,
+#define BUS_EVENT_POSITION(value, ID, ...) BUS_EVENT_AT_##ID,
+    QTR_EVENT_TYPES(BUS_EVENT_POSITION)
+#undef BUS_EVENT_POSITION
+};
+#define BUS_EVENT_IN_ORDER(value, ID, ...) \
+    _Static_assert((int)QTR_EV_##ID == (int)BUS_EVENT_AT_##ID, "bus.mirror's names: event values run 1, 2, 3, ...");
+QTR_EVENT_TYPES(BUS_EVENT_IN_ORDER)
+#undef BUS_EVENT_IN_ORDER
+
+static const char *const event_names[] = {
+#define BUS_EVENT_NAME(value, ID, name, ...) name,
+    QTR_EVENT_TYPES(BUS_EVENT_NAME)
+#undef BUS_EVENT_NAME
+    NULL
+};
+
+/* ---- bus.redis, bus.buffer, bus, and host_id and role at the top level ---- */
+
+static const qh_conf_field redis_fields[] = {
+    { .opt = { .name = "url", .type = QTR_OPT_STRING, .min = "1", .max = "255", .flags = QTR_OPT_REQUIRED,
+               .help = "redis://host[:port][/db]" },
+      .store = QH_CONF_STR, .offset = AT(redis.url), .size = SIZE(redis.url) },
+    { .opt = { .name = "password_env", .type = QTR_OPT_STRING, .max = "63",
+               .help = "AUTH with this environment variable, if set" },
+      .store = QH_CONF_STR, .offset = AT(redis.password_env), .size = SIZE(redis.password_env),
+      .text_rule = password_env_rule },
+    { .opt = { .name = "stream_prefix", .type = QTR_OPT_STRING, .default_value = "qtr", .min = "1", .max = "32",
+               .help = "streams are <prefix>:<type>" },
+      .store = QH_CONF_STR, .offset = AT(redis.stream_prefix), .size = SIZE(redis.stream_prefix),
+      .text_rule = stream_prefix_rule },
+    { .opt = { .name = "maxlen", .type = QTR_OPT_INT, .default_value = "100000", .min = "100", .max = "1000000000",
+               .help = "XTRIM MAXLEN ~ after each batch" },
+      .store = QH_CONF_I64, .offset = AT(redis.maxlen) },
+    { .opt = { .name = "batch_max", .type = QTR_OPT_INT, .default_value = "512", .min = "1", .max = "10000",
+               .help = "events in one pipelined write" },
+      .store = QH_CONF_I64, .offset = AT(redis.batch_max) },
+    { .opt = { .name = "flush_ms", .type = QTR_OPT_INT, .default_value = "5", .min = "0", .max = "1000",
+               .help = "a partial batch waits at most this long" },
+      .store = QH_CONF_I64, .offset = AT(redis.flush_ms) },
+    { .opt = { .name = NULL } },
+};
+
+static const qh_conf_section redis_section = { .name = "bus.redis", .fields = redis_fields };
+
+static const qh_conf_field buffer_fields[] = {
+    { .opt = { .name = "path", .type = QTR_OPT_STRING, .max = "511",
+               .help = "the outage buffer; \"<state_dir>/...\" is under state_dir" },
+      .store = QH_CONF_STR, .offset = AT(buffer.path), .size = SIZE(buffer.path) },
+    { .opt = { .name = "max_events", .type = QTR_OPT_INT, .default_value = "10000", .min = "1", .max = "10000000" },
+      .store = QH_CONF_I64, .offset = AT(buffer.max_events) },
+    { .opt = { .name = "fsync_ms", .type = QTR_OPT_INT, .default_value = "50", .min = "1", .max = "10000" },
+      .store = QH_CONF_I64, .offset = AT(buffer.fsync_ms) },
+    { .opt = { .name = NULL } },
+};
+
+static const qh_conf_section buffer_section = { .name = "bus.buffer", .fields = buffer_fields };
+
+static const qh_conf_field bus_fields[] = {
+    { .opt = { .name = "redis", .flags = QTR_OPT_REQUIRED, .help = "the Redis server to use" },
+      .store = QH_CONF_TABLE, .section = &redis_section },
+    { .opt = { .name = "mirror", .type = QTR_OPT_STRING_LIST, .allowed = event_names,
+               .help = "event types written to Redis" },
+      .store = QH_CONF_BITS, .offset = AT(mirror), .choice_base = 1 },
+    { .opt = { .name = "consume", .type = QTR_OPT_STRING_LIST, .allowed = event_names,
+               .help = "event types read from Redis" },
+      .store = QH_CONF_BITS, .offset = AT(consume), .choice_base = 1 },
+    { .opt = { .name = "group", .type = QTR_OPT_STRING, .min = "1", .max = "32",
+               .help = "consumer group; unset: the role's name" },
+      .store = QH_CONF_STR, .offset = AT(group), .size = SIZE(group), .text_rule = group_rule },
+    { .opt = { .name = "claim_idle_ms", .type = QTR_OPT_INT, .default_value = "30000", .min = "100",
+               .max = "86400000", .help = "a dead member's pending entries are claimed after this" },
+      .store = QH_CONF_I64, .offset = AT(claim_idle_ms) },
+    { .opt = { .name = "buffer" }, .store = QH_CONF_TABLE, .section = &buffer_section },
+    { .opt = { .name = NULL } },
+};
+
+static const qh_conf_section bus_section = { .name = "bus", .fields = bus_fields };
+
+static const char *const role_names[] = { "all", "strategy", "execution", "observer", NULL };
+_Static_assert(QH_ROLE_ALL == 0 && QH_ROLE_STRATEGY == 1 && QH_ROLE_EXECUTION == 2 && QH_ROLE_OBSERVER == 3,
+               "role's names follow qh_bus_role");
+_Static_assert(sizeof(qh_bus_role) == sizeof(int), "role is stored as an int");
+
+static const qh_conf_field top_fields[] = {
+    { .opt = { .name = "host_id", .type = QTR_OPT_STRING, .min = "1", .max = "32",
+               .help = "[a-z0-9-]{1,32}: this host's name in every event it publishes" },
+      .store = QH_CONF_STR, .offset = AT(host_id), .size = SIZE(host_id) },
+    { .opt = { .name = "role", .type = QTR_OPT_STRING, .default_value = "all", .allowed = role_names },
+      .store = QH_CONF_CHOICE, .offset = AT(role), .size = SIZE(role) },
+    { .opt = { .name = "bus" }, .store = QH_CONF_TABLE, .section = &bus_section },
+    { .opt = { .name = NULL } },
+};
+
+const qh_conf_section qh_section_bus_top = { .name = "", .fields = top_fields, .shares_table = true };
 
 int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int *db, char *why, size_t whylen)
 {
@@ -190,124 +195,65 @@ int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int
     return 0;
 }
 
-static void parse_redis(rd *r, qh_bus_config *c)
-{
-    static const char *const k[] = { "url", "password_env", "stream_prefix", "maxlen", "batch_max", "flush_ms", NULL };
-    if (!keys_only(r, "bus.redis", k)) return;
-    if (get(r, "url")) str(r, "bus.redis.url", c->redis.url, sizeof c->redis.url);
-    else bad(r, "bus.redis.url", "missing");
-    lua_pop(r->L, 1);
-    char why[200];
-    if (!r->failed && qh_bus_url_parse(c->redis.url, c->redis.host, sizeof c->redis.host, &c->redis.port, &c->redis.db,
-                                       why, sizeof why) != 0)
-        bad(r, "bus.redis.url", "%s", why);
-    if (get(r, "password_env")) {
-        str(r, "bus.redis.password_env", c->redis.password_env, sizeof c->redis.password_env);
-        const char *s = c->redis.password_env;
-        bool ok = strncmp(s, "QTR_", 4) == 0 && s[4];
-        for (; ok && *s; s++) ok = (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_';
-        if (!r->failed && !ok) bad(r, "bus.redis.password_env", "an environment variable name QTR_[A-Z0-9_]+");
-    }
-    lua_pop(r->L, 1);
-    if (get(r, "stream_prefix")) {
-        str(r, "bus.redis.stream_prefix", c->redis.stream_prefix, sizeof c->redis.stream_prefix);
-        if (!r->failed && !name_ok(c->redis.stream_prefix, "-_:.", 32))
-            bad(r, "bus.redis.stream_prefix", "only a-z, 0-9, '-', '_', ':' and '.' (1..32)");
-    }
-    lua_pop(r->L, 1);
-    if (get(r, "maxlen")) integer(r, "bus.redis.maxlen", 100, INT64_C(1000000000), &c->redis.maxlen);
-    lua_pop(r->L, 1);
-    if (get(r, "batch_max")) integer(r, "bus.redis.batch_max", 1, 10000, &c->redis.batch_max);
-    lua_pop(r->L, 1);
-    if (get(r, "flush_ms")) integer(r, "bus.redis.flush_ms", 0, 1000, &c->redis.flush_ms);
-    lua_pop(r->L, 1);
-}
-
-static void parse_bus(rd *r, qh_bus_config *c)
-{
-    static const char *const k[] = { "redis", "mirror", "consume", "group", "claim_idle_ms", "buffer", NULL };
-    if (!keys_only(r, "bus", k)) return;
-    if (get(r, "redis")) parse_redis(r, c);
-    else bad(r, "bus.redis", "missing: the Redis server to use");
-    lua_pop(r->L, 1);
-    if (get(r, "mirror")) types(r, "bus.mirror", &c->mirror);
-    lua_pop(r->L, 1);
-    if (get(r, "consume")) types(r, "bus.consume", &c->consume);
-    lua_pop(r->L, 1);
-    /* an event taken from Redis is published on the local bus: mirrored too,
-     * it would go back to Redis under this host's name, and round again */
-    uint64_t both = c->mirror & c->consume;
-    for (int t = 0; both && t < 64 && !r->failed; t++)
-        if (both & (UINT64_C(1) << t))
-            bad(r, "bus.consume", "'%s' is in bus.mirror too: what this host takes from Redis would go back to it",
-                qh_busev_type_name((qtr_event_type)t));
-    if (get(r, "group")) {
-        str(r, "bus.group", c->group, sizeof c->group);
-        if (!r->failed && !name_ok(c->group, "-_", 32)) bad(r, "bus.group", "only a-z, 0-9, '-' and '_' (1..32)");
-    }
-    lua_pop(r->L, 1);
-    if (get(r, "claim_idle_ms")) integer(r, "bus.claim_idle_ms", 100, INT64_C(86400000), &c->claim_idle_ms);
-    lua_pop(r->L, 1);
-    if (get(r, "buffer")) {
-        static const char *const kb[] = { "path", "max_events", "fsync_ms", NULL };
-        if (keys_only(r, "bus.buffer", kb)) {
-            if (get(r, "path")) str(r, "bus.buffer.path", c->buffer.path, sizeof c->buffer.path);
-            lua_pop(r->L, 1);
-            if (get(r, "max_events")) integer(r, "bus.buffer.max_events", 1, 10000000, &c->buffer.max_events);
-            lua_pop(r->L, 1);
-            if (get(r, "fsync_ms")) integer(r, "bus.buffer.fsync_ms", 1, 10000, &c->buffer.fsync_ms);
-            lua_pop(r->L, 1);
-        }
-    }
-    lua_pop(r->L, 1);
-}
-
-static const char *const role_names[] = { "all", "strategy", "execution", "observer" };
-
 const char *qh_bus_role_name(qh_bus_role role)
 {
     return (unsigned)role < 4 ? role_names[role] : "?";
+}
+
+/* The why may quote the user's text (host_id, the url): a control byte in
+ * it is shown as '?', so the error stays one line. */
+static int bad(qh_bus_config_error *e, const char *where, const char *why)
+{
+    snprintf(e->where, sizeof e->where, "%s", where);
+    snprintf(e->why, sizeof e->why, "%s", why);
+    for (char *p = e->why; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+    return -1;
+}
+
+/* The rules across keys, once the tables are read. */
+static int check_bus(qh_bus_config *c, qh_bus_config_error *e)
+{
+    char why[sizeof e->why];
+    if (c->host_id[0] && !qh_busev_host_id_valid(c->host_id)) {
+        snprintf(why, sizeof why, "'%s' is not [a-z0-9-]{1,32}", c->host_id);
+        return bad(e, "host_id", why);
+    }
+    if (c->role != QH_ROLE_ALL && !c->enabled) {
+        snprintf(why, sizeof why, "role '%s' needs a bus section (docs/bus.md)", qh_bus_role_name(c->role));
+        return bad(e, "role", why);
+    }
+    if (!c->enabled) return 0;
+    if (!c->host_id[0]) return bad(e, "host_id", "missing: the bus needs this host's name");
+    if (qh_bus_url_parse(c->redis.url, c->redis.host, sizeof c->redis.host, &c->redis.port, &c->redis.db, why,
+                         sizeof why) != 0)
+        return bad(e, "bus.redis.url", why);
+    /* an event taken from Redis is published on the local bus: mirrored too,
+     * it would go back to Redis under this host's name, and round again */
+    uint64_t both = c->mirror & c->consume;
+    for (int t = 0; t < 64; t++)
+        if (both & (UINT64_C(1) << t)) {
+            snprintf(why, sizeof why, "'%s' is in bus.mirror too: what this host takes from Redis would go back to it",
+                     qh_busev_type_name((qtr_event_type)t));
+            return bad(e, "bus.consume", why);
+        }
+    if (!c->group[0]) snprintf(c->group, sizeof c->group, "%s", qh_bus_role_name(c->role));
+    return 0;
 }
 
 int qh_bus_config_parse(lua_State *L, int idx, qh_bus_config *out, qh_bus_config_error *e)
 {
     memset(out, 0, sizeof *out);
     memset(e, 0, sizeof *e);
-    out->role = QH_ROLE_ALL;
-    snprintf(out->redis.stream_prefix, sizeof out->redis.stream_prefix, "qtr");
-    out->redis.maxlen = 100000;
-    out->redis.batch_max = 512;
-    out->redis.flush_ms = 5;
-    out->claim_idle_ms = 30000;
-    out->buffer.max_events = 10000;
-    out->buffer.fsync_ms = 50;
-    rd r = { L, e, false };
+    if (qh_conf_defaults(&qh_section_bus_top, out, e) != 0) return -1;
     int top = lua_gettop(L);
     lua_pushvalue(L, idx);
-    if (get(&r, "host_id")) {
-        str(&r, "host_id", out->host_id, sizeof out->host_id);
-        if (!r.failed && !qh_busev_host_id_valid(out->host_id)) bad(&r, "host_id", "'%s' is not [a-z0-9-]{1,32}", out->host_id);
+    int rc = qh_conf_read(L, &qh_section_bus_top, out, e);
+    if (rc == 0) {
+        lua_pushstring(L, "bus");
+        out->enabled = lua_rawget(L, -2) != LUA_TNIL;
+        rc = check_bus(out, e);
     }
-    lua_pop(L, 1);
-    if (get(&r, "role")) {
-        char role[32] = "";
-        str(&r, "role", role, sizeof role);
-        bool known = false;
-        for (int i = 0; i < 4 && !r.failed; i++)
-            if (strcmp(role, role_names[i]) == 0) { out->role = (qh_bus_role)i; known = true; }
-        if (!r.failed && !known) bad(&r, "role", "'%s' is not all, strategy, execution or observer", role);
-    }
-    lua_pop(L, 1);
-    if (get(&r, "bus")) {
-        out->enabled = true;
-        parse_bus(&r, out);
-    }
-    lua_pop(L, 1);
-    if (!r.failed && out->role != QH_ROLE_ALL && !out->enabled)
-        bad(&r, "role", "role '%s' needs a bus section (docs/bus.md)", qh_bus_role_name(out->role));
-    if (!r.failed && out->enabled && !out->host_id[0]) bad(&r, "host_id", "missing: the bus needs this host's name");
-    if (!r.failed && out->enabled && !out->group[0])
-        snprintf(out->group, sizeof out->group, "%s", qh_bus_role_name(out->role));
     lua_settop(L, top);
-    return r.failed ? -1 : 0;
+    return rc;
 }

@@ -9,8 +9,9 @@
  *           group = "execution", claim_idle_ms = 30000,
  *           buffer = { path = "<state_dir>/bus.buf", max_events = 10000, fsync_ms = 50 } }
  *
- * Parsed here and hooked into core/config.c with one call. Without `bus`
- * nothing changes: role "all", no Redis.
+ * Declared here (each key's type, default, range or allowed values) and
+ * hooked into core/config.c with one call. Without `bus` nothing changes:
+ * role "all", no Redis.
  */
 #ifndef QH_BUS_CONFIG_H
 #define QH_BUS_CONFIG_H
@@ -19,6 +20,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <lua.h>
+
+#include "core/config_table.h"
 
 typedef enum qh_bus_role {
     QH_ROLE_ALL = 0,       /* one host does everything (the default) */
@@ -49,15 +53,20 @@ typedef struct qh_bus_config {
     } buffer;
 } qh_bus_config;
 
-typedef struct qh_bus_config_error {
-    char where[64];               /* "bus.redis.url" */
-    char why[200];
-} qh_bus_config_error;
+/* where: "bus.redis.url", "bus.mirror[2]"; why: as every config section's. */
+typedef qh_conf_error qh_bus_config_error;
 
-/* Reads host_id, role and bus from the config table at idx of L. 0, or -1
- * with *e filled. Nothing is read from metatables. */
-struct lua_State;
-int qh_bus_config_parse(struct lua_State *L, int idx, qh_bus_config *out, qh_bus_config_error *e);
+/* host_id, role and bus as declared tables (core/config_table.h), read from
+ * the top level of the config (whose own section refuses its other unknown
+ * keys); bus.redis and bus.buffer are tables inside it. Exposed for tests. */
+extern const qh_conf_section qh_section_bus_top;
+
+/* Reads host_id, role and bus from the config table at idx of L: the
+ * tables above, then the rules across keys (the url's shape, host_id's
+ * characters, a type both mirrored and consumed, a role without a bus).
+ * 0, or -1 with *e filled. Nothing is read from metatables; call it in
+ * protected mode (a Lua error is the caller's). */
+int qh_bus_config_parse(lua_State *L, int idx, qh_bus_config *out, qh_bus_config_error *e);
 
 /* "redis://host[:port][/db]" -> host, port, db. 0, or -1 with why. */
 int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int *db, char *why, size_t whylen);
