@@ -18,9 +18,29 @@ struct qh_bus_sub {
     void *ud, *owner;
 };
 
+/* The subscribers an event of one symbol reaches (the type's catch-all
+ * subscriptions and that symbol's), as indices into the type's list in
+ * subscription order: built on the symbol's first event, so delivering it
+ * walks those alone instead of every symbol's subscription (a strategy of
+ * 50 symbols holds 50). Indices stay valid while dispatching: the list
+ * only grows there (compact() runs idle), and a route built before a
+ * subscription ends before it, as deliver() did with the list's length. */
+typedef struct route {
+    uint32_t hash;                  /* 0: empty slot */
+    char symbol[QTR_SYMBOL_MAX];
+    uint32_t n;
+    uint32_t *subs;
+} route;
+
+#define QH_BUS_ROUTES_MAX 4096      /* symbols routed a type; past it, the walk */
+
 typedef struct sub_list {
     qh_bus_sub **items;
     size_t len, cap;
+    size_t n_filtered;              /* subscriptions to one symbol (live or dead) */
+    route *routes;                  /* open addressing, a power of two, at most half full */
+    size_t routes_cap, routes_len;
+    bool routes_stale;              /* the list changed: routes cleared on the next delivery */
 } sub_list;
 
 struct qh_bus {
@@ -46,12 +66,22 @@ qh_bus *qh_bus_new(void)
     return bus;
 }
 
+static void routes_clear(sub_list *l)
+{
+    for (size_t i = 0; i < l->routes_cap; i++) free(l->routes[i].subs);
+    free(l->routes);
+    l->routes = NULL;
+    l->routes_cap = l->routes_len = 0;
+    l->routes_stale = false;
+}
+
 void qh_bus_free(qh_bus *bus)
 {
     if (!bus) return;
     for (int t = 0; t < QTR_EV__COUNT; t++) {
         for (size_t i = 0; i < bus->subs[t].len; i++) free(bus->subs[t].items[i]);
         free(bus->subs[t].items);
+        routes_clear(&bus->subs[t]);
     }
     free(bus->ring);
     free(bus);
@@ -79,8 +109,10 @@ qh_bus_sub *qh_bus_subscribe(qh_bus *bus, qtr_event_type type, const char *symbo
     if (symbol && symbol[0]) {
         qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
         s->symbol_hash = symbol_hash(symbol);
+        l->n_filtered++;
     }
     l->items[l->len++] = s;
+    l->routes_stale = true;
     return s;
 }
 
@@ -91,9 +123,14 @@ static void compact(qh_bus *bus)
         sub_list *l = &bus->subs[t];
         size_t w = 0;
         for (size_t r = 0; r < l->len; r++) {
-            if (l->items[r]->dead) free(l->items[r]);
-            else l->items[w++] = l->items[r];
+            if (!l->items[r]->dead) {
+                l->items[w++] = l->items[r];
+                continue;
+            }
+            if (l->items[r]->symbol_hash) l->n_filtered--;
+            free(l->items[r]);
         }
+        if (w != l->len) l->routes_stale = true;   /* indices moved */
         l->len = w;
     }
     bus->has_dead = false;
@@ -128,21 +165,77 @@ void qh_bus_unsubscribe_owner(qh_bus *bus, void *owner)
     compact(bus);
 }
 
+static bool sub_matches(const qh_bus_sub *s, const char *sym, uint32_t h)
+{
+    return !s->symbol_hash || (sym && h == s->symbol_hash && strcmp(sym, s->symbol) == 0);
+}
+
+/* Double the route table (or make its first); false if memory is short. */
+static bool routes_grow(sub_list *l)
+{
+    size_t ncap = l->routes_cap ? l->routes_cap * 2 : 64;
+    route *n = calloc(ncap, sizeof *n);
+    if (!n) return false;
+    for (size_t i = 0; i < l->routes_cap; i++) {
+        if (!l->routes[i].hash) continue;
+        size_t j = l->routes[i].hash & (ncap - 1);
+        while (n[j].hash) j = (j + 1) & (ncap - 1);
+        n[j] = l->routes[i];
+    }
+    free(l->routes);
+    l->routes = n;
+    l->routes_cap = ncap;
+    return true;
+}
+
+/* The route of symbol sym (hash h) over the list's first n subscriptions,
+ * built on first use; NULL when it cannot be kept (a symbol not terminated
+ * within QTR_SYMBOL_MAX, the table full, no memory): then the walk. */
+static const route *route_for(sub_list *l, const char *sym, uint32_t h, size_t n)
+{
+    if (l->routes_stale) routes_clear(l);
+    if (l->routes_cap) {
+        for (size_t i = h & (l->routes_cap - 1); l->routes[i].hash; i = (i + 1) & (l->routes_cap - 1))
+            if (l->routes[i].hash == h && strcmp(l->routes[i].symbol, sym) == 0) return &l->routes[i];
+    }
+    if (l->routes_len >= QH_BUS_ROUTES_MAX || n > UINT32_MAX || !memchr(sym, '\0', QTR_SYMBOL_MAX)) return NULL;
+    if ((l->routes_len + 1) * 2 > l->routes_cap && !routes_grow(l)) return NULL;
+    uint32_t *subs = malloc((n ? n : 1) * sizeof *subs);
+    if (!subs) return NULL;
+    uint32_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (sub_matches(l->items[i], sym, h)) subs[k++] = (uint32_t)i;
+    size_t j = h & (l->routes_cap - 1);
+    while (l->routes[j].hash) j = (j + 1) & (l->routes_cap - 1);
+    route *r = &l->routes[j];
+    r->hash = h;
+    qtr_strlcpy(r->symbol, sym, sizeof r->symbol);
+    r->n = k;
+    r->subs = subs;
+    l->routes_len++;
+    return r;
+}
+
 static void deliver(qh_bus *bus, const qtr_event *ev)
 {
     sub_list *l = &bus->subs[ev->type];
     size_t n = l->len;              /* subscribers added during dispatch wait for the next event */
     if (!n) return;
     const char *sym = qtr_event_symbol(ev);
-    uint32_t h = 0;
+    uint32_t h = sym && l->n_filtered ? symbol_hash(sym) : 0;
+    const route *r = h ? route_for(l, sym, h, n) : NULL;
+    if (r) {
+        for (uint32_t k = 0; k < r->n; k++) {
+            qh_bus_sub *s = l->items[r->subs[k]];
+            if (s->dead) continue;
+            s->cb(s->ud, ev);
+            bus->delivered++;
+        }
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         qh_bus_sub *s = l->items[i];
-        if (s->dead) continue;
-        if (s->symbol_hash) {
-            if (!sym) continue;
-            if (!h) h = symbol_hash(sym);
-            if (h != s->symbol_hash || strcmp(sym, s->symbol) != 0) continue;
-        }
+        if (s->dead || !sub_matches(s, sym, h)) continue;
         s->cb(s->ud, ev);
         bus->delivered++;
     }

@@ -216,6 +216,141 @@ static void nested_flood_keeps_everything_in_order(void **s)
     qh_bus_free(bus);
 }
 
+/* ---- routes: a symbol's event walks only its subscribers ---------------- */
+
+/* Who heard what, as "<id>@<symbol>", to compare with a walk of every
+ * subscription done here (the reference the routes must equal). */
+typedef struct heard {
+    int n;
+    int id[256];
+    char sym[256][QTR_SYMBOL_MAX];
+} heard;
+
+typedef struct listener {
+    heard *h;
+    int id;
+    char symbol[QTR_SYMBOL_MAX];   /* "": every symbol */
+} listener;
+
+static void cb_listen(void *ud, const qtr_event *ev)
+{
+    listener *l = ud;
+    if (l->h->n >= 256) return;
+    l->h->id[l->h->n] = l->id;
+    qtr_strlcpy(l->h->sym[l->h->n], ev->u.candle.symbol, QTR_SYMBOL_MAX);
+    l->h->n++;
+}
+
+/* What a walk of every listener (in subscription order) delivers. */
+static void expect_walk(const heard *got, const listener *ls, int n_ls, const char *sym, int from)
+{
+    int k = from;
+    for (int i = 0; i < n_ls; i++) {
+        if (ls[i].symbol[0] && strcmp(ls[i].symbol, sym) != 0) continue;
+        assert_true(k < got->n);
+        assert_int_equal(got->id[k], ls[i].id);
+        assert_string_equal(got->sym[k], sym);
+        k++;
+    }
+    assert_int_equal(got->n, k);
+}
+
+static void routes_deliver_as_the_walk(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    heard h = { 0 };
+    listener ls[44];
+    int n_ls = 0;
+    /* catch-alls at the start, the middle and the end; two on one symbol */
+    for (int i = 0; i < 44; i++) {
+        listener *l = &ls[n_ls++];
+        l->h = &h;
+        l->id = i;
+        if (i == 0 || i == 20 || i == 43) l->symbol[0] = '\0';
+        else if (i == 30) snprintf(l->symbol, sizeof l->symbol, "S05USDT");
+        else snprintf(l->symbol, sizeof l->symbol, "S%02dUSDT", i);
+        assert_non_null(qh_bus_subscribe(bus, QTR_EV_CANDLE, l->symbol, cb_listen, l, NULL));
+    }
+    const char *syms[] = { "S05USDT", "S01USDT", "S42USDT", "NOSUBUSDT", "S05USDT", "S01USDT" };
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        int from = h.n;
+        qtr_event e = candle(syms[i], (int64_t)i);
+        assert_int_equal(qh_bus_publish(bus, &e), QTR_OK);
+        expect_walk(&h, ls, n_ls, syms[i], from);
+        h.n = 0;
+    }
+    qh_bus_free(bus);
+}
+
+/* A subscription made while a symbol's event is delivered hears the next
+ * one (its route is rebuilt), not the current one; a removed one is not
+ * heard once the list is compacted and the routes' indices moved. */
+typedef struct adder {
+    qh_bus *bus;
+    listener *late;
+    bool done;
+} adder;
+
+static void cb_add_late(void *ud, const qtr_event *ev)
+{
+    (void)ev;
+    adder *a = ud;
+    if (a->done) return;
+    a->done = true;
+    assert_non_null(qh_bus_subscribe(a->bus, QTR_EV_CANDLE, "BTCUSDT", cb_listen, a->late, NULL));
+}
+
+static void routes_follow_subscriptions(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    heard h = { 0 };
+    listener a = { .h = &h, .id = 1, .symbol = "BTCUSDT" }, b = { .h = &h, .id = 2, .symbol = "ETHUSDT" },
+             late = { .h = &h, .id = 3, .symbol = "BTCUSDT" };
+    adder ad = { .bus = bus, .late = &late };
+    qh_bus_sub *sa = qh_bus_subscribe(bus, QTR_EV_CANDLE, "BTCUSDT", cb_listen, &a, NULL);
+    qh_bus_subscribe(bus, QTR_EV_CANDLE, "ETHUSDT", cb_listen, &b, NULL);
+    qh_bus_subscribe(bus, QTR_EV_CANDLE, "BTCUSDT", cb_add_late, &ad, NULL);
+    qtr_event btc = candle("BTCUSDT", 1), eth = candle("ETHUSDT", 2);
+    qh_bus_publish(bus, &btc);           /* a hears it; late is subscribed during it */
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.id[0], 1);
+    qh_bus_publish(bus, &btc);           /* a, then late */
+    assert_int_equal(h.n, 3);
+    assert_int_equal(h.id[1], 1);
+    assert_int_equal(h.id[2], 3);
+    qh_bus_unsubscribe(bus, sa);         /* idle: compacted, indices move */
+    qh_bus_publish(bus, &btc);
+    qh_bus_publish(bus, &eth);
+    assert_int_equal(h.n, 5);
+    assert_int_equal(h.id[3], 3);
+    assert_int_equal(h.id[4], 2);
+    qh_bus_free(bus);
+}
+
+/* More symbols than the routes keep: the rest are delivered by the walk. */
+static void more_symbols_than_routes(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    heard h = { 0 };
+    listener all = { .h = &h, .id = 1 }, one = { .h = &h, .id = 2, .symbol = "Z4999" };
+    qh_bus_subscribe(bus, QTR_EV_CANDLE, NULL, cb_listen, &all, NULL);
+    qh_bus_subscribe(bus, QTR_EV_CANDLE, "Z4999", cb_listen, &one, NULL);
+    for (int i = 0; i < 5000; i++) {
+        char sym[16];
+        snprintf(sym, sizeof sym, "Z%d", i);
+        qtr_event e = candle(sym, i);
+        h.n = 0;
+        qh_bus_publish(bus, &e);
+        assert_int_equal(h.n, i == 4999 ? 2 : 1);
+        assert_int_equal(h.id[0], 1);
+        if (i == 4999) assert_int_equal(h.id[1], 2);
+    }
+    qh_bus_free(bus);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -226,6 +361,9 @@ int main(void)
         cmocka_unit_test(unsubscribe_by_owner),
         cmocka_unit_test(nested_flood_keeps_everything_in_order),
         cmocka_unit_test(stale_handle_is_ignored),
+        cmocka_unit_test(routes_deliver_as_the_walk),
+        cmocka_unit_test(routes_follow_subscriptions),
+        cmocka_unit_test(more_symbols_than_routes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
