@@ -7,9 +7,9 @@ return {
   store = false,
   plugins = {
     { kind = "exchange", name = "paper",
-      -- tick, step and minimums per symbol (docs/backtest.md); the path is from the folder qtr runs in
+      -- tick, step and minimums per symbol (docs/backtest.md); the path is from this file's folder
       options = { taker_fee = "0.0004", slippage_bps = "1", max_volume_share = "0.1",
-                  symbols_file = "share/binance-usdm-symbols.json" } },
+                  symbols_file = "../share/binance-usdm-symbols.json" } },
     { kind = "risk", name = "policy" },
     { kind = "strategy", name = "ma_cross",
       options = { symbols = { "XRPUSDT" }, fast = 10, slow = 30, order_notional = "1000" } },

@@ -49,7 +49,7 @@ static const qtr_option OPTIONS[] = {
       .help = "quantities are rounded down to this step", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE, .max = "1000000" },
     { .name = "price_tick", .type = QTR_OPT_DECIMAL, .default_value = "0.0001",
       .help = "limit prices must be multiples of this tick", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE, .max = "1000000" },
-    { .name = "symbols_file", .type = QTR_OPT_STRING, .default_value = "",
+    { .name = "symbols_file", .type = QTR_OPT_PATH, .default_value = "",
       .help = "exchangeInfo JSON with each symbol's tick, step, minimums and precision (Binance GET /fapi/v1/exchangeInfo, as saved); "
               "empty: price_tick and min_qty_step for every symbol" },
     { .name = "market_fill", .type = QTR_OPT_STRING, .default_value = "close",

@@ -47,7 +47,7 @@
 
 static const qtr_option ens_options[] = {
     { .name = "symbols", .type = QTR_OPT_STRING_LIST, .help = "symbols to trade; empty: every symbol seen" },
-    { .name = "model", .type = QTR_OPT_STRING, .default_value = "", .max = "1000",
+    { .name = "model", .type = QTR_OPT_PATH, .default_value = "", .max = "1000",
       .help = "the XGBoost model file (its sidecar is <model>.meta); empty: rules only (DEGRADED)" },
     { .name = "weight_model", .type = QTR_OPT_DOUBLE, .default_value = "0.4", .min = "0", .max = "1",
       .help = "the model's weight in the vote" },
@@ -89,7 +89,7 @@ static void degrade(ens_state *st, const char *why)
 {
     ensemble_model_free(st->model);
     st->model = NULL;
-    st->host->log(st->ctx, QTR_LOG_ERROR, "model %s not used: %s; deciding with the rule voters only",
+    st->host->log(st->ctx, QTR_LOG_ERROR, "option 'model': %s not used: %s; deciding with the rule voters only",
                   st->model_path[0] ? st->model_path : "(none configured)", why);
     char reason[QTR_REASON_MAX];
     snprintf(reason, sizeof reason, "rules only: %s", why);
