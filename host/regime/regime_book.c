@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "market/symbol_cycle.h"
 #include "qc/strmap.h"
 
 typedef struct entry {
@@ -17,6 +18,7 @@ struct qh_regime_book {
     qc_strmap *index;         /* symbol -> position in entries */
     entry *entries;
     size_t n, cap;
+    size_t next;              /* symbol_cycle.h: the entry likely next */
 };
 
 qh_regime_book *qh_regime_book_new(const qtr_regime_params *p, char *err, size_t errlen)
@@ -48,11 +50,21 @@ static entry *find(const qh_regime_book *b, const char *symbol)
     return qc_strmap_get(b->index, symbol, &at) ? &b->entries[at] : NULL;
 }
 
+static const char *entry_symbol(const void *book, size_t i)
+{
+    return ((const qh_regime_book *)book)->entries[i].state.symbol;
+}
+
 /* The symbol's entry, made on its first candle. */
 static entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size_t errlen)
 {
+    long likely = qh_symbol_cycle_try(&b->next, b->n, symbol, entry_symbol, b);
+    if (likely >= 0) return &b->entries[likely];
     entry *e = find(b, symbol);
-    if (e) return e;
+    if (e) {
+        qh_symbol_cycle_found(&b->next, (size_t)(e - b->entries));
+        return e;
+    }
     if (!qc_strmap_key_ok(b->index, symbol)) {
         snprintf(err, errlen, "regime: candle without a valid symbol");
         return NULL;
@@ -75,7 +87,7 @@ static entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size
     }
     e->state = (qtr_regime_event){ .regime = QTR_REGIME_UNKNOWN, .previous = QTR_REGIME_UNKNOWN };
     snprintf(e->state.symbol, sizeof e->state.symbol, "%s", symbol);
-    b->n++;
+    qh_symbol_cycle_found(&b->next, b->n++);
     return e;
 oom:
     snprintf(err, errlen, "regime %s: out of memory", symbol);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "market/symbol_cycle.h"
 #include "report/report_internal.h"
 
 #define MS_PER_YEAR (365.0 * 24.0 * 3600.0 * 1000.0)
@@ -66,10 +67,27 @@ void qh_report_free(qh_report *r)
 
 const char *qh_report_error(const qh_report *r) { return r->error; }
 
+static const char *symbol_name(const void *index, size_t i)
+{
+    return qh_symbol_index_name(index, (int32_t)i);
+}
+
+/* The candle's symbol number: symbol_cycle.h's guess first, it runs for
+ * every candle. */
+static int32_t candle_symbol(qh_report *r, const char *symbol)
+{
+    long likely = qh_symbol_cycle_try(&r->next_candle_symbol, qh_symbol_index_count(r->trip_symbols), symbol,
+                                      symbol_name, r->trip_symbols);
+    if (likely >= 0) return (int32_t)likely;
+    int32_t ix = qh_symbol_index_intern(r->trip_symbols, symbol);
+    if (ix >= 0) qh_symbol_cycle_found(&r->next_candle_symbol, (size_t)ix);
+    return ix;
+}
+
 void qh_report_on_candle(qh_report *r, const qtr_candle *c)
 {
     if (r->error[0]) return;
-    int32_t ix = c ? qh_symbol_index_intern(r->trip_symbols, c->symbol) : -1;
+    int32_t ix = c ? candle_symbol(r, c->symbol) : -1;
     if (ix < 0) {
         set_error(r, "report: candle with a bad symbol, or more than %d symbols", REPORT_MAX_SYMBOLS);
         return;

@@ -74,6 +74,7 @@ struct qh_report {
     int64_t first_ms, last_ms, interval_ms;
     int64_t candle_symbols;            /* symbols with a candle            */
     qh_symbol_index *trip_symbols;
+    size_t next_candle_symbol;         /* symbol_cycle.h: the likely next  */
     trip *trips;
     sym_stats *syms;
     closed_trade *closed;

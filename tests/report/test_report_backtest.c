@@ -585,6 +585,57 @@ static void test_months_follow_the_calendar(void **st)
     qh_report_months_free(&m);
 }
 
+/* Candles of symbols whose names are prefixes of each other, in a cycle,
+ * then in random orders, a new one joining: each symbol's open position is
+ * valued at its own last close (the report's per-candle symbol lookup tries
+ * the symbol after the last one first: market/symbol_cycle.h). */
+static void test_candle_symbols_in_any_order(void **st)
+{
+    (void)st;
+    static const char *const syms[] = { "A", "AB", "ABC", "B" };
+    qtr_dec last_close[4] = { 0 };
+    qh_report *r = qh_report_new(D("1000000"));
+    for (int k = 0; k < 4; k++) {
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_POSITION;
+        ev.time_ms = T0;
+        qtr_strlcpy(ev.u.position.symbol, syms[k], sizeof ev.u.position.symbol);
+        ev.u.position.qty = D("1");
+        ev.u.position.entry_price = D("100");
+        qh_report_on_event(r, &ev);
+    }
+    uint64_t rng = 9;
+    int live = 3;
+    for (int i = 0; i < 400; i++) {
+        int k = i % live;
+        if (i >= 120) {
+            if (i == 200) live = 4;
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            k = (int)((rng >> 33) % (uint64_t)live);
+        }
+        qtr_candle c;
+        memset(&c, 0, sizeof c);
+        qtr_strlcpy(c.symbol, syms[k], sizeof c.symbol);
+        c.open_time_ms = T0 + i * HOUR;
+        c.close_time_ms = c.open_time_ms + HOUR - 1;
+        c.close = QTR_DEC_INT(100 + 10 * k) + i;   /* i units of 1e-8 */
+        c.open = c.high = c.low = c.close;
+        last_close[k] = c.close;
+        qh_report_on_candle(r, &c);
+    }
+    char *json = json_of(r);
+    assert_non_null(strstr(json, "\"symbols\":4"));
+    for (int k = 0; k < 4; k++) {
+        char want[200], mark[QTR_DEC_STRLEN];
+        snprintf(want, sizeof want, "{\"symbol\":\"%s\",\"qty\":\"1\",\"entry_price\":\"100\",\"mark_price\":\"%s\"",
+                 syms[k], qtr_dec_format(last_close[k], mark));
+        if (!strstr(json, want)) fail_msg("no %s in %s", want, json);
+    }
+    free(json);
+    qh_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -598,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_sortino_calmar_and_months),
         cmocka_unit_test(test_exposure_and_turnover),
         cmocka_unit_test(test_months_follow_the_calendar),
+        cmocka_unit_test(test_candle_symbols_in_any_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,117 @@
+/*
+ * The regime book's per-candle symbol lookup, which tries the symbol after
+ * the last one found before its map (market/symbol_cycle.h): symbols whose
+ * names are prefixes of each other (A, AB, ABC...), fed in a fixed cycle,
+ * then in random orders with new symbols joining, each end with the regime
+ * state of a book fed that symbol's candles alone. And the guess itself:
+ * hit in a cycle and on a repeat, a miss (-1) out of order, never a wrong
+ * index.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "market/candles.h"
+#include "market/symbol_cycle.h"
+#include "regime/regime_book.h"
+
+#define N_SYMBOLS 6
+static const char *const SYMBOLS[N_SYMBOLS] = { "A", "AB", "ABC", "ABCD", "B", "BA" };
+
+static uint64_t g_rng = 77;
+
+static uint32_t rnd(uint32_t n)
+{
+    g_rng = g_rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g_rng >> 33) % n;
+}
+
+static void same_state(const qtr_regime_event *a, const qtr_regime_event *b)
+{
+    assert_string_equal(a->symbol, b->symbol);
+    assert_int_equal(a->time_ms, b->time_ms);
+    assert_int_equal(a->regime, b->regime);
+    assert_int_equal(a->previous, b->previous);
+    assert_true(a->adx == b->adx && a->plus_di == b->plus_di && a->atr_pct == b->atr_pct &&
+                a->volatility == b->volatility);
+}
+
+static void mixed_order_matches_one_book_per_symbol(void **state)
+{
+    (void)state;
+    qtr_regime_params p = QTR_REGIME_PARAMS_DEFAULT;
+    char err[256];
+    qh_regime_book *all = qh_regime_book_new(&p, err, sizeof err), *alone[N_SYMBOLS];
+    assert_non_null(all);
+    for (int k = 0; k < N_SYMBOLS; k++) assert_non_null(alone[k] = qh_regime_book_new(&p, err, sizeof err));
+    qh_synth *synth[N_SYMBOLS];
+    for (int k = 0; k < N_SYMBOLS; k++) {
+        qh_synth_config cfg = { .seed = (uint64_t)k + 1, .start_ms = 1700000000000, .interval_ms = 60000,
+                                .n_symbols = 1, .symbols = &SYMBOLS[k] };
+        assert_non_null(synth[k] = qh_synth_new(&cfg));
+    }
+    int live = 3;   /* the first three in a cycle, then more join in random orders */
+    for (int i = 0; i < 6000; i++) {
+        int k;
+        if (i < 1500) k = i % live;
+        else {
+            if (i % 1000 == 0 && live < N_SYMBOLS) live++;
+            k = (int)rnd((uint32_t)live);
+        }
+        qtr_candle c;
+        qh_synth_next(synth[k], &c);
+        qtr_regime_event ea, eb;
+        int ra = qh_regime_book_on_candle(all, &c, &ea, err, sizeof err);
+        int rb = qh_regime_book_on_candle(alone[k], &c, &eb, err, sizeof err);
+        assert_int_equal(ra, rb);
+        if (ra == 1) same_state(&ea, &eb);
+    }
+    assert_int_equal(qh_regime_book_count(all), N_SYMBOLS);
+    for (int k = 0; k < N_SYMBOLS; k++) {
+        qtr_regime_event ea, eb;
+        assert_true(qh_regime_book_get(all, SYMBOLS[k], &ea));
+        assert_true(qh_regime_book_get(alone[k], SYMBOLS[k], &eb));
+        same_state(&ea, &eb);
+        qh_regime_book_free(alone[k]);
+        qh_synth_free(synth[k]);
+    }
+    qh_regime_book_free(all);
+}
+
+static const char *name_of(const void *set, size_t i) { return ((const char *const *)set)[i]; }
+
+static void the_guess_is_a_hit_or_a_miss_never_wrong(void **state)
+{
+    (void)state;
+    size_t next = 0;
+    assert_int_equal(qh_symbol_cycle_try(&next, 0, "A", name_of, SYMBOLS), -1);   /* nothing seen yet */
+    /* a cycle over the first four: each a hit */
+    for (int round = 0; round < 3; round++)
+        for (int k = 0; k < 4; k++) assert_int_equal(qh_symbol_cycle_try(&next, 4, SYMBOLS[k], name_of, SYMBOLS), k);
+    /* the same one again: a hit */
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "ABCD", name_of, SYMBOLS), 3);
+    /* out of order, a prefix of the guess, a longer name: misses, next unchanged */
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "AB", name_of, SYMBOLS), -1);
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "", name_of, SYMBOLS), -1);
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "ABCDE", name_of, SYMBOLS), -1);
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "B", name_of, SYMBOLS), -1);   /* not among the 4 */
+    assert_int_equal(next, 4);
+    /* found by the caller's map: the guess moves on from there */
+    qh_symbol_cycle_found(&next, 1);
+    assert_int_equal(qh_symbol_cycle_try(&next, 4, "ABC", name_of, SYMBOLS), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(mixed_order_matches_one_book_per_symbol),
+        cmocka_unit_test(the_guess_is_a_hit_or_a_miss_never_wrong),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
