@@ -260,6 +260,16 @@ static int ring_push(qh_bus *bus, const qtr_event *ev)
     return QTR_OK;
 }
 
+bool qh_bus_drop_unheard(qh_bus *bus, qtr_event_type type)
+{
+    if (type <= QTR_EV_NONE || type >= QTR_EV__COUNT) return false;
+    const sub_list *l = &bus->subs[type];
+    for (size_t i = 0; i < l->len; i++)
+        if (!l->items[i]->dead) return false;
+    bus->published[type]++;
+    return true;
+}
+
 int qh_bus_publish(qh_bus *bus, const qtr_event *ev)
 {
     if (!ev || ev->type <= QTR_EV_NONE || ev->type >= QTR_EV__COUNT) return QTR_EINVAL;

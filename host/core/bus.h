@@ -11,6 +11,7 @@
 #ifndef QH_BUS_H
 #define QH_BUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,14 @@ void qh_bus_unsubscribe_checked(qh_bus *bus, qh_bus_sub *sub, void *owner);
 
 /* QTR_OK, or QTR_EINVAL for an unknown type, QTR_EFULL if the ring cannot grow. */
 int qh_bus_publish(qh_bus *bus, const qtr_event *ev);
+
+/* For a publisher that builds an event only when someone hears it (the
+ * engine's equity point on every candle of a backtest without a store):
+ * true when the type has no live subscriber now; the event then counts as
+ * published and is neither built, delivered nor queued. So an event that
+ * no one subscribes to when it is published reaches no one, also when it
+ * is published during a dispatch and a subscription comes before its turn. */
+bool qh_bus_drop_unheard(qh_bus *bus, qtr_event_type type);
 
 void qh_bus_stats_get(const qh_bus *bus, qh_bus_stats *out);
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,16 +35,23 @@ qh_plugin_rt *qh_engine_plugin_by_ctx(qtr_ctx *ctx) { return ctx ? ctx->plugin :
 void qh_event_make(qtr_event *ev, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
                    size_t size)
 {
-    memset(ev, 0, sizeof *ev);
+    /* every byte written once: the header zeroed (padding too), then the
+     * payload, then zeros after it to the union's end */
+    size_t n = size < sizeof ev->u ? size : sizeof ev->u;
+    memset(ev, 0, offsetof(qtr_event, u));
     ev->type = type;
     ev->flags = flags;
     ev->time_ms = time_ms;
-    memcpy(&ev->u, payload, size < sizeof ev->u ? size : sizeof ev->u);
+    memcpy(&ev->u, payload, n);
+    memset((unsigned char *)&ev->u + n, 0, sizeof ev->u - n);
 }
 
 int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t time_ms, const void *payload,
                       size_t size)
 {
+    /* no one listens (a backtest's equity points without a store): the
+     * event is counted and not built */
+    if (qh_bus_drop_unheard(e->bus, type)) return QTR_OK;
     qtr_event ev;
     qh_event_make(&ev, type, flags, time_ms, payload, size);
     return qh_bus_publish(e->bus, &ev);

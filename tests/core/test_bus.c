@@ -351,6 +351,36 @@ static void more_symbols_than_routes(void **s)
     qh_bus_free(bus);
 }
 
+/* qh_bus_drop_unheard: true (and counted) only while no live subscription
+ * of the type exists; one removed inside a callback no longer counts. */
+static void unsub_then_ask(void *ud, const qtr_event *ev)
+{
+    rec *r = ud;
+    note(r, "u", ev);
+    qh_bus_unsubscribe(r->bus, r->self);
+    assert_true(qh_bus_drop_unheard(r->bus, QTR_EV_CANDLE));
+}
+
+static void drop_unheard_counts_and_drops(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    rec r = { .bus = bus };
+    assert_true(qh_bus_drop_unheard(bus, QTR_EV_EQUITY));
+    assert_false(qh_bus_drop_unheard(bus, QTR_EV__COUNT));
+    qh_bus_stats st;
+    qh_bus_stats_get(bus, &st);
+    assert_int_equal(st.published[QTR_EV_EQUITY], 1);
+    assert_int_equal(st.delivered, 0);
+    r.self = qh_bus_subscribe(bus, QTR_EV_CANDLE, "BTCUSDT", unsub_then_ask, &r, NULL);
+    assert_false(qh_bus_drop_unheard(bus, QTR_EV_CANDLE));   /* a subscriber to another symbol still hears the type */
+    qtr_event e = candle("BTCUSDT", 1);
+    qh_bus_publish(bus, &e);
+    assert_int_equal(r.n, 1);
+    assert_true(qh_bus_drop_unheard(bus, QTR_EV_CANDLE));
+    qh_bus_free(bus);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +394,7 @@ int main(void)
         cmocka_unit_test(routes_deliver_as_the_walk),
         cmocka_unit_test(routes_follow_subscriptions),
         cmocka_unit_test(more_symbols_than_routes),
+        cmocka_unit_test(drop_unheard_counts_and_drops),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
