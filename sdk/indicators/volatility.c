@@ -67,14 +67,23 @@ qtr_ind_status qtr_ind_stddev_update(qtr_ind_stddev *s, qtr_dec x)
     s->sum += x;
     s->sum_sq += (qtr__i128)x * x;
     if (s->w.len < s->period) return QTR_IND_WARMUP;
-    qtr__i128 n = s->period, q = s->sum / n, r = s->sum % n;
+    int64_t n = s->period;
+    qtr__i128 q, r;
+    if (s->sum == (qtr__i128)(int64_t)s->sum) {   /* the same quotient without a 128-bit division */
+        q = (int64_t)s->sum / n;
+        r = (int64_t)s->sum % n;
+    } else {
+        q = s->sum / n;
+        r = s->sum % n;
+    }
     qtr__i128 m = s->sum_sq - n * q * q - 2 * q * r;
-    double var = (double)m / (double)n - ((double)r * (double)r) / ((double)n * (double)n);
+    double rd = (double)(int64_t)r, nd = (double)n;   /* |r| < n */
+    double var = qtr_ind__i128_to_double(m) / nd - (rd * rd) / (nd * nd);
     double sd_units = var > 0 ? sqrt(var) : 0.0;
     s->mean = qtr_ind__d128(s->sum) / s->period;
     s->value = sd_units / (double)QTR_DEC_SCALE;
     /* (x - mean) / sd with an exact numerator: (n x - S1) / n */
-    s->zscore = sd_units > 0 ? (double)(n * x - s->sum) / (double)n / sd_units : 0.0;
+    s->zscore = sd_units > 0 ? qtr_ind__i128_to_double(n * (qtr__i128)x - s->sum) / nd / sd_units : 0.0;
     return QTR_IND_READY;
 }
 

@@ -32,6 +32,13 @@ static inline bool qtr_ind__extreme_full(const qtr_ind_extreme *e) { return e->n
 /* A qtr_dec as a double in whole units, for scores only (docs/indicators.md):
  * nothing computed from it ever becomes an order's price or quantity. */
 static inline double qtr_ind__d(qtr_dec x) { return (double)x / (double)QTR_DEC_SCALE; }
-static inline double qtr_ind__d128(qtr__i128 x) { return (double)x / (double)QTR_DEC_SCALE; }
+/* (double)x, the same value: a 128-bit integer that fits in 64 bits is
+ * converted as one (a conversion rounds the exact value to the nearest
+ * double either way), without libgcc's slower 128-bit conversion. */
+static inline double qtr_ind__i128_to_double(qtr__i128 x)
+{
+    return x == (qtr__i128)(int64_t)x ? (double)(int64_t)x : (double)x;
+}
+static inline double qtr_ind__d128(qtr__i128 x) { return qtr_ind__i128_to_double(x) / (double)QTR_DEC_SCALE; }
 
 #endif
