@@ -738,19 +738,30 @@ static void on_query(bn_plugin *p, void *ud, const bn_result *r)
                   o->child_cid, o->queries);
 }
 
+/* The child as the exchange knows it, into q; the path to ask or cancel it
+ * at: on the algo service by clientAlgoId until it triggers, then the order
+ * it placed by orderId; a plain order by its client id. */
+static const char *child_ref(const bn_order *o, kx_buf *q)
+{
+    kx_query_add(q, "symbol", o->intent.symbol);
+    if (o->algo && !o->algo_triggered) {
+        kx_query_add(q, "clientAlgoId", o->child_cid);
+        return "/fapi/v1/algoOrder";
+    }
+    if (o->algo_triggered) kx_query_add(q, "orderId", o->exchange_id);
+    else kx_query_add(q, "origClientOrderId", o->child_cid);
+    return "/fapi/v1/order";
+}
+
 static void do_query(bn_order *o)
 {
     if (o->busy || o->phase == BN_PH_DONE) return;
     kx_buf q;
     kx_buf_init(&q);
-    kx_query_add(&q, "symbol", o->intent.symbol);
-    bool algo_q = o->algo && !o->algo_triggered;
-    if (algo_q) kx_query_add(&q, "clientAlgoId", o->child_cid);
-    else if (o->algo_triggered) kx_query_add(&q, "orderId", o->exchange_id);
-    else kx_query_add(&q, "origClientOrderId", o->child_cid);
+    const char *path = child_ref(o, &q);
     bn_call c = {
         .method = "GET",
-        .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
+        .path = path,
         .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 1,
@@ -793,14 +804,10 @@ static void send_cancel(bn_order *o)
 {
     kx_buf q;
     kx_buf_init(&q);
-    kx_query_add(&q, "symbol", o->intent.symbol);
-    bool algo_q = o->algo && !o->algo_triggered;
-    if (algo_q) kx_query_add(&q, "clientAlgoId", o->child_cid);
-    else if (o->algo_triggered) kx_query_add(&q, "orderId", o->exchange_id);
-    else kx_query_add(&q, "origClientOrderId", o->child_cid);
+    const char *path = child_ref(o, &q);
     bn_call c = {
         .method = "DELETE",
-        .path = algo_q ? "/fapi/v1/algoOrder" : "/fapi/v1/order",
+        .path = path,
         .params = kx_buf_str(&q),
         .is_signed = true,
         .weight = 1,

@@ -1,10 +1,15 @@
 /* bn_fixture.c — see bn_fixture.h. */
 #include "bn_fixture.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 static bn_fx *g_fx; /* the log hook has no user data: one fixture at a time */
 
@@ -149,6 +154,48 @@ int fx_submit(bn_fx *fx, const char *cid, const char *symbol, qtr_side side, qtr
     if (type == QTR_ORDER_LIMIT) o.price = D(price);
     if (type == QTR_ORDER_STOP_MARKET || type == QTR_ORDER_TAKE_PROFIT_MARKET) o.stop_price = D(price);
     return fx->plug.desc->exchange->submit_order(fx->plug.state, &o);
+}
+
+long fx_ws_info(bn_fx *fx, const char *key)
+{
+    long status = 0;
+    char *body = mx_get(fx->mx, "/mock/ws", &status);
+    assert_int_equal(status, 200);
+    json_t *j = json_loads(body, 0, NULL);
+    free(body);
+    assert_non_null(j);
+    long v = (long)json_integer_value(json_object_get(j, key));
+    json_decref(j);
+    return v;
+}
+
+void fx_load_streaming(bn_fx *fx, const char *poll_ms)
+{
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%ld", fx_ws_info(fx, "port"));
+    fx_stream_options(fx, url);
+    mock_host_set_option(fx->m, "poll_interval_ms", poll_ms);
+    assert_true(fx_load(fx));
+}
+
+bool fx_is_new(bn_fx *fx, const void *cid)
+{
+    const qtr_order_update *u = fx_last_update(fx, cid);
+    return u && u->status == QTR_OS_NEW;
+}
+
+bn_fx *fx_loaded(void **state)
+{
+    bn_fx *fx = *state;
+    assert_true(fx_load(fx));
+    return fx;
+}
+
+const qtr_order_update *fx_market_buy(bn_fx *fx, const char *cid)
+{
+    assert_int_equal(fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "0.010", NULL), QTR_OK);
+    assert_true(fx_run_until(fx, 5000, fx_final, cid));
+    return fx_last_update(fx, cid);
 }
 
 const qtr_order_update *fx_last_update(const bn_fx *fx, const char *cid)

@@ -23,6 +23,10 @@ typedef struct bn_fx {
 bn_fx *fx_new(void);
 /* Load the plugin and wait (bounded) until it is ready; false on failure. */
 bool fx_load(bn_fx *fx);
+/* The cmocka state's fixture with the plugin loaded (asserted). */
+bn_fx *fx_loaded(void **state);
+/* A MARKET BUY of 0.010 BTCUSDT submitted and run to its end (bounded): its last update. */
+const qtr_order_update *fx_market_buy(bn_fx *fx, const char *cid);
 /* Run until the loaded plugin reports health OK (bounded). */
 bool fx_wait_ready(bn_fx *fx, int64_t ms);
 void fx_free(bn_fx *fx);
@@ -30,6 +34,11 @@ void fx_free(bn_fx *fx);
 bool fx_health_says(bn_fx *fx, const void *text);
 /* Streams at url with the tests' quick stall and reconnect timings (not yet loaded). */
 void fx_stream_options(bn_fx *fx, const char *url);
+/* A number from the mock's GET /mock/ws ("port", "user_connections", ...), asserted readable. */
+long fx_ws_info(bn_fx *fx, const char *key);
+/* Load the plugin with both streams on the mock's WebSocket server (ws://)
+ * and the REST poller every poll_ms: both paths at once (asserted). */
+void fx_load_streaming(bn_fx *fx, const char *poll_ms);
 /* cmocka setup/teardown: a fresh fixture per test in *state. */
 int fx_setup(void **state);
 int fx_teardown(void **state);
@@ -51,6 +60,8 @@ size_t fx_alerts(const bn_fx *fx, const char *kind);
 /* True if every order update of cid reports exactly the quantity of the
  * fills published before it: the host never sees a fill it was not given. */
 bool fx_fills_match_updates(const bn_fx *fx, const char *cid);
+/* Predicate: the last update of cid (arg) is NEW. */
+bool fx_is_new(bn_fx *fx, const void *cid);
 /* Predicate: the last update of cid (arg) is final. */
 bool fx_final(bn_fx *fx, const void *cid);
 /* Predicate: every cid in the NULL-terminated array arg is final. */

@@ -17,30 +17,6 @@
 
 #include "bn_fixture.h"
 
-static long ws_port(bn_fx *fx)
-{
-    long status = 0;
-    char *body = mx_get(fx->mx, "/mock/ws", &status);
-    assert_int_equal(status, 200);
-    json_t *j = json_loads(body, 0, NULL);
-    free(body);
-    assert_non_null(j);
-    long v = (long)json_integer_value(json_object_get(j, "port"));
-    json_decref(j);
-    return v;
-}
-
-/* The plugin with the user stream on (ALGO_UPDATE and the triggered
- * order's events) and REST polling every 100 ms: both paths at once. */
-static void load_streaming(bn_fx *fx)
-{
-    char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%ld", ws_port(fx));
-    fx_stream_options(fx, url);
-    mock_host_set_option(fx->m, "poll_interval_ms", "100");
-    assert_true(fx_load(fx));
-}
-
 static void post(bn_fx *fx, const char *path) { assert_int_equal(mx_post(fx->mx, path), 200); }
 
 static int submit_trailing(bn_fx *fx, const char *cid, uint32_t bps, const char *activation, bool reduce_only)
@@ -75,12 +51,6 @@ static int submit_stop(bn_fx *fx, const char *cid, qtr_order_type type, const ch
     return fx->plug.desc->exchange->submit_order(fx->plug.state, &o);
 }
 
-static bool is_new(bn_fx *fx, const void *cid)
-{
-    const qtr_order_update *u = fx_last_update(fx, cid);
-    return u && u->status == QTR_OS_NEW;
-}
-
 static const char *algo_state(bn_fx *fx, const char *cid, const char *field, char *buf, size_t len)
 {
     json_t *st = mx_state(fx->mx);
@@ -97,12 +67,12 @@ static const char *algo_state(bn_fx *fx, const char *cid, const char *field, cha
 static void trailing_stop_rests_follows_and_fills_once(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx);
+    fx_load_streaming(fx, "100");
     const char *cid = "qtr-ex-ts";
     char b[64];
     post(fx, "/mock/position?symbol=BTCUSDT&amt=0.010&entry=50000");
     assert_int_equal(submit_trailing(fx, cid, 100, "51000", true), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, cid));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, cid));
     /* on the exchange: a reduce-only TRAILING_STOP_MARKET algo order with its fields */
     assert_string_equal(algo_state(fx, cid, "orderType", b, sizeof b), "TRAILING_STOP_MARKET");
     assert_string_equal(algo_state(fx, cid, "reduceOnly", b, sizeof b), "true");
@@ -154,7 +124,7 @@ static void stop_on_last_price_fills(void **state)
     assert_true(fx_load(fx));
     post(fx, "/mock/position?symbol=BTCUSDT&amt=0.010&entry=50000");
     assert_int_equal(submit_stop(fx, "qtr-ex-sl", QTR_ORDER_STOP_MARKET, "49000"), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-sl"));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "qtr-ex-sl"));
     char b[64];
     assert_string_equal(algo_state(fx, "qtr-ex-sl", "workingType", b, sizeof b), "CONTRACT_PRICE");
     assert_string_equal(algo_state(fx, "qtr-ex-sl", "triggerPrice", b, sizeof b), "49000");
@@ -242,8 +212,8 @@ static void snapshot_reports_open_algo_orders(void **state)
              "&triggerPrice=60000&reduceOnly=true");
     assert_int_equal(submit_trailing(fx, "qtr-ex-ts2", 250, "51000", true), QTR_OK);
     assert_int_equal(submit_stop(fx, "qtr-ex-sl2", QTR_ORDER_STOP_MARKET, "45000"), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-ts2"));
-    assert_true(fx_run_until(fx, 3000, is_new, "qtr-ex-sl2"));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "qtr-ex-ts2"));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "qtr-ex-sl2"));
     snap_result r;
     memset(&r, 0, sizeof r);
     assert_int_equal(fx->plug.desc->exchange->fetch_snapshot(fx->plug.state, on_snapshot, &r), QTR_OK);
@@ -280,7 +250,7 @@ static void snapshot_reports_open_algo_orders(void **state)
 static void adopted_trailing_stop_is_followed_not_resent(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx);
+    fx_load_streaming(fx, "100");
     const char *cid = "qtr-old-ts";
     post(fx, "/mock/position?symbol=BTCUSDT&amt=0.010&entry=50000");
     post(fx, "/mock/open_algo?symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&qty=0.010&clientAlgoId=qtr-old-ts"
@@ -296,7 +266,7 @@ static void adopted_trailing_stop_is_followed_not_resent(void **state)
     k.reduce_only = true;
     k.time_ms = fx->m->api.now_ms(fx->m->ctx);
     assert_int_equal(fx->plug.desc->exchange->adopt_order(fx->plug.state, &k, NULL, 0), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, cid));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, cid));
     const qtr_order_update *u = fx_last_update(fx, cid);
     assert_int_equal(u->callback_bps, 50);
     assert_int_equal(u->activation_price, D("51000"));
@@ -351,7 +321,7 @@ static void rest_a_mix(bn_fx *fx)
              "&triggerPrice=61000");
     post(fx, "/mock/open_order?symbol=BTCUSDT&clientOrderId=old-lim&side=BUY&qty=0.010&price=39000");
     const char *cids[] = { "qtr-ex-ts3", "qtr-ex-sl3", "qtr-in-st3", "qtr-lim3", NULL };
-    for (int i = 0; cids[i]; i++) assert_true(fx_run_until(fx, 3000, is_new, cids[i]));
+    for (int i = 0; cids[i]; i++) assert_true(fx_run_until(fx, 3000, fx_is_new, cids[i]));
 }
 
 /* The ESS's cancel_all: plain orders and every conditional order that could

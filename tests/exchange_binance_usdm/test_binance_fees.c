@@ -11,20 +11,6 @@
 
 #include "bn_fixture.h"
 
-static bn_fx *loaded(void **state)
-{
-    bn_fx *fx = *state;
-    assert_true(fx_load(fx));
-    return fx;
-}
-
-static const qtr_order_update *market_buy(bn_fx *fx, const char *cid)
-{
-    assert_int_equal(fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "0.010", NULL), QTR_OK);
-    assert_true(fx_run_until(fx, 5000, fx_final, cid));
-    return fx_last_update(fx, cid);
-}
-
 static qtr_dec jdec(json_t *obj, const char *key)
 {
     qtr_dec v = 0;
@@ -52,8 +38,8 @@ static void expect_fill_is_trade(const qtr_fill *f, json_t *t)
 
 static void taker_fill_carries_the_exchange_commission(void **state)
 {
-    bn_fx *fx = loaded(state);
-    const qtr_order_update *u = market_buy(fx, "fee-1");
+    bn_fx *fx = fx_loaded(state);
+    const qtr_order_update *u = fx_market_buy(fx, "fee-1");
     assert_int_equal(u->status, QTR_OS_FILLED);
     assert_int_equal(fx_fills(fx, "fee-1", NULL), 1);
     const qtr_fill *f = fx_fill(fx, "fee-1", 0);
@@ -72,7 +58,7 @@ static bool has_fills(bn_fx *fx, const void *arg) { return fx_fills(fx, arg, NUL
 
 static void maker_fills_carry_maker_commission(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(fx_submit(fx, "mk-1", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.010", "49000"), QTR_OK);
     fx_run_for(fx, 150);
     assert_int_equal(mx_post(fx->mx, "/mock/fill?clientOrderId=mk-1&qty=0.004&price=49000"), 200);
@@ -97,9 +83,9 @@ static void maker_fills_carry_maker_commission(void **state)
 /* The trade list lags the order twice: the FILLED state waits for the fill. */
 static void lagging_trade_list_holds_the_state_until_the_fill(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/userTrades&kind=tradeslag&count=2"), 200);
-    const qtr_order_update *u = market_buy(fx, "lag-1");
+    const qtr_order_update *u = fx_market_buy(fx, "lag-1");
     assert_int_equal(u->status, QTR_OS_FILLED);
     assert_int_equal(fx_fills(fx, "lag-1", NULL), 1);
     assert_int_equal(fx_fill(fx, "lag-1", 0)->fee, D("0.25"));
@@ -115,9 +101,9 @@ static void lagging_trade_list_holds_the_state_until_the_fill(void **state)
  * fill still arrives, once. */
 static void trade_list_late_past_the_budget_alerts_and_settles(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/userTrades&kind=tradeslag&count=5"), 200);
-    const qtr_order_update *u = market_buy(fx, "late-1");
+    const qtr_order_update *u = fx_market_buy(fx, "late-1");
     assert_int_equal(u->status, QTR_OS_FILLED);
     assert_int_equal(fx_fills(fx, "late-1", NULL), 1);
     assert_int_equal(fx_alerts(fx, "exchange_fills_late"), 1);
@@ -129,10 +115,10 @@ static void trade_list_late_past_the_budget_alerts_and_settles(void **state)
  * booked, one alert per asset, every such execution counted and logged. */
 static void commission_in_another_asset_is_alerted_not_guessed(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(mx_post(fx->mx, "/mock/fees?asset=BNB"), 200);
-    market_buy(fx, "bnb-1");
-    market_buy(fx, "bnb-2");
+    fx_market_buy(fx, "bnb-1");
+    fx_market_buy(fx, "bnb-2");
     assert_int_equal(fx_fill(fx, "bnb-1", 0)->fee, 0);
     assert_int_equal(fx_fill(fx, "bnb-2", 0)->fee, 0);
     assert_int_equal(fx_alerts(fx, "exchange_fee_asset"), 1);
@@ -144,9 +130,9 @@ static void commission_in_another_asset_is_alerted_not_guessed(void **state)
  * always pays, so it is booked as paid; a negative maker commission is a rebate. */
 static void negative_commission_reading(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(mx_post(fx->mx, "/mock/fees?negative=1"), 200);
-    market_buy(fx, "neg-1");
+    fx_market_buy(fx, "neg-1");
     assert_int_equal(fx_fill(fx, "neg-1", 0)->fee, D("0.25"));
     assert_int_equal(fx_submit(fx, "neg-2", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.004", "49000"), QTR_OK);
     fx_run_for(fx, 150);
@@ -159,10 +145,10 @@ static void negative_commission_reading(void **state)
  * is counted, asked again, and the one execution is published once. */
 static void unreadable_trade_list_is_asked_again(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/userTrades&kind=malformed&count=1&exec=1"), 200);
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/userTrades&kind=html&count=1&exec=1"), 200);
-    const qtr_order_update *u = market_buy(fx, "bad-1");
+    const qtr_order_update *u = fx_market_buy(fx, "bad-1");
     assert_int_equal(u->status, QTR_OS_FILLED);
     assert_int_equal(fx_fills(fx, "bad-1", NULL), 1);
     assert_true(fx_fills_match_updates(fx, "bad-1"));
@@ -180,7 +166,7 @@ static void finished_orders_do_not_pile_up(void **state)
     mock_host_set_option(fx->m, "done_orders_kept", "2");
     assert_true(fx_load(fx));
     const char *cids[] = { "keep-1", "keep-2", "keep-3", "keep-4", "keep-5" };
-    for (size_t i = 0; i < 5; i++) assert_int_equal(market_buy(fx, cids[i])->status, QTR_OS_FILLED);
+    for (size_t i = 0; i < 5; i++) assert_int_equal(fx_market_buy(fx, cids[i])->status, QTR_OS_FILLED);
     assert_true(mock_host_gauge(fx->m, "exchange_orders_in_memory", NULL) == 2);
     /* the kept ones are still known: their ids are refused for a new order */
     assert_int_equal(fx_submit(fx, "keep-5", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "0.010", NULL), QTR_EINVAL);

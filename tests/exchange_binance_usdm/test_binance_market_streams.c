@@ -23,13 +23,8 @@ static int64_t wall_ms(void)
 
 static void load_streaming(bn_fx *fx, const char *poll_ms)
 {
-    long status = 0;
-    char *body = mx_get(fx->mx, "/mock/ws", &status);
-    json_t *j = json_loads(body, 0, NULL);
-    free(body);
     char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%lld", (long long)json_integer_value(json_object_get(j, "port")));
-    json_decref(j);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%ld", fx_ws_info(fx, "port"));
     fx_stream_options(fx, url);
     mock_host_set_option(fx->m, "symbols", "BTCUSDT");
     mock_host_set_option(fx->m, "kline_poll_ms", poll_ms);

@@ -11,21 +11,6 @@
 
 #include "bn_fixture.h"
 
-static bn_fx *loaded(void **state)
-{
-    bn_fx *fx = *state;
-    assert_true(fx_load(fx));
-    return fx;
-}
-
-/* Submit a MARKET BUY of 0.010 BTCUSDT (mock price 50000) and run to the end. */
-static const qtr_order_update *market_order(bn_fx *fx, const char *cid)
-{
-    assert_int_equal(fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "0.010", NULL), QTR_OK);
-    assert_true(fx_run_until(fx, 5000, fx_final, cid));
-    return fx_last_update(fx, cid);
-}
-
 /* posts_expected: POST /fapi/v1/order requests the mock saw in the test. */
 static void expect_filled_once(bn_fx *fx, const char *cid, int posts_expected)
 {
@@ -45,8 +30,8 @@ static void expect_filled_once(bn_fx *fx, const char *cid, int posts_expected)
 
 static void market_order_fills(void **state)
 {
-    bn_fx *fx = loaded(state);
-    market_order(fx, "mkt-1");
+    bn_fx *fx = fx_loaded(state);
+    fx_market_buy(fx, "mkt-1");
     expect_filled_once(fx, "mkt-1", 1);
     const qtr_fill *f = fx_fill(fx, "mkt-1", 0);
     assert_int_equal(strncmp(f->fill_id, "BTCUSDT:", 8), 0); /* the exchange's trade id: test_binance_fees */
@@ -69,7 +54,7 @@ static bool has_fills(bn_fx *fx, const void *arg)
 /* A resting LIMIT order filled in two steps at two prices, seen by polling. */
 static void resting_limit_fills_by_increments(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(fx_submit(fx, "lim-1", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.010", "49000"), QTR_OK);
     fx_run_for(fx, 150);
     const qtr_order_update *u = fx_last_update(fx, "lim-1");
@@ -95,7 +80,7 @@ static void resting_limit_fills_by_increments(void **state)
 
 static void rounding_reaches_the_exchange(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     assert_int_equal(fx_submit(fx, "rb-1", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.0109", "45000.17"), QTR_OK);
     assert_int_equal(fx_submit(fx, "rs-1", "BTCUSDT", QTR_SIDE_SELL, QTR_ORDER_LIMIT, "0.0109", "55000.11"), QTR_OK);
     fx_run_for(fx, 200);
@@ -112,7 +97,7 @@ static void rounding_reaches_the_exchange(void **state)
 
 static void refused_before_sending(void **state)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     /* below MIN_NOTIONAL (0.001 * 40000 = 40 < 100) */
     assert_int_equal(fx_submit(fx, "tiny-1", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.001", "40000"), QTR_EREFUSED);
     const qtr_order_update *u = fx_last_update(fx, "tiny-1");
@@ -126,7 +111,7 @@ static void refused_before_sending(void **state)
                      QTR_EINVAL);
     assert_int_equal(fx_submit(fx, "sym-1", "DOGEUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "1", NULL), QTR_EINVAL);
     /* the same client id twice: the second is not sent */
-    market_order(fx, "once-1");
+    fx_market_buy(fx, "once-1");
     assert_int_equal(fx_submit(fx, "once-1", "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_MARKET, "0.010", NULL), QTR_EINVAL);
     fx_run_for(fx, 100);
     json_t *st = mx_state(fx->mx);
@@ -151,7 +136,7 @@ static void refused_until_exchange_info_loads(void **state)
     fx->plug.desc->health(fx->plug.state, &h);
     assert_int_equal(h.status, QTR_HEALTH_OK);
     assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "html"), 2);
-    market_order(fx, "later-1");
+    fx_market_buy(fx, "later-1");
     expect_filled_once(fx, "later-1", 1); /* early-1 was never sent */
 }
 
@@ -159,11 +144,11 @@ static void refused_until_exchange_info_loads(void **state)
 
 static void run_fault(void **state, const char *fault, const char *cid, int posts_expected)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     char q[256];
     snprintf(q, sizeof q, "/mock/fault?path=/fapi/v1/order&method=POST&%s", fault);
     assert_int_equal(mx_post(fx->mx, q), 200);
-    market_order(fx, cid);
+    fx_market_buy(fx, cid);
     expect_filled_once(fx, cid, posts_expected);
     json_t *st = mx_state(fx->mx);
     assert_int_equal(mx_counter(st, "faults_fired"), 1);
@@ -270,9 +255,9 @@ static void fault_drop_executed(void **state)
     bn_fx *fx = *state;
     assert_true(fx_load(fx));
     /* warm up a keep-alive connection first */
-    market_order(fx, "warm-1");
+    fx_market_buy(fx, "warm-1");
     assert_int_equal(mx_post(fx->mx, "/mock/fault?path=/fapi/v1/order&method=POST&kind=drop&exec=1"), 200);
-    market_order(fx, "fdrop-x-1");
+    fx_market_buy(fx, "fdrop-x-1");
     expect_filled_once(fx, "fdrop-x-1", 2); /* warm-up + the one send */
     assert_true(fx_saw_status(fx, "fdrop-x-1", QTR_OS_UNKNOWN));
     assert_int_equal(mock_host_metric(fx->m, "exchange_errors_total", "network"), 1);
@@ -313,11 +298,11 @@ static void fault_unknown_status(void **state)
 
 static void run_filter_fault(void **state, const char *kind, const char *code)
 {
-    bn_fx *fx = loaded(state);
+    bn_fx *fx = fx_loaded(state);
     char q[160];
     snprintf(q, sizeof q, "/mock/fault?path=/fapi/v1/order&method=POST&kind=%s", kind);
     assert_int_equal(mx_post(fx->mx, q), 200);
-    const qtr_order_update *u = market_order(fx, "ffilt-1");
+    const qtr_order_update *u = fx_market_buy(fx, "ffilt-1");
     assert_int_equal(u->status, QTR_OS_REJECTED);
     assert_non_null(strstr(u->reason, code));
     assert_int_equal(fx_fills(fx, "ffilt-1", NULL), 0);

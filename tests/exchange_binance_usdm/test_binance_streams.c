@@ -17,35 +17,12 @@
 
 #include "bn_fixture.h"
 
-static long ws_info(bn_fx *fx, const char *key)
-{
-    long status = 0;
-    char *body = mx_get(fx->mx, "/mock/ws", &status);
-    assert_int_equal(status, 200);
-    json_t *j = json_loads(body, 0, NULL);
-    free(body);
-    assert_non_null(j);
-    long v = (long)json_integer_value(json_object_get(j, key));
-    json_decref(j);
-    return v;
-}
-
 static void ws_action(bn_fx *fx, const char *query)
 {
     char path[1100];   /* queries reach ~1 KiB (a raw event): a cut one would test another message */
     int n = snprintf(path, sizeof path, "/mock/ws?%s", query);
     assert_true(n > 0 && (size_t)n < sizeof path);
     assert_int_equal(mx_post(fx->mx, path), 200);
-}
-
-/* The plugin with its streams pointed at the mock; poll_ms for the REST poller. */
-static void load_streaming(bn_fx *fx, const char *poll_ms)
-{
-    char url[64];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%ld", ws_info(fx, "port"));
-    fx_stream_options(fx, url);
-    mock_host_set_option(fx->m, "poll_interval_ms", poll_ms);
-    assert_true(fx_load(fx));
 }
 
 static bool streaming(bn_fx *fx, const void *arg)
@@ -65,16 +42,10 @@ static bool has_fills(bn_fx *fx, const void *arg)
     return fx_fills(fx, w->cid, NULL) >= w->n;
 }
 
-static bool is_new(bn_fx *fx, const void *cid)
-{
-    const qtr_order_update *u = fx_last_update(fx, cid);
-    return u && u->status == QTR_OS_NEW;
-}
-
 static void place_resting(bn_fx *fx, const char *cid)
 {
     assert_int_equal(fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.010", "49000"), QTR_OK);
-    assert_true(fx_run_until(fx, 3000, is_new, cid));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, cid));
 }
 
 static void mock_fill(bn_fx *fx, const char *cid, const char *qty)
@@ -99,7 +70,7 @@ static void assert_filled(bn_fx *fx, const char *cid, size_t n_fills)
 static void fills_come_over_the_stream(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx, "600000");
+    fx_load_streaming(fx, "600000");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "st-1");
     json_t *st = mx_state(fx->mx);
@@ -130,7 +101,7 @@ static void fills_come_over_the_stream(void **state)
 static void fill_on_stream_and_rest_is_booked_once(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx, "40");
+    fx_load_streaming(fx, "40");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "both-1");
     ws_action(fx, "action=hold");
@@ -139,9 +110,9 @@ static void fill_on_stream_and_rest_is_booked_once(void **state)
     fills_want w = { "both-1", 1 };
     assert_true(fx_run_until(fx, 3000, has_fills, &w)); /* polled over REST */
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
-    long sent = ws_info(fx, "events_sent");
+    long sent = fx_ws_info(fx, "events_sent");
     ws_action(fx, "action=release");
-    assert_true(ws_info(fx, "events_sent") > sent); /* the held TRADE event went out */
+    assert_true(fx_ws_info(fx, "events_sent") > sent); /* the held TRADE event went out */
     fx_run_for(fx, 200);
     assert_int_equal(fx_fills(fx, "both-1", NULL), 1);
     mock_fill(fx, "both-1", "0.006");
@@ -154,7 +125,7 @@ static void fill_on_stream_and_rest_is_booked_once(void **state)
 static void out_of_order_events(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx, "600000");
+    fx_load_streaming(fx, "600000");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "ooo-1");
     ws_action(fx, "action=reorder&arg=2");
@@ -169,7 +140,7 @@ static void out_of_order_events(void **state)
 static void stream_down_polling_then_back(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx, "40");
+    fx_load_streaming(fx, "40");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "down-1");
     ws_action(fx, "action=down");
@@ -197,14 +168,14 @@ static void lost_event_found_by_the_periodic_check(void **state)
 {
     bn_fx *fx = *state;
     mock_host_set_option(fx->m, "stream_poll_ms", "300");
-    load_streaming(fx, "40");
+    fx_load_streaming(fx, "40");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "lost-1");
     ws_action(fx, "action=hold");
     mock_fill(fx, "lost-1", "0.010");
     assert_filled(fx, "lost-1", 1);
     assert_true(fx_health_says(fx, "fills: stream")); /* it never went down */
-    assert_int_equal(ws_info(fx, "connections"), 1);
+    assert_int_equal(fx_ws_info(fx, "connections"), 1);
 }
 
 /* A stream that goes silent (no events, no pongs) is closed after
@@ -213,14 +184,14 @@ static void lost_event_found_by_the_periodic_check(void **state)
 static void stall_reconnects_and_resyncs(void **state)
 {
     bn_fx *fx = *state;
-    load_streaming(fx, "600000");
+    fx_load_streaming(fx, "600000");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "stall-1");
     ws_action(fx, "action=stall");
     mock_fill(fx, "stall-1", "0.010"); /* its events are lost */
     assert_filled(fx, "stall-1", 1);
     assert_int_equal(mock_host_metric(fx->m, "exchange_stream_stalls_total", "user"), 1);
-    assert_true(ws_info(fx, "connections") >= 2);
+    assert_true(fx_ws_info(fx, "connections") >= 2);
 }
 
 /* listenKeyExpired: a new key is taken and the stream reconnects with it;
@@ -229,18 +200,18 @@ static void expired_listen_key(void **state)
 {
     bn_fx *fx = *state;
     mock_host_set_option(fx->m, "listen_key_keepalive_ms", "1000");
-    load_streaming(fx, "600000");
+    fx_load_streaming(fx, "600000");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
-    assert_int_equal(ws_info(fx, "connections"), 1);
+    assert_int_equal(fx_ws_info(fx, "connections"), 1);
     ws_action(fx, "action=expire");
     assert_true(fx_run_until(fx, 2000, fx_health_says, "fills: polling (listenKey expired)"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
-    assert_int_equal(ws_info(fx, "connections"), 2);
+    assert_int_equal(fx_ws_info(fx, "connections"), 2);
     ws_action(fx, "action=forget");
     assert_true(fx_run_until(fx, 3000, fx_health_says, "-1125"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
-    assert_int_equal(ws_info(fx, "connections"), 3);
-    assert_true(ws_info(fx, "keepalives") >= 1);
+    assert_int_equal(fx_ws_info(fx, "connections"), 3);
+    assert_true(fx_ws_info(fx, "keepalives") >= 1);
     place_resting(fx, "exp-1");
     mock_fill(fx, "exp-1", "0.010");
     assert_filled(fx, "exp-1", 1);
@@ -253,13 +224,13 @@ static void oversized_and_malformed(void **state)
 {
     bn_fx *fx = *state;
     mock_host_set_option(fx->m, "stream_max_message", "2048");
-    load_streaming(fx, "600000");
+    fx_load_streaming(fx, "600000");
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
     place_resting(fx, "bad-1");
     ws_action(fx, "action=big&arg=5000");
     assert_true(fx_run_until(fx, 2000, fx_health_says, "longer than 2048"));
     assert_true(fx_run_until(fx, 3000, streaming, NULL));
-    assert_int_equal(ws_info(fx, "connections"), 2);
+    assert_int_equal(fx_ws_info(fx, "connections"), 2);
     ws_action(fx, "action=raw&kind=user&arg=%7Bnot%20json");
     json_t *st = mx_state(fx->mx);
     long oid = (long)json_integer_value(json_object_get(mx_order(st, "bad-1"), "orderId"));
@@ -275,7 +246,7 @@ static void oversized_and_malformed(void **state)
     assert_int_equal(mock_host_metric(fx->m, "exchange_stream_malformed_total", "user"), 2);
     assert_int_equal(fx_fills(fx, "bad-1", NULL), 0);
     assert_int_equal(fx_last_update(fx, "bad-1")->status, QTR_OS_NEW);
-    assert_int_equal(ws_info(fx, "connections"), 2); /* malformed JSON is not a reason to reconnect */
+    assert_int_equal(fx_ws_info(fx, "connections"), 2); /* malformed JSON is not a reason to reconnect */
 }
 
 int main(void)

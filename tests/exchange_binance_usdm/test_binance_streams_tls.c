@@ -94,13 +94,8 @@ static int teardown_tls(void **state)
 
 static void load_wss(bn_fx *fx, const char *ca, const char *poll_ms)
 {
-    long status = 0;
-    char *body = mx_get(fx->mx, "/mock/ws", &status);
-    json_t *j = json_loads(body, 0, NULL);
-    free(body);
     char url[64], ca_path[128];
-    snprintf(url, sizeof url, "wss://127.0.0.1:%lld", (long long)json_integer_value(json_object_get(j, "port")));
-    json_decref(j);
+    snprintf(url, sizeof url, "wss://127.0.0.1:%ld", fx_ws_info(fx, "port"));
     snprintf(ca_path, sizeof ca_path, "%s/%s.pem", dir, ca);
     mock_host_set_option(fx->m, "stream_url", url);
     mock_host_set_option(fx->m, "stream_ca_file", ca_path);
