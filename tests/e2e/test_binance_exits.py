@@ -16,37 +16,17 @@ mark price); the host keeps them on the exchange as reduce-only algo orders.
 import os
 import signal
 import sqlite3
-import subprocess
 import tempfile
 from decimal import Decimal
 
-from qtrtest import (BINANCE_MOCK, SRC, BinanceMock, Server, api_json, binance_live_config, check, finish, free_port,
-                     wait_until)
+from binance_e2e import KEY, SECRET, binance_env, build_test_strategy, mock_live_config, mock_position
+from qtrtest import BINANCE_MOCK, BinanceMock, Server, api_json, check, finish, free_port, store_query, wait_until
 
-KEY = "e2e-key-0123456789abcdef"
-SECRET = "e2e-secret-fedcba9876543210"
 SCALE = 10 ** 8
 
 
-def build_strategy(d):
-    so = os.path.join(d, "strategy_exit_entry.so")
-    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden",
-                        "-shared", "-I", os.path.join(SRC, "sdk", "include"),
-                        os.path.join(os.path.dirname(__file__), "strategy_exit_entry.c"), "-o", so],
-                       capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"strategy_exit_entry builds: {p.stderr}")
-    return so
-
-
 def config(d, base, so, port, entries, name):
-    return binance_live_config(
-        os.path.join(d, name), d,
-        f'base_url = "{base}", symbols = {{ "BTCUSDT" }}, mark_poll_ms = 200, poll_interval_ms = 100, '
-        f'retry_backoff_ms = "50,100,200", timeout_ms = 30000',
-        f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
-        f'options = {{ listen = "127.0.0.1:{port}" }} }},\n'
-        f'    {{ kind = "strategy", name = "exit_entry", file = "{so}", '
-        f'options = {{ entries = {entries}, qty = "0.010" }} }},')
+    return mock_live_config(d, name, base, port, so, "exit_entry", f'entries = {entries}, qty = "0.010"')
 
 
 def open_algos(st):
@@ -58,27 +38,15 @@ def of_type(algos, t):
     return {c: o for c, o in algos.items() if o["orderType"] == t}
 
 
-def position(st):
-    return Decimal(st["positions"]["BTCUSDT"]["amt"])
-
-
-def store(db_path, sql, args=()):
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)
-    try:
-        return db.execute(sql, args).fetchall()
-    finally:
-        db.close()
-
-
 def main():
     check(os.access(BINANCE_MOCK, os.X_OK), f"the mock is built: {BINANCE_MOCK}")
     with BinanceMock(KEY, SECRET) as m:
         m.post("/mock/price?symbol=BTCUSDT&price=50000")
         m.post("/mock/mark?symbol=BTCUSDT&price=50000")
         d = tempfile.mkdtemp(prefix="qtr_bn_exits_")
-        so = build_strategy(d)
+        so = build_test_strategy(d, "strategy_exit_entry")
         port = free_port()
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
+        env = binance_env()
         db_path = os.path.join(d, "var", "qtr.db")
 
         # 1. entry and its exits
@@ -87,7 +55,7 @@ def main():
         def protected():
             st = m.state()
             a = open_algos(st)
-            return position(st) == Decimal("0.01") and of_type(a, "TRAILING_STOP_MARKET") and of_type(a, "STOP_MARKET")
+            return mock_position(st) == Decimal("0.01") and of_type(a, "TRAILING_STOP_MARKET") and of_type(a, "STOP_MARKET")
 
         if not check(wait_until(protected, 30), "the position opens with a trailing stop and a stop on the exchange: "
                      + str(open_algos(m.state())) + s.text()[-3000:]):
@@ -119,7 +87,7 @@ def main():
         check(st["requests"].get("POST /fapi/v1/algoOrder", 0) == posts,
               f"no algo order was sent after the restart: {st['requests']}")
         check(all(st["placements"][c]["attempts"] == 1 for c in first), f"each exit placed once: {st['placements']}")
-        rows = dict(store(db_path, f"SELECT client_id, status FROM orders WHERE client_id IN ({','.join('?' * len(first))})",
+        rows = dict(store_query(db_path, f"SELECT client_id, status FROM orders WHERE client_id IN ({','.join('?' * len(first))})",
                           tuple(first)))
         check(rows == {c: "NEW" for c in first}, f"the store follows both exits as open (adopted, not ended): {rows}")
 
@@ -154,12 +122,12 @@ def main():
             m.post(f"/mock/mark?symbol=BTCUSDT&price={px}")
         m.post("/mock/price?symbol=BTCUSDT&price=51480")
         m.post("/mock/mark?symbol=BTCUSDT&price=51480")
-        check(wait_until(lambda: position(m.state()) == 0, 10), "the trailing stop closed the position on the exchange")
+        check(wait_until(lambda: mock_position(m.state()) == 0, 10), "the trailing stop closed the position on the exchange")
 
         def closed_in_store():
             try:
-                rows = store(db_path, "SELECT status FROM orders WHERE client_id = ?", (ts2_cid,))
-                pos = store(db_path, "SELECT qty FROM positions WHERE symbol = 'BTCUSDT'")
+                rows = store_query(db_path, "SELECT status FROM orders WHERE client_id = ?", (ts2_cid,))
+                pos = store_query(db_path, "SELECT qty FROM positions WHERE symbol = 'BTCUSDT'")
             except sqlite3.Error:
                 return False
             return rows == [("FILLED",)] and pos in ([], [(0,)])
@@ -169,7 +137,7 @@ def main():
         check(wait_until(lambda: not open_algos(m.state()), 10),
               f"the stop is cancelled once flat: {open_algos(m.state())}")
         wait_until(lambda: False, 1.0)  # late polls and stream events store nothing more
-        fills = store(db_path, "SELECT fill_id, qty, price FROM fills WHERE client_id = ?", (ts2_cid,))
+        fills = store_query(db_path, "SELECT fill_id, qty, price FROM fills WHERE client_id = ?", (ts2_cid,))
         check(len(fills) == 1 and fills[0][1] == round(Decimal("0.01") * SCALE)
               and fills[0][2] == round(Decimal("51480") * SCALE), f"its fill is stored once: {fills}")
         st = m.state()

@@ -13,17 +13,16 @@ import tempfile
 import time
 from decimal import Decimal
 
+from binance_e2e import KEY, SECRET, binance_env, mock_position
 from qtrtest import BINANCE_MOCK, BinanceMock, Server, binance_live_config, check, finish, store_rows, wait_until
 
-KEY = "e2e-key-0123456789abcdef"
-SECRET = "e2e-secret-fedcba9876543210"
 CLOSES = ["50400", "50300", "50200", "50100", "50600", "49600", "50800", "49400", "48000"]
 NOTIONAL = Decimal("200")
 STEP = Decimal("0.001")
 
 
 def position(m):
-    return Decimal(m.state()["positions"]["BTCUSDT"]["amt"])
+    return mock_position(m.state())
 
 
 def main():
@@ -47,7 +46,7 @@ def main():
             f'base_url = "{m.base}", symbols = {{ "BTCUSDT" }}, kline_poll_ms = 100, kline_limit = 20, '
             f'mark_poll_ms = 100, poll_interval_ms = 100, retry_backoff_ms = "50,100,200", timeout_ms = 20000',
             f'{{ kind = "strategy", name = "ma_cross", options = {{ fast = 2, slow = 3, order_notional = "{NOTIONAL}" }} }},')
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET)
+        env = binance_env()
         s = Server(["-c", cfg], cwd=d, env=env)
         try:
             check(wait_until(lambda: position(m) == Decimal("0.003"), 30),

@@ -15,38 +15,21 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
 import tempfile
 import time
 from decimal import Decimal
 
-from qtrtest import (BINANCE_MOCK, SRC, BinanceMock, Server, api_json, binance_live_config, check, finish, free_port,
-                     http_get, run, store_query, wait_until)
-KEY = "e2e-key-0123456789abcdef"
-SECRET = "e2e-secret-fedcba9876543210"
+from binance_e2e import KEY, SECRET, binance_env, build_test_strategy, mock_live_config
+from qtrtest import BINANCE_MOCK, BinanceMock, Server, api_json, check, finish, free_port, http_get, run, store_query, \
+    wait_until
+
 TOKEN = "e2e-reconcile-token-51c2"
 SCALE = 10 ** 8
 
 
-def build_strategy(d):
-    so = os.path.join(d, "strategy_place_orders.so")
-    p = subprocess.run(["cc", "-O2", "-Wall", "-Wextra", "-Werror", "-std=c17", "-fPIC", "-fvisibility=hidden",
-                        "-shared", "-I", os.path.join(SRC, "sdk", "include"),
-                        os.path.join(os.path.dirname(__file__), "strategy_place_orders.c"), "-o", so],
-                       capture_output=True, text=True, timeout=120)
-    check(p.returncode == 0, f"strategy_place_orders builds: {p.stderr}")
-    return so
-
-
 def config(d, base, so, port, count, name):
-    return binance_live_config(
-        os.path.join(d, name), d,
-        f'base_url = "{base}", symbols = {{ "BTCUSDT" }}, mark_poll_ms = 200, poll_interval_ms = 100, '
-        f'retry_backoff_ms = "50,100,200", timeout_ms = 30000',
-        f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
-        f'options = {{ listen = "127.0.0.1:{port}" }} }},\n'
-        f'    {{ kind = "strategy", name = "place_orders", file = "{so}", '
-        f'options = {{ count = {count}, qty = "0.004", price = "49000", every_ms = 100 }} }},')
+    return mock_live_config(d, name, base, port, so, "place_orders",
+                            f'count = {count}, qty = "0.004", price = "49000", every_ms = 100')
 
 
 def ours(st):
@@ -98,9 +81,9 @@ def restart_case(sig):
         # the first order send executes, its answer is held past the kill
         post_("/mock/fault?path=/fapi/v1/order&method=POST&kind=timeout&exec=1&delay_ms=60000&count=1")
         d = tempfile.mkdtemp(prefix="qtr_bn_restart_")
-        so = build_strategy(d)
+        so = build_test_strategy(d, "strategy_place_orders")
         port = free_port()
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
+        env = binance_env(QTR_API_TOKEN=TOKEN)
         db_path = os.path.join(d, "var", "qtr.db")
         s = Server(["-c", config(d, base, so, port, 4, "first.lua")], cwd=d, env=env)
 
@@ -160,10 +143,10 @@ def mismatch_case():
         post_("/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.002&price=48000&clientOrderId=qtr-earlier-1")
         post_("/mock/open_order?symbol=BTCUSDT&side=BUY&qty=0.002&price=48000&clientOrderId=manual-7")
         d = tempfile.mkdtemp(prefix="qtr_bn_mismatch_")
-        so = build_strategy(d)
+        so = build_test_strategy(d, "strategy_place_orders")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
+        env = binance_env(QTR_API_TOKEN=TOKEN)
         s = Server(["-c", config(d, base, so, port, 1, "mismatch.lua")], cwd=d, env=env)
         recon = lambda: ((api_json(port, "/api/status") or {}).get("reconcile") or {})
         check(wait_until(lambda: recon().get("state") == "mismatch" and "BTCUSDT" in recon().get("detail", ""), 30, 0.05),

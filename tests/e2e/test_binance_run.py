@@ -14,11 +14,10 @@ import time
 import urllib.request
 from decimal import Decimal
 
+from binance_e2e import KEY, SECRET, binance_env
 from qtrtest import (BINANCE_MOCK, BinanceMock, Server, api_json, binance_live_config, check, finish, free_port, metric, run,
                      store_rows, wait_until, write)
 
-KEY = "e2e-key-0123456789abcdef"
-SECRET = "e2e-secret-fedcba9876543210"
 TOKEN = "e2e-binance-run-token-93ad"
 
 
@@ -64,7 +63,7 @@ def main():
             f'{{ kind = "dashboard", name = "dashboard", file = "dashboard_web.so", '
             f'options = {{ listen = "127.0.0.1:{port}" }} }},\n'
             '    { kind = "strategy", name = "ma_cross", options = { fast = 2, slow = 3, order_notional = "400" } },')
-        env = dict(os.environ, QTR_BINANCE_API_KEY=KEY, QTR_BINANCE_API_SECRET=SECRET, QTR_API_TOKEN=TOKEN)
+        env = binance_env(QTR_API_TOKEN=TOKEN)
         s = Server(["-c", cfg], cwd=d, env=env)
         recon = lambda: ((api_json(port, "/api/status") or {}).get("reconcile") or {})
         check(wait_until(lambda: recon().get("state") == "mismatch", 20, 0.05),
