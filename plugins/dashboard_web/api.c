@@ -1,6 +1,7 @@
 /* api.c — see api.h. Host services are optional members of qtr_host: a
  * missing one reads as empty, never as a crash. */
 #include "api.h"
+#include "exits_json.h"
 #include "json_encode.h"
 #include "ws_client.h"
 
@@ -16,6 +17,7 @@
 #define LIST_CAP_EQUITY 5000
 #define LIST_CAP_PLUGINS 64
 #define LIST_CAP_HEALTH 128
+#define LIST_CAP_EXITS 1024          /* the host's QH_EXITS_MAX_SYMBOLS: every plan */
 
 /* The JSON written in d->json as the answer. */
 static void reply_json(dash *d, http_response *res, int status)
@@ -201,6 +203,23 @@ void api_positions(dash *d, const http_request *req, const char *body, size_t le
 {
     UNUSED_ARGS;
     LIST_ANSWER(d, res, &d->answers[DASH_ANSWER_POSITIONS], "positions", list_positions, qtr_position, LIST_CAP_POSITIONS, jw_position);
+}
+
+/* Each symbol's exit plan and what the host does with it now (ABI 2.2:
+ * list_exit_plans), in the order the plans were first set. */
+void api_exits(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
+{
+    UNUSED_ARGS;
+    HOST_LIST(items, n, d, 0, list_exit_plans, qtr_exit_state, LIST_CAP_EXITS)
+    if (!items) { http_error(res, 500, "out of memory"); return; }
+    jw *w = json_begin(d);
+    jw_begin_object(w);
+    jw_key(w, "exits");
+    jw_begin_array(w);
+    for (size_t i = 0; i < n; i++) jw_exit_state(w, &items[i]);
+    jw_end_array(w);
+    jw_end_object(w);
+    reply_json(d, res, 200);
 }
 
 static void order_array(jw *w, const char *key, const qtr_order_update *o, size_t n)

@@ -7,6 +7,7 @@
 
 void api_status(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_positions(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
+void api_exits(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_orders(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_fills(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);
 void api_equity(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res);

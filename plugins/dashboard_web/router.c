@@ -17,6 +17,7 @@ static void ws_without_upgrade(dash *d, const http_request *req, const char *bod
 static const route routes[] = {
     { "/api/status", "GET", api_status },
     { "/api/positions", "GET", api_positions },
+    { "/api/exits", "GET", api_exits },
     { "/api/orders", "GET", api_orders },
     { "/api/fills", "GET", api_fills },
     { "/api/equity", "GET", api_equity },

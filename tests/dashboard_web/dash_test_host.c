@@ -133,6 +133,60 @@ static qtr_account next_account(qtr_account a, int64_t t)
     return a;
 }
 
+/* BTCUSDT's exit plan: a stop and one take-profit resting for the long
+ * position; the host's list says nothing of their status, which reaches
+ * the page by the order updates of on_tick (tests/dashboard_web/e2e). */
+static qtr_exit_state g_exit;
+static size_t h_exits(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, &g_exit, 1, sizeof g_exit); }
+
+static void setup_exits(void)
+{
+    qtr_exit_state *x = &g_exit;
+    qtr_strlcpy(x->symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    qtr_strlcpy(x->owner, "ma_cross", QTR_NAME_MAX);
+    x->price_tick = D("0.1");
+    x->qty_step = D("0.001");
+    x->params.stop_loss.bps = 150;
+    x->params.n_take_profit = 1;
+    x->params.take_profit[0] = (qtr_exit_tp){ .at = { .bps = 300 }, .share_bps = 10000 };
+    x->params.trailing_callback_bps = 100;
+    x->position_qty = D("0.015");
+    x->entry_price = D("43012.4");
+    x->opened_ms = wall_ms() - 600000;
+    x->n_orders = 2;
+    qtr_strlcpy(x->orders[0].client_id, "qtr-demo-e1", QTR_CLIENT_ID_MAX);
+    x->orders[0].role = QTR_EXIT_STOP_LOSS;
+    x->orders[0].side = QTR_SIDE_SELL;
+    x->orders[0].type = QTR_ORDER_STOP_MARKET;
+    x->orders[0].qty = D("0.015");
+    x->orders[0].stop_price = D("42367.3");
+    qtr_strlcpy(x->orders[1].client_id, "qtr-demo-e2", QTR_CLIENT_ID_MAX);
+    x->orders[1].role = QTR_EXIT_TAKE_PROFIT;
+    x->orders[1].side = QTR_SIDE_SELL;
+    x->orders[1].type = QTR_ORDER_TAKE_PROFIT_MARKET;
+    x->orders[1].qty = D("0.015");
+    x->orders[1].stop_price = D("44302.8");
+}
+
+/* The take-profit's state on the exchange, as its order update. */
+static void exit_order_update(mock_host *m, int64_t t, qtr_order_status st)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_ORDER_UPDATE;
+    qtr_order_update *u = &ev.u.order_update;
+    qtr_strlcpy(u->symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    qtr_strlcpy(u->client_id, "qtr-demo-e2", QTR_CLIENT_ID_MAX);
+    u->time_ms = t;
+    u->side = QTR_SIDE_SELL;
+    u->type = QTR_ORDER_TAKE_PROFIT_MARKET;
+    u->status = st;
+    u->qty = D("0.015");
+    u->stop_price = D("44302.8");
+    u->reduce_only = true;
+    mock_host_publish(m, &ev);
+}
+
 static void trade_round(mock_host *m, int64_t t);
 static void setup_data(mock_host *m)
 {
@@ -187,6 +241,8 @@ static void setup_data(mock_host *m)
     m->api.equity_history = h_equity;
     m->api.health_all = h_health;
     m->api.list_plugins = h_plugins;
+    setup_exits();
+    m->api.list_exit_plans = h_exits;
     /* some earlier trading, so the tables are not empty at first sight */
     for (int i = 0; i < 10; i++) trade_round(m, now - (10 - i) * 45000);
     g_mock_trip = m->api.ess_trip;
@@ -279,6 +335,7 @@ static void on_tick(void *ud)
     ev.u.position = *p;
     mock_host_publish(m, &ev);
     if (g_tick % 6 == 0) trade_round(m, t);
+    if (g_tick % 8 == 4) exit_order_update(m, t, QTR_OS_NEW);   /* the take-profit rests: NEW */
     if (g_tick % 10 == 1) {   /* BTCUSDT's regime switches every 2.5 s; the first before the page opens */
         bool up = (g_tick / 10) % 2 == 0;
         memset(&ev, 0, sizeof ev);

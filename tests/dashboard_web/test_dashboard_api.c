@@ -23,6 +23,8 @@ static qtr_account g_equity[3];
 static qtr_plugin_info g_plugins[1];
 static qtr_component_health g_health[3];
 static size_t g_n_health;
+static qtr_exit_state g_exits[2];
+static size_t g_n_exits;
 static int g_reset_rc;
 static int g_reload_rc;
 
@@ -33,6 +35,7 @@ static size_t h_signals(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fil
 static size_t h_equity(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_equity, 3, sizeof(qtr_account)); }
 static size_t h_plugins(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_plugins, 1, sizeof(qtr_plugin_info)); }
 static size_t h_health(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_health, g_n_health, sizeof(qtr_component_health)); }
+static size_t h_exits(qtr_ctx *c, qtr_list *l) { (void)c; return mock_list_fill(l, g_exits, g_n_exits, sizeof(qtr_exit_state)); }
 static int h_ess_reset_refused(qtr_ctx *c, const char *user, const char *reason, bool force, char *err, size_t errlen)
 {
     (void)c; (void)user; (void)reason; (void)force;
@@ -116,6 +119,49 @@ static void fill_host(mock_host *m)
     g_n_health = 2;
     g_reset_rc = QTR_OK;
     g_reload_rc = QTR_OK;
+    /* BTCUSDT short 0.015 @ 43000.1: stop 2%, a two-rung ladder, a trailing
+     * stop activated, a time stop, the volatile regime's parameters; ETHUSDT
+     * a flat plan, still held (before the first reconcile) */
+    memset(g_exits, 0, sizeof g_exits);
+    qtr_exit_state *x = &g_exits[0];
+    qtr_strlcpy(x->symbol, "BTCUSDT", QTR_SYMBOL_MAX);
+    qtr_strlcpy(x->owner, "ma_cross", QTR_NAME_MAX);
+    x->working_type = QTR_WORKING_MARK;
+    x->qty_step = D("0.001");
+    x->price_tick = D("0.1");
+    x->regime = QTR_REGIME_VOLATILE;
+    x->regime_override = true;
+    x->params.stop_loss.bps = 200;
+    x->params.n_take_profit = 2;
+    x->params.take_profit[0] = (qtr_exit_tp){ .at = { .bps = 300 }, .share_bps = 4000 };
+    x->params.take_profit[1] = (qtr_exit_tp){ .at = { .price = D("41000.5") }, .share_bps = 6000 };
+    x->params.trailing_activation.bps = 100;
+    x->params.trailing_callback_bps = 50;
+    x->params.time_stop_ms = 3600000;
+    x->position_qty = D("-0.015");
+    x->entry_price = D("43000.1");
+    x->opened_ms = 1700000000000;
+    x->time_stop_at_ms = 1700003600000;
+    x->n_orders = 2;
+    qtr_strlcpy(x->orders[0].client_id, "qtr-r1-e7", QTR_CLIENT_ID_MAX);
+    x->orders[0].role = QTR_EXIT_STOP_LOSS;
+    x->orders[0].side = QTR_SIDE_BUY;
+    x->orders[0].type = QTR_ORDER_STOP_MARKET;
+    x->orders[0].qty = D("0.015");
+    x->orders[0].stop_price = D("43860.2");
+    qtr_strlcpy(x->orders[1].client_id, "qtr-r1-e9", QTR_CLIENT_ID_MAX);
+    x->orders[1].role = QTR_EXIT_TRAILING;
+    x->orders[1].side = QTR_SIDE_BUY;
+    x->orders[1].type = QTR_ORDER_TRAILING_STOP_MARKET;
+    x->orders[1].qty = D("0.015");
+    x->orders[1].activation_price = D("42570.1");
+    x->orders[1].callback_bps = 50;
+    x->orders[1].activated = true;
+    qtr_strlcpy(g_exits[1].symbol, "ETHUSDT", QTR_SYMBOL_MAX);
+    g_exits[1].held = true;
+    g_exits[1].params.stop_loss.price = D("2500.25");
+    g_n_exits = 2;
+    m->api.list_exit_plans = h_exits;
 
     m->api.list_open_orders = h_open_orders;
     m->api.recent_orders = h_recent_orders;
@@ -287,6 +333,75 @@ static void test_positions_answer_follows_the_host(void **state)
     f->m->n_positions = 0;                          /* all closed */
     j = get_json(f, "/api/positions");
     assert_int_equal(json_array_size(json_object_get(j, "positions")), 0);
+    json_decref(j);
+}
+
+static json_t *at(json_t *arr, size_t i) { return json_array_get(arr, i); }
+
+/* GET /api/exits: each plan with its live state, money as strings. */
+static void test_get_exits(void **state)
+{
+    dash_fixture *f = *state;
+    json_t *j = get_json(f, "/api/exits");
+    json_t *arr = json_object_get(j, "exits");
+    assert_int_equal(json_array_size(arr), 2);
+    json_t *x = at(arr, 0);
+    assert_string_equal(str(x, "symbol"), "BTCUSDT");
+    assert_string_equal(str(x, "owner"), "ma_cross");
+    assert_true(json_is_false(json_object_get(x, "held")));
+    json_t *pos = json_object_get(x, "position");
+    assert_string_equal(str(pos, "side"), "SHORT");
+    assert_string_equal(str(pos, "qty"), "-0.015");
+    assert_string_equal(str(pos, "entry_price"), "43000.1");
+    assert_int_equal(json_integer_value(json_object_get(pos, "opened_ms")), 1700000000000);
+    assert_string_equal(str(x, "working_type"), "MARK");
+    assert_string_equal(str(x, "qty_step"), "0.001");
+    assert_string_equal(str(x, "regime"), "volatile");
+    assert_true(json_is_true(json_object_get(x, "regime_override")));
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(x, "stop_loss"), "bps")), 200);
+    json_t *tp = json_object_get(x, "take_profit");
+    assert_int_equal(json_array_size(tp), 2);
+    assert_int_equal(json_integer_value(json_object_get(at(tp, 0), "share_bps")), 4000);
+    assert_string_equal(str(at(tp, 1), "price"), "41000.5");
+    assert_int_equal(json_integer_value(json_object_get(at(tp, 1), "level")), 1);
+    json_t *tr = json_object_get(x, "trailing");
+    assert_int_equal(json_integer_value(json_object_get(tr, "callback_bps")), 50);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(tr, "activation"), "bps")), 100);
+    assert_true(json_is_true(json_object_get(tr, "activated")));
+    json_t *ts = json_object_get(x, "time_stop");
+    assert_int_equal(json_integer_value(json_object_get(ts, "at_ms")), 1700003600000);
+    assert_true(json_is_false(json_object_get(ts, "sent")));
+    json_t *orders = json_object_get(x, "orders");
+    assert_int_equal(json_array_size(orders), 2);
+    assert_string_equal(str(at(orders, 0), "client_id"), "qtr-r1-e7");
+    assert_string_equal(str(at(orders, 0), "role"), "stop_loss");
+    assert_string_equal(str(at(orders, 0), "order_type"), "STOP_MARKET");
+    assert_string_equal(str(at(orders, 0), "stop_price"), "43860.2");
+    assert_string_equal(str(at(orders, 1), "role"), "trailing");
+    assert_string_equal(str(at(orders, 1), "activation_price"), "42570.1");
+    assert_true(json_is_true(json_object_get(at(orders, 1), "activated")));
+    /* a flat plan, held before the first reconcile: what is off is null */
+    json_t *e = at(arr, 1);
+    assert_true(json_is_true(json_object_get(e, "held")));
+    assert_string_equal(str(json_object_get(e, "position"), "side"), "FLAT");
+    assert_string_equal(str(json_object_get(e, "stop_loss"), "price"), "2500.25");
+    assert_true(json_is_null(json_object_get(e, "trailing")));
+    assert_true(json_is_null(json_object_get(e, "time_stop")));
+    assert_int_equal(json_array_size(json_object_get(e, "take_profit")), 0);
+    assert_int_equal(json_array_size(json_object_get(e, "orders")), 0);
+    json_decref(j);
+
+    /* the answer follows the host at once: the stop is gone */
+    g_exits[0].n_orders = 1;
+    g_exits[0].orders[0] = g_exits[0].orders[1];
+    j = get_json(f, "/api/exits");
+    orders = json_object_get(at(json_object_get(j, "exits"), 0), "orders");
+    assert_int_equal(json_array_size(orders), 1);
+    assert_string_equal(str(at(orders, 0), "client_id"), "qtr-r1-e9");
+    json_decref(j);
+    g_n_exits = 0;
+    j = get_json(f, "/api/exits");
+    assert_int_equal(json_array_size(json_object_get(j, "exits")), 0);
     json_decref(j);
 }
 
@@ -662,6 +777,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_get_status, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_status_regimes, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_positions, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_get_exits, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_positions_answer_follows_the_host, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_orders_fills_signals, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_get_equity_ess_policy_plugins, setup_with_token, teardown),

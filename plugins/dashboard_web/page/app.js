@@ -16,7 +16,7 @@ const STATUS_POLL_MS = 5000, READ_TIMEOUT_MS = 4000, ACTION_TIMEOUT_MS = 10000;
  * current connection since it opened (`live`), so a snapshot taken while
  * events were on their way neither loses nor doubles anything. */
 const state = {
-  account: null, points: [], positions: new Map(), orders: new Map(), lastTradeMs: new Map(),
+  account: null, points: [], positions: new Map(), orders: new Map(), lastTradeMs: new Map(), exits: new Map(),
   fills: [], signals: [], ess: null, policy: null, health: new Map(), regimes: new Map(), lastSeq: 0, events: 0, missed: 0,
   snap: { fills: [], equity: [] }, live: { orders: [], fills: [], equity: [] },
   posEventAt: new Map(), apiErrors: new Map(), offlineSince: 0, retryAt: 0,
@@ -93,10 +93,10 @@ async function read(path) {
 
 async function loadAll() {
   const paths = ["/api/status", "/api/positions", "/api/orders", "/api/fills", "/api/equity",
-                 "/api/signals", "/api/ess", "/api/policy", "/health/all"];
+                 "/api/signals", "/api/ess", "/api/policy", "/health/all", "/api/exits"];
   const asked = performance.now();
   const got = await Promise.all(paths.map(read));
-  const [status, positions, orders, fills, equity, signals, ess, policy, health] = got;
+  const [status, positions, orders, fills, equity, signals, ess, policy, health, exits] = got;
   /* a part that did not load is asked for again, until it does */
   if (got.includes(null) && ws && ws.readyState === WebSocket.OPEN) refreshSoon("all", loadAll, 3000);
   if (status && status.account) setAccount(status.account);
@@ -126,6 +126,7 @@ async function loadAll() {
     rebuildEquity();
   }
   if (signals) { state.signals = M.signalRows(signals.signals, MAX_ROWS); renderSignals(); }
+  if (exits) { M.applyExits(state.exits, exits.exits); renderExits(); }
   if (ess && ess.state) { state.ess = ess; renderEss(); }
   if (policy) { state.policy = policy; renderPolicy(); }
   if (health && health.components) {
@@ -154,6 +155,12 @@ const refreshPolicy = () => refreshSoon("policy", async () => {
   if (b) { state.policy = b; renderPolicy(); }
 }, 200);
 const refreshAll = () => refreshSoon("all", loadAll, 1500);
+/* The host replaces exit orders on a fill, a change of size, a cancel by
+ * someone else: the plans are read again soon after such an event. */
+const refreshExits = () => refreshSoon("exits", async () => {
+  const b = await read("/api/exits");
+  if (b) { M.applyExits(state.exits, b.exits); renderExits(); }
+}, 300);
 /* The host publishes an equity event once a minute (and on a new peak): the
  * account figures and the chart's newest point are read every few seconds. */
 let polling = false;
@@ -242,6 +249,48 @@ function renderPositions() {
   fillBody("t-positions", rows, 8, "No open positions");
   const total = M.sumDec(list.map((p) => p.unrealized_pnl));
   $("pos-total").textContent = list.length ? `${list.length} open · uPnL ${total === null ? "—" : signed(total)}` : "";
+}
+
+/* ---- exit plans ------------------------------------------------------------ */
+const pct = (bps) => (bps / 100).toFixed(2) + "%";
+/* bps from the entry, or an absolute price; "—" when off. */
+function distance(d) {
+  if (!d) return "—";
+  return d.bps ? pct(d.bps) : group(d.price);
+}
+function exitOrderLine(o) {
+  const what = o.role === "take_profit" ? `TP${o.level + 1}` : o.role === "stop_loss" ? "SL" : o.role === "trailing" ? "TS" : "TIME";
+  const at = o.role === "trailing" ? (isZero(o.activation_price) ? "now" : "from " + group(o.activation_price))
+    : isZero(o.stop_price) ? "" : "@ " + group(o.stop_price);
+  const span = el("span", "exit-order" + (o.cancelling ? " cancelling" : ""),
+    `${what} ${o.client_id} ${group(o.qty)} ${at} ${o.status || "working"}${o.activated ? " · activated" : ""}`);
+  span.dataset.cid = o.client_id;
+  if (o.status) span.dataset.status = o.status;
+  return span;
+}
+function renderExits() {
+  const list = M.exitRows(state.exits);
+  const rows = list.map((x) => {
+    const tr = el("tr");
+    tr.dataset.symbol = x.symbol;
+    const pos = x.position || {};
+    const covers = x.held ? "waiting for the first reconcile"
+      : pos.side === "FLAT" ? "flat" : `${pos.side} ${group(pos.qty)} @ ${group(pos.entry_price)}`;
+    const ladder = (x.take_profit || []).map((t) => `${distance(t)} × ${pct(t.share_bps)}`).join(", ") || "—";
+    const trailing = x.trailing ? `${pct(x.trailing.callback_bps)} from ${x.trailing.activation ? distance(x.trailing.activation) : "entry"}`
+      + (x.trailing.activated === true ? " · activated" : x.trailing.activated === false ? " · waiting" : "") : "—";
+    const ts = x.time_stop ? (x.time_stop.at_ms ? stamp(x.time_stop.at_ms) : `${x.time_stop.after_ms / 1000} s after entry`)
+      + (x.time_stop.sent ? " · sent" : "") : "—";
+    const orders = td("");
+    for (const o of x.orders || []) orders.appendChild(exitOrderLine(o));
+    if (!(x.orders || []).length) orders.textContent = "none";
+    tr.append(td(x.symbol), td(covers, pos.side === "SHORT" ? "side-SELL" : pos.side === "LONG" ? "side-BUY" : "muted"),
+      td(distance(x.stop_loss), "r"), td(ladder), td(trailing), td(ts), td(x.working_type),
+      td(x.regime + (x.regime_override ? " (override)" : "")), orders);
+    return tr;
+  });
+  fillBody("t-exits", rows, 9, "No exit plans");
+  $("exits-count").textContent = list.length ? `${list.length} plan${list.length === 1 ? "" : "s"}` : "";
 }
 
 function orderRow(o) {
@@ -424,6 +473,7 @@ function onEvent(ev) {
       state.positions.set(p.symbol, p);
       state.posEventAt.set(p.symbol, performance.now());
       paint(renderPositions);
+      if (state.exits.has(p.symbol)) refreshExits();
       break;
     }
     case "mark_price": {
@@ -431,11 +481,15 @@ function onEvent(ev) {
       if (pos) { pos.mark_price = p.mark_price; paint(renderPositions); }
       break;
     }
-    case "order_update":
+    case "order_update": {
       remember(state.live.orders, p);
       if (M.mergeOrder(state.orders, p)) paint(renderOrders);
       refreshSignals();
+      const tie = M.applyExitUpdate(state.exits, p);
+      if (tie !== "none") paint(renderExits);
+      if (tie === "reload") refreshExits();
       break;
+    }
     case "fill":
       remember(state.live.fills, p);
       noteTrade(p);

@@ -128,6 +128,41 @@ const QtrModel = (() => {
     for (const [sym, p] of next) positions.set(sym, p);
   }
 
+  /* ---- exit plans (GET /api/exits) and the order updates of their orders -- */
+  /* The host's exit orders have client ids ending in -e<digits>. */
+  const isExitClientId = (cid) => /-e\d+$/.test(String(cid ?? ""));
+  /* The list replaces `plans` (a Map by symbol). */
+  function applyExits(plans, list) {
+    plans.clear();
+    for (const x of list || []) if (x && x.symbol) plans.set(x.symbol, x);
+  }
+  /* An order update against the plans: the plan's order with that client id
+   * takes its status ("changed"), or leaves the plan when it ended; an exit
+   * order the plans do not list yet (placed after they were read: a new
+   * position, a change of size) or a listed one that ended asks for the
+   * list again ("reload": what replaced it is the host's to say); anything
+   * else is "none". */
+  function applyExitUpdate(plans, u) {
+    if (!u || !u.client_id) return "none";
+    const plan = plans.get(u.symbol);
+    const o = plan && (plan.orders || []).find((x) => x.client_id === u.client_id);
+    if (!o) return plan && isExitClientId(u.client_id) ? "reload" : "none";
+    if (isFinal(u.status)) {
+      plan.orders = plan.orders.filter((x) => x !== o);
+      o.status = u.status;
+      return "reload";
+    }
+    if (o.status && o.time_ms && (u.time_ms || 0) < o.time_ms) return "none";   /* an older state */
+    o.status = u.status;
+    o.time_ms = u.time_ms || o.time_ms;
+    return "changed";
+  }
+  /* Plans to show: open positions first, then by symbol. */
+  function exitRows(plans) {
+    const open = (x) => (x.position && cmpDec(x.position.qty, "0") !== 0 ? 1 : 0);
+    return [...plans.values()].sort((a, b) => open(b) - open(a) || a.symbol.localeCompare(b.symbol));
+  }
+
   /* ---- equity: oldest to newest ------------------------------------------- */
   /* Account snapshots from every source as chart points {t, v, s}, in time
    * order, one per millisecond (the later source wins), at most `max`. */
@@ -163,7 +198,8 @@ const QtrModel = (() => {
   }
 
   return { isFinal, parseDec, cmpDec, sumDec, subDec, laterOrder, mergeOrder, newestFirst, orderRows, pruneOrders,
-           fillRows, signalRows, positionRows, applyPositions, equitySeries, hms, stamp, when };
+           fillRows, signalRows, positionRows, applyPositions, isExitClientId, applyExits, applyExitUpdate, exitRows,
+           equitySeries, hms, stamp, when };
 })();
 
 if (typeof module !== "undefined" && module.exports) module.exports = QtrModel;

@@ -30,6 +30,12 @@ try {
   await page.waitForFunction(() => document.querySelector("#k-equity").textContent !== "—");
   await page.waitForSelector("#t-positions tbody tr >> text=BTCUSDT");
   await page.waitForSelector("#health-list li.DEGRADED");
+  // exit plans next to the positions, from /api/exits; the take-profit's order update on the
+  // WebSocket shows on its plan's row, tied by client id (the list itself carries no status)
+  await page.waitForSelector("#t-exits tbody tr[data-symbol=BTCUSDT]");
+  await page.waitForSelector('#t-exits [data-cid="qtr-demo-e1"]');
+  await page.waitForSelector('#t-exits [data-cid="qtr-demo-e2"][data-status="NEW"]', { timeout: 20000 });
+  assert.equal(await page.getAttribute('#t-exits [data-cid="qtr-demo-e1"]', "data-status"), null);
   // the regime panel: the latest from /api/status, then each change over the WebSocket
   await page.waitForSelector("#t-regimes tbody tr >> text=BTCUSDT");
   await page.waitForSelector("#t-regimes td.regime-range");

@@ -115,3 +115,36 @@ test("table times carry the date when not today", () => {
   assert.equal(M.when(Date.UTC(2026, 11, 1, 23, 59, 58), now), "12-01 23:59:58");
   assert.equal(M.when(0, now), "—");
 });
+
+// Exit plans: the page ties the order updates on the feed to the plans it
+// read from /api/exits, by client id.
+const plan = () => ({ symbol: "BTCUSDT", position: { side: "LONG", qty: "0.01" },
+  orders: [{ client_id: "qtr-r1-e1", role: "stop_loss" }, { client_id: "qtr-r1-e2", role: "take_profit", level: 0 }] });
+
+test("an update of a resting exit order shows on its plan; an ended one leaves it and asks for the list", () => {
+  const plans = new Map();
+  M.applyExits(plans, [plan()]);
+  const up = (cid, status, t) => ({ symbol: "BTCUSDT", client_id: cid, status, time_ms: t });
+  assert.equal(M.applyExitUpdate(plans, up("qtr-r1-e1", "NEW", 10)), "changed");
+  assert.equal(plans.get("BTCUSDT").orders[0].status, "NEW");
+  assert.equal(M.applyExitUpdate(plans, up("qtr-r1-e1", "PENDING", 5)), "none");   // older: kept NEW
+  assert.equal(plans.get("BTCUSDT").orders[0].status, "NEW");
+  assert.equal(M.applyExitUpdate(plans, up("qtr-r1-e2", "FILLED", 20)), "reload");
+  assert.deepEqual(plans.get("BTCUSDT").orders.map((o) => o.client_id), ["qtr-r1-e1"]);
+  // a new exit order of the symbol (placed after the list was read): read the list again
+  assert.equal(M.applyExitUpdate(plans, up("qtr-r1-e7", "NEW", 30)), "reload");
+  // not an exit's id, or a symbol without a plan: nothing to do
+  assert.equal(M.applyExitUpdate(plans, up("qtr-r1-9", "NEW", 30)), "none");
+  assert.equal(M.applyExitUpdate(plans, { symbol: "ETHUSDT", client_id: "qtr-r1-e8", status: "NEW" }), "none");
+  assert.equal(M.isExitClientId("qtr-r1-e12"), true);
+  assert.equal(M.isExitClientId("qtr-r1-x12"), false);
+});
+
+test("plans with an open position first, then by symbol; a new list replaces the old", () => {
+  const plans = new Map();
+  M.applyExits(plans, [{ symbol: "AAAUSDT", position: { qty: "0" } }, { symbol: "ZZZUSDT", position: { qty: "-1" } },
+    { symbol: "BBBUSDT", position: { qty: "0" } }]);
+  assert.deepEqual(M.exitRows(plans).map((x) => x.symbol), ["ZZZUSDT", "AAAUSDT", "BBBUSDT"]);
+  M.applyExits(plans, [{ symbol: "CCCUSDT", position: { qty: "0" } }]);
+  assert.deepEqual([...plans.keys()], ["CCCUSDT"]);
+});
