@@ -51,6 +51,12 @@ void *strategy_symbols_get(strategy_symbols *t, const qtr_host *host, qtr_ctx *c
     return s;
 }
 
+void *strategy_symbols_find(const strategy_symbols *t, const char *symbol)
+{
+    int64_t slot;
+    return qc_strmap_get(t->index, symbol, &slot) ? t->states[slot] : NULL;
+}
+
 void strategy_symbols_drop(strategy_symbols *t, const char *symbol)
 {
     int64_t slot;

@@ -23,6 +23,9 @@ strategy_symbols *strategy_symbols_new(size_t max_symbols, size_t state_size);
 void *strategy_symbols_get(strategy_symbols *t, const qtr_host *host, qtr_ctx *ctx, const char *symbol,
                            bool *created);
 
+/* The state of `symbol` if it has one, else NULL (nothing is created). */
+void *strategy_symbols_find(const strategy_symbols *t, const char *symbol);
+
 /* Drop a state just created whose initialisation failed (it is freed). */
 void strategy_symbols_drop(strategy_symbols *t, const char *symbol);
 

@@ -42,13 +42,12 @@
 
 #include <qtr/plugin.h>
 
-#include "qc/hash.h"   /* the project's one string hash (common/) */
+#include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 #include "strategy_votes.h"    /* plugins/strategy_common: the confidence as a trend vote */
 
 #define MA_MAX_WINDOW 1000       /* longest `slow` accepted                 */
 #define MA_MAX_SYMBOLS 512       /* symbols tracked at most                 */
-#define MA_TABLE_SIZE 1024       /* hash slots: a power of two, 2x symbols  */
 
 /* ---- options: the host checks types and fills defaults before init() ---- */
 static const qtr_option ma_options[] = {
@@ -107,9 +106,7 @@ typedef struct ma_state {
     qtr_metric *signals_metric;
     bool has_exits;              /* an exit plan is set for each symbol    */
     qtr_exit_plan exits;
-    ma_symbol *table[MA_TABLE_SIZE];   /* open addressing by symbol name    */
-    size_t n_symbols;
-    bool warned_full;
+    strategy_symbols *symbols;   /* ma_symbol (with `slow` closes) by name  */
 } ma_state;
 
 /* ---- helpers ---- */
@@ -122,32 +119,13 @@ static bool symbol_wanted(const ma_state *st, const char *symbol)
     return false;
 }
 
-/* The table slot of a symbol: its state, or the empty slot where it goes. */
-static uint32_t symbol_slot(const ma_state *st, const char *symbol)
-{
-    uint32_t i = qc_hash_str(symbol) & (MA_TABLE_SIZE - 1);
-    while (st->table[i] && strcmp(st->table[i]->symbol, symbol) != 0) i = (i + 1) & (MA_TABLE_SIZE - 1);
-    return i;
-}
-
 /* The state of a symbol, created on its first candle; NULL when the table
  * is full (logged once). Allocation happens here only, once per symbol. */
 static ma_symbol *symbol_state(ma_state *st, const char *symbol)
 {
-    uint32_t i = symbol_slot(st, symbol);
-    if (st->table[i]) return st->table[i];
-    if (st->n_symbols >= MA_MAX_SYMBOLS) {
-        if (!st->warned_full)
-            st->host->log(st->ctx, QTR_LOG_WARN, "more than %d symbols: ignoring %s and any other new one",
-                          MA_MAX_SYMBOLS, symbol);
-        st->warned_full = true;
-        return NULL;
-    }
-    ma_symbol *s = calloc(1, sizeof *s + (size_t)st->slow * sizeof s->closes[0]);
-    if (!s) {
-        st->host->log(st->ctx, QTR_LOG_ERROR, "out of memory for symbol %s", symbol);
-        return NULL;
-    }
+    bool created;
+    ma_symbol *s = strategy_symbols_get(st->symbols, st->host, st->ctx, symbol, &created);
+    if (!s || !created) return s;
     qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->last_open_ms = INT64_MIN;
     if (st->has_exits) {   /* the host keeps the exits of this symbol's positions */
@@ -155,8 +133,6 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
         if (st->host->set_exit_plan(st->ctx, symbol, &st->exits, err, sizeof err) != QTR_OK)
             st->host->log(st->ctx, QTR_LOG_ERROR, "%s: exit plan refused: %s", symbol, err);
     }
-    st->table[i] = s;
-    st->n_symbols++;
     return s;
 }
 
@@ -203,7 +179,7 @@ static void ma_on_candle(void *state, const qtr_candle *c)
      * strategy correct with any host. Only wanted symbols get a state, so a
      * symbol with one was checked on its first candle: the list is walked
      * once a symbol, not once a candle (50 symbols: 50 strcmp a candle). */
-    ma_symbol *s = st->table[symbol_slot(st, c->symbol)];
+    ma_symbol *s = strategy_symbols_find(st->symbols, c->symbol);
     if (!s && !symbol_wanted(st, c->symbol)) return;
     if (c->close <= 0) {
         st->host->log(st->ctx, QTR_LOG_WARN, "%s: candle at %lld has close <= 0; skipped", c->symbol,
@@ -261,7 +237,7 @@ static void ma_destroy(void *state)
 {
     ma_state *st = state;
     if (!st) return;
-    for (size_t i = 0; i < MA_TABLE_SIZE; i++) free(st->table[i]);
+    strategy_symbols_free(st->symbols, NULL);
     free(st);
 }
 
@@ -349,13 +325,18 @@ static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
         goto refuse;
     }
     if (!read_exits(st)) goto refuse;
+    st->symbols = strategy_symbols_new(MA_MAX_SYMBOLS, sizeof(ma_symbol) + (size_t)slow * sizeof(qtr_dec));
+    if (!st->symbols) {
+        host->log(ctx, QTR_LOG_ERROR, "out of memory for %d symbols", MA_MAX_SYMBOLS);
+        goto refuse;
+    }
     st->signals_metric = host->metric_counter(ctx, "ma_cross_signals_total", "signals submitted by ma_cross",
                                               NULL, NULL);
     host->log(ctx, QTR_LOG_INFO, "ma_cross fast %d slow %d, %zu symbol filter(s)", st->fast, st->slow, st->n_only);
     *out = st;
     return 0;
 refuse:
-    free(st);
+    ma_destroy(st);
     return -1;
 }
 

@@ -436,6 +436,31 @@ static void test_real_candles_match_recount(void **st)
     unload(&live);
 }
 
+/* At most 512 symbols get a state (strategy_common's table): the next is
+ * ignored, logged once, and the ones it has keep trading. */
+static void test_symbol_capacity(void **st)
+{
+    (void)st;
+    fixture f;
+    assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+    char name[QTR_SYMBOL_MAX];
+    for (int i = 0; i < 514; i++) {
+        snprintf(name, sizeof name, "S%03dUSDT", i);
+        feed(&f, name, T0, D("10"));
+    }
+    assert_int_equal(f.m->n_logs_warn, 1);
+    assert_non_null(strstr(f.m->last_log, "more than 512 symbols: ignoring S512USDT"));
+    for (int k = 0; k < 2; k++) {       /* the first and one past the capacity */
+        snprintf(name, sizeof name, "S%03dUSDT", k == 0 ? 0 : 512);
+        for (size_t i = 0; i < sizeof CROSS_UP / sizeof CROSS_UP[0]; i++)
+            feed(&f, name, T0 + (int64_t)(i + 1) * MIN_MS, D(CROSS_UP[i]));
+    }
+    assert_int_equal(f.m->n_signals, 1);
+    assert_string_equal(f.m->signals[0].symbol, "S000USDT");
+    assert_int_equal(f.m->n_logs_warn, 1);
+    unload(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_symbols_filter),
         cmocka_unit_test(test_bad_options_refused),
         cmocka_unit_test(test_real_candles_match_recount),
+        cmocka_unit_test(test_symbol_capacity),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
