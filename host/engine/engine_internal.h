@@ -74,6 +74,10 @@ typedef struct qh_market_sym {
     qtr_candle candle;
     qtr_book_top book;
     qtr_mark_price mark;
+    /* found once, kept: the symbol's portfolio index (which never
+     * changes), so a candle does not look it up by name again */
+    bool has_pf_index;
+    size_t pf_index;
 } qh_market_sym;
 
 /* A ring of the most recent items, for dashboards. */

@@ -52,11 +52,20 @@ void qh_engine_account_changed(qh_engine *e, int64_t time_ms)
     }
 }
 
-/* A new price for a symbol: value its position at it. */
-static void mark_portfolio(qh_engine *e, const char *symbol, qtr_dec price, int64_t time_ms)
+/* A new price for a symbol: value its position at it (by the portfolio's
+ * index of the symbol once it has one: no lookup by name a candle). */
+static void mark_portfolio(qh_engine *e, qh_market_sym *m, qtr_dec price, int64_t time_ms)
 {
-    if (qh_portfolio_mark(e->pf, symbol, price, time_ms) != 0)
-        qh_error(LOGC, "marking %s at an overflowing price refused", symbol);
+    int rc;
+    if (m->has_pf_index) {
+        rc = qh_portfolio_mark_at(e->pf, m->pf_index, price, time_ms);
+    } else {
+        rc = qh_portfolio_mark(e->pf, m->symbol, price, time_ms);
+        int32_t i = qh_portfolio_index_of(e->pf, m->symbol);
+        m->has_pf_index = i >= 0;
+        m->pf_index = i >= 0 ? (size_t)i : 0;
+    }
+    if (rc != 0) qh_error(LOGC, "marking %s at an overflowing price refused", m->symbol);
     qh_engine_account_changed(e, time_ms);
 }
 
@@ -70,7 +79,7 @@ static void on_candle(void *ud, const qtr_event *ev)
     m->has_candle = true;
     qh_metric_add(e->m.candles, 1);
     /* value positions at the mark price when the exchange gives one */
-    mark_portfolio(e, c->symbol, m->has_mark ? m->mark.mark_price : c->close, c->close_time_ms);
+    mark_portfolio(e, m, m->has_mark ? m->mark.mark_price : c->close, c->close_time_ms);
 }
 
 int qh_engine_apply_funding(qh_engine *e, const char *symbol, qtr_dec rate, int64_t time_ms)
@@ -109,7 +118,7 @@ static void on_mark(void *ud, const qtr_event *ev)
     m->mark = *mp;
     m->has_mark = true;
     if (settle) qh_engine_apply_funding(e, m->symbol, before.funding_rate, before.next_funding_ms);
-    mark_portfolio(e, m->symbol, m->mark.mark_price, ev->time_ms);
+    mark_portfolio(e, m, m->mark.mark_price, ev->time_ms);
 }
 
 static void on_book(void *ud, const qtr_event *ev)

@@ -282,22 +282,43 @@ int qh_portfolio_apply_funding(qh_portfolio *pf, const char *symbol, qtr_dec rat
     return 0;
 }
 
+/* Mark the slot an update started from (ix as begin_slot() gives it; *s
+ * its copy, changed here). */
+static int mark_slot(qh_portfolio *pf, int32_t ix, pf_slot *s, qtr_dec price, int64_t time_ms)
+{
+    const char *symbol = s->pos.symbol;
+    pf_acct a = pf->acct;
+    s->pos.mark_price = price;
+    roll_day(&a, time_ms);
+    if (!value_slot(s)) return fail(pf, "mark %s: overflow in unrealized PnL", symbol);
+    if (!swap_contribution(&a, old_slot(pf, ix), s)) return fail(pf, "mark %s: overflow in account totals", symbol);
+    if (!settle(&a)) return fail(pf, "mark %s: overflow in equity", symbol);
+
+    s->pos.time_ms = time_ms;
+    commit_slot(pf, ix, s, &a);
+    return 0;
+}
+
 int qh_portfolio_mark(qh_portfolio *pf, const char *symbol, qtr_dec price, int64_t time_ms)
 {
     if (price <= 0) return fail(pf, "mark %s: price must be > 0", qh_symbol_valid(symbol) ? symbol : "?");
-    int32_t ix;
+    int32_t ix = -1;
     pf_slot s;
     if (begin_slot(pf, "mark", symbol, &ix, &s) != 0) return -1;
-    pf_acct a = pf->acct;
-    s.pos.mark_price = price;
-    roll_day(&a, time_ms);
-    if (!value_slot(&s)) return fail(pf, "mark %s: overflow in unrealized PnL", symbol);
-    if (!swap_contribution(&a, old_slot(pf, ix), &s)) return fail(pf, "mark %s: overflow in account totals", symbol);
-    if (!settle(&a)) return fail(pf, "mark %s: overflow in equity", symbol);
+    return mark_slot(pf, ix, &s, price, time_ms);
+}
 
-    s.pos.time_ms = time_ms;
-    commit_slot(pf, ix, &s, &a);
-    return 0;
+int32_t qh_portfolio_index_of(const qh_portfolio *pf, const char *symbol)
+{
+    return qh_symbol_valid(symbol) ? qh_symbol_index_find(pf->ix, symbol) : -1;
+}
+
+int qh_portfolio_mark_at(qh_portfolio *pf, size_t i, qtr_dec price, int64_t time_ms)
+{
+    if (i >= qh_symbol_index_count(pf->ix)) return fail(pf, "mark: no symbol at index %zu", i);
+    if (price <= 0) return fail(pf, "mark %s: price must be > 0", pf->slots[i].pos.symbol);
+    pf_slot s = pf->slots[i];
+    return mark_slot(pf, (int32_t)i, &s, price, time_ms);
 }
 
 int qh_portfolio_get_position(const qh_portfolio *pf, const char *symbol, qtr_position *out)

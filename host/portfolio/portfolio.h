@@ -87,6 +87,14 @@ void qh_portfolio_restore_account(qh_portfolio *pf, qtr_dec wallet_balance, qtr_
 size_t qh_portfolio_symbol_count(const qh_portfolio *pf);
 int qh_portfolio_position_at(const qh_portfolio *pf, size_t i, qtr_position *out);
 
+/* Marking by index, for a caller that marks the same symbols again and
+ * again (the engine, on every candle): qh_portfolio_index_of() is the
+ * symbol's index (-1: never seen), fixed from then on, and
+ * qh_portfolio_mark_at() does exactly what qh_portfolio_mark() does for the
+ * symbol at that index, without finding it by name (-1 past the end). */
+int32_t qh_portfolio_index_of(const qh_portfolio *pf, const char *symbol);
+int qh_portfolio_mark_at(qh_portfolio *pf, size_t i, qtr_dec price, int64_t time_ms);
+
 /* Why the last call that returned -1 failed ("fill f1 BTCUSDT: qty must be
  * > 0", "mark ETHUSDT: overflow in unrealized PnL"); "" if none yet. */
 const char *qh_portfolio_last_error(const qh_portfolio *pf);

@@ -522,6 +522,58 @@ static void test_restore(void **st)
     qh_portfolio_free(pf);
 }
 
+/* Marking by index does what marking by name does: two portfolios take the
+ * same fills, funding and marks over days (one marks by name, the other by
+ * qh_portfolio_index_of's index) and report the same account and positions
+ * after every step; refusals by index change nothing. */
+static void test_mark_at_equals_mark(void **st)
+{
+    (void)st;
+    qh_portfolio *by_name = qh_portfolio_new(D("10000")), *by_index = qh_portfolio_new(D("10000"));
+    const char *syms[] = { "BTCUSDT", "ETHUSDT", "XRPUSDT" };
+    const char *prices[] = { "100.5", "99.25", "101", "97.125", "103.33333333", "100" };
+    assert_int_equal(qh_portfolio_index_of(by_index, "BTCUSDT"), -1);
+    for (int step = 0; step < 60; step++) {
+        const char *sym = syms[step % 3];
+        int64_t t = DAY0 + step * 6 * HOUR_MS;
+        if (step % 7 == 0) {
+            qtr_fill f = make_fill(sym, step % 2 ? QTR_SIDE_SELL : QTR_SIDE_BUY, "1.5", prices[step % 6], "0.01", t);
+            assert_int_equal(qh_portfolio_apply_fill(by_name, &f, NULL), 0);
+            assert_int_equal(qh_portfolio_apply_fill(by_index, &f, NULL), 0);
+        }
+        if (step % 11 == 5) {
+            assert_int_equal(qh_portfolio_apply_funding(by_name, sym, D("0.0001"), D("100"), t, NULL), 0);
+            assert_int_equal(qh_portfolio_apply_funding(by_index, sym, D("0.0001"), D("100"), t, NULL), 0);
+        }
+        qtr_dec px = D(prices[(step * 5) % 6]);
+        assert_int_equal(qh_portfolio_mark(by_name, sym, px, t + 1), 0);
+        int32_t i = qh_portfolio_index_of(by_index, sym);
+        if (i < 0) assert_int_equal(qh_portfolio_mark(by_index, sym, px, t + 1), 0);   /* first seen */
+        else assert_int_equal(qh_portfolio_mark_at(by_index, (size_t)i, px, t + 1), 0);
+        assert_true(qh_portfolio_index_of(by_index, sym) >= 0);
+        qtr_account a = acct_of(by_name, t + 2), b = acct_of(by_index, t + 2);
+        assert_memory_equal(&a, &b, sizeof a);
+        for (int k = 0; k < 3; k++) {
+            qtr_position pa, pb;
+            memset(&pa, 0, sizeof pa);
+            memset(&pb, 0, sizeof pb);
+            assert_int_equal(qh_portfolio_get_position(by_name, syms[k], &pa),
+                             qh_portfolio_get_position(by_index, syms[k], &pb));
+            assert_memory_equal(&pa, &pb, sizeof pa);
+        }
+    }
+    snapshot before = snap(by_index, "ETHUSDT");
+    int32_t eth = qh_portfolio_index_of(by_index, "ETHUSDT");
+    assert_int_equal(qh_portfolio_mark_at(by_index, (size_t)eth, 0, DAY0 + 20 * DAY_MS), -1);
+    assert_non_null(strstr(qh_portfolio_last_error(by_index), "ETHUSDT"));
+    assert_int_equal(qh_portfolio_mark_at(by_index, 3, D("1"), DAY0 + 20 * DAY_MS), -1);
+    assert_int_equal(qh_portfolio_mark_at(by_index, (size_t)eth, INT64_MAX, DAY0 + 20 * DAY_MS), -1);
+    snapshot after = snap(by_index, "ETHUSDT");
+    assert_same(&before, &after);
+    qh_portfolio_free(by_name);
+    qh_portfolio_free(by_index);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -540,6 +592,7 @@ int main(void)
         cmocka_unit_test(test_bad_input_refused),
         cmocka_unit_test(test_symbol_capacity),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_mark_at_equals_mark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
