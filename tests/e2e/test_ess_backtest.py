@@ -15,7 +15,6 @@ Cooldown and reset rules are unit-tested in tests/risk/."""
 import csv
 import json
 import os
-import re
 import sqlite3
 import tempfile
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, ROUND_FLOOR, Decimal, getcontext
@@ -178,7 +177,6 @@ def main():
                         "--trades", trades, "--log-level", "info"], timeout=120)
     if not check(rc == 0, f"backtest exits 0: {rc} {err[-2000:]}"):
         return
-    log = out + err
 
     # the trip: once, at the reference candle's close time, with its drawdown
     con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
@@ -212,7 +210,11 @@ def main():
     check(pos == 0, f"the position is flat after the trip's close: {pos}")
 
     # every signal after the trip is refused by the ESS
-    refused = re.findall(r"order \S+ (BUY|SELL) TESTUSDT refused: (ess_\w+)", log)
+    # (the store keeps each refused order: its row, status REJECTED and the reason)
+    con = sqlite3.connect(f"file:{store}?mode=ro", uri=True)
+    refused = con.execute("SELECT side, reason FROM orders WHERE symbol = 'TESTUSDT' AND status = 'REJECTED'"
+                          " ORDER BY id").fetchall()
+    con.close()
     check(len(refused) == ref_blocked,
           f"{len(refused)} orders refused with ess_*, the reference has {ref_blocked} signals after the trip")
     check(all(r[1] in ("ess_tripped", "ess_cooldown") for r in refused), f"refusal reasons: {set(refused)}")
