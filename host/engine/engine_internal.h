@@ -74,8 +74,10 @@ typedef struct qh_market_sym {
     qtr_candle candle;
     qtr_book_top book;
     qtr_mark_price mark;
-    /* found once, kept: the symbol's portfolio index (which never
-     * changes), so a candle does not look it up by name again */
+    /* found once, kept: the symbol's qtr_regime gauge (regime_glue.c) and
+     * its portfolio index (which never changes), so a candle does not look
+     * them up by name again */
+    qh_metric *regime_gauge;
     bool has_pf_index;
     size_t pf_index;
 } qh_market_sym;

@@ -30,7 +30,13 @@ static void on_candle(void *ud, const qtr_event *ev)
     int rc = qh_regime_book_on_candle(e->regime, &ev->u.candle, &out, err, sizeof err);
     if (rc < 0) qh_warn(LOGC, "%s", err);
     if (rc <= 0) return;
-    qh_metric_set(qh_metrics_gauge(e->metrics, "regime", gauge_help, "symbol", out.symbol), (double)out.regime);
+    /* the gauge found by name once a symbol (a registry lookup costs more
+     * than the classifier) */
+    qh_market_sym *m = qh_market_get(e, out.symbol, true);
+    qh_metric *gauge = m ? m->regime_gauge : NULL;
+    if (!gauge) gauge = qh_metrics_gauge(e->metrics, "regime", gauge_help, "symbol", out.symbol);
+    if (m) m->regime_gauge = gauge;
+    qh_metric_set(gauge, (double)out.regime);
     qh_debug(LOGC, "%s: %s -> %s", out.symbol, qtr_regime_name(out.previous), qtr_regime_name(out.regime));
     QH_PUBLISH(e, QTR_EV_REGIME, 0, qh_clock_now_ms(e->clock), regime, out);
 }
