@@ -162,9 +162,16 @@ def trip_with_take_profit(d, so):
                  exchange=f'{{ kind = "exchange", name = "nocancel", file = "{nc}" }},')
     cfg = write(cfg, open(cfg).read().replace('mode = "trip_with_tp_nocancel"', 'mode = "trip_with_tp"'))
     trades2 = os.path.join(d, "trades2.csv")
-    rc, out, err = run(["backtest", "-c", cfg, "--data", csv, "--trades", trades2, "--quiet", "--log-level", "info"])
+    bt_store2 = os.path.join(d, "trip_with_tp_nocancel.db")
+    rc, out, err = run(["backtest", "-c", cfg, "--data", csv, "--trades", trades2, "--store", bt_store2, "--quiet"])
     check(rc == 0, f"backtest with the refusing exchange runs: {rc} {err[-2000:]}")
-    check("cancel all (every symbol) refused" in err, "the exchange did refuse the cancel")
+    # the store shows the cancel's fate: the paper exchange cancelled the
+    # take-profit, the refusing one left it resting
+    tp_sql = "SELECT status FROM orders WHERE type = 'LIMIT' AND reduce_only = 1"
+    check(store_rows(bt_store, tp_sql) == [("CANCELED",)],
+          f"the paper exchange cancels the take-profit on the trip: {store_rows(bt_store, tp_sql)}")
+    check(store_rows(bt_store2, tp_sql) == [("NEW",)],
+          f"the refusing exchange left it open (the cancel was refused): {store_rows(bt_store2, tp_sql)}")
     rows = [l.split(",") for l in open(trades2).read().splitlines()[1:]] if os.path.exists(trades2) else []
     check(len(rows) == 2 and rows[1][4] == "SELL" and rows[1][9] == "1",
           f"the ESS closed the position although its take-profit could not be cancelled: {rows}")
