@@ -2,7 +2,8 @@
  * A test strategy for tests/e2e/test_binance_exits.py: at init it gives the
  * host an exit plan for `symbol` (a stop-loss `stop_bps` under the entry, a
  * trailing stop active `trail_activation_bps` in profit with a callback of
- * `trail_callback_bps`, on the mark price), then it buys `qty` at market
+ * `trail_callback_bps`, on the mark price; with `ladder_bps` also two
+ * take-profits, half each), then it buys `qty` at market
  * `entries` times (0: only the plan, as after a restart). Exits are the
  * host's: the strategy never sends one. Built from the SDK headers alone,
  * with one cc line.
@@ -49,20 +50,23 @@ static const qtr_option options[] = {
     { .name = "stop_bps", .type = QTR_OPT_INT, .default_value = "300", .help = "stop-loss under the entry" },
     { .name = "trail_activation_bps", .type = QTR_OPT_INT, .default_value = "200", .help = "trailing activation" },
     { .name = "trail_callback_bps", .type = QTR_OPT_INT, .default_value = "100", .help = "trailing callback" },
+    { .name = "ladder_bps", .type = QTR_OPT_INT, .default_value = "0",
+      .help = "0: no take-profit; else a two-level ladder, half at this distance, half at twice it" },
     { .name = NULL },
 };
 
 static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
 {
     st *s = calloc(1, sizeof *s);
-    int64_t stop = 0, act = 0, cb = 0;
+    int64_t stop = 0, act = 0, cb = 0, ladder = 0;
     if (!s) return -1;
     s->h = h;
     s->ctx = ctx;
     if (h->config_string(ctx, "symbol", &s->symbol) != QTR_OK || h->config_decimal(ctx, "qty", &s->qty) != QTR_OK ||
         h->config_int(ctx, "entries", &s->entries) != QTR_OK || h->config_int(ctx, "stop_bps", &stop) != QTR_OK ||
         h->config_int(ctx, "trail_activation_bps", &act) != QTR_OK ||
-        h->config_int(ctx, "trail_callback_bps", &cb) != QTR_OK || !QTR_HOST_HAS(h, set_exit_plan)) {
+        h->config_int(ctx, "trail_callback_bps", &cb) != QTR_OK || h->config_int(ctx, "ladder_bps", &ladder) != QTR_OK ||
+        !QTR_HOST_HAS(h, set_exit_plan)) {
         free(s);
         return -1;
     }
@@ -73,6 +77,11 @@ static int init(const qtr_host *h, qtr_ctx *ctx, void **out)
     plan.base.stop_loss.bps = (uint32_t)stop;
     plan.base.trailing_activation.bps = (uint32_t)act;
     plan.base.trailing_callback_bps = (uint32_t)cb;
+    if (ladder > 0) {
+        plan.base.take_profit[0] = (qtr_exit_tp){ .at = { .bps = (uint32_t)ladder }, .share_bps = 5000 };
+        plan.base.take_profit[1] = (qtr_exit_tp){ .at = { .bps = (uint32_t)(2 * ladder) }, .share_bps = 5000 };
+        plan.base.n_take_profit = 2;
+    }
     char err[QTR_TEXT_MAX] = "";
     if (h->set_exit_plan(ctx, s->symbol, &plan, err, sizeof err) != QTR_OK) {
         h->log(ctx, QTR_LOG_ERROR, "exit_entry: exit plan refused: %s", err);
