@@ -3,6 +3,7 @@ clean stops, SIGHUP reloads, and refusals of bad configs (exit 2)."""
 import hashlib
 import json
 import os
+import re
 import signal
 import tempfile
 
@@ -182,7 +183,13 @@ def plugins_are_listed():
     check("major_newer.so" in out and "refused" in out, "a refused plugin is listed with its reason")
     check("paper" in out and "ma_cross" in out, "the built plugins are found beside the binary")
     rc, out, _ = run(["version"])
-    check(rc == 0 and "plugin ABI 2.1" in out, "qtr version: " + out)
+    # the SDK header's version, not a copy of it (2.2: list_exit_plans, QTR_OPT_PATH)
+    with open(os.path.join(SRC, "sdk", "include", "qtr", "plugin.h")) as f:
+        head = f.read()
+    major = re.search(r"#define QTR_ABI_MAJOR (\d+)", head).group(1)
+    minor = re.search(r"#define QTR_ABI_MINOR (\d+)", head).group(1)
+    check(major == "2" and int(minor) >= 2, f"the header is at 2.2 or later: {major}.{minor}")
+    check(rc == 0 and f"plugin ABI {major}.{minor}" in out, "qtr version: " + out)
 
 
 for t in (default_config_starts_and_stops, fast_run_trades_and_stops_cleanly, log_json_lines, sighup_reloads_the_policy,
