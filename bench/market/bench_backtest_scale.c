@@ -1,13 +1,20 @@
 /*
  * bench_backtest_scale: `qtr backtest` end to end on 1 and 50 symbols, at 1x
- * and Mx the real data, beside a minimal C loop doing the same job (read the
- * CSV candles, a 10/30 moving-average cross per symbol, one position per
- * symbol, order_notional 1000, taker fee 0.0004). Each run is a child
- * process: candles/s from its CPU time (user + system; on a loaded machine
- * wall time swings with the load) and from wall time, and its peak RSS
- * (ru_maxrss from wait4). Median and spread (min..max) over the runs.
+ * and Mx the real data, beside a minimal C loop doing the same job (below:
+ * every field read and checked as qtr's reader does, a k-way merge, a 10/30
+ * moving-average cross per symbol, one position per symbol, order_notional
+ * 1000, taker fee 0.0004; it ends with qtr's net PnL, both printed). Each
+ * run is a child process: candles/s from its CPU time (user + system; on a
+ * loaded machine wall time swings with the load) and from wall time, and
+ * its peak RSS (ru_maxrss from wait4). Median and spread (min..max) over the
+ * runs, the CPU ratio qtr / loop, and CPU per candle of 50 symbols against
+ * 1 at the same candle count and at the same data multiple. With
+ * `callgrind`, the cases of at most 200,000 candles also run once under
+ * valgrind --tool=callgrind: instructions per candle of both, which the
+ * load does not move.
  *
- * Usage: bench_backtest_scale [runs=3] [multiple=50]
+ * Usage: bench_backtest_scale [runs=3] [multiple=50] [callgrind]
+ *        bench_backtest_scale --loop FILE...   (the minimal loop alone)
  * The data is the real XRPUSDT 5m file (QTR_BENCH_DATA overrides the path),
  * copied into /tmp under 50 symbol names and repeated `multiple` times with
  * the open times shifted past the previous copy.
@@ -18,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +42,6 @@
 #define MAX_RUNS 15
 
 static char g_dir[256];
-static int g_print_loop;   /* the minimal loop prints its totals */
 static size_t g_fills;
 
 static double now_s(void)
@@ -130,43 +137,125 @@ static void write_config(const char *plugin_dir, int n_symbols)
 }
 
 /* ---- the minimal loop: the baseline the issue compares against ----------- */
+/*
+ * The same job as qtr backtest on the bench's files, as a short C program
+ * would do it, and no less: every row read and checked as qtr's reader
+ * checks it (the header; 6 columns; a time of 1 to 18 digits; open, high,
+ * low, close and volume as exact decimals of at most 8 decimals and 18
+ * digits, anything else refused; low > 0, high >= low, open and close in
+ * [low, high]; open times increasing by at least the first two rows'
+ * interval; lines of at most 4096 bytes), the files merged by open time then
+ * file (= symbol) order through a binary heap, a candle in two files refused;
+ * ma_cross 10/30 on the averages rounded half-even to 8 decimals; a flip as
+ * two taker fills at the close (close the whole position, open
+ * order_notional / close rounded down to 8 decimals then to the 0.1 lot),
+ * each with its fee 0.0004 of the notional rounded up to 1e-8, both within
+ * the candle's volume (max_volume_share 1). It ends with qtr's net PnL to
+ * the unit (1e-8). What it does not do: write a report, keep a trade list,
+ * run a risk policy or anything of the engine; a row qtr would read the
+ * general way (a sign, an exponent, more digits, Binance's 12 columns) stops
+ * it with exit 1 (the bench's files have none).
+ */
 
 #define FAST 10
 #define SLOW 30
 #define SCALE 100000000LL   /* 8 decimals, as qtr_dec */
+#define LINE_MAX_BYTES 4096
+#define HEADER "open_time_ms,open,high,low,close,volume"
 
 typedef struct loop_symbol {
+    const char *path;
     FILE *f;
-    int64_t t, close;    /* the head row */
-    int live;
+    size_t line;
+    int64_t t, prev_t, interval;   /* the head row's open time */
+    int64_t close, volume;
+    int rows;
+    int rank;            /* of its symbol among the files' (one symbol a file: its index) */
     int64_t ring[SLOW], fast_sum, slow_sum;
     int head, count, last_side;
     int64_t qty;         /* signed, 8 decimals */
     int64_t cash;        /* quote, 8 decimals */
 } loop_symbol;
 
-/* "1.1941" -> 119410000; the bench's own files carry at most 8 decimals. */
-static int64_t parse_fixed(const char *p)
+static void loop_refuse(const loop_symbol *s, const char *why)
 {
-    int64_t v = 0, frac = 0, scale = SCALE;
-    while (*p >= '0' && *p <= '9') v = v * 10 + (*p++ - '0');
-    if (*p == '.')
-        for (p++; *p >= '0' && *p <= '9' && scale > 1; p++) { scale /= 10; frac = frac * 10 + (*p - '0'); }
-    return v * SCALE + frac * scale;
+    fprintf(stderr, "minimal loop: %s:%zu: %s\n", s->path, s->line, why);
+    exit(1);
 }
 
+/* Digits [. digits] up to the separator `end`: at most 18 digits and 8
+ * decimals, as qtr's one-pass reader takes them; anything else refused. */
+static int64_t parse_dec8(const loop_symbol *s, const char **pp, char end)
+{
+    static const int64_t unit_of[9] = { 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1 };
+    const char *p = *pp;
+    int64_t m = 0;
+    int digits = 0, frac = -1;
+    for (;; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (++digits > 18) loop_refuse(s, "more than 18 digits");
+            m = m * 10 + (*p - '0');
+            if (frac >= 0) frac++;
+        } else if (*p == '.' && frac < 0) {
+            frac = 0;
+        } else {
+            break;
+        }
+    }
+    if (*p != end || digits == 0 || frac > 8) loop_refuse(s, "not a decimal of at most 8 decimals");
+    int64_t unit = unit_of[frac < 0 ? 0 : frac];
+    if (m > INT64_MAX / unit) loop_refuse(s, "decimal out of range");
+    *pp = p + 1;
+    return m * unit;
+}
+
+/* The next row of the file as its head: 1, or 0 at its end. */
 static int loop_next(loop_symbol *s)
 {
-    char buf[256];
-    while (fgets(buf, sizeof buf, s->f)) {
-        if (buf[0] < '0' || buf[0] > '9') continue;
-        char *p = buf;
-        s->t = strtoll(p, &p, 10);
-        for (int col = 0; col < 3; col++) p = strchr(p + 1, ',');   /* past open, high, low */
-        s->close = parse_fixed(p + 1);
-        return 1;
-    }
-    return 0;
+    char buf[LINE_MAX_BYTES + 8];
+    if (!fgets(buf, sizeof buf, s->f)) return 0;
+    s->line++;
+    size_t n = strlen(buf);
+    if (n && buf[n - 1] == '\n') buf[--n] = '\0';
+    else if (!feof(s->f)) loop_refuse(s, "line longer than 4096 bytes");
+    if (n && buf[n - 1] == '\r') buf[--n] = '\0';
+    if (n > LINE_MAX_BYTES) loop_refuse(s, "line longer than 4096 bytes");
+    const char *p = buf;
+    int64_t t = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++) t = t * 10 + (*p - '0');
+    if (digits == 0 || digits > 18 || *p++ != ',') loop_refuse(s, "not a time in milliseconds");
+    int64_t open = parse_dec8(s, &p, ','), high = parse_dec8(s, &p, ','), low = parse_dec8(s, &p, ',');
+    int64_t close = parse_dec8(s, &p, ','), volume = parse_dec8(s, &p, '\0');
+    if (low <= 0) loop_refuse(s, "low must be positive");
+    if (high < low) loop_refuse(s, "high below low");
+    if (open < low || open > high || close < low || close > high) loop_refuse(s, "open or close outside [low, high]");
+    if (s->rows > 0 && t <= s->prev_t) loop_refuse(s, "open time not after the previous row's");
+    if (s->rows == 1) s->interval = t - s->prev_t;
+    if (s->rows > 1 && t - s->prev_t < s->interval) loop_refuse(s, "less than one interval after the previous row");
+    s->rows++;
+    s->prev_t = s->t = t;
+    s->close = close;
+    s->volume = volume;
+    return 1;
+}
+
+/* x / d rounded half-even (x >= 0, d > 0), as qtr_dec_div. */
+static int64_t div_half_even(int64_t x, int64_t d)
+{
+    int64_t q = x / d, r2 = 2 * (x % d);
+    return q + (r2 > d || (r2 == d && (q & 1)));
+}
+
+/* One taker fill of `qty` (signed) at the close: cash and fee. */
+static void loop_fill(loop_symbol *s, int64_t qty)
+{
+    int64_t c = s->close;
+    __int128 notional = (__int128)(qty < 0 ? -qty : qty) * c;   /* 1e-16 */
+    int64_t fee = (int64_t)((notional * 4 + (__int128)10000 * SCALE - 1) / ((__int128)10000 * SCALE));   /* up */
+    s->cash -= (int64_t)((__int128)qty * c / SCALE) + fee;
+    s->qty += qty;
+    g_fills++;
 }
 
 static void loop_trade(loop_symbol *s)
@@ -180,51 +269,81 @@ static void loop_trade(loop_symbol *s)
     s->head = (s->head + 1) % SLOW;
     if (s->count < SLOW) s->count++;
     if (s->count < SLOW) return;
-    /* fast_ma > slow_ma  <=>  fast_sum * SLOW > slow_sum * FAST */
-    __int128 d = (__int128)s->fast_sum * SLOW - (__int128)s->slow_sum * FAST;
-    int side = d > 0 ? 1 : d < 0 ? -1 : 0;
+    int64_t fast_ma = div_half_even(s->fast_sum, FAST), slow_ma = div_half_even(s->slow_sum, SLOW);
+    int side = fast_ma > slow_ma ? 1 : fast_ma < slow_ma ? -1 : 0;
     if (!side) return;
-    if (s->last_side && side != s->last_side) {
-        /* close the position, open 1000 USDT the other way, at the close */
-        int64_t target = (int64_t)((__int128)1000 * SCALE * SCALE / c) / 10000000 * 10000000 * side;   /* 0.1 step */
-        int64_t trade = target - s->qty;
-        int64_t notional = (int64_t)((__int128)(trade < 0 ? -trade : trade) * c / SCALE);
-        s->cash -= (int64_t)((__int128)trade * c / SCALE) + notional * 4 / 10000;   /* taker 0.0004 */
-        s->qty = target;
-        g_fills++;
-    }
+    int before = s->last_side;
     s->last_side = side;
+    if (!before || side == before) return;
+    /* order_notional / close down to 8 decimals, then down to the 0.1 lot */
+    int64_t target = (int64_t)((__int128)1000 * SCALE * SCALE / c) / 10000000 * 10000000 * side;
+    int64_t budget = s->volume / 10000000 * 10000000;   /* max_volume_share 1, on the lot */
+    if ((s->qty < 0 ? -s->qty : s->qty) + (target < 0 ? -target : target) > budget)
+        loop_refuse(s, "the candle's volume would cap the fills (the loop does not model partial fills)");
+    if (s->qty) loop_fill(s, -s->qty);   /* close the whole position */
+    loop_fill(s, target);                /* then the entry */
 }
 
+/* Min-heap of file indexes by (head open time, index): qtr's order (time,
+ * symbol, file) when each file holds its own symbol in name order. */
+static bool loop_less(const loop_symbol *s, int a, int b) { return s[a].t != s[b].t ? s[a].t < s[b].t : a < b; }
+
+static void loop_sift(const loop_symbol *s, int *heap, int len, int i)
+{
+    int k = heap[i];
+    for (;;) {
+        int l = 2 * i + 1, m = l;
+        if (l >= len) break;
+        if (l + 1 < len && loop_less(s, heap[l + 1], heap[l])) m = l + 1;
+        if (!loop_less(s, heap[m], k)) break;
+        heap[i] = heap[m];
+        i = m;
+    }
+    heap[i] = k;
+}
+
+/* bench_backtest_scale --loop FILE...: prints candles, fills and net PnL. */
 static int minimal_loop(char **paths, int n)
 {
     loop_symbol *s = calloc((size_t)n, sizeof *s);
-    if (!s) return 1;
+    int *heap = calloc((size_t)n, sizeof *heap);
+    char header[128];
+    if (!s || !heap) return 1;
+    int len = 0;
     for (int i = 0; i < n; i++) {
-        if (!(s[i].f = fopen(paths[i], "r"))) return 1;
-        s[i].live = loop_next(&s[i]);
+        s[i].path = paths[i];
+        s[i].rank = i;
+        if (!(s[i].f = fopen(paths[i], "r"))) { perror(paths[i]); return 1; }
+        setvbuf(s[i].f, NULL, _IOFBF, (size_t)256 << 10);   /* qtr's read-ahead */
+        s[i].line = 1;
+        if (!fgets(header, sizeof header, s[i].f) || strncmp(header, HEADER, strlen(HEADER)) != 0 ||
+            strspn(header + strlen(HEADER), "\r\n") != strlen(header + strlen(HEADER)))
+            loop_refuse(&s[i], "unknown header");
+        if (loop_next(&s[i])) heap[len++] = i;
     }
+    for (int i = len / 2; i-- > 0;) loop_sift(s, heap, len, i);
     size_t candles = 0;
-    for (;;) {   /* k-way merge by open time, ties in file (symbol) order */
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (s[i].live && (best < 0 || s[i].t < s[best].t)) best = i;
-        if (best < 0) break;
+    while (len > 0) {
+        int best = heap[0];
         loop_trade(&s[best]);
         candles++;
-        s[best].live = loop_next(&s[best]);
+        int64_t t = s[best].t;
+        if (loop_next(&s[best])) heap[0] = best;
+        else heap[0] = heap[--len];
+        if (len) loop_sift(s, heap, len, 0);
+        /* the same symbol and open time next: one candle in two files (as qtr checks) */
+        if (len && s[heap[0]].rank == s[best].rank && s[heap[0]].t == t) loop_refuse(&s[heap[0]], "one candle in two files");
     }
     int64_t pnl = 0;
-    size_t fills = g_fills;
     for (int i = 0; i < n; i++) {
         pnl += s[i].cash + (int64_t)((__int128)s[i].qty * s[i].close / SCALE);
         fclose(s[i].f);
     }
     free(s);
-    if (g_print_loop) {   /* once per set: the loop did the work, and what it made */
-        printf("  minimal loop: %zu candles, %zu fills, pnl %.2f USDT\n", candles, fills, (double)pnl / SCALE);
-        fflush(stdout);
-    }
+    free(heap);
+    int64_t whole = pnl / SCALE, frac = pnl % SCALE;
+    printf("  minimal loop: %zu candles, %zu fills, net PnL %s%lld.%08lld USDT\n", candles, g_fills,
+           pnl < 0 && whole == 0 ? "-" : "", (long long)whole, (long long)(frac < 0 ? -frac : frac));
     return 0;
 }
 
@@ -232,15 +351,18 @@ static int minimal_loop(char **paths, int n)
 
 typedef struct result { double cpu_s, wall_s; long rss_kib; } result;
 
-static result run_child(char *const argv[], char **loop_paths, int loop_n)
+/* argv run as a child, its standard output kept or sent to /dev/null. */
+static result run_child(char *const argv[], bool keep_stdout)
 {
     double t0 = now_s();
+    fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) { perror("fork"); exit(1); }
     if (pid == 0) {
-        if (loop_paths) _exit(minimal_loop(loop_paths, loop_n));
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) { dup2(null, 1); close(null); }
+        if (!keep_stdout) {
+            int null = open("/dev/null", O_WRONLY);
+            if (null >= 0) { dup2(null, 1); close(null); }
+        }
         execv(argv[0], argv);
         _exit(127);
     }
@@ -250,10 +372,39 @@ static result run_child(char *const argv[], char **loop_paths, int loop_n)
     result r = { .wall_s = now_s() - t0, .rss_kib = ru.ru_maxrss };
     r.cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "%s failed (status %d)\n", loop_paths ? "minimal loop" : argv[0], status);
+        fprintf(stderr, "%s failed (status %d)\n", argv[0], status);
         exit(1);
     }
     return r;
+}
+
+/* Instructions of argv under callgrind (valgrind's "I refs"), 0 if valgrind
+ * could not say. */
+static double callgrind_instructions(char *const argv[], int argc)
+{
+    char log[512], out[512], *vargv[16 + 2 * MAX_SYMBOLS + 8];
+    snprintf(log, sizeof log, "--log-file=%s/callgrind.log", g_dir);
+    snprintf(out, sizeof out, "--callgrind-out-file=%s/callgrind.out", g_dir);
+    int n = 0;
+    vargv[n++] = "/usr/bin/valgrind";
+    vargv[n++] = "--tool=callgrind";
+    vargv[n++] = log;
+    vargv[n++] = out;
+    for (int i = 0; i < argc; i++) vargv[n++] = argv[i];
+    vargv[n] = NULL;
+    run_child(vargv, false);
+    char path[512], line[256];
+    snprintf(path, sizeof path, "%s/callgrind.log", g_dir);
+    FILE *f = fopen(path, "r");
+    double refs = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        char *at = strstr(line, "I   refs:");
+        if (!at) continue;
+        for (char *p = at + 9; *p; p++)
+            if (*p >= '0' && *p <= '9') refs = refs * 10 + (*p - '0');
+    }
+    if (f) fclose(f);
+    return refs;
 }
 
 static void stats(double *v, int n, double *med, double *lo, double *hi)
@@ -266,7 +417,7 @@ static void stats(double *v, int n, double *med, double *lo, double *hi)
 
 static void report(const char *what, size_t candles, const result *r, int runs)
 {
-    double cpu_rate[MAX_RUNS], wall_rate[MAX_RUNS], rss[MAX_RUNS], m, lo, hi;
+    double cpu_rate[MAX_RUNS] = { 0 }, wall_rate[MAX_RUNS] = { 0 }, rss[MAX_RUNS] = { 0 }, m, lo, hi;
     for (int i = 0; i < runs; i++) {
         cpu_rate[i] = (double)candles / r[i].cpu_s / 1e6;
         wall_rate[i] = (double)candles / r[i].wall_s / 1e6;
@@ -282,11 +433,47 @@ static void report(const char *what, size_t candles, const result *r, int runs)
     fflush(stdout);
 }
 
+/* One case's medians, for the 1 against 50 symbols lines. */
+typedef struct figures {
+    size_t candles;
+    double qtr_cpu_ns, loop_cpu_ns;      /* CPU time per candle, medians */
+    double qtr_instr, loop_instr;        /* per candle, 0 if not measured */
+} figures;
+
+static double median_cpu_ns(const result *r, int runs, size_t candles)
+{
+    double v[MAX_RUNS] = { 0 }, m, lo, hi;
+    for (int i = 0; i < runs; i++) v[i] = r[i].cpu_s * 1e9 / (double)candles;
+    stats(v, runs, &m, &lo, &hi);
+    return m;
+}
+
+static void compare_symbols(const char *what, const figures *one, const figures *fifty)
+{
+    printf("  %s: qtr %.0f ns against %.0f ns a candle (50/1 = %.2fx), minimal loop %.0f against %.0f ns (%.2fx)\n",
+           what, fifty->qtr_cpu_ns, one->qtr_cpu_ns, fifty->qtr_cpu_ns / one->qtr_cpu_ns, fifty->loop_cpu_ns,
+           one->loop_cpu_ns, fifty->loop_cpu_ns / one->loop_cpu_ns);
+    if (one->qtr_instr > 0 && fifty->qtr_instr > 0)
+        printf("    instructions a candle: qtr %.0f against %.0f (50/1 = %.3fx), minimal loop %.0f against %.0f (%.3fx)\n",
+               fifty->qtr_instr, one->qtr_instr, fifty->qtr_instr / one->qtr_instr, fifty->loop_instr, one->loop_instr,
+               fifty->loop_instr / one->loop_instr);
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--loop") == 0) return minimal_loop(argv + 2, argc - 2);
     int runs = argc > 1 ? atoi(argv[1]) : 3;
     int mult = argc > 2 ? atoi(argv[2]) : 50;
-    if (runs < 1 || runs > MAX_RUNS || mult < 1) { fprintf(stderr, "usage: %s [runs 1..15] [multiple]\n", argv[0]); return 2; }
+    bool callgrind = argc > 3 && strcmp(argv[3], "callgrind") == 0;
+    if (runs < 1 || runs > MAX_RUNS || mult < 1 || (argc > 3 && !callgrind)) {
+        fprintf(stderr, "usage: %s [runs 1..15] [multiple] [callgrind]\n       %s --loop FILE...\n", argv[0], argv[0]);
+        return 2;
+    }
+    static char self[512];
+    ssize_t sn = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sn <= 0) { perror("/proc/self/exe"); return 1; }
+    self[sn] = '\0';
+    if (callgrind && access("/usr/bin/valgrind", X_OK) != 0) { fprintf(stderr, "callgrind: no /usr/bin/valgrind\n"); return 1; }
     const char *data = getenv("QTR_BENCH_DATA");
     if (!data) data = QTR_BENCH_SOURCE_DIR "/../shared/data/XRPUSDT-perp-5m.csv";
     snprintf(g_dir, sizeof g_dir, "/tmp/qtr-bench-backtest-XXXXXX");
@@ -295,6 +482,8 @@ int main(int argc, char **argv)
     read_source(data, &src);
     const int symbol_counts[] = { 1, MAX_SYMBOLS };
     const int multiples[] = { 1, mult };
+    figures fig[2][2];
+    memset(fig, 0, sizeof fig);
     printf("bench_backtest_scale: %s, %zu rows; %d runs each; qtr %s\n", data, src.n, runs, QTR_BENCH_QTR);
     bench_print_load("before");
     for (int si = 0; si < 2; si++) {
@@ -304,24 +493,28 @@ int main(int argc, char **argv)
             write_set(&src, ns, m);
             size_t candles = src.n * (size_t)m * (size_t)ns;
             char *paths[MAX_SYMBOLS], config[512], json[512];
-            char *args[8 + 2 * MAX_SYMBOLS];
-            int na = 0;
+            char *args[8 + 2 * MAX_SYMBOLS], *loop_args[3 + MAX_SYMBOLS];
+            int na = 0, nl = 0;
             snprintf(config, sizeof config, "%s/bt-%d.lua", g_dir, ns);
             snprintf(json, sizeof json, "%s/report.json", g_dir);
             args[na++] = (char *)QTR_BENCH_QTR;
             args[na++] = "backtest";
             args[na++] = "-c";
             args[na++] = config;
+            loop_args[nl++] = self;
+            loop_args[nl++] = "--loop";
             for (int k = 0; k < ns; k++) {
                 char sym[16];
                 symbol_name(k + 1, sym);
                 if (asprintf(&paths[k], "%s/%s-x%d.csv", g_dir, sym, m) < 0) return 1;
                 args[na++] = "--data";
                 args[na++] = paths[k];
+                loop_args[nl++] = paths[k];
             }
             args[na++] = "--json";
             args[na++] = json;
             args[na] = NULL;
+            loop_args[nl] = NULL;
             struct stat st;
             off_t bytes = 0;
             for (int k = 0; k < ns; k++) if (stat(paths[k], &st) == 0) bytes += st.st_size;
@@ -329,19 +522,41 @@ int main(int argc, char **argv)
                    (double)bytes / (1 << 20));
             result rq[MAX_RUNS], rl[MAX_RUNS];
             for (int i = 0; i < runs; i++) {
-                g_print_loop = i == 0;
-                fflush(stdout);
-                rq[i] = run_child(args, NULL, 0);
-                rl[i] = run_child(args, paths, ns);
+                rq[i] = run_child(args, false);
+                rl[i] = run_child(loop_args, i == 0);   /* the loop's totals once a case */
             }
+            /* qtr's own net PnL, beside the loop's */
+            char cmd[700];
+            snprintf(cmd, sizeof cmd, "grep -o '\"net_pnl\":\"[^\"]*\"' '%s' | sed 's/^/  qtr backtest: /'", json);
+            fflush(stdout);
+            if (system(cmd) != 0) fprintf(stderr, "no net_pnl in %s\n", json);
             report("qtr backtest", candles, rq, runs);
             report("minimal loop", candles, rl, runs);
-            double ratio[MAX_RUNS], med, lo, hi;
+            double ratio[MAX_RUNS] = { 0 }, med, lo, hi;
             for (int i = 0; i < runs; i++) ratio[i] = rq[i].cpu_s / rl[i].cpu_s;
             stats(ratio, runs, &med, &lo, &hi);
             printf("  cpu time qtr / loop: %.1fx (%.1f..%.1f)\n", med, lo, hi);
+            figures *fg = &fig[si][mi];
+            fg->candles = candles;
+            fg->qtr_cpu_ns = median_cpu_ns(rq, runs, candles);
+            fg->loop_cpu_ns = median_cpu_ns(rl, runs, candles);
+            if (callgrind && candles <= 200000) {   /* callgrind is ~50x slower: the small cases */
+                fg->qtr_instr = callgrind_instructions(args, na) / (double)candles;
+                fg->loop_instr = callgrind_instructions(loop_args, nl) / (double)candles;
+                printf("  instructions a candle (callgrind): qtr %.0f, minimal loop %.0f, qtr / loop %.1fx\n",
+                       fg->qtr_instr, fg->loop_instr, fg->qtr_instr / fg->loop_instr);
+            }
             for (int k = 0; k < ns; k++) { unlink(paths[k]); free(paths[k]); }
         }
+    }
+    if (mult > 1) {
+        printf("50 symbols against 1 symbol, CPU time a candle (medians):\n");
+        char what[128];
+        snprintf(what, sizeof what, "%zu candles each (50 symbols x1, 1 symbol x%d)", fig[1][0].candles, mult);
+        compare_symbols(what, &fig[0][1], &fig[1][0]);
+        snprintf(what, sizeof what, "x%d each (50 symbols %zu candles, 1 symbol %zu)", mult, fig[1][1].candles,
+                 fig[0][1].candles);
+        compare_symbols(what, &fig[0][1], &fig[1][1]);
     }
     bench_print_load("after");
     char cmd[300];
