@@ -11,6 +11,11 @@ struct qh_symbol_index {
     size_t max;                        /* 0: growing                       */
     size_t names_cap;
     char (*names)[QTR_SYMBOL_MAX];     /* dense index -> name              */
+    /* The index found or added last, -1: none. A candle's symbol is looked
+     * up several times in a row (the exchange's get_mark_price, then the
+     * market cache; one symbol: every candle), and comparing with one name
+     * costs less than hashing. Single-threaded, as the index. */
+    int32_t last;
 };
 
 bool qh_symbol_valid(const char *symbol)
@@ -25,6 +30,7 @@ qh_symbol_index *qh_symbol_index_new(size_t max_symbols)
     qh_symbol_index *ix = calloc(1, sizeof *ix);
     if (!ix) return NULL;
     ix->max = max_symbols;
+    ix->last = -1;
     ix->names_cap = max_symbols ? max_symbols : 16;
     ix->map = qc_strmap_new(QTR_SYMBOL_MAX, max_symbols);
     ix->names = calloc(ix->names_cap, sizeof *ix->names);
@@ -45,8 +51,12 @@ void qh_symbol_index_free(qh_symbol_index *ix)
 
 int32_t qh_symbol_index_find(const qh_symbol_index *ix, const char *symbol)
 {
+    /* a name equal to a stored one is a valid name: no check needed first */
+    if (symbol && ix->last >= 0 && strcmp(ix->names[ix->last], symbol) == 0) return ix->last;
     int64_t d;
-    return qc_strmap_get(ix->map, symbol, &d) ? (int32_t)d : -1;
+    if (!qc_strmap_get(ix->map, symbol, &d)) return -1;
+    ((qh_symbol_index *)ix)->last = (int32_t)d;   /* the hint only: an index is never const-allocated */
+    return (int32_t)d;
 }
 
 int32_t qh_symbol_index_intern(qh_symbol_index *ix, const char *symbol)
@@ -63,6 +73,7 @@ int32_t qh_symbol_index_intern(qh_symbol_index *ix, const char *symbol)
     }
     if (qc_strmap_put(ix->map, symbol, (int64_t)d) != QC_STRMAP_ADDED) return -1;
     memcpy(ix->names[d], symbol, strlen(symbol) + 1);
+    ix->last = (int32_t)d;
     return (int32_t)d;
 }
 

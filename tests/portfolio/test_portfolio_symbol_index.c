@@ -85,6 +85,47 @@ static void test_growing_index(void **st)
     qh_symbol_index_free(ix);
 }
 
+/* Lookups in any order give what the map gives: the same name twice in a
+ * row, a prefix or an extension of the name found last, names too long or
+ * empty right after a hit (the last name found is compared first). */
+static void test_repeated_and_near_names(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(0);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSDT"), -1);
+    assert_int_equal(qh_symbol_index_intern(ix, "BTCUSDT"), 0);
+    assert_int_equal(qh_symbol_index_intern(ix, "ETHUSDT"), 1);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSDT"), 0);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSDT"), 0);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSD"), -1);
+    assert_int_equal(qh_symbol_index_find(ix, "BTCUSDTX"), -1);
+    assert_int_equal(qh_symbol_index_find(ix, ""), -1);
+    assert_int_equal(qh_symbol_index_find(ix, NULL), -1);
+    assert_int_equal(qh_symbol_index_find(ix, "ETHUSDT"), 1);
+    assert_int_equal(qh_symbol_index_intern(ix, "ETHUSDT"), 1);
+    assert_int_equal(qh_symbol_index_count(ix), 2);
+    char longname[QTR_SYMBOL_MAX + 8];
+    memset(longname, 'E', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_equal(qh_symbol_index_find(ix, longname), -1);
+    assert_int_equal(qh_symbol_index_intern(ix, longname), -1);
+    /* many symbols, looked up in a shifting order against the names */
+    char name[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(name, sizeof name, "S%03dUSDT", i);
+        assert_int_equal(qh_symbol_index_intern(ix, name), i + 2);
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < 300; i++) {
+            int k = (i * 7 + round) % 300;
+            snprintf(name, sizeof name, "S%03dUSDT", k);
+            assert_int_equal(qh_symbol_index_find(ix, name), k + 2);
+            assert_int_equal(qh_symbol_index_find(ix, name), k + 2);
+            assert_string_equal(qh_symbol_index_name(ix, k + 2), name);
+        }
+    qh_symbol_index_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -92,6 +133,7 @@ int main(void)
         cmocka_unit_test(test_capacity_is_enforced),
         cmocka_unit_test(test_bad_names_refused),
         cmocka_unit_test(test_growing_index),
+        cmocka_unit_test(test_repeated_and_near_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
