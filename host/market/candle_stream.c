@@ -15,6 +15,7 @@
 #include "market/candles.h"
 #include "market/csv_rows.h"
 #include "market/data_file.h"
+#include "market/head_ring.h"
 #include "market/inputs.h"
 
 /* Read-ahead per file: whole reads of this size keep the system calls rare
@@ -43,18 +44,10 @@ typedef struct cfile {
     size_t rank;               /* of its symbol among the files' symbols       */
 } cfile;
 
-/* A heap entry carries its file's key: the sift compares without reaching
- * into the files. */
-typedef struct head_key {
-    int64_t t;                 /* the head's open time                          */
-    size_t rank, index;
-} head_key;
-
 struct qh_candle_stream {
     cfile *files;
     size_t n;
-    head_key *heap;            /* min-heap by (t, rank, index)                  */
-    size_t len;
+    qh_head_ring order;        /* the heads by (t, rank, index): head_ring.h   */
     bool failed;
     char error[1024];
 };
@@ -207,27 +200,6 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
     return 0;
 }
 
-static bool key_less(const head_key *x, const head_key *y)
-{
-    if (x->t != y->t) return x->t < y->t;
-    if (x->rank != y->rank) return x->rank < y->rank;
-    return x->index < y->index;
-}
-
-static void sift_down(qh_candle_stream *s, size_t i)
-{
-    head_key k = s->heap[i];
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = l;
-        if (l >= s->len) break;
-        if (r < s->len && key_less(&s->heap[r], &s->heap[l])) m = r;
-        if (!key_less(&s->heap[m], &k)) break;
-        s->heap[i] = s->heap[m];
-        i = m;
-    }
-    s->heap[i] = k;
-}
-
 typedef struct file_symbol { const char *symbol; size_t index; } file_symbol;
 
 static int by_symbol(const void *x, const void *y)
@@ -257,8 +229,8 @@ qh_candle_stream *qh_candle_stream_open(const char *what, const char *const *pat
     if (qh_inputs_refuse_twice(what, paths, n, err, errlen) != 0) return NULL;
     qh_candle_stream *s = calloc(1, sizeof *s);
     if (s) s->files = calloc(n, sizeof *s->files);
-    if (s && s->files) s->heap = malloc(n * sizeof *s->heap);
-    if (!s || !s->files || !s->heap) {
+    if (s && s->files) s->order = (qh_head_ring){ .keys = malloc(n * sizeof *s->order.keys), .cap = n };
+    if (!s || !s->files || !s->order.keys) {
         snprintf(err, errlen, "out of memory");
         qh_candle_stream_close(s);
         return NULL;
@@ -285,8 +257,7 @@ qh_candle_stream *qh_candle_stream_open(const char *what, const char *const *pat
         return NULL;
     }
     for (size_t i = 0; i < n; i++)
-        s->heap[s->len++] = (head_key){ s->files[i].cur.open_time_ms, s->files[i].rank, i };
-    for (size_t i = s->len / 2; i-- > 0;) sift_down(s, i);
+        qh_head_ring_insert(&s->order, (qh_head_key){ s->files[i].cur.open_time_ms, s->files[i].rank, i });
     return s;
 }
 
@@ -296,17 +267,17 @@ int qh_candle_stream_next(qh_candle_stream *s, qtr_candle *out, char *err, size_
         snprintf(err, errlen, "%s", s->error);
         return -1;
     }
-    if (s->len == 0) return 0;
-    cfile *f = &s->files[s->heap[0].index];
+    if (s->order.len == 0) return 0;
+    size_t index = qh_head_ring_front(&s->order)->index;
+    cfile *f = &s->files[index];
     *out = f->cur;
     size_t line = f->cur_line;
     if (advance(f, s->error, sizeof s->error) != 0) goto fail;
-    if (f->has_cur) s->heap[0].t = f->cur.open_time_ms;
-    else s->heap[0] = s->heap[--s->len];
-    if (s->len) sift_down(s, 0);
-    if (s->len) {
+    qh_head_ring_pop(&s->order);
+    if (f->has_cur) qh_head_ring_insert(&s->order, (qh_head_key){ f->cur.open_time_ms, f->rank, index });
+    if (s->order.len) {
         /* the same symbol and open time next: one candle in two files */
-        const cfile *g = &s->files[s->heap[0].index];
+        const cfile *g = &s->files[qh_head_ring_front(&s->order)->index];
         if (g->rank == f->rank && g->cur.open_time_ms == out->open_time_ms) {
             snprintf(s->error, sizeof s->error, "%s candle opening at %lld is in both %s:%zu and %s:%zu", out->symbol,
                      (long long)out->open_time_ms, f->path, line, g->path, g->cur_line);
@@ -335,6 +306,6 @@ void qh_candle_stream_close(qh_candle_stream *s)
         free(s->files[i].buf);
     }
     free(s->files);
-    free(s->heap);
+    free(s->order.keys);
     free(s);
 }
