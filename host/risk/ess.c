@@ -238,18 +238,48 @@ static void pct_reason(char *out, size_t cap, const char *code, qtr_dec pct, qtr
     text_fmt(out, cap, "%s %s%% >= %s%%", code, a, qtr_dec_format(limit, b));
 }
 
-/* Which account conditions hold now; their texts go to the buffers. */
+/* percent_of(value, base) >= limit, without the division (the account is
+ * checked on every candle): percent_of rounds down and limit is a whole
+ * number of 1e-8, so floor(v * 100 / b) >= limit exactly when
+ * v * 100 >= limit * b, in raw units (products below 2^127). base > 0. */
+static bool percent_reaches(qtr_dec value, qtr_dec base, qtr_dec limit)
+{
+    return (qtr__i128)value * QTR_DEC_INT(100) >= (qtr__i128)limit * base;
+}
+
+/* drawdown_pct(a) >= limit (limit > 0), computed as cheaply. */
+static bool drawdown_reaches(const qtr_account *a, qtr_dec limit)
+{
+    qtr_dec loss;
+    if (a->drawdown_pct >= limit) return true;
+    if (a->equity_peak <= 0 || a->equity >= a->equity_peak) return false;
+    if (!qtr_dec_sub(a->equity_peak, a->equity, &loss)) return true;   /* drawdown_pct: QTR_DEC_MAX */
+    return percent_reaches(loss, a->equity_peak, limit);
+}
+
+/* daily_loss_pct(a) >= limit (limit > 0), computed as cheaply. */
+static bool daily_loss_reaches(const qtr_account *a, qtr_dec limit)
+{
+    if (a->daily_drawdown_pct >= limit) return true;
+    if (a->day_start_equity <= 0) return false;
+    qtr_dec loss = a->daily_pnl < 0 ? -a->daily_pnl : 0, by_equity;
+    if (!qtr_dec_sub(a->day_start_equity, a->equity, &by_equity)) return true;   /* QTR_DEC_MAX */
+    loss = qtr_dec_max(loss, by_equity);
+    return loss > 0 && percent_reaches(loss, a->day_start_equity, limit);
+}
+
+/* Which account conditions hold now; their texts (with the percentages
+ * computed in full) go to the buffers. */
 static unsigned account_conditions(const qh_ess *e, const qtr_account *a, char *dd_why, char *daily_why,
                                    size_t cap)
 {
     unsigned held = 0;
-    qtr_dec pct;
-    if (e->limits.max_drawdown_pct > 0 && (pct = drawdown_pct(a)) >= e->limits.max_drawdown_pct) {
-        pct_reason(dd_why, cap, "drawdown", pct, e->limits.max_drawdown_pct);
+    if (e->limits.max_drawdown_pct > 0 && drawdown_reaches(a, e->limits.max_drawdown_pct)) {
+        pct_reason(dd_why, cap, "drawdown", drawdown_pct(a), e->limits.max_drawdown_pct);
         held |= COND_DRAWDOWN;
     }
-    if (e->limits.daily_loss_pct > 0 && (pct = daily_loss_pct(a)) >= e->limits.daily_loss_pct) {
-        pct_reason(daily_why, cap, "daily_loss", pct, e->limits.daily_loss_pct);
+    if (e->limits.daily_loss_pct > 0 && daily_loss_reaches(a, e->limits.daily_loss_pct)) {
+        pct_reason(daily_why, cap, "daily_loss", daily_loss_pct(a), e->limits.daily_loss_pct);
         held |= COND_DAILY;
     }
     return held;
@@ -326,7 +356,8 @@ void qh_ess_on_account(qh_ess *e, const qtr_account *acct, int64_t now_ms)
         qh_error(LOG_COMP, "qh_ess_on_account: no account given");
         return;
     }
-    char dd[QTR_REASON_MAX] = "", daily[QTR_REASON_MAX] = "";
+    char dd[QTR_REASON_MAX], daily[QTR_REASON_MAX];   /* read only for a condition that holds */
+    dd[0] = daily[0] = '\0';
     unsigned held = account_conditions(e, acct, dd, daily, sizeof dd);
     const char *const whys[3] = { dd, daily, "" };
     observe(e, held, COND_DRAWDOWN | COND_DAILY, whys, now_ms);

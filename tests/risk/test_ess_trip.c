@@ -267,10 +267,66 @@ static void health_ok_when_armed(void **state)
     fixture_free(f);
 }
 
+/* The trip decision against the percentages computed in full (percent_of:
+ * loss * 100 / base rounded down, >= the limit), one raw unit at a time
+ * around both thresholds, on a peak and a day start that do not divide
+ * evenly; and a daily loss whose percentage overflows. */
+static qtr_dec D(const char *text)
+{
+    qtr_dec d = 0;
+    assert_int_equal(qtr_dec_parse(text, (size_t)-1, &d), QTR_DEC_OK);
+    return d;
+}
+
+static bool reference_reaches(qtr_dec loss, qtr_dec base, qtr_dec limit)
+{
+    qtr_dec pct;
+    if (!qtr_dec_muldiv(loss, QTR_DEC_INT(100), base, QTR_ROUND_DOWN, &pct)) return true;
+    return pct >= limit;
+}
+
+static void thresholds_match_the_full_percentage(void **state)
+{
+    (void)state;
+    const qtr_dec peak = D("10000.00000007"), limit_dd = QTR_DEC_INT(3), limit_daily = QTR_DEC_INT(2);
+    /* 3% of the peak is 300.0000000021: the equities around peak - 300 */
+    for (qtr_dec eq = D("9699.99999990"); eq <= D("9700.00000010"); eq++) {
+        fixture *f = fixture_new(false);
+        qtr_account a = account_at("0", "0", "0");
+        a.equity = eq;
+        a.equity_peak = peak;
+        a.day_start_equity = eq;                  /* no daily loss */
+        qh_ess_on_account(f->ess, &a, T0);
+        bool want = reference_reaches(peak - eq, peak, limit_dd);
+        assert_int_equal(qh_ess_state(f->ess) != QTR_ESS_ARMED, want);
+        fixture_free(f);
+    }
+    /* 2% of the day start is 200.0000000014 */
+    for (qtr_dec eq = D("9799.99999980"); eq <= D("9800.00000000"); eq++) {
+        fixture *f = fixture_new(false);
+        qtr_account a = account_at("0", "0", "0");
+        a.equity = eq;
+        a.equity_peak = eq;                       /* no drawdown */
+        a.day_start_equity = peak;
+        qh_ess_on_account(f->ess, &a, T0);
+        bool want = reference_reaches(peak - eq, peak, limit_daily);
+        assert_int_equal(qh_ess_state(f->ess) != QTR_ESS_ARMED, want);
+        fixture_free(f);
+    }
+    /* a huge reported loss on a tiny day start: the percentage overflows */
+    fixture *f = fixture_new(false);
+    qtr_account a = account_at("0.00000001", "0.00000001", "0.00000001");
+    a.daily_pnl = -QTR_DEC_INT(90000000000);
+    qh_ess_on_account(f->ess, &a, T0);
+    assert_tripped_once(f, "daily_loss (overflow)% >= 2%", true);
+    fixture_free(f);
+}
+
 int main(void)
 {
     qh_log_set_level(QH_LOG_ERROR + 1);   /* the trips log errors on purpose */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(thresholds_match_the_full_percentage),
         cmocka_unit_test(drawdown_trips_exactly_at_threshold),
         cmocka_unit_test(drawdown_reported_by_portfolio_trips),
         cmocka_unit_test(daily_loss_trips),
