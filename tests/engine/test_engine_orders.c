@@ -298,6 +298,32 @@ static void a_late_fill_trips_the_ess_now(void **state)
     efx_free(f);
 }
 
+/* The host's client ids: "<prefix>-<run>-<n>", as snprintf wrote them,
+ * cut to the field when prefix, run id and number are long. */
+static void client_ids_as_formatted(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *s = efx_plugin(f, "quiet");
+    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
+    const uint64_t seqs[] = { 0, 8, 99, 1234567890123ull, UINT64_MAX - 1 };
+    const char *prefixes[] = { "qtr", "abcdefghijklmno" };
+    const char *runs[] = { "r1", "RUNIDRUNIDRUNID" };
+    for (size_t p = 0; p < 2; p++)
+        for (size_t i = 0; i < sizeof seqs / sizeof seqs[0]; i++) {
+            qtr_strlcpy(e->cfg->client_id_prefix, prefixes[p], sizeof e->cfg->client_id_prefix);
+            qtr_strlcpy(e->run_id, runs[p], sizeof e->run_id);
+            e->order_seq = seqs[i];
+            qtr_order_intent o = efx_market_buy("BTCUSDT");
+            char cid[QTR_CLIENT_ID_MAX], want[QTR_CLIENT_ID_MAX];
+            e->api.submit_order(&s->ctx, &o, cid);
+            snprintf(want, sizeof want, "%s-%s-%llu", prefixes[p], runs[p], (unsigned long long)(seqs[i] + 1));
+            assert_string_equal(cid, want);
+        }
+    efx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +334,7 @@ int main(void)
         cmocka_unit_test(ess_trip_with_no_open_orders),
         cmocka_unit_test(strategy_gets_only_its_symbols),
         cmocka_unit_test(a_late_fill_trips_the_ess_now),
+        cmocka_unit_test(client_ids_as_formatted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
