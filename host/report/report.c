@@ -103,8 +103,11 @@ void qh_report_on_candle(qh_report *r, const qtr_candle *c)
         if (r->interval_ms == 0 || iv < r->interval_ms) r->interval_ms = iv;
     }
     r->candles++;
-    if (!r->chart_symbol[0]) qtr_strlcpy(r->chart_symbol, c->symbol, sizeof r->chart_symbol);
-    if (!strcmp(c->symbol, r->chart_symbol)) qh_series_add(&r->price_series, c->close_time_ms, c->close);
+    if (!r->chart_symbol[0]) {
+        qtr_strlcpy(r->chart_symbol, c->symbol, sizeof r->chart_symbol);
+        r->chart_index = ix;
+    }
+    if (ix == r->chart_index) qh_series_add(&r->price_series, c->close_time_ms, c->close);
     ss->close = c->close;
     if (!ss->has_mark) update_exposure(r, ss, c->close_time_ms);
 }
@@ -224,8 +227,13 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     qtr_dec dd = 0, gap;
     qtr_dec peak = a->equity > r->peak ? a->equity : r->peak;
     if (peak > 0 && a->equity < peak) {
-        if (!qtr_dec_sub(peak, a->equity, &gap) ||
-            !qtr_dec_muldiv(gap, QTR_DEC_INT(100), peak, QTR_ROUND_HALF_EVEN, &dd)) {
+        bool ok = qtr_dec_sub(peak, a->equity, &gap);
+        /* gap * 100 / peak below the largest drawdown so far cannot raise it
+         * (nor overflow): the exact products tell it without the division
+         * each account update would pay */
+        if (ok && (qtr__i128)gap * QTR_DEC_INT(100) >= (qtr__i128)r->max_drawdown_pct * peak)
+            ok = qtr_dec_muldiv(gap, QTR_DEC_INT(100), peak, QTR_ROUND_HALF_EVEN, &dd);
+        if (!ok) {
             set_error(r, "report: account at %lld: overflow in drawdown", (long long)a->time_ms);
             return;
         }

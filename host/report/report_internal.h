@@ -70,6 +70,7 @@ struct qh_report {
     qh_series equity_series;           /* for the HTML charts             */
     qh_series price_series, position_series;   /* of chart_symbol          */
     char chart_symbol[QTR_SYMBOL_MAX]; /* the first symbol traded          */
+    int32_t chart_index;               /* its number in trip_symbols       */
     /* candles */
     int64_t first_ms, last_ms, interval_ms;
     int64_t candle_symbols;            /* symbols with a candle            */

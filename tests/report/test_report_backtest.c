@@ -636,6 +636,51 @@ static void test_candle_symbols_in_any_order(void **st)
     qh_report_free(r);
 }
 
+/* The largest drawdown over random equity paths (rises, falls, equity at
+ * and below zero, peaks of one unit) equals the one recomputed with the
+ * division at every update; and a drawdown too large for a decimal is
+ * still refused (the report skips the division only when the exact
+ * products show it cannot raise the largest one). */
+static void test_max_drawdown_random_paths(void **st)
+{
+    (void)st;
+    uint64_t rng = 31;
+    for (int run = 0; run < 300; run++) {
+        qtr_dec start = QTR_DEC_INT(1000), peak = start, equity = start, want = 0;
+        qh_report *r = qh_report_new(start);
+        for (int i = 0; i < 200; i++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            int64_t step = (int64_t)((rng >> 33) % 2000001) - 1000000;   /* +-0.01 */
+            if ((rng >> 20) % 50 == 0) step *= 100000;                    /* +-1000: through zero */
+            equity += step;
+            if (equity > peak) peak = equity;
+            if (peak > 0 && equity < peak) {
+                qtr_dec dd;
+                assert_true(qtr_dec_muldiv(peak - equity, QTR_DEC_INT(100), peak, QTR_ROUND_HALF_EVEN, &dd));
+                if (dd > want) want = dd;
+            }
+            qtr_account a;
+            memset(&a, 0, sizeof a);
+            a.time_ms = T0 + i * HOUR;
+            a.equity = equity;
+            qh_report_on_account(r, &a);
+        }
+        qh_report_summary s;
+        assert_int_equal(qh_report_summary_get(r, &s), 0);
+        assert_int_equal(s.max_drawdown_pct, want);
+        qh_report_free(r);
+    }
+    /* a peak of one unit, then an equity whose drawdown does not fit */
+    qh_report *r = qh_report_new(1);
+    account(r, T0, "0.00000001", "0");
+    account(r, T0 + HOUR, "-0.5", "0");          /* 5e7 x 100 %: fits */
+    account(r, T0 + 2 * HOUR, "-10000000000", "0");   /* 1e18 x 100 %: does not */
+    qh_report_summary s;
+    assert_int_not_equal(qh_report_summary_get(r, &s), 0);
+    assert_non_null(strstr(qh_report_error(r), "overflow in drawdown"));
+    qh_report_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -650,6 +695,7 @@ int main(void)
         cmocka_unit_test(test_exposure_and_turnover),
         cmocka_unit_test(test_months_follow_the_calendar),
         cmocka_unit_test(test_candle_symbols_in_any_order),
+        cmocka_unit_test(test_max_drawdown_random_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
