@@ -321,9 +321,46 @@ static void health_is_ok(void **state)
     fx_stop(&f);
 }
 
+/* Exchange ids "paper-<n>" and fill ids "paper-<start tag>-<n>", counting
+ * from 1 in the order sent and filled (past 9 and 10 digits too). */
+static void ids_count_in_order(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "100000");
+    char tag[64] = "";
+    for (int k = 1; k <= 12; k++) {
+        char cid[16], want[64];
+        snprintf(cid, sizeof cid, "o%d", k);
+        size_t mark = f.m->n_events;
+        assert_int_equal(fx_submit(&f, "XRPUSDT", cid, k % 2 ? BUY : SELL, MKT, GTC, "1", "0", false), QTR_OK);
+        qtr_order_update u[4];
+        assert_true(fx_updates(&f, mark, cid, u, 4) >= 1);
+        snprintf(want, sizeof want, "paper-%d", k);
+        assert_string_equal(u[0].exchange_id, want);
+        qtr_fill fl[2];
+        assert_int_equal(fx_fills(&f, mark, cid, fl, 2), 1);
+        const char *dash = strrchr(fl[0].fill_id, '-');
+        assert_non_null(dash);
+        snprintf(want, sizeof want, "-%d", k);
+        assert_string_equal(dash, want);
+        assert_int_equal(strncmp(fl[0].fill_id, "paper-", 6), 0);
+        char this_tag[64];
+        snprintf(this_tag, sizeof this_tag, "%.*s", (int)(dash - fl[0].fill_id), fl[0].fill_id);
+        if (k == 1) {
+            assert_true(strlen(this_tag) > 6);   /* "paper-<tag>" */
+            qtr_strlcpy(tag, this_tag, sizeof tag);
+        }
+        assert_string_equal(this_tag, tag);
+    }
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(ids_count_in_order),
         cmocka_unit_test(reduce_only_cut_and_reject),
         cmocka_unit_test(resting_reduce_only_expires_when_the_position_is_gone),
         cmocka_unit_test(start_takes_over_the_hosts_positions),
