@@ -259,13 +259,14 @@ function distance(d) {
   return d.bps ? pct(d.bps) : group(d.price);
 }
 function exitOrderLine(o) {
+  const status = M.exitOrderStatus(o, state.orders);
   const what = o.role === "take_profit" ? `TP${o.level + 1}` : o.role === "stop_loss" ? "SL" : o.role === "trailing" ? "TS" : "TIME";
   const at = o.role === "trailing" ? (isZero(o.activation_price) ? "now" : "from " + group(o.activation_price))
     : isZero(o.stop_price) ? "" : "@ " + group(o.stop_price);
   const span = el("span", "exit-order" + (o.cancelling ? " cancelling" : ""),
-    `${what} ${o.client_id} ${group(o.qty)} ${at} ${o.status || "working"}${o.activated ? " · activated" : ""}`);
+    `${what} ${o.client_id} ${group(o.qty)} ${at} ${status || "working"}${o.activated ? " · activated" : ""}`);
   span.dataset.cid = o.client_id;
-  if (o.status) span.dataset.status = o.status;
+  if (status) span.dataset.status = status;
   return span;
 }
 function renderExits() {

@@ -157,6 +157,14 @@ const QtrModel = (() => {
     o.time_ms = u.time_ms || o.time_ms;
     return "changed";
   }
+  /* An exit order's status: the latest update seen for it on the feed, else
+   * the state `orders` (the order table, a Map by client id) holds for it,
+   * else "" (resting as the host listed it). */
+  function exitOrderStatus(o, orders) {
+    if (o.status) return o.status;
+    const known = orders && orders.get(o.client_id);
+    return known ? known.status : "";
+  }
   /* Plans to show: open positions first, then by symbol. */
   function exitRows(plans) {
     const open = (x) => (x.position && cmpDec(x.position.qty, "0") !== 0 ? 1 : 0);
@@ -198,7 +206,7 @@ const QtrModel = (() => {
   }
 
   return { isFinal, parseDec, cmpDec, sumDec, subDec, laterOrder, mergeOrder, newestFirst, orderRows, pruneOrders,
-           fillRows, signalRows, positionRows, applyPositions, isExitClientId, applyExits, applyExitUpdate, exitRows,
+           fillRows, signalRows, positionRows, applyPositions, isExitClientId, applyExits, applyExitUpdate, exitOrderStatus, exitRows,
            equitySeries, hms, stamp, when };
 })();
 

@@ -148,3 +148,10 @@ test("plans with an open position first, then by symbol; a new list replaces the
   M.applyExits(plans, [{ symbol: "CCCUSDT", position: { qty: "0" } }]);
   assert.deepEqual([...plans.keys()], ["CCCUSDT"]);
 });
+
+test("an exit order's status: its own update first, else the order table's, else none", () => {
+  const orders = new Map([["qtr-r1-e1", { client_id: "qtr-r1-e1", status: "NEW" }]]);
+  assert.equal(M.exitOrderStatus({ client_id: "qtr-r1-e1" }, orders), "NEW");
+  assert.equal(M.exitOrderStatus({ client_id: "qtr-r1-e1", status: "PARTIALLY_FILLED" }, orders), "PARTIALLY_FILLED");
+  assert.equal(M.exitOrderStatus({ client_id: "qtr-r1-e5" }, orders), "");
+});
