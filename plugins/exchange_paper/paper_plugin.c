@@ -51,7 +51,7 @@ static const qtr_option OPTIONS[] = {
       .help = "limit prices must be multiples of this tick", .min = "0", .flags = QTR_OPT_MIN_EXCLUSIVE, .max = "1000000" },
     { .name = "symbols_file", .type = QTR_OPT_PATH, .default_value = "",
       .help = "exchangeInfo JSON with each symbol's tick, step, minimums and precision (Binance GET /fapi/v1/exchangeInfo, as saved); "
-              "empty: price_tick and min_qty_step for every symbol" },
+              "relative to the config file's folder; empty: price_tick and min_qty_step for every symbol" },
     { .name = "market_fill", .type = QTR_OPT_STRING, .default_value = "close",
       .help = "market orders fill at the close of the candle they were decided on (close) or at the next open (next_open)" },
     { .name = "limit_fill", .type = QTR_OPT_STRING, .default_value = "through",

@@ -48,7 +48,8 @@
 static const qtr_option ens_options[] = {
     { .name = "symbols", .type = QTR_OPT_STRING_LIST, .help = "symbols to trade; empty: every symbol seen" },
     { .name = "model", .type = QTR_OPT_PATH, .default_value = "", .max = "1000",
-      .help = "the XGBoost model file (its sidecar is <model>.meta); empty: rules only (DEGRADED)" },
+      .help = "the XGBoost model file (its sidecar is <model>.meta), relative to the config file's folder; "
+              "empty: rules only (DEGRADED)" },
     { .name = "weight_model", .type = QTR_OPT_DOUBLE, .default_value = "0.4", .min = "0", .max = "1",
       .help = "the model's weight in the vote" },
     { .name = "weight_trend", .type = QTR_OPT_DOUBLE, .default_value = "0.2", .min = "0", .max = "1",
