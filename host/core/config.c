@@ -199,16 +199,21 @@ static void parse_top(walker *w, qh_config *c)
     lua_pop(L, 1);
 }
 
+/* The sections over qh_config itself (caps, plugins[i] and the bus have
+ * their own structs): their defaults are set and their lists freed by the
+ * tables, so a new list field needs no code here. */
+static const qh_conf_section *const config_sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
+                                                          &qh_section_policy, &qh_section_signals, &qh_section_store,
+                                                          &qh_section_ess, &qh_section_regime };
+#define N_CONFIG_SECTIONS (sizeof config_sections / sizeof config_sections[0])
+
 /* Every declared default (core/config_sections.c). */
 static void set_defaults(qh_config *c)
 {
-    static const qh_conf_section *const sections[] = { &qh_section_top, &qh_section_market, &qh_section_account,
-                                                       &qh_section_policy, &qh_section_signals, &qh_section_store,
-                                                       &qh_section_ess, &qh_section_regime };
     memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+    for (size_t i = 0; i < N_CONFIG_SECTIONS; i++) {
         qh_conf_error e;
-        if (qh_conf_defaults(sections[i], c, &e) != 0) {
+        if (qh_conf_defaults(config_sections[i], c, &e) != 0) {
             fprintf(stderr, "qtr: config table: %s: %s (a bug)\n", e.where, e.why);
             abort();
         }
@@ -320,9 +325,7 @@ int qh_config_load_file(const char *path, qh_config *out, char *err, size_t errl
 void qh_config_free(qh_config *c)
 {
     if (!c) return;
-    free_list(c->plugin_path, c->n_plugin_path);
-    free_list(c->market.symbols, c->market.n_symbols);
-    free_list(c->market.files, c->market.n_files);
+    for (size_t i = 0; i < N_CONFIG_SECTIONS; i++) qh_conf_free_lists(config_sections[i], c);
     for (size_t i = 0; i < c->n_plugins; i++) {
         qh_plugin_conf *p = &c->plugins[i];
         for (size_t k = 0; k < p->n_opts; k++) {
