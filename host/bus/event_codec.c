@@ -32,13 +32,6 @@ const char *qh_busev_type_name(qtr_event_type t)
     return r ? r->name : NULL;
 }
 
-bool qh_busev_type_parse(const char *name, qtr_event_type *out)
-{
-    for (size_t i = 0; name && i < sizeof rows / sizeof rows[0]; i++)
-        if (strcmp(rows[i].name, name) == 0) { *out = rows[i].type; return true; }
-    return false;
-}
-
 bool qh_busev_host_id_valid(const char *s)
 {
     size_t n = 0;

@@ -39,10 +39,9 @@ size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, u
 /* 0, or -1 with one line in err (version, type, length, host_id). */
 int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen);
 
-/* The type's name on the bus ("signal"), NULL for an unknown type. */
+/* The type's name on the bus ("signal": the registry's, so a name is read
+ * back with qtr_event_type_by_name), NULL for an unknown type. */
 const char *qh_busev_type_name(qtr_event_type t);
-/* false if no type has this name. */
-bool qh_busev_type_parse(const char *name, qtr_event_type *out);
 
 /* host_id as the product surface allows it: [a-z0-9-]{1,32}. */
 bool qh_busev_host_id_valid(const char *s);
