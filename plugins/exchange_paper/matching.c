@@ -309,8 +309,10 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
     }
     qtr_paper_path pt;
     qtr_paper_path_of(c, &pt);
+    /* the mark is asked for only when an order could watch it: on most
+     * candles a symbol has none resting, and the host looks it up by name */
     qtr_mark_price mbuf;
-    const qtr_mark_price *mark = mark_for(p, c->symbol, &mbuf);
+    const qtr_mark_price *mark = sym->head ? mark_for(p, c->symbol, &mbuf) : NULL;
     qtr_paper_hold(p);                        /* the list stays linked below */
     p->due_busy = true;
     size_t n = 0;
