@@ -41,6 +41,9 @@ struct qh_exits {
      * resting there (a strategy's set_exit_plan in init, or a fill adopted
      * at start). The plan is kept; qh_exits_reconcile places what lacks. */
     bool hold;
+    /* Live trailing stops not yet activated, over every symbol: while 0, a
+     * price (each candle, each mark) costs no lookup at all. */
+    size_t n_waiting;
 };
 
 static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -119,8 +122,17 @@ static qh_exit_live *live_find(exit_symbol *s, const char *cid)
     return NULL;
 }
 
+static bool waiting(const qh_exit_live *x) { return x->role == QH_EXIT_TRAILING && !x->activated; }
+
+/* x was just filled in at the end of s->live. */
+static void live_added(exit_symbol *s, const qh_exit_live *x)
+{
+    if (waiting(x)) s->m->n_waiting++;
+}
+
 static void live_remove(exit_symbol *s, qh_exit_live *x)
 {
+    if (waiting(x)) s->m->n_waiting--;
     size_t i = (size_t)(x - s->live);
     s->live[i] = s->live[--s->n_live];
 }
@@ -142,6 +154,7 @@ static bool send(exit_symbol *s, qh_exit_role role, uint32_t level, const qtr_or
     x->level = level;
     x->activated = role == QH_EXIT_TRAILING && o.activation_price == 0;
     x->intent = o;
+    live_added(s, x);
     /* live before the call: the order path may answer (REJECTED) inside it */
     int rc = m->sv.submit(m->sv.ud, &o);
     if (rc != QTR_OK) {
@@ -389,6 +402,7 @@ static void adopt(exit_symbol *s, const qtr_order_update *u)
     o->confidence = 1.0;
     qtr_strlcpy(o->reason, "exit: adopted after a restart", sizeof o->reason);
     x->activated = x->role == QH_EXIT_TRAILING && o->activation_price == 0;
+    live_added(s, x);
 }
 
 void qh_exits_hold(qh_exits *m) { m->hold = true; }
@@ -461,14 +475,18 @@ size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, s
  * to its activation price; one closing a short, once the price falls to it. */
 void qh_exits_on_price(qh_exits *m, const char *symbol, qtr_working_type working, qtr_dec low, qtr_dec high)
 {
+    if (!m->n_waiting) return;
     exit_symbol *s = find(m, symbol);
     for (size_t i = 0; s && i < s->n_live; i++) {
         qh_exit_live *x = &s->live[i];
-        if (x->role != QH_EXIT_TRAILING || x->activated || x->intent.working_type != working) continue;
+        if (!waiting(x) || x->intent.working_type != working) continue;
         qtr_dec at = x->intent.activation_price;
         x->activated = x->intent.side == QTR_SIDE_SELL ? high >= at : low <= at;
+        if (x->activated) m->n_waiting--;
     }
 }
+
+size_t qh_exits_waiting_trailing(const qh_exits *m) { return m->n_waiting; }
 
 static qtr_exit_role sdk_role(qh_exit_role r)
 {

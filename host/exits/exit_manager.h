@@ -123,6 +123,9 @@ size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, s
  * activated from then on (shown by qh_exits_list; the exchange triggers it,
  * not the host). */
 void qh_exits_on_price(qh_exits *m, const char *symbol, qtr_working_type working, qtr_dec low, qtr_dec high);
+/* How many live trailing stops wait for their activation price (while
+ * none does, qh_exits_on_price returns at once). */
+size_t qh_exits_waiting_trailing(const qh_exits *m);
 
 /* Every symbol with a plan, as the SDK shows it (qtr_exit_state, in the
  * order the plans were first set): up to cap into out. Returns how many. */

@@ -176,6 +176,45 @@ static void test_trailing_activation_follows_the_working_price(void **state)
         if (!strcmp(st[0].orders[i].client_id, cid)) assert_true(st[0].orders[i].activated);
 }
 
+/* The count of trailing stops waiting for activation (which lets a price
+ * skip the lookup) follows every way one comes and goes: placed, activated,
+ * ended by the exchange, placed again. */
+static void test_waiting_count_follows_the_trailing_stops(void **state)
+{
+    world *w = *state;
+    qtr_exit_plan p = plan();
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 0);
+    position(w, "0.010", "100");
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 1);
+    const qtr_order_intent *tr = fake_find(&w->f, 0, QTR_ORDER_TRAILING_STOP_MARKET);
+    assert_non_null(tr);
+    /* cancelled by someone else: ended (0), then placed again (1) */
+    qtr_order_update u;
+    qtr_order_update_for_intent(tr, QTR_OS_CANCELED, NULL, w->f.now, &u);
+    size_t sent = w->f.n_sent;
+    qh_exits_on_order_update(w->m, &u);
+    assert_int_equal(w->f.n_sent, sent + 1);
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 1);
+    qh_exits_on_price(w->m, "BTCUSDT", QTR_WORKING_MARK, D("102"), D("102"));
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 0);
+    qh_exits_on_price(w->m, "BTCUSDT", QTR_WORKING_MARK, D("103"), D("103"));   /* activated once only */
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 0);
+    /* a new size: the activated one is cancelled, a new one waits */
+    position(w, "0.020", "100");
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 1);
+    /* flat: the waiting one is cancelled, and gone when the exchange says so */
+    position(w, "0", "0");
+    for (size_t i = 0; i < w->f.n_sent; i++) {
+        qtr_order_update_for_intent(&w->f.sent[i], QTR_OS_CANCELED, NULL, w->f.now, &u);
+        qh_exits_on_order_update(w->m, &u);
+    }
+    assert_int_equal(qh_exits_waiting_trailing(w->m), 0);
+    qtr_exit_state st[1];
+    qh_exits_list(w->m, st, 1);
+    assert_int_equal(st[0].n_orders, 0);
+}
+
 /* No activation price: active from the start. */
 static void test_trailing_without_activation_is_active(void **state)
 {
@@ -262,6 +301,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_position_shows_its_orders, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trailing_activation_follows_the_working_price, setup, teardown),
         cmocka_unit_test_setup_teardown(test_trailing_without_activation_is_active, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_waiting_count_follows_the_trailing_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regime_override_in_force, setup, teardown),
         cmocka_unit_test_setup_teardown(test_held_until_the_first_reconcile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cap_and_clear, setup, teardown),
