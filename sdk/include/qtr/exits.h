@@ -189,7 +189,8 @@ typedef struct qtr_exit_state {
     char owner[QTR_NAME_MAX];      /* the plugin that set the plan           */
     qtr_working_type working_type;
     qtr_dec qty_step, price_tick;
-    qtr_regime regime;             /* the symbol's regime at the last placement */
+    qtr_regime regime;             /* the regime whose parameters are in force (the
+                                      symbol's, as of the last placement) */
     bool regime_override;          /* params are regime[regime], not base     */
     qtr_exit_params params;        /* the parameters in force                */
     qtr_dec position_qty;          /* signed: the position the exits cover; 0 flat */
