@@ -6,7 +6,8 @@
  * sequences so the order rules are reached too: both give the same result,
  * the same candle, the same message and the same state after every row.
  * Each row the fast reading accepts also has, field by field, the value
- * qtr_dec_parse() / qh_csv_parse_ms() give it. */
+ * qtr_dec_parse() / qh_csv_parse_ms() give it; its runs of digits read 8
+ * bytes at a time equal those read one at a time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -242,12 +243,96 @@ static void declines_what_it_does_not_read(void **state)
     assert_int_equal(c.volume, 928904350000000LL);
 }
 
+/* The run of digits read 8 bytes at a time against one byte at a time:
+ * random bytes (mostly digits, any byte value besides: '/' and ':' next to
+ * the digits, 0x80 and above, NUL), runs of 0 to 40 digits, the row's end
+ * anywhere: the same value (mod 2^64), count and end, 8-byte reads never
+ * past the end. */
+static void digits_in_eights_agree_with_one_at_a_time(void **state)
+{
+    (void)state;
+    static const unsigned char others[] = { '/', ':', '.', ',', 'e', ' ', 0, 0x80, 0xB0, 0xB9, 0xFF, '0' - 1, '9' + 1 };
+    unsigned char buf[64];
+    size_t long_runs = 0;
+    for (int i = 0; i < 300000; i++) {
+        size_t len = rnd(48);
+        for (size_t j = 0; j < len; j++)
+            buf[j] = rnd(6) ? (unsigned char)('0' + rnd(10))
+                            : rnd(2) ? others[rnd((uint32_t)sizeof others)] : (unsigned char)rnd(256);
+        const char *start = (const char *)buf, *eol = start + len;
+        const char *p = start;
+        uint64_t m = 0;
+        size_t digits = 0;
+        qh_csv_fast_digits(&p, eol, &m, &digits);
+        const char *q = start;
+        uint64_t want = 0;
+        size_t want_digits = 0;
+        while (q < eol && *q >= '0' && *q <= '9') want = want * 10 + (uint64_t)(*q++ - '0'), want_digits++;
+        assert_ptr_equal(p, q);
+        assert_int_equal(digits, want_digits);
+        assert_true(m == want);
+        if (want_digits >= 8) long_runs++;
+    }
+    assert_true(long_runs > 1000);
+}
+
+/* The one-byte-at-a-time reading of a decimal field that the 8-byte
+ * readings replaced: the reference for qh_csv_fast_dec. */
+static bool dec_one_at_a_time(const char **pp, const char *eol, qtr_dec *out)
+{
+    static const uint64_t unit_of[9] = { 100000000, 10000000, 1000000, 100000, 10000, 1000, 100, 10, 1 };
+    const char *p = *pp;
+    uint64_t m = 0;
+    size_t digits = 0, frac = 0;
+    while (p < eol && *p >= '0' && *p <= '9') m = m * 10 + (uint64_t)(*p++ - '0'), digits++;
+    if (p < eol && *p == '.') {
+        p++;
+        while (p < eol && *p >= '0' && *p <= '9') m = m * 10 + (uint64_t)(*p++ - '0'), digits++, frac++;
+    }
+    if (digits == 0 || digits > 18 || frac > 8) return false;
+    if (m > (uint64_t)INT64_MAX / unit_of[frac]) return false;
+    *out = (qtr_dec)(m * unit_of[frac]);
+    *pp = p;
+    return true;
+}
+
+/* Decimals of 0 to 12 digits either side of zero, one or two dots, then any
+ * byte, the row's end anywhere: the 8-byte readings (a whole short price
+ * at once, or runs of digits) give the reference's answer, value and end. */
+static void decimals_agree_with_one_at_a_time(void **state)
+{
+    (void)state;
+    static const unsigned char others[] = { '/', ':', '.', ',', 'e', '-', 0, 0x80, 0xAE, 0xFF, '\r' };
+    unsigned char buf[64];
+    size_t taken = 0;
+    for (int i = 0; i < 400000; i++) {
+        size_t len = 0;
+        for (uint32_t k = rnd(13); k > 0; k--) buf[len++] = (unsigned char)('0' + rnd(10));
+        if (rnd(4)) buf[len++] = '.';
+        for (uint32_t k = rnd(13); k > 0; k--) buf[len++] = (unsigned char)('0' + rnd(10));
+        if (rnd(20) == 0) buf[len++] = '.';
+        for (uint32_t k = rnd(12); k > 0; k--)
+            buf[len++] = rnd(3) ? others[rnd((uint32_t)sizeof others)] : (unsigned char)rnd(256);
+        const char *start = (const char *)buf, *eol = start + rnd((uint32_t)len + 1);
+        const char *p = start, *q = start;
+        qtr_dec got = -1, want = -1;
+        bool a = qh_csv_fast_dec(&p, eol, &got), b = dec_one_at_a_time(&q, eol, &want);
+        if (a != b || p != q || got != want)
+            fail_msg("'%.*s' (end %td): %d %lld at %td, reference %d %lld at %td", (int)len, (const char *)buf,
+                     eol - start, a, (long long)got, p - start, b, (long long)want, q - start);
+        taken += a;
+    }
+    assert_true(taken > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(six_columns_agree),
         cmocka_unit_test(twelve_columns_agree),
         cmocka_unit_test(declines_what_it_does_not_read),
+        cmocka_unit_test(digits_in_eights_agree_with_one_at_a_time),
+        cmocka_unit_test(decimals_agree_with_one_at_a_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
