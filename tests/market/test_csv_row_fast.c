@@ -252,7 +252,7 @@ static void digits_in_eights_agree_with_one_at_a_time(void **state)
 {
     (void)state;
     static const unsigned char others[] = { '/', ':', '.', ',', 'e', ' ', 0, 0x80, 0xB0, 0xB9, 0xFF, '0' - 1, '9' + 1 };
-    unsigned char buf[64];
+    unsigned char buf[64] = { 0 };
     size_t long_runs = 0;
     for (int i = 0; i < 300000; i++) {
         size_t len = rnd(48);
@@ -303,7 +303,7 @@ static void decimals_agree_with_one_at_a_time(void **state)
 {
     (void)state;
     static const unsigned char others[] = { '/', ':', '.', ',', 'e', '-', 0, 0x80, 0xAE, 0xFF, '\r' };
-    unsigned char buf[64];
+    unsigned char buf[64] = { 0 };
     size_t taken = 0;
     for (int i = 0; i < 400000; i++) {
         size_t len = 0;
