@@ -73,8 +73,9 @@ static const qtr_option bn_options[] = {
       .help = "log every request and answer (signature and key redacted)" },
     { .name = "stream_url", .type = QTR_OPT_STRING, .default_value = "auto",
       .help = "WebSocket base for the streams (ws:// for a mock); auto: wss://fstream.binance.com with the live base_url, " "else none; empty: REST polling only" },
-    { .name = "stream_ca_file", .type = QTR_OPT_STRING, .default_value = "",
-      .help = "PEM file of the CAs trusted for wss:// (empty: the system's)" },
+    { .name = "stream_ca_file", .type = QTR_OPT_PATH, .default_value = "",
+      .help = "PEM file of the CAs trusted for wss:// (empty: the system's); a relative path is from the config "
+              "file's folder" },
     { .name = "user_stream", .type = QTR_OPT_BOOL, .default_value = "true",
       .help = "order and fill updates over the user data stream" },
     { .name = "market_stream", .type = QTR_OPT_BOOL, .default_value = "true",

@@ -92,17 +92,25 @@ static int teardown_tls(void **state)
     return 0;
 }
 
-static void load_wss(bn_fx *fx, const char *ca, const char *poll_ms)
+/* stream_ca_file as written in the config: ca_file */
+static void load_wss_with(bn_fx *fx, const char *ca_file, const char *poll_ms)
 {
-    char url[64], ca_path[128];
+    char url[64];
     snprintf(url, sizeof url, "wss://127.0.0.1:%ld", fx_ws_info(fx, "port"));
-    snprintf(ca_path, sizeof ca_path, "%s/%s.pem", dir, ca);
     mock_host_set_option(fx->m, "stream_url", url);
-    mock_host_set_option(fx->m, "stream_ca_file", ca_path);
+    mock_host_set_option(fx->m, "stream_ca_file", ca_file);
     mock_host_set_option(fx->m, "poll_interval_ms", poll_ms);
     mock_host_set_option(fx->m, "stream_backoff_ms", "20");
     mock_host_set_option(fx->m, "stream_backoff_max_ms", "100");
     assert_true(fx_load(fx));
+}
+
+/* stream_ca_file: ca's PEM in the test's folder, by its absolute path */
+static void load_wss(bn_fx *fx, const char *ca, const char *poll_ms)
+{
+    char ca_path[128];
+    snprintf(ca_path, sizeof ca_path, "%s/%s.pem", dir, ca);
+    load_wss_with(fx, ca_path, poll_ms);
 }
 
 static bool is_new(bn_fx *fx, const void *cid)
@@ -134,6 +142,21 @@ static void trusted_certificate_streams(void **state)
     rest_then_fill(fx, "tls-1");
 }
 
+/* stream_ca_file is a path option: "mock.pem" is the one in the config
+ * file's folder, not in the working directory (the test runs elsewhere; as a
+ * plain string it was "not a readable file" and the plugin refused to load). */
+static void a_relative_ca_file_is_from_the_config_folder(void **state)
+{
+    bn_fx *fx = *state;
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_string_not_equal(cwd, dir);
+    mock_host_set_config_dir(fx->m, dir);
+    load_wss_with(fx, "mock.pem", "600000");
+    assert_true(fx_run_until(fx, 3000, fx_health_says, "fills: stream"));
+    rest_then_fill(fx, "tls-3");
+}
+
 static void other_ca_is_refused(void **state)
 {
     bn_fx *fx = *state;
@@ -153,6 +176,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(trusted_certificate_streams, setup_tls, teardown_tls),
         cmocka_unit_test_setup_teardown(other_ca_is_refused, setup_tls, teardown_tls),
+        cmocka_unit_test_setup_teardown(a_relative_ca_file_is_from_the_config_folder, setup_tls, teardown_tls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
