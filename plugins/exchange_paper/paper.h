@@ -13,9 +13,7 @@
 #include "kx_rules.h"   /* rounding and checks: the exchange kit's, as live */
 
 #define QTR_PAPER_MAX_OPEN_ORDERS 4096
-#define QTR_PAPER_ID_SLOTS 8192          /* power of two, twice the orders  */
 #define QTR_PAPER_MAX_SYMBOLS 256
-#define QTR_PAPER_SYMBOL_SLOTS 512       /* power of two, twice the symbols */
 
 __extension__ typedef __int128 qtr_paper_i128;
 
@@ -33,7 +31,6 @@ typedef struct qtr_paper_order {
     qtr_dec trail_best;              /* ... and the best price since (trailing.c) */
     qtr_paper_symbol *sym;
     struct qtr_paper_order *prev, *next;   /* symbol's open list; free list */
-    int32_t id_slot;                 /* where the client-id index holds it  */
     /* Publishing lets the host call back in (a fill can trip the ESS, which
      * cancels every order), so an order is never unlinked while one of our
      * loops may hold it: see qtr_paper_hold(). */
@@ -103,13 +100,13 @@ typedef struct qtr_paper {
     size_t n_open;                   /* open orders, the dead ones not counted */
     int hold;                        /* > 0: releases wait for the sweep        */
     qtr_paper_order *dead_list;      /* finished while held                     */
-    int32_t id_index[QTR_PAPER_ID_SLOTS];   /* pool index + 1, 0 empty     */
+    struct qc_strmap *ids;           /* client id -> pool index (qc/strmap.h) */
     qtr_paper_due *due;              /* QTR_PAPER_MAX_OPEN_ORDERS: one candle's orders in path order */
     bool due_busy;
 
     qtr_paper_symbol *syms;          /* QTR_PAPER_MAX_SYMBOLS                */
     size_t n_syms;
-    int16_t sym_index[QTR_PAPER_SYMBOL_SLOTS];   /* syms index + 1, 0 empty */
+    struct qc_strmap *sym_ix;        /* name -> syms index (qc/strmap.h)      */
     bool warned_symbols_full;
     bool warned_no_mark;             /* a MARK conditional order saw no mark yet */
 
@@ -127,7 +124,8 @@ qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name);
 qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name);
 qtr_paper_order *qtr_paper_order_find(qtr_paper *p, const char *client_id);
 /* Takes an order from the pool, indexes it by client id and appends it to its
- * symbol's open list. NULL when the pool is full. */
+ * symbol's open list. NULL when the pool is full. The caller has checked
+ * that the client id is valid and not open already. */
 qtr_paper_order *qtr_paper_order_open(qtr_paper *p, qtr_paper_symbol *sym, const qtr_order_update *u);
 /* Unlinks, unindexes and returns an order to the pool. */
 void qtr_paper_order_release(qtr_paper *p, qtr_paper_order *o);

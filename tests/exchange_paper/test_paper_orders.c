@@ -285,6 +285,40 @@ static void bounded_open_orders(void **state)
     fx_stop(&f);
 }
 
+/* The symbol table holds QTR_PAPER_MAX_SYMBOLS (256): each one keeps its own
+ * market data (a post-only buy at 1.5 rests under an odd symbol's close of 2
+ * and would take at an even one's close of 1), the next symbol's candle is
+ * refused with one error naming it, and an order on it finds no market data. */
+static void bounded_symbols(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    char sym[32], cid[32];
+    for (int i = 0; i < 256; i++) {
+        snprintf(sym, sizeof sym, "S%dUSDT", i);
+        const char *px = i % 2 ? "2" : "1";
+        fx_candle(&f, sym, px, px, px, px, "1000");
+    }
+    assert_null(strstr(f.m->last_log, "more than 256 symbols"));
+    fx_candle(&f, "FULLUSDT", "1", "1", "1", "1", "1000");
+    assert_non_null(strstr(f.m->last_log, "more than 256 symbols: no market data kept for FULLUSDT"));
+    for (int i = 0; i < 256; i += 17) {
+        snprintf(sym, sizeof sym, "S%dUSDT", i);
+        snprintf(cid, sizeof cid, "s%d", i);
+        assert_int_equal(fx_submit(&f, sym, cid, BUY, LMT, QTR_TIF_GTX, "1", "1.5", false), QTR_OK);
+        const qtr_order_update *u = &mock_host_last_event(f.m, QTR_EV_ORDER_UPDATE)->u.order_update;
+        assert_string_equal(u->symbol, sym);
+        assert_int_equal(u->status, i % 2 ? QTR_OS_NEW : QTR_OS_EXPIRED);
+    }
+    assert_int_equal(fx_submit(&f, "FULLUSDT", "full", BUY, LMT, GTC, "1", "0.5", false), QTR_OK);
+    const qtr_order_update *u = &mock_host_last_event(f.m, QTR_EV_ORDER_UPDATE)->u.order_update;
+    assert_int_equal(u->status, QTR_OS_REJECTED);
+    assert_string_equal(u->reason, "no market data for FULLUSDT");
+    assert_int_equal(fx_cancel(&f, "FULLUSDT", "full"), QTR_ENOTFOUND);
+    fx_stop(&f);
+}
+
 static void refuses_bad_options(void **state)
 {
     (void)state;
@@ -368,6 +402,7 @@ int main(void)
         cmocka_unit_test(rejects_bad_orders_with_reasons),
         cmocka_unit_test(snapshot_reports_orders_and_positions),
         cmocka_unit_test(bounded_open_orders),
+        cmocka_unit_test(bounded_symbols),
         cmocka_unit_test(refuses_bad_options),
         cmocka_unit_test(health_is_ok),
     };
