@@ -407,38 +407,133 @@ static void adopt(exit_symbol *s, const qtr_order_update *u)
 
 void qh_exits_hold(qh_exits *m) { m->hold = true; }
 
+/* An open exit order of the exchange's on s's symbol, not followed yet. */
+static bool adoptable(exit_symbol *s, const qtr_order_update *u)
+{
+    return strcmp(u->symbol, s->symbol) == 0 && u->reduce_only && qh_exit_client_id_is_exit(u->client_id) &&
+           !qtr_order_status_final(u->status) && !live_find(s, u->client_id);
+}
+
+static size_t adopt_resting(exit_symbol *s, const qtr_order_update *open, size_t n_open)
+{
+    size_t adopted = 0;
+    for (size_t j = 0; j < n_open; j++)
+        if (adoptable(s, &open[j])) {
+            adopt(s, &open[j]);
+            adopted++;
+        }
+    return adopted;
+}
+
+static bool has_live(const exit_symbol *s, qh_exit_role role)
+{
+    for (size_t i = 0; i < s->n_live; i++)
+        if (s->live[i].role == role && !s->live[i].cancelling) return true;
+    return false;
+}
+
+/* A take-profit rung the plan has but no resting take-profit matches (by
+ * trigger price). Placed again only if it cannot have filled while qtr was
+ * down: no take-profit rests at all (its send never landed), or one nearer
+ * to the entry still rests (the price never reached that one, so never this
+ * one either). A missing rung nearer than every resting one may have filled:
+ * left off. */
+static bool tp_missing(const exit_symbol *s, const qtr_order_intent *rung)
+{
+    bool any = false, nearer_rests = false;
+    for (size_t i = 0; i < s->n_live; i++) {
+        const qh_exit_live *x = &s->live[i];
+        if (x->role != QH_EXIT_TAKE_PROFIT || x->cancelling) continue;
+        if (x->intent.stop_price == rung->stop_price) return false;
+        any = true;
+        if (rung->side == QTR_SIDE_SELL ? x->intent.stop_price < rung->stop_price
+                                        : x->intent.stop_price > rung->stop_price)
+            nearer_rests = true;
+    }
+    return !any || nearer_rests;
+}
+
+static qtr_dec tp_resting_qty(const exit_symbol *s)
+{
+    qtr_dec sum = 0;
+    for (size_t i = 0; i < s->n_live; i++)
+        if (s->live[i].role == QH_EXIT_TAKE_PROFIT && !s->live[i].cancelling) sum += s->live[i].intent.qty;
+    return sum;
+}
+
+/* A position with a plan after a restart: the exits still resting are kept
+ * and each of the plan's orders without a resting counterpart of its role is
+ * placed (a stop-loss whose send never landed is placed even when the
+ * trailing stop survived: until its activation price, that one protects
+ * nothing). */
+static void reconcile_open(exit_symbol *s, const qtr_order_update *open, size_t n_open)
+{
+    size_t adopted = adopt_resting(s, open, n_open);
+    if (s->m->sv.regime) s->regime = s->m->sv.regime(s->m->sv.ud, s->symbol);
+    qh_exit_order orders[QH_EXIT_ORDERS_MAX];
+    char skipped[256];
+    size_t n = qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, skipped, sizeof skipped);
+    if (skipped[0]) logf_(s->m, QTR_LOG_WARN, "%s: %s", s->symbol, skipped);
+    bool had_stop = has_live(s, QH_EXIT_STOP), had_trailing = has_live(s, QH_EXIT_TRAILING);
+    /* what the resting take-profits leave uncovered: a rung placed is cut to
+     * it, so the take-profits never exceed the position */
+    qtr_dec tp_left = qtr_dec_abs(s->qty) - tp_resting_qty(s);
+    size_t placed = 0;
+    for (size_t i = 0; i < n; i++) {
+        qh_exit_order *o = &orders[i];
+        bool place_it = o->role == QH_EXIT_STOP       ? !had_stop
+                      : o->role == QH_EXIT_TRAILING   ? !had_trailing
+                      : o->role == QH_EXIT_TAKE_PROFIT ? tp_missing(s, &o->intent) && tp_left > 0
+                                                       : false;
+        if (!place_it) continue;
+        if (o->role == QH_EXIT_TAKE_PROFIT) {
+            if (o->intent.qty > tp_left) o->intent.qty = tp_left;
+            tp_left -= o->intent.qty;
+        }
+        logf_(s->m, QTR_LOG_WARN, "%s: no %s rests on the exchange after the restart: placing it", s->symbol,
+              qh_exit_role_name(o->role));
+        if (send(s, o->role, o->level, &o->intent)) placed++;
+    }
+    logf_(s->m, QTR_LOG_INFO, "%s: after the restart %zu exit order%s kept, %zu placed", s->symbol, adopted,
+          adopted == 1 ? "" : "s", placed);
+}
+
+/* A symbol with a plan, flat after a restart (a stop closed the position
+ * while qtr was down): its exits still resting would act on the next
+ * position, so they are cancelled. */
+static void reconcile_flat(exit_symbol *s, const qtr_order_update *open, size_t n_open)
+{
+    size_t adopted = adopt_resting(s, open, n_open);
+    if (adopted)
+        logf_(s->m, QTR_LOG_WARN, "%s: flat after the restart: cancelling its %zu exit order%s still resting",
+              s->symbol, adopted, adopted == 1 ? "" : "s");
+    if (adopted || s->opened_ms) follow(s, 0, 0);   /* the store learns it is flat */
+}
+
+static const qtr_position *position_of(const qtr_position *positions, size_t n, const char *symbol)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(positions[i].symbol, symbol) == 0) return &positions[i];
+    return NULL;
+}
+
 void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,
                         size_t n_open)
 {
     m->hold = false;
-    for (size_t i = 0; i < n_positions; i++) {
-        const qtr_position *p = &positions[i];
-        exit_symbol *s = find(m, p->symbol);
-        if (!s || !s->has_plan || p->qty == 0) continue;
+    for (size_t i = 0; i < m->n_syms; i++) {
+        exit_symbol *s = &m->syms[i];
+        if (!s->has_plan) continue;
+        const qtr_position *p = position_of(positions, n_positions, s->symbol);
+        s->expect_set = false;
+        if (!p || p->qty == 0) {
+            reconcile_flat(s, open, n_open);
+            continue;
+        }
         s->qty = p->qty;
         s->entry = p->entry_price;
-        s->expect_set = false;
         if (!s->opened_ms) s->opened_ms = m->sv.now_ms(m->sv.ud);
-        bool has_stop = false;
-        size_t adopted = 0;
-        for (size_t j = 0; j < n_open; j++) {
-            const qtr_order_update *u = &open[j];
-            if (strcmp(u->symbol, p->symbol) != 0 || !u->reduce_only || !qh_exit_client_id_is_exit(u->client_id) ||
-                qtr_order_status_final(u->status) || live_find(s, u->client_id))
-                continue;
-            adopt(s, u);
-            adopted++;
-            if (u->type == QTR_ORDER_STOP_MARKET || u->type == QTR_ORDER_TRAILING_STOP_MARKET) has_stop = true;
-        }
-        if (has_stop) {
-            logf_(m, QTR_LOG_INFO, "%s: %zu exit order%s still on the exchange kept after the restart", s->symbol,
-                  adopted, adopted == 1 ? "" : "s");
-        } else {
-            logf_(m, QTR_LOG_WARN, "%s: position without a live stop after the restart: exits placed again",
-                  s->symbol);
-            cancel_all(s);
-            place(s);
-        }
+        reconcile_open(s, open, n_open);
         arm_time_stop(s);
     }
 }

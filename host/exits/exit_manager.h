@@ -23,9 +23,13 @@
  *   - Time stop: at opened + time_stop_ms on the trading clock, the live
  *     exits are cancelled and a reduce-only MARKET order closes the rest.
  *   - After a restart (qh_exits_reconcile): a position with a plan keeps
- *     the exit orders still open on the exchange if one of them is a stop
- *     or trailing stop; otherwise those are cancelled and the plan's orders
- *     placed afresh.
+ *     the exit orders still open on the exchange, and each of the plan's
+ *     orders with no resting counterpart of its role is placed: the stop,
+ *     the trailing stop (one does not stand for the other: an inactive
+ *     trailing stop protects nothing), and a take-profit rung that cannot
+ *     have filled while qtr was down (none rests, or a nearer one does).
+ *     A symbol with a plan and no position: its resting exits are
+ *     cancelled (they would act on the next position).
  */
 #ifndef QH_EXIT_MANAGER_H
 #define QH_EXIT_MANAGER_H
@@ -97,7 +101,7 @@ void qh_exits_on_order_update(qh_exits *m, const qtr_order_update *u);
 void qh_exits_hold(qh_exits *m);
 
 /* After a restart, once the exchange's open orders are known: for every
- * symbol with a plan and a position, keep or place its exits (rules above). */
+ * symbol with a plan, keep, place or cancel its exits (rules above). */
 void qh_exits_reconcile(qh_exits *m, const qtr_position *positions, size_t n_positions, const qtr_order_update *open,
                         size_t n_open);
 
