@@ -463,6 +463,18 @@ void qh_ess_hook_transition(void *ud, const qtr_ess_event *ess)
     }
 }
 
+/* What the ESS's cancel-all leaves on the exchange: a reduce-only
+ * conditional order (an exit's stop, trailing stop or take-profit; a stop
+ * placed by hand) only ever shrinks the position it protects, which stays
+ * open on a trip unless close_positions is set. The Binance and paper
+ * exchanges' cancel_all keep the same ones; plain orders, reduce-only or
+ * not, and conditional orders that could open a position go. */
+static bool ess_keeps(const qtr_order_update *o)
+{
+    return o->reduce_only && (o->type == QTR_ORDER_STOP_MARKET || o->type == QTR_ORDER_TAKE_PROFIT_MARKET ||
+                              o->type == QTR_ORDER_TRAILING_STOP_MARKET);
+}
+
 void qh_ess_hook_cancel_all(void *ud)
 {
     qh_engine *e = ud;
@@ -483,13 +495,14 @@ void qh_ess_hook_cancel_all(void *ud)
         for (size_t i = n; i > 0; i--) {
             if (i > qh_order_table_count(e->open_orders)) continue;
             qtr_order_update o = qh_order_table_items(e->open_orders)[i - 1];
-            e->exchange->ld.exchange.cancel_order(e->exchange->state, o.symbol, o.client_id);
+            if (!ess_keeps(&o)) e->exchange->ld.exchange.cancel_order(e->exchange->state, o.symbol, o.client_id);
         }
         return;
     }
     memcpy(copy, qh_order_table_items(e->open_orders), n * sizeof *copy);
     for (size_t i = 0; i < n; i++)
-        e->exchange->ld.exchange.cancel_order(e->exchange->state, copy[i].symbol, copy[i].client_id);
+        if (!ess_keeps(&copy[i]))
+            e->exchange->ld.exchange.cancel_order(e->exchange->state, copy[i].symbol, copy[i].client_id);
     free(copy);
 }
 
@@ -552,11 +565,12 @@ void qh_ess_hook_close_all(void *ud) { flatten(ud); }
 void qh_pipeline_enforce_flat(qh_engine *e)
 {
     if (qh_ess_allows(e->ess, false)) return;
-    /* while blocked, orders other than the ESS's own closes are cancelled
-     * again each tick: a cancel the exchange failed is not left standing */
+    /* while blocked, an order the cancel-all takes (not the ESS's own
+     * closes, not the protective stops it keeps) still open means a cancel
+     * the exchange failed: cancelled again each tick */
     const qtr_order_update *open = qh_order_table_items(e->open_orders);
     for (size_t i = 0; i < qh_order_table_count(e->open_orders); i++)
-        if (!is_ess_order(e, open[i].client_id) && open[i].status != QTR_OS_PENDING) {
+        if (!is_ess_order(e, open[i].client_id) && open[i].status != QTR_OS_PENDING && !ess_keeps(&open[i])) {
             qh_ess_hook_cancel_all(e);
             break;
         }

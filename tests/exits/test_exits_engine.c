@@ -104,6 +104,93 @@ static void ess_trip_keeps_exits(void **state)
     efx_free(f);
 }
 
+/* The exchange acknowledges every order sent from index `from` (NEW). */
+static void ack_new(efx *f, size_t from)
+{
+    fx_exchange *x = efx_exchange(f);
+    for (size_t i = from; i < x->n_orders; i++) {
+        const qtr_order_intent *o = &x->orders[i];
+        qtr_event ev = { .type = QTR_EV_ORDER_UPDATE };
+        qtr_order_update *u = &ev.u.order_update;
+        qtr_strlcpy(u->symbol, o->symbol, sizeof u->symbol);
+        qtr_strlcpy(u->client_id, o->client_id, sizeof u->client_id);
+        u->side = o->side;
+        u->type = o->type;
+        u->status = QTR_OS_NEW;
+        u->qty = o->qty;
+        u->stop_price = o->stop_price;
+        u->reduce_only = o->reduce_only;
+        assert_int_equal(efx_publish(f, f->e->exchange, &ev), QTR_OK);
+    }
+}
+
+/* An order resting on the exchange that this server did not place. */
+static void external_order(efx *f, const char *cid, qtr_order_type type, bool reduce_only)
+{
+    qtr_event ev = { .type = QTR_EV_ORDER_UPDATE };
+    qtr_order_update *u = &ev.u.order_update;
+    qtr_strlcpy(u->symbol, SYM, sizeof u->symbol);
+    qtr_strlcpy(u->client_id, cid, sizeof u->client_id);
+    u->side = QTR_SIDE_BUY;
+    u->type = type;
+    u->status = QTR_OS_NEW;
+    u->qty = QTR_DEC_INT(1);
+    u->price = type == QTR_ORDER_LIMIT ? QTR_DEC_INT(90) : 0;
+    u->stop_price = type == QTR_ORDER_LIMIT ? 0 : QTR_DEC_INT(110);
+    u->reduce_only = reduce_only;
+    u->external = true;
+    assert_int_equal(efx_publish(f, f->e->exchange, &ev), QTR_OK);
+}
+
+/* While the ESS blocks, each tick cancels again only if an order the
+ * cancel-all takes is still open: the exits' reduce-only stops stay by
+ * design, so they never cost another cancel_all (two requests per symbol
+ * on Binance, every tick). A plain order still open does. */
+static void ess_tick_leaves_resting_exits_alone(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    start(f);
+    set_plan(f);
+    fx_exchange *x = efx_exchange(f);
+    open_long(f);
+    ack_new(f, 0);
+    assert_int_equal(qh_ess_trip_host(f->e->ess, "test trip", qh_clock_now_ms(f->e->clock)), 0);
+    size_t after_trip = x->cancel_alls;
+    assert_true(after_trip >= 1);
+    for (int tick = 0; tick < 3; tick++) qh_pipeline_enforce_flat(f->e);
+    assert_int_equal(x->cancel_alls, after_trip);
+    external_order(f, "hand-limit", QTR_ORDER_LIMIT, false);
+    qh_pipeline_enforce_flat(f->e);
+    assert_int_equal(x->cancel_alls, after_trip + 1);
+    efx_free(f);
+}
+
+/* An exchange without cancel_all: the ESS cancels order by order, and, as
+ * Binance's and the paper exchange's cancel_all, keeps the reduce-only
+ * conditional orders (the exits' stop and trailing stop) while a plain
+ * order (even reduce-only) and a stop that could open a position go. */
+static void ess_fallback_cancel_keeps_reduce_only_stops(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    f->e->exchange->ld.exchange.cancel_all = NULL;
+    start(f);
+    set_plan(f);
+    fx_exchange *x = efx_exchange(f);
+    open_long(f);
+    assert_int_equal(count(x, 0, QTR_ORDER_STOP_MARKET), 1);
+    assert_int_equal(count(x, 0, QTR_ORDER_TRAILING_STOP_MARKET), 1);
+    ack_new(f, 0);
+    external_order(f, "hand-limit", QTR_ORDER_LIMIT, false);
+    external_order(f, "hand-reduce-limit", QTR_ORDER_LIMIT, true);
+    external_order(f, "hand-entry-stop", QTR_ORDER_STOP_MARKET, false);
+    size_t before = x->cancels;
+    assert_int_equal(qh_ess_trip_host(f->e->ess, "test trip", qh_clock_now_ms(f->e->clock)), 0);
+    assert_int_equal(x->cancels - before, 3);
+    efx_free(f);
+}
+
 /* A restart: the store holds the plan and the position. */
 static void restart(efx *f)
 {
@@ -159,6 +246,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ess_trip_keeps_exits),
+        cmocka_unit_test(ess_tick_leaves_resting_exits_alone),
+        cmocka_unit_test(ess_fallback_cancel_keeps_reduce_only_stops),
         cmocka_unit_test(restart_replaces_a_missing_stop),
         cmocka_unit_test(restart_keeps_a_live_stop),
     };
