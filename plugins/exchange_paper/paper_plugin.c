@@ -195,6 +195,16 @@ static int paper_cancel(void *state, const char *symbol, const char *client_id)
     return QTR_OK;
 }
 
+/* cancel_all keeps what Binance's keeps: a reduce-only conditional order
+ * (an exit's stop, trailing stop or take-profit) only shrinks the position it
+ * protects, and an ESS trip leaves that position open unless close_positions
+ * is set. Plain orders, reduce-only or not, and stops that could open go. */
+static bool cancel_all_keeps(const qtr_order_update *u)
+{
+    return u->reduce_only && (u->type == QTR_ORDER_STOP_MARKET || u->type == QTR_ORDER_TAKE_PROFIT_MARKET ||
+                              u->type == QTR_ORDER_TRAILING_STOP_MARKET);
+}
+
 static int paper_cancel_all(void *state, const char *symbol)
 {
     qtr_paper *p = state;
@@ -204,7 +214,7 @@ static int paper_cancel_all(void *state, const char *symbol)
         if (symbol && strcmp(symbol, s->name) != 0) continue;
         qtr_paper_hold(p);                    /* the list stays linked while we walk it */
         for (qtr_paper_order *o = s->head; o; o = o->next)
-            qtr_paper_finish(p, o, QTR_OS_CANCELED, "canceled by cancel_all", now);
+            if (!cancel_all_keeps(&o->u)) qtr_paper_finish(p, o, QTR_OS_CANCELED, "canceled by cancel_all", now);
         qtr_paper_unhold(p);
     }
     return QTR_OK;
