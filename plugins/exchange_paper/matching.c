@@ -301,7 +301,9 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
     }
     sym->last = *c;
     sym->has_candle = true;
-    ensure_budget(p, sym, c);
+    /* the candle's volume budget, set now only if an order rests to spend
+     * it; an order sent later on this candle sets it first (submit_held) */
+    if (sym->head) ensure_budget(p, sym, c);
     if (p->due_busy) {                        /* a candle fed from inside a fill's publish */
         p->h->log(p->ctx, QTR_LOG_ERROR, "%s: candle at %lld fed while another is matched; not matched",
                   c->symbol, (long long)c->open_time_ms);

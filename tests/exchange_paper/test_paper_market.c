@@ -97,6 +97,31 @@ static void partial_fills_bounded_by_volume_share(void **state)
     fx_stop(&f);
 }
 
+/* The budget belongs to the candle an order trades on, also when candles
+ * came and went with no order resting (the budget is then set by the
+ * order, not by the candle): 10% of the last candle's volume, whole. */
+static void budget_of_the_candle_traded_on(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "500");   /* 50 */
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "a", BUY, MKT, GTC, "20", "0", false), QTR_OK);
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "900");   /* no order rests */
+    fx_candle(&f, "XRPUSDT", "1", "1", "1", "1", "300");   /* 30 */
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "b", BUY, MKT, GTC, "25", "0", false), QTR_OK);
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "c", BUY, MKT, GTC, "25", "0", false), QTR_OK);
+    qtr_fill fl[4];
+    assert_int_equal(fx_fills(&f, mark, "a", fl, 4), 1);
+    assert_int_equal(fl[0].qty, D("20"));
+    assert_int_equal(fx_fills(&f, mark, "b", fl, 4), 1);
+    assert_int_equal(fl[0].qty, D("25"));
+    assert_int_equal(fx_fills(&f, mark, "c", fl, 4), 1);
+    assert_int_equal(fl[0].qty, D("5"));                /* 30 - 25: the same candle's budget */
+    fx_stop(&f);
+}
+
 static void orders_share_one_candle_budget(void **state)
 {
     (void)state;
@@ -248,6 +273,7 @@ int main(void)
         cmocka_unit_test(market_buy_and_sell_with_slippage_and_fee),
         cmocka_unit_test(partial_fills_bounded_by_volume_share),
         cmocka_unit_test(orders_share_one_candle_budget),
+        cmocka_unit_test(budget_of_the_candle_traded_on),
         cmocka_unit_test(market_remainder_expires),
         cmocka_unit_test(zero_timeout_expires_at_once),
         cmocka_unit_test(newest_candle_prices_and_no_lookahead),
