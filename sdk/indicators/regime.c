@@ -50,7 +50,7 @@ void qtr_regime_classifier_free(qtr_regime_classifier *c)
  * input range: both are in (0, 2^50], so the product fits 128 bits. */
 static qtr_dec simple_return(qtr_dec close, qtr_dec prev)
 {
-    qtr__i128 r = ((qtr__i128)(close - prev) * QTR_DEC_SCALE) / prev;
+    qtr__i128 r = qtr_ind__muldiv_trunc(close - prev, QTR_DEC_SCALE, prev);
     if (r > QTR_IND_PRICE_MAX) r = QTR_IND_PRICE_MAX;
     if (r < -QTR_IND_PRICE_MAX) r = -QTR_IND_PRICE_MAX;
     return (qtr_dec)r;

@@ -5,14 +5,6 @@
 
 bool qtr_ind__period_ok(int period, int min) { return period >= min && period <= QTR_IND_PERIOD_MAX; }
 
-bool qtr_ind__price_ok(qtr_dec x) { return x >= -QTR_IND_PRICE_MAX && x <= QTR_IND_PRICE_MAX; }
-
-bool qtr_ind__candle_ok(const qtr_candle *c)
-{
-    return qtr_ind__price_ok(c->open) && qtr_ind__price_ok(c->high) && qtr_ind__price_ok(c->low) &&
-           qtr_ind__price_ok(c->close) && c->volume >= 0;
-}
-
 bool qtr_ind__ring_init(qtr_ind_ring *r, int cap)
 {
     r->v = calloc((size_t)cap, sizeof *r->v);

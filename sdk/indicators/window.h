@@ -6,9 +6,15 @@
 #include <qtr/indicators.h>
 
 bool qtr_ind__period_ok(int period, int min);
-bool qtr_ind__price_ok(qtr_dec x);
+/* Inline: every indicator checks every candle, the regime classifier three
+ * times (itself, ADX, ATR). */
+static inline bool qtr_ind__price_ok(qtr_dec x) { return x >= -QTR_IND_PRICE_MAX && x <= QTR_IND_PRICE_MAX; }
 /* Prices within range and a volume in [0, QTR_DEC_MAX]. */
-bool qtr_ind__candle_ok(const qtr_candle *c);
+static inline bool qtr_ind__candle_ok(const qtr_candle *c)
+{
+    return qtr_ind__price_ok(c->open) && qtr_ind__price_ok(c->high) && qtr_ind__price_ok(c->low) &&
+           qtr_ind__price_ok(c->close) && c->volume >= 0;
+}
 
 bool qtr_ind__ring_init(qtr_ind_ring *r, int cap);
 void qtr_ind__ring_free(qtr_ind_ring *r);
@@ -40,5 +46,14 @@ static inline double qtr_ind__i128_to_double(qtr__i128 x)
     return x == (qtr__i128)(int64_t)x ? (double)(int64_t)x : (double)x;
 }
 static inline double qtr_ind__d128(qtr__i128 x) { return qtr_ind__i128_to_double(x) / (double)QTR_DEC_SCALE; }
+
+/* a * m / d in 128 bits, truncated toward zero (d != 0): in 64 bits when
+ * a * m fits there (the same quotient), without libgcc's 128-bit division. */
+static inline qtr__i128 qtr_ind__muldiv_trunc(int64_t a, int64_t m, int64_t d)
+{
+    int64_t p;
+    if (!__builtin_mul_overflow(a, m, &p) && !(p == INT64_MIN && d == -1)) return p / d;
+    return (qtr__i128)a * m / d;
+}
 
 #endif

@@ -126,6 +126,31 @@ static void stddev_is_the_former_formula(void **state)
     assert_true(ready > 10000);
 }
 
+/* qtr_ind__muldiv_trunc is the 128-bit a * m / d: random operands of every
+ * width and sign, products either side of int64's edge, INT64_MIN / -1. */
+static void muldiv_trunc_is_the_128_bit_quotient(void **state)
+{
+    (void)state;
+    const int64_t edges[][3] = { { INT64_MIN, 1, -1 }, { INT64_MAX, 1, -1 }, { INT64_MIN, -1, 1 },
+                                 { (int64_t)1 << 50, QTR_DEC_SCALE, 1 }, { -((int64_t)1 << 50), QTR_DEC_SCALE, 7 },
+                                 { 92233720368, QTR_DEC_SCALE, 3 }, { 92233720369, QTR_DEC_SCALE, -3 } };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+        const int64_t *e = edges[i];
+        assert_true(qtr_ind__muldiv_trunc(e[0], e[1], e[2]) == (qtr__i128)e[0] * e[1] / e[2]);
+    }
+    for (int i = 0; i < 300000; i++) {
+        int64_t v[3];
+        for (int k = 0; k < 3; k++) {
+            int bits = (int)(rnd64() % 64);
+            v[k] = (int64_t)(rnd64() & ((bits ? ((uint64_t)1 << bits) : 1) - 1));
+            if (rnd64() & 1) v[k] = -v[k];
+        }
+        if (v[2] == 0) v[2] = 1;
+        if (qtr_ind__muldiv_trunc(v[0], v[1], v[2]) != (qtr__i128)v[0] * v[1] / v[2])
+            fail_msg("%lld * %lld / %lld", (long long)v[0], (long long)v[1], (long long)v[2]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -133,6 +158,7 @@ int main(void)
         cmocka_unit_test(extreme_matches_scan),
         cmocka_unit_test(i128_to_double_is_the_plain_conversion),
         cmocka_unit_test(stddev_is_the_former_formula),
+        cmocka_unit_test(muldiv_trunc_is_the_128_bit_quotient),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
