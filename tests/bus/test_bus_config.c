@@ -395,85 +395,7 @@ static void in_the_server_config(void **state)
     qh_config_free(&c);
 }
 
-/* ---- docs/config.md says what the tables declare ---- */
-
-static char *config_md;
-
-/* "10^9" or "1000" at s -> its value; *end past it. */
-static long long doc_number(const char *s, const char **end)
-{
-    char *e;
-    long long v = strtoll(s, &e, 10);
-    if (v == 10 && *e == '^') {
-        long long k = strtoll(e + 1, &e, 10);
-        for (v = 1; k > 0; k--) v *= 10;
-    }
-    *end = e;
-    return v;
-}
-
-static void documented_as_declared(const char *path, const qh_conf_field *f, void *arg)
-{
-    (void)arg;
-    char head[160];
-    snprintf(head, sizeof head, "\n| `%s` |", path);
-    const char *row = strstr(config_md, head);
-    if (!row) fail_msg("docs/config.md has no row for %s", path);
-    row++;
-    const char *eol = strchr(row, '\n');
-    int len = (int)(eol ? eol - row : (long)strlen(row));
-    char line[1024];
-    snprintf(line, sizeof line, "%.*s", len, row);
-    /* | key | type | default | meaning | */
-    char *cols[5] = { 0 };
-    int n = 0;
-    for (char *p = line; (p = strchr(p, '|')) && n < 5; p++) cols[n++] = p + 1;
-    if (n < 5) fail_msg("%s: the row has fewer than 4 columns: %s", path, line);
-    char dflt[128];
-    snprintf(dflt, sizeof dflt, "%.*s", (int)(cols[3] - cols[2] - 1), cols[2]);
-    if (f->opt.default_value && f->opt.type == QTR_OPT_INT) {
-        char want[64];
-        snprintf(want, sizeof want, " %s ", f->opt.default_value);
-        if (strcmp(dflt, want) != 0) fail_msg("%s: documented default '%s', declared %s", path, dflt, f->opt.default_value);
-    } else if (f->opt.default_value) {
-        char want[64];
-        snprintf(want, sizeof want, " `\"%s\"` ", f->opt.default_value);
-        if (strcmp(dflt, want) != 0) fail_msg("%s: documented default '%s', declared \"%s\"", path, dflt, f->opt.default_value);
-    } else if (f->opt.flags & QTR_OPT_REQUIRED) {
-        if (!strstr(dflt, "required")) fail_msg("%s: declared required, documented default '%s'", path, dflt);
-    }
-    const char *meaning = cols[3];
-    if (f->opt.type == QTR_OPT_INT) {
-        /* "(lo..hi)"; a string's length bounds are its buffer's, not documented */
-        char lo[40];
-        snprintf(lo, sizeof lo, "%s..", f->opt.min);
-        const char *at = strstr(meaning, lo);
-        if (!at) fail_msg("%s: declared %s..%s, the row says: %s", path, f->opt.min, f->opt.max, meaning);
-        const char *end;
-        long long hi = doc_number(at + strlen(lo), &end);
-        if (hi != atoll(f->opt.max)) fail_msg("%s: declared max %s, documented %lld", path, f->opt.max, hi);
-    }
-    for (const char *const *a = f->opt.allowed; f->opt.type == QTR_OPT_STRING && a && *a; a++) {
-        char want[64];
-        snprintf(want, sizeof want, "`%s`", *a);
-        if (!strstr(meaning, want)) fail_msg("%s: allowed value %s is not documented", path, *a);
-    }
-}
-
-static void docs_say_what_the_tables_declare(void **state)
-{
-    (void)state;
-    FILE *f = fopen("docs/config.md", "rb");   /* tests run in the source folder */
-    if (!f) fail_msg("docs/config.md: cannot open (run from the source folder)");
-    config_md = calloc(1, 1 << 20);
-    assert_non_null(config_md);
-    config_md[0] = '\n';
-    size_t n = fread(config_md + 1, 1, (1 << 20) - 2, f);
-    fclose(f);
-    assert_true(n > 0);
-    each_field(&qh_section_bus_top, "", documented_as_declared, NULL);
-    free(config_md);
-}
+/* docs/config.md says what these tables declare: tests/core/test_config_docs.c (every section). */
 
 int main(void)
 {
@@ -487,7 +409,6 @@ int main(void)
         cmocka_unit_test(every_declared_bound_and_type),
         cmocka_unit_test(unknown_keys_and_wrong_tables),
         cmocka_unit_test(in_the_server_config),
-        cmocka_unit_test(docs_say_what_the_tables_declare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
