@@ -11,7 +11,7 @@ import tempfile
 import time
 import urllib.request
 
-from qtrtest import PLUGINS, SRC, Server, api_json, check, finish, free_port, metric, run, store_query, wait_until, write
+from qtrtest import PLUGINS, SRC, Server, api_json, check, finish, free_port, metric, run, store_query, store_rows, wait_until, write
 
 TOKEN = "e2e-operator-token-7f3a"
 
@@ -106,8 +106,11 @@ def main():
     ess = api_json(port, "/api/ess") or {}
     check(ess.get("state") in ("TRIPPED", "COOLDOWN") and ess.get("trip_reason") == "manual: operator drill",
           f"/api/ess has the trip and its reason: {ess}")
-    trip = store_query(live_db, "SELECT reason, user FROM ess_transitions WHERE state = 'TRIPPED' ORDER BY id DESC LIMIT 1")
-    check(trip == [("manual: operator drill", "e2e")], f"the store has the trip, its reason and who: {trip}")
+    # the store writes on its own thread: the trip row lands shortly after the API answers
+    trip_sql = "SELECT reason, user FROM ess_transitions WHERE state = 'TRIPPED' ORDER BY id DESC LIMIT 1"
+    trip = wait_until(lambda: store_rows(live_db, trip_sql), 10, 0.1)
+    check(trip == [("manual: operator drill", "e2e")],
+          f"the store has the trip, its reason and who (waited up to 10 s): {trip}")
     rc, _, err = run(["ess", "reset", "--reason", "drill over", "--url", url], env=dict(os.environ, QTR_API_TOKEN=TOKEN))
     check(rc == 1 and "cooldown" in err.lower(), f"a reset during the cooldown is refused: {rc} {err}")
     rc, out, err = run(["ess", "reset", "--reason", "drill over", "--force", "--url", url],
