@@ -540,7 +540,11 @@ typedef struct qtr_exchange_ops {
     int (*submit_order)(void *state, const qtr_order_intent *order);
     /* mandatory: cancel by client order id; also answered by events. */
     int (*cancel_order)(void *state, const char *symbol, const char *client_id);
-    /* optional: cancel every open order of a symbol (NULL: all symbols). */
+    /* optional: the ESS's cancel-all, for a symbol (NULL: all symbols):
+     * cancel every open order except reduce-only conditional ones (STOP_MARKET,
+     * TAKE_PROFIT_MARKET, TRAILING_STOP_MARKET), which keep protecting the
+     * positions a trip leaves open; called again each ESS tick while an order
+     * it takes is still open. */
     int (*cancel_all)(void *state, const char *symbol);
     /* optional: report open orders and positions once, for reconciliation
      * at start; cb may run later (on the loop) and runs exactly once. */
