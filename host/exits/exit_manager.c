@@ -425,6 +425,18 @@ static size_t adopt_resting(exit_symbol *s, const qtr_order_update *open, size_t
     return adopted;
 }
 
+/* A resting stop or trailing stop for less than the whole position. */
+static bool smaller_stop(const exit_symbol *s)
+{
+    for (size_t i = 0; i < s->n_live; i++) {
+        const qh_exit_live *x = &s->live[i];
+        if ((x->role == QH_EXIT_STOP || x->role == QH_EXIT_TRAILING) && !x->cancelling && x->intent.qty > 0 &&
+            x->intent.qty < qtr_dec_abs(s->qty))
+            return true;
+    }
+    return false;
+}
+
 static bool has_live(const exit_symbol *s, qh_exit_role role)
 {
     for (size_t i = 0; i < s->n_live; i++)
@@ -469,6 +481,15 @@ static qtr_dec tp_resting_qty(const exit_symbol *s)
 static void reconcile_open(exit_symbol *s, const qtr_order_update *open, size_t n_open)
 {
     size_t adopted = adopt_resting(s, open, n_open);
+    if (smaller_stop(s)) {
+        /* the position grew while qtr was down (an entry filled): as for any
+         * change of size, its exits are placed afresh for the new size */
+        logf_(s->m, QTR_LOG_WARN, "%s: a resting stop covers less than the position after the restart: exits "
+              "placed afresh", s->symbol);
+        cancel_all(s);
+        place(s);
+        return;
+    }
     if (s->m->sv.regime) s->regime = s->m->sv.regime(s->m->sv.ud, s->symbol);
     qh_exit_order orders[QH_EXIT_ORDERS_MAX];
     char skipped[256];

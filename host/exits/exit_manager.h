@@ -28,6 +28,8 @@
  *     the trailing stop (one does not stand for the other: an inactive
  *     trailing stop protects nothing), and a take-profit rung that cannot
  *     have filled while qtr was down (none rests, or a nearer one does).
+ *     A resting stop or trailing stop for less than the position (it grew
+ *     while qtr was down): all are cancelled and the plan placed afresh.
  *     A symbol with a plan and no position: its resting exits are
  *     cancelled (they would act on the next position).
  */

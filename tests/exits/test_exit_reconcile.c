@@ -138,6 +138,29 @@ static void test_lost_far_rung_placed(void **state)
     assert_true(w->f.sent[0].reduce_only);
 }
 
+/* An entry filled while qtr was down: the position is 0.8, the resting
+ * stop and trailing stop cover the 0.5 it was. As for any change of size,
+ * everything resting is cancelled and the plan placed for 0.8. */
+static void test_grown_position_gets_exits_afresh(void **state)
+{
+    fake_world *w = *state;
+    restarted(w, "0.8");
+    qtr_order_update open[4] = {
+        resting("qtr-a-e1", QTR_ORDER_STOP_MARKET, "0.5", "198"),
+        resting("qtr-a-e2", QTR_ORDER_TRAILING_STOP_MARKET, "0.5", NULL),
+        resting("qtr-a-e3", QTR_ORDER_TAKE_PROFIT_MARKET, "0.25", "204"),
+        resting("qtr-a-e4", QTR_ORDER_TAKE_PROFIT_MARKET, "0.25", "208"),
+    };
+    qh_exits_reconcile(w->m, &w->f.pos, 1, open, 4);
+    assert_int_equal(w->f.n_cancelled, 4);
+    assert_int_equal(w->f.n_sent, 4);
+    const qtr_order_intent *stop = fake_find(&w->f, 0, QTR_ORDER_STOP_MARKET);
+    assert_non_null(stop);
+    assert_int_equal(stop->qty, D("0.8"));
+    assert_int_equal(fake_find(&w->f, 0, QTR_ORDER_TRAILING_STOP_MARKET)->qty, D("0.8"));
+    assert_int_equal(fake_find(&w->f, 0, QTR_ORDER_TAKE_PROFIT_MARKET)->qty, D("0.4"));
+}
+
 /* Nothing rests at all: every exit of the plan is placed (as before). */
 static void test_nothing_resting_places_the_plan(void **state)
 {
@@ -193,6 +216,7 @@ int main(void)
         T(test_lost_trailing_placed_beside_stop),
         T(test_filled_rung_not_placed_again),
         T(test_lost_far_rung_placed),
+        T(test_grown_position_gets_exits_afresh),
         T(test_nothing_resting_places_the_plan),
         T(test_flat_position_cancels_resting_exits),
         T(test_unlisted_position_cancels_resting_exits),
