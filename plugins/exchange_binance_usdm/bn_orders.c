@@ -30,6 +30,7 @@
 #include "bn_order_json.h"
 #include "bn_plugin.h"
 #include "qc/hash.h"
+#include "qc/strmap.h"
 
 /* The project's one string hash (common/include/qc/hash.h); the follow-up
  * and fill ids below are made with it, so it must not change. */
@@ -74,14 +75,25 @@ void bn_trade_fill_id(const char *symbol, int64_t trade_id, qtr_side side, char 
 
 /* ---------------------------------------------------------------- table */
 
-static bn_order **slot(bn_plugin *p, const char *cid) { return &p->by_cid[fnv1a(cid) % BN_ORDER_HASH]; }
+/* The project's one hash map, client id -> order. It grows with use (no
+ * memory taken for orders never placed) and is bounded by max_open_orders
+ * (checked before an order is added) plus done_orders_kept (retire()). */
+int bn_orders_init(bn_plugin *p)
+{
+    p->by_cid = qc_strmap_new(QTR_CLIENT_ID_MAX, 0);
+    if (p->by_cid) return 0;
+    p->h->log(p->ctx, QTR_LOG_ERROR, "out of memory for the order table");
+    return -1;
+}
 
 const bn_order *bn_orders_find(const bn_plugin *p, const char *cid)
 {
-    for (bn_order *o = p->by_cid[fnv1a(cid) % BN_ORDER_HASH]; o; o = o->hnext)
-        if (!strcmp(o->intent.client_id, cid)) return o;
-    return NULL;
+    int64_t v;
+    return qc_strmap_get(p->by_cid, cid, &v) ? (const bn_order *)(intptr_t)v : NULL;
 }
+
+/* Room for one more order not yet finished (the kept finished ones aside). */
+static bool open_room(const bn_plugin *p) { return p->n_orders - p->n_done < (size_t)p->cfg.max_open; }
 
 bool bn_orders_known_child(const bn_plugin *p, const char *child_cid)
 {
@@ -104,17 +116,17 @@ static void count_in_memory(bn_plugin *p)
     if (p->metrics.orders_in_memory) p->h->metric_set(p->metrics.orders_in_memory, (double)p->n_orders);
 }
 
-/* Into the table and the list of orders not yet done. */
-static void table_add(bn_plugin *p, bn_order *o)
+/* Into the table and the list of orders not yet done; -1 if the table
+ * could not grow (out of memory: nothing changed). */
+static int table_add(bn_plugin *p, bn_order *o)
 {
-    bn_order **s = slot(p, o->intent.client_id);
-    o->hnext = *s;
-    *s = o;
+    if (qc_strmap_put(p->by_cid, o->intent.client_id, (int64_t)(intptr_t)o) != QC_STRMAP_ADDED) return -1;
     o->anext = p->active;
     if (p->active) p->active->aprev = o;
     p->active = o;
     p->n_orders++;
     count_in_memory(p);
+    return 0;
 }
 
 static void order_free(bn_order *o)
@@ -138,11 +150,7 @@ static void retire(bn_plugin *p, bn_order *o)
     p->done_head = old->dnext;
     if (!p->done_head) p->done_tail = NULL;
     p->n_done--;
-    for (bn_order **q = slot(p, old->intent.client_id); *q; q = &(*q)->hnext)
-        if (*q == old) {
-            *q = old->hnext;
-            break;
-        }
+    qc_strmap_remove(p->by_cid, old->intent.client_id, NULL);
     p->n_orders--;
     count_in_memory(p);
     if (old->refs > 0) {
@@ -860,6 +868,12 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
         reject_intent(p, in, reason);
         return QTR_EREFUSED;
     }
+    if (!open_room(p)) {
+        kx_fmt(reason, sizeof reason, "not sent: %lld orders already open in this plugin (max_open_orders)",
+               (long long)p->cfg.max_open);
+        reject_intent(p, in, reason);
+        return QTR_EREFUSED;
+    }
     bn_order *o = calloc(1, sizeof *o);
     if (!o) {
         reject_intent(p, in, "out of memory");
@@ -876,7 +890,11 @@ int bn_orders_submit(bn_plugin *p, const qtr_order_intent *in)
     o->child_qty = prep.qty;
     o->child_status = QTR_OS_PENDING;
     o->phase = BN_PH_SENDING;
-    table_add(p, o);
+    if (table_add(p, o) != 0) {
+        order_free(o);
+        reject_intent(p, in, "out of memory for the order table");
+        return QTR_EREFUSED;
+    }
     publish_update(o, "");
     send_place(o);
     return QTR_OK;
@@ -903,6 +921,11 @@ int bn_orders_adopt(bn_plugin *p, const qtr_order_update *known, const qtr_fill 
     if (!known || (n_fills && !fills) || !bn_client_id_valid(known->client_id)) return QTR_EINVAL;
     if (qtr_order_status_final(known->status)) return QTR_EINVAL;
     if (bn_orders_find(p, known->client_id)) return QTR_OK; /* already followed */
+    if (!open_room(p)) {
+        p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: not adopted: %lld orders already open in this plugin (max_open_orders)",
+                  known->client_id, (long long)p->cfg.max_open);
+        return QTR_EREFUSED;
+    }
     bn_order *o = calloc(1, sizeof *o);
     if (!o) return QTR_EREFUSED;
     o->p = p;
@@ -956,7 +979,11 @@ int bn_orders_adopt(bn_plugin *p, const qtr_order_update *known, const qtr_fill 
     o->sends = 1;
     o->published = false; /* the host hears its state as soon as it is known */
     o->phase = BN_PH_UNKNOWN;
-    table_add(p, o);
+    if (table_add(p, o) != 0) {
+        order_free(o);
+        p->h->log(p->ctx, QTR_LOG_ERROR, "order %s: not adopted: out of memory for the order table", known->client_id);
+        return QTR_EREFUSED;
+    }
     p->h->log(p->ctx, QTR_LOG_INFO, "order %s: adopted at start (%s, %zu executions known); querying",
               known->client_id, qtr_order_status_name(known->status), o->n_pub);
     do_query(o);
@@ -1016,14 +1043,12 @@ void bn_orders_free(bn_plugin *p)
     bn_cancel_all_free(p);
     if (p->poll_ev) event_free(p->poll_ev);
     p->poll_ev = NULL;
-    for (size_t i = 0; i < BN_ORDER_HASH; i++) {
-        bn_order *o = p->by_cid[i];
-        while (o) {
-            bn_order *n = o->hnext;
-            order_free(o);
-            o = n;
-        }
-        p->by_cid[i] = NULL;
+    if (p->by_cid) {
+        size_t cursor = 0;
+        int64_t v;
+        while (qc_strmap_next(p->by_cid, &cursor, NULL, &v)) order_free((bn_order *)(intptr_t)v);
+        qc_strmap_free(p->by_cid);
+        p->by_cid = NULL;
     }
     while (p->limbo) {
         bn_order *o = p->limbo;

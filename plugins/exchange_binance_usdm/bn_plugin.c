@@ -53,6 +53,8 @@ static const qtr_option bn_options[] = {
       .help = "requests in flight at once" },
     { .name = "done_orders_kept", .type = QTR_OPT_INT, .default_value = "4096", .min = "1", .max = "1000000",
       .help = "finished orders kept in memory for lookups; older ones are freed" },
+    { .name = "max_open_orders", .type = QTR_OPT_INT, .default_value = "65536", .min = "1", .max = "1000000",
+      .help = "orders not yet finished held at once; a new one beyond is refused" },
     { .name = "kline_interval", .type = QTR_OPT_STRING, .default_value = "1m",
       .help = "candle interval for klines polling" },
     { .name = "kline_poll_ms", .type = QTR_OPT_INT, .default_value = "0", .min = "0", .max = "86400000",
@@ -268,7 +270,7 @@ static int read_options(bn_plugin *p)
         opt_int(p, "backoff_max_ms", &c->backoff_max_ms) ||
         opt_int(p, "max_429_retries", &c->max_429_retries) ||
         opt_int(p, "max_inflight", &c->max_inflight) ||
-        opt_int(p, "done_orders_kept", &c->done_kept) ||
+        opt_int(p, "done_orders_kept", &c->done_kept) || opt_int(p, "max_open_orders", &c->max_open) ||
         opt_int(p, "kline_poll_ms", &c->kline_poll_ms) ||
         opt_int(p, "kline_limit", &c->kline_limit) ||
         opt_int(p, "mark_poll_ms", &c->mark_poll_ms) ||
@@ -458,7 +460,7 @@ static int init(const qtr_host *host, qtr_ctx *ctx, void **out)
     p->health.status = QTR_HEALTH_DEGRADED;
     qtr_strlcpy(p->health.reason, "starting", sizeof p->health.reason);
     if (!p->base || read_options(p) != 0 || read_secrets(p) != 0 || bn_rest_init(p) != 0 ||
-        bn_market_init(p) != 0 || bn_user_stream_init(p) != 0 || bn_market_streams_init(p) != 0) {
+        bn_orders_init(p) != 0 || bn_market_init(p) != 0 || bn_user_stream_init(p) != 0 || bn_market_streams_init(p) != 0) {
         destroy(in);
         return -1;
     }

@@ -20,7 +20,6 @@
 
 #define BN_MAX_BACKOFF 16
 #define BN_MAX_SYMBOLS 32
-#define BN_ORDER_HASH 4096
 #define BN_MAX_TRADE_SYMBOLS 64
 
 typedef struct bn_config {
@@ -39,6 +38,7 @@ typedef struct bn_config {
     int64_t max_429_retries;
     int64_t max_inflight;
     int64_t done_kept;                  /* finished orders kept for lookups */
+    int64_t max_open;                   /* orders not yet finished, at most */
     const char *symbols[BN_MAX_SYMBOLS];
     size_t n_symbols;
     const char *kline_interval;
@@ -118,7 +118,6 @@ typedef enum bn_phase {
 
 /* One logical order (the host's client_id); children are follow-ups. */
 typedef struct bn_order {
-    struct bn_order *hnext;
     struct bn_order *anext, *aprev;     /* the list of orders not yet done */
     struct bn_plugin *p;
     qtr_order_intent intent;            /* qty/price as rounded and sent   */
@@ -222,7 +221,8 @@ typedef struct bn_plugin {
     int info_attempts;
 
     /* orders */
-    bn_order *by_cid[BN_ORDER_HASH];
+    struct qc_strmap *by_cid;           /* client id -> bn_order * (qc/strmap.h):
+                                           at most max_open + done_kept     */
     bn_order *active;
     size_t n_orders;                    /* in the table (active + kept)     */
     bn_order *done_head, *done_tail;    /* finished, oldest first           */
@@ -289,6 +289,8 @@ int bn_orders_cancel(bn_plugin *p, const char *symbol, const char *client_id);
  * open a position, ours or not; reduce-only conditional orders stay. */
 int bn_orders_cancel_all(bn_plugin *p, const char *symbol);
 void bn_cancel_all_free(bn_plugin *p);
+/* The order table; -1 (logged) if memory is short. */
+int bn_orders_init(bn_plugin *p);
 void bn_orders_start(bn_plugin *p);
 void bn_orders_free(bn_plugin *p);
 const bn_order *bn_orders_find(const bn_plugin *p, const char *client_id);

@@ -318,10 +318,61 @@ static void fault_filter_4164(void **state) { run_filter_fault(state, "filter416
 static void fault_filter_1111(void **state) { run_filter_fault(state, "filter1111", "-1111"); }
 static void fault_filter_4014(void **state) { run_filter_fault(state, "filter4014", "-4014"); }
 
+static int cancel(bn_fx *fx, const char *cid) { return fx->plug.desc->exchange->cancel_order(fx->plug.state, "BTCUSDT", cid); }
+
+static int limit_buy(bn_fx *fx, const char *cid)
+{
+    return fx_submit(fx, cid, "BTCUSDT", QTR_SIDE_BUY, QTR_ORDER_LIMIT, "0.010", "49000");
+}
+
+/* The order table's bounds: max_open_orders orders not yet finished, then a
+ * refusal naming the option before anything is sent; a finished order frees
+ * its place and is kept (its id refused) up to done_orders_kept, after which
+ * it is forgotten; ids never added are never found. */
+static void open_orders_bounded(void **state)
+{
+    bn_fx *fx = *state;
+    mock_host_set_option(fx->m, "max_open_orders", "2");
+    mock_host_set_option(fx->m, "done_orders_kept", "1");
+    assert_true(fx_load(fx));
+    assert_int_equal(limit_buy(fx, "cap-a"), QTR_OK);
+    assert_int_equal(limit_buy(fx, "cap-b"), QTR_OK);
+    const char *both[] = { "cap-a", "cap-b", NULL };
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "cap-a"));
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "cap-b"));
+    /* full: refused, not sent, not in the table */
+    assert_int_equal(limit_buy(fx, "cap-c"), QTR_EREFUSED);
+    const qtr_order_update *u = fx_last_update(fx, "cap-c");
+    assert_int_equal(u->status, QTR_OS_REJECTED);
+    assert_string_equal(u->reason, "not sent: 2 orders already open in this plugin (max_open_orders)");
+    assert_int_equal(cancel(fx, "cap-c"), QTR_ENOTFOUND);
+    assert_int_equal(cancel(fx, "never-1"), QTR_ENOTFOUND);
+    /* a finished order frees its place; its id stays refused while kept */
+    assert_int_equal(cancel(fx, "cap-a"), QTR_OK);
+    assert_true(fx_run_until(fx, 3000, fx_final, "cap-a"));
+    assert_int_equal(fx_last_update(fx, "cap-a")->status, QTR_OS_CANCELED);
+    assert_int_equal(limit_buy(fx, "cap-c"), QTR_OK);
+    assert_true(fx_run_until(fx, 3000, fx_is_new, "cap-c"));
+    assert_int_equal(limit_buy(fx, "cap-a"), QTR_EINVAL);
+    assert_int_equal(cancel(fx, "cap-a"), QTR_EREFUSED);   /* found, finished */
+    /* the next finished order pushes cap-a out (done_orders_kept 1): forgotten */
+    assert_int_equal(cancel(fx, "cap-b"), QTR_OK);
+    assert_true(fx_run_until(fx, 3000, fx_all_final, both));
+    assert_int_equal(cancel(fx, "cap-a"), QTR_ENOTFOUND);
+    assert_int_equal(cancel(fx, "cap-b"), QTR_EREFUSED);
+    assert_int_equal(cancel(fx, "cap-c"), QTR_OK);
+    assert_true(mock_host_gauge(fx->m, "exchange_orders_in_memory", NULL) == 2);
+    json_t *st = mx_state(fx->mx);
+    assert_int_equal(mx_requests(st, "POST /fapi/v1/order"), 3);
+    assert_int_equal(mx_accepted(st, "cap-c", NULL), 1);
+    json_decref(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(market_order_fills, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(open_orders_bounded, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(resting_limit_fills_by_increments, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(rounding_reaches_the_exchange, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(refused_before_sending, fx_setup, fx_teardown),
