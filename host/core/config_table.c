@@ -2,6 +2,7 @@
 #include "core/config_table.h"
 
 #include <lauxlib.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -202,6 +203,15 @@ static int store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v,
         memcpy(at, &bits, sizeof bits);
         return 0;
     }
+    case QH_CONF_DOUBLE: {
+        double x = v->type == QH_OPTV_INT ? (double)v->i : v->num;
+        /* NaN passes every bound (no comparison with it is true) */
+        if (isnan(x)) return failf(e, s->name, f->opt.name, "not a number (NaN)");
+        memcpy(at, &x, sizeof x);
+        return 0;
+    }
+    case QH_CONF_CHECK:
+        return 0;
     case QH_CONF_TABLE:
         break;          /* read by qh_conf_read, never stored as a value */
     case QH_CONF_CHOICE: {
@@ -359,6 +369,12 @@ static int default_optval(const qh_conf_field *f, qh_optval *v, char *buf, size_
         return 0;
     case QTR_OPT_STRING_LIST:
         return -1;                  /* lists have no default here */
+    case QTR_OPT_DOUBLE: {
+        char *end;
+        v->type = QH_OPTV_NUMBER;
+        v->num = strtod(buf, &end);
+        return *end || !*buf ? -1 : 0;
+    }
     default:
         v->type = QH_OPTV_STRING;
         return 0;

@@ -41,6 +41,9 @@ typedef enum qh_conf_store {
                           for each item of a STRING_LIST (a set of names)         */
     QH_CONF_TABLE,     /* a nested table, read by `section` into the same base;
                           opt.type is not used, opt.flags may be REQUIRED         */
+    QH_CONF_DOUBLE,    /* double: a score, never money (NaN refused)              */
+    QH_CONF_CHECK,     /* checked against the table, not stored (a policy's
+                          description)                                            */
 } qh_conf_store;
 
 struct qh_conf_section;
