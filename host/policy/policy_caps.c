@@ -1,40 +1,19 @@
 /* policy_caps.c — a policy's limits against the server config's hard caps
  * (core/config_caps.h). Checked when a policy is compiled, so the initial
  * load and every hot reload are refused alike, and the last good policy
- * stays. The error names the line of the field in the file: a returned
- * table keeps no line numbers, so the field's assignment is looked up in
- * the text (its first `name =` outside a comment). */
+ * stays. The error names the line of the field in the file
+ * (qh_policy_key_line: a returned table keeps no line numbers). */
 #include "policy/policy_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
-/* The line of the first `key =` in the text (not in a -- comment, not part
- * of a longer name); 0 if none. */
-static int field_line(const char *buf, size_t len, const char *key)
-{
-    size_t klen = strlen(key);
-    int line = 1;
-    bool comment = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = buf[i];
-        if (c == '\n') { line++; comment = false; continue; }
-        if (comment) continue;
-        if (c == '-' && i + 1 < len && buf[i + 1] == '-') { comment = true; continue; }
-        if (i + klen > len || memcmp(buf + i, key, klen) != 0) continue;
-        bool starts = i == 0 || !(buf[i - 1] == '_' || (buf[i - 1] >= 'a' && buf[i - 1] <= 'z') ||
-                                  (buf[i - 1] >= 'A' && buf[i - 1] <= 'Z') || (buf[i - 1] >= '0' && buf[i - 1] <= '9'));
-        size_t j = i + klen;
-        while (j < len && (buf[j] == ' ' || buf[j] == '\t')) j++;
-        if (starts && j < len && buf[j] == '=' && (j + 1 >= len || buf[j + 1] != '=')) return line;
-    }
-    return 0;
-}
-
 static int beyond(const char *path, const char *buf, size_t len, const char *section, const char *key,
                   const char *value, const char *cap, char *err, size_t errlen)
 {
-    int line = field_line(buf, len, key);
+    char field[64];
+    snprintf(field, sizeof field, "%s.%s", section, key);
+    int line = qh_policy_key_line(buf, len, field);
     char where[QTR_TEXT_MAX];
     if (line > 0) snprintf(where, sizeof where, "%s:%d", path, line);
     else snprintf(where, sizeof where, "%s", path);

@@ -31,6 +31,8 @@ void qh_compiled_policy_free(qh_compiled_policy *cp)
 typedef struct setup_call {
     qh_compiled_policy *cp;
     const char *path;
+    const char *buf;
+    size_t len;
     qh_policy_rules *limits;
 } setup_call;
 
@@ -38,7 +40,7 @@ typedef struct setup_call {
 static int setup_trampoline(lua_State *L)
 {
     setup_call *sc = lua_touserdata(L, 1);
-    qh_policy_validate(L, 2, sc->path, sc->limits);
+    qh_policy_validate(L, 2, sc->path, sc->buf, sc->len, sc->limits);
     lua_pushliteral(L, "judge");
     lua_rawget(L, 2);
     lua_Debug ar;
@@ -134,7 +136,7 @@ qh_compiled_policy *qh_policy_compile(const qh_policy_config *cfg_in, const char
     }
     qh_sandbox_set_call_limits(cp->sb, cfg.time_limit_ms, cfg.alloc_limit_bytes);
     lua_State *L = cp->sb->L;
-    setup_call sc = { cp, path, limits };
+    setup_call sc = { cp, path, buf, len, limits };
     if (qh_sandbox_load_text(cp->sb, buf, len, path, err, errlen) != 0 ||
         qh_sandbox_call(cp->sb, 0, 1, err, errlen) != 0 ||
         qh_sandbox_call_c(cp->sb, setup_trampoline, &sc, -1, err, errlen) != 0 ||

@@ -83,8 +83,13 @@ int qh_policy_read_file(const char *path, char **buf, size_t *len, char *err, si
 void qh_policy_sha256_hex(const char *buf, size_t len, char hex[65]);
 
 /* policy_validate.c: the returned table (at idx) into limits. Runs in
- * protected mode and raises a Lua error naming the file and the field. */
-void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules *out);
+ * protected mode and raises a Lua error naming the file, the line of the
+ * field in buf (the file's text) when it is written there, and the field. */
+void qh_policy_validate(lua_State *L, int idx, const char *path, const char *buf, size_t len, qh_policy_rules *out);
+
+/* policy_lines.c: the line of the key named by where ("limits.max_leverage",
+ * "limits.symbols[2]", "name") in buf, the file's text; 0 if not written. */
+int qh_policy_key_line(const char *buf, size_t len, const char *where);
 
 /* policy_caps.c: 0 if lim is within every cap of caps (0: none); else -1
  * with "file:line: limits.<field> = X is beyond the server's cap ..." in

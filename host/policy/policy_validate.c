@@ -17,6 +17,8 @@
 typedef struct vctx {
     lua_State *L;
     const char *path;
+    const char *buf;      /* the file's text, for the line of a field */
+    size_t len;
 } vctx;
 
 static void fail(const vctx *v, const char *field, const char *fmt, ...)
@@ -25,7 +27,10 @@ static void fail(const vctx *v, const char *field, const char *fmt, ...)
 static void fail(const vctx *v, const char *field, const char *fmt, ...)
 {
     char msg[QTR_TEXT_MAX * 2];
-    int n = field ? snprintf(msg, sizeof msg, "%s: %s: ", v->path, field) : snprintf(msg, sizeof msg, "%s: ", v->path);
+    int line = field ? qh_policy_key_line(v->buf, v->len, field) : 0;
+    int n = line > 0 ? snprintf(msg, sizeof msg, "%s:%d: %s: ", v->path, line, field)
+            : field  ? snprintf(msg, sizeof msg, "%s: %s: ", v->path, field)
+                     : snprintf(msg, sizeof msg, "%s: ", v->path);
     va_list ap;
     va_start(ap, fmt);
     if (n > 0 && (size_t)n < sizeof msg) vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
@@ -78,9 +83,9 @@ static void read_tables(const vctx *v, int idx, qh_policy_rules *out)
     *out = rd.rules;
 }
 
-void qh_policy_validate(lua_State *L, int idx, const char *path, qh_policy_rules *out)
+void qh_policy_validate(lua_State *L, int idx, const char *path, const char *buf, size_t len, qh_policy_rules *out)
 {
-    vctx v = { L, path };
+    vctx v = { L, path, buf, len };
     idx = lua_absindex(L, idx);
     if (lua_type(L, idx) != LUA_TTABLE)
         fail(&v, NULL, "the file must end with `return { name = ..., limits = ..., ess = ..., judge = ... }` "

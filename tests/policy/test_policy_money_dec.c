@@ -166,9 +166,10 @@ static void other_money_modes_refused(void **state)
     world *w = *state;
     qtr_policy_event ev;
     assert_int_not_equal(load(w, w->dec, "bad.lua", PFX_ALLOW_JUDGE, "'float'", &ev), 0);
-    assert_true(pfx_contains(ev.error, "bad.lua: money: 'float' is not text or dec"));
+    assert_true(pfx_contains(ev.error, "bad.lua:"));
+    assert_true(pfx_contains(ev.error, ": money: 'float' is not text or dec"));
     assert_int_not_equal(load(w, w->dec, "bad2.lua", PFX_ALLOW_JUDGE, "true", &ev), 0);
-    assert_true(pfx_contains(ev.error, "bad2.lua: money: expected a string, got a boolean"));
+    assert_true(pfx_contains(ev.error, ": money: expected a string, got a boolean"));
     if (load(w, w->text, "text.lua", PFX_ALLOW_JUDGE, "'text'", &ev) != 0) fail_msg("%s", ev.error);
 }
 

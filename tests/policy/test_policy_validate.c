@@ -40,12 +40,32 @@ static int check_change(const char *prelude, const char *section, const char *ke
     return qh_policy_check_file(pfx_write(&fx, "v.lua", text), err, errlen);
 }
 
-/* Refused with exactly "<file>: <section>.<key><expect>". */
+/* The line the fixture's text writes section.key on (inside that
+ * section's table), 0 if it does not write it. */
+static int fixture_line(const char *text, const char *section, const char *key)
+{
+    char sec[64], k[96];
+    snprintf(sec, sizeof sec, "    %s = {\n", section);
+    snprintf(k, sizeof k, "\n        %s = ", key);
+    const char *s = strstr(text, sec);
+    const char *at = s ? strstr(s, k) : NULL;
+    const char *end = s ? strstr(s, "\n    },") : NULL;
+    if (!at || !end || at > end) return 0;
+    int line = 1;
+    for (const char *p = text; p <= at; p++) line += *p == '\n';
+    return line;
+}
+
+/* Refused with exactly "<file>:<line>: <section>.<key><expect>", the line
+ * where the text writes the key ("<file>: ..." when it does not). */
 static void expect_refused(const char *section, const char *key, const char *value, const char *expect)
 {
-    char err[512], want[1024];
+    char err[512], want[1024], text[8192];
     assert_int_equal(check_change(NULL, section, key, value, NULL, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: %s.%s%s", fx.path, section, key, expect);
+    pfx_policy_text(text, sizeof text, NULL, section, key, value, NULL);
+    int line = fixture_line(text, section, key);
+    if (line > 0) snprintf(want, sizeof want, "%s:%d: %s.%s%s", fx.path, line, section, key, expect);
+    else snprintf(want, sizeof want, "%s: %s.%s%s", fx.path, section, key, expect);
     assert_string_equal(err, want);
 }
 
@@ -129,20 +149,24 @@ static void test_top_level_fields(void **state)
     char err[512];
     const char *base_judge = PFX_ALLOW_JUDGE;
     char text[8192];
+    /* what follows "<file>"; the fixture writes name on line 3, limits on 4,
+     * ess on 17 and judge on 25 */
     static const struct { const char *from, *to, *expect; } cases[] = {
-        { "    name = \"test\",\n", "", "name: missing (a string such as name = \"phase1\")" },
-        { "    name = \"test\",\n", "    name = \"bad name!\",\n", "name: use letters, digits, '_', '-' and '.'" },
-        { "    name = \"test\",\n", "    name = 7,\n", "name: expected a string, got an integer" },
-        { "    name = \"test\",\n", "    name = \"\",\n", "name: '' is 0 bytes long, out of range [1, 31]" },
+        { "    name = \"test\",\n", "", ": name: missing (a string such as name = \"phase1\")" },
+        { "    name = \"test\",\n", "    name = \"bad name!\",\n", ":3: name: use letters, digits, '_', '-' and '.'" },
+        { "    name = \"test\",\n", "    name = 7,\n", ":3: name: expected a string, got an integer" },
+        { "    name = \"test\",\n", "    name = \"\",\n", ":3: name: '' is 0 bytes long, out of range [1, 31]" },
         { "    name = \"test\",\n", "    name = \"p2345678901234567890123456789012\",\n",
-          "name: 'p2345678901234567890123456789012' is 32 bytes long, out of range [1, 31]" },
-        { "    judge = ", "    nojudge = ", "nojudge: unknown setting" },
+          ":3: name: 'p2345678901234567890123456789012' is 32 bytes long, out of range [1, 31]" },
+        { "    judge = ", "    nojudge = ", ":25: nojudge: unknown setting" },
         { "return {", "return 42, {",
-          "the file must end with `return { name = ..., limits = ..., ess = ..., judge = ... }` (it returned number)" },
-        { "    limits = {", "    limits = 5 or {", "limits: expected a table, got number" },
-        { "    ess = {", "    ess_ = {", "ess_: unknown setting" },
-        { "    name = \"test\",\n", "    name = \"test\", description = 5,\n", "description: expected a string, got an integer" },
-        { "    name = \"test\",\n", "    name = \"test\", [1] = 5,\n", "(top level): unexpected non-name key" },
+          ": the file must end with `return { name = ..., limits = ..., ess = ..., judge = ... }` (it returned number)" },
+        { "    limits = {", "    limits = 5 or {", ":4: limits: expected a table, got number" },
+        { "    ess = {", "    ess_ = {", ":17: ess_: unknown setting" },
+        { "    name = \"test\",\n", "    name = \"test\", description = 5,\n",
+          ":3: description: expected a string, got an integer" },
+        { "    name = \"test\",\n", "    name = \"test\", [1] = 5,\n", ": (top level): unexpected non-name key" },
+        { "    name = \"test\",\n", "    name = \"test\", money = \"cents\",\n", ":3: money: 'cents' is not text or dec" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         pfx_policy_text(text, sizeof text, NULL, NULL, NULL, NULL, base_judge);
@@ -152,11 +176,13 @@ static void test_top_level_fields(void **state)
         snprintf(out, sizeof out, "%.*s%s%s", (int)(at - text), text, cases[i].to, at + strlen(cases[i].from));
         assert_int_equal(qh_policy_check_file(pfx_write(&fx, "top.lua", out), err, sizeof err), -1);
         char want[1024];
-        snprintf(want, sizeof want, "%s: %s", fx.path, cases[i].expect);
+        snprintf(want, sizeof want, "%s%s", fx.path, cases[i].expect);
         if (strcmp(err, want) != 0) fail_msg("case %zu: \"%s\", expected \"%s\"", i, err, want);
     }
     assert_int_equal(check_change(NULL, NULL, NULL, NULL, "5", err, sizeof err), -1);
-    assert_true(pfx_contains(err, "judge: must be a function"));
+    char want[600];
+    snprintf(want, sizeof want, "%s:25: judge: must be a function, got number", fx.path);
+    assert_string_equal(err, want);
 }
 
 static void test_wrong_types_and_ranges(void **state)
@@ -232,6 +258,30 @@ static void test_each_declared_bound(void **state)
     qh_policy_free(p);
 }
 
+/* The line of a refused key is the one inside its own table: the same
+ * name in another table or in judge() is not it, and a key written
+ * nowhere gets no line. */
+static void test_lines_point_into_the_right_table(void **state)
+{
+    (void)state;
+    char text[8192], err[512], want[600];
+    const char *judge = "function(order, ctx)\n    local max_leverage = 5\n    return \"allow\"\nend";
+    pfx_policy_text(text, sizeof text, NULL, "limits", "max_leverage", NULL, judge);
+    assert_int_equal(qh_policy_check_file(pfx_write(&fx, "lines.lua", text), err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: limits.max_leverage: missing (an integer from 1 to 125)", fx.path);
+    assert_string_equal(err, want);
+    /* a limits key written in ess: the line in ess (23), not the one in limits (6) */
+    pfx_policy_text(text, sizeof text, NULL, "ess", "max_positions", "3", NULL);
+    assert_int_equal(qh_policy_check_file(pfx_write(&fx, "lines.lua", text), err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:24: ess.max_positions: unknown setting", fx.path);
+    assert_string_equal(err, want);
+    /* a commented-out line is not the key's */
+    pfx_policy_text(text, sizeof text, "-- limits = { max_leverage = 1 }", "limits", "max_leverage", "126", NULL);
+    assert_int_equal(qh_policy_check_file(pfx_write(&fx, "lines.lua", text), err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:12: limits.max_leverage: 126 is out of range [1, 125]", fx.path);
+    assert_string_equal(err, want);
+}
+
 /* A key no table declares is refused in every table, by its full name. */
 static void test_unknown_keys_in_every_table(void **state)
 {
@@ -242,7 +292,7 @@ static void test_unknown_keys_in_every_table(void **state)
     expect_refused("ess", "max_positions", "3", ": unknown setting");        /* a limits key in ess */
     char err[512], want[600];
     assert_int_equal(check_change(NULL, "limits", "[7]", "3", NULL, err, sizeof err), -1);
-    snprintf(want, sizeof want, "%s: limits: unexpected non-name key", fx.path);
+    snprintf(want, sizeof want, "%s:4: limits: unexpected non-name key", fx.path);
     assert_string_equal(err, want);
 }
 
@@ -317,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_wrong_types_and_ranges),
         cmocka_unit_test(test_each_declared_bound),
         cmocka_unit_test(test_unknown_keys_in_every_table),
+        cmocka_unit_test(test_lines_point_into_the_right_table),
         cmocka_unit_test(test_too_many_symbols),
         cmocka_unit_test(test_limits_values_converted_exactly),
         cmocka_unit_test(test_bad_judge_answers_fail_the_self_test),
