@@ -309,12 +309,15 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
                   c->symbol, (long long)c->open_time_ms);
         return;
     }
+    /* Nothing rests on this symbol (most candles): nothing to match. The
+     * hold below would be a no-op too: the dead list is empty unless held. */
+    if (!sym->head) return;
     qtr_paper_path pt;
     qtr_paper_path_of(c, &pt);
-    /* the mark is asked for only when an order could watch it: on most
-     * candles a symbol has none resting, and the host looks it up by name */
+    /* the mark is asked for only now, when an order could watch it: the
+     * host looks it up by name */
     qtr_mark_price mbuf;
-    const qtr_mark_price *mark = sym->head ? mark_for(p, c->symbol, &mbuf) : NULL;
+    const qtr_mark_price *mark = mark_for(p, c->symbol, &mbuf);
     qtr_paper_hold(p);                        /* the list stays linked below */
     p->due_busy = true;
     size_t n = 0;
@@ -332,7 +335,7 @@ void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
         if (plan(p, o, c, &pt, conditional_untriggered && on_mark ? mark : NULL, d)) n++;
         else if (o->u.reduce_only) expire_if_nothing_to_reduce(p, o, time_ms);
     }
-    qsort(p->due, n, sizeof *p->due, due_cmp);
+    if (n > 1) qsort(p->due, n, sizeof *p->due, due_cmp);
     for (size_t i = 0; i < n; i++) act(p, &p->due[i], time_ms);
     p->due_busy = false;
     qtr_paper_unhold(p);

@@ -214,6 +214,42 @@ static void fill_or_kill(void **state)
     fx_stop(&f);
 }
 
+/* Index of the first FILL event of client_id at or after `from`. */
+static size_t fill_index(const fx *f, size_t from, const char *client_id)
+{
+    for (size_t i = from; i < f->m->n_events; i++) {
+        const qtr_event *ev = &f->m->events[i];
+        if (ev->type == QTR_EV_FILL && strcmp(ev->u.fill.client_id, client_id) == 0) return i;
+    }
+    fail_msg("no fill of %s", client_id);
+    return 0;
+}
+
+/* Candles of a symbol with nothing resting (matching returns early on them)
+ * leave another symbol's resting orders alone, even when their prices cross
+ * those orders; and two orders one candle reaches fill in the order of its
+ * price path, not of submission. */
+static void resting_orders_wait_for_their_own_symbol_and_fill_in_path_order(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    fx_candle(&f, "XRPUSDT", "1", "1.01", "0.99", "1", "1000");
+    fx_candle(&f, "ADAUSDT", "1", "1.01", "0.99", "1", "1000");
+    size_t mark = f.m->n_events;
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "s", SELL, LMT, QTR_TIF_GTC, "5", "1.1", false), QTR_OK);
+    assert_int_equal(fx_submit(&f, "XRPUSDT", "b", BUY, LMT, QTR_TIF_GTC, "5", "0.95", false), QTR_OK);
+    for (int i = 0; i < 3; i++) fx_candle(&f, "ADAUSDT", "1", "1.2", "0.9", "1", "1000");
+    assert_int_equal(fx_fills(&f, mark, "s", NULL, 0), 0);
+    assert_int_equal(fx_fills(&f, mark, "b", NULL, 0), 0);
+    /* open 1, then the nearer extreme (low 0.9: the buy), then the high 1.2 (the sell) */
+    fx_candle(&f, "XRPUSDT", "1", "1.2", "0.9", "1", "1000");
+    assert_int_equal(fx_fills(&f, mark, "b", NULL, 0), 1);
+    assert_int_equal(fx_fills(&f, mark, "s", NULL, 0), 1);
+    assert_true(fill_index(&f, mark, "b") < fill_index(&f, mark, "s"));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -225,6 +261,7 @@ int main(void)
         cmocka_unit_test(post_only),
         cmocka_unit_test(immediate_or_cancel),
         cmocka_unit_test(fill_or_kill),
+        cmocka_unit_test(resting_orders_wait_for_their_own_symbol_and_fill_in_path_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
