@@ -37,8 +37,11 @@ void qtr_paper_tables_free(qtr_paper *p)
 
 qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name)
 {
+    if (p->last_sym && name && strcmp(p->last_sym->name, name) == 0) return p->last_sym;
     int64_t i;
-    return qc_strmap_get(p->sym_ix, name, &i) ? &p->syms[i] : NULL;
+    if (!qc_strmap_get(p->sym_ix, name, &i)) return NULL;
+    p->last_sym = &p->syms[i];
+    return p->last_sym;
 }
 
 qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name)
