@@ -56,6 +56,26 @@ static int64_t utc_day(int64_t time_ms)
     return (time_ms % MS_PER_DAY < 0) ? d - 1 : d;
 }
 
+/* gap * 100 / reference as a decimal percentage, rounded half-even: what
+ * qtr_dec_muldiv(gap, QTR_DEC_INT(100), reference, HALF_EVEN) gives, for
+ * 0 < gap <= reference. The product needs 128 bits but the quotient is at
+ * most 100 (1e10 units), so on x86-64 one 128-by-64-bit divq does it (it
+ * cannot trap: the product's high half is below reference), in place of
+ * the generic 128-bit division a mark paid twice. */
+static qtr_dec pct_of_reference(uint64_t gap, uint64_t reference)
+{
+    qtr__u128 num = (qtr__u128)gap * (uint64_t)QTR_DEC_INT(100);
+    uint64_t q, r;
+#if defined(__x86_64__)
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(reference));
+#else
+    q = (uint64_t)(num / reference);
+    r = (uint64_t)(num % reference);
+#endif
+    bool away = r > reference - r || (r == reference - r && (q & 1) != 0);
+    return (qtr_dec)(q + away);
+}
+
 /* How far `value` is below `reference`, in percent; 0 when not below or when
  * the reference is not positive (no meaningful percentage). */
 static bool pct_below(qtr_dec reference, qtr_dec value, qtr_dec *out)
@@ -63,6 +83,10 @@ static bool pct_below(qtr_dec reference, qtr_dec value, qtr_dec *out)
     qtr_dec gap;
     if (reference <= 0 || value >= reference) { *out = 0; return true; }
     if (!qtr_dec_sub(reference, value, &gap)) return false;
+    if (value >= 0) {                  /* 0 < gap <= reference: at most 100% */
+        *out = pct_of_reference((uint64_t)gap, (uint64_t)reference);
+        return true;
+    }
     return qtr_dec_muldiv(gap, QTR_DEC_INT(100), reference, QTR_ROUND_HALF_EVEN, out);
 }
 

@@ -574,6 +574,61 @@ static void test_mark_at_equals_mark(void **st)
     qh_portfolio_free(by_index);
 }
 
+/* The drawdown percentages (from the peak and from the day's start) are
+ * computed with one 128-by-64-bit division; they must equal the SDK's
+ * qtr_dec_muldiv (HALF_EVEN) to the unit: edges, half-even ties (gap * 1e10
+ * exactly half-way between two multiples of the reference), negative equity
+ * (the general path), and magnitudes spread over the whole range. */
+static qtr_dec pct_reference(qtr_dec reference, qtr_dec value)
+{
+    qtr_dec out = 0;
+    if (reference <= 0 || value >= reference) return 0;
+    assert_true(qtr_dec_muldiv(reference - value, QTR_DEC_INT(100), reference, QTR_ROUND_HALF_EVEN, &out));
+    return out;
+}
+
+static void check_pcts(qtr_dec peak, qtr_dec wallet, qtr_dec day_start)
+{
+    qh_portfolio *pf = qh_portfolio_new(0);
+    assert_non_null(pf);
+    assert_int_equal(qh_portfolio_try_restore_account(pf, wallet, peak, day_start, DAY0, 0, 0, 0), 0);
+    qtr_account a = acct_of(pf, DAY0 + HOUR_MS);
+    assert_int_equal(a.equity, wallet);
+    assert_int_equal(a.equity_peak, peak > wallet ? peak : wallet);
+    if (a.drawdown_pct != pct_reference(a.equity_peak, wallet) ||
+        a.daily_drawdown_pct != pct_reference(day_start, wallet))
+        fail_msg("peak %lld day start %lld equity %lld: drawdown %lld (want %lld), daily %lld (want %lld)",
+                 (long long)peak, (long long)day_start, (long long)wallet, (long long)a.drawdown_pct,
+                 (long long)pct_reference(a.equity_peak, wallet), (long long)a.daily_drawdown_pct,
+                 (long long)pct_reference(day_start, wallet));
+    qh_portfolio_free(pf);
+}
+
+static void test_drawdown_pct_equals_muldiv(void **st)
+{
+    (void)st;
+    /* ties: 3e10 / 6e10 is 0.5 unit (stays 0, even), 9e10 / 6e10 is 1.5 (to 2) */
+    check_pcts(INT64_C(60000000000), INT64_C(60000000000) - 3, INT64_C(60000000000) - 9);
+    check_pcts(INT64_C(60000000000), INT64_C(60000000000) - 9, INT64_C(60000000000) - 3);
+    check_pcts(QTR_DEC_MAX, 0, QTR_DEC_MAX);                 /* 100% of the largest peak */
+    check_pcts(QTR_DEC_MAX, 1, QTR_DEC_MAX - 1);
+    check_pcts(1, 0, 2);
+    check_pcts(3, 1, 7);
+    check_pcts(D("1000000"), D("-5"), D("1000000"));        /* negative equity: more than 100% */
+    check_pcts(D("10"), D("-30"), D("12.5"));
+    uint64_t x = 88172645463325252u;                        /* xorshift64: a fixed sequence */
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec peak = (qtr_dec)(x >> (1 + x % 62));        /* magnitudes from 1 to 2^62 */
+        if (peak <= 0) peak = 1;
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec wallet = (qtr_dec)(x % (uint64_t)peak);      /* 0 <= equity < peak */
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec day_start = wallet + (qtr_dec)(x % (uint64_t)(QTR_DEC_MAX - wallet)) + 1;
+        check_pcts(peak, wallet, day_start);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -593,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_symbol_capacity),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_mark_at_equals_mark),
+        cmocka_unit_test(test_drawdown_pct_equals_muldiv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
