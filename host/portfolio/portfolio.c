@@ -56,24 +56,53 @@ static int64_t utc_day(int64_t time_ms)
     return (time_ms % MS_PER_DAY < 0) ? d - 1 : d;
 }
 
+/* num / d and its remainder, for (num >> 64) < d: the quotient fits 64 bits.
+ * On x86-64 one divq (it cannot trap under that bound), in place of the
+ * generic 128-bit division (__divmodti4) the SDK's helpers call. */
+static uint64_t div_128_by_64(qtr__u128 num, uint64_t d, uint64_t *rem)
+{
+    uint64_t q, r;
+#if defined(__x86_64__)
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(d));
+#else
+    q = (uint64_t)(num / d);
+    r = (uint64_t)(num % d);
+#endif
+    *rem = r;
+    return q;
+}
+
+/* Whether a quotient q with remainder r of a division by d rounds up, half-even. */
+static bool half_even_away(uint64_t q, uint64_t r, uint64_t d)
+{
+    return r > d - r || (r == d - r && (q & 1) != 0);
+}
+
 /* gap * 100 / reference as a decimal percentage, rounded half-even: what
  * qtr_dec_muldiv(gap, QTR_DEC_INT(100), reference, HALF_EVEN) gives, for
  * 0 < gap <= reference. The product needs 128 bits but the quotient is at
- * most 100 (1e10 units), so on x86-64 one 128-by-64-bit divq does it (it
- * cannot trap: the product's high half is below reference), in place of
- * the generic 128-bit division a mark paid twice. */
+ * most 100 (1e10 units), so the product's high half is below reference. */
 static qtr_dec pct_of_reference(uint64_t gap, uint64_t reference)
 {
-    qtr__u128 num = (qtr__u128)gap * (uint64_t)QTR_DEC_INT(100);
-    uint64_t q, r;
-#if defined(__x86_64__)
-    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(reference));
-#else
-    q = (uint64_t)(num / reference);
-    r = (uint64_t)(num % reference);
-#endif
-    bool away = r > reference - r || (r == reference - r && (q & 1) != 0);
-    return (qtr_dec)(q + away);
+    uint64_t r, q = div_128_by_64((qtr__u128)gap * (uint64_t)QTR_DEC_INT(100), reference, &r);
+    return (qtr_dec)(q + half_even_away(q, r, reference));
+}
+
+/* a * b rounded half-even: what qtr_dec_mul(a, b, QTR_ROUND_HALF_EVEN, out)
+ * gives, false when it overflows as there. Magnitudes are multiplied and the
+ * sign put back after: half-even rounding is symmetric. */
+static bool mul_half_even(qtr_dec a, qtr_dec b, qtr_dec *out)
+{
+    uint64_t ma = a < 0 ? -(uint64_t)a : (uint64_t)a, mb = b < 0 ? -(uint64_t)b : (uint64_t)b;
+    qtr__u128 num = (qtr__u128)ma * mb;
+    const uint64_t scale = (uint64_t)QTR_DEC_SCALE;
+    if ((uint64_t)(num >> 64) >= scale) return false;   /* the quotient is 2^64 or more */
+    uint64_t r, q = div_128_by_64(num, scale, &r);
+    if (q > (uint64_t)QTR_DEC_MAX) return false;
+    q += half_even_away(q, r, scale);                   /* at most 2^63: no wrap */
+    if (q > (uint64_t)QTR_DEC_MAX) return false;
+    *out = (a < 0) != (b < 0) ? -(qtr_dec)q : (qtr_dec)q;
+    return true;
 }
 
 /* How far `value` is below `reference`, in percent; 0 when not below or when
@@ -123,8 +152,8 @@ static bool value_slot(pf_slot *s)
         return true;
     }
     if (!qtr_dec_sub(p->mark_price, p->entry_price, &diff)) return false;
-    if (!qtr_dec_mul(diff, p->qty, QTR_ROUND_HALF_EVEN, &p->unrealized_pnl)) return false;
-    return qtr_dec_mul(qtr_dec_abs(p->qty), p->mark_price, QTR_ROUND_HALF_EVEN, &s->notional);
+    if (!mul_half_even(diff, p->qty, &p->unrealized_pnl)) return false;
+    return mul_half_even(qtr_dec_abs(p->qty), p->mark_price, &s->notional);
 }
 
 /* Replace a slot's contribution to the account totals (old -> new). */

@@ -629,6 +629,65 @@ static void test_drawdown_pct_equals_muldiv(void **st)
     }
 }
 
+/* A position's unrealized PnL ((mark - entry) * qty) and notional (|qty| *
+ * mark) are multiplied with one 128-by-64-bit division; they must equal the
+ * SDK's qtr_dec_mul (HALF_EVEN) to the unit, and a product qtr_dec_mul
+ * refuses as an overflow must refuse the position too. */
+static void check_value(qtr_dec qty, qtr_dec entry, qtr_dec mark)
+{
+    qh_portfolio *pf = qh_portfolio_new(D("1000"));
+    assert_non_null(pf);
+    qtr_position pos;
+    memset(&pos, 0, sizeof pos);
+    qtr_strlcpy(pos.symbol, "XRPUSDT", sizeof pos.symbol);
+    pos.qty = qty;
+    pos.entry_price = entry;
+    pos.mark_price = mark;
+    qtr_dec upnl = 0, notional = 0;
+    bool ok = qtr_dec_mul(mark - entry, qty, QTR_ROUND_HALF_EVEN, &upnl) &&
+              qtr_dec_mul(qtr_dec_abs(qty), mark, QTR_ROUND_HALF_EVEN, &notional);
+    int rc = qh_portfolio_restore_position(pf, &pos);
+    if (!ok) {
+        if (rc == 0) fail_msg("qty %lld entry %lld mark %lld: an overflowing product accepted", (long long)qty,
+                              (long long)entry, (long long)mark);
+    } else if (rc == 0) {
+        qtr_position got = pos_of(pf, "XRPUSDT");
+        if (got.unrealized_pnl != upnl || acct_of(pf, DAY0).exposure != notional)
+            fail_msg("qty %lld entry %lld mark %lld: unrealized %lld (want %lld), exposure %lld (want %lld)",
+                     (long long)qty, (long long)entry, (long long)mark, (long long)got.unrealized_pnl,
+                     (long long)upnl, (long long)acct_of(pf, DAY0).exposure, (long long)notional);
+    } else {
+        /* refused for the account total (wallet + unrealized), not the products */
+        assert_non_null(strstr(qh_portfolio_last_error(pf), "account totals"));
+    }
+    qh_portfolio_free(pf);
+}
+
+static void test_position_value_equals_dec_mul(void **st)
+{
+    (void)st;
+    /* ties: 0.5 unit rounds to even both ways, and on both signs */
+    check_value(50000000, 1, 2);               /* 0.5 * 1e-8: 0.5 unit -> 0 */
+    check_value(150000000, 1, 2);              /* 1.5 units -> 2 */
+    check_value(-150000000, 1, 2);             /* -1.5 units -> -2 */
+    check_value(-250000000, 3, 2);             /* +2.5 units -> 2 */
+    check_value(QTR_DEC_MAX, QTR_DEC_SCALE, QTR_DEC_SCALE * 2);   /* upnl just fits */
+    check_value(QTR_DEC_MAX, QTR_DEC_SCALE, QTR_DEC_SCALE * 3);   /* overflows */
+    check_value(-QTR_DEC_MAX, 1, QTR_DEC_MAX);                    /* far beyond 2^64 */
+    check_value(D("2000"), D("0.5"), D("0.49999999"));
+    uint64_t x = 2463534242u;                  /* xorshift64: a fixed sequence */
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec qty = (qtr_dec)(x >> (1 + x % 63)) * ((x & 1) ? -1 : 1);
+        if (qty == 0) qty = 1;
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec entry = (qtr_dec)(x >> (1 + x % 63)) + 1;
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        qtr_dec mark = (qtr_dec)(x >> (1 + x % 63)) + 1;
+        check_value(qty, entry, mark);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -649,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_mark_at_equals_mark),
         cmocka_unit_test(test_drawdown_pct_equals_muldiv),
+        cmocka_unit_test(test_position_value_equals_dec_mul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
