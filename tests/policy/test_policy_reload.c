@@ -135,11 +135,12 @@ static void test_reload_semantics(void **state)
     snprintf(where, sizeof where, "%s:2:", w->file);
     assert_kept(w, &ev, where);
 
-    /* A failed validation names the field. */
+    /* A failed validation names the line, the field and its declared range. */
     write_positions(w, "0");
     assert_int_equal(qh_policy_reload(w->p, 500, &ev), -1);
-    snprintf(where, sizeof where, "%s: limits.max_positions: must be an integer", w->file);
+    snprintf(where, sizeof where, "%s:6: limits.max_positions: 0 is out of range [1, 1000]", w->file);
     assert_kept(w, &ev, where);
+    assert_string_equal(ev.error, where);
 
     /* A deleted file. */
     assert_int_equal(unlink(w->file), 0);
