@@ -14,7 +14,9 @@ struct qh_symbol_index {
     /* The index found or added last, -1: none. A candle's symbol is looked
      * up several times in a row (the exchange's get_mark_price, then the
      * market cache; one symbol: every candle), and comparing with one name
-     * costs less than hashing. Single-threaded, as the index. */
+     * costs less than hashing. The one after it is tried next: candles of
+     * several symbols come in the same order every interval, the order they
+     * were first seen in. Single-threaded, as the index. */
     int32_t last;
 };
 
@@ -52,7 +54,14 @@ void qh_symbol_index_free(qh_symbol_index *ix)
 int32_t qh_symbol_index_find(const qh_symbol_index *ix, const char *symbol)
 {
     /* a name equal to a stored one is a valid name: no check needed first */
-    if (symbol && ix->last >= 0 && strcmp(ix->names[ix->last], symbol) == 0) return ix->last;
+    if (symbol && ix->last >= 0) {
+        if (strcmp(ix->names[ix->last], symbol) == 0) return ix->last;
+        int32_t next = (size_t)ix->last + 1 < qc_strmap_count(ix->map) ? ix->last + 1 : 0;
+        if (next != ix->last && strcmp(ix->names[next], symbol) == 0) {
+            ((qh_symbol_index *)ix)->last = next;
+            return next;
+        }
+    }
     int64_t d;
     if (!qc_strmap_get(ix->map, symbol, &d)) return -1;
     ((qh_symbol_index *)ix)->last = (int32_t)d;   /* the hint only: an index is never const-allocated */

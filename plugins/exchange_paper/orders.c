@@ -37,7 +37,12 @@ void qtr_paper_tables_free(qtr_paper *p)
 
 qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name)
 {
-    if (p->last_sym && name && strcmp(p->last_sym->name, name) == 0) return p->last_sym;
+    if (p->last_sym && name) {
+        if (strcmp(p->last_sym->name, name) == 0) return p->last_sym;
+        size_t next = (size_t)(p->last_sym - p->syms) + 1;   /* the order symbols came in first */
+        qtr_paper_symbol *s = &p->syms[next < p->n_syms ? next : 0];
+        if (s != p->last_sym && strcmp(s->name, name) == 0) return p->last_sym = s;
+    }
     int64_t i;
     if (!qc_strmap_get(p->sym_ix, name, &i)) return NULL;
     p->last_sym = &p->syms[i];

@@ -108,8 +108,10 @@ typedef struct qtr_paper {
     size_t n_syms;
     struct qc_strmap *sym_ix;        /* name -> syms index (qc/strmap.h)      */
     /* The symbol found last: one symbol's candle, mark and orders come in a
-     * row, and comparing one name costs less than hashing it. syms never
-     * moves and a symbol is never removed, so the pointer stays valid. */
+     * row, and comparing one name costs less than hashing it; the one after
+     * it is tried next, as candles of several symbols come in the order they
+     * were first seen in. syms never moves and a symbol is never removed, so
+     * the pointer stays valid. */
     qtr_paper_symbol *last_sym;
     bool warned_symbols_full;
     bool warned_no_mark;             /* a MARK conditional order saw no mark yet */

@@ -126,6 +126,44 @@ static void test_repeated_and_near_names(void **st)
     qh_symbol_index_free(ix);
 }
 
+/* Lookups in round-robin order (the order candles of several symbols come
+ * in, which the index tries first after the last name), in reverse, and in a
+ * scrambled order all give each name's own index, across the wrap from the
+ * last index to the first, and an unknown name is still not found. */
+static void test_lookup_orders(void **st)
+{
+    (void)st;
+    qh_symbol_index *ix = qh_symbol_index_new(0);
+    assert_non_null(ix);
+    char name[QTR_SYMBOL_MAX];
+    for (int i = 0; i < 50; i++) {
+        snprintf(name, sizeof name, "S%02dUSDT", i);
+        assert_int_equal(qh_symbol_index_intern(ix, name), i);
+    }
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 50; i++) {
+            snprintf(name, sizeof name, "S%02dUSDT", i);
+            assert_int_equal(qh_symbol_index_find(ix, name), i);
+            assert_int_equal(qh_symbol_index_intern(ix, name), i);
+        }
+    }
+    for (int i = 49; i >= 0; i--) {
+        snprintf(name, sizeof name, "S%02dUSDT", i);
+        assert_int_equal(qh_symbol_index_find(ix, name), i);
+    }
+    for (int k = 0; k < 500; k++) {
+        int i = (k * 37 + 11) % 50;
+        snprintf(name, sizeof name, "S%02dUSDT", i);
+        assert_int_equal(qh_symbol_index_find(ix, name), i);
+        assert_int_equal(qh_symbol_index_find(ix, "S50USDT"), -1);
+    }
+    assert_int_equal(qh_symbol_index_find(ix, "S49USDT"), 49);
+    assert_int_equal(qh_symbol_index_find(ix, "S00USDT"), 0);   /* after the last: the first */
+    assert_int_equal(qh_symbol_index_find(ix, "S01USDT"), 1);
+    assert_int_equal(qh_symbol_index_count(ix), 50);
+    qh_symbol_index_free(ix);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -134,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_bad_names_refused),
         cmocka_unit_test(test_growing_index),
         cmocka_unit_test(test_repeated_and_near_names),
+        cmocka_unit_test(test_lookup_orders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
