@@ -92,6 +92,7 @@ typedef struct ma_symbol {
     int count;                   /* closes seen, capped at slow             */
     int head;                    /* ring index of the next close to write   */
     int last_side;               /* sign of fast - slow last time it was not 0; 0: unknown */
+    size_t seen_ix;              /* its place in ma_state.seen              */
     qtr_dec closes[];            /* ring of `slow` closes                   */
 } ma_symbol;
 
@@ -107,6 +108,12 @@ typedef struct ma_state {
     bool has_exits;              /* an exit plan is set for each symbol    */
     qtr_exit_plan exits;
     strategy_symbols *symbols;   /* ma_symbol (with `slow` closes) by name  */
+    /* The states in the order their symbols were first seen, and the one
+     * found last: candles of several symbols come in that order every
+     * interval, so the last one's name, then the next one's, is compared
+     * before the name is hashed. A state is never removed nor moved. */
+    ma_symbol *seen[MA_MAX_SYMBOLS];
+    size_t n_seen, last_seen;
 } ma_state;
 
 /* ---- helpers ---- */
@@ -128,11 +135,30 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
     if (!s || !created) return s;
     qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->last_open_ms = INT64_MIN;
+    s->seen_ix = st->n_seen;           /* the table holds MA_MAX_SYMBOLS at most */
+    st->seen[st->n_seen++] = s;
     if (st->has_exits) {   /* the host keeps the exits of this symbol's positions */
         char err[QTR_TEXT_MAX];
         if (st->host->set_exit_plan(st->ctx, symbol, &st->exits, err, sizeof err) != QTR_OK)
             st->host->log(st->ctx, QTR_LOG_ERROR, "%s: exit plan refused: %s", symbol, err);
     }
+    return s;
+}
+
+/* The state of a symbol seen before, or NULL. */
+static ma_symbol *known_symbol(ma_state *st, const char *symbol)
+{
+    if (st->n_seen) {
+        ma_symbol *s = st->seen[st->last_seen];
+        if (strcmp(s->symbol, symbol) == 0) return s;
+        size_t next = st->last_seen + 1 < st->n_seen ? st->last_seen + 1 : 0;
+        if (next != st->last_seen && strcmp(st->seen[next]->symbol, symbol) == 0) {
+            st->last_seen = next;
+            return st->seen[next];
+        }
+    }
+    ma_symbol *s = strategy_symbols_find(st->symbols, symbol);
+    if (s) st->last_seen = s->seen_ix;
     return s;
 }
 
@@ -179,7 +205,7 @@ static void ma_on_candle(void *state, const qtr_candle *c)
      * strategy correct with any host. Only wanted symbols get a state, so a
      * symbol with one was checked on its first candle: the list is walked
      * once a symbol, not once a candle (50 symbols: 50 strcmp a candle). */
-    ma_symbol *s = strategy_symbols_find(st->symbols, c->symbol);
+    ma_symbol *s = known_symbol(st, c->symbol);
     if (!s && !symbol_wanted(st, c->symbol)) return;
     if (c->close <= 0) {
         st->host->log(st->ctx, QTR_LOG_WARN, "%s: candle at %lld has close <= 0; skipped", c->symbol,

@@ -461,6 +461,41 @@ static void test_symbol_capacity(void **st)
     unload(&f);
 }
 
+/* Three symbols' candles interleaved: in turn (the order the strategy tries
+ * first after the last symbol, across the wrap from the last to the first),
+ * then with the turn broken. Each symbol's averages see only its own closes:
+ * XRPUSDT crosses up, XLMUSDT down, XTZUSDT never, as each does alone (the
+ * names share their first letter: a partial compare would mix them up). */
+static void test_interleaved_symbols_keep_their_own_closes(void **st)
+{
+    (void)st;
+    static const char *const FLAT[] = { "10", "10", "10", "10", "10" };
+    const char *const names[3] = { "XRPUSDT", "XLMUSDT", "XTZUSDT" };
+    const char *const *series[3] = { CROSS_UP, CROSS_DOWN, FLAT };
+    for (int broken = 0; broken < 2; broken++) {
+        fixture f;
+        assert_int_equal(load(&f, false, FAST2_SLOW4), 0);
+        for (int row = 0; row < 5; row++) {
+            for (int k = 0; k < 3; k++) {
+                int i = broken ? (k + row) % 3 : k;     /* rotate the turn each row */
+                if (broken && row == 4) i = 2 - k;      /* and reverse it on the last */
+                feed(&f, names[i], T0 + row * MIN_MS, D(series[i][row]));
+            }
+            assert_int_equal(f.m->n_signals, row < 4 ? 0 : 2);
+        }
+        qtr_side want_xrp = QTR_SIDE_BUY, want_xlm = QTR_SIDE_SELL;
+        bool xrp = false, xlm = false;
+        for (size_t n = 0; n < f.m->n_signals; n++) {
+            const qtr_signal *sg = &f.m->signals[n];
+            if (strcmp(sg->symbol, "XRPUSDT") == 0) { xrp = true; assert_int_equal(sg->side, want_xrp); }
+            else if (strcmp(sg->symbol, "XLMUSDT") == 0) { xlm = true; assert_int_equal(sg->side, want_xlm); }
+            else fail_msg("signal for %s, which never crossed", sg->symbol);
+        }
+        assert_true(xrp && xlm);
+        unload(&f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_repeated_candle_ignored),
         cmocka_unit_test(test_pending_orders_never_overshoot),
         cmocka_unit_test(test_symbols_filter),
+        cmocka_unit_test(test_interleaved_symbols_keep_their_own_closes),
         cmocka_unit_test(test_bad_options_refused),
         cmocka_unit_test(test_real_candles_match_recount),
         cmocka_unit_test(test_symbol_capacity),
