@@ -288,6 +288,8 @@ int qh_bus_publish(qh_bus *bus, const qtr_event *ev)
     return QTR_OK;
 }
 
+bool qh_bus_dispatching(const qh_bus *bus) { return bus->depth > 0; }
+
 void qh_bus_stats_get(const qh_bus *bus, qh_bus_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -50,6 +50,9 @@ int qh_bus_publish(qh_bus *bus, const qtr_event *ev);
  * is published during a dispatch and a subscription comes before its turn. */
 bool qh_bus_drop_unheard(qh_bus *bus, qtr_event_type type);
 
+/* True while an event is being delivered (a publish now is queued behind it). */
+bool qh_bus_dispatching(const qh_bus *bus);
+
 void qh_bus_stats_get(const qh_bus *bus, qh_bus_stats *out);
 
 #endif

@@ -52,6 +52,18 @@ int qh_engine_publish(qh_engine *e, qtr_event_type type, uint32_t flags, int64_t
     /* no one listens (a backtest's equity points without a store): the
      * event is counted and not built */
     if (qh_bus_drop_unheard(e->bus, type)) return QTR_OK;
+    if (type > QTR_EV_NONE && type < QTR_EV__COUNT && !qh_bus_dispatching(e->bus)) {
+        /* as qh_event_make, without zeroing the union's tail again */
+        qtr_event *in_place = &e->pub_ev[type];
+        size_t n = size < sizeof in_place->u ? size : sizeof in_place->u;
+        in_place->type = type;
+        in_place->flags = flags;
+        in_place->time_ms = time_ms;
+        memcpy(&in_place->u, payload, n);
+        if (n < e->pub_len[type]) memset((unsigned char *)&in_place->u + n, 0, e->pub_len[type] - n);
+        e->pub_len[type] = n;
+        return qh_bus_publish(e->bus, in_place);
+    }
     qtr_event ev;
     qh_event_make(&ev, type, flags, time_ms, payload, size);
     return qh_bus_publish(e->bus, &ev);

@@ -182,6 +182,13 @@ struct qh_engine {
             *orders_rejected_exchange, *fills, *signals_in, *candles, *policy_loads_ok, *policy_loads_failed,
             *ess_trips, *exchange_errors, *duplicate_fills, *fills_settled, *policy_timeouts;
     } m;
+    /* Events published outside any dispatch (a candle of a backtest, every
+     * candle) are built in place, one per type: the header and payload are
+     * written, the rest of the union is still zero (pub_len: payload bytes
+     * last written, so a shorter payload zeroes what a longer one left).
+     * Inside a dispatch a subscriber may still be reading one: the stack. */
+    qtr_event pub_ev[QTR_EV__COUNT];
+    size_t pub_len[QTR_EV__COUNT];
 };
 
 /* pipeline.c */

@@ -377,6 +377,87 @@ static void host_event_reaches_a_new_subscriber(void **state)
     efx_free(f);
 }
 
+/* The tail of a delivered event past its payload: all zero? */
+static bool tail_is_zero(const qtr_event *ev, size_t payload)
+{
+    const unsigned char *b = (const unsigned char *)&ev->u;
+    for (size_t i = payload; i < sizeof ev->u; i++)
+        if (b[i]) return false;
+    return true;
+}
+
+typedef struct republisher {
+    qh_engine *e;
+    int calls;
+    qtr_dec seen_first;          /* what the second subscriber saw of the outer event */
+} republisher;
+
+/* First subscriber: on the outer event, publishes another of the same type. */
+static void republish(void *ud, const qtr_event *ev)
+{
+    republisher *r = ud;
+    if (r->calls++ == 0) {
+        qtr_account inner;
+        memset(&inner, 0xA5, sizeof inner);
+        inner.equity = QTR_DEC_INT(2);
+        assert_int_equal(qh_engine_publish(r->e, QTR_EV_EQUITY, 0, 99, &inner, sizeof inner / 2), QTR_OK);
+    }
+    (void)ev;
+}
+
+/* Second subscriber: notes the equity of the first event it sees. */
+static void note_first(void *ud, const qtr_event *ev)
+{
+    republisher *r = ud;
+    if (!r->seen_first) r->seen_first = ev->u.equity.equity;
+}
+
+/* Outside a dispatch the engine builds each type's event in place, writing
+ * only header and payload: a shorter payload after a longer one still
+ * leaves zeros past it, and an event published from inside the dispatch of
+ * one of the same type (built on the stack, queued) does not change the one
+ * later subscribers of the outer dispatch read. */
+static void host_event_built_in_place_has_no_stale_bytes(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    efx_seen seen;
+    efx_watch(e, QTR_EV_EQUITY, &seen);
+    qtr_account a;
+    memset(&a, 0x5A, sizeof a);
+    assert_int_equal(qh_engine_publish(e, QTR_EV_EQUITY, QTR_EVF_REPLAY, 7, &a, sizeof a), QTR_OK);
+    qtr_candle half;                               /* a shorter payload for the same type */
+    memset(&half, 0x3C, sizeof half);
+    assert_true(sizeof half < sizeof a);
+    assert_int_equal(qh_engine_publish(e, QTR_EV_EQUITY, 0, 8, &half, sizeof half), QTR_OK);
+    assert_int_equal(seen.n, 2);
+    assert_int_equal(seen.items[0].flags, QTR_EVF_REPLAY);
+    assert_int_equal(seen.items[0].time_ms, 7);
+    assert_memory_equal(&seen.items[0].u.equity, &a, sizeof a);
+    assert_true(tail_is_zero(&seen.items[0], sizeof a));
+    assert_int_equal(seen.items[1].flags, 0);
+    assert_int_equal(seen.items[1].time_ms, 8);
+    assert_memory_equal(&seen.items[1].u, &half, sizeof half);
+    assert_true(tail_is_zero(&seen.items[1], sizeof half));
+
+    republisher r = { .e = e };
+    qh_bus_subscribe(e->bus, QTR_EV_EQUITY, NULL, republish, &r, &r);
+    qh_bus_subscribe(e->bus, QTR_EV_EQUITY, NULL, note_first, &r, &r);
+    memset(&a, 0, sizeof a);
+    a.equity = QTR_DEC_INT(1);
+    assert_int_equal(qh_engine_publish(e, QTR_EV_EQUITY, 0, 9, &a, sizeof a), QTR_OK);
+    assert_int_equal(r.seen_first, QTR_DEC_INT(1));   /* the outer event, whole, after the inner publish */
+    assert_int_equal(seen.n, 4);                       /* outer, then the queued inner one */
+    assert_int_equal(seen.items[2].u.equity.equity, QTR_DEC_INT(1));
+    assert_int_equal(seen.items[3].time_ms, 99);
+    assert_int_equal(seen.items[3].u.equity.equity, QTR_DEC_INT(2));
+    assert_true(tail_is_zero(&seen.items[3], sizeof a / 2));
+    qh_bus_unsubscribe_owner(e->bus, &r);
+    efx_seen_free(&seen);
+    efx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +469,7 @@ int main(void)
         cmocka_unit_test(host_context_publishes_anything),
         cmocka_unit_test(host_event_has_no_stale_bytes),
         cmocka_unit_test(host_event_reaches_a_new_subscriber),
+        cmocka_unit_test(host_event_built_in_place_has_no_stale_bytes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
