@@ -142,28 +142,40 @@ static bool settle(pf_acct *a)
 }
 
 /* Value a slot at its mark: unrealized PnL and notional. */
-static bool value_slot(pf_slot *s)
+static bool value_at(const qtr_position *p, qtr_dec mark, qtr_dec *unrealized, qtr_dec *notional)
 {
-    qtr_position *p = &s->pos;
     qtr_dec diff;
     if (p->qty == 0) {
-        p->unrealized_pnl = 0;
-        s->notional = 0;
+        *unrealized = 0;
+        *notional = 0;
         return true;
     }
-    if (!qtr_dec_sub(p->mark_price, p->entry_price, &diff)) return false;
-    if (!mul_half_even(diff, p->qty, &p->unrealized_pnl)) return false;
-    return mul_half_even(qtr_dec_abs(p->qty), p->mark_price, &s->notional);
+    if (!qtr_dec_sub(mark, p->entry_price, &diff)) return false;
+    if (!mul_half_even(diff, p->qty, unrealized)) return false;
+    return mul_half_even(qtr_dec_abs(p->qty), mark, notional);
+}
+
+static bool value_slot(pf_slot *s)
+{
+    return value_at(&s->pos, s->pos.mark_price, &s->pos.unrealized_pnl, &s->notional);
+}
+
+/* Replace a position's unrealized PnL and notional in the account totals. */
+static bool swap_values(pf_acct *a, qtr_dec old_unrealized, qtr_dec old_notional, qtr_dec unrealized,
+                        qtr_dec notional)
+{
+    qtr_dec t;
+    if (!qtr_dec_sub(a->unrealized, old_unrealized, &t)) return false;
+    if (!qtr_dec_add(t, unrealized, &a->unrealized)) return false;
+    if (!qtr_dec_sub(a->exposure, old_notional, &t)) return false;
+    return qtr_dec_add(t, notional, &a->exposure);
 }
 
 /* Replace a slot's contribution to the account totals (old -> new). */
 static bool swap_contribution(pf_acct *a, const pf_slot *old, const pf_slot *neu)
 {
-    qtr_dec t;
-    if (!qtr_dec_sub(a->unrealized, old->pos.unrealized_pnl, &t)) return false;
-    if (!qtr_dec_add(t, neu->pos.unrealized_pnl, &a->unrealized)) return false;
-    if (!qtr_dec_sub(a->exposure, old->notional, &t)) return false;
-    if (!qtr_dec_add(t, neu->notional, &a->exposure)) return false;
+    if (!swap_values(a, old->pos.unrealized_pnl, old->notional, neu->pos.unrealized_pnl, neu->notional))
+        return false;
     a->open = a->open - (old->pos.qty != 0) + (neu->pos.qty != 0);
     return true;
 }
@@ -369,9 +381,27 @@ int32_t qh_portfolio_index_of(const qh_portfolio *pf, const char *symbol)
 int qh_portfolio_mark_at(qh_portfolio *pf, size_t i, qtr_dec price, int64_t time_ms)
 {
     if (i >= qh_symbol_index_count(pf->ix)) return fail(pf, "mark: no symbol at index %zu", i);
-    if (price <= 0) return fail(pf, "mark %s: price must be > 0", pf->slots[i].pos.symbol);
-    pf_slot s = pf->slots[i];
-    return mark_slot(pf, (int32_t)i, &s, price, time_ms);
+    pf_slot *s = &pf->slots[i];
+    const char *symbol = s->pos.symbol;
+    if (price <= 0) return fail(pf, "mark %s: price must be > 0", symbol);
+    /* mark_slot's steps without copying the slot: a mark changes four of
+     * its fields, written only once every step succeeded (the quantity, so
+     * the count of open positions, stays) */
+    qtr_dec unrealized, notional;
+    pf_acct a = pf->acct;
+    roll_day(&a, time_ms);
+    if (!value_at(&s->pos, price, &unrealized, &notional))
+        return fail(pf, "mark %s: overflow in unrealized PnL", symbol);
+    if (!swap_values(&a, s->pos.unrealized_pnl, s->notional, unrealized, notional))
+        return fail(pf, "mark %s: overflow in account totals", symbol);
+    if (!settle(&a)) return fail(pf, "mark %s: overflow in equity", symbol);
+
+    s->pos.mark_price = price;
+    s->pos.unrealized_pnl = unrealized;
+    s->notional = notional;
+    s->pos.time_ms = time_ms;
+    pf->acct = a;
+    return 0;
 }
 
 int qh_portfolio_get_position(const qh_portfolio *pf, const char *symbol, qtr_position *out)
