@@ -114,6 +114,9 @@ typedef struct ma_state {
      * before the name is hashed. A state is never removed nor moved. */
     ma_symbol *seen[MA_MAX_SYMBOLS];
     size_t n_seen, last_seen;
+    /* A signal's reason up to the averages, by side ("ma_cross fast 10 >
+     * slow 30 ("): formatted once at init, not on every cross. */
+    char reason_up[QTR_REASON_MAX], reason_down[QTR_REASON_MAX];
 } ma_state;
 
 /* ---- helpers ---- */
@@ -185,14 +188,28 @@ static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
 
 /* Submit what takes the symbol from its position (with what is pending)
  * to `target`: strategy_target.h says how a flip is done. */
+/* Append src to the string in buf (size bytes, *len used), cut as snprintf
+ * cuts: at most size - 1 characters, always terminated. */
+static void append(char *buf, size_t size, size_t *len, const char *src)
+{
+    while (*src && *len + 1 < size) buf[(*len)++] = *src++;
+    buf[*len] = '\0';
+}
+
 static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, double confidence,
                          qtr_dec fast_ma, qtr_dec slow_ma)
 {
     char f[QTR_DEC_STRLEN], s[QTR_DEC_STRLEN], reason[QTR_REASON_MAX];
     qtr_dec_format_fixed(fast_ma, 4, QTR_ROUND_HALF_EVEN, f);
     qtr_dec_format_fixed(slow_ma, 4, QTR_ROUND_HALF_EVEN, s);
-    snprintf(reason, sizeof reason, "ma_cross fast %d %s slow %d (%s %s %s)", st->fast,
-             target > 0 ? ">" : "<", st->slow, f, target > 0 ? ">" : "<", s);
+    /* "ma_cross fast %d %s slow %d (%s %s %s)", without snprintf's parsing */
+    size_t len = 0;
+    reason[0] = '\0';
+    append(reason, sizeof reason, &len, target > 0 ? st->reason_up : st->reason_down);
+    append(reason, sizeof reason, &len, f);
+    append(reason, sizeof reason, &len, target > 0 ? " > " : " < ");
+    append(reason, sizeof reason, &len, s);
+    append(reason, sizeof reason, &len, ")");
     strategy_go_to_target(st->host, st->ctx, st->signals_metric, c->symbol, target, confidence, reason);
 }
 
@@ -335,6 +352,8 @@ static int ma_init(const qtr_host *host, qtr_ctx *ctx, void **out)
     }
     st->fast = (int)fast;
     st->slow = (int)slow;
+    snprintf(st->reason_up, sizeof st->reason_up, "ma_cross fast %d > slow %d (", st->fast, st->slow);
+    snprintf(st->reason_down, sizeof st->reason_down, "ma_cross fast %d < slow %d (", st->fast, st->slow);
     if (host->config_decimal(ctx, "order_notional", &st->order_notional) != QTR_OK) {
         host->log(ctx, QTR_LOG_ERROR, "option order_notional: not a decimal");
         goto refuse;

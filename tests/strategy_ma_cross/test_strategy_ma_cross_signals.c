@@ -86,7 +86,7 @@ static void test_cross_up_buys(void **st)
     assert_false(s->reduce_only);
     /* spread 0.5/11 = 4.5%: 0.5 + 0.045*50 > 1, capped at 1 */
     assert_true(s->confidence == 1.0);
-    assert_non_null(strstr(s->reason, "ma_cross fast 2 > slow 4"));
+    assert_string_equal(s->reason, "ma_cross fast 2 > slow 4 (11.5000 > 11.0000)");
     assert_int_equal(mock_host_metric(f.m, "ma_cross_signals_total", NULL), 1);
     unload(&f);
 }
@@ -187,7 +187,7 @@ static void test_flip_closes_exactly_then_enters(void **st)
         assert_int_equal(entry->side, QTR_SIDE_SELL);
         assert_int_equal(entry->qty, D("16.66666666"));  /* 100 / 6, from flat */
         assert_false(entry->reduce_only);
-        assert_non_null(strstr(entry->reason, "fast 2 < slow 4"));
+        assert_string_equal(entry->reason, "ma_cross fast 2 < slow 4 (9.0000 < 9.7500)");
         qtr_dec entry_filled = entry->qty / 100 * pcts[k];
         assert_int_equal(fill_signals(f.m, pcts[k]), -entry_filled);
         unload(&f);
