@@ -135,7 +135,8 @@ static void each_field(const qh_conf_section *s, const char *prefix, field_fn fn
 {
     for (const qh_conf_field *f = s->fields; f->opt.name; f++) {
         char path[128];
-        snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->opt.name);
+        int n = snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", f->opt.name);
+        if (n < 0 || (size_t)n >= sizeof path) fail_msg("the path %s.%s is too long for this test", prefix, f->opt.name);
         if (f->store == QH_CONF_TABLE) each_field(f->section, path, fn, arg);
         else fn(path, f, arg);
     }
