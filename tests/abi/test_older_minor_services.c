@@ -156,6 +156,22 @@ static size_t check_call(const qtr_host *h, qtr_ctx *ctx, const older_call *c)
         from = sizeof size;
     }
     /* refused or not found too: what is written (if anything) is today's prefix */
+    if (!strcmp(c->service, "get_account") && c->result == QTR_OK &&
+        c->old_size >= offsetof(qtr_account, time_ms) + sizeof(int64_t)) {
+        /* the account's time is the clock's now at each call: the later
+         * call's is the same or later (a slow run, under ASan say, crosses
+         * a millisecond between the two); every other byte is the same */
+        size_t at = offsetof(qtr_account, time_ms);
+        int64_t t_older, t_today;
+        memcpy(&t_older, c->buf + at, sizeof t_older);
+        memcpy(&t_today, today.buf + at, sizeof t_today);
+        if (t_today < t_older || t_today - t_older > 60000)   /* the mock host has no clock: 0 both times */
+            fail_msg("get_account: time_ms %lld for the 2.1 plugin, %lld later for today's size", (long long)t_older,
+                     (long long)t_today);
+        assert_same_bytes(c->buf, today.buf, from, at, c->service, 0);
+        assert_same_bytes(c->buf, today.buf, at + sizeof(int64_t), c->old_size, c->service, 0);
+        return 1;
+    }
     assert_same_bytes(c->buf, today.buf, from, c->old_size, c->service, 0);
     return c->result == QTR_OK;
 }
