@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qc/bytes_eq.h"
 #include "qc/hash.h"
 
 struct qc_strmap {
@@ -12,6 +13,7 @@ struct qc_strmap {
     size_t count;
     uint32_t mask;          /* table size - 1 */
     uint32_t *hashes;       /* 0: empty slot (stored hashes are never 0) */
+    uint16_t *lens;         /* a slot's key length (key_max <= 4096) */
     int64_t *values;
     char *keys;             /* key_max bytes a slot */
 };
@@ -22,10 +24,12 @@ static char *key_at(const qc_strmap *m, uint32_t i) { return m->keys + (size_t)i
 static bool alloc_table(qc_strmap *m, uint32_t size)
 {
     m->hashes = calloc(size, sizeof *m->hashes);
+    m->lens = malloc(size * sizeof *m->lens);
     m->values = malloc(size * sizeof *m->values);
     m->keys = malloc((size_t)size * m->key_max);
-    if (!m->hashes || !m->values || !m->keys) {
+    if (!m->hashes || !m->lens || !m->values || !m->keys) {
         free(m->hashes);
+        free(m->lens);
         free(m->values);
         free(m->keys);
         return false;
@@ -60,6 +64,7 @@ void qc_strmap_free(qc_strmap *m)
 {
     if (!m) return;
     free(m->hashes);
+    free(m->lens);
     free(m->values);
     free(m->keys);
     free(m);
@@ -70,20 +75,65 @@ bool qc_strmap_key_ok(const qc_strmap *m, const char *key)
     return key && key[0] && memchr(key, '\0', m->key_max) != NULL;
 }
 
-/* The slot holding key (hash h), or the empty slot where it would go. Ends:
- * the table is never more than half full. */
-static uint32_t probe(const qc_strmap *m, const char *key, uint32_t h)
+/* A key as every operation sees it: its length and hash, found in one pass
+ * that reads at most key_max bytes (no strlen/memchr, then a second pass to
+ * hash). False for a key qc_strmap_key_ok() refuses. */
+typedef struct key_info {
+    size_t len;
+    uint32_t hash;              /* qc_hash_nonzero(key) */
+} key_info;
+
+static bool scan_key(const qc_strmap *m, const char *key, key_info *k)
 {
-    for (uint32_t i = h & m->mask;; i = (i + 1) & m->mask) {
-        uint32_t s = m->hashes[i];
-        if (s == 0 || (s == h && strcmp(key_at(m, i), key) == 0)) return i;
+    if (!key) return false;
+    const uint8_t *b = (const uint8_t *)key;
+    uint32_t h = QC_FNV1A32_OFFSET;
+    size_t n = 0;
+    /* four bytes a round while four more fit under key_max: one bound check
+     * a round, not one a byte; each byte is read only if none before it was
+     * the NUL */
+#define QC_SCAN_BYTE(i) \
+    if (!b[n + (i)]) { n += (i); goto done; } \
+    h = (h ^ b[n + (i)]) * QC_FNV1A32_PRIME;
+    for (; n + 4 <= m->key_max; n += 4) {
+        QC_SCAN_BYTE(0)
+        QC_SCAN_BYTE(1)
+        QC_SCAN_BYTE(2)
+        QC_SCAN_BYTE(3)
     }
+#undef QC_SCAN_BYTE
+    for (; n < m->key_max && b[n]; n++) h = (h ^ b[n]) * QC_FNV1A32_PRIME;
+done:
+    if (n == 0 || n == m->key_max) return false;
+    k->len = n;
+    k->hash = h ? h : 1;
+    return true;
+}
+
+/* The slot holding key, or the empty slot where it would go. Ends: the
+ * table is never more than half full. */
+static uint32_t probe(const qc_strmap *m, const char *key, const key_info *k)
+{
+    for (uint32_t i = k->hash & m->mask;; i = (i + 1) & m->mask) {
+        uint32_t s = m->hashes[i];
+        if (s == 0 || (s == k->hash && m->lens[i] == k->len && qc_bytes_eq(key_at(m, i), key, k->len))) return i;
+    }
+}
+
+/* Fill slot i with key (an empty slot, or the one a key moves out of). */
+static void store(qc_strmap *m, uint32_t i, const char *key, const key_info *k, int64_t value)
+{
+    m->hashes[i] = k->hash;
+    m->lens[i] = (uint16_t)k->len;
+    m->values[i] = value;
+    memcpy(key_at(m, i), key, k->len + 1);
 }
 
 bool qc_strmap_get(const qc_strmap *m, const char *key, int64_t *value)
 {
-    if (!qc_strmap_key_ok(m, key)) return false;
-    uint32_t i = probe(m, key, qc_hash_nonzero(key));
+    key_info k;
+    if (!scan_key(m, key, &k)) return false;
+    uint32_t i = probe(m, key, &k);
     if (m->hashes[i] == 0) return false;
     if (value) *value = m->values[i];
     return true;
@@ -100,13 +150,12 @@ static bool grow(qc_strmap *m)
     }
     for (uint32_t i = 0; i < old_size; i++) {
         if (old.hashes[i] == 0) continue;
-        const char *k = old.keys + (size_t)i * old.key_max;
-        uint32_t j = probe(m, k, old.hashes[i]);
-        m->hashes[j] = old.hashes[i];
-        m->values[j] = old.values[i];
-        memcpy(key_at(m, j), k, strlen(k) + 1);
+        const char *key = old.keys + (size_t)i * old.key_max;
+        key_info k = { .len = old.lens[i], .hash = old.hashes[i] };
+        store(m, probe(m, key, &k), key, &k, old.values[i]);
     }
     free(old.hashes);
+    free(old.lens);
     free(old.values);
     free(old.keys);
     return true;
@@ -114,9 +163,9 @@ static bool grow(qc_strmap *m)
 
 int qc_strmap_put(qc_strmap *m, const char *key, int64_t value)
 {
-    if (!qc_strmap_key_ok(m, key)) return QC_STRMAP_REFUSED;
-    uint32_t h = qc_hash_nonzero(key);
-    uint32_t i = probe(m, key, h);
+    key_info k;
+    if (!scan_key(m, key, &k)) return QC_STRMAP_REFUSED;
+    uint32_t i = probe(m, key, &k);
     if (m->hashes[i] != 0) {
         m->values[i] = value;
         return QC_STRMAP_REPLACED;
@@ -125,19 +174,18 @@ int qc_strmap_put(qc_strmap *m, const char *key, int64_t value)
         if (m->count >= m->max_entries) return QC_STRMAP_REFUSED;
     } else if ((m->count + 1) * 2 > (size_t)m->mask + 1) {
         if (!grow(m)) return QC_STRMAP_REFUSED;
-        i = probe(m, key, h);
+        i = probe(m, key, &k);
     }
-    m->hashes[i] = h;
-    m->values[i] = value;
-    memcpy(key_at(m, i), key, strlen(key) + 1);
+    store(m, i, key, &k, value);
     m->count++;
     return QC_STRMAP_ADDED;
 }
 
 bool qc_strmap_remove(qc_strmap *m, const char *key, int64_t *value)
 {
-    if (!qc_strmap_key_ok(m, key)) return false;
-    uint32_t hole = probe(m, key, qc_hash_nonzero(key));
+    key_info k;
+    if (!scan_key(m, key, &k)) return false;
+    uint32_t hole = probe(m, key, &k);
     if (m->hashes[hole] == 0) return false;
     if (value) *value = m->values[hole];
     /* Backward shift: an entry after the hole moves into it unless its home
@@ -146,9 +194,8 @@ bool qc_strmap_remove(qc_strmap *m, const char *key, int64_t *value)
         uint32_t home = m->hashes[j] & m->mask;
         bool stays = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
         if (stays) continue;
-        m->hashes[hole] = m->hashes[j];
-        m->values[hole] = m->values[j];
-        memcpy(key_at(m, hole), key_at(m, j), strlen(key_at(m, j)) + 1);
+        key_info moved = { .len = m->lens[j], .hash = m->hashes[j] };
+        store(m, hole, key_at(m, j), &moved, m->values[j]);
         hole = j;
     }
     m->hashes[hole] = 0;

@@ -177,6 +177,77 @@ static void test_growth_and_walk(void **st)
     qc_strmap_free(m);
 }
 
+/* Keys with the same hash (FNV-1a collisions found by search) are told
+ * apart by their bytes and length: lengths on each path of the word-wise
+ * compare (4..7 bytes, 8, over 8 with the last word overlapping, differing
+ * only after the first 8 or 16 bytes, the longest key a 24-byte field
+ * holds) and two lengths with one hash. */
+static void test_same_hash_keys_kept_apart(void **st)
+{
+    (void)st;
+    static const char *const pairs[][2] = {
+        { "Qyxdz", "QAjlH" },
+        { "QQQwEkP", "QQQOg_b" },
+        { "QQQQbsmW", "QQQQZuee" },
+        { "QQQQQ^TVo", "QQQQQfvzy" },
+        { "QQQQQQQQONzc", "QQQQQQQQw`Vq" },
+        { "QQQQQQQQQQQQQQQQQQQgMTM", "QQQQQQQQQQQQQQQQQQQ__t_" },
+        { "SSPCEoZ", "SSS\\DGkZ" },
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+        const char *a = pairs[i][0], *b = pairs[i][1];
+        assert_int_equal(qc_hash_str(a), qc_hash_str(b));   /* the premise */
+        qc_strmap *m = qc_strmap_new(24, 4);
+        int64_t v = 0;
+        assert_int_equal(qc_strmap_put(m, a, 1), QC_STRMAP_ADDED);
+        assert_false(qc_strmap_get(m, b, &v));
+        assert_int_equal(qc_strmap_put(m, b, 2), QC_STRMAP_ADDED);
+        assert_true(qc_strmap_get(m, a, &v));
+        assert_int_equal(v, 1);
+        assert_true(qc_strmap_get(m, b, &v));
+        assert_int_equal(v, 2);
+        assert_true(qc_strmap_remove(m, a, &v));
+        assert_int_equal(v, 1);
+        assert_false(qc_strmap_get(m, a, NULL));
+        assert_true(qc_strmap_get(m, b, &v));
+        assert_int_equal(v, 2);
+        qc_strmap_free(m);
+    }
+}
+
+/* Every key length from 1 to key_max - 1 is stored and found; a key that
+ * differs from a stored one in any single byte is not found; key_max bytes
+ * without a NUL are refused. */
+static void test_every_length_and_position(void **st)
+{
+    (void)st;
+    qc_strmap *m = qc_strmap_new(24, 0);
+    char k[24], probe[25];
+    for (size_t len = 1; len < 24; len++) {
+        memset(k, 'a' + (int)(len % 26), len);
+        k[len] = '\0';
+        assert_int_equal(qc_strmap_put(m, k, (int64_t)len), QC_STRMAP_ADDED);
+        for (size_t at = 0; at < len; at++) {
+            memcpy(probe, k, len + 1);
+            probe[at] = 'Z';
+            assert_false(qc_strmap_get(m, probe, NULL));
+        }
+    }
+    for (size_t len = 1; len < 24; len++) {
+        int64_t v = 0;
+        memset(k, 'a' + (int)(len % 26), len);
+        k[len] = '\0';
+        assert_true(qc_strmap_get(m, k, &v));
+        assert_int_equal(v, (int64_t)len);
+    }
+    memset(probe, 'x', 24);   /* no NUL in the first key_max bytes */
+    probe[24] = '\0';
+    assert_int_equal(qc_strmap_put(m, probe, 1), QC_STRMAP_REFUSED);
+    assert_false(qc_strmap_get(m, probe, NULL));
+    assert_false(qc_strmap_remove(m, probe, NULL));
+    qc_strmap_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -186,6 +257,8 @@ int main(void)
         cmocka_unit_test(test_fixed_capacity),
         cmocka_unit_test(test_remove_keeps_every_other_key),
         cmocka_unit_test(test_growth_and_walk),
+        cmocka_unit_test(test_same_hash_keys_kept_apart),
+        cmocka_unit_test(test_every_length_and_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
