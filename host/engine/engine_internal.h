@@ -114,6 +114,7 @@ struct qh_engine {
     qh_symbol_index *syms;          /* symbol -> index into market */
     qh_market_sym *market;
     size_t n_market, cap_market;
+    size_t next_market;             /* market/symbol_cycle.h: the entry likely next */
 
     qh_order_table *open_orders;    /* live orders, by client id (orders.c) */
     uint64_t order_seq;

@@ -8,25 +8,40 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "market/symbol_cycle.h"
 
 #define LOGC "market"
 
+static const char *market_symbol(const void *engine, size_t i)
+{
+    return ((const qh_engine *)engine)->market[i].symbol;
+}
+
 qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create)
 {
+    /* every candle comes here: symbol_cycle.h's guess before the index */
+    long likely = symbol ? qh_symbol_cycle_try(&e->next_market, e->n_market, symbol, market_symbol, e) : -1;
+    if (likely >= 0) return &e->market[likely];
     int32_t i = create ? qh_symbol_index_intern(e->syms, symbol) : qh_symbol_index_find(e->syms, symbol);
     if (i < 0) return NULL;
     if ((size_t)i >= e->n_market) {
         if ((size_t)i >= e->cap_market) {
             size_t ncap = e->cap_market ? e->cap_market * 2 : 16;
+            while (ncap <= (size_t)i) ncap *= 2;
             qh_market_sym *n = realloc(e->market, ncap * sizeof *n);
             if (!n) return NULL;
             e->market = n;
             e->cap_market = ncap;
         }
-        memset(&e->market[i], 0, sizeof e->market[i]);
-        qtr_strlcpy(e->market[i].symbol, symbol, sizeof e->market[i].symbol);
+        /* from n_market on: a symbol indexed when memory ran short has an
+         * entry too (blank, named), never stale bytes */
+        for (size_t k = e->n_market; k <= (size_t)i; k++) {
+            memset(&e->market[k], 0, sizeof e->market[k]);
+            qtr_strlcpy(e->market[k].symbol, qh_symbol_index_name(e->syms, (int32_t)k), sizeof e->market[k].symbol);
+        }
         e->n_market = (size_t)i + 1;
     }
+    qh_symbol_cycle_found(&e->next_market, (size_t)i);
     return &e->market[i];
 }
 
