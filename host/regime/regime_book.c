@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "market/symbol_cycle.h"
+#include "qc/bytes_eq.h"
 #include "qc/strmap.h"
 
 typedef struct entry {
     qtr_regime_classifier cls;
     qtr_regime_event state;   /* the current regime and the last inputs */
+    size_t symbol_len;        /* strlen(state.symbol): the per-candle compare */
 } entry;
 
 struct qh_regime_book {
@@ -50,16 +52,32 @@ static entry *find(const qh_regime_book *b, const char *symbol)
     return qc_strmap_get(b->index, symbol, &at) ? &b->entries[at] : NULL;
 }
 
-static const char *entry_symbol(const void *book, size_t i)
+/* The entry's symbol is the string in a candle's symbol field: their first
+ * symbol_len + 1 bytes, the NUL included, are equal (both fields hold
+ * QTR_SYMBOL_MAX). No strnlen, copy or strcmp on every candle. */
+static bool entry_is(const entry *e, const char field[QTR_SYMBOL_MAX])
 {
-    return ((const qh_regime_book *)book)->entries[i].state.symbol;
+    return qc_bytes_eq(e->state.symbol, field, e->symbol_len + 1);
 }
 
-/* The symbol's entry, made on its first candle. */
+/* market/symbol_cycle.h's guess with that compare: the entry after the one
+ * found last, then that one again; NULL when neither is the candle's. */
+static entry *likely_entry(qh_regime_book *b, const char field[QTR_SYMBOL_MAX])
+{
+    if (b->n == 0) return NULL;
+    size_t at = b->next < b->n ? b->next : 0;
+    size_t last = at ? at - 1 : b->n - 1;
+    if (!entry_is(&b->entries[at], field)) {
+        if (!entry_is(&b->entries[last], field)) return NULL;
+        at = last;
+    }
+    qh_symbol_cycle_found(&b->next, at);
+    return &b->entries[at];
+}
+
+/* The symbol's entry, made on its first candle (after likely_entry missed). */
 static entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size_t errlen)
 {
-    long likely = qh_symbol_cycle_try(&b->next, b->n, symbol, entry_symbol, b);
-    if (likely >= 0) return &b->entries[likely];
     entry *e = find(b, symbol);
     if (e) {
         qh_symbol_cycle_found(&b->next, (size_t)(e - b->entries));
@@ -87,6 +105,7 @@ static entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size
     }
     e->state = (qtr_regime_event){ .regime = QTR_REGIME_UNKNOWN, .previous = QTR_REGIME_UNKNOWN };
     snprintf(e->state.symbol, sizeof e->state.symbol, "%s", symbol);
+    e->symbol_len = strlen(e->state.symbol);
     qh_symbol_cycle_found(&b->next, b->n++);
     return e;
 oom:
@@ -97,17 +116,18 @@ oom:
 int qh_regime_book_on_candle(qh_regime_book *b, const qtr_candle *c, qtr_regime_event *out, char *err,
                              size_t errlen)
 {
-    /* a bounded copy (the candle's symbol may fill its array): this runs for
-     * every candle, where snprintf cost most of the book's time */
-    char symbol[QTR_SYMBOL_MAX];
-    size_t len = strnlen(c->symbol, sizeof c->symbol - 1);
-    memcpy(symbol, c->symbol, len);
-    symbol[len] = '\0';
-    entry *e = find_or_add(b, symbol, err, errlen);
-    if (!e) return -1;
+    entry *e = likely_entry(b, c->symbol);
+    if (!e) {
+        /* a bounded copy (the candle's symbol may fill its array) */
+        char symbol[QTR_SYMBOL_MAX];
+        size_t len = strnlen(c->symbol, sizeof c->symbol - 1);
+        memcpy(symbol, c->symbol, len);
+        symbol[len] = '\0';
+        if (!(e = find_or_add(b, symbol, err, errlen))) return -1;
+    }
     if (qtr_regime_classifier_update(&e->cls, c) == QTR_IND_REFUSED) {
-        snprintf(err, errlen, "regime %s: candle at %lld refused (a price out of range or a close <= 0)", symbol,
-                 (long long)c->close_time_ms);
+        snprintf(err, errlen, "regime %s: candle at %lld refused (a price out of range or a close <= 0)",
+                 e->state.symbol, (long long)c->close_time_ms);
         return -1;
     }
     const qtr_regime_classifier *k = &e->cls;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "paper.h"
+#include "qc/bytes_eq.h"
 #include "qc/strmap.h"
 
 int qtr_paper_tables_init(qtr_paper *p)
@@ -35,13 +36,20 @@ void qtr_paper_tables_free(qtr_paper *p)
     qc_strmap_free(p->sym_ix);
 }
 
-qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name)
+/* The symbol's name is the string in field `name`: their first name_len + 1
+ * bytes, the NUL included, are equal (both fields hold QTR_SYMBOL_MAX). */
+static bool is_named(const qtr_paper_symbol *s, const char name[QTR_SYMBOL_MAX])
+{
+    return qc_bytes_eq(s->name, name, s->name_len + 1);
+}
+
+qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char name[QTR_SYMBOL_MAX])
 {
     if (p->last_sym && name) {
-        if (strcmp(p->last_sym->name, name) == 0) return p->last_sym;
+        if (is_named(p->last_sym, name)) return p->last_sym;
         size_t next = (size_t)(p->last_sym - p->syms) + 1;   /* the order symbols came in first */
         qtr_paper_symbol *s = &p->syms[next < p->n_syms ? next : 0];
-        if (s != p->last_sym && strcmp(s->name, name) == 0) return p->last_sym = s;
+        if (s != p->last_sym && is_named(s, name)) return p->last_sym = s;
     }
     int64_t i;
     if (!qc_strmap_get(p->sym_ix, name, &i)) return NULL;
@@ -49,7 +57,7 @@ qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name)
     return p->last_sym;
 }
 
-qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name)
+qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char name[QTR_SYMBOL_MAX])
 {
     qtr_paper_symbol *s = qtr_paper_symbol_find(p, name);
     if (s || p->n_syms >= QTR_PAPER_MAX_SYMBOLS) return s;
@@ -57,6 +65,7 @@ qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name)
     if (qc_strmap_put(p->sym_ix, name, (int64_t)p->n_syms) != QC_STRMAP_ADDED) return NULL;
     s = &p->syms[p->n_syms++];
     qtr_strlcpy(s->name, name, sizeof s->name);
+    s->name_len = strlen(s->name);
     qtr_paper_symbol_apply_rules(p, s);
     return s;
 }

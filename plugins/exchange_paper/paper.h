@@ -49,6 +49,7 @@ typedef struct qtr_paper_position {
 
 struct qtr_paper_symbol {
     char name[QTR_SYMBOL_MAX];
+    size_t name_len;                 /* strlen(name): the per-candle compare */
     bool has_candle;
     qtr_candle last;                 /* last candle matched                  */
     bool has_budget;
@@ -125,9 +126,11 @@ typedef struct qtr_paper {
 /* orders.c: pool, client-id index and symbol table. */
 int qtr_paper_tables_init(qtr_paper *p);
 void qtr_paper_tables_free(qtr_paper *p);
-qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char *name);
+/* name: a char field of QTR_SYMBOL_MAX bytes (a candle's, an order's, a
+ * position's symbol), read whole by the compare with the last symbols found. */
+qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char name[QTR_SYMBOL_MAX]);
 /* Finds or adds; NULL when the table is full. */
-qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char *name);
+qtr_paper_symbol *qtr_paper_symbol_get(qtr_paper *p, const char name[QTR_SYMBOL_MAX]);
 qtr_paper_order *qtr_paper_order_find(qtr_paper *p, const char *client_id);
 /* Takes an order from the pool, indexes it by client id and appends it to its
  * symbol's open list. NULL when the pool is full. The caller has checked

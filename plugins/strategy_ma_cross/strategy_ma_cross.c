@@ -42,6 +42,8 @@
 
 #include <qtr/plugin.h>
 
+#include "qc/bytes_eq.h"
+
 #include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 #include "strategy_votes.h"    /* plugins/strategy_common: the confidence as a trend vote */
@@ -87,6 +89,7 @@ static const qtr_option ma_options[] = {
 /* One symbol: the last `slow` closes and their running sums. */
 typedef struct ma_symbol {
     char symbol[QTR_SYMBOL_MAX];
+    size_t symbol_len;           /* strlen(symbol): the per-candle compare  */
     int64_t last_open_ms;        /* newest candle used: repeats are skipped */
     qtr_dec fast_sum, slow_sum;
     int count;                   /* closes seen, capped at slow             */
@@ -137,6 +140,7 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
     ma_symbol *s = strategy_symbols_get(st->symbols, st->host, st->ctx, symbol, &created);
     if (!s || !created) return s;
     qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
+    s->symbol_len = strlen(s->symbol);
     s->last_open_ms = INT64_MIN;
     s->seen_ix = st->n_seen;           /* the table holds MA_MAX_SYMBOLS at most */
     st->seen[st->n_seen++] = s;
@@ -148,14 +152,22 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
     return s;
 }
 
-/* The state of a symbol seen before, or NULL. */
-static ma_symbol *known_symbol(ma_state *st, const char *symbol)
+/* The state's symbol is the string in field `symbol`: their first
+ * symbol_len + 1 bytes, the NUL included, are equal (both fields hold
+ * QTR_SYMBOL_MAX; no strcmp call on every candle). */
+static bool is_symbol(const ma_symbol *s, const char symbol[QTR_SYMBOL_MAX])
+{
+    return qc_bytes_eq(s->symbol, symbol, s->symbol_len + 1);
+}
+
+/* The state of a symbol seen before, or NULL; symbol: a candle's field. */
+static ma_symbol *known_symbol(ma_state *st, const char symbol[QTR_SYMBOL_MAX])
 {
     if (st->n_seen) {
         ma_symbol *s = st->seen[st->last_seen];
-        if (strcmp(s->symbol, symbol) == 0) return s;
+        if (is_symbol(s, symbol)) return s;
         size_t next = st->last_seen + 1 < st->n_seen ? st->last_seen + 1 : 0;
-        if (next != st->last_seen && strcmp(st->seen[next]->symbol, symbol) == 0) {
+        if (next != st->last_seen && is_symbol(st->seen[next], symbol)) {
             st->last_seen = next;
             return st->seen[next];
         }

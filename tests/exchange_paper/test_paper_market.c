@@ -267,6 +267,51 @@ static void fill_ids_are_unique(void **state)
     fx_stop(&f);
 }
 
+/* A candle's symbol field is compared whole with the symbols seen last (the
+ * per-candle guess, orders.c): bytes after its NUL do not count, and names
+ * that are prefixes of each other stay apart, in a cycle and out of it:
+ * each market order fills at its own symbol's last close. */
+static void symbols_told_apart_by_their_whole_field(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, NULL);
+    static const char *const names[3] = { "XRP", "XRPUSDT", "XRPUSDTX" };
+    static const char *const closes[3][2] = { { "1.5", "1.6" }, { "2.5", "2.6" }, { "3.5", "3.6" } };
+    static const int order[] = { 0, 1, 2, 0, 1, 2, 2, 1, 0, 1, 1, 0, 2, 0, 2, 1 };
+    int last[3] = { 0, 0, 0 };
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        int k = order[i];
+        last[k] = (int)(i % 2);
+        int64_t t = f.next_open_ms;
+        mock_host_advance(f.m, t + FX_INTERVAL - 1 - f.m->now_ms);
+        qtr_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.type = QTR_EV_CANDLE;
+        qtr_candle *c = &ev.u.candle;
+        memset(c->symbol, 'X', sizeof c->symbol);   /* junk after the name: "XRP\0XXX...", "XRPUSDT\0XX..." */
+        memcpy(c->symbol, names[k], strlen(names[k]) + 1);
+        c->open_time_ms = t;
+        c->close_time_ms = t + FX_INTERVAL - 1;
+        c->open = c->high = c->low = c->close = D(closes[k][last[k]]);
+        c->volume = D("1000000");
+        ev.time_ms = c->close_time_ms;
+        mock_host_publish(f.m, &ev);
+        f.next_open_ms = t + FX_INTERVAL;
+    }
+    for (int k = 0; k < 3; k++) {
+        char id[16];
+        snprintf(id, sizeof id, "b%d", k);
+        size_t mark = f.m->n_events;
+        assert_int_equal(fx_submit(&f, names[k], id, BUY, MKT, GTC, "1", "0", false), QTR_OK);
+        qtr_fill fl[2];
+        assert_int_equal(fx_fills(&f, mark, id, fl, 2), 1);
+        qtr_dec close = D(closes[k][last[k]]);   /* the buy pays the close plus 1 bp, to the tick */
+        assert_true(fl[0].price >= close && fl[0].price <= close + D("0.001"));
+    }
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -279,6 +324,7 @@ int main(void)
         cmocka_unit_test(newest_candle_prices_and_no_lookahead),
         cmocka_unit_test(same_input_same_events),
         cmocka_unit_test(fill_ids_are_unique),
+        cmocka_unit_test(symbols_told_apart_by_their_whole_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

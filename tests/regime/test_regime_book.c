@@ -42,6 +42,20 @@ static void same_state(const qtr_regime_event *a, const qtr_regime_event *b)
                 a->volatility == b->volatility);
 }
 
+/* Each of the first n symbols ends in `all` with the state of its book fed
+ * alone; frees the alone books and the generators. */
+static void same_as_alone_then_free(const qh_regime_book *all, qh_regime_book **alone, qh_synth **synth, int n)
+{
+    for (int k = 0; k < n; k++) {
+        qtr_regime_event ea, eb;
+        assert_true(qh_regime_book_get(all, SYMBOLS[k], &ea));
+        assert_true(qh_regime_book_get(alone[k], SYMBOLS[k], &eb));
+        same_state(&ea, &eb);
+        qh_regime_book_free(alone[k]);
+        qh_synth_free(synth[k]);
+    }
+}
+
 static void mixed_order_matches_one_book_per_symbol(void **state)
 {
     (void)state;
@@ -73,14 +87,7 @@ static void mixed_order_matches_one_book_per_symbol(void **state)
         if (ra == 1) same_state(&ea, &eb);
     }
     assert_int_equal(qh_regime_book_count(all), N_SYMBOLS);
-    for (int k = 0; k < N_SYMBOLS; k++) {
-        qtr_regime_event ea, eb;
-        assert_true(qh_regime_book_get(all, SYMBOLS[k], &ea));
-        assert_true(qh_regime_book_get(alone[k], SYMBOLS[k], &eb));
-        same_state(&ea, &eb);
-        qh_regime_book_free(alone[k]);
-        qh_synth_free(synth[k]);
-    }
+    same_as_alone_then_free(all, alone, synth, N_SYMBOLS);
     qh_regime_book_free(all);
 }
 
@@ -107,11 +114,67 @@ static void the_guess_is_a_hit_or_a_miss_never_wrong(void **state)
     assert_int_equal(qh_symbol_cycle_try(&next, 4, "ABC", name_of, SYMBOLS), 2);
 }
 
+/* The per-candle compare reads the candle's whole symbol field: bytes after
+ * the name's NUL (junk here, a prefix of another symbol's name) do not
+ * count, and a field with no NUL is the name cut to QTR_SYMBOL_MAX - 1, the
+ * same entry as that name (as the bounded copy made it before). */
+static void junk_after_the_name_and_a_full_field(void **state)
+{
+    (void)state;
+    qtr_regime_params p = QTR_REGIME_PARAMS_DEFAULT;
+    char err[256];
+    qh_regime_book *all = qh_regime_book_new(&p, err, sizeof err), *alone[3];
+    assert_non_null(all);
+    qh_synth *synth[3];
+    for (int k = 0; k < 3; k++) {
+        assert_non_null(alone[k] = qh_regime_book_new(&p, err, sizeof err));
+        qh_synth_config cfg = { .seed = (uint64_t)k + 11, .start_ms = 1700000000000, .interval_ms = 60000,
+                                .n_symbols = 1, .symbols = &SYMBOLS[k] };
+        assert_non_null(synth[k] = qh_synth_new(&cfg));
+    }
+    for (int i = 0; i < 900; i++) {
+        int k = i < 300 ? i % 3 : (int)rnd(3);
+        qtr_candle c, dirty;
+        qh_synth_next(synth[k], &c);
+        dirty = c;
+        memset(dirty.symbol, 'B' + k, sizeof dirty.symbol);   /* "A\0BBB...", "AB\0CC...", "ABC\0DD..." */
+        memcpy(dirty.symbol, SYMBOLS[k], strlen(SYMBOLS[k]) + 1);
+        qtr_regime_event ea, eb;
+        int ra = qh_regime_book_on_candle(all, &dirty, &ea, err, sizeof err);
+        int rb = qh_regime_book_on_candle(alone[k], &c, &eb, err, sizeof err);
+        assert_int_equal(ra, rb);
+        if (ra == 1) same_state(&ea, &eb);
+    }
+    assert_int_equal(qh_regime_book_count(all), 3);
+    same_as_alone_then_free(all, alone, synth, 3);
+
+    /* a full field, then its name cut to 23 bytes: one entry */
+    const char *cut = "XXXXXXXXXXXXXXXXXXXXXXX";   /* QTR_SYMBOL_MAX - 1 */
+    qh_synth_config cfg = { .seed = 5, .start_ms = 1700000000000, .interval_ms = 60000, .n_symbols = 1,
+                            .symbols = &cut };
+    qh_synth *x = qh_synth_new(&cfg);
+    assert_non_null(x);
+    for (int i = 0; i < 4; i++) {
+        qtr_candle c;
+        qh_synth_next(x, &c);
+        if (i % 2 == 0) memset(c.symbol, 'X', sizeof c.symbol);   /* no NUL */
+        qtr_regime_event e;
+        assert_true(qh_regime_book_on_candle(all, &c, &e, err, sizeof err) >= 0);
+        assert_int_equal(qh_regime_book_count(all), 4);
+    }
+    qtr_regime_event e;
+    assert_true(qh_regime_book_get(all, cut, &e));
+    assert_string_equal(e.symbol, cut);
+    qh_synth_free(x);
+    qh_regime_book_free(all);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mixed_order_matches_one_book_per_symbol),
         cmocka_unit_test(the_guess_is_a_hit_or_a_miss_never_wrong),
+        cmocka_unit_test(junk_after_the_name_and_a_full_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,16 +39,23 @@ static void unload(fixture *f)
     mock_host_free(f->m);
 }
 
-static void feed(fixture *f, const char *symbol, int64_t open_ms, qtr_dec close)
+/* junk: the bytes after the symbol's NUL (0: zeros). */
+static void feed_with(fixture *f, const char *symbol, char junk, int64_t open_ms, qtr_dec close)
 {
     qtr_candle c;
     memset(&c, 0, sizeof c);
+    memset(c.symbol, junk, sizeof c.symbol);
     qtr_strlcpy(c.symbol, symbol, sizeof c.symbol);
     c.open_time_ms = open_ms;
     c.close_time_ms = open_ms + MIN_MS - 1;
     c.open = c.high = c.low = c.close = close;
     c.volume = QTR_DEC_INT(1);
     f->p.desc->strategy->on_candle(f->p.state, &c);
+}
+
+static void feed(fixture *f, const char *symbol, int64_t open_ms, qtr_dec close)
+{
+    feed_with(f, symbol, 0, open_ms, close);
 }
 
 /* Feed closes (as text) one minute apart, continuing the symbol's clock. */
@@ -464,13 +471,11 @@ static void test_symbol_capacity(void **st)
 /* Three symbols' candles interleaved: in turn (the order the strategy tries
  * first after the last symbol, across the wrap from the last to the first),
  * then with the turn broken. Each symbol's averages see only its own closes:
- * XRPUSDT crosses up, XLMUSDT down, XTZUSDT never, as each does alone (the
- * names share their first letter: a partial compare would mix them up). */
-static void test_interleaved_symbols_keep_their_own_closes(void **st)
+ * names[0] crosses up, names[1] down, names[2] never, as each does alone.
+ * junk: the bytes after each candle's symbol NUL (0: none). */
+static void interleaved(const char *const names[3], char junk)
 {
-    (void)st;
     static const char *const FLAT[] = { "10", "10", "10", "10", "10" };
-    const char *const names[3] = { "XRPUSDT", "XLMUSDT", "XTZUSDT" };
     const char *const *series[3] = { CROSS_UP, CROSS_DOWN, FLAT };
     for (int broken = 0; broken < 2; broken++) {
         fixture f;
@@ -479,21 +484,41 @@ static void test_interleaved_symbols_keep_their_own_closes(void **st)
             for (int k = 0; k < 3; k++) {
                 int i = broken ? (k + row) % 3 : k;     /* rotate the turn each row */
                 if (broken && row == 4) i = 2 - k;      /* and reverse it on the last */
-                feed(&f, names[i], T0 + row * MIN_MS, D(series[i][row]));
+                feed_with(&f, names[i], junk, T0 + row * MIN_MS, D(series[i][row]));
             }
             assert_int_equal(f.m->n_signals, row < 4 ? 0 : 2);
         }
-        qtr_side want_xrp = QTR_SIDE_BUY, want_xlm = QTR_SIDE_SELL;
-        bool xrp = false, xlm = false;
+        qtr_side want_up = QTR_SIDE_BUY, want_down = QTR_SIDE_SELL;
+        bool up = false, down = false;
         for (size_t n = 0; n < f.m->n_signals; n++) {
             const qtr_signal *sg = &f.m->signals[n];
-            if (strcmp(sg->symbol, "XRPUSDT") == 0) { xrp = true; assert_int_equal(sg->side, want_xrp); }
-            else if (strcmp(sg->symbol, "XLMUSDT") == 0) { xlm = true; assert_int_equal(sg->side, want_xlm); }
+            if (strcmp(sg->symbol, names[0]) == 0) { up = true; assert_int_equal(sg->side, want_up); }
+            else if (strcmp(sg->symbol, names[1]) == 0) { down = true; assert_int_equal(sg->side, want_down); }
             else fail_msg("signal for %s, which never crossed", sg->symbol);
         }
-        assert_true(xrp && xlm);
+        assert_true(up && down);
         unload(&f);
     }
+}
+
+/* The names share their first letter: a partial compare would mix them up. */
+static void test_interleaved_symbols_keep_their_own_closes(void **st)
+{
+    (void)st;
+    const char *const names[3] = { "XRPUSDT", "XLMUSDT", "XTZUSDT" };
+    interleaved(names, 0);
+}
+
+/* The per-candle compare reads the candle's whole symbol field: names that
+ * are prefixes of each other, with junk after the NUL that continues the
+ * shorter name into the longer one ("XRP\0USDT..." is not "XRPUSDT"). */
+static void test_prefix_names_and_junk_after_the_nul(void **st)
+{
+    (void)st;
+    const char *const names[3] = { "XRP", "XRPUSDT", "XRPUSDTU" };
+    interleaved(names, 'U');
+    const char *const longest[3] = { "XRPUSDTU", "XRPUSDT", "XRP" };
+    interleaved(longest, 'U');
 }
 
 int main(void)
@@ -510,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_pending_orders_never_overshoot),
         cmocka_unit_test(test_symbols_filter),
         cmocka_unit_test(test_interleaved_symbols_keep_their_own_closes),
+        cmocka_unit_test(test_prefix_names_and_junk_after_the_nul),
         cmocka_unit_test(test_bad_options_refused),
         cmocka_unit_test(test_real_candles_match_recount),
         cmocka_unit_test(test_symbol_capacity),
