@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "portfolio/dec_mul.h"
 #include "portfolio/symbol_index.h"
 
 #define MS_PER_DAY INT64_C(86400000)
@@ -56,53 +57,14 @@ static int64_t utc_day(int64_t time_ms)
     return (time_ms % MS_PER_DAY < 0) ? d - 1 : d;
 }
 
-/* num / d and its remainder, for (num >> 64) < d: the quotient fits 64 bits.
- * On x86-64 one divq (it cannot trap under that bound), in place of the
- * generic 128-bit division (__divmodti4) the SDK's helpers call. */
-static uint64_t div_128_by_64(qtr__u128 num, uint64_t d, uint64_t *rem)
-{
-    uint64_t q, r;
-#if defined(__x86_64__)
-    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(d));
-#else
-    q = (uint64_t)(num / d);
-    r = (uint64_t)(num % d);
-#endif
-    *rem = r;
-    return q;
-}
-
-/* Whether a quotient q with remainder r of a division by d rounds up, half-even. */
-static bool half_even_away(uint64_t q, uint64_t r, uint64_t d)
-{
-    return r > d - r || (r == d - r && (q & 1) != 0);
-}
-
 /* gap * 100 / reference as a decimal percentage, rounded half-even: what
  * qtr_dec_muldiv(gap, QTR_DEC_INT(100), reference, HALF_EVEN) gives, for
  * 0 < gap <= reference. The product needs 128 bits but the quotient is at
  * most 100 (1e10 units), so the product's high half is below reference. */
 static qtr_dec pct_of_reference(uint64_t gap, uint64_t reference)
 {
-    uint64_t r, q = div_128_by_64((qtr__u128)gap * (uint64_t)QTR_DEC_INT(100), reference, &r);
-    return (qtr_dec)(q + half_even_away(q, r, reference));
-}
-
-/* a * b rounded half-even: what qtr_dec_mul(a, b, QTR_ROUND_HALF_EVEN, out)
- * gives, false when it overflows as there. Magnitudes are multiplied and the
- * sign put back after: half-even rounding is symmetric. */
-static bool mul_half_even(qtr_dec a, qtr_dec b, qtr_dec *out)
-{
-    uint64_t ma = a < 0 ? -(uint64_t)a : (uint64_t)a, mb = b < 0 ? -(uint64_t)b : (uint64_t)b;
-    qtr__u128 num = (qtr__u128)ma * mb;
-    const uint64_t scale = (uint64_t)QTR_DEC_SCALE;
-    if ((uint64_t)(num >> 64) >= scale) return false;   /* the quotient is 2^64 or more */
-    uint64_t r, q = div_128_by_64(num, scale, &r);
-    if (q > (uint64_t)QTR_DEC_MAX) return false;
-    q += half_even_away(q, r, scale);                   /* at most 2^63: no wrap */
-    if (q > (uint64_t)QTR_DEC_MAX) return false;
-    *out = (a < 0) != (b < 0) ? -(qtr_dec)q : (qtr_dec)q;
-    return true;
+    uint64_t r, q = qh_div_128_by_64((qtr__u128)gap * (uint64_t)QTR_DEC_INT(100), reference, &r);
+    return (qtr_dec)(q + qh_half_even_away(q, r, reference));
 }
 
 /* How far `value` is below `reference`, in percent; 0 when not below or when
@@ -151,8 +113,8 @@ static bool value_at(const qtr_position *p, qtr_dec mark, qtr_dec *unrealized, q
         return true;
     }
     if (!qtr_dec_sub(mark, p->entry_price, &diff)) return false;
-    if (!mul_half_even(diff, p->qty, unrealized)) return false;
-    return mul_half_even(qtr_dec_abs(p->qty), mark, notional);
+    if (!qh_dec_mul_half_even(diff, p->qty, unrealized)) return false;
+    return qh_dec_mul_half_even(qtr_dec_abs(p->qty), mark, notional);
 }
 
 static bool value_slot(pf_slot *s)

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "portfolio/dec_mul.h"
+
 void qh_exposure_init(qh_exposure *x, qtr_dec start_equity)
 {
     memset(x, 0, sizeof *x);
@@ -35,7 +37,8 @@ static void advance(qh_exposure *x, int64_t t)
 
 bool qh_exposure_value(qtr_dec qty, qtr_dec price, qtr_dec *out)
 {
-    return qtr_dec_mul(qtr_dec_abs(qty), qtr_dec_abs(price), QTR_ROUND_HALF_EVEN, out);
+    /* every candle of an open position: portfolio/dec_mul.h's divq, not __divmodti4 */
+    return qh_dec_mul_half_even(qtr_dec_abs(qty), qtr_dec_abs(price), out);
 }
 
 bool qh_exposure_set(qh_exposure *x, qh_exposure_sym *s, qtr_dec value, int64_t t)
