@@ -198,6 +198,16 @@ static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
     return true;
 }
 
+/* sum / n rounded half-even to 8 decimals: the value of qtr_dec_div(sum,
+ * QTR_DEC_INT(n), QTR_ROUND_HALF_EVEN), since (sum * 1e8) / (n * 1e8) is the
+ * same exact quotient and the rounding depends on that alone, in one 64-bit
+ * division instead of a 128-bit product and its range checks. Cannot
+ * overflow (n >= 1: |sum / n| <= |sum|). */
+static qtr_dec average(qtr_dec sum, int n)
+{
+    return (qtr_dec)qtr__div_round(sum, n, QTR_ROUND_HALF_EVEN);
+}
+
 /* Submit what takes the symbol from its position (with what is pending)
  * to `target`: strategy_target.h says how a flip is done. */
 /* Append src to the string in buf (size bytes, *len used), cut as snprintf
@@ -251,10 +261,7 @@ static void ma_on_candle(void *state, const qtr_candle *c)
     if (s->count < st->slow) return;   /* not enough history yet */
 
     /* Averages rounded half-even to 8 decimals: exact enough to compare. */
-    qtr_dec fast_ma, slow_ma;
-    if (!qtr_dec_div(s->fast_sum, QTR_DEC_INT(st->fast), QTR_ROUND_HALF_EVEN, &fast_ma) ||
-        !qtr_dec_div(s->slow_sum, QTR_DEC_INT(st->slow), QTR_ROUND_HALF_EVEN, &slow_ma))
-        return;
+    qtr_dec fast_ma = average(s->fast_sum, st->fast), slow_ma = average(s->slow_sum, st->slow);
     int side = qtr_dec_sign(fast_ma - slow_ma);   /* both positive: no overflow */
     if (side == 0) return;                        /* touching is not crossing */
     int before = s->last_side;
