@@ -350,19 +350,29 @@ int qh_portfolio_mark_at(qh_portfolio *pf, size_t i, qtr_dec price, int64_t time
      * its fields, written only once every step succeeded (the quantity, so
      * the count of open positions, stays) */
     qtr_dec unrealized, notional;
-    pf_acct a = pf->acct;
-    roll_day(&a, time_ms);
     if (!value_at(&s->pos, price, &unrealized, &notional))
         return fail(pf, "mark %s: overflow in unrealized PnL", symbol);
-    if (!swap_values(&a, s->pos.unrealized_pnl, s->notional, unrealized, notional))
-        return fail(pf, "mark %s: overflow in account totals", symbol);
-    if (!settle(&a)) return fail(pf, "mark %s: overflow in equity", symbol);
+    if (unrealized == s->pos.unrealized_pnl && notional == s->notional && pf->acct.day != NO_DAY &&
+        utc_day(time_ms) <= pf->acct.day) {
+        /* The slot's values (0 and 0 for a flat one) stay and no day begins:
+         * the totals stay, so settle() would derive from the same wallet,
+         * unrealized PnL, peak and day start what it derived last time
+         * (every change of those settles before it is kept). Only the
+         * latest time moves, as roll_day() moves it. */
+        if (time_ms > pf->acct.time_ms) pf->acct.time_ms = time_ms;
+    } else {
+        pf_acct a = pf->acct;
+        roll_day(&a, time_ms);
+        if (!swap_values(&a, s->pos.unrealized_pnl, s->notional, unrealized, notional))
+            return fail(pf, "mark %s: overflow in account totals", symbol);
+        if (!settle(&a)) return fail(pf, "mark %s: overflow in equity", symbol);
+        pf->acct = a;
+    }
 
     s->pos.mark_price = price;
     s->pos.unrealized_pnl = unrealized;
     s->notional = notional;
     s->pos.time_ms = time_ms;
-    pf->acct = a;
     return 0;
 }
 

@@ -522,6 +522,18 @@ static void test_restore(void **st)
     qh_portfolio_free(pf);
 }
 
+/* Both portfolios hold the same position (or none) in each symbol. */
+static void assert_same_positions(const qh_portfolio *a, const qh_portfolio *b, const char *const *syms, int n)
+{
+    for (int k = 0; k < n; k++) {
+        qtr_position pa, pb;
+        memset(&pa, 0, sizeof pa);
+        memset(&pb, 0, sizeof pb);
+        assert_int_equal(qh_portfolio_get_position(a, syms[k], &pa), qh_portfolio_get_position(b, syms[k], &pb));
+        assert_memory_equal(&pa, &pb, sizeof pa);
+    }
+}
+
 /* Marking by index does what marking by name does: two portfolios take the
  * same fills, funding and marks over days (one marks by name, the other by
  * qh_portfolio_index_of's index) and report the same account and positions
@@ -553,14 +565,7 @@ static void test_mark_at_equals_mark(void **st)
         assert_true(qh_portfolio_index_of(by_index, sym) >= 0);
         qtr_account a = acct_of(by_name, t + 2), b = acct_of(by_index, t + 2);
         assert_memory_equal(&a, &b, sizeof a);
-        for (int k = 0; k < 3; k++) {
-            qtr_position pa, pb;
-            memset(&pa, 0, sizeof pa);
-            memset(&pb, 0, sizeof pb);
-            assert_int_equal(qh_portfolio_get_position(by_name, syms[k], &pa),
-                             qh_portfolio_get_position(by_index, syms[k], &pb));
-            assert_memory_equal(&pa, &pb, sizeof pa);
-        }
+        assert_same_positions(by_name, by_index, syms, 3);
     }
     snapshot before = snap(by_index, "ETHUSDT");
     int32_t eth = qh_portfolio_index_of(by_index, "ETHUSDT");
@@ -570,6 +575,44 @@ static void test_mark_at_equals_mark(void **st)
     assert_int_equal(qh_portfolio_mark_at(by_index, (size_t)eth, INT64_MAX, DAY0 + 20 * DAY_MS), -1);
     snapshot after = snap(by_index, "ETHUSDT");
     assert_same(&before, &after);
+    qh_portfolio_free(by_name);
+    qh_portfolio_free(by_index);
+}
+
+/* A mark that changes no value (a flat symbol, or the same price again)
+ * and begins no day keeps the account's totals without settling them again
+ * (qh_portfolio_mark_at): it must still equal marking by name at every
+ * step, also when the mark is earlier than the latest update, when a later
+ * one begins a day, and when positions open and close to flat. */
+static void test_mark_at_unchanged_equals_mark(void **st)
+{
+    (void)st;
+    qh_portfolio *by_name = qh_portfolio_new(D("10000")), *by_index = qh_portfolio_new(D("10000"));
+    const char *syms[] = { "BTCUSDT", "ETHUSDT" };
+    const char *prices[] = { "100", "100", "100.5", "100", "100", "99" };
+    static const int64_t steps_ms[] = { 5 * HOUR_MS, -HOUR_MS, 0, 7 * HOUR_MS, 1, 13 * HOUR_MS };
+    int64_t t = DAY0;
+    for (int step = 0; step < 90; step++) {
+        const char *sym = syms[step % 2];
+        t += steps_ms[step % 6];
+        if (step % 5 == 1) {   /* open from flat, or close to flat */
+            qtr_position p;
+            bool open = qh_portfolio_get_position(by_name, sym, &p) == QTR_OK && p.qty != 0;
+            qtr_fill f = make_fill(sym, open ? QTR_SIDE_SELL : QTR_SIDE_BUY, "2", prices[step % 6], "0.01", t);
+            assert_int_equal(qh_portfolio_apply_fill(by_name, &f, NULL), 0);
+            assert_int_equal(qh_portfolio_apply_fill(by_index, &f, NULL), 0);
+        }
+        qtr_dec px = D(prices[(step / 2) % 6]);
+        assert_int_equal(qh_portfolio_mark(by_name, sym, px, t), 0);
+        int32_t i = qh_portfolio_index_of(by_index, sym);
+        if (i < 0) assert_int_equal(qh_portfolio_mark(by_index, sym, px, t), 0);
+        else assert_int_equal(qh_portfolio_mark_at(by_index, (size_t)i, px, t), 0);
+        for (int64_t now = t; now <= t + DAY_MS; now += DAY_MS) {
+            qtr_account a = acct_of(by_name, now), b = acct_of(by_index, now);
+            assert_memory_equal(&a, &b, sizeof a);
+        }
+        assert_same_positions(by_name, by_index, syms, 2);
+    }
     qh_portfolio_free(by_name);
     qh_portfolio_free(by_index);
 }
@@ -707,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_symbol_capacity),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_mark_at_equals_mark),
+        cmocka_unit_test(test_mark_at_unchanged_equals_mark),
         cmocka_unit_test(test_drawdown_pct_equals_muldiv),
         cmocka_unit_test(test_position_value_equals_dec_mul),
     };
