@@ -30,6 +30,7 @@ typedef struct route {
     char symbol[QTR_SYMBOL_MAX];
     uint32_t n;
     uint32_t *subs;
+    uint32_t after;                 /* the slot + 1 of the route delivered after this one last time; 0: none */
 } route;
 
 #define QH_BUS_ROUTES_MAX 4096      /* symbols routed a type; past it, the walk */
@@ -41,6 +42,7 @@ typedef struct sub_list {
     route *routes;                  /* open addressing, a power of two, at most half full */
     size_t routes_cap, routes_len;
     bool routes_stale;              /* the list changed: routes cleared on the next delivery */
+    uint32_t last;                  /* the slot + 1 of the route delivered last; 0: none */
 } sub_list;
 
 struct qh_bus {
@@ -73,6 +75,7 @@ static void routes_clear(sub_list *l)
     l->routes = NULL;
     l->routes_cap = l->routes_len = 0;
     l->routes_stale = false;
+    l->last = 0;
 }
 
 void qh_bus_free(qh_bus *bus)
@@ -181,7 +184,9 @@ static bool routes_grow(sub_list *l)
         size_t j = l->routes[i].hash & (ncap - 1);
         while (n[j].hash) j = (j + 1) & (ncap - 1);
         n[j] = l->routes[i];
+        n[j].after = 0;             /* slots moved */
     }
+    l->last = 0;
     free(l->routes);
     l->routes = n;
     l->routes_cap = ncap;
@@ -212,8 +217,28 @@ static const route *route_for(sub_list *l, const char *sym, uint32_t h, size_t n
     qtr_strlcpy(r->symbol, sym, sizeof r->symbol);
     r->n = k;
     r->subs = subs;
+    r->after = 0;
     l->routes_len++;
     return r;
+}
+
+/* Symbols come round in the same order (a backtest's candles: by open time,
+ * then symbol; one symbol repeats itself): the route delivered after the
+ * last one the previous time is likely the one now. A full compare decides,
+ * before the symbol is hashed; NULL on a miss. */
+static const route *route_guess(const sub_list *l, const char *sym)
+{
+    if (l->routes_stale || !l->last) return NULL;
+    uint32_t g = l->routes[l->last - 1].after;
+    return g && strcmp(l->routes[g - 1].symbol, sym) == 0 ? &l->routes[g - 1] : NULL;
+}
+
+/* r (NULL: none) is the route delivered now: learn it as the one after the last. */
+static void route_delivered(sub_list *l, const route *r)
+{
+    uint32_t slot = r ? (uint32_t)(r - l->routes) + 1 : 0;
+    if (slot && l->last) l->routes[l->last - 1].after = slot;
+    l->last = slot;
 }
 
 static void deliver(qh_bus *bus, const qtr_event *ev)
@@ -222,8 +247,14 @@ static void deliver(qh_bus *bus, const qtr_event *ev)
     size_t n = l->len;              /* subscribers added during dispatch wait for the next event */
     if (!n) return;
     const char *sym = qtr_event_symbol(ev);
-    uint32_t h = sym && l->n_filtered ? symbol_hash(sym) : 0;
-    const route *r = h ? route_for(l, sym, h, n) : NULL;
+    bool routed = sym && l->n_filtered;
+    const route *r = routed ? route_guess(l, sym) : NULL;
+    uint32_t h = 0;
+    if (routed && !r) {
+        h = symbol_hash(sym);
+        r = route_for(l, sym, h, n);
+    }
+    if (routed) route_delivered(l, r);
     if (r) {
         for (uint32_t k = 0; k < r->n; k++) {
             qh_bus_sub *s = l->items[r->subs[k]];

@@ -82,11 +82,13 @@ qtr_ind_status qtr_regime_classifier_update(qtr_regime_classifier *c, const qtr_
 {
     if (!qtr_ind__candle_ok(candle) || candle->close <= 0) return QTR_IND_REFUSED;
     c->changed = false;
-    bool adx_ready = qtr_ind_adx_update(&c->adx_ind, candle) == QTR_IND_READY;
-    bool atr_ready = qtr_ind_atr_update(&c->atr_ind, candle) == QTR_IND_READY;
+    /* the candle is checked above, a return is clamped into range: the
+     * steps skip the checks their public updates would repeat */
+    bool adx_ready = qtr_ind__adx_step(&c->adx_ind, candle) == QTR_IND_READY;
+    bool atr_ready = qtr_ind__atr_step(&c->atr_ind, candle) == QTR_IND_READY;
     bool vol_ready = false;
     if (c->count++ > 0)
-        vol_ready = qtr_ind_stddev_update(&c->returns, simple_return(candle->close, c->prev_close)) == QTR_IND_READY;
+        vol_ready = qtr_ind__stddev_step(&c->returns, simple_return(candle->close, c->prev_close)) == QTR_IND_READY;
     c->prev_close = candle->close;
     if (!(adx_ready && atr_ready && vol_ready)) return QTR_IND_WARMUP;
 

@@ -16,6 +16,11 @@ bool qtr_ind_adx_init(qtr_ind_adx *a, int period)
 qtr_ind_status qtr_ind_adx_update(qtr_ind_adx *a, const qtr_candle *c)
 {
     if (!qtr_ind__candle_ok(c)) return QTR_IND_REFUSED;
+    return qtr_ind__adx_step(a, c);
+}
+
+qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c)
+{
     int64_t i = ++a->count;
     if (i == 1) {
         a->prev_high = c->high;

@@ -23,6 +23,11 @@ bool qtr_ind_atr_init(qtr_ind_atr *a, int period)
 qtr_ind_status qtr_ind_atr_update(qtr_ind_atr *a, const qtr_candle *c)
 {
     if (!qtr_ind__candle_ok(c)) return QTR_IND_REFUSED;
+    return qtr_ind__atr_step(a, c);
+}
+
+qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c)
+{
     if (a->ranges < 0) {   /* the first candle: no previous close, no true range */
         a->prev_close = c->close;
         a->ranges = 0;
@@ -59,6 +64,11 @@ bool qtr_ind_stddev_init(qtr_ind_stddev *s, int period)
 qtr_ind_status qtr_ind_stddev_update(qtr_ind_stddev *s, qtr_dec x)
 {
     if (!qtr_ind__price_ok(x)) return QTR_IND_REFUSED;
+    return qtr_ind__stddev_step(s, x);
+}
+
+qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x)
+{
     qtr_dec old;
     if (qtr_ind__ring_push(&s->w, x, &old)) {
         s->sum -= old;

@@ -29,7 +29,9 @@ bool qtr_ind_vwap_init(qtr_ind_vwap *v, int period)
 qtr_ind_status qtr_ind_vwap_update(qtr_ind_vwap *v, const qtr_candle *c)
 {
     if (!qtr_ind__candle_ok(c)) return QTR_IND_REFUSED;
-    qtr_dec tp3 = c->high + c->low + c->close, old_tp3, old_vol;
+    /* both rings fill together: old_vol is set whenever old_tp3 is (0: the
+     * compiler cannot see that through the inlined pushes) */
+    qtr_dec tp3 = c->high + c->low + c->close, old_tp3 = 0, old_vol = 0;
     if (qtr_ind__ring_push(&v->tp3, tp3, &old_tp3)) {
         qtr_ind__ring_push(&v->vol, c->volume, &old_vol);
         v->pv_sum -= (qtr__i128)old_tp3 * old_vol;

@@ -20,16 +20,6 @@ void qtr_ind__ring_free(qtr_ind_ring *r)
     r->len = r->head = 0;
 }
 
-bool qtr_ind__ring_push(qtr_ind_ring *r, qtr_dec x, qtr_dec *evicted)
-{
-    bool full = r->len == r->cap;
-    if (full) *evicted = r->v[r->head];
-    else r->len++;
-    r->v[r->head] = x;
-    r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
-    return full;
-}
-
 bool qtr_ind__dring_init(qtr_ind_dring *r, int cap)
 {
     r->v = calloc((size_t)cap, sizeof *r->v);

@@ -16,11 +16,26 @@ static inline bool qtr_ind__candle_ok(const qtr_candle *c)
            qtr_ind__price_ok(c->close) && c->volume >= 0;
 }
 
+/* The updates without their input checks, for a caller that made them
+ * already (the regime classifier checks each candle once, not three times):
+ * qtr_ind__candle_ok(c), qtr_ind__price_ok(x). */
+qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c);
+qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c);
+qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x);
+
 bool qtr_ind__ring_init(qtr_ind_ring *r, int cap);
 void qtr_ind__ring_free(qtr_ind_ring *r);
 /* Append x; when the ring was full, *evicted gets the oldest value and true
- * is returned. */
-bool qtr_ind__ring_push(qtr_ind_ring *r, qtr_dec x, qtr_dec *evicted);
+ * is returned. Inline: once a candle in every windowed indicator. */
+static inline bool qtr_ind__ring_push(qtr_ind_ring *r, qtr_dec x, qtr_dec *evicted)
+{
+    bool full = r->len == r->cap;
+    if (full) *evicted = r->v[r->head];
+    else r->len++;
+    r->v[r->head] = x;
+    r->head = r->head + 1 == r->cap ? 0 : r->head + 1;
+    return full;
+}
 
 bool qtr_ind__dring_init(qtr_ind_dring *r, int cap);
 void qtr_ind__dring_free(qtr_ind_dring *r);

@@ -283,6 +283,45 @@ static void routes_deliver_as_the_walk(void **s)
     qh_bus_free(bus);
 }
 
+/* Delivery guesses the next route from the order symbols came in last time
+ * (bus.c, route_guess): whatever the order (round robin, one repeated, a
+ * changed order, a name that extends or shortens a routed one, a symbol no
+ * one subscribed to, the route table growing between two rounds) each event
+ * reaches exactly what the walk of every subscription reaches. */
+static void routes_guess_follows_the_order(void **s)
+{
+    (void)s;
+    qh_bus *bus = qh_bus_new();
+    heard h = { 0 };
+    listener ls[45];
+    int n_ls = 0;
+    for (int i = 0; i < 45; i++) {
+        listener *l = &ls[n_ls++];
+        l->h = &h;
+        l->id = i;
+        if (i == 0 || i == 44) l->symbol[0] = '\0';
+        else snprintf(l->symbol, sizeof l->symbol, "S%02dUSDT", i % 40);
+        assert_non_null(qh_bus_subscribe(bus, QTR_EV_CANDLE, l->symbol, cb_listen, l, NULL));
+    }
+    char order[400][QTR_SYMBOL_MAX];
+    int n = 0;
+    for (int round = 0; round < 3; round++)          /* 5 symbols round robin */
+        for (int k = 1; k <= 5; k++) snprintf(order[n++], QTR_SYMBOL_MAX, "S%02dUSDT", k);
+    for (int k = 0; k < 4; k++) snprintf(order[n++], QTR_SYMBOL_MAX, "S03USDT");   /* one repeated */
+    static const char *const odd[] = { "S05USDT", "S03USDT", "S03USD", "S03USDTX", "NOSUBUSDT",
+                                       "S01USDT", "NOSUBUSDT", "S01USDT", "S02USDT" };
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) qtr_strlcpy(order[n++], odd[k], QTR_SYMBOL_MAX);
+    for (int round = 0; round < 3; round++)          /* 40 symbols: the table grows in the first round */
+        for (int k = 0; k < 40; k++) snprintf(order[n++], QTR_SYMBOL_MAX, "S%02dUSDT", (k * 7 + round) % 40);
+    for (int i = 0; i < n; i++) {
+        qtr_event e = candle(order[i], i);
+        h.n = 0;
+        assert_int_equal(qh_bus_publish(bus, &e), QTR_OK);
+        expect_walk(&h, ls, n_ls, order[i], 0);
+    }
+    qh_bus_free(bus);
+}
+
 /* A subscription made while a symbol's event is delivered hears the next
  * one (its route is rebuilt), not the current one; a removed one is not
  * heard once the list is compacted and the routes' indices moved. */
@@ -392,6 +431,7 @@ int main(void)
         cmocka_unit_test(nested_flood_keeps_everything_in_order),
         cmocka_unit_test(stale_handle_is_ignored),
         cmocka_unit_test(routes_deliver_as_the_walk),
+        cmocka_unit_test(routes_guess_follows_the_order),
         cmocka_unit_test(routes_follow_subscriptions),
         cmocka_unit_test(more_symbols_than_routes),
         cmocka_unit_test(drop_unheard_counts_and_drops),

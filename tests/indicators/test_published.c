@@ -221,6 +221,20 @@ static void refusals(void **state)
     neg.volume = -1;
     assert_int_equal(qtr_ind_atr_update(&a, &neg), QTR_IND_REFUSED);
     assert_int_equal(a.ranges, -1);
+    /* the public updates keep the checks their unchecked steps (the regime
+     * classifier's, which checks each candle once itself) leave out */
+    qtr_ind_adx x;
+    assert_true(qtr_ind_adx_init(&x, 2));
+    qtr_candle high = hlc(1, 1, 1);
+    high.high = QTR_IND_PRICE_MAX + 1;
+    assert_int_equal(qtr_ind_adx_update(&x, &high), QTR_IND_REFUSED);
+    assert_int_equal(qtr_ind_adx_update(&x, &neg), QTR_IND_REFUSED);
+    assert_int_equal(x.count, 0);
+    qtr_ind_stddev sd;
+    assert_true(qtr_ind_stddev_init(&sd, 2));
+    assert_int_equal(qtr_ind_stddev_update(&sd, -QTR_IND_PRICE_MAX - 1), QTR_IND_REFUSED);
+    assert_int_equal(sd.w.len, 0);
+    qtr_ind_stddev_free(&sd);
     assert_false(qtr_ind_sma_init(&m, 0));
     qtr_ind_sma_free(&m);
     assert_false(qtr_ind_ema_init(&(qtr_ind_ema){ 0 }, QTR_IND_PERIOD_MAX + 1));
