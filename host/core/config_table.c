@@ -238,20 +238,6 @@ static size_t first_not_allowed(const qtr_option *o, const qh_optval *v)
     return i;
 }
 
-/* A user's text in an error stays on its one line: at most 64 bytes, a
- * control byte as \xNN (a newline would split the line a log reads). */
-#define QUOTED_MAX (64 * 4 + 4)
-static const char *quoted(const char *text, char out[QUOTED_MAX])
-{
-    size_t n = 0;
-    for (const unsigned char *c = (const unsigned char *)text; *c && c - (const unsigned char *)text < 64; c++) {
-        if (*c >= 0x20 && *c != 0x7f) out[n++] = (char)*c;
-        else n += (size_t)snprintf(out + n, 5, "\\x%02x", *c);
-    }
-    out[n] = '\0';
-    return out;
-}
-
 /* Check a value against its field and store it. */
 static int check_and_store(const qh_conf_section *s, const qh_conf_field *f, qh_optval *v, void *base,
                            qh_conf_error *e)
@@ -272,8 +258,8 @@ static int check_and_store(const qh_conf_section *s, const qh_conf_field *f, qh_
             if (!bad) continue;
             char item[96];
             snprintf(item, sizeof item, "%s[%zu]", f->opt.name, i + 1);
-            char shown[QUOTED_MAX];
-            rc = failf(e, s->name, item, "'%s' %s", quoted(v->list[i], shown), bad);
+            char shown[QH_OPTION_SHOWN_MAX];
+            rc = failf(e, s->name, item, "'%s' %s", qh_option_shown(v->list[i], shown), bad);
         }
     }
     if (rc == 0) rc = store(s, f, v, base, e);

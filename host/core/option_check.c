@@ -46,10 +46,8 @@ typedef struct num {
     double d;      /* B_DOUBLE */
 } num;
 
-/* A user's value as it may appear in a one-line error: at most 64 bytes,
- * control bytes shown as \xNN (a newline in a config string must not split
- * the message a log or a wrapper reads as one line). */
-static const char *shown(const char *s, char out[4 * 64 + 4])
+/* See option_check.h. */
+const char *qh_option_shown(const char *s, char out[QH_OPTION_SHOWN_MAX])
 {
     size_t o = 0;
     for (size_t i = 0; i < 64 && s[i]; i++) {
@@ -125,8 +123,8 @@ static bool value_number(const qtr_option *d, const qh_optval *v, num *out, char
         }
         qtr_dec_status st = qtr_dec_parse(v->str, strlen(v->str), &out->i);
         if (st != QTR_DEC_OK) {
-            char sv[4 * 64 + 4];
-            snprintf(why, whylen, "'%s': %s", shown(v->str, sv), qtr_dec_status_str(st));
+            char sv[QH_OPTION_SHOWN_MAX];
+            snprintf(why, whylen, "'%s': %s", qh_option_shown(v->str, sv), qtr_dec_status_str(st));
             return false;
         }
         return true;
@@ -217,10 +215,12 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
             range_text(d, range, sizeof range);
             switch (d->type) {
             case QTR_OPT_STRING:
-            case QTR_OPT_PATH:
-                snprintf(why, whylen, "'%.64s%s' is %lld bytes long, %s", v->str,
+            case QTR_OPT_PATH: {
+                char sv[QH_OPTION_SHOWN_MAX];
+                snprintf(why, whylen, "'%s%s' is %lld bytes long, %s", qh_option_shown(v->str, sv),
                          strlen(v->str) > 64 ? "..." : "", (long long)n.i, range);
                 break;
+            }
             case QTR_OPT_STRING_LIST:
                 snprintf(why, whylen, "%lld items, %s", (long long)n.i, range);
                 break;
@@ -247,8 +247,8 @@ bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, s
         if (bad) {
             char list[256];
             list_allowed(d->allowed, list, sizeof list);
-            char sv[4 * 64 + 4];
-            snprintf(why, whylen, "'%s' is not %s", shown(bad, sv), list);
+            char sv[QH_OPTION_SHOWN_MAX];
+            snprintf(why, whylen, "'%s' is not %s", qh_option_shown(bad, sv), list);
             return false;
         }
     }

@@ -38,6 +38,12 @@ int qh_option_path_resolve(const char *dir, const char *value, char *out, size_t
  * it a QTR_OPT_PATH. 0, or -1 (out of memory) with err. */
 int qh_option_paths_resolve(qh_plugin_conf *pc, const char *dir, char *err, size_t errlen);
 
+/* A user's text as it may appear in a one-line error: its first 64 bytes,
+ * control bytes shown as \xNN (a newline in a config string must not split
+ * the message a log or a wrapper reads as one line). Returns out. */
+#define QH_OPTION_SHOWN_MAX (4 * 64 + 4)
+const char *qh_option_shown(const char *text, char out[QH_OPTION_SHOWN_MAX]);
+
 /* "a string", "an integer", ... for messages. */
 const char *qh_option_type_name(qtr_opt_type t);
 

@@ -193,6 +193,12 @@ static void values_outside_the_declaration(void **s)
     /* a user's text quoted in an error stays on the error's one line */
     expect_exact("return { plugins = {}, market = { symbols = { 'BTC\\nUSDT' } } }",
                  "test.lua: market.symbols[1]: 'BTC\\x0aUSDT' is not a symbol like BTCUSDT");
+    /* ... and so does one that is too long (found by fuzz_config: host_id) */
+    expect_exact("return { plugins = {}, client_id_prefix = 'abcdefgh\\nijklmnop' }",
+                 "test.lua: client_id_prefix: 'abcdefgh\\x0aijklmnop' is 17 bytes long, out of range [1, 15]");
+    expect_exact("return { plugins = {}, host_id = 'a\\r' .. string.rep('b', 69) }",
+                 "test.lua: host_id: 'a\\x0d" "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+                 "...' is 71 bytes long, out of range [1, 32]");
 }
 
 /* A plugin's options are read by the table reader's value conversion
