@@ -346,6 +346,7 @@ void qh_pipeline_drain(qh_engine *e)
     size_t left = per_cycle > e->taken_in_cycle ? per_cycle - e->taken_in_cycle : 0;
     size_t cap = left < 256 ? left : 256;
     if (cap == 0) return;                 /* over budget: the next tick takes them */
+    if (qh_sigq_depth(e->sigq) == 0) return;   /* every candle of a backtest mostly: nothing to take */
     size_t n = qh_sigq_take(e->sigq, qh_clock_now_ms(e->clock), batch, cap, on_stale, e);
     e->taken_in_cycle += n;
     for (size_t i = 0; i < n; i++) {

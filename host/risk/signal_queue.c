@@ -163,6 +163,8 @@ size_t qh_sigq_take(qh_sigq *q, int64_t now_ms, qtr_signal *out, size_t cap,
     return n;
 }
 
+size_t qh_sigq_depth(const qh_sigq *q) { return q ? q->depth : 0; }
+
 void qh_sigq_stats_get(const qh_sigq *q, qh_sigq_stats *out)
 {
     memset(out, 0, sizeof *out);

@@ -56,6 +56,8 @@ size_t qh_sigq_take(qh_sigq *q, int64_t now_ms, qtr_signal *out, size_t cap,
                     void (*on_stale)(void *ud, const qtr_signal *s), void *ud);
 
 void qh_sigq_stats_get(const qh_sigq *q, qh_sigq_stats *out);
+/* The signals queued now (0 for no queue): with none, a take does nothing. */
+size_t qh_sigq_depth(const qh_sigq *q);
 const char *qh_sigq_drop_name(qh_sigq_drop reason);
 const qh_sigq_config *qh_sigq_config_get(const qh_sigq *q);
 

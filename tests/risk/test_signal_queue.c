@@ -126,6 +126,31 @@ static void stale_dropped_before_taking(void **state)
     qh_sigq_free(q);
 }
 
+/* qh_sigq_depth: what is queued now, as the stats count it (the engine
+ * skips a take when it is 0). */
+static void depth_follows_push_take_and_stale(void **state)
+{
+    (void)state;
+    qh_sigq *q = queue(10, 1);
+    assert_int_equal(qh_sigq_depth(q), 0);
+    assert_int_equal(qh_sigq_depth(NULL), 0);
+    qtr_signal a = sig("A", 0.9, T0), b = sig("B", 0.5, T0 + 3000), c = sig("C", 0.1, T0 + 4000);
+    assert_int_equal(qh_sigq_push(q, &a, NULL, NULL), QTR_OK);
+    assert_int_equal(qh_sigq_push(q, &b, NULL, NULL), QTR_OK);
+    assert_int_equal(qh_sigq_push(q, &c, NULL, NULL), QTR_OK);
+    assert_int_equal(qh_sigq_depth(q), 3);
+    qtr_signal out[4];
+    assert_int_equal(qh_sigq_take(q, T0, out, 4, NULL, NULL), 1);   /* per_cycle 1 */
+    assert_int_equal(qh_sigq_depth(q), 2);
+    assert_int_equal(qh_sigq_take(q, T0 + 8500, out, 4, NULL, NULL), 1);   /* B stale, C taken */
+    assert_string_equal(out[0].symbol, "C");
+    assert_int_equal(qh_sigq_depth(q), 0);
+    qh_sigq_stats st;
+    qh_sigq_stats_get(q, &st);
+    assert_int_equal(st.depth, qh_sigq_depth(q));
+    qh_sigq_free(q);
+}
+
 static void take_bounded_per_cycle_and_cap(void **state)
 {
     (void)state;
@@ -301,6 +326,7 @@ int main(void)
         cmocka_unit_test(takes_best_first_ties_oldest),
         cmocka_unit_test(full_queue_replaces_only_when_higher),
         cmocka_unit_test(stale_dropped_before_taking),
+        cmocka_unit_test(depth_follows_push_take_and_stale),
         cmocka_unit_test(take_bounded_per_cycle_and_cap),
         cmocka_unit_test(invalid_signals_refused_and_counted),
         cmocka_unit_test(config_checked),
