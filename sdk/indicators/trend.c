@@ -31,7 +31,7 @@ qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c)
     /* exact differences: a tie (up == down) is a real tie, so neither DM
      * counts, where TA-Lib's doubles may break it either way by rounding */
     qtr_dec diff_p = c->high - a->prev_high, diff_m = a->prev_low - c->low;
-    double tr = qtr_ind__d(qtr_ind_true_range(c, a->prev_close));
+    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
     a->prev_high = c->high;
     a->prev_low = c->low;
     a->prev_close = c->close;

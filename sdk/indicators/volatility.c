@@ -4,15 +4,7 @@
 
 #include <math.h>
 
-qtr_dec qtr_ind_true_range(const qtr_candle *c, qtr_dec prev_close)
-{
-    /* prices are within +-2^50, so no difference overflows */
-    qtr_dec tr = c->high - c->low;
-    qtr_dec up = qtr_dec_abs(c->high - prev_close), down = qtr_dec_abs(c->low - prev_close);
-    if (up > tr) tr = up;
-    if (down > tr) tr = down;
-    return tr;
-}
+qtr_dec qtr_ind_true_range(const qtr_candle *c, qtr_dec prev_close) { return qtr_ind__true_range(c, prev_close); }
 
 bool qtr_ind_atr_init(qtr_ind_atr *a, int period)
 {
@@ -33,7 +25,7 @@ qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c)
         a->ranges = 0;
         return QTR_IND_WARMUP;
     }
-    double tr = qtr_ind__d(qtr_ind_true_range(c, a->prev_close));
+    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
     a->prev_close = c->close;
     if (a->ranges < a->period) {
         a->sum += tr;
@@ -86,7 +78,10 @@ qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x)
         q = s->sum / n;
         r = s->sum % n;
     }
-    qtr__i128 m = s->sum_sq - n * q * q - 2 * q * r;
+    /* |q| <= 2^50 (a mean of values within it) and |r| < n <= 5000: n q and
+     * q r fit 64 bits, so one 64x64 -> 128 product each, the same value */
+    int64_t q64 = (int64_t)q, r64 = (int64_t)r;
+    qtr__i128 m = s->sum_sq - (qtr__i128)(n * q64) * q64 - 2 * (qtr__i128)(q64 * r64);
     double rd = (double)(int64_t)r, nd = (double)n;   /* |r| < n */
     double var = qtr_ind__i128_to_double(m) / nd - (rd * rd) / (nd * nd);
     double sd_units = var > 0 ? sqrt(var) : 0.0;

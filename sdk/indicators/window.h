@@ -16,6 +16,17 @@ static inline bool qtr_ind__candle_ok(const qtr_candle *c)
            qtr_ind__price_ok(c->close) && c->volume >= 0;
 }
 
+/* qtr_ind_true_range, inline for ADX and ATR (each candle, each symbol). */
+static inline qtr_dec qtr_ind__true_range(const qtr_candle *c, qtr_dec prev_close)
+{
+    /* prices are within +-2^50, so no difference overflows */
+    qtr_dec tr = c->high - c->low;
+    qtr_dec up = qtr_dec_abs(c->high - prev_close), down = qtr_dec_abs(c->low - prev_close);
+    if (up > tr) tr = up;
+    if (down > tr) tr = down;
+    return tr;
+}
+
 /* The updates without their input checks, for a caller that made them
  * already (the regime classifier checks each candle once, not three times):
  * qtr_ind__candle_ok(c), qtr_ind__price_ok(x). */

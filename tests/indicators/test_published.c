@@ -1,6 +1,7 @@
 /* Published worked examples, and the edges of each indicator's contract. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -244,6 +245,30 @@ static void refusals(void **state)
     qtr_ind_macd_free(&md);
 }
 
+/* The rolling standard deviation at the library's bounds (the longest
+ * window, every value at +-QTR_IND_PRICE_MAX but one a unit nearer zero):
+ * the exact integer variance behind it, whose products n q and q r are
+ * taken in 64 bits, stays exact. Mean M - 1/n, population variance
+ * (n - 1) / n^2 units^2. */
+static void stddev_at_the_bounds(void **state)
+{
+    (void)state;
+    for (int sign = -1; sign <= 1; sign += 2) {
+        qtr_ind_stddev sd;
+        const int n = QTR_IND_PERIOD_MAX;
+        assert_true(qtr_ind_stddev_init(&sd, n));
+        qtr_ind_status st = QTR_IND_WARMUP;
+        for (int i = 0; i < n; i++) {
+            qtr_dec x = sign * (QTR_IND_PRICE_MAX - (i == 7 ? 1 : 0));
+            st = qtr_ind_stddev_update(&sd, x);
+        }
+        assert_int_equal(st, QTR_IND_READY);
+        double want = sqrt((double)(n - 1) / ((double)n * n)) / 1e8;
+        assert_true(fabs(sd.value - want) <= want * 1e-9);
+        qtr_ind_stddev_free(&sd);
+    }
+}
+
 /* The spec layer: names, arity and ranges refused with a clear message. */
 static void specs(void **state)
 {
@@ -294,7 +319,7 @@ int main(void)
         cmocka_unit_test(rsi_wilder_stockcharts), cmocka_unit_test(atr_wilder_stockcharts),
         cmocka_unit_test(atr_talib_seed),         cmocka_unit_test(exact_small_cases),
         cmocka_unit_test(degenerate_inputs),      cmocka_unit_test(refusals),
-        cmocka_unit_test(specs),
+        cmocka_unit_test(specs),                  cmocka_unit_test(stddev_at_the_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
