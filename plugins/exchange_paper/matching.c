@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "paper.h"
+#include "qc/field_copy.h"
 
 #define E16 ((qtr_paper_i128)QTR_DEC_SCALE * QTR_DEC_SCALE)
 #define BPS_SCALE ((qtr_paper_i128)10000 * QTR_DEC_SCALE)   /* 1 bp with slippage_bps's 1e8 scale */
@@ -89,8 +90,9 @@ static void paper_id(char *out, size_t cap, const char *mid, uint64_t n)
     if (mid) buf[k++] = '-';
     do digits[d++] = (char)('0' + n % 10); while ((n /= 10) && d < sizeof digits);
     while (d) buf[k++] = digits[--d];
-    buf[k] = '\0';
-    qtr_strlcpy(out, buf, cap);
+    size_t len = k < cap ? k : cap - 1;   /* qtr_strlcpy's cut; cap >= 1 */
+    memcpy(out, buf, len);
+    out[len] = '\0';
 }
 
 static void fill(qtr_paper *p, qtr_paper_order *o, qtr_dec qty, qtr_dec price, bool maker, int64_t time_ms)
@@ -103,9 +105,9 @@ static void fill(qtr_paper *p, qtr_paper_order *o, qtr_dec qty, qtr_dec price, b
     ev.type = QTR_EV_FILL;
     ev.time_ms = time_ms;
     qtr_fill *f = &ev.u.fill;
-    qtr_strlcpy(f->symbol, o->u.symbol, sizeof f->symbol);
+    qc_copy_into_zeroed(f->symbol, o->u.symbol, sizeof f->symbol);   /* ev is zeroed */
     f->time_ms = time_ms;
-    qtr_strlcpy(f->client_id, o->u.client_id, sizeof f->client_id);
+    qc_copy_into_zeroed(f->client_id, o->u.client_id, sizeof f->client_id);
     paper_id(f->fill_id, sizeof f->fill_id, p->fill_prefix, ++p->fill_seq);
     f->side = o->u.side;
     f->qty = qty;
@@ -410,8 +412,8 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN];
     qtr_order_update u;
     memset(&u, 0, sizeof u);
-    qtr_strlcpy(u.symbol, o->symbol, sizeof u.symbol);
-    qtr_strlcpy(u.client_id, o->client_id, sizeof u.client_id);
+    qc_copy_into_zeroed(u.symbol, o->symbol, sizeof u.symbol);   /* u is zeroed */
+    qc_copy_into_zeroed(u.client_id, o->client_id, sizeof u.client_id);
     paper_id(u.exchange_id, sizeof u.exchange_id, NULL, ++p->order_seq);
     u.side = o->side;
     u.type = o->type;
@@ -449,7 +451,7 @@ static int submit_held(qtr_paper *p, const qtr_order_intent *o)
     qtr_paper_symbol *sym = qtr_paper_symbol_find(p, o->symbol);
     qtr_candle ref;
     memset(&ref, 0, sizeof ref);
-    qtr_strlcpy(ref.symbol, o->symbol, sizeof ref.symbol);
+    qc_copy_into_zeroed(ref.symbol, o->symbol, sizeof ref.symbol);
     if (!reference_candle(p, sym, &ref) || (!sym && !(sym = qtr_paper_symbol_get(p, o->symbol)))) {
         reject(p, &u, now, "no market data for %s", o->symbol);
         return QTR_OK;

@@ -3,13 +3,7 @@
 
 #include <string.h>
 
-/* src (NULL: empty) into a zeroed char field of cap bytes, cut at cap - 1
- * as qtr_strlcpy cuts: the same bytes, by libc's strnlen and memcpy rather
- * than a byte loop (a reason is some 50 characters, every signal). */
-static void copy_into_zeroed(char *dst, const char *src, size_t cap)
-{
-    if (src) memcpy(dst, src, strnlen(src, cap - 1));
-}
+#include "qc/field_copy.h"   /* the signal is zeroed: its text copied as qtr_strlcpy would, faster */
 
 /* Queue one market signal; false if the host did not take it. */
 static bool send_signal(const qtr_host *host, qtr_ctx *ctx, qtr_metric *signals, const char *symbol, qtr_dec delta,
@@ -17,7 +11,7 @@ static bool send_signal(const qtr_host *host, qtr_ctx *ctx, qtr_metric *signals,
 {
     qtr_signal sig;
     memset(&sig, 0, sizeof sig);
-    copy_into_zeroed(sig.symbol, symbol, sizeof sig.symbol);
+    qc_copy_into_zeroed(sig.symbol, symbol, sizeof sig.symbol);
     sig.side = delta > 0 ? QTR_SIDE_BUY : QTR_SIDE_SELL;
     sig.type = QTR_ORDER_MARKET;
     sig.tif = QTR_TIF_GTC;
@@ -25,7 +19,7 @@ static bool send_signal(const qtr_host *host, qtr_ctx *ctx, qtr_metric *signals,
     sig.price = 0;
     sig.reduce_only = reduce_only;
     sig.confidence = confidence;
-    copy_into_zeroed(sig.reason, reason, sizeof sig.reason);
+    qc_copy_into_zeroed(sig.reason, reason, sizeof sig.reason);
     int rc = host->submit_signal(ctx, &sig);
     if (rc == QTR_OK) {
         if (signals) host->metric_add(signals, 1);
