@@ -214,7 +214,9 @@ static qtr_dec average(qtr_dec sum, int n)
  * cuts: at most size - 1 characters, always terminated. */
 static void append(char *buf, size_t size, size_t *len, const char *src)
 {
-    while (*src && *len + 1 < size) buf[(*len)++] = *src++;
+    size_t n = *len + 1 < size ? strnlen(src, size - 1 - *len) : 0;   /* libc, not a byte loop */
+    memcpy(buf + *len, src, n);
+    *len += n;
     buf[*len] = '\0';
 }
 
