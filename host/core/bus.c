@@ -19,17 +19,18 @@ struct qh_bus_sub {
 };
 
 /* The subscribers an event of one symbol reaches (the type's catch-all
- * subscriptions and that symbol's), as indices into the type's list in
- * subscription order: built on the symbol's first event, so delivering it
- * walks those alone instead of every symbol's subscription (a strategy of
- * 50 symbols holds 50). Indices stay valid while dispatching: the list
- * only grows there (compact() runs idle), and a route built before a
- * subscription ends before it, as deliver() did with the list's length. */
+ * subscriptions and that symbol's), in subscription order: built on the
+ * symbol's first event, so delivering it walks those alone instead of every
+ * symbol's subscription (a strategy of 50 symbols holds 50). They stay valid
+ * while dispatching: the list only grows there (compact(), which frees
+ * subscriptions, runs idle and marks the routes stale), and a route built
+ * before a subscription ends before it, as deliver() did with the list's
+ * length. */
 typedef struct route {
     uint32_t hash;                  /* 0: empty slot */
     char symbol[QTR_SYMBOL_MAX];
     uint32_t n;
-    uint32_t *subs;
+    qh_bus_sub **subs;
     uint32_t after;                 /* the slot + 1 of the route delivered after this one last time; 0: none */
 } route;
 
@@ -205,11 +206,11 @@ static const route *route_for(sub_list *l, const char *sym, uint32_t h, size_t n
     }
     if (l->routes_len >= QH_BUS_ROUTES_MAX || n > UINT32_MAX || !memchr(sym, '\0', QTR_SYMBOL_MAX)) return NULL;
     if ((l->routes_len + 1) * 2 > l->routes_cap && !routes_grow(l)) return NULL;
-    uint32_t *subs = malloc((n ? n : 1) * sizeof *subs);
+    qh_bus_sub **subs = malloc((n ? n : 1) * sizeof *subs);
     if (!subs) return NULL;
     uint32_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (sub_matches(l->items[i], sym, h)) subs[k++] = (uint32_t)i;
+        if (sub_matches(l->items[i], sym, h)) subs[k++] = l->items[i];
     size_t j = h & (l->routes_cap - 1);
     while (l->routes[j].hash) j = (j + 1) & (l->routes_cap - 1);
     route *r = &l->routes[j];
@@ -257,7 +258,7 @@ static void deliver(qh_bus *bus, const qtr_event *ev)
     if (routed) route_delivered(l, r);
     if (r) {
         for (uint32_t k = 0; k < r->n; k++) {
-            qh_bus_sub *s = l->items[r->subs[k]];
+            qh_bus_sub *s = r->subs[k];
             if (s->dead) continue;
             s->cb(s->ud, ev);
             bus->delivered++;
