@@ -296,6 +296,9 @@ qh_fill_dedup *qh_fill_dedup_new(size_t capacity);
 void qh_fill_dedup_free(qh_fill_dedup *d);
 bool qh_fill_seen(const qh_fill_dedup *d, const char *fill_id);
 void qh_fill_remember(qh_fill_dedup *d, const char *fill_id);
+/* qh_fill_seen, then (not seen) qh_fill_remember, with one lookup: true if
+ * the id was seen already (nothing changes then). */
+bool qh_fill_seen_else_remember(qh_fill_dedup *d, const char *fill_id);
 /* persist.c's restore: the stored fills count as seen. */
 void qh_engine_remember_fill(qh_engine *e, const char *fill_id);
 

@@ -139,9 +139,9 @@ void qh_fill_dedup_free(qh_fill_dedup *d)
 
 bool qh_fill_seen(const qh_fill_dedup *d, const char *fill_id) { return qc_strmap_get(d->seen, fill_id, NULL); }
 
-void qh_fill_remember(qh_fill_dedup *d, const char *fill_id)
+/* Remember an id known to be new and a valid key. */
+static void remember_new(qh_fill_dedup *d, const char *fill_id)
 {
-    if (!qc_strmap_key_ok(d->seen, fill_id) || qc_strmap_get(d->seen, fill_id, NULL)) return;
     size_t pos = (d->head + d->count) % d->cap;
     if (d->count == d->cap) {       /* forget the oldest, whose place this is */
         qc_strmap_remove(d->seen, d->ids[pos], NULL);
@@ -151,6 +151,19 @@ void qh_fill_remember(qh_fill_dedup *d, const char *fill_id)
     qtr_strlcpy(d->ids[pos], fill_id, QTR_CLIENT_ID_MAX);
     qc_strmap_put(d->seen, fill_id, (int64_t)pos);   /* room was made: never refused */
     d->count++;
+}
+
+void qh_fill_remember(qh_fill_dedup *d, const char *fill_id)
+{
+    if (!qc_strmap_key_ok(d->seen, fill_id) || qc_strmap_get(d->seen, fill_id, NULL)) return;
+    remember_new(d, fill_id);
+}
+
+bool qh_fill_seen_else_remember(qh_fill_dedup *d, const char *fill_id)
+{
+    if (qc_strmap_get(d->seen, fill_id, NULL)) return true;
+    if (qc_strmap_key_ok(d->seen, fill_id)) remember_new(d, fill_id);
+    return false;
 }
 
 void qh_engine_remember_fill(qh_engine *e, const char *fill_id) { qh_fill_remember(e->fills_seen, fill_id); }

@@ -401,12 +401,11 @@ static void on_fill(void *ud, const qtr_event *ev)
         qh_ess_trip_host(e->ess, "an exchange reported a fill without an id", qh_clock_now_ms(e->clock));
         return;
     }
-    if (qh_fill_seen(e->fills_seen, f->fill_id)) {
+    if (qh_fill_seen_else_remember(e->fills_seen, f->fill_id)) {
         qh_metric_add(e->m.duplicate_fills, 1);
         qh_warn(LOGC, "fill %s seen twice; applied once", f->fill_id);
         return;
     }
-    qh_fill_remember(e->fills_seen, f->fill_id);
     qtr_position before, after;
     if (qh_portfolio_get_position(e->pf, f->symbol, &before) != 0) {
         memset(&before, 0, sizeof before);

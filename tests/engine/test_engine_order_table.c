@@ -241,6 +241,39 @@ static void fill_ids_are_remembered_within_the_window(void **state)
     qh_fill_dedup_free(d);
 }
 
+/* qh_fill_seen_else_remember (the engine's on_fill) answers as
+ * qh_fill_seen, then remembers a new id as qh_fill_remember would: two
+ * windows fed the same ids, one each way, agree on every answer, including
+ * ids that fall out of the window, repeats, and an id too long to keep. */
+static void seen_else_remember_is_seen_then_remember(void **state)
+{
+    (void)state;
+    qh_fill_dedup *one = qh_fill_dedup_new(8), *two = qh_fill_dedup_new(8);
+    assert_non_null(one);
+    assert_non_null(two);
+    char longest[QTR_CLIENT_ID_MAX + 8];
+    memset(longest, 'x', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    int seen = 0;
+    for (int i = 0; i < 3000; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "f-%d", (i / 2 + i % 5) % 23);   /* repeats within and past the window */
+        const char *key = i % 100 == 99 ? longest : id;
+        bool was = qh_fill_seen(one, key);
+        if (!was) qh_fill_remember(one, key);
+        assert_int_equal(qh_fill_seen_else_remember(two, key), was);
+        seen += was;
+        for (int k = 0; k < 23; k++) {
+            snprintf(id, sizeof id, "f-%d", k);
+            assert_int_equal(qh_fill_seen(one, id), qh_fill_seen(two, id));
+        }
+    }
+    assert_true(seen > 0 && seen < 3000);
+    assert_false(qh_fill_seen(two, longest));
+    qh_fill_dedup_free(one);
+    qh_fill_dedup_free(two);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +283,7 @@ int main(void)
         cmocka_unit_test(full_table_is_refused),
         cmocka_unit_test(engine_full_table_refuses_loudly),
         cmocka_unit_test(fill_ids_are_remembered_within_the_window),
+        cmocka_unit_test(seen_else_remember_is_seen_then_remember),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
