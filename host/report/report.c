@@ -67,20 +67,23 @@ void qh_report_free(qh_report *r)
 
 const char *qh_report_error(const qh_report *r) { return r->error; }
 
-static const char *symbol_name(const void *index, size_t i)
-{
-    return qh_symbol_index_name(index, (int32_t)i);
-}
+static const char *candle_name(const void *syms, size_t i) { return ((const sym_stats *)syms)[i].name; }
 
 /* The candle's symbol number: symbol_cycle.h's guess first, it runs for
- * every candle. */
+ * every candle, over the names candles gave (a symbol known only from a
+ * fill has none yet: a miss, then the index names it). An empty name never
+ * takes the guess: it must be refused as the index refuses it. */
 static int32_t candle_symbol(qh_report *r, const char *symbol)
 {
-    long likely = qh_symbol_cycle_try(&r->next_candle_symbol, qh_symbol_index_count(r->trip_symbols), symbol,
-                                      symbol_name, r->trip_symbols);
+    long likely = symbol[0] ? qh_symbol_cycle_try(&r->next_candle_symbol, qh_symbol_index_count(r->trip_symbols),
+                                                  symbol, candle_name, r->syms)
+                            : -1;
     if (likely >= 0) return (int32_t)likely;
     int32_t ix = qh_symbol_index_intern(r->trip_symbols, symbol);
-    if (ix >= 0) qh_symbol_cycle_found(&r->next_candle_symbol, (size_t)ix);
+    if (ix >= 0) {
+        qh_symbol_cycle_found(&r->next_candle_symbol, (size_t)ix);
+        qtr_strlcpy(r->syms[ix].name, qh_symbol_index_name(r->trip_symbols, ix), sizeof r->syms[ix].name);
+    }
     return ix;
 }
 

@@ -43,6 +43,8 @@ typedef struct sym_stats {
     qtr_dec mark, close;               /* the last mark and candle close   */
     qh_exposure_sym exp;               /* its exposure and traded notional */
     bool has_candle;                   /* a candle of it was seen          */
+    char name[QTR_SYMBOL_MAX];         /* set by its first candle: the
+                                        * per-candle guess reads it here  */
 } sym_stats;
 
 /* Running mean and variance of returns (Welford): no history kept. */

@@ -585,6 +585,19 @@ static void test_months_follow_the_calendar(void **st)
     qh_report_months_free(&m);
 }
 
+/* A POSITION event: 1 of symbol held long from 100. */
+static void long_one_at_100(qh_report *r, const char *symbol)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_POSITION;
+    ev.time_ms = T0;
+    qtr_strlcpy(ev.u.position.symbol, symbol, sizeof ev.u.position.symbol);
+    ev.u.position.qty = D("1");
+    ev.u.position.entry_price = D("100");
+    qh_report_on_event(r, &ev);
+}
+
 /* Candles of symbols whose names are prefixes of each other, in a cycle,
  * then in random orders, a new one joining: each symbol's open position is
  * valued at its own last close (the report's per-candle symbol lookup tries
@@ -595,16 +608,7 @@ static void test_candle_symbols_in_any_order(void **st)
     static const char *const syms[] = { "A", "AB", "ABC", "B" };
     qtr_dec last_close[4] = { 0 };
     qh_report *r = qh_report_new(D("1000000"));
-    for (int k = 0; k < 4; k++) {
-        qtr_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = QTR_EV_POSITION;
-        ev.time_ms = T0;
-        qtr_strlcpy(ev.u.position.symbol, syms[k], sizeof ev.u.position.symbol);
-        ev.u.position.qty = D("1");
-        ev.u.position.entry_price = D("100");
-        qh_report_on_event(r, &ev);
-    }
+    for (int k = 0; k < 4; k++) long_one_at_100(r, syms[k]);
     uint64_t rng = 9;
     int live = 3;
     for (int i = 0; i < 400; i++) {
@@ -633,6 +637,14 @@ static void test_candle_symbols_in_any_order(void **st)
         if (!strstr(json, want)) fail_msg("no %s in %s", want, json);
     }
     free(json);
+    qh_report_free(r);
+
+    /* symbols known from positions only (no candle named them yet): a
+     * candle without a symbol is still refused, not taken for one of them */
+    r = qh_report_new(D("1000000"));
+    for (int k = 0; k < 2; k++) long_one_at_100(r, syms[k]);
+    candle(r, "", T0);
+    assert_non_null(strstr(qh_report_error(r), "bad symbol"));
     qh_report_free(r);
 }
 
