@@ -129,7 +129,7 @@ def restart_case(sig):
         check(sum(v["attempts"] for k, v in st["placements"].items() if k.startswith("qtr-")) == 4,
               f"{what}: no order was sent again: {st['placements']}")
         rc = s2.stop(signal.SIGTERM)
-        check(rc == 0, f"{what}: clean stop after the restart: {rc}")
+        check(rc == 0, f"{what}: clean stop after the restart: {rc} " + s2.text()[-3000:])
         compare(db_path, st, what)
 
 
