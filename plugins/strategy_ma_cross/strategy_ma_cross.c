@@ -44,6 +44,7 @@
 
 #include "qc/bytes_eq.h"
 
+#include "ma_side.h"          /* the averages and the side, each candle */
 #include "strategy_symbols.h"  /* plugins/strategy_common: per-symbol states */
 #include "strategy_target.h"   /* plugins/strategy_common: orders toward a target */
 #include "strategy_votes.h"    /* plugins/strategy_common: the confidence as a trend vote */
@@ -94,6 +95,7 @@ typedef struct ma_symbol {
     qtr_dec fast_sum, slow_sum;
     int count;                   /* closes seen, capped at slow             */
     int head;                    /* ring index of the next close to write   */
+    int fast_out;                /* ring index of the close `fast` back: (head - fast) mod slow */
     int last_side;               /* sign of fast - slow last time it was not 0; 0: unknown */
     size_t seen_ix;              /* its place in ma_state.seen              */
     qtr_dec closes[];            /* ring of `slow` closes                   */
@@ -142,6 +144,7 @@ static ma_symbol *symbol_state(ma_state *st, const char *symbol)
     qtr_strlcpy(s->symbol, symbol, sizeof s->symbol);
     s->symbol_len = strlen(s->symbol);
     s->last_open_ms = INT64_MIN;
+    s->fast_out = st->slow - st->fast;   /* (0 - fast) mod slow, slow > fast */
     s->seen_ix = st->n_seen;           /* the table holds MA_MAX_SYMBOLS at most */
     st->seen[st->n_seen++] = s;
     if (st->has_exits) {   /* the host keeps the exits of this symbol's positions */
@@ -178,34 +181,26 @@ static ma_symbol *known_symbol(ma_state *st, const char symbol[QTR_SYMBOL_MAX])
 }
 
 /* Push a close into the ring and keep both sums exact. The fast window is
- * the newest `fast` entries of the same ring. False on overflow. */
+ * the newest `fast` entries of the same ring. False on overflow. Closes are
+ * > 0 (ma_on_candle skips others), so each sum is the exact sum of closes
+ * in [0, QTR_DEC_MAX = INT64_MAX]: taking a close out of it cannot
+ * overflow, and adding one overflows just when int64_t does (what
+ * qtr_dec_add's range check said, without its 128-bit sum). */
 static bool push_close(const ma_state *st, ma_symbol *s, qtr_dec close)
 {
     qtr_dec fast_sum = s->fast_sum, slow_sum = s->slow_sum;
-    if (s->count >= st->fast) {   /* the close leaving the fast window */
-        int out = (s->head - st->fast + st->slow) % st->slow;
-        if (!qtr_dec_sub(fast_sum, s->closes[out], &fast_sum)) return false;
-    }
-    if (s->count >= st->slow &&   /* the close leaving the slow window */
-        !qtr_dec_sub(slow_sum, s->closes[s->head], &slow_sum))
+    if (s->count >= st->fast) fast_sum -= s->closes[s->fast_out];   /* the close leaving the fast window */
+    if (s->count >= st->slow) slow_sum -= s->closes[s->head];       /* the close leaving the slow window */
+    if (__builtin_add_overflow(fast_sum, close, &fast_sum) || __builtin_add_overflow(slow_sum, close, &slow_sum))
         return false;
-    if (!qtr_dec_add(fast_sum, close, &fast_sum) || !qtr_dec_add(slow_sum, close, &slow_sum)) return false;
     s->fast_sum = fast_sum;
     s->slow_sum = slow_sum;
     s->closes[s->head] = close;
-    s->head = (s->head + 1) % st->slow;
+    /* both indices move one place a close, wrapping without a division */
+    s->head = s->head + 1 == st->slow ? 0 : s->head + 1;
+    s->fast_out = s->fast_out + 1 == st->slow ? 0 : s->fast_out + 1;
     if (s->count < st->slow) s->count++;
     return true;
-}
-
-/* sum / n rounded half-even to 8 decimals: the value of qtr_dec_div(sum,
- * QTR_DEC_INT(n), QTR_ROUND_HALF_EVEN), since (sum * 1e8) / (n * 1e8) is the
- * same exact quotient and the rounding depends on that alone, in one 64-bit
- * division instead of a 128-bit product and its range checks. Cannot
- * overflow (n >= 1: |sum / n| <= |sum|). */
-static qtr_dec average(qtr_dec sum, int n)
-{
-    return (qtr_dec)qtr__div_round(sum, n, QTR_ROUND_HALF_EVEN);
 }
 
 /* Submit what takes the symbol from its position (with what is pending)
@@ -239,6 +234,29 @@ static void go_to_target(ma_state *st, const qtr_candle *c, qtr_dec target, doub
 
 /* ---- callbacks ---- */
 
+/* A cross to `side` on candle c: score, size and submit it. Apart from the
+ * per-candle path (crosses are rare), so that path stays small. */
+static void __attribute__((noinline)) on_cross(ma_state *st, const ma_symbol *s, const qtr_candle *c, int side)
+{
+    /* Averages rounded half-even to 8 decimals (ma_side.h). */
+    qtr_dec fast_ma = ma_average(s->fast_sum, st->fast), slow_ma = ma_average(s->slow_sum, st->slow);
+    /* the score above, shared with strategy_ensemble's trend voter */
+    double confidence = strategy_vote_trend(fast_ma, slow_ma).confidence;
+    if (confidence < st->min_confidence) {
+        st->host->log(st->ctx, QTR_LOG_DEBUG, "%s: cross with confidence %.3f below %.3f; skipped",
+                      c->symbol, confidence, st->min_confidence);
+        return;
+    }
+    /* Size: order_notional / close, rounded down to 8 decimals (the
+     * exchange plugin rounds further to the lot size). */
+    qtr_dec size;
+    if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &size) || size == 0) {
+        st->host->log(st->ctx, QTR_LOG_WARN, "%s: order_notional too small for price; skipped", c->symbol);
+        return;
+    }
+    go_to_target(st, c, side > 0 ? size : -size, confidence, fast_ma, slow_ma);
+}
+
 static void ma_on_candle(void *state, const qtr_candle *c)
 {
     ma_state *st = state;
@@ -262,29 +280,13 @@ static void ma_on_candle(void *state, const qtr_candle *c)
     }
     if (s->count < st->slow) return;   /* not enough history yet */
 
-    /* Averages rounded half-even to 8 decimals: exact enough to compare. */
-    qtr_dec fast_ma = average(s->fast_sum, st->fast), slow_ma = average(s->slow_sum, st->slow);
-    int side = qtr_dec_sign(fast_ma - slow_ma);   /* both positive: no overflow */
+    /* the sign of fast_ma - slow_ma, the averages rounded to 8 decimals */
+    int side = ma_side(s->fast_sum, st->fast, s->slow_sum, st->slow);
     if (side == 0) return;                        /* touching is not crossing */
     int before = s->last_side;
     s->last_side = side;
     if (before == 0 || before == side) return;    /* first reading, or no cross */
-
-    /* the score above, shared with strategy_ensemble's trend voter */
-    double confidence = strategy_vote_trend(fast_ma, slow_ma).confidence;
-    if (confidence < st->min_confidence) {
-        st->host->log(st->ctx, QTR_LOG_DEBUG, "%s: cross with confidence %.3f below %.3f; skipped",
-                      c->symbol, confidence, st->min_confidence);
-        return;
-    }
-    /* Size: order_notional / close, rounded down to 8 decimals (the
-     * exchange plugin rounds further to the lot size). */
-    qtr_dec size;
-    if (!qtr_dec_div(st->order_notional, c->close, QTR_ROUND_DOWN, &size) || size == 0) {
-        st->host->log(st->ctx, QTR_LOG_WARN, "%s: order_notional too small for price; skipped", c->symbol);
-        return;
-    }
-    go_to_target(st, c, side > 0 ? size : -size, confidence, fast_ma, slow_ma);
+    on_cross(st, s, c, side);
 }
 
 static void ma_on_fill(void *state, const qtr_fill *f)

@@ -1,5 +1,5 @@
-/* The identity ma_cross's averages rest on (average() in
- * strategy_ma_cross.c): sum / n rounded half-even in one 64-bit division is
+/* The identity ma_cross's averages rest on (ma_average() in ma_side.h):
+ * sum / n rounded half-even in one 64-bit division is
  * qtr_dec_div(sum, QTR_DEC_INT(n), QTR_ROUND_HALF_EVEN), the 128-bit
  * (sum * 1e8) / (n * 1e8) it replaced, for exact halves (both ways of the
  * even rule), negative sums, the largest sums and random ones. */
