@@ -1,6 +1,6 @@
 /* regime.c — the regime classifier (rules and warm-up in
  * qtr/regime_classifier.h, docs/indicators.md). */
-#include "window.h"
+#include "steps.h"
 
 #include <qtr/regime_classifier.h>
 

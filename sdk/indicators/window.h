@@ -27,13 +27,6 @@ static inline qtr_dec qtr_ind__true_range(const qtr_candle *c, qtr_dec prev_clos
     return tr;
 }
 
-/* The updates without their input checks, for a caller that made them
- * already (the regime classifier checks each candle once, not three times):
- * qtr_ind__candle_ok(c), qtr_ind__price_ok(x). */
-qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c);
-qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c);
-qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x);
-
 bool qtr_ind__ring_init(qtr_ind_ring *r, int cap);
 void qtr_ind__ring_free(qtr_ind_ring *r);
 /* Append x; when the ring was full, *evicted gets the oldest value and true

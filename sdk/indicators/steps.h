@@ -1,0 +1,130 @@
+/* steps.h — the per-candle steps of ADX, ATR and the rolling standard
+ * deviation without their input checks (private to the library), inline:
+ * the public updates (trend.c, volatility.c) check their input and call
+ * them; the regime classifier (regime.c) checks each candle once and runs
+ * all three in one function, with no call, spill and reload between them.
+ * The caller has made qtr_ind__candle_ok(c) or qtr_ind__price_ok(x). */
+#ifndef QTR_IND_STEPS_H
+#define QTR_IND_STEPS_H
+
+#include <math.h>
+
+#include "window.h"
+
+/* TA-Lib's TA_ADX step by step (trend.c). */
+static inline qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c)
+{
+    int64_t i = ++a->count;
+    if (i == 1) {
+        a->prev_high = c->high;
+        a->prev_low = c->low;
+        a->prev_close = c->close;
+        return QTR_IND_WARMUP;
+    }
+    /* exact differences: a tie (up == down) is a real tie, so neither DM
+     * counts, where TA-Lib's doubles may break it either way by rounding */
+    qtr_dec diff_p = c->high - a->prev_high, diff_m = a->prev_low - c->low;
+    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
+    a->prev_high = c->high;
+    a->prev_low = c->low;
+    a->prev_close = c->close;
+    double n = a->period;
+    if (i > a->period) {
+        a->s_minus -= a->s_minus / n;
+        a->s_plus -= a->s_plus / n;
+    }
+    if (diff_m > 0 && diff_p < diff_m) a->s_minus += qtr_ind__d(diff_m);
+    else if (diff_p > 0 && diff_p > diff_m) a->s_plus += qtr_ind__d(diff_p);
+    if (i <= a->period) {
+        a->s_tr += tr;
+        return QTR_IND_WARMUP;
+    }
+    a->s_tr = a->s_tr - a->s_tr / n + tr;
+    double dx = 0;
+    bool has_dx = false;
+    if (a->s_tr != 0) {
+        a->minus_di = 100.0 * (a->s_minus / a->s_tr);
+        a->plus_di = 100.0 * (a->s_plus / a->s_tr);
+        double sum = a->minus_di + a->plus_di;
+        if (sum != 0) {
+            dx = 100.0 * (fabs(a->minus_di - a->plus_di) / sum);
+            has_dx = true;
+        }
+    } else {
+        a->minus_di = a->plus_di = 0;
+    }
+    a->di_ready = true;
+    if (i < 2 * (int64_t)a->period) {
+        a->dx_sum += dx;
+        return QTR_IND_WARMUP;
+    }
+    if (i == 2 * (int64_t)a->period) {
+        a->adx = (a->dx_sum + dx) / n;
+        return QTR_IND_READY;
+    }
+    if (has_dx) a->adx = (a->adx * (n - 1) + dx) / n;
+    return QTR_IND_READY;
+}
+
+/* Wilder's ATR (volatility.c). */
+static inline qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c)
+{
+    if (a->ranges < 0) {   /* the first candle: no previous close, no true range */
+        a->prev_close = c->close;
+        a->ranges = 0;
+        return QTR_IND_WARMUP;
+    }
+    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
+    a->prev_close = c->close;
+    if (a->ranges < a->period) {
+        a->sum += tr;
+        if (++a->ranges < a->period) return QTR_IND_WARMUP;
+        a->value = a->sum / a->period;
+        return QTR_IND_READY;
+    }
+    a->value = (a->value * (a->period - 1) + tr) / a->period;   /* Wilder, TA-Lib's order */
+    return QTR_IND_READY;
+}
+
+/*
+ * The variance from exact sums S1 = sum(x), S2 = sum(x^2) without the
+ * cancellation of S2/n - (S1/n)^2 in floating point: with S1 = q n + r
+ * (integer division), M = sum((x - q)^2) = S2 - n q^2 - 2 q r is an exact
+ * integer >= 0, and n^2 var = n M - r^2 with 0 <= r^2 < n^2. So var = M / n
+ * - r^2 / n^2: one rounding of a non-negative integer, minus less than one
+ * unit^2. Bounds: |x| <= 2^50 and n <= 5000 keep every term under 2^126.
+ */
+static inline qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x)
+{
+    qtr_dec old;
+    if (qtr_ind__ring_push(&s->w, x, &old)) {
+        s->sum -= old;
+        s->sum_sq -= (qtr__i128)old * old;
+    }
+    s->sum += x;
+    s->sum_sq += (qtr__i128)x * x;
+    if (s->w.len < s->period) return QTR_IND_WARMUP;
+    int64_t n = s->period;
+    qtr__i128 q, r;
+    if (s->sum == (qtr__i128)(int64_t)s->sum) {   /* the same quotient without a 128-bit division */
+        q = (int64_t)s->sum / n;
+        r = (int64_t)s->sum % n;
+    } else {
+        q = s->sum / n;
+        r = s->sum % n;
+    }
+    /* |q| <= 2^50 (a mean of values within it) and |r| < n <= 5000: n q and
+     * q r fit 64 bits, so one 64x64 -> 128 product each, the same value */
+    int64_t q64 = (int64_t)q, r64 = (int64_t)r;
+    qtr__i128 m = s->sum_sq - (qtr__i128)(n * q64) * q64 - 2 * (qtr__i128)(q64 * r64);
+    double rd = (double)(int64_t)r, nd = (double)n;   /* |r| < n */
+    double var = qtr_ind__i128_to_double(m) / nd - (rd * rd) / (nd * nd);
+    double sd_units = var > 0 ? sqrt(var) : 0.0;
+    s->mean = qtr_ind__d128(s->sum) / s->period;
+    s->value = sd_units / (double)QTR_DEC_SCALE;
+    /* (x - mean) / sd with an exact numerator: (n x - S1) / n */
+    s->zscore = sd_units > 0 ? qtr_ind__i128_to_double(n * (qtr__i128)x - s->sum) / nd / sd_units : 0.0;
+    return QTR_IND_READY;
+}
+
+#endif
