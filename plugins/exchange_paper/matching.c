@@ -12,6 +12,7 @@
 
 #include "paper.h"
 #include "qc/field_copy.h"
+#include "wide_div.h"
 
 #define E16 ((qtr_paper_i128)QTR_DEC_SCALE * QTR_DEC_SCALE)
 #define BPS_SCALE ((qtr_paper_i128)10000 * QTR_DEC_SCALE)   /* 1 bp with slippage_bps's 1e8 scale */
@@ -22,9 +23,9 @@ bool qtr_paper_fee(qtr_dec price, qtr_dec qty, qtr_dec rate, qtr_dec *out)
     /* fee (scale 1e8) = price*qty*rate / 1e16; split price*qty to stay in 128 bits */
     qtr_paper_i128 n = (qtr_paper_i128)price * qty;
     qtr_paper_i128 r = rate < 0 ? -(qtr_paper_i128)rate : rate;
-    qtr_paper_i128 whole = n / E16 * r, part = n % E16 * r;
+    qtr_paper_i128 rest, whole = qtr_paper_divmod(n, E16, &rest) * r, part = rest * r;
     /* toward +infinity: a fee rounds up, a rebate rounds toward zero */
-    qtr_paper_i128 frac = rate < 0 ? part / E16 : (part + E16 - 1) / E16;
+    qtr_paper_i128 frac = qtr_paper_divmod(rate < 0 ? part : part + E16 - 1, E16, NULL);
     qtr_paper_i128 fee = whole + frac;
     if (fee > QTR_DEC_MAX) return false;
     *out = rate < 0 ? -(qtr_dec)fee : (qtr_dec)fee;
@@ -38,7 +39,7 @@ qtr_dec qtr_paper_slipped(const qtr_paper_config *cfg, qtr_dec tick, qtr_dec pri
     /* price*factor/(BPS_SCALE*tick) ticks, to the nearest; an exact half goes
      * against the taker: up for a buy, down for a sell */
     qtr_paper_i128 num = (qtr_paper_i128)price * factor, den = BPS_SCALE * tick;
-    qtr_paper_i128 ticks = num / den, twice_rest = 2 * (num % den);
+    qtr_paper_i128 rest, ticks = qtr_paper_divmod(num, den, &rest), twice_rest = 2 * rest;
     if (twice_rest > den || (twice_rest == den && buy)) ticks++;
     if (ticks < 1) ticks = 1;                                    /* a price stays positive */
     qtr_paper_i128 v = ticks * tick;
@@ -119,7 +120,7 @@ static void fill(qtr_paper *p, qtr_paper_order *o, qtr_dec qty, qtr_dec price, b
     qtr_paper_position_apply(&o->sym->pos, o->u.side, qty, price, fee, time_ms);
     o->u.filled_qty += qty;
     o->notional_e16 += (qtr_paper_i128)price * qty;
-    o->u.avg_price = (qtr_dec)qtr__div_round(o->notional_e16, o->u.filled_qty, QTR_ROUND_HALF_EVEN);
+    o->u.avg_price = (qtr_dec)qtr_paper_div_half_even(o->notional_e16, o->u.filled_qty);
     o->u.status = o->u.filled_qty == o->u.qty ? QTR_OS_FILLED : QTR_OS_PARTIALLY_FILLED;
     o->u.reason[0] = '\0';
     o->in_fill = true;

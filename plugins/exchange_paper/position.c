@@ -1,5 +1,6 @@
 /* The paper exchange's own positions, kept from its own fills (one-way mode). */
 #include "paper.h"
+#include "wide_div.h"
 
 static qtr_dec sign_of(qtr_side side, qtr_dec qty) { return side == QTR_SIDE_BUY ? qty : -qty; }
 
@@ -11,7 +12,7 @@ void qtr_paper_position_apply(qtr_paper_position *pos, qtr_side side, qtr_dec qt
     if (pos->qty == 0 || (pos->qty > 0) == (delta > 0)) {
         /* growing: the entry is the quantity-weighted average, exact to 1e-8 */
         qtr_paper_i128 cost = (qtr_paper_i128)abs_pos * pos->entry_price + (qtr_paper_i128)qty * price;
-        pos->entry_price = (qtr_dec)qtr__div_round(cost, (qtr_paper_i128)abs_pos + qty, QTR_ROUND_HALF_EVEN);
+        pos->entry_price = (qtr_dec)qtr_paper_div_half_even(cost, (qtr_paper_i128)abs_pos + qty);
     } else {
         qtr_dec closed = qtr_dec_min(qty, abs_pos), pnl = 0;
         qtr_dec per_unit = pos->qty > 0 ? price - pos->entry_price : pos->entry_price - price;
