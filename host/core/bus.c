@@ -1,6 +1,7 @@
 /* bus.c — see bus.h. */
 #include "core/bus.h"
 
+#include "qc/bytes_eq.h"
 #include "qc/hash.h"
 
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct qh_bus_sub {
 typedef struct route {
     uint32_t hash;                  /* 0: empty slot */
     char symbol[QTR_SYMBOL_MAX];
+    uint32_t len;                   /* strlen(symbol) */
     uint32_t n;
     qh_bus_sub **subs;
     uint32_t after;                 /* the slot + 1 of the route delivered after this one last time; 0: none */
@@ -194,6 +196,11 @@ static bool routes_grow(sub_list *l)
     return true;
 }
 
+/* An event's symbol (a char field of QTR_SYMBOL_MAX bytes, the first of its
+ * payload) is the route's: their first len + 1 bytes, the NUL included, are
+ * equal. Unlike strcmp, its cost does not depend on where the two lie. */
+static bool route_is(const route *r, const char *sym) { return qc_bytes_eq(r->symbol, sym, (size_t)r->len + 1); }
+
 /* The route of symbol sym (hash h) over the list's first n subscriptions,
  * built on first use; NULL when it cannot be kept (a symbol not terminated
  * within QTR_SYMBOL_MAX, the table full, no memory): then the walk. */
@@ -202,7 +209,7 @@ static const route *route_for(sub_list *l, const char *sym, uint32_t h, size_t n
     if (l->routes_stale) routes_clear(l);
     if (l->routes_cap) {
         for (size_t i = h & (l->routes_cap - 1); l->routes[i].hash; i = (i + 1) & (l->routes_cap - 1))
-            if (l->routes[i].hash == h && strcmp(l->routes[i].symbol, sym) == 0) return &l->routes[i];
+            if (l->routes[i].hash == h && route_is(&l->routes[i], sym)) return &l->routes[i];
     }
     if (l->routes_len >= QH_BUS_ROUTES_MAX || n > UINT32_MAX || !memchr(sym, '\0', QTR_SYMBOL_MAX)) return NULL;
     if ((l->routes_len + 1) * 2 > l->routes_cap && !routes_grow(l)) return NULL;
@@ -216,6 +223,7 @@ static const route *route_for(sub_list *l, const char *sym, uint32_t h, size_t n
     route *r = &l->routes[j];
     r->hash = h;
     qtr_strlcpy(r->symbol, sym, sizeof r->symbol);
+    r->len = (uint32_t)strlen(r->symbol);
     r->n = k;
     r->subs = subs;
     r->after = 0;
@@ -231,7 +239,7 @@ static const route *route_guess(const sub_list *l, const char *sym)
 {
     if (l->routes_stale || !l->last) return NULL;
     uint32_t g = l->routes[l->last - 1].after;
-    return g && strcmp(l->routes[g - 1].symbol, sym) == 0 ? &l->routes[g - 1] : NULL;
+    return g && route_is(&l->routes[g - 1], sym) ? &l->routes[g - 1] : NULL;
 }
 
 /* r (NULL: none) is the route delivered now: learn it as the one after the last. */

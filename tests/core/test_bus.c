@@ -3,11 +3,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "core/bus.h"
+#include "qc/hash.h"
 
 typedef struct rec {
     int n;
@@ -322,6 +324,83 @@ static void routes_guess_follows_the_order(void **s)
     qh_bus_free(bus);
 }
 
+/* Listeners of symbols a and b and one of every symbol; candles of `order`
+ * published one by one, each symbol field's bytes after the NUL set to junk
+ * (a field as a plugin may leave it): each reaches what the walk reaches. */
+static void publish_as_the_walk(const char *a, const char *b, const char *const *order, size_t n, char junk)
+{
+    qh_bus *bus = qh_bus_new();
+    heard h = { 0 };
+    listener ls[3] = { { .h = &h, .id = 0 }, { .h = &h, .id = 1 }, { .h = &h, .id = 2 } };
+    qtr_strlcpy(ls[0].symbol, a, sizeof ls[0].symbol);
+    qtr_strlcpy(ls[1].symbol, b, sizeof ls[1].symbol);
+    for (int i = 0; i < 3; i++) assert_non_null(qh_bus_subscribe(bus, QTR_EV_CANDLE, ls[i].symbol, cb_listen, &ls[i], NULL));
+    for (size_t i = 0; i < n; i++) {
+        qtr_event e = candle(order[i], (int64_t)i);
+        size_t len = strlen(order[i]);
+        memset(e.u.candle.symbol + len + 1, junk, sizeof e.u.candle.symbol - len - 1);
+        h.n = 0;
+        assert_int_equal(qh_bus_publish(bus, &e), QTR_OK);
+        expect_walk(&h, ls, 3, order[i], 0);
+    }
+    qh_bus_free(bus);
+}
+
+/* Two names of one hash (found here among generated ones: FNV-1a 32 has
+ * them by the birthday bound) share a probe chain in the route table: the
+ * route is told by the name itself, whatever lies after its NUL in the
+ * event's symbol field. */
+typedef struct named_hash { uint32_t h; char name[12]; } named_hash;
+
+static int by_hash(const void *a, const void *b)
+{
+    const named_hash *x = a, *y = b;
+    return (x->h > y->h) - (x->h < y->h);
+}
+
+static void routes_tell_names_of_one_hash_apart(void **s)
+{
+    (void)s;
+    enum { N = 200000 };
+    named_hash *t = malloc(N * sizeof *t);
+    assert_non_null(t);
+    uint64_t x = 0x9e3779b97f4a7c15u;     /* xorshift64*: the same names every run */
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < 10; k++) {
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            t[i].name[k] = (char)('A' + (x * 0x2545f4914f6cdd1du >> 33) % 26);
+        }
+        t[i].name[10] = '\0';
+        t[i].h = qc_hash_nonzero(t[i].name);
+    }
+    qsort(t, N, sizeof *t, by_hash);
+    int at = -1;
+    for (int i = 1; i < N && at < 0; i++)
+        if (t[i].h == t[i - 1].h) at = i;
+    assert_true(at > 0);                  /* 200,000 random names in 2^32 hashes: ~4.6 pairs expected; 4 here */
+    char a[QTR_SYMBOL_MAX], b[QTR_SYMBOL_MAX];
+    qtr_strlcpy(a, t[at - 1].name, sizeof a);
+    qtr_strlcpy(b, t[at].name, sizeof b);
+    free(t);
+    assert_string_not_equal(a, b);
+
+    const char *order[] = { a, b, b, a, a, b, a };
+    publish_as_the_walk(a, b, order, sizeof order / sizeof *order, 'Z');
+}
+
+/* The guess (route_guess) compares the whole name: after A the route of
+ * S03USDT was delivered, so it is guessed after A again; an event of a name
+ * it is a prefix of, or of a prefix of it, is not its. */
+static void routes_guess_tells_a_name_from_its_extension(void **s)
+{
+    (void)s;
+    const char *order[] = { "AUSDT", "S03USDT", "AUSDT", "S03USDTX", "AUSDT", "S03USDT", "AUSDT", "S03USD",
+                            "AUSDT", "S03USDT", "AUSDT", "S03USDT" };
+    publish_as_the_walk("S03USDT", "AUSDT", order, sizeof order / sizeof *order, 'T');
+}
+
 /* A subscription made while a symbol's event is delivered hears the next
  * one (its route is rebuilt), not the current one; a removed one is not
  * heard once the list is compacted and the routes' indices moved. */
@@ -432,6 +511,8 @@ int main(void)
         cmocka_unit_test(stale_handle_is_ignored),
         cmocka_unit_test(routes_deliver_as_the_walk),
         cmocka_unit_test(routes_guess_follows_the_order),
+        cmocka_unit_test(routes_tell_names_of_one_hash_apart),
+        cmocka_unit_test(routes_guess_tells_a_name_from_its_extension),
         cmocka_unit_test(routes_follow_subscriptions),
         cmocka_unit_test(more_symbols_than_routes),
         cmocka_unit_test(drop_unheard_counts_and_drops),
