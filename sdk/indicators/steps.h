@@ -92,38 +92,32 @@ static inline qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle 
  * (integer division), M = sum((x - q)^2) = S2 - n q^2 - 2 q r is an exact
  * integer >= 0, and n^2 var = n M - r^2 with 0 <= r^2 < n^2. So var = M / n
  * - r^2 / n^2: one rounding of a non-negative integer, minus less than one
- * unit^2. Bounds: |x| <= 2^50 and n <= 5000 keep every term under 2^126.
+ * unit^2. Bounds: |x| <= 2^50 and n <= 5000 keep every term under 2^126,
+ * and S1 within 5000 * 2^50 < 2^62.3: S1 is kept in the struct's 128 bits
+ * but is always an int64_t, so it is worked on as one (no 128-bit division,
+ * no conversion check).
  */
 static inline qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x)
 {
-    qtr_dec old;
-    if (qtr_ind__ring_push(&s->w, x, &old)) {
-        s->sum -= old;
-        s->sum_sq -= (qtr__i128)old * old;
-    }
-    s->sum += x;
-    s->sum_sq += (qtr__i128)x * x;
+    qtr_dec old = 0;   /* the value leaving the window; 0 until the window is full */
+    qtr_ind__ring_push(&s->w, x, &old);
+    /* one update of each sum: S1 += x - old, S2 += x^2 - old^2 = (x - old)(x + old),
+     * each factor within 2^51, so one 64x64 -> 128 product, the same integer */
+    int64_t delta = x - old, sum = (int64_t)s->sum + delta;
+    s->sum = sum;
+    s->sum_sq += (qtr__i128)delta * (x + old);
     if (s->w.len < s->period) return QTR_IND_WARMUP;
-    int64_t n = s->period;
-    qtr__i128 q, r;
-    if (s->sum == (qtr__i128)(int64_t)s->sum) {   /* the same quotient without a 128-bit division */
-        q = (int64_t)s->sum / n;
-        r = (int64_t)s->sum % n;
-    } else {
-        q = s->sum / n;
-        r = s->sum % n;
-    }
-    /* |q| <= 2^50 (a mean of values within it) and |r| < n <= 5000: n q and
-     * q r fit 64 bits, so one 64x64 -> 128 product each, the same value */
-    int64_t q64 = (int64_t)q, r64 = (int64_t)r;
-    qtr__i128 m = s->sum_sq - (qtr__i128)(n * q64) * q64 - 2 * (qtr__i128)(q64 * r64);
-    double rd = (double)(int64_t)r, nd = (double)n;   /* |r| < n */
+    int64_t n = s->period, q = sum / n, r = sum % n;
+    /* M = S2 - q (n q + 2 r): |n q| <= |S1| < 2^62.3 and |2 r| < 2 n, so
+     * n q + 2 r fits 64 bits and M is one 64x64 -> 128 product away */
+    qtr__i128 m = s->sum_sq - (qtr__i128)q * (n * q + 2 * r);
+    double rd = (double)r, nd = (double)n;   /* |r| < n */
     double var = qtr_ind__i128_to_double(m) / nd - (rd * rd) / (nd * nd);
     double sd_units = var > 0 ? sqrt(var) : 0.0;
-    s->mean = qtr_ind__d128(s->sum) / s->period;
+    s->mean = qtr_ind__d(sum) / s->period;
     s->value = sd_units / (double)QTR_DEC_SCALE;
     /* (x - mean) / sd with an exact numerator: (n x - S1) / n */
-    s->zscore = sd_units > 0 ? qtr_ind__i128_to_double(n * (qtr__i128)x - s->sum) / nd / sd_units : 0.0;
+    s->zscore = sd_units > 0 ? qtr_ind__i128_to_double(n * (qtr__i128)x - sum) / nd / sd_units : 0.0;
     return QTR_IND_READY;
 }
 
