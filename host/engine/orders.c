@@ -21,6 +21,11 @@ struct qh_order_table {
      * whose pages random ids touch one by one: the server's memory would
      * creep up for as long as orders come (stress_signal_flood). */
     qc_strmap *ix;
+    /* The place of the order put or found last: an order's updates follow
+     * it closely (sent, NEW, FILLED), so the id there is compared before
+     * the id is hashed. Only a hint: any place below n holds an order, and
+     * ids are unique, so an equal id there is the order. */
+    size_t hint;
 };
 
 qh_order_table *qh_order_table_new(size_t capacity)
@@ -48,8 +53,13 @@ void qh_order_table_free(qh_order_table *t)
 
 qtr_order_update *qh_order_table_find(qh_order_table *t, const char *client_id)
 {
+    /* strcmp stops at the stored id's NUL (within its field), so an
+     * unterminated client_id is read no further than the map would */
+    if (t->hint < t->n && client_id && strcmp(t->items[t->hint].client_id, client_id) == 0) return &t->items[t->hint];
     int64_t at;
-    return qc_strmap_get(t->ix, client_id, &at) ? &t->items[at] : NULL;
+    if (!qc_strmap_get(t->ix, client_id, &at)) return NULL;
+    t->hint = (size_t)at;
+    return &t->items[at];
 }
 
 qh_order_put qh_order_table_put(qh_order_table *t, const qtr_order_update *u)
@@ -57,6 +67,7 @@ qh_order_put qh_order_table_put(qh_order_table *t, const qtr_order_update *u)
     if (!qc_strmap_key_ok(t->ix, u->client_id)) return QH_ORDER_BAD_ID;
     if (qc_strmap_get(t->ix, u->client_id, NULL)) return QH_ORDER_EXISTS;
     if (t->n == t->cap || qc_strmap_put(t->ix, u->client_id, (int64_t)t->n) != QC_STRMAP_ADDED) return QH_ORDER_FULL;
+    t->hint = t->n;
     t->items[t->n++] = *u;
     return QH_ORDER_ADDED;
 }

@@ -145,6 +145,60 @@ static void many_orders_match_a_model(void **state)
     qh_order_table_free(t);
 }
 
+/* find() first compares the id at the place put or found last (orders.c,
+ * the hint): after every put, removal (which moves the last order into the
+ * hole) and find, each of the touched id, its prefix, its extension and a
+ * random id is found exactly when a plain model holds it, as its own order.
+ * Ids such as o-1, o-10 and o-100 are prefixes of one another. */
+static void finds_match_a_model_between_every_change(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    qh_order_table *t = qh_order_table_new(N);
+    assert_non_null(t);
+    static bool in[N];
+    memset(in, 0, sizeof in);
+    uint64_t rng = 0x2545f4914f6cdd1dull;
+    for (int step = 0; step < 40000; step++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        int k = (int)(rng % N);
+        char cid[32];
+        snprintf(cid, sizeof cid, "o-%d", k);
+        if ((rng >> 32) % 3 == 0) {
+            assert_int_equal(qh_order_table_remove(t, cid), in[k]);
+            in[k] = false;
+        } else if (!in[k]) {
+            qtr_order_update u = order(cid, "BTCUSDT");
+            u.qty = QTR_DEC_INT(k + 1);
+            assert_int_equal(qh_order_table_put(t, &u), QH_ORDER_ADDED);
+            in[k] = true;
+        }
+        int probe[4] = { k, k / 10, k * 10 + (int)(rng % 10), (int)((rng >> 20) % N) };
+        for (int p = 0; p < 4; p++) {
+            char id[32];
+            snprintf(id, sizeof id, "o-%d", probe[p]);
+            qtr_order_update *o = qh_order_table_find(t, id);
+            bool there = probe[p] < N && in[probe[p]];
+            if (!there) { assert_null(o); continue; }
+            assert_non_null(o);
+            assert_string_equal(o->client_id, id);
+            assert_int_equal(o->qty, QTR_DEC_INT(probe[p] + 1));
+        }
+    }
+    /* an id filling its whole field, and a look-up with no NUL in its field */
+    char longest[QTR_CLIENT_ID_MAX], unterminated[QTR_CLIENT_ID_MAX];
+    memset(longest, 'x', sizeof longest - 1);
+    longest[sizeof longest - 1] = '\0';
+    memset(unterminated, 'x', sizeof unterminated);
+    qh_order_table_remove(t, "o-0");
+    qtr_order_update u = order(longest, "BTCUSDT");
+    assert_int_equal(qh_order_table_put(t, &u), QH_ORDER_ADDED);
+    assert_null(qh_order_table_find(t, unterminated));
+    assert_non_null(qh_order_table_find(t, longest));
+    assert_null(qh_order_table_find(t, unterminated));
+    qh_order_table_free(t);
+}
+
 static void full_table_is_refused(void **state)
 {
     (void)state;
@@ -280,6 +334,7 @@ int main(void)
         cmocka_unit_test(put_find_update_remove),
         cmocka_unit_test(removal_in_the_middle_keeps_the_rest),
         cmocka_unit_test(many_orders_match_a_model),
+        cmocka_unit_test(finds_match_a_model_between_every_change),
         cmocka_unit_test(full_table_is_refused),
         cmocka_unit_test(engine_full_table_refuses_loudly),
         cmocka_unit_test(fill_ids_are_remembered_within_the_window),
