@@ -47,13 +47,22 @@ void qtr_regime_classifier_free(qtr_regime_classifier *c)
 }
 
 /* close / prev - 1 in qtr_dec (truncated to 1e-8), clamped to the library's
- * input range: both are in (0, 2^50], so the product fits 128 bits. */
+ * input range: both are in (0, 2^50], so the product fits 128 bits. In 64
+ * bits when (close - prev) * 1e8 fits there (a move within about 92,000
+ * units: every real candle): the same quotient, clamped without 128-bit
+ * compares. */
+static qtr_dec clamp_return(qtr__i128 r)
+{
+    return (qtr_dec)(r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r);
+}
+
 static qtr_dec simple_return(qtr_dec close, qtr_dec prev)
 {
-    qtr__i128 r = qtr_ind__muldiv_trunc(close - prev, QTR_DEC_SCALE, prev);
-    if (r > QTR_IND_PRICE_MAX) r = QTR_IND_PRICE_MAX;
-    if (r < -QTR_IND_PRICE_MAX) r = -QTR_IND_PRICE_MAX;
-    return (qtr_dec)r;
+    int64_t scaled;
+    if (__builtin_mul_overflow(close - prev, QTR_DEC_SCALE, &scaled))
+        return clamp_return((qtr__i128)(close - prev) * QTR_DEC_SCALE / prev);
+    int64_t r = scaled / prev;   /* prev > 0 */
+    return r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r;
 }
 
 /* The rules, with the reported regime for the trend hysteresis. */

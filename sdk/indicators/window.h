@@ -66,13 +66,4 @@ static inline double qtr_ind__i128_to_double(qtr__i128 x)
 }
 static inline double qtr_ind__d128(qtr__i128 x) { return qtr_ind__i128_to_double(x) / (double)QTR_DEC_SCALE; }
 
-/* a * m / d in 128 bits, truncated toward zero (d != 0): in 64 bits when
- * a * m fits there (the same quotient), without libgcc's 128-bit division. */
-static inline qtr__i128 qtr_ind__muldiv_trunc(int64_t a, int64_t m, int64_t d)
-{
-    int64_t p;
-    if (!__builtin_mul_overflow(a, m, &p) && !(p == INT64_MIN && d == -1)) return p / d;
-    return (qtr__i128)a * m / d;
-}
-
 #endif

@@ -43,7 +43,25 @@ static int64_t between(int64_t lo, int64_t hi) { return lo + (int64_t)(next() % 
 
 static qtr_dec clampp(qtr_dec x, qtr_dec lo) { return x < lo ? lo : x > BOUND ? BOUND : x; }
 
-typedef enum { WALK, WILD, CONSTANT, ONE_UNIT, JUMPS, AT_BOUNDS, GAPS } kind;
+typedef enum { WALK, WILD, CONSTANT, ONE_UNIT, JUMPS, AT_BOUNDS, GAPS, RETURN_EDGES } kind;
+
+/* closes whose returns sit at the edges of the return's arithmetic: a move
+ * whose (close - prev) * 1e8 is just within or past 2^63 from a close of 1
+ * or 2, and returns just below, at and past the clamp 2^50 from 0.5 */
+static qtr_dec edge_close(void)
+{
+    static unsigned step;
+    static const qtr_dec from_one[] = { 92233720368, 92233720369, 92233720367, 92233720370 };
+    static const qtr_dec half = QTR_DEC_INT(1) / 2;
+    switch (step++ % 6) {
+    case 0: return 1 + (qtr_dec)(next() % 2);
+    case 1: return from_one[next() % 4] - (qtr_dec)(next() % 2);
+    case 2: return half;
+    case 3: return half + ((qtr_dec)1 << 49) + between(-2, 1);
+    case 4: return half + between(-3, 3);
+    default: return (qtr_dec)1 + between(0, 50);
+    }
+}
 
 /* candle i of a series of `k`; *refused: the classifier must refuse it */
 static qtr_candle make(kind k, qtr_dec *price, bool *refused)
@@ -58,6 +76,7 @@ static qtr_candle make(kind k, qtr_dec *price, bool *refused)
     case ONE_UNIT: close = between(1, 3); break;
     case JUMPS: close = (next() % 2) ? 1 : BOUND - between(0, 3); break;
     case AT_BOUNDS: close = between(1, BOUND); break;
+    case RETURN_EDGES: close = edge_close(); break;
     case GAPS:
         close = clampp(p + between(-p / 50, p / 50), 1);
         if (next() % 17 == 0) {   /* a candle the classifier refuses: nothing may change */
@@ -290,6 +309,7 @@ static void test_classifier_series(void **st)
         { CONSTANT, "constant", QTR_DEC_INT(7) }, { ONE_UNIT, "one unit", 1 },
         { JUMPS, "jumps to 2^50", 1 },            { AT_BOUNDS, "highs and lows at the bounds", BOUND / 3 },
         { GAPS, "refused candles between", QTR_DEC_INT(2) },
+        { RETURN_EDGES, "returns at the edges of 64 bits and the clamp", 1 },
     };
     const qtr_regime_params ps[] = { params(14, 14, 20, 2), params(2, 1, 2, 1), params(3, 7, 5, 3),
                                      params(50, 20, 100, 100) };
