@@ -11,7 +11,8 @@
 
 typedef struct entry {
     qtr_regime_classifier cls;
-    qtr_regime_event state;   /* the current regime and the last inputs */
+    qtr_regime_event state;   /* the symbol and its last candle's time; the
+                                 * rest is read from cls when asked (event_of) */
     size_t symbol_len;        /* strlen(state.symbol): the per-candle compare */
 } entry;
 
@@ -46,6 +47,23 @@ void qh_regime_book_free(qh_regime_book *b)
     free(b);
 }
 
+/* The REGIME payload of e: its symbol and last candle's time, and the
+ * classifier's regime, previous one and inputs. The classifier writes its
+ * inputs only on a candle that has them all and keeps them after, 0 before:
+ * what copying them after each such candle gave, without the copy. */
+static void event_of(const entry *e, qtr_regime_event *out)
+{
+    const qtr_regime_classifier *k = &e->cls;
+    *out = e->state;
+    out->regime = k->regime;
+    out->previous = k->previous;
+    out->adx = k->adx;
+    out->plus_di = k->plus_di;
+    out->minus_di = k->minus_di;
+    out->atr_pct = k->atr_pct;
+    out->volatility = k->volatility;
+}
+
 static entry *find(const qh_regime_book *b, const char *symbol)
 {
     int64_t at;
@@ -66,8 +84,8 @@ static entry *likely_entry(qh_regime_book *b, const char field[QTR_SYMBOL_MAX])
 {
     if (b->n == 0) return NULL;
     size_t at = b->next < b->n ? b->next : 0;
-    size_t last = at ? at - 1 : b->n - 1;
     if (!entry_is(&b->entries[at], field)) {
+        size_t last = at ? at - 1 : b->n - 1;
         if (!entry_is(&b->entries[last], field)) return NULL;
         at = last;
     }
@@ -76,7 +94,7 @@ static entry *likely_entry(qh_regime_book *b, const char field[QTR_SYMBOL_MAX])
 }
 
 /* The symbol's entry, made on its first candle (after likely_entry missed). */
-static entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size_t errlen)
+static __attribute__((noinline)) entry *find_or_add(qh_regime_book *b, const char *symbol, char *err, size_t errlen)
 {
     entry *e = find(b, symbol);
     if (e) {
@@ -113,36 +131,34 @@ oom:
     return NULL;
 }
 
+/* The entry of a candle likely_entry did not guess, from a bounded copy of
+ * its symbol (the field may fill its array). Apart from the per-candle path. */
+static __attribute__((noinline)) entry *entry_of_field(qh_regime_book *b, const char field[QTR_SYMBOL_MAX],
+                                                       char *err, size_t errlen)
+{
+    char symbol[QTR_SYMBOL_MAX];
+    size_t len = strnlen(field, QTR_SYMBOL_MAX - 1);
+    memcpy(symbol, field, len);
+    symbol[len] = '\0';
+    return find_or_add(b, symbol, err, errlen);
+}
+
+static __attribute__((noinline)) int refused(const entry *e, const qtr_candle *c, char *err, size_t errlen)
+{
+    snprintf(err, errlen, "regime %s: candle at %lld refused (a price out of range or a close <= 0)", e->state.symbol,
+             (long long)c->close_time_ms);
+    return -1;
+}
+
 int qh_regime_book_on_candle(qh_regime_book *b, const qtr_candle *c, qtr_regime_event *out, char *err,
                              size_t errlen)
 {
     entry *e = likely_entry(b, c->symbol);
-    if (!e) {
-        /* a bounded copy (the candle's symbol may fill its array) */
-        char symbol[QTR_SYMBOL_MAX];
-        size_t len = strnlen(c->symbol, sizeof c->symbol - 1);
-        memcpy(symbol, c->symbol, len);
-        symbol[len] = '\0';
-        if (!(e = find_or_add(b, symbol, err, errlen))) return -1;
-    }
-    if (qtr_regime_classifier_update(&e->cls, c) == QTR_IND_REFUSED) {
-        snprintf(err, errlen, "regime %s: candle at %lld refused (a price out of range or a close <= 0)",
-                 e->state.symbol, (long long)c->close_time_ms);
-        return -1;
-    }
-    const qtr_regime_classifier *k = &e->cls;
+    if (!e && !(e = entry_of_field(b, c->symbol, err, errlen))) return -1;
+    if (qtr_regime_classifier_update(&e->cls, c) == QTR_IND_REFUSED) return refused(e, c, err, errlen);
     e->state.time_ms = c->close_time_ms;
-    e->state.regime = k->regime;
-    e->state.previous = k->previous;
-    if (k->inputs_ready) {
-        e->state.adx = k->adx;
-        e->state.plus_di = k->plus_di;
-        e->state.minus_di = k->minus_di;
-        e->state.atr_pct = k->atr_pct;
-        e->state.volatility = k->volatility;
-    }
-    if (!k->changed) return 0;
-    *out = e->state;
+    if (!e->cls.changed) return 0;
+    event_of(e, out);
     return 1;
 }
 
@@ -150,7 +166,7 @@ bool qh_regime_book_get(const qh_regime_book *b, const char *symbol, qtr_regime_
 {
     const entry *e = symbol ? find(b, symbol) : NULL;
     if (!e) return false;
-    *out = e->state;
+    event_of(e, out);
     return true;
 }
 

@@ -169,12 +169,77 @@ static void junk_after_the_name_and_a_full_field(void **state)
     qh_regime_book_free(all);
 }
 
+/* The state the book gives (on a change and from qh_regime_book_get) after
+ * every candle equals the one kept the plain way beside a classifier of
+ * its own: regime and previous after each accepted candle, the inputs
+ * copied after each candle that has them, the candle's time; a refused
+ * candle (a close <= 0, a high past the bound) changes nothing. Bit for bit,
+ * through the warm-up and after. */
+static void the_state_after_every_candle_is_the_plain_copy(void **state)
+{
+    (void)state;
+    qtr_regime_params p = QTR_REGIME_PARAMS_DEFAULT;
+    p.confirm = 1;   /* more changes */
+    char err[256];
+    qh_regime_book *b = qh_regime_book_new(&p, err, sizeof err);
+    assert_non_null(b);
+    qtr_regime_classifier k;
+    assert_true(qtr_regime_classifier_init(&k, &p));
+    qtr_regime_event plain = { .symbol = "AB", .regime = QTR_REGIME_UNKNOWN, .previous = QTR_REGIME_UNKNOWN };
+    qh_synth_config cfg = { .seed = 99, .start_ms = 1700000000000, .interval_ms = 60000, .n_symbols = 1,
+                            .symbols = &SYMBOLS[1] };
+    qh_synth *synth = qh_synth_new(&cfg);
+    assert_non_null(synth);
+    int changes = 0, refusals = 0;
+    for (int i = 0; i < 3000; i++) {
+        qtr_candle c;
+        qh_synth_next(synth, &c);
+        if (rnd(23) == 0 || i == 0) {   /* refused, the very first candle among them */
+            if (rnd(2)) c.close = -(qtr_dec)rnd(5);
+            else c.high = QTR_IND_PRICE_MAX + 1;
+        }
+        qtr_regime_event out;
+        memset(&out, 0, sizeof out);
+        int rc = qh_regime_book_on_candle(b, &c, &out, err, sizeof err);
+        qtr_ind_status st = qtr_regime_classifier_update(&k, &c);
+        if (st == QTR_IND_REFUSED) {
+            assert_int_equal(rc, -1);
+            refusals++;
+        } else {
+            plain.time_ms = c.close_time_ms;
+            plain.regime = k.regime;
+            plain.previous = k.previous;
+            if (k.inputs_ready) {
+                plain.adx = k.adx;
+                plain.plus_di = k.plus_di;
+                plain.minus_di = k.minus_di;
+                plain.atr_pct = k.atr_pct;
+                plain.volatility = k.volatility;
+            }
+            assert_int_equal(rc, k.changed ? 1 : 0);
+            if (rc == 1) {
+                assert_memory_equal(&out, &plain, sizeof out);
+                changes++;
+            }
+        }
+        qtr_regime_event got;
+        memset(&got, 0, sizeof got);
+        assert_true(qh_regime_book_get(b, "AB", &got));
+        assert_memory_equal(&got, &plain, sizeof got);
+    }
+    assert_true(changes > 10 && refusals > 50);
+    qh_synth_free(synth);
+    qtr_regime_classifier_free(&k);
+    qh_regime_book_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mixed_order_matches_one_book_per_symbol),
         cmocka_unit_test(the_guess_is_a_hit_or_a_miss_never_wrong),
         cmocka_unit_test(junk_after_the_name_and_a_full_field),
+        cmocka_unit_test(the_state_after_every_candle_is_the_plain_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
