@@ -93,11 +93,18 @@ qtr_ind_status qtr_regime_classifier_update(qtr_regime_classifier *c, const qtr_
     c->changed = false;
     /* the candle is checked above, a return is clamped into range: the
      * steps skip the checks their public updates would repeat */
-    bool adx_ready = qtr_ind__adx_step(&c->adx_ind, candle) == QTR_IND_READY;
-    bool atr_ready = qtr_ind__atr_step(&c->atr_ind, candle) == QTR_IND_READY;
-    bool vol_ready = false;
-    if (c->count++ > 0)
+    bool adx_ready = false, atr_ready = false, vol_ready = false;
+    if (c->count++ == 0) {   /* the first candle: no previous close */
+        qtr_ind__adx_first(&c->adx_ind, candle);
+        qtr_ind__atr_first(&c->atr_ind, candle);
+    } else {
+        /* ADX and ATR each keep the previous close, which is the
+         * classifier's (all three see the same candles): one true range */
+        double tr = qtr_ind__d(qtr_ind__true_range(candle, c->prev_close));
+        adx_ready = qtr_ind__adx_next(&c->adx_ind, candle, tr) == QTR_IND_READY;
+        atr_ready = qtr_ind__atr_next(&c->atr_ind, candle, tr) == QTR_IND_READY;
         vol_ready = qtr_ind__stddev_step(&c->returns, simple_return(candle->close, c->prev_close)) == QTR_IND_READY;
+    }
     c->prev_close = candle->close;
     if (!(adx_ready && atr_ready && vol_ready)) return QTR_IND_WARMUP;
 

@@ -11,20 +11,25 @@
 
 #include "window.h"
 
-/* TA-Lib's TA_ADX step by step (trend.c). */
-static inline qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c)
+/* TA-Lib's TA_ADX step by step (trend.c), in two parts: the first candle
+ * (only the previous values), and each later one given its true range from
+ * the previous close as a double (tr = qtr_ind__d(qtr_ind__true_range(c,
+ * a->prev_close))), which the regime classifier shares with ATR. */
+static inline qtr_ind_status qtr_ind__adx_first(qtr_ind_adx *a, const qtr_candle *c)
+{
+    a->count = 1;
+    a->prev_high = c->high;
+    a->prev_low = c->low;
+    a->prev_close = c->close;
+    return QTR_IND_WARMUP;
+}
+
+static inline qtr_ind_status qtr_ind__adx_next(qtr_ind_adx *a, const qtr_candle *c, double tr)
 {
     int64_t i = ++a->count;
-    if (i == 1) {
-        a->prev_high = c->high;
-        a->prev_low = c->low;
-        a->prev_close = c->close;
-        return QTR_IND_WARMUP;
-    }
     /* exact differences: a tie (up == down) is a real tie, so neither DM
      * counts, where TA-Lib's doubles may break it either way by rounding */
     qtr_dec diff_p = c->high - a->prev_high, diff_m = a->prev_low - c->low;
-    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
     a->prev_high = c->high;
     a->prev_low = c->low;
     a->prev_close = c->close;
@@ -66,15 +71,22 @@ static inline qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle 
     return QTR_IND_READY;
 }
 
-/* Wilder's ATR (volatility.c). */
-static inline qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c)
+static inline qtr_ind_status qtr_ind__adx_step(qtr_ind_adx *a, const qtr_candle *c)
 {
-    if (a->ranges < 0) {   /* the first candle: no previous close, no true range */
-        a->prev_close = c->close;
-        a->ranges = 0;
-        return QTR_IND_WARMUP;
-    }
-    double tr = qtr_ind__d(qtr_ind__true_range(c, a->prev_close));
+    if (a->count == 0) return qtr_ind__adx_first(a, c);
+    return qtr_ind__adx_next(a, c, qtr_ind__d(qtr_ind__true_range(c, a->prev_close)));
+}
+
+/* Wilder's ATR (volatility.c), in the same two parts as ADX's. */
+static inline qtr_ind_status qtr_ind__atr_first(qtr_ind_atr *a, const qtr_candle *c)
+{
+    a->prev_close = c->close;   /* no previous close, no true range */
+    a->ranges = 0;
+    return QTR_IND_WARMUP;
+}
+
+static inline qtr_ind_status qtr_ind__atr_next(qtr_ind_atr *a, const qtr_candle *c, double tr)
+{
     a->prev_close = c->close;
     if (a->ranges < a->period) {
         a->sum += tr;
@@ -84,6 +96,12 @@ static inline qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle 
     }
     a->value = (a->value * (a->period - 1) + tr) / a->period;   /* Wilder, TA-Lib's order */
     return QTR_IND_READY;
+}
+
+static inline qtr_ind_status qtr_ind__atr_step(qtr_ind_atr *a, const qtr_candle *c)
+{
+    if (a->ranges < 0) return qtr_ind__atr_first(a, c);
+    return qtr_ind__atr_next(a, c, qtr_ind__d(qtr_ind__true_range(c, a->prev_close)));
 }
 
 /*

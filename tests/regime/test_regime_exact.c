@@ -88,9 +88,12 @@ static qtr_candle make(kind k, qtr_dec *price, bool *refused)
         }
         break;
     }
-    c.open = p;
+    /* an open away from the previous close now and then (a gap between
+     * candles): the true range must come from the previous close */
+    qtr_dec open = next() % 3 ? p : clampp(p + between(-p / 100 - 1, p / 100 + 1), 1);
+    c.open = open;
     c.close = close;
-    qtr_dec hi = p > close ? p : close, lo = p < close ? p : close;
+    qtr_dec hi = open > close ? open : close, lo = open < close ? open : close;
     if (k == AT_BOUNDS) {   /* any high and low within the bounds, even crossed */
         c.high = between(-BOUND, BOUND);
         c.low = next() % 3 ? -BOUND : between(-BOUND, BOUND);
