@@ -34,7 +34,11 @@ static void rp_check_order(void *state, const qtr_order_intent *o, qtr_risk_deci
     memset(out, 0, sizeof *out);
     out->verdict = QTR_RISK_APPROVE;
     out->qty = o ? o->qty : 0;
-    qtr_strlcpy(out->reason, "policy_enforced_by_host", sizeof out->reason);
+    /* the literal with its NUL, copied whole: on every order, where
+     * qtr_strlcpy's byte loop cost ~100 instructions */
+    static const char reason[] = "policy_enforced_by_host";
+    _Static_assert(sizeof reason <= sizeof out->reason, "the reason fits its field");
+    memcpy(out->reason, reason, sizeof reason);
 }
 
 static const qtr_option rp_options[] = { { .name = NULL } };

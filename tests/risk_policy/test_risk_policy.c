@@ -31,6 +31,9 @@ static void approves_as_is_and_never_grows(void **state)
     p.desc->risk->check_order(p.state, &o, &d);
     assert_int_equal(d.verdict, QTR_RISK_APPROVE);
     assert_int_equal(d.qty, o.qty);
+    /* its reason, terminated, and nothing of the caller's bytes left */
+    assert_string_equal(d.reason, "policy_enforced_by_host");
+    for (size_t i = strlen(d.reason); i < sizeof d.reason; i++) assert_int_equal(d.reason[i], 0);
     mock_plugin_unload(m, &p);
     mock_host_free(m);
 }
