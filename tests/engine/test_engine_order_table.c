@@ -328,6 +328,46 @@ static void seen_else_remember_is_seen_then_remember(void **state)
     qh_fill_dedup_free(two);
 }
 
+/* The window against a plain model (the last `cap` new ids, oldest out):
+ * ids of random lengths, prefixes of one another (f-1, f-12, f-123...), so
+ * a place in the ring is reused by a shorter id than it held; an id kept
+ * with the old one's tail would be forgotten wrongly or never. */
+static void window_of_mixed_lengths_matches_a_model(void **state)
+{
+    (void)state;
+    enum { CAP = 7, IDS = 60 };
+    qh_fill_dedup *d = qh_fill_dedup_new(CAP);
+    assert_non_null(d);
+    char model[CAP][QTR_CLIENT_ID_MAX], pool[IDS][QTR_CLIENT_ID_MAX];
+    size_t head = 0, count = 0;
+    for (int i = 0; i < IDS; i++) {
+        /* "f-" and a run of digits of one of five lengths, up to the field's */
+        int len = (int[]){ 1, 2, 3, 12, QTR_CLIENT_ID_MAX - 3 }[i % 5];
+        pool[i][0] = 'f', pool[i][1] = '-';
+        for (int k = 0; k < len; k++) pool[i][2 + k] = (char)('1' + (i / 5 + k) % 9);
+        pool[i][2 + len] = '\0';
+    }
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    for (int step = 0; step < 20000; step++) {
+        rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+        const char *id = pool[rng % IDS];
+        bool was = false;
+        for (size_t k = 0; k < count; k++) was |= strcmp(model[(head + k) % CAP], id) == 0;
+        assert_int_equal(qh_fill_seen_else_remember(d, id), was);
+        if (!was) {
+            if (count == CAP) head = (head + 1) % CAP, count--;
+            qtr_strlcpy(model[(head + count) % CAP], id, QTR_CLIENT_ID_MAX);
+            count++;
+        }
+        for (int k = 0; k < IDS; k++) {
+            bool in = false;
+            for (size_t j = 0; j < count; j++) in |= strcmp(model[(head + j) % CAP], pool[k]) == 0;
+            assert_int_equal(qh_fill_seen(d, pool[k]), in);
+        }
+    }
+    qh_fill_dedup_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +379,7 @@ int main(void)
         cmocka_unit_test(engine_full_table_refuses_loudly),
         cmocka_unit_test(fill_ids_are_remembered_within_the_window),
         cmocka_unit_test(seen_else_remember_is_seen_then_remember),
+        cmocka_unit_test(window_of_mixed_lengths_matches_a_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
