@@ -114,7 +114,7 @@ static int next_row(cfile *f, qtr_candle *c, size_t *line, char *err, size_t err
         }
         if (f->blank_line) return qh_csv_rows_fail(&f->rows, f->blank_line, "empty line");
         if (qh_data_line_check(f->path, ln, (size_t)(eol - p), err, errlen)) return -1;
-        if (qh_csv_rows_next(&f->rows, ln, p, eol, c)) return -1;
+        if (qh_csv_rows_next(&f->rows, ln, p, eol, f->buf + f->hi, c)) return -1;
         *line = ln;
         return 1;
     }
@@ -181,7 +181,7 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
         if (got < 0) return -1;
         if (got == 0) return qh_csv_rows_fail(&f->rows, 2, "no candles after the header");
     } else {
-        if (qh_csv_rows_next(&f->rows, 1, p, eol, &f->cur)) return -1;
+        if (qh_csv_rows_next(&f->rows, 1, p, eol, f->buf + f->hi, &f->cur)) return -1;
         f->cur_line = 1;
     }
     f->has_cur = true;

@@ -140,9 +140,7 @@ static int row_close_in_order(parse_ctx *pc, size_t line, const qtr_candle *c)
             return qh_csv_rows_fail(pc, line, "open time %lld is not after the previous candle's close time %lld",
                         (long long)c->open_time_ms, (long long)pc->prev_close);
     }
-    pc->prev_open = c->open_time_ms;
-    pc->prev_close = c->close_time_ms;
-    pc->first = false;
+    qh_csv_rows_took(pc, c);
     return 0;
 }
 
@@ -161,13 +159,28 @@ int qh_csv_rows_next_general(qh_csv_rows *pc, size_t line, const char *p, const 
     return row_close_in_order(pc, line, c);
 }
 
-int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eol, qtr_candle *c)
+/* A row near the end of its memory read in one pass from a copy with room
+ * after it; longer than any such row could be: false. */
+static bool row_fast_copied(int ncols, const char *p, const char *eol, qtr_candle *c)
 {
-    /* most rows are read in one pass; any other goes the general way, which
-     * gives the same values and every refusal its message */
-    if (!qh_csv_row_fast(pc->ncols, p, eol, c)) return qh_csv_rows_next_general(pc, line, p, eol, c);
-    if (row_values_in_order(pc, line, c)) return -1;
-    return row_close_in_order(pc, line, c);
+    char row[512 + QH_CSV_ROW_SLACK];
+    size_t n = (size_t)(eol - p);
+    if (n > 512) return false;
+    memcpy(row, p, n);
+    memset(row + n, 0, QH_CSV_ROW_SLACK);
+    return qh_csv_row_fast(ncols, row, row + n, c);
+}
+
+int qh_csv_rows_next(qh_csv_rows *pc, size_t line, const char *p, const char *eol, const char *limit, qtr_candle *c)
+{
+    /* most rows are read in one pass and pass every check; any other goes
+     * the general way, which gives the same values and every refusal its
+     * message */
+    bool fast = limit - eol >= QH_CSV_ROW_SLACK ? qh_csv_row_fast(pc->ncols, p, eol, c)
+                                                : row_fast_copied(pc->ncols, p, eol, c);
+    if (!fast || !qh_csv_row_plain(pc, c)) return qh_csv_rows_next_general(pc, line, p, eol, c);
+    qh_csv_rows_took(pc, c);
+    return 0;
 }
 
 static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line, const char *symbol,
@@ -186,7 +199,7 @@ static int parse_rows(parse_ctx *pc, const char *p, const char *end, size_t line
             if (all_blank(p, end)) break;       /* blank lines at the end only */
             return qh_csv_rows_fail(pc, line, "empty line");
         }
-        if (qh_csv_rows_next(pc, line, p, eol, &c)) return -1;
+        if (qh_csv_rows_next(pc, line, p, eol, end, &c)) return -1;
         if (qh_candle_vec_push(out, &c) != 0) return qh_csv_rows_fail(pc, line, "out of memory");
         line++;
         p = next;
