@@ -46,25 +46,6 @@ void qtr_regime_classifier_free(qtr_regime_classifier *c)
     qtr_ind_stddev_free(&c->returns);
 }
 
-/* close / prev - 1 in qtr_dec (truncated to 1e-8), clamped to the library's
- * input range: both are in (0, 2^50], so the product fits 128 bits. In 64
- * bits when (close - prev) * 1e8 fits there (a move within about 92,000
- * units: every real candle): the same quotient, clamped without 128-bit
- * compares. */
-static qtr_dec clamp_return(qtr__i128 r)
-{
-    return (qtr_dec)(r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r);
-}
-
-static qtr_dec simple_return(qtr_dec close, qtr_dec prev)
-{
-    int64_t scaled;
-    if (__builtin_mul_overflow(close - prev, QTR_DEC_SCALE, &scaled))
-        return clamp_return((qtr__i128)(close - prev) * QTR_DEC_SCALE / prev);
-    int64_t r = scaled / prev;   /* prev > 0 */
-    return r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r;
-}
-
 /* The rules, with the reported regime for the trend hysteresis. */
 static qtr_regime classify(const qtr_regime_classifier *c)
 {
@@ -103,7 +84,7 @@ qtr_ind_status qtr_regime_classifier_update(qtr_regime_classifier *c, const qtr_
         double tr = qtr_ind__d(qtr_ind__true_range(candle, c->prev_close));
         adx_ready = qtr_ind__adx_next(&c->adx_ind, candle, tr) == QTR_IND_READY;
         atr_ready = qtr_ind__atr_next(&c->atr_ind, candle, tr) == QTR_IND_READY;
-        vol_ready = qtr_ind__stddev_step(&c->returns, simple_return(candle->close, c->prev_close)) == QTR_IND_READY;
+        vol_ready = qtr_ind__stddev_step(&c->returns, qtr_ind__simple_return(candle->close, c->prev_close)) == QTR_IND_READY;
     }
     c->prev_close = candle->close;
     if (!(adx_ready && atr_ready && vol_ready)) return QTR_IND_WARMUP;

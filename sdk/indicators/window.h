@@ -66,4 +66,20 @@ static inline double qtr_ind__i128_to_double(qtr__i128 x)
 }
 static inline double qtr_ind__d128(qtr__i128 x) { return qtr_ind__i128_to_double(x) / (double)QTR_DEC_SCALE; }
 
+/* close / prev - 1 in qtr_dec (truncated toward zero to 1e-8), clamped to
+ * the library's input range: the regime classifier's return. Both are in
+ * (0, 2^50], so the product fits 128 bits. In 64 bits when (close - prev) *
+ * 1e8 fits there (a move within about 922 price units: every real candle):
+ * the same quotient, clamped without 128-bit compares. */
+static inline qtr_dec qtr_ind__simple_return(qtr_dec close, qtr_dec prev)
+{
+    int64_t scaled;
+    if (__builtin_mul_overflow(close - prev, QTR_DEC_SCALE, &scaled)) {
+        qtr__i128 r = (qtr__i128)(close - prev) * QTR_DEC_SCALE / prev;
+        return (qtr_dec)(r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r);
+    }
+    int64_t r = scaled / prev;   /* prev > 0 */
+    return r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r;
+}
+
 #endif

@@ -1,8 +1,8 @@
 /* The library's private windows (sdk/indicators/window.h): the double ring
  * re-sums itself so a rounding loss cannot outlive its window, and the
  * monotonic deque gives the window's extreme; the 128-bit integer to double
- * conversion and the standard deviation give what the plain 128-bit code
- * gave, bit for bit. */
+ * conversion, the standard deviation and the regime's return give what the
+ * plain 128-bit code gave, bit for bit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -127,28 +127,35 @@ static void stddev_is_the_former_formula(void **state)
     assert_true(ready > 10000);
 }
 
-/* qtr_ind__muldiv_trunc is the 128-bit a * m / d: random operands of every
- * width and sign, products either side of int64's edge, INT64_MIN / -1. */
-static void muldiv_trunc_is_the_128_bit_quotient(void **state)
+/* qtr_ind__simple_return is the 128-bit (close - prev) * 1e8 / prev,
+ * truncated, clamped to +-2^50: closes at 1 unit and at 2^50, moves either
+ * side of the edge where the product leaves int64 (92233720368 units from
+ * a close of 1 or 2, both ways), returns at and either side of the clamp
+ * (2^49 + j from 0.5), and random closes of every width. */
+static qtr_dec simple_return_128(qtr_dec close, qtr_dec prev)
+{
+    qtr__i128 r = (qtr__i128)(close - prev) * QTR_DEC_SCALE / prev;
+    return (qtr_dec)(r > QTR_IND_PRICE_MAX ? QTR_IND_PRICE_MAX : r < -QTR_IND_PRICE_MAX ? -QTR_IND_PRICE_MAX : r);
+}
+
+static void simple_return_is_the_128_bit_quotient_clamped(void **state)
 {
     (void)state;
-    const int64_t edges[][3] = { { INT64_MIN, 1, -1 }, { INT64_MAX, 1, -1 }, { INT64_MIN, -1, 1 },
-                                 { (int64_t)1 << 50, QTR_DEC_SCALE, 1 }, { -((int64_t)1 << 50), QTR_DEC_SCALE, 7 },
-                                 { 92233720368, QTR_DEC_SCALE, 3 }, { 92233720369, QTR_DEC_SCALE, -3 } };
-    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
-        const int64_t *e = edges[i];
-        assert_true(qtr_ind__muldiv_trunc(e[0], e[1], e[2]) == (qtr__i128)e[0] * e[1] / e[2]);
-    }
+    const qtr_dec top = QTR_IND_PRICE_MAX, half = QTR_DEC_SCALE / 2, at_clamp = half + ((qtr_dec)1 << 49);
+    const qtr_dec edges[][2] = { { 1, 1 }, { top, 1 }, { 1, top }, { top, top }, { top - 1, top },
+                                 { 92233720369, 1 }, { 92233720370, 1 }, { 92233720371, 2 }, { 92233720370, 2 },
+                                 { 1, 92233720369 }, { 1, 92233720370 }, { 2, 92233720370 }, { 2, 92233720371 },
+                                 { at_clamp - 1, half }, { at_clamp, half }, { at_clamp + 1, half }, { half, at_clamp } };
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++)
+        assert_int_equal(qtr_ind__simple_return(edges[i][0], edges[i][1]), simple_return_128(edges[i][0], edges[i][1]));
     for (int i = 0; i < 300000; i++) {
-        int64_t v[3];
-        for (int k = 0; k < 3; k++) {
-            int bits = (int)(rnd64() % 64);
-            v[k] = (int64_t)(rnd64() & ((bits ? ((uint64_t)1 << bits) : 1) - 1));
-            if (rnd64() & 1) v[k] = -v[k];
+        qtr_dec v[2];
+        for (int k = 0; k < 2; k++) {
+            int bits = 1 + (int)(rnd64() % 50);
+            v[k] = 1 + (qtr_dec)(rnd64() & (((uint64_t)1 << bits) - 1));
         }
-        if (v[2] == 0) v[2] = 1;
-        if (qtr_ind__muldiv_trunc(v[0], v[1], v[2]) != (qtr__i128)v[0] * v[1] / v[2])
-            fail_msg("%lld * %lld / %lld", (long long)v[0], (long long)v[1], (long long)v[2]);
+        if (qtr_ind__simple_return(v[0], v[1]) != simple_return_128(v[0], v[1]))
+            fail_msg("return of %lld from %lld", (long long)v[0], (long long)v[1]);
     }
 }
 
@@ -159,7 +166,7 @@ int main(void)
         cmocka_unit_test(extreme_matches_scan),
         cmocka_unit_test(i128_to_double_is_the_plain_conversion),
         cmocka_unit_test(stddev_is_the_former_formula),
-        cmocka_unit_test(muldiv_trunc_is_the_128_bit_quotient),
+        cmocka_unit_test(simple_return_is_the_128_bit_quotient_clamped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
