@@ -11,6 +11,7 @@
 
 #include "core/log.h"
 #include "exits/exit_order_check.h"
+#include "qc/field_copy.h"
 
 #define LOGC "orders"
 
@@ -296,8 +297,10 @@ static void record_signal(qh_engine *e, const qtr_signal *s, const char *outcome
     qtr_signal_record r;
     memset(&r, 0, sizeof r);
     r.signal = *s;
-    qtr_strlcpy(r.outcome, outcome, sizeof r.outcome);
-    qtr_strlcpy(r.reason, reason, sizeof r.reason);
+    /* r is zeroed: each field ends as qtr_strlcpy leaves it, without its
+     * byte loop (on every signal) */
+    qc_copy_into_zeroed(r.outcome, outcome, sizeof r.outcome);
+    qc_copy_into_zeroed(r.reason, reason, sizeof r.reason);
     QH_RING_PUSH(e->recent_signals, r);
 }
 
@@ -353,9 +356,11 @@ void qh_pipeline_drain(qh_engine *e)
         const qtr_signal *s = &batch[i];
         qtr_order_intent o;
         memset(&o, 0, sizeof o);
-        qtr_strlcpy(o.symbol, s->symbol, sizeof o.symbol);
-        qtr_strlcpy(o.strategy, s->strategy, sizeof o.strategy);
-        qtr_strlcpy(o.reason, s->reason, sizeof o.reason);
+        /* o is zeroed: as qtr_strlcpy would (a reason filling its field is
+         * cut to one byte less), without its byte loop (on every signal) */
+        qc_copy_into_zeroed(o.symbol, s->symbol, sizeof o.symbol);
+        qc_copy_into_zeroed(o.strategy, s->strategy, sizeof o.strategy);
+        qc_copy_into_zeroed(o.reason, s->reason, sizeof o.reason);
         o.side = s->side;
         o.type = s->type ? s->type : QTR_ORDER_MARKET;
         o.tif = s->tif;

@@ -101,6 +101,51 @@ static void drained_on_the_next_turn_within_the_budget(void **state)
     efx_free(f);
 }
 
+/* A drained signal's order carries its symbol, its strategy (the plugin)
+ * and its reason as qtr_strlcpy would copy them: whole up to 95 bytes, a
+ * reason filling its field with no NUL cut to 95, zeros after the end; the
+ * signal's record says accepted, "sent", zeros after. */
+static void drained_orders_carry_the_signals_fields(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    open_policy_and_price(f);
+    char err[256] = "";
+    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
+    qh_plugin_rt *p = efx_plugin(f, "quiet");
+    fx_exchange *x = efx_exchange(f);
+    const size_t lens[] = { 0, 1, 7, QTR_REASON_MAX - 2, QTR_REASON_MAX - 1, QTR_REASON_MAX };
+    enum { N = sizeof lens / sizeof *lens };
+    for (size_t i = 0; i < N; i++) {
+        qtr_signal sig = signal_at(0.9 - (double)i / 20);   /* drained in this order */
+        memset(sig.reason, 0, sizeof sig.reason);
+        for (size_t k = 0; k < lens[i]; k++) sig.reason[k] = (char)('a' + (i + k) % 26);
+        assert_int_equal(e->api.submit_signal(&p->ctx, &sig), QTR_OK);
+    }
+    event_base_loop(f->base, EVLOOP_NONBLOCK);
+    assert_int_equal(x->n_orders, N);
+    for (size_t i = 0; i < N; i++) {
+        const qtr_order_intent *o = &x->orders[i];
+        char want[QTR_REASON_MAX];
+        memset(want, 0, sizeof want);
+        size_t kept = lens[i] < QTR_REASON_MAX - 1 ? lens[i] : QTR_REASON_MAX - 1;
+        for (size_t k = 0; k < kept; k++) want[k] = (char)('a' + (i + k) % 26);
+        assert_memory_equal(o->reason, want, sizeof want);
+        char sym[QTR_SYMBOL_MAX] = "BTCUSDT", strategy[QTR_NAME_MAX] = "quiet";
+        assert_memory_equal(o->symbol, sym, sizeof sym);
+        assert_memory_equal(o->strategy, strategy, sizeof strategy);
+    }
+    /* the newest record: the last signal drained */
+    const qtr_signal_record *r =
+        &e->recent_signals.items[(e->recent_signals.head + e->recent_signals.count - 1) % QH_RECENT];
+    char outcome[QTR_NAME_MAX] = "accepted", reason[QTR_REASON_MAX] = "sent";
+    assert_memory_equal(r->outcome, outcome, sizeof outcome);
+    assert_memory_equal(r->reason, reason, sizeof reason);
+    qh_engine_stop(e);
+    efx_free(f);
+}
+
 /* Once stopping, queued signals are not sent. */
 static void no_drain_after_stop(void **state)
 {
@@ -123,6 +168,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(drained_on_the_next_turn_within_the_budget),
         cmocka_unit_test(no_drain_after_stop),
+        cmocka_unit_test(drained_orders_carry_the_signals_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
