@@ -4,6 +4,8 @@
  * allows) and notionals up (a risk figure errs high). */
 #include "policy/policy.h"
 
+#include "portfolio/dec_mul.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -199,11 +201,22 @@ void qh_policy_combine_judge(qh_policy_verdict *v, int judge_rc, const qtr_risk_
     set(v, QTR_RISK_REJECT, 0, "policy_error", "judge() gave an unknown verdict %d", (int)j->verdict);
 }
 
+/* |qty| * |price| rounded up, QTR_DEC_MAX past it: what qtr_dec_mul(...,
+ * QTR_ROUND_UP) gives, by one 128-by-64 division (portfolio/dec_mul.h)
+ * instead of its __divmodti4 on products past 2^63 (six times an order). */
 qtr_dec qh_risk_notional(qtr_dec qty, qtr_dec price)
 {
-    qtr_dec n;
-    if (!qtr_dec_mul(qtr_dec_abs(qty), qtr_dec_abs(price), QTR_ROUND_UP, &n)) return QTR_DEC_MAX;
-    return n;
+    if (qty == INT64_MIN || price == INT64_MIN) {   /* never a qtr_dec: the plain computation */
+        qtr_dec n;
+        if (!qtr_dec_mul(qtr_dec_abs(qty), qtr_dec_abs(price), QTR_ROUND_UP, &n)) return QTR_DEC_MAX;
+        return n;
+    }
+    qtr__u128 num = (qtr__u128)(uint64_t)qtr_dec_abs(qty) * (uint64_t)qtr_dec_abs(price);
+    const uint64_t scale = (uint64_t)QTR_DEC_SCALE;
+    if ((uint64_t)(num >> 64) >= scale) return QTR_DEC_MAX;   /* the quotient is 2^64 or more */
+    uint64_t r, q = qh_div_128_by_64(num, scale, &r);
+    if (q > (uint64_t)QTR_DEC_MAX - (r != 0)) return QTR_DEC_MAX;
+    return (qtr_dec)(q + (r != 0));
 }
 
 void qh_policy_enforce(qh_policy *p, const qtr_order_intent *o, qh_policy_inputs *in, qh_policy_verdict *v)

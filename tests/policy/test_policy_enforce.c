@@ -511,6 +511,52 @@ static void enforce_without_policy_refuses(void **state)
     qh_policy_free(p);
 }
 
+/* qh_risk_notional (its own 128-by-64 division) against the plain
+ * qtr_dec_mul(|qty|, |price|, QTR_ROUND_UP), QTR_DEC_MAX past it: random
+ * magnitudes of every size, both signs, and the edges (0, 1, exact and
+ * inexact products, quotients just under and past QTR_DEC_MAX). */
+static qtr_dec plain_notional(qtr_dec qty, qtr_dec price)
+{
+    qtr_dec n;
+    if (!qtr_dec_mul(qtr_dec_abs(qty), qtr_dec_abs(price), QTR_ROUND_UP, &n)) return QTR_DEC_MAX;
+    return n;
+}
+
+static void risk_notional_matches_the_plain_multiply(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (int i = 0; i < 300000; i++) {
+        qtr_dec v[2];
+        for (int k = 0; k < 2; k++) {
+            x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+            uint64_t r = x * 0x2545f4914f6cdd1du;
+            v[k] = (qtr_dec)((r >> 1) >> (r % 63));            /* magnitudes of every size */
+            if (r & 1) v[k] = -v[k];
+        }
+        if (qh_risk_notional(v[0], v[1]) != plain_notional(v[0], v[1])) fail_msg("qty %lld price %lld",
+            (long long)v[0], (long long)v[1]);
+    }
+    const qtr_dec edge[] = { 0, 1, 2, 99999999, QTR_DEC_SCALE, QTR_DEC_SCALE + 1, 3037000499, 3037000500,
+                             (qtr_dec)30370004999999, (qtr_dec)30370005000000, QTR_DEC_MAX / QTR_DEC_SCALE,
+                             QTR_DEC_MAX - 1, QTR_DEC_MAX, QTR_DEC_MIN };
+    const size_t n = sizeof edge / sizeof *edge;
+    for (size_t a = 0; a < n; a++)
+        for (size_t b = 0; b < n; b++) {
+            assert_int_equal(qh_risk_notional(edge[a], edge[b]), plain_notional(edge[a], edge[b]));
+            assert_int_equal(qh_risk_notional(-edge[a], edge[b]), plain_notional(-edge[a], edge[b]));
+        }
+    assert_int_equal(qh_risk_notional(D("0.00000001"), D("0.5")), 1);    /* 0.000000005: up to 1e-8 */
+    assert_int_equal(qh_risk_notional(D("-2"), D("50000")), D("100000"));
+    assert_int_equal(qh_risk_notional(QTR_DEC_MAX, D("1.00000001")), QTR_DEC_MAX);
+    assert_int_equal(qh_risk_notional(QTR_DEC_MAX, D("1")), QTR_DEC_MAX);
+    /* products whose quotient is QTR_DEC_MAX with a remainder: rounded up, past it */
+    assert_int_equal(qh_risk_notional((qtr_dec)303700099695218071, 3037000003), QTR_DEC_MAX);
+    assert_int_equal(plain_notional((qtr_dec)303700099695218071, 3037000003), QTR_DEC_MAX);
+    assert_int_equal(qh_risk_notional(-(qtr_dec)303700098595217715, 3037000014), QTR_DEC_MAX);
+    assert_int_equal(qh_risk_notional((qtr_dec)303700099695218071, 3037000002), plain_notional((qtr_dec)303700099695218071, 3037000002));
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, NULL)
 
 int main(void)
@@ -535,6 +581,7 @@ int main(void)
         T(no_price_rejects),
         T(open_orders_count_as_symbols),
         T(enforce_without_policy_refuses),
+        cmocka_unit_test(risk_notional_matches_the_plain_multiply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
