@@ -13,6 +13,7 @@
 
 #include "core/file_read.h"
 #include "market/candles.h"
+#include "market/csv_row_fast.h"
 #include "market/csv_rows.h"
 #include "market/data_file.h"
 #include "market/head_ring.h"
@@ -104,6 +105,17 @@ static int next_line(cfile *f, const char **p, const char **eol, char *err, size
 static int next_row(cfile *f, qtr_candle *c, size_t *line, char *err, size_t errlen)
 {
     const char *p, *eol;
+    /* most rows are read where they are, their line's end found by reading
+     * them (the buffer has QH_CSV_ROW_SLACK bytes after its data); any
+     * other line by line below (an empty line is never read here, and one
+     * seen there ends the file or the run) */
+    if (qh_csv_line_fast(f->rows.ncols, f->buf + f->lo, f->buf + f->hi, &eol, c) &&
+        qh_csv_row_plain(&f->rows, c)) {
+        qh_csv_rows_took(&f->rows, c);
+        f->lo = (size_t)(eol - f->buf) + 1 + (*eol == '\r');
+        *line = f->line++;
+        return 1;
+    }
     for (;;) {
         int got = next_line(f, &p, &eol, err, errlen);
         if (got <= 0) return got;
@@ -114,7 +126,7 @@ static int next_row(cfile *f, qtr_candle *c, size_t *line, char *err, size_t err
         }
         if (f->blank_line) return qh_csv_rows_fail(&f->rows, f->blank_line, "empty line");
         if (qh_data_line_check(f->path, ln, (size_t)(eol - p), err, errlen)) return -1;
-        if (qh_csv_rows_next(&f->rows, ln, p, eol, f->buf + f->hi, c)) return -1;
+        if (qh_csv_rows_next(&f->rows, ln, p, eol, f->buf + f->hi + QH_CSV_ROW_SLACK, c)) return -1;
         *line = ln;
         return 1;
     }
@@ -151,7 +163,8 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
     f->path = path;
     f->fd = qh_file_open_regular(path, NULL, &st, err, errlen);
     if (f->fd < 0) return -1;
-    f->buf = malloc(STREAM_BUF);
+    /* zeros after the data: rows are read 8 bytes at a time into them */
+    f->buf = calloc(1, STREAM_BUF + QH_CSV_ROW_SLACK);
     if (!f->buf) {
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
@@ -181,7 +194,7 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
         if (got < 0) return -1;
         if (got == 0) return qh_csv_rows_fail(&f->rows, 2, "no candles after the header");
     } else {
-        if (qh_csv_rows_next(&f->rows, 1, p, eol, f->buf + f->hi, &f->cur)) return -1;
+        if (qh_csv_rows_next(&f->rows, 1, p, eol, f->buf + f->hi + QH_CSV_ROW_SLACK, &f->cur)) return -1;
         f->cur_line = 1;
     }
     f->has_cur = true;
