@@ -289,7 +289,8 @@ static const qtr_mark_price *mark_for(qtr_paper *p, const char *symbol, qtr_mark
 
 void qtr_paper_on_candle(qtr_paper *p, const qtr_candle *c, int64_t time_ms)
 {
-    qtr_paper_symbol *sym = qtr_paper_symbol_get(p, c->symbol);
+    qtr_paper_symbol *sym = qtr_paper_symbol_guess(p, c->symbol);   /* inline: nearly every candle */
+    if (!sym) sym = qtr_paper_symbol_get(p, c->symbol);
     if (!sym) {
         if (!p->warned_symbols_full)
             p->h->log(p->ctx, QTR_LOG_ERROR, "more than %d symbols: no market data kept for %s and later ones",

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "paper.h"
-#include "qc/bytes_eq.h"
 #include "qc/strmap.h"
 
 int qtr_paper_tables_init(qtr_paper *p)
@@ -36,21 +35,10 @@ void qtr_paper_tables_free(qtr_paper *p)
     qc_strmap_free(p->sym_ix);
 }
 
-/* The symbol's name is the string in field `name`: their first name_len + 1
- * bytes, the NUL included, are equal (both fields hold QTR_SYMBOL_MAX). */
-static bool is_named(const qtr_paper_symbol *s, const char name[QTR_SYMBOL_MAX])
-{
-    return qc_bytes_eq(s->name, name, s->name_len + 1);
-}
-
 qtr_paper_symbol *qtr_paper_symbol_find(qtr_paper *p, const char name[QTR_SYMBOL_MAX])
 {
-    if (p->last_sym && name) {
-        if (is_named(p->last_sym, name)) return p->last_sym;
-        size_t next = (size_t)(p->last_sym - p->syms) + 1;   /* the order symbols came in first */
-        qtr_paper_symbol *s = &p->syms[next < p->n_syms ? next : 0];
-        if (s != p->last_sym && is_named(s, name)) return p->last_sym = s;
-    }
+    qtr_paper_symbol *guessed = qtr_paper_symbol_guess(p, name);
+    if (guessed) return guessed;
     int64_t i;
     if (!qc_strmap_get(p->sym_ix, name, &i)) return NULL;
     p->last_sym = &p->syms[i];

@@ -11,6 +11,7 @@
 
 #include "bn_rules.h"   /* exchangeInfo parsed as the Binance plugin parses it */
 #include "kx_rules.h"   /* rounding and checks: the exchange kit's, as live */
+#include "qc/bytes_eq.h"
 
 #define QTR_PAPER_MAX_OPEN_ORDERS 4096
 #define QTR_PAPER_MAX_SYMBOLS 256
@@ -122,6 +123,27 @@ typedef struct qtr_paper {
     qtr_order_update *snap_orders;   /* preallocated for fetch_snapshot      */
     qtr_position *snap_positions;
 } qtr_paper;
+
+/* The symbol's name is the string in field `name`: their first name_len + 1
+ * bytes, the NUL included, are equal (both fields hold QTR_SYMBOL_MAX). */
+static inline bool qtr_paper_symbol_is(const qtr_paper_symbol *s, const char name[QTR_SYMBOL_MAX])
+{
+    return qc_bytes_eq(s->name, name, s->name_len + 1);
+}
+
+/* The symbol found last if name is its, else the one after it (candles of
+ * several symbols come in the order they were first seen in), which then
+ * becomes the last; NULL when neither is (the map decides: symbol_find).
+ * Inline: the symbol of nearly every candle, with no call. */
+static inline qtr_paper_symbol *qtr_paper_symbol_guess(qtr_paper *p, const char name[QTR_SYMBOL_MAX])
+{
+    if (!p->last_sym || !name) return NULL;
+    if (qtr_paper_symbol_is(p->last_sym, name)) return p->last_sym;
+    size_t next = (size_t)(p->last_sym - p->syms) + 1;
+    qtr_paper_symbol *s = &p->syms[next < p->n_syms ? next : 0];
+    if (s != p->last_sym && qtr_paper_symbol_is(s, name)) return p->last_sym = s;
+    return NULL;
+}
 
 /* orders.c: pool, client-id index and symbol table. */
 int qtr_paper_tables_init(qtr_paper *p);
