@@ -45,8 +45,9 @@ static void format_client_id(const qh_engine *e, const char *tag, uint64_t n, ch
     for (const char *p = tag; *p && k < QTR_CLIENT_ID_MAX + 32; p++) buf[k++] = *p;
     do digits[d++] = (char)('0' + n % 10); while ((n /= 10) && d < sizeof digits);
     while (d) buf[k++] = digits[--d];
-    buf[k] = '\0';
-    qtr_strlcpy(out, buf, QTR_CLIENT_ID_MAX);
+    size_t len = k < QTR_CLIENT_ID_MAX - 1 ? k : QTR_CLIENT_ID_MAX - 1;   /* qtr_strlcpy's cut */
+    memcpy(out, buf, len);
+    out[len] = '\0';
 }
 
 static void next_client_id(qh_engine *e, char out[QTR_CLIENT_ID_MAX])
