@@ -134,8 +134,16 @@ static inline qtr_ind_status qtr_ind__stddev_step(qtr_ind_stddev *s, qtr_dec x)
     double sd_units = var > 0 ? sqrt(var) : 0.0;
     s->mean = qtr_ind__d(sum) / s->period;
     s->value = sd_units / (double)QTR_DEC_SCALE;
-    /* (x - mean) / sd with an exact numerator: (n x - S1) / n */
-    s->zscore = sd_units > 0 ? qtr_ind__i128_to_double(n * (qtr__i128)x - sum) / nd / sd_units : 0.0;
+    /* (x - mean) / sd with an exact numerator: (n x - S1) / n. |n x| and
+     * |S1| are each under 2^62.3, so their difference fits 64 bits but for
+     * a window of values near one bound followed by one near the other */
+    if (sd_units > 0) {
+        int64_t num;
+        double numd = __builtin_sub_overflow(n * x, sum, &num) ? (double)(n * (qtr__i128)x - sum) : (double)num;
+        s->zscore = numd / nd / sd_units;
+    } else {
+        s->zscore = 0.0;
+    }
     return QTR_IND_READY;
 }
 

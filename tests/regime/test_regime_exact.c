@@ -357,6 +357,8 @@ static qtr_dec gen_random(size_t i) { return (void)i, between(-BOUND, BOUND); }
 static qtr_dec gen_edges(size_t i) { return (i % 3 == 0) ? BOUND : (i % 3 == 1) ? -BOUND : between(-3, 3); }
 static qtr_dec gen_small(size_t i) { return (qtr_dec)(i % 7) - 3 + (next() % 5 == 0 ? between(-1000000, 1000000) : 0); }
 static qtr_dec gen_constant(size_t i) { return (void)i, -BOUND + 12345; }
+/* a full window at one bound, then values at the other: n x - S1 passes 2^63 */
+static qtr_dec gen_bound_swing(size_t i) { return (i / QTR_IND_PERIOD_MAX) % 2 ? BOUND - between(0, 2) : -BOUND + between(0, 2); }
 static qtr_dec gen_price(size_t i) { return QTR_DEC_INT(60000) + (qtr_dec)(i * 7919 % 100000) * 1000; }
 
 static void test_stddev_windows(void **st)
@@ -371,6 +373,8 @@ static void test_stddev_windows(void **st)
         stddev_series("prices", periods[j], 3000, gen_price);
     }
     stddev_series("the bounds, longest window", QTR_IND_PERIOD_MAX, 2 * QTR_IND_PERIOD_MAX, gen_edges);
+    stddev_series("from one bound to the other, longest window", QTR_IND_PERIOD_MAX, 3 * QTR_IND_PERIOD_MAX,
+                  gen_bound_swing);
 }
 
 int main(void)
