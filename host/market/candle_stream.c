@@ -100,22 +100,11 @@ static int next_line(cfile *f, const char **p, const char **eol, char *err, size
     }
 }
 
-/* The next row of the file into *c (its line in *line): 1, 0 at the end,
- * -1 with err. Empty lines may only end the file. */
-static int next_row(cfile *f, qtr_candle *c, size_t *line, char *err, size_t errlen)
+/* The next row of the file into *c (its line in *line), line by line: 1,
+ * 0 at the end, -1 with err. Empty lines may only end the file. */
+static int next_row_by_lines(cfile *f, qtr_candle *c, size_t *line, char *err, size_t errlen)
 {
     const char *p, *eol;
-    /* most rows are read where they are, their line's end found by reading
-     * them (the buffer has QH_CSV_ROW_SLACK bytes after its data); any
-     * other line by line below (an empty line is never read here, and one
-     * seen there ends the file or the run) */
-    if (qh_csv_line_fast(f->rows.ncols, f->buf + f->lo, f->buf + f->hi, &eol, c) &&
-        qh_csv_row_plain(&f->rows, c)) {
-        qh_csv_rows_took(&f->rows, c);
-        f->lo = (size_t)(eol - f->buf) + 1 + (*eol == '\r');
-        *line = f->line++;
-        return 1;
-    }
     for (;;) {
         int got = next_line(f, &p, &eol, err, errlen);
         if (got <= 0) return got;
@@ -130,6 +119,29 @@ static int next_row(cfile *f, qtr_candle *c, size_t *line, char *err, size_t err
         *line = ln;
         return 1;
     }
+}
+
+/* As next_row_by_lines. Most rows are read where they are, their line's
+ * end found by reading them (the buffer has QH_CSV_ROW_SLACK bytes after
+ * its data); any other line by line (an empty line is never read here, and
+ * one seen there ends the file or the run). Inline: it runs every candle. */
+static inline __attribute__((always_inline)) int next_row(cfile *f, qtr_candle *c, size_t *line, char *err,
+                                                           size_t errlen)
+{
+    const char *eol;
+    if (qh_csv_line_fast(f->rows.ncols, f->buf + f->lo, f->buf + f->hi, &eol, c) && qh_csv_row_plain(&f->rows, c)) {
+        qh_csv_rows_took(&f->rows, c);
+        f->lo = (size_t)(eol - f->buf) + 1 + (*eol == '\r');
+        *line = f->line++;
+        return 1;
+    }
+    return next_row_by_lines(f, c, line, err, errlen);
+}
+
+/* next_row, once in the code: for the first rows of a file. */
+static __attribute__((noinline)) int first_rows(cfile *f, qtr_candle *c, size_t *line, char *err, size_t errlen)
+{
+    return next_row(f, c, line, err, errlen);
 }
 
 /* The file's next candle as its head (has_cur false at its end). */
@@ -190,7 +202,7 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
     bool header;
     if (qh_csv_rows_begin(&f->rows, p, eol, &header) != 0) return -1;
     if (header) {
-        got = next_row(f, &f->cur, &f->cur_line, err, errlen);
+        got = first_rows(f, &f->cur, &f->cur_line, err, errlen);
         if (got < 0) return -1;
         if (got == 0) return qh_csv_rows_fail(&f->rows, 2, "no candles after the header");
     } else {
@@ -200,7 +212,7 @@ static int open_file(cfile *f, const char *path, const char *symbol, char *err, 
     f->has_cur = true;
     if (f->rows.ncols == 6) {
         f->ahead = f->cur;
-        got = next_row(f, &f->ahead, &f->ahead_line, err, errlen);
+        got = first_rows(f, &f->ahead, &f->ahead_line, err, errlen);
         if (got < 0) return -1;
         if (got == 0)
             return qh_csv_rows_fail(&f->rows, f->cur_line,
@@ -286,8 +298,13 @@ int qh_candle_stream_next(qh_candle_stream *s, qtr_candle *out, char *err, size_
     *out = f->cur;
     size_t line = f->cur_line;
     if (advance(f, s->error, sizeof s->error) != 0) goto fail;
-    qh_head_ring_pop(&s->order);
-    if (f->has_cur) qh_head_ring_insert(&s->order, (qh_head_key){ f->cur.open_time_ms, f->rank, index });
+    if (s->n == 1) {
+        /* one file: its head is the next candle, nothing to merge */
+        if (!f->has_cur) qh_head_ring_pop(&s->order);
+        return 1;
+    }
+    if (f->has_cur) qh_head_ring_pop_insert(&s->order, (qh_head_key){ f->cur.open_time_ms, f->rank, index });
+    else qh_head_ring_pop(&s->order);
     if (s->order.len) {
         /* the same symbol and open time next: one candle in two files */
         const cfile *g = &s->files[qh_head_ring_front(&s->order)->index];

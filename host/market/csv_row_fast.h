@@ -249,7 +249,8 @@ static inline bool qh_csv_row_fast(int ncols, const char *p, const char *eol, qt
  * '\n' in [p, end) ends its line, and a '\r' before that '\n' is not part of
  * the row (as the line readers do), QH_CSV_ROW_SLACK readable bytes after
  * end. True with the row's end (the '\r' or '\n') in *eol. */
-static inline bool qh_csv_line_fast(int ncols, const char *p, const char *end, const char **eol, qtr_candle *c)
+static inline __attribute__((always_inline)) bool qh_csv_line_fast(int ncols, const char *p, const char *end,
+                                                                   const char **eol, qtr_candle *c)
 {
     const char *q = qh_csv_row_fields(ncols, p, end, c);
     if (!q) return false;

@@ -79,4 +79,18 @@ static inline void qh_head_ring_insert(qh_head_ring *r, qh_head_key k)
     *qh_head_ring_at(r, p) = k;
 }
 
+/* The front popped and k added in its place (len > 0). A full ring whose
+ * new key goes after every other (files sharing open times, the common
+ * case) gives the front's slot to it: the slot after the back. */
+static inline void qh_head_ring_pop_insert(qh_head_ring *r, qh_head_key k)
+{
+    if (r->len == r->cap && !qh_head_key_less(&k, qh_head_ring_at(r, r->len - 1))) {
+        r->keys[r->first] = k;
+        r->first = r->first + 1 == r->cap ? 0 : r->first + 1;
+        return;
+    }
+    qh_head_ring_pop(r);
+    qh_head_ring_insert(r, k);
+}
+
 #endif

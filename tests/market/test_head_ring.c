@@ -2,14 +2,16 @@
  * a plain sorted array: random numbers of files (1 to 64), heads that come
  * back after every other (shared open times), before every other (a short
  * interval among long ones), in between, with equal times and ranks, and
- * files that end: the ring gives the same key at the front every time, and
- * the same order over all its keys. */
+ * files that end, a file's next head added after its pop or in one step
+ * (qh_head_ring_pop_insert): the ring gives the same key at the front every
+ * time, and the same order over all its keys. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,7 +51,7 @@ static void ring_keeps_the_order(void **state)
 {
     (void)state;
     qh_head_key slots[MAX_FILES];
-    size_t pops = 0, fronts = 0, backs = 0, middles = 0;
+    size_t pops = 0, fronts = 0, backs = 0, middles = 0, slot_reuses = 0;
     for (int run = 0; run < 2000; run++) {
         size_t n = 1 + rnd(MAX_FILES);
         qh_head_ring r = { .keys = slots, .cap = n, .first = rnd((uint32_t)n) };
@@ -66,11 +68,13 @@ static void ring_keeps_the_order(void **state)
             assert_int_equal(r.len, ref.len);
             qh_head_key top = *qh_head_ring_front(&r);
             same_key(&top, &ref.k[0]);
-            qh_head_ring_pop(&r);
             memmove(&ref.k[0], &ref.k[1], (ref.len - 1) * sizeof ref.k[0]);
             ref.len--;
             pops++;
-            if (rnd(40) == 0) continue;   /* this file ended */
+            if (rnd(40) == 0) {   /* this file ended */
+                qh_head_ring_pop(&r);
+                continue;
+            }
             qh_head_key k = top;
             switch (rnd(4)) {
             case 0: k.t += interval[k.index]; break;                                         /* its next row */
@@ -81,14 +85,23 @@ static void ring_keeps_the_order(void **state)
             if (ref.len && !qh_head_key_less(&k, &ref.k[ref.len - 1])) backs++;
             else if (ref.len && qh_head_key_less(&k, &ref.k[0])) fronts++;
             else if (ref.len) middles++;
-            qh_head_ring_insert(&r, k);
+            /* its next head in its place: in one step (through the front's
+             * slot when it goes last in a full ring), or popped then added */
+            bool one_step = rnd(2);
+            if (one_step && r.len == r.cap && !qh_head_key_less(&k, qh_head_ring_at(&r, r.len - 1))) slot_reuses++;
+            if (one_step) {
+                qh_head_ring_pop_insert(&r, k);
+            } else {
+                qh_head_ring_pop(&r);
+                qh_head_ring_insert(&r, k);
+            }
             sorted_insert(&ref, k);
             for (size_t j = 0; j < ref.len; j++) same_key(qh_head_ring_at(&r, j), &ref.k[j]);
         }
     }
     /* every way in was taken many times */
     assert_true(pops > 100000);
-    assert_true(backs > 10000 && fronts > 1000 && middles > 10000);
+    assert_true(backs > 10000 && fronts > 1000 && middles > 10000 && slot_reuses > 5000);
 }
 
 int main(void)
