@@ -258,6 +258,49 @@ static void active_exchange_publishes_its_own(void **state)
     efx_free(f);
 }
 
+/* What a plugin publishes reaches subscribers as the host admits it, and
+ * otherwise byte for byte: flags cleared, a time of 0 set to now, an
+ * alert's source set to the plugin's name; an event none of those touch
+ * (flags 0, a time, not an alert) arrives exactly as published. */
+static void plugin_event_as_admitted(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    qh_plugin_rt *x = e->exchange;
+    efx_seen candles, alerts;
+    efx_watch(e, QTR_EV_CANDLE, &candles);
+    efx_watch(e, QTR_EV_ALERT, &alerts);
+    qtr_event c = event_of(QTR_EV_CANDLE);
+    memset(c.u.reserved_ + sizeof c.u.candle, 0x5a, sizeof c.u.reserved_ - sizeof c.u.candle);   /* any bytes */
+    const int64_t t0 = 1234;
+    for (int k = 0; k < 3; k++) {
+        qtr_event ev = c;
+        ev.u.candle.open_time_ms = k;
+        ev.u.candle.close_time_ms = k + 1;
+        ev.time_ms = k == 1 ? 0 : t0;
+        ev.flags = k == 2 ? QTR_EVF_REPLAY : 0;
+        assert_int_equal(efx_publish(f, x, &ev), QTR_OK);
+        assert_int_equal(candles.n, (size_t)k + 1);
+        qtr_event want = ev;
+        want.flags = 0;
+        if (k == 1) want.time_ms = qh_clock_now_ms(e->clock);
+        assert_memory_equal(&candles.items[k], &want, sizeof want);
+    }
+    qtr_event a = event_of(QTR_EV_ALERT);
+    a.time_ms = t0;
+    a.u.alert.severity = QTR_ALERT_INFO;
+    qtr_strlcpy(a.u.alert.kind, "note", sizeof a.u.alert.kind);
+    qtr_strlcpy(a.u.alert.source, "posing", sizeof a.u.alert.source);
+    assert_int_equal(efx_publish(f, x, &a), QTR_OK);
+    assert_int_equal(alerts.n, 1);
+    assert_string_equal(alerts.items[0].u.alert.source, "rec");
+    assert_int_equal(alerts.items[0].time_ms, t0);
+    efx_seen_free(&candles);
+    efx_seen_free(&alerts);
+    efx_free(f);
+}
+
 /* An exchange plugin loaded beside the active one (not the one the host
  * trades on) moves nothing: alerts only, never exchange errors. */
 static void inactive_exchange_moves_nothing(void **state)
@@ -470,6 +513,7 @@ int main(void)
         cmocka_unit_test(host_event_has_no_stale_bytes),
         cmocka_unit_test(host_event_reaches_a_new_subscriber),
         cmocka_unit_test(host_event_built_in_place_has_no_stale_bytes),
+        cmocka_unit_test(plugin_event_as_admitted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
