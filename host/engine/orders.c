@@ -65,8 +65,16 @@ qtr_order_update *qh_order_table_find(qh_order_table *t, const char *client_id)
 qh_order_put qh_order_table_put(qh_order_table *t, const qtr_order_update *u)
 {
     if (!qc_strmap_key_ok(t->ix, u->client_id)) return QH_ORDER_BAD_ID;
-    if (qc_strmap_get(t->ix, u->client_id, NULL)) return QH_ORDER_EXISTS;
-    if (t->n == t->cap || qc_strmap_put(t->ix, u->client_id, (int64_t)t->n) != QC_STRMAP_ADDED) return QH_ORDER_FULL;
+    if (t->n == t->cap) return qc_strmap_get(t->ix, u->client_id, NULL) ? QH_ORDER_EXISTS : QH_ORDER_FULL;
+    /* put first, no look-up before it (on every order): an id already open
+     * (an error, rare) gets its place back from the dense array */
+    int put = qc_strmap_put(t->ix, u->client_id, (int64_t)t->n);
+    if (put == QC_STRMAP_REPLACED) {
+        for (size_t i = 0; i < t->n; i++)
+            if (strcmp(t->items[i].client_id, u->client_id) == 0) qc_strmap_put(t->ix, u->client_id, (int64_t)i);
+        return QH_ORDER_EXISTS;
+    }
+    if (put != QC_STRMAP_ADDED) return QH_ORDER_FULL;   /* no memory to grow the index */
     t->hint = t->n;
     t->items[t->n++] = *u;
     return QH_ORDER_ADDED;

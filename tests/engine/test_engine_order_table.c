@@ -167,10 +167,11 @@ static void finds_match_a_model_between_every_change(void **state)
         if ((rng >> 32) % 3 == 0) {
             assert_int_equal(qh_order_table_remove(t, cid), in[k]);
             in[k] = false;
-        } else if (!in[k]) {
+        } else {
+            /* a present id again: refused, the order it names untouched */
             qtr_order_update u = order(cid, "BTCUSDT");
-            u.qty = QTR_DEC_INT(k + 1);
-            assert_int_equal(qh_order_table_put(t, &u), QH_ORDER_ADDED);
+            u.qty = QTR_DEC_INT(in[k] ? 1000000 : k + 1);
+            assert_int_equal(qh_order_table_put(t, &u), in[k] ? QH_ORDER_EXISTS : QH_ORDER_ADDED);
             in[k] = true;
         }
         int probe[4] = { k, k / 10, k * 10 + (int)(rng % 10), (int)((rng >> 20) % N) };
