@@ -268,21 +268,21 @@ static bool daily_loss_reaches(const qtr_account *a, qtr_dec limit)
     return loss > 0 && percent_reaches(loss, a->day_start_equity, limit);
 }
 
-/* Which account conditions hold now; their texts (with the percentages
- * computed in full) go to the buffers. */
-static unsigned account_conditions(const qh_ess *e, const qtr_account *a, char *dd_why, char *daily_why,
-                                   size_t cap)
+/* Which account conditions hold now (COND_DRAWDOWN, COND_DAILY). */
+static unsigned account_conditions(const qh_ess *e, const qtr_account *a)
 {
     unsigned held = 0;
-    if (e->limits.max_drawdown_pct > 0 && drawdown_reaches(a, e->limits.max_drawdown_pct)) {
-        pct_reason(dd_why, cap, "drawdown", drawdown_pct(a), e->limits.max_drawdown_pct);
-        held |= COND_DRAWDOWN;
-    }
-    if (e->limits.daily_loss_pct > 0 && daily_loss_reaches(a, e->limits.daily_loss_pct)) {
-        pct_reason(daily_why, cap, "daily_loss", daily_loss_pct(a), e->limits.daily_loss_pct);
-        held |= COND_DAILY;
-    }
+    if (e->limits.max_drawdown_pct > 0 && drawdown_reaches(a, e->limits.max_drawdown_pct)) held |= COND_DRAWDOWN;
+    if (e->limits.daily_loss_pct > 0 && daily_loss_reaches(a, e->limits.daily_loss_pct)) held |= COND_DAILY;
     return held;
+}
+
+/* The texts of the conditions in held, with the percentages computed in full. */
+static void account_reasons(const qh_ess *e, const qtr_account *a, unsigned held, char *dd_why, char *daily_why,
+                            size_t cap)
+{
+    if (held & COND_DRAWDOWN) pct_reason(dd_why, cap, "drawdown", drawdown_pct(a), e->limits.max_drawdown_pct);
+    if (held & COND_DAILY) pct_reason(daily_why, cap, "daily_loss", daily_loss_pct(a), e->limits.daily_loss_pct);
 }
 
 static bool errors_condition(const qh_ess *e)
@@ -356,9 +356,14 @@ void qh_ess_on_account(qh_ess *e, const qtr_account *acct, int64_t now_ms)
         qh_error(LOG_COMP, "qh_ess_on_account: no account given");
         return;
     }
-    char dd[QTR_REASON_MAX], daily[QTR_REASON_MAX];   /* read only for a condition that holds */
-    dd[0] = daily[0] = '\0';
-    unsigned held = account_conditions(e, acct, dd, daily, sizeof dd);
+    unsigned held = account_conditions(e, acct);
+    if (!held) {
+        /* every candle, almost always: observe() would only clear the bits */
+        e->held &= ~(COND_DRAWDOWN | COND_DAILY);
+        return;
+    }
+    char dd[QTR_REASON_MAX] = "", daily[QTR_REASON_MAX] = "";
+    account_reasons(e, acct, held, dd, daily, sizeof dd);
     const char *const whys[3] = { dd, daily, "" };
     observe(e, held, COND_DRAWDOWN | COND_DAILY, whys, now_ms);
 }
@@ -447,7 +452,8 @@ int qh_ess_reset(qh_ess *e, const char *user, const char *reason, bool force, co
                 return QTR_EINVAL;
             }
             char dd[QTR_REASON_MAX] = "", daily[QTR_REASON_MAX] = "";
-            unsigned held = account_conditions(e, acct, dd, daily, sizeof dd);
+            unsigned held = account_conditions(e, acct);
+            account_reasons(e, acct, held, dd, daily, sizeof dd);
             if (held) {
                 text_fmt(err, errlen, "trip condition still holds: %s", held & COND_DRAWDOWN ? dd : daily);
                 return QTR_EREFUSED;

@@ -235,6 +235,44 @@ static void new_breach_in_cooldown_is_recorded(void **state)
     fixture_free(f);
 }
 
+/* A breach that ends and comes back while blocked is a new breach: the
+ * accounts in between (no condition holds: qh_ess_on_account's early
+ * return) must forget that it held, and only those accounts may. */
+static void breach_that_ends_and_returns_is_recorded_again(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(false);
+    qtr_account a = account_at("9650", "10000", "9700");    /* 3.5% drawdown */
+    qh_ess_on_account(f->ess, &a, T0);
+    assert_tripped_once(f, "drawdown 3.50% >= 3%", true);
+    qtr_account daily = account_at("9400", "10000", "9700");   /* daily 3.09% too */
+    qtr_account calm = account_at("9900", "10000", "9950");    /* 1%, 0.5%: none */
+    char last[QTR_REASON_MAX];
+    qh_ess_on_account(f->ess, &calm, T0 + 1);
+    for (uint32_t round = 1; round <= 3; round++) {
+        int64_t t = T0 + 10 * round;
+        uint32_t before = 4 * (round - 1);
+        qh_ess_on_account(f->ess, &daily, t);                   /* both start: two breaches */
+        qh_ess_on_account(f->ess, &daily, t + 1);               /* still held: none */
+        assert_int_equal(qh_ess_blocked_breaches(f->ess, last, sizeof last), before + 2);
+        assert_string_equal(last, "daily_loss 3.09% >= 2%");
+        qh_ess_on_account(f->ess, &calm, t + 2);
+        qh_ess_on_account(f->ess, &calm, t + 3);
+        assert_int_equal(qh_ess_blocked_breaches(f->ess, NULL, 0), before + 2);
+        qh_ess_on_account(f->ess, &a, t + 4);                   /* the drawdown alone, back */
+        qh_ess_on_account(f->ess, &a, t + 5);
+        assert_int_equal(qh_ess_blocked_breaches(f->ess, last, sizeof last), before + 3);
+        assert_string_equal(last, "drawdown 3.50% >= 3%");
+        qh_ess_on_account(f->ess, &daily, t + 6);               /* the day's loss joins it */
+        assert_int_equal(qh_ess_blocked_breaches(f->ess, last, sizeof last), before + 4);
+        assert_string_equal(last, "daily_loss 3.09% >= 2%");
+        qh_ess_on_account(f->ess, &calm, t + 7);
+    }
+    assert_int_equal(f->cancels, 1);
+    assert_int_equal(f->n_events, 2);
+    fixture_free(f);
+}
+
 static void cooldown_ends_on_tick(void **state)
 {
     (void)state;
@@ -339,6 +377,7 @@ int main(void)
         cmocka_unit_test(hooks_run_once_per_trip),
         cmocka_unit_test(only_reduce_only_while_tripped),
         cmocka_unit_test(new_breach_in_cooldown_is_recorded),
+        cmocka_unit_test(breach_that_ends_and_returns_is_recorded_again),
         cmocka_unit_test(cooldown_ends_on_tick),
         cmocka_unit_test(health_ok_when_armed),
     };
