@@ -50,6 +50,7 @@ qh_report *qh_report_new(qtr_dec start_equity)
     r->end_equity = start_equity;
     r->peak = start_equity;
     r->prev_equity = start_equity;   /* the first return is from the start */
+    r->prev_equity_d = qtr_dec_to_display_double(start_equity);
     qh_exposure_init(&r->exposure, start_equity);
     return r;
 }
@@ -204,15 +205,16 @@ void qh_report_on_fill(qh_report *r, const qtr_fill *f, const qtr_position *befo
     r->fills++;
 }
 
-/* Add the return from `from` to `to` to the running statistics. */
-static void add_return(welford *w, qtr_dec from, qtr_dec to)
+/* Add the return from `from` to `to` to the running statistics; from_d
+ * and to_d are their qtr_dec_to_display_double(), kept by the caller. */
+static void add_return(welford *w, qtr_dec from, double from_d, double to_d)
 {
     if (from <= 0) {
         w->undefined = true;
         return;
     }
     /* Statistics, not money: double is the right tool here. */
-    double x = (qtr_dec_to_display_double(to) - qtr_dec_to_display_double(from)) / qtr_dec_to_display_double(from);
+    double x = (to_d - from_d) / from_d;
     w->n++;
     double d = x - w->mean;
     w->mean += d / (double)w->n;
@@ -256,8 +258,12 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     if (a->time_ms > r->last_event_ms) r->last_event_ms = a->time_ms;
 
     if (r->have_sample && a->time_ms > r->sample_ms) {
-        add_return(&r->ret, r->prev_equity, r->sample_equity);
+        /* the sample's double is made here, once: it is the next return's
+         * start (updates of one time convert nothing) */
+        double sample_d = qtr_dec_to_display_double(r->sample_equity);
+        add_return(&r->ret, r->prev_equity, r->prev_equity_d, sample_d);
         r->prev_equity = r->sample_equity;
+        r->prev_equity_d = sample_d;
     }
     if (!r->have_sample || a->time_ms >= r->sample_ms) r->sample_ms = a->time_ms;
     r->sample_equity = a->equity;   /* the latest equity of this period */
@@ -350,7 +356,8 @@ int qh_report_summary_get(const qh_report *r, qh_report_summary *out)
     out->win_rate = r->trades ? (double)r->wins / (double)r->trades : 0.0;
 
     welford w = r->ret;   /* the pending sample is the last period's return */
-    if (r->have_sample) add_return(&w, r->prev_equity, r->sample_equity);
+    if (r->have_sample)
+        add_return(&w, r->prev_equity, r->prev_equity_d, qtr_dec_to_display_double(r->sample_equity));
     out->sharpe = 0.0;
     if (!w.undefined && w.n >= 2 && r->interval_ms > 0) {
         double sd = sqrt(w.m2 / (double)(w.n - 1));

@@ -67,6 +67,7 @@ struct qh_report {
     bool have_sample;
     int64_t sample_ms;
     qtr_dec sample_equity, prev_equity;
+    double prev_equity_d;              /* qtr_dec_to_display_double(prev_equity) */
     welford ret;
     qh_report_months months;
     qh_series equity_series;           /* for the HTML charts             */

@@ -693,6 +693,80 @@ static void test_max_drawdown_random_paths(void **st)
     qh_report_free(r);
 }
 
+/* The Sharpe and Sortino ratios keep the double of the equity a return
+ * starts from instead of converting it again, and convert a period's last
+ * equity only when a later time makes it a return. Here the same random
+ * paths (times that repeat and go back, equities through zero in some runs)
+ * run through the report and through this model, which converts every
+ * figure where it uses it (as the report did before): both ratios must come
+ * out the same to the last bit. A kept double that goes stale shows here. */
+static double rx_d(qtr_dec v) { return qtr_dec_to_display_double(v); }
+
+static uint64_t rx_next(uint64_t *rng)
+{
+    *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *rng >> 17;
+}
+
+static void test_returns_equal_converting_each_time(void **st)
+{
+    (void)st;
+    uint64_t rng = 77;
+    for (int run = 0; run < 100; run++) {
+        qtr_dec start = QTR_DEC_INT(1000);
+        qh_report *r = qh_report_new(start);
+        candle(r, "BTCUSDT", T0);   /* the interval: an hour */
+        double n = 0, mean = 0, m2 = 0, down = 0;
+        bool undefined = false, have = false;
+        qtr_dec prev = start, sample = 0;
+        int64_t sample_ms = 0, t = T0;
+        for (int i = 0; i < 200; i++) {
+            uint64_t u = rx_next(&rng);
+            t += (int64_t)(u % 3) * HOUR - (u % 19 == 0 ? HOUR : 0);
+            qtr_dec e = QTR_DEC_INT(900) + (qtr_dec)(rx_next(&rng) % 20000000000);
+            if (run % 10 == 9 && u % 23 == 0) e = -e;
+            qtr_account a;
+            memset(&a, 0, sizeof a);
+            a.time_ms = t;
+            a.equity = e;
+            qh_report_on_account(r, &a);
+            if (have && t > sample_ms) {
+                if (prev <= 0) {
+                    undefined = true;
+                } else {
+                    double x = (rx_d(sample) - rx_d(prev)) / rx_d(prev), d = x - mean;
+                    n++;
+                    mean += d / n;
+                    m2 += d * (x - mean);
+                    if (x < 0) down += x * x;
+                }
+                prev = sample;
+            }
+            if (!have || t >= sample_ms) sample_ms = t;
+            sample = e;
+            have = true;
+        }
+        if (prev <= 0) {
+            undefined = true;
+        } else {
+            double x = (rx_d(sample) - rx_d(prev)) / rx_d(prev), d = x - mean;
+            n++;
+            mean += d / n;
+            m2 += d * (x - mean);
+            if (x < 0) down += x * x;
+        }
+        double year = sqrt(365.0 * 24.0 * 3600.0 * 1000.0 / (double)HOUR), sd = sqrt(m2 / (n - 1)),
+               dd = sqrt(down / n);
+        double sharpe = undefined || n < 2 || !(sd > 0) ? 0.0 : mean / sd * year;
+        double sortino = undefined || n < 2 || !(dd > 0) ? 0.0 : mean / dd * year;
+        qh_report_summary s;
+        assert_int_equal(qh_report_summary_get(r, &s), 0);
+        if (s.sharpe != sharpe || s.sortino != sortino)
+            fail_msg("run %d: sharpe %.17g sortino %.17g, want %.17g %.17g", run, s.sharpe, s.sortino, sharpe, sortino);
+        qh_report_free(r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +782,7 @@ int main(void)
         cmocka_unit_test(test_months_follow_the_calendar),
         cmocka_unit_test(test_candle_symbols_in_any_order),
         cmocka_unit_test(test_max_drawdown_random_paths),
+        cmocka_unit_test(test_returns_equal_converting_each_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
