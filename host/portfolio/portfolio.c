@@ -57,6 +57,17 @@ static int64_t utc_day(int64_t time_ms)
     return (time_ms % MS_PER_DAY < 0) ? d - 1 : d;
 }
 
+/* utc_day(time_ms) <= day, without the division (every mark asks it):
+ * floor(t / D) <= day exactly when t < (day + 1) * D. From the last day
+ * an int64 time can have on, every time is in it or before (and the
+ * product would overflow). */
+static bool no_later_day(int64_t day, int64_t time_ms)
+{
+    if (day == NO_DAY) return false;
+    if (day >= INT64_MAX / MS_PER_DAY) return true;
+    return time_ms < (day + 1) * MS_PER_DAY;
+}
+
 /* gap * 100 / reference as a decimal percentage, rounded half-even: what
  * qtr_dec_muldiv(gap, QTR_DEC_INT(100), reference, HALF_EVEN) gives, for
  * 0 < gap <= reference. The product needs 128 bits but the quotient is at
@@ -84,10 +95,9 @@ static bool pct_below(qtr_dec reference, qtr_dec value, qtr_dec *out)
 /* A new UTC day starts from the equity as it stood before this update. */
 static void roll_day(pf_acct *a, int64_t time_ms)
 {
-    int64_t d = utc_day(time_ms);
-    if (a->day == NO_DAY || d > a->day) {
+    if (!no_later_day(a->day, time_ms)) {
         a->day_start_equity = a->equity;
-        a->day = d;
+        a->day = utc_day(time_ms);
     }
     if (time_ms > a->time_ms) a->time_ms = time_ms;
 }
@@ -352,8 +362,7 @@ int qh_portfolio_mark_at(qh_portfolio *pf, size_t i, qtr_dec price, int64_t time
     qtr_dec unrealized, notional;
     if (!value_at(&s->pos, price, &unrealized, &notional))
         return fail(pf, "mark %s: overflow in unrealized PnL", symbol);
-    if (unrealized == s->pos.unrealized_pnl && notional == s->notional && pf->acct.day != NO_DAY &&
-        utc_day(time_ms) <= pf->acct.day) {
+    if (unrealized == s->pos.unrealized_pnl && notional == s->notional && no_later_day(pf->acct.day, time_ms)) {
         /* The slot's values (0 and 0 for a flat one) stay and no day begins:
          * the totals stay, so settle() would derive from the same wallet,
          * unrealized PnL, peak and day start what it derived last time
@@ -413,7 +422,7 @@ void qh_portfolio_account(const qh_portfolio *pf, int64_t now_ms, qtr_account *o
     out->equity = a->equity;
     out->equity_peak = a->peak;
     out->drawdown_pct = a->drawdown_pct;
-    if (a->day == NO_DAY || utc_day(now_ms) > a->day) {
+    if (!no_later_day(a->day, now_ms)) {
         /* Nothing happened yet today: the day starts from the equity now. */
         out->day_start_equity = a->equity;
     } else {

@@ -617,6 +617,58 @@ static void test_mark_at_unchanged_equals_mark(void **st)
     qh_portfolio_free(by_index);
 }
 
+/* A UTC day begins at the first update whose time is in a later day than
+ * the latest one's: told without dividing the time by a day (every mark
+ * asks). Times on both sides of day boundaries before 1970, after it and
+ * at the end of int64 time, forwards and back, by mark, by mark_at and by
+ * fills: the day's start equity and the account read at any time must be
+ * what floor(t / day) says. */
+static int64_t floor_day(int64_t t) { return t / DAY_MS - (t % DAY_MS < 0); }
+
+static void test_day_boundaries(void **st)
+{
+    (void)st;
+    const int64_t last = (INT64_MAX / DAY_MS) * DAY_MS;   /* the last day's first ms */
+    const int64_t bases[] = { -3 * DAY_MS, -DAY_MS, 0, DAY_MS, DAY0, DAY0 + DAY_MS, last - DAY_MS, last };
+    const int64_t offs[] = { -1, 0, 1 };
+    int64_t times[3 * 8 * 3];
+    size_t n = 0;
+    for (size_t b = 0; b < 8; b++)
+        for (size_t o = 0; o < 3; o++) times[n++] = bases[b] + offs[o];
+    for (size_t b = 0; b < 8; b++) times[n++] = bases[7 - b] + 5;   /* and back again */
+    for (size_t b = 0; b < 8; b++) times[n++] = bases[b] - DAY_MS / 2;
+    times[n - 1] = INT64_MAX;
+    for (int how = 0; how < 3; how++) {
+        qh_portfolio *pf = qh_portfolio_new(D("10000"));
+        fill_ok(pf, "BTCUSDT", QTR_SIDE_BUY, "2", "100", "0", times[0]);
+        int64_t day = floor_day(times[0]), latest = times[0];
+        qtr_dec day_start = D("10000");
+        int32_t ix = qh_portfolio_index_of(pf, "BTCUSDT");
+        for (size_t k = 1; k < n; k++) {
+            int64_t t = times[k];
+            qtr_dec before = acct_of(pf, latest).equity;
+            if (floor_day(t) > day) day = floor_day(t), day_start = before;
+            if (t > latest) latest = t;
+            qtr_dec px = D("100") + (qtr_dec)(k % 5) * D("1.5");
+            if (how == 0) assert_int_equal(qh_portfolio_mark(pf, "BTCUSDT", px, t), 0);
+            else if (how == 1) assert_int_equal(qh_portfolio_mark_at(pf, (size_t)ix, px, t), 0);
+            else fill_ok(pf, "BTCUSDT", k % 2 ? QTR_SIDE_BUY : QTR_SIDE_SELL, "0.5", "101", "0.01", t);
+            qtr_account a = acct_of(pf, latest);
+            if (a.day_start_equity != day_start)
+                fail_msg("how %d, update at %lld: day start %lld, want %lld", how, (long long)t,
+                         (long long)a.day_start_equity, (long long)day_start);
+            for (size_t o = 0; o < 3; o++) {   /* read at the edges of the next day */
+                if (day >= INT64_MAX / DAY_MS) break;
+                int64_t now = (day + 1) * DAY_MS + offs[o];
+                qtr_account r = acct_of(pf, now);
+                qtr_dec want = floor_day(now) > day ? r.equity : day_start;
+                assert_int_equal(r.day_start_equity, want);
+            }
+        }
+        qh_portfolio_free(pf);
+    }
+}
+
 /* The drawdown percentages (from the peak and from the day's start) are
  * computed with one 128-by-64-bit division; they must equal the SDK's
  * qtr_dec_muldiv (HALF_EVEN) to the unit: edges, half-even ties (gap * 1e10
@@ -751,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_mark_at_equals_mark),
         cmocka_unit_test(test_mark_at_unchanged_equals_mark),
+        cmocka_unit_test(test_day_boundaries),
         cmocka_unit_test(test_drawdown_pct_equals_muldiv),
         cmocka_unit_test(test_position_value_equals_dec_mul),
     };
