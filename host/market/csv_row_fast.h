@@ -159,9 +159,10 @@ static inline __attribute__((always_inline)) bool qh_csv_fast_dec(const char **p
         *pp = p + i;
         return true;
     }
-    /* the digits with the dot taken out: bytes [0, 7) of joined */
-    uint64_t below = (1ULL << (8 * i)) - 1;
-    uint64_t joined = (a & below) | ((a >> 8) & ~below);
+    /* the digits with the dot taken out (bytes [0, 7) of joined): the
+     * bytes from the dot on come from a >> 8 */
+    uint64_t from_dot = -(1ULL << (8 * i));
+    uint64_t joined = a ^ ((a ^ (a >> 8)) & from_dot);
     uint64_t after = o & (o - 1);   /* exact: '.' carries nothing */
     if (after) {
         /* "1.1893": the decimals end within these 8 bytes, at most 6 digits */
