@@ -8,6 +8,7 @@
 #include "portfolio/portfolio.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -414,8 +415,15 @@ int qh_portfolio_position_at(const qh_portfolio *pf, size_t i, qtr_position *out
 
 void qh_portfolio_account(const qh_portfolio *pf, int64_t now_ms, qtr_account *out)
 {
+    /* Every field is written below; of the rest, only the bytes before
+     * time_ms (size and padding) and from open_positions to the end (its
+     * padding) are zeroed, as a memset of the whole would leave them, in
+     * two 8-byte stores instead of fifteen (every candle comes here). */
+    _Static_assert(offsetof(qtr_account, time_ms) == 8 && sizeof(qtr_account) - offsetof(qtr_account, open_positions) == 8,
+                   "qtr_account's layout: the zeroing below covers its head and tail");
     const pf_acct *a = &pf->acct;
-    memset(out, 0, sizeof *out);
+    memset(out, 0, offsetof(qtr_account, time_ms));
+    memset(&out->open_positions, 0, sizeof *out - offsetof(qtr_account, open_positions));
     out->time_ms = now_ms;
     out->wallet_balance = a->wallet;
     out->unrealized_pnl = a->unrealized;
@@ -425,6 +433,8 @@ void qh_portfolio_account(const qh_portfolio *pf, int64_t now_ms, qtr_account *o
     if (!no_later_day(a->day, now_ms)) {
         /* Nothing happened yet today: the day starts from the equity now. */
         out->day_start_equity = a->equity;
+        out->daily_pnl = 0;
+        out->daily_drawdown_pct = 0;
     } else {
         out->day_start_equity = a->day_start_equity;
         out->daily_pnl = a->daily_pnl;

@@ -669,6 +669,45 @@ static void test_day_boundaries(void **st)
     }
 }
 
+/* qh_portfolio_account() writes every byte of the account, padding too
+ * (the account is copied into events and rings, and compared as bytes):
+ * into memory full of 0xA5 it writes exactly what a zeroed account with
+ * the figures set field by field holds, today and on a later day. */
+static void test_account_every_byte_written(void **st)
+{
+    (void)st;
+    qh_portfolio *pf = qh_portfolio_new(D("10000"));
+    fill_ok(pf, "BTCUSDT", QTR_SIDE_BUY, "2", "100", "0.5", DAY0 + HOUR_MS);
+    assert_int_equal(qh_portfolio_mark(pf, "BTCUSDT", D("97.5"), DAY0 + 2 * HOUR_MS), 0);
+    const int64_t reads[] = { DAY0 + 3 * HOUR_MS, DAY0 + DAY_MS + 1 };
+    for (size_t k = 0; k < 2; k++) {
+        qtr_account got, want;
+        memset(&got, 0xA5, sizeof got);
+        qh_portfolio_account(pf, reads[k], &got);
+        memset(&want, 0, sizeof want);
+        want.time_ms = reads[k];
+        want.wallet_balance = D("9999.5");
+        want.unrealized_pnl = D("-5");
+        want.equity = D("9994.5");
+        want.equity_peak = D("10000");
+        want.drawdown_pct = D("0.055");
+        if (k == 0) {
+            want.day_start_equity = D("10000");
+            want.daily_pnl = D("-5.5");
+            want.daily_drawdown_pct = D("0.055");
+        } else {
+            want.day_start_equity = D("9994.5");   /* a later day: from the equity now */
+        }
+        want.realized_pnl = 0;
+        want.fees = D("0.5");
+        want.funding = 0;
+        want.exposure = D("195");
+        want.open_positions = 1;
+        assert_memory_equal(&got, &want, sizeof got);
+    }
+    qh_portfolio_free(pf);
+}
+
 /* The drawdown percentages (from the peak and from the day's start) are
  * computed with one 128-by-64-bit division; they must equal the SDK's
  * qtr_dec_muldiv (HALF_EVEN) to the unit: edges, half-even ties (gap * 1e10
@@ -804,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_mark_at_equals_mark),
         cmocka_unit_test(test_mark_at_unchanged_equals_mark),
         cmocka_unit_test(test_day_boundaries),
+        cmocka_unit_test(test_account_every_byte_written),
         cmocka_unit_test(test_drawdown_pct_equals_muldiv),
         cmocka_unit_test(test_position_value_equals_dec_mul),
     };
