@@ -4,7 +4,8 @@
  * division: a product past 2^63 units (a whole coin at a price of some
  * thousands) sends qtr_dec_mul to the generic __divmodti4; here one 128-by-64
  * division (divq on x86-64) by the scale does it. Used on the per-candle
- * paths: the portfolio's marks, the report's exposure.
+ * paths: the portfolio's marks, the report's exposure. Also a + b and a - b
+ * as the SDK gives them, cheaper (qh_dec_add, qh_dec_sub below).
  */
 #ifndef QH_DEC_MUL_H
 #define QH_DEC_MUL_H
@@ -49,6 +50,27 @@ static inline bool qh_dec_mul_half_even(qtr_dec a, qtr_dec b, qtr_dec *out)
     q += qh_half_even_away(q, r, scale);                /* at most 2^63: no wrap */
     if (q > (uint64_t)QTR_DEC_MAX) return false;
     *out = (a < 0) != (b < 0) ? -(qtr_dec)q : (qtr_dec)q;
+    return true;
+}
+
+/* a + b and a - b as qtr_dec_add / qtr_dec_sub give them (the same
+ * result, the same refusals: a result outside [QTR_DEC_MIN, QTR_DEC_MAX],
+ * so INT64_MIN too, is refused and out left untouched), with the CPU's
+ * overflow flag instead of their 128-bit sum and range compare: a dozen
+ * instructions less each, and the per-candle paths do a dozen of them. */
+static inline bool qh_dec_add(qtr_dec a, qtr_dec b, qtr_dec *out)
+{
+    qtr_dec r;
+    if (__builtin_add_overflow(a, b, &r) || r == INT64_MIN) return false;
+    *out = r;
+    return true;
+}
+
+static inline bool qh_dec_sub(qtr_dec a, qtr_dec b, qtr_dec *out)
+{
+    qtr_dec r;
+    if (__builtin_sub_overflow(a, b, &r) || r == INT64_MIN) return false;
+    *out = r;
     return true;
 }
 

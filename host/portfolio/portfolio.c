@@ -85,7 +85,7 @@ static bool pct_below(qtr_dec reference, qtr_dec value, qtr_dec *out)
 {
     qtr_dec gap;
     if (reference <= 0 || value >= reference) { *out = 0; return true; }
-    if (!qtr_dec_sub(reference, value, &gap)) return false;
+    if (!qh_dec_sub(reference, value, &gap)) return false;
     if (value >= 0) {                  /* 0 < gap <= reference: at most 100% */
         *out = pct_of_reference((uint64_t)gap, (uint64_t)reference);
         return true;
@@ -107,10 +107,10 @@ static void roll_day(pf_acct *a, int64_t time_ms)
  * unrealized changed. */
 static bool settle(pf_acct *a)
 {
-    if (!qtr_dec_add(a->wallet, a->unrealized, &a->equity)) return false;
+    if (!qh_dec_add(a->wallet, a->unrealized, &a->equity)) return false;
     if (a->equity > a->peak) a->peak = a->equity;
     if (!pct_below(a->peak, a->equity, &a->drawdown_pct)) return false;
-    if (!qtr_dec_sub(a->equity, a->day_start_equity, &a->daily_pnl)) return false;
+    if (!qh_dec_sub(a->equity, a->day_start_equity, &a->daily_pnl)) return false;
     return pct_below(a->day_start_equity, a->equity, &a->daily_drawdown_pct);
 }
 
@@ -123,7 +123,7 @@ static bool value_at(const qtr_position *p, qtr_dec mark, qtr_dec *unrealized, q
         *notional = 0;
         return true;
     }
-    if (!qtr_dec_sub(mark, p->entry_price, &diff)) return false;
+    if (!qh_dec_sub(mark, p->entry_price, &diff)) return false;
     if (!qh_dec_mul_half_even(diff, p->qty, unrealized)) return false;
     return qh_dec_mul_half_even(qtr_dec_abs(p->qty), mark, notional);
 }
@@ -138,10 +138,10 @@ static bool swap_values(pf_acct *a, qtr_dec old_unrealized, qtr_dec old_notional
                         qtr_dec notional)
 {
     qtr_dec t;
-    if (!qtr_dec_sub(a->unrealized, old_unrealized, &t)) return false;
-    if (!qtr_dec_add(t, unrealized, &a->unrealized)) return false;
-    if (!qtr_dec_sub(a->exposure, old_notional, &t)) return false;
-    return qtr_dec_add(t, notional, &a->exposure);
+    if (!qh_dec_sub(a->unrealized, old_unrealized, &t)) return false;
+    if (!qh_dec_add(t, unrealized, &a->unrealized)) return false;
+    if (!qh_dec_sub(a->exposure, old_notional, &t)) return false;
+    return qh_dec_add(t, notional, &a->exposure);
 }
 
 /* Replace a slot's contribution to the account totals (old -> new). */
@@ -236,7 +236,7 @@ static const char *fill_position(qtr_position *p, qtr_dec delta, qtr_dec price, 
 {
     qtr_dec q0 = p->qty, q1, diff;
     *realized = 0;
-    if (!qtr_dec_add(q0, delta, &q1)) return "position quantity";
+    if (!qh_dec_add(q0, delta, &q1)) return "position quantity";
     if (q0 == 0 || qtr_dec_sign(q0) == qtr_dec_sign(delta)) {
         /* Opening or adding: move the average entry toward the fill price. */
         if (q0 == 0) {
@@ -248,7 +248,7 @@ static const char *fill_position(qtr_position *p, qtr_dec delta, qtr_dec price, 
         /* Reducing: realize on the closed part; the rest (if the fill
          * crosses zero) opens the other side at the fill price. */
         qtr_dec closed = qtr_dec_min(qtr_dec_abs(delta), qtr_dec_abs(q0));
-        if (!qtr_dec_sub(price, p->entry_price, &diff)) return "realized PnL";
+        if (!qh_dec_sub(price, p->entry_price, &diff)) return "realized PnL";
         if (!qtr_dec_mul(diff, q0 > 0 ? closed : -closed, QTR_ROUND_HALF_EVEN, realized))
             return "realized PnL";
         if (q1 == 0) p->entry_price = 0;
@@ -276,11 +276,11 @@ int qh_portfolio_apply_fill(qh_portfolio *pf, const qtr_fill *fill, qtr_position
     bad = fill_position(&s.pos, fill->side == QTR_SIDE_BUY ? fill->qty : -fill->qty, fill->price, &realized);
     if (!bad && s.pos.mark_price == 0) s.pos.mark_price = fill->price;
     if (!bad && !value_slot(&s)) bad = "unrealized PnL";
-    if (!bad && !qtr_dec_add(s.pos.realized_pnl, realized, &s.pos.realized_pnl)) bad = "realized PnL";
-    if (!bad && !qtr_dec_add(s.pos.fees, fill->fee, &s.pos.fees)) bad = "fees";
-    if (!bad && !qtr_dec_add(a.realized, realized, &a.realized)) bad = "account realized PnL";
-    if (!bad && !qtr_dec_add(a.fees, fill->fee, &a.fees)) bad = "account fees";
-    if (!bad && !(qtr_dec_add(a.wallet, realized, &t) && qtr_dec_sub(t, fill->fee, &a.wallet))) bad = "wallet";
+    if (!bad && !qh_dec_add(s.pos.realized_pnl, realized, &s.pos.realized_pnl)) bad = "realized PnL";
+    if (!bad && !qh_dec_add(s.pos.fees, fill->fee, &s.pos.fees)) bad = "fees";
+    if (!bad && !qh_dec_add(a.realized, realized, &a.realized)) bad = "account realized PnL";
+    if (!bad && !qh_dec_add(a.fees, fill->fee, &a.fees)) bad = "account fees";
+    if (!bad && !(qh_dec_add(a.wallet, realized, &t) && qh_dec_sub(t, fill->fee, &a.wallet))) bad = "wallet";
     if (!bad && !swap_contribution(&a, old_slot(pf, ix), &s)) bad = "account totals";
     if (!bad && !settle(&a)) bad = "equity";
     if (bad) return fail(pf, "fill %s %s: overflow in %s", id, fill->symbol, bad);
@@ -308,9 +308,9 @@ int qh_portfolio_apply_funding(qh_portfolio *pf, const char *symbol, qtr_dec rat
         bad = "payment";
     else
         payment = -paid;
-    if (!bad && !qtr_dec_add(s.pos.funding, payment, &s.pos.funding)) bad = "funding";
-    if (!bad && !qtr_dec_add(a.funding, payment, &a.funding)) bad = "account funding";
-    if (!bad && !qtr_dec_add(a.wallet, payment, &a.wallet)) bad = "wallet";
+    if (!bad && !qh_dec_add(s.pos.funding, payment, &s.pos.funding)) bad = "funding";
+    if (!bad && !qh_dec_add(a.funding, payment, &a.funding)) bad = "account funding";
+    if (!bad && !qh_dec_add(a.wallet, payment, &a.wallet)) bad = "wallet";
     if (!bad && !settle(&a)) bad = "equity";
     if (bad) return fail(pf, "funding %s: overflow in %s", symbol, bad);
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "market/symbol_cycle.h"
+#include "portfolio/dec_mul.h"
 #include "report/report_internal.h"
 
 #define MS_PER_YEAR (365.0 * 24.0 * 3600.0 * 1000.0)
@@ -232,7 +233,7 @@ void qh_report_on_account(qh_report *r, const qtr_account *a)
     qtr_dec dd = 0, gap;
     qtr_dec peak = a->equity > r->peak ? a->equity : r->peak;
     if (peak > 0 && a->equity < peak) {
-        bool ok = qtr_dec_sub(peak, a->equity, &gap);
+        bool ok = qh_dec_sub(peak, a->equity, &gap);
         /* gap * 100 / peak below the largest drawdown so far cannot raise it
          * (nor overflow): the exact products tell it without the division
          * each account update would pay */

@@ -45,7 +45,7 @@ bool qh_exposure_set(qh_exposure *x, qh_exposure_sym *s, qtr_dec value, int64_t 
 {
     if (value == s->value) return true;
     qtr_dec gross;
-    if (!qtr_dec_add(x->gross, value - s->value, &gross)) return false;
+    if (!qh_dec_add(x->gross, value - s->value, &gross)) return false;
     advance(x, t);
     s->integral += qtr_dec_to_display_double(s->value) * (x->g - s->g_at);
     s->g_at = x->g;

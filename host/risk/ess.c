@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "portfolio/dec_mul.h"
 #include "risk/ess_store.h"
 
 #define LOG_COMP "ess"
@@ -253,7 +254,7 @@ static bool drawdown_reaches(const qtr_account *a, qtr_dec limit)
     qtr_dec loss;
     if (a->drawdown_pct >= limit) return true;
     if (a->equity_peak <= 0 || a->equity >= a->equity_peak) return false;
-    if (!qtr_dec_sub(a->equity_peak, a->equity, &loss)) return true;   /* drawdown_pct: QTR_DEC_MAX */
+    if (!qh_dec_sub(a->equity_peak, a->equity, &loss)) return true;   /* drawdown_pct: QTR_DEC_MAX */
     return percent_reaches(loss, a->equity_peak, limit);
 }
 
@@ -263,7 +264,7 @@ static bool daily_loss_reaches(const qtr_account *a, qtr_dec limit)
     if (a->daily_drawdown_pct >= limit) return true;
     if (a->day_start_equity <= 0) return false;
     qtr_dec loss = a->daily_pnl < 0 ? -a->daily_pnl : 0, by_equity;
-    if (!qtr_dec_sub(a->day_start_equity, a->equity, &by_equity)) return true;   /* QTR_DEC_MAX */
+    if (!qh_dec_sub(a->day_start_equity, a->equity, &by_equity)) return true;   /* QTR_DEC_MAX */
     loss = qtr_dec_max(loss, by_equity);
     return loss > 0 && percent_reaches(loss, a->day_start_equity, limit);
 }

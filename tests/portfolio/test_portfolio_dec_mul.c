@@ -67,6 +67,54 @@ static void random_pairs_agree(void **state)
     }
 }
 
+/* qh_dec_add / qh_dec_sub against qtr_dec_add / qtr_dec_sub: the same sum
+ * or difference, the same refusal (a result outside the symmetric range:
+ * INT64_MIN too, and inputs of INT64_MIN), out untouched when refused. Every
+ * pair of edges (each sign) and random pairs near the ends of the range. */
+static void expect_same_add_sub(qtr_dec a, qtr_dec b)
+{
+    qtr_dec want = 11, got = 11;
+    bool ok_want = qtr_dec_add(a, b, &want), ok_got = qh_dec_add(a, b, &got);
+    if (ok_want != ok_got || want != got)
+        fail_msg("%lld + %lld: qtr_dec_add %d %lld, qh_dec_add %d %lld", (long long)a, (long long)b, ok_want,
+                 (long long)want, ok_got, (long long)got);
+    want = got = 11;
+    ok_want = qtr_dec_sub(a, b, &want), ok_got = qh_dec_sub(a, b, &got);
+    if (ok_want != ok_got || want != got)
+        fail_msg("%lld - %lld: qtr_dec_sub %d %lld, qh_dec_sub %d %lld", (long long)a, (long long)b, ok_want,
+                 (long long)want, ok_got, (long long)got);
+}
+
+static void add_sub_agree(void **state)
+{
+    (void)state;
+    size_t n = sizeof edges / sizeof edges[0];
+    const qtr_dec extra[] = { INT64_MIN, INT64_MIN + 1, INT64_MIN + 2, QTR_DEC_MAX, QTR_DEC_MAX - 1, -1, 0, 1 };
+    for (size_t i = 0; i < n + 8; i++) {
+        qtr_dec a = i < n ? edges[i] : extra[i - n];
+        for (size_t j = 0; j < n + 8; j++) {
+            qtr_dec b = j < n ? edges[j] : extra[j - n];
+            expect_same_add_sub(a, b);
+            if (a != INT64_MIN) expect_same_add_sub(-a, b);
+            if (b != INT64_MIN) expect_same_add_sub(a, -b);
+        }
+    }
+    uint64_t s = 0x2545f4914f6cdd1du;
+    for (int k = 0; k < 200000; k++) {
+        qtr_dec a = (qtr_dec)(next(&s) >> (1 + next(&s) % 63)), b = (qtr_dec)(next(&s) >> (1 + next(&s) % 63));
+        if (next(&s) & 1) a = -a;
+        if (next(&s) & 1) b = -b;
+        expect_same_add_sub(a, b);
+        /* sums that land on or next to the ends of the range */
+        qtr_dec edge = (next(&s) & 1) ? QTR_DEC_MAX : QTR_DEC_MIN, off = (qtr_dec)(next(&s) % 3) - 1;
+        qtr_dec b_sum, b_diff;   /* a + b_sum and a - b_diff at edge + off (where b fits int64) */
+        if (!__builtin_sub_overflow(edge, a, &b_sum) && !__builtin_add_overflow(b_sum, off, &b_sum))
+            expect_same_add_sub(a, b_sum);
+        if (!__builtin_sub_overflow(a, edge, &b_diff) && !__builtin_add_overflow(b_diff, off, &b_diff))
+            expect_same_add_sub(a, b_diff);
+    }
+}
+
 /* The examples the report's exposure meets: a coin at a five-figure price
  * (past 2^63 units before the division) and a tie rounded to even. */
 static void worked_examples(void **state)
@@ -92,6 +140,7 @@ int main(void)
         cmocka_unit_test(edges_agree),
         cmocka_unit_test(random_pairs_agree),
         cmocka_unit_test(worked_examples),
+        cmocka_unit_test(add_sub_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
