@@ -669,6 +669,125 @@ static void test_day_boundaries(void **st)
     }
 }
 
+/* The account's running totals (unrealized PnL, exposure, open count,
+ * equity, peak, drawdowns), kept by adding each update's change, against a
+ * full recomputation from every position after each step of long random
+ * sequences: fills that open, add, reduce, close to flat and flip, funding,
+ * marks by name and by index (the per-candle path) on twelve symbols in
+ * random order, times that go back and cross days, and marks at prices so
+ * high that valuing them overflows (refused: nothing may change). A
+ * second portfolio marked only by name must agree byte for byte. */
+#define RS_SYMS 12
+static uint64_t rs_next(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *s >> 16;
+}
+
+static qtr_dec rs_pct(qtr_dec reference, qtr_dec value)
+{
+    qtr_dec out = 0;
+    if (reference <= 0 || value >= reference) return 0;
+    assert_true(qtr_dec_muldiv(reference - value, QTR_DEC_INT(100), reference, QTR_ROUND_HALF_EVEN, &out));
+    return out;
+}
+
+static void check_recomputed(const qh_portfolio *pf, int64_t now, qtr_dec start, qtr_dec peak, int64_t day,
+                             qtr_dec day_start)
+{
+    qtr_account a = acct_of(pf, now);
+    qtr_dec unrealized = 0, exposure = 0, realized = 0, fees = 0, funding = 0;
+    int32_t open = 0;
+    for (size_t i = 0; i < qh_portfolio_symbol_count(pf); i++) {
+        qtr_position p;
+        assert_int_equal(qh_portfolio_position_at(pf, i, &p), 0);
+        qtr_dec u = 0, n = 0;
+        if (p.qty != 0) {
+            assert_true(qtr_dec_mul(p.mark_price - p.entry_price, p.qty, QTR_ROUND_HALF_EVEN, &u));
+            assert_true(qtr_dec_mul(qtr_dec_abs(p.qty), p.mark_price, QTR_ROUND_HALF_EVEN, &n));
+            open++;
+        }
+        assert_int_equal(p.unrealized_pnl, u);
+        unrealized += u, exposure += n, realized += p.realized_pnl, fees += p.fees, funding += p.funding;
+    }
+    assert_int_equal(a.unrealized_pnl, unrealized);
+    assert_int_equal(a.exposure, exposure);
+    assert_int_equal(a.open_positions, open);
+    assert_int_equal(a.realized_pnl, realized);
+    assert_int_equal(a.fees, fees);
+    assert_int_equal(a.funding, funding);
+    assert_int_equal(a.wallet_balance, start + realized - fees + funding);
+    assert_int_equal(a.equity, a.wallet_balance + unrealized);
+    assert_int_equal(a.equity_peak, peak);
+    assert_int_equal(a.drawdown_pct, rs_pct(peak, a.equity));
+    if (floor_day(now) == day) {
+        assert_int_equal(a.day_start_equity, day_start);
+        assert_int_equal(a.daily_pnl, a.equity - day_start);
+        assert_int_equal(a.daily_drawdown_pct, rs_pct(day_start, a.equity));
+    }
+}
+
+static void test_running_totals_equal_recomputation(void **st)
+{
+    (void)st;
+    char names[RS_SYMS][16];
+    for (int k = 0; k < RS_SYMS; k++) snprintf(names[k], sizeof names[k], "S%02dUSDT", k);
+    uint64_t rng = 12345;
+    for (int run = 0; run < 40; run++) {
+        const qtr_dec start = D("100000");
+        qh_portfolio *pf = qh_portfolio_new(start), *by_name = qh_portfolio_new(start);
+        qtr_dec peak = start, day_start = start;
+        int64_t t = DAY0, latest = INT64_MIN, day = INT64_MIN;
+        qtr_dec last_px[RS_SYMS];
+        for (int k = 0; k < RS_SYMS; k++) last_px[k] = D("100");
+        for (int step = 0; step < 1500; step++) {
+            uint64_t u = rs_next(&rng);
+            int k = (int)(u % RS_SYMS);
+            t += (int64_t)(rs_next(&rng) % (3 * HOUR_MS)) - (u % 23 == 0 ? 5 * HOUR_MS : 0);
+            qtr_account before = acct_of(pf, latest > t ? latest : t);
+            uint64_t what = rs_next(&rng) % 100;
+            int rc_a, rc_b;
+            if (what < 15) {   /* a fill: 1 to 40 tenths, either side */
+                qtr_dec qty = (qtr_dec)(1 + rs_next(&rng) % 40) * D("0.1");
+                qtr_fill f = make_fill(names[k], rs_next(&rng) % 2 ? QTR_SIDE_SELL : QTR_SIDE_BUY, "1", "1", "0.01", t);
+                f.qty = qty;
+                f.price = last_px[k];
+                rc_a = qh_portfolio_apply_fill(pf, &f, NULL);
+                rc_b = qh_portfolio_apply_fill(by_name, &f, NULL);
+            } else if (what < 20) {   /* funding at +-0.01% */
+                qtr_dec rate = rs_next(&rng) % 2 ? D("0.0001") : D("-0.0001");
+                rc_a = qh_portfolio_apply_funding(pf, names[k], rate, last_px[k], t, NULL);
+                rc_b = qh_portfolio_apply_funding(by_name, names[k], rate, last_px[k], t, NULL);
+            } else {   /* a mark: a walk around 100, the same again, or one that overflows */
+                qtr_dec px = last_px[k];
+                uint64_t m = rs_next(&rng) % 50;
+                if (m == 0) px = QTR_DEC_MAX / 2;
+                else if (m > 5) px += (qtr_dec)(rs_next(&rng) % 2000001) - 1000000;
+                if (px <= 0) px = D("1");
+                int32_t ix = qh_portfolio_index_of(pf, names[k]);
+                rc_a = ix >= 0 ? qh_portfolio_mark_at(pf, (size_t)ix, px, t) : qh_portfolio_mark(pf, names[k], px, t);
+                rc_b = qh_portfolio_mark(by_name, names[k], px, t);
+                if (rc_a == 0 && px != QTR_DEC_MAX / 2) last_px[k] = px;
+            }
+            assert_int_equal(rc_a, rc_b);
+            int64_t now = latest > t ? latest : t;
+            if (rc_a == 0) {
+                if (floor_day(t) > day) day = floor_day(t), day_start = before.equity;
+                if (t > latest) latest = t, now = t;
+            } else {   /* refused: the account as it was */
+                qtr_account after = acct_of(pf, now);
+                assert_memory_equal(&before, &after, sizeof before);
+            }
+            qtr_account a = acct_of(pf, now), b = acct_of(by_name, now);
+            assert_memory_equal(&a, &b, sizeof a);
+            if (a.equity > peak) peak = a.equity;
+            check_recomputed(pf, now, start, peak, day, day_start);
+        }
+        qh_portfolio_free(pf);
+        qh_portfolio_free(by_name);
+    }
+}
+
 /* qh_portfolio_account() writes every byte of the account, padding too
  * (the account is copied into events and rings, and compared as bytes):
  * into memory full of 0xA5 it writes exactly what a zeroed account with
@@ -844,6 +963,7 @@ int main(void)
         cmocka_unit_test(test_mark_at_unchanged_equals_mark),
         cmocka_unit_test(test_day_boundaries),
         cmocka_unit_test(test_account_every_byte_written),
+        cmocka_unit_test(test_running_totals_equal_recomputation),
         cmocka_unit_test(test_drawdown_pct_equals_muldiv),
         cmocka_unit_test(test_position_value_equals_dec_mul),
     };
