@@ -16,13 +16,8 @@ static int64_t days_from_civil(int64_t y, int64_t m)
     return era * 146097 + doe - 719468;
 }
 
-bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity)
+bool qh_report_months_on_equity_new_month(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity)
 {
-    /* most updates fall in the month of the one before: no calendar work */
-    if (m->n && t >= m->last_from && t < m->last_to) {
-        m->items[m->n - 1].end_equity = equity;
-        return true;
-    }
     time_t s = (time_t)(t / 1000);
     struct tm tm;
     if (!gmtime_r(&s, &tm)) return true;

@@ -25,8 +25,20 @@ typedef struct qh_report_months {
     int64_t last_from, last_to;        /* the last month's UTC ms, [from, to) */
 } qh_report_months;
 
-/* The equity at time t (UTC ms), in time order. false if memory is short. */
-bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity);
+/* qh_report_months_on_equity() for a time outside the last month. */
+bool qh_report_months_on_equity_new_month(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity);
+
+/* The equity at time t (UTC ms), in time order. false if memory is short.
+ * Inline: every account update comes here, and most fall in the month of
+ * the one before (no calendar work, no call). */
+static inline bool qh_report_months_on_equity(qh_report_months *m, int64_t t, qtr_dec equity, qtr_dec start_equity)
+{
+    if (m->n && t >= m->last_from && t < m->last_to) {
+        m->items[m->n - 1].end_equity = equity;
+        return true;
+    }
+    return qh_report_months_on_equity_new_month(m, t, equity, start_equity);
+}
 /* ,"monthly_returns":[{"month":"2021-11","start_equity":"…","end_equity":"…","return_pct":x},…] */
 void qh_report_months_write_json(const qh_report_months *m, FILE *out);
 void qh_report_months_free(qh_report_months *m);

@@ -602,6 +602,40 @@ static void long_one_at_100(qh_report *r, const char *symbol)
  * then in random orders, a new one joining: each symbol's open position is
  * valued at its own last close (the report's per-candle symbol lookup tries
  * the symbol after the last one first: market/symbol_cycle.h). */
+/* The month of an update one ms either side of a month's first ms (and on
+ * it), going forwards through month and year ends and a leap February:
+ * the month the calendar says, with its end equity, each month once. The
+ * last month's bounds decide most updates without the calendar. */
+static void test_months_at_their_edges(void **st)
+{
+    (void)st;
+    /* 2023-12-01, 2024-01-01, 2024-02-01, 2024-03-01 (after 29 days), 2024-04-01 */
+    const int64_t firsts[] = { INT64_C(1701388800000), INT64_C(1704067200000), INT64_C(1706745600000),
+                               INT64_C(1709251200000), INT64_C(1711929600000) };
+    const int32_t ys[] = { 2023, 2024, 2024, 2024, 2024 }, ms[] = { 12, 1, 2, 3, 4 };
+    qh_report_months m = { 0 };
+    assert_true(qh_report_months_on_equity(&m, firsts[0] - 1, 5, 1));   /* 2023-11 */
+    for (size_t k = 0; k < 5; k++) {
+        for (int64_t d = 0; d <= 1; d++) {
+            qtr_dec e = (qtr_dec)(100 * k + (size_t)d + 10);
+            assert_true(qh_report_months_on_equity(&m, firsts[k] + d, e, 1));
+            assert_int_equal(m.n, k + 2);
+            assert_int_equal(m.items[m.n - 1].year, ys[k]);
+            assert_int_equal(m.items[m.n - 1].month, ms[k]);
+            assert_int_equal(m.items[m.n - 1].end_equity, e);
+        }
+        if (k < 4) {   /* the month's last ms: still this month */
+            assert_true(qh_report_months_on_equity(&m, firsts[k + 1] - 1, 7, 1));
+            assert_int_equal(m.n, k + 2);
+            assert_int_equal(m.items[m.n - 1].end_equity, 7);
+        }
+    }
+    assert_int_equal(m.items[0].year, 2023);
+    assert_int_equal(m.items[0].month, 11);
+    for (size_t i = 1; i < m.n; i++) assert_int_equal(m.items[i].start_equity, i == 1 ? 5 : 7);
+    qh_report_months_free(&m);
+}
+
 static void test_candle_symbols_in_any_order(void **st)
 {
     (void)st;
@@ -780,6 +814,7 @@ int main(void)
         cmocka_unit_test(test_sortino_calmar_and_months),
         cmocka_unit_test(test_exposure_and_turnover),
         cmocka_unit_test(test_months_follow_the_calendar),
+        cmocka_unit_test(test_months_at_their_edges),
         cmocka_unit_test(test_candle_symbols_in_any_order),
         cmocka_unit_test(test_max_drawdown_random_paths),
         cmocka_unit_test(test_returns_equal_converting_each_time),
