@@ -1,13 +1,8 @@
 /* report_series.c — see report_series.h. */
 #include "report/report_series.h"
 
-void qh_series_add(qh_series *s, int64_t t, qtr_dec v)
+void qh_series_keep(qh_series *s, int64_t t, qtr_dec v)
 {
-    if (!s->stride) s->stride = 1;
-    s->has_last = true;
-    s->last_t = t;
-    s->last_v = v;
-    if (s->seen++ % s->stride) return;
     if (s->n == QH_SERIES_MAX) {
         for (size_t i = 0; i < QH_SERIES_MAX / 2; i++) {
             s->t[i] = s->t[2 * i];

@@ -25,7 +25,20 @@ typedef struct qh_series {
     qtr_dec last_v;
 } qh_series;
 
-void qh_series_add(qh_series *s, int64_t t, qtr_dec v);
+/* The part of qh_series_add() for a point that is kept (not for callers). */
+void qh_series_keep(qh_series *s, int64_t t, qtr_dec v);
+
+/* Add a point. Inline: every candle and account update adds one, and
+ * most of a long run's are not kept (no call for them). */
+static inline void qh_series_add(qh_series *s, int64_t t, qtr_dec v)
+{
+    if (!s->stride) s->stride = 1;
+    s->has_last = true;
+    s->last_t = t;
+    s->last_v = v;
+    if (s->seen++ % s->stride) return;
+    qh_series_keep(s, t, v);
+}
 /* The kept points plus the last one added: how many written to t/v (cap
  * QH_SERIES_MAX + 1). */
 size_t qh_series_points(const qh_series *s, int64_t *t, qtr_dec *v);

@@ -17,6 +17,7 @@
 #include "report/report.h"
 #include "report/report_activity.h"
 #include "report/report_months.h"
+#include "report/report_series.h"
 
 #define HOUR INT64_C(3600000)
 #define T0 INT64_C(1704067200000)   /* 2024-01-01T00:00:00Z */
@@ -636,6 +637,65 @@ static void test_months_at_their_edges(void **st)
     qh_report_months_free(&m);
 }
 
+/* The chart series keeps at most QH_SERIES_MAX points by dropping every
+ * other one when full: qh_series_add (inline, its kept points handed to
+ * qh_series_keep) against this model of the rule, written in one piece,
+ * over runs of every length up to 9 fills and a little past each: the same
+ * kept points, the same last point, the same counters. */
+typedef struct series_model {
+    int64_t t[QH_SERIES_MAX];
+    qtr_dec v[QH_SERIES_MAX];
+    size_t n;
+    uint64_t stride, seen;
+} series_model;
+
+static void model_add(series_model *m, int64_t t, qtr_dec v)
+{
+    if (!m->stride) m->stride = 1;
+    if (m->seen++ % m->stride) return;
+    if (m->n == QH_SERIES_MAX) {
+        for (size_t i = 0; i < QH_SERIES_MAX / 2; i++) m->t[i] = m->t[2 * i], m->v[i] = m->v[2 * i];
+        m->n = QH_SERIES_MAX / 2;
+        m->stride *= 2;
+        if ((m->seen - 1) % m->stride) return;
+    }
+    m->t[m->n] = t;
+    m->v[m->n++] = v;
+}
+
+static void test_series_keeps_what_the_rule_says(void **st)
+{
+    (void)st;
+    static qh_series s;
+    static series_model m;
+    static int64_t ts[QH_SERIES_MAX + 1];
+    static qtr_dec vs[QH_SERIES_MAX + 1];
+    const int64_t lengths[] = { 0, 1, 2, QH_SERIES_MAX - 1, QH_SERIES_MAX, QH_SERIES_MAX + 1, 2 * QH_SERIES_MAX + 3,
+                                5 * QH_SERIES_MAX + 7, 9 * QH_SERIES_MAX, 9 * QH_SERIES_MAX + 1, 100000 };
+    for (size_t k = 0; k < sizeof lengths / sizeof lengths[0]; k++) {
+        memset(&s, 0, sizeof s);
+        memset(&m, 0, sizeof m);
+        for (int64_t i = 0; i < lengths[k]; i++) {
+            qh_series_add(&s, T0 + i * 60000, (qtr_dec)(i * 7 - 3));
+            model_add(&m, T0 + i * 60000, (qtr_dec)(i * 7 - 3));
+        }
+        assert_int_equal(s.n, m.n);
+        assert_int_equal(s.seen, m.seen);
+        assert_int_equal(s.stride, m.stride);
+        size_t n = qh_series_points(&s, ts, vs);
+        size_t want = m.n + (lengths[k] > 0 && (m.n == 0 || m.t[m.n - 1] != T0 + (lengths[k] - 1) * 60000));
+        assert_int_equal(n, want);
+        for (size_t i = 0; i < m.n; i++) {
+            assert_int_equal(ts[i], m.t[i]);
+            assert_int_equal(vs[i], m.v[i]);
+        }
+        if (lengths[k] > 0) {
+            assert_int_equal(ts[n - 1], T0 + (lengths[k] - 1) * 60000);
+            assert_int_equal(vs[n - 1], (lengths[k] - 1) * 7 - 3);
+        }
+    }
+}
+
 static void test_candle_symbols_in_any_order(void **st)
 {
     (void)st;
@@ -815,6 +875,7 @@ int main(void)
         cmocka_unit_test(test_exposure_and_turnover),
         cmocka_unit_test(test_months_follow_the_calendar),
         cmocka_unit_test(test_months_at_their_edges),
+        cmocka_unit_test(test_series_keeps_what_the_rule_says),
         cmocka_unit_test(test_candle_symbols_in_any_order),
         cmocka_unit_test(test_max_drawdown_random_paths),
         cmocka_unit_test(test_returns_equal_converting_each_time),
