@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "qc/bytes_eq.h"
-#include "qc/hash.h"
+#include "qc/strmap_hash.h"
 
 struct qc_strmap {
     size_t key_max;
@@ -75,38 +75,21 @@ bool qc_strmap_key_ok(const qc_strmap *m, const char *key)
     return key && key[0] && memchr(key, '\0', m->key_max) != NULL;
 }
 
-/* A key as every operation sees it: its length and hash, found in one pass
- * that reads at most key_max bytes (no strlen/memchr, then a second pass to
- * hash). False for a key qc_strmap_key_ok() refuses. */
+/* A key as every operation sees it: its length (strnlen, bounded by
+ * key_max) and its qc_strmap_hash, read a word at a time within the length
+ * only. False for a key qc_strmap_key_ok() refuses. */
 typedef struct key_info {
     size_t len;
-    uint32_t hash;              /* qc_hash_nonzero(key) */
+    uint32_t hash;              /* qc_strmap_hash(key, len) */
 } key_info;
 
 static bool scan_key(const qc_strmap *m, const char *key, key_info *k)
 {
     if (!key) return false;
-    const uint8_t *b = (const uint8_t *)key;
-    uint32_t h = QC_FNV1A32_OFFSET;
-    size_t n = 0;
-    /* four bytes a round while four more fit under key_max: one bound check
-     * a round, not one a byte; each byte is read only if none before it was
-     * the NUL */
-#define QC_SCAN_BYTE(i) \
-    if (!b[n + (i)]) { n += (i); goto done; } \
-    h = (h ^ b[n + (i)]) * QC_FNV1A32_PRIME;
-    for (; n + 4 <= m->key_max; n += 4) {
-        QC_SCAN_BYTE(0)
-        QC_SCAN_BYTE(1)
-        QC_SCAN_BYTE(2)
-        QC_SCAN_BYTE(3)
-    }
-#undef QC_SCAN_BYTE
-    for (; n < m->key_max && b[n]; n++) h = (h ^ b[n]) * QC_FNV1A32_PRIME;
-done:
+    size_t n = strnlen(key, m->key_max);
     if (n == 0 || n == m->key_max) return false;
     k->len = n;
-    k->hash = h ? h : 1;
+    k->hash = qc_strmap_hash(key, n);
     return true;
 }
 
