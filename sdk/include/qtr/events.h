@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <qtr/event_types.h>
 #include <qtr/money.h>
@@ -410,11 +411,18 @@ static inline bool qtr_client_id_valid(const char *s)
 static inline void qtr_order_update_for_intent(const qtr_order_intent *in, qtr_order_status status,
                                                const char *reason, int64_t time_ms, qtr_order_update *u)
 {
-    size_t i;
-    for (i = 0; i < sizeof *u; i++) ((unsigned char *)u)[i] = 0;
-    for (i = 0; i + 1 < sizeof u->symbol && in->symbol[i]; i++) u->symbol[i] = in->symbol[i];
-    for (i = 0; i + 1 < sizeof u->client_id && in->client_id[i]; i++) u->client_id[i] = in->client_id[i];
-    for (i = 0; reason && i + 1 < sizeof u->reason && reason[i]; i++) u->reason[i] = reason[i];
+    /* zeroed, then each text copied up to its NUL or cap - 1 bytes (the
+     * rest stays zero): one memset and a memcpy a field, not a store a byte */
+    memset(u, 0, sizeof *u);
+    const char *nul = (const char *)memchr(in->symbol, '\0', sizeof u->symbol - 1);
+    memcpy(u->symbol, in->symbol, nul ? (size_t)(nul - in->symbol) : sizeof u->symbol - 1);
+    nul = (const char *)memchr(in->client_id, '\0', sizeof u->client_id - 1);
+    memcpy(u->client_id, in->client_id, nul ? (size_t)(nul - in->client_id) : sizeof u->client_id - 1);
+    if (reason) {   /* any string, maybe shorter than the field: no memchr past its NUL */
+        size_t n = 0;
+        while (n + 1 < sizeof u->reason && reason[n]) n++;
+        memcpy(u->reason, reason, n);
+    }
     u->time_ms = time_ms;
     u->side = in->side;
     u->type = in->type;

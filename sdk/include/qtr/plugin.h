@@ -62,6 +62,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <qtr/events.h>
 #include <qtr/exits.h>
@@ -648,10 +649,13 @@ typedef const qtr_plugin_desc *(*qtr_plugin_entry_fn)(uint32_t host_abi, uint32_
 /* Copy a NUL-terminated string into a fixed field, always terminating it. */
 static inline void qtr_strlcpy(char *dst, const char *src, size_t cap)
 {
-    size_t i = 0;
     if (!cap) return;
-    for (; src && src[i] && i + 1 < cap; i++) dst[i] = src[i];
-    dst[i] = '\0';
+    size_t n = 0;
+    if (src) {   /* its length (at most cap - 1), then one copy, not a store a byte */
+        while (n + 1 < cap && src[n]) n++;
+        memmove(dst, src, n);
+    }
+    dst[n] = '\0';
 }
 
 #ifdef __cplusplus
