@@ -44,6 +44,10 @@ struct qh_exits {
     /* Live trailing stops not yet activated, over every symbol: while 0, a
      * price (each candle, each mark) costs no lookup at all. */
     size_t n_waiting;
+    /* The symbol found last: an order's update, fill and position events
+     * name the same one, so a strcmp with it spares a map lookup. Slots in
+     * syms are never removed, so it stays valid. */
+    exit_symbol *last;
 };
 
 static void logf_(qh_exits *m, qtr_log_level level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -91,11 +95,21 @@ void qh_exits_free(qh_exits *m)
     free(m);
 }
 
-static exit_symbol *find(const qh_exits *m, const char *symbol)
+static exit_symbol *lookup(const qh_exits *m, const char *symbol)
 {
     int64_t slot;
+    if (!m->n_syms) return NULL;   /* no plan on any symbol (a run without exits): every event, no lookup */
     if (!symbol || !qc_strmap_key_ok(m->index, symbol) || !qc_strmap_get(m->index, symbol, &slot)) return NULL;
     return &m->syms[slot];
+}
+
+/* lookup, trying the symbol found last first (equal to it: a valid key). */
+static exit_symbol *find(qh_exits *m, const char *symbol)
+{
+    if (symbol && m->last && strcmp(m->last->symbol, symbol) == 0) return m->last;
+    exit_symbol *s = lookup(m, symbol);
+    if (s) m->last = s;
+    return s;
 }
 
 static exit_symbol *get(qh_exits *m, const char *symbol)
@@ -581,7 +595,7 @@ void qh_exits_check(qh_exits *m)
 
 size_t qh_exits_live(const qh_exits *m, const char *symbol, qh_exit_live *out, size_t cap)
 {
-    const exit_symbol *s = find(m, symbol);
+    const exit_symbol *s = lookup(m, symbol);
     size_t n = 0;
     for (size_t i = 0; s && i < s->n_live && n < cap; i++) out[n++] = s->live[i];
     return n;

@@ -293,6 +293,53 @@ static void test_set_while_open_and_clear(void **state)
     assert_int_equal(qh_exits_clear_plan(w->m, "BTCUSDT"), QTR_ENOTFOUND);
 }
 
+/* Events name their symbol by its field: the manager finds the right one
+ * whichever it found last, symbols that are prefixes of each other are
+ * told apart, and an event for a symbol without a plan does nothing, with
+ * plans on other symbols or none at all. */
+static void position_of(world *w, const char *symbol, const char *qty, const char *entry)
+{
+    qtr_position p = w->f.pos;
+    memset(p.symbol, 0, sizeof p.symbol);
+    qtr_strlcpy(p.symbol, symbol, sizeof p.symbol);
+    p.qty = D(qty);
+    p.entry_price = D(entry);
+    qh_exits_on_position(w->m, &p);
+}
+
+static void test_events_find_their_own_symbol(void **state)
+{
+    world *w = *state;
+    qtr_exit_plan p = full_plan();
+    position_of(w, "BTCUSDT", "0.003", "100");   /* no plan anywhere yet */
+    assert_int_equal(w->f.n_sent, 0);
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT2", "s", &p, NULL, 0), QTR_OK);
+    assert_int_equal(qh_exits_set_plan(w->m, "BTC", "s", &p, NULL, 0), QTR_OK);
+    position_of(w, "BTCUSDT2", "0.003", "100");
+    assert_int_equal(w->f.n_sent, 4);
+    position_of(w, "ETHUSDT", "0.003", "100");      /* no plan there */
+    position_of(w, "BTCUSDT2X", "0.003", "100");
+    assert_int_equal(w->f.n_sent, 4);
+    position_of(w, "BTC", "-0.002", "50");
+    assert_int_equal(w->f.n_sent, 8);
+    for (size_t i = 4; i < 8; i++) assert_string_equal(w->f.sent[i].symbol, "BTC");
+    position_of(w, "BTCUSDT", "0.004", "100");
+    assert_int_equal(w->f.n_sent, 12);
+    for (size_t i = 8; i < 12; i++) assert_string_equal(w->f.sent[i].symbol, "BTCUSDT");
+    qh_exit_live live[16];
+    assert_int_equal(qh_exits_live(w->m, "BTCUSDT2", live, 16), 4);
+    assert_int_equal(qh_exits_live(w->m, "BTC", live, 16), 4);
+    assert_int_equal(qh_exits_live(w->m, "BTCUSDT", live, 16), 4);
+    assert_int_equal(qh_exits_live(w->m, "BTCU", live, 16), 0);
+    /* BTCUSDT2 goes flat after BTCUSDT was found last: only its exits go */
+    position_of(w, "BTCUSDT2", "0", "0");
+    assert_int_equal(w->f.n_cancelled, 4);
+    for (size_t i = 0; i < 4; i++) assert_true(fake_was_cancelled(&w->f, w->f.sent[i].client_id));
+    assert_int_equal(qh_exits_live(w->m, "BTCUSDT", live, 16), 4);
+    assert_int_equal(qh_exits_live(w->m, "BTC", live, 16), 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -304,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cancelled_stop_comes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_while_open_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_places_refused_exits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_find_their_own_symbol, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
