@@ -214,7 +214,7 @@ qtr_dec qh_risk_notional(qtr_dec qty, qtr_dec price)
     qtr__u128 num = (qtr__u128)(uint64_t)qtr_dec_abs(qty) * (uint64_t)qtr_dec_abs(price);
     const uint64_t scale = (uint64_t)QTR_DEC_SCALE;
     if ((uint64_t)(num >> 64) >= scale) return QTR_DEC_MAX;   /* the quotient is 2^64 or more */
-    uint64_t r, q = qh_div_128_by_64(num, scale, &r);
+    uint64_t r, q = qc_div_128_by_64(num, scale, &r);
     if (q > (uint64_t)QTR_DEC_MAX - (r != 0)) return QTR_DEC_MAX;
     return (qtr_dec)(q + (r != 0));
 }

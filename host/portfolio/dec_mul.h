@@ -15,26 +15,7 @@
 
 #include <qtr/money.h>
 
-/* num / d and its remainder, for (num >> 64) < d: the quotient fits 64 bits.
- * On x86-64 one divq (it cannot trap under that bound). */
-static inline uint64_t qh_div_128_by_64(qtr__u128 num, uint64_t d, uint64_t *rem)
-{
-    uint64_t q, r;
-#if defined(__x86_64__)
-    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(d));
-#else
-    q = (uint64_t)(num / d);
-    r = (uint64_t)(num % d);
-#endif
-    *rem = r;
-    return q;
-}
-
-/* Whether a quotient q with remainder r of a division by d rounds up, half-even. */
-static inline bool qh_half_even_away(uint64_t q, uint64_t r, uint64_t d)
-{
-    return r > d - r || (r == d - r && (q & 1) != 0);
-}
+#include "qc/div128.h"
 
 /* a * b rounded half-even; false when it overflows (out untouched). The
  * magnitudes are multiplied and the sign put back after: half-even rounding
@@ -45,9 +26,9 @@ static inline bool qh_dec_mul_half_even(qtr_dec a, qtr_dec b, qtr_dec *out)
     qtr__u128 num = (qtr__u128)ma * mb;
     const uint64_t scale = (uint64_t)QTR_DEC_SCALE;
     if ((uint64_t)(num >> 64) >= scale) return false;   /* the quotient is 2^64 or more */
-    uint64_t r, q = qh_div_128_by_64(num, scale, &r);
+    uint64_t r, q = qc_div_128_by_64(num, scale, &r);
     if (q > (uint64_t)QTR_DEC_MAX) return false;
-    q += qh_half_even_away(q, r, scale);                /* at most 2^63: no wrap */
+    q += qc_half_even_away(q, r, scale);                /* at most 2^63: no wrap */
     if (q > (uint64_t)QTR_DEC_MAX) return false;
     *out = (a < 0) != (b < 0) ? -(qtr_dec)q : (qtr_dec)q;
     return true;

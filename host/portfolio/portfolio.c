@@ -75,8 +75,8 @@ static bool no_later_day(int64_t day, int64_t time_ms)
  * most 100 (1e10 units), so the product's high half is below reference. */
 static qtr_dec pct_of_reference(uint64_t gap, uint64_t reference)
 {
-    uint64_t r, q = qh_div_128_by_64((qtr__u128)gap * (uint64_t)QTR_DEC_INT(100), reference, &r);
-    return (qtr_dec)(q + qh_half_even_away(q, r, reference));
+    uint64_t r, q = qc_div_128_by_64((qtr__u128)gap * (uint64_t)QTR_DEC_INT(100), reference, &r);
+    return (qtr_dec)(q + qc_half_even_away(q, r, reference));
 }
 
 /* How far `value` is below `reference`, in percent; 0 when not below or when

@@ -15,6 +15,8 @@
 
 #include <qtr/money.h>
 
+#include "qc/div128.h"
+
 /* The fast case: 0 <= num, 0 < den < 2^64, num / den < 2^64. */
 static inline bool qtr_paper_div_fits(qtr__i128 num, qtr__i128 den)
 {
@@ -22,26 +24,11 @@ static inline bool qtr_paper_div_fits(qtr__i128 num, qtr__i128 den)
            (uint64_t)((qtr__u128)num >> 64) < (uint64_t)den;
 }
 
-/* num / den in the fast case, remainder in *rem. On x86-64 one divq, which
- * cannot trap there (the high half is below the divisor). */
-static inline uint64_t qtr_paper_div_u64(qtr__u128 num, uint64_t den, uint64_t *rem)
-{
-    uint64_t q, r;
-#if defined(__x86_64__)
-    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"((uint64_t)num), "d"((uint64_t)(num >> 64)), "rm"(den));
-#else
-    q = (uint64_t)(num / den);
-    r = (uint64_t)(num % den);
-#endif
-    *rem = r;
-    return q;
-}
-
 /* num / den and num % den (rem may be NULL), as C computes them; den != 0. */
 static inline qtr__i128 qtr_paper_divmod(qtr__i128 num, qtr__i128 den, qtr__i128 *rem)
 {
     if (qtr_paper_div_fits(num, den)) {
-        uint64_t r, q = qtr_paper_div_u64((qtr__u128)num, (uint64_t)den, &r);
+        uint64_t r, q = qc_div_128_by_64((qtr__u128)num, (uint64_t)den, &r);
         if (rem) *rem = (qtr__i128)r;
         return (qtr__i128)q;
     }
@@ -53,9 +40,9 @@ static inline qtr__i128 qtr_paper_divmod(qtr__i128 num, qtr__i128 den, qtr__i128
 static inline qtr__i128 qtr_paper_div_half_even(qtr__i128 num, qtr__i128 den)
 {
     if (!qtr_paper_div_fits(num, den)) return qtr__div_round(num, den, QTR_ROUND_HALF_EVEN);
-    uint64_t d = (uint64_t)den, r, q = qtr_paper_div_u64((qtr__u128)num, d, &r);
+    uint64_t d = (uint64_t)den, r, q = qc_div_128_by_64((qtr__u128)num, d, &r);
     /* both positive: away from zero is up; a tie goes to the even quotient */
-    bool up = r > d - r || (r == d - r && (q & 1) != 0);
+    bool up = qc_half_even_away(q, r, d);
     return (qtr__i128)q + up;
 }
 
