@@ -1,7 +1,9 @@
 /*
- * The one string hash of the project (host and plugins): 32-bit FNV-1a.
- * Short keys (symbols, client ids), no allocation, a good enough spread
- * for open addressing. Any 32-bit value can come out; a table that keeps 0
+ * A string hash for the tables outside qc_strmap (the bus's routes, the
+ * Binance plugin's): 32-bit FNV-1a. Short keys (symbols, client ids), no
+ * allocation, a good enough spread for open addressing. qc_strmap, on every
+ * order's client-id lookups, hashes a word at a time instead
+ * (qc/strmap_hash.h). Any 32-bit value can come out; a table that keeps 0
  * as its "empty" marker uses qc_hash_nonzero().
  *
  * Static inline, so a plugin gets it without linking anything and nothing
