@@ -16,6 +16,7 @@
 #include "bn_order_json.h"
 #include "jread_diff.h"
 #include "mock_host.h" /* D(): a decimal literal, aborting on a typo */
+#include "test_rng.h"
 
 #define LIT(s) (s), (sizeof(s) - 1)
 
@@ -775,13 +776,7 @@ static void api_errors(void **state)
 
 /* Differential run against jansson: see jread_diff.h. */
 
-static uint64_t rnd(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static uint64_t rnd(uint64_t *s) { return test_rng_next(s); }
 
 static const char algo_reply[] = "{\"algoId\":2146760,\"clientAlgoId\":\"sl-7f3a-0002\",\"algoType\":\"CONDITIONAL\","
                                  "\"orderType\":\"STOP_MARKET\",\"symbol\":\"BTCUSDT\",\"side\":\"SELL\",\"algoStatus\":"

@@ -12,6 +12,7 @@
 #include <qtr/plugin.h>
 
 #include "market/candles.h"
+#include "test_rng.h"
 
 static void add(qh_candle_vec *v, const char *sym, int64_t t, int64_t tag)
 {
@@ -112,13 +113,7 @@ static void reference_order(qtr_candle *a, size_t n)
 }
 
 static uint64_t g_rng = 88172645463325252ULL;
-static uint64_t rng(void)
-{
-    g_rng ^= g_rng << 13;
-    g_rng ^= g_rng >> 7;
-    g_rng ^= g_rng << 17;
-    return g_rng;
-}
+static uint64_t rng(void) { return test_rng_next(&g_rng); }
 
 /* Random series with many equal keys (few times, few symbols, a symbol in
  * several series and several symbols in one), in order or not: the merge

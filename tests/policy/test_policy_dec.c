@@ -17,6 +17,7 @@
 #include "policy/policy_internal.h"
 #include "policy/sandbox.h"
 #include "policy_fixture.h"
+#include "test_rng.h"
 
 /* ---- the decimal formatter ---- */
 
@@ -30,13 +31,7 @@ static void expect_same_text(int64_t v)
         fail_msg("value %lld: qtr_dec_format \"%s\", qh_dec_format \"%s\" (length %zu)", (long long)v, want, got, len);
 }
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static uint64_t rng_next(uint64_t *s) { return test_rng_next(s); }
 
 static void test_format_matches_qtr_dec_format(void **state)
 {

@@ -13,6 +13,7 @@
 
 #include "policy/policy_internal.h"
 #include "policy_fixture.h"
+#include "test_rng.h"
 
 typedef struct world {
     pfx fx;
@@ -328,13 +329,7 @@ static const char *const reference_judge =
     "    return \"allow\"\n"
     "end\n";
 
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static uint64_t rng_next(uint64_t *s) { return test_rng_next(s); }
 
 static qtr_dec pick(uint64_t *s, const qtr_dec *from, size_t n) { return from[rng_next(s) % n]; }
 

@@ -16,6 +16,7 @@
 
 #include "policy/policy.h"
 #include "policy_fixture.h"
+#include "test_rng.h"
 
 typedef struct world {
     pfx fx;
@@ -69,13 +70,7 @@ static const char *const rules_judge =
     "  return 'allow'\n"
     "end";
 
-static uint64_t rng(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static uint64_t rng(uint64_t *s) { return test_rng_next(s); }
 
 static qtr_dec random_money(uint64_t *s, int64_t whole_max, bool signed_)
 {

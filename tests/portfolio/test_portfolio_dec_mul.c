@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "portfolio/dec_mul.h"
+#include "test_rng.h"
 
 static void expect_same(qtr_dec a, qtr_dec b)
 {
@@ -43,13 +44,7 @@ static void edges_agree(void **state)
         }
 }
 
-static uint64_t next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
+static uint64_t next(uint64_t *s) { return test_rng_next(s); }
 
 /* Random magnitudes of every size (the shift spreads them over 2^0..2^63),
  * and products that land on a tie: b a multiple of 0.5 unit. */

@@ -26,19 +26,14 @@
 
 #include <cmocka.h>
 #include <qtr/regime_classifier.h>
+#include "test_rng.h"
 
 #define BOUND QTR_IND_PRICE_MAX
 
 /* ---- series ------------------------------------------------------------- */
 
 static uint64_t rng = 0x9E3779B97F4A7C15ULL;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next(void) { return test_rng_next(&rng); }
 static int64_t between(int64_t lo, int64_t hi) { return lo + (int64_t)(next() % (uint64_t)(hi - lo + 1)); }
 
 static qtr_dec clampp(qtr_dec x, qtr_dec lo) { return x < lo ? lo : x > BOUND ? BOUND : x; }

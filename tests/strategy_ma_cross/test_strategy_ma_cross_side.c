@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "ma_side.h"
+#include "test_rng.h"
 
 static long checked;
 
@@ -45,13 +46,7 @@ static void around(qtr_dec slow_sum, int fast, int slow, int reach)
 }
 
 static uint64_t rng = 88172645463325252ULL;
-static uint64_t next(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
+static uint64_t next(void) { return test_rng_next(&rng); }
 
 static void test_boundaries_exhaustive(void **st)
 {
