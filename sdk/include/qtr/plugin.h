@@ -652,9 +652,7 @@ static inline void qtr_strlcpy(char *dst, const char *src, size_t cap)
     if (!cap) return;
     size_t n = 0;
     if (src) {   /* its length (at most cap - 1, no byte read past it), then one copy */
-        const char *p = src, *last = src + (cap - 1);
-        while (p < last && *p) p++;
-        n = (size_t)(p - src);
+        for (size_t left = cap - 1; left > 0 && src[n] != '\0'; left--) n++;
         memmove(dst, src, n);
     }
     dst[n] = '\0';
