@@ -47,6 +47,18 @@ static void reference_update_for_intent(const qtr_order_intent *in, qtr_order_st
     u->stop_price = in->stop_price;
 }
 
+/* qtr_strlcpy(src, cap) writes the bytes the reference writes into a
+ * 64-byte field of junk, and leaves the rest of the field as it was. */
+static void copies_as_reference(const char *src, size_t cap)
+{
+    char got[64], want[64];
+    memset(got, 0x5a, sizeof got);
+    memset(want, 0x5a, sizeof want);
+    qtr_strlcpy(got, src, cap);
+    reference_strlcpy(want, src, cap);
+    assert_memory_equal(got, want, sizeof got);
+}
+
 /* Every cap 0..40 and source length 0..cap + 5, with junk after the NUL in
  * the source and in the destination: the same bytes as the reference, the
  * destination's bytes after the copied NUL and past cap untouched. */
@@ -55,22 +67,13 @@ static void test_strlcpy_every_length(void **st)
     (void)st;
     for (size_t cap = 0; cap <= 40; cap++) {
         for (size_t len = 0; len <= cap + 5; len++) {
-            char src[64], got[64], want[64];
+            char src[64];
             memset(src, 'j', sizeof src);
             for (size_t i = 0; i < len; i++) src[i] = (char)('A' + i % 26);
             src[len] = '\0';
-            memset(got, 0x5a, sizeof got);
-            memset(want, 0x5a, sizeof want);
-            qtr_strlcpy(got, src, cap);
-            reference_strlcpy(want, src, cap);
-            assert_memory_equal(got, want, sizeof got);
+            copies_as_reference(src, cap);
         }
-        char got[64], want[64];
-        memset(got, 0x5a, sizeof got);
-        memset(want, 0x5a, sizeof want);
-        qtr_strlcpy(got, NULL, cap);
-        reference_strlcpy(want, NULL, cap);
-        assert_memory_equal(got, want, sizeof got);
+        copies_as_reference(NULL, cap);
     }
 }
 
@@ -89,12 +92,7 @@ static void test_strlcpy_no_read_past_source(void **st)
             char *src = guard - (len + 1);
             memset(src, 'q', len);
             src[len] = '\0';
-            char got[48], want[48];
-            memset(got, 0x5a, sizeof got);
-            memset(want, 0x5a, sizeof want);
-            qtr_strlcpy(got, src, cap);
-            reference_strlcpy(want, src, cap);
-            assert_memory_equal(got, want, sizeof got);
+            copies_as_reference(src, cap);
         }
         char *unended = guard - (cap - 1);   /* cap - 1 bytes, then the guard */
         memset(unended, 'u', cap - 1);

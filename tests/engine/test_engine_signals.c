@@ -57,14 +57,21 @@ static void sent_confidences(const fx_exchange *x, size_t from, double *out)
     for (size_t i = from; i < x->n_orders; i++) out[i - from] = x->orders[i].confidence;
 }
 
+/* An engine with the open policy and a price, started. */
+static efx *started_with_open_policy(void)
+{
+    efx *f = efx_new();
+    open_policy_and_price(f);
+    char err[256] = "";
+    assert_int_equal(qh_engine_start(f->e, err, sizeof err), 0);
+    return f;
+}
+
 static void drained_on_the_next_turn_within_the_budget(void **state)
 {
     (void)state;
-    efx *f = efx_new();
+    efx *f = started_with_open_policy();
     qh_engine *e = f->e;
-    open_policy_and_price(f);
-    char err[256] = "";
-    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
     assert_int_equal((int)e->cfg->signals.per_cycle, 10);
     assert_true(e->cfg->signals.cycle_ms >= 100);
     qh_plugin_rt *s = efx_plugin(f, "quiet");
@@ -108,11 +115,8 @@ static void drained_on_the_next_turn_within_the_budget(void **state)
 static void drained_orders_carry_the_signals_fields(void **state)
 {
     (void)state;
-    efx *f = efx_new();
+    efx *f = started_with_open_policy();
     qh_engine *e = f->e;
-    open_policy_and_price(f);
-    char err[256] = "";
-    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
     qh_plugin_rt *p = efx_plugin(f, "quiet");
     fx_exchange *x = efx_exchange(f);
     const size_t lens[] = { 0, 1, 7, QTR_REASON_MAX - 2, QTR_REASON_MAX - 1, QTR_REASON_MAX };
@@ -150,11 +154,8 @@ static void drained_orders_carry_the_signals_fields(void **state)
 static void no_drain_after_stop(void **state)
 {
     (void)state;
-    efx *f = efx_new();
+    efx *f = started_with_open_policy();
     qh_engine *e = f->e;
-    open_policy_and_price(f);
-    char err[256] = "";
-    assert_int_equal(qh_engine_start(e, err, sizeof err), 0);
     qtr_signal sig = signal_at(0.5);
     assert_int_equal(e->api.submit_signal(&efx_plugin(f, "quiet")->ctx, &sig), QTR_OK);
     qh_engine_stop(e);

@@ -18,6 +18,7 @@
 #include "report/report_activity.h"
 #include "report/report_months.h"
 #include "report/report_series.h"
+#include "test_rng.h"
 
 #define HOUR INT64_C(3600000)
 #define T0 INT64_C(1704067200000)   /* 2024-01-01T00:00:00Z */
@@ -796,10 +797,25 @@ static void test_max_drawdown_random_paths(void **st)
  * out the same to the last bit. A kept double that goes stale shows here. */
 static double rx_d(qtr_dec v) { return qtr_dec_to_display_double(v); }
 
-static uint64_t rx_next(uint64_t *rng)
+/* One return from prev to sample into the model's running mean, M2 and
+ * downside sum, each qtr_dec converted where it is used; a start at or
+ * below zero leaves the ratios undefined. */
+typedef struct rx_model {
+    double n, mean, m2, down;
+    bool undefined;
+} rx_model;
+
+static void rx_add_return(rx_model *m, qtr_dec prev, qtr_dec sample)
 {
-    *rng = *rng * 6364136223846793005ULL + 1442695040888963407ULL;
-    return *rng >> 17;
+    if (prev <= 0) {
+        m->undefined = true;
+        return;
+    }
+    double x = (rx_d(sample) - rx_d(prev)) / rx_d(prev), d = x - m->mean;
+    m->n++;
+    m->mean += d / m->n;
+    m->m2 += d * (x - m->mean);
+    if (x < 0) m->down += x * x;
 }
 
 static void test_returns_equal_converting_each_time(void **st)
@@ -810,14 +826,14 @@ static void test_returns_equal_converting_each_time(void **st)
         qtr_dec start = QTR_DEC_INT(1000);
         qh_report *r = qh_report_new(start);
         candle(r, "BTCUSDT", T0);   /* the interval: an hour */
-        double n = 0, mean = 0, m2 = 0, down = 0;
-        bool undefined = false, have = false;
+        rx_model m = { 0 };
+        bool have = false;
         qtr_dec prev = start, sample = 0;
         int64_t sample_ms = 0, t = T0;
         for (int i = 0; i < 200; i++) {
-            uint64_t u = rx_next(&rng);
+            uint64_t u = test_rng_next(&rng);
             t += (int64_t)(u % 3) * HOUR - (u % 19 == 0 ? HOUR : 0);
-            qtr_dec e = QTR_DEC_INT(900) + (qtr_dec)(rx_next(&rng) % 20000000000);
+            qtr_dec e = QTR_DEC_INT(900) + (qtr_dec)(test_rng_next(&rng) % 20000000000);
             if (run % 10 == 9 && u % 23 == 0) e = -e;
             qtr_account a;
             memset(&a, 0, sizeof a);
@@ -825,34 +841,18 @@ static void test_returns_equal_converting_each_time(void **st)
             a.equity = e;
             qh_report_on_account(r, &a);
             if (have && t > sample_ms) {
-                if (prev <= 0) {
-                    undefined = true;
-                } else {
-                    double x = (rx_d(sample) - rx_d(prev)) / rx_d(prev), d = x - mean;
-                    n++;
-                    mean += d / n;
-                    m2 += d * (x - mean);
-                    if (x < 0) down += x * x;
-                }
+                rx_add_return(&m, prev, sample);
                 prev = sample;
             }
             if (!have || t >= sample_ms) sample_ms = t;
             sample = e;
             have = true;
         }
-        if (prev <= 0) {
-            undefined = true;
-        } else {
-            double x = (rx_d(sample) - rx_d(prev)) / rx_d(prev), d = x - mean;
-            n++;
-            mean += d / n;
-            m2 += d * (x - mean);
-            if (x < 0) down += x * x;
-        }
-        double year = sqrt(365.0 * 24.0 * 3600.0 * 1000.0 / (double)HOUR), sd = sqrt(m2 / (n - 1)),
-               dd = sqrt(down / n);
-        double sharpe = undefined || n < 2 || !(sd > 0) ? 0.0 : mean / sd * year;
-        double sortino = undefined || n < 2 || !(dd > 0) ? 0.0 : mean / dd * year;
+        rx_add_return(&m, prev, sample);   /* the last period's, at the summary */
+        double year = sqrt(365.0 * 24.0 * 3600.0 * 1000.0 / (double)HOUR), sd = sqrt(m.m2 / (m.n - 1)),
+               dd = sqrt(m.down / m.n);
+        double sharpe = m.undefined || m.n < 2 || !(sd > 0) ? 0.0 : m.mean / sd * year;
+        double sortino = m.undefined || m.n < 2 || !(dd > 0) ? 0.0 : m.mean / dd * year;
         qh_report_summary s;
         assert_int_equal(qh_report_summary_get(r, &s), 0);
         if (s.sharpe != sharpe || s.sortino != sortino)
