@@ -98,7 +98,8 @@ typedef struct qtr_paper {
     bool has_rules;
 
     qtr_paper_order *pool;           /* QTR_PAPER_MAX_OPEN_ORDERS            */
-    qtr_paper_order *free_list;
+    qtr_paper_order *free_list;      /* released places, last released first */
+    size_t n_carved;                 /* pool[0 .. n_carved-1] were ever taken  */
     size_t n_open;                   /* open orders, the dead ones not counted */
     int hold;                        /* > 0: releases wait for the sweep        */
     qtr_paper_order *dead_list;      /* finished while held                     */
