@@ -34,10 +34,11 @@ static void candle(qh_report *r, const char *symbol, int64_t open_ms)
     qh_report_on_candle(r, &c);
 }
 
-/* A fill and the position it moves: qty and realized PnL before and after. */
-static void fill(qh_report *r, const char *symbol, qtr_side side, const char *qty, const char *fee,
-                 const char *qty_before, const char *realized_before, const char *qty_after,
-                 const char *realized_after)
+/* A fill at time_ms and the position it moves: qty and realized PnL before
+ * and after. */
+static void fill_at(qh_report *r, int64_t time_ms, const char *symbol, qtr_side side, const char *qty, const char *fee,
+                    const char *qty_before, const char *realized_before, const char *qty_after,
+                    const char *realized_after)
 {
     static int seq;
     qtr_fill f;
@@ -47,6 +48,7 @@ static void fill(qh_report *r, const char *symbol, qtr_side side, const char *qt
     memset(&a, 0, sizeof a);
     qtr_strlcpy(f.symbol, symbol, sizeof f.symbol);
     snprintf(f.fill_id, sizeof f.fill_id, "fill-%d", ++seq);
+    f.time_ms = time_ms;
     f.side = side;
     f.qty = D(qty);
     f.price = D("100");
@@ -58,6 +60,14 @@ static void fill(qh_report *r, const char *symbol, qtr_side side, const char *qt
     a.qty = D(qty_after);
     a.realized_pnl = D(realized_after);
     qh_report_on_fill(r, &f, &b, &a);
+}
+
+/* The same at time 0 (the tests that do not look at times) */
+static void fill(qh_report *r, const char *symbol, qtr_side side, const char *qty, const char *fee,
+                 const char *qty_before, const char *realized_before, const char *qty_after,
+                 const char *realized_after)
+{
+    fill_at(r, 0, symbol, side, qty, fee, qty_before, realized_before, qty_after, realized_after);
 }
 
 static void account(qh_report *r, int64_t t, const char *equity, const char *funding)
@@ -195,6 +205,34 @@ static void test_json_bytes(void **st)
     free(again);
     qh_report_free(r);
     qh_report_free(r2);
+}
+
+/* The trades rows whole, with their times: a long trip then a short one on
+ * a symbol, each row written as {"symbol":..,"side":..,"open_ms":..,
+ * "close_ms":..,"realized_pnl":..,"fees":..,"pnl":..}, comma-separated. */
+static void test_trades_list_rows(void **st)
+{
+    (void)st;
+    qh_report *r = qh_report_new(D("1000"));
+    assert_non_null(r);
+    candle(r, "XRPUSDT", T0);
+    fill_at(r, T0 + 1, "XRPUSDT", QTR_SIDE_BUY, "2", "0.1", "0", "0", "2", "0");                   /* long opened */
+    fill_at(r, T0 + HOUR + 2, "XRPUSDT", QTR_SIDE_SELL, "2", "0.1", "2", "0", "0", "7.5");         /* closed: +7.5 */
+    fill_at(r, T0 + 2 * HOUR, "XRPUSDT", QTR_SIDE_SELL, "1", "0.05", "0", "7.5", "-1", "7.5");     /* short opened */
+    fill_at(r, 9007199254740993LL, "XRPUSDT", QTR_SIDE_BUY, "1", "0.05", "-1", "7.5", "0", "5.25"); /* closed: -2.25 */
+    char *got = json_of(r);
+    char want[512];
+    snprintf(want, sizeof want,
+             "\"trades_list\":[{\"symbol\":\"XRPUSDT\",\"side\":\"long\",\"open_ms\":%lld,\"close_ms\":%lld,"
+             "\"realized_pnl\":\"7.5\",\"fees\":\"0.2\",\"pnl\":\"7.3\"},"
+             "{\"symbol\":\"XRPUSDT\",\"side\":\"short\",\"open_ms\":%lld,\"close_ms\":9007199254740993,"
+             "\"realized_pnl\":\"-2.25\",\"fees\":\"0.1\",\"pnl\":\"-2.35\"}]}\n",
+             (long long)(T0 + 1), (long long)(T0 + HOUR + 2), (long long)(T0 + 2 * HOUR));
+    const char *rows = strstr(got, "\"trades_list\":");
+    assert_non_null(rows);
+    assert_string_equal(rows, want);
+    free(got);
+    qh_report_free(r);
 }
 
 static void test_empty_and_percent_format(void **st)
@@ -866,6 +904,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_figures),
         cmocka_unit_test(test_json_bytes),
+        cmocka_unit_test(test_trades_list_rows),
         cmocka_unit_test(test_empty_and_percent_format),
         cmocka_unit_test(test_flat_equity_sharpe_zero),
         cmocka_unit_test(test_mismatched_fill_refused),
