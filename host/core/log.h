@@ -19,9 +19,12 @@ bool qh_log_enabled(qh_log_level level);
 /* Parse "debug", "info", "warn", "error"; false if unknown. */
 bool qh_log_level_parse(const char *text, qh_log_level *out);
 
+/* cold: a message is never on the per-candle or per-order path, so the
+ * compiler moves the code that builds one out of the hot functions and
+ * keeps their instructions together in the cache (docs/backtest.md) */
 void qh_log(qh_log_level level, const char *component, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list ap);
+    __attribute__((format(printf, 3, 4), cold));
+void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list ap) __attribute__((cold));
 
 #define qh_debug(comp, ...) do { if (qh_log_enabled(QH_LOG_DEBUG)) qh_log(QH_LOG_DEBUG, comp, __VA_ARGS__); } while (0)
 #define qh_info(comp, ...) qh_log(QH_LOG_INFO, comp, __VA_ARGS__)

@@ -210,7 +210,7 @@ void qh_ess_hook_close_all(void *ud);
  * (a rejected close is retried on the next tick). */
 void qh_pipeline_enforce_flat(qh_engine *e);
 void qh_publish_alert(qh_engine *e, qtr_alert_severity sev, const char *source, const char *kind, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6), cold));
 
 /* persist.c */
 int qh_persist_open(qh_engine *e, const char *path, bool fresh_only, char *err, size_t errlen);
