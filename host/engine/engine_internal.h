@@ -70,6 +70,7 @@ struct qh_plugin_rt {
 
 typedef struct qh_market_sym {
     char symbol[QTR_SYMBOL_MAX];
+    size_t symbol_len;                 /* strlen(symbol): the per-candle compare */
     bool has_candle, has_book, has_mark;
     qtr_candle candle;
     qtr_book_top book;
@@ -259,6 +260,10 @@ qh_metric *qh_publish_refused_metric(qh_engine *e, qh_plugin_rt *p);
 /* market.c */
 /* The symbol's market state; created on first use when create is set. */
 qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create);
+/* The same for a symbol in a char field of QTR_SYMBOL_MAX bytes (a candle's,
+ * a mark's): the last entries are tried with a few words' compare
+ * (market/symbol_cycle.h) before the index. */
+qh_market_sym *qh_market_get_field(qh_engine *e, const char symbol[QTR_SYMBOL_MAX], bool create);
 /* The host's candle, mark price and book top handlers on the bus. */
 void qh_market_subscribe(qh_engine *e);
 /* The account moved (a mark, a fill, funding): the ESS checks it, the

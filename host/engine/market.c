@@ -17,11 +17,16 @@ static const char *market_symbol(const void *engine, size_t i)
     return ((const qh_engine *)engine)->market[i].symbol;
 }
 
-qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create)
+static const char *market_symbol_len(const void *engine, size_t i, size_t *len)
 {
-    /* every candle comes here: symbol_cycle.h's guess before the index */
-    long likely = symbol ? qh_symbol_cycle_try(&e->next_market, e->n_market, symbol, market_symbol, e) : -1;
-    if (likely >= 0) return &e->market[likely];
+    const qh_market_sym *m = &((const qh_engine *)engine)->market[i];
+    *len = m->symbol_len;
+    return m->symbol;
+}
+
+/* After the guess missed: the index, and an entry made on first use. */
+static qh_market_sym *market_find(qh_engine *e, const char *symbol, bool create)
+{
     int32_t i = create ? qh_symbol_index_intern(e->syms, symbol) : qh_symbol_index_find(e->syms, symbol);
     if (i < 0) return NULL;
     if ((size_t)i >= e->n_market) {
@@ -38,11 +43,26 @@ qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create)
         for (size_t k = e->n_market; k <= (size_t)i; k++) {
             memset(&e->market[k], 0, sizeof e->market[k]);
             qtr_strlcpy(e->market[k].symbol, qh_symbol_index_name(e->syms, (int32_t)k), sizeof e->market[k].symbol);
+            e->market[k].symbol_len = strlen(e->market[k].symbol);
         }
         e->n_market = (size_t)i + 1;
     }
     qh_symbol_cycle_found(&e->next_market, (size_t)i);
     return &e->market[i];
+}
+
+qh_market_sym *qh_market_get(qh_engine *e, const char *symbol, bool create)
+{
+    /* symbol_cycle.h's guess before the index */
+    long likely = symbol ? qh_symbol_cycle_try(&e->next_market, e->n_market, symbol, market_symbol, e) : -1;
+    return likely >= 0 ? &e->market[likely] : market_find(e, symbol, create);
+}
+
+qh_market_sym *qh_market_get_field(qh_engine *e, const char symbol[QTR_SYMBOL_MAX], bool create)
+{
+    /* every candle and mark comes here */
+    long likely = qh_symbol_cycle_try_field(&e->next_market, e->n_market, symbol, market_symbol_len, e);
+    return likely >= 0 ? &e->market[likely] : market_find(e, symbol, create);
 }
 
 void qh_engine_account_changed(qh_engine *e, int64_t time_ms)
@@ -88,7 +108,7 @@ static void on_candle(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
     const qtr_candle *c = &ev->u.candle;
-    qh_market_sym *m = qh_market_get(e, c->symbol, true);
+    qh_market_sym *m = qh_market_get_field(e, c->symbol, true);
     if (!m) return;
     m->candle = *c;
     m->has_candle = true;
@@ -124,7 +144,7 @@ static void on_mark(void *ud, const qtr_event *ev)
 {
     qh_engine *e = ud;
     const qtr_mark_price *mp = &ev->u.mark_price;
-    qh_market_sym *m = qh_market_get(e, mp->symbol, true);
+    qh_market_sym *m = qh_market_get_field(e, mp->symbol, true);
     if (!m) return;
     /* A funding time passed since the last mark: settle the rate announced
      * for it, at this mark, as the exchange does at that moment. */

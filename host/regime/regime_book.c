@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "market/symbol_cycle.h"
-#include "qc/bytes_eq.h"
 #include "qc/strmap.h"
 
 typedef struct entry {
@@ -70,27 +69,19 @@ static entry *find(const qh_regime_book *b, const char *symbol)
     return qc_strmap_get(b->index, symbol, &at) ? &b->entries[at] : NULL;
 }
 
-/* The entry's symbol is the string in a candle's symbol field: their first
- * symbol_len + 1 bytes, the NUL included, are equal (both fields hold
- * QTR_SYMBOL_MAX). No strnlen, copy or strcmp on every candle. */
-static bool entry_is(const entry *e, const char field[QTR_SYMBOL_MAX])
+static const char *entry_name(const void *entries, size_t i, size_t *len)
 {
-    return qc_bytes_eq(e->state.symbol, field, e->symbol_len + 1);
+    const entry *e = &((const entry *)entries)[i];
+    *len = e->symbol_len;
+    return e->state.symbol;
 }
 
-/* market/symbol_cycle.h's guess with that compare: the entry after the one
- * found last, then that one again; NULL when neither is the candle's. */
+/* market/symbol_cycle.h's guess: the entry after the one found last, then
+ * that one again; NULL when neither is the candle's. */
 static entry *likely_entry(qh_regime_book *b, const char field[QTR_SYMBOL_MAX])
 {
-    if (b->n == 0) return NULL;
-    size_t at = b->next < b->n ? b->next : 0;
-    if (!entry_is(&b->entries[at], field)) {
-        size_t last = at ? at - 1 : b->n - 1;
-        if (!entry_is(&b->entries[last], field)) return NULL;
-        at = last;
-    }
-    qh_symbol_cycle_found(&b->next, at);
-    return &b->entries[at];
+    long at = qh_symbol_cycle_try_field(&b->next, b->n, field, entry_name, b->entries);
+    return at >= 0 ? &b->entries[at] : NULL;
 }
 
 /* The symbol's entry, made on its first candle (after likely_entry missed). */

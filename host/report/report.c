@@ -69,22 +69,29 @@ void qh_report_free(qh_report *r)
 
 const char *qh_report_error(const qh_report *r) { return r->error; }
 
-static const char *candle_name(const void *syms, size_t i) { return ((const sym_stats *)syms)[i].name; }
+static const char *candle_name(const void *syms, size_t i, size_t *len)
+{
+    const sym_stats *ss = &((const sym_stats *)syms)[i];
+    *len = ss->name_len;
+    return ss->name;
+}
 
 /* The candle's symbol number: symbol_cycle.h's guess first, it runs for
  * every candle, over the names candles gave (a symbol known only from a
  * fill has none yet: a miss, then the index names it). An empty name never
  * takes the guess: it must be refused as the index refuses it. */
-static int32_t candle_symbol(qh_report *r, const char *symbol)
+static int32_t candle_symbol(qh_report *r, const char symbol[QTR_SYMBOL_MAX])
 {
-    long likely = symbol[0] ? qh_symbol_cycle_try(&r->next_candle_symbol, qh_symbol_index_count(r->trip_symbols),
-                                                  symbol, candle_name, r->syms)
+    long likely = symbol[0] ? qh_symbol_cycle_try_field(&r->next_candle_symbol,
+                                                        qh_symbol_index_count(r->trip_symbols), symbol,
+                                                        candle_name, r->syms)
                             : -1;
     if (likely >= 0) return (int32_t)likely;
     int32_t ix = qh_symbol_index_intern(r->trip_symbols, symbol);
     if (ix >= 0) {
         qh_symbol_cycle_found(&r->next_candle_symbol, (size_t)ix);
         qtr_strlcpy(r->syms[ix].name, qh_symbol_index_name(r->trip_symbols, ix), sizeof r->syms[ix].name);
+        r->syms[ix].name_len = strlen(r->syms[ix].name);
     }
     return ix;
 }

@@ -45,6 +45,7 @@ typedef struct sym_stats {
     bool has_candle;                   /* a candle of it was seen          */
     char name[QTR_SYMBOL_MAX];         /* set by its first candle: the
                                         * per-candle guess reads it here  */
+    size_t name_len;                   /* strlen(name)                     */
 } sym_stats;
 
 /* Running mean and variance of returns (Welford): no history kept. */
