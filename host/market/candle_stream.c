@@ -303,6 +303,13 @@ int qh_candle_stream_next(qh_candle_stream *s, qtr_candle *out, char *err, size_
         if (!f->has_cur) qh_head_ring_pop(&s->order);
         return 1;
     }
+    /* This file's next row is read after one row of every other file:
+     * fetch its bytes into the cache now. With 50 files a row cost twice
+     * what it costs with one, the bytes of 50 buffers far apart being more
+     * streams than the CPU's own prefetcher follows. (A hint: it never
+     * faults, wherever it points.) */
+    __builtin_prefetch(f->buf + f->lo);
+    __builtin_prefetch(f->buf + f->lo + 64);
     if (f->has_cur) qh_head_ring_pop_insert(&s->order, (qh_head_key){ f->cur.open_time_ms, f->rank, index });
     else qh_head_ring_pop(&s->order);
     if (s->order.len) {
