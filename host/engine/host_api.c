@@ -83,20 +83,23 @@ static int api_publish(qtr_ctx *ctx, const qtr_event *ev)
 {
     if (!ev || ev->type <= QTR_EV_NONE || ev->type >= QTR_EV__COUNT) return QTR_EINVAL;
     qh_engine *e = E(ctx);
+    /* A copy, as the SDK promises (qtr/plugin.h: "publish() copies *ev"):
+     * the plugin may build its next event in the same memory from a call
+     * the delivery makes into it, and every subscriber still gets this one
+     * as published. 177793b delivered the plugin's own memory to save the
+     * copy (~90 instructions, three times an order: 0.6% of a backtest). */
+    qtr_event copy = *ev;
     if (ctx->plugin && ev->flags == 0 && ev->time_ms != 0 && ev->type != QTR_EV_ALERT) {
         /* nothing for the admission to change (flags 0, a time, not an
-         * alert): the event as published, without a copy (~90 instructions,
-         * three times an order). The rule is the same; the bus copies an
-         * event it queues, and delivers the others before returning. */
+         * alert): the rule alone decides */
         qh_plugin_rt *p = ctx->plugin;
         const char *why = qh_publish_refusal(p->ld.desc.kind, p == e->exchange, ev);
         if (why) {
             publish_refused(ctx, ev, why);
             return QTR_EREFUSED;
         }
-        return qh_bus_publish(e->bus, ev);
+        return qh_bus_publish(e->bus, &copy);
     }
-    qtr_event copy = *ev;
     if (ctx->plugin) {
         qh_plugin_rt *p = ctx->plugin;
         /* the rule, flags and alert source: the same code as the mock host's */

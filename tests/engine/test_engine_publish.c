@@ -301,6 +301,41 @@ static void plugin_event_as_admitted(void **state)
     efx_free(f);
 }
 
+/* The SDK says publish() copies *ev: a plugin may change its event's memory
+ * while the event is being delivered (a nested call into the plugin, from a
+ * subscriber, builds its next event in the same buffer), and the
+ * subscribers after that one still get the event as it was published. */
+static qtr_event *g_publishers_buffer;
+
+static void first_subscriber_changes_the_buffer(void *ud, const qtr_event *ev)
+{
+    (void)ud;
+    (void)ev;
+    g_publishers_buffer->u.candle.close = QTR_DEC_INT(999);
+    qtr_strlcpy(g_publishers_buffer->u.candle.symbol, "CHANGED", sizeof g_publishers_buffer->u.candle.symbol);
+}
+
+static void plugin_event_is_copied_before_delivery(void **state)
+{
+    (void)state;
+    efx *f = efx_new();
+    qh_engine *e = f->e;
+    efx_seen later;
+    assert_non_null(qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, first_subscriber_changes_the_buffer, NULL, f));
+    efx_watch(e, QTR_EV_CANDLE, &later);
+    qtr_event ev = event_of(QTR_EV_CANDLE);   /* flags 0, a time: nothing for the admission to change */
+    ev.time_ms = 1234;
+    qtr_event published = ev;
+    g_publishers_buffer = &ev;
+    assert_int_equal(efx_publish(f, e->exchange, &ev), QTR_OK);
+    assert_int_equal(later.n, 1);
+    assert_memory_equal(&later.items[0], &published, sizeof published);
+    assert_string_equal(ev.u.candle.symbol, "CHANGED");   /* the buffer did change meanwhile */
+    g_publishers_buffer = NULL;
+    efx_seen_free(&later);
+    efx_free(f);
+}
+
 /* An exchange plugin loaded beside the active one (not the one the host
  * trades on) moves nothing: alerts only, never exchange errors. */
 static void inactive_exchange_moves_nothing(void **state)
@@ -514,6 +549,7 @@ int main(void)
         cmocka_unit_test(host_event_reaches_a_new_subscriber),
         cmocka_unit_test(host_event_built_in_place_has_no_stale_bytes),
         cmocka_unit_test(plugin_event_as_admitted),
+        cmocka_unit_test(plugin_event_is_copied_before_delivery),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
