@@ -208,7 +208,8 @@ static void test_json_bytes(void **st)
 }
 
 /* The trades rows whole, with their times: a long trip then a short one on
- * a symbol, each row written as {"symbol":..,"side":..,"open_ms":..,
+ * a symbol (one time before 1970, one of 16 digits), each row written as
+ * {"symbol":..,"side":..,"open_ms":..,
  * "close_ms":..,"realized_pnl":..,"fees":..,"pnl":..}, comma-separated. */
 static void test_trades_list_rows(void **st)
 {
@@ -218,16 +219,16 @@ static void test_trades_list_rows(void **st)
     candle(r, "XRPUSDT", T0);
     fill_at(r, T0 + 1, "XRPUSDT", QTR_SIDE_BUY, "2", "0.1", "0", "0", "2", "0");                   /* long opened */
     fill_at(r, T0 + HOUR + 2, "XRPUSDT", QTR_SIDE_SELL, "2", "0.1", "2", "0", "0", "7.5");         /* closed: +7.5 */
-    fill_at(r, T0 + 2 * HOUR, "XRPUSDT", QTR_SIDE_SELL, "1", "0.05", "0", "7.5", "-1", "7.5");     /* short opened */
+    fill_at(r, -86400001, "XRPUSDT", QTR_SIDE_SELL, "1", "0.05", "0", "7.5", "-1", "7.5");        /* short opened (a time before 1970: printed as %lld would) */
     fill_at(r, 9007199254740993LL, "XRPUSDT", QTR_SIDE_BUY, "1", "0.05", "-1", "7.5", "0", "5.25"); /* closed: -2.25 */
     char *got = json_of(r);
     char want[512];
     snprintf(want, sizeof want,
              "\"trades_list\":[{\"symbol\":\"XRPUSDT\",\"side\":\"long\",\"open_ms\":%lld,\"close_ms\":%lld,"
              "\"realized_pnl\":\"7.5\",\"fees\":\"0.2\",\"pnl\":\"7.3\"},"
-             "{\"symbol\":\"XRPUSDT\",\"side\":\"short\",\"open_ms\":%lld,\"close_ms\":9007199254740993,"
+             "{\"symbol\":\"XRPUSDT\",\"side\":\"short\",\"open_ms\":-86400001,\"close_ms\":9007199254740993,"
              "\"realized_pnl\":\"-2.25\",\"fees\":\"0.1\",\"pnl\":\"-2.35\"}]}\n",
-             (long long)(T0 + 1), (long long)(T0 + HOUR + 2), (long long)(T0 + 2 * HOUR));
+             (long long)(T0 + 1), (long long)(T0 + HOUR + 2));
     const char *rows = strstr(got, "\"trades_list\":");
     assert_non_null(rows);
     assert_string_equal(rows, want);
