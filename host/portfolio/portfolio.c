@@ -266,7 +266,7 @@ int qh_portfolio_apply_fill(qh_portfolio *pf, const qtr_fill *fill, qtr_position
         return fail(pf, "fill %s: side must be BUY or SELL", id);
     if (fill->qty <= 0) return fail(pf, "fill %s: qty must be > 0", id);
     if (fill->price <= 0) return fail(pf, "fill %s: price must be > 0", id);
-    int32_t ix;
+    int32_t ix = -1;   /* set by begin_slot; -1 keeps gcc's flow analysis quiet under -fprofile-use */
     pf_slot s;
     if (begin_slot(pf, "fill", fill->symbol, &ix, &s) != 0) return -1;
     pf_acct a = pf->acct;
@@ -295,7 +295,7 @@ int qh_portfolio_apply_funding(qh_portfolio *pf, const char *symbol, qtr_dec rat
                                int64_t time_ms, qtr_position *changed)
 {
     if (mark <= 0) return fail(pf, "funding %s: mark price must be > 0", symbol ? symbol : "?");
-    int32_t ix;
+    int32_t ix = -1;   /* set by begin_slot; -1 keeps gcc's flow analysis quiet under -fprofile-use */
     pf_slot s;
     if (begin_slot(pf, "funding", symbol, &ix, &s) != 0) return -1;
     pf_acct a = pf->acct;
@@ -456,7 +456,7 @@ int qh_portfolio_restore_position(qh_portfolio *pf, const qtr_position *pos)
     if (pos->mark_price < 0)
         return fail(pf, "restore position %s: mark_price must be >= 0",
                     qh_symbol_valid(pos->symbol) ? pos->symbol : "?");
-    int32_t ix;
+    int32_t ix = -1;   /* set by begin_slot; -1 keeps gcc's flow analysis quiet under -fprofile-use */
     pf_slot s;
     if (begin_slot(pf, "restore position", pos->symbol, &ix, &s) != 0) return -1;
     pf_acct a = pf->acct;

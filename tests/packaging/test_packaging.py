@@ -29,6 +29,7 @@ Nothing is installed on the machine. Every wait is bounded.
 usage: test_packaging.py BUILD_DIR SOURCE_DIR OUT_DIR TARGET...
 """
 import glob
+import json
 import os
 import re
 import shutil
@@ -82,8 +83,8 @@ def sh(args, timeout=120, env=None, cwd=None, check_rc=True):
     return p
 
 
-def cache_value(name):
-    with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+def cache_value(name, build=None):
+    with open(os.path.join(build or BUILD, "CMakeCache.txt")) as f:
         for line in f:
             m = re.match(rf"^{re.escape(name)}:[A-Z]*=(.*)$", line.rstrip("\n"))
             if m:
@@ -122,6 +123,40 @@ for deb in (SERVER_DEB, DEV_DEB):
         fatal(f"{deb} was not made; {OUT} holds {sorted(os.listdir(OUT))}")
 debs = sorted(glob.glob(os.path.join(OUT, "*.deb")))
 check(debs == sorted([SERVER_DEB, DEV_DEB]), f"exactly the two packages are made: {debs}")
+
+
+# The package's build is profile-guided (QTR_PGO) with gcc: its training
+# backtests ran on the instrumented qtr, trading (funding too) and refused by
+# the drawdown guard, the hot files have a profile, and the packaged code was
+# compiled with it.
+PKGBUILD = BUILD if cache_value("CMAKE_INSTALL_PREFIX") == "/usr" else os.path.join(BUILD, "packaging", "usr-build")
+pkg_cc = cache_value("CMAKE_C_COMPILER", PKGBUILD)
+if "gcc version" in sh([pkg_cc, "-v"]).stderr:
+    pgo = os.path.join(PKGBUILD, "pgo")
+    try:
+        with open(os.path.join(pgo, "run", "report.json")) as f:
+            trained = json.load(f)
+        with open(os.path.join(pgo, "run", "guarded.json")) as f:
+            guarded = json.load(f)
+        check(trained["fills"] > 1000 and trained["funding"] != "0",
+              f"the PGO training backtest traded: {trained['fills']} fills, funding {trained['funding']}")
+        check(guarded["refusals"]["drawdown_guard"] > 0,
+              f"the guarded PGO training run met the drawdown guard: {guarded['refusals']}")
+    except (OSError, ValueError, KeyError) as e:
+        check(False, f"the PGO training reports in {pgo}/run: {e}")
+    profiles = os.listdir(os.path.join(pgo, "profile")) if os.path.isdir(os.path.join(pgo, "profile")) else []
+    for src in ("qh_engine.dir#pipeline.c", "qh_portfolio.dir#portfolio.c", "qh_market.dir#candle_stream.c",
+                "qh_report.dir#report.c", "exchange_paper.dir#"):
+        found = [name for name in profiles if src in name and name.endswith(".gcda")]
+        check(found, f"a profile for {src} in {pgo}/profile ({len(profiles)} files)")
+        # named for an object of the package's build, or gcc would not find it
+        for name in found:
+            obj = os.path.join(PKGBUILD, name[:-len(".gcda")].replace("#", os.sep) + ".o")
+            check(os.path.isfile(obj), f"the profile {name} is named for {obj}, an object of the build")
+    with open(os.path.join(PKGBUILD, "host", "engine", "CMakeFiles", "qh_engine.dir", "flags.make")) as f:
+        check("-fprofile-use=" in f.read(), "the packaged engine is compiled with -fprofile-use")
+else:
+    print("SKIP the PGO checks: QTR_PGO is gcc's")
 
 
 # lintian: no error and no warning (the tags left on purpose are overridden in
