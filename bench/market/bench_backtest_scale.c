@@ -15,6 +15,10 @@
  *
  * Usage: bench_backtest_scale [runs=3] [multiple=50] [callgrind]
  *        bench_backtest_scale --loop FILE...   (the minimal loop alone)
+ * QTR_BENCH_OTHER=BUILD: another build folder's qtr (with its plugins/) runs
+ * interleaved with this one, run for run, and each case also prints its
+ * CPU time against this qtr's: an A/B of two builds that the machine's
+ * drift from one minute to the next does not tilt.
  * The data is the real XRPUSDT 5m file (QTR_BENCH_DATA overrides the path),
  * copied into /tmp under 50 symbol names and repeated `multiple` times with
  * the open times shifted past the previous copy.
@@ -102,7 +106,8 @@ static void write_set(const rows *r, int n_symbols, int mult)
     }
 }
 
-static void write_config(const char *plugin_dir, int n_symbols)
+/* The config of n_symbols, bt-<n_symbols><tag>.lua, with its plugins from plugin_dir. */
+static void write_config(const char *plugin_dir, int n_symbols, const char *tag)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/policy.lua", g_dir);
@@ -116,7 +121,7 @@ static void write_config(const char *plugin_dir, int n_symbols)
           "          cooldown_minutes = 15, close_positions = false, alert_daily_drawdown_pct = \"90\" },\n"
           "  judge = function(order, ctx) return \"allow\" end,\n}\n", f);
     fclose(f);
-    snprintf(path, sizeof path, "%s/bt-%d.lua", g_dir, n_symbols);
+    snprintf(path, sizeof path, "%s/bt-%d%s.lua", g_dir, n_symbols, tag);
     f = fopen(path, "w");
     if (!f) exit(1);
     fprintf(f, "return {\n  plugin_path = { \"%s\" },\n  account = { starting_balance = \"1000000\" },\n"
@@ -134,6 +139,24 @@ static void write_config(const char *plugin_dir, int n_symbols)
     }
     fputs(" } } },\n  },\n}\n", f);
     fclose(f);
+}
+
+/* The "net_pnl" string of a qtr backtest JSON report; exits if it has none. */
+static void json_net_pnl(const char *path, char *out, size_t cap)
+{
+    static char buf[1 << 16];   /* the key comes early in the report's one line */
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    const char *at = strstr(buf, "\"net_pnl\":\"");
+    const char *end = at ? strchr(at + 11, '"') : NULL;
+    if (!end || (size_t)(end - (at + 11)) >= cap) {
+        fprintf(stderr, "no net_pnl in %s\n", path);
+        exit(1);
+    }
+    memcpy(out, at + 11, (size_t)(end - (at + 11)));
+    out[end - (at + 11)] = '\0';
 }
 
 /* ---- the minimal loop: the baseline the issue compares against ----------- */
@@ -474,6 +497,13 @@ int main(int argc, char **argv)
     if (sn <= 0) { perror("/proc/self/exe"); return 1; }
     self[sn] = '\0';
     if (callgrind && access("/usr/bin/valgrind", X_OK) != 0) { fprintf(stderr, "callgrind: no /usr/bin/valgrind\n"); return 1; }
+    const char *other = getenv("QTR_BENCH_OTHER");
+    static char other_qtr[512], other_plugins[512];
+    if (other) {
+        snprintf(other_qtr, sizeof other_qtr, "%s/qtr", other);
+        snprintf(other_plugins, sizeof other_plugins, "%s/plugins", other);
+        if (access(other_qtr, X_OK) != 0) { fprintf(stderr, "QTR_BENCH_OTHER: no %s\n", other_qtr); return 1; }
+    }
     const char *data = getenv("QTR_BENCH_DATA");
     if (!data) data = QTR_BENCH_SOURCE_DIR "/../shared/data/XRPUSDT-perp-5m.csv";
     snprintf(g_dir, sizeof g_dir, "/tmp/qtr-bench-backtest-XXXXXX");
@@ -485,18 +515,22 @@ int main(int argc, char **argv)
     figures fig[2][2];
     memset(fig, 0, sizeof fig);
     printf("bench_backtest_scale: %s, %zu rows; %d runs each; qtr %s\n", data, src.n, runs, QTR_BENCH_QTR);
+    if (other) printf("  and interleaved with it, the other qtr %s\n", other_qtr);
     bench_print_load("before");
     for (int si = 0; si < 2; si++) {
-        write_config(QTR_BENCH_PLUGIN_DIR, symbol_counts[si]);
+        write_config(QTR_BENCH_PLUGIN_DIR, symbol_counts[si], "");
+        if (other) write_config(other_plugins, symbol_counts[si], "-other");
         for (int mi = 0; mi < (mult > 1 ? 2 : 1); mi++) {
             int ns = symbol_counts[si], m = multiples[mi];
             write_set(&src, ns, m);
             size_t candles = src.n * (size_t)m * (size_t)ns;
-            char *paths[MAX_SYMBOLS], config[512], json[512];
-            char *args[8 + 2 * MAX_SYMBOLS], *loop_args[3 + MAX_SYMBOLS];
+            char *paths[MAX_SYMBOLS], config[512], other_config[512], json[512], other_json[512];
+            char *args[8 + 2 * MAX_SYMBOLS], *other_args[8 + 2 * MAX_SYMBOLS], *loop_args[3 + MAX_SYMBOLS];
             int na = 0, nl = 0;
             snprintf(config, sizeof config, "%s/bt-%d.lua", g_dir, ns);
+            snprintf(other_config, sizeof other_config, "%s/bt-%d-other.lua", g_dir, ns);
             snprintf(json, sizeof json, "%s/report.json", g_dir);
+            snprintf(other_json, sizeof other_json, "%s/report-other.json", g_dir);
             args[na++] = (char *)QTR_BENCH_QTR;
             args[na++] = "backtest";
             args[na++] = "-c";
@@ -515,27 +549,48 @@ int main(int argc, char **argv)
             args[na++] = json;
             args[na] = NULL;
             loop_args[nl] = NULL;
+            memcpy(other_args, args, sizeof(char *) * (size_t)(na + 1));   /* the same run but qtr and config */
+            other_args[0] = other_qtr;
+            other_args[3] = other_config;
+            other_args[na - 1] = other_json;
             struct stat st;
             off_t bytes = 0;
             for (int k = 0; k < ns; k++) if (stat(paths[k], &st) == 0) bytes += st.st_size;
             printf("%d symbol%s, %dx: %zu candles, %.1f MiB of CSV\n", ns, ns > 1 ? "s" : "", m, candles,
                    (double)bytes / (1 << 20));
-            result rq[MAX_RUNS], rl[MAX_RUNS];
+            result rq[MAX_RUNS], rl[MAX_RUNS], ro[MAX_RUNS];
             for (int i = 0; i < runs; i++) {
                 rq[i] = run_child(args, false);
                 rl[i] = run_child(loop_args, i == 0);   /* the loop's totals once a case */
+                if (other) ro[i] = run_child(other_args, false);
             }
-            /* qtr's own net PnL, beside the loop's */
-            char cmd[700];
-            snprintf(cmd, sizeof cmd, "grep -o '\"net_pnl\":\"[^\"]*\"' '%s' | sed 's/^/  qtr backtest: /'", json);
-            fflush(stdout);
-            if (system(cmd) != 0) fprintf(stderr, "no net_pnl in %s\n", json);
+            /* qtr's own net PnL, beside the loop's; the other build's must be the same to the unit */
+            char pnl[64], other_pnl[64];
+            json_net_pnl(json, pnl, sizeof pnl);
+            printf("  qtr backtest: \"net_pnl\":\"%s\"\n", pnl);
+            if (other) {
+                json_net_pnl(other_json, other_pnl, sizeof other_pnl);
+                printf("  other qtr:    \"net_pnl\":\"%s\"\n", other_pnl);
+                if (strcmp(pnl, other_pnl) != 0) {
+                    fprintf(stderr, "the two builds disagree on the net PnL: %s against %s\n", pnl, other_pnl);
+                    return 1;
+                }
+            }
             report("qtr backtest", candles, rq, runs);
             report("minimal loop", candles, rl, runs);
             double ratio[MAX_RUNS] = { 0 }, med, lo, hi;
             for (int i = 0; i < runs; i++) ratio[i] = rq[i].cpu_s / rl[i].cpu_s;
             stats(ratio, runs, &med, &lo, &hi);
             printf("  cpu time qtr / loop: %.1fx (%.1f..%.1f)\n", med, lo, hi);
+            if (other) {
+                report("other qtr", candles, ro, runs);
+                for (int i = 0; i < runs; i++) ratio[i] = ro[i].cpu_s / rl[i].cpu_s;
+                stats(ratio, runs, &med, &lo, &hi);
+                printf("  cpu time other qtr / loop: %.1fx (%.1f..%.1f)\n", med, lo, hi);
+                for (int i = 0; i < runs; i++) ratio[i] = ro[i].cpu_s / rq[i].cpu_s;
+                stats(ratio, runs, &med, &lo, &hi);
+                printf("  cpu time other qtr / qtr, run for run: %.3fx (%.3f..%.3f)\n", med, lo, hi);
+            }
             figures *fg = &fig[si][mi];
             fg->candles = candles;
             fg->qtr_cpu_ns = median_cpu_ns(rq, runs, candles);
