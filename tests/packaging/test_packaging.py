@@ -153,8 +153,12 @@ if "gcc version" in sh([pkg_cc, "-v"]).stderr:
         for name in found:
             obj = os.path.join(PKGBUILD, name[:-len(".gcda")].replace("#", os.sep) + ".o")
             check(os.path.isfile(obj), f"the profile {name} is named for {obj}, an object of the build")
-    with open(os.path.join(PKGBUILD, "host", "engine", "CMakeFiles", "qh_engine.dir", "flags.make")) as f:
-        check("-fprofile-use=" in f.read(), "the packaged engine is compiled with -fprofile-use")
+    # its compile flags: in flags.make (Makefiles) or build.ninja (Ninja)
+    flags = os.path.join(PKGBUILD, "host", "engine", "CMakeFiles", "qh_engine.dir", "flags.make")
+    if not os.path.isfile(flags):
+        flags = os.path.join(PKGBUILD, "build.ninja")
+    with open(flags) as f:
+        check("-fprofile-use=" in f.read(), f"the packaged engine is compiled with -fprofile-use ({flags})")
 else:
     print("SKIP the PGO checks: QTR_PGO is gcc's")
 
