@@ -88,6 +88,23 @@ static void read_source(const char *path, rows *r)
     r->span = r->t[r->n - 1] - r->t[0] + (r->t[1] - r->t[0]);
 }
 
+/* The bench's folder and its CSV files (up to 250 MiB). */
+static void remove_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    fflush(stdout);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+}
+
+static void free_source(rows *r)
+{
+    for (size_t i = 0; i < r->n; i++) free(r->line[i]);
+    free(r->line);
+    free(r->t);
+    memset(r, 0, sizeof *r);
+}
+
 static void symbol_name(int k, char out[16]) { snprintf(out, 16, "S%02dUSDT", k); }
 
 /* <dir>/S01USDT-x<mult>.csv ... one file per symbol, `mult` shifted copies. */
@@ -508,6 +525,7 @@ int main(int argc, char **argv)
     if (!data) data = QTR_BENCH_SOURCE_DIR "/../shared/data/XRPUSDT-perp-5m.csv";
     snprintf(g_dir, sizeof g_dir, "/tmp/qtr-bench-backtest-XXXXXX");
     if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 1; }
+    atexit(remove_dir);   /* on every exit of this process, a failed one too (its children exec or _exit) */
     rows src;
     read_source(data, &src);
     const int symbol_counts[] = { 1, MAX_SYMBOLS };
@@ -515,6 +533,7 @@ int main(int argc, char **argv)
     figures fig[2][2];
     memset(fig, 0, sizeof fig);
     printf("bench_backtest_scale: %s, %zu rows; %d runs each; qtr %s\n", data, src.n, runs, QTR_BENCH_QTR);
+    printf("  its files in %s (removed at exit)\n", g_dir);
     if (other) printf("  and interleaved with it, the other qtr %s\n", other_qtr);
     bench_print_load("before");
     for (int si = 0; si < 2; si++) {
@@ -614,8 +633,6 @@ int main(int argc, char **argv)
         compare_symbols(what, &fig[0][1], &fig[1][1]);
     }
     bench_print_load("after");
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
-    return 0;
+    free_source(&src);
+    return 0;   /* remove_dir() at exit */
 }

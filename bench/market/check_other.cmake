@@ -2,10 +2,20 @@
 # bench), the A/B mode's plumbing. One build against itself: both net PnLs
 # printed and the run-for-run ratio; against a fake build whose qtr reports
 # another net PnL: exit 1, saying so; against a folder with no qtr: exit 1.
+# The bench's folder of CSV files is gone after each run.
 # cmake -DBENCH=<bench_backtest_scale> -DSELF=<build> -DWORK=<folder> -P check_other.cmake
 function(run_bench other out_var rc_var err_var)
   set(ENV{QTR_BENCH_OTHER} ${other})
   execute_process(COMMAND ${BENCH} 1 1 RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err TIMEOUT 600)
+  # its folder of CSV files is gone, whether it succeeded or not
+  if(out MATCHES "^bench_backtest_scale:")   # it started (a refused QTR_BENCH_OTHER does not)
+    if(NOT out MATCHES "its files in ([^ ]+) \\(removed at exit\\)")
+      message(FATAL_ERROR "the bench did not say where its files are:\n${out}")
+    endif()
+    if(EXISTS "${CMAKE_MATCH_1}")
+      message(FATAL_ERROR "the bench left ${CMAKE_MATCH_1} behind (exit ${rc})")
+    endif()
+  endif()
   set(${out_var} "${out}" PARENT_SCOPE)
   set(${rc_var} "${rc}" PARENT_SCOPE)
   set(${err_var} "${err}" PARENT_SCOPE)
