@@ -647,6 +647,14 @@ typedef const qtr_plugin_desc *(*qtr_plugin_entry_fn)(uint32_t host_abi, uint32_
     }
 
 /* Copy a NUL-terminated string into a fixed field, always terminating it. */
+#if defined(__GNUC__) && !defined(__clang__)
+/* The copy reads n <= strlen(src) bytes of src. gcc with profile feedback
+ * (-fprofile-use) may split the copy of a short literal ("ess", char[4])
+ * into wide loads on a path that never runs, and then warn that the load
+ * is partly outside the literal (-Warray-bounds): silenced here only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
 static inline void qtr_strlcpy(char *dst, const char *src, size_t cap)
 {
     if (!cap) return;
@@ -657,6 +665,9 @@ static inline void qtr_strlcpy(char *dst, const char *src, size_t cap)
     }
     dst[n] = '\0';
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 #ifdef __cplusplus
 }
