@@ -432,7 +432,7 @@ static size_t utf8_put(uint32_t cp, char *b)
 }
 
 /* Decode the inside of a checked string (p..end, no quotes) into out with a
- * NUL. 0; 1 = did not fit (out holds what fitted); 2 = a \u0000 (out holds
+ * NUL. 0; 1 = did not fit (out holds the whole characters that fitted); 2 = a \u0000 (out holds
  * what came before it). Bounds are kept even on text that was not checked. */
 static int decode(const char *p, const char *end, char *out, size_t cap, size_t *outn)
 {
@@ -445,8 +445,12 @@ static int decode(const char *p, const char *end, char *out, size_t cap, size_t 
             while (q < end && *q != '\\') q++;
             size_t run = (size_t)(q - p);
             if (run > cap - 1 - o) {
-                memcpy(out + o, p, cap - 1 - o);
-                o = cap - 1;
+                /* cut before the character that does not fit, not inside
+                 * it: a split UTF-8 sequence would make the text invalid */
+                size_t fit = cap - 1 - o;
+                while (fit > 0 && ((unsigned char)p[fit] & 0xC0) == 0x80) fit--;
+                memcpy(out + o, p, fit);
+                o += fit;
                 rc = 1;
                 break;
             }

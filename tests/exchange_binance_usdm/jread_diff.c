@@ -177,7 +177,12 @@ bool oracle_api_error(const json_t *root, int *code, char *msg, size_t msglen)
     if (!c || !json_is_integer(c) || json_integer_value(c) >= 0) return false;
     *code = (int)json_integer_value(c);
     json_t *m = json_object_get(root, "msg");
-    qtr_strlcpy(msg, json_is_string(m) ? json_string_value(m) : "(no msg)", msglen);
+    const char *text = json_is_string(m) ? json_string_value(m) : "(no msg)";
+    /* a message too long is cut at the last whole UTF-8 character that fits */
+    size_t len = strlen(text), keep = len < msglen ? len : msglen - 1;
+    while (keep < len && keep > 0 && ((unsigned char)text[keep] & 0xC0) == 0x80) keep--;
+    memcpy(msg, text, keep);
+    msg[keep] = '\0';
     return true;
 }
 

@@ -757,6 +757,13 @@ static void api_errors(void **state)
     api_error_same_as_jansson(LIT("{\"code\":-1000}"), true, -1000, "(no msg)");
     api_error_same_as_jansson(LIT("{\"code\":-1000,\"msg\":7}"), true, -1000, "(no msg)");
     api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"\\u00e9t\\u00e9\"}"), true, -1, "\xc3\xa9t\xc3\xa9");
+    /* a message longer than the buffer (15 bytes and a NUL) is cut before the
+     * character that does not fit whole, literal or escaped, never inside it */
+    api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"abcdefghijklmn\xc3\xa9\"}"), true, -1, "abcdefghijklmn");
+    api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"abcdefghijklmn\\u00e9\"}"), true, -1, "abcdefghijklmn");
+    api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"abcdefghijkl\xf0\x9f\x98\x80\"}"), true, -1, "abcdefghijkl");
+    api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"abcdefghijklm\xc3\xa9z\"}"), true, -1, "abcdefghijklm\xc3\xa9");
+    api_error_same_as_jansson(LIT("{\"code\":-1,\"msg\":\"abcdefghijkl\\ue000\"}"), true, -1, "abcdefghijkl\xee\x80\x80");
     /* cancel-all's success is not an error */
     api_error_same_as_jansson(LIT("{\"code\":200,\"msg\":\"The operation of cancel all open order is done.\"}"), false, 0,
                               "");
