@@ -15,6 +15,9 @@
  *
  * Usage: bench_backtest_scale [runs=3] [multiple=50] [callgrind]
  *        bench_backtest_scale --loop FILE...   (the minimal loop alone)
+ * QTR_BENCH_SYMBOLS=1 (or 50): only the cases of that many symbols; with a
+ * large multiple, `QTR_BENCH_SYMBOLS=1 bench_backtest_scale 5 1126` is one
+ * symbol's 2.25 M candles without the 50 symbols' 112 M.
  * QTR_BENCH_OTHER=BUILD: another build folder's qtr (with its plugins/) runs
  * interleaved with this one, run for run, and each case also prints its
  * CPU time against this qtr's: an A/B of two builds that the machine's
@@ -521,6 +524,18 @@ int main(int argc, char **argv)
         snprintf(other_plugins, sizeof other_plugins, "%s/plugins", other);
         if (access(other_qtr, X_OK) != 0) { fprintf(stderr, "QTR_BENCH_OTHER: no %s\n", other_qtr); return 1; }
     }
+    /* QTR_BENCH_SYMBOLS: 1 or 50 alone, or (unset) both */
+    const int symbol_counts[] = { 1, MAX_SYMBOLS };
+    int si_from = 0, si_to = 2;
+    const char *only = getenv("QTR_BENCH_SYMBOLS");
+    if (only) {
+        if (strcmp(only, "1") == 0) si_to = 1;
+        else if (strcmp(only, "50") == 0) si_from = 1;
+        else {
+            fprintf(stderr, "QTR_BENCH_SYMBOLS must be 1 or 50 (or unset for both), not '%s'\n", only);
+            return 2;
+        }
+    }
     const char *data = getenv("QTR_BENCH_DATA");
     if (!data) data = QTR_BENCH_SOURCE_DIR "/../shared/data/XRPUSDT-perp-5m.csv";
     snprintf(g_dir, sizeof g_dir, "/tmp/qtr-bench-backtest-XXXXXX");
@@ -528,7 +543,6 @@ int main(int argc, char **argv)
     atexit(remove_dir);   /* on every exit of this process, a failed one too (its children exec or _exit) */
     rows src;
     read_source(data, &src);
-    const int symbol_counts[] = { 1, MAX_SYMBOLS };
     const int multiples[] = { 1, mult };
     figures fig[2][2];
     memset(fig, 0, sizeof fig);
@@ -536,7 +550,7 @@ int main(int argc, char **argv)
     printf("  its files in %s (removed at exit)\n", g_dir);
     if (other) printf("  and interleaved with it, the other qtr %s\n", other_qtr);
     bench_print_load("before");
-    for (int si = 0; si < 2; si++) {
+    for (int si = si_from; si < si_to; si++) {
         write_config(QTR_BENCH_PLUGIN_DIR, symbol_counts[si], "");
         if (other) write_config(other_plugins, symbol_counts[si], "-other");
         for (int mi = 0; mi < (mult > 1 ? 2 : 1); mi++) {
@@ -623,7 +637,7 @@ int main(int argc, char **argv)
             for (int k = 0; k < ns; k++) { unlink(paths[k]); free(paths[k]); }
         }
     }
-    if (mult > 1) {
+    if (mult > 1 && si_from == 0 && si_to == 2) {
         printf("50 symbols against 1 symbol, CPU time a candle (medians):\n");
         char what[128];
         snprintf(what, sizeof what, "%zu candles each (50 symbols x1, 1 symbol x%d)", fig[1][0].candles, mult);
