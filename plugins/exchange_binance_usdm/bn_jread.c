@@ -432,8 +432,9 @@ static size_t utf8_put(uint32_t cp, char *b)
 }
 
 /* Decode the inside of a checked string (p..end, no quotes) into out with a
- * NUL. 0; 1 = did not fit (out holds the whole characters that fitted); 2 = a \u0000 (out holds
- * what came before it). Bounds are kept even on text that was not checked. */
+ * NUL. 0; 1 = did not fit (out holds the whole characters that fitted);
+ * 2 = a \u0000 (out holds what came before it). Bounds are kept even on
+ * text that was not checked. */
 static int decode(const char *p, const char *end, char *out, size_t cap, size_t *outn)
 {
     size_t o = 0;
