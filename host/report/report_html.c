@@ -15,6 +15,12 @@
 
 #define W 900.0
 #define H 180.0
+/* Room left of a chart for its value labels: the longest "%.8g" of a value
+ * the report can chart ("-9.2233720e+10": a sign, 8 digits, '.', a two-digit
+ * exponent) is under 100 units at 11px in DejaVu Sans, the widest of the
+ * common sans fonts (0.636em a digit). The same for every chart, so their
+ * time axes line up one above the other. */
+#define LEFT 100.0
 
 /* Display coordinates only: the values are read from the exact series. */
 typedef struct chart {
@@ -51,13 +57,19 @@ static void html_time(int64_t ms, char *buf, size_t cap)
     if (!gmtime_r(&t, &tm) || !strftime(buf, cap, "%Y-%m-%d %H:%M", &tm)) snprintf(buf, cap, "%lld", (long long)ms);
 }
 
-/* A polyline (step: holds each value until the next point). */
+/* A polyline (step: holds each value until the next point), its highest
+ * and lowest values left of it, its first and last times under it. */
 static void svg_line(FILE *o, const chart *c, const char *title, const char *color, bool step)
 {
-    fprintf(o, "<h2>%s</h2>\n<svg viewBox=\"-60 -10 %.0f %.0f\" width=\"100%%\">", title, W + 70, H + 30);
+    char from[32], to[32];
+    html_time(c->t0, from, sizeof from);
+    html_time(c->t1, to, sizeof to);
+    fprintf(o, "<h2>%s</h2>\n<svg viewBox=\"%.0f -10 %.0f %.0f\" width=\"100%%\">", title, -LEFT, W + LEFT + 10, H + 30);
     fprintf(o, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fafafa\" stroke=\"#ccc\"/>", W, H);
     fprintf(o, "<text x=\"-5\" y=\"10\" text-anchor=\"end\">%.8g</text><text x=\"-5\" y=\"%.0f\" text-anchor=\"end\">%.8g</text>",
             c->hi, H, c->lo);
+    fprintf(o, "<text x=\"0\" y=\"%.0f\">%s</text><text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%s UTC</text>", H + 14,
+            from, W, H + 14, to);
     fprintf(o, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.2\" points=\"", color);
     for (size_t i = 0; i < c->n; i++) {
         double x = x_of(c, c->t[i]), y = y_of(c, c->v[i]);

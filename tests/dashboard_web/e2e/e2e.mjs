@@ -1,18 +1,12 @@
 // Drives the operator's page in headless chromium (see run_e2e.sh).
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import assert from "node:assert/strict";
 
 const url = process.env.DASH_URL;
 const token = process.env.DASH_TOKEN;
 const shot = process.env.SHOT;
 
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  viewport: { width: 1600, height: 1000 },
-});
+const context = await launchChromium({ width: 1600, height: 1000 });
 const problems = [];
 try {
   const page = context.pages()[0] || (await context.newPage());

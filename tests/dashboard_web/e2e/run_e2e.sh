@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Tests of the operator's page, in three parts:
+# Tests of the operator's page, and of the backtest's HTML report, in four parts:
 #  1. model.test.cjs: the page's data rules (model.js) under node's test runner;
 #  2. e2e.mjs: dash_test_host serves the dashboard on a free 127.0.0.1 port;
 #     headless Debian chromium, driven by playwright-core, loads it, sees live
 #     updates, trips and resets the ESS;
 #  3. run_page.mjs: the page against a real `qtr run` (free port) replaying
 #     candles: chart direction, one row per order, newest first, a tripped
-#     ESS, an API error, a server restart.
+#     ESS, an API error, a server restart;
+#  4. report_page.mjs: `qtr backtest --html` opened from its file: nothing
+#     fetched, four charts drawn, no label cut at a chart's edge.
 # Screenshots go to $QTR_BUILD_DIR/artifacts/. Fails (never skips) when
 # chromium or node is missing.
 set -euo pipefail
@@ -60,9 +62,19 @@ DASH_URL="http://127.0.0.1:$PORT/" DASH_TOKEN="$QTR_API_TOKEN" SHOT="$BUILD/arti
 echo "screenshot: $BUILD/artifacts/dashboard.png"
 kill "$HOST_PID" 2>/dev/null || true; wait "$HOST_PID" 2>/dev/null || true; HOST_PID=""
 
+# run_qtr_page NAME SCRIPT SECONDS: a script that runs qtr itself, in its own
+# work and profile folders under $WORK, screenshots into artifacts/
+run_qtr_page() {
+  mkdir -p "$WORK/$1" "$WORK/profile-$1"
+  QTR_BIN="$QTR_BIN" QTR_PLUGIN_DIR="${QTR_PLUGIN_DIR:-$BUILD/plugins}" QTR_SOURCE_DIR="$SRC" WORK_DIR="$WORK/$1" \
+    SHOT_DIR="$BUILD/artifacts" USER_DATA_DIR="$WORK/profile-$1" CHROMIUM="$CHROMIUM" \
+    timeout "$3" node "$HERE/$2"
+}
+
 echo "== the page against qtr run"
-mkdir -p "$WORK/run" "$WORK/profile-run"
-QTR_BIN="$QTR_BIN" QTR_PLUGIN_DIR="${QTR_PLUGIN_DIR:-$BUILD/plugins}" QTR_SOURCE_DIR="$SRC" WORK_DIR="$WORK/run" \
-  SHOT_DIR="$BUILD/artifacts" USER_DATA_DIR="$WORK/profile-run" CHROMIUM="$CHROMIUM" \
-  timeout 150 node "$HERE/run_page.mjs"
+run_qtr_page run run_page.mjs 150
 echo "screenshots: $BUILD/artifacts/page-run.png page-offline.png page-back.png"
+
+echo "== the backtest's HTML report"
+run_qtr_page report report_page.mjs 120
+echo "screenshots: $BUILD/artifacts/report-10k.png report-1m.png"

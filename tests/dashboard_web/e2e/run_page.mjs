@@ -12,7 +12,7 @@
 //  - a stuck server (SIGSTOP) is reported, and a trip sent to it is not
 //    claimed as done.
 // Leaves screenshots in $SHOT_DIR (page-run.png, page-offline.png, page-back.png).
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
@@ -163,13 +163,7 @@ async function chartEnds(page) {
 }
 
 const problems = [];
-const context = await chromium.launchPersistentContext(process.env.USER_DATA_DIR, {
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"],
-  viewport: { width: 1600, height: 1100 },
-});
+const context = await launchChromium({ width: 1600, height: 1100 });
 try {
   const s1 = startServer(0);
   const port = await listening(s1);
