@@ -149,6 +149,13 @@ static void parse_plugins(walker *w, qh_config *c)
         fail(w, "plugins", "at most 64 plugins");
         return;
     }
+    /* plugins.x = {...} or a hole would be skipped without a word */
+    char stray[64];
+    if (qh_conf_list_stray_key(w->L, n, stray, sizeof stray)) {
+        fail(w, "plugins", "key %s is not a place in the list: plugins is a list of plugin tables, "
+             "{ { kind = ..., name = ... }, ... }", stray);
+        return;
+    }
     c->plugins = calloc((size_t)n + 1, sizeof *c->plugins);
     if (!c->plugins) abort();
     for (lua_Integer i = 1; i <= n && !w->failed; i++) {

@@ -90,16 +90,9 @@ static int to_optval(lua_State *L, const qh_conf_section *s, const char *key, qh
     case LUA_TTABLE: {
         lua_Integer len = (lua_Integer)lua_rawlen(L, -1);
         if (len > LIST_MAX) return failf(e, section, key, "list too long (at most %d items)", LIST_MAX);
-        /* only array keys: a typo like {a = 1} would silently vanish */
-        lua_pushnil(L);
-        while (lua_next(L, -2)) {
-            bool ok = lua_isinteger(L, -2) && lua_tointeger(L, -2) >= 1 && lua_tointeger(L, -2) <= len;
-            lua_pop(L, 1);
-            if (!ok) {
-                lua_pop(L, 1);
-                return failf(e, section, key, "expected a list (array) of strings");
-            }
-        }
+        char stray[64];
+        if (qh_conf_list_stray_key(L, len, stray, sizeof stray))
+            return failf(e, section, key, "expected a list (array) of strings");
         char **items = calloc((size_t)len + 1, sizeof *items);
         if (!items) abort();
         for (lua_Integer i = 1; i <= len; i++) {
@@ -317,6 +310,21 @@ int qh_conf_read(lua_State *L, const qh_conf_section *s, void *base, qh_conf_err
         if (rc != 0) return -1;
     }
     return 0;
+}
+
+bool qh_conf_list_stray_key(lua_State *L, lua_Integer len, char *key, size_t keylen)
+{
+    lua_pushnil(L);
+    while (lua_next(L, -2)) {
+        lua_pop(L, 1);
+        if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1 && lua_tointeger(L, -1) <= len) continue;
+        if (lua_type(L, -1) == LUA_TSTRING) snprintf(key, keylen, "'%s'", lua_tostring(L, -1));
+        else if (lua_type(L, -1) == LUA_TNUMBER) snprintf(key, keylen, "%s", lua_tostring(L, -1));
+        else snprintf(key, keylen, "(a %s)", luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return true;
+    }
+    return false;
 }
 
 int qh_conf_value(lua_State *L, const char *where, qh_optval *v, qh_conf_error *e)

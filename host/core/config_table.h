@@ -97,6 +97,11 @@ int qh_conf_read_named(lua_State *L, const qh_conf_section *s, const char *name,
 struct qh_optval;
 int qh_conf_value(lua_State *L, const char *where, struct qh_optval *v, qh_conf_error *e);
 
+/* Whether the table at the top of L has a key other than 1..len, the keys
+ * of a list: {a = 1} or a hole would otherwise vanish unread. When it has,
+ * that key as text ("'a'", "7", "(a boolean)") in key. */
+bool qh_conf_list_stray_key(lua_State *L, lua_Integer len, char *key, size_t keylen);
+
 /* Free the lists of the section's LIST fields in base. */
 void qh_conf_free_lists(const qh_conf_section *s, void *base);
 

@@ -121,6 +121,12 @@ static void unknown_and_mistyped_fields(void **s)
     expect_error("return { plugins = { { kind = 'risk', name = 'p', required = 'yes' } } }", "plugins[1].required",
                  "expected true or false");
     expect_error("return { plugins = {}, plugin_path = { 'a', 3 } }", "plugin_path[2]", "expected a string");
+    /* a plugin under a name, or past a hole, is not in the list: refused, not skipped */
+    expect_error("return { plugins = { { kind = 'risk', name = 'p' }, ma_cross = { kind = 'strategy', name = 'm' } } }",
+                 "plugins", "key 'ma_cross' is not a place in the list");
+    expect_error("return { plugins = { { kind = 'risk', name = 'p' }, [5] = { kind = 'strategy', name = 'm' } } }",
+                 "plugins", "key 5 is not a place in the list");
+    expect_error("return { plugins = { [true] = 1 } }", "plugins", "key (a boolean) is not a place in the list");
 }
 
 static void sandbox_stops_runaway_and_io(void **s)

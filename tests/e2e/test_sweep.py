@@ -58,6 +58,12 @@ check(len(nets) == 4, f"the parameters reach the strategy: 4 different results (
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.nope.fast=3", "--quiet"])
 check(rc == 2 and "(built-in default): --set plugins.nope.fast: no plugin named nope in the config" in se,
       f"--set on a missing plugin: exit 2, no line of the added text ({rc}: {se})")
+# a path under plugins that is not plugins.NAME.OPTION was once set where no
+# one read it, and the run went on without it (exit 0)
+for path in ("plugins.3.options.fast", "plugins.ma_cross", "plugins.x.y.z", "plugins"):
+    rc, so, se = run(["backtest", "--data", CSV, "--set", path + "=3", "--quiet"])
+    check(rc == 2 and f"--set {path}: a plugin option is plugins.NAME.OPTION" in se,
+          f"--set {path}: exit 2, naming the path ({rc}: {se})")
 
 # --set with -c: relative paths still from the config's folder, money as a
 # decimal string, and the config's own line numbers in its errors.
@@ -85,6 +91,7 @@ bad = {
     "fast=5..20:-5": "the step must be greater than 0",
     "nosuch=1..2": "nosuch: unknown setting",
     "plugins.nope.fast=1..2": "no plugin named nope",
+    "plugins.ma_cross=1..2": "a plugin option is plugins.NAME.OPTION",
     "fast=1..1000,slow=1..2": "more than 1000 combinations",
     "fast=": "no values",
     "fast=1..2,fast=3": "given twice",
