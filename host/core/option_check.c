@@ -193,11 +193,26 @@ static const char *value_type_name(qh_optv_type t)
     return "?";
 }
 
+/* A value quoted in an error: at most 40 bytes of it, a byte outside
+ * printable ASCII as '?' (it is the user's text, shown on a terminal). */
+static const char *shown_text(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0, max = cap > 44 ? 40 : cap - 4;
+    for (; s[n] && n < max; n++) buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    if (s[n]) buf[n++] = '.', buf[n++] = '.', buf[n++] = '.';
+    buf[n] = '\0';
+    return buf;
+}
+
 bool qh_option_value_valid(const qtr_option *d, const qh_optval *v, char *why, size_t whylen)
 {
+    char shown[48];
     if (!type_matches(d->type, v)) {
         if (d->type == QTR_OPT_DECIMAL && v->type == QH_OPTV_NUMBER)
             snprintf(why, whylen, "give decimals as strings (e.g. \"%g\"), not Lua floats", v->num);
+        else if (v->type == QH_OPTV_STRING && v->str)
+            snprintf(why, whylen, "expected %s, got a string ('%s')", qh_option_type_name(d->type),
+                     shown_text(v->str, shown, sizeof shown));
         else
             snprintf(why, whylen, "expected %s, got %s", qh_option_type_name(d->type), value_type_name(v->type));
         return false;

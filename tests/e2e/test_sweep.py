@@ -58,6 +58,13 @@ check(len(nets) == 4, f"the parameters reach the strategy: 4 different results (
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.nope.fast=3", "--quiet"])
 check(rc == 2 and "(built-in default): --set plugins.nope.fast: no plugin named nope in the config" in se,
       f"--set on a missing plugin: exit 2, no line of the added text ({rc}: {se})")
+# a value of the wrong type is shown as given
+rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.ma_cross.fast=2.5", "--quiet"])
+check(rc == 2 and "option fast: expected an integer, got a string ('2.5')" in se, f"--set fast=2.5: exit 2 ({rc}: {se})")
+rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.ma_cross.fast=\x01" + "9x" * 30, "--quiet"])
+check(rc == 2 and "got a string ('?" + ("9x" * 20)[:39] + "...')" in se,
+      f"a long value is cut at 40 bytes, a control byte shown as '?' ({rc}: {se})")
+
 # a path under plugins that is not plugins.NAME.OPTION was once set where no
 # one read it, and the run went on without it (exit 0)
 for path in ("plugins.3.options.fast", "plugins.ma_cross", "plugins.x.y.z", "plugins"):
