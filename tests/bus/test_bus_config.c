@@ -293,7 +293,7 @@ static void bound_cases(const char *path, const qh_conf_field *f, void *arg)
         snprintf(value, sizeof value, "%lld", hi + 1);
         snprintf(why, sizeof why, "%lld is out of range [%s, %s]", hi + 1, f->opt.min, f->opt.max);
         expect_refused(path, value, path, why);
-        expect_refused(path, "'5'", path, "expected an integer, got a string");
+        expect_refused(path, "'5'", path, "expected an integer, got a string ('5')");
         expect_refused(path, "1.5", path, "expected an integer, got a float");
     } else if (f->opt.type == QTR_OPT_STRING && !f->opt.max) {
         assert_non_null(f->opt.allowed);        /* a string is bounded by its length or its allowed values */
@@ -319,7 +319,7 @@ static void bound_cases(const char *path, const qh_conf_field *f, void *arg)
         expect_refused(path, "1", path, "expected a string, got an integer");
         expect_refused(path, "true", path, "expected a string, got a boolean");
     } else if (f->opt.type == QTR_OPT_STRING_LIST) {
-        expect_refused(path, "'fill'", path, "expected a list of strings, got a string");
+        expect_refused(path, "'fill'", path, "expected a list of strings, got a string ('fill')");
         expect_refused(path, "{ kind = 'fill' }", path, "expected a list (array) of strings");
         char item[160];
         snprintf(item, sizeof item, "%s[2]", path);

@@ -172,7 +172,7 @@ static void values_outside_the_declaration(void **s)
     expect_exact("return { plugins = {}, signals = { cycle_ms = 60001 } }",
                  "test.lua: signals.cycle_ms: 60001 is out of range [1, 60000]");
     expect_exact("return { plugins = {}, signals = { per_cycle = '3' } }",
-                 "test.lua: signals.per_cycle: expected an integer, got a string");
+                 "test.lua: signals.per_cycle: expected an integer, got a string ('3')");
     expect_exact("return { plugins = {}, store = { path = 7 } }", "test.lua: store.path: expected a string, got an integer");
     expect_exact("return { plugins = {}, ess = 'x' }", "test.lua: ess: expected a table, got string");
     expect_exact("return { plugins = {}, account = { starting_balance = '0' } }",
@@ -186,7 +186,7 @@ static void values_outside_the_declaration(void **s)
     expect_exact("return { plugins = { { kind = 'risk', name = '' } } }",
                  "test.lua: plugins[1].name: '' is 0 bytes long, out of range: must be >= 1");
     expect_exact("return { plugins = { { kind = 'risk', name = 'p', required = 'yes' } } }",
-                 "test.lua: plugins[1].required: expected true or false, got a string");
+                 "test.lua: plugins[1].required: expected true or false, got a string ('yes')");
     expect_exact("return { plugins = { { name = 'p' } } }",
                  "test.lua: plugins[1].kind: missing (strategy, risk, exchange or dashboard)");
     expect_exact("return { plugins = { 'paper' } }", "test.lua: plugins[1]: expected a table, got string");

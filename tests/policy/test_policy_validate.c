@@ -191,8 +191,8 @@ static void test_wrong_types_and_ranges(void **state)
     /* what follows "<file>: <section>.<key>" */
     static const struct { const char *section, *key, *value, *expect; } cases[] = {
         { "limits", "max_positions", "2.5", ": expected an integer, got a float" },
-        { "limits", "max_positions", "\"3\"", ": expected an integer, got a string" },
-        { "limits", "min_confidence", "\"0.5\"", ": expected a number, got a string" },
+        { "limits", "max_positions", "\"3\"", ": expected an integer, got a string ('3')" },
+        { "limits", "min_confidence", "\"0.5\"", ": expected a number, got a string ('0.5')" },
         { "limits", "min_confidence", "0/0", ": not a number (NaN)" },
         { "limits", "max_position_notional", "1000.5", ": give decimals as strings (e.g. \"1000.5\"), not Lua floats" },
         { "limits", "max_position_notional", "\"abc\"", ": 'abc': not a decimal number" },
@@ -200,7 +200,7 @@ static void test_wrong_types_and_ranges(void **state)
         { "limits", "max_position_notional", "\"5000\"", ": must not exceed limits.max_total_exposure" },
         { "limits", "max_order_notional", "true", ": expected a decimal string, got a boolean" },
         { "limits", "max_total_exposure", "\"1e30\"", ": '1e30': number out of range" },
-        { "limits", "symbols", "\"BTCUSDT\"", ": expected a list of strings, got a string" },
+        { "limits", "symbols", "\"BTCUSDT\"", ": expected a list of strings, got a string ('BTCUSDT')" },
         { "limits", "symbols", "{ \"btcusdt\" }", "[1]: 'btcusdt' is not a symbol: 2 to 20 of A-Z and 0-9, such as \"BTCUSDT\"" },
         { "limits", "symbols", "{ \"B\" }", "[1]: 'B' is not a symbol: 2 to 20 of A-Z and 0-9, such as \"BTCUSDT\"" },
         { "limits", "symbols", "{ \"BTCUSDT\", \"BTCUSDT\" }", "[2]: \"BTCUSDT\" is listed twice" },
