@@ -62,14 +62,28 @@ typedef struct row {
     char error[2048];
 } row;
 
+/* The CSV's option: --out, as the product names it, or --sweep-out. */
+static bool is_out(const char *o) { return strcmp(o, "--out") == 0 || strcmp(o, "--sweep-out") == 0; }
+
 bool qh_sweep_requested(int argc, char **argv)
 {
     /* the sweep's own options too: without --sweep they are refused there */
     for (int i = 0; i < argc; i++)
         if (strcmp(argv[i], "--sweep") == 0 || strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--jobs") == 0 ||
-            strcmp(argv[i], "--sweep-out") == 0 || strcmp(argv[i], "--sweep-timeout") == 0)
+            is_out(argv[i]) || strcmp(argv[i], "--sweep-timeout") == 0)
             return true;
     return false;
+}
+
+/* Options the sweep hands to every child as given (beside the common ones,
+ * qh_common_opt): 1 with a value, 0 a flag, -1 not an option of a backtest
+ * (refused here, once, rather than by every child). cmd_backtest.c's own
+ * list: an option added there is added here. */
+static int pass_through(const char *o)
+{
+    if (strcmp(o, "--data") == 0 || strcmp(o, "--funding") == 0 || strcmp(o, "--mark") == 0) return 1;
+    if (strcmp(o, "--quiet") == 0) return 0;
+    return -1;
 }
 
 /* One line on stderr naming the sweep; -1. */
@@ -221,17 +235,29 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (qh_usage_is_help(o)) return qh_usage_help("backtest") == 0 ? 1 : -1;
-        bool takes = strcmp(o, "--sweep") == 0 || strcmp(o, "-j") == 0 || strcmp(o, "--jobs") == 0 ||
-                     strcmp(o, "--sweep-out") == 0 || strcmp(o, "--sweep-timeout") == 0 || strcmp(o, "--set") == 0;
+        bool takes = strcmp(o, "--sweep") == 0 || strcmp(o, "-j") == 0 || strcmp(o, "--jobs") == 0 || is_out(o) ||
+                     strcmp(o, "--sweep-timeout") == 0 || strcmp(o, "--set") == 0;
         if (strcmp(o, "--json") == 0 || strcmp(o, "--html") == 0 || strcmp(o, "--trades") == 0 ||
             strcmp(o, "--store") == 0) {
-            fprintf(stderr, "qtr backtest: %s: not with --sweep (every combination would write it; see --sweep-out)\n", o);
+            fprintf(stderr, "qtr backtest: %s: not with --sweep (every combination would write it; see --out)\n", o);
             return -1;
         }
         if (!takes) {
-            /* the rest go to every child as given: -c's value too */
-            if ((strcmp(o, "-c") == 0 || strcmp(o, "--config") == 0) && i + 1 < argc) a->config = argv[i + 1];
-            a->pass[a->npass++] = o;
+            /* the rest go to every child as given (-c's value kept for
+             * the paths), once checked to be a backtest's */
+            qh_common_opts common = { 0 };
+            int at = i, c = qh_common_opt(argc, argv, &i, &common);
+            if (c < 0) return -1;
+            if (c == 0) {
+                int arity = pass_through(o);
+                if (arity < 0) {
+                    qh_usage_unknown_option("backtest", o);
+                    return -1;
+                }
+                if (arity > 0 && !qh_usage_value(argc, argv, &i, "backtest")) return -1;
+            }
+            if (common.config) a->config = common.config;
+            for (; at <= i; at++) a->pass[a->npass++] = argv[at];
             continue;
         }
         const char *v = qh_usage_value(argc, argv, &i, "backtest");
@@ -240,7 +266,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         if (strcmp(o, "--sweep") == 0) {
             if (a->spec) { fprintf(stderr, "qtr backtest: --sweep: given twice\n"); return -1; }
             a->spec = v;
-        } else if (strcmp(o, "--sweep-out") == 0) {
+        } else if (is_out(o)) {
+            if (a->out) { fprintf(stderr, "qtr backtest: %s: the CSV is named twice\n", o); return -1; }
             a->out = v;
         } else if (strcmp(o, "--sweep-timeout") == 0) {
             if (parse_long(o, v, 1, 7 * 24 * 3600, &a->timeout_s) != 0) return -1;
@@ -598,7 +625,7 @@ int qh_sweep_main(int argc, char **argv)
         goto done;
     }
     if (!a.spec) {
-        fprintf(stderr, "qtr backtest: -j, --sweep-out and --sweep-timeout go only with --sweep SPEC\n");
+        fprintf(stderr, "qtr backtest: -j, --out and --sweep-timeout go only with --sweep SPEC\n");
         goto done;
     }
     if (parse_spec(&g, a.spec) != 0) goto done;
@@ -615,7 +642,7 @@ int qh_sweep_main(int argc, char **argv)
     if (check_grid(&a, &g, rows, &refused) != 0) goto done;
     char err[PATH_MAX + 200];
     if (qh_out_open(&out, a.out ? a.out : "-", err, sizeof err) != 0) {
-        fprintf(stderr, "qtr backtest: --sweep-out %s\n", err);
+        fprintf(stderr, "qtr backtest: --out %s\n", err);
         goto done;
     }
     char self[PATH_MAX];
@@ -644,7 +671,7 @@ int qh_sweep_main(int argc, char **argv)
     rc = failed ? 1 : 0;
     FILE *table = qh_out_is_stdout(&out) ? stderr : stdout;   /* never mixed with the CSV */
     if (qh_out_commit(&out, err, sizeof err) != 0) {
-        fprintf(stderr, "qtr backtest: --sweep-out %s\n", err);
+        fprintf(stderr, "qtr backtest: --out %s\n", err);
         rc = 1;
     }
     print_top(table, &g, rows, failed);

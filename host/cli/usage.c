@@ -28,7 +28,7 @@ static const usage table[] = {
       "0 after SIGINT or SIGTERM, 1 runtime failure, 2 bad config or a plugin refused", false },
     { "backtest",
       "[-c FILE] --data CSV[,CSV...] [--funding CSV[,CSV...]] [--mark CSV[,CSV...]] [--json FILE] [--html FILE]\n             [--trades FILE]"
-      " [--store NEW.db] [--quiet] [--set PATH=VALUE]...\n             [--sweep SPEC [-j N] [--sweep-out FILE] [--sweep-timeout S]] [--log-json] [--log-level LEVEL]",
+      " [--store NEW.db] [--quiet] [--set PATH=VALUE]...\n             [--sweep SPEC [-j N] [--out FILE] [--sweep-timeout S]] [--log-json] [--log-level LEVEL]",
       "the configured plugins over recorded candles on a simulated clock; prints a report table",
       "  -c, --config FILE       the config (default: the built-in backtest config: paper exchange,\n"
       "                          default policy, ma_cross 10/30)\n"
@@ -49,7 +49,7 @@ static const usage table[] = {
       "                          10 by net PnL printed; a combination a plugin refuses (slow <= fast) gets\n"
       "                          a 'refused' row; not with --json, --html, --trades, --store\n"
       "  -j, --jobs N            the sweep's parallel children (1..64, default 1)\n"
-      "  --sweep-out FILE        the sweep's CSV (default standard output)\n"
+      "  --out FILE              the sweep's CSV (default standard output; --sweep-out is the same)\n"
       "  --sweep-timeout S       a child still running after S seconds is killed (default 3600)\n" LOG_OPTIONS
           HELP_OPTION,
       "0 done, 1 runtime or write failure (in a sweep: a child failed, its row says why), 2 bad input", false },

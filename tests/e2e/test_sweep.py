@@ -21,15 +21,15 @@ SPEC = "fast=5..10:5,plugins.ma_cross.slow=20|30"
 tmp = tempfile.mkdtemp(prefix="qtr_sweep_")
 
 
-def sweep(extra, out):
-    return run(["backtest", "--data", CSV, "--sweep", SPEC, "--sweep-out", out] + extra, timeout=120)
+def sweep(extra, out, out_flag="--sweep-out"):
+    return run(["backtest", "--data", CSV, "--sweep", SPEC, out_flag, out] + extra, timeout=120)
 
 
 out1, out2 = os.path.join(tmp, "j1.csv"), os.path.join(tmp, "j2.csv")
 rc, so, se = sweep(["-j", "1"], out1)
 check(rc == 0, f"sweep -j 1 exits 0 (got {rc}: {se})")
 check("top 4 by net PnL" in so, f"the top rows are printed: {so!r}")
-rc, so, se = sweep(["-j", "2"], out2)
+rc, so, se = sweep(["-j", "2"], out2, "--out")   # --out: the product's name for the CSV
 check(rc == 0, f"sweep -j 2 exits 0 (got {rc}: {se})")
 b1, b2 = open(out1, "rb").read(), open(out2, "rb").read()
 check(b1 == b2, "-j 1 and -j 2 give the same CSV, byte for byte")
@@ -58,6 +58,21 @@ check(len(nets) == 4, f"the parameters reach the strategy: 4 different results (
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.nope.fast=3", "--quiet"])
 check(rc == 2 and "(built-in default): --set plugins.nope.fast: no plugin named nope in the config" in se,
       f"--set on a missing plugin: exit 2, no line of the added text ({rc}: {se})")
+# With --sweep, an option a backtest does not know is refused once, before
+# any child (it once went to every child, each failing with it), and no CSV
+# is written; the options a child takes still pass.
+bad_out = os.path.join(tmp, "unknown.csv")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|10", "--out", bad_out, "--foo"])
+check(rc == 2 and "unknown option '--foo'" in se and "sweep row" not in se and not os.path.exists(bad_out),
+      f"--sweep with --foo: exit 2 before any child, no CSV ({rc}: {se})")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|10", "--out", bad_out, "--sweep-out", bad_out])
+check(rc == 2 and "the CSV is named twice" in se, f"--out and --sweep-out together: exit 2 ({rc}: {se})")
+FUND = os.path.join(DATA, "XRPUSDT-perp-funding-8h.csv")
+rc, so, se = run(["backtest", "--data", CSV, "--funding", FUND, "--sweep", "fast=5|10", "--out", bad_out, "--quiet",
+                  "--log-level", "warn", "--log-json"])
+check(rc == 0 and len(list(csv.DictReader(open(bad_out)))) == 2,
+      f"--funding, --quiet and the log options pass to the children ({rc}: {se})")
+
 # a value of the wrong type is shown as given
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.ma_cross.fast=2.5", "--quiet"])
 check(rc == 2 and "option fast: expected an integer, got a string ('2.5')" in se, f"--set fast=2.5: exit 2 ({rc}: {se})")
