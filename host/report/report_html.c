@@ -94,6 +94,44 @@ static double chart_y_at(const chart *c, int64_t t)
     return p;
 }
 
+/* One row per symbol (the console table's, with net PnL = realized +
+ * unrealized - fees + funding), then the positions still open. */
+static void write_symbols(const qh_report *r, FILE *o)
+{
+    char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], c[QTR_DEC_STRLEN], d[QTR_DEC_STRLEN], e[QTR_DEC_STRLEN];
+    size_t n = qh_report_symbol_count(r), open = 0;
+    fputs("<h2>Per symbol</h2>\n<table><tr><th>symbol</th><th>trades</th><th>wins</th><th>win rate</th><th>realized</th>"
+          "<th>unrealized</th><th>fees</th><th>funding</th><th>net PnL</th><th>traded</th><th>turnover</th>"
+          "<th>exposure</th></tr>", o);
+    for (size_t i = 0; i < n; i++) {
+        qh_symbol_row w;
+        qh_report_symbol_row(r, i, &w);
+        open += w.open;
+        qtr_dec net = 0;
+        bool ok = qtr_dec_add(w.realized, w.unrealized, &net) && qtr_dec_sub(net, w.fees, &net) &&
+                  qtr_dec_add(net, w.funding, &net);
+        fprintf(o, "<tr><td>%s</td><td>%lld</td><td>%lld</td><td>%.2f%%</td><td>%s</td><td>%s</td>", w.symbol,
+                (long long)w.trades, (long long)w.wins, w.trades ? 100.0 * (double)w.wins / (double)w.trades : 0.0,
+                qtr_dec_format(w.realized, a), qtr_dec_format(w.unrealized, b));
+        fprintf(o, "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f</td><td>%.3f</td></tr>",
+                qtr_dec_format(w.fees, c), qtr_dec_format(w.funding, d), ok ? qtr_dec_format(net, e) : "overflow",
+                qtr_dec_format(w.traded, a), w.turnover, w.avg_exposure);
+    }
+    fputs("</table>\n", o);
+    if (!open) return;
+    fputs("<h2>Open positions (at the last mark)</h2>\n<table><tr><th>symbol</th><th>qty</th><th>entry</th><th>mark</th>"
+          "<th>unrealized</th></tr>", o);
+    for (size_t i = 0; i < n; i++) {
+        qh_symbol_row w;
+        qh_report_symbol_row(r, i, &w);
+        if (!w.open) continue;
+        fprintf(o, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", w.symbol,
+                qtr_dec_format(w.position.qty, a), qtr_dec_format(w.position.entry_price, b),
+                qtr_dec_format(w.position.mark_price, c), qtr_dec_format(w.position.unrealized_pnl, d));
+    }
+    fputs("</table>\n", o);
+}
+
 int qh_report_write_html(const qh_report *r, FILE *o)
 {
     qh_report_summary s;
@@ -103,7 +141,7 @@ int qh_report_write_html(const qh_report *r, FILE *o)
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], d[QTR_DEC_STRLEN], t0[32], t1[32];
     int64_t start = s.first_candle_ms, end = s.last_candle_ms + s.interval_ms;
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Backtest report</title>\n"
-          "<style>body{font:14px sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse}"
+          "<style>body{font:14px sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
           "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}"
           "svg text{font:11px sans-serif}</style></head><body>\n<h1>Backtest report</h1>\n", o);
     html_time(start, t0, sizeof t0);
@@ -120,15 +158,29 @@ int qh_report_write_html(const qh_report *r, FILE *o)
     fprintf(o, "%s (%s)</td></tr>", qtr_dec_format(s.funding, b), s.identity_residual == 0 ? "holds" : "does not hold");
     fprintf(o, "<tr><th>max drawdown</th><td>%s%%</td></tr>", qtr_dec_format(s.max_drawdown_pct, a));
     fprintf(o, "<tr><th>Sharpe / Sortino / Calmar</th><td>%.3f / %.3f / %.3f</td></tr>", s.sharpe, s.sortino, s.calmar);
+    fprintf(o, "<tr><th>activity</th><td>%lld signals, %lld orders, %lld fills</td></tr>", (long long)s.signals,
+            (long long)s.orders, (long long)s.fills);
     fprintf(o, "<tr><th>refused</th><td>%lld policy, %lld drawdown guard, %lld ESS, %lld invalid, %lld exchange</td></tr>",
             (long long)s.refusals[0], (long long)s.refusals[1], (long long)s.refusals[2], (long long)s.refusals[3],
             (long long)s.refusals[4]);
+    if (s.guard_first_ms) {
+        html_time(s.guard_first_ms, t0, sizeof t0);
+        html_time(s.guard_last_ms, t1, sizeof t1);
+        fprintf(o, "<tr><th>drawdown guard</th><td>refused orders from %s to %s UTC</td></tr>", t0, t1);
+    }
+    if (end > start)
+        fprintf(o, "<tr><th>in the market</th><td>%.2f%% of the period</td></tr>",
+                100.0 * (double)s.time_in_market_ms / (double)(end - start));
+    if (s.volumes_rounded)
+        fprintf(o, "<tr><th>data</th><td>%lld input volumes had more than 8 decimals (rounded half-even)</td></tr>",
+                (long long)s.volumes_rounded);
     fprintf(o, "<tr><th>ESS trips</th><td>%lld</td></tr>", (long long)s.ess_trips);
     fprintf(o, "<tr><th>gross exposure / equity (average, max)</th><td>%.3f, %.3f</td></tr>", s.avg_gross_exposure,
             s.max_gross_exposure);
     fprintf(o, "<tr><th>turnover (traded / average equity)</th><td>%.2f (%s / ", s.turnover,
             qtr_dec_format(s.traded_notional, a));
     fprintf(o, "%s)</td></tr></table>\n", qtr_dec_format(s.avg_equity, b));
+    write_symbols(r, o);
 
     load(c, &r->equity_series);
     bounds(c, start, end);

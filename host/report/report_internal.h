@@ -93,4 +93,20 @@ struct qh_report {
     char error[192];
 };
 
+/* One symbol's row, as the JSON, the console table and the HTML show it. */
+typedef struct qh_symbol_row {
+    const char *symbol;
+    int64_t trades, wins;
+    qtr_dec realized;          /* closed trades and the open one's reductions */
+    qtr_dec unrealized;        /* of its open position at the last mark, or 0 */
+    qtr_dec fees, funding, traded;
+    double turnover, avg_exposure;
+    bool open;                 /* position holds the open position      */
+    qtr_position position;
+} qh_symbol_row;
+
+/* The row of the report's i-th symbol (0 <= i < the symbols traded). */
+void qh_report_symbol_row(const qh_report *r, size_t i, qh_symbol_row *out);
+size_t qh_report_symbol_count(const qh_report *r);
+
 #endif

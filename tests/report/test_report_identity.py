@@ -99,14 +99,37 @@ def main():
         check(html.count("<svg") == 4, f"equity, drawdown, price with trades, position: {html.count('<svg')} charts")
         check("<script" not in html and "http" not in html and "src=" not in html, "no script, no link, no fetch")
         check("<td>2021-11</td>" in html, "the monthly returns table")
-        check(html.count("<tr><td>XRPUSDT</td><td>") == r["trades"], f"one row per trade ({r['trades']})")
+        trades_table = html.split("<h2>Trades</h2>", 1)[-1]
+        check(trades_table.count("<tr><td>XRPUSDT</td><td>") == r["trades"], f"one row per trade ({r['trades']})")
         check(f"<td>{r['net_pnl']}</td>" in html, "the exact net PnL")
+        # what the console table and the JSON also show: activity, time in
+        # the market, a row per symbol, the positions still open
+        check(f"<td>{r['signals']} signals, {r['orders']} orders, {r['fills']} fills</td>" in html, "the activity row")
+        check("<th>in the market</th><td>" in html, "the time in the market")
+        sym = r["per_symbol"][0]
+        net = (Decimal(sym["realized_pnl"]) + Decimal(sym["unrealized_pnl"]) - Decimal(sym["fees"])
+               + Decimal(sym["funding"]))
+        row = (f"<tr><td>XRPUSDT</td><td>{sym['trades']}</td><td>{sym['wins']}</td>"
+               f"<td>{100 * sym['wins'] / sym['trades']:.2f}%</td><td>{sym['realized_pnl']}</td>"
+               f"<td>{sym['unrealized_pnl']}</td><td>{sym['fees']}</td><td>{sym['funding']}</td><td>{net.normalize():f}</td>"
+               f"<td>{sym['traded_notional']}</td>")
+        check(len(r["per_symbol"]) == 1 and row in html.split("<h2>Per symbol</h2>", 1)[-1].split("</table>")[0],
+              f"the symbol's row, net PnL = realized + unrealized - fees + funding ({row})")
+        check(net == Decimal(r["net_pnl"]), f"one symbol: its net PnL is the report's ({net} vs {r['net_pnl']})")
+        op = r["open_positions"]
+        want = "".join(f"<tr><td>{p['symbol']}</td><td>{p['qty']}</td><td>{p['entry_price']}</td><td>{p['mark_price']}</td>"
+                       f"<td>{p['unrealized_pnl']}</td></tr>" for p in op)
+        check(len(op) == 1 and want in html.split("<h2>Open positions (at the last mark)</h2>", 1)[-1],
+              f"the open position at the last mark ({op})")
 
     # refusals by who refused: the policy's drawdown guard on every sell, the
     # exchange's MIN_NOTIONAL (5 USDT for XRPUSDT) on 3-USDT orders
     guard = config(d, 'if order.side == "SELL" then return "reject", "drawdown_guard" end return "allow"')
-    r, stdout = backtest(d, guard, os.path.join(DATA, "XRPUSDT-perp-5m.csv"))
+    guard_page = os.path.join(d, "guard.html")
+    r, stdout = backtest(d, guard, os.path.join(DATA, "XRPUSDT-perp-5m.csv"), ["--html", guard_page])
     if r:
+        check("<tr><th>drawdown guard</th><td>refused orders from " in open(guard_page).read(),
+              "the HTML says when the guard refused")
         f = r["refusals"]
         check(f["drawdown_guard"] > 0 and f["policy"] == 0 and f["ess"] == 0,
               f"the guard's refusals are counted as drawdown_guard: {f}")

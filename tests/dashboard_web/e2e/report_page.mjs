@@ -6,7 +6,8 @@
 //  - every label of every chart (values, times, trade markers) lies inside
 //    its drawing: none is cut at the edge, whatever the size of the numbers
 //    (a run of 10,000 and one of 1,000,000 starting equity);
-//  - one table row per trade, as the JSON report counts them.
+//  - one table row per trade, as the JSON report counts them;
+//  - at 1280 and at 800 px the page is no wider than the window.
 // Leaves a screenshot of each in $SHOT_DIR (report-<name>.png).
 import { launchChromium } from "./browser.mjs";
 import assert from "node:assert/strict";
@@ -68,6 +69,14 @@ try {
     assert.equal(charts[2].texts, 4 + 2 * report.trades, `${name}: a marker each side of each trade`);
     const rows = await page.locator("h2:has-text('Trades') + table tr").count();
     assert.equal(rows - 1, report.trades, `${name}: one row per trade`);
+    // a narrow window scrolls the page down, never sideways: a wide table
+    // scrolls inside itself
+    for (const width of [1280, 800]) {
+      await page.setViewportSize({ width, height: 900 });
+      const wide = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+      assert.ok(wide[0] <= wide[1], `${name} at ${width} px: the page is ${wide[0]} px wide in a ${wide[1]} px window`);
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.screenshot({ path: path.join(SHOTS, name + ".png"), fullPage: true });
     assert.deepEqual(problems, [], `${name}: nothing fetched, no error`);
     await page.close();
