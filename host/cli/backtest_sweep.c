@@ -75,16 +75,6 @@ bool qh_sweep_requested(int argc, char **argv)
     return false;
 }
 
-/* Options the sweep hands to every child as given (beside the common ones,
- * qh_common_opt): 1 with a value, 0 a flag, -1 not an option of a backtest
- * (refused here, once, rather than by every child). cmd_backtest.c's own
- * list: an option added there is added here. */
-static int pass_through(const char *o)
-{
-    if (strcmp(o, "--data") == 0 || strcmp(o, "--funding") == 0 || strcmp(o, "--mark") == 0) return 1;
-    if (strcmp(o, "--quiet") == 0) return 0;
-    return -1;
-}
 
 /* One line on stderr naming the sweep; -1. */
 __attribute__((format(printf, 1, 2))) static int bad(const char *fmt, ...)
@@ -249,7 +239,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             int at = i, c = qh_common_opt(argc, argv, &i, &common);
             if (c < 0) return -1;
             if (c == 0) {
-                int arity = pass_through(o);
+                /* refused here, once, rather than by every child */
+                int arity = qh_backtest_option_arity(o);
                 if (arity < 0) {
                     qh_usage_unknown_option("backtest", o);
                     return -1;

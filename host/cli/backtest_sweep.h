@@ -1,5 +1,5 @@
 /*
- * `qtr backtest --sweep 'fast=5..20:5,slow=20..60:10' [-j N] [--sweep-out FILE]
+ * `qtr backtest --sweep 'fast=5..20:5,slow=20..60:10' [-j N] [--out FILE]
  * [--sweep-timeout S] ...`: the grid of every combination, each run as a
  * child `qtr backtest` (this very binary) with one --set PATH=VALUE per
  * parameter and the rest of the command line as given; one CSV row a
@@ -19,6 +19,11 @@
 /* Whether the backtest command line asks for a sweep (--sweep, or one of
  * its own options, refused without it). */
 bool qh_sweep_requested(int argc, char **argv);
+
+/* A backtest's own option (past qh_common_opt's): 1 it takes a value, 0 a
+ * flag, -1 not one. The one list both parsers check: cmd_backtest.c's, and
+ * the sweep's before it hands an option to its children (cmd_backtest.c). */
+int qh_backtest_option_arity(const char *opt);
 
 /* The sweep: 0 every row ok, 1 a child failed (its row says how) or the
  * CSV could not be written, 2 bad input (a bad spec, path or option). */
