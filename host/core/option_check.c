@@ -198,7 +198,7 @@ static const char *value_type_name(qh_optv_type t)
 static const char *shown_text(const char *s, char *buf, size_t cap)
 {
     size_t n = 0, max = cap > 44 ? 40 : cap - 4;
-    for (; s[n] && n < max; n++) buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
+    for (; n < max && s[n]; n++) buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
     if (s[n]) buf[n++] = '.', buf[n++] = '.', buf[n++] = '.';
     buf[n] = '\0';
     return buf;
