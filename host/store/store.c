@@ -129,8 +129,10 @@ void qh_store_health(qh_store *st, qtr_health *out)
         snprintf(out->reason, sizeof out->reason, "store queue %u of %u records", st->count,
                  st->opt.queue_capacity);
     } else {
+        /* what an operator checks first: that records are being written */
         out->status = QTR_HEALTH_OK;
-        out->reason[0] = '\0';
+        snprintf(out->reason, sizeof out->reason, "%llu records written, queue %u of %u",
+                 (unsigned long long)st->committed, st->count, st->opt.queue_capacity);
     }
     pthread_mutex_unlock(&st->mu);
 }
