@@ -241,6 +241,9 @@ bool qh_bus_link_signal_out(qh_engine *e, const char *origin, const qtr_signal *
     return true;
 }
 
+/* how long bus_redis stays DEGRADED after the consumer refused an entry */
+#define REFUSED_DEGRADED_MS (10 * 60 * 1000)
+
 void qh_bus_link_health(qh_engine *e, qtr_component_health *out, size_t cap, size_t *n)
 {
     qh_bus_link *l = e->bus_link;
@@ -261,6 +264,17 @@ void qh_bus_link_health(qh_engine *e, qtr_component_health *out, size_t cap, siz
         if (!cs.connected && c->health.status == QTR_HEALTH_OK) {
             c->health.status = QTR_HEALTH_DEGRADED;
             snprintf(c->health.reason, sizeof c->health.reason, "consumer not connected: %.70s", cs.last_error);
+        }
+        /* forged, misrouted or unremembered entries are an operator's
+         * business for a while after the last one */
+        if (cs.last_refused_ms > 0 && qh_clock_now_ms(e->clock) - cs.last_refused_ms < REFUSED_DEGRADED_MS &&
+            c->health.status == QTR_HEALTH_OK) {
+            c->health.status = QTR_HEALTH_DEGRADED;
+            /* the reason's 96 bytes take the start of the last refusal; the log has it whole */
+            int head = snprintf(c->health.reason, sizeof c->health.reason, "%" PRIu64 " entries refused, the last: ",
+                                cs.refused);
+            if (head > 0 && (size_t)head < sizeof c->health.reason)
+                qtr_strlcpy(c->health.reason + head, cs.last_refusal, sizeof c->health.reason - (size_t)head);
         }
     }
 }

@@ -69,7 +69,9 @@ static qh_dedupe_verdict judge(qh_dedupe *d, const char *host, uint64_t seq, boo
 {
     if (seq == 0 || !host) return QH_DEDUPE_TOO_OLD;
     source *s = find(d, host, remember);
-    if (!s) return remember ? QH_DEDUPE_NO_ROOM : QH_DEDUPE_NEW;
+    /* a host that could not be remembered is refused when asked too: acted
+     * on, a second delivery of it would look new again */
+    if (!s) return remember || d->n == d->cap ? QH_DEDUPE_NO_ROOM : QH_DEDUPE_NEW;
     if (seq > s->max) {
         if (!remember) return QH_DEDUPE_NEW;
         /* the numbers between the old max and seq leave the window's memory */

@@ -32,7 +32,8 @@ void qh_dedupe_free(qh_dedupe *d);
 
 /* Is (host, seq) new? If so it is remembered. seq 0 is never valid. */
 qh_dedupe_verdict qh_dedupe_admit(qh_dedupe *d, const char *host_id, uint64_t seq);
-/* Only asks; remembers nothing. */
+/* Only asks; remembers nothing. A host not yet known when max_hosts are
+ * known already is QH_DEDUPE_NO_ROOM here too. */
 qh_dedupe_verdict qh_dedupe_check(qh_dedupe *d, const char *host_id, uint64_t seq);
 
 #endif

@@ -5,6 +5,7 @@
 #include <hiredis/async.h>
 #include <hiredis/sds.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ struct qh_consumer {
     qh_dedupe *dedupe;
     qh_consumer_stats st;
     struct {
-        qh_metric *consumed, *duplicates, *stale, *claimed, *pending;
+        qh_metric *consumed, *duplicates, *stale, *claimed, *pending, *refused;
     } m;
 };
 
@@ -114,8 +115,29 @@ static size_t stream_of(qh_consumer *c, const char *key)
 
 static int64_t now_ms(qh_consumer *c) { return c->o.now_ms ? c->o.now_ms(c->o.ud) : qh_wall_ms(); }
 
-/* One entry: true if it may be acknowledged. */
-static bool take(qh_consumer *c, const redisReply *fields)
+/* An entry refused for what it is, not for being a replay: counted, kept as
+ * the last refusal (health shows it), and logged; after the first 20, only
+ * at each power of two, so a flood cannot flood the log too. */
+static void refuse(qh_consumer *c, size_t stream, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(qh_consumer *c, size_t stream, const char *id, const char *fmt, ...)
+{
+    char why[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    uint64_t n = ++c->st.refused;
+    count(c->m.refused, 1);
+    c->st.last_refused_ms = now_ms(c);
+    snprintf(c->st.last_refusal, sizeof c->st.last_refusal, "%s %s: %s", c->keys[stream], id, why);
+    if (n <= 20 || (n & (n - 1)) == 0)
+        qh_warn("bus", "entry %s of %s refused: %s (%" PRIu64 " refused so far)", id, c->keys[stream], why, n);
+}
+
+/* One entry (its id and fields) of stream `stream`: true if it may be
+ * acknowledged. */
+static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply *fields)
 {
     if (!fields || fields->type != REDIS_REPLY_ARRAY) return true;   /* trimmed away: nothing to do */
     const redisReply *env = NULL;
@@ -128,24 +150,48 @@ static bool take(qh_consumer *c, const redisReply *fields)
     if (!env || env->type != REDIS_REPLY_STRING || qh_busev_decode(env->str, env->len, &ev, err, sizeof err) != 0) {
         c->st.undecodable++;
         if (!env) snprintf(err, sizeof err, "no 'e' field");
-        qh_warn("bus", "undecodable entry refused: %s", err);
+        qh_warn("bus", "undecodable entry %s of %s refused: %s", id, c->keys[stream], err);
         set_error(c, err);
         return true;   /* it will never decode: do not let it come back */
     }
+    /* A stream carries one type: anything else in it is forged or misrouted
+     * (a fill written to the signal stream must not be booked, a candle
+     * must not price orders). */
+    if (ev.ev.type != c->types[stream]) {
+        const char *name = qh_busev_type_name(ev.ev.type);
+        refuse(c, stream, id, "a %s event from %s#%" PRIu64 " in the stream of %s events", name ? name : "?",
+               ev.host_id, ev.seq, qh_busev_type_name(c->types[stream]));
+        return true;
+    }
     qh_dedupe_verdict v = qh_dedupe_check(c->dedupe, ev.host_id, ev.seq);
-    if (v != QH_DEDUPE_NEW) {
+    if (v == QH_DEDUPE_DUPLICATE) {
         c->st.duplicates++;
         count(c->m.duplicates, 1);
         return true;
     }
+    if (v == QH_DEDUPE_TOO_OLD) {
+        /* below the window: a replay or a new entry, nobody can tell; a
+         * host whose numbers jumped ahead (a forged one) lands here */
+        refuse(c, stream, id, "%s#%" PRIu64 " is below the %d numbers remembered for %s: cannot tell it from a replay",
+               ev.host_id, ev.seq, DEDUPE_WINDOW, ev.host_id);
+        return true;
+    }
+    if (v == QH_DEDUPE_NO_ROOM) {
+        /* acting on it could not be remembered, so a second delivery would act again */
+        refuse(c, stream, id, "%s#%" PRIu64 ": already %d source hosts remembered, no room for %s", ev.host_id, ev.seq,
+               DEDUPE_HOSTS, ev.host_id);
+        return true;
+    }
     if (ev.ev.type == QTR_EV_SIGNAL && c->o.max_age_ms > 0) {
         int64_t age = now_ms(c) - ev.ev.u.signal.time_ms;
-        if (age > c->o.max_age_ms) {
+        /* ahead by more than the bound: a clock that far off makes the age meaningless */
+        if (age > c->o.max_age_ms || age < -c->o.max_age_ms) {
             c->st.stale++;
             count(c->m.stale, 1);
             qh_dedupe_admit(c->dedupe, ev.host_id, ev.seq);
-            qh_warn("bus", "signal %s#%" PRIu64 " (%s %s) refused: stale, %" PRId64 " ms old (max_age_ms %" PRId64 ")",
-                    ev.host_id, ev.seq, ev.ev.u.signal.symbol, qtr_side_name(ev.ev.u.signal.side), age,
+            qh_warn("bus", "signal %s#%" PRIu64 " (%s %s) refused: %s %" PRId64 " ms %s (max_age_ms %" PRId64 ")",
+                    ev.host_id, ev.seq, ev.ev.u.signal.symbol, qtr_side_name(ev.ev.u.signal.side),
+                    age > 0 ? "stale," : "from the future,", age > 0 ? age : -age, age > 0 ? "old" : "ahead",
                     c->o.max_age_ms);
             return true;
         }
@@ -173,7 +219,7 @@ static void take_entries(qh_consumer *c, size_t stream, const redisReply *entrie
             c->st.claimed++;
             count(c->m.claimed, 1);
         }
-        if (take(c, e->elements > 1 ? e->element[1] : NULL)) {
+        if (take(c, stream, e->element[0]->str, e->elements > 1 ? e->element[1] : NULL)) {
             ids[n] = e->element[0]->str;
             lens[n] = e->element[0]->len;
             if (++n == READ_COUNT) { ack(c, stream, ids, lens, n); n = 0; }
@@ -453,6 +499,9 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
         c->m.stale = qh_metrics_counter(mt, "bus_stale_signals_refused_total", "Signals refused as older than max_age_ms", NULL, NULL);
         c->m.claimed = qh_metrics_counter(mt, "bus_claimed_entries_total", "Entries claimed from dead group members", NULL, NULL);
         c->m.pending = qh_metrics_gauge(mt, "bus_pending_entries", "Entries the consumer group has pending", NULL, NULL);
+        c->m.refused = qh_metrics_counter(mt, "bus_entries_refused_total",
+                                          "Entries refused: another type than their stream's, below the dedupe window, "
+                                          "or from a host beyond those remembered", NULL, NULL);
     }
     struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
     int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;

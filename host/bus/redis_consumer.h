@@ -58,6 +58,11 @@ typedef struct qh_consumer_stats {
     uint64_t delivered, handled, duplicates, stale, undecodable, not_handled, claimed, acked;
     int64_t pending;                 /* of this group, all streams, at the last XPENDING */
     char last_error[160];
+    /* entries refused for what they are: of another type than their stream,
+     * below the dedupe window, from a host beyond those it can remember */
+    uint64_t refused;
+    int64_t last_refused_ms;         /* host clock; 0 none */
+    char last_refusal[200];          /* "<stream> <id>: <why>" */
 } qh_consumer_stats;
 
 qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen);

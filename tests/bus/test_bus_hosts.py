@@ -14,7 +14,9 @@ port, started and stopped here):
  - an observer fed from the streams: its store holds the execution host's
    fills and orders; it has no exchange plugin, and neither has the
    strategy host beside it, whose signals reach the execution host and whose
-   direct order (host->submit_order) is refused "no_exchange", not sent;
+   direct order (host->submit_order) is refused "no_exchange", not sent; a
+   fill entry copied into the candle stream is refused, logged and shown in
+   the observer's health;
  - bad exchange configs per role: an observer with one, an execution host
    without, a strategy host without one and without candles: exit 2 naming
    the key;
@@ -212,6 +214,15 @@ def observer(d, redis):
     line = [ln for ln in out.splitlines() if " exchange " in f" {ln} "]
     check(len(line) == 1 and not line[0].startswith("CRITICAL") and "bus_redis" in line[0],
           f"qtr check: the observer's exchange line follows the bus: {line} ({out!r})")
+    # a fill entry copied into the candle stream, as anyone with access to Redis could: the
+    # observer refuses it (a stream carries one type), says so, and its health shows it
+    copy = ("local e = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2] "
+            "return redis.call('XADD', KEYS[2], '*', unpack(e))")
+    redis.cli("EVAL", copy, "2", "qtr:fill", "qtr:candle")
+    check(o.wait_for("in the stream of candle events", 10), "the observer refuses a fill found in the candle stream")
+    bus = qtrtest.api_json(obs_port, "/health/all")["components"].get("bus_redis", {})
+    check(bus.get("status") == "DEGRADED" and "entries refused" in bus.get("reason", ""),
+          f"the observer's bus_redis health shows the refusal: {bus}")
     s.stop()
     time.sleep(1)
     e.stop()

@@ -117,6 +117,10 @@ static void dedupe_window(void **state)
     assert_int_equal(qh_dedupe_admit(d, "h3", 1), QH_DEDUPE_NEW);
     assert_int_equal(qh_dedupe_admit(d, "h4", 1), QH_DEDUPE_NEW);
     assert_int_equal(qh_dedupe_admit(d, "h5", 1), QH_DEDUPE_NO_ROOM);
+    /* asking says so too: the consumer asks before acting, and an entry it
+     * could not remember would be new again at its second delivery */
+    assert_int_equal(qh_dedupe_check(d, "h5", 1), QH_DEDUPE_NO_ROOM);
+    assert_int_equal(qh_dedupe_check(d, "h4", 2), QH_DEDUPE_NEW);
     qh_dedupe_free(d);
 }
 

@@ -90,11 +90,17 @@ typedef struct member {
     qh_consumer *c;
 } member;
 
+static int g_hostile_acted;            /* signals from "x-" hosts acted on */
+
 static int handler(void *ud, const qh_busev *ev)
 {
     member *m = ud;
     if (g_refuse && m->idx == 1) return -1;
     assert_int_equal(ev->ev.type, QTR_EV_SIGNAL);
+    if (strncmp(ev->host_id, "x-", 2) == 0) {   /* hostile_entries_are_refused's own */
+        g_hostile_acted++;
+        return 0;
+    }
     assert_true(ev->seq >= 1 && ev->seq <= N_SIGNALS);
     g_acted[ev->seq]++;
     g_by[m->idx]++;
@@ -302,6 +308,107 @@ static void duplicates_and_stale_signals_are_refused(void **state)
     event_base_free(g_base);
 }
 
+/* An envelope of `host`#seq written into `key` by hand, as anyone with
+ * access to Redis could. */
+static void xadd_event(redisContext *rc, const char *key, const char *host, uint64_t seq, const qtr_event *ev)
+{
+    unsigned char buf[4096];
+    size_t n = qh_busev_encode(host, seq, ev, buf, sizeof buf);
+    assert_true(n > 0);
+    freeReplyObject(redisCommand(rc, "XADD %s * h %s s %llu e %b", key, host, (unsigned long long)seq, buf, n));
+}
+
+static qtr_event a_signal(int64_t time_ms)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_SIGNAL;
+    ev.time_ms = time_ms;
+    snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "BTCUSDT");
+    ev.u.signal.time_ms = time_ms;
+    ev.u.signal.side = QTR_SIDE_BUY;
+    ev.u.signal.qty = QTR_DEC_INT(1);
+    return ev;
+}
+
+/* What a probe wrote into the signal stream: another type (a candle, a
+ * fill: booked, or pricing orders, before this), a signal from the future,
+ * a number below the window after a forged jump, and hosts beyond those the
+ * dedupe window remembers (acted on twice before). Each is refused,
+ * acknowledged and counted, never handed to the handler. */
+static void hostile_entries_are_refused(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    int64_t now = qh_wall_ms();
+
+    qtr_event candle;
+    memset(&candle, 0, sizeof candle);
+    candle.type = QTR_EV_CANDLE;
+    candle.time_ms = now;
+    snprintf(candle.u.candle.symbol, sizeof candle.u.candle.symbol, "BTCUSDT");
+    candle.u.candle.open = candle.u.candle.high = candle.u.candle.low = candle.u.candle.close = QTR_DEC_INT(1);
+    candle.u.candle.open_time_ms = now - 60000;
+    candle.u.candle.close_time_ms = now - 1;
+    xadd_event(rc, key, "x-evil", 1, &candle);
+    qtr_event fill;
+    memset(&fill, 0, sizeof fill);
+    fill.type = QTR_EV_FILL;
+    fill.time_ms = now;
+    snprintf(fill.u.fill.symbol, sizeof fill.u.fill.symbol, "BTCUSDT");
+    snprintf(fill.u.fill.fill_id, sizeof fill.u.fill.fill_id, "forged-fill-0001");
+    fill.u.fill.qty = fill.u.fill.price = QTR_DEC_INT(1);
+    xadd_event(rc, key, "x-evil", 2, &fill);
+
+    qtr_event ahead = a_signal(now + 60000);   /* a minute ahead: max_age_ms is 5 s */
+    xadd_event(rc, key, "x-future", 1, &ahead);
+
+    qtr_event sig = a_signal(now);
+    xadd_event(rc, key, "x-jump", 1000000, &sig);   /* acted on: nothing tells it from a real one */
+    xadd_event(rc, key, "x-jump", 5, &sig);         /* below the window now */
+    run_ms(500);
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(g_hostile_acted, 1);
+    assert_int_equal(s.refused, 3);
+    assert_int_equal(s.stale, 1);
+    assert_non_null(strstr(s.last_refusal, "x-jump#5 is below"));
+    assert_non_null(strstr(s.last_refusal, key));
+    assert_true(s.last_refused_ms >= now);
+
+    /* 300 stale signals from as many hosts fill the hosts remembered */
+    qtr_event old = a_signal(now - 60000);
+    for (int i = 0; i < 300; i++) {
+        char host[16];
+        snprintf(host, sizeof host, "x-flood-%d", i);
+        xadd_event(rc, key, host, 1, &old);
+    }
+    xadd_event(rc, key, "x-late", 1, &sig);
+    xadd_event(rc, key, "x-late", 1, &sig);   /* the same envelope again */
+    run_ms(800);
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(g_hostile_acted, 1);
+    /* x-future and x-jump took two of the 256 places, the first 254 flood
+     * hosts the rest: the other 46 flood signals are refused for want of
+     * room (stale as well), and x-late twice */
+    assert_int_equal(s.refused, 3 + (300 - 254) + 2);
+    assert_non_null(strstr(s.last_refusal, "no room for x-late"));
+    assert_true(settle(ms, 1, 0, 5000));
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(s.pending, 0);   /* every one acknowledged: none comes back */
+    redisFree(rc);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -309,6 +416,7 @@ int main(void)
         cmocka_unit_test(acks_are_written_before_the_order_goes_out),
         cmocka_unit_test(a_dead_members_entries_are_claimed_once),
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
+        cmocka_unit_test(hostile_entries_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
