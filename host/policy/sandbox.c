@@ -375,6 +375,7 @@ static int open_libs(lua_State *L)
     time_library(L, LUA_STRLIBNAME);
     time_library(L, LUA_TABLIBNAME);
     if (kind == QH_SANDBOX_POLICY) qh_sandbox_open_dec(L);
+    qh_sandbox_lock_string_metatable(L);
     return 0;
 }
 

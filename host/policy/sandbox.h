@@ -154,6 +154,13 @@ int qh_sandbox_freeze(qh_sandbox *sb, int idx, char *err, size_t errlen);
  * backing table with lua_raw* calls. Leaves [proxy, backing] on the stack. */
 void qh_sandbox_new_readonly(lua_State *L);
 
+/* Lock the string metatable: getmetatable("") gives a tag, and neither it
+ * nor its __index (the string library, frozen with the globals) can be
+ * changed. Done before any policy text runs: a policy changing it while it
+ * loads would put a writable table behind every string, out of the
+ * freeze's reach (state kept from one judge() call to the next). */
+void qh_sandbox_lock_string_metatable(lua_State *L);
+
 /* Install the pattern-cost guard on string.find/match/gmatch/gsub. */
 void qh_sandbox_open_patterns(lua_State *L);
 /* Install the `dec` library: exact decimal arithmetic on money strings. */

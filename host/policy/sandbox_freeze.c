@@ -164,9 +164,7 @@ static int freeze_value(lua_State *L, int idx, int visited, int depth, char *err
                               : freeze_upvalues(L, idx, visited, depth, err, errlen);
 }
 
-/* The string metatable's __index is the (now frozen) string library; lock
- * the metatable itself so getmetatable("") reveals and changes nothing. */
-static void lock_string_metatable(lua_State *L)
+void qh_sandbox_lock_string_metatable(lua_State *L)
 {
     lua_pushliteral(L, "");
     if (!lua_getmetatable(L, -1)) { lua_pop(L, 1); return; }
@@ -186,7 +184,6 @@ static int do_freeze(lua_State *L)
     if (freeze_value(L, -1, visited, 0, err, errlen) != 0) { lua_pushboolean(L, 0); return 1; }
     lua_pop(L, 1);
     if (freeze_value(L, 1, visited, 0, err, errlen) != 0) { lua_pushboolean(L, 0); return 1; }
-    lock_string_metatable(L);
     lua_pushboolean(L, 1);
     return 1;
 }

@@ -80,6 +80,20 @@ static void test_io_open_refused(void **state)
     load_refused(w, prelude, "io");
 }
 
+/* The string metatable is locked before the policy's text runs: changed
+ * while loading, a closure behind every string kept a writable table out of
+ * the freeze's reach, and judge() counted its calls through ("").cnt. */
+static void test_string_metatable_locked_while_loading(void **state)
+{
+    load_refused(*state,
+                 "local mt = getmetatable(\"\")\n"
+                 "local box = { n = 0 }\n"
+                 "mt.__index = function(s, k) box.n = box.n + 1 return box.n end",
+                 "attempt to index a string value");
+    load_refused(*state, "getmetatable(\"\").__index = function() return 1 end", "attempt to index a string value");
+    load_refused(*state, "setmetatable(\"\", {})", "table expected, got string");
+}
+
 static void test_require_refused(void **state)
 {
     load_refused(*state, "local m = require(\"os\")", "require");
@@ -375,6 +389,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_os_execute_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_io_open_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_require_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_string_metatable_locked_while_loading, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dofile_loadfile_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_chunk_file_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_chunk_via_load_refused, setup, teardown),
