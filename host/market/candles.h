@@ -96,6 +96,12 @@ int qh_csv_parse(const char *name, const char *data, size_t len, const char *sym
 /* qh_synth_new() returns NULL for a bad config (no symbols, interval <= 0, a
  * start price <= 0, a NULL or over-long symbol) or when out of memory. */
 
+/* Times at or after this (2286-11-20) are not milliseconds: a file in
+ * microseconds (Binance's spot klines since 2025 write 16 digits) would be
+ * read as the year 53842. Refused, with this said. */
+#define QH_CSV_TIME_MAX_MS INT64_C(10000000000000)
+#define QH_CSV_TIME_UNIT_HINT "times must be Unix milliseconds (a file in microseconds must be converted)"
+
 /* A time in milliseconds as the CSV files write it: 1 to 18 digits, nothing
  * else. False if the text is not one. Inline: it runs for every row. */
 static inline bool qh_csv_parse_ms(const char *p, size_t n, int64_t *out)

@@ -61,6 +61,9 @@ static int parse_time(const parse_ctx *pc, size_t line, int col, field f, int64_
     if (f.n == 0) return qh_csv_rows_fail(pc, line, "column '%s': empty", COLUMN_NAMES[col]);
     if (!qh_csv_parse_ms(f.p, f.n, out))
         return qh_csv_rows_fail(pc, line, "column '%s': not a time in milliseconds ('%s')", COLUMN_NAMES[col], shown(f, buf));
+    if (*out >= QH_CSV_TIME_MAX_MS)
+        return qh_csv_rows_fail(pc, line, "column '%s': %lld is after the year 2286: " QH_CSV_TIME_UNIT_HINT,
+                                COLUMN_NAMES[col], (long long)*out);
     return 0;
 }
 

@@ -13,6 +13,8 @@
 
 #include <qtr/events.h>
 
+#include "market/candles.h"
+
 typedef struct qh_csv_rows {
     const char *name;          /* what messages call the source (its path) */
     char *err;
@@ -46,10 +48,12 @@ int qh_csv_rows_next_general(qh_csv_rows *rows, size_t line, const char *p, cons
  * False: the general way finds what and says it. */
 static inline bool qh_csv_row_plain(const qh_csv_rows *rows, const qtr_candle *c)
 {
-    bool ok = c->low > 0 && c->high >= c->low && c->open >= c->low && c->open <= c->high && c->close >= c->low &&
-              c->close <= c->high && c->volume >= 0 && (rows->first || c->open_time_ms > rows->prev_open);
+    bool ok = c->open_time_ms < QH_CSV_TIME_MAX_MS && c->low > 0 && c->high >= c->low && c->open >= c->low &&
+              c->open <= c->high && c->close >= c->low && c->close <= c->high && c->volume >= 0 &&
+              (rows->first || c->open_time_ms > rows->prev_open);
     if (rows->ncols == 12)
-        ok = ok && c->close_time_ms >= c->open_time_ms && (rows->first || c->open_time_ms > rows->prev_close);
+        ok = ok && c->close_time_ms < QH_CSV_TIME_MAX_MS && c->close_time_ms >= c->open_time_ms &&
+             (rows->first || c->open_time_ms > rows->prev_close);
     return ok;
 }
 

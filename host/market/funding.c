@@ -69,6 +69,9 @@ int qh_funding_parse(const char *name, const char *data, size_t len, const char 
         qh_funding_row r;
         if (!comma || !qh_csv_parse_ms(row, (size_t)(comma - row), &r.time_ms) || r.time_ms <= 0)
             return refuse(out, err, errlen, where, "expected %s (a time in milliseconds, then a rate)", HEADER);
+        if (r.time_ms >= QH_CSV_TIME_MAX_MS)
+            return refuse(out, err, errlen, where, "%lld is after the year 2286: " QH_CSV_TIME_UNIT_HINT,
+                          (long long)r.time_ms);
         qtr_dec_status st = qtr_dec_parse(comma + 1, (size_t)(eol - comma - 1), &r.rate);
         if (st != QTR_DEC_OK) return refuse(out, err, errlen, where, "column 'funding_rate': %s", qtr_dec_status_str(st));
         if (out->n && r.time_ms <= out->rows[out->n - 1].time_ms)

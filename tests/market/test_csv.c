@@ -103,6 +103,21 @@ static void refuses_bad_time_order(void **state)
     expect_refusal("0,1,2,1,1,5,59999,0,0,0,0,0\n30000,1,2,1,1,5,89999,0,0,0,0,0\n", 2,
                    "not after the previous candle's close time 59999");
     expect_refusal("60000,1,2,1,1,5,59999,0,0,0,0,0\n", 1, "column 'close_time': 59999 is before");
+    /* microseconds, as Binance's spot klines write them since 2025: read
+     * as milliseconds they were the year 53842, and the file accepted */
+    expect_refusal("1735689600000000,1,2,1,1,5,1735689659999999,0,0,0,0,0\n", 1,
+                   "column 'open_time_ms': 1735689600000000 is after the year 2286: times must be Unix milliseconds");
+    expect_refusal("1735689600000,1,2,1,1,5,1735689659999999,0,0,0,0,0\n", 1,
+                   "column 'close_time': 1735689659999999 is after the year 2286");
+    expect_refusal(H6 "1735689600000000,1,2,1,1,5\n1735689660000000,1,2,1,1,5\n", 2, "is after the year 2286");
+    /* the last millisecond before the bound is a time */
+    qh_candle_vec v = { 0 };
+    char err[256] = "";
+    assert_int_equal(qh_csv_load(write_temp(H6 "9999999880000,1,2,1,1,5\n9999999940000,1,2,1,1,5\n"), "TEST", &v, err,
+                                 sizeof err), 0);
+    assert_int_equal(v.len, 2);
+    qh_candle_vec_free(&v);
+    unlink(g_path);
 }
 
 static void refuses_empty_and_short_files(void **state)

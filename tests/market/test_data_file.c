@@ -299,6 +299,9 @@ static void funding_rows_and_refusals(void **state)
         { HF "1000,0.000000001\n", "f.csv:2: column 'funding_rate': more than 8 decimal places" },
         { HF "x1000,0.1\n", "f.csv:2: expected funding_time_ms,funding_rate (a time in milliseconds, then a rate)" },
         { HF "0,0.1\n", "f.csv:2: expected funding_time_ms,funding_rate (a time in milliseconds, then a rate)" },
+        /* microseconds (16 digits) would be the year 53842 */
+        { HF "1735689600000000,0.1\n", "f.csv:2: 1735689600000000 is after the year 2286: times must be Unix milliseconds "
+                                  "(a file in microseconds must be converted)" },
         { HF "1000\n", "f.csv:2: expected funding_time_ms,funding_rate (a time in milliseconds, then a rate)" },
         { HF "1000,0.1,2\n", "f.csv:2: column 'funding_rate': not a decimal number" },
         { HF, "f.csv: no funding rows" },
