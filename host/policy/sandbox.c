@@ -450,6 +450,15 @@ int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char
 {
     char name[512];
     snprintf(name, sizeof name, "@%s", chunkname);
+    /* As the stock interpreter reads a file: a UTF-8 byte order mark (what
+     * some editors write) and a first line starting with '#' (a "#!" line)
+     * are skipped; the line's newline stays, so line numbers stay right. */
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) buf += 3, len -= 3;
+    if (len > 0 && buf[0] == '#') {
+        const char *nl = memchr(buf, '\n', len);
+        size_t skip = nl ? (size_t)(nl - buf) : len;
+        buf += skip, len -= skip;
+    }
     int rc = luaL_loadbufferx(sb->L, buf, len, name, "t");
     if (rc == LUA_OK) return 0;
     const char *msg = lua_tostring(sb->L, -1);

@@ -197,6 +197,25 @@ static void test_debug_and_collectgarbage_absent(void **state)
     load_refused(*state, "setmetatable({}, { __gc = function() while true do end end })", "__gc");
 }
 
+/* A byte order mark and a "#!" first line are skipped as the stock
+ * interpreter skips them, and line numbers stay those of the file. */
+static void test_bom_and_hash_line_skipped(void **state)
+{
+    world *w = *state;
+    char text[8192], file[8300];
+    pfx_policy_text(text, sizeof text, NULL, NULL, NULL, NULL, NULL);
+    snprintf(file, sizeof file, "\xEF\xBB\xBF#!/usr/bin/env lua\n%s", text);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "bom.lua", file), 1000, &ev), 0);
+    assert_true(ev.ok);
+    snprintf(file, sizeof file, "\xEF\xBB\xBF#!/usr/bin/env lua\nerror(\"on line two\")\n%s", text);
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "bom2.lua", file), 1000, &ev), -1);
+    char where[300];
+    snprintf(where, sizeof where, "%s:2: on line two", w->fx.path);
+    if (!pfx_contains(ev.error, where)) print_error("%s\n", ev.error);
+    assert_true(pfx_contains(ev.error, where));
+}
+
 static void test_plain_code_still_works(void **state)
 {
     world *w = *state;
@@ -398,6 +417,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pattern_bomb_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_debug_and_collectgarbage_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_code_still_works, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bom_and_hash_line_skipped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_cannot_change_what_next_call_sees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test(test_allocator_recycles_and_counts),
