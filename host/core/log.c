@@ -40,6 +40,22 @@ static size_t json_escape(char *buf, size_t cap, size_t n, const char *s)
     return n;
 }
 
+/* Append s to buf with every control byte but tab written out (\n, \r,
+ * \xNN): one entry stays one line, whatever text it quotes (a policy's
+ * print, an operator's reason, an exchange's message), so nobody can
+ * forge a line or send the terminal an escape sequence. */
+static size_t text_escape(char *buf, size_t cap, size_t n, const char *s)
+{
+    for (; *s && n + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n') { buf[n++] = '\\'; buf[n++] = 'n'; }
+        else if (c == '\r') { buf[n++] = '\\'; buf[n++] = 'r'; }
+        else if ((c < 0x20 && c != '\t') || c == 0x7f) n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
+        else buf[n++] = (char)c;
+    }
+    return n;
+}
+
 void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list ap)
 {
     if (level < g_min) return;
@@ -62,7 +78,9 @@ void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list
         n = json_escape(line, sizeof line, n, msg);
         n += (size_t)snprintf(line + n, sizeof line - n, "\"}\n");
     } else {
-        n = (size_t)snprintf(line, sizeof line, "%s %s [%s] %s\n", ts, LV[level], component ? component : "host", msg);
+        n = (size_t)snprintf(line, sizeof line, "%s %s [%s] ", ts, LV[level], component ? component : "host");
+        n = text_escape(line, sizeof line - 1, n, msg);
+        line[n++] = '\n';
     }
     if (n >= sizeof line) { n = sizeof line - 1; line[n - 1] = '\n'; }
     fwrite(line, 1, n, out);
