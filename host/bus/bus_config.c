@@ -89,7 +89,7 @@ static const qh_conf_field redis_fields[] = {
 static const qh_conf_section redis_section = { .name = "bus.redis", .fields = redis_fields };
 
 static const qh_conf_field buffer_fields[] = {
-    { .opt = { .name = "path", .type = QTR_OPT_STRING, .max = "511",
+    { .opt = { .name = "path", .type = QTR_OPT_STRING, .min = "1", .max = "511",
                .help = "the outage buffer; \"<state_dir>/...\" is under state_dir" },
       .store = QH_CONF_STR, .offset = AT(buffer.path), .size = SIZE(buffer.path) },
     { .opt = { .name = "max_events", .type = QTR_OPT_INT, .default_value = "10000", .min = "1", .max = "10000000" },
@@ -139,6 +139,18 @@ static const qh_conf_field top_fields[] = {
 
 const qh_conf_section qh_section_bus_top = { .name = "", .fields = top_fields, .shares_table = true };
 
+/* 1 to 5 decimal digits at p, nothing else before the next byte that is
+ * not a digit, up to max: strtol would also take spaces and a sign first. */
+static bool url_number(const char *p, long max, long *v, const char **end)
+{
+    long n = 0;
+    const char *q = p;
+    for (; *q >= '0' && *q <= '9' && q - p < 6; q++) n = n * 10 + (*q - '0');
+    *end = q;
+    *v = n;
+    return q > p && q - p <= 5 && n <= max;
+}
+
 int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int *db, char *why, size_t whylen)
 {
     const char *p = url;
@@ -167,12 +179,11 @@ int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int
     host[hl] = 0;
     p += hl;
     long v;
-    char *end;
+    const char *end;
     *port = 6379;
     *db = 0;
     if (*p == ':') {
-        v = strtol(p + 1, &end, 10);
-        if (end == p + 1 || v < 1 || v > 65535 || (*end && *end != '/')) {
+        if (!url_number(p + 1, 65535, &v, &end) || v < 1 || (*end && *end != '/')) {
             snprintf(why, whylen, "'%s': port must be 1..65535", url);
             return -1;
         }
@@ -180,8 +191,7 @@ int qh_bus_url_parse(const char *url, char *host, size_t hostcap, int *port, int
         p = end;
     }
     if (*p == '/') {
-        v = strtol(p + 1, &end, 10);
-        if (end == p + 1 || v < 0 || v > 15 || *end) {
+        if (!url_number(p + 1, 15, &v, &end) || *end) {
             snprintf(why, whylen, "'%s': database must be 0..15", url);
             return -1;
         }

@@ -103,6 +103,13 @@ static void refusals(void **state)
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h:0' } } }", "bus.redis.url", "port must be 1..65535" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h:70000' } } }", "bus.redis.url", "port" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h/16' } } }", "bus.redis.url", "database must be 0..15" },
+        /* strtol took a space or a sign before the digits: each was a port */
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h: 6379' } } }", "bus.redis.url", "port must be 1..65535" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h:+6379' } } }", "bus.redis.url", "port must be 1..65535" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h:6379/ 1' } } }", "bus.redis.url", "database must be 0..15" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h:0006379' } } }", "bus.redis.url", "port must be 1..65535" },
+        /* an empty path was the default path, silently */
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, buffer = { path = '' } } }", "bus.buffer.path", "" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h h' } } }", "bus.redis.url", "bad character" },
         { "return { host_id = 'h', bus = { } }", "bus.redis", "missing" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', batch_max = 0 } } }", "bus.redis.batch_max", "out of range" },
