@@ -136,9 +136,22 @@ int qh_cmd_bus(int argc, char **argv)
     r = redisCommand(c, "PING");
     bool up = r && r->type == REDIS_REPLY_STATUS;
     double ms = (double)(qh_mono_ns() - t0) / 1e6;
+    /* why not, in words an operator can act on: Redis's own refusal
+     * (NOAUTH: a password is wanted), silence (not Redis, or frozen), or
+     * the connection's error */
+    bool no_password = r && r->type == REDIS_REPLY_ERROR && strncmp(r->str, "NOAUTH", 6) == 0 && !(pw && *pw);
+    if (up)
+        why[0] = '\0';
+    else if (r && r->type == REDIS_REPLY_ERROR)
+        snprintf(why, sizeof why, "it answered PING with '%.80s'%s", r->str,
+                 no_password ? "; set the password in bus.redis.password_env's variable" : "");
+    else if (c->err == REDIS_ERR_IO && strstr(c->errstr, "temporarily unavailable"))
+        snprintf(why, sizeof why, "no answer to PING within %d s (not a Redis server, or a frozen one)", (int)tv.tv_sec);
+    else
+        snprintf(why, sizeof why, "%s", c->err ? c->errstr : "no PONG (an answer of another kind: not a Redis server?)");
     if (r) freeReplyObject(r);
     if (!up) {
-        printf("redis     %s:%d/%d unreachable: %s\n", ip, b->redis.port, b->redis.db, c->err ? c->errstr : "no PONG");
+        printf("redis     %s:%d/%d unreachable: %s\n", ip, b->redis.port, b->redis.db, why);
         redisFree(c);
         qh_config_free(&cfg);
         return 2;

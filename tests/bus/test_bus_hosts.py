@@ -25,6 +25,7 @@ port, started and stopped here):
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,26 @@ def bad_config(d, redis):
     path = busfx.host_config(os.path.join(d, "dead.lua"), d, "h2", "all", dead, "", 'mirror = { "candle" }')
     rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30)
     check(rc == 2 and "unreachable" in out, f"bus status unreachable: exit {rc}, out {out!r}")
+    # a Redis that wants a password nobody gave: its own refusal is shown, not 'no PONG'
+    locked = busfx.Redis(aof=False)
+    try:
+        locked.cli("CONFIG", "SET", "requirepass", "s3cret")
+        path = busfx.host_config(os.path.join(d, "locked.lua"), d, "h3", "all", locked.port, "", 'mirror = { "candle" }')
+        rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30)
+        check(rc == 2 and "NOAUTH" in out and "password_env" in out, f"bus status without a password: exit {rc}: {out!r}")
+    finally:
+        locked.stop()
+    # a listener that never answers (not Redis, or a frozen one): said so within the 3 s
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    try:
+        path = busfx.host_config(os.path.join(d, "silent.lua"), d, "h4", "all", silent.getsockname()[1], "",
+                                 'mirror = { "candle" }')
+        rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30)
+        check(rc == 2 and "no answer to PING within 3 s" in out, f"bus status against silence: exit {rc}: {out!r}")
+    finally:
+        silent.close()
 
 
 def tags_of_orders(db):
