@@ -341,7 +341,11 @@ static int load_one(qh_engine *e, const qh_plugin_conf *pc, char *err, size_t er
         qh_bus_unsubscribe_owner(e->bus, p);
         qh_timer_stop_owner(e->clock, p);
         e->n_plugins--;
-        snprintf(lerr, sizeof lerr, "plugin %s (%s) failed to initialise (init returned %d)", p->ld.desc.name, path, rc);
+        if (p->init_error[0])
+            snprintf(lerr, sizeof lerr, "plugin %s (%s) failed to initialise: %s", p->ld.desc.name, path, p->init_error);
+        else
+            snprintf(lerr, sizeof lerr, "plugin %s (%s) failed to initialise (init returned %d)", p->ld.desc.name, path,
+                     rc);
         qh_loader_close(&p->ld);
         if (!pc->required) { qh_warn(LOGC, "%s; optional, skipped", lerr); return 1; }
         snprintf(err, errlen, "%s", lerr);

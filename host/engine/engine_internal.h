@@ -57,6 +57,9 @@ struct qh_plugin_rt {
     struct qtr_ctx ctx;
     void *state;
     bool inited, started, stopped;
+    /* the last ERROR line it logged before init returned: the reason the
+     * refusal of a failed init gives, on one line */
+    char init_error[160];
     bool has_set_health;
     qtr_health set_health;
     /* events refused at publish: one bit per type already logged, and the

@@ -17,6 +17,15 @@ static const char *who(qtr_ctx *ctx) { return ctx->name ? ctx->name : "plugin"; 
 static void api_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
 {
     if (level < QTR_LOG_DEBUG || level > QTR_LOG_ERROR) level = QTR_LOG_INFO;
+    qh_plugin_rt *p = ctx->plugin;
+    if (p && !p->inited && level == QTR_LOG_ERROR) {
+        va_list copy;
+        va_start(copy, fmt);
+        vsnprintf(p->init_error, sizeof p->init_error, fmt, copy);
+        va_end(copy);
+        for (char *c = p->init_error; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';   /* it ends up in a one-line refusal */
+    }
     if (!qh_log_enabled((qh_log_level)level)) return;
     va_list ap;
     va_start(ap, fmt);

@@ -154,7 +154,10 @@ def bad_configs_exit_2():
     cfg = write(os.path.join(d, "initfail.lua"), open(fast_config(
         d, port, f'{{ kind = "strategy", name = "init_fails", file = "{FIXTURES}/init_fails.so" }},')).read())
     rc, _, err = run(["run", "-c", cfg], timeout=30)
-    check(rc == 2 and "init_fails" in err and "failed to initialise" in err, f"init failure: {rc} {err}")
+    # one line, with the reason the plugin logged (not only 'init returned -1')
+    last = [ln for ln in err.splitlines() if ln.startswith("qtr")]
+    check(rc == 2 and len(last) == 1 and "init_fails" in last[0] and
+          "failed to initialise: fixture_init_fails: refusing to start on purpose" in last[0], f"init failure: {rc} {err}")
 
     cfg = write(os.path.join(d, "refused.lua"), open(fast_config(
         d, port, f'{{ kind = "strategy", name = "fixture_major_newer", file = "{FIXTURES}/major_newer.so" }},')).read())
