@@ -81,7 +81,8 @@ int qh_cmd_check(int argc, char **argv)
             return qh_usage_unknown_option("check", argv[i]);
         }
     }
-    const char *base = qh_http_base_url(url);
+    char base[QH_HTTP_BASE_MAX];
+    if (qh_http_base_url(url, "check", base, sizeof base) != 0) return 2;
     static const char *const paths[] = { "/api/status", "/health/all", "/api/ess", "/api/plugins" };
     qh_http_req req[4];
     memset(req, 0, sizeof req);
@@ -103,7 +104,7 @@ int qh_cmd_check(int argc, char **argv)
     } else if (req[0].status) {
         set(&c[0], QTR_HEALTH_CRITICAL, "GET /api/status answered %ld", req[0].status);
     } else {
-        set(&c[0], QTR_HEALTH_CRITICAL, "%s unreachable: %s", base, req[0].error);
+        set(&c[0], QTR_HEALTH_CRITICAL, "%s: %s", base, req[0].error);
     }
     if (req[1].status == 200) health = json_loads(req[1].response ? req[1].response : "", 0, NULL);
     if (req[2].status == 200) ess = json_loads(req[2].response ? req[2].response : "", 0, NULL);

@@ -48,8 +48,10 @@ int qh_cmd_ess(int argc, char **argv)
         return 2;
     }
     if (!user) user = getenv("USER") ? getenv("USER") : "operator";
+    char base[QH_HTTP_BASE_MAX];
+    if (qh_http_base_url(url, name, base, sizeof base) != 0) return 2;
     qh_http_req r = { 0 };
-    snprintf(r.url, sizeof r.url, "%s/api/ess%s", qh_http_base_url(url), status ? "" : trip ? "/trip" : "/reset");
+    snprintf(r.url, sizeof r.url, "%s/api/ess%s", base, status ? "" : trip ? "/trip" : "/reset");
     r.timeout_ms = 10000;
     char *body = NULL;
     if (!status) {
@@ -65,7 +67,7 @@ int qh_cmd_ess(int argc, char **argv)
     char err[512];
     int rc;
     if (r.status == 0) {
-        fprintf(stderr, "qtr ess: %s unreachable: %s\n", r.url, r.error);
+        fprintf(stderr, "qtr ess: %s: %s\n", r.url, r.error);
         rc = 2;
     } else if (r.status >= 200 && r.status < 300) {
         printf("%s\n", r.response ? r.response : "");

@@ -62,8 +62,10 @@ int qh_cmd_reconcile(int argc, char **argv)
         return 2;
     }
     if (!user) user = getenv("USER") ? getenv("USER") : "operator";
+    char base[QH_HTTP_BASE_MAX];
+    if (qh_http_base_url(url, "reconcile", base, sizeof base) != 0) return 2;
     qh_http_req r = { 0 };
-    snprintf(r.url, sizeof r.url, "%s%s", qh_http_base_url(url), ack ? "/api/reconcile/ack" : "/api/status");
+    snprintf(r.url, sizeof r.url, "%s%s", base, ack ? "/api/reconcile/ack" : "/api/status");
     r.timeout_ms = 10000;
     char *body = NULL;
     if (ack) {
@@ -80,7 +82,7 @@ int qh_cmd_reconcile(int argc, char **argv)
     const char *error = j ? json_string_value(json_object_get(j, "error")) : NULL;
     int rc;
     if (r.status == 0) {
-        fprintf(stderr, "qtr reconcile: %s unreachable: %s\n", r.url, r.error);
+        fprintf(stderr, "qtr reconcile: %s: %s\n", r.url, r.error);
         rc = 2;
     } else if (r.status >= 200 && r.status < 300 && j) {
         bool blocked = print_reconcile(json_object_get(j, "reconcile"));

@@ -10,8 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_RESPONSE (8u << 20)
-
 typedef struct pending {
     qh_http_req *req;
     struct evhttp_connection *conn;
@@ -19,6 +17,8 @@ typedef struct pending {
     size_t *left;
     struct timespec t0;
     bool done;
+    enum evhttp_request_error failure;   /* set by on_error before on_done(NULL) */
+    bool failed;
 } pending;
 
 static int64_t ms_since(const struct timespec *t0)
@@ -36,20 +36,35 @@ static void finish(pending *p)
     if (--*p->left == 0) event_base_loopexit(p->base, NULL);
 }
 
+static void on_error(enum evhttp_request_error e, void *arg)
+{
+    pending *p = arg;
+    p->failure = e;
+    p->failed = true;
+}
+
 static void on_done(struct evhttp_request *r, void *arg)
 {
     pending *p = arg;
     qh_http_req *q = p->req;
     if (!r || evhttp_request_get_response_code(r) == 0) {
-        snprintf(q->error, sizeof q->error, "no answer (connection refused, reset or timed out)");
+        /* evhttp stops reading at the caps and fails the request: a body
+         * too long is DATA_TOO_LONG, a head too long INVALID_HEADER */
+        if (p->failed && p->failure == EVREQ_HTTP_DATA_TOO_LONG)
+            snprintf(q->error, sizeof q->error, "the answer is larger than %u bytes; refused", QH_HTTP_MAX_RESPONSE);
+        else if (p->failed && p->failure == EVREQ_HTTP_INVALID_HEADER)
+            snprintf(q->error, sizeof q->error, "the answer's head is malformed or larger than %u bytes; refused",
+                     QH_HTTP_MAX_HEAD);
+        else
+            snprintf(q->error, sizeof q->error, "unreachable: no answer (connection refused, reset or timed out)");
         finish(p);
         return;
     }
     q->status = evhttp_request_get_response_code(r);
     struct evbuffer *in = evhttp_request_get_input_buffer(r);
     size_t len = evbuffer_get_length(in);
-    if (len > MAX_RESPONSE) {
-        snprintf(q->error, sizeof q->error, "answer larger than %u bytes", MAX_RESPONSE);
+    if (len > QH_HTTP_MAX_RESPONSE) {   /* a backstop: evhttp's cap stops it first */
+        snprintf(q->error, sizeof q->error, "the answer is larger than %u bytes; refused", QH_HTTP_MAX_RESPONSE);
         q->status = 0;
     } else {
         q->response = malloc(len + 1);
@@ -95,6 +110,9 @@ static bool start(pending *p)
     struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
     evhttp_connection_set_timeout_tv(p->conn, &tv);
     evhttp_connection_set_retries(p->conn, 0);
+    evhttp_connection_set_max_headers_size(p->conn, QH_HTTP_MAX_HEAD);
+    evhttp_connection_set_max_body_size(p->conn, QH_HTTP_MAX_RESPONSE - QH_HTTP_MAX_HEAD);
+    evhttp_request_set_error_cb(r, on_error);
     struct evkeyvalq *h = evhttp_request_get_output_headers(r);
     evhttp_add_header(h, "Host", host);
     evhttp_add_header(h, "Connection", "close");
@@ -148,7 +166,7 @@ void qh_http_run(qh_http_req *reqs, size_t n)
         event_base_dispatch(base);
         if (deadline) event_free(deadline);
         for (size_t i = 0; i < n; i++)
-            if (!ps[i].done) snprintf(reqs[i].error, sizeof reqs[i].error, "no answer within %ld ms", longest);
+            if (!ps[i].done) snprintf(reqs[i].error, sizeof reqs[i].error, "unreachable: no answer within %ld ms", longest);
     }
     for (size_t i = 0; i < n; i++)
         if (ps[i].conn) evhttp_connection_free(ps[i].conn);
@@ -163,9 +181,26 @@ void qh_http_free(qh_http_req *r)
     r->response_len = 0;
 }
 
-const char *qh_http_base_url(const char *flag)
+int qh_http_base_url(const char *flag, const char *command, char *buf, size_t cap)
 {
-    if (flag && *flag) return flag;
     const char *env = getenv("QTR_URL");
-    return env && *env ? env : "http://127.0.0.1:8080";
+    const char *from = flag && *flag ? "--url" : env && *env ? "$QTR_URL" : NULL;
+    const char *url = flag && *flag ? flag : env && *env ? env : "http://127.0.0.1:8080";
+    struct evhttp_uri *u = evhttp_uri_parse(url);
+    const char *scheme = u ? evhttp_uri_get_scheme(u) : NULL, *host = u ? evhttp_uri_get_host(u) : NULL;
+    const char *path = u ? evhttp_uri_get_path(u) : NULL;
+    bool ok = scheme && strcmp(scheme, "http") == 0 && host && *host && !evhttp_uri_get_userinfo(u) &&
+              evhttp_uri_get_port(u) != 0 && !evhttp_uri_get_query(u) && !evhttp_uri_get_fragment(u) &&
+              (!path || strspn(path, "/") == strlen(path));
+    if (u) evhttp_uri_free(u);
+    size_t len = strlen(url);
+    if (!ok || len >= cap) {
+        fprintf(stderr, "qtr %s: %s %.200s: not an http://host[:port] URL\n", command, from ? from : "the default",
+                url);
+        return -1;
+    }
+    while (len > 0 && url[len - 1] == '/') len--;   /* the path is only slashes: what remains is http://host[:port] */
+    memcpy(buf, url, len);
+    buf[len] = '\0';
+    return 0;
 }
