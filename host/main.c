@@ -32,7 +32,7 @@ static int help(int argc, char **argv)
     return qh_usage_help(name);
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         qh_usage_print_all(stderr);
@@ -49,3 +49,5 @@ int main(int argc, char **argv)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
     return qh_usage_unknown_command("", cmd);
 }
+
+int main(int argc, char **argv) { return qh_cli_finish_stdout(dispatch(argc, argv)); }

@@ -331,8 +331,13 @@ static int preflight(const sweep_args *a, const grid *g, size_t k, row *r)
     qh_log_init(stderr, QH_LOG_WARN, false);
     if (log) fclose(log);
     if (rc != 0) {
-        const char *why = first_error(logbuf);
-        snprintf(r->error, sizeof r->error, "%s%s%.*s", err, *why ? ": " : "", (int)strcspn(why, "\n"), why);
+        char why[512];
+        snprintf(why, sizeof why, "%.*s", (int)strcspn(first_error(logbuf), "\n"), first_error(logbuf));
+        /* a failed init quotes its plugin's last error already (engine.c):
+         * the line's text after "[component] " is then not said twice */
+        const char *text = why[0] == '[' && strstr(why, "] ") ? strstr(why, "] ") + 2 : why;
+        bool said = *text && strstr(err, text);
+        snprintf(r->error, sizeof r->error, "%s%s%s", err, *why && !said ? ": " : "", said ? "" : why);
     }
     free(logbuf);
     return rc;
@@ -626,6 +631,9 @@ int qh_sweep_main(int argc, char **argv)
         fprintf(stderr, "qtr backtest: --data CSV[,CSV...] is required\n");
         goto done;
     }
+    /* a bad input file fails every child the same way: refused once here */
+    const qh_opt_path csv = { "--out", a.out };
+    if (qh_backtest_check_inputs(a.npass, a.pass, a.config, &csv) != 0) goto done;
     rows = calloc(g.combos, sizeof *rows);
     if (!rows) { fprintf(stderr, "qtr backtest: out of memory\n"); goto done; }
     size_t refused;

@@ -12,6 +12,8 @@
 
 #include <stdbool.h>
 
+#include "cli/output.h"
+
 #define QH_SWEEP_MAX_PARAMS 8
 #define QH_SWEEP_MAX_COMBOS 1000   /* each is a process and a full backtest */
 #define QH_SWEEP_MAX_JOBS 64
@@ -24,6 +26,13 @@ bool qh_sweep_requested(int argc, char **argv);
  * flag, -1 not one. The one list both parsers check: cmd_backtest.c's, and
  * the sweep's before it hands an option to its children (cmd_backtest.c). */
 int qh_backtest_option_arity(const char *opt);
+
+/* The children's inputs checked once, before any runs: the --data,
+ * --funding and --mark files in argv (a backtest's options, as the children
+ * get them) read as a backtest reads them up to its first candle, and out
+ * (the CSV, or NULL) neither one of them nor config. 0, or -1 with one line
+ * printed (exit 2). In cmd_backtest.c, beside the backtest's own reading. */
+int qh_backtest_check_inputs(int argc, const char *const *argv, const char *config, const qh_opt_path *out);
 
 /* The sweep: 0 every row ok, 1 a child failed (its row says how) or the
  * CSV could not be written, 2 bad input (a bad spec, path or option). */

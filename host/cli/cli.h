@@ -37,6 +37,12 @@ typedef struct qh_common_opts {
 int qh_common_opt(int argc, char **argv, int *i, qh_common_opts *o);
 /* Start logging per the options (stderr). */
 void qh_common_log_init(const qh_common_opts *o, const char *default_level);
+/* The end of every command: what it printed to standard output is flushed
+ * and closed here, and a write that failed (a full disk, a closed stdout)
+ * is one line on stderr and exit 1 instead of a silent 0. Returns the exit
+ * status: rc, or 1 if rc was 0 and standard output failed. */
+int qh_cli_finish_stdout(int rc);
+
 /* Load -c FILE or the given built-in text; prints the error. */
 int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_config *cfg);
 

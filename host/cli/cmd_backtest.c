@@ -101,12 +101,85 @@ static void publish_marks_until(qh_engine *e, const qh_candle_vec *marks, size_t
     }
 }
 
+/* The inputs as a run reads them before its first candle: every --data file
+ * opened with its header and first rows, the first candle, the --mark and
+ * --funding files loaded. 0, or -1 with "file:line: reason" in err. */
+static int open_inputs(const path_list *data, const path_list *funding, const path_list *mark,
+                       qh_candle_stream **candles, qtr_candle *first, qh_candle_vec *marks, qh_funding_set *fs,
+                       char *err, size_t errlen)
+{
+    if (!(*candles = qh_candle_stream_open("--data", data->paths, data->n, err, errlen)) ||
+        qh_candle_stream_next(*candles, first, err, errlen) != 1 ||
+        (mark->n && qh_inputs_load_candles("--mark", mark->paths, mark->n, marks, err, errlen) != 0) ||
+        qh_funding_set_load(fs, funding->paths, funding->n, err, errlen) != 0)
+        return -1;
+    return 0;
+}
+
+/* No output may replace an input (the candles, the config) or another
+ * output: refused before anything is written. 0, or -1 printed. */
+static int refuse_same_files(const char *config, const path_list *data, const path_list *funding,
+                             const path_list *mark, const qh_opt_path *outs, size_t nout)
+{
+    qh_opt_path ins[3 * QH_INPUTS_MAX_FILES + 1];
+    size_t nin = 0;
+    ins[nin++] = (qh_opt_path){ "-c", config };
+    const path_list *lists[] = { data, funding, mark };
+    const char *const names[] = { "--data", "--funding", "--mark" };
+    for (size_t l = 0; l < 3; l++)
+        for (size_t k = 0; k < lists[l]->n; k++) ins[nin++] = (qh_opt_path){ names[l], lists[l]->paths[k] };
+    char err[2 * PATH_MAX + 200];
+    if (qh_out_refuse_same_file(outs, nout, ins, nin, err, sizeof err) == 0) return 0;
+    fprintf(stderr, "qtr backtest: %s\n", err);
+    return -1;
+}
+
+int qh_backtest_check_inputs(int argc, const char *const *argv, const char *config, const qh_opt_path *out)
+{
+    path_list data = { 0 }, funding = { 0 }, mark = { 0 };
+    int rc = -1;
+    for (int i = 0; i < argc; i++) {
+        path_list *list = strcmp(argv[i], "--data") == 0      ? &data
+                          : strcmp(argv[i], "--funding") == 0 ? &funding
+                          : strcmp(argv[i], "--mark") == 0    ? &mark
+                                                              : NULL;
+        bool valued = qh_backtest_option_arity(argv[i]) > 0 || strcmp(argv[i], "-c") == 0 ||
+                      strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "--log-level") == 0;
+        if (!valued || i + 1 >= argc) continue;
+        if (list && path_list_add(list, argv[i], argv[i + 1]) != 0) goto out;
+        i++;
+    }
+    if (refuse_same_files(config, &data, &funding, &mark, out, out ? 1 : 0) != 0) goto out;
+    char err[1024] = "";
+    qh_candle_stream *candles = NULL;
+    qtr_candle first;
+    qh_candle_vec marks = { 0 };
+    qh_funding_set *fs = calloc(1, sizeof *fs);
+    if (!fs) fprintf(stderr, "qtr backtest: out of memory\n");
+    else if (open_inputs(&data, &funding, &mark, &candles, &first, &marks, fs, err, sizeof err) != 0)
+        fprintf(stderr, "qtr backtest: %s\n", err);
+    else rc = 0;
+    qh_candle_stream_close(candles);
+    qh_candle_vec_free(&marks);
+    if (fs) qh_funding_set_free(fs);
+    free(fs);
+out:
+    path_list_free(&data);
+    path_list_free(&funding);
+    path_list_free(&mark);
+    return rc;
+}
+
 /* The output files are opened (and their paths checked) before the run and
  * put in place only after it succeeded: never a half-written file. */
 static int open_output(const char *opt, const char *path, qh_out *out)
 {
     char err[PATH_MAX + 200];
-    if (!path || qh_out_open(out, path, err, sizeof err) == 0) return 0;
+    if (!path) return 0;
+    /* --trades is written as the run goes: held back from a stream until it is done */
+    int rc = strcmp(opt, "--trades") == 0 ? qh_out_open_held(out, path, err, sizeof err)
+                                          : qh_out_open(out, path, err, sizeof err);
+    if (rc == 0) return 0;
     fprintf(stderr, "qtr backtest: %s %s\n", opt, err);
     return -1;
 }
@@ -211,13 +284,12 @@ int qh_cmd_backtest(int argc, char **argv)
     qh_out json_out = { 0 }, trades_out = { 0 }, html_out = { 0 };
     /* every output path checked before minutes of work, not after */
     if (!fs) { fprintf(stderr, "qtr backtest: out of memory\n"); goto out; }
+    const qh_opt_path outs[] = { { "--json", json }, { "--html", html }, { "--trades", trades }, { "--store", store } };
+    if (refuse_same_files(o.config, &data, &funding, &mark, outs, sizeof outs / sizeof outs[0]) != 0) goto out;
     if (open_output("--json", json, &json_out) != 0 || open_output("--trades", trades, &trades_out) != 0 ||
         open_output("--html", html, &html_out) != 0)
         goto out;
-    if (!(candles = qh_candle_stream_open("--data", data.paths, data.n, err, sizeof err)) ||
-        (got = qh_candle_stream_next(candles, &cur, err, sizeof err)) != 1 ||
-        (mark.n && qh_inputs_load_candles("--mark", mark.paths, mark.n, &marks, err, sizeof err) != 0) ||
-        qh_funding_set_load(fs, funding.paths, funding.n, err, sizeof err) != 0) {
+    if (open_inputs(&data, &funding, &mark, &candles, &cur, &marks, fs, err, sizeof err) != 0) {
         fprintf(stderr, "qtr backtest: %s\n", err);
         goto out;
     }
@@ -270,7 +342,7 @@ int qh_cmd_backtest(int argc, char **argv)
     }
     if (!quiet) qh_report_print(rep, table);
     rc = 0;
-    /* the trades first: streamed as the run went, they end before the JSON
+    /* the trades first (held back until now): they end before the JSON
      * when both go to one stream */
     ro.trades = NULL;
     if (commit_output("--trades", &trades_out) != 0) {

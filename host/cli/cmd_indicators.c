@@ -191,6 +191,12 @@ int qh_cmd_indicators(int argc, char **argv)
         fprintf(stderr, "qtr indicators: %s is required (see qtr indicators --help)\n", !data ? "--data" : "--ind");
         return 2;
     }
+    const qh_opt_path outs[] = { { "--out", out_path } }, ins[] = { { "--data", data }, { "-c", config } };
+    char same[2 * PATH_MAX + 200];
+    if (qh_out_refuse_same_file(outs, 1, ins, 2, same, sizeof same) != 0) {   /* before anything is written */
+        fprintf(stderr, "qtr indicators: %s\n", same);
+        return 2;
+    }
     ind_list inds = { .n = 0 };
     if (parse_specs(specs, config, &inds) != 0) {
         free_list(&inds);

@@ -1,6 +1,7 @@
 /* common.c — options every command shares. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,4 +50,20 @@ int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_confi
         if (qh_log_level_parse(cfg->log_level, &l)) qh_log_set_level(l);
     }
     return 0;
+}
+
+int qh_cli_finish_stdout(int rc)
+{
+    errno = 0;
+    bool failed = fflush(stdout) != 0 || ferror(stdout);
+    int e = errno;
+    /* A stdout closed by the shell (>&-) that nothing was written to fails
+     * only in fclose, with EBADF: no output was lost, so not a failure. */
+    if (fclose(stdout) != 0 && !failed && errno != EBADF) {
+        failed = true;
+        e = errno;
+    }
+    if (!failed) return rc;
+    fprintf(stderr, "qtr: cannot write standard output: %s\n", e ? strerror(e) : "write error");
+    return rc ? rc : 1;
 }

@@ -168,6 +168,38 @@ int qh_out_open(qh_out *o, const char *path, char *err, size_t errlen)
     return 0;
 }
 
+int qh_out_open_held(qh_out *o, const char *path, char *err, size_t errlen)
+{
+    if (qh_out_open(o, path, err, errlen) != 0) return -1;
+    if (o->tmp[0]) return 0;   /* a file: the temporary beside it already holds it back */
+    FILE *hold = tmpfile();
+    if (!hold) {
+        int e = errno;
+        qh_out_abort(o);
+        return fail(err, errlen, "%s: a temporary file to hold the output: %s", path, strerror(e));
+    }
+    o->held_for = o->f;
+    o->f = hold;
+    return 0;
+}
+
+/* The held output onto its stream; 0 or an errno. Closes the temporary. */
+static int release_held(qh_out *o)
+{
+    FILE *hold = o->f;
+    o->f = o->held_for;
+    o->held_for = NULL;
+    int e = 0;
+    errno = 0;
+    if (fflush(hold) != 0 || ferror(hold) || fseek(hold, 0, SEEK_SET) != 0) e = errno ? errno : EIO;
+    char buf[1 << 16];
+    for (size_t n; !e && (n = fread(buf, 1, sizeof buf, hold)) > 0;)
+        if (fwrite(buf, 1, n, o->f) != n) e = errno ? errno : EIO;
+    if (!e && ferror(hold)) e = errno ? errno : EIO;
+    fclose(hold);
+    return e;
+}
+
 static int fsync_folder_of(const char *path)
 {
     char dir[PATH_MAX];
@@ -182,12 +214,12 @@ static int fsync_folder_of(const char *path)
 int qh_out_commit(qh_out *o, char *err, size_t errlen)
 {
     if (!o->f) return fail(err, errlen, "output not open");
+    int e = o->held_for ? release_held(o) : 0;
     FILE *f = o->f;
     o->f = NULL;
     bool is_file = o->tmp[0] != '\0';
     const char *shown = is_file ? o->dest.path : "output";
-    int e = 0;
-    if (fflush(f) != 0 || ferror(f)) e = errno ? errno : EIO;
+    if (!e && (fflush(f) != 0 || ferror(f))) e = errno ? errno : EIO;
     if (!e && is_file && fsync(fileno(f)) != 0) e = errno;
     if (fclose(f) != 0 && !e) e = errno ? errno : EIO;
     o->dest.stream_fd = -1;
@@ -207,7 +239,8 @@ int qh_out_commit(qh_out *o, char *err, size_t errlen)
 void qh_out_abort(qh_out *o)
 {
     if (o->f) fclose(o->f);
-    o->f = NULL;
+    if (o->held_for) fclose(o->held_for);
+    o->f = o->held_for = NULL;
     o->dest.stream_fd = -1;
     if (o->tmp[0]) unlink(o->tmp);
     o->tmp[0] = '\0';
@@ -215,7 +248,60 @@ void qh_out_abort(qh_out *o)
 
 bool qh_out_is_stdout(const qh_out *o)
 {
-    if (!o->f || o->tmp[0]) return false;
+    FILE *stream = o->held_for ? o->held_for : o->f;
+    if (!stream || o->tmp[0]) return false;
     struct stat a, b;
-    return fstat(fileno(o->f), &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+    return fstat(fileno(stream), &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* What a path names: an existing regular file by device and inode; a new
+ * one by its folder's device and inode and its name. False for a stream
+ * (or what cannot be looked at: the output's own checks say why later). */
+typedef struct file_identity {
+    dev_t dev;
+    ino_t ino;
+    bool exists;
+    const char *name;   /* a new file's name in its folder */
+} file_identity;
+
+static bool identify(const char *path, bool output, file_identity *id)
+{
+    if (!path || !*path || (output && fd_name(path) >= 0)) return false;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        *id = (file_identity){ .dev = st.st_dev, .ino = st.st_ino, .exists = true };
+        return S_ISREG(st.st_mode);
+    }
+    if (!output || errno != ENOENT) return false;
+    char dir[PATH_MAX];
+    folder_of(path, dir);
+    if (stat(dir, &st) != 0) return false;
+    const char *slash = strrchr(path, '/');
+    *id = (file_identity){ .dev = st.st_dev, .ino = st.st_ino, .exists = false, .name = slash ? slash + 1 : path };
+    return true;
+}
+
+static bool same_identity(const file_identity *a, const file_identity *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
+           (a->exists || strcmp(a->name, b->name) == 0);
+}
+
+int qh_out_refuse_same_file(const qh_opt_path *outs, size_t nout, const qh_opt_path *ins, size_t nin, char *err,
+                            size_t errlen)
+{
+    for (size_t i = 0; i < nout; i++) {
+        file_identity out, other;
+        if (!identify(outs[i].path, true, &out)) continue;
+        /* an input exists, so only an existing output can be one */
+        for (size_t k = 0; out.exists && k < nin; k++)
+            if (identify(ins[k].path, false, &other) && same_identity(&out, &other))
+                return fail(err, errlen, "%s %s is the %s file %s: it would be overwritten; refused", outs[i].opt,
+                            outs[i].path, ins[k].opt, ins[k].path);
+        for (size_t k = 0; k < i; k++)
+            if (identify(outs[k].path, true, &other) && same_identity(&out, &other))
+                return fail(err, errlen, "%s %s and %s %s name the same file: one would overwrite the other; refused",
+                            outs[k].opt, outs[k].path, outs[i].opt, outs[i].path);
+    }
+    return 0;
 }

@@ -37,10 +37,15 @@ typedef struct qh_out {
     FILE *f;                  /* write the output here */
     qh_out_dest dest;
     char tmp[PATH_MAX];       /* the temporary beside dest.path, or "" */
+    FILE *held_for;           /* qh_out_open_held on a stream: f is a temporary copied here at commit */
 } qh_out;
 
 /* Resolve and open. 0, or -1 with the reason in err (bad input: exit 2). */
 int qh_out_open(qh_out *o, const char *path, char *err, size_t errlen);
+/* The same, but what goes to a stream ("-", a FIFO, a device) is held in a
+ * temporary file until qh_out_commit: an output written as a run goes
+ * (--trades) shows nothing of a run that later turns out void. */
+int qh_out_open_held(qh_out *o, const char *path, char *err, size_t errlen);
 /* Finish: flush, fsync, rename into place. 0, or -1 with the reason in err
  * and nothing left behind but what the target held before (exit 1). */
 int qh_out_commit(qh_out *o, char *err, size_t errlen);
@@ -49,5 +54,20 @@ int qh_out_commit(qh_out *o, char *err, size_t errlen);
 void qh_out_abort(qh_out *o);
 /* Whether the output goes to this process's standard output. */
 bool qh_out_is_stdout(const qh_out *o);
+
+/* A path given to an option, for qh_out_refuse_same_file. */
+typedef struct qh_opt_path {
+    const char *opt;          /* "--json" */
+    const char *path;         /* NULL or "": not given */
+} qh_opt_path;
+
+/* Refuse an output that would replace one of the inputs (`--data x.csv
+ * --json x.csv` destroys the data) or another output's file: the same file
+ * by identity (device and inode, through symlinks and hard links; a new
+ * path by its folder's identity and its name). Streams ("-", /dev/fd/N,
+ * devices, FIFOs) are never the same file: two outputs may share one. 0,
+ * or -1 with one line naming both options in err (bad input, exit 2). */
+int qh_out_refuse_same_file(const qh_opt_path *outs, size_t nout, const qh_opt_path *ins, size_t nin, char *err,
+                            size_t errlen);
 
 #endif

@@ -138,7 +138,8 @@ rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|x,slow=5|30", "-
 check(rc == 1, f"refused combinations: exit 1 (got {rc}: {se})")
 rows = list(csv.DictReader(open(out)))
 check([r["status"] for r in rows] == ["refused", "ok", "refused", "refused"], f"statuses: {[r['status'] for r in rows]}")
-check("slow: must be greater than fast (5), got 5" in rows[0]["error"], f"the plugin's reason: {rows[0]['error']!r}")
+check(rows[0]["error"].count("slow: must be greater than fast (5), got 5") == 1,
+      f"the plugin's reason, once: {rows[0]['error']!r}")
 check("option fast: expected an integer, got a string" in rows[2]["error"], f"the type: {rows[2]['error']!r}")
 check(rows[0]["net_pnl"] == "" and rows[1]["net_pnl"] != "", "no figures on a refused row")
 check("sweep row 1 refused" in se, f"the refusal is on stderr: {se!r}")
@@ -146,16 +147,29 @@ rc, so, se = run(["backtest", "--data", CSV, "--sweep", "plugins.ma_cross.fastt=
 check(rc == 2 and "option fastt: unknown option" in se and se.count("\n") == 1,
       f"an option the plugin does not declare: exit 2, one line ({rc}: {se!r})")
 
-# Children that fail at run time (their data is bad): each row says so, exit 1.
+# A bad row among the first ones, which a backtest checks before its run:
+# refused once, before any child, exit 2, no CSV (not a failed row each).
 bad_csv = os.path.join(tmp, "XRPUSDT-bad.csv")
 with open(bad_csv, "w") as f:
     f.write("open_time_ms,open,high,low,close,volume\n1,1,1,1,1,1\n2,x,1,1,1,1\n")
+out = os.path.join(tmp, "early.csv")
+rc, so, se = run(["backtest", "--data", bad_csv, "--sweep", "fast=5|6", "-j", "2", "--sweep-out", out])
+check(rc == 2 and "XRPUSDT-bad.csv:3" in se and se.count("\n") == 1 and not os.path.exists(out),
+      f"a bad early row: exit 2, one line, no CSV ({rc}: {se!r})")
+
+# Children that fail at run time (a bad row further on, found as the run
+# reads it): each row says so, exit 1.
+with open(CSV) as src:
+    good_rows = src.readlines()[:1500]
+with open(bad_csv, "w") as f:
+    f.writelines(good_rows)
+    f.write("1637384700000,x,1,1,1,1\n")
 out = os.path.join(tmp, "fail.csv")
 rc, so, se = run(["backtest", "--data", bad_csv, "--sweep", "fast=5|6", "-j", "2", "--sweep-out", out])
 check(rc == 1, f"failed children: exit 1 (got {rc})")
 rows = list(csv.DictReader(open(out)))
 check([r["status"] for r in rows] == ["failed", "failed"], f"statuses: {[r['status'] for r in rows]}")
-check(all(r["net_pnl"] == "" and r["error"].startswith("exit 2: ") and "XRPUSDT-bad.csv:3" in r["error"]
+check(all(r["net_pnl"] == "" and r["error"].startswith("exit 2: ") and "XRPUSDT-bad.csv:1501" in r["error"]
           for r in rows), f"each failed row says why: {[r['error'] for r in rows]}")
 check("sweep row 2 failed" in se, f"the failure is on stderr: {se!r}")
 # SIGTERM while children run (forced: sent once a child's stderr file

@@ -1,0 +1,149 @@
+"""Outputs that must not lose data or fail silently (probe-cli items 2, 4, 5, 6):
+
+- an output naming an input file (--data, --funding, --mark, -c) or another
+  output's file is refused with exit 2 and one line naming both options,
+  before anything is written: backtest --json/--html/--trades/--store, the
+  sweep's --out, indicators --out
+- a sweep whose --data is missing or has a bad header is refused once, exit 2,
+  before any child runs and without a CSV
+- a failed write to standard output (/dev/full, a closed stdout) is exit 1
+  with a line naming "standard output", for every command
+- --trades - shows nothing of a run that a bad row further on makes void
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+
+from qtrtest import DATA, QTR, SRC, check, finish, run
+
+CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
+
+
+def head(path, n):
+    """The header and the first n-1 rows of the recorded candles, as a new file."""
+    with open(CSV) as src, open(path, "w") as dst:
+        for i, line in enumerate(src):
+            if i >= n:
+                break
+            dst.write(line)
+    return path
+
+
+def content(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def refused_same(args, opts, cwd, protect):
+    """args must exit 2 with one line naming both options, every protected
+    file unchanged and no new file in cwd."""
+    before = {p: content(p) for p in protect}
+    names = sorted(os.listdir(cwd))
+    rc, out, err = run(args, cwd=cwd)
+    lines = err.strip().splitlines()
+    check(rc == 2 and len(lines) == 1 and all(o in err for o in opts) and "refused" in err,
+          f"{args}: exit {rc}, stderr {err!r}")
+    for p, old in before.items():
+        if not check(content(p) == old, f"{args}: {p} was changed"):
+            with open(p, "wb") as f:   # for the next case
+                f.write(old)
+    check(sorted(os.listdir(cwd)) == names, f"{args}: left {set(os.listdir(cwd)) - set(names)}")
+
+
+def same_file():
+    d = tempfile.mkdtemp(prefix="qtr_same_")
+    data = head(os.path.join(d, "XRPUSDT-a.csv"), 600)
+    os.symlink("XRPUSDT-a.csv", os.path.join(d, "link.json"))
+    os.link(data, os.path.join(d, "hard.csv"))
+    cfg = os.path.join(d, "bt.lua")
+    shutil.copy(os.path.join(SRC, "examples", "backtest-xrp.lua"), cfg)
+    bt = ["backtest", "--data", "XRPUSDT-a.csv", "--quiet"]
+    refused_same(bt + ["--json", "XRPUSDT-a.csv"], ["--json", "--data"], d, [data])
+    refused_same(bt + ["--html", "./XRPUSDT-a.csv"], ["--html", "--data"], d, [data])
+    refused_same(bt + ["--trades", "link.json"], ["--trades", "--data"], d, [data])   # through a symlink
+    refused_same(bt + ["--json", "hard.csv"], ["--json", "--data"], d, [data])        # a hard link
+    refused_same(bt + ["--store", "XRPUSDT-a.csv"], ["--store", "--data"], d, [data])
+    refused_same(bt + ["-c", "bt.lua", "--json", "bt.lua"], ["--json", "-c"], d, [data, cfg])
+    # two outputs, one file: new or existing
+    refused_same(bt + ["--json", "x.json", "--html", "x.json"], ["--json", "--html"], d, [data])
+    old = os.path.join(d, "old.json")
+    with open(old, "w") as f:
+        f.write("{}")
+    os.symlink("old.json", os.path.join(d, "old-link"))
+    refused_same(bt + ["--json", "old.json", "--trades", "old-link"], ["--json", "--trades"], d, [data, old])
+    refused_same(["backtest", "--data", "XRPUSDT-a.csv", "--sweep", "fast=5..10:5", "--out", "XRPUSDT-a.csv"],
+                 ["--out", "--data"], d, [data])
+    refused_same(["indicators", "--data", "XRPUSDT-a.csv", "--ind", "sma:3", "--out", "XRPUSDT-a.csv"],
+                 ["--out", "--data"], d, [data])
+    # still fine: two outputs to one stream, outputs beside the input
+    rc, out, err = run(bt + ["--json", "-", "--trades", "-"], cwd=d)
+    check(rc == 0 and out.startswith("time_ms,") and '"candles"' in out, f"--json - --trades -: {rc} {err!r}")
+    rc, _, err = run(bt + ["--json", "r.json", "--html", "r.html"], cwd=d)
+    check(rc == 0 and os.path.exists(os.path.join(d, "r.html")), f"two outputs, two files: {rc} {err!r}")
+    shutil.rmtree(d)
+
+
+def sweep_bad_data():
+    d = tempfile.mkdtemp(prefix="qtr_sweep_data_")
+    with open(os.path.join(d, "XRPUSDT-h.csv"), "w") as f:
+        f.write("when,price\n1,2\n")
+    for data, want in (("/nonexistent/XRPUSDT.csv", "cannot open"), ("XRPUSDT-h.csv", "XRPUSDT-h.csv:1:")):
+        rc, out, err = run(["backtest", "--data", data, "--sweep", "fast=5..10:5", "--out", "s.csv"], cwd=d)
+        lines = err.strip().splitlines()
+        check(rc == 2 and len(lines) == 1 and want in err and "sweep row" not in err,
+              f"sweep with --data {data}: exit {rc}, stderr {err!r}")
+        check(not os.path.exists(os.path.join(d, "s.csv")), f"sweep with --data {data} wrote its CSV")
+    shutil.rmtree(d)
+
+
+def stdout_failures():
+    d = tempfile.mkdtemp(prefix="qtr_stdout_")
+    data = head(os.path.join(d, "XRPUSDT-a.csv"), 600)
+    policy = os.path.join(SRC, "policies", "default.lua")
+    for args in (["backtest", "--data", data], ["version"], ["plugins"], ["policy", "check", policy], ["--help"]):
+        for how in ("full", "closed"):
+            if how == "full":
+                with open("/dev/full", "w") as full:
+                    p = subprocess.run([QTR] + args, stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+            else:
+                p = subprocess.run([QTR] + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                   timeout=60, preexec_fn=lambda: os.close(1))
+            check(p.returncode == 1 and "standard output" in p.stderr,
+                  f"qtr {' '.join(args)} with stdout {how}: exit {p.returncode}, stderr {p.stderr!r}")
+    # nothing written to a closed stdout is no failure
+    p = subprocess.run([QTR, "backtest", "--data", data, "--quiet"], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, timeout=60, preexec_fn=lambda: os.close(1))
+    check(p.returncode == 0, f"--quiet with stdout closed: exit {p.returncode}, {p.stderr!r}")
+    shutil.rmtree(d)
+
+
+def trades_stream_withheld():
+    d = tempfile.mkdtemp(prefix="qtr_trades_")
+    late = os.path.join(d, "XRPUSDT-late.csv")
+    with open(CSV) as src:
+        lines = src.readlines()
+    with open(late, "w") as f:
+        f.writelines(lines[:1500])
+        f.write("1637384700000,abc,1,1,1,1\n")   # a bad row after fills were made
+        f.writelines(lines[1501:2000])
+    rc, out, err = run(["backtest", "--data", late, "--trades", "-", "--quiet"])
+    check(rc == 2 and out == "", f"--trades - of a void run: exit {rc}, {len(out.splitlines())} lines out, {err!r}")
+    good = head(os.path.join(d, "XRPUSDT-ok.csv"), 1500)
+    rc, out, err = run(["backtest", "--data", good, "--trades", "-", "--quiet"])
+    rc2, _, _ = run(["backtest", "--data", good, "--trades", os.path.join(d, "t.csv"), "--quiet"])
+    check(rc == 0 and rc2 == 0 and len(out.splitlines()) > 10 and out == content(os.path.join(d, "t.csv")).decode(),
+          f"--trades - of a good run: exit {rc}, {len(out.splitlines())} lines, not the --trades FILE bytes")
+    shutil.rmtree(d)
+
+
+def main():
+    same_file()
+    sweep_bad_data()
+    stdout_failures()
+    trades_stream_withheld()
+    finish()
+
+
+if __name__ == "__main__":
+    main()
