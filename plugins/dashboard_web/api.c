@@ -3,6 +3,7 @@
 #include "api.h"
 #include "exits_json.h"
 #include "json_encode.h"
+#include "log_text.h"
 #include "ws_client.h"
 
 #include <event2/buffer.h>
@@ -386,6 +387,9 @@ typedef struct action_body {
     char reason[QTR_REASON_MAX];
     char user[QTR_NAME_MAX];
     bool force;
+    /* the same for the log (log_text): the host gets them as sent */
+    char log_reason[QTR_REASON_MAX];
+    char log_user[QTR_NAME_MAX];
 } action_body;
 
 /* Parses {"reason":…,"user":…,"force":…}; an empty body is {}. False with
@@ -394,6 +398,7 @@ static bool parse_action(const char *body, size_t len, action_body *out, http_re
 {
     memset(out, 0, sizeof *out);
     snprintf(out->user, sizeof out->user, "api");
+    snprintf(out->log_user, sizeof out->log_user, "api");
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) i++;
     if (i == len) return true;
@@ -423,6 +428,8 @@ static bool parse_action(const char *body, size_t len, action_body *out, http_re
     if (user && json_string_length(user)) snprintf(out->user, sizeof out->user, "%s", json_string_value(user));
     out->force = force && json_is_true(force);
     json_decref(root);
+    log_text(out->log_reason, sizeof out->log_reason, out->reason);
+    log_text(out->log_user, sizeof out->log_user, out->user);
     return true;
 }
 
@@ -462,11 +469,22 @@ void api_ess_trip(dash *d, const http_request *req, const char *body, size_t len
     if (!QTR_HOST_HAS(d->h, ess_trip)) { http_error(res, 501, "this host has no ESS"); return; }
     int rc = d->h->ess_trip(d->ctx, a.user, a.reason);
     if (rc != QTR_OK) {
-        d->h->log(d->ctx, QTR_LOG_WARN, "ESS trip by %s from %s refused by the host (%d)", a.user, peer, rc);
-        http_error(res, 409, "the host refused the trip");
+        /* The host refuses a trip while trading is halted already (it notes
+         * the new reason): say so, with the state, rather than a bare refusal. */
+        char err[QTR_REASON_MAX + 64] = "";
+        qtr_ess_status s = QTR_SIZED(qtr_ess_status);
+        if (QTR_HOST_HAS(d->h, ess_status) && d->h->ess_status(d->ctx, &s) == QTR_OK && s.state != QTR_ESS_ARMED)
+            snprintf(err, sizeof err, "already %s: %.*s", qtr_ess_state_name(s.state), (int)sizeof s.trip_reason,
+                     s.trip_reason);
+        else
+            snprintf(err, sizeof err, "the host refused the trip (%d)", rc);
+        char log_err[sizeof err];
+        d->h->log(d->ctx, QTR_LOG_WARN, "ESS trip by %s from %s refused: %s", a.log_user, peer,
+                  log_text(log_err, sizeof log_err, err));
+        reply_outcome(d, res, 409, err, NULL, "ess");
         return;
     }
-    d->h->log(d->ctx, QTR_LOG_WARN, "ESS tripped by %s from %s: %s", a.user, peer, a.reason);
+    d->h->log(d->ctx, QTR_LOG_WARN, "ESS tripped by %s from %s: %s", a.log_user, peer, a.log_reason);
     reply_outcome(d, res, 200, NULL, NULL, "ess");
 }
 
@@ -480,11 +498,13 @@ void api_ess_reset(dash *d, const http_request *req, const char *body, size_t le
     int rc = d->h->ess_reset(d->ctx, a.user, a.reason, a.force, err, sizeof err);
     if (rc != QTR_OK) {
         err[sizeof err - 1] = '\0';
-        d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s refused: %s", a.user, peer, err[0] ? err : "refused");
+        d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s refused: %s", a.log_user, peer,
+                  err[0] ? err : "refused");
         reply_outcome(d, res, 409, err, "the host refused the reset", "ess");
         return;
     }
-    d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s%s: %s", a.user, peer, a.force ? " (forced)" : "", a.reason);
+    d->h->log(d->ctx, QTR_LOG_WARN, "ESS reset by %s from %s%s: %s", a.log_user, peer, a.force ? " (forced)" : "",
+              a.log_reason);
     reply_outcome(d, res, 200, NULL, NULL, "ess");
 }
 
@@ -501,10 +521,11 @@ void api_reconcile_ack(dash *d, const http_request *req, const char *body, size_
     jw *w = json_begin(d);
     jw_begin_object(w);
     if (rc != QTR_OK) {
-        d->h->log(d->ctx, QTR_LOG_WARN, "reconcile ack by %s from %s refused: %s", a.user, peer, err);
+        d->h->log(d->ctx, QTR_LOG_WARN, "reconcile ack by %s from %s refused: %s", a.log_user, peer, err);
         jw_key(w, "error"); jw_string(w, err[0] ? err : "the host refused the acknowledgement");
     } else {
-        d->h->log(d->ctx, QTR_LOG_WARN, "reconciliation acknowledged by %s from %s: %s", a.user, peer, a.reason);
+        d->h->log(d->ctx, QTR_LOG_WARN, "reconciliation acknowledged by %s from %s: %s", a.log_user, peer,
+                  a.log_reason);
         jw_key(w, "ok"); jw_bool(w, true);
     }
     jw_key(w, "reconcile");
@@ -523,10 +544,11 @@ void api_policy_reload(dash *d, const http_request *req, const char *body, size_
     int rc = d->h->policy_reload(d->ctx, err, sizeof err);
     if (rc != QTR_OK) {
         err[sizeof err - 1] = '\0';
-        d->h->log(d->ctx, QTR_LOG_WARN, "policy reload by %s from %s failed: %s", a.user, peer, err[0] ? err : "refused");
+        d->h->log(d->ctx, QTR_LOG_WARN, "policy reload by %s from %s failed: %s", a.log_user, peer,
+                  err[0] ? err : "refused");
         reply_outcome(d, res, 409, err, "the host refused the reload", "policy");
         return;
     }
-    d->h->log(d->ctx, QTR_LOG_INFO, "policy reloaded by %s from %s", a.user, peer);
+    d->h->log(d->ctx, QTR_LOG_INFO, "policy reloaded by %s from %s", a.log_user, peer);
     reply_outcome(d, res, 200, NULL, NULL, "policy");
 }

@@ -9,6 +9,7 @@
 #include "alert_rules.h"
 #include "answer_cache.h"
 #include "auth.h"
+#include "host_allow.h"
 #include "json_encode.h"
 #include "metrics.h"
 #include "regimes.h"
@@ -58,6 +59,7 @@ typedef struct dash {
 
     struct evconnlistener *listener;
     char bound[80];                    /* "127.0.0.1:43123" once listening */
+    host_allow hosts;                  /* the names a request's Host may give */
 
     struct http_conn *conns;
     size_t n_conns;

@@ -13,6 +13,8 @@
 static const qtr_option options[] = {
     { .name = "listen", .type = QTR_OPT_STRING, .default_value = "127.0.0.1:8080", .min = "1",
       .help = "host:port to serve on (loopback by default; port 0 picks one)" },
+    { .name = "allowed_hosts", .type = QTR_OPT_STRING_LIST, .default_value = "", .max = "16",
+      .help = "host names or addresses a request's Host may give besides loopback and listen's (DNS rebinding)" },
     { .name = "batch_max_events", .type = QTR_OPT_INT, .default_value = "10", .min = "1", .max = "1000",
       .help = "events per WebSocket message at most" },
     { .name = "batch_max_ms", .type = QTR_OPT_INT, .default_value = "100", .min = "1", .max = "60000",
@@ -63,6 +65,17 @@ static bool read_options(dash *d)
         d->h->log(d->ctx, QTR_LOG_ERROR, "option listen: missing");
         return false;
     }
+    /* the listen address itself is added once it is bound (http_server_start) */
+    host_allow_init(&d->hosts);
+    const char *const *names = NULL;
+    size_t n_names = 0;
+    if (d->h->config_list(d->ctx, "allowed_hosts", &names, &n_names) != QTR_OK) n_names = 0;
+    for (size_t i = 0; i < n_names; i++)
+        if (!host_allow_add(&d->hosts, names[i])) {
+            d->h->log(d->ctx, QTR_LOG_ERROR,
+                      "option allowed_hosts: '%.100s' is not a host name or address without a port", names[i]);
+            return false;
+        }
     if (!read_int(d, "batch_max_events", &o->batch_max_events) ||
         !read_int(d, "batch_max_ms", &o->batch_max_ms) ||
         !read_int(d, "max_msgs_per_sec", &o->max_msgs_per_sec) ||

@@ -1,5 +1,6 @@
 /* http_server.c — see http_server.h. */
 #include "http_server.h"
+#include "log_text.h"
 #include "router.h"
 #include "ws_client.h"
 #include "ws_handshake.h"
@@ -34,7 +35,9 @@ typedef struct http_conn {
     int64_t since_ns;                  /* accepted, or last answered: who yields a slot first */
     bool operator_request;             /* the request in hand must get through (router_is_operator) */
     bool closing;                      /* answer sent; close once flushed */
+    bool paused;                       /* output over HTTP_OUTPUT_PAUSE: further requests wait */
     /* the request being read */
+    char unparsed_line[128];           /* its first line for the log (log_text) while it is not parsed */
     bool have_head;
     char *head;
     http_request req;
@@ -55,6 +58,7 @@ const char *http_status_text(int status)
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Content Too Large";
+    case 421: return "Misdirected Request";
     case 426: return "Upgrade Required";
     case 500: return "Internal Server Error";
     case 501: return "Not Implemented";
@@ -105,12 +109,59 @@ static void conn_free(http_conn *c)
 }
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* Unsent output a connection may hold before its further requests wait
+ * unread: a client that pipelines requests and never reads would otherwise
+ * have every answer queued here. An answer always goes whole, so a
+ * connection holds at most this plus its largest answer. */
+#define HTTP_OUTPUT_PAUSE (256 * 1024)
+/* ...and its requests are read again once the output has drained to this. */
+#define HTTP_OUTPUT_RESUME (64 * 1024)
+
+static void on_output_drained(struct bufferevent *bev, void *arg)
+{
+    http_conn *c = arg;
+    if (!c->paused) return;
+    c->paused = false;
+    bufferevent_setcb(bev, NULL, NULL, on_event, c);
+    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+    struct timeval idle = { DASH_HTTP_IDLE_S, 0 };
+    if (event_add(c->readable, &idle) != 0) { conn_free(c); return; }
+    on_read(bev, c);                   /* the requests already buffered; may free c */
+}
+
+/* Stops reading and answering until the peer has taken most of the output.
+ * The idle timer stops with the reads; the bufferevent's write timeout
+ * (DASH_HTTP_IDLE_S without progress) closes a peer that never reads. */
+static void pause_requests(http_conn *c)
+{
+    c->paused = true;
+    event_del(c->readable);
+    event_del(c->deadline);            /* our wait, not the peer's: on_read re-arms it */
+    bufferevent_setwatermark(c->bev, EV_WRITE, HTTP_OUTPUT_RESUME, 0);
+    bufferevent_setcb(c->bev, NULL, on_output_drained, on_event, c);
+}
 
 static void on_flushed_close(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     http_conn *c = arg;
     if (c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) conn_free(c);
+}
+
+/* Nothing more is read or answered; c is freed once its output is sent
+ * (all_sent: it is already). */
+static void close_when_flushed(http_conn *c, bool all_sent)
+{
+    c->closing = true;
+    event_del(c->deadline);
+    event_del(c->readable);
+    /* on_event still frees it if the peer never takes the answer */
+    bufferevent_setcb(c->bev, NULL, on_flushed_close, on_event, c);
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    /* all of it went already: no write will come to call on_flushed_close */
+    if (all_sent) bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
 }
 
 /* Appends s (n bytes) at *o if it fits before end; false if it does not. */
@@ -157,20 +208,16 @@ static void send_response(http_conn *c, const http_request *req, http_response *
     if (head_only) evbuffer_drain(res->body, len);
     evbuffer_prepend(res->body, head, n);
     bool all_sent = write_now(c->bev, res->body);
+    size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+    if (queued > c->d->metrics.http_queued_bytes_peak) c->d->metrics.http_queued_bytes_peak = queued;
     metrics_count_http(&c->d->metrics, res->status);
-    if (res->status >= 400)
+    if (res->status >= 400 && req)
         c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http %s %s %s from %s: %d",
-                     req ? req->method : "-", req ? req->path : "-", "answered", c->peer, res->status);
-    if (close) {
-        c->closing = true;
-        event_del(c->deadline);
-        event_del(c->readable);
-        /* on_event still frees it if the peer never takes the answer */
-        bufferevent_setcb(c->bev, NULL, on_flushed_close, on_event, c);
-        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-        /* all of it went already: no write will come to call on_flushed_close */
-        if (all_sent) bufferevent_trigger(c->bev, EV_WRITE, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
-    }
+                     req->method, req->path, "answered", c->peer, res->status);
+    else if (res->status >= 400)       /* no request parsed: what there is of its first line */
+        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http \"%s\" answered from %s: %d",
+                     c->unparsed_line, c->peer, res->status);
+    if (close) close_when_flushed(c, all_sent);
 }
 
 /* An error before or instead of routing: answer and close. */
@@ -184,8 +231,21 @@ static void fail(http_conn *c, int status, const char *message)
     evbuffer_free(res.body);
 }
 
+/* What a refusal before parsing logs: the first line of text (len bytes),
+ * cut to fit, control characters as '?'. */
+static void note_first_line(http_conn *c, const char *text, size_t len)
+{
+    char line[sizeof c->unparsed_line];
+    size_t n = 0;
+    while (n < len && n + 1 < sizeof line && text[n] != '\r' && text[n] != '\n' && text[n] != '\0') n++;
+    memcpy(line, text, n);
+    line[n] = '\0';
+    log_text(c->unparsed_line, sizeof c->unparsed_line, line);
+}
+
 static void reset_request(http_conn *c)
 {
+    c->unparsed_line[0] = '\0';
     free(c->head);
     c->head = NULL;
     c->have_head = false;
@@ -206,6 +266,13 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
     http_conn *c = arg;
     if (c->closing) return;
     c->d->metrics.http_request_timeouts++;
+    if (!c->have_head) {               /* what came of the head */
+        struct evbuffer *in = bufferevent_get_input(c->bev);
+        size_t avail = evbuffer_get_length(in);
+        size_t look = avail < sizeof c->unparsed_line ? avail : sizeof c->unparsed_line;
+        const char *bytes = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
+        if (bytes) note_first_line(c, bytes, look);
+    }
     char why[96];
     snprintf(why, sizeof why, "request not received whole within %lld ms (request_timeout_ms)",
              (long long)c->d->opt.request_timeout_ms);
@@ -230,7 +297,7 @@ static bool try_upgrade(http_conn *c)
 {
     dash *d = c->d;
     const char *why = NULL;
-    int status = ws_check_upgrade(&c->req, &why);
+    int status = ws_check_upgrade(&c->req, &d->hosts, &why);
     if (status == 0 && (int64_t)d->n_clients >= d->opt.max_ws_clients) {
         status = 503;
         why = "too many WebSocket clients";
@@ -269,12 +336,23 @@ static bool try_upgrade(http_conn *c)
 static bool handle_request(http_conn *c, const char *body, size_t body_len)
 {
     dash *d = c->d;
-    if (router_is_ws(c->req.path) && http_header_get(&c->req, "Upgrade")) return try_upgrade(c) || c->closing;
+    /* No Host at all is no browser, so no rebinding: curl and the CLI always send one anyway. */
+    const char *host = http_header_get(&c->req, "Host");
+    bool misdirected = host && !host_allow_has(&d->hosts, host, strlen(host));
+    if (!misdirected && router_is_ws(c->req.path) && http_header_get(&c->req, "Upgrade"))
+        return try_upgrade(c) || c->closing;
     http_response res = { .status = 200 };
     res.body = evbuffer_new();
     if (!res.body) { conn_free(c); return true; }
-    router_dispatch(d, &c->req, body, body_len, c->peer, &res);
-    bool close = !c->req.keep_alive;
+    if (misdirected) {
+        d->h->log(d->ctx, QTR_LOG_WARN,
+                  "http %s %s from %s refused: Host '%.100s' is not this server's (allowed_hosts)", c->req.method,
+                  c->req.path, c->peer, host);
+        http_error(&res, 421, "Host is not a name of this server: add it to the dashboard's allowed_hosts option");
+    } else {
+        router_dispatch(d, &c->req, body, body_len, c->peer, &res);
+    }
+    bool close = !c->req.keep_alive || misdirected;   /* nothing more for a stranger */
     send_response(c, &c->req, &res, strcmp(c->req.method, "HEAD") == 0, close);
     evbuffer_free(res.body);
     reset_request(c);
@@ -287,6 +365,10 @@ static void on_read(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     while (!c->closing) {
         if (!c->have_head) {
+            if (evbuffer_get_length(bufferevent_get_output(bev)) > HTTP_OUTPUT_PAUSE) {
+                pause_requests(c);
+                return;
+            }
             /* the first byte of a request, blank lines included, starts its clock */
             if (evbuffer_get_length(in) && !event_pending(c->deadline, EV_TIMEOUT, NULL)) arm_deadline(c);
             if (!skip_blank_lines(in)) return;
@@ -298,14 +380,22 @@ static void on_read(struct bufferevent *bev, void *arg)
             const char *bytes = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
             size_t head_len = bytes ? http_head_length(bytes, look) : 0;
             if (!head_len) {
-                if (avail >= DASH_MAX_HEADER_BYTES) fail(c, 413, "request head over 8 KiB");
+                if (avail >= DASH_MAX_HEADER_BYTES) {
+                    note_first_line(c, bytes, look);
+                    fail(c, 413, "request head over 8 KiB");
+                }
                 return;
             }
-            if (head_len > DASH_MAX_HEADER_BYTES) { fail(c, 413, "request head over 8 KiB"); return; }
+            if (head_len > DASH_MAX_HEADER_BYTES) {
+                note_first_line(c, bytes, look);
+                fail(c, 413, "request head over 8 KiB");
+                return;
+            }
             c->head = malloc(head_len + 1);
             if (!c->head) { conn_free(c); return; }
             evbuffer_remove(in, c->head, head_len);
             c->head[head_len] = '\0';
+            note_first_line(c, c->head, head_len);   /* parsing cuts the head into pieces */
             c->have_head = true;
             int rc = http_parse_head(c->head, head_len, &c->req);
             if (rc) {
@@ -372,6 +462,10 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
         return;
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n == 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+        close_when_flushed(c, false);  /* done sending, maybe not reading: its answers go first */
+        return;
+    }
     conn_free(c);                      /* closed by the peer, or reset */
 }
 
@@ -548,8 +642,8 @@ int http_server_start(dash *d)
         return -1;
     }
     if (!is_loopback((struct sockaddr *)&ss))
-        d->h->log(d->ctx, QTR_LOG_WARN, "listening on %s: not loopback, the dashboard is reachable from the network",
-                  d->opt.listen);
+        d->h->log(d->ctx, QTR_LOG_WARN, "listening on %s: not loopback, the dashboard is reachable from the network "
+                  "(a request's Host must be a loopback name, this address or one in allowed_hosts)", d->opt.listen);
     d->listener = evconnlistener_new_bind(d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
                                           LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&ss, sslen);
     if (!d->listener) {
@@ -559,8 +653,15 @@ int http_server_start(dash *d)
     evconnlistener_set_error_cb(d->listener, on_listener_error);
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
-    if (getsockname(evconnlistener_get_fd(d->listener), (struct sockaddr *)&bound, &blen) == 0)
+    char bound_host[INET6_ADDRSTRLEN + 2] = "";
+    if (getsockname(evconnlistener_get_fd(d->listener), (struct sockaddr *)&bound, &blen) == 0) {
         format_peer((struct sockaddr *)&bound, d->bound, sizeof d->bound, NULL, 0);
+        const char *port_sep = strrchr(d->bound, ':');
+        if (port_sep) snprintf(bound_host, sizeof bound_host, "%.*s", (int)(port_sep - d->bound), d->bound);
+    }
+    /* a browser that opens the listen address sends it as its Host */
+    if (bound_host[0] && !host_allow_has(&d->hosts, bound_host, strlen(bound_host)))
+        host_allow_add(&d->hosts, bound_host);
     d->h->log(d->ctx, QTR_LOG_INFO, "dashboard listening on http://%s/", d->bound);
     return 0;
 }

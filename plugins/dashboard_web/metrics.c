@@ -50,6 +50,8 @@ void metrics_render(const dash_metrics *m, const dash_gauges *g, metrics_write_f
            "Connections without an operator's request closed to make room for a new one.", m->http_connections_evicted);
     single(w, ud, "http_request_timeouts_total", "counter", "Requests not received whole within request_timeout_ms (408).",
            m->http_request_timeouts);
+    single(w, ud, "http_connection_queued_bytes_peak", "gauge",
+           "Largest unsent output any one HTTP connection reached since start.", m->http_queued_bytes_peak);
     single(w, ud, "ws_clients", "gauge", "Connected WebSocket clients.", g->ws_clients);
     single(w, ud, "ws_connections_total", "counter", "WebSocket handshakes accepted.", m->ws_connections);
     single(w, ud, "ws_messages_sent_total", "counter", "WebSocket messages queued to clients.", m->ws_messages_sent);

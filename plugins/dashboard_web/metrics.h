@@ -25,6 +25,7 @@ typedef struct dash_metrics {
     uint64_t webhook_failures;
     uint64_t webhook_dropped;
     size_t ws_queued_bytes_peak;                /* largest unsent output of one client */
+    size_t http_queued_bytes_peak;              /* largest unsent output of one HTTP connection */
 } dash_metrics;
 
 /* What is measured at scrape time. */

@@ -471,7 +471,19 @@ static void on_read(struct bufferevent *bev, void *arg)
      * answers checked against the cap before more input is read */
     while (!c->closing) {
         c->ctrl_this_round = 0;
-        if (wslay_event_recv(c->ws) != 0) {
+        int rc = wslay_event_recv(c->ws);
+        if (rc == WSLAY_ERR_CALLBACK_FAILURE || rc == WSLAY_ERR_PROTO) {
+            /* wslay's frame parser refused a frame (a control frame over 125
+             * bytes or fragmented, a length with its top bit set): our recv
+             * callback never fails, so the fault is the peer's. Close with
+             * 1002 like any other protocol error, not with a bare TCP close. */
+            c->d->metrics.ws_protocol_closes++;
+            c->d->h->log(c->d->ctx, QTR_LOG_WARN, "ws client %s sent a malformed frame: closed with 1002", c->peer);
+            begin_close(c, WSLAY_CODE_PROTOCOL_ERROR, "protocol error");
+            pump(c);                    /* may free c */
+            return;
+        }
+        if (rc != 0) {
             client_free(c);
             return;
         }

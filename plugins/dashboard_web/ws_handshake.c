@@ -29,7 +29,7 @@ static bool key_valid(const char *key)
     return true;
 }
 
-int ws_check_upgrade(const http_request *req, const char **why)
+int ws_check_upgrade(const http_request *req, const host_allow *allowed, const char **why)
 {
     const char *upgrade = http_header_get(req, "Upgrade");
     const char *connection = http_header_get(req, "Connection");
@@ -40,14 +40,14 @@ int ws_check_upgrade(const http_request *req, const char **why)
     if (!connection || !http_header_has_token(connection, "upgrade")) { *why = "missing Connection: Upgrade"; return 400; }
     if (!version || strcmp(version, "13") != 0) { *why = "unsupported Sec-WebSocket-Version (13 only)"; return 426; }
     if (!key || !key_valid(key)) { *why = "bad Sec-WebSocket-Key"; return 400; }
-    if (!ws_origin_allowed(http_header_get(req, "Origin"), http_header_get(req, "Host"))) {
+    if (!ws_origin_allowed(http_header_get(req, "Origin"), http_header_get(req, "Host"), allowed)) {
         *why = "cross-origin WebSocket refused";
         return 403;
     }
     return 0;
 }
 
-bool ws_origin_allowed(const char *origin, const char *host)
+bool ws_origin_allowed(const char *origin, const char *host, const host_allow *allowed)
 {
     if (!origin) return true;
     if (!host) return false;
@@ -55,5 +55,6 @@ bool ws_origin_allowed(const char *origin, const char *host)
     if (!sep) return false;
     const char *authority = sep + 3;
     size_t alen = strcspn(authority, "/");
-    return alen == strlen(host) && strncasecmp(authority, host, alen) == 0;
+    return alen == strlen(host) && strncasecmp(authority, host, alen) == 0 &&
+           host_allow_has(allowed, authority, alen);
 }

@@ -310,6 +310,11 @@ static void tc_event(struct bufferevent *bev, short what, void *arg)
 
 ws_tc *ws_tc_connect(mock_host *m, int port, const char *extra_headers, int rcvbuf)
 {
+    return ws_tc_connect_as(m, port, NULL, extra_headers, rcvbuf);
+}
+
+ws_tc *ws_tc_connect_as(mock_host *m, int port, const char *host, const char *extra_headers, int rcvbuf)
+{
     ws_tc *c = calloc(1, sizeof *c);
     c->m = m;
     c->keep = true;
@@ -320,11 +325,12 @@ ws_tc *ws_tc_connect(mock_host *m, int port, const char *extra_headers, int rcvb
     bufferevent_setcb(c->bev, tc_read, NULL, tc_event, c);
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
     connect_loopback(c->bev, port);
-    char req[1024];
+    char req[1024], loopback[32];
+    snprintf(loopback, sizeof loopback, "127.0.0.1:%d", port);
     int n = snprintf(req, sizeof req,
-                     "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                     "GET /ws HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: " WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n%s\r\n",
-                     port, extra_headers ? extra_headers : "");
+                     host ? host : loopback, extra_headers ? extra_headers : "");
     bufferevent_write(c->bev, req, (size_t)n);
     return c;
 }

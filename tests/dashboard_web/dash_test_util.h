@@ -71,6 +71,8 @@ struct ws_tc {
 /* Connect and start the handshake with the RFC 6455 sample key. rcvbuf > 0
  * sets SO_RCVBUF first (to make a stalled client fill up fast). */
 ws_tc *ws_tc_connect(mock_host *m, int port, const char *extra_headers, int rcvbuf);
+/* The same with the given Host header (NULL: 127.0.0.1:port). */
+ws_tc *ws_tc_connect_as(mock_host *m, int port, const char *host, const char *extra_headers, int rcvbuf);
 bool ws_tc_wait_open(ws_tc *c, int64_t ms);
 bool ws_tc_wait_msgs(ws_tc *c, size_t n, int64_t ms);
 bool ws_tc_wait_closed(ws_tc *c, int64_t ms);

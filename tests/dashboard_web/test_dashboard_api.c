@@ -42,6 +42,18 @@ static int h_ess_reset_refused(qtr_ctx *c, const char *user, const char *reason,
     snprintf(err, errlen, "cooldown: reset possible in 240 s");
     return g_reset_rc;
 }
+/* As the host does: a trip while the ESS is not ARMED is refused (the host
+ * records it as a new breach), a first one halts trading. */
+static mock_host *g_ess_host;
+static int h_ess_trip_as_host(qtr_ctx *c, const char *user, const char *reason)
+{
+    (void)c; (void)user;
+    if (g_ess_host->ess.state != QTR_ESS_ARMED) return QTR_EREFUSED;
+    g_ess_host->ess.state = QTR_ESS_COOLDOWN;
+    snprintf(g_ess_host->ess.trip_reason, sizeof g_ess_host->ess.trip_reason, "manual: %s", reason);
+    g_ess_host->ess.trips++;
+    return QTR_OK;
+}
 static int h_policy_reload(qtr_ctx *c, char *err, size_t errlen)
 {
     (void)c;
@@ -550,6 +562,50 @@ static void test_reset_and_refusal(void **state)
     assert_int_equal(f->m->ess.state, QTR_ESS_COOLDOWN);
 }
 
+/* A second trip while trading is halted: 409 as the spec says, with the
+ * state and the first reason, and the ess object (it was a bare "the host
+ * refused the trip", which told an operator in an emergency nothing). */
+static void test_trip_while_tripped(void **state)
+{
+    dash_fixture *f = *state;
+    g_ess_host = f->m;
+    f->m->api.ess_trip = h_ess_trip_as_host;
+    uint32_t trips = f->m->ess.trips;
+    char out[2048];
+    assert_int_equal(post(f, "/api/ess/trip", AUTH, "{\"reason\":\"feed froze\"}", out, sizeof out), 200);
+    assert_int_equal(post(f, "/api/ess/trip", AUTH, "{\"reason\":\"again\"}", out, sizeof out), 409);
+    json_error_t err;
+    json_t *j = json_loads(out, 0, &err);
+    if (!j) fail_msg("not JSON: %s", out);
+    const char *error = str(j, "error");
+    if (strcmp(error, "already COOLDOWN: manual: feed froze") != 0) fail_msg("error: %s", error);
+    json_t *ess = json_object_get(j, "ess");
+    if (!json_is_object(ess)) fail_msg("no ess object: %s", out);
+    assert_string_equal(str(ess, "state"), "COOLDOWN");
+    assert_string_equal(str(ess, "trip_reason"), "manual: feed froze");
+    json_decref(j);
+    assert_int_equal(f->m->ess.trips, trips + 1);   /* the second did not trip again */
+}
+
+/* Text a client sends is logged on one line: CR, LF and ESC as '?'. */
+static void test_action_log_is_one_line(void **state)
+{
+    dash_fixture *f = *state;
+    const char *body = "{\"reason\":\"line1\\nFAKE 2026 ERROR [ess] forged line\\u001b[31m\",\"user\":\"ev\\r\\nil\"}";
+    assert_int_equal(post(f, "/api/ess/trip", AUTH, body, NULL, 0), 200);
+    assert_string_equal(f->m->ess.trip_reason, "line1\nFAKE 2026 ERROR [ess] forged line\x1b[31m");   /* the host's own */
+    const char *line = f->m->last_log;
+    for (const char *c = line; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) fail_msg("control character 0x%02x in the log line: %s", *c, line);
+    if (!strstr(line, "ESS tripped by ev??il from ") || !strstr(line, ": line1?FAKE 2026 ERROR [ess] forged line?[31m"))
+        fail_msg("log line: %s", line);
+    /* the reset and policy reload lines too */
+    assert_int_equal(post(f, "/api/ess/reset", AUTH, "{\"reason\":\"ok\\r\\nnow\",\"user\":\"\\u001b[2Jx\"}", NULL, 0), 200);
+    if (!strstr(f->m->last_log, "ESS reset by ?[2Jx from ") || !strstr(f->m->last_log, ": ok??now")) fail_msg("%s", f->m->last_log);
+    assert_int_equal(post(f, "/api/policy/reload", AUTH, "{\"user\":\"a\\nb\"}", NULL, 0), 200);
+    if (!strstr(f->m->last_log, "policy reloaded by a?b from ")) fail_msg("%s", f->m->last_log);
+}
+
 /* 96 bytes of reason: one more than a qtr reason field holds */
 #define LONG_REASON_BODY "{\"reason\":\"" "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqr" "\"}"
 
@@ -650,7 +706,7 @@ static void test_too_large(void **state)
     dash_fixture *f = *state;
     http_result r;
     /* body over 64 KiB: refused from the Content-Length alone */
-    const char *big = "POST /api/ess/trip HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n";
+    const char *big = "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 70000\r\n\r\n";
     assert_int_equal(raw_status(f, big, strlen(big), &r), 413);
     http_result_free(&r);
     /* head over 8 KiB */
@@ -673,16 +729,21 @@ static void test_malformed_requests(void **state)
 {
     dash_fixture *f = *state;
     http_result r;
-    static const struct { const char *raw; int status; } cases[] = {
-        { "GARBAGE\r\n\r\n", 400 },
-        { "GET /api/status HTTP/3.0\r\n\r\n", 505 },
-        { "POST /api/ess/trip HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501 },
-        { "GET /api/status HTTP/1.1\r\nBad Header\r\n\r\n", 400 },
-        { "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03\r\n\r\n", 400 },   /* TLS on plain HTTP */
+    /* each refusal's log line shows what there is of the request line, on one line */
+    static const struct { const char *raw; int status; const char *logged; } cases[] = {
+        { "GARBAGE\r\n\r\n", 400, "http \"GARBAGE\" answered from " },
+        { "GET /api/status HTTP/3.0\r\n\r\n", 505, "http \"GET /api/status HTTP/3.0\" answered from " },
+        { "POST /api/ess/trip HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501,
+          "http \"POST /api/ess/trip HTTP/1.1\" answered from " },
+        { "GET /api/status HTTP/1.1\r\nBad Header\r\n\r\n", 400, "http \"GET /api/status HTTP/1.1\" answered from " },
+        { "\x16\x03\x01\x02\x01\x01\x01\x01\xfc\x03\x03\r\n\r\n", 400,
+          "http \"????????\xfc??\" answered from " },   /* TLS on plain HTTP */
+        { "GET /\x1b[31m HTTP/1.1\r\n\r\n", 400, "http \"GET /?[31m HTTP/1.1\" answered from " },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int st = raw_status(f, cases[i].raw, strlen(cases[i].raw), &r);
         if (st != cases[i].status) fail_msg("case %zu gave %d, want %d", i, st, cases[i].status);
+        if (!strstr(f->m->last_log, cases[i].logged)) fail_msg("case %zu logged: %s", i, f->m->last_log);
         http_result_free(&r);
     }
     /* the server is still fine */
@@ -693,7 +754,7 @@ static void test_malformed_requests(void **state)
 static void test_keep_alive_pipelined(void **state)
 {
     dash_fixture *f = *state;
-    const char *two = "GET /api/ess HTTP/1.1\r\nHost: x\r\n\r\nGET /api/nothing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const char *two = "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /api/nothing HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     http_result r;
     assert_true(http_raw(f->m, f->port, two, strlen(two), &r));
     assert_int_equal(r.status, 200);
@@ -785,6 +846,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_health_all_worst_wins, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_trip_needs_the_right_token, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_reset_and_refusal, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_trip_while_tripped, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_action_log_is_one_line, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_bad_bodies, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_policy_reload, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_no_token_configured_refuses, setup_without_token, teardown),

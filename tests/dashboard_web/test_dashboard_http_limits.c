@@ -38,16 +38,16 @@ static void test_lf_head_then_pipelined_crlf_request(void **state)
     assert_true(start(&f, NULL));
     /* the first head ends at its LF blank line; a CRLFCRLF search would run
      * on into the second request and answer once */
-    const char *two = "GET /api/ess HTTP/1.1\nHost: x\n\n"
-                      "GET /api/ess HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    const char *two = "GET /api/ess HTTP/1.1\nHost: 127.0.0.1\n\n"
+                      "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     http_result r;
     assert_true(http_raw(f.m, f.port, two, strlen(two), &r));
     assert_int_equal(r.status, 200);
     assert_int_equal(r.n_responses, 2);
     http_result_free(&r);
     /* and the other way round, with blank lines before the second one */
-    const char *mixed = "GET /api/ess HTTP/1.1\r\nHost: x\r\n\r\n\r\n"
-                        "GET /api/ess HTTP/1.1\nHost: x\nConnection: close\n\n";
+    const char *mixed = "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n\r\n"
+                        "GET /api/ess HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n";
     assert_true(http_raw(f.m, f.port, mixed, strlen(mixed), &r));
     assert_int_equal(r.n_responses, 2);
     http_result_free(&r);
@@ -63,7 +63,7 @@ static void test_lf_post_with_body(void **state)
     const char *body = "{\"reason\":\"lf only\",\"user\":\"ops\"}\r\n\r\n";
     char raw[512];
     int n = snprintf(raw, sizeof raw,
-                     "POST /api/ess/trip HTTP/1.1\nHost: x\nAuthorization: Bearer " TOKEN
+                     "POST /api/ess/trip HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer " TOKEN
                      "\nContent-Length: %zu\nConnection: close\n\n%s",
                      strlen(body), body);
     http_result r;
@@ -89,8 +89,8 @@ static void test_big_body_then_pipelined_request(void **state)
     memset(body + b, ' ', sizeof body - 1 - (size_t)b);   /* JSON whitespace up to 59,999 bytes */
     body[sizeof body - 1] = '\0';
     int n = snprintf(raw, sizeof raw,
-                     "POST /api/ess/trip HTTP/1.1\r\nHost: x\r\n" AUTH "Content-Length: %zu\r\n\r\n%s"
-                     "GET /api/ess HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                     "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\n" AUTH "Content-Length: %zu\r\n\r\n%s"
+                     "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
                      strlen(body), body);
     assert_true(n > 0 && (size_t)n < sizeof raw);
     http_result r;
@@ -108,7 +108,7 @@ static void test_nul_in_header_refused(void **state)
     (void)state;
     dash_fixture f;
     assert_true(start(&f, NULL));
-    static const char with_nul[] = "GET /api/ess HTTP/1.1\r\nHost: x\r\nX-Note: a\0b\r\nConnection: close\r\n\r\n";
+    static const char with_nul[] = "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Note: a\0b\r\nConnection: close\r\n\r\n";
     http_result r;
     assert_true(http_raw(f.m, f.port, with_nul, sizeof with_nul - 1, &r));
     assert_int_equal(r.status, 400);
@@ -226,9 +226,9 @@ static void test_request_deadline(void **state)
     for (int i = 0; i < 5; i++) d[i].fd = connect_raw(f.port);
     dribble(&d[0], "GET /api/status HTTP/1.1\r\n");                     /* a head, one byte at a time */
     dribble(&d[1], "POST /api/ess/trip HTTP/1.1\r\nContent-Length: 100\r\n\r\n{");   /* a body that dribbles */
-    dribble(&d[2], "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");      /* answered, then silent: idle is fine */
+    dribble(&d[2], "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");      /* answered, then silent: idle is fine */
     /* d[3] says nothing at all; d[4] is answered, then sends blank lines */
-    dribble(&d[4], "GET /api/status HTTP/1.1\r\nHost: x\r\n\r\n");
+    dribble(&d[4], "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     int64_t until = test_now_ms() + 1500;
     while (test_now_ms() < until) {
         dribble(&d[0], "X");
@@ -281,6 +281,159 @@ static void test_per_address_cap(void **state)
     dash_stop(&f);
 }
 
+/* ---- a client that pipelines and never reads ---------------------------- */
+
+#define FLOOD_REQUESTS 2000
+/* the server's bound (256 KiB) plus one answer (/app.js, about 36 KiB), and slack */
+#define FLOOD_QUEUED_MAX (320 * 1024)
+
+/* A client with a 4 KiB receive window (set before connect), so that what it
+ * does not read backs up into the server at once. */
+static int connect_small_window(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    if (connect(fd, (struct sockaddr *)&sin, sizeof sin) != 0) fail_msg("connect: %s", strerror(errno));
+    return fd;
+}
+
+/* Counts answers in a stream read in pieces: status lines, matched across reads. */
+typedef struct answer_counter { size_t matched; int answers; } answer_counter;
+
+static void count_answers(answer_counter *a, const char *buf, size_t n)
+{
+    static const char status[] = "HTTP/1.1 200 ";
+    for (size_t i = 0; i < n; i++) {
+        if (buf[i] == status[a->matched]) a->matched++;
+        else a->matched = buf[i] == status[0];
+        if (a->matched == sizeof status - 1) { a->answers++; a->matched = 0; }
+    }
+}
+
+/* FLOOD_REQUESTS pipelined GET /app.js, as one buffer of *len bytes. */
+static char *flood_requests(int port, size_t *len)
+{
+    char one[128];
+    int one_len = snprintf(one, sizeof one, "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", port);
+    *len = (size_t)one_len * FLOOD_REQUESTS;
+    char *flood = malloc(*len);
+    assert_non_null(flood);
+    for (int i = 0; i < FLOOD_REQUESTS; i++) memcpy(flood + (size_t)i * (size_t)one_len, one, (size_t)one_len);
+    return flood;
+}
+
+/* Sends what is left of the flood and reads every answer (20 s at most);
+ * half_close: shut the sending side once all is sent. */
+static int send_and_read_all(dash_fixture *f, int fd, const char *flood, size_t total, size_t *sent, bool half_close)
+{
+    answer_counter a = { 0, 0 };
+    bool shut = false;
+    int64_t until = test_now_ms() + 20000;
+    while (a.answers < FLOOD_REQUESTS && test_now_ms() < until) {
+        if (*sent < total) {
+            ssize_t n = send(fd, flood + *sent, total - *sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) *sent += (size_t)n;
+        } else if (half_close && !shut) {
+            shutdown(fd, SHUT_WR);
+            shut = true;
+        }
+        static char buf[65536];
+        ssize_t n;
+        while ((n = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0) count_answers(&a, buf, (size_t)n);
+        if (n == 0) break;             /* the server closed */
+        mock_host_run_for(f->m, 5);
+    }
+    return a.answers;
+}
+
+/* Before the fix, every answer to requests the client kept sending was
+ * queued in the server (80 MB/s per connection, 1.9 GB in 12 s in the
+ * probe). Now the server stops taking requests while a connection's output
+ * is over its bound, answers others meanwhile, and goes on once the client
+ * reads. */
+static void test_pipelining_without_reading_is_bounded(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    size_t total;
+    char *flood = flood_requests(f.port, &total);
+    int fd = connect_small_window(f.port);
+    size_t sent = 0;
+    int64_t until = test_now_ms() + 1500;
+    while (test_now_ms() < until) {
+        if (sent < total) {
+            ssize_t n = send(fd, flood + sent, total - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (n > 0) sent += (size_t)n;
+        }
+        mock_host_run_for(f.m, 10);
+    }
+    /* another client is answered meanwhile, and the stalled one holds little */
+    http_result r;
+    assert_true(http_req(f.m, f.port, "GET", "/api/ess", NULL, NULL, &r));
+    assert_int_equal(r.status, 200);
+    http_result_free(&r);
+    double peak = dash_scrape(&f, "qtr_dashboard_http_connection_queued_bytes_peak");
+    if (peak < 0 || peak > FLOOD_QUEUED_MAX)
+        fail_msg("one never-reading connection had %.0f bytes of answers queued (bound %d); %zu request bytes sent",
+                 peak, FLOOD_QUEUED_MAX, sent);
+
+    /* the client reads at last: every request it sent is answered, in full */
+    assert_int_equal(send_and_read_all(&f, fd, flood, total, &sent, false), FLOOD_REQUESTS);
+    assert_int_equal(sent, total);
+    peak = dash_scrape(&f, "qtr_dashboard_http_connection_queued_bytes_peak");
+    assert_true(peak > 0 && peak <= FLOOD_QUEUED_MAX);
+    close(fd);
+    free(flood);
+    dash_stop(&f);
+}
+
+/* A client that sends all its requests, shuts its sending side and then
+ * reads gets every answer: the end of its input does not drop the answers
+ * still waiting (up to HTTP_OUTPUT_RESUME of them when it is noticed). */
+static void test_half_close_after_pipelining_gets_every_answer(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    size_t total, sent = 0;
+    char *flood = flood_requests(f.port, &total);
+    int fd = connect_small_window(f.port);
+    assert_int_equal(send_and_read_all(&f, fd, flood, total, &sent, true), FLOOD_REQUESTS);
+    close(fd);
+    free(flood);
+    dash_stop(&f);
+}
+
+/* A client that never reads is still closed: the write timeout
+ * (DASH_HTTP_IDLE_S, 30 s without progress) runs while its requests wait. */
+static void test_never_reading_client_is_closed(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    int fd = connect_small_window(f.port);
+    char one[128];
+    int one_len = snprintf(one, sizeof one, "GET /app.js HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", f.port);
+    for (int i = 0; i < 200; i++) {
+        ssize_t n = send(fd, one, (size_t)one_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)n;
+    }
+    int64_t start_ms = test_now_ms();
+    mock_host_run_for(f.m, 500);
+    /* the scrape's own connection is the only other one */
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_connections"), 2);
+    while (test_now_ms() - start_ms < 40000 && dash_scrape(&f, "qtr_dashboard_http_connections") > 1)
+        mock_host_run_for(f.m, 500);
+    assert_int_equal((int)dash_scrape(&f, "qtr_dashboard_http_connections"), 1);
+    assert_true(test_now_ms() - start_ms >= 29000);
+    close(fd);
+    dash_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +444,9 @@ int main(void)
         cmocka_unit_test(test_operator_gets_through_a_slowloris),
         cmocka_unit_test(test_request_deadline),
         cmocka_unit_test(test_per_address_cap),
+        cmocka_unit_test(test_pipelining_without_reading_is_bounded),
+        cmocka_unit_test(test_half_close_after_pipelining_gets_every_answer),
+        cmocka_unit_test(test_never_reading_client_is_closed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

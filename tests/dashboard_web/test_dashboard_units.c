@@ -12,8 +12,10 @@
 #include "auth.h"
 #include "client_queue.h"
 #include "event_blob.h"
+#include "host_allow.h"
 #include "http_parse.h"
 #include "json_encode.h"
+#include "log_text.h"
 #include "metrics.h"
 #include "sha1.h"
 #include "ws_handshake.h"
@@ -251,7 +253,10 @@ static int check_upgrade(const char *head)
     char *buf = strdup(head);
     assert_int_equal(http_parse_head(buf, strlen(buf), &req), 0);
     const char *why = NULL;
-    int rc = ws_check_upgrade(&req, &why);
+    host_allow allowed;
+    host_allow_init(&allowed);
+    assert_true(host_allow_add(&allowed, "h"));
+    int rc = ws_check_upgrade(&req, &allowed, &why);
     if (rc) assert_non_null(why);
     free(buf);
     return rc;
@@ -287,12 +292,59 @@ static void test_ws_check_upgrade(void **state)
 static void test_ws_origin(void **state)
 {
     (void)state;
-    assert_true(ws_origin_allowed(NULL, "127.0.0.1:8080"));
-    assert_true(ws_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080"));
-    assert_false(ws_origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080"));
-    assert_false(ws_origin_allowed("http://127.0.0.1:8080.evil.com", "127.0.0.1:8080"));
-    assert_false(ws_origin_allowed("null", "127.0.0.1:8080"));
-    assert_false(ws_origin_allowed("http://a", NULL));
+    host_allow allowed;
+    host_allow_init(&allowed);
+    assert_true(ws_origin_allowed(NULL, "127.0.0.1:8080", &allowed));
+    assert_true(ws_origin_allowed("http://127.0.0.1:8080", "127.0.0.1:8080", &allowed));
+    assert_true(ws_origin_allowed("http://LOCALHOST:8080", "localhost:8080", &allowed));
+    assert_false(ws_origin_allowed("http://127.0.0.1:8081", "127.0.0.1:8080", &allowed));
+    assert_false(ws_origin_allowed("http://127.0.0.1:8080.evil.com", "127.0.0.1:8080", &allowed));
+    assert_false(ws_origin_allowed("null", "127.0.0.1:8080", &allowed));
+    assert_false(ws_origin_allowed("http://a", NULL, &allowed));
+    /* DNS rebinding: the attacker's page and its Host agree, but the name is not ours */
+    assert_false(ws_origin_allowed("http://attacker.example:8080", "attacker.example:8080", &allowed));
+    assert_true(host_allow_add(&allowed, "dash.lan"));
+    assert_true(ws_origin_allowed("http://dash.lan:8080", "dash.lan:8080", &allowed));
+}
+
+static void test_log_text(void **state)
+{
+    (void)state;
+    char out[16];
+    assert_string_equal(log_text(out, sizeof out, "a\r\nb\x1b[31m\x7f\tc"), "a??b?[31m??c");
+    assert_string_equal(log_text(out, sizeof out, "caf\xc3\xa9"), "caf\xc3\xa9");   /* UTF-8 stays */
+    assert_string_equal(log_text(out, 4, "abcdef"), "abc");
+    assert_string_equal(log_text(out, sizeof out, NULL), "");
+}
+
+static void test_host_allow(void **state)
+{
+    (void)state;
+    host_allow a;
+    host_allow_init(&a);
+#define HAS(text) host_allow_has(&a, (text), strlen(text))
+    assert_true(HAS("127.0.0.1"));
+    assert_true(HAS("127.0.0.1:8080"));
+    assert_true(HAS("localhost:1"));
+    assert_true(HAS("LocalHost"));
+    assert_true(HAS("[::1]:8080"));
+    assert_true(HAS("[::1]"));
+    assert_false(HAS("attacker.example"));
+    assert_false(HAS("attacker.example:8080"));
+    assert_false(HAS("localhost.attacker.example"));
+    assert_false(HAS("127.0.0.1.nip.io"));
+    assert_false(HAS("127.0.0.1:80x"));
+    assert_false(HAS("127.0.0.1:"));
+    assert_false(HAS("127.0.0.1:123456"));
+    assert_false(HAS("[::1"));
+    assert_false(HAS("[::1]x"));
+    assert_false(HAS(""));
+    assert_false(HAS("192.168.1.5:8080"));
+    assert_true(host_allow_add(&a, "192.168.1.5"));
+    assert_true(HAS("192.168.1.5:8080"));
+    assert_false(host_allow_add(&a, "dash.lan:8080"));   /* names only, no port */
+    assert_false(host_allow_add(&a, ""));
+#undef HAS
 }
 
 /* ---- auth ----------------------------------------------------------------- */
@@ -817,6 +869,8 @@ int main(void)
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_ws_accept_rfc_example),
         cmocka_unit_test(test_ws_check_upgrade),
+        cmocka_unit_test(test_host_allow),
+        cmocka_unit_test(test_log_text),
         cmocka_unit_test(test_ws_origin),
         cmocka_unit_test(test_auth),
         cmocka_unit_test(test_queue_fifo_without_pressure),

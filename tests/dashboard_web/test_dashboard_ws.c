@@ -262,6 +262,19 @@ static void test_bad_frames_close(void **state)
     http_result_free(&r);
 }
 
+/* Frames RFC 6455 forbids that wslay's frame parser itself refuses: closed
+ * with 1002 like the others, not with a bare TCP close. */
+static void test_frame_errors_close_with_1002(void **state)
+{
+    dash_fixture *f = *state;
+    static unsigned char long_ping[2 + 2 + 4 + 126] = { 0x89, 0xfe, 0x00, 126, 1, 2, 3, 4 };   /* control: 125 at most */
+    expect_close(f, long_ping, sizeof long_ping, NULL, 1002);
+    static const unsigned char fragmented_ping[] = { 0x09, 0x80, 1, 2, 3, 4 };                  /* FIN clear */
+    expect_close(f, fragmented_ping, sizeof fragmented_ping, NULL, 1002);
+    static const unsigned char top_bit_length[] = { 0x81, 0xff, 0x80, 0, 0, 0, 0, 0, 0, 5, 1, 2, 3, 4 };   /* 2^63 + 5 */
+    expect_close(f, top_bit_length, sizeof top_bit_length, NULL, 1002);
+}
+
 /* A frame that declares more than 4 KiB is closed with 1009 as soon as its
  * header is in, without waiting for payload that may never come. */
 static void test_declared_oversize_frame_closes_at_once(void **state)
@@ -392,13 +405,13 @@ static void test_handshake_refusals(void **state)
 {
     dash_fixture *f = *state;
     static const struct { const char *raw; int status; } cases[] = {
-        { "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+        { "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
           WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 8\r\n\r\n", 426 },
-        { "GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        { "GET /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
           "Sec-WebSocket-Version: 13\r\n\r\n", 400 },
         { "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nUpgrade: websocket\r\n"
           "Connection: Upgrade\r\nSec-WebSocket-Key: " WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n", 403 },
-        { "POST /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+        { "POST /ws HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
           WS_SAMPLE_KEY "\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n\r\n", 400 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -407,6 +420,76 @@ static void test_handshake_refusals(void **state)
         if (r.status != cases[i].status) fail_msg("case %zu gave %d, want %d", i, r.status, cases[i].status);
         http_result_free(&r);
     }
+}
+
+/* DNS rebinding: a page on attacker.example that points its name at
+ * 127.0.0.1 sends its own name as Host, and as Origin for the WebSocket.
+ * Neither the API nor the feed may answer it; the loopback names may. */
+static void test_foreign_host_refused(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(dash_start(&f, NULL));
+    char host[64], origin[96];
+    snprintf(host, sizeof host, "attacker.example:%d", f.port);
+    snprintf(origin, sizeof origin, "Origin: http://attacker.example:%d\r\n", f.port);
+    ws_tc *evil = ws_tc_connect_as(f.m, f.port, host, origin, 0);
+    assert_false(ws_tc_wait_open(evil, 3000));
+    assert_int_equal(evil->http_status, 421);
+    ws_tc_free(evil);
+
+    char ip[32], name[32];
+    snprintf(ip, sizeof ip, "127.0.0.1:%d", f.port);
+    snprintf(name, sizeof name, "localhost:%d", f.port);
+    const struct { const char *host; int status; } cases[] = {
+        { "attacker.example", 421 }, { host, 421 }, { ip, 200 }, { name, 200 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char raw[256];
+        int n = snprintf(raw, sizeof raw, "GET /api/positions HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n",
+                         cases[i].host);
+        http_result r;
+        assert_true(http_raw(f.m, f.port, raw, (size_t)n, &r));
+        if (r.status != cases[i].status)
+            fail_msg("Host %s: %d, want %d (%s)", cases[i].host, r.status, cases[i].status, r.body ? r.body : "");
+        if (r.status == 421) assert_non_null(strstr(r.body, "allowed_hosts"));
+        http_result_free(&r);
+    }
+
+    char loopback[64], loopback_origin[96];
+    snprintf(loopback, sizeof loopback, "localhost:%d", f.port);
+    snprintf(loopback_origin, sizeof loopback_origin, "Origin: http://localhost:%d\r\n", f.port);
+    ws_tc *ok = ws_tc_connect_as(f.m, f.port, loopback, loopback_origin, 0);
+    assert_true(ws_tc_wait_open(ok, 3000));
+    ws_tc_free(ok);
+    snprintf(loopback_origin, sizeof loopback_origin, "Origin: http://127.0.0.1:%d\r\n", f.port);
+    ok = ws_tc_connect(f.m, f.port, loopback_origin, 0);
+    assert_true(ws_tc_wait_open(ok, 3000));
+    ws_tc_free(ok);
+    dash_stop(&f);
+}
+
+/* allowed_hosts adds names a reverse proxy or a LAN browser uses. */
+static void test_allowed_hosts_option(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    const char *opts[] = { "allowed_hosts", "dash.lan,192.168.7.7", NULL };
+    assert_true(dash_start(&f, opts));
+    const char *hosts[] = { "dash.lan", "DASH.LAN:8080", "192.168.7.7:80", "other.lan", NULL };
+    for (int i = 0; hosts[i]; i++) {
+        char raw[256];
+        int n = snprintf(raw, sizeof raw, "GET /api/ess HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", hosts[i]);
+        http_result r;
+        assert_true(http_raw(f.m, f.port, raw, (size_t)n, &r));
+        int want = i < 3 ? 200 : 421;
+        if (r.status != want) fail_msg("Host %s: %d, want %d", hosts[i], r.status, want);
+        http_result_free(&r);
+    }
+    dash_stop(&f);
+    /* a name with a port is refused with the option named */
+    const char *bad[] = { "allowed_hosts", "dash.lan:8080", NULL };
+    assert_false(dash_start(&f, bad));
 }
 
 static void test_client_limit(void **state)
@@ -449,10 +532,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_subscribe_filters_types, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_frames_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declared_oversize_frame_closes_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_frame_errors_close_with_1002, setup, teardown),
         cmocka_unit_test(test_ping_flood_is_capped),
         cmocka_unit_test(test_cap_counts_the_kernel_queue),
         cmocka_unit_test(test_peak_covers_the_backlog),
         cmocka_unit_test_setup_teardown(test_handshake_refusals, setup, teardown),
+        cmocka_unit_test(test_foreign_host_refused),
+        cmocka_unit_test(test_allowed_hosts_option),
         cmocka_unit_test(test_client_limit),
         cmocka_unit_test(test_stop_closes_clients),
     };
