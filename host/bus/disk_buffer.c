@@ -168,7 +168,7 @@ qh_dbuf *qh_dbuf_open(const char *path, size_t max_events, char *err, size_t err
     b->fd = -1;
     qtr_strlcpy(b->path, path, sizeof b->path);
     b->max_events = max_events;
-    b->sent_cap = max_events;
+    b->sent_cap = max_events + QH_DBUF_URGENT_RESERVE;
     b->sent = calloc(b->sent_cap, sizeof *b->sent);
     b->rec = malloc(QH_DBUF_RECORD_MAX);
     if (!b->sent || !b->rec) { errf(err, errlen, "%s: out of memory", path); goto fail; }
@@ -266,14 +266,14 @@ void qh_dbuf_close(qh_dbuf *b)
     free(b);
 }
 
-int qh_dbuf_append(qh_dbuf *b, const void *data, size_t len, char *err, size_t errlen)
+int qh_dbuf_append(qh_dbuf *b, const void *data, size_t len, bool urgent, char *err, size_t errlen)
 {
     if (len == 0 || len > QH_DBUF_RECORD_MAX) {
         errf(err, errlen, "%s: record of %zu bytes refused (1..%u)", b->path, len, QH_DBUF_RECORD_MAX);
         return QTR_EINVAL;
     }
-    if (b->count >= b->max_events) {
-        errf(err, errlen, "%s: full (%zu events)", b->path, b->max_events);
+    if (b->count >= b->max_events + (urgent ? QH_DBUF_URGENT_RESERVE : 0)) {
+        errf(err, errlen, "%s: full (%zu events%s)", b->path, b->max_events, urgent ? " and its reserve" : "");
         return QTR_EFULL;
     }
     unsigned char fr[QH_DBUF_FRAME];

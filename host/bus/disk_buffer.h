@@ -41,9 +41,15 @@ int qh_dbuf_inspect(const char *path, size_t *count, bool *bad, char *err, size_
 /* Closes without truncating: what is not acknowledged stays for next time. */
 void qh_dbuf_close(qh_dbuf *b);
 
-/* QTR_OK; QTR_EFULL at capacity (nothing written); QTR_EINVAL for an empty or
+/* Records past the capacity that only an urgent append may take: when the
+ * buffer is full, the ESS trip and the alert that say so must still reach
+ * the other hosts once Redis is back. */
+#define QH_DBUF_URGENT_RESERVE 64u
+
+/* QTR_OK; QTR_EFULL at capacity, or at capacity + QH_DBUF_URGENT_RESERVE
+ * for an urgent record (nothing written); QTR_EINVAL for an empty or
  * oversized record; QTR_EIO if the write failed (err says why). */
-int qh_dbuf_append(qh_dbuf *b, const void *data, size_t len, char *err, size_t errlen);
+int qh_dbuf_append(qh_dbuf *b, const void *data, size_t len, bool urgent, char *err, size_t errlen);
 /* fsync what was appended or acknowledged since the last sync. QTR_OK/QTR_EIO. */
 int qh_dbuf_sync(qh_dbuf *b, char *err, size_t errlen);
 bool qh_dbuf_dirty(const qh_dbuf *b);

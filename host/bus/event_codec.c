@@ -53,6 +53,11 @@ static uint64_t get_le(const unsigned char *p, int n)
     return v;
 }
 
+qtr_event_type qh_busev_peek_type(const void *in, size_t len)
+{
+    return len >= QH_BUSEV_HEADER ? (qtr_event_type)get_le((const unsigned char *)in + 2, 2) : (qtr_event_type)0;
+}
+
 size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, unsigned char *out, size_t cap)
 {
     const type_row *r = row_of(ev->type);

@@ -39,6 +39,10 @@ size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, u
 /* 0, or -1 with one line in err (version, type, length, host_id). */
 int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen);
 
+/* The type of an encoded event (its header's), or 0 if len is too short to
+ * hold a header: what a record is, without decoding it. */
+qtr_event_type qh_busev_peek_type(const void *in, size_t len);
+
 /* The type's name on the bus ("signal": the registry's, so a name is read
  * back with qtr_event_type_by_name), NULL for an unknown type. */
 const char *qh_busev_type_name(qtr_event_type t);

@@ -94,7 +94,11 @@ static void count(qh_metric *metric, int64_t n)
 static int to_disk(qh_mirror *m, const void *data, size_t len)
 {
     char err[256] = "";
-    int rc = qh_dbuf_append(m->dbuf, data, len, err, sizeof err);
+    /* the ESS's state and alerts may use the buffer's reserve: a full
+     * buffer trips the ESS and alerts, and the other hosts must learn it */
+    qtr_event_type type = qh_busev_peek_type(data, len);
+    bool urgent = type == QTR_EV_ESS_STATE || type == QTR_EV_ALERT;
+    int rc = qh_dbuf_append(m->dbuf, data, len, urgent, err, sizeof err);
     if (rc == QTR_OK) {
         m->st.buffered++;
         count(m->m.buffered, 1);

@@ -100,8 +100,11 @@ int qh_cmd_bus(int argc, char **argv)
         if (strstr(err, "No such file")) printf("buffer    %-28s none yet\n", buf);
         else { printf("buffer    %-28s %s\n", buf, err); status = 1; }
     } else {
-        printf("buffer    %-28s %zu of %" PRId64 " events%s\n", buf, depth, b->buffer.max_events,
-               bad ? ", then a torn or corrupt record" : "");
+        size_t reserve = depth > (size_t)b->buffer.max_events ? depth - (size_t)b->buffer.max_events : 0;
+        char reserved[96] = "";
+        if (reserve) snprintf(reserved, sizeof reserved, " (%zu more in the reserve for ESS states and alerts)", reserve);
+        printf("buffer    %-28s %zu of %" PRId64 " events%s%s\n", buf, depth < (size_t)b->buffer.max_events ? depth :
+               (size_t)b->buffer.max_events, b->buffer.max_events, reserved, bad ? ", then a torn or corrupt record" : "");
         if (depth > 0 || bad) status = 1;
     }
     struct timeval tv = { 3, 0 };

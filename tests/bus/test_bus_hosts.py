@@ -274,11 +274,20 @@ def full_buffer(d):
     e.stop()
     rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30)
     check(rc == 2 and "20 of 20 events" in out, f"bus status shows the full buffer: exit {rc}: {out!r}")
+    # the ESS trip and the alert that the buffer is full took the reserve: the other hosts learn them
+    check(re.search(r"\((\d+) more in the reserve for ESS states and alerts\)", out) is not None,
+          f"the ESS state and the alert are in the buffer's reserve: {out!r}")
     # Redis back, the server stopped: the buffer still waits, so degraded (1)
     late = busfx.Redis(port=dead)
     try:
         rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30)
         check(rc == 1 and "connected" in out and "20 of 20 events" in out, f"bus status degraded: exit {rc}: {out!r}")
+        # the host back with Redis: the buffer replays, the trip and the alert with it
+        e = qtrtest.Server(["-c", ex], cwd=d)
+        check(qtrtest.wait_until(lambda: any(h == "exec-9" for h, _ in late.entries("qtr:alert")), 20),
+              "the buffer-full alert reaches Redis after the outage")
+        check(any(h == "exec-9" for h, _ in late.entries("qtr:ess_state")), "and the ESS trip")
+        e.stop()
     finally:
         late.stop()
 

@@ -53,7 +53,7 @@ static void append_n(qh_dbuf *b, int from, int to)
     char rec[64], err[256];
     for (int i = from; i < to; i++) {
         int n = snprintf(rec, sizeof rec, "event-%06d", i);
-        assert_int_equal(qh_dbuf_append(b, rec, (size_t)n, err, sizeof err), QTR_OK);
+        assert_int_equal(qh_dbuf_append(b, rec, (size_t)n, false, err, sizeof err), QTR_OK);
     }
 }
 
@@ -88,7 +88,7 @@ static void framing_and_checksum(void **state)
     assert_int_equal(qh_crc32c("123456789", 9), 0xE3069283u);
     qh_dbuf *b = open_ok(10);
     char err[256];
-    assert_int_equal(qh_dbuf_append(b, "hello", 5, err, sizeof err), QTR_OK);
+    assert_int_equal(qh_dbuf_append(b, "hello", 5, false, err, sizeof err), QTR_OK);
     assert_int_equal(qh_dbuf_sync(b, err, sizeof err), QTR_OK);
     qh_dbuf_close(b);
     unsigned char raw[64];
@@ -104,9 +104,9 @@ static void framing_and_checksum(void **state)
     assert_memory_equal(fr + 8, "hello", 5);
     /* empty and oversized records are refused */
     b = open_ok(10);
-    assert_int_equal(qh_dbuf_append(b, "", 0, err, sizeof err), QTR_EINVAL);
+    assert_int_equal(qh_dbuf_append(b, "", 0, false, err, sizeof err), QTR_EINVAL);
     static char big[QH_DBUF_RECORD_MAX + 1];
-    assert_int_equal(qh_dbuf_append(b, big, sizeof big, err, sizeof err), QTR_EINVAL);
+    assert_int_equal(qh_dbuf_append(b, big, sizeof big, false, err, sizeof err), QTR_EINVAL);
     assert_int_equal(qh_dbuf_count(b), 1);
     qh_dbuf_close(b);
     unlink(g_path);
@@ -271,7 +271,7 @@ static void full_buffer_refuses(void **state)
     qh_dbuf *b = open_ok(3);
     append_n(b, 0, 3);
     char err[256] = "";
-    assert_int_equal(qh_dbuf_append(b, "x", 1, err, sizeof err), QTR_EFULL);
+    assert_int_equal(qh_dbuf_append(b, "x", 1, false, err, sizeof err), QTR_EFULL);
     assert_non_null(strstr(err, "full (3 events)"));
     assert_int_equal(qh_dbuf_count(b), 3);
     const void *data;
@@ -279,7 +279,40 @@ static void full_buffer_refuses(void **state)
     uint64_t end;
     assert_int_equal(qh_dbuf_next(b, &data, &len, &end, err, sizeof err), 1);
     assert_int_equal(qh_dbuf_ack(b, end, err, sizeof err), QTR_OK);
-    assert_int_equal(qh_dbuf_append(b, "x", 1, err, sizeof err), QTR_OK);
+    assert_int_equal(qh_dbuf_append(b, "x", 1, false, err, sizeof err), QTR_OK);
+    qh_dbuf_close(b);
+    unlink(g_path);
+}
+
+/* Full, an urgent record (the ESS trip, the alert saying the buffer is
+ * full) still goes in, up to the reserve; every record is handed out and
+ * acknowledged in order after it. */
+static void urgent_records_use_the_reserve(void **state)
+{
+    (void)state;
+    qh_dbuf *b = open_ok(3);
+    append_n(b, 0, 3);
+    char err[256] = "";
+    assert_int_equal(qh_dbuf_append(b, "x", 1, false, err, sizeof err), QTR_EFULL);
+    for (unsigned i = 0; i < QH_DBUF_URGENT_RESERVE; i++)
+        assert_int_equal(qh_dbuf_append(b, "u", 1, true, err, sizeof err), QTR_OK);
+    assert_int_equal(qh_dbuf_append(b, "u", 1, true, err, sizeof err), QTR_EFULL);
+    assert_non_null(strstr(err, "full (3 events and its reserve)"));
+    assert_int_equal(qh_dbuf_count(b), 3 + QH_DBUF_URGENT_RESERVE);
+    const void *data;
+    size_t len;
+    uint64_t end = 0;
+    size_t n = 0;
+    while (qh_dbuf_next(b, &data, &len, &end, err, sizeof err) == 1) {
+        if (n >= 3) {   /* the urgent ones, after the three before them */
+            assert_int_equal(len, 1);
+            assert_memory_equal(data, "u", 1);
+        }
+        n++;
+    }
+    assert_int_equal(n, 3 + QH_DBUF_URGENT_RESERVE);
+    assert_int_equal(qh_dbuf_ack(b, end, err, sizeof err), QTR_OK);
+    assert_int_equal(qh_dbuf_count(b), 0);
     qh_dbuf_close(b);
     unlink(g_path);
 }
@@ -292,6 +325,7 @@ int main(void)
         cmocka_unit_test(torn_tail_is_dropped_with_a_log_line),
         cmocka_unit_test(corrupt_middle_stops_replay),
         cmocka_unit_test(full_buffer_refuses),
+        cmocka_unit_test(urgent_records_use_the_reserve),
         cmocka_unit_test(inspect_counts_without_changing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
