@@ -222,6 +222,8 @@ static int parse_args(int argc, char **argv, sweep_args *a)
     a->timeout_s = DEFAULT_TIMEOUT_S;
     a->pass = calloc((size_t)argc + 1, sizeof *a->pass);
     if (!a->pass) return -1;
+    qh_common_opts common = { 0 };   /* one for all: -c or --log-level twice is refused */
+    const char *timeout = NULL, *jobs = NULL;
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (qh_usage_is_help(o)) return qh_usage_help("backtest") == 0 ? 1 : -1;
@@ -235,7 +237,6 @@ static int parse_args(int argc, char **argv, sweep_args *a)
         if (!takes) {
             /* the rest go to every child as given (-c's value kept for
              * the paths), once checked to be a backtest's */
-            qh_common_opts common = { 0 };
             int at = i, c = qh_common_opt(argc, argv, &i, &common);
             if (c < 0) return -1;
             if (c == 0) {
@@ -251,7 +252,12 @@ static int parse_args(int argc, char **argv, sweep_args *a)
             for (; at <= i; at++) a->pass[a->npass++] = argv[at];
             continue;
         }
-        const char *v = qh_usage_value(argc, argv, &i, "backtest");
+        /* single-valued: given twice is refused, never the last one winning */
+        const char **once = strcmp(o, "--sweep-timeout") == 0 ? &timeout
+                            : strcmp(o, "-j") == 0 || strcmp(o, "--jobs") == 0 ? &jobs
+                                                                                : NULL;
+        const char *v = once ? qh_usage_value_once(argc, argv, &i, "backtest", once)
+                             : qh_usage_value(argc, argv, &i, "backtest");
         if (!v) return -1;
         char err[512];
         if (strcmp(o, "--sweep") == 0) {

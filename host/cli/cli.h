@@ -43,6 +43,14 @@ void qh_common_log_init(const qh_common_opts *o, const char *default_level);
  * status: rc, or 1 if rc was 0 and standard output failed. */
 int qh_cli_finish_stdout(int rc);
 
+/* A new empty file $TMPDIR/qtr-STEM-XXXXXX (/tmp without TMPDIR), its name
+ * in path: the open descriptor, or -1 with "temporary file in DIR: reason"
+ * in err. */
+int qh_cli_mkstemp(const char *stem, char *path, size_t pathlen, char *err, size_t errlen);
+/* Remove a SQLite file and the journals beside it (-wal, -shm, -journal);
+ * a failure other than "not there" is one line on stderr after who. */
+void qh_cli_remove_db(const char *path, const char *who);
+
 /* Load -c FILE or the given built-in text; prints the error. */
 int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_config *cfg);
 

@@ -65,7 +65,12 @@ typedef struct path_list {
 
 static int path_list_add(path_list *l, const char *opt, const char *value)
 {
+    /* "" or "a,,b" would be no file at all, silently: refused as --data's is */
     size_t len = strlen(value) + 1;
+    if (!value[0] || value[0] == ',' || value[len - 2] == ',' || strstr(value, ",,")) {
+        fprintf(stderr, "qtr backtest: %s '%s': an empty file name\n", opt, value);
+        return -1;
+    }
     char *buf = l->nbufs < QH_INPUTS_MAX_FILES ? malloc(len) : NULL;
     if (!buf || qh_inputs_split(value, buf, len, l->paths, QH_INPUTS_MAX_FILES, &l->n) != 0) {
         free(buf);
@@ -110,10 +115,19 @@ static int open_inputs(const path_list *data, const path_list *funding, const pa
 {
     if (!(*candles = qh_candle_stream_open("--data", data->paths, data->n, err, errlen)) ||
         qh_candle_stream_next(*candles, first, err, errlen) != 1 ||
-        (mark->n && qh_inputs_load_candles("--mark", mark->paths, mark->n, marks, err, errlen) != 0) ||
         qh_funding_set_load(fs, funding->paths, funding->n, err, errlen) != 0)
         return -1;
-    return 0;
+    char why[1024];
+    if (mark->n && qh_inputs_load_candles("--mark", mark->paths, mark->n, marks, why, sizeof why) != 0) {
+        /* the reader's "file:line: reason" names no option: given one, as --funding's errors are */
+        snprintf(err, errlen, "%s%.1000s", strncmp(why, "--mark", 6) == 0 ? "" : "--mark ", why);
+        return -1;
+    }
+    /* each file read well first (its own fault is named before a mismatch) */
+    return qh_inputs_refuse_unmatched("--funding", funding->paths, funding->n, data->paths, data->n, err, errlen) != 0 ||
+                   qh_inputs_refuse_unmatched("--mark", mark->paths, mark->n, data->paths, data->n, err, errlen) != 0
+               ? -1
+               : 0;
 }
 
 /* No output may replace an input (the candles, the config) or another
@@ -192,18 +206,6 @@ static int commit_output(const char *opt, qh_out *out)
     return -1;
 }
 
-/* The new store of a run that turned out void (bad data further on): it
- * goes, like the run's other outputs, rather than stay half-written. */
-static void remove_store(const char *path)
-{
-    static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
-    char p[PATH_MAX + 16];
-    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
-        snprintf(p, sizeof p, "%s%s", path, ext[i]);
-        if (unlink(p) != 0 && errno != ENOENT) fprintf(stderr, "qtr backtest: could not remove %s: %s\n", p, strerror(errno));
-    }
-}
-
 int qh_backtest_option_arity(const char *opt)
 {
     static const char *const valued[] = { "--data", "--funding", "--mark", "--json", "--html",
@@ -241,10 +243,10 @@ int qh_cmd_backtest(int argc, char **argv)
         else if (strcmp(argv[i], "--quiet") == 0) quiet = true;
         else if (strcmp(argv[i], "--set") == 0) { if (qh_overrides_arg(&sets, argc, argv, &i) != 0) goto args_out; }
         else { fprintf(stderr, "qtr backtest: %s: listed but not handled here (a bug)\n", argv[i]); goto args_out; }
-        const char *v = NULL;
-        if ((value || list) && !(v = qh_usage_value(argc, argv, &i, "backtest"))) goto args_out;
-        if (value) *value = v;
-        if (list && path_list_add(list, opt, v) != 0) goto args_out;
+        if (value && !qh_usage_value_once(argc, argv, &i, "backtest", value)) goto args_out;
+        const char *v = NULL;   /* the lists (--data, --funding, --mark) add up */
+        if (list && (!(v = qh_usage_value(argc, argv, &i, "backtest")) || path_list_add(list, opt, v) != 0))
+            goto args_out;
     }
     if (!data.n) {
         fprintf(stderr, "qtr backtest: --data CSV[,CSV...] is required\n");
@@ -363,7 +365,9 @@ out:
     qh_out_abort(&trades_out);
     qh_out_abort(&html_out);
     qh_engine_free(e);
-    if (void_run && store) remove_store(cfg.store.path);
+    /* the new store of a run that turned out void (bad data further on) goes,
+     * like the run's other outputs, rather than stay half-written */
+    if (void_run && store) qh_cli_remove_db(cfg.store.path, "backtest");
     qh_report_free(rep);
     qh_candle_stream_close(candles);
     qh_candle_vec_free(&marks);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,22 +45,23 @@ static int copy_to(const char *path, int fd)
  * one consistent copy or nothing. */
 static int backup_to_stream(const char *src, int fd, const char *dest, char *err, size_t errlen)
 {
-    const char *tmpdir = getenv("TMPDIR");
     char tmp[PATH_MAX];
-    snprintf(tmp, sizeof tmp, "%s/qtr-backup-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    int t = mkstemp(tmp);
-    if (t < 0) {
-        snprintf(err, errlen, "temporary file in %s: %s", tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
-        return 1;
-    }
+    int t = qh_cli_mkstemp("backup", tmp, sizeof tmp, err, errlen);
+    if (t < 0) return 1;
     close(t);
     unlink(tmp);   /* the backup refuses an existing destination */
     int rc = qh_store_backup_file(src, tmp, err, errlen) == 0 ? 0 : 1;
+    /* a reader gone early (| head) is EPIPE and one line, not a SIGPIPE that
+     * kills us before the temporary copy is removed */
+    struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
+    sigemptyset(&ignore.sa_mask);
+    sigaction(SIGPIPE, &ignore, &old);
     if (rc == 0 && copy_to(tmp, fd) != 0) {
         snprintf(err, errlen, "%s: %s", dest, strerror(errno));
         rc = 1;
     }
-    unlink(tmp);
+    sigaction(SIGPIPE, &old, NULL);
+    qh_cli_remove_db(tmp, "backup");
     return rc;
 }
 

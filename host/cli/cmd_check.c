@@ -76,7 +76,7 @@ int qh_cmd_check(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (qh_usage_is_help(argv[i])) return qh_usage_help("check");
         if (strcmp(argv[i], "--url") == 0) {
-            if (!(url = qh_usage_value(argc, argv, &i, "check"))) return 2;
+            if (!qh_usage_value_once(argc, argv, &i, "check", &url)) return 2;
         } else {
             return qh_usage_unknown_option("check", argv[i]);
         }

@@ -41,7 +41,7 @@ int qh_cmd_ess(int argc, char **argv)
         else if (!status && strcmp(argv[i], "--user") == 0) value = &user;
         else if (reset && strcmp(argv[i], "--force") == 0) force = true;
         else return qh_usage_unknown_option(name, argv[i]);
-        if (value && !(*value = qh_usage_value(argc, argv, &i, name))) return 2;
+        if (value && !qh_usage_value_once(argc, argv, &i, name, value)) return 2;
     }
     if ((trip || reset) && (!reason || !*reason)) {
         fprintf(stderr, "qtr ess %s: --reason TEXT is required\n", action);

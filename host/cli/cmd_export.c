@@ -5,6 +5,8 @@
 #include "cli/output.h"
 #include "cli/usage.h"
 
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,15 +17,19 @@
 int qh_cmd_export(int argc, char **argv)
 {
     qh_common_opts o = { 0 };
-    const char *out_path = "-";
+    const char *out_path = NULL;
     for (int i = 0; i < argc; i++) {
         if (qh_usage_is_help(argv[i])) return qh_usage_help("export-trades");
         int c = qh_common_opt(argc, argv, &i, &o);
         if (c < 0) return 2;
         if (c) continue;
         if (strcmp(argv[i], "--out") != 0) return qh_usage_unknown_option("export-trades", argv[i]);
-        if (!(out_path = qh_usage_value(argc, argv, &i, "export-trades"))) return 2;
+        if (!qh_usage_value_once(argc, argv, &i, "export-trades", &out_path)) return 2;
     }
+    if (!out_path) out_path = "-";
+    /* a reader gone early (--out - | head) is EPIPE and one line, not a
+     * SIGPIPE that kills us before the snapshot is removed */
+    signal(SIGPIPE, SIG_IGN);
     qh_common_log_init(&o, "warn");
     qh_config cfg;
     if (qh_common_load_config(&o, qh_config_default_run(), &cfg) != 0) return 2;
@@ -32,7 +38,7 @@ int qh_cmd_export(int argc, char **argv)
         qh_config_free(&cfg);
         return 2;
     }
-    char src[600], snap[] = "/tmp/qtr-export-XXXXXX", err[PATH_MAX + 200];
+    char src[600], snap[PATH_MAX], err[PATH_MAX + 200];
     qh_config_resolve(&cfg, cfg.store.path, src, sizeof src);
     qh_config_free(&cfg);
     if (access(src, R_OK) != 0) {
@@ -44,9 +50,9 @@ int qh_cmd_export(int argc, char **argv)
         fprintf(stderr, "qtr export-trades: --out %s\n", err);
         return 2;
     }
-    int fd = mkstemp(snap);
+    int fd = qh_cli_mkstemp("export", snap, sizeof snap, err, sizeof err);
     if (fd < 0) {
-        perror("qtr export-trades: temporary file");
+        fprintf(stderr, "qtr export-trades: %s\n", err);
         qh_out_abort(&out);
         return 1;
     }
@@ -60,8 +66,12 @@ int qh_cmd_export(int argc, char **argv)
     }
     st = qh_store_open(snap, NULL, err, sizeof err);
     if (!st) { fprintf(stderr, "qtr export-trades: %s\n", err); goto done; }
+    errno = 0;
     if (qh_store_export_trades_csv(st, out.f, err, sizeof err) != QTR_OK) {
-        fprintf(stderr, "qtr export-trades: %s\n", err);
+        int e = errno;
+        /* a failed write is the output's (a closed pipe, a full disk), not the snapshot's */
+        if (ferror(out.f)) fprintf(stderr, "qtr export-trades: --out %s: %s\n", out_path, e ? strerror(e) : "write failed");
+        else fprintf(stderr, "qtr export-trades: %s\n", err);
         goto done;
     }
     if (qh_out_commit(&out, err, sizeof err) != 0) {   /* never a half-written file */
@@ -72,6 +82,6 @@ int qh_cmd_export(int argc, char **argv)
 done:
     qh_out_abort(&out);
     if (st) qh_store_close(st);
-    unlink(snap);
+    qh_cli_remove_db(snap, "export-trades");   /* its -wal and -shm too */
     return rc;
 }

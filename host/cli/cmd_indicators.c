@@ -85,15 +85,13 @@ static int add_spec(const char *spec, ind_list *out)
 }
 
 /* The regime's column appended, or -1 after one clear error. */
-static int add_regime(const char *config, ind_list *out)
+static int add_regime(const qtr_regime_params *p, ind_list *out)
 {
     if (out->has_regime) {
         fprintf(stderr, "qtr indicators: --ind 'regime': given twice\n");
         return -1;
     }
-    qtr_regime_params p;
-    if (regime_params(config, &p) != 0) return -1;
-    if (!qtr_regime_classifier_init(&out->regime, &p)) {   /* the config checked the ranges already */
+    if (!qtr_regime_classifier_init(&out->regime, p)) {   /* the config checked the ranges already */
         fprintf(stderr, "qtr indicators: regime: out of memory\n");
         qtr_regime_classifier_free(&out->regime);
         return -1;
@@ -104,7 +102,7 @@ static int add_regime(const char *config, ind_list *out)
 }
 
 /* Every spec of the comma-separated list, or -1 after one clear error. */
-static int parse_specs(const char *list, const char *config, ind_list *out)
+static int parse_specs(const char *list, const qtr_regime_params *regime, ind_list *out)
 {
     const char *s = list;
     for (;;) {
@@ -124,7 +122,7 @@ static int parse_specs(const char *list, const char *config, ind_list *out)
         }
         memcpy(spec, s, len);
         spec[len] = '\0';
-        if ((strcmp(spec, "regime") == 0 ? add_regime(config, out) : add_spec(spec, out)) != 0) return -1;
+        if ((strcmp(spec, "regime") == 0 ? add_regime(regime, out) : add_spec(spec, out)) != 0) return -1;
         if (s[len] == '\0') return 0;
         s += len + 1;
     }
@@ -170,7 +168,7 @@ static int write_csv(FILE *f, const qh_candle_vec *candles, ind_list *l, const c
 
 int qh_cmd_indicators(int argc, char **argv)
 {
-    const char *data = NULL, *specs = NULL, *out_path = "-", *config = NULL;
+    const char *data = NULL, *specs = NULL, *out_path = NULL, *config = NULL;
     for (int i = 0; i < argc; i++) {
         if (qh_usage_is_help(argv[i])) return qh_usage_help("indicators");
         const char **slot = strcmp(argv[i], "--data") == 0  ? &data
@@ -179,14 +177,9 @@ int qh_cmd_indicators(int argc, char **argv)
                             : strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0 ? &config
                                                             : NULL;
         if (!slot) return qh_usage_unknown_option("indicators", argv[i]);
-        const char *opt = argv[i], *v = qh_usage_value(argc, argv, &i, "indicators");
-        if (!v) return 2;
-        if (slot != &out_path && *slot) {
-            fprintf(stderr, "qtr indicators: %s given twice\n", opt);
-            return 2;
-        }
-        *slot = v;
+        if (!qh_usage_value_once(argc, argv, &i, "indicators", slot)) return 2;
     }
+    if (!out_path) out_path = "-";
     if (!data || !specs) {
         fprintf(stderr, "qtr indicators: %s is required (see qtr indicators --help)\n", !data ? "--data" : "--ind");
         return 2;
@@ -197,8 +190,12 @@ int qh_cmd_indicators(int argc, char **argv)
         fprintf(stderr, "qtr indicators: %s\n", same);
         return 2;
     }
+    /* -c is read whenever given, not only for regime: a bad file is bad
+     * input whatever is asked for */
+    qtr_regime_params regime;
+    if (regime_params(config, &regime) != 0) return 2;
     ind_list inds = { .n = 0 };
-    if (parse_specs(specs, config, &inds) != 0) {
+    if (parse_specs(specs, &regime, &inds) != 0) {
         free_list(&inds);
         return 2;
     }

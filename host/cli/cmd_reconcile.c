@@ -51,7 +51,7 @@ int qh_cmd_reconcile(int argc, char **argv)
         else if (strcmp(argv[i], "--reason") == 0) value = &reason;
         else if (strcmp(argv[i], "--user") == 0) value = &user;
         else return qh_usage_unknown_option("reconcile", argv[i]);
-        if (value && !(*value = qh_usage_value(argc, argv, &i, "reconcile"))) return 2;
+        if (value && !qh_usage_value_once(argc, argv, &i, "reconcile", value)) return 2;
     }
     if (!ack && (reason || user)) {
         fprintf(stderr, "qtr reconcile: --reason and --user go with --ack\n");

@@ -170,7 +170,7 @@ int qh_cmd_symbols(int argc, char **argv)
         if (c < 0) return 2;
         if (c) continue;
         if (strcmp(argv[i], "--out") != 0) return qh_usage_unknown_option(NAME, argv[i]);
-        if (!(out_path = qh_usage_value(argc, argv, &i, NAME))) return 2;
+        if (!qh_usage_value_once(argc, argv, &i, NAME, &out_path)) return 2;
     }
     if (!out_path) {
         fprintf(stderr, "qtr %s: --out FILE is required ('-' for standard output)\n", NAME);

@@ -2,8 +2,11 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 
@@ -12,12 +15,15 @@ int qh_common_opt(int argc, char **argv, int *i, qh_common_opts *o)
     const char *a = argv[*i];
     if (strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) {
         if (*i + 1 >= argc) { fprintf(stderr, "qtr: %s needs a file\n", a); return -1; }
+        /* never the last one silently: which config ran would be a guess */
+        if (o->config) { fprintf(stderr, "qtr: %s given twice\n", a); return -1; }
         o->config = argv[++*i];
         return 1;
     }
     if (strcmp(a, "--log-json") == 0) { o->log_json = true; return 1; }
     if (strcmp(a, "--log-level") == 0) {
         if (*i + 1 >= argc) { fprintf(stderr, "qtr: --log-level needs debug, info, warn or error\n"); return -1; }
+        if (o->log_level) { fprintf(stderr, "qtr: --log-level given twice\n"); return -1; }
         o->log_level = argv[++*i];
         qh_log_level l;
         if (!qh_log_level_parse(o->log_level, &l)) {
@@ -66,4 +72,24 @@ int qh_cli_finish_stdout(int rc)
     if (!failed) return rc;
     fprintf(stderr, "qtr: cannot write standard output: %s\n", e ? strerror(e) : "write error");
     return rc ? rc : 1;
+}
+
+int qh_cli_mkstemp(const char *stem, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    const char *tmpdir = getenv("TMPDIR");
+    const char *dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+    int w = snprintf(path, pathlen, "%s/qtr-%s-XXXXXX", dir, stem);
+    int fd = w > 0 && (size_t)w < pathlen ? mkstemp(path) : (errno = ENAMETOOLONG, -1);
+    if (fd < 0) snprintf(err, errlen, "temporary file in %s: %s", dir, strerror(errno));
+    return fd;
+}
+
+void qh_cli_remove_db(const char *path, const char *who)
+{
+    static const char *const ext[] = { "", "-wal", "-shm", "-journal" };
+    char p[PATH_MAX + 16];
+    for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+        snprintf(p, sizeof p, "%s%s", path, ext[i]);
+        if (unlink(p) != 0 && errno != ENOENT) fprintf(stderr, "qtr %s: could not remove %s: %s\n", who, p, strerror(errno));
+    }
 }

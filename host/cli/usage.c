@@ -277,3 +277,12 @@ const char *qh_usage_value(int argc, char **argv, int *i, const char *name)
     fprintf(stderr, "qtr %s: %s needs a value (see qtr %s --help)\n", name, argv[*i], name);
     return NULL;
 }
+
+const char *qh_usage_value_once(int argc, char **argv, int *i, const char *name, const char **slot)
+{
+    if (*slot) {
+        fprintf(stderr, "qtr %s: %s given twice\n", name, argv[*i]);
+        return NULL;
+    }
+    return *slot = qh_usage_value(argc, argv, i, name);
+}

@@ -33,6 +33,11 @@ int qh_usage_unknown_command(const char *parent, const char *word);
  * "qtr NAME: OPTION needs a value" on stderr. */
 const char *qh_usage_value(int argc, char **argv, int *i, const char *name);
 
+/* A single-valued option's value into *slot, like qh_usage_value; NULL
+ * after "qtr NAME: OPTION given twice" when *slot is set already: the last
+ * one silently winning hides a mistake in the command. */
+const char *qh_usage_value_once(int argc, char **argv, int *i, const char *name, const char **slot);
+
 /* The candidate nearest to word (edit distance with transpositions, or a
  * unique prefix), or NULL when none is near enough to be a likely typo. */
 const char *qh_usage_nearest(const char *word, const char *const *candidates, size_t n);

@@ -1,6 +1,7 @@
 /* inputs.c — see inputs.h. */
 #include "market/inputs.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,33 @@ int qh_inputs_refuse_twice(const char *what, const char *const *paths, size_t n,
                 return -1;
             }
         }
+    }
+    return 0;
+}
+
+int qh_inputs_refuse_unmatched(const char *what, const char *const *paths, size_t n, const char *const *data,
+                               size_t ndata, char *err, size_t errlen)
+{
+    char have[QH_INPUTS_MAX_FILES][QTR_SYMBOL_MAX];
+    size_t nhave = 0;
+    for (size_t k = 0; k < ndata && nhave < QH_INPUTS_MAX_FILES; k++) {
+        if (!qh_symbol_from_path(data[k], have[nhave])) continue;
+        bool seen = false;
+        for (size_t j = 0; j < nhave && !seen; j++) seen = strcmp(have[j], have[nhave]) == 0;
+        if (!seen) nhave++;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char sym[QTR_SYMBOL_MAX];
+        if (!qh_symbol_from_path(paths[i], sym)) continue;
+        bool matched = false;
+        for (size_t j = 0; j < nhave && !matched; j++) matched = strcmp(have[j], sym) == 0;
+        if (matched) continue;
+        size_t at = (size_t)snprintf(err, errlen, "%s %s: symbol %s matches no --data file (the data has ", what,
+                                     paths[i], sym);
+        for (size_t j = 0; j < nhave && at < errlen; j++)
+            at += (size_t)snprintf(err + at, errlen - at, "%s%s", j ? ", " : "", have[j]);
+        if (at < errlen) snprintf(err + at, errlen - at, "%s)", nhave ? "" : "no symbol");
+        return -1;
     }
     return 0;
 }

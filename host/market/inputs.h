@@ -38,6 +38,13 @@ const qh_funding_row *qh_funding_set_take(qh_funding_set *set, int64_t up_to_ms,
  * name one file (a symlink, ./x); 0 otherwise. */
 int qh_inputs_refuse_twice(const char *what, const char *const *paths, size_t n, char *err, size_t errlen);
 
+/* -1 with "what path: symbol S matches no --data file (the data has A, B)"
+ * when the symbol of one of paths (from its file name) is none of the data
+ * files' symbols: such a file would be silently ignored. 0 otherwise (a name
+ * with no symbol is left to the reader, which names it). */
+int qh_inputs_refuse_unmatched(const char *what, const char *const *paths, size_t n, const char *const *data,
+                               size_t ndata, char *err, size_t errlen);
+
 /* Split a comma-separated list into out (pointers into buf, which it
  * fills); appends to *n. -1 if more than cap in all or buf is too small. */
 int qh_inputs_split(const char *list, char *buf, size_t buflen, const char **out, size_t cap, size_t *n);

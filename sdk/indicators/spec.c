@@ -173,11 +173,18 @@ qtr_ind *qtr_ind_new(const char *spec, char *err, size_t errlen)
         qtr_ind_free(ind);
         return NULL;
     }
-    /* column names: the spec with '_' for ':' and '.', then the part */
+    /* column names: the parsed spec, '_' between its parts, then the output's
+     * part; from the values, not the text, so sma:03 is sma_3 and
+     * bbands:20:2.0 is bbands_20_2: one name an indicator (duplicates show) */
     char base[QTR_IND_SPEC_MAX + 1];
-    snprintf(base, sizeof base, "%.32s", spec);
-    for (char *c = base; *c; c++)
-        if (*c == ':' || *c == '.') *c = '_';
+    size_t at = (size_t)snprintf(base, sizeof base, "%s", info->name);
+    for (int i = 0; i < n && at < sizeof base; i++) {
+        bool is_mult = info->k == K_BBANDS && i == 1;
+        int whole = is_mult ? p[i] / 100 : p[i], cents = is_mult ? p[i] % 100 : 0;
+        if (cents == 0) at += (size_t)snprintf(base + at, sizeof base - at, "_%d", whole);
+        else if (cents % 10 == 0) at += (size_t)snprintf(base + at, sizeof base - at, "_%d_%d", whole, cents / 10);
+        else at += (size_t)snprintf(base + at, sizeof base - at, "_%d_%02d", whole, cents);
+    }
     ind->n_out = 0;
     for (int i = 0; i < QTR_IND_MAX_OUTPUTS; i++) {
         if (i > 0 && !info->parts[i]) break;

@@ -15,19 +15,9 @@ import shutil
 import subprocess
 import tempfile
 
-from qtrtest import DATA, QTR, SRC, check, finish, run
+from qtrtest import DATA, QTR, SRC, check, data_head as head, finish, run
 
 CSV = os.path.join(DATA, "XRPUSDT-perp-5m.csv")
-
-
-def head(path, n):
-    """The header and the first n-1 rows of the recorded candles, as a new file."""
-    with open(CSV) as src, open(path, "w") as dst:
-        for i, line in enumerate(src):
-            if i >= n:
-                break
-            dst.write(line)
-    return path
 
 
 def content(path):

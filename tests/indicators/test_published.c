@@ -311,6 +311,20 @@ static void specs(void **state)
     assert_non_null(ind);
     assert_string_equal(qtr_ind_output_name(ind, 2), "macd_26_12_9_hist");
     qtr_ind_free(ind);
+    /* named from the parsed values, not the text: one spelling, one name,
+     * so `qtr indicators` sees sma:03 and sma:3 as the same indicator */
+    static const struct { const char *spec, *name; } same[] = {
+        { "sma:03", "sma_3" },           { "bbands:20:2.0", "bbands_20_2_upper" },
+        { "bbands:020:2.00", "bbands_20_2_upper" }, { "bbands:20:2.50", "bbands_20_2_5_upper" },
+        { "bbands:20:0.05", "bbands_20_0_05_upper" }, { "macd:012:26:09", "macd_12_26_9_line" },
+    };
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        ind = qtr_ind_new(same[i].spec, err, sizeof err);
+        assert_non_null(ind);
+        if (strcmp(qtr_ind_output_name(ind, 0), same[i].name) != 0)
+            fail_msg("%s: named '%s', want '%s'", same[i].spec, qtr_ind_output_name(ind, 0), same[i].name);
+        qtr_ind_free(ind);
+    }
 }
 
 int main(void)
