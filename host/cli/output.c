@@ -77,6 +77,13 @@ static int set_file(qh_out_dest *d, const char *path, const char *shown, char *e
     return 0;
 }
 
+/* A stream's name for messages ("--out /dev/full: No space left on
+ * device"); "-" is standard output. */
+static void stream_name(qh_out_dest *d, const char *path)
+{
+    snprintf(d->path, sizeof d->path, "%s", strcmp(path, "-") == 0 ? "standard output" : path);
+}
+
 int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
 {
     d->stream_fd = -1;
@@ -88,6 +95,7 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
         int fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
         if (fd < 0) return fail(err, errlen, "%s: not an open descriptor", path);
         d->stream_fd = fd;
+        stream_name(d, path);
         return 0;
     }
     struct stat st;
@@ -103,7 +111,11 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
         if (errno == ENOENT) return fail(err, errlen, "%s: a symbolic link to a missing file; refused", path);
         return fail(err, errlen, "%s: %s", path, strerror(errno));
     }
-    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) return open_stream(path, &st, d, err, errlen);
+    if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+        if (open_stream(path, &st, d, err, errlen) != 0) return -1;
+        stream_name(d, path);
+        return 0;
+    }
     if (S_ISDIR(st.st_mode)) return fail(err, errlen, "%s: is a folder", path);
     if (!S_ISREG(st.st_mode))
         return fail(err, errlen, "%s: not a regular file, character device or FIFO; refused", path);
@@ -218,7 +230,7 @@ int qh_out_commit(qh_out *o, char *err, size_t errlen)
     FILE *f = o->f;
     o->f = NULL;
     bool is_file = o->tmp[0] != '\0';
-    const char *shown = is_file ? o->dest.path : "output";
+    const char *shown = o->dest.path[0] ? o->dest.path : "output";
     if (!e && (fflush(f) != 0 || ferror(f))) e = errno ? errno : EIO;
     if (!e && is_file && fsync(fileno(f)) != 0) e = errno;
     if (fclose(f) != 0 && !e) e = errno ? errno : EIO;

@@ -26,7 +26,8 @@
 
 typedef struct qh_out_dest {
     int stream_fd;            /* >= 0: write straight to this descriptor (ours to close) */
-    char path[PATH_MAX];      /* stream_fd < 0: the file to replace, symlinks resolved */
+    char path[PATH_MAX];      /* stream_fd < 0: the file to replace, symlinks resolved;
+                               * a stream: its name for messages */
 } qh_out_dest;
 
 /* Decide where `path` goes. 0, or -1 with the reason in err ("folder x

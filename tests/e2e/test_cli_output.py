@@ -95,6 +95,10 @@ def devices_and_fifos():
     # a write that fails on a device: exit 1 with the reason
     rc, out, err = run(BT + ["--json", "/dev/full", "--quiet"])
     check(rc == 1 and "No space left" in err, f"--json /dev/full: {rc} {err}")
+    # the device named, not 'output' (--trades and indicators --out said '--out output: ...')
+    for args in (BT + ["--trades", "/dev/full", "--quiet"], ["indicators", "--data", CSV, "--ind", "sma:3", "--out", "/dev/full"]):
+        rc, out, err = run(args)
+        check(rc != 0 and "/dev/full: No space left" in err, f"{args[-2:]}: the device named: {rc} {err}")
     check(stat.S_ISCHR(os.stat("/dev/full").st_mode), "/dev/full is still a device")
 
     if os.geteuid() == 0:
