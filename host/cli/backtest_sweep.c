@@ -577,8 +577,8 @@ static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
         if (rows[k].ok) idx[n++] = k;
     sort_base = rows;
     qsort(idx, n, sizeof *idx, by_net);
-    fprintf(out, "sweep: %zu combinations, %zu ok, %zu failed or refused; top %zu by net PnL:\n", g->combos, n, failed,
-            n < TOP_ROWS ? n : (size_t)TOP_ROWS);
+    fprintf(out, "sweep: %zu combination%s, %zu ok, %zu failed or refused; top %zu by net PnL:\n", g->combos,
+            g->combos == 1 ? "" : "s", n, failed, n < TOP_ROWS ? n : (size_t)TOP_ROWS);
     fprintf(out, "%4s  %-32s %16s %7s %9s %12s %10s\n", "rank", "parameters", "net_pnl", "trades", "win_rate",
             "max_dd_pct", "sharpe");
     for (size_t r = 0; r < n && r < TOP_ROWS; r++) {

@@ -264,7 +264,9 @@ static int sandbox_setmetatable(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "setmetatable: __gc finalizers are not allowed in policies");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "setmetatable: __gc finalizers are not allowed in %s",
+                              sandbox_of(L)->kind == QH_SANDBOX_CONFIG ? "configs" : "policies");
         lua_pop(L, 1);
     }
     lua_pushvalue(L, lua_upvalueindex(1));

@@ -64,6 +64,8 @@ static void config_refuses_io_require_load_dofile(void **s)
     expect_error("return dofile('/etc/qtr/x.lua')", "dofile");
     expect_error("return string.dump(print)", "dump");
     expect_error("os.exit(1) return {}", "exit");
+    /* the refusal names what is being read: a config, not a policy */
+    expect_error("setmetatable({}, { __gc = print }) return {}", "__gc finalizers are not allowed in configs");
 }
 
 static int write_chunk(lua_State *L, const void *p, size_t n, void *ud)

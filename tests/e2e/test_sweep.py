@@ -128,6 +128,8 @@ for spec, why in bad.items():
     check(rc == 2, f"--sweep {spec!r}: exit 2 (got {rc})")
     check(len(lines) == 1 and why in lines[0] and "--sweep" in lines[0], f"--sweep {spec!r}: one line saying {why!r}: {se!r}")
     check(not os.path.exists(out), f"--sweep {spec!r}: no CSV written")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5", "--out", os.path.join(tmp, "one.csv")])
+check(rc == 0 and "sweep: 1 combination, 1 ok" in so, f"one combination, said in the singular ({rc}: {so[:200]!r})")
 rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5|6", "--json", os.path.join(tmp, "x.json")])
 check(rc == 2 and "--json: not with --sweep" in se, f"--json with --sweep refused ({rc}: {se})")
 
