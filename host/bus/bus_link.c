@@ -175,7 +175,17 @@ int qh_bus_link_open(qh_engine *e, char *err, size_t errlen)
                           /* signal to order: no batching delay (flush_ms is for the rest) */
                           .urgent_types = UINT64_C(1) << QTR_EV_SIGNAL };
     l->mirror = qh_mirror_new(&mo, err, errlen);
-    if (!l->mirror) { free(l); return 2; }
+    if (!l->mirror) {
+        /* the buffer's own errors start with its path: say which key made it */
+        size_t n = strlen(buf);
+        if (strncmp(err, buf, n) == 0 && err[n] == ':') {
+            char text[1024];
+            qtr_strlcpy(text, err, sizeof text);
+            snprintf(err, errlen, "%s: bus.buffer.path: %s", cfg->path, text);
+        }
+        free(l);
+        return 2;
+    }
     for (int t = 1; t < QTR_EV__COUNT && t < 64 && l->n_subs < 64; t++) {
         if (!(cfg->bus.mirror & (UINT64_C(1) << t))) continue;
         /* a strategy host's signals go out through qh_bus_link_signal_out */

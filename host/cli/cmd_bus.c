@@ -7,11 +7,14 @@
  * the buffer), 2 Redis unreachable or bad input. */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "bus/bus_link.h"
 #include "bus/disk_buffer.h"
@@ -97,8 +100,30 @@ int qh_cmd_bus(int argc, char **argv)
     size_t depth = 0;
     bool bad = false;
     if (qh_dbuf_inspect(buf, &depth, &bad, err, sizeof err) != 0) {
-        if (strstr(err, "No such file")) printf("buffer    %-28s none yet\n", buf);
-        else { printf("buffer    %-28s %s\n", buf, err); status = 1; }
+        if (strstr(err, "No such file")) {
+            /* none yet is fine if the server can make it: its folder must be
+             * there (and writable, which only root can tell for another user) */
+            char dir[600];
+            qtr_strlcpy(dir, buf, sizeof dir);
+            char *slash = strrchr(dir, '/');
+            if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
+            else qtr_strlcpy(dir, ".", sizeof dir);
+            struct stat st;
+            int e = stat(dir, &st) != 0                           ? errno
+                    : !S_ISDIR(st.st_mode)                        ? ENOTDIR
+                    : geteuid() == 0 && access(dir, W_OK) != 0    ? errno
+                                                                  : 0;
+            if (!e) {
+                printf("buffer    %-28s none yet\n", buf);
+            } else {
+                printf("buffer    %-28s cannot be made: %s: %s (the server refuses to start)\n", buf, dir,
+                       strerror(e));
+                status = 1;
+            }
+        } else {
+            printf("buffer    %-28s %s\n", buf, err);
+            status = 1;
+        }
     } else {
         size_t reserve = depth > (size_t)b->buffer.max_events ? depth - (size_t)b->buffer.max_events : 0;
         char reserved[96] = "";

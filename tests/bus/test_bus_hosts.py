@@ -77,6 +77,15 @@ def bad_config(d, redis):
         lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
         check(rc == 2, f"{os.path.basename(path)}: exit {rc}, want 2 ({err.strip()[-300:]})")
         check(len(lines) == 1 and want in lines[0], f"{os.path.basename(path)}: want one line with '{want}', got {lines}")
+    # a buffer path that cannot be made: the refusal names the key, not only the file
+    path = busfx.host_config(os.path.join(d, "nobuf.lua"), d, "h5", "all", redis.port, "",
+                             'mirror = { "candle" }, buffer = { path = "/proc/qtr-no-such/bus.buf" }')
+    rc, out, err = qtrtest.run(["run", "-c", path], timeout=30)
+    lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
+    check(rc == 2 and len(lines) == 1 and "bus.buffer.path: /proc/qtr-no-such/bus.buf: cannot open" in lines[0],
+          f"an unusable buffer path: exit {rc}, {lines}")
+    rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30)
+    check(rc == 1 and "cannot be made: /proc/qtr-no-such" in out, f"bus status says so too: exit {rc}: {out!r}")
     # qtr bus status against a port nobody listens on
     dead = qtrtest.free_port()
     path = busfx.host_config(os.path.join(d, "dead.lua"), d, "h2", "all", dead, "", 'mirror = { "candle" }')
