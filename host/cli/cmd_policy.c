@@ -28,7 +28,7 @@ int qh_cmd_policy(int argc, char **argv)
         if (qh_policy_check_file(argv[i], err, sizeof err) == 0) {
             printf("%s: valid\n", argv[i]);
         } else {
-            printf("%s\n", err);
+            fprintf(stderr, "%s\n", err);   /* errors on stderr, as every other command's */
             bad++;
         }
     }

@@ -19,7 +19,7 @@ def refused(what, args, needle, cwd=None):
         return
     took = time.monotonic() - t0
     check(rc == 2, f"{what}: exit {rc}, want 2 ({(out + err).strip()[-300:]})")
-    said = out + err          # qtr policy check reports on stdout
+    said = out + err
     check(needle in said, f"{what}: '{needle}' not in: {said.strip()[-300:]}")
     check(took < 10, f"{what}: took {took:.1f} s")
 
@@ -37,6 +37,9 @@ def main():
     print("== a policy that is a FIFO or /dev/zero")
     refused("policy check FIFO", ["policy", "check", fifo], f"{fifo}: not a regular file (a FIFO or pipe)")
     refused("policy check /dev/zero", ["policy", "check", "/dev/zero"], "not a regular file (a character device)")
+    # its errors on stderr, as every other command's; stdout keeps only the valid files
+    rc, out, err = run(["policy", "check", "/dev/zero"], timeout=20)
+    check(rc == 2 and "not a regular file" in err and out == "", f"policy check's error on stderr: {rc} {out!r} {err!r}")
 
     print("== an ESS state file that is a FIFO")
     state = os.path.join(d, "var")
