@@ -490,6 +490,7 @@ static void test_allowed_hosts_option(void **state)
     /* a name with a port is refused with the option named */
     const char *bad[] = { "allowed_hosts", "dash.lan:8080", NULL };
     assert_false(dash_start(&f, bad));
+    mock_host_free(f.m);   /* the host the refused load was tried on */
 }
 
 static void test_client_limit(void **state)
