@@ -112,7 +112,8 @@ int qh_cmd_check(int argc, char **argv)
     json_t *components = json_object_get(health, "components");
 
     if (!health || !components) {
-        set(&c[1], QTR_HEALTH_CRITICAL, "GET /health/all failed (%ld %s)", req[1].status, req[1].error);
+        set(&c[1], QTR_HEALTH_CRITICAL, "GET /health/all failed (%ld%s%s)", req[1].status, req[1].error[0] ? " " : "",
+            req[1].error);
     } else {
         const char *overall = json_string_value(json_object_get(health, "status"));
         qtr_health_status st = parse_status(overall);
@@ -130,7 +131,9 @@ int qh_cmd_check(int argc, char **argv)
     }
 
     const char *state = json_string_value(json_object_get(ess, "state"));
-    if (!state) set(&c[2], QTR_HEALTH_CRITICAL, "GET /api/ess failed (%ld %s)", req[2].status, req[2].error);
+    if (!state)
+        set(&c[2], QTR_HEALTH_CRITICAL, "GET /api/ess failed (%ld%s%s)", req[2].status, req[2].error[0] ? " " : "",
+            req[2].error);
     else if (strcmp(state, "ARMED") == 0) set(&c[2], QTR_HEALTH_OK, "ARMED");
     else {
         const char *why = json_string_value(json_object_get(ess, "trip_reason"));

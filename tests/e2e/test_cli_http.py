@@ -50,6 +50,8 @@ class Api(BaseHTTPRequestHandler):
             return
         bodies = {"/api/ess": '{"state":"ARMED"}', "/api/status": '{"time_ms":%d}' % int(time.time() * 1000),
                   "/health/all": '{"status":"OK","components":{}}', "/api/plugins": "[]"}
+        if getattr(self.server, "no_health", False):
+            bodies.pop("/health/all")
         if path in bodies:
             self.answer(200, bodies[path])
         else:
@@ -123,6 +125,11 @@ def main():
             lines = err.strip().splitlines()
             check(rc == 2 and len(lines) == 1 and "not an http://host[:port] URL" in err and not out and not seen,
                   f"{args}: rc {rc}, out {out!r}, err {err!r}")
+    # a server without /health/all: the status said as it is, no dangling space ('(404 )' before)
+    srv.no_health = True
+    rc, out, err, _ = qtr(["check", "--url", url], env=env)
+    check(rc == 2 and "GET /health/all failed (404)" in out, f"check without /health/all: rc {rc}, {out!r}")
+    srv.no_health = False
     srv.shutdown()
 
     # an answer that never ends: refused at the cap, quickly, memory bounded
