@@ -130,18 +130,24 @@ static qh_mirror *producer(void)
     return p;
 }
 
+static qtr_event a_signal(int64_t time_ms)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_SIGNAL;
+    ev.time_ms = time_ms;
+    snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "BTCUSDT");
+    ev.u.signal.time_ms = time_ms;
+    ev.u.signal.side = QTR_SIDE_BUY;
+    ev.u.signal.qty = QTR_DEC_INT(1);
+    return ev;
+}
+
 static void publish_signals(qh_mirror *p, int n, int64_t time_ms)
 {
     for (int i = 0; i < n; i++) {
-        qtr_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.type = QTR_EV_SIGNAL;
-        ev.time_ms = time_ms;
-        snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "BTCUSDT");
+        qtr_event ev = a_signal(time_ms);
         snprintf(ev.u.signal.strategy, sizeof ev.u.signal.strategy, "ma_cross");
-        ev.u.signal.time_ms = time_ms;
-        ev.u.signal.side = QTR_SIDE_BUY;
-        ev.u.signal.qty = QTR_DEC_INT(1);
         assert_int_equal(qh_mirror_publish(p, &ev, NULL), QTR_OK);
     }
 }
@@ -318,18 +324,6 @@ static void xadd_event(redisContext *rc, const char *key, const char *host, uint
     freeReplyObject(redisCommand(rc, "XADD %s * h %s s %llu e %b", key, host, (unsigned long long)seq, buf, n));
 }
 
-static qtr_event a_signal(int64_t time_ms)
-{
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_SIGNAL;
-    ev.time_ms = time_ms;
-    snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "BTCUSDT");
-    ev.u.signal.time_ms = time_ms;
-    ev.u.signal.side = QTR_SIDE_BUY;
-    ev.u.signal.qty = QTR_DEC_INT(1);
-    return ev;
-}
 
 /* What a probe wrote into the signal stream: another type (a candle, a
  * fill: booked, or pricing orders, before this), a signal from the future,
