@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every check CI runs (docs/hardening.md):
 #   build        the test build (RelWithDebInfo, -Werror)
-#   release-gcc, release-clang
-#                everything compiled in Release with gcc and with clang
-#                (-Werror, no tests run), the builds a compiler's optimiser warns in
+#   release-gcc, release-clang, debug-gcc, debug-clang
+#                everything compiled in Release and in Debug with gcc and with
+#                clang (-Werror, no tests run): the optimiser warns in Release,
+#                and gcc's -O0 analysis in Debug sees other cases again
 #   sanitizers   gcc ASan+UBSan build, the unit and end-to-end tests under it
 #                (halt_on_error=1, leak detection on; not the stress or packaging labels)
 #   valgrind     memcheck over plugin load/unload and a qtr run start/stop (tools/valgrind.sh)
@@ -13,8 +14,9 @@
 #                last, so ctest's closing line is the last test summary printed
 # then prints each stage's duration.
 #   QTR_BUILD=<folder>     the test build (default ./build); the others go beside it:
-#                          <folder>-release-gcc, -release-clang, -asan, -fuzz
-#   QTR_TEST_MATRIX=0      skip the Release builds
+#                          <folder>-release-gcc, -release-clang, -debug-gcc,
+#                          -debug-clang, -asan, -fuzz
+#   QTR_TEST_MATRIX=0      skip the Release and Debug builds
 #   QTR_HARDENING=0        skip sanitizers, valgrind, lint and fuzz (a quick local run)
 # Exit status: ctest's if only the tests failed, else 1; every failed stage is named.
 #
@@ -39,7 +41,7 @@ for arg in "$@"; do
 done
 if [ "$list_only" = 1 ]; then
   stages=(build)
-  [ "${QTR_TEST_MATRIX:-1}" != 0 ] && stages+=(release-gcc release-clang)
+  [ "${QTR_TEST_MATRIX:-1}" != 0 ] && stages+=(release-gcc release-clang debug-gcc debug-clang)
   [ "${QTR_HARDENING:-1}" != 0 ] && stages+=(sanitizers valgrind lint fuzz)
   stages+=(tests)
   [ "$long_tier" = 1 ] && stages+=(long)
@@ -77,13 +79,13 @@ build_tests() {
     cmake --build "$build" -j "$jobs"
 }
 
-release_build() {  # release_build CC: compile only, the log beside the folder
-  local cc=$1 dir="$build-release-$1"
-  echo "== Release build with $cc in $dir (compile only)"
-  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$cc" \
+matrix_build() {  # matrix_build Release|Debug CC: compile only, the log beside the folder
+  local type=$1 cc=$2 dir="$build-${1,,}-$2"
+  echo "== $type build with $cc in $dir (compile only)"
+  if ! { cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE="$type" -DCMAKE_C_COMPILER="$cc" \
            -DQTR_WERROR=ON -DQTR_BUILD_TESTS=ON >"$dir.log" 2>&1 &&
          cmake --build "$dir" -j "$jobs" >>"$dir.log" 2>&1; }; then
-    echo "FAIL: the Release build with $cc; its errors (full log: $dir.log):" >&2
+    echo "FAIL: the $type build with $cc; its errors (full log: $dir.log):" >&2
     grep -E "error|Error" "$dir.log" | head -n 20 >&2
     return 1
   fi
@@ -122,8 +124,10 @@ sanitizer_run() {
 
 stage build build_tests || { summary; exit 1; }
 if [ "${QTR_TEST_MATRIX:-1}" != 0 ]; then
-  stage release-gcc release_build gcc
-  stage release-clang release_build clang
+  stage release-gcc matrix_build Release gcc
+  stage release-clang matrix_build Release clang
+  stage debug-gcc matrix_build Debug gcc
+  stage debug-clang matrix_build Debug clang
 fi
 if [ "${QTR_HARDENING:-1}" != 0 ]; then
   stage sanitizers sanitizer_run

@@ -62,7 +62,7 @@ typedef struct qh_consumer_stats {
      * below the dedupe window, from a host beyond those it can remember */
     uint64_t refused;
     int64_t last_refused_ms;         /* host clock; 0 none */
-    char last_refusal[200];          /* "<stream> <id>: <why>" */
+    char last_refusal[320];          /* "<stream> <id>: <why>", each bounded to fit */
 } qh_consumer_stats;
 
 qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen);

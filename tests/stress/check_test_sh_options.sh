@@ -6,7 +6,7 @@ set -u
 sh="$1/tools/test.sh" fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 out=$("$sh" --list) || fail "--list exits $?"
-[ "$out" = "stages: build release-gcc release-clang sanitizers valgrind lint fuzz tests" ] || fail "--list: '$out'"
+[ "$out" = "stages: build release-gcc release-clang debug-gcc debug-clang sanitizers valgrind lint fuzz tests" ] || fail "--list: '$out'"
 out=$("$sh" --long --list) || fail "--long --list exits $?"
 [ "${out##* }" = long ] || fail "--long makes long the last stage: '$out'"
 out=$(QTR_HARDENING=0 QTR_TEST_MATRIX=0 "$sh" --list --long)
