@@ -139,7 +139,8 @@ int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t
     }
     memset(out, 0, sizeof *out);
     memcpy(out->host_id, p + QH_BUSEV_HEADER, hl);
-    if (!qh_busev_host_id_valid(out->host_id)) {
+    /* a NUL inside would make "host-a\0xy" read as host-a: one spelling only */
+    if (strlen(out->host_id) != hl || !qh_busev_host_id_valid(out->host_id)) {
         snprintf(err, errlen, "%s event: host_id is not [a-z0-9-]{1,32}", r->name);
         return -1;
     }
