@@ -63,9 +63,11 @@ static int on_remote(void *ud, const qh_busev *be)
         size_t keep = sizeof s.reason - 1 - (size_t)tl;
         if (strlen(s.reason) > keep) s.reason[keep] = '\0';
         qtr_strlcpy(s.reason + strlen(s.reason), tag, sizeof s.reason - strlen(s.reason));
-        /* queued or refused with its reason (the pipeline records which):
-         * either way handled, so it is acknowledged */
-        qh_pipeline_submit_signal(e, origin, &s);
+        /* queued or refused with its reason (the pipeline records which,
+         * and logs a refusal as invalid with where it came from): either
+         * way handled, so it is acknowledged */
+        qh_signal_source from = { .host = be->host_id, .seq = be->seq, .stream = be->stream, .entry = be->entry };
+        qh_pipeline_submit_remote_signal(e, origin, &s, &from);
         return 0;
     }
     qtr_event ev = be->ev;

@@ -7,10 +7,12 @@
  *    own queue (refused with QTR_EFULL, not lost, when neither Redis nor the
  *    disk buffer can take them);
  *  - the types in bus.consume come in through the consumer group: a signal
- *    enters the same pipeline entry as a local one (qh_pipeline_submit_signal:
- *    queue, ESS, risk plugin; no shortcut), anything else is published on
- *    the local bus (candles for a strategy host, the order flow for an
- *    observer);
+ *    enters the same pipeline entry as a local one (queue, ESS, risk plugin;
+ *    no shortcut), through qh_pipeline_submit_remote_signal, which refuses
+ *    at once what the order path would refuse as invalid and logs each
+ *    signal refused as invalid with its host, number and entry; anything
+ *    else is published on the local bus (candles for a strategy host, the
+ *    order flow for an observer);
  *  - a full disk buffer raises a CRITICAL alert and, on an execution host,
  *    trips the ESS (fills and order updates are not optional).
  *

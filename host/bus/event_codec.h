@@ -31,6 +31,10 @@ typedef struct qh_busev {
     char host_id[QH_HOST_ID_MAX + 1];
     uint64_t seq;
     qtr_event ev;
+    /* where it was read: the stream and its entry id, set by the consumer
+     * for its handler's call and valid during it (bus/redis_consumer.h);
+     * NULL from qh_busev_decode */
+    const char *stream, *entry;
 } qh_busev;
 
 /* Bytes written to out (cap >= QH_BUSEV_MAX always suffices), or 0 for an

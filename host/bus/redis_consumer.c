@@ -14,6 +14,7 @@
 #include <qtr/plugin.h>
 
 #include "bus/dedupe.h"
+#include "bus/log_sample.h"
 #include "bus/redis_conn.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -116,8 +117,9 @@ static size_t stream_of(qh_consumer *c, const char *key)
 static int64_t now_ms(qh_consumer *c) { return c->o.now_ms ? c->o.now_ms(c->o.ud) : qh_wall_ms(); }
 
 /* An entry refused for what it is, not for being a replay: counted, kept as
- * the last refusal (health shows it), and logged; after the first 20, only
- * at each power of two, so a flood cannot flood the log too. */
+ * the last refusal (health shows it), and logged as bus/log_sample.h says
+ * (the first 20, then at each power of two), so a flood cannot flood the
+ * log too. */
 static void refuse(qh_consumer *c, size_t stream, const char *id, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void refuse(qh_consumer *c, size_t stream, const char *id, const char *fmt, ...)
@@ -133,8 +135,48 @@ static void refuse(qh_consumer *c, size_t stream, const char *id, const char *fm
     /* a stream key is < 96 bytes, why < 160, and an entry id of Redis's
      * own is at most 41: the bounds make the whole fit (gcc checks it) */
     snprintf(c->st.last_refusal, sizeof c->st.last_refusal, "%.95s %.47s: %.159s", c->keys[stream], id, why);
-    if (n <= 20 || (n & (n - 1)) == 0)
+    if (qh_log_sampled(n))
         qh_warn("bus", "entry %s of %s refused: %s (%" PRIu64 " refused so far)", id, c->keys[stream], why, n);
+}
+
+/* A field's name is exactly `name` (one letter; a name with a byte after a
+ * NUL is another name). */
+static bool field_is(const redisReply *r, char name)
+{
+    return r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] == name;
+}
+
+/* An entry's own fields h and s: the host and number the mirror's script
+ * writes beside the envelope, what anyone reading the stream sees first. */
+typedef struct outer_id {
+    const redisReply *h, *s;
+    int n_h, n_s;               /* how many times each came: once, from the mirror */
+} outer_id;
+
+static void show_field(const redisReply *v, int n, char *out, size_t cap)
+{
+    if (n == 0) snprintf(out, cap, "(none)");
+    else if (n > 1) snprintf(out, cap, "(%d of them)", n);
+    else if (v->type != REDIS_REPLY_STRING) snprintf(out, cap, "(not a string)");
+    else snprintf(out, cap, "'%.*s'%s", (int)(v->len < 24 ? v->len : 24), v->str, v->len > 24 ? "..." : "");
+}
+
+/* NULL if h and s say what the envelope says (h its host_id, s its number
+ * in decimal, as the mirror writes them), else why not in why. */
+static const char *outer_disagrees(const outer_id *o, const qh_busev *ev, char *why, size_t cap)
+{
+    char seq[24];
+    int sl = snprintf(seq, sizeof seq, "%" PRIu64, ev->seq);
+    size_t hl = strlen(ev->host_id);
+    bool h_ok = o->n_h == 1 && o->h->type == REDIS_REPLY_STRING && o->h->len == hl && memcmp(o->h->str, ev->host_id, hl) == 0;
+    bool s_ok = o->n_s == 1 && o->s->type == REDIS_REPLY_STRING && o->s->len == (size_t)sl &&
+                memcmp(o->s->str, seq, (size_t)sl) == 0;
+    if (h_ok && s_ok) return NULL;
+    char h[48], s[48];
+    show_field(o->h, o->n_h, h, sizeof h);
+    show_field(o->s, o->n_s, s, sizeof s);
+    snprintf(why, cap, "its fields h %s s %s disagree with its envelope's %s#%" PRIu64, h, s, ev->host_id, ev->seq);
+    return why;
 }
 
 /* One entry (its id and fields) of stream `stream`: true if it may be
@@ -143,9 +185,13 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
 {
     if (!fields || fields->type != REDIS_REPLY_ARRAY) return true;   /* trimmed away: nothing to do */
     const redisReply *env = NULL;
-    for (size_t k = 0; k + 1 < fields->elements; k += 2)
-        if (fields->element[k]->type == REDIS_REPLY_STRING && strcmp(fields->element[k]->str, "e") == 0)
-            env = fields->element[k + 1];
+    outer_id outer = { 0 };
+    for (size_t k = 0; k + 1 < fields->elements; k += 2) {
+        const redisReply *name = fields->element[k], *value = fields->element[k + 1];
+        if (field_is(name, 'e')) env = value;
+        else if (field_is(name, 'h')) { outer.h = value; outer.n_h++; }
+        else if (field_is(name, 's')) { outer.s = value; outer.n_s++; }
+    }
     c->st.delivered++;
     qh_busev ev;
     char err[200];
@@ -155,6 +201,15 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
         qh_warn("bus", "undecodable entry %s of %s refused: %s", id, c->keys[stream], err);
         set_error(c, err);
         return true;   /* it will never decode: do not let it come back */
+    }
+    /* Who wrote it, and its number: the entry's fields and its envelope must
+     * say the same, as the mirror writes them. Which to believe cannot be
+     * told (the dedupe window goes by the envelope, an operator reading the
+     * stream by the fields): refused, never acted on, never remembered. */
+    char why[160];
+    if (outer_disagrees(&outer, &ev, why, sizeof why)) {
+        refuse(c, stream, id, "%s", why);
+        return true;
     }
     /* A stream carries one type: anything else in it is forged or misrouted
      * (a fill written to the signal stream must not be booked, a candle
@@ -198,6 +253,8 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
             return true;
         }
     }
+    ev.stream = c->keys[stream];
+    ev.entry = id;
     if (c->o.handler(c->o.ud, &ev) != 0) {
         c->st.not_handled++;
         return false;
@@ -502,8 +559,9 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
         c->m.claimed = qh_metrics_counter(mt, "bus_claimed_entries_total", "Entries claimed from dead group members", NULL, NULL);
         c->m.pending = qh_metrics_gauge(mt, "bus_pending_entries", "Entries the consumer group has pending", NULL, NULL);
         c->m.refused = qh_metrics_counter(mt, "bus_entries_refused_total",
-                                          "Entries refused: another type than their stream's, below the dedupe window, "
-                                          "or from a host beyond those remembered", NULL, NULL);
+                                          "Entries refused: fields h/s that disagree with their envelope, another type "
+                                          "than their stream's, below the dedupe window, or from a host beyond those "
+                                          "remembered", NULL, NULL);
     }
     struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
     int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;

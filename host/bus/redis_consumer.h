@@ -3,7 +3,8 @@
  * bus.consume through its consumer group (bus.group; the consumer is named
  * after host_id), on the host's libevent loop, on a connection of its own.
  *
- *  - XREADGROUP (COUNT, BLOCK 50 ms) delivers entries; each is decoded, passed
+ *  - XREADGROUP (COUNT, BLOCK 50 ms) delivers entries; each is decoded, its
+ *    fields h and s checked against the envelope's host and number, passed
  *    through the dedupe window (host_id, seq: a replay, a claim or a duplicate
  *    delivery is dropped and counted), a signal older than max_age_ms is
  *    refused as stale (counted, never executed late), and the rest go to the
@@ -36,7 +37,8 @@ struct event_base;
 typedef struct qh_consumer qh_consumer;
 
 /* 0: handled (queued, or refused with a reason): acknowledge it. Non-zero:
- * not handled; it stays pending for this or another member. */
+ * not handled; it stays pending for this or another member. ev->stream and
+ * ev->entry name the entry (valid during the call). */
 typedef int (*qh_consumer_fn)(void *ud, const qh_busev *ev);
 
 typedef struct qh_consumer_opts {
@@ -58,8 +60,9 @@ typedef struct qh_consumer_stats {
     uint64_t delivered, handled, duplicates, stale, undecodable, not_handled, claimed, acked;
     int64_t pending;                 /* of this group, all streams, at the last XPENDING */
     char last_error[160];
-    /* entries refused for what they are: of another type than their stream,
-     * below the dedupe window, from a host beyond those it can remember */
+    /* entries refused for what they are: fields h/s that disagree with the
+     * envelope (or missing), of another type than their stream, below the
+     * dedupe window, from a host beyond those it can remember */
     uint64_t refused;
     int64_t last_refused_ms;         /* host clock; 0 none */
     char last_refusal[320];          /* "<stream> <id>: <why>", each bounded to fit */

@@ -140,6 +140,8 @@ struct qh_engine {
      * tick only takes what went over the budget. */
     struct event *ev_drain;
     size_t taken_in_cycle;
+    /* signals from other hosts refused as invalid (pipeline.c: its log lines) */
+    uint64_t remote_signals_refused;
     int64_t lag_expected_ns;
     double loop_lag_ms;
     void *synth;                    /* qh_synth, live synthetic market */
@@ -200,6 +202,21 @@ struct qh_engine {
 void qh_pipeline_subscribe(qh_engine *e);
 int qh_pipeline_submit_order(qh_engine *e, const char *origin, const qtr_order_intent *in, char cid_out[QTR_CLIENT_ID_MAX]);
 int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *s);
+/* Where a signal from another host came from (bus/bus_link.c). */
+typedef struct qh_signal_source {
+    const char *host;               /* its host_id */
+    uint64_t seq;                   /* its number from that host */
+    const char *stream, *entry;     /* the Redis stream and entry id; NULL if not known */
+} qh_signal_source;
+/* A signal from another host: the same entry as a local one (queue, ESS,
+ * policy, risk plugins), with one difference: a signal whose order the
+ * order path would refuse as invalid (a bad symbol, say) is refused as it
+ * arrives, with the drain's reason and counter but no order id and no
+ * ORDER_UPDATE, instead of taking a place in the queue. Every one refused
+ * as invalid (QTR_EINVAL), here or by the queue, gets a log line naming
+ * its host, number and entry, sampled as bus/log_sample.h says. */
+int qh_pipeline_submit_remote_signal(qh_engine *e, const char *origin, const qtr_signal *s,
+                                     const qh_signal_source *from);
 int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id);
 /* A new cycle (the live tick, or one candle in a backtest): the budget is
  * per_cycle again; then drain. */

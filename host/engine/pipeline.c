@@ -3,12 +3,14 @@
 #include "engine/engine_internal.h"
 
 #include <event2/event.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/log_sample.h"
 #include "core/log.h"
 #include "exits/exit_order_check.h"
 #include "qc/field_copy.h"
@@ -235,6 +237,24 @@ static int check(qh_engine *e, const qtr_order_intent *o, qh_policy_verdict *v)
     return 0;
 }
 
+/* Why the order path refuses an order as invalid, whatever the ESS, the
+ * policy and the exchange would say; NULL if it does not. */
+static const char *order_invalid(qh_engine *e, const qtr_order_intent *o)
+{
+    if (!valid_symbol(o->symbol)) return "invalid: symbol";
+    if (o->side != QTR_SIDE_BUY && o->side != QTR_SIDE_SELL) return "invalid: side";
+    if (o->type < QTR_ORDER_MARKET || o->type > QTR_ORDER_TRAILING_STOP_MARKET) return "invalid: type";
+    if (o->tif < QTR_TIF_GTC || o->tif > QTR_TIF_GTX) return "invalid: time in force";
+    if (o->qty <= 0) return "invalid: quantity must be > 0";
+    if (o->type == QTR_ORDER_LIMIT && o->price <= 0) return "invalid: limit price must be > 0";
+    if ((o->type == QTR_ORDER_STOP_MARKET || o->type == QTR_ORDER_TAKE_PROFIT_MARKET) && o->stop_price <= 0)
+        return "invalid: stop price must be > 0";
+    if (!(o->confidence >= 0.0 && o->confidence <= 1.0)) return "invalid: confidence outside [0, 1]";
+    if (o->client_id[0] && (!qtr_client_id_valid(o->client_id) || qh_order_table_find(e->open_orders, o->client_id)))
+        return "invalid: client id malformed or already in use";
+    return qh_exit_order_invalid(o);   /* trailing and working-type fields */
+}
+
 static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, char cid_out[QTR_CLIENT_ID_MAX],
                   char *reason, size_t reasonlen)
 {
@@ -242,19 +262,7 @@ static int submit(qh_engine *e, const char *origin, const qtr_order_intent *in, 
     o.time_ms = qh_clock_now_ms(e->clock);
     if (!o.strategy[0]) qtr_strlcpy(o.strategy, origin, sizeof o.strategy);
     if (cid_out) cid_out[0] = '\0';
-    const char *bad = NULL;
-    if (!valid_symbol(o.symbol)) bad = "invalid: symbol";
-    else if (o.side != QTR_SIDE_BUY && o.side != QTR_SIDE_SELL) bad = "invalid: side";
-    else if (o.type < QTR_ORDER_MARKET || o.type > QTR_ORDER_TRAILING_STOP_MARKET) bad = "invalid: type";
-    else if (o.tif < QTR_TIF_GTC || o.tif > QTR_TIF_GTX) bad = "invalid: time in force";
-    else if (o.qty <= 0) bad = "invalid: quantity must be > 0";
-    else if (o.type == QTR_ORDER_LIMIT && o.price <= 0) bad = "invalid: limit price must be > 0";
-    else if ((o.type == QTR_ORDER_STOP_MARKET || o.type == QTR_ORDER_TAKE_PROFIT_MARKET) && o.stop_price <= 0)
-        bad = "invalid: stop price must be > 0";
-    else if (!(o.confidence >= 0.0 && o.confidence <= 1.0)) bad = "invalid: confidence outside [0, 1]";
-    else if (o.client_id[0] && (!qtr_client_id_valid(o.client_id) || qh_order_table_find(e->open_orders, o.client_id)))
-        bad = "invalid: client id malformed or already in use";
-    if (!bad) bad = qh_exit_order_invalid(&o);   /* trailing and working-type fields */
+    const char *bad = order_invalid(e, &o);
     if (!bad && !e->exchange) bad = "no_exchange: this host sends no orders";   /* bus/bus_link.h */
     if (!o.client_id[0]) next_client_id(e, o.client_id);
     if (cid_out) qtr_strlcpy(cid_out, o.client_id, QTR_CLIENT_ID_MAX);
@@ -305,17 +313,73 @@ static void record_signal(qh_engine *e, const qtr_signal *s, const char *outcome
     QH_RING_PUSH(e->recent_signals, r);
 }
 
-int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *in)
+/* The order a queued signal becomes. */
+static void order_of_signal(const qtr_signal *s, qtr_order_intent *o)
+{
+    memset(o, 0, sizeof *o);
+    /* o is zeroed: as qtr_strlcpy would (a reason filling its field is
+     * cut to one byte less), without its byte loop (on every signal) */
+    qc_copy_into_zeroed(o->symbol, s->symbol, sizeof o->symbol);
+    qc_copy_into_zeroed(o->strategy, s->strategy, sizeof o->strategy);
+    qc_copy_into_zeroed(o->reason, s->reason, sizeof o->reason);
+    o->side = s->side;
+    o->type = s->type ? s->type : QTR_ORDER_MARKET;
+    o->tif = s->tif;
+    o->qty = s->qty;
+    o->price = s->price;
+    o->reduce_only = s->reduce_only;
+    o->confidence = s->confidence;
+}
+
+/* A signal from another host refused as invalid: a local plugin hears of
+ * it from submit_signal's answer, a host across Redis does not, so one log
+ * line names where it came from and why, sampled (bus/log_sample.h) so
+ * that a flood of them does not flood the log. It is counted where a local
+ * one is: qtr_signal_drops_total{reason="invalid"} when the queue refuses
+ * it, qtr_orders_total{result="rejected_invalid"} when the order path's
+ * checks do. */
+static void remote_refused(qh_engine *e, const qtr_signal *s, const qh_signal_source *from, const char *why)
+{
+    uint64_t n = ++e->remote_signals_refused;
+    if (!qh_log_sampled(n)) return;
+    char qty[QTR_DEC_STRLEN];
+    qh_warn("bus",
+            "signal %s#%" PRIu64 " from another host (entry %s of %s) refused: %s; it was %s '%.*s' qty %s "
+            "confidence %g (%" PRIu64 " from other hosts refused as invalid so far)",
+            from->host, from->seq, from->entry ? from->entry : "?", from->stream ? from->stream : "?", why,
+            qtr_side_name(s->side), (int)strnlen(s->symbol, sizeof s->symbol), s->symbol, qtr_dec_format(s->qty, qty),
+            s->confidence, n);
+}
+
+/* from: NULL for a local signal. */
+static int take_signal(qh_engine *e, const char *origin, const qtr_signal *in, const qh_signal_source *from)
 {
     /* On a strategy host the signal goes to Redis, for the execution host's
-     * pipeline, not to this queue. */
+     * pipeline, not to this queue (one from Redis never goes back). */
     int bus_rc;
-    if (e->bus_link && qh_bus_link_signal_out(e, origin, in, &bus_rc)) return bus_rc;
+    if (!from && e->bus_link && qh_bus_link_signal_out(e, origin, in, &bus_rc)) return bus_rc;
     qtr_signal s = *in;
     s.time_ms = qh_clock_now_ms(e->clock);
     qtr_strlcpy(s.strategy, origin, sizeof s.strategy);
     qh_metric_add(e->m.signals_in, 1);
     QH_PUBLISH(e, QTR_EV_SIGNAL, 0, s.time_ms, signal, s);
+    /* Another host's signal whose order the drain would refuse as invalid
+     * (what the queue refuses itself comes below) is refused now, with the
+     * drain's reason and counter: it takes no place in the queue, where it
+     * could crowd out valid signals. Nothing was ever an order, so no order
+     * id and no ORDER_UPDATE: a flood of them writes nothing to the store
+     * or to Redis, and its one log line is remote_refused's, sampled. */
+    if (from && !qh_sigq_invalid_field(&s)) {
+        qtr_order_intent o;
+        order_of_signal(&s, &o);
+        const char *bad = order_invalid(e, &o);
+        if (bad) {
+            qh_metric_add(e->m.orders_rejected_invalid, 1);
+            record_signal(e, &s, "rejected", bad);
+            remote_refused(e, &s, from, bad);
+            return QTR_EINVAL;
+        }
+    }
     qtr_signal evicted;
     bool did_evict = false;
     int rc = qh_sigq_push(e->sigq, &s, &evicted, &did_evict);
@@ -324,8 +388,24 @@ int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal
     if (rc == QTR_OK && e->ev_drain) event_active(e->ev_drain, EV_TIMEOUT, 1);
     if (rc == QTR_OK && did_evict) record_signal(e, &evicted, "dropped", "replaced by a higher-confidence signal");
     else if (rc == QTR_EFULL) record_signal(e, &s, "dropped", "queue full of higher-confidence signals");
-    else if (rc == QTR_EINVAL) record_signal(e, &s, "dropped", "invalid signal");
+    else if (rc == QTR_EINVAL) {
+        char why[QTR_REASON_MAX];
+        snprintf(why, sizeof why, "invalid signal: %s", qh_sigq_invalid_field(&s));
+        record_signal(e, &s, "dropped", why);
+        if (from) remote_refused(e, &s, from, why);
+    }
     return rc;
+}
+
+int qh_pipeline_submit_signal(qh_engine *e, const char *origin, const qtr_signal *in)
+{
+    return take_signal(e, origin, in, NULL);
+}
+
+int qh_pipeline_submit_remote_signal(qh_engine *e, const char *origin, const qtr_signal *in,
+                                     const qh_signal_source *from)
+{
+    return take_signal(e, origin, in, from);
 }
 
 int qh_pipeline_cancel(qh_engine *e, const char *symbol, const char *client_id)
@@ -356,19 +436,7 @@ void qh_pipeline_drain(qh_engine *e)
     for (size_t i = 0; i < n; i++) {
         const qtr_signal *s = &batch[i];
         qtr_order_intent o;
-        memset(&o, 0, sizeof o);
-        /* o is zeroed: as qtr_strlcpy would (a reason filling its field is
-         * cut to one byte less), without its byte loop (on every signal) */
-        qc_copy_into_zeroed(o.symbol, s->symbol, sizeof o.symbol);
-        qc_copy_into_zeroed(o.strategy, s->strategy, sizeof o.strategy);
-        qc_copy_into_zeroed(o.reason, s->reason, sizeof o.reason);
-        o.side = s->side;
-        o.type = s->type ? s->type : QTR_ORDER_MARKET;
-        o.tif = s->tif;
-        o.qty = s->qty;
-        o.price = s->price;
-        o.reduce_only = s->reduce_only;
-        o.confidence = s->confidence;
+        order_of_signal(s, &o);
         char reason[QTR_REASON_MAX] = "";
         int rc = submit(e, s->strategy, &o, NULL, reason, sizeof reason);
         record_signal(e, s, rc == QTR_OK ? "accepted" : "rejected", reason);

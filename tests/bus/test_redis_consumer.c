@@ -18,6 +18,8 @@
 #include "bus/redis_consumer.h"
 #include "bus/redis_mirror.h"
 #include "core/clock.h"
+#include "core/log.h"
+#include "core/metrics.h"
 #include "bus_tmpdir.h"
 #include "redis_fixture.h"
 
@@ -108,13 +110,15 @@ static int handler(void *ud, const qh_busev *ev)
     return 0;
 }
 
+static qh_metrics *g_metrics;          /* the members' metrics, when a test wants them */
+
 static void member_start(member *m, int idx, const char *host)
 {
     m->idx = idx;
     m->cfg = g_cfg;
     snprintf(m->cfg.host_id, sizeof m->cfg.host_id, "%s", host);
     qh_consumer_opts o = { .base = g_base, .cfg = &m->cfg, .redis_ip = "127.0.0.1", .handler = handler, .ud = m,
-                           .max_age_ms = 5000, .reply_timeout_ms = 1000 };
+                           .max_age_ms = 5000, .reply_timeout_ms = 1000, .metrics = g_metrics };
     char err[256] = "";
     m->c = qh_consumer_new(&o, err, sizeof err);
     if (!m->c) fail_msg("%s", err);
@@ -403,6 +407,129 @@ static void hostile_entries_are_refused(void **state)
     event_base_free(g_base);
 }
 
+/* An entry written by hand with the fields given (name, value; a value
+ * NULL is the envelope of env_host#env_seq): fields left out, twice, or
+ * saying another host or number than the envelope. Its id in id_out. */
+static void xadd_fields(redisContext *rc, const char *key, const char *env_host, uint64_t env_seq, const qtr_event *ev,
+                        const char *const *fields, size_t n_fields, char *id_out, size_t id_cap)
+{
+    unsigned char buf[4096];
+    size_t n = qh_busev_encode(env_host, env_seq, ev, buf, sizeof buf);
+    assert_true(n > 0);
+    const char *argv[16];
+    size_t len[16], a = 0;
+    argv[a] = "XADD"; len[a++] = 4;
+    argv[a] = key; len[a++] = strlen(key);
+    argv[a] = "*"; len[a++] = 1;
+    for (size_t i = 0; i + 1 < n_fields && a + 2 <= 16; i += 2) {
+        argv[a] = fields[i]; len[a++] = strlen(fields[i]);
+        if (fields[i + 1]) { argv[a] = fields[i + 1]; len[a++] = strlen(fields[i + 1]); }
+        else { argv[a] = (const char *)buf; len[a++] = n; }
+    }
+    redisReply *r = redisCommandArgv(rc, (int)a, argv, len);
+    assert_non_null(r);
+    if (r->type != REDIS_REPLY_STRING) fail_msg("XADD: %s", r->str ? r->str : "?");
+    snprintf(id_out, id_cap, "%s", r->str);
+    freeReplyObject(r);
+}
+
+static size_t lines_with(const char *path, const char *a, const char *b)
+{
+    FILE *in = fopen(path, "r");
+    assert_non_null(in);
+    char line[4096];
+    size_t n = 0;
+    while (fgets(line, sizeof line, in))
+        if (strstr(line, a) && (!b || strstr(line, b))) n++;
+    fclose(in);
+    return n;
+}
+
+/* The fields h and s beside the envelope must say what the envelope says:
+ * an entry whose fields name another host (a trusted one, say) or another
+ * number, leave one out or give it twice, is refused like the other
+ * hostile entries: never handed to the handler, logged with its stream and
+ * entry id, counted in bus_entries_refused_total, kept as the last refusal
+ * (what bus_redis's health shows), acknowledged. Nor is it remembered: the
+ * same envelope in an entry that agrees with it is acted on, once. */
+static void entries_whose_fields_disagree_with_their_envelope_are_refused(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    g_metrics = qh_metrics_new();
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/consumer.log", g_dir);
+    FILE *log = fopen(log_path, "w");
+    assert_non_null(log);
+    setvbuf(log, NULL, _IOLBF, 0);
+    qh_log_init(log, QH_LOG_INFO, false);
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    qtr_event sig = a_signal(qh_wall_ms());
+
+    static const struct {
+        const char *env_host;
+        const char *fields[8];     /* name, value (NULL: the envelope) */
+        size_t n;
+        const char *says;          /* in the refusal */
+    } cases[] = {
+        { "x-hs-a", { "h", "strat-1", "s", "1", "e", NULL }, 6, "h 'strat-1' s '1' disagree with its envelope's x-hs-a#1" },
+        { "x-hs-b", { "h", "x-hs-b", "s", "2", "e", NULL }, 6, "h 'x-hs-b' s '2' disagree with its envelope's x-hs-b#1" },
+        { "x-hs-c", { "h", "x-hs-c", "s", "01", "e", NULL }, 6, "s '01' disagree with its envelope's x-hs-c#1" },
+        { "x-hs-d", { "s", "1", "e", NULL }, 4, "h (none) s '1'" },
+        { "x-hs-e", { "h", "x-hs-e", "e", NULL }, 4, "s (none) disagree" },
+        { "x-hs-f", { "h", "x-hs-f", "h", "strat-1", "s", "1", "e", NULL }, 8, "h (2 of them) s '1'" },
+    };
+    size_t n_cases = sizeof cases / sizeof cases[0];
+    char ids[8][48];
+    for (size_t i = 0; i < n_cases; i++)
+        xadd_fields(rc, key, cases[i].env_host, 1, &sig, cases[i].fields, cases[i].n, ids[i], sizeof ids[i]);
+    run_ms(500);
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(g_hostile_acted, 0);
+    assert_int_equal(s.refused, n_cases);
+    assert_int_equal(qh_metric_count(qh_metrics_counter(g_metrics, "bus_entries_refused_total", "", NULL, NULL)),
+                     (int64_t)n_cases);
+    assert_non_null(strstr(s.last_refusal, key));
+    assert_non_null(strstr(s.last_refusal, ids[n_cases - 1]));
+    assert_non_null(strstr(s.last_refusal, cases[n_cases - 1].says));
+    assert_true(s.last_refused_ms > 0);
+    for (size_t i = 0; i < n_cases; i++) {
+        char entry[160];
+        snprintf(entry, sizeof entry, "entry %s of %s refused: its fields", ids[i], key);
+        if (lines_with(log_path, entry, cases[i].says) != 1)
+            fail_msg("no one log line with '%s' and '%s'", entry, cases[i].says);
+    }
+
+    /* the envelope of the first, in an entry whose fields agree: acted on */
+    static const char *const agree[] = { "h", "x-hs-a", "s", "1", "e", NULL };
+    char id[48];
+    xadd_fields(rc, key, "x-hs-a", 1, &sig, agree, 6, id, sizeof id);
+    xadd_fields(rc, key, "x-hs-a", 1, &sig, agree, 6, id, sizeof id);   /* and a duplicate of it */
+    run_ms(500);
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(g_hostile_acted, 1);
+    assert_int_equal(s.refused, n_cases);
+    assert_int_equal(s.duplicates, 1);
+    assert_true(settle(ms, 1, 0, 5000));
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(s.pending, 0);   /* every one acknowledged: none comes back */
+    redisFree(rc);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+    qh_log_init(stderr, QH_LOG_INFO, false);
+    fclose(log);
+    qh_metrics_free(g_metrics);
+    g_metrics = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +538,7 @@ int main(void)
         cmocka_unit_test(a_dead_members_entries_are_claimed_once),
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
         cmocka_unit_test(hostile_entries_are_refused),
+        cmocka_unit_test(entries_whose_fields_disagree_with_their_envelope_are_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

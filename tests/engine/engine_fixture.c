@@ -24,7 +24,9 @@ static void load_engine(efx *f, void (*before_load)(qh_engine *e, void *ud), voi
     if (qh_engine_load(f->e, err, sizeof err) != 0) fail_msg("engine load: %s", err);
 }
 
-efx *efx_new(void)
+efx *efx_new(void) { return efx_new_with(""); }
+
+efx *efx_new_with(const char *extra)
 {
     efx *f = calloc(1, sizeof *f);
     assert_non_null(f);
@@ -40,9 +42,10 @@ efx *efx_new(void)
     qh_log_init(f->log, QH_LOG_INFO, false);
 
     const char *src = getenv("QTR_SOURCE_DIR");
-    char text[4096];
-    snprintf(text, sizeof text,
+    char text[8192];
+    int len = snprintf(text, sizeof text,
              "return {\n"
+             "%s\n"
              "  mode = 'paper',\n"
              "  state_dir = '%s/var',\n"
              "  plugin_path = { '%s' },\n"
@@ -56,7 +59,8 @@ efx *efx_new(void)
              "    { kind = 'dashboard', name = 'panel' },\n"
              "  },\n"
              "}\n",
-             f->dir, ENGINE_FIXTURE_DIR, src ? src : ".");
+             extra, f->dir, ENGINE_FIXTURE_DIR, src ? src : ".");
+    assert_true(len > 0 && (size_t)len < sizeof text);
     char err[512] = "";
     if (qh_config_load_string(text, "engine-test.lua", f->dir, &f->cfg, err, sizeof err) != 0)
         fail_msg("config: %s", err);
@@ -214,4 +218,25 @@ long long efx_metric(efx *f, const char *series)
     }
     free(b.data);
     return v;
+}
+
+void efx_open_policy_and_price(efx *f)
+{
+    static const char text[] =
+        "return { name = 'open',\n"
+        "  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,\n"
+        "             max_position_notional = '100000', max_order_notional = '100000',\n"
+        "             max_total_exposure = '100000', max_leverage = 5 },\n"
+        "  ess = { max_drawdown_pct = '10', daily_loss_pct = '5', max_consecutive_errors = 5,\n"
+        "          cooldown_minutes = 15, close_positions = true, alert_daily_drawdown_pct = '4' },\n"
+        "  judge = function(order, ctx) return 'allow' end }\n";
+    char path[128];
+    snprintf(path, sizeof path, "%s/open.lua", f->dir);
+    FILE *out = fopen(path, "w");
+    assert_non_null(out);
+    assert_true(fputs(text, out) >= 0);
+    assert_int_equal(fclose(out), 0);
+    qtr_policy_event pev;
+    assert_int_equal(qh_policy_load(f->e->policy, path, qh_clock_now_ms(f->e->clock), &pev), 0);
+    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
 }

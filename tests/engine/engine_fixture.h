@@ -25,6 +25,9 @@ typedef struct efx {
  * the exchange "rec", the risk plugin "approve", the strategy "quiet" and
  * the dashboard "panel", loaded but not started. */
 efx *efx_new(void);
+/* The same with more top-level keys of the config (Lua, each ending in a
+ * comma: "host_id = 'x', bus = { ... },"). */
+efx *efx_new_with(const char *extra);
 /* Another engine on the same state directory (a restart): the old one must
  * have been stopped with efx_stop_engine. before_load (may be NULL) runs after
  * the engine is created and before it loads (restores) from the store. */
@@ -56,6 +59,9 @@ qtr_order_intent efx_market_buy(const char *symbol);
 /* A candle at `price` from the exchange: the symbol has a price the
  * risk checks can value an order at. */
 void efx_price(efx *f, const char *symbol, qtr_dec price);
+/* A policy that allows every order at any confidence (for tests about the
+ * signal queue and intake, not the policy), and BTCUSDT priced at 100. */
+void efx_open_policy_and_price(efx *f);
 
 /* The value of one series in the engine's Prometheus text, e.g.
  * "qtr_plugin_events_refused_total{plugin=\"quiet\"}"; -1 if absent. */

@@ -28,29 +28,6 @@ static qtr_signal signal_at(double confidence)
     return s;
 }
 
-/* The host enforces the policy on every order: this test is about the
- * queue, so the policy takes any confidence, and BTCUSDT has a price. */
-static void open_policy_and_price(efx *f)
-{
-    static const char text[] =
-        "return { name = 'open',\n"
-        "  limits = { max_positions = 10, max_symbols = 10, min_confidence = 0,\n"
-        "             max_position_notional = '100000', max_order_notional = '100000',\n"
-        "             max_total_exposure = '100000', max_leverage = 5 },\n"
-        "  ess = { max_drawdown_pct = '10', daily_loss_pct = '5', max_consecutive_errors = 5,\n"
-        "          cooldown_minutes = 15, close_positions = true, alert_daily_drawdown_pct = '4' },\n"
-        "  judge = function(order, ctx) return 'allow' end }\n";
-    char path[128];
-    snprintf(path, sizeof path, "%s/open.lua", f->dir);
-    FILE *out = fopen(path, "w");
-    assert_non_null(out);
-    assert_true(fputs(text, out) >= 0);
-    assert_int_equal(fclose(out), 0);
-    qtr_policy_event pev;
-    assert_int_equal(qh_policy_load(f->e->policy, path, qh_clock_now_ms(f->e->clock), &pev), 0);
-    efx_price(f, "BTCUSDT", QTR_DEC_INT(100));
-}
-
 /* The confidences of the orders the exchange got, from index `from`. */
 static void sent_confidences(const fx_exchange *x, size_t from, double *out)
 {
@@ -61,7 +38,7 @@ static void sent_confidences(const fx_exchange *x, size_t from, double *out)
 static efx *started_with_open_policy(void)
 {
     efx *f = efx_new();
-    open_policy_and_price(f);
+    efx_open_policy_and_price(f);
     char err[256] = "";
     assert_int_equal(qh_engine_start(f->e, err, sizeof err), 0);
     return f;
