@@ -196,9 +196,11 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
     qh_busev ev;
     char err[200];
     if (!env || env->type != REDIS_REPLY_STRING || qh_busev_decode(env->str, env->len, &ev, err, sizeof err) != 0) {
-        c->st.undecodable++;
+        uint64_t n = ++c->st.undecodable;
         if (!env) snprintf(err, sizeof err, "no 'e' field");
-        qh_warn("bus", "undecodable entry %s of %s refused: %s", id, c->keys[stream], err);
+        if (qh_log_sampled(n))
+            qh_warn("bus", "undecodable entry %s of %s refused: %s (%" PRIu64 " undecodable so far)", id,
+                    c->keys[stream], err, n);
         set_error(c, err);
         return true;   /* it will never decode: do not let it come back */
     }
@@ -243,13 +245,17 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
         int64_t age = now_ms(c) - ev.ev.u.signal.time_ms;
         /* ahead by more than the bound: a clock that far off makes the age meaningless */
         if (age > c->o.max_age_ms || age < -c->o.max_age_ms) {
-            c->st.stale++;
+            uint64_t n = ++c->st.stale;
             count(c->m.stale, 1);
             qh_dedupe_admit(c->dedupe, ev.host_id, ev.seq);
-            qh_warn("bus", "signal %s#%" PRIu64 " (%s %s) refused: %s %" PRId64 " ms %s (max_age_ms %" PRId64 ")",
-                    ev.host_id, ev.seq, ev.ev.u.signal.symbol, qtr_side_name(ev.ev.u.signal.side),
-                    age > 0 ? "stale," : "from the future,", age > 0 ? age : -age, age > 0 ? "old" : "ahead",
-                    c->o.max_age_ms);
+            /* a backlog after an outage comes all at once: sampled too */
+            if (qh_log_sampled(n))
+                qh_warn("bus",
+                        "signal %s#%" PRIu64 " (%s %s) refused: %s %" PRId64 " ms %s (max_age_ms %" PRId64
+                        "; %" PRIu64 " stale so far)",
+                        ev.host_id, ev.seq, ev.ev.u.signal.symbol, qtr_side_name(ev.ev.u.signal.side),
+                        age > 0 ? "stale," : "from the future,", age > 0 ? age : -age, age > 0 ? "old" : "ahead",
+                        c->o.max_age_ms, n);
             return true;
         }
     }

@@ -530,6 +530,60 @@ static void entries_whose_fields_disagree_with_their_envelope_are_refused(void *
     g_metrics = NULL;
 }
 
+/* A flood of undecodable entries, or of stale signals (a backlog after an
+ * outage), is logged as refused entries are (bus/log_sample.h): lines for
+ * the first 20, then the 32nd, each with the count so far; every one is
+ * still counted and acknowledged. */
+static void floods_of_undecodable_and_stale_entries_are_sampled_in_the_log(void **state)
+{
+    (void)state;
+    fresh(30000);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    char log_path[128];
+    snprintf(log_path, sizeof log_path, "%s/consumer.log", g_dir);
+    FILE *log = fopen(log_path, "w");
+    assert_non_null(log);
+    setvbuf(log, NULL, _IOLBF, 0);
+    qh_log_init(log, QH_LOG_INFO, false);
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    enum { FLOOD = 40 };
+    for (int i = 0; i < FLOOD; i++) {
+        redisReply *r = redisCommand(rc, "XADD %s * e %b", key, "garbage", (size_t)7);
+        assert_non_null(r);
+        freeReplyObject(r);
+    }
+    qtr_event old = a_signal(qh_wall_ms() - 60000);   /* a minute old: max_age_ms is 5 s */
+    for (int i = 1; i <= FLOOD; i++) {
+        char seq[24], id[48];
+        snprintf(seq, sizeof seq, "%d", i);
+        const char *const fields[] = { "h", "x-backlog", "s", seq, "e", NULL };
+        xadd_fields(rc, key, "x-backlog", (uint64_t)i, &old, fields, 6, id, sizeof id);
+    }
+    run_ms(800);
+    assert_true(settle(ms, 1, 0, 5000));
+    qh_consumer_stats s;
+    qh_consumer_stats_get(ms[0].c, &s);
+    assert_int_equal(s.undecodable, FLOOD);
+    assert_int_equal(s.stale, FLOOD);
+    assert_int_equal(s.pending, 0);
+    assert_int_equal(g_hostile_acted, 0);
+    assert_int_equal(lines_with(log_path, "undecodable entry", NULL), 21);
+    assert_int_equal(lines_with(log_path, "(32 undecodable so far)", NULL), 1);
+    assert_int_equal(lines_with(log_path, "refused: stale,", NULL), 21);
+    assert_int_equal(lines_with(log_path, "x-backlog#32 ", "32 stale so far)"), 1);
+    redisFree(rc);
+    qh_consumer_free(ms[0].c);
+    event_base_free(g_base);
+    qh_log_init(stderr, QH_LOG_INFO, false);
+    fclose(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -539,6 +593,7 @@ int main(void)
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
         cmocka_unit_test(hostile_entries_are_refused),
         cmocka_unit_test(entries_whose_fields_disagree_with_their_envelope_are_refused),
+        cmocka_unit_test(floods_of_undecodable_and_stale_entries_are_sampled_in_the_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
