@@ -447,6 +447,58 @@ static void err_one_line(char *err, size_t errlen)
     memcpy(err, out, o + 1);
 }
 
+/* The text handed to the parser a line at a time (with its line break, one
+ * or two characters as Lua counts them), so that the line the parser is on
+ * is known when it fails with a message that names none. */
+typedef struct line_reader {
+    const char *p;
+    size_t left;
+    int line;        /* the line last handed over */
+    int next_line;
+} line_reader;
+
+static const char *read_line(lua_State *L, void *ud, size_t *size)
+{
+    (void)L;
+    line_reader *r = ud;
+    if (r->left == 0) {
+        *size = 0;
+        return NULL;
+    }
+    const char *start = r->p;
+    size_t n = 0;
+    while (n < r->left && start[n] != '\n' && start[n] != '\r') n++;
+    r->line = r->next_line;
+    if (n < r->left) {
+        char c = start[n++];
+        if (n < r->left && (start[n] == '\n' || start[n] == '\r') && start[n] != c) n++;
+        r->next_line++;
+    }
+    r->p += n;
+    r->left -= n;
+    *size = n;
+    return start;
+}
+
+/* Whether a Lua message opens with the chunk's name and a line, as Lua
+ * places it ("file.lua:3: ..."; a long name cut to "...tail.lua:3: ..."). */
+static bool names_a_line(const char *msg, const char *chunkname)
+{
+    size_t n = strlen(chunkname);
+    const char *p = NULL;
+    if (strncmp(msg, chunkname, n) == 0) {
+        p = msg + n;
+    } else if (strncmp(msg, "...", 3) == 0) {
+        for (const char *q = strchr(msg + 3, ':'); q && !p; q = strchr(q + 1, ':')) {
+            size_t k = (size_t)(q - (msg + 3));
+            if (k <= n && strncmp(msg + 3, chunkname + n - k, k) == 0) p = q;
+        }
+    }
+    if (!p || p[0] != ':' || p[1] < '0' || p[1] > '9') return false;
+    for (p++; *p >= '0' && *p <= '9'; p++) {}
+    return *p == ':';
+}
+
 int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char *chunkname,
                          char *err, size_t errlen)
 {
@@ -461,13 +513,20 @@ int qh_sandbox_load_text(qh_sandbox *sb, const char *buf, size_t len, const char
         size_t skip = nl ? (size_t)(nl - buf) : len;
         buf += skip, len -= skip;
     }
-    int rc = luaL_loadbufferx(sb->L, buf, len, name, "t");
+    line_reader r = { .p = buf, .left = len, .line = 1, .next_line = 1 };
+    int rc = lua_load(sb->L, read_line, &r, name, "t");
     if (rc == LUA_OK) return 0;
     const char *msg = lua_tostring(sb->L, -1);
     if (rc == LUA_ERRMEM)
         snprintf(err, errlen, "%s: memory limit exceeded (%zu bytes) while compiling", chunkname, sb->mem_limit);
     else if (msg && strstr(msg, "attempt to load a binary chunk"))
         snprintf(err, errlen, "%s: binary (precompiled) chunks are refused; give Lua source text", chunkname);
+    else if (msg && !names_a_line(msg, chunkname))
+        /* raised by Lua itself, not as a syntax error, so without a place:
+         * nesting deeper than the parser allows (a table constructor 300
+         * levels deep, "return ((((...))))") is "C stack overflow" */
+        snprintf(err, errlen, "%s:%d: %s%s", chunkname, r.line, msg,
+                 strstr(msg, "stack overflow") ? " (nested too deeply)" : "");
     else
         snprintf(err, errlen, "%s", msg ? msg : "unknown compile error");
     err_one_line(err, errlen);

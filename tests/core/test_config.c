@@ -92,6 +92,35 @@ static void syntax_and_runtime_errors_name_the_line(void **s)
     expect_error("return 42", "(top level)", "must return a table");
 }
 
+/* Nesting deeper than Lua's parser allows ("C stack overflow", raised with
+ * no place of its own) names the file and the line as a syntax error does. */
+static void deep_nesting_names_the_line(void **s)
+{
+    (void)s;
+    static const char *const nests[][2] = { { "{", "}" }, { "(", ")" } };
+    for (size_t i = 0; i < sizeof nests / sizeof nests[0]; i++) {
+        char text[4096] = "return {\n  plugins = {},\n  mode = ";
+        for (int k = 0; k < 300; k++) strcat(text, nests[i][0]);
+        strcat(text, i ? "'paper'" : "");
+        for (int k = 0; k < 300; k++) strcat(text, nests[i][1]);
+        strcat(text, ",\n}\n");
+        qh_config c;
+        assert_int_equal(load(text, &c), -1);
+        if (strncmp(err, "test.lua:3: ", 12) != 0 || !strstr(err, "stack overflow"))
+            fail_msg("nest %zu: '%s' lacks 'test.lua:3: ' / 'stack overflow'", i, err);
+    }
+    /* with Windows line ends too, and one opening a line from line 2 on:
+     * the line where the nesting became too deep */
+    char text[4096] = "-- a\r\nreturn\r\n";
+    for (int k = 0; k < 300; k++) strcat(text, "{\r\n");
+    for (int k = 0; k < 300; k++) strcat(text, "}\r\n");
+    qh_config c;
+    assert_int_equal(load(text, &c), -1);
+    if (!strstr(err, "stack overflow") || strncmp(err, "test.lua:", 9) != 0 || atoi(err + 9) < 150 ||
+        atoi(err + 9) > 250)
+        fail_msg("'%s': not a line of the nest (3..302) near the parser's limit of 200 levels", err);
+}
+
 static void unknown_and_mistyped_fields(void **s)
 {
     (void)s;
@@ -263,6 +292,7 @@ int main(void)
         cmocka_unit_test(full_config),
         cmocka_unit_test(defaults_load),
         cmocka_unit_test(syntax_and_runtime_errors_name_the_line),
+        cmocka_unit_test(deep_nesting_names_the_line),
         cmocka_unit_test(unknown_and_mistyped_fields),
         cmocka_unit_test(sandbox_stops_runaway_and_io),
         cmocka_unit_test(metatables_are_never_run),

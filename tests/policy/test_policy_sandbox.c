@@ -216,6 +216,38 @@ static void test_bom_and_hash_line_skipped(void **state)
     assert_true(pfx_contains(ev.error, where));
 }
 
+/* Nesting deeper than Lua's parser allows fails inside Lua with "C stack
+ * overflow" and no place of its own: the error still names the file and
+ * the line, as a syntax error does, through qh_policy_load and through
+ * qh_policy_check_file (qtr policy check). */
+static void test_deep_nesting_names_file_and_line(void **state)
+{
+    world *w = *state;
+    static const char *const nests[][2] = { { "{", "}" }, { "(", ")" }, { "(function() return ", " end)" } };
+    for (size_t i = 0; i < sizeof nests / sizeof nests[0]; i++) {
+        char prelude[8192] = "local a = 1\n-- the nest is on line 3\nlocal x = ";
+        for (int k = 0; k < 300; k++) strcat(prelude, nests[i][0]);
+        strcat(prelude, i ? "1" : "");
+        for (int k = 0; k < 300; k++) strcat(prelude, nests[i][1]);
+        char text[16384];
+        pfx_policy_text(text, sizeof text, prelude, NULL, NULL, NULL, NULL);
+        qtr_policy_event ev;
+        assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "deep.lua", text), 1000, &ev), -1);
+        char where[300];
+        snprintf(where, sizeof where, "%s:3: ", w->fx.path);
+        if (!pfx_contains(ev.error, where) || !pfx_contains(ev.error, "stack overflow"))
+            fail_msg("nest %zu: '%s' lacks '%s' / 'stack overflow'", i, ev.error, where);
+        char err[512];
+        assert_int_equal(qh_policy_check_file(w->fx.path, err, sizeof err), -1);
+        if (strncmp(err, where, strlen(where)) != 0) fail_msg("policy check, nest %zu: '%s' lacks '%s'", i, err, where);
+    }
+    /* a nest built while running is no parse error: the policy loads */
+    char text[8192];
+    pfx_policy_text(text, sizeof text, "local t = {} for i = 1, 1000 do t = { t } end", NULL, NULL, NULL, NULL);
+    qtr_policy_event ev;
+    assert_int_equal(qh_policy_load(w->p, pfx_write(&w->fx, "built.lua", text), 1000, &ev), 0);
+}
+
 static void test_plain_code_still_works(void **state)
 {
     world *w = *state;
@@ -418,6 +450,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_debug_and_collectgarbage_absent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_code_still_works, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bom_and_hash_line_skipped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deep_nesting_names_file_and_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_cannot_change_what_next_call_sees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_judge_errors_name_file_and_line, setup, teardown),
         cmocka_unit_test(test_allocator_recycles_and_counts),
