@@ -50,4 +50,14 @@ static int dispatch(int argc, char **argv)
     return qh_usage_unknown_command("", cmd);
 }
 
-int main(int argc, char **argv) { return qh_cli_finish_stdout(dispatch(argc, argv)); }
+int main(int argc, char **argv)
+{
+    /* Before anything opens a file: a standard descriptor left closed
+     * (`qtr ... >&-`) would be the next file's number, and what is meant
+     * for stdout or stderr would be written into a report or a store copy. */
+    if (qh_cli_std_fds_open() != 0) {
+        fprintf(stderr, "qtr: standard input, output or error is closed and /dev/null cannot be opened in its place\n");
+        return 1;
+    }
+    return qh_cli_finish_stdout(dispatch(argc, argv));
+}

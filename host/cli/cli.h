@@ -6,7 +6,9 @@
 #ifndef QH_CLI_H
 #define QH_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "core/config.h"
 
@@ -45,11 +47,51 @@ int qh_cli_finish_stdout(int rc);
 
 /* A new empty file $TMPDIR/qtr-STEM-XXXXXX (/tmp without TMPDIR), its name
  * in path: the open descriptor, or -1 with "temporary file in DIR: reason"
- * in err. */
-int qh_cli_mkstemp(const char *stem, char *path, size_t pathlen, char *err, size_t errlen);
+ * in err. With `what` not 0 the name is also registered with qh_cli_tmp_add
+ * (id in *tmp_id, 0 if not), with no moment where a signal could leave the
+ * file behind unregistered. */
+int qh_cli_mkstemp(const char *stem, unsigned what, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen);
+/* The folder qh_cli_mkstemp makes its files in, for messages. */
+const char *qh_cli_tmpdir(void);
+
+/* Standard input, output and error that the caller left closed (`qtr ...
+ * >&-`) are opened on /dev/null, read-only: the next file qtr opens can
+ * never become one of them (a report, a trade store copy written with what
+ * was meant for stdout or stderr), and a write meant for them still fails
+ * (EBADF), so a lost standard output is still exit 1. Called first thing
+ * in main(); -1 if one could not be filled (qtr must not run then). */
+int qh_cli_std_fds_open(void);
+/* Whether descriptor fd (0, 1 or 2) was closed when qtr started: "-" and
+ * /dev/stdout name no open descriptor then. */
+bool qh_cli_std_was_closed(int fd);
+
+/* Temporary files removed when SIGINT, SIGTERM or SIGHUP ends the command
+ * (tmp_files.c): the handler unlinks the names registered here, prepared
+ * in advance, and dies of the same signal. What a name covers: */
+#define QH_TMP_FILE   1u   /* the file itself */
+#define QH_TMP_DB     2u   /* a SQLite database: the file, -journal, -wal and -shm */
+#define QH_TMP_BACKUP 4u   /* what qh_store_backup_file writes before its rename: PATH.partial and its journal */
+/* Install the handler (once); a signal ignored by whoever started qtr
+ * stays ignored. */
+void qh_cli_tmp_on_signals(void);
+/* Register path: an id for qh_cli_tmp_forget, or 0 if it could not be
+ * (too many, or a name too long to hold). */
+int qh_cli_tmp_add(const char *path, unsigned what);
+/* The files are gone or kept for good (renamed into place): no longer
+ * removed on a signal. 0 is ignored. */
+void qh_cli_tmp_forget(int id);
+/* Block (and restore) those signals on this thread around creating a file
+ * and registering it. */
+void qh_cli_tmp_hold(sigset_t *saved);
+void qh_cli_tmp_release(const sigset_t *saved);
 /* Remove a SQLite file and the journals beside it (-wal, -shm, -journal);
  * a failure other than "not there" is one line on stderr after who. */
 void qh_cli_remove_db(const char *path, const char *who);
+
+/* Every occurrence of the text `from` in err replaced by `to` (cut to
+ * errlen): the messages of a step that worked on a temporary copy name
+ * what the user gave instead of the copy. */
+void qh_cli_err_rename(char *err, size_t errlen, const char *from, const char *to);
 
 /* Load -c FILE or the given built-in text; prints the error. */
 int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_config *cfg);

@@ -17,51 +17,57 @@
 
 #include "store/store.h"
 
-/* Copy the file at path to fd, to the end. 0, or -1 with errno. */
+/* Copy the file at path to fd, to the end. 0; -1 with errno when the file
+ * could not be read, -2 with errno when fd could not be written. */
 static int copy_to(const char *path, int fd)
 {
     int in = open(path, O_RDONLY | O_CLOEXEC);
     if (in < 0) return -1;
     char buf[65536];
     ssize_t n;
-    while ((n = read(in, buf, sizeof buf)) != 0) {
+    int rc = 0;
+    while (rc == 0 && (n = read(in, buf, sizeof buf)) != 0) {
         if (n < 0 && errno == EINTR) continue;
-        if (n < 0) break;
+        if (n < 0) { rc = -1; break; }
         for (ssize_t off = 0; off < n;) {
             ssize_t w = write(fd, buf + off, (size_t)(n - off));
             if (w < 0 && errno == EINTR) continue;
-            if (w < 0) { n = -1; break; }
+            if (w < 0) { rc = -2; break; }
             off += w;
         }
-        if (n < 0) break;
     }
     int e = errno;
     close(in);
     errno = e;
-    return n < 0 ? -1 : 0;
+    return rc;
 }
 
 /* A backup to a stream: made in a temporary file first, so the stream gets
  * one consistent copy or nothing. */
 static int backup_to_stream(const char *src, int fd, const char *dest, char *err, size_t errlen)
 {
-    char tmp[PATH_MAX];
-    int t = qh_cli_mkstemp("backup", tmp, sizeof tmp, err, errlen);
+    char tmp[PATH_MAX], where[PATH_MAX + 64];
+    int tmp_id;
+    /* removed on SIGINT/SIGTERM/SIGHUP too, with its .partial and journals */
+    int t = qh_cli_mkstemp("backup", QH_TMP_DB | QH_TMP_BACKUP, &tmp_id, tmp, sizeof tmp, err, errlen);
     if (t < 0) return 1;
     close(t);
     unlink(tmp);   /* the backup refuses an existing destination */
-    int rc = qh_store_backup_file(src, tmp, err, errlen) == 0 ? 0 : 1;
+    /* its errors name the store and where the copy was made, not a name the user never saw */
+    snprintf(where, sizeof where, "a temporary copy in %s", qh_cli_tmpdir());
+    int rc = qh_store_backup_file_as(src, tmp, where, err, errlen) == 0 ? 0 : 1;
     /* a reader gone early (| head) is EPIPE and one line, not a SIGPIPE that
      * kills us before the temporary copy is removed */
     struct sigaction ignore = { .sa_handler = SIG_IGN }, old;
     sigemptyset(&ignore.sa_mask);
     sigaction(SIGPIPE, &ignore, &old);
-    if (rc == 0 && copy_to(tmp, fd) != 0) {
-        snprintf(err, errlen, "%s: %s", dest, strerror(errno));
-        rc = 1;
-    }
+    int copied = rc == 0 ? copy_to(tmp, fd) : 0;
+    if (copied == -2) snprintf(err, errlen, "%s: %s", dest, strerror(errno));
+    else if (copied == -1) snprintf(err, errlen, "%s: reading %s: %s", dest, where, strerror(errno));
+    if (copied != 0) rc = 1;
     sigaction(SIGPIPE, &old, NULL);
     qh_cli_remove_db(tmp, "backup");
+    qh_cli_tmp_forget(tmp_id);
     return rc;
 }
 
@@ -81,6 +87,9 @@ int qh_cmd_backup(int argc, char **argv)
         fprintf(stderr, "qtr backup: DEST is required (see qtr backup --help)\n");
         return 2;
     }
+    /* SIGINT, SIGTERM or SIGHUP during the copy: no DEST.partial or
+     * temporary copy left behind */
+    qh_cli_tmp_on_signals();
     qh_common_log_init(&o, "warn");
     qh_config cfg;
     if (qh_common_load_config(&o, qh_config_default_run(), &cfg) != 0) return 2;
@@ -111,7 +120,9 @@ int qh_cmd_backup(int argc, char **argv)
             rc = 1;
         }
     } else {
-        rc = qh_store_backup_file(src, d.path, err, sizeof err) == 0 ? 0 : 1;
+        int partial_id = qh_cli_tmp_add(d.path, QH_TMP_BACKUP);   /* DEST.partial, never DEST */
+        rc = qh_store_backup_file_as(src, d.path, dest, err, sizeof err) == 0 ? 0 : 1;
+        qh_cli_tmp_forget(partial_id);
     }
     if (rc != 0) fprintf(stderr, "qtr backup: %s\n", err);
     else fprintf(d.stream_fd >= 0 ? stderr : stdout, "backup of %s written to %s\n", src, dest);

@@ -27,6 +27,9 @@ int qh_cmd_export(int argc, char **argv)
         if (!qh_usage_value_once(argc, argv, &i, "export-trades", &out_path)) return 2;
     }
     if (!out_path) out_path = "-";
+    /* SIGINT, SIGTERM or SIGHUP: neither the snapshot nor --out's temporary
+     * file left behind */
+    qh_cli_tmp_on_signals();
     /* a reader gone early (--out - | head) is EPIPE and one line, not a
      * SIGPIPE that kills us before the snapshot is removed */
     signal(SIGPIPE, SIG_IGN);
@@ -38,7 +41,7 @@ int qh_cmd_export(int argc, char **argv)
         qh_config_free(&cfg);
         return 2;
     }
-    char src[600], snap[PATH_MAX], err[PATH_MAX + 200];
+    char src[600], snap[PATH_MAX], where[PATH_MAX + 64], err[PATH_MAX + 200];
     qh_config_resolve(&cfg, cfg.store.path, src, sizeof src);
     qh_config_free(&cfg);
     if (access(src, R_OK) != 0) {
@@ -50,7 +53,8 @@ int qh_cmd_export(int argc, char **argv)
         fprintf(stderr, "qtr export-trades: --out %s\n", err);
         return 2;
     }
-    int fd = qh_cli_mkstemp("export", snap, sizeof snap, err, sizeof err);
+    int snap_id;
+    int fd = qh_cli_mkstemp("export", QH_TMP_DB | QH_TMP_BACKUP, &snap_id, snap, sizeof snap, err, sizeof err);
     if (fd < 0) {
         fprintf(stderr, "qtr export-trades: %s\n", err);
         qh_out_abort(&out);
@@ -60,18 +64,29 @@ int qh_cmd_export(int argc, char **argv)
     unlink(snap);   /* the backup refuses an existing destination */
     int rc = 1;
     qh_store *st = NULL;
-    if (qh_store_backup_file(src, snap, err, sizeof err) != 0) {
+    /* Errors name the store the user configured, never the snapshot: the
+     * copy's own failures as "a temporary copy in DIR", the snapshot's
+     * content (not a qtr store, a newer schema) as the store's. */
+    snprintf(where, sizeof where, "a temporary copy in %s", qh_cli_tmpdir());
+    if (qh_store_backup_file_as(src, snap, where, err, sizeof err) != 0) {
         fprintf(stderr, "qtr export-trades: %s\n", err);
         goto done;
     }
     st = qh_store_open(snap, NULL, err, sizeof err);
-    if (!st) { fprintf(stderr, "qtr export-trades: %s\n", err); goto done; }
+    if (!st) {
+        qh_cli_err_rename(err, sizeof err, snap, src);
+        fprintf(stderr, "qtr export-trades: %s\n", err);
+        goto done;
+    }
     errno = 0;
     if (qh_store_export_trades_csv(st, out.f, err, sizeof err) != QTR_OK) {
         int e = errno;
         /* a failed write is the output's (a closed pipe, a full disk), not the snapshot's */
         if (ferror(out.f)) fprintf(stderr, "qtr export-trades: --out %s: %s\n", out_path, e ? strerror(e) : "write failed");
-        else fprintf(stderr, "qtr export-trades: %s\n", err);
+        else {
+            qh_cli_err_rename(err, sizeof err, snap, src);
+            fprintf(stderr, "qtr export-trades: %s\n", err);
+        }
         goto done;
     }
     if (qh_out_commit(&out, err, sizeof err) != 0) {   /* never a half-written file */
@@ -83,5 +98,6 @@ done:
     qh_out_abort(&out);
     if (st) qh_store_close(st);
     qh_cli_remove_db(snap, "export-trades");   /* its -wal and -shm too */
+    qh_cli_tmp_forget(snap_id);
     return rc;
 }

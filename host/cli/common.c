@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,13 +59,38 @@ int qh_common_load_config(const qh_common_opts *o, const char *builtin, qh_confi
     return 0;
 }
 
+/* bit fd set: standard descriptor fd was closed when qtr started */
+static unsigned std_closed;
+
+int qh_cli_std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF) continue;
+        /* read-only, so a write to it fails as to the closed descriptor; not
+         * close-on-exec, so a child (a sweep's) finds it taken as well */
+        int n = open("/dev/null", O_RDONLY);
+        if (n < 0) n = open("/", O_RDONLY | O_DIRECTORY);   /* no /dev here: any descriptor that holds the place */
+        if (n < 0) return -1;
+        if (n != fd) {   /* the lowest free descriptor is fd, so never; but never a guess either */
+            int d = dup2(n, fd);
+            close(n);
+            if (d != fd) return -1;
+        }
+        std_closed |= 1u << fd;
+    }
+    return 0;
+}
+
+bool qh_cli_std_was_closed(int fd) { return fd >= 0 && fd <= 2 && (std_closed & (1u << fd)); }
+
 int qh_cli_finish_stdout(int rc)
 {
     errno = 0;
     bool failed = fflush(stdout) != 0 || ferror(stdout);
     int e = errno;
-    /* A stdout closed by the shell (>&-) that nothing was written to fails
-     * only in fclose, with EBADF: no output was lost, so not a failure. */
+    /* A stdout closed by the shell (>&-) is /dev/null opened read-only
+     * (qh_cli_std_fds_open): what was written to it failed above, and
+     * nothing written is no failure. */
     if (fclose(stdout) != 0 && !failed && errno != EBADF) {
         failed = true;
         e = errno;
@@ -74,13 +100,24 @@ int qh_cli_finish_stdout(int rc)
     return rc ? rc : 1;
 }
 
-int qh_cli_mkstemp(const char *stem, char *path, size_t pathlen, char *err, size_t errlen)
+const char *qh_cli_tmpdir(void)
 {
     const char *tmpdir = getenv("TMPDIR");
-    const char *dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+    return tmpdir && *tmpdir ? tmpdir : "/tmp";
+}
+
+int qh_cli_mkstemp(const char *stem, unsigned what, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen)
+{
+    const char *dir = qh_cli_tmpdir();
     int w = snprintf(path, pathlen, "%s/qtr-%s-XXXXXX", dir, stem);
+    if (tmp_id) *tmp_id = 0;
+    sigset_t saved;
+    qh_cli_tmp_hold(&saved);   /* a signal now is handled once the name is registered */
     int fd = w > 0 && (size_t)w < pathlen ? mkstemp(path) : (errno = ENAMETOOLONG, -1);
-    if (fd < 0) snprintf(err, errlen, "temporary file in %s: %s", dir, strerror(errno));
+    int e = errno;
+    if (fd >= 0 && what && tmp_id) *tmp_id = qh_cli_tmp_add(path, what);
+    qh_cli_tmp_release(&saved);
+    if (fd < 0) snprintf(err, errlen, "temporary file in %s: %s", dir, strerror(e));
     return fd;
 }
 
@@ -92,4 +129,24 @@ void qh_cli_remove_db(const char *path, const char *who)
         snprintf(p, sizeof p, "%s%s", path, ext[i]);
         if (unlink(p) != 0 && errno != ENOENT) fprintf(stderr, "qtr %s: could not remove %s: %s\n", who, p, strerror(errno));
     }
+}
+
+void qh_cli_err_rename(char *err, size_t errlen, const char *from, const char *to)
+{
+    size_t flen = strlen(from), tlen = strlen(to);
+    if (!flen || !errlen) return;
+    char out[2048];
+    size_t o = 0;
+    for (const char *p = err; *p && o + 1 < sizeof out;) {
+        if (strncmp(p, from, flen) == 0) {
+            size_t n = tlen < sizeof out - 1 - o ? tlen : sizeof out - 1 - o;
+            memcpy(out + o, to, n);
+            o += n;
+            p += flen;
+        } else {
+            out[o++] = *p++;
+        }
+    }
+    out[o] = '\0';
+    snprintf(err, errlen, "%s", out);
 }

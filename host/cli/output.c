@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/cli.h"
+
 /* "-" and the names of an already open descriptor: the descriptor's number,
  * or -1. Reopening them would truncate or replace a file the shell opened
  * for us (`qtr ... --json /dev/stdout > f`), or fail on a pipe. */
@@ -23,6 +25,15 @@ static int fd_name(const char *path)
     char *end;
     long n = strtol(num, &end, 10);
     return *end || n > 1 << 20 ? -1 : (int)n;
+}
+
+/* The descriptor a name gives, or -1 if it was closed: one of 0, 1 and 2
+ * left closed by the caller holds /dev/null in its place (main.c), which
+ * is still no output. */
+static int open_fd_of(int n)
+{
+    if (qh_cli_std_was_closed(n)) return -1;
+    return fcntl(n, F_DUPFD_CLOEXEC, 3);
 }
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -92,7 +103,7 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
     if (strlen(path) >= PATH_MAX) return fail(err, errlen, "%.200s...: path too long", path);
     int n = fd_name(path);
     if (n >= 0) {
-        int fd = fcntl(n, F_DUPFD_CLOEXEC, 3);
+        int fd = open_fd_of(n);
         if (fd < 0) return fail(err, errlen, "%s: not an open descriptor", path);
         d->stream_fd = fd;
         stream_name(d, path);
@@ -125,6 +136,15 @@ int qh_out_resolve(const char *path, qh_out_dest *d, char *err, size_t errlen)
     return set_file(d, real, path, err, errlen);
 }
 
+/* The temporary file is gone (removed, or renamed into place): no longer ours. */
+static void drop_tmp(qh_out *o, bool remove)
+{
+    if (remove && o->tmp[0]) unlink(o->tmp);
+    qh_cli_tmp_forget(o->tmp_id);
+    o->tmp_id = 0;
+    o->tmp[0] = '\0';
+}
+
 /* A new file beside the target, named so that it is recognisably ours. */
 static int open_tmp(qh_out *o, char *err, size_t errlen)
 {
@@ -137,26 +157,31 @@ static int open_tmp(qh_out *o, char *err, size_t errlen)
     for (unsigned attempt = 0; attempt < 100; attempt++) {
         int w = snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.tmp-%d-%u", dirlen, target, base, (int)getpid(), attempt);
         if (w < 0 || (size_t)w >= sizeof o->tmp) return fail(err, errlen, "%s: path too long", target);
+        /* registered as it is made: a command that removes its temporary
+         * files on a signal (qh_cli_tmp_on_signals) removes this one too */
+        sigset_t saved;
+        qh_cli_tmp_hold(&saved);
         int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd < 0 && errno == EEXIST) continue;
+        int open_errno = errno;
+        if (fd >= 0) o->tmp_id = qh_cli_tmp_add(o->tmp, QH_TMP_FILE);
+        qh_cli_tmp_release(&saved);
+        if (fd < 0 && open_errno == EEXIST) continue;
         if (fd < 0) {
             o->tmp[0] = '\0';
-            return fail(err, errlen, "%s: %s", target, strerror(errno));
+            return fail(err, errlen, "%s: %s", target, strerror(open_errno));
         }
         /* the replacement keeps what the file was: its mode, and for root its owner */
         if (exists && (fchmod(fd, old.st_mode & 07777) != 0 ||
                        (geteuid() == 0 && fchown(fd, old.st_uid, old.st_gid) != 0))) {
             int e = errno;
             close(fd);
-            unlink(o->tmp);
-            o->tmp[0] = '\0';
+            drop_tmp(o, true);
             return fail(err, errlen, "%s: %s", target, strerror(e));
         }
         o->f = fdopen(fd, "w");
         if (!o->f) {
             close(fd);
-            unlink(o->tmp);
-            o->tmp[0] = '\0';
+            drop_tmp(o, true);
             return fail(err, errlen, "%s: out of memory", target);
         }
         return 0;
@@ -238,11 +263,10 @@ int qh_out_commit(qh_out *o, char *err, size_t errlen)
     if (!is_file) return e ? fail(err, errlen, "%s: %s", shown, strerror(e)) : 0;
     if (!e && rename(o->tmp, o->dest.path) != 0) e = errno;
     if (e) {
-        unlink(o->tmp);
-        o->tmp[0] = '\0';
+        drop_tmp(o, true);
         return fail(err, errlen, "%s: %s; not replaced", shown, strerror(e));
     }
-    o->tmp[0] = '\0';
+    drop_tmp(o, false);   /* renamed: the target now, never removed */
     if (fsync_folder_of(o->dest.path) != 0)   /* the rename itself is durable only then */
         return fail(err, errlen, "%s: fsync of its folder: %s", shown, strerror(errno));
     return 0;
@@ -254,14 +278,14 @@ void qh_out_abort(qh_out *o)
     if (o->held_for) fclose(o->held_for);
     o->f = o->held_for = NULL;
     o->dest.stream_fd = -1;
-    if (o->tmp[0]) unlink(o->tmp);
-    o->tmp[0] = '\0';
+    drop_tmp(o, true);
 }
 
 bool qh_out_is_stdout(const qh_out *o)
 {
     FILE *stream = o->held_for ? o->held_for : o->f;
-    if (!stream || o->tmp[0]) return false;
+    /* a closed stdout holds /dev/null in its place: no stream is it */
+    if (!stream || o->tmp[0] || qh_cli_std_was_closed(1)) return false;
     struct stat a, b;
     return fstat(fileno(stream), &a) == 0 && fstat(1, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }

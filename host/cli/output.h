@@ -38,6 +38,7 @@ typedef struct qh_out {
     FILE *f;                  /* write the output here */
     qh_out_dest dest;
     char tmp[PATH_MAX];       /* the temporary beside dest.path, or "" */
+    int tmp_id;               /* tmp's qh_cli_tmp_add id (removed on a signal), or 0 */
     FILE *held_for;           /* qh_out_open_held on a stream: f is a temporary copied here at commit */
 } qh_out;
 

@@ -295,8 +295,15 @@ int qh_store_reconcile(qh_store *st, const qtr_order_update *orders, size_t n_or
  * server's writer is never held up for long (WAL: the backup reads one
  * consistent snapshot while the writer goes on). Writes `dest_path`.partial,
  * syncs it and renames it to dest_path; refuses an existing dest_path.
+ * Its errors name dest_path, never the .partial: an interrupted backup's
+ * .partial is removed (and one left by a crash is replaced by the next).
  */
+#define QH_STORE_BACKUP_SUFFIX ".partial"
 int qh_store_backup_file(const char *src_path, const char *dest_path, char *err, size_t errlen);
+/* The same, the errors naming the destination dest_name ("a temporary
+ * copy in /tmp" for a copy the user never named). */
+int qh_store_backup_file_as(const char *src_path, const char *dest_path, const char *dest_name, char *err,
+                            size_t errlen);
 int qh_store_backup(qh_store *st, const char *dest_path, char *err, size_t errlen);
 
 /* Every stored fill as CSV, oldest first: a header line, then

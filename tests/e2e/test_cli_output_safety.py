@@ -9,6 +9,10 @@
 - a failed write to standard output (/dev/full, a closed stdout) is exit 1
   with a line naming "standard output", for every command
 - --trades - shows nothing of a run that a bad row further on makes void
+- standard input, output or error closed by the caller (`>&-`): no file qtr
+  opens takes its number, so a report gets only its own bytes (not the
+  trades meant for stdout, not the log meant for stderr); "-" still names no
+  open descriptor (exit 2), and a failed stdout is still exit 1
 """
 import os
 import shutil
@@ -108,6 +112,62 @@ def stdout_failures():
     shutil.rmtree(d)
 
 
+def run_with_closed(fds, args, cwd):
+    """qtr args with the descriptors fds closed (as `>&-`, `2>&-`, `<&-` do);
+    stderr is captured unless it is one of them. Returns (exit code, stderr)."""
+    def close_them():
+        for fd in fds:
+            os.close(fd)
+    p = subprocess.run([QTR] + args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                       text=True, timeout=60, cwd=cwd, preexec_fn=close_them)
+    return p.returncode, p.stderr
+
+
+def closed_std_fds():
+    d = tempfile.mkdtemp(prefix="qtr_closed_fd_")
+    head(os.path.join(d, "XRPUSDT-a.csv"), 600)
+    bt = ["backtest", "--data", "XRPUSDT-a.csv"]
+    rc, _, err = run(bt + ["--json", "ref.json", "--quiet"], cwd=d)
+    if not check(rc == 0, f"the reference report: exit {rc}, {err!r}"):
+        return
+    want = content(os.path.join(d, "ref.json"))
+
+    def report_is_whole(what):
+        path = os.path.join(d, "r.json")
+        got = content(path) if os.path.exists(path) else None
+        check(got == want, f"{what}: r.json holds the report and only it: "
+                           f"{None if got is None else got[:80]!r}")
+        if os.path.exists(path):
+            os.unlink(path)
+
+    # stdout closed: `--trades -` names no open descriptor (the report's temporary file took fd 1 and got
+    # the trades, exit 0); refused before anything is written
+    rc, err = run_with_closed([1], bt + ["--json", "r.json", "--trades", "-", "--quiet"], d)
+    check(rc == 2 and err.count("\n") == 1 and "--trades -: not an open descriptor" in err,
+          f"--trades - with stdout closed: exit {rc}, {err!r}")
+    check(not os.path.exists(os.path.join(d, "r.json")), "--trades - with stdout closed: r.json written")
+    for opt in ("--json", "--html", "--trades"):
+        rc, err = run_with_closed([1], bt + [opt, "/dev/stdout", "--quiet"], d)
+        check(rc == 2 and f"{opt} /dev/stdout: not an open descriptor" in err, f"{opt} /dev/stdout, closed: {rc} {err!r}")
+    # stdout closed, the report table written to it: exit 1 naming standard output, the JSON whole
+    rc, err = run_with_closed([1], bt + ["--json", "r.json"], d)
+    check(rc == 1 and "standard output" in err, f"the table to a closed stdout: exit {rc}, {err!r}")
+    report_is_whole("stdout closed")
+    # stderr closed while logging: the log lines went into the report (exit 0, a broken JSON)
+    rc, _ = run_with_closed([2], bt + ["--json", "r.json", "--quiet", "--log-level", "info"], d)
+    check(rc == 0, f"stderr closed: exit {rc}")
+    report_is_whole("stderr closed, logging at info")
+    # stdin closed, and all three
+    rc, err = run_with_closed([0], bt + ["--json", "r.json", "--quiet"], d)
+    check(rc == 0, f"stdin closed: exit {rc}, {err!r}")
+    report_is_whole("stdin closed")
+    rc, _ = run_with_closed([0, 1, 2], bt + ["--json", "r.json", "--log-level", "info"], d)
+    check(rc == 1, f"stdin, stdout and stderr closed, the table written: exit {rc}")
+    report_is_whole("all three closed")
+    check(sorted(os.listdir(d)) == ["XRPUSDT-a.csv", "ref.json"], f"left behind: {os.listdir(d)}")
+    shutil.rmtree(d)
+
+
 def trades_stream_withheld():
     d = tempfile.mkdtemp(prefix="qtr_trades_")
     late = os.path.join(d, "XRPUSDT-late.csv")
@@ -131,6 +191,7 @@ def main():
     same_file()
     sweep_bad_data()
     stdout_failures()
+    closed_std_fds()
     trades_stream_withheld()
     finish()
 

@@ -144,11 +144,41 @@ static void test_export_csv(void **state)
     sf_rmtree(dir);
 }
 
+/* A backup's errors name the destination it was given (or the name the
+ * caller gives it: "a temporary copy in DIR" for a snapshot the user never
+ * named), never the DEST.partial it writes first. */
+static void test_backup_errors_name_the_destination(void **state)
+{
+    (void)state;
+    char *dir = sf_tmpdir();
+    char *path = sf_path(dir, "live.db");
+    char err[512] = "";
+    qh_store *st = qh_store_open(path, NULL, err, sizeof err);
+    assert_non_null(st);
+    assert_int_equal(qh_store_close(st), QTR_OK);
+    char *dest = sf_path(dir, "no-such-folder/copy.db");
+    assert_int_equal(qh_store_backup_file(path, dest, err, sizeof err), QTR_EIO);
+    if (!strstr(err, dest) || strstr(err, ".partial") || !strstr(err, "cannot create"))
+        fail_msg("'%s' does not name %s (and only it)", err, dest);
+    assert_int_equal(qh_store_backup_file_as(path, dest, "a temporary copy in /nowhere", err, sizeof err), QTR_EIO);
+    if (!strstr(err, "a temporary copy in /nowhere") || strstr(err, "no-such-folder") || strstr(err, ".partial"))
+        fail_msg("'%s' does not name the destination as given", err);
+    /* and a good one still works, named or not */
+    char *copy = sf_path(dir, "copy.db");
+    assert_int_equal(qh_store_backup_file_as(path, copy, "the copy", err, sizeof err), QTR_OK);
+    assert_int_equal(sf_sql_int(copy, "PRAGMA user_version"), QH_STORE_SCHEMA_VERSION);
+    free(copy);
+    free(dest);
+    free(path);
+    sf_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backup_while_writing),
         cmocka_unit_test(test_export_csv),
+        cmocka_unit_test(test_backup_errors_name_the_destination),
     };
     return cmocka_run_group_tests_name("store_backup", tests, NULL, NULL);
 }
