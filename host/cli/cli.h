@@ -45,13 +45,21 @@ void qh_common_log_init(const qh_common_opts *o, const char *default_level);
  * status: rc, or 1 if rc was 0 and standard output failed. */
 int qh_cli_finish_stdout(int rc);
 
-/* A new empty file $TMPDIR/qtr-STEM-XXXXXX (/tmp without TMPDIR), its name
- * in path: the open descriptor, or -1 with "temporary file in DIR: reason"
- * in err. With `what` not 0 the name is also registered with qh_cli_tmp_add
- * (id in *tmp_id, 0 if not), with no moment where a signal could leave the
- * file behind unregistered. */
-int qh_cli_mkstemp(const char *stem, unsigned what, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen);
-/* The folder qh_cli_mkstemp makes its files in, for messages. */
+/* A private folder $TMPDIR/qtr-STEM-XXXXXX (/tmp without TMPDIR; mode
+ * 0700, made by mkdtemp) and in path the name of a database in it that
+ * does not exist yet: a copy of the trade store goes there. Nothing in the
+ * shared temporary folder is ever unlinked and made again by name, so no
+ * other user can put a link where the copy (or its .partial) will be
+ * written. The folder and every file qh_store_backup_file and SQLite make
+ * beside the database are registered with qh_cli_tmp_add (id in *tmp_id,
+ * 0 if not) with no moment where a signal could leave them unregistered.
+ * 0, or -1 with "temporary folder in DIR: reason" in err. Undo with
+ * qh_cli_private_copy_remove. */
+int qh_cli_private_copy(const char *stem, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen);
+/* Remove the database, its journals and .partial, and the folder; who
+ * names the command in a line on stderr if one cannot be. */
+void qh_cli_private_copy_remove(const char *path, int tmp_id, const char *who);
+/* The folder qh_cli_private_copy makes its folders in, for messages. */
 const char *qh_cli_tmpdir(void);
 
 /* Standard input, output and error that the caller left closed (`qtr ...
@@ -71,6 +79,7 @@ bool qh_cli_std_was_closed(int fd);
 #define QH_TMP_FILE   1u   /* the file itself */
 #define QH_TMP_DB     2u   /* a SQLite database: the file, -journal, -wal and -shm */
 #define QH_TMP_BACKUP 4u   /* what qh_store_backup_file writes before its rename: PATH.partial and its journal */
+#define QH_TMP_FOLDER 8u   /* the folder holding PATH, removed (rmdir) after the files */
 /* Install the handler (once); a signal ignored by whoever started qtr
  * stays ignored. */
 void qh_cli_tmp_on_signals(void);

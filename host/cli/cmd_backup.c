@@ -49,10 +49,7 @@ static int backup_to_stream(const char *src, int fd, const char *dest, char *err
     char tmp[PATH_MAX], where[PATH_MAX + 64];
     int tmp_id;
     /* removed on SIGINT/SIGTERM/SIGHUP too, with its .partial and journals */
-    int t = qh_cli_mkstemp("backup", QH_TMP_DB | QH_TMP_BACKUP, &tmp_id, tmp, sizeof tmp, err, errlen);
-    if (t < 0) return 1;
-    close(t);
-    unlink(tmp);   /* the backup refuses an existing destination */
+    if (qh_cli_private_copy("backup", &tmp_id, tmp, sizeof tmp, err, errlen) != 0) return 1;
     /* its errors name the store and where the copy was made, not a name the user never saw */
     snprintf(where, sizeof where, "a temporary copy in %s", qh_cli_tmpdir());
     int rc = qh_store_backup_file_as(src, tmp, where, err, errlen) == 0 ? 0 : 1;
@@ -66,8 +63,7 @@ static int backup_to_stream(const char *src, int fd, const char *dest, char *err
     else if (copied == -1) snprintf(err, errlen, "%s: reading %s: %s", dest, where, strerror(errno));
     if (copied != 0) rc = 1;
     sigaction(SIGPIPE, &old, NULL);
-    qh_cli_remove_db(tmp, "backup");
-    qh_cli_tmp_forget(tmp_id);
+    qh_cli_private_copy_remove(tmp, tmp_id, "backup");
     return rc;
 }
 

@@ -54,14 +54,11 @@ int qh_cmd_export(int argc, char **argv)
         return 2;
     }
     int snap_id;
-    int fd = qh_cli_mkstemp("export", QH_TMP_DB | QH_TMP_BACKUP, &snap_id, snap, sizeof snap, err, sizeof err);
-    if (fd < 0) {
+    if (qh_cli_private_copy("export", &snap_id, snap, sizeof snap, err, sizeof err) != 0) {
         fprintf(stderr, "qtr export-trades: %s\n", err);
         qh_out_abort(&out);
         return 1;
     }
-    close(fd);
-    unlink(snap);   /* the backup refuses an existing destination */
     int rc = 1;
     qh_store *st = NULL;
     /* Errors name the store the user configured, never the snapshot: the
@@ -97,7 +94,6 @@ int qh_cmd_export(int argc, char **argv)
 done:
     qh_out_abort(&out);
     if (st) qh_store_close(st);
-    qh_cli_remove_db(snap, "export-trades");   /* its -wal and -shm too */
-    qh_cli_tmp_forget(snap_id);
+    qh_cli_private_copy_remove(snap, snap_id, "export-trades");   /* its journals and folder too */
     return rc;
 }

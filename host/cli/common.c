@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "store/store.h"
 
 int qh_common_opt(int argc, char **argv, int *i, qh_common_opts *o)
 {
@@ -106,19 +107,41 @@ const char *qh_cli_tmpdir(void)
     return tmpdir && *tmpdir ? tmpdir : "/tmp";
 }
 
-int qh_cli_mkstemp(const char *stem, unsigned what, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen)
+int qh_cli_private_copy(const char *stem, int *tmp_id, char *path, size_t pathlen, char *err, size_t errlen)
 {
     const char *dir = qh_cli_tmpdir();
+    *tmp_id = 0;
+    /* the folder's name, then the database's in it ("/store.db" fits: checked) */
     int w = snprintf(path, pathlen, "%s/qtr-%s-XXXXXX", dir, stem);
-    if (tmp_id) *tmp_id = 0;
+    if (w < 0 || (size_t)w + sizeof "/store.db" > pathlen) {
+        snprintf(err, errlen, "temporary folder in %s: %s", dir, strerror(ENAMETOOLONG));
+        return -1;
+    }
     sigset_t saved;
-    qh_cli_tmp_hold(&saved);   /* a signal now is handled once the name is registered */
-    int fd = w > 0 && (size_t)w < pathlen ? mkstemp(path) : (errno = ENAMETOOLONG, -1);
+    qh_cli_tmp_hold(&saved);   /* a signal now is handled once the names are registered */
+    int rc = mkdtemp(path) ? 0 : -1;
     int e = errno;
-    if (fd >= 0 && what && tmp_id) *tmp_id = qh_cli_tmp_add(path, what);
+    if (rc == 0) {
+        memcpy(path + w, "/store.db", sizeof "/store.db");
+        *tmp_id = qh_cli_tmp_add(path, QH_TMP_DB | QH_TMP_BACKUP | QH_TMP_FOLDER);
+    }
     qh_cli_tmp_release(&saved);
-    if (fd < 0) snprintf(err, errlen, "temporary file in %s: %s", dir, strerror(e));
-    return fd;
+    if (rc != 0) snprintf(err, errlen, "temporary folder in %s: %s", dir, strerror(e));
+    return rc;
+}
+
+void qh_cli_private_copy_remove(const char *path, int tmp_id, const char *who)
+{
+    char p[PATH_MAX + 32];
+    qh_cli_remove_db(path, who);
+    snprintf(p, sizeof p, "%s%s", path, QH_STORE_BACKUP_SUFFIX);   /* a copy cut short */
+    qh_cli_remove_db(p, who);
+    const char *slash = strrchr(path, '/');
+    if (slash) {
+        snprintf(p, sizeof p, "%.*s", (int)(slash - path), path);
+        if (rmdir(p) != 0 && errno != ENOENT) fprintf(stderr, "qtr %s: could not remove %s: %s\n", who, p, strerror(errno));
+    }
+    qh_cli_tmp_forget(tmp_id);
 }
 
 void qh_cli_remove_db(const char *path, const char *who)

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "store/store.h"
@@ -19,6 +20,7 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the signal handler reads lock-free at
 #define TMP_NAMES 6   /* a database, its -journal, -wal, -shm, and a backup's .partial and .partial-journal */
 
 static char names[TMP_SLOTS][TMP_NAMES][PATH_MAX];
+static char folders[TMP_SLOTS][PATH_MAX];   /* removed after the slot's names; "" for none */
 /* How many names of a slot the handler removes: 0 while the slot is being
  * filled and once it is forgotten. A slot is never filled twice, so a
  * handler running on another thread never reads a name being rewritten. */
@@ -32,6 +34,7 @@ static void on_stop_signal(int sig)
     for (int i = 0; i < TMP_SLOTS; i++) {
         int n = atomic_load(&ready[i]);
         for (int k = 0; k < n && k < TMP_NAMES; k++) unlink(names[i][k]);
+        if (n > 0 && folders[i][0]) rmdir(folders[i]);
     }
     /* die of the signal itself, as without the handler: the shell's 130 or 143 */
     struct sigaction dfl = { .sa_handler = SIG_DFL };
@@ -86,6 +89,9 @@ int qh_cli_tmp_add(const char *path, unsigned what)
         if (w < 0 || w >= PATH_MAX) return 0;   /* a cut name could be another file: none at all */
         n++;
     }
+    const char *slash = strrchr(path, '/');
+    if ((what & QH_TMP_FOLDER) && slash && slash > path)
+        snprintf(folders[slot], PATH_MAX, "%.*s", (int)(slash - path), path);   /* shorter than path: fits */
     atomic_store(&ready[slot], n);
     return slot + 1;
 }

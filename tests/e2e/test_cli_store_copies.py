@@ -11,6 +11,9 @@ copies are never what an error names, and never what a signal leaves behind:
   store the test keeps exclusively locked (qtr waits on the lock, up to its
   5 s busy timeout, with DEST.partial or the snapshot already made)
 - a signal ignored by whoever started qtr (nohup) stays ignored
+- a copy in $TMPDIR is made in a private folder (mode 0700, made by
+  mkdtemp), never under a name in the shared folder itself: another user
+  cannot put a link where the copy or its .partial will be written
 """
 import fcntl
 import os
@@ -95,6 +98,29 @@ def small_pipe():
     return r, w, fcntl.fcntl(w, F_GETPIPE_SZ)
 
 
+def files_under(tmpdir):
+    """The names of the files in tmpdir's folders."""
+    return [n for sub in os.listdir(tmpdir) if os.path.isdir(os.path.join(tmpdir, sub))
+            for n in os.listdir(os.path.join(tmpdir, sub))]
+
+
+def private_copies(tmpdir, what):
+    """What qtr has in tmpdir while it works: folders qtr-*, mode 0700 and
+    ours, holding the store copy (store.db and what SQLite and the backup
+    put beside it) and nothing else; no file in tmpdir itself."""
+    entries = os.listdir(tmpdir)
+    check(entries != [], f"{what}: its copy is in TMPDIR while it works")
+    for sub in entries:
+        path = os.path.join(tmpdir, sub)
+        st = os.lstat(path)
+        check(sub.startswith("qtr-") and os.path.isdir(path) and not os.path.islink(path)
+              and (st.st_mode & 0o777) == 0o700 and st.st_uid == os.geteuid(),
+              f"{what}: {sub} in TMPDIR is not a private folder (mode {oct(st.st_mode)})")
+        if os.path.isdir(path):
+            for n in os.listdir(path):
+                check(n.startswith("store.db"), f"{what}: {n} in the private folder")
+
+
 def stream_stopped(args, tmpdir, cwd, sig, total, first, what):
     """args writing `total` bytes to a pipe nobody reads after the first
     bytes (`first`): while it waits for the reader, its temporary copy is in
@@ -113,7 +139,7 @@ def stream_stopped(args, tmpdir, cwd, sig, total, first, what):
                 break
             got += chunk
         check(got == first, f"{what}: the stream starts with {first!r}: {got!r}")
-        check(os.listdir(tmpdir) != [], f"{what}: the temporary copy is there while the stream waits")
+        private_copies(tmpdir, f"{what}, while the stream waits")
         stopped(p, sig, what)
     finally:
         os.close(r)
@@ -155,6 +181,8 @@ def held_on_lock(args, db, tmpdir, cwd, ready, sig, what, ignored=()):
                          preexec_fn=start)
     try:
         check(wait_until(ready, 10), f"{what}: its temporary files made ({os.listdir(tmpdir)}, {os.listdir(cwd)})")
+        if os.listdir(tmpdir):   # an export's snapshot; a backup to DEST makes none
+            private_copies(tmpdir, f"{what}, while it waits on the lock")
         for s in ignored:   # sent first: were it not ignored, qtr would die of it
             p.send_signal(s)
         stopped(p, sig, what)
@@ -198,7 +226,7 @@ def signals_leave_nothing(d, db):
 
     def export_ready():
         return any(n.startswith(".fills.csv.tmp-") for n in os.listdir(out)) and \
-            any(n.endswith(".partial") for n in os.listdir(tmpdir))
+            any(n.endswith(".partial") for n in files_under(tmpdir))
     held_on_lock(["export-trades", "-c", cfg, "--out", os.path.join(out, "fills.csv")], db, tmpdir, out,
                  export_ready, signal.SIGINT, "export-trades --out FILE and SIGINT")
     held_on_lock(["export-trades", "-c", cfg, "--out", os.path.join(out, "fills.csv")], db, tmpdir, out,
