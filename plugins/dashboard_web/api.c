@@ -392,25 +392,40 @@ typedef struct action_body {
     char log_user[QTR_NAME_MAX];
 } action_body;
 
-/* Parses {"reason":…,"user":…,"force":…}; an empty body is {}. False with
- * a 400 answer set if it is not that. */
-static bool parse_action(const char *body, size_t len, action_body *out, http_response *res)
+static bool has_text(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t') return true;
+    return false;
+}
+
+/* Who asked, in the log, when the body does not say: the action's own
+ * default, or that the body could not be read. */
+#define LOG_USER_UNKNOWN "(unknown)"
+
+/* Parses {"reason":…,"user":…,"force":…}; an empty body is {}. NULL, or why
+ * it is not that (the 400's message). Either way out->log_user says who
+ * asked as far as the body tells, for the refusal's log line too. */
+static const char *parse_action(const char *body, size_t len, action_body *out)
 {
     memset(out, 0, sizeof *out);
     snprintf(out->user, sizeof out->user, "api");
     snprintf(out->log_user, sizeof out->log_user, "api");
     size_t i = 0;
     while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' || body[i] == '\n')) i++;
-    if (i == len) return true;
+    if (i == len) return NULL;
     json_error_t err;
     json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &err);
     if (!root || !json_is_object(root)) {
         json_decref(root);
-        http_error(res, 400, "body must be a JSON object like {\"reason\":\"...\",\"user\":\"...\",\"force\":false}");
-        return false;
+        snprintf(out->log_user, sizeof out->log_user, LOG_USER_UNKNOWN);
+        return "body must be a JSON object like {\"reason\":\"...\",\"user\":\"...\",\"force\":false}";
     }
     json_t *reason = json_object_get(root, "reason"), *user = json_object_get(root, "user"),
            *force = json_object_get(root, "force");
+    /* named before the fields are checked: a refusal is logged with it (cut to fit) */
+    if (user && !json_is_string(user)) snprintf(out->log_user, sizeof out->log_user, LOG_USER_UNKNOWN);
+    else if (user && json_string_length(user)) log_text(out->log_user, sizeof out->log_user, json_string_value(user));
     const char *bad = NULL;
     if (reason && !json_is_string(reason)) bad = "reason must be a string";
     else if (user && !json_is_string(user)) bad = "user must be a string";
@@ -421,8 +436,7 @@ static bool parse_action(const char *body, size_t len, action_body *out, http_re
     else if (user && strlen(json_string_value(user)) != json_string_length(user)) bad = "user contains NUL";
     if (bad) {
         json_decref(root);
-        http_error(res, 400, bad);
-        return false;
+        return bad;
     }
     if (reason) snprintf(out->reason, sizeof out->reason, "%s", json_string_value(reason));
     if (user && json_string_length(user)) snprintf(out->user, sizeof out->user, "%s", json_string_value(user));
@@ -430,6 +444,27 @@ static bool parse_action(const char *body, size_t len, action_body *out, http_re
     json_decref(root);
     log_text(out->log_reason, sizeof out->log_reason, out->reason);
     log_text(out->log_user, sizeof out->log_user, out->user);
+    return NULL;
+}
+
+/* An action refused before the host saw it (why: ours, no client text):
+ * the answer, and its one log line with who asked and why. */
+static void refuse_action(dash *d, http_response *res, int status, const char *action, const action_body *a,
+                          const char *peer, const char *why)
+{
+    d->h->log(d->ctx, QTR_LOG_WARN, "%s by %s from %s refused with %d: %s", action, a->log_user, peer, status, why);
+    http_error(res, status, why);
+}
+
+/* The token checked, the body parsed and a reason there if need_reason
+ * (its message): false with the answer set and logged if not. */
+static bool action_allowed(dash *d, const http_request *req, const char *body, size_t len, const char *peer,
+                           http_response *res, const char *action, const char *need_reason, action_body *a)
+{
+    if (!authorized(d, req, peer, res)) return false;
+    const char *bad = parse_action(body, len, a);
+    if (!bad && need_reason && !has_text(a->reason)) bad = need_reason;
+    if (bad) { refuse_action(d, res, 400, action, a, peer, bad); return false; }
     return true;
 }
 
@@ -454,19 +489,14 @@ static void reply_outcome(dash *d, http_response *res, int status, const char *e
     reply_json(d, res, status);
 }
 
-static bool has_text(const char *s)
-{
-    for (; *s; s++)
-        if (*s != ' ' && *s != '\t') return true;
-    return false;
-}
-
 void api_ess_trip(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     action_body a;
-    if (!authorized(d, req, peer, res) || !parse_action(body, len, &a, res)) return;
-    if (!has_text(a.reason)) { http_error(res, 400, "a trip needs a reason"); return; }
-    if (!QTR_HOST_HAS(d->h, ess_trip)) { http_error(res, 501, "this host has no ESS"); return; }
+    if (!action_allowed(d, req, body, len, peer, res, "ESS trip", "a trip needs a reason", &a)) return;
+    if (!QTR_HOST_HAS(d->h, ess_trip)) {
+        refuse_action(d, res, 501, "ESS trip", &a, peer, "this host has no ESS");
+        return;
+    }
     int rc = d->h->ess_trip(d->ctx, a.user, a.reason);
     if (rc != QTR_OK) {
         /* The host refuses a trip while trading is halted already (it notes
@@ -491,9 +521,11 @@ void api_ess_trip(dash *d, const http_request *req, const char *body, size_t len
 void api_ess_reset(dash *d, const http_request *req, const char *body, size_t len, const char *peer, http_response *res)
 {
     action_body a;
-    if (!authorized(d, req, peer, res) || !parse_action(body, len, &a, res)) return;
-    if (!has_text(a.reason)) { http_error(res, 400, "a reset needs a reason"); return; }
-    if (!QTR_HOST_HAS(d->h, ess_reset)) { http_error(res, 501, "this host has no ESS"); return; }
+    if (!action_allowed(d, req, body, len, peer, res, "ESS reset", "a reset needs a reason", &a)) return;
+    if (!QTR_HOST_HAS(d->h, ess_reset)) {
+        refuse_action(d, res, 501, "ESS reset", &a, peer, "this host has no ESS");
+        return;
+    }
     char err[256] = "";
     int rc = d->h->ess_reset(d->ctx, a.user, a.reason, a.force, err, sizeof err);
     if (rc != QTR_OK) {
@@ -512,9 +544,11 @@ void api_reconcile_ack(dash *d, const http_request *req, const char *body, size_
                        http_response *res)
 {
     action_body a;
-    if (!authorized(d, req, peer, res) || !parse_action(body, len, &a, res)) return;
-    if (!has_text(a.reason)) { http_error(res, 400, "an acknowledgement needs a reason"); return; }
-    if (!QTR_HOST_HAS(d->h, reconcile_ack)) { http_error(res, 501, "this host cannot reconcile"); return; }
+    if (!action_allowed(d, req, body, len, peer, res, "reconcile ack", "an acknowledgement needs a reason", &a)) return;
+    if (!QTR_HOST_HAS(d->h, reconcile_ack)) {
+        refuse_action(d, res, 501, "reconcile ack", &a, peer, "this host cannot reconcile");
+        return;
+    }
     char err[256] = "";
     int rc = d->h->reconcile_ack(d->ctx, a.user, a.reason, err, sizeof err);
     err[sizeof err - 1] = '\0';
@@ -538,8 +572,11 @@ void api_policy_reload(dash *d, const http_request *req, const char *body, size_
                        http_response *res)
 {
     action_body a;
-    if (!authorized(d, req, peer, res) || !parse_action(body, len, &a, res)) return;
-    if (!QTR_HOST_HAS(d->h, policy_reload)) { http_error(res, 501, "this host cannot reload policies"); return; }
+    if (!action_allowed(d, req, body, len, peer, res, "policy reload", NULL, &a)) return;
+    if (!QTR_HOST_HAS(d->h, policy_reload)) {
+        refuse_action(d, res, 501, "policy reload", &a, peer, "this host cannot reload policies");
+        return;
+    }
     char err[256] = "";
     int rc = d->h->policy_reload(d->ctx, err, sizeof err);
     if (rc != QTR_OK) {

@@ -42,6 +42,10 @@ static bool parse_size(const char *s, size_t *out)
     return true;
 }
 
+/* Syntax first (400), then what is well formed but not served: a method
+ * too long to be one of ours (501), a path too long (413), another version
+ * (505). So a line that is garbage is 400 however long its method is, as
+ * http_request_line_viable decides before the line is whole. */
 static int parse_request_line(char *line, http_request *req)
 {
     char *sp1 = strchr(line, ' ');
@@ -50,28 +54,69 @@ static int parse_request_line(char *line, http_request *req)
     if (!sp2 || strchr(sp2 + 1, ' ')) return 400;
     *sp1 = *sp2 = '\0';
     size_t mlen = (size_t)(sp1 - line);
-    if (mlen == 0 || mlen >= sizeof req->method) return mlen ? 501 : 400;
+    if (mlen == 0) return 400;
     for (char *c = line; *c; c++)
         if (!is_tchar((unsigned char)*c)) return 400;
-    memcpy(req->method, line, mlen + 1);
 
     const char *target = sp1 + 1;
     if (target[0] != '/') return 400;
     for (const unsigned char *c = (const unsigned char *)target; *c; c++)
         if (*c <= 0x20 || *c >= 0x7f) return 400;
+
+    const char *ver = sp2 + 1;
+    if (strncmp(ver, "HTTP/", 5) != 0) return 400;
+    if (!(ver[5] >= '0' && ver[5] <= '9' && ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9' && !ver[8])) return 400;
+
+    if (mlen >= sizeof req->method) return 501;
+    memcpy(req->method, line, mlen + 1);
     size_t plen = strcspn(target, "?#");
     if (plen >= sizeof req->path) return 413;
     memcpy(req->path, target, plen);
     req->path[plen] = '\0';
     req->target = target;
-
-    const char *ver = sp2 + 1;
-    if (strncmp(ver, "HTTP/", 5) != 0) return 400;
     if (strcmp(ver + 5, "1.1") == 0) req->minor_version = 1;
     else if (strcmp(ver + 5, "1.0") == 0) req->minor_version = 0;
-    else if (ver[5] >= '0' && ver[5] <= '9' && ver[6] == '.' && ver[7] >= '0' && ver[7] <= '9' && !ver[8]) return 505;
-    else return 400;
+    else return 505;
     return 0;
+}
+
+bool http_request_line_viable(const char *buf, size_t len)
+{
+    static const char version[] = "HTTP/0.0";   /* '0': any digit */
+    enum { METHOD, TARGET_START, TARGET, VERSION, CR } state = METHOD;
+    size_t at = 0;                              /* bytes into the method, or the version */
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        switch (state) {
+        case METHOD:
+            if (c == ' ' && at) state = TARGET_START;
+            else if (is_tchar(c)) at++;
+            else return false;
+            break;
+        case TARGET_START:
+            if (c != '/') return false;
+            state = TARGET;
+            break;
+        case TARGET:
+            if (c == ' ') { state = VERSION; at = 0; }
+            else if (c <= 0x20 || c >= 0x7f) return false;
+            break;
+        case VERSION:
+            if (at == sizeof version - 1) {
+                if (c == '\n') return true;
+                if (c != '\r') return false;
+                state = CR;
+            } else if (version[at] == '0' ? !(c >= '0' && c <= '9') : c != (unsigned char)version[at]) {
+                return false;
+            } else {
+                at++;
+            }
+            break;
+        case CR:
+            return c == '\n';
+        }
+    }
+    return true;                                /* so far so good: wait for more */
 }
 
 static char *trim(char *s)

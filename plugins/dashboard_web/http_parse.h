@@ -36,12 +36,21 @@ typedef struct http_request {
 size_t http_head_length(const char *buf, size_t len);
 
 /*
+ * False if buf[0..len), the start of a request (after any blank lines), can
+ * never become a request line http_parse_head accepts: bytes that are not
+ * HTTP at all (TLS, binary) are refused at once, not after the request
+ * deadline. Looks no further than the request line; true while it may still
+ * be one. What it refuses, http_parse_head would refuse with 400.
+ */
+bool http_request_line_viable(const char *buf, size_t len);
+
+/*
  * Parse the head in buf[0..len) (ending with the blank line; CRLF or LF line
  * ends). buf is modified in place (NUL-terminated pieces) and must outlive
  * req. Returns 0, or the HTTP status to answer with: 400 malformed (a NUL
- * anywhere included), 413 too
- * many headers or too long a target, 501 unknown transfer coding, 505 a
- * version other than HTTP/1.0 or 1.1.
+ * anywhere included; checked before the others), 413 too many headers or too
+ * long a target, 501 unknown transfer coding or a method over 15 bytes, 505
+ * a version other than HTTP/1.0 or 1.1.
  */
 int http_parse_head(char *buf, size_t len, http_request *req);
 

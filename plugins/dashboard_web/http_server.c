@@ -35,6 +35,9 @@ typedef struct http_conn {
     int64_t since_ns;                  /* accepted, or last answered: who yields a slot first */
     bool operator_request;             /* the request in hand must get through (router_is_operator) */
     bool closing;                      /* answer sent; close once flushed */
+    bool lingering;                    /* flushed and half-closed: reading what still comes (linger) */
+    bool peer_eof;                     /* the peer closed its side: nothing to linger for */
+    size_t linger_bytes;               /* dropped while lingering */
     bool paused;                       /* output over HTTP_OUTPUT_PAUSE: further requests wait */
     /* the request being read */
     char unparsed_line[128];           /* its first line for the log (log_text) while it is not parsed */
@@ -111,6 +114,10 @@ static void conn_free(http_conn *c)
 static void on_event(struct bufferevent *bev, short what, void *arg);
 static void on_read(struct bufferevent *bev, void *arg);
 
+/* Input held at most: a whole head and body, and a little of the next. */
+#define HTTP_INPUT_MAX (DASH_MAX_HEADER_BYTES + DASH_MAX_BODY_BYTES + 1024)
+#define HTTP_READ_CHUNK 16384
+
 /* Unsent output a connection may hold before its further requests wait
  * unread: a client that pipelines requests and never reads would otherwise
  * have every answer queued here. An answer always goes whole, so a
@@ -143,11 +150,48 @@ static void pause_requests(http_conn *c)
     bufferevent_setcb(c->bev, NULL, on_output_drained, on_event, c);
 }
 
+/* How long, and how much, a closed connection still reads (linger). */
+#define HTTP_LINGER_MS 2000
+#define HTTP_LINGER_BYTES (1024 * 1024)
+
+/* The answer is with the kernel: our FIN goes after it, and what the peer
+ * still sends is read and dropped until it closes too, HTTP_LINGER_MS pass or
+ * HTTP_LINGER_BYTES came (RFC 9112 9.6). A close() with unread input sends a
+ * reset, which can destroy the answer before the peer reads it: a client
+ * still sending the body of a 413 would never see the 413. */
+static void linger(http_conn *c)
+{
+    if (c->peer_eof || shutdown(bufferevent_getfd(c->bev), SHUT_WR) != 0) { conn_free(c); return; }
+    c->lingering = true;
+    c->operator_request = false;
+    c->since_ns = INT64_MIN;           /* answered: the first to give way to a new connection */
+    bufferevent_setcb(c->bev, NULL, NULL, on_event, c);
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    evbuffer_drain(in, evbuffer_get_length(in));
+    /* the deadline bounds the whole linger; reads no longer move it */
+    struct timeval tv = { HTTP_LINGER_MS / 1000, (HTTP_LINGER_MS % 1000) * 1000 };
+    if (event_add(c->readable, NULL) != 0 || event_add(c->deadline, &tv) != 0) conn_free(c);
+}
+
+/* One read while lingering: dropped, counted; the peer's close ends it. */
+static void linger_read(http_conn *c, evutil_socket_t fd)
+{
+    char sink[HTTP_READ_CHUNK];
+    ssize_t n = recv(fd, sink, sizeof sink, 0);
+    if (n > 0) {
+        c->linger_bytes += (size_t)n;
+        if (c->linger_bytes >= HTTP_LINGER_BYTES) conn_free(c);
+        return;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    conn_free(c);
+}
+
 static void on_flushed_close(struct bufferevent *bev, void *arg)
 {
     (void)bev;
     http_conn *c = arg;
-    if (c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) conn_free(c);
+    if (c->closing && !c->lingering && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) linger(c);
 }
 
 /* Nothing more is read or answered; c is freed once its output is sent
@@ -200,7 +244,9 @@ static size_t response_head(char *buf, size_t cap, const http_response *res, siz
     return ok ? (size_t)(o - buf) : 0;
 }
 
-static void send_response(http_conn *c, const http_request *req, http_response *res, bool head_only, bool close)
+/* why: the refusal's reason for the log (ours, no client text), or NULL. */
+static void send_response(http_conn *c, const http_request *req, http_response *res, bool head_only, bool close,
+                          const char *why)
 {
     size_t len = evbuffer_get_length(res->body);
     char head[1024];                   /* the fixed lines and res->headers (512) always fit */
@@ -211,12 +257,15 @@ static void send_response(http_conn *c, const http_request *req, http_response *
     size_t queued = evbuffer_get_length(bufferevent_get_output(c->bev));
     if (queued > c->d->metrics.http_queued_bytes_peak) c->d->metrics.http_queued_bytes_peak = queued;
     metrics_count_http(&c->d->metrics, res->status);
+    const char *why_open = why ? " (" : "", *why_close = why ? ")" : "";
+    if (!why) why = "";
     if (res->status >= 400 && req)
-        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http %s %s %s from %s: %d",
-                     req->method, req->path, "answered", c->peer, res->status);
+        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http %s %s %s from %s: %d%s%s%s",
+                     req->method, req->path, "answered", c->peer, res->status, why_open, why, why_close);
     else if (res->status >= 400)       /* no request parsed: what there is of its first line */
-        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO, "http \"%s\" answered from %s: %d",
-                     c->unparsed_line, c->peer, res->status);
+        c->d->h->log(c->d->ctx, res->status >= 500 ? QTR_LOG_WARN : QTR_LOG_INFO,
+                     "http \"%s\" answered from %s: %d%s%s%s", c->unparsed_line, c->peer, res->status, why_open, why,
+                     why_close);
     if (close) close_when_flushed(c, all_sent);
 }
 
@@ -227,18 +276,17 @@ static void fail(http_conn *c, int status, const char *message)
     res.body = evbuffer_new();
     if (!res.body) { conn_free(c); return; }
     http_error(&res, status, message);
-    send_response(c, c->have_head ? &c->req : NULL, &res, false, true);
+    send_response(c, c->have_head ? &c->req : NULL, &res, false, true, message);
     evbuffer_free(res.body);
 }
 
 /* What a refusal before parsing logs: the first line of text (len bytes),
- * cut to fit, control characters as '?'. */
+ * cut to fit, control characters as '?' (a NUL too: binary input shows). */
 static void note_first_line(http_conn *c, const char *text, size_t len)
 {
     char line[sizeof c->unparsed_line];
     size_t n = 0;
-    while (n < len && n + 1 < sizeof line && text[n] != '\r' && text[n] != '\n' && text[n] != '\0') n++;
-    memcpy(line, text, n);
+    for (; n < len && n + 1 < sizeof line && text[n] != '\r' && text[n] != '\n'; n++) line[n] = text[n] ? text[n] : '?';
     line[n] = '\0';
     log_text(c->unparsed_line, sizeof c->unparsed_line, line);
 }
@@ -264,6 +312,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd; (void)what;
     http_conn *c = arg;
+    if (c->lingering) { conn_free(c); return; }   /* HTTP_LINGER_MS are over */
     if (c->closing) return;
     c->d->metrics.http_request_timeouts++;
     if (!c->have_head) {               /* what came of the head */
@@ -309,7 +358,7 @@ static bool try_upgrade(http_conn *c)
         if (!res.body) { conn_free(c); return true; }
         http_error(&res, status, why);
         if (status == 426) http_add_header(&res, "Sec-WebSocket-Version: 13\r\n");
-        send_response(c, &c->req, &res, false, true);
+        send_response(c, &c->req, &res, false, true, NULL);   /* logged above */
         evbuffer_free(res.body);
         return false;
     }
@@ -353,7 +402,7 @@ static bool handle_request(http_conn *c, const char *body, size_t body_len)
         router_dispatch(d, &c->req, body, body_len, c->peer, &res);
     }
     bool close = !c->req.keep_alive || misdirected;   /* nothing more for a stranger */
-    send_response(c, &c->req, &res, strcmp(c->req.method, "HEAD") == 0, close);
+    send_response(c, &c->req, &res, strcmp(c->req.method, "HEAD") == 0, close, NULL);
     evbuffer_free(res.body);
     reset_request(c);
     return close;
@@ -378,8 +427,15 @@ static void on_read(struct bufferevent *bev, void *arg)
              * further on, which would swallow a pipelined request or a body */
             size_t look = avail < DASH_MAX_HEADER_BYTES ? avail : DASH_MAX_HEADER_BYTES;
             const char *bytes = (const char *)evbuffer_pullup(in, (ev_ssize_t)look);
-            size_t head_len = bytes ? http_head_length(bytes, look) : 0;
+            if (!bytes) { conn_free(c); return; }
+            size_t head_len = http_head_length(bytes, look);
             if (!head_len) {
+                /* TLS, binary, anything but HTTP: refused now, not at the deadline */
+                if (!http_request_line_viable(bytes, look)) {
+                    note_first_line(c, bytes, look);
+                    fail(c, 400, "not an HTTP/1.x request");
+                    return;
+                }
                 if (avail >= DASH_MAX_HEADER_BYTES) {
                     note_first_line(c, bytes, look);
                     fail(c, 413, "request head over 8 KiB");
@@ -433,13 +489,10 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     conn_free(c);
 }
 
-/* Input held at most: a whole head and body, and a little of the next. */
-#define HTTP_INPUT_MAX (DASH_MAX_HEADER_BYTES + DASH_MAX_BODY_BYTES + 1024)
-#define HTTP_READ_CHUNK 16384
-
 static void on_readable(evutil_socket_t fd, short what, void *arg)
 {
     http_conn *c = arg;
+    if (c->lingering) { linger_read(c, fd); return; }
     if (what & EV_TIMEOUT) {
         c->d->h->log(c->d->ctx, QTR_LOG_INFO, "http connection from %s idle for %d s: closed", c->peer, DASH_HTTP_IDLE_S);
         conn_free(c);
@@ -463,6 +516,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
     }
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
     if (n == 0 && evbuffer_get_length(bufferevent_get_output(c->bev)) > 0) {
+        c->peer_eof = true;
         close_when_flushed(c, false);  /* done sending, maybe not reading: its answers go first */
         return;
     }
@@ -524,10 +578,13 @@ static void refuse_fd(dash *d, evutil_socket_t fd, const char *peer, const char 
 
 static void evict(http_conn *c, const char *why)
 {
+    if (c->lingering) { conn_free(c); return; }   /* answered and half-closed: nothing is cut short */
     dash *d = c->d;
     d->metrics.http_connections_evicted++;
     d->h->log(d->ctx, QTR_LOG_INFO, "http connection from %s closed to make room (%s)", c->peer, why);
-    if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) send_busy(bufferevent_getfd(c->bev));
+    /* nothing after a final answer: a closing connection gets no 503 */
+    if (!c->closing && evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+        send_busy(bufferevent_getfd(c->bev));
     conn_free(c);
 }
 

@@ -215,6 +215,15 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     if (arg->opcode & 0x8) c->ctrl_this_round++;   /* ping, pong, close */
     if (arg->opcode == WSLAY_TEXT_FRAME) apply_subscribe(c, arg->msg, arg->msg_length);
     else if (arg->opcode == WSLAY_BINARY_FRAME) begin_close(c, WSLAY_CODE_UNSUPPORTED_DATA, "binary frames are not accepted");
+    else if (arg->opcode == WSLAY_CONNECTION_CLOSE && arg->msg_length == 1) {
+        /* a close body is empty or starts with a 2-byte code (RFC 6455
+         * 5.5.1); wslay would echo an empty close. Ours goes first: wslay
+         * sends nothing more once begin_close has run. */
+        c->d->metrics.ws_protocol_closes++;
+        c->d->h->log(c->d->ctx, QTR_LOG_WARN, "ws client %s sent a close frame with a 1-byte body: closed with 1002",
+                     c->peer);
+        begin_close(c, WSLAY_CODE_PROTOCOL_ERROR, "protocol error");
+    }
 }
 
 static void slow_close(ws_client *c, size_t adding)

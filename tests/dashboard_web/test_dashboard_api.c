@@ -635,6 +635,92 @@ static void test_bad_bodies(void **state)
     assert_int_equal(post(f, "/api/ess/trip", NULL, "{", NULL, 0), 401);
 }
 
+/* Every line the plugin logs, for the tests that count them. */
+#define LOG_LINES_MAX 64
+static char g_log_lines[LOG_LINES_MAX][512];
+static size_t g_n_log_lines;
+
+static void capture_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
+{
+    (void)ctx; (void)level;
+    if (g_n_log_lines == LOG_LINES_MAX) fail_msg("more than %d log lines", LOG_LINES_MAX);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_log_lines[g_n_log_lines++], sizeof g_log_lines[0], fmt, ap);
+    va_end(ap);
+}
+
+/* Log lines captured that hold both texts; fails on a control character. */
+static int log_lines_with(const char *a, const char *b)
+{
+    int n = 0;
+    for (size_t i = 0; i < g_n_log_lines; i++) {
+        for (const char *c = g_log_lines[i]; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) fail_msg("control character in: %s", g_log_lines[i]);
+        n += strstr(g_log_lines[i], a) && strstr(g_log_lines[i], b);
+    }
+    return n;
+}
+
+/* An action refused with 400 (or 501: no such service) leaves one log line
+ * with who asked, as far as the body says, and why: it used to leave only
+ * "http POST /api/ess/trip answered from ...: 400", neither who nor why. */
+static void test_refused_actions_are_logged(void **state)
+{
+    dash_fixture *f = *state;
+    static const struct { const char *path, *body; int status; const char *who, *why; } cases[] = {
+        { "/api/ess/trip", "{\"reason\":\" \",\"user\":\"alice\"}", 400, "ESS trip by alice from 127.0.0.1:",
+          "refused with 400: a trip needs a reason" },
+        { "/api/ess/trip", "{\"reason\":\"x\"", 400, "ESS trip by (unknown) from 127.0.0.1:",
+          "refused with 400: body must be a JSON object like" },
+        { "/api/ess/trip", "{\"reason\":\"x\",\"user\":[1]}", 400, "ESS trip by (unknown) from ",
+          "refused with 400: user must be a string" },
+        { "/api/ess/trip", "", 400, "ESS trip by api from ", "refused with 400: a trip needs a reason" },
+        { "/api/ess/reset", "{\"reason\":42,\"user\":\"bob\"}", 400, "ESS reset by bob from ",
+          "refused with 400: reason must be a string" },
+        { "/api/ess/reset", "{\"reason\":\"x\",\"force\":\"yes\",\"user\":\"ev\\r\\nil\\u001b[2J\"}", 400,
+          "ESS reset by ev??il?[2J from ", "refused with 400: force must be true or false" },
+        { "/api/ess/reset", LONG_REASON_BODY, 400, "ESS reset by api from ", "refused with 400: reason is too long" },
+        { "/api/reconcile/ack", "{\"user\":\"carol\"}", 400, "reconcile ack by carol from ",
+          "refused with 400: an acknowledgement needs a reason" },
+        { "/api/policy/reload", "[\"reason\"]", 400, "policy reload by (unknown) from ",
+          "refused with 400: body must be a JSON object like" },
+        { "/api/reconcile/ack", "{\"reason\":\"checked\",\"user\":\"dave\"}", 501, "reconcile ack by dave from ",
+          "refused with 501: this host cannot reconcile" },
+    };
+    f->m->api.log = capture_log;
+    f->m->api.reconcile_ack = NULL;             /* an older host: the 501 case */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        g_n_log_lines = 0;
+        int st = post(f, cases[i].path, AUTH, cases[i].body, NULL, 0);
+        if (st != cases[i].status) fail_msg("case %zu gave %d, want %d", i, st, cases[i].status);
+        if (log_lines_with(cases[i].who, cases[i].why) != 1) {
+            for (size_t k = 0; k < g_n_log_lines; k++) fprintf(stderr, "  logged: %s\n", g_log_lines[k]);
+            fail_msg("case %zu: want one line with '%s' and '%s'", i, cases[i].who, cases[i].why);
+        }
+    }
+    /* refused before routing (no body read, so no user): the log says why */
+    static const struct { const char *raw, *logged; } framing[] = {
+        { "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\n" AUTH "Content-Length: 70000\r\n\r\n",
+          "http POST /api/ess/trip answered from 127.0.0.1:" },
+        { "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\n" AUTH "Content-Length: 12x\r\n\r\n",
+          "http \"POST /api/ess/trip HTTP/1.1\" answered from 127.0.0.1:" },
+    };
+    static const char *const framing_why[] = { ": 413 (request body over 64 KiB)", ": 400 (malformed request)" };
+    for (size_t i = 0; i < sizeof framing / sizeof framing[0]; i++) {
+        g_n_log_lines = 0;
+        http_result r;
+        assert_true(http_raw(f->m, f->port, framing[i].raw, strlen(framing[i].raw), &r));
+        http_result_free(&r);
+        if (log_lines_with(framing[i].logged, framing_why[i]) != 1) {
+            for (size_t k = 0; k < g_n_log_lines; k++) fprintf(stderr, "  logged: %s\n", g_log_lines[k]);
+            fail_msg("framing case %zu: want one line with '%s' and '%s'", i, framing[i].logged, framing_why[i]);
+        }
+    }
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+    assert_int_equal(f->m->ess.trips, 2);
+}
+
 static void test_policy_reload(void **state)
 {
     dash_fixture *f = *state;
@@ -751,6 +837,31 @@ static void test_malformed_requests(void **state)
     json_decref(j);
 }
 
+/* A 401 answers a well-framed request: like a 404 or a 405 it keeps the
+ * connection (no Connection: close) and the request pipelined behind it is
+ * answered. Only a request that cannot be framed closes the connection. */
+static void test_401_keeps_the_connection(void **state)
+{
+    dash_fixture *f = *state;
+    const char *body = "{\"reason\":\"nope\"}";
+    char raw[512];
+    int n = snprintf(raw, sizeof raw,
+                     "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n%s"
+                     "POST /api/ess/trip HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer wrong\r\n\r\n"
+                     "GET /api/ess HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                     strlen(body), body);
+    assert_true(n > 0 && (size_t)n < sizeof raw);
+    http_result r;
+    assert_true(http_raw(f->m, f->port, raw, (size_t)n, &r));
+    assert_int_equal(r.status, 401);
+    assert_int_equal(r.n_responses, 3);
+    char value[64];
+    assert_null(http_result_header(&r, "Connection", value, sizeof value));
+    assert_non_null(http_result_header(&r, "WWW-Authenticate", value, sizeof value));
+    http_result_free(&r);
+    assert_int_equal(f->m->ess.state, QTR_ESS_ARMED);
+}
+
 static void test_keep_alive_pipelined(void **state)
 {
     dash_fixture *f = *state;
@@ -849,12 +960,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_trip_while_tripped, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_action_log_is_one_line, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_bad_bodies, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_actions_are_logged, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_policy_reload, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_no_token_configured_refuses, setup_without_token, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_and_wrong_method, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_too_large, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_requests, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_keep_alive_pipelined, setup_with_token, teardown),
+        cmocka_unit_test_setup_teardown(test_401_keeps_the_connection, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_page_is_served, setup_with_token, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_health, setup_with_token, teardown),
         cmocka_unit_test(test_bad_options_refused),

@@ -96,6 +96,8 @@ static void test_parse_rejects_bad_input(void **state)
         { "GET /a HTTP/1.1\r\nX: a\x01b\r\n\r\n", 400 },
         { "GET /a HTTP/1.1\r\nX: a", 400 },                               /* no blank line */
         { "VERYLONGMETHODNAME /a HTTP/1.1\r\n\r\n", 501 },
+        { "VERYLONGMETHOD(NAME /a HTTP/1.1\r\n\r\n", 400 },             /* malformed before too long */
+        { "VERYLONGMETHODNAME /a\x01 HTTP/1.1\r\n\r\n", 400 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         http_request req;
@@ -144,6 +146,41 @@ static void test_head_length_ends_at_first_blank_line(void **state)
     http_request req;
     assert_int_equal(http_head_length(nul, sizeof nul - 1), sizeof nul - 1);
     assert_int_equal(http_parse_head(nul, sizeof nul - 1, &req), 400);
+}
+
+/* What can never become a request line is known from its first bytes, and
+ * is what the full parse refuses with 400; a prefix that may still become one
+ * is let through to wait for the rest. */
+static void test_request_line_viable(void **state)
+{
+    (void)state;
+    static const char *const viable[] = {
+        "", "G", "GET", "GET ", "GET /", "GET /api/status?x=1 HT", "GET / HTTP/1.", "GET / HTTP/1.1",
+        "GET / HTTP/1.1\r", "GET / HTTP/1.1\r\nHost: x\r\n", "GET / HTTP/1.1\nX: \x01",   /* headers: the parser's */
+        "VERYLONGMETHODNAMEINDEED",                                               /* 501 later, not garbage */
+        "GET / HTTP/2.0\r\n",                                                   /* 505 later */
+    };
+    for (size_t i = 0; i < sizeof viable / sizeof viable[0]; i++)
+        if (!http_request_line_viable(viable[i], strlen(viable[i]))) fail_msg("viable %zu '%s' refused", i, viable[i]);
+    static const struct { const char *text; size_t len; } garbage[] = {
+        { "\x00\x16\x03", 3 },
+        { "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11 },      /* a TLS ClientHello */
+        { "SSH-2.0-OpenSSH_9.2p1 Debian", 28 },
+        { " GET", 4 }, { "G\xc3\xa9T", 4 }, { "GET\r", 4 }, { "GET  /", 6 }, { "GET a", 5 },
+        { "GET http://x/ HTTP/1.1", 22 }, { "GET /a\x01", 7 }, { "GET /\xff", 6 }, { "GET / HTTPS", 11 },
+        { "GET / http/1.1", 14 }, { "GET / HTTP/x", 12 }, { "GET / HTTP/1.1 ", 15 }, { "GET / HTTP/1.10", 15 },
+        { "GET / HTTP/1.1\rX", 16 },
+    };
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        if (http_request_line_viable(garbage[i].text, garbage[i].len)) fail_msg("garbage %zu let through", i);
+        /* and the full parse of the same, made a whole head, says 400 */
+        char head[64];
+        memcpy(head, garbage[i].text, garbage[i].len);
+        memcpy(head + garbage[i].len, "\r\n\r\n", 4);
+        http_request req;
+        int rc = http_parse_head(head, garbage[i].len + 4, &req);
+        if (rc != 400) fail_msg("garbage %zu parsed as %d, want 400", i, rc);
+    }
 }
 
 static void test_header_tokens(void **state)
@@ -863,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_parse_rejects_bad_input),
         cmocka_unit_test(test_parse_header_limit),
         cmocka_unit_test(test_head_length_ends_at_first_blank_line),
+        cmocka_unit_test(test_request_line_viable),
         cmocka_unit_test(test_header_tokens),
         cmocka_unit_test(test_sha1_fips_vectors),
         cmocka_unit_test(test_sha1_padding_edges),

@@ -275,6 +275,24 @@ static void test_frame_errors_close_with_1002(void **state)
     expect_close(f, top_bit_length, sizeof top_bit_length, NULL, 1002);
 }
 
+/* A close body is empty or starts with a 2-byte status code (RFC 6455
+ * 5.5.1): a 1-byte one is a protocol error, closed with 1002 like the others
+ * (it used to be echoed with an empty close). Legal closes are still echoed. */
+static void test_one_byte_close_body_closes_with_1002(void **state)
+{
+    dash_fixture *f = *state;
+    double before = dash_scrape(f, "qtr_dashboard_ws_protocol_closes_total");
+    assert_true(before >= 0);
+    static const unsigned char one_byte[] = { 0x88, 0x81, 1, 2, 3, 4, 0x03 ^ 1 };
+    expect_close(f, one_byte, sizeof one_byte, NULL, 1002);
+    assert_int_equal((int)(dash_scrape(f, "qtr_dashboard_ws_protocol_closes_total") - before), 1);
+    static const unsigned char normal[] = { 0x88, 0x82, 1, 2, 3, 4, 0x03 ^ 1, 0xe8 ^ 2 };   /* 1000, masked */
+    expect_close(f, normal, sizeof normal, NULL, 1000);
+    static const unsigned char empty[] = { 0x88, 0x80, 1, 2, 3, 4 };
+    expect_close(f, empty, sizeof empty, NULL, 0);                                          /* no status: none back */
+    assert_int_equal((int)(dash_scrape(f, "qtr_dashboard_ws_protocol_closes_total") - before), 1);
+}
+
 /* A frame that declares more than 4 KiB is closed with 1009 as soon as its
  * header is in, without waiting for payload that may never come. */
 static void test_declared_oversize_frame_closes_at_once(void **state)
@@ -534,6 +552,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_frames_close, setup, teardown),
         cmocka_unit_test_setup_teardown(test_declared_oversize_frame_closes_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frame_errors_close_with_1002, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_one_byte_close_body_closes_with_1002, setup, teardown),
         cmocka_unit_test(test_ping_flood_is_capped),
         cmocka_unit_test(test_cap_counts_the_kernel_queue),
         cmocka_unit_test(test_peak_covers_the_backlog),
