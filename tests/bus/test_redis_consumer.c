@@ -502,7 +502,7 @@ static void entries_whose_fields_disagree_with_their_envelope_are_refused(void *
     assert_non_null(strstr(s.last_refusal, cases[n_cases - 1].says));
     assert_true(s.last_refused_ms > 0);
     for (size_t i = 0; i < n_cases; i++) {
-        char entry[160];
+        char entry[512];
         snprintf(entry, sizeof entry, "entry %s of %s refused: its fields", ids[i], key);
         if (lines_with(log_path, entry, cases[i].says) != 1)
             fail_msg("no one log line with '%s' and '%s'", entry, cases[i].says);
