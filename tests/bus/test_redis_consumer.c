@@ -445,6 +445,45 @@ static size_t lines_with(const char *path, const char *a, const char *b)
     return n;
 }
 
+/* One consumer "exec-a" of a fresh stream whose log goes to log_path (in
+ * the test's folder), a client to write entries by hand, and the signal
+ * stream's key: what the tests of refused entries start from. */
+typedef struct logged_member {
+    member m;
+    FILE *log;
+    char log_path[128];
+    redisContext *rc;
+    char key[64];
+} logged_member;
+
+static void logged_member_start(logged_member *lm, bool with_metrics)
+{
+    fresh(30000);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    if (with_metrics) g_metrics = qh_metrics_new();
+    snprintf(lm->log_path, sizeof lm->log_path, "%s/consumer.log", g_dir);
+    lm->log = fopen(lm->log_path, "w");
+    assert_non_null(lm->log);
+    setvbuf(lm->log, NULL, _IOLBF, 0);
+    qh_log_init(lm->log, QH_LOG_INFO, false);
+    member_start(&lm->m, 0, "exec-a");
+    run_ms(200);
+    lm->rc = redis_fx_client(&g_redis);
+    snprintf(lm->key, sizeof lm->key, "%s:signal", g_cfg.redis.stream_prefix);
+}
+
+static void logged_member_stop(logged_member *lm)
+{
+    redisFree(lm->rc);
+    qh_consumer_free(lm->m.c);
+    event_base_free(g_base);
+    qh_log_init(stderr, QH_LOG_INFO, false);
+    fclose(lm->log);
+    qh_metrics_free(g_metrics);
+    g_metrics = NULL;
+}
+
 /* The fields h and s beside the envelope must say what the envelope says:
  * an entry whose fields name another host (a trusted one, say) or another
  * number, leave one out or give it twice, is refused like the other
@@ -455,22 +494,11 @@ static size_t lines_with(const char *path, const char *a, const char *b)
 static void entries_whose_fields_disagree_with_their_envelope_are_refused(void **state)
 {
     (void)state;
-    fresh(30000);
-    g_base = event_base_new();
-    g_hostile_acted = 0;
-    g_metrics = qh_metrics_new();
-    char log_path[128];
-    snprintf(log_path, sizeof log_path, "%s/consumer.log", g_dir);
-    FILE *log = fopen(log_path, "w");
-    assert_non_null(log);
-    setvbuf(log, NULL, _IOLBF, 0);
-    qh_log_init(log, QH_LOG_INFO, false);
-    member ms[1];
-    member_start(&ms[0], 0, "exec-a");
-    run_ms(200);
-    redisContext *rc = redis_fx_client(&g_redis);
-    char key[64];
-    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    logged_member lm;
+    logged_member_start(&lm, true);
+    member *ms = &lm.m;
+    redisContext *rc = lm.rc;
+    const char *key = lm.key, *log_path = lm.log_path;
     qtr_event sig = a_signal(qh_wall_ms());
 
     static const struct {
@@ -521,13 +549,7 @@ static void entries_whose_fields_disagree_with_their_envelope_are_refused(void *
     assert_true(settle(ms, 1, 0, 5000));
     qh_consumer_stats_get(ms[0].c, &s);
     assert_int_equal(s.pending, 0);   /* every one acknowledged: none comes back */
-    redisFree(rc);
-    qh_consumer_free(ms[0].c);
-    event_base_free(g_base);
-    qh_log_init(stderr, QH_LOG_INFO, false);
-    fclose(log);
-    qh_metrics_free(g_metrics);
-    g_metrics = NULL;
+    logged_member_stop(&lm);
 }
 
 /* A flood of undecodable entries, or of stale signals (a backlog after an
@@ -537,21 +559,11 @@ static void entries_whose_fields_disagree_with_their_envelope_are_refused(void *
 static void floods_of_undecodable_and_stale_entries_are_sampled_in_the_log(void **state)
 {
     (void)state;
-    fresh(30000);
-    g_base = event_base_new();
-    g_hostile_acted = 0;
-    char log_path[128];
-    snprintf(log_path, sizeof log_path, "%s/consumer.log", g_dir);
-    FILE *log = fopen(log_path, "w");
-    assert_non_null(log);
-    setvbuf(log, NULL, _IOLBF, 0);
-    qh_log_init(log, QH_LOG_INFO, false);
-    member ms[1];
-    member_start(&ms[0], 0, "exec-a");
-    run_ms(200);
-    redisContext *rc = redis_fx_client(&g_redis);
-    char key[64];
-    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    logged_member lm;
+    logged_member_start(&lm, false);
+    member *ms = &lm.m;
+    redisContext *rc = lm.rc;
+    const char *key = lm.key, *log_path = lm.log_path;
     enum { FLOOD = 40 };
     for (int i = 0; i < FLOOD; i++) {
         redisReply *r = redisCommand(rc, "XADD %s * e %b", key, "garbage", (size_t)7);
@@ -577,11 +589,7 @@ static void floods_of_undecodable_and_stale_entries_are_sampled_in_the_log(void 
     assert_int_equal(lines_with(log_path, "(32 undecodable so far)", NULL), 1);
     assert_int_equal(lines_with(log_path, "refused: stale,", NULL), 21);
     assert_int_equal(lines_with(log_path, "x-backlog#32 ", "32 stale so far)"), 1);
-    redisFree(rc);
-    qh_consumer_free(ms[0].c);
-    event_base_free(g_base);
-    qh_log_init(stderr, QH_LOG_INFO, false);
-    fclose(log);
+    logged_member_stop(&lm);
 }
 
 int main(void)
