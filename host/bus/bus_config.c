@@ -31,7 +31,7 @@ static const char *group_rule(const char *s)
     return chars_ok(s, "-_") ? NULL : "only a-z, 0-9, '-' and '_' (1..32)";
 }
 
-static const char *password_env_rule(const char *s)
+static const char *env_name_rule(const char *s)
 {
     bool ok = strncmp(s, "QTR_", 4) == 0 && s[4];
     for (; ok && *s; s++) ok = (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_';
@@ -69,7 +69,7 @@ static const qh_conf_field redis_fields[] = {
     { .opt = { .name = "password_env", .type = QTR_OPT_STRING, .max = "63",
                .help = "AUTH with this environment variable, if set" },
       .store = QH_CONF_STR, .offset = AT(redis.password_env), .size = SIZE(redis.password_env),
-      .text_rule = password_env_rule },
+      .text_rule = env_name_rule },
     { .opt = { .name = "stream_prefix", .type = QTR_OPT_STRING, .default_value = "qtr", .min = "1", .max = "32",
                .help = "streams are <prefix>:<type>" },
       .store = QH_CONF_STR, .offset = AT(redis.stream_prefix), .size = SIZE(redis.stream_prefix),
@@ -117,6 +117,9 @@ static const qh_conf_field bus_fields[] = {
                .max = "86400000", .help = "a dead member's pending entries are claimed after this" },
       .store = QH_CONF_I64, .offset = AT(claim_idle_ms) },
     { .opt = { .name = "buffer" }, .store = QH_CONF_TABLE, .section = &buffer_section },
+    { .opt = { .name = "key_env", .type = QTR_OPT_STRING, .max = "63",
+               .help = "sign and check every entry with the key in this environment variable" },
+      .store = QH_CONF_STR, .offset = AT(key_env), .size = SIZE(key_env), .text_rule = env_name_rule },
     { .opt = { .name = NULL } },
 };
 

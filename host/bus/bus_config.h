@@ -6,7 +6,7 @@
  *   bus = { redis = { url = "redis://127.0.0.1:6379/0", password_env = "QTR_REDIS_PASSWORD",
  *                     stream_prefix = "qtr", maxlen = 100000, batch_max = 512, flush_ms = 5 },
  *           mirror = { "candle", "fill", ... }, consume = { "signal" },
- *           group = "execution", claim_idle_ms = 30000,
+ *           group = "execution", claim_idle_ms = 30000, key_env = "QTR_BUS_KEY",
  *           buffer = { path = "<state_dir>/bus.buf", max_events = 10000, fsync_ms = 50 } }
  *
  * Declared here (each key's type, default, range or allowed values) and
@@ -47,6 +47,7 @@ typedef struct qh_bus_config {
     uint64_t mirror, consume;     /* bit (1 << qtr_event_type) */
     char group[33];
     int64_t claim_idle_ms;
+    char key_env[64];             /* "": entries unsigned (bus/bus_key.h) */
     struct {
         char path[512];           /* "" or "<state_dir>/...": under state_dir */
         int64_t max_events, fsync_ms;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus/bus_key.h"
 #include "bus/redis_conn.h"
 #include "bus/redis_consumer.h"
 #include "bus/redis_mirror.h"
@@ -167,6 +168,16 @@ int qh_bus_link_open(qh_engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "%s: bus.redis.url: %s", cfg->path, why);
         return 2;
     }
+    /* the key first: the mirror and the consumers open it again, each its own */
+    qc_hmac *key = NULL;
+    if (qh_bus_key_open(&cfg->bus, &key, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s: %s", cfg->path, why);
+        return 2;
+    }
+    if (!key && cfg->bus.consume)
+        qh_warn(LOGC, "bus entries are not signed: anyone who can write to Redis can write what this host takes "
+                      "from it; set bus.key_env on every host (docs/bus.md, \"Signed entries\")");
+    qc_hmac_free(key);
     qh_bus_link *l = calloc(1, sizeof *l);
     if (!l) { snprintf(err, errlen, "bus: out of memory"); return 2; }
     l->e = e;

@@ -58,13 +58,14 @@ qtr_event_type qh_busev_peek_type(const void *in, size_t len)
     return len >= QH_BUSEV_HEADER ? (qtr_event_type)get_le((const unsigned char *)in + 2, 2) : (qtr_event_type)0;
 }
 
-size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, unsigned char *out, size_t cap)
+size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, qc_hmac *key, unsigned char *out,
+                       size_t cap)
 {
     const type_row *r = row_of(ev->type);
     if (!r || !qh_busev_host_id_valid(host_id)) return 0;
-    size_t hl = strlen(host_id), total = QH_BUSEV_HEADER + hl + r->size;
+    size_t hl = strlen(host_id), body = QH_BUSEV_HEADER + hl + r->size, total = body + (key ? QC_HMAC_LEN : 0);
     if (total > cap) return 0;
-    out[0] = 1;
+    out[0] = key ? 2 : 1;
     out[1] = (unsigned char)hl;
     put_le(out + 2, (uint64_t)ev->type, 2);
     put_le(out + 4, r->size, 4);
@@ -73,7 +74,43 @@ size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, u
     put_le(out + 24, ev->flags, 4);
     memcpy(out + QH_BUSEV_HEADER, host_id, hl);
     memcpy(out + QH_BUSEV_HEADER + hl, &ev->u, r->size);
+    if (key && !qc_hmac_sha256(key, out, body, NULL, 0, out + body)) return 0;
     return total;
+}
+
+/* The version this host reads, and a signed envelope's mac checked: 0 with
+ * *len the bytes before the mac, or QH_BUSEV_UNTRUSTED, -1 as decode's. */
+static int check_signature(const unsigned char *p, size_t *len, qc_hmac *key, char *err, size_t errlen)
+{
+    if (p[0] != 1 && p[0] != 2) {
+        snprintf(err, errlen, "event envelope version %u: this host reads version %d", p[0], key ? 2 : 1);
+        return -1;
+    }
+    if (!key && p[0] == 2) {
+        snprintf(err, errlen, "a signed entry (envelope version 2), and this host has no bus.key_env to check it");
+        return QH_BUSEV_UNTRUSTED;
+    }
+    if (!key) return 0;
+    if (p[0] == 1) {
+        snprintf(err, errlen, "an unsigned entry (envelope version 1): this bus takes only entries signed with "
+                              "bus.key_env's key");
+        return QH_BUSEV_UNTRUSTED;
+    }
+    unsigned char mac[QC_HMAC_LEN];
+    if (*len < QH_BUSEV_HEADER + QC_HMAC_LEN) {
+        snprintf(err, errlen, "a signed entry of %zu bytes: too short to hold its mac", *len);
+        return QH_BUSEV_UNTRUSTED;
+    }
+    *len -= QC_HMAC_LEN;
+    if (!qc_hmac_sha256(key, p, *len, NULL, 0, mac)) {
+        snprintf(err, errlen, "the entry's mac could not be computed (OpenSSL)");
+        return -1;
+    }
+    if (!qc_hmac_equal(mac, p + *len)) {
+        snprintf(err, errlen, "a signed entry whose mac does not check: not written with this bus's key, or altered");
+        return QH_BUSEV_UNTRUSTED;
+    }
+    return 0;
 }
 
 #define CUT(field) ((field)[sizeof(field) - 1] = '\0')
@@ -109,17 +146,15 @@ static void sanitise(qtr_event *ev)
     }
 }
 
-int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen)
+int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, char *err, size_t errlen)
 {
     const unsigned char *p = in;
     if (len < QH_BUSEV_HEADER) {
         snprintf(err, errlen, "event of %zu bytes: shorter than its header", len);
         return -1;
     }
-    if (p[0] != 1) {
-        snprintf(err, errlen, "event envelope version %u: this host reads version 1", p[0]);
-        return -1;
-    }
+    int rc = check_signature(p, &len, key, err, errlen);
+    if (rc != 0) return rc;
     size_t hl = p[1];
     qtr_event_type type = (qtr_event_type)get_le(p + 2, 2);
     size_t plen = (size_t)get_le(p + 4, 4);

@@ -2,8 +2,14 @@
  * How an event travels on the Redis bus and sits in the disk buffer: one
  * binary envelope, little-endian, versioned.
  *
- *   u8 version (1) | u8 host_id length | u16 type | u32 payload length |
- *   u64 seq | i64 time_ms | u32 flags | host_id | payload
+ *   u8 version | u8 host_id length | u16 type | u32 payload length |
+ *   u64 seq | i64 time_ms | u32 flags | host_id | payload [| mac]
+ *
+ * Version 1 has no mac. Version 2, written by hosts with `bus.key_env`,
+ * ends with the HMAC-SHA256 of every byte before it under the key the
+ * hosts share: a host with a key reads version 2 only, and only with a mac
+ * that checks; a host without one reads version 1 only (docs/bus.md,
+ * "Signed entries").
  *
  * The payload is the event's fixed-size struct as qtr/events.h defines it
  * (plain data, no pointers); its length must be sizeof that struct in this
@@ -23,9 +29,11 @@
 
 #include <qtr/events.h>
 
+#include "qc/hmac.h"
+
 #define QH_HOST_ID_MAX 32   /* [a-z0-9-]{1,32} */
 #define QH_BUSEV_HEADER 28u
-#define QH_BUSEV_MAX (QH_BUSEV_HEADER + QH_HOST_ID_MAX + sizeof(((qtr_event *)0)->u))
+#define QH_BUSEV_MAX (QH_BUSEV_HEADER + QH_HOST_ID_MAX + sizeof(((qtr_event *)0)->u) + QC_HMAC_LEN)
 
 typedef struct qh_busev {
     char host_id[QH_HOST_ID_MAX + 1];
@@ -38,10 +46,16 @@ typedef struct qh_busev {
 } qh_busev;
 
 /* Bytes written to out (cap >= QH_BUSEV_MAX always suffices), or 0 for an
- * unknown type or a host_id that is not 1..32 characters. */
-size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, unsigned char *out, size_t cap);
-/* 0, or -1 with one line in err (version, type, length, host_id). */
-int qh_busev_decode(const void *in, size_t len, qh_busev *out, char *err, size_t errlen);
+ * unknown type, a host_id that is not 1..32 characters or a mac OpenSSL
+ * could not make. key: version 2, signed with it; NULL: version 1. */
+size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, qc_hmac *key, unsigned char *out,
+                       size_t cap);
+/* 0; -1 with one line in err for a malformed envelope (version, type,
+ * length, host_id); -2 with one line for one this host must not trust:
+ * unsigned while key is given, signed while it is NULL, or a mac that does
+ * not check (nothing of it is read before its mac checks). */
+#define QH_BUSEV_UNTRUSTED (-2)
+int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, char *err, size_t errlen);
 
 /* The type of an encoded event (its header's), or 0 if len is too short to
  * hold a header: what a record is, without decoding it. */

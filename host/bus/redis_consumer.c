@@ -13,6 +13,7 @@
 
 #include <qtr/plugin.h>
 
+#include "bus/bus_key.h"
 #include "bus/dedupe.h"
 #include "bus/log_sample.h"
 #include "bus/redis_conn.h"
@@ -29,6 +30,7 @@ struct qh_consumer {
     qh_consumer_opts o;
     const qh_bus_config *cfg;
     char ip[64], password[256];
+    qc_hmac *key;                   /* bus.key_env's: only entries signed with it are taken */
     char group[40];
     struct event_base *base;
     redisAsyncContext *ac;
@@ -195,9 +197,17 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
     c->st.delivered++;
     qh_busev ev;
     char err[200];
-    if (!env || env->type != REDIS_REPLY_STRING || qh_busev_decode(env->str, env->len, &ev, err, sizeof err) != 0) {
+    int rc = env && env->type == REDIS_REPLY_STRING ? qh_busev_decode(env->str, env->len, c->key, &ev, err, sizeof err) : -1;
+    if (rc == QH_BUSEV_UNTRUSTED) {
+        /* not written with the hosts' key (or by a host of another setting):
+         * nothing of it is believed, not even its host and number */
+        refuse(c, stream, id, "%s", err);
+        return true;
+    }
+    if (rc != 0) {
         uint64_t n = ++c->st.undecodable;
         if (!env) snprintf(err, sizeof err, "no 'e' field");
+        else if (env->type != REDIS_REPLY_STRING) snprintf(err, sizeof err, "its 'e' field is not a string");
         if (qh_log_sampled(n))
             qh_warn("bus", "undecodable entry %s of %s refused: %s (%" PRIu64 " undecodable so far)", id,
                     c->keys[stream], err, n);
@@ -529,6 +539,10 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     qtr_strlcpy(c->ip, o->redis_ip, sizeof c->ip);
     const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
     if (pw) qtr_strlcpy(c->password, pw, sizeof c->password);
+    if (qh_bus_key_open(o->cfg, &c->key, err, errlen) != 0) {
+        free(c);
+        return NULL;
+    }
     c->rng = (unsigned)(qh_mono_ns() ^ ((int64_t)getpid() << 8));
     qtr_strlcpy(c->group, o->group ? o->group : o->cfg->group, sizeof c->group);
     uint64_t types = o->types ? o->types : o->cfg->consume;
@@ -543,6 +557,7 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     }
     if (c->n_streams == 0) {
         snprintf(err, errlen, "bus.consume: no event type to consume");
+        qc_hmac_free(c->key);
         free(c);
         return NULL;
     }
@@ -565,9 +580,9 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
         c->m.claimed = qh_metrics_counter(mt, "bus_claimed_entries_total", "Entries claimed from dead group members", NULL, NULL);
         c->m.pending = qh_metrics_gauge(mt, "bus_pending_entries", "Entries the consumer group has pending", NULL, NULL);
         c->m.refused = qh_metrics_counter(mt, "bus_entries_refused_total",
-                                          "Entries refused: fields h/s that disagree with their envelope, another type "
-                                          "than their stream's, below the dedupe window, or from a host beyond those "
-                                          "remembered", NULL, NULL);
+                                          "Entries refused: unsigned or badly signed (bus.key_env), fields h/s that "
+                                          "disagree with their envelope, another type than their stream's, below the "
+                                          "dedupe window, or from a host beyond those remembered", NULL, NULL);
     }
     struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
     int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;
@@ -593,5 +608,6 @@ void qh_consumer_free(qh_consumer *c)
     if (c->ev_pending) event_free(c->ev_pending);
     if (c->ev_flush) event_free(c->ev_flush);
     qh_dedupe_free(c->dedupe);
+    qc_hmac_free(c->key);
     free(c);
 }

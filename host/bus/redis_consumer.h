@@ -60,9 +60,11 @@ typedef struct qh_consumer_stats {
     uint64_t delivered, handled, duplicates, stale, undecodable, not_handled, claimed, acked;
     int64_t pending;                 /* of this group, all streams, at the last XPENDING */
     char last_error[160];
-    /* entries refused for what they are: fields h/s that disagree with the
-     * envelope (or missing), of another type than their stream, below the
-     * dedupe window, from a host beyond those it can remember */
+    /* entries refused for what they are: unsigned, or with a mac that does
+     * not check, where bus.key_env is set (signed where it is not), fields
+     * h/s that disagree with the envelope (or missing), of another type
+     * than their stream, below the dedupe window, from a host beyond those
+     * it can remember */
     uint64_t refused;
     int64_t last_refused_ms;         /* host clock; 0 none */
     char last_refusal[320];          /* "<stream> <id>: <why>", each bounded to fit */

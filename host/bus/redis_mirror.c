@@ -12,6 +12,7 @@
 
 #include <qtr/plugin.h>
 
+#include "bus/bus_key.h"
 #include "bus/disk_buffer.h"
 #include "bus/event_codec.h"
 #include "bus/event_seq.h"
@@ -43,6 +44,7 @@ struct qh_mirror {
     const qh_bus_config *cfg;
     char ip[64];
     char password[256];
+    qc_hmac *key;                /* bus.key_env's: envelopes signed; NULL: unsigned */
     struct event_base *base;
     redisAsyncContext *ac;
     bool connected;
@@ -444,11 +446,11 @@ int qh_mirror_publish(qh_mirror *m, const qtr_event *ev, uint64_t *seq_out)
     }
     if (disk) {
         unsigned char buf[QH_BUSEV_MAX];
-        size_t n = qh_busev_encode(m->cfg->host_id, seq, ev, buf, sizeof buf);
+        size_t n = qh_busev_encode(m->cfg->host_id, seq, ev, m->key, buf, sizeof buf);
         return n ? to_disk(m, buf, n) : QTR_EINVAL;
     }
     slot *s = &m->ring[(m->r_head + m->r_count) % m->ring_cap];
-    s->len = (uint32_t)qh_busev_encode(m->cfg->host_id, seq, ev, s->data, sizeof s->data);
+    s->len = (uint32_t)qh_busev_encode(m->cfg->host_id, seq, ev, m->key, s->data, sizeof s->data);
     if (!s->len) return QTR_EINVAL;
     s->queued_ms = now_ms();
     m->r_count++;
@@ -513,6 +515,10 @@ qh_mirror *qh_mirror_new(const qh_mirror_opts *o, char *err, size_t errlen)
     qtr_strlcpy(m->ip, o->redis_ip, sizeof m->ip);
     const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
     if (pw) qtr_strlcpy(m->password, pw, sizeof m->password);
+    if (qh_bus_key_open(o->cfg, &m->key, err, errlen) != 0) {
+        qh_mirror_free(m);
+        return NULL;
+    }
     m->rng = (unsigned)(qh_mono_ns() ^ (int64_t)getpid());
     m->batch_max = (size_t)o->cfg->redis.batch_max;
     m->ring_cap = m->batch_max * RING_BATCHES;
@@ -600,5 +606,6 @@ void qh_mirror_free(qh_mirror *m)
     free(m->scratch);
     free(m->env);
     free(m->lens);
+    qc_hmac_free(m->key);
     free(m);
 }

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus/bus_key.h"
 #include "bus/bus_link.h"
 #include "bus/disk_buffer.h"
 #include "bus/event_codec.h"
@@ -132,6 +133,16 @@ int qh_cmd_bus(int argc, char **argv)
                (size_t)b->buffer.max_events, b->buffer.max_events, reserved, bad ? ", then a torn or corrupt record" : "");
         if (depth > 0 || bad) status = 1;
     }
+    qc_hmac *mac_key = NULL;
+    if (qh_bus_key_open(b, &mac_key, err, sizeof err) != 0) {
+        printf("signing   %s\n", err);
+        status = 1;
+    } else if (mac_key) {
+        printf("signing   entries signed and checked with the key in $%s\n", b->key_env);
+    } else {
+        printf("signing   off: entries are not signed (bus.key_env); anyone who can write to Redis can write one\n");
+    }
+    qc_hmac_free(mac_key);
     struct timeval tv = { 3, 0 };
     int64_t t0 = qh_mono_ns();
     redisContext *c = redisConnectWithTimeout(ip, b->redis.port, tv);

@@ -115,6 +115,7 @@ static void refusals(void **state)
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', batch_max = 0 } } }", "bus.redis.batch_max", "out of range" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', flush_ms = 1.5 } } }", "bus.redis.flush_ms", "a float" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', password_env = 'PATH' } } }", "bus.redis.password_env", "QTR_" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, key_env = 'QTR_bus key' } }", "bus.key_env", "QTR_" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', port = 1 } } }", "bus.redis.port", "unknown setting" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, mirror = { 'fill', 'fils' } } }", "bus.mirror[2]", "'fils' is not candle, trade, " },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, consume = 'signal' } }", "bus.consume", "expected a list" },
@@ -220,6 +221,7 @@ static const struct { const char *path, *value; } not_default[] = {
     { "bus.buffer.path", "'/x/bus.buf'" },
     { "bus.buffer.max_events", "3" },
     { "bus.buffer.fsync_ms", "9" },
+    { "bus.key_env", "'QTR_BUS_KEY'" },
 };
 
 static void has_a_case(const char *path, const qh_conf_field *f, void *arg)
@@ -252,7 +254,7 @@ static void no_key_falls_back_to_a_silent_default(void **state)
     /* and each lands where it says */
     if (parse("return { host_id = 'h', role = 'observer', bus = { redis = { url = 'redis://h',"
               " password_env = 'QTR_X', stream_prefix = 'p:1', flush_ms = 0 }, group = 'g-1',"
-              " buffer = { path = '/x/bus.buf', max_events = 3, fsync_ms = 9 } } }", &c, &e) != 0)
+              " buffer = { path = '/x/bus.buf', max_events = 3, fsync_ms = 9 }, key_env = 'QTR_BUS_KEY' } }", &c, &e) != 0)
         fail_msg("%s: %s", e.where, e.why);
     assert_int_equal(c.role, QH_ROLE_OBSERVER);
     assert_string_equal(c.redis.password_env, "QTR_X");
@@ -262,6 +264,7 @@ static void no_key_falls_back_to_a_silent_default(void **state)
     assert_string_equal(c.buffer.path, "/x/bus.buf");
     assert_int_equal(c.buffer.max_events, 3);
     assert_int_equal(c.buffer.fsync_ms, 9);
+    assert_string_equal(c.key_env, "QTR_BUS_KEY");
 }
 
 /* Every event type of the registry by its name, into its own bit. */

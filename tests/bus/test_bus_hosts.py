@@ -86,6 +86,21 @@ def bad_config(d, redis):
           f"an unusable buffer path: exit {rc}, {lines}")
     rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30)
     check(rc == 1 and "cannot be made: /proc/qtr-no-such" in out, f"bus status says so too: exit {rc}: {out!r}")
+    check("signing   off: entries are not signed (bus.key_env)" in out, f"bus status: an unsigned bus: {out!r}")
+    # bus.key_env names a variable that is not set: the server does not start, bus status says why
+    path = busfx.host_config(os.path.join(d, "nokey.lua"), d, "h6", "all", redis.port, "",
+                             'mirror = { "candle" }, key_env = "QTR_TEST_NO_SUCH_KEY"')
+    env = {k: v for k, v in os.environ.items() if k != "QTR_TEST_NO_SUCH_KEY"}
+    rc, out, err = qtrtest.run(["run", "-c", path], timeout=30, env=env)
+    lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
+    check(rc == 2 and len(lines) == 1 and "nokey.lua: bus.key_env: QTR_TEST_NO_SUCH_KEY is not set" in lines[0],
+          f"a bus key that is not there: exit {rc}, {lines}")
+    rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30, env=env)
+    check(rc == 1 and "signing   bus.key_env: QTR_TEST_NO_SUCH_KEY is not set" in out,
+          f"bus status without the key: exit {rc}: {out!r}")
+    env["QTR_TEST_NO_SUCH_KEY"] = "short"
+    rc, out, err = qtrtest.run(["run", "-c", path], timeout=30, env=env)
+    check(rc == 2 and "QTR_TEST_NO_SUCH_KEY holds 5 bytes; the key needs 32" in err, f"a short key: exit {rc}: {err!r}")
     # qtr bus status against a port nobody listens on
     dead = qtrtest.free_port()
     path = busfx.host_config(os.path.join(d, "dead.lua"), d, "h2", "all", dead, "", 'mirror = { "candle" }')
@@ -203,6 +218,39 @@ def two_execution_hosts(d, redis):
     print(f"two execution hosts: {len(per_host[0])} and {len(per_host[1])} signals acted on, none by both")
 
 
+def signed_hosts(d, redis):
+    """A strategy host and an execution host sharing bus.key_env's key: the
+    signals flow and become orders; the same signal written unsigned, as
+    anyone with access to Redis could, is refused and shown in the health."""
+    redis.cli("FLUSHALL")
+    env = dict(os.environ, QTR_TEST_BUS_KEY="e2e-bus-key-0123456789abcdef0123456789abcdef")
+    ex = busfx.host_config(os.path.join(d, "exec-k.lua"), d, "exec-k", "execution", redis.port, "",
+                           EXEC_BUS + ', key_env = "QTR_TEST_BUS_KEY"',
+                           signals="capacity = 1000, per_cycle = 256, max_age_ms = 1500")
+    st = busfx.host_config(os.path.join(d, "strat-k.lua"), d, "strat-k", "strategy", redis.port, STRATEGY,
+                           'key_env = "QTR_TEST_BUS_KEY"')
+    e = qtrtest.Server(["-c", ex], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d), env=env)
+    check(e.wait_for("role execution", 20), "the signed execution host started")
+    s = qtrtest.Server(["-c", st], cwd=tempfile.mkdtemp(prefix="qtr_strat_", dir=d), env=env)
+    check(qtrtest.wait_until(lambda: len(redis.entries("qtr:fill")) >= 5, 30), "signed signals become fills")
+    s.stop()
+    rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30, env=env)
+    check("signing   entries signed and checked with the key in $QTR_TEST_BUS_KEY" in out,
+          f"bus status: a signed bus: {out!r}")
+    # a signal of the stream as anyone could write it: its envelope as version 1, without its mac,
+    # under a number of its own
+    forge = ("local e = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1][2] "
+             "local env = e[6] "
+             "local v1 = string.char(1) .. string.sub(env, 2, #env - 32) "
+             "return redis.call('XADD', KEYS[1], '*', 'h', e[2], 's', e[4], 'e', v1)")
+    redis.cli("EVAL", forge, "1", "qtr:signal")
+    check(e.wait_for("an unsigned entry (envelope version 1)", 10), "the execution host refuses an unsigned signal")
+    log = open(e.log_path).read()
+    check("undecodable" not in log, "a signed entry is never undecodable")
+    e.stop()
+    print(f"signed hosts: {len(redis.entries('qtr:fill'))} fills from signed signals; an unsigned one refused")
+
+
 def build_place_orders(d):
     """tests/e2e/strategy_place_orders.c: a strategy that submits orders itself."""
     so = os.path.join(d, "strategy_place_orders.so")
@@ -308,6 +356,7 @@ def main():
         bad_config(d, redis)
         two_hosts(d, redis)
         two_execution_hosts(d, redis)
+        signed_hosts(d, redis)
         observer(d, redis)
         full_buffer(d)
     finally:

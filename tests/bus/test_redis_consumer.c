@@ -323,7 +323,7 @@ static void duplicates_and_stale_signals_are_refused(void **state)
 static void xadd_event(redisContext *rc, const char *key, const char *host, uint64_t seq, const qtr_event *ev)
 {
     unsigned char buf[4096];
-    size_t n = qh_busev_encode(host, seq, ev, buf, sizeof buf);
+    size_t n = qh_busev_encode(host, seq, ev, NULL, buf, sizeof buf);
     assert_true(n > 0);
     freeReplyObject(redisCommand(rc, "XADD %s * h %s s %llu e %b", key, host, (unsigned long long)seq, buf, n));
 }
@@ -407,6 +407,79 @@ static void hostile_entries_are_refused(void **state)
     event_base_free(g_base);
 }
 
+#define BUS_KEY "0123456789abcdef0123456789abcdef-bus-key"
+#define OTHER_KEY "0123456789abcdef0123456789abcdef-not-the-key"
+
+/* With bus.key_env, the mirror signs and the consumer takes only what is
+ * signed with the same key: what anyone with access to Redis writes (an
+ * unsigned envelope, one signed with another key, a real one altered) is
+ * refused, acknowledged and counted, never handed to the handler. Without
+ * the key's variable neither starts. */
+static void a_signed_bus_takes_only_entries_signed_with_its_key(void **state)
+{
+    (void)state;
+    fresh(30000);
+    snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "QTR_TEST_BUS_KEY");
+    setenv("QTR_TEST_BUS_KEY", BUS_KEY, 1);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    member ms[1];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+    qh_mirror *p = producer();
+    publish_signals(p, 5, qh_wall_ms());
+    assert_true(settle(ms, 1, 5, 10000));
+
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    redis_fx_entry e[8];
+    assert_int_equal(redis_fx_read_stream(rc, key, e, 8), 5);
+    assert_int_equal(((const unsigned char *)e[0].env)[0], 2);   /* written signed */
+
+    qtr_event sig = a_signal(qh_wall_ms());
+    xadd_event(rc, key, "x-unsigned", 1, &sig);
+    qc_hmac *other = qc_hmac_new(OTHER_KEY, strlen(OTHER_KEY));
+    unsigned char buf[4096];
+    size_t n = qh_busev_encode("x-otherkey", 1, &sig, other, buf, sizeof buf);
+    assert_true(n > 0);
+    freeReplyObject(redisCommand(rc, "XADD %s * h %s s %s e %b", key, "x-otherkey", "1", buf, n));
+    qc_hmac_free(other);
+    /* a real entry with its quantity changed, under its own h and s */
+    assert_true(e[0].env_len <= sizeof buf);
+    memcpy(buf, e[0].env, e[0].env_len);
+    buf[e[0].env_len - QC_HMAC_LEN - 1] ^= 0x40;
+    freeReplyObject(redisCommand(rc, "XADD %s * h %s s %llu e %b", key, e[0].host, (unsigned long long)e[0].seq + 100,
+                                 buf, e[0].env_len));
+    run_ms(500);
+    qh_consumer_stats st;
+    qh_consumer_stats_get(ms[0].c, &st);
+    assert_int_equal(g_hostile_acted, 0);
+    assert_int_equal(total_acted(), 5);
+    assert_int_equal(st.refused, 3);
+    assert_int_equal(st.undecodable, 0);
+    assert_non_null(strstr(st.last_refusal, "does not check"));
+    assert_true(settle(ms, 1, 5, 5000));
+    qh_consumer_stats_get(ms[0].c, &st);
+    assert_int_equal(st.pending, 0);   /* acknowledged: none comes back */
+    redisFree(rc);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
+
+    /* the variable unset: neither side starts, and says why */
+    unsetenv("QTR_TEST_BUS_KEY");
+    char err[256] = "";
+    qh_consumer_opts co = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .handler = handler };
+    assert_null(qh_consumer_new(&co, err, sizeof err));
+    assert_non_null(strstr(err, "bus.key_env: QTR_TEST_BUS_KEY is not set"));
+    qh_mirror_opts mo = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .buffer_path = g_buf,
+                          .seq_path = g_seq };
+    err[0] = '\0';
+    assert_null(qh_mirror_new(&mo, err, sizeof err));
+    assert_non_null(strstr(err, "bus.key_env: QTR_TEST_BUS_KEY is not set"));
+    event_base_free(g_base);
+}
+
 /* An entry written by hand with the fields given (name, value; a value
  * NULL is the envelope of env_host#env_seq): fields left out, twice, or
  * saying another host or number than the envelope. Its id in id_out. */
@@ -414,7 +487,7 @@ static void xadd_fields(redisContext *rc, const char *key, const char *env_host,
                         const char *const *fields, size_t n_fields, char *id_out, size_t id_cap)
 {
     unsigned char buf[4096];
-    size_t n = qh_busev_encode(env_host, env_seq, ev, buf, sizeof buf);
+    size_t n = qh_busev_encode(env_host, env_seq, ev, NULL, buf, sizeof buf);
     assert_true(n > 0);
     const char *argv[16];
     size_t len[16], a = 0;
@@ -600,6 +673,7 @@ int main(void)
         cmocka_unit_test(a_dead_members_entries_are_claimed_once),
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
         cmocka_unit_test(hostile_entries_are_refused),
+        cmocka_unit_test(a_signed_bus_takes_only_entries_signed_with_its_key),
         cmocka_unit_test(entries_whose_fields_disagree_with_their_envelope_are_refused),
         cmocka_unit_test(floods_of_undecodable_and_stale_entries_are_sampled_in_the_log),
     };

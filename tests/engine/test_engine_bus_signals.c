@@ -90,7 +90,7 @@ static void xadd(redisContext *rc, const char *key, const char *host, uint64_t s
                  const char *h, const char *s, char *id, size_t idcap)
 {
     unsigned char buf[4096];
-    size_t n = qh_busev_encode(host, seq, ev, buf, sizeof buf);
+    size_t n = qh_busev_encode(host, seq, ev, NULL, buf, sizeof buf);
     assert_true(n > 0);
     char seqtxt[24];
     snprintf(seqtxt, sizeof seqtxt, "%llu", (unsigned long long)seq);

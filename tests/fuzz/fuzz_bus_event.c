@@ -2,9 +2,12 @@
  * buffer (qh_busev_decode), whatever a peer or a writer into Redis put
  * there, then the dashboard's JSON of it (event_blob_new), which every
  * browser on an observer host parses.
+ * Each input is read twice: by a host without bus.key_env (version 1 only)
+ * and by one with a key (version 2 with a mac that checks only).
  * Checked: a decoded event has a valid host id and sequence, its strings end
  * inside their arrays and its bools are 0 or 1; it encodes again and decodes
- * to the same event; the header's type is the event's; its JSON is one valid
+ * to the same event; a signed one with any bit altered is refused as
+ * untrusted; the header's type is the event's; its JSON is one valid
  * JSON object (jansson reads it), whatever numbers it holds. */
 #include <jansson.h>
 #include <stdio.h>
@@ -12,18 +15,38 @@
 #include <string.h>
 
 #include "bus/event_codec.h"
+#include "qc/hmac.h"
 #include "event_blob.h"
 #include "fuzz.h"
+
+/* The key of the corpus's signed seeds (signed-*). */
+#define FUZZ_BUS_KEY "fuzz-bus-key-0123456789abcdef0123456789"
+
+static void one(const uint8_t *data, size_t size, qc_hmac *key);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 2 * QH_BUSEV_MAX) return 0;
+    static qc_hmac *key;
+    if (!key && !(key = qc_hmac_new(FUZZ_BUS_KEY, strlen(FUZZ_BUS_KEY)))) abort();
+    one(data, size, NULL);   /* a host without bus.key_env */
+    one(data, size, key);    /* one with it */
+    return 0;
+}
+
+static void one(const uint8_t *data, size_t size, qc_hmac *key)
+{
     static qh_busev ev, again;
     char err[256] = "";
-    if (qh_busev_decode(data, size, &ev, err, sizeof err) != 0) {
+    int rc = qh_busev_decode(data, size, key, &ev, err, sizeof err);
+    if (rc != 0) {
+        FUZZ_CHECK(rc == -1 || rc == QH_BUSEV_UNTRUSTED, "decode returned %d", rc);
         FUZZ_CHECK(err[0] != '\0', "a refusal without a reason");
-        return 0;
+        /* what one kind of host takes, the other refuses as untrusted */
+        return;
     }
+    FUZZ_CHECK(data[0] == (key ? 2 : 1), "envelope version %u taken by a host %s a key", data[0],
+               key ? "with" : "without");
     FUZZ_CHECK(qh_busev_host_id_valid(ev.host_id) && ev.seq > 0, "host '%s' seq %llu", ev.host_id,
                (unsigned long long)ev.seq);
     FUZZ_CHECK(qh_busev_peek_type(data, size) == ev.ev.type, "peek and decode disagree on the type");
@@ -31,18 +54,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sym) FUZZ_CHECK(memchr(sym, '\0', QTR_SYMBOL_MAX) != NULL, "symbol not terminated");
 
     static unsigned char out[QH_BUSEV_MAX];
-    size_t n = qh_busev_encode(ev.host_id, ev.seq, &ev.ev, out, sizeof out);
+    size_t n = qh_busev_encode(ev.host_id, ev.seq, &ev.ev, key, out, sizeof out);
     FUZZ_CHECK(n == size, "re-encoded to %zu bytes from %zu", n, size);
-    FUZZ_CHECK(qh_busev_decode(out, n, &again, err, sizeof err) == 0, "its own encoding refused: %s", err);
+    FUZZ_CHECK(qh_busev_decode(out, n, key, &again, err, sizeof err) == 0, "its own encoding refused: %s", err);
     FUZZ_CHECK(memcmp(&ev, &again, sizeof ev) == 0, "decode(encode(decode(x))) differs from decode(x)");
 
+    if (key) {
+        /* signed: any one bit changed after the version is refused as
+         * untrusted (a changed version is one this host does not read) */
+        size_t at = 1 + (size_t)data[size - 1] * 131 % (n - 1);
+        out[at] ^= (unsigned char)(1u << (data[size - 1] & 7));
+        FUZZ_CHECK(qh_busev_decode(out, n, key, &again, err, sizeof err) == QH_BUSEV_UNTRUSTED,
+                   "a signed entry with byte %zu altered was not refused as untrusted (%s)", at, err);
+    }
+
     event_blob *b = event_blob_new(&ev.ev, 1, 0);
-    if (!b) return 0;   /* out of memory only */
+    if (!b) return;   /* out of memory only */
     json_error_t je;
     json_t *j = json_loadb(b->json, b->len, 0, &je);
     FUZZ_CHECK(j && json_is_object(j), "%s event: its dashboard JSON is not valid (%s): %.200s",
                qtr_event_type_name(ev.ev.type), je.text, b->json);
     json_decref(j);
     event_blob_unref(b);
-    return 0;
 }

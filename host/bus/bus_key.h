@@ -1,0 +1,21 @@
+/* bus_key.h — the key of signed envelopes (event_codec.h): the bytes of
+ * the environment variable `bus.key_env` names, at least
+ * QH_BUS_KEY_MIN_BYTES, the same on every host of the bus (docs/bus.md,
+ * "Signed entries"). The mirror and each consumer open their own. */
+#ifndef QH_BUS_KEY_H
+#define QH_BUS_KEY_H
+
+#include <stddef.h>
+
+#include "bus/bus_config.h"
+#include "qc/hmac.h"
+
+#define QH_BUS_KEY_MIN_BYTES 32
+#define QH_BUS_KEY_MAX_BYTES 4096
+
+/* 0 with *out the keyed MAC, or NULL when cfg names no key_env (entries
+ * unsigned); -1 with one line in err: the variable unset, too short or too
+ * long, or OpenSSL failing. */
+int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen);
+
+#endif
