@@ -35,6 +35,13 @@
 #define QH_BUSEV_HEADER 28u
 #define QH_BUSEV_MAX (QH_BUSEV_HEADER + QH_HOST_ID_MAX + sizeof(((qtr_event *)0)->u) + QC_HMAC_LEN)
 
+/* The most an entry of the bus holds, its fields' names and values: the
+ * envelope and h and s beside it, with room to spare; a larger one is no
+ * event (bus/redis_consumer.c refuses it without reading it). */
+#define QH_BUS_ENTRY_MAX 4096u
+#define QH_BUS_ENTRY_MAX_TEXT "4096"
+_Static_assert(QH_BUSEV_MAX + 64 < QH_BUS_ENTRY_MAX, "an entry holds its envelope");
+
 typedef struct qh_busev {
     char host_id[QH_HOST_ID_MAX + 1];
     uint64_t seq;

@@ -1,12 +1,14 @@
 /*
- * One async Redis connection on the host's libevent loop (hiredis 0.14 and
- * its libevent adapter), shared by the mirror and the consumer: connect to
- * an address literal (resolved once at start, so no lookup ever blocks the
- * loop), the AUTH/SELECT preamble, and the reconnect delay.
+ * One async Redis connection on the host's libevent loop (hiredis 0.14, with
+ * its libevent adapter's code and a bound on a reply's size), shared by the
+ * mirror and the consumer: connect to an address literal (resolved once at
+ * start, so no lookup ever blocks the loop), the AUTH/SELECT preamble, and
+ * the reconnect delay.
  */
 #ifndef QH_BUS_REDIS_CONN_H
 #define QH_BUS_REDIS_CONN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,10 +20,19 @@ struct event_base;
  * at start. 0, or -1 with why. */
 int qh_redis_resolve(const char *host, char *ip, size_t ipcap, char *why, size_t whylen);
 
-/* A non-blocking connect; ac->data = data. NULL with err. */
+/* The most one reply may hold: far above what a batch of events needs
+ * (256 entries of at most a few KiB), far below what would hurt. */
+#define QH_REDIS_REPLY_MAX ((size_t)8 << 20)
+/* The disconnect's errstr when a reply grew past it before it was parsed. */
+#define QH_REDIS_TOO_LARGE "a reply over 8 MiB"
+
+/* A non-blocking connect; ac->data = data. A reply that grows past
+ * QH_REDIS_REPLY_MAX closes the connection (on_disconnect is called) and
+ * sets *too_large, which the caller owns and clears; it is false after
+ * this call. NULL with err. */
 redisAsyncContext *qh_redis_open(struct event_base *base, const char *ip, int port, void *data,
                                  redisConnectCallback *on_connect, redisDisconnectCallback *on_disconnect,
-                                 char *err, size_t errlen);
+                                 bool *too_large, char *err, size_t errlen);
 
 /* Queues AUTH (password non-empty) and SELECT (db != 0) ahead of anything
  * else; each reply goes to cb(privdata). Returns how many were queued. */

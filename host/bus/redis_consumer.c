@@ -40,6 +40,8 @@ struct qh_consumer {
     bool read_outstanding, claim_outstanding;
     unsigned attempt, rng;
     bool reconnect_armed;
+    bool reply_too_large;           /* set by the connection (redis_conn.h) */
+    bool sweep;                     /* after a reply too large: refuse the entries that made it */
     struct event *ev_reconnect, *ev_watch, *ev_claim, *ev_pending;
     struct event *ev_flush;         /* writes the XACKs out, see ack() */
     size_t n_streams;
@@ -195,6 +197,15 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
         else if (field_is(name, 's')) { outer.s = value; outer.n_s++; }
     }
     c->st.delivered++;
+    /* larger than any event, as SWEEP_SCRIPT measures it: the same refusal
+     * whether it came in a reply of its own (under 8 MiB) or was swept */
+    size_t bytes = 0;
+    for (size_t k = 0; k < fields->elements; k++)
+        if (fields->element[k]->type == REDIS_REPLY_STRING) bytes += fields->element[k]->len;
+    if (bytes > QH_BUS_ENTRY_MAX) {
+        refuse(c, stream, id, "an entry of %zu bytes: larger than any event (at most %u)", bytes, QH_BUS_ENTRY_MAX);
+        return true;
+    }
     qh_busev ev;
     char err[200];
     int rc = env && env->type == REDIS_REPLY_STRING ? qh_busev_decode(env->str, env->len, c->key, &ev, err, sizeof err) : -1;
@@ -441,6 +452,74 @@ static void on_setup(redisAsyncContext *ac, void *r, void *privdata)
     }
 }
 
+/* Every entry pending for this consumer whose fields and values hold more
+ * than ARGV[3] bytes, of each stream: acknowledged, and returned as (stream
+ * number, id, bytes) for the log. Measured inside Redis, so the entry never
+ * crosses the connection. At most 64 pages of 256 entries a stream. */
+static const char SWEEP_SCRIPT[] =
+    "local out, limit = {}, tonumber(ARGV[3])\n"
+    "for i = 1, #KEYS do\n"
+    "  local start = '-'\n"
+    "  for page = 1, 64 do\n"
+    "    local ok, p = pcall(redis.call, 'XPENDING', KEYS[i], ARGV[1], start, '+', 256, ARGV[2])\n"
+    "    if not ok or #p == 0 then break end\n"
+    "    for _, e in ipairs(p) do\n"
+    "      local r, n = redis.call('XRANGE', KEYS[i], e[1], e[1]), 0\n"
+    "      if r[1] then for _, v in ipairs(r[1][2]) do n = n + #v end end\n"
+    "      if n > limit then\n"
+    "        redis.call('XACK', KEYS[i], ARGV[1], e[1])\n"
+    "        out[#out + 1] = i; out[#out + 1] = e[1]; out[#out + 1] = n\n"
+    "      end\n"
+    "    end\n"
+    "    if #p < 256 then break end\n"
+    "    start = '(' .. p[#p][1]\n"
+    "  end\n"
+    "end\n"
+    "return out\n";
+
+static void on_sweep(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    c->read_outstanding = false;
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        char why[200];
+        snprintf(why, sizeof why, "the sweep of entries too large was refused: %.120s",
+                 reply->type == REDIS_REPLY_ERROR ? reply->str : "not an array");
+        lost(c, why, true);
+        return;
+    }
+    for (size_t i = 0; i + 2 < reply->elements; i += 3) {
+        const redisReply *k = reply->element[i], *id = reply->element[i + 1], *n = reply->element[i + 2];
+        if (k->type != REDIS_REPLY_INTEGER || k->integer < 1 || (size_t)k->integer > c->n_streams ||
+            id->type != REDIS_REPLY_STRING || n->type != REDIS_REPLY_INTEGER)
+            continue;
+        refuse(c, (size_t)k->integer - 1, id->str, "an entry of %lld bytes: larger than any event (at most %u)",
+               n->integer, QH_BUS_ENTRY_MAX);
+    }
+    c->sweep = false;
+    issue_read(c);
+}
+
+static void issue_sweep(qh_consumer *c)
+{
+    const char *argv[6 + MAX_STREAMS];
+    size_t len[6 + MAX_STREAMS];
+    char nk[8], limit[16];
+    snprintf(nk, sizeof nk, "%zu", c->n_streams);
+    snprintf(limit, sizeof limit, "%u", QH_BUS_ENTRY_MAX);
+    size_t a = 0;
+    argv[a] = "EVAL"; len[a++] = 4;
+    argv[a] = SWEEP_SCRIPT; len[a++] = sizeof SWEEP_SCRIPT - 1;
+    argv[a] = nk; len[a++] = strlen(nk);
+    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
+    argv[a] = c->group; len[a++] = strlen(c->group);
+    argv[a] = c->cfg->host_id; len[a++] = strlen(c->cfg->host_id);
+    argv[a] = limit; len[a++] = strlen(limit);
+    if (redisAsyncCommandArgv(c->ac, on_sweep, c, (int)a, argv, len) == REDIS_OK) c->read_outstanding = true;
+}
+
 static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
 {
     qh_consumer *c = privdata;
@@ -453,7 +532,8 @@ static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
     c->ready = true;
     c->attempt = 0;
     c->own_pending_done = false;
-    issue_read(c);
+    if (c->sweep) issue_sweep(c);   /* issue_read follows it */
+    else issue_read(c);
 }
 
 static void on_connect(const redisAsyncContext *cac, int status)
@@ -484,13 +564,23 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     (void)status;
     qh_consumer *c = cac->data;
     if (!c || cac != c->ac) return;
+    if (c->reply_too_large) {
+        /* an entry far larger than any event is pending (read, not yet
+         * acknowledged): reading it again would end the same way */
+        c->reply_too_large = false;
+        c->sweep = true;
+        c->st.replies_too_large++;
+        lost(c, QH_REDIS_TOO_LARGE "; entries over " QH_BUS_ENTRY_MAX_TEXT " bytes are refused at the reconnect", false);
+        return;
+    }
     lost(c, cac->errstr[0] ? cac->errstr : "connection closed", false);
 }
 
 static void start_connect(qh_consumer *c)
 {
     char err[256];
-    c->ac = qh_redis_open(c->base, c->ip, c->cfg->redis.port, c, on_connect, on_disconnect, err, sizeof err);
+    c->ac = qh_redis_open(c->base, c->ip, c->cfg->redis.port, c, on_connect, on_disconnect, &c->reply_too_large, err,
+                          sizeof err);
     if (!c->ac) {
         set_error(c, err);
         schedule_reconnect(c);
@@ -580,9 +670,10 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
         c->m.claimed = qh_metrics_counter(mt, "bus_claimed_entries_total", "Entries claimed from dead group members", NULL, NULL);
         c->m.pending = qh_metrics_gauge(mt, "bus_pending_entries", "Entries the consumer group has pending", NULL, NULL);
         c->m.refused = qh_metrics_counter(mt, "bus_entries_refused_total",
-                                          "Entries refused: unsigned or badly signed (bus.key_env), fields h/s that "
-                                          "disagree with their envelope, another type than their stream's, below the "
-                                          "dedupe window, or from a host beyond those remembered", NULL, NULL);
+                                          "Entries refused: unsigned or badly signed (bus.key_env), larger than any "
+                                          "event, fields h/s that disagree with their envelope, another type than their "
+                                          "stream's, below the dedupe window, or from a host beyond those remembered",
+                                          NULL, NULL);
     }
     struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
     int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;

@@ -14,6 +14,11 @@
  *  - Every claim_idle_ms / 2, XAUTOCLAIM takes entries a dead member left
  *    pending longer than claim_idle_ms; they go the same way.
  *  - Every second, XPENDING counts what this group still has pending.
+ *  - A reply over 8 MiB closes the connection before it is read whole
+ *    (redis_conn.h): an entry far larger than any event is pending. At the
+ *    reconnect a script acknowledges this consumer's pending entries over
+ *    QH_BUS_ENTRY_MAX bytes, measured inside Redis, and they are refused;
+ *    then reading goes on.
  *
  * The execution hosts share a group on the signal stream (each signal to one
  * of them); a type every host needs whole (candles for each strategy host)
@@ -61,11 +66,13 @@ typedef struct qh_consumer_stats {
     int64_t pending;                 /* of this group, all streams, at the last XPENDING */
     char last_error[160];
     /* entries refused for what they are: unsigned, or with a mac that does
-     * not check, where bus.key_env is set (signed where it is not), fields
+     * not check, where bus.key_env is set (signed where it is not), larger
+     * than any event (QH_BUS_ENTRY_MAX, swept after a reply too large), fields
      * h/s that disagree with the envelope (or missing), of another type
      * than their stream, below the dedupe window, from a host beyond those
      * it can remember */
     uint64_t refused;
+    uint64_t replies_too_large;      /* connections closed on a reply over 8 MiB (redis_conn.h) */
     int64_t last_refused_ms;         /* host clock; 0 none */
     char last_refusal[320];          /* "<stream> <id>: <why>", each bounded to fit */
 } qh_consumer_stats;

@@ -45,6 +45,7 @@ struct qh_mirror {
     char ip[64];
     char password[256];
     qc_hmac *key;                /* bus.key_env's: envelopes signed; NULL: unsigned */
+    bool reply_too_large;        /* set by the connection (redis_conn.h) */
     struct event_base *base;
     redisAsyncContext *ac;
     bool connected;
@@ -315,13 +316,16 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
     (void)status;
     qh_mirror *m = cac->data;
     if (!m || cac != m->ac) return;
-    lost(m, cac->errstr[0] ? cac->errstr : "connection closed", false);
+    bool too_large = m->reply_too_large;
+    m->reply_too_large = false;
+    lost(m, too_large ? QH_REDIS_TOO_LARGE : cac->errstr[0] ? cac->errstr : "connection closed", false);
 }
 
 static void start_connect(qh_mirror *m)
 {
     char err[256];
-    m->ac = qh_redis_open(m->base, m->ip, m->cfg->redis.port, m, on_connect, on_disconnect, err, sizeof err);
+    m->ac = qh_redis_open(m->base, m->ip, m->cfg->redis.port, m, on_connect, on_disconnect, &m->reply_too_large, err,
+                          sizeof err);
     if (!m->ac) {
         set_error(m, err);
         if (!m->outage) {

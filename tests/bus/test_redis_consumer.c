@@ -329,6 +329,18 @@ static void xadd_event(redisContext *rc, const char *key, const char *host, uint
 }
 
 
+/* One member, exec-a, connected on a fresh stream (bus.key_env set to
+ * key_env unless NULL): the set-up of the tests of hostile entries. */
+static void one_member(member *m, const char *key_env)
+{
+    fresh(30000);
+    if (key_env) snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "%s", key_env);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    member_start(m, 0, "exec-a");
+    run_ms(200);
+}
+
 /* What a probe wrote into the signal stream: another type (a candle, a
  * fill: booked, or pricing orders, before this), a signal from the future,
  * a number below the window after a forged jump, and hosts beyond those the
@@ -337,12 +349,8 @@ static void xadd_event(redisContext *rc, const char *key, const char *host, uint
 static void hostile_entries_are_refused(void **state)
 {
     (void)state;
-    fresh(30000);
-    g_base = event_base_new();
-    g_hostile_acted = 0;
     member ms[1];
-    member_start(&ms[0], 0, "exec-a");
-    run_ms(200);
+    one_member(&ms[0], NULL);
     redisContext *rc = redis_fx_client(&g_redis);
     char key[64];
     snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
@@ -418,14 +426,9 @@ static void hostile_entries_are_refused(void **state)
 static void a_signed_bus_takes_only_entries_signed_with_its_key(void **state)
 {
     (void)state;
-    fresh(30000);
-    snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "QTR_TEST_BUS_KEY");
     setenv("QTR_TEST_BUS_KEY", BUS_KEY, 1);
-    g_base = event_base_new();
-    g_hostile_acted = 0;
     member ms[1];
-    member_start(&ms[0], 0, "exec-a");
-    run_ms(200);
+    one_member(&ms[0], "QTR_TEST_BUS_KEY");
     qh_mirror *p = producer();
     publish_signals(p, 5, qh_wall_ms());
     assert_true(settle(ms, 1, 5, 10000));
@@ -477,6 +480,91 @@ static void a_signed_bus_takes_only_entries_signed_with_its_key(void **state)
     err[0] = '\0';
     assert_null(qh_mirror_new(&mo, err, sizeof err));
     assert_non_null(strstr(err, "bus.key_env: QTR_TEST_BUS_KEY is not set"));
+    event_base_free(g_base);
+}
+
+/* Runs until the member has refused `want` entries and nothing is pending. */
+static bool settle_refused(member *m, uint64_t want, int64_t max_ms)
+{
+    int64_t end = qh_mono_ns() + max_ms * 1000000;
+    while (qh_mono_ns() < end) {
+        run_ms(50);
+        qh_consumer_stats st;
+        qh_consumer_stats_get(m->c, &st);
+        if (st.refused >= want && st.connected) return true;
+    }
+    return false;
+}
+
+/* The process's peak resident memory (VmHWM), in KiB. */
+static long peak_rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    if (f) fclose(f);
+    return kib;
+}
+
+/* An entry far larger than any event, as anyone who can write to Redis can
+ * add: one of 100 MiB (a bulk string hiredis would buffer whole, written by
+ * redis-cli so this process never holds it) and twelve of 1 MiB (strings it
+ * would make one by one, 12 MiB in one reply). Neither is read into a
+ * reply: the connection closes at 8 MiB (the peak memory grows by far less
+ * than the entry), the entries are measured and acknowledged inside Redis,
+ * refused and counted, and the signals around them are acted on. */
+static void entries_too_large_are_refused_without_being_read(void **state)
+{
+    (void)state;
+    member ms[1];
+    one_member(&ms[0], NULL);
+    qh_mirror *p = producer();
+    publish_signals(p, 3, qh_wall_ms());
+    assert_true(settle(ms, 1, 3, 10000));
+
+    char key[64], cmd[256];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    long peak_before = peak_rss_kib();
+    assert_true(peak_before > 0);
+    snprintf(cmd, sizeof cmd, "head -c %d /dev/zero | redis-cli -p %d -x XADD %s '*' h x-big s 1 e >/dev/null",
+             100 << 20, g_redis.port, key);
+    assert_int_equal(system(cmd), 0);
+    assert_true(settle_refused(&ms[0], 1, 20000));
+    qh_consumer_stats st;
+    qh_consumer_stats_get(ms[0].c, &st);
+    /* its fields: h x-big s 1 e and the 100 MiB */
+    if (!strstr(st.last_refusal, "an entry of 104857609 bytes: larger than any event")) fail_msg("%s", st.last_refusal);
+    assert_int_equal(st.replies_too_large, 1);   /* closed at 8 MiB, not read whole */
+    assert_non_null(strstr(st.last_error, "a reply over 8 MiB"));
+    long grew = peak_rss_kib() - peak_before;
+    /* under 80 MiB: the bound, the reader's doubling buffer and what a sanitizer keeps
+     * (8.4 MiB measured in a Debug build, 50 MiB under ASan; read whole, 100 MiB and more) */
+    if (grew > 80 * 1024) fail_msg("the peak memory grew by %ld KiB for a 100 MiB entry", grew);
+
+    redisContext *rc = redis_fx_client(&g_redis);
+    char *junk = malloc((size_t)1 << 20);
+    assert_non_null(junk);
+    memset(junk, 'x', (size_t)1 << 20);
+    for (int i = 0; i < 12; i++)
+        freeReplyObject(redisCommand(rc, "XADD %s * h %s s %d e %b", key, "x-big", i + 2, junk, (size_t)1 << 20));
+    free(junk);
+    assert_true(settle_refused(&ms[0], 13, 10000));
+    publish_signals(p, 3, qh_wall_ms());
+    assert_true(settle(ms, 1, 6, 10000));
+    qh_consumer_stats_get(ms[0].c, &st);
+    assert_int_equal(total_acted(), 6);
+    assert_int_equal(g_hostile_acted, 0);
+    assert_int_equal(st.refused, 13);
+    assert_int_equal(st.undecodable, 0);
+    /* the twelve in one reply, or the first alone (it woke the blocked
+     * read, 1 MiB: read, and refused for its size) and eleven in the next */
+    assert_int_equal(st.replies_too_large, 2);
+    assert_int_equal(st.pending, 0);
+    redisFree(rc);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[0].c);
     event_base_free(g_base);
 }
 
@@ -674,6 +762,7 @@ int main(void)
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
         cmocka_unit_test(hostile_entries_are_refused),
         cmocka_unit_test(a_signed_bus_takes_only_entries_signed_with_its_key),
+        cmocka_unit_test(entries_too_large_are_refused_without_being_read),
         cmocka_unit_test(entries_whose_fields_disagree_with_their_envelope_are_refused),
         cmocka_unit_test(floods_of_undecodable_and_stale_entries_are_sampled_in_the_log),
     };
