@@ -1,46 +1,11 @@
-/* event_codec.c — see event_codec.h. */
+/* event_codec.c — see event_codec.h: the envelope (names and sizes of the
+ * types in event_names.c). */
 #include "bus/event_codec.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include <qtr/plugin.h>
-
-/* One row a type, from the SDK's registry (qtr/event_types.h). */
-typedef struct type_row {
-    qtr_event_type type;
-    const char *name;
-    size_t size;
-} type_row;
-
-static const type_row rows[] = {
-#define QH_BUSEV_ROW(value, ID, name, payload, member, ...) { QTR_EV_##ID, name, sizeof(payload) },
-    QTR_EVENT_TYPES(QH_BUSEV_ROW)
-#undef QH_BUSEV_ROW
-};
-
-static const type_row *row_of(qtr_event_type t)
-{
-    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
-        if (rows[i].type == t) return &rows[i];
-    return NULL;
-}
-
-const char *qh_busev_type_name(qtr_event_type t)
-{
-    const type_row *r = row_of(t);
-    return r ? r->name : NULL;
-}
-
-bool qh_busev_host_id_valid(const char *s)
-{
-    size_t n = 0;
-    for (; s && s[n]; n++) {
-        char c = s[n];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
-    }
-    return n >= 1 && n <= QH_HOST_ID_MAX;
-}
 
 static void put_le(unsigned char *p, uint64_t v, int n)
 {
@@ -61,19 +26,19 @@ qtr_event_type qh_busev_peek_type(const void *in, size_t len)
 size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, qc_hmac *key, unsigned char *out,
                        size_t cap)
 {
-    const type_row *r = row_of(ev->type);
-    if (!r || !qh_busev_host_id_valid(host_id)) return 0;
-    size_t hl = strlen(host_id), body = QH_BUSEV_HEADER + hl + r->size, total = body + (key ? QC_HMAC_LEN : 0);
+    size_t size = qh_busev_payload_size(ev->type);
+    if (!size || !qh_busev_host_id_valid(host_id)) return 0;
+    size_t hl = strlen(host_id), body = QH_BUSEV_HEADER + hl + size, total = body + (key ? QC_HMAC_LEN : 0);
     if (total > cap) return 0;
     out[0] = key ? 2 : 1;
     out[1] = (unsigned char)hl;
     put_le(out + 2, (uint64_t)ev->type, 2);
-    put_le(out + 4, r->size, 4);
+    put_le(out + 4, size, 4);
     put_le(out + 8, seq, 8);
     put_le(out + 16, (uint64_t)ev->time_ms, 8);
     put_le(out + 24, ev->flags, 4);
     memcpy(out + QH_BUSEV_HEADER, host_id, hl);
-    memcpy(out + QH_BUSEV_HEADER + hl, &ev->u, r->size);
+    memcpy(out + QH_BUSEV_HEADER + hl, &ev->u, size);
     if (key && !qc_hmac_sha256(key, out, body, NULL, 0, out + body)) return 0;
     return total;
 }
@@ -158,30 +123,30 @@ int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, cha
     size_t hl = p[1];
     qtr_event_type type = (qtr_event_type)get_le(p + 2, 2);
     size_t plen = (size_t)get_le(p + 4, 4);
-    const type_row *r = row_of(type);
-    if (!r) {
+    size_t size = qh_busev_payload_size(type);
+    const char *name = qh_busev_type_name(type);
+    if (!size || !name) {
         snprintf(err, errlen, "event type %u unknown to this host", (unsigned)type);
         return -1;
     }
-    if (plen != r->size) {
-        snprintf(err, errlen, "%s event of %zu bytes, this host's is %zu: hosts of different SDK ABIs", r->name, plen,
-                 r->size);
+    if (plen != size) {
+        snprintf(err, errlen, "%s event of %zu bytes, this host's is %zu: hosts of different SDK ABIs", name, plen, size);
         return -1;
     }
     if (hl < 1 || hl > QH_HOST_ID_MAX || len != QH_BUSEV_HEADER + hl + plen) {
-        snprintf(err, errlen, "%s event: length %zu does not match its header", r->name, len);
+        snprintf(err, errlen, "%s event: length %zu does not match its header", name, len);
         return -1;
     }
     memset(out, 0, sizeof *out);
     memcpy(out->host_id, p + QH_BUSEV_HEADER, hl);
     /* a NUL inside would make "host-a\0xy" read as host-a: one spelling only */
     if (strlen(out->host_id) != hl || !qh_busev_host_id_valid(out->host_id)) {
-        snprintf(err, errlen, "%s event: host_id is not [a-z0-9-]{1,32}", r->name);
+        snprintf(err, errlen, "%s event: host_id is not [a-z0-9-]{1,32}", name);
         return -1;
     }
     out->seq = get_le(p + 8, 8);
     if (out->seq == 0) {
-        snprintf(err, errlen, "%s event from %s: sequence 0", r->name, out->host_id);
+        snprintf(err, errlen, "%s event from %s: sequence 0", name, out->host_id);
         return -1;
     }
     out->ev.type = type;

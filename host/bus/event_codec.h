@@ -71,6 +71,8 @@ qtr_event_type qh_busev_peek_type(const void *in, size_t len);
 /* The type's name on the bus ("signal": the registry's, so a name is read
  * back with qtr_event_type_by_name), NULL for an unknown type. */
 const char *qh_busev_type_name(qtr_event_type t);
+/* The size of the type's payload struct in this build, 0 for an unknown type. */
+size_t qh_busev_payload_size(qtr_event_type t);
 
 /* host_id as the product surface allows it: [a-z0-9-]{1,32}. */
 bool qh_busev_host_id_valid(const char *s);
