@@ -39,7 +39,6 @@
  * envelope and h and s beside it, with room to spare; a larger one is no
  * event (bus/redis_consumer.c refuses it without reading it). */
 #define QH_BUS_ENTRY_MAX 4096u
-#define QH_BUS_ENTRY_MAX_TEXT "4096"
 _Static_assert(QH_BUSEV_MAX + 64 < QH_BUS_ENTRY_MAX, "an entry holds its envelope");
 
 typedef struct qh_busev {

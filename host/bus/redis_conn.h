@@ -22,9 +22,13 @@ int qh_redis_resolve(const char *host, char *ip, size_t ipcap, char *why, size_t
 
 /* The most one reply may hold: far above what a batch of events needs
  * (256 entries of at most a few KiB), far below what would hurt. */
-#define QH_REDIS_REPLY_MAX ((size_t)8 << 20)
-/* The disconnect's errstr when a reply grew past it before it was parsed. */
-#define QH_REDIS_TOO_LARGE "a reply over 8 MiB"
+#define QH_REDIS_REPLY_MAX_MIB 8
+#define QH_REDIS_REPLY_MAX ((size_t)QH_REDIS_REPLY_MAX_MIB << 20)
+/* The disconnect's errstr when a reply grew past it before it was parsed
+ * ("a reply over 8 MiB"), spelled from the one number. */
+#define QH_REDIS_STR_(x) #x
+#define QH_REDIS_STR(x) QH_REDIS_STR_(x)
+#define QH_REDIS_TOO_LARGE "a reply over " QH_REDIS_STR(QH_REDIS_REPLY_MAX_MIB) " MiB"
 
 /* A non-blocking connect; ac->data = data. A reply that grows past
  * QH_REDIS_REPLY_MAX closes the connection (on_disconnect is called) and

@@ -570,7 +570,10 @@ static void on_disconnect(const redisAsyncContext *cac, int status)
         c->reply_too_large = false;
         c->sweep = true;
         c->st.replies_too_large++;
-        lost(c, QH_REDIS_TOO_LARGE "; entries over " QH_BUS_ENTRY_MAX_TEXT " bytes are refused at the reconnect", false);
+        char why[128];
+        snprintf(why, sizeof why, "%s; entries over %u bytes are refused at the reconnect", QH_REDIS_TOO_LARGE,
+                 QH_BUS_ENTRY_MAX);
+        lost(c, why, false);
         return;
     }
     lost(c, cac->errstr[0] ? cac->errstr : "connection closed", false);
