@@ -305,9 +305,11 @@ def main():
     finally:
         if sampler:
             sampler.stop()
+        # the poller ends before the server does: a request in flight when
+        # SIGTERM lands is cut off (a reset), which is the stop, not a late answer
         poller.stop_flag.set()
-        rc = s.stop(signal.SIGTERM, timeout=20)
         poller.join(timeout=HEALTH_BOUND_S * 4)
+        rc = s.stop(signal.SIGTERM, timeout=20)
     check(rc == 0, f"clean stop after the corruptions: {rc}")
     alerts = store_query(os.path.join(d, "var", "qtr.db"),
                          "SELECT count(*) FROM alerts WHERE source = 'policy' AND kind = 'policy_load_failed'")
