@@ -120,6 +120,10 @@ static const qh_conf_field bus_fields[] = {
     { .opt = { .name = "key_env", .type = QTR_OPT_STRING, .max = "63",
                .help = "sign and check every entry with the key in this environment variable" },
       .store = QH_CONF_STR, .offset = AT(key_env), .size = SIZE(key_env), .text_rule = env_name_rule },
+    { .opt = { .name = "accept_key_env", .type = QTR_OPT_STRING, .max = "63",
+               .help = "also take entries signed with the key in this variable (changing the key); never signs" },
+      .store = QH_CONF_STR, .offset = AT(accept_key_env), .size = SIZE(accept_key_env),
+      .text_rule = env_name_rule },
     { .opt = { .name = NULL } },
 };
 
@@ -250,6 +254,14 @@ static int check_bus(qh_bus_config *c, qh_bus_config_error *e)
                      qh_busev_type_name((qtr_event_type)t));
             return bad(e, "bus.consume", why);
         }
+    /* a second key is taken beside the one that signs, never alone */
+    if (c->accept_key_env[0] && !c->key_env[0])
+        return bad(e, "bus.accept_key_env", "needs bus.key_env: a host takes entries signed with a second key only "
+                                            "while it signs with a first (docs/bus.md, \"Changing the key\")");
+    if (c->accept_key_env[0] && strcmp(c->accept_key_env, c->key_env) == 0) {
+        snprintf(why, sizeof why, "%s is bus.key_env too: name the other key's variable", c->accept_key_env);
+        return bad(e, "bus.accept_key_env", why);
+    }
     if (!c->group[0]) snprintf(c->group, sizeof c->group, "%s", qh_bus_role_name(c->role));
     return 0;
 }

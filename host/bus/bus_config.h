@@ -48,6 +48,7 @@ typedef struct qh_bus_config {
     char group[33];
     int64_t claim_idle_ms;
     char key_env[64];             /* "": entries unsigned (bus/bus_key.h) */
+    char accept_key_env[64];      /* "": none; else a second key entries are taken with (changing the key) */
     struct {
         char path[512];           /* "" or "<state_dir>/...": under state_dir */
         int64_t max_events, fsync_ms;

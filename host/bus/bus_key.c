@@ -5,25 +5,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen)
+/* The key in the variable `var` that the setting `setting` names ("" none). */
+static int open_env_key(const char *setting, const char *var, qc_hmac **out, char *err, size_t errlen)
 {
     *out = NULL;
-    if (!cfg->key_env[0]) return 0;
-    const char *key = getenv(cfg->key_env);
+    if (!var[0]) return 0;
+    const char *key = getenv(var);
     size_t n = key ? strlen(key) : 0;
     if (!key) {
-        snprintf(err, errlen, "bus.key_env: %s is not set (the hosts' shared key, e.g. openssl rand -hex 32)",
-                 cfg->key_env);
+        snprintf(err, errlen, "%s: %s is not set (the hosts' shared key, e.g. openssl rand -hex 32)", setting, var);
         return -1;
     }
     if (n < QH_BUS_KEY_MIN_BYTES || n > QH_BUS_KEY_MAX_BYTES) {
-        snprintf(err, errlen, "bus.key_env: %s holds %zu bytes; the key needs %d to %d (e.g. openssl rand -hex 32)",
-                 cfg->key_env, n, QH_BUS_KEY_MIN_BYTES, QH_BUS_KEY_MAX_BYTES);
+        snprintf(err, errlen, "%s: %s holds %zu bytes; the key needs %d to %d (e.g. openssl rand -hex 32)", setting,
+                 var, n, QH_BUS_KEY_MIN_BYTES, QH_BUS_KEY_MAX_BYTES);
         return -1;
     }
     if (!(*out = qc_hmac_new(key, n))) {
-        snprintf(err, errlen, "bus.key_env: OpenSSL could not make an HMAC-SHA256 context");
+        snprintf(err, errlen, "%s: OpenSSL could not make an HMAC-SHA256 context", setting);
         return -1;
     }
     return 0;
+}
+
+int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen)
+{
+    return open_env_key("bus.key_env", cfg->key_env, out, err, errlen);
+}
+
+int qh_bus_accept_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen)
+{
+    return open_env_key("bus.accept_key_env", cfg->accept_key_env, out, err, errlen);
 }

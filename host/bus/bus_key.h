@@ -1,7 +1,10 @@
 /* bus_key.h — the key of signed envelopes (event_codec.h): the bytes of
  * the environment variable `bus.key_env` names, at least
  * QH_BUS_KEY_MIN_BYTES, the same on every host of the bus (docs/bus.md,
- * "Signed entries"). The mirror and each consumer open their own. */
+ * "Signed entries"). The mirror and each consumer open their own. While
+ * the key is changed, `bus.accept_key_env` names a second one that
+ * consumers take entries with too, and nothing is signed with (docs/bus.md,
+ * "Changing the key"). */
 #ifndef QH_BUS_KEY_H
 #define QH_BUS_KEY_H
 
@@ -17,5 +20,7 @@
  * unsigned); -1 with one line in err: the variable unset, too short or too
  * long, or OpenSSL failing. */
 int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen);
+/* The same for bus.accept_key_env: NULL when it names none. */
+int qh_bus_accept_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen);
 
 #endif

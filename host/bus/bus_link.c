@@ -169,11 +169,14 @@ int qh_bus_link_open(qh_engine *e, char *err, size_t errlen)
         return 2;
     }
     /* the key first: the mirror and the consumers open it again, each its own */
-    qc_hmac *key = NULL;
-    if (qh_bus_key_open(&cfg->bus, &key, why, sizeof why) != 0) {
+    qc_hmac *key = NULL, *accept = NULL;
+    if (qh_bus_key_open(&cfg->bus, &key, why, sizeof why) != 0 ||
+        qh_bus_accept_key_open(&cfg->bus, &accept, why, sizeof why) != 0) {
+        qc_hmac_free(key);
         snprintf(err, errlen, "%s: %s", cfg->path, why);
         return 2;
     }
+    qc_hmac_free(accept);
     if (!key && cfg->bus.consume)
         qh_warn(LOGC, "bus entries are not signed: anyone who can write to Redis can write what this host takes "
                       "from it; set bus.key_env on every host (docs/bus.md, \"Signed entries\")");

@@ -43,10 +43,25 @@ size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, q
     return total;
 }
 
-/* The version this host reads, and a signed envelope's mac checked: 0 with
- * *len the bytes before the mac, or QH_BUSEV_UNTRUSTED, -1 as decode's. */
-static int check_signature(const unsigned char *p, size_t *len, qc_hmac *key, char *err, size_t errlen)
+/* The mac of the len bytes at p under key equal to the mac at p + len:
+ * 1 yes, 0 no, -1 OpenSSL failed (err set). */
+static int mac_checks(qc_hmac *key, const unsigned char *p, size_t len, char *err, size_t errlen)
 {
+    unsigned char mac[QC_HMAC_LEN];
+    if (!qc_hmac_sha256(key, p, len, NULL, 0, mac)) {
+        snprintf(err, errlen, "the entry's mac could not be computed (OpenSSL)");
+        return -1;
+    }
+    return qc_hmac_equal(mac, p + len) ? 1 : 0;
+}
+
+/* The version this host reads, and a signed envelope's mac checked: 0 with
+ * *len the bytes before the mac (*by_accept: it checked under accept, not
+ * key), or QH_BUSEV_UNTRUSTED, -1 as decode's. */
+static int check_signature(const unsigned char *p, size_t *len, qc_hmac *key, qc_hmac *accept, bool *by_accept,
+                           char *err, size_t errlen)
+{
+    *by_accept = false;
     if (p[0] != 1 && p[0] != 2) {
         snprintf(err, errlen, "event envelope version %u: this host reads version %d", p[0], key ? 2 : 1);
         return -1;
@@ -61,18 +76,20 @@ static int check_signature(const unsigned char *p, size_t *len, qc_hmac *key, ch
                               "bus.key_env's key");
         return QH_BUSEV_UNTRUSTED;
     }
-    unsigned char mac[QC_HMAC_LEN];
     if (*len < QH_BUSEV_HEADER + QC_HMAC_LEN) {
         snprintf(err, errlen, "a signed entry of %zu bytes: too short to hold its mac", *len);
         return QH_BUSEV_UNTRUSTED;
     }
     *len -= QC_HMAC_LEN;
-    if (!qc_hmac_sha256(key, p, *len, NULL, 0, mac)) {
-        snprintf(err, errlen, "the entry's mac could not be computed (OpenSSL)");
-        return -1;
+    int ok = mac_checks(key, p, *len, err, errlen);
+    if (ok == 0 && accept) {           /* while the key changes: the other one */
+        ok = mac_checks(accept, p, *len, err, errlen);
+        *by_accept = ok == 1;
     }
-    if (!qc_hmac_equal(mac, p + *len)) {
-        snprintf(err, errlen, "a signed entry whose mac does not check: not written with this bus's key, or altered");
+    if (ok < 0) return -1;
+    if (!ok) {
+        snprintf(err, errlen, "a signed entry whose mac does not check: not written with this bus's key%s, or altered",
+                 accept ? " (nor bus.accept_key_env's)" : "");
         return QH_BUSEV_UNTRUSTED;
     }
     return 0;
@@ -111,14 +128,16 @@ static void sanitise(qtr_event *ev)
     }
 }
 
-int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, char *err, size_t errlen)
+int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qc_hmac *accept, qh_busev *out, char *err,
+                    size_t errlen)
 {
     const unsigned char *p = in;
     if (len < QH_BUSEV_HEADER) {
         snprintf(err, errlen, "event of %zu bytes: shorter than its header", len);
         return -1;
     }
-    int rc = check_signature(p, &len, key, err, errlen);
+    bool by_accept;
+    int rc = check_signature(p, &len, key, accept, &by_accept, err, errlen);
     if (rc != 0) return rc;
     size_t hl = p[1];
     qtr_event_type type = (qtr_event_type)get_le(p + 2, 2);
@@ -138,6 +157,7 @@ int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, cha
         return -1;
     }
     memset(out, 0, sizeof *out);
+    out->by_accept_key = by_accept;
     memcpy(out->host_id, p + QH_BUSEV_HEADER, hl);
     /* a NUL inside would make "host-a\0xy" read as host-a: one spelling only */
     if (strlen(out->host_id) != hl || !qh_busev_host_id_valid(out->host_id)) {

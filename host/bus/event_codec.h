@@ -8,8 +8,9 @@
  * Version 1 has no mac. Version 2, written by hosts with `bus.key_env`,
  * ends with the HMAC-SHA256 of every byte before it under the key the
  * hosts share: a host with a key reads version 2 only, and only with a mac
- * that checks; a host without one reads version 1 only (docs/bus.md,
- * "Signed entries").
+ * that checks (under that key, or while the key changes under
+ * `bus.accept_key_env`'s); a host without one reads version 1 only
+ * (docs/bus.md, "Signed entries").
  *
  * The payload is the event's fixed-size struct as qtr/events.h defines it
  * (plain data, no pointers); its length must be sizeof that struct in this
@@ -49,6 +50,7 @@ typedef struct qh_busev {
      * for its handler's call and valid during it (bus/redis_consumer.h);
      * NULL from qh_busev_decode */
     const char *stream, *entry;
+    bool by_accept_key;       /* its mac checked under the accept key, not the signing one */
 } qh_busev;
 
 /* Bytes written to out (cap >= QH_BUSEV_MAX always suffices), or 0 for an
@@ -58,10 +60,13 @@ size_t qh_busev_encode(const char *host_id, uint64_t seq, const qtr_event *ev, q
                        size_t cap);
 /* 0; -1 with one line in err for a malformed envelope (version, type,
  * length, host_id); -2 with one line for one this host must not trust:
- * unsigned while key is given, signed while it is NULL, or a mac that does
- * not check (nothing of it is read before its mac checks). */
+ * unsigned while key is given, signed while it is NULL, or a mac that
+ * checks under neither key nor accept (nothing of it is read before its mac
+ * checks). accept: a second key taken while the key changes (NULL: none;
+ * only with key); out->by_accept_key says the mac checked under it. */
 #define QH_BUSEV_UNTRUSTED (-2)
-int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qh_busev *out, char *err, size_t errlen);
+int qh_busev_decode(const void *in, size_t len, qc_hmac *key, qc_hmac *accept, qh_busev *out, char *err,
+                    size_t errlen);
 
 /* The type of an encoded event (its header's), or 0 if len is too short to
  * hold a header: what a record is, without decoding it. */

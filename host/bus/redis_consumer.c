@@ -31,6 +31,7 @@ struct qh_consumer {
     const qh_bus_config *cfg;
     char ip[64], password[256];
     qc_hmac *key;                   /* bus.key_env's: only entries signed with it are taken */
+    qc_hmac *accept;                /* bus.accept_key_env's: or with it, while the key changes */
     char group[40];
     struct event_base *base;
     redisAsyncContext *ac;
@@ -52,7 +53,7 @@ struct qh_consumer {
     qh_dedupe *dedupe;
     qh_consumer_stats st;
     struct {
-        qh_metric *consumed, *duplicates, *stale, *claimed, *pending, *refused;
+        qh_metric *consumed, *duplicates, *stale, *claimed, *pending, *refused, *accept_key;
     } m;
 };
 
@@ -208,7 +209,9 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
     }
     qh_busev ev;
     char err[200];
-    int rc = env && env->type == REDIS_REPLY_STRING ? qh_busev_decode(env->str, env->len, c->key, &ev, err, sizeof err) : -1;
+    int rc = env && env->type == REDIS_REPLY_STRING
+                 ? qh_busev_decode(env->str, env->len, c->key, c->accept, &ev, err, sizeof err)
+                 : -1;
     if (rc == QH_BUSEV_UNTRUSTED) {
         /* not written with the hosts' key (or by a host of another setting):
          * nothing of it is believed, not even its host and number */
@@ -289,6 +292,10 @@ static bool take(qh_consumer *c, size_t stream, const char *id, const redisReply
     qh_dedupe_admit(c->dedupe, ev.host_id, ev.seq);
     c->st.handled++;
     count(c->m.consumed, 1);
+    if (ev.by_accept_key) {            /* still written with the other key: not yet time to drop it */
+        c->st.accept_key++;
+        count(c->m.accept_key, 1);
+    }
     return true;
 }
 
@@ -632,7 +639,9 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     qtr_strlcpy(c->ip, o->redis_ip, sizeof c->ip);
     const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
     if (pw) qtr_strlcpy(c->password, pw, sizeof c->password);
-    if (qh_bus_key_open(o->cfg, &c->key, err, errlen) != 0) {
+    if (qh_bus_key_open(o->cfg, &c->key, err, errlen) != 0 ||
+        qh_bus_accept_key_open(o->cfg, &c->accept, err, errlen) != 0) {
+        qc_hmac_free(c->key);
         free(c);
         return NULL;
     }
@@ -651,6 +660,7 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     if (c->n_streams == 0) {
         snprintf(err, errlen, "bus.consume: no event type to consume");
         qc_hmac_free(c->key);
+        qc_hmac_free(c->accept);
         free(c);
         return NULL;
     }
@@ -677,6 +687,11 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
                                           "event, fields h/s that disagree with their envelope, another type than their "
                                           "stream's, below the dedupe window, or from a host beyond those remembered",
                                           NULL, NULL);
+        if (c->accept)
+            c->m.accept_key = qh_metrics_counter(mt, "bus_entries_accept_key_total",
+                                                 "Entries taken whose mac checked under bus.accept_key_env's key "
+                                                 "(while the key changes): the old key is still in use while it grows",
+                                                 NULL, NULL);
     }
     struct timeval watch = { 0, 100000 }, pending = { 1, 0 };
     int64_t half = c->cfg->claim_idle_ms / 2 > 50 ? c->cfg->claim_idle_ms / 2 : 50;
@@ -703,5 +718,6 @@ void qh_consumer_free(qh_consumer *c)
     if (c->ev_flush) event_free(c->ev_flush);
     qh_dedupe_free(c->dedupe);
     qc_hmac_free(c->key);
+    qc_hmac_free(c->accept);
     free(c);
 }

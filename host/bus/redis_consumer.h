@@ -73,6 +73,7 @@ typedef struct qh_consumer_stats {
      * it can remember */
     uint64_t refused;
     uint64_t replies_too_large;      /* connections closed on a reply over 8 MiB (redis_conn.h) */
+    uint64_t accept_key;             /* of those handled, signed with bus.accept_key_env's key */
     int64_t last_refused_ms;         /* host clock; 0 none */
     char last_refusal[320];          /* "<stream> <id>: <why>", each bounded to fit */
 } qh_consumer_stats;

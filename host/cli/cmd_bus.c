@@ -133,16 +133,21 @@ int qh_cmd_bus(int argc, char **argv)
                (size_t)b->buffer.max_events, b->buffer.max_events, reserved, bad ? ", then a torn or corrupt record" : "");
         if (depth > 0 || bad) status = 1;
     }
-    qc_hmac *mac_key = NULL;
-    if (qh_bus_key_open(b, &mac_key, err, sizeof err) != 0) {
+    qc_hmac *mac_key = NULL, *accept_key = NULL;
+    if (qh_bus_key_open(b, &mac_key, err, sizeof err) != 0 ||
+        qh_bus_accept_key_open(b, &accept_key, err, sizeof err) != 0) {
         printf("signing   %s\n", err);
         status = 1;
+    } else if (accept_key) {
+        printf("signing   entries signed with the key in $%s, and taken signed with it or with the key in $%s "
+               "(changing the key: docs/bus.md)\n", b->key_env, b->accept_key_env);
     } else if (mac_key) {
         printf("signing   entries signed and checked with the key in $%s\n", b->key_env);
     } else {
         printf("signing   off: entries are not signed (bus.key_env); anyone who can write to Redis can write one\n");
     }
     qc_hmac_free(mac_key);
+    qc_hmac_free(accept_key);
     struct timeval tv = { 3, 0 };
     int64_t t0 = qh_mono_ns();
     redisContext *c = redisConnectWithTimeout(ip, b->redis.port, tv);

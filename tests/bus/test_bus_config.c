@@ -116,6 +116,13 @@ static void refusals(void **state)
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', flush_ms = 1.5 } } }", "bus.redis.flush_ms", "a float" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', password_env = 'PATH' } } }", "bus.redis.password_env", "QTR_" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, key_env = 'QTR_bus key' } }", "bus.key_env", "QTR_" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, key_env = 'QTR_K', accept_key_env = 'HOME' } }",
+          "bus.accept_key_env", "QTR_" },
+        /* a second key alone would take signed entries on a host that signs nothing */
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, accept_key_env = 'QTR_OLD' } }",
+          "bus.accept_key_env", "needs bus.key_env" },
+        { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, key_env = 'QTR_K', accept_key_env = 'QTR_K' } }",
+          "bus.accept_key_env", "QTR_K is bus.key_env too" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h', port = 1 } } }", "bus.redis.port", "unknown setting" },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, mirror = { 'fill', 'fils' } } }", "bus.mirror[2]", "'fils' is not candle, trade, " },
         { "return { host_id = 'h', bus = { redis = { url = 'redis://h' }, consume = 'signal' } }", "bus.consume", "expected a list" },
@@ -222,6 +229,8 @@ static const struct { const char *path, *value; } not_default[] = {
     { "bus.buffer.max_events", "3" },
     { "bus.buffer.fsync_ms", "9" },
     { "bus.key_env", "'QTR_BUS_KEY'" },
+    /* with the key_env it needs, set by the same expression */
+    { "bus.accept_key_env", "(function() t.bus.key_env = 'QTR_BUS_KEY'; return 'QTR_BUS_KEY_OLD' end)()" },
 };
 
 static void has_a_case(const char *path, const qh_conf_field *f, void *arg)
@@ -254,7 +263,8 @@ static void no_key_falls_back_to_a_silent_default(void **state)
     /* and each lands where it says */
     if (parse("return { host_id = 'h', role = 'observer', bus = { redis = { url = 'redis://h',"
               " password_env = 'QTR_X', stream_prefix = 'p:1', flush_ms = 0 }, group = 'g-1',"
-              " buffer = { path = '/x/bus.buf', max_events = 3, fsync_ms = 9 }, key_env = 'QTR_BUS_KEY' } }", &c, &e) != 0)
+              " buffer = { path = '/x/bus.buf', max_events = 3, fsync_ms = 9 }, key_env = 'QTR_BUS_KEY',"
+              " accept_key_env = 'QTR_BUS_KEY_OLD' } }", &c, &e) != 0)
         fail_msg("%s: %s", e.where, e.why);
     assert_int_equal(c.role, QH_ROLE_OBSERVER);
     assert_string_equal(c.redis.password_env, "QTR_X");
@@ -265,6 +275,7 @@ static void no_key_falls_back_to_a_silent_default(void **state)
     assert_int_equal(c.buffer.max_events, 3);
     assert_int_equal(c.buffer.fsync_ms, 9);
     assert_string_equal(c.key_env, "QTR_BUS_KEY");
+    assert_string_equal(c.accept_key_env, "QTR_BUS_KEY_OLD");
 }
 
 /* Every event type of the registry by its name, into its own bit. */

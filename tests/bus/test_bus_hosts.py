@@ -91,13 +91,7 @@ def bad_config(d, redis):
     path = busfx.host_config(os.path.join(d, "nokey.lua"), d, "h6", "all", redis.port, "",
                              'mirror = { "candle" }, key_env = "QTR_TEST_NO_SUCH_KEY"')
     env = {k: v for k, v in os.environ.items() if k != "QTR_TEST_NO_SUCH_KEY"}
-    rc, out, err = qtrtest.run(["run", "-c", path], timeout=30, env=env)
-    lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
-    check(rc == 2 and len(lines) == 1 and "nokey.lua: bus.key_env: QTR_TEST_NO_SUCH_KEY is not set" in lines[0],
-          f"a bus key that is not there: exit {rc}, {lines}")
-    rc, out, err = qtrtest.run(["bus", "status", "-c", path], timeout=30, env=env)
-    check(rc == 1 and "signing   bus.key_env: QTR_TEST_NO_SUCH_KEY is not set" in out,
-          f"bus status without the key: exit {rc}: {out!r}")
+    refused_without_key(path, env, "bus.key_env: QTR_TEST_NO_SUCH_KEY is not set")
     env["QTR_TEST_NO_SUCH_KEY"] = "short"
     rc, out, err = qtrtest.run(["run", "-c", path], timeout=30, env=env)
     check(rc == 2 and "QTR_TEST_NO_SUCH_KEY holds 5 bytes; the key needs 32" in err, f"a short key: exit {rc}: {err!r}")
@@ -218,6 +212,17 @@ def two_execution_hosts(d, redis):
     print(f"two execution hosts: {len(per_host[0])} and {len(per_host[1])} signals acted on, none by both")
 
 
+def refused_without_key(path, env, says):
+    """A config whose key variable is missing: qtr run stops with one line naming the setting and
+    the variable (exit 2), and qtr bus status says the same on its signing line (exit 1)."""
+    rc, out, err = qtrtest.run(["run", "-c", path], timeout=30, env=env)
+    lines = [ln for ln in err.splitlines() if ln.startswith("qtr")]
+    check(rc == 2 and len(lines) == 1 and f"{os.path.basename(path)}: {says}" in lines[0],
+          f"{says}: qtr run: exit {rc}, {lines}")
+    rc, out, _ = qtrtest.run(["bus", "status", "-c", path], timeout=30, env=env)
+    check(rc == 1 and f"signing   {says}" in out, f"{says}: bus status: exit {rc}: {out!r}")
+
+
 def signed_hosts(d, redis):
     """A strategy host and an execution host sharing bus.key_env's key: the
     signals flow and become orders; the same signal written unsigned, as
@@ -249,6 +254,29 @@ def signed_hosts(d, redis):
     check("undecodable" not in log, "a signed entry is never undecodable")
     e.stop()
     print(f"signed hosts: {len(redis.entries('qtr:fill'))} fills from signed signals; an unsigned one refused")
+
+    # changing the key (docs/bus.md): the execution host signs with the new key and accepts the
+    # old one, while the strategy host still signs with the old; its signals still become fills
+    env["QTR_TEST_BUS_KEY_NEXT"] = "e2e-bus-key-the-next-one-0123456789abcdef"
+    ex2 = busfx.host_config(os.path.join(d, "exec-k2.lua"), d, "exec-k", "execution", redis.port, "",
+                            EXEC_BUS + ', key_env = "QTR_TEST_BUS_KEY_NEXT", accept_key_env = "QTR_TEST_BUS_KEY"',
+                            signals="capacity = 1000, per_cycle = 256, max_age_ms = 1500")
+    rc, out, _ = qtrtest.run(["bus", "status", "-c", ex2], timeout=30, env=env)
+    check("signing   entries signed with the key in $QTR_TEST_BUS_KEY_NEXT, and taken signed with it or with the "
+          "key in $QTR_TEST_BUS_KEY" in out, f"bus status while the key changes: {out!r}")
+    fills = len(redis.entries("qtr:fill"))
+    e = qtrtest.Server(["-c", ex2], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d), env=env)
+    check(e.wait_for("role execution", 20), "the execution host started on the new key")
+    s = qtrtest.Server(["-c", st], cwd=tempfile.mkdtemp(prefix="qtr_strat_", dir=d), env=env)
+    check(qtrtest.wait_until(lambda: len(redis.entries("qtr:fill")) >= fills + 5, 30),
+          "signals signed with the old key still become fills on a host that accepts it")
+    s.stop()
+    e.stop()
+    check("mac does not check" not in open(e.log_path).read(), "no entry of the old key was refused")
+    # the second key's variable missing: neither qtr run nor bus status goes on as if it were not named
+    env.pop("QTR_TEST_BUS_KEY")
+    refused_without_key(ex2, env, "bus.accept_key_env: QTR_TEST_BUS_KEY is not set")
+    print(f"changing the key: {len(redis.entries('qtr:fill')) - fills} fills from old-key signals on a new-key host")
 
 
 def build_place_orders(d):

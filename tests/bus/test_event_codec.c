@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bus/bus_key.h"
@@ -39,7 +40,7 @@ static void roundtrip_every_type(void **state)
         assert_true(n > QH_BUSEV_HEADER);
         qh_busev out;
         char err[256] = "";
-        if (qh_busev_decode(buf, n, NULL, &out, err, sizeof err) != 0) fail_msg("%s: %s", name, err);
+        if (qh_busev_decode(buf, n, NULL, NULL, &out, err, sizeof err) != 0) fail_msg("%s: %s", name, err);
         assert_string_equal(out.host_id, "exec-1");
         assert_int_equal(out.seq, 1000 + (uint64_t)t);
         assert_int_equal(out.ev.type, t);
@@ -73,7 +74,7 @@ static void a_signal_keeps_its_fields(void **state)
     size_t n = qh_busev_encode("strat-2", 7, &ev, NULL, buf, sizeof buf);
     qh_busev out;
     char err[256];
-    assert_int_equal(qh_busev_decode(buf, n, NULL, &out, err, sizeof err), 0);
+    assert_int_equal(qh_busev_decode(buf, n, NULL, NULL, &out, err, sizeof err), 0);
     assert_string_equal(out.ev.u.signal.symbol, "BTCUSDT");
     assert_string_equal(out.ev.u.signal.strategy, "ma_cross");
     assert_string_equal(out.ev.u.signal.reason, "fast crossed slow");
@@ -93,7 +94,7 @@ static void a_signal_keeps_its_fields(void **state)
     memset(evil.reason, 'C', sizeof evil.reason);
     memset(&evil.reduce_only, 7, 1);
     memcpy(buf + at, &evil, sizeof evil);
-    assert_int_equal(qh_busev_decode(buf, n, NULL, &out, err, sizeof err), 0);
+    assert_int_equal(qh_busev_decode(buf, n, NULL, NULL, &out, err, sizeof err), 0);
     assert_int_equal(strlen(out.ev.u.signal.symbol), QTR_SYMBOL_MAX - 1);
     assert_int_equal(strlen(out.ev.u.signal.strategy), QTR_NAME_MAX - 1);
     assert_int_equal(strlen(out.ev.u.signal.reason), QTR_REASON_MAX - 1);
@@ -135,23 +136,35 @@ static void refusals(void **state)
         memcpy(bad, buf, n);
         bad[cases[i].at] = cases[i].v;
         err[0] = 0;
-        assert_int_equal(qh_busev_decode(bad, cases[i].len ? cases[i].len : n, NULL, &out, err, sizeof err), -1);
+        assert_int_equal(qh_busev_decode(bad, cases[i].len ? cases[i].len : n, NULL, NULL, &out, err, sizeof err), -1);
         if (!strstr(err, cases[i].want)) fail_msg("case %zu: '%s' lacks '%s'", i, err, cases[i].want);
     }
     memcpy(bad, buf, n);
     memset(bad + 8, 0, 8);
-    assert_int_equal(qh_busev_decode(bad, n, NULL, &out, err, sizeof err), -1);
+    assert_int_equal(qh_busev_decode(bad, n, NULL, NULL, &out, err, sizeof err), -1);
     assert_non_null(strstr(err, "sequence 0"));
 }
 
 #define KEY_A "0123456789abcdef0123456789abcdef-host-key-a"
 #define KEY_B "0123456789abcdef0123456789abcdef-host-key-b"
 
+/* A signal of symbol and qty, at a fixed time: what the signed tests encode. */
+static qtr_event signal_of(const char *symbol, qtr_dec qty)
+{
+    qtr_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.type = QTR_EV_SIGNAL;
+    ev.time_ms = 1700000000000;
+    snprintf(ev.u.signal.symbol, sizeof ev.u.signal.symbol, "%s", symbol);
+    ev.u.signal.qty = qty;
+    return ev;
+}
+
 static void expect_untrusted(const unsigned char *in, size_t len, qc_hmac *key, const char *want)
 {
     qh_busev out;
     char err[256] = "";
-    int rc = qh_busev_decode(in, len, key, &out, err, sizeof err);
+    int rc = qh_busev_decode(in, len, key, NULL, &out, err, sizeof err);
     if (rc != QH_BUSEV_UNTRUSTED) fail_msg("decode gave %d (%s), not untrusted ('%s')", rc, err, want);
     if (!strstr(err, want)) fail_msg("'%s' lacks '%s'", err, want);
 }
@@ -162,12 +175,7 @@ static void signed_envelopes(void **state)
     qc_hmac *a = qc_hmac_new(KEY_A, strlen(KEY_A)), *b = qc_hmac_new(KEY_B, strlen(KEY_B));
     assert_non_null(a);
     assert_non_null(b);
-    qtr_event ev;
-    memset(&ev, 0, sizeof ev);
-    ev.type = QTR_EV_SIGNAL;
-    ev.time_ms = 1700000000000;
-    strcpy(ev.u.signal.symbol, "BTCUSDT");
-    ev.u.signal.qty = 100000000;
+    qtr_event ev = signal_of("BTCUSDT", 100000000);
     unsigned char plain[QH_BUSEV_MAX], sig[QH_BUSEV_MAX + 8], bad[QH_BUSEV_MAX + 8];
     size_t n = qh_busev_encode("strat-1", 42, &ev, NULL, plain, sizeof plain);
     size_t m = qh_busev_encode("strat-1", 42, &ev, a, sig, sizeof sig);
@@ -180,7 +188,7 @@ static void signed_envelopes(void **state)
 
     qh_busev out;
     char err[256];
-    assert_int_equal(qh_busev_decode(sig, m, a, &out, err, sizeof err), 0);
+    assert_int_equal(qh_busev_decode(sig, m, a, NULL, &out, err, sizeof err), 0);
     assert_string_equal(out.host_id, "strat-1");
     assert_int_equal(out.seq, 42);
     assert_string_equal(out.ev.u.signal.symbol, "BTCUSDT");
@@ -203,10 +211,62 @@ static void signed_envelopes(void **state)
      * takes (the mac covers what it says, not where it came from; the
      * dedupe window and the h/s fields handle replays) */
     qh_busev_encode("strat-1", 43, &ev, a, bad, sizeof bad);
-    assert_int_equal(qh_busev_decode(bad, m, a, &out, err, sizeof err), 0);
+    assert_int_equal(qh_busev_decode(bad, m, a, NULL, &out, err, sizeof err), 0);
     assert_int_equal(out.seq, 43);
     qc_hmac_free(a);
     qc_hmac_free(b);
+}
+
+#define KEY_C "0123456789abcdef0123456789abcdef-host-key-c"
+
+/* While the key changes: a host signing with B that also accepts A takes
+ * entries signed with either, says which, and still refuses the rest. */
+static void a_second_key_while_the_key_changes(void **state)
+{
+    (void)state;
+    qc_hmac *a = qc_hmac_new(KEY_A, strlen(KEY_A)), *b = qc_hmac_new(KEY_B, strlen(KEY_B)),
+            *c = qc_hmac_new(KEY_C, strlen(KEY_C));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(c);
+    qtr_event ev = signal_of("ETHUSDT", 5);
+    unsigned char by_a[QH_BUSEV_MAX], by_b[QH_BUSEV_MAX], by_c[QH_BUSEV_MAX], plain[QH_BUSEV_MAX];
+    size_t na = qh_busev_encode("strat-1", 7, &ev, a, by_a, sizeof by_a);
+    size_t nb = qh_busev_encode("strat-2", 8, &ev, b, by_b, sizeof by_b);
+    size_t nc = qh_busev_encode("strat-3", 9, &ev, c, by_c, sizeof by_c);
+    size_t np = qh_busev_encode("strat-4", 10, &ev, NULL, plain, sizeof plain);
+    assert_true(na && nb && nc && np);
+
+    qh_busev out;
+    char err[256];
+    assert_int_equal(qh_busev_decode(by_b, nb, b, a, &out, err, sizeof err), 0);   /* the signing key's */
+    assert_false(out.by_accept_key);
+    assert_int_equal(out.seq, 8);
+    assert_int_equal(qh_busev_decode(by_a, na, b, a, &out, err, sizeof err), 0);   /* the accepted one's */
+    assert_true(out.by_accept_key);
+    assert_string_equal(out.host_id, "strat-1");
+    assert_string_equal(out.ev.u.signal.symbol, "ETHUSDT");
+    assert_int_equal(qh_busev_decode(by_a, na, a, NULL, &out, err, sizeof err), 0);   /* A alone: its own */
+    assert_false(out.by_accept_key);
+
+    /* a third key, an unsigned entry, an altered one: refused as before */
+    memset(err, 0, sizeof err);
+    assert_int_equal(qh_busev_decode(by_c, nc, b, a, &out, err, sizeof err), QH_BUSEV_UNTRUSTED);
+    assert_non_null(strstr(err, "nor bus.accept_key_env's"));
+    assert_int_equal(qh_busev_decode(plain, np, b, a, &out, err, sizeof err), QH_BUSEV_UNTRUSTED);
+    assert_non_null(strstr(err, "unsigned entry"));
+    for (size_t at = 1; at < na; at++) {
+        unsigned char bad[QH_BUSEV_MAX];
+        memcpy(bad, by_a, na);
+        bad[at] ^= 0x10;
+        assert_int_equal(qh_busev_decode(bad, na, b, a, &out, err, sizeof err), QH_BUSEV_UNTRUSTED);
+    }
+    /* without the signing key the second is no key at all: signed entries refused */
+    assert_int_equal(qh_busev_decode(by_a, na, NULL, a, &out, err, sizeof err), QH_BUSEV_UNTRUSTED);
+    assert_non_null(strstr(err, "no bus.key_env"));
+    qc_hmac_free(a);
+    qc_hmac_free(b);
+    qc_hmac_free(c);
 }
 
 static void the_key_from_its_variable(void **state)
@@ -251,6 +311,28 @@ static void the_key_from_its_variable(void **state)
     qc_hmac_free(a);
     qc_hmac_free(k);
     unsetenv("QTR_TEST_BUS_KEY");
+
+    /* the accepted key: read the same way, named by its own setting */
+    qc_hmac *acc = (qc_hmac *)&cfg;
+    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), 0);   /* none named */
+    assert_null(acc);
+    strcpy(cfg.accept_key_env, "QTR_TEST_BUS_KEY_OLD");
+    unsetenv("QTR_TEST_BUS_KEY_OLD");
+    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bus.accept_key_env: QTR_TEST_BUS_KEY_OLD is not set"));
+    setenv("QTR_TEST_BUS_KEY_OLD", "short", 1);
+    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bus.accept_key_env: QTR_TEST_BUS_KEY_OLD holds 5 bytes"));
+    setenv("QTR_TEST_BUS_KEY_OLD", KEY_B, 1);
+    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), 0);
+    assert_non_null(acc);
+    qc_hmac *b = qc_hmac_new(KEY_B, strlen(KEY_B));
+    assert_true(qc_hmac_sha256(acc, "abc", 3, NULL, 0, x));
+    assert_true(qc_hmac_sha256(b, "abc", 3, NULL, 0, y));
+    assert_true(qc_hmac_equal(x, y));
+    qc_hmac_free(b);
+    qc_hmac_free(acc);
+    unsetenv("QTR_TEST_BUS_KEY_OLD");
 }
 
 int main(void)
@@ -258,6 +340,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(roundtrip_every_type),
         cmocka_unit_test(a_signal_keeps_its_fields),
+        cmocka_unit_test(a_second_key_while_the_key_changes),
         cmocka_unit_test(refusals),
         cmocka_unit_test(signed_envelopes),
         cmocka_unit_test(the_key_from_its_variable),

@@ -483,6 +483,108 @@ static void a_signed_bus_takes_only_entries_signed_with_its_key(void **state)
     event_base_free(g_base);
 }
 
+#define NEXT_KEY "0123456789abcdef0123456789abcdef-the-next-key"
+
+/* Changing the key without losing an entry (docs/bus.md, "Changing the
+ * key"): an execution host that signs with the new key and accepts the old
+ * one takes what a strategy host still on the old key wrote, then what it
+ * writes once restarted on the new one; bus_entries_accept_key_total counts
+ * the first, so an operator sees when the old key is no longer in use. A
+ * third key is still refused; without the second key the old entries are;
+ * with its variable unset the consumer does not start. */
+static void a_second_key_takes_the_old_entries_while_the_key_changes(void **state)
+{
+    (void)state;
+    setenv("QTR_TEST_BUS_KEY", BUS_KEY, 1);             /* the old key */
+    setenv("QTR_TEST_BUS_KEY_NEXT", NEXT_KEY, 1);       /* the new one */
+    fresh(30000);
+    g_base = event_base_new();
+    g_hostile_acted = 0;
+    g_metrics = qh_metrics_new();
+    snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "QTR_TEST_BUS_KEY_NEXT");
+    snprintf(g_cfg.accept_key_env, sizeof g_cfg.accept_key_env, "QTR_TEST_BUS_KEY");
+    member ms[2];
+    member_start(&ms[0], 0, "exec-a");
+    run_ms(200);
+
+    /* the strategy host, not yet changed: signs with the old key */
+    snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "QTR_TEST_BUS_KEY");
+    g_cfg.accept_key_env[0] = '\0';
+    qh_mirror *p = producer();
+    publish_signals(p, 5, qh_wall_ms());
+    assert_true(settle(ms, 1, 5, 10000));
+    qh_mirror_free(p);
+    /* another strategy host, changed already: signs with the new key */
+    snprintf(g_cfg.key_env, sizeof g_cfg.key_env, "QTR_TEST_BUS_KEY_NEXT");
+    snprintf(g_cfg.host_id, sizeof g_cfg.host_id, "strat-2");
+    char seq2[sizeof g_seq + 8];
+    snprintf(seq2, sizeof seq2, "%s.2", g_seq);
+    unlink(seq2);
+    qh_mirror_opts mo = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .buffer_path = g_buf,
+                          .seq_path = seq2, .reply_timeout_ms = 1000 };
+    char err[256] = "";
+    p = qh_mirror_new(&mo, err, sizeof err);
+    if (!p) fail_msg("%s", err);
+    publish_signals(p, 5, qh_wall_ms());
+    assert_true(settle(ms, 1, 10, 10000));
+    qh_consumer_stats st;
+    qh_consumer_stats_get(ms[0].c, &st);
+    for (int i = 1; i <= 5; i++) assert_int_equal(g_acted[i], 2);   /* strat-1#i and strat-2#i */
+    assert_int_equal(st.handled, 10);
+    assert_int_equal(st.refused, 0);
+    assert_int_equal(st.accept_key, 5);
+    assert_int_equal(qh_metric_count(qh_metrics_counter(g_metrics, "bus_entries_accept_key_total", "", NULL, NULL)), 5);
+
+    /* a key that is neither: refused, acknowledged, never acted on */
+    redisContext *rc = redis_fx_client(&g_redis);
+    char key[64];
+    snprintf(key, sizeof key, "%s:signal", g_cfg.redis.stream_prefix);
+    qtr_event sig = a_signal(qh_wall_ms());
+    unsigned char buf[4096];
+    qc_hmac *other = qc_hmac_new(OTHER_KEY, strlen(OTHER_KEY)), *old = qc_hmac_new(BUS_KEY, strlen(BUS_KEY));
+    size_t n = qh_busev_encode("x-otherkey", 1, &sig, other, buf, sizeof buf);
+    assert_true(n > 0);
+    freeReplyObject(redisCommand(rc, "XADD %s * h %s s %s e %b", key, "x-otherkey", "1", buf, n));
+    run_ms(500);
+    qh_consumer_stats_get(ms[0].c, &st);
+    assert_int_equal(st.refused, 1);
+    assert_non_null(strstr(st.last_refusal, "nor bus.accept_key_env's"));
+    assert_int_equal(g_hostile_acted, 0);
+    qh_consumer_free(ms[0].c);
+
+    /* the change done, the old key dropped: what it signs is refused */
+    g_cfg.accept_key_env[0] = '\0';
+    member_start(&ms[1], 1, "exec-b");
+    run_ms(200);
+    n = qh_busev_encode("x-oldkey", 1, &sig, old, buf, sizeof buf);
+    freeReplyObject(redisCommand(rc, "XADD %s * h %s s %s e %b", key, "x-oldkey", "1", buf, n));
+    publish_signals(p, 1, qh_wall_ms());
+    assert_true(settle(&ms[1], 1, 11, 10000));
+    qh_consumer_stats_get(ms[1].c, &st);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(st.accept_key, 0);
+    assert_non_null(strstr(st.last_refusal, "does not check"));
+    assert_int_equal(g_hostile_acted, 0);
+    qc_hmac_free(other);
+    qc_hmac_free(old);
+    redisFree(rc);
+    qh_mirror_free(p);
+    qh_consumer_free(ms[1].c);
+
+    unlink(seq2);
+    /* the second key's variable unset: the consumer does not start */
+    snprintf(g_cfg.accept_key_env, sizeof g_cfg.accept_key_env, "QTR_TEST_BUS_KEY_GONE");
+    unsetenv("QTR_TEST_BUS_KEY_GONE");
+    qh_consumer_opts co = { .base = g_base, .cfg = &g_cfg, .redis_ip = "127.0.0.1", .handler = handler };
+    assert_null(qh_consumer_new(&co, err, sizeof err));
+    assert_non_null(strstr(err, "bus.accept_key_env: QTR_TEST_BUS_KEY_GONE is not set"));
+    unsetenv("QTR_TEST_BUS_KEY");
+    unsetenv("QTR_TEST_BUS_KEY_NEXT");
+    event_base_free(g_base);
+    qh_metrics_free(g_metrics);
+    g_metrics = NULL;
+}
+
 /* Runs until the member has refused `want` entries and nothing is pending. */
 static bool settle_refused(member *m, uint64_t want, int64_t max_ms)
 {
@@ -762,6 +864,7 @@ int main(void)
         cmocka_unit_test(duplicates_and_stale_signals_are_refused),
         cmocka_unit_test(hostile_entries_are_refused),
         cmocka_unit_test(a_signed_bus_takes_only_entries_signed_with_its_key),
+        cmocka_unit_test(a_second_key_takes_the_old_entries_while_the_key_changes),
         cmocka_unit_test(entries_too_large_are_refused_without_being_read),
         cmocka_unit_test(entries_whose_fields_disagree_with_their_envelope_are_refused),
         cmocka_unit_test(floods_of_undecodable_and_stale_entries_are_sampled_in_the_log),

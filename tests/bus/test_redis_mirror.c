@@ -180,7 +180,7 @@ static void check_streams(const char *host, uint64_t n, redis_fx_entry *before, 
             seen[e->seq] = 1;
             qh_busev ev;
             char err[256];
-            if (qh_busev_decode(e->env, e->env_len, NULL, &ev, err, sizeof err) != 0) fail_msg("%s", err);
+            if (qh_busev_decode(e->env, e->env_len, NULL, NULL, &ev, err, sizeof err) != 0) fail_msg("%s", err);
             assert_int_equal(ev.seq, e->seq);
             char want[24];
             snprintf(want, sizeof want, "S%d", (int)(e->seq - 1));
