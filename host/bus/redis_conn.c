@@ -214,3 +214,30 @@ int64_t qh_redis_backoff_ms(unsigned attempt, unsigned *rng)
     double f = 0.5 + (double)rand_r(rng) / ((double)RAND_MAX + 1.0);
     return (int64_t)((double)base * f);
 }
+
+int qh_redis_version_ok(const char *info, size_t len, char *version, size_t vcap, char *why, size_t whylen)
+{
+    static const char field[] = "redis_version:";
+    snprintf(version, vcap, "?");
+    const char *p = NULL;
+    for (size_t i = 0; info && i + sizeof field - 1 <= len; i++)   /* at a line's start only */
+        if ((i == 0 || info[i - 1] == '\n') && memcmp(info + i, field, sizeof field - 1) == 0) {
+            p = info + i + sizeof field - 1;
+            break;
+        }
+    if (!p) return -1;
+    size_t n = 0;
+    while (p + n < info + len && n < 31 && ((p[n] >= '0' && p[n] <= '9') || p[n] == '.')) n++;
+    snprintf(version, vcap, "%.*s", (int)n, p);
+    long major = 0, minor = 0;
+    size_t i = 0, digits = 0;
+    for (; i < n && p[i] != '.' && digits < 6; i++, digits++) major = major * 10 + (p[i] - '0');
+    if (!digits || i >= n || p[i] != '.') return -1;
+    i++;
+    for (digits = 0; i < n && p[i] != '.' && digits < 6; i++, digits++) minor = minor * 10 + (p[i] - '0');
+    if (!digits) return -1;
+    if (major > QH_REDIS_MIN_MAJOR || (major == QH_REDIS_MIN_MAJOR && minor >= QH_REDIS_MIN_MINOR)) return 1;
+    snprintf(why, whylen, "Redis %s is too old: consumers need %d.%d or later (XAUTOCLAIM)", version,
+             QH_REDIS_MIN_MAJOR, QH_REDIS_MIN_MINOR);
+    return 0;
+}

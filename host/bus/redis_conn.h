@@ -42,6 +42,15 @@ redisAsyncContext *qh_redis_open(struct event_base *base, const char *ip, int po
  * else; each reply goes to cb(privdata). Returns how many were queued. */
 int qh_redis_preamble(redisAsyncContext *ac, const char *password, int db, redisCallbackFn *cb, void *privdata);
 
+/* What a consumer's commands need: XAUTOCLAIM and exclusive XPENDING
+ * ranges came with Redis 6.2 (the mirror's XADD and XTRIM with 5.0). */
+#define QH_REDIS_MIN_MAJOR 6
+#define QH_REDIS_MIN_MINOR 2
+/* From the text of INFO server: 1 if its redis_version is at least
+ * QH_REDIS_MIN_MAJOR.QH_REDIS_MIN_MINOR, 0 if older (why says so), -1 if the
+ * text names no version it can read. version gets what it names ("?"). */
+int qh_redis_version_ok(const char *info, size_t len, char *version, size_t vcap, char *why, size_t whylen);
+
 /* Delay before reconnect attempt `attempt` (0, 1, ...): 100 ms doubling to
  * 5 s, times a random factor in [0.5, 1.5) so hosts do not reconnect in step. */
 int64_t qh_redis_backoff_ms(unsigned attempt, unsigned *rng);

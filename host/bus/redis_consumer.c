@@ -37,6 +37,7 @@ struct qh_consumer {
     redisAsyncContext *ac;
     bool ready;
     bool own_pending_done;          /* after a (re)connect, our own pending entries first */
+    bool version_said;              /* the server's version was refused or unknown, and logged */
     int64_t connect_started_ns, read_sent_ns;
     bool read_outstanding, claim_outstanding;
     unsigned attempt, rng;
@@ -543,6 +544,32 @@ static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
     else issue_read(c);
 }
 
+/* INFO server's answer: a Redis too old for XAUTOCLAIM is refused as a
+ * connection that failed (the health says why, and it is tried again), not
+ * left to fail at the first claim, when a dead member's entries would stay
+ * pending. One that does not say its version is taken, with a warning. */
+static void on_version(redisAsyncContext *ac, void *r, void *privdata)
+{
+    qh_consumer *c = privdata;
+    redisReply *reply = r;
+    if (ac != c->ac || !reply) return;
+    char version[32], why[160];
+    int ok = reply->type == REDIS_REPLY_STRING
+                 ? qh_redis_version_ok(reply->str, reply->len, version, sizeof version, why, sizeof why)
+                 : -1;
+    if (ok == 0) {
+        if (!c->version_said)
+            qh_error("bus", "redis consumer %s:%d: %s; nothing is taken from it until it is upgraded", c->ip,
+                     c->cfg->redis.port, why);
+        c->version_said = true;
+        lost(c, why, true);
+    } else if (ok < 0 && !c->version_said) {
+        qh_warn("bus", "redis consumer %s:%d: the server does not say its version (INFO server); the bus's consumers "
+                       "need Redis %d.%d or later", c->ip, c->cfg->redis.port, QH_REDIS_MIN_MAJOR, QH_REDIS_MIN_MINOR);
+        c->version_said = true;
+    }
+}
+
 static void on_connect(const redisAsyncContext *cac, int status)
 {
     qh_consumer *c = cac->data;
@@ -552,6 +579,9 @@ static void on_connect(const redisAsyncContext *cac, int status)
         return;
     }
     qh_redis_preamble(c->ac, c->password, c->cfg->redis.db, on_setup, c);
+    const char *info[] = { "INFO", "server" };
+    size_t il[] = { 4, 6 };
+    redisAsyncCommandArgv(c->ac, on_version, c, 2, info, il);
     for (size_t i = 0; i < c->n_streams; i++) {
         /* signals from the stream's start (older ones are refused as stale,
          * not lost), other types from now on */

@@ -200,7 +200,19 @@ int qh_cmd_bus(int argc, char **argv)
         qh_config_free(&cfg);
         return 2;
     }
-    printf("redis     %s:%d/%d connected (%.2f ms)\n", ip, b->redis.port, b->redis.db, ms);
+    char version[32];
+    r = redisCommand(c, "INFO server");
+    int new_enough = r && r->type == REDIS_REPLY_STRING
+                         ? qh_redis_version_ok(r->str, r->len, version, sizeof version, why, sizeof why)
+                         : -1;
+    if (r) freeReplyObject(r);
+    if (new_enough < 0) snprintf(version, sizeof version, "of a version it does not say");
+    printf("redis     %s:%d/%d connected (%.2f ms), Redis %s\n", ip, b->redis.port, b->redis.db, ms, version);
+    if (new_enough == 0 && b->consume) {
+        /* the mirror's commands are older: only a host that consumes cannot work */
+        printf("redis     %s\n", why);
+        status = 2;
+    }
     long long pending = 0;
     for (int t = 1; t < QTR_EV__COUNT && t < 64; t++) {
         if (!((b->mirror | b->consume) & (UINT64_C(1) << t))) continue;

@@ -21,7 +21,9 @@ port, started and stopped here):
    without, a strategy host without one and without candles: exit 2 naming
    the key;
  - a full disk buffer on an execution host (Redis unreachable): the log
-   says so, a CRITICAL alert, the ESS trips."""
+   says so, a CRITICAL alert, the ESS trips;
+ - a Redis too old for the consumers (6.0, no XAUTOCLAIM; a stand-in):
+   the execution host says so once and takes nothing, qtr bus status exits 2."""
 import os
 import re
 import signal
@@ -377,6 +379,67 @@ def full_buffer(d):
         late.stop()
 
 
+class OldRedis:
+    """A stand-in for Redis 6.0 on a free loopback port: INFO server says redis_version:6.0.16,
+    PING answers PONG, anything else OK or an error, as a Redis without XAUTOCLAIM would."""
+
+    def __init__(self):
+        import socketserver
+        import threading
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                while True:
+                    line = self.rfile.readline()
+                    if not line.startswith(b"*"):
+                        return
+                    args = []
+                    for _ in range(int(line[1:])):
+                        n = int(self.rfile.readline()[1:])
+                        args.append(self.rfile.read(n + 2)[:-2].decode(errors="replace").upper())
+                    if args[:1] == ["INFO"]:
+                        body = b"# Server\r\nredis_version:6.0.16\r\nredis_mode:standalone\r\n"
+                        self.wfile.write(b"$%d\r\n%s\r\n" % (len(body), body))
+                    elif args[:1] == ["PING"]:
+                        self.wfile.write(b"+PONG\r\n")
+                    elif args[:1] in (["XAUTOCLAIM"], ["XINFO"], ["XREADGROUP"], ["EVAL"]):
+                        self.wfile.write(b"-ERR unknown command '%s'\r\n" % args[0].lower().encode())
+                    else:
+                        self.wfile.write(b"+OK\r\n")
+
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.srv.daemon_threads = True
+        self.port = self.srv.server_address[1]
+        threading.Thread(target=self.srv.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def old_redis(d):
+    """Redis 6.0 has no XAUTOCLAIM: an execution host refuses it at the connection, saying so, instead
+    of leaving a dead member's entries pending; qtr bus status says so and exits 2."""
+    old = OldRedis()
+    try:
+        ex = busfx.host_config(os.path.join(d, "old.lua"), d, "exec-old", "execution", old.port, "", EXEC_BUS)
+        rc, out, _ = qtrtest.run(["bus", "status", "-c", ex], timeout=30)
+        check(rc == 2 and "Redis 6.0.16" in out and
+              "Redis 6.0.16 is too old: consumers need 6.2 or later (XAUTOCLAIM)" in out,
+              f"bus status on Redis 6.0: exit {rc}: {out!r}")
+        e = qtrtest.Server(["-c", ex], cwd=tempfile.mkdtemp(prefix="qtr_exec_", dir=d))
+        check(e.wait_for("Redis 6.0.16 is too old: consumers need 6.2 or later (XAUTOCLAIM); "
+                         "nothing is taken from it until it is upgraded", 20),
+              "the execution host says Redis is too old: " + e.text()[-1500:])
+        time.sleep(1.5)   # reconnects: said once
+        check(e.count("is too old") == 1, f"said once, not at each reconnect: {e.count('is too old')}")
+        e.stop()
+    finally:
+        old.stop()
+    print("Redis 6.0: refused by the execution host and by bus status")
+
+
 def main():
     d = tempfile.mkdtemp(prefix="qtr_bus_e2e_")
     redis = busfx.Redis()
@@ -387,6 +450,7 @@ def main():
         signed_hosts(d, redis)
         observer(d, redis)
         full_buffer(d)
+        old_redis(d)
     finally:
         redis.stop()
     if not qtrtest.failures:
