@@ -696,7 +696,8 @@ if check(os.path.isfile(secrets), "postinst makes secrets.env"):
     check(mode == 0o600, f"secrets.env is mode 0600, not {oct(mode)}")
     check(re.search(r"^chown root:root \S*secrets\.env\S*$", log, re.M), "secrets.env is root:root")
     text = open(secrets).read()
-    for var in ("QTR_BINANCE_API_KEY", "QTR_BINANCE_API_SECRET", "QTR_API_TOKEN"):
+    for var in ("QTR_BINANCE_API_KEY", "QTR_BINANCE_API_SECRET", "QTR_API_TOKEN", "QTR_REDIS_PASSWORD", "QTR_BUS_KEY",
+                "QTR_BUS_KEY_NEXT"):
         check(re.search(rf"^#\s*{var}=\s*$", text, re.M), f"secrets.env has a commented empty placeholder for {var}")
     active = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     check(not active, f"secrets.env sets nothing (every line is a comment): {active}")
