@@ -723,11 +723,68 @@ int http_server_start(dash *d)
     return 0;
 }
 
+/* How much unread input a stopping connection drops before its close. */
+#define HTTP_STOP_DRAIN_BYTES (256 * 1024)
+/* Connections still waiting in the listen queue that are answered at a stop. */
+#define HTTP_STOP_BACKLOG 1024
+
+/* The server stops: a 503 that says so (answer), then, after the input that
+ * came is read and dropped, the FIN at once. A close with input unread
+ * sends a reset instead, which destroys the 503 before the peer reads it,
+ * and a health check or a load balancer counts a reset as the server
+ * failing, not stopping. */
+static void say_stopping(evutil_socket_t fd, bool answer)
+{
+    static const char stopping[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                                   "Content-Length: 23\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+                                   "the server is stopping\n";
+    _Static_assert(sizeof "the server is stopping\n" - 1 == 23, "Content-Length is the body's");
+    if (answer) {
+        ssize_t ignored = send(fd, stopping, sizeof stopping - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)ignored;
+    }
+    char sink[HTTP_READ_CHUNK];
+    size_t dropped = 0;
+    ssize_t n;
+    while (dropped < HTTP_STOP_DRAIN_BYTES && (n = recv(fd, sink, sizeof sink, MSG_DONTWAIT)) > 0)
+        dropped += (size_t)n;
+    shutdown(fd, SHUT_WR);
+}
+
+/* One not answered yet (idle, a request half read or not read at all) gets
+ * the 503; an answer being written gets one more non-blocking write, one
+ * answered nothing more. The socket itself is closed from the loop, or at
+ * exit. */
+static void stop_conn(http_conn *c)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    struct evbuffer *out = bufferevent_get_output(c->bev);
+    if (fd >= 0) {
+        bool pending = !c->lingering && evbuffer_get_length(out) > 0;
+        if (pending) evbuffer_write(out, fd);
+        say_stopping(fd, !pending && !c->lingering && !c->closing);
+    }
+    conn_free(c);
+}
+
+/* Connections the kernel completed but the loop has not accepted: closing
+ * the listener would reset them. They get the 503 too. */
+static void stop_backlog(evutil_socket_t lfd)
+{
+    for (int i = 0; i < HTTP_STOP_BACKLOG; i++) {
+        evutil_socket_t fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) break;
+        say_stopping(fd, true);
+        evutil_closesocket(fd);
+    }
+}
+
 void http_server_stop(dash *d)
 {
     if (d->listener) {
+        stop_backlog(evconnlistener_get_fd(d->listener));
         evconnlistener_free(d->listener);
         d->listener = NULL;
     }
-    while (d->conns) conn_free(d->conns);
+    while (d->conns) stop_conn(d->conns);
 }

@@ -424,6 +424,53 @@ static void test_linger_is_bounded(void **state)
     dash_stop(&f);
 }
 
+/* ---- stopping ----------------------------------------------------------- */
+
+/* Reads what a stopped server said until its FIN or a reset, at most ms. */
+static void read_to_end(dribbler *d, int64_t ms)
+{
+    int64_t until = test_now_ms() + ms;
+    for (poll_dribbler(d); !d->eof && test_now_ms() < until; poll_dribbler(d)) usleep(2000);
+}
+
+/* A stop (qtr going down, a restart) with connections open: each one not
+ * answered yet gets a 503 that says the server is stopping, with
+ * Retry-After, then a FIN; so does one still in the listen queue, never
+ * accepted. Closing them with their requests unread sent a reset instead
+ * (and closing the listener reset the queued one), which a health check or
+ * a load balancer counts as a failure of the server, not as its stop. */
+static void test_stop_answers_what_waits(void **state)
+{
+    (void)state;
+    dash_fixture f;
+    assert_true(start(&f, NULL));
+    dribbler idle = { .fd = connect_raw(f.port) }, half = { .fd = connect_raw(f.port) },
+             unread = { .fd = connect_raw(f.port) };
+    dribble(&half, "GET /health/all HTTP/1.1\r\nHost: 127.0.0.1\r\n");   /* a head not yet whole */
+    mock_host_run_for(f.m, 100);                                              /* accepted, and read */
+    /* a whole request the server has not read when it stops, and one whose
+     * connection the loop has not even accepted */
+    dribble(&unread, "GET /health/all HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    dribbler queued = { .fd = connect_raw(f.port) };
+    dribble(&queued, "GET /health/all HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    usleep(20000);
+    mock_plugin_unload(f.m, &f.p);                                            /* the stop */
+    mock_host_run_for(f.m, 50);        /* libevent closes a freed bufferevent's socket from the loop */
+    dribbler *all[] = { &idle, &half, &unread, &queued };
+    const char *names[] = { "idle", "half a head", "a request unread", "not accepted yet" };
+    for (size_t i = 0; i < 4; i++) {
+        read_to_end(all[i], 3000);
+        if (!all[i]->eof || all[i]->err != 0)
+            fail_msg("%s: ended by %s, not a FIN (got '%s')", names[i], all[i]->eof ? strerror(all[i]->err) : "nothing",
+                     all[i]->got);
+        if (strncmp(all[i]->got, "HTTP/1.1 503 ", 13) != 0 || !strstr(all[i]->got, "Retry-After: ") ||
+            !strstr(all[i]->got, "Connection: close") || !strstr(all[i]->got, "stopping"))
+            fail_msg("%s: got '%s', want a 503 saying the server stops", names[i], all[i]->got);
+        close(all[i]->fd);
+    }
+    mock_host_free(f.m);
+}
+
 /* ---- a client that pipelines and never reads ---------------------------- */
 
 #define FLOOD_REQUESTS 2000
@@ -593,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_pipelining_without_reading_is_bounded),
         cmocka_unit_test(test_half_close_after_pipelining_gets_every_answer),
         cmocka_unit_test(test_never_reading_client_is_closed),
+        cmocka_unit_test(test_stop_answers_what_waits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
