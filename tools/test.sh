@@ -115,7 +115,7 @@ sanitizer_run() {
   # system cc against libqtr-indicators.a, which here holds sanitizer calls.
   under_sanitizers ctest --test-dir "$dir" -j "$jobs" --timeout 600 -LE 'stress|packaging|build|long' \
       -E '^e2e_indicators_plugin_link$' --output-on-failure >"$dir.test.log" 2>&1
-  local rc=$?
+  local rc=$? rerun=""
   if [ "$rc" -ne 0 ]; then
     # LeakSanitizer's own failure at exit (its tracer crashed, no check ran,
     # nothing found): those tests, and only when every failure is one, once more
@@ -127,14 +127,15 @@ sanitizer_run() {
       under_sanitizers ctest --test-dir "$dir" --timeout 600 -R "^($(printf '%s\n' $retry | paste -sd '|'))\$" \
         --output-on-failure >>"$dir.test.log" 2>&1
       rc=$?
-      [ "$rc" -eq 0 ] && echo "   once more: passed"
+      rerun="; $failed of them after LeakSanitizer's own failure, passed once more"
     fi
   fi
   if [ "$rc" -ne 0 ]; then
     echo "FAIL: tests under ASan+UBSan (full log: $dir.test.log):" >&2
     grep -E "\*\*\*|ERROR: (Address|Leak)Sanitizer|runtime error|SUMMARY:" "$dir.test.log" | head -n 40 >&2
   else
-    echo "   $(grep -E '^[0-9]+% tests passed' "$dir.test.log" | tail -n 1) (sanitizers)"
+    # the whole run's count (the first summary), not the rerun's
+    echo "   $(grep -E '^[0-9]+% tests passed' "$dir.test.log" | head -n 1) (sanitizers$rerun)"
   fi
   return "$rc"
 }

@@ -33,7 +33,14 @@ int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t e
     return open_env_key("bus.key_env", cfg->key_env, out, err, errlen);
 }
 
-int qh_bus_accept_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen)
+int qh_bus_keys_open(const qh_bus_config *cfg, qc_hmac **key, qc_hmac **accept, char *err, size_t errlen)
 {
-    return open_env_key("bus.accept_key_env", cfg->accept_key_env, out, err, errlen);
+    *accept = NULL;
+    if (qh_bus_key_open(cfg, key, err, errlen) != 0) return -1;
+    if (open_env_key("bus.accept_key_env", cfg->accept_key_env, accept, err, errlen) != 0) {
+        qc_hmac_free(*key);
+        *key = NULL;
+        return -1;
+    }
+    return 0;
 }

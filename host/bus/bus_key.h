@@ -20,7 +20,9 @@
  * unsigned); -1 with one line in err: the variable unset, too short or too
  * long, or OpenSSL failing. */
 int qh_bus_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen);
-/* The same for bus.accept_key_env: NULL when it names none. */
-int qh_bus_accept_key_open(const qh_bus_config *cfg, qc_hmac **out, char *err, size_t errlen);
+/* Both keys a consumer takes entries with: bus.key_env's as above, and
+ * bus.accept_key_env's (*accept NULL when it names none). 0, or -1 with one
+ * line in err and neither open. */
+int qh_bus_keys_open(const qh_bus_config *cfg, qc_hmac **key, qc_hmac **accept, char *err, size_t errlen);
 
 #endif

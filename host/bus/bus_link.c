@@ -170,9 +170,7 @@ int qh_bus_link_open(qh_engine *e, char *err, size_t errlen)
     }
     /* the key first: the mirror and the consumers open it again, each its own */
     qc_hmac *key = NULL, *accept = NULL;
-    if (qh_bus_key_open(&cfg->bus, &key, why, sizeof why) != 0 ||
-        qh_bus_accept_key_open(&cfg->bus, &accept, why, sizeof why) != 0) {
-        qc_hmac_free(key);
+    if (qh_bus_keys_open(&cfg->bus, &key, &accept, why, sizeof why) != 0) {
         snprintf(err, errlen, "%s: %s", cfg->path, why);
         return 2;
     }

@@ -228,14 +228,14 @@ int qh_redis_version_ok(const char *info, size_t len, char *version, size_t vcap
     if (!p) return -1;
     size_t n = 0;
     while (p + n < info + len && n < 31 && ((p[n] >= '0' && p[n] <= '9') || p[n] == '.')) n++;
-    snprintf(version, vcap, "%.*s", (int)n, p);
-    long major = 0, minor = 0;
-    size_t i = 0, digits = 0;
-    for (; i < n && p[i] != '.' && digits < 6; i++, digits++) major = major * 10 + (p[i] - '0');
-    if (!digits || i >= n || p[i] != '.') return -1;
-    i++;
-    for (digits = 0; i < n && p[i] != '.' && digits < 6; i++, digits++) minor = minor * 10 + (p[i] - '0');
-    if (!digits) return -1;
+    char text[32];                     /* digits and dots only: strtol stops at a dot */
+    snprintf(text, sizeof text, "%.*s", (int)n, p);
+    snprintf(version, vcap, "%s", text);
+    char *dot, *end;
+    long major = strtol(text, &dot, 10);
+    if (dot == text || *dot != '.') return -1;
+    long minor = strtol(dot + 1, &end, 10);
+    if (end == dot + 1) return -1;
     if (major > QH_REDIS_MIN_MAJOR || (major == QH_REDIS_MIN_MAJOR && minor >= QH_REDIS_MIN_MINOR)) return 1;
     snprintf(why, whylen, "Redis %s is too old: consumers need %d.%d or later (XAUTOCLAIM)", version,
              QH_REDIS_MIN_MAJOR, QH_REDIS_MIN_MINOR);

@@ -429,22 +429,32 @@ static const char PENDING_SCRIPT[] =
     "end\n"
     "return n\n";
 
+/* EVAL of script with every stream as KEYS, and the group then the n_extra
+ * strings of extra as ARGV; cb gets the reply. REDIS_OK if queued. */
+#define EVAL_EXTRA_MAX 2
+static int eval_streams(qh_consumer *c, const char *script, size_t script_len, const char *const *extra,
+                        size_t n_extra, redisCallbackFn *cb)
+{
+    const char *argv[4 + MAX_STREAMS + EVAL_EXTRA_MAX];
+    size_t len[4 + MAX_STREAMS + EVAL_EXTRA_MAX];
+    char nk[8];
+    snprintf(nk, sizeof nk, "%zu", c->n_streams);
+    size_t a = 0;
+    argv[a] = "EVAL"; len[a++] = 4;
+    argv[a] = script; len[a++] = script_len;
+    argv[a] = nk; len[a++] = strlen(nk);
+    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
+    argv[a] = c->group; len[a++] = strlen(c->group);
+    for (size_t i = 0; i < n_extra && i < EVAL_EXTRA_MAX; i++) { argv[a] = extra[i]; len[a++] = strlen(extra[i]); }
+    return redisAsyncCommandArgv(c->ac, cb, c, (int)a, argv, len);
+}
+
 static void on_pending_timer(evutil_socket_t fd, short what, void *ud)
 {
     (void)fd; (void)what;
     qh_consumer *c = ud;
     if (!c->ac || !c->ready) return;
-    const char *argv[4 + MAX_STREAMS];
-    size_t len[4 + MAX_STREAMS];
-    char nk[8];
-    snprintf(nk, sizeof nk, "%zu", c->n_streams);
-    size_t a = 0;
-    argv[a] = "EVAL"; len[a++] = 4;
-    argv[a] = PENDING_SCRIPT; len[a++] = sizeof PENDING_SCRIPT - 1;
-    argv[a] = nk; len[a++] = strlen(nk);
-    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
-    argv[a] = c->group; len[a++] = strlen(c->group);
-    redisAsyncCommandArgv(c->ac, on_pending_sum, c, (int)a, argv, len);
+    eval_streams(c, PENDING_SCRIPT, sizeof PENDING_SCRIPT - 1, NULL, 0, on_pending_sum);
 }
 
 static void on_setup(redisAsyncContext *ac, void *r, void *privdata)
@@ -512,20 +522,11 @@ static void on_sweep(redisAsyncContext *ac, void *r, void *privdata)
 
 static void issue_sweep(qh_consumer *c)
 {
-    const char *argv[6 + MAX_STREAMS];
-    size_t len[6 + MAX_STREAMS];
-    char nk[8], limit[16];
-    snprintf(nk, sizeof nk, "%zu", c->n_streams);
+    char limit[16];
     snprintf(limit, sizeof limit, "%u", QH_BUS_ENTRY_MAX);
-    size_t a = 0;
-    argv[a] = "EVAL"; len[a++] = 4;
-    argv[a] = SWEEP_SCRIPT; len[a++] = sizeof SWEEP_SCRIPT - 1;
-    argv[a] = nk; len[a++] = strlen(nk);
-    for (size_t i = 0; i < c->n_streams; i++) { argv[a] = c->keys[i]; len[a++] = strlen(c->keys[i]); }
-    argv[a] = c->group; len[a++] = strlen(c->group);
-    argv[a] = c->cfg->host_id; len[a++] = strlen(c->cfg->host_id);
-    argv[a] = limit; len[a++] = strlen(limit);
-    if (redisAsyncCommandArgv(c->ac, on_sweep, c, (int)a, argv, len) == REDIS_OK) c->read_outstanding = true;
+    const char *extra[] = { c->cfg->host_id, limit };
+    if (eval_streams(c, SWEEP_SCRIPT, sizeof SWEEP_SCRIPT - 1, extra, 2, on_sweep) == REDIS_OK)
+        c->read_outstanding = true;
 }
 
 static void on_ping(redisAsyncContext *ac, void *r, void *privdata)
@@ -669,9 +670,7 @@ qh_consumer *qh_consumer_new(const qh_consumer_opts *o, char *err, size_t errlen
     qtr_strlcpy(c->ip, o->redis_ip, sizeof c->ip);
     const char *pw = o->cfg->redis.password_env[0] ? getenv(o->cfg->redis.password_env) : NULL;
     if (pw) qtr_strlcpy(c->password, pw, sizeof c->password);
-    if (qh_bus_key_open(o->cfg, &c->key, err, errlen) != 0 ||
-        qh_bus_accept_key_open(o->cfg, &c->accept, err, errlen) != 0) {
-        qc_hmac_free(c->key);
+    if (qh_bus_keys_open(o->cfg, &c->key, &c->accept, err, errlen) != 0) {
         free(c);
         return NULL;
     }

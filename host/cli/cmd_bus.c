@@ -134,8 +134,7 @@ int qh_cmd_bus(int argc, char **argv)
         if (depth > 0 || bad) status = 1;
     }
     qc_hmac *mac_key = NULL, *accept_key = NULL;
-    if (qh_bus_key_open(b, &mac_key, err, sizeof err) != 0 ||
-        qh_bus_accept_key_open(b, &accept_key, err, sizeof err) != 0) {
+    if (qh_bus_keys_open(b, &mac_key, &accept_key, err, sizeof err) != 0) {
         printf("signing   %s\n", err);
         status = 1;
     } else if (accept_key) {

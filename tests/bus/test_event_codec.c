@@ -312,19 +312,26 @@ static void the_key_from_its_variable(void **state)
     qc_hmac_free(k);
     unsetenv("QTR_TEST_BUS_KEY");
 
-    /* the accepted key: read the same way, named by its own setting */
+    /* the accepted key: read the same way, named by its own setting, and
+     * opened with the signing key (neither stays open when one fails) */
+    setenv("QTR_TEST_BUS_KEY", KEY_A, 1);
     qc_hmac *acc = (qc_hmac *)&cfg;
-    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), 0);   /* none named */
+    assert_int_equal(qh_bus_keys_open(&cfg, &k, &acc, err, sizeof err), 0);   /* none named */
+    assert_non_null(k);
     assert_null(acc);
+    qc_hmac_free(k);
     strcpy(cfg.accept_key_env, "QTR_TEST_BUS_KEY_OLD");
     unsetenv("QTR_TEST_BUS_KEY_OLD");
-    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), -1);
+    assert_int_equal(qh_bus_keys_open(&cfg, &k, &acc, err, sizeof err), -1);
     assert_non_null(strstr(err, "bus.accept_key_env: QTR_TEST_BUS_KEY_OLD is not set"));
+    assert_null(k);
+    assert_null(acc);
     setenv("QTR_TEST_BUS_KEY_OLD", "short", 1);
-    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), -1);
+    assert_int_equal(qh_bus_keys_open(&cfg, &k, &acc, err, sizeof err), -1);
     assert_non_null(strstr(err, "bus.accept_key_env: QTR_TEST_BUS_KEY_OLD holds 5 bytes"));
     setenv("QTR_TEST_BUS_KEY_OLD", KEY_B, 1);
-    assert_int_equal(qh_bus_accept_key_open(&cfg, &acc, err, sizeof err), 0);
+    assert_int_equal(qh_bus_keys_open(&cfg, &k, &acc, err, sizeof err), 0);
+    assert_non_null(k);
     assert_non_null(acc);
     qc_hmac *b = qc_hmac_new(KEY_B, strlen(KEY_B));
     assert_true(qc_hmac_sha256(acc, "abc", 3, NULL, 0, x));
@@ -332,7 +339,9 @@ static void the_key_from_its_variable(void **state)
     assert_true(qc_hmac_equal(x, y));
     qc_hmac_free(b);
     qc_hmac_free(acc);
+    qc_hmac_free(k);
     unsetenv("QTR_TEST_BUS_KEY_OLD");
+    unsetenv("QTR_TEST_BUS_KEY");
 }
 
 int main(void)
