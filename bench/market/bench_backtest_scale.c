@@ -2,7 +2,7 @@
  * bench_backtest_scale: `qtr backtest` end to end on 1 and 50 symbols, at 1x
  * and Mx the real data, beside a minimal C loop doing the same job (below:
  * every field read and checked as qtr's reader does, a k-way merge, a 10/30
- * moving-average cross per symbol, one position per symbol, order_notional
+ * (or QTR_BENCH_MA's) moving-average cross per symbol, one position per symbol, order_notional
  * 1000, taker fee 0.0004; it ends with qtr's net PnL, both printed). Each
  * run is a child process: candles/s from its CPU time (user + system; on a
  * loaded machine wall time swings with the load) and from wall time, and
@@ -22,6 +22,11 @@
  * interleaved with this one, run for run, and each case also prints its
  * CPU time against this qtr's: an A/B of two builds that the machine's
  * drift from one minute to the next does not tilt.
+ * QTR_BENCH_MA=20/60: ma_cross 20/60 in both qtr and the loop (default
+ * 10/30). On the 1126x file 10/30 makes 193,671 fills, twice the density of
+ * the issue's own measurement (2.25 M real 1m candles, about 94,600 fills);
+ * 20/60 makes 90,077, close to it. Only these two pairs: the loop is
+ * compiled for each, its divisions by constants as a short C loop has them.
  * The data is the real XRPUSDT 5m file (QTR_BENCH_DATA overrides the path),
  * copied into /tmp under 50 symbol names and repeated `multiple` times with
  * the open times shifted past the previous copy.
@@ -50,6 +55,16 @@
 
 static char g_dir[256];
 static size_t g_fills;
+
+/* QTR_BENCH_MA: 10/30 (unset) or 20/60; anything else ends the bench. */
+static int bench_slow(void)
+{
+    const char *ma = getenv("QTR_BENCH_MA");
+    if (!ma || strcmp(ma, "10/30") == 0) return 30;
+    if (strcmp(ma, "20/60") == 0) return 60;
+    fprintf(stderr, "QTR_BENCH_MA must be 10/30 or 20/60 (or unset for 10/30), not '%s'\n", ma);
+    exit(2);
+}
 
 static double now_s(void)
 {
@@ -149,9 +164,9 @@ static void write_config(const char *plugin_dir, int n_symbols, const char *tag)
                "    { kind = \"exchange\", name = \"paper\", options = { taker_fee = \"0.0004\", slippage_bps = \"0\",\n"
                "      max_volume_share = \"1\", price_tick = \"0.0001\", min_qty_step = \"0.1\" } },\n"
                "    { kind = \"risk\", name = \"policy\" },\n"
-               "    { kind = \"strategy\", name = \"ma_cross\", options = { fast = 10, slow = 30,\n"
+               "    { kind = \"strategy\", name = \"ma_cross\", options = { fast = %d, slow = %d,\n"
                "      order_notional = \"1000\", symbols = {",
-            plugin_dir, g_dir);
+            plugin_dir, g_dir, bench_slow() / 3, bench_slow());
     for (int k = 0; k < n_symbols; k++) {
         char sym[16];
         symbol_name(k + 1, sym);
@@ -189,7 +204,7 @@ static void json_net_pnl(const char *path, char *out, size_t cap)
  * [low, high]; open times increasing by at least the first two rows'
  * interval; lines of at most 4096 bytes), the files merged by open time then
  * file (= symbol) order through a binary heap, a candle in two files refused;
- * ma_cross 10/30 on the averages rounded half-even to 8 decimals; a flip as
+ * ma_cross 10/30 (or 20/60) on the averages rounded half-even to 8 decimals; a flip as
  * two taker fills at the close (close the whole position, open
  * order_notional / close rounded down to 8 decimals then to the 0.1 lot),
  * each with its fee 0.0004 of the notional rounded up to 1e-8, both within
@@ -200,8 +215,7 @@ static void json_net_pnl(const char *path, char *out, size_t cap)
  * it with exit 1 (the bench's files have none).
  */
 
-#define FAST 10
-#define SLOW 30
+#define SLOW_MAX 60   /* the longest of the two pairs (QTR_BENCH_MA) */
 #define SCALE 100000000LL   /* 8 decimals, as qtr_dec */
 #define LINE_MAX_BYTES 4096
 #define HEADER "open_time_ms,open,high,low,close,volume"
@@ -214,7 +228,7 @@ typedef struct loop_symbol {
     int64_t close, volume;
     int rows;
     int rank;            /* of its symbol among the files' (one symbol a file: its index) */
-    int64_t ring[SLOW], fast_sum, slow_sum;
+    int64_t ring[SLOW_MAX], fast_sum, slow_sum;
     int head, count, last_side;
     int64_t qty;         /* signed, 8 decimals */
     int64_t cash;        /* quote, 8 decimals */
@@ -301,18 +315,19 @@ static void loop_fill(loop_symbol *s, int64_t qty)
     g_fills++;
 }
 
-static void loop_trade(loop_symbol *s)
+/* Inlined with the pair (fast, slow) as constants into each pair's loop. */
+static inline __attribute__((always_inline)) void loop_trade(loop_symbol *s, const int fast, const int slow)
 {
     int64_t c = s->close;
-    if (s->count >= FAST) s->fast_sum -= s->ring[(s->head - FAST + SLOW) % SLOW];
-    if (s->count >= SLOW) s->slow_sum -= s->ring[s->head];
+    if (s->count >= fast) s->fast_sum -= s->ring[(s->head - fast + slow) % slow];
+    if (s->count >= slow) s->slow_sum -= s->ring[s->head];
     s->fast_sum += c;
     s->slow_sum += c;
     s->ring[s->head] = c;
-    s->head = (s->head + 1) % SLOW;
-    if (s->count < SLOW) s->count++;
-    if (s->count < SLOW) return;
-    int64_t fast_ma = div_half_even(s->fast_sum, FAST), slow_ma = div_half_even(s->slow_sum, SLOW);
+    s->head = (s->head + 1) % slow;
+    if (s->count < slow) s->count++;
+    if (s->count < slow) return;
+    int64_t fast_ma = div_half_even(s->fast_sum, fast), slow_ma = div_half_even(s->slow_sum, slow);
     int side = fast_ma > slow_ma ? 1 : fast_ma < slow_ma ? -1 : 0;
     if (!side) return;
     int before = s->last_side;
@@ -345,9 +360,39 @@ static void loop_sift(const loop_symbol *s, int *heap, int len, int i)
     heap[i] = k;
 }
 
+/* The merge and the trading of n open files, with the pair's constants. */
+static inline __attribute__((always_inline)) size_t merge_and_trade(loop_symbol *s, int *heap, int len, const int fast,
+                                                                    const int slow)
+{
+    size_t candles = 0;
+    while (len > 0) {
+        int best = heap[0];
+        loop_trade(&s[best], fast, slow);
+        candles++;
+        int64_t t = s[best].t;
+        if (loop_next(&s[best])) heap[0] = best;
+        else heap[0] = heap[--len];
+        if (len) loop_sift(s, heap, len, 0);
+        /* the same symbol and open time next: one candle in two files (as qtr checks) */
+        if (len && s[heap[0]].rank == s[best].rank && s[heap[0]].t == t) loop_refuse(&s[heap[0]], "one candle in two files");
+    }
+    return candles;
+}
+
+static size_t __attribute__((noinline)) merge_and_trade_10_30(loop_symbol *s, int *heap, int len)
+{
+    return merge_and_trade(s, heap, len, 10, 30);
+}
+
+static size_t __attribute__((noinline)) merge_and_trade_20_60(loop_symbol *s, int *heap, int len)
+{
+    return merge_and_trade(s, heap, len, 20, 60);
+}
+
 /* bench_backtest_scale --loop FILE...: prints candles, fills and net PnL. */
 static int minimal_loop(char **paths, int n)
 {
+    int slow = bench_slow();
     loop_symbol *s = calloc((size_t)n, sizeof *s);
     int *heap = calloc((size_t)n, sizeof *heap);
     char header[128];
@@ -365,18 +410,7 @@ static int minimal_loop(char **paths, int n)
         if (loop_next(&s[i])) heap[len++] = i;
     }
     for (int i = len / 2; i-- > 0;) loop_sift(s, heap, len, i);
-    size_t candles = 0;
-    while (len > 0) {
-        int best = heap[0];
-        loop_trade(&s[best]);
-        candles++;
-        int64_t t = s[best].t;
-        if (loop_next(&s[best])) heap[0] = best;
-        else heap[0] = heap[--len];
-        if (len) loop_sift(s, heap, len, 0);
-        /* the same symbol and open time next: one candle in two files (as qtr checks) */
-        if (len && s[heap[0]].rank == s[best].rank && s[heap[0]].t == t) loop_refuse(&s[heap[0]], "one candle in two files");
-    }
+    size_t candles = slow == 60 ? merge_and_trade_20_60(s, heap, len) : merge_and_trade_10_30(s, heap, len);
     int64_t pnl = 0;
     for (int i = 0; i < n; i++) {
         pnl += s[i].cash + (int64_t)((__int128)s[i].qty * s[i].close / SCALE);
@@ -546,7 +580,8 @@ int main(int argc, char **argv)
     const int multiples[] = { 1, mult };
     figures fig[2][2];
     memset(fig, 0, sizeof fig);
-    printf("bench_backtest_scale: %s, %zu rows; %d runs each; qtr %s\n", data, src.n, runs, QTR_BENCH_QTR);
+    printf("bench_backtest_scale: %s, %zu rows; %d runs each; ma_cross %d/%d; qtr %s\n", data, src.n, runs,
+           bench_slow() / 3, bench_slow(), QTR_BENCH_QTR);
     printf("  its files in %s (removed at exit)\n", g_dir);
     if (other) printf("  and interleaved with it, the other qtr %s\n", other_qtr);
     bench_print_load("before");
