@@ -2,16 +2,16 @@
  * bench_backtest_scale: `qtr backtest` end to end on 1 and 50 symbols, at 1x
  * and Mx the real data, beside a minimal C loop doing the same job (below:
  * every field read and checked as qtr's reader does, a k-way merge, a 10/30
- * (or QTR_BENCH_MA's) moving-average cross per symbol, one position per symbol, order_notional
- * 1000, taker fee 0.0004; it ends with qtr's net PnL, both printed). Each
- * run is a child process: candles/s from its CPU time (user + system; on a
- * loaded machine wall time swings with the load) and from wall time, and
- * its peak RSS (ru_maxrss from wait4). Median and spread (min..max) over the
- * runs, the CPU ratio qtr / loop, and CPU per candle of 50 symbols against
- * 1 at the same candle count and at the same data multiple. With
- * `callgrind`, the cases of at most 200,000 candles also run once under
- * valgrind --tool=callgrind: instructions per candle of both, which the
- * load does not move.
+ * (or QTR_BENCH_MA's) moving-average cross per symbol, one position per
+ * symbol, order_notional 1000, taker fee 0.0004; it ends with qtr's net PnL,
+ * both printed). Each run is a child process: candles/s from its CPU time
+ * (user + system; on a loaded machine wall time swings with the load) and
+ * from wall time, and its peak RSS (ru_maxrss from wait4). Median and spread
+ * (min..max) over the runs, the CPU ratio qtr / loop, and CPU per candle of
+ * 50 symbols against 1 at the same candle count and at the same data
+ * multiple. With `callgrind`, the cases of at most 200,000 candles also run
+ * once under valgrind --tool=callgrind: instructions per candle of both,
+ * which the load does not move.
  *
  * Usage: bench_backtest_scale [runs=3] [multiple=50] [callgrind]
  *        bench_backtest_scale --loop FILE...   (the minimal loop alone)
@@ -203,16 +203,16 @@ static void json_net_pnl(const char *path, char *out, size_t cap)
  * digits, anything else refused; low > 0, high >= low, open and close in
  * [low, high]; open times increasing by at least the first two rows'
  * interval; lines of at most 4096 bytes), the files merged by open time then
- * file (= symbol) order through a binary heap, a candle in two files refused;
- * ma_cross 10/30 (or 20/60) on the averages rounded half-even to 8 decimals; a flip as
- * two taker fills at the close (close the whole position, open
- * order_notional / close rounded down to 8 decimals then to the 0.1 lot),
- * each with its fee 0.0004 of the notional rounded up to 1e-8, both within
- * the candle's volume (max_volume_share 1). It ends with qtr's net PnL to
- * the unit (1e-8). What it does not do: write a report, keep a trade list,
- * run a risk policy or anything of the engine; a row qtr would read the
- * general way (a sign, an exponent, more digits, Binance's 12 columns) stops
- * it with exit 1 (the bench's files have none).
+ * file (= symbol) order through a binary heap, a candle in two files
+ * refused; ma_cross 10/30 (or 20/60) on the averages rounded half-even to 8
+ * decimals; a flip as two taker fills at the close (close the whole
+ * position, open order_notional / close rounded down to 8 decimals then to
+ * the 0.1 lot), each with its fee 0.0004 of the notional rounded up to 1e-8,
+ * both within the candle's volume (max_volume_share 1). It ends with qtr's
+ * net PnL to the unit (1e-8). What it does not do: write a report, keep a
+ * trade list, run a risk policy or anything of the engine; a row qtr would
+ * read the general way (a sign, an exponent, more digits, Binance's 12
+ * columns) stops it with exit 1 (the bench's files have none).
  */
 
 #define SLOW_MAX 60   /* the longest of the two pairs (QTR_BENCH_MA) */
