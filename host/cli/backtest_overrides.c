@@ -5,6 +5,7 @@
 #include "cli/backtest_overrides.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,37 @@ int qh_overrides_arg(qh_overrides *ov, int argc, char **argv, int *i)
     if (qh_overrides_add(ov, v, err, sizeof err) == 0) return 0;
     fprintf(stderr, "qtr backtest: %s\n", err);
     return -1;
+}
+
+/* Whether err names the value path[0, n) sets (qh_overrides_blame). */
+static bool names_path(const char *err, const char *path, size_t n)
+{
+    char subject[QH_OVERRIDE_TEXT_MAX + 32];
+    const char *opt = memchr(path, '.', n) ? NULL : path;   /* one name: a plugin option, or a top-level key */
+    if (n > 8 && memcmp(path, "plugins.", 8) == 0) {
+        const char *dot = memchr(path + 8, '.', n - 8);
+        if (!dot) return false;
+        snprintf(subject, sizeof subject, "plugin %.*s: option %.*s:", (int)(dot - path - 8), path + 8,
+                 (int)(path + n - dot - 1), dot + 1);
+        return strstr(err, subject) != NULL;
+    }
+    if (opt) {
+        snprintf(subject, sizeof subject, "option %.*s:", (int)n, path);
+        if (strstr(err, subject)) return true;
+    }
+    snprintf(subject, sizeof subject, ": %.*s:", (int)n, path);
+    return strstr(err, subject) != NULL;
+}
+
+void qh_overrides_blame(const qh_overrides *ov, char *err, size_t errlen)
+{
+    if (!ov || !err) return;
+    for (size_t i = 0; i < ov->n; i++) {
+        if (!names_path(err, ov->path[i], ov->path_len[i])) continue;
+        size_t len = strlen(err);
+        if (len < errlen) snprintf(err + len, errlen - len, " (set by --set %.*s)", (int)ov->path_len[i], ov->path[i]);
+        return;
+    }
 }
 
 /* Runs after the config's chunk, on the table it returned (level-0 errors:
@@ -194,6 +226,8 @@ int qh_overrides_load(const char *config_path, const qh_overrides *ov, const cha
         char tmp[1024];
         snprintf(tmp, sizeof tmp, "%s%s", name, own);
         qtr_strlcpy(err, tmp, errlen);
+    } else if (rc != 0) {
+        qh_overrides_blame(ov, err, errlen);
     }
     return rc;
 }

@@ -42,6 +42,12 @@ int qh_overrides_arg(qh_overrides *ov, int argc, char **argv, int *i);
 /* Whether text is a well-formed PATH (segments of [A-Za-z0-9_], dots between). */
 int qh_overrides_path_ok(const char *path, size_t len);
 
+/* err, a refusal of the config or a plugin's options: when its subject is a
+ * value one of the overrides set (": PATH:", or "plugin NAME: option OPT:"
+ * and "option OPT:" for plugin options), " (set by --set PATH)" is
+ * appended, since the file or built-in default the error names did not say
+ * it. The value is not repeated: the error shows it, made printable. */
+void qh_overrides_blame(const qh_overrides *ov, char *err, size_t errlen);
 /* Load -c FILE (or builtin) with the overrides applied, the error printed
  * as qh_common_load_config prints it. 0 or -1. */
 int qh_overrides_load_config(const qh_common_opts *o, const qh_overrides *ov, const char *builtin, qh_config *cfg);

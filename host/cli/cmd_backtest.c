@@ -300,6 +300,7 @@ int qh_cmd_backtest(int argc, char **argv)
     rep = qh_report_new(cfg.starting_balance);
     e = rep ? qh_engine_new(&cfg, NULL, cur.open_time_ms, err, sizeof err) : NULL;
     if (!e) {
+        if (rep) qh_overrides_blame(&sets, err, sizeof err);
         fprintf(stderr, "qtr backtest: %s\n", rep ? err : "out of memory");
         goto out;
     }
@@ -313,6 +314,7 @@ int qh_cmd_backtest(int argc, char **argv)
         goto out;
     }
     if ((rc = qh_engine_load(e, err, sizeof err)) != 0 || (rc = qh_engine_start(e, err, sizeof err)) != 0) {
+        qh_overrides_blame(&sets, err, sizeof err);
         fprintf(stderr, "qtr backtest: %s\n", err);
         goto out;
     }

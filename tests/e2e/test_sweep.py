@@ -73,6 +73,20 @@ rc, so, se = run(["backtest", "--data", CSV, "--funding", FUND, "--sweep", "fast
 check(rc == 0 and len(list(csv.DictReader(open(bad_out)))) == 2,
       f"--funding, --quiet and the log options pass to the children ({rc}: {se})")
 
+# a value refused because a --set gave it says so: the config file (or the
+# built-in default) the error names did not say it
+for spec, said in (("account.starting_balance=-5", "account.starting_balance: -5 is out of range: must be > 0"),
+                   ("fast=0", "plugin ma_cross: option fast: 0 is out of range [1, 999]"),
+                   ("plugins.ma_cross.fast=0", "plugin ma_cross: option fast: 0 is out of range [1, 999]"),
+                   ("plugins.paper.taker_fee=x", "plugin paper: option taker_fee: 'x': not a decimal number")):
+    path = spec.split("=")[0]
+    rc, so, se = run(["backtest", "--data", CSV, "--set", spec, "--quiet"])
+    check(rc == 2 and f"{said} (set by --set {path})" in se, f"--set {spec}: exit 2, the --set named ({rc}: {se})")
+# and one it did not give is not blamed on it
+rc, so, se = run(["backtest", "--data", CSV, "--set", "slow=40", "--set", "account.starting_balance=0", "--quiet"])
+check(rc == 2 and "account.starting_balance: 0 is out of range: must be > 0 (set by --set account.starting_balance)" in se
+      and "--set slow" not in se, f"only the --set that gave the value is named ({rc}: {se})")
+
 # a value of the wrong type is shown as given
 rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.ma_cross.fast=2.5", "--quiet"])
 check(rc == 2 and "option fast: expected an integer, got a string ('2.5')" in se, f"--set fast=2.5: exit 2 ({rc}: {se})")
@@ -105,7 +119,7 @@ cfg = os.path.join(tmp, "broken.lua")
 with open(cfg, "w") as f:
     f.write("return {\n  account = { starting_balance = '10000' },\n  store = nil + 1,\n  plugins = {},\n}\n")
 rc, so, se = run(["backtest", "-c", cfg, "--data", CSV, "--set", "fast=3"])
-check(rc == 2 and f"{cfg}:3:" in se, f"the config's error keeps its line with --set: {se!r}")
+check(rc == 2 and f"{cfg}:3:" in se and "set by" not in se, f"the config's error keeps its line with --set: {se!r}")
 
 bad = {
     "fast=20..5": "an empty range",
