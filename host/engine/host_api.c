@@ -33,6 +33,14 @@ static void api_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+static bool api_log_enabled(qtr_ctx *ctx, qtr_log_level level)
+{
+    if (level < QTR_LOG_DEBUG || level > QTR_LOG_ERROR) level = QTR_LOG_INFO;   /* as api_log */
+    const qh_plugin_rt *p = ctx ? ctx->plugin : NULL;
+    if (p && !p->inited && level == QTR_LOG_ERROR) return true;   /* it becomes the refusal (api_log) */
+    return qh_log_enabled((qh_log_level)level);
+}
+
 static int64_t api_now_ms(qtr_ctx *ctx) { return qh_clock_now_ms(E(ctx)->clock); }
 static int64_t api_mono_ns(qtr_ctx *ctx) { (void)ctx; return qh_mono_ns(); }
 static bool api_is_simulated(qtr_ctx *ctx) { return qh_clock_simulated(E(ctx)->clock); }
@@ -612,4 +620,5 @@ void qh_host_api_init(qh_engine *e, qtr_host *h)
     h->set_exit_plan = api_set_exit_plan;
     h->clear_exit_plan = api_clear_exit_plan;
     h->list_exit_plans = api_list_exit_plans;
+    h->log_enabled = api_log_enabled;
 }

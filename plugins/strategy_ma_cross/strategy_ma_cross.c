@@ -289,9 +289,17 @@ static void ma_on_candle(void *state, const qtr_candle *c)
     on_cross(st, s, c, side);
 }
 
+/* Whether a debug line is written (QTR_HOST_HAS: a service of ABI 2.3):
+ * the formatting below is skipped when it would not be. */
+static bool debug_on(const ma_state *st)
+{
+    return !QTR_HOST_HAS(st->host, log_enabled) || st->host->log_enabled(st->ctx, QTR_LOG_DEBUG);
+}
+
 static void ma_on_fill(void *state, const qtr_fill *f)
 {
     ma_state *st = state;
+    if (!debug_on(st)) return;   /* every fill: two decimals formatted for nothing */
     char q[QTR_DEC_STRLEN], p[QTR_DEC_STRLEN];
     st->host->log(st->ctx, QTR_LOG_DEBUG, "fill %s %s %s @ %s", f->symbol, qtr_side_name(f->side),
                   qtr_dec_format(f->qty, q), qtr_dec_format(f->price, p));

@@ -267,7 +267,7 @@ static void every_service_on_the_real_host(void **state)
     qh_plugin_rt *older = efx_plugin(f, "fixture_minor_older");
     qh_plugin_rt *rec = efx_plugin(f, "rec");
     qh_plugin_rt *quiet = efx_plugin(f, "quiet");
-    assert_int_equal(older->ld.abi_minor, QTR_ABI_MINOR - 1);
+    assert_int_equal(older->ld.abi_minor, 1);   /* a 2.1 build */
 
     /* something for every service to answer */
     efx_price(f, SYMBOL, QTR_DEC_INT(100));

@@ -74,22 +74,22 @@ static void accepts_an_exchange(void **s)
     qh_loader_close(&p);
 }
 
-/* A plugin built for the previous minor (2.1) loads: its qtr_host was
- * shorter, and it never sees what 2.2 appended. */
+/* A plugin built for an older minor (2.1) loads: its qtr_host was
+ * shorter, and it never sees what 2.2 and 2.3 appended. */
 static void accepts_an_older_minor(void **s)
 {
     (void)s;
     qh_loaded p;
     assert_int_equal(open_fixture("minor_older", &p, NULL, 0), 0);
     assert_int_equal(p.abi_major, QTR_ABI_MAJOR);
-    assert_int_equal(p.abi_minor, QTR_ABI_MINOR - 1);
+    assert_int_equal(p.abi_minor, 1);   /* the fixture is a 2.1 build */
     assert_non_null(p.strategy.on_candle);
     qh_loader_close(&p);
 }
 
 /* A plugin built for this minor (QTR_PLUGIN_DEFINE) declines a host of
- * the previous one (2.1), whose services it could miss; it still says its
- * own version. */
+ * the previous one, whose services it could miss; it still says its own
+ * version. */
 static void a_plugin_of_this_minor_declines_an_older_host(void **s)
 {
     (void)s;

@@ -47,9 +47,19 @@ qtr_dec D(const char *text)
     return v;
 }
 
+/* As the host's: a level outside the enum is INFO; below log_level nothing. */
+static bool m_log_enabled(qtr_ctx *ctx, qtr_log_level level)
+{
+    if (level < QTR_LOG_DEBUG || level > QTR_LOG_ERROR) level = QTR_LOG_INFO;
+    return level >= M(ctx)->log_level;
+}
+
 static void m_log(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
 {
     mock_host *m = M(ctx);
+    m->n_log_calls++;
+    if (!m_log_enabled(ctx, level)) return;
+    m->n_logs++;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(m->last_log, sizeof m->last_log, fmt, ap);
@@ -641,6 +651,7 @@ mock_host *mock_host_new(bool real_time)
     h->set_exit_plan = m_set_exit_plan;
     h->clear_exit_plan = m_clear_exit_plan;
     h->list_exit_plans = m_list_exit_plans;
+    h->log_enabled = m_log_enabled;
     h->get_regime = m_get_regime;
     return m;
 }

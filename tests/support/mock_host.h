@@ -54,6 +54,11 @@ struct mock_host {
     size_t n_metrics;
     char last_log[512];
     int n_logs_error, n_logs_warn;
+    int n_logs;                     /* lines written, every level            */
+    int n_log_calls;                /* log() calls, written or not           */
+    /* The lowest level written (DEBUG: all), as the host's --log-level:
+     * log() below it writes nothing and log_enabled() says false. */
+    qtr_log_level log_level;
     int n_publish_refused;          /* publish() calls the host's rule refused */
     /* An exchange plugin under test is the active exchange (the one the host
      * trades on) unless the test sets this: then it may publish alerts only. */

@@ -79,7 +79,7 @@ extern "C" {
  * 2.0 is the last breaking change: from it on the SDK grows by appending only,
  * checked both ways (the version, and the build signature in qtr/signature.h). */
 #define QTR_ABI_MAJOR 2
-#define QTR_ABI_MINOR 2   /* 2.2: see docs/plugins.md, "What each minor added" */
+#define QTR_ABI_MINOR 3   /* 2.3: see docs/plugins.md, "What each minor added" */
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
@@ -316,7 +316,9 @@ typedef struct qtr_host {
     uint16_t abi_major, abi_minor;
     const char *host_version;
 
-    /* Logging: one line, tagged with the plugin's name. */
+    /* Logging: one line, tagged with the plugin's name. Below the host's
+     * --log-level nothing is written; log_enabled (2.3, at the end of this
+     * table) says beforehand whether a level is, to skip building a line. */
     void (*log)(qtr_ctx *ctx, qtr_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
@@ -479,6 +481,20 @@ typedef struct qtr_host {
      * for the first reconcile. Symbols in the order their plans were first
      * set; a cleared plan is not listed. Returns how many it wrote. */
     size_t (*list_exit_plans)(qtr_ctx *ctx, qtr_list *out);         /* qtr_exit_state */
+
+    /* ---- appended in 2.3 (QTR_HOST_HAS first) ----
+     * log_enabled: whether log() at `level` writes a line now (the host's
+     * --log-level; it can change while running). log()'s arguments are
+     * built before the call whether it writes or not, so a line that costs
+     * something to build (decimals formatted, a loop) is worth the check:
+     *     if (host->log_enabled(ctx, QTR_LOG_DEBUG)) {
+     *         char q[QTR_DEC_STRLEN];
+     *         host->log(ctx, QTR_LOG_DEBUG, "fill %s", qtr_dec_format(f->qty, q));
+     *     }
+     * A level outside qtr_log_level is taken as INFO, as log() takes it.
+     * During init() an ERROR line is always enabled (it becomes the reason
+     * the plugin is refused). */
+    bool (*log_enabled)(qtr_ctx *ctx, qtr_log_level level);
 } qtr_host;
 
 /* True if the host provides `member` (it may be older than this header). */
