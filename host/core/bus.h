@@ -42,6 +42,9 @@ void qh_bus_unsubscribe_checked(qh_bus *bus, qh_bus_sub *sub, void *owner);
 /* QTR_OK, or QTR_EINVAL for an unknown type, QTR_EFULL if the ring cannot grow. */
 int qh_bus_publish(qh_bus *bus, const qtr_event *ev);
 
+/* Whether the type has a live subscriber now. */
+bool qh_bus_heard(const qh_bus *bus, qtr_event_type type);
+
 /* For a publisher that builds an event only when someone hears it (the
  * engine's equity point on every candle of a backtest without a store):
  * true when the type has no live subscriber now; the event then counts as

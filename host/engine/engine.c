@@ -457,6 +457,7 @@ int qh_engine_load(qh_engine *e, char *err, size_t errlen)
         if (p->ld.strategy.on_order_update)
             qh_bus_subscribe(e->bus, QTR_EV_ORDER_UPDATE, NULL, strategy_on_update, p, p);
     }
+    qh_regime_glue_settle(e);
     /* the Redis bus of a live server with a `bus` section (bus/bus_link.h) */
     return qh_bus_link_open(e, err, errlen);
 }

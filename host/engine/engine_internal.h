@@ -65,6 +65,8 @@ struct qh_plugin_rt {
     /* events refused at publish: one bit per type already logged, and the
      * plugin's qtr_plugin_events_refused_total series */
     uint32_t publish_refused_logged;
+    /* QTR_NEEDS_* bits whose refusal was already logged (host_api.c) */
+    uint32_t needs_refusal_logged;
     qh_metric *m_publish_refused;
     /* config_list results, kept until destroy */
     const char **list_cache[16];
@@ -182,6 +184,7 @@ struct qh_engine {
 
     /* regime detection (regime/regime_book.h, engine/regime_glue.c) */
     struct qh_regime_book *regime;
+    struct qh_bus_sub *regime_sub;   /* its place on the candle path */
 
     /* metrics */
     struct {
@@ -265,6 +268,11 @@ void qh_exits_glue_free(qh_engine *e);
  * (QTR_OK or QTR_ENOTFOUND for a symbol without candles). */
 int qh_regime_glue_init(qh_engine *e, char *err, size_t errlen);
 int qh_regime_glue_get(qh_engine *e, const char *symbol, qtr_regime_event *out);
+/* Once every plugin is loaded: a backtest that nothing reads regimes in (no
+ * plugin needs QTR_NEEDS_REGIME, core/plugin_needs.h; no REGIME subscriber)
+ * drops the classifier from the candle path. A live server keeps it: its
+ * qtr_regime gauge reads it. */
+void qh_regime_glue_settle(qh_engine *e);
 void qh_regime_glue_free(qh_engine *e);
 
 /* host_api.c */

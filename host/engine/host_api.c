@@ -8,6 +8,7 @@
 
 #include "core/abi_signature.h"
 #include "core/log.h"
+#include "core/plugin_needs.h"
 #include "core/sized_copy.h"
 #include "exits/exit_manager.h"
 
@@ -59,8 +60,26 @@ static void api_timer_stop(qtr_ctx *ctx, qtr_timer *t)
     qh_timer_stop_checked(E(ctx)->clock, (qh_timer *)t, owner_of(ctx));
 }
 
+/* A service the plugin must declare in its descriptor's needs
+ * (core/plugin_needs.h, the mock host's rule too): true if it may use it;
+ * else false, with an ERROR line the first time. The host's own context
+ * declares nothing and needs nothing declared. */
+static bool may_use(qtr_ctx *ctx, uint32_t need, const char *service)
+{
+    qh_plugin_rt *p = ctx->plugin;
+    if (!p || qh_plugin_needs(&p->ld.desc, need)) return true;
+    if (!(p->needs_refusal_logged & need)) {
+        p->needs_refusal_logged |= need;
+        char line[320];
+        qh_plugin_needs_refusal(line, sizeof line, p->ld.desc.name, service, need);
+        qh_error("engine", "%s", line);
+    }
+    return false;
+}
+
 static qtr_sub *api_subscribe(qtr_ctx *ctx, qtr_event_type type, const char *symbol, qtr_event_cb cb, void *ud)
 {
+    if (type == QTR_EV_REGIME && !may_use(ctx, QTR_NEEDS_REGIME, "subscribing to REGIME events")) return NULL;
     return (qtr_sub *)qh_bus_subscribe(E(ctx)->bus, type, symbol, cb, ud, owner_of(ctx));
 }
 
@@ -428,6 +447,7 @@ static int api_get_mark_price(qtr_ctx *ctx, const char *symbol, qtr_mark_price *
 static int api_get_regime(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size)
 {
     if (!symbol || !out || out_size == 0) return QTR_EINVAL;
+    if (!may_use(ctx, QTR_NEEDS_REGIME, "get_regime")) return QTR_EREFUSED;
     qtr_regime_event r;
     int rc = qh_regime_glue_get(E(ctx), symbol, &r);
     return rc == QTR_OK ? payload_out(out, out_size, &r, sizeof r) : rc;
@@ -544,6 +564,10 @@ static struct event_base *api_event_base(qtr_ctx *ctx) { return E(ctx)->base; }
 static int api_set_exit_plan(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan *plan, char *err, size_t errlen)
 {
     if (!E(ctx)->exits) return QTR_ENOTSUP;
+    if (!may_use(ctx, qh_exit_plan_needs(plan), "an exit plan with a regime_mask")) {
+        if (err && errlen) snprintf(err, errlen, "regime_mask needs QTR_NEEDS_REGIME in the plugin's descriptor");
+        return QTR_EREFUSED;
+    }
     return qh_exits_set_plan(E(ctx)->exits, symbol, who(ctx), plan, err, errlen);
 }
 

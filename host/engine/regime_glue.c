@@ -5,13 +5,15 @@
  * time in a backtest) and set in the qtr_regime{symbol} gauge; get_regime
  * reads the current one. Subscribed before strategies load, so a strategy's
  * on_candle already sees this candle's regime through get_regime, and its
- * REGIME event follows the candle.
+ * REGIME event follows the candle. A backtest in which nothing can read
+ * a regime (qh_regime_glue_settle) takes the classifier off that path.
  */
 #include "engine/engine_internal.h"
 
 #include <stdio.h>
 
 #include "core/log.h"
+#include "core/plugin_needs.h"
 #include "regime/regime_book.h"
 
 #define LOGC "regime"
@@ -60,11 +62,24 @@ int qh_regime_glue_init(qh_engine *e, char *err, size_t errlen)
         snprintf(err, errlen, "%s: regime: %s", c->path, why);
         return -1;
     }
-    if (!qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, on_candle, e, e)) {
+    e->regime_sub = qh_bus_subscribe(e->bus, QTR_EV_CANDLE, NULL, on_candle, e, e);
+    if (!e->regime_sub) {
         snprintf(err, errlen, "regime: cannot subscribe to candles");
         return -1;
     }
     return 0;
+}
+
+void qh_regime_glue_settle(qh_engine *e)
+{
+    if (!e->backtest || !e->regime_sub || qh_bus_heard(e->bus, QTR_EV_REGIME)) return;
+    for (size_t i = 0; i < e->n_plugins; i++)
+        if (qh_plugin_needs(&e->plugins[i].ld.desc, QTR_NEEDS_REGIME)) return;
+    /* no one can read it: a plugin that did not declare the need is
+     * refused get_regime and REGIME events (host_api.c) */
+    qh_bus_unsubscribe(e->bus, e->regime_sub);
+    e->regime_sub = NULL;
+    qh_debug(LOGC, "no plugin needs regimes (QTR_NEEDS_REGIME): not classified in this backtest");
 }
 
 int qh_regime_glue_get(qh_engine *e, const char *symbol, qtr_regime_event *out)
@@ -77,4 +92,5 @@ void qh_regime_glue_free(qh_engine *e)
 {
     qh_regime_book_free(e->regime);
     e->regime = NULL;
+    e->regime_sub = NULL;   /* the bus's: freed with it */
 }

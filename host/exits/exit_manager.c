@@ -225,11 +225,21 @@ static void keep_plan(exit_symbol *s)
         logf_(s->m, QTR_LOG_ERROR, "%s: the store could not keep the exit plan's state", s->symbol);
 }
 
+/* The symbol's regime, asked only of a plan with regime parameters: the
+ * base is in force whatever it is otherwise, and the regime is a service
+ * a plugin must declare (QTR_NEEDS_REGIME): UNKNOWN then, in every mode. */
+static qtr_regime regime_now(const exit_symbol *s)
+{
+    if (!s->plan.regime_mask) return QTR_REGIME_UNKNOWN;
+    /* without the host's service: the last one heard (qh_exits_set_regime) */
+    return s->m->sv.regime ? s->m->sv.regime(s->m->sv.ud, s->symbol) : s->regime;
+}
+
 /* Place the plan's exits for the position (qty, entry), with the
  * parameters of the symbol's regime at this moment. */
 static void place(exit_symbol *s)
 {
-    if (s->m->sv.regime) s->regime = s->m->sv.regime(s->m->sv.ud, s->symbol);
+    s->regime = regime_now(s);
     qh_exit_order orders[QH_EXIT_ORDERS_MAX];
     char skipped[256];
     size_t n = qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, skipped, sizeof skipped);
@@ -504,7 +514,7 @@ static void reconcile_open(exit_symbol *s, const qtr_order_update *open, size_t 
         place(s);
         return;
     }
-    if (s->m->sv.regime) s->regime = s->m->sv.regime(s->m->sv.ud, s->symbol);
+    s->regime = regime_now(s);
     qh_exit_order orders[QH_EXIT_ORDERS_MAX];
     char skipped[256];
     size_t n = qh_exit_build(&s->plan, params_now(s), s->symbol, s->qty, s->entry, orders, skipped, sizeof skipped);

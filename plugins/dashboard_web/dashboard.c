@@ -255,4 +255,5 @@ static const qtr_dashboard_ops dashboard_ops = { .size = sizeof dashboard_ops };
 QTR_PLUGIN_DEFINE(.kind = QTR_KIND_DASHBOARD, .name = "dashboard", .version = DASH_VERSION,
                   .description = "operator's web page, REST API, live WebSocket feed and alert webhook",
                   .options = options, .init = dash_init, .start = dash_start, .stop = dash_stop,
-                  .destroy = dash_destroy, .health = dash_health, .dashboard = &dashboard_ops);
+                  .destroy = dash_destroy, .health = dash_health, .dashboard = &dashboard_ops,
+                  .needs = QTR_NEEDS_REGIME);   /* the page shows each symbol's regime */

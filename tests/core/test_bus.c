@@ -470,7 +470,8 @@ static void more_symbols_than_routes(void **s)
 }
 
 /* qh_bus_drop_unheard: true (and counted) only while no live subscription
- * of the type exists; one removed inside a callback no longer counts. */
+ * of the type exists; one removed inside a callback no longer counts.
+ * qh_bus_heard: the same question, answered without counting. */
 static void unsub_then_ask(void *ud, const qtr_event *ev)
 {
     rec *r = ud;
@@ -490,11 +491,19 @@ static void drop_unheard_counts_and_drops(void **s)
     qh_bus_stats_get(bus, &st);
     assert_int_equal(st.published[QTR_EV_EQUITY], 1);
     assert_int_equal(st.delivered, 0);
+    assert_false(qh_bus_heard(bus, QTR_EV_CANDLE));
     r.self = qh_bus_subscribe(bus, QTR_EV_CANDLE, "BTCUSDT", unsub_then_ask, &r, NULL);
+    assert_true(qh_bus_heard(bus, QTR_EV_CANDLE));
+    assert_false(qh_bus_heard(bus, QTR_EV_EQUITY));
+    assert_false(qh_bus_heard(bus, QTR_EV__COUNT));
+    assert_false(qh_bus_heard(bus, QTR_EV_NONE));
     assert_false(qh_bus_drop_unheard(bus, QTR_EV_CANDLE));   /* a subscriber to another symbol still hears the type */
     qtr_event e = candle("BTCUSDT", 1);
     qh_bus_publish(bus, &e);
     assert_int_equal(r.n, 1);
+    assert_false(qh_bus_heard(bus, QTR_EV_CANDLE));   /* asking does not count: */
+    qh_bus_stats_get(bus, &st);
+    assert_int_equal(st.published[QTR_EV_CANDLE], 2);  /* the publish, the callback's drop */
     assert_true(qh_bus_drop_unheard(bus, QTR_EV_CANDLE));
     qh_bus_free(bus);
 }

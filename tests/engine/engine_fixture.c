@@ -133,9 +133,11 @@ void efx_seen_free(efx_seen *s)
     memset(s, 0, sizeof *s);
 }
 
-size_t efx_log_count(const efx *f, const char *needle)
+size_t efx_log_count(const efx *f, const char *needle) { return efx_file_count(f->log_path, needle); }
+
+size_t efx_file_count(const char *path, const char *needle)
 {
-    FILE *in = fopen(f->log_path, "r");
+    FILE *in = fopen(path, "r");
     assert_non_null(in);
     char line[4096];
     size_t n = 0;

@@ -50,6 +50,8 @@ void efx_seen_free(efx_seen *s);
 
 /* How many log lines so far contain `needle`. */
 size_t efx_log_count(const efx *f, const char *needle);
+/* The same in any text file. */
+size_t efx_file_count(const char *path, const char *needle);
 
 /* A fill from the exchange: qty > 0 buys, < 0 sells, at `price` (units). */
 qtr_event efx_fill(const char *symbol, const char *fill_id, qtr_dec qty, qtr_dec price);

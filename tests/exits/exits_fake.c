@@ -66,6 +66,7 @@ static void client_id(void *ud, char out[QTR_CLIENT_ID_MAX])
 qtr_regime fake_regime(void *ud, const char *symbol)
 {
     (void)symbol;
+    ((fake *)ud)->regime_asked++;
     return ((fake *)ud)->regime;
 }
 

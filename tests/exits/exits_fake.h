@@ -30,6 +30,7 @@ typedef struct fake {
     uint64_t seq;
     int submit_rc;                     /* what submit returns (QTR_OK) */
     qtr_regime regime;                 /* what the regime service answers */
+    size_t regime_asked;               /* how often it was asked          */
 } fake;
 
 qh_exit_services fake_services(fake *f);

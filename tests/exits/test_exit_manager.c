@@ -203,6 +203,40 @@ static void test_regime_from_the_host(void **state)
     assert_int_equal(w->f.sent[1].stop_price, D("101"));
 }
 
+/* A plan without regime parameters never asks the regime (a service a
+ * plugin must declare, QTR_NEEDS_REGIME): its state says UNKNOWN, whatever
+ * the symbol's regime, so it reads the same in every mode. */
+static void test_regime_not_asked_without_regime_parameters(void **state)
+{
+    world *w = *state;
+    qh_exits_free(w->m);
+    qh_exit_services sv = fake_services(&w->f);
+    sv.regime = fake_regime;
+    w->m = qh_exits_new(&sv);
+    w->f.regime = QTR_REGIME_VOLATILE;
+    qtr_exit_plan p = QTR_SIZED(qtr_exit_plan);
+    p.price_tick = D("0.1");
+    p.base.stop_loss.bps = 100;
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    position(w, "1", "100");
+    assert_int_equal(w->f.sent[0].stop_price, D("99"));
+    assert_int_equal(w->f.regime_asked, 0);
+    qtr_exit_state st[2];
+    assert_int_equal(qh_exits_list(w->m, st, 2), 1);
+    assert_int_equal(st[0].regime, QTR_REGIME_UNKNOWN);
+    assert_false(st[0].regime_override);
+    /* with regime parameters it is asked at the placement */
+    position(w, "0", "0");
+    p.regime[QTR_REGIME_VOLATILE].stop_loss.bps = 300;
+    p.regime_mask = 1u << QTR_REGIME_VOLATILE;
+    assert_int_equal(qh_exits_set_plan(w->m, "BTCUSDT", "s", &p, NULL, 0), QTR_OK);
+    position(w, "1", "100");
+    assert_int_equal(w->f.regime_asked, 1);
+    assert_int_equal(qh_exits_list(w->m, st, 2), 1);
+    assert_int_equal(st[0].regime, QTR_REGIME_VOLATILE);
+    assert_true(st[0].regime_override);
+}
+
 /* A stop cancelled by someone else (the ESS's cancel-all) while the position
  * is open is placed again, at most QH_EXITS_REPLACE_MAX times; one the
  * manager cancelled itself, or a rejected one, is not. */
@@ -348,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_time_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regime_dependent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_regime_from_the_host, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_regime_not_asked_without_regime_parameters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancelled_stop_comes_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_while_open_and_clear, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_places_refused_exits, setup, teardown),

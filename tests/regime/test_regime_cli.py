@@ -98,6 +98,8 @@ def docs_example_compiles(d):
         text = f.read()
     m = re.search(r"## Reading the market regime.*?```c\n(.*?)```", text, re.S)
     check(m is not None, "docs/strategies.md has the regime example")
+    check(m is not None and ".needs = QTR_NEEDS_REGIME" in m.group(1),
+          "the docs' regime example declares .needs = QTR_NEEDS_REGIME (a backtest refuses it otherwise)")
     cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
     if not m or not cc:
         return

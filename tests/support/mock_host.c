@@ -10,6 +10,7 @@
 
 #include "core/loader.h"
 #include "core/option_check.h"
+#include "core/plugin_needs.h"
 #include "core/publish_rule.h"
 #include "core/sized_copy.h"
 #include "exits/exit_plan_check.h"
@@ -140,10 +141,29 @@ static void dispatch_pending(mock_host *m)
     m->dispatch_depth--;
 }
 
+static const qtr_plugin_desc *g_desc; /* the plugin under test */
+
+/* A service the plugin must declare (the host's rule, core/plugin_needs.h):
+ * true if it may use it; else counted, and an ERROR line the first time.
+ * No plugin loaded (a test calling the table itself): allowed. */
+static bool may_use(mock_host *m, uint32_t need, const char *service)
+{
+    if (!g_desc || qh_plugin_needs(g_desc, need)) return true;
+    m->n_needs_refused++;
+    if (!(m->needs_refusal_logged & need)) {
+        m->needs_refusal_logged |= need;
+        qh_plugin_needs_refusal(m->last_log, sizeof m->last_log, g_desc->name, service, need);
+        m->n_logs_error++;
+        fprintf(stderr, "[mock host] %s\n", m->last_log);
+    }
+    return false;
+}
+
 static qtr_sub *m_subscribe(qtr_ctx *ctx, qtr_event_type type, const char *symbol, qtr_event_cb cb, void *ud)
 {
     mock_host *m = M(ctx);
     if (!cb || type <= QTR_EV_NONE || type >= QTR_EV__COUNT) return NULL;
+    if (type == QTR_EV_REGIME && !may_use(m, QTR_NEEDS_REGIME, "subscribing to REGIME events")) return NULL;
     mock_sub *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->type = type; s->cb = cb; s->ud = ud;
@@ -173,7 +193,6 @@ void mock_host_publish(mock_host *m, const qtr_event *ev)
     dispatch_pending(m);
 }
 
-static const qtr_plugin_desc *g_desc; /* the plugin under test */
 
 static qtr_metric *metric_new(qtr_ctx *ctx, const char *name, const char *lv, bool gauge);
 static void m_metric_add(qtr_metric *mm, int64_t d);
@@ -457,6 +476,7 @@ static int m_get_regime(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out,
 {
     if (!symbol || !out || out_size == 0) return QTR_EINVAL;
     mock_host *m = M(ctx);
+    if (!may_use(m, QTR_NEEDS_REGIME, "get_regime")) return QTR_EREFUSED;
     FIND_BY_SYMBOL(m->regimes, m->n_regimes, symbol, out)
 }
 
@@ -534,6 +554,10 @@ static int m_set_exit_plan(qtr_ctx *ctx, const char *symbol, const qtr_exit_plan
 {
     mock_host *m = M(ctx);
     qtr_exit_plan copy;
+    if (!may_use(m, qh_exit_plan_needs(plan), "an exit plan with a regime_mask")) {
+        if (err && errlen) snprintf(err, errlen, "regime_mask needs QTR_NEEDS_REGIME in the plugin's descriptor");
+        return QTR_EREFUSED;
+    }
     if (qh_exit_plan_accept(symbol, plan, &copy, err, errlen) != 0) return QTR_EINVAL;
     size_t i = 0;
     while (i < m->n_exit_plans && strcmp(m->exit_plans[i].symbol, symbol) != 0) i++;

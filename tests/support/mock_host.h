@@ -60,6 +60,10 @@ struct mock_host {
      * log() below it writes nothing and log_enabled() says false. */
     qtr_log_level log_level;
     int n_publish_refused;          /* publish() calls the host's rule refused */
+    /* services refused to a plugin that did not declare their QTR_NEEDS_
+     * bit (the host's rule, core/plugin_needs.h); the bits already logged */
+    int n_needs_refused;
+    uint32_t needs_refusal_logged;
     /* An exchange plugin under test is the active exchange (the one the host
      * trades on) unless the test sets this: then it may publish alerts only. */
     bool exchange_not_active;

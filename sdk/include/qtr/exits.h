@@ -190,7 +190,8 @@ typedef struct qtr_exit_state {
     qtr_working_type working_type;
     qtr_dec qty_step, price_tick;
     qtr_regime regime;             /* the regime whose parameters are in force (the
-                                      symbol's, as of the last placement) */
+                                      symbol's, as of the last placement); UNKNOWN
+                                      for a plan without regime_mask (2.4) */
     bool regime_override;          /* params are regime[regime], not base     */
     qtr_exit_params params;        /* the parameters in force                */
     qtr_dec position_qty;          /* signed: the position the exits cover; 0 flat */

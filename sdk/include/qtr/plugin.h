@@ -79,7 +79,7 @@ extern "C" {
  * 2.0 is the last breaking change: from it on the SDK grows by appending only,
  * checked both ways (the version, and the build signature in qtr/signature.h). */
 #define QTR_ABI_MAJOR 2
-#define QTR_ABI_MINOR 3   /* 2.3: see docs/plugins.md, "What each minor added" */
+#define QTR_ABI_MINOR 4   /* 2.4: see docs/plugins.md, "What each minor added" */
 #define QTR_ABI_VERSION(major, minor) (((uint32_t)(major) << 16) | (uint32_t)(minor))
 #define QTR_ABI_MAJOR_OF(v) ((uint16_t)((v) >> 16))
 #define QTR_ABI_MINOR_OF(v) ((uint16_t)((v) & 0xffffu))
@@ -471,7 +471,9 @@ typedef struct qtr_host {
      * classifier sees it (UNKNOWN during its warm-up), with the inputs of
      * its last closed candle (docs/indicators.md). The host also publishes
      * QTR_EV_REGIME on each change. QTR_OK; QTR_ENOTFOUND for a symbol
-     * without candles; QTR_EINVAL for a NULL symbol or out. */
+     * without candles; QTR_EINVAL for a NULL symbol or out; QTR_EREFUSED
+     * for a plugin that does not declare QTR_NEEDS_REGIME (2.4, .needs in
+     * its descriptor), which neither gets REGIME events. */
     int (*get_regime)(qtr_ctx *ctx, const char *symbol, qtr_regime_event *out, size_t out_size);
 
     /* ---- appended in 2.2 (QTR_HOST_HAS first) ----
@@ -616,7 +618,29 @@ typedef struct qtr_plugin_desc {
     const qtr_risk_ops *risk;
     const qtr_exchange_ops *exchange;
     const qtr_dashboard_ops *dashboard;
+
+    /* ---- appended in 2.4 ----
+     * needs: the host services this plugin uses that cost the host work
+     * whether anyone reads them or not (QTR_NEEDS_*, or-ed). The host does
+     * that work only when something needs it, and refuses the service to a
+     * plugin that did not declare it, in every mode alike, so a plugin that
+     * runs live runs unchanged in a backtest:
+     *
+     *   QTR_NEEDS_REGIME   get_regime(), subscribing to QTR_EV_REGIME, and
+     *                      an exit plan with a regime_mask (set_exit_plan).
+     *                      Undeclared, they return QTR_EREFUSED (subscribe:
+     *                      NULL), with an ERROR line naming the plugin.
+     *                      The host classifies every symbol's candles
+     *                      (qtr/regime.h) in a live server always, and in
+     *                      a backtest only when a loaded plugin declares it.
+     *
+     * A plugin built before 2.4 has no such field: the host takes it to
+     * need everything, as it did then. */
+    uint32_t needs;
 } qtr_plugin_desc;
+
+/* qtr_plugin_desc.needs (2.4). Bits only ever added. */
+#define QTR_NEEDS_REGIME (1u << 0)
 
 /*
  * The entry point's type. The host calls it with its QTR_ABI_VERSION(); the
