@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "core/loader.h"
+#include "core/plugin_needs.h"
 
 #define MAX_DIRS 16
 #define MAX_FILES 256
@@ -44,6 +45,11 @@ static void print_details(const qh_loaded *p)
     for (const qtr_option *op = p->desc.options; op && op->name; op++)
         printf("           option %-24s default %-12s %s\n", op->name, op->default_value ? op->default_value : "(none)",
                op->help ? op->help : "");
+    /* the costly services it may use (qtr_plugin_desc.needs, SDK 2.4) */
+    if (qh_plugin_needs(&p->desc, QTR_NEEDS_REGIME))
+        printf("           needs  regime (%s)\n", p->abi_major == 2 && p->abi_minor < 4
+                   ? "built before SDK 2.4: taken to need every service it could not declare"
+                   : "QTR_NEEDS_REGIME: a backtest classifies candles for it");
 }
 
 /* One plugin file: its row, and what it is in seen (for the next ones). */

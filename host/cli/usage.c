@@ -116,7 +116,7 @@ static const usage table[] = {
       "the plugins on the search path and whether this host accepts them; with -c, also\n"
       "whether each plugin the config names would load",
       "  -c, --config FILE       a server config: its plugin_path and its plugins\n"
-      "  -v, --verbose           each plugin's description and options\n" LOG_OPTIONS HELP_OPTION,
+      "  -v, --verbose           each plugin's description, options and needs\n" LOG_OPTIONS HELP_OPTION,
       "0 done, 2 bad config, or a plugin the config names is refused or (when required) missing", false },
     { "symbols", "fetch", "instrument rules: see qtr symbols fetch --help", HELP_OPTION,
       "0 saved, 1 refused or write failure, 2 unreachable or bad input", true },

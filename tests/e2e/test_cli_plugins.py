@@ -8,6 +8,7 @@
   speak, a kind other than the config says, the same name twice) or that is
   required and missing: exit 2, with the reason; an optional missing one: 0
 - the same plugin in two folders: the second is "shadowed", not refused
+- -v names what a plugin needs (qtr_plugin_desc.needs, SDK 2.4)
 """
 import os
 import shutil
@@ -89,11 +90,45 @@ def shadowed(d):
     check("refused" not in out, f"nothing refused:\n{out}")
 
 
+def details_of(out, name, folder):
+    """The detail lines under the row of plugin `name` from `folder` in
+    `qtr plugins -v` (the search path also has the build's own folder)."""
+    lines, mine = [], False
+    for ln in out.splitlines():
+        f = ln.split()
+        if len(f) >= 6 and f[4] in ("accepted", "shadowed", "refused"):
+            mine = f[1] == name and f[5].startswith(folder + "/")
+        elif mine:
+            lines.append(ln.strip())
+    return lines
+
+
+def needs_listed(d):
+    """-v names the costly services a plugin uses (qtr_plugin_desc.needs, SDK
+    2.4): the dashboard declares the regime, ma_cross does not, and a plugin
+    built before 2.4 is taken to need it."""
+    folder = os.path.join(d, "needs")
+    os.mkdir(folder)
+    for f in ("dashboard_web.so", "strategy_ma_cross.so"):
+        shutil.copy(os.path.join(PLUGINS, f), folder)
+    shutil.copy(os.path.join(FIXTURES, "minor_older.so"), folder)
+    rc, out, err = run(["plugins", "-v"], env=env_with(folder))
+    check(rc == 0, f"plugins -v: exit 0: {rc} {err}")
+    dash = [ln for ln in details_of(out, "dashboard", folder) if ln.startswith("needs")]
+    check(dash == ["needs  regime (QTR_NEEDS_REGIME: a backtest classifies candles for it)"],
+          f"the dashboard needs the regime: {dash}\n{out}")
+    ma = [ln for ln in details_of(out, "ma_cross", folder) if ln.startswith("needs")]
+    check(ma == [], f"ma_cross needs nothing: {ma}")
+    older = [ln for ln in details_of(out, "fixture_minor_older", folder) if ln.startswith("needs")]
+    check(len(older) == 1 and "built before SDK 2.4" in older[0], f"a 2.1 plugin is taken to need it: {older}")
+
+
 def main():
     d = tempfile.mkdtemp(prefix="qtr_plugins_")
     same_folder_twice(d)
     refused_configured(d)
     shadowed(d)
+    needs_listed(d)
     finish()
 
 
