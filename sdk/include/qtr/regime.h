@@ -8,6 +8,10 @@
  *
  * Everything here is static inline and dependency-free: any plugin can use
  * it without linking the host or the indicator library.
+ *
+ * A plugin that reads the host's regimes (get_regime, QTR_EV_REGIME, an
+ * exit plan's regime_mask) declares .needs = QTR_NEEDS_REGIME in its
+ * QTR_PLUGIN_DEFINE (SDK 2.4, qtr/plugin.h); they are refused otherwise.
  */
 #ifndef QTR_REGIME_H
 #define QTR_REGIME_H
