@@ -2,6 +2,7 @@
 #include "core/loader.h"
 
 #include "core/abi_signature.h"
+#include "core/plugin_needs.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -117,6 +118,9 @@ int qh_loader_open(const char *path, const char *const *taken, size_t n_taken, q
     if (!c->version || !*c->version) return refuse(p, err, errlen, "version missing");
     if (!c->init) return refuse(p, err, errlen, "mandatory callback init is NULL");
     if (!c->destroy) return refuse(p, err, errlen, "mandatory callback destroy is NULL");
+    if (c->needs & ~(uint32_t)QH_NEEDS_KNOWN)
+        return refuse(p, err, errlen, "needs 0x%x has bits this host does not know (0x%x)", (unsigned)c->needs,
+                      (unsigned)(c->needs & ~(uint32_t)QH_NEEDS_KNOWN));
 
     const void *ops[] = { c->strategy, c->risk, c->exchange, c->dashboard };
     for (int k = 0; k < 4; k++)

@@ -13,6 +13,10 @@
 
 #include <qtr/plugin.h>
 
+/* Every QTR_NEEDS_ bit this host knows: the loader refuses a plugin that
+ * declares another (it asks for something the host could not grant). */
+#define QH_NEEDS_KNOWN QTR_NEEDS_REGIME
+
 /* Whether the plugin of descriptor d (the loader's zero-extended copy)
  * declares need (QTR_NEEDS_*). A plugin built before 2.4 could not
  * declare anything: it is taken to need everything, as it did then. */

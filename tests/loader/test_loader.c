@@ -228,6 +228,11 @@ static void plugin_side_declines_old_host(void **s)
 static void refuses_missing_entry(void **s) { (void)s; expect_refused("no_entry", "no entry symbol qtr_plugin_entry", "?"); }
 static void refuses_null_init(void **s) { (void)s; expect_refused("null_init", "init is NULL", HOST_ABI); }
 static void refuses_null_destroy(void **s) { (void)s; expect_refused("null_destroy", "destroy is NULL", HOST_ABI); }
+static void refuses_unknown_needs(void **s)
+{
+    (void)s;
+    expect_refused("needs_unknown", "needs 0x80000001 has bits this host does not know (0x80000000)", HOST_ABI);
+}
 static void refuses_null_on_candle(void **s) { (void)s; expect_refused("null_on_candle", "strategy.on_candle is NULL", HOST_ABI); }
 static void refuses_exchange_without_cancel(void **s)
 {
@@ -289,6 +294,7 @@ int main(void)
         cmocka_unit_test(refuses_null_init),
         cmocka_unit_test(refuses_null_destroy),
         cmocka_unit_test(refuses_null_on_candle),
+        cmocka_unit_test(refuses_unknown_needs),
         cmocka_unit_test(refuses_exchange_without_cancel),
         cmocka_unit_test(refuses_unknown_kind),
         cmocka_unit_test(refuses_callbacks_of_another_kind),

@@ -635,7 +635,8 @@ typedef struct qtr_plugin_desc {
      *                      a backtest only when a loaded plugin declares it.
      *
      * A plugin built before 2.4 has no such field: the host takes it to
-     * need everything, as it did then. */
+     * need everything, as it did then. A bit the host does not define is
+     * refused at load. */
     uint32_t needs;
 } qtr_plugin_desc;
 
