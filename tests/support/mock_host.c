@@ -193,7 +193,6 @@ void mock_host_publish(mock_host *m, const qtr_event *ev)
     dispatch_pending(m);
 }
 
-
 static qtr_metric *metric_new(qtr_ctx *ctx, const char *name, const char *lv, bool gauge);
 static void m_metric_add(qtr_metric *mm, int64_t d);
 

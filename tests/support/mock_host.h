@@ -9,9 +9,11 @@
  *
  * What the real host enforces, the mock enforces with the same compiled code
  * (host/core): mock_plugin_load() checks the plugin with the host's loader
- * (ABI version, build signature, mandatory callbacks), and publish() applies
- * the host's publish rule, so a plugin that passes its tests here is not
- * refused live.
+ * (ABI version, build signature, mandatory callbacks), publish() applies
+ * the host's publish rule, and the services a plugin must declare in its
+ * needs (get_regime, REGIME events, a regime exit plan) are refused as the
+ * host refuses them (core/plugin_needs.h), so a plugin that passes its
+ * tests here is not refused live.
  */
 #ifndef QTR_MOCK_HOST_H
 #define QTR_MOCK_HOST_H
