@@ -481,13 +481,30 @@ static int run_all(const char *self, const sweep_args *a, const grid *g, row *ro
     return 0;
 }
 
-/* The first line of the child's stderr: why it failed. */
-static void first_line(const char *path, char *out, size_t cap)
+/* A log line below ERROR ("<time> WARN  [paper] ..."): a child's warnings
+ * come before the line that says why it failed. */
+static bool below_error(const char *line)
+{
+    const char *sp = strchr(line, ' ');
+    if (!sp || line[0] < '0' || line[0] > '9') return false;
+    return strncmp(sp + 1, "WARN ", 5) == 0 || strncmp(sp + 1, "INFO ", 5) == 0 || strncmp(sp + 1, "DEBUG ", 6) == 0;
+}
+
+/* Why a child failed: the first line of its stderr that is not a warning or
+ * less (the first line when every line is). */
+static void reason_line(const char *path, char *out, size_t cap)
 {
     FILE *f = fopen(path, "r");
     out[0] = '\0';
     if (!f) return;
-    if (fgets(out, (int)cap, f)) out[strcspn(out, "\r\n")] = '\0';
+    char *line = NULL;
+    size_t len = 0;
+    for (int n = 0; n < 100000 && getline(&line, &len, f) != -1; n++) {   /* bounded: a debug-level child */
+        line[strcspn(line, "\r\n")] = '\0';
+        if (n == 0 || !below_error(line)) snprintf(out, cap, "%s", line);
+        if (!below_error(line)) break;
+    }
+    free(line);
     fclose(f);
 }
 
@@ -502,7 +519,7 @@ static void read_row(row *r, const char *dir, size_t k)
     }
     if (!WIFEXITED(r->status) || WEXITSTATUS(r->status) != 0) {
         char line[240];
-        first_line(errf, line, sizeof line);
+        reason_line(errf, line, sizeof line);
         if (WIFEXITED(r->status)) snprintf(r->error, sizeof r->error, "exit %d: %s", WEXITSTATUS(r->status), line);
         else snprintf(r->error, sizeof r->error, "killed by signal %d", WTERMSIG(r->status));
         return;

@@ -104,7 +104,17 @@ static int read_config(qtr_paper *p)
         p->h->log(p->ctx, QTR_LOG_ERROR, "option 'symbols_file': not a string");
         return -1;
     }
-    return rules[0] ? qtr_paper_rules_load(p, rules) : 0;
+    if (rules[0]) return qtr_paper_rules_load(p, rules);
+    /* Said, not silent: BTC fills on a 0.0001 tick look plausible in a report
+     * that live trading could never have made. */
+    char tick[QTR_DEC_STRLEN], step[QTR_DEC_STRLEN];
+    p->h->log(p->ctx, QTR_LOG_WARN,
+              "no symbols_file: every symbol trades on the tick %s (price_tick) and the lot step %s (min_qty_step), "
+              "not its exchange's own rules; set symbols_file to the shipped rules "
+              "(/usr/share/quantum-trader/binance-usdm-symbols.json, share/ in the source) or to a file saved by "
+              "'qtr symbols fetch' (docs/backtest.md)",
+              qtr_dec_format(c->price_tick, tick), qtr_dec_format(c->min_qty_step, step));
+    return 0;
 }
 
 static void on_candle_event(void *ud, const qtr_event *ev)

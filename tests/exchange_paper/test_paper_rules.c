@@ -194,6 +194,25 @@ static void a_bad_symbols_file_is_refused_with_its_place(void **state)
     unlink(path);
 }
 
+/* Without a symbols_file the one tick and step are said once, as a warning
+ * naming both and where the shipped rules are; with one, nothing is warned. */
+static void without_rules_the_one_tick_and_step_are_warned(void **state)
+{
+    (void)state;
+    fx f;
+    fx_start(&f, "price_tick", "0.01", NULL);
+    assert_int_equal(f.m->n_logs_warn, 1);
+    assert_non_null(strstr(f.m->last_log, "no symbols_file: every symbol trades on the tick 0.01 (price_tick) and "
+                                          "the lot step 0.001 (min_qty_step)"));
+    assert_non_null(strstr(f.m->last_log, "/usr/share/quantum-trader/binance-usdm-symbols.json"));
+    fx_stop(&f);
+
+    start_with_rules(&f);
+    assert_int_equal(f.m->n_logs_warn, 0);
+    assert_non_null(strstr(f.m->last_log, "instrument rules of 11 symbols from " SHIPPED));
+    fx_stop(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -202,6 +221,7 @@ int main(void)
         cmocka_unit_test(minimums_and_unknown_symbols_get_the_live_refusals),
         cmocka_unit_test(refusals_match_the_live_plugins_word_for_word),
         cmocka_unit_test(a_bad_symbols_file_is_refused_with_its_place),
+        cmocka_unit_test(without_rules_the_one_tick_and_step_are_warned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
