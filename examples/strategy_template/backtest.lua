@@ -9,8 +9,13 @@ return {
   store = false,                              -- a backtest keeps no trade store
   plugin_path = { "." },                      -- strategy_momentum.so, built here
   plugins = {
+    -- symbols_file: each symbol's tick, lot step and minimums as the exchange
+    -- has them (quantum-trader's copy; from a source checkout it is
+    -- share/binance-usdm-symbols.json, or save a fresh one with
+    -- `qtr symbols fetch`). A symbol not in it is refused.
     { kind = "exchange", name = "paper",
-      options = { taker_fee = "0.0004", slippage_bps = "1" } },
+      options = { taker_fee = "0.0004", slippage_bps = "1",
+                  symbols_file = "/usr/share/quantum-trader/binance-usdm-symbols.json" } },
     -- the built-in default risk policy (qtr's copy of policies/default.lua)
     { kind = "risk", name = "policy" },
     { kind = "strategy", name = "momentum", file = "strategy_momentum.so",

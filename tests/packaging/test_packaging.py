@@ -49,6 +49,7 @@ REQUIRED_PLUGINS = ["exchange_paper", "strategy_ma_cross", "risk_policy"]
 
 ETC = "/etc/quantum-trader"
 PLUGIN_DIR = "/usr/lib/quantum-trader/plugins"
+SYMBOLS = "/usr/share/quantum-trader/binance-usdm-symbols.json"   # the paper exchange's symbols_file
 STATE = "/var/lib/quantum-trader"
 UNIT = "/lib/systemd/system/quantum-trader.service"
 
@@ -237,8 +238,8 @@ files = contents(SERVER_DEB)
 want = ["usr/bin/qtr", f"{ETC[1:]}/qtr.lua", UNIT[1:]]
 want += [f"usr/share/doc/quantum-trader/{d}" for d in ("changelog.Debian.gz", "copyright", "operations.md",
                                                         "config.md", "policies.md", "dashboard.md", "store.md",
-                                                        "binance.md")]
-want += ["usr/share/man/man1/qtr.1.gz"]
+                                                        "binance.md", "backtest.md")]
+want += ["usr/share/man/man1/qtr.1.gz", SYMBOLS[1:]]
 want += [f"{PLUGIN_DIR[1:]}/{p}.so" for p in PLUGINS]
 policies = sorted(os.path.basename(x) for x in glob.glob(os.path.join(SRC, "policies", "*.lua")))
 check("default.lua" in policies, f"policies/default.lua exists in the source ({policies})")
@@ -251,6 +252,7 @@ for path, (mode, owner, _size) in files.items():
     check(path.startswith(("etc/quantum-trader/", "lib/systemd/system/", "usr/bin/", "usr/lib/quantum-trader/",
                            "usr/share/doc/quantum-trader/"))
           or path.startswith("usr/share/man/man1/") or path == "usr/share/lintian/overrides/quantum-trader"
+          or path in ("usr/share/quantum-trader/", SYMBOLS[1:])
           or path in ("etc/", "lib/", "lib/systemd/", "usr/", "usr/lib/", "usr/share/", "usr/share/doc/",
                       "usr/share/man/", "usr/share/lintian/", "usr/share/lintian/overrides/"),
           f"server package file /{path} is where the package layout puts files")
@@ -485,6 +487,42 @@ for p in PLUGINS:
     check(len(lines) == 1 and " accepted " in lines[0], f"qtr plugins accepts the shipped {p}.so: {lines}")
 check(" refused " not in r.stdout, "qtr plugins refuses nothing shipped")
 
+# the shipped instrument rules: a backtest of the extracted qtr reads them
+# (BTCUSDT on its own tick), and without them it says what it trades on
+bt = os.path.join(work, "bt")
+os.makedirs(bt, exist_ok=True)
+with open(os.path.join(bt, "BTCUSDT-1m.csv"), "w") as out:
+    out.write("open_time_ms,open,high,low,close,volume\n")
+    for i in range(120):         # a saw of 10 candles up, 10 down, so ma_cross 3/8 trades
+        px = 43000 + 37 * (i % 20 if i % 20 < 10 else 20 - i % 20)
+        out.write(f"{1700000000000 + i * 60000},{px}.3,{px + 5}.2,{px - 5}.1,{px}.3,12.5\n")
+for with_rules in (True, False):
+    rules = f', symbols_file = "{root}{SYMBOLS}"' if with_rules else ""
+    extra = f', options = {{ slippage_bps = "1"{rules} }}'
+    with open(os.path.join(bt, "bt.lua"), "w") as out:
+        out.write('return { account = { starting_balance = "10000" }, store = false, plugins = {\n'
+                  f'  {{ kind = "exchange", name = "paper"{extra} }},\n'
+                  '  { kind = "risk", name = "policy" },\n'
+                  '  { kind = "strategy", name = "ma_cross", options = { fast = 3, slow = 8, order_notional = "1000" } } } }\n')
+    r = sh([QTR, "backtest", "-c", os.path.join(bt, "bt.lua"), "--data", os.path.join(bt, "BTCUSDT-1m.csv"),
+            "--trades", "-", "--quiet", "--log-level", "info"], env=qenv, timeout=60, check_rc=False)
+    fills = [line.split(",") for line in r.stdout.splitlines()[1:] if line]
+    # 1 bps of slippage off a close ending in .3: BTCUSDT's tick 0.1 with the
+    # rules, the default 0.0001 without
+    decimals = sorted({len(f[6].partition(".")[2]) for f in fills if len(f) > 6})
+    check(bool(fills) and (decimals[-1] <= 1 if with_rules else decimals[-1] > 1),
+          f"fill prices {'on' if with_rules else 'off'} BTCUSDT's tick 0.1: decimals {decimals}")
+    if with_rules:
+        check(r.returncode == 0 and f"instrument rules of 11 symbols from {root}{SYMBOLS}" in r.stderr,
+              f"a backtest reads the shipped {SYMBOLS}: exit {r.returncode} {r.stderr[-400:]}")
+        check("no symbols_file" not in r.stderr, "with the shipped rules there is no warning")
+    else:
+        check(r.returncode == 0 and "WARN" in r.stderr and "no symbols_file: every symbol trades on the tick 0.0001"
+              in r.stderr and SYMBOLS in r.stderr,
+              f"a backtest without symbols_file warns and names {SYMBOLS}: exit {r.returncode} {r.stderr[-400:]}")
+    print(f"backtest {'with' if with_rules else 'without'} the shipped rules: {len(fills)} fills,",
+          r.stdout.splitlines()[:2])
+
 # the shipped config: what the brief asks for, and it loads
 conf_path = os.path.join(root, ETC[1:], "qtr.lua")
 conf = open(conf_path).read()
@@ -603,6 +641,11 @@ for so in (so_a, so_b):
 # the template's backtest config, run from its folder with the .so made there
 tcopy = os.path.join(work, "template")
 shutil.copy(so_b, os.path.join(tcopy, "strategy_momentum.so"))
+# its one absolute path, the shipped instrument rules, moved into the root
+tpl_conf = open(os.path.join(tcopy, "backtest.lua")).read()
+check(f'symbols_file = "{SYMBOLS}"' in tpl_conf, f"the template's backtest trades on the shipped rules {SYMBOLS}")
+with open(os.path.join(tcopy, "backtest.lua"), "w") as fh:
+    fh.write(tpl_conf.replace(f'"{SYMBOLS}"', f'"{root}{SYMBOLS}"'))
 candles = os.path.join(tcopy, "BTCUSDT-5m.csv")
 with open(candles, "w") as fh:
     fh.write("open_time_ms,open,high,low,close,volume\n")
