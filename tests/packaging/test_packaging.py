@@ -331,9 +331,9 @@ for name in sorted(named):
     check(f"usr/share/quantum-trader/plugin-template/{name}" in dfiles, f"the template README's {name} is shipped")
 for path in re.findall(r"(/usr/[\w./-]+\w)", readme):
     if path.startswith(("/usr/share/", "/usr/include/")) and not path.startswith("/usr/share/quantum-trader/plugin-template"):
-        check(path.lstrip("/") in dfiles or path.lstrip("/") + "/" in dfiles
-              or any(p.startswith(path.lstrip("/") + "/") for p in dfiles),
-              f"the template README's {path} is in the dev package")
+        check(any(path.lstrip("/") in fs or path.lstrip("/") + "/" in fs
+                  or any(p.startswith(path.lstrip("/") + "/") for p in fs) for fs in (dfiles, files)),
+              f"the template README's {path} is in the dev or the server package")
 for path, (mode, owner, _s) in dfiles.items():
     check(owner == "root/root", f"dev /{path} is owned by root/root")
     check(path.startswith(("usr/include/qtr/", "usr/share/pkgconfig/", "usr/share/quantum-trader/",
