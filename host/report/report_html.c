@@ -141,7 +141,7 @@ int qh_report_write_html(const qh_report *r, FILE *o)
     char a[QTR_DEC_STRLEN], b[QTR_DEC_STRLEN], d[QTR_DEC_STRLEN], t0[32], t1[32];
     int64_t start = s.first_candle_ms, end = s.last_candle_ms + s.interval_ms;
     fputs("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Backtest report</title>\n"
-          "<style>body{font:14px sans-serif;margin:2em;max-width:1000px}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
+          "<style>body{font:14px sans-serif;margin:2em;max-width:1240px}table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto}"
           "td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#eee}"
           "svg text{font:11px sans-serif}</style></head><body>\n<h1>Backtest report</h1>\n", o);
     html_time(start, t0, sizeof t0);

@@ -7,7 +7,8 @@
 //    its drawing: none is cut at the edge, whatever the size of the numbers
 //    (a run of 10,000 and one of 1,000,000 starting equity);
 //  - one table row per trade, as the JSON report counts them;
-//  - at 1280 and at 800 px the page is no wider than the window.
+//  - at 1280 and at 800 px the page is no wider than the window, and at
+//    1280 px no table scrolls sideways inside it.
 // Leaves a screenshot of each in $SHOT_DIR (report-<name>.png).
 import { launchChromium } from "./browser.mjs";
 import assert from "node:assert/strict";
@@ -77,6 +78,12 @@ try {
       assert.ok(wide[0] <= wide[1], `${name} at ${width} px: the page is ${wide[0]} px wide in a ${wide[1]} px window`);
     }
     await page.setViewportSize({ width: 1280, height: 900 });
+    // ... and at 1280 px no table needs its own scroll bar: every column shows
+    const scrolled = await page.evaluate(() => [...document.querySelectorAll("table")]
+      .filter((t) => t.scrollWidth > t.clientWidth + 1)
+      .map((t) => `${t.previousElementSibling ? t.previousElementSibling.textContent : "the first table"}: ` +
+                  `${t.scrollWidth} px in ${t.clientWidth}`));
+    assert.deepEqual(scrolled, [], `${name} at 1280 px: tables cut, to be scrolled sideways`);
     await page.screenshot({ path: path.join(SHOTS, name + ".png"), fullPage: true });
     assert.deepEqual(problems, [], `${name}: nothing fetched, no error`);
     await page.close();
