@@ -110,6 +110,7 @@ static const char helper[] =
     "  if type(old) ~= 'string' and math.type(n) == 'integer' and text:match('^%-?%d+$') then return n end\n"
     "  return text\n"
     "end\n"
+    "local __qtr_seen = {}   -- table -> key -> the path that set it\n"
     "local function __qtr_set(cfg, path, text)\n"
     "  if type(cfg) ~= 'table' then return end\n"
     "  local parts = {}\n"
@@ -153,6 +154,12 @@ static const char helper[] =
     "      t = n\n"
     "    end\n"
     "  end\n"
+    /* fast and plugins.ma_cross.fast are one setting: the later would win
+     * unsaid, and a sweep row would name a value that did not run */
+    "  local seen = __qtr_seen[t] or {}\n"
+    "  __qtr_seen[t] = seen\n"
+    "  if seen[key] then error('--set ' .. path .. ': the same setting as --set ' .. seen[key], 0) end\n"
+    "  seen[key] = path\n"
     "  t[key] = __qtr_value(t[key], text)\n"
     "end\n";
 
