@@ -586,6 +586,20 @@ static int by_net(const void *x, const void *y)
     return *(const size_t *)x < *(const size_t *)y ? -1 : 1;
 }
 
+/* A parameter as the top rows name it: the last part of its path
+ * (plugins.paper.slippage_bps: slippage_bps), or the whole path when another
+ * parameter ends the same. */
+static const char *short_name(const grid *g, size_t i)
+{
+    const char *dot = strrchr(g->p[i].path, '.');
+    const char *name = dot ? dot + 1 : g->p[i].path;
+    for (size_t j = 0; j < g->n; j++) {
+        const char *o = strrchr(g->p[j].path, '.');
+        if (j != i && strcmp(o ? o + 1 : g->p[j].path, name) == 0) return g->p[i].path;
+    }
+    return name;
+}
+
 static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
 {
     size_t *idx = calloc(g->combos, sizeof *idx), n = 0;
@@ -603,7 +617,8 @@ static void print_top(FILE *out, const grid *g, const row *rows, size_t failed)
         char params[256] = "";
         for (size_t i = 0; i < g->n; i++) {
             size_t used = strlen(params);
-            snprintf(params + used, sizeof params - used, "%s%s", i ? " " : "", value_of(g, idx[r], i));
+            snprintf(params + used, sizeof params - used, "%s%s=%s", i ? " " : "", short_name(g, i),
+                     value_of(g, idx[r], i));
         }
         fprintf(out, "%4zu  %-32s %16s %7s %9s %12s %10s\n", r + 1, params, w->fig[0], w->fig[6] ? w->fig[6] : "",
                 w->fig[9] ? w->fig[9] : "", w->fig[10] ? w->fig[10] : "", w->fig[11] ? w->fig[11] : "");

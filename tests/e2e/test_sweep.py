@@ -29,6 +29,31 @@ out1, out2 = os.path.join(tmp, "j1.csv"), os.path.join(tmp, "j2.csv")
 rc, so, se = sweep(["-j", "1"], out1)
 check(rc == 0, f"sweep -j 1 exits 0 (got {rc}: {se})")
 check("top 4 by net PnL" in so, f"the top rows are printed: {so!r}")
+# each top row names its parameters (the path's last part): fast=5 slow=20
+top = [line.split() for line in so.splitlines()[2:6]]
+check(sorted((t[1], t[2]) for t in top if len(t) > 2)
+      == [("fast=10", "slow=20"), ("fast=10", "slow=30"), ("fast=5", "slow=20"), ("fast=5", "slow=30")],
+      f"the top rows name each parameter and its value: {top}")
+rc, so, se = run(["backtest", "--data", CSV, "--sweep", "fast=5,plugins.ma_cross.fast=6", "--sweep-out",
+                  os.path.join(tmp, "same-name.csv")], timeout=120)
+check(rc == 2 and "--set plugins.ma_cross.fast: the same setting as --set fast" in se and se.count("\n") == 1,
+      f"two paths to one option in a sweep: refused, one line ({rc}: {se!r})")
+# two options of the same name in two plugins: the top rows give whole paths
+two = os.path.join(tmp, "two.lua")
+with open(two, "w") as f:
+    f.write('return { account = { starting_balance = "10000" }, store = false, plugins = {\n'
+            '  { kind = "exchange", name = "paper" }, { kind = "risk", name = "policy" },\n'
+            '  { kind = "strategy", name = "ma_cross", options = { fast = 10, slow = 30, order_notional = "1000" } },\n'
+            '  { kind = "strategy", name = "breakout", options = { period = 20, order_notional = "500" } } } }\n')
+rc, so, se = run(["backtest", "-c", two, "--data", CSV, "--sweep",
+                  "plugins.ma_cross.order_notional=1000,plugins.breakout.order_notional=500|900,fast=10",
+                  "--sweep-out", os.path.join(tmp, "names.csv")], timeout=120)
+check(rc == 0 and "plugins.ma_cross.order_notional=1000 plugins.breakout.order_notional=900 fast=10" in so
+      and "plugins.ma_cross.order_notional=1000 plugins.breakout.order_notional=500 fast=10" in so,
+      f"options of one name in two plugins are named by their whole paths ({rc}: {so!r} {se!r})")
+rc, so, se = run(["backtest", "--data", CSV, "--set", "plugins.ma_cross.fast=6", "--set", "fast=5", "--quiet"])
+check(rc == 2 and "--set fast: the same setting as --set plugins.ma_cross.fast" in se,
+      f"--set of one option by two paths: refused, naming both ({rc}: {se!r})")
 rc, so, se = sweep(["-j", "2"], out2, "--out")   # --out: the product's name for the CSV
 check(rc == 0, f"sweep -j 2 exits 0 (got {rc}: {se})")
 b1, b2 = open(out1, "rb").read(), open(out2, "rb").read()
