@@ -593,7 +593,7 @@ int main(int argc, char **argv)
             write_set(&src, ns, m);
             size_t candles = src.n * (size_t)m * (size_t)ns;
             char *paths[MAX_SYMBOLS], config[512], other_config[512], json[512], other_json[512];
-            char *args[8 + 2 * MAX_SYMBOLS], *other_args[8 + 2 * MAX_SYMBOLS], *loop_args[3 + MAX_SYMBOLS];
+            char *args[10 + 2 * MAX_SYMBOLS], *other_args[10 + 2 * MAX_SYMBOLS], *loop_args[3 + MAX_SYMBOLS];
             int na = 0, nl = 0;
             snprintf(config, sizeof config, "%s/bt-%d.lua", g_dir, ns);
             snprintf(other_config, sizeof other_config, "%s/bt-%d-other.lua", g_dir, ns);
@@ -613,6 +613,9 @@ int main(int argc, char **argv)
                 args[na++] = paths[k];
                 loop_args[nl++] = paths[k];
             }
+            /* its one tick and step are the loop's on purpose: not the warning about them */
+            args[na++] = "--log-level";
+            args[na++] = "error";
             args[na++] = "--json";
             args[na++] = json;
             args[na] = NULL;
