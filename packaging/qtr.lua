@@ -1,6 +1,7 @@
 -- /etc/quantum-trader/qtr.lua: the server configuration of the quantum-trader
 -- package, read by quantum-trader.service (qtr run -c /etc/quantum-trader/qtr.lua).
--- It is the built-in default of `qtr run` with the installed paths: paper trading
+-- It is the built-in default of `qtr run` with the installed paths (and the
+-- shipped instrument rules): paper trading
 -- on a seeded synthetic market, the paper exchange, the ma_cross example
 -- strategy, the default risk policy and the dashboard on 127.0.0.1:8080.
 -- No account, no network, no money. The full reference is docs/config.md.
@@ -29,7 +30,10 @@ return {
   policy = { file = "/etc/quantum-trader/policies/default.lua", reload_interval_s = 600 },
 
   plugins = {
-    { kind = "exchange", name = "paper" },
+    -- Each symbol's tick, lot step and minimums as the exchange has them, so
+    -- a paper order is rounded and refused as a live one would be.
+    { kind = "exchange", name = "paper",
+      options = { symbols_file = "/usr/share/quantum-trader/binance-usdm-symbols.json" } },
     { kind = "risk", name = "policy" },
     -- The operator's surface: /health/all, /metrics, the ESS API that
     -- `qtr check` and `qtr ess` use. Required: a server that cannot serve it

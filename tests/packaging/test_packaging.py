@@ -530,6 +530,7 @@ check(re.search(r'^\s*mode\s*=\s*"paper"', conf, re.M), "qtr.lua is paper mode")
 check(f'state_dir = "{STATE}"' in conf, f"qtr.lua state_dir is {STATE}")
 check(f'plugin_path = {{ "{PLUGIN_DIR}" }}' in conf, f"qtr.lua plugin_path is {{ {PLUGIN_DIR} }}")
 check(f'file = "{ETC}/policies/default.lua"' in conf, "qtr.lua policy file is the installed default.lua")
+check(f'symbols_file = "{SYMBOLS}"' in conf, f"qtr.lua's paper exchange reads the shipped {SYMBOLS}")
 check(not re.search(r"QTR_(BINANCE|API)", conf), "qtr.lua holds no secret")
 r = sh([QTR, "plugins", "-c", conf_path], env=qenv, timeout=60, check_rc=False)
 check(r.returncode == 0, f"the shipped qtr.lua parses (qtr plugins -c): exit {r.returncode} {r.stderr}")
@@ -539,10 +540,10 @@ port = free_port()
 run_dir = os.path.join(work, "run")
 os.makedirs(run_dir)
 moved = conf
-for a in (STATE, PLUGIN_DIR, ETC):
+for a in (STATE, PLUGIN_DIR, ETC, SYMBOLS):
     moved = moved.replace(f'"{a}', f'"{root}{a}')
 moved = moved.replace('"127.0.0.1:8080"', f'"127.0.0.1:{port}"')
-check(moved.count(root) == 3 and f"127.0.0.1:{port}" in moved, "the shipped config's paths and port are rewritten")
+check(moved.count(root) == 4 and f"127.0.0.1:{port}" in moved, "the shipped config's paths and port are rewritten")
 moved_path = os.path.join(run_dir, "qtr.lua")
 with open(moved_path, "w") as fh:
     fh.write(moved)
@@ -574,6 +575,8 @@ with open(log_path, "w") as log:
         check(r.returncode in (0, 1) and "CRITICAL" not in r.stdout,
               f"qtr check on the installed config is not CRITICAL (exit {r.returncode}): {r.stdout}{r.stderr}")
         check(f"from {EXTRACTED_PLUGINS}/exchange_paper.so" in text, "the shipped paper exchange is loaded")
+        check(f"instrument rules of 11 symbols from {root}{SYMBOLS}" in text and "no symbols_file" not in text,
+              "the shipped config's paper exchange trades on the shipped instrument rules, without a warning")
         check(os.path.exists(os.path.join(root, STATE[1:], "qtr.db")), "the trade store is in state_dir")
     finally:
         if srv.poll() is None:
