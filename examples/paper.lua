@@ -1,5 +1,6 @@
 -- Paper trading on a synthetic market: the same as `qtr run` with no -c,
--- written out so you can change it. Paths are relative to this file.
+-- written out so you can change it, and on the exchange's instrument rules.
+-- Paths are relative to this file.
 return {
   mode = "paper",
   log_level = "info",
@@ -18,7 +19,9 @@ return {
 
   plugins = {
     { kind = "exchange", name = "paper",
-      options = { taker_fee = "0.0004", maker_fee = "0.0002", slippage_bps = "1" } },
+      options = { taker_fee = "0.0004", maker_fee = "0.0002", slippage_bps = "1",
+                  -- each symbol's tick, lot step and minimums (docs/backtest.md)
+                  symbols_file = "../share/binance-usdm-symbols.json" } },
     { kind = "risk", name = "policy" },
     { kind = "dashboard", name = "dashboard", file = "dashboard_web.so", required = false,
       options = { listen = "127.0.0.1:8080" } },

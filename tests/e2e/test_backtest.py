@@ -8,7 +8,7 @@ import os
 import tempfile
 from decimal import ROUND_CEILING, ROUND_DOWN, ROUND_HALF_EVEN, Decimal, getcontext
 
-from qtrtest import DATA, PLUGINS, check, finish, run, write
+from qtrtest import DATA, PLUGINS, SRC, check, finish, run, write
 
 getcontext().prec = 80   # exact intermediates: only the explicit quantize() rounds
 E8 = Decimal("0.00000001")
@@ -247,7 +247,25 @@ def bad_funding_file_exit_2():
     check(rc == 2 and "XRPUSDT-funding.csv:3" in err, f"a bad funding row names file:line: {rc} {err}")
 
 
-for t in (matches_reference, matches_reference_with_funding, bad_input_exit_2, bad_funding_file_exit_2):
+def examples_trade_on_the_exchange_rules():
+    """Every example config backtests the real data on the shipped instrument
+    rules: exit 0, trades, and no warning (the paper exchange warns when it
+    has no symbols_file) and no error."""
+    examples = os.path.join(SRC, "examples")
+    for name in sorted(f for f in os.listdir(examples) if f.endswith(".lua")):
+        path = os.path.join(examples, name)
+        check('symbols_file = "' in open(path).read(), f"examples/{name} sets the paper exchange's symbols_file")
+        d = tempfile.mkdtemp(prefix="qtr_btex_")
+        out = os.path.join(d, "r.json")
+        rc, _, err = run(["backtest", "-c", path, "--data", CSV, "--json", out, "--quiet"], timeout=120)
+        lines = [line for line in err.splitlines() if " WARN " in line or " ERROR " in line]
+        trades = json.load(open(out)).get("trades", 0) if rc == 0 else 0
+        check(rc == 0 and not lines and trades > 0,
+              f"examples/{name}: a backtest with no warning and {trades} trades (exit {rc}: {lines or err[-300:]})")
+
+
+for t in (matches_reference, matches_reference_with_funding, bad_input_exit_2, bad_funding_file_exit_2,
+          examples_trade_on_the_exchange_rules):
     print("==", t.__name__, flush=True)
     t()
 finish()
