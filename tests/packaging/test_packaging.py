@@ -631,7 +631,20 @@ r = sh(["pkg-config", "--cflags", "qtr-plugin"], env=benv)
 check(f"-I{root}/usr/include" in r.stdout.split(), f"cflags with PKG_CONFIG_SYSROOT_DIR point into the root: {r.stdout}")
 sh(["make", "-C", os.path.join(work, "template"), f"OUT={so_b}"], env=benv, timeout=120)
 
-for so in (so_a, so_b):
+# (c) the Makefile as on a real install: prefix /usr, so pkg-config's Cflags
+# are empty (it drops -I/usr/include, a system folder); the compiler finds
+# the headers in its own search path, here CPATH into the root
+oot_c = os.path.join(work, "oot-c")
+shutil.copytree(tpl, oot_c)
+so_c = os.path.join(oot_c, "strategy_momentum.so")
+r = sh(["pkg-config", "--cflags", "qtr-plugin"], env=penv)
+check(r.stdout.strip() == "", f"installed in /usr, qtr-plugin's Cflags are empty: {r.stdout!r}")
+cenv = dict(penv)
+cenv["CPATH"] = os.path.join(root, "usr/include")
+r = sh(["make", "-C", oot_c], env=cenv, timeout=120, check_rc=False)
+check(r.returncode == 0, f"the template's make with a /usr qtr-plugin.pc builds: exit {r.returncode} {r.stderr[-500:]}")
+
+for so in (so_a, so_b, so_c):
     if not check(os.path.isfile(so), f"{so} is built"):
         continue
     e = dict(qenv)
