@@ -485,9 +485,8 @@ static int run_all(const char *self, const sweep_args *a, const grid *g, row *ro
  * come before the line that says why it failed. */
 static bool below_error(const char *line)
 {
-    const char *sp = strchr(line, ' ');
-    if (!sp || line[0] < '0' || line[0] > '9') return false;
-    return strncmp(sp + 1, "WARN ", 5) == 0 || strncmp(sp + 1, "INFO ", 5) == 0 || strncmp(sp + 1, "DEBUG ", 6) == 0;
+    qh_log_level lv;
+    return qh_log_line_level(line, &lv) && lv < QH_LOG_ERROR;
 }
 
 /* Why a child failed: the first line of its stderr that is not a warning or

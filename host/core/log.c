@@ -26,6 +26,18 @@ bool qh_log_level_parse(const char *text, qh_log_level *out)
     return false;
 }
 
+/* A text line's level word, padded to 5 (qh_logv and qh_log_line_level). */
+static const char *const LEVEL_WORD[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
+
+bool qh_log_line_level(const char *line, qh_log_level *out)
+{
+    const char *sp = line ? strchr(line, ' ') : NULL;
+    if (!sp || line[0] < '0' || line[0] > '9') return false;   /* the time first */
+    for (int i = 0; i < 4; i++)
+        if (strncmp(sp + 1, LEVEL_WORD[i], 5) == 0 && sp[6] == ' ') { *out = (qh_log_level)i; return true; }
+    return false;
+}
+
 /* Append s to buf as JSON string content. */
 static size_t json_escape(char *buf, size_t cap, size_t n, const char *s)
 {
@@ -61,7 +73,6 @@ void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list
     if (level < g_min) return;
     FILE *out = g_out ? g_out : stderr;
     static const char *const lv[] = { "debug", "info", "warn", "error" };
-    static const char *const LV[] = { "DEBUG", "INFO ", "WARN ", "ERROR" };
     char msg[2048], line[4608], ts[40];
     vsnprintf(msg, sizeof msg, fmt, ap);
     struct timespec now;
@@ -78,7 +89,7 @@ void qh_logv(qh_log_level level, const char *component, const char *fmt, va_list
         n = json_escape(line, sizeof line, n, msg);
         n += (size_t)snprintf(line + n, sizeof line - n, "\"}\n");
     } else {
-        n = (size_t)snprintf(line, sizeof line, "%s %s [%s] ", ts, LV[level], component ? component : "host");
+        n = (size_t)snprintf(line, sizeof line, "%s %s [%s] ", ts, LEVEL_WORD[level], component ? component : "host");
         n = text_escape(line, sizeof line - 1, n, msg);
         line[n++] = '\n';
     }

@@ -18,6 +18,9 @@ void qh_log_set_level(qh_log_level min_level);
 bool qh_log_enabled(qh_log_level level);
 /* Parse "debug", "info", "warn", "error"; false if unknown. */
 bool qh_log_level_parse(const char *text, qh_log_level *out);
+/* The level of a text line as qh_log writes it ("<time> WARN  [comp] ..."):
+ * true and *out, or false for any other line (a plain error message, JSON). */
+bool qh_log_line_level(const char *line, qh_log_level *out);
 
 /* cold: a message is never on the per-candle or per-order path, so the
  * compiler moves the code that builds one out of the hot functions and

@@ -68,12 +68,40 @@ static void long_entry_ends_its_line(void **state)
     free(s);
 }
 
+/* Each level qh_log writes reads back as that level; what it did not write
+ * (a plain error message, a JSON line, a forged level in a message) does not. */
+static void a_written_line_reads_back_its_level(void **state)
+{
+    (void)state;
+    for (int want = QH_LOG_DEBUG; want <= QH_LOG_ERROR; want++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        assert_non_null(f);
+        qh_log_init(f, QH_LOG_DEBUG, false);
+        qh_log((qh_log_level)want, "paper", "no symbols_file");
+        fclose(f);
+        qh_log_init(NULL, QH_LOG_INFO, false);
+        qh_log_level got = (qh_log_level)-1;
+        assert_true(qh_log_line_level(buf, &got));
+        assert_int_equal(got, want);
+        free(buf);
+    }
+    qh_log_level got;
+    assert_false(qh_log_line_level("qtr backtest: XRPUSDT.csv:3: column 'open': not a decimal", &got));
+    assert_false(qh_log_line_level("{\"ts\":\"2026-12-04T10:00:00.000Z\",\"level\":\"warn\"}", &got));
+    assert_false(qh_log_line_level("2026-12-04T10:00:00.000Z WARNING [x] not a level word", &got));
+    assert_false(qh_log_line_level("exit 2: WARN  [paper] a level, but no time first", &got));
+    assert_false(qh_log_line_level("", &got));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_entry_is_one_line),
         cmocka_unit_test(json_entry_escapes),
         cmocka_unit_test(long_entry_ends_its_line),
+        cmocka_unit_test(a_written_line_reads_back_its_level),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
